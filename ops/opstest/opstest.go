@@ -1,0 +1,137 @@
+// Package opstest runs a single operator the way the runtime does (lookup, build, infer shapes, prepare, run)
+// so kernel packages can test themselves without building an ONNX model, and compares tensors with ONNX's
+// tolerances. End-to-end tests through a real model live in runtime and conformance.
+package opstest
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+// Node describes one operator invocation.
+type Node struct {
+	Domain     string
+	OpType     string
+	Opset      int
+	Attrs      ops.AttrMap
+	Inputs     []*ops.Tensor // nil entries are absent optional inputs
+	NumOutputs int           // 0 means 1
+	// ConstInputs marks inputs given to InferShapes/Prepare as constants (as initializers would be). By
+	// default every input is constant, which is what lets shape-from-value ops plan.
+	NonConstInputs []int
+}
+
+// Run builds and runs the node, returning its outputs.
+func Run(n Node) ([]*ops.Tensor, error) {
+	build, ranges, ok := ops.Lookup(n.Domain, n.OpType, n.Opset)
+	if !ok {
+		return nil, fmt.Errorf("%s opset %d: not registered (have %v)", n.OpType, n.Opset, ranges)
+	}
+	nout := n.NumOutputs
+	if nout == 0 {
+		nout = 1
+	}
+	present := make([]bool, len(n.Inputs))
+	for i, t := range n.Inputs {
+		present[i] = t != nil
+	}
+	op, err := build(ops.NodeInfo{Name: "test", Domain: n.Domain, OpType: n.OpType, Opset: n.Opset,
+		Attrs: n.Attrs, NumInputs: len(n.Inputs), NumOutputs: nout, InputPresent: present})
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	nonConst := map[int]bool{}
+	for _, i := range n.NonConstInputs {
+		nonConst[i] = true
+	}
+	in := make([]ops.ValueInfo, len(n.Inputs))
+	for i, t := range n.Inputs {
+		if t == nil {
+			continue
+		}
+		in[i] = ops.ValueInfo{DType: t.DType(), Shape: t.Shape()}
+		if !nonConst[i] {
+			in[i].Const = t
+		}
+	}
+	outInfo, err := op.InferShapes(in)
+	if err != nil {
+		return nil, fmt.Errorf("infer shapes: %w", err)
+	}
+	if len(outInfo) < nout {
+		return nil, fmt.Errorf("infer shapes gave %d outputs, node declares %d", len(outInfo), nout)
+	}
+	outInfo = outInfo[:nout]
+	k, err := op.Prepare(in, outInfo)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	out := make([]*ops.Tensor, nout)
+	for i, vi := range outInfo {
+		if vi.DType == ops.Undefined {
+			return nil, fmt.Errorf("output %d has no dtype", i)
+		}
+		if _, err := vi.Shape.CheckedSize(1 << 31); err != nil {
+			return nil, fmt.Errorf("output %d: %w", i, err)
+		}
+		out[i] = ops.New(vi.DType, vi.Shape)
+		fillGarbage(out[i]) // kernels must write every element, not rely on zeroed outputs
+	}
+	ctx := ops.SerialContext()
+	if s, ok := k.(ops.Scratcher); ok {
+		ctx.Scratch = make([]float32, s.ScratchSize())
+	}
+	if err := k.Run(ctx, n.Inputs, out); err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
+	for i := range out {
+		if !out[i].Shape().Equal(outInfo[i].Shape) {
+			return nil, fmt.Errorf("output %d has shape %v after Run, InferShapes said %v", i, out[i].Shape(), outInfo[i].Shape)
+		}
+	}
+	return out, nil
+}
+
+func fillGarbage(t *ops.Tensor) {
+	switch d := t.Data().(type) {
+	case []float32:
+		for i := range d {
+			d[i] = float32(math.NaN())
+		}
+	case []float64:
+		for i := range d {
+			d[i] = math.NaN()
+		}
+	case []int64:
+		for i := range d {
+			d[i] = -0x5a5a5a5a
+		}
+	case []int32:
+		for i := range d {
+			d[i] = -0x5a5a5a5a
+		}
+	}
+}
+
+// Close reports whether got matches want within |got-want| <= atol + rtol*|want| (see ops.AllClose).
+func Close(got, want *ops.Tensor, rtol, atol float64) error {
+	return ops.AllClose(got, want, rtol, atol)
+}
+
+// AssertClose fails t when got and want differ beyond ONNX's default tolerance (rtol 1e-3, atol 1e-5 as
+// STYLE.md's "rounding" class).
+func AssertClose(t testing.TB, got, want *ops.Tensor) {
+	t.Helper()
+	if err := Close(got, want, 1e-3, 1e-5); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// F32 is shorthand for a float32 tensor in tests.
+func F32(shape ops.Shape, v ...float32) *ops.Tensor { return ops.FromSlice(shape, v) }
+
+// I64 is shorthand for an int64 tensor in tests.
+func I64(shape ops.Shape, v ...int64) *ops.Tensor { return ops.FromSlice(shape, v) }

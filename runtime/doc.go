@@ -1,0 +1,37 @@
+// Package runtime compiles a decoded ONNX model into an immutable Plan and runs it through Sessions. It is the
+// only package that joins the model format (package onnx) and the operator kernels (package ops and its
+// sub-packages, all of which it imports, so importing runtime registers every kernel).
+//
+// # Pipeline
+//
+//	onnx.Load / onnx.Decode            the model, checked for well-formedness
+//	runtime.Compile(model, Options)    opsets resolved; nodes sorted topologically; every node bound to a
+//	                                   kernel Builder by (domain, op type, opset), all unsupported nodes
+//	                                   reported at once; graph passes (passes.go) run to a fixpoint; shapes
+//	                                   planned once at the declared input shapes so errors surface now
+//	plan.NewSession()                  a Session owns the buffers and worker threads
+//	sess.Run(ctx, inputs)              outputs, valid until the next Run
+//
+// # Specialisation and memory
+//
+// Operators plan with concrete shapes. The first Run at a given set of input shapes (or Compile, for the
+// declared ones with symbolic dimensions taken as 1) specialises the plan: each node's output shapes are
+// inferred in order; nodes whose inputs are all constant are evaluated on the spot (constant folding, which
+// turns the Shape → Gather → Concat → Reshape chains of exporters into constants); the rest are prepared
+// into kernels, which may prepack constant weights. The memory planner (memplan.go) then gives each value
+// a slot in a per-session arena, reusing buffers after a value's last use, and making Reshape-like outputs
+// views of their inputs. Specialisations are cached in the Plan and shared by all its Sessions, so a
+// Session running one shape over and over allocates nothing and does no map lookups: values are integer
+// slots, and kernels write into preallocated tensors.
+//
+// When an output shape depends on input *values* that are not constant (a Reshape whose target shape is a
+// graph input), the specialisation is marked dynamic and every Run plans again with the actual values,
+// evaluating the graph node by node. Correct, but it allocates.
+//
+// # Errors
+//
+// Every error matches one of ErrInvalidModel, ErrUnsupported or ErrBadInput with errors.Is. A node's error
+// is a *NodeError naming the node (its name, else its first output, else #index:OpType), op type, opset
+// and stage; unsupported operators come together in one *UnsupportedError; bad caller tensors are
+// *InputError naming the input with expected and actual dtype or shape.
+package runtime

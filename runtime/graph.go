@@ -1,0 +1,265 @@
+package runtime
+
+import (
+	"fmt"
+
+	"github.com/onnxrun/onnxrun/onnx"
+	"github.com/onnxrun/onnxrun/onnx/onnxpb"
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+// Graph is the runtime's editable form of a model graph: what passes rewrite before planning. Values are
+// named by strings here; the planner turns names into integer slots.
+type Graph struct {
+	Nodes     []*Node
+	Inputs    []ValueSpec            // graph inputs that callers feed (initializers excluded)
+	Outputs   []ValueSpec            // graph outputs, in order
+	Constants map[string]*ops.Tensor // initializers and everything folded from them
+	// ValueInfo holds the declared dtype and shape of intermediate values, when the model gives them.
+	ValueInfo map[string]ValueSpec
+}
+
+// Node is one operator application.
+type Node struct {
+	Name    string
+	Domain  string
+	OpType  string
+	Opset   int
+	Inputs  []string // "" marks an absent optional input
+	Outputs []string // "" marks an output the model does not use
+	Attrs   ops.AttrMap
+	Op      ops.Op // bound at compile time
+}
+
+// Label is how errors and profiles name the node: its name, else its first output, else #index:OpType.
+func (n *Node) label(idx int) string {
+	if n.Name != "" {
+		return n.Name
+	}
+	for _, o := range n.Outputs {
+		if o != "" {
+			return o
+		}
+	}
+	return fmt.Sprintf("#%d:%s", idx, n.OpType)
+}
+
+// Dim is one declared dimension: a size, or a symbol (Param) such as "N" or "batch_size" when Value < 0.
+type Dim struct {
+	Value int64
+	Param string
+}
+
+// Symbolic reports whether the dimension is not a fixed size.
+func (d Dim) Symbolic() bool { return d.Value < 0 }
+
+func (d Dim) String() string {
+	if d.Symbolic() {
+		if d.Param == "" {
+			return "?"
+		}
+		return d.Param
+	}
+	return fmt.Sprint(d.Value)
+}
+
+// ValueSpec is a declared graph input or output: name, element type and dimensions.
+type ValueSpec struct {
+	Name  string
+	DType ops.DType
+	Dims  []Dim // nil when the model declares no shape at all
+	// HasShape is false when the model gives no shape (rank unknown).
+	HasShape bool
+}
+
+// ShapeString renders the declared shape as [N,1,28,28].
+func (v ValueSpec) ShapeString() string {
+	if !v.HasShape {
+		return "[?]"
+	}
+	s := "["
+	for i, d := range v.Dims {
+		if i > 0 {
+			s += ","
+		}
+		s += d.String()
+	}
+	return s + "]"
+}
+
+func valueSpec(vi *onnxpb.ValueInfoProto) ValueSpec {
+	spec := ValueSpec{Name: vi.GetName()}
+	elem, dims, ok := onnx.ValueInfoShape(vi)
+	spec.DType = ops.DType(elem)
+	if ok {
+		spec.HasShape = true
+		spec.Dims = make([]Dim, len(dims))
+		for i, d := range dims {
+			spec.Dims[i] = Dim{Value: d.Value, Param: d.Param}
+			if d.Param != "" {
+				spec.Dims[i].Value = -1
+			}
+		}
+	}
+	return spec
+}
+
+// tensorFromProto converts an initializer or attribute tensor into an ops.Tensor.
+func tensorFromProto(m *onnx.Model, t *onnxpb.TensorProto, limits onnx.Limits) (*ops.Tensor, error) {
+	a, err := onnx.ReadTensor(t, m.Dir, limits)
+	if err != nil {
+		return nil, err
+	}
+	return arrayToTensor(a)
+}
+
+func arrayToTensor(a *onnx.Array) (*ops.Tensor, error) {
+	shape := make(ops.Shape, len(a.Dims))
+	for i, d := range a.Dims {
+		shape[i] = int(d)
+	}
+	t, err := ops.FromData(ops.DType(a.DataType), shape, a.Data)
+	if err != nil {
+		return nil, modelErrorf("tensor: %v", err)
+	}
+	return t, nil
+}
+
+// buildGraph converts the decoded model's main graph. It checks names (a value produced twice, an initializer
+// shadowing a node output) but not ordering: that is the topological sort's job.
+func buildGraph(m *onnx.Model, opsets map[string]int, limits onnx.Limits) (*Graph, error) {
+	gp := m.Proto.GetGraph()
+	if gp == nil {
+		return nil, modelErrorf("model has no graph")
+	}
+	g := &Graph{Constants: map[string]*ops.Tensor{}, ValueInfo: map[string]ValueSpec{}}
+	for _, init := range gp.GetInitializer() {
+		name := init.GetName()
+		if name == "" {
+			return nil, modelErrorf("an initializer has no name")
+		}
+		if _, dup := g.Constants[name]; dup {
+			return nil, modelErrorf("initializer %q is defined twice", name)
+		}
+		t, err := tensorFromProto(m, init, limits)
+		if err != nil {
+			return nil, fmt.Errorf("initializer %q: %w", name, err)
+		}
+		g.Constants[name] = t
+	}
+	if len(gp.GetSparseInitializer()) > 0 {
+		return nil, fmt.Errorf("%w: sparse initializers", ErrUnsupported)
+	}
+	seenInput := map[string]bool{}
+	for _, in := range gp.GetInput() {
+		if seenInput[in.GetName()] {
+			return nil, modelErrorf("graph input %q is declared twice", in.GetName())
+		}
+		seenInput[in.GetName()] = true
+		if _, isConst := g.Constants[in.GetName()]; isConst {
+			continue // IR < 4 lists initializers among the inputs: they are constants, not things to feed
+		}
+		spec := valueSpec(in)
+		if spec.DType == ops.Undefined {
+			return nil, fmt.Errorf("%w: graph input %q is not a tensor (sequence, map and optional inputs are not supported)", ErrUnsupported, in.GetName())
+		}
+		g.Inputs = append(g.Inputs, spec)
+	}
+	for _, out := range gp.GetOutput() {
+		g.Outputs = append(g.Outputs, valueSpec(out))
+	}
+	for _, vi := range gp.GetValueInfo() {
+		g.ValueInfo[vi.GetName()] = valueSpec(vi)
+	}
+	for _, np := range gp.GetNode() {
+		domain := ops.NormalizeDomain(np.GetDomain())
+		opset, ok := opsets[domain]
+		if !ok {
+			return nil, modelErrorf("node %q (%s) is in domain %q, which the model does not import (opset_import)", np.GetName(), np.GetOpType(), np.GetDomain())
+		}
+		attrs := ops.AttrMap{}
+		for _, ap := range np.GetAttribute() {
+			a, err := attrFromProto(m, ap, limits)
+			if err != nil {
+				return nil, fmt.Errorf("node %q (%s): attribute %q: %w", np.GetName(), np.GetOpType(), ap.GetName(), err)
+			}
+			attrs[ap.GetName()] = a
+		}
+		g.Nodes = append(g.Nodes, &Node{
+			Name: np.GetName(), Domain: domain, OpType: np.GetOpType(), Opset: opset,
+			Inputs: append([]string(nil), np.GetInput()...), Outputs: append([]string(nil), np.GetOutput()...),
+			Attrs: attrs,
+		})
+	}
+	return g, nil
+}
+
+func attrFromProto(m *onnx.Model, ap *onnxpb.AttributeProto, limits onnx.Limits) (ops.Attr, error) {
+	if ap.GetRefAttrName() != "" {
+		return ops.Attr{}, fmt.Errorf("%w: attribute references (ref_attr_name) outside functions", ErrUnsupported)
+	}
+	typ := ap.GetType()
+	if typ == onnxpb.AttributeProto_UNDEFINED {
+		// IR version 1 files carry no type: infer it from the one field that is set.
+		switch {
+		case len(ap.GetInts()) > 0:
+			typ = onnxpb.AttributeProto_INTS
+		case len(ap.GetFloats()) > 0:
+			typ = onnxpb.AttributeProto_FLOATS
+		case len(ap.GetStrings()) > 0:
+			typ = onnxpb.AttributeProto_STRINGS
+		case ap.GetT() != nil:
+			typ = onnxpb.AttributeProto_TENSOR
+		case ap.GetG() != nil:
+			typ = onnxpb.AttributeProto_GRAPH
+		case len(ap.GetS()) > 0:
+			typ = onnxpb.AttributeProto_STRING
+		case ap.F != nil:
+			typ = onnxpb.AttributeProto_FLOAT
+		default:
+			typ = onnxpb.AttributeProto_INT
+		}
+	}
+	switch typ {
+	case onnxpb.AttributeProto_FLOAT:
+		return ops.FloatAttr(ap.GetF()), nil
+	case onnxpb.AttributeProto_INT:
+		return ops.IntAttr(ap.GetI()), nil
+	case onnxpb.AttributeProto_STRING:
+		return ops.StringAttr(string(ap.GetS())), nil
+	case onnxpb.AttributeProto_FLOATS:
+		return ops.FloatsAttr(ap.GetFloats()...), nil
+	case onnxpb.AttributeProto_INTS:
+		return ops.IntsAttr(ap.GetInts()...), nil
+	case onnxpb.AttributeProto_STRINGS:
+		ss := make([]string, len(ap.GetStrings()))
+		for i, s := range ap.GetStrings() {
+			ss[i] = string(s)
+		}
+		return ops.StringsAttr(ss...), nil
+	case onnxpb.AttributeProto_TENSOR:
+		t, err := tensorFromProto(m, ap.GetT(), limits)
+		if err != nil {
+			return ops.Attr{}, err
+		}
+		return ops.TensorAttr(t), nil
+	case onnxpb.AttributeProto_TENSORS:
+		a := ops.Attr{Type: ops.AttrTensors}
+		for _, tp := range ap.GetTensors() {
+			t, err := tensorFromProto(m, tp, limits)
+			if err != nil {
+				return ops.Attr{}, err
+			}
+			a.Tensors = append(a.Tensors, t)
+		}
+		return a, nil
+	case onnxpb.AttributeProto_GRAPH, onnxpb.AttributeProto_GRAPHS:
+		// Subgraphs (If, Loop, Scan) are recorded so an op can report itself unsupported with a clear message.
+		return ops.Attr{Type: ops.AttrGraph}, nil
+	case onnxpb.AttributeProto_SPARSE_TENSOR, onnxpb.AttributeProto_SPARSE_TENSORS:
+		return ops.Attr{Type: ops.AttrType(typ)}, nil
+	case onnxpb.AttributeProto_TYPE_PROTO, onnxpb.AttributeProto_TYPE_PROTOS:
+		return ops.Attr{Type: ops.AttrType(typ)}, nil
+	}
+	return ops.Attr{}, modelErrorf("unknown attribute type %d", int32(typ))
+}

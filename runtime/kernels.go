@@ -1,0 +1,7 @@
+package runtime
+
+// Importing the kernel packages registers every operator (their init functions call ops.Register).
+import (
+	_ "github.com/onnxrun/onnxrun/ops/elementwise"
+	_ "github.com/onnxrun/onnxrun/ops/tensor"
+)

@@ -1,0 +1,214 @@
+package runtime
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+// placementKind says where a value's data lives at run time.
+type placementKind uint8
+
+const (
+	placeNone   placementKind = iota // never materialised (folded away or unused)
+	placeInput                       // the caller's tensor
+	placeConst                       // an initializer or folded constant, shared by all sessions
+	placeBuffer                      // a slice of one of the session's arena buffers
+	placeAlias                       // a view of another value's data (Reshape, Flatten, ...)
+)
+
+type placement struct {
+	kind    placementKind
+	buffer  int     // placeBuffer: index into memoryPlan.buffers
+	aliasOf valueID // placeAlias: the value whose data this one shares (itself never an alias)
+}
+
+// bufferSpec is one arena buffer: values of one dtype whose lifetimes do not overlap share it.
+type bufferSpec struct {
+	dtype ops.DType
+	elems int
+}
+
+// memoryPlan places every value of a specialisation. Buffers are assigned greedily in step order: a value
+// takes a free buffer of its dtype (the smallest that fits, else the largest one, grown) and gives it back
+// after its last use. Graph outputs are never given back, so they stay valid until the next Run.
+type memoryPlan struct {
+	place       []placement
+	buffers     []bufferSpec
+	scratch     int // float32 elements of shared kernel scratch
+	totalBytes  int64
+	naiveBytes  int64 // what one buffer per value would have taken, for the dump
+	inputAlias  []valueID
+	outputAlias []valueID
+}
+
+func planMemory(p *Plan, s *specialization) (memoryPlan, error) {
+	mp := memoryPlan{place: make([]placement, p.numValues)}
+	for _, id := range p.inputs {
+		mp.place[id].kind = placeInput
+	}
+	for id, info := range s.infos {
+		if info.Const != nil {
+			mp.place[id].kind = placeConst
+		}
+	}
+	const forever = 1 << 30
+	lastUse := make([]int, p.numValues)
+	for i := range lastUse {
+		lastUse[i] = -1
+	}
+	isOutput := make([]bool, p.numValues)
+	for _, id := range p.outputs {
+		isOutput[id] = true
+		lastUse[id] = forever
+	}
+	for si, st := range s.steps {
+		for _, id := range st.in {
+			if id != noValue {
+				lastUse[id] = max(lastUse[id], si)
+			}
+		}
+	}
+	root := func(id valueID) valueID {
+		if mp.place[id].kind == placeAlias {
+			return mp.place[id].aliasOf
+		}
+		return id
+	}
+	// Decide aliases first, walking backwards would miss chains; forwards is enough because a view's root
+	// is already placed when the view is met.
+	for si := range s.steps {
+		st := &s.steps[si]
+		al, ok := p.nodes[st.node].node.Op.(ops.Aliaser)
+		if !ok {
+			continue
+		}
+		all := true
+		for oj, oid := range st.out {
+			ij, ok := al.AliasOf(oj)
+			if !ok || ij >= len(st.in) || st.in[ij] == noValue {
+				all = false
+				continue
+			}
+			src := root(st.in[ij])
+			srcKind := mp.place[src].kind
+			// A view of a constant would hand callers (or later in-place kernels) shared read-only memory.
+			if srcKind == placeConst || s.infos[src].DType != s.infos[oid].DType ||
+				s.infos[src].Shape.Size() != s.infos[oid].Shape.Size() {
+				all = false
+				continue
+			}
+			mp.place[oid] = placement{kind: placeAlias, aliasOf: src}
+			if isOutput[oid] && srcKind == placeInput {
+				mp.outputAlias = append(mp.outputAlias, oid)
+			}
+			if srcKind == placeInput {
+				mp.inputAlias = append(mp.inputAlias, oid)
+			}
+		}
+		st.aliasOnly = all
+	}
+	// A view keeps its root alive.
+	for id := range mp.place {
+		if mp.place[id].kind == placeAlias {
+			r := mp.place[id].aliasOf
+			lastUse[r] = max(lastUse[r], lastUse[id])
+		}
+	}
+	var free []int // indexes of free buffers
+	release := func(id valueID) {
+		if mp.place[id].kind == placeBuffer {
+			free = append(free, mp.place[id].buffer)
+		}
+	}
+	for si, st := range s.steps {
+		if sc, ok := st.kernel.(ops.Scratcher); ok {
+			mp.scratch = max(mp.scratch, sc.ScratchSize())
+		}
+		for _, id := range st.out {
+			if mp.place[id].kind != placeNone {
+				continue
+			}
+			info := s.infos[id]
+			need := info.Shape.Size()
+			mp.naiveBytes += int64(need) * int64(info.DType.Size())
+			best, bestFit := -1, false
+			for fi, b := range free {
+				bs := mp.buffers[b]
+				if bs.dtype != info.DType {
+					continue
+				}
+				fits := bs.elems >= need
+				switch {
+				case best < 0,
+					fits && !bestFit,
+					fits && bestFit && bs.elems < mp.buffers[free[best]].elems,
+					!fits && !bestFit && bs.elems > mp.buffers[free[best]].elems:
+					best, bestFit = fi, fits
+				}
+			}
+			var b int
+			if best >= 0 {
+				b = free[best]
+				free = append(free[:best], free[best+1:]...)
+				mp.buffers[b].elems = max(mp.buffers[b].elems, need)
+			} else {
+				b = len(mp.buffers)
+				mp.buffers = append(mp.buffers, bufferSpec{dtype: info.DType, elems: need})
+			}
+			mp.place[id] = placement{kind: placeBuffer, buffer: b}
+		}
+		// Give back what this step read for the last time, and outputs nobody reads.
+		for _, id := range st.in {
+			if id != noValue && lastUse[id] == si && mp.place[id].kind == placeBuffer {
+				release(id)
+				lastUse[id] = -2 // released once even when a step reads a value twice
+			}
+		}
+		for _, id := range st.out {
+			if lastUse[id] == -1 && mp.place[id].kind == placeBuffer {
+				release(id)
+				lastUse[id] = -2
+			}
+		}
+	}
+	for _, b := range mp.buffers {
+		mp.totalBytes += int64(b.elems) * int64(b.dtype.Size())
+	}
+	mp.totalBytes += int64(mp.scratch) * 4
+	if mp.totalBytes > p.opts.MaxPlanBytes {
+		return mp, fmt.Errorf("%w: the plan needs %d bytes of buffers, over the limit of %d (Options.MaxPlanBytes)", ErrUnsupported, mp.totalBytes, p.opts.MaxPlanBytes)
+	}
+	return mp, nil
+}
+
+// String prints the specialisation: steps in order with their value slots and the arena layout, the way
+// `onnxrun inspect --plan` shows it.
+func (s *specialization) describe(p *Plan) string {
+	var b strings.Builder
+	if s.dynamic {
+		fmt.Fprintf(&b, "dynamic plan (shapes depend on input values): %v\n", s.dynamicReason)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%d steps, %d buffers, %d bytes of arena (%d without reuse), %d floats of scratch\n",
+		len(s.steps), len(s.memory.buffers), s.memory.totalBytes, s.memory.naiveBytes, s.memory.scratch)
+	for i, st := range s.steps {
+		pn := p.nodes[st.node]
+		fmt.Fprintf(&b, "%3d %-20s %-24q", i, pn.node.OpType, pn.label)
+		for _, id := range st.out {
+			pl := s.memory.place[id]
+			info := s.infos[id]
+			switch pl.kind {
+			case placeBuffer:
+				fmt.Fprintf(&b, " -> %s%v@buf%d", info.DType, info.Shape, pl.buffer)
+			case placeAlias:
+				fmt.Fprintf(&b, " -> %s%v=view(%s)", info.DType, info.Shape, p.names[pl.aliasOf])
+			default:
+				fmt.Fprintf(&b, " -> %s%v", info.DType, info.Shape)
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
