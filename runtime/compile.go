@@ -112,7 +112,11 @@ func Compile(m *onnx.Model, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	if !opts.NoOptimize {
-		if err := runPasses(g, opts.Logf); err != nil {
+		probe := func(g *Graph) map[string]ops.ValueInfo { return probeShapes(g, opts, opsets) }
+		if err := runPasses(g, probe, opts.Logf); err != nil {
+			return nil, err
+		}
+		if err := bindKernels(g); err != nil { // the nodes passes created
 			return nil, err
 		}
 	}
@@ -121,12 +125,21 @@ func Compile(m *onnx.Model, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	// Plan once at the declared shapes so that shape errors surface now, not at the first Run.
+	if probe, ok := declaredShapes(g); ok {
+		if _, err := p.specialize(probe); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// declaredShapes gives the inputs' declared shapes with every symbolic dimension taken as 1; ok is false
+// when an input declares no shape.
+func declaredShapes(g *Graph) ([]ops.ValueInfo, bool) {
 	probe := make([]ops.ValueInfo, len(g.Inputs))
-	probeKnown := true
 	for i, in := range g.Inputs {
 		if !in.HasShape {
-			probeKnown = false
-			break
+			return nil, false
 		}
 		shape := make(ops.Shape, len(in.Dims))
 		for j, d := range in.Dims {
@@ -137,12 +150,33 @@ func Compile(m *onnx.Model, opts Options) (*Plan, error) {
 		}
 		probe[i] = ops.ValueInfo{DType: in.DType, Shape: shape}
 	}
-	if probeKnown {
-		if _, err := p.specialize(probe); err != nil {
-			return nil, err
+	return probe, true
+}
+
+// probeShapes plans the graph at its declared shapes and returns what it learnt of every value by name:
+// dtype, shape (with symbolic dimensions at 1) and, for constants, the value. Passes use it to check that a
+// rewrite is valid; a value missing from the map is unknown (planning stopped before it, or the graph has
+// dynamic shapes), and passes leave its nodes alone.
+func probeShapes(g *Graph, opts Options, opsets map[string]int) map[string]ops.ValueInfo {
+	known := map[string]ops.ValueInfo{}
+	probe, ok := declaredShapes(g)
+	if !ok {
+		return known
+	}
+	p, err := newPlan(g, opts, opsets)
+	if err != nil {
+		return known
+	}
+	s, _ := p.plan(probe, false)
+	if s == nil {
+		return known
+	}
+	for id, info := range s.infos {
+		if info.DType != ops.Undefined && p.names[id] != "" {
+			known[p.names[id]] = info
 		}
 	}
-	return p, nil
+	return known
 }
 
 func resolveOpsets(m *onnx.Model, opts Options) (map[string]int, error) {
@@ -257,6 +291,9 @@ func bindKernels(g *Graph) error {
 	var unsupported []UnsupportedNode
 	var firstErr error
 	for i, n := range g.Nodes {
+		if n.Op != nil {
+			continue
+		}
 		build, have, ok := ops.Lookup(n.Domain, n.OpType, n.Opset)
 		if !ok {
 			unsupported = append(unsupported, UnsupportedNode{Name: n.label(i), Domain: n.Domain, OpType: n.OpType, Opset: n.Opset, Have: have})

@@ -191,8 +191,8 @@ func (s *specialization) describe(p *Plan) string {
 		fmt.Fprintf(&b, "dynamic plan (shapes depend on input values): %v\n", s.dynamicReason)
 		return b.String()
 	}
-	fmt.Fprintf(&b, "%d steps, %d buffers, %d bytes of arena (%d without reuse), %d floats of scratch\n",
-		len(s.steps), len(s.memory.buffers), s.memory.totalBytes, s.memory.naiveBytes, s.memory.scratch)
+	fmt.Fprintf(&b, "%d steps; %d buffers hold %d bytes of values (%d if each had its own); %d bytes of kernel scratch\n",
+		len(s.steps), len(s.memory.buffers), s.memory.totalBytes-int64(s.memory.scratch)*4, s.memory.naiveBytes, s.memory.scratch*4)
 	for i, st := range s.steps {
 		pn := p.nodes[st.node]
 		fmt.Fprintf(&b, "%3d %-20s %-24q", i, pn.node.OpType, pn.label)

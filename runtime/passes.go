@@ -5,10 +5,13 @@ import (
 )
 
 // A pass rewrites the graph in place and reports whether it changed anything. Passes run in order, the
-// whole list repeated until none changes the graph (a fixpoint), each change logged by name.
+// whole list repeated until none changes the graph (a fixpoint), each change logged by name. A pass that
+// needs shapes reads them from shapes (the graph planned at its declared input shapes, symbolic dimensions
+// at 1) and leaves alone any node whose values it does not find there. Each pass lives in its own file,
+// pass_<name>.go, with a test that runs a graph before and after it on random inputs.
 type pass struct {
 	name string
-	run  func(g *Graph) (changed bool, err error)
+	run  func(g *Graph, shapes map[string]ops.ValueInfo) (changed bool, err error)
 }
 
 // passes is the optimisation pipeline. Constant folding is not here: it happens while planning shapes,
@@ -16,24 +19,31 @@ type pass struct {
 var passes = []pass{
 	{"eliminate-identity", eliminateIdentity},
 	{"eliminate-dead-nodes", eliminateDeadNodes},
+	{"fold-batchnorm-into-conv", foldBatchNormIntoConv},
+	{"merge-pad-into-conv-pool", mergePadIntoConvPool},
+	{"fold-transpose-into-matmul", foldTransposeIntoMatMul},
+	{"fuse-matmul-add-into-gemm", fuseMatMulAddIntoGemm},
 }
 
-func runPasses(g *Graph, logf func(string, ...any)) error {
+func runPasses(g *Graph, probe func(*Graph) map[string]ops.ValueInfo, logf func(string, ...any)) error {
 	for round := 0; round < 16; round++ {
-		any := false
+		changedAny := false
 		for _, p := range passes {
-			changed, err := p.run(g)
+			changed, err := p.run(g, probe(g))
 			if err != nil {
 				return err
 			}
 			if changed {
-				any = true
+				changedAny = true
+				if err := bindKernels(g); err != nil {
+					return err
+				}
 				if logf != nil {
 					logf("pass %s changed the graph (%d nodes)", p.name, len(g.Nodes))
 				}
 			}
 		}
-		if !any {
+		if !changedAny {
 			return nil
 		}
 	}
@@ -49,100 +59,111 @@ func isGraphOutput(g *Graph, name string) bool {
 	return false
 }
 
-// eliminateIdentity removes Identity nodes and inference-mode Dropout (no training_mode input, or a constant
-// false one, and no mask anyone reads) by pointing their consumers at their input. A node whose output is a
-// graph output stays: the output must keep its name.
-func eliminateIdentity(g *Graph) (bool, error) {
-	changed := false
-	kept := g.Nodes[:0]
-	for _, n := range g.Nodes {
-		if !isPassThrough(g, n) || len(n.Inputs) == 0 || n.Inputs[0] == "" || isGraphOutput(g, n.Outputs[0]) {
-			kept = append(kept, n)
-			continue
-		}
-		from, to := n.Outputs[0], n.Inputs[0]
-		for _, m := range g.Nodes {
-			for j, in := range m.Inputs {
-				if in == from {
-					m.Inputs[j] = to
-				}
-			}
-		}
-		changed = true
-	}
-	g.Nodes = kept
-	return changed, nil
-}
-
-func isPassThrough(g *Graph, n *Node) bool {
-	switch n.OpType {
-	case "Identity":
-		return n.Domain == "" && len(n.Outputs) == 1
-	case "Dropout":
-		if n.Domain != "" {
-			return false
-		}
-		for j, o := range n.Outputs {
-			if j > 0 && o != "" && isUsed(g, o) {
-				return false // the mask is read
-			}
-		}
-		if n.Opset < 12 {
-			// Before opset 12 the is_test attribute (opset < 7) or nothing selects training; ONNX runtimes run
-			// these as inference.
-			return true
-		}
-		if len(n.Inputs) < 3 || n.Inputs[2] == "" {
-			return true
-		}
-		t, ok := g.Constants[n.Inputs[2]]
-		return ok && t.DType() == ops.Bool && t.Len() == 1 && !t.Bools()[0]
-	}
-	return false
-}
-
-func isUsed(g *Graph, name string) bool {
-	if isGraphOutput(g, name) {
-		return true
-	}
+// consumers returns the nodes that read name, and whether the graph returns it.
+func consumers(g *Graph, name string) (nodes []*Node, isOutput bool) {
 	for _, m := range g.Nodes {
 		for _, in := range m.Inputs {
 			if in == name {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// eliminateDeadNodes drops nodes none of whose outputs reach a graph output.
-func eliminateDeadNodes(g *Graph) (bool, error) {
-	live := map[string]bool{}
-	for _, o := range g.Outputs {
-		live[o.Name] = true
-	}
-	keep := make([]bool, len(g.Nodes))
-	for i := len(g.Nodes) - 1; i >= 0; i-- {
-		n := g.Nodes[i]
-		for _, o := range n.Outputs {
-			if o != "" && live[o] {
-				keep[i] = true
+				nodes = append(nodes, m)
 				break
 			}
 		}
-		if keep[i] {
-			for _, in := range n.Inputs {
-				live[in] = true
+	}
+	return nodes, isGraphOutput(g, name)
+}
+
+// soleConsumer returns the one node that reads name, if exactly one does and the graph does not return it.
+func soleConsumer(g *Graph, name string) *Node {
+	nodes, out := consumers(g, name)
+	if out || len(nodes) != 1 {
+		return nil
+	}
+	return nodes[0]
+}
+
+func producer(g *Graph, name string) *Node {
+	for _, m := range g.Nodes {
+		for _, o := range m.Outputs {
+			if o == name {
+				return m
 			}
 		}
 	}
+	return nil
+}
+
+func removeNodes(g *Graph, dead ...*Node) {
 	kept := g.Nodes[:0]
-	for i, n := range g.Nodes {
-		if keep[i] {
+	for _, n := range g.Nodes {
+		drop := false
+		for _, d := range dead {
+			drop = drop || n == d
+		}
+		if !drop {
 			kept = append(kept, n)
 		}
 	}
-	changed := len(kept) != len(g.Nodes)
 	g.Nodes = kept
-	return changed, nil
+}
+
+// addConstant stores t under a fresh name derived from base and returns the name.
+func addConstant(g *Graph, base string, t *ops.Tensor) string {
+	name := base
+	for i := 1; ; i++ {
+		if _, taken := g.Constants[name]; !taken && producer(g, name) == nil {
+			break
+		}
+		name = base + "_" + itoa(i)
+	}
+	g.Constants[name] = t
+	return name
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b [20]byte
+	n := len(b)
+	for ; i > 0; i /= 10 {
+		n--
+		b[n] = byte('0' + i%10)
+	}
+	return string(b[n:])
+}
+
+func constFloat32(g *Graph, name string) []float32 {
+	t, ok := g.Constants[name]
+	if !ok || t.DType() != ops.Float32 {
+		return nil
+	}
+	return t.Float32s()
+}
+
+func attrInt(n *Node, name string, def int64) int64 {
+	if a, ok := n.Attrs[name]; ok && a.Type == ops.AttrInt {
+		return a.Int
+	}
+	return def
+}
+
+func attrFloat(n *Node, name string, def float32) float32 {
+	if a, ok := n.Attrs[name]; ok && a.Type == ops.AttrFloat {
+		return a.Float
+	}
+	return def
+}
+
+func attrInts(n *Node, name string) []int64 {
+	if a, ok := n.Attrs[name]; ok && a.Type == ops.AttrInts {
+		return a.Ints
+	}
+	return nil
+}
+
+func attrString(n *Node, name, def string) string {
+	if a, ok := n.Attrs[name]; ok && a.Type == ops.AttrString {
+		return a.String
+	}
+	return def
 }

@@ -190,7 +190,40 @@ func (p *Plan) plan(inputs []ops.ValueInfo, foldAll bool) (*specialization, erro
 			s.infos[id] = outs[j]
 		}
 	}
+	s.steps = p.dropUnusedSteps(s.steps)
 	return s, nil
+}
+
+// dropUnusedSteps removes steps none of whose outputs is read by a later step or returned: what is left of
+// a node whose only consumers were folded away (a Transpose read only by Shape, say).
+func (p *Plan) dropUnusedSteps(steps []step) []step {
+	used := make([]bool, p.numValues)
+	for _, id := range p.outputs {
+		used[id] = true
+	}
+	keep := make([]bool, len(steps))
+	for i := len(steps) - 1; i >= 0; i-- {
+		for _, id := range steps[i].out {
+			if used[id] {
+				keep[i] = true
+				break
+			}
+		}
+		if keep[i] {
+			for _, id := range steps[i].in {
+				if id != noValue {
+					used[id] = true
+				}
+			}
+		}
+	}
+	kept := steps[:0]
+	for i, st := range steps {
+		if keep[i] {
+			kept = append(kept, st)
+		}
+	}
+	return kept
 }
 
 // evalNode runs one node on constant inputs, allocating its outputs: constant folding, and the whole of a

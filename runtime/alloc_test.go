@@ -1,0 +1,50 @@
+package runtime_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/runtime"
+)
+
+// sharedModel returns the path of a model under ../shared/models, or skips the test.
+func sharedModel(t testing.TB, name string) string {
+	t.Helper()
+	dir := os.Getenv("ONNXRUN_SHARED")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared")
+	}
+	path := filepath.Join(dir, "models", name, "model.onnx")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("../shared not found beside the repository (set ONNXRUN_SHARED): %s is not available", path)
+	}
+	return path
+}
+
+// Run at a steady shape allocates nothing: values live in the session's arena, kernels write in place.
+func TestRunDoesNotAllocate(t *testing.T) {
+	for _, threads := range []int{1, 2} {
+		p, err := runtime.Load(sharedModel(t, "lenet_torch_opset13"), runtime.Options{Threads: threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := p.NewSession()
+		in := []*ops.Tensor{ops.New(ops.Float32, ops.Shape{4, 1, 28, 28})}
+		ctx := context.Background()
+		if _, err := s.Run(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		allocs := testing.AllocsPerRun(20, func() {
+			if _, err := s.Run(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("threads=%d: Session.Run allocates %.1f times per run on LeNet, want 0", threads, allocs)
+		}
+		s.Close()
+	}
+}

@@ -1,0 +1,84 @@
+package runtime
+
+import (
+	"math"
+
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+// foldBatchNormIntoConv rewrites Conv → BatchNormalization (inference, constant statistics) as one Conv with
+// scaled weights and a shifted bias:
+//
+//	s = scale / sqrt(var + epsilon)     W'[m] = W[m] * s[m]     B'[m] = (B[m] - mean[m]) * s[m] + bias[m]
+//
+// It needs float32 constants for W, the optional B and all four statistics, and the Conv's output read by
+// the BatchNormalization alone.
+func foldBatchNormIntoConv(g *Graph, _ map[string]ops.ValueInfo) (bool, error) {
+	changed := false
+	for _, bn := range append([]*Node(nil), g.Nodes...) {
+		if bn.OpType != "BatchNormalization" || bn.Domain != "" || len(bn.Inputs) != 5 {
+			continue
+		}
+		if attrInt(bn, "training_mode", 0) != 0 || attrInt(bn, "spatial", 1) != 1 || attrInt(bn, "is_test", 1) == 0 {
+			continue
+		}
+		if extraOutputsUsed(g, bn) {
+			continue
+		}
+		conv := producer(g, bn.Inputs[0])
+		if conv == nil || conv.OpType != "Conv" || conv.Domain != "" || soleConsumer(g, bn.Inputs[0]) != bn || len(conv.Outputs) != 1 {
+			continue
+		}
+		w, ok := g.Constants[conv.Inputs[1]]
+		if !ok || w.DType() != ops.Float32 || w.Rank() < 3 {
+			continue
+		}
+		m := w.Shape()[0]
+		var bias []float32
+		if len(conv.Inputs) > 2 && conv.Inputs[2] != "" {
+			if bias = constFloat32(g, conv.Inputs[2]); len(bias) != m {
+				continue
+			}
+		}
+		scale, shift := constFloat32(g, bn.Inputs[1]), constFloat32(g, bn.Inputs[2])
+		mean, variance := constFloat32(g, bn.Inputs[3]), constFloat32(g, bn.Inputs[4])
+		if len(scale) != m || len(shift) != m || len(mean) != m || len(variance) != m {
+			continue
+		}
+		eps := float64(attrFloat(bn, "epsilon", 1e-5))
+		per := w.Len() / m
+		newW := ops.New(ops.Float32, w.Shape())
+		newB := ops.New(ops.Float32, ops.Shape{m})
+		wd, nw, nb := w.Float32s(), newW.Float32s(), newB.Float32s()
+		for c := 0; c < m; c++ {
+			s := float64(scale[c]) / math.Sqrt(float64(variance[c])+eps)
+			for i := c * per; i < (c+1)*per; i++ {
+				nw[i] = float32(float64(wd[i]) * s)
+			}
+			b := 0.0
+			if bias != nil {
+				b = float64(bias[c])
+			}
+			nb[c] = float32((b-float64(mean[c]))*s + float64(shift[c]))
+		}
+		conv.Inputs = []string{conv.Inputs[0], addConstant(g, conv.Inputs[1]+"_bnfolded", newW), addConstant(g, bn.Inputs[1]+"_bnbias", newB)}
+		conv.Outputs = []string{bn.Outputs[0]}
+		conv.Op = nil // rebuild: the bias input is new
+		removeNodes(g, bn)
+		changed = true
+	}
+	return changed, nil
+}
+
+// extraOutputsUsed reports whether any output of n after the first is read or returned.
+func extraOutputsUsed(g *Graph, n *Node) bool {
+	for _, o := range n.Outputs[1:] {
+		if o == "" {
+			continue
+		}
+		if nodes, out := consumers(g, o); out || len(nodes) > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,42 @@
+package runtime
+
+import "github.com/onnxrun/onnxrun/ops"
+
+// eliminateDeadNodes drops nodes none of whose outputs reach a graph output, and unread constants.
+func eliminateDeadNodes(g *Graph, _ map[string]ops.ValueInfo) (bool, error) {
+	live := map[string]bool{}
+	for _, o := range g.Outputs {
+		live[o.Name] = true
+	}
+	keep := make([]bool, len(g.Nodes))
+	for i := len(g.Nodes) - 1; i >= 0; i-- {
+		n := g.Nodes[i]
+		for _, o := range n.Outputs {
+			if o != "" && live[o] {
+				keep[i] = true
+				break
+			}
+		}
+		if keep[i] {
+			for _, in := range n.Inputs {
+				live[in] = true
+			}
+		}
+	}
+	kept := g.Nodes[:0]
+	for i, n := range g.Nodes {
+		if keep[i] {
+			kept = append(kept, n)
+		}
+	}
+	changed := len(kept) != len(g.Nodes)
+	g.Nodes = kept
+	// Constants nobody reads any more (weights a pass replaced) would only hold memory.
+	for name := range g.Constants {
+		if !live[name] {
+			delete(g.Constants, name)
+			changed = true
+		}
+	}
+	return changed, nil
+}
