@@ -67,4 +67,3 @@ func isUsed(g *Graph, name string) bool {
 	}
 	return false
 }
-
