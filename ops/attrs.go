@@ -7,21 +7,28 @@ type AttrType uint8
 
 // Attribute kinds.
 const (
-	AttrUndefined AttrType = 0
-	AttrFloat     AttrType = 1
-	AttrInt       AttrType = 2
-	AttrString    AttrType = 3
-	AttrTensor    AttrType = 4
-	AttrGraph     AttrType = 5
-	AttrFloats    AttrType = 6
-	AttrInts      AttrType = 7
-	AttrStrings   AttrType = 8
-	AttrTensors   AttrType = 11
+	AttrUndefined  AttrType = 0
+	AttrFloat      AttrType = 1
+	AttrInt        AttrType = 2
+	AttrString     AttrType = 3
+	AttrTensor     AttrType = 4
+	AttrGraph      AttrType = 5
+	AttrFloats     AttrType = 6
+	AttrInts       AttrType = 7
+	AttrStrings    AttrType = 8
+	AttrTensors    AttrType = 9
+	AttrGraphs     AttrType = 10
+	AttrSparse     AttrType = 11
+	AttrSparses    AttrType = 12
+	AttrTypeProto  AttrType = 13
+	AttrTypeProtos AttrType = 14
 )
 
 var attrTypeNames = map[AttrType]string{
 	AttrUndefined: "undefined", AttrFloat: "float", AttrInt: "int", AttrString: "string", AttrTensor: "tensor",
 	AttrGraph: "graph", AttrFloats: "floats", AttrInts: "ints", AttrStrings: "strings", AttrTensors: "tensors",
+	AttrGraphs: "graphs", AttrSparse: "sparse_tensor", AttrSparses: "sparse_tensors", AttrTypeProto: "type_proto",
+	AttrTypeProtos: "type_protos",
 }
 
 func (a AttrType) String() string {

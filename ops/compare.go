@@ -14,6 +14,24 @@ func AllClose(got, want *Tensor, rtol, atol float64) error {
 	if !got.Shape().Equal(want.Shape()) {
 		return fmt.Errorf("shape %v, want %v", got.Shape(), want.Shape())
 	}
+	switch w := want.Data().(type) {
+	case []complex64:
+		g := got.Data().([]complex64)
+		for i := range w {
+			if !closeFloat(float64(real(g[i])), float64(real(w[i])), rtol, atol) || !closeFloat(float64(imag(g[i])), float64(imag(w[i])), rtol, atol) {
+				return fmt.Errorf("element %d is %v, want %v", i, g[i], w[i])
+			}
+		}
+		return nil
+	case []complex128:
+		g := got.Data().([]complex128)
+		for i := range w {
+			if !closeFloat(real(g[i]), real(w[i]), rtol, atol) || !closeFloat(imag(g[i]), imag(w[i]), rtol, atol) {
+				return fmt.Errorf("element %d is %v, want %v", i, g[i], w[i])
+			}
+		}
+		return nil
+	}
 	if s, ok := want.Data().([]string); ok {
 		g := got.Data().([]string)
 		for i := range s {
@@ -43,4 +61,14 @@ func AllClose(got, want *Tensor, rtol, atol float64) error {
 		}
 	}
 	return nil
+}
+
+func closeFloat(a, b, rtol, atol float64) bool {
+	switch {
+	case math.IsNaN(b):
+		return math.IsNaN(a)
+	case math.IsInf(b, 0):
+		return a == b
+	}
+	return !math.IsNaN(a) && math.Abs(a-b) <= atol+rtol*math.Abs(b)
 }

@@ -98,21 +98,43 @@ func Run(n Node) ([]*ops.Tensor, error) {
 func fillGarbage(t *ops.Tensor) {
 	switch d := t.Data().(type) {
 	case []float32:
-		for i := range d {
-			d[i] = float32(math.NaN())
-		}
+		fill(d, float32(math.NaN()))
 	case []float64:
-		for i := range d {
-			d[i] = math.NaN()
-		}
+		fill(d, math.NaN())
 	case []int64:
-		for i := range d {
-			d[i] = -0x5a5a5a5a
-		}
+		fill(d, -0x5a5a5a5a)
 	case []int32:
-		for i := range d {
-			d[i] = -0x5a5a5a5a
-		}
+		fill(d, -0x5a5a5a5a)
+	case []int16:
+		fill(d, -0x5a5a)
+	case []int8:
+		fill(d, -0x5a)
+	case []uint8:
+		fill(d, 0xa5)
+	case []uint16:
+		fill(d, 0xa5a5)
+	case []uint32:
+		fill(d, 0xa5a5a5a5)
+	case []uint64:
+		fill(d, 0xa5a5a5a5)
+	case []bool:
+		fill(d, true)
+	case []string:
+		fill(d, "\x00garbage")
+	case []ops.Float16Bits:
+		fill(d, 0x7e00) // NaN
+	case []ops.BFloat16Bits:
+		fill(d, 0x7fc0) // NaN
+	case []complex64:
+		fill(d, complex(float32(math.NaN()), 0))
+	case []complex128:
+		fill(d, complex(math.NaN(), 0))
+	}
+}
+
+func fill[T any](s []T, v T) {
+	for i := range s {
+		s[i] = v
 	}
 }
 

@@ -1,0 +1,240 @@
+package linalg
+
+import (
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/gemm"
+)
+
+// MatMul is numpy.matmul: https://onnx.ai/onnx/operators/onnx__MatMul.html. Opsets 1, 9 and 13.
+//
+// A 1-D A is promoted to a 1×K matrix and a 1-D B to a K×1 matrix, and the promoted dimension is removed from
+// the result. Dimensions before the last two are batch dimensions and broadcast numpy-style.
+func init() {
+	// opset 1: float16, float32, float64.
+	ops.Register("", "MatMul", ops.Opsets(1, 8), buildMatMul(floats16to64))
+	// opset 9: adds uint32, uint64, int32 and int64.
+	ops.Register("", "MatMul", ops.Opsets(9, 12), buildMatMul(floats16to64.with(ints32to64...)))
+	// opset 13: adds bfloat16.
+	ops.Register("", "MatMul", ops.Opsets(13, ops.MaxOpset),
+		buildMatMul(floats16to64.with(ints32to64...).with(ops.BFloat16)))
+}
+
+func buildMatMul(types dtypeSet) ops.Builder {
+	return func(n ops.NodeInfo) (ops.Op, error) {
+		if n.NumInputs != 2 {
+			return nil, ops.Invalidf("MatMul takes 2 inputs, the node has %d", n.NumInputs)
+		}
+		return &matMulOp{opset: n.Opset, types: types}, nil
+	}
+}
+
+type matMulOp struct {
+	opset int
+	types dtypeSet
+}
+
+func (o *matMulOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
+	if err := o.checkTypes(in); err != nil {
+		return nil, err
+	}
+	p, err := newMatMulPlan(in[0].Shape, in[1].Shape)
+	if err != nil {
+		return nil, err
+	}
+	return []ops.ValueInfo{{DType: in[0].DType, Shape: p.outShape}}, nil
+}
+
+func (o *matMulOp) checkTypes(in []ops.ValueInfo) error {
+	if err := o.types.check("MatMul", o.opset, "A", in[0].DType); err != nil {
+		return err
+	}
+	if in[1].DType != in[0].DType {
+		return ops.Invalidf("MatMul inputs differ in dtype: A is %s, B is %s", in[0].DType, in[1].DType)
+	}
+	return nil
+}
+
+func (o *matMulOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, error) {
+	if err := o.checkTypes(in); err != nil {
+		return nil, err
+	}
+	p, err := newMatMulPlan(in[0].Shape, in[1].Shape)
+	if err != nil {
+		return nil, err
+	}
+	k := &matMulKernel{plan: p}
+	if b := in[1].Const; b != nil && in[0].DType == ops.Float32 && p.m > 0 && p.n > 0 && p.k > 0 && p.sharedB() {
+		// A constant B shared by the whole batch (a weight matrix) is packed once per plan.
+		k.packedB = gemm.PackB(false, p.k, p.n, b.Float32s(), p.n)
+	}
+	if isHalf(in[0].DType) {
+		k.scratch = in[0].Shape.Size() + in[1].Shape.Size() + p.outShape.Size()
+	}
+	return k, nil
+}
+
+// matMulPlan is a batch of m×k by k×n products. Batch element i multiplies the matrices that start at
+// aOff[i] in A and bOff[i] in B and writes the m×n block at i*m*n of Y.
+type matMulPlan struct {
+	m, n, k    int
+	aOff, bOff []int
+	outShape   ops.Shape
+}
+
+// newMatMulPlan checks that A and B can be multiplied and lays out the batch.
+func newMatMulPlan(a, b ops.Shape) (*matMulPlan, error) {
+	if len(a) == 0 || len(b) == 0 {
+		return nil, ops.Invalidf("MatMul needs inputs of rank >= 1, A is %v and B is %v", a, b)
+	}
+	// Promote 1-D operands to matrices, remembering to drop the added dimension from the result.
+	am, bm := a, b
+	if len(a) == 1 {
+		am = ops.Shape{1, a[0]}
+	}
+	if len(b) == 1 {
+		bm = ops.Shape{b[0], 1}
+	}
+	ra, rb := len(am), len(bm)
+	p := &matMulPlan{m: am[ra-2], k: am[ra-1], n: bm[rb-1]}
+	if bm[rb-2] != p.k {
+		return nil, ops.Invalidf("MatMul A is %v and B is %v: K=%d != %d", a, b, p.k, bm[rb-2])
+	}
+	aBatch, bBatch := am[:ra-2], bm[:rb-2]
+	batch, err := ops.BroadcastShapes(aBatch, bBatch)
+	if err != nil {
+		return nil, ops.Invalidf("MatMul batch dimensions of A %v and B %v do not broadcast: %v", a, b, err)
+	}
+	p.outShape = append(ops.Shape{}, batch...)
+	if len(a) > 1 {
+		p.outShape = append(p.outShape, p.m)
+	}
+	if len(b) > 1 {
+		p.outShape = append(p.outShape, p.n)
+	}
+
+	nb := batch.Size()
+	p.aOff = make([]int, nb)
+	p.bOff = make([]int, nb)
+	aStrides := batchStrides(aBatch, batch, p.m*p.k)
+	bStrides := batchStrides(bBatch, batch, p.k*p.n)
+	idx := make([]int, len(batch))
+	for i := 0; i < nb; i++ {
+		for d, v := range idx {
+			p.aOff[i] += v * aStrides[d]
+			p.bOff[i] += v * bStrides[d]
+		}
+		for d := len(idx) - 1; d >= 0; d-- { // odometer over the output batch
+			idx[d]++
+			if idx[d] < batch[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	p.foldBatch()
+	return p, nil
+}
+
+// batchStrides gives, for each dimension of the broadcast batch shape out, the element stride of an operand
+// whose own batch shape is dims (right-aligned): 0 where the operand has no such dimension or broadcasts a 1.
+func batchStrides(dims, out ops.Shape, matrixSize int) []int {
+	st := make([]int, len(out))
+	acc := matrixSize
+	off := len(out) - len(dims)
+	for d := len(dims) - 1; d >= 0; d-- {
+		if dims[d] != 1 {
+			st[off+d] = acc
+		}
+		acc *= dims[d]
+	}
+	return st
+}
+
+// foldBatch turns a batch whose B is shared and whose A matrices lie back to back ([b,m,k] x [k,n], the
+// common Linear-layer case) into one (b*m)×k by k×n product, which a GEMM does much faster than b small ones.
+func (p *matMulPlan) foldBatch() {
+	if len(p.aOff) <= 1 {
+		return
+	}
+	for i := range p.aOff {
+		if p.bOff[i] != 0 || p.aOff[i] != i*p.m*p.k {
+			return
+		}
+	}
+	p.m *= len(p.aOff)
+	p.aOff, p.bOff = p.aOff[:1], p.bOff[:1]
+}
+
+// sharedB reports whether every batch element multiplies by the same B matrix.
+func (p *matMulPlan) sharedB() bool {
+	for _, off := range p.bOff {
+		if off != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// runFloat32 runs one gemm.Multiply per batch element, reading B from packedB when it was prepacked.
+func (k *matMulKernel) runFloat32(ctx *ops.ExecContext, a, b, y []float32) {
+	p := k.plan
+	mn := p.m * p.n
+	params := gemm.Params{M: p.m, N: p.n, K: p.k, Alpha: 1, LDA: max(1, p.k), LDB: max(1, p.n), LDC: max(1, p.n),
+		PackedB: k.packedB, Pool: gemmPool(ctx)}
+	for i := range p.aOff {
+		params.A = a[p.aOff[i]:]
+		if k.packedB == nil {
+			params.B = b[p.bOff[i]:]
+		}
+		params.C = y[i*mn : (i+1)*mn]
+		gemm.Multiply(&params)
+	}
+}
+
+func runMatMul[T ops.Number](p *matMulPlan, a, b, y []T) {
+	mn := p.m * p.n
+	for i := range p.aOff {
+		gemmLoop(false, false, p.m, p.n, p.k, a[p.aOff[i]:], p.k, b[p.bOff[i]:], p.n, y[i*mn:(i+1)*mn], p.n)
+	}
+}
+
+type matMulKernel struct {
+	plan    *matMulPlan
+	packedB *gemm.PackedB // B packed at plan time when it is a float32 constant shared by the batch
+	scratch int           // float32s for widened float16/bfloat16 operands and result
+}
+
+func (k *matMulKernel) ScratchSize() int { return k.scratch }
+
+// FLOPs counts multiply-adds.
+func (k *matMulKernel) FLOPs() int64 {
+	p := k.plan
+	return int64(len(p.aOff)) * int64(p.m) * int64(p.n) * int64(p.k)
+}
+
+func (k *matMulKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
+	p := k.plan
+	switch a := in[0].Data().(type) {
+	case []float32:
+		k.runFloat32(ctx, a, in[1].Float32s(), out[0].Float32s())
+	case []float64:
+		runMatMul(p, a, ops.Data[float64](in[1]), ops.Data[float64](out[0]))
+	case []int32:
+		runMatMul(p, a, ops.Data[int32](in[1]), ops.Data[int32](out[0]))
+	case []int64:
+		runMatMul(p, a, ops.Data[int64](in[1]), ops.Data[int64](out[0]))
+	case []uint32:
+		runMatMul(p, a, ops.Data[uint32](in[1]), ops.Data[uint32](out[0]))
+	case []uint64:
+		runMatMul(p, a, ops.Data[uint64](in[1]), ops.Data[uint64](out[0]))
+	case []ops.Float16Bits, []ops.BFloat16Bits:
+		na, nb, ny := in[0].Len(), in[1].Len(), out[0].Len()
+		s := ctx.Scratch
+		af, bf, yf := s[:na], s[na:na+nb], s[na+nb:na+nb+ny]
+		widen(af, in[0].Data())
+		widen(bf, in[1].Data())
+		k.runFloat32(ctx, af, bf, yf)
+		narrow(out[0].Data(), yf)
+	}
+	return nil
+}

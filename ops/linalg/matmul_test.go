@@ -1,0 +1,121 @@
+package linalg
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+// Expected values come from numpy.matmul on the pattern inputs (see pattern).
+func TestMatMul(t *testing.T) {
+	mm := func(name string, opset int, a, b *ops.Tensor, want *ops.Tensor) opCase {
+		return opCase{name: name, op: "MatMul", opset: opset, inputs: []*ops.Tensor{a, b}, want: []*ops.Tensor{want}}
+	}
+	want2d := []float64{23, -15, -20, 19, 22, -15, -19, 21}
+	bcast := []float64{13, -25, 10, -27, 5, -33, 8, -29, -25, 14, -27, 13, 7, -29, 4, -31, 11, -25, 14, -21, -29, 12, -31, 11}
+	cases := []opCase{
+		mm("2d", 13, pat(ops.Float32, 2, 3), pat(ops.Float32, 3, 4), f32(sh(2, 4), want2d...)),
+		mm("1d_1d", 13, pat(ops.Float32, 3), pat(ops.Float32, 3), f32(sh(), 30)),
+		mm("1d_3d", 13, pat(ops.Float32, 3), pat(ops.Float32, 2, 3, 2), f32(sh(2, 2), 13, -25, 5, -33)),
+		mm("3d_1d", 13, pat(ops.Float32, 2, 2, 3), pat(ops.Float32, 3), f32(sh(2, 2), 30, 26, 22, 18)),
+		mm("broadcast_batch", 13, pat(ops.Float32, 2, 1, 2, 3), pat(ops.Float32, 3, 3, 2), f32(sh(2, 3, 2, 2), bcast...)),
+		mm("folded_batch", 13, pat(ops.Float32, 2, 2, 3), pat(ops.Float32, 3, 2), f32(sh(2, 2, 2), 13, -25, 10, -27, 7, -29, 4, -31)),
+		mm("batched_b_only", 13, pat(ops.Float32, 2, 3), pat(ops.Float32, 2, 3, 2), f32(sh(2, 2, 2), 13, -25, 10, -27, 5, -33, 8, -29)),
+		mm("k_zero", 13, pat(ops.Float32, 2, 0), pat(ops.Float32, 0, 3), f32(sh(2, 3), 0, 0, 0, 0, 0, 0)),
+		mm("empty_batch", 13, pat(ops.Float32, 0, 2, 3), pat(ops.Float32, 3, 2), f32(sh(0, 2, 2))),
+		mm("float64", 1, pat(ops.Float64, 2, 3), pat(ops.Float64, 3, 4), tensor(ops.Float64, sh(2, 4), want2d)),
+		mm("float16", 1, pat(ops.Float16, 2, 3), pat(ops.Float16, 3, 4), tensor(ops.Float16, sh(2, 4), want2d)),
+		mm("bfloat16", 13, pat(ops.BFloat16, 2, 3), pat(ops.BFloat16, 3, 4), tensor(ops.BFloat16, sh(2, 4), want2d)),
+		mm("int32", 9, pat(ops.Int32, 2, 1, 2, 3), pat(ops.Int32, 3, 3, 2), tensor(ops.Int32, sh(2, 3, 2, 2), bcast)),
+		mm("int64", 13, pat(ops.Int64, 2, 3), pat(ops.Int64, 3, 4), tensor(ops.Int64, sh(2, 4), want2d)),
+		mm("uint32", 9, tensor(ops.Uint32, sh(2, 2), []float64{1, 2, 3, 4}), tensor(ops.Uint32, sh(2, 1), []float64{5, 6}),
+			tensor(ops.Uint32, sh(2, 1), []float64{17, 39})),
+		{name: "k_mismatch", op: "MatMul", opset: 13, inputs: []*ops.Tensor{pat(ops.Float32, 2, 3), pat(ops.Float32, 4, 5)},
+			errSub: "K=3 != 4", errIs: ops.ErrInvalid},
+		{name: "batch_mismatch", op: "MatMul", opset: 13, inputs: []*ops.Tensor{pat(ops.Float32, 2, 2, 3), pat(ops.Float32, 3, 3, 2)},
+			errSub: "do not broadcast", errIs: ops.ErrInvalid},
+		{name: "dtype_mismatch", op: "MatMul", opset: 13, inputs: []*ops.Tensor{pat(ops.Float32, 2, 3), pat(ops.Float64, 3, 2)},
+			errSub: "A is float32, B is float64"},
+		{name: "int32_before_opset9", op: "MatMul", opset: 8, inputs: []*ops.Tensor{pat(ops.Int32, 2, 3), pat(ops.Int32, 3, 2)},
+			errSub: "dtype int32, opset 8 allows float16, float32, float64"},
+		{name: "bfloat16_before_opset13", op: "MatMul", opset: 12, inputs: []*ops.Tensor{pat(ops.BFloat16, 2, 3), pat(ops.BFloat16, 3, 2)},
+			errSub: "dtype bfloat16"},
+		{name: "scalar_operand", op: "MatMul", opset: 13, inputs: []*ops.Tensor{f32(sh(), 1), pat(ops.Float32, 3, 2)},
+			errSub: "rank >= 1"},
+	}
+	runCases(t, cases)
+}
+
+// TestMatMulFoldsBatch checks that a shared B turns a batch into one tall product.
+func TestMatMulFoldsBatch(t *testing.T) {
+	p, err := newMatMulPlan(sh(4, 5, 3), sh(3, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.m != 20 || len(p.aOff) != 1 {
+		t.Fatalf("m=%d batches=%d, want one 20-row product", p.m, len(p.aOff))
+	}
+	p, _ = newMatMulPlan(sh(4, 1, 5, 3), sh(2, 3, 2))
+	if len(p.aOff) != 8 || p.aOff[1] != 0 || p.bOff[1] != 6 || p.aOff[2] != 15 || p.bOff[2] != 0 {
+		t.Fatalf("broadcast offsets a=%v b=%v", p.aOff, p.bOff)
+	}
+}
+
+func TestMatMulRunAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	for _, dt := range []ops.DType{ops.Float32, ops.Int64, ops.Float16} {
+		a, b := pat(dt, 2, 3, 4), pat(dt, 4, 5)
+		for _, nonConst := range [][]int{nil, {1}} {
+			k, out, ctx := prepareNode(t, "MatMul", 13, nil, nonConst, a, b)
+			in := []*ops.Tensor{a, b}
+			if n := testing.AllocsPerRun(10, func() { _ = k.Run(ctx, in, out) }); n != 0 {
+				t.Errorf("%s (non-constant inputs %v): Run allocates %v times", dt, nonConst, n)
+			}
+		}
+	}
+}
+
+// prepareNode builds, infers and prepares a node the way opstest.Run does, returning the kernel, allocated
+// outputs and a context with its scratch, so a test can time or count Run alone.
+func prepareNode(t testing.TB, opType string, opset int, attrs ops.AttrMap, nonConst []int, inputs ...*ops.Tensor) (ops.Kernel, []*ops.Tensor, *ops.ExecContext) {
+	t.Helper()
+	build, _, ok := ops.Lookup("", opType, opset)
+	if !ok {
+		t.Fatalf("%s opset %d not registered", opType, opset)
+	}
+	present := make([]bool, len(inputs))
+	infos := make([]ops.ValueInfo, len(inputs))
+	for i, x := range inputs {
+		present[i] = x != nil
+		if x != nil {
+			infos[i] = ops.ValueInfo{DType: x.DType(), Shape: x.Shape(), Const: x}
+		}
+		if slices.Contains(nonConst, i) {
+			infos[i].Const = nil
+		}
+	}
+	op, err := build(ops.NodeInfo{OpType: opType, Opset: opset, Attrs: attrs, NumInputs: len(inputs), NumOutputs: 1, InputPresent: present})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outInfo, err := op.InferShapes(infos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := op.Prepare(infos, outInfo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]*ops.Tensor, len(outInfo))
+	for i, o := range outInfo {
+		out[i] = ops.New(o.DType, o.Shape)
+	}
+	ctx := ops.SerialContext()
+	if s, ok := k.(ops.Scratcher); ok {
+		ctx.Scratch = make([]float32, s.ScratchSize())
+	}
+	return k, out, ctx
+}

@@ -1,0 +1,160 @@
+package tensor
+
+import (
+	"fmt"
+
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+// since is one entry of an operator's version history: the builder that implements it from opset version
+// v until the next entry's version (or ops.MaxOpset).
+type since struct {
+	v     int
+	build ops.Builder
+}
+
+// register records opType's history in the default domain, one closed range per ONNX version, so that the
+// table lists exactly the versions Operators.md does. Versions must be increasing; entries above
+// ops.MaxOpset are skipped.
+func register(opType string, history ...since) {
+	for i, h := range history {
+		hi := ops.MaxOpset
+		if i+1 < len(history) {
+			hi = history[i+1].v - 1
+		}
+		if h.v > ops.MaxOpset {
+			continue
+		}
+		ops.Register("", opType, ops.Opsets(h.v, min(hi, ops.MaxOpset)), h.build)
+	}
+}
+
+// input returns in[i], or an absent ValueInfo when the node has fewer inputs.
+func input(in []ops.ValueInfo, i int) ops.ValueInfo {
+	if i < len(in) {
+		return in[i]
+	}
+	return ops.ValueInfo{}
+}
+
+// inputAt returns in[i] at run time, or nil for an absent optional input.
+func inputAt(in []*ops.Tensor, i int) *ops.Tensor {
+	if i < len(in) {
+		return in[i]
+	}
+	return nil
+}
+
+// checkInputs checks that inputs [0, required) are present and that there are at most maxIn.
+func checkInputs(in []ops.ValueInfo, required, maxIn int) error {
+	if len(in) > maxIn {
+		return ops.Invalidf("%d inputs, at most %d allowed", len(in), maxIn)
+	}
+	for i := 0; i < required; i++ {
+		if !input(in, i).Present() {
+			return ops.Invalidf("input %d is required but missing", i)
+		}
+	}
+	return nil
+}
+
+// isIndexType reports whether dt is one of the integer types ONNX allows for shape-like inputs.
+func isIndexType(dt ops.DType) bool { return dt == ops.Int64 || dt == ops.Int32 }
+
+// constInts returns the contents of a shape-like input (int32 or int64) known at plan time. When the
+// value is not a constant the error wraps ops.ErrDynamicShape: the runtime then plans with the value.
+func constInts(v ops.ValueInfo, name string) ([]int64, error) {
+	if !isIndexType(v.DType) {
+		return nil, ops.Invalidf("input %q has dtype %s, want int64 or int32", name, v.DType)
+	}
+	if v.Const == nil {
+		return nil, ops.Dynamicf("input %q is not a constant", name)
+	}
+	if len(v.Shape) > 1 {
+		return nil, ops.Invalidf("input %q has shape %v, want a 1-D tensor", name, v.Shape)
+	}
+	return v.Const.AsInt64s(), nil
+}
+
+// constScalarInt returns a scalar (or one-element) integer input known at plan time.
+func constScalarInt(v ops.ValueInfo, name string) (int64, error) {
+	if !v.DType.IsInteger() {
+		return 0, ops.Invalidf("input %q has dtype %s, want an integer", name, v.DType)
+	}
+	if v.Const == nil {
+		return 0, ops.Dynamicf("input %q is not a constant", name)
+	}
+	if v.Shape.Size() != 1 {
+		return 0, ops.Invalidf("input %q has shape %v, want a scalar", name, v.Shape)
+	}
+	return v.Const.AsInt64s()[0], nil
+}
+
+// normalizeAxes maps possibly negative axes into [0, rank), rejecting out-of-range and repeated ones.
+func normalizeAxes(axes []int64, rank int) ([]int, error) {
+	out := make([]int, len(axes))
+	seen := make([]bool, rank)
+	for i, a := range axes {
+		ax, err := ops.NormalizeAxis(int(a), rank)
+		if err != nil || a != int64(int(a)) {
+			return nil, ops.Invalidf("axes[%d] = %d is out of range [%d, %d]", i, a, -rank, rank-1)
+		}
+		if seen[ax] {
+			return nil, ops.Invalidf("axes %v name axis %d twice", axes, ax)
+		}
+		seen[ax] = true
+		out[i] = ax
+	}
+	return out, nil
+}
+
+// normalizeAxis is ops.NormalizeAxis with an error that wraps ops.ErrInvalid and names the attribute.
+func normalizeAxis(axis int64, rank int, what string) (int, error) {
+	a, err := ops.NormalizeAxis(int(axis), rank)
+	if err != nil {
+		return 0, ops.Invalidf("%s: %v", what, err)
+	}
+	return a, nil
+}
+
+// checkedShape validates dims computed from input values (no negatives, no overflow).
+func checkedShape(s ops.Shape) (ops.Shape, error) {
+	if _, err := s.CheckedSize(0); err != nil {
+		return nil, ops.Invalidf("%v", err)
+	}
+	return s, nil
+}
+
+// aliasInput0 is embedded by ops whose output 0 is input 0's data with another shape.
+type aliasInput0 struct{}
+
+// AliasOf reports that output 0 aliases input 0.
+func (aliasInput0) AliasOf(output int) (int, bool) { return 0, output == 0 }
+
+// copyKernel copies input 0 into output 0 element for element: the kernel of every aliasing op, run when
+// the runtime does not share the buffer.
+var copyKernel = ops.KernelFunc(func(_ *ops.ExecContext, in, out []*ops.Tensor) error {
+	ops.CopyData(out[0], in[0])
+	return nil
+})
+
+// unsupportedDType is the error for a dtype a data-movement engine cannot hold.
+func unsupportedDType(dt ops.DType) error { return ops.Unsupportedf("dtype %s", dt) }
+
+// shapeOf formats a shape for messages together with its element count.
+func shapeOf(s ops.Shape) string { return fmt.Sprintf("%v (%d elements)", s, s.Size()) }
+
+func itoa(v int64) string { return fmt.Sprint(v) }
+
+func quote(s string) string { return fmt.Sprintf("%q", s) }
+
+func joinQuoted(names []string) string {
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += ", "
+		}
+		s += quote(n)
+	}
+	return s
+}
