@@ -3,7 +3,7 @@ GO ?= go
 SHARED ?= $(abspath ../shared)
 export ONNXRUN_SHARED := $(SHARED)
 
-.PHONY: all build test test-short lint vet race noasm proto check-generate conformance expected-pass bench fuzz data clean
+.PHONY: all build test test-short docs lint vet race noasm proto check-generate conformance expected-pass bench fuzz data clean
 
 all: build test
 
@@ -56,6 +56,10 @@ FUZZTIME ?= 2m
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./onnx/
 	$(GO) test -run '^$$' -fuzz FuzzReadNPY -fuzztime $(FUZZTIME) ./tensorio/
+
+# Regenerates OPERATORS.md from the kernel registry (a test checks it is current).
+docs:
+	$(GO) run ./internal/opsdoc > OPERATORS.md.tmp && mv OPERATORS.md.tmp OPERATORS.md
 
 clean:
 	$(GO) clean -testcache

@@ -113,18 +113,6 @@ func tensorFromProto(m *onnx.Model, t *onnxpb.TensorProto, limits onnx.Limits) (
 	return arrayToTensor(a)
 }
 
-func arrayToTensor(a *onnx.Array) (*ops.Tensor, error) {
-	shape := make(ops.Shape, len(a.Dims))
-	for i, d := range a.Dims {
-		shape[i] = int(d)
-	}
-	t, err := ops.FromData(ops.DType(a.DataType), shape, a.Data)
-	if err != nil {
-		return nil, modelErrorf("tensor: %v", err)
-	}
-	return t, nil
-}
-
 // buildGraph converts the decoded model's main graph. It checks names (a value produced twice, an initializer
 // shadowing a node output) but not ordering: that is the topological sort's job.
 func buildGraph(m *onnx.Model, opsets map[string]int, limits onnx.Limits) (*Graph, error) {

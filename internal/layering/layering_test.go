@@ -17,6 +17,7 @@ var forbidden = []struct {
 	{"./ops/...", []string{"/onnx", "/runtime", "/exporter", "/models", "/tensorio", "google.golang.org/protobuf"}},
 	{"./exporter/...", []string{"/runtime", "/models", "/ops"}},
 	{"./runtime/...", []string{"/exporter", "/models", "/cmd"}},
+	{"./tensorio/...", []string{"/runtime", "/exporter", "/models", "/cmd"}},
 }
 
 func TestImportLayering(t *testing.T) {

@@ -1,0 +1,27 @@
+// Command onnxrun runs ONNX models from the command line.
+//
+//	onnxrun MODEL.onnx INPUT.npy...            run the model, print its outputs (the "run" command)
+//	onnxrun run [flags] MODEL.onnx [NAME=]INPUT...
+//	onnxrun help [COMMAND]                     list the commands, or show one's flags and examples
+//
+// Inputs are .npy or serialized TensorProto (.pb) files, matched to the model's inputs by position or by
+// name. For each output, run prints its name, dtype and shape and its values the way numpy prints an
+// array, then the top classes of a [K] or [1,K] output or the argmax of each row of an [N,K] one;
+// -o writes the outputs to files.
+//
+// # Layout
+//
+// This package holds flags and printing only; loading, compiling and running are package runtime's,
+// tensor files package tensorio's. Each command is one file, command_NAME.go, returning a *command
+// (help text, examples, flag definitions, run function) that commandTable lists. A first argument that
+// is not a command name goes to the default command, run.
+//
+// # Errors and exit status
+//
+// Every error is one line on stderr, "onnxrun: " and what is wrong, naming the file, input or node
+// involved. The exit status is 0 on success, 1 when a model or input is wrong or running fails, and 2
+// for a malformed command line (unknown command or flag, bad flag value, missing or extra arguments). A
+// panic is recovered at the top and reported as a one-line internal error with status 1.
+//
+// The whole program short of os.Exit is run(args, stdout, stderr), which the tests drive in-process.
+package main

@@ -1,0 +1,34 @@
+// Package tensorio reads and writes tensors in files: numpy's .npy format and serialized ONNX TensorProto
+// (.pb) files, converting to and from ops.Tensor.
+//
+// # Formats
+//
+// .npy files of format versions 1.0, 2.0 and 3.0 are read with element types bool, int8/16/32/64,
+// uint8/16/32/64, float16, float32 and float64, in either byte order and in C or Fortran order; the
+// result is always a native, row-major tensor. Writing produces version 1.0 (2.0 for a header over
+// 64 KiB), little-endian and C-ordered, readable by numpy.load. Strings, objects, complex numbers,
+// datetimes and structured dtypes are refused with an *UnsupportedError that names the descr.
+//
+// .pb files hold one TensorProto; they are decoded and encoded by package onnx, so every element type
+// onnx.Array can hold (including strings and bfloat16) round-trips.
+//
+// ReadFile and WriteFile choose the format by the file's extension.
+//
+// # Untrusted input
+//
+// Readers never panic on a corrupt file. The .npy header is parsed by a strict, depth-bounded parser for
+// the Python literal it holds, and the shape is validated (non-negative dimensions, no overflow of
+// elements times item size, at most Limits.MaxBytes) before any data is allocated. A file's data must be
+// exactly as long as its header declares.
+//
+// # Errors
+//
+// A malformed file yields a *FormatError, a valid file holding something onnxrun cannot represent an
+// *UnsupportedError (or, for .pb files, the onnx package's errors); both name the file and the values
+// involved. I/O errors from the os package pass through.
+//
+// # Dependencies
+//
+// This package converts between onnx.Array and ops.Tensor itself, a few lines that the runtime package
+// has too, so that reading a tensor file does not link the runtime and every kernel.
+package tensorio

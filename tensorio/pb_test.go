@@ -1,0 +1,88 @@
+package tensorio
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+func TestPBRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	tensors := []*ops.Tensor{
+		ops.FromSlice(ops.Shape{2}, []string{"hello", ""}),
+		ops.FromSlice(ops.Shape{1, 2}, []ops.BFloat16Bits{0x3f80, 0xc000}),
+		ops.Scalar(float32(2.5)),
+		ops.FromSlice(ops.Shape{0, 4}, []float32{}),
+	}
+	for _, d := range npyDTypes {
+		tensors = append(tensors, sample(t, d.dt, ops.Shape{2, 3}))
+	}
+	for i, want := range tensors {
+		path := filepath.Join(dir, "t.pb")
+		if err := WritePB(path, want); err != nil {
+			t.Fatalf("#%d %s: %v", i, want, err)
+		}
+		got, err := ReadPB(path)
+		if err != nil {
+			t.Fatalf("#%d %s: %v", i, want, err)
+		}
+		assertSameTensor(t, got, want)
+	}
+}
+
+func TestReadPBCorrupt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.pb")
+	// Field 1 (dims), varint type, then a truncated varint.
+	if err := os.WriteFile(path, []byte{0x08, 0xff}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ReadPB(path)
+	if err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("got %v, want an error naming %s", err, path)
+	}
+}
+
+// TestReadPBBackendTest reads a TensorProto written by the ONNX project, when ../shared is present.
+func TestReadPBBackendTest(t *testing.T) {
+	path := filepath.Join(sharedDir(t), "onnx-node-tests", "test_abs", "test_data_set_0", "input_0.pb")
+	x, err := ReadPB(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.DType() != ops.Float32 || !x.Shape().Equal(ops.Shape{3, 4, 5}) {
+		t.Fatalf("got %s, want float32[3,4,5]", x)
+	}
+	for _, v := range x.Float32s() {
+		if math.IsNaN(float64(v)) {
+			t.Fatal("NaN in test_abs input")
+		}
+	}
+}
+
+// sharedDir finds ../shared beside the repository root (the folder holding go.mod), or skips the test.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("../shared not found: no go.mod above the test directory")
+		}
+		dir = parent
+	}
+	shared := filepath.Join(filepath.Dir(dir), "shared")
+	if _, err := os.Stat(shared); err != nil {
+		t.Skipf("../shared not found: %v", err)
+	}
+	return shared
+}
