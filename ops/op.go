@@ -75,7 +75,7 @@ type ExecContext struct {
 	Parallel func(n int, fn func(lo, hi int))
 	// Threads is the number of threads Parallel may use.
 	Threads int
-	// Pool is the session's worker pool as an opaque value, for kernels (GEMM) that drive it directly.
+	// Pool is the session's worker pool (a *Pool), for kernels such as the GEMM that drive it directly.
 	Pool any
 }
 

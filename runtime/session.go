@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/onnxrun/onnxrun/ops"
 )
@@ -15,7 +14,7 @@ type Session struct {
 	plan  *Plan
 	bound *boundPlan
 	exec  ops.ExecContext
-	pool  *workerPool
+	pool  *ops.Pool
 }
 
 // boundPlan is a specialisation with this session's memory attached.
@@ -31,13 +30,13 @@ type boundPlan struct {
 
 // NewSession makes a session with its own buffers and worker threads (Options.Threads).
 func (p *Plan) NewSession() *Session {
-	s := &Session{plan: p, pool: newWorkerPool(p.opts.Threads)}
-	s.exec = ops.ExecContext{Context: context.Background(), Parallel: s.pool.parallelFor, Threads: s.pool.threads, Pool: s.pool}
+	s := &Session{plan: p, pool: ops.NewPool(p.opts.Threads)}
+	s.exec = ops.ExecContext{Context: context.Background(), Parallel: s.pool.For, Threads: s.pool.Threads(), Pool: s.pool}
 	return s
 }
 
 // Close stops the session's worker threads. A closed session must not be used again.
-func (s *Session) Close() { s.pool.close() }
+func (s *Session) Close() { s.pool.Close() }
 
 // Run computes the model's outputs for inputs given in the order of Plan.Inputs. The returned tensors
 // belong to the session and stay valid until the next Run; Clone them to keep them longer. A cancelled
@@ -62,7 +61,10 @@ func (s *Session) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor,
 			return nil, err
 		}
 		if spec.dynamic {
-			return p.runDynamic(inputs)
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			return p.runDynamicContext(ctx, inputs)
 		}
 		s.bound = bind(p, spec)
 	}
@@ -113,11 +115,16 @@ func sameShapes(spec *specialization, inputs []*ops.Tensor) bool {
 // runDynamic plans with the actual input values, which folds the whole graph: the slow path for models whose
 // shapes depend on data.
 func (p *Plan) runDynamic(inputs []*ops.Tensor) ([]*ops.Tensor, error) {
+	return p.runDynamicContext(context.Background(), inputs)
+}
+
+// runDynamicContext is runDynamic stopping between nodes when ctx is done.
+func (p *Plan) runDynamicContext(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, error) {
 	infos := make([]ops.ValueInfo, len(inputs))
 	for i, t := range inputs {
 		infos[i] = ops.ValueInfo{DType: t.DType(), Shape: t.Shape(), Const: t}
 	}
-	s, err := p.plan(infos, true)
+	s, err := p.planContext(ctx, infos, true)
 	if err != nil {
 		return nil, err
 	}
@@ -233,62 +240,4 @@ func (p *Plan) checkInput(i int, t *ops.Tensor, inputs []*ops.Tensor) error {
 		}
 	}
 	return nil
-}
-
-// workerPool is the session's set of persistent threads for intra-op parallelism. With one thread it runs
-// everything inline and costs nothing.
-type workerPool struct {
-	threads int
-	work    chan poolTask
-	wg      sync.WaitGroup
-	once    sync.Once
-}
-
-type poolTask struct {
-	fn     func(lo, hi int)
-	lo, hi int
-	done   *sync.WaitGroup
-}
-
-func newWorkerPool(threads int) *workerPool {
-	p := &workerPool{threads: max(1, threads)}
-	if p.threads > 1 {
-		p.work = make(chan poolTask, p.threads)
-		for i := 1; i < p.threads; i++ {
-			go func() {
-				for t := range p.work {
-					t.fn(t.lo, t.hi)
-					t.done.Done()
-				}
-			}()
-		}
-	}
-	return p
-}
-
-// parallelFor splits [0,n) into one chunk per thread; the calling goroutine takes the first chunk.
-func (p *workerPool) parallelFor(n int, fn func(lo, hi int)) {
-	if n <= 0 {
-		return
-	}
-	if p.threads == 1 || n == 1 {
-		fn(0, n)
-		return
-	}
-	chunks := min(p.threads, n)
-	var done sync.WaitGroup
-	done.Add(chunks - 1)
-	for c := 1; c < chunks; c++ {
-		p.work <- poolTask{fn: fn, lo: c * n / chunks, hi: (c + 1) * n / chunks, done: &done}
-	}
-	fn(0, n/chunks)
-	done.Wait()
-}
-
-func (p *workerPool) close() {
-	p.once.Do(func() {
-		if p.work != nil {
-			close(p.work)
-		}
-	})
 }

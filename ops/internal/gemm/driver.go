@@ -1,0 +1,424 @@
+package gemm
+
+import (
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// impl is one GEMM variant: the shared blocked/packed driver around one
+// micro-kernel. Tests run the same suite against every impl.
+type impl struct {
+	name string
+	colA microKernel // A[i][p] = a[p*lda+i]: packed panels, transposed A in place
+	rowA microKernel // A[i][p] = a[i*lda+p]: row-major A in place
+	// minParallelWork is the smallest M*N*K split across threads; tests
+	// lower it to exercise the threaded paths on small shapes.
+	minParallelWork int
+}
+
+var genericImpl = &impl{name: "generic", colA: kernelGenericColA, rowA: kernelGenericRowA, minParallelWork: parallelMinWork}
+
+// defaultImpl is what Sgemm and Multiply use; kernel_amd64.go replaces it at
+// init when the CPU has AVX2 and FMA.
+var defaultImpl = genericImpl
+
+// parallelMinWork is the smallest M*N*K worth splitting across threads: below
+// it (about 50µs of one core's work) waking a parked worker thread, which
+// can take tens of µs, costs more than the split saves.
+const parallelMinWork = 128 * 128 * 128
+
+// threadState is one thread's per-call scratch for edge tiles. It lives in
+// the pooled job rather than on the stack because the micro-kernel is called
+// through a func value, which makes its pointer arguments escape.
+type threadState struct {
+	args   tileArgs
+	tmp    [mr * nr]float32
+	rowPad [mr]float32
+	colPad [nr]float32
+}
+
+// job is the state of one Multiply call, shared by its threads. Jobs are
+// recycled through jobPool so that steady-state calls do not allocate.
+type job struct {
+	im     *impl
+	p      Params
+	splitN bool // threads split N (else M) in panels
+	ws     [][]float32
+	ts     []threadState
+	claim  atomic.Int32
+}
+
+var jobPool = sync.Pool{New: func() any { return new(job) }}
+
+// workspacePool holds packing buffers for callers that pass no Workspace.
+// A sync.Pool (rather than a buffer per call, or one global buffer) keeps the
+// steady state allocation-free, lets concurrent calls each get their own
+// buffers, and lets the GC reclaim them when GEMM is idle. Callers that plan
+// memory themselves (the runtime's arena) pass Params.Workspace instead.
+var workspacePool = sync.Pool{New: func() any { return new([]float32) }}
+
+// alignFloats is the slack added per buffer so each can start on a 64-byte
+// boundary (cache line, and what the packed-panel loads prefer).
+const alignFloats = 16
+
+func threadWorkspace(m, n, k int) int {
+	kc := kBlock(k)
+	return (min(roundUp(m, mr), mcMax)+min(roundUp(n, nr), ncMax))*kc + 2*alignFloats
+}
+
+// WorkspaceSize is the length of Params.Workspace that lets Multiply run an
+// M×N×K product on up to threads threads without touching its internal
+// buffer pool. It is an upper bound (prepacked operands need less) and is at
+// most about threads*(mcMax+ncMax)*kcMax floats (3.3 MiB per thread)
+// whatever the sizes.
+func WorkspaceSize(m, n, k, threads int) int {
+	return max(threads, 1) * threadWorkspace(m, n, k)
+}
+
+// aligned returns the tail of buf starting at the first 64-byte boundary.
+func aligned(buf []float32) []float32 {
+	if len(buf) == 0 {
+		return buf
+	}
+	off := int(uintptr(unsafe.Pointer(&buf[0])) % 64 / 4)
+	if off == 0 {
+		return buf
+	}
+	return buf[alignFloats-off:]
+}
+
+func (im *impl) multiply(p *Params) {
+	m, n, k := p.M, p.N, p.K
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if k == 0 {
+		scaleOnly(p)
+		return
+	}
+	parts, splitN, panels := 1, true, 0
+	if threads := p.Pool.Threads(); threads > 1 && m*n*k >= im.minParallelWork {
+		panN, panM := ceilDiv(n, nr), ceilDiv(m, mr)
+		pn, pm := min(threads, panN), min(threads, panM)
+		// Efficiency of each split: work per thread / work of the busiest.
+		effN := float64(panN) / float64(pn*ceilDiv(panN, pn))
+		effM := float64(panM) / float64(pm*ceilDiv(panM, pm))
+		if pn*1000+int(effN*999) >= pm*1000+int(effM*999) {
+			parts, panels = pn, panN
+		} else {
+			parts, splitN, panels = pm, false, panM
+		}
+	}
+
+	j := jobPool.Get().(*job)
+	j.im = im
+	j.p = *p
+	j.splitN = splitN
+	j.claim.Store(0)
+	if cap(j.ts) < parts {
+		j.ts = make([]threadState, parts)
+	}
+	j.ts = j.ts[:parts]
+	if cap(j.ws) < parts {
+		j.ws = make([][]float32, parts)
+	}
+	j.ws = j.ws[:parts]
+
+	per := threadWorkspace(m, n, k)
+	var pooled *[]float32
+	buf := p.Workspace
+	if len(buf) < parts*per {
+		pooled = workspacePool.Get().(*[]float32)
+		if len(*pooled) < parts*per {
+			*pooled = make([]float32, parts*per)
+		}
+		buf = *pooled
+	}
+	for t := range parts {
+		j.ws[t] = buf[t*per : (t+1)*per]
+	}
+
+	if parts == 1 {
+		j.region(0, m, 0, n, j.ws[0], &j.ts[0])
+	} else {
+		p.Pool.ForTask(panels, j)
+	}
+
+	if pooled != nil {
+		workspacePool.Put(pooled)
+	}
+	j.p = Params{} // do not keep the caller's matrices alive
+	j.im = nil
+	clear(j.ws)
+	jobPool.Put(j)
+}
+
+// Do runs the panels [lo, hi) of the split dimension; it is the
+// parallel.Task called once per thread.
+func (j *job) Do(lo, hi int) {
+	t := int(j.claim.Add(1) - 1)
+	if j.splitN {
+		j.region(0, j.p.M, lo*nr, min(hi*nr, j.p.N), j.ws[t], &j.ts[t])
+	} else {
+		j.region(lo*mr, min(hi*mr, j.p.M), 0, j.p.N, j.ws[t], &j.ts[t])
+	}
+}
+
+// directBMaxRows is the M extent up to which a plain (untransposed) B is
+// always read in place instead of packed: each packed B element would be
+// reused only ceil(M/mr) times, so the packing pass costs as much as the
+// product (LeNet's conv1 has M=6). Measured on Zen 3: in-place B is 1.3-2×
+// faster for M <= 24 even at a 4 KiB row stride.
+const directBMaxRows = 4 * mr
+
+// readBInPlace decides whether the driver reads an untransposed B in place
+// (kc rows of one 64-byte panel row each) for an M extent of rows. Up to
+// directBMaxRows it always does; beyond, unless the row stride aliases in
+// the cache (rowsFitL2). Measured: in place wins by 5-25% at strides 576,
+// 640, 784, 1000, 2000, 4000; packing wins at 1024 and 1536; they tie at 768.
+func readBInPlace(p *Params, rows, kc int) bool {
+	if p.PackedB != nil || p.TransB {
+		return false
+	}
+	return rows <= directBMaxRows || rowsFitL2(kc, nr*4, p.LDB*4)
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// readAInPlace decides whether the driver reads an untransposed A in place
+// (mb rows of kc values, LDA apart) with the row form of the kernel instead
+// of packing it. Packing costs a pass over the A block per N block and pays
+// only when the rows in place would alias in the cache. Measured on Zen 3,
+// in place is 0-35% faster (64³ +7%, 128³ +18%, 256³ +10%, 120×64×400 +35%,
+// 512³ and 1000³ ±1%). A transposed A is always packed: read in place, each
+// k step of a panel touches its own cache line, and that measured up to 10%
+// slower (96×300×1024).
+func readAInPlace(p *Params, mb, kc int) bool {
+	if p.PackedA != nil || p.TransA || !aInPlaceEnabled {
+		return false
+	}
+	return rowsFitL2(mb, kc*4, p.LDA*4)
+}
+
+// aInPlaceEnabled lets the development benchmarks compare both A paths.
+var aInPlaceEnabled = true
+
+// rowsFitL2 reports whether rows runs of rowBytes bytes, strideBytes apart,
+// spread over the L2 (1024 sets of 8 ways, 64-byte lines: 64 KiB per way)
+// well enough to stay resident together: at most half the ways of any set
+// they touch. A stride that is a multiple of a large power of two maps the
+// runs onto few sets, where they evict each other (and each other's lines
+// in L1).
+func rowsFitL2(rows, rowBytes, strideBytes int) bool {
+	const line, sets, ways = 64, 1024, 8
+	w := ceilDiv(rowBytes, line) + 1 // lines per run, which need not be line-aligned
+	g := 1                           // runs start at multiples of g lines
+	if strideBytes%line == 0 {
+		g = gcd(strideBytes/line%sets, sets) // gcd(0, sets) = sets
+	}
+	starts := sets / g // distinct start sets before the pattern repeats
+	covered := min(rows, starts) * min(w, g)
+	return rows*w <= covered*ways/2
+}
+
+// aSource says where the micro-kernel reads A for one K block of one M block.
+type aSource struct {
+	packed  []float32 // packed panels: the panel at row offset ir is packed[ir*kc:], column form, lda = mr
+	inPlace []float32 // or the row-major A read in place from column p0, row form
+	lda     int
+	edge    []float32 // in place: the packed copy of a partial last panel
+}
+
+// bSource says where the micro-kernel reads B for one K block of one N block.
+type bSource struct {
+	packed []float32 // packed panels: panel at column offset jr is packed[jr*kc:], stride nr
+	direct []float32 // or row-major B read in place from row p0, stride ldb
+	ldb    int
+	edge   []float32 // in direct mode, the packed copy of a partial last panel
+}
+
+// region computes C[i0:i1, j0:j1] (i0 a multiple of mr, j0 of nr) with the
+// classic five loops: N blocks, K blocks (pack B), M blocks (pack A), then
+// the micro-kernel over B panels (kept in L1) × A panels (streamed from L2).
+func (j *job) region(i0, i1, j0, j1 int, ws []float32, ts *threadState) {
+	p := &j.p
+	k := p.K
+	kc := kBlock(k)
+	mb := mBlock(i1 - i0)
+	nb := nBlock(j1 - j0)
+	var bufA, bufB []float32
+	if p.PackedA == nil {
+		bufA = aligned(ws)[:mb*kc]
+		ws = ws[len(bufA)+alignFloats:]
+	}
+	if p.PackedB == nil {
+		bufB = aligned(ws)[:nb*kc]
+	}
+	directA := readAInPlace(p, mb, kc)
+	directB := readBInPlace(p, i1-i0, kc)
+	for jc := j0; jc < j1; jc += nb {
+		ncur := min(nb, j1-jc)
+		for p0 := 0; p0 < k; p0 += kc {
+			kcb := min(kc, k-p0)
+			var bs bSource
+			switch {
+			case p.PackedB != nil:
+				bs.packed = p.PackedB.panels(p0, kcb, jc)
+			case directB:
+				bs.direct, bs.ldb = p.B[p0*p.LDB:], p.LDB
+				if full := ncur / nr * nr; full < ncur {
+					packB(bufB, false, p.B, p.LDB, jc+full, ncur-full, p0, kcb)
+					bs.edge = bufB
+				}
+			default:
+				packB(bufB, p.TransB, p.B, p.LDB, jc, ncur, p0, kcb)
+				bs.packed = bufB
+			}
+			for ic := i0; ic < i1; ic += mb {
+				mcur := min(mb, i1-ic)
+				var as aSource
+				switch {
+				case p.PackedA != nil:
+					as.packed = p.PackedA.panels(p0, kcb, ic)
+				case directA:
+					as.inPlace, as.lda = p.A[p0:], p.LDA
+					if full := mcur / mr * mr; full < mcur {
+						packA(bufA, p.TransA, p.A, p.LDA, ic+full, mcur-full, p0, kcb)
+						as.edge = bufA
+					}
+				default:
+					packA(bufA, p.TransA, p.A, p.LDA, ic, mcur, p0, kcb)
+					as.packed = bufA
+				}
+				j.macroTile(&as, &bs, ic, mcur, jc, ncur, p0, kcb, ts)
+			}
+		}
+	}
+}
+
+// macroTile runs the micro-kernel over an mcur×ncur block of C whose A
+// panels come from as and B panels from bs, for the K block [p0, p0+kcb).
+func (j *job) macroTile(as *aSource, bs *bSource, ic, mcur, jc, ncur, p0, kcb int, ts *threadState) {
+	p := &j.p
+	first, last := p0 == 0, p0+kcb == p.K
+	args := &ts.args
+	*args = tileArgs{alpha: p.Alpha, beta: 1, flags: flagLoadC}
+	if first {
+		args.beta = p.Beta
+		if p.Beta == 0 {
+			args.flags = 0
+		}
+	}
+	var rowBias, colBias bool
+	if last {
+		e := &p.Epilogue
+		rowBias = e.BiasMode == BiasPerRow
+		colBias = e.BiasMode == BiasPerCol
+		if rowBias {
+			args.flags |= flagRowBias
+		}
+		if colBias {
+			args.flags |= flagColBias
+		}
+		switch e.Act {
+		case ActReLU:
+			args.flags |= flagClamp
+			args.lo, args.hi = 0, float32(posInf)
+		case ActClip:
+			args.flags |= flagClamp
+			args.lo, args.hi = e.Min, e.Max
+		}
+	}
+	c, ldc := p.C, p.LDC
+	for jr := 0; jr < ncur; jr += nr {
+		col := jc + jr
+		w := min(nr, ncur-jr)
+		var bp *float32
+		ldb := nr
+		switch {
+		case bs.packed != nil:
+			bp = &bs.packed[jr*kcb]
+		case w == nr:
+			bp, ldb = &bs.direct[col], bs.ldb
+		default:
+			bp = &bs.edge[0]
+		}
+		if colBias {
+			if w == nr {
+				args.colBias = &p.Epilogue.Bias[col]
+			} else {
+				copy(ts.colPad[:], p.Epilogue.Bias[col:col+w])
+				args.colBias = &ts.colPad[0]
+			}
+		}
+		for ir := 0; ir < mcur; ir += mr {
+			row := ic + ir
+			h := min(mr, mcur-ir)
+			kernel, ap, lda := j.im.colA, (*float32)(nil), mr
+			switch {
+			case as.packed != nil:
+				ap = &as.packed[ir*kcb]
+			case h < mr:
+				ap = &as.edge[0]
+			default:
+				kernel, ap, lda = j.im.rowA, &as.inPlace[row*as.lda], as.lda
+			}
+			if rowBias {
+				if h == mr {
+					args.rowBias = &p.Epilogue.Bias[row]
+				} else {
+					copy(ts.rowPad[:], p.Epilogue.Bias[row:row+h])
+					args.rowBias = &ts.rowPad[0]
+				}
+			}
+			if h == mr && w == nr {
+				kernel(kcb, ap, lda, bp, ldb, &c[row*ldc+col], ldc, args)
+				continue
+			}
+			// Edge tile: run the full kernel on a private tile, then copy
+			// the valid h×w corner in and out of C.
+			if args.flags&flagLoadC != 0 {
+				for r := range h {
+					copy(ts.tmp[r*nr:r*nr+w], c[(row+r)*ldc+col:])
+				}
+			}
+			kernel(kcb, ap, lda, bp, ldb, &ts.tmp[0], nr, args)
+			for r := range h {
+				copy(c[(row+r)*ldc+col:(row+r)*ldc+col+w], ts.tmp[r*nr:])
+			}
+		}
+	}
+}
+
+// scaleOnly handles K == 0: the product is empty, so C = act(beta*C + bias).
+func scaleOnly(p *Params) {
+	e := &p.Epilogue
+	for i := 0; i < p.M; i++ {
+		row := p.C[i*p.LDC : i*p.LDC+p.N]
+		for jj := range row {
+			v := p.Alpha * 0 // the empty sum, scaled as the reference does
+			if p.Beta != 0 {
+				v = p.Beta * row[jj]
+			}
+			switch e.BiasMode {
+			case BiasPerRow:
+				v += e.Bias[i]
+			case BiasPerCol:
+				v += e.Bias[jj]
+			}
+			switch e.Act {
+			case ActReLU:
+				v = clamp(v, 0, float32(posInf))
+			case ActClip:
+				v = clamp(v, e.Min, e.Max)
+			}
+			row[jj] = v
+		}
+	}
+}

@@ -1,0 +1,105 @@
+package nn
+
+import (
+	"testing"
+
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/opstest"
+)
+
+// prepared is a kernel ready to run outside opstest, so a test can measure Run alone.
+type prepared struct {
+	kernel  ops.Kernel
+	ctx     *ops.ExecContext
+	in, out []*ops.Tensor
+}
+
+func prepare(t testing.TB, n opstest.Node) prepared {
+	t.Helper()
+	build, _, ok := ops.Lookup("", n.OpType, n.Opset)
+	if !ok {
+		t.Fatalf("%s opset %d not registered", n.OpType, n.Opset)
+	}
+	nout := max(1, n.NumOutputs)
+	present := make([]bool, len(n.Inputs))
+	in := make([]ops.ValueInfo, len(n.Inputs))
+	for i, x := range n.Inputs {
+		present[i] = x != nil
+		if x != nil {
+			in[i] = ops.ValueInfo{DType: x.DType(), Shape: x.Shape(), Const: x}
+		}
+	}
+	op, err := build(ops.NodeInfo{OpType: n.OpType, Opset: n.Opset, Attrs: n.Attrs, NumInputs: len(in), NumOutputs: nout, InputPresent: present})
+	if err != nil {
+		t.Fatal(err)
+	}
+	infos, err := op.InferShapes(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	infos = infos[:nout]
+	k, err := op.Prepare(in, infos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := prepared{kernel: k, ctx: ops.SerialContext(), in: n.Inputs}
+	if s, ok := k.(ops.Scratcher); ok {
+		p.ctx.Scratch = make([]float32, s.ScratchSize())
+	}
+	for _, vi := range infos {
+		p.out = append(p.out, ops.New(vi.DType, vi.Shape))
+	}
+	return p
+}
+
+// TestRunAllocatesNothing holds every kernel to the contract that Run does no heap allocation.
+func TestRunAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race (sync.Pool drops items)")
+	}
+	x := randF32(1, 2, 4, 6, 6)
+	w := randF32(2, 4, 2, 3, 3)
+	b := randF32(3, 4)
+	c4 := randF32(4, 4)
+	yes := ops.FromSlice(ops.Shape{}, []bool{true})
+	k33 := ops.AttrMap{"kernel_shape": ints(3, 3), "pads": ints(1, 1, 1, 1), "strides": ints(2, 1)}
+	nodes := map[string]opstest.Node{
+		"Conv f32":             node("Conv", 22, ops.AttrMap{"group": ops.IntAttr(2), "pads": ints(1, 0, 1, 2)}, x, w, b),
+		"Conv f64":             node("Conv", 22, ops.AttrMap{"group": ops.IntAttr(2)}, toF64(x), toF64(w), toF64(b)),
+		"Conv f16":             node("Conv", 22, ops.AttrMap{"group": ops.IntAttr(2)}, toHalf(x), toHalf(w), toHalf(b)),
+		"Conv 1x1":             node("Conv", 22, nil, x, randF32(5, 3, 4, 1, 1)),
+		"ConvTranspose f32":    node("ConvTranspose", 22, ops.AttrMap{"strides": ints(2, 2), "group": ops.IntAttr(2)}, x, randF32(6, 4, 3, 2, 2)),
+		"ConvTranspose f64":    node("ConvTranspose", 22, nil, toF64(x), toF64(randF32(6, 4, 3, 2, 2))),
+		"MaxPool indices":      {OpType: "MaxPool", Opset: 22, Attrs: ops.AttrMap{"kernel_shape": ints(3, 3), "storage_order": ops.IntAttr(1)}, Inputs: []*ops.Tensor{x}, NumOutputs: 2},
+		"MaxPool uint8":        node("MaxPool", 22, k33, ops.New(ops.Uint8, ops.Shape{1, 1, 5, 5})),
+		"AveragePool":          node("AveragePool", 22, k33, x),
+		"AveragePool f16":      node("AveragePool", 22, k33, toHalf(x)),
+		"LpPool":               node("LpPool", 22, k33, toF64(x)),
+		"GlobalAveragePool":    node("GlobalAveragePool", 22, nil, x),
+		"GlobalLpPool f16":     node("GlobalLpPool", 22, nil, toHalf(x)),
+		"BatchNormalization":   node("BatchNormalization", 15, nil, x, c4, c4, c4, ops.FromSlice(ops.Shape{4}, []float32{1, 2, 3, 4})),
+		"BatchNorm training":   {OpType: "BatchNormalization", Opset: 15, Attrs: ops.AttrMap{"training_mode": ops.IntAttr(1)}, Inputs: []*ops.Tensor{x, c4, c4, c4, c4}, NumOutputs: 3},
+		"InstanceNorm":         node("InstanceNormalization", 22, nil, x, c4, c4),
+		"LayerNorm":            {OpType: "LayerNormalization", Opset: 17, Inputs: []*ops.Tensor{x, randF32(7, 6), randF32(8, 6)}, NumOutputs: 3},
+		"LayerNorm f16":        node("LayerNormalization", 17, nil, toHalf(x), toHalf(randF32(7, 6))),
+		"GroupNorm":            node("GroupNormalization", 21, ops.AttrMap{"num_groups": ops.IntAttr(2)}, x, c4, c4),
+		"LRN":                  node("LRN", 13, ops.AttrMap{"size": ops.IntAttr(3)}, x),
+		"MVN":                  node("MeanVarianceNormalization", 13, nil, x),
+		"Dropout inference":    {OpType: "Dropout", Opset: 22, Inputs: []*ops.Tensor{x}, NumOutputs: 2},
+		"Dropout training":     {OpType: "Dropout", Opset: 22, Attrs: ops.AttrMap{"seed": ops.IntAttr(3)}, Inputs: []*ops.Tensor{x, f32(ops.Shape{}, 0.3), yes}, NumOutputs: 2},
+		"Dropout training f16": {OpType: "Dropout", Opset: 22, Inputs: []*ops.Tensor{toHalf(x), f32(ops.Shape{}, 0.3), yes}},
+	}
+	for name, n := range nodes {
+		t.Run(name, func(t *testing.T) {
+			p := prepare(t, n)
+			allocs := testing.AllocsPerRun(5, func() {
+				if err := p.kernel.Run(p.ctx, p.in, p.out); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if allocs != 0 {
+				t.Errorf("Run allocates %v times per call", allocs)
+			}
+		})
+	}
+}

@@ -1,0 +1,116 @@
+package nn
+
+// InstanceNormalization: https://onnx.ai/onnx/operators/onnx__InstanceNormalization.html, opsets 1, 6 and 22.
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+func init() {
+	register("InstanceNormalization",
+		// opset 1: consumed_inputs (a legacy attribute, ignored).
+		since{1, buildInstanceNorm},
+		// opset 6: consumed_inputs removed.
+		since{6, buildInstanceNorm},
+		// opset 22: bfloat16.
+		since{22, buildInstanceNorm},
+	)
+}
+
+type instanceNormOp struct{ epsilon float64 }
+
+func buildInstanceNorm(n ops.NodeInfo) (ops.Op, error) {
+	r := ops.NewAttrReader(n.Attrs)
+	eps := float64(r.Float("epsilon", 1e-5))
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	if eps < 0 || math.IsNaN(eps) {
+		return nil, &ops.AttrError{Name: "epsilon", Msg: fmt.Sprintf("is %g, want >= 0", eps)}
+	}
+	return &instanceNormOp{epsilon: eps}, nil
+}
+
+func (op *instanceNormOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
+	if err := requireInputs(in, 3, 3); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if err := checkFloat("input", x.DType); err != nil {
+		return nil, err
+	}
+	if len(x.Shape) < 2 {
+		return nil, ops.Invalidf("input has shape %v, want rank >= 2 (N x C x D1 ...)", x.Shape)
+	}
+	names := [...]string{"input", "scale", "B"}
+	for i := 1; i < 3; i++ {
+		name := names[i]
+		if in[i].DType != x.DType {
+			return nil, ops.Invalidf("%s has dtype %s, input has %s", name, in[i].DType, x.DType)
+		}
+		if len(in[i].Shape) != 1 || in[i].Shape[0] != x.Shape[1] {
+			return nil, ops.Invalidf("%s has shape %v, want [%d] (the channels of input %v)", name, in[i].Shape, x.Shape[1], x.Shape)
+		}
+	}
+	return []ops.ValueInfo{{DType: x.DType, Shape: x.Shape}}, nil
+}
+
+func (op *instanceNormOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, error) {
+	if _, err := op.InferShapes(in); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	return &instanceNormKernel{op: op, batch: x.Shape[0], channels: x.Shape[1], inner: dimsProduct(x.Shape, 2, len(x.Shape)), dtype: x.DType}, nil
+}
+
+type instanceNormKernel struct {
+	op                     *instanceNormOp
+	batch, channels, inner int
+	dtype                  ops.DType
+}
+
+// ScratchSize is room for float32 copies of the input and output when they are 16-bit floats.
+func (k *instanceNormKernel) ScratchSize() int {
+	if isHalf(k.dtype) {
+		return 2 * k.batch * k.channels * k.inner
+	}
+	return 0
+}
+
+func (k *instanceNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
+	switch x := in[0].Data().(type) {
+	case []float32:
+		instanceNorm(k, x, out[0].Float32s(), in[1], in[2])
+	case []float64:
+		instanceNorm(k, x, out[0].Float64s(), in[1], in[2])
+	default: // float16, bfloat16
+		n := k.batch * k.channels * k.inner
+		var buf [2][]float32
+		scratchSlices(ctx.Scratch, buf[:], n, n)
+		widen(buf[0], in[0])
+		instanceNorm(k, buf[0], buf[1], in[1], in[2])
+		narrow(out[0], buf[1])
+	}
+	return nil
+}
+
+// instanceNorm normalises each (n, c) plane by its own mean and population variance:
+//
+//	y = scale[c] * (x - mean) / sqrt(variance + epsilon) + B[c]
+func instanceNorm[T ops.Float](k *instanceNormKernel, x, y []T, scale, bias *ops.Tensor) {
+	for n := 0; n < k.batch; n++ {
+		for c := 0; c < k.channels; c++ {
+			off := (n*k.channels + c) * k.inner
+			xs, ys := x[off:off+k.inner], y[off:off+k.inner]
+			mean, variance := meanVariance(xs)
+			a := valueAt(scale, c) / math.Sqrt(variance+k.op.epsilon)
+			b := valueAt(bias, c) - mean*a
+			for i, v := range xs {
+				ys[i] = T(float64(v)*a + b)
+			}
+		}
+	}
+}

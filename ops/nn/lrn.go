@@ -1,0 +1,121 @@
+package nn
+
+// LRN: https://onnx.ai/onnx/operators/onnx__LRN.html, opsets 1 and 13.
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+func init() {
+	register("LRN",
+		since{1, buildLRN},
+		// opset 13: bfloat16.
+		since{13, buildLRN},
+	)
+}
+
+type lrnOp struct {
+	size              int
+	alpha, beta, bias float64
+}
+
+func buildLRN(n ops.NodeInfo) (ops.Op, error) {
+	r := ops.NewAttrReader(n.Attrs)
+	hasSize := r.Has("size")
+	op := &lrnOp{
+		size:  int(r.Int("size", 0)),
+		alpha: float64(r.Float("alpha", 1e-4)),
+		beta:  float64(r.Float("beta", 0.75)),
+		bias:  float64(r.Float("bias", 1)),
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	if !hasSize {
+		return nil, &ops.AttrError{Name: "size", Msg: "is required"}
+	}
+	if op.size < 1 {
+		return nil, &ops.AttrError{Name: "size", Msg: fmt.Sprintf("is %d, must be at least 1", op.size)}
+	}
+	return op, nil
+}
+
+func (op *lrnOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
+	if err := requireInputs(in, 1, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if err := checkFloat("X", x.DType); err != nil {
+		return nil, err
+	}
+	if len(x.Shape) < 2 {
+		return nil, ops.Invalidf("X has shape %v, want rank >= 2 (N x C x D1 ...)", x.Shape)
+	}
+	return []ops.ValueInfo{{DType: x.DType, Shape: x.Shape}}, nil
+}
+
+func (op *lrnOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, error) {
+	if _, err := op.InferShapes(in); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	return &lrnKernel{op: op, batch: x.Shape[0], channels: x.Shape[1], inner: dimsProduct(x.Shape, 2, len(x.Shape)), dtype: x.DType}, nil
+}
+
+type lrnKernel struct {
+	op                     *lrnOp
+	batch, channels, inner int
+	dtype                  ops.DType
+}
+
+// ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
+func (k *lrnKernel) ScratchSize() int {
+	if isHalf(k.dtype) {
+		return 2 * k.batch * k.channels * k.inner
+	}
+	return 0
+}
+
+func (k *lrnKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
+	switch x := in[0].Data().(type) {
+	case []float32:
+		lrn(k, x, out[0].Float32s())
+	case []float64:
+		lrn(k, x, out[0].Float64s())
+	default: // float16, bfloat16
+		n := k.batch * k.channels * k.inner
+		var buf [2][]float32
+		scratchSlices(ctx.Scratch, buf[:], n, n)
+		widen(buf[0], in[0])
+		lrn(k, buf[0], buf[1])
+		narrow(out[0], buf[1])
+	}
+	return nil
+}
+
+// lrn divides each element by a power of the squares summed across neighbouring channels:
+//
+//	square_sum[n, c, d] = Σ X[n, i, d]²  for max(0, c - floor((size-1)/2)) <= i <= min(C-1, c + ceil((size-1)/2))
+//	Y[n, c, d] = X[n, c, d] / (bias + alpha/size * square_sum[n, c, d])^beta
+func lrn[T ops.Float](k *lrnKernel, x, y []T) {
+	before, after := (k.op.size-1)/2, k.op.size/2 // floor and ceil of (size-1)/2
+	coef := k.op.alpha / float64(k.op.size)
+	for n := 0; n < k.batch; n++ {
+		img := n * k.channels * k.inner
+		for c := 0; c < k.channels; c++ {
+			lo, hi := max(0, c-before), min(k.channels-1, c+after)
+			for d := 0; d < k.inner; d++ {
+				sum := 0.0
+				for i := lo; i <= hi; i++ {
+					v := float64(x[img+i*k.inner+d])
+					sum += v * v
+				}
+				at := img + c*k.inner + d
+				y[at] = T(float64(x[at]) / math.Pow(k.op.bias+coef*sum, k.op.beta))
+			}
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package nn
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+// packageOps are the operators this package registers.
+var packageOps = []string{
+	"AveragePool", "BatchNormalization", "CausalConvWithState", "Conv", "ConvInteger", "ConvTranspose", "Dropout",
+	"GlobalAveragePool", "GlobalLpPool", "GlobalMaxPool", "GroupNormalization", "InstanceNormalization", "LRN",
+	"LayerNormalization", "LpNormalization", "LpPool", "MaxPool", "MaxUnpool", "MeanVarianceNormalization",
+	"RMSNormalization",
+}
+
+// sharedDir finds ../shared beside the repository root (the directory holding go.mod).
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("../shared not found: no go.mod above the test directory")
+		}
+		dir = parent
+	}
+	shared := filepath.Join(filepath.Dir(dir), "shared")
+	if _, err := os.Stat(shared); err != nil {
+		t.Skipf("../shared not found: %v", err)
+	}
+	return shared
+}
+
+// TestRegistrationsFollowSpec checks that every op of the package is registered over exactly the version
+// ranges Operators.md lists: one closed range per "since" version, the last one up to ops.MaxOpset.
+func TestRegistrationsFollowSpec(t *testing.T) {
+	spec, err := os.ReadFile(filepath.Join(sharedDir(t), "onnx-spec", "Operators.md"))
+	if err != nil {
+		t.Skipf("../shared not found: %v", err)
+	}
+	have := map[string][]string{}
+	for _, r := range ops.Registrations() {
+		if r.Domain == "" {
+			have[r.OpType] = append(have[r.OpType], r.Range.String())
+		}
+	}
+	for _, op := range packageOps {
+		// The index table row: |<a href="#Op">Op</a>|<a href="Changelog.md#Op-22">22</a>, ...|
+		row := regexp.MustCompile(`(?m)^\|<a href="#` + op + `">` + op + `</a>\|(.*?)\|`).FindSubmatch(spec)
+		if row == nil {
+			t.Errorf("%s: not found in Operators.md", op)
+			continue
+		}
+		var versions []int
+		for _, m := range regexp.MustCompile(`>(\d+)</a>`).FindAllSubmatch(row[1], -1) {
+			v, _ := strconv.Atoi(string(m[1]))
+			if v <= ops.MaxOpset {
+				versions = append(versions, v)
+			}
+		}
+		sort.Ints(versions)
+		var want []string
+		for i, v := range versions {
+			hi := ops.MaxOpset
+			if i+1 < len(versions) {
+				hi = versions[i+1] - 1
+			}
+			want = append(want, fmt.Sprintf("%d-%d", v, hi))
+		}
+		if got := strings.Join(have[op], " "); got != strings.Join(want, " ") {
+			t.Errorf("%s: registered %q, Operators.md gives %q", op, got, strings.Join(want, " "))
+		}
+	}
+}

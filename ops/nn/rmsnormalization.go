@@ -1,0 +1,151 @@
+package nn
+
+// RMSNormalization: https://onnx.ai/onnx/operators/onnx__RMSNormalization.html, opset 23 (a function in
+// ONNX; implemented directly here).
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+func init() {
+	register("RMSNormalization", since{23, buildRMSNorm})
+}
+
+type rmsNormOp struct {
+	axis    int
+	epsilon float64
+}
+
+func buildRMSNorm(n ops.NodeInfo) (ops.Op, error) {
+	r := ops.NewAttrReader(n.Attrs)
+	op := &rmsNormOp{axis: int(r.Int("axis", -1)), epsilon: float64(r.Float("epsilon", 1e-5))}
+	stash := r.Int("stash_type", 1)
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	if stash != int64(ops.Float32) {
+		return nil, ops.Unsupportedf("stash_type %d: only 1 (float32 statistics) is implemented", stash)
+	}
+	if op.epsilon < 0 || math.IsNaN(op.epsilon) {
+		return nil, &ops.AttrError{Name: "epsilon", Msg: fmt.Sprintf("is %g, want >= 0", op.epsilon)}
+	}
+	return op, nil
+}
+
+func (op *rmsNormOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
+	if err := requireInputs(in, 2, 2); err != nil {
+		return nil, err
+	}
+	x, scale := in[0], in[1]
+	if err := checkFloat("X", x.DType); err != nil {
+		return nil, err
+	}
+	if err := checkFloat("scale", scale.DType); err != nil {
+		return nil, err
+	}
+	if _, err := ops.NormalizeAxis(op.axis, len(x.Shape)); err != nil {
+		return nil, ops.Invalidf("attribute axis: %v (X has shape %v)", err, x.Shape)
+	}
+	if _, ok := broadcastStrides(scale.Shape, x.Shape); !ok {
+		return nil, ops.Invalidf("scale has shape %v, which does not broadcast to X %v", scale.Shape, x.Shape)
+	}
+	// Y has the scale's type (V), which may differ from X's (T).
+	return []ops.ValueInfo{{DType: scale.DType, Shape: x.Shape}}, nil
+}
+
+func (op *rmsNormOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, error) {
+	if _, err := op.InferShapes(in); err != nil {
+		return nil, err
+	}
+	x, scale := in[0], in[1]
+	axis, _ := ops.NormalizeAxis(op.axis, len(x.Shape))
+	strides, _ := broadcastStrides(scale.Shape, x.Shape)
+	return &rmsNormKernel{
+		epsilon:    op.epsilon,
+		outer:      dimsProduct(x.Shape, 0, axis),
+		inner:      dimsProduct(x.Shape, axis, len(x.Shape)),
+		scaleOuter: axisOffsets(x.Shape, strides, span(0, axis)),
+		scaleInner: axisOffsets(x.Shape, strides, span(axis, len(x.Shape))),
+		scaleSize:  scale.Shape.Size(),
+		xType:      x.DType,
+		scaleType:  scale.DType,
+	}, nil
+}
+
+// rmsNormKernel normalises each of the outer rows of X; element (o, i) is scaled by
+// scale[scaleOuter[o] + scaleInner[i]].
+type rmsNormKernel struct {
+	epsilon                float64
+	outer, inner           int
+	scaleOuter, scaleInner []int
+	scaleSize              int
+	xType, scaleType       ops.DType
+}
+
+// ScratchSize is room for float32 copies of X, Y and scale when they are all 16-bit floats.
+func (k *rmsNormKernel) ScratchSize() int {
+	if isHalf(k.xType) && k.xType == k.scaleType {
+		return 2*k.outer*k.inner + k.scaleSize
+	}
+	return 0
+}
+
+func (k *rmsNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
+	if k.xType != k.scaleType {
+		rmsNormMixed(k, in[0], in[1], out[0])
+		return nil
+	}
+	switch x := in[0].Data().(type) {
+	case []float32:
+		rmsNorm(k, x, in[1].Float32s(), out[0].Float32s())
+	case []float64:
+		rmsNorm(k, x, in[1].Float64s(), out[0].Float64s())
+	default: // float16, bfloat16
+		n := k.outer * k.inner
+		var buf [3][]float32
+		scratchSlices(ctx.Scratch, buf[:], n, n, k.scaleSize)
+		widen(buf[0], in[0])
+		widen(buf[2], in[1])
+		rmsNorm(k, buf[0], buf[2], buf[1])
+		narrow(out[0], buf[1])
+	}
+	return nil
+}
+
+// rmsNorm computes, for each outer row over the normalised axes [axis, rank),
+//
+//	Y = X / sqrt(mean(X²) + epsilon) * scale
+func rmsNorm[T ops.Float](k *rmsNormKernel, x, scale, y []T) {
+	for o := 0; o < k.outer; o++ {
+		xs, ys := x[o*k.inner:(o+1)*k.inner], y[o*k.inner:(o+1)*k.inner]
+		inv := k.invRMS(func(i int) float64 { return float64(xs[i]) })
+		so := k.scaleOuter[o]
+		for i, v := range xs {
+			ys[i] = T(float64(v) * inv * float64(scale[so+k.scaleInner[i]]))
+		}
+	}
+}
+
+// rmsNormMixed is rmsNorm for an X whose type differs from the scale's (and Y's): slower, element by element.
+func rmsNormMixed(k *rmsNormKernel, x, scale, y *ops.Tensor) {
+	for o := 0; o < k.outer; o++ {
+		base := o * k.inner
+		inv := k.invRMS(func(i int) float64 { return valueAt(x, base+i) })
+		for i := 0; i < k.inner; i++ {
+			setValue(y, base+i, valueAt(x, base+i)*inv*valueAt(scale, k.scaleOuter[o]+k.scaleInner[i]))
+		}
+	}
+}
+
+// invRMS is 1/sqrt(mean(v²) + epsilon) over one row, v(i) giving its elements.
+func (k *rmsNormKernel) invRMS(v func(i int) float64) float64 {
+	sum := 0.0
+	for i := 0; i < k.inner; i++ {
+		e := v(i)
+		sum += e * e
+	}
+	return 1 / math.Sqrt(sum/float64(k.inner)+k.epsilon)
+}
