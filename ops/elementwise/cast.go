@@ -113,7 +113,7 @@ func (o *castOp) checkTarget(to int64) (ops.DType, error) {
 		return 0, &ops.AttrError{Name: "to", Msg: "is " + strconv.FormatInt(to, 10) + ", not a tensor DataType"}
 	}
 	dt := ops.DType(to)
-	if !o.types.has(dt) {
+	if !o.types.Has(dt) {
 		return 0, ops.Invalidf("%s-%d: cannot cast to %s, want one of %v", o.opType, o.opset, dt, o.types)
 	}
 	return dt, nil

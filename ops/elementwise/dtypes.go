@@ -2,34 +2,14 @@ package elementwise
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/onnxrun/onnxrun/ops"
 )
 
-// typeSet is a set of dtypes, one bit per ops.DType value: the "T: tensor(float), tensor(int32), ..." lists of
-// the spec's type constraints.
-type typeSet uint32
+// typeSet is the spec's type constraint, a set of dtypes.
+type typeSet = ops.DTypeSet
 
-func setOf(dts ...ops.DType) typeSet {
-	var s typeSet
-	for _, dt := range dts {
-		s |= 1 << dt
-	}
-	return s
-}
-
-func (s typeSet) has(dt ops.DType) bool { return dt < 32 && s&(1<<dt) != 0 }
-
-func (s typeSet) String() string {
-	var names []string
-	for dt := ops.DType(1); dt < 32; dt++ {
-		if s.has(dt) {
-			names = append(names, dt.String())
-		}
-	}
-	return "{" + strings.Join(names, ", ") + "}"
-}
+func setOf(dts ...ops.DType) typeSet { return ops.DTypes(dts...) }
 
 // The type lists that recur in the spec's constraints.
 var (
@@ -83,7 +63,7 @@ func checkType(n *nodeMeta, input string, dt ops.DType, allowed typeSet) error {
 	if name, ok := unheldTypes[int64(dt)]; ok {
 		return ops.Unsupportedf("%s-%d: input %s is %s: onnxrun has no %s tensors", n.opType, n.opset, input, name, name)
 	}
-	if !allowed.has(dt) {
+	if !allowed.Has(dt) {
 		return ops.Invalidf("%s-%d: input %s has type %s, want one of %v", n.opType, n.opset, input, dt, allowed)
 	}
 	return nil

@@ -34,14 +34,14 @@ func (o *affineGridOp) ShapeInputs() []int { return []int{1} }
 
 // spatial returns the spatial lengths (D,) H, W from size, after checking them against theta.
 func (o *affineGridOp) spatial(in []ops.ValueInfo) ([]int, error) {
-	if err := checkInputs(in, 2, 2); err != nil {
+	if err := ops.CheckInputCount(in, 2, 2); err != nil {
 		return nil, err
 	}
 	theta := in[0]
 	if !theta.DType.IsFloat() {
 		return nil, ops.Invalidf("theta has dtype %s, want a float type", theta.DType)
 	}
-	size, err := constInts(in[1], "size")
+	size, err := ops.ConstInts(in[1], "size")
 	if err != nil {
 		return nil, err
 	}

@@ -37,7 +37,7 @@ func (o *centerCropPadOp) ShapeInputs() []int { return []int{1} }
 
 // tables returns, for each axis, the source index of every output coordinate (-1 for padding).
 func (o *centerCropPadOp) tables(in []ops.ValueInfo) ([]axisTable, error) {
-	if err := checkInputs(in, 2, 2); err != nil {
+	if err := ops.CheckInputCount(in, 2, 2); err != nil {
 		return nil, err
 	}
 	shape := in[0].Shape
@@ -49,12 +49,12 @@ func (o *centerCropPadOp) tables(in []ops.ValueInfo) ([]axisTable, error) {
 	note := fmt.Sprintf("the rank of input_data %v", shape)
 	if o.axes != nil {
 		var err error
-		if axes, err = normalizeAxes(o.axes, rank, "axes"); err != nil {
+		if axes, err = ops.NormalizeAxes(o.axes, rank, "axes"); err != nil {
 			return nil, err
 		}
 		note = fmt.Sprintf("the length of axes %v", o.axes)
 	}
-	target, err := constInts(in[1], "shape")
+	target, err := ops.ConstInts(in[1], "shape")
 	if err != nil {
 		return nil, err
 	}

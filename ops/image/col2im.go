@@ -52,18 +52,18 @@ type col2ImGeom struct {
 }
 
 func (o *col2ImOp) geometry(in []ops.ValueInfo, withTable bool) (*col2ImGeom, error) {
-	if err := checkInputs(in, 3, 3); err != nil {
+	if err := ops.CheckInputCount(in, 3, 3); err != nil {
 		return nil, err
 	}
 	x := in[0]
 	if len(x.Shape) != 3 {
 		return nil, ops.Invalidf("input has shape %v, want 3-D (N, C·∏block_shape, L)", x.Shape)
 	}
-	image, err := constInts(in[1], "image_shape")
+	image, err := ops.ConstInts(in[1], "image_shape")
 	if err != nil {
 		return nil, err
 	}
-	block, err := constInts(in[2], "block_shape")
+	block, err := ops.ConstInts(in[2], "block_shape")
 	if err != nil {
 		return nil, err
 	}

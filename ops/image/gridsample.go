@@ -75,7 +75,7 @@ func buildGridSample(opset int) ops.Builder {
 }
 
 func (o *gridSampleOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 2, 2); err != nil {
+	if err := ops.CheckInputCount(in, 2, 2); err != nil {
 		return nil, err
 	}
 	x, grid := in[0], in[1]

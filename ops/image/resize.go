@@ -155,16 +155,16 @@ func (o *resizeOp) geometry(in []ops.ValueInfo) ([]axisGeom, error) {
 	var err error
 	switch {
 	case o.form == formUpsample7:
-		err = checkInputs(in, 1, 1)
+		err = ops.CheckInputCount(in, 1, 1)
 	case o.form <= formResize10:
-		err = checkInputs(in, 2, 2)
+		err = ops.CheckInputCount(in, 2, 2)
 	case o.form == formResize11:
 		// roi is a required input too, but it only matters to tf_crop_and_resize, which checks for it.
-		if err = checkInputs(in, 1, 4); err == nil && !input(in, 2).Present() {
+		if err = ops.CheckInputCount(in, 1, 4); err == nil && !ops.Input(in, 2).Present() {
 			err = ops.Invalidf("input 2 (scales) is required at opset 11; pass an empty tensor when using sizes")
 		}
 	default:
-		err = checkInputs(in, 1, 4)
+		err = ops.CheckInputCount(in, 1, 4)
 	}
 	if err != nil {
 		return nil, err
@@ -180,7 +180,7 @@ func (o *resizeOp) geometry(in []ops.ValueInfo) ([]axisGeom, error) {
 	}
 	axesNote := fmt.Sprintf("the rank of X %v", shape)
 	if o.axes != nil {
-		if axes, err = normalizeAxes(o.axes, rank, "axes"); err != nil {
+		if axes, err = ops.NormalizeAxes(o.axes, rank, "axes"); err != nil {
 			return nil, err
 		}
 		axesNote = fmt.Sprintf("the length of axes %v", o.axes)
@@ -196,11 +196,11 @@ func (o *resizeOp) geometry(in []ops.ValueInfo) ([]axisGeom, error) {
 	case o.form == formUpsample7:
 		scales = o.attrScales
 	case o.form <= formResize10:
-		if scales, err = constFloats(in[1], "scales"); err != nil {
+		if scales, err = ops.ConstFloats(in[1], "scales"); err != nil {
 			return nil, err
 		}
 	default:
-		sv, zv := input(in, 2), input(in, 3)
+		sv, zv := ops.Input(in, 2), ops.Input(in, 3)
 		// An empty scales tensor stands for an absent one: opsets 11 and 12 require the input, so models
 		// that give sizes pass an empty scales.
 		haveScales := sv.Present() && sv.Shape.Size() > 0
@@ -211,22 +211,22 @@ func (o *resizeOp) geometry(in []ops.ValueInfo) ([]axisGeom, error) {
 		case !haveScales && !haveSizes:
 			return nil, ops.Invalidf("neither scales nor sizes is given (or both are empty); give one")
 		case haveScales:
-			if scales, err = constFloats(sv, "scales"); err != nil {
+			if scales, err = ops.ConstFloats(sv, "scales"); err != nil {
 				return nil, err
 			}
 		default:
-			if sizes, err = constInts(zv, "sizes"); err != nil {
+			if sizes, err = ops.ConstInts(zv, "sizes"); err != nil {
 				return nil, err
 			}
 		}
 	}
 
 	if o.s.coord == coordTFCropAndResize {
-		rv := input(in, 1)
+		rv := ops.Input(in, 1)
 		if !rv.Present() || rv.Shape.Size() == 0 {
 			return nil, ops.Invalidf("coordinate_transformation_mode tf_crop_and_resize needs the roi input")
 		}
-		roi, err := constFloats(rv, "roi")
+		roi, err := ops.ConstFloats(rv, "roi")
 		if err != nil {
 			return nil, err
 		}

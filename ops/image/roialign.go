@@ -80,7 +80,7 @@ func buildRoiAlign(opset int) ops.Builder {
 }
 
 func (o *roiAlignOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 3, 3); err != nil {
+	if err := ops.CheckInputCount(in, 3, 3); err != nil {
 		return nil, err
 	}
 	x, rois, idx := in[0], in[1], in[2]

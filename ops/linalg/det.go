@@ -16,10 +16,10 @@ func init() {
 	// opset 11: float16, float32, float64.
 	ops.Register("", "Det", ops.Opsets(11, 21), buildDet(floats16to64))
 	// opset 22: adds bfloat16.
-	ops.Register("", "Det", ops.Opsets(22, ops.MaxOpset), buildDet(floats16to64.with(ops.BFloat16)))
+	ops.Register("", "Det", ops.Opsets(22, ops.MaxOpset), buildDet(floats16to64.With(ops.BFloat16)))
 }
 
-func buildDet(types dtypeSet) ops.Builder {
+func buildDet(types ops.DTypeSet) ops.Builder {
 	return func(n ops.NodeInfo) (ops.Op, error) {
 		if n.NumInputs != 1 {
 			return nil, ops.Invalidf("Det takes 1 input, the node has %d", n.NumInputs)
@@ -30,11 +30,11 @@ func buildDet(types dtypeSet) ops.Builder {
 
 type detOp struct {
 	opset int
-	types dtypeSet
+	types ops.DTypeSet
 }
 
 func (o *detOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := o.types.check("Det", o.opset, "X", in[0].DType); err != nil {
+	if err := o.types.Check("Det", o.opset, "X", in[0].DType); err != nil {
 		return nil, err
 	}
 	s := in[0].Shape
@@ -58,10 +58,10 @@ type detKernel struct {
 }
 
 // ScratchSize holds one M×M matrix in float64.
-func (k *detKernel) ScratchSize() int { return float64ScratchLen(k.m * k.m) }
+func (k *detKernel) ScratchSize() int { return ops.Float64ScratchLen(k.m * k.m) }
 
 func (k *detKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
-	work := float64View(ctx.Scratch, k.m*k.m)
+	work := ops.Float64View(ctx.Scratch, k.m*k.m)
 	switch x := in[0].Data().(type) {
 	case []float32:
 		runDet(k, x, out[0].Float32s(), work)

@@ -28,8 +28,8 @@ const (
 	ellipsisMark      = '.'
 )
 
-var einsumTypes = dtypeSet{ops.Uint8, ops.Uint16, ops.Uint32, ops.Uint64, ops.Int8, ops.Int16, ops.Int32,
-	ops.Int64, ops.Float16, ops.Float32, ops.Float64}
+var einsumTypes = ops.DTypes(ops.Uint8, ops.Uint16, ops.Uint32, ops.Uint64, ops.Int8, ops.Int16, ops.Int32,
+	ops.Int64, ops.Float16, ops.Float32, ops.Float64)
 
 func buildEinsum(n ops.NodeInfo) (ops.Op, error) {
 	r := ops.NewAttrReader(n.Attrs)
@@ -160,7 +160,7 @@ const ellipsisBase = 256
 
 func (o *einsumOp) plan(in []ops.ValueInfo) (*einsumPlan, error) {
 	eq := o.eq
-	if err := einsumTypes.check("Einsum", o.opset, "0", in[0].DType); err != nil {
+	if err := einsumTypes.Check("Einsum", o.opset, "0", in[0].DType); err != nil {
 		return nil, err
 	}
 	for i, v := range in {
@@ -338,11 +338,11 @@ func (k *einsumKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		s := ctx.Scratch
 		for i, t := range in {
 			xs[i], s = s[:t.Len()], s[t.Len():]
-			widen(xs[i], t.Data())
+			ops.WidenToFloat32(xs[i], t.Data())
 		}
 		y := s[:out[0].Len()]
 		runEinsum(p, xs[:len(in)], y)
-		narrow(out[0].Data(), y)
+		ops.NarrowFromFloat32(out[0].Data(), y)
 	}
 	return nil
 }

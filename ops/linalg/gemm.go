@@ -19,15 +19,15 @@ func init() {
 	// opset 7: "broadcast" removed, C always broadcasts unidirectionally to [M,N].
 	ops.Register("", "Gemm", ops.Opsets(7, 8), buildGemm(floats16to64, true))
 	// opset 9: adds uint32, uint64, int32 and int64.
-	ops.Register("", "Gemm", ops.Opsets(9, 10), buildGemm(floats16to64.with(ints32to64...), true))
+	ops.Register("", "Gemm", ops.Opsets(9, 10), buildGemm((floats16to64|ints32to64), true))
 	// opset 11: C becomes optional (absent means 0).
-	ops.Register("", "Gemm", ops.Opsets(11, 12), buildGemm(floats16to64.with(ints32to64...), false))
+	ops.Register("", "Gemm", ops.Opsets(11, 12), buildGemm((floats16to64|ints32to64), false))
 	// opset 13: adds bfloat16.
 	ops.Register("", "Gemm", ops.Opsets(13, ops.MaxOpset),
-		buildGemm(floats16to64.with(ints32to64...).with(ops.BFloat16), false))
+		buildGemm((floats16to64|ints32to64).With(ops.BFloat16), false))
 }
 
-func buildGemm(types dtypeSet, cRequired bool) ops.Builder {
+func buildGemm(types ops.DTypeSet, cRequired bool) ops.Builder {
 	return func(n ops.NodeInfo) (ops.Op, error) {
 		r := ops.NewAttrReader(n.Attrs)
 		o := &gemmOp{
@@ -56,7 +56,7 @@ func buildGemm(types dtypeSet, cRequired bool) ops.Builder {
 
 type gemmOp struct {
 	opset          int
-	types          dtypeSet
+	types          ops.DTypeSet
 	alpha, beta    float32
 	transA, transB bool
 }
@@ -80,7 +80,7 @@ type gemmPlan struct {
 }
 
 func (o *gemmOp) plan(in []ops.ValueInfo) (*gemmPlan, error) {
-	if err := o.types.check("Gemm", o.opset, "A", in[0].DType); err != nil {
+	if err := o.types.Check("Gemm", o.opset, "A", in[0].DType); err != nil {
 		return nil, err
 	}
 	hasC := len(in) > 2 && in[2].Present()
@@ -213,12 +213,12 @@ func (k *gemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		var cf []float32
 		if p.hasC {
 			cf = s[na+nb+ny : na+nb+ny+in[2].Len()]
-			widen(cf, cData)
+			ops.WidenToFloat32(cf, cData)
 		}
-		widen(af, in[0].Data())
-		widen(bf, in[1].Data())
+		ops.WidenToFloat32(af, in[0].Data())
+		ops.WidenToFloat32(bf, in[1].Data())
 		k.runFloat32(ctx, af, bf, cf, yf)
-		narrow(out[0].Data(), yf)
+		ops.NarrowFromFloat32(out[0].Data(), yf)
 	}
 	return nil
 }

@@ -13,13 +13,13 @@ func init() {
 	// opset 1: float16, float32, float64.
 	ops.Register("", "MatMul", ops.Opsets(1, 8), buildMatMul(floats16to64))
 	// opset 9: adds uint32, uint64, int32 and int64.
-	ops.Register("", "MatMul", ops.Opsets(9, 12), buildMatMul(floats16to64.with(ints32to64...)))
+	ops.Register("", "MatMul", ops.Opsets(9, 12), buildMatMul((floats16to64 | ints32to64)))
 	// opset 13: adds bfloat16.
 	ops.Register("", "MatMul", ops.Opsets(13, ops.MaxOpset),
-		buildMatMul(floats16to64.with(ints32to64...).with(ops.BFloat16)))
+		buildMatMul((floats16to64 | ints32to64).With(ops.BFloat16)))
 }
 
-func buildMatMul(types dtypeSet) ops.Builder {
+func buildMatMul(types ops.DTypeSet) ops.Builder {
 	return func(n ops.NodeInfo) (ops.Op, error) {
 		if n.NumInputs != 2 {
 			return nil, ops.Invalidf("MatMul takes 2 inputs, the node has %d", n.NumInputs)
@@ -30,7 +30,7 @@ func buildMatMul(types dtypeSet) ops.Builder {
 
 type matMulOp struct {
 	opset int
-	types dtypeSet
+	types ops.DTypeSet
 }
 
 func (o *matMulOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
@@ -45,7 +45,7 @@ func (o *matMulOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 }
 
 func (o *matMulOp) checkTypes(in []ops.ValueInfo) error {
-	if err := o.types.check("MatMul", o.opset, "A", in[0].DType); err != nil {
+	if err := o.types.Check("MatMul", o.opset, "A", in[0].DType); err != nil {
 		return err
 	}
 	if in[1].DType != in[0].DType {
@@ -231,10 +231,10 @@ func (k *matMulKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		na, nb, ny := in[0].Len(), in[1].Len(), out[0].Len()
 		s := ctx.Scratch
 		af, bf, yf := s[:na], s[na:na+nb], s[na+nb:na+nb+ny]
-		widen(af, in[0].Data())
-		widen(bf, in[1].Data())
+		ops.WidenToFloat32(af, in[0].Data())
+		ops.WidenToFloat32(bf, in[1].Data())
 		k.runFloat32(ctx, af, bf, yf)
-		narrow(out[0].Data(), yf)
+		ops.NarrowFromFloat32(out[0].Data(), yf)
 	}
 	return nil
 }

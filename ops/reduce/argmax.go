@@ -18,11 +18,11 @@ func init() {
 		// opset 12: select_last_index added.
 		ops.Register("", name, ops.Opsets(12, 12), buildArg(isMax, allNumbers, true))
 		// opset 13: bfloat16.
-		ops.Register("", name, ops.Opsets(13, ops.MaxOpset), buildArg(isMax, allNumbers.with(ops.BFloat16), true))
+		ops.Register("", name, ops.Opsets(13, ops.MaxOpset), buildArg(isMax, allNumbers.With(ops.BFloat16), true))
 	}
 }
 
-func buildArg(isMax bool, types dtypeSet, hasSelectLast bool) ops.Builder {
+func buildArg(isMax bool, types ops.DTypeSet, hasSelectLast bool) ops.Builder {
 	return func(n ops.NodeInfo) (ops.Op, error) {
 		r := ops.NewAttrReader(n.Attrs)
 		o := &argOp{isMax: isMax, opset: n.Opset, types: types, axis: int(r.Int("axis", 0)),
@@ -43,7 +43,7 @@ func buildArg(isMax bool, types dtypeSet, hasSelectLast bool) ops.Builder {
 type argOp struct {
 	isMax      bool
 	opset      int
-	types      dtypeSet
+	types      ops.DTypeSet
 	axis       int
 	keepDims   bool
 	selectLast bool
@@ -58,7 +58,7 @@ func (o *argOp) name() string {
 
 // normalize checks the input and returns the non-negative axis.
 func (o *argOp) normalize(in []ops.ValueInfo) (int, error) {
-	if err := o.types.check(o.name(), o.opset, "data", in[0].DType); err != nil {
+	if err := o.types.Check(o.name(), o.opset, "data", in[0].DType); err != nil {
 		return 0, err
 	}
 	s := in[0].Shape
@@ -133,7 +133,7 @@ func (k *argKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		argRun(k, x, y)
 	default: // float16, bfloat16
 		xf := ctx.Scratch[:in[0].Len()]
-		widen(xf, in[0].Data())
+		ops.WidenToFloat32(xf, in[0].Data())
 		argRun(k, xf, y)
 	}
 	return nil

@@ -15,13 +15,13 @@ import (
 func init() {
 	// opset 11: uint32, uint64, int32, int64, float32, float64.
 	ops.Register("", "CumSum", ops.Opsets(11, 13),
-		buildCumSum(dtypeSet{ops.Uint32, ops.Uint64, ops.Int32, ops.Int64, ops.Float32, ops.Float64}))
+		buildCumSum(ops.DTypes(ops.Uint32, ops.Uint64, ops.Int32, ops.Int64, ops.Float32, ops.Float64)))
 	// opset 14: adds float16 and bfloat16.
 	ops.Register("", "CumSum", ops.Opsets(14, ops.MaxOpset),
-		buildCumSum(dtypeSet{ops.Uint32, ops.Uint64, ops.Int32, ops.Int64, ops.Float16, ops.Float32, ops.Float64, ops.BFloat16}))
+		buildCumSum(ops.DTypes(ops.Uint32, ops.Uint64, ops.Int32, ops.Int64, ops.Float16, ops.Float32, ops.Float64, ops.BFloat16)))
 }
 
-func buildCumSum(types dtypeSet) ops.Builder {
+func buildCumSum(types ops.DTypeSet) ops.Builder {
 	return func(n ops.NodeInfo) (ops.Op, error) {
 		r := ops.NewAttrReader(n.Attrs)
 		o := &cumSumOp{opset: n.Opset, types: types, exclusive: r.Int("exclusive", 0) != 0, reverse: r.Int("reverse", 0) != 0}
@@ -37,7 +37,7 @@ func buildCumSum(types dtypeSet) ops.Builder {
 
 type cumSumOp struct {
 	opset              int
-	types              dtypeSet
+	types              ops.DTypeSet
 	exclusive, reverse bool
 }
 
@@ -49,7 +49,7 @@ func (o *cumSumOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 }
 
 func (o *cumSumOp) check(in []ops.ValueInfo) error {
-	if err := o.types.check("CumSum", o.opset, "x", in[0].DType); err != nil {
+	if err := o.types.Check("CumSum", o.opset, "x", in[0].DType); err != nil {
 		return err
 	}
 	a := in[1]
@@ -140,9 +140,9 @@ func (k *cumSumKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	default: // float16, bfloat16
 		size := in[0].Len()
 		xf, yf := ctx.Scratch[:size], ctx.Scratch[size:2*size]
-		widen(xf, in[0].Data())
+		ops.WidenToFloat32(xf, in[0].Data())
 		cumSumRun(k, xf, yf, outer, n, inner)
-		narrow(out[0].Data(), yf)
+		ops.NarrowFromFloat32(out[0].Data(), yf)
 	}
 	return nil
 }

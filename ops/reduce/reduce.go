@@ -16,8 +16,8 @@ import (
 // for no reduction at all.
 func init() {
 	// Up to opset 12, Reduce* take uint32, uint64, int32, int64, float16, float32, float64.
-	base := dtypeSet{ops.Uint32, ops.Uint64, ops.Int32, ops.Int64, ops.Float16, ops.Float32, ops.Float64}
-	withBF16 := base.with(ops.BFloat16)
+	base := ops.DTypes(ops.Uint32, ops.Uint64, ops.Int32, ops.Int64, ops.Float16, ops.Float32, ops.Float64)
+	withBF16 := base.With(ops.BFloat16)
 
 	registerReduce("ReduceSum", reduceSum, []reduceVersion{
 		{since: 1, types: base},
@@ -44,14 +44,14 @@ func init() {
 		name string
 		kind reduceKind
 	}{{"ReduceMax", reduceMax}, {"ReduceMin", reduceMin}} {
-		withInt8 := base.with(ops.Uint8, ops.Int8)
+		withInt8 := base.With(ops.Uint8, ops.Int8)
 		registerReduce(r.name, r.kind, []reduceVersion{
 			{since: 1, types: base},
 			{since: 11, types: base},                                                   // opset 11: negative axes allowed
 			{since: 12, types: withInt8},                                               // opset 12: uint8, int8
-			{since: 13, types: withInt8.with(ops.BFloat16)},                            // opset 13: bfloat16
-			{since: 18, types: withInt8.with(ops.BFloat16), axesInput: true},           // opset 18: axes input, noop_with_empty_axes
-			{since: 20, types: withInt8.with(ops.BFloat16, ops.Bool), axesInput: true}, // opset 20: bool
+			{since: 13, types: withInt8.With(ops.BFloat16)},                            // opset 13: bfloat16
+			{since: 18, types: withInt8.With(ops.BFloat16), axesInput: true},           // opset 18: axes input, noop_with_empty_axes
+			{since: 20, types: withInt8.With(ops.BFloat16, ops.Bool), axesInput: true}, // opset 20: bool
 		})
 	}
 }
@@ -79,7 +79,7 @@ var reduceNames = [...]string{"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin
 // reduceVersion is one opset range of a Reduce* operator: from since to the next version's since - 1.
 type reduceVersion struct {
 	since     int
-	types     dtypeSet
+	types     ops.DTypeSet
 	axesInput bool // axes come as input 1 (with noop_with_empty_axes) instead of an attribute
 }
 
@@ -123,7 +123,7 @@ func buildReduce(kind reduceKind, v reduceVersion) ops.Builder {
 type reduceOp struct {
 	kind              reduceKind
 	opset             int
-	types             dtypeSet
+	types             ops.DTypeSet
 	axesInput         bool
 	axesAttr          []int
 	keepDims          bool
@@ -141,7 +141,7 @@ func (o *reduceOp) ShapeInputs() []int {
 // reducedAxes returns, per input dimension, whether it is reduced.
 func (o *reduceOp) reducedAxes(in []ops.ValueInfo) ([]bool, error) {
 	name := reduceNames[o.kind]
-	if err := o.types.check(name, o.opset, "data", in[0].DType); err != nil {
+	if err := o.types.Check(name, o.opset, "data", in[0].DType); err != nil {
 		return nil, err
 	}
 	rank := len(in[0].Shape)
@@ -226,9 +226,9 @@ func (o *reduceOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, e
 	case dt == ops.Float32:
 		k.scratch = aux
 	case dt == ops.Float64:
-		k.scratch = float64ScratchLen(aux)
+		k.scratch = ops.Float64ScratchLen(aux)
 	case o.kind == reduceLogSumExp: // integers: exp needs floats, so compute in float64
-		k.scratch = float64ScratchLen(p.inSize + p.outSize + aux)
+		k.scratch = ops.Float64ScratchLen(p.inSize + p.outSize + aux)
 	}
 	return k, nil
 }
@@ -292,7 +292,7 @@ func (k *reduceKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	case []float32:
 		reduceRun(p, x, out[0].Float32s(), ctx.Scratch[:aux])
 	case []float64:
-		reduceRun(p, x, out[0].Float64s(), float64View(ctx.Scratch, aux))
+		reduceRun(p, x, out[0].Float64s(), ops.Float64View(ctx.Scratch, aux))
 	case []int8:
 		reduceInts(p, x, ops.Data[int8](out[0]), ctx.Scratch)
 	case []int16:
@@ -312,9 +312,9 @@ func (k *reduceKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	default: // float16, bfloat16, bool: through float32
 		s := ctx.Scratch
 		xf, yf, mf := s[:p.inSize], s[p.inSize:p.inSize+p.outSize], s[p.inSize+p.outSize:p.inSize+p.outSize+aux]
-		widen(xf, in[0].Data())
+		ops.WidenToFloat32(xf, in[0].Data())
 		reduceRun(p, xf, yf, mf)
-		narrow(out[0].Data(), yf)
+		ops.NarrowFromFloat32(out[0].Data(), yf)
 	}
 	return nil
 }
@@ -326,7 +326,7 @@ func reduceInts[T ops.Integer](p *reducePlan, x, y []T, scratch []float32) {
 		reduceRun(p, x, y, nil)
 		return
 	}
-	s := float64View(scratch, p.inSize+2*p.outSize)
+	s := ops.Float64View(scratch, p.inSize+2*p.outSize)
 	xf, yf, mf := s[:p.inSize], s[p.inSize:p.inSize+p.outSize], s[p.inSize+p.outSize:]
 	for i, v := range x {
 		xf[i] = float64(v)

@@ -23,7 +23,7 @@ func init() {
 		// opset 11: negative axis allowed.
 		ops.Register("", name, ops.Opsets(11, 12), buildSoftmax(k, floatTypes, false))
 		// opset 13: normalise along the axis alone (default -1); bfloat16.
-		ops.Register("", name, ops.Opsets(13, ops.MaxOpset), buildSoftmax(k, floatTypes.with(ops.BFloat16), true))
+		ops.Register("", name, ops.Opsets(13, ops.MaxOpset), buildSoftmax(k, floatTypes.With(ops.BFloat16), true))
 	}
 }
 
@@ -37,7 +37,7 @@ const (
 
 var softmaxNames = [...]string{"Softmax", "LogSoftmax", "Hardmax"}
 
-func buildSoftmax(kind softmaxKind, types dtypeSet, singleAxis bool) ops.Builder {
+func buildSoftmax(kind softmaxKind, types ops.DTypeSet, singleAxis bool) ops.Builder {
 	return func(n ops.NodeInfo) (ops.Op, error) {
 		def := int64(1)
 		if singleAxis {
@@ -58,7 +58,7 @@ func buildSoftmax(kind softmaxKind, types dtypeSet, singleAxis bool) ops.Builder
 type softmaxOp struct {
 	kind       softmaxKind
 	opset      int
-	types      dtypeSet
+	types      ops.DTypeSet
 	singleAxis bool
 	axis       int
 }
@@ -73,7 +73,7 @@ func (o *softmaxOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 // extents checks the input and returns the kernel with its line layout.
 func (o *softmaxOp) extents(in []ops.ValueInfo) (*softmaxKernel, error) {
 	name := softmaxNames[o.kind]
-	if err := o.types.check(name, o.opset, "input", in[0].DType); err != nil {
+	if err := o.types.Check(name, o.opset, "input", in[0].DType); err != nil {
 		return nil, err
 	}
 	s := in[0].Shape
@@ -118,9 +118,9 @@ func (k *softmaxKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	default: // float16, bfloat16
 		size := in[0].Len()
 		xf, yf := ctx.Scratch[:size], ctx.Scratch[size:2*size]
-		widen(xf, in[0].Data())
+		ops.WidenToFloat32(xf, in[0].Data())
 		softmaxRun(k, xf, yf)
-		narrow(out[0].Data(), yf)
+		ops.NarrowFromFloat32(out[0].Data(), yf)
 	}
 	return nil
 }
@@ -131,12 +131,11 @@ func softmaxRun[T ops.Float](k *softmaxKernel, x, y []T) {
 		for j := 0; j < inner; j++ {
 			base := o*n*inner + j
 			if k.kind == hardmax {
-				first := extremeIndex(x, base, inner, n, true, false)
 				for i := 0; i < n; i++ {
 					y[base+i*inner] = 0
 				}
-				if n > 0 {
-					y[base+first*inner] = 1
+				if n > 0 { // an empty axis has no extreme to mark
+					y[base+extremeIndex(x, base, inner, n, true, false)*inner] = 1
 				}
 				continue
 			}

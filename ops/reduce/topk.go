@@ -20,10 +20,10 @@ func init() {
 	// opset 11: largest and sorted attributes, negative axis, integer types.
 	ops.Register("", "TopK", ops.Opsets(11, 23), buildTopK(allNumbers, true, true))
 	// opset 24: bfloat16.
-	ops.Register("", "TopK", ops.Opsets(24, ops.MaxOpset), buildTopK(allNumbers.with(ops.BFloat16), true, true))
+	ops.Register("", "TopK", ops.Opsets(24, ops.MaxOpset), buildTopK(allNumbers.With(ops.BFloat16), true, true))
 }
 
-func buildTopK(types dtypeSet, kInput, hasLargest bool) ops.Builder {
+func buildTopK(types ops.DTypeSet, kInput, hasLargest bool) ops.Builder {
 	return func(n ops.NodeInfo) (ops.Op, error) {
 		r := ops.NewAttrReader(n.Attrs)
 		o := &topKOp{opset: n.Opset, types: types, kInput: kInput, axis: int(r.Int("axis", -1)), largest: true}
@@ -56,7 +56,7 @@ func buildTopK(types dtypeSet, kInput, hasLargest bool) ops.Builder {
 
 type topKOp struct {
 	opset   int
-	types   dtypeSet
+	types   ops.DTypeSet
 	kInput  bool
 	kAttr   int64
 	axis    int
@@ -73,7 +73,7 @@ func (o *topKOp) ShapeInputs() []int {
 
 // resolve returns the non-negative axis and k, checking them against the input.
 func (o *topKOp) resolve(in []ops.ValueInfo) (axis, k int, err error) {
-	if err := o.types.check("TopK", o.opset, "X", in[0].DType); err != nil {
+	if err := o.types.Check("TopK", o.opset, "X", in[0].DType); err != nil {
 		return 0, 0, err
 	}
 	s := in[0].Shape
@@ -163,9 +163,9 @@ func (t *topKKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		s := ctx.Scratch[t.k:]
 		nx, ny := in[0].Len(), out[0].Len()
 		xf, yf := s[:nx], s[nx:nx+ny]
-		widen(xf, in[0].Data())
+		ops.WidenToFloat32(xf, in[0].Data())
 		topKRun(t, xf, yf, idx, heap)
-		narrow(out[0].Data(), yf)
+		ops.NarrowFromFloat32(out[0].Data(), yf)
 	}
 	return nil
 }

@@ -55,7 +55,7 @@ func (o *compressOp) selection(in []ops.ValueInfo) (int, []int, error) {
 }
 
 func (o *compressOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 2, 2); err != nil {
+	if err := ops.CheckInputCount(in, 2, 2); err != nil {
 		return nil, err
 	}
 	if len(in[0].Shape) < 1 {

@@ -31,7 +31,7 @@ func (o *concatOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 	if len(in) == 0 {
 		return nil, ops.Invalidf("Concat needs at least one input")
 	}
-	if err := checkInputs(in, len(in), len(in)); err != nil {
+	if err := ops.CheckInputCount(in, len(in), len(in)); err != nil {
 		return nil, err
 	}
 	first := in[0].Shape

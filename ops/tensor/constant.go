@@ -141,10 +141,10 @@ func buildConstantOfShape(n ops.NodeInfo) (ops.Op, error) {
 func (o *constantOfShapeOp) ShapeInputs() []int { return []int{0} }
 
 func (o *constantOfShapeOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
-	dims, err := constInts(in[0], "input")
+	dims, err := ops.ConstInts(in[0], "input")
 	if err != nil {
 		return nil, err
 	}

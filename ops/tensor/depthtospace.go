@@ -68,7 +68,7 @@ func check4D(v ops.ValueInfo) error {
 }
 
 func (o *depthToSpaceOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
 	if err := check4D(in[0]); err != nil {
@@ -112,7 +112,7 @@ func buildSpaceToDepth(n ops.NodeInfo) (ops.Op, error) {
 }
 
 func (o *spaceToDepthOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
 	if err := check4D(in[0]); err != nil {

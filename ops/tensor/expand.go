@@ -19,10 +19,10 @@ func buildExpand(ops.NodeInfo) (ops.Op, error) { return expandOp{}, nil }
 func (expandOp) ShapeInputs() []int { return []int{1} }
 
 func (expandOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 2, 2); err != nil {
+	if err := ops.CheckInputCount(in, 2, 2); err != nil {
 		return nil, err
 	}
-	spec, err := constInts(in[1], "shape")
+	spec, err := ops.ConstInts(in[1], "shape")
 	if err != nil {
 		return nil, err
 	}

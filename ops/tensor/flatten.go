@@ -29,7 +29,7 @@ func buildFlatten(n ops.NodeInfo) (ops.Op, error) {
 }
 
 func (o *flattenOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
 	s := in[0].Shape

@@ -60,7 +60,7 @@ func buildGather(n ops.NodeInfo) (ops.Op, error) {
 }
 
 func (o *gatherOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 2, 2); err != nil {
+	if err := ops.CheckInputCount(in, 2, 2); err != nil {
 		return nil, err
 	}
 	if err := checkIndices(in[1], "indices"); err != nil {
@@ -132,7 +132,7 @@ func elementsShapes(data, indices ops.Shape, axis int64) (int, error) {
 }
 
 func (o *gatherElementsOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 2, 2); err != nil {
+	if err := ops.CheckInputCount(in, 2, 2); err != nil {
 		return nil, err
 	}
 	if err := checkIndices(in[1], "indices"); err != nil {
@@ -256,7 +256,7 @@ func (l *ndLoc) locate(blk int, idx indexList) (int, error) {
 }
 
 func (o *gatherNDOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 2, 2); err != nil {
+	if err := ops.CheckInputCount(in, 2, 2); err != nil {
 		return nil, err
 	}
 	if err := checkIndices(in[1], "indices"); err != nil {

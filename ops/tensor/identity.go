@@ -24,7 +24,7 @@ type identityOp struct{ aliasInput0 }
 func buildIdentity(ops.NodeInfo) (ops.Op, error) { return identityOp{}, nil }
 
 func (identityOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
 	return []ops.ValueInfo{{DType: in[0].DType, Shape: in[0].Shape.Clone()}}, nil

@@ -23,7 +23,7 @@ func buildNonZero(ops.NodeInfo) (ops.Op, error) { return nonZeroOp{}, nil }
 func (nonZeroOp) ShapeInputs() []int { return []int{0} }
 
 func (nonZeroOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
 	f, ok := nonZeroFuncFor(in[0].DType)

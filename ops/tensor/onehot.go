@@ -53,7 +53,7 @@ func (o *oneHotOp) depthAndAxis(in []ops.ValueInfo) (depth, axis int, err error)
 }
 
 func (o *oneHotOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 3, 3); err != nil {
+	if err := ops.CheckInputCount(in, 3, 3); err != nil {
 		return nil, err
 	}
 	if _, ok := intReaderFor(in[0].DType); !ok {

@@ -106,15 +106,15 @@ func (o *padOp) params(in []ops.ValueInfo) ([]padAxis, error) {
 	}
 	if o.form >= padInputs {
 		var err error
-		if pads, err = constInts(in[1], "pads"); err != nil {
+		if pads, err = ops.ConstInts(in[1], "pads"); err != nil {
 			return nil, err
 		}
-		if v := input(in, 3); v.Present() {
-			a, err := constInts(v, "axes")
+		if v := ops.Input(in, 3); v.Present() {
+			a, err := ops.ConstInts(v, "axes")
 			if err != nil {
 				return nil, err
 			}
-			if axes, err = normalizeAxes(a, rank); err != nil {
+			if axes, err = ops.NormalizeAxes(a, rank, "axes"); err != nil {
 				return nil, err
 			}
 		}
@@ -144,16 +144,16 @@ func (o *padOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 	var err error
 	switch o.form {
 	case padAttrPaddings, padAttrPads:
-		err = checkInputs(in, 1, 1)
+		err = ops.CheckInputCount(in, 1, 1)
 	case padInputs:
-		err = checkInputs(in, 2, 3)
+		err = ops.CheckInputCount(in, 2, 3)
 	default:
-		err = checkInputs(in, 2, 4)
+		err = ops.CheckInputCount(in, 2, 4)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if v := input(in, 2); v.Present() {
+	if v := ops.Input(in, 2); v.Present() {
 		if v.DType != in[0].DType {
 			return nil, ops.Invalidf("constant_value has dtype %s, data has %s", v.DType, in[0].DType)
 		}
@@ -251,7 +251,7 @@ func (k *padKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 	dst := out[0].Data()
 	if k.fill != nil {
 		value := k.attrValue
-		if v := inputAt(in, 2); v != nil {
+		if v := ops.TensorAt(in, 2); v != nil {
 			value = v.Data()
 		}
 		k.fill(dst, value)

@@ -30,7 +30,7 @@ func buildRange(n ops.NodeInfo) (ops.Op, error) {
 func (rangeOp) ShapeInputs() []int { return []int{0, 1, 2} }
 
 func (rangeOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 3, 3); err != nil {
+	if err := ops.CheckInputCount(in, 3, 3); err != nil {
 		return nil, err
 	}
 	dt := in[0].DType

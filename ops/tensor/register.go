@@ -29,52 +29,8 @@ func register(opType string, history ...since) {
 	}
 }
 
-// input returns in[i], or an absent ValueInfo when the node has fewer inputs.
-func input(in []ops.ValueInfo, i int) ops.ValueInfo {
-	if i < len(in) {
-		return in[i]
-	}
-	return ops.ValueInfo{}
-}
-
-// inputAt returns in[i] at run time, or nil for an absent optional input.
-func inputAt(in []*ops.Tensor, i int) *ops.Tensor {
-	if i < len(in) {
-		return in[i]
-	}
-	return nil
-}
-
-// checkInputs checks that inputs [0, required) are present and that there are at most maxIn.
-func checkInputs(in []ops.ValueInfo, required, maxIn int) error {
-	if len(in) > maxIn {
-		return ops.Invalidf("%d inputs, at most %d allowed", len(in), maxIn)
-	}
-	for i := 0; i < required; i++ {
-		if !input(in, i).Present() {
-			return ops.Invalidf("input %d is required but missing", i)
-		}
-	}
-	return nil
-}
-
 // isIndexType reports whether dt is one of the integer types ONNX allows for shape-like inputs.
 func isIndexType(dt ops.DType) bool { return dt == ops.Int64 || dt == ops.Int32 }
-
-// constInts returns the contents of a shape-like input (int32 or int64) known at plan time. When the
-// value is not a constant the error wraps ops.ErrDynamicShape: the runtime then plans with the value.
-func constInts(v ops.ValueInfo, name string) ([]int64, error) {
-	if !isIndexType(v.DType) {
-		return nil, ops.Invalidf("input %q has dtype %s, want int64 or int32", name, v.DType)
-	}
-	if v.Const == nil {
-		return nil, ops.Dynamicf("input %q is not a constant", name)
-	}
-	if len(v.Shape) > 1 {
-		return nil, ops.Invalidf("input %q has shape %v, want a 1-D tensor", name, v.Shape)
-	}
-	return v.Const.AsInt64s(), nil
-}
 
 // constScalarInt returns a scalar (or one-element) integer input known at plan time.
 func constScalarInt(v ops.ValueInfo, name string) (int64, error) {
@@ -88,24 +44,6 @@ func constScalarInt(v ops.ValueInfo, name string) (int64, error) {
 		return 0, ops.Invalidf("input %q has shape %v, want a scalar", name, v.Shape)
 	}
 	return v.Const.AsInt64s()[0], nil
-}
-
-// normalizeAxes maps possibly negative axes into [0, rank), rejecting out-of-range and repeated ones.
-func normalizeAxes(axes []int64, rank int) ([]int, error) {
-	out := make([]int, len(axes))
-	seen := make([]bool, rank)
-	for i, a := range axes {
-		ax, err := ops.NormalizeAxis(int(a), rank)
-		if err != nil || a != int64(int(a)) {
-			return nil, ops.Invalidf("axes[%d] = %d is out of range [%d, %d]", i, a, -rank, rank-1)
-		}
-		if seen[ax] {
-			return nil, ops.Invalidf("axes %v name axis %d twice", axes, ax)
-		}
-		seen[ax] = true
-		out[i] = ax
-	}
-	return out, nil
 }
 
 // normalizeAxis is ops.NormalizeAxis with an error that wraps ops.ErrInvalid and names the attribute.

@@ -62,13 +62,13 @@ func (o *reshapeOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 	if o.fromInput {
 		maxIn = 2
 	}
-	if err := checkInputs(in, maxIn, maxIn); err != nil {
+	if err := ops.CheckInputCount(in, maxIn, maxIn); err != nil {
 		return nil, err
 	}
 	spec := o.attrShape
 	if o.fromInput {
 		var err error
-		if spec, err = constInts(in[1], "shape"); err != nil {
+		if spec, err = ops.ConstInts(in[1], "shape"); err != nil {
 			return nil, err
 		}
 	}

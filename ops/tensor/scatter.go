@@ -54,7 +54,7 @@ func (k *scatterKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 
 // checkScatterInputs checks what all three scatters share.
 func checkScatterInputs(in []ops.ValueInfo) error {
-	if err := checkInputs(in, 3, 3); err != nil {
+	if err := ops.CheckInputCount(in, 3, 3); err != nil {
 		return err
 	}
 	if err := checkIndices(in[1], "indices"); err != nil {

@@ -73,7 +73,7 @@ func (o *shapeOp) dims(s ops.Shape) []int64 {
 }
 
 func (o *shapeOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
 	d := o.dims(in[0].Shape)
@@ -90,7 +90,7 @@ type sizeOp struct{}
 func buildSize(ops.NodeInfo) (ops.Op, error) { return sizeOp{}, nil }
 
 func (sizeOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
 	c := ops.Scalar(int64(in[0].Shape.Size()))

@@ -57,19 +57,19 @@ func (o *sliceOp) params(in []ops.ValueInfo) ([]sliceAxis, error) {
 	var steps []int64
 	if o.fromInputs {
 		var err error
-		if starts, err = constInts(in[1], "starts"); err != nil {
+		if starts, err = ops.ConstInts(in[1], "starts"); err != nil {
 			return nil, err
 		}
-		if ends, err = constInts(in[2], "ends"); err != nil {
+		if ends, err = ops.ConstInts(in[2], "ends"); err != nil {
 			return nil, err
 		}
-		if v := input(in, 3); v.Present() {
-			if axes, err = constInts(v, "axes"); err != nil {
+		if v := ops.Input(in, 3); v.Present() {
+			if axes, err = ops.ConstInts(v, "axes"); err != nil {
 				return nil, err
 			}
 		}
-		if v := input(in, 4); v.Present() {
-			if steps, err = constInts(v, "steps"); err != nil {
+		if v := ops.Input(in, 4); v.Present() {
+			if steps, err = ops.ConstInts(v, "steps"); err != nil {
 				return nil, err
 			}
 		}
@@ -92,7 +92,7 @@ func (o *sliceOp) params(in []ops.ValueInfo) ([]sliceAxis, error) {
 	if steps != nil && len(steps) != len(starts) {
 		return nil, ops.Invalidf("steps %v and starts %v differ in length", steps, starts)
 	}
-	norm, err := normalizeAxes(axes, len(shape))
+	norm, err := ops.NormalizeAxes(axes, len(shape), "axes")
 	if err != nil {
 		return nil, err
 	}
@@ -153,10 +153,10 @@ func ceilDiv(a, b int64) int64 {
 
 func (o *sliceOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 	if o.fromInputs {
-		if err := checkInputs(in, 3, 5); err != nil {
+		if err := ops.CheckInputCount(in, 3, 5); err != nil {
 			return nil, err
 		}
-	} else if err := checkInputs(in, 1, 1); err != nil {
+	} else if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
 	p, err := o.params(in)

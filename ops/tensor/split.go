@@ -63,12 +63,12 @@ func (o *splitOp) ShapeInputs() []int {
 func (o *splitOp) sizes(in []ops.ValueInfo, dim int) ([]int, error) {
 	var split []int64
 	switch {
-	case o.splitInput && input(in, 1).Present():
+	case o.splitInput && ops.Input(in, 1).Present():
 		if o.numOutputs != 0 {
 			return nil, ops.Invalidf("both the split input and the num_outputs attribute are given")
 		}
 		var err error
-		if split, err = constInts(in[1], "split"); err != nil {
+		if split, err = ops.ConstInts(in[1], "split"); err != nil {
 			return nil, err
 		}
 	case o.attrSplit != nil:
@@ -120,7 +120,7 @@ func (o *splitOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 	if o.splitInput {
 		maxIn = 2
 	}
-	if err := checkInputs(in, 1, maxIn); err != nil {
+	if err := ops.CheckInputCount(in, 1, maxIn); err != nil {
 		return nil, err
 	}
 	s := in[0].Shape

@@ -59,13 +59,13 @@ func (o *squeezeOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 			required = 2
 		}
 	}
-	if err := checkInputs(in, required, maxIn); err != nil {
+	if err := ops.CheckInputCount(in, required, maxIn); err != nil {
 		return nil, err
 	}
 	axes, hasAxes := o.axes, o.axes != nil
-	if o.fromInput && input(in, 1).Present() {
+	if o.fromInput && ops.Input(in, 1).Present() {
 		var err error
-		if axes, err = constInts(in[1], "axes"); err != nil {
+		if axes, err = ops.ConstInts(in[1], "axes"); err != nil {
 			return nil, err
 		}
 		hasAxes = true
@@ -88,7 +88,7 @@ func (o *squeezeOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) { retur
 func squeezeShape(s ops.Shape, axes []int64, hasAxes bool) (ops.Shape, error) {
 	drop := make([]bool, len(s))
 	if hasAxes {
-		norm, err := normalizeAxes(axes, len(s))
+		norm, err := ops.NormalizeAxes(axes, len(s), "axes")
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +114,7 @@ func squeezeShape(s ops.Shape, axes []int64, hasAxes bool) (ops.Shape, error) {
 
 func unsqueezeShape(s ops.Shape, axes []int64) (ops.Shape, error) {
 	rank := len(s) + len(axes)
-	norm, err := normalizeAxes(axes, rank)
+	norm, err := ops.NormalizeAxes(axes, rank, "axes")
 	if err != nil {
 		return nil, err
 	}

@@ -53,7 +53,7 @@ func (o *tileOp) repeats(in []ops.ValueInfo) ([]int, error) {
 		reps[a] = int(tiles)
 		return reps, nil
 	}
-	r, err := constInts(in[1], "repeats")
+	r, err := ops.ConstInts(in[1], "repeats")
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func (o *tileOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 	if o.oneAxis {
 		nIn = 3
 	}
-	if err := checkInputs(in, nIn, nIn); err != nil {
+	if err := ops.CheckInputCount(in, nIn, nIn); err != nil {
 		return nil, err
 	}
 	reps, err := o.repeats(in)

@@ -49,7 +49,7 @@ func (o *transposeOp) permFor(rank int) ([]int, error) {
 }
 
 func (o *transposeOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
 	s := in[0].Shape

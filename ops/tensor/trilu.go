@@ -20,13 +20,13 @@ func buildTrilu(n ops.NodeInfo) (ops.Op, error) {
 }
 
 func (o *triluOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := checkInputs(in, 1, 2); err != nil {
+	if err := ops.CheckInputCount(in, 1, 2); err != nil {
 		return nil, err
 	}
 	if len(in[0].Shape) < 2 {
 		return nil, ops.Invalidf("input has shape %v, want rank 2 or more", in[0].Shape)
 	}
-	if k := input(in, 1); k.Present() && (k.DType != ops.Int64 || k.Shape.Size() != 1) {
+	if k := ops.Input(in, 1); k.Present() && (k.DType != ops.Int64 || k.Shape.Size() != 1) {
 		return nil, ops.Invalidf("k is %s%v, want an int64 scalar", k.DType, k.Shape)
 	}
 	return []ops.ValueInfo{{DType: in[0].DType, Shape: in[0].Shape.Clone()}}, nil
@@ -56,7 +56,7 @@ func (o *triluOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
 
 func (k *triluKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 	diag := int64(0)
-	if t := inputAt(in, 1); t != nil {
+	if t := ops.TensorAt(in, 1); t != nil {
 		diag = t.Int64s()[0]
 	}
 	k.run(k, out[0].Data(), in[0].Data(), diag)
