@@ -1,14 +1,12 @@
 package conformance
 
 import (
-	"context"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 
+	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/ops"
-	"github.com/onnxrun/onnxrun/runtime"
 	"github.com/onnxrun/onnxrun/tensorio"
 )
 
@@ -16,71 +14,57 @@ import (
 var ModelTolerance = Tolerance{RTol: 1e-4, ATol: 1e-4}
 
 // RunModelDir checks a reference-model folder (model.onnx, input_0.npy [, input_1.npy ...], expected_0.npy
-// [, expected_1.npy ...], the layout of ../shared/models) at the batch the inputs have and, when the model's
-// batch dimension is symbolic, again at batch 1 on the first sample.
-func RunModelDir(dir string, tol Tolerance) (res Result) {
-	res = Result{Name: filepath.Base(dir), Dir: dir}
-	defer func() {
-		if r := recover(); r != nil {
-			res.Status, res.Reason = Error, fmt.Sprintf("panic: %v", r)
-		}
-	}()
-	plan, err := runtime.Load(filepath.Join(dir, "model.onnx"), runtime.Options{Threads: 1})
+// [, expected_1.npy ...], the layout of ../shared/models and of the torchvision models that
+// scripts/export_torchvision.py writes) at the batch the inputs have and, when the model's batch
+// dimension is symbolic, again at batch 1 on the first sample.
+func RunModelDir(dir string, tol Tolerance) Result {
+	c := Case{Name: filepath.Base(dir), Dir: dir, Kind: ModelDir}
+	m, err := onnx.Load(filepath.Join(dir, "model.onnx"))
 	if err != nil {
+		res := Result{Case: c, Tolerance: tol}
 		return res.failed(err)
 	}
-	inputs, err := readNumbered(dir, "input", len(plan.Inputs()))
-	if err != nil {
-		return res.failed(err)
-	}
-	wants, err := readNumbered(dir, "expected", len(plan.Outputs()))
-	if err != nil {
-		return res.failed(err)
-	}
-	sess := plan.NewSession()
-	defer sess.Close()
-	check := func(label string, in, want []*ops.Tensor) bool {
-		got, err := sess.Run(context.Background(), in)
-		if err != nil {
-			res = res.failed(fmt.Errorf("%s: %w", label, err))
-			return false
-		}
-		for i := range want {
-			if err := ops.AllClose(got[i], want[i], tol.RTol, tol.ATol); err != nil {
-				res.Status, res.Reason = Fail, fmt.Sprintf("%s: output %d (%s): %v", label, i, plan.Outputs()[i].Name, err)
-				return false
-			}
-			res.WorstAbs = math.Max(res.WorstAbs, worstAbs(got[i], want[i]))
-		}
-		res.DataSets++
-		return true
-	}
-	if !check(fmt.Sprintf("batch %d", batchOf(inputs)), inputs, wants) {
-		return res
-	}
-	if batchOf(inputs) > 1 && symbolicBatch(plan) {
-		if !check("batch 1", firstSample(inputs), firstSample(wants)) {
-			return res
-		}
-	}
-	res.Status = Pass
+	res := Check(m, func() ([]DataSet, error) { return modelDataSets(dir, m) }, tol)
+	res.Case = c
 	return res
 }
 
-func readNumbered(dir, prefix string, n int) ([]*ops.Tensor, error) {
-	out := make([]*ops.Tensor, n)
-	for i := range out {
+// modelDataSets reads the inputs and ONNX Runtime's outputs of a model folder: one data set at the batch
+// the files have, and a second of the first sample alone when the batch is larger than 1 and symbolic.
+func modelDataSets(dir string, m *onnx.Model) ([]DataSet, error) {
+	inputs, err := readNumbered(dir, "input")
+	if err != nil {
+		return nil, err
+	}
+	wants, err := readNumbered(dir, "expected")
+	if err != nil {
+		return nil, err
+	}
+	batch := batchOf(inputs)
+	sets := []DataSet{{Name: fmt.Sprintf("batch %d", batch), Inputs: inputs, Outputs: wants}}
+	if batch > 1 && symbolicBatch(m) {
+		sets = append(sets, DataSet{Name: "batch 1", Inputs: firstSample(inputs), Outputs: firstSample(wants)})
+	}
+	return sets, nil
+}
+
+// readNumbered reads dir/prefix_0.npy, prefix_1.npy, ... up to the first missing number; there must be one.
+func readNumbered(dir, prefix string) ([]*ops.Tensor, error) {
+	var out []*ops.Tensor
+	for i := 0; ; i++ {
 		path := filepath.Join(dir, fmt.Sprintf("%s_%d.npy", prefix, i))
 		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("%s: missing (the model has %d %ss)", path, n, prefix)
+			if i == 0 {
+				return nil, fmt.Errorf("%s: missing", path)
+			}
+			return out, nil
 		}
 		t, err := tensorio.ReadNPYFile(path)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = t
+		out = append(out, t)
 	}
-	return out, nil
 }
 
 func batchOf(ts []*ops.Tensor) int {
@@ -90,13 +74,26 @@ func batchOf(ts []*ops.Tensor) int {
 	return ts[0].Shape()[0]
 }
 
-func symbolicBatch(p *runtime.Plan) bool {
-	for _, in := range p.Inputs() {
-		if len(in.Dims) == 0 || !in.Dims[0].Symbolic() {
+// symbolicBatch reports whether every graph input (initializers aside) has a first dimension that is not
+// a fixed number.
+func symbolicBatch(m *onnx.Model) bool {
+	g := m.Proto.GetGraph()
+	inits := map[string]bool{}
+	for _, t := range g.GetInitializer() {
+		inits[t.GetName()] = true
+	}
+	n := 0
+	for _, in := range g.GetInput() {
+		if inits[in.GetName()] {
+			continue
+		}
+		_, dims, ok := onnx.ValueInfoShape(in)
+		if !ok || len(dims) == 0 || dims[0].Known() {
 			return false
 		}
+		n++
 	}
-	return true
+	return n > 0
 }
 
 // firstSample returns each tensor's first row along axis 0, keeping the axis (shape [1, ...]).

@@ -10,15 +10,15 @@ import (
 )
 
 // TestNodeTests runs every ONNX node test in ../shared/onnx-node-tests. Cases listed in expected_pass.txt
-// must pass; the others are reported as skipped with the reason they fail, or logged as newly passing.
+// must pass; the others are reported as skipped with their family and the reason they fail, and those
+// that pass without being listed are logged so the list can grow (make expected-pass).
 // Select cases with -run 'TestNodeTests/test_conv' and see every verdict with -v.
 func TestNodeTests(t *testing.T) {
 	shared, ok := SharedDir()
 	if !ok {
 		t.Skip("../shared not found beside the repository (set ONNXRUN_SHARED): the ONNX node tests are not available on this machine")
 	}
-	root := filepath.Join(shared, "onnx-node-tests")
-	cases, err := FindCases(root)
+	cases, err := Discover(filepath.Join(shared, "onnx-node-tests"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,21 +29,23 @@ func TestNodeTests(t *testing.T) {
 	var mu sync.Mutex
 	var newlyPassing []string
 	t.Run("cases", func(t *testing.T) {}) // keeps -run patterns on TestNodeTests/<case> simple
-	for _, dir := range cases {
-		name := filepath.Base(dir)
-		t.Run(name, func(t *testing.T) {
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
-			res := RunCase(dir, ToleranceFor(name))
+			res := Run(c)
+			if k := KnownFailure(c.Name); k != nil && res.Status == Pass {
+				t.Errorf("overrides.txt:%d says %s fails (%s), but it passes: remove the line", k.Line, c.Name, k.Reason)
+			}
 			switch {
-			case res.Status == Pass && !expected[name]:
+			case res.Status == Pass && !expected[c.Name]:
 				mu.Lock()
-				newlyPassing = append(newlyPassing, name)
+				newlyPassing = append(newlyPassing, c.Name)
 				mu.Unlock()
 			case res.Status == Pass:
-			case expected[name]:
-				t.Errorf("regression: %s is in expected_pass.txt but now %s: %s", name, res.Status, res.Reason)
+			case expected[c.Name]:
+				t.Errorf("regression: %s is in expected_pass.txt but now %s: %s", c.Name, res.Status, res.Reason)
 			default:
-				t.Skipf("%s (not in expected_pass.txt): %s", res.Status, res.Reason)
+				t.Skipf("%s, family %s (not in expected_pass.txt): %s", res.Status, res.Family, res.Reason)
 			}
 		})
 	}
@@ -54,4 +56,22 @@ func TestNodeTests(t *testing.T) {
 				len(newlyPassing), strings.Join(newlyPassing, "\n"))
 		}
 	})
+}
+
+// TestExpectedListNamesRealCases keeps expected_pass.txt honest: every name in it is a node test that
+// exists, so a typo or a renamed case cannot silently drop out of the check.
+func TestExpectedListNamesRealCases(t *testing.T) {
+	shared, ok := SharedDir()
+	if !ok {
+		t.Skip("../shared not found beside the repository (set ONNXRUN_SHARED)")
+	}
+	expected, err := ExpectedPass("expected_pass.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range expected {
+		if !isFile(filepath.Join(shared, "onnx-node-tests", name, "model.onnx")) {
+			t.Errorf("expected_pass.txt lists %s, which is not a node test in %s", name, filepath.Join(shared, "onnx-node-tests"))
+		}
+	}
 }

@@ -11,8 +11,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/onnxrun/onnxrun/onnx"
+	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/runtime"
 )
@@ -31,106 +34,241 @@ func (s Status) String() string {
 	return [...]string{"pass", "FAIL", "unsupported", "ERROR"}[s]
 }
 
-// Tolerance is ONNX's comparison rule |got - want| <= ATol + RTol*|want|; integers and bools are exact.
-type Tolerance struct{ RTol, ATol float64 }
+// Kind is the layout of a case folder.
+type Kind int
 
-// DefaultTolerance is what ONNX's backend test runner and ONNX Runtime's onnx_test_runner use.
-var DefaultTolerance = Tolerance{RTol: 1e-3, ATol: 1e-7}
+const (
+	// NodeTest is ONNX's backend-test layout: model.onnx and test_data_set_N/{input_K,output_K}.pb.
+	NodeTest Kind = iota
+	// ModelDir is the layout of ../shared/models: model.onnx, input_K.npy and expected_K.npy, the outputs
+	// of ONNX Runtime.
+	ModelDir
+)
+
+func (k Kind) String() string { return [...]string{"node test", "model"}[k] }
+
+// Case is one folder to run.
+type Case struct {
+	Suite string // base name of the folder it was found under, e.g. "onnx-node-tests"
+	Name  string // base name of the case folder
+	Dir   string
+	Kind  Kind
+}
 
 // Result is what one case gave.
 type Result struct {
-	Name    string
-	Dir     string
+	Case
 	Status  Status
-	OpTypes []string // distinct op types of the model's graph, sorted
+	OpTypes []string // distinct op types of the model, subgraphs included, sorted; "domain::Op" outside ai.onnx
 	Opset   int      // the default-domain opset the model imports
-	// Reason says why a case did not pass: the first differing element, or the engine's error.
+	// Family is CoreFamily, or the key of the first of Families the model's ops or types belong to.
+	Family string
+	// Reason says why a case did not pass: the worst differing element, or the engine's error.
 	Reason string
-	// WorstAbs is the largest |got - want| over all outputs and data sets (0 for exact types).
-	WorstAbs float64
-	// DataSets is how many test_data_set folders ran.
-	DataSets int
+	// WorstAbs is the largest |got - want| over all float outputs and data sets; WorstRatio is the largest
+	// |got - want| / tolerance (above 1 fails).
+	WorstAbs, WorstRatio float64
+	// DataSets is how many data sets (test_data_set_N folders, or batches of a model) passed.
+	DataSets  int
+	Tolerance Tolerance
+	Override  *Override // the overrides.txt line that set Tolerance, if any
+	// Known is set when the case failed and overrides.txt explains why (the reason starts "known: ").
+	Known   bool
+	Elapsed time.Duration
+}
+
+// DataSet is one set of inputs with the reference outputs.
+type DataSet struct {
+	Name    string
+	Inputs  []*ops.Tensor
+	Outputs []*ops.Tensor
 }
 
 // FindCases returns the folders under roots (each a case itself, or a folder of cases) that hold a
 // model.onnx, sorted by name.
 func FindCases(roots ...string) ([]string, error) {
-	var dirs []string
+	cases, err := Discover(roots...)
+	if err != nil {
+		return nil, err
+	}
+	dirs := make([]string, len(cases))
+	for i, c := range cases {
+		dirs[i] = c.Dir
+	}
+	return dirs, nil
+}
+
+// Discover returns the cases under roots, in the order of roots and then by name. A root holding a
+// model.onnx is a case itself; otherwise each sub-folder holding one is. A case with test_data_set_N
+// folders is a NodeTest, one with input_0.npy a ModelDir.
+func Discover(roots ...string) ([]Case, error) {
+	var cases []Case
 	for _, root := range roots {
-		if _, err := os.Stat(filepath.Join(root, "model.onnx")); err == nil {
-			dirs = append(dirs, root)
+		root = filepath.Clean(root)
+		if isFile(filepath.Join(root, "model.onnx")) {
+			cases = append(cases, caseAt(filepath.Base(filepath.Dir(root)), root))
 			continue
 		}
 		entries, err := os.ReadDir(root)
 		if err != nil {
 			return nil, err
 		}
+		var found []Case
 		for _, e := range entries {
-			if !e.IsDir() {
+			dir := filepath.Join(root, e.Name())
+			if !e.IsDir() || !isFile(filepath.Join(dir, "model.onnx")) {
 				continue
 			}
-			d := filepath.Join(root, e.Name())
-			if _, err := os.Stat(filepath.Join(d, "model.onnx")); err == nil {
-				dirs = append(dirs, d)
-			}
+			found = append(found, caseAt(filepath.Base(root), dir))
 		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("%s: no case folders (a model.onnx with test_data_set_N folders or input_0.npy) in it", root)
+		}
+		sort.Slice(found, func(i, j int) bool { return found[i].Name < found[j].Name })
+		cases = append(cases, found...)
 	}
-	sort.Strings(dirs)
-	return dirs, nil
+	return cases, nil
+}
+
+// caseAt makes the case of a folder holding a model.onnx: a ModelDir when it has input_0.npy, else a
+// NodeTest (even without data sets: RunCase then reports what is missing).
+func caseAt(suite, dir string) Case {
+	c := Case{Suite: suite, Name: filepath.Base(dir), Dir: dir, Kind: NodeTest}
+	if isFile(filepath.Join(dir, "input_0.npy")) {
+		c.Kind = ModelDir
+	}
+	return c
+}
+
+func isFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && !st.IsDir()
+}
+
+// Run runs a case with its tolerance: the overrides.txt line for its name, else DefaultTolerance for a
+// node test and ModelTolerance for a model.
+func Run(c Case) Result {
+	def := DefaultTolerance
+	if c.Kind == ModelDir {
+		def = ModelTolerance
+	}
+	if o := OverrideFor(c.Name); o != nil {
+		def = o.Tol
+	}
+	if c.Kind == ModelDir {
+		return Finish(c, RunModelDir(c.Dir, def))
+	}
+	return Finish(c, RunCase(c.Dir, def))
+}
+
+// RunAll runs cases on jobs goroutines (GOMAXPROCS when jobs <= 0) and returns the results in the order
+// of cases. Each result is also handed to report, if not nil, in that order as soon as it and all before it
+// are done, so that progress prints steadily and the same way every time.
+func RunAll(cases []Case, jobs int, report func(Result)) []Result {
+	if jobs <= 0 {
+		jobs = defaultJobs()
+	}
+	results := make([]Result, len(cases))
+	done := make([]bool, len(cases))
+	var mu sync.Mutex
+	next := 0 // the first result not yet reported
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(jobs, max(len(cases), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				r := Run(cases[i])
+				mu.Lock()
+				results[i], done[i] = r, true
+				for next < len(cases) && done[next] {
+					if report != nil {
+						report(results[next])
+					}
+					next++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range cases {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return results
 }
 
 var dataSetRe = regexp.MustCompile(`^test_data_set_(\d+)$`)
 
 // RunCase compiles dir/model.onnx and checks it against every dir/test_data_set_N.
-func RunCase(dir string, tol Tolerance) (res Result) {
-	res = Result{Name: filepath.Base(dir), Dir: dir}
-	defer func() {
-		// A kernel panic is a bug in onnxrun; report it as an error of this case instead of killing the suite.
-		if r := recover(); r != nil {
-			res.Status = Error
-			res.Reason = fmt.Sprintf("panic: %v", r)
-		}
-	}()
+func RunCase(dir string, tol Tolerance) Result {
+	name := filepath.Base(dir)
 	m, err := onnx.Load(filepath.Join(dir, "model.onnx"))
 	if err != nil {
+		res := Result{Case: Case{Name: name, Dir: dir, Kind: NodeTest}, Tolerance: tol}
 		return res.failed(err)
 	}
-	res.OpTypes, res.Opset = describeModel(m)
+	res := Check(m, func() ([]DataSet, error) { return readDataSets(dir) }, tol)
+	res.Case = Case{Name: name, Dir: dir, Kind: NodeTest}
+	return res
+}
+
+// Check compiles m, reads its data sets with load (after compiling, so that an unsupported model is
+// reported as such rather than by its data) and compares every output with the reference. A panic in the
+// engine is reported as an Error of this case.
+func Check(m *onnx.Model, load func() ([]DataSet, error), tol Tolerance) (res Result) {
+	start := time.Now()
+	res.Tolerance = tol
+	defer func() {
+		if r := recover(); r != nil {
+			res.Status, res.Reason = Error, fmt.Sprintf("panic: %v", r)
+		}
+		res.Elapsed = time.Since(start)
+	}()
+	var ioTypes []string
+	res.OpTypes, res.Opset, ioTypes = describeModel(m)
+	res.Family = classify(res.OpTypes, ioTypes)
 	plan, err := runtime.Compile(m, runtime.Options{Threads: 1})
 	if err != nil {
 		return res.failed(err)
 	}
-	sets, err := dataSets(dir)
+	sets, err := load()
 	if err != nil {
 		return res.failed(err)
 	}
+	if len(sets) == 0 {
+		return res.failed(errors.New("no data sets"))
+	}
 	sess := plan.NewSession()
 	defer sess.Close()
+	outs := plan.Outputs()
 	for _, set := range sets {
-		inputs, err := readTensors(set, "input", len(plan.Inputs()))
-		if err != nil {
-			return res.failed(err)
+		if len(set.Inputs) != len(plan.Inputs()) {
+			return res.failed(fmt.Errorf("%s: %d inputs, the model has %d", set.Name, len(set.Inputs), len(plan.Inputs())))
 		}
-		wants, err := readTensors(set, "output", -1)
+		got, err := sess.Run(context.Background(), set.Inputs)
 		if err != nil {
-			return res.failed(err)
+			return res.failed(fmt.Errorf("%s: %w", set.Name, err))
 		}
-		got, err := sess.Run(context.Background(), inputs)
-		if err != nil {
-			return res.failed(err)
-		}
-		if len(got) != len(wants) {
-			res.Status, res.Reason = Fail, fmt.Sprintf("%d outputs, reference has %d", len(got), len(wants))
+		if len(set.Outputs) > len(got) {
+			res.Status, res.Reason = Fail, fmt.Sprintf("%s: %d outputs, the reference has %d", set.Name, len(got), len(set.Outputs))
 			return res
 		}
-		outs := plan.Outputs()
-		for i := range wants {
-			if err := ops.AllClose(got[i], wants[i], tol.RTol, tol.ATol); err != nil {
-				res.Status = Fail
-				res.Reason = fmt.Sprintf("%s: output %d (%s): %v", filepath.Base(set), i, outs[i].Name, err)
+		for i, want := range set.Outputs {
+			d, err := Compare(got[i], want, tol)
+			where := fmt.Sprintf("%s: output %d (%s)", set.Name, i, outs[i].Name)
+			if err != nil {
+				res.Status, res.Reason = Fail, fmt.Sprintf("%s: %v", where, err)
 				return res
 			}
-			res.WorstAbs = math.Max(res.WorstAbs, worstAbs(got[i], wants[i]))
+			res.WorstAbs = math.Max(res.WorstAbs, d.WorstAbs)
+			res.WorstRatio = math.Max(res.WorstRatio, d.WorstRatio)
+			if !d.OK() {
+				res.Status, res.Reason = Fail, fmt.Sprintf("%s: %v [%v]", where, d, tol)
+				return res
+			}
 		}
 		res.DataSets++
 	}
@@ -149,66 +287,96 @@ func (r Result) failed(err error) Result {
 	return r
 }
 
-func describeModel(m *onnx.Model) ([]string, int) {
+// describeModel returns the model's op types (subgraphs included), its default-domain opset, and the types
+// of its graph inputs and outputs as Family.Types names them.
+func describeModel(m *onnx.Model) (opTypes []string, opset int, ioTypes []string) {
 	seen := map[string]bool{}
-	for _, n := range m.Proto.GetGraph().GetNode() {
-		op := n.GetOpType()
-		if d := ops.NormalizeDomain(n.GetDomain()); d != "" {
-			op = d + "::" + op
+	var walk func(g *onnxpb.GraphProto)
+	walk = func(g *onnxpb.GraphProto) {
+		for _, n := range g.GetNode() {
+			op := n.GetOpType()
+			if d := onnx.NormalizeDomain(n.GetDomain()); d != "" {
+				op = d + "::" + op
+			}
+			seen[op] = true
+			for _, a := range n.GetAttribute() {
+				if a.GetG() != nil {
+					walk(a.GetG())
+				}
+				for _, g := range a.GetGraphs() {
+					walk(g)
+				}
+			}
 		}
-		seen[op] = true
 	}
-	types := make([]string, 0, len(seen))
-	for t := range seen {
-		types = append(types, t)
-	}
-	sort.Strings(types)
-	opset := 0
+	g := m.Proto.GetGraph()
+	walk(g)
 	for _, imp := range m.Proto.GetOpsetImport() {
-		if ops.NormalizeDomain(imp.GetDomain()) == "" {
+		if onnx.NormalizeDomain(imp.GetDomain()) == "" {
 			opset = int(imp.GetVersion())
 		}
 	}
-	return types, opset
+	types := map[string]bool{}
+	for _, vi := range append(append([]*onnxpb.ValueInfoProto(nil), g.GetInput()...), g.GetOutput()...) {
+		t := vi.GetType()
+		switch {
+		case t.GetTensorType() != nil:
+			types[onnxpb.TensorProto_DataType(t.GetTensorType().GetElemType()).String()] = true
+		case t.GetSequenceType() != nil:
+			types["sequence"] = true
+		case t.GetOptionalType() != nil:
+			types["optional"] = true
+		case t.GetMapType() != nil:
+			types["map"] = true
+		}
+	}
+	return sortedKeys(seen), opset, sortedKeys(types)
 }
 
-func dataSets(dir string) ([]string, error) {
+// readDataSets reads every test_data_set_N of a node test, in order of N.
+func readDataSets(dir string) ([]DataSet, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	type set struct {
+	type numbered struct {
 		n    int
-		path string
+		name string
 	}
-	var sets []set
+	var found []numbered
 	for _, e := range entries {
 		if m := dataSetRe.FindStringSubmatch(e.Name()); m != nil && e.IsDir() {
 			n, _ := strconv.Atoi(m[1])
-			sets = append(sets, set{n, filepath.Join(dir, e.Name())})
+			found = append(found, numbered{n, e.Name()})
 		}
 	}
-	if len(sets) == 0 {
+	if len(found) == 0 {
 		return nil, fmt.Errorf("%s: no test_data_set_N folders", dir)
 	}
-	sort.Slice(sets, func(i, j int) bool { return sets[i].n < sets[j].n })
-	paths := make([]string, len(sets))
-	for i, s := range sets {
-		paths[i] = s.path
+	sort.Slice(found, func(i, j int) bool { return found[i].n < found[j].n })
+	sets := make([]DataSet, len(found))
+	for i, f := range found {
+		path := filepath.Join(dir, f.name)
+		in, err := readTensors(path, "input")
+		if err != nil {
+			return nil, err
+		}
+		out, err := readTensors(path, "output")
+		if err != nil {
+			return nil, err
+		}
+		sets[i] = DataSet{Name: f.name, Inputs: in, Outputs: out}
 	}
-	return paths, nil
+	return sets, nil
 }
 
-// readTensors reads prefix_0.pb, prefix_1.pb, ... from a data set folder. want < 0 reads all there are.
-func readTensors(set, prefix string, want int) ([]*ops.Tensor, error) {
+// readTensors reads prefix_0.pb, prefix_1.pb, ... from a data set folder, up to the first missing number.
+func readTensors(set, prefix string) ([]*ops.Tensor, error) {
 	var out []*ops.Tensor
-	for i := 0; want < 0 || i < want; i++ {
+	for i := 0; ; i++ {
 		path := filepath.Join(set, fmt.Sprintf("%s_%d.pb", prefix, i))
-		if _, err := os.Stat(path); err != nil {
-			if want < 0 {
-				break
-			}
-			return nil, fmt.Errorf("%s: missing (the model has %d inputs)", path, want)
+		if !isFile(path) {
+			return out, nil
 		}
 		_, a, err := onnx.ReadTensorFile(path)
 		if err != nil {
@@ -220,32 +388,37 @@ func readTensors(set, prefix string, want int) ([]*ops.Tensor, error) {
 		}
 		out = append(out, t)
 	}
-	return out, nil
 }
 
-func worstAbs(got, want *ops.Tensor) float64 {
-	if !want.DType().IsFloat() {
-		return 0
-	}
-	g, w := got.AsFloat64s(), want.AsFloat64s()
-	worst := 0.0
-	for i := range w {
-		if d := math.Abs(g[i] - w[i]); !math.IsNaN(d) && !math.IsInf(d, 0) {
-			worst = math.Max(worst, d)
-		}
-	}
-	return worst
-}
-
-// SummaryLine is one line for a result, as `onnxrun conformance` prints it.
+// SummaryLine is one line for a result, as `onnxrun conformance` prints it: status, name, and the worst
+// error for a pass or the reason for anything else.
 func (r Result) SummaryLine() string {
-	s := fmt.Sprintf("%-11s %-60s", r.Status, r.Name)
-	if r.Reason != "" {
-		reason := strings.ReplaceAll(r.Reason, "\n", " ")
-		if len(reason) > 300 {
-			reason = reason[:300] + "..."
-		}
-		s += " " + reason
+	s := fmt.Sprintf("%-11s %-56s", r.Status, r.Name)
+	switch {
+	case r.Status == Pass && r.Tolerance.RTol > 0 && r.WorstAbs > 0:
+		s += fmt.Sprintf(" worst |diff| %.2g (%.2g of tolerance)", r.WorstAbs, r.WorstRatio)
+	case r.Status == Pass:
+		s += " exact"
+	default:
+		s += " " + Shorten(r.Reason, 300)
 	}
-	return s
+	if r.Kind == ModelDir {
+		s += fmt.Sprintf(" [%s]", r.Elapsed.Round(time.Millisecond))
+	}
+	return strings.TrimRight(s, " ")
 }
+
+// Shorten folds a message onto one line and cuts it to at most n bytes (on a rune boundary).
+func Shorten(msg string, n int) string {
+	msg = strings.Join(strings.Fields(msg), " ")
+	if len(msg) <= n {
+		return msg
+	}
+	cut := n
+	for cut > 0 && !utf8RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + "..."
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,15 +1,113 @@
 package conformance
 
-// overrides are the cases that need a tolerance other than ONNX's default, each with its reason.
-var overrides = map[string]struct {
-	tol    Tolerance
-	reason string
-}{}
+import (
+	_ "embed"
+	"fmt"
+	"strconv"
+	"strings"
+)
 
-// ToleranceFor returns the tolerance a case is checked with.
+// overridesFile is overrides.txt: every case compared with a tolerance other than the default, or known to
+// fail for a reason outside onnxrun, and why.
+//
+//go:embed overrides.txt
+var overridesFile string
+
+// Override is one line of overrides.txt.
+type Override struct {
+	Pattern string // a case name, or a prefix followed by '*'
+	// Known marks a case that fails for a reason outside onnxrun; Tol is then unused.
+	Known  bool
+	Tol    Tolerance
+	Reason string
+	Line   int
+}
+
+// Matches reports whether the override applies to the case name.
+func (o Override) Matches(name string) bool {
+	if prefix, ok := strings.CutSuffix(o.Pattern, "*"); ok {
+		return strings.HasPrefix(name, prefix)
+	}
+	return o.Pattern == name
+}
+
+var overrides, overridesErr = ParseOverrides(overridesFile)
+
+// Overrides returns the parsed overrides.txt, or the error that makes it unusable.
+func Overrides() ([]Override, error) { return overrides, overridesErr }
+
+// ParseOverrides reads the overrides format: "NAME RTOL ATOL REASON..." or "NAME known REASON..." per
+// line, '#' comments.
+func ParseOverrides(text string) ([]Override, error) {
+	var out []Override
+	seen := map[string]int{}
+	for i, line := range strings.Split(text, "\n") {
+		if j := strings.IndexByte(line, '#'); j >= 0 {
+			line = line[:j]
+		}
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		lineNo := i + 1
+		o := Override{Pattern: fields[0], Line: lineNo}
+		if prev, dup := seen[o.Pattern]; dup {
+			return nil, fmt.Errorf("overrides.txt:%d: %s is already on line %d", lineNo, o.Pattern, prev)
+		}
+		seen[o.Pattern] = lineNo
+		switch {
+		case len(fields) >= 3 && fields[1] == "known":
+			o.Known, o.Reason = true, strings.Join(fields[2:], " ")
+		case len(fields) >= 4:
+			rtol, err1 := strconv.ParseFloat(fields[1], 64)
+			atol, err2 := strconv.ParseFloat(fields[2], 64)
+			if err1 != nil || err2 != nil || rtol < 0 || atol < 0 {
+				return nil, fmt.Errorf("overrides.txt:%d: RTOL %q and ATOL %q must be numbers >= 0", lineNo, fields[1], fields[2])
+			}
+			o.Tol, o.Reason = Tolerance{RTol: rtol, ATol: atol}, strings.Join(fields[3:], " ")
+		default:
+			return nil, fmt.Errorf("overrides.txt:%d: want NAME RTOL ATOL REASON or NAME known REASON, got %q", lineNo, strings.TrimSpace(line))
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// ToleranceFor returns the tolerance a node test is checked with: its override, else DefaultTolerance.
 func ToleranceFor(name string) Tolerance {
-	if o, ok := overrides[name]; ok {
-		return o.tol
+	if o := OverrideFor(name); o != nil {
+		return o.Tol
 	}
 	return DefaultTolerance
+}
+
+// OverrideFor returns the first tolerance line of overrides.txt that matches the case name, or nil.
+func OverrideFor(name string) *Override {
+	for i := range overrides {
+		if !overrides[i].Known && overrides[i].Matches(name) {
+			return &overrides[i]
+		}
+	}
+	return nil
+}
+
+// KnownFailure returns the first "known" line of overrides.txt that matches the case name, or nil.
+func KnownFailure(name string) *Override {
+	for i := range overrides {
+		if overrides[i].Known && overrides[i].Matches(name) {
+			return &overrides[i]
+		}
+	}
+	return nil
+}
+
+// Finish completes a result for case c: it records the case and its tolerance override, and puts the
+// overrides.txt reason in front of the reason of a known failure.
+func Finish(c Case, res Result) Result {
+	res.Case, res.Override = c, OverrideFor(c.Name)
+	if k := KnownFailure(c.Name); k != nil && res.Status != Pass {
+		res.Known = true
+		res.Reason = "known: " + k.Reason + " (" + res.Reason + ")"
+	}
+	return res
 }

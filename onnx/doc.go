@@ -27,16 +27,17 @@
 // attribute values at any nesting depth, function bodies, training graphs): a data type other than
 // UNDEFINED, non-negative dims whose product fits in int64, one place holding the data, and exactly the size
 // the dims need (sub-byte types included). Unknown operators do not make Decode fail, nor do tensors it
-// cannot fully check or convert (data type numbers newer than IR 13, segments) or that Array cannot hold
-// (FLOAT8, INT4, ...); reading such a tensor does.
+// cannot fully check or convert (data type numbers newer than IR 13, segments); reading such a tensor does.
 //
 // # Tensors
 //
 // An Array is a data type, dims and one typed Go slice (see Array for the mapping). FLOAT16 and BFLOAT16
 // stay as uint16 bit patterns. raw_data is little-endian on every host. Typed fields follow the spec's
-// packing: int32_data carries INT8, INT16, UINT8, UINT16, BOOL, FLOAT16 and BFLOAT16 one per entry (entries
-// outside the type's range are an error, not truncated), uint64_data carries UINT32 and UINT64, and
-// complex numbers interleave real and imaginary parts. An Array never aliases its TensorProto.
+// packing: int32_data carries INT8, INT16, UINT8, UINT16, BOOL, FLOAT16, BFLOAT16 and the FLOAT8 types one
+// per entry (entries outside the type's range are an error, not truncated) and the 4-bit and 2-bit types two
+// or four to an entry's low byte, uint64_data carries UINT32 and UINT64, and complex numbers interleave real
+// and imaginary parts. The FLOAT8, FLOAT4, 4-bit and 2-bit types become one byte per element in Array.Data.
+// An Array never aliases its TensorProto.
 //
 // # External data
 //

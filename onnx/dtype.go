@@ -26,7 +26,8 @@ func (f field) String() string {
 }
 
 // dtypeInfo is what the decoder needs to know about one element type: its storage width in raw_data,
-// which typed field carries it and how densely, and whether Array can hold it.
+// which typed field carries it and how densely, and whether Array can hold it (the narrow types one element
+// per byte, see Array).
 type dtypeInfo struct {
 	bits      int64 // bits per element in raw_data (complex: both halves); 0 for STRING
 	field     field // the typed field that carries it
@@ -55,16 +56,16 @@ var dtypes = map[onnxpb.TensorProto_DataType]dtypeInfo{
 	onnxpb.TensorProto_COMPLEX64:      {bits: 64, field: floatData, entryBits: 32, goSize: 8},
 	onnxpb.TensorProto_COMPLEX128:     {bits: 128, field: doubleData, entryBits: 64, goSize: 16},
 	onnxpb.TensorProto_BFLOAT16:       {bits: 16, field: int32Data, entryBits: 16, goSize: 2},
-	onnxpb.TensorProto_FLOAT8E4M3FN:   {bits: 8, field: int32Data, entryBits: 8},
-	onnxpb.TensorProto_FLOAT8E4M3FNUZ: {bits: 8, field: int32Data, entryBits: 8},
-	onnxpb.TensorProto_FLOAT8E5M2:     {bits: 8, field: int32Data, entryBits: 8},
-	onnxpb.TensorProto_FLOAT8E5M2FNUZ: {bits: 8, field: int32Data, entryBits: 8},
-	onnxpb.TensorProto_UINT4:          {bits: 4, field: int32Data, entryBits: 8},
-	onnxpb.TensorProto_INT4:           {bits: 4, field: int32Data, entryBits: 8},
-	onnxpb.TensorProto_FLOAT4E2M1:     {bits: 4, field: int32Data, entryBits: 8},
-	onnxpb.TensorProto_FLOAT8E8M0:     {bits: 8, field: int32Data, entryBits: 8},
-	onnxpb.TensorProto_UINT2:          {bits: 2, field: int32Data, entryBits: 8},
-	onnxpb.TensorProto_INT2:           {bits: 2, field: int32Data, entryBits: 8},
+	onnxpb.TensorProto_FLOAT8E4M3FN:   {bits: 8, field: int32Data, entryBits: 8, goSize: 1},
+	onnxpb.TensorProto_FLOAT8E4M3FNUZ: {bits: 8, field: int32Data, entryBits: 8, goSize: 1},
+	onnxpb.TensorProto_FLOAT8E5M2:     {bits: 8, field: int32Data, entryBits: 8, goSize: 1},
+	onnxpb.TensorProto_FLOAT8E5M2FNUZ: {bits: 8, field: int32Data, entryBits: 8, goSize: 1},
+	onnxpb.TensorProto_UINT4:          {bits: 4, field: int32Data, entryBits: 8, goSize: 1},
+	onnxpb.TensorProto_INT4:           {bits: 4, field: int32Data, entryBits: 8, goSize: 1},
+	onnxpb.TensorProto_FLOAT4E2M1:     {bits: 4, field: int32Data, entryBits: 8, goSize: 1},
+	onnxpb.TensorProto_FLOAT8E8M0:     {bits: 8, field: int32Data, entryBits: 8, goSize: 1},
+	onnxpb.TensorProto_UINT2:          {bits: 2, field: int32Data, entryBits: 8, goSize: 1},
+	onnxpb.TensorProto_INT2:           {bits: 2, field: int32Data, entryBits: 8, goSize: 1},
 }
 
 // dtypeName prints a data type number as ONNX names it, with the number for values we do not know.

@@ -18,7 +18,7 @@ func (e *FormatError) Error() string { return describe("malformed", e.Where, e.W
 func (e *FormatError) Unwrap() error { return e.Err }
 
 // UnsupportedError reports valid ONNX that this package does not handle: an IR version outside the
-// accepted range, an element type with no Go slice type (FLOAT8, INT4, ...), segmented tensors. Match it
+// accepted range, an element type with no Go slice type (a data type number this build does not know), segmented tensors. Match it
 // with errors.As.
 type UnsupportedError struct {
 	// Where names the offending item, e.g. `tensor "scale"` or "model.ir_version".

@@ -55,7 +55,7 @@ func TestDecodeValidation(t *testing.T) {
 			m.TrainingInfo = []*onnxpb.TrainingInfoProto{{Algorithm: &onnxpb.GraphProto{Name: proto.String("step"), Initializer: []*onnxpb.TensorProto{{
 				Name: proto.String("lr"), DataType: proto.Int32(int32(onnxpb.TensorProto_UNDEFINED))}}}}}
 		}, false, `training_info[0].algorithm "step", initializer, tensor "lr": data_type is UNDEFINED`},
-		// Valid layouts that this package cannot convert do not fail Decode.
+		// Valid layouts do not fail Decode, whether or not this package converts them.
 		{"float8 initializer", func(m *onnxpb.ModelProto) {
 			m.Graph.Initializer[0].DataType = proto.Int32(int32(onnxpb.TensorProto_FLOAT8E5M2))
 			m.Graph.Initializer[0].Dims = []int64{8}

@@ -20,10 +20,13 @@ import (
 //	INT8 []int8    INT16 []int16    INT32 []int32    INT64 []int64
 //	UINT8 []uint8  UINT16 []uint16  UINT32 []uint32  UINT64 []uint64
 //	BOOL []bool    STRING []string  FLOAT16, BFLOAT16 []uint16 (the IEEE / bfloat16 bit patterns)
+//	FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ, FLOAT8E8M0, FLOAT4E2M1,
+//	UINT4, INT4, UINT2, INT2 []uint8 (one element per byte: its bit pattern in the low bits)
 //
-// The FLOAT8, FLOAT4, 4-bit and 2-bit integer types have no Array form; reading them is an
-// UnsupportedError. Data never aliases the TensorProto it came from. BOOL reads any non-zero byte or
-// entry as true; NewTensorProto writes 0 and 1.
+// The 4-bit and 2-bit types are unpacked: Data holds one element per byte, the 4 or 2 bits the file
+// stores (INT4 -1 is 0x0F, not sign-extended), and NewTensorProto packs them again, ignoring the
+// higher bits. Data never aliases the TensorProto it came from. BOOL reads any non-zero byte or entry
+// as true; NewTensorProto writes 0 and 1.
 type Array struct {
 	DataType onnxpb.TensorProto_DataType
 	Dims     []int64
@@ -131,11 +134,11 @@ func ReadTensor(t *onnxpb.TensorProto, dir string, limits Limits) (*Array, error
 		if err != nil {
 			return nil, err
 		}
-		a.Data = decodeRaw(dt, raw, littleEndian)
+		a.Data = decodeElems(dt, raw, n, littleEndian)
 	case fromRaw:
-		a.Data = decodeRaw(dt, t.GetRawData(), littleEndian)
+		a.Data = decodeElems(dt, t.GetRawData(), n, littleEndian)
 	case fromTyped:
-		if a.Data, err = decodeTyped(where, dt, t); err != nil {
+		if a.Data, err = decodeTyped(where, dt, t, n); err != nil {
 			return nil, err
 		}
 	}
@@ -354,7 +357,51 @@ func toLE[T fixed](s []T, little bool) []byte {
 	return out
 }
 
-// decodeRaw converts raw_data bytes, already checked to have the right length, to dt's slice type.
+// decodeElems converts the n elements of raw_data bytes, already checked to have the right length, to dt's
+// slice type, unpacking the 4-bit and 2-bit types.
+func decodeElems(dt onnxpb.TensorProto_DataType, raw []byte, n int64, little bool) any {
+	if bits := packedBits(dt); bits != 0 {
+		return unpack(raw, bits, n)
+	}
+	return decodeRaw(dt, raw, little)
+}
+
+// packedBits is the width of the types stored several to a byte, 0 for the others.
+func packedBits(dt onnxpb.TensorProto_DataType) int {
+	switch dt {
+	case onnxpb.TensorProto_UINT4, onnxpb.TensorProto_INT4, onnxpb.TensorProto_FLOAT4E2M1:
+		return 4
+	case onnxpb.TensorProto_UINT2, onnxpb.TensorProto_INT2:
+		return 2
+	}
+	return 0
+}
+
+// unpack splits n elements of the given width out of packed bytes, lowest bits first; the caller checked
+// that packed holds ceil(n*bits/8) bytes.
+func unpack(packed []byte, bits int, n int64) []uint8 {
+	perByte := 8 / bits
+	mask := uint8(1)<<bits - 1
+	out := make([]uint8, n)
+	for i := range out {
+		out[i] = packed[i/perByte] >> (bits * (i % perByte)) & mask
+	}
+	return out
+}
+
+// pack is unpack's inverse; it ignores the bits of each element above the width.
+func pack(elems []uint8, bits int) []byte {
+	perByte := 8 / bits
+	mask := uint8(1)<<bits - 1
+	out := make([]byte, (len(elems)+perByte-1)/perByte)
+	for i, v := range elems {
+		out[i/perByte] |= (v & mask) << (bits * (i % perByte))
+	}
+	return out
+}
+
+// decodeRaw converts raw_data bytes, already checked to have the right length, to dt's slice type (the
+// 8-bit narrow types as bytes; the packed ones go through decodeElems).
 func decodeRaw(dt onnxpb.TensorProto_DataType, raw []byte, little bool) any {
 	switch dt {
 	case onnxpb.TensorProto_FLOAT:
@@ -373,7 +420,8 @@ func decodeRaw(dt onnxpb.TensorProto_DataType, raw []byte, little bool) any {
 		return fromLE[int32](raw, little)
 	case onnxpb.TensorProto_INT64:
 		return fromLE[int64](raw, little)
-	case onnxpb.TensorProto_UINT8:
+	case onnxpb.TensorProto_UINT8, onnxpb.TensorProto_FLOAT8E4M3FN, onnxpb.TensorProto_FLOAT8E4M3FNUZ,
+		onnxpb.TensorProto_FLOAT8E5M2, onnxpb.TensorProto_FLOAT8E5M2FNUZ, onnxpb.TensorProto_FLOAT8E8M0:
 		return fromLE[uint8](raw, little)
 	case onnxpb.TensorProto_UINT16, onnxpb.TensorProto_FLOAT16, onnxpb.TensorProto_BFLOAT16:
 		return fromLE[uint16](raw, little)
@@ -418,9 +466,17 @@ func pairs[C complex64 | complex128, F float32 | float64](src []F) []C {
 	return out
 }
 
-// decodeTyped converts the typed field that carries dt, already checked to have the right length.
-func decodeTyped(where string, dt onnxpb.TensorProto_DataType, t *onnxpb.TensorProto) (any, error) {
+// decodeTyped converts the typed field that carries dt's n elements, already checked to have the right
+// length. The packed types hold two or four elements in the low byte of each int32_data entry.
+func decodeTyped(where string, dt onnxpb.TensorProto_DataType, t *onnxpb.TensorProto, n int64) (any, error) {
 	i32 := t.GetInt32Data()
+	if bits := packedBits(dt); bits != 0 {
+		packed, err := narrow[uint8](where, dt, int32Data, i32)
+		if err != nil {
+			return nil, err
+		}
+		return unpack(packed, bits, n), nil
+	}
 	switch dt {
 	case onnxpb.TensorProto_FLOAT:
 		return cloneNonNil(t.GetFloatData()), nil
@@ -442,7 +498,8 @@ func decodeTyped(where string, dt onnxpb.TensorProto_DataType, t *onnxpb.TensorP
 		return narrow[int8](where, dt, int32Data, i32)
 	case onnxpb.TensorProto_INT16:
 		return narrow[int16](where, dt, int32Data, i32)
-	case onnxpb.TensorProto_UINT8:
+	case onnxpb.TensorProto_UINT8, onnxpb.TensorProto_FLOAT8E4M3FN, onnxpb.TensorProto_FLOAT8E4M3FNUZ,
+		onnxpb.TensorProto_FLOAT8E5M2, onnxpb.TensorProto_FLOAT8E5M2FNUZ, onnxpb.TensorProto_FLOAT8E8M0:
 		return narrow[uint8](where, dt, int32Data, i32)
 	case onnxpb.TensorProto_UINT16, onnxpb.TensorProto_FLOAT16, onnxpb.TensorProto_BFLOAT16:
 		return narrow[uint16](where, dt, int32Data, i32)
@@ -510,6 +567,12 @@ func NewTensorProto(name string, a *Array) (*onnxpb.TensorProto, error) {
 				t.RawData[i] = 1
 			}
 		}
+	case []uint8:
+		if bits := packedBits(a.DataType); bits != 0 {
+			t.RawData = pack(d, bits)
+		} else {
+			t.RawData = encodeRaw(a.Data, littleEndian)
+		}
 	default:
 		t.RawData = encodeRaw(a.Data, littleEndian)
 	}
@@ -567,7 +630,14 @@ func arrayTypeMatches(dt onnxpb.TensorProto_DataType, data any) bool {
 	case []int64:
 		return dt == onnxpb.TensorProto_INT64
 	case []uint8:
-		return dt == onnxpb.TensorProto_UINT8
+		switch dt {
+		case onnxpb.TensorProto_UINT8, onnxpb.TensorProto_FLOAT8E4M3FN, onnxpb.TensorProto_FLOAT8E4M3FNUZ,
+			onnxpb.TensorProto_FLOAT8E5M2, onnxpb.TensorProto_FLOAT8E5M2FNUZ, onnxpb.TensorProto_FLOAT8E8M0,
+			onnxpb.TensorProto_UINT4, onnxpb.TensorProto_INT4, onnxpb.TensorProto_FLOAT4E2M1,
+			onnxpb.TensorProto_UINT2, onnxpb.TensorProto_INT2:
+			return true
+		}
+		return false
 	case []uint16:
 		return dt == onnxpb.TensorProto_UINT16 || dt == onnxpb.TensorProto_FLOAT16 || dt == onnxpb.TensorProto_BFLOAT16
 	case []uint32:
@@ -589,6 +659,9 @@ func goTypeName(dt onnxpb.TensorProto_DataType) string {
 		return "[]uint16 (bit patterns)"
 	case onnxpb.TensorProto_STRING:
 		return "[]string"
+	}
+	if packedBits(dt) != 0 {
+		return "[]uint8 (one element per byte)"
 	}
 	return fmt.Sprintf("%T", decodeRaw(dt, nil, true))
 }

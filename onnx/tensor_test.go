@@ -71,6 +71,12 @@ func tensorCases() []tensorCase {
 			func(tp *onnxpb.TensorProto) { tp.Int32Data = []int32{0x3c00, 0xfbff} }},
 		{"bfloat16", Array{dt(onnxpb.TensorProto_BFLOAT16), []int64{2}, []uint16{0x3f80, 0xff80}},
 			func(tp *onnxpb.TensorProto) { tp.Int32Data = []int32{0x3f80, 0xff80} }},
+		{"float8e4m3fn", Array{dt(onnxpb.TensorProto_FLOAT8E4M3FN), []int64{3}, []uint8{0x38, 0xff, 0x7e}},
+			func(tp *onnxpb.TensorProto) { tp.Int32Data = []int32{0x38, 0xff, 0x7e} }},
+		{"float8e5m2fnuz", Array{dt(onnxpb.TensorProto_FLOAT8E5M2FNUZ), []int64{2}, []uint8{0x80, 0x40}},
+			func(tp *onnxpb.TensorProto) { tp.Int32Data = []int32{0x80, 0x40} }},
+		{"float8e8m0", Array{dt(onnxpb.TensorProto_FLOAT8E8M0), []int64{1}, []uint8{0x7f}},
+			func(tp *onnxpb.TensorProto) { tp.Int32Data = []int32{0x7f} }},
 		{"string", Array{dt(onnxpb.TensorProto_STRING), []int64{3}, []string{"a", "", "héllo"}},
 			func(tp *onnxpb.TensorProto) { tp.StringData = [][]byte{[]byte("a"), {}, []byte("héllo")} }},
 	}
@@ -163,7 +169,8 @@ func TestNewTensorProtoErrors(t *testing.T) {
 		{"int8 for uint8", &Array{onnxpb.TensorProto_UINT8, []int64{1}, []int8{1}}, false, "needs []uint8"},
 		{"length", &Array{onnxpb.TensorProto_INT32, []int64{2, 2}, []int32{1, 2, 3}}, false, "dims [2 2] need 4 elements, Data has 3"},
 		{"negative dim", &Array{onnxpb.TensorProto_INT32, []int64{-1}, []int32{}}, false, "dim 0 is negative"},
-		{"float8", &Array{onnxpb.TensorProto_FLOAT8E4M3FN, []int64{1}, []uint8{1}}, true, "FLOAT8E4M3FN has no Array form"},
+		{"int4 as int8", &Array{onnxpb.TensorProto_INT4, []int64{1}, []int8{1}}, false, "data_type INT4 needs []uint8 (one element per byte), Data is []int8"},
+		{"uint2 length", &Array{onnxpb.TensorProto_UINT2, []int64{5}, []uint8{1, 2, 3, 0}}, false, "dims [5] need 5 elements, Data has 4"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -242,10 +249,14 @@ func TestReadTensorErrors(t *testing.T) {
 			Limits{}, false, "STRING tensor uses raw_data"},
 		{"undefined", f("u", onnxpb.TensorProto_UNDEFINED), Limits{}, false, "data_type is UNDEFINED (0)"},
 		{"unknown type", f("u", onnxpb.TensorProto_DataType(99)), Limits{}, true, "data_type 99 is not a type this build knows"},
-		{"float8", with(f("f8", onnxpb.TensorProto_FLOAT8E4M3FN, 4), func(tp *onnxpb.TensorProto) { tp.RawData = make([]byte, 4) }),
-			Limits{}, true, `tensor "f8": element type FLOAT8E4M3FN has no Array form`},
-		{"int4 valid layout", with(f("i4", onnxpb.TensorProto_INT4, 3), func(tp *onnxpb.TensorProto) { tp.RawData = make([]byte, 2) }),
-			Limits{}, true, "INT4 has no Array form"},
+		{"float8 raw size", with(f("f8", onnxpb.TensorProto_FLOAT8E4M3FN, 4), func(tp *onnxpb.TensorProto) { tp.RawData = make([]byte, 3) }),
+			Limits{}, false, `tensor "f8": dims [4] need 4 bytes, raw_data has 3`},
+		{"float8 entry out of range", with(f("f8", onnxpb.TensorProto_FLOAT8E5M2, 2), func(tp *onnxpb.TensorProto) { tp.Int32Data = []int32{1, 256} }),
+			Limits{}, false, "int32_data[1]=256 is out of range for FLOAT8E5M2"},
+		{"int4 entry out of range", with(f("i4", onnxpb.TensorProto_INT4, 2), func(tp *onnxpb.TensorProto) { tp.Int32Data = []int32{-1} }),
+			Limits{}, false, "int32_data[0]=-1 is out of range for INT4"},
+		{"int4 over limit", with(f("i4", onnxpb.TensorProto_INT4, 3000), func(tp *onnxpb.TensorProto) { tp.RawData = make([]byte, 1500) }),
+			Limits{MaxTensorBytes: 2000}, true, "dims [3000] need 3000 bytes in memory, over the limit of 2000"},
 		{"int4 raw size", with(f("i4", onnxpb.TensorProto_INT4, 3), func(tp *onnxpb.TensorProto) { tp.RawData = make([]byte, 1) }),
 			Limits{}, false, "dims [3] need 2 bytes, raw_data has 1"},
 		{"uint2 typed size", with(f("u2", onnxpb.TensorProto_UINT2, 5), func(tp *onnxpb.TensorProto) { tp.Int32Data = []int32{1} }),
@@ -325,4 +336,53 @@ func TestReadTensorFile(t *testing.T) {
 	writeFile(t, path, []byte{0xff, 0xff, 0xff})
 	_, _, err = ReadTensorFile(path)
 	checkErr(t, err, false, "not a TensorProto")
+}
+
+// TestPackedTypes checks the 4-bit and 2-bit layouts: low bits first, the last byte padded, one element per
+// byte in Array.Data, from raw_data and from int32_data, and back.
+func TestPackedTypes(t *testing.T) {
+	tests := []struct {
+		dt    onnxpb.TensorProto_DataType
+		elems []uint8
+		raw   []byte
+	}{
+		{onnxpb.TensorProto_INT4, []uint8{0x7, 0x8, 0x9, 0xa, 0xf}, []byte{0x87, 0xa9, 0x0f}},
+		{onnxpb.TensorProto_UINT4, []uint8{0x1, 0x2, 0x3, 0x4}, []byte{0x21, 0x43}},
+		{onnxpb.TensorProto_FLOAT4E2M1, []uint8{0x1, 0xe, 0x7}, []byte{0xe1, 0x07}},
+		{onnxpb.TensorProto_INT2, []uint8{1, 2, 3, 0, 1, 2, 3}, []byte{0x39, 0x39}},
+		{onnxpb.TensorProto_UINT2, []uint8{3, 0, 0, 0, 1}, []byte{0x03, 0x01}},
+		{onnxpb.TensorProto_UINT4, []uint8{}, []byte{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dt.String(), func(t *testing.T) {
+			dims := []int64{int64(len(tt.elems))}
+			want := Array{tt.dt, dims, tt.elems}
+			raw := &onnxpb.TensorProto{DataType: proto.Int32(int32(tt.dt)), Dims: dims, RawData: tt.raw}
+			typed := &onnxpb.TensorProto{DataType: proto.Int32(int32(tt.dt)), Dims: dims}
+			for _, b := range tt.raw {
+				typed.Int32Data = append(typed.Int32Data, int32(b))
+			}
+			for _, tp := range []*onnxpb.TensorProto{raw, typed} {
+				got, err := ReadTensor(tp, "", Limits{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(*got, want) {
+					t.Errorf("got %+v, want %+v", *got, want)
+				}
+			}
+			// High bits of an element are ignored when packing.
+			noisy := slices.Clone(tt.elems)
+			for i := range noisy {
+				noisy[i] |= 0xf0 &^ (0xff >> (8 - packedBits(tt.dt)))
+			}
+			tp, err := NewTensorProto("p", &Array{tt.dt, dims, noisy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(tp.RawData, tt.raw) {
+				t.Errorf("raw_data % x, want % x", tp.RawData, tt.raw)
+			}
+		})
+	}
 }

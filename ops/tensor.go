@@ -35,7 +35,9 @@ func FromSlice[T Elem](shape Shape, data []T) *Tensor {
 func Scalar[T Elem](v T) *Tensor { return FromSlice(Shape{}, []T{v}) }
 
 // FromData wraps an untyped slice (one of the Elem slices) as a tensor of dtype dt, checking that the slice
-// type and length agree with dt and shape. Float16 and BFloat16 data may be given as []uint16 bit patterns.
+// type and length agree with dt and shape. Float16 and BFloat16 data may be given as []uint16 bit patterns,
+// and the narrow types (float8, float4, 4-bit and 2-bit integers) as []uint8 holding one element's bit
+// pattern per byte, in the low bits (the onnx package's Array form); those are copied.
 func FromData(dt DType, shape Shape, data any) (*Tensor, error) {
 	switch d := data.(type) {
 	case []uint16:
@@ -44,6 +46,10 @@ func FromData(dt DType, shape Shape, data any) (*Tensor, error) {
 			data = reinterpretUint16[Float16Bits](d)
 		case BFloat16:
 			data = reinterpretUint16[BFloat16Bits](d)
+		}
+	case []uint8:
+		if dt != Uint8 {
+			data = narrowFromBytes(dt, d)
 		}
 	}
 	if got := sliceDType(data); got != dt {
@@ -147,6 +153,26 @@ func CopyData(dst, src *Tensor) {
 		copy(d, src.data.([]complex64))
 	case []complex128:
 		copy(d, src.data.([]complex128))
+	case []Float8E4M3FNBits:
+		copy(d, src.data.([]Float8E4M3FNBits))
+	case []Float8E4M3FNUZBits:
+		copy(d, src.data.([]Float8E4M3FNUZBits))
+	case []Float8E5M2Bits:
+		copy(d, src.data.([]Float8E5M2Bits))
+	case []Float8E5M2FNUZBits:
+		copy(d, src.data.([]Float8E5M2FNUZBits))
+	case []Uint4Value:
+		copy(d, src.data.([]Uint4Value))
+	case []Int4Value:
+		copy(d, src.data.([]Int4Value))
+	case []Float4E2M1Bits:
+		copy(d, src.data.([]Float4E2M1Bits))
+	case []Float8E8M0Bits:
+		copy(d, src.data.([]Float8E8M0Bits))
+	case []Uint2Value:
+		copy(d, src.data.([]Uint2Value))
+	case []Int2Value:
+		copy(d, src.data.([]Int2Value))
 	default:
 		panic(errUnknownDType)
 	}
@@ -213,6 +239,26 @@ func (t *Tensor) AsFloat64s() []float64 {
 		for i, v := range d {
 			out[i] = float64(v.Float32())
 		}
+	case []Float8E4M3FNBits:
+		narrowTo(out, d)
+	case []Float8E4M3FNUZBits:
+		narrowTo(out, d)
+	case []Float8E5M2Bits:
+		narrowTo(out, d)
+	case []Float8E5M2FNUZBits:
+		narrowTo(out, d)
+	case []Uint4Value:
+		narrowTo(out, d)
+	case []Int4Value:
+		narrowTo(out, d)
+	case []Float4E2M1Bits:
+		narrowTo(out, d)
+	case []Float8E8M0Bits:
+		narrowTo(out, d)
+	case []Uint2Value:
+		narrowTo(out, d)
+	case []Int2Value:
+		narrowTo(out, d)
 	default:
 		for i := range out {
 			out[i] = math.NaN()
@@ -233,6 +279,14 @@ func (t *Tensor) AsInt64s() []int64 {
 		out[i] = int64(v)
 	}
 	return out
+}
+
+// narrowTo widens the narrow element types to float64, exactly.
+func narrowTo[T NarrowElem](dst []float64, src []T) {
+	f := NarrowToFloat64[T]()
+	for i, v := range src {
+		dst[i] = f(v)
+	}
 }
 
 func convertTo[T Number](dst []float64, src []T) {
@@ -275,6 +329,26 @@ func makeSlice(dt DType, n int) any {
 		return make([]complex64, n)
 	case Complex128:
 		return make([]complex128, n)
+	case Float8E4M3FN:
+		return make([]Float8E4M3FNBits, n)
+	case Float8E4M3FNUZ:
+		return make([]Float8E4M3FNUZBits, n)
+	case Float8E5M2:
+		return make([]Float8E5M2Bits, n)
+	case Float8E5M2FNUZ:
+		return make([]Float8E5M2FNUZBits, n)
+	case Uint4:
+		return make([]Uint4Value, n)
+	case Int4:
+		return make([]Int4Value, n)
+	case Float4E2M1:
+		return make([]Float4E2M1Bits, n)
+	case Float8E8M0:
+		return make([]Float8E8M0Bits, n)
+	case Uint2:
+		return make([]Uint2Value, n)
+	case Int2:
+		return make([]Int2Value, n)
 	}
 	panic(errUnknownDType)
 }
@@ -317,6 +391,26 @@ func Slice(data any, lo, hi int) any {
 		return d[lo:hi]
 	case []complex128:
 		return d[lo:hi]
+	case []Float8E4M3FNBits:
+		return d[lo:hi]
+	case []Float8E4M3FNUZBits:
+		return d[lo:hi]
+	case []Float8E5M2Bits:
+		return d[lo:hi]
+	case []Float8E5M2FNUZBits:
+		return d[lo:hi]
+	case []Uint4Value:
+		return d[lo:hi]
+	case []Int4Value:
+		return d[lo:hi]
+	case []Float4E2M1Bits:
+		return d[lo:hi]
+	case []Float8E8M0Bits:
+		return d[lo:hi]
+	case []Uint2Value:
+		return d[lo:hi]
+	case []Int2Value:
+		return d[lo:hi]
 	}
 	panic(errUnknownDType)
 }
@@ -354,6 +448,26 @@ func sliceLen(data any) int {
 	case []complex64:
 		return len(d)
 	case []complex128:
+		return len(d)
+	case []Float8E4M3FNBits:
+		return len(d)
+	case []Float8E4M3FNUZBits:
+		return len(d)
+	case []Float8E5M2Bits:
+		return len(d)
+	case []Float8E5M2FNUZBits:
+		return len(d)
+	case []Uint4Value:
+		return len(d)
+	case []Int4Value:
+		return len(d)
+	case []Float4E2M1Bits:
+		return len(d)
+	case []Float8E8M0Bits:
+		return len(d)
+	case []Uint2Value:
+		return len(d)
+	case []Int2Value:
 		return len(d)
 	}
 	return -1
@@ -393,6 +507,26 @@ func sliceDType(data any) DType {
 		return Complex64
 	case []complex128:
 		return Complex128
+	case []Float8E4M3FNBits:
+		return Float8E4M3FN
+	case []Float8E4M3FNUZBits:
+		return Float8E4M3FNUZ
+	case []Float8E5M2Bits:
+		return Float8E5M2
+	case []Float8E5M2FNUZBits:
+		return Float8E5M2FNUZ
+	case []Uint4Value:
+		return Uint4
+	case []Int4Value:
+		return Int4
+	case []Float4E2M1Bits:
+		return Float4E2M1
+	case []Float8E8M0Bits:
+		return Float8E8M0
+	case []Uint2Value:
+		return Uint2
+	case []Int2Value:
+		return Int2
 	}
 	return Undefined
 }

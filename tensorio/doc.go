@@ -1,5 +1,5 @@
-// Package tensorio reads and writes tensors in files: numpy's .npy format and serialized ONNX TensorProto
-// (.pb) files, converting to and from ops.Tensor.
+// Package tensorio reads and writes tensors in files: numpy's .npy and .npz formats and serialized ONNX
+// TensorProto (.pb) files, converting to and from ops.Tensor; and it reads pictures as model inputs.
 //
 // # Formats
 //
@@ -12,7 +12,20 @@
 // .pb files hold one TensorProto; they are decoded and encoded by package onnx, so every element type
 // onnx.Array can hold (including strings and bfloat16) round-trips.
 //
-// ReadFile and WriteFile choose the format by the file's extension.
+// .npz files are zip archives of .npy members, stored or deflated, as numpy.savez and savez_compressed
+// write them: ReadNPZ reads every array (each under the .npy reader's checks, the member's CRC checked
+// too), WriteNPZ writes stored members as numpy.savez does.
+//
+// ReadFile and WriteFile choose the format by the file's extension; ReadFile reads an .npz archive that
+// holds one array, or one array of it named as FILE.npz:NAME.
+//
+// # Images
+//
+// ReadImage and DecodeImage turn a PNG, JPEG or GIF picture into a model input: converted to 1 (luma, as
+// PIL computes it), 3 or 4 channels, resized with PIL's antialiased bilinear filter, scaled from 0..255
+// (by default to 0..1, then minus a mean and over a std per channel) and laid out N,C,H,W, N,H,W,C, C,H,W,
+// H,W,C or H,W. ImageOptionsFor reads the layout, channels and size from a model input's declared shape.
+// The declared size of a picture is checked before its pixels are decoded.
 //
 // # Untrusted input
 //

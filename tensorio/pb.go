@@ -47,7 +47,8 @@ func WritePB(path string, t *ops.Tensor) error {
 func FromArray(a *onnx.Array) (*ops.Tensor, error) { return tensorFromArray(a, "") }
 
 // ToArray converts an ops.Tensor to the onnx package's form, for .pb files, initializers and exports;
-// Float16 and BFloat16 data become their bit patterns.
+// Float16 and BFloat16 data become their bit patterns, and the narrow types (float8, float4, 4-bit and 2-bit
+// integers) a []uint8 of bit patterns, one element per byte. FromArray maps those back to the ops types.
 func ToArray(t *ops.Tensor) *onnx.Array { return arrayFromTensor(t) }
 
 func tensorFromArray(a *onnx.Array, file string) (*ops.Tensor, error) {
@@ -72,6 +73,10 @@ func arrayFromTensor(t *ops.Tensor) *onnx.Array {
 		a.Data = bitPatterns(d)
 	case []ops.BFloat16Bits:
 		a.Data = bitPatterns(d)
+	default:
+		if b, ok := ops.NarrowBytes(d); ok { // float8, float4, 4-bit and 2-bit: one pattern per byte
+			a.Data = b
+		}
 	}
 	return a
 }
@@ -84,13 +89,19 @@ func bitPatterns[T ~uint16](s []T) []uint16 {
 	return out
 }
 
-// ReadFile reads a tensor file, choosing the format by extension: .npy or .pb (any letter case).
+// ReadFile reads a tensor file, choosing the format by extension: .npy or .pb (any letter case), or an
+// .npz archive holding one array. FILE.npz:NAME reads the array NAME of an archive that holds several.
 func ReadFile(path string) (*ops.Tensor, error) {
+	if archive, name, ok := splitNPZPath(path); ok {
+		return ReadNPZArray(archive, name)
+	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".npy":
 		return ReadNPYFile(path)
 	case ".pb":
 		return ReadPB(path)
+	case ".npz":
+		return ReadNPZArray(path, "")
 	}
 	return nil, extensionError(path)
 }

@@ -17,6 +17,17 @@ func TestPBRoundTrip(t *testing.T) {
 		ops.FromSlice(ops.Shape{1, 2}, []ops.BFloat16Bits{0x3f80, 0xc000}),
 		ops.Scalar(float32(2.5)),
 		ops.FromSlice(ops.Shape{0, 4}, []float32{}),
+		// The narrow types: bit patterns one per byte in memory, packed in the file (odd counts pad).
+		ops.FromSlice(ops.Shape{3}, []ops.Int4Value{-8, 7, -1}),
+		ops.FromSlice(ops.Shape{3}, []ops.Uint4Value{15, 0, 3}),
+		ops.FromSlice(ops.Shape{5}, []ops.Int2Value{-2, 1, -1, 0, 1}),
+		ops.FromSlice(ops.Shape{5}, []ops.Uint2Value{0, 1, 2, 3, 3}),
+		ops.FromSlice(ops.Shape{3}, []ops.Float4E2M1Bits{0x1, 0xf, 0x8}),
+		ops.FromSlice(ops.Shape{2}, []ops.Float8E4M3FNBits{0x38, 0xff}),
+		ops.FromSlice(ops.Shape{2}, []ops.Float8E4M3FNUZBits{0x80, 0x01}),
+		ops.FromSlice(ops.Shape{2}, []ops.Float8E5M2Bits{0x7c, 0xfb}),
+		ops.FromSlice(ops.Shape{2}, []ops.Float8E5M2FNUZBits{0x7f, 0x40}),
+		ops.FromSlice(ops.Shape{2}, []ops.Float8E8M0Bits{0x00, 0xfe}),
 	}
 	for _, d := range npyDTypes {
 		tensors = append(tensors, sample(t, d.dt, ops.Shape{2, 3}))

@@ -12,33 +12,47 @@ import (
 // printClasses reads a float output as class scores. A [K] or [1,K] output (K >= 2) gets its top classes
 // with scores and softmax probabilities, or only probabilities when the values already are a
 // distribution; an [N,K] output gets the argmax of each row.
-func printClasses(w io.Writer, t *ops.Tensor, top int) {
+func printClasses(w io.Writer, t *ops.Tensor, top int) { printLabeledClasses(w, t, top, nil) }
+
+// printLabeledClasses is printClasses with the classes named by labels (by index; a class past the end
+// of labels goes unnamed).
+func printLabeledClasses(w io.Writer, t *ops.Tensor, top int, labels []string) {
 	if top == 0 || !t.DType().IsFloat() {
 		return
 	}
 	shape := t.Shape()
 	switch {
 	case len(shape) == 1 && shape[0] >= 2, len(shape) == 2 && shape[0] == 1 && shape[1] >= 2:
-		printTopK(w, t.AsFloat64s(), top)
+		printTopK(w, t.AsFloat64s(), top, labels)
 	case len(shape) == 2 && shape[0] > 1 && shape[1] >= 2:
 		fmt.Fprintf(w, "argmax of each row:\n%s\n", formatArray(argmaxRows(t.AsFloat64s(), shape[0], shape[1])))
 	}
 }
 
-func printTopK(w io.Writer, scores []float64, top int) {
+func printTopK(w io.Writer, scores []float64, top int, labels []string) {
 	order := rankClasses(scores)
 	n := min(top, len(scores))
+	label := func(c int) string {
+		if c < len(labels) {
+			return "  " + labels[c]
+		}
+		return ""
+	}
+	labelHeader := ""
+	if len(labels) > 0 {
+		labelHeader = "  label"
+	}
 	if isDistribution(scores) {
-		fmt.Fprintf(w, "top %d of %d classes (the values are probabilities):\n  class  probability\n", n, len(scores))
+		fmt.Fprintf(w, "top %d of %d classes (the values are probabilities):\n  class  probability%s\n", n, len(scores), labelHeader)
 		for _, c := range order[:n] {
-			fmt.Fprintf(w, "  %5d  %11s\n", c, formatProbability(scores[c]))
+			fmt.Fprintf(w, "  %5d  %11s%s\n", c, formatProbability(scores[c]), label(c))
 		}
 		return
 	}
 	probs := softmax(scores)
-	fmt.Fprintf(w, "top %d of %d classes:\n  class       score  softmax\n", n, len(scores))
+	fmt.Fprintf(w, "top %d of %d classes:\n  class       score  softmax%s\n", n, len(scores), labelHeader)
 	for _, c := range order[:n] {
-		fmt.Fprintf(w, "  %5d  %10.5g  %7s\n", c, scores[c], formatProbability(probs[c]))
+		fmt.Fprintf(w, "  %5d  %10.5g  %7s%s\n", c, scores[c], formatProbability(probs[c]), label(c))
 	}
 }
 

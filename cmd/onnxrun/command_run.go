@@ -18,29 +18,59 @@ import (
 func runCommand() *command {
 	return &command{
 		name:    "run",
-		summary: "run a model on tensor files and print its outputs (the default command)",
+		summary: "run a model on tensor files or images and print its outputs (the default command)",
 		usage:   "run [flags] MODEL.onnx [INPUT | NAME=INPUT]...",
-		help: `Run loads and compiles MODEL.onnx, reads one tensor file (.npy or .pb) per model input and runs the
-model once. Inputs are matched to the model's inputs by position, or by name when given as NAME=INPUT.
-Each input's dtype and shape are checked against the model before running.
+		help: `Run loads and compiles MODEL.onnx, reads one input per model input and runs the model once. Inputs
+are matched to the model's inputs by position, or by name when given as NAME=INPUT. Each input's dtype
+and shape are checked against the model before running.
+
+An input is a tensor file: .npy, .pb (a serialized TensorProto) or .npz. An .npz archive given alone
+feeds every model input that has an array of the same name; NAME=FILE.npz takes its only array, and
+FILE.npz:ARRAY names one. An input may also be a picture (.png, .jpg, .jpeg, .gif): it is converted to
+the input's channels (1: grey, 3: RGB), resized to its height and width, scaled (values 0..255 times
+--scale, minus --mean, divided by --std; 0..1 by default) and laid out as the input declares it, N,C,H,W
+or N,H,W,C. --random fills every input not given with random values (uniform in [0,1) for floats, zeros
+for integers, the same for a given --seed), at the --batch size and --shape shapes.
 
 For each output it prints the name, dtype and shape, then the values as numpy prints an array (long
 tensors abbreviated to their first and last 3 entries per axis). For a [K] or [1,K] float output it also
 prints the top classes with their scores and softmax probabilities (or just the probabilities, when the
-values already are probabilities); for an [N,K] float output, the argmax of each row.
+values already are probabilities), named by --labels (one class name per line); for an [N,K] float
+output, the argmax of each row. -o writes the outputs to a file (.npy, .pb, or .npz for all outputs in
+one archive) or a directory.
+
+--dump-intermediate DIR writes the output of every node to DIR as NAME.npy (names made file-safe, listed
+in DIR/index.tsv), to find where two runtimes part ways. It compiles without graph passes, so that every
+node of the file is there under its own name, and gives each value its own memory.
 
 Exit status: 0 on success, 1 when the model or an input is wrong or running fails, 2 on a malformed
 command line.`,
 		examples: []string{
 			"onnxrun lenet/model.onnx digit.npy",
+			"onnxrun lenet/model.onnx digit.png --labels digits.txt",
 			"onnxrun run --threads 1 model.onnx input.1=digit.npy -o logits.npy",
-			"onnxrun model.onnx a.pb b.pb -o outdir/",
+			"onnxrun model.onnx inputs.npz -o outputs.npz",
+			"onnxrun mnist.onnx --scale 1 --invert photo.jpg",
+			"onnxrun resnet.onnx cat.jpg --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225",
+			"onnxrun run --random --seed 7 --batch 8 model.onnx",
+			"onnxrun run --dump-intermediate dump/ model.onnx digit.npy",
 		},
 		define: func(fs *pflag.FlagSet) func(*env, []string) error {
 			var o runOptions
 			fs.StringVarP(&o.output, "output", "o", "", "write the output to this .npy or .pb file, or each output to DIR/NAME.npy")
 			fs.IntVar(&o.threads, "threads", 0, "threads per operator (0: one per CPU)")
 			fs.IntVar(&o.top, "top", 5, "how many top classes to list for a [K] or [1,K] output (0: none)")
+			fs.StringVar(&o.labels, "labels", "", "a text file naming the classes, one per line, for the top classes")
+			o.random = switchFlag(fs, "random", "", "fill every input not given with random values")
+			fs.Uint64Var(&o.seed, "seed", 1, "with --random, the seed of the random values")
+			fs.IntVarP(&o.batch, "batch", "b", 1, "with --random, the size of a symbolic first input dimension")
+			fs.StringArrayVar(&o.shapes, "shape", nil, "with --random, an input's shape, NAME=D0,D1,... (repeatable)")
+			fs.Float64Var(&o.image.Scale, "scale", 1.0/255, "images: multiply pixel values 0..255 by this")
+			fs.Float64SliceVar(&o.image.Mean, "mean", nil, "images: subtract this after scaling (one value, or one per channel)")
+			fs.Float64SliceVar(&o.image.Std, "std", nil, "images: then divide by this (one value, or one per channel)")
+			o.image.Invert = switchFlag(fs, "invert", "", "images: invert (255 - v) before scaling, for dark digits on white")
+			fs.StringVar(&o.image.Layout, "layout", "", "images: NCHW or NHWC, when the input's shape does not tell")
+			fs.StringVar(&o.dumpDir, "dump-intermediate", "", "write every node's output to this directory as .npy files")
 			return o.run
 		},
 	}
@@ -50,6 +80,13 @@ type runOptions struct {
 	output  string
 	threads int
 	top     int
+	labels  string
+	random  *bool
+	seed    uint64
+	batch   int
+	shapes  []string
+	image   imageFlags
+	dumpDir string
 }
 
 func (o *runOptions) run(e *env, args []string) error {
@@ -63,17 +100,28 @@ func (o *runOptions) run(e *env, args []string) error {
 	if o.top < 0 {
 		return usagef(cmd, "--top must be 0 or more, got %d", o.top)
 	}
+	if o.batch < 1 {
+		return usagef(cmd, "--batch must be 1 or more, got %d", o.batch)
+	}
+	var labels []string
+	if o.labels != "" {
+		var err error
+		if labels, err = readLabels(o.labels); err != nil {
+			return err
+		}
+	}
 	modelPath := args[0]
 	m, err := onnx.Load(modelPath)
 	if err != nil {
 		return err // it names the file already
 	}
-	plan, err := runtime.Compile(m, runtime.Options{Threads: o.threads})
+	// Dumping compiles without passes, so that every node of the file keeps its output and its name.
+	plan, err := runtime.Compile(m, runtime.Options{Threads: o.threads, NoOptimize: o.dumpDir != ""})
 	if err != nil {
 		return fmt.Errorf("%s: %w", modelPath, err)
 	}
 	inSpecs, outSpecs := plan.Inputs(), plan.Outputs()
-	paths, err := matchInputs(cmd, inSpecs, args[1:])
+	sources, err := matchInputs(cmd, inSpecs, args[1:], *o.random)
 	if err != nil {
 		return err
 	}
@@ -81,21 +129,19 @@ func (o *runOptions) run(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	inputs := make([]*ops.Tensor, len(inSpecs))
-	for i, spec := range inSpecs {
-		t, err := tensorio.ReadFile(paths[i])
-		if err != nil {
-			return err
-		}
-		if err := checkInput(spec, t, paths[i]); err != nil {
-			return err
-		}
-		inputs[i] = t
+	inputs, err := o.readInputs(cmd, inSpecs, sources)
+	if err != nil {
+		return err
 	}
 
 	sess := plan.NewSession()
 	defer sess.Close()
-	outs, err := sess.Run(e.ctx, inputs)
+	var outs []*ops.Tensor
+	if o.dumpDir != "" {
+		outs, err = dumpIntermediates(e, sess, inputs, o.dumpDir)
+	} else {
+		outs, err = sess.Run(e.ctx, inputs)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", modelPath, err)
 	}
@@ -105,12 +151,29 @@ func (o *runOptions) run(e *env, args []string) error {
 			fmt.Fprintln(e.stdout)
 		}
 		fmt.Fprintf(e.stdout, "output %q: %s%v\n%s\n", outSpecs[i].Name, t.DType(), t.Shape(), formatArray(t))
-		printClasses(e.stdout, t, o.top)
+		printLabeledClasses(e.stdout, t, o.top, labels)
 	}
+	return writeOutputs(e, o.output, outFiles, outSpecs, outs)
+}
+
+// writeOutputs writes the outputs where outputFiles decided: one .npz archive, one file, or one file per
+// output in a directory.
+func writeOutputs(e *env, output string, outFiles []string, outSpecs []runtime.ValueSpec, outs []*ops.Tensor) error {
 	if outFiles == nil {
 		return nil
 	}
-	if dir := filepath.Dir(outFiles[0]); len(outFiles) > 1 || strings.HasSuffix(o.output, "/") {
+	if isNPZ(outFiles[0]) {
+		arrays := make([]tensorio.NamedTensor, len(outs))
+		for i, t := range outs {
+			arrays[i] = tensorio.NamedTensor{Name: outSpecs[i].Name, Tensor: t}
+		}
+		if err := tensorio.WriteNPZ(outFiles[0], arrays); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "wrote %s\n", outFiles[0])
+		return nil
+	}
+	if dir := filepath.Dir(outFiles[0]); len(outFiles) > 1 || strings.HasSuffix(output, "/") {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
@@ -124,45 +187,99 @@ func (o *runOptions) run(e *env, args []string) error {
 	return nil
 }
 
-// matchInputs pairs each model input with a file: NAME=FILE arguments by name, the others by position in
-// the order of the inputs not named. An argument with "=" whose left side names no input is taken as a
-// file name if such a file exists, else it is an error listing the model's inputs.
-func matchInputs(cmd *command, specs []runtime.ValueSpec, args []string) ([]string, error) {
-	paths := make([]string, len(specs))
+// inputSource is where one model input comes from: a file (a tensor, an image, or one array of an .npz
+// archive read already), or random values when path is "" and tensor is nil.
+type inputSource struct {
+	path   string
+	tensor *ops.Tensor // an .npz array matched by name
+}
+
+// matchInputs pairs each model input with a source: NAME=FILE arguments by name, an .npz archive given
+// alone by the names of its arrays, the other files by position in the order of the inputs not named. An
+// argument with "=" whose left side names no input is taken as a file name if such a file exists, else it
+// is an error listing the model's inputs. With random, inputs left without a file get random values.
+func matchInputs(cmd *command, specs []runtime.ValueSpec, args []string, random bool) ([]inputSource, error) {
+	sources := make([]inputSource, len(specs))
+	given := make([]bool, len(specs))
 	var positional []string
 	for _, arg := range args {
 		name, path, hasName := strings.Cut(arg, "=")
 		if hasName && name != "" {
 			if i := specIndex(specs, name); i >= 0 {
-				if paths[i] != "" {
-					return nil, usagef(cmd, "input %q is given twice (%s and %s)", name, paths[i], path)
+				if given[i] {
+					return nil, usagef(cmd, "input %q is given twice (%s and %s)", name, sources[i].path, path)
 				}
-				paths[i] = path
+				sources[i], given[i] = inputSource{path: path}, true
 				continue
 			}
 			if _, err := os.Stat(arg); err != nil {
-				return nil, fmt.Errorf("%q: the model has no input named %q; its inputs are %s", arg, name, describeSpecs(specs))
+				hint := ""
+				if c := closest(name, specNames(specs)); c != "" {
+					hint = fmt.Sprintf(" (did you mean %s=%s?)", c, path)
+				}
+				return nil, fmt.Errorf("%q: the model has no input named %q%s; its inputs are %s", arg, name, hint, describeSpecs(specs))
+			}
+		}
+		if isNPZ(arg) {
+			matched, err := matchNPZ(specs, sources, given, arg)
+			if err != nil {
+				return nil, err
+			}
+			if matched {
+				continue
 			}
 		}
 		positional = append(positional, arg)
 	}
 	next := 0
-	for i := range paths {
-		if paths[i] == "" && next < len(positional) {
-			paths[i] = positional[next]
+	for i := range sources {
+		if !given[i] && next < len(positional) {
+			sources[i], given[i] = inputSource{path: positional[next]}, true
 			next++
 		}
 	}
 	if next < len(positional) {
 		return nil, usagef(cmd, "too many inputs: the model takes %d (%s), got %d", len(specs), describeSpecs(specs), len(args))
 	}
-	for i, p := range paths {
-		if p == "" {
-			return nil, usagef(cmd, "missing input %q (%s%s): give a tensor file for it by position or as %s=FILE",
+	for i, ok := range given {
+		if !ok && !random {
+			return nil, usagef(cmd, "missing input %q (%s%s): give a tensor file or image for it by position or as %s=FILE, or use --random",
 				specs[i].Name, specs[i].DType, specs[i].ShapeString(), specs[i].Name)
 		}
 	}
-	return paths, nil
+	return sources, nil
+}
+
+// matchNPZ gives the arrays of the archive at path to the inputs of the same name not given yet. An
+// archive none of whose arrays is named after an input is left to fill one input by position (it must
+// then hold one array), unless the model has one input; then the names on both sides are listed.
+func matchNPZ(specs []runtime.ValueSpec, sources []inputSource, given []bool, path string) (bool, error) {
+	arrays, err := tensorio.ReadNPZ(path)
+	if err != nil {
+		return false, err
+	}
+	matched := false
+	for _, a := range arrays {
+		if i := specIndex(specs, a.Name); i >= 0 && !given[i] {
+			sources[i], given[i] = inputSource{path: path + ":" + a.Name, tensor: a.Tensor}, true
+			matched = true
+		}
+	}
+	if !matched && len(arrays) != 1 {
+		return false, fmt.Errorf("%s: none of its arrays (%s) is named after a model input; the inputs are %s",
+			path, strings.Join(tensorio.NPZNames(arrays), ", "), describeSpecs(specs))
+	}
+	return matched, nil
+}
+
+func isNPZ(path string) bool { return strings.EqualFold(filepath.Ext(path), ".npz") }
+
+func specNames(specs []runtime.ValueSpec) []string {
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Name
+	}
+	return names
 }
 
 func specIndex(specs []runtime.ValueSpec, name string) int {
@@ -217,16 +334,18 @@ func outputFiles(cmd *command, output string, specs []runtime.ValueSpec) ([]stri
 	isDir := strings.HasSuffix(output, "/") || (err == nil && st.IsDir())
 	if !isDir {
 		switch {
+		case ext == ".npz":
+			return []string{output}, nil
 		case len(specs) == 1 && isFileName:
 			return []string{output}, nil
 		case len(specs) == 1:
-			return nil, usagef(cmd, "-o %s: give a .npy or .pb file name, or a directory ending in /", output)
+			return nil, usagef(cmd, "-o %s: give a .npy or .pb file name, or a directory ending in / (or an .npz archive for all outputs)", output)
 		case isFileName:
 			names := make([]string, len(specs))
 			for i, s := range specs {
 				names[i] = s.Name
 			}
-			return nil, usagef(cmd, "-o %s: the model has %d outputs (%s), so -o must name a directory", output, len(specs), strings.Join(names, ", "))
+			return nil, usagef(cmd, "-o %s: the model has %d outputs (%s), so -o must name a directory or an .npz archive", output, len(specs), strings.Join(names, ", "))
 		}
 	}
 	files := make([]string, len(specs))

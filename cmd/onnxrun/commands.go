@@ -30,7 +30,7 @@ const defaultCommand = "run"
 // commandTable lists the commands in the order help shows them. It is a function rather than a variable
 // because the help command reads it.
 func commandTable() []*command {
-	return []*command{runCommand(), helpCommand()}
+	return []*command{runCommand(), summaryCommand(), inspectCommand(), benchCommand(), conformanceCommand(), trainCommand(), serveCommand(), completionCommand(), helpCommand()}
 }
 
 func findCommand(name string) *command {
@@ -57,7 +57,11 @@ func dispatch(args []string) (*command, []string, error) {
 	if strings.HasPrefix(first, "-") || looksLikeFile(first) {
 		return findCommand(defaultCommand), args, nil
 	}
-	return nil, nil, &usageError{msg: fmt.Sprintf("unknown command %q: %s; or give a model file to run it", first, commandList()), hint: "onnxrun help"}
+	msg := fmt.Sprintf("unknown command %q", first)
+	if c := closest(first, commandNames()); c != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	return nil, nil, &usageError{msg: fmt.Sprintf("%s: %s; or give a model file to run it", msg, commandList()), hint: "onnxrun help"}
 }
 
 func looksLikeFile(arg string) bool {
@@ -139,8 +143,12 @@ func printCommandHelp(w io.Writer, cmd *command) {
 func printCommandList(w io.Writer) {
 	fmt.Fprintf(w, "onnxrun runs ONNX models.\n\nusage: onnxrun <command> [flags] [arguments]\n"+
 		"       onnxrun MODEL.onnx INPUT... (the %s command)\n\ncommands:\n", defaultCommand)
+	width := 0
 	for _, c := range commandTable() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commandTable() {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun 'onnxrun help <command>' or 'onnxrun <command> --help' for a command's flags and examples.\n")
 }

@@ -1,18 +1,23 @@
 // Command onnxrun runs ONNX models from the command line.
 //
-//	onnxrun MODEL.onnx INPUT.npy...            run the model, print its outputs (the "run" command)
+//	onnxrun MODEL.onnx INPUT...                run the model, print its outputs (the "run" command)
 //	onnxrun run [flags] MODEL.onnx [NAME=]INPUT...
+//	onnxrun summary MODEL.onnx                 Keras-style table of layers, shapes and parameters
+//	onnxrun inspect [--json|--dot F|--plan] MODEL.onnx   what the file says about itself, or the plan
+//	onnxrun completion bash|zsh|fish           a shell completion script
 //	onnxrun help [COMMAND]                     list the commands, or show one's flags and examples
 //
-// Inputs are .npy or serialized TensorProto (.pb) files, matched to the model's inputs by position or by
-// name. For each output, run prints its name, dtype and shape and its values the way numpy prints an
-// array, then the top classes of a [K] or [1,K] output or the argmax of each row of an [N,K] one;
-// -o writes the outputs to files.
+// Inputs are .npy, serialized TensorProto (.pb) or .npz files, or pictures (.png, .jpg, .gif) converted
+// to the input's layout, channels and size; they are matched to the model's inputs by position or by
+// name (an .npz archive by its arrays' names), and --random makes the missing ones up. For each output,
+// run prints its name, dtype and shape and its values the way numpy prints an array, then the top
+// classes of a [K] or [1,K] output (named by --labels) or the argmax of each row of an [N,K] one; -o
+// writes the outputs to files, and --dump-intermediate every node's output.
 //
 // # Layout
 //
 // This package holds flags and printing only; loading, compiling and running are package runtime's,
-// tensor files package tensorio's. Each command is one file, command_NAME.go, returning a *command
+// tensor files and pictures package tensorio's, model descriptions package inspect's. Each command is one file, command_NAME.go, returning a *command
 // (help text, examples, flag definitions, run function) that commandTable lists. A first argument that
 // is not a command name goes to the default command, run.
 //

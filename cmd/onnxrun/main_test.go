@@ -182,7 +182,7 @@ func TestRunErrors(t *testing.T) {
 		{"-o without extension", []string{model, input, "-o", filepath.Join(dir, "out")}, exitUsage,
 			[]string{"give a .npy or .pb file name, or a directory"}},
 		{"unknown command", []string{"bnech", model}, exitUsage,
-			[]string{`unknown command "bnech"`, "the commands are run, help"}},
+			[]string{`unknown command "bnech"`, "the commands are run, ", "bench", "help"}},
 		{"help for an unknown command", []string{"help", "nope"}, exitUsage,
 			[]string{`no command "nope"`}},
 	}

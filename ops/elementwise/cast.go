@@ -17,8 +17,11 @@ import (
 // in decimal, bools as 1 and 0); strings parse as C's strtod (floats: "1e-5", "inf", "NaN", any case) and
 // strtoll (integers: the leading integer, so "100.5" gives 100).
 //
-// The float8, 4-bit and 2-bit types of opsets 19 to 25 have no onnxrun tensor type: casting to them is
-// ErrUnsupported, and their saturate and round_mode attributes have nothing to apply to.
+// The float8, float4, 4-bit and 2-bit types of opsets 19 to 25 convert through float64 (their values are
+// exact there) with one rounding into the target (see castnarrow.go): into float8 types out-of-range values
+// and infinities saturate to the largest finite value unless saturate=0 (then Inf for E5M2, NaN for the
+// others), into float8e8m0 round_mode chooses the power of two, into float4e2m1 values always saturate, and
+// into the 4-bit and 2-bit integers integers keep their low bits and floats truncate first, as for int8.
 func init() {
 	// opset 1: 'to' is a type name string; opset 6: 'to' is a DataType number
 	// opset 9: string; opset 13: bfloat16
@@ -34,7 +37,18 @@ var castTypes = typeSince{
 	{1, numericNoBF | bools},
 	{9, numericNoBF | bools | setOf(ops.String)},
 	{13, numeric | bools | setOf(ops.String)},
+	{19, numeric | bools | setOf(ops.String) | float8s},
+	{21, numeric | bools | setOf(ops.String) | float8s | setOf(ops.Uint4, ops.Int4)},
+	{23, numeric | bools | setOf(ops.String) | float8s | setOf(ops.Uint4, ops.Int4, ops.Float4E2M1)},
+	{24, numeric | bools | setOf(ops.String) | float8s | setOf(ops.Uint4, ops.Int4, ops.Float4E2M1, ops.Float8E8M0)},
+	{25, numeric | bools | setOf(ops.String) | narrowTypes},
 }
+
+// float8s are the float8 types of opset 19; narrowTypes all the one-byte storage types of opsets 19 to 25.
+var (
+	float8s     = setOf(ops.Float8E4M3FN, ops.Float8E4M3FNUZ, ops.Float8E5M2, ops.Float8E5M2FNUZ)
+	narrowTypes = float8s | setOf(ops.Uint4, ops.Int4, ops.Float4E2M1, ops.Float8E8M0, ops.Uint2, ops.Int2)
+)
 
 // onnxTypeNames maps Cast-1's 'to' strings (TensorProto.DataType names) to dtypes.
 var onnxTypeNames = map[string]ops.DType{
@@ -44,17 +58,16 @@ var onnxTypeNames = map[string]ops.DType{
 	"COMPLEX128": ops.Complex128, "BFLOAT16": ops.BFloat16,
 }
 
-// unheldTypes names the DataType values onnxrun has no tensors for.
-var unheldTypes = map[int64]string{
-	17: "float8e4m3fn", 18: "float8e4m3fnuz", 19: "float8e5m2", 20: "float8e5m2fnuz", 21: "uint4", 22: "int4",
-	23: "float4e2m1", 24: "float8e8m0", 25: "uint2", 26: "int2",
-}
-
 type castOp struct {
 	nodeMeta
-	types typeSet
-	to    ops.DType // Undefined for CastLike: the second input's type
+	types    typeSet
+	to       ops.DType // Undefined for CastLike: the second input's type
+	saturate bool      // into float8 types: out-of-range values clamp (opset 19 on; the default)
+	round    ops.E8M0Rounding
 }
+
+// e8m0Rounding maps round_mode (opset 24) to the rounding into float8e8m0.
+var e8m0Rounding = map[string]ops.E8M0Rounding{"up": ops.E8M0RoundUp, "down": ops.E8M0RoundDown, "nearest": ops.E8M0RoundNearest}
 
 func buildCast(n ops.NodeInfo) (ops.Op, error) {
 	like := n.OpType == "CastLike"
@@ -70,9 +83,12 @@ func buildCast(n ops.NodeInfo) (ops.Op, error) {
 	}
 	o := &castOp{nodeMeta: metaOf(n), types: castTypes.at(n.Opset)}
 	r := ops.NewAttrReader(n.Attrs)
-	if mode := r.String("round_mode", "up"); mode != "up" && mode != "down" && mode != "nearest" {
+	mode := r.String("round_mode", "up")
+	round, ok := e8m0Rounding[mode]
+	if !ok {
 		return nil, &ops.AttrError{Name: "round_mode", Msg: "is " + strconv.Quote(mode) + `, want "up", "down" or "nearest"`}
 	}
+	o.round, o.saturate = round, r.Int("saturate", 1) != 0
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
@@ -106,10 +122,7 @@ func buildCast(n ops.NodeInfo) (ops.Op, error) {
 
 // checkTarget validates a DataType number as a Cast target.
 func (o *castOp) checkTarget(to int64) (ops.DType, error) {
-	if name, ok := unheldTypes[to]; ok {
-		return 0, ops.Unsupportedf("%s-%d: casting to %s (%d): onnxrun has no %s tensors", o.opType, o.opset, name, to, name)
-	}
-	if to < 1 || to > 16 {
+	if to < 1 || to > int64(ops.Int2) {
 		return 0, &ops.AttrError{Name: "to", Msg: "is " + strconv.FormatInt(to, 10) + ", not a tensor DataType"}
 	}
 	dt := ops.DType(to)
@@ -123,8 +136,8 @@ func (o *castOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 	if len(in) < 1 || !in[0].Present() {
 		return nil, ops.Invalidf("%s-%d: input is missing", o.opType, o.opset)
 	}
-	if err := checkType(&o.nodeMeta, "input", in[0].DType, o.types); err != nil {
-		return nil, err
+	if dt := in[0].DType; !o.types.Has(dt) { // not checkType: a narrow type here is wrong for the opset, not unsupported
+		return nil, ops.Invalidf("%s-%d: input input has type %s, want one of %v", o.opType, o.opset, dt, o.types)
 	}
 	to := o.to
 	if to == ops.Undefined {
@@ -140,7 +153,11 @@ func (o *castOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 }
 
 func (o *castOp) Prepare(in []ops.ValueInfo, out []ops.ValueInfo) (ops.Kernel, error) {
-	if k := castKernel(in[0].DType, out[0].DType); k != nil {
+	if narrowTypes.Has(in[0].DType) || narrowTypes.Has(out[0].DType) {
+		if k := castNarrow(in[0].DType, out[0].DType, narrowParams{saturate: o.saturate, round: o.round}); k != nil {
+			return k, nil
+		}
+	} else if k := castKernel(in[0].DType, out[0].DType); k != nil {
 		return k, nil
 	}
 	return nil, ops.Unsupportedf("%s-%d: no kernel from %s to %s", o.opType, o.opset, in[0].DType, out[0].DType)

@@ -68,8 +68,10 @@ func TestCast(t *testing.T) {
 
 func TestCastErrors(t *testing.T) {
 	runCases(t, []tcase{
-		{name: "float8", op: "Cast", opset: 19, attrs: ops.AttrMap{"to": attr(17)}, inputs: in(f32(nil, 1)),
-			wantErr: "casting to float8e4m3fn (17): onnxrun has no float8e4m3fn tensors", kind: ops.ErrUnsupported},
+		{name: "float8 before 19", op: "Cast", opset: 13, attrs: ops.AttrMap{"to": attr(17)}, inputs: in(f32(nil, 1)),
+			wantErr: "cannot cast to float8e4m3fn", kind: ops.ErrInvalid},
+		{name: "int2 before 25", op: "Cast", opset: 24, attrs: castTo(ops.Float32), inputs: in(tensor[ops.Int2Value](nil, 1)),
+			wantErr: "input input has type int2", kind: ops.ErrInvalid},
 		{name: "complex", op: "Cast", opset: 13, attrs: castTo(ops.Complex64), inputs: in(f32(nil, 1)), wantErr: "cannot cast to complex64", kind: ops.ErrInvalid},
 		{name: "unknown type", op: "Cast", opset: 13, attrs: ops.AttrMap{"to": attr(99)}, inputs: in(f32(nil, 1)), wantErr: `attribute "to" is 99, not a tensor DataType`},
 		{name: "no to", op: "Cast", opset: 13, inputs: in(f32(nil, 1)), wantErr: `attribute "to" is required`},

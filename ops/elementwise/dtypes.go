@@ -57,11 +57,11 @@ func registerSince(opType string, build ops.Builder, versions ...int) {
 	}
 }
 
-// checkType returns an ErrInvalid error when dt is not in allowed, or ErrUnsupported for the ONNX types
-// that have no onnxrun tensor type (float8, int4, ...).
+// checkType returns an ErrInvalid error when dt is not in allowed, or ErrUnsupported for the narrow storage
+// types (float8, int4, ...), which only Cast and CastLike convert here.
 func checkType(n *nodeMeta, input string, dt ops.DType, allowed typeSet) error {
-	if name, ok := unheldTypes[int64(dt)]; ok {
-		return ops.Unsupportedf("%s-%d: input %s is %s: onnxrun has no %s tensors", n.opType, n.opset, input, name, name)
+	if narrowTypes.Has(dt) && !allowed.Has(dt) {
+		return ops.Unsupportedf("%s-%d: input %s is %s: onnxrun has no %s kernel for %s", n.opType, n.opset, input, dt, dt, n.opType)
 	}
 	if !allowed.Has(dt) {
 		return ops.Invalidf("%s-%d: input %s has type %s, want one of %v", n.opType, n.opset, input, dt, allowed)

@@ -1,0 +1,164 @@
+package conformance
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+// Tolerance is ONNX's comparison rule |got - want| <= ATol + RTol*|want| for floating-point outputs.
+// Integers, bools and strings are always compared exactly, and NaN matches NaN.
+type Tolerance struct{ RTol, ATol float64 }
+
+// DefaultTolerance is what ONNX's backend test runner and ONNX Runtime's onnx_test_runner use.
+var DefaultTolerance = Tolerance{RTol: 1e-3, ATol: 1e-7}
+
+func (t Tolerance) String() string { return fmt.Sprintf("rtol %g, atol %g", t.RTol, t.ATol) }
+
+// Diff is how one output compares with its reference, element by element.
+type Diff struct {
+	Elements   int // elements compared
+	Mismatches int // elements beyond tolerance (or unequal, for exact types)
+	// WorstAbs is the largest finite |got - want| over the floating-point elements (0 for exact types).
+	WorstAbs float64
+	// WorstRatio is the largest |got - want| / (ATol + RTol*|want|): above 1 means out of tolerance. An exact
+	// mismatch, or a NaN or infinity where the reference differs, counts as +Inf.
+	WorstRatio float64
+	// At is the flat index of the worst element (the first mismatching one among equally bad ones), -1 if
+	// no element was compared; Got and Want are its values as text.
+	At        int
+	Got, Want string
+}
+
+// OK reports whether every element is within tolerance.
+func (d Diff) OK() bool { return d.Mismatches == 0 }
+
+func (d Diff) String() string {
+	if d.OK() {
+		return fmt.Sprintf("worst |diff| %.3g", d.WorstAbs)
+	}
+	s := fmt.Sprintf("%d of %d elements differ; worst at element %d: got %s, want %s", d.Mismatches, d.Elements, d.At, d.Got, d.Want)
+	if !math.IsInf(d.WorstRatio, 1) {
+		s += fmt.Sprintf(" (|diff| %.3g is %.3g times the tolerance)", d.WorstAbs, d.WorstRatio)
+	}
+	return s
+}
+
+// ShapeError is an output whose dtype or shape differs from the reference, so no element can be compared.
+type ShapeError struct{ Got, Want string }
+
+func (e *ShapeError) Error() string { return fmt.Sprintf("got %s, want %s", e.Got, e.Want) }
+
+// Compare checks got against want under tol. It returns a *ShapeError when dtypes or shapes differ.
+func Compare(got, want *ops.Tensor, tol Tolerance) (Diff, error) {
+	if got.DType() != want.DType() || !got.Shape().Equal(want.Shape()) {
+		return Diff{}, &ShapeError{
+			Got:  fmt.Sprintf("%s%v", got.DType(), got.Shape()),
+			Want: fmt.Sprintf("%s%v", want.DType(), want.Shape()),
+		}
+	}
+	d := Diff{Elements: want.Len(), At: -1}
+	switch w := want.Data().(type) {
+	case []float32:
+		compareFloats(&d, got.Float32s(), w, tol)
+	case []float64:
+		compareFloats(&d, got.Float64s(), w, tol)
+	case []ops.Float16Bits, []ops.BFloat16Bits:
+		compareFloats(&d, got.AsFloat64s(), want.AsFloat64s(), tol)
+	case []ops.Float8E4M3FNBits, []ops.Float8E4M3FNUZBits, []ops.Float8E5M2Bits, []ops.Float8E5M2FNUZBits,
+		[]ops.Float4E2M1Bits, []ops.Float8E8M0Bits, []ops.Uint4Value, []ops.Int4Value, []ops.Uint2Value, []ops.Int2Value:
+		// Every value of these narrow types is exact in float64: they compare exactly, NaN matching NaN.
+		compareFloats(&d, got.AsFloat64s(), want.AsFloat64s(), Tolerance{})
+	case []complex64:
+		compareComplex(&d, ops.Data[complex64](got), w, tol)
+	case []complex128:
+		compareComplex(&d, ops.Data[complex128](got), w, tol)
+	case []int8:
+		compareExact(&d, ops.Data[int8](got), w)
+	case []int16:
+		compareExact(&d, ops.Data[int16](got), w)
+	case []int32:
+		compareExact(&d, ops.Data[int32](got), w)
+	case []int64:
+		compareExact(&d, ops.Data[int64](got), w)
+	case []uint8:
+		compareExact(&d, ops.Data[uint8](got), w)
+	case []uint16:
+		compareExact(&d, ops.Data[uint16](got), w)
+	case []uint32:
+		compareExact(&d, ops.Data[uint32](got), w)
+	case []uint64:
+		compareExact(&d, ops.Data[uint64](got), w)
+	case []bool:
+		compareExact(&d, got.Bools(), w)
+	case []string:
+		compareExact(&d, ops.Data[string](got), w)
+	default:
+		return Diff{}, fmt.Errorf("cannot compare %s tensors", want.DType())
+	}
+	return d, nil
+}
+
+// ratio is how far got is from want in units of the tolerance: 0 when equal, above 1 when out of tolerance.
+// NaN matches NaN, an infinity matches only itself, and a NaN or infinity against a finite reference is
+// +Inf.
+func ratio(got, want float64, tol Tolerance) (r, abs float64) {
+	switch {
+	case math.IsNaN(want) || math.IsNaN(got):
+		if math.IsNaN(want) && math.IsNaN(got) {
+			return 0, 0
+		}
+		return math.Inf(1), 0
+	case math.IsInf(want, 0) || math.IsInf(got, 0):
+		if got == want {
+			return 0, 0
+		}
+		return math.Inf(1), 0
+	}
+	abs = math.Abs(got - want)
+	if abs == 0 {
+		return 0, 0
+	}
+	bound := tol.ATol + tol.RTol*math.Abs(want)
+	if bound == 0 {
+		return math.Inf(1), abs
+	}
+	return abs / bound, abs
+}
+
+func (d *Diff) note(i int, r, abs float64, got, want any) {
+	d.WorstAbs = math.Max(d.WorstAbs, abs)
+	if r > 1 {
+		d.Mismatches++
+	}
+	if d.At < 0 || r > d.WorstRatio {
+		d.WorstRatio, d.At = r, i
+		d.Got, d.Want = fmt.Sprint(got), fmt.Sprint(want)
+	}
+}
+
+func compareFloats[G, W float32 | float64](d *Diff, got []G, want []W, tol Tolerance) {
+	for i := range want {
+		r, abs := ratio(float64(got[i]), float64(want[i]), tol)
+		d.note(i, r, abs, got[i], want[i])
+	}
+}
+
+func compareComplex[C complex64 | complex128](d *Diff, got, want []C, tol Tolerance) {
+	for i := range want {
+		rr, ra := ratio(real(complex128(got[i])), real(complex128(want[i])), tol)
+		ir, ia := ratio(imag(complex128(got[i])), imag(complex128(want[i])), tol)
+		d.note(i, math.Max(rr, ir), math.Max(ra, ia), got[i], want[i])
+	}
+}
+
+func compareExact[T comparable](d *Diff, got, want []T) {
+	for i := range want {
+		r := 0.0
+		if got[i] != want[i] {
+			r = math.Inf(1)
+		}
+		d.note(i, r, 0, got[i], want[i])
+	}
+}

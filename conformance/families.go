@@ -1,0 +1,196 @@
+package conformance
+
+import "sort"
+
+// Family is a group of ONNX features outside the CNN and common-math set: the operators (and element
+// types) a model would need beyond what onnxrun is built around, and what supporting them would take.
+// A case belongs to the first family one of its operators or input/output types falls in; a case in no
+// family is in the core set, where every test is expected to pass.
+type Family struct {
+	Key   string   // short identifier, used in reports
+	Title string   // a heading for people
+	Ops   []string // operator types, "domain::Op" outside the default domain
+	// Types are element types of graph inputs or outputs that put a case in the family, as ONNX's
+	// TensorProto.DataType names them ("FLOAT8E4M3FN"), or "sequence", "optional", "map" for values that
+	// are not tensors.
+	Types []string
+	// Work says what supporting the family would take.
+	Work string
+}
+
+// CoreFamily is the family key of cases in the CNN and common-math set.
+const CoreFamily = "core"
+
+// Families lists the groups left outside the core set, in the order a case is matched against them.
+var Families = []Family{
+	{
+		Key: "control-flow", Title: "Control flow",
+		Ops: []string{"If", "Loop", "Scan"},
+		Work: "Subgraph execution in the runtime: compile each body as a nested plan whose outer-scope values " +
+			"are bound as implicit inputs, carry loop state between iterations, slice and stack Scan's inputs " +
+			"and outputs. Bodies see shapes only at run time, so they are planned per run.",
+	},
+	{
+		Key: "rnn", Title: "Recurrent networks",
+		Ops: []string{"RNN", "LSTM", "GRU"},
+		Work: "Three kernels over the existing GEMM: per-time-step gates with the activation lists (f, g, h), " +
+			"forward/reverse/bidirectional directions, sequence_lens masking, initial states, peepholes, " +
+			"linear_before_reset and the layout attribute.",
+	},
+	{
+		Key: "quantization", Title: "Quantization",
+		Ops: []string{"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv",
+			"QLinearMatMul", "MatMulInteger", "ConvInteger"},
+		Work: "int8/uint8 kernels with per-tensor, per-axis and (opset 21+) blocked scales and zero points, " +
+			"round-half-to-even with saturation, and an integer GEMM (8-bit inputs, int32 accumulation) under " +
+			"QLinearConv, QLinearMatMul and the *Integer ops. The int4 and float8 variants also need the " +
+			"low-precision types.",
+	},
+	{
+		Key: "training", Title: "Training losses and optimizers",
+		Ops: []string{"SoftmaxCrossEntropyLoss", "NegativeLogLikelihoodLoss",
+			"ai.onnx.preview.training::Adam", "ai.onnx.preview.training::Adagrad",
+			"ai.onnx.preview.training::Momentum", "ai.onnx.preview.training::Gradient"},
+		Work: "The two losses are ONNX functions whose expanded tests already run in the core set: a kernel each " +
+			"(weights, ignore_index, the three reductions, the optional log-prob output) would make the fused " +
+			"tests pass. The optimizers need the ai.onnx.preview.training domain and multi-tensor state outputs.",
+	},
+	{
+		Key: "strings", Title: "Strings",
+		Ops:   []string{"StringNormalizer", "StringSplit", "StringConcat", "RegexFullMatch", "TfIdfVectorizer"},
+		Types: []string{"STRING"},
+		Work: "String kernels (case folding with stop words, splitting, concatenation, RE2 matching, which Go's " +
+			"regexp implements, n-gram counting) and string support in the kernels that move or convert " +
+			"strings, such as Cast between numbers and their text.",
+	},
+	{
+		Key: "sequences", Title: "Sequences and optionals",
+		Ops: []string{"SequenceAt", "SequenceConstruct", "SequenceEmpty", "SequenceErase", "SequenceInsert",
+			"SequenceLength", "SequenceMap", "SplitToSequence", "ConcatFromSequence", "Optional",
+			"OptionalGetElement", "OptionalHasElement"},
+		Types: []string{"sequence", "optional", "map"},
+		Work: "Values that are not tensors: runtime slots holding sequences and optionals, graph inputs and " +
+			"outputs of those types, and reading SequenceProto/OptionalProto test data. SequenceMap also needs " +
+			"subgraph execution (see control flow).",
+	},
+	{
+		Key: "attention", Title: "Attention and transformer ops (opsets 23-27)",
+		Ops: []string{"Attention", "RotaryEmbedding", "LinearAttention", "ai.onnx.preview::FlexAttention",
+			"TensorScatter"},
+		Work: "Fused transformer kernels: Attention with grouped-query heads, boolean and additive masks, a KV " +
+			"cache, softcap and causal modes; rotary embeddings; linear attention with its recurrent state and " +
+			"the KV-cache scatter. Their _expanded tests, built from MatMul, Softmax and friends, run in the core set.",
+	},
+	{
+		Key: "signal", Title: "Signal processing",
+		Ops: []string{"DFT", "STFT", "HannWindow", "HammingWindow", "BlackmanWindow", "MelWeightMatrix"},
+		Work: "A complex FFT (radix-2, plus Bluestein for other lengths) over ONNX's [..., 2] real/imaginary " +
+			"layout, onesided and inverse modes, framing for STFT; the windows and the mel matrix are generators.",
+	},
+	{
+		Key: "image-decoding", Title: "Image decoding",
+		Ops: []string{"ImageDecoder"},
+		Work: "Decoding encoded bytes inside the graph: PNG and JPEG from Go's standard library (BMP, TIFF, WebP " +
+			"need golang.org/x/image), pixel_format RGB/BGR/Grayscale. The references come from OpenCV's " +
+			"decoder, which Go's JPEG decoder does not reproduce bit for bit.",
+	},
+	{
+		Key: "detection", Title: "Object-detection post-processing",
+		Ops: []string{"NonMaxSuppression"},
+		Work: "NonMaxSuppression: IoU over corner or center boxes, per-class top-k, score and IoU thresholds, " +
+			"and an output whose length depends on the data. (RoiAlign, the other detection op, is in the core set.)",
+	},
+	{
+		Key: "classical-ml", Title: "Classical ML (ai.onnx.ml)",
+		Ops: []string{"ai.onnx.ml::LabelEncoder", "ai.onnx.ml::TreeEnsemble", "ai.onnx.ml::TreeEnsembleClassifier",
+			"ai.onnx.ml::TreeEnsembleRegressor", "ai.onnx.ml::Binarizer", "ai.onnx.ml::ArrayFeatureExtractor"},
+		Work: "The ai.onnx.ml domain: tree ensembles, label encoders, Binarizer, ArrayFeatureExtractor, with " +
+			"their own opset numbering and string/map values.",
+	},
+	{
+		Key: "random", Title: "Random generators",
+		Ops: []string{"Bernoulli", "RandomUniform", "RandomUniformLike", "RandomNormal", "RandomNormalLike",
+			"Multinomial"},
+		Work: "Generators whose references come from numpy's random streams: matching them value for value " +
+			"would mean reproducing numpy's generator; ONNX Runtime checks only shapes and types here.",
+	},
+	{
+		Key: "low-precision", Title: "8-, 4- and 2-bit element types",
+		Types: []string{"FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "UINT4", "INT4",
+			"FLOAT4E2M1", "FLOAT8E8M0", "UINT2", "INT2"},
+		Work: "New element types in ops (held one per byte, packed in TensorProto), conversions with ONNX's " +
+			"saturate and rounding rules, and the Cast, CastLike, QuantizeLinear and DequantizeLinear variants " +
+			"that use them.",
+	},
+}
+
+var familyByOp, familyByType = func() (map[string]string, map[string]string) {
+	byOp, byType := map[string]string{}, map[string]string{}
+	for _, f := range Families {
+		for _, op := range f.Ops {
+			byOp[op] = f.Key
+		}
+		for _, t := range f.Types {
+			byType[t] = f.Key
+		}
+	}
+	return byOp, byType
+}()
+
+// FamilyOfOp returns the family of an operator type ("domain::Op" outside the default domain), or
+// CoreFamily.
+func FamilyOfOp(op string) string {
+	if f, ok := familyByOp[op]; ok {
+		return f
+	}
+	return CoreFamily
+}
+
+// FamilyByKey returns the family with that key, or nil.
+func FamilyByKey(key string) *Family {
+	for i := range Families {
+		if Families[i].Key == key {
+			return &Families[i]
+		}
+	}
+	return nil
+}
+
+// classify returns the family of a case from its operator types and the types of its graph inputs and
+// outputs: the earliest family in Families that claims one of them, else CoreFamily.
+func classify(opTypes, ioTypes []string) string {
+	best := len(Families)
+	for _, op := range opTypes {
+		if f, ok := familyByOp[op]; ok {
+			best = min(best, familyIndex(f))
+		}
+	}
+	for _, t := range ioTypes {
+		if f, ok := familyByType[t]; ok {
+			best = min(best, familyIndex(f))
+		}
+	}
+	if best == len(Families) {
+		return CoreFamily
+	}
+	return Families[best].Key
+}
+
+func familyIndex(key string) int {
+	for i, f := range Families {
+		if f.Key == key {
+			return i
+		}
+	}
+	return len(Families)
+}
+
+// sortedKeys returns the keys of a set, sorted.
+func sortedKeys(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,586 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/onnxrun/onnxrun/onnx"
+	"github.com/onnxrun/onnxrun/onnx/onnxpb"
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+// The fuzz targets of this file feed Compile and Session.Run models no exporter would write. Both
+// targets check the same contract (exercise): nothing panics, nothing hangs, every error matches one of
+// ErrInvalidModel, ErrUnsupported or ErrBadInput, and a model that compiles runs at its declared shapes.
+//
+//	FuzzCompile  mutates serialized models (seeded from the ONNX node tests): the decoder, the graph
+//	             checks, the passes, shape inference and planning see broken protobuf and broken graphs.
+//	FuzzNode     builds a one-node model from the bytes: any registered operator at any opset it covers,
+//	             with fuzzed input dtypes, shapes and constant values and fuzzed attributes. It reaches the
+//	             operators' Builders and InferShapes far faster than byte mutation does.
+//
+// Run them with `make fuzz` (FUZZTIME per target); `go test` replays the seeds and every crasher saved
+// under testdata/fuzz/.
+
+// fuzzOptions keep every input small and fast: the fuzzer should spend its time on odd models, not on
+// allocating what they declare.
+var fuzzOptions = Options{Threads: 1, MaxTensorBytes: 1 << 20, MaxPlanBytes: 16 << 20, FoldLimitBytes: 256 << 10}
+
+// fuzzMaxMACs skips running plans that do more multiply-adds than this: valid but slow models are not what
+// the fuzzer looks for.
+const fuzzMaxMACs = 1 << 24
+
+// fuzzHangAfter is how long one input may take while fuzzing before the worker is killed with the input
+// named as a crasher. It is a watchdog, not a timing test: it is armed only under -fuzz.
+const fuzzHangAfter = 60 * time.Second
+
+func fuzzing() bool {
+	f := flag.Lookup("test.fuzz")
+	return f != nil && f.Value.String() != ""
+}
+
+// watchdog panics (killing the fuzz worker, which records the input) if the returned stop is not called in
+// time. Outside fuzzing it does nothing.
+func watchdog(what func() string) (stop func()) {
+	if !fuzzing() {
+		return func() {}
+	}
+	timer := time.AfterFunc(fuzzHangAfter, func() {
+		panic(fmt.Sprintf("hang: one fuzz input ran for over %v: %s", fuzzHangAfter, what()))
+	})
+	return func() { timer.Stop() }
+}
+
+// requireKind fails unless err is one of the runtime's three kinds with a well-formed message.
+func requireKind(t *testing.T, stage string, err error) {
+	t.Helper()
+	if !errors.Is(err, ErrInvalidModel) && !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrBadInput) {
+		t.Fatalf("%s: error of no kind (%T): %v", stage, err, err)
+	}
+	msg := err.Error()
+	if msg == "" || strings.Contains(msg, "%!") {
+		t.Fatalf("%s: malformed error message %q", stage, msg)
+	}
+}
+
+// exercise compiles m and, when it compiles and is cheap enough, runs it once at its declared shapes with
+// inputs filled from src.
+func exercise(t *testing.T, m *onnx.Model, src *byteSource, threads int) {
+	t.Helper()
+	opts := fuzzOptions
+	opts.Threads = threads
+	p, err := Compile(m, opts)
+	if err != nil {
+		requireKind(t, "compile", err)
+		return
+	}
+	infos, ok := declaredShapes(p.graph)
+	if !ok {
+		return
+	}
+	spec, err := p.specialize(infos)
+	if err != nil {
+		requireKind(t, "specialize", err)
+		return
+	}
+	var macs int64
+	for _, st := range spec.steps {
+		macs += st.flops
+	}
+	if macs > fuzzMaxMACs {
+		return
+	}
+	inputs := make([]*ops.Tensor, len(infos))
+	for i, info := range infos {
+		if info.DType.Size() == 0 || info.Shape.Size() > 1<<12 {
+			return
+		}
+		if !fillable(onnxpb.TensorProto_DataType(info.DType)) {
+			inputs[i] = ops.New(info.DType, info.Shape) // zeros of a type the filler does not draw (float8, int4)
+			continue
+		}
+		a := src.array(onnxpb.TensorProto_DataType(info.DType), info.Shape)
+		in, err := TensorFromArray(a)
+		if err != nil {
+			t.Fatalf("input %d: %v", i, err)
+		}
+		inputs[i] = in
+	}
+	s := p.NewSession()
+	defer s.Close()
+	outs, err := s.Run(context.Background(), inputs)
+	if err != nil {
+		requireKind(t, "run", err)
+		return
+	}
+	if len(outs) != len(p.outputs) {
+		t.Fatalf("Run returned %d outputs, the plan has %d", len(outs), len(p.outputs))
+	}
+	for i, o := range outs {
+		if o == nil {
+			t.Fatalf("output %d is nil", i)
+		}
+		if o.Len() != o.Shape().Size() {
+			t.Fatalf("output %d holds %d elements for shape %v", i, o.Len(), o.Shape())
+		}
+	}
+}
+
+// FuzzCompile decodes, compiles and runs mutated models.
+func FuzzCompile(f *testing.F) {
+	for _, seed := range fuzzSeedModels(f) {
+		f.Add(seed)
+	}
+	for _, seed := range nodeSeeds() {
+		f.Add(buildFuzzNode(&byteSource{b: seed}).model)
+	}
+	decode := onnx.DecodeOptions{Limits: onnx.Limits{MaxTensorBytes: fuzzOptions.MaxTensorBytes}}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		defer watchdog(func() string { return fmt.Sprintf("a %d-byte model", len(b)) })()
+		m, err := decode.Decode(b)
+		if err != nil {
+			requireKind(t, "decode", classifyDecodeError(err))
+			return
+		}
+		exercise(t, m, &byteSource{b: b}, 1)
+	})
+}
+
+// FuzzNode compiles and runs one-node models built from the bytes (see buildFuzzNode).
+func FuzzNode(f *testing.F) {
+	for _, seed := range nodeSeeds() {
+		f.Add(seed)
+	}
+	decode := onnx.DecodeOptions{Limits: onnx.Limits{MaxTensorBytes: fuzzOptions.MaxTensorBytes}}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		src := &byteSource{b: b}
+		n := buildFuzzNode(src)
+		defer watchdog(n.String)()
+		m, err := decode.Decode(n.model)
+		if err != nil {
+			// The builder writes well-formed protobuf; the decoder may still refuse what it holds (a tensor
+			// over the limit), but only with its typed errors.
+			requireKind(t, "decode "+n.String(), classifyDecodeError(err))
+			return
+		}
+		t.Logf("node: %s", n)
+		exercise(t, m, src, 1+int(n.threads))
+	})
+}
+
+// fuzzSeedModels are the node-test models of ../shared (every one while fuzzing, every eighth otherwise, to
+// keep `go test` quick) and the reference models.
+func fuzzSeedModels(tb testing.TB) [][]byte {
+	shared, ok := findSharedDir()
+	if !ok {
+		return nil
+	}
+	paths, _ := filepath.Glob(filepath.Join(shared, "onnx-node-tests", "*", "model.onnx"))
+	sort.Strings(paths)
+	var seeds [][]byte
+	for i, path := range paths {
+		if !fuzzing() && i%8 != 0 {
+			continue
+		}
+		b, err := os.ReadFile(path)
+		if err != nil || len(b) > 64<<10 {
+			continue
+		}
+		seeds = append(seeds, b)
+	}
+	return seeds
+}
+
+// findSharedDir locates the reference material: $ONNXRUN_SHARED, else "shared" beside the repository root.
+func findSharedDir() (string, bool) {
+	isDir := func(p string) bool { fi, err := os.Stat(p); return err == nil && fi.IsDir() }
+	if d := os.Getenv("ONNXRUN_SHARED"); d != "" {
+		return d, isDir(d)
+	}
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		return "", false
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			shared := filepath.Join(filepath.Dir(dir), "shared")
+			return shared, isDir(shared)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+}
+
+// byteSource hands out the fuzzer's bytes as choices; past the end every choice is 0.
+type byteSource struct {
+	b []byte
+	i int
+}
+
+func (s *byteSource) next() byte {
+	if s.i >= len(s.b) {
+		return 0
+	}
+	c := s.b[s.i]
+	s.i++
+	return c
+}
+
+// intn is a choice in [0, n) for n <= 65536.
+func (s *byteSource) intn(n int) int {
+	if n <= 1 {
+		return 0
+	}
+	v := int(s.next())
+	if n > 256 {
+		v = v<<8 | int(s.next())
+	}
+	return v % n
+}
+
+// interestingInts are the values that break arithmetic: zero, negatives, powers of two at int32 and
+// int64 limits.
+var interestingInts = []int64{0, 1, -1, 2, -2, 3, 7, 8, 16, 255, 1 << 16, 1 << 31, -1 << 31, 1 << 32, 1 << 40,
+	1 << 62, math.MaxInt64, math.MinInt64, math.MaxInt32, -100, 1000}
+
+// smallInt is mostly in [-1, 6] (axes, dims, kernel sizes), sometimes an interesting extreme.
+func (s *byteSource) smallInt() int64 {
+	c := s.next()
+	if c < 224 {
+		return int64(c%8) - 1
+	}
+	return interestingInts[int(c)%len(interestingInts)]
+}
+
+var interestingFloats = []float32{0, 1, -1, 0.5, 2, -0.5, 3, 1e-3, 1e20, -1e20, float32(math.NaN()),
+	float32(math.Inf(1)), float32(math.Inf(-1)), 1e-40, 6, 0.25}
+
+func (s *byteSource) float() float32 {
+	return interestingFloats[s.intn(len(interestingFloats))]
+}
+
+var fuzzStrings = []string{"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID", "constant", "reflect", "edge", "wrap",
+	"nearest", "linear", "cubic", "DCR", "CRD", "half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel",
+	"tf_crop_and_resize", "half_pixel_symmetric", "round_prefer_floor", "round_prefer_ceil", "floor", "ceil",
+	"none", "add", "mul", "max", "min", "LEFT", "RIGHT", "tanh", "ij,jk->ik", "ii->i", "...ij->...ji", "i,i->",
+	"bij,bjk->bik", "ab,ab", "i", "bilinear", "bicubic", "zeros", "border", "reflection", "stretch",
+	"not_larger", "not_smaller", "", "x", "a"}
+
+func (s *byteSource) str() string { return fuzzStrings[s.intn(len(fuzzStrings))] }
+
+// fuzzDTypes weights the element types the way models use them.
+var fuzzDTypes = []onnxpb.TensorProto_DataType{
+	onnxpb.TensorProto_FLOAT, onnxpb.TensorProto_FLOAT, onnxpb.TensorProto_FLOAT, onnxpb.TensorProto_FLOAT,
+	onnxpb.TensorProto_INT64, onnxpb.TensorProto_INT64, onnxpb.TensorProto_INT64, onnxpb.TensorProto_INT32,
+	onnxpb.TensorProto_BOOL, onnxpb.TensorProto_DOUBLE, onnxpb.TensorProto_UINT8, onnxpb.TensorProto_INT8,
+	onnxpb.TensorProto_FLOAT16, onnxpb.TensorProto_STRING, onnxpb.TensorProto_UINT64, onnxpb.TensorProto_BFLOAT16,
+	onnxpb.TensorProto_INT16, onnxpb.TensorProto_UINT16, onnxpb.TensorProto_UINT32,
+}
+
+// shape is a rank in [0, 4] with dimensions mostly in [0, 5], at most 1024 elements.
+func (s *byteSource) shape() ops.Shape {
+	rank := s.intn(5)
+	shape := make(ops.Shape, rank)
+	n := 1
+	for i := range shape {
+		c := s.next()
+		d := int(c % 6)
+		if c >= 240 {
+			d = 1 + int(c%32) // now and then a longer axis
+		}
+		if n*max(d, 1) > 1024 {
+			d = 1
+		}
+		shape[i] = d
+		n *= max(d, 1)
+	}
+	return shape
+}
+
+// fillable reports whether array can draw values of dtype dt.
+func fillable(dt onnxpb.TensorProto_DataType) bool {
+	for _, d := range fuzzDTypes {
+		if d == dt {
+			return true
+		}
+	}
+	return false
+}
+
+// array is a tensor of dtype dt and the given shape with values from the bytes.
+func (s *byteSource) array(dt onnxpb.TensorProto_DataType, shape ops.Shape) *onnx.Array {
+	n := shape.Size()
+	dims := make([]int64, len(shape))
+	for i, d := range shape {
+		dims[i] = int64(d)
+	}
+	a := &onnx.Array{DataType: dt, Dims: dims}
+	switch dt {
+	case onnxpb.TensorProto_FLOAT:
+		a.Data = fill(n, s.float)
+	case onnxpb.TensorProto_DOUBLE:
+		a.Data = fill(n, func() float64 { return float64(s.float()) })
+	case onnxpb.TensorProto_FLOAT16, onnxpb.TensorProto_BFLOAT16:
+		a.Data = fill(n, func() uint16 { return uint16(s.next())<<8 | uint16(s.next()) })
+	case onnxpb.TensorProto_INT64:
+		a.Data = fill(n, s.smallInt)
+	case onnxpb.TensorProto_INT32:
+		a.Data = fill(n, func() int32 { return int32(s.smallInt()) })
+	case onnxpb.TensorProto_INT16:
+		a.Data = fill(n, func() int16 { return int16(s.smallInt()) })
+	case onnxpb.TensorProto_INT8:
+		a.Data = fill(n, func() int8 { return int8(s.smallInt()) })
+	case onnxpb.TensorProto_UINT8:
+		a.Data = fill(n, func() uint8 { return uint8(s.smallInt()) })
+	case onnxpb.TensorProto_UINT16:
+		a.Data = fill(n, func() uint16 { return uint16(s.smallInt()) })
+	case onnxpb.TensorProto_UINT32:
+		a.Data = fill(n, func() uint32 { return uint32(s.smallInt()) })
+	case onnxpb.TensorProto_UINT64:
+		a.Data = fill(n, func() uint64 { return uint64(s.smallInt()) })
+	case onnxpb.TensorProto_BOOL:
+		a.Data = fill(n, func() bool { return s.next()&1 == 1 })
+	case onnxpb.TensorProto_STRING:
+		a.Data = fill(n, s.str)
+	case onnxpb.TensorProto_FLOAT8E4M3FN, onnxpb.TensorProto_FLOAT8E4M3FNUZ, onnxpb.TensorProto_FLOAT8E5M2,
+		onnxpb.TensorProto_FLOAT8E5M2FNUZ, onnxpb.TensorProto_UINT4, onnxpb.TensorProto_INT4,
+		onnxpb.TensorProto_FLOAT4E2M1, onnxpb.TensorProto_FLOAT8E8M0, onnxpb.TensorProto_UINT2, onnxpb.TensorProto_INT2:
+		a.Data = fill(n, s.next) // one element per byte, as onnx.Array holds the narrow types
+	default:
+		panic("fuzz: no filler for " + dt.String())
+	}
+	return a
+}
+
+func fill[T any](n int, f func() T) []T {
+	out := make([]T, n)
+	for i := range out {
+		out[i] = f()
+	}
+	return out
+}
+
+// attrKind is how an attribute's value is drawn.
+type attrKind byte
+
+const (
+	kindInt attrKind = iota
+	kindInts
+	kindFloat
+	kindFloats
+	kindString
+	kindStrings
+	kindTensor
+)
+
+// fuzzAttrs are the attributes the kernels read (found with grep over ops/), with the kind each reads.
+var fuzzAttrs = []struct {
+	name string
+	kind attrKind
+}{
+	{"align_corners", kindInt}, {"allowzero", kindInt}, {"alpha", kindFloat}, {"antialias", kindInt},
+	{"approximate", kindString}, {"auto_pad", kindString}, {"axes", kindInts}, {"axis", kindInt},
+	{"batch_dims", kindInt}, {"beta", kindFloat}, {"bias", kindFloat}, {"blocksize", kindInt},
+	{"broadcast", kindInt}, {"ceil_mode", kindInt}, {"coordinate_transformation_mode", kindString},
+	{"count_include_pad", kindInt}, {"cubic_coeff_a", kindFloat}, {"detect_negative", kindInt},
+	{"detect_positive", kindInt}, {"dilations", kindInts}, {"direction", kindString}, {"end", kindInt},
+	{"ends", kindInts}, {"epsilon", kindFloat}, {"equation", kindString}, {"exclude_outside", kindInt},
+	{"exclusive", kindInt}, {"extrapolation_value", kindFloat}, {"fmod", kindInt}, {"gamma", kindFloat},
+	{"group", kindInt}, {"k", kindInt}, {"keep_aspect_ratio_policy", kindString}, {"keepdims", kindInt},
+	{"kernel_shape", kindInts}, {"lambd", kindFloat}, {"largest", kindInt}, {"max", kindFloat},
+	{"min", kindFloat}, {"mode", kindString}, {"momentum", kindFloat}, {"nearest_mode", kindString},
+	{"noop_with_empty_axes", kindInt}, {"num_groups", kindInt}, {"num_outputs", kindInt},
+	{"output_padding", kindInts}, {"output_shape", kindInts}, {"p", kindFloat}, {"p", kindInt},
+	{"padding_mode", kindString}, {"paddings", kindInts}, {"pads", kindInts}, {"perm", kindInts},
+	{"ratio", kindFloat}, {"reduction", kindString}, {"reverse", kindInt}, {"round_mode", kindString},
+	{"scales", kindFloats}, {"seed", kindInt}, {"select_last_index", kindInt}, {"shape", kindInts},
+	{"size", kindInt}, {"sorted", kindInt}, {"spatial", kindInt}, {"spatial_scale", kindFloat},
+	{"split", kindInts}, {"start", kindInt}, {"starts", kindInts}, {"stash_type", kindInt},
+	{"storage_order", kindInt}, {"strides", kindInts}, {"to", kindInt}, {"to", kindString},
+	{"training_mode", kindInt}, {"transA", kindInt}, {"transB", kindInt}, {"upper", kindInt},
+	{"value", kindFloat}, {"value", kindTensor}, {"dtype", kindInt}, {"value_float", kindFloat},
+	{"value_floats", kindFloats}, {"value_int", kindInt}, {"value_ints", kindInts},
+	{"value_string", kindString}, {"value_strings", kindStrings}, {"sample_size", kindInt},
+	{"high", kindFloat}, {"low", kindFloat}, {"mean", kindFloat}, {"scale", kindFloat},
+	{"activation", kindString}, {"activation_params", kindFloats}, {"consumed_inputs", kindInts},
+	{"is_test", kindInt}, {"layout", kindInt}, {"hidden_size", kindInt}, {"mode", kindInt},
+	{"block_size", kindInt}, {"center_point_box", kindInt}, {"axis_w", kindInt},
+}
+
+// fuzzOps lists every registration once, in a fixed order, so that a byte picks an operator and an opset.
+var fuzzOps = func() []ops.Registration {
+	regs := ops.Registrations()
+	sort.SliceStable(regs, func(i, j int) bool {
+		a, b := regs[i], regs[j]
+		if a.Domain != b.Domain {
+			return a.Domain < b.Domain
+		}
+		if a.OpType != b.OpType {
+			return a.OpType < b.OpType
+		}
+		return a.Range.Min < b.Range.Min
+	})
+	return regs
+}()
+
+// fuzzNode is one generated model and a description of it for failure messages.
+type fuzzNode struct {
+	model   []byte
+	desc    string
+	threads byte
+}
+
+func (n fuzzNode) String() string { return n.desc }
+
+// buildFuzzNode reads, from src: the registration (two bytes) and the opset within its range; the inputs
+// (each absent, a graph input, or an initializer, with dtype, shape and values); the number of outputs;
+// the attributes; and the thread count. The node's outputs are the graph's outputs.
+func buildFuzzNode(src *byteSource) fuzzNode {
+	reg := fuzzOps[src.intn(len(fuzzOps))]
+	opset := reg.Range.Min + src.intn(min(reg.Range.Max, ops.MaxOpset)-reg.Range.Min+1)
+	var desc strings.Builder
+	fmt.Fprintf(&desc, "%s::%s opset %d (", reg.Domain, reg.OpType, opset)
+
+	g := &onnxpb.GraphProto{Name: proto.String("fuzz")}
+	node := &onnxpb.NodeProto{Name: proto.String("n"), OpType: proto.String(reg.OpType), Domain: proto.String(reg.Domain)}
+	nIn := src.intn(5)
+	for i := 0; i < nIn; i++ {
+		name := fmt.Sprintf("x%d", i)
+		kind := src.intn(8)
+		if kind == 0 {
+			node.Input = append(node.Input, "")
+			desc.WriteString(" absent")
+			continue
+		}
+		node.Input = append(node.Input, name)
+		dt := fuzzDTypes[src.intn(len(fuzzDTypes))]
+		shape := src.shape()
+		if kind <= 3 {
+			g.Input = append(g.Input, tensorValueInfo(name, dt, shape))
+			fmt.Fprintf(&desc, " input %s%v", ops.DType(dt), shape)
+			continue
+		}
+		a := src.array(dt, shape)
+		tp, err := onnx.NewTensorProto(name, a)
+		if err != nil {
+			panic("fuzz: " + err.Error())
+		}
+		g.Initializer = append(g.Initializer, tp)
+		fmt.Fprintf(&desc, " const %s%v=%v", ops.DType(dt), shape, a.Data)
+	}
+	nOut := 1 + src.intn(3)
+	for i := 0; i < nOut; i++ {
+		name := fmt.Sprintf("y%d", i)
+		node.Output = append(node.Output, name)
+		g.Output = append(g.Output, &onnxpb.ValueInfoProto{Name: proto.String(name)})
+	}
+	fmt.Fprintf(&desc, " ) -> %d outputs; attrs", nOut)
+	nAttr := src.intn(5)
+	seen := map[string]bool{}
+	for i := 0; i < nAttr; i++ {
+		spec := fuzzAttrs[src.intn(len(fuzzAttrs))]
+		if seen[spec.name] {
+			continue
+		}
+		seen[spec.name] = true
+		a := &onnxpb.AttributeProto{Name: proto.String(spec.name)}
+		switch spec.kind {
+		case kindInt:
+			a.Type, a.I = onnxpb.AttributeProto_INT.Enum(), proto.Int64(src.smallInt())
+			fmt.Fprintf(&desc, " %s=%d", spec.name, a.GetI())
+		case kindInts:
+			a.Type = onnxpb.AttributeProto_INTS.Enum()
+			a.Ints = fill(src.intn(7), src.smallInt)
+			fmt.Fprintf(&desc, " %s=%v", spec.name, a.Ints)
+		case kindFloat:
+			a.Type, a.F = onnxpb.AttributeProto_FLOAT.Enum(), proto.Float32(src.float())
+			fmt.Fprintf(&desc, " %s=%v", spec.name, a.GetF())
+		case kindFloats:
+			a.Type = onnxpb.AttributeProto_FLOATS.Enum()
+			a.Floats = fill(src.intn(7), src.float)
+			fmt.Fprintf(&desc, " %s=%v", spec.name, a.Floats)
+		case kindString:
+			a.Type, a.S = onnxpb.AttributeProto_STRING.Enum(), []byte(src.str())
+			fmt.Fprintf(&desc, " %s=%q", spec.name, a.S)
+		case kindStrings:
+			a.Type = onnxpb.AttributeProto_STRINGS.Enum()
+			for j := src.intn(4); j > 0; j-- {
+				a.Strings = append(a.Strings, []byte(src.str()))
+			}
+			fmt.Fprintf(&desc, " %s=%q", spec.name, a.Strings)
+		case kindTensor:
+			dt := fuzzDTypes[src.intn(len(fuzzDTypes))]
+			arr := src.array(dt, src.shape())
+			tp, err := onnx.NewTensorProto("", arr)
+			if err != nil {
+				panic("fuzz: " + err.Error())
+			}
+			a.Type, a.T = onnxpb.AttributeProto_TENSOR.Enum(), tp
+			fmt.Fprintf(&desc, " %s=%s%v", spec.name, ops.DType(dt), arr.Dims)
+		}
+		node.Attribute = append(node.Attribute, a)
+	}
+	threads := src.next() & 1
+	g.Node = []*onnxpb.NodeProto{node}
+	imports := []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(int64(ops.MaxOpset))}}
+	if reg.Domain == "" {
+		imports[0].Version = proto.Int64(int64(opset))
+	} else {
+		imports = append(imports, &onnxpb.OperatorSetIdProto{Domain: proto.String(reg.Domain), Version: proto.Int64(int64(opset))})
+	}
+	m := &onnxpb.ModelProto{IrVersion: proto.Int64(onnx.MaxIRVersion), Graph: g, OpsetImport: imports}
+	b, err := proto.Marshal(m)
+	if err != nil {
+		panic("fuzz: " + err.Error())
+	}
+	return fuzzNode{model: b, desc: desc.String(), threads: threads}
+}
+
+func tensorValueInfo(name string, dt onnxpb.TensorProto_DataType, shape ops.Shape) *onnxpb.ValueInfoProto {
+	ts := &onnxpb.TensorShapeProto{}
+	for _, d := range shape {
+		ts.Dim = append(ts.Dim, &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: int64(d)}})
+	}
+	return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{
+		TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(dt)), Shape: ts}}}}
+}
+
+// nodeSeeds give every registered operator three starting points: one float input [2,3]; two float
+// inputs [1,2,4,4] and [2,2,3,3] (a convolution's X and W); a float input [2,3,4] and an int64 constant
+// [2] (a shape, axes or indices input).
+func nodeSeeds() [][]byte {
+	var seeds [][]byte
+	for i := range fuzzOps {
+		op := []byte{byte(i)} // intn reads one byte for up to 256 choices, two above
+		if len(fuzzOps) > 256 {
+			op = []byte{byte(i >> 8), byte(i)}
+		}
+		const (
+			input = 1 // kind byte: a graph input
+			konst = 4 // kind byte: an initializer
+			f32   = 0 // index into fuzzDTypes
+			i64   = 4
+		)
+		opset := byte(0xff) // a high byte: the opset is Min + 255 mod the range's width
+		seeds = append(seeds,
+			append(append([]byte{}, op...), opset, 1, input, f32, 2, 2, 3, 0, 0, 0),
+			append(append([]byte{}, op...), opset, 2, input, f32, 4, 1, 2, 4, 4, input, f32, 4, 2, 2, 3, 3, 0, 0, 0),
+			append(append([]byte{}, op...), opset, 2, input, f32, 3, 2, 3, 4, konst, i64, 1, 2, 0, 2, 0, 0, 0),
+		)
+	}
+	return seeds
+}
