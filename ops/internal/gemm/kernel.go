@@ -1,6 +1,11 @@
 package gemm
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
+
+var posInf = math.Inf(1)
 
 // Flags of tileArgs.flags. The assembly kernels test the same bits.
 const (

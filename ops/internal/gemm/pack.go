@@ -1,16 +1,14 @@
 package gemm
 
-import "math"
-
-var posInf = math.Inf(1)
-
 // Blocking. The micro-kernel computes an mr×nr tile of C from an A panel
 // (mr rows, interleaved per k step) and a B panel (nr columns, interleaved
 // per k step). K is cut into balanced blocks of at most kcMax so that one B
 // panel (nr*kc*4 = 16 KiB) stays in L1 while A panels stream from L2; M is cut
 // into blocks of at most mcMax rows (mc*kc*4 = 144 KiB of packed A, in L2) and
-// N into blocks of at most ncMax columns (packed B, in L3). These are the
-// usual values for a 32 KiB L1 / 512 KiB L2 core (Zen 2/3, Skylake).
+// N into blocks of at most ncMax columns (packed B, in L3). They are sized
+// for the target, Zen 3 (32 KiB L1d, 512 KiB L2 per core); a 6×16 tile
+// keeps 12 of the 16 ymm registers as accumulators, enough independent FMA
+// chains to cover two FMA pipes of 4-cycle latency.
 const (
 	mr    = 6
 	nr    = 16
@@ -198,7 +196,11 @@ func packB(dst []float32, transB bool, b []float32, ldb, j0, cols, p0, kc int) {
 			}
 			continue
 		}
-		// op(B)[p][j] = b[j*ldb+p]: read each stored row contiguously.
+		// op(B)[p][j] = b[j*ldb+p]: a transpose of 16 stored rows.
+		if w == nr {
+			packBTrans16(panel, b[(j0+jp)*ldb+p0:], ldb, kc)
+			continue
+		}
 		for c := 0; c < w; c++ {
 			src := b[(j0+jp+c)*ldb+p0:]
 			src = src[:kc]
@@ -210,6 +212,17 @@ func packB(dst []float32, transB bool, b []float32, ldb, j0, cols, p0, kc int) {
 			for p := 0; p < kc; p++ {
 				panel[p*nr+c] = 0
 			}
+		}
+	}
+}
+
+// packBTrans16Go is the portable part of packBTrans16: k steps [from, kc)
+// of dst[p*nr+c] = src[c*lds+p] for c < nr.
+func packBTrans16Go(dst, src []float32, lds, from, kc int) {
+	for c := 0; c < nr; c++ {
+		row := src[c*lds : c*lds+kc]
+		for p := from; p < kc; p++ {
+			dst[p*nr+c] = row[p]
 		}
 	}
 }

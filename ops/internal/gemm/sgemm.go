@@ -80,6 +80,13 @@ type Params struct {
 	// holds the packing buffers; otherwise they come from an internal
 	// sync.Pool. Its contents are not preserved.
 	Workspace []float32
+
+	// Done, when not nil, is polled before each macro-tile (well under a
+	// millisecond of work apart): once it is closed, Multiply returns early
+	// and C is left partly computed. It is a Run's context (ctx.Context.Done()),
+	// so that a cancelled run stops inside a long product; the runtime then
+	// discards the outputs and reports the context's error.
+	Done <-chan struct{}
 }
 
 // Multiply computes, for i < M and j < N,

@@ -97,6 +97,21 @@ func BenchmarkSgemm(b *testing.B) {
 				reportGFLOPS(b, s.m, s.n, s.k)
 			})
 		}
+		// The same with the im2col matrix stored transposed (N×K, TransB), as
+		// an im2col that writes one row per output pixel produces it: B is
+		// then packed on every call instead of read in place.
+		bt := randSlice(r, s.n*s.k)
+		pt := &Params{M: s.m, N: s.n, K: s.k, Alpha: 1, PackedA: pa, TransB: true, B: bt, LDB: s.k, C: c, LDC: s.n,
+			Epilogue: Epilogue{Bias: bias, BiasMode: BiasPerRow, Act: ActReLU}}
+		b.Run(fmt.Sprintf("%s/packedA+bias+relu/transB/threads=1", s.name), func(b *testing.B) {
+			b.ReportAllocs()
+			Multiply(pt)
+			b.ResetTimer()
+			for b.Loop() {
+				Multiply(pt)
+			}
+			reportGFLOPS(b, s.m, s.n, s.k)
+		})
 		// The Gemm/FC path: constant weights as B (stored N×K, transB=1 as
 		// ONNX Gemm usually has them) prepacked, per-column bias fused.
 		pb := PackB(true, s.k, s.n, bm, s.k)

@@ -194,8 +194,14 @@ func TestPackUnpackRoundTrip(t *testing.T) {
 				}
 				return x[i*ld+j]
 			}
-			pa := PackA(trans, rows, cols, x, ld).Unpack()
-			pb := PackB(trans, rows, cols, x, ld).Unpack()
+			packedA, packedB := PackA(trans, rows, cols, x, ld), PackB(trans, rows, cols, x, ld)
+			if m, k := packedA.Dims(); m != rows || k != cols {
+				t.Fatalf("PackedA.Dims() = %d×%d, want %d×%d", m, k, rows, cols)
+			}
+			if k, n := packedB.Dims(); k != rows || n != cols {
+				t.Fatalf("PackedB.Dims() = %d×%d, want %d×%d", k, n, rows, cols)
+			}
+			pa, pb := packedA.Unpack(), packedB.Unpack()
 			for i := range rows {
 				for j := range cols {
 					if pa[i*cols+j] != at(i, j) || pb[i*cols+j] != at(i, j) {
@@ -326,10 +332,12 @@ func TestInPlaceDecisions(t *testing.T) {
 		{"small M, B stride 1024", Params{LDA: 576, LDB: 1024}, 16, 192, true, true},
 		{"B stride 784", Params{LDA: 150, LDB: 784}, 144, 150, true, true},
 		{"B stride 576", Params{LDA: 576, LDB: 576}, 144, 192, true, true},
-		{"B stride 768 (tie)", Params{LDA: 256, LDB: 768}, 96, 256, true, true},
+		{"B stride 768", Params{LDA: 256, LDB: 768}, 96, 256, true, false},
+		{"B stride 640", Params{LDA: 256, LDB: 640}, 96, 256, true, true},
 		{"B stride 1536", Params{LDA: 256, LDB: 1536}, 96, 256, true, false},
 		{"cube 1024", Params{LDA: 1024, LDB: 1024}, 144, 256, false, false},
-		{"cube 256", Params{LDA: 256, LDB: 256}, 144, 256, true, false},
+		{"cube 256", Params{LDA: 256, LDB: 256}, 144, 256, true, true},
+		{"cube 512", Params{LDA: 512, LDB: 512}, 144, 256, false, false},
 		{"cube 1000", Params{LDA: 1000, LDB: 1000}, 144, 250, true, true},
 		{"transposed", Params{TransA: true, TransB: true, LDA: 100, LDB: 100}, 144, 100, false, false},
 		{"prepacked", Params{PackedA: &PackedA{}, PackedB: &PackedB{}, LDA: 100, LDB: 100}, 144, 100, false, false},
@@ -337,8 +345,35 @@ func TestInPlaceDecisions(t *testing.T) {
 		if got := readAInPlace(&tc.p, tc.rows, tc.kc); got != tc.wantA {
 			t.Errorf("%s: readAInPlace = %v, want %v", tc.name, got, tc.wantA)
 		}
-		if got := readBInPlace(&tc.p, tc.rows, tc.kc); got != tc.wantB {
+		if got := readBInPlace(&tc.p, tc.rows); got != tc.wantB {
 			t.Errorf("%s: readBInPlace = %v, want %v", tc.name, got, tc.wantB)
+		}
+	}
+}
+
+// TestPackBTrans16 checks the transposing panel packer (assembly on amd64)
+// against its definition for K lengths around its 8-step blocks.
+func TestPackBTrans16(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	for _, kc := range []int{0, 1, 7, 8, 9, 16, 23, 256} {
+		lds := kc + 3
+		src := randSlice(r, nr*lds)
+		dst := make([]float32, nr*kc+5)
+		for i := range dst {
+			dst[i] = guard
+		}
+		packBTrans16(dst, src, lds, kc)
+		for p := range kc {
+			for c := range nr {
+				if got, want := dst[p*nr+c], src[c*lds+p]; got != want {
+					t.Fatalf("kc=%d: dst[%d][%d] = %v, want %v", kc, p, c, got, want)
+				}
+			}
+		}
+		for i := nr * kc; i < len(dst); i++ {
+			if math.Float32bits(dst[i]) != math.Float32bits(guard) {
+				t.Fatalf("kc=%d: wrote dst[%d] past the panel", kc, i)
+			}
 		}
 	}
 }

@@ -118,7 +118,8 @@ func (p *Pool) run(n int, j job) {
 }
 
 // Close stops the background workers after any running For finishes. Later
-// calls to For run inline. Close is idempotent and safe on a nil Pool.
+// calls to For run inline. Close is idempotent and safe on a nil Pool; a Pool
+// never closed keeps its (idle, blocked) goroutines until the program exits.
 func (p *Pool) Close() {
 	if p == nil {
 		return

@@ -231,6 +231,67 @@ func epilogue() {
 	emit("\tRET")
 }
 
+// packBTrans16 emits the transposing B packer: 16 stored rows (the columns
+// j of op(B)) of n8*8 values each become n8*8 packed k steps of 16 values,
+// by 8×8 transposes (unpack, shuffle, lane permute).
+func packBTrans16() {
+	emit("// func packBTrans16AVX(dst *float32, src *float32, lds int, n8 int)")
+	emit("// dst[p*16+c] = src[c*lds+p] for c < 16, p < 8*n8.")
+	emit("TEXT ·packBTrans16AVX(SB), NOSPLIT, $0-32")
+	emit("\tMOVQ dst+0(FP), DI")
+	emit("\tMOVQ src+8(FP), SI")
+	emit("\tMOVQ lds+16(FP), R8")
+	emit("\tMOVQ n8+24(FP), CX")
+	emit("\tSHLQ $2, R8")
+	emit("\tLEAQ (R8)(R8*2), R9 // 3*lds")
+	emit("\tLEAQ (SI)(R8*4), R10 // row 4")
+	emit("\tLEAQ (R10)(R8*4), R11 // row 8")
+	emit("\tLEAQ (R11)(R8*4), R12 // row 12")
+	emit("\tTESTQ CX, CX")
+	emit("\tJEQ done")
+	emit("loop:")
+	bases := []string{"SI", "R10", "R11", "R12"}
+	for half := 0; half < 2; half++ {
+		for r := 0; r < 8; r++ {
+			row := half*8 + r
+			base := bases[row/4]
+			idx := [4]string{"", "(R8*1)", "(R8*2)", "(R9*1)"}[row%4]
+			emit("\tVMOVUPS (%s)%s, Y%d", base, idx, r)
+		}
+		for q := 0; q < 4; q++ {
+			emit("\tVUNPCKLPS Y%d, Y%d, Y%d", 2*q+1, 2*q, 8+2*q)
+			emit("\tVUNPCKHPS Y%d, Y%d, Y%d", 2*q+1, 2*q, 9+2*q)
+		}
+		// s0..s7 into Y0..Y7: columns {0,4}, {1,5}, {2,6}, {3,7} of rows 0-3 and 4-7.
+		emit("\tVSHUFPS $0x44, Y10, Y8, Y0")
+		emit("\tVSHUFPS $0xEE, Y10, Y8, Y1")
+		emit("\tVSHUFPS $0x44, Y11, Y9, Y2")
+		emit("\tVSHUFPS $0xEE, Y11, Y9, Y3")
+		emit("\tVSHUFPS $0x44, Y14, Y12, Y4")
+		emit("\tVSHUFPS $0xEE, Y14, Y12, Y5")
+		emit("\tVSHUFPS $0x44, Y15, Y13, Y6")
+		emit("\tVSHUFPS $0xEE, Y15, Y13, Y7")
+		for q := 0; q < 4; q++ {
+			emit("\tVPERM2F128 $0x20, Y%d, Y%d, Y%d", 4+q, q, 8+q)
+			emit("\tVPERM2F128 $0x31, Y%d, Y%d, Y%d", 4+q, q, 12+q)
+		}
+		// Y8+q holds k step q, Y12+q k step 4+q, for these 8 columns.
+		for q := 0; q < 8; q++ {
+			emit("\tVMOVUPS Y%d, %d(DI)", 8+q, q*64+half*32)
+		}
+	}
+	emit("\tADDQ $32, SI")
+	emit("\tADDQ $32, R10")
+	emit("\tADDQ $32, R11")
+	emit("\tADDQ $32, R12")
+	emit("\tADDQ $512, DI")
+	emit("\tDECQ CX")
+	emit("\tJNE loop")
+	emit("done:")
+	emit("\tVZEROUPPER")
+	emit("\tRET")
+}
+
 func main() {
 	out := flag.String("o", "kernel_amd64.s", "output file")
 	flag.Parse()
@@ -243,6 +304,8 @@ func main() {
 	kernel{name: "kernel6x16FMAColA"}.gen()
 	emit("")
 	kernel{name: "kernel6x16FMARowA", rowA: true}.gen()
+	emit("")
+	packBTrans16()
 	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
