@@ -6,6 +6,7 @@ import (
 	_ "github.com/onnxrun/onnxrun/ops/image"
 	_ "github.com/onnxrun/onnxrun/ops/linalg"
 	_ "github.com/onnxrun/onnxrun/ops/nn"
+	_ "github.com/onnxrun/onnxrun/ops/quant"
 	_ "github.com/onnxrun/onnxrun/ops/reduce"
 	_ "github.com/onnxrun/onnxrun/ops/tensor"
 )
