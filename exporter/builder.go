@@ -91,14 +91,59 @@ func (b *Graph) Input(name string, dt onnxpb.TensorProto_DataType, dims ...Dim) 
 	return name
 }
 
-// Output declares an existing value as a graph output with its dtype and shape.
+// Output declares an existing value as a graph output with its dtype and shape. A value_info entry for
+// the same value is dropped: the output's declaration replaces it.
 func (b *Graph) Output(name string, dt onnxpb.TensorProto_DataType, dims ...Dim) {
 	vi, err := valueInfo(name, dt, dims)
 	if err != nil {
 		b.fail("%v", err)
 		return
 	}
+	kept := b.g.ValueInfo[:0]
+	for _, v := range b.g.ValueInfo {
+		if v.GetName() != name {
+			kept = append(kept, v)
+		}
+	}
+	b.g.ValueInfo = kept
 	b.g.Output = append(b.g.Output, vi)
+}
+
+// Rename gives the value old the name new everywhere it appears (node inputs and outputs, declared
+// inputs, outputs and value_info, initializers): to give a graph output a chosen name after the nodes that
+// compute it were added. new must not be in use.
+func (b *Graph) Rename(old, new string) {
+	if old == new {
+		return
+	}
+	if b.used[new] {
+		b.fail("rename %q to %q: %q is already used", old, new, new)
+		return
+	}
+	b.used[new] = true
+	swap := func(s []string) {
+		for i, v := range s {
+			if v == old {
+				s[i] = new
+			}
+		}
+	}
+	for _, n := range b.g.Node {
+		swap(n.Input)
+		swap(n.Output)
+	}
+	for _, list := range [][]*onnxpb.ValueInfoProto{b.g.Input, b.g.Output, b.g.ValueInfo} {
+		for _, vi := range list {
+			if vi.GetName() == old {
+				vi.Name = proto.String(new)
+			}
+		}
+	}
+	for _, t := range b.g.Initializer {
+		if t.GetName() == old {
+			t.Name = proto.String(new)
+		}
+	}
 }
 
 // ValueInfo records the dtype and shape of an intermediate value (what Netron and shape-aware tools show).
@@ -260,6 +305,9 @@ func (b *Graph) Model(opts ModelOptions) (*onnx.Model, error) {
 	if opts.Opset == 0 {
 		opts.Opset = 13
 	}
+	if opts.Opset < 1 {
+		return nil, fmt.Errorf("exporter: opset %d, want a positive version", opts.Opset)
+	}
 	if opts.IRVersion == 0 {
 		opts.IRVersion = irVersionFor(opts.Opset)
 	}
@@ -291,4 +339,42 @@ func (b *Graph) Model(opts ModelOptions) (*onnx.Model, error) {
 		mp.MetadataProps = append(mp.MetadataProps, &onnxpb.StringStringEntryProto{Key: proto.String(k), Value: proto.String(opts.Metadata[k])})
 	}
 	return &onnx.Model{Proto: mp}, nil
+}
+
+// Doc sets the graph's doc string.
+func (b *Graph) Doc(doc string) { b.g.DocString = proto.String(doc) }
+
+// NodeDoc sets the doc string of the node added last (what Netron shows as its description).
+func (b *Graph) NodeDoc(doc string) {
+	if len(b.g.Node) == 0 {
+		b.fail("NodeDoc(%q) before any node", doc)
+		return
+	}
+	b.g.Node[len(b.g.Node)-1].DocString = proto.String(doc)
+}
+
+// ValueDoc sets the doc string of the declared input, output or value_info entry called name.
+func (b *Graph) ValueDoc(name, doc string) {
+	found := false
+	for _, list := range [][]*onnxpb.ValueInfoProto{b.g.Input, b.g.Output, b.g.ValueInfo} {
+		for _, vi := range list {
+			if vi.GetName() == name {
+				vi.DocString = proto.String(doc)
+				found = true
+			}
+		}
+	}
+	if !found {
+		b.fail("ValueDoc: no input, output or value_info is named %q", name)
+	}
+}
+
+// Float32Initializer adds a float32 initializer of shape dims (data is copied into raw_data) and returns
+// its name, made unique.
+func (b *Graph) Float32Initializer(name string, dims []int, data []float32) string {
+	d := make([]int64, len(dims))
+	for i, v := range dims {
+		d[i] = int64(v)
+	}
+	return b.Initializer(name, &onnx.Array{DataType: onnxpb.TensorProto_FLOAT, Dims: d, Data: data})
 }

@@ -4,6 +4,10 @@
 //	onnxrun run [flags] MODEL.onnx [NAME=]INPUT...
 //	onnxrun summary MODEL.onnx                 Keras-style table of layers, shapes and parameters
 //	onnxrun inspect [--json|--dot F|--plan] MODEL.onnx   what the file says about itself, or the plan
+//	onnxrun bench [--batch B --threads T --profile] MODEL.onnx   latency, throughput, GFLOP/s, memory
+//	onnxrun conformance DIR...                 run ONNX backend tests or reference models, report per op
+//	onnxrun train --data DIR [--epochs N ...]  train the seed's LeNet in Go and export it to ONNX
+//	onnxrun serve MODEL.onnx... [--http-port P]  serve over the Open Inference Protocol (KServe v2)
 //	onnxrun completion bash|zsh|fish           a shell completion script
 //	onnxrun help [COMMAND]                     list the commands, or show one's flags and examples
 //
@@ -17,7 +21,9 @@
 // # Layout
 //
 // This package holds flags and printing only; loading, compiling and running are package runtime's,
-// tensor files and pictures package tensorio's, model descriptions package inspect's. Each command is one file, command_NAME.go, returning a *command
+// tensor files and pictures package tensorio's, model descriptions package inspect's, benchmarks package
+// bench's, training package models', serving package serve's. Each command is one file, command_NAME.go,
+// returning a *command
 // (help text, examples, flag definitions, run function) that commandTable lists. A first argument that
 // is not a command name goes to the default command, run.
 //

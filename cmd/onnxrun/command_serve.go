@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/onnxrun/onnxrun/serve"
+	"github.com/onnxrun/onnxrun/tensorio"
+)
+
+func serveCommand() *command {
+	return &command{
+		name:    "serve",
+		summary: "serve models over HTTP with the Open Inference Protocol (KServe v2), with metrics",
+		usage:   "serve [flags] [--model-dir DIR] [MODEL.onnx | NAME=MODEL.onnx]...",
+		help: `Serve compiles the models given as files (named after the file: lenet.onnx is "lenet", or NAME=FILE) and
+those found in --model-dir (each NAME.onnx, and each folder NAME/ holding model.onnx or one .onnx file),
+then answers the Open Inference Protocol's REST API until it gets SIGINT or SIGTERM:
+
+  GET  /v2/health/live, /v2/health/ready     liveness and readiness probes
+  GET  /v2                                   server metadata
+  GET  /v2/models/NAME                       inputs and outputs: name, datatype, shape (-1 = variable)
+  GET  /v2/models/NAME/ready                 model readiness
+  POST /v2/models/NAME/infer                 JSON tensors in, JSON tensors out
+  GET  /metrics                              Prometheus metrics: requests, latency, batch sizes
+
+Each model gets --sessions sessions (default: one per CPU) of --threads threads each. With --max-batch
+above 1, requests to a model with a variable first dimension that arrive within --max-batch-delay of each
+other run as one batch. On SIGTERM the server reports not ready, waits --drain-delay, stops accepting
+connections and finishes the requests in flight (for up to --shutdown-timeout).
+
+--print-request FILE... writes the JSON of an inference request for the (single) model from .npy or .pb
+tensor files, one per model input, and exits: a body for curl.`,
+		examples: []string{
+			"onnxrun serve models/lenet/lenet.onnx",
+			"onnxrun serve --model-dir /mnt/models --model-name lenet --http-port 8080",
+			"onnxrun serve --max-batch 32 --max-batch-delay 2ms lenet=model.onnx",
+			"onnxrun serve models/lenet/lenet.onnx --print-request models/lenet/digit_7.npy > digit.json",
+		},
+		define: func(fs *pflag.FlagSet) func(*env, []string) error {
+			var o serveOptions
+			fs.StringVar(&o.modelDir, "model-dir", "", "serve every model in this folder")
+			fs.StringVar(&o.modelName, "model-name", "", "the name to serve the one model under (KServe passes the InferenceService's name)")
+			fs.StringVar(&o.host, "host", "", "address to listen on (default: every interface)")
+			fs.IntVar(&o.port, "http-port", 8080, "HTTP port (0: any free port)")
+			fs.IntVar(&o.cfg.Sessions, "sessions", 0, "sessions per model: how many requests run at once (0: one per CPU)")
+			fs.IntVar(&o.cfg.Threads, "threads", 1, "threads per session inside operators")
+			fs.IntVar(&o.cfg.MaxBatch, "max-batch", 1, "most rows per dynamic batch (1: no batching)")
+			fs.DurationVar(&o.cfg.MaxBatchDelay, "max-batch-delay", 2*time.Millisecond, "longest a request waits for its batch to fill")
+			fs.DurationVar(&o.cfg.RequestTimeout, "request-timeout", 30*time.Second, "answer 504 to a request not done in this time")
+			fs.Int64Var(&o.cfg.MaxBodyBytes, "max-body-bytes", 32<<20, "answer 413 to a request body larger than this")
+			fs.DurationVar(&o.cfg.DrainDelay, "drain-delay", 0, "on SIGTERM, keep serving (not ready) this long before closing the listener")
+			fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, wait this long for requests in flight")
+			fs.StringArrayVar(&o.printRequest, "print-request", nil, "write an inference request for these tensor files ([NAME=]FILE) and exit")
+			o.quiet = switchFlag(fs, "quiet", "q", "log only errors")
+			return o.run
+		},
+	}
+}
+
+type serveOptions struct {
+	modelDir        string
+	modelName       string
+	host            string
+	port            int
+	cfg             serve.Config
+	shutdownTimeout time.Duration
+	printRequest    []string
+	quiet           *bool
+}
+
+func (o *serveOptions) run(e *env, args []string) error {
+	cmd := findCommand("serve")
+	if err := o.check(cmd); err != nil {
+		return err
+	}
+	var sources []serve.ModelSource
+	if o.modelDir != "" {
+		found, err := serve.ModelsInDir(o.modelDir)
+		if err != nil {
+			return err
+		}
+		sources = append(sources, found...)
+	}
+	for _, arg := range args {
+		src, err := serve.ParseModelSource(arg)
+		if err != nil {
+			return usagef(cmd, "%v", err)
+		}
+		sources = append(sources, src)
+	}
+	if len(sources) == 0 {
+		return usagef(cmd, "no models: give model files or --model-dir")
+	}
+	if o.modelName != "" {
+		if len(sources) != 1 {
+			return usagef(cmd, "--model-name names one model, but there are %d (%s)", len(sources), sourceNames(sources))
+		}
+		sources[0].Name = o.modelName
+	}
+	if len(o.printRequest) > 0 {
+		if len(sources) != 1 {
+			return usagef(cmd, "--print-request needs exactly one model, got %d (%s)", len(sources), sourceNames(sources))
+		}
+		return o.writeRequest(e, sources[0])
+	}
+
+	logger := log.New(e.stderr, "", log.LstdFlags)
+	info := logger.Printf
+	if *o.quiet {
+		info = func(string, ...any) {}
+	}
+	o.cfg.Logf = logger.Printf
+	var models []*serve.Model
+	closeAll := func() {
+		for _, m := range models {
+			m.Close()
+		}
+	}
+	for _, src := range sources {
+		start := time.Now()
+		m, err := serve.Load(src, o.cfg)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("%s: %w", src.Path, err)
+		}
+		models = append(models, m)
+		info("model %q from %s in %v: %s", src.Name, src.Path, time.Since(start).Round(time.Millisecond), describeModel(m))
+	}
+	srv, err := serve.New(o.cfg, models...)
+	if err != nil {
+		closeAll()
+		return err
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(o.host, strconv.Itoa(o.port)))
+	if err != nil {
+		srv.Shutdown(context.Background())
+		return err
+	}
+	fmt.Fprintf(e.stdout, "onnxrun serve: listening on http://%s (models: %s)\n", ln.Addr(), sourceNames(sources))
+
+	ctx, stop := signal.NotifyContext(e.ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served: // the listener failed
+		srv.Shutdown(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	stop() // a second signal now kills the process the default way
+	info("shutting down: finishing the requests in flight (up to %v)", o.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout+o.cfg.DrainDelay)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if serr := <-served; serr != nil && err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	info("stopped")
+	return nil
+}
+
+func (o *serveOptions) check(cmd *command) error {
+	switch {
+	case o.port < 0 || o.port > 65535:
+		return usagef(cmd, "--http-port must be 0 to 65535, got %d", o.port)
+	case o.cfg.Sessions < 0:
+		return usagef(cmd, "--sessions must be 0 or more, got %d", o.cfg.Sessions)
+	case o.cfg.Threads < 1:
+		return usagef(cmd, "--threads must be 1 or more, got %d", o.cfg.Threads)
+	case o.cfg.MaxBatch < 1:
+		return usagef(cmd, "--max-batch must be 1 or more, got %d", o.cfg.MaxBatch)
+	case o.cfg.MaxBatchDelay <= 0:
+		return usagef(cmd, "--max-batch-delay must be positive, got %v", o.cfg.MaxBatchDelay)
+	case o.cfg.RequestTimeout <= 0:
+		return usagef(cmd, "--request-timeout must be positive, got %v", o.cfg.RequestTimeout)
+	case o.cfg.MaxBodyBytes <= 0:
+		return usagef(cmd, "--max-body-bytes must be positive, got %d", o.cfg.MaxBodyBytes)
+	case o.cfg.DrainDelay < 0:
+		return usagef(cmd, "--drain-delay must be 0 or more, got %v", o.cfg.DrainDelay)
+	case o.shutdownTimeout <= 0:
+		return usagef(cmd, "--shutdown-timeout must be positive, got %v", o.shutdownTimeout)
+	}
+	return nil
+}
+
+func sourceNames(sources []serve.ModelSource) string {
+	names := make([]string, len(sources))
+	for i, s := range sources {
+		names[i] = s.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// describeModel is the start-up line for a model: its tensors and whether it batches.
+func describeModel(m *serve.Model) string {
+	md := m.Metadata()
+	var b strings.Builder
+	for i, t := range md.Inputs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %s%s", t.Name, t.Datatype, dimsString(t.Shape))
+	}
+	b.WriteString(" -> ")
+	for i, t := range md.Outputs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %s%s", t.Name, t.Datatype, dimsString(t.Shape))
+	}
+	if on, why := m.Batching(); on {
+		b.WriteString("; dynamic batching on")
+	} else if why != "" {
+		b.WriteString("; dynamic batching off: " + why)
+	}
+	return b.String()
+}
+
+// dimsString writes a protocol shape as [-1,1,28,28].
+func dimsString(dims []int64) string {
+	parts := make([]string, len(dims))
+	for i, d := range dims {
+		parts[i] = strconv.FormatInt(d, 10)
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+// writeRequest prints the JSON inference request for src's model made of the --print-request files.
+func (o *serveOptions) writeRequest(e *env, src serve.ModelSource) error {
+	cfg := o.cfg
+	cfg.Sessions = 1
+	cfg.MaxBatch = 1
+	m, err := serve.Load(src, cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", src.Path, err)
+	}
+	defer m.Close()
+	specs := m.Metadata().Inputs
+	var req serve.InferRequest
+	next := 0
+	for _, arg := range o.printRequest {
+		name, path, named := strings.Cut(arg, "=")
+		if !named || !hasInput(specs, name) {
+			if next >= len(specs) {
+				return usagef(findCommand("serve"), "--print-request: %d files for a model with %d inputs", len(o.printRequest), len(specs))
+			}
+			name, path = specs[next].Name, arg
+			next++
+		}
+		t, err := tensorio.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		in, err := serve.NewInput(name, t)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		req.Inputs = append(req.Inputs, in)
+	}
+	out, err := json.Marshal(&req)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(e.stdout, "%s\n", out)
+	return err
+}
+
+func hasInput(specs []serve.TensorMetadata, name string) bool {
+	for _, s := range specs {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onnxrun/onnxrun/serve"
+)
+
+// lockedBuffer is a bytes.Buffer the server's goroutines and the test can share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// What the README shows: print a request for a digit, start the server, post the digit, read the class.
+// Then SIGTERM's stand-in (the context) stops the server gracefully.
+func TestServeCommand(t *testing.T) {
+	model, input := lenet(t)
+	digit := firstDigit(t, input) // a 7
+
+	status, request, stderr := runCLI("serve", "--model-name", "lenet", model, "--print-request", digit)
+	if status != exitOK {
+		t.Fatalf("--print-request: status %d: %s", status, stderr)
+	}
+	var req serve.InferRequest
+	if err := json.Unmarshal([]byte(request), &req); err != nil || len(req.Inputs) != 1 || req.Inputs[0].Name != "input" {
+		t.Fatalf("--print-request wrote %.200s (%v)", request, err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, logs lockedBuffer
+	e := &env{ctx: ctx, stdout: &stdout, stderr: &logs}
+	done := make(chan error, 1)
+	go func() {
+		done <- execute(e, findCommand("serve"), []string{"--host", "127.0.0.1", "--http-port", "0", "--max-batch", "4", "lenet=" + model})
+	}()
+	var base string
+	for base == "" {
+		select {
+		case err := <-done:
+			t.Fatalf("serve returned early: %v; log: %s", err, logs.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+		if _, rest, ok := strings.Cut(stdout.String(), "listening on "); ok {
+			base, _, _ = strings.Cut(rest, " ")
+		}
+	}
+
+	resp, err := http.Post(base+"/v2/models/lenet/infer", "application/json", strings.NewReader(request))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var out serve.InferResponse
+	if err := json.Unmarshal(body, &out); err != nil || resp.StatusCode != 200 || len(out.Outputs) != 1 {
+		t.Fatalf("infer: %d %s", resp.StatusCode, body)
+	}
+	logits, err := out.Outputs[0].Tensor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if class := argmaxOf(logits.Float32s()); class != 7 {
+		t.Errorf("class %d, want 7 (logits %v)", class, logits.Float32s())
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	log := logs.String()
+	for _, want := range []string{`model "lenet" from `, "input FP32[-1,1,28,28] -> logits FP32[-1,10]; dynamic batching on", "shutting down", "stopped"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+}
+
+func argmaxOf(v []float32) int {
+	best := 0
+	for i := range v {
+		if v[i] > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+func TestServeCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	twoModels := filepath.Join(dir, "two")
+	if err := os.MkdirAll(twoModels, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a.onnx", "b.onnx"} {
+		if err := os.WriteFile(filepath.Join(twoModels, name), []byte("not a model"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		status int
+		want   string
+	}{
+		{"no models", []string{"serve"}, exitUsage, "no models: give model files or --model-dir"},
+		{"model name for two models", []string{"serve", "--model-dir", twoModels, "--model-name", "x"}, exitUsage, "--model-name names one model, but there are 2 (a, b)"},
+		{"print request for two models", []string{"serve", "--model-dir", twoModels, "--print-request", "x.npy"}, exitUsage, "--print-request needs exactly one model"},
+		{"bad port", []string{"serve", "--http-port", "70000", "m.onnx"}, exitUsage, "--http-port must be 0 to 65535, got 70000"},
+		{"bad batch", []string{"serve", "--max-batch", "0", "m.onnx"}, exitUsage, "--max-batch must be 1 or more, got 0"},
+		{"bad timeout", []string{"serve", "--request-timeout", "0s", "m.onnx"}, exitUsage, "--request-timeout must be positive"},
+		{"bad model name", []string{"serve", "my model=m.onnx"}, exitUsage, `model name "my model"`},
+		{"missing model dir", []string{"serve", "--model-dir", filepath.Join(dir, "nope")}, exitError, "no such file or directory"},
+		{"broken model", []string{"serve", "--model-dir", twoModels}, exitError, filepath.Join(twoModels, "a.onnx")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, _, stderr := runCLI(tc.args...)
+			if status != tc.status {
+				t.Fatalf("status %d, want %d: %s", status, tc.status, stderr)
+			}
+			oneErrorLine(t, stderr, tc.want)
+		})
+	}
+}

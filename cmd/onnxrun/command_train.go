@@ -1,0 +1,253 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/onnxrun/onnxrun/models"
+)
+
+func trainCommand() *command {
+	return &command{
+		name:    "train",
+		summary: "train the seed's LeNet (or a variant) on MNIST or Fashion-MNIST and export it to ONNX",
+		usage:   "train [flags]",
+		help: `Train builds the seed's LeNet (Conv 6@3x3 relu, AveragePool 2, Conv 16@3x3 relu, AveragePool 2, Flatten,
+Dense 120 relu, Dense 84 relu, Dense 10: 60,074 parameters), or the variant the flags describe, trains it
+on the MNIST-layout IDX files in --data (train-images-idx3-ubyte and the three others, gzipped or not:
+'make data' puts MNIST in data/mnist and Fashion-MNIST in data/fashion-mnist), and writes it to --out as
+an ONNX model with a symbolic batch dimension, input "input" [N,1,28,28] (pixels / 255) and output
+"logits" [N,10] ("probabilities" with --softmax).
+
+The forward pass runs onnxrun's own inference kernels and the backward pass its gradient kernels; each
+batch is split over --threads workers. A progress bar shows images per second and the running loss; after
+every epoch the accuracy on the test files (t10k-*) is printed as the validation accuracy. The same --seed
+and --threads give the same run.`,
+		examples: []string{
+			"onnxrun train --data data/mnist --epochs 15 --batch 128 --optimizer adam --lr 0.001 --out lenet.onnx",
+			"onnxrun train --data data/mnist --epochs 1 --limit 10000 --plot curves.png --out /tmp/lenet.onnx",
+			"onnxrun train --data data/fashion-mnist --pool max --filters 32,64 --dropout 0.25 --out fashion.onnx",
+		},
+		define: func(fs *pflag.FlagSet) func(*env, []string) error {
+			o := &trainOptions{}
+			fs.StringVar(&o.data, "data", "data/mnist", "folder of the MNIST-layout IDX files")
+			fs.IntVarP(&o.epochs, "epochs", "e", 15, "passes over the training set")
+			fs.IntVarP(&o.batch, "batch", "b", 128, "examples per optimizer step")
+			fs.StringVar(&o.optimizer, "optimizer", "adam", "adam or sgd (with momentum)")
+			fs.Float64Var(&o.lr, "lr", 0, "learning rate (0: 0.001 for adam, 0.01 for sgd)")
+			fs.Float64Var(&o.momentum, "momentum", 0.9, "sgd's momentum")
+			fs.Float64Var(&o.lrDecay, "lr-decay", 1, "multiply the learning rate by this after every epoch")
+			fs.Uint64Var(&o.seed, "seed", 1, "seed of the initial weights, the shuffling and dropout")
+			fs.IntVar(&o.threads, "threads", 0, "workers each batch is split over (0: one per CPU)")
+			fs.IntVar(&o.limit, "limit", 0, "train on the first N training images only (0: all)")
+			fs.IntVar(&o.valLimit, "val-limit", 0, "validate on the first N test images only (0: all)")
+			fs.StringVarP(&o.out, "out", "o", "lenet.onnx", "the ONNX file to write")
+			fs.IntVar(&o.opset, "opset", models.DefaultExportOpset, fmt.Sprintf("opset of the export (%d to %d)", models.MinExportOpset, models.MaxExportOpset))
+			o.softmax = switchFlag(fs, "softmax", "", "end the exported model with a Softmax (output \"probabilities\")")
+			fs.StringVar(&o.plot, "plot", "", "draw the loss and accuracy curves to this PNG file")
+			fs.StringVar(&o.filters, "filters", "6,16", "filters of the two convolutions")
+			fs.IntVar(&o.kernel, "kernel", 3, "kernel size of the convolutions")
+			fs.StringVar(&o.padding, "padding", "valid", "convolution padding: valid or same")
+			fs.StringVar(&o.pool, "pool", "average", "pooling: average or max")
+			fs.StringVar(&o.activation, "activation", "relu", "activation of the convolutions and hidden dense layers: relu, tanh, sigmoid")
+			fs.StringVar(&o.hidden, "hidden", "120,84", "units of the two hidden dense layers")
+			fs.Float64Var(&o.dropout, "dropout", 0, "rate of a Dropout after each hidden dense layer (0: none)")
+			o.quiet = switchFlag(fs, "quiet", "q", "no progress bar")
+			return o.run
+		},
+	}
+}
+
+type trainOptions struct {
+	data, out, plot, optimizer     string
+	epochs, batch, threads, limit  int
+	valLimit, opset, kernel        int
+	lr, momentum, lrDecay, dropout float64
+	seed                           uint64
+	filters, hidden, pool, padding string
+	activation                     string
+	softmax, quiet                 *bool
+}
+
+func (o *trainOptions) config(cmd *command) (models.LeNetConfig, error) {
+	cfg := models.SeedLeNet()
+	var err error
+	if cfg.Filters, err = intPair(o.filters); err != nil {
+		return cfg, usagef(cmd, "--filters: %v", err)
+	}
+	if cfg.Hidden, err = intPair(o.hidden); err != nil {
+		return cfg, usagef(cmd, "--hidden: %v", err)
+	}
+	if cfg.Pool, err = models.ParsePoolKind(o.pool); err != nil {
+		return cfg, usagef(cmd, "--pool: %v", err)
+	}
+	if cfg.Activation, err = models.ParseActivation(o.activation); err != nil {
+		return cfg, usagef(cmd, "--activation: %v", err)
+	}
+	switch o.padding {
+	case "valid":
+		cfg.Padding = models.Valid
+	case "same":
+		cfg.Padding = models.Same
+	default:
+		return cfg, usagef(cmd, "--padding %q: want valid or same", o.padding)
+	}
+	cfg.Kernel, cfg.Dropout = o.kernel, o.dropout
+	return cfg, nil
+}
+
+func intPair(s string) ([2]int, error) {
+	var p [2]int
+	parts := strings.Split(s, ",")
+	if len(parts) != 2 {
+		return p, fmt.Errorf("%q: want two numbers separated by a comma", s)
+	}
+	for i, part := range parts {
+		v, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || v < 1 {
+			return p, fmt.Errorf("%q: %q is not a positive integer", s, part)
+		}
+		p[i] = v
+	}
+	return p, nil
+}
+
+func (o *trainOptions) run(e *env, args []string) error {
+	cmd := findCommand("train")
+	if len(args) != 0 {
+		return usagef(cmd, "train takes no arguments, got %q (the data folder is --data)", args)
+	}
+	if o.opset < models.MinExportOpset || o.opset > models.MaxExportOpset {
+		return usagef(cmd, "--opset %d: want %d to %d", o.opset, models.MinExportOpset, models.MaxExportOpset)
+	}
+	if o.epochs < 1 || o.batch < 1 {
+		return usagef(cmd, "--epochs %d and --batch %d must be positive", o.epochs, o.batch)
+	}
+	lenet, err := o.config(cmd)
+	if err != nil {
+		return err
+	}
+	opt, err := models.NewOptimizer(o.optimizer, o.lr)
+	if err != nil {
+		return usagef(cmd, "--optimizer: %v", err)
+	}
+	if sgd, ok := opt.(*models.SGD); ok {
+		sgd.Momentum = o.momentum
+	}
+	train, test, err := models.LoadMNIST(o.data)
+	if err != nil {
+		return err
+	}
+	train, test = train.Subset(o.limit), test.Subset(o.valLimit)
+	lenet.Input[1], lenet.Input[2] = train.Rows, train.Cols
+	net, err := models.NewLeNet(lenet)
+	if err != nil {
+		return err
+	}
+	net.Init(o.seed)
+	fmt.Fprintf(e.stdout, "%s\n%s\n\n%s\n", train, test, net.Summary())
+	fmt.Fprintf(e.stdout, "training %d epochs, batch %d, %s lr %g, seed %d\n", o.epochs, o.batch, opt.Name(), opt.LearningRate(), o.seed)
+
+	lr0 := opt.LearningRate()
+	bar := newProgressBar(e.stderr, *o.quiet)
+	cfg := models.Config{Epochs: o.epochs, BatchSize: o.batch, Optimizer: opt, LRDecay: o.lrDecay, Seed: o.seed,
+		Threads: o.threads, OnBatch: bar.update,
+		OnEpoch: func(s models.EpochStats) {
+			bar.clear()
+			fmt.Fprintf(e.stdout, "epoch %*d/%d  loss %.4f  acc %.2f%%  val loss %.4f  val acc %.2f%%  %.0f img/s  %.1fs\n",
+				len(strconv.Itoa(o.epochs)), s.Epoch, o.epochs, s.TrainLoss, 100*s.TrainAccuracy, s.ValLoss, 100*s.ValAccuracy,
+				s.ImagesPerSec, s.TrainSeconds)
+		}}
+	hist, err := models.Train(net, train, test, cfg)
+	bar.clear()
+	if err != nil {
+		return err
+	}
+	last := hist.Epochs[len(hist.Epochs)-1]
+	desc := fmt.Sprintf("LeNet trained by onnxrun on %s (%d images): %d epochs, batch %d, %s lr %g (x%g per epoch), seed %d; accuracy on %s: %.2f%%\n%s",
+		train.Name, train.N, o.epochs, o.batch, opt.Name(), lr0, o.lrDecay, o.seed, test.Name, 100*last.ValAccuracy, commandLine(o, lr0))
+	model, err := net.Export(models.ExportOptions{Opset: o.opset, Softmax: *o.softmax, GraphName: "lenet",
+		DocString: desc, Metadata: map[string]string{
+			"dataset": train.Name, "epochs": strconv.Itoa(o.epochs), "batch": strconv.Itoa(o.batch),
+			"optimizer": opt.Name(), "learning_rate": strconv.FormatFloat(lr0, 'g', -1, 64),
+			"lr_decay": strconv.FormatFloat(o.lrDecay, 'g', -1, 64), "seed": strconv.FormatUint(o.seed, 10),
+			"val_accuracy": strconv.FormatFloat(last.ValAccuracy, 'f', 4, 64)}})
+	if err != nil {
+		return err
+	}
+	if err := model.Save(o.out); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "wrote %s (%d parameters, opset %d); validation accuracy %.2f%%\n", o.out, net.NumParams(), o.opset, 100*last.ValAccuracy)
+	if o.plot != "" {
+		title := strings.TrimSuffix(filepath.Base(o.out), filepath.Ext(o.out))
+		if err := models.PlotHistory(hist, title, o.plot); err != nil {
+			return fmt.Errorf("plot: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "wrote %s\n", o.plot)
+	}
+	return nil
+}
+
+// commandLine is the train command that reproduces the run (data folder and output aside), for the
+// model's doc string.
+func commandLine(o *trainOptions, lr float64) string {
+	threads := o.threads
+	if threads <= 0 {
+		threads = goruntime.GOMAXPROCS(0)
+	}
+	return fmt.Sprintf("onnxrun train --data %s --epochs %d --batch %d --optimizer %s --lr %g --lr-decay %g --seed %d --threads %d"+
+		" --filters %s --kernel %d --padding %s --pool %s --activation %s --hidden %s --dropout %g --limit %d",
+		o.data, o.epochs, o.batch, o.optimizer, lr, o.lrDecay, o.seed, threads, o.filters, o.kernel, o.padding, o.pool,
+		o.activation, o.hidden, o.dropout, o.limit)
+}
+
+// progressBar redraws one line on a terminal, at most ten times a second. On anything else (a file, a
+// pipe, CI's log) it stays silent: the per-epoch lines say enough there.
+type progressBar struct {
+	w     io.Writer
+	on    bool
+	last  time.Time
+	drawn bool
+}
+
+func newProgressBar(w io.Writer, quiet bool) *progressBar {
+	on := false
+	if f, ok := w.(*os.File); ok && !quiet {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			on = true
+		}
+	}
+	return &progressBar{w: w, on: on}
+}
+
+func (b *progressBar) update(p models.BatchProgress) {
+	if !b.on || (time.Since(b.last) < 100*time.Millisecond && p.Done < p.Total) {
+		return
+	}
+	b.last = time.Now()
+	const width = 30
+	filled := width * p.Done / p.Total
+	bar := strings.Repeat("=", filled) + strings.Repeat(" ", width-filled)
+	if filled < width {
+		bar = bar[:filled] + ">" + bar[filled+1:]
+	}
+	fmt.Fprintf(b.w, "\repoch %d/%d [%s] %d/%d  %.0f img/s  loss %.4f  acc %.2f%% ", p.Epoch, p.Epochs, bar, p.Done, p.Total,
+		p.ImagesPerSec, p.Loss, 100*p.Accuracy)
+	b.drawn = true
+}
+
+func (b *progressBar) clear() {
+	if b.drawn {
+		fmt.Fprintf(b.w, "\r%s\r", strings.Repeat(" ", 110))
+		b.drawn = false
+	}
+}

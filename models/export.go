@@ -1,0 +1,151 @@
+package models
+
+import (
+	"fmt"
+
+	"github.com/onnxrun/onnxrun/exporter"
+	"github.com/onnxrun/onnxrun/onnx"
+	"github.com/onnxrun/onnxrun/onnx/onnxpb"
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+// Export opsets: every op a network exports (Conv, MaxPool, AveragePool, Relu, Sigmoid, Tanh, Flatten, Gemm,
+// Softmax) has the same meaning for these graphs from opset 9 to 21.
+const (
+	DefaultExportOpset = 13
+	MinExportOpset     = 9
+	MaxExportOpset     = 21
+)
+
+// ExportOptions control Network.Export. The zero value exports at opset 13 with input "input" and output
+// "logits", batch dimension "N".
+type ExportOptions struct {
+	Opset      int    // 9 to 21; 0 means DefaultExportOpset
+	Softmax    bool   // append a Softmax so the model outputs probabilities (output "probabilities")
+	GraphName  string // "network" when empty
+	InputName  string // "input" when empty
+	OutputName string // "logits" (or "probabilities" with Softmax) when empty
+	BatchDim   string // the symbolic batch dimension, "N" when empty
+	// ProducerVersion, DocString and Metadata go to the ModelProto (producer_name is "onnxrun").
+	ProducerVersion string
+	DocString       string
+	Metadata        map[string]string
+}
+
+// exportState is what layers need while exporting: the graph and the symbolic batch dimension.
+type exportState struct {
+	g     *exporter.Graph
+	batch string
+	opset int
+}
+
+// dims is a per-example shape with the symbolic batch dimension in front, for value_info.
+func (e *exportState) dims(shape ops.Shape) []exporter.Dim {
+	d := []exporter.Dim{e.batch}
+	for _, v := range shape {
+		d = append(d, v)
+	}
+	return d
+}
+
+// node adds one node named after its output, records the output's shape as value_info, and returns the
+// output's name.
+func (e *exportState) node(opType, name string, inputs []string, attrs exporter.Attrs, shape ops.Shape, doc string) string {
+	out := e.g.Unique(name)
+	e.g.NodeNamed(out, opType, "", inputs, []string{out}, attrs)
+	e.g.NodeDoc(doc)
+	e.g.ValueInfo(out, onnxpb.TensorProto_FLOAT, e.dims(shape)...)
+	return out
+}
+
+func (e *exportState) param(p *Param) string {
+	return e.g.Float32Initializer(p.Name, p.Shape, p.Value)
+}
+
+func (e *exportState) activation(a Activation, x, layer string, shape ops.Shape) string {
+	op, _ := a.opTypes()
+	if op == "" {
+		return x
+	}
+	return e.node(op, layer+"_"+a.String(), []string{x}, nil, shape, fmt.Sprintf("%s activation of %s", a, layer))
+}
+
+func (l *Conv2D) export(e *exportState, x string) (string, error) {
+	w, b := e.param(l.weight), e.param(l.bias)
+	p, q := l.padBegin, l.padEnd
+	attrs := exporter.Attrs{"kernel_shape": []int{l.Kernel, l.Kernel}, "strides": []int{1, 1}, "dilations": []int{1, 1},
+		"pads": []int{p, p, q, q}, "group": 1}
+	y := e.node("Conv", l.LayerName, []string{x, w, b}, attrs, l.out,
+		fmt.Sprintf("Conv2D: %d filters %dx%d, padding %s", l.Filters, l.Kernel, l.Kernel, l.paddingName()))
+	return e.activation(l.Activation, y, l.LayerName, l.out), nil
+}
+
+func (l *Pool2D) export(e *exportState, x string) (string, error) {
+	attrs := exporter.Attrs{"kernel_shape": []int{l.Size, l.Size}, "strides": []int{l.Size, l.Size}}
+	return e.node(l.opType(), l.LayerName, []string{x}, attrs, l.out, fmt.Sprintf("%s %dx%d", l.Type(), l.Size, l.Size)), nil
+}
+
+func (l *Flatten) export(e *exportState, x string) (string, error) {
+	return e.node("Flatten", l.LayerName, []string{x}, exporter.Attrs{"axis": 1}, l.out, "Flatten (channels-first order)"), nil
+}
+
+func (l *Dense) export(e *exportState, x string) (string, error) {
+	w, b := e.param(l.weight), e.param(l.bias)
+	attrs := exporter.Attrs{"transB": 1, "alpha": float32(1), "beta": float32(1)}
+	y := e.node("Gemm", l.LayerName, []string{x, w, b}, attrs, l.out, fmt.Sprintf("Dense: %d units, weight [out, in]", l.Units))
+	return e.activation(l.Activation, y, l.LayerName, l.out), nil
+}
+
+// Dropout is the identity at inference: the exported graph leaves it out.
+func (l *Dropout) export(_ *exportState, x string) (string, error) { return x, nil }
+
+// Export writes the network as an ONNX model for inference: float32 input [N, Input...] with a symbolic
+// batch dimension, one node (or two, with the activation) per layer, weights as initializers in raw_data,
+// value_info for every intermediate value, and a final Softmax when asked. Dropout layers are left out.
+func (n *Network) Export(opts ExportOptions) (*onnx.Model, error) {
+	if opts.Opset == 0 {
+		opts.Opset = DefaultExportOpset
+	}
+	if opts.Opset < MinExportOpset || opts.Opset > MaxExportOpset {
+		return nil, fmt.Errorf("models: export opset %d, want %d to %d", opts.Opset, MinExportOpset, MaxExportOpset)
+	}
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&opts.GraphName, "network")
+	def(&opts.InputName, "input")
+	def(&opts.BatchDim, "N")
+	if opts.Softmax {
+		def(&opts.OutputName, "probabilities")
+	} else {
+		def(&opts.OutputName, "logits")
+	}
+	g := exporter.NewGraph(opts.GraphName)
+	e := &exportState{g: g, batch: opts.BatchDim, opset: opts.Opset}
+	x := g.Input(opts.InputName, onnxpb.TensorProto_FLOAT, e.dims(n.Input)...)
+	g.ValueDoc(x, fmt.Sprintf("a batch of %v images, float32 in [0, 1] (pixel / 255)", n.Input))
+	for _, l := range n.Layers {
+		var err error
+		if x, err = l.export(e, x); err != nil {
+			return nil, fmt.Errorf("models: export layer %s: %w", l.Name(), err)
+		}
+	}
+	if opts.Softmax {
+		x = e.node("Softmax", "softmax", []string{x}, exporter.Attrs{"axis": 1}, n.Output(), "class probabilities")
+	}
+	if x == opts.InputName {
+		return nil, fmt.Errorf("models: the network exports no node (only Dropout layers?)")
+	}
+	g.Rename(x, opts.OutputName)
+	g.Output(opts.OutputName, onnxpb.TensorProto_FLOAT, e.dims(n.Output())...)
+	what := "class probabilities"
+	if !opts.Softmax {
+		what = "class scores (logits); softmax gives probabilities"
+	}
+	g.ValueDoc(opts.OutputName, what)
+	g.Doc(fmt.Sprintf("Sequential network, %d parameters:\n%s", n.NumParams(), n.Summary()))
+	return g.Model(exporter.ModelOptions{Opset: int64(opts.Opset), ProducerVersion: opts.ProducerVersion,
+		DocString: opts.DocString, Metadata: opts.Metadata})
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Trains the seed's LeNet in PyTorch exactly as `onnxrun train` does, and prints its throughput.
+
+Same network (Conv 6@3x3 relu, AvgPool 2, Conv 16@3x3 relu, AvgPool 2, Flatten, Dense 120 relu,
+Dense 84 relu, Dense 10), same data (the MNIST IDX files, pixels / 255), same loss (softmax
+cross-entropy), same optimizer (Adam, lr 0.001, eps 1e-7) and batch size, same threads. Only the
+training steps are timed (forward, loss, backward, update, and the per-batch copy of the images),
+as onnxrun's per-epoch img/s figure does. Prints one JSON line.
+
+usage: python3 scripts/bench_train_torch.py --data data/mnist --batch 128 --threads 2 --limit 20000
+Needs Debian's python3-torch (PyTorch 1.13): apt-get install python3-torch.
+"""
+import argparse, gzip, json, os, struct, time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def idx(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    magic, n = struct.unpack(">II", data[:8])
+    if magic == 2051:
+        r, c = struct.unpack(">II", data[8:16])
+        return np.frombuffer(data[16:], np.uint8).reshape(n, 1, r, c)
+    return np.frombuffer(data[8:], np.uint8)
+
+
+def find(d, name):
+    for p in (os.path.join(d, name + ".gz"), os.path.join(d, name)):
+        if os.path.exists(p):
+            return p
+    raise SystemExit(f"{d}: {name}(.gz) is missing (run make data)")
+
+
+class LeNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 6, 3)
+        self.c2 = nn.Conv2d(6, 16, 3)
+        self.f1 = nn.Linear(400, 120)
+        self.f2 = nn.Linear(120, 84)
+        self.f3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = F.avg_pool2d(F.relu(self.c1(x)), 2)
+        x = F.avg_pool2d(F.relu(self.c2(x)), 2)
+        x = torch.flatten(x, 1)
+        x = F.relu(self.f1(x))
+        x = F.relu(self.f2(x))
+        return self.f3(x)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default="data/mnist")
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--limit", type=int, default=0, help="train on the first N images (0: all)")
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    xtr = idx(find(a.data, "train-images-idx3-ubyte"))
+    ytr = idx(find(a.data, "train-labels-idx1-ubyte")).astype(np.int64)
+    if a.limit:
+        xtr, ytr = xtr[: a.limit], ytr[: a.limit]
+    images = torch.from_numpy(xtr.copy())  # uint8, scaled per batch like onnxrun's trainer
+    labels = torch.from_numpy(ytr.copy())
+    net = LeNet()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
+    g = torch.Generator().manual_seed(a.seed)
+    total, seconds, loss_sum = 0, 0.0, 0.0
+    for _ in range(a.epochs):
+        perm = torch.randperm(len(images), generator=g)
+        t0 = time.perf_counter()
+        for i in range(0, len(images), a.batch):
+            b = perm[i : i + a.batch]
+            x = images[b].float().div_(255)
+            loss = F.cross_entropy(net(x), labels[b])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            loss_sum += loss.item() * len(b)
+            total += len(b)
+        seconds += time.perf_counter() - t0
+    print(json.dumps({"framework": f"pytorch {torch.__version__}", "threads": a.threads, "batch": a.batch,
+                      "images": total, "seconds": round(seconds, 3), "images_per_sec": round(total / seconds, 1),
+                      "mean_loss": round(loss_sum / total, 4)}))
+
+
+if __name__ == "__main__":
+    main()
