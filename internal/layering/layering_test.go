@@ -18,6 +18,8 @@ var forbidden = []struct {
 	{"./exporter/...", []string{"/runtime", "/models", "/ops"}},
 	{"./runtime/...", []string{"/exporter", "/models", "/cmd"}},
 	{"./tensorio/...", []string{"/runtime", "/exporter", "/models", "/cmd"}},
+	{"./serve/...", []string{"/cmd", "/models", "/exporter"}},
+	{"./inspect/...", []string{"/cmd", "/models", "/serve"}},
 }
 
 func TestImportLayering(t *testing.T) {

@@ -1,0 +1,41 @@
+// Package serve serves compiled models over HTTP with the Open Inference Protocol (KServe's "v2" REST
+// API, also spoken by Triton and MLServer), so that onnxrun runs behind KServe or any Kubernetes Service
+// and scales out with replicas.
+//
+// # Routes
+//
+//	GET  /v2/health/live                                  {"live": true}
+//	GET  /v2/health/ready                                 {"ready": true}; 503 while shutting down
+//	GET  /v2                                              server metadata: name, version, extensions
+//	GET  /v2/models/NAME[/versions/V]                     inputs and outputs: name, datatype, shape (-1 = variable)
+//	GET  /v2/models/NAME[/versions/V]/ready               {"name": NAME, "ready": true}
+//	POST /v2/models/NAME[/versions/V]/infer               JSON tensors in, JSON tensors out
+//	GET  /metrics                                         Prometheus text format (see metrics.go)
+//
+// Tensor data is JSON, flat or nested as the shape; the datatypes are BOOL, UINT8..UINT64, INT8..INT64,
+// FP16, FP32, FP64, BF16 and BYTES (strings). A request's datatype must be the model's (no silent
+// conversion) and its shape must fit the declared one. A request may list the outputs it wants.
+// Responses carry data flat, floats in their shortest round-tripping form, NaN and infinities as the
+// strings "NaN", "Infinity" and "-Infinity".
+//
+// # Concurrency
+//
+// Each Model has a pool of Sessions over one immutable Plan (Config.Sessions, by default one per core,
+// each single-threaded). A session's outputs are copied before it goes back to the pool. With
+// Config.MaxBatch > 1, requests to a model whose inputs and outputs have a variable first dimension are
+// batched dynamically (batcher.go): requests that arrive within Config.MaxBatchDelay of each other run as
+// one batch, padded to a power of two.
+//
+// # Limits and shutdown
+//
+// Request bodies over Config.MaxBodyBytes get 413; a request that takes longer than Config.RequestTimeout
+// gets 504. Shutdown turns readiness off, stops accepting connections, lets the requests in flight (and
+// the batches holding them) finish, then closes the models.
+//
+// # Errors
+//
+// Every failure is an HTTP 4xx or 5xx status with the body {"error": "..."}: 400 for a malformed or
+// mismatched request, 404 for an unknown model, version or route, 405 for a wrong method, 413 for a body
+// too large, 500 when the model fails, 503 while shutting down, 504 on timeout. Messages name what is
+// wrong and the values; a panic in a handler is logged with its stack and answered with a bare 500.
+package serve

@@ -1,0 +1,467 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/runtime"
+)
+
+// Model is one compiled model served under a name: its metadata, its pool of sessions and, when dynamic
+// batching is on and the model has a batch dimension, its batcher.
+type Model struct {
+	name    string
+	version string
+	plan    *runtime.Plan
+	inputs  []runtime.ValueSpec
+	outputs []runtime.ValueSpec
+	inIdx   map[string]int
+	outIdx  map[string]int
+	meta    ModelMetadata
+
+	pool     *sessionPool
+	batch    *batcher // nil when requests run one by one
+	maxBatch int
+	noBatch  string // why dynamic batching is off for this model, when it was asked for
+
+	stats *metrics // set when a Server adopts the model
+}
+
+// ModelSource names a model file to serve.
+type ModelSource struct {
+	Name string // the name in URLs: /v2/models/NAME
+	Path string // the .onnx file
+}
+
+// ParseModelSource reads a command-line model argument: PATH (named after the file, lenet.onnx → lenet) or
+// NAME=PATH.
+func ParseModelSource(arg string) (ModelSource, error) {
+	if name, path, ok := strings.Cut(arg, "="); ok && name != "" && !strings.ContainsAny(name, `/\`) {
+		if err := checkModelName(name); err != nil {
+			return ModelSource{}, err
+		}
+		return ModelSource{Name: name, Path: path}, nil
+	}
+	return ModelSource{Name: strings.TrimSuffix(filepath.Base(arg), filepath.Ext(arg)), Path: arg}, nil
+}
+
+// ModelsInDir finds the models in dir: each NAME.onnx file, and each folder NAME/ that holds model.onnx or
+// exactly one .onnx file (the layout of ../shared/models, and of a KServe storage URI that points at a
+// folder). Names starting with a dot are skipped. The list is sorted by name.
+func ModelsInDir(dir string) ([]ModelSource, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var found []ModelSource
+	byName := map[string]string{}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") { // .git, editor files, Kubernetes' ..data links
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		var src ModelSource
+		switch {
+		case !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".onnx"):
+			src = ModelSource{Name: strings.TrimSuffix(e.Name(), filepath.Ext(e.Name())), Path: path}
+		case e.IsDir():
+			file, ok := modelInFolder(path)
+			if !ok {
+				continue
+			}
+			src = ModelSource{Name: e.Name(), Path: file}
+		default:
+			continue
+		}
+		if prev, dup := byName[src.Name]; dup {
+			return nil, fmt.Errorf("%s: two models are named %q: %s and %s", dir, src.Name, prev, src.Path)
+		}
+		byName[src.Name] = src.Path
+		found = append(found, src)
+	}
+	if len(found) == 0 {
+		return nil, fmt.Errorf("%s: no models found (looked for NAME.onnx files and NAME/ folders holding model.onnx or one .onnx file)", dir)
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].Name < found[j].Name })
+	return found, nil
+}
+
+func modelInFolder(dir string) (string, bool) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", false
+	}
+	var onnxFiles []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".onnx") {
+			if e.Name() == "model.onnx" {
+				return filepath.Join(dir, e.Name()), true
+			}
+			onnxFiles = append(onnxFiles, filepath.Join(dir, e.Name()))
+		}
+	}
+	if len(onnxFiles) == 1 {
+		return onnxFiles[0], true
+	}
+	return "", false
+}
+
+func checkModelName(name string) error {
+	if name == "" || strings.ContainsAny(name, "/\\?#% \t\n") {
+		return fmt.Errorf("model name %q: it must be non-empty and fit in a URL path segment (no '/', '?', '#', '%%' or spaces)", name)
+	}
+	return nil
+}
+
+// Load compiles the model file src.Path (with cfg.Threads threads per session) and makes it servable.
+func Load(src ModelSource, cfg Config) (*Model, error) {
+	cfg = cfg.withDefaults()
+	plan, err := runtime.Load(src.Path, runtime.Options{Threads: cfg.Threads})
+	if err != nil {
+		return nil, fmt.Errorf("model %q: %w", src.Name, err)
+	}
+	return NewModel(src.Name, plan, cfg)
+}
+
+// NewModel serves a compiled plan under name, with cfg.Sessions sessions and, when cfg.MaxBatch > 1 and
+// the model has a batch dimension, dynamic batching. Close releases it.
+func NewModel(name string, plan *runtime.Plan, cfg Config) (*Model, error) {
+	cfg = cfg.withDefaults()
+	if err := checkModelName(name); err != nil {
+		return nil, err
+	}
+	m := &Model{
+		name: name, version: cfg.ModelVersion, plan: plan,
+		inputs: plan.Inputs(), outputs: plan.Outputs(),
+		inIdx: map[string]int{}, outIdx: map[string]int{},
+		maxBatch: cfg.MaxBatch,
+	}
+	m.meta = ModelMetadata{Name: name, Versions: []string{m.version}, Platform: Platform,
+		Inputs: []TensorMetadata{}, Outputs: []TensorMetadata{}}
+	for i, spec := range m.inputs {
+		md, err := tensorMetadata("input", spec)
+		if err != nil {
+			return nil, fmt.Errorf("model %q: %w", name, err)
+		}
+		m.meta.Inputs = append(m.meta.Inputs, md)
+		m.inIdx[spec.Name] = i
+	}
+	for i, spec := range m.outputs {
+		md, err := tensorMetadata("output", spec)
+		if err != nil {
+			return nil, fmt.Errorf("model %q: %w", name, err)
+		}
+		m.meta.Outputs = append(m.meta.Outputs, md)
+		m.outIdx[spec.Name] = i
+	}
+	m.pool = newSessionPool(plan, cfg.Sessions)
+	if cfg.MaxBatch > 1 {
+		if reason := batchDimProblem(m.inputs, m.outputs); reason != "" {
+			m.noBatch = reason
+		} else {
+			m.batch = newBatcher(m, cfg.MaxBatch, cfg.MaxBatchDelay)
+		}
+	}
+	return m, nil
+}
+
+// Name is the model's name in URLs.
+func (m *Model) Name() string { return m.name }
+
+// Metadata is what GET /v2/models/NAME answers.
+func (m *Model) Metadata() ModelMetadata { return m.meta }
+
+// Batching reports whether requests to this model are batched dynamically, and if not although it was
+// asked for, why.
+func (m *Model) Batching() (on bool, whyNot string) { return m.batch != nil, m.noBatch }
+
+// drain makes the batcher stop waiting for batches to fill (see batcher.startDrain).
+func (m *Model) drain() {
+	if m.batch != nil {
+		m.batch.startDrain()
+	}
+}
+
+// Close stops the batcher (running what it holds) and the sessions. The model must get no more requests.
+func (m *Model) Close() {
+	if m.batch != nil {
+		m.batch.close()
+	}
+	m.pool.close()
+}
+
+func tensorMetadata(kind string, spec runtime.ValueSpec) (TensorMetadata, error) {
+	dt := Datatype(spec.DType)
+	if dt == "" {
+		return TensorMetadata{}, fmt.Errorf("%s %q has dtype %s, which the Open Inference Protocol cannot carry", kind, spec.Name, spec.DType)
+	}
+	return TensorMetadata{Name: spec.Name, Datatype: dt, Shape: protocolShape(spec)}, nil
+}
+
+// protocolShape gives a declared shape the protocol's way: symbolic dimensions as -1. A model that
+// declares no shape at all (any rank) is shown as [-1], the closest the protocol can say.
+func protocolShape(spec runtime.ValueSpec) []int64 {
+	if !spec.HasShape {
+		return []int64{-1}
+	}
+	shape := make([]int64, len(spec.Dims))
+	for i, d := range spec.Dims {
+		if d.Symbolic() {
+			shape[i] = -1
+		} else {
+			shape[i] = d.Value
+		}
+	}
+	return shape
+}
+
+func shapeString(s []int64) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, d := range s {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprint(&b, d)
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+func describeTensors(ts []TensorMetadata) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = fmt.Sprintf("%s (%s %s)", t.Name, t.Datatype, shapeString(t.Shape))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// batchDimProblem says why requests to a model cannot be stacked along their first dimension, or "" if
+// they can: every input and output must declare a symbolic first dimension, the same symbol for all inputs.
+func batchDimProblem(inputs, outputs []runtime.ValueSpec) string {
+	param := ""
+	for i, spec := range inputs {
+		if !spec.HasShape || len(spec.Dims) == 0 || !spec.Dims[0].Symbolic() {
+			return fmt.Sprintf("input %q has no variable first (batch) dimension", spec.Name)
+		}
+		if i == 0 {
+			param = spec.Dims[0].Param
+		} else if spec.Dims[0].Param != param {
+			return fmt.Sprintf("inputs %q and %q have different first dimensions (%s, %s)", inputs[0].Name, spec.Name, param, spec.Dims[0].Param)
+		}
+	}
+	for _, spec := range outputs {
+		if !spec.HasShape || len(spec.Dims) == 0 || !spec.Dims[0].Symbolic() {
+			return fmt.Sprintf("output %q has no variable first (batch) dimension", spec.Name)
+		}
+	}
+	return ""
+}
+
+// request is a decoded inference request: the model's inputs in order and the outputs wanted.
+type request struct {
+	inputs []*ops.Tensor
+	want   []int // indices into the model's outputs, in the order the response lists them
+}
+
+// decode checks an inference request against the model and parses its tensors.
+func (m *Model) decode(req *InferRequest) (*request, error) {
+	if len(req.Inputs) == 0 && len(m.inputs) > 0 {
+		return nil, badRequestf("the request has no inputs; model %q takes %s", m.name, describeTensors(m.meta.Inputs))
+	}
+	r := &request{inputs: make([]*ops.Tensor, len(m.inputs))}
+	for _, in := range req.Inputs {
+		i, ok := m.inIdx[in.Name]
+		if !ok {
+			return nil, badRequestf("unknown input %q; model %q takes %s", in.Name, m.name, describeTensors(m.meta.Inputs))
+		}
+		if r.inputs[i] != nil {
+			return nil, badRequestf("input %q is given twice", in.Name)
+		}
+		t, err := m.decodeInput(i, &in)
+		if err != nil {
+			return nil, err
+		}
+		r.inputs[i] = t
+	}
+	for i, t := range r.inputs {
+		if t == nil {
+			md := m.meta.Inputs[i]
+			return nil, badRequestf("missing input %q (%s %s)", md.Name, md.Datatype, shapeString(md.Shape))
+		}
+	}
+	if len(req.Outputs) == 0 {
+		r.want = make([]int, len(m.outputs))
+		for i := range r.want {
+			r.want[i] = i
+		}
+		return r, nil
+	}
+	seen := map[int]bool{}
+	for _, out := range req.Outputs {
+		i, ok := m.outIdx[out.Name]
+		if !ok {
+			return nil, badRequestf("unknown output %q; model %q produces %s", out.Name, m.name, describeTensors(m.meta.Outputs))
+		}
+		if seen[i] {
+			return nil, badRequestf("output %q is requested twice", out.Name)
+		}
+		seen[i] = true
+		r.want = append(r.want, i)
+	}
+	return r, nil
+}
+
+func (m *Model) decodeInput(i int, in *RequestInput) (*ops.Tensor, error) {
+	md := m.meta.Inputs[i]
+	dt, ok := DTypeOf(in.Datatype)
+	if !ok {
+		return nil, badRequestf("input %q: unknown datatype %q; the protocol's datatypes are %s", in.Name, in.Datatype, datatypeList())
+	}
+	if dt != m.inputs[i].DType {
+		return nil, badRequestf("input %q: datatype %s, but the model takes %s", in.Name, in.Datatype, md.Datatype)
+	}
+	if in.Shape == nil {
+		return nil, badRequestf("input %q has no shape; the model takes %s", in.Name, shapeString(md.Shape))
+	}
+	shape := make(ops.Shape, len(in.Shape))
+	for j, d := range in.Shape {
+		if d < 0 || d > math.MaxInt32 {
+			return nil, badRequestf("input %q: dimension %d of shape %s is %d, out of range", in.Name, j, shapeString(in.Shape), d)
+		}
+		shape[j] = int(d)
+	}
+	if spec := m.inputs[i]; spec.HasShape {
+		if len(shape) != len(spec.Dims) {
+			return nil, badRequestf("input %q: shape %s does not fit the model's %s: rank %d, want %d", in.Name, shapeString(in.Shape), shapeString(md.Shape), len(shape), len(spec.Dims))
+		}
+		for j, d := range spec.Dims {
+			if !d.Symbolic() && int64(shape[j]) != d.Value {
+				return nil, badRequestf("input %q: shape %s does not fit the model's %s: dimension %d is %d, want %d", in.Name, shapeString(in.Shape), shapeString(md.Shape), j, shape[j], d.Value)
+			}
+		}
+	}
+	if len(in.Data) == 0 {
+		return nil, badRequestf("input %q has no data", in.Name)
+	}
+	// Every element takes at least one byte of JSON, which bounds what the shape may make us allocate.
+	if _, err := shape.CheckedSize(int64(len(in.Data))); err != nil {
+		if n, err := shape.CheckedSize(0); err == nil {
+			return nil, badRequestf("input %q: shape %s holds %d elements, more than its %d bytes of data can hold", in.Name, shapeString(in.Shape), n, len(in.Data))
+		}
+		return nil, badRequestf("input %q: shape %s holds more elements than fit in memory", in.Name, shapeString(in.Shape))
+	}
+	data, err := decodeData(in.Data, dt, shape)
+	if err != nil {
+		return nil, badRequestf("input %q: %v", in.Name, err)
+	}
+	t, err := ops.FromData(dt, shape, data)
+	if err != nil {
+		return nil, fmt.Errorf("input %q: %w", in.Name, err) // decodeData made the slice: cannot happen
+	}
+	return t, nil
+}
+
+// run computes the wanted outputs, through the batcher when the request can join a batch. The tensors
+// returned belong to the caller.
+func (m *Model) run(ctx context.Context, r *request) ([]*ops.Tensor, error) {
+	if m.batch != nil {
+		if rows, ok := batchRows(r.inputs); ok && rows < m.maxBatch {
+			return m.batch.submit(ctx, r, rows)
+		}
+	}
+	return m.runAlone(ctx, r.inputs, r.want)
+}
+
+// runAlone runs one request on a session of its own.
+func (m *Model) runAlone(ctx context.Context, inputs []*ops.Tensor, want []int) ([]*ops.Tensor, error) {
+	key := shapeKey(inputs)
+	ps, err := m.pool.acquire(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer m.pool.release(ps, key)
+	start := time.Now()
+	outs, err := ps.sess.Run(ctx, inputs)
+	if err != nil {
+		return nil, runError(err)
+	}
+	m.stats.observeRun(m.name, rowsOf(inputs), time.Since(start))
+	res := make([]*ops.Tensor, len(want))
+	for i, k := range want {
+		res[i] = outs[k].Clone() // outputs live in the session's arena until its next Run
+	}
+	return res, nil
+}
+
+// runError sorts a Session.Run error: a tensor the model refuses is the client's fault, the rest the server's.
+func runError(err error) error {
+	switch {
+	case errors.Is(err, runtime.ErrBadInput):
+		return badRequestf("%v", err)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return err
+	}
+	return &Error{Status: 500, Msg: "inference failed: " + err.Error()}
+}
+
+// batchRows returns the common first dimension of the inputs; ok is false when they have none.
+func batchRows(inputs []*ops.Tensor) (rows int, ok bool) {
+	for i, t := range inputs {
+		if t.Rank() == 0 {
+			return 0, false
+		}
+		if i == 0 {
+			rows = t.Shape()[0]
+		} else if t.Shape()[0] != rows {
+			return 0, false
+		}
+	}
+	return rows, rows > 0
+}
+
+func rowsOf(inputs []*ops.Tensor) int {
+	if rows, ok := batchRows(inputs); ok {
+		return rows
+	}
+	return 1
+}
+
+// shapeKey identifies the dtypes and shapes of a set of inputs; sessions remember the last one they ran.
+func shapeKey(inputs []*ops.Tensor) string {
+	var b []byte
+	for _, t := range inputs {
+		b = append(b, byte(t.DType()))
+		for _, d := range t.Shape() {
+			b = fmt.Appendf(b, "%d,", d)
+		}
+		b = append(b, ';')
+	}
+	return string(b)
+}
+
+// encodeOutputs turns the computed tensors into the response's outputs.
+func (m *Model) encodeOutputs(want []int, outs []*ops.Tensor) ([]ResponseOutput, error) {
+	res := make([]ResponseOutput, len(want))
+	for i, k := range want {
+		t := outs[i]
+		data, err := appendData(nil, t)
+		if err != nil {
+			return nil, &Error{Status: 500, Msg: fmt.Sprintf("output %q: %v", m.outputs[k].Name, err)}
+		}
+		shape := make([]int64, t.Rank())
+		for j, d := range t.Shape() {
+			shape[j] = int64(d)
+		}
+		res[i] = ResponseOutput{Name: m.outputs[k].Name, Shape: shape, Datatype: Datatype(t.DType()), Data: data}
+	}
+	return res, nil
+}

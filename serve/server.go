@@ -1,0 +1,452 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	goruntime "runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config tunes a Server and its Models. The zero value serves with the defaults below.
+type Config struct {
+	// Sessions is the number of sessions per model, which bounds how many runs of it proceed at once
+	// (default GOMAXPROCS: one per core the Go scheduler uses).
+	Sessions int
+	// Threads is the number of threads each session uses inside operators when Load compiles a model
+	// (default 1: parallelism comes from serving Sessions requests at once, which scales better than
+	// splitting small operators across cores).
+	Threads int
+	// MaxBatch, when above 1, turns dynamic batching on: requests to a model with a batch dimension that
+	// arrive within MaxBatchDelay of each other run as one batch of up to MaxBatch rows.
+	MaxBatch int
+	// MaxBatchDelay is the longest a request waits for its batch to fill (default 2ms): the bound on the
+	// latency batching adds.
+	MaxBatchDelay time.Duration
+	// RequestTimeout bounds each request from the start of its handler to the model's answer (default 30s);
+	// a request over it gets 504.
+	RequestTimeout time.Duration
+	// MaxBodyBytes is the largest request body accepted (default 32 MiB); a larger one gets 413.
+	MaxBodyBytes int64
+	// DrainDelay is how long Shutdown keeps serving while reporting not ready before it stops accepting
+	// connections, so that a load balancer sees the readiness change first (default 0).
+	DrainDelay time.Duration
+	// ModelVersion is the version every model is served as (default "1").
+	ModelVersion string
+	// Version is the server version GET /v2 reports (default: the module version from the build info).
+	Version string
+	// Logf receives one line per notable event (server errors, panics, shutdown); nil discards them.
+	Logf func(format string, args ...any)
+}
+
+func (c Config) withDefaults() Config {
+	if c.Sessions <= 0 {
+		c.Sessions = goruntime.GOMAXPROCS(0)
+	}
+	if c.Threads <= 0 {
+		c.Threads = 1
+	}
+	if c.MaxBatchDelay <= 0 {
+		c.MaxBatchDelay = 2 * time.Millisecond
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 30 * time.Second
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 32 << 20
+	}
+	if c.ModelVersion == "" {
+		c.ModelVersion = "1"
+	}
+	if c.Version == "" {
+		c.Version = buildVersion()
+	}
+	if c.Logf == nil {
+		c.Logf = func(string, ...any) {}
+	}
+	return c
+}
+
+func buildVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "devel"
+}
+
+// ServerName is the name GET /v2 reports.
+const ServerName = "onnxrun"
+
+// Server answers the Open Inference Protocol's REST API for a fixed set of models, plus /metrics.
+type Server struct {
+	cfg     Config
+	models  map[string]*Model
+	names   []string
+	stats   *metrics
+	handler http.Handler
+
+	draining atomic.Bool
+	active   sync.WaitGroup // handlers running
+	mu       sync.Mutex
+	http     *http.Server
+	closed   bool
+}
+
+// New makes a server for models, which it owns from now on: Shutdown closes them.
+func New(cfg Config, models ...*Model) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if len(models) == 0 {
+		return nil, errors.New("serve: no models to serve")
+	}
+	s := &Server{cfg: cfg, models: map[string]*Model{}, stats: newMetrics()}
+	for _, m := range models {
+		if _, dup := s.models[m.name]; dup {
+			return nil, fmt.Errorf("serve: two models are named %q", m.name)
+		}
+		if m.stats != nil {
+			return nil, fmt.Errorf("serve: model %q already belongs to a server", m.name)
+		}
+		s.models[m.name] = m
+		s.names = append(s.names, m.name)
+	}
+	for _, m := range models {
+		m.stats = s.stats
+	}
+	sort.Strings(s.names)
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler is the server's HTTP handler, for tests and for mounting in another server.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve accepts connections on ln until Shutdown; it then returns nil.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errShuttingDown
+	}
+	if s.http == nil {
+		s.http = &http.Server{
+			Handler:           s.handler,
+			ReadHeaderTimeout: 10 * time.Second,
+			// Reading a body is bounded too, so a slow client cannot hold a connection; not below a few
+			// seconds, whatever the request timeout, so that a large body on a slow link still arrives.
+			ReadTimeout: max(s.cfg.RequestTimeout, 5*time.Second),
+			// The handler answers within RequestTimeout; the margin lets it write a 504 instead of having
+			// the connection cut.
+			WriteTimeout: s.cfg.RequestTimeout + 10*time.Second,
+			IdleTimeout:  2 * time.Minute,
+		}
+	}
+	hs := s.http
+	s.mu.Unlock()
+	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown stops the server gracefully: readiness turns false; after Config.DrainDelay the listeners
+// close; requests in flight finish (batches included) until ctx ends, after which connections are cut;
+// then the models close. It returns ctx's error if requests had to be cut.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	hs := s.http
+	s.mu.Unlock()
+	if s.cfg.DrainDelay > 0 {
+		select {
+		case <-time.After(s.cfg.DrainDelay):
+		case <-ctx.Done():
+		}
+	}
+	for _, name := range s.names {
+		s.models[name].drain()
+	}
+	var err error
+	if hs != nil {
+		if err = hs.Shutdown(ctx); err != nil {
+			s.cfg.Logf("shutdown: %v; closing the remaining connections", err)
+			hs.Close() // cancels the requests' contexts; Run stops between operators
+		}
+	}
+	s.active.Wait() // also handlers called through Handler() without Serve
+	for _, name := range s.names {
+		s.models[name].Close()
+	}
+	return err
+}
+
+// Models lists the models served, by name.
+func (s *Server) Models() []*Model {
+	ms := make([]*Model, len(s.names))
+	for i, n := range s.names {
+		ms[i] = s.models[n]
+	}
+	return ms
+}
+
+// call is one request being handled: the model label for metrics is set once the model is known.
+type call struct {
+	w     *statusWriter
+	r     *http.Request
+	model string
+}
+
+type handlerFunc func(c *call) error
+
+// routes builds the mux. Every route answers other methods with 405 and every unknown path with 404, both
+// as {"error": ...} like the protocol's own errors.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	type route struct {
+		method, path, endpoint string
+		h                      handlerFunc
+	}
+	table := []route{
+		{"GET", "/v2/health/live", "server_live", s.live},
+		{"GET", "/v2/health/ready", "server_ready", s.ready},
+		{"GET", "/v2", "server_metadata", s.serverMetadata},
+		{"GET", "/v2/{$}", "server_metadata", s.serverMetadata},
+		{"GET", "/v2/models/{name}", "model_metadata", s.modelMetadata},
+		{"GET", "/v2/models/{name}/versions/{version}", "model_metadata", s.modelMetadata},
+		{"GET", "/v2/models/{name}/ready", "model_ready", s.modelReady},
+		{"GET", "/v2/models/{name}/versions/{version}/ready", "model_ready", s.modelReady},
+		{"POST", "/v2/models/{name}/infer", "infer", s.infer},
+		{"POST", "/v2/models/{name}/versions/{version}/infer", "infer", s.infer},
+		{"GET", "/metrics", "metrics", s.metrics},
+	}
+	for _, rt := range table {
+		mux.Handle(rt.method+" "+rt.path, s.wrap(rt.endpoint, rt.h))
+		allow := rt.method
+		if allow == "GET" {
+			allow = "GET, HEAD"
+		}
+		mux.Handle(rt.path, s.wrap(rt.endpoint, func(c *call) error {
+			c.w.Header().Set("Allow", allow)
+			return &Error{Status: http.StatusMethodNotAllowed, Msg: fmt.Sprintf("method %s is not allowed on %s; use %s", c.r.Method, c.r.URL.Path, rt.method)}
+		}))
+	}
+	mux.Handle("/", s.wrap("unknown", func(c *call) error {
+		return notFoundf("no route %s %s; the Open Inference Protocol's routes are under /v2 (see GET /v2), metrics at /metrics", c.r.Method, c.r.URL.Path)
+	}))
+	return mux
+}
+
+// wrap adds what every route shares: in-flight accounting, metrics, error bodies and panic recovery (a
+// panic is logged with its stack and answered with a bare 500: no trace ever reaches a client).
+func (s *Server) wrap(endpoint string, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		s.active.Add(1)
+		s.stats.inFlight.Add(1)
+		c := &call{w: &statusWriter{ResponseWriter: w}, r: r}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.cfg.Logf("panic serving %s %s: %v\n%s", r.Method, r.URL.Path, p, debug.Stack())
+				if !c.w.wrote {
+					writeError(c.w, http.StatusInternalServerError, "internal server error")
+				}
+			}
+			s.stats.observeRequest(endpoint, c.model, c.w.code(), time.Since(start))
+			s.stats.inFlight.Add(-1)
+			s.active.Done()
+		}()
+		if err := h(c); err != nil {
+			code, msg := statusOf(err)
+			if code >= 500 && code != http.StatusServiceUnavailable && code != http.StatusGatewayTimeout {
+				s.cfg.Logf("%s %s: %d %s", r.Method, r.URL.Path, code, msg)
+			}
+			writeError(c.w, code, msg)
+		}
+	})
+}
+
+// statusWriter remembers the status written, for metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) code() int {
+	if !w.wrote {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		code = http.StatusInternalServerError
+		body, _ = json.Marshal(ErrorResponse{Error: "encoding the response: " + err.Error()})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(append(body, '\n'))
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, ErrorResponse{Error: msg})
+}
+
+func (s *Server) live(c *call) error {
+	writeJSON(c.w, http.StatusOK, LiveResponse{Live: true})
+	return nil
+}
+
+// notReady is a health answer that is both the protocol's {"ready": false} and an error body.
+type notReady struct {
+	Name  string `json:"name,omitempty"`
+	Ready bool   `json:"ready"`
+	Error string `json:"error"`
+}
+
+func (s *Server) ready(c *call) error {
+	if s.draining.Load() {
+		writeJSON(c.w, http.StatusServiceUnavailable, notReady{Error: errShuttingDown.Msg})
+		return nil
+	}
+	writeJSON(c.w, http.StatusOK, ReadyResponse{Ready: true})
+	return nil
+}
+
+func (s *Server) serverMetadata(c *call) error {
+	writeJSON(c.w, http.StatusOK, ServerMetadata{Name: ServerName, Version: s.cfg.Version, Extensions: []string{}})
+	return nil
+}
+
+// lookup finds the model (and checks the version) a /v2/models/... path names.
+func (s *Server) lookup(c *call) (*Model, error) {
+	name := c.r.PathValue("name")
+	m, ok := s.models[name]
+	if !ok {
+		return nil, notFoundf("unknown model %q; this server serves %s", name, strings.Join(s.names, ", "))
+	}
+	c.model = name
+	if v := c.r.PathValue("version"); v != "" && v != m.version {
+		return nil, notFoundf("model %q has no version %q; its versions are %s", name, v, strings.Join(m.meta.Versions, ", "))
+	}
+	return m, nil
+}
+
+func (s *Server) modelMetadata(c *call) error {
+	m, err := s.lookup(c)
+	if err != nil {
+		return err
+	}
+	writeJSON(c.w, http.StatusOK, m.meta)
+	return nil
+}
+
+func (s *Server) modelReady(c *call) error {
+	m, err := s.lookup(c)
+	if err != nil {
+		return err
+	}
+	if s.draining.Load() {
+		writeJSON(c.w, http.StatusServiceUnavailable, notReady{Name: m.name, Error: errShuttingDown.Msg})
+		return nil
+	}
+	writeJSON(c.w, http.StatusOK, ModelReadyResponse{Name: m.name, Ready: true})
+	return nil
+}
+
+func (s *Server) metrics(c *call) error {
+	c.w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	return s.stats.write(c.w)
+}
+
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func (s *Server) infer(c *call) error {
+	m, err := s.lookup(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bodyBuffers.Put(buf)
+	if err := s.readBody(c, buf); err != nil {
+		return err
+	}
+	var req InferRequest
+	if err := json.Unmarshal(buf.Bytes(), &req); err != nil {
+		return badRequestf("malformed JSON in the request body: %v", err)
+	}
+	r, err := m.decode(&req)
+	if err != nil {
+		return err
+	}
+	outs, err := m.run(ctx, r)
+	if err != nil {
+		return err
+	}
+	resp := InferResponse{ModelName: m.name, ModelVersion: m.version, ID: req.ID}
+	if resp.Outputs, err = m.encodeOutputs(r.want, outs); err != nil {
+		return err
+	}
+	writeJSON(c.w, http.StatusOK, resp)
+	return nil
+}
+
+// readBody reads the request body into buf, refusing one over MaxBodyBytes with 413: up front when
+// Content-Length says so, else as soon as the limit is passed.
+func (s *Server) readBody(c *call, buf *bytes.Buffer) error {
+	limit := s.cfg.MaxBodyBytes
+	tooLarge := &Error{Status: http.StatusRequestEntityTooLarge,
+		Msg: fmt.Sprintf("the request body is over the limit of %d bytes", limit)}
+	if c.r.ContentLength > limit {
+		tooLarge.Msg = fmt.Sprintf("the request body of %d bytes is over the limit of %d bytes", c.r.ContentLength, limit)
+		return tooLarge
+	}
+	if c.r.ContentLength > 0 {
+		buf.Grow(int(c.r.ContentLength))
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(c.w, c.r.Body, limit))
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		return tooLarge
+	case err != nil:
+		return badRequestf("reading the request body: %v", err)
+	}
+	return nil
+}
