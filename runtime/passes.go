@@ -23,6 +23,7 @@ var passes = []pass{
 	{"merge-pad-into-conv-pool", mergePadIntoConvPool},
 	{"fold-transpose-into-matmul", foldTransposeIntoMatMul},
 	{"fuse-matmul-add-into-gemm", fuseMatMulAddIntoGemm},
+	{"fuse-activation", fuseActivation},
 }
 
 func runPasses(g *Graph, probe func(*Graph) map[string]ops.ValueInfo, logf func(string, ...any)) error {

@@ -1,4 +1,5 @@
-// Package linalg holds the matrix operators: MatMul, Gemm, Einsum and Det.
+// Package linalg holds the matrix operators: MatMul, Gemm, Einsum and Det, and onnxrun's FusedGemm (Gemm
+// with a Relu or Clip in the GEMM's epilogue, written by the runtime's fuse-activation pass; fusedgemm.go).
 //
 // # Layout
 //
@@ -14,7 +15,9 @@
 // in Prepare, Gemm's C is fused as a bias when it is a row or column vector and beta is 1, and the session's
 // pool is used when it is a *parallel.Pool. Other types use the plain loops of gemmLoop. Float16 and BFloat16 are widened to
 // float32 in the kernel's scratch memory (see ops.Scratcher), computed as float32 and rounded back, so they
-// share the float32 code. Det computes in float64 whatever the input type.
+// share the float32 code. Det computes in float64 whatever the input type. A FusedGemm with one row of A and
+// constant B (a fully connected layer at batch 1) skips the GEMM's 6-row tiles: B is laid out k-major once
+// and gemv.go sums 32 columns at a time in registers (AVX2+FMA assembly, gemv_amd64.s).
 //
 // # Errors
 //

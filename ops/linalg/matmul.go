@@ -63,7 +63,8 @@ func (o *matMulOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, e
 		return nil, err
 	}
 	k := &matMulKernel{plan: p}
-	if b := in[1].Const; b != nil && in[0].DType == ops.Float32 && p.m > 0 && p.n > 0 && p.k > 0 && p.sharedB() {
+	// An empty batch (a batch dimension of 0) has no B matrix to pack.
+	if b := in[1].Const; b != nil && in[0].DType == ops.Float32 && p.m > 0 && p.n > 0 && p.k > 0 && len(p.bOff) > 0 && p.sharedB() {
 		// A constant B shared by the whole batch (a weight matrix) is packed once per plan.
 		k.packedB = gemm.PackB(false, p.k, p.n, b.Float32s(), p.n)
 	}
@@ -180,7 +181,7 @@ func (k *matMulKernel) runFloat32(ctx *ops.ExecContext, a, b, y []float32) {
 	p := k.plan
 	mn := p.m * p.n
 	params := gemm.Params{M: p.m, N: p.n, K: p.k, Alpha: 1, LDA: max(1, p.k), LDB: max(1, p.n), LDC: max(1, p.n),
-		PackedB: k.packedB, Pool: gemmPool(ctx)}
+		PackedB: k.packedB, Pool: gemmPool(ctx), Done: gemmDone(ctx)}
 	for i := range p.aOff {
 		params.A = a[p.aOff[i]:]
 		if k.packedB == nil {

@@ -13,6 +13,15 @@ func poolOf(ctx *ops.ExecContext) *parallel.Pool {
 	return p
 }
 
+// doneOf is the run's cancellation channel for gemm.Params.Done, nil without a context. A GEMM that sees
+// it closed returns early; the runtime then discards the outputs and reports the context's error.
+func doneOf(ctx *ops.ExecContext) <-chan struct{} {
+	if ctx.Context == nil {
+		return nil
+	}
+	return ctx.Context.Done()
+}
+
 // since is one entry of an operator's version history: the builder that implements it from opset version v
 // up to the version before the next entry (or ops.MaxOpset for the last one).
 type since struct {

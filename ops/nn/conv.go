@@ -24,6 +24,8 @@ func init() {
 type convOp struct {
 	win   windowAttrs
 	group int
+	// weights keeps what the float32 strategies derive from constant weights, across plans (conv_fast.go).
+	weights *convWeightCache
 }
 
 func buildConv(n ops.NodeInfo) (ops.Op, error) {
@@ -39,7 +41,7 @@ func buildConv(n ops.NodeInfo) (ops.Op, error) {
 	if group < 1 {
 		return nil, &ops.AttrError{Name: "group", Msg: fmt.Sprintf("is %d, must be at least 1", group)}
 	}
-	return &convOp{win: win, group: int(group)}, nil
+	return &convOp{win: win, group: int(group), weights: new(convWeightCache)}, nil
 }
 
 // convShape is a convolution's geometry for one set of input shapes.
@@ -128,6 +130,10 @@ func (op *convOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, er
 	s, err := op.shape(in)
 	if err != nil {
 		return nil, err
+	}
+	if in[0].DType == ops.Float32 {
+		// float32 runs on the strategy chosen by shape (conv_fast.go); the rest on the loop below.
+		return prepareFastConv(s, in[1].Const, op.weights, convEpilogue{}), nil
 	}
 	g := s.win.gatherInput()
 	k := &convKernel{s: s, g: g, dtype: in[0].DType, hasBias: input(in, 2).Present()}

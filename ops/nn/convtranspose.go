@@ -78,6 +78,11 @@ func floorDiv(a, b int) int {
 func (op *convTransposeOp) resolveTransposed(in, kernel []int) (window, error) {
 	rank := len(in)
 	w := window{in: append([]int(nil), in...), kernel: append([]int(nil), kernel...)}
+	for i, k := range kernel { // W's dims, which no attribute check has seen
+		if k < 1 {
+			return w, ops.Invalidf("kernel shape %v (W's spatial dims): axis %d is %d, must be positive", kernel, i, k)
+		}
+	}
 	var err error
 	if w.stride, err = listFor("strides", op.win.strides, rank, 1); err != nil {
 		return w, err
@@ -271,7 +276,7 @@ func (k *convTransposeKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) e
 		if b != nil {
 			bias = b.Float32s()
 		}
-		k.runGemm(x, in[1].Float32s(), bias, out[0].Float32s(), ctx.Scratch[:k.colSize], poolOf(ctx))
+		k.runGemm(x, in[1].Float32s(), bias, out[0].Float32s(), ctx.Scratch[:k.colSize], poolOf(ctx), doneOf(ctx))
 	case []float64:
 		var bias []float64
 		if b != nil {
@@ -289,7 +294,7 @@ func (k *convTransposeKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) e
 			widen(buf[2], b)
 			bias = buf[2]
 		}
-		k.runGemm(buf[0], buf[1], bias, buf[3], buf[4], poolOf(ctx))
+		k.runGemm(buf[0], buf[1], bias, buf[3], buf[4], poolOf(ctx), doneOf(ctx))
 		narrow(out[0], buf[3])
 	}
 	return nil
@@ -315,15 +320,16 @@ func fillBias[T ops.Float](y, bias []T, batch, channels, planeSize int) {
 //
 //	col (M/group*taps x inSize) = W[g]ᵀ · X[n, g]     with W[g] of shape (C/group x M/group*taps)
 //
-// and adds each column entry into the output cell its input cell and tap reach (col2im).
-func (k *convTransposeKernel) runGemm(x, w, bias, y, col []float32, pool *parallel.Pool) {
+// and adds each column entry into the output cell its input cell and tap reach (col2im). A closed done
+// (the run's context) makes the GEMMs return early; the runtime then discards the output.
+func (k *convTransposeKernel) runGemm(x, w, bias, y, col []float32, pool *parallel.Pool, done <-chan struct{}) {
 	s, g := &k.s, k.g
 	fillBias(y, bias, s.batch, s.outC, s.outSize)
 	mt := s.groupOutC * s.taps
 	for n := 0; n < s.batch; n++ {
 		for grp := 0; grp < s.group; grp++ {
 			xg := x[(n*s.inC+grp*s.groupInC)*s.inSize : (n*s.inC+(grp+1)*s.groupInC)*s.inSize]
-			p := gemm.Params{M: mt, N: s.inSize, K: s.groupInC, Alpha: 1, B: xg, LDB: s.inSize, C: col, LDC: s.inSize, Pool: pool}
+			p := gemm.Params{M: mt, N: s.inSize, K: s.groupInC, Alpha: 1, B: xg, LDB: s.inSize, C: col, LDC: s.inSize, Pool: pool, Done: done}
 			if k.packed != nil {
 				p.PackedA = k.packed[grp]
 			} else {

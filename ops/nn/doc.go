@@ -1,5 +1,5 @@
-// Package nn implements ONNX's neural-network operators: Conv, ConvTranspose, ConvInteger,
-// CausalConvWithState, MaxPool, AveragePool, LpPool, MaxUnpool, the Global pools, BatchNormalization,
+// Package nn implements ONNX's neural-network operators: Conv (and onnxrun's FusedConv), ConvTranspose,
+// ConvInteger, CausalConvWithState, MaxPool, AveragePool, LpPool, MaxUnpool, the Global pools, BatchNormalization,
 // InstanceNormalization, LayerNormalization, GroupNormalization, RMSNormalization, LpNormalization, LRN,
 // MeanVarianceNormalization and Dropout. Importing the package registers them (see ops.Register) for every
 // opset version Operators.md lists up to ops.MaxOpset; each op's file links its spec page and says what
@@ -16,11 +16,37 @@
 // positions keep a row of their own, with codes for padding (and for the cells ceil_mode adds past it, which
 // AveragePool never counts). Kernels therefore walk flat arrays whatever the number of spatial axes.
 //
-// Conv lowers float32 to im2col plus one GEMM per image and group (ops/internal/gemm's Multiply): constant
-// weights are packed once in Prepare, the bias is the GEMM's per-row epilogue, the session's worker pool
-// splits large products, and 1x1 stride-1 kernels skip im2col. Other float types use convDirect, the plain
-// loop that is also the reference the GEMM path is tested against. ConvTranspose multiplies Wᵀ by the input
-// the same way and scatters the columns into the output (col2im); its reference scatters cell by cell.
+// ConvTranspose multiplies Wᵀ by the input with ops/internal/gemm and scatters the columns into the output
+// (col2im); its reference scatters cell by cell.
+//
+// # Convolution strategies
+//
+// A float32 Conv picks one strategy at Prepare, by shape (conv_fast.go has the rules and the thresholds):
+// a 1x1 stride-1 kernel is one GEMM per image on the input planes as they lie (conv_gemm.go); 3x3 stride-1
+// kernels with at least 16 channels each way run Winograd's F(4x4, 3x3), a quarter of the multiplies, as 36
+// GEMMs over blocks of tiles (conv_winograd.go); a stride-1 kernel with at most 64 multiply-adds per output
+// cell (LeNet's layers, a CIFAR net's first) runs direct 6x16 register tiles off a padded copy of the image
+// (conv_direct.go); depthwise kernels are a per-plane stencil (conv_depthwise.go); anything else unrolls
+// into an im2col buffer and multiplies (conv_gemm.go). Constant weights are packed once per model for the
+// GEMM, transformed for Winograd, or laid out for the tiles; the derived forms are cached in the op, so
+// that the several plans of a model share them. The hot loops are AVX2+FMA assembly (the direct tile and
+// Winograd's 8-tile transforms, *_amd64.s) with Go twins that the noasm build runs and the tests compare
+// against. convDirect, the plain loop, stays the reference: every strategy is tested against it on odd
+// shapes, and it runs float64 (float16 and bfloat16 widen to float32 through the GEMM path of conv.go).
+//
+// Work is split over the session's worker pool (ops.ExecContext.Pool) in units that write disjoint outputs:
+// images for the GEMM and direct strategies, tile blocks for Winograd, planes for depthwise and the pools;
+// with fewer units than threads the GEMM threads itself. One thread never touches the pool. Per-thread
+// buffers are cut from the plan's scratch, and threaded runs take their task from a sync.Pool, so Run
+// allocates nothing at any thread count.
+//
+// # Fused kernels
+//
+// FusedConv (domain FusedDomain, "onnxrun") is Conv + residual Add + Relu or Clip, written by the graph pass
+// runtime/pass_fuse_activation.go: the bias, the residual and the activation run in the GEMM's epilogue (or
+// Winograd's output transform, or the direct tile's store) while the values are in registers. Float32
+// MaxPool and AveragePool over two axes take pool_fast.go: an interior rectangle without padding tests and
+// unrolled 2x2 and 3x3 windows, the border through the gather table.
 //
 // # Types
 //

@@ -176,6 +176,9 @@ func (op *poolOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, er
 	if op.withIndices && op.storageOrder == 1 {
 		k.colMajor = columnMajorIndex(s.win.in)
 	}
+	if f := newFastPool(k); f != nil {
+		return f, nil // float32 over two spatial axes: pool_fast.go
+	}
 	return k, nil
 }
 

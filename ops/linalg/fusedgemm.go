@@ -1,0 +1,149 @@
+package linalg
+
+// FusedGemm (domain "onnxrun", opset 1) is a Gemm followed by an activation, run as one GEMM whose
+// epilogue applies the activation while each tile is in registers:
+//
+//	Y = activation(alpha*A'*B' + beta*C)
+//
+// The graph pass runtime/pass_fuse_activation.go writes it for Gemm (opset 7 on: C broadcasts
+// unidirectionally) and 2-D MatMul nodes followed by Relu or Clip. Attributes are Gemm's (alpha, beta,
+// transA, transB) plus activation ("Relu" or "Clip"; absent means none) and activation_params (Clip: [min,
+// max]), as in ONNX Runtime's com.microsoft FusedGemm. C is optional, as in Gemm-13. float32 only.
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/gemm"
+)
+
+// FusedDomain is the operator domain of the fused kernels (the same as ops/nn's FusedConv).
+const FusedDomain = "onnxrun"
+
+func init() {
+	ops.Register(FusedDomain, "FusedGemm", ops.Opsets(1, 1), buildFusedGemm)
+}
+
+type fusedGemmOp struct {
+	gemm *gemmOp
+	act  gemm.Epilogue // Act, Min and Max only
+}
+
+func buildFusedGemm(n ops.NodeInfo) (ops.Op, error) {
+	g, err := buildGemm(ops.DTypes(ops.Float32), false)(n)
+	if err != nil {
+		return nil, err
+	}
+	r := ops.NewAttrReader(n.Attrs)
+	name := r.String("activation", "")
+	params := r.Floats("activation_params", nil)
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	op := &fusedGemmOp{gemm: g.(*gemmOp)}
+	switch name {
+	case "":
+	case "Relu":
+		op.act = gemm.Epilogue{Act: gemm.ActReLU, Max: float32(math.Inf(1))}
+	case "Clip":
+		if len(params) != 2 {
+			return nil, &ops.AttrError{Name: "activation_params", Msg: fmt.Sprintf("is %v: Clip takes [min, max]", params)}
+		}
+		if !(params[0] <= params[1]) {
+			return nil, &ops.AttrError{Name: "activation_params", Msg: fmt.Sprintf("is %v: Clip's min must not exceed max", params)}
+		}
+		op.act = gemm.Epilogue{Act: gemm.ActClip, Min: params[0], Max: params[1]}
+	default:
+		return nil, ops.Unsupportedf("activation %q: FusedGemm takes Relu or Clip", name)
+	}
+	return op, nil
+}
+
+func (o *fusedGemmOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
+	return o.gemm.InferShapes(in)
+}
+
+func (o *fusedGemmOp) Prepare(in []ops.ValueInfo, out []ops.ValueInfo) (ops.Kernel, error) {
+	k, err := o.gemm.Prepare(in, out)
+	if err != nil {
+		return nil, err
+	}
+	fk := &fusedGemmKernel{gemmKernel: k.(*gemmKernel), act: o.act}
+	if p := fk.plan; p.m == 1 && p.k > 0 && p.n > 0 && haveGemvAsm && in[1].Const != nil {
+		fk.gemv = newGemvWeights(p.transB, p.k, p.n, in[1].Const.Float32s())
+	}
+	return fk, nil
+}
+
+// fusedGemmKernel is Gemm's float32 kernel with the activation in the GEMM's epilogue.
+type fusedGemmKernel struct {
+	*gemmKernel
+	act  gemm.Epilogue
+	gemv *gemvWeights // M = 1 with constant B: the vector-matrix path (gemv.go)
+}
+
+func (k *fusedGemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
+	p := k.plan
+	var c []float32
+	if p.hasC {
+		c = in[2].Float32s()
+	}
+	a, b, y := in[0].Float32s(), in[1].Float32s(), out[0].Float32s()
+	if k.gemv != nil {
+		k.runGemv(a, c, y)
+		return nil
+	}
+	lda, ldb := p.dims()
+	params := gemm.Params{
+		TransA: p.transA, TransB: p.transB, M: p.m, N: p.n, K: p.k, Alpha: p.alpha,
+		A: a, LDA: lda, B: b, LDB: ldb, PackedB: k.packedB,
+		C: y, LDC: max(1, p.n), Pool: gemmPool(ctx), Done: gemmDone(ctx),
+		Epilogue: k.act,
+	}
+	switch {
+	case k.bias != gemm.BiasNone:
+		params.Epilogue.Bias, params.Epilogue.BiasMode = c, k.bias
+	case p.hasC:
+		for i := 0; i < p.m; i++ {
+			row := y[i*p.n : (i+1)*p.n]
+			for j := range row {
+				row[j] = c[i*p.cRowStride+j*p.cColStride]
+			}
+		}
+		params.Beta = p.beta
+	}
+	gemm.Multiply(&params)
+	return nil
+}
+
+// runGemv computes the one output row 32 columns at a time:
+//
+//	y[j] = act(alpha * Σ_p a[p]*op(B)[p][j] + beta*C[j])
+func (k *fusedGemmKernel) runGemv(a, c, y []float32) {
+	p, g := k.plan, k.gemv
+	var acc [32]float32
+	for j0 := 0; j0 < g.n; j0 += 32 {
+		gemv32(g.k, a, g.w[j0:], g.ld, &acc)
+		for j := range min(32, g.n-j0) {
+			v := p.alpha * acc[j]
+			if p.hasC {
+				v += p.beta * c[(j0+j)*p.cColStride]
+			}
+			switch k.act.Act {
+			case gemm.ActReLU:
+				if v < 0 {
+					v = 0
+				}
+			case gemm.ActClip:
+				if v < k.act.Min {
+					v = k.act.Min
+				}
+				if v > k.act.Max {
+					v = k.act.Max
+				}
+			}
+			y[j0+j] = v
+		}
+	}
+}

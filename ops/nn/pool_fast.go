@@ -1,0 +1,259 @@
+package nn
+
+// Fast paths for float32 MaxPool and AveragePool over two spatial axes, the pools of CNNs. The output plane
+// is split once, at Prepare, into the interior rectangle, whose windows lie inside the input, and the border.
+// The interior runs row by row with no padding test and no index table; the common 2x2 and 3x3 windows with
+// stride 2 (LeNet's average pools, VGG's and ResNet's max pools) have unrolled loops. The border takes the
+// gather table's rows, as the reference kernel (pool.go) does for every cell. Planes are split across the
+// session's threads when there is enough work.
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
+)
+
+// fastPoolKernel runs a float32 2-D MaxPool (without Indices) or AveragePool.
+type fastPoolKernel struct {
+	ref                    *poolKernel // the reference kernel: geometry and gather table
+	max                    bool        // MaxPool, else AveragePool
+	ih, iw, oh, ow         int
+	kh, kw, sh, sw, dh, dw int
+	ph, pw                 int
+	// The interior: output rows [oyLo, oyHi) and columns [oxLo, oxHi) read no padding.
+	oyLo, oyHi, oxLo, oxHi int
+	allInterior            bool // the interior is the whole output: no border to walk
+	// scale multiplies an interior window's sum for the average (1/taps) when that is exact; else 0 and the
+	// sum is divided by taps, as the reference does.
+	scale float32
+}
+
+// newFastPool returns the fast kernel for k when it applies, else nil.
+func newFastPool(k *poolKernel) *fastPoolKernel {
+	w := &k.s.win
+	if k.dtype != ops.Float32 || w.rank() != 2 || k.op.withIndices || (k.op.kind != poolMax && k.op.kind != poolAverage) {
+		return nil
+	}
+	f := &fastPoolKernel{ref: k, max: k.op.kind == poolMax,
+		ih: w.in[0], iw: w.in[1], oh: w.out[0], ow: w.out[1],
+		kh: w.kernel[0], kw: w.kernel[1], sh: w.stride[0], sw: w.stride[1], dh: w.dilation[0], dw: w.dilation[1],
+		ph: w.padBegin[0], pw: w.padBegin[1]}
+	f.oyLo, f.oyHi = interiorRange(f.oh, f.ih, f.kh, f.sh, f.dh, f.ph)
+	f.oxLo, f.oxHi = interiorRange(f.ow, f.iw, f.kw, f.sw, f.dw, f.pw)
+	f.allInterior = f.oyLo == 0 && f.oyHi == f.oh && f.oxLo == 0 && f.oxHi == f.ow
+	if taps := f.kh * f.kw; taps&(taps-1) == 0 {
+		f.scale = 1 / float32(taps)
+	}
+	return f
+}
+
+// interiorRange returns the outputs [lo, hi) along one axis whose window, o*stride - pad + [0, (k-1)*dil],
+// lies inside [0, in).
+func interiorRange(out, in, k, stride, dil, pad int) (lo, hi int) {
+	lo = ceilDiv(pad, stride)
+	last := in - 1 - (k-1)*dil + pad // o*stride <= last
+	if last < 0 {
+		return 0, 0
+	}
+	hi = min(out, last/stride+1)
+	lo = min(lo, hi)
+	return lo, hi
+}
+
+// ScratchSize: none.
+func (f *fastPoolKernel) ScratchSize() int { return 0 }
+
+// minPoolParallel is the output cells below which a pool stays on one thread.
+const minPoolParallel = 1 << 16
+
+func (f *fastPoolKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
+	x, y := in[0].Float32s(), out[0].Float32s()
+	planes := f.ref.s.planes
+	pool := poolOf(ctx)
+	if pool.Threads() <= 1 || planes < 2 || planes*f.ref.s.outSize < minPoolParallel {
+		f.planes(x, y, 0, planes)
+		return nil
+	}
+	t := poolTaskPool.Get().(*poolTask)
+	t.f, t.x, t.y, t.planes = f, x, y, planes
+	t.next.Store(0)
+	pool.ForTask(pool.Threads(), t)
+	*t = poolTask{}
+	poolTaskPool.Put(t)
+	return nil
+}
+
+// poolTask is one threaded Run: each thread the pool starts claims chunks of planes until none is left,
+// so a thread that starts late does not hold up the others.
+type poolTask struct {
+	f      *fastPoolKernel
+	x, y   []float32
+	planes int
+	next   atomic.Int32 // chunks handed out
+}
+
+// poolChunk is the planes a thread claims at a time.
+const poolChunk = 16
+
+var poolTaskPool = sync.Pool{New: func() any { return new(poolTask) }}
+
+func (t *poolTask) Do(_, _ int) {
+	for {
+		lo := int(t.next.Add(1)-1) * poolChunk
+		if lo >= t.planes {
+			return
+		}
+		t.f.planes(t.x, t.y, lo, min(lo+poolChunk, t.planes))
+	}
+}
+
+// planes pools planes [lo, hi).
+func (f *fastPoolKernel) planes(x, y []float32, lo, hi int) {
+	s := &f.ref.s
+	for p := lo; p < hi; p++ {
+		xp := x[p*s.inSize : (p+1)*s.inSize]
+		yp := y[p*s.outSize : (p+1)*s.outSize]
+		if !f.allInterior {
+			f.border(xp, yp)
+		}
+		f.interior(xp, yp)
+	}
+}
+
+// border computes the cells outside the interior rectangle from the gather table, as the reference does.
+func (f *fastPoolKernel) border(xp, yp []float32) {
+	g := f.ref.g
+	includePad := f.ref.op.countIncludePad
+	for oy := 0; oy < f.oh; oy++ {
+		inside := oy >= f.oyLo && oy < f.oyHi
+		for ox := 0; ox < f.ow; ox++ {
+			if inside && ox >= f.oxLo && ox < f.oxHi {
+				ox = f.oxHi - 1
+				continue
+			}
+			p := oy*f.ow + ox
+			r := g.border[p]
+			if r < 0 { // an interior cell of the table outside our rectangle cannot happen; keep it exact anyway
+				yp[p] = f.window(xp, int(g.origin[p]))
+				continue
+			}
+			row := g.borderTaps[int(r)*g.taps : int(r+1)*g.taps]
+			if f.max {
+				best, seen := float32(0), false
+				for _, off := range row {
+					if off >= 0 && (!seen || xp[off] > best) {
+						best, seen = xp[off], true
+					}
+				}
+				if !seen {
+					best = negInf32
+				}
+				yp[p] = best
+				continue
+			}
+			var sum float32
+			count := 0
+			for _, off := range row {
+				switch {
+				case off >= 0:
+					sum += xp[off]
+					count++
+				case off == tapPad && includePad:
+					count++
+				}
+			}
+			yp[p] = sum / float32(count)
+		}
+	}
+}
+
+var negInf32 = -posInf32
+
+// window is the pooled value of the interior window whose top-left input cell is at.
+func (f *fastPoolKernel) window(xp []float32, at int) float32 {
+	if f.max {
+		best := xp[at]
+		for i := 0; i < f.kh; i++ {
+			row := xp[at+i*f.dh*f.iw:]
+			for j := 0; j < f.kw; j++ {
+				if v := row[j*f.dw]; v > best {
+					best = v
+				}
+			}
+		}
+		return best
+	}
+	var sum float32
+	for i := 0; i < f.kh; i++ {
+		row := xp[at+i*f.dh*f.iw:]
+		for j := 0; j < f.kw; j++ {
+			sum += row[j*f.dw]
+		}
+	}
+	if f.scale != 0 {
+		return sum * f.scale
+	}
+	return sum / float32(f.kh*f.kw)
+}
+
+// interior computes the interior rectangle row by row.
+func (f *fastPoolKernel) interior(xp, yp []float32) {
+	if f.oxLo >= f.oxHi {
+		return
+	}
+	n := f.oxHi - f.oxLo
+	for oy := f.oyLo; oy < f.oyHi; oy++ {
+		y := yp[oy*f.ow+f.oxLo : oy*f.ow+f.oxHi]
+		at := (oy*f.sh-f.ph)*f.iw + f.oxLo*f.sw - f.pw
+		switch {
+		case f.kh == 2 && f.kw == 2 && f.sw == 2 && f.dh == 1 && f.dw == 1:
+			r0 := xp[at : at+2*n]
+			r1 := xp[at+f.iw : at+f.iw+2*n]
+			done := pool2x2(y, r0, r1, !f.max, f.scale)
+			y, r0, r1 = y[done:], r0[2*done:], r1[2*done:]
+			if f.max {
+				for j := range y {
+					// Taps in row-major order, each kept only if larger: NaN handling as the reference's.
+					v := r0[2*j]
+					if w := r0[2*j+1]; w > v {
+						v = w
+					}
+					if w := r1[2*j]; w > v {
+						v = w
+					}
+					if w := r1[2*j+1]; w > v {
+						v = w
+					}
+					y[j] = v
+				}
+			} else {
+				scale := f.scale
+				for j := range y {
+					y[j] = ((r0[2*j] + r0[2*j+1]) + r1[2*j] + r1[2*j+1]) * scale
+				}
+			}
+		case f.kh == 3 && f.kw == 3 && f.sw == 2 && f.dh == 1 && f.dw == 1 && f.max:
+			r0 := xp[at : at+2*n+1]
+			r1 := xp[at+f.iw : at+f.iw+2*n+1]
+			r2 := xp[at+2*f.iw : at+2*f.iw+2*n+1]
+			for j := range y {
+				v := r0[2*j]
+				for _, w := range [8]float32{r0[2*j+1], r0[2*j+2], r1[2*j], r1[2*j+1], r1[2*j+2], r2[2*j], r2[2*j+1], r2[2*j+2]} {
+					if w > v {
+						v = w
+					}
+				}
+				y[j] = v
+			}
+		default:
+			for j := range y {
+				y[j] = f.window(xp, at+j*f.sw)
+			}
+		}
+	}
+}
+
+// ensure the task type satisfies the pool's interface.
+var _ parallel.Task = (*poolTask)(nil)

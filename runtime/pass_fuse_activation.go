@@ -1,0 +1,202 @@
+package runtime
+
+import (
+	"math"
+
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/linalg"
+	"github.com/onnxrun/onnxrun/ops/nn"
+)
+
+// fuseActivation rewrites what a convolutional network does after each product into the product's kernel,
+// as ONNX Runtime's FusedConv and FusedGemm do (ops/nn/fusedconv.go, ops/linalg/fusedgemm.go):
+//
+//	Conv → Add(·, Z)            ⇒ onnxrun::FusedConv(X, W, B, Z)                   (a residual connection)
+//	Conv → Relu | Clip          ⇒ onnxrun::FusedConv(activation=Relu | Clip)       (also after the Add above)
+//	Gemm | 2-D MatMul → Relu | Clip ⇒ onnxrun::FusedGemm(activation=Relu | Clip)
+//
+// so that neither the Add nor the activation makes its own pass over the output. It needs float32 values
+// (the fused kernels are float32 only), an intermediate value read by the next node alone, a Z of exactly
+// the Conv output's shape (no broadcasting), and Clip bounds that are attributes or constants. The fused node
+// takes the place of the last node it replaces, so Z, which may be computed after the Conv (a ResNet
+// shortcut), is ready when it runs.
+func fuseActivation(g *Graph, shapes map[string]ops.ValueInfo) (bool, error) {
+	changed := false
+	for _, add := range append([]*Node(nil), g.Nodes...) {
+		if fuseResidualAdd(g, add, shapes) {
+			changed = true
+		}
+	}
+	for _, act := range append([]*Node(nil), g.Nodes...) {
+		if fuseActivationInto(g, act, shapes) {
+			changed = true
+		}
+	}
+	return changed, nil
+}
+
+// isFloat32 reports whether shapes says name is a float32 value.
+func isFloat32(shapes map[string]ops.ValueInfo, name string) bool {
+	v, ok := shapes[name]
+	return ok && v.DType == ops.Float32
+}
+
+// fusibleConv returns the Conv (or a FusedConv without activation, and without Z unless withZ) that
+// produces name, when name is its only output and read only by next.
+func fusibleConv(g *Graph, name string, next *Node, shapes map[string]ops.ValueInfo, withZ bool) *Node {
+	conv := producer(g, name)
+	if conv == nil || len(conv.Outputs) != 1 || soleConsumer(g, name) != next || len(conv.Inputs) < 2 || !isFloat32(shapes, conv.Inputs[0]) {
+		return nil
+	}
+	switch {
+	case conv.Domain == "" && conv.OpType == "Conv":
+		return conv
+	case conv.Domain == nn.FusedDomain && conv.OpType == "FusedConv" && (withZ || len(conv.Inputs) <= 3) && attrString(conv, "activation", "") == "":
+		return conv
+	}
+	return nil
+}
+
+// fuseResidualAdd turns Conv → Add(·, Z) into FusedConv(X, W, B, Z) in the Add's place.
+func fuseResidualAdd(g *Graph, add *Node, shapes map[string]ops.ValueInfo) bool {
+	if add.OpType != "Add" || add.Domain != "" || len(add.Inputs) != 2 || len(add.Outputs) != 1 || add.Inputs[0] == add.Inputs[1] {
+		return false
+	}
+	for i, name := range add.Inputs {
+		conv := fusibleConv(g, name, add, shapes, false)
+		if conv == nil {
+			continue
+		}
+		z := add.Inputs[1-i]
+		zInfo, ok := shapes[z]
+		yInfo, ok2 := shapes[name]
+		if !ok || !ok2 || zInfo.DType != ops.Float32 || !zInfo.Shape.Equal(yInfo.Shape) {
+			continue
+		}
+		fused := &Node{Name: conv.Name, Domain: nn.FusedDomain, OpType: "FusedConv", Opset: 1,
+			Inputs: []string{conv.Inputs[0], conv.Inputs[1], "", z}, Outputs: add.Outputs, Attrs: copyAttrs(conv.Attrs)}
+		if len(conv.Inputs) > 2 {
+			fused.Inputs[2] = conv.Inputs[2]
+		}
+		replaceNode(g, add, fused)
+		removeNodes(g, conv)
+		return true
+	}
+	return false
+}
+
+// fuseActivationInto folds a Relu or Clip into the Conv, Gemm or MatMul that produces its input.
+func fuseActivationInto(g *Graph, act *Node, shapes map[string]ops.ValueInfo) bool {
+	if act.Domain != "" || len(act.Outputs) != 1 || len(act.Inputs) < 1 || (act.OpType != "Relu" && act.OpType != "Clip") {
+		return false
+	}
+	lo, hi, ok := clipBounds(g, act)
+	if !ok {
+		return false
+	}
+	in := act.Inputs[0]
+	var fused *Node
+	if conv := fusibleConv(g, in, act, shapes, true); conv != nil {
+		fused = conv
+		if conv.OpType == "Conv" {
+			fused = &Node{Name: conv.Name, Domain: nn.FusedDomain, OpType: "FusedConv", Opset: 1,
+				Inputs: append([]string(nil), conv.Inputs...), Attrs: copyAttrs(conv.Attrs)}
+		}
+		removeNodes(g, conv)
+	} else if mm := fusibleProduct(g, in, act, shapes); mm != nil {
+		fused = mm
+		if mm.OpType != "FusedGemm" {
+			fused = &Node{Name: mm.Name, Domain: linalg.FusedDomain, OpType: "FusedGemm", Opset: 1,
+				Inputs: append([]string(nil), mm.Inputs...), Attrs: ops.AttrMap{}}
+			if mm.OpType == "Gemm" {
+				for _, k := range []string{"alpha", "beta", "transA", "transB"} {
+					if a, ok := mm.Attrs[k]; ok {
+						fused.Attrs[k] = a
+					}
+				}
+			}
+		}
+		removeNodes(g, mm)
+	} else {
+		return false
+	}
+	fused.Outputs = act.Outputs
+	fused.Attrs = copyAttrs(fused.Attrs)
+	if act.OpType == "Relu" {
+		fused.Attrs["activation"] = ops.StringAttr("Relu")
+	} else {
+		fused.Attrs["activation"] = ops.StringAttr("Clip")
+		fused.Attrs["activation_params"] = ops.FloatsAttr(lo, hi)
+	}
+	fused.Op = nil
+	replaceNode(g, act, fused)
+	return true
+}
+
+// fusibleProduct returns the float32 Gemm (opset 7 on, where C broadcasts unidirectionally), 2-D MatMul or
+// FusedGemm without activation that produces name, read only by next.
+func fusibleProduct(g *Graph, name string, next *Node, shapes map[string]ops.ValueInfo) *Node {
+	mm := producer(g, name)
+	if mm == nil || len(mm.Outputs) != 1 || soleConsumer(g, name) != next || len(mm.Inputs) < 2 || !isFloat32(shapes, mm.Inputs[0]) {
+		return nil
+	}
+	switch {
+	case mm.Domain == "" && mm.OpType == "Gemm" && mm.Opset >= 7:
+		return mm
+	case mm.Domain == "" && mm.OpType == "MatMul" && len(mm.Inputs) == 2:
+		a, okA := shapes[mm.Inputs[0]]
+		b, okB := shapes[mm.Inputs[1]]
+		if okA && okB && len(a.Shape) == 2 && len(b.Shape) == 2 {
+			return mm
+		}
+	case mm.Domain == linalg.FusedDomain && mm.OpType == "FusedGemm" && attrString(mm, "activation", "") == "":
+		return mm
+	}
+	return nil
+}
+
+// clipBounds returns the interval a Relu or Clip clamps to; ok is false when a bound is not known at compile
+// time or the bounds are reversed.
+func clipBounds(g *Graph, act *Node) (lo, hi float32, ok bool) {
+	inf := float32(math.Inf(1))
+	if act.OpType == "Relu" {
+		return 0, inf, len(act.Inputs) == 1
+	}
+	lo, hi = -inf, inf
+	if act.Opset < 11 {
+		if act.Opset >= 6 {
+			lo, hi = -3.402823e+38, 3.402823e+38
+		}
+		lo, hi = attrFloat(act, "min", lo), attrFloat(act, "max", hi)
+	} else {
+		for i, dst := range []*float32{&lo, &hi} {
+			if len(act.Inputs) <= i+1 || act.Inputs[i+1] == "" {
+				continue
+			}
+			v := constFloat32(g, act.Inputs[i+1])
+			if len(v) != 1 {
+				return 0, 0, false
+			}
+			*dst = v[0]
+		}
+	}
+	return lo, hi, lo <= hi
+}
+
+func copyAttrs(a ops.AttrMap) ops.AttrMap {
+	out := ops.AttrMap{}
+	for k, v := range a {
+		out[k] = v
+	}
+	return out
+}
+
+// replaceNode puts n where old is in the node order.
+func replaceNode(g *Graph, old, n *Node) {
+	for i, m := range g.Nodes {
+		if m == old {
+			g.Nodes[i] = n
+			return
+		}
+	}
+}
