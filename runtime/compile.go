@@ -86,7 +86,7 @@ type Plan struct {
 func Load(path string, opts Options) (*Plan, error) {
 	m, err := onnx.Load(path)
 	if err != nil {
-		return nil, err
+		return nil, classifyDecodeError(err)
 	}
 	return Compile(m, opts)
 }
@@ -103,6 +103,9 @@ func Compile(m *onnx.Model, opts Options) (*Plan, error) {
 	limits := onnx.Limits{MaxTensorBytes: opts.MaxTensorBytes}
 	g, err := buildGraph(m, opsets, limits)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkDeclaredInputs(g, opts); err != nil {
 		return nil, err
 	}
 	if err := sortGraph(g); err != nil {
@@ -191,7 +194,7 @@ func resolveOpsets(m *onnx.Model, opts Options) (map[string]int, error) {
 	}
 	if v, ok := opsets[""]; ok && v > ops.MaxOpset {
 		if !opts.AllowNewerOpsets {
-			return nil, fmt.Errorf("%w: the model imports opset %d of the default ONNX domain; onnxrun is tested up to opset %d (set AllowNewerOpsets, or --allow-newer-opset, to try anyway)", ErrUnsupported, v, ops.MaxOpset)
+			return nil, fmt.Errorf("%w: the model imports opset %d of the default ONNX domain; onnxrun is tested up to opset %d (set Options.AllowNewerOpsets to try anyway)", ErrUnsupported, v, ops.MaxOpset)
 		}
 		opsets[""] = ops.MaxOpset
 	}

@@ -33,5 +33,16 @@
 // Every error matches one of ErrInvalidModel, ErrUnsupported or ErrBadInput with errors.Is. A node's error
 // is a *NodeError naming the node (its name, else its first output, else #index:OpType), op type, opset
 // and stage; unsupported operators come together in one *UnsupportedError; bad caller tensors are
-// *InputError naming the input with expected and actual dtype or shape.
+// *InputError naming the input with expected and actual dtype or shape. The decoder's *onnx.FormatError and
+// *onnx.UnsupportedError come out of Load and Compile matching ErrInvalidModel and ErrUnsupported; an error
+// a kernel raises while running on the caller's tensors (an index out of range) matches ErrBadInput. Going
+// over a limit (Options.MaxTensorBytes, MaxPlanBytes) is ErrUnsupported and names the option.
+//
+// # Untrusted models
+//
+// Sizes are checked before anything is allocated: declared input shapes at Compile, every inferred tensor
+// against MaxTensorBytes, each specialisation's arena, scratch and plan-time values against MaxPlanBytes.
+// Constant folding skips nodes whose kernels report more than 2^30 multiply-adds, so Compile cannot hang on a
+// small model; they run at Run, which checks its context between operators, and whose GEMMs poll it between
+// tiles. RELIABILITY.md lists every limit, the fuzz targets and the broken-model table (hostile_test.go).
 package runtime

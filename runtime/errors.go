@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/ops"
 )
 
@@ -89,7 +90,7 @@ type NodeError struct {
 	Node   string
 	OpType string
 	Opset  int
-	Stage  string // "build", "infer shapes", "prepare", "run"
+	Stage  string // "build", "infer shapes", "prepare", "fold" (constant folding at plan time), "run", "run: infer shapes" (a plan made at Run from input values)
 	Err    error
 }
 
@@ -98,10 +99,15 @@ func (e *NodeError) Error() string {
 }
 
 // Unwrap gives the op's own error; an op error that is neither unsupported nor a dynamic-shape request
-// also matches ErrInvalidModel.
+// also matches ErrInvalidModel, or ErrBadInput when a kernel raised it while running on the caller's
+// tensors (stage "run"): everything about the model was checked while planning, so what is left is the
+// values fed, such as an index out of range.
 func (e *NodeError) Unwrap() []error {
 	if errors.Is(e.Err, ops.ErrUnsupported) || errors.Is(e.Err, ops.ErrDynamicShape) || errors.Is(e.Err, ErrBadInput) {
 		return []error{e.Err}
+	}
+	if strings.HasPrefix(e.Stage, "run") {
+		return []error{e.Err, ErrBadInput}
 	}
 	return []error{e.Err, ErrInvalidModel}
 }
@@ -112,7 +118,40 @@ type InputError struct {
 	Msg   string
 }
 
-func (e *InputError) Error() string { return fmt.Sprintf("input %q: %s", e.Input, e.Msg) }
+func (e *InputError) Error() string {
+	if e.Input == "" { // about the inputs as a whole (their count)
+		return e.Msg
+	}
+	return fmt.Sprintf("input %q: %s", e.Input, e.Msg)
+}
 
 // Unwrap makes an InputError match ErrBadInput.
 func (e *InputError) Unwrap() error { return ErrBadInput }
+
+// kindError gives an error from another package (the decoder's *onnx.FormatError and *onnx.UnsupportedError)
+// one of the runtime's kinds, keeping its message and its own type reachable with errors.As.
+type kindError struct {
+	err  error
+	kind error
+}
+
+func (e *kindError) Error() string   { return e.err.Error() }
+func (e *kindError) Unwrap() []error { return []error{e.err, e.kind} }
+
+// classifyDecodeError makes a decoder error match ErrInvalidModel (a *onnx.FormatError) or ErrUnsupported
+// (a *onnx.UnsupportedError), so that callers sort Load and Compile failures with the same three sentinels.
+// Other errors (a file that cannot be opened) pass through unchanged.
+func classifyDecodeError(err error) error {
+	if err == nil || errors.Is(err, ErrInvalidModel) || errors.Is(err, ErrUnsupported) {
+		return err
+	}
+	var format *onnx.FormatError
+	var unsupported *onnx.UnsupportedError
+	switch {
+	case errors.As(err, &unsupported):
+		return &kindError{err: err, kind: ErrUnsupported}
+	case errors.As(err, &format):
+		return &kindError{err: err, kind: ErrInvalidModel}
+	}
+	return err
+}

@@ -289,6 +289,8 @@ var fuzzDTypes = []onnxpb.TensorProto_DataType{
 	onnxpb.TensorProto_BOOL, onnxpb.TensorProto_DOUBLE, onnxpb.TensorProto_UINT8, onnxpb.TensorProto_INT8,
 	onnxpb.TensorProto_FLOAT16, onnxpb.TensorProto_STRING, onnxpb.TensorProto_UINT64, onnxpb.TensorProto_BFLOAT16,
 	onnxpb.TensorProto_INT16, onnxpb.TensorProto_UINT16, onnxpb.TensorProto_UINT32,
+	onnxpb.TensorProto_FLOAT8E4M3FN, onnxpb.TensorProto_FLOAT8E5M2FNUZ, onnxpb.TensorProto_INT4,
+	onnxpb.TensorProto_FLOAT4E2M1, onnxpb.TensorProto_UINT2, onnxpb.TensorProto_FLOAT8E8M0,
 }
 
 // shape is a rank in [0, 4] with dimensions mostly in [0, 5], at most 1024 elements.

@@ -108,7 +108,7 @@ func valueSpec(vi *onnxpb.ValueInfoProto) ValueSpec {
 func tensorFromProto(m *onnx.Model, t *onnxpb.TensorProto, limits onnx.Limits) (*ops.Tensor, error) {
 	a, err := onnx.ReadTensor(t, m.Dir, limits)
 	if err != nil {
-		return nil, err
+		return nil, classifyDecodeError(err)
 	}
 	return arrayToTensor(a)
 }

@@ -178,7 +178,7 @@ func planMemory(p *Plan, s *specialization) (memoryPlan, error) {
 	}
 	mp.totalBytes += int64(mp.scratch) * 4
 	if mp.totalBytes > p.opts.MaxPlanBytes {
-		return mp, fmt.Errorf("%w: the plan needs %d bytes of buffers, over the limit of %d (Options.MaxPlanBytes)", ErrUnsupported, mp.totalBytes, p.opts.MaxPlanBytes)
+		return mp, fmt.Errorf("%w: the plan for input shapes %v needs %d bytes of buffers, over the limit of %d (Options.MaxPlanBytes)", ErrUnsupported, s.inputShapes, mp.totalBytes, p.opts.MaxPlanBytes)
 	}
 	return mp, nil
 }

@@ -16,7 +16,7 @@ import (
 func foldBatchNormIntoConv(g *Graph, _ map[string]ops.ValueInfo) (bool, error) {
 	changed := false
 	for _, bn := range append([]*Node(nil), g.Nodes...) {
-		if bn.OpType != "BatchNormalization" || bn.Domain != "" || len(bn.Inputs) != 5 {
+		if bn.OpType != "BatchNormalization" || bn.Domain != "" || len(bn.Inputs) != 5 || len(bn.Outputs) == 0 {
 			continue
 		}
 		if attrInt(bn, "training_mode", 0) != 0 || attrInt(bn, "spatial", 1) != 1 || attrInt(bn, "is_test", 1) == 0 {
@@ -26,7 +26,7 @@ func foldBatchNormIntoConv(g *Graph, _ map[string]ops.ValueInfo) (bool, error) {
 			continue
 		}
 		conv := producer(g, bn.Inputs[0])
-		if conv == nil || conv.OpType != "Conv" || conv.Domain != "" || soleConsumer(g, bn.Inputs[0]) != bn || len(conv.Outputs) != 1 {
+		if conv == nil || conv.OpType != "Conv" || conv.Domain != "" || soleConsumer(g, bn.Inputs[0]) != bn || len(conv.Outputs) != 1 || len(conv.Inputs) < 2 {
 			continue
 		}
 		w, ok := g.Constants[conv.Inputs[1]]

@@ -9,7 +9,7 @@ func eliminateIdentity(g *Graph, _ map[string]ops.ValueInfo) (bool, error) {
 	changed := false
 	kept := g.Nodes[:0]
 	for _, n := range g.Nodes {
-		if !isPassThrough(g, n) || len(n.Inputs) == 0 || n.Inputs[0] == "" || isGraphOutput(g, n.Outputs[0]) {
+		if !isPassThrough(g, n) || len(n.Inputs) == 0 || n.Inputs[0] == "" || len(n.Outputs) == 0 || isGraphOutput(g, n.Outputs[0]) {
 			kept = append(kept, n)
 			continue
 		}

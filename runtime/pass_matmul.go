@@ -10,7 +10,7 @@ import (
 func fuseMatMulAddIntoGemm(g *Graph, shapes map[string]ops.ValueInfo) (bool, error) {
 	changed := false
 	for _, mm := range append([]*Node(nil), g.Nodes...) {
-		if mm.OpType != "MatMul" || mm.Domain != "" || len(mm.Inputs) != 2 {
+		if mm.OpType != "MatMul" || mm.Domain != "" || len(mm.Inputs) != 2 || len(mm.Outputs) != 1 {
 			continue
 		}
 		a, ok := shapes[mm.Inputs[0]]
@@ -22,7 +22,7 @@ func fuseMatMulAddIntoGemm(g *Graph, shapes map[string]ops.ValueInfo) (bool, err
 			continue
 		}
 		add := soleConsumer(g, mm.Outputs[0])
-		if add == nil || add.OpType != "Add" || add.Domain != "" || len(add.Inputs) != 2 {
+		if add == nil || add.OpType != "Add" || add.Domain != "" || len(add.Inputs) != 2 || len(add.Outputs) != 1 {
 			continue
 		}
 		other := add.Inputs[1]
@@ -56,7 +56,7 @@ func fuseMatMulAddIntoGemm(g *Graph, shapes map[string]ops.ValueInfo) (bool, err
 func foldTransposeIntoMatMul(g *Graph, shapes map[string]ops.ValueInfo) (bool, error) {
 	changed := false
 	for _, tr := range append([]*Node(nil), g.Nodes...) {
-		if tr.OpType != "Transpose" || tr.Domain != "" || len(tr.Outputs) != 1 {
+		if tr.OpType != "Transpose" || tr.Domain != "" || len(tr.Outputs) != 1 || len(tr.Inputs) != 1 {
 			continue
 		}
 		x, ok := shapes[tr.Inputs[0]]
@@ -83,7 +83,7 @@ func foldTransposeIntoMatMul(g *Graph, shapes map[string]ops.ValueInfo) (bool, e
 				okUsers = false
 			}
 		}
-		if !okUsers || flatten == nil {
+		if !okUsers || flatten == nil || len(flatten.Outputs) != 1 {
 			continue
 		}
 		k := x.Shape[1:].Size()
@@ -95,7 +95,7 @@ func foldTransposeIntoMatMul(g *Graph, shapes map[string]ops.ValueInfo) (bool, e
 			continue
 		}
 		mm := soleConsumer(g, flatten.Outputs[0])
-		if mm == nil || mm.Inputs[0] != flatten.Outputs[0] || mm.Domain != "" {
+		if mm == nil || mm.Inputs[0] != flatten.Outputs[0] || mm.Domain != "" || len(mm.Inputs) < 2 {
 			continue
 		}
 		rowsAreK := true // weights laid out [K, N]

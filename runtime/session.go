@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/onnxrun/onnxrun/ops"
 )
@@ -40,7 +42,8 @@ func (s *Session) Close() { s.pool.Close() }
 
 // Run computes the model's outputs for inputs given in the order of Plan.Inputs. The returned tensors
 // belong to the session and stay valid until the next Run; Clone them to keep them longer. A cancelled
-// context stops the run between two operators.
+// context stops the run between two operators, or inside a long one (the GEMM-based kernels poll it
+// between tiles), and Run returns the context's error.
 func (s *Session) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, error) {
 	p := s.plan
 	if len(inputs) != len(p.inputs) {
@@ -96,8 +99,20 @@ func (s *Session) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor,
 			}
 		}
 		if err := st.kernel.Run(&s.exec, b.stepIn[si], b.stepOut[si]); err != nil {
+			if done != nil && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			pn := p.nodes[st.node]
 			return nil, &NodeError{Node: pn.label, OpType: pn.node.OpType, Opset: pn.node.Opset, Stage: "run", Err: err}
+		}
+	}
+	// Long kernels (the GEMMs behind Conv, ConvTranspose, Gemm and MatMul) poll the context between tiles
+	// and return early, their outputs unfinished, once it is done: such outputs must not reach the caller.
+	if done != nil {
+		select {
+		case <-done:
+			return nil, ctx.Err()
+		default:
 		}
 	}
 	return b.outputs, nil
@@ -126,6 +141,12 @@ func (p *Plan) runDynamicContext(ctx context.Context, inputs []*ops.Tensor) ([]*
 	}
 	s, err := p.planContext(ctx, infos, true)
 	if err != nil {
+		// Shapes that depend on values were never planned before this Run: what fails now fails on the
+		// caller's values (a depth, a shape, an index fed as input), so it is a run-time error.
+		var ne *NodeError
+		if errors.As(err, &ne) && !strings.HasPrefix(ne.Stage, "run") {
+			ne.Stage = "run: " + ne.Stage
+		}
 		return nil, err
 	}
 	outs := make([]*ops.Tensor, len(p.outputs))
@@ -213,6 +234,9 @@ func (p *Plan) checkInput(i int, t *ops.Tensor, inputs []*ops.Tensor) error {
 	}
 	if t.DType() != spec.DType {
 		return &InputError{Input: spec.Name, Msg: fmt.Sprintf("expected dtype %s, got %s", spec.DType, t.DType())}
+	}
+	if msg := checkTensorData(t); msg != "" {
+		return &InputError{Input: spec.Name, Msg: msg}
 	}
 	if !spec.HasShape {
 		return nil

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -93,6 +94,12 @@ func (p *Plan) specialize(inputs []ops.ValueInfo) (*specialization, error) {
 // (constant folding) and the others become steps. With foldAll (the dynamic path, where inputs carry their
 // values) everything folds and the outputs are constants.
 func (p *Plan) plan(inputs []ops.ValueInfo, foldAll bool) (*specialization, error) {
+	return p.planContext(context.Background(), inputs, foldAll)
+}
+
+// planContext is plan with a context that is checked before each node and handed to the kernels
+// folded now, so that a dynamic Run (which evaluates the whole graph here) stops when its caller gives up.
+func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, foldAll bool) (*specialization, error) {
 	s := &specialization{infos: make([]ops.ValueInfo, p.numValues), inputShapes: make([]ops.Shape, len(inputs))}
 	for i, in := range inputs {
 		s.inputShapes[i] = in.Shape.Clone()
@@ -104,7 +111,14 @@ func (p *Plan) plan(inputs []ops.ValueInfo, foldAll bool) (*specialization, erro
 		}
 	}
 	foldLimit := p.opts.FoldLimitBytes
+	// folded counts the bytes of the values computed while planning, which the specialisation keeps: all
+	// together they stay under MaxPlanBytes, like the arena, so that a chain of nodes each under
+	// FoldLimitBytes cannot add up to an out-of-memory kill.
+	var folded int64
 	for ni, pn := range p.nodes {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		n := pn.node
 		in := make([]ops.ValueInfo, len(pn.in))
 		allConst := true
@@ -143,10 +157,17 @@ func (p *Plan) plan(inputs []ops.ValueInfo, foldAll bool) (*specialization, erro
 				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "infer shapes",
 					Err: fmt.Errorf("output %d has no dtype", j)}
 			}
-			elems, err := o.Shape.CheckedSize(p.opts.MaxTensorBytes / int64(max(1, o.DType.Size())))
+			elems, err := o.Shape.CheckedSize(0) // negative dims and int overflow: the model is wrong
 			if err != nil {
 				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "infer shapes",
 					Err: fmt.Errorf("output %d: %w", j, err)}
+			}
+			if elemSize := int64(max(1, o.DType.Size())); int64(elems) > p.opts.MaxTensorBytes/elemSize {
+				// A valid shape that is only too big for this engine's budget: unsupported, like a plan over
+				// MaxPlanBytes and an initializer over the decoder's limit.
+				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "infer shapes",
+					Err: fmt.Errorf("%w: output %d: %s%v needs %d elements of %d bytes, over the limit of %d bytes (Options.MaxTensorBytes)",
+						ops.ErrUnsupported, j, o.DType, o.Shape, elems, elemSize, p.opts.MaxTensorBytes)}
 			}
 			outBytes += int64(elems) * int64(o.DType.Size())
 			if o.Const == nil {
@@ -157,21 +178,11 @@ func (p *Plan) plan(inputs []ops.ValueInfo, foldAll bool) (*specialization, erro
 		if nd, ok := n.Op.(ops.Nondeterministic); ok {
 			nondet = nd.Nondeterministic()
 		}
-		switch {
-		case allOutConst && !nondet:
-			// The op computed its outputs while inferring shapes (Shape, Size): nothing to run.
-		case allConst && !nondet && (foldAll || outBytes <= foldLimit):
-			folded, err := p.evalNode(pn, in, outs)
-			if err != nil {
-				return nil, err
-			}
-			for j := range outs {
-				outs[j].Const = folded[j]
-			}
-		default:
-			if foldAll {
+		if !allOutConst || nondet { // else the op computed its outputs while inferring shapes (Shape, Size)
+			fold := allConst && !nondet && (foldAll || outBytes <= foldLimit)
+			if !fold && foldAll {
 				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "run",
-					Err: errors.New("cannot evaluate a nondeterministic node while planning")}
+					Err: fmt.Errorf("%w: a nondeterministic node in a plan whose shapes depend on input values (it would have to be evaluated while planning)", ops.ErrUnsupported)}
 			}
 			for j := range outs {
 				outs[j].Const = nil
@@ -180,11 +191,37 @@ func (p *Plan) plan(inputs []ops.ValueInfo, foldAll bool) (*specialization, erro
 			if err != nil {
 				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "prepare", Err: err}
 			}
-			st := step{node: ni, kernel: k, in: pn.in, out: pn.out}
+			var flops int64
 			if c, ok := k.(ops.Coster); ok {
-				st.flops = c.FLOPs()
+				flops = c.FLOPs()
 			}
-			s.steps = append(s.steps, st)
+			if fold && !foldAll && (flops > foldMaxMACs || folded+outBytes > p.opts.MaxPlanBytes) {
+				// Too much work for plan time (a constant convolution with a huge kernel would hang Compile),
+				// or too much memory kept: it runs at Run instead, where the caller's context can stop it and
+				// the arena's bound applies.
+				fold = false
+			}
+			if fold && folded+outBytes > p.opts.MaxPlanBytes {
+				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "run",
+					Err: fmt.Errorf("%w: the values evaluated while planning for input shapes %v would hold %d bytes, over the limit of %d bytes (Options.MaxPlanBytes)",
+						ops.ErrUnsupported, s.inputShapes, folded+outBytes, p.opts.MaxPlanBytes)}
+			}
+			if fold {
+				stage := "fold" // constants of the model
+				if foldAll {
+					stage = "run" // a dynamic plan evaluating the caller's inputs
+				}
+				values, err := p.evalKernel(ctx, pn, k, in, outs, stage)
+				if err != nil {
+					return nil, err
+				}
+				for j := range outs {
+					outs[j].Const = values[j]
+				}
+				folded += outBytes
+			} else {
+				s.steps = append(s.steps, step{node: ni, kernel: k, in: pn.in, out: pn.out, flops: flops})
+			}
 		}
 		for j, id := range pn.out {
 			s.infos[id] = outs[j]
@@ -226,14 +263,15 @@ func (p *Plan) dropUnusedSteps(steps []step) []step {
 	return kept
 }
 
-// evalNode runs one node on constant inputs, allocating its outputs: constant folding, and the whole of a
-// dynamic plan.
-func (p *Plan) evalNode(pn planNode, in []ops.ValueInfo, outs []ops.ValueInfo) ([]*ops.Tensor, error) {
+// foldMaxMACs bounds the work one node may do while being folded at plan time (seconds at most), so that a
+// small hostile model cannot hang Compile. Nodes whose kernels report no cost (ops.Coster) do work in
+// proportion to their output, which FoldLimitBytes bounds.
+const foldMaxMACs = 1 << 30
+
+// evalKernel runs one node's prepared kernel on constant inputs, allocating its outputs: constant folding,
+// and the whole of a dynamic plan.
+func (p *Plan) evalKernel(ctx context.Context, pn planNode, k ops.Kernel, in []ops.ValueInfo, outs []ops.ValueInfo, stage string) ([]*ops.Tensor, error) {
 	n := pn.node
-	k, err := n.Op.Prepare(in, outs)
-	if err != nil {
-		return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "prepare", Err: err}
-	}
 	inT := make([]*ops.Tensor, len(in))
 	for j := range in {
 		inT[j] = in[j].Const
@@ -242,12 +280,17 @@ func (p *Plan) evalNode(pn planNode, in []ops.ValueInfo, outs []ops.ValueInfo) (
 	for j, o := range outs {
 		outT[j] = ops.New(o.DType, o.Shape)
 	}
-	ctx := ops.SerialContext()
+	exec := ops.SerialContext()
+	exec.Context = ctx
 	if sc, ok := k.(ops.Scratcher); ok {
-		ctx.Scratch = make([]float32, sc.ScratchSize())
+		if size := int64(sc.ScratchSize()); size < 0 || size > p.opts.MaxPlanBytes/4 {
+			return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "prepare",
+				Err: fmt.Errorf("%w: the kernel asks for %d float32 of scratch memory, over the limit of %d bytes (Options.MaxPlanBytes)", ops.ErrUnsupported, size, p.opts.MaxPlanBytes)}
+		}
+		exec.Scratch = make([]float32, sc.ScratchSize())
 	}
-	if err := k.Run(ctx, inT, outT); err != nil {
-		return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "run", Err: err}
+	if err := k.Run(exec, inT, outT); err != nil {
+		return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: stage, Err: err}
 	}
 	return outT, nil
 }

@@ -17,6 +17,9 @@ func isHalf(d ops.DType) bool { return d == ops.Float16 || d == ops.BFloat16 }
 // k×n (n×k when transB), all row-major with row strides lda, ldb, ldc. It is the generic twin of gemm.Sgemm
 // with alpha=1, beta=0; integer products wrap around as in numpy.
 func gemmLoop[T ops.Number](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
+	if n == 0 {
+		return // C has no columns, and its rows may be given a stride (ldc) that an empty C cannot honour
+	}
 	for i := 0; i < m; i++ {
 		crow := c[i*ldc : i*ldc+n]
 		if transB {

@@ -1,0 +1,603 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onnxrun/onnxrun/bench"
+	"github.com/onnxrun/onnxrun/runtime"
+)
+
+// Targets of issue 5 that are not per-workload settings.
+const (
+	sgemmTarget1      = 0.80 // of one core's peak, on 1 thread
+	sgemmTargetN      = 0.75 // of the cores' peak, on 2 or more
+	scalingTarget     = 1.8  // 1 → 2 threads speed-up of onnxrun
+	nodeRowsPerReport = 8
+)
+
+func ms(d time.Duration) string { return bench.Millis(d) + " ms" }
+
+// check is one target: what it asks, what was measured, and for a miss, the paragraph that says by how
+// much, where the time goes and what would close it.
+type check struct {
+	what     string
+	measured string
+	met      bool
+	gap      string // for a miss: by how much
+	explain  func(b *strings.Builder)
+}
+
+func (r *results) pair(key string, threads int) *pair {
+	for _, p := range r.pairs {
+		if p.w.key == key && p.threads == threads {
+			return p
+		}
+	}
+	return nil
+}
+
+// keys lists the workloads compared, in order.
+func (r *results) keys() []*workload {
+	var out []*workload
+	for _, p := range r.pairs {
+		if !slices.Contains(out, p.w) {
+			out = append(out, p.w)
+		}
+	}
+	return out
+}
+
+func (r *results) markdown() string {
+	var b strings.Builder
+	r.header(&b)
+	checks := r.checks()
+	r.targetTable(&b, checks)
+	r.latencyTable(&b)
+	r.scalingTable(&b)
+	r.sgemmTable(&b)
+	r.memoryTable(&b)
+	r.loadTable(&b)
+	r.missedSection(&b, checks)
+	r.timeSection(&b)
+	if r.cfg.notes != "" {
+		if notes, err := os.ReadFile(r.cfg.notes); err == nil {
+			b.WriteString("\n")
+			b.Write(notes)
+		} else {
+			fmt.Fprintf(&b, "\n(notes file %s: %v)\n", r.cfg.notes, err)
+		}
+	}
+	return b.String()
+}
+
+func (r *results) header(b *strings.Builder) {
+	fmt.Fprintf(b, "# Benchmarks: onnxrun next to ONNX Runtime\n\n")
+	fmt.Fprintf(b, "Written by `%s` (scripts/bench-compare.sh, which runs bench/ortcompare) on %s, in %s.\n\n",
+		r.cfg.command, r.started.UTC().Format("2006-01-02 15:04 MST"), r.elapsed.Round(time.Second))
+	fmt.Fprintf(b, "- Machine: %s; peak taken as %.0f GFLOP/s per core (float32, AVX2 + FMA). Load average %s when the run started, %s when it ended (above the thread count, other processes shared the CPUs and the figures are noisier).\n",
+		r.cpu, r.cfg.peakPerCore, r.loadBefore, r.loadAfter)
+	fmt.Fprintf(b, "- onnxrun: this tree, %s. ONNX Runtime %s (the C library of npm's onnxruntime-node, through github.com/yalue/onnxruntime_go), CPU execution provider, all graph optimisations, sequential execution, intra-op threads as listed, its defaults otherwise.\n", r.goVersion, r.ortVersion)
+	fmt.Fprintf(b, "- Method: both runtimes in one process, on the same input bytes, writing into preallocated outputs. "+
+		"After a first run each (outputs compared) and %v of warm-up each, %d rounds alternate a block of about %v of runs of one runtime with a block of the other, the order flipping every round; "+
+		"every run is a sample. Ratios are onnxrun's p50 over ORT's p50 at the same thread count (below 1: onnxrun is faster). "+
+		"GFLOP/s counts 2 operations per multiply-add of the convolutions and matrix products, from their shapes as a direct implementation does them (so a Winograd convolution, which multiplies less, can show more than the peak). "+
+		"Peak memory is the peak resident size (VmHWM) of a separate process per runtime that loads the model and runs it %d times. "+
+		"Per-node times come from separate profiled runs: onnxrun's Session.RunProfiled and ORT's own profiler.\n",
+		r.cfg.warmup, r.cfg.rounds, r.cfg.block, r.cfg.memRuns)
+	for _, s := range r.skipped {
+		fmt.Fprintf(b, "- Skipped: %s.\n", s)
+	}
+	b.WriteString("\n")
+}
+
+// checks evaluates every target of issue 5 that this run measured.
+func (r *results) checks() []check {
+	var out []check
+	for _, p := range r.pairs {
+		if p.w.targetRatio == 0 {
+			continue
+		}
+		p := p
+		ratio := p.ratio()
+		c := check{what: fmt.Sprintf("%s, %d thread%s: ≤ %.1f× ORT", p.w.name, p.threads, plural(p.threads), p.w.targetRatio),
+			measured: fmt.Sprintf("%.2f× (%s vs %s)", ratio, ms(p.onnxrun.Latency.P50), ms(p.ort.Latency.P50)),
+			met:      ratio <= p.w.targetRatio}
+		if !c.met {
+			need := time.Duration(p.w.targetRatio * float64(p.ort.Latency.P50))
+			c.gap = fmt.Sprintf("missed by %.2f×: onnxrun needs %s, %.0f%% less time", ratio-p.w.targetRatio, ms(need),
+				100*(1-float64(need)/float64(p.onnxrun.Latency.P50)))
+			c.explain = func(b *strings.Builder) { r.explainLatency(b, p, need) }
+		}
+		out = append(out, c)
+	}
+	for _, p := range r.pairs {
+		if !p.w.gemm {
+			continue
+		}
+		p := p
+		target := sgemmTarget1
+		if p.threads > 1 {
+			target = sgemmTargetN
+		}
+		peak := r.cfg.peakPerCore * float64(p.threads)
+		g := bench.GFLOPS(p.w.macs, p.onnxrun.Latency.P50)
+		c := check{what: fmt.Sprintf("%s, %d thread%s: ≥ %.0f%% of %.0f GFLOP/s", p.w.name, p.threads, plural(p.threads), 100*target, peak),
+			measured: fmt.Sprintf("%.1f GFLOP/s, %.0f%% (ORT %.1f)", g, 100*g/peak, bench.GFLOPS(p.w.macs, p.ort.Latency.P50)),
+			met:      g >= target*peak}
+		if !c.met {
+			c.gap = fmt.Sprintf("missed by %.1f GFLOP/s (%.0f points)", target*peak-g, 100*(target-g/peak))
+			c.explain = func(b *strings.Builder) { r.explainSGEMM(b, p, target*peak) }
+		}
+		out = append(out, c)
+	}
+	for _, w := range r.keys() {
+		p1, p2 := r.pair(w.key, 1), r.pair(w.key, 2)
+		if !w.scaling || p1 == nil || p2 == nil {
+			continue
+		}
+		s := float64(p1.onnxrun.Latency.P50) / float64(p2.onnxrun.Latency.P50)
+		c := check{what: fmt.Sprintf("%s: onnxrun 1 → 2 threads ≥ %.1f×", w.name, scalingTarget),
+			measured: fmt.Sprintf("%.2f× (ORT %.2f×)", s, float64(p1.ort.Latency.P50)/float64(p2.ort.Latency.P50)),
+			met:      s >= scalingTarget}
+		if !c.met {
+			c.gap = fmt.Sprintf("missed by %.2f×: at 2 threads onnxrun needs %s", scalingTarget-s, ms(time.Duration(float64(p1.onnxrun.Latency.P50)/scalingTarget)))
+			c.explain = func(b *strings.Builder) { r.explainScaling(b, p1, p2) }
+		}
+		out = append(out, c)
+	}
+	for _, m := range r.memory {
+		if !m.w.memory {
+			continue
+		}
+		m := m
+		c := check{what: fmt.Sprintf("%s, %d thread%s: peak memory ≤ ORT's", m.w.name, m.threads, plural(m.threads)),
+			measured: fmt.Sprintf("%s vs %s", bench.Bytes(m.onnxrun.Peak), bench.Bytes(m.ort.Peak)),
+			met:      m.onnxrun.Peak <= m.ort.Peak}
+		if !c.met {
+			c.gap = fmt.Sprintf("missed by %s (%.0f%% more)", bench.Bytes(m.onnxrun.Peak-m.ort.Peak), 100*(float64(m.onnxrun.Peak)/float64(m.ort.Peak)-1))
+			c.explain = func(b *strings.Builder) { r.explainMemory(b, m) }
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// busy reports whether more processes wanted a CPU than there are CPUs, at the start or the end of the run.
+func (r *results) busy() bool {
+	for _, l := range []string{r.loadBefore, r.loadAfter} {
+		if v, err := strconv.ParseFloat(l, 64); err == nil && v > float64(r.cpus)+0.5 {
+			return true
+		}
+	}
+	return false
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func (r *results) targetTable(b *strings.Builder, checks []check) {
+	met := 0
+	for _, c := range checks {
+		if c.met {
+			met++
+		}
+	}
+	fmt.Fprintf(b, "## Targets\n\n")
+	if r.busy() {
+		fmt.Fprintf(b, "**This run shared the machine with other work (load average %s at the start, %s at the end, on %d CPUs).** "+
+			"Interleaving keeps the onnxrun/ORT ratios comparable, but absolute times are inflated and the 2-thread figures, the thread scaling "+
+			"and SGEMM against the peak mostly measure the contention: rerun `%s` on a quiet machine before reading those.\n\n",
+			r.loadBefore, r.loadAfter, r.cpus, r.cfg.command)
+	}
+	fmt.Fprintf(b, "%d of %d targets met.\n\n| target | measured | status |\n|---|---|---|\n", met, len(checks))
+	for _, c := range checks {
+		status := "met"
+		if !c.met {
+			status = "**" + c.gap + "**"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s |\n", c.what, c.measured, status)
+	}
+	b.WriteString("\n")
+}
+
+func (r *results) latencyTable(b *strings.Builder) {
+	b.WriteString("## Latency\n\nMilliseconds per run; samples per side in brackets. GFLOP/s at p50.\n\n")
+	b.WriteString("| workload | threads | onnxrun p50 | p90 | p99 | ORT p50 | p90 | p99 | onnxrun / ORT | onnxrun GFLOP/s | ORT GFLOP/s | max abs diff |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, p := range r.pairs {
+		a, o := p.onnxrun.Latency, p.ort.Latency
+		fmt.Fprintf(b, "| %s | %d | %s (%d) | %s | %s | %s (%d) | %s | %s | **%.2f×** | %.1f | %.1f | %.1e |\n",
+			p.w.name, p.threads, bench.Millis(a.P50), a.N, bench.Millis(a.P90), bench.Millis(a.P99),
+			bench.Millis(o.P50), o.N, bench.Millis(o.P90), bench.Millis(o.P99), p.ratio(),
+			bench.GFLOPS(p.w.macs, a.P50), bench.GFLOPS(p.w.macs, o.P50), p.diff)
+	}
+	b.WriteString("\n")
+}
+
+func (r *results) scalingTable(b *strings.Builder) {
+	var rows []string
+	for _, w := range r.keys() {
+		p1, p2 := r.pair(w.key, 1), r.pair(w.key, 2)
+		if p1 == nil || p2 == nil {
+			continue
+		}
+		target := ""
+		if w.scaling {
+			target = fmt.Sprintf("≥ %.1f×", scalingTarget)
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %.2f× | %.2f× | %s |", w.name,
+			float64(p1.onnxrun.Latency.P50)/float64(p2.onnxrun.Latency.P50), float64(p1.ort.Latency.P50)/float64(p2.ort.Latency.P50), target))
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("## Thread scaling\n\np50 at 1 thread over p50 at 2 threads.\n\n| workload | onnxrun | ORT | target |\n|---|--:|--:|---|\n")
+	b.WriteString(strings.Join(rows, "\n") + "\n\n")
+}
+
+func (r *results) sgemmTable(b *strings.Builder) {
+	var rows []string
+	overPeak := false
+	for _, p := range r.pairs {
+		if !p.w.gemm {
+			continue
+		}
+		peak := r.cfg.peakPerCore * float64(p.threads)
+		target := sgemmTarget1
+		if p.threads > 1 {
+			target = sgemmTargetN
+		}
+		ga, go_ := bench.GFLOPS(p.w.macs, p.onnxrun.Latency.P50), bench.GFLOPS(p.w.macs, p.ort.Latency.P50)
+		overPeak = overPeak || ga > peak || go_ > peak
+		rows = append(rows, fmt.Sprintf("| %d | %.1f | %.0f%% | %.1f | %.0f%% | ≥ %.0f%% (%.1f) |", p.threads, ga, 100*ga/peak, go_, 100*go_/peak, 100*target, target*peak))
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("## SGEMM\n\nC = A·B with A, B and C 1024×1024 float32, as a MatMul whose operands are both inputs (so B is packed on every run). GFLOP/s at p50, and the share of the peak of the cores used.\n\n")
+	b.WriteString("| threads | onnxrun GFLOP/s | of peak | ORT GFLOP/s | of peak | target |\n|--:|--:|--:|--:|--:|---|\n")
+	b.WriteString(strings.Join(rows, "\n") + "\n\n")
+	if overPeak {
+		fmt.Fprintf(b, "A share above 100%% means the cores ran faster than the %.0f GFLOP/s per core the issue takes as peak (a boost clock above the one that figure assumes); the targets keep that figure.\n\n", r.cfg.peakPerCore)
+	}
+}
+
+func (r *results) memoryTable(b *strings.Builder) {
+	if len(r.memory) == 0 {
+		return
+	}
+	b.WriteString("## Peak memory\n\nPeak resident size (VmHWM) of a process that loads the model in one runtime and runs it; \"above start\" subtracts what the process held before the runtime loaded anything (Go runtime, input data; for ORT, its shared library loads after that point and counts). onnxrun's weights are its constants after the graph passes.\n\n")
+	b.WriteString("| workload | threads | onnxrun peak | above start | ORT peak | above start | onnxrun / ORT | onnxrun weights |\n|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, m := range r.memory {
+		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s | %.2f× | %s |\n", m.w.name, m.threads,
+			bench.Bytes(m.onnxrun.Peak), bench.Bytes(m.onnxrun.Peak-m.onnxrun.Baseline),
+			bench.Bytes(m.ort.Peak), bench.Bytes(m.ort.Peak-m.ort.Baseline),
+			float64(m.onnxrun.Peak)/float64(m.ort.Peak), bench.Bytes(m.w.weightBytes))
+	}
+	b.WriteString("\n")
+}
+
+func (r *results) loadTable(b *strings.Builder) {
+	b.WriteString("## Load time\n\nonnxrun: decode and compile (graph passes, kernels bound, the declared shapes planned); ORT: session creation from the same bytes. The first run includes planning these shapes and prepacking weights.\n\n")
+	b.WriteString("| workload | threads | onnxrun load | ORT load | onnxrun first run | ORT first run |\n|---|--:|--:|--:|--:|--:|\n")
+	for _, p := range r.pairs {
+		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s |\n", p.w.name, p.threads, ms(p.onnxrun.Load), ms(p.ort.Load), ms(p.onnxrun.FirstRun), ms(p.ort.FirstRun))
+	}
+	b.WriteString("\n")
+}
+
+func (r *results) missedSection(b *strings.Builder, checks []check) {
+	first := true
+	for _, c := range checks {
+		if c.met || c.explain == nil {
+			continue
+		}
+		if first {
+			b.WriteString("## Missed targets: by how much, where the time goes, what would close it\n\n")
+			first = false
+		}
+		fmt.Fprintf(b, "### %s\n\nMeasured %s: %s.\n\n", c.what, c.measured, c.gap)
+		c.explain(b)
+		b.WriteString("\n")
+	}
+}
+
+// breakdown is one runtime's p50 split by kind of work: the shares its profiled runs give, scaled so that
+// they add up to the p50 of the timed runs. Profiled runs are separate and slower (clocks around every
+// kernel; ORT writes events), so their shares are what they tell, not their absolute times.
+type breakdown struct {
+	work    map[string]time.Duration // by category
+	outside time.Duration            // not in any kernel: the executor's loop, input checks
+	ok      bool
+}
+
+func newBreakdown(p50, profiledRun time.Duration, kernels time.Duration, byOp map[string]time.Duration) breakdown {
+	b := breakdown{work: map[string]time.Duration{}}
+	if profiledRun <= 0 {
+		return b
+	}
+	s := float64(p50) / float64(profiledRun)
+	for op, d := range byOp {
+		b.work[category(op)] += time.Duration(float64(d) * s)
+	}
+	b.outside = time.Duration(float64(max(0, profiledRun-kernels)) * s)
+	b.ok = true
+	return b
+}
+
+// breakdowns gives both runtimes' breakdowns of a pair.
+func breakdowns(p *pair) (ours, theirs breakdown) {
+	if p.prof != nil {
+		byOp := map[string]time.Duration{}
+		for _, o := range bench.OpTypeTimes(p.prof) {
+			byOp[o.OpType] += o.PerRun
+		}
+		ours = newBreakdown(p.onnxrun.Latency.P50, p.prof.Mean(), kernelTime(p.prof), byOp)
+	}
+	if p.ortProf != nil {
+		byOp := map[string]time.Duration{}
+		for _, o := range p.ortProf.Ops {
+			byOp[o.Op] += o.PerRun
+		}
+		theirs = newBreakdown(p.ort.Latency.P50, p.ortProf.PerRun, p.ortProf.Kernels, byOp)
+	}
+	return ours, theirs
+}
+
+// profileScale turns onnxrun's profiled times into times at the p50 of the timed runs.
+func profileScale(p *pair) float64 {
+	if p.prof == nil || p.prof.Mean() <= 0 {
+		return 1
+	}
+	return float64(p.onnxrun.Latency.P50) / float64(p.prof.Mean())
+}
+
+func kernelTime(p *runtime.Profile) time.Duration {
+	var t time.Duration
+	for _, st := range p.Steps {
+		t += st.Time
+	}
+	return t / time.Duration(max(p.Runs, 1))
+}
+
+func writeBreakdown(b *strings.Builder, ours, theirs breakdown, withGap bool) {
+	if withGap {
+		b.WriteString("| work | onnxrun | ORT | onnxrun − ORT |\n|---|--:|--:|--:|\n")
+	} else {
+		b.WriteString("| work | onnxrun | ORT |\n|---|--:|--:|\n")
+	}
+	row := func(name string, a, o time.Duration) {
+		if withGap {
+			fmt.Fprintf(b, "| %s | %s | %s | %+.3f ms |\n", name, ms(a), ms(o), float64(a-o)/1e6)
+		} else {
+			fmt.Fprintf(b, "| %s | %s | %s |\n", name, ms(a), ms(o))
+		}
+	}
+	for _, c := range categories {
+		if ours.work[c] == 0 && theirs.work[c] == 0 {
+			continue
+		}
+		row(c, ours.work[c], theirs.work[c])
+	}
+	row("outside kernels", ours.outside, theirs.outside)
+}
+
+// explainLatency says where onnxrun's time goes next to ORT's, by category, and how far matching ORT in
+// each would bring the ratio, largest gap first.
+func (r *results) explainLatency(b *strings.Builder, p *pair, need time.Duration) {
+	ours, theirs := breakdowns(p)
+	if !ours.ok || !theirs.ok {
+		fmt.Fprintf(b, "No profiles to compare (-profile-time 0, or ORT's profile failed: %v).\n", p.ortProfErr)
+		return
+	}
+	type gap struct {
+		cat string
+		d   time.Duration
+	}
+	var gaps []gap
+	for _, c := range categories {
+		if d := ours.work[c] - theirs.work[c]; d > 0 {
+			gaps = append(gaps, gap{c, d})
+		}
+	}
+	if d := ours.outside - theirs.outside; d > 0 {
+		gaps = append(gaps, gap{"outside kernels", d})
+	}
+	slices.SortFunc(gaps, func(a, b gap) int { return int(b.d - a.d) })
+	fmt.Fprintf(b, "The p50 of each runtime split by kind of work, in the shares their profiled runs show:\n\n")
+	writeBreakdown(b, ours, theirs, true)
+	b.WriteString("\n")
+
+	left := p.onnxrun.Latency.P50
+	var steps []string
+	for _, g := range gaps {
+		left -= g.d
+		steps = append(steps, fmt.Sprintf("%s (−%s → %.2f×)", g.cat, ms(g.d), float64(left)/float64(p.ort.Latency.P50)))
+		if left <= need {
+			break
+		}
+	}
+	if len(steps) > 0 {
+		fmt.Fprintf(b, "What would close it: matching ORT's time in %s", strings.Join(steps, ", then "))
+		if left > need {
+			fmt.Fprintf(b, "; even all of that leaves %s to find below ORT's own times", ms(left-need))
+		}
+		b.WriteString(".\n\n")
+	} else {
+		fmt.Fprintf(b, "onnxrun is at or below ORT's time in every kind of work; the target asks for %s less than ORT overall.\n\n", ms(p.ort.Latency.P50-need))
+	}
+	r.slowestSteps(b, p)
+}
+
+// slowestSteps lists onnxrun's slowest steps with their GFLOP/s against the peak of the threads used.
+func (r *results) slowestSteps(b *strings.Builder, p *pair) {
+	if p.prof == nil {
+		return
+	}
+	peak := r.cfg.peakPerCore * float64(p.threads)
+	nodes := bench.NodeTimes(p.prof)
+	if len(nodes) > nodeRowsPerReport {
+		nodes = nodes[:nodeRowsPerReport]
+	}
+	fmt.Fprintf(b, "onnxrun's slowest steps (%s, %d thread%s; times scaled to the p50 like the table above):\n\n| # | node | op | output | ms/run | share | GFLOP/s | of peak |\n|--:|---|---|---|--:|--:|--:|--:|\n",
+		p.w.name, p.threads, plural(p.threads))
+	sc := profileScale(p)
+	for _, n := range nodes {
+		per := time.Duration(float64(n.PerRun) * sc)
+		g, of := "-", "-"
+		if n.MACs > 0 {
+			gf := bench.GFLOPS(n.MACs, per)
+			g, of = fmt.Sprintf("%.1f", gf), fmt.Sprintf("%.0f%%", 100*gf/peak)
+		}
+		fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %.1f%% | %s | %s |\n", n.Index, n.Node, n.OpType, shape(n.Output), bench.Millis(per), 100*n.Share, g, of)
+	}
+	b.WriteString("\n")
+}
+
+func shape(s []int) string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		parts[i] = fmt.Sprint(d)
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+func (r *results) explainSGEMM(b *strings.Builder, p *pair, needGFLOPS float64) {
+	need := time.Duration(float64(2*p.w.macs) / needGFLOPS)
+	fmt.Fprintf(b, "A run takes %s and would need to take %s. The whole run is the one MatMul step, so the gap is the GEMM itself: "+
+		"its micro-kernel's share of FMA throughput, the packing of A and B (both are inputs, so both are packed every run; ORT packs them too), "+
+		"and at 2 threads the split of the work between the threads.\n", ms(p.onnxrun.Latency.P50), ms(need))
+}
+
+// explainScaling lists the steps that lose most against a perfect 2× speed-up.
+func (r *results) explainScaling(b *strings.Builder, p1, p2 *pair) {
+	if p1.prof == nil || p2.prof == nil || len(p1.prof.Steps) != len(p2.prof.Steps) {
+		b.WriteString("No comparable profiles at 1 and 2 threads.\n")
+		return
+	}
+	type loss struct {
+		i       int
+		t1, t2  time.Duration
+		excess  time.Duration // t2 − t1/2
+		speedup float64
+	}
+	var losses []loss
+	var total time.Duration
+	r1, r2 := time.Duration(max(p1.prof.Runs, 1)), time.Duration(max(p2.prof.Runs, 1))
+	s1, s2 := profileScale(p1), profileScale(p2)
+	for i := range p1.prof.Steps {
+		t1 := time.Duration(float64(p1.prof.Steps[i].Time/r1) * s1)
+		t2 := time.Duration(float64(p2.prof.Steps[i].Time/r2) * s2)
+		l := loss{i: i, t1: t1, t2: t2, excess: t2 - t1/2}
+		if t2 > 0 {
+			l.speedup = float64(t1) / float64(t2)
+		}
+		total += l.excess
+		losses = append(losses, l)
+	}
+	slices.SortFunc(losses, func(a, b loss) int { return int(b.excess - a.excess) })
+	if ortSpeedup := float64(p1.ort.Latency.P50) / float64(p2.ort.Latency.P50); ortSpeedup < 1.3 {
+		fmt.Fprintf(b, "ORT did not gain much from the second thread either (%.2f×): the second CPU was likely busy with other work during this run, so the table below shows contention as much as onnxrun's own scaling.\n\n", ortSpeedup)
+	}
+	out1 := time.Duration(float64(max(0, p1.prof.Mean()-kernelTime(p1.prof))) * s1)
+	out2 := time.Duration(float64(max(0, p2.prof.Mean()-kernelTime(p2.prof))) * s2)
+	over1 := out2 - out1/2
+	fmt.Fprintf(b, "At 2 threads the kernels take %s more than half their 1-thread time, and the time outside kernels %+.3f ms. "+
+		"The steps that lose most against a perfect 2× (their 2-thread time minus half their 1-thread time, profiles scaled to each p50); making these split evenly between the threads would close most of the gap:\n\n",
+		ms(total), float64(over1)/1e6)
+	b.WriteString("| # | node | op | output | 1 thread | 2 threads | speed-up | lost |\n|--:|---|---|---|--:|--:|--:|--:|\n")
+	for _, l := range losses[:min(len(losses), nodeRowsPerReport)] {
+		st := p1.prof.Steps[l.i]
+		out := []int(nil)
+		if len(st.OutputShapes) > 0 {
+			out = st.OutputShapes[0]
+		}
+		op := st.OpType
+		if st.Domain != "" {
+			op = st.Domain + "." + op
+		}
+		fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %s | %.2f× | %s |\n", l.i, st.Node, op, shape(out), ms(l.t1), ms(l.t2), l.speedup, ms(l.excess))
+	}
+}
+
+func (r *results) explainMemory(b *strings.Builder, m *memPair) {
+	var arena, scratch int64
+	p := r.pair(m.w.key, m.threads)
+	if p != nil && p.prof != nil {
+		arena, scratch = p.prof.ArenaBytes, p.prof.ScratchBytes
+	}
+	above := m.onnxrun.Peak - m.onnxrun.Baseline
+	live := int64(m.onnxrun.LiveHeap)
+	kernels := max(0, live-m.w.weightBytes-arena-scratch)
+	fmt.Fprintf(b, "onnxrun's process peaks %s above its start; ORT's %s above its own. "+
+		"After the runs and a garbage collection, with the session open, onnxrun's Go heap holds %s: "+
+		"the plan's weights %s, the session's arena %s and scratch %s, and %s more, which is what the kernels keep for themselves "+
+		"(weights packed for the GEMM or transformed for Winograd, in addition to the plain copies). "+
+		"The remaining %s of the peak is memory only loading needs (the file's bytes, the decoded protobuf, tensors before packing) "+
+		"and the collector's headroom (GOGC=100 lets the heap grow to twice what is live before collecting); the heap ends at %s taken from the OS.\n\n",
+		bench.Bytes(above), bench.Bytes(m.ort.Peak-m.ort.Baseline), bench.Bytes(live), bench.Bytes(m.w.weightBytes),
+		bench.Bytes(arena), bench.Bytes(scratch), bench.Bytes(kernels), bench.Bytes(max(0, above-live)), bench.Bytes(int64(m.onnxrun.GoHeapSys)))
+	var fixes []string
+	if p != nil && p.heapFirstRun > 0 {
+		perPlan := p.heapFirstRun - p.heapCompiled
+		fmt.Fprintf(b, "In the comparing process, onnxrun's live heap was %s once compiled (Compile plans the declared shapes, batch 1, and prepacks for them) "+
+			"and %s after the first run at batch %d, which plans these shapes and prepacks every weight again: %s for the second plan.\n\n",
+			bench.Bytes(p.heapCompiled), bench.Bytes(p.heapFirstRun), m.w.batch, bench.Bytes(perPlan))
+		if perPlan > m.w.weightBytes {
+			fixes = append(fixes, fmt.Sprintf("pack each weight once and share it between the plans of all input shapes (the cached plan for the declared shapes holds %s of its own), or keep no kernels for the plan Compile makes only to check shapes", bench.Bytes(perPlan)))
+		}
+	}
+	if kernels > m.w.weightBytes/2 {
+		fixes = append(fixes, fmt.Sprintf("drop the plain copy of a weight once its kernel has packed it (%s; needed again only to plan other shapes, which can re-read the file)", bench.Bytes(m.w.weightBytes)))
+	}
+	if transient := above - live; transient > live/2 {
+		fixes = append(fixes, fmt.Sprintf("cut the %s that only loading needs: release the file's bytes and the protobuf as soon as the tensors are read, and collect before prepacking (runtime.GC, or a lower GOGC while compiling) so the collector's headroom does not land on the peak", bench.Bytes(transient)))
+	}
+	if len(fixes) == 0 {
+		fixes = append(fixes, "shrink what the kernels keep, the largest part above")
+	}
+	fmt.Fprintf(b, "What would close it: %s.\n", strings.Join(fixes, "; "))
+}
+
+// timeSection shows, for every workload and thread count, the time by kind of work in both runtimes and
+// onnxrun's slowest steps.
+func (r *results) timeSection(b *strings.Builder) {
+	if r.cfg.profileTime <= 0 {
+		return
+	}
+	b.WriteString("## Where the time goes\n\nEach runtime's p50 split in the shares its profiled runs show (the profiled runs themselves are slower: clocks around every kernel), then the raw profiled time per op type. ORT's op types are its own after its graph optimisations (FusedConv is Conv with its activation; on x86 it may run convolutions in its NCHWc layout, with ReorderInput/ReorderOutput around them).\n\n")
+	for _, p := range r.pairs {
+		fmt.Fprintf(b, "### %s, %d thread%s\n\n", p.w.name, p.threads, plural(p.threads))
+		ours, theirs := breakdowns(p)
+		writeBreakdown(b, ours, theirs, false)
+		fmt.Fprintf(b, "| **p50** | **%s** | **%s** |\n\n", ms(p.onnxrun.Latency.P50), ms(p.ort.Latency.P50))
+		if p.prof != nil {
+			var parts []string
+			for _, o := range bench.OpTypeTimes(p.prof) {
+				parts = append(parts, fmt.Sprintf("%s ×%d %s", o.OpType, o.Steps, ms(o.PerRun)))
+			}
+			fmt.Fprintf(b, "onnxrun by op type: %s.\n\n", strings.Join(parts, ", "))
+		}
+		if p.ortProf != nil {
+			var parts []string
+			for _, o := range p.ortProf.Ops {
+				parts = append(parts, fmt.Sprintf("%s ×%d %s", o.Op, o.Nodes, ms(o.PerRun)))
+			}
+			fmt.Fprintf(b, "ORT by op type: %s.\n\n", strings.Join(parts, ", "))
+		} else if p.ortProfErr != nil {
+			fmt.Fprintf(b, "ORT profile: %v.\n\n", p.ortProfErr)
+		}
+		if !p.w.gemm {
+			r.slowestSteps(b, p)
+		}
+	}
+}

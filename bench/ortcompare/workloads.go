@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/onnxrun/onnxrun/bench"
+	"github.com/onnxrun/onnxrun/exporter"
+	"github.com/onnxrun/onnxrun/onnx"
+	"github.com/onnxrun/onnxrun/onnx/onnxpb"
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/runtime"
+	"github.com/onnxrun/onnxrun/tensorio"
+)
+
+// workload is one model at one batch size with fixed inputs: what both runtimes run.
+type workload struct {
+	key         string // short name for --only and file names: lenet1, lenet64, vgg8, resnet8, sgemm1024
+	name        string // for the report: "LeNet batch 1"
+	modelPath   string
+	modelBytes  []byte
+	batch       int
+	inputNames  []string
+	outputNames []string
+	inputShapes []ops.Shape
+	inputs      [][]float32
+	// Filled by prepare from an onnxrun plan.
+	outputShapes []ops.Shape
+	macs         int64
+	weightBytes  int64 // onnxrun's constants after the graph passes
+	// targetRatio is the largest onnxrun/ORT p50 latency ratio the issue accepts (0: no latency target);
+	// gemm marks the SGEMM workload, judged in GFLOP/s against the machine's peak instead.
+	targetRatio float64
+	gemm        bool
+	// scaling marks the workloads whose 1→2 thread speed-up has a target.
+	scaling bool
+	// memory marks the workload whose peak memory has a target.
+	memory bool
+}
+
+// workloads lists the issue's benchmark set, skipping (with a note) any whose files are missing.
+func workloads(cfg *config) ([]*workload, []string, error) {
+	var out []*workload
+	var skipped []string
+	lenetDir := filepath.Join(cfg.shared, "models", "lenet_torch_opset13")
+	digits, err := tensorio.ReadNPYFile(filepath.Join(lenetDir, "input_0.npy"))
+	if err != nil {
+		skipped = append(skipped, fmt.Sprintf("LeNet: %v", err))
+	} else {
+		for _, b := range []struct {
+			batch  int
+			target float64
+		}{{1, 0.8}, {64, 1.0}} {
+			w, err := fileWorkload(fmt.Sprintf("lenet%d", b.batch), fmt.Sprintf("LeNet batch %d", b.batch),
+				filepath.Join(lenetDir, "model.onnx"), digits, b.batch)
+			if err != nil {
+				return nil, nil, err
+			}
+			w.targetRatio = b.target
+			out = append(out, w)
+		}
+	}
+	cifar, err := tensorio.ReadNPYFile(filepath.Join(cfg.models, "cifar_8.npy"))
+	for _, m := range []struct{ key, name, file string }{
+		{"vgg8", "VGG CIFAR batch 8", "vgg_cifar.onnx"},
+		{"resnet8", "ResNet-18 CIFAR batch 8", "resnet18_cifar.onnx"},
+	} {
+		path := filepath.Join(cfg.models, m.file)
+		if err != nil {
+			skipped = append(skipped, fmt.Sprintf("%s: %v (run scripts/make-bench-models.sh)", m.name, err))
+			continue
+		}
+		if _, serr := os.Stat(path); serr != nil {
+			skipped = append(skipped, fmt.Sprintf("%s: %v (run scripts/make-bench-models.sh)", m.name, serr))
+			continue
+		}
+		w, werr := fileWorkload(m.key, m.name, path, cifar, 8)
+		if werr != nil {
+			return nil, nil, werr
+		}
+		w.targetRatio, w.scaling = 1.0, true
+		w.memory = m.key == "resnet8"
+		out = append(out, w)
+	}
+	g, err := sgemmWorkload(1024)
+	if err != nil {
+		return nil, nil, err
+	}
+	out = append(out, g)
+	return out, skipped, nil
+}
+
+// fileWorkload reads a one-input model and takes the first batch items of data as its input.
+func fileWorkload(key, name, path string, data *ops.Tensor, batch int) (*workload, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	shape := data.Shape().Clone()
+	if len(shape) == 0 || shape[0] < batch {
+		return nil, fmt.Errorf("%s: the input data %v has fewer than %d items", name, shape, batch)
+	}
+	shape[0] = batch
+	w := &workload{key: key, name: name, modelPath: path, modelBytes: raw, batch: batch,
+		inputShapes: []ops.Shape{shape}, inputs: [][]float32{data.Float32s()[:shape.Size()]}}
+	return w, w.prepare()
+}
+
+// sgemmWorkload is C[n,n] = A[n,n]·B[n,n] as a one-node MatMul model whose operands are both inputs, so
+// each run multiplies (and packs) them afresh, as a plain SGEMM call does.
+func sgemmWorkload(n int) (*workload, error) {
+	b := exporter.NewGraph("sgemm")
+	a := b.Input("A", onnxpb.TensorProto_FLOAT, n, n)
+	bb := b.Input("B", onnxpb.TensorProto_FLOAT, n, n)
+	b.NodeNamed("sgemm", "MatMul", "", []string{a, bb}, []string{"C"}, nil)
+	b.Output("C", onnxpb.TensorProto_FLOAT, n, n)
+	m, err := b.Model(exporter.ModelOptions{Opset: 13})
+	if err != nil {
+		return nil, err
+	}
+	raw, err := m.Encode()
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	data := func() []float32 {
+		x := make([]float32, n*n)
+		for i := range x {
+			x[i] = rng.Float32()*2 - 1
+		}
+		return x
+	}
+	w := &workload{key: fmt.Sprintf("sgemm%d", n), name: fmt.Sprintf("SGEMM %d³", n), modelPath: "(MatMul built in memory)",
+		modelBytes: raw, batch: 1, inputShapes: []ops.Shape{{n, n}, {n, n}}, inputs: [][]float32{data(), data()}, gemm: true}
+	return w, w.prepare()
+}
+
+// prepare reads the input and output names from the model, checks the inputs are float32, and finds the
+// output shapes and the multiply-adds per run with an onnxrun plan.
+func (w *workload) prepare() error {
+	m, err := onnx.Decode(w.modelBytes)
+	if err != nil {
+		return fmt.Errorf("%s: %w", w.modelPath, err)
+	}
+	plan, err := runtime.Compile(m, runtime.Options{Threads: 1})
+	if err != nil {
+		return fmt.Errorf("%s: %w", w.modelPath, err)
+	}
+	specs := plan.Inputs()
+	if len(specs) != len(w.inputs) {
+		return fmt.Errorf("%s: the model has %d inputs, the workload gives %d", w.modelPath, len(specs), len(w.inputs))
+	}
+	w.inputNames = nil
+	for _, s := range specs {
+		if s.DType != ops.Float32 {
+			return fmt.Errorf("%s: input %q is %s; the comparison feeds float32 only", w.modelPath, s.Name, s.DType)
+		}
+		w.inputNames = append(w.inputNames, s.Name)
+	}
+	w.outputNames = nil
+	for _, s := range plan.Outputs() {
+		if s.DType != ops.Float32 {
+			return fmt.Errorf("%s: output %q is %s; the comparison reads float32 only", w.modelPath, s.Name, s.DType)
+		}
+		w.outputNames = append(w.outputNames, s.Name)
+	}
+	prof, err := plan.NewProfile(w.inputShapes...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", w.modelPath, err)
+	}
+	w.macs = bench.CountMACs(prof).MACs
+	w.weightBytes = bench.WeightBytes(plan)
+	sess := plan.NewSession()
+	defer sess.Close()
+	in := make([]*ops.Tensor, len(w.inputs))
+	for i := range w.inputs {
+		in[i] = ops.FromSlice(w.inputShapes[i], w.inputs[i])
+	}
+	outs, err := sess.Run(context.Background(), in)
+	if err != nil {
+		return fmt.Errorf("%s: %w", w.modelPath, err)
+	}
+	w.outputShapes = nil
+	for _, o := range outs {
+		w.outputShapes = append(w.outputShapes, o.Shape().Clone())
+	}
+	return nil
+}

@@ -1,0 +1,208 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+// Profile is where Session.RunProfiled adds up the time each step of a plan takes, for `onnxrun bench
+// --profile` and the ONNX Runtime comparison. It also describes the steps (node, op type, shapes, the
+// multiply-adds the kernel reports) and the memory the plan asks for, so one value answers both "what runs"
+// and "where the time goes".
+//
+// A Profile belongs to one specialisation (one set of input shapes). Make it with Plan.NewProfile, or pass
+// a zero Profile to RunProfiled, which fills the description at the first run; a run at other shapes
+// starts the profile over.
+type Profile struct {
+	// Steps are the kernel calls of one Run, in order. Steps that only make views of their inputs
+	// (Reshape, Flatten: no kernel runs) are left out.
+	Steps []StepProfile
+	// ArenaBytes is what the plan's buffers for intermediate values take; ScratchBytes the shared kernel
+	// scratch (im2col, packed panels). Both are allocated once per Session.
+	ArenaBytes   int64
+	ScratchBytes int64
+	// Dynamic is set for a plan whose shapes depend on input values: such a run evaluates the whole graph
+	// while planning, so there are no steps to time, only Total.
+	Dynamic bool
+	// Runs is how many runs Total and the steps' times add up.
+	Runs int
+	// Total is the wall time of those runs, from the input checks to the last kernel.
+	Total time.Duration
+
+	spec *specialization
+}
+
+// StepProfile is one kernel call.
+type StepProfile struct {
+	Node   string // the node's label: its name, else its first output, else #index:OpType
+	Domain string // "" for the default ONNX domain, "onnxrun" for fused ops
+	OpType string
+	// InputShapes has one entry per node input (nil for an absent optional input); OutputShapes one per output.
+	InputShapes  []ops.Shape
+	OutputShapes []ops.Shape
+	// MACs is the multiply-adds the kernel reports doing per run (ops.Coster), 0 when it does not say.
+	MACs int64
+	// Time is the wall time of the kernel, added up over Profile.Runs runs.
+	Time time.Duration
+}
+
+// Mean is the average time of one run, or 0 before any.
+func (p *Profile) Mean() time.Duration {
+	if p.Runs == 0 {
+		return 0
+	}
+	return p.Total / time.Duration(p.Runs)
+}
+
+// Reset zeroes the times and the run count, keeping the description of the steps.
+func (p *Profile) Reset() {
+	p.Runs, p.Total = 0, 0
+	for i := range p.Steps {
+		p.Steps[i].Time = 0
+	}
+}
+
+// NewProfile plans the model for the given input shapes (inputs in order, dtypes as declared, like
+// Describe) and returns an empty Profile of its steps, ready for Session.RunProfiled.
+func (p *Plan) NewProfile(shapes ...ops.Shape) (*Profile, error) {
+	if len(shapes) != len(p.graph.Inputs) {
+		return nil, &InputError{Msg: fmt.Sprintf("NewProfile needs one shape per model input %s, got %d", inputNames(p), len(shapes))}
+	}
+	infos := make([]ops.ValueInfo, len(shapes))
+	for i, in := range p.graph.Inputs {
+		infos[i] = ops.ValueInfo{DType: in.DType, Shape: shapes[i]}
+	}
+	s, err := p.specialize(infos)
+	if err != nil {
+		return nil, err
+	}
+	prof := &Profile{}
+	prof.describe(p, s)
+	return prof, nil
+}
+
+// describe fills the profile's steps from a specialisation and zeroes the times.
+func (prof *Profile) describe(p *Plan, s *specialization) {
+	*prof = Profile{spec: s, Dynamic: s.dynamic}
+	if s.dynamic {
+		return
+	}
+	prof.ArenaBytes = s.memory.totalBytes - int64(s.memory.scratch)*4
+	prof.ScratchBytes = int64(s.memory.scratch) * 4
+	for _, st := range s.steps {
+		if st.aliasOnly {
+			continue
+		}
+		n := p.nodes[st.node].node
+		sp := StepProfile{Node: p.nodes[st.node].label, Domain: n.Domain, OpType: n.OpType, MACs: st.flops,
+			InputShapes: make([]ops.Shape, len(st.in)), OutputShapes: make([]ops.Shape, len(st.out))}
+		for j, id := range st.in {
+			if id != noValue {
+				sp.InputShapes[j] = s.infos[id].Shape.Clone()
+			}
+		}
+		for j, id := range st.out {
+			sp.OutputShapes[j] = s.infos[id].Shape.Clone()
+		}
+		prof.Steps = append(prof.Steps, sp)
+	}
+}
+
+// RunProfiled is Run with a clock around every kernel: it computes the same outputs and adds each step's
+// time to prof (which must not be nil). Run itself carries no timing code, so profiling costs the normal
+// path nothing; RunProfiled pays two clock reads per step. Like Run, it allocates nothing once the session
+// is bound to these input shapes and prof describes them.
+func (s *Session) RunProfiled(ctx context.Context, inputs []*ops.Tensor, prof *Profile) ([]*ops.Tensor, error) {
+	if prof == nil {
+		return nil, fmt.Errorf("runtime: RunProfiled needs a Profile, got nil")
+	}
+	start := time.Now()
+	b, spec, err := s.bindProfiled(inputs)
+	if err != nil {
+		return nil, err
+	}
+	if prof.spec != spec {
+		prof.describe(s.plan, spec)
+	}
+	if b == nil { // a dynamic plan: the whole graph is evaluated while planning
+		outs, err := s.plan.runDynamic(inputs)
+		if err != nil {
+			return nil, err
+		}
+		prof.Runs++
+		prof.Total += time.Since(start)
+		return outs, nil
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s.exec.Context = ctx
+	s.exec.Scratch = b.scratch
+	done := ctx.Done()
+	k := 0 // index into prof.Steps, which skips the alias-only steps
+	for si := range b.spec.steps {
+		st := &b.spec.steps[si]
+		if st.aliasOnly {
+			continue
+		}
+		if done != nil {
+			select {
+			case <-done:
+				return nil, ctx.Err()
+			default:
+			}
+		}
+		t0 := time.Now()
+		if err := st.kernel.Run(&s.exec, b.stepIn[si], b.stepOut[si]); err != nil {
+			pn := s.plan.nodes[st.node]
+			return nil, &NodeError{Node: pn.label, OpType: pn.node.OpType, Opset: pn.node.Opset, Stage: "run", Err: err}
+		}
+		prof.Steps[k].Time += time.Since(t0)
+		k++
+	}
+	prof.Runs++
+	prof.Total += time.Since(start)
+	return b.outputs, nil
+}
+
+// bindProfiled does what Run does before the first kernel: check the inputs, find (or make) the
+// specialisation for their shapes, bind this session's memory to it and point the input slots at the
+// caller's data. It returns a nil boundPlan for a dynamic specialisation. Keep it in step with Run.
+func (s *Session) bindProfiled(inputs []*ops.Tensor) (*boundPlan, *specialization, error) {
+	p := s.plan
+	if len(inputs) != len(p.inputs) {
+		return nil, nil, &InputError{Msg: fmt.Sprintf("the model takes %d inputs %s, got %d", len(p.inputs), inputNames(p), len(inputs))}
+	}
+	for i, t := range inputs {
+		if err := p.checkInput(i, t, inputs); err != nil {
+			return nil, nil, err
+		}
+	}
+	if s.bound == nil || !sameShapes(s.bound.spec, inputs) {
+		infos := make([]ops.ValueInfo, len(inputs))
+		for i, t := range inputs {
+			infos[i] = ops.ValueInfo{DType: t.DType(), Shape: t.Shape()}
+		}
+		spec, err := p.specialize(infos)
+		if err != nil {
+			return nil, nil, err
+		}
+		if spec.dynamic {
+			return nil, spec, nil
+		}
+		s.bound = bind(p, spec)
+	}
+	b := s.bound
+	for i, id := range p.inputs {
+		b.tensors[id].Wrap(inputs[i].DType(), inputs[i].Shape(), inputs[i].Data())
+	}
+	for _, id := range b.spec.memory.inputAlias {
+		r := b.tensors[b.spec.memory.place[id].aliasOf]
+		t := b.tensors[id]
+		t.Wrap(t.DType(), t.Shape(), r.Data())
+	}
+	return b, b.spec, nil
+}
