@@ -13,5 +13,5 @@
 //
 // ONNXRUNTIME_LIB names the library when it lives elsewhere. The binding's C API version (ORT_API_VERSION
 // 24 for onnxruntime_go v1.27.0) must not be newer than the library's: setup-ort.sh installs ONNX Runtime
-// 1.24.1, the version the binding was written against.
+// 1.30.0, which still serves that API version.
 package crosscheck

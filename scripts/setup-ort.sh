@@ -4,13 +4,13 @@
 #
 #   scripts/setup-ort.sh [DIR]        then: ONNXRUNTIME_LIB=$(scripts/setup-ort.sh) go test ./... (in crosscheck/)
 #
-# The version is pinned to the C API that github.com/yalue/onnxruntime_go (crosscheck/go.mod) was written
-# against: onnxruntime_go v1.27.0 ships onnxruntime_c_api.h with ORT_API_VERSION 24, i.e. ONNX Runtime
-# 1.24.1. Change both together (ORT_VERSION overrides it here). Idempotent: a folder that already holds the
+# The version is ONNX Runtime 1.30.0, the release the project compares itself with. The Go binding
+# (github.com/yalue/onnxruntime_go v1.27.0 in crosscheck/ and bench/ortcompare/) asks for C API version 24,
+# which 1.30 still serves (ORT keeps older API versions). ORT_VERSION overrides it. Idempotent: a folder that already holds the
 # right version is left alone. npm runs with --ignore-scripts, so the package's install script (which would
 # fetch GPU libraries) never runs: the CPU library is inside the package itself.
 set -euo pipefail
-ORT_VERSION="${ORT_VERSION:-1.24.1}"
+ORT_VERSION="${ORT_VERSION:-1.30.0}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dir="${1:-$root/.cache/ort}"
 lib="$dir/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1"
