@@ -7,35 +7,40 @@ import (
 )
 
 // CumSum is the running sum along an axis: https://onnx.ai/onnx/operators/onnx__CumSum.html. Opsets 11
-// and 14.
+// and 14. CumProd (cumprod.go) is the running product and shares this file's op and kernel.
 //
-// exclusive=1 leaves each element out of its own sum (the first output is 0); reverse=1 sums from the end.
-// The axis is an input (int32 or int64, one element). It does not change the output shape, so when it is
-// not a constant the kernel reads and checks it at each Run, instead of making the whole plan dynamic.
+// exclusive=1 leaves each element out of its own sum (the first output is 0, 1 for a product); reverse=1
+// sums from the end. The axis is an input (int32 or int64, one element). It does not change the output
+// shape, so when it is not a constant the kernel reads and checks it at each Run, instead of making the
+// whole plan dynamic.
 func init() {
 	// opset 11: uint32, uint64, int32, int64, float32, float64.
 	ops.Register("", "CumSum", ops.Opsets(11, 13),
-		buildCumSum(ops.DTypes(ops.Uint32, ops.Uint64, ops.Int32, ops.Int64, ops.Float32, ops.Float64)))
+		buildCumulative("CumSum", false, ops.DTypes(ops.Uint32, ops.Uint64, ops.Int32, ops.Int64, ops.Float32, ops.Float64)))
 	// opset 14: adds float16 and bfloat16.
 	ops.Register("", "CumSum", ops.Opsets(14, ops.MaxOpset),
-		buildCumSum(ops.DTypes(ops.Uint32, ops.Uint64, ops.Int32, ops.Int64, ops.Float16, ops.Float32, ops.Float64, ops.BFloat16)))
+		buildCumulative("CumSum", false, ops.DTypes(ops.Uint32, ops.Uint64, ops.Int32, ops.Int64, ops.Float16, ops.Float32, ops.Float64, ops.BFloat16)))
 }
 
-func buildCumSum(types ops.DTypeSet) ops.Builder {
+// buildCumulative builds CumSum, or CumProd when product is set.
+func buildCumulative(opType string, product bool, types ops.DTypeSet) ops.Builder {
 	return func(n ops.NodeInfo) (ops.Op, error) {
 		r := ops.NewAttrReader(n.Attrs)
-		o := &cumSumOp{opset: n.Opset, types: types, exclusive: r.Int("exclusive", 0) != 0, reverse: r.Int("reverse", 0) != 0}
+		o := &cumSumOp{opType: opType, product: product, opset: n.Opset, types: types,
+			exclusive: r.Int("exclusive", 0) != 0, reverse: r.Int("reverse", 0) != 0}
 		if err := r.Err(); err != nil {
 			return nil, err
 		}
 		if n.NumInputs != 2 {
-			return nil, ops.Invalidf("CumSum takes 2 inputs (x, axis), the node has %d", n.NumInputs)
+			return nil, ops.Invalidf("%s takes 2 inputs (x, axis), the node has %d", opType, n.NumInputs)
 		}
 		return o, nil
 	}
 }
 
 type cumSumOp struct {
+	opType             string
+	product            bool // CumProd: multiply instead of add
 	opset              int
 	types              ops.DTypeSet
 	exclusive, reverse bool
@@ -49,18 +54,18 @@ func (o *cumSumOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 }
 
 func (o *cumSumOp) check(in []ops.ValueInfo) error {
-	if err := o.types.Check("CumSum", o.opset, "x", in[0].DType); err != nil {
+	if err := o.types.Check(o.opType, o.opset, "x", in[0].DType); err != nil {
 		return err
 	}
 	a := in[1]
 	if a.DType != ops.Int32 && a.DType != ops.Int64 {
-		return ops.Invalidf("CumSum input axis has dtype %s, want int32 or int64", a.DType)
+		return ops.Invalidf("%s input axis has dtype %s, want int32 or int64", o.opType, a.DType)
 	}
 	if a.Shape.Size() != 1 || len(a.Shape) > 1 {
-		return ops.Invalidf("CumSum input axis has shape %v, want a scalar", a.Shape)
+		return ops.Invalidf("%s input axis has shape %v, want a scalar", o.opType, a.Shape)
 	}
 	if a.Const != nil {
-		if _, err := cumSumAxis(a.Const, in[0].Shape); err != nil {
+		if _, err := cumSumAxis(o.opType, a.Const, in[0].Shape); err != nil {
 			return err
 		}
 	}
@@ -68,7 +73,7 @@ func (o *cumSumOp) check(in []ops.ValueInfo) error {
 }
 
 // cumSumAxis reads the axis tensor and normalises it against shape.
-func cumSumAxis(t *ops.Tensor, shape ops.Shape) (int, error) {
+func cumSumAxis(opType string, t *ops.Tensor, shape ops.Shape) (int, error) {
 	var v int64
 	switch d := t.Data().(type) {
 	case []int32:
@@ -78,7 +83,7 @@ func cumSumAxis(t *ops.Tensor, shape ops.Shape) (int, error) {
 	}
 	axis, err := ops.NormalizeAxis(int(v), len(shape))
 	if err != nil {
-		return 0, ops.Invalidf("CumSum of an input of shape %v: %v", shape, err)
+		return 0, ops.Invalidf("%s of an input of shape %v: %v", opType, shape, err)
 	}
 	return axis, nil
 }
@@ -87,9 +92,9 @@ func (o *cumSumOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, e
 	if err := o.check(in); err != nil {
 		return nil, err
 	}
-	k := &cumSumKernel{exclusive: o.exclusive, reverse: o.reverse, axis: -1}
+	k := &cumSumKernel{opType: o.opType, product: o.product, exclusive: o.exclusive, reverse: o.reverse, axis: -1}
 	if in[1].Const != nil {
-		k.axis, _ = cumSumAxis(in[1].Const, in[0].Shape)
+		k.axis, _ = cumSumAxis(o.opType, in[1].Const, in[0].Shape)
 	}
 	if widensToFloat32(in[0].DType) {
 		k.scratch = 2 * in[0].Shape.Size()
@@ -98,6 +103,8 @@ func (o *cumSumOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, e
 }
 
 type cumSumKernel struct {
+	opType             string
+	product            bool
 	exclusive, reverse bool
 	axis               int // -1 when the axis is only known at run time
 	scratch            int
@@ -119,7 +126,7 @@ func (k *cumSumKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		}
 		r := int64(len(shape))
 		if v < -r || v >= r {
-			return fmt.Errorf("%w: CumSum axis %d is out of range [%d, %d] for an input of shape %v", ops.ErrInvalid, v, -r, r-1, shape)
+			return fmt.Errorf("%w: %s axis %d is out of range [%d, %d] for an input of shape %v", ops.ErrInvalid, k.opType, v, -r, r-1, shape)
 		}
 		axis = int((v + r) % r)
 	}
@@ -147,8 +154,8 @@ func (k *cumSumKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	return nil
 }
 
-// cumSumRun adds whole rows of inner elements at a time: output row i is output row i-1 (the previous
-// step, in the summing direction) plus input row i, or input row i-1 when exclusive.
+// cumSumRun adds (multiplies, for CumProd) whole rows of inner elements at a time: output row i is output
+// row i-1 (the previous step, in the summing direction) plus input row i, or input row i-1 when exclusive.
 func cumSumRun[T ops.Number](k *cumSumKernel, x, y []T, outer, n, inner int) {
 	for o := 0; o < outer; o++ {
 		base := o * n * inner
@@ -160,7 +167,13 @@ func cumSumRun[T ops.Number](k *cumSumKernel, x, y []T, outer, n, inner int) {
 			row := y[base+i*inner : base+(i+1)*inner]
 			if step == 0 {
 				if k.exclusive {
-					clear(row)
+					identity := T(0)
+					if k.product {
+						identity = 1
+					}
+					for j := range row {
+						row[j] = identity
+					}
 				} else {
 					copy(row, x[base+i*inner:])
 				}
@@ -170,6 +183,12 @@ func cumSumRun[T ops.Number](k *cumSumKernel, x, y []T, outer, n, inner int) {
 			src := x[base+i*inner:] // inclusive: this row's own input
 			if k.exclusive {
 				src = x[base+prev*inner:] // exclusive: the previous row's input
+			}
+			if k.product {
+				for j := range row {
+					row[j] = prevRow[j] * src[j]
+				}
+				continue
 			}
 			for j := range row {
 				row[j] = prevRow[j] + src[j]
