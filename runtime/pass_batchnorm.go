@@ -13,20 +13,21 @@ import (
 //
 // It needs float32 constants for W, the optional B and all four statistics, and the Conv's output read by
 // the BatchNormalization alone.
-func foldBatchNormIntoConv(g *Graph, _ map[string]ops.ValueInfo) (bool, error) {
+func foldBatchNormIntoConv(r *rewriter, _ map[string]ops.ValueInfo) (bool, error) {
+	g := r.g
 	changed := false
-	for _, bn := range append([]*Node(nil), g.Nodes...) {
+	for _, bn := range r.nodes() {
 		if bn.OpType != "BatchNormalization" || bn.Domain != "" || len(bn.Inputs) != 5 || len(bn.Outputs) == 0 {
 			continue
 		}
 		if attrInt(bn, "training_mode", 0) != 0 || attrInt(bn, "spatial", 1) != 1 || attrInt(bn, "is_test", 1) == 0 {
 			continue
 		}
-		if extraOutputsUsed(g, bn) {
+		if extraOutputsUsed(r, bn) {
 			continue
 		}
-		conv := producer(g, bn.Inputs[0])
-		if conv == nil || conv.OpType != "Conv" || conv.Domain != "" || soleConsumer(g, bn.Inputs[0]) != bn || len(conv.Outputs) != 1 || len(conv.Inputs) < 2 {
+		conv := r.producerOf(bn.Inputs[0])
+		if conv == nil || conv.OpType != "Conv" || conv.Domain != "" || r.soleConsumer(bn.Inputs[0]) != bn || len(conv.Outputs) != 1 || len(conv.Inputs) < 2 {
 			continue
 		}
 		w, ok := g.Constants[conv.Inputs[1]]
@@ -61,22 +62,25 @@ func foldBatchNormIntoConv(g *Graph, _ map[string]ops.ValueInfo) (bool, error) {
 			}
 			nb[c] = float32((b-float64(mean[c]))*s + float64(shift[c]))
 		}
-		conv.Inputs = []string{conv.Inputs[0], addConstant(g, conv.Inputs[1]+"_bnfolded", newW), addConstant(g, bn.Inputs[1]+"_bnbias", newB)}
-		conv.Outputs = []string{bn.Outputs[0]}
-		conv.Op = nil // rebuild: the bias input is new
-		removeNodes(g, bn)
+		foldedW, foldedB := r.addConstant(conv.Inputs[1]+"_bnfolded", newW), r.addConstant(bn.Inputs[1]+"_bnbias", newB)
+		r.edit(conv, func() {
+			conv.Inputs = []string{conv.Inputs[0], foldedW, foldedB}
+			conv.Outputs = []string{bn.Outputs[0]}
+			conv.Op = nil // rebuild: the bias input is new
+		})
+		r.remove(bn)
 		changed = true
 	}
 	return changed, nil
 }
 
 // extraOutputsUsed reports whether any output of n after the first is read or returned.
-func extraOutputsUsed(g *Graph, n *Node) bool {
+func extraOutputsUsed(r *rewriter, n *Node) bool {
 	for _, o := range n.Outputs[1:] {
 		if o == "" {
 			continue
 		}
-		if nodes, out := consumers(g, o); out || len(nodes) > 0 {
+		if r.isUsed(o) {
 			return true
 		}
 	}

@@ -3,7 +3,8 @@ package runtime
 import "github.com/onnxrun/onnxrun/ops"
 
 // eliminateDeadNodes drops nodes none of whose outputs reach a graph output, and unread constants.
-func eliminateDeadNodes(g *Graph, _ map[string]ops.ValueInfo) (bool, error) {
+func eliminateDeadNodes(r *rewriter, _ map[string]ops.ValueInfo) (bool, error) {
+	g := r.g
 	live := map[string]bool{}
 	for _, o := range g.Outputs {
 		live[o.Name] = true
@@ -23,14 +24,13 @@ func eliminateDeadNodes(g *Graph, _ map[string]ops.ValueInfo) (bool, error) {
 			}
 		}
 	}
-	kept := g.Nodes[:0]
+	changed := false
 	for i, n := range g.Nodes {
-		if keep[i] {
-			kept = append(kept, n)
+		if !keep[i] {
+			r.remove(n)
+			changed = true
 		}
 	}
-	changed := len(kept) != len(g.Nodes)
-	g.Nodes = kept
 	// Constants nobody reads any more (weights a pass replaced) would only hold memory.
 	for name := range g.Constants {
 		if !live[name] {

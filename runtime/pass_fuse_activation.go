@@ -20,15 +20,15 @@ import (
 // the Conv output's shape (no broadcasting), and Clip bounds that are attributes or constants. The fused node
 // takes the place of the last node it replaces, so Z, which may be computed after the Conv (a ResNet
 // shortcut), is ready when it runs.
-func fuseActivation(g *Graph, shapes map[string]ops.ValueInfo) (bool, error) {
+func fuseActivation(r *rewriter, shapes map[string]ops.ValueInfo) (bool, error) {
 	changed := false
-	for _, add := range append([]*Node(nil), g.Nodes...) {
-		if fuseResidualAdd(g, add, shapes) {
+	for _, add := range r.nodes() {
+		if r.live(add) && fuseResidualAdd(r, add, shapes) {
 			changed = true
 		}
 	}
-	for _, act := range append([]*Node(nil), g.Nodes...) {
-		if fuseActivationInto(g, act, shapes) {
+	for _, act := range r.nodes() {
+		if r.live(act) && fuseActivationInto(r, act, shapes) {
 			changed = true
 		}
 	}
@@ -43,9 +43,9 @@ func isFloat32(shapes map[string]ops.ValueInfo, name string) bool {
 
 // fusibleConv returns the Conv (or a FusedConv without activation, and without Z unless withZ) that
 // produces name, when name is its only output and read only by next.
-func fusibleConv(g *Graph, name string, next *Node, shapes map[string]ops.ValueInfo, withZ bool) *Node {
-	conv := producer(g, name)
-	if conv == nil || len(conv.Outputs) != 1 || soleConsumer(g, name) != next || len(conv.Inputs) < 2 || !isFloat32(shapes, conv.Inputs[0]) {
+func fusibleConv(r *rewriter, name string, next *Node, shapes map[string]ops.ValueInfo, withZ bool) *Node {
+	conv := r.producerOf(name)
+	if conv == nil || len(conv.Outputs) != 1 || r.soleConsumer(name) != next || len(conv.Inputs) < 2 || !isFloat32(shapes, conv.Inputs[0]) {
 		return nil
 	}
 	switch {
@@ -58,12 +58,12 @@ func fusibleConv(g *Graph, name string, next *Node, shapes map[string]ops.ValueI
 }
 
 // fuseResidualAdd turns Conv → Add(·, Z) into FusedConv(X, W, B, Z) in the Add's place.
-func fuseResidualAdd(g *Graph, add *Node, shapes map[string]ops.ValueInfo) bool {
+func fuseResidualAdd(r *rewriter, add *Node, shapes map[string]ops.ValueInfo) bool {
 	if add.OpType != "Add" || add.Domain != "" || len(add.Inputs) != 2 || len(add.Outputs) != 1 || add.Inputs[0] == add.Inputs[1] {
 		return false
 	}
 	for i, name := range add.Inputs {
-		conv := fusibleConv(g, name, add, shapes, false)
+		conv := fusibleConv(r, name, add, shapes, false)
 		if conv == nil {
 			continue
 		}
@@ -78,32 +78,32 @@ func fuseResidualAdd(g *Graph, add *Node, shapes map[string]ops.ValueInfo) bool 
 		if len(conv.Inputs) > 2 {
 			fused.Inputs[2] = conv.Inputs[2]
 		}
-		replaceNode(g, add, fused)
-		removeNodes(g, conv)
+		r.replace(add, fused)
+		r.remove(conv)
 		return true
 	}
 	return false
 }
 
 // fuseActivationInto folds a Relu or Clip into the Conv, Gemm or MatMul that produces its input.
-func fuseActivationInto(g *Graph, act *Node, shapes map[string]ops.ValueInfo) bool {
+func fuseActivationInto(r *rewriter, act *Node, shapes map[string]ops.ValueInfo) bool {
 	if act.Domain != "" || len(act.Outputs) != 1 || len(act.Inputs) < 1 || (act.OpType != "Relu" && act.OpType != "Clip") {
 		return false
 	}
-	lo, hi, ok := clipBounds(g, act)
+	lo, hi, ok := clipBounds(r.g, act)
 	if !ok {
 		return false
 	}
 	in := act.Inputs[0]
 	var fused *Node
-	if conv := fusibleConv(g, in, act, shapes, true); conv != nil {
+	if conv := fusibleConv(r, in, act, shapes, true); conv != nil {
 		fused = conv
 		if conv.OpType == "Conv" {
 			fused = &Node{Name: conv.Name, Domain: nn.FusedDomain, OpType: "FusedConv", Opset: 1,
 				Inputs: append([]string(nil), conv.Inputs...), Attrs: copyAttrs(conv.Attrs)}
 		}
-		removeNodes(g, conv)
-	} else if mm := fusibleProduct(g, in, act, shapes); mm != nil {
+		r.remove(conv)
+	} else if mm := fusibleProduct(r, in, act, shapes); mm != nil {
 		fused = mm
 		if mm.OpType != "FusedGemm" {
 			fused = &Node{Name: mm.Name, Domain: linalg.FusedDomain, OpType: "FusedGemm", Opset: 1,
@@ -116,7 +116,7 @@ func fuseActivationInto(g *Graph, act *Node, shapes map[string]ops.ValueInfo) bo
 				}
 			}
 		}
-		removeNodes(g, mm)
+		r.remove(mm)
 	} else {
 		return false
 	}
@@ -129,15 +129,15 @@ func fuseActivationInto(g *Graph, act *Node, shapes map[string]ops.ValueInfo) bo
 		fused.Attrs["activation_params"] = ops.FloatsAttr(lo, hi)
 	}
 	fused.Op = nil
-	replaceNode(g, act, fused)
+	r.replace(act, fused)
 	return true
 }
 
 // fusibleProduct returns the float32 Gemm (opset 7 on, where C broadcasts unidirectionally), 2-D MatMul or
 // FusedGemm without activation that produces name, read only by next.
-func fusibleProduct(g *Graph, name string, next *Node, shapes map[string]ops.ValueInfo) *Node {
-	mm := producer(g, name)
-	if mm == nil || len(mm.Outputs) != 1 || soleConsumer(g, name) != next || len(mm.Inputs) < 2 || !isFloat32(shapes, mm.Inputs[0]) {
+func fusibleProduct(r *rewriter, name string, next *Node, shapes map[string]ops.ValueInfo) *Node {
+	mm := r.producerOf(name)
+	if mm == nil || len(mm.Outputs) != 1 || r.soleConsumer(name) != next || len(mm.Inputs) < 2 || !isFloat32(shapes, mm.Inputs[0]) {
 		return nil
 	}
 	switch {
@@ -189,14 +189,4 @@ func copyAttrs(a ops.AttrMap) ops.AttrMap {
 		out[k] = v
 	}
 	return out
-}
-
-// replaceNode puts n where old is in the node order.
-func replaceNode(g *Graph, old, n *Node) {
-	for i, m := range g.Nodes {
-		if m == old {
-			g.Nodes[i] = n
-			return
-		}
-	}
 }

@@ -5,29 +5,30 @@ import "github.com/onnxrun/onnxrun/ops"
 // eliminateIdentity removes Identity nodes and inference-mode Dropout (no training_mode input, or a constant
 // false one, and no mask anyone reads) by pointing their consumers at their input. A node whose output is a
 // graph output stays: the output must keep its name.
-func eliminateIdentity(g *Graph, _ map[string]ops.ValueInfo) (bool, error) {
+func eliminateIdentity(r *rewriter, _ map[string]ops.ValueInfo) (bool, error) {
 	changed := false
-	kept := g.Nodes[:0]
-	for _, n := range g.Nodes {
-		if !isPassThrough(g, n) || len(n.Inputs) == 0 || n.Inputs[0] == "" || len(n.Outputs) == 0 || isGraphOutput(g, n.Outputs[0]) {
-			kept = append(kept, n)
+	for _, n := range r.nodes() {
+		if !isPassThrough(r, n) || len(n.Inputs) == 0 || n.Inputs[0] == "" || len(n.Outputs) == 0 || r.isOutput(n.Outputs[0]) {
 			continue
 		}
 		from, to := n.Outputs[0], n.Inputs[0]
-		for _, m := range g.Nodes {
-			for j, in := range m.Inputs {
-				if in == from {
-					m.Inputs[j] = to
+		users, _ := r.consumers(from)
+		for _, m := range append([]*Node(nil), users...) {
+			r.edit(m, func() {
+				for j, in := range m.Inputs {
+					if in == from {
+						m.Inputs[j] = to
+					}
 				}
-			}
+			})
 		}
+		r.remove(n)
 		changed = true
 	}
-	g.Nodes = kept
 	return changed, nil
 }
 
-func isPassThrough(g *Graph, n *Node) bool {
+func isPassThrough(r *rewriter, n *Node) bool {
 	switch n.OpType {
 	case "Identity":
 		return n.Domain == "" && len(n.Outputs) == 1
@@ -36,7 +37,7 @@ func isPassThrough(g *Graph, n *Node) bool {
 			return false
 		}
 		for j, o := range n.Outputs {
-			if j > 0 && o != "" && isUsed(g, o) {
+			if j > 0 && o != "" && r.isUsed(o) {
 				return false // the mask is read
 			}
 		}
@@ -48,22 +49,8 @@ func isPassThrough(g *Graph, n *Node) bool {
 		if len(n.Inputs) < 3 || n.Inputs[2] == "" {
 			return true
 		}
-		t, ok := g.Constants[n.Inputs[2]]
+		t, ok := r.g.Constants[n.Inputs[2]]
 		return ok && t.DType() == ops.Bool && t.Len() == 1 && !t.Bools()[0]
-	}
-	return false
-}
-
-func isUsed(g *Graph, name string) bool {
-	if isGraphOutput(g, name) {
-		return true
-	}
-	for _, m := range g.Nodes {
-		for _, in := range m.Inputs {
-			if in == name {
-				return true
-			}
-		}
 	}
 	return false
 }

@@ -7,9 +7,10 @@ import (
 // fuseMatMulAddIntoGemm rewrites MatMul(A, B) → Add(·, C) as Gemm(A, B, C) when A is 2-D, B a constant
 // [K,N] float32 matrix and C a constant of shape [N] or [1,N]: how tf2onnx and keras2onnx write a Dense
 // layer. Gemm then runs the bias add as its epilogue.
-func fuseMatMulAddIntoGemm(g *Graph, shapes map[string]ops.ValueInfo) (bool, error) {
+func fuseMatMulAddIntoGemm(r *rewriter, shapes map[string]ops.ValueInfo) (bool, error) {
+	g := r.g
 	changed := false
-	for _, mm := range append([]*Node(nil), g.Nodes...) {
+	for _, mm := range r.nodes() {
 		if mm.OpType != "MatMul" || mm.Domain != "" || len(mm.Inputs) != 2 || len(mm.Outputs) != 1 {
 			continue
 		}
@@ -21,7 +22,7 @@ func fuseMatMulAddIntoGemm(g *Graph, shapes map[string]ops.ValueInfo) (bool, err
 		if !ok || b.DType() != ops.Float32 || b.Rank() != 2 {
 			continue
 		}
-		add := soleConsumer(g, mm.Outputs[0])
+		add := r.soleConsumer(mm.Outputs[0])
 		if add == nil || add.OpType != "Add" || add.Domain != "" || len(add.Inputs) != 2 || len(add.Outputs) != 1 {
 			continue
 		}
@@ -34,15 +35,17 @@ func fuseMatMulAddIntoGemm(g *Graph, shapes map[string]ops.ValueInfo) (bool, err
 		if !ok || c.DType() != ops.Float32 || c.Len() != n || !(c.Rank() == 1 || c.Rank() == 2 && c.Shape()[0] == 1) {
 			continue
 		}
-		mm.OpType = "Gemm"
-		mm.Inputs = []string{mm.Inputs[0], mm.Inputs[1], other}
-		mm.Outputs = []string{add.Outputs[0]}
-		mm.Attrs = ops.AttrMap{}
-		if mm.Opset < 7 {
-			mm.Attrs["broadcast"] = ops.IntAttr(1) // Gemm before opset 7 broadcast C only when asked
-		}
-		mm.Op = nil
-		removeNodes(g, add)
+		r.edit(mm, func() {
+			mm.OpType = "Gemm"
+			mm.Inputs = []string{mm.Inputs[0], mm.Inputs[1], other}
+			mm.Outputs = []string{add.Outputs[0]}
+			mm.Attrs = ops.AttrMap{}
+			if mm.Opset < 7 {
+				mm.Attrs["broadcast"] = ops.IntAttr(1) // Gemm before opset 7 broadcast C only when asked
+			}
+			mm.Op = nil
+		})
+		r.remove(add)
 		changed = true
 	}
 	return changed, nil
@@ -53,9 +56,10 @@ func fuseMatMulAddIntoGemm(g *Graph, shapes map[string]ops.ValueInfo) (bool, err
 // weights: the Reshape then reads the untransposed tensor and the weights' K rows are permuted to match, so
 // the product is the same with one copy less. Shape nodes that also read the Transpose keep reading it (they
 // fold to constants; the Transpose itself is then never run).
-func foldTransposeIntoMatMul(g *Graph, shapes map[string]ops.ValueInfo) (bool, error) {
+func foldTransposeIntoMatMul(r *rewriter, shapes map[string]ops.ValueInfo) (bool, error) {
+	g := r.g
 	changed := false
-	for _, tr := range append([]*Node(nil), g.Nodes...) {
+	for _, tr := range r.nodes() {
 		if tr.OpType != "Transpose" || tr.Domain != "" || len(tr.Outputs) != 1 || len(tr.Inputs) != 1 {
 			continue
 		}
@@ -69,7 +73,7 @@ func foldTransposeIntoMatMul(g *Graph, shapes map[string]ops.ValueInfo) (bool, e
 		}
 		// The Transpose's data consumers must be exactly one flatten; Shape readers are fine.
 		var flatten *Node
-		users, isOut := consumers(g, tr.Outputs[0])
+		users, isOut := r.consumers(tr.Outputs[0])
 		if isOut {
 			continue
 		}
@@ -94,7 +98,7 @@ func foldTransposeIntoMatMul(g *Graph, shapes map[string]ops.ValueInfo) (bool, e
 		if flatten.OpType == "Flatten" && attrInt(flatten, "axis", 1) != 1 {
 			continue
 		}
-		mm := soleConsumer(g, flatten.Outputs[0])
+		mm := r.soleConsumer(flatten.Outputs[0])
 		if mm == nil || mm.Inputs[0] != flatten.Outputs[0] || mm.Domain != "" || len(mm.Inputs) < 2 {
 			continue
 		}
@@ -117,10 +121,15 @@ func foldTransposeIntoMatMul(g *Graph, shapes map[string]ops.ValueInfo) (bool, e
 			continue
 		}
 		permuted := permuteWeights(w, x.Shape, perm, rowsAreK)
-		mm.Inputs[1] = addConstant(g, mm.Inputs[1]+"_untransposed", permuted)
-		mm.Op = nil
-		flatten.Inputs[0] = tr.Inputs[0]
-		flatten.Op = nil
+		untransposed := r.addConstant(mm.Inputs[1]+"_untransposed", permuted)
+		r.edit(mm, func() {
+			mm.Inputs[1] = untransposed
+			mm.Op = nil
+		})
+		r.edit(flatten, func() {
+			flatten.Inputs[0] = tr.Inputs[0]
+			flatten.Op = nil
+		})
 		changed = true
 	}
 	return changed, nil

@@ -9,13 +9,14 @@ import (
 // non-negative amounts, with value 0 in constant mode, and feed that one node. For AveragePool the
 // padded zeros were counted in each window's average, so the merged pool gets count_include_pad=1; pools
 // with their own pads or ceil_mode are left alone (the two paddings count differently there).
-func mergePadIntoConvPool(g *Graph, shapes map[string]ops.ValueInfo) (bool, error) {
+func mergePadIntoConvPool(r *rewriter, shapes map[string]ops.ValueInfo) (bool, error) {
+	g := r.g
 	changed := false
-	for _, pad := range append([]*Node(nil), g.Nodes...) {
+	for _, pad := range r.nodes() {
 		if pad.OpType != "Pad" || pad.Domain != "" || len(pad.Outputs) != 1 {
 			continue
 		}
-		next := soleConsumer(g, pad.Outputs[0])
+		next := r.soleConsumer(pad.Outputs[0])
 		if next == nil || next.Domain != "" || next.Inputs[0] != pad.Outputs[0] {
 			continue
 		}
@@ -59,10 +60,12 @@ func mergePadIntoConvPool(g *Graph, shapes map[string]ops.ValueInfo) (bool, erro
 		if next.OpType == "AveragePool" {
 			attrs["count_include_pad"] = ops.IntAttr(1)
 		}
-		next.Attrs = attrs
-		next.Inputs[0] = pad.Inputs[0]
-		next.Op = nil
-		removeNodes(g, pad)
+		r.edit(next, func() {
+			next.Attrs = attrs
+			next.Inputs[0] = pad.Inputs[0]
+			next.Op = nil
+		})
+		r.remove(pad)
 		changed = true
 	}
 	return changed, nil

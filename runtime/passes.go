@@ -1,17 +1,19 @@
 package runtime
 
 import (
+	"fmt"
+
 	"github.com/onnxrun/onnxrun/ops"
 )
 
-// A pass rewrites the graph in place and reports whether it changed anything. Passes run in order, the
+// A pass rewrites the graph in place, through a rewriter, and reports whether it changed anything. Passes run in order, the
 // whole list repeated until none changes the graph (a fixpoint), each change logged by name. A pass that
 // needs shapes reads them from shapes (the graph planned at its declared input shapes, symbolic dimensions
 // at 1) and leaves alone any node whose values it does not find there. Each pass lives in its own file,
 // pass_<name>.go, with a test that runs a graph before and after it on random inputs.
 type pass struct {
 	name string
-	run  func(g *Graph, shapes map[string]ops.ValueInfo) (changed bool, err error)
+	run  func(r *rewriter, shapes map[string]ops.ValueInfo) (changed bool, err error)
 }
 
 // passes is the optimisation pipeline. Constant folding is not here: it happens while planning shapes,
@@ -26,16 +28,31 @@ var passes = []pass{
 	{"fuse-activation", fuseActivation},
 }
 
+// runPasses runs the pipeline to its fixpoint. Each pass gets a fresh rewriter (an index of the graph built
+// in one walk) and the shapes probed since the graph last changed, so a round that changes nothing costs
+// one probe and one index per pass: Compile stays linear in the node count.
 func runPasses(g *Graph, probe func(*Graph) map[string]ops.ValueInfo, logf func(string, ...any)) error {
+	var shapes map[string]ops.ValueInfo
 	for round := 0; round < 16; round++ {
 		changedAny := false
 		for _, p := range passes {
-			changed, err := p.run(g, probe(g))
+			if shapes == nil {
+				shapes = probe(g)
+			}
+			r := newRewriter(g)
+			changed, err := p.run(r, shapes)
+			r.finish()
 			if err != nil {
 				return err
 			}
+			if verifyRewrites {
+				if err := r.verify(); err != nil {
+					return fmt.Errorf("pass %s left its index stale: %w", p.name, err)
+				}
+			}
 			if changed {
 				changedAny = true
+				shapes = nil
 				if err := bindKernels(g); err != nil {
 					return err
 				}
@@ -49,75 +66,6 @@ func runPasses(g *Graph, probe func(*Graph) map[string]ops.ValueInfo, logf func(
 		}
 	}
 	return nil
-}
-
-func isGraphOutput(g *Graph, name string) bool {
-	for _, o := range g.Outputs {
-		if o.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-// consumers returns the nodes that read name, and whether the graph returns it.
-func consumers(g *Graph, name string) (nodes []*Node, isOutput bool) {
-	for _, m := range g.Nodes {
-		for _, in := range m.Inputs {
-			if in == name {
-				nodes = append(nodes, m)
-				break
-			}
-		}
-	}
-	return nodes, isGraphOutput(g, name)
-}
-
-// soleConsumer returns the one node that reads name, if exactly one does and the graph does not return it.
-func soleConsumer(g *Graph, name string) *Node {
-	nodes, out := consumers(g, name)
-	if out || len(nodes) != 1 {
-		return nil
-	}
-	return nodes[0]
-}
-
-func producer(g *Graph, name string) *Node {
-	for _, m := range g.Nodes {
-		for _, o := range m.Outputs {
-			if o == name {
-				return m
-			}
-		}
-	}
-	return nil
-}
-
-func removeNodes(g *Graph, dead ...*Node) {
-	kept := g.Nodes[:0]
-	for _, n := range g.Nodes {
-		drop := false
-		for _, d := range dead {
-			drop = drop || n == d
-		}
-		if !drop {
-			kept = append(kept, n)
-		}
-	}
-	g.Nodes = kept
-}
-
-// addConstant stores t under a fresh name derived from base and returns the name.
-func addConstant(g *Graph, base string, t *ops.Tensor) string {
-	name := base
-	for i := 1; ; i++ {
-		if _, taken := g.Constants[name]; !taken && producer(g, name) == nil {
-			break
-		}
-		name = base + "_" + itoa(i)
-	}
-	g.Constants[name] = t
-	return name
 }
 
 func itoa(i int) string {

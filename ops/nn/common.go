@@ -22,6 +22,16 @@ func doneOf(ctx *ops.ExecContext) <-chan struct{} {
 	return ctx.Context.Done()
 }
 
+// cancelled reports whether done (a run's doneOf) is closed; a nil done never is. It does not block.
+func cancelled(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
+}
+
 // since is one entry of an operator's version history: the builder that implements it from opset version v
 // up to the version before the next entry (or ops.MaxOpset for the last one).
 type since struct {

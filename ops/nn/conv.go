@@ -200,13 +200,13 @@ func (k *convKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		if b != nil {
 			bias = b.Float32s()
 		}
-		k.runGemm(x, in[1].Float32s(), bias, out[0].Float32s(), ctx.Scratch[:k.colSize], poolOf(ctx))
+		k.runGemm(x, in[1].Float32s(), bias, out[0].Float32s(), ctx.Scratch[:k.colSize], poolOf(ctx), doneOf(ctx))
 	case []float64:
 		var bias []float64
 		if b != nil {
 			bias = b.Float64s()
 		}
-		convDirect(&k.s, k.g, x, in[1].Float64s(), bias, out[0].Float64s())
+		convDirect(&k.s, k.g, x, in[1].Float64s(), bias, out[0].Float64s(), doneOf(ctx))
 	default: // float16, bfloat16
 		n := k.halfSizes()
 		var buf [5][]float32
@@ -218,8 +218,10 @@ func (k *convKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 			widen(buf[2], b)
 			bias = buf[2]
 		}
-		k.runGemm(buf[0], buf[1], bias, buf[3], buf[4], poolOf(ctx))
-		narrow(out[0], buf[3])
+		k.runGemm(buf[0], buf[1], bias, buf[3], buf[4], poolOf(ctx), doneOf(ctx))
+		if !cancelled(doneOf(ctx)) { // buf[3] is unfinished
+			narrow(out[0], buf[3])
+		}
 	}
 	return nil
 }
@@ -230,17 +232,21 @@ func (k *convKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 //
 // where row p of im2col (outSize x C/group*taps) holds the input cells output position p reads.
 //
-// The bias is the GEMM's per-row epilogue; pool, when non-nil, splits each product across threads.
-func (k *convKernel) runGemm(x, w, bias, y, col []float32, pool *parallel.Pool) {
+// The bias is the GEMM's per-row epilogue; pool, when non-nil, splits each product across threads. Once
+// done is closed it stops between products (the GEMM itself stops between tiles), leaving Y unfinished.
+func (k *convKernel) runGemm(x, w, bias, y, col []float32, pool *parallel.Pool, done <-chan struct{}) {
 	s := &k.s
 	kc := s.groupInC * s.taps
 	for n := 0; n < s.batch; n++ {
 		for g := 0; g < s.group; g++ {
+			if cancelled(done) {
+				return
+			}
 			xg := x[(n*s.inC+g*s.groupInC)*s.inSize : (n*s.inC+(g+1)*s.groupInC)*s.inSize]
 			p := gemm.Params{
 				M: s.groupOutC, N: s.outSize, K: kc, Alpha: 1,
 				C: y[(n*s.outC+g*s.groupOutC)*s.outSize : (n*s.outC+(g+1)*s.groupOutC)*s.outSize], LDC: s.outSize,
-				Pool: pool,
+				Pool: pool, Done: done,
 			}
 			if k.packed != nil {
 				p.PackedA = k.packed[g]
@@ -298,11 +304,15 @@ func im2col[T ops.Float](col, x []T, g *gather, channels, inSize int) {
 //	Y[n, m, p] = B[m] + Σ_c Σ_t W[m, c, t] · X[n, g*C/group + c, cell(p, t)]
 //
 // over the input channels c of m's group g and the kernel taps t whose cell is inside the input (padding
-// contributes zero). It is a cross-correlation: the kernel is not flipped.
-func convDirect[T ops.Float](s *convShape, g *gather, x, w, bias, y []T) {
+// contributes zero). It is a cross-correlation: the kernel is not flipped. Once done (nil for never) is
+// closed it stops before the next output plane, leaving Y unfinished.
+func convDirect[T ops.Float](s *convShape, g *gather, x, w, bias, y []T, done <-chan struct{}) {
 	kc := s.groupInC * s.taps
 	for n := 0; n < s.batch; n++ {
 		for m := 0; m < s.outC; m++ {
+			if cancelled(done) {
+				return
+			}
 			grp := m / s.groupOutC
 			xg := x[(n*s.inC+grp*s.groupInC)*s.inSize:]
 			wm := w[m*kc : (m+1)*kc]

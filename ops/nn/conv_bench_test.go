@@ -77,7 +77,7 @@ func BenchmarkConv(b *testing.B) {
 				g := k.s.win.gatherInput()
 				y := p.out[0].Float32s()
 				for i := 0; i < b.N; i++ {
-					convDirect(&k.s, g, x.Float32s(), w.Float32s(), bias.Float32s(), y)
+					convDirect(&k.s, g, x.Float32s(), w.Float32s(), bias.Float32s(), y, nil)
 				}
 				b.ReportMetric(gflop*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
 			})

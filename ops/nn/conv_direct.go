@@ -138,6 +138,9 @@ func (c *convFewChannels) run(r *convRun, lo, hi int, buf []float32, _ *parallel
 			copy(y, r.z[n*s.outC*s.outSize:(n+1)*s.outC*s.outSize])
 		}
 		for m0 := 0; m0 < s.outC; m0 += directRows {
+			if cancelled(r.done) { // one image of a large input is many milliseconds of work
+				return
+			}
 			rows := min(directRows, s.outC-m0)
 			w := packed[m0*k : (m0+directRows)*k]
 			args.bias = &biasPad[0]

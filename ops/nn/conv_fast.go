@@ -263,22 +263,32 @@ func (t *convTask) Do(_, _ int) {
 	}
 }
 
+// runConvUnits runs units [lo, hi) one at a time, and stops before the next once the run is cancelled: a
+// unit (an image's group, a block of Winograd tiles, an output plane) is at most a few milliseconds of
+// work, so a cancelled run stops promptly whatever the strategy; the GEMMs inside also poll between tiles.
+// The strategies' outputs are then unfinished, which the runtime discards.
+//
 // runConvUnits and runConvSetup call the strategy through its concrete type: a method call through the
 // interface would make r escape, and Run allocate.
 func runConvUnits(st convStrategy, r *convRun, lo, hi int, buf []float32, pool *parallel.Pool) {
-	switch c := st.(type) {
-	case *convPointwise:
-		c.run(r, lo, hi, buf, pool)
-	case *convIm2col:
-		c.run(r, lo, hi, buf, pool)
-	case *convWinograd:
-		c.run(r, lo, hi, buf, pool)
-	case *convFewChannels:
-		c.run(r, lo, hi, buf, pool)
-	case *convDepthwise:
-		c.run(r, lo, hi, buf, pool)
-	default:
-		panic(errUnknownConvStrategy)
+	for u := lo; u < hi; u++ {
+		if cancelled(r.done) {
+			return
+		}
+		switch c := st.(type) {
+		case *convPointwise:
+			c.run(r, u, u+1, buf, pool)
+		case *convIm2col:
+			c.run(r, u, u+1, buf, pool)
+		case *convWinograd:
+			c.run(r, u, u+1, buf, pool)
+		case *convFewChannels:
+			c.run(r, u, u+1, buf, pool)
+		case *convDepthwise:
+			c.run(r, u, u+1, buf, pool)
+		default:
+			panic(errUnknownConvStrategy)
+		}
 	}
 }
 

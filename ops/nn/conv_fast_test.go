@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -84,7 +85,7 @@ func referenceConv(s *convShape, x, w, b, z *ops.Tensor, e convEpilogue) []float
 	if b != nil {
 		bias = b.AsFloat64s()
 	}
-	convDirect(s, g, x.AsFloat64s(), w.AsFloat64s(), bias, y)
+	convDirect(s, g, x.AsFloat64s(), w.AsFloat64s(), bias, y, nil)
 	for i := range y {
 		if e.sum {
 			y[i] += float64(z.Float32s()[i])
@@ -368,5 +369,106 @@ func TestFastConvEmpty(t *testing.T) {
 				t.Fatalf("X %v W %v: element %d is %g, want the bias %g", c.x, c.w, i, v, want)
 			}
 		}
+	}
+}
+
+// TestFastConvStopsWhenCancelled runs every strategy with an already-cancelled context, on one and two
+// threads: each must return before computing most of Y (which starts as NaN), not run to the end.
+func TestFastConvStopsWhenCancelled(t *testing.T) {
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	cases := []struct {
+		x, w []int
+		attr ops.AttrMap
+	}{
+		{[]int{8, 1, 28, 28}, []int{6, 1, 5, 5}, nil},                                      // direct, im2col
+		{[]int{8, 16, 20, 20}, []int{16, 16, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}}, // winograd, direct, im2col
+		{[]int{8, 16, 12, 12}, []int{16, 16, 1, 1}, nil},                                   // pointwise, im2col
+		{[]int{8, 16, 12, 12}, []int{16, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(16)}},  // depthwise, im2col
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range cases {
+		x, w := randF32(1, c.x...), randF32(2, c.w...)
+		op, err := buildConv(ops.NodeInfo{OpType: "Conv", Opset: 22, Attrs: c.attr, NumInputs: 2, NumOutputs: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := op.(*convOp).shape([]ops.ValueInfo{{DType: ops.Float32, Shape: x.Shape()}, {DType: ops.Float32, Shape: w.Shape()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := prepareFastConv(s, nil, nil, convEpilogue{})
+		for _, st := range strategiesFor(&k.s, w) {
+			k.strategy = st
+			for _, threads := range []int{1, 2} {
+				ec := ops.SerialContext()
+				ec.Context = ctx
+				if threads > 1 {
+					ec.Pool, ec.Threads = pool, threads
+				}
+				ec.Scratch = make([]float32, k.ScratchSize())
+				y := ops.New(ops.Float32, s.outShape)
+				fillNaN(y)
+				if err := k.Run(ec, []*ops.Tensor{x, w}, []*ops.Tensor{y}); err != nil {
+					t.Fatal(err)
+				}
+				if written := countNotNaN(y); written > y.Len()/2 {
+					t.Errorf("X %v W %v, %s, %d threads: cancelled Run still wrote %d of %d outputs", c.x, c.w, st.name(), threads, written, y.Len())
+				}
+			}
+		}
+	}
+}
+
+// TestReferenceConvStopsWhenCancelled does the same for the kernel other dtypes get (float64 direct,
+// float16 and bfloat16 through the float32 GEMM) and for ConvTranspose.
+func TestReferenceConvStopsWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, op := range []string{"Conv", "ConvTranspose"} {
+		for _, dt := range []ops.DType{ops.Float64, ops.Float16, ops.BFloat16, ops.Float32} {
+			x := opstest.FromFloat64s(dt, ops.Shape{8, 4, 10, 10}, opstest.Pattern(8*4*10*10))
+			w := opstest.FromFloat64s(dt, ops.Shape{4, 4, 3, 3}, opstest.Pattern(4*4*3*3))
+			p := prepare(t, node(op, 22, nil, x, w))
+			p.ctx.Context = ctx
+			y := p.out[0]
+			fillNaN(y)
+			if err := p.kernel.Run(p.ctx, p.in, p.out); err != nil {
+				t.Fatal(err)
+			}
+			if written := countNotNaN(y); written > y.Len()/2 {
+				t.Errorf("%s %s: cancelled Run still wrote %d of %d outputs", op, dt, written, y.Len())
+			}
+		}
+	}
+}
+
+// countNotNaN counts the elements of t that are not NaN: those a kernel wrote after fillNaN.
+func countNotNaN(t *ops.Tensor) int {
+	n := 0
+	for _, v := range t.AsFloat64s() {
+		if !math.IsNaN(v) {
+			n++
+		}
+	}
+	return n
+}
+
+// fillNaN sets every element of a floating-point tensor to NaN.
+func fillNaN(t *ops.Tensor) {
+	nan := make([]float64, t.Len())
+	for i := range nan {
+		nan[i] = math.NaN()
+	}
+	switch d := t.Data().(type) {
+	case []float32:
+		copy(d, opstest.FromFloat64s(ops.Float32, t.Shape(), nan).Float32s())
+	case []float64:
+		copy(d, nan)
+	case []ops.Float16Bits:
+		copy(d, opstest.FromFloat64s(ops.Float16, t.Shape(), nan).Data().([]ops.Float16Bits))
+	case []ops.BFloat16Bits:
+		copy(d, opstest.FromFloat64s(ops.BFloat16, t.Shape(), nan).Data().([]ops.BFloat16Bits))
 	}
 }

@@ -114,7 +114,7 @@ func (c *convWinograd) run(r *convRun, lo, hi int, buf []float32, pool *parallel
 		c.inputTransform(v, r.x, t0, nt)
 		for xi := 0; xi < wgXi; xi++ {
 			p := gemm.Params{M: s.outC, N: nt, K: s.inC, Alpha: 1,
-				B: v[xi*s.inC*nt:], LDB: nt, C: m[xi*s.outC*nt:], LDC: nt, Pool: pool}
+				B: v[xi*s.inC*nt:], LDB: nt, C: m[xi*s.outC*nt:], LDC: nt, Pool: pool, Done: r.done}
 			if c.packed != nil {
 				p.PackedA = c.packed[xi]
 			} else {

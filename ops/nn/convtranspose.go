@@ -282,7 +282,7 @@ func (k *convTransposeKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) e
 		if b != nil {
 			bias = b.Float64s()
 		}
-		convTransposeDirect(&k.s, k.g, x, in[1].Float64s(), bias, out[0].Float64s())
+		convTransposeDirect(&k.s, k.g, x, in[1].Float64s(), bias, out[0].Float64s(), doneOf(ctx))
 	default: // float16, bfloat16
 		n := k.halfSizes()
 		var buf [5][]float32
@@ -295,7 +295,9 @@ func (k *convTransposeKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) e
 			bias = buf[2]
 		}
 		k.runGemm(buf[0], buf[1], bias, buf[3], buf[4], poolOf(ctx), doneOf(ctx))
-		narrow(out[0], buf[3])
+		if !cancelled(doneOf(ctx)) {
+			narrow(out[0], buf[3])
+		}
 	}
 	return nil
 }
@@ -321,13 +323,20 @@ func fillBias[T ops.Float](y, bias []T, batch, channels, planeSize int) {
 //	col (M/group*taps x inSize) = W[g]ᵀ · X[n, g]     with W[g] of shape (C/group x M/group*taps)
 //
 // and adds each column entry into the output cell its input cell and tap reach (col2im). A closed done
-// (the run's context) makes the GEMMs return early; the runtime then discards the output.
+// (the run's context) stops it between products and makes the GEMMs return early; the runtime then
+// discards the output.
 func (k *convTransposeKernel) runGemm(x, w, bias, y, col []float32, pool *parallel.Pool, done <-chan struct{}) {
 	s, g := &k.s, k.g
+	if cancelled(done) {
+		return
+	}
 	fillBias(y, bias, s.batch, s.outC, s.outSize)
 	mt := s.groupOutC * s.taps
 	for n := 0; n < s.batch; n++ {
 		for grp := 0; grp < s.group; grp++ {
+			if cancelled(done) {
+				return
+			}
 			xg := x[(n*s.inC+grp*s.groupInC)*s.inSize : (n*s.inC+(grp+1)*s.groupInC)*s.inSize]
 			p := gemm.Params{M: mt, N: s.inSize, K: s.groupInC, Alpha: 1, B: xg, LDB: s.inSize, C: col, LDC: s.inSize, Pool: pool, Done: done}
 			if k.packed != nil {
@@ -362,11 +371,18 @@ func (k *convTransposeKernel) runGemm(x, w, bias, y, col []float32, pool *parall
 //
 //	Y[n, g*M/group + m, cell(p, t)] += X[n, g*C/group + c, p] · W[g*C/group + c, m, t]
 //
-// starting from the bias; contributions that land outside the output (cropped by pads) are dropped.
-func convTransposeDirect[T ops.Float](s *convTransposeShape, g *gather, x, w, bias, y []T) {
+// starting from the bias; contributions that land outside the output (cropped by pads) are dropped. Once
+// done (nil for never) is closed it stops before the next input channel, leaving Y unfinished.
+func convTransposeDirect[T ops.Float](s *convTransposeShape, g *gather, x, w, bias, y []T, done <-chan struct{}) {
+	if cancelled(done) {
+		return
+	}
 	fillBias(y, bias, s.batch, s.outC, s.outSize)
 	for n := 0; n < s.batch; n++ {
 		for c := 0; c < s.inC; c++ {
+			if cancelled(done) {
+				return
+			}
 			grp := c / s.groupInC
 			xc := x[(n*s.inC+c)*s.inSize : (n*s.inC+c+1)*s.inSize]
 			for m := 0; m < s.groupOutC; m++ {
