@@ -99,9 +99,38 @@ func (c *convFewChannels) scratchShared() int {
 	return c.packedLen()
 }
 
-// scratchPerThread is the padded image, with room for the last tile of the last row to read past it.
+// paddedLen is the padded image with room for the last tile to read past it: a tile's 16 columns from its
+// last cell, plus the kernel's width (in the wrapped layout below, the last tile starts up to a row's end).
+func (c *convFewChannels) paddedLen() int {
+	return c.s.inC*c.hp*c.wp + directCols + (c.s.win.kernel[1]-1)*c.s.win.dilation[1]
+}
+
+// wrapped reports whether run computes each image in the wrapped layout: output rows of the padded width
+// wp, tiles running on from one row into the next, into a buffer that a copy then narrows to the output's
+// width. That does the columns ow..wp-1 of every row for nothing, but saves the partial tile at the end of
+// each row, which costs a whole tile and a copy: LeNet's 11- and 26-wide rows take 18% and 12% fewer tiles.
+// A residual Z is first copied into the wrapped buffer, for the tiles to add. Rows of whole tiles keep the
+// direct layout, and so do small K: below about 32 multiply-adds per output (LeNet's first layer has 9) a
+// tile costs too little for the tiles saved to pay for the copy (measured with BenchmarkConv's LeNet layers:
+// 11-wide rows at K = 54 gain about 10%, 26-wide rows at K = 9 lose 20%).
+func (c *convFewChannels) wrapped() bool {
+	return c.ow%directCols != 0 && c.s.inC*c.s.taps >= directWrapMinK
+}
+
+// directWrapMinK is the smallest C*taps for which wrapped pays.
+const directWrapMinK = 32
+
+// wrappedStride is a channel's plane in the wrapped buffer: oh rows of wp, rounded up to whole tiles.
+func (c *convFewChannels) wrappedStride() int { return ceilDiv(c.oh*c.wp, directCols) * directCols }
+
+// scratchPerThread is the padded image and, in the wrapped layout, the wrapped output of each block of
+// channels.
 func (c *convFewChannels) scratchPerThread() int {
-	return c.s.inC*c.hp*c.wp + directCols + directRows*directCols
+	n := c.paddedLen()
+	if c.wrapped() {
+		n += ceilDiv(c.s.outC, directRows) * directRows * c.wrappedStride()
+	}
+	return n
 }
 
 func (c *convFewChannels) setup(r *convRun) {
@@ -128,12 +157,22 @@ func (c *convFewChannels) run(r *convRun, lo, hi int, buf []float32, _ *parallel
 	if e.sum {
 		args.flags |= directLoadC
 	}
-	padded := buf[:s.inC*c.hp*c.wp+directCols]
+	padded := buf[:c.paddedLen()]
 	var tmp [directRows * directCols]float32
 	var biasPad [directRows]float32
 	for n := lo; n < hi; n++ {
 		c.pad(padded, r.x[n*s.inC*s.inSize:(n+1)*s.inC*s.inSize])
 		y := r.y[n*s.outC*s.outSize : (n+1)*s.outC*s.outSize]
+		if c.wrapped() {
+			var z []float32
+			if e.sum {
+				z = r.z[n*s.outC*s.outSize : (n+1)*s.outC*s.outSize]
+			}
+			if !c.runWrapped(r, k, packed, padded, buf[len(padded):], y, z, args) {
+				return
+			}
+			continue
+		}
 		if e.sum {
 			copy(y, r.z[n*s.outC*s.outSize:(n+1)*s.outC*s.outSize])
 		}
@@ -171,6 +210,44 @@ func (c *convFewChannels) run(r *convRun, lo, hi int, buf []float32, _ *parallel
 			}
 		}
 	}
+}
+
+// runWrapped computes one image in the wrapped layout (see wrapped): Y's channels as planes of oh rows of
+// wp cells in yw, tiles of 16 cells one after the other with no regard to rows, then each row's first ow
+// cells copied to Y. z, when not nil, is the image's residual, copied into yw first for the tiles to add.
+// It returns false when the run was cancelled.
+func (c *convFewChannels) runWrapped(r *convRun, k int, packed, padded, yw, y, z []float32, args directArgs) bool {
+	s := c.s
+	var biasPad [directRows]float32
+	stride := c.wrappedStride()
+	if z != nil {
+		for m := 0; m < s.outC; m++ {
+			for oy := 0; oy < c.oh; oy++ {
+				copy(yw[m*stride+oy*c.wp:][:c.ow], z[m*s.outSize+oy*c.ow:][:c.ow])
+			}
+		}
+	}
+	for m0 := 0; m0 < s.outC; m0 += directRows {
+		if cancelled(r.done) {
+			return false
+		}
+		w := packed[m0*k : (m0+directRows)*k]
+		args.bias = &biasPad[0]
+		clear(biasPad[:])
+		if r.bias != nil {
+			copy(biasPad[:], r.bias[m0:min(m0+directRows, s.outC)])
+		}
+		out := yw[m0*stride:]
+		for v := 0; v < stride; v += directCols {
+			directTile(k, padded[v:], c.offsets, w, out[v:], stride, &args)
+		}
+	}
+	for m := 0; m < s.outC; m++ {
+		for oy := 0; oy < c.oh; oy++ {
+			copy(y[m*s.outSize+oy*c.ow:][:c.ow], yw[m*stride+oy*c.wp:][:c.ow])
+		}
+	}
+	return true
 }
 
 // pad copies one image's C planes into dst, each inside a zero border of the padding's width.
