@@ -114,8 +114,9 @@ func tensorFromProto(m *onnx.Model, t *onnxpb.TensorProto, limits onnx.Limits) (
 }
 
 // buildGraph converts the decoded model's main graph. It checks names (a value produced twice, an initializer
-// shadowing a node output) but not ordering: that is the topological sort's job.
-func buildGraph(m *onnx.Model, opsets map[string]int, limits onnx.Limits) (*Graph, error) {
+// shadowing a node output) but not ordering: that is the topological sort's job. With release, each
+// initializer's raw bytes are dropped from the protobuf once converted (the model is the caller's to spend).
+func buildGraph(m *onnx.Model, opsets map[string]int, limits onnx.Limits, release bool) (*Graph, error) {
 	gp := m.Proto.GetGraph()
 	if gp == nil {
 		return nil, modelErrorf("model has no graph")
@@ -134,6 +135,9 @@ func buildGraph(m *onnx.Model, opsets map[string]int, limits onnx.Limits) (*Grap
 			return nil, fmt.Errorf("initializer %q: %w", name, err)
 		}
 		g.Constants[name] = t
+		if release {
+			init.RawData = nil
+		}
 	}
 	if len(gp.GetSparseInitializer()) > 0 {
 		return nil, fmt.Errorf("%w: sparse initializers", ErrUnsupported)

@@ -40,7 +40,7 @@ type convFewChannels struct {
 	s                      *convShape
 	hp, wp                 int     // padded image
 	offsets                []int32 // per tap t = (c, i, j): c*hp*wp + i*dh*wp + j*dw
-	packed                 []float32
+	packed                 *derivedWeights[[]float32] // W in tile order; nil when W is not constant
 	ph, pw, ih, iw, oh, ow int
 }
 
@@ -57,13 +57,12 @@ func newConvFewChannels(s *convShape, w convWeights) *convFewChannels {
 			}
 		}
 	}
-	if w.constant() {
-		c.packed = w.derive("direct", func(w []float32) any {
-			packed := make([]float32, c.packedLen())
-			packDirectWeights(packed, w, s.outC, s.inC*s.taps)
-			return packed
-		}).([]float32)
-	}
+	n, outC, k := c.packedLen(), s.outC, s.inC*s.taps
+	c.packed = newDerivedWeights(w, "direct", func(w []float32) []float32 {
+		packed := make([]float32, n)
+		packDirectWeights(packed, w, outC, k)
+		return packed
+	})
 	return c
 }
 
@@ -142,9 +141,9 @@ func (c *convFewChannels) setup(r *convRun) {
 func (c *convFewChannels) run(r *convRun, lo, hi int, buf []float32, _ *parallel.Pool) {
 	s := c.s
 	k := s.inC * s.taps
-	packed := c.packed
-	if packed == nil {
-		packed = r.shared
+	packed := r.shared
+	if c.packed != nil {
+		packed = c.packed.get()
 	}
 	e := &r.k.epi
 	args := directArgs{lo: e.lo, hi: e.hi}

@@ -139,6 +139,39 @@ func (w convWeights) derive(kind string, f func(w []float32) any) any {
 	return w.cache.get(w.t, kind, f)
 }
 
+// derivedWeights is a form of constant weights a strategy computes for itself (GEMM panels, Winograd
+// transforms), made by the first Run that needs it rather than at Prepare. A model is planned several
+// times (by the graph passes' probes, by the check at its declared shapes, once per input shape) and each
+// plan Prepares every node, but only the plans that run need packed copies: a ResNet-18 run at batch 8 no
+// longer also holds the panels its batch-1 check chose (Winograd's transform is 4 times W). Once made, the
+// form is shared through the op's convWeightCache by every kernel asking for the same weights and kind.
+type derivedWeights[T any] struct {
+	w    convWeights
+	kind string
+	make func(w []float32) T
+	once sync.Once
+	v    T
+}
+
+// newDerivedWeights returns nil when W is not a constant: the strategy then derives into scratch at every
+// Run.
+func newDerivedWeights[T any](w convWeights, kind string, make func(w []float32) T) *derivedWeights[T] {
+	if !w.constant() {
+		return nil
+	}
+	return &derivedWeights[T]{w: w, kind: kind, make: make}
+}
+
+// get returns the derived form, making it on the first call; concurrent callers wait for it.
+func (d *derivedWeights[T]) get() T {
+	d.once.Do(d.compute)
+	return d.v
+}
+
+func (d *derivedWeights[T]) compute() {
+	d.v = d.w.derive(d.kind, func(w []float32) any { return d.make(w) }).(T)
+}
+
 // convWeightCache keeps what Prepare derives from constant weights (packed panels, Winograd transforms).
 // A model is planned several times, by the graph passes' probes and once per input shape, and each plan
 // Prepares every node: without the cache each would pack its own copy (Winograd's is 4 times W). It lives

@@ -474,3 +474,45 @@ func fillNaN(t *ops.Tensor) {
 		copy(d, opstest.FromFloat64s(ops.BFloat16, t.Shape(), nan).Data().([]ops.BFloat16Bits))
 	}
 }
+
+// TestConvDerivesWeightsAtFirstRun checks that Prepare packs nothing (plans that never run, such as the
+// graph passes' probes, must not hold packed copies) and that the first Run does, once.
+func TestConvDerivesWeightsAtFirstRun(t *testing.T) {
+	cases := []struct {
+		x, w []int
+		attr ops.AttrMap
+		want string
+	}{
+		{[]int{4, 32, 16, 16}, []int{32, 32, 3, 3}, pad1, "winograd"},
+		{[]int{4, 32, 9, 9}, []int{16, 32, 3, 3}, ops.AttrMap{"strides": ints(2, 2)}, "im2col"},
+		{[]int{2, 6, 13, 13}, []int{16, 6, 3, 3}, nil, fewOrIm2col()},
+	}
+	for _, c := range cases {
+		p := prepare(t, node("Conv", 22, c.attr, randF32(1, c.x...), randF32(2, c.w...)))
+		k := p.kernel.(*fastConvKernel)
+		if k.Strategy() != c.want {
+			t.Fatalf("X %v W %v: strategy %s, want %s", c.x, c.w, k.Strategy(), c.want)
+		}
+		derived := func() bool {
+			switch st := k.strategy.(type) {
+			case *convWinograd:
+				return st.packed.v != nil
+			case *convIm2col:
+				return st.w.packed.v != nil
+			case *convFewChannels:
+				return st.packed.v != nil
+			}
+			t.Fatalf("strategy %T", k.strategy)
+			return false
+		}
+		if derived() {
+			t.Errorf("%s: Prepare packed the weights", c.want)
+		}
+		if err := k.Run(p.ctx, p.in, p.out); err != nil {
+			t.Fatal(err)
+		}
+		if !derived() {
+			t.Errorf("%s: Run did not pack the weights", c.want)
+		}
+	}
+}

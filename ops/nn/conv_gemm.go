@@ -11,22 +11,19 @@ import (
 // convGemmWeights is the A operand of every group's GEMM: packed once when W is constant, else read from
 // W at run time.
 type convGemmWeights struct {
-	packed []*gemm.PackedA // one per group, or nil
-	m, k   int             // rows (M/group) and columns (C/group*taps) of one group's A
+	packed *derivedWeights[[]*gemm.PackedA] // one per group; nil when W is not constant
+	m, k   int                              // rows (M/group) and columns (C/group*taps) of one group's A
 }
 
 func newConvGemmWeights(s *convShape, w convWeights) convGemmWeights {
-	cw := convGemmWeights{m: s.groupOutC, k: s.groupInC * s.taps}
-	if w.constant() {
-		cw.packed = w.derive("gemm", func(w []float32) any {
-			var packed []*gemm.PackedA
-			for g := 0; g < s.group; g++ {
-				packed = append(packed, gemm.PackA(false, cw.m, cw.k, w[g*cw.m*cw.k:(g+1)*cw.m*cw.k], cw.k))
-			}
-			return packed
-		}).([]*gemm.PackedA)
-	}
-	return cw
+	m, k, groups := s.groupOutC, s.groupInC*s.taps, s.group
+	return convGemmWeights{m: m, k: k, packed: newDerivedWeights(w, "gemm", func(w []float32) []*gemm.PackedA {
+		packed := make([]*gemm.PackedA, groups)
+		for g := range packed {
+			packed[g] = gemm.PackA(false, m, k, w[g*m*k:(g+1)*m*k], k)
+		}
+		return packed
+	})}
 }
 
 // multiply computes one image's group g: Y_g (M/group x outSize, row stride ldy) = act(A_g · B + bias_g
@@ -46,7 +43,7 @@ func (cw *convGemmWeights) multiply(r *convRun, g int, b []float32, ldb int, y [
 		Done:     r.done,
 	}
 	if cw.packed != nil {
-		p.PackedA = cw.packed[g]
+		p.PackedA = cw.packed.get()[g]
 	} else {
 		p.A, p.LDA = r.w[g*cw.m*cw.k:(g+1)*cw.m*cw.k], cw.k
 	}

@@ -48,7 +48,7 @@ func winogradFits(s *convShape) bool {
 
 type convWinograd struct {
 	s                      *convShape
-	packed                 []*gemm.PackedA // U[ξ] packed, when W is constant
+	packed                 *derivedWeights[[]*gemm.PackedA] // U[ξ] packed; nil when W is not constant
 	tilesH, tilesW, tiles  int             // tiles per output plane (rows, columns) and over the batch
 	block, blocks          int             // tiles per block, and blocks
 	ih, iw, oh, ow, ph, pw int
@@ -71,17 +71,16 @@ func newConvWinograd(s *convShape, w convWeights) *convWinograd {
 	}
 	c.block = ceilDiv(c.tiles, c.blocks)
 	c.blocks = ceilDiv(c.tiles, c.block)
-	if w.constant() {
-		c.packed = w.derive("winograd", func(w []float32) any {
-			u := make([]float32, wgXi*s.outC*s.inC)
-			winogradWeights(u, w, s.outC, s.inC)
-			packed := make([]*gemm.PackedA, wgXi)
-			for xi := range packed {
-				packed[xi] = gemm.PackA(false, s.outC, s.inC, u[xi*s.outC*s.inC:(xi+1)*s.outC*s.inC], s.inC)
-			}
-			return packed
-		}).([]*gemm.PackedA)
-	}
+	outC, inC := s.outC, s.inC
+	c.packed = newDerivedWeights(w, "winograd", func(w []float32) []*gemm.PackedA {
+		u := make([]float32, wgXi*outC*inC)
+		winogradWeights(u, w, outC, inC)
+		packed := make([]*gemm.PackedA, wgXi)
+		for xi := range packed {
+			packed[xi] = gemm.PackA(false, outC, inC, u[xi*outC*inC:(xi+1)*outC*inC], inC)
+		}
+		return packed
+	})
 	return c
 }
 
@@ -106,6 +105,10 @@ func (c *convWinograd) setup(r *convRun) {
 
 func (c *convWinograd) run(r *convRun, lo, hi int, buf []float32, pool *parallel.Pool) {
 	s := c.s
+	var packed []*gemm.PackedA
+	if c.packed != nil {
+		packed = c.packed.get()
+	}
 	for b := lo; b < hi; b++ {
 		t0 := b * c.block
 		nt := min(c.block, c.tiles-t0)
@@ -115,8 +118,8 @@ func (c *convWinograd) run(r *convRun, lo, hi int, buf []float32, pool *parallel
 		for xi := 0; xi < wgXi; xi++ {
 			p := gemm.Params{M: s.outC, N: nt, K: s.inC, Alpha: 1,
 				B: v[xi*s.inC*nt:], LDB: nt, C: m[xi*s.outC*nt:], LDC: nt, Pool: pool, Done: r.done}
-			if c.packed != nil {
-				p.PackedA = c.packed[xi]
+			if packed != nil {
+				p.PackedA = packed[xi]
 			} else {
 				p.A, p.LDA = r.shared[xi*s.outC*s.inC:], s.inC
 			}
