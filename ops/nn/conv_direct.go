@@ -38,8 +38,8 @@ func fewChannelsFits(s *convShape) bool {
 
 type convFewChannels struct {
 	s                      *convShape
-	hp, wp                 int     // padded image
-	offsets                []int32 // per tap t = (c, i, j): c*hp*wp + i*dh*wp + j*dw
+	hp, wp                 int                        // padded image
+	offsets                []int32                    // per tap t = (c, i, j): c*hp*wp + i*dh*wp + j*dw
 	packed                 *derivedWeights[[]float32] // W in tile order; nil when W is not constant
 	ph, pw, ih, iw, oh, ow int
 }

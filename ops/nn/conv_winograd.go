@@ -49,8 +49,8 @@ func winogradFits(s *convShape) bool {
 type convWinograd struct {
 	s                      *convShape
 	packed                 *derivedWeights[[]*gemm.PackedA] // U[ξ] packed; nil when W is not constant
-	tilesH, tilesW, tiles  int             // tiles per output plane (rows, columns) and over the batch
-	block, blocks          int             // tiles per block, and blocks
+	tilesH, tilesW, tiles  int                              // tiles per output plane (rows, columns) and over the batch
+	block, blocks          int                              // tiles per block, and blocks
 	ih, iw, oh, ow, ph, pw int
 }
 
