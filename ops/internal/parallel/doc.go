@@ -8,6 +8,14 @@
 // with no goroutine, channel or allocation cost. For splits [0, n) into at most
 // Threads() contiguous, near-equal ranges and returns when all are done.
 //
+// # Handoff
+//
+// An idle worker polls for its next range for up to 100 µs (yielding with
+// runtime.Gosched) before it blocks on a channel, and so does a caller
+// waiting for its workers: a session's kernels come back to back, and a
+// blocked goroutine takes the scheduler tens of microseconds to wake on
+// another core, more than a small kernel's whole parallel section.
+//
 // # Concurrency
 //
 // A Pool may be shared by goroutines. It runs one For at a time: a For that

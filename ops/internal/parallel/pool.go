@@ -3,6 +3,8 @@ package parallel
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Task is a unit of parallel work over an index range [lo, hi).
@@ -12,8 +14,7 @@ type Task interface {
 	Do(lo, hi int)
 }
 
-// job is one range of one For call, as sent to a worker. It is passed by
-// value over a buffered channel, so dispatch does not allocate.
+// job is one range of one For call, as handed to a worker.
 type job struct {
 	task   Task
 	fn     func(lo, hi int)
@@ -28,16 +29,62 @@ func (j job) run() {
 	}
 }
 
+// spinTime bounds how long an idle worker, or a caller waiting for its
+// workers, polls before it blocks. A session runs its kernels back to back,
+// and between two parallel sections there is usually less than that: a
+// worker still polling starts at once, where a blocked one takes the Go
+// scheduler tens of microseconds to wake on another core (measured with
+// BenchmarkForTaskAfterSerialWork: 2 x 37 µs of work after 37 µs of serial
+// work took longer on two threads than on one). The poll calls
+// runtime.Gosched, so it does not hold up other goroutines; what it costs is
+// up to spinTime of a core after the last parallel section of a run.
+const spinTime = 100 * time.Microsecond
+
+// spinning tracks one poll: call it once per round; it reports false once
+// spinTime has passed since the first round.
+type spinning struct {
+	rounds   int
+	deadline time.Time
+}
+
+func (s *spinning) more() bool {
+	if s.rounds == 0 {
+		s.deadline = time.Now().Add(spinTime)
+	}
+	s.rounds++
+	if s.rounds%16 == 0 && time.Now().After(s.deadline) {
+		return false
+	}
+	runtime.Gosched()
+	return true
+}
+
+// worker is one background goroutine's mailbox. run writes job, then bumps
+// seq; the worker polls seq, then blocks on wake once it has set parked. Both
+// sides write their flag before they read the other's (sequentially
+// consistent atomics), so a posted job is never missed: either the worker
+// sees the new seq, or run sees parked and sends a wake token. A token left
+// over from a race only makes the worker look at seq once more.
+type worker struct {
+	job    job
+	seq    atomic.Uint32
+	parked atomic.Bool
+	wake   chan struct{} // capacity 1
+}
+
 // Pool is a persistent set of worker goroutines. The zero value is not usable;
 // call NewPool. A nil *Pool is valid and means "one thread, inline".
 type Pool struct {
 	threads int
 	busy    sync.Mutex // held for the duration of one parallel For
-	work    []chan job // one per background worker
-	done    chan struct{}
+	workers []*worker
+
+	pending atomic.Int32  // ranges handed to workers and not yet finished
+	waiting atomic.Bool   // the caller has stopped polling pending and blocks on done
+	done    chan struct{} // capacity 1: the last worker to finish wakes a blocked caller
 
 	closeOnce sync.Once
-	closed    bool // guarded by busy
+	closed    atomic.Bool // set under busy; workers exit when they see it
 }
 
 // NewPool starts a pool that runs up to threads ranges at once (the caller of
@@ -46,23 +93,54 @@ func NewPool(threads int) *Pool {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	p := &Pool{threads: threads}
-	if threads > 1 {
-		p.work = make([]chan job, threads-1)
-		p.done = make(chan struct{}, threads-1)
-		for i := range p.work {
-			ch := make(chan job, 1)
-			p.work[i] = ch
-			go worker(ch, p.done)
-		}
+	p := &Pool{threads: threads, done: make(chan struct{}, 1)}
+	for i := 1; i < threads; i++ {
+		w := &worker{wake: make(chan struct{}, 1)}
+		p.workers = append(p.workers, w)
+		go p.serve(w)
 	}
 	return p
 }
 
-func worker(work <-chan job, done chan<- struct{}) {
-	for j := range work {
-		j.run()
-		done <- struct{}{}
+// serve is a worker goroutine: wait for a job, run it, report, until Close.
+func (p *Pool) serve(w *worker) {
+	var seen uint32
+	for {
+		for spin := (spinning{}); w.seq.Load() == seen; {
+			if spin.more() {
+				continue
+			}
+			w.parked.Store(true)
+			if w.seq.Load() == seen {
+				<-w.wake
+			}
+			w.parked.Store(false)
+			spin = spinning{}
+		}
+		seen = w.seq.Load()
+		if p.closed.Load() {
+			return
+		}
+		w.job.run()
+		w.job = job{} // let the task go
+		if p.pending.Add(-1) == 0 && p.waiting.Load() {
+			select {
+			case p.done <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// post hands j to w, waking it if it blocked.
+func (w *worker) post(j job) {
+	w.job = j
+	w.seq.Add(1)
+	if w.parked.Load() {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -99,36 +177,51 @@ func (p *Pool) run(n int, j job) {
 		return
 	}
 	defer p.busy.Unlock()
-	if p.closed {
+	if p.closed.Load() {
 		j.lo, j.hi = 0, n
 		j.run()
 		return
 	}
 	// Range r is [r*n/parts, (r+1)*n/parts); the caller takes range 0.
+	p.pending.Store(int32(parts - 1))
 	for r := 1; r < parts; r++ {
 		w := j
 		w.lo, w.hi = r*n/parts, (r+1)*n/parts
-		p.work[r-1] <- w
+		p.workers[r-1].post(w)
 	}
 	j.lo, j.hi = 0, n/parts
 	j.run()
-	for r := 1; r < parts; r++ {
-		<-p.done
+	p.wait()
+}
+
+// wait returns once every worker of the current For has finished: polling
+// first, then blocked on done.
+func (p *Pool) wait() {
+	for spin := (spinning{}); spin.more(); {
+		if p.pending.Load() == 0 {
+			return
+		}
 	}
+	p.waiting.Store(true)
+	for p.pending.Load() != 0 {
+		<-p.done // a token left from an earlier For only sends us round again
+	}
+	p.waiting.Store(false)
 }
 
 // Close stops the background workers after any running For finishes. Later
 // calls to For run inline. Close is idempotent and safe on a nil Pool; a Pool
-// never closed keeps its (idle, blocked) goroutines until the program exits.
+// never closed keeps its goroutines (blocked, once idle) until the program
+// exits.
 func (p *Pool) Close() {
 	if p == nil {
 		return
 	}
 	p.closeOnce.Do(func() {
 		p.busy.Lock()
-		p.closed = true
-		for _, ch := range p.work {
-			close(ch)
+		p.closed.Store(true)
+		for _, w := range p.workers {
+			w.post(job{})
 		}
 		p.busy.Unlock()
 	})

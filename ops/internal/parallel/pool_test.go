@@ -3,6 +3,7 @@ package parallel
 import (
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 type countTask struct{ hits []int32 }
@@ -121,5 +122,61 @@ func BenchmarkForTaskOverhead(b *testing.B) {
 				p.ForTask(2, task)
 			}
 		})
+	}
+}
+
+// spinTask busies each range for a fixed number of iterations.
+type spinTask struct{ iters int }
+
+var spinSink float64
+
+func (s *spinTask) Do(lo, hi int) {
+	x := 1.0
+	for i := 0; i < s.iters*(hi-lo); i++ {
+		x = x*1.0000001 + 1e-9
+	}
+	spinSink += x
+}
+
+// BenchmarkForTaskAfterSerialWork is a kernel's parallel section after some single-threaded work (another
+// kernel, or the previous run's tail): the time a worker that has gone idle takes to start counts. Each
+// iteration does about 20 µs of serial work, then 2 x 20 µs of parallel work.
+func BenchmarkForTaskAfterSerialWork(b *testing.B) {
+	for _, threads := range []int{1, 2} {
+		b.Run(map[int]string{1: "threads=1", 2: "threads=2"}[threads], func(b *testing.B) {
+			p := NewPool(threads)
+			defer p.Close()
+			serial, par := &spinTask{iters: 20000}, &spinTask{iters: 20000}
+			for b.Loop() {
+				serial.Do(0, 1)
+				p.ForTask(2, par)
+			}
+		})
+	}
+}
+
+// TestBlockedWorkersAndCallersWake covers the slow paths of the handoff: a worker idle for longer than
+// spinTime blocks and must be woken by the next For, and a caller whose worker takes longer than spinTime
+// blocks and must be woken when it finishes.
+func TestBlockedWorkersAndCallersWake(t *testing.T) {
+	p := NewPool(2)
+	defer p.Close()
+	var hits [2]atomic.Int32
+	for round := 0; round < 5; round++ {
+		// Wait for the worker to give up polling (a loaded machine may not schedule it at once).
+		for start := time.Now(); !p.workers[0].parked.Load(); time.Sleep(spinTime) {
+			if time.Since(start) > 10*time.Second {
+				t.Fatalf("round %d: the worker is still polling after 10 s idle", round)
+			}
+		}
+		p.For(2, func(lo, hi int) {
+			if lo == 1 {
+				time.Sleep(4 * spinTime) // the caller gives up polling meanwhile
+			}
+			hits[lo].Add(1)
+		})
+		if a, b := hits[0].Load(), hits[1].Load(); a != int32(round+1) || b != int32(round+1) {
+			t.Fatalf("round %d: ranges ran %d and %d times, want %d each", round, a, b, round+1)
+		}
 	}
 }
