@@ -106,14 +106,13 @@ func (c *convFewChannels) paddedLen() int {
 
 // wrapped reports whether run computes each image in the wrapped layout: output rows of the padded width
 // wp, tiles running on from one row into the next, into a buffer that a copy then narrows to the output's
-// width. That does the columns ow..wp-1 of every row for nothing, but saves the partial tile at the end of
-// each row, which costs a whole tile and a copy: LeNet's 11- and 26-wide rows take 18% and 12% fewer tiles.
-// A residual Z is first copied into the wrapped buffer, for the tiles to add. Rows of whole tiles keep the
-// direct layout, and so do small K: below about 32 multiply-adds per output (LeNet's first layer has 9) a
-// tile costs too little for the tiles saved to pay for the copy (measured with BenchmarkConv's LeNet layers:
-// 11-wide rows at K = 54 gain about 10%, 26-wide rows at K = 9 lose 20%).
+// width. It is for rows narrower than a tile (LeNet's second layer: 11), which would otherwise take one
+// partial tile and a copy each; it does the columns ow..wp-1 of every row for nothing, but needs 18% fewer
+// tiles there. A residual Z is first copied into the wrapped buffer, for the tiles to add. Below about 32
+// multiply-adds per output a tile costs too little for that to pay for the copy (measured with
+// BenchmarkConv's LeNet layers). Wider rows end with a tile moved back over the previous one instead (run).
 func (c *convFewChannels) wrapped() bool {
-	return c.ow%directCols != 0 && c.s.inC*c.s.taps >= directWrapMinK
+	return c.ow < directCols && c.s.inC*c.s.taps >= directWrapMinK
 }
 
 // directWrapMinK is the smallest C*taps for which wrapped pays.
@@ -189,6 +188,12 @@ func (c *convFewChannels) run(r *convRun, lo, hi int, buf []float32, _ *parallel
 			for oy := 0; oy < c.oh; oy++ {
 				for ox := 0; ox < c.ow; ox += directCols {
 					cols := min(directCols, c.ow-ox)
+					if cols < directCols && c.ow >= directCols && !e.sum {
+						// The row's last tile would be partial: move it back to end at the row's end, over
+						// columns the previous tile wrote already. Writing them again with the same values
+						// costs less than a partial tile's copy (not with a residual, which Y accumulates).
+						ox, cols = c.ow-directCols, directCols
+					}
 					base := oy*c.wp + ox
 					out := (m0*c.oh+oy)*c.ow + ox
 					if rows == directRows && cols == directCols {

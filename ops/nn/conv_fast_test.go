@@ -30,7 +30,7 @@ var oddConvCases = []convCase{
 	{"3x3 tiny output", []int{2, 16, 3, 4}, []int{16, 16, 3, 3}, nil},
 	{"3x3 c1 m6 lenet", []int{2, 1, 28, 28}, []int{6, 1, 3, 3}, nil},
 	{"3x3 c6 m16 lenet2", []int{2, 6, 13, 13}, []int{16, 6, 3, 3}, nil},
-	{"3x3 c4 m7 dilated wide", []int{1, 4, 11, 19}, []int{7, 4, 3, 3}, ops.AttrMap{"dilations": ints(1, 2), "pads": ints(1, 0, 2, 1)}},
+	{"3x3 c4 m7 dilated narrow", []int{1, 4, 11, 14}, []int{7, 4, 3, 3}, ops.AttrMap{"dilations": ints(1, 2), "pads": ints(1, 0, 2, 1)}},
 	{"3x3 c3 m13 pad1", []int{3, 3, 12, 21}, []int{13, 3, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}},
 	{"3x3 c2 m7 dilated", []int{1, 2, 11, 19}, []int{7, 2, 3, 3}, ops.AttrMap{"dilations": ints(2, 1), "pads": ints(1, 0, 2, 1)}},
 	{"3x3 stride2 c5 m7", []int{2, 5, 9, 10}, []int{7, 5, 3, 3}, ops.AttrMap{"strides": ints(2, 2), "pads": ints(1, 1, 1, 1)}},
