@@ -31,13 +31,6 @@ var Families = []Family{
 			"and outputs. Bodies see shapes only at run time, so they are planned per run.",
 	},
 	{
-		Key: "rnn", Title: "Recurrent networks",
-		Ops: []string{"RNN", "LSTM", "GRU"},
-		Work: "Three kernels over the existing GEMM: per-time-step gates with the activation lists (f, g, h), " +
-			"forward/reverse/bidirectional directions, sequence_lens masking, initial states, peepholes, " +
-			"linear_before_reset and the layout attribute.",
-	},
-	{
 		Key: "quantization", Title: "Quantization",
 		Ops: []string{"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv",
 			"QLinearMatMul", "MatMulInteger", "ConvInteger"},
