@@ -40,13 +40,11 @@ var Families = []Family{
 			"low-precision types.",
 	},
 	{
-		Key: "training", Title: "Training losses and optimizers",
-		Ops: []string{"SoftmaxCrossEntropyLoss", "NegativeLogLikelihoodLoss",
-			"ai.onnx.preview.training::Adam", "ai.onnx.preview.training::Adagrad",
+		Key: "training", Title: "Training optimizers",
+		Ops: []string{"ai.onnx.preview.training::Adam", "ai.onnx.preview.training::Adagrad",
 			"ai.onnx.preview.training::Momentum", "ai.onnx.preview.training::Gradient"},
-		Work: "The two losses are ONNX functions whose expanded tests already run in the core set: a kernel each " +
-			"(weights, ignore_index, the three reductions, the optional log-prob output) would make the fused " +
-			"tests pass. The optimizers need the ai.onnx.preview.training domain and multi-tensor state outputs.",
+		Work: "The ai.onnx.preview.training domain: element-wise update kernels with a variadic list of " +
+			"tensors, each with its gradient and state, written to as many outputs.",
 	},
 	{
 		Key: "strings", Title: "Strings",
