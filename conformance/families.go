@@ -86,12 +86,6 @@ var Families = []Family{
 			"decoder, which Go's JPEG decoder does not reproduce bit for bit.",
 	},
 	{
-		Key: "detection", Title: "Object-detection post-processing",
-		Ops: []string{"NonMaxSuppression"},
-		Work: "NonMaxSuppression: IoU over corner or center boxes, per-class top-k, score and IoU thresholds, " +
-			"and an output whose length depends on the data. (RoiAlign, the other detection op, is in the core set.)",
-	},
-	{
 		Key: "classical-ml", Title: "Classical ML (ai.onnx.ml)",
 		Ops: []string{"ai.onnx.ml::LabelEncoder", "ai.onnx.ml::TreeEnsemble", "ai.onnx.ml::TreeEnsembleClassifier",
 			"ai.onnx.ml::TreeEnsembleRegressor", "ai.onnx.ml::Binarizer", "ai.onnx.ml::ArrayFeatureExtractor"},
