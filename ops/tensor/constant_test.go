@@ -120,3 +120,31 @@ func TestShapeChainFolds(t *testing.T) {
 		t.Fatalf("Size gave %+v, want constant 60", size)
 	}
 }
+
+func TestWindows(t *testing.T) {
+	sym := ops.AttrMap{"periodic": ops.IntAttr(0)}
+	runCases(t, []opCase{
+		// numpy.hanning(5) is the symmetric window; the periodic one of 4 is the first 4 of hanning(5).
+		{name: "hann periodic", node: node("HannWindow", 17, nil, ops.Scalar(int64(4))), want: out(f32(ops.Shape{4}, 0, 0.5, 1, 0.5))},
+		{name: "hann symmetric", node: node("HannWindow", 17, sym, ops.Scalar(int32(5))), want: out(f32(ops.Shape{5}, 0, 0.5, 1, 0.5, 0))},
+		// Hamming with ONNX's 25/46: 25/46 - 21/46·cos(2πn/2) for n = 0, 1, 2.
+		{name: "hamming symmetric", node: node("HammingWindow", 17, sym, ops.Scalar(int64(3))), want: out(f32(ops.Shape{3}, 4.0/46, 1, 4.0/46))},
+		{name: "one symmetric value", node: node("HannWindow", 17, sym, ops.Scalar(int64(1))), want: out(f32(ops.Shape{1}, 1))},
+		{name: "empty", node: node("HannWindow", 17, nil, ops.Scalar(int64(0))), want: out(f32(ops.Shape{0}))},
+		{name: "uint8 truncates", node: node("HannWindow", 17, ops.AttrMap{"output_datatype": ops.IntAttr(int64(ops.Uint8))}, ops.Scalar(int64(4))),
+			want: out(ops.FromSlice(ops.Shape{4}, []uint8{0, 0, 1, 0}))},
+		{name: "negative size", node: node("HammingWindow", 17, nil, ops.Scalar(int64(-2))), err: "size is -2"},
+		{name: "bool output", node: node("HammingWindow", 17, ops.AttrMap{"output_datatype": ops.IntAttr(int64(ops.Bool))}, ops.Scalar(int64(2))), err: `"output_datatype" is 9 (bool)`},
+		{name: "size not scalar", node: node("HannWindow", 17, nil, vec(2, 3)), err: "want one int32 or int64"},
+		{name: "not const", node: nonConst(node("BlackmanWindow", 17, nil, ops.Scalar(int64(3))), 0), is: ops.ErrDynamicShape},
+	})
+	// Blackman: 0.42 - 0.5 + 0.08 = 0 at the ends, 0.42 + 0.5 + 0.08 = 1 in the middle (numpy.blackman(3),
+	// to float64 rounding).
+	got, err := opstest.Run(node("BlackmanWindow", 17, ops.AttrMap{"periodic": ops.IntAttr(0), "output_datatype": ops.IntAttr(int64(ops.Float64))}, ops.Scalar(int64(3))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := opstest.Close(got[0], ops.FromSlice(ops.Shape{3}, []float64{0, 1, 0}), 0, 1e-12); err != nil {
+		t.Errorf("blackman: %v", err)
+	}
+}
