@@ -65,12 +65,11 @@ var Families = []Family{
 			"subgraph execution (see control flow).",
 	},
 	{
-		Key: "attention", Title: "Attention and transformer ops (opsets 23-27)",
-		Ops: []string{"Attention", "RotaryEmbedding", "LinearAttention", "ai.onnx.preview::FlexAttention",
-			"TensorScatter"},
-		Work: "Fused transformer kernels: Attention with grouped-query heads, boolean and additive masks, a KV " +
-			"cache, softcap and causal modes; rotary embeddings; linear attention with its recurrent state and " +
-			"the KV-cache scatter. Their _expanded tests, built from MatMul, Softmax and friends, run in the core set.",
+		Key: "attention", Title: "Linear and flex attention (opsets 26-27)",
+		Ops: []string{"LinearAttention", "ai.onnx.preview::FlexAttention"},
+		Work: "LinearAttention's recurrent state with its decay, gating and delta-rule updates; FlexAttention's " +
+			"score_mod and prob_mod, which are subgraphs (see control flow). (Attention, RotaryEmbedding and " +
+			"TensorScatter are in the core set.)",
 	},
 	{
 		Key: "signal", Title: "Signal processing",

@@ -148,3 +148,18 @@ func TestWindows(t *testing.T) {
 		t.Errorf("blackman: %v", err)
 	}
 }
+
+func TestTensorScatter(t *testing.T) {
+	// A cache of 2 batch entries x 4 positions x 1, updates of 2 positions at write indices 1 and 3.
+	past := f32(ops.Shape{2, 4, 1}, 1, 2, 3, 4, 5, 6, 7, 8)
+	update := f32(ops.Shape{2, 2, 1}, -1, -2, -3, -4)
+	circular := ops.AttrMap{"mode": ops.StringAttr("circular")}
+	runCases(t, []opCase{
+		{name: "prefill", node: node("TensorScatter", 24, nil, past, update), want: out(f32(ops.Shape{2, 4, 1}, -1, -2, 3, 4, -3, -4, 7, 8))},
+		{name: "linear", node: node("TensorScatter", 24, nil, past, update, vec(1, 2)), want: out(f32(ops.Shape{2, 4, 1}, 1, -1, -2, 4, 5, 6, -3, -4))},
+		{name: "circular wraps", node: node("TensorScatter", 24, circular, past, update, vec(1, 3)), want: out(f32(ops.Shape{2, 4, 1}, 1, -1, -2, 4, -4, 6, 7, -3))},
+		{name: "linear past the end", node: node("TensorScatter", 24, nil, past, update, vec(1, 3)), err: "write_indices[1] is 3: position 4 is outside the cache's 4"},
+		{name: "batch axis", node: node("TensorScatter", 24, ops.AttrMap{"axis": ops.IntAttr(0)}, past, update), err: "not the batch axis"},
+		{name: "mode", node: node("TensorScatter", 24, ops.AttrMap{"mode": ops.StringAttr("ring")}, past, update), err: `"ring"`},
+	})
+}
