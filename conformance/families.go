@@ -40,13 +40,6 @@ var Families = []Family{
 			"low-precision types.",
 	},
 	{
-		Key: "training", Title: "Training optimizers",
-		Ops: []string{"ai.onnx.preview.training::Adam", "ai.onnx.preview.training::Adagrad",
-			"ai.onnx.preview.training::Momentum", "ai.onnx.preview.training::Gradient"},
-		Work: "The ai.onnx.preview.training domain: element-wise update kernels with a variadic list of " +
-			"tensors, each with its gradient and state, written to as many outputs.",
-	},
-	{
 		Key: "strings", Title: "Strings",
 		Ops:   []string{"StringNormalizer", "StringSplit", "StringConcat", "RegexFullMatch", "TfIdfVectorizer"},
 		Types: []string{"STRING"},
