@@ -65,13 +65,6 @@ var Families = []Family{
 			"TensorScatter are in the core set.)",
 	},
 	{
-		Key: "signal", Title: "Signal processing",
-		Ops: []string{"DFT", "STFT", "MelWeightMatrix"},
-		Work: "A complex FFT (radix-2, plus Bluestein for other lengths) over ONNX's [..., 2] real/imaginary " +
-			"layout, onesided and inverse modes, framing for STFT; the mel matrix is a generator. (The window " +
-			"functions are in the core set.)",
-	},
-	{
 		Key: "image-decoding", Title: "Image decoding",
 		Ops: []string{"ImageDecoder"},
 		Work: "Decoding encoded bytes inside the graph: PNG and JPEG from Go's standard library (BMP, TIFF, WebP " +

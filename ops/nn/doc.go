@@ -1,7 +1,11 @@
 // Package nn implements ONNX's neural-network operators: Conv (and onnxrun's FusedConv), ConvTranspose,
 // ConvInteger, CausalConvWithState, MaxPool, AveragePool, LpPool, MaxUnpool, the Global pools, BatchNormalization,
 // InstanceNormalization, LayerNormalization, GroupNormalization, RMSNormalization, LpNormalization, LRN,
-// MeanVarianceNormalization and Dropout. Importing the package registers them (see ops.Register) for every
+// MeanVarianceNormalization and Dropout; the recurrent layers RNN, GRU and LSTM (rnn.go: the input
+// projection of every step and each step's recurrent product on the GEMM); the transformer operators
+// Attention and RotaryEmbedding; the losses NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss and the
+// ai.onnx.preview.training optimizers Adagrad, Adam and Momentum; and DFT and STFT. Importing the package
+// registers them (see ops.Register) for every
 // opset version Operators.md lists up to ops.MaxOpset; each op's file links its spec page and says what
 // changed between versions. Ops that ONNX defines as functions (LayerNormalization, GroupNormalization,
 // RMSNormalization, MeanVarianceNormalization) are implemented directly.
@@ -28,8 +32,9 @@
 // cell (LeNet's layers, a CIFAR net's first) runs direct 6x16 register tiles off a padded copy of the image
 // (conv_direct.go); depthwise kernels are a per-plane stencil (conv_depthwise.go); anything else unrolls
 // into an im2col buffer and multiplies (conv_gemm.go). Constant weights are packed once per model for the
-// GEMM, transformed for Winograd, or laid out for the tiles; the derived forms are cached in the op, so
-// that the several plans of a model share them. The hot loops are AVX2+FMA assembly (the direct tile and
+// GEMM, transformed for Winograd, or laid out for the tiles, by the first Run that needs them (planning a
+// shape that never runs packs nothing); the derived forms are cached in the op, so that the several plans
+// of a model share them. The hot loops are AVX2+FMA assembly (the direct tile and
 // Winograd's 8-tile transforms, *_amd64.s) with Go twins that the noasm build runs and the tests compare
 // against. convDirect, the plain loop, stays the reference: every strategy is tested against it on odd
 // shapes, and it runs float64 (float16 and bfloat16 widen to float32 through the GEMM path of conv.go).

@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops"
@@ -162,4 +163,31 @@ func TestTensorScatter(t *testing.T) {
 		{name: "batch axis", node: node("TensorScatter", 24, ops.AttrMap{"axis": ops.IntAttr(0)}, past, update), err: "not the batch axis"},
 		{name: "mode", node: node("TensorScatter", 24, ops.AttrMap{"mode": ops.StringAttr("ring")}, past, update), err: `"ring"`},
 	})
+}
+
+// The operator documentation's example (8 bins, a 16-point DFT at 8192 Hz over [0, 4096] Hz): every filter
+// peaks at 1, and the shape is [16/2+1, 8].
+func TestMelWeightMatrix(t *testing.T) {
+	got, err := opstest.Run(node("MelWeightMatrix", 17, nil, ops.Scalar(int32(8)), ops.Scalar(int32(16)), ops.Scalar(int32(8192)),
+		ops.Scalar(float32(0)), ops.Scalar(float32(4096))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got[0].Shape().Equal(ops.Shape{9, 8}) {
+		t.Fatalf("shape %v, want [9 8]", got[0].Shape())
+	}
+	w := got[0].Float32s()
+	for i := 0; i < 8; i++ {
+		peak := float32(0)
+		for j := 0; j < 9; j++ {
+			peak = max(peak, w[j*8+i])
+		}
+		if peak != 1 {
+			t.Errorf("filter %d peaks at %g, want 1", i, peak)
+		}
+	}
+	if _, err := opstest.Run(node("MelWeightMatrix", 17, nil, ops.Scalar(int32(0)), ops.Scalar(int32(16)), ops.Scalar(int32(8192)),
+		ops.Scalar(float32(0)), ops.Scalar(float32(4096)))); err == nil || !strings.Contains(err.Error(), "must be positive") {
+		t.Errorf("no bins: got %v", err)
+	}
 }
