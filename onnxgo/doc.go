@@ -31,10 +31,10 @@
 //
 // # Tests
 //
-// The package runs the 348 operator tests onnx-go ships for backends (backend/testbackend/onnx): 326
+// The package runs the 348 operator tests onnx-go ships for backends (backend/testbackend/onnx): 340
 // pass, listed in testdata/expected_pass.txt, and most of those also under onnx-go's own harness; the
-// other 22 use operators onnxrun has no kernel for (EyeLike, NonMaxSuppression, ReverseSequence,
-// TfIdfVectorizer, Scan, which onnx-go itself cannot decode). The reference models of ../shared/models
+// other 8 use operators onnxrun has no kernel for (TfIdfVectorizer, and Scan, which onnx-go itself cannot
+// decode). The reference models of ../shared/models
 // decode with onnx-go and give ONNX Runtime's outputs.
 //
 // # Dependencies
