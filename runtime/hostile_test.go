@@ -503,6 +503,49 @@ func hostileCases() []hostileCase {
 		}, inputs: func() []*ops.Tensor {
 			return []*ops.Tensor{ops.FromSlice(ops.Shape{2}, []int64{0, 1}), ops.FromSlice(ops.Shape{}, []int64{-3})}
 		}, is: badInput, want: []string{`node "onehot" (OneHot, opset 13): run: infer shapes`, "depth is -3"}},
+		// The recurrent, attention, loss and detection operators check what only the data can tell.
+		{name: "LSTM sequence length past the sequence at run time", build: func(b *exporter.Graph) {
+			x := b.Input("x", f32, 3, 2, 4)
+			lens := b.Input("lens", onnxpb.TensorProto_INT32, 2)
+			w := b.Initializer("w", arr([]int64{1, 8, 4}, make([]float32, 32)...))
+			r := b.Initializer("r", arr([]int64{1, 8, 2}, make([]float32, 16)...))
+			b.NodeNamed("lstm", "LSTM", "", []string{x, w, r, "", lens}, []string{"y"}, exporter.Attrs{"hidden_size": 2})
+			b.Output("y", f32, 3, 1, 2, 2)
+		}, inputs: func() []*ops.Tensor {
+			return []*ops.Tensor{f32s(ops.Shape{3, 2, 4}), ops.FromSlice(ops.Shape{2}, []int32{3, 9})}
+		}, is: badInput, want: []string{`node "lstm" (LSTM, opset 13): run`, "sequence_lens[1] is 9", "seq_length 3"}},
+		{name: "GRU weights for another hidden size", build: func(b *exporter.Graph) {
+			x := b.Input("x", f32, 3, 2, 4)
+			w := b.Initializer("w", arr([]int64{1, 6, 4}, make([]float32, 24)...))
+			r := b.Initializer("r", arr([]int64{1, 6, 2}, make([]float32, 12)...))
+			b.NodeNamed("gru", "GRU", "", []string{x, w, r}, []string{"y"}, exporter.Attrs{"hidden_size": 3})
+			b.Output("y", f32, 3, 1, 2, 3)
+		}, is: invalid, want: []string{`node "gru" (GRU, opset 13)`, "W has shape [1,6,4], want [1,9,4]"}},
+		{name: "label outside the classes at run time", build: func(b *exporter.Graph) {
+			x := b.Input("scores", f32, 2, 3)
+			labels := b.Input("labels", onnxpb.TensorProto_INT64, 2)
+			b.NodeNamed("loss", "SoftmaxCrossEntropyLoss", "", []string{x, labels}, []string{"y"}, nil)
+			b.Output("y", f32)
+		}, inputs: func() []*ops.Tensor {
+			return []*ops.Tensor{f32s(ops.Shape{2, 3}), ops.FromSlice(ops.Shape{2}, []int64{1, 3})}
+		}, is: badInput, want: []string{`node "loss" (SoftmaxCrossEntropyLoss, opset 13): run`, "label 3 at sample 1", "3 classes"}},
+		{name: "NonMaxSuppression IoU threshold fed at run time out of range", opset: 11, build: func(b *exporter.Graph) {
+			boxes := b.Input("boxes", f32, 1, 2, 4)
+			scores := b.Input("scores", f32, 1, 1, 2)
+			maxOut := b.Initializer("max", i64Array(2))
+			iou := b.Input("iou", f32, 1)
+			b.NodeNamed("nms", "NonMaxSuppression", "", []string{boxes, scores, maxOut, iou}, []string{"y"}, nil)
+			b.Output("y", onnxpb.TensorProto_INT64)
+		}, inputs: func() []*ops.Tensor {
+			return []*ops.Tensor{f32s(ops.Shape{1, 2, 4}), f32s(ops.Shape{1, 1, 2}), f32s(ops.Shape{1}, 7)}
+		}, is: badInput, want: []string{`node "nms" (NonMaxSuppression, opset 11)`, "iou_threshold is 7"}},
+		{name: "Attention mask that does not broadcast", opset: 23, build: func(b *exporter.Graph) {
+			q := b.Input("q", f32, 1, 2, 3, 4)
+			k := b.Input("k", f32, 1, 2, 5, 4)
+			mask := b.Input("mask", f32, 2, 5)
+			b.NodeNamed("attn", "Attention", "", []string{q, k, k, mask}, []string{"y"}, nil)
+			b.Output("y", f32, 1, 2, 3, 4)
+		}, is: invalid, want: []string{`node "attn" (Attention, opset 23)`, "attn_mask has shape [2,5]", "[1, 2, 3, 5]"}},
 		{name: "dynamic plan over MaxPlanBytes", opts: runtime.Options{MaxPlanBytes: 1 << 20}, build: func(b *exporter.Graph) {
 			x := b.Input("x", f32, 1<<16)
 			shape := b.Input("shape", onnxpb.TensorProto_INT64, 1)
