@@ -40,12 +40,11 @@ var Families = []Family{
 			"low-precision types.",
 	},
 	{
-		Key: "strings", Title: "Strings",
-		Ops:   []string{"StringNormalizer", "StringSplit", "StringConcat", "RegexFullMatch", "TfIdfVectorizer"},
-		Types: []string{"STRING"},
-		Work: "String kernels (case folding with stop words, splitting, concatenation, RE2 matching, which Go's " +
-			"regexp implements, n-gram counting) and string support in the kernels that move or convert " +
-			"strings, such as Cast between numbers and their text.",
+		Key: "strings", Title: "Text features",
+		Ops: []string{"TfIdfVectorizer"},
+		Work: "TfIdfVectorizer: n-gram counting (with skips) over int or string pools, the TF, IDF and TFIDF " +
+			"weightings. (The string operators StringConcat, StringSplit, StringNormalizer and RegexFullMatch " +
+			"are in the core set.)",
 	},
 	{
 		Key: "sequences", Title: "Sequences and optionals",

@@ -269,7 +269,8 @@ func TestClassify(t *testing.T) {
 		{ops: []string{"SequenceInsert", "Loop"}, want: "control-flow"},
 		{ops: []string{"Identity"}, types: []string{"sequence"}, want: "sequences"},
 		{ops: []string{"Cast"}, types: []string{"FLOAT", "FLOAT8E4M3FN"}, want: "low-precision"},
-		{ops: []string{"Equal"}, types: []string{"STRING", "BOOL"}, want: "strings"},
+		{ops: []string{"Equal"}, types: []string{"STRING", "BOOL"}, want: CoreFamily}, // strings are core
+		{ops: []string{"TfIdfVectorizer"}, types: []string{"STRING", "FLOAT"}, want: "strings"},
 		{ops: []string{"ai.onnx.ml::TreeEnsemble"}, want: "classical-ml"},
 	}
 	for _, tt := range tests {
