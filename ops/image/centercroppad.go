@@ -35,8 +35,9 @@ func buildCenterCropPad(n ops.NodeInfo) (ops.Op, error) {
 // ShapeInputs reports that the target shape (input 1) must be known to plan.
 func (o *centerCropPadOp) ShapeInputs() []int { return []int{1} }
 
-// tables returns, for each axis, the source index of every output coordinate (-1 for padding).
-func (o *centerCropPadOp) tables(in []ops.ValueInfo) ([]axisTable, error) {
+// outShape checks the inputs and returns the output's shape. It allocates nothing in proportion to the
+// output, which the runtime has yet to check against its limits (a target length of 2^31 is well formed).
+func (o *centerCropPadOp) outShape(in []ops.ValueInfo) (ops.Shape, error) {
 	if err := ops.CheckInputCount(in, 2, 2); err != nil {
 		return nil, err
 	}
@@ -71,7 +72,18 @@ func (o *centerCropPadOp) tables(in []ops.ValueInfo) ([]axisTable, error) {
 	if _, err := out.CheckedSize(0); err != nil {
 		return nil, ops.Invalidf("output: %v", err)
 	}
-	tables := make([]axisTable, rank)
+	return out, nil
+}
+
+// tables returns, for each axis, the source index of every output coordinate (-1 for padding). Prepare
+// builds them, once the runtime has accepted the output's size.
+func (o *centerCropPadOp) tables(in []ops.ValueInfo) ([]axisTable, error) {
+	out, err := o.outShape(in)
+	if err != nil {
+		return nil, err
+	}
+	shape := in[0].Shape
+	tables := make([]axisTable, len(shape))
 	for d, n := range shape {
 		t := axisTable{n: out[d], k: 1, idx: make([]int, out[d]), w: make([]float64, out[d])}
 		// Output coordinate o reads input o+shift: a crop shifts right, a pad shifts left.
@@ -92,13 +104,9 @@ func (o *centerCropPadOp) tables(in []ops.ValueInfo) ([]axisTable, error) {
 }
 
 func (o *centerCropPadOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	tables, err := o.tables(in)
+	out, err := o.outShape(in)
 	if err != nil {
 		return nil, err
-	}
-	out := make(ops.Shape, len(tables))
-	for d, t := range tables {
-		out[d] = t.n
 	}
 	return []ops.ValueInfo{{DType: in[0].DType, Shape: out}}, nil
 }

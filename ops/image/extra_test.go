@@ -2,6 +2,7 @@ package image
 
 import (
 	"errors"
+	goruntime "runtime"
 	"strings"
 	"testing"
 
@@ -301,5 +302,30 @@ func TestExtraKernelsDoNotAllocate(t *testing.T) {
 				t.Errorf("Run allocates %v times", n)
 			}
 		})
+	}
+}
+
+// CenterCropPad's shape inference must not allocate in proportion to the target shape: the runtime checks
+// the output against its limits only after InferShapes returns, and a target of 2^31 is well formed
+// (FuzzNode found it building 16 GiB index tables there; runtime/testdata/fuzz/FuzzNode/23cad0ea26c3ad35).
+func TestCenterCropPadHugeTargetInfersWithoutAllocating(t *testing.T) {
+	build, _, _ := ops.Lookup("", "CenterCropPad", 18)
+	op, err := build(ops.NodeInfo{OpType: "CenterCropPad", Opset: 18, NumInputs: 2, NumOutputs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := ops.FromSlice(ops.Shape{2}, []int64{6, 1 << 31})
+	var before, after goruntime.MemStats
+	goruntime.ReadMemStats(&before)
+	infos, err := op.InferShapes([]ops.ValueInfo{{DType: ops.Uint32, Shape: ops.Shape{0, 0}}, {DType: ops.Int64, Shape: ops.Shape{2}, Const: target}})
+	goruntime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !infos[0].Shape.Equal(ops.Shape{6, 1 << 31}) {
+		t.Errorf("shape %v, want [6 2147483648]", infos[0].Shape)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Errorf("InferShapes allocated %d bytes", grew)
 	}
 }
