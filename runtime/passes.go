@@ -68,19 +68,6 @@ func runPasses(g *Graph, probe func(*Graph) map[string]ops.ValueInfo, logf func(
 	return nil
 }
 
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b [20]byte
-	n := len(b)
-	for ; i > 0; i /= 10 {
-		n--
-		b[n] = byte('0' + i%10)
-	}
-	return string(b[n:])
-}
-
 func constFloat32(g *Graph, name string) []float32 {
 	t, ok := g.Constants[name]
 	if !ok || t.DType() != ops.Float32 {

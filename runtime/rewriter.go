@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/onnxrun/onnxrun/ops"
 )
@@ -119,7 +120,7 @@ func (r *rewriter) addConstant(base string, t *ops.Tensor) string {
 		if !taken && r.producer[name] == nil && !r.inputs[name] && len(r.users[name]) == 0 {
 			break
 		}
-		name = base + "_" + itoa(i)
+		name = base + "_" + strconv.Itoa(i)
 	}
 	r.g.Constants[name] = t
 	return name

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"strconv"
 
 	"github.com/onnxrun/onnxrun/ops"
 )
@@ -38,26 +39,16 @@ func buildDeformConv(types ops.DTypeSet) ops.Builder {
 			return nil, err
 		}
 		if o.group < 1 {
-			return nil, &ops.AttrError{Name: "group", Msg: "must be >= 1, is " + itoa(o.group)}
+			return nil, &ops.AttrError{Name: "group", Msg: "must be >= 1, is " + strconv.Itoa(o.group)}
 		}
 		if o.offsetGroup < 1 {
-			return nil, &ops.AttrError{Name: "offset_group", Msg: "must be >= 1, is " + itoa(o.offsetGroup)}
+			return nil, &ops.AttrError{Name: "offset_group", Msg: "must be >= 1, is " + strconv.Itoa(o.offsetGroup)}
 		}
 		if n.NumInputs < 3 || n.NumInputs > 5 {
 			return nil, ops.Invalidf("DeformConv takes 3 to 5 inputs (X, W, offset, B, mask), the node has %d", n.NumInputs)
 		}
 		return o, nil
 	}
-}
-
-func itoa(v int) string {
-	if v < 0 {
-		return "-" + itoa(-v)
-	}
-	if v < 10 {
-		return string(rune('0' + v))
-	}
-	return itoa(v/10) + string(rune('0'+v%10))
 }
 
 // deformGeometry is the resolved convolution: sizes of every axis and the per-axis window parameters.
@@ -118,7 +109,7 @@ func (o *deformConvOp) geometry(in []ops.ValueInfo) (*deformGeometry, error) {
 			continue
 		}
 		if len(a.v) != len(a.dst) {
-			return nil, &ops.AttrError{Name: a.name, Msg: "has " + itoa(len(a.v)) + " values, want " + itoa(len(a.dst))}
+			return nil, &ops.AttrError{Name: a.name, Msg: "has " + strconv.Itoa(len(a.v)) + " values, want " + strconv.Itoa(len(a.dst))}
 		}
 		copy(a.dst, a.v)
 	}

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -62,5 +63,15 @@ func TestDeformConv(t *testing.T) {
 			}
 			opstest.AssertClose(t, got[0], c.want)
 		})
+	}
+}
+
+// An attribute at the edge of int64 is an error like any other (FuzzNode found group = -2^63 sending the
+// message's hand-written number formatting into endless recursion: runtime/testdata/fuzz/FuzzNode/d74eaba9f7731a43).
+func TestDeformConvExtremeGroup(t *testing.T) {
+	build, _, _ := ops.Lookup("", "DeformConv", 19)
+	_, err := build(ops.NodeInfo{OpType: "DeformConv", Opset: 19, NumInputs: 3, NumOutputs: 1, Attrs: ops.AttrMap{"group": ops.IntAttr(math.MinInt64)}})
+	if err == nil || !strings.Contains(err.Error(), "-9223372036854775808") {
+		t.Errorf("group -2^63: got %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package quant
 
 import (
 	"github.com/onnxrun/onnxrun/ops"
+	"strconv"
 )
 
 // QuantizeLinear computes y = saturate(round(x / y_scale) + y_zero_point):
@@ -146,25 +147,5 @@ func (k *quantizeKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 	return nil
 }
 
-func itoa(v int64) string {
-	var b [20]byte
-	i := len(b)
-	neg := v < 0
-	u := uint64(v)
-	if neg {
-		u = uint64(-v)
-	}
-	for {
-		i--
-		b[i] = byte('0' + u%10)
-		u /= 10
-		if u == 0 {
-			break
-		}
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
-}
+// itoa formats v in decimal.
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
