@@ -8,7 +8,7 @@ import (
 	"github.com/onnxrun/onnxrun/ops"
 )
 
-// Check runs n and compares its outputs with want (ONNX's tolerance, exact for integers), or, when errSub
+// Check runs n and compares its outputs with want (ONNX's tolerance RTol, ATol; exact for integers), or, when errSub
 // is set, asserts that it fails with an error containing errSub that wraps errIs (when errIs is non-nil).
 // It is the body of the table-driven op tests of the kernel packages.
 func Check(t testing.TB, n Node, want []*ops.Tensor, errSub string, errIs error) {
@@ -33,7 +33,7 @@ func Check(t testing.TB, n Node, want []*ops.Tensor, errSub string, errIs error)
 		t.Fatal(err)
 	}
 	for i, w := range want {
-		if err := Close(got[i], w, 1e-3, 1e-5); err != nil {
+		if err := Close(got[i], w, RTol, ATol); err != nil {
 			t.Fatalf("output %d: %v", i, err)
 		}
 	}
