@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/exporter"
+	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/tensorio"
@@ -320,5 +321,101 @@ func TestShorten(t *testing.T) {
 	}
 	if got := Shorten("héllo world", 2); got != "h..." {
 		t.Errorf("cut inside a rune: %q", got)
+	}
+}
+
+// writeTwoOutputModel writes dir/model.onnx: y0 = Relu(x) and y1 = Abs(x), float32 of shape [n].
+func writeTwoOutputModel(t *testing.T, dir string, n int) {
+	t.Helper()
+	g := exporter.NewGraph(filepath.Base(dir))
+	x := g.Input("x", onnxpb.TensorProto_FLOAT, n)
+	g.Output(g.Node("Relu", []string{x}, nil), onnxpb.TensorProto_FLOAT, n)
+	g.Output(g.Node("Abs", []string{x}, nil), onnxpb.TensorProto_FLOAT, n)
+	m, err := g.Model(exporter.ModelOptions{Opset: 14})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Save(filepath.Join(dir, "model.onnx")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeTensors writes set/prefix_0.pb, prefix_1.pb, ...
+func writeTensors(t *testing.T, set, prefix string, ts ...*ops.Tensor) {
+	t.Helper()
+	if err := os.MkdirAll(set, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, x := range ts {
+		if err := tensorio.WritePB(filepath.Join(set, prefix+"_"+string(rune('0'+i))+".pb"), x); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRunCaseIsStrictAboutOutputs checks what ONNX's runner requires and a lenient one lets pass: a data set
+// must have reference outputs, and the engine must give exactly as many outputs as the reference has.
+func TestRunCaseIsStrictAboutOutputs(t *testing.T) {
+	root := t.TempDir()
+	in := vec(-1, 0, 2, 3)
+
+	// A data set with inputs and no output_*.pb: nothing would be compared.
+	noOutputs := filepath.Join(root, "test_relu_no_outputs")
+	writeUnaryModel(t, noOutputs, "Relu", 14, 4)
+	writeDataSet(t, noOutputs, 0, in, vec(0, 0, 2, 3))
+	writeTensors(t, filepath.Join(noOutputs, "test_data_set_1"), "input", in)
+
+	// The model has two outputs, the reference one: the engine's second output would go unchecked.
+	extra := filepath.Join(root, "test_extra_engine_output")
+	writeTwoOutputModel(t, extra, 4)
+	writeTensors(t, filepath.Join(extra, "test_data_set_0"), "input", in)
+	writeTensors(t, filepath.Join(extra, "test_data_set_0"), "output", vec(0, 0, 2, 3))
+
+	// The reference has two outputs, the model one.
+	missing := filepath.Join(root, "test_missing_engine_output")
+	writeUnaryModel(t, missing, "Relu", 14, 4)
+	writeTensors(t, filepath.Join(missing, "test_data_set_0"), "input", in)
+	writeTensors(t, filepath.Join(missing, "test_data_set_0"), "output", vec(0, 0, 2, 3), vec(1, 0, 2, 3))
+
+	// Both outputs referenced and right: passes.
+	both := filepath.Join(root, "test_two_outputs")
+	writeTwoOutputModel(t, both, 4)
+	writeTensors(t, filepath.Join(both, "test_data_set_0"), "input", in)
+	writeTensors(t, filepath.Join(both, "test_data_set_0"), "output", vec(0, 0, 2, 3), vec(1, 0, 2, 3))
+
+	for _, tt := range []struct {
+		dir       string
+		status    Status
+		reasonSub string
+	}{
+		{dir: noOutputs, status: Error, reasonSub: filepath.Join("test_relu_no_outputs", "test_data_set_1") + ": no output_0.pb"},
+		{dir: extra, status: Error, reasonSub: "test_data_set_0: the engine gave 2 outputs, the reference has 1"},
+		{dir: missing, status: Error, reasonSub: "test_data_set_0: the engine gave 1 outputs, the reference has 2"},
+		{dir: both, status: Pass},
+	} {
+		r := RunCase(tt.dir, DefaultTolerance)
+		if r.Status != tt.status || !strings.Contains(r.Reason, tt.reasonSub) {
+			t.Errorf("%s: %v %q, want %v with a reason containing %q", filepath.Base(tt.dir), r.Status, r.Reason, tt.status, tt.reasonSub)
+		}
+	}
+}
+
+// TestCheckRejectsADataSetWithoutOutputs covers the sources that build data sets in memory (onnx-go's
+// cases): Check itself refuses a data set with nothing to compare.
+func TestCheckRejectsADataSetWithoutOutputs(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "test_relu")
+	writeUnaryModel(t, dir, "Relu", 14, 4)
+	m, err := onnx.Load(filepath.Join(dir, "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func() ([]DataSet, error) {
+		return []DataSet{{Name: "set 0", Inputs: []*ops.Tensor{vec(-1, 0, 2, 3)}}}, nil
+	}
+	if r := Check(m, load, DefaultTolerance); r.Status != Error || !strings.Contains(r.Reason, "set 0: no reference outputs") {
+		t.Errorf("%v %q, want an error naming the data set", r.Status, r.Reason)
 	}
 }
