@@ -17,9 +17,17 @@ import (
 // symbolic dimension).
 func writeUnaryModel(t *testing.T, dir, opType string, opset int64, dims ...exporter.Dim) {
 	t.Helper()
+	writeModel(t, dir, []string{opType}, opset, dims...)
+}
+
+// writeModel writes dir/model.onnx with one output per op type, y_i = opTypes[i](x), all float32 of shape dims.
+func writeModel(t *testing.T, dir string, opTypes []string, opset int64, dims ...exporter.Dim) {
+	t.Helper()
 	g := exporter.NewGraph(filepath.Base(dir))
-	y := g.Node(opType, []string{g.Input("x", onnxpb.TensorProto_FLOAT, dims...)}, nil)
-	g.Output(y, onnxpb.TensorProto_FLOAT, dims...)
+	x := g.Input("x", onnxpb.TensorProto_FLOAT, dims...)
+	for _, op := range opTypes {
+		g.Output(g.Node(op, []string{x}, nil), onnxpb.TensorProto_FLOAT, dims...)
+	}
 	m, err := g.Model(exporter.ModelOptions{Opset: opset})
 	if err != nil {
 		t.Fatal(err)
@@ -324,25 +332,6 @@ func TestShorten(t *testing.T) {
 	}
 }
 
-// writeTwoOutputModel writes dir/model.onnx: y0 = Relu(x) and y1 = Abs(x), float32 of shape [n].
-func writeTwoOutputModel(t *testing.T, dir string, n int) {
-	t.Helper()
-	g := exporter.NewGraph(filepath.Base(dir))
-	x := g.Input("x", onnxpb.TensorProto_FLOAT, n)
-	g.Output(g.Node("Relu", []string{x}, nil), onnxpb.TensorProto_FLOAT, n)
-	g.Output(g.Node("Abs", []string{x}, nil), onnxpb.TensorProto_FLOAT, n)
-	m, err := g.Model(exporter.ModelOptions{Opset: 14})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Save(filepath.Join(dir, "model.onnx")); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // writeTensors writes set/prefix_0.pb, prefix_1.pb, ...
 func writeTensors(t *testing.T, set, prefix string, ts ...*ops.Tensor) {
 	t.Helper()
@@ -370,7 +359,7 @@ func TestRunCaseIsStrictAboutOutputs(t *testing.T) {
 
 	// The model has two outputs, the reference one: the engine's second output would go unchecked.
 	extra := filepath.Join(root, "test_extra_engine_output")
-	writeTwoOutputModel(t, extra, 4)
+	writeModel(t, extra, []string{"Relu", "Abs"}, 14, 4)
 	writeTensors(t, filepath.Join(extra, "test_data_set_0"), "input", in)
 	writeTensors(t, filepath.Join(extra, "test_data_set_0"), "output", vec(0, 0, 2, 3))
 
@@ -382,7 +371,7 @@ func TestRunCaseIsStrictAboutOutputs(t *testing.T) {
 
 	// Both outputs referenced and right: passes.
 	both := filepath.Join(root, "test_two_outputs")
-	writeTwoOutputModel(t, both, 4)
+	writeModel(t, both, []string{"Relu", "Abs"}, 14, 4)
 	writeTensors(t, filepath.Join(both, "test_data_set_0"), "input", in)
 	writeTensors(t, filepath.Join(both, "test_data_set_0"), "output", vec(0, 0, 2, 3), vec(1, 0, 2, 3))
 
