@@ -1,7 +1,9 @@
 // Package conformance runs folders of ONNX backend tests through the runtime and compares the outputs
-// with reference tensors, as ONNX Runtime's onnx_test_runner does: ONNX's tolerance by default
-// (|got - want| <= 1e-7 + 1e-3*|want|; integers, bools and strings exact; NaN equal to NaN), with the
-// per-case exceptions of overrides.txt, each with its reason.
+// with reference tensors, as ONNX's backend test runner does: ONNX's tolerance by default (|got - want| <=
+// 1e-7 + 1e-3*|want|; integers, bools and strings exact; NaN equal to NaN), exactly as many outputs as
+// the reference has, and every data set with reference outputs; with the per-case exceptions of
+// overrides.txt, each with its reason. (ONNX Runtime's onnx_test_runner is looser: DefaultTolerance says
+// how.)
 //
 // # Sources
 //
