@@ -332,14 +332,17 @@ func WriteMarkdown(w io.Writer, results []Result, opts MarkdownOptions) error {
 		"integers, bools and strings, NaN equal to NaN. Whole models are compared with ONNX Runtime's outputs within "+
 		"%g + %g·|want|. ", DefaultTolerance.ATol, DefaultTolerance.RTol, ModelTolerance.ATol, ModelTolerance.RTol)
 	if ovs, err := Overrides(); err == nil {
-		known := 0
+		known, fails := 0, 0
 		for _, o := range ovs {
-			if o.Known {
+			switch {
+			case o.Known:
 				known++
+			case o.Fails:
+				fails++
 			}
 		}
-		p("`conformance/overrides.txt` gives %d cases their own tolerance and explains %d known failures that are not onnxrun's, "+
-			"each with its reason.", len(ovs)-known, known)
+		p("`conformance/overrides.txt` gives %d cases their own tolerance, explains %d known failures that are not onnxrun's "+
+			"and names %d cases or groups of cases onnxrun does not pass yet, each with its reason.", len(ovs)-known-fails, known, fails)
 	}
 	p("\n\nA node test is in the **core set** (CNN and common math) when none of its operators or input/output " +
 		"types belongs to one of the families of [What is left](#what-is-left). " +
