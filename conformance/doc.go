@@ -29,5 +29,7 @@
 // expected_pass.txt lists the node tests that pass (onnxgocases/expected_pass.txt, onnx-go's). The tests of
 // this package fail when a listed case stops passing, skip the others with their reason, and log the cases
 // that pass without being listed; `make expected-pass` regenerates both lists, and
-// `onnxrun conformance --expected FILE` checks a run against one.
+// `onnxrun conformance --expected FILE` checks a run against one. Every ONNX node test is either in
+// expected_pass.txt or explained by a "known" or "fails" line of overrides.txt, never both
+// (TestEveryNodeTestIsAccounted): a case leaves the list only with a reason.
 package conformance

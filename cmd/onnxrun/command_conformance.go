@@ -23,8 +23,10 @@ output_K.pb, as in ONNX's node tests and ONNX Runtime's onnx_test_runner) or ref
 (input_K.npy and expected_K.npy, the outputs of ONNX Runtime, as in ../shared/models).
 
 Outputs are compared with ONNX's tolerance, |got - want| <= 1e-7 + 1e-3*|want| (exact for integers, bools
-and strings; NaN equals NaN), and whole models with 1e-4 + 1e-4*|want|. The cases that need another
-tolerance are listed, each with its reason, in conformance/overrides.txt.
+and strings; NaN equals NaN), and whole models with 1e-4 + 1e-4*|want|. A data set must have reference
+outputs, and the engine must give exactly as many outputs as the reference has, as ONNX's own runner
+requires. The cases that need another tolerance, and those that do not pass, are listed with their
+reasons in conformance/overrides.txt.
 
 It prints one line per case: pass with the worst |diff| (and how much of the tolerance it used), or
 FAIL, unsupported or ERROR with the reason. Then, for each folder of node tests, a table by operator
