@@ -390,6 +390,8 @@ func TestCompletion(t *testing.T) {
 			want  string
 		}{
 			{[]string{"onnxrun", "su"}, "summary"},
+			{[]string{"onnxrun", "--vers"}, "--version"},
+			{[]string{"onnxrun", "version", ""}, ""},
 			{[]string{"onnxrun", "run", "--ra"}, "--random"},
 			{[]string{"onnxrun", "model.onnx", "--dump"}, "--dump-intermediate"},
 			{[]string{"onnxrun", "summary", "--ch"}, "--channels-first"},
