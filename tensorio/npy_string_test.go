@@ -122,7 +122,8 @@ func numpyPython(t *testing.T) string {
 }
 
 // TestNumpyReadsStrings checks with the real numpy that string tensors written to .npy and .npz load as
-// str arrays (bytes for the non-UTF-8 one) with the same elements.
+// str arrays (bytes for the non-UTF-8 one) with the same elements, and that numpy's own string files
+// read back.
 func TestNumpyReadsStrings(t *testing.T) {
 	python := numpyPython(t)
 	dir := t.TempDir()
@@ -141,7 +142,7 @@ import sys, numpy as np
 d = sys.argv[1]
 want = np.array([['cat', ''], ['日本', '🙂']])
 for a in (np.load(d + '/words.npy'), np.load(d + '/all.npz')['words']):
-    assert a.dtype == np.dtype('<U2'), a.dtype
+    assert a.dtype == np.dtype('<U3'), a.dtype
     assert a.shape == (2, 2) and (a == want).all(), a
 raw = np.load(d + '/raw.npy')
 assert raw.dtype == np.dtype('S2') and raw.tolist() == [b'a\xff', b'b'], raw
@@ -149,5 +150,25 @@ print('ok')
 `
 	if out, err := exec.Command(python, "-c", script, dir).CombinedOutput(); err != nil {
 		t.Fatalf("numpy did not read the strings back: %v\n%s", err, out)
+	}
+	// And the other way: numpy's big-endian, Fortran-ordered unicode and its byte strings.
+	write := `
+import sys, numpy as np
+d = sys.argv[1]
+np.save(d + '/np_u.npy', np.asfortranarray(np.array([['ab', 'é'], ['🙂', '']], dtype='>U2')))
+np.save(d + '/np_s.npy', np.array([b'x', b'yz']))
+`
+	if out, err := exec.Command(python, "-c", write, dir).CombinedOutput(); err != nil {
+		t.Fatalf("numpy could not write strings: %v\n%s", err, out)
+	}
+	for file, want := range map[string]*ops.Tensor{
+		"np_u.npy": ops.FromSlice(ops.Shape{2, 2}, []string{"ab", "é", "🙂", ""}),
+		"np_s.npy": ops.FromSlice(ops.Shape{2}, []string{"x", "yz"}),
+	} {
+		got, err := ReadNPYFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertSameTensor(t, got, want)
 	}
 }
