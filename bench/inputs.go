@@ -13,10 +13,11 @@ import (
 // InputShapes resolves the shape of every model input for a benchmark: a shape in overrides (by input
 // name) wins; otherwise the declared shape, where a symbolic first dimension becomes batch. A fixed first
 // dimension must equal batch (or batch is 1, the default, and the fixed size is used), and any other
-// symbolic dimension needs an override, since no size is a safe guess for it.
+// symbolic dimension needs an override, since no size is a safe guess for it. The run and inspect commands
+// use it too, so its errors name the inputs and the --batch and --shape flags, not this package.
 func InputShapes(specs []runtime.ValueSpec, batch int, overrides map[string]ops.Shape) ([]ops.Shape, error) {
 	if batch < 1 {
-		return nil, fmt.Errorf("bench: batch must be 1 or more, got %d", batch)
+		return nil, fmt.Errorf("the batch must be 1 or more, got %d", batch)
 	}
 	for name := range overrides {
 		found := false
@@ -24,7 +25,7 @@ func InputShapes(specs []runtime.ValueSpec, batch int, overrides map[string]ops.
 			found = found || s.Name == name
 		}
 		if !found {
-			return nil, fmt.Errorf("bench: a shape is given for %q, but the model has no such input; its inputs are %s", name, specList(specs))
+			return nil, fmt.Errorf("a shape is given for %q, but the model has no such input; its inputs are %s", name, specList(specs))
 		}
 	}
 	shapes := make([]ops.Shape, len(specs))
@@ -34,7 +35,7 @@ func InputShapes(specs []runtime.ValueSpec, batch int, overrides map[string]ops.
 			continue
 		}
 		if !s.HasShape {
-			return nil, fmt.Errorf("bench: input %q declares no shape; give one with --shape %s=D0,D1,...", s.Name, s.Name)
+			return nil, fmt.Errorf("input %q declares no shape; give one with --shape %s=D0,D1,...", s.Name, s.Name)
 		}
 		shape := make(ops.Shape, len(s.Dims))
 		for j, d := range s.Dims {
@@ -42,9 +43,9 @@ func InputShapes(specs []runtime.ValueSpec, batch int, overrides map[string]ops.
 			case j == 0 && d.Symbolic():
 				shape[j] = batch
 			case j == 0 && int(d.Value) != batch && batch != 1:
-				return nil, fmt.Errorf("bench: input %q has a fixed first dimension of %d, so it cannot run at batch %d", s.Name, d.Value, batch)
+				return nil, fmt.Errorf("input %q has its batch fixed to %d by the model (%s), so it cannot take --batch %d", s.Name, d.Value, s.ShapeString(), batch)
 			case d.Symbolic():
-				return nil, fmt.Errorf("bench: dimension %d (%s) of input %q %s is symbolic; give its shape with --shape %s=D0,D1,...", j, d, s.Name, s.ShapeString(), s.Name)
+				return nil, fmt.Errorf("dimension %d (%s) of input %q %s is symbolic; give its shape with --shape %s=D0,D1,...", j, d, s.Name, s.ShapeString(), s.Name)
 			default:
 				shape[j] = int(d.Value)
 			}
@@ -92,26 +93,27 @@ func RandomInputs(specs []runtime.ValueSpec, shapes []ops.Shape, seed uint64) ([
 	return out, nil
 }
 
-// ParseShapes reads NAME=D0,D1,... settings (as --shape takes them) into a map.
+// ParseShapes reads NAME=D0,D1,... settings (as --shape takes them) into a map. Its errors quote the
+// setting and leave naming the flag and the command to the caller.
 func ParseShapes(settings []string) (map[string]ops.Shape, error) {
 	out := map[string]ops.Shape{}
 	for _, s := range settings {
 		name, dims, ok := strings.Cut(s, "=")
 		if !ok || name == "" {
-			return nil, fmt.Errorf("bench: shape %q: want NAME=D0,D1,... (e.g. input=8,3,32,32)", s)
+			return nil, fmt.Errorf("%q: want NAME=D0,D1,... (e.g. input=8,3,32,32)", s)
 		}
 		shape := ops.Shape{}
 		if dims != "" {
 			for _, f := range strings.Split(dims, ",") {
 				d, err := strconv.Atoi(strings.TrimSpace(f))
 				if err != nil || d < 0 {
-					return nil, fmt.Errorf("bench: shape %q: dimension %q is not a size (0 or more)", s, f)
+					return nil, fmt.Errorf("%q: dimension %q is not a size (0 or more)", s, f)
 				}
 				shape = append(shape, d)
 			}
 		}
 		if _, dup := out[name]; dup {
-			return nil, fmt.Errorf("bench: the shape of %q is given twice", name)
+			return nil, fmt.Errorf("the shape of %q is given twice", name)
 		}
 		out[name] = shape
 	}

@@ -36,7 +36,7 @@ func TestInputShapes(t *testing.T) {
 		{"symbolic batch", []runtime.ValueSpec{image}, 8, nil, []ops.Shape{{8, 3, 32, 32}}, ""},
 		{"fixed batch at 1", []runtime.ValueSpec{fixed}, 1, nil, []ops.Shape{{1, 1, 28, 28}}, ""},
 		{"override", []runtime.ValueSpec{tokens}, 4, map[string]ops.Shape{"ids": {4, 128}}, []ops.Shape{{4, 128}}, ""},
-		{"two inputs", []runtime.ValueSpec{image, fixed}, 2, nil, []ops.Shape{{2, 3, 32, 32}, {1, 1, 28, 28}}, `fixed first dimension of 1, so it cannot run at batch 2`},
+		{"two inputs", []runtime.ValueSpec{image, fixed}, 2, nil, []ops.Shape{{2, 3, 32, 32}, {1, 1, 28, 28}}, `input "x" has its batch fixed to 1 by the model ([1,1,28,28]), so it cannot take --batch 2`},
 		{"other symbolic dimension", []runtime.ValueSpec{tokens}, 4, nil, nil, `dimension 1 (seq) of input "ids" [batch,seq] is symbolic; give its shape with --shape ids=`},
 		{"no shape", []runtime.ValueSpec{{Name: "blob", DType: ops.Float32}}, 1, nil, nil, `input "blob" declares no shape`},
 		{"unknown override", []runtime.ValueSpec{image}, 1, map[string]ops.Shape{"img": {1}}, nil, `no such input; its inputs are "input" float32[N,3,32,32]`},

@@ -109,7 +109,7 @@ func Run(ctx context.Context, path string, cfg Config) (*Result, error) {
 	specs := plan.Inputs()
 	shapes, err := InputShapes(specs, cfg.Batch, cfg.Shapes)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("bench: %w", err)
 	}
 	inputs, err := RandomInputs(specs, shapes, cfg.Seed)
 	if err != nil {

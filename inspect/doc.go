@@ -20,8 +20,10 @@
 //
 // # Layout
 //
-// Convolution and pooling outputs are N,C,H,W in ONNX. Keras prints them channels-last, so Summarize does
-// too unless SummaryOptions.ChannelsFirst is set; every other shape prints as the model holds it.
+// ONNX holds values of rank 3 or more N,C,spatial.... Keras prints them channels-last, so Summarize moves
+// the channel axis of every output shape of rank 3 or more to the end unless SummaryOptions.ChannelsFirst
+// is set. The rule is the same for every row, whatever operator made the value, so that one table never
+// shows neighbouring rows in two layouts; shapes of rank 2 or less print as the model holds them.
 //
 // # Errors
 //

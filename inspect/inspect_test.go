@@ -186,6 +186,28 @@ func TestSummaryOtherModels(t *testing.T) {
 	}
 }
 
+// TestSummaryLayoutFooter: the line under the table says which convention the shapes follow, and only
+// when some shape was moved.
+func TestSummaryLayoutFooter(t *testing.T) {
+	const footer = "Output shapes of rank 3 or more are shown channels-last (N,...,C), as Keras shows them; ONNX holds them N,C,... (--channels-first)."
+	for _, tc := range []struct {
+		opts SummaryOptions
+		want bool
+	}{{SummaryOptions{}, true}, {SummaryOptions{ChannelsFirst: true}, false}} {
+		s, err := Summarize(sharedModel(t, "lenet_torch_opset13"), tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		if err := s.WriteText(&b); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(b.String(), "\n"+footer+"\n"); got != tc.want {
+			t.Errorf("%+v: footer shown %v, want %v:\n%s", tc.opts, got, tc.want, b.String())
+		}
+	}
+}
+
 func TestSummaryChannelsFirst(t *testing.T) {
 	s, err := Summarize(sharedModel(t, "lenet_torch_opset13"), SummaryOptions{ChannelsFirst: true})
 	if err != nil {
@@ -272,7 +294,16 @@ func TestSummaryRules(t *testing.T) {
 			target := b.Node("Concat", []string{n, b.Initializer("minus1", ints(-1))}, exporter.Attrs{"axis": 0})
 			r := b.Node("Reshape", []string{i, target}, nil)
 			b.Output(r, f32, "N", 6)
-		}, []row{{"Div", "Div", "(None, 2, 3)", 0}, {"Reshape", "Reshape", "(None, 6)", 0}}, 0},
+		}, []row{{"Div", "Div", "(None, 3, 2)", 0}, {"Reshape", "Reshape", "(None, 6)", 0}}, 0},
+		{"every row of rank 3 or more is channels-last, whatever made it", func(b *exporter.Graph) {
+			x := b.Input("x", f32, "N", 120)
+			u := b.Node("Unsqueeze", []string{x, b.Initializer("axes", ints(2))}, nil)
+			bn := b.Node("BatchNormalization", []string{u, b.Initializer("gamma", zeros(120)), b.Initializer("beta", zeros(120)),
+				b.Initializer("mean", zeros(120)), b.Initializer("var", zeros(120))}, nil)
+			r := b.Node("Reshape", []string{bn, b.Initializer("flat", ints(0, -1))}, nil)
+			b.Output(r, f32, "N", 120)
+		}, []row{{"Unsqueeze", "Unsqueeze", "(None, 1, 120)", 0}, {"BatchNormalization", "BatchNormalization", "(None, 1, 120)", 480},
+			{"Reshape", "Reshape", "(None, 120)", 0}}, 240},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,8 +16,8 @@ import (
 
 // SummaryOptions tune Summarize.
 type SummaryOptions struct {
-	// ChannelsFirst prints convolution and pooling outputs as ONNX holds them (N,C,H,W) instead of
-	// channels-last as Keras shows them.
+	// ChannelsFirst prints output shapes as ONNX holds them (N,C,H,W) instead of channels-last as Keras
+	// shows them.
 	ChannelsFirst bool
 }
 
@@ -33,7 +33,8 @@ type Summary struct {
 	TotalBytes         int64 `json:"total_bytes"`
 	TrainableBytes     int64 `json:"trainable_bytes"`
 	NonTrainableBytes  int64 `json:"non_trainable_bytes"`
-	// ChannelsLast is set when some shapes were printed channels-last while ONNX holds them N,C,H,W.
+	// ChannelsLast is set when some shapes were printed channels-last (N,...,C) while ONNX holds them
+	// N,C,....
 	ChannelsLast bool `json:"channels_last"`
 	// ShapeError says why output shapes are missing ("?"), when they are.
 	ShapeError string `json:"shape_error,omitempty"`
@@ -86,7 +87,6 @@ func Summarize(m *onnx.Model, opts SummaryOptions) (*Summary, error) {
 	}
 	b := &layerBuilder{v: v, shapes: shapes, assigned: make([]bool, len(v.nodes)), prefix: map[int][]int{}}
 	b.build()
-	channelsFirst := v.channelsFirstValues(shapes)
 	counted := map[string]bool{}
 	for _, l := range b.layers {
 		row := Layer{Type: l.typeName(v)}
@@ -120,7 +120,11 @@ func Summarize(m *onnx.Model, opts SummaryOptions) (*Summary, error) {
 				continue
 			}
 			shown := append([]int64(nil), dims...)
-			if !opts.ChannelsFirst && channelsFirst[out] && len(shown) >= 3 {
+			if !opts.ChannelsFirst && len(shown) >= 3 {
+				// One rule for every row, so that a table never mixes layouts: ONNX holds a value of
+				// rank 3 or more N,C,..., and Keras shows it N,...,C. Deciding per operator which values
+				// are images (a convolution's, but not the Unsqueeze's before a BatchNormalization)
+				// printed neighbouring rows of one tensor in two layouts.
 				shown = append(append(shown[:1:1], shown[2:]...), shown[1])
 				s.ChannelsLast = true
 			}
@@ -241,8 +245,6 @@ var (
 	spatial     = set("Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool", "LpPool",
 		"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "BatchNormalization", "InstanceNormalization", "LRN",
 		"DepthToSpace", "SpaceToDepth", "Upsample", "Resize", "MaxUnpool", "DeformConv")
-	// layoutKeeping operators give a channels-first output when a data input is channels-first.
-	layoutKeeping = set("Pad", "Dropout", "Identity", "Cast", "Clip", "Concat", "Sum", "Mean", "Max", "Min")
 	poolsAndConvs = set("Conv", "ConvTranspose", "AveragePool", "MaxPool", "LpPool")
 )
 
@@ -252,55 +254,6 @@ func set(names ...string) map[string]bool {
 		m[n] = true
 	}
 	return m
-}
-
-// channelsFirstValues marks the data values laid out N,C,spatial...: the outputs of convolutions,
-// poolings and normalisations over channels, and what elementwise operators make of them at the same rank.
-func (v *graphView) channelsFirstValues(shapes map[string][]int64) map[string]bool {
-	cf := map[string]bool{}
-	rank := func(name string) int {
-		if d, ok := shapes[name]; ok {
-			return len(d)
-		}
-		return -1
-	}
-	for i, n := range v.nodes {
-		if !v.isData(i) {
-			continue
-		}
-		op := n.GetOpType()
-		for _, out := range n.GetOutput() {
-			if out == "" {
-				continue
-			}
-			switch {
-			case spatial[op]:
-				cf[out] = rank(out) >= 3 || rank(out) < 0
-			case elementwise[op] || activations[op] || layoutKeeping[op]:
-				for _, in := range v.dataInputs(i) {
-					if cf[in] && (rank(in) == rank(out)) {
-						cf[out] = true
-					}
-				}
-			}
-		}
-		if op == "Concat" && len(n.GetOutput()) > 0 {
-			// Only a concatenation along the channels keeps the layout meaningful.
-			if axis := intAttr(n, "axis", 1); axis != 1 {
-				cf[n.GetOutput()[0]] = false
-			}
-		}
-	}
-	return cf
-}
-
-func intAttr(n *onnxpb.NodeProto, name string, def int64) int64 {
-	for _, a := range n.GetAttribute() {
-		if a.GetName() == name {
-			return a.GetI()
-		}
-	}
-	return def
 }
 
 // layer is a row being built: node indexes in order, the main node (which names it), the Add taken as its
@@ -690,7 +643,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "Non-trainable params: %s (%s)\n", Thousands(s.NonTrainableParams), ByteSize(s.NonTrainableBytes))
 	b.WriteString(strings.Repeat("_", total) + "\n")
 	if s.ChannelsLast {
-		b.WriteString("Convolution and pooling outputs are shown channels-last, as Keras shows them; ONNX holds them N,C,H,W (--channels-first).\n")
+		b.WriteString("Output shapes of rank 3 or more are shown channels-last (N,...,C), as Keras shows them; ONNX holds them N,C,... (--channels-first).\n")
 	}
 	if s.ShapeError != "" {
 		b.WriteString(s.ShapeError + "\n")

@@ -8,6 +8,9 @@
 // activations, comparisons, Where, Clip, Cast), ops/linalg (MatMul, Gemm, Einsum), ops/reduce (Reduce*,
 // ArgMax, Softmax family, TopK, CumSum) and ops/tensor (Reshape, Transpose, Gather, Concat, Slice, Pad, ...).
 // Hot loops sit in ops/internal (gemm, parallel). The runtime imports them all; ops never sees protobuf.
+// A family with assembly (GEMM, GEMV, direct and Winograd convolution, pooling) picks it at init from the
+// CPU's features, or runs PureGo under -tags noasm or on another GOARCH, and says which through
+// RegisterKernelVariant; KernelVariants lists the choices (onnxrun --version prints them).
 //
 // # The operator contract
 //

@@ -4,10 +4,14 @@
 // # Formats
 //
 // .npy files of format versions 1.0, 2.0 and 3.0 are read with element types bool, int8/16/32/64,
-// uint8/16/32/64, float16, float32 and float64, in either byte order and in C or Fortran order; the
-// result is always a native, row-major tensor. Writing produces version 1.0 (2.0 for a header over
-// 64 KiB), little-endian and C-ordered, readable by numpy.load. Strings, objects, complex numbers,
-// datetimes and structured dtypes are refused with an *UnsupportedError that names the descr.
+// uint8/16/32/64, float16, float32 and float64, and numpy's fixed-width strings ('<U' unicode, '|S'
+// bytes) as string tensors, in either byte order and in C or Fortran order; the result is always a
+// native, row-major tensor. Writing produces version 1.0 (2.0 for a header over 64 KiB), little-endian
+// and C-ordered, readable by numpy.load. A string tensor is written as numpy holds str arrays: '<U'
+// with the width of the longest string in code points, each element UTF-32 padded with NULs; if any
+// element is not valid UTF-8, as '|S' bytes instead, so nothing is lost. As in numpy, trailing NULs of
+// an element are padding and are dropped on reading. Objects (pickles), complex numbers, datetimes and
+// structured dtypes are refused with an *UnsupportedError that names the descr.
 //
 // .pb files hold one TensorProto; they are decoded and encoded by package onnx, so every element type
 // onnx.Array can hold (including strings and bfloat16) round-trips.

@@ -1,6 +1,7 @@
 package tensorio
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/onnxrun/onnxrun/ops"
@@ -83,7 +85,8 @@ type npyHeader struct {
 	headerBytes  int64 // magic, version, length field and header text: where the data starts
 	descr        string
 	dtype        ops.DType
-	itemSize     int
+	stringKind   byte // 'U' or 'S' (or 'a') for a string array, else 0
+	itemSize     int  // may be 0 for a string array of width 0
 	bigEndian    bool
 	fortran      bool
 	shape        ops.Shape
@@ -139,7 +142,14 @@ func (l Limits) readNPY(r io.Reader, file string, fileSize int64) (*ops.Tensor, 
 			return nil, dataReadError(file, need, int64(len(raw)), io.ErrUnexpectedEOF)
 		}
 	}
-	data := decodeNPYData(raw, h)
+	var data any
+	if h.dtype == ops.String {
+		if data, err = decodeNPYStrings(raw, h); err != nil {
+			return nil, fail("%v", err)
+		}
+	} else {
+		data = decodeNPYData(raw, h)
+	}
 	if h.fortran && len(h.shape) > 1 {
 		data = fortranToC(data, h.shape)
 	}
@@ -303,10 +313,14 @@ func (h *npyHeader) size(maxBytes int64) error {
 		}
 		count *= int64(d)
 	}
-	if count > math.MaxInt64/int64(h.itemSize) {
+	if h.itemSize > 0 && count > math.MaxInt64/int64(h.itemSize) {
 		return fmt.Errorf("shape %s of %s has more bytes than fit in 64 bits", h.shapeString(), h.dtype)
 	}
 	h.dataBytes = count * int64(h.itemSize)
+	if h.dtype == ops.String && count > maxBytes/int64(ops.String.Size()) {
+		// Each element becomes a Go string header, even one of width 0 that takes no file bytes.
+		return &UnsupportedError{What: fmt.Sprintf("shape %s of strings has %d elements, over the limit of %d bytes of string headers", h.shapeString(), count, maxBytes)}
+	}
 	if h.dataBytes > maxBytes {
 		return &UnsupportedError{What: fmt.Sprintf("shape %s of %s needs %d bytes, over the limit of %d", h.shapeString(), h.dtype, h.dataBytes, maxBytes)}
 	}
@@ -324,11 +338,15 @@ var npyKinds = map[byte]map[int]ops.DType{
 
 // npyUnsupportedKinds names the kinds that are valid numpy but have no onnxrun tensor form.
 var npyUnsupportedKinds = map[byte]string{
-	'c': "complex", 'O': "Python objects", 'U': "unicode strings", 'S': "byte strings", 'a': "byte strings",
+	'c': "complex", 'O': "Python objects",
 	'V': "raw bytes or a structured type", 'M': "datetime64", 'm': "timedelta64",
 }
 
-const npySupportedList = "bool, int8/16/32/64, uint8/16/32/64, float16, float32 and float64"
+const npySupportedList = "bool, int8/16/32/64, uint8/16/32/64, float16, float32, float64 and strings ('<U', '|S')"
+
+// npyStringKinds are numpy's fixed-width string kinds: 'U' holds UTF-32 code points (4 bytes each) and
+// 'S' (or its old name 'a') bytes, each element padded with NULs to the width the descr gives.
+var npyStringKinds = map[byte]int{'U': 4, 'S': 1, 'a': 1}
 
 // parseDescr decodes a typestr such as "<f4", ">i8" or "|b1". A byte-order mark of "|" or "=" (or none)
 // on a multi-byte type means native order; numpy writes "<" or ">" for those, so such files come from
@@ -346,6 +364,15 @@ func (h *npyHeader) parseDescr() error {
 		return fmt.Errorf("descr %s has no type", quoteDescr(h.descr))
 	}
 	kind, sizeText := s[0], s[1:]
+	if unit, ok := npyStringKinds[kind]; ok {
+		width, err := strconv.Atoi(sizeText)
+		if err != nil || width < 0 || width > math.MaxInt32/unit {
+			return fmt.Errorf("descr %s: the string width %q is not a size", quoteDescr(h.descr), sizeText)
+		}
+		h.dtype, h.stringKind, h.itemSize = ops.String, kind, width*unit
+		h.bigEndian = order == '>'
+		return nil
+	}
 	if what, ok := npyUnsupportedKinds[kind]; ok {
 		return &UnsupportedError{What: fmt.Sprintf("descr %s (%s): onnxrun reads %s", quoteDescr(h.descr), what, npySupportedList)}
 	}
@@ -435,6 +462,41 @@ func decodeNPYData(b []byte, h *npyHeader) any {
 	panic(errUnhandledDType)
 }
 
+// decodeNPYStrings converts fixed-width string elements to Go strings: 'U' elements from UTF-32 to UTF-8,
+// 'S' elements byte for byte. Trailing NULs are padding and are dropped, as numpy drops them.
+func decodeNPYStrings(b []byte, h *npyHeader) ([]string, error) {
+	out := make([]string, h.count)
+	if h.itemSize == 0 {
+		return out, nil
+	}
+	var ord binary.ByteOrder = binary.LittleEndian
+	if h.bigEndian {
+		ord = binary.BigEndian
+	}
+	var buf []byte
+	for i := range out {
+		item := b[i*h.itemSize : (i+1)*h.itemSize]
+		if h.stringKind != 'U' {
+			out[i] = string(bytes.TrimRight(item, "\x00"))
+			continue
+		}
+		buf = buf[:0]
+		end := len(item)
+		for end >= 4 && ord.Uint32(item[end-4:end]) == 0 {
+			end -= 4
+		}
+		for j := 0; j < end; j += 4 {
+			r := ord.Uint32(item[j:])
+			if r > unicode.MaxRune || (r >= 0xD800 && r <= 0xDFFF) {
+				return nil, fmt.Errorf("element %d holds %#x, not a Unicode code point", i, r)
+			}
+			buf = utf8.AppendRune(buf, rune(r))
+		}
+		out[i] = string(buf)
+	}
+	return out, nil
+}
+
 func decodeWords[T any](b []byte, size int, get func([]byte) T) []T {
 	out := make([]T, len(b)/size)
 	for i := range out {
@@ -469,6 +531,8 @@ func fortranToC(data any, shape ops.Shape) any {
 	case []uint64:
 		return transposeFortran(d, shape)
 	case []float64:
+		return transposeFortran(d, shape)
+	case []string:
 		return transposeFortran(d, shape)
 	}
 	panic(errUnhandledDType)
@@ -541,10 +605,25 @@ func writeFile(path string, write func(io.Writer) error) error {
 	return err
 }
 
+// CheckNPYDType reports whether WriteNPY and WriteNPZ can write tensors of dtype dt, so that a caller can
+// refuse a destination before computing what goes there. The error is an *UnsupportedError naming dt.
+func CheckNPYDType(dt ops.DType) error {
+	if _, ok := npyDescr[dt]; ok || dt == ops.String {
+		return nil
+	}
+	return &UnsupportedError{What: fmt.Sprintf("dtype %s has no .npy form onnxrun writes (it writes %s)", dt, npySupportedList)}
+}
+
 func writeNPY(w io.Writer, t *ops.Tensor, file string) error {
-	descr, ok := npyDescr[t.DType()]
-	if !ok {
-		return &UnsupportedError{File: file, What: fmt.Sprintf("dtype %s has no .npy form onnxrun writes (it writes %s)", t.DType(), npySupportedList)}
+	if err := CheckNPYDType(t.DType()); err != nil {
+		err.(*UnsupportedError).File = file
+		return err
+	}
+	descr := npyDescr[t.DType()]
+	var strs npyStrings
+	if t.DType() == ops.String {
+		strs = newNPYStrings(t.Data().([]string))
+		descr = strs.descr()
 	}
 	header := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, pyShape(t.Shape()))
 	// Pad with spaces and end in a newline so that magic + version + length + header is a multiple of 64.
@@ -570,7 +649,63 @@ func writeNPY(w io.Writer, t *ops.Tensor, file string) error {
 	if _, err := w.Write(buf); err != nil {
 		return err
 	}
+	if t.DType() == ops.String {
+		return strs.write(w)
+	}
 	return writeNPYData(w, t.Data())
+}
+
+// npyStrings is a string tensor's data as numpy holds it: fixed-width elements, as wide as the longest
+// string. Valid UTF-8 (the usual case) becomes a unicode array, '<U' with the width in code points, which
+// numpy reads as str; if any element is not valid UTF-8 the whole array is written as bytes, '|S' with the
+// width in bytes, so that no byte is lost to a replacement character. Either way numpy drops the trailing
+// NULs of each element on reading, so a string that ends in NUL does not round-trip.
+type npyStrings struct {
+	data    []string
+	unicode bool
+	width   int // code points for unicode, else bytes
+}
+
+func newNPYStrings(data []string) npyStrings {
+	s := npyStrings{data: data, unicode: true}
+	for _, v := range data {
+		if !utf8.ValidString(v) {
+			s.unicode = false
+			break
+		}
+	}
+	for _, v := range data {
+		n := len(v)
+		if s.unicode {
+			n = utf8.RuneCountInString(v)
+		}
+		s.width = max(s.width, n)
+	}
+	// numpy never makes a string dtype of width 0 (np.array(['']) is '<U1'), so neither does this.
+	s.width = max(s.width, 1)
+	return s
+}
+
+func (s npyStrings) descr() string {
+	if s.unicode {
+		return "<U" + strconv.Itoa(s.width)
+	}
+	return "|S" + strconv.Itoa(s.width)
+}
+
+func (s npyStrings) write(w io.Writer) error {
+	if !s.unicode {
+		return writeWords(w, s.data, s.width, func(p []byte, v string) { clear(p[copy(p, v):s.width]) })
+	}
+	return writeWords(w, s.data, 4*s.width, func(p []byte, v string) {
+		p = p[:4*s.width]
+		i := 0
+		for _, r := range v {
+			binary.LittleEndian.PutUint32(p[i:], uint32(r))
+			i += 4
+		}
+		clear(p[i:])
+	})
 }
 
 func writeNPYData(w io.Writer, data any) error {
@@ -613,9 +748,10 @@ func writeNPYData(w io.Writer, data any) error {
 // writeWords encodes through a fixed-size buffer so that writing a tensor costs no second copy of it.
 func writeWords[T any](w io.Writer, data []T, size int, put func([]byte, T)) error {
 	const chunk = 64 << 10
-	buf := make([]byte, min(chunk, len(data)*size))
+	perChunk := max(1, chunk/size) // a wide string element may be over a chunk by itself
+	buf := make([]byte, min(perChunk, len(data))*size)
 	for len(data) > 0 {
-		n := min(len(data), chunk/size)
+		n := min(len(data), perChunk)
 		for i, v := range data[:n] {
 			put(buf[i*size:], v)
 		}

@@ -90,9 +90,11 @@ func (l Limits) readNPZ(zr *zip.Reader, path string) ([]NamedTensor, error) {
 func WriteNPZ(path string, arrays []NamedTensor) error {
 	seen := map[string]bool{}
 	for _, a := range arrays {
+		if err := CheckNPZName(a.Name); err != nil {
+			err.(*UnsupportedError).File = path
+			return err
+		}
 		switch {
-		case a.Name == "" || strings.HasSuffix(a.Name, "/"):
-			return &UnsupportedError{File: path, What: fmt.Sprintf("array name %q: an .npz member needs a non-empty name not ending in /", a.Name)}
 		case seen[a.Name]:
 			return &UnsupportedError{File: path, What: fmt.Sprintf("array name %q is given twice", a.Name)}
 		case a.Tensor == nil:
@@ -113,6 +115,15 @@ func WriteNPZ(path string, arrays []NamedTensor) error {
 		}
 		return zw.Close()
 	})
+}
+
+// CheckNPZName reports whether name can name an array of an .npz archive (WriteNPZ's rule), so that a
+// caller can refuse it before computing the array. The error is an *UnsupportedError.
+func CheckNPZName(name string) error {
+	if name == "" || strings.HasSuffix(name, "/") {
+		return &UnsupportedError{What: fmt.Sprintf("array name %q: an .npz member needs a non-empty name not ending in /", name)}
+	}
+	return nil
 }
 
 // NPZNames lists the array names of an .npz archive without reading the arrays, sorted, for messages.

@@ -175,7 +175,7 @@ func TestWriteNPZErrors(t *testing.T) {
 		{[]NamedTensor{{"a/", x}}, `array name "a/"`},
 		{[]NamedTensor{{"a", x}, {"a", x}}, `array name "a" is given twice`},
 		{[]NamedTensor{{"a", nil}}, `array "a" is nil`},
-		{[]NamedTensor{{"s", ops.FromSlice(ops.Shape{1}, []string{"text"})}}, "dtype string has no .npy form"},
+		{[]NamedTensor{{"c", ops.FromSlice(ops.Shape{1}, []complex64{1})}}, "dtype complex64 has no .npy form"},
 	} {
 		path := filepath.Join(dir, "bad.npz")
 		err := WriteNPZ(path, tc.arrays)

@@ -87,7 +87,7 @@ func (o *benchOptions) run(e *env, args []string) error {
 	}
 	shapes, err := bench.ParseShapes(o.shapes)
 	if err != nil {
-		return usagef(cmd, "--shape: %v", err)
+		return flagError(cmd, "--shape", err)
 	}
 	cfg := bench.Config{Batch: o.batch, Threads: o.threads, Shapes: shapes, Seed: o.seed, Measure: o.measure,
 		Profile: *o.profile, NoOptimize: *o.noOptimize}

@@ -136,6 +136,9 @@ _onnxrun() {
 			pattern, strings.Join(flags, " "), strings.Join(valueFlags, " "), strings.Join(fileFlags, " "), strings.Join(dirFlags, " "))
 	}
 	b.WriteString(`    esac
+    if [[ -z "$cmd" ]]; then
+        flags="--version $flags"
+    fi
     if [[ " $dirflags " == *" $prev "* ]]; then
         COMPREPLY=( $(compgen -d -- "$cur") )
         return
@@ -155,6 +158,7 @@ _onnxrun() {
     case "$cmd" in
         help) COMPREPLY=( $(compgen -W "$commands" -- "$cur") ) ;;
         completion) COMPREPLY=( $(compgen -W "bash zsh fish" -- "$cur") ) ;;
+        version) COMPREPLY=() ;;
         *) COMPREPLY=( $(compgen -f -- "$cur") ) ;;
     esac
 }
@@ -177,7 +181,7 @@ func writeZshCompletion(w io.Writer) error {
 	for _, c := range commandTable() {
 		fmt.Fprintf(&b, "        '%s:%s'\n", c.name, zshQuote(c.summary))
 	}
-	b.WriteString("    )\n    if (( CURRENT == 2 )); then\n        _describe -t commands 'onnxrun command' commands\n        _files\n        return\n    fi\n")
+	b.WriteString("    )\n    if (( CURRENT == 2 )); then\n        _describe -t commands 'onnxrun command' commands\n        compadd -- --version\n        _files\n        return\n    fi\n")
 	b.WriteString("    local cmd=${words[2]}\n    if (( ! ${commands[(I)${cmd}:*]} )); then\n        cmd=" + defaultCommand + "\n    else\n        shift words\n        (( CURRENT-- ))\n    fi\n")
 	b.WriteString("    case $cmd in\n")
 	for _, c := range commandTable() {
@@ -209,6 +213,8 @@ func writeZshCompletion(w io.Writer) error {
 			b.WriteString("                '1:command:(" + strings.Join(commandNames(), " ") + ")'\n")
 		case "completion":
 			b.WriteString("                '1:shell:(bash zsh fish)'\n")
+		case "version":
+			b.WriteString("                '*: :_nothing'\n") // no arguments
 		default:
 			b.WriteString("                '*:file:_files'\n")
 		}
@@ -233,10 +239,11 @@ func writeFishCompletion(w io.Writer) error {
 		fmt.Fprintf(&b, "complete -c onnxrun -n '__fish_use_subcommand' -a %s -d %s\n", c.name, fishQuote(c.summary))
 	}
 	b.WriteString("complete -c onnxrun -n '__fish_use_subcommand' -F\n")
+	b.WriteString("complete -c onnxrun -n '__fish_use_subcommand' -l version -d " + fishQuote(findCommand("version").summary) + "\n")
 	// Files after commands that take them; a model given first runs with the run command's flags.
 	var fileCommands []string
 	for _, c := range commandTable() {
-		if c.name != "help" && c.name != "completion" {
+		if c.name != "help" && c.name != "completion" && c.name != "version" {
 			fileCommands = append(fileCommands, c.name)
 		}
 	}

@@ -110,11 +110,11 @@ func (o *inspectOptions) printPlan(e *env, cmd *command, m *onnx.Model, path str
 	}
 	overrides, err := bench.ParseShapes(o.shapes)
 	if err != nil {
-		return usagef(cmd, "%v", err)
+		return flagError(cmd, "--shape", err)
 	}
 	shapes, err := bench.InputShapes(plan.Inputs(), o.batch, overrides)
 	if err != nil {
-		return usagef(cmd, "%v", err)
+		return flagError(cmd, "--plan", err)
 	}
 	_, err = fmt.Fprint(e.stdout, plan.Describe(shapes...))
 	return err

@@ -37,7 +37,8 @@ tensors abbreviated to their first and last 3 entries per axis). For a [K] or [1
 prints the top classes with their scores and softmax probabilities (or just the probabilities, when the
 values already are probabilities), named by --labels (one class name per line); for an [N,K] float
 output, the argmax of each row. -o writes the outputs to a file (.npy, .pb, or .npz for all outputs in
-one archive) or a directory.
+one archive) or a directory (DIR/NAME.npy), checked before the model runs. An output the graph lists
+twice is one tensor and is written once. String outputs become numpy str arrays ('<U').
 
 --dump-intermediate DIR writes the output of every node to DIR as NAME.npy (names made file-safe, listed
 in DIR/index.tsv), to find where two runtimes part ways. It compiles without graph passes, so that every
@@ -125,7 +126,7 @@ func (o *runOptions) run(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	outFiles, err := outputFiles(cmd, o.output, outSpecs)
+	outPlan, err := planOutputs(cmd, o.output, outSpecs)
 	if err != nil {
 		return err
 	}
@@ -153,36 +154,36 @@ func (o *runOptions) run(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "output %q: %s%v\n%s\n", outSpecs[i].Name, t.DType(), t.Shape(), formatArray(t))
 		printLabeledClasses(e.stdout, t, o.top, labels)
 	}
-	return writeOutputs(e, o.output, outFiles, outSpecs, outs)
+	return writeOutputs(e, outPlan, outSpecs, outs)
 }
 
-// writeOutputs writes the outputs where outputFiles decided: one .npz archive, one file, or one file per
+// writeOutputs writes the outputs where planOutputs decided: one .npz archive, one file, or one file per
 // output in a directory.
-func writeOutputs(e *env, output string, outFiles []string, outSpecs []runtime.ValueSpec, outs []*ops.Tensor) error {
-	if outFiles == nil {
+func writeOutputs(e *env, plan *outputPlan, outSpecs []runtime.ValueSpec, outs []*ops.Tensor) error {
+	if plan == nil {
 		return nil
 	}
-	if isNPZ(outFiles[0]) {
-		arrays := make([]tensorio.NamedTensor, len(outs))
-		for i, t := range outs {
-			arrays[i] = tensorio.NamedTensor{Name: outSpecs[i].Name, Tensor: t}
+	if plan.archive != "" {
+		arrays := make([]tensorio.NamedTensor, len(plan.outputs))
+		for i, k := range plan.outputs {
+			arrays[i] = tensorio.NamedTensor{Name: outSpecs[k].Name, Tensor: outs[k]}
 		}
-		if err := tensorio.WriteNPZ(outFiles[0], arrays); err != nil {
+		if err := tensorio.WriteNPZ(plan.archive, arrays); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "wrote %s\n", outFiles[0])
+		fmt.Fprintf(e.stdout, "wrote %s\n", plan.archive)
 		return nil
 	}
-	if dir := filepath.Dir(outFiles[0]); len(outFiles) > 1 || strings.HasSuffix(output, "/") {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+	if plan.makeDir != "" {
+		if err := os.MkdirAll(plan.makeDir, 0o755); err != nil {
 			return err
 		}
 	}
-	for i, path := range outFiles {
-		if err := tensorio.WriteFile(path, outs[i]); err != nil {
-			return fmt.Errorf("output %q: %w", outSpecs[i].Name, err)
+	for i, k := range plan.outputs {
+		if err := tensorio.WriteFile(plan.files[i], outs[k]); err != nil {
+			return fmt.Errorf("output %q: %w", outSpecs[k].Name, err)
 		}
-		fmt.Fprintf(e.stdout, "wrote %s\n", path)
+		fmt.Fprintf(e.stdout, "wrote %s\n", plan.files[i])
 	}
 	return nil
 }
@@ -321,12 +322,35 @@ func checkInput(spec runtime.ValueSpec, t *ops.Tensor, path string) error {
 	return nil
 }
 
-// outputFiles decides where -o puts each output, before the model runs so that a bad -o costs no run.
-// One output and a file name: that file (.npy or .pb). Otherwise a directory, existing or to be made,
-// with one NAME.npy per output.
-func outputFiles(cmd *command, output string, specs []runtime.ValueSpec) ([]string, error) {
+// outputPlan is where -o puts the outputs: the indexes of the outputs to write, each distinct value once,
+// and either the .npz archive that holds them all or one file for each.
+type outputPlan struct {
+	outputs []int
+	archive string   // the .npz archive, or ""
+	files   []string // with no archive: the file of each of outputs
+	makeDir string   // a directory to create before writing, or ""
+}
+
+// planOutputs decides where -o puts each output, and checks that each can go there, before the model runs:
+// a bad -o costs no run, and an error never comes after the outputs were printed. One output and a file
+// name: that file (.npy or .pb). An .npz name: one archive, each output an array of its name. Otherwise a
+// directory, existing or to be made, with one NAME.npy per output (names made file-safe). A value the
+// graph lists twice among its outputs (legal ONNX) is one tensor, so it is written once, under its name.
+func planOutputs(cmd *command, output string, specs []runtime.ValueSpec) (*outputPlan, error) {
 	if output == "" {
 		return nil, nil
+	}
+	plan := &outputPlan{}
+	seen := map[string]bool{}
+	for i, s := range specs {
+		if !seen[s.Name] {
+			seen[s.Name] = true
+			plan.outputs = append(plan.outputs, i)
+		}
+	}
+	names := make([]string, len(plan.outputs))
+	for i, k := range plan.outputs {
+		names[i] = specs[k].Name
 	}
 	ext := strings.ToLower(filepath.Ext(output))
 	isFileName := ext == ".npy" || ext == ".pb"
@@ -335,30 +359,55 @@ func outputFiles(cmd *command, output string, specs []runtime.ValueSpec) ([]stri
 	if !isDir {
 		switch {
 		case ext == ".npz":
-			return []string{output}, nil
-		case len(specs) == 1 && isFileName:
-			return []string{output}, nil
-		case len(specs) == 1:
+			plan.archive = output
+			for _, k := range plan.outputs {
+				if err := tensorio.CheckNPZName(specs[k].Name); err != nil {
+					return nil, usagef(cmd, "-o %s: output %q: %v; give a directory instead", output, specs[k].Name, err)
+				}
+				if err := checkNPYDType(specs[k]); err != nil {
+					return nil, usagef(cmd, "-o %s: output %q: %v", output, specs[k].Name, err)
+				}
+			}
+			return plan, nil
+		case len(plan.outputs) == 1 && isFileName:
+			if ext == ".npy" {
+				if err := checkNPYDType(specs[plan.outputs[0]]); err != nil {
+					return nil, usagef(cmd, "-o %s: output %q: %v; write it to a .pb file instead", output, specs[plan.outputs[0]].Name, err)
+				}
+			}
+			plan.files = []string{output}
+			return plan, nil
+		case len(plan.outputs) == 1:
 			return nil, usagef(cmd, "-o %s: give a .npy or .pb file name, or a directory ending in / (or an .npz archive for all outputs)", output)
 		case isFileName:
-			names := make([]string, len(specs))
-			for i, s := range specs {
-				names[i] = s.Name
-			}
-			return nil, usagef(cmd, "-o %s: the model has %d outputs (%s), so -o must name a directory or an .npz archive", output, len(specs), strings.Join(names, ", "))
+			return nil, usagef(cmd, "-o %s: the model has %d outputs (%s), so -o must name a directory or an .npz archive", output, len(names), strings.Join(names, ", "))
 		}
 	}
-	files := make([]string, len(specs))
 	used := map[string]bool{}
-	for i, s := range specs {
-		base := safeFileName(s.Name)
+	for _, k := range plan.outputs {
+		if err := checkNPYDType(specs[k]); err != nil {
+			return nil, usagef(cmd, "-o %s: output %q: %v", output, specs[k].Name, err)
+		}
+		base := safeFileName(specs[k].Name)
 		if used[base] {
-			base = fmt.Sprintf("%s_%d", base, i)
+			base = fmt.Sprintf("%s_%d", base, k)
 		}
 		used[base] = true
-		files[i] = filepath.Join(output, base+".npy")
+		plan.files = append(plan.files, filepath.Join(output, base+".npy"))
 	}
-	return files, nil
+	if len(plan.outputs) > 1 || strings.HasSuffix(output, "/") {
+		plan.makeDir = output
+	}
+	return plan, nil
+}
+
+// checkNPYDType refuses an output whose declared dtype has no .npy form. An undeclared dtype passes: the
+// writer then refuses the tensor itself.
+func checkNPYDType(spec runtime.ValueSpec) error {
+	if spec.DType == ops.Undefined {
+		return nil
+	}
+	return tensorio.CheckNPYDType(spec.DType)
 }
 
 var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)

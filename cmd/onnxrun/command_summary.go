@@ -24,8 +24,9 @@ writes before a pooling, and the Transpose tf2onnx writes before a flatten; the 
 nodes that compute a flatten's shape are no layer. Shape constants, axes and scalar constants are not
 parameters; BatchNormalization's running mean and variance are non-trainable.
 
-Output shapes of convolutions and poolings are shown channels-last, as Keras shows them, whatever the
-layout of the model; --channels-first shows them as ONNX holds them (N,C,H,W).`,
+Every output shape of rank 3 or more is shown channels-last (N,...,C), as Keras shows it, whatever operator
+made it, so that no table mixes layouts; --channels-first shows them as ONNX holds them (N,C,...). The
+line under the table says when shapes were moved.`,
 		examples: []string{
 			"onnxrun summary lenet.onnx",
 			"onnxrun summary --channels-first lenet.onnx",
@@ -33,7 +34,7 @@ layout of the model; --channels-first shows them as ONNX holds them (N,C,H,W).`,
 		},
 		define: func(fs *pflag.FlagSet) func(*env, []string) error {
 			var o summaryOptions
-			o.channelsFirst = switchFlag(fs, "channels-first", "", "show convolution and pooling outputs as ONNX holds them, N,C,H,W")
+			o.channelsFirst = switchFlag(fs, "channels-first", "", "show output shapes as ONNX holds them, N,C,... (default: channels-last for rank 3 or more)")
 			o.json = switchFlag(fs, "json", "", "print the summary as JSON")
 			return o.run
 		},

@@ -30,7 +30,7 @@ const defaultCommand = "run"
 // commandTable lists the commands in the order help shows them. It is a function rather than a variable
 // because the help command reads it.
 func commandTable() []*command {
-	return []*command{runCommand(), summaryCommand(), inspectCommand(), benchCommand(), conformanceCommand(), trainCommand(), serveCommand(), completionCommand(), helpCommand()}
+	return []*command{runCommand(), summaryCommand(), inspectCommand(), benchCommand(), conformanceCommand(), trainCommand(), serveCommand(), completionCommand(), versionCommand(), helpCommand()}
 }
 
 func findCommand(name string) *command {
@@ -50,6 +50,8 @@ func dispatch(args []string) (*command, []string, error) {
 	switch first {
 	case "-h", "--help", "-help":
 		return findCommand("help"), nil, nil
+	case "--version", "-version":
+		return findCommand("version"), args[1:], nil
 	}
 	if c := findCommand(first); c != nil {
 		return c, args[1:], nil
@@ -150,5 +152,6 @@ func printCommandList(w io.Writer) {
 	for _, c := range commandTable() {
 		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nRun 'onnxrun help <command>' or 'onnxrun <command> --help' for a command's flags and examples.\n")
+	fmt.Fprintf(w, "\nRun 'onnxrun help <command>' or 'onnxrun <command> --help' for a command's flags and examples;\n"+
+		"'onnxrun --version' for the version and the kernels this CPU gets.\n")
 }

@@ -9,6 +9,7 @@
 //	onnxrun train --data DIR [--epochs N ...]  train the seed's LeNet in Go and export it to ONNX
 //	onnxrun serve MODEL.onnx... [--http-port P]  serve over the Open Inference Protocol (KServe v2)
 //	onnxrun completion bash|zsh|fish           a shell completion script
+//	onnxrun version (or --version)             version, revision, Go, and the kernels this CPU gets
 //	onnxrun help [COMMAND]                     list the commands, or show one's flags and examples
 //
 // Inputs are .npy, serialized TensorProto (.pb) or .npz files, or pictures (.png, .jpg, .gif) converted

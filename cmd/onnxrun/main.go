@@ -71,6 +71,12 @@ func usagef(cmd *command, format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...), hint: hint}
 }
 
+// flagError is a usage error found while applying one of cmd's flags, from code the commands share (the
+// bench package's shape checks): "inspect --plan: input ...", so the message speaks for the command run.
+func flagError(cmd *command, flag string, err error) error {
+	return usagef(cmd, "%s %s: %v", cmd.name, flag, err)
+}
+
 // errHelpShown ends a command that printed its help on request: exit status 0.
 var errHelpShown = errors.New("help shown")
 

@@ -292,38 +292,41 @@ func TestOutputFileReadsBackEqual(t *testing.T) {
 	}
 }
 
-// twoOutputModel writes a model with input x float32[3] and outputs "same" = x and "pos/relu" = Relu(x).
-func twoOutputModel(t *testing.T, dir string) string {
-	t.Helper()
-	tensorType := func(dims ...int64) *onnxpb.TypeProto {
-		shape := &onnxpb.TensorShapeProto{}
-		for _, d := range dims {
-			shape.Dim = append(shape.Dim, &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}})
-		}
-		return &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(1), Shape: shape}}}
+// tensorValue declares a value of an ONNX element type (1: float32, 8: string) and fixed dims.
+func tensorValue(name string, elemType int32, dims ...int64) *onnxpb.ValueInfoProto {
+	shape := &onnxpb.TensorShapeProto{}
+	for _, d := range dims {
+		shape.Dim = append(shape.Dim, &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}})
 	}
+	return &onnxpb.ValueInfoProto{Name: proto.String(name),
+		Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(elemType), Shape: shape}}}}
+}
+
+// writeGraphModel writes an opset-13 model of the given nodes, inputs and outputs to dir/name.
+func writeGraphModel(t *testing.T, dir, name string, nodes []*onnxpb.NodeProto, inputs, outputs []*onnxpb.ValueInfoProto) string {
+	t.Helper()
 	m := &onnxpb.ModelProto{
 		IrVersion:   proto.Int64(8),
 		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(13)}},
-		Graph: &onnxpb.GraphProto{
-			Name: proto.String("two"),
-			Node: []*onnxpb.NodeProto{
-				{OpType: proto.String("Identity"), Input: []string{"x"}, Output: []string{"same"}},
-				{OpType: proto.String("Relu"), Input: []string{"x"}, Output: []string{"pos/relu"}},
-			},
-			Input:  []*onnxpb.ValueInfoProto{{Name: proto.String("x"), Type: tensorType(3)}},
-			Output: []*onnxpb.ValueInfoProto{{Name: proto.String("same"), Type: tensorType(3)}, {Name: proto.String("pos/relu"), Type: tensorType(3)}},
-		},
+		Graph:       &onnxpb.GraphProto{Name: proto.String(name), Node: nodes, Input: inputs, Output: outputs},
 	}
 	b, err := proto.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "two.onnx")
+	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// twoOutputModel writes a model with input x float32[3] and outputs "same" = x and "pos/relu" = Relu(x).
+func twoOutputModel(t *testing.T, dir string) string {
+	return writeGraphModel(t, dir, "two.onnx", []*onnxpb.NodeProto{
+		{OpType: proto.String("Identity"), Input: []string{"x"}, Output: []string{"same"}},
+		{OpType: proto.String("Relu"), Input: []string{"x"}, Output: []string{"pos/relu"}},
+	}, []*onnxpb.ValueInfoProto{tensorValue("x", 1, 3)}, []*onnxpb.ValueInfoProto{tensorValue("same", 1, 3), tensorValue("pos/relu", 1, 3)})
 }
 
 func TestSeveralOutputs(t *testing.T) {
@@ -386,5 +389,118 @@ func TestPrintClasses(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s", b.String(), tc.want)
 			}
 		})
+	}
+}
+
+// duplicateOutputModel writes a model whose graph lists "y" = Relu(x) twice among its outputs, between
+// "x2" = Identity(x): legal ONNX, and what some exporters write.
+func duplicateOutputModel(t *testing.T, dir string) string {
+	y := tensorValue("y", 1, 3)
+	return writeGraphModel(t, dir, "dup.onnx", []*onnxpb.NodeProto{
+		{OpType: proto.String("Relu"), Input: []string{"x"}, Output: []string{"y"}},
+		{OpType: proto.String("Identity"), Input: []string{"x"}, Output: []string{"x2"}},
+	}, []*onnxpb.ValueInfoProto{tensorValue("x", 1, 3)}, []*onnxpb.ValueInfoProto{y, tensorValue("x2", 1, 3), y})
+}
+
+// TestDuplicateOutputWrittenOnce: a value the graph lists twice as an output is one tensor, so -o writes
+// it once, to an .npz archive and to a directory alike, and the run succeeds.
+func TestDuplicateOutputWrittenOnce(t *testing.T) {
+	dir := t.TempDir()
+	model := duplicateOutputModel(t, dir)
+	input := writeNPY(t, filepath.Join(dir, "x.npy"), ops.FromSlice(ops.Shape{3}, []float32{-1, 0.5, 2}))
+	want := map[string][]float32{"y": {0, 0.5, 2}, "x2": {-1, 0.5, 2}}
+
+	archive := filepath.Join(dir, "out.npz")
+	status, stdout, stderr := runCLI(model, input, "-o", archive, "--top", "0")
+	if status != exitOK || stderr != "" {
+		t.Fatalf("-o out.npz: status %d, stderr %q", status, stderr)
+	}
+	if !strings.HasSuffix(stdout, "wrote "+archive+"\n") {
+		t.Errorf("-o out.npz: stdout does not end with %q:\n%s", "wrote "+archive, stdout)
+	}
+	arrays, err := tensorio.ReadNPZ(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tensorio.NPZNames(arrays); !reflect.DeepEqual(got, []string{"x2", "y"}) {
+		t.Errorf("archive holds %v, want x2 and y once each", got)
+	}
+	for _, a := range arrays {
+		if !reflect.DeepEqual(a.Tensor.Float32s(), want[a.Name]) {
+			t.Errorf("%s: got %v, want %v", a.Name, a.Tensor.Float32s(), want[a.Name])
+		}
+	}
+
+	outDir := filepath.Join(dir, "out") + "/"
+	status, stdout, stderr = runCLI(model, input, "-o", outDir, "--top", "0")
+	if status != exitOK || stderr != "" {
+		t.Fatalf("-o DIR/: status %d, stderr %q", status, stderr)
+	}
+	if n := strings.Count(stdout, "wrote "); n != 2 {
+		t.Errorf("-o DIR/: %d files written, want 2:\n%s", n, stdout)
+	}
+	entries, err := os.ReadDir(outDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if !reflect.DeepEqual(names, []string{"x2.npy", "y.npy"}) {
+		t.Errorf("-o DIR/ wrote %v, want x2.npy and y.npy", names)
+	}
+}
+
+// TestOutputErrorsComeBeforeOutput: an -o that cannot be written is refused before anything is printed
+// or run, so an error never follows partial output.
+func TestOutputErrorsComeBeforeOutput(t *testing.T) {
+	dir := t.TempDir()
+	model := writeGraphModel(t, dir, "slash.onnx", []*onnxpb.NodeProto{
+		{OpType: proto.String("Relu"), Input: []string{"x"}, Output: []string{"scores/"}},
+	}, []*onnxpb.ValueInfoProto{tensorValue("x", 1, 3)}, []*onnxpb.ValueInfoProto{tensorValue("scores/", 1, 3)})
+	input := writeNPY(t, filepath.Join(dir, "x.npy"), ops.FromSlice(ops.Shape{3}, []float32{-1, 0.5, 2}))
+	status, stdout, stderr := runCLI(model, input, "-o", filepath.Join(dir, "out.npz"))
+	if status != exitUsage || stdout != "" {
+		t.Errorf("status %d, stdout %q: want status %d and nothing printed", status, stdout, exitUsage)
+	}
+	oneErrorLine(t, stderr, `output "scores/"`, "an .npz member needs a non-empty name not ending in /")
+}
+
+// stringModel writes a model passing a string[2] input "words" through Identity to "same".
+func stringModel(t *testing.T, dir string) string {
+	return writeGraphModel(t, dir, "strings.onnx", []*onnxpb.NodeProto{
+		{OpType: proto.String("Identity"), Input: []string{"words"}, Output: []string{"same"}},
+	}, []*onnxpb.ValueInfoProto{tensorValue("words", 8, 2)}, []*onnxpb.ValueInfoProto{tensorValue("same", 8, 2)})
+}
+
+func TestStringOutputs(t *testing.T) {
+	dir := t.TempDir()
+	model := stringModel(t, dir)
+	words := ops.FromSlice(ops.Shape{2}, []string{"naïve", "🙂"})
+	input := writeNPY(t, filepath.Join(dir, "words.npy"), words)
+	for _, out := range []string{"dir/", "same.npy", "all.npz", "same.pb"} {
+		path := filepath.Join(dir, out)
+		if strings.HasSuffix(out, "/") {
+			path += "/"
+		}
+		status, _, stderr := runCLI(model, input, "-o", path)
+		if status != exitOK || stderr != "" {
+			t.Fatalf("-o %s: status %d, stderr %q", out, status, stderr)
+		}
+		written := path
+		switch {
+		case strings.HasSuffix(out, "/"):
+			written = filepath.Join(path, "same.npy")
+		case isNPZ(out):
+			written += ":same"
+		}
+		got, err := tensorio.ReadFile(written)
+		if err != nil {
+			t.Fatalf("-o %s: %v", out, err)
+		}
+		if !reflect.DeepEqual(got.Data(), words.Data()) {
+			t.Errorf("-o %s: read back %q, want %q", out, got.Data(), words.Data())
+		}
 	}
 }

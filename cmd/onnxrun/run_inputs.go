@@ -59,7 +59,7 @@ func (o *runOptions) readInputs(cmd *command, specs []runtime.ValueSpec, sources
 	if len(randomSpecs) > 0 {
 		overrides, err := bench.ParseShapes(o.shapes)
 		if err != nil {
-			return nil, usagef(cmd, "%v", err)
+			return nil, flagError(cmd, "--shape", err)
 		}
 		for name := range overrides {
 			if specIndex(randomSpecs, name) < 0 {
@@ -68,7 +68,7 @@ func (o *runOptions) readInputs(cmd *command, specs []runtime.ValueSpec, sources
 		}
 		shapes, err := bench.InputShapes(randomSpecs, o.batch, overrides)
 		if err != nil {
-			return nil, usagef(cmd, "%s", strings.TrimPrefix(err.Error(), "bench: "))
+			return nil, flagError(cmd, "--random", err)
 		}
 		random, err := bench.RandomInputs(randomSpecs, shapes, o.seed)
 		if err != nil {

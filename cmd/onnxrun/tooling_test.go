@@ -120,6 +120,37 @@ func TestInspectCommand(t *testing.T) {
 	oneErrorLine(t, stderr, "--json describes the model")
 }
 
+// TestShapeErrorsNameTheCommand: the input-shape checks that run, inspect and bench share speak for the
+// command that ran them, naming the input, with no "bench:" from the package they live in.
+func TestShapeErrorsNameTheCommand(t *testing.T) {
+	fixedBatch := sharedModelPath(t, "mnist8_cntk") // input "Input3" float32[1,1,28,28]
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"inspect", "--plan", "--batch", "4", fixedBatch},
+			[]string{`onnxrun: inspect --plan: input "Input3" has its batch fixed to 1 by the model ([1,1,28,28]), so it cannot take --batch 4`, "(see 'onnxrun inspect --help')"}},
+		{[]string{"inspect", "--plan", "--shape", "Input3", fixedBatch},
+			[]string{`onnxrun: inspect --shape: "Input3": want NAME=D0,D1,...`}},
+		{[]string{"run", "--random", "--batch", "2", fixedBatch},
+			[]string{`onnxrun: run --random: input "Input3" has its batch fixed to 1 by the model`, "(see 'onnxrun run --help')"}},
+		{[]string{"run", "--random", "--shape", "Input3=1,x", fixedBatch},
+			[]string{`onnxrun: run --shape: "Input3=1,x": dimension "x" is not a size`}},
+		{[]string{"bench", "--shape", "Input3", fixedBatch},
+			[]string{`onnxrun: bench --shape: "Input3": want NAME=D0,D1,...`}},
+	}
+	for _, tc := range tests {
+		status, stdout, stderr := runCLI(tc.args...)
+		if status != exitUsage || stdout != "" {
+			t.Errorf("%v: status %d, stdout %q", tc.args, status, stdout)
+		}
+		oneErrorLine(t, stderr, tc.want...)
+		if strings.Contains(stderr, "bench:") {
+			t.Errorf("%v: %q speaks for the bench package", tc.args, stderr)
+		}
+	}
+}
+
 // writeDigitPNG writes the first of LeNet's input digits as a 28×28 greyscale PNG.
 func writeDigitPNG(t *testing.T, input, path string) {
 	t.Helper()
@@ -359,6 +390,8 @@ func TestCompletion(t *testing.T) {
 			want  string
 		}{
 			{[]string{"onnxrun", "su"}, "summary"},
+			{[]string{"onnxrun", "--vers"}, "--version"},
+			{[]string{"onnxrun", "version", ""}, ""},
 			{[]string{"onnxrun", "run", "--ra"}, "--random"},
 			{[]string{"onnxrun", "model.onnx", "--dump"}, "--dump-intermediate"},
 			{[]string{"onnxrun", "summary", "--ch"}, "--channels-first"},

@@ -2,6 +2,9 @@
 
 package nn
 
+// havePoolAsm is false without assembly: the Go loops pool every row.
+const havePoolAsm = false
+
 // pool2x2Row has no assembly here: the Go loop does every output.
 func pool2x2Row(y, x []float32, iw int, avg bool, scale float32) bool { return false }
 

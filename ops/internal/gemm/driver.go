@@ -11,6 +11,8 @@ import (
 // every impl.
 type impl struct {
 	name string
+	// asm describes the assembly micro-kernel for onnxrun --version; "" for the Go one.
+	asm  string
 	colA microKernel // A[i][p] = a[p*lda+i]: packed panels, transposed A in place
 	rowA microKernel // A[i][p] = a[i*lda+p]: row-major A in place
 	// minParallelWork is the smallest M*N*K split across threads; tests
@@ -23,6 +25,10 @@ var genericImpl = &impl{name: "generic", colA: kernelGenericColA, rowA: kernelGe
 // defaultImpl is what Sgemm and Multiply use; kernel_amd64.go replaces it at
 // init when the CPU has AVX2 and FMA.
 var defaultImpl = genericImpl
+
+// AssemblyKernel describes the assembly micro-kernel Sgemm and Multiply use on this CPU and build
+// ("AVX2+FMA 6x16"), or returns "" when they run the pure Go one.
+func AssemblyKernel() string { return defaultImpl.asm }
 
 // parallelMinWork is the smallest M*N*K worth splitting across threads: below
 // it (about 50µs of one core's work) waking a parked worker thread, which

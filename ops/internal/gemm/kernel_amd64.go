@@ -37,7 +37,7 @@ func packBTrans16(dst, src []float32, lds, kc int) {
 
 var hasFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX
 
-var fmaImpl = &impl{name: "avx2fma", colA: kernel6x16FMAColA, rowA: kernel6x16FMARowA, minParallelWork: parallelMinWork}
+var fmaImpl = &impl{name: "avx2fma", asm: "AVX2+FMA 6x16", colA: kernel6x16FMAColA, rowA: kernel6x16FMARowA, minParallelWork: parallelMinWork}
 
 func init() {
 	if hasFMA {
