@@ -78,9 +78,9 @@ func (s *svgCanvas) dot(p point, r float64, c color.RGBA) {
 
 func (s *svgCanvas) text(at point, str string, scale int, align textAlign, vertical bool) {
 	anchor := [...]string{alignStart: "start", alignMiddle: "middle", alignEnd: "end"}[align]
-	size := 12
+	size := 11 // about 6 pixels a character in a sans-serif face, the width textWidth lays out
 	if scale > 1 {
-		size = 16
+		size = 15
 	}
 	rotate := ""
 	if vertical {
