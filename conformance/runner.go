@@ -18,6 +18,7 @@ import (
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/runtime"
+	"github.com/onnxrun/onnxrun/tensorconv"
 )
 
 // Status is the outcome of one test case.
@@ -391,7 +392,7 @@ func readTensors(set, prefix string) ([]*ops.Tensor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		t, err := runtime.TensorFromArray(a)
+		t, err := tensorconv.FromArray(a)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}

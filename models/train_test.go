@@ -117,18 +117,3 @@ func TestTrainMNISTShort(t *testing.T) {
 		t.Errorf("validation accuracy %.2f%%, want at least 90%%", 100*st.ValAccuracy)
 	}
 }
-
-func TestPlotHistory(t *testing.T) {
-	_, hist := trainOnce(t, 2, "adam", 0)
-	p := filepath.Join(t.TempDir(), "curves.png")
-	if err := PlotHistory(hist, "test", p); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(p)
-	if err != nil || len(b) < 1000 || string(b[1:4]) != "PNG" {
-		t.Fatalf("plot file: %d bytes, err %v", len(b), err)
-	}
-	if err := PlotHistory(&History{}, "empty", p); err == nil {
-		t.Error("plotting an empty history gave no error")
-	}
-}

@@ -16,7 +16,7 @@ import (
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/runtime"
-	"github.com/onnxrun/onnxrun/tensorio"
+	"github.com/onnxrun/onnxrun/tensorconv"
 )
 
 // compiled is the graph turned into an onnxrun Plan for one set of inputs (which nodes the caller feeds,
@@ -137,7 +137,7 @@ func (g *Graph) compile(feeds []*Node, inputs []*ops.Tensor) (*compiled, error) 
 				if err != nil {
 					return nil, fmt.Errorf("onnxgo: initializer %s: %w", in, err)
 				}
-				tp, err := onnx.NewTensorProto(valueName(in), tensorio.ToArray(t))
+				tp, err := onnx.NewTensorProto(valueName(in), tensorconv.ToArray(t))
 				if err != nil {
 					return nil, fmt.Errorf("onnxgo: initializer %s: %w", in, err)
 				}
@@ -259,7 +259,7 @@ func attribute(name string, v interface{}) (*onnxpb.AttributeProto, error) {
 		if err != nil {
 			return nil, fmt.Errorf("attribute %q: %w", name, err)
 		}
-		tp, err := onnx.NewTensorProto("", tensorio.ToArray(t))
+		tp, err := onnx.NewTensorProto("", tensorconv.ToArray(t))
 		if err != nil {
 			return nil, fmt.Errorf("attribute %q: %w", name, err)
 		}

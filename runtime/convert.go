@@ -3,17 +3,13 @@ package runtime
 import (
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/ops"
-	"github.com/onnxrun/onnxrun/tensorio"
+	"github.com/onnxrun/onnxrun/tensorconv"
 )
 
-// TensorFromArray converts a decoded ONNX tensor to an ops.Tensor (see tensorio.FromArray).
-func TensorFromArray(a *onnx.Array) (*ops.Tensor, error) { return tensorio.FromArray(a) }
-
-// ArrayFromTensor converts an ops.Tensor to the onnx package's form (see tensorio.ToArray).
-func ArrayFromTensor(t *ops.Tensor) *onnx.Array { return tensorio.ToArray(t) }
-
+// arrayToTensor converts an initializer or a Constant's value, as a malformed-model error when its data
+// does not fit its type and shape.
 func arrayToTensor(a *onnx.Array) (*ops.Tensor, error) {
-	t, err := tensorio.FromArray(a)
+	t, err := tensorconv.FromArray(a)
 	if err != nil {
 		return nil, modelErrorf("tensor: %v", err)
 	}

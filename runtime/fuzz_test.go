@@ -18,6 +18,7 @@ import (
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/tensorconv"
 )
 
 // The fuzz targets of this file feed Compile and Session.Run models no exporter would write. Both
@@ -111,7 +112,7 @@ func exercise(t *testing.T, m *onnx.Model, src *byteSource, threads int) {
 			continue
 		}
 		a := src.array(onnxpb.TensorProto_DataType(info.DType), info.Shape)
-		in, err := TensorFromArray(a)
+		in, err := tensorconv.FromArray(a)
 		if err != nil {
 			t.Fatalf("input %d: %v", i, err)
 		}

@@ -46,6 +46,11 @@
 //
 // # Dependencies
 //
-// This package converts between onnx.Array and ops.Tensor itself, a few lines that the runtime package
-// has too, so that reading a tensor file does not link the runtime and every kernel.
+// Beyond the standard library (image/png, image/jpeg, image/gif, archive/zip, compress/flate) this package
+// imports google.golang.org/protobuf (for .pb files, as package onnx does) and, of this module, only onnx,
+// ops and tensorconv, which converts between onnx.Array and ops.Tensor. The runtime converts initializers through tensorconv too and never imports tensorio, so a program
+// that only runs models links none of these formats and codecs (internal/layering checks both).
+//
+// The .npy and .npz code is this package's own rather than codeberg.org/sbinet/npyio; the measurements
+// behind that choice are in docs/npyio-evaluation.md.
 package tensorio

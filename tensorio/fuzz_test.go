@@ -17,6 +17,7 @@ import (
 
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/tensorconv"
 )
 
 // Fuzz targets for the readers a user points at their own files: .npz archives, .pb tensors and images
@@ -189,7 +190,7 @@ func fastTempDir(f *testing.F) string {
 func samePB(t *testing.T, x, y *ops.Tensor) bool {
 	t.Helper()
 	enc := func(x *ops.Tensor) []byte {
-		tp, err := onnx.NewTensorProto("", ToArray(x))
+		tp, err := onnx.NewTensorProto("", tensorconv.ToArray(x))
 		if err != nil {
 			t.Fatalf("%s%v: %v", x.DType(), x.Shape(), err)
 		}

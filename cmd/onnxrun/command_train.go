@@ -52,7 +52,7 @@ and --threads give the same run.`,
 			fs.StringVarP(&o.out, "out", "o", "lenet.onnx", "the ONNX file to write")
 			fs.IntVar(&o.opset, "opset", models.DefaultExportOpset, fmt.Sprintf("opset of the export (%d to %d)", models.MinExportOpset, models.MaxExportOpset))
 			o.softmax = switchFlag(fs, "softmax", "", "end the exported model with a Softmax (output \"probabilities\")")
-			fs.StringVar(&o.plot, "plot", "", "draw the loss and accuracy curves to this PNG file")
+			fs.StringVar(&o.plot, "plot", "", "draw the loss and accuracy curves to this file: SVG if it ends in .svg, else PNG")
 			fs.StringVar(&o.filters, "filters", "6,16", "filters of the two convolutions")
 			fs.IntVar(&o.kernel, "kernel", 3, "kernel size of the convolutions")
 			fs.StringVar(&o.padding, "padding", "valid", "convolution padding: valid or same")

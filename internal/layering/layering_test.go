@@ -16,10 +16,17 @@ var forbidden = []struct {
 	{"./onnx/...", []string{"/ops", "/runtime", "/exporter", "/models", "/tensorio"}},
 	{"./ops/...", []string{"/onnx", "/runtime", "/exporter", "/models", "/tensorio", "google.golang.org/protobuf"}},
 	{"./exporter/...", []string{"/runtime", "/models", "/ops"}},
-	{"./runtime/...", []string{"/exporter", "/models", "/cmd"}},
+	// The runtime converts initializers through tensorconv, never tensorio: a program that only runs models
+	// links no file formats, image codecs or zip reader.
+	{"./runtime/...", []string{"/exporter", "/models", "/cmd", "/tensorio", "image/png", "image/jpeg", "image/gif", "archive/zip"}},
+	// tensorconv is a leaf over the two leaves it joins (onnx and ops); see TestTensorconvImportsOnlyLeaves.
+	{"./tensorconv/...", []string{"/runtime", "/tensorio", "/exporter", "/models", "/cmd", "/serve"}},
 	{"./tensorio/...", []string{"/runtime", "/exporter", "/models", "/cmd"}},
 	{"./serve/...", []string{"/cmd", "/models", "/exporter"}},
 	{"./inspect/...", []string{"/cmd", "/models", "/serve"}},
+	// The CLI's training curves are drawn with the standard library (models/plot.go): gonum's plot module,
+	// with its fonts, LaTeX and PDF back ends, cost the binary 7 MB for one optional picture.
+	{"./cmd/onnxrun", []string{"gonum.org/v1/plot"}},
 }
 
 func TestImportLayering(t *testing.T) {
@@ -41,6 +48,29 @@ func TestImportLayering(t *testing.T) {
 					t.Errorf("%s depends on %s, which the layering forbids", rule.pkg, dep)
 				}
 			}
+		}
+	}
+}
+
+// TestTensorconvImportsOnlyLeaves checks the other way round that tensorconv reaches no package of this
+// module but onnx and ops (and their internal packages): a new package would otherwise slip past the
+// forbidden list above.
+func TestTensorconvImportsOnlyLeaves(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "../../tensorconv").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list tensorconv: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		rel, ours := strings.CutPrefix(dep, module+"/")
+		if !ours {
+			continue
+		}
+		top, _, _ := strings.Cut(rel, "/")
+		if top != "onnx" && top != "ops" && top != "tensorconv" {
+			t.Errorf("tensorconv depends on %s; it may import only onnx and ops", dep)
 		}
 	}
 }
