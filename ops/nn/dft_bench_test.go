@@ -36,6 +36,7 @@ func BenchmarkSTFT(b *testing.B) {
 
 func runBench(b *testing.B, p prepared) {
 	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := p.kernel.Run(p.ctx, p.in, p.out); err != nil {
 			b.Fatal(err)
