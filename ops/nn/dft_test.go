@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"math/rand"
 	"strings"
 	"testing"
 
@@ -73,5 +74,162 @@ func TestSTFT(t *testing.T) {
 	}
 	if math.IsNaN(float64(got.Float32s()[0])) {
 		t.Error("NaN in the output")
+	}
+}
+
+// dftDirect is the plain-Go twin of the FFTs of fft.go, the direct sum of the DFT's doc comment: it writes
+// the first len(outRe) frequencies (samples, inverse) of the transform of the signal (re, im), whose
+// length is the transform's N, to (outRe, outIm).
+func dftDirect(re, im []float64, inverse bool, outRe, outIm []float64) {
+	n := len(re)
+	sign := -1.0
+	if inverse {
+		sign = 1
+	}
+	// e^(±2πi·m/N) for m < N, indexed by f·t mod N so every angle is small and exact.
+	cos, sin := make([]float64, n), make([]float64, n)
+	for m := range cos {
+		sin[m], cos[m] = math.Sincos(sign * 2 * math.Pi * float64(m) / float64(n))
+	}
+	for f := range outRe {
+		var sr, si float64
+		for t, m := 0, 0; t < n; t, m = t+1, (m+f)%n {
+			sr += re[t]*cos[m] - im[t]*sin[m]
+			si += re[t]*sin[m] + im[t]*cos[m]
+		}
+		if inverse {
+			sr /= float64(n)
+			si /= float64(n)
+		}
+		outRe[f], outIm[f] = sr, si
+	}
+}
+
+// dftReference is the DFT operator by the direct sum, for input values x of the layout s describes.
+func dftReference(x []float64, s dftShape, inverse, onesided bool) []float64 {
+	outLast := 2
+	if onesided && inverse {
+		outLast = 1
+	}
+	y := make([]float64, s.outer*s.outDim*s.inner*outLast)
+	re, im := make([]float64, s.n), make([]float64, s.n)
+	outRe, outIm := make([]float64, s.outDim), make([]float64, s.outDim)
+	for o := 0; o < s.outer; o++ {
+		for i := 0; i < s.inner; i++ {
+			clear(re)
+			clear(im)
+			for t := 0; t < min(s.dim, s.n); t++ {
+				at := ((o*s.dim+t)*s.inner + i) * s.complexIn
+				re[t] = x[at]
+				if s.complexIn == 2 {
+					im[t] = x[at+1]
+				}
+			}
+			if onesided && inverse {
+				for t := s.n/2 + 1; t < s.n; t++ {
+					re[t], im[t] = re[s.n-t], -im[s.n-t]
+				}
+			}
+			dftDirect(re, im, inverse, outRe, outIm)
+			for f := 0; f < s.outDim; f++ {
+				at := ((o*s.outDim+f)*s.inner + i) * outLast
+				y[at] = outRe[f]
+				if outLast == 2 {
+					y[at+1] = outIm[f]
+				}
+			}
+		}
+	}
+	return y
+}
+
+// fftTestLengths: powers of two, 2^a·3^b·5^c, small and large primes, lengths with a large prime factor
+// (2·67, 4·1021) and 3^14, which has more factors than FFTPACK can hold.
+var fftTestLengths = []int{1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 17, 30, 45, 64, 67, 97, 100, 128, 134, 243, 257, 360, 512, 1000, 1024, 4084, 4093, 4096}
+
+// maxRelErr is the largest |got-want| over the largest |want| (at least 1): FFT rounding errors scale with
+// the spectrum's magnitude, not with each value's.
+func maxRelErr(got, want []float64) float64 {
+	scale, worst := 1.0, 0.0
+	for i := range want {
+		scale = math.Max(scale, math.Abs(want[i]))
+		worst = math.Max(worst, math.Abs(got[i]-want[i]))
+	}
+	return worst / scale
+}
+
+func randSignal(seed int64, n int) (re, im []float64) {
+	r := rand.New(rand.NewSource(seed))
+	re, im = make([]float64, n), make([]float64, n)
+	for i := range re {
+		re[i], im[i] = r.Float64()*2-1, r.Float64()*2-1
+	}
+	return re, im
+}
+
+// Both plans (FFTPACK and Bluestein, whichever the length would pick) against the direct sum, complex
+// forward and inverse and FFTPACK's real pair, in float64. The bound, 1e-12 of the largest value, is
+// about 200 times the error both reach at N = 4096 (5e-15).
+func TestFFTPlansMatchDirectSum(t *testing.T) {
+	const tol = 1e-12
+	for _, n := range fftTestLengths {
+		re, im := randSignal(int64(n), n)
+		// FFTPACK's generic pass for a large prime is also less accurate (4e-10 at 4093): only the lengths
+		// it is picked for are held to tol.
+		plans := map[string]*fftPlan{"fftpack": newFFTPackPlan(n, true, true)}
+		if _, largest := fftFactors(n); largest >= bluesteinMinPrime {
+			delete(plans, "fftpack")
+		}
+		if n > 1 {
+			b, err := newBluesteinPlan(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plans["bluestein"] = b
+		}
+		for name, p := range plans {
+			for _, inverse := range []bool{false, true} {
+				wantRe, wantIm := make([]float64, n), make([]float64, n)
+				dftDirect(re, im, inverse, wantRe, wantIm)
+				for i := range p.signal {
+					p.signal[i] = complex(re[i], im[i])
+				}
+				p.transform(inverse)
+				got, want := make([]float64, 0, 2*n), make([]float64, 0, 2*n)
+				for i, v := range p.signal {
+					if inverse {
+						v /= complex(float64(n), 0)
+					}
+					got, want = append(got, real(v), imag(v)), append(want, wantRe[i], wantIm[i])
+				}
+				if e := maxRelErr(got, want); e > tol {
+					t.Errorf("%s n=%d inverse=%v: error %.2g > %g", name, n, inverse, e, tol)
+				}
+			}
+		}
+		// The real forward transform and back.
+		p := plans["fftpack"]
+		if p == nil {
+			continue
+		}
+		zero := make([]float64, n)
+		wantRe, wantIm := make([]float64, n), make([]float64, n)
+		dftDirect(re, zero, false, wantRe, wantIm)
+		copy(p.samples, re)
+		p.forwardReal(true)
+		got, want := make([]float64, 0, 2*n), make([]float64, 0, 2*n)
+		for i, v := range p.signal {
+			got, want = append(got, real(v), imag(v)), append(want, wantRe[i], wantIm[i])
+		}
+		if e := maxRelErr(got, want); e > tol {
+			t.Errorf("real forward n=%d: error %.2g > %g", n, e, tol)
+		}
+		p.inverseReal()
+		for i := range p.samples {
+			p.samples[i] /= float64(n)
+		}
+		if e := maxRelErr(p.samples, re); e > tol {
+			t.Errorf("real inverse n=%d: error %.2g > %g", n, e, tol)
+		}
 	}
 }
