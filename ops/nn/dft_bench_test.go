@@ -43,3 +43,26 @@ func runBench(b *testing.B, p prepared) {
 		}
 	}
 }
+
+// BenchmarkFFTLengths compares FFTPACK with Bluestein's algorithm on complex transforms of lengths
+// p·2^k ≤ 4096 for primes p around bluesteinMinPrime, the measurement that picks it.
+func BenchmarkFFTLengths(b *testing.B) {
+	for _, prime := range []int{31, 127, 193, 257, 397, 1021} {
+		n := prime
+		for n*2 <= 4096 {
+			n *= 2
+		}
+		bluestein, err := newBluesteinPlan(n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for name, p := range map[string]*fftPlan{"fftpack": newFFTPackPlan(n, true, false), "bluestein": bluestein} {
+			b.Run(strconv.Itoa(prime)+"x"+strconv.Itoa(n/prime)+"/"+name, func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					p.transform(false)
+				}
+			})
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"errors"
 	"math"
 	"math/rand"
 	"strings"
@@ -143,9 +144,9 @@ func dftReference(x []float64, s dftShape, inverse, onesided bool) []float64 {
 	return y
 }
 
-// fftTestLengths: powers of two, 2^a·3^b·5^c, small and large primes, lengths with a large prime factor
-// (2·67, 4·1021) and 3^14, which has more factors than FFTPACK can hold.
-var fftTestLengths = []int{1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 17, 30, 45, 64, 67, 97, 100, 128, 134, 243, 257, 360, 512, 1000, 1024, 4084, 4093, 4096}
+// fftTestLengths: powers of two, 2^a·3^b·5^c, small and large primes, lengths with a prime factor below
+// and above bluesteinMinPrime (2·67, 2·257, 4·1021).
+var fftTestLengths = []int{1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 17, 30, 45, 64, 67, 97, 100, 128, 134, 243, 257, 360, 512, 514, 1000, 1024, 4084, 4093, 4096}
 
 // maxRelErr is the largest |got-want| over the largest |want| (at least 1): FFT rounding errors scale with
 // the spectrum's magnitude, not with each value's.
@@ -230,6 +231,182 @@ func TestFFTPlansMatchDirectSum(t *testing.T) {
 		}
 		if e := maxRelErr(p.samples, re); e > tol {
 			t.Errorf("real inverse n=%d: error %.2g > %g", n, e, tol)
+		}
+	}
+}
+
+// Lengths FFTPACK does well stay with it; a large prime factor, or more factors than FFTPACK's table
+// holds (3^14 and 2·3^13 would index past it and panic), goes through Bluestein; a length whose
+// Bluestein FFT is beyond FFTPACK is an error at Prepare, not a panic.
+func TestFFTLengthChoice(t *testing.T) {
+	for _, c := range []struct {
+		n         int
+		bluestein bool
+	}{{4096, false}, {400, false}, {2 * 3 * 5 * 7 * 11 * 13, false}, {2 * 251, false}, {1 << 26, false}, {3 << 24, false}, {3 << 25, true},
+		{2 * 257, true}, {4093, true}, {4 * 1021, true}, {4782969, true}, {2 * 1594323, true}, {1 << 27, true}} {
+		if got := needsBluestein(c.n); got != c.bluestein {
+			t.Errorf("n=%d: Bluestein %v, want %v", c.n, got, c.bluestein)
+		}
+		if c.n <= 4096 {
+			if p, err := newFFTPlan(c.n, true, false); err != nil || (p.chirp != nil) != c.bluestein {
+				t.Errorf("n=%d: plan with Bluestein tables %v (error %v), want %v", c.n, err == nil && p.chirp != nil, err, c.bluestein)
+			}
+		}
+	}
+	if _, err := newFFTPlan(1<<25+3, true, false); !errors.Is(err, ops.ErrUnsupported) {
+		t.Errorf("n=2^25+3: error %v, want ErrUnsupported", err)
+	}
+}
+
+// The DFT operator against dftReference, the direct sum, on every test length: real and complex input,
+// forward, inverse and both one-sided forms, float32, float64 and float16, with a signal axis between two
+// others. Float outputs are held to their own precision relative to the largest value: 1e-12 (float64),
+// 1e-6 (float32, 8 ulps at the largest value), 1e-2 (float16).
+func TestDFTMatchesReference(t *testing.T) {
+	tolerances := map[ops.DType]float64{ops.Float64: 1e-12, ops.Float32: 1e-6, ops.Float16: 1e-2}
+	type config struct {
+		complexIn         int
+		inverse, onesided bool
+	}
+	configs := []config{{1, false, false}, {2, false, false}, {2, true, false}, {1, false, true}, {2, false, true}, {2, true, true}, {1, true, true}}
+	for _, n := range fftTestLengths {
+		for ci, c := range configs {
+			dt := []ops.DType{ops.Float32, ops.Float64, ops.Float16}[(n+ci)%3]
+			outer, inner := 2, 3
+			if n > 1000 { // the direct sum is slow: one signal, four configurations
+				if ci%2 == 1 {
+					continue
+				}
+				outer, inner = 1, 1
+			}
+			dim := n
+			if c.inverse && c.onesided {
+				dim = n/2 + 1
+			}
+			x := randF32(int64(n*10+ci), outer, dim, inner, c.complexIn)
+			x = opstest.FromFloat64s(dt, x.Shape(), x.AsFloat64s())
+			attrs := ops.AttrMap{"inverse": ops.IntAttr(boolInt(c.inverse)), "onesided": ops.IntAttr(boolInt(c.onesided))}
+			in := []*ops.Tensor{x, ops.Scalar(int64(n)), ops.Scalar(int64(1))}
+			got, err := opstest.Run(opstest.Node{OpType: "DFT", Opset: 20, Attrs: attrs, Inputs: in})
+			if err != nil {
+				t.Fatalf("n=%d %+v: %v", n, c, err)
+			}
+			op := &dftOp{opset: 20, inverse: c.inverse, onesided: c.onesided}
+			s, err := op.shape([]ops.ValueInfo{{DType: dt, Shape: x.Shape()}, {DType: ops.Int64, Shape: ops.Shape{}, Const: in[1]}, {DType: ops.Int64, Shape: ops.Shape{}, Const: in[2]}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := dftReference(x.AsFloat64s(), s, c.inverse, c.onesided)
+			if e := maxRelErr(got[0].AsFloat64s(), want); e > tolerances[dt] {
+				t.Errorf("n=%d %s %+v: error %.2g > %g", n, dt, c, e, tolerances[dt])
+			}
+		}
+	}
+	// dft_length cuts a longer signal and pads a shorter one, through both kinds of plan.
+	for _, c := range []struct{ dim, n int }{{300, 257}, {257, 300}, {100, 4093}, {5000, 4096}} {
+		x := toF64(randF32(int64(c.dim), 1, c.dim, 2))
+		got := mustRun(t, dftNode(nil, x, ops.Scalar(int64(c.n))))[0]
+		s := dftShape{outer: 1, dim: c.dim, inner: 1, complexIn: 2, n: c.n, outDim: c.n}
+		if e := maxRelErr(got.AsFloat64s(), dftReference(x.AsFloat64s(), s, false, false)); e > 1e-12 {
+			t.Errorf("%d samples, dft_length %d: error %.2g", c.dim, c.n, e)
+		}
+	}
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// STFT against the direct sum of each windowed frame: 1 s of 16 kHz audio in 400-sample frames (a
+// smooth length) and a prime frame length, real one-sided and complex two-sided, with a constant window
+// and one only known at run time.
+func TestSTFTMatchesReference(t *testing.T) {
+	for _, c := range []struct {
+		name                        string
+		length, frame, step, complx int
+		constWindow                 bool
+	}{
+		{"16k-400-160", 16000, 400, 160, 1, true},
+		{"prime-frame-257", 3000, 257, 100, 1, true},
+		{"complex-two-sided", 2000, 300, 128, 2, true},
+		{"window-at-run-time", 2000, 257, 128, 1, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			x, w := randF32(1, 1, c.length, c.complx), randF32(2, c.frame)
+			onesided := c.complx == 1
+			n := opstest.Node{OpType: "STFT", Opset: 17, Attrs: ops.AttrMap{"onesided": ops.IntAttr(boolInt(onesided))},
+				Inputs: []*ops.Tensor{x, ops.Scalar(int64(c.step)), w}}
+			if !c.constWindow {
+				n.NonConstInputs = []int{2}
+			}
+			got := mustRun(t, n)[0].AsFloat64s()
+			frames, bins := 1+(c.length-c.frame)/c.step, c.frame
+			if onesided {
+				bins = c.frame/2 + 1
+			}
+			xs, ws := x.AsFloat64s(), w.AsFloat64s()
+			want := make([]float64, 0, frames*bins*2)
+			re, im := make([]float64, c.frame), make([]float64, c.frame)
+			outRe, outIm := make([]float64, bins), make([]float64, bins)
+			for f := 0; f < frames; f++ {
+				for t := range re {
+					at := (f*c.step + t) * c.complx
+					re[t], im[t] = xs[at]*ws[t], 0
+					if c.complx == 2 {
+						im[t] = xs[at+1] * ws[t]
+					}
+				}
+				dftDirect(re, im, false, outRe, outIm)
+				for q := range outRe {
+					want = append(want, outRe[q], outIm[q])
+				}
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d values, want %d", len(got), len(want))
+			}
+			if e := maxRelErr(got, want); e > 1e-6 {
+				t.Errorf("error %.2g > 1e-6", e)
+			}
+		})
+	}
+}
+
+// One kernel serves every Session of a Plan: concurrent Runs each take their own FFT plan (run with -race
+// to see a shared work array), and all give the serial result.
+func TestDFTConcurrentRuns(t *testing.T) {
+	for _, n := range []int{4096, 4093} {
+		x := randF32(int64(n), 1, n, 2)
+		p := prepare(t, dftNode(nil, x))
+		if err := p.kernel.Run(p.ctx, p.in, p.out); err != nil {
+			t.Fatal(err)
+		}
+		want := p.out[0]
+		outs := make([]*ops.Tensor, 4)
+		errs := make(chan error, len(outs))
+		for g := range outs {
+			outs[g] = ops.New(want.DType(), want.Shape())
+			go func(out *ops.Tensor) {
+				var err error
+				for range 20 {
+					if err = p.kernel.Run(ops.SerialContext(), p.in, []*ops.Tensor{out}); err != nil {
+						break
+					}
+				}
+				errs <- err
+			}(outs[g])
+		}
+		for range outs {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		for g, out := range outs {
+			if err := opstest.Close(out, want, 0, 0); err != nil {
+				t.Errorf("n=%d, goroutine %d: %v", n, g, err)
+			}
 		}
 	}
 }

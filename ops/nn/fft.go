@@ -20,10 +20,12 @@ import (
 	"github.com/onnxrun/onnxrun/ops"
 )
 
-// bluesteinMinPrime is the smallest largest-prime-factor for which Bluestein's three power-of-two FFTs beat
-// FFTPACK's generic pass. Measured with BenchmarkFFTLengths: at N ≈ 4096, N = 2^k·p runs faster through
-// FFTPACK up to p = 31, at about the same speed for 37 to 61, slower from 67 up.
-const bluesteinMinPrime = 67
+// bluesteinMinPrime is the smallest largest-prime-factor for which a length goes through Bluestein's
+// algorithm. Its cost hardly depends on the factors (two FFTs of M, 2N ≤ M < 4N), FFTPACK's grows with
+// the prime p as N·p. BenchmarkFFTLengths at N ≈ 4096 (busy machine, rough): FFTPACK is 1.6 times faster
+// for p = 127, the two are even for 193 and 257, Bluestein is 1.5 times faster for 397 and 6 times for
+// 1021. Both are equally accurate there (4e-15 of the largest value).
+const bluesteinMinPrime = 256
 
 // maxFFTPackFactors: FFTPACK keeps a length's factors in a 15-int array after N and their count, and
 // indexes past it (a panic) on a length with more. 2^26 (13 factors of 4) is the largest power of two it
@@ -81,10 +83,17 @@ type fftPlan struct {
 // (rfft, irfft) when needReal and n suits FFTPACK (a Bluestein length does those as complex transforms).
 // It fails only for a length too long for FFTPACK's power-of-two transforms.
 func newFFTPlan(n int, needComplex, needReal bool) (*fftPlan, error) {
-	if factors, largest := fftFactors(n); largest < bluesteinMinPrime && factors <= maxFFTPackFactors {
-		return newFFTPackPlan(n, needComplex, needReal), nil
+	if needsBluestein(n) {
+		return newBluesteinPlan(n)
 	}
-	return newBluesteinPlan(n)
+	return newFFTPackPlan(n, needComplex, needReal), nil
+}
+
+// needsBluestein reports whether transforms of length n go through Bluestein's algorithm: when n has a
+// large prime factor, or more factors than FFTPACK can hold.
+func needsBluestein(n int) bool {
+	factors, largest := fftFactors(n)
+	return largest >= bluesteinMinPrime || factors > maxFFTPackFactors
 }
 
 // newFFTPackPlan plans transforms of length n with FFTPACK alone.
