@@ -147,7 +147,7 @@ type dftKernel struct {
 	plans                    *fftPlans
 }
 
-// FLOPs counts about 5·N·log2(N) flops per signal for the FFT, as multiply-adds.
+// FLOPs counts one complex FFT of length N per signal (fftFLOPs), whichever algorithm runs it.
 func (k *dftKernel) FLOPs() int64 {
 	return int64(k.s.outer) * int64(k.s.inner) * fftFLOPs(k.s.n)
 }
