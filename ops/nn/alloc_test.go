@@ -94,6 +94,10 @@ func TestRunAllocatesNothing(t *testing.T) {
 		"MVN":                           node("MeanVarianceNormalization", 13, nil, x),
 		"Dropout inference":             {OpType: "Dropout", Opset: 22, Inputs: []*ops.Tensor{x}, NumOutputs: 2},
 		"Dropout training":              {OpType: "Dropout", Opset: 22, Attrs: ops.AttrMap{"seed": ops.IntAttr(3)}, Inputs: []*ops.Tensor{x, f32(ops.Shape{}, 0.3), yes}, NumOutputs: 2},
+		"DFT complex prime (Bluestein)": dftNode(nil, randF32(7, 2, 257, 2)),
+		"DFT real f64":                  dftNode(nil, toF64(randF32(7, 2, 48, 1))),
+		"DFT irfft f16":                 dftNode(ops.AttrMap{"onesided": ops.IntAttr(1), "inverse": ops.IntAttr(1)}, toHalf(randF32(7, 3, 9, 2))),
+		"STFT window":                   node("STFT", 17, nil, randF32(7, 1, 1000, 1), ops.Scalar(int64(160)), randF32(8, 400)),
 		"Dropout training f16":          {OpType: "Dropout", Opset: 22, Inputs: []*ops.Tensor{toHalf(x), f32(ops.Shape{}, 0.3), yes}},
 	}
 	for name, n := range nodes {

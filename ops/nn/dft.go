@@ -11,11 +11,14 @@ package nn
 //	x[n] = 1/N · Σ_k y[k]·e^(+2πi·kn/N)      inverse
 //
 // onesided keeps the first N/2+1 outputs of a forward transform (the rest mirror them), or, inverse,
-// rebuilds the full spectrum from them by conjugate symmetry and returns the real signal. It is the
-// direct O(N²) sum per signal, in float64, with the twiddle factors computed exactly for each k·n mod N.
+// rebuilds the full spectrum from them by conjugate symmetry and returns the real signal. Each signal is
+// transformed in float64 by an FFT planned at Prepare (fft.go): O(N log N) for every length, through
+// Bluestein's algorithm for lengths with a large prime factor. dftDirect in the tests is the direct sum
+// above, the reference the FFT is compared with.
 
 import (
 	"math"
+	"math/cmplx"
 
 	"github.com/onnxrun/onnxrun/ops"
 )
@@ -124,30 +127,46 @@ func (op *dftOp) Prepare(in, _ []ops.ValueInfo) (ops.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &dftKernel{op: op, s: s}, nil
+	k := &dftKernel{op: op, s: s}
+	// A real signal's forward transform and the one-sided inverse (a real result) take FFTPACK's real
+	// transforms, about twice as fast; the rest are complex.
+	k.realForward = s.complexIn == 1 && !op.inverse
+	k.realInverse = op.onesided && op.inverse
+	plan, err := newFFTPlan(s.n, !k.realForward && !k.realInverse, k.realForward || k.realInverse)
+	if err != nil {
+		return nil, err
+	}
+	k.plans = newFFTPlans(plan)
+	return k, nil
 }
 
 type dftKernel struct {
-	op *dftOp
-	s  dftShape
+	op                       *dftOp
+	s                        dftShape
+	realForward, realInverse bool
+	plans                    *fftPlans
 }
 
-// ScratchSize: one signal's full spectrum (or samples), complex, in float64.
-func (k *dftKernel) ScratchSize() int { return ops.Float64ScratchLen(4 * k.s.n) }
-
-// FLOPs counts the complex multiply-adds.
+// FLOPs counts one complex FFT of length N per signal (fftFLOPs), whichever algorithm runs it.
 func (k *dftKernel) FLOPs() int64 {
-	return int64(k.s.outer) * int64(k.s.inner) * int64(k.s.n) * int64(k.s.outDim)
+	return int64(k.s.outer) * int64(k.s.inner) * fftFLOPs(k.s.n)
+}
+
+// fftFLOPs is the usual 5·N·log2(N)/2 multiply-adds of a radix-2 complex FFT of length n.
+func fftFLOPs(n int) int64 {
+	return int64(5 * float64(n) * math.Log2(float64(max(n, 2))) / 2)
 }
 
 func (k *dftKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	s, op := &k.s, k.op
-	buf := ops.Float64View(ctx.Scratch, 4*s.n)
-	re, im, outRe, outIm := buf[:s.n], buf[s.n:2*s.n], buf[2*s.n:3*s.n], buf[3*s.n:]
+	p := k.plans.get()
+	defer k.plans.put(p)
 	x, y := in[0], out[0]
-	outLast := 2
-	if op.onesided && op.inverse {
-		outLast = 1
+	n, half := s.n, s.n/2+1
+	used := min(s.dim, n)
+	scale := 1.0
+	if op.inverse {
+		scale = 1 / float64(n)
 	}
 	done := doneOf(ctx)
 	for o := 0; o < s.outer; o++ {
@@ -156,26 +175,32 @@ func (k *dftKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		}
 		for i := 0; i < s.inner; i++ {
 			// The signal, cut or zero-padded to n; a one-sided inverse input is completed by symmetry.
-			clear(re)
-			clear(im)
-			for t := 0; t < min(s.dim, s.n); t++ {
-				at := ((o*s.dim+t)*s.inner + i) * s.complexIn
-				re[t] = valueAt(x, at)
-				if s.complexIn == 2 {
-					im[t] = valueAt(x, at+1)
+			first, stride := (o*s.dim*s.inner+i)*s.complexIn, s.inner*s.complexIn
+			firstOut := o*s.outDim*s.inner + i
+			switch {
+			case k.realForward && p.real != nil:
+				readReal(p.samples[:used], x, first, stride)
+				clear(p.samples[used:])
+				p.forwardReal(s.outDim > half)
+				writeComplex(y, firstOut*2, s.inner*2, p.signal[:s.outDim], scale)
+			case k.realInverse && p.real != nil:
+				readComplex(p.signal[:min(used, half)], x, first, stride, s.complexIn)
+				clear(p.signal[min(used, half):half])
+				p.inverseReal()
+				writeReal(y, firstOut, s.inner, p.samples, scale)
+			default:
+				readComplex(p.signal[:used], x, first, stride, s.complexIn)
+				clear(p.signal[used:])
+				if k.realInverse {
+					for t := half; t < n; t++ {
+						p.signal[t] = cmplx.Conj(p.signal[n-t])
+					}
 				}
-			}
-			if op.onesided && op.inverse {
-				for t := s.n/2 + 1; t < s.n; t++ {
-					re[t], im[t] = re[s.n-t], -im[s.n-t]
-				}
-			}
-			dftSignal(re, im, s.outDim, op.inverse, outRe, outIm)
-			for f := 0; f < s.outDim; f++ {
-				at := ((o*s.outDim+f)*s.inner + i) * outLast
-				setValue(y, at, outRe[f])
-				if outLast == 2 {
-					setValue(y, at+1, outIm[f])
+				p.transform(op.inverse)
+				if k.realInverse {
+					writeRealParts(y, firstOut, s.inner, p.signal, scale)
+				} else {
+					writeComplex(y, firstOut*2, s.inner*2, p.signal[:s.outDim], scale)
 				}
 			}
 		}
@@ -183,34 +208,9 @@ func (k *dftKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	return nil
 }
 
-// dftSignal writes the first len(outRe) frequencies (samples, inverse) of the transform of the signal
-// (re, im), whose length is the transform's N, to (outRe, outIm).
-func dftSignal(re, im []float64, outDim int, inverse bool, outRe, outIm []float64) {
-	n := len(re)
-	sign := -1.0
-	if inverse {
-		sign = 1
-	}
-	for f := 0; f < outDim; f++ {
-		var sr, si float64
-		for t := 0; t < n; t++ {
-			// e^(±2πi·ft/N), with f·t reduced mod N so the angle stays small and exact.
-			angle := sign * 2 * math.Pi * float64((f*t)%n) / float64(n)
-			c, sn := math.Cos(angle), math.Sin(angle)
-			sr += re[t]*c - im[t]*sn
-			si += re[t]*sn + im[t]*c
-		}
-		if inverse {
-			sr /= float64(n)
-			si /= float64(n)
-		}
-		outRe[f], outIm[f] = sr, si
-	}
-}
-
 // STFT: the short-time Fourier transform, https://onnx.ai/onnx/operators/onnx__STFT.html, opset 17. Frame
 // f of a [batch, length, 1 or 2] signal is its frame_length samples from f·frame_step, times the window,
-// transformed by dftSignal; there are 1 + (length - frame_length)/frame_step frames, and onesided (the
+// transformed like DFT's signals; there are 1 + (length - frame_length)/frame_step frames, and onesided (the
 // default) keeps frame_length/2 + 1 frequencies of each.
 func init() {
 	register("STFT", since{17, buildSTFT})
@@ -292,48 +292,73 @@ func (op *stftOp) Prepare(in, _ []ops.ValueInfo) (ops.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &stftKernel{s: s}, nil
+	realSignal := s.complexIn == 1
+	plan, err := newFFTPlan(s.frameLen, !realSignal, realSignal)
+	if err != nil {
+		return nil, err
+	}
+	k := &stftKernel{s: s, plans: newFFTPlans(plan)}
+	if w := input(in, 2); s.window && w.Const != nil {
+		k.window = w.Const.AsFloat64s()
+	}
+	return k, nil
 }
 
-type stftKernel struct{ s stftShape }
+type stftKernel struct {
+	s     stftShape
+	plans *fftPlans
+	// window is the window input in float64 when it is a constant, read once at Prepare; nil otherwise.
+	window []float64
+}
 
-func (k *stftKernel) ScratchSize() int { return ops.Float64ScratchLen(4 * k.s.frameLen) }
+// ScratchSize: the window in float64 when it is not a constant.
+func (k *stftKernel) ScratchSize() int {
+	if k.s.window && k.window == nil {
+		return ops.Float64ScratchLen(k.s.frameLen)
+	}
+	return 0
+}
 
 func (k *stftKernel) FLOPs() int64 {
-	return int64(k.s.batch) * int64(k.s.frames) * int64(k.s.bins) * int64(k.s.frameLen)
+	return int64(k.s.batch) * int64(k.s.frames) * fftFLOPs(k.s.frameLen)
 }
 
 func (k *stftKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	s := &k.s
 	n := s.frameLen
-	buf := ops.Float64View(ctx.Scratch, 4*n)
-	re, im, outRe, outIm := buf[:n], buf[n:2*n], buf[2*n:3*n], buf[3*n:]
+	p := k.plans.get()
+	defer k.plans.put(p)
 	x, y := in[0], out[0]
-	window := tensorAt(in, 2)
+	window := k.window
+	if s.window && window == nil {
+		window = ops.Float64View(ctx.Scratch, n)
+		readReal(window, in[2], 0, 1)
+	}
 	done := doneOf(ctx)
 	for b := 0; b < s.batch; b++ {
 		for f := 0; f < s.frames; f++ {
 			if cancelled(done) {
 				return nil // the output is unfinished; the runtime reports the context's error
 			}
-			for t := 0; t < n; t++ {
-				at := (b*s.length + f*s.step + t) * s.complexIn
-				w := 1.0
-				if s.window && window != nil {
-					w = valueAt(window, t)
+			first := (b*s.length + f*s.step) * s.complexIn
+			if p.real != nil {
+				readReal(p.samples, x, first, 1)
+				if window != nil {
+					for t, w := range window {
+						p.samples[t] *= w
+					}
 				}
-				re[t] = w * valueAt(x, at)
-				im[t] = 0
-				if s.complexIn == 2 {
-					im[t] = w * valueAt(x, at+1)
+				p.forwardReal(s.bins > n/2+1)
+			} else {
+				readComplex(p.signal, x, first, s.complexIn, s.complexIn)
+				if window != nil {
+					for t, w := range window {
+						p.signal[t] *= complex(w, 0)
+					}
 				}
+				p.transform(false)
 			}
-			dftSignal(re, im, s.bins, false, outRe, outIm)
-			for q := 0; q < s.bins; q++ {
-				at := ((b*s.frames+f)*s.bins + q) * 2
-				setValue(y, at, outRe[q])
-				setValue(y, at+1, outIm[q])
-			}
+			writeComplex(y, (b*s.frames+f)*s.bins*2, 2, p.signal[:s.bins], 1)
 		}
 	}
 	return nil
@@ -353,4 +378,90 @@ func constInt(in []ops.ValueInfo, i int, name string) (v int64, ok bool, err err
 		return 0, false, ops.Dynamicf("the output's shape depends on the value of %s", name)
 	}
 	return vi.Const.AsInt64s()[0], true, nil
+}
+
+// readReal reads len(dst) values of the float tensor x, from element first on, stride elements apart.
+func readReal(dst []float64, x *ops.Tensor, first, stride int) {
+	switch d := x.Data().(type) {
+	case []float32:
+		for t := range dst {
+			dst[t] = float64(d[first+t*stride])
+		}
+	case []float64:
+		for t := range dst {
+			dst[t] = d[first+t*stride]
+		}
+	default:
+		for t := range dst {
+			dst[t] = valueAt(x, first+t*stride)
+		}
+	}
+}
+
+// readComplex reads len(dst) values of the float tensor x, from element first on, stride elements apart:
+// (real, imaginary) pairs when complexIn is 2, real values when it is 1.
+func readComplex(dst []complex128, x *ops.Tensor, first, stride, complexIn int) {
+	switch d := x.Data().(type) {
+	case []float32:
+		readComplexOf(dst, d, first, stride, complexIn)
+	case []float64:
+		readComplexOf(dst, d, first, stride, complexIn)
+	default:
+		for t := range dst {
+			at := first + t*stride
+			im := 0.0
+			if complexIn == 2 {
+				im = valueAt(x, at+1)
+			}
+			dst[t] = complex(valueAt(x, at), im)
+		}
+	}
+}
+
+func readComplexOf[T float32 | float64](dst []complex128, d []T, first, stride, complexIn int) {
+	for t := range dst {
+		at := first + t*stride
+		if complexIn == 2 {
+			dst[t] = complex(float64(d[at]), float64(d[at+1]))
+		} else {
+			dst[t] = complex(float64(d[at]), 0)
+		}
+	}
+}
+
+// writeComplex writes src·scale to the float tensor y as (real, imaginary) pairs, the first at element
+// first, stride elements apart.
+func writeComplex(y *ops.Tensor, first, stride int, src []complex128, scale float64) {
+	switch d := y.Data().(type) {
+	case []float32:
+		writeComplexOf(d, first, stride, src, scale)
+	case []float64:
+		writeComplexOf(d, first, stride, src, scale)
+	default:
+		for f, v := range src {
+			setValue(y, first+f*stride, real(v)*scale)
+			setValue(y, first+f*stride+1, imag(v)*scale)
+		}
+	}
+}
+
+func writeComplexOf[T float32 | float64](d []T, first, stride int, src []complex128, scale float64) {
+	for f, v := range src {
+		d[first+f*stride] = T(real(v) * scale)
+		d[first+f*stride+1] = T(imag(v) * scale)
+	}
+}
+
+// writeReal writes src·scale to the float tensor y, from element first on, stride elements apart.
+func writeReal(y *ops.Tensor, first, stride int, src []float64, scale float64) {
+	for f, v := range src {
+		setValue(y, first+f*stride, v*scale)
+	}
+}
+
+// writeRealParts writes the real parts of src·scale to the float tensor y like writeReal.
+func writeRealParts(y *ops.Tensor, first, stride int, src []complex128, scale float64) {
+	for f, v := range src {
+		setValue(y, first+f*stride, real(v)*scale)
+	}
 }
