@@ -9,6 +9,7 @@ require (
 
 require (
 	golang.org/x/sys v0.41.0 // indirect
+	gonum.org/v1/gonum v0.16.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
