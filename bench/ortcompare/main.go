@@ -18,6 +18,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strconv"
@@ -136,7 +137,7 @@ func main() {
 		return
 	}
 	if cfg.peakOnly {
-		peaks, err := measurePeaks(cfg, os.Stderr)
+		peaks, err := measurePeaks(cfg, io.Discard)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "ortcompare:", err)
 			os.Exit(1)

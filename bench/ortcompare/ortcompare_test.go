@@ -142,7 +142,7 @@ func TestMarkdown(t *testing.T) {
 		"Written by `make bench-compare`",
 		"4 of 7 targets met.",
 		"- Machine: Test CPU (family 25 model 97), 2 CPUs; ISA flags: avx2 fma avx512f.",
-		"0.20 when the run started, 0.40 when it ended (read 1m30s after the last measurement, once the run's own threads had let it decay): quiet (both below 0.50)",
+		"0.20 when the run started, 0.40 when it ended (read after waiting up to 1m30s for the run's own load to decay): quiet (both below 0.50)",
 		"avx2 1 core 78.0 GFLOP/s; avx2 2 cores 150.0 GFLOP/s; avx512 1 core 80.0 GFLOP/s",
 		"uses the avx2 figures: onnxrun's SGEMM micro-kernel is avx2fma",
 		"| VGG CIFAR batch 8, cold start (load + first run, 1 thread) ≤ ORT's | 25.0 ms vs 40.0 ms | met |",

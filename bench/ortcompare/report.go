@@ -83,7 +83,7 @@ func (r *results) header(b *strings.Builder) {
 	if r.quiet() {
 		quiet = fmt.Sprintf("quiet (both below %.2f)", r.cfg.quietLoad)
 	}
-	fmt.Fprintf(b, "- Load average (1 minute): %s when the run started, %s when it ended (read %s after the last measurement, once the run's own threads had let it decay): %s. The load when each row started is beside it in the tables.\n",
+	fmt.Fprintf(b, "- Load average (1 minute): %s when the run started, %s when it ended (read after waiting up to %s for the run's own load to decay): %s. The load when each row started is beside it in the tables.\n",
 		r.loadBefore, r.loadAfter, r.waitedAfter, quiet)
 	r.peakLine(b)
 	fmt.Fprintf(b, "- onnxrun: this tree, %s. ONNX Runtime %s (the C library of npm's onnxruntime-node, through github.com/yalue/onnxruntime_go), CPU execution provider, all graph optimisations, sequential execution, intra-op threads as listed, its defaults otherwise.\n", r.goVersion, r.ortVersion)
