@@ -85,9 +85,22 @@ bench:
 
 # onnxrun next to ONNX Runtime on issue 5's models, written to BENCHMARKS.md. Installs ORT from npm into
 # .cache/ort and makes the CIFAR models in .cache/models on first use (needs npm, python3-torch, a C compiler).
-.PHONY: bench-compare
+.PHONY: bench-compare big-models bench-peak bench-train
 bench-compare:
 	scripts/bench-compare.sh
+
+# ResNet-50, the BERT-base encoder and ViT-B/16 (random weights) in .cache/big-models for bench-compare's
+# cold-start table, by ../shared/tools/make_big_models.py; about 750 MB, never committed.
+big-models:
+	scripts/make-big-models.sh
+
+# The float32 FMA peak (AVX2 and AVX-512 where the CPU has them) on 1 core and on all of them.
+bench-peak:
+	$(GO) test -run '^$$' -bench Peak -benchtime 5x ./bench/fmapeak
+
+# LeNet training, onnxrun against PyTorch (with OpenBLAS), threads 1 and 2, batches 32 and 128.
+bench-train:
+	scripts/bench-train.sh
 
 # Runs every fuzz target for FUZZTIME each (minutes; not part of CI). `go test` replays the seeds and every
 # crasher saved under testdata/fuzz/, so a crasher found here becomes a regression test once committed.

@@ -1,49 +1,87 @@
 #!/usr/bin/env bash
-# Training throughput of onnxrun against PyTorch 1.13 (Debian's python3-torch) on the seed's LeNet: the
-# same network, data, loss, optimizer (Adam), batch size and thread count, measured side by side. Each
-# round runs every contender once, in turn, so a busy machine slows them alike; the script prints every
-# run and the median images/s of each.
+# Training throughput of onnxrun against PyTorch (Debian's python3-torch, 1.13) on the seed's LeNet, issue
+# 12's anchor: the same network, data, loss, optimizer (Adam, lr 0.001, eps 1e-7), batch size and thread
+# count (scripts/bench_train_torch.py mirrors `onnxrun train`), at 1 and 2 threads and batches 32 and 128.
+# Each round runs every configuration once, in turn, so a drift in the machine's speed falls on all alike;
+# the table gives the median images/s of each, and the load average at the start and the end.
 #
-# Besides PyTorch as installed (THREADS threads), two references for context: PyTorch with
-# OMP_WAIT_POLICY=PASSIVE (its OpenMP threads sleep instead of spinning at barriers, which matters when the
-# CPUs are shared) and PyTorch on one thread.
+# Debian's torch does its Linear layers through the system libblas.so.3 (its convolutions run on oneDNN
+# either way). With only the reference netlib BLAS installed that is about 3 GFLOP/s and PyTorch looks
+# slow for no fault of its own: this script prints which BLAS torch loads and refuses to run on netlib
+# (ALLOW_NETLIB=1 runs anyway). apt-get install libopenblas0-pthread switches libblas.so.3 to OpenBLAS.
+# OPENBLAS_NUM_THREADS=1 keeps OpenBLAS's own threads from fighting torch's (torch.set_num_threads).
 #
-#   scripts/bench-train.sh [BATCH] [THREADS] [IMAGES] [ROUNDS]     defaults: 128 2 12000 3
+#   scripts/bench-train.sh                         IMAGES=12000 ROUNDS=3 THREADS="1 2" BATCHES="32 128"
+#   IMAGES=3000 ROUNDS=1 scripts/bench-train.sh    a quick check (DATA=dir: MNIST elsewhere than data/mnist)
 #
-# Needs `make data` (MNIST in data/mnist) and python3-torch (apt-get install python3-torch).
+# Needs `make data` (MNIST in data/mnist) and python3-torch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-batch="${1:-128}" threads="${2:-2}" images="${3:-12000}" rounds="${4:-3}"
+images="${IMAGES:-12000}" rounds="${ROUNDS:-3}" data="${DATA:-data/mnist}"
+read -r -a thread_counts <<<"${THREADS:-1 2}"
+read -r -a batches <<<"${BATCHES:-32 128}"
 python="${PYTHON:-/usr/bin/python3}"
-if [ ! -d data/mnist ]; then echo "bench-train.sh: data/mnist is missing: run make data" >&2; exit 1; fi
-if ! "$python" -c 'import torch' 2>/dev/null; then echo "bench-train.sh: $python has no torch: apt-get install python3-torch" >&2; exit 1; fi
+if [ ! -d "$data" ]; then echo "bench-train.sh: $data is missing: run make data (or set DATA)" >&2; exit 1; fi
+torch_dir="$("$python" -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null)" ||
+  { echo "bench-train.sh: $python has no torch: apt-get install python3-torch" >&2; exit 1; }
+
+# Which BLAS torch gets: the libblas.so.3 the dynamic linker resolves for libtorch_cpu.so, through
+# Debian's alternatives.
+blas_lib="$(ldd "$torch_dir/lib/libtorch_cpu.so" | awk '$1 == "libblas.so.3" {print $3}')"
+blas_real="$(readlink -f "${blas_lib:-/nonexistent}" || true)"
+case "$blas_real" in
+  *openblas*) blas="OpenBLAS ($blas_real)" ;;
+  *blis*) blas="BLIS ($blas_real)" ;;
+  *mkl*) blas="MKL ($blas_real)" ;;
+  */blas/libblas.so.3*) blas="reference netlib BLAS ($blas_real)" ;;
+  *) blas="unknown (${blas_real:-libtorch_cpu.so links no libblas.so.3})" ;;
+esac
+torch_version="$("$python" -c 'import torch; print(torch.__version__)')"
+blas_info="$("$python" -c 'import torch, re; m = re.search(r"BLAS_INFO=([^,]*)", torch.__config__.show()); print(m.group(1) if m else "?")')"
+echo "PyTorch $torch_version (BLAS_INFO=$blas_info): libblas.so.3 is $blas"
+case "$blas" in
+  reference*|unknown*)
+    echo "bench-train.sh: PyTorch's Linear layers would run on $blas, not a tuned BLAS:" >&2
+    echo "  apt-get install libopenblas0-pthread (or ALLOW_NETLIB=1 to measure it anyway)" >&2
+    [ "${ALLOW_NETLIB:-0}" = 1 ] || exit 1 ;;
+esac
+
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/onnxrun" ./cmd/onnxrun
-echo "LeNet training, batch $batch, $images MNIST images per run, $rounds rounds; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "LeNet training: $images MNIST images per run, $rounds round(s); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) CPUs; load average at start $load_start"
 
-torch() { # threads, env...
-  local th="$1"; shift
-  env "$@" "$python" scripts/bench_train_torch.py --data data/mnist --batch "$batch" --threads "$th" --limit "$images" |
-    sed -n 's/.*"images_per_sec": \([0-9.]*\).*/\1/p'
-}
-onnxrun() {
-  "$tmp/onnxrun" train --data data/mnist --epochs 1 --batch "$batch" --threads "$threads" --limit "$images" --val-limit 1000 \
+onnxrun_run() { # threads batch
+  "$tmp/onnxrun" train --data "$data" --epochs 1 --batch "$2" --threads "$1" --limit "$images" --val-limit 1000 \
     --quiet --out "$tmp/lenet.onnx" | sed -n 's/^epoch .*  \([0-9]*\) img\/s.*/\1/p'
 }
-names=("onnxrun, $threads threads" "pytorch, $threads threads" "pytorch, $threads threads, OMP_WAIT_POLICY=PASSIVE" "pytorch, 1 thread")
-declare -a runs0 runs1 runs2 runs3
+torch_run() { # threads batch
+  OPENBLAS_NUM_THREADS=1 "$python" scripts/bench_train_torch.py --data "$data" --batch "$2" --threads "$1" --limit "$images" |
+    sed -n 's/.*"images_per_sec": \([0-9.]*\).*/\1/p'
+}
+declare -A runs
 for r in $(seq "$rounds"); do
-  runs0+=("$(onnxrun)")
-  runs1+=("$(torch "$threads")")
-  runs2+=("$(torch "$threads" OMP_WAIT_POLICY=PASSIVE)")
-  runs3+=("$(torch 1)")
-  echo "round $r: onnxrun ${runs0[-1]}, pytorch ${runs1[-1]}, pytorch passive ${runs2[-1]}, pytorch 1 thread ${runs3[-1]} img/s"
+  for th in "${thread_counts[@]}"; do
+    for b in "${batches[@]}"; do
+      for who in onnxrun torch; do
+        v="$("${who}_run" "$th" "$b")"
+        [ -n "$v" ] || { echo "bench-train.sh: $who at $th thread(s), batch $b printed no images/s" >&2; exit 1; }
+        runs[$who,$th,$b]+="$v "
+        echo "round $r: $who, $th thread(s), batch $b: $v img/s"
+      done
+    done
+  done
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-m0=$(median "${runs0[@]}")
-echo "median images/s (load now $(cut -d' ' -f1-3 /proc/loadavg)):"
-for i in 0 1 2 3; do
-  eval "m=\$(median \"\${runs$i[@]}\")"
-  printf '  %-50s %8.0f  (onnxrun is %.2fx)\n' "${names[$i]}" "$m" "$(awk -v a="$m0" -v b="$m" 'BEGIN {print a/b}')"
+echo
+echo "Median images/s; load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg)."
+echo "PyTorch $torch_version with $blas, OPENBLAS_NUM_THREADS=1."
+printf '| threads | batch | onnxrun img/s | PyTorch img/s | onnxrun / PyTorch |\n|--:|--:|--:|--:|--:|\n'
+for th in "${thread_counts[@]}"; do
+  for b in "${batches[@]}"; do
+    # shellcheck disable=SC2086
+    o="$(median ${runs[onnxrun,$th,$b]})" p="$(median ${runs[torch,$th,$b]})"
+    printf '| %s | %s | %.0f | %.0f | %.2f× |\n' "$th" "$b" "$o" "$p" "$(awk -v a="$o" -v b="$p" 'BEGIN {print a/b}')"
+  done
 done

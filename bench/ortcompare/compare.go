@@ -22,6 +22,7 @@ type sideStats struct {
 type pair struct {
 	w          *workload
 	threads    int
+	load       string // the 1-minute load average when the pair started
 	onnxrun    sideStats
 	ort        sideStats
 	diff       float64 // max |onnxrun - ORT| over the outputs

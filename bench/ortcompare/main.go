@@ -1,9 +1,11 @@
 // Command ortcompare runs onnxrun and ONNX Runtime side by side in one process on the benchmark set of
 // issue 5 (LeNet at batch 1 and 64, the VGG- and ResNet-18-style CIFAR CNNs at batch 8, a 1024³ SGEMM),
 // at 1 and 2 threads, and writes BENCHMARKS.md: latency ratios, thread scaling, SGEMM GFLOP/s against
-// the machine's peak, peak memory (each runtime in a process of its own), load times, and where the time
-// goes in both runtimes (onnxrun's Session.RunProfiled and ORT's own profiler), with what would close each
-// missed target.
+// the machine's measured FMA peak (bench/fmapeak), peak memory and cold start (load plus first run, a
+// fresh process per runtime per load; coldstart.go), also on ResNet-50, BERT-base and ViT-B/16 when
+// make big-models has made them, and where the time goes in both runtimes (onnxrun's Session.RunProfiled and ORT's own profiler), with what would close each
+// missed target. It records the CPU, its ISA flags and the load average at the start and the end, and
+// writes -out only when both loads were below -quiet-load, or with -force (quiet.go).
 //
 // It is a module of its own because it links ONNX Runtime through cgo (github.com/yalue/onnxruntime_go),
 // which the main module must not. `make bench-compare` (scripts/bench-compare.sh) installs ORT from npm's
@@ -16,6 +18,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strconv"
@@ -33,17 +36,23 @@ type config struct {
 	block       time.Duration
 	warmup      time.Duration
 	profileTime time.Duration
-	memRuns     int
-	peakPerCore float64
+	peakPerCore float64 // 0: measure (bench/fmapeak)
+	peakTrials  int
+	peakTrial   time.Duration
+	peakOnly    bool
 	only        *regexp.Regexp
 	command     string
 	notes       string
+	repo        string // the repository's root (the shipped LeNet of the memory reference)
+	bigModels   string // folder of make_big_models.py's output ("": none)
+	coldRuns    int    // children per runtime per model for cold start and memory (0: none)
+	quietLoad   float64
+	waitQuiet   time.Duration
+	force       bool
 
-	// -child-memory mode (see memory.go)
-	childMemory  string
+	// -child-cold mode (see coldstart.go)
+	childCold    string
 	childModel   string
-	childThreads int
-	childRuns    int
 	childInputs  []string
 	childOutputs []string
 }
@@ -65,16 +74,23 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&cfg.block, "block", 100*time.Millisecond, "length of one runtime's block of runs within a round")
 	fs.DurationVar(&cfg.warmup, "warmup", 300*time.Millisecond, "warm-up time per runtime before the rounds")
 	fs.DurationVar(&cfg.profileTime, "profile-time", time.Second, "time to spend profiling each runtime per workload (0: no profiles)")
-	fs.IntVar(&cfg.memRuns, "mem-runs", 5, "runs in each peak-memory process (0: no memory measurement)")
-	fs.Float64Var(&cfg.peakPerCore, "peak", 78, "the machine's peak float32 GFLOP/s per core (2 AVX2 FMA units)")
+	fs.IntVar(&cfg.coldRuns, "cold-runs", 5, "fresh processes per runtime per model for the cold-start and peak-memory tables, whose medians they show (0: none)")
+	fs.Float64Var(&cfg.peakPerCore, "peak", 0, "the machine's peak float32 GFLOP/s per core for \"% of peak\" (0: measure it with bench/fmapeak on the SGEMM kernel's ISA)")
+	fs.IntVar(&cfg.peakTrials, "peak-trials", 5, "trials of the FMA peak measurement; the best counts")
+	fs.DurationVar(&cfg.peakTrial, "peak-trial", 300*time.Millisecond, "length of one FMA peak trial")
+	fs.BoolVar(&cfg.peakOnly, "peak-only", false, "measure and print the FMA peaks, then stop (needs no ORT)")
+	fs.StringVar(&cfg.repo, "repo", "../..", "the repository's root (models/lenet/lenet.onnx is the memory reference)")
+	fs.StringVar(&cfg.bigModels, "big-models", "", "folder of ../shared/tools/make_big_models.py's models (make big-models) for the cold-start table; empty: none")
+	fs.Float64Var(&cfg.quietLoad, "quiet-load", 0.5, "the 1-minute load average below which the machine counts as quiet, at the start and at the end")
+	fs.DurationVar(&cfg.waitQuiet, "wait-quiet", 3*time.Minute, "how long to wait for the load to fall below -quiet-load, before starting and again after the run (the run's own threads raise it)")
+	fs.BoolVar(&cfg.force, "force", false, "write -out even when the machine was not quiet (the report then says so)")
 	only := fs.String("only", "", "run only the workloads whose key matches this regexp (lenet1, lenet64, vgg8, resnet8, sgemm1024)")
 	fs.StringVar(&cfg.command, "command", "make bench-compare", "the command to name in the report as the one that made it")
 	fs.StringVar(&cfg.notes, "notes", "", "a markdown file appended to the report as its closing notes")
-	fs.StringVar(&cfg.childMemory, "child-memory", "", "internal: measure one runtime's memory (onnxrun or ort) and print JSON")
-	fs.StringVar(&cfg.childModel, "child-model", "", "internal: the model of -child-memory")
-	fs.IntVar(&cfg.childRuns, "child-runs", 5, "internal: runs of -child-memory")
-	fs.Var((*listFlag)(&cfg.childInputs), "child-input", "internal: NAME=D0,D1,... of an input of -child-memory")
-	fs.Var((*listFlag)(&cfg.childOutputs), "child-output", "internal: NAME=D0,D1,... of an output of -child-memory")
+	fs.StringVar(&cfg.childCold, "child-cold", "", "internal: time one runtime's load and first run (onnxrun or ort), print JSON with the peak memory")
+	fs.StringVar(&cfg.childModel, "child-model", "", "internal: the model file of -child-cold")
+	fs.Var((*listFlag)(&cfg.childInputs), "child-input", "internal: NAME=D0,D1,... of an input of -child-cold")
+	fs.Var((*listFlag)(&cfg.childOutputs), "child-output", "internal: NAME of an output of -child-cold")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -88,7 +104,6 @@ func parseFlags(args []string) (*config, error) {
 		}
 		cfg.threads = append(cfg.threads, n)
 	}
-	cfg.childThreads = cfg.threads[0]
 	if *only != "" {
 		re, err := regexp.Compile(*only)
 		if err != nil {
@@ -99,7 +114,10 @@ func parseFlags(args []string) (*config, error) {
 	if cfg.rounds < 1 || cfg.block <= 0 {
 		return nil, fmt.Errorf("-rounds must be at least 1 and -block positive")
 	}
-	if cfg.ortLib == "" {
+	if cfg.peakTrials < 1 || cfg.peakTrial <= 0 {
+		return nil, fmt.Errorf("-peak-trials must be at least 1 and -peak-trial positive")
+	}
+	if cfg.ortLib == "" && !cfg.peakOnly {
 		return nil, fmt.Errorf("-ort-lib is required: the path of libonnxruntime.so (run scripts/setup-ort.sh)")
 	}
 	return cfg, nil
@@ -111,10 +129,21 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ortcompare:", err)
 		os.Exit(2)
 	}
-	if cfg.childMemory != "" {
-		if err := childMemory(cfg); err != nil {
-			fmt.Fprintln(os.Stderr, "ortcompare -child-memory:", err)
+	if cfg.childCold != "" {
+		if err := childCold(cfg); err != nil {
+			fmt.Fprintln(os.Stderr, "ortcompare -child-cold:", err)
 			os.Exit(1)
+		}
+		return
+	}
+	if cfg.peakOnly {
+		peaks, err := measurePeaks(cfg, io.Discard)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ortcompare:", err)
+			os.Exit(1)
+		}
+		for _, p := range peaks.all {
+			fmt.Println(p)
 		}
 		return
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -61,7 +60,7 @@ func (r *results) markdown() string {
 	r.scalingTable(&b)
 	r.sgemmTable(&b)
 	r.memoryTable(&b)
-	r.loadTable(&b)
+	r.coldTable(&b)
 	r.missedSection(&b, checks)
 	r.timeSection(&b)
 	if r.cfg.notes != "" {
@@ -79,16 +78,22 @@ func (r *results) header(b *strings.Builder) {
 	fmt.Fprintf(b, "# Benchmarks: onnxrun next to ONNX Runtime\n\n")
 	fmt.Fprintf(b, "Written by `%s` (scripts/bench-compare.sh, which runs bench/ortcompare) on %s, in %s.\n\n",
 		r.cfg.command, r.started.UTC().Format("2006-01-02 15:04 MST"), r.elapsed.Round(time.Second))
-	fmt.Fprintf(b, "- Machine: %s; peak taken as %.0f GFLOP/s per core (float32, AVX2 + FMA). Load average %s when the run started, %s when it ended (above the thread count, other processes shared the CPUs and the figures are noisier).\n",
-		r.cpu, r.cfg.peakPerCore, r.loadBefore, r.loadAfter)
+	fmt.Fprintf(b, "- Machine: %s.\n", r.machine)
+	quiet := "**not quiet**: figures taken while other work ran, to be read with care"
+	if r.quiet() {
+		quiet = fmt.Sprintf("quiet (both below %.2f)", r.cfg.quietLoad)
+	}
+	fmt.Fprintf(b, "- Load average (1 minute): %s when the run started, %s when it ended (read after waiting up to %s for the run's own load to decay): %s. The load when each row started is beside it in the tables.\n",
+		r.loadBefore, r.loadAfter, r.waitedAfter, quiet)
+	r.peakLine(b)
 	fmt.Fprintf(b, "- onnxrun: this tree, %s. ONNX Runtime %s (the C library of npm's onnxruntime-node, through github.com/yalue/onnxruntime_go), CPU execution provider, all graph optimisations, sequential execution, intra-op threads as listed, its defaults otherwise.\n", r.goVersion, r.ortVersion)
 	fmt.Fprintf(b, "- Method: both runtimes in one process, on the same input bytes, writing into preallocated outputs. "+
 		"After a first run each (outputs compared) and %v of warm-up each, %d rounds alternate a block of about %v of runs of one runtime with a block of the other, the order flipping every round; "+
 		"every run is a sample. Ratios are onnxrun's p50 over ORT's p50 at the same thread count (below 1: onnxrun is faster). "+
 		"GFLOP/s counts 2 operations per multiply-add of the convolutions and matrix products, from their shapes as a direct implementation does them (so a Winograd convolution, which multiplies less, can show more than the peak). "+
-		"Peak memory is the peak resident size (VmHWM) of a separate process per runtime that loads the model and runs it %d times. "+
+		"Cold start and peak memory come from %d fresh processes per runtime per model (medians): each loads the model file (in the page cache) at 1 thread and runs it once. "+
 		"Per-node times come from separate profiled runs: onnxrun's Session.RunProfiled and ORT's own profiler.\n",
-		r.cfg.warmup, r.cfg.rounds, r.cfg.block, r.cfg.memRuns)
+		r.cfg.warmup, r.cfg.rounds, r.cfg.block, r.cfg.coldRuns)
 	for _, s := range r.skipped {
 		fmt.Fprintf(b, "- Skipped: %s.\n", s)
 	}
@@ -124,7 +129,7 @@ func (r *results) checks() []check {
 		if p.threads > 1 {
 			target = sgemmTargetN
 		}
-		peak := r.cfg.peakPerCore * float64(p.threads)
+		peak := r.peaks.forThreads(p.threads)
 		g := bench.GFLOPS(p.w.macs, p.onnxrun.Latency.P50)
 		c := check{what: fmt.Sprintf("%s, %d thread%s: ≥ %.0f%% of %.0f GFLOP/s", p.w.name, p.threads, plural(p.threads), 100*target, peak),
 			measured: fmt.Sprintf("%.1f GFLOP/s, %.0f%% (ORT %.1f)", g, 100*g/peak, bench.GFLOPS(p.w.macs, p.ort.Latency.P50)),
@@ -150,31 +155,38 @@ func (r *results) checks() []check {
 		}
 		out = append(out, c)
 	}
-	for _, m := range r.memory {
-		if !m.w.memory {
+	ref := r.reference()
+	for _, c := range r.cold {
+		if c.m.reference {
 			continue
 		}
-		m := m
-		c := check{what: fmt.Sprintf("%s, %d thread%s: peak memory ≤ ORT's", m.w.name, m.threads, plural(m.threads)),
-			measured: fmt.Sprintf("%s vs %s", bench.Bytes(m.onnxrun.Peak), bench.Bytes(m.ort.Peak)),
-			met:      m.onnxrun.Peak <= m.ort.Peak}
-		if !c.met {
-			c.gap = fmt.Sprintf("missed by %s (%.0f%% more)", bench.Bytes(m.onnxrun.Peak-m.ort.Peak), 100*(float64(m.onnxrun.Peak)/float64(m.ort.Peak)-1))
-			c.explain = func(b *strings.Builder) { r.explainMemory(b, m) }
+		c := c
+		if c.onnxrun.ok() && c.ort.ok() {
+			a, o := c.onnxrun.total(), c.ort.total()
+			ck := check{what: fmt.Sprintf("%s, cold start (load + first run, 1 thread) ≤ ORT's", c.m.name),
+				measured: fmt.Sprintf("%s vs %s", ms(a), ms(o)), met: a <= o}
+			if !ck.met {
+				ck.gap = fmt.Sprintf("missed by %s (%.0f%% more)", ms(a-o), 100*(float64(a)/float64(o)-1))
+			}
+			out = append(out, ck)
 		}
-		out = append(out, c)
+		if !c.m.memoryTarget || ref == nil {
+			continue
+		}
+		a, okA := modelMemory(&c.onnxrun, &ref.onnxrun)
+		o, okO := modelMemory(&c.ort, &ref.ort)
+		if !okA || !okO {
+			continue
+		}
+		ck := check{what: fmt.Sprintf("%s, 1 thread: model memory (peak above the same runtime's on the shipped LeNet) ≤ ORT's", c.m.name),
+			measured: fmt.Sprintf("%s vs %s", bench.Bytes(a), bench.Bytes(o)), met: a <= o}
+		if !ck.met {
+			ck.gap = fmt.Sprintf("missed by %s (%.0f%% more)", bench.Bytes(a-o), 100*(float64(a)/float64(max(o, 1))-1))
+			ck.explain = func(b *strings.Builder) { r.explainMemory(b, c, ref) }
+		}
+		out = append(out, ck)
 	}
 	return out
-}
-
-// busy reports whether more processes wanted a CPU than there are CPUs, at the start or the end of the run.
-func (r *results) busy() bool {
-	for _, l := range []string{r.loadBefore, r.loadAfter} {
-		if v, err := strconv.ParseFloat(l, 64); err == nil && v > float64(r.cpus)+0.5 {
-			return true
-		}
-	}
-	return false
 }
 
 func plural(n int) string {
@@ -192,11 +204,11 @@ func (r *results) targetTable(b *strings.Builder, checks []check) {
 		}
 	}
 	fmt.Fprintf(b, "## Targets\n\n")
-	if r.busy() {
-		fmt.Fprintf(b, "**This run shared the machine with other work (load average %s at the start, %s at the end, on %d CPUs).** "+
-			"Interleaving keeps the onnxrun/ORT ratios comparable, but absolute times are inflated and the 2-thread figures, the thread scaling "+
-			"and SGEMM against the peak mostly measure the contention: rerun `%s` on a quiet machine before reading those.\n\n",
-			r.loadBefore, r.loadAfter, r.cpus, r.cfg.command)
+	if !r.quiet() {
+		fmt.Fprintf(b, "**This run was not on a quiet machine (1-minute load average %s at the start, %s at the end, on %d CPUs; quiet means both below %.2f).** "+
+			"Interleaving keeps the onnxrun/ORT ratios comparable, but absolute times are inflated and the 2-thread figures, the thread scaling, "+
+			"the cold starts and SGEMM against the peak mostly measure the contention: rerun `%s` on a quiet machine before reading those.\n\n",
+			r.loadBefore, r.loadAfter, r.machine.cpus, r.cfg.quietLoad, r.cfg.command)
 	}
 	fmt.Fprintf(b, "%d of %d targets met.\n\n| target | measured | status |\n|---|---|---|\n", met, len(checks))
 	for _, c := range checks {
@@ -211,14 +223,14 @@ func (r *results) targetTable(b *strings.Builder, checks []check) {
 
 func (r *results) latencyTable(b *strings.Builder) {
 	b.WriteString("## Latency\n\nMilliseconds per run; samples per side in brackets. GFLOP/s at p50.\n\n")
-	b.WriteString("| workload | threads | onnxrun p50 | p90 | p99 | ORT p50 | p90 | p99 | onnxrun / ORT | onnxrun GFLOP/s | ORT GFLOP/s | max abs diff |\n")
-	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("| workload | threads | onnxrun p50 | p90 | p99 | ORT p50 | p90 | p99 | onnxrun / ORT | onnxrun GFLOP/s | ORT GFLOP/s | max abs diff | load |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, p := range r.pairs {
 		a, o := p.onnxrun.Latency, p.ort.Latency
-		fmt.Fprintf(b, "| %s | %d | %s (%d) | %s | %s | %s (%d) | %s | %s | **%.2f×** | %.1f | %.1f | %.1e |\n",
+		fmt.Fprintf(b, "| %s | %d | %s (%d) | %s | %s | %s (%d) | %s | %s | **%.2f×** | %.1f | %.1f | %.1e | %s |\n",
 			p.w.name, p.threads, bench.Millis(a.P50), a.N, bench.Millis(a.P90), bench.Millis(a.P99),
 			bench.Millis(o.P50), o.N, bench.Millis(o.P90), bench.Millis(o.P99), p.ratio(),
-			bench.GFLOPS(p.w.macs, a.P50), bench.GFLOPS(p.w.macs, o.P50), p.diff)
+			bench.GFLOPS(p.w.macs, a.P50), bench.GFLOPS(p.w.macs, o.P50), p.diff, p.load)
 	}
 	b.WriteString("\n")
 }
@@ -251,7 +263,7 @@ func (r *results) sgemmTable(b *strings.Builder) {
 		if !p.w.gemm {
 			continue
 		}
-		peak := r.cfg.peakPerCore * float64(p.threads)
+		peak := r.peaks.forThreads(p.threads)
 		target := sgemmTarget1
 		if p.threads > 1 {
 			target = sgemmTargetN
@@ -263,36 +275,85 @@ func (r *results) sgemmTable(b *strings.Builder) {
 	if len(rows) == 0 {
 		return
 	}
-	b.WriteString("## SGEMM\n\nC = A·B with A, B and C 1024×1024 float32, as a MatMul whose operands are both inputs (so B is packed on every run). GFLOP/s at p50, and the share of the peak of the cores used.\n\n")
+	b.WriteString("## SGEMM\n\nC = A·B with A, B and C 1024×1024 float32, as a MatMul whose operands are both inputs (so B is packed on every run). GFLOP/s at p50, and the share of the peak of the cores used: the measured FMA peak of the ISA onnxrun's SGEMM kernel uses (see Machine above).\n\n")
 	b.WriteString("| threads | onnxrun GFLOP/s | of peak | ORT GFLOP/s | of peak | target |\n|--:|--:|--:|--:|--:|---|\n")
 	b.WriteString(strings.Join(rows, "\n") + "\n\n")
 	if overPeak {
-		fmt.Fprintf(b, "A share above 100%% means the cores ran faster than the %.0f GFLOP/s per core the issue takes as peak (a boost clock above the one that figure assumes); the targets keep that figure.\n\n", r.cfg.peakPerCore)
+		b.WriteString("A share above 100% means the matrix product ran faster than the FMA loop did when the peak was measured (a clock that varies with load and temperature, or an override by -peak).\n\n")
 	}
 }
 
 func (r *results) memoryTable(b *strings.Builder) {
-	if len(r.memory) == 0 {
+	ref := r.reference()
+	if ref == nil {
 		return
 	}
-	b.WriteString("## Peak memory\n\nPeak resident size (VmHWM) of a process that loads the model in one runtime and runs it; \"above start\" subtracts what the process held before the runtime loaded anything (Go runtime, input data; for ORT, its shared library loads after that point and counts). onnxrun's weights are its constants after the graph passes.\n\n")
-	b.WriteString("| workload | threads | onnxrun peak | above start | ORT peak | above start | onnxrun / ORT | onnxrun weights |\n|---|--:|--:|--:|--:|--:|--:|--:|\n")
-	for _, m := range r.memory {
-		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s | %.2f× | %s |\n", m.w.name, m.threads,
-			bench.Bytes(m.onnxrun.Peak), bench.Bytes(m.onnxrun.Peak-m.onnxrun.Baseline),
-			bench.Bytes(m.ort.Peak), bench.Bytes(m.ort.Peak-m.ort.Baseline),
-			float64(m.onnxrun.Peak)/float64(m.ort.Peak), bench.Bytes(m.w.weightBytes))
+	b.WriteString("## Peak memory\n\nBy the method of issue 20: the peak resident size (VmHWM) of a process that loads the model in one runtime and runs it once at 1 thread, " +
+		"minus the same runtime's peak on the shipped LeNet (models/lenet/lenet.onnx, batch 1), so that each runtime's fixed cost (the Go runtime; ORT's shared library and environment) cancels. " +
+		"Medians over the processes of the cold-start table. onnxrun's weights are its constants after the graph passes. Both peaks include the model file's bytes as read.\n\n")
+	fmt.Fprintf(b, "Reference peaks (shipped LeNet): onnxrun %s, ORT %s.\n\n", sidePeak(&ref.onnxrun), sidePeak(&ref.ort))
+	b.WriteString("| model | file | onnxrun peak | onnxrun model memory | ORT peak | ORT model memory | onnxrun / ORT |\n|---|--:|--:|--:|--:|--:|--:|\n")
+	for _, c := range r.cold {
+		if c.m.reference {
+			continue
+		}
+		a, okA := modelMemory(&c.onnxrun, &ref.onnxrun)
+		o, okO := modelMemory(&c.ort, &ref.ort)
+		ratio := "–"
+		if okA && okO && o > 0 {
+			ratio = fmt.Sprintf("%.2f×", float64(a)/float64(o))
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", c.m.name, bench.Bytes(c.m.size),
+			sidePeak(&c.onnxrun), memOrDash(a, okA), sidePeak(&c.ort), memOrDash(o, okO), ratio)
 	}
 	b.WriteString("\n")
 }
 
-func (r *results) loadTable(b *strings.Builder) {
-	b.WriteString("## Load time\n\nonnxrun: decode and compile (graph passes, kernels bound, the declared shapes planned); ORT: session creation from the same bytes. The first run includes planning these shapes and prepacking weights.\n\n")
-	b.WriteString("| workload | threads | onnxrun load | ORT load | onnxrun first run | ORT first run |\n|---|--:|--:|--:|--:|--:|\n")
-	for _, p := range r.pairs {
-		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s |\n", p.w.name, p.threads, ms(p.onnxrun.Load), ms(p.ort.Load), ms(p.onnxrun.FirstRun), ms(p.ort.FirstRun))
+func sidePeak(s *coldSide) string {
+	if !s.ok() {
+		return "failed"
+	}
+	return bench.Bytes(s.peak())
+}
+
+func memOrDash(n int64, ok bool) string {
+	if !ok {
+		return "–"
+	}
+	return bench.Bytes(n)
+}
+
+func (r *results) coldTable(b *strings.Builder) {
+	if len(r.cold) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "## Cold start\n\nLoad plus first run at 1 thread, the median of %d fresh processes per runtime (alternating), the model file read once before so that it is in the page cache, and both runtimes given the same file: "+
+		"onnxrun's runtime.Load (read, decode, compile) then Session.Run; ORT's session creation from the file (all graph optimisations) then Run. "+
+		"Process start and each runtime's own initialisation (ORT: loading its shared library, creating the environment) come before the clock starts. A fresh process per load, because a second load in one process finds the heap, the allocators and the runtimes' lazily built tables warm. "+
+		"Failures are listed below the table.\n\n", r.cfg.coldRuns)
+	b.WriteString("| model | file | onnxrun load | first run | **total** | ORT session | first run | **total** | onnxrun / ORT | load |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	var failures []string
+	for _, c := range r.cold {
+		cells := func(s *coldSide) string {
+			if !s.ok() {
+				failures = append(failures, fmt.Sprintf("%s: %v", c.m.name, s.err))
+				return "failed | – | –"
+			}
+			return fmt.Sprintf("%s | %s | **%s**", ms(s.load()), ms(s.firstRun()), ms(s.total()))
+		}
+		ratio := "–"
+		if c.onnxrun.ok() && c.ort.ok() {
+			ratio = fmt.Sprintf("**%.2f×**", float64(c.onnxrun.total())/float64(c.ort.total()))
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", c.m.name, bench.Bytes(c.m.size), cells(&c.onnxrun), cells(&c.ort), ratio, c.load)
 	}
 	b.WriteString("\n")
+	for _, f := range failures {
+		fmt.Fprintf(b, "- Failed: %s\n", f)
+	}
+	if len(failures) > 0 {
+		b.WriteString("\n")
+	}
 }
 
 func (r *results) missedSection(b *strings.Builder, checks []check) {
@@ -443,7 +504,7 @@ func (r *results) slowestSteps(b *strings.Builder, p *pair) {
 	if p.prof == nil {
 		return
 	}
-	peak := r.cfg.peakPerCore * float64(p.threads)
+	peak := r.peaks.forThreads(p.threads)
 	nodes := bench.NodeTimes(p.prof)
 	if len(nodes) > nodeRowsPerReport {
 		nodes = nodes[:nodeRowsPerReport]
@@ -529,41 +590,43 @@ func (r *results) explainScaling(b *strings.Builder, p1, p2 *pair) {
 	}
 }
 
-func (r *results) explainMemory(b *strings.Builder, m *memPair) {
+func (r *results) explainMemory(b *strings.Builder, c, ref *coldRow) {
 	var arena, scratch int64
-	p := r.pair(m.w.key, m.threads)
+	p := r.pair(c.m.key, 1)
 	if p != nil && p.prof != nil {
 		arena, scratch = p.prof.ArenaBytes, p.prof.ScratchBytes
 	}
-	above := m.onnxrun.Peak - m.onnxrun.Baseline
-	live := int64(m.onnxrun.LiveHeap)
-	kernels := max(0, live-m.w.weightBytes-arena-scratch)
-	fmt.Fprintf(b, "onnxrun's process peaks %s above its start; ORT's %s above its own. "+
-		"After the runs and a garbage collection, with the session open, onnxrun's Go heap holds %s: "+
+	above, _ := modelMemory(&c.onnxrun, &ref.onnxrun)
+	theirs, _ := modelMemory(&c.ort, &ref.ort)
+	live := c.onnxrun.liveHeap()
+	var weights int64
+	if p != nil {
+		weights = p.w.weightBytes
+	}
+	kernels := max(0, live-weights-arena-scratch)
+	fmt.Fprintf(b, "onnxrun's process peaks %s above its peak on the shipped LeNet; ORT's %s above its own. "+
+		"After the run and a garbage collection, with the session open, onnxrun's Go heap holds %s: "+
 		"the plan's weights %s, the session's arena %s and scratch %s, and %s more, which is what the kernels keep for themselves "+
 		"(weights packed for the GEMM or transformed for Winograd, in addition to the plain copies). "+
-		"The remaining %s of the peak is memory only loading needs (the file's bytes, the decoded protobuf, tensors before packing) "+
+		"Loading needs the rest of the peak (the file's bytes, the decoded protobuf, tensors before packing) "+
 		"and the collector's headroom (GOGC=100 lets the heap grow to twice what is live before collecting); the heap ends at %s taken from the OS.\n\n",
-		bench.Bytes(above), bench.Bytes(m.ort.Peak-m.ort.Baseline), bench.Bytes(live), bench.Bytes(m.w.weightBytes),
-		bench.Bytes(arena), bench.Bytes(scratch), bench.Bytes(kernels), bench.Bytes(max(0, above-live)), bench.Bytes(int64(m.onnxrun.GoHeapSys)))
+		bench.Bytes(above), bench.Bytes(theirs), bench.Bytes(live), bench.Bytes(weights),
+		bench.Bytes(arena), bench.Bytes(scratch), bench.Bytes(kernels), bench.Bytes(c.onnxrun.goHeapSys()))
 	var fixes []string
 	if p != nil && p.heapFirstRun > 0 {
 		perPlan := p.heapFirstRun - p.heapCompiled
 		fmt.Fprintf(b, "In the comparing process, onnxrun's live heap was %s once compiled (Compile plans the declared shapes, batch 1, and prepacks for them) "+
 			"and %s after the first run at batch %d, which plans these shapes and prepacks every weight again: %s for the second plan.\n\n",
-			bench.Bytes(p.heapCompiled), bench.Bytes(p.heapFirstRun), m.w.batch, bench.Bytes(perPlan))
-		if perPlan > m.w.weightBytes/4 {
+			bench.Bytes(p.heapCompiled), bench.Bytes(p.heapFirstRun), p.w.batch, bench.Bytes(perPlan))
+		if perPlan > weights/4 {
 			fixes = append(fixes, fmt.Sprintf("pack each weight once and share it between the plans of all input shapes, or keep no kernels for the plan Compile makes only to check the declared shapes (%s here)", bench.Bytes(perPlan)))
 		}
 	}
-	if kernels > m.w.weightBytes/2 {
-		fixes = append(fixes, fmt.Sprintf("drop the plain copy of a weight once its kernel has packed it (%s; needed again only to plan other shapes, which can re-read the file)", bench.Bytes(m.w.weightBytes)))
-	}
-	if transient := above - live; transient > live/2 {
-		fixes = append(fixes, fmt.Sprintf("cut the %s that only loading needs: release the file's bytes and the protobuf as soon as the tensors are read, and collect before prepacking (runtime.GC, or a lower GOGC while compiling) so the collector's headroom does not land on the peak", bench.Bytes(transient)))
+	if weights > 0 && kernels > weights/2 {
+		fixes = append(fixes, fmt.Sprintf("drop the plain copy of a weight once its kernel has packed it (%s; needed again only to plan other shapes, which can re-read the file)", bench.Bytes(weights)))
 	}
 	if len(fixes) == 0 {
-		fixes = append(fixes, "shrink what the kernels keep, the largest part above")
+		fixes = append(fixes, "shrink what the kernels keep, the largest part above, and what only loading needs")
 	}
 	fmt.Fprintf(b, "What would close it: %s.\n", strings.Join(fixes, "; "))
 }
@@ -600,4 +663,23 @@ func (r *results) timeSection(b *strings.Builder) {
 			r.slowestSteps(b, p)
 		}
 	}
+}
+
+// peakLine says which FMA peaks were measured and which one "% of peak" uses.
+func (r *results) peakLine(b *strings.Builder) {
+	p := r.peaks
+	if p == nil {
+		return
+	}
+	var parts []string
+	for _, m := range p.all {
+		parts = append(parts, fmt.Sprintf("%s %d core%s %.1f GFLOP/s", m.ISA, m.Cores, plural(m.Cores), m.GFLOPS))
+	}
+	fmt.Fprintf(b, "- Peak float32 FMA throughput, measured by bench/fmapeak (12 independent FMA chains per core, one locked thread per core, best of %d × %v): %s. ",
+		r.cfg.peakTrials, r.cfg.peakTrial, strings.Join(parts, "; "))
+	if p.overridden > 0 {
+		fmt.Fprintf(b, "\"%% of peak\" uses %.1f GFLOP/s per core, given by -peak.\n", p.overridden)
+		return
+	}
+	fmt.Fprintf(b, "\"%% of peak\" uses the %s figures: onnxrun's SGEMM micro-kernel is %s.\n", p.sgemmISA, p.sgemmKernel)
 }

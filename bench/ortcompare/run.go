@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	goruntime "runtime"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -20,50 +18,78 @@ type results struct {
 	elapsed    time.Duration
 	cfg        *config
 	ortVersion string
-	cpu        string
+	machine    machine
 	goVersion  string
 	loadBefore string // /proc/loadavg's 1-minute average when the run started, and when it ended
 	loadAfter  string
-	cpus       int
-	pairs      []*pair
-	memory     []*memPair
-	skipped    []string
+	// waitedAfter is how long the end's reading waited for the run's own load to decay.
+	waitedAfter time.Duration
+	peaks       *peaks
+	pairs       []*pair
+	cold        []*coldRow
+	skipped     []string
 }
 
-// memPair is one workload's peak memory in each runtime.
-type memPair struct {
-	w       *workload
-	threads int
-	onnxrun *memReport
-	ort     *memReport
+// quiet reports whether the load average was below the limit at the start and at the end.
+func (r *results) quiet() bool {
+	return isQuiet(r.loadBefore, r.cfg.quietLoad) && isQuiet(r.loadAfter, r.cfg.quietLoad)
+}
+
+// notQuietError is returned when a run would write -out from a machine that was not quiet.
+type notQuietError struct {
+	loads string // what was read, and when
+	limit float64
+	wrote string // where the report went instead ("" when the run did not start)
+}
+
+func (e *notQuietError) Error() string {
+	msg := fmt.Sprintf("the machine was not quiet: 1-minute load average %s, the limit %.2f", e.loads, e.limit)
+	if e.wrote != "" {
+		msg += "; the report went to " + e.wrote + " instead"
+	}
+	return msg + "; rerun on a quiet machine, or pass -force (QUIET_OK=1 for scripts/bench-compare.sh) to write it anyway"
 }
 
 func compareAll(cfg *config) error {
+	res := &results{cfg: cfg, machine: readMachine(), goVersion: goruntime.Version()}
+	var waited time.Duration
+	res.loadBefore, waited = waitQuiet(cfg.quietLoad, cfg.waitQuiet, os.Stderr)
+	if !isQuiet(res.loadBefore, cfg.quietLoad) && cfg.out != "" && !cfg.force {
+		return &notQuietError{loads: fmt.Sprintf("%s at the start after waiting %s", res.loadBefore, waited), limit: cfg.quietLoad}
+	}
+	res.started = time.Now()
+
 	ort.SetSharedLibraryPath(cfg.ortLib)
 	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
 		return fmt.Errorf("loading ONNX Runtime from %s: %w", cfg.ortLib, err)
 	}
 	defer ort.DestroyEnvironment()
+	res.ortVersion = ort.GetVersion()
 
-	res := &results{started: time.Now(), cfg: cfg, ortVersion: ort.GetVersion(), cpu: cpuName(), goVersion: goruntime.Version(), loadBefore: loadAverage(), cpus: goruntime.NumCPU()}
+	var err error
+	if res.peaks, err = measurePeaks(cfg, os.Stderr); err != nil {
+		return err
+	}
 	ws, skipped, err := workloads(cfg)
 	if err != nil {
 		return err
 	}
 	res.skipped = skipped
-	for _, s := range skipped {
-		fmt.Fprintln(os.Stderr, "ortcompare: skipped", s)
-	}
+	var chosen []*workload
 	for _, w := range ws {
-		if cfg.only != nil && !cfg.only.MatchString(w.key) {
-			continue
+		if cfg.only == nil || cfg.only.MatchString(w.key) {
+			chosen = append(chosen, w)
 		}
+	}
+	for _, w := range chosen {
 		for _, t := range cfg.threads {
 			fmt.Fprintf(os.Stderr, "ortcompare: %s, %d thread(s)...\n", w.name, t)
+			load := loadAverage()
 			p, err := comparePair(w, t, cfg)
 			if err != nil {
 				return err
 			}
+			p.load = load
 			res.pairs = append(res.pairs, p)
 			fmt.Fprintf(os.Stderr, "  onnxrun p50 %s ms, ORT p50 %s ms: %.2fx (max |diff| %.2g)\n",
 				bench.Millis(p.onnxrun.Latency.P50), bench.Millis(p.ort.Latency.P50), p.ratio(), p.diff)
@@ -73,54 +99,72 @@ func compareAll(cfg *config) error {
 			goruntime.GC()
 			debug.FreeOSMemory()
 		}
-		if cfg.memRuns > 0 && !w.gemm {
-			for _, t := range cfg.threads {
-				fmt.Fprintf(os.Stderr, "ortcompare: peak memory of %s, %d thread(s)...\n", w.name, t)
-				a, b, err := measureMemory(w, t, cfg)
-				if err != nil {
-					return err
-				}
-				res.memory = append(res.memory, &memPair{w: w, threads: t, onnxrun: a, ort: b})
-			}
+	}
+	if cfg.coldRuns > 0 {
+		if err := res.measureColdRows(chosen); err != nil {
+			return err
 		}
 	}
+	for _, s := range res.skipped {
+		fmt.Fprintln(os.Stderr, "ortcompare: skipped", s)
+	}
 	res.elapsed = time.Since(res.started)
-	res.loadAfter = loadAverage()
+	res.loadAfter, res.waitedAfter = waitQuiet(cfg.quietLoad, cfg.waitQuiet, os.Stderr)
 
 	report := res.markdown()
 	if cfg.out == "" {
 		fmt.Print(report)
 		return nil
 	}
-	if err := os.WriteFile(cfg.out, []byte(report), 0o644); err != nil {
+	out := cfg.out
+	var notQuiet error
+	if !res.quiet() && !cfg.force {
+		f, err := os.CreateTemp("", "BENCHMARKS.not-quiet.*.md")
+		if err != nil {
+			return err
+		}
+		out = f.Name()
+		f.Close()
+		notQuiet = &notQuietError{loads: fmt.Sprintf("%s at the start, %s at the end (after waiting %s)", res.loadBefore, res.loadAfter, res.waitedAfter),
+			limit: cfg.quietLoad, wrote: out}
+	}
+	if err := os.WriteFile(out, []byte(report), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "ortcompare: wrote %s (%s)\n", cfg.out, res.elapsed.Round(time.Second))
-	return nil
+	fmt.Fprintf(os.Stderr, "ortcompare: wrote %s (%s)\n", out, res.elapsed.Round(time.Second))
+	return notQuiet
 }
 
-// cpuName is the "model name" of /proc/cpuinfo and the number of CPUs Go sees.
-func cpuName() string {
-	name := "unknown CPU"
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-				name = strings.TrimSpace(v)
-				break
+// measureColdRows fills r.cold: the cold-start and memory children of the memory reference, of the
+// workloads compared and of the large models.
+func (r *results) measureColdRows(chosen []*workload) error {
+	tmp, err := os.MkdirTemp("", "ortcompare")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	models, skipped, err := coldModels(r.cfg, chosen, tmp)
+	if err != nil {
+		return err
+	}
+	r.skipped = append(r.skipped, skipped...)
+	for _, m := range models {
+		if r.cfg.only != nil && !m.reference && !r.cfg.only.MatchString(m.key) {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "ortcompare: cold start and peak memory of %s, %d processes per runtime...\n", m.name, r.cfg.coldRuns)
+		row, err := measureCold(m, r.cfg)
+		if err != nil {
+			return err
+		}
+		for _, s := range []*coldSide{&row.onnxrun, &row.ort} {
+			if s.err != nil {
+				fmt.Fprintf(os.Stderr, "  %v\n", s.err)
+			} else if s.ok() {
+				fmt.Fprintf(os.Stderr, "  %s: load + first run %s, peak %s\n", s.reports[0].Runtime, ms(s.total()), bench.Bytes(s.peak()))
 			}
 		}
+		r.cold = append(r.cold, row)
 	}
-	return fmt.Sprintf("%s, %d CPUs", name, goruntime.NumCPU())
-}
-
-// loadAverage is the 1-minute load average of /proc/loadavg ("?" where there is none): how many
-// processes wanted a CPU, to judge how quiet the machine was.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
-		return f[0]
-	}
-	return "?"
+	return nil
 }

@@ -455,3 +455,8 @@ func stopped(done <-chan struct{}) bool {
 		return false
 	}
 }
+
+// KernelName names the micro-kernel Sgemm and Multiply use on this CPU and build: "avx2fma" (AVX2 +
+// FMA on ymm registers, kernel_amd64.s) or "generic" (plain Go). Benchmarks use it to pick the peak
+// their GFLOP/s are a share of.
+func KernelName() string { return defaultImpl.name }
