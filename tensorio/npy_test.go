@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/ops"
 )
 
@@ -444,10 +445,7 @@ func TestLimits(t *testing.T) {
 // numpy writes every dtype in both byte orders and both layouts for ReadNPYFile, and numpy.load reads
 // what WriteNPYFile wrote.
 func TestNumpyInterop(t *testing.T) {
-	python := "/usr/bin/python3"
-	if out, err := exec.Command(python, "-c", "import numpy").CombinedOutput(); err != nil {
-		t.Skipf("python3 with numpy not available (%v: %s): skipping the numpy interop test", err, bytes.TrimSpace(out))
-	}
+	python := testenv.RequirePython(t, "apt-get install python3-numpy", "numpy")
 	dir := t.TempDir()
 	// The same values as sample, computed by numpy.
 	script := `
