@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/onnxrun/onnxrun/internal/testenv"
 )
 
 const module = "github.com/onnxrun/onnxrun"
@@ -23,11 +25,9 @@ var forbidden = []struct {
 }
 
 func TestImportLayering(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("the go command is not on PATH")
-	}
+	goCmd := testenv.RequireTool(t, "go", "install Go (https://go.dev/dl)")
 	for _, rule := range forbidden {
-		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "../../"+strings.TrimPrefix(rule.pkg, "./")).CombinedOutput()
+		out, err := exec.Command(goCmd, "list", "-deps", "-f", "{{.ImportPath}}", "../../"+strings.TrimPrefix(rule.pkg, "./")).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list %s: %v\n%s", rule.pkg, err, out)
 		}
