@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/internal/testenv"
@@ -16,15 +15,11 @@ func TestReferenceModels(t *testing.T) {
 
 // TorchvisionDir is where `make torchvision-models` writes the torchvision CNNs: $ONNXRUN_TORCHVISION, or
 // .cache/torchvision in the repository.
-func TorchvisionDir() string {
+func TorchvisionDir(t testing.TB) string {
 	if d := os.Getenv("ONNXRUN_TORCHVISION"); d != "" {
 		return d
 	}
-	root, err := testenv.Root()
-	if err != nil {
-		return filepath.Join(".cache", "torchvision")
-	}
-	return filepath.Join(root, ".cache", "torchvision")
+	return testenv.RepoPath(t, ".cache/torchvision")
 }
 
 // TestTorchvisionModels runs the ImageNet CNNs exported from torchvision (random weights, ONNX Runtime's
@@ -34,7 +29,7 @@ func TestTorchvisionModels(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("-short or -race: the torchvision CNNs would take minutes")
 	}
-	dir := testenv.RequireFile(t, TorchvisionDir(),
+	dir := testenv.RequireFile(t, TorchvisionDir(t),
 		"run `make torchvision-models` (needs Debian's python3-torch and python3-torchvision, and npm's onnxruntime-node)")
 	runModels(t, dir)
 }
