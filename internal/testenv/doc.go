@@ -4,9 +4,9 @@
 //
 // # Finding ../shared
 //
-// SharedDir honours $ONNXRUN_SHARED only when it names an existing folder (the Makefile may export a
-// path that is absent on a fresh clone); otherwise it looks for the folder "shared" beside the
-// repository root. It is the only copy of that search: tests and tools call it rather than walk up
+// SharedDir honours $ONNXRUN_SHARED only when it names an existing folder (a variable left over from
+// another checkout must not turn a clean skip into a failure to open a file); otherwise it looks for the
+// folder "shared" beside the repository root. It is the only copy of that search: tests and tools call it rather than walk up
 // from their own directory.
 //
 // # Skip or fail
