@@ -238,6 +238,7 @@ func TestExportOptionsErrors(t *testing.T) {
 // pythonWithOnnx finds a Python that imports onnx (Debian's python3-onnx is in /usr/bin/python3) and the
 // highest opset and IR version its checker knows.
 func pythonWithOnnx(t *testing.T) (python string, opsetMax, irMax int) {
+	t.Helper()
 	python = testenv.RequirePython(t, "apt-get install python3-onnx", "onnx", "onnx.defs")
 	out, err := exec.Command(python, "-c", "import onnx, onnx.defs; print(onnx.defs.onnx_opset_version(), onnx.IR_VERSION)").Output()
 	if err != nil {

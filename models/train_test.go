@@ -95,7 +95,7 @@ func TestThreadsAgree(t *testing.T) {
 
 // TestTrainMNISTShort trains the seed's LeNet for one short epoch on real MNIST, as CI can afford.
 func TestTrainMNISTShort(t *testing.T) {
-	dir := testenv.RequireFile(t, filepath.Join("..", "data", "mnist"), "run `make data`")
+	dir := testenv.RequireFile(t, testenv.RepoPath(t, "data/mnist"), "run `make data`")
 	train, test, err := LoadMNIST(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,7 @@ func runCLI(args ...string) (status int, stdout, stderr string) {
 // lenet returns the paths of the reference LeNet (input "input" float32[N,1,28,28], output "logits") and
 // its 64-digit input.
 func lenet(t *testing.T) (model, input string) {
+	t.Helper()
 	dir := testenv.Shared(t, "models", "lenet_torch_opset13")
 	return filepath.Join(dir, "model.onnx"), filepath.Join(dir, "input_0.npy")
 }
