@@ -1,10 +1,9 @@
 package bench
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/runtime"
 )
@@ -71,25 +70,7 @@ func TestStepMACs(t *testing.T) {
 // sharedModelPath finds ../shared/models/NAME/model.onnx beside the repository root, or skips.
 func sharedModelPath(t *testing.T, name string) string {
 	t.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared not found: no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(filepath.Dir(dir), "shared", "models", name, "model.onnx")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("../shared not found: %v", err)
-	}
-	return path
+	return testenv.Shared(t, "models", name, "model.onnx")
 }
 
 // LeNet's arithmetic, counted by hand from the seed's layers (valid 3x3 convolutions, 2x2 pools):

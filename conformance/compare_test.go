@@ -2,10 +2,10 @@ package conformance
 
 import (
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/ops"
 )
 
@@ -136,11 +136,7 @@ func TestOverridesFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shared, ok := SharedDir()
-	if !ok {
-		t.Skip("../shared not found beside the repository (set ONNXRUN_SHARED): cannot check the case names")
-	}
-	cases, err := Discover(filepath.Join(shared, "onnx-node-tests"))
+	cases, err := Discover(testenv.Shared(t, "onnx-node-tests"))
 	if err != nil {
 		t.Fatal(err)
 	}

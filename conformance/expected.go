@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"path/filepath"
 	goruntime "runtime"
 	"sort"
 	"strings"
@@ -84,35 +83,3 @@ func CheckExpected(results []Result, expected map[string]bool) ExpectedCheck {
 }
 
 func defaultJobs() int { return goruntime.GOMAXPROCS(0) }
-
-// SharedDir finds the ../shared folder beside the repository: $ONNXRUN_SHARED if set, else the folder
-// "shared" next to the directory holding go.mod, found by walking up from the working directory.
-func SharedDir() (string, bool) {
-	if d := os.Getenv("ONNXRUN_SHARED"); d != "" {
-		return d, true
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			shared := filepath.Join(filepath.Dir(dir), "shared")
-			if st, err := os.Stat(shared); err == nil && st.IsDir() {
-				return shared, true
-			}
-			return "", false
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-}
-
-// RepoRoot returns the folder holding go.mod, walking up from the source file of this package.
-func RepoRoot() string {
-	_, file, _, _ := goruntime.Caller(0)
-	return filepath.Dir(filepath.Dir(file))
-}

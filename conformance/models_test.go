@@ -2,40 +2,35 @@ package conformance
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/onnxrun/onnxrun/internal/testenv"
 )
 
 // TestReferenceModels runs every model of ../shared/models against ONNX Runtime's outputs, at the batch
 // given and at batch 1 where the batch is symbolic. All of them must pass.
 func TestReferenceModels(t *testing.T) {
-	shared, ok := SharedDir()
-	if !ok {
-		t.Skip("../shared not found beside the repository (set ONNXRUN_SHARED): reference models not available")
-	}
-	runModels(t, filepath.Join(shared, "models"))
+	runModels(t, testenv.Shared(t, "models"))
 }
 
 // TorchvisionDir is where `make torchvision-models` writes the torchvision CNNs: $ONNXRUN_TORCHVISION, or
 // .cache/torchvision in the repository.
-func TorchvisionDir() string {
+func TorchvisionDir(t testing.TB) string {
 	if d := os.Getenv("ONNXRUN_TORCHVISION"); d != "" {
 		return d
 	}
-	return filepath.Join(RepoRoot(), ".cache", "torchvision")
+	return testenv.RepoPath(t, ".cache/torchvision")
 }
 
 // TestTorchvisionModels runs the ImageNet CNNs exported from torchvision (random weights, ONNX Runtime's
 // outputs as reference) when `make torchvision-models` has made them; all of them must pass. They are
 // large (VGG-16 is 528 MB), so -short and -race skip them.
 func TestTorchvisionModels(t *testing.T) {
-	dir := TorchvisionDir()
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("%s not found: run `make torchvision-models` (needs Debian's python3-torch and python3-torchvision, and npm's onnxruntime-node) to make the torchvision CNNs", dir)
-	}
 	if testing.Short() || raceEnabled {
 		t.Skip("-short or -race: the torchvision CNNs would take minutes")
 	}
+	dir := testenv.RequireFile(t, TorchvisionDir(t),
+		"run `make torchvision-models` (needs Debian's python3-torch and python3-torchvision, and npm's onnxruntime-node)")
 	runModels(t, dir)
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/onnxrun/onnxrun/internal/testenv"
 )
 
 // TestNodeTests runs every ONNX node test in ../shared/onnx-node-tests. Cases listed in expected_pass.txt
@@ -15,11 +17,7 @@ import (
 // that pass without being listed are logged so the list can grow (make expected-pass).
 // Select cases with -run 'TestNodeTests/test_conv' and see every verdict with -v.
 func TestNodeTests(t *testing.T) {
-	shared, ok := SharedDir()
-	if !ok {
-		t.Skip("../shared not found beside the repository (set ONNXRUN_SHARED): the ONNX node tests are not available on this machine")
-	}
-	cases, err := Discover(filepath.Join(shared, "onnx-node-tests"))
+	cases, err := Discover(testenv.Shared(t, "onnx-node-tests"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,17 +60,14 @@ func TestNodeTests(t *testing.T) {
 // TestExpectedListNamesRealCases keeps expected_pass.txt honest: every name in it is a node test that
 // exists, so a typo or a renamed case cannot silently drop out of the check.
 func TestExpectedListNamesRealCases(t *testing.T) {
-	shared, ok := SharedDir()
-	if !ok {
-		t.Skip("../shared not found beside the repository (set ONNXRUN_SHARED)")
-	}
+	nodeTests := testenv.Shared(t, "onnx-node-tests")
 	expected, err := ExpectedPass("expected_pass.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name := range expected {
-		if !isFile(filepath.Join(shared, "onnx-node-tests", name, "model.onnx")) {
-			t.Errorf("expected_pass.txt lists %s, which is not a node test in %s", name, filepath.Join(shared, "onnx-node-tests"))
+		if !isFile(filepath.Join(nodeTests, name, "model.onnx")) {
+			t.Errorf("expected_pass.txt lists %s, which is not a node test in %s", name, nodeTests)
 		}
 	}
 }
@@ -83,11 +78,7 @@ func TestExpectedListNamesRealCases(t *testing.T) {
 // failing once it is listed as passing. (Tolerance lines may name passing cases: that is what they are
 // for.) It reads names only and runs nothing.
 func TestEveryNodeTestIsAccounted(t *testing.T) {
-	shared, ok := SharedDir()
-	if !ok {
-		t.Skip("../shared not found beside the repository (set ONNXRUN_SHARED): the ONNX node tests are not available on this machine")
-	}
-	cases, err := Discover(filepath.Join(shared, "onnx-node-tests"))
+	cases, err := Discover(testenv.Shared(t, "onnx-node-tests"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/models"
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/ops"
@@ -23,24 +24,15 @@ import (
 // the library must implement at least this C API (ONNX Runtime 1.24 or newer).
 const bindingAPIVersion = 24
 
-// repoRoot is the main module's folder: the tests run in crosscheck/.
-const repoRoot = ".."
-
 var (
 	ortOnce sync.Once
 	ortErr  error
 )
 
-// initORT loads ONNX Runtime once, or skips the test when its library is not installed.
+// initORT loads ONNX Runtime once, or skips the test (fails it under CI) when its library is not installed.
 func initORT(t *testing.T) {
 	t.Helper()
-	lib := os.Getenv("ONNXRUNTIME_LIB")
-	if lib == "" {
-		lib = filepath.Join(repoRoot, ".cache/ort/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1")
-	}
-	if _, err := os.Stat(lib); err != nil {
-		t.Skipf("ONNX Runtime's library is not at %s: run scripts/setup-ort.sh (or set ONNXRUNTIME_LIB)", lib)
-	}
+	lib := testenv.ORTLibrary(t)
 	ortOnce.Do(func() {
 		ort.SetSharedLibraryPath(lib)
 		if ortErr = ort.InitializeEnvironment(ort.WithLogLevelError()); ortErr != nil {
@@ -61,13 +53,11 @@ func initORT(t *testing.T) {
 	}
 }
 
-// loadMNIST returns the MNIST test set, or skips the test when `make data` has not been run.
+// loadMNIST returns the MNIST test set, or skips the test (fails it under CI) when `make data` has not
+// been run.
 func loadMNIST(t *testing.T) (train, test *models.Dataset) {
 	t.Helper()
-	dir := filepath.Join(repoRoot, "data/mnist")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("MNIST is not in %s: run `make data`", dir)
-	}
+	dir := testenv.RequireFile(t, testenv.RepoPath(t, "data/mnist"), "run `make data`")
 	train, test, err := models.LoadMNIST(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +183,7 @@ func argmax(v []float32) int {
 func TestCommittedLeNetAgreesWithONNXRuntime(t *testing.T) {
 	initORT(t)
 	_, test := loadMNIST(t)
-	path := filepath.Join(repoRoot, "models/lenet/lenet.onnx")
+	path := testenv.RepoPath(t, "models/lenet/lenet.onnx")
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("the committed model is missing: %v", err)
 	}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxrun/onnxrun/exporter"
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
@@ -23,25 +22,7 @@ const f32 = onnxpb.TensorProto_FLOAT
 // sharedModel loads a model under ../shared/models (beside the repository root), or skips the test.
 func sharedModel(t *testing.T, name string) *onnx.Model {
 	t.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared not found: no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(filepath.Dir(dir), "shared", "models", name, "model.onnx")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("../shared not found: %v", err)
-	}
-	m, err := onnx.Load(path)
+	m, err := onnx.Load(testenv.Shared(t, "models", name, "model.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}

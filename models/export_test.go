@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/inspect"
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
@@ -235,25 +235,25 @@ func TestExportOptionsErrors(t *testing.T) {
 	}
 }
 
-// pythonWithOnnx finds a Python that imports onnx (Debian's python3-onnx is in /usr/bin/python3).
+// pythonWithOnnx finds a Python that imports onnx (Debian's python3-onnx is in /usr/bin/python3) and the
+// highest opset and IR version its checker knows.
 func pythonWithOnnx(t *testing.T) (python string, opsetMax, irMax int) {
-	for _, p := range []string{os.Getenv("ONNXRUN_PYTHON"), "/usr/bin/python3", "python3"} {
-		if p == "" {
-			continue
-		}
-		out, err := exec.Command(p, "-c", "import onnx, onnx.defs; print(onnx.defs.onnx_opset_version(), onnx.IR_VERSION)").Output()
-		if err != nil {
-			continue
-		}
-		f := strings.Fields(string(out))
-		if len(f) == 2 {
-			o, _ := strconv.Atoi(f[0])
-			ir, _ := strconv.Atoi(f[1])
-			return p, o, ir
-		}
+	t.Helper()
+	python = testenv.RequirePython(t, "apt-get install python3-onnx", "onnx", "onnx.defs")
+	out, err := exec.Command(python, "-c", "import onnx, onnx.defs; print(onnx.defs.onnx_opset_version(), onnx.IR_VERSION)").Output()
+	if err != nil {
+		t.Fatalf("%s: asking onnx for its opset and IR versions: %v", python, err)
 	}
-	t.Skip("no python3 with the onnx package (apt-get install python3-onnx): skipping the ONNX checker")
-	return "", 0, 0
+	f := strings.Fields(string(out))
+	if len(f) != 2 {
+		t.Fatalf("%s: onnx printed %q, want the opset and IR versions", python, out)
+	}
+	opsetMax, err1 := strconv.Atoi(f[0])
+	irMax, err2 := strconv.Atoi(f[1])
+	if err1 != nil || err2 != nil {
+		t.Fatalf("%s: onnx printed %q, want two integers", python, out)
+	}
+	return python, opsetMax, irMax
 }
 
 // TestExportPassesOnnxChecker runs python3-onnx's checker with full_check (which also runs ONNX's strict

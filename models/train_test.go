@@ -3,9 +3,9 @@ package models
 import (
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/onnxrun/onnxrun/internal/testenv"
 )
 
 // syntheticDigits makes a small dataset the LeNet can learn quickly: class k is a bright 8x8 square at one
@@ -93,10 +93,7 @@ func TestThreadsAgree(t *testing.T) {
 
 // TestTrainMNISTShort trains the seed's LeNet for one short epoch on real MNIST, as CI can afford.
 func TestTrainMNISTShort(t *testing.T) {
-	dir := filepath.Join("..", "data", "mnist")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("MNIST is not in %s: run `make data`", dir)
-	}
+	dir := testenv.RequireFile(t, testenv.RepoPath(t, "data/mnist"), "run `make data`")
 	train, test, err := LoadMNIST(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 )
 
@@ -27,7 +28,7 @@ func FuzzDecode(f *testing.F) {
 	for _, seed := range handSeeds(f) {
 		f.Add(seed)
 	}
-	if shared, ok := findShared(); ok {
+	if shared, ok := testenv.SharedDir(); ok {
 		for _, name := range fuzzSeedCases {
 			if b, err := os.ReadFile(filepath.Join(shared, "onnx-node-tests", name, "model.onnx")); err == nil {
 				f.Add(b)
@@ -87,29 +88,4 @@ func handSeeds(tb testing.TB) [][]byte {
 	typed := &onnxpb.TensorProto{Name: proto.String("q"), DataType: proto.Int32(int32(onnxpb.TensorProto_INT8)), Dims: []int64{3}, Int32Data: []int32{-1, 0, 1}}
 	seeds = append(seeds, marshal(tb, testModel(typed)))
 	return seeds
-}
-
-// findShared locates the reference material: $ONNXRUN_SHARED if set (the Makefile sets it), else the
-// folder "shared" beside the repository root (the folder holding go.mod). It is sharedDir without a
-// testing.T, because fuzz seeding must not skip the whole target.
-func findShared() (string, bool) {
-	isDir := func(p string) bool { fi, err := os.Stat(p); return err == nil && fi.IsDir() }
-	if d := os.Getenv("ONNXRUN_SHARED"); d != "" {
-		return d, isDir(d)
-	}
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			shared := filepath.Join(filepath.Dir(dir), "shared")
-			return shared, isDir(shared)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 )
 
@@ -17,11 +18,7 @@ func sharedDir(t testing.TB) string {
 	if testing.Short() {
 		t.Skip("-short: skipping tests that read ../shared")
 	}
-	shared, ok := findShared()
-	if !ok {
-		t.Skip("../shared not found beside the repository root (set ONNXRUN_SHARED)")
-	}
-	return shared
+	return testenv.Shared(t)
 }
 
 // corpusModels lists every model.onnx of the node tests and the reference models.
@@ -36,7 +33,7 @@ func corpusModels(t testing.TB) []string {
 		paths = append(paths, m...)
 	}
 	if len(paths) == 0 {
-		t.Skipf("../shared has no models under %s", shared)
+		t.Fatalf("no model.onnx under %s/onnx-node-tests or %s/models", shared, shared)
 	}
 	return paths
 }

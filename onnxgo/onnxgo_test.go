@@ -18,6 +18,7 @@ import (
 	_ "github.com/owulveryck/onnx-go/backend/testbackend/onnx" // registers onnx-go's operator tests
 	"gorgonia.org/tensor"
 
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/onnxgo"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/tensorio"
@@ -237,24 +238,10 @@ func TestOnnxGoHarness(t *testing.T) {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// sharedDir finds ../shared beside the repository root, or skips.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	shared := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(filepath.Join(shared, "models")); err != nil {
-		t.Skipf("../shared not found: %v", err)
-	}
-	return shared
-}
-
 // The reference models onnx-go's decoder can read, run through onnx-go's API on this backend, give ONNX
 // Runtime's outputs.
 func TestReferenceModels(t *testing.T) {
-	shared := sharedDir(t)
+	shared := testenv.Shared(t)
 	for _, name := range []string{"lenet_torch_opset9", "lenet_torch_opset11", "lenet_torch_opset13", "lenet_torch_opset17",
 		"keras_lenet_tf2onnx_layout", "mnist8_cntk", "lenet_gelu_pytorch28", "tf2onnx117_cnn_mnist"} {
 		t.Run(name, func(t *testing.T) {

@@ -2,10 +2,9 @@ package runtime_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/runtime"
 )
@@ -13,15 +12,7 @@ import (
 // sharedModel returns the path of a model under ../shared/models, or skips the test.
 func sharedModel(t testing.TB, name string) string {
 	t.Helper()
-	dir := os.Getenv("ONNXRUN_SHARED")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared")
-	}
-	path := filepath.Join(dir, "models", name, "model.onnx")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("../shared not found beside the repository (set ONNXRUN_SHARED): %s is not available", path)
-	}
-	return path
+	return testenv.Shared(t, "models", name, "model.onnx")
 }
 
 // Run at a steady shape allocates nothing: values live in the session's arena, kernels write in place.

@@ -15,6 +15,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
@@ -183,7 +184,7 @@ func FuzzNode(f *testing.F) {
 // fuzzSeedModels are the node-test models of ../shared (every one while fuzzing, every eighth otherwise, to
 // keep `go test` quick) and the reference models.
 func fuzzSeedModels(tb testing.TB) [][]byte {
-	shared, ok := findSharedDir()
+	shared, ok := testenv.SharedDir()
 	if !ok {
 		return nil
 	}
@@ -201,29 +202,6 @@ func fuzzSeedModels(tb testing.TB) [][]byte {
 		seeds = append(seeds, b)
 	}
 	return seeds
-}
-
-// findSharedDir locates the reference material: $ONNXRUN_SHARED, else "shared" beside the repository root.
-func findSharedDir() (string, bool) {
-	isDir := func(p string) bool { fi, err := os.Stat(p); return err == nil && fi.IsDir() }
-	if d := os.Getenv("ONNXRUN_SHARED"); d != "" {
-		return d, isDir(d)
-	}
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			shared := filepath.Join(filepath.Dir(dir), "shared")
-			return shared, isDir(shared)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
 }
 
 // byteSource hands out the fuzzer's bytes as choices; past the end every choice is 0.

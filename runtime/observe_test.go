@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/exporter"
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
@@ -272,10 +273,10 @@ func TestRunWithObserverNodeTests(t *testing.T) {
 	if testing.Short() {
 		t.Skip("walks every ONNX node test")
 	}
-	root := filepath.Join(filepath.Dir(filepath.Dir(sharedModel(t, "lenet_torch_opset13"))), "..", "onnx-node-tests")
+	root := testenv.Shared(t, "onnx-node-tests")
 	dirs, err := os.ReadDir(root)
 	if err != nil {
-		t.Skipf("../shared/onnx-node-tests not found: %v", err)
+		t.Fatal(err)
 	}
 	compared := 0
 	for _, d := range dirs {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/exporter"
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/runtime"
@@ -204,41 +206,29 @@ func compact(b []byte) string {
 	return out.String()
 }
 
-// repoRoot walks up from the test's directory to the folder holding go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-}
-
 // lenetFiles finds ../shared's PyTorch LeNet, its [64,1,28,28] input digits and their expected [64,10]
 // logits, or skips the test.
 func lenetFiles(t *testing.T) (model, input, expected string) {
 	t.Helper()
-	model, input, expected, err := sharedLenet(t)
-	if err != nil {
-		t.Skipf("../shared not found: %v", err)
-	}
-	return model, input, expected
+	dir := testenv.Shared(t, "models", "lenet_torch_opset13")
+	return lenetIn(dir)
 }
 
-// sharedLenet is lenetFiles without the skip.
-func sharedLenet(t *testing.T) (model, input, expected string, err error) {
-	dir := filepath.Join(filepath.Dir(repoRoot(t)), "shared", "models", "lenet_torch_opset13")
+// sharedLenet is lenetFiles without the skip: the load test falls back to a small model without ../shared.
+func sharedLenet() (model, input, expected string, err error) {
+	shared, ok := testenv.SharedDir()
+	if !ok {
+		return "", "", "", errors.New("../shared not found")
+	}
+	dir := filepath.Join(shared, "models", "lenet_torch_opset13")
 	if _, err := os.Stat(dir); err != nil {
 		return "", "", "", err
 	}
-	return filepath.Join(dir, "model.onnx"), filepath.Join(dir, "input_0.npy"), filepath.Join(dir, "expected_0.npy"), nil
+	model, input, expected = lenetIn(dir)
+	return model, input, expected, nil
+}
+
+// lenetIn names the files of the LeNet reference model folder dir.
+func lenetIn(dir string) (model, input, expected string) {
+	return filepath.Join(dir, "model.onnx"), filepath.Join(dir, "input_0.npy"), filepath.Join(dir, "expected_0.npy")
 }

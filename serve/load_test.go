@@ -112,7 +112,7 @@ type workload struct {
 // lenetWorkload makes one request per reference digit, each answer checked against ONNX Runtime's class;
 // without ../shared it falls back to the small linear model, so that the load test runs anywhere.
 func lenetWorkload(t *testing.T) workload {
-	model, input, expected, err := sharedLenet(t)
+	model, input, expected, err := sharedLenet()
 	if err != nil {
 		return linearWorkload(t)
 	}

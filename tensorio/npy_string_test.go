@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/ops"
 )
 
@@ -108,24 +109,11 @@ func TestNPZStringRoundTrip(t *testing.T) {
 	assertSameTensor(t, got[0].Tensor, arrays[0].Tensor)
 }
 
-// numpyPython returns a python3 that imports numpy, or skips the test.
-func numpyPython(t *testing.T) string {
-	t.Helper()
-	for _, python := range []string{"/usr/bin/python3", "python3"} {
-		if out, err := exec.Command(python, "-c", "import numpy").CombinedOutput(); err == nil {
-			return python
-		} else if python == "python3" {
-			t.Skipf("python3 with numpy not available (%v: %s)", err, bytes.TrimSpace(out))
-		}
-	}
-	return ""
-}
-
 // TestNumpyReadsStrings checks with the real numpy that string tensors written to .npy and .npz load as
 // str arrays (bytes for the non-UTF-8 one) with the same elements, and that numpy's own string files
 // read back.
 func TestNumpyReadsStrings(t *testing.T) {
-	python := numpyPython(t)
+	python := testenv.RequirePython(t, "apt-get install python3-numpy", "numpy")
 	dir := t.TempDir()
 	words := ops.FromSlice(ops.Shape{2, 2}, []string{"cat", "", "日本", "🙂"})
 	if err := WriteNPYFile(filepath.Join(dir, "words.npy"), words); err != nil {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/ops"
 )
 
@@ -462,7 +463,7 @@ func TestLimits(t *testing.T) {
 // numpy writes every dtype in both byte orders and both layouts for ReadNPYFile, and numpy.load reads
 // what WriteNPYFile wrote.
 func TestNumpyInterop(t *testing.T) {
-	python := numpyPython(t)
+	python := testenv.RequirePython(t, "apt-get install python3-numpy", "numpy")
 	dir := t.TempDir()
 	// The same values as sample, computed by numpy.
 	script := `

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/ops"
 )
 
@@ -59,7 +60,7 @@ func TestReadPBCorrupt(t *testing.T) {
 
 // TestReadPBBackendTest reads a TensorProto written by the ONNX project, when ../shared is present.
 func TestReadPBBackendTest(t *testing.T) {
-	path := filepath.Join(sharedDir(t), "onnx-node-tests", "test_abs", "test_data_set_0", "input_0.pb")
+	path := testenv.Shared(t, "onnx-node-tests", "test_abs", "test_data_set_0", "input_0.pb")
 	x, err := ReadPB(path)
 	if err != nil {
 		t.Fatal(err)
@@ -72,28 +73,4 @@ func TestReadPBBackendTest(t *testing.T) {
 			t.Fatal("NaN in test_abs input")
 		}
 	}
-}
-
-// sharedDir finds ../shared beside the repository root (the folder holding go.mod), or skips the test.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared not found: no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skipf("../shared not found: %v", err)
-	}
-	return shared
 }

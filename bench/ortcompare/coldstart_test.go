@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/onnxrun/onnxrun/internal/testenv"
 )
 
 // TestMain runs the program itself when a test starts this binary as a -child-cold process.
@@ -18,27 +20,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// ortLibForTest is ONNX Runtime's library from ONNXRUNTIME_LIB; without it the test skips, except under
-// CI=true, where a missing library is a failure.
-func ortLibForTest(t *testing.T) string {
-	lib := os.Getenv("ONNXRUNTIME_LIB")
-	if lib != "" {
-		if _, err := os.Stat(lib); err == nil {
-			return lib
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("ONNXRUNTIME_LIB=%q is not a file; CI must run this test (scripts/setup-ort.sh installs the library)", lib)
-	}
-	t.Skipf("ONNXRUNTIME_LIB=%q is not a file: set it to libonnxruntime.so (scripts/setup-ort.sh)", lib)
-	return ""
-}
-
 // The cold-start and memory children on the shipped LeNet, both runtimes, give sane rows: every
 // process reports, load and first run take some time but not seconds, the peaks hold at least a Go
 // runtime and ORT's library, and the table and the memory reference come out of them.
 func TestColdStartLeNet(t *testing.T) {
-	lib := ortLibForTest(t)
+	lib := testenv.ORTLibrary(t)
 	cfg := &config{ortLib: lib, repo: "../..", coldRuns: 3, quietLoad: 0.5, threads: []int{1}}
 	models, skipped, err := coldModels(cfg, nil, t.TempDir())
 	if err != nil {

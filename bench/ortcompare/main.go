@@ -20,10 +20,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/onnxrun/onnxrun/internal/testenv"
 )
 
 type config struct {
@@ -66,8 +69,8 @@ func parseFlags(args []string) (*config, error) {
 	cfg := &config{}
 	fs := flag.NewFlagSet("ortcompare", flag.ContinueOnError)
 	fs.StringVar(&cfg.ortLib, "ort-lib", "", "path of libonnxruntime.so (scripts/setup-ort.sh prints it)")
-	fs.StringVar(&cfg.shared, "shared", "../../../shared", "the shared folder (LeNet and its inputs)")
-	fs.StringVar(&cfg.models, "models", "../../.cache/models", "folder with vgg_cifar.onnx, resnet18_cifar.onnx, cifar_8.npy (scripts/make-bench-models.sh)")
+	fs.StringVar(&cfg.shared, "shared", defaultShared(), "the shared folder (LeNet and its inputs)")
+	fs.StringVar(&cfg.models, "models", defaultModels(), "folder with vgg_cifar.onnx, resnet18_cifar.onnx, cifar_8.npy (scripts/make-bench-models.sh)")
 	fs.StringVar(&cfg.out, "out", "", "write the markdown report here (default: stdout only gets the summary)")
 	threads := fs.String("threads", "1,2", "thread counts to compare, comma-separated")
 	fs.IntVar(&cfg.rounds, "rounds", 16, "interleaved rounds per workload and thread count")
@@ -151,4 +154,20 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ortcompare:", err)
 		os.Exit(1)
 	}
+}
+
+// defaultShared is the shared folder internal/testenv finds ($ONNXRUN_SHARED when it exists, else
+// ../shared beside the repository), so the tool and the tests agree on where it is.
+func defaultShared() string {
+	dir, _ := testenv.SharedDir() // when absent, dir still names where it was looked for
+	return dir
+}
+
+// defaultModels is .cache/models in the repository, where scripts/make-bench-models.sh writes.
+func defaultModels() string {
+	root, err := testenv.Root()
+	if err != nil {
+		return filepath.Join("..", "..", ".cache", "models")
+	}
+	return filepath.Join(root, ".cache", "models")
 }

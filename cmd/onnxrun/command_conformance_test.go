@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/exporter"
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/tensorio"
@@ -138,7 +139,7 @@ func TestConformanceCommand(t *testing.T) {
 
 // TestConformanceOnReferenceModels runs the command on ../shared/models, which must all pass.
 func TestConformanceOnReferenceModels(t *testing.T) {
-	models := filepath.Join(sharedDir(t), "models")
+	models := testenv.Shared(t, "models")
 	status, stdout, stderr := runCLI("conformance", "-q", "--no-summary", models)
 	if status != exitOK || stderr != "" {
 		t.Fatalf("status %d, stderr %q", status, stderr)

@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/tensorio"
@@ -23,34 +24,11 @@ func runCLI(args ...string) (status int, stdout, stderr string) {
 	return status, out.String(), errw.String()
 }
 
-// sharedDir finds ../shared beside the repository root (the folder holding go.mod), or skips the test.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared not found: no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skipf("../shared not found: %v", err)
-	}
-	return shared
-}
-
 // lenet returns the paths of the reference LeNet (input "input" float32[N,1,28,28], output "logits") and
 // its 64-digit input.
 func lenet(t *testing.T) (model, input string) {
-	dir := filepath.Join(sharedDir(t), "models", "lenet_torch_opset13")
+	t.Helper()
+	dir := testenv.Shared(t, "models", "lenet_torch_opset13")
 	return filepath.Join(dir, "model.onnx"), filepath.Join(dir, "input_0.npy")
 }
 

@@ -15,12 +15,15 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/inspect"
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/tensorio"
 )
 
+// sharedModelPath is ../shared/models/NAME/model.onnx; the test skips (or fails under CI) without it.
 func sharedModelPath(t *testing.T, name string) string {
-	return filepath.Join(sharedDir(t), "models", name, "model.onnx")
+	t.Helper()
+	return testenv.Shared(t, "models", name, "model.onnx")
 }
 
 func TestSummaryCommand(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/onnxrun/onnxrun/internal/testenv"
 )
 
 const module = "github.com/onnxrun/onnxrun"
@@ -30,11 +32,9 @@ var forbidden = []struct {
 }
 
 func TestImportLayering(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("the go command is not on PATH")
-	}
+	goCmd := testenv.RequireTool(t, "go", "install Go (https://go.dev/dl)")
 	for _, rule := range forbidden {
-		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "../../"+strings.TrimPrefix(rule.pkg, "./")).CombinedOutput()
+		out, err := exec.Command(goCmd, "list", "-deps", "-f", "{{.ImportPath}}", "../../"+strings.TrimPrefix(rule.pkg, "./")).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list %s: %v\n%s", rule.pkg, err, out)
 		}
@@ -56,9 +56,7 @@ func TestImportLayering(t *testing.T) {
 // module but onnx and ops (and their internal packages): a new package would otherwise slip past the
 // forbidden list above.
 func TestTensorconvImportsOnlyLeaves(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("the go command is not on PATH")
-	}
+	testenv.RequireTool(t, "go", "install Go (https://go.dev/dl)")
 	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "../../tensorconv").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list tensorconv: %v\n%s", err, out)

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/ops"
 	_ "github.com/onnxrun/onnxrun/runtime" // registers every kernel
 )
@@ -32,7 +33,10 @@ type row struct {
 
 // Render writes the Markdown document.
 func write(w io.Writer) error {
-	root := repoRoot()
+	root, err := testenv.Root()
+	if err != nil {
+		return err
+	}
 	byOp := map[string]*row{}
 	var keys []string
 	for _, r := range ops.Registrations() {
@@ -98,9 +102,4 @@ func builderFile(b ops.Builder, root string) string {
 		return ""
 	}
 	return filepath.ToSlash(rel)
-}
-
-func repoRoot() string {
-	_, file, _, _ := goruntime.Caller(0)
-	return filepath.Dir(filepath.Dir(filepath.Dir(file)))
 }

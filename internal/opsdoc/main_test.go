@@ -3,8 +3,9 @@ package main
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/onnxrun/onnxrun/internal/testenv"
 )
 
 // The committed OPERATORS.md must match the registry; regenerate with `make docs`.
@@ -13,7 +14,7 @@ func TestOperatorsDocIsCurrent(t *testing.T) {
 	if err := write(&buf); err != nil {
 		t.Fatal(err)
 	}
-	have, err := os.ReadFile(filepath.Join(repoRoot(), "OPERATORS.md"))
+	have, err := os.ReadFile(testenv.RepoPath(t, "OPERATORS.md"))
 	if err != nil {
 		t.Fatalf("OPERATORS.md: %v (run `make docs`)", err)
 	}

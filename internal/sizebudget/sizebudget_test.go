@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/onnxrun/onnxrun/internal/testenv"
 )
 
 // TestCLIBinarySize builds cmd/onnxrun as budget.go says and fails when it is over cliBudgetBytes. The
@@ -14,10 +16,7 @@ func TestCLIBinarySize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the whole command; skipped with -short")
 	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("the go command is not on PATH")
-	}
+	gobin := testenv.RequireTool(t, "go", "install Go")
 	out := filepath.Join(t.TempDir(), "onnxrun")
 	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags", "-s -w", "-o", out, "./cmd/onnxrun")
 	cmd.Dir = "../.."

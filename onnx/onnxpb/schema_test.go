@@ -10,6 +10,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/onnxrun/onnxrun/internal/testenv"
 )
 
 // extraFields are fields our schema has and ../shared/onnx-spec/onnx.proto does not: they come from the
@@ -20,12 +22,10 @@ var extraFields = map[string]bool{"TypeProto.opaque_type": true}
 // message, field and enum value it defines exists in our schema with the same number, wire type, label,
 // packing and oneof membership, so that our encoding of any ONNX message is ONNX's.
 func TestWireCompatibleWithSpec(t *testing.T) {
-	specDir := specFolder(t)
-	if _, err := exec.LookPath("protoc"); err != nil {
-		t.Skip("protoc not on PATH (Debian: protobuf-compiler)")
-	}
+	specDir := filepath.Dir(testenv.Shared(t, "onnx-spec", "onnx.proto"))
+	protoc := testenv.RequireTool(t, "protoc", "apt-get install protobuf-compiler")
 	out := filepath.Join(t.TempDir(), "spec.pb")
-	cmd := exec.Command("protoc", "--proto_path="+specDir, "--descriptor_set_out="+out, "onnx.proto")
+	cmd := exec.Command(protoc, "--proto_path="+specDir, "--descriptor_set_out="+out, "onnx.proto")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("protoc: %v\n%s", err, msg)
 	}
@@ -128,31 +128,4 @@ func oneofName(m *descriptorpb.DescriptorProto, f *descriptorpb.FieldDescriptorP
 		return ""
 	}
 	return m.GetOneofDecl()[f.GetOneofIndex()].GetName()
-}
-
-// specFolder finds onnx-spec in $ONNXRUN_SHARED, or in ../shared beside the repository root, or skips.
-func specFolder(t *testing.T) string {
-	shared := os.Getenv("ONNXRUN_SHARED")
-	if shared == "" {
-		dir, err := filepath.Abs(".")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				break
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				t.Skip("../shared not found: no go.mod above the test directory")
-			}
-			dir = parent
-		}
-		shared = filepath.Join(filepath.Dir(dir), "shared")
-	}
-	spec := filepath.Join(shared, "onnx-spec")
-	if _, err := os.Stat(filepath.Join(spec, "onnx.proto")); err != nil {
-		t.Skipf("../shared not found: %v", err)
-	}
-	return spec
 }

@@ -3,13 +3,13 @@ package nn
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/ops"
 )
 
@@ -21,36 +21,12 @@ var packageOps = []string{
 	"RMSNormalization",
 }
 
-// sharedDir finds ../shared beside the repository root (the directory holding go.mod).
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared not found: no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skipf("../shared not found: %v", err)
-	}
-	return shared
-}
-
 // TestRegistrationsFollowSpec checks that every op of the package is registered over exactly the version
 // ranges Operators.md lists: one closed range per "since" version, the last one up to ops.MaxOpset.
 func TestRegistrationsFollowSpec(t *testing.T) {
-	spec, err := os.ReadFile(filepath.Join(sharedDir(t), "onnx-spec", "Operators.md"))
+	spec, err := os.ReadFile(testenv.Shared(t, "onnx-spec", "Operators.md"))
 	if err != nil {
-		t.Skipf("../shared not found: %v", err)
+		t.Fatal(err)
 	}
 	have := map[string][]string{}
 	for _, r := range ops.Registrations() {

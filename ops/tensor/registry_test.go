@@ -2,11 +2,11 @@ package tensor
 
 import (
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
 
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/ops"
 )
 
@@ -15,33 +15,10 @@ var packageOps = []string{"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identit
 	"ScatterElements", "ScatterND", "Constant", "ConstantOfShape", "Range", "Trilu", "OneHot", "NonZero",
 	"Compress", "DepthToSpace", "SpaceToDepth"}
 
-// sharedDir finds ../shared beside the repository root (the directory holding go.mod).
-func sharedDir(t *testing.T) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared not found: no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(filepath.Join(shared, "onnx-spec", "Operators.md")); err != nil {
-		t.Skip("../shared not found: ", err)
-	}
-	return shared
-}
-
 // Every opset version Operators.md lists for these ops, up to ops.MaxOpset, has a builder, and so does
 // every opset in between.
 func TestRegistryCoversSpecVersions(t *testing.T) {
-	spec, err := os.ReadFile(filepath.Join(sharedDir(t), "onnx-spec", "Operators.md"))
+	spec, err := os.ReadFile(testenv.Shared(t, "onnx-spec", "Operators.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
