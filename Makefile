@@ -16,16 +16,19 @@ build:
 
 # The whole suite: formatting, vet, unit tests, the ONNX node tests and reference models (from ../shared),
 # the pure-Go (noasm) kernels, and the race detector over the runtime.
-# The nested crosscheck module (cgo) compares exported models with ONNX Runtime.
+# The nested modules (cgo) compare with ONNX Runtime: crosscheck (exported models) and bench/ortcompare (its
+# cold-start and memory children on LeNet). -timeout 30m: internal/sizebudget builds the whole command, which
+# takes minutes on a cold build cache.
 # What is not there (../shared, ONNX Runtime's library from scripts/setup-ort.sh, MNIST from `make data`,
 # protoc, python3's onnx and numpy) makes the tests that need it skip with one line saying so; under CI=true
 # or ONNXRUN_REQUIRE_SHARED=1 (.ci/run sets it) those lines fail the tests instead.
 test: lint
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 	$(GO) test -count=1 -tags noasm ./ops/...
 	$(GO) test -count=1 -tags noasm -run Version ./cmd/onnxrun
 	$(GO) test -count=1 -race ./runtime/... ./serve/...
 	cd crosscheck && $(GO) test -count=1 ./...
+	cd bench/ortcompare && $(GO) test -count=1 ./...
 
 # Unit tests only, no ../shared needed.
 test-short:
