@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/onnxrun/onnxrun/ops"
-	"github.com/onnxrun/onnxrun/ops/nn"
 )
 
 // Param is one trainable tensor of a layer. Value is the tensor's data, row-major; kernels read it in place,
@@ -143,7 +142,7 @@ func newActivationStep(a Activation, shape ops.Shape) (*activationStep, error) {
 	if s.fwd, err = newNode("", fwdOp, nil, 1, f32(shape)); err != nil {
 		return nil, err
 	}
-	if s.grad, err = newNode(nn.TrainingDomain, gradOp, nil, 1, f32(shape), f32(shape)); err != nil {
+	if s.grad, err = newNode(ops.TrainingDomain, gradOp, nil, 1, f32(shape), f32(shape)); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -262,7 +261,7 @@ func (l *Conv2D) newStep(batch int, grads []*ops.Tensor, _ *rand.Rand) (step, er
 	if s.conv, err = newNode("", "Conv", l.attrs, 1, f32(x), f32(l.weight.Shape), f32(l.bias.Shape)); err != nil {
 		return nil, err
 	}
-	if s.convGrad, err = newNode(nn.TrainingDomain, "ConvGrad", l.attrs, 3, f32(y), f32(x), f32(l.weight.Shape)); err != nil {
+	if s.convGrad, err = newNode(ops.TrainingDomain, "ConvGrad", l.attrs, 3, f32(y), f32(x), f32(l.weight.Shape)); err != nil {
 		return nil, err
 	}
 	if s.act, err = newActivationStep(l.Activation, y); err != nil {
@@ -355,7 +354,7 @@ func (l *Pool2D) newStep(batch int, _ []*ops.Tensor, _ *rand.Rand) (step, error)
 	if s.pool, err = newNode("", l.opType(), l.attrs, 1, f32(x)); err != nil {
 		return nil, err
 	}
-	if s.grad, err = newNode(nn.TrainingDomain, l.opType()+"Grad", l.attrs, 1, f32(y), f32(x)); err != nil {
+	if s.grad, err = newNode(ops.TrainingDomain, l.opType()+"Grad", l.attrs, 1, f32(y), f32(x)); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -460,7 +459,7 @@ func (l *Dense) newStep(batch int, grads []*ops.Tensor, _ *rand.Rand) (step, err
 	if s.gemm, err = newNode("", "Gemm", denseAttrs, 1, f32(x), f32(l.weight.Shape), f32(l.bias.Shape)); err != nil {
 		return nil, err
 	}
-	if s.grad, err = newNode(nn.TrainingDomain, "GemmGrad", denseAttrs, 3, f32(y), f32(x), f32(l.weight.Shape)); err != nil {
+	if s.grad, err = newNode(ops.TrainingDomain, "GemmGrad", denseAttrs, 3, f32(y), f32(x), f32(l.weight.Shape)); err != nil {
 		return nil, err
 	}
 	if s.act, err = newActivationStep(l.Activation, y); err != nil {

@@ -17,12 +17,14 @@ import (
 // (after PyTorch): coordinates are rounded to float32, nearest rounds half to even, cubic uses Keys'
 // a = -0.75, and integer outputs are truncated.
 func init() {
-	// opset 16: 4-D X only; modes bilinear, nearest, bicubic.
-	ops.Register("", "GridSample", ops.Opsets(16, 19), buildGridSample(16))
-	// opset 20: any number of spatial axes; modes renamed linear, nearest, cubic.
-	ops.Register("", "GridSample", ops.Opsets(20, 21), buildGridSample(20))
-	// opset 22: bfloat16.
-	ops.Register("", "GridSample", ops.Opsets(22, ops.MaxOpset), buildGridSample(22))
+	ops.Register("", "GridSample",
+		// opset 16: 4-D X only; modes bilinear, nearest, bicubic.
+		ops.Since(16, buildGridSample(16)),
+		// opset 20: any number of spatial axes; modes renamed linear, nearest, cubic.
+		ops.Since(20, buildGridSample(20)),
+		// opset 22: bfloat16.
+		ops.Since(22, buildGridSample(22)),
+	)
 }
 
 type gridPadding int

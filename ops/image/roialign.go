@@ -18,12 +18,14 @@ import (
 // as 0; max mode takes, for every point, the largest of its four weighted corner values, and then the
 // largest over the points (ONNX Runtime's definition, not the maximum of interpolated values).
 func init() {
-	// opset 10: no coordinate_transformation_mode; behaves as output_half_pixel.
-	ops.Register("", "RoiAlign", ops.Opsets(10, 15), buildRoiAlign(10))
-	// opset 16: coordinate_transformation_mode, defaulting to half_pixel.
-	ops.Register("", "RoiAlign", ops.Opsets(16, 21), buildRoiAlign(16))
-	// opset 22: bfloat16.
-	ops.Register("", "RoiAlign", ops.Opsets(22, ops.MaxOpset), buildRoiAlign(22))
+	ops.Register("", "RoiAlign",
+		// opset 10: no coordinate_transformation_mode; behaves as output_half_pixel.
+		ops.Since(10, buildRoiAlign(10)),
+		// opset 16: coordinate_transformation_mode, defaulting to half_pixel.
+		ops.Since(16, buildRoiAlign(16)),
+		// opset 22: bfloat16.
+		ops.Since(22, buildRoiAlign(22)),
+	)
 }
 
 // maxRoiSamples bounds the sampling points per bin, so a huge region (rois are data) cannot make one Run

@@ -18,8 +18,10 @@ import (
 // the operands' elements and accumulating into the output. Its cost is the product of all label sizes, which
 // is optimal for one or two operands but not for long chains that a pairwise contraction order would split.
 func init() {
-	// opset 12: the first version.
-	ops.Register("", "Einsum", ops.Opsets(12, ops.MaxOpset), buildEinsum)
+	ops.Register("", "Einsum",
+		// opset 12: the first version.
+		ops.Since(12, buildEinsum),
+	)
 }
 
 const (

@@ -12,19 +12,20 @@ import (
 // A' is A or its transpose (transA), B' likewise; C broadcasts unidirectionally to [M,N] (a scalar, [N],
 // [1,N], [M,1] or [M,N]).
 func init() {
-	// opset 1: float types; C required, and an attribute "broadcast" says whether C may broadcast.
-	ops.Register("", "Gemm", ops.Opsets(1, 5), buildGemm(floats16to64, true))
-	// opset 6: drops the legacy consumed_inputs attribute; same semantics here.
-	ops.Register("", "Gemm", ops.Opsets(6, 6), buildGemm(floats16to64, true))
-	// opset 7: "broadcast" removed, C always broadcasts unidirectionally to [M,N].
-	ops.Register("", "Gemm", ops.Opsets(7, 8), buildGemm(floats16to64, true))
-	// opset 9: adds uint32, uint64, int32 and int64.
-	ops.Register("", "Gemm", ops.Opsets(9, 10), buildGemm((floats16to64|ints32to64), true))
-	// opset 11: C becomes optional (absent means 0).
-	ops.Register("", "Gemm", ops.Opsets(11, 12), buildGemm((floats16to64|ints32to64), false))
-	// opset 13: adds bfloat16.
-	ops.Register("", "Gemm", ops.Opsets(13, ops.MaxOpset),
-		buildGemm((floats16to64|ints32to64).With(ops.BFloat16), false))
+	ops.Register("", "Gemm",
+		// opset 1: float types; C required, and an attribute "broadcast" says whether C may broadcast.
+		ops.Since(1, buildGemm(floats16to64, true)),
+		// opset 6: drops the legacy consumed_inputs attribute; same semantics here.
+		ops.Since(6, buildGemm(floats16to64, true)),
+		// opset 7: "broadcast" removed, C always broadcasts unidirectionally to [M,N].
+		ops.Since(7, buildGemm(floats16to64, true)),
+		// opset 9: adds uint32, uint64, int32 and int64.
+		ops.Since(9, buildGemm((floats16to64|ints32to64), true)),
+		// opset 11: C becomes optional (absent means 0).
+		ops.Since(11, buildGemm((floats16to64|ints32to64), false)),
+		// opset 13: adds bfloat16.
+		ops.Since(13, buildGemm((floats16to64|ints32to64).With(ops.BFloat16), false)),
+	)
 }
 
 func buildGemm(types ops.DTypeSet, cRequired bool) ops.Builder {

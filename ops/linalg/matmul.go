@@ -10,13 +10,14 @@ import (
 // A 1-D A is promoted to a 1×K matrix and a 1-D B to a K×1 matrix, and the promoted dimension is removed from
 // the result. Dimensions before the last two are batch dimensions and broadcast numpy-style.
 func init() {
-	// opset 1: float16, float32, float64.
-	ops.Register("", "MatMul", ops.Opsets(1, 8), buildMatMul(floats16to64))
-	// opset 9: adds uint32, uint64, int32 and int64.
-	ops.Register("", "MatMul", ops.Opsets(9, 12), buildMatMul((floats16to64 | ints32to64)))
-	// opset 13: adds bfloat16.
-	ops.Register("", "MatMul", ops.Opsets(13, ops.MaxOpset),
-		buildMatMul((floats16to64 | ints32to64).With(ops.BFloat16)))
+	ops.Register("", "MatMul",
+		// opset 1: float16, float32, float64.
+		ops.Since(1, buildMatMul(floats16to64)),
+		// opset 9: adds uint32, uint64, int32 and int64.
+		ops.Since(9, buildMatMul((floats16to64|ints32to64))),
+		// opset 13: adds bfloat16.
+		ops.Since(13, buildMatMul((floats16to64|ints32to64).With(ops.BFloat16))),
+	)
 }
 
 func buildMatMul(types ops.DTypeSet) ops.Builder {

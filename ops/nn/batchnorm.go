@@ -11,20 +11,20 @@ import (
 )
 
 func init() {
-	register("BatchNormalization",
+	ops.Register("", "BatchNormalization",
 		// opset 1: consumed_inputs (ignored), is_test, spatial; five outputs in training mode.
-		since{1, buildBatchNorm(1)},
+		ops.Since(1, buildBatchNorm(1)),
 		// opset 6: consumed_inputs removed.
-		since{6, buildBatchNorm(6)},
+		ops.Since(6, buildBatchNorm(6)),
 		// opset 7: is_test removed; training is asked for by declaring the extra outputs.
-		since{7, buildBatchNorm(7)},
+		ops.Since(7, buildBatchNorm(7)),
 		// opset 9: spatial removed (statistics are always per channel); 1-D inputs allowed.
-		since{9, buildBatchNorm(9)},
+		ops.Since(9, buildBatchNorm(9)),
 		// opset 14: the training_mode attribute; outputs are Y, running_mean, running_var; mean and var may
 		// have another float type (U) than X.
-		since{14, buildBatchNorm(14)},
+		ops.Since(14, buildBatchNorm(14)),
 		// opset 15: scale and B may have their own float type (T1).
-		since{15, buildBatchNorm(15)},
+		ops.Since(15, buildBatchNorm(15)),
 	)
 }
 
@@ -84,7 +84,7 @@ type batchNormShape struct {
 
 func (op *batchNormOp) shape(in []ops.ValueInfo) (batchNormShape, error) {
 	var s batchNormShape
-	if err := requireInputs(in, 5, 5); err != nil {
+	if err := ops.CheckInputCount(in, 5, 5); err != nil {
 		return s, err
 	}
 	x := in[0]
@@ -174,9 +174,9 @@ func (k *batchNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 		n := k.s.batch * k.s.channels * k.s.inner
 		var buf [2][]float32
 		scratchSlices(ctx.Scratch, buf[:], n, n)
-		widen(buf[0], in[0])
+		ops.WidenToFloat32(buf[0], in[0].Data())
 		batchNorm(k, buf[0], buf[1], in, out)
-		narrow(out[0], buf[1])
+		ops.NarrowFromFloat32(out[0].Data(), buf[1])
 	}
 	return nil
 }

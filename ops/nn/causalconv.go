@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register("CausalConvWithState", since{27, buildCausalConv})
+	ops.Register("", "CausalConvWithState", ops.Since(27, buildCausalConv))
 }
 
 // causalConvOp is a depthwise 1-D convolution over (batch, channels, length) that only looks back: the
@@ -43,7 +43,7 @@ type causalShape struct{ batch, channels, length, k int }
 
 func (op *causalConvOp) shape(in []ops.ValueInfo) (causalShape, error) {
 	var s causalShape
-	if err := requireInputs(in, 2, 4); err != nil {
+	if err := ops.CheckInputCount(in, 2, 4); err != nil {
 		return s, err
 	}
 	x, w := in[0], in[1]
@@ -58,10 +58,10 @@ func (op *causalConvOp) shape(in []ops.ValueInfo) (causalShape, error) {
 		return s, ops.Invalidf("weight is %s%v, want %s[%d,1,k] with k >= 1", w.DType, w.Shape, x.DType, s.channels)
 	}
 	s.k = w.Shape[2]
-	if b := input(in, 2); b.Present() && (b.DType != x.DType || !b.Shape.Equal(ops.Shape{s.channels})) {
+	if b := ops.Input(in, 2); b.Present() && (b.DType != x.DType || !b.Shape.Equal(ops.Shape{s.channels})) {
 		return s, ops.Invalidf("bias is %s%v, want %s[%d]", b.DType, b.Shape, x.DType, s.channels)
 	}
-	if p := input(in, 3); p.Present() && (p.DType != x.DType || !p.Shape.Equal(ops.Shape{s.batch, s.channels, s.k - 1})) {
+	if p := ops.Input(in, 3); p.Present() && (p.DType != x.DType || !p.Shape.Equal(ops.Shape{s.batch, s.channels, s.k - 1})) {
 		return s, ops.Invalidf("past_state is %s%v, want %s[%d,%d,%d] (batch, channels, k-1)", p.DType, p.Shape, x.DType, s.batch, s.channels, s.k-1)
 	}
 	return s, nil
@@ -113,7 +113,7 @@ func (k *causalConvKernel) ScratchSize() int {
 }
 
 func (k *causalConvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
-	bias, past := tensorAt(in, 2), tensorAt(in, 3)
+	bias, past := ops.TensorAt(in, 2), ops.TensorAt(in, 3)
 	var present *ops.Tensor
 	if k.withState {
 		present = out[1]
@@ -127,24 +127,24 @@ func (k *causalConvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) erro
 		n := k.halfSizes()
 		var buf [6][]float32
 		scratchSlices(ctx.Scratch, buf[:], n[0], n[1], n[2], n[3], n[4], n[5])
-		widen(buf[0], in[0])
-		widen(buf[1], in[1])
+		ops.WidenToFloat32(buf[0], in[0].Data())
+		ops.WidenToFloat32(buf[1], in[1].Data())
 		var b, p, ps []float32
 		if bias != nil {
-			widen(buf[2], bias)
+			ops.WidenToFloat32(buf[2], bias.Data())
 			b = buf[2]
 		}
 		if past != nil {
-			widen(buf[3], past)
+			ops.WidenToFloat32(buf[3], past.Data())
 			p = buf[3]
 		}
 		if present != nil {
 			ps = buf[5]
 		}
 		causalConv(k, buf[0], buf[1], b, p, buf[4], ps)
-		narrow(out[0], buf[4])
+		ops.NarrowFromFloat32(out[0].Data(), buf[4])
 		if present != nil {
-			narrow(present, ps)
+			ops.NarrowFromFloat32(present.Data(), ps)
 		}
 	}
 	return nil

@@ -11,13 +11,13 @@ import (
 )
 
 func init() {
-	register("Conv",
-		since{1, buildConv},
+	ops.Register("", "Conv",
+		ops.Since(1, buildConv),
 		// opset 11: the spec defines SAME_* as output = ceil(in/stride) and documents the defaults of strides
 		// and dilations; the computation is the same.
-		since{11, buildConv},
+		ops.Since(11, buildConv),
 		// opset 22: bfloat16 added to T.
-		since{22, buildConv},
+		ops.Since(22, buildConv),
 	)
 }
 
@@ -58,10 +58,10 @@ type convShape struct {
 
 // shape checks X (N x C x D1...), W (M x C/group x k1...) and the optional B (M) and resolves the window.
 func (op *convOp) shape(in []ops.ValueInfo) (convShape, error) {
-	if err := requireInputs(in, 2, 3); err != nil {
+	if err := ops.CheckInputCount(in, 2, 3); err != nil {
 		return convShape{}, err
 	}
-	x, w, b := in[0], in[1], input(in, 2)
+	x, w, b := in[0], in[1], ops.Input(in, 2)
 	if err := checkFloat("X", x.DType); err != nil {
 		return convShape{}, err
 	}
@@ -136,7 +136,7 @@ func (op *convOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, er
 		return prepareFastConv(s, in[1].Const, op.weights, convEpilogue{}), nil
 	}
 	g := s.win.gatherInput()
-	k := &convKernel{s: s, g: g, dtype: in[0].DType, hasBias: input(in, 2).Present()}
+	k := &convKernel{s: s, g: g, dtype: in[0].DType, hasBias: ops.Input(in, 2).Present()}
 	k.identity = g.isIdentity(s.inSize)
 	if !k.identity {
 		k.colSize = s.outSize * s.groupInC * s.taps
@@ -193,7 +193,7 @@ func (k *convKernel) FLOPs() int64 {
 }
 
 func (k *convKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
-	b := tensorAt(in, 2)
+	b := ops.TensorAt(in, 2)
 	switch x := in[0].Data().(type) {
 	case []float32:
 		var bias []float32
@@ -211,16 +211,16 @@ func (k *convKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		n := k.halfSizes()
 		var buf [5][]float32
 		scratchSlices(ctx.Scratch, buf[:], n[0], n[1], n[2], n[3], k.colSize)
-		widen(buf[0], in[0])
-		widen(buf[1], in[1])
+		ops.WidenToFloat32(buf[0], in[0].Data())
+		ops.WidenToFloat32(buf[1], in[1].Data())
 		var bias []float32
 		if b != nil {
-			widen(buf[2], b)
+			ops.WidenToFloat32(buf[2], b.Data())
 			bias = buf[2]
 		}
 		k.runGemm(buf[0], buf[1], bias, buf[3], buf[4], poolOf(ctx), doneOf(ctx))
 		if !cancelled(doneOf(ctx)) { // buf[3] is unfinished
-			narrow(out[0], buf[3])
+			ops.NarrowFromFloat32(out[0].Data(), buf[3])
 		}
 	}
 	return nil

@@ -234,7 +234,7 @@ func (k *fastConvKernel) Strategy() string { return k.strategy.name() }
 
 func (k *fastConvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	r := convRun{k: k, x: in[0].Float32s(), w: in[1].Float32s(), y: out[0].Float32s(), done: doneOf(ctx)}
-	if b := tensorAt(in, 2); b != nil {
+	if b := ops.TensorAt(in, 2); b != nil {
 		r.bias = b.Float32s()
 	}
 	if k.epi.sum {

@@ -240,7 +240,7 @@ func TestFastConvAllocatesNothing(t *testing.T) {
 		if _, fused := c.attr["activation"]; fused {
 			// FusedConv with Z: Y has X's spatial shape (3x3, pads 1) and W's channels.
 			z := randF32(4, c.x[0], c.w[0], c.x[2], c.x[3])
-			n = opstest.Node{Domain: FusedDomain, OpType: "FusedConv", Opset: 1, Attrs: c.attr, Inputs: []*ops.Tensor{x, w, b, z}}
+			n = opstest.Node{Domain: ops.FusedDomain, OpType: "FusedConv", Opset: 1, Attrs: c.attr, Inputs: []*ops.Tensor{x, w, b, z}}
 		}
 		p := prepareIn(t, n)
 		k := p.kernel.(*fastConvKernel)
@@ -318,7 +318,7 @@ func TestFusedConv(t *testing.T) {
 		if c.withZ {
 			in = append(in, z)
 		}
-		got, err := opstest.Run(opstest.Node{Domain: FusedDomain, OpType: "FusedConv", Opset: 1, Attrs: c.attrs, Inputs: in})
+		got, err := opstest.Run(opstest.Node{Domain: ops.FusedDomain, OpType: "FusedConv", Opset: 1, Attrs: c.attrs, Inputs: in})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -349,7 +349,7 @@ func TestFusedConv(t *testing.T) {
 			c.attrs = ops.AttrMap{}
 		}
 		c.attrs["pads"] = pads["pads"]
-		_, err := opstest.Run(opstest.Node{Domain: FusedDomain, OpType: "FusedConv", Opset: 1, Attrs: c.attrs, Inputs: c.in})
+		_, err := opstest.Run(opstest.Node{Domain: ops.FusedDomain, OpType: "FusedConv", Opset: 1, Attrs: c.attrs, Inputs: c.in})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v, want it to contain %q", c.attrs, err, c.want)
 		}

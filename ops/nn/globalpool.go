@@ -12,22 +12,22 @@ import (
 )
 
 func init() {
-	register("GlobalAveragePool",
-		since{1, buildGlobalPool(poolAverage)},
+	ops.Register("", "GlobalAveragePool",
+		ops.Since(1, buildGlobalPool(poolAverage)),
 		// opset 22: bfloat16.
-		since{22, buildGlobalPool(poolAverage)},
+		ops.Since(22, buildGlobalPool(poolAverage)),
 	)
-	register("GlobalMaxPool",
-		since{1, buildGlobalPool(poolMax)},
+	ops.Register("", "GlobalMaxPool",
+		ops.Since(1, buildGlobalPool(poolMax)),
 		// opset 22: bfloat16.
-		since{22, buildGlobalPool(poolMax)},
+		ops.Since(22, buildGlobalPool(poolMax)),
 	)
-	register("GlobalLpPool",
-		since{1, buildGlobalPool(poolLp)},
+	ops.Register("", "GlobalLpPool",
+		ops.Since(1, buildGlobalPool(poolLp)),
 		// opset 2: p becomes an int (this package reads either); the output keeps the input's rank.
-		since{2, buildGlobalPool(poolLp)},
+		ops.Since(2, buildGlobalPool(poolLp)),
 		// opset 22: bfloat16.
-		since{22, buildGlobalPool(poolLp)},
+		ops.Since(22, buildGlobalPool(poolLp)),
 	)
 }
 
@@ -55,7 +55,7 @@ func buildGlobalPool(kind poolKind) ops.Builder {
 }
 
 func (op *globalPoolOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := requireInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
 	x := in[0]
@@ -104,9 +104,9 @@ func (k *globalPoolKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) erro
 	default: // float16, bfloat16
 		var buf [2][]float32
 		scratchSlices(ctx.Scratch, buf[:], k.planes*k.size, k.planes)
-		widen(buf[0], in[0])
+		ops.WidenToFloat32(buf[0], in[0].Data())
 		globalPool(k, buf[0], buf[1])
-		narrow(out[0], buf[1])
+		ops.NarrowFromFloat32(out[0].Data(), buf[1])
 	}
 	return nil
 }

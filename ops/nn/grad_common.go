@@ -1,6 +1,6 @@
 package nn
 
-// Backward (gradient) kernels for training, in the domain TrainingDomain. They sit beside the forward kernels
+// Backward (gradient) kernels for training, in the domain ops.TrainingDomain. They sit beside the forward kernels
 // they differentiate, share their attribute parsing and window geometry, and are reached the same way
 // (ops.Lookup → Builder → InferShapes → Prepare → Kernel.Run), so the trainer in package models drives
 // forward and backward passes through one interface. The signatures follow ONNX Runtime's training ops
@@ -20,13 +20,6 @@ import (
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 )
-
-// TrainingDomain is the operator domain of the gradient kernels. Its only opset is 1.
-const TrainingDomain = "ai.onnxrun.training"
-
-func registerGrad(opType string, build ops.Builder) {
-	ops.Register(TrainingDomain, opType, ops.Opsets(1, 1), build)
-}
 
 // checkGradDType accepts the dtypes the gradient kernels compute.
 func checkGradDType(name string, dt ops.DType) error {

@@ -11,11 +11,11 @@ import (
 )
 
 func init() {
-	register("GroupNormalization",
+	ops.Register("", "GroupNormalization",
 		// opset 18: scale and bias hold one value per group.
-		since{18, buildGroupNorm(18)},
+		ops.Since(18, buildGroupNorm(18)),
 		// opset 21: scale and bias hold one value per channel (the usual definition); stash_type added.
-		since{21, buildGroupNorm(21)},
+		ops.Since(21, buildGroupNorm(21)),
 	)
 }
 
@@ -55,7 +55,7 @@ func buildGroupNorm(opset int) ops.Builder {
 }
 
 func (op *groupNormOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := requireInputs(in, 3, 3); err != nil {
+	if err := ops.CheckInputCount(in, 3, 3); err != nil {
 		return nil, err
 	}
 	x := in[0]
@@ -117,9 +117,9 @@ func (k *groupNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 		n := k.batch * k.channels * k.inner
 		var buf [2][]float32
 		scratchSlices(ctx.Scratch, buf[:], n, n)
-		widen(buf[0], in[0])
+		ops.WidenToFloat32(buf[0], in[0].Data())
 		groupNorm(k, buf[0], buf[1], in[1], in[2])
-		narrow(out[0], buf[1])
+		ops.NarrowFromFloat32(out[0].Data(), buf[1])
 	}
 	return nil
 }

@@ -10,13 +10,13 @@ import (
 )
 
 func init() {
-	register("InstanceNormalization",
+	ops.Register("", "InstanceNormalization",
 		// opset 1: consumed_inputs (a legacy attribute, ignored).
-		since{1, buildInstanceNorm},
+		ops.Since(1, buildInstanceNorm),
 		// opset 6: consumed_inputs removed.
-		since{6, buildInstanceNorm},
+		ops.Since(6, buildInstanceNorm),
 		// opset 22: bfloat16.
-		since{22, buildInstanceNorm},
+		ops.Since(22, buildInstanceNorm),
 	)
 }
 
@@ -35,7 +35,7 @@ func buildInstanceNorm(n ops.NodeInfo) (ops.Op, error) {
 }
 
 func (op *instanceNormOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := requireInputs(in, 3, 3); err != nil {
+	if err := ops.CheckInputCount(in, 3, 3); err != nil {
 		return nil, err
 	}
 	x := in[0]
@@ -90,9 +90,9 @@ func (k *instanceNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) er
 		n := k.batch * k.channels * k.inner
 		var buf [2][]float32
 		scratchSlices(ctx.Scratch, buf[:], n, n)
-		widen(buf[0], in[0])
+		ops.WidenToFloat32(buf[0], in[0].Data())
 		instanceNorm(k, buf[0], buf[1], in[1], in[2])
-		narrow(out[0], buf[1])
+		ops.NarrowFromFloat32(out[0].Data(), buf[1])
 	}
 	return nil
 }

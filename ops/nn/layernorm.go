@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register("LayerNormalization", since{17, buildLayerNorm})
+	ops.Register("", "LayerNormalization", ops.Since(17, buildLayerNorm))
 }
 
 type layerNormOp struct {
@@ -47,7 +47,7 @@ type layerNormShape struct {
 
 func (op *layerNormOp) shape(in []ops.ValueInfo) (layerNormShape, error) {
 	var s layerNormShape
-	if err := requireInputs(in, 2, 3); err != nil {
+	if err := ops.CheckInputCount(in, 2, 3); err != nil {
 		return s, err
 	}
 	x := in[0]
@@ -60,7 +60,7 @@ func (op *layerNormOp) shape(in []ops.ValueInfo) (layerNormShape, error) {
 	}
 	names := [...]string{"X", "Scale", "B"}
 	for i := 1; i < 3; i++ {
-		v, name := input(in, i), names[i]
+		v, name := ops.Input(in, i), names[i]
 		if !v.Present() {
 			continue
 		}
@@ -99,7 +99,7 @@ func (op *layerNormOp) Prepare(in []ops.ValueInfo, out []ops.ValueInfo) (ops.Ker
 		return nil, err
 	}
 	x := in[0]
-	k := &layerNormKernel{op: op, s: s, dtype: x.DType, outputs: len(out), hasBias: input(in, 2).Present()}
+	k := &layerNormKernel{op: op, s: s, dtype: x.DType, outputs: len(out), hasBias: ops.Input(in, 2).Present()}
 	outerAxes, innerAxes := span(0, s.axis), span(s.axis, len(x.Shape))
 	strides, _ := broadcastStrides(in[1].Shape, x.Shape)
 	k.scaleOuter, k.scaleInner = axisOffsets(x.Shape, strides, outerAxes), axisOffsets(x.Shape, strides, innerAxes)
@@ -141,7 +141,7 @@ func (k *layerNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 	if k.outputs > 2 {
 		invStd = out[2].Float32s()
 	}
-	b := tensorAt(in, 2)
+	b := ops.TensorAt(in, 2)
 	switch x := in[0].Data().(type) {
 	case []float32:
 		var bias []float32
@@ -159,15 +159,15 @@ func (k *layerNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 		n := k.s.outer * k.s.inner
 		var buf [4][]float32
 		scratchSlices(ctx.Scratch, buf[:], n, n, k.scaleSize, k.biasSize)
-		widen(buf[0], in[0])
-		widen(buf[2], in[1])
+		ops.WidenToFloat32(buf[0], in[0].Data())
+		ops.WidenToFloat32(buf[2], in[1].Data())
 		var bias []float32
 		if b != nil {
-			widen(buf[3], b)
+			ops.WidenToFloat32(buf[3], b.Data())
 			bias = buf[3]
 		}
 		layerNorm(k, buf[0], buf[2], bias, buf[1], mean, invStd)
-		narrow(out[0], buf[1])
+		ops.NarrowFromFloat32(out[0].Data(), buf[1])
 	}
 	return nil
 }

@@ -9,10 +9,10 @@ import (
 )
 
 func init() {
-	register("LpNormalization",
-		since{1, buildLpNormalization},
+	ops.Register("", "LpNormalization",
+		ops.Since(1, buildLpNormalization),
 		// opset 22: bfloat16; a zero norm is defined to give zeros.
-		since{22, buildLpNormalization},
+		ops.Since(22, buildLpNormalization),
 	)
 }
 
@@ -34,7 +34,7 @@ func buildLpNormalization(n ops.NodeInfo) (ops.Op, error) {
 }
 
 func (op *lpNormalizationOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := requireInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
 	x := in[0]
@@ -87,9 +87,9 @@ func (k *lpNormalizationKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor)
 		size := k.outer * k.n * k.inner
 		var buf [2][]float32
 		scratchSlices(ctx.Scratch, buf[:], size, size)
-		widen(buf[0], in[0])
+		ops.WidenToFloat32(buf[0], in[0].Data())
 		lpNormalize(k, buf[0], buf[1])
-		narrow(out[0], buf[1])
+		ops.NarrowFromFloat32(out[0].Data(), buf[1])
 	}
 	return nil
 }

@@ -10,10 +10,10 @@ import (
 )
 
 func init() {
-	register("LRN",
-		since{1, buildLRN},
+	ops.Register("", "LRN",
+		ops.Since(1, buildLRN),
 		// opset 13: bfloat16.
-		since{13, buildLRN},
+		ops.Since(13, buildLRN),
 	)
 }
 
@@ -44,7 +44,7 @@ func buildLRN(n ops.NodeInfo) (ops.Op, error) {
 }
 
 func (op *lrnOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := requireInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
 	x := in[0]
@@ -89,9 +89,9 @@ func (k *lrnKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		n := k.batch * k.channels * k.inner
 		var buf [2][]float32
 		scratchSlices(ctx.Scratch, buf[:], n, n)
-		widen(buf[0], in[0])
+		ops.WidenToFloat32(buf[0], in[0].Data())
 		lrn(k, buf[0], buf[1])
-		narrow(out[0], buf[1])
+		ops.NarrowFromFloat32(out[0].Data(), buf[1])
 	}
 	return nil
 }

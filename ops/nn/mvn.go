@@ -11,10 +11,10 @@ import (
 )
 
 func init() {
-	register("MeanVarianceNormalization",
-		since{9, buildMVN},
+	ops.Register("", "MeanVarianceNormalization",
+		ops.Since(9, buildMVN),
 		// opset 13: bfloat16; negative axes allowed.
-		since{13, buildMVN},
+		ops.Since(13, buildMVN),
 	)
 }
 
@@ -55,7 +55,7 @@ func (op *mvnOp) normalizedAxes(rank int) ([]int, error) {
 }
 
 func (op *mvnOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := requireInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
 	x := in[0]
@@ -117,9 +117,9 @@ func (k *mvnKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	default: // float16, bfloat16
 		var buf [2][]float32
 		scratchSlices(ctx.Scratch, buf[:], k.size, k.size)
-		widen(buf[0], in[0])
+		ops.WidenToFloat32(buf[0], in[0].Data())
 		mvn(k, buf[0], buf[1])
-		narrow(out[0], buf[1])
+		ops.NarrowFromFloat32(out[0].Data(), buf[1])
 	}
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register("RMSNormalization", since{23, buildRMSNorm})
+	ops.Register("", "RMSNormalization", ops.Since(23, buildRMSNorm))
 }
 
 type rmsNormOp struct {
@@ -36,7 +36,7 @@ func buildRMSNorm(n ops.NodeInfo) (ops.Op, error) {
 }
 
 func (op *rmsNormOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := requireInputs(in, 2, 2); err != nil {
+	if err := ops.CheckInputCount(in, 2, 2); err != nil {
 		return nil, err
 	}
 	x, scale := in[0], in[1]
@@ -107,10 +107,10 @@ func (k *rmsNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		n := k.outer * k.inner
 		var buf [3][]float32
 		scratchSlices(ctx.Scratch, buf[:], n, n, k.scaleSize)
-		widen(buf[0], in[0])
-		widen(buf[2], in[1])
+		ops.WidenToFloat32(buf[0], in[0].Data())
+		ops.WidenToFloat32(buf[2], in[1].Data())
 		rmsNorm(k, buf[0], buf[2], buf[1])
-		narrow(out[0], buf[1])
+		ops.NarrowFromFloat32(out[0].Data(), buf[1])
 	}
 	return nil
 }
