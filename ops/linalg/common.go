@@ -10,9 +10,6 @@ var (
 	ints32to64 = ops.DTypes(ops.Uint32, ops.Uint64, ops.Int32, ops.Int64)
 )
 
-// isHalf reports whether d is stored as 16-bit patterns and computed through float32.
-func isHalf(d ops.DType) bool { return d == ops.Float16 || d == ops.BFloat16 }
-
 // gemmLoop computes c = op(a)*op(b) for any number type, overwriting c: a is m×k (k×m when transA), b is
 // k×n (n×k when transB), all row-major with row strides lda, ldb, ldc. It is the generic twin of gemm.Sgemm
 // with alpha=1, beta=0; integer products wrap around as in numpy.

@@ -69,9 +69,7 @@ func (o *matMulOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, e
 		// A constant B shared by the whole batch (a weight matrix) is packed once per plan.
 		k.packedB = gemm.PackB(false, p.k, p.n, b.Float32s(), p.n)
 	}
-	if isHalf(in[0].DType) {
-		k.scratch = in[0].Shape.Size() + in[1].Shape.Size() + p.outShape.Size()
-	}
+	k.scratch = ops.HalfScratch(in[0].DType, in[0].Shape.Size(), in[1].Shape.Size(), p.outShape.Size())
 	return k, nil
 }
 
@@ -230,13 +228,9 @@ func (k *matMulKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	case []uint64:
 		runMatMul(p, a, ops.Data[uint64](in[1]), ops.Data[uint64](out[0]))
 	case []ops.Float16Bits, []ops.BFloat16Bits:
-		na, nb, ny := in[0].Len(), in[1].Len(), out[0].Len()
-		s := ctx.Scratch
-		af, bf, yf := s[:na], s[na:na+nb], s[na+nb:na+nb+ny]
-		ops.WidenToFloat32(af, in[0].Data())
-		ops.WidenToFloat32(bf, in[1].Data())
-		k.runFloat32(ctx, af, bf, yf)
-		ops.NarrowFromFloat32(out[0].Data(), yf)
+		w := ops.NewWidener(ctx.Scratch)
+		k.runFloat32(ctx, w.In(in[0]), w.In(in[1]), w.Out(out[0]))
+		w.Narrow()
 	}
 	return nil
 }

@@ -158,10 +158,7 @@ type batchNormKernel struct {
 
 // ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
 func (k *batchNormKernel) ScratchSize() int {
-	if isHalf(k.dtype) {
-		return 2 * k.s.batch * k.s.channels * k.s.inner
-	}
-	return 0
+	return ops.HalfScratch(k.dtype, k.s.batch*k.s.channels*k.s.inner, k.s.batch*k.s.channels*k.s.inner)
 }
 
 func (k *batchNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -170,13 +167,10 @@ func (k *batchNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 		batchNorm(k, x, out[0].Float32s(), in, out)
 	case []float64:
 		batchNorm(k, x, out[0].Float64s(), in, out)
-	default: // float16, bfloat16
-		n := k.s.batch * k.s.channels * k.s.inner
-		var buf [2][]float32
-		scratchSlices(ctx.Scratch, buf[:], n, n)
-		ops.WidenToFloat32(buf[0], in[0].Data())
-		batchNorm(k, buf[0], buf[1], in, out)
-		ops.NarrowFromFloat32(out[0].Data(), buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		batchNorm(k, w.In(in[0]), w.Out(out[0]), in, out)
+		w.Narrow()
 	}
 	return nil
 }

@@ -102,14 +102,8 @@ func (k *causalConvKernel) halfSizes() [6]int {
 
 // ScratchSize is room for float32 copies of every tensor when they are 16-bit floats.
 func (k *causalConvKernel) ScratchSize() int {
-	if !isHalf(k.dtype) {
-		return 0
-	}
-	total := 0
-	for _, n := range k.halfSizes() {
-		total += n
-	}
-	return total
+	n := k.halfSizes()
+	return ops.HalfScratch(k.dtype, n[:]...)
 }
 
 func (k *causalConvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -123,29 +117,10 @@ func (k *causalConvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) erro
 		causalConv(k, x, in[1].Float32s(), optional[float32](bias), optional[float32](past), out[0].Float32s(), optional[float32](present))
 	case []float64:
 		causalConv(k, x, in[1].Float64s(), optional[float64](bias), optional[float64](past), out[0].Float64s(), optional[float64](present))
-	default: // float16, bfloat16
-		n := k.halfSizes()
-		var buf [6][]float32
-		scratchSlices(ctx.Scratch, buf[:], n[0], n[1], n[2], n[3], n[4], n[5])
-		ops.WidenToFloat32(buf[0], in[0].Data())
-		ops.WidenToFloat32(buf[1], in[1].Data())
-		var b, p, ps []float32
-		if bias != nil {
-			ops.WidenToFloat32(buf[2], bias.Data())
-			b = buf[2]
-		}
-		if past != nil {
-			ops.WidenToFloat32(buf[3], past.Data())
-			p = buf[3]
-		}
-		if present != nil {
-			ps = buf[5]
-		}
-		causalConv(k, buf[0], buf[1], b, p, buf[4], ps)
-		ops.NarrowFromFloat32(out[0].Data(), buf[4])
-		if present != nil {
-			ops.NarrowFromFloat32(present.Data(), ps)
-		}
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		causalConv(k, w.In(in[0]), w.In(in[1]), w.In(bias), w.In(past), w.Out(out[0]), w.Out(present))
+		w.Narrow()
 	}
 	return nil
 }

@@ -86,16 +86,6 @@ func setValue(t *ops.Tensor, i int, v float64) {
 	}
 }
 
-// scratchSlices cuts ctx.Scratch into consecutive float32 slices of the given lengths, writing them to dst
-// (a caller's stack array) so Run does not allocate.
-func scratchSlices(scratch []float32, dst [][]float32, lens ...int) {
-	off := 0
-	for i, n := range lens {
-		dst[i] = scratch[off : off+n : off+n]
-		off += n
-	}
-}
-
 // intsToInt converts an attribute's []int64 to []int.
 func intsToInt(v []int64) []int {
 	if v == nil {

@@ -89,10 +89,7 @@ type globalPoolKernel struct {
 
 // ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
 func (k *globalPoolKernel) ScratchSize() int {
-	if isHalf(k.dtype) {
-		return k.planes * (k.size + 1)
-	}
-	return 0
+	return ops.HalfScratch(k.dtype, k.planes*k.size, k.planes)
 }
 
 func (k *globalPoolKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -101,12 +98,10 @@ func (k *globalPoolKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) erro
 		globalPool(k, x, out[0].Float32s())
 	case []float64:
 		globalPool(k, x, out[0].Float64s())
-	default: // float16, bfloat16
-		var buf [2][]float32
-		scratchSlices(ctx.Scratch, buf[:], k.planes*k.size, k.planes)
-		ops.WidenToFloat32(buf[0], in[0].Data())
-		globalPool(k, buf[0], buf[1])
-		ops.NarrowFromFloat32(out[0].Data(), buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		globalPool(k, w.In(in[0]), w.Out(out[0]))
+		w.Narrow()
 	}
 	return nil
 }

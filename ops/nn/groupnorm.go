@@ -101,10 +101,7 @@ type groupNormKernel struct {
 
 // ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
 func (k *groupNormKernel) ScratchSize() int {
-	if isHalf(k.dtype) {
-		return 2 * k.batch * k.channels * k.inner
-	}
-	return 0
+	return ops.HalfScratch(k.dtype, k.batch*k.channels*k.inner, k.batch*k.channels*k.inner)
 }
 
 func (k *groupNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -113,13 +110,10 @@ func (k *groupNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 		groupNorm(k, x, out[0].Float32s(), in[1], in[2])
 	case []float64:
 		groupNorm(k, x, out[0].Float64s(), in[1], in[2])
-	default: // float16, bfloat16
-		n := k.batch * k.channels * k.inner
-		var buf [2][]float32
-		scratchSlices(ctx.Scratch, buf[:], n, n)
-		ops.WidenToFloat32(buf[0], in[0].Data())
-		groupNorm(k, buf[0], buf[1], in[1], in[2])
-		ops.NarrowFromFloat32(out[0].Data(), buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		groupNorm(k, w.In(in[0]), w.Out(out[0]), in[1], in[2])
+		w.Narrow()
 	}
 	return nil
 }

@@ -127,10 +127,7 @@ type layerNormKernel struct {
 
 // ScratchSize is room for float32 copies of X, Y, Scale and B when they are 16-bit floats.
 func (k *layerNormKernel) ScratchSize() int {
-	if isHalf(k.dtype) {
-		return 2*k.s.outer*k.s.inner + k.scaleSize + k.biasSize
-	}
-	return 0
+	return ops.HalfScratch(k.dtype, k.s.outer*k.s.inner, k.s.outer*k.s.inner, k.scaleSize, k.biasSize)
 }
 
 func (k *layerNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -155,19 +152,10 @@ func (k *layerNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 			bias = b.Float64s()
 		}
 		layerNorm(k, x, in[1].Float64s(), bias, out[0].Float64s(), mean, invStd)
-	default: // float16, bfloat16
-		n := k.s.outer * k.s.inner
-		var buf [4][]float32
-		scratchSlices(ctx.Scratch, buf[:], n, n, k.scaleSize, k.biasSize)
-		ops.WidenToFloat32(buf[0], in[0].Data())
-		ops.WidenToFloat32(buf[2], in[1].Data())
-		var bias []float32
-		if b != nil {
-			ops.WidenToFloat32(buf[3], b.Data())
-			bias = buf[3]
-		}
-		layerNorm(k, buf[0], buf[2], bias, buf[1], mean, invStd)
-		ops.NarrowFromFloat32(out[0].Data(), buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		layerNorm(k, w.In(in[0]), w.In(in[1]), w.In(b), w.Out(out[0]), mean, invStd)
+		w.Narrow()
 	}
 	return nil
 }

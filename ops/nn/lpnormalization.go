@@ -71,10 +71,7 @@ type lpNormalizationKernel struct {
 
 // ScratchSize is room for float32 copies of the input and output when they are 16-bit floats.
 func (k *lpNormalizationKernel) ScratchSize() int {
-	if isHalf(k.dtype) {
-		return 2 * k.outer * k.n * k.inner
-	}
-	return 0
+	return ops.HalfScratch(k.dtype, k.outer*k.n*k.inner, k.outer*k.n*k.inner)
 }
 
 func (k *lpNormalizationKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -83,13 +80,10 @@ func (k *lpNormalizationKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor)
 		lpNormalize(k, x, out[0].Float32s())
 	case []float64:
 		lpNormalize(k, x, out[0].Float64s())
-	default: // float16, bfloat16
-		size := k.outer * k.n * k.inner
-		var buf [2][]float32
-		scratchSlices(ctx.Scratch, buf[:], size, size)
-		ops.WidenToFloat32(buf[0], in[0].Data())
-		lpNormalize(k, buf[0], buf[1])
-		ops.NarrowFromFloat32(out[0].Data(), buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		lpNormalize(k, w.In(in[0]), w.Out(out[0]))
+		w.Narrow()
 	}
 	return nil
 }

@@ -73,10 +73,7 @@ type lrnKernel struct {
 
 // ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
 func (k *lrnKernel) ScratchSize() int {
-	if isHalf(k.dtype) {
-		return 2 * k.batch * k.channels * k.inner
-	}
-	return 0
+	return ops.HalfScratch(k.dtype, k.batch*k.channels*k.inner, k.batch*k.channels*k.inner)
 }
 
 func (k *lrnKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -85,13 +82,10 @@ func (k *lrnKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		lrn(k, x, out[0].Float32s())
 	case []float64:
 		lrn(k, x, out[0].Float64s())
-	default: // float16, bfloat16
-		n := k.batch * k.channels * k.inner
-		var buf [2][]float32
-		scratchSlices(ctx.Scratch, buf[:], n, n)
-		ops.WidenToFloat32(buf[0], in[0].Data())
-		lrn(k, buf[0], buf[1])
-		ops.NarrowFromFloat32(out[0].Data(), buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		lrn(k, w.In(in[0]), w.Out(out[0]))
+		w.Narrow()
 	}
 	return nil
 }

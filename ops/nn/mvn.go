@@ -102,10 +102,7 @@ type mvnKernel struct {
 
 // ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
 func (k *mvnKernel) ScratchSize() int {
-	if isHalf(k.dtype) {
-		return 2 * k.size
-	}
-	return 0
+	return ops.HalfScratch(k.dtype, k.size, k.size)
 }
 
 func (k *mvnKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -114,12 +111,10 @@ func (k *mvnKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		mvn(k, x, out[0].Float32s())
 	case []float64:
 		mvn(k, x, out[0].Float64s())
-	default: // float16, bfloat16
-		var buf [2][]float32
-		scratchSlices(ctx.Scratch, buf[:], k.size, k.size)
-		ops.WidenToFloat32(buf[0], in[0].Data())
-		mvn(k, buf[0], buf[1])
-		ops.NarrowFromFloat32(out[0].Data(), buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		mvn(k, w.In(in[0]), w.Out(out[0]))
+		w.Narrow()
 	}
 	return nil
 }

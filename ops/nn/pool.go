@@ -211,10 +211,7 @@ type poolKernel struct {
 
 // ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
 func (k *poolKernel) ScratchSize() int {
-	if isHalf(k.dtype) {
-		return k.s.planes * (k.s.inSize + k.s.outSize)
-	}
-	return 0
+	return ops.HalfScratch(k.dtype, k.s.planes*k.s.inSize, k.s.planes*k.s.outSize)
 }
 
 func (k *poolKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -231,12 +228,10 @@ func (k *poolKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		maxPool(k, x, out[0].Data().([]int8), indices, math.MinInt8)
 	case []uint8:
 		maxPool(k, x, out[0].Data().([]uint8), indices, 0)
-	default: // float16, bfloat16
-		var buf [2][]float32
-		scratchSlices(ctx.Scratch, buf[:], k.s.planes*k.s.inSize, k.s.planes*k.s.outSize)
-		ops.WidenToFloat32(buf[0], in[0].Data())
-		runPool(k, buf[0], buf[1], indices)
-		ops.NarrowFromFloat32(out[0].Data(), buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		runPool(k, w.In(in[0]), w.Out(out[0]), indices)
+		w.Narrow()
 	}
 	return nil
 }

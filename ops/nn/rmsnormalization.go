@@ -87,10 +87,10 @@ type rmsNormKernel struct {
 
 // ScratchSize is room for float32 copies of X, Y and scale when they are all 16-bit floats.
 func (k *rmsNormKernel) ScratchSize() int {
-	if isHalf(k.xType) && k.xType == k.scaleType {
-		return 2*k.outer*k.inner + k.scaleSize
+	if k.xType != k.scaleType {
+		return 0 // rmsNormMixed reads element by element
 	}
-	return 0
+	return ops.HalfScratch(k.xType, k.outer*k.inner, k.outer*k.inner, k.scaleSize)
 }
 
 func (k *rmsNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -103,14 +103,10 @@ func (k *rmsNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		rmsNorm(k, x, in[1].Float32s(), out[0].Float32s())
 	case []float64:
 		rmsNorm(k, x, in[1].Float64s(), out[0].Float64s())
-	default: // float16, bfloat16
-		n := k.outer * k.inner
-		var buf [3][]float32
-		scratchSlices(ctx.Scratch, buf[:], n, n, k.scaleSize)
-		ops.WidenToFloat32(buf[0], in[0].Data())
-		ops.WidenToFloat32(buf[2], in[1].Data())
-		rmsNorm(k, buf[0], buf[2], buf[1])
-		ops.NarrowFromFloat32(out[0].Data(), buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		rmsNorm(k, w.In(in[0]), w.In(in[1]), w.Out(out[0]))
+		w.Narrow()
 	}
 	return nil
 }
