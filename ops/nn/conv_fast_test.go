@@ -186,9 +186,9 @@ func TestFastConvChoice(t *testing.T) {
 		attr ops.AttrMap
 		want string
 	}{
-		{[]int{1, 1, 28, 28}, []int{6, 1, 3, 3}, nil, fewOrIm2col()},
-		{[]int{1, 6, 13, 13}, []int{16, 6, 3, 3}, nil, fewOrIm2col()},
-		{[]int{8, 3, 32, 32}, []int{64, 3, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, fewOrIm2col()},
+		{[]int{1, 1, 28, 28}, []int{6, 1, 3, 3}, nil, "direct"},
+		{[]int{1, 6, 13, 13}, []int{16, 6, 3, 3}, nil, "direct"},
+		{[]int{8, 3, 32, 32}, []int{64, 3, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "direct"},
 		{[]int{8, 64, 32, 32}, []int{64, 64, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
 		{[]int{8, 256, 8, 8}, []int{256, 256, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
 		{[]int{8, 512, 4, 4}, []int{512, 512, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "im2col"},
@@ -205,14 +205,6 @@ func TestFastConvChoice(t *testing.T) {
 	}
 }
 
-// fewOrIm2col is the strategy LeNet's first layer gets: direct where its tile kernel is assembly.
-func fewOrIm2col() string {
-	if haveDirectTileAsm {
-		return "direct"
-	}
-	return "im2col"
-}
-
 // TestFastConvAllocatesNothing holds every strategy, plain and fused with a residual and Relu, to a Run
 // without heap allocation, on one thread and on a 2-thread pool (where the threaded paths run).
 func TestFastConvAllocatesNothing(t *testing.T) {
@@ -227,7 +219,7 @@ func TestFastConvAllocatesNothing(t *testing.T) {
 		attr ops.AttrMap
 		want string
 	}{
-		{[]int{4, 1, 28, 28}, []int{6, 1, 3, 3}, nil, fewOrIm2col()},
+		{[]int{4, 1, 28, 28}, []int{6, 1, 3, 3}, nil, "direct"},
 		{[]int{4, 32, 16, 16}, []int{32, 32, 3, 3}, relu, "winograd"},
 		{[]int{1, 32, 16, 16}, []int{32, 32, 3, 3}, relu, "winograd"},
 		{[]int{4, 32, 9, 9}, []int{16, 32, 3, 3}, ops.AttrMap{"strides": ints(2, 2)}, "im2col"},
@@ -485,7 +477,7 @@ func TestConvDerivesWeightsAtFirstRun(t *testing.T) {
 	}{
 		{[]int{4, 32, 16, 16}, []int{32, 32, 3, 3}, pad1, "winograd"},
 		{[]int{4, 32, 9, 9}, []int{16, 32, 3, 3}, ops.AttrMap{"strides": ints(2, 2)}, "im2col"},
-		{[]int{2, 6, 13, 13}, []int{16, 6, 3, 3}, nil, fewOrIm2col()},
+		{[]int{2, 6, 13, 13}, []int{16, 6, 3, 3}, nil, "direct"},
 	}
 	for _, c := range cases {
 		p := prepare(t, node("Conv", 22, c.attr, randF32(1, c.x...), randF32(2, c.w...)))
