@@ -508,3 +508,37 @@ func TestConvDerivesWeightsAtFirstRun(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectConvPollsWithinAnImage: the direct strategy's unit is a whole image, many milliseconds for a
+// large one, so it polls the run's context between blocks of output channels as well (plain and wrapped
+// layouts). Called for one unit with a cancelled context, it must leave that image's Y unwritten.
+func TestDirectConvPollsWithinAnImage(t *testing.T) {
+	done := make(chan struct{})
+	close(done)
+	for _, c := range []struct {
+		x, w []int
+	}{
+		{[]int{1, 3, 40, 40}, []int{48, 3, 3, 3}}, // wide rows: the plain layout
+		{[]int{1, 6, 13, 13}, []int{48, 6, 3, 3}}, // narrow rows, C*taps >= 32: the wrapped layout
+	} {
+		x, w := randF32(1, c.x...), randF32(2, c.w...)
+		op, err := buildConv(ops.NodeInfo{OpType: "Conv", Opset: 22, NumInputs: 2, NumOutputs: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := op.(*convOp).shape([]ops.ValueInfo{{DType: ops.Float32, Shape: x.Shape()}, {DType: ops.Float32, Shape: w.Shape()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := prepareFastConv(s, w, nil, convEpilogue{})
+		st := newConvFewChannels(&k.s, convWeights{t: w})
+		y := ops.New(ops.Float32, s.outShape)
+		fillNaN(y)
+		r := &convRun{k: k, x: x.Float32s(), w: w.Float32s(), y: y.Float32s(), done: done}
+		st.setup(r)
+		st.run(r, 0, 1, make([]float32, st.scratchPerThread()), nil)
+		if written := countNotNaN(y); written != 0 {
+			t.Errorf("X %v W %v (wrapped %v): a cancelled image still got %d of %d outputs", c.x, c.w, st.wrapped(), written, y.Len())
+		}
+	}
+}
