@@ -46,37 +46,13 @@ func outputAt(out []*ops.Tensor, i int) *ops.Tensor {
 }
 
 // matmul computes C = alpha*op(A)*op(B) + beta*C on row-major matrices, like gemm.Sgemm: the float32 GEMM
-// for float32, plain loops for float64 (which only tests use, for precision).
+// for float32, gemm.Reference's plain loops for float64 (which only tests use, for precision).
 func matmul[T ops.Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	switch a := any(a).(type) {
-	case []float32:
+	if a, ok := any(a).([]float32); ok {
 		gemm.Sgemm(transA, transB, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 		return
 	}
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var sum T
-			for p := 0; p < k; p++ {
-				var av, bv T
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
-				sum += av * bv
-			}
-			if beta == 0 {
-				c[i*ldc+j] = alpha * sum
-			} else {
-				c[i*ldc+j] = alpha*sum + beta*c[i*ldc+j]
-			}
-		}
-	}
+	gemm.Reference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // zero sets every element of s to 0.
