@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/onnxrun/onnxrun/ops"
@@ -40,6 +41,30 @@ var (
 	requireInputs = ops.CheckInputCount
 )
 
+// channelPlanes is an N x C x D1 ... input seen as batch*channels planes of inner cells, with its dtype:
+// the geometry of the kernels that work channel by channel (GroupNorm, LRN, InstanceNorm).
+type channelPlanes struct {
+	batch, channels, inner int
+	dtype                  ops.DType
+}
+
+// checkChannelPlanes checks that x is a float tensor of rank >= 2 (N x C x D1 ...) and returns its planes.
+func checkChannelPlanes(name string, x ops.ValueInfo) (channelPlanes, error) {
+	if err := checkFloat(name, x.DType); err != nil {
+		return channelPlanes{}, err
+	}
+	if len(x.Shape) < 2 {
+		return channelPlanes{}, ops.Invalidf("%s has shape %v, want rank >= 2 (N x C x D1 ...)", name, x.Shape)
+	}
+	return channelPlanes{batch: x.Shape[0], channels: x.Shape[1], inner: dimsProduct(x.Shape, 2, len(x.Shape)), dtype: x.DType}, nil
+}
+
+// ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
+func (p channelPlanes) ScratchSize() int {
+	n := p.batch * p.channels * p.inner
+	return ops.HalfScratch(p.dtype, n, n)
+}
+
 // isFloat reports whether dt is one of the floating-point types every kernel of this package takes.
 func isFloat(dt ops.DType) bool {
 	return dt == ops.Float32 || dt == ops.Float64 || dt == ops.Float16 || dt == ops.BFloat16
@@ -47,6 +72,42 @@ func isFloat(dt ops.DType) bool {
 
 // isHalf reports whether dt is a 16-bit float, which kernels compute in float32 through scratch memory.
 func isHalf(dt ops.DType) bool { return dt == ops.Float16 || dt == ops.BFloat16 }
+
+// checkEpsilon checks a normalisation's epsilon attribute.
+func checkEpsilon(epsilon float64) error {
+	if epsilon < 0 || math.IsNaN(epsilon) {
+		return &ops.AttrError{Name: "epsilon", Msg: fmt.Sprintf("is %g, want >= 0", epsilon)}
+	}
+	return nil
+}
+
+// checkStashType accepts stash_type 1, the float32 statistics every normalisation here computes.
+func checkStashType(stash int64) error {
+	if stash != int64(ops.Float32) {
+		return ops.Unsupportedf("stash_type %d: only 1 (float32 statistics) is implemented", stash)
+	}
+	return nil
+}
+
+// normAxisAttrs are the attributes LayerNormalization and RMSNormalization share: the first normalised
+// axis and epsilon (stash_type is checked and dropped).
+type normAxisAttrs struct {
+	axis    int
+	epsilon float64
+}
+
+func readNormAxisAttrs(n ops.NodeInfo) (normAxisAttrs, error) {
+	r := ops.NewAttrReader(n.Attrs)
+	a := normAxisAttrs{axis: int(r.Int("axis", -1)), epsilon: float64(r.Float("epsilon", 1e-5))}
+	stash := r.Int("stash_type", 1)
+	if err := r.Err(); err != nil {
+		return a, err
+	}
+	if err := checkStashType(stash); err != nil {
+		return a, err
+	}
+	return a, checkEpsilon(a.epsilon)
+}
 
 // checkFloat returns an error naming the input when dt is not a float type.
 func checkFloat(name string, dt ops.DType) error {

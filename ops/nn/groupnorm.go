@@ -44,13 +44,10 @@ func buildGroupNorm(opset int) ops.Builder {
 		if op.numGroups < 1 {
 			return nil, &ops.AttrError{Name: "num_groups", Msg: fmt.Sprintf("is %d, must be at least 1", op.numGroups)}
 		}
-		if stash != int64(ops.Float32) {
-			return nil, ops.Unsupportedf("stash_type %d: only 1 (float32 statistics) is implemented", stash)
+		if err := checkStashType(stash); err != nil {
+			return nil, err
 		}
-		if op.epsilon < 0 || math.IsNaN(op.epsilon) {
-			return nil, &ops.AttrError{Name: "epsilon", Msg: fmt.Sprintf("is %g, want >= 0", op.epsilon)}
-		}
-		return op, nil
+		return op, checkEpsilon(op.epsilon)
 	}
 }
 
@@ -59,11 +56,8 @@ func (op *groupNormOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) 
 		return nil, err
 	}
 	x := in[0]
-	if err := checkFloat("X", x.DType); err != nil {
+	if _, err := checkChannelPlanes("X", x); err != nil {
 		return nil, err
-	}
-	if len(x.Shape) < 2 {
-		return nil, ops.Invalidf("X has shape %v, want rank >= 2 (N x C x D1 ...)", x.Shape)
 	}
 	c := x.Shape[1]
 	if c%op.numGroups != 0 {
@@ -89,19 +83,13 @@ func (op *groupNormOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kerne
 	if _, err := op.InferShapes(in); err != nil {
 		return nil, err
 	}
-	x := in[0]
-	return &groupNormKernel{op: op, batch: x.Shape[0], channels: x.Shape[1], inner: dimsProduct(x.Shape, 2, len(x.Shape)), dtype: x.DType}, nil
+	planes, _ := checkChannelPlanes("X", in[0])
+	return &groupNormKernel{op: op, channelPlanes: planes}, nil
 }
 
 type groupNormKernel struct {
-	op                     *groupNormOp
-	batch, channels, inner int
-	dtype                  ops.DType
-}
-
-// ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
-func (k *groupNormKernel) ScratchSize() int {
-	return ops.HalfScratch(k.dtype, k.batch*k.channels*k.inner, k.batch*k.channels*k.inner)
+	op *groupNormOp
+	channelPlanes
 }
 
 func (k *groupNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {

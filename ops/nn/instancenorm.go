@@ -39,11 +39,8 @@ func (op *instanceNormOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, erro
 		return nil, err
 	}
 	x := in[0]
-	if err := checkFloat("input", x.DType); err != nil {
+	if _, err := checkChannelPlanes("input", x); err != nil {
 		return nil, err
-	}
-	if len(x.Shape) < 2 {
-		return nil, ops.Invalidf("input has shape %v, want rank >= 2 (N x C x D1 ...)", x.Shape)
 	}
 	names := [...]string{"input", "scale", "B"}
 	for i := 1; i < 3; i++ {
@@ -62,19 +59,13 @@ func (op *instanceNormOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Ke
 	if _, err := op.InferShapes(in); err != nil {
 		return nil, err
 	}
-	x := in[0]
-	return &instanceNormKernel{op: op, batch: x.Shape[0], channels: x.Shape[1], inner: dimsProduct(x.Shape, 2, len(x.Shape)), dtype: x.DType}, nil
+	planes, _ := checkChannelPlanes("input", in[0])
+	return &instanceNormKernel{op: op, channelPlanes: planes}, nil
 }
 
 type instanceNormKernel struct {
-	op                     *instanceNormOp
-	batch, channels, inner int
-	dtype                  ops.DType
-}
-
-// ScratchSize is room for float32 copies of the input and output when they are 16-bit floats.
-func (k *instanceNormKernel) ScratchSize() int {
-	return ops.HalfScratch(k.dtype, k.batch*k.channels*k.inner, k.batch*k.channels*k.inner)
+	op *instanceNormOp
+	channelPlanes
 }
 
 func (k *instanceNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {

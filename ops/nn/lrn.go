@@ -48,11 +48,8 @@ func (op *lrnOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 		return nil, err
 	}
 	x := in[0]
-	if err := checkFloat("X", x.DType); err != nil {
+	if _, err := checkChannelPlanes("X", x); err != nil {
 		return nil, err
-	}
-	if len(x.Shape) < 2 {
-		return nil, ops.Invalidf("X has shape %v, want rank >= 2 (N x C x D1 ...)", x.Shape)
 	}
 	return []ops.ValueInfo{{DType: x.DType, Shape: x.Shape}}, nil
 }
@@ -61,19 +58,13 @@ func (op *lrnOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, err
 	if _, err := op.InferShapes(in); err != nil {
 		return nil, err
 	}
-	x := in[0]
-	return &lrnKernel{op: op, batch: x.Shape[0], channels: x.Shape[1], inner: dimsProduct(x.Shape, 2, len(x.Shape)), dtype: x.DType}, nil
+	planes, _ := checkChannelPlanes("X", in[0])
+	return &lrnKernel{op: op, channelPlanes: planes}, nil
 }
 
 type lrnKernel struct {
-	op                     *lrnOp
-	batch, channels, inner int
-	dtype                  ops.DType
-}
-
-// ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
-func (k *lrnKernel) ScratchSize() int {
-	return ops.HalfScratch(k.dtype, k.batch*k.channels*k.inner, k.batch*k.channels*k.inner)
+	op *lrnOp
+	channelPlanes
 }
 
 func (k *lrnKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {

@@ -4,7 +4,6 @@ package nn
 // ONNX; implemented directly here).
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/onnxrun/onnxrun/ops"
@@ -14,25 +13,14 @@ func init() {
 	ops.Register("", "RMSNormalization", ops.Since(23, buildRMSNorm))
 }
 
-type rmsNormOp struct {
-	axis    int
-	epsilon float64
-}
+type rmsNormOp struct{ normAxisAttrs }
 
 func buildRMSNorm(n ops.NodeInfo) (ops.Op, error) {
-	r := ops.NewAttrReader(n.Attrs)
-	op := &rmsNormOp{axis: int(r.Int("axis", -1)), epsilon: float64(r.Float("epsilon", 1e-5))}
-	stash := r.Int("stash_type", 1)
-	if err := r.Err(); err != nil {
+	attrs, err := readNormAxisAttrs(n)
+	if err != nil {
 		return nil, err
 	}
-	if stash != int64(ops.Float32) {
-		return nil, ops.Unsupportedf("stash_type %d: only 1 (float32 statistics) is implemented", stash)
-	}
-	if op.epsilon < 0 || math.IsNaN(op.epsilon) {
-		return nil, &ops.AttrError{Name: "epsilon", Msg: fmt.Sprintf("is %g, want >= 0", op.epsilon)}
-	}
-	return op, nil
+	return &rmsNormOp{attrs}, nil
 }
 
 func (op *rmsNormOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
