@@ -9,7 +9,7 @@
 // inference runs: each layer looks its ops up in the registry (ops.Lookup("", "Conv", 13) → Builder →
 // InferShapes → Prepare → Kernel.Run), so a faster kernel speeds training as well. The backward pass runs
 // the gradient kernels of ops/nn (ConvGrad, GemmGrad, MaxPoolGrad, AveragePoolGrad, ReluGrad, ... in domain
-// nn.TrainingDomain) through the same interface; only Dropout and the softmax cross-entropy loss are plain
+// ops.TrainingDomain) through the same interface; only Dropout and the softmax cross-entropy loss are plain
 // loops here.
 //
 // # Threads and determinism

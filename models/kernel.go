@@ -6,7 +6,7 @@ import (
 	"github.com/onnxrun/onnxrun/ops"
 	_ "github.com/onnxrun/onnxrun/ops/elementwise" // Relu, Sigmoid, Tanh
 	_ "github.com/onnxrun/onnxrun/ops/linalg"      // Gemm
-	"github.com/onnxrun/onnxrun/ops/nn"            // Conv, pools and the gradient kernels
+	_ "github.com/onnxrun/onnxrun/ops/nn"          // Conv, pools and the gradient kernels
 )
 
 // kernelOpset is the default-domain opset whose kernels the trainer runs (the export opset is separate).
@@ -25,7 +25,7 @@ type node struct {
 // contents (no Const), so no kernel prepacks weights that the optimizer changes between steps.
 func newNode(domain, opType string, attrs ops.AttrMap, nout int, in ...ops.ValueInfo) (*node, error) {
 	opset := kernelOpset
-	if domain == nn.TrainingDomain {
+	if domain == ops.TrainingDomain {
 		opset = 1
 	}
 	build, ranges, ok := ops.Lookup(domain, opType, opset)

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/onnxrun/onnxrun/ops"
-	"github.com/onnxrun/onnxrun/ops/nn"
 )
 
 // Param is one trainable tensor of a layer. Value is the tensor's data, row-major; kernels read it in place,
@@ -143,7 +142,7 @@ func newActivationStep(a Activation, shape ops.Shape) (*activationStep, error) {
 	if s.fwd, err = newNode("", fwdOp, nil, 1, f32(shape)); err != nil {
 		return nil, err
 	}
-	if s.grad, err = newNode(nn.TrainingDomain, gradOp, nil, 1, f32(shape), f32(shape)); err != nil {
+	if s.grad, err = newNode(ops.TrainingDomain, gradOp, nil, 1, f32(shape), f32(shape)); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -245,44 +244,51 @@ func (l *Conv2D) paddingName() string {
 	return string(l.Padding)
 }
 
-type convStep struct {
-	l              *Conv2D
-	conv, convGrad *node
-	act            *activationStep
-	w, b           *ops.Tensor
-	x              *ops.Tensor
-	gradOut        [3]*ops.Tensor // dX (nil when not wanted), dW, dB
-	dx             *ops.Tensor
+func (l *Conv2D) newStep(batch int, grads []*ops.Tensor, _ *rand.Rand) (step, error) {
+	return newWeightedStep("Conv", "ConvGrad", l.attrs, l.weight, l.bias, l.Activation,
+		withBatch(batch, l.in), withBatch(batch, l.out), grads)
 }
 
-func (l *Conv2D) newStep(batch int, grads []*ops.Tensor, _ *rand.Rand) (step, error) {
-	s := &convStep{l: l, w: ops.FromSlice(l.weight.Shape, l.weight.Value), b: ops.FromSlice(l.bias.Shape, l.bias.Value)}
-	x, y := withBatch(batch, l.in), withBatch(batch, l.out)
+// weightedStep runs a layer that multiplies by a weight, adds a bias and applies an activation (Conv2D
+// through Conv, Dense through Gemm): forward, the op's gradient kernel (dX, dW, dB) and the activation's.
+type weightedStep struct {
+	op, grad *node
+	act      *activationStep
+	w, b     *ops.Tensor
+	x        *ops.Tensor
+	gradOut  [3]*ops.Tensor // dX (nil when not wanted), dW, dB
+	dx       *ops.Tensor
+}
+
+// newWeightedStep binds opType (default domain) and gradOpType (ops.TrainingDomain) for input shape x and
+// output shape y; grads receive dW and dB.
+func newWeightedStep(opType, gradOpType string, attrs ops.AttrMap, weight, bias *Param, act Activation, x, y ops.Shape, grads []*ops.Tensor) (step, error) {
+	s := &weightedStep{w: ops.FromSlice(weight.Shape, weight.Value), b: ops.FromSlice(bias.Shape, bias.Value)}
 	var err error
-	if s.conv, err = newNode("", "Conv", l.attrs, 1, f32(x), f32(l.weight.Shape), f32(l.bias.Shape)); err != nil {
+	if s.op, err = newNode("", opType, attrs, 1, f32(x), f32(weight.Shape), f32(bias.Shape)); err != nil {
 		return nil, err
 	}
-	if s.convGrad, err = newNode(nn.TrainingDomain, "ConvGrad", l.attrs, 3, f32(y), f32(x), f32(l.weight.Shape)); err != nil {
+	if s.grad, err = newNode(ops.TrainingDomain, gradOpType, attrs, 3, f32(y), f32(x), f32(weight.Shape)); err != nil {
 		return nil, err
 	}
-	if s.act, err = newActivationStep(l.Activation, y); err != nil {
+	if s.act, err = newActivationStep(act, y); err != nil {
 		return nil, err
 	}
-	s.dx = s.convGrad.outs[0]
+	s.dx = s.grad.outs[0]
 	s.gradOut[1], s.gradOut[2] = grads[0], grads[1]
 	return s, nil
 }
 
-func (s *convStep) forward(ctx *ops.ExecContext, x *ops.Tensor, _ bool) (*ops.Tensor, error) {
+func (s *weightedStep) forward(ctx *ops.ExecContext, x *ops.Tensor, _ bool) (*ops.Tensor, error) {
 	s.x = x
-	z, err := s.conv.run(ctx, x, s.w, s.b)
+	z, err := s.op.run(ctx, x, s.w, s.b)
 	if err != nil {
 		return nil, err
 	}
 	return s.act.forward(ctx, z)
 }
 
-func (s *convStep) backward(ctx *ops.ExecContext, dy *ops.Tensor, wantDX bool) (*ops.Tensor, error) {
+func (s *weightedStep) backward(ctx *ops.ExecContext, dy *ops.Tensor, wantDX bool) (*ops.Tensor, error) {
 	dz, err := s.act.backward(ctx, dy)
 	if err != nil {
 		return nil, err
@@ -291,13 +297,13 @@ func (s *convStep) backward(ctx *ops.ExecContext, dy *ops.Tensor, wantDX bool) (
 	if wantDX {
 		s.gradOut[0] = s.dx
 	}
-	if err := s.convGrad.runInto(ctx, []*ops.Tensor{dz, s.x, s.w}, s.gradOut[:]); err != nil {
+	if err := s.grad.runInto(ctx, []*ops.Tensor{dz, s.x, s.w}, s.gradOut[:]); err != nil {
 		return nil, err
 	}
 	return s.gradOut[0], nil
 }
 
-func (s *convStep) nodes() []*node { return append([]*node{s.conv, s.convGrad}, s.act.nodes()...) }
+func (s *weightedStep) nodes() []*node { return append([]*node{s.op, s.grad}, s.act.nodes()...) }
 
 // Pool2D is non-overlapping max or average pooling over Size x Size windows (Keras's MaxPooling2D and
 // AveragePooling2D with their default strides and valid padding: a remainder row or column is dropped).
@@ -355,7 +361,7 @@ func (l *Pool2D) newStep(batch int, _ []*ops.Tensor, _ *rand.Rand) (step, error)
 	if s.pool, err = newNode("", l.opType(), l.attrs, 1, f32(x)); err != nil {
 		return nil, err
 	}
-	if s.grad, err = newNode(nn.TrainingDomain, l.opType()+"Grad", l.attrs, 1, f32(y), f32(x)); err != nil {
+	if s.grad, err = newNode(ops.TrainingDomain, l.opType()+"Grad", l.attrs, 1, f32(y), f32(x)); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -444,58 +450,10 @@ func (l *Dense) build(in ops.Shape) (ops.Shape, error) {
 	return l.out, nil
 }
 
-type denseStep struct {
-	gemm, grad *node
-	act        *activationStep
-	w, b       *ops.Tensor
-	x          *ops.Tensor
-	gradOut    [3]*ops.Tensor
-	dx         *ops.Tensor
-}
-
 func (l *Dense) newStep(batch int, grads []*ops.Tensor, _ *rand.Rand) (step, error) {
-	s := &denseStep{w: ops.FromSlice(l.weight.Shape, l.weight.Value), b: ops.FromSlice(l.bias.Shape, l.bias.Value)}
-	x, y := withBatch(batch, l.in), withBatch(batch, l.out)
-	var err error
-	if s.gemm, err = newNode("", "Gemm", denseAttrs, 1, f32(x), f32(l.weight.Shape), f32(l.bias.Shape)); err != nil {
-		return nil, err
-	}
-	if s.grad, err = newNode(nn.TrainingDomain, "GemmGrad", denseAttrs, 3, f32(y), f32(x), f32(l.weight.Shape)); err != nil {
-		return nil, err
-	}
-	if s.act, err = newActivationStep(l.Activation, y); err != nil {
-		return nil, err
-	}
-	s.dx = s.grad.outs[0]
-	s.gradOut[1], s.gradOut[2] = grads[0], grads[1]
-	return s, nil
+	return newWeightedStep("Gemm", "GemmGrad", denseAttrs, l.weight, l.bias, l.Activation,
+		withBatch(batch, l.in), withBatch(batch, l.out), grads)
 }
-
-func (s *denseStep) forward(ctx *ops.ExecContext, x *ops.Tensor, _ bool) (*ops.Tensor, error) {
-	s.x = x
-	z, err := s.gemm.run(ctx, x, s.w, s.b)
-	if err != nil {
-		return nil, err
-	}
-	return s.act.forward(ctx, z)
-}
-
-func (s *denseStep) backward(ctx *ops.ExecContext, dy *ops.Tensor, wantDX bool) (*ops.Tensor, error) {
-	dz, err := s.act.backward(ctx, dy)
-	if err != nil {
-		return nil, err
-	}
-	s.gradOut[0] = nil
-	if wantDX {
-		s.gradOut[0] = s.dx
-	}
-	if err := s.grad.runInto(ctx, []*ops.Tensor{dz, s.x, s.w}, s.gradOut[:]); err != nil {
-		return nil, err
-	}
-	return s.gradOut[0], nil
-}
-
-func (s *denseStep) nodes() []*node { return append([]*node{s.gemm, s.grad}, s.act.nodes()...) }
 
 // Dropout zeroes each input element with probability Rate while training and scales the rest by
 // 1/(1-Rate) (inverted dropout, as Keras and PyTorch do), so inference is the identity and the export

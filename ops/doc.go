@@ -3,14 +3,30 @@
 //
 // # Layout
 //
-// The kernels themselves live in sub-packages by family and register in their init functions:
-// ops/nn (Conv, pooling, normalisation, Dropout), ops/elementwise (unary and broadcasting binary math,
-// activations, comparisons, Where, Clip, Cast), ops/linalg (MatMul, Gemm, Einsum), ops/reduce (Reduce*,
-// ArgMax, Softmax family, TopK, CumSum) and ops/tensor (Reshape, Transpose, Gather, Concat, Slice, Pad, ...).
-// Hot loops sit in ops/internal (gemm, parallel). The runtime imports them all; ops never sees protobuf.
-// A family with assembly (GEMM, GEMV, direct and Winograd convolution, pooling) picks it at init from the
-// CPU's features, or runs PureGo under -tags noasm or on another GOARCH, and says which through
-// RegisterKernelVariant; KernelVariants lists the choices (onnxrun --version prints them).
+// The kernels live in sub-packages by family and register in their init functions with Register, one
+// entry per ONNX version of the operator (see Version):
+//
+//   - ops/nn: Conv, ConvTranspose, ConvInteger, DeformConv, CausalConvWithState, the pools, the
+//     normalisations, Dropout, the losses, RNN/GRU/LSTM, Attention, RotaryEmbedding, DFT and STFT, the
+//     fused FusedConv (FusedDomain), the gradient kernels of the trainer (TrainingDomain) and ONNX's
+//     optimizers (PreviewTrainingDomain);
+//   - ops/elementwise: unary and broadcasting binary math, activations, comparisons and logic, Where,
+//     Clip, Cast and the string operators;
+//   - ops/linalg: MatMul, Gemm, Einsum, Det and the fused FusedGemm;
+//   - ops/reduce: Reduce*, ArgMax/ArgMin, the Softmax family, TopK, CumSum and CumProd;
+//   - ops/tensor: data movement (Reshape, Transpose, Gather, Concat, Slice, Pad, Scatter, ...), constants,
+//     ranges and windows;
+//   - ops/image: Resize, Upsample, GridSample, AffineGrid, RoiAlign, NonMaxSuppression, Col2Im and
+//     CenterCropPad;
+//   - ops/quant: QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger, QLinearMatMul.
+//
+// Hot loops sit in ops/internal (gemm, parallel); ops/opstest runs one node for the kernels' tests. The
+// runtime imports every kernel package; ops never sees protobuf.
+//
+// Float16 and bfloat16 kernels compute in float32 through a Widener (half.go). A routine with an
+// assembly version keeps one strategy in every build: the assembly and its Go twin do the same tiles,
+// and the pure-Go build (-tags noasm) runs the twin. Each such family says which routine this CPU and
+// build get through RegisterKernelVariant; KernelVariants lists the choices (onnxrun --version prints them).
 //
 // # The operator contract
 //

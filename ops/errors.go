@@ -49,5 +49,7 @@ const (
 	errViewSizeMismatch   = "ops: view shape has a different number of elements"
 	errUnknownDType       = "ops: unknown dtype"
 	errRangeOverlap       = "ops: registration overlaps an existing opset range"
-	errBadRange           = "ops: opset range is empty"
+	errBadRange           = "ops: opset range is empty (a version history out of order?)"
+	errTooManyWidened     = "ops: a Widener narrows at most maxWidenedOutputs outputs"
+	errUnknownDomain      = "ops: registration in a domain ops/registry.go does not declare"
 )

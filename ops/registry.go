@@ -23,22 +23,52 @@ func (r OpsetRange) Contains(v int) bool { return v >= r.Min && v <= r.Max }
 
 func (r OpsetRange) String() string { return fmt.Sprintf("%d-%d", r.Min, r.Max) }
 
-// Priority orders several registrations of one operator for the same opsets: a kernel chosen at start-up for
-// the CPU (Arch) takes precedence over the portable one (Generic), which always exists as the reference.
-type Priority int
-
+// The operator domains onnxrun registers kernels in besides the default ONNX domain ("").
 const (
-	Generic Priority = 0
-	Arch    Priority = 10
+	// FusedDomain holds the fused kernels the graph passes write (FusedConv, FusedGemm). Its only opset is 1.
+	FusedDomain = "onnxrun"
+	// TrainingDomain holds the backward (gradient) kernels of the trainer. Its only opset is 1.
+	TrainingDomain = "ai.onnxrun.training"
+	// PreviewTrainingDomain is ONNX's own training domain (Adagrad, Adam, Momentum). Its only opset is 1.
+	PreviewTrainingDomain = "ai.onnx.preview.training"
 )
+
+// newestOpset is the highest opset of each domain kernels may register in: the last entry of an operator's
+// history runs up to it. Registering in a domain missing here panics, so a new domain is declared once.
+var newestOpset = map[string]int{"": MaxOpset, FusedDomain: 1, TrainingDomain: 1, PreviewTrainingDomain: 1}
+
+// Version is one entry of an operator's history: Build implements the operator from opset Since up to the
+// opset before the next entry's Since, the last entry up to the domain's newest opset. An entry without
+// Build (RemovedIn) covers nothing and ends the range before it.
+type Version struct {
+	Since int
+	Build Builder
+}
+
+// Since is the history entry for build from opset v on.
+func Since(v int, build Builder) Version { return Version{v, build} }
+
+// RemovedIn ends a history: the operator was deprecated or removed in opset v, so no kernel covers v and
+// above (Upsample-10, Scatter-11).
+func RemovedIn(v int) Version { return Version{Since: v} }
+
+// SameBuilder is the history of an operator whose one builder serves every listed version (ascending); the
+// builder reads NodeInfo.Opset for the differences. Listing every version keeps the table saying which
+// versions the spec has.
+func SameBuilder(build Builder, versions ...int) []Version {
+	h := make([]Version, len(versions))
+	for i, v := range versions {
+		h[i] = Version{v, build}
+	}
+	return h
+}
 
 // Registration is one entry of the operator table.
 type Registration struct {
-	Domain   string
-	OpType   string
-	Range    OpsetRange
-	Priority Priority
-	Build    Builder
+	Domain string
+	OpType string
+	Range  OpsetRange
+	Build  Builder
 }
 
 var registry = struct {
@@ -48,27 +78,44 @@ var registry = struct {
 
 type opKey struct{ domain, opType string }
 
-// Register adds a builder for op type in domain over the closed opset range. Registering two builders of the
-// same priority over overlapping ranges panics at init: the table must say exactly one thing per opset.
-func Register(domain, opType string, r OpsetRange, build Builder) {
-	RegisterPriority(domain, opType, r, Generic, build)
+// Register records opType's version history in domain, one closed opset range per entry (see Version): the
+// one way kernel packages register, in their init functions. Entries must be in increasing order; those
+// above the domain's newest opset are skipped. A history that overlaps a range registered before, an
+// unordered history and an undeclared domain panic at init: the table must say exactly one thing per opset.
+//
+// CPU-specific code is not a separate registration: a kernel keeps one strategy and swaps the routine that
+// runs it (assembly or pure Go) at build or start-up time, so the table has one entry per opset.
+func Register(domain, opType string, history ...Version) {
+	domain = NormalizeDomain(domain)
+	newest, ok := newestOpset[domain]
+	if !ok {
+		panic(errUnknownDomain + ": " + domain)
+	}
+	for i, h := range history {
+		if h.Since > newest || h.Build == nil {
+			continue
+		}
+		last := newest
+		if i+1 < len(history) {
+			last = min(history[i+1].Since-1, newest)
+		}
+		register(domain, opType, Opsets(h.Since, last), h.Build)
+	}
 }
 
-// RegisterPriority is Register for a CPU-specific or otherwise preferred variant.
-func RegisterPriority(domain, opType string, r OpsetRange, p Priority, build Builder) {
+func register(domain, opType string, r OpsetRange, build Builder) {
 	if r.Min > r.Max || r.Min < 1 {
-		panic(errBadRange)
+		panic(errBadRange + ": " + domain + "::" + opType)
 	}
-	domain = NormalizeDomain(domain)
 	registry.Lock()
 	defer registry.Unlock()
 	k := opKey{domain, opType}
 	for _, e := range registry.byOp[k] {
-		if e.Priority == p && e.Range.Min <= r.Max && r.Min <= e.Range.Max {
+		if e.Range.Min <= r.Max && r.Min <= e.Range.Max {
 			panic(errRangeOverlap + ": " + domain + "::" + opType)
 		}
 	}
-	registry.byOp[k] = append(registry.byOp[k], Registration{domain, opType, r, p, build})
+	registry.byOp[k] = append(registry.byOp[k], Registration{domain, opType, r, build})
 }
 
 // NormalizeDomain maps the two spellings of the default ONNX domain, "" and "ai.onnx", to "".
@@ -79,22 +126,17 @@ func NormalizeDomain(d string) string {
 	return d
 }
 
-// Lookup returns the builder for op type at the given opset, preferring the highest priority. ok is false
-// when no registration covers that opset; ranges then lists the opsets that are covered (nil if the op is
-// unknown), for the error message.
+// Lookup returns the builder for op type at the given opset. ok is false when no registration covers that
+// opset; ranges then lists the opsets that are covered (nil if the op is unknown), for the error message.
 func Lookup(domain, opType string, opset int) (b Builder, ranges []OpsetRange, ok bool) {
 	domain = NormalizeDomain(domain)
 	registry.RLock()
 	defer registry.RUnlock()
-	best := -1
 	entries := registry.byOp[opKey{domain, opType}]
-	for i, e := range entries {
-		if e.Range.Contains(opset) && (best < 0 || e.Priority > entries[best].Priority) {
-			best = i
+	for _, e := range entries {
+		if e.Range.Contains(opset) {
+			return e.Build, nil, true
 		}
-	}
-	if best >= 0 {
-		return entries[best].Build, nil, true
 	}
 	for _, e := range entries {
 		ranges = append(ranges, e.Range)
@@ -119,10 +161,7 @@ func Registrations() []Registration {
 		if a.OpType != b.OpType {
 			return a.OpType < b.OpType
 		}
-		if a.Range.Min != b.Range.Min {
-			return a.Range.Min < b.Range.Min
-		}
-		return a.Priority < b.Priority
+		return a.Range.Min < b.Range.Min
 	})
 	return all
 }

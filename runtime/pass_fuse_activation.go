@@ -4,8 +4,6 @@ import (
 	"math"
 
 	"github.com/onnxrun/onnxrun/ops"
-	"github.com/onnxrun/onnxrun/ops/linalg"
-	"github.com/onnxrun/onnxrun/ops/nn"
 )
 
 // fuseActivation rewrites what a convolutional network does after each product into the product's kernel,
@@ -51,7 +49,7 @@ func fusibleConv(r *rewriter, name string, next *Node, shapes map[string]ops.Val
 	switch {
 	case conv.Domain == "" && conv.OpType == "Conv":
 		return conv
-	case conv.Domain == nn.FusedDomain && conv.OpType == "FusedConv" && (withZ || len(conv.Inputs) <= 3) && attrString(conv, "activation", "") == "":
+	case conv.Domain == ops.FusedDomain && conv.OpType == "FusedConv" && (withZ || len(conv.Inputs) <= 3) && attrString(conv, "activation", "") == "":
 		return conv
 	}
 	return nil
@@ -73,7 +71,7 @@ func fuseResidualAdd(r *rewriter, add *Node, shapes map[string]ops.ValueInfo) bo
 		if !ok || !ok2 || zInfo.DType != ops.Float32 || !zInfo.Shape.Equal(yInfo.Shape) {
 			continue
 		}
-		fused := &Node{Name: conv.Name, Domain: nn.FusedDomain, OpType: "FusedConv", Opset: 1,
+		fused := &Node{Name: conv.Name, Domain: ops.FusedDomain, OpType: "FusedConv", Opset: 1,
 			Inputs: []string{conv.Inputs[0], conv.Inputs[1], "", z}, Outputs: add.Outputs, Attrs: copyAttrs(conv.Attrs)}
 		if len(conv.Inputs) > 2 {
 			fused.Inputs[2] = conv.Inputs[2]
@@ -99,14 +97,14 @@ func fuseActivationInto(r *rewriter, act *Node, shapes map[string]ops.ValueInfo)
 	if conv := fusibleConv(r, in, act, shapes, true); conv != nil {
 		fused = conv
 		if conv.OpType == "Conv" {
-			fused = &Node{Name: conv.Name, Domain: nn.FusedDomain, OpType: "FusedConv", Opset: 1,
+			fused = &Node{Name: conv.Name, Domain: ops.FusedDomain, OpType: "FusedConv", Opset: 1,
 				Inputs: append([]string(nil), conv.Inputs...), Attrs: copyAttrs(conv.Attrs)}
 		}
 		r.remove(conv)
 	} else if mm := fusibleProduct(r, in, act, shapes); mm != nil {
 		fused = mm
 		if mm.OpType != "FusedGemm" {
-			fused = &Node{Name: mm.Name, Domain: linalg.FusedDomain, OpType: "FusedGemm", Opset: 1,
+			fused = &Node{Name: mm.Name, Domain: ops.FusedDomain, OpType: "FusedGemm", Opset: 1,
 				Inputs: append([]string(nil), mm.Inputs...), Attrs: ops.AttrMap{}}
 			if mm.OpType == "Gemm" {
 				for _, k := range []string{"alpha", "beta", "transA", "transB"} {
@@ -149,7 +147,7 @@ func fusibleProduct(r *rewriter, name string, next *Node, shapes map[string]ops.
 		if okA && okB && len(a.Shape) == 2 && len(b.Shape) == 2 {
 			return mm
 		}
-	case mm.Domain == linalg.FusedDomain && mm.OpType == "FusedGemm" && attrString(mm, "activation", "") == "":
+	case mm.Domain == ops.FusedDomain && mm.OpType == "FusedGemm" && attrString(mm, "activation", "") == "":
 		return mm
 	}
 	return nil

@@ -51,9 +51,6 @@ func write(w io.Writer) error {
 		if r.Range.Max == ops.MaxOpset {
 			rs = fmt.Sprintf("%d+", r.Range.Min)
 		}
-		if r.Priority > ops.Generic {
-			rs += " (arch)"
-		}
 		e.ranges = append(e.ranges, rs)
 		file := builderFile(r.Build, root)
 		if file != "" && !contains(e.files, file) {

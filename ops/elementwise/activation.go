@@ -46,7 +46,7 @@ var activations = []struct {
 
 func init() {
 	for _, a := range activations {
-		registerSince(a.op, func(n ops.NodeInfo) (ops.Op, error) {
+		ops.Register("", a.op, ops.SameBuilder(func(n ops.NodeInfo) (ops.Op, error) {
 			r := ops.NewAttrReader(n.Attrs)
 			f, err := a.make(r, n.Opset)
 			if err == nil {
@@ -58,7 +58,7 @@ func init() {
 			return newUnary(n, a.types.at(n.Opset), ops.Undefined, func(dt ops.DType) ops.Kernel {
 				return floatOrIntMap(dt, f)
 			})
-		}, a.versions...)
+		}, a.versions...)...)
 	}
 }
 

@@ -23,7 +23,7 @@ func init() {
 				return arithKernel(dt, op.op, plan)
 			})
 		}
-		registerSince(op.name, build, 1, 6, 7, 13, 14)
+		ops.Register("", op.name, ops.SameBuilder(build, 1, 6, 7, 13, 14)...)
 	}
 }
 

@@ -14,8 +14,10 @@ import (
 // byte per element in memory; for them the low 4 or 2 bits are the pattern, re-extended for the signed ones.
 // A bool is one byte: 0 or 1 going out, and any non-zero byte is true coming in.
 func init() {
-	// opset 26: every type but string.
-	ops.Register("", "BitCast", ops.Opsets(26, ops.MaxOpset), buildBitCast)
+	ops.Register("", "BitCast",
+		// opset 26: every type but string.
+		ops.Since(26, buildBitCast),
+	)
 }
 
 var bitCastTypes = ops.DTypes(ops.Uint8, ops.Uint16, ops.Uint32, ops.Uint64, ops.Int8, ops.Int16, ops.Int32,

@@ -27,9 +27,9 @@ func init() {
 	// opset 9: string; opset 13: bfloat16
 	// opset 19: float8 types and saturate; opset 21: int4/uint4; opset 23: float4e2m1
 	// opset 24: float8e8m0 and round_mode; opset 25: int2/uint2
-	registerSince("Cast", buildCast, 1, 6, 9, 13, 19, 21, 23, 24, 25)
+	ops.Register("", "Cast", ops.SameBuilder(buildCast, 1, 6, 9, 13, 19, 21, 23, 24, 25)...)
 	// CastLike follows Cast's type additions from opset 19 on.
-	registerSince("CastLike", buildCast, 15, 19, 21, 23, 24, 25)
+	ops.Register("", "CastLike", ops.SameBuilder(buildCast, 15, 19, 21, 23, 24, 25)...)
 }
 
 // castTypes is what Cast can take and make at each opset, among the types onnxrun holds.

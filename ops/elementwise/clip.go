@@ -15,9 +15,9 @@ func init() {
 	// opset 11: bounds became optional inputs 2 and 3
 	// opset 12: integer types added
 	// opset 13: bfloat16 added
-	registerSince("Clip", buildClip, 1, 6, 11, 12, 13)
+	ops.Register("", "Clip", ops.SameBuilder(buildClip, 1, 6, 11, 12, 13)...)
 	// opset 6: consumed_inputs removed; opset 13: bfloat16; opset 14: int8, int16, int32, int64
-	registerSince("Relu", buildRelu, 1, 6, 13, 14)
+	ops.Register("", "Relu", ops.SameBuilder(buildRelu, 1, 6, 13, 14)...)
 }
 
 // clipOp clamps its input to [lo, hi]. Before opset 11 the bounds are attributes (lo, hi); from 11 they

@@ -32,11 +32,11 @@ func init() {
 }
 
 func registerCompare(name string, op compareOp, types typeSince, versions ...int) {
-	registerSince(name, func(n ops.NodeInfo) (ops.Op, error) {
+	ops.Register("", name, ops.SameBuilder(func(n ops.NodeInfo) (ops.Op, error) {
 		return newBinaryOp(n, 7, types.at(n.Opset), ops.Bool, func(dt, _ ops.DType, plan *bcastPlan) ops.Kernel {
 			return compareKernel(dt, op, plan)
 		})
-	}, versions...)
+	}, versions...)...)
 }
 
 type compareOp int

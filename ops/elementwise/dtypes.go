@@ -44,19 +44,6 @@ func (t typeSince) at(opset int) typeSet {
 	return s
 }
 
-// registerSince registers build over the consecutive opset ranges that start at each of the operator's
-// versions (ascending), the last one running to ops.MaxOpset. The builders read NodeInfo.Opset for the
-// per-version differences; registering every range separately keeps the table saying which versions exist.
-func registerSince(opType string, build ops.Builder, versions ...int) {
-	for i, v := range versions {
-		hi := ops.MaxOpset
-		if i+1 < len(versions) {
-			hi = versions[i+1] - 1
-		}
-		ops.Register("", opType, ops.Opsets(v, hi), build)
-	}
-}
-
 // checkType returns an ErrInvalid error when dt is not in allowed, or ErrUnsupported for the narrow storage
 // types (float8, int4, ...), which only Cast and CastLike convert here.
 func checkType(n *nodeMeta, input string, dt ops.DType, allowed typeSet) error {

@@ -19,23 +19,23 @@ func init() {
 		{"Or", func(a, b bool) bool { return a || b }},
 		{"Xor", func(a, b bool) bool { return a != b }},
 	} {
-		registerSince(l.name, func(n ops.NodeInfo) (ops.Op, error) {
+		ops.Register("", l.name, ops.SameBuilder(func(n ops.NodeInfo) (ops.Op, error) {
 			return newBinaryOp(n, 7, bools, ops.Undefined, func(_, _ ops.DType, plan *bcastPlan) ops.Kernel {
 				return newBinary(plan, l.f)
 			})
-		}, 1, 7)
+		}, 1, 7)...)
 	}
 	for _, b := range []struct {
 		name string
 		op   bitOp
 	}{{"BitwiseAnd", bitAnd}, {"BitwiseOr", bitOr}, {"BitwiseXor", bitXor}} {
-		registerSince(b.name, func(n ops.NodeInfo) (ops.Op, error) {
+		ops.Register("", b.name, ops.SameBuilder(func(n ops.NodeInfo) (ops.Op, error) {
 			return newBinaryOp(n, 0, allInts, ops.Undefined, func(dt, _ ops.DType, plan *bcastPlan) ops.Kernel {
 				return bitKernel(dt, b.op, plan)
 			})
-		}, 18)
+		}, 18)...)
 	}
-	registerSince("BitShift", buildBitShift, 11)
+	ops.Register("", "BitShift", ops.SameBuilder(buildBitShift, 11)...)
 }
 
 type bitOp int

@@ -13,7 +13,7 @@ import (
 // C's % for integers). The spec reserves fmod=0 for integers; for floats it is computed the Python way too,
 // as numpy.mod and ONNX's reference implementation do. Integer x mod 0 is 0.
 func init() {
-	registerSince("Mod", buildMod, 10, 13)
+	ops.Register("", "Mod", ops.SameBuilder(buildMod, 10, 13)...)
 }
 
 func buildMod(n ops.NodeInfo) (ops.Op, error) {

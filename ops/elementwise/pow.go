@@ -13,7 +13,7 @@ func init() {
 	// opset 12: X may be int32 or int64, and Y any numeric type (T1) independently of X
 	// opset 13: bfloat16 X
 	// opset 15: bfloat16 Y
-	registerSince("Pow", buildPow, 1, 7, 12, 13, 15)
+	ops.Register("", "Pow", ops.SameBuilder(buildPow, 1, 7, 12, 13, 15)...)
 }
 
 func buildPow(n ops.NodeInfo) (ops.Op, error) {

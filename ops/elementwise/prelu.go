@@ -12,7 +12,7 @@ func init() {
 	// opset 7: slope broadcasts to X unidirectionally (Broadcasting.md)
 	// opset 9: int32, int64, uint32, uint64 added
 	// opset 16: bfloat16 added
-	registerSince("PRelu", buildPRelu, 1, 6, 7, 9, 16)
+	ops.Register("", "PRelu", ops.SameBuilder(buildPRelu, 1, 6, 7, 9, 16)...)
 }
 
 func buildPRelu(n ops.NodeInfo) (ops.Op, error) {

@@ -19,14 +19,14 @@ import (
 // read). StringSplit and StringNormalizer shape their output by the data, so they plan with their input's
 // value.
 func init() {
-	registerSince("StringConcat", func(n ops.NodeInfo) (ops.Op, error) {
+	ops.Register("", "StringConcat", ops.SameBuilder(func(n ops.NodeInfo) (ops.Op, error) {
 		return newBinaryOp(n, 0, setOf(ops.String), ops.String, func(_, _ ops.DType, plan *bcastPlan) ops.Kernel {
 			return newBinary(plan, func(a, b string) string { return a + b })
 		})
-	}, 20)
-	registerSince("RegexFullMatch", buildRegexFullMatch, 20)
-	registerSince("StringSplit", buildStringSplit, 20)
-	registerSince("StringNormalizer", buildStringNormalizer, 10)
+	}, 20)...)
+	ops.Register("", "RegexFullMatch", ops.SameBuilder(buildRegexFullMatch, 20)...)
+	ops.Register("", "StringSplit", ops.SameBuilder(buildStringSplit, 20)...)
+	ops.Register("", "StringNormalizer", ops.SameBuilder(buildStringNormalizer, 10)...)
 }
 
 func buildRegexFullMatch(n ops.NodeInfo) (ops.Op, error) {

@@ -10,9 +10,11 @@ import (
 // https://onnx.ai/onnx/operators/onnx__SwiGLU.html. Opset 28.
 func init() {
 	// Swish: opset 24 only; float16, float, bfloat16, double.
-	registerSince("Swish", buildSwish, 24)
-	// SwiGLU: opset 28 only; same float types.
-	ops.Register("", "SwiGLU", ops.Opsets(28, ops.MaxOpset), buildSwiGLU)
+	ops.Register("", "Swish", ops.SameBuilder(buildSwish, 24)...)
+	ops.Register("", "SwiGLU",
+		// SwiGLU: opset 28 only; same float types.
+		ops.Since(28, buildSwiGLU),
+	)
 }
 
 func buildSwish(n ops.NodeInfo) (ops.Op, error) {

@@ -61,27 +61,27 @@ var numberUnaries = []struct {
 
 func init() {
 	for _, u := range floatUnaries {
-		registerSince(u.op, func(n ops.NodeInfo) (ops.Op, error) {
+		ops.Register("", u.op, ops.SameBuilder(func(n ops.NodeInfo) (ops.Op, error) {
 			return newUnary(n, u.types.at(n.Opset), ops.Undefined, func(dt ops.DType) ops.Kernel {
 				return floatOrIntMap(dt, u.f)
 			})
-		}, u.versions...)
+		}, u.versions...)...)
 	}
 	for _, u := range numberUnaries {
-		registerSince(u.op, func(n ops.NodeInfo) (ops.Op, error) {
+		ops.Register("", u.op, ops.SameBuilder(func(n ops.NodeInfo) (ops.Op, error) {
 			return newUnary(n, u.types.at(n.Opset), ops.Undefined, func(dt ops.DType) ops.Kernel {
 				if dt.IsFloat() {
 					return floatMap(dt, u.f)
 				}
 				return intMap(dt, u.intOp)
 			})
-		}, u.versions...)
+		}, u.versions...)...)
 	}
 	// IsNaN-13 added bfloat16; IsNaN-20 added the float8 types, which onnxrun has no tensors for.
-	registerSince("IsNaN", buildIsNaN, 9, 13, 20)
+	ops.Register("", "IsNaN", ops.SameBuilder(buildIsNaN, 9, 13, 20)...)
 	// IsInf-10 took float and double; IsInf-20 added float16, bfloat16 and the float8 types.
-	registerSince("IsInf", buildIsInf, 10, 20)
-	registerSince("Not", buildNot, 1)
+	ops.Register("", "IsInf", ops.SameBuilder(buildIsInf, 10, 20)...)
+	ops.Register("", "Not", ops.SameBuilder(buildNot, 1)...)
 }
 
 func floatSign(x float64) float64 {

@@ -14,10 +14,10 @@ func init() {
 	// opset 13: bfloat16
 	maxTypes := typeSince{{1, floatsNoBF16}, {12, numericNoBF}, {13, numeric}}
 	sumTypes := typeSince{{1, floatsNoBF16}, {13, floats}}
-	registerSince("Max", variadicBuilder(opMax, false, maxTypes), 1, 6, 8, 12, 13)
-	registerSince("Min", variadicBuilder(opMin, false, maxTypes), 1, 6, 8, 12, 13)
-	registerSince("Sum", variadicBuilder(opAdd, false, sumTypes), 1, 6, 8, 13)
-	registerSince("Mean", variadicBuilder(opAdd, true, sumTypes), 1, 6, 8, 13)
+	ops.Register("", "Max", ops.SameBuilder(variadicBuilder(opMax, false, maxTypes), 1, 6, 8, 12, 13)...)
+	ops.Register("", "Min", ops.SameBuilder(variadicBuilder(opMin, false, maxTypes), 1, 6, 8, 12, 13)...)
+	ops.Register("", "Sum", ops.SameBuilder(variadicBuilder(opAdd, false, sumTypes), 1, 6, 8, 13)...)
+	ops.Register("", "Mean", ops.SameBuilder(variadicBuilder(opAdd, true, sumTypes), 1, 6, 8, 13)...)
 }
 
 // variadicOp folds its inputs left to right with a binary function: y = f(f(x0, x1), x2)..., then divides

@@ -7,7 +7,7 @@ import (
 // Where: https://onnx.ai/onnx/operators/onnx__Where.html, opsets 9 and 16 (16 added bfloat16).
 // output = condition ? X : Y, the three inputs broadcast together numpy-style.
 func init() {
-	registerSince("Where", buildWhere, 9, 16)
+	ops.Register("", "Where", ops.SameBuilder(buildWhere, 9, 16)...)
 }
 
 type whereOp struct {

@@ -15,7 +15,9 @@ import (
 // where -1 and 1 are the corner pixels' centres). 3-D is the same with (N, C, D, H, W), (N, 3, 4) and
 // (x_w, y_h, z_d, 1).
 func init() {
-	ops.Register("", "AffineGrid", ops.Opsets(20, ops.MaxOpset), buildAffineGrid)
+	ops.Register("", "AffineGrid",
+		ops.Since(20, buildAffineGrid),
+	)
 }
 
 type affineGridOp struct{ alignCorners bool }

@@ -13,7 +13,9 @@ import (
 // padding puts floor((out-in)/2) zeros before the data and the rest after it. Each axis is then a table
 // of source indices (or -1 for padding), which is exactly Resize's gather kernel.
 func init() {
-	ops.Register("", "CenterCropPad", ops.Opsets(18, ops.MaxOpset), buildCenterCropPad)
+	ops.Register("", "CenterCropPad",
+		ops.Since(18, buildCenterCropPad),
+	)
 }
 
 type centerCropPadOp struct {

@@ -15,7 +15,9 @@ import (
 // l·stride - pad_begin + b·dilation; positions in the padding are dropped. Prepare turns this into one
 // table of image offsets (-1 for the padding) shared by every channel.
 func init() {
-	ops.Register("", "Col2Im", ops.Opsets(18, ops.MaxOpset), buildCol2Im)
+	ops.Register("", "Col2Im",
+		ops.Since(18, buildCol2Im),
+	)
 }
 
 type col2ImOp struct {

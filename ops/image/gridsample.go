@@ -17,12 +17,14 @@ import (
 // (after PyTorch): coordinates are rounded to float32, nearest rounds half to even, cubic uses Keys'
 // a = -0.75, and integer outputs are truncated.
 func init() {
-	// opset 16: 4-D X only; modes bilinear, nearest, bicubic.
-	ops.Register("", "GridSample", ops.Opsets(16, 19), buildGridSample(16))
-	// opset 20: any number of spatial axes; modes renamed linear, nearest, cubic.
-	ops.Register("", "GridSample", ops.Opsets(20, 21), buildGridSample(20))
-	// opset 22: bfloat16.
-	ops.Register("", "GridSample", ops.Opsets(22, ops.MaxOpset), buildGridSample(22))
+	ops.Register("", "GridSample",
+		// opset 16: 4-D X only; modes bilinear, nearest, bicubic.
+		ops.Since(16, buildGridSample(16)),
+		// opset 20: any number of spatial axes; modes renamed linear, nearest, cubic.
+		ops.Since(20, buildGridSample(20)),
+		// opset 22: bfloat16.
+		ops.Since(22, buildGridSample(22)),
+	)
 }
 
 type gridPadding int
@@ -122,10 +124,8 @@ func (o *gridSampleOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
 	k := &gridSampleKernel{op: o, n: x[0], c: x[1], dims: []int(x[2:].Clone()), inPlane: x[2:].Size(),
 		outPlane: out[0].Shape[2:].Size(), taps: map[interpMode]int{modeNearest: 1, modeLinear: 2, modeCubic: 4}[o.mode]}
 	k.strides = ops.Shape(k.dims).Strides()
-	switch dt := in[0].DType; {
-	case dt == ops.Float16 || dt == ops.BFloat16:
-		k.scratch = x.Size() + out[0].Shape.Size()
-	case dt.IsInteger():
+	k.scratch = ops.HalfScratch(in[0].DType, x.Size(), out[0].Shape.Size())
+	if dt := in[0].DType; dt.IsInteger() {
 		k.isInt = true
 		k.intLo, k.intHi = intRange(dt)
 	}
@@ -158,10 +158,10 @@ func (k *gridSampleKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) erro
 		gridSample(k, x, g, out[0].Data().([]uint32))
 	case []uint64:
 		gridSample(k, x, g, out[0].Data().([]uint64))
-	case []ops.Float16Bits:
-		gridSampleVia(k, ctx, x, g, out[0].Data().([]ops.Float16Bits), codecFloat16)
-	case []ops.BFloat16Bits:
-		gridSampleVia(k, ctx, x, g, out[0].Data().([]ops.BFloat16Bits), codecBFloat16)
+	case []ops.Float16Bits, []ops.BFloat16Bits: // computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		gridSample(k, w.In(in[0]), g, w.Out(out[0]))
+		w.Narrow()
 	}
 	return nil
 }
@@ -179,17 +179,6 @@ func gridValue(g any, i int) float64 {
 		return float64(s[i].Float32())
 	}
 	return 0
-}
-
-func gridSampleVia[T any](k *gridSampleKernel, ctx *ops.ExecContext, x []T, g any, y []T, c codec[T]) {
-	wide, res := ctx.Scratch[:len(x)], ctx.Scratch[len(x):len(x)+len(y)]
-	for i, v := range x {
-		wide[i] = float32(c.load(v))
-	}
-	gridSample(k, wide, g, res)
-	for i, v := range res {
-		y[i] = c.store(float64(v))
-	}
 }
 
 // gridSample computes, for each batch and output position, the taps along every spatial axis once and

@@ -20,9 +20,11 @@ import (
 // How many boxes come out depends on the data, so the node is planned with its inputs' values (at each
 // run when they are not constants).
 func init() {
-	// opset 11: max_output_boxes_per_class, iou_threshold and score_threshold may be any shape of one
-	// element (1-D as well as scalar), as opset 10 already allowed in practice.
-	ops.Register("", "NonMaxSuppression", ops.Opsets(10, ops.MaxOpset), buildNMS)
+	ops.Register("", "NonMaxSuppression",
+		// opset 11: max_output_boxes_per_class, iou_threshold and score_threshold may be any shape of one
+		// element (1-D as well as scalar), as opset 10 already allowed in practice.
+		ops.Since(10, buildNMS),
+	)
 }
 
 type nmsOp struct{ centerPoint bool }

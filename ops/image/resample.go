@@ -491,33 +491,12 @@ func (k *resampleKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error 
 		weighted(k, s, dst.([]uint32))
 	case []uint64:
 		weighted(k, s, dst.([]uint64))
-	case []ops.Float16Bits:
-		wide, res := k.widen(ctx, len(s))
-		for i, v := range s {
-			wide[i] = v.Float32()
-		}
-		weighted(k, wide, res)
-		d := dst.([]ops.Float16Bits)
-		for i, v := range res {
-			d[i] = ops.Float16FromFloat32(v)
-		}
-	case []ops.BFloat16Bits:
-		wide, res := k.widen(ctx, len(s))
-		for i, v := range s {
-			wide[i] = v.Float32()
-		}
-		weighted(k, wide, res)
-		d := dst.([]ops.BFloat16Bits)
-		for i, v := range res {
-			d[i] = ops.BFloat16FromFloat32(v)
-		}
+	case []ops.Float16Bits, []ops.BFloat16Bits: // computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		weighted(k, w.In(in[0]), w.Out(out[0]))
+		w.Narrow()
 	}
 	return nil
-}
-
-// widen splits the scratch memory into the widened input and the float32 result.
-func (k *resampleKernel) widen(ctx *ops.ExecContext, n int) (wide, res []float32) {
-	return ctx.Scratch[:n], ctx.Scratch[n : n+k.planes*k.outPlane]
 }
 
 // gatherAny runs the gather kernel on whatever slice type the tensors hold.

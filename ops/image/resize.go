@@ -12,18 +12,20 @@ import (
 //
 // Upsample, its deprecated predecessor, shares the implementation (upsample.go).
 func init() {
-	// opset 10: inputs X and scales; nearest or linear, always asymmetric coordinates.
-	ops.Register("", "Resize", ops.Opsets(10, 10), buildResize(formResize10))
-	// opset 11: roi and sizes inputs, cubic mode, coordinate_transformation_mode, nearest_mode,
-	// cubic_coeff_a, exclude_outside, extrapolation_value; scales stays a required input (empty when sizes
-	// is used).
-	ops.Register("", "Resize", ops.Opsets(11, 12), buildResize(formResize11))
-	// opset 13: roi and scales become optional, tf_half_pixel_for_nn is gone, bfloat16.
-	ops.Register("", "Resize", ops.Opsets(13, 17), buildResize(formResize13))
-	// opset 18: axes, keep_aspect_ratio_policy and antialias attributes.
-	ops.Register("", "Resize", ops.Opsets(18, 18), buildResize(formResize18))
-	// opset 19: half_pixel_symmetric coordinate transformation.
-	ops.Register("", "Resize", ops.Opsets(19, ops.MaxOpset), buildResize(formResize19))
+	ops.Register("", "Resize",
+		// opset 10: inputs X and scales; nearest or linear, always asymmetric coordinates.
+		ops.Since(10, buildResize(formResize10)),
+		// opset 11: roi and sizes inputs, cubic mode, coordinate_transformation_mode, nearest_mode,
+		// cubic_coeff_a, exclude_outside, extrapolation_value; scales stays a required input (empty when sizes
+		// is used).
+		ops.Since(11, buildResize(formResize11)),
+		// opset 13: roi and scales become optional, tf_half_pixel_for_nn is gone, bfloat16.
+		ops.Since(13, buildResize(formResize13)),
+		// opset 18: axes, keep_aspect_ratio_policy and antialias attributes.
+		ops.Since(18, buildResize(formResize18)),
+		// opset 19: half_pixel_symmetric coordinate transformation.
+		ops.Since(19, buildResize(formResize19)),
+	)
 }
 
 // resizeForm is how one opset version of Resize or Upsample takes its arguments.

@@ -18,12 +18,14 @@ import (
 // as 0; max mode takes, for every point, the largest of its four weighted corner values, and then the
 // largest over the points (ONNX Runtime's definition, not the maximum of interpolated values).
 func init() {
-	// opset 10: no coordinate_transformation_mode; behaves as output_half_pixel.
-	ops.Register("", "RoiAlign", ops.Opsets(10, 15), buildRoiAlign(10))
-	// opset 16: coordinate_transformation_mode, defaulting to half_pixel.
-	ops.Register("", "RoiAlign", ops.Opsets(16, 21), buildRoiAlign(16))
-	// opset 22: bfloat16.
-	ops.Register("", "RoiAlign", ops.Opsets(22, ops.MaxOpset), buildRoiAlign(22))
+	ops.Register("", "RoiAlign",
+		// opset 10: no coordinate_transformation_mode; behaves as output_half_pixel.
+		ops.Since(10, buildRoiAlign(10)),
+		// opset 16: coordinate_transformation_mode, defaulting to half_pixel.
+		ops.Since(16, buildRoiAlign(16)),
+		// opset 22: bfloat16.
+		ops.Since(22, buildRoiAlign(22)),
+	)
 }
 
 // maxRoiSamples bounds the sampling points per bin, so a huge region (rois are data) cannot make one Run
@@ -112,9 +114,7 @@ type roiAlignKernel struct {
 func (o *roiAlignOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
 	s := in[0].Shape
 	k := &roiAlignKernel{op: o, n: s[0], c: s[1], h: s[2], w: s[3]}
-	if dt := in[0].DType; dt == ops.Float16 || dt == ops.BFloat16 {
-		k.scratch = s.Size() + in[1].Shape.Size() + out[0].Shape.Size()
-	}
+	k.scratch = ops.HalfScratch(in[0].DType, s.Size(), in[1].Shape.Size(), out[0].Shape.Size())
 	return k, nil
 }
 
@@ -128,28 +128,13 @@ func (k *roiAlignKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error 
 		return roiAlign(k, x, in[1].Data().([]float32), idx, out[0].Data().([]float32))
 	case []float64:
 		return roiAlign(k, x, in[1].Data().([]float64), idx, out[0].Data().([]float64))
-	case []ops.Float16Bits:
-		return roiAlignVia(k, ctx, x, in[1].Data().([]ops.Float16Bits), idx, out[0].Data().([]ops.Float16Bits), codecFloat16)
-	case []ops.BFloat16Bits:
-		return roiAlignVia(k, ctx, x, in[1].Data().([]ops.BFloat16Bits), idx, out[0].Data().([]ops.BFloat16Bits), codecBFloat16)
-	}
-	return nil
-}
-
-func roiAlignVia[T any](k *roiAlignKernel, ctx *ops.ExecContext, x, rois []T, idx any, y []T, c codec[T]) error {
-	s := ctx.Scratch
-	wx, wr, wy := s[:len(x)], s[len(x):len(x)+len(rois)], s[len(x)+len(rois):len(x)+len(rois)+len(y)]
-	for i, v := range x {
-		wx[i] = float32(c.load(v))
-	}
-	for i, v := range rois {
-		wr[i] = float32(c.load(v))
-	}
-	if err := roiAlign(k, wx, wr, idx, wy); err != nil {
-		return err
-	}
-	for i, v := range wy {
-		y[i] = c.store(float64(v))
+	case []ops.Float16Bits, []ops.BFloat16Bits: // computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		if err := roiAlign(k, w.In(in[0]), w.In(in[1]), idx, w.Out(out[0])); err != nil {
+			return err
+		}
+		w.Narrow()
+		return nil
 	}
 	return nil
 }

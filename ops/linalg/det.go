@@ -13,10 +13,12 @@ import (
 // float64, whatever the input type, and the determinant is the signed product of the pivots. An empty
 // (0×0) matrix has determinant 1.
 func init() {
-	// opset 11: float16, float32, float64.
-	ops.Register("", "Det", ops.Opsets(11, 21), buildDet(floats16to64))
-	// opset 22: adds bfloat16.
-	ops.Register("", "Det", ops.Opsets(22, ops.MaxOpset), buildDet(floats16to64.With(ops.BFloat16)))
+	ops.Register("", "Det",
+		// opset 11: float16, float32, float64.
+		ops.Since(11, buildDet(floats16to64)),
+		// opset 22: adds bfloat16.
+		ops.Since(22, buildDet(floats16to64.With(ops.BFloat16))),
+	)
 }
 
 func buildDet(types ops.DTypeSet) ops.Builder {

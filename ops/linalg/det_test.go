@@ -9,7 +9,7 @@ import (
 // Expected values come from numpy.linalg.det on the pattern inputs.
 func TestDet(t *testing.T) {
 	d := func(name string, opset int, want, in *ops.Tensor) opCase {
-		return opCase{name: name, op: "Det", opset: opset, inputs: []*ops.Tensor{in}, want: []*ops.Tensor{want}}
+		return opCase{Name: name, Op: "Det", Opset: opset, Inputs: []*ops.Tensor{in}, Want: []*ops.Tensor{want}}
 	}
 	// pat(3,3) + I = [[-1,5,1],[-3,5,0],[-4,3,0]]: expanding the last column gives 1*(-9+20) = 11.
 	m3 := []float64{-1, 5, 1, -3, 5, 0, -4, 3, 0}
@@ -24,10 +24,10 @@ func TestDet(t *testing.T) {
 		d("float64", 22, tensor(ops.Float64, sh(), []float64{11}), tensor(ops.Float64, sh(3, 3), m3)),
 		d("float16", 11, tensor(ops.Float16, sh(), []float64{11}), tensor(ops.Float16, sh(3, 3), m3)),
 		d("bfloat16", 22, tensor(ops.BFloat16, sh(), []float64{11}), tensor(ops.BFloat16, sh(3, 3), m3)),
-		{name: "not_square", op: "Det", opset: 22, inputs: []*ops.Tensor{pat(ops.Float32, 2, 3)}, errSub: "[*, M, M], it is [2,3]", errIs: ops.ErrInvalid},
-		{name: "vector", op: "Det", opset: 22, inputs: []*ops.Tensor{pat(ops.Float32, 3)}, errSub: "it is [3]"},
-		{name: "bfloat16_before_22", op: "Det", opset: 21, inputs: []*ops.Tensor{pat(ops.BFloat16, 2, 2)}, errSub: "dtype bfloat16, opset 21"},
-		{name: "int_input", op: "Det", opset: 22, inputs: []*ops.Tensor{pat(ops.Int32, 2, 2)}, errSub: "dtype int32"},
+		{Name: "not_square", Op: "Det", Opset: 22, Inputs: []*ops.Tensor{pat(ops.Float32, 2, 3)}, ErrSub: "[*, M, M], it is [2,3]", ErrIs: ops.ErrInvalid},
+		{Name: "vector", Op: "Det", Opset: 22, Inputs: []*ops.Tensor{pat(ops.Float32, 3)}, ErrSub: "it is [3]"},
+		{Name: "bfloat16_before_22", Op: "Det", Opset: 21, Inputs: []*ops.Tensor{pat(ops.BFloat16, 2, 2)}, ErrSub: "dtype bfloat16, opset 21"},
+		{Name: "int_input", Op: "Det", Opset: 22, Inputs: []*ops.Tensor{pat(ops.Int32, 2, 2)}, ErrSub: "dtype int32"},
 	}
 	runCases(t, cases)
 }

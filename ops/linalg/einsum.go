@@ -18,8 +18,10 @@ import (
 // the operands' elements and accumulating into the output. Its cost is the product of all label sizes, which
 // is optimal for one or two operands but not for long chains that a pairwise contraction order would split.
 func init() {
-	// opset 12: the first version.
-	ops.Register("", "Einsum", ops.Opsets(12, ops.MaxOpset), buildEinsum)
+	ops.Register("", "Einsum",
+		// opset 12: the first version.
+		ops.Since(12, buildEinsum),
+	)
 }
 
 const (
@@ -134,12 +136,11 @@ func (o *einsumOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, e
 		return nil, err
 	}
 	k := &einsumKernel{plan: p}
-	if isHalf(in[0].DType) {
-		for _, v := range in {
-			k.scratch += v.Shape.Size()
-		}
-		k.scratch += p.outShape.Size()
+	lens := []int{p.outShape.Size()}
+	for _, v := range in {
+		lens = append(lens, v.Shape.Size())
 	}
+	k.scratch = ops.HalfScratch(in[0].DType, lens...)
 	return k, nil
 }
 
@@ -335,14 +336,12 @@ func (k *einsumKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		einsumTyped[uint64](p, in, out[0])
 	case []ops.Float16Bits, []ops.BFloat16Bits:
 		var xs [maxEinsumOperands][]float32
-		s := ctx.Scratch
+		w := ops.NewWidener(ctx.Scratch)
 		for i, t := range in {
-			xs[i], s = s[:t.Len()], s[t.Len():]
-			ops.WidenToFloat32(xs[i], t.Data())
+			xs[i] = w.In(t)
 		}
-		y := s[:out[0].Len()]
-		runEinsum(p, xs[:len(in)], y)
-		ops.NarrowFromFloat32(out[0].Data(), y)
+		runEinsum(p, xs[:len(in)], w.Out(out[0]))
+		w.Narrow()
 	}
 	return nil
 }

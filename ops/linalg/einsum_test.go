@@ -9,13 +9,13 @@ import (
 // Expected values come from numpy.einsum on the pattern inputs.
 func TestEinsum(t *testing.T) {
 	e := func(name, eq string, want *ops.Tensor, in ...*ops.Tensor) opCase {
-		return opCase{name: name, op: "Einsum", opset: 12, attrs: ops.AttrMap{"equation": ops.StringAttr(eq)},
-			inputs: in, want: []*ops.Tensor{want}}
+		return opCase{Name: name, Op: "Einsum", Opset: 12, Attrs: ops.AttrMap{"equation": ops.StringAttr(eq)},
+			Inputs: in, Want: []*ops.Tensor{want}}
 	}
 	bcast := []float64{13, -25, 10, -27, 5, -33, 8, -29, -25, 14, -27, 13, 7, -29, 4, -31, 11, -25, 14, -21, -29, 12, -31, 11}
 	fail := func(name, eq, sub string, in ...*ops.Tensor) opCase {
-		return opCase{name: name, op: "Einsum", opset: 12, attrs: ops.AttrMap{"equation": ops.StringAttr(eq)},
-			inputs: in, errSub: sub, errIs: ops.ErrInvalid}
+		return opCase{Name: name, Op: "Einsum", Opset: 12, Attrs: ops.AttrMap{"equation": ops.StringAttr(eq)},
+			Inputs: in, ErrSub: sub, ErrIs: ops.ErrInvalid}
 	}
 	cases := []opCase{
 		e("batch_diagonal", "...ii ->...i", f32(sh(2, 3), -2, 4, -1, -5, 1, -4), pat(ops.Float32, 2, 3, 3)),
@@ -48,9 +48,9 @@ func TestEinsum(t *testing.T) {
 		fail("repeated_output_label", "ij->ii", "output label 'i' appears twice", pat(ops.Float32, 2, 2)),
 		fail("missing_output_ellipsis", "...ij->ij", "no '...'", pat(ops.Float32, 2, 2, 2)),
 		fail("stray_dot", "i.j->ij", "stray '.'", pat(ops.Float32, 2, 2)),
-		{name: "missing_equation", op: "Einsum", opset: 12, inputs: []*ops.Tensor{pat(ops.Float32, 2)}, errSub: `"equation" is required`},
-		{name: "bfloat16_not_allowed", op: "Einsum", opset: 12, attrs: ops.AttrMap{"equation": ops.StringAttr("i->i")},
-			inputs: []*ops.Tensor{pat(ops.BFloat16, 2)}, errSub: "dtype bfloat16"},
+		{Name: "missing_equation", Op: "Einsum", Opset: 12, Inputs: []*ops.Tensor{pat(ops.Float32, 2)}, ErrSub: `"equation" is required`},
+		{Name: "bfloat16_not_allowed", Op: "Einsum", Opset: 12, Attrs: ops.AttrMap{"equation": ops.StringAttr("i->i")},
+			Inputs: []*ops.Tensor{pat(ops.BFloat16, 2)}, ErrSub: "dtype bfloat16"},
 	}
 	runCases(t, cases)
 }

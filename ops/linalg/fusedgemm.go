@@ -18,11 +18,8 @@ import (
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 )
 
-// FusedDomain is the operator domain of the fused kernels (the same as ops/nn's FusedConv).
-const FusedDomain = "onnxrun"
-
 func init() {
-	ops.Register(FusedDomain, "FusedGemm", ops.Opsets(1, 1), buildFusedGemm)
+	ops.Register(ops.FusedDomain, "FusedGemm", ops.Since(1, buildFusedGemm))
 }
 
 type fusedGemmOp struct {

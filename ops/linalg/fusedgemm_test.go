@@ -63,7 +63,7 @@ func TestFusedGemm(t *testing.T) {
 							for key, v := range act.attrs {
 								attrs[key] = v
 							}
-							got, err := opstest.Run(opstest.Node{Domain: FusedDomain, OpType: "FusedGemm", Opset: 1, Attrs: attrs, Inputs: inputs, NonConstInputs: nonConst})
+							got, err := opstest.Run(opstest.Node{Domain: ops.FusedDomain, OpType: "FusedGemm", Opset: 1, Attrs: attrs, Inputs: inputs, NonConstInputs: nonConst})
 							if err != nil {
 								t.Fatalf("%s: %v", name, err)
 							}
@@ -95,7 +95,7 @@ func TestFusedGemmErrors(t *testing.T) {
 		{nil, []*ops.Tensor{ops.New(ops.Float64, ops.Shape{2, 3}), ops.New(ops.Float64, ops.Shape{3, 4})}, "float64"},
 		{nil, []*ops.Tensor{a, a}, "K=3 != 2"},
 	} {
-		_, err := opstest.Run(opstest.Node{Domain: FusedDomain, OpType: "FusedGemm", Opset: 1, Attrs: c.attrs, Inputs: c.in})
+		_, err := opstest.Run(opstest.Node{Domain: ops.FusedDomain, OpType: "FusedGemm", Opset: 1, Attrs: c.attrs, Inputs: c.in})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("attrs %v: error %v, want it to contain %q", c.attrs, err, c.want)
 		}
@@ -140,7 +140,7 @@ func BenchmarkFusedGemm(b *testing.B) {
 
 func prepareFused(b *testing.B, attrs ops.AttrMap, in ...*ops.Tensor) (ops.Kernel, []*ops.Tensor, *ops.ExecContext) {
 	b.Helper()
-	op, err := buildFusedGemm(ops.NodeInfo{Domain: FusedDomain, OpType: "FusedGemm", Opset: 1, Attrs: attrs, NumInputs: len(in), NumOutputs: 1,
+	op, err := buildFusedGemm(ops.NodeInfo{Domain: ops.FusedDomain, OpType: "FusedGemm", Opset: 1, Attrs: attrs, NumInputs: len(in), NumOutputs: 1,
 		InputPresent: []bool{true, true, true}})
 	if err != nil {
 		b.Fatal(err)

@@ -12,19 +12,20 @@ import (
 // A' is A or its transpose (transA), B' likewise; C broadcasts unidirectionally to [M,N] (a scalar, [N],
 // [1,N], [M,1] or [M,N]).
 func init() {
-	// opset 1: float types; C required, and an attribute "broadcast" says whether C may broadcast.
-	ops.Register("", "Gemm", ops.Opsets(1, 5), buildGemm(floats16to64, true))
-	// opset 6: drops the legacy consumed_inputs attribute; same semantics here.
-	ops.Register("", "Gemm", ops.Opsets(6, 6), buildGemm(floats16to64, true))
-	// opset 7: "broadcast" removed, C always broadcasts unidirectionally to [M,N].
-	ops.Register("", "Gemm", ops.Opsets(7, 8), buildGemm(floats16to64, true))
-	// opset 9: adds uint32, uint64, int32 and int64.
-	ops.Register("", "Gemm", ops.Opsets(9, 10), buildGemm((floats16to64|ints32to64), true))
-	// opset 11: C becomes optional (absent means 0).
-	ops.Register("", "Gemm", ops.Opsets(11, 12), buildGemm((floats16to64|ints32to64), false))
-	// opset 13: adds bfloat16.
-	ops.Register("", "Gemm", ops.Opsets(13, ops.MaxOpset),
-		buildGemm((floats16to64|ints32to64).With(ops.BFloat16), false))
+	ops.Register("", "Gemm",
+		// opset 1: float types; C required, and an attribute "broadcast" says whether C may broadcast.
+		ops.Since(1, buildGemm(floats16to64, true)),
+		// opset 6: drops the legacy consumed_inputs attribute; same semantics here.
+		ops.Since(6, buildGemm(floats16to64, true)),
+		// opset 7: "broadcast" removed, C always broadcasts unidirectionally to [M,N].
+		ops.Since(7, buildGemm(floats16to64, true)),
+		// opset 9: adds uint32, uint64, int32 and int64.
+		ops.Since(9, buildGemm((floats16to64|ints32to64), true)),
+		// opset 11: C becomes optional (absent means 0).
+		ops.Since(11, buildGemm((floats16to64|ints32to64), false)),
+		// opset 13: adds bfloat16.
+		ops.Since(13, buildGemm((floats16to64|ints32to64).With(ops.BFloat16), false)),
+	)
 }
 
 func buildGemm(types ops.DTypeSet, cRequired bool) ops.Builder {
@@ -160,12 +161,11 @@ func (o *gemmOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, err
 			}
 		}
 	}
-	if isHalf(in[0].DType) {
-		k.scratch = in[0].Shape.Size() + in[1].Shape.Size() + p.m*p.n
-		if p.hasC {
-			k.scratch += in[2].Shape.Size()
-		}
+	cSize := 0
+	if p.hasC {
+		cSize = in[2].Shape.Size()
 	}
+	k.scratch = ops.HalfScratch(in[0].DType, in[0].Shape.Size(), in[1].Shape.Size(), cSize, p.m*p.n)
 	return k, nil
 }
 
@@ -207,18 +207,13 @@ func (k *gemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		c, _ := cData.([]uint64)
 		runGemm(p, a, ops.Data[uint64](in[1]), c, ops.Data[uint64](out[0]))
 	case []ops.Float16Bits, []ops.BFloat16Bits:
-		s := ctx.Scratch
-		na, nb, ny := in[0].Len(), in[1].Len(), out[0].Len()
-		af, bf, yf := s[:na], s[na:na+nb], s[na+nb:na+nb+ny]
-		var cf []float32
+		var c *ops.Tensor
 		if p.hasC {
-			cf = s[na+nb+ny : na+nb+ny+in[2].Len()]
-			ops.WidenToFloat32(cf, cData)
+			c = in[2]
 		}
-		ops.WidenToFloat32(af, in[0].Data())
-		ops.WidenToFloat32(bf, in[1].Data())
-		k.runFloat32(ctx, af, bf, cf, yf)
-		ops.NarrowFromFloat32(out[0].Data(), yf)
+		w := ops.NewWidener(ctx.Scratch)
+		k.runFloat32(ctx, w.In(in[0]), w.In(in[1]), w.In(c), w.Out(out[0]))
+		w.Narrow()
 	}
 	return nil
 }

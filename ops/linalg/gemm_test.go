@@ -6,10 +6,10 @@ import (
 	"github.com/onnxrun/onnxrun/ops"
 )
 
-// Expected values come from numpy on the pattern inputs: A=pat(3,4), B=pat(4,2), A@B = [25,-34,-36,29,13,4].
+// Expected values come from numpy on the pattern Inputs: A=pat(3,4), B=pat(4,2), A@B = [25,-34,-36,29,13,4].
 func TestGemm(t *testing.T) {
 	g := func(name string, opset int, attrs ops.AttrMap, want *ops.Tensor, in ...*ops.Tensor) opCase {
-		return opCase{name: name, op: "Gemm", opset: opset, attrs: attrs, inputs: in, want: []*ops.Tensor{want}}
+		return opCase{Name: name, Op: "Gemm", Opset: opset, Attrs: attrs, Inputs: in, Want: []*ops.Tensor{want}}
 	}
 	A, B := pat(ops.Float32, 3, 4), pat(ops.Float32, 4, 2)
 	plain := []float64{25, -34, -36, 29, 13, 4}
@@ -40,22 +40,22 @@ func TestGemm(t *testing.T) {
 		// alpha=2, beta=0.5 on int32: 2*(A@B) + 0.5*C truncated toward zero like numpy's astype.
 		g("int32_scaled", 13, ops.AttrMap{"alpha": ops.FloatAttr(2), "beta": ops.FloatAttr(0.5)},
 			tensor(ops.Int32, sh(3, 2), []float64{49, -69, -69, 60, 26, 8}), pat(ops.Int32, 3, 4), pat(ops.Int32, 4, 2), pat(ops.Int32, 3, 1)),
-		{name: "k_mismatch", op: "Gemm", opset: 13, attrs: ops.AttrMap{"transA": ops.IntAttr(1)}, inputs: []*ops.Tensor{A, B},
-			errSub: "K=3 != 4", errIs: ops.ErrInvalid},
-		{name: "bad_c", op: "Gemm", opset: 13, inputs: []*ops.Tensor{A, B, pat(ops.Float32, 3)},
-			errSub: "C is [3], which does not broadcast to [3,2]"},
-		{name: "c_rank3", op: "Gemm", opset: 13, inputs: []*ops.Tensor{A, B, pat(ops.Float32, 1, 3, 2)},
-			errSub: "does not broadcast"},
-		{name: "a_not_2d", op: "Gemm", opset: 13, inputs: []*ops.Tensor{pat(ops.Float32, 3), B},
-			errSub: "2-D A and B"},
-		{name: "c_required_before_11", op: "Gemm", opset: 9, inputs: []*ops.Tensor{A, B},
-			errSub: "requires input C"},
-		{name: "int_before_9", op: "Gemm", opset: 7, inputs: []*ops.Tensor{pat(ops.Int32, 2, 2), pat(ops.Int32, 2, 2), pat(ops.Int32, 2)},
-			errSub: "dtype int32, opset 7"},
-		{name: "c_dtype", op: "Gemm", opset: 13, inputs: []*ops.Tensor{A, B, pat(ops.Float64, 2)},
-			errSub: "input C has dtype float64"},
-		{name: "alpha_type", op: "Gemm", opset: 13, attrs: ops.AttrMap{"alpha": ops.StringAttr("x")}, inputs: []*ops.Tensor{A, B},
-			errSub: `attribute "alpha" is string, want float`},
+		{Name: "k_mismatch", Op: "Gemm", Opset: 13, Attrs: ops.AttrMap{"transA": ops.IntAttr(1)}, Inputs: []*ops.Tensor{A, B},
+			ErrSub: "K=3 != 4", ErrIs: ops.ErrInvalid},
+		{Name: "bad_c", Op: "Gemm", Opset: 13, Inputs: []*ops.Tensor{A, B, pat(ops.Float32, 3)},
+			ErrSub: "C is [3], which does not broadcast to [3,2]"},
+		{Name: "c_rank3", Op: "Gemm", Opset: 13, Inputs: []*ops.Tensor{A, B, pat(ops.Float32, 1, 3, 2)},
+			ErrSub: "does not broadcast"},
+		{Name: "a_not_2d", Op: "Gemm", Opset: 13, Inputs: []*ops.Tensor{pat(ops.Float32, 3), B},
+			ErrSub: "2-D A and B"},
+		{Name: "c_required_before_11", Op: "Gemm", Opset: 9, Inputs: []*ops.Tensor{A, B},
+			ErrSub: "requires input C"},
+		{Name: "int_before_9", Op: "Gemm", Opset: 7, Inputs: []*ops.Tensor{pat(ops.Int32, 2, 2), pat(ops.Int32, 2, 2), pat(ops.Int32, 2)},
+			ErrSub: "dtype int32, opset 7"},
+		{Name: "c_dtype", Op: "Gemm", Opset: 13, Inputs: []*ops.Tensor{A, B, pat(ops.Float64, 2)},
+			ErrSub: "input C has dtype float64"},
+		{Name: "alpha_type", Op: "Gemm", Opset: 13, Attrs: ops.AttrMap{"alpha": ops.StringAttr("x")}, Inputs: []*ops.Tensor{A, B},
+			ErrSub: `attribute "alpha" is string, want float`},
 	}
 	runCases(t, cases)
 }

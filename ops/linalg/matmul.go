@@ -10,13 +10,14 @@ import (
 // A 1-D A is promoted to a 1×K matrix and a 1-D B to a K×1 matrix, and the promoted dimension is removed from
 // the result. Dimensions before the last two are batch dimensions and broadcast numpy-style.
 func init() {
-	// opset 1: float16, float32, float64.
-	ops.Register("", "MatMul", ops.Opsets(1, 8), buildMatMul(floats16to64))
-	// opset 9: adds uint32, uint64, int32 and int64.
-	ops.Register("", "MatMul", ops.Opsets(9, 12), buildMatMul((floats16to64 | ints32to64)))
-	// opset 13: adds bfloat16.
-	ops.Register("", "MatMul", ops.Opsets(13, ops.MaxOpset),
-		buildMatMul((floats16to64 | ints32to64).With(ops.BFloat16)))
+	ops.Register("", "MatMul",
+		// opset 1: float16, float32, float64.
+		ops.Since(1, buildMatMul(floats16to64)),
+		// opset 9: adds uint32, uint64, int32 and int64.
+		ops.Since(9, buildMatMul((floats16to64|ints32to64))),
+		// opset 13: adds bfloat16.
+		ops.Since(13, buildMatMul((floats16to64|ints32to64).With(ops.BFloat16))),
+	)
 }
 
 func buildMatMul(types ops.DTypeSet) ops.Builder {
@@ -68,9 +69,7 @@ func (o *matMulOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, e
 		// A constant B shared by the whole batch (a weight matrix) is packed once per plan.
 		k.packedB = gemm.PackB(false, p.k, p.n, b.Float32s(), p.n)
 	}
-	if isHalf(in[0].DType) {
-		k.scratch = in[0].Shape.Size() + in[1].Shape.Size() + p.outShape.Size()
-	}
+	k.scratch = ops.HalfScratch(in[0].DType, in[0].Shape.Size(), in[1].Shape.Size(), p.outShape.Size())
 	return k, nil
 }
 
@@ -229,13 +228,9 @@ func (k *matMulKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	case []uint64:
 		runMatMul(p, a, ops.Data[uint64](in[1]), ops.Data[uint64](out[0]))
 	case []ops.Float16Bits, []ops.BFloat16Bits:
-		na, nb, ny := in[0].Len(), in[1].Len(), out[0].Len()
-		s := ctx.Scratch
-		af, bf, yf := s[:na], s[na:na+nb], s[na+nb:na+nb+ny]
-		ops.WidenToFloat32(af, in[0].Data())
-		ops.WidenToFloat32(bf, in[1].Data())
-		k.runFloat32(ctx, af, bf, yf)
-		ops.NarrowFromFloat32(out[0].Data(), yf)
+		w := ops.NewWidener(ctx.Scratch)
+		k.runFloat32(ctx, w.In(in[0]), w.In(in[1]), w.Out(out[0]))
+		w.Narrow()
 	}
 	return nil
 }

@@ -1,16 +1,16 @@
 package linalg
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/opstest"
 )
 
 // Expected values come from numpy.matmul on the pattern inputs (see pattern).
 func TestMatMul(t *testing.T) {
 	mm := func(name string, opset int, a, b *ops.Tensor, want *ops.Tensor) opCase {
-		return opCase{name: name, op: "MatMul", opset: opset, inputs: []*ops.Tensor{a, b}, want: []*ops.Tensor{want}}
+		return opCase{Name: name, Op: "MatMul", Opset: opset, Inputs: []*ops.Tensor{a, b}, Want: []*ops.Tensor{want}}
 	}
 	want2d := []float64{23, -15, -20, 19, 22, -15, -19, 21}
 	bcast := []float64{13, -25, 10, -27, 5, -33, 8, -29, -25, 14, -27, 13, 7, -29, 4, -31, 11, -25, 14, -21, -29, 12, -31, 11}
@@ -31,18 +31,18 @@ func TestMatMul(t *testing.T) {
 		mm("int64", 13, pat(ops.Int64, 2, 3), pat(ops.Int64, 3, 4), tensor(ops.Int64, sh(2, 4), want2d)),
 		mm("uint32", 9, tensor(ops.Uint32, sh(2, 2), []float64{1, 2, 3, 4}), tensor(ops.Uint32, sh(2, 1), []float64{5, 6}),
 			tensor(ops.Uint32, sh(2, 1), []float64{17, 39})),
-		{name: "k_mismatch", op: "MatMul", opset: 13, inputs: []*ops.Tensor{pat(ops.Float32, 2, 3), pat(ops.Float32, 4, 5)},
-			errSub: "K=3 != 4", errIs: ops.ErrInvalid},
-		{name: "batch_mismatch", op: "MatMul", opset: 13, inputs: []*ops.Tensor{pat(ops.Float32, 2, 2, 3), pat(ops.Float32, 3, 3, 2)},
-			errSub: "do not broadcast", errIs: ops.ErrInvalid},
-		{name: "dtype_mismatch", op: "MatMul", opset: 13, inputs: []*ops.Tensor{pat(ops.Float32, 2, 3), pat(ops.Float64, 3, 2)},
-			errSub: "A is float32, B is float64"},
-		{name: "int32_before_opset9", op: "MatMul", opset: 8, inputs: []*ops.Tensor{pat(ops.Int32, 2, 3), pat(ops.Int32, 3, 2)},
-			errSub: "dtype int32, opset 8 allows {float32, float16, float64}"},
-		{name: "bfloat16_before_opset13", op: "MatMul", opset: 12, inputs: []*ops.Tensor{pat(ops.BFloat16, 2, 3), pat(ops.BFloat16, 3, 2)},
-			errSub: "dtype bfloat16"},
-		{name: "scalar_operand", op: "MatMul", opset: 13, inputs: []*ops.Tensor{f32(sh(), 1), pat(ops.Float32, 3, 2)},
-			errSub: "rank >= 1"},
+		{Name: "k_mismatch", Op: "MatMul", Opset: 13, Inputs: []*ops.Tensor{pat(ops.Float32, 2, 3), pat(ops.Float32, 4, 5)},
+			ErrSub: "K=3 != 4", ErrIs: ops.ErrInvalid},
+		{Name: "batch_mismatch", Op: "MatMul", Opset: 13, Inputs: []*ops.Tensor{pat(ops.Float32, 2, 2, 3), pat(ops.Float32, 3, 3, 2)},
+			ErrSub: "do not broadcast", ErrIs: ops.ErrInvalid},
+		{Name: "dtype_mismatch", Op: "MatMul", Opset: 13, Inputs: []*ops.Tensor{pat(ops.Float32, 2, 3), pat(ops.Float64, 3, 2)},
+			ErrSub: "A is float32, B is float64"},
+		{Name: "int32_before_opset9", Op: "MatMul", Opset: 8, Inputs: []*ops.Tensor{pat(ops.Int32, 2, 3), pat(ops.Int32, 3, 2)},
+			ErrSub: "dtype int32, opset 8 allows {float32, float16, float64}"},
+		{Name: "bfloat16_before_opset13", Op: "MatMul", Opset: 12, Inputs: []*ops.Tensor{pat(ops.BFloat16, 2, 3), pat(ops.BFloat16, 3, 2)},
+			ErrSub: "dtype bfloat16"},
+		{Name: "scalar_operand", Op: "MatMul", Opset: 13, Inputs: []*ops.Tensor{f32(sh(), 1), pat(ops.Float32, 3, 2)},
+			ErrSub: "rank >= 1"},
 	}
 	runCases(t, cases)
 }
@@ -82,40 +82,6 @@ func TestMatMulRunAllocatesNothing(t *testing.T) {
 // outputs and a context with its scratch, so a test can time or count Run alone.
 func prepareNode(t testing.TB, opType string, opset int, attrs ops.AttrMap, nonConst []int, inputs ...*ops.Tensor) (ops.Kernel, []*ops.Tensor, *ops.ExecContext) {
 	t.Helper()
-	build, _, ok := ops.Lookup("", opType, opset)
-	if !ok {
-		t.Fatalf("%s opset %d not registered", opType, opset)
-	}
-	present := make([]bool, len(inputs))
-	infos := make([]ops.ValueInfo, len(inputs))
-	for i, x := range inputs {
-		present[i] = x != nil
-		if x != nil {
-			infos[i] = ops.ValueInfo{DType: x.DType(), Shape: x.Shape(), Const: x}
-		}
-		if slices.Contains(nonConst, i) {
-			infos[i].Const = nil
-		}
-	}
-	op, err := build(ops.NodeInfo{OpType: opType, Opset: opset, Attrs: attrs, NumInputs: len(inputs), NumOutputs: 1, InputPresent: present})
-	if err != nil {
-		t.Fatal(err)
-	}
-	outInfo, err := op.InferShapes(infos)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := op.Prepare(infos, outInfo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]*ops.Tensor, len(outInfo))
-	for i, o := range outInfo {
-		out[i] = ops.New(o.DType, o.Shape)
-	}
-	ctx := ops.SerialContext()
-	if s, ok := k.(ops.Scratcher); ok {
-		ctx.Scratch = make([]float32, s.ScratchSize())
-	}
-	return k, out, ctx
+	p := opstest.MustPrepare(t, opstest.Node{OpType: opType, Opset: opset, Attrs: attrs, Inputs: inputs, NonConstInputs: nonConst})
+	return p.Kernel, p.Out, p.Ctx
 }

@@ -16,40 +16,8 @@ type prepared struct {
 
 func prepare(t testing.TB, n opstest.Node) prepared {
 	t.Helper()
-	build, _, ok := ops.Lookup("", n.OpType, n.Opset)
-	if !ok {
-		t.Fatalf("%s opset %d not registered", n.OpType, n.Opset)
-	}
-	nout := max(1, n.NumOutputs)
-	present := make([]bool, len(n.Inputs))
-	in := make([]ops.ValueInfo, len(n.Inputs))
-	for i, x := range n.Inputs {
-		present[i] = x != nil
-		if x != nil {
-			in[i] = ops.ValueInfo{DType: x.DType(), Shape: x.Shape(), Const: x}
-		}
-	}
-	op, err := build(ops.NodeInfo{OpType: n.OpType, Opset: n.Opset, Attrs: n.Attrs, NumInputs: len(in), NumOutputs: nout, InputPresent: present})
-	if err != nil {
-		t.Fatal(err)
-	}
-	infos, err := op.InferShapes(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	infos = infos[:nout]
-	k, err := op.Prepare(in, infos)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := prepared{kernel: k, ctx: ops.SerialContext(), in: n.Inputs}
-	if s, ok := k.(ops.Scratcher); ok {
-		p.ctx.Scratch = make([]float32, s.ScratchSize())
-	}
-	for _, vi := range infos {
-		p.out = append(p.out, ops.New(vi.DType, vi.Shape))
-	}
-	return p
+	p := opstest.MustPrepare(t, n)
+	return prepared{kernel: p.Kernel, ctx: p.Ctx, in: p.In, out: p.Out}
 }
 
 // TestRunAllocatesNothing holds every kernel to the contract that Run does no heap allocation.

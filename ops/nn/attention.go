@@ -28,7 +28,7 @@ import (
 )
 
 func init() {
-	register("Attention", since{23, buildAttention}, since{24, buildAttention})
+	ops.Register("", "Attention", ops.Since(23, buildAttention), ops.Since(24, buildAttention))
 }
 
 type attentionOp struct {
@@ -90,7 +90,7 @@ func (op *attentionOp) shape(in []ops.ValueInfo) (attentionShape, error) {
 	if op.opset >= 24 {
 		maxIn = 7
 	}
-	if err := requireInputs(in, 3, maxIn); err != nil {
+	if err := ops.CheckInputCount(in, 3, maxIn); err != nil {
 		return attentionShape{}, err
 	}
 	q, k, v := in[attnQ], in[attnK], in[attnV]
@@ -131,7 +131,7 @@ func (op *attentionOp) shape(in []ops.ValueInfo) (attentionShape, error) {
 	if s.kvHeads == 0 || s.qHeads%s.kvHeads != 0 {
 		return s, ops.Invalidf("q_num_heads %d is not a multiple of kv_num_heads %d", s.qHeads, s.kvHeads)
 	}
-	pk, pv := input(in, attnPastKey), input(in, attnPastValue)
+	pk, pv := ops.Input(in, attnPastKey), ops.Input(in, attnPastValue)
 	if pk.Present() != pv.Present() {
 		return s, ops.Invalidf("past_key and past_value go together: give both or neither")
 	}
@@ -145,7 +145,7 @@ func (op *attentionOp) shape(in []ops.ValueInfo) (attentionShape, error) {
 		}
 	}
 	s.total = s.past + s.kvSeq
-	if np := input(in, attnNonpad); np.Present() {
+	if np := ops.Input(in, attnNonpad); np.Present() {
 		if np.DType != ops.Int64 || !np.Shape.Equal(ops.Shape{s.batch}) {
 			return s, ops.Invalidf("nonpad_kv_seqlen is %s%v, want int64[%d]", np.DType, np.Shape, s.batch)
 		}
@@ -153,7 +153,7 @@ func (op *attentionOp) shape(in []ops.ValueInfo) (attentionShape, error) {
 			return s, ops.Invalidf("nonpad_kv_seqlen cannot be used with past_key and past_value")
 		}
 	}
-	if m := input(in, attnMask); m.Present() {
+	if m := ops.Input(in, attnMask); m.Present() {
 		if len(m.Shape) < 1 || len(m.Shape) > 4 {
 			return s, ops.Invalidf("attn_mask has shape %v, want rank 1 to 4", m.Shape)
 		}
@@ -246,7 +246,7 @@ func (k *attentionKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 
 	// Q in [batch, heads, q, size]; K and V as [batch, kv heads, total, size], past first.
 	loadHeads(q, in[attnQ], s.threeD == 1, s.batch, s.qHeads, s.qSeq, s.headSize, 0, s.qSeq)
-	pk, pv := tensorAt(in, attnPastKey), tensorAt(in, attnPastValue)
+	pk, pv := ops.TensorAt(in, attnPastKey), ops.TensorAt(in, attnPastValue)
 	if pk != nil {
 		loadHeads(keys, pk, false, s.batch, s.kvHeads, s.past, s.headSize, 0, s.total)
 		loadHeads(vals, pv, false, s.batch, s.kvHeads, s.past, s.vHeadSize, 0, s.total)
@@ -255,7 +255,7 @@ func (k *attentionKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 	loadHeads(vals, in[attnV], s.threeD == 1, s.batch, s.kvHeads, s.kvSeq, s.vHeadSize, s.past, s.total)
 
 	var nonpad []int64
-	if t := tensorAt(in, attnNonpad); t != nil {
+	if t := ops.TensorAt(in, attnNonpad); t != nil {
 		nonpad = t.Int64s()
 		for b, n := range nonpad {
 			if n < 0 || n > int64(s.total) {
@@ -263,7 +263,7 @@ func (k *attentionKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 			}
 		}
 	}
-	mask := tensorAt(in, attnMask)
+	mask := ops.TensorAt(in, attnMask)
 	scale := 1 / math.Sqrt(float64(s.headSize))
 	if op.hasScale {
 		scale = op.scale

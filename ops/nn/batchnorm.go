@@ -11,20 +11,20 @@ import (
 )
 
 func init() {
-	register("BatchNormalization",
+	ops.Register("", "BatchNormalization",
 		// opset 1: consumed_inputs (ignored), is_test, spatial; five outputs in training mode.
-		since{1, buildBatchNorm(1)},
+		ops.Since(1, buildBatchNorm(1)),
 		// opset 6: consumed_inputs removed.
-		since{6, buildBatchNorm(6)},
+		ops.Since(6, buildBatchNorm(6)),
 		// opset 7: is_test removed; training is asked for by declaring the extra outputs.
-		since{7, buildBatchNorm(7)},
+		ops.Since(7, buildBatchNorm(7)),
 		// opset 9: spatial removed (statistics are always per channel); 1-D inputs allowed.
-		since{9, buildBatchNorm(9)},
+		ops.Since(9, buildBatchNorm(9)),
 		// opset 14: the training_mode attribute; outputs are Y, running_mean, running_var; mean and var may
 		// have another float type (U) than X.
-		since{14, buildBatchNorm(14)},
+		ops.Since(14, buildBatchNorm(14)),
 		// opset 15: scale and B may have their own float type (T1).
-		since{15, buildBatchNorm(15)},
+		ops.Since(15, buildBatchNorm(15)),
 	)
 }
 
@@ -84,7 +84,7 @@ type batchNormShape struct {
 
 func (op *batchNormOp) shape(in []ops.ValueInfo) (batchNormShape, error) {
 	var s batchNormShape
-	if err := requireInputs(in, 5, 5); err != nil {
+	if err := ops.CheckInputCount(in, 5, 5); err != nil {
 		return s, err
 	}
 	x := in[0]
@@ -158,10 +158,7 @@ type batchNormKernel struct {
 
 // ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
 func (k *batchNormKernel) ScratchSize() int {
-	if isHalf(k.dtype) {
-		return 2 * k.s.batch * k.s.channels * k.s.inner
-	}
-	return 0
+	return ops.HalfScratch(k.dtype, k.s.batch*k.s.channels*k.s.inner, k.s.batch*k.s.channels*k.s.inner)
 }
 
 func (k *batchNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -170,13 +167,10 @@ func (k *batchNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 		batchNorm(k, x, out[0].Float32s(), in, out)
 	case []float64:
 		batchNorm(k, x, out[0].Float64s(), in, out)
-	default: // float16, bfloat16
-		n := k.s.batch * k.s.channels * k.s.inner
-		var buf [2][]float32
-		scratchSlices(ctx.Scratch, buf[:], n, n)
-		widen(buf[0], in[0])
-		batchNorm(k, buf[0], buf[1], in, out)
-		narrow(out[0], buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		batchNorm(k, w.In(in[0]), w.Out(out[0]), in, out)
+		w.Narrow()
 	}
 	return nil
 }

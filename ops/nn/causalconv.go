@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register("CausalConvWithState", since{27, buildCausalConv})
+	ops.Register("", "CausalConvWithState", ops.Since(27, buildCausalConv))
 }
 
 // causalConvOp is a depthwise 1-D convolution over (batch, channels, length) that only looks back: the
@@ -43,7 +43,7 @@ type causalShape struct{ batch, channels, length, k int }
 
 func (op *causalConvOp) shape(in []ops.ValueInfo) (causalShape, error) {
 	var s causalShape
-	if err := requireInputs(in, 2, 4); err != nil {
+	if err := ops.CheckInputCount(in, 2, 4); err != nil {
 		return s, err
 	}
 	x, w := in[0], in[1]
@@ -58,10 +58,10 @@ func (op *causalConvOp) shape(in []ops.ValueInfo) (causalShape, error) {
 		return s, ops.Invalidf("weight is %s%v, want %s[%d,1,k] with k >= 1", w.DType, w.Shape, x.DType, s.channels)
 	}
 	s.k = w.Shape[2]
-	if b := input(in, 2); b.Present() && (b.DType != x.DType || !b.Shape.Equal(ops.Shape{s.channels})) {
+	if b := ops.Input(in, 2); b.Present() && (b.DType != x.DType || !b.Shape.Equal(ops.Shape{s.channels})) {
 		return s, ops.Invalidf("bias is %s%v, want %s[%d]", b.DType, b.Shape, x.DType, s.channels)
 	}
-	if p := input(in, 3); p.Present() && (p.DType != x.DType || !p.Shape.Equal(ops.Shape{s.batch, s.channels, s.k - 1})) {
+	if p := ops.Input(in, 3); p.Present() && (p.DType != x.DType || !p.Shape.Equal(ops.Shape{s.batch, s.channels, s.k - 1})) {
 		return s, ops.Invalidf("past_state is %s%v, want %s[%d,%d,%d] (batch, channels, k-1)", p.DType, p.Shape, x.DType, s.batch, s.channels, s.k-1)
 	}
 	return s, nil
@@ -102,18 +102,12 @@ func (k *causalConvKernel) halfSizes() [6]int {
 
 // ScratchSize is room for float32 copies of every tensor when they are 16-bit floats.
 func (k *causalConvKernel) ScratchSize() int {
-	if !isHalf(k.dtype) {
-		return 0
-	}
-	total := 0
-	for _, n := range k.halfSizes() {
-		total += n
-	}
-	return total
+	n := k.halfSizes()
+	return ops.HalfScratch(k.dtype, n[:]...)
 }
 
 func (k *causalConvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
-	bias, past := tensorAt(in, 2), tensorAt(in, 3)
+	bias, past := ops.TensorAt(in, 2), ops.TensorAt(in, 3)
 	var present *ops.Tensor
 	if k.withState {
 		present = out[1]
@@ -123,29 +117,10 @@ func (k *causalConvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) erro
 		causalConv(k, x, in[1].Float32s(), optional[float32](bias), optional[float32](past), out[0].Float32s(), optional[float32](present))
 	case []float64:
 		causalConv(k, x, in[1].Float64s(), optional[float64](bias), optional[float64](past), out[0].Float64s(), optional[float64](present))
-	default: // float16, bfloat16
-		n := k.halfSizes()
-		var buf [6][]float32
-		scratchSlices(ctx.Scratch, buf[:], n[0], n[1], n[2], n[3], n[4], n[5])
-		widen(buf[0], in[0])
-		widen(buf[1], in[1])
-		var b, p, ps []float32
-		if bias != nil {
-			widen(buf[2], bias)
-			b = buf[2]
-		}
-		if past != nil {
-			widen(buf[3], past)
-			p = buf[3]
-		}
-		if present != nil {
-			ps = buf[5]
-		}
-		causalConv(k, buf[0], buf[1], b, p, buf[4], ps)
-		narrow(out[0], buf[4])
-		if present != nil {
-			narrow(present, ps)
-		}
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		causalConv(k, w.In(in[0]), w.In(in[1]), w.In(bias), w.In(past), w.Out(out[0]), w.Out(present))
+		w.Narrow()
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/onnxrun/onnxrun/ops"
@@ -32,55 +33,36 @@ func cancelled(done <-chan struct{}) bool {
 	}
 }
 
-// since is one entry of an operator's version history: the builder that implements it from opset version v
-// up to the version before the next entry (or ops.MaxOpset for the last one).
-type since struct {
-	v     int
-	build ops.Builder
+// dft.go reads its inputs under these short names; the aliases go when the FFT rewrite of dft.go lands
+// (issue 13: one home for the input helpers, in ops).
+var (
+	input         = ops.Input
+	tensorAt      = ops.TensorAt
+	requireInputs = ops.CheckInputCount
+)
+
+// channelPlanes is an N x C x D1 ... input seen as batch*channels planes of inner cells, with its dtype:
+// the geometry of the kernels that work channel by channel (GroupNorm, LRN, InstanceNorm).
+type channelPlanes struct {
+	batch, channels, inner int
+	dtype                  ops.DType
 }
 
-// register records opType's history in the default domain, one closed range per ONNX version listed in
-// Operators.md, so the registry shows exactly the versions the spec has. Entries must be in increasing order.
-func register(opType string, history ...since) {
-	for i, h := range history {
-		if h.v > ops.MaxOpset {
-			continue
-		}
-		hi := ops.MaxOpset
-		if i+1 < len(history) {
-			hi = min(history[i+1].v-1, ops.MaxOpset)
-		}
-		ops.Register("", opType, ops.Opsets(h.v, hi), h.build)
+// checkChannelPlanes checks that x is a float tensor of rank >= 2 (N x C x D1 ...) and returns its planes.
+func checkChannelPlanes(name string, x ops.ValueInfo) (channelPlanes, error) {
+	if err := checkFloat(name, x.DType); err != nil {
+		return channelPlanes{}, err
 	}
+	if len(x.Shape) < 2 {
+		return channelPlanes{}, ops.Invalidf("%s has shape %v, want rank >= 2 (N x C x D1 ...)", name, x.Shape)
+	}
+	return channelPlanes{batch: x.Shape[0], channels: x.Shape[1], inner: dimsProduct(x.Shape, 2, len(x.Shape)), dtype: x.DType}, nil
 }
 
-// input returns in[i], or an absent ValueInfo when the node has fewer inputs.
-func input(in []ops.ValueInfo, i int) ops.ValueInfo {
-	if i < len(in) {
-		return in[i]
-	}
-	return ops.ValueInfo{}
-}
-
-// tensorAt returns in[i] at run time, or nil for an absent optional input.
-func tensorAt(in []*ops.Tensor, i int) *ops.Tensor {
-	if i < len(in) {
-		return in[i]
-	}
-	return nil
-}
-
-// requireInputs checks that inputs [0, required) are present and there are at most maxIn.
-func requireInputs(in []ops.ValueInfo, required, maxIn int) error {
-	if len(in) > maxIn {
-		return ops.Invalidf("%d inputs, at most %d allowed", len(in), maxIn)
-	}
-	for i := 0; i < required; i++ {
-		if !input(in, i).Present() {
-			return ops.Invalidf("input %d is required but missing", i)
-		}
-	}
-	return nil
+// ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
+func (p channelPlanes) ScratchSize() int {
+	n := p.batch * p.channels * p.inner
+	return ops.HalfScratch(p.dtype, n, n)
 }
 
 // isFloat reports whether dt is one of the floating-point types every kernel of this package takes.
@@ -91,44 +73,48 @@ func isFloat(dt ops.DType) bool {
 // isHalf reports whether dt is a 16-bit float, which kernels compute in float32 through scratch memory.
 func isHalf(dt ops.DType) bool { return dt == ops.Float16 || dt == ops.BFloat16 }
 
+// checkEpsilon checks a normalisation's epsilon attribute.
+func checkEpsilon(epsilon float64) error {
+	if epsilon < 0 || math.IsNaN(epsilon) {
+		return &ops.AttrError{Name: "epsilon", Msg: fmt.Sprintf("is %g, want >= 0", epsilon)}
+	}
+	return nil
+}
+
+// checkStashType accepts stash_type 1, the float32 statistics every normalisation here computes.
+func checkStashType(stash int64) error {
+	if stash != int64(ops.Float32) {
+		return ops.Unsupportedf("stash_type %d: only 1 (float32 statistics) is implemented", stash)
+	}
+	return nil
+}
+
+// normAxisAttrs are the attributes LayerNormalization and RMSNormalization share: the first normalised
+// axis and epsilon (stash_type is checked and dropped).
+type normAxisAttrs struct {
+	axis    int
+	epsilon float64
+}
+
+func readNormAxisAttrs(n ops.NodeInfo) (normAxisAttrs, error) {
+	r := ops.NewAttrReader(n.Attrs)
+	a := normAxisAttrs{axis: int(r.Int("axis", -1)), epsilon: float64(r.Float("epsilon", 1e-5))}
+	stash := r.Int("stash_type", 1)
+	if err := r.Err(); err != nil {
+		return a, err
+	}
+	if err := checkStashType(stash); err != nil {
+		return a, err
+	}
+	return a, checkEpsilon(a.epsilon)
+}
+
 // checkFloat returns an error naming the input when dt is not a float type.
 func checkFloat(name string, dt ops.DType) error {
 	if !isFloat(dt) {
 		return ops.Invalidf("input %s has dtype %s, want float32, float64, float16 or bfloat16", name, dt)
 	}
 	return nil
-}
-
-// widen copies a float16 or bfloat16 tensor's values into dst as float32 (len(dst) == t.Len()).
-func widen(dst []float32, t *ops.Tensor) {
-	switch d := t.Data().(type) {
-	case []ops.Float16Bits:
-		for i, v := range d {
-			dst[i] = v.Float32()
-		}
-	case []ops.BFloat16Bits:
-		for i, v := range d {
-			dst[i] = v.Float32()
-		}
-	case []float32:
-		copy(dst, d)
-	}
-}
-
-// narrow rounds src into a float16 or bfloat16 tensor (len(src) == t.Len()).
-func narrow(t *ops.Tensor, src []float32) {
-	switch d := t.Data().(type) {
-	case []ops.Float16Bits:
-		for i, v := range src {
-			d[i] = ops.Float16FromFloat32(v)
-		}
-	case []ops.BFloat16Bits:
-		for i, v := range src {
-			d[i] = ops.BFloat16FromFloat32(v)
-		}
-	case []float32:
-		copy(d, src)
-	}
 }
 
 // valueAt reads element i of a float tensor as float64. Kernels use it for per-channel parameters (scale,
@@ -158,16 +144,6 @@ func setValue(t *ops.Tensor, i int, v float64) {
 		d[i] = ops.Float16FromFloat32(float32(v))
 	case []ops.BFloat16Bits:
 		d[i] = ops.BFloat16FromFloat32(float32(v))
-	}
-}
-
-// scratchSlices cuts ctx.Scratch into consecutive float32 slices of the given lengths, writing them to dst
-// (a caller's stack array) so Run does not allocate.
-func scratchSlices(scratch []float32, dst [][]float32, lens ...int) {
-	off := 0
-	for i, n := range lens {
-		dst[i] = scratch[off : off+n : off+n]
-		off += n
 	}
 }
 

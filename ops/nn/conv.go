@@ -11,13 +11,13 @@ import (
 )
 
 func init() {
-	register("Conv",
-		since{1, buildConv},
+	ops.Register("", "Conv",
+		ops.Since(1, buildConv),
 		// opset 11: the spec defines SAME_* as output = ceil(in/stride) and documents the defaults of strides
 		// and dilations; the computation is the same.
-		since{11, buildConv},
+		ops.Since(11, buildConv),
 		// opset 22: bfloat16 added to T.
-		since{22, buildConv},
+		ops.Since(22, buildConv),
 	)
 }
 
@@ -58,10 +58,10 @@ type convShape struct {
 
 // shape checks X (N x C x D1...), W (M x C/group x k1...) and the optional B (M) and resolves the window.
 func (op *convOp) shape(in []ops.ValueInfo) (convShape, error) {
-	if err := requireInputs(in, 2, 3); err != nil {
+	if err := ops.CheckInputCount(in, 2, 3); err != nil {
 		return convShape{}, err
 	}
-	x, w, b := in[0], in[1], input(in, 2)
+	x, w, b := in[0], in[1], ops.Input(in, 2)
 	if err := checkFloat("X", x.DType); err != nil {
 		return convShape{}, err
 	}
@@ -136,23 +136,17 @@ func (op *convOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, er
 		return prepareFastConv(s, in[1].Const, op.weights, convEpilogue{}), nil
 	}
 	g := s.win.gatherInput()
-	k := &convKernel{s: s, g: g, dtype: in[0].DType, hasBias: input(in, 2).Present()}
+	k := &convKernel{s: s, g: g, dtype: in[0].DType, hasBias: ops.Input(in, 2).Present()}
 	k.identity = g.isIdentity(s.inSize)
 	if !k.identity {
 		k.colSize = s.outSize * s.groupInC * s.taps
 	}
-	if w := in[1].Const; w != nil && w.DType() == ops.Float32 {
-		// Constant weights (the usual case) are packed into the GEMM's panel layout once, one A per group.
-		kc := s.groupInC * s.taps
-		wd := w.Float32s()
-		for grp := 0; grp < s.group; grp++ {
-			k.packed = append(k.packed, gemm.PackA(false, s.groupOutC, kc, wd[grp*s.groupOutC*kc:(grp+1)*s.groupOutC*kc], kc))
-		}
-	}
 	return k, nil
 }
 
-// convKernel runs one convolution. Its fields are read-only during Run.
+// convKernel runs one float64, float16 or bfloat16 convolution (float32 has its own strategies,
+// conv_fast.go): float64 on the direct loop, the 16-bit floats through float32 scratch on the GEMM. Its
+// fields are read-only during Run.
 type convKernel struct {
 	s        convShape
 	g        *gather
@@ -160,30 +154,13 @@ type convKernel struct {
 	hasBias  bool
 	identity bool // 1x1 kernel, stride 1, no padding: each group's input planes are already the GEMM operand
 	colSize  int  // float32 elements of the im2col buffer (0 when identity)
-	// packed holds each group's weights packed for the GEMM when W is a float32 constant, else nil.
-	packed []*gemm.PackedA
 }
 
-// ScratchSize is the im2col buffer for float32, plus float32 copies of X, W, B and Y for 16-bit floats.
+// ScratchSize is, for 16-bit floats, room for float32 copies of X, W, B and Y and the im2col buffer.
 func (k *convKernel) ScratchSize() int {
-	switch k.dtype {
-	case ops.Float32:
-		return k.colSize
-	case ops.Float16, ops.BFloat16:
-		n := k.halfSizes()
-		return k.colSize + n[0] + n[1] + n[2] + n[3]
-	}
-	return 0
-}
-
-// halfSizes are the element counts of X, W, B and Y.
-func (k *convKernel) halfSizes() [4]int {
 	s := &k.s
-	b := 0
-	if k.hasBias {
-		b = s.outC
-	}
-	return [4]int{s.batch * s.inC * s.inSize, s.outC * s.groupInC * s.taps, b, s.batch * s.outC * s.outSize}
+	return convHalfScratch(k.dtype, s.batch*s.inC*s.inSize, s.outC*s.groupInC*s.taps, s.outC, k.hasBias,
+		s.batch*s.outC*s.outSize, k.colSize)
 }
 
 // FLOPs counts multiply-adds.
@@ -193,37 +170,53 @@ func (k *convKernel) FLOPs() int64 {
 }
 
 func (k *convKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
-	b := tensorAt(in, 2)
+	runConvByDType(ctx, k, k.colSize, in, out)
+	return nil
+}
+
+func (k *convKernel) runFloat64(x, w, bias, y []float64, done <-chan struct{}) {
+	convDirect(&k.s, k.g, x, w, bias, y, done)
+}
+
+// convRoutines is what Conv and ConvTranspose differ in once their dtype is known: the float32 GEMM
+// lowering and the float64 direct loop.
+type convRoutines interface {
+	runGemm(x, w, bias, y, col []float32, pool *parallel.Pool, done <-chan struct{})
+	runFloat64(x, w, bias, y []float64, done <-chan struct{})
+}
+
+// runConvByDType runs Conv or ConvTranspose on inputs X, W and the optional B: float32 on the GEMM with
+// colSize elements of scratch, float64 on the direct loop, float16 and bfloat16 widened to float32.
+func runConvByDType(ctx *ops.ExecContext, k convRoutines, colSize int, in, out []*ops.Tensor) {
+	b := ops.TensorAt(in, 2)
+	pool, done := poolOf(ctx), doneOf(ctx)
 	switch x := in[0].Data().(type) {
 	case []float32:
-		var bias []float32
-		if b != nil {
-			bias = b.Float32s()
-		}
-		k.runGemm(x, in[1].Float32s(), bias, out[0].Float32s(), ctx.Scratch[:k.colSize], poolOf(ctx), doneOf(ctx))
+		k.runGemm(x, in[1].Float32s(), optional[float32](b), out[0].Float32s(), ctx.Scratch[:colSize], pool, done)
 	case []float64:
-		var bias []float64
-		if b != nil {
-			bias = b.Float64s()
-		}
-		convDirect(&k.s, k.g, x, in[1].Float64s(), bias, out[0].Float64s(), doneOf(ctx))
-	default: // float16, bfloat16
-		n := k.halfSizes()
-		var buf [5][]float32
-		scratchSlices(ctx.Scratch, buf[:], n[0], n[1], n[2], n[3], k.colSize)
-		widen(buf[0], in[0])
-		widen(buf[1], in[1])
-		var bias []float32
-		if b != nil {
-			widen(buf[2], b)
-			bias = buf[2]
-		}
-		k.runGemm(buf[0], buf[1], bias, buf[3], buf[4], poolOf(ctx), doneOf(ctx))
-		if !cancelled(doneOf(ctx)) { // buf[3] is unfinished
-			narrow(out[0], buf[3])
+		k.runFloat64(x, in[1].Float64s(), optional[float64](b), out[0].Float64s(), done)
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		k.runGemm(w.In(in[0]), w.In(in[1]), w.In(b), w.Out(out[0]), w.Scratch(colSize), pool, done)
+		if !cancelled(done) { // Y is unfinished; the runtime discards it
+			w.Narrow()
 		}
 	}
-	return nil
+}
+
+// convHalfScratch is runConvByDType's scratch: the column buffer for float32, plus float32 copies of X, W,
+// B (when present) and Y for the 16-bit floats.
+func convHalfScratch(dt ops.DType, xLen, wLen, bLen int, hasBias bool, yLen, colSize int) int {
+	if !hasBias {
+		bLen = 0
+	}
+	if dt == ops.Float32 {
+		return colSize
+	}
+	if half := ops.HalfScratch(dt, xLen, wLen, bLen, yLen); half > 0 {
+		return half + colSize
+	}
+	return 0
 }
 
 // runGemm computes the convolution as, for each image n and group g,
@@ -248,11 +241,7 @@ func (k *convKernel) runGemm(x, w, bias, y, col []float32, pool *parallel.Pool, 
 				C: y[(n*s.outC+g*s.groupOutC)*s.outSize : (n*s.outC+(g+1)*s.groupOutC)*s.outSize], LDC: s.outSize,
 				Pool: pool, Done: done,
 			}
-			if k.packed != nil {
-				p.PackedA = k.packed[g]
-			} else {
-				p.A, p.LDA = w[g*s.groupOutC*kc:(g+1)*s.groupOutC*kc], kc
-			}
+			p.A, p.LDA = w[g*s.groupOutC*kc:(g+1)*s.groupOutC*kc], kc
 			if bias != nil {
 				p.Epilogue = gemm.Epilogue{Bias: bias[g*s.groupOutC : (g+1)*s.groupOutC], BiasMode: gemm.BiasPerRow}
 			}

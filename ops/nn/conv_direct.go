@@ -27,12 +27,13 @@ const (
 	directMaxK = 64
 )
 
-// fewChannelsFits reports a 2-D convolution with unit strides, one group, few taps per output channel,
-// and a fast tile kernel to run it.
+// fewChannelsFits reports a 2-D convolution with unit strides, one group and few taps per output channel.
+// The choice does not depend on the CPU or the build: directTile runs assembly where it can, else its Go
+// twin, on the same tiles.
 func fewChannelsFits(s *convShape) bool {
 	w := &s.win
 	k := s.groupInC * s.taps
-	return haveDirectTileAsm && w.rank() == 2 && s.group == 1 && k > 0 && k <= directMaxK &&
+	return w.rank() == 2 && s.group == 1 && k > 0 && k <= directMaxK &&
 		w.stride[0] == 1 && w.stride[1] == 1 && w.out[1] >= 8
 }
 
@@ -290,7 +291,7 @@ const (
 	directClamp             // clamp to [lo, hi]
 )
 
-// directTileGo is directTile in Go, the reference of the assembly and its fallback:
+// directTileGo is directTile in Go, the reference of the assembly and its stand-in without it:
 //
 //	v = bias[i] + Σ_t w[t*6+i] * x[off[t]+j]   (+ y[i*ldy+j] with directLoadC)
 //	y[i*ldy+j] = clamp(v, lo, hi)              (with directClamp)

@@ -89,11 +89,11 @@ type convStrategy interface {
 	// of ctx.Scratch; scratchPerThread follows it once per thread.
 	scratchShared() int
 	scratchPerThread() int
-	// Each strategy also has setup(r *convRun), which fills the shared scratch once per run before any unit
-	// runs (weights that are not constant), and run(r *convRun, lo, hi int, buf []float32, pool
-	// *parallel.Pool), which computes units [lo, hi) with the per-thread buffer buf; pool is non-nil when
-	// run may thread inside a unit (there are fewer units than threads). runConvUnits calls them.
+	// setup fills the shared scratch once per run before any unit runs (weights that are not constant).
 	setup(r *convRun)
+	// run computes units [lo, hi) with the per-thread buffer buf; pool is non-nil when run may thread
+	// inside a unit (there are fewer units than threads).
+	run(r *convRun, lo, hi int, buf []float32, pool *parallel.Pool)
 }
 
 // convRun is one Run's operands, handed to a strategy.
@@ -233,8 +233,16 @@ func (k *fastConvKernel) ScratchSize() int {
 func (k *fastConvKernel) Strategy() string { return k.strategy.name() }
 
 func (k *fastConvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
-	r := convRun{k: k, x: in[0].Float32s(), w: in[1].Float32s(), y: out[0].Float32s(), done: doneOf(ctx)}
-	if b := tensorAt(in, 2); b != nil {
+	// The run's operands live in a recycled convTask: the strategy's methods, called through the
+	// interface, would make a convRun on the stack escape, and every Run allocate.
+	t := convTaskPool.Get().(*convTask)
+	defer func() {
+		*t = convTask{}
+		convTaskPool.Put(t)
+	}()
+	r := &t.r
+	*r = convRun{k: k, x: in[0].Float32s(), w: in[1].Float32s(), y: out[0].Float32s(), done: doneOf(ctx)}
+	if b := ops.TensorAt(in, 2); b != nil {
 		r.bias = b.Float32s()
 	}
 	if k.epi.sum {
@@ -243,32 +251,29 @@ func (k *fastConvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error 
 	st := k.strategy
 	shared := st.scratchShared()
 	r.shared = ctx.Scratch[:shared]
-	runConvSetup(st, &r)
+	st.setup(r)
 	per := st.scratchPerThread()
 	scratch := ctx.Scratch[shared:]
 	pool := poolOf(ctx)
 	threads := min(pool.Threads(), k.maxThreads)
 	units := st.units()
 	if threads <= 1 {
-		runConvUnits(st, &r, 0, units, scratch[:per], nil)
+		runConvUnits(st, r, 0, units, scratch[:per], nil)
 		return nil
 	}
 	if units < threads || k.FLOPs() < k.minUnitWork || (units < 4*threads && units%threads != 0) {
 		// Too few units to balance: one thread walks them and the GEMMs inside thread themselves.
-		runConvUnits(st, &r, 0, units, scratch[:per], pool)
+		runConvUnits(st, r, 0, units, scratch[:per], pool)
 		return nil
 	}
-	t := convTaskPool.Get().(*convTask)
-	t.r, t.per, t.scratch, t.units = r, per, scratch, units
+	t.per, t.scratch, t.units = per, scratch, units
 	t.claim.Store(0)
 	t.next.Store(0)
 	pool.ForTask(threads, t)
-	*t = convTask{}
-	convTaskPool.Put(t)
 	return nil
 }
 
-// convTask is one threaded Run. The pool calls Do once per thread; each call takes the next per-thread
+// convTask is one Run: its operands and, when threaded, the work split. The pool calls Do once per thread; each call takes the next per-thread
 // buffer, then claims units one at a time until none is left. A thread that starts late (its core busy
 // with something else) thus finds the work done by the others instead of holding them up with its share.
 type convTask struct {
@@ -300,37 +305,12 @@ func (t *convTask) Do(_, _ int) {
 // unit (an image's group, a block of Winograd tiles, an output plane) is at most a few milliseconds of
 // work, so a cancelled run stops promptly whatever the strategy; the GEMMs inside also poll between tiles.
 // The strategies' outputs are then unfinished, which the runtime discards.
-//
-// runConvUnits and runConvSetup call the strategy through its concrete type: a method call through the
-// interface would make r escape, and Run allocate.
 func runConvUnits(st convStrategy, r *convRun, lo, hi int, buf []float32, pool *parallel.Pool) {
 	for u := lo; u < hi; u++ {
 		if cancelled(r.done) {
 			return
 		}
-		switch c := st.(type) {
-		case *convPointwise:
-			c.run(r, u, u+1, buf, pool)
-		case *convIm2col:
-			c.run(r, u, u+1, buf, pool)
-		case *convWinograd:
-			c.run(r, u, u+1, buf, pool)
-		case *convFewChannels:
-			c.run(r, u, u+1, buf, pool)
-		case *convDepthwise:
-			c.run(r, u, u+1, buf, pool)
-		default:
-			panic(errUnknownConvStrategy)
-		}
-	}
-}
-
-func runConvSetup(st convStrategy, r *convRun) {
-	switch c := st.(type) {
-	case *convWinograd:
-		c.setup(r)
-	case *convFewChannels:
-		c.setup(r)
+		st.run(r, u, u+1, buf, pool)
 	}
 }
 
@@ -341,6 +321,3 @@ func beta(e *convEpilogue) float32 {
 	}
 	return 0
 }
-
-// errUnknownConvStrategy is the panic of a strategy missing from runConvUnits: a programming error.
-const errUnknownConvStrategy = "nn: convolution strategy missing from runConvUnits"

@@ -186,9 +186,9 @@ func TestFastConvChoice(t *testing.T) {
 		attr ops.AttrMap
 		want string
 	}{
-		{[]int{1, 1, 28, 28}, []int{6, 1, 3, 3}, nil, fewOrIm2col()},
-		{[]int{1, 6, 13, 13}, []int{16, 6, 3, 3}, nil, fewOrIm2col()},
-		{[]int{8, 3, 32, 32}, []int{64, 3, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, fewOrIm2col()},
+		{[]int{1, 1, 28, 28}, []int{6, 1, 3, 3}, nil, "direct"},
+		{[]int{1, 6, 13, 13}, []int{16, 6, 3, 3}, nil, "direct"},
+		{[]int{8, 3, 32, 32}, []int{64, 3, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "direct"},
 		{[]int{8, 64, 32, 32}, []int{64, 64, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
 		{[]int{8, 256, 8, 8}, []int{256, 256, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
 		{[]int{8, 512, 4, 4}, []int{512, 512, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "im2col"},
@@ -205,14 +205,6 @@ func TestFastConvChoice(t *testing.T) {
 	}
 }
 
-// fewOrIm2col is the strategy LeNet's first layer gets: direct where its tile kernel is assembly.
-func fewOrIm2col() string {
-	if haveDirectTileAsm {
-		return "direct"
-	}
-	return "im2col"
-}
-
 // TestFastConvAllocatesNothing holds every strategy, plain and fused with a residual and Relu, to a Run
 // without heap allocation, on one thread and on a 2-thread pool (where the threaded paths run).
 func TestFastConvAllocatesNothing(t *testing.T) {
@@ -227,7 +219,7 @@ func TestFastConvAllocatesNothing(t *testing.T) {
 		attr ops.AttrMap
 		want string
 	}{
-		{[]int{4, 1, 28, 28}, []int{6, 1, 3, 3}, nil, fewOrIm2col()},
+		{[]int{4, 1, 28, 28}, []int{6, 1, 3, 3}, nil, "direct"},
 		{[]int{4, 32, 16, 16}, []int{32, 32, 3, 3}, relu, "winograd"},
 		{[]int{1, 32, 16, 16}, []int{32, 32, 3, 3}, relu, "winograd"},
 		{[]int{4, 32, 9, 9}, []int{16, 32, 3, 3}, ops.AttrMap{"strides": ints(2, 2)}, "im2col"},
@@ -240,7 +232,7 @@ func TestFastConvAllocatesNothing(t *testing.T) {
 		if _, fused := c.attr["activation"]; fused {
 			// FusedConv with Z: Y has X's spatial shape (3x3, pads 1) and W's channels.
 			z := randF32(4, c.x[0], c.w[0], c.x[2], c.x[3])
-			n = opstest.Node{Domain: FusedDomain, OpType: "FusedConv", Opset: 1, Attrs: c.attr, Inputs: []*ops.Tensor{x, w, b, z}}
+			n = opstest.Node{Domain: ops.FusedDomain, OpType: "FusedConv", Opset: 1, Attrs: c.attr, Inputs: []*ops.Tensor{x, w, b, z}}
 		}
 		p := prepareIn(t, n)
 		k := p.kernel.(*fastConvKernel)
@@ -318,7 +310,7 @@ func TestFusedConv(t *testing.T) {
 		if c.withZ {
 			in = append(in, z)
 		}
-		got, err := opstest.Run(opstest.Node{Domain: FusedDomain, OpType: "FusedConv", Opset: 1, Attrs: c.attrs, Inputs: in})
+		got, err := opstest.Run(opstest.Node{Domain: ops.FusedDomain, OpType: "FusedConv", Opset: 1, Attrs: c.attrs, Inputs: in})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -349,7 +341,7 @@ func TestFusedConv(t *testing.T) {
 			c.attrs = ops.AttrMap{}
 		}
 		c.attrs["pads"] = pads["pads"]
-		_, err := opstest.Run(opstest.Node{Domain: FusedDomain, OpType: "FusedConv", Opset: 1, Attrs: c.attrs, Inputs: c.in})
+		_, err := opstest.Run(opstest.Node{Domain: ops.FusedDomain, OpType: "FusedConv", Opset: 1, Attrs: c.attrs, Inputs: c.in})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v, want it to contain %q", c.attrs, err, c.want)
 		}
@@ -485,7 +477,7 @@ func TestConvDerivesWeightsAtFirstRun(t *testing.T) {
 	}{
 		{[]int{4, 32, 16, 16}, []int{32, 32, 3, 3}, pad1, "winograd"},
 		{[]int{4, 32, 9, 9}, []int{16, 32, 3, 3}, ops.AttrMap{"strides": ints(2, 2)}, "im2col"},
-		{[]int{2, 6, 13, 13}, []int{16, 6, 3, 3}, nil, fewOrIm2col()},
+		{[]int{2, 6, 13, 13}, []int{16, 6, 3, 3}, nil, "direct"},
 	}
 	for _, c := range cases {
 		p := prepare(t, node("Conv", 22, c.attr, randF32(1, c.x...), randF32(2, c.w...)))
@@ -513,6 +505,40 @@ func TestConvDerivesWeightsAtFirstRun(t *testing.T) {
 		}
 		if !derived() {
 			t.Errorf("%s: Run did not pack the weights", c.want)
+		}
+	}
+}
+
+// TestDirectConvPollsWithinAnImage: the direct strategy's unit is a whole image, many milliseconds for a
+// large one, so it polls the run's context between blocks of output channels as well (plain and wrapped
+// layouts). Called for one unit with a cancelled context, it must leave that image's Y unwritten.
+func TestDirectConvPollsWithinAnImage(t *testing.T) {
+	done := make(chan struct{})
+	close(done)
+	for _, c := range []struct {
+		x, w []int
+	}{
+		{[]int{1, 3, 40, 40}, []int{48, 3, 3, 3}}, // wide rows: the plain layout
+		{[]int{1, 6, 13, 13}, []int{48, 6, 3, 3}}, // narrow rows, C*taps >= 32: the wrapped layout
+	} {
+		x, w := randF32(1, c.x...), randF32(2, c.w...)
+		op, err := buildConv(ops.NodeInfo{OpType: "Conv", Opset: 22, NumInputs: 2, NumOutputs: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := op.(*convOp).shape([]ops.ValueInfo{{DType: ops.Float32, Shape: x.Shape()}, {DType: ops.Float32, Shape: w.Shape()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := prepareFastConv(s, w, nil, convEpilogue{})
+		st := newConvFewChannels(&k.s, convWeights{t: w})
+		y := ops.New(ops.Float32, s.outShape)
+		fillNaN(y)
+		r := &convRun{k: k, x: x.Float32s(), w: w.Float32s(), y: y.Float32s(), done: done}
+		st.setup(r)
+		st.run(r, 0, 1, make([]float32, st.scratchPerThread()), nil)
+		if written := countNotNaN(y); written != 0 {
+			t.Errorf("X %v W %v (wrapped %v): a cancelled image still got %d of %d outputs", c.x, c.w, st.wrapped(), written, y.Len())
 		}
 	}
 }

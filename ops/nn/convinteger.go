@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	register("ConvInteger", since{10, buildConvInteger})
+	ops.Register("", "ConvInteger", ops.Since(10, buildConvInteger))
 }
 
 // convIntegerOp is Conv over 8-bit integers with zero points, accumulating in int32.
@@ -26,7 +26,7 @@ func isInt8Type(dt ops.DType) bool { return dt == ops.Int8 || dt == ops.Uint8 }
 // shape checks x, w (int8 or uint8), x_zero_point (a scalar of x's type) and w_zero_point (a scalar or one
 // value per output channel, of w's type).
 func (op *convIntegerOp) shape(in []ops.ValueInfo) (convShape, error) {
-	if err := requireInputs(in, 2, 4); err != nil {
+	if err := ops.CheckInputCount(in, 2, 4); err != nil {
 		return convShape{}, err
 	}
 	x, w := in[0], in[1]
@@ -40,12 +40,12 @@ func (op *convIntegerOp) shape(in []ops.ValueInfo) (convShape, error) {
 	if err != nil {
 		return s, err
 	}
-	if zp := input(in, 2); zp.Present() {
+	if zp := ops.Input(in, 2); zp.Present() {
 		if zp.DType != x.DType || zp.Shape.Size() != 1 {
 			return s, ops.Invalidf("x_zero_point is %s%v, want a %s scalar", zp.DType, zp.Shape, x.DType)
 		}
 	}
-	if zp := input(in, 3); zp.Present() {
+	if zp := ops.Input(in, 3); zp.Present() {
 		if zp.DType != w.DType || (zp.Shape.Size() != 1 && !(len(zp.Shape) == 1 && zp.Shape[0] == s.outC)) {
 			return s, ops.Invalidf("w_zero_point is %s%v, want a %s scalar or [%d] (one per output channel)", zp.DType, zp.Shape, w.DType, s.outC)
 		}
@@ -81,7 +81,7 @@ func (k *convIntegerKernel) FLOPs() int64 {
 }
 
 func (k *convIntegerKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
-	xzp, wzp := tensorAt(in, 2), tensorAt(in, 3)
+	xzp, wzp := ops.TensorAt(in, 2), ops.TensorAt(in, 3)
 	y := out[0].Int32s()
 	switch x := in[0].Data().(type) {
 	case []uint8:

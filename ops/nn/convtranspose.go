@@ -11,13 +11,13 @@ import (
 )
 
 func init() {
-	register("ConvTranspose",
-		since{1, buildConvTranspose},
+	ops.Register("", "ConvTranspose",
+		ops.Since(1, buildConvTranspose),
 		// opset 11: SAME_* defined as output = input*stride and the pads derived from output_shape spelled out;
 		// default strides and dilations documented.
-		since{11, buildConvTranspose},
+		ops.Since(11, buildConvTranspose),
 		// opset 22: bfloat16 added to T.
-		since{22, buildConvTranspose},
+		ops.Since(22, buildConvTranspose),
 	)
 }
 
@@ -155,10 +155,10 @@ type convTransposeShape struct {
 // shape checks X (N x C x D1...), W (C x M/group x k1...) and the optional B (M).
 func (op *convTransposeOp) shape(in []ops.ValueInfo) (convTransposeShape, error) {
 	var s convTransposeShape
-	if err := requireInputs(in, 2, 3); err != nil {
+	if err := ops.CheckInputCount(in, 2, 3); err != nil {
 		return s, err
 	}
-	x, w, b := in[0], in[1], input(in, 2)
+	x, w, b := in[0], in[1], ops.Input(in, 2)
 	if err := checkFloat("X", x.DType); err != nil {
 		return s, err
 	}
@@ -216,7 +216,7 @@ func (op *convTransposeOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.K
 	if err != nil {
 		return nil, err
 	}
-	k := &convTransposeKernel{s: s, g: s.win.scatterOutput(), dtype: in[0].DType, hasBias: input(in, 2).Present()}
+	k := &convTransposeKernel{s: s, g: s.win.scatterOutput(), dtype: in[0].DType, hasBias: ops.Input(in, 2).Present()}
 	k.colSize = s.groupOutC * s.taps * s.inSize
 	if w := in[1].Const; w != nil && w.DType() == ops.Float32 {
 		// Constant weights are packed for the GEMM once, one transposed A per group.
@@ -240,26 +240,11 @@ type convTransposeKernel struct {
 	packed []*gemm.PackedA
 }
 
-// halfSizes are the element counts of X, W, B and Y.
-func (k *convTransposeKernel) halfSizes() [4]int {
-	s := &k.s
-	b := 0
-	if k.hasBias {
-		b = s.outC
-	}
-	return [4]int{s.batch * s.inC * s.inSize, s.inC * s.groupOutC * s.taps, b, s.batch * s.outC * s.outSize}
-}
-
 // ScratchSize is the column buffer for float32, plus float32 copies of X, W, B and Y for 16-bit floats.
 func (k *convTransposeKernel) ScratchSize() int {
-	switch k.dtype {
-	case ops.Float32:
-		return k.colSize
-	case ops.Float16, ops.BFloat16:
-		n := k.halfSizes()
-		return k.colSize + n[0] + n[1] + n[2] + n[3]
-	}
-	return 0
+	s := &k.s
+	return convHalfScratch(k.dtype, s.batch*s.inC*s.inSize, s.inC*s.groupOutC*s.taps, s.outC, k.hasBias,
+		s.batch*s.outC*s.outSize, k.colSize)
 }
 
 // FLOPs counts multiply-adds.
@@ -269,37 +254,12 @@ func (k *convTransposeKernel) FLOPs() int64 {
 }
 
 func (k *convTransposeKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
-	b := tensorAt(in, 2)
-	switch x := in[0].Data().(type) {
-	case []float32:
-		var bias []float32
-		if b != nil {
-			bias = b.Float32s()
-		}
-		k.runGemm(x, in[1].Float32s(), bias, out[0].Float32s(), ctx.Scratch[:k.colSize], poolOf(ctx), doneOf(ctx))
-	case []float64:
-		var bias []float64
-		if b != nil {
-			bias = b.Float64s()
-		}
-		convTransposeDirect(&k.s, k.g, x, in[1].Float64s(), bias, out[0].Float64s(), doneOf(ctx))
-	default: // float16, bfloat16
-		n := k.halfSizes()
-		var buf [5][]float32
-		scratchSlices(ctx.Scratch, buf[:], n[0], n[1], n[2], n[3], k.colSize)
-		widen(buf[0], in[0])
-		widen(buf[1], in[1])
-		var bias []float32
-		if b != nil {
-			widen(buf[2], b)
-			bias = buf[2]
-		}
-		k.runGemm(buf[0], buf[1], bias, buf[3], buf[4], poolOf(ctx), doneOf(ctx))
-		if !cancelled(doneOf(ctx)) {
-			narrow(out[0], buf[3])
-		}
-	}
+	runConvByDType(ctx, k, k.colSize, in, out)
 	return nil
+}
+
+func (k *convTransposeKernel) runFloat64(x, w, bias, y []float64, done <-chan struct{}) {
+	convTransposeDirect(&k.s, k.g, x, w, bias, y, done)
 }
 
 // fillBias sets every plane of y (planes of size planeSize) to its channel's bias, or to zero.

@@ -14,10 +14,12 @@ import (
 // Any number of spatial axes is supported. This is a reference kernel: it widens every input to float64 in
 // scratch memory and accumulates there, then rounds the output to its dtype.
 func init() {
-	// opset 19: float16, float, double.
-	ops.Register("", "DeformConv", ops.Opsets(19, 21), buildDeformConv(ops.DTypes(ops.Float16, ops.Float32, ops.Float64)))
-	// opset 22: adds bfloat16.
-	ops.Register("", "DeformConv", ops.Opsets(22, ops.MaxOpset), buildDeformConv(ops.DTypes(ops.Float16, ops.Float32, ops.Float64, ops.BFloat16)))
+	ops.Register("", "DeformConv",
+		// opset 19: float16, float, double.
+		ops.Since(19, buildDeformConv(ops.DTypes(ops.Float16, ops.Float32, ops.Float64))),
+		// opset 22: adds bfloat16.
+		ops.Since(22, buildDeformConv(ops.DTypes(ops.Float16, ops.Float32, ops.Float64, ops.BFloat16))),
+	)
 }
 
 type deformConvOp struct {

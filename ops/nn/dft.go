@@ -24,7 +24,7 @@ import (
 )
 
 func init() {
-	register("DFT", since{17, buildDFT}, since{20, buildDFT})
+	ops.Register("", "DFT", ops.Since(17, buildDFT), ops.Since(20, buildDFT))
 }
 
 type dftOp struct {
@@ -213,7 +213,7 @@ func (k *dftKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 // transformed like DFT's signals; there are 1 + (length - frame_length)/frame_step frames, and onesided (the
 // default) keeps frame_length/2 + 1 frequencies of each.
 func init() {
-	register("STFT", since{17, buildSTFT})
+	ops.Register("", "STFT", ops.Since(17, buildSTFT))
 }
 
 type stftOp struct{ onesided bool }

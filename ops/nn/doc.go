@@ -47,7 +47,7 @@
 //
 // # Fused kernels
 //
-// FusedConv (domain FusedDomain, "onnxrun") is Conv + residual Add + Relu or Clip, written by the graph pass
+// FusedConv (domain ops.FusedDomain, "onnxrun") is Conv + residual Add + Relu or Clip, written by the graph pass
 // runtime/pass_fuse_activation.go: the bias, the residual and the activation run in the GEMM's epilogue (or
 // Winograd's output transform, or the direct tile's store) while the values are in registers. Float32
 // MaxPool and AveragePool over two axes take pool_fast.go: an interior rectangle without padding tests and

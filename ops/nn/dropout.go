@@ -9,21 +9,21 @@ import (
 )
 
 func init() {
-	register("Dropout",
+	ops.Register("", "Dropout",
 		// opset 1: is_test, ratio, consumed_inputs; the mask has X's type.
-		since{1, buildDropout(1)},
+		ops.Since(1, buildDropout(1)),
 		// opset 6: consumed_inputs removed.
-		since{6, buildDropout(6)},
+		ops.Since(6, buildDropout(6)),
 		// opset 7: is_test removed (Dropout is an inference op).
-		since{7, buildDropout(7)},
+		ops.Since(7, buildDropout(7)),
 		// opset 10: the mask becomes bool.
-		since{10, buildDropout(10)},
+		ops.Since(10, buildDropout(10)),
 		// opset 12: ratio and training_mode become inputs; the seed attribute; training really drops.
-		since{12, buildDropout(12)},
+		ops.Since(12, buildDropout(12)),
 		// opset 13: bfloat16.
-		since{13, buildDropout(13)},
+		ops.Since(13, buildDropout(13)),
 		// opset 22: float8 types (not held by onnxrun).
-		since{22, buildDropout(22)},
+		ops.Since(22, buildDropout(22)),
 	)
 }
 
@@ -78,7 +78,7 @@ func (op *dropoutOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 	if err := checkFloat("data", x.DType); err != nil {
 		return nil, err
 	}
-	if r := input(in, 1); r.Present() {
+	if r := ops.Input(in, 1); r.Present() {
 		if err := checkFloat("ratio", r.DType); err != nil {
 			return nil, err
 		}
@@ -91,7 +91,7 @@ func (op *dropoutOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 			}
 		}
 	}
-	if t := input(in, 2); t.Present() {
+	if t := ops.Input(in, 2); t.Present() {
 		if t.DType != ops.Bool || t.Shape.Size() != 1 {
 			return nil, ops.Invalidf("training_mode is %s%v, want a bool scalar", t.DType, t.Shape)
 		}
@@ -122,10 +122,10 @@ func (k *dropoutKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 		mask = out[1]
 	}
 	training, ratio := false, 0.5
-	if t := tensorAt(in, 2); t != nil {
+	if t := ops.TensorAt(in, 2); t != nil {
 		training = t.Bools()[0]
 	}
-	if r := tensorAt(in, 1); r != nil {
+	if r := ops.TensorAt(in, 1); r != nil {
 		ratio = valueAt(r, 0)
 	}
 	if !training || ratio == 0 {

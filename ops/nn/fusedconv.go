@@ -20,12 +20,8 @@ import (
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 )
 
-// FusedDomain is the operator domain of the fused kernels the graph passes write (FusedConv here,
-// FusedGemm in ops/linalg). Its only opset is 1.
-const FusedDomain = "onnxrun"
-
 func init() {
-	ops.Register(FusedDomain, "FusedConv", ops.Opsets(1, 1), buildFusedConv)
+	ops.Register(ops.FusedDomain, "FusedConv", ops.Since(1, buildFusedConv))
 }
 
 type fusedConvOp struct {
@@ -83,7 +79,7 @@ func (op *fusedConvOp) shape(in []ops.ValueInfo) (convShape, error) {
 	if in[0].DType != ops.Float32 {
 		return s, ops.Unsupportedf("FusedConv computes float32, X is %s", in[0].DType)
 	}
-	if z := input(in, 3); z.Present() {
+	if z := ops.Input(in, 3); z.Present() {
 		if z.DType != ops.Float32 || !z.Shape.Equal(s.outShape) {
 			return s, ops.Invalidf("Z is %s%v, want float32%v (Y's shape)", z.DType, z.Shape, s.outShape)
 		}
@@ -105,6 +101,6 @@ func (op *fusedConvOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kerne
 		return nil, err
 	}
 	epi := op.epi
-	epi.sum = input(in, 3).Present()
+	epi.sum = ops.Input(in, 3).Present()
 	return prepareFastConv(s, in[1].Const, op.conv.weights, epi), nil
 }

@@ -12,22 +12,22 @@ import (
 )
 
 func init() {
-	register("GlobalAveragePool",
-		since{1, buildGlobalPool(poolAverage)},
+	ops.Register("", "GlobalAveragePool",
+		ops.Since(1, buildGlobalPool(poolAverage)),
 		// opset 22: bfloat16.
-		since{22, buildGlobalPool(poolAverage)},
+		ops.Since(22, buildGlobalPool(poolAverage)),
 	)
-	register("GlobalMaxPool",
-		since{1, buildGlobalPool(poolMax)},
+	ops.Register("", "GlobalMaxPool",
+		ops.Since(1, buildGlobalPool(poolMax)),
 		// opset 22: bfloat16.
-		since{22, buildGlobalPool(poolMax)},
+		ops.Since(22, buildGlobalPool(poolMax)),
 	)
-	register("GlobalLpPool",
-		since{1, buildGlobalPool(poolLp)},
+	ops.Register("", "GlobalLpPool",
+		ops.Since(1, buildGlobalPool(poolLp)),
 		// opset 2: p becomes an int (this package reads either); the output keeps the input's rank.
-		since{2, buildGlobalPool(poolLp)},
+		ops.Since(2, buildGlobalPool(poolLp)),
 		// opset 22: bfloat16.
-		since{22, buildGlobalPool(poolLp)},
+		ops.Since(22, buildGlobalPool(poolLp)),
 	)
 }
 
@@ -55,7 +55,7 @@ func buildGlobalPool(kind poolKind) ops.Builder {
 }
 
 func (op *globalPoolOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := requireInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
 	x := in[0]
@@ -89,10 +89,7 @@ type globalPoolKernel struct {
 
 // ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
 func (k *globalPoolKernel) ScratchSize() int {
-	if isHalf(k.dtype) {
-		return k.planes * (k.size + 1)
-	}
-	return 0
+	return ops.HalfScratch(k.dtype, k.planes*k.size, k.planes)
 }
 
 func (k *globalPoolKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -101,12 +98,10 @@ func (k *globalPoolKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) erro
 		globalPool(k, x, out[0].Float32s())
 	case []float64:
 		globalPool(k, x, out[0].Float64s())
-	default: // float16, bfloat16
-		var buf [2][]float32
-		scratchSlices(ctx.Scratch, buf[:], k.planes*k.size, k.planes)
-		widen(buf[0], in[0])
-		globalPool(k, buf[0], buf[1])
-		narrow(out[0], buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		globalPool(k, w.In(in[0]), w.Out(out[0]))
+		w.Narrow()
 	}
 	return nil
 }

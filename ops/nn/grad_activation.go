@@ -23,7 +23,7 @@ var activationGradNames = [...]string{"ReluGrad", "SigmoidGrad", "TanhGrad"}
 
 func init() {
 	for kind, name := range activationGradNames {
-		registerGrad(name, buildActivationGrad(activationKind(kind)))
+		ops.Register(ops.TrainingDomain, name, ops.Since(1, buildActivationGrad(activationKind(kind))))
 	}
 }
 
@@ -39,7 +39,7 @@ func buildActivationGrad(kind activationKind) ops.Builder {
 }
 
 func (op *activationGradOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := requireInputs(in, 2, 2); err != nil {
+	if err := ops.CheckInputCount(in, 2, 2); err != nil {
 		return nil, err
 	}
 	for i, name := range []string{"dY", "Y"} {

@@ -27,8 +27,8 @@ func BenchmarkConvGrad(b *testing.B) {
 		{"conv2", f(64, 16, 11, 11), f(64, 6, 13, 13), f(16, 6, 3, 3), true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			build, _, _ := ops.Lookup(TrainingDomain, "ConvGrad", 1)
-			op, err := build(ops.NodeInfo{Domain: TrainingDomain, OpType: "ConvGrad", Opset: 1, NumInputs: 3, NumOutputs: 3})
+			build, _, _ := ops.Lookup(ops.TrainingDomain, "ConvGrad", 1)
+			op, err := build(ops.NodeInfo{Domain: ops.TrainingDomain, OpType: "ConvGrad", Opset: 1, NumInputs: 3, NumOutputs: 3})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,6 +1,6 @@
 package nn
 
-// Backward (gradient) kernels for training, in the domain TrainingDomain. They sit beside the forward kernels
+// Backward (gradient) kernels for training, in the domain ops.TrainingDomain. They sit beside the forward kernels
 // they differentiate, share their attribute parsing and window geometry, and are reached the same way
 // (ops.Lookup → Builder → InferShapes → Prepare → Kernel.Run), so the trainer in package models drives
 // forward and backward passes through one interface. The signatures follow ONNX Runtime's training ops
@@ -20,13 +20,6 @@ import (
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 )
-
-// TrainingDomain is the operator domain of the gradient kernels. Its only opset is 1.
-const TrainingDomain = "ai.onnxrun.training"
-
-func registerGrad(opType string, build ops.Builder) {
-	ops.Register(TrainingDomain, opType, ops.Opsets(1, 1), build)
-}
 
 // checkGradDType accepts the dtypes the gradient kernels compute.
 func checkGradDType(name string, dt ops.DType) error {
@@ -53,37 +46,13 @@ func outputAt(out []*ops.Tensor, i int) *ops.Tensor {
 }
 
 // matmul computes C = alpha*op(A)*op(B) + beta*C on row-major matrices, like gemm.Sgemm: the float32 GEMM
-// for float32, plain loops for float64 (which only tests use, for precision).
+// for float32, gemm.Reference's plain loops for float64 (which only tests use, for precision).
 func matmul[T ops.Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	switch a := any(a).(type) {
-	case []float32:
+	if a, ok := any(a).([]float32); ok {
 		gemm.Sgemm(transA, transB, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 		return
 	}
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var sum T
-			for p := 0; p < k; p++ {
-				var av, bv T
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
-				sum += av * bv
-			}
-			if beta == 0 {
-				c[i*ldc+j] = alpha * sum
-			} else {
-				c[i*ldc+j] = alpha*sum + beta*c[i*ldc+j]
-			}
-		}
-	}
+	gemm.Reference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // zero sets every element of s to 0.

@@ -7,7 +7,7 @@ import (
 	"github.com/onnxrun/onnxrun/ops"
 )
 
-func init() { registerGrad("ConvGrad", buildConvGrad) }
+func init() { ops.Register(ops.TrainingDomain, "ConvGrad", ops.Since(1, buildConvGrad)) }
 
 type convGradOp struct{ conv *convOp }
 
@@ -24,7 +24,7 @@ func buildConvGrad(n ops.NodeInfo) (ops.Op, error) {
 
 // shape checks dY, X and W and returns the convolution's geometry.
 func (op *convGradOp) shape(in []ops.ValueInfo) (convShape, error) {
-	if err := requireInputs(in, 3, 3); err != nil {
+	if err := ops.CheckInputCount(in, 3, 3); err != nil {
 		return convShape{}, err
 	}
 	for i, name := range []string{"dY", "X", "W"} {

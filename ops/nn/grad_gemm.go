@@ -12,7 +12,7 @@ import (
 	"github.com/onnxrun/onnxrun/ops"
 )
 
-func init() { registerGrad("GemmGrad", buildGemmGrad) }
+func init() { ops.Register(ops.TrainingDomain, "GemmGrad", ops.Since(1, buildGemmGrad)) }
 
 type gemmGradOp struct {
 	transA, transB bool
@@ -34,7 +34,7 @@ func buildGemmGrad(n ops.NodeInfo) (ops.Op, error) {
 
 // dims returns M, N and K after checking dY (M x N), A and B.
 func (op *gemmGradOp) dims(in []ops.ValueInfo) (m, n, k int, err error) {
-	if err := requireInputs(in, 3, 3); err != nil {
+	if err := ops.CheckInputCount(in, 3, 3); err != nil {
 		return 0, 0, 0, err
 	}
 	for i, name := range []string{"dY", "A", "B"} {

@@ -10,8 +10,8 @@ import (
 )
 
 func init() {
-	registerGrad("MaxPoolGrad", buildPoolGrad(poolMax))
-	registerGrad("AveragePoolGrad", buildPoolGrad(poolAverage))
+	ops.Register(ops.TrainingDomain, "MaxPoolGrad", ops.Since(1, buildPoolGrad(poolMax)))
+	ops.Register(ops.TrainingDomain, "AveragePoolGrad", ops.Since(1, buildPoolGrad(poolAverage)))
 }
 
 type poolGradOp struct{ pool *poolOp }
@@ -30,7 +30,7 @@ func buildPoolGrad(kind poolKind) ops.Builder {
 }
 
 func (op *poolGradOp) shape(in []ops.ValueInfo) (poolShape, error) {
-	if err := requireInputs(in, 2, 2); err != nil {
+	if err := ops.CheckInputCount(in, 2, 2); err != nil {
 		return poolShape{}, err
 	}
 	for i, name := range []string{"dY", "X"} {

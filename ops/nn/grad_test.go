@@ -62,7 +62,7 @@ func (c gradCase) run(t *testing.T) {
 		t.Fatalf("forward: %v", err)
 	}
 	r := randTensor(rng, out[0].Shape(), -1, 1)
-	grads, err := opstest.Run(opstest.Node{Domain: TrainingDomain, OpType: c.gradOp, Opset: 1, Attrs: c.fwd.Attrs,
+	grads, err := opstest.Run(opstest.Node{Domain: ops.TrainingDomain, OpType: c.gradOp, Opset: 1, Attrs: c.fwd.Attrs,
 		Inputs: c.gradArgs(r, c.fwd.Inputs, out[0]), NumOutputs: len(c.wrt)})
 	if err != nil {
 		t.Fatalf("%s: %v", c.gradOp, err)
@@ -177,7 +177,7 @@ func TestGradFloat32MatchesFloat64(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			want, err := opstest.Run(opstest.Node{Domain: TrainingDomain, OpType: c.op, Opset: 1, Attrs: c.attrs, Inputs: c.inputs, NumOutputs: c.nout})
+			want, err := opstest.Run(opstest.Node{Domain: ops.TrainingDomain, OpType: c.op, Opset: 1, Attrs: c.attrs, Inputs: c.inputs, NumOutputs: c.nout})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,7 +185,7 @@ func TestGradFloat32MatchesFloat64(t *testing.T) {
 			for i, t64 := range c.inputs {
 				in32[i] = toFloat32(t64)
 			}
-			got, err := opstest.Run(opstest.Node{Domain: TrainingDomain, OpType: c.op, Opset: 1, Attrs: c.attrs, Inputs: in32, NumOutputs: c.nout})
+			got, err := opstest.Run(opstest.Node{Domain: ops.TrainingDomain, OpType: c.op, Opset: 1, Attrs: c.attrs, Inputs: in32, NumOutputs: c.nout})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -211,12 +211,12 @@ func TestGradSkipsNilOutputs(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
 	x := func(shape ...int) *ops.Tensor { return toFloat32(randTensor(rng, shape, -1, 1)) }
 	in := []*ops.Tensor{x(2, 6, 4, 4), x(2, 1, 6, 6), x(6, 1, 3, 3)}
-	all, err := opstest.Run(opstest.Node{Domain: TrainingDomain, OpType: "ConvGrad", Opset: 1, Inputs: in, NumOutputs: 3})
+	all, err := opstest.Run(opstest.Node{Domain: ops.TrainingDomain, OpType: "ConvGrad", Opset: 1, Inputs: in, NumOutputs: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	build, _, _ := ops.Lookup(TrainingDomain, "ConvGrad", 1)
-	op, err := build(ops.NodeInfo{Domain: TrainingDomain, OpType: "ConvGrad", Opset: 1, NumInputs: 3, NumOutputs: 3})
+	build, _, _ := ops.Lookup(ops.TrainingDomain, "ConvGrad", 1)
+	op, err := build(ops.NodeInfo{Domain: ops.TrainingDomain, OpType: "ConvGrad", Opset: 1, NumInputs: 3, NumOutputs: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestGradErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			c.node.Domain, c.node.Opset = TrainingDomain, 1
+			c.node.Domain, c.node.Opset = ops.TrainingDomain, 1
 			_, err := opstest.Run(c.node)
 			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 				t.Fatalf("error %v, want one containing %q", err, c.wantErr)

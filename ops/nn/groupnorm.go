@@ -11,11 +11,11 @@ import (
 )
 
 func init() {
-	register("GroupNormalization",
+	ops.Register("", "GroupNormalization",
 		// opset 18: scale and bias hold one value per group.
-		since{18, buildGroupNorm(18)},
+		ops.Since(18, buildGroupNorm(18)),
 		// opset 21: scale and bias hold one value per channel (the usual definition); stash_type added.
-		since{21, buildGroupNorm(21)},
+		ops.Since(21, buildGroupNorm(21)),
 	)
 }
 
@@ -44,26 +44,20 @@ func buildGroupNorm(opset int) ops.Builder {
 		if op.numGroups < 1 {
 			return nil, &ops.AttrError{Name: "num_groups", Msg: fmt.Sprintf("is %d, must be at least 1", op.numGroups)}
 		}
-		if stash != int64(ops.Float32) {
-			return nil, ops.Unsupportedf("stash_type %d: only 1 (float32 statistics) is implemented", stash)
+		if err := checkStashType(stash); err != nil {
+			return nil, err
 		}
-		if op.epsilon < 0 || math.IsNaN(op.epsilon) {
-			return nil, &ops.AttrError{Name: "epsilon", Msg: fmt.Sprintf("is %g, want >= 0", op.epsilon)}
-		}
-		return op, nil
+		return op, checkEpsilon(op.epsilon)
 	}
 }
 
 func (op *groupNormOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := requireInputs(in, 3, 3); err != nil {
+	if err := ops.CheckInputCount(in, 3, 3); err != nil {
 		return nil, err
 	}
 	x := in[0]
-	if err := checkFloat("X", x.DType); err != nil {
+	if _, err := checkChannelPlanes("X", x); err != nil {
 		return nil, err
-	}
-	if len(x.Shape) < 2 {
-		return nil, ops.Invalidf("X has shape %v, want rank >= 2 (N x C x D1 ...)", x.Shape)
 	}
 	c := x.Shape[1]
 	if c%op.numGroups != 0 {
@@ -89,22 +83,13 @@ func (op *groupNormOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kerne
 	if _, err := op.InferShapes(in); err != nil {
 		return nil, err
 	}
-	x := in[0]
-	return &groupNormKernel{op: op, batch: x.Shape[0], channels: x.Shape[1], inner: dimsProduct(x.Shape, 2, len(x.Shape)), dtype: x.DType}, nil
+	planes, _ := checkChannelPlanes("X", in[0])
+	return &groupNormKernel{op: op, channelPlanes: planes}, nil
 }
 
 type groupNormKernel struct {
-	op                     *groupNormOp
-	batch, channels, inner int
-	dtype                  ops.DType
-}
-
-// ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
-func (k *groupNormKernel) ScratchSize() int {
-	if isHalf(k.dtype) {
-		return 2 * k.batch * k.channels * k.inner
-	}
-	return 0
+	op *groupNormOp
+	channelPlanes
 }
 
 func (k *groupNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -113,13 +98,10 @@ func (k *groupNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 		groupNorm(k, x, out[0].Float32s(), in[1], in[2])
 	case []float64:
 		groupNorm(k, x, out[0].Float64s(), in[1], in[2])
-	default: // float16, bfloat16
-		n := k.batch * k.channels * k.inner
-		var buf [2][]float32
-		scratchSlices(ctx.Scratch, buf[:], n, n)
-		widen(buf[0], in[0])
-		groupNorm(k, buf[0], buf[1], in[1], in[2])
-		narrow(out[0], buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		groupNorm(k, w.In(in[0]), w.Out(out[0]), in[1], in[2])
+		w.Narrow()
 	}
 	return nil
 }

@@ -10,13 +10,13 @@ import (
 )
 
 func init() {
-	register("InstanceNormalization",
+	ops.Register("", "InstanceNormalization",
 		// opset 1: consumed_inputs (a legacy attribute, ignored).
-		since{1, buildInstanceNorm},
+		ops.Since(1, buildInstanceNorm),
 		// opset 6: consumed_inputs removed.
-		since{6, buildInstanceNorm},
+		ops.Since(6, buildInstanceNorm),
 		// opset 22: bfloat16.
-		since{22, buildInstanceNorm},
+		ops.Since(22, buildInstanceNorm),
 	)
 }
 
@@ -35,15 +35,12 @@ func buildInstanceNorm(n ops.NodeInfo) (ops.Op, error) {
 }
 
 func (op *instanceNormOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := requireInputs(in, 3, 3); err != nil {
+	if err := ops.CheckInputCount(in, 3, 3); err != nil {
 		return nil, err
 	}
 	x := in[0]
-	if err := checkFloat("input", x.DType); err != nil {
+	if _, err := checkChannelPlanes("input", x); err != nil {
 		return nil, err
-	}
-	if len(x.Shape) < 2 {
-		return nil, ops.Invalidf("input has shape %v, want rank >= 2 (N x C x D1 ...)", x.Shape)
 	}
 	names := [...]string{"input", "scale", "B"}
 	for i := 1; i < 3; i++ {
@@ -62,22 +59,13 @@ func (op *instanceNormOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Ke
 	if _, err := op.InferShapes(in); err != nil {
 		return nil, err
 	}
-	x := in[0]
-	return &instanceNormKernel{op: op, batch: x.Shape[0], channels: x.Shape[1], inner: dimsProduct(x.Shape, 2, len(x.Shape)), dtype: x.DType}, nil
+	planes, _ := checkChannelPlanes("input", in[0])
+	return &instanceNormKernel{op: op, channelPlanes: planes}, nil
 }
 
 type instanceNormKernel struct {
-	op                     *instanceNormOp
-	batch, channels, inner int
-	dtype                  ops.DType
-}
-
-// ScratchSize is room for float32 copies of the input and output when they are 16-bit floats.
-func (k *instanceNormKernel) ScratchSize() int {
-	if isHalf(k.dtype) {
-		return 2 * k.batch * k.channels * k.inner
-	}
-	return 0
+	op *instanceNormOp
+	channelPlanes
 }
 
 func (k *instanceNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -86,13 +74,10 @@ func (k *instanceNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) er
 		instanceNorm(k, x, out[0].Float32s(), in[1], in[2])
 	case []float64:
 		instanceNorm(k, x, out[0].Float64s(), in[1], in[2])
-	default: // float16, bfloat16
-		n := k.batch * k.channels * k.inner
-		var buf [2][]float32
-		scratchSlices(ctx.Scratch, buf[:], n, n)
-		widen(buf[0], in[0])
-		instanceNorm(k, buf[0], buf[1], in[1], in[2])
-		narrow(out[0], buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		instanceNorm(k, w.In(in[0]), w.Out(out[0]), in[1], in[2])
+		w.Narrow()
 	}
 	return nil
 }

@@ -4,34 +4,23 @@ package nn
 // in ONNX; implemented directly here).
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/onnxrun/onnxrun/ops"
 )
 
 func init() {
-	register("LayerNormalization", since{17, buildLayerNorm})
+	ops.Register("", "LayerNormalization", ops.Since(17, buildLayerNorm))
 }
 
-type layerNormOp struct {
-	axis    int
-	epsilon float64
-}
+type layerNormOp struct{ normAxisAttrs }
 
 func buildLayerNorm(n ops.NodeInfo) (ops.Op, error) {
-	r := ops.NewAttrReader(n.Attrs)
-	op := &layerNormOp{axis: int(r.Int("axis", -1)), epsilon: float64(r.Float("epsilon", 1e-5))}
-	stash := r.Int("stash_type", 1)
-	if err := r.Err(); err != nil {
+	attrs, err := readNormAxisAttrs(n)
+	if err != nil {
 		return nil, err
 	}
-	if stash != int64(ops.Float32) {
-		return nil, ops.Unsupportedf("stash_type %d: only 1 (float32 statistics) is implemented", stash)
-	}
-	if op.epsilon < 0 || math.IsNaN(op.epsilon) {
-		return nil, &ops.AttrError{Name: "epsilon", Msg: fmt.Sprintf("is %g, want >= 0", op.epsilon)}
-	}
+	op := &layerNormOp{attrs}
 	if n.NumOutputs > 3 {
 		return nil, ops.Invalidf("LayerNormalization has at most 3 outputs (Y, Mean, InvStdDev), the node declares %d", n.NumOutputs)
 	}
@@ -47,7 +36,7 @@ type layerNormShape struct {
 
 func (op *layerNormOp) shape(in []ops.ValueInfo) (layerNormShape, error) {
 	var s layerNormShape
-	if err := requireInputs(in, 2, 3); err != nil {
+	if err := ops.CheckInputCount(in, 2, 3); err != nil {
 		return s, err
 	}
 	x := in[0]
@@ -60,7 +49,7 @@ func (op *layerNormOp) shape(in []ops.ValueInfo) (layerNormShape, error) {
 	}
 	names := [...]string{"X", "Scale", "B"}
 	for i := 1; i < 3; i++ {
-		v, name := input(in, i), names[i]
+		v, name := ops.Input(in, i), names[i]
 		if !v.Present() {
 			continue
 		}
@@ -99,7 +88,7 @@ func (op *layerNormOp) Prepare(in []ops.ValueInfo, out []ops.ValueInfo) (ops.Ker
 		return nil, err
 	}
 	x := in[0]
-	k := &layerNormKernel{op: op, s: s, dtype: x.DType, outputs: len(out), hasBias: input(in, 2).Present()}
+	k := &layerNormKernel{op: op, s: s, dtype: x.DType, outputs: len(out), hasBias: ops.Input(in, 2).Present()}
 	outerAxes, innerAxes := span(0, s.axis), span(s.axis, len(x.Shape))
 	strides, _ := broadcastStrides(in[1].Shape, x.Shape)
 	k.scaleOuter, k.scaleInner = axisOffsets(x.Shape, strides, outerAxes), axisOffsets(x.Shape, strides, innerAxes)
@@ -127,10 +116,7 @@ type layerNormKernel struct {
 
 // ScratchSize is room for float32 copies of X, Y, Scale and B when they are 16-bit floats.
 func (k *layerNormKernel) ScratchSize() int {
-	if isHalf(k.dtype) {
-		return 2*k.s.outer*k.s.inner + k.scaleSize + k.biasSize
-	}
-	return 0
+	return ops.HalfScratch(k.dtype, k.s.outer*k.s.inner, k.s.outer*k.s.inner, k.scaleSize, k.biasSize)
 }
 
 func (k *layerNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -141,7 +127,7 @@ func (k *layerNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 	if k.outputs > 2 {
 		invStd = out[2].Float32s()
 	}
-	b := tensorAt(in, 2)
+	b := ops.TensorAt(in, 2)
 	switch x := in[0].Data().(type) {
 	case []float32:
 		var bias []float32
@@ -155,19 +141,10 @@ func (k *layerNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 			bias = b.Float64s()
 		}
 		layerNorm(k, x, in[1].Float64s(), bias, out[0].Float64s(), mean, invStd)
-	default: // float16, bfloat16
-		n := k.s.outer * k.s.inner
-		var buf [4][]float32
-		scratchSlices(ctx.Scratch, buf[:], n, n, k.scaleSize, k.biasSize)
-		widen(buf[0], in[0])
-		widen(buf[2], in[1])
-		var bias []float32
-		if b != nil {
-			widen(buf[3], b)
-			bias = buf[3]
-		}
-		layerNorm(k, buf[0], buf[2], bias, buf[1], mean, invStd)
-		narrow(out[0], buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		layerNorm(k, w.In(in[0]), w.In(in[1]), w.In(b), w.Out(out[0]), mean, invStd)
+		w.Narrow()
 	}
 	return nil
 }

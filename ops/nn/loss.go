@@ -22,8 +22,8 @@ import (
 )
 
 func init() {
-	register("NegativeLogLikelihoodLoss", since{12, buildNLLLoss}, since{13, buildNLLLoss}, since{22, buildNLLLoss})
-	register("SoftmaxCrossEntropyLoss", since{12, buildSCELoss}, since{13, buildSCELoss}, since{22, buildSCELoss})
+	ops.Register("", "NegativeLogLikelihoodLoss", ops.Since(12, buildNLLLoss), ops.Since(13, buildNLLLoss), ops.Since(22, buildNLLLoss))
+	ops.Register("", "SoftmaxCrossEntropyLoss", ops.Since(12, buildSCELoss), ops.Since(13, buildSCELoss), ops.Since(22, buildSCELoss))
 }
 
 type lossReduction int
@@ -73,10 +73,10 @@ type lossShape struct {
 }
 
 func (op *lossOp) shape(in []ops.ValueInfo) (lossShape, error) {
-	if err := requireInputs(in, 2, 3); err != nil {
+	if err := ops.CheckInputCount(in, 2, 3); err != nil {
 		return lossShape{}, err
 	}
-	x, labels, w := in[0], in[1], input(in, 2)
+	x, labels, w := in[0], in[1], ops.Input(in, 2)
 	name := "input"
 	if op.softmax {
 		name = "scores"

@@ -9,10 +9,10 @@ import (
 )
 
 func init() {
-	register("LpNormalization",
-		since{1, buildLpNormalization},
+	ops.Register("", "LpNormalization",
+		ops.Since(1, buildLpNormalization),
 		// opset 22: bfloat16; a zero norm is defined to give zeros.
-		since{22, buildLpNormalization},
+		ops.Since(22, buildLpNormalization),
 	)
 }
 
@@ -34,7 +34,7 @@ func buildLpNormalization(n ops.NodeInfo) (ops.Op, error) {
 }
 
 func (op *lpNormalizationOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := requireInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
 	x := in[0]
@@ -71,10 +71,7 @@ type lpNormalizationKernel struct {
 
 // ScratchSize is room for float32 copies of the input and output when they are 16-bit floats.
 func (k *lpNormalizationKernel) ScratchSize() int {
-	if isHalf(k.dtype) {
-		return 2 * k.outer * k.n * k.inner
-	}
-	return 0
+	return ops.HalfScratch(k.dtype, k.outer*k.n*k.inner, k.outer*k.n*k.inner)
 }
 
 func (k *lpNormalizationKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -83,13 +80,10 @@ func (k *lpNormalizationKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor)
 		lpNormalize(k, x, out[0].Float32s())
 	case []float64:
 		lpNormalize(k, x, out[0].Float64s())
-	default: // float16, bfloat16
-		size := k.outer * k.n * k.inner
-		var buf [2][]float32
-		scratchSlices(ctx.Scratch, buf[:], size, size)
-		widen(buf[0], in[0])
-		lpNormalize(k, buf[0], buf[1])
-		narrow(out[0], buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		lpNormalize(k, w.In(in[0]), w.Out(out[0]))
+		w.Narrow()
 	}
 	return nil
 }

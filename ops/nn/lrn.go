@@ -10,10 +10,10 @@ import (
 )
 
 func init() {
-	register("LRN",
-		since{1, buildLRN},
+	ops.Register("", "LRN",
+		ops.Since(1, buildLRN),
 		// opset 13: bfloat16.
-		since{13, buildLRN},
+		ops.Since(13, buildLRN),
 	)
 }
 
@@ -44,15 +44,12 @@ func buildLRN(n ops.NodeInfo) (ops.Op, error) {
 }
 
 func (op *lrnOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := requireInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
 	x := in[0]
-	if err := checkFloat("X", x.DType); err != nil {
+	if _, err := checkChannelPlanes("X", x); err != nil {
 		return nil, err
-	}
-	if len(x.Shape) < 2 {
-		return nil, ops.Invalidf("X has shape %v, want rank >= 2 (N x C x D1 ...)", x.Shape)
 	}
 	return []ops.ValueInfo{{DType: x.DType, Shape: x.Shape}}, nil
 }
@@ -61,22 +58,13 @@ func (op *lrnOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, err
 	if _, err := op.InferShapes(in); err != nil {
 		return nil, err
 	}
-	x := in[0]
-	return &lrnKernel{op: op, batch: x.Shape[0], channels: x.Shape[1], inner: dimsProduct(x.Shape, 2, len(x.Shape)), dtype: x.DType}, nil
+	planes, _ := checkChannelPlanes("X", in[0])
+	return &lrnKernel{op: op, channelPlanes: planes}, nil
 }
 
 type lrnKernel struct {
-	op                     *lrnOp
-	batch, channels, inner int
-	dtype                  ops.DType
-}
-
-// ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
-func (k *lrnKernel) ScratchSize() int {
-	if isHalf(k.dtype) {
-		return 2 * k.batch * k.channels * k.inner
-	}
-	return 0
+	op *lrnOp
+	channelPlanes
 }
 
 func (k *lrnKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -85,13 +73,10 @@ func (k *lrnKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		lrn(k, x, out[0].Float32s())
 	case []float64:
 		lrn(k, x, out[0].Float64s())
-	default: // float16, bfloat16
-		n := k.batch * k.channels * k.inner
-		var buf [2][]float32
-		scratchSlices(ctx.Scratch, buf[:], n, n)
-		widen(buf[0], in[0])
-		lrn(k, buf[0], buf[1])
-		narrow(out[0], buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		lrn(k, w.In(in[0]), w.Out(out[0]))
+		w.Narrow()
 	}
 	return nil
 }

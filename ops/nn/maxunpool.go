@@ -7,12 +7,12 @@ import (
 )
 
 func init() {
-	register("MaxUnpool",
-		since{9, buildMaxUnpool},
+	ops.Register("", "MaxUnpool",
+		ops.Since(9, buildMaxUnpool),
 		// opset 11: default strides documented; I and output_shape marked non-differentiable.
-		since{11, buildMaxUnpool},
+		ops.Since(11, buildMaxUnpool),
 		// opset 22: bfloat16.
-		since{22, buildMaxUnpool},
+		ops.Since(22, buildMaxUnpool),
 	)
 }
 
@@ -35,7 +35,7 @@ func (op *maxUnpoolOp) ShapeInputs() []int { return []int{2} }
 // shapes returns the shape the unpooling window gives, (in - 1)*stride + kernel - padBegin - padEnd along
 // each spatial axis, and the output shape: output_shape when present, else the same.
 func (op *maxUnpoolOp) shapes(in []ops.ValueInfo) (inferred, out ops.Shape, err error) {
-	if err := requireInputs(in, 2, 3); err != nil {
+	if err := ops.CheckInputCount(in, 2, 3); err != nil {
 		return nil, nil, err
 	}
 	x, idx := in[0], in[1]
@@ -75,7 +75,7 @@ func (op *maxUnpoolOp) shapes(in []ops.ValueInfo) (inferred, out ops.Shape, err 
 		}
 		inferred = append(inferred, d)
 	}
-	s := input(in, 2)
+	s := ops.Input(in, 2)
 	if !s.Present() {
 		return inferred, inferred, nil
 	}

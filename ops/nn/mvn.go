@@ -11,10 +11,10 @@ import (
 )
 
 func init() {
-	register("MeanVarianceNormalization",
-		since{9, buildMVN},
+	ops.Register("", "MeanVarianceNormalization",
+		ops.Since(9, buildMVN),
 		// opset 13: bfloat16; negative axes allowed.
-		since{13, buildMVN},
+		ops.Since(13, buildMVN),
 	)
 }
 
@@ -55,7 +55,7 @@ func (op *mvnOp) normalizedAxes(rank int) ([]int, error) {
 }
 
 func (op *mvnOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := requireInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return nil, err
 	}
 	x := in[0]
@@ -102,10 +102,7 @@ type mvnKernel struct {
 
 // ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
 func (k *mvnKernel) ScratchSize() int {
-	if isHalf(k.dtype) {
-		return 2 * k.size
-	}
-	return 0
+	return ops.HalfScratch(k.dtype, k.size, k.size)
 }
 
 func (k *mvnKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -114,12 +111,10 @@ func (k *mvnKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		mvn(k, x, out[0].Float32s())
 	case []float64:
 		mvn(k, x, out[0].Float64s())
-	default: // float16, bfloat16
-		var buf [2][]float32
-		scratchSlices(ctx.Scratch, buf[:], k.size, k.size)
-		widen(buf[0], in[0])
-		mvn(k, buf[0], buf[1])
-		narrow(out[0], buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		mvn(k, w.In(in[0]), w.Out(out[0]))
+		w.Narrow()
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops"
@@ -186,4 +187,40 @@ func TestRMSNormalization(t *testing.T) {
 			want: []*ops.Tensor{toBF16(f32(ops.Shape{2, 2}, 3*r1, 8*r1, 0, 4*r2))}, rtol: 1e-2},
 		{name: "scale shape", node: node("RMSNormalization", 23, nil, x, f32(ops.Shape{3}, 1, 2, 3)), wantErr: "scale has shape [3], which does not broadcast to X [2,2]"},
 	})
+}
+
+// TestNormalizationsCheckEpsilonAndStashTheSameWay: LayerNormalization, RMSNormalization and
+// GroupNormalization read epsilon and stash_type through one helper, so each refuses the same bad values
+// with the same message.
+func TestNormalizationsCheckEpsilonAndStashTheSameWay(t *testing.T) {
+	x := f32(ops.Shape{1, 4, 1, 2}, 1, 2, 3, 4, 5, 6, 7, 8)
+	lastAxis := f32(ops.Shape{2}, 1, 1)
+	perChannel := f32(ops.Shape{4}, 1, 1, 1, 1)
+	for _, c := range []struct {
+		op     string
+		opset  int
+		attrs  ops.AttrMap
+		inputs []*ops.Tensor
+	}{
+		{"LayerNormalization", 17, ops.AttrMap{}, []*ops.Tensor{x, lastAxis}},
+		{"RMSNormalization", 23, ops.AttrMap{}, []*ops.Tensor{x, lastAxis}},
+		{"GroupNormalization", 21, ops.AttrMap{"num_groups": ops.IntAttr(2)}, []*ops.Tensor{x, perChannel, perChannel}},
+	} {
+		for attr, bad := range map[string]struct {
+			value   ops.Attr
+			wantErr string
+		}{
+			"epsilon":    {ops.FloatAttr(-1), `"epsilon" is -1, want >= 0`},
+			"stash_type": {ops.IntAttr(11), "stash_type 11: only 1 (float32 statistics) is implemented"},
+		} {
+			attrs := ops.AttrMap{attr: bad.value}
+			for k, v := range c.attrs {
+				attrs[k] = v
+			}
+			_, err := opstest.Run(node(c.op, c.opset, attrs, c.inputs...))
+			if err == nil || !strings.Contains(err.Error(), bad.wantErr) {
+				t.Errorf("%s-%d with %s: error %v, want one containing %q", c.op, c.opset, attr, err, bad.wantErr)
+			}
+		}
+	}
 }

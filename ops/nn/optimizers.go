@@ -20,12 +20,10 @@ import (
 	"github.com/onnxrun/onnxrun/ops"
 )
 
-const trainingDomain = "ai.onnx.preview.training"
-
 func init() {
-	ops.Register(trainingDomain, "Adagrad", ops.Opsets(1, 1), buildOptimizer(optAdagrad))
-	ops.Register(trainingDomain, "Adam", ops.Opsets(1, 1), buildOptimizer(optAdam))
-	ops.Register(trainingDomain, "Momentum", ops.Opsets(1, 1), buildOptimizer(optMomentum))
+	ops.Register(ops.PreviewTrainingDomain, "Adagrad", ops.Since(1, buildOptimizer(optAdagrad)))
+	ops.Register(ops.PreviewTrainingDomain, "Adam", ops.Since(1, buildOptimizer(optAdam)))
+	ops.Register(ops.PreviewTrainingDomain, "Momentum", ops.Since(1, buildOptimizer(optMomentum)))
 }
 
 type optimizerKind int

@@ -14,7 +14,7 @@ func TestOptimizers(t *testing.T) {
 	r, step := f32(ops.Shape{}, 0.1), ops.FromSlice(ops.Shape{}, []int64{2})
 	x, g, s1, s2 := f32(ops.Shape{1}, 1), f32(ops.Shape{1}, 0.5), f32(ops.Shape{1}, 0.25), f32(ops.Shape{1}, 0.04)
 	node := func(op string, attrs ops.AttrMap, in ...*ops.Tensor) opstest.Node {
-		return opstest.Node{Domain: trainingDomain, OpType: op, Opset: 1, Attrs: attrs, Inputs: in, NumOutputs: len(in) - 3}
+		return opstest.Node{Domain: ops.PreviewTrainingDomain, OpType: op, Opset: 1, Attrs: attrs, Inputs: in, NumOutputs: len(in) - 3}
 	}
 	// Adagrad, norm 0.2, decay 0.5, ε 0.01: g = 0.7, H' = 0.25 + 0.49, X' = 1 - 0.1/2 · 0.7/(√0.74 + 0.01).
 	got := mustRun(t, node("Adagrad", ops.AttrMap{"norm_coefficient": ops.FloatAttr(0.2), "decay_factor": ops.FloatAttr(0.5), "epsilon": ops.FloatAttr(0.01)}, r, step, x, g, s1))

@@ -12,42 +12,42 @@ import (
 )
 
 func init() {
-	register("MaxPool",
-		since{1, buildPool(poolMax, 1)},
+	ops.Register("", "MaxPool",
+		ops.Since(1, buildPool(poolMax, 1)),
 		// opset 8: storage_order and the optional Indices output.
-		since{8, buildPool(poolMax, 8)},
+		ops.Since(8, buildPool(poolMax, 8)),
 		// opset 10: ceil_mode and dilations.
-		since{10, buildPool(poolMax, 10)},
+		ops.Since(10, buildPool(poolMax, 10)),
 		// opset 11: SAME_* defined as output = ceil(in/stride); default strides and dilations documented.
-		since{11, buildPool(poolMax, 11)},
+		ops.Since(11, buildPool(poolMax, 11)),
 		// opset 12: int8 and uint8 inputs.
-		since{12, buildPool(poolMax, 12)},
+		ops.Since(12, buildPool(poolMax, 12)),
 		// opset 22: bfloat16; windows starting in the end padding are ignored (as this package always does).
-		since{22, buildPool(poolMax, 22)},
+		ops.Since(22, buildPool(poolMax, 22)),
 	)
-	register("AveragePool",
-		since{1, buildPool(poolAverage, 1)},
+	ops.Register("", "AveragePool",
+		ops.Since(1, buildPool(poolAverage, 1)),
 		// opset 7: count_include_pad.
-		since{7, buildPool(poolAverage, 7)},
+		ops.Since(7, buildPool(poolAverage, 7)),
 		// opset 10: ceil_mode.
-		since{10, buildPool(poolAverage, 10)},
+		ops.Since(10, buildPool(poolAverage, 10)),
 		// opset 11: SAME_* defined as output = ceil(in/stride); default strides documented.
-		since{11, buildPool(poolAverage, 11)},
+		ops.Since(11, buildPool(poolAverage, 11)),
 		// opset 19: dilations.
-		since{19, buildPool(poolAverage, 19)},
+		ops.Since(19, buildPool(poolAverage, 19)),
 		// opset 22: bfloat16.
-		since{22, buildPool(poolAverage, 22)},
+		ops.Since(22, buildPool(poolAverage, 22)),
 	)
-	register("LpPool",
-		since{1, buildPool(poolLp, 1)},
+	ops.Register("", "LpPool",
+		ops.Since(1, buildPool(poolLp, 1)),
 		// opset 2: p becomes an int (this package reads either) and kernel_shape is required.
-		since{2, buildPool(poolLp, 2)},
+		ops.Since(2, buildPool(poolLp, 2)),
 		// opset 11: SAME_* defined as output = ceil(in/stride); default strides documented.
-		since{11, buildPool(poolLp, 11)},
+		ops.Since(11, buildPool(poolLp, 11)),
 		// opset 18: ceil_mode and dilations.
-		since{18, buildPool(poolLp, 18)},
+		ops.Since(18, buildPool(poolLp, 18)),
 		// opset 22: bfloat16.
-		since{22, buildPool(poolLp, 22)},
+		ops.Since(22, buildPool(poolLp, 22)),
 	)
 }
 
@@ -127,7 +127,7 @@ type poolShape struct {
 
 func (op *poolOp) shape(in []ops.ValueInfo) (poolShape, error) {
 	var s poolShape
-	if err := requireInputs(in, 1, 1); err != nil {
+	if err := ops.CheckInputCount(in, 1, 1); err != nil {
 		return s, err
 	}
 	x := in[0]
@@ -211,10 +211,7 @@ type poolKernel struct {
 
 // ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
 func (k *poolKernel) ScratchSize() int {
-	if isHalf(k.dtype) {
-		return k.s.planes * (k.s.inSize + k.s.outSize)
-	}
-	return 0
+	return ops.HalfScratch(k.dtype, k.s.planes*k.s.inSize, k.s.planes*k.s.outSize)
 }
 
 func (k *poolKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -231,12 +228,10 @@ func (k *poolKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		maxPool(k, x, out[0].Data().([]int8), indices, math.MinInt8)
 	case []uint8:
 		maxPool(k, x, out[0].Data().([]uint8), indices, 0)
-	default: // float16, bfloat16
-		var buf [2][]float32
-		scratchSlices(ctx.Scratch, buf[:], k.s.planes*k.s.inSize, k.s.planes*k.s.outSize)
-		widen(buf[0], in[0])
-		runPool(k, buf[0], buf[1], indices)
-		narrow(out[0], buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		runPool(k, w.In(in[0]), w.Out(out[0]), indices)
+		w.Narrow()
 	}
 	return nil
 }

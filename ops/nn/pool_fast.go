@@ -116,7 +116,8 @@ func (t *poolTask) Do(_, _ int) {
 
 // planes pools planes [lo, hi).
 func (f *fastPoolKernel) planes(x, y []float32, lo, hi int) {
-	if f.whole2x2 && f.pool2x2Planes(x, y, lo, hi) {
+	if f.whole2x2 {
+		f.pool2x2Planes(x, y, lo, hi)
 		return
 	}
 	s := &f.ref.s
@@ -225,44 +226,63 @@ func (f *fastPoolKernel) interior(xp, yp []float32) {
 	if f.oxLo >= f.oxHi {
 		return
 	}
-	n := f.oxHi - f.oxLo
 	for oy := f.oyLo; oy < f.oyHi; oy++ {
 		y := yp[oy*f.ow+f.oxLo : oy*f.ow+f.oxHi]
 		at := (oy*f.sh-f.ph)*f.iw + f.oxLo*f.sw - f.pw
 		switch {
 		case f.kh == 2 && f.kw == 2 && f.sw == 2 && f.dh == 1 && f.dw == 1:
-			if pool2x2Row(y, xp[at:], f.iw, !f.max, f.scale) {
-				continue
-			}
-			r0 := xp[at : at+2*n]
-			r1 := xp[at+f.iw : at+f.iw+2*n]
-			if f.max {
-				for j := range y {
-					y[j] = maxTap(maxTap(maxTap(r0[2*j], r0[2*j+1]), r1[2*j]), r1[2*j+1])
-				}
-			} else {
-				scale := f.scale
-				for j := range y {
-					y[j] = ((r0[2*j] + r0[2*j+1]) + r1[2*j] + r1[2*j+1]) * scale
-				}
-			}
+			pool2x2Row(y, xp[at:], f.iw, !f.max, f.scale)
 		case f.kh == 3 && f.kw == 3 && f.sw == 2 && f.dh == 1 && f.dw == 1 && f.max:
-			if maxPool3x3s2Row(y, xp[at:], xp[at+f.iw:], xp[at+2*f.iw:]) {
-				continue
-			}
-			r0 := xp[at : at+2*n+1]
-			r1 := xp[at+f.iw : at+f.iw+2*n+1]
-			r2 := xp[at+2*f.iw : at+2*f.iw+2*n+1]
-			for j := range y {
-				a := maxTap(maxTap(r0[2*j], r0[2*j+1]), r0[2*j+2])
-				b := maxTap(maxTap(a, r1[2*j]), r1[2*j+1])
-				y[j] = maxTap(maxTap(maxTap(b, r1[2*j+2]), r2[2*j]), maxTap(r2[2*j+1], r2[2*j+2]))
-			}
+			maxPool3x3s2Row(y, xp[at:], xp[at+f.iw:], xp[at+2*f.iw:])
 		default:
 			for j := range y {
 				y[j] = f.window(xp, at+j*f.sw)
 			}
 		}
+	}
+}
+
+// pool2x2RowGo is pool2x2Row in Go, the routine the assembly does eight outputs at a time:
+//
+//	y[j] = max(r0[2j], r0[2j+1], r1[2j], r1[2j+1])                  (max, NaN-skipping as maxTap)
+//	y[j] = ((r0[2j] + r0[2j+1]) + r1[2j] + r1[2j+1]) * scale        (avg)
+//
+// with r0 = x[0:], r1 = x[iw:].
+func pool2x2RowGo(y, x []float32, iw int, avg bool, scale float32) {
+	n := len(y)
+	r0 := x[: 2*n : 2*n]
+	r1 := x[iw : iw+2*n : iw+2*n]
+	if !avg {
+		for j := range y {
+			y[j] = maxTap(maxTap(maxTap(r0[2*j], r0[2*j+1]), r1[2*j]), r1[2*j+1])
+		}
+		return
+	}
+	for j := range y {
+		y[j] = ((r0[2*j] + r0[2*j+1]) + r1[2*j] + r1[2*j+1]) * scale
+	}
+}
+
+// pool2x2PlanesGo is pool2x2Planes in Go: pool2x2RowGo over every output row of planes [lo, hi).
+func (f *fastPoolKernel) pool2x2PlanesGo(x, y []float32, lo, hi int) {
+	inSize, outSize := f.ih*f.iw, f.oh*f.ow
+	for p := lo; p < hi; p++ {
+		for oy := 0; oy < f.oh; oy++ {
+			pool2x2RowGo(y[p*outSize+oy*f.ow:p*outSize+(oy+1)*f.ow], x[p*inSize+2*oy*f.iw:], f.iw, !f.max, f.scale)
+		}
+	}
+}
+
+// maxPool3x3s2RowGo is maxPool3x3s2Row in Go:
+//
+//	y[j] = max over r ∈ {r0, r1, r2}, i ∈ {0, 1, 2} of r[2j+i]   (NaN-skipping as maxTap, in this order)
+func maxPool3x3s2RowGo(y, r0, r1, r2 []float32) {
+	n := len(y)
+	r0, r1, r2 = r0[:2*n+1], r1[:2*n+1], r2[:2*n+1]
+	for j := range y {
+		a := maxTap(maxTap(r0[2*j], r0[2*j+1]), r0[2*j+2])
+		b := maxTap(maxTap(a, r1[2*j]), r1[2*j+1])
+		y[j] = maxTap(maxTap(maxTap(b, r1[2*j+2]), r2[2*j]), maxTap(r2[2*j+1], r2[2*j+2]))
 	}
 }
 

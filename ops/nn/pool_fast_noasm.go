@@ -2,14 +2,17 @@
 
 package nn
 
-// havePoolAsm is false without assembly: the Go loops pool every row.
+// havePoolAsm is false in this build: the pool routines run in Go (onnxrun --version reports it).
 const havePoolAsm = false
 
-// pool2x2Row has no assembly here: the Go loop does every output.
-func pool2x2Row(y, x []float32, iw int, avg bool, scale float32) bool { return false }
+// Without assembly the fast pool kernel keeps its strategy and runs the Go routines the assembly is
+// checked against (pool_fast.go).
 
-// pool2x2Planes has no assembly here: planes pools row by row.
-func (f *fastPoolKernel) pool2x2Planes(x, y []float32, lo, hi int) bool { return false }
+// pool2x2Row pools one row of 2x2 stride-2 windows (see pool2x2RowGo).
+func pool2x2Row(y, x []float32, iw int, avg bool, scale float32) { pool2x2RowGo(y, x, iw, avg, scale) }
 
-// maxPool3x3s2Row has no assembly here: the Go loop does every output.
-func maxPool3x3s2Row(y, r0, r1, r2 []float32) bool { return false }
+// pool2x2Planes pools whole planes of 2x2 stride-2 windows (see pool2x2PlanesGo).
+func (f *fastPoolKernel) pool2x2Planes(x, y []float32, lo, hi int) { f.pool2x2PlanesGo(x, y, lo, hi) }
+
+// maxPool3x3s2Row computes a row of 3x3 stride-2 max windows (see maxPool3x3s2RowGo).
+func maxPool3x3s2Row(y, r0, r1, r2 []float32) { maxPool3x3s2RowGo(y, r0, r1, r2) }

@@ -4,39 +4,27 @@ package nn
 // ONNX; implemented directly here).
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/onnxrun/onnxrun/ops"
 )
 
 func init() {
-	register("RMSNormalization", since{23, buildRMSNorm})
+	ops.Register("", "RMSNormalization", ops.Since(23, buildRMSNorm))
 }
 
-type rmsNormOp struct {
-	axis    int
-	epsilon float64
-}
+type rmsNormOp struct{ normAxisAttrs }
 
 func buildRMSNorm(n ops.NodeInfo) (ops.Op, error) {
-	r := ops.NewAttrReader(n.Attrs)
-	op := &rmsNormOp{axis: int(r.Int("axis", -1)), epsilon: float64(r.Float("epsilon", 1e-5))}
-	stash := r.Int("stash_type", 1)
-	if err := r.Err(); err != nil {
+	attrs, err := readNormAxisAttrs(n)
+	if err != nil {
 		return nil, err
 	}
-	if stash != int64(ops.Float32) {
-		return nil, ops.Unsupportedf("stash_type %d: only 1 (float32 statistics) is implemented", stash)
-	}
-	if op.epsilon < 0 || math.IsNaN(op.epsilon) {
-		return nil, &ops.AttrError{Name: "epsilon", Msg: fmt.Sprintf("is %g, want >= 0", op.epsilon)}
-	}
-	return op, nil
+	return &rmsNormOp{attrs}, nil
 }
 
 func (op *rmsNormOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := requireInputs(in, 2, 2); err != nil {
+	if err := ops.CheckInputCount(in, 2, 2); err != nil {
 		return nil, err
 	}
 	x, scale := in[0], in[1]
@@ -87,10 +75,10 @@ type rmsNormKernel struct {
 
 // ScratchSize is room for float32 copies of X, Y and scale when they are all 16-bit floats.
 func (k *rmsNormKernel) ScratchSize() int {
-	if isHalf(k.xType) && k.xType == k.scaleType {
-		return 2*k.outer*k.inner + k.scaleSize
+	if k.xType != k.scaleType {
+		return 0 // rmsNormMixed reads element by element
 	}
-	return 0
+	return ops.HalfScratch(k.xType, k.outer*k.inner, k.outer*k.inner, k.scaleSize)
 }
 
 func (k *rmsNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -103,14 +91,10 @@ func (k *rmsNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		rmsNorm(k, x, in[1].Float32s(), out[0].Float32s())
 	case []float64:
 		rmsNorm(k, x, in[1].Float64s(), out[0].Float64s())
-	default: // float16, bfloat16
-		n := k.outer * k.inner
-		var buf [3][]float32
-		scratchSlices(ctx.Scratch, buf[:], n, n, k.scaleSize)
-		widen(buf[0], in[0])
-		widen(buf[2], in[1])
-		rmsNorm(k, buf[0], buf[2], buf[1])
-		narrow(out[0], buf[1])
+	default: // float16, bfloat16: computed in float32 scratch
+		w := ops.NewWidener(ctx.Scratch)
+		rmsNorm(k, w.In(in[0]), w.In(in[1]), w.Out(out[0]))
+		w.Narrow()
 	}
 	return nil
 }

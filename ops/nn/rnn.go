@@ -33,9 +33,9 @@ import (
 )
 
 func init() {
-	register("RNN", since{1, buildRNN}, since{7, buildRNN}, since{14, buildRNN}, since{22, buildRNN})
-	register("GRU", since{1, buildGRU}, since{3, buildGRU}, since{7, buildGRU}, since{14, buildGRU}, since{22, buildGRU})
-	register("LSTM", since{1, buildLSTM}, since{7, buildLSTM}, since{14, buildLSTM}, since{22, buildLSTM})
+	ops.Register("", "RNN", ops.Since(1, buildRNN), ops.Since(7, buildRNN), ops.Since(14, buildRNN), ops.Since(22, buildRNN))
+	ops.Register("", "GRU", ops.Since(1, buildGRU), ops.Since(3, buildGRU), ops.Since(7, buildGRU), ops.Since(14, buildGRU), ops.Since(22, buildGRU))
+	ops.Register("", "LSTM", ops.Since(1, buildLSTM), ops.Since(7, buildLSTM), ops.Since(14, buildLSTM), ops.Since(22, buildLSTM))
 }
 
 type rnnKind int
@@ -265,7 +265,7 @@ const (
 
 func (op *rnnOp) shape(in []ops.ValueInfo) (rnnShape, error) {
 	info := rnnInfo[op.kind]
-	if err := requireInputs(in, 3, info.maxIn); err != nil {
+	if err := ops.CheckInputCount(in, 3, info.maxIn); err != nil {
 		return rnnShape{}, err
 	}
 	x, w, r := in[rnnX], in[rnnW], in[rnnR]
@@ -489,7 +489,7 @@ func runRecurrent[T ops.Float](k *rnnKernel, scratch []T, in, out []*ops.Tensor,
 	part := func(i int) []T { return scratch[k.parts[i]:k.parts[i+1]] }
 	var o recurrentOperands[T]
 	load := func(i, p int) []T {
-		t := tensorAt(in, i)
+		t := ops.TensorAt(in, i)
 		if t == nil || !s.has[i] {
 			return nil
 		}
@@ -504,7 +504,7 @@ func runRecurrent[T ops.Float](k *rnnKernel, scratch []T, in, out []*ops.Tensor,
 	if k.op.kind == kindLSTM {
 		o.c0, o.p = load(rnnInitialC, partC0), load(rnnP, partP)
 	}
-	if t := tensorAt(in, rnnSeqLens); t != nil && s.has[rnnSeqLens] {
+	if t := ops.TensorAt(in, rnnSeqLens); t != nil && s.has[rnnSeqLens] {
 		o.seqLens = t.Int32s()
 		for b, l := range o.seqLens {
 			if l < 0 || int(l) > s.seq {
@@ -767,7 +767,7 @@ func addTo[T ops.Float](dst, v []T) {
 func widenTo[T ops.Float](dst []T, t *ops.Tensor) {
 	switch d := any(dst).(type) {
 	case []float32:
-		widen(d, t)
+		ops.WidenToFloat32(d, t.Data())
 	case []float64:
 		widen64(d, t)
 	}
@@ -777,7 +777,7 @@ func widenTo[T ops.Float](dst []T, t *ops.Tensor) {
 func narrowFrom[T ops.Float](t *ops.Tensor, src []T) {
 	switch s := any(src).(type) {
 	case []float32:
-		narrow(t, s)
+		ops.NarrowFromFloat32(t.Data(), s)
 	case []float64:
 		narrow64(t, s)
 	}

@@ -21,7 +21,7 @@ import (
 )
 
 func init() {
-	register("RotaryEmbedding", since{23, buildRotaryEmbedding})
+	ops.Register("", "RotaryEmbedding", ops.Since(23, buildRotaryEmbedding))
 }
 
 type rotaryOp struct {
@@ -49,10 +49,10 @@ type rotaryShape struct {
 }
 
 func (op *rotaryOp) shape(in []ops.ValueInfo) (rotaryShape, error) {
-	if err := requireInputs(in, 3, 4); err != nil {
+	if err := ops.CheckInputCount(in, 3, 4); err != nil {
 		return rotaryShape{}, err
 	}
-	x, cos, sin, pos := in[0], in[1], in[2], input(in, 3)
+	x, cos, sin, pos := in[0], in[1], in[2], ops.Input(in, 3)
 	if err := checkFloat("X", x.DType); err != nil {
 		return rotaryShape{}, err
 	}
@@ -125,7 +125,7 @@ func (k *rotaryKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 	s := &k.s
 	x, cos, sin, y := in[0], in[1], in[2], out[0]
 	var pos []int64
-	if p := tensorAt(in, 3); p != nil && s.positions {
+	if p := ops.TensorAt(in, 3); p != nil && s.positions {
 		pos = p.Int64s()
 	}
 	half := s.rotaryDim / 2

@@ -39,6 +39,32 @@ func Check(t testing.TB, n Node, want []*ops.Tensor, errSub string, errIs error)
 	}
 }
 
+// Case is one row of a kernel package's table-driven op test: an operator invocation and what it must
+// give, outputs (compared as Check does) or an error (ErrSub, ErrIs).
+type Case struct {
+	Name   string
+	Op     string
+	Opset  int
+	Attrs  ops.AttrMap
+	Inputs []*ops.Tensor
+	Want   []*ops.Tensor
+	ErrSub string
+	ErrIs  error
+	// NonConst lists inputs hidden from InferShapes and Prepare as runtime values (no prepacking).
+	NonConst []int
+}
+
+// RunCases runs each case as a subtest through Check.
+func RunCases(t *testing.T, cases []Case) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			Check(t, Node{OpType: c.Op, Opset: c.Opset, Attrs: c.Attrs, Inputs: c.Inputs, NonConstInputs: c.NonConst},
+				c.Want, c.ErrSub, c.ErrIs)
+		})
+	}
+}
+
 // Pattern gives n small integers, mixed in sign, that a numpy script reproduces as ((i*7+3) % 11) - 5, so
 // expected values can be computed there exactly.
 func Pattern(n int) []float64 {

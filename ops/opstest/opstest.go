@@ -24,8 +24,17 @@ type Node struct {
 	NonConstInputs []int
 }
 
-// Run builds and runs the node, returning its outputs.
-func Run(n Node) ([]*ops.Tensor, error) {
+// Prepared is a node bound the way the runtime binds it: the kernel, its inputs, freshly allocated outputs
+// and a serial context with the kernel's scratch. Tests that measure Run alone (allocations, benchmarks)
+// start from it.
+type Prepared struct {
+	Kernel  ops.Kernel
+	Ctx     *ops.ExecContext
+	In, Out []*ops.Tensor
+}
+
+// Prepare builds the node, infers its shapes and prepares its kernel, without running it.
+func Prepare(n Node) (*Prepared, error) {
 	build, ranges, ok := ops.Lookup(n.Domain, n.OpType, n.Opset)
 	if !ok {
 		return nil, fmt.Errorf("%s opset %d: not registered (have %v)", n.OpType, n.Opset, ranges)
@@ -69,7 +78,7 @@ func Run(n Node) ([]*ops.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
-	out := make([]*ops.Tensor, nout)
+	p := &Prepared{Kernel: k, Ctx: ops.SerialContext(), In: n.Inputs, Out: make([]*ops.Tensor, nout)}
 	for i, vi := range outInfo {
 		if vi.DType == ops.Undefined {
 			return nil, fmt.Errorf("output %d has no dtype", i)
@@ -77,22 +86,44 @@ func Run(n Node) ([]*ops.Tensor, error) {
 		if _, err := vi.Shape.CheckedSize(1 << 31); err != nil {
 			return nil, fmt.Errorf("output %d: %w", i, err)
 		}
-		out[i] = ops.New(vi.DType, vi.Shape)
-		fillGarbage(out[i]) // kernels must write every element, not rely on zeroed outputs
+		p.Out[i] = ops.New(vi.DType, vi.Shape)
 	}
-	ctx := ops.SerialContext()
 	if s, ok := k.(ops.Scratcher); ok {
-		ctx.Scratch = make([]float32, s.ScratchSize())
+		p.Ctx.Scratch = make([]float32, s.ScratchSize())
 	}
-	if err := k.Run(ctx, n.Inputs, out); err != nil {
+	return p, nil
+}
+
+// MustPrepare is Prepare that fails the test on an error.
+func MustPrepare(t testing.TB, n Node) *Prepared {
+	t.Helper()
+	p, err := Prepare(n)
+	if err != nil {
+		t.Fatalf("%s-%d: %v", n.OpType, n.Opset, err)
+	}
+	return p
+}
+
+// Run builds and runs the node, returning its outputs.
+func Run(n Node) ([]*ops.Tensor, error) {
+	p, err := Prepare(n)
+	if err != nil {
+		return nil, err
+	}
+	shapes := make([]ops.Shape, len(p.Out))
+	for i, o := range p.Out {
+		shapes[i] = o.Shape().Clone()
+		fillGarbage(o) // kernels must write every element, not rely on zeroed outputs
+	}
+	if err := p.Kernel.Run(p.Ctx, n.Inputs, p.Out); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
-	for i := range out {
-		if !out[i].Shape().Equal(outInfo[i].Shape) {
-			return nil, fmt.Errorf("output %d has shape %v after Run, InferShapes said %v", i, out[i].Shape(), outInfo[i].Shape)
+	for i, o := range p.Out {
+		if !o.Shape().Equal(shapes[i]) {
+			return nil, fmt.Errorf("output %d has shape %v after Run, InferShapes said %v", i, o.Shape(), shapes[i])
 		}
 	}
-	return out, nil
+	return p.Out, nil
 }
 
 func fillGarbage(t *ops.Tensor) {

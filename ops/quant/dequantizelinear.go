@@ -7,20 +7,22 @@ import (
 // DequantizeLinear computes y = (x - x_zero_point) * x_scale:
 // https://onnx.ai/onnx/operators/onnx__DequantizeLinear.html. Opsets 10, 13, 19, 21, 23, 24 and 25.
 func init() {
-	// opset 10: per-tensor int8/uint8/int32 to float32.
-	ops.Register("", "DequantizeLinear", ops.Opsets(10, 12), buildDequantizeLinear)
-	// opset 13: the axis attribute (per-axis scales).
-	ops.Register("", "DequantizeLinear", ops.Opsets(13, 18), buildDequantizeLinear)
-	// opset 19: float8 inputs, float16/bfloat16 scales (and outputs).
-	ops.Register("", "DequantizeLinear", ops.Opsets(19, 20), buildDequantizeLinear)
-	// opset 21: int16/uint16/int4/uint4 inputs, blocked quantization (block_size).
-	ops.Register("", "DequantizeLinear", ops.Opsets(21, 22), buildDequantizeLinear)
-	// opset 23: float4e2m1 input, output_dtype.
-	ops.Register("", "DequantizeLinear", ops.Opsets(23, 23), buildDequantizeLinear)
-	// opset 24: float8e8m0 scales.
-	ops.Register("", "DequantizeLinear", ops.Opsets(24, 24), buildDequantizeLinear)
-	// opset 25: int2/uint2 inputs.
-	ops.Register("", "DequantizeLinear", ops.Opsets(25, ops.MaxOpset), buildDequantizeLinear)
+	ops.Register("", "DequantizeLinear",
+		// opset 10: per-tensor int8/uint8/int32 to float32.
+		ops.Since(10, buildDequantizeLinear),
+		// opset 13: the axis attribute (per-axis scales).
+		ops.Since(13, buildDequantizeLinear),
+		// opset 19: float8 inputs, float16/bfloat16 scales (and outputs).
+		ops.Since(19, buildDequantizeLinear),
+		// opset 21: int16/uint16/int4/uint4 inputs, blocked quantization (block_size).
+		ops.Since(21, buildDequantizeLinear),
+		// opset 23: float4e2m1 input, output_dtype.
+		ops.Since(23, buildDequantizeLinear),
+		// opset 24: float8e8m0 scales.
+		ops.Since(24, buildDequantizeLinear),
+		// opset 25: int2/uint2 inputs.
+		ops.Since(25, buildDequantizeLinear),
+	)
 }
 
 type dequantizeOp struct {

@@ -10,8 +10,10 @@ import (
 // own range (widened to include 0): https://onnx.ai/onnx/operators/onnx__DynamicQuantizeLinear.html.
 // Opset 11. Outputs y, y_scale and y_zero_point. An all-zero input gets scale 0, zero point 0 and y = 0.
 func init() {
-	// opset 11: the only version.
-	ops.Register("", "DynamicQuantizeLinear", ops.Opsets(11, ops.MaxOpset), buildDynamicQuantizeLinear)
+	ops.Register("", "DynamicQuantizeLinear",
+		// opset 11: the only version.
+		ops.Since(11, buildDynamicQuantizeLinear),
+	)
 }
 
 type dynamicQuantizeOp struct{ opset int }

@@ -10,8 +10,10 @@ import (
 // Zero points are per tensor (one element), per row of A / per column of B (a vector), or N-D shaped like
 // the input with K set to 1. Accumulation wraps around in 32 bits, as the spec permits.
 func init() {
-	// opset 10: the only version; int8 and uint8 inputs.
-	ops.Register("", "MatMulInteger", ops.Opsets(10, ops.MaxOpset), buildMatMulInteger)
+	ops.Register("", "MatMulInteger",
+		// opset 10: the only version; int8 and uint8 inputs.
+		ops.Since(10, buildMatMulInteger),
+	)
 }
 
 type matMulIntegerOp struct{ opset int }

@@ -11,10 +11,12 @@ import (
 // The combined multiplier a_scale·b_scale/y_scale is formed in the scales' own precision (float16 scales give
 // a float16 multiplier), as ONNX's reference does; the product itself is accumulated exactly.
 func init() {
-	// opset 10: int8/uint8 with float32 scales.
-	ops.Register("", "QLinearMatMul", ops.Opsets(10, 20), buildQLinearMatMul)
-	// opset 21: float16/bfloat16 scales and float8 inputs and output.
-	ops.Register("", "QLinearMatMul", ops.Opsets(21, ops.MaxOpset), buildQLinearMatMul)
+	ops.Register("", "QLinearMatMul",
+		// opset 10: int8/uint8 with float32 scales.
+		ops.Since(10, buildQLinearMatMul),
+		// opset 21: float16/bfloat16 scales and float8 inputs and output.
+		ops.Since(21, buildQLinearMatMul),
+	)
 }
 
 type qLinearMatMulOp struct{ opset int }

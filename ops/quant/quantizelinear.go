@@ -8,20 +8,22 @@ import (
 // QuantizeLinear computes y = saturate(round(x / y_scale) + y_zero_point):
 // https://onnx.ai/onnx/operators/onnx__QuantizeLinear.html. Opsets 10, 13, 19, 21, 23, 24 and 25.
 func init() {
-	// opset 10: per-tensor uint8/int8 from float32 or int32.
-	ops.Register("", "QuantizeLinear", ops.Opsets(10, 12), buildQuantizeLinear)
-	// opset 13: the axis attribute (per-axis scales).
-	ops.Register("", "QuantizeLinear", ops.Opsets(13, 18), buildQuantizeLinear)
-	// opset 19: float8 outputs, the saturate attribute, float16/bfloat16 inputs and scales.
-	ops.Register("", "QuantizeLinear", ops.Opsets(19, 20), buildQuantizeLinear)
-	// opset 21: int16/uint16/int4/uint4 outputs, blocked quantization (block_size), output_dtype.
-	ops.Register("", "QuantizeLinear", ops.Opsets(21, 22), buildQuantizeLinear)
-	// opset 23: float4e2m1 output, the precision attribute.
-	ops.Register("", "QuantizeLinear", ops.Opsets(23, 23), buildQuantizeLinear)
-	// opset 24: float8e8m0 scales.
-	ops.Register("", "QuantizeLinear", ops.Opsets(24, 24), buildQuantizeLinear)
-	// opset 25: int2/uint2 outputs.
-	ops.Register("", "QuantizeLinear", ops.Opsets(25, ops.MaxOpset), buildQuantizeLinear)
+	ops.Register("", "QuantizeLinear",
+		// opset 10: per-tensor uint8/int8 from float32 or int32.
+		ops.Since(10, buildQuantizeLinear),
+		// opset 13: the axis attribute (per-axis scales).
+		ops.Since(13, buildQuantizeLinear),
+		// opset 19: float8 outputs, the saturate attribute, float16/bfloat16 inputs and scales.
+		ops.Since(19, buildQuantizeLinear),
+		// opset 21: int16/uint16/int4/uint4 outputs, blocked quantization (block_size), output_dtype.
+		ops.Since(21, buildQuantizeLinear),
+		// opset 23: float4e2m1 output, the precision attribute.
+		ops.Since(23, buildQuantizeLinear),
+		// opset 24: float8e8m0 scales.
+		ops.Since(24, buildQuantizeLinear),
+		// opset 25: int2/uint2 outputs.
+		ops.Since(25, buildQuantizeLinear),
+	)
 }
 
 type quantizeOp struct {

@@ -11,14 +11,16 @@ import "github.com/onnxrun/onnxrun/ops"
 func init() {
 	for _, name := range []string{"ArgMax", "ArgMin"} {
 		isMax := name == "ArgMax"
-		// opset 1: all integer and float types except bfloat16.
-		ops.Register("", name, ops.Opsets(1, 10), buildArg(isMax, allNumbers, false))
-		// opset 11: negative axis allowed.
-		ops.Register("", name, ops.Opsets(11, 11), buildArg(isMax, allNumbers, false))
-		// opset 12: select_last_index added.
-		ops.Register("", name, ops.Opsets(12, 12), buildArg(isMax, allNumbers, true))
-		// opset 13: bfloat16.
-		ops.Register("", name, ops.Opsets(13, ops.MaxOpset), buildArg(isMax, allNumbers.With(ops.BFloat16), true))
+		ops.Register("", name,
+			// opset 1: all integer and float types except bfloat16.
+			ops.Since(1, buildArg(isMax, allNumbers, false)),
+			// opset 11: negative axis allowed.
+			ops.Since(11, buildArg(isMax, allNumbers, false)),
+			// opset 12: select_last_index added.
+			ops.Since(12, buildArg(isMax, allNumbers, true)),
+			// opset 13: bfloat16.
+			ops.Since(13, buildArg(isMax, allNumbers.With(ops.BFloat16), true)),
+		)
 	}
 }
 

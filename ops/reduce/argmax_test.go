@@ -11,7 +11,7 @@ func TestArgMaxMin(t *testing.T) {
 	x := pat(ops.Float32, 3, 4)
 	ties := f32(sh(2, 4), 1, 3, 3, 0, 2, 0, 1, 0)
 	a := func(name, op string, opset int, attrs ops.AttrMap, in *ops.Tensor, want *ops.Tensor) opCase {
-		return opCase{name: name, op: op, opset: opset, attrs: attrs, inputs: []*ops.Tensor{in}, want: []*ops.Tensor{want}}
+		return opCase{Name: name, Op: op, Opset: opset, Attrs: attrs, Inputs: []*ops.Tensor{in}, Want: []*ops.Tensor{want}}
 	}
 	axis := func(v int64, more ...any) ops.AttrMap {
 		m := ops.AttrMap{"axis": ops.IntAttr(v)}
@@ -36,14 +36,14 @@ func TestArgMaxMin(t *testing.T) {
 		a("argmax_bfloat16", "ArgMax", 13, axis(1), pat(ops.BFloat16, 3, 4), i64(sh(3, 1), 1, 0, 2)),
 		a("argmax_float64", "ArgMax", 1, axis(1), pat(ops.Float64, 3, 4), i64(sh(3, 1), 1, 0, 2)),
 		a("argmin_3d_middle", "ArgMin", 13, axis(1, "keepdims", int64(0)), pat(ops.Int64, 2, 3, 2), i64(sh(2, 2), 0, 1, 0, 1)),
-		{name: "axis_out_of_range", op: "ArgMax", opset: 13, attrs: axis(2), inputs: []*ops.Tensor{x},
-			errSub: "axis 2 is out of range [-2, 1]", errIs: ops.ErrInvalid},
-		{name: "empty_axis", op: "ArgMax", opset: 13, attrs: axis(1), inputs: []*ops.Tensor{f32(sh(2, 0))},
-			errSub: "the axis is empty"},
-		{name: "bfloat16_before_13", op: "ArgMin", opset: 12, inputs: []*ops.Tensor{pat(ops.BFloat16, 2)},
-			errSub: "dtype bfloat16, opset 12"},
-		{name: "bool_input", op: "ArgMin", opset: 13, inputs: []*ops.Tensor{ops.FromSlice(sh(1), []bool{true})},
-			errSub: "dtype bool"},
+		{Name: "axis_out_of_range", Op: "ArgMax", Opset: 13, Attrs: axis(2), Inputs: []*ops.Tensor{x},
+			ErrSub: "axis 2 is out of range [-2, 1]", ErrIs: ops.ErrInvalid},
+		{Name: "empty_axis", Op: "ArgMax", Opset: 13, Attrs: axis(1), Inputs: []*ops.Tensor{f32(sh(2, 0))},
+			ErrSub: "the axis is empty"},
+		{Name: "bfloat16_before_13", Op: "ArgMin", Opset: 12, Inputs: []*ops.Tensor{pat(ops.BFloat16, 2)},
+			ErrSub: "dtype bfloat16, opset 12"},
+		{Name: "bool_input", Op: "ArgMin", Opset: 13, Inputs: []*ops.Tensor{ops.FromSlice(sh(1), []bool{true})},
+			ErrSub: "dtype bool"},
 	}
 	runCases(t, cases)
 }

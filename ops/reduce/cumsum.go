@@ -14,12 +14,12 @@ import (
 // shape, so when it is not a constant the kernel reads and checks it at each Run, instead of making the
 // whole plan dynamic.
 func init() {
-	// opset 11: uint32, uint64, int32, int64, float32, float64.
-	ops.Register("", "CumSum", ops.Opsets(11, 13),
-		buildCumulative("CumSum", false, ops.DTypes(ops.Uint32, ops.Uint64, ops.Int32, ops.Int64, ops.Float32, ops.Float64)))
-	// opset 14: adds float16 and bfloat16.
-	ops.Register("", "CumSum", ops.Opsets(14, ops.MaxOpset),
-		buildCumulative("CumSum", false, ops.DTypes(ops.Uint32, ops.Uint64, ops.Int32, ops.Int64, ops.Float16, ops.Float32, ops.Float64, ops.BFloat16)))
+	ops.Register("", "CumSum",
+		// opset 11: uint32, uint64, int32, int64, float32, float64.
+		ops.Since(11, buildCumulative("CumSum", false, ops.DTypes(ops.Uint32, ops.Uint64, ops.Int32, ops.Int64, ops.Float32, ops.Float64))),
+		// opset 14: adds float16 and bfloat16.
+		ops.Since(14, buildCumulative("CumSum", false, ops.DTypes(ops.Uint32, ops.Uint64, ops.Int32, ops.Int64, ops.Float16, ops.Float32, ops.Float64, ops.BFloat16))),
+	)
 }
 
 // buildCumulative builds CumSum, or CumProd when product is set.

@@ -14,7 +14,7 @@ func TestCumSum(t *testing.T) {
 		return ops.AttrMap{"exclusive": ops.IntAttr(excl), "reverse": ops.IntAttr(rev)}
 	}
 	c := func(name string, opset int, a ops.AttrMap, x, axis, want *ops.Tensor) opCase {
-		return opCase{name: name, op: "CumSum", opset: opset, attrs: a, inputs: []*ops.Tensor{x, axis}, want: []*ops.Tensor{want}}
+		return opCase{Name: name, Op: "CumSum", Opset: opset, Attrs: a, Inputs: []*ops.Tensor{x, axis}, Want: []*ops.Tensor{want}}
 	}
 	ax := func(v int64) *ops.Tensor { return i64(sh(), v) }
 	cases := []opCase{
@@ -35,15 +35,15 @@ func TestCumSum(t *testing.T) {
 		c("float16", 14, nil, tensor(ops.Float16, sh(5), []float64{1, 2, 3, 4, 5}), ax(0), tensor(ops.Float16, sh(5), []float64{1, 3, 6, 10, 15})),
 		c("bfloat16", 14, attrs(0, 1), tensor(ops.BFloat16, sh(5), []float64{1, 2, 3, 4, 5}), ax(0), tensor(ops.BFloat16, sh(5), []float64{15, 14, 12, 9, 5})),
 		c("empty_axis", 14, nil, f32(sh(2, 0)), ax(1), f32(sh(2, 0))),
-		{name: "runtime_axis", op: "CumSum", opset: 14, inputs: []*ops.Tensor{y, ax(2)}, nonConst: []int{1},
-			want: []*ops.Tensor{f32(sh(2, 3, 4), -2, 3, 4, 1, 4, 4, 0, 3, -1, -6, -4, -6, 5, 6, 3, 7, 0, -4, -1, -2, -5, -3, -5, 0)}},
-		{name: "runtime_axis_out_of_range", op: "CumSum", opset: 14, inputs: []*ops.Tensor{y, ax(3)}, nonConst: []int{1},
-			errSub: "CumSum axis 3 is out of range [-3, 2]", errIs: ops.ErrInvalid},
-		{name: "const_axis_out_of_range", op: "CumSum", opset: 14, inputs: []*ops.Tensor{y, ax(-4)},
-			errSub: "axis -4 is out of range [-3, 2]", errIs: ops.ErrInvalid},
-		{name: "float_axis", op: "CumSum", opset: 14, inputs: []*ops.Tensor{y, f32(sh(), 0)}, errSub: "axis has dtype float32"},
-		{name: "float16_before_14", op: "CumSum", opset: 13, inputs: []*ops.Tensor{pat(ops.Float16, 3), ax(0)}, errSub: "dtype float16, opset 13"},
-		{name: "scalar_input", op: "CumSum", opset: 14, inputs: []*ops.Tensor{f32(sh(), 1), ax(0)}, errSub: "out of range for a scalar"},
+		{Name: "runtime_axis", Op: "CumSum", Opset: 14, Inputs: []*ops.Tensor{y, ax(2)}, NonConst: []int{1},
+			Want: []*ops.Tensor{f32(sh(2, 3, 4), -2, 3, 4, 1, 4, 4, 0, 3, -1, -6, -4, -6, 5, 6, 3, 7, 0, -4, -1, -2, -5, -3, -5, 0)}},
+		{Name: "runtime_axis_out_of_range", Op: "CumSum", Opset: 14, Inputs: []*ops.Tensor{y, ax(3)}, NonConst: []int{1},
+			ErrSub: "CumSum axis 3 is out of range [-3, 2]", ErrIs: ops.ErrInvalid},
+		{Name: "const_axis_out_of_range", Op: "CumSum", Opset: 14, Inputs: []*ops.Tensor{y, ax(-4)},
+			ErrSub: "axis -4 is out of range [-3, 2]", ErrIs: ops.ErrInvalid},
+		{Name: "float_axis", Op: "CumSum", Opset: 14, Inputs: []*ops.Tensor{y, f32(sh(), 0)}, ErrSub: "axis has dtype float32"},
+		{Name: "float16_before_14", Op: "CumSum", Opset: 13, Inputs: []*ops.Tensor{pat(ops.Float16, 3), ax(0)}, ErrSub: "dtype float16, opset 13"},
+		{Name: "scalar_input", Op: "CumSum", Opset: 14, Inputs: []*ops.Tensor{f32(sh(), 1), ax(0)}, ErrSub: "out of range for a scalar"},
 	}
 	runCases(t, cases)
 }

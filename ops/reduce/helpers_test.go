@@ -8,30 +8,10 @@ import (
 	"github.com/onnxrun/onnxrun/ops/opstest"
 )
 
-// opCase is one operator invocation and what it must give: outputs (compared with ONNX's tolerance, exactly
-// for integers), or an error whose message contains errSub and that wraps errIs when set.
-type opCase struct {
-	name   string
-	op     string
-	opset  int
-	attrs  ops.AttrMap
-	inputs []*ops.Tensor
-	want   []*ops.Tensor
-	errSub string
-	errIs  error
-	// nonConst lists inputs hidden from InferShapes as runtime values.
-	nonConst []int
-}
+// opCase and runCases are opstest's table rows and runner, shared with the other kernel packages.
+type opCase = opstest.Case
 
-func runCases(t *testing.T, cases []opCase) {
-	t.Helper()
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			opstest.Check(t, opstest.Node{OpType: c.op, Opset: c.opset, Attrs: c.attrs, Inputs: c.inputs,
-				NonConstInputs: c.nonConst}, c.want, c.errSub, c.errIs)
-		})
-	}
-}
+var runCases = opstest.RunCases
 
 // pattern and tensor are opstest's Pattern and FromFloat64s under the short names the tables use.
 var (
@@ -67,39 +47,8 @@ func i64(shape ops.Shape, v ...int64) *ops.Tensor { return ops.FromSlice(shape, 
 // outputs and a context with its scratch, so a test can count Run's allocations alone.
 func prepareNode(t testing.TB, opType string, opset int, attrs ops.AttrMap, nout int, inputs ...*ops.Tensor) (ops.Kernel, []*ops.Tensor, *ops.ExecContext) {
 	t.Helper()
-	build, _, ok := ops.Lookup("", opType, opset)
-	if !ok {
-		t.Fatalf("%s opset %d not registered", opType, opset)
-	}
-	present := make([]bool, len(inputs))
-	infos := make([]ops.ValueInfo, len(inputs))
-	for i, x := range inputs {
-		present[i] = x != nil
-		if x != nil {
-			infos[i] = ops.ValueInfo{DType: x.DType(), Shape: x.Shape(), Const: x}
-		}
-	}
-	op, err := build(ops.NodeInfo{OpType: opType, Opset: opset, Attrs: attrs, NumInputs: len(inputs), NumOutputs: nout, InputPresent: present})
-	if err != nil {
-		t.Fatal(err)
-	}
-	outInfo, err := op.InferShapes(infos)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := op.Prepare(infos, outInfo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]*ops.Tensor, len(outInfo))
-	for i, o := range outInfo {
-		out[i] = ops.New(o.DType, o.Shape)
-	}
-	ctx := ops.SerialContext()
-	if s, ok := k.(ops.Scratcher); ok {
-		ctx.Scratch = make([]float32, s.ScratchSize())
-	}
-	return k, out, ctx
+	p := opstest.MustPrepare(t, opstest.Node{OpType: opType, Opset: opset, Attrs: attrs, Inputs: inputs, NumOutputs: nout})
+	return p.Kernel, p.Out, p.Ctx
 }
 
 // assertNoAllocs fails when the kernel's Run allocates.

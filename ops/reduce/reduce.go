@@ -19,12 +19,12 @@ func init() {
 	base := ops.DTypes(ops.Uint32, ops.Uint64, ops.Int32, ops.Int64, ops.Float16, ops.Float32, ops.Float64)
 	withBF16 := base.With(ops.BFloat16)
 
-	registerReduce("ReduceSum", reduceSum, []reduceVersion{
-		{since: 1, types: base},
-		{since: 11, types: base}, // opset 11: negative axes allowed
+	ops.Register("", "ReduceSum",
+		ops.Since(1, buildReduce(reduceSum, base, false)),
+		ops.Since(11, buildReduce(reduceSum, base, false)), // opset 11: negative axes allowed
 		// opset 13: axes moves from attribute to optional input, noop_with_empty_axes added; bfloat16
-		{since: 13, types: withBF16, axesInput: true},
-	})
+		ops.Since(13, buildReduce(reduceSum, withBF16, true)),
+	)
 	for _, r := range []struct {
 		name string
 		kind reduceKind
@@ -32,27 +32,27 @@ func init() {
 		{"ReduceMean", reduceMean}, {"ReduceProd", reduceProd}, {"ReduceL1", reduceL1}, {"ReduceL2", reduceL2},
 		{"ReduceLogSum", reduceLogSum}, {"ReduceLogSumExp", reduceLogSumExp}, {"ReduceSumSquare", reduceSumSquare},
 	} {
-		registerReduce(r.name, r.kind, []reduceVersion{
-			{since: 1, types: base},
-			{since: 11, types: base},     // opset 11: negative axes allowed
-			{since: 13, types: withBF16}, // opset 13: bfloat16
+		ops.Register("", r.name,
+			ops.Since(1, buildReduce(r.kind, base, false)),
+			ops.Since(11, buildReduce(r.kind, base, false)),     // opset 11: negative axes allowed
+			ops.Since(13, buildReduce(r.kind, withBF16, false)), // opset 13: bfloat16
 			// opset 18: axes moves from attribute to optional input, noop_with_empty_axes added
-			{since: 18, types: withBF16, axesInput: true},
-		})
+			ops.Since(18, buildReduce(r.kind, withBF16, true)),
+		)
 	}
 	for _, r := range []struct {
 		name string
 		kind reduceKind
 	}{{"ReduceMax", reduceMax}, {"ReduceMin", reduceMin}} {
 		withInt8 := base.With(ops.Uint8, ops.Int8)
-		registerReduce(r.name, r.kind, []reduceVersion{
-			{since: 1, types: base},
-			{since: 11, types: base},                                                   // opset 11: negative axes allowed
-			{since: 12, types: withInt8},                                               // opset 12: uint8, int8
-			{since: 13, types: withInt8.With(ops.BFloat16)},                            // opset 13: bfloat16
-			{since: 18, types: withInt8.With(ops.BFloat16), axesInput: true},           // opset 18: axes input, noop_with_empty_axes
-			{since: 20, types: withInt8.With(ops.BFloat16, ops.Bool), axesInput: true}, // opset 20: bool
-		})
+		ops.Register("", r.name,
+			ops.Since(1, buildReduce(r.kind, base, false)),
+			ops.Since(11, buildReduce(r.kind, base, false)),                                 // opset 11: negative axes allowed
+			ops.Since(12, buildReduce(r.kind, withInt8, false)),                             // opset 12: uint8, int8
+			ops.Since(13, buildReduce(r.kind, withInt8.With(ops.BFloat16), false)),          // opset 13: bfloat16
+			ops.Since(18, buildReduce(r.kind, withInt8.With(ops.BFloat16), true)),           // opset 18: axes input, noop_with_empty_axes
+			ops.Since(20, buildReduce(r.kind, withInt8.With(ops.BFloat16, ops.Bool), true)), // opset 20: bool
+		)
 	}
 }
 
@@ -76,32 +76,17 @@ const (
 var reduceNames = [...]string{"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
 	"ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "sum of exp"}
 
-// reduceVersion is one opset range of a Reduce* operator: from since to the next version's since - 1.
-type reduceVersion struct {
-	since     int
-	types     ops.DTypeSet
-	axesInput bool // axes come as input 1 (with noop_with_empty_axes) instead of an attribute
-}
-
-func registerReduce(name string, kind reduceKind, versions []reduceVersion) {
-	for i, v := range versions {
-		last := ops.MaxOpset
-		if i+1 < len(versions) {
-			last = versions[i+1].since - 1
-		}
-		ops.Register("", name, ops.Opsets(v.since, last), buildReduce(kind, v))
-	}
-}
-
 // maxReduceRank bounds the rank of a Reduce* input: the kernel keeps its loop counters in a fixed array.
 const maxReduceRank = 64
 
-func buildReduce(kind reduceKind, v reduceVersion) ops.Builder {
+// buildReduce builds a Reduce* operator of one opset range: types are its input dtypes; axesInput says the
+// axes come as input 1 (with noop_with_empty_axes) instead of an attribute.
+func buildReduce(kind reduceKind, types ops.DTypeSet, axesInput bool) ops.Builder {
 	return func(n ops.NodeInfo) (ops.Op, error) {
 		r := ops.NewAttrReader(n.Attrs)
-		o := &reduceOp{kind: kind, opset: n.Opset, types: v.types, axesInput: v.axesInput,
+		o := &reduceOp{kind: kind, opset: n.Opset, types: types, axesInput: axesInput,
 			keepDims: r.Int("keepdims", 1) != 0}
-		if v.axesInput {
+		if axesInput {
 			o.noopWithEmptyAxes = r.Int("noop_with_empty_axes", 0) != 0
 			if n.NumInputs < 1 || n.NumInputs > 2 {
 				return nil, ops.Invalidf("%s takes 1 or 2 inputs, the node has %d", reduceNames[kind], n.NumInputs)

@@ -95,18 +95,18 @@ func TestReduceAxes(t *testing.T) {
 			if c.axes != nil {
 				attrs["axes"] = ops.IntsAttr(c.axes...)
 			}
-			cases = append(cases, opCase{name: op + "/attr/" + c.name, op: op, opset: attrOpset, attrs: attrs,
-				inputs: []*ops.Tensor{x}, want: []*ops.Tensor{want[c.name]}})
+			cases = append(cases, opCase{Name: op + "/attr/" + c.name, Op: op, Opset: attrOpset, Attrs: attrs,
+				Inputs: []*ops.Tensor{x}, Want: []*ops.Tensor{want[c.name]}})
 			in := []*ops.Tensor{x}
 			if c.axes != nil {
 				in = append(in, i64(sh(len(c.axes)), c.axes...))
 			}
-			cases = append(cases, opCase{name: op + "/input/" + c.name, op: op, opset: inputOpset,
-				attrs: ops.AttrMap{"keepdims": ops.IntAttr(c.keepDims)}, inputs: in, want: []*ops.Tensor{want[c.name]}})
+			cases = append(cases, opCase{Name: op + "/input/" + c.name, Op: op, Opset: inputOpset,
+				Attrs: ops.AttrMap{"keepdims": ops.IntAttr(c.keepDims)}, Inputs: in, Want: []*ops.Tensor{want[c.name]}})
 		}
 		// An explicit empty axes input also means every axis.
-		cases = append(cases, opCase{name: op + "/input/empty_axes", op: op, opset: inputOpset,
-			inputs: []*ops.Tensor{x, i64(sh(0))}, want: []*ops.Tensor{want["all_keep"]}})
+		cases = append(cases, opCase{Name: op + "/input/empty_axes", Op: op, Opset: inputOpset,
+			Inputs: []*ops.Tensor{x, i64(sh(0))}, Want: []*ops.Tensor{want["all_keep"]}})
 	}
 	runCases(t, cases)
 }
@@ -128,11 +128,11 @@ func TestReduceNoop(t *testing.T) {
 		}
 		noop := ops.AttrMap{"noop_with_empty_axes": ops.IntAttr(1)}
 		cases = append(cases,
-			opCase{name: op + "/absent_axes", op: op, opset: opset, attrs: noop, inputs: []*ops.Tensor{x}, want: []*ops.Tensor{f32(sh(2, 2), want[op]...)}},
-			opCase{name: op + "/empty_axes", op: op, opset: opset, attrs: noop, inputs: []*ops.Tensor{x, i64(sh(0))}, want: []*ops.Tensor{f32(sh(2, 2), want[op]...)}},
+			opCase{Name: op + "/absent_axes", Op: op, Opset: opset, Attrs: noop, Inputs: []*ops.Tensor{x}, Want: []*ops.Tensor{f32(sh(2, 2), want[op]...)}},
+			opCase{Name: op + "/empty_axes", Op: op, Opset: opset, Attrs: noop, Inputs: []*ops.Tensor{x, i64(sh(0))}, Want: []*ops.Tensor{f32(sh(2, 2), want[op]...)}},
 			// noop_with_empty_axes does not matter when axes are given.
-			opCase{name: op + "/given_axes", op: op, opset: opset, attrs: noop, inputs: []*ops.Tensor{pos(ops.Float32, 3, 2, 4), i64(sh(1), -1)},
-				want: []*ops.Tensor{reduceExpected[op]["neg_keep"]}},
+			opCase{Name: op + "/given_axes", Op: op, Opset: opset, Attrs: noop, Inputs: []*ops.Tensor{pos(ops.Float32, 3, 2, 4), i64(sh(1), -1)},
+				Want: []*ops.Tensor{reduceExpected[op]["neg_keep"]}},
 		)
 	}
 	runCases(t, cases)
@@ -148,12 +148,12 @@ func TestReduceEmptySet(t *testing.T) {
 	for _, op := range reduceOpNames {
 		v := identity[op]
 		cases = append(cases,
-			opCase{name: op + "/reduced_axis_empty", op: op, opset: 18, inputs: []*ops.Tensor{f32(sh(2, 0, 4)), i64(sh(1), 1)},
-				want: []*ops.Tensor{f32(sh(2, 1, 4), v, v, v, v, v, v, v, v)}},
-			opCase{name: op + "/kept_axis_empty", op: op, opset: 18, inputs: []*ops.Tensor{f32(sh(2, 0, 4)), i64(sh(1), 0)},
-				want: []*ops.Tensor{f32(sh(1, 0, 4))}},
-			opCase{name: op + "/all_axes_of_empty", op: op, opset: 13, attrs: ops.AttrMap{"keepdims": ops.IntAttr(0)},
-				inputs: []*ops.Tensor{f32(sh(0, 3))}, want: []*ops.Tensor{f32(sh(), v)}},
+			opCase{Name: op + "/reduced_axis_empty", Op: op, Opset: 18, Inputs: []*ops.Tensor{f32(sh(2, 0, 4)), i64(sh(1), 1)},
+				Want: []*ops.Tensor{f32(sh(2, 1, 4), v, v, v, v, v, v, v, v)}},
+			opCase{Name: op + "/kept_axis_empty", Op: op, Opset: 18, Inputs: []*ops.Tensor{f32(sh(2, 0, 4)), i64(sh(1), 0)},
+				Want: []*ops.Tensor{f32(sh(1, 0, 4))}},
+			opCase{Name: op + "/all_axes_of_empty", Op: op, Opset: 13, Attrs: ops.AttrMap{"keepdims": ops.IntAttr(0)},
+				Inputs: []*ops.Tensor{f32(sh(0, 3))}, Want: []*ops.Tensor{f32(sh(), v)}},
 		)
 	}
 	runCases(t, cases)
@@ -163,56 +163,56 @@ func TestReduceMisc(t *testing.T) {
 	b := func(shape ops.Shape, v ...bool) *ops.Tensor { return ops.FromSlice(shape, v) }
 	noKeep := ops.AttrMap{"keepdims": ops.IntAttr(0)}
 	cases := []opCase{
-		{name: "sum_mixed_signs", op: "ReduceSum", opset: 13, inputs: []*ops.Tensor{pat(ops.Float32, 3, 2, 4), i64(sh(1), 0)},
-			want: []*ops.Tensor{f32(sh(1, 2, 4), -3, -4, 6, -6, 4, 3, -9, 12)}},
-		{name: "scalar_input", op: "ReduceSum", opset: 13, inputs: []*ops.Tensor{f32(sh(), 5)}, want: []*ops.Tensor{f32(sh(), 5)}},
-		{name: "size_one_dims", op: "ReduceMax", opset: 18, inputs: []*ops.Tensor{f32(sh(1, 3, 1), 1, 5, 2), i64(sh(1), 0)},
-			want: []*ops.Tensor{f32(sh(1, 3, 1), 1, 5, 2)}},
-		{name: "max_nan_wins", op: "ReduceMax", opset: 18, inputs: []*ops.Tensor{f32(sh(2, 3), 1, nan, 3, 4, 5, 6), i64(sh(1), 1)},
-			want: []*ops.Tensor{f32(sh(2, 1), nan, 6)}},
-		{name: "min_nan_wins_kept_inner", op: "ReduceMin", opset: 18, inputs: []*ops.Tensor{f32(sh(2, 2), 1, nan, 3, 0), i64(sh(1), 0)},
-			want: []*ops.Tensor{f32(sh(1, 2), 1, nan)}},
-		{name: "logsumexp_large", op: "ReduceLogSumExp", opset: 18, attrs: noKeep, inputs: []*ops.Tensor{f32(sh(3), 1000, 1001, 999)},
-			want: []*ops.Tensor{f32(sh(), 1001.4075927734375)}},
-		{name: "logsumexp_all_neg_inf", op: "ReduceLogSumExp", opset: 18, attrs: noKeep, inputs: []*ops.Tensor{f32(sh(2), -inf, -inf)},
-			want: []*ops.Tensor{f32(sh(), -inf)}},
-		{name: "max_int64", op: "ReduceMax", opset: 18, attrs: noKeep, inputs: []*ops.Tensor{pat(ops.Int64, 3, 2, 4), i64(sh(2), 1, 2)},
-			want: []*ops.Tensor{tensor(ops.Int64, sh(3), []float64{5, 5, 5})}},
-		{name: "sum_int32", op: "ReduceSum", opset: 11, attrs: ops.AttrMap{"axes": ops.IntsAttr(0)}, inputs: []*ops.Tensor{pat(ops.Int32, 3, 2, 4)},
-			want: []*ops.Tensor{tensor(ops.Int32, sh(1, 2, 4), []float64{-3, -4, 6, -6, 4, 3, -9, 12})}},
-		{name: "max_uint8", op: "ReduceMax", opset: 12, inputs: []*ops.Tensor{tensor(ops.Uint8, sh(2, 2), []float64{1, 200, 3, 4})},
-			want: []*ops.Tensor{tensor(ops.Uint8, sh(1, 1), []float64{200})}},
-		{name: "min_int8_empty", op: "ReduceMin", opset: 18, inputs: []*ops.Tensor{tensor(ops.Int8, sh(0, 2), nil), i64(sh(1), 0)},
-			want: []*ops.Tensor{tensor(ops.Int8, sh(1, 2), []float64{127, 127})}},
-		{name: "max_int32_empty", op: "ReduceMax", opset: 18, inputs: []*ops.Tensor{tensor(ops.Int32, sh(0, 1), nil), i64(sh(1), 0)},
-			want: []*ops.Tensor{tensor(ops.Int32, sh(1, 1), []float64{math.MinInt32})}},
-		{name: "mean_int64_truncates", op: "ReduceMean", opset: 18, attrs: noKeep, inputs: []*ops.Tensor{tensor(ops.Int64, sh(4), []float64{1, 2, 3, 4})},
-			want: []*ops.Tensor{tensor(ops.Int64, sh(), []float64{2})}},
-		{name: "mean_int32_empty", op: "ReduceMean", opset: 18, attrs: noKeep, inputs: []*ops.Tensor{tensor(ops.Int32, sh(0), nil)},
-			want: []*ops.Tensor{tensor(ops.Int32, sh(), []float64{0})}},
-		{name: "logsumexp_int32", op: "ReduceLogSumExp", opset: 18, attrs: noKeep,
-			inputs: []*ops.Tensor{tensor(ops.Int32, sh(2, 2), []float64{1, 2, 3, 4}), i64(sh(1), 1)},
-			want:   []*ops.Tensor{tensor(ops.Int32, sh(2), []float64{2, 4})}},
-		{name: "sumsquare_uint64", op: "ReduceSumSquare", opset: 18, attrs: noKeep,
-			inputs: []*ops.Tensor{tensor(ops.Uint64, sh(3), []float64{1, 2, 3})}, want: []*ops.Tensor{tensor(ops.Uint64, sh(), []float64{14})}},
-		{name: "max_bool", op: "ReduceMax", opset: 20, inputs: []*ops.Tensor{b(sh(2, 2), true, false, false, false), i64(sh(1), 1)},
-			want: []*ops.Tensor{b(sh(2, 1), true, false)}},
-		{name: "min_bool", op: "ReduceMin", opset: 20, inputs: []*ops.Tensor{b(sh(2, 2), true, true, false, true), i64(sh(1), 1)},
-			want: []*ops.Tensor{b(sh(2, 1), true, false)}},
-		{name: "max_bool_empty", op: "ReduceMax", opset: 20, inputs: []*ops.Tensor{b(sh(0, 2)), i64(sh(1), 0)},
-			want: []*ops.Tensor{b(sh(1, 2), false, false)}},
-		{name: "min_bool_empty", op: "ReduceMin", opset: 20, inputs: []*ops.Tensor{b(sh(0, 2)), i64(sh(1), 0)},
-			want: []*ops.Tensor{b(sh(1, 2), true, true)}},
-		{name: "mean_float16", op: "ReduceMean", opset: 18, inputs: []*ops.Tensor{pos(ops.Float16, 3, 2, 4), i64(sh(1), 0)},
-			want: []*ops.Tensor{tensor(ops.Float16, sh(1, 2, 4), []float64{5, 4.666666507720947, 8, 4, 7.333333492279053, 7, 3, 10})}},
-		{name: "sum_bfloat16", op: "ReduceSum", opset: 13, attrs: noKeep, inputs: []*ops.Tensor{pos(ops.BFloat16, 3, 2, 4)},
-			want: []*ops.Tensor{tensor(ops.BFloat16, sh(), []float64{147})}},
-		{name: "l2_float64", op: "ReduceL2", opset: 18, attrs: noKeep, inputs: []*ops.Tensor{pos(ops.Float64, 3, 2, 4), i64(sh(2), 0, 2)},
-			want: []*ops.Tensor{tensor(ops.Float64, sh(2), []float64{21.14237403869629, 26.495283126831055})}},
-		{name: "logsumexp_float64", op: "ReduceLogSumExp", opset: 18, attrs: noKeep, inputs: []*ops.Tensor{pos(ops.Float64, 3, 2, 4)},
-			want: []*ops.Tensor{tensor(ops.Float64, sh(), []float64{12.426671028137207})}},
-		{name: "logsumexp_float16", op: "ReduceLogSumExp", opset: 18, inputs: []*ops.Tensor{pos(ops.Float16, 3, 2, 4), i64(sh(1), -1)},
-			want: []*ops.Tensor{tensor(ops.Float16, sh(3, 2, 1), []float64{11.019373893737793, 10.326804161071777, 8.066737174987793, 11.326804161071777, 9.066737174987793, 11.049498558044434})}},
+		{Name: "sum_mixed_signs", Op: "ReduceSum", Opset: 13, Inputs: []*ops.Tensor{pat(ops.Float32, 3, 2, 4), i64(sh(1), 0)},
+			Want: []*ops.Tensor{f32(sh(1, 2, 4), -3, -4, 6, -6, 4, 3, -9, 12)}},
+		{Name: "scalar_input", Op: "ReduceSum", Opset: 13, Inputs: []*ops.Tensor{f32(sh(), 5)}, Want: []*ops.Tensor{f32(sh(), 5)}},
+		{Name: "size_one_dims", Op: "ReduceMax", Opset: 18, Inputs: []*ops.Tensor{f32(sh(1, 3, 1), 1, 5, 2), i64(sh(1), 0)},
+			Want: []*ops.Tensor{f32(sh(1, 3, 1), 1, 5, 2)}},
+		{Name: "max_nan_wins", Op: "ReduceMax", Opset: 18, Inputs: []*ops.Tensor{f32(sh(2, 3), 1, nan, 3, 4, 5, 6), i64(sh(1), 1)},
+			Want: []*ops.Tensor{f32(sh(2, 1), nan, 6)}},
+		{Name: "min_nan_wins_kept_inner", Op: "ReduceMin", Opset: 18, Inputs: []*ops.Tensor{f32(sh(2, 2), 1, nan, 3, 0), i64(sh(1), 0)},
+			Want: []*ops.Tensor{f32(sh(1, 2), 1, nan)}},
+		{Name: "logsumexp_large", Op: "ReduceLogSumExp", Opset: 18, Attrs: noKeep, Inputs: []*ops.Tensor{f32(sh(3), 1000, 1001, 999)},
+			Want: []*ops.Tensor{f32(sh(), 1001.4075927734375)}},
+		{Name: "logsumexp_all_neg_inf", Op: "ReduceLogSumExp", Opset: 18, Attrs: noKeep, Inputs: []*ops.Tensor{f32(sh(2), -inf, -inf)},
+			Want: []*ops.Tensor{f32(sh(), -inf)}},
+		{Name: "max_int64", Op: "ReduceMax", Opset: 18, Attrs: noKeep, Inputs: []*ops.Tensor{pat(ops.Int64, 3, 2, 4), i64(sh(2), 1, 2)},
+			Want: []*ops.Tensor{tensor(ops.Int64, sh(3), []float64{5, 5, 5})}},
+		{Name: "sum_int32", Op: "ReduceSum", Opset: 11, Attrs: ops.AttrMap{"axes": ops.IntsAttr(0)}, Inputs: []*ops.Tensor{pat(ops.Int32, 3, 2, 4)},
+			Want: []*ops.Tensor{tensor(ops.Int32, sh(1, 2, 4), []float64{-3, -4, 6, -6, 4, 3, -9, 12})}},
+		{Name: "max_uint8", Op: "ReduceMax", Opset: 12, Inputs: []*ops.Tensor{tensor(ops.Uint8, sh(2, 2), []float64{1, 200, 3, 4})},
+			Want: []*ops.Tensor{tensor(ops.Uint8, sh(1, 1), []float64{200})}},
+		{Name: "min_int8_empty", Op: "ReduceMin", Opset: 18, Inputs: []*ops.Tensor{tensor(ops.Int8, sh(0, 2), nil), i64(sh(1), 0)},
+			Want: []*ops.Tensor{tensor(ops.Int8, sh(1, 2), []float64{127, 127})}},
+		{Name: "max_int32_empty", Op: "ReduceMax", Opset: 18, Inputs: []*ops.Tensor{tensor(ops.Int32, sh(0, 1), nil), i64(sh(1), 0)},
+			Want: []*ops.Tensor{tensor(ops.Int32, sh(1, 1), []float64{math.MinInt32})}},
+		{Name: "mean_int64_truncates", Op: "ReduceMean", Opset: 18, Attrs: noKeep, Inputs: []*ops.Tensor{tensor(ops.Int64, sh(4), []float64{1, 2, 3, 4})},
+			Want: []*ops.Tensor{tensor(ops.Int64, sh(), []float64{2})}},
+		{Name: "mean_int32_empty", Op: "ReduceMean", Opset: 18, Attrs: noKeep, Inputs: []*ops.Tensor{tensor(ops.Int32, sh(0), nil)},
+			Want: []*ops.Tensor{tensor(ops.Int32, sh(), []float64{0})}},
+		{Name: "logsumexp_int32", Op: "ReduceLogSumExp", Opset: 18, Attrs: noKeep,
+			Inputs: []*ops.Tensor{tensor(ops.Int32, sh(2, 2), []float64{1, 2, 3, 4}), i64(sh(1), 1)},
+			Want:   []*ops.Tensor{tensor(ops.Int32, sh(2), []float64{2, 4})}},
+		{Name: "sumsquare_uint64", Op: "ReduceSumSquare", Opset: 18, Attrs: noKeep,
+			Inputs: []*ops.Tensor{tensor(ops.Uint64, sh(3), []float64{1, 2, 3})}, Want: []*ops.Tensor{tensor(ops.Uint64, sh(), []float64{14})}},
+		{Name: "max_bool", Op: "ReduceMax", Opset: 20, Inputs: []*ops.Tensor{b(sh(2, 2), true, false, false, false), i64(sh(1), 1)},
+			Want: []*ops.Tensor{b(sh(2, 1), true, false)}},
+		{Name: "min_bool", Op: "ReduceMin", Opset: 20, Inputs: []*ops.Tensor{b(sh(2, 2), true, true, false, true), i64(sh(1), 1)},
+			Want: []*ops.Tensor{b(sh(2, 1), true, false)}},
+		{Name: "max_bool_empty", Op: "ReduceMax", Opset: 20, Inputs: []*ops.Tensor{b(sh(0, 2)), i64(sh(1), 0)},
+			Want: []*ops.Tensor{b(sh(1, 2), false, false)}},
+		{Name: "min_bool_empty", Op: "ReduceMin", Opset: 20, Inputs: []*ops.Tensor{b(sh(0, 2)), i64(sh(1), 0)},
+			Want: []*ops.Tensor{b(sh(1, 2), true, true)}},
+		{Name: "mean_float16", Op: "ReduceMean", Opset: 18, Inputs: []*ops.Tensor{pos(ops.Float16, 3, 2, 4), i64(sh(1), 0)},
+			Want: []*ops.Tensor{tensor(ops.Float16, sh(1, 2, 4), []float64{5, 4.666666507720947, 8, 4, 7.333333492279053, 7, 3, 10})}},
+		{Name: "sum_bfloat16", Op: "ReduceSum", Opset: 13, Attrs: noKeep, Inputs: []*ops.Tensor{pos(ops.BFloat16, 3, 2, 4)},
+			Want: []*ops.Tensor{tensor(ops.BFloat16, sh(), []float64{147})}},
+		{Name: "l2_float64", Op: "ReduceL2", Opset: 18, Attrs: noKeep, Inputs: []*ops.Tensor{pos(ops.Float64, 3, 2, 4), i64(sh(2), 0, 2)},
+			Want: []*ops.Tensor{tensor(ops.Float64, sh(2), []float64{21.14237403869629, 26.495283126831055})}},
+		{Name: "logsumexp_float64", Op: "ReduceLogSumExp", Opset: 18, Attrs: noKeep, Inputs: []*ops.Tensor{pos(ops.Float64, 3, 2, 4)},
+			Want: []*ops.Tensor{tensor(ops.Float64, sh(), []float64{12.426671028137207})}},
+		{Name: "logsumexp_float16", Op: "ReduceLogSumExp", Opset: 18, Inputs: []*ops.Tensor{pos(ops.Float16, 3, 2, 4), i64(sh(1), -1)},
+			Want: []*ops.Tensor{tensor(ops.Float16, sh(3, 2, 1), []float64{11.019373893737793, 10.326804161071777, 8.066737174987793, 11.326804161071777, 9.066737174987793, 11.049498558044434})}},
 	}
 	runCases(t, cases)
 }
@@ -220,26 +220,26 @@ func TestReduceMisc(t *testing.T) {
 func TestReduceErrors(t *testing.T) {
 	x := pos(ops.Float32, 3, 2, 4)
 	cases := []opCase{
-		{name: "duplicate_axes", op: "ReduceSum", opset: 13, inputs: []*ops.Tensor{x, i64(sh(2), 1, -2)},
-			errSub: "axes [1 -2] name dimension 1 twice", errIs: ops.ErrInvalid},
-		{name: "axis_out_of_range", op: "ReduceMean", opset: 13, attrs: ops.AttrMap{"axes": ops.IntsAttr(3)}, inputs: []*ops.Tensor{x},
-			errSub: "axis 3 is out of range [-3, 2]", errIs: ops.ErrInvalid},
-		{name: "bool_before_20", op: "ReduceMax", opset: 18, inputs: []*ops.Tensor{ops.FromSlice(sh(1), []bool{true})},
-			errSub: "dtype bool, opset 18 allows", errIs: ops.ErrInvalid},
-		{name: "int8_before_12", op: "ReduceMax", opset: 11, inputs: []*ops.Tensor{tensor(ops.Int8, sh(1), []float64{1})},
-			errSub: "dtype int8, opset 11"},
-		{name: "bool_sum", op: "ReduceSum", opset: 13, inputs: []*ops.Tensor{ops.FromSlice(sh(1), []bool{true})},
-			errSub: "dtype bool"},
-		{name: "int32_axes", op: "ReduceSum", opset: 13, inputs: []*ops.Tensor{x, tensor(ops.Int32, sh(1), []float64{1})},
-			errSub: "axes has dtype int32, want int64"},
-		{name: "2d_axes", op: "ReduceSum", opset: 13, inputs: []*ops.Tensor{x, i64(sh(1, 1), 1)},
-			errSub: "axes has shape [1,1], want 1-D"},
-		{name: "axes_input_at_attr_opset", op: "ReduceMean", opset: 17, inputs: []*ops.Tensor{x, i64(sh(1), 1)},
-			errSub: "takes 1 input (axes is an attribute)"},
-		{name: "runtime_axes", op: "ReduceSum", opset: 13, inputs: []*ops.Tensor{x, i64(sh(1), 1)}, nonConst: []int{1},
-			errSub: "axes are a runtime input", errIs: ops.ErrDynamicShape},
-		{name: "bad_keepdims", op: "ReduceSum", opset: 13, attrs: ops.AttrMap{"keepdims": ops.FloatsAttr(1, 2)}, inputs: []*ops.Tensor{x},
-			errSub: `attribute "keepdims"`},
+		{Name: "duplicate_axes", Op: "ReduceSum", Opset: 13, Inputs: []*ops.Tensor{x, i64(sh(2), 1, -2)},
+			ErrSub: "axes [1 -2] name dimension 1 twice", ErrIs: ops.ErrInvalid},
+		{Name: "axis_out_of_range", Op: "ReduceMean", Opset: 13, Attrs: ops.AttrMap{"axes": ops.IntsAttr(3)}, Inputs: []*ops.Tensor{x},
+			ErrSub: "axis 3 is out of range [-3, 2]", ErrIs: ops.ErrInvalid},
+		{Name: "bool_before_20", Op: "ReduceMax", Opset: 18, Inputs: []*ops.Tensor{ops.FromSlice(sh(1), []bool{true})},
+			ErrSub: "dtype bool, opset 18 allows", ErrIs: ops.ErrInvalid},
+		{Name: "int8_before_12", Op: "ReduceMax", Opset: 11, Inputs: []*ops.Tensor{tensor(ops.Int8, sh(1), []float64{1})},
+			ErrSub: "dtype int8, opset 11"},
+		{Name: "bool_sum", Op: "ReduceSum", Opset: 13, Inputs: []*ops.Tensor{ops.FromSlice(sh(1), []bool{true})},
+			ErrSub: "dtype bool"},
+		{Name: "int32_axes", Op: "ReduceSum", Opset: 13, Inputs: []*ops.Tensor{x, tensor(ops.Int32, sh(1), []float64{1})},
+			ErrSub: "axes has dtype int32, want int64"},
+		{Name: "2d_axes", Op: "ReduceSum", Opset: 13, Inputs: []*ops.Tensor{x, i64(sh(1, 1), 1)},
+			ErrSub: "axes has shape [1,1], want 1-D"},
+		{Name: "axes_input_at_attr_opset", Op: "ReduceMean", Opset: 17, Inputs: []*ops.Tensor{x, i64(sh(1), 1)},
+			ErrSub: "takes 1 input (axes is an attribute)"},
+		{Name: "runtime_axes", Op: "ReduceSum", Opset: 13, Inputs: []*ops.Tensor{x, i64(sh(1), 1)}, NonConst: []int{1},
+			ErrSub: "axes are a runtime input", ErrIs: ops.ErrDynamicShape},
+		{Name: "bad_keepdims", Op: "ReduceSum", Opset: 13, Attrs: ops.AttrMap{"keepdims": ops.FloatsAttr(1, 2)}, Inputs: []*ops.Tensor{x},
+			ErrSub: `attribute "keepdims"`},
 	}
 	runCases(t, cases)
 }

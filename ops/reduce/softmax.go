@@ -18,12 +18,14 @@ import (
 func init() {
 	for _, k := range []softmaxKind{softmax, logSoftmax, hardmax} {
 		name := softmaxNames[k]
-		// opset 1: float16, float32, float64; coerce to 2-D at axis (default 1).
-		ops.Register("", name, ops.Opsets(1, 10), buildSoftmax(k, floatTypes, false))
-		// opset 11: negative axis allowed.
-		ops.Register("", name, ops.Opsets(11, 12), buildSoftmax(k, floatTypes, false))
-		// opset 13: normalise along the axis alone (default -1); bfloat16.
-		ops.Register("", name, ops.Opsets(13, ops.MaxOpset), buildSoftmax(k, floatTypes.With(ops.BFloat16), true))
+		ops.Register("", name,
+			// opset 1: float16, float32, float64; coerce to 2-D at axis (default 1).
+			ops.Since(1, buildSoftmax(k, floatTypes, false)),
+			// opset 11: negative axis allowed.
+			ops.Since(11, buildSoftmax(k, floatTypes, false)),
+			// opset 13: normalise along the axis alone (default -1); bfloat16.
+			ops.Since(13, buildSoftmax(k, floatTypes.With(ops.BFloat16), true)),
+		)
 	}
 }
 

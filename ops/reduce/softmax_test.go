@@ -16,7 +16,7 @@ func TestSoftmaxFamily(t *testing.T) {
 		if axis != nil {
 			attrs["axis"] = ops.IntAttr(*axis)
 		}
-		return opCase{name: name, op: op, opset: opset, attrs: attrs, inputs: []*ops.Tensor{x}, want: []*ops.Tensor{want}}
+		return opCase{Name: name, Op: op, Opset: opset, Attrs: attrs, Inputs: []*ops.Tensor{x}, Want: []*ops.Tensor{want}}
 	}
 	ax := func(v int64) *int64 { return &v }
 	softmaxAxis1 := f32(sh(2, 3, 4), 0.002456114860251546, 0.9932623505592346, 0.2684549391269684, 0.002456114860251546, 0.9908674955368042, 0.006692549213767052, 0.001808835193514824, 0.9908674955368042, 0.006676412653177977, 4.509404243435711e-05, 0.7297362089157104, 0.006676412653177977, 0.9932623505592346, 0.2684549391269684, 0.002456114860251546, 0.2684549391269684, 0.006692549213767052, 0.001808835193514824, 0.9908674955368042, 0.001808835193514824, 4.509404243435711e-05, 0.7297362089157104, 0.006676412653177977, 0.7297362089157104)
@@ -50,11 +50,11 @@ func TestSoftmaxFamily(t *testing.T) {
 		s("hardmax_axis0", "Hardmax", 13, ax(0), f32(sh(2, 2), 1, 4, 3, 2), f32(sh(2, 2), 0, 1, 1, 0)),
 		s("hardmax_bfloat16", "Hardmax", 13, nil, tensor(ops.BFloat16, sh(3), []float64{1, 5, 2}), tensor(ops.BFloat16, sh(3), []float64{0, 1, 0})),
 		s("hardmax_float64", "Hardmax", 1, nil, tensor(ops.Float64, sh(1, 3), []float64{1, 5, 2}), tensor(ops.Float64, sh(1, 3), []float64{0, 1, 0})),
-		{name: "axis_out_of_range", op: "Softmax", opset: 13, attrs: ops.AttrMap{"axis": ops.IntAttr(3)}, inputs: []*ops.Tensor{y},
-			errSub: "axis 3 is out of range [-3, 2]", errIs: ops.ErrInvalid},
-		{name: "scalar", op: "LogSoftmax", opset: 13, inputs: []*ops.Tensor{f32(sh(), 1)}, errSub: "out of range for a scalar"},
-		{name: "bfloat16_before_13", op: "Hardmax", opset: 12, inputs: []*ops.Tensor{pat(ops.BFloat16, 2)}, errSub: "dtype bfloat16, opset 12"},
-		{name: "int_input", op: "Softmax", opset: 13, inputs: []*ops.Tensor{pat(ops.Int32, 2)}, errSub: "dtype int32"},
+		{Name: "axis_out_of_range", Op: "Softmax", Opset: 13, Attrs: ops.AttrMap{"axis": ops.IntAttr(3)}, Inputs: []*ops.Tensor{y},
+			ErrSub: "axis 3 is out of range [-3, 2]", ErrIs: ops.ErrInvalid},
+		{Name: "scalar", Op: "LogSoftmax", Opset: 13, Inputs: []*ops.Tensor{f32(sh(), 1)}, ErrSub: "out of range for a scalar"},
+		{Name: "bfloat16_before_13", Op: "Hardmax", Opset: 12, Inputs: []*ops.Tensor{pat(ops.BFloat16, 2)}, ErrSub: "dtype bfloat16, opset 12"},
+		{Name: "int_input", Op: "Softmax", Opset: 13, Inputs: []*ops.Tensor{pat(ops.Int32, 2)}, ErrSub: "dtype int32"},
 	}
 	runCases(t, cases)
 }

@@ -13,14 +13,16 @@ import (
 // numpy's sort has it. Results are always sorted, which sorted=0 ("order undefined") permits. Each line
 // along the axis keeps its best k in a heap of indices, O(n log k).
 func init() {
-	// opset 1: k is an attribute; float types only.
-	ops.Register("", "TopK", ops.Opsets(1, 9), buildTopK(floatTypes, false, false))
-	// opset 10: k moves to input K.
-	ops.Register("", "TopK", ops.Opsets(10, 10), buildTopK(floatTypes, true, false))
-	// opset 11: largest and sorted attributes, negative axis, integer types.
-	ops.Register("", "TopK", ops.Opsets(11, 23), buildTopK(allNumbers, true, true))
-	// opset 24: bfloat16.
-	ops.Register("", "TopK", ops.Opsets(24, ops.MaxOpset), buildTopK(allNumbers.With(ops.BFloat16), true, true))
+	ops.Register("", "TopK",
+		// opset 1: k is an attribute; float types only.
+		ops.Since(1, buildTopK(floatTypes, false, false)),
+		// opset 10: k moves to input K.
+		ops.Since(10, buildTopK(floatTypes, true, false)),
+		// opset 11: largest and sorted attributes, negative axis, integer types.
+		ops.Since(11, buildTopK(allNumbers, true, true)),
+		// opset 24: bfloat16.
+		ops.Since(24, buildTopK(allNumbers.With(ops.BFloat16), true, true)),
+	)
 }
 
 func buildTopK(types ops.DTypeSet, kInput, hasLargest bool) ops.Builder {

@@ -9,7 +9,7 @@ import (
 func TestTopK(t *testing.T) {
 	seq := f32(sh(3, 4), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 	tk := func(name string, opset int, attrs ops.AttrMap, in []*ops.Tensor, values, indices *ops.Tensor) opCase {
-		return opCase{name: name, op: "TopK", opset: opset, attrs: attrs, inputs: in, want: []*ops.Tensor{values, indices}}
+		return opCase{Name: name, Op: "TopK", Opset: opset, Attrs: attrs, Inputs: in, Want: []*ops.Tensor{values, indices}}
 	}
 	k := func(v int64) *ops.Tensor { return i64(sh(1), v) }
 	smallest := ops.AttrMap{"largest": ops.IntAttr(0)}
@@ -39,20 +39,20 @@ func TestTopK(t *testing.T) {
 		tk("float16", 11, nil, []*ops.Tensor{pat(ops.Float16, 3, 4), k(1)}, tensor(ops.Float16, sh(3, 1), []float64{5, 4, 2}), i64(sh(3, 1), 1, 0, 2)),
 		tk("bfloat16", 24, nil, []*ops.Tensor{pat(ops.BFloat16, 3, 4), k(1)}, tensor(ops.BFloat16, sh(3, 1), []float64{5, 4, 2}), i64(sh(3, 1), 1, 0, 2)),
 		tk("float64", 24, nil, []*ops.Tensor{pat(ops.Float64, 3, 4), k(1)}, tensor(ops.Float64, sh(3, 1), []float64{5, 4, 2}), i64(sh(3, 1), 1, 0, 2)),
-		{name: "k_too_large", op: "TopK", opset: 11, inputs: []*ops.Tensor{seq, k(5)}, want: []*ops.Tensor{nil, nil},
-			errSub: "k=5 is outside [0, 4]", errIs: ops.ErrInvalid},
-		{name: "k_negative", op: "TopK", opset: 11, inputs: []*ops.Tensor{seq, k(-1)}, want: []*ops.Tensor{nil, nil},
-			errSub: "k=-1 is outside"},
-		{name: "k_two_elements", op: "TopK", opset: 11, inputs: []*ops.Tensor{seq, i64(sh(2), 1, 2)}, want: []*ops.Tensor{nil, nil},
-			errSub: "K has shape [2]"},
-		{name: "k_runtime", op: "TopK", opset: 11, inputs: []*ops.Tensor{seq, k(1)}, nonConst: []int{1}, want: []*ops.Tensor{nil, nil},
-			errSub: "K is a runtime input", errIs: ops.ErrDynamicShape},
-		{name: "k_attr_missing", op: "TopK", opset: 1, inputs: []*ops.Tensor{seq}, want: []*ops.Tensor{nil, nil},
-			errSub: `"k" is required`},
-		{name: "int_before_11", op: "TopK", opset: 10, inputs: []*ops.Tensor{pat(ops.Int32, 3), k(1)}, want: []*ops.Tensor{nil, nil},
-			errSub: "dtype int32, opset 10"},
-		{name: "one_output", op: "TopK", opset: 11, inputs: []*ops.Tensor{seq, k(1)}, want: []*ops.Tensor{nil},
-			errSub: "2 outputs"},
+		{Name: "k_too_large", Op: "TopK", Opset: 11, Inputs: []*ops.Tensor{seq, k(5)}, Want: []*ops.Tensor{nil, nil},
+			ErrSub: "k=5 is outside [0, 4]", ErrIs: ops.ErrInvalid},
+		{Name: "k_negative", Op: "TopK", Opset: 11, Inputs: []*ops.Tensor{seq, k(-1)}, Want: []*ops.Tensor{nil, nil},
+			ErrSub: "k=-1 is outside"},
+		{Name: "k_two_elements", Op: "TopK", Opset: 11, Inputs: []*ops.Tensor{seq, i64(sh(2), 1, 2)}, Want: []*ops.Tensor{nil, nil},
+			ErrSub: "K has shape [2]"},
+		{Name: "k_runtime", Op: "TopK", Opset: 11, Inputs: []*ops.Tensor{seq, k(1)}, NonConst: []int{1}, Want: []*ops.Tensor{nil, nil},
+			ErrSub: "K is a runtime input", ErrIs: ops.ErrDynamicShape},
+		{Name: "k_attr_missing", Op: "TopK", Opset: 1, Inputs: []*ops.Tensor{seq}, Want: []*ops.Tensor{nil, nil},
+			ErrSub: `"k" is required`},
+		{Name: "int_before_11", Op: "TopK", Opset: 10, Inputs: []*ops.Tensor{pat(ops.Int32, 3), k(1)}, Want: []*ops.Tensor{nil, nil},
+			ErrSub: "dtype int32, opset 10"},
+		{Name: "one_output", Op: "TopK", Opset: 11, Inputs: []*ops.Tensor{seq, k(1)}, Want: []*ops.Tensor{nil},
+			ErrSub: "2 outputs"},
 	}
 	runCases(t, cases)
 }

@@ -8,9 +8,9 @@ import "github.com/onnxrun/onnxrun/ops"
 //
 // The output length depends on the condition, so it must be known to plan.
 func init() {
-	register("Compress",
-		since{9, buildCompress},
-		since{11, buildCompress}, // opset 11: negative axis (accepted at every opset here)
+	ops.Register("", "Compress",
+		ops.Since(9, buildCompress),
+		ops.Since(11, buildCompress), // opset 11: negative axis (accepted at every opset here)
 	)
 }
 

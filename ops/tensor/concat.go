@@ -4,11 +4,11 @@ import "github.com/onnxrun/onnxrun/ops"
 
 // Concat joins tensors along an axis. https://onnx.ai/onnx/operators/onnx__Concat.html — opsets 1, 4, 11, 13.
 func init() {
-	register("Concat",
-		since{1, buildConcat(false)}, // axis is optional, default 1
-		since{4, buildConcat(true)},  // opset 4: axis is required
-		since{11, buildConcat(true)}, // opset 11: negative axis (accepted at every opset here)
-		since{13, buildConcat(true)}, // opset 13: bfloat16
+	ops.Register("", "Concat",
+		ops.Since(1, buildConcat(false)), // axis is optional, default 1
+		ops.Since(4, buildConcat(true)),  // opset 4: axis is required
+		ops.Since(11, buildConcat(true)), // opset 11: negative axis (accepted at every opset here)
+		ops.Since(13, buildConcat(true)), // opset 13: bfloat16
 	)
 }
 

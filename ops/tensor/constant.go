@@ -8,25 +8,25 @@ import "github.com/onnxrun/onnxrun/ops"
 // ConstantOfShape outputs a tensor of a given shape filled with one value.
 // https://onnx.ai/onnx/operators/onnx__ConstantOfShape.html — opsets 9, 20, 21, 23, 24, 25.
 func init() {
-	register("Constant",
-		since{1, buildConstant(constValueOnly)}, // value attribute
-		since{9, buildConstant(constValueOnly)}, // opset 9: every type
-		since{11, buildConstant(constSparse)},   // opset 11: sparse_value attribute (unsupported)
-		since{12, buildConstant(constAllForms)}, // opset 12: value_float(s), value_int(s), value_string(s)
-		since{13, buildConstant(constAllForms)}, // opset 13: bfloat16
-		since{19, buildConstant(constAllForms)}, // opset 19: float8 types (not held by ops.Tensor)
-		since{21, buildConstant(constAllForms)}, // opset 21: int4/uint4 (not held)
-		since{23, buildConstant(constAllForms)}, // opset 23: float4e2m1 (not held)
-		since{24, buildConstant(constAllForms)}, // opset 24: float8e8m0 (not held)
-		since{25, buildConstant(constAllForms)}, // opset 25: int2/uint2 (not held)
+	ops.Register("", "Constant",
+		ops.Since(1, buildConstant(constValueOnly)), // value attribute
+		ops.Since(9, buildConstant(constValueOnly)), // opset 9: every type
+		ops.Since(11, buildConstant(constSparse)),   // opset 11: sparse_value attribute (unsupported)
+		ops.Since(12, buildConstant(constAllForms)), // opset 12: value_float(s), value_int(s), value_string(s)
+		ops.Since(13, buildConstant(constAllForms)), // opset 13: bfloat16
+		ops.Since(19, buildConstant(constAllForms)), // opset 19: float8 types (not held by ops.Tensor)
+		ops.Since(21, buildConstant(constAllForms)), // opset 21: int4/uint4 (not held)
+		ops.Since(23, buildConstant(constAllForms)), // opset 23: float4e2m1 (not held)
+		ops.Since(24, buildConstant(constAllForms)), // opset 24: float8e8m0 (not held)
+		ops.Since(25, buildConstant(constAllForms)), // opset 25: int2/uint2 (not held)
 	)
-	register("ConstantOfShape",
-		since{9, buildConstantOfShape},
-		since{20, buildConstantOfShape}, // opset 20: bfloat16 and float8 values
-		since{21, buildConstantOfShape}, // opset 21: int4/uint4 (not held by ops.Tensor)
-		since{23, buildConstantOfShape}, // opset 23: float4e2m1 (not held)
-		since{24, buildConstantOfShape}, // opset 24: float8e8m0 (not held)
-		since{25, buildConstantOfShape}, // opset 25: int2/uint2 (not held)
+	ops.Register("", "ConstantOfShape",
+		ops.Since(9, buildConstantOfShape),
+		ops.Since(20, buildConstantOfShape), // opset 20: bfloat16 and float8 values
+		ops.Since(21, buildConstantOfShape), // opset 21: int4/uint4 (not held by ops.Tensor)
+		ops.Since(23, buildConstantOfShape), // opset 23: float4e2m1 (not held)
+		ops.Since(24, buildConstantOfShape), // opset 24: float8e8m0 (not held)
+		ops.Since(25, buildConstantOfShape), // opset 25: int2/uint2 (not held)
 	)
 }
 

@@ -9,14 +9,14 @@ import "github.com/onnxrun/onnxrun/ops"
 // Both are a reshape to 6-D, a transpose and a reshape back, so Prepare writes them as one copyPlan over the
 // 6-D view of the output.
 func init() {
-	register("DepthToSpace",
-		since{1, buildDepthToSpace(false)},
-		since{11, buildDepthToSpace(true)}, // opset 11: mode attribute (DCR or CRD)
-		since{13, buildDepthToSpace(true)}, // opset 13: bfloat16
+	ops.Register("", "DepthToSpace",
+		ops.Since(1, buildDepthToSpace(false)),
+		ops.Since(11, buildDepthToSpace(true)), // opset 11: mode attribute (DCR or CRD)
+		ops.Since(13, buildDepthToSpace(true)), // opset 13: bfloat16
 	)
-	register("SpaceToDepth",
-		since{1, buildSpaceToDepth},
-		since{13, buildSpaceToDepth}, // opset 13: bfloat16
+	ops.Register("", "SpaceToDepth",
+		ops.Since(1, buildSpaceToDepth),
+		ops.Since(13, buildSpaceToDepth), // opset 13: bfloat16
 	)
 }
 

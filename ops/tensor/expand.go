@@ -5,9 +5,9 @@ import "github.com/onnxrun/onnxrun/ops"
 // Expand broadcasts a tensor to a shape, numpy-style in both directions (a 1 in the shape keeps the input's
 // dimension). https://onnx.ai/onnx/operators/onnx__Expand.html — opsets 8, 13.
 func init() {
-	register("Expand",
-		since{8, buildExpand},
-		since{13, buildExpand}, // opset 13: bfloat16
+	ops.Register("", "Expand",
+		ops.Since(8, buildExpand),
+		ops.Since(13, buildExpand), // opset 13: bfloat16
 	)
 }
 

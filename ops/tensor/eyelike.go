@@ -7,10 +7,12 @@ import (
 // EyeLike is a 2-D tensor shaped like its input with ones on diagonal k and zeros elsewhere:
 // https://onnx.ai/onnx/operators/onnx__EyeLike.html. Opsets 9 and 22.
 func init() {
-	// opset 9: numeric types and bool, no bfloat16.
-	ops.Register("", "EyeLike", ops.Opsets(9, 21), buildEyeLike(eyeLikeTypes9))
-	// opset 22: adds bfloat16.
-	ops.Register("", "EyeLike", ops.Opsets(22, ops.MaxOpset), buildEyeLike(eyeLikeTypes9.With(ops.BFloat16)))
+	ops.Register("", "EyeLike",
+		// opset 9: numeric types and bool, no bfloat16.
+		ops.Since(9, buildEyeLike(eyeLikeTypes9)),
+		// opset 22: adds bfloat16.
+		ops.Since(22, buildEyeLike(eyeLikeTypes9.With(ops.BFloat16))),
+	)
 }
 
 var eyeLikeTypes9 = ops.DTypes(ops.Float16, ops.Float32, ops.Float64, ops.Int8, ops.Int16, ops.Int32, ops.Int64,

@@ -5,15 +5,15 @@ import "github.com/onnxrun/onnxrun/ops"
 // Flatten reshapes a tensor to 2-D: the dimensions before axis multiply into the rows, the rest into the
 // columns. https://onnx.ai/onnx/operators/onnx__Flatten.html — opsets 1, 9, 11, 13, 21, 23, 24, 25.
 func init() {
-	register("Flatten",
-		since{1, buildFlatten},  // float types only
-		since{9, buildFlatten},  // opset 9: every type
-		since{11, buildFlatten}, // opset 11: negative axis (accepted at every opset here)
-		since{13, buildFlatten}, // opset 13: bfloat16
-		since{21, buildFlatten}, // opset 21: int4/uint4 (not held by ops.Tensor)
-		since{23, buildFlatten}, // opset 23: float4e2m1 (not held)
-		since{24, buildFlatten}, // opset 24: float8e8m0 (not held)
-		since{25, buildFlatten}, // opset 25: int2/uint2 (not held)
+	ops.Register("", "Flatten",
+		ops.Since(1, buildFlatten),  // float types only
+		ops.Since(9, buildFlatten),  // opset 9: every type
+		ops.Since(11, buildFlatten), // opset 11: negative axis (accepted at every opset here)
+		ops.Since(13, buildFlatten), // opset 13: bfloat16
+		ops.Since(21, buildFlatten), // opset 21: int4/uint4 (not held by ops.Tensor)
+		ops.Since(23, buildFlatten), // opset 23: float4e2m1 (not held)
+		ops.Since(24, buildFlatten), // opset 24: float8e8m0 (not held)
+		ops.Since(25, buildFlatten), // opset 25: int2/uint2 (not held)
 	)
 }
 

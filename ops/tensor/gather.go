@@ -9,19 +9,19 @@ import "github.com/onnxrun/onnxrun/ops"
 // GatherElements: https://onnx.ai/onnx/operators/onnx__GatherElements.html — opsets 11, 13.
 // GatherND: https://onnx.ai/onnx/operators/onnx__GatherND.html — opsets 11, 12, 13.
 func init() {
-	register("Gather",
-		since{1, buildGather},
-		since{11, buildGather}, // opset 11: negative indices and axis (accepted at every opset here)
-		since{13, buildGather}, // opset 13: bfloat16
+	ops.Register("", "Gather",
+		ops.Since(1, buildGather),
+		ops.Since(11, buildGather), // opset 11: negative indices and axis (accepted at every opset here)
+		ops.Since(13, buildGather), // opset 13: bfloat16
 	)
-	register("GatherElements",
-		since{11, buildGatherElements},
-		since{13, buildGatherElements}, // opset 13: bfloat16
+	ops.Register("", "GatherElements",
+		ops.Since(11, buildGatherElements),
+		ops.Since(13, buildGatherElements), // opset 13: bfloat16
 	)
-	register("GatherND",
-		since{11, buildGatherND(false)},
-		since{12, buildGatherND(true)}, // opset 12: batch_dims attribute
-		since{13, buildGatherND(true)}, // opset 13: bfloat16
+	ops.Register("", "GatherND",
+		ops.Since(11, buildGatherND(false)),
+		ops.Since(12, buildGatherND(true)), // opset 12: batch_dims attribute
+		ops.Since(13, buildGatherND(true)), // opset 13: bfloat16
 	)
 }
 

@@ -6,16 +6,16 @@ import "github.com/onnxrun/onnxrun/ops"
 // 21, 23, 24, 25. Only tensors are supported: the sequence (14) and optional (16) forms need values the
 // runtime does not represent.
 func init() {
-	register("Identity",
-		since{1, buildIdentity},
-		since{13, buildIdentity}, // opset 13: bfloat16
-		since{14, buildIdentity}, // opset 14: sequence inputs (not supported)
-		since{16, buildIdentity}, // opset 16: optional inputs (not supported)
-		since{19, buildIdentity}, // opset 19: float8 types (not held by ops.Tensor)
-		since{21, buildIdentity}, // opset 21: int4/uint4 (not held)
-		since{23, buildIdentity}, // opset 23: float4e2m1 (not held)
-		since{24, buildIdentity}, // opset 24: float8e8m0 (not held)
-		since{25, buildIdentity}, // opset 25: int2/uint2 (not held)
+	ops.Register("", "Identity",
+		ops.Since(1, buildIdentity),
+		ops.Since(13, buildIdentity), // opset 13: bfloat16
+		ops.Since(14, buildIdentity), // opset 14: sequence inputs (not supported)
+		ops.Since(16, buildIdentity), // opset 16: optional inputs (not supported)
+		ops.Since(19, buildIdentity), // opset 19: float8 types (not held by ops.Tensor)
+		ops.Since(21, buildIdentity), // opset 21: int4/uint4 (not held)
+		ops.Since(23, buildIdentity), // opset 23: float4e2m1 (not held)
+		ops.Since(24, buildIdentity), // opset 24: float8e8m0 (not held)
+		ops.Since(25, buildIdentity), // opset 25: int2/uint2 (not held)
 	)
 }
 

@@ -9,9 +9,9 @@ import "github.com/onnxrun/onnxrun/ops"
 // The count depends on the data, so planning needs the input as a constant; otherwise the runtime plans at
 // each run with the actual values.
 func init() {
-	register("NonZero",
-		since{9, buildNonZero},
-		since{13, buildNonZero}, // opset 13: bfloat16
+	ops.Register("", "NonZero",
+		ops.Since(9, buildNonZero),
+		ops.Since(13, buildNonZero), // opset 13: bfloat16
 	)
 }
 

@@ -10,9 +10,9 @@ import (
 // index, values[0] elsewhere. Indices outside the range give all-off vectors (not an error).
 // https://onnx.ai/onnx/operators/onnx__OneHot.html — opsets 9, 11.
 func init() {
-	register("OneHot",
-		since{9, buildOneHot(false)}, // indices must be in [0, depth)
-		since{11, buildOneHot(true)}, // opset 11: negative indices count from depth; negative axis
+	ops.Register("", "OneHot",
+		ops.Since(9, buildOneHot(false)), // indices must be in [0, depth)
+		ops.Since(11, buildOneHot(true)), // opset 11: negative indices count from depth; negative axis
 	)
 }
 

@@ -9,17 +9,17 @@ import "github.com/onnxrun/onnxrun/ops"
 // (opset 19: as if the axis were a ring). Negative pads crop first; the positive ones then pad the cropped
 // data, as ONNX's reference and ONNX Runtime do.
 func init() {
-	register("Pad",
-		since{1, buildPad(padAttrPaddings)}, // paddings and value attributes
-		since{2, buildPad(padAttrPads)},     // opset 2: paddings renamed pads; negative pads crop
-		since{11, buildPad(padInputs)},      // opset 11: pads and constant_value move to inputs 1 and 2
-		since{13, buildPad(padInputs)},      // opset 13: bfloat16
-		since{18, buildPad(padAxes)},        // opset 18: axes input 3
-		since{19, buildPad(padWrap)},        // opset 19: wrap mode
-		since{21, buildPad(padWrap)},        // opset 21: int4/uint4 (not held by ops.Tensor)
-		since{23, buildPad(padWrap)},        // opset 23: float4e2m1 (not held)
-		since{24, buildPad(padWrap)},        // opset 24: float8e8m0 (not held)
-		since{25, buildPad(padWrap)},        // opset 25: int2/uint2 (not held)
+	ops.Register("", "Pad",
+		ops.Since(1, buildPad(padAttrPaddings)), // paddings and value attributes
+		ops.Since(2, buildPad(padAttrPads)),     // opset 2: paddings renamed pads; negative pads crop
+		ops.Since(11, buildPad(padInputs)),      // opset 11: pads and constant_value move to inputs 1 and 2
+		ops.Since(13, buildPad(padInputs)),      // opset 13: bfloat16
+		ops.Since(18, buildPad(padAxes)),        // opset 18: axes input 3
+		ops.Since(19, buildPad(padWrap)),        // opset 19: wrap mode
+		ops.Since(21, buildPad(padWrap)),        // opset 21: int4/uint4 (not held by ops.Tensor)
+		ops.Since(23, buildPad(padWrap)),        // opset 23: float4e2m1 (not held)
+		ops.Since(24, buildPad(padWrap)),        // opset 24: float8e8m0 (not held)
+		ops.Since(25, buildPad(padWrap)),        // opset 25: int2/uint2 (not held)
 	)
 }
 

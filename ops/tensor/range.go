@@ -13,9 +13,9 @@ import (
 // to the output type, which for float16 and bfloat16 is at least as precise as opset 27's float32
 // stash_type asks for.
 func init() {
-	register("Range",
-		since{11, buildRange},
-		since{27, buildRange}, // opset 27: stash_type attribute; float16 and bfloat16
+	ops.Register("", "Range",
+		ops.Since(11, buildRange),
+		ops.Since(27, buildRange), // opset 27: stash_type attribute; float16 and bfloat16
 	)
 }
 

@@ -6,29 +6,6 @@ import (
 	"github.com/onnxrun/onnxrun/ops"
 )
 
-// since is one entry of an operator's version history: the builder that implements it from opset version
-// v until the next entry's version (or ops.MaxOpset).
-type since struct {
-	v     int
-	build ops.Builder
-}
-
-// register records opType's history in the default domain, one closed range per ONNX version, so that the
-// table lists exactly the versions Operators.md does. Versions must be increasing; entries above
-// ops.MaxOpset are skipped.
-func register(opType string, history ...since) {
-	for i, h := range history {
-		hi := ops.MaxOpset
-		if i+1 < len(history) {
-			hi = history[i+1].v - 1
-		}
-		if h.v > ops.MaxOpset {
-			continue
-		}
-		ops.Register("", opType, ops.Opsets(h.v, min(hi, ops.MaxOpset)), h.build)
-	}
-}
-
 // isIndexType reports whether dt is one of the integer types ONNX allows for shape-like inputs.
 func isIndexType(dt ops.DType) bool { return dt == ops.Int64 || dt == ops.Int32 }
 

@@ -8,16 +8,16 @@ import "github.com/onnxrun/onnxrun/ops"
 // A 0 in the target shape copies the input's dimension at that index (unless allowzero=1, when it means an
 // empty dimension), and one -1 is inferred from the element count.
 func init() {
-	register("Reshape",
-		since{1, buildReshape(false, false)}, // shape is an attribute (consumed_inputs is ignored)
-		since{5, buildReshape(true, false)},  // opset 5: shape moved from the attribute to input 1
-		since{13, buildReshape(true, false)}, // opset 13: bfloat16
-		since{14, buildReshape(true, true)},  // opset 14: allowzero attribute
-		since{19, buildReshape(true, true)},  // opset 19: float8 types (not held by ops.Tensor)
-		since{21, buildReshape(true, true)},  // opset 21: int4/uint4 (not held)
-		since{23, buildReshape(true, true)},  // opset 23: float4e2m1 (not held)
-		since{24, buildReshape(true, true)},  // opset 24: float8e8m0 (not held)
-		since{25, buildReshape(true, true)},  // opset 25: int2/uint2 (not held)
+	ops.Register("", "Reshape",
+		ops.Since(1, buildReshape(false, false)), // shape is an attribute (consumed_inputs is ignored)
+		ops.Since(5, buildReshape(true, false)),  // opset 5: shape moved from the attribute to input 1
+		ops.Since(13, buildReshape(true, false)), // opset 13: bfloat16
+		ops.Since(14, buildReshape(true, true)),  // opset 14: allowzero attribute
+		ops.Since(19, buildReshape(true, true)),  // opset 19: float8 types (not held by ops.Tensor)
+		ops.Since(21, buildReshape(true, true)),  // opset 21: int4/uint4 (not held)
+		ops.Since(23, buildReshape(true, true)),  // opset 23: float4e2m1 (not held)
+		ops.Since(24, buildReshape(true, true)),  // opset 24: float8e8m0 (not held)
+		ops.Since(25, buildReshape(true, true)),  // opset 25: int2/uint2 (not held)
 	)
 }
 

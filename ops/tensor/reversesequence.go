@@ -12,8 +12,10 @@ import (
 // The time and batch axes are 0 and 1 in either order; sequence_lens is an int64 input of shape
 // [batch]. Its values do not change the output shape, so they are read (and range-checked) at each Run.
 func init() {
-	// opset 10: the only version; every type but the narrow ones.
-	ops.Register("", "ReverseSequence", ops.Opsets(10, ops.MaxOpset), buildReverseSequence)
+	ops.Register("", "ReverseSequence",
+		// opset 10: the only version; every type but the narrow ones.
+		ops.Since(10, buildReverseSequence),
+	)
 }
 
 var reverseSequenceTypes = ops.DTypes(ops.Uint8, ops.Uint16, ops.Uint32, ops.Uint64, ops.Int8, ops.Int16,

@@ -10,22 +10,22 @@ import "github.com/onnxrun/onnxrun/ops"
 // ScatterElements: https://onnx.ai/onnx/operators/onnx__ScatterElements.html — opsets 11, 13, 16, 18.
 // ScatterND: https://onnx.ai/onnx/operators/onnx__ScatterND.html — opsets 11, 13, 16, 18.
 func init() {
-	register("Scatter",
-		since{9, buildScatterElements(nil)},
+	ops.Register("", "Scatter",
+		ops.Since(9, buildScatterElements(nil)),
 		// Opset 11 deprecates Scatter in favour of ScatterElements, which it equals; it stays runnable.
-		since{11, buildScatterElements(nil)},
+		ops.Since(11, buildScatterElements(nil)),
 	)
-	register("ScatterElements",
-		since{11, buildScatterElements(nil)},
-		since{13, buildScatterElements(nil)},                                          // opset 13: bfloat16
-		since{16, buildScatterElements([]string{"none", "add", "mul"})},               // opset 16: reduction attribute
-		since{18, buildScatterElements([]string{"none", "add", "mul", "max", "min"})}, // opset 18: max, min
+	ops.Register("", "ScatterElements",
+		ops.Since(11, buildScatterElements(nil)),
+		ops.Since(13, buildScatterElements(nil)),                                          // opset 13: bfloat16
+		ops.Since(16, buildScatterElements([]string{"none", "add", "mul"})),               // opset 16: reduction attribute
+		ops.Since(18, buildScatterElements([]string{"none", "add", "mul", "max", "min"})), // opset 18: max, min
 	)
-	register("ScatterND",
-		since{11, buildScatterND(nil)},
-		since{13, buildScatterND(nil)},                                          // opset 13: bfloat16
-		since{16, buildScatterND([]string{"none", "add", "mul"})},               // opset 16: reduction attribute
-		since{18, buildScatterND([]string{"none", "add", "mul", "max", "min"})}, // opset 18: max, min
+	ops.Register("", "ScatterND",
+		ops.Since(11, buildScatterND(nil)),
+		ops.Since(13, buildScatterND(nil)),                                          // opset 13: bfloat16
+		ops.Since(16, buildScatterND([]string{"none", "add", "mul"})),               // opset 16: reduction attribute
+		ops.Since(18, buildScatterND([]string{"none", "add", "mul", "max", "min"})), // opset 18: max, min
 	)
 }
 

@@ -11,24 +11,24 @@ import "github.com/onnxrun/onnxrun/ops"
 // Both know their output from shapes alone, so InferShapes returns it as ValueInfo.Const and the runtime
 // never runs them; the kernels exist for callers that do.
 func init() {
-	register("Shape",
-		since{1, buildShape(false)},
-		since{13, buildShape(false)}, // opset 13: bfloat16
-		since{15, buildShape(true)},  // opset 15: start and end attributes
-		since{19, buildShape(true)},  // opset 19: float8 types (not held by ops.Tensor)
-		since{21, buildShape(true)},  // opset 21: int4/uint4 (not held)
-		since{23, buildShape(true)},  // opset 23: float4e2m1 (not held)
-		since{24, buildShape(true)},  // opset 24: float8e8m0 (not held)
-		since{25, buildShape(true)},  // opset 25: int2/uint2 (not held)
+	ops.Register("", "Shape",
+		ops.Since(1, buildShape(false)),
+		ops.Since(13, buildShape(false)), // opset 13: bfloat16
+		ops.Since(15, buildShape(true)),  // opset 15: start and end attributes
+		ops.Since(19, buildShape(true)),  // opset 19: float8 types (not held by ops.Tensor)
+		ops.Since(21, buildShape(true)),  // opset 21: int4/uint4 (not held)
+		ops.Since(23, buildShape(true)),  // opset 23: float4e2m1 (not held)
+		ops.Since(24, buildShape(true)),  // opset 24: float8e8m0 (not held)
+		ops.Since(25, buildShape(true)),  // opset 25: int2/uint2 (not held)
 	)
-	register("Size",
-		since{1, buildSize},
-		since{13, buildSize}, // opset 13: bfloat16
-		since{19, buildSize}, // opset 19: float8 types (not held by ops.Tensor)
-		since{21, buildSize}, // opset 21: int4/uint4 (not held)
-		since{23, buildSize}, // opset 23: float4e2m1 (not held)
-		since{24, buildSize}, // opset 24: float8e8m0 (not held)
-		since{25, buildSize}, // opset 25: int2/uint2 (not held)
+	ops.Register("", "Size",
+		ops.Since(1, buildSize),
+		ops.Since(13, buildSize), // opset 13: bfloat16
+		ops.Since(19, buildSize), // opset 19: float8 types (not held by ops.Tensor)
+		ops.Since(21, buildSize), // opset 21: int4/uint4 (not held)
+		ops.Since(23, buildSize), // opset 23: float4e2m1 (not held)
+		ops.Since(24, buildSize), // opset 24: float8e8m0 (not held)
+		ops.Since(25, buildSize), // opset 25: int2/uint2 (not held)
 	)
 }
 

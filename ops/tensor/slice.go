@@ -12,11 +12,11 @@ import (
 // Starts and ends are clamped to the dimension (so INT64_MAX and INT64_MIN mean "to the end"); with a
 // negative step they are clamped to [-1, dim-1] and the slice walks backwards.
 func init() {
-	register("Slice",
-		since{1, buildSlice(false)}, // starts, ends and axes are attributes
-		since{10, buildSlice(true)}, // opset 10: starts, ends, axes move to inputs 1-3, steps is input 4
-		since{11, buildSlice(true)}, // opset 11: negative axes (accepted at every opset here)
-		since{13, buildSlice(true)}, // opset 13: bfloat16
+	ops.Register("", "Slice",
+		ops.Since(1, buildSlice(false)), // starts, ends and axes are attributes
+		ops.Since(10, buildSlice(true)), // opset 10: starts, ends, axes move to inputs 1-3, steps is input 4
+		ops.Since(11, buildSlice(true)), // opset 11: negative axes (accepted at every opset here)
+		ops.Since(13, buildSlice(true)), // opset 13: bfloat16
 	)
 }
 

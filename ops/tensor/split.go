@@ -8,12 +8,12 @@ import "github.com/onnxrun/onnxrun/ops"
 // The piece sizes come from the split attribute or input, from num_outputs (opset 18: equal pieces of
 // ceil(dim/num_outputs), the last one smaller), or else from the number of outputs (equal pieces).
 func init() {
-	register("Split",
-		since{1, buildSplit(true, true, false)},   // split is an attribute or an optional input 1
-		since{2, buildSplit(true, false, false)},  // opset 2: split is an attribute only; axis defaults to 0
-		since{11, buildSplit(true, false, false)}, // opset 11: negative axis (accepted at every opset here)
-		since{13, buildSplit(false, true, false)}, // opset 13: split moved to input 1; bfloat16
-		since{18, buildSplit(false, true, true)},  // opset 18: num_outputs attribute
+	ops.Register("", "Split",
+		ops.Since(1, buildSplit(true, true, false)),   // split is an attribute or an optional input 1
+		ops.Since(2, buildSplit(true, false, false)),  // opset 2: split is an attribute only; axis defaults to 0
+		ops.Since(11, buildSplit(true, false, false)), // opset 11: negative axis (accepted at every opset here)
+		ops.Since(13, buildSplit(false, true, false)), // opset 13: split moved to input 1; bfloat16
+		ops.Since(18, buildSplit(false, true, true)),  // opset 18: num_outputs attribute
 	)
 }
 

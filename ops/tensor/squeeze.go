@@ -10,14 +10,14 @@ func init() {
 		name      string
 		unsqueeze bool
 	}{{"Squeeze", false}, {"Unsqueeze", true}} {
-		register(op.name,
-			since{1, buildSqueeze(op.unsqueeze, false)},  // axes is an attribute
-			since{11, buildSqueeze(op.unsqueeze, false)}, // opset 11: negative axes (accepted at every opset here)
-			since{13, buildSqueeze(op.unsqueeze, true)},  // opset 13: axes moved from the attribute to input 1
-			since{21, buildSqueeze(op.unsqueeze, true)},  // opset 21: int4/uint4 (not held by ops.Tensor)
-			since{23, buildSqueeze(op.unsqueeze, true)},  // opset 23: float4e2m1 (not held)
-			since{24, buildSqueeze(op.unsqueeze, true)},  // opset 24: float8e8m0 (not held)
-			since{25, buildSqueeze(op.unsqueeze, true)},  // opset 25: int2/uint2 (not held)
+		ops.Register("", op.name,
+			ops.Since(1, buildSqueeze(op.unsqueeze, false)),  // axes is an attribute
+			ops.Since(11, buildSqueeze(op.unsqueeze, false)), // opset 11: negative axes (accepted at every opset here)
+			ops.Since(13, buildSqueeze(op.unsqueeze, true)),  // opset 13: axes moved from the attribute to input 1
+			ops.Since(21, buildSqueeze(op.unsqueeze, true)),  // opset 21: int4/uint4 (not held by ops.Tensor)
+			ops.Since(23, buildSqueeze(op.unsqueeze, true)),  // opset 23: float4e2m1 (not held)
+			ops.Since(24, buildSqueeze(op.unsqueeze, true)),  // opset 24: float8e8m0 (not held)
+			ops.Since(25, buildSqueeze(op.unsqueeze, true)),  // opset 25: int2/uint2 (not held)
 		)
 	}
 }

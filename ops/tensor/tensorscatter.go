@@ -11,7 +11,7 @@ import (
 // around the cache's length, in "linear" mode they must fit in it.
 // https://onnx.ai/onnx/operators/onnx__TensorScatter.html — opset 24.
 func init() {
-	register("TensorScatter", since{24, buildTensorScatter})
+	ops.Register("", "TensorScatter", ops.Since(24, buildTensorScatter))
 }
 
 type tensorScatterOp struct {

@@ -5,10 +5,10 @@ import "github.com/onnxrun/onnxrun/ops"
 // Tile repeats a tensor: output dimension i is repeats[i] copies of input dimension i.
 // https://onnx.ai/onnx/operators/onnx__Tile.html — opsets 1, 6, 13.
 func init() {
-	register("Tile",
-		since{1, buildTile(true)},   // inputs tiles and axis: repeat along one axis
-		since{6, buildTile(false)},  // opset 6: input repeats gives one count per axis
-		since{13, buildTile(false)}, // opset 13: bfloat16
+	ops.Register("", "Tile",
+		ops.Since(1, buildTile(true)),   // inputs tiles and axis: repeat along one axis
+		ops.Since(6, buildTile(false)),  // opset 6: input repeats gives one count per axis
+		ops.Since(13, buildTile(false)), // opset 13: bfloat16
 	)
 }
 

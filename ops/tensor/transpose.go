@@ -5,13 +5,13 @@ import "github.com/onnxrun/onnxrun/ops"
 // Transpose permutes the axes: output dimension i is input dimension perm[i] (perm defaults to reversing
 // them). https://onnx.ai/onnx/operators/onnx__Transpose.html — opsets 1, 13, 21, 23, 24, 25.
 func init() {
-	register("Transpose",
-		since{1, buildTranspose},
-		since{13, buildTranspose}, // opset 13: bfloat16
-		since{21, buildTranspose}, // opset 21: int4/uint4 (not held by ops.Tensor)
-		since{23, buildTranspose}, // opset 23: float4e2m1 (not held)
-		since{24, buildTranspose}, // opset 24: float8e8m0 (not held)
-		since{25, buildTranspose}, // opset 25: int2/uint2 (not held)
+	ops.Register("", "Transpose",
+		ops.Since(1, buildTranspose),
+		ops.Since(13, buildTranspose), // opset 13: bfloat16
+		ops.Since(21, buildTranspose), // opset 21: int4/uint4 (not held by ops.Tensor)
+		ops.Since(23, buildTranspose), // opset 23: float4e2m1 (not held)
+		ops.Since(24, buildTranspose), // opset 24: float8e8m0 (not held)
+		ops.Since(25, buildTranspose), // opset 25: int2/uint2 (not held)
 	)
 }
 

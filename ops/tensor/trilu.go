@@ -5,7 +5,7 @@ import "github.com/onnxrun/onnxrun/ops"
 // Trilu keeps the upper (or lower) triangle of the last two dimensions, counted from diagonal k, and zeroes
 // the rest. https://onnx.ai/onnx/operators/onnx__Trilu.html — opset 14.
 func init() {
-	register("Trilu", since{14, buildTrilu})
+	ops.Register("", "Trilu", ops.Since(14, buildTrilu))
 }
 
 type triluOp struct{ upper bool }

@@ -16,8 +16,10 @@ import (
 // order. Y's size depends on the values, so InferShapes needs X to be a constant; otherwise it returns a
 // dynamic-shape error and the runtime plans at each Run with the actual X.
 func init() {
-	// opset 11: the only version.
-	ops.Register("", "Unique", ops.Opsets(11, ops.MaxOpset), buildUnique)
+	ops.Register("", "Unique",
+		// opset 11: the only version.
+		ops.Since(11, buildUnique),
+	)
 }
 
 var uniqueTypes = ops.DTypes(ops.Uint8, ops.Uint16, ops.Uint32, ops.Uint64, ops.Int8, ops.Int16, ops.Int32,

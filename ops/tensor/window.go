@@ -18,9 +18,9 @@ import (
 // float64 and converted to output_datatype (integer types truncate).
 // https://onnx.ai/onnx/operators/onnx__HannWindow.html (and HammingWindow, BlackmanWindow) — opset 17.
 func init() {
-	register("HannWindow", since{17, buildWindow([3]float64{0.5, 0.5, 0})})
-	register("HammingWindow", since{17, buildWindow([3]float64{25.0 / 46, 21.0 / 46, 0})})
-	register("BlackmanWindow", since{17, buildWindow([3]float64{0.42, 0.5, 0.08})})
+	ops.Register("", "HannWindow", ops.Since(17, buildWindow([3]float64{0.5, 0.5, 0})))
+	ops.Register("", "HammingWindow", ops.Since(17, buildWindow([3]float64{25.0 / 46, 21.0 / 46, 0})))
+	ops.Register("", "BlackmanWindow", ops.Since(17, buildWindow([3]float64{0.42, 0.5, 0.08})))
 }
 
 type windowOp struct {
@@ -152,7 +152,7 @@ func fillWith[T ops.Number](d []T, value func(i int) float64) {
 // spectrum bin floor((dft_length + 1)·f / sample_rate). Edges that land outside the spectrum write nothing.
 // https://onnx.ai/onnx/operators/onnx__MelWeightMatrix.html — opset 17.
 func init() {
-	register("MelWeightMatrix", since{17, buildMelWeightMatrix})
+	ops.Register("", "MelWeightMatrix", ops.Since(17, buildMelWeightMatrix))
 }
 
 type melOp struct{ dtype ops.DType }

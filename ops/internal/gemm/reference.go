@@ -1,11 +1,17 @@
 package gemm
 
-// SgemmReference is the plain-loop twin of Sgemm. It defines the semantics every
-// fast variant must match:
+// Number is the element types Reference computes in: ops.Number (gemm does not import ops).
+type Number interface {
+	float32 | float64 | int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64
+}
+
+// Reference computes C = alpha*op(A)*op(B) + beta*C with plain loops, for any number type: the one naive
+// GEMM of the module (the float64 and integer MatMul and Gemm, the float64 gradients, and the twin every
+// fast float32 variant is tested against). Its semantics:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < n; j++ {
-//			var sum float32
+//			var sum T
 //			for p := 0; p < k; p++ {
 //				sum += opA(i, p) * opB(p, j)
 //			}
@@ -17,34 +23,58 @@ package gemm
 //		}
 //	}
 //
-// where opA(i, p) is a[i*lda+p], or a[p*lda+i] when transA, and opB(p, j) is
-// b[p*ldb+j], or b[j*ldb+p] when transB. With beta == 0, C is never read, so
-// NaN or Inf already in C does not leak into the result.
-func SgemmReference(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// where opA(i, p) is a[i*lda+p], or a[p*lda+i] when transA, and opB(p, j) is b[p*ldb+j], or b[j*ldb+p]
+// when transB. With beta == 0, C is never read, so NaN or Inf already in C does not leak into the result.
+// Integer products wrap around, as in numpy. With beta == 0 and B not transposed it accumulates whole rows
+// of B (the inner loop along contiguous memory), which adds each sum's terms in the same order: the same
+// bits as the loop above.
+func Reference[T Number](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if n == 0 {
+		return // C has no columns, and its rows may be given a stride (ldc) that an empty C cannot honour
+	}
 	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var sum float32
-			for p := 0; p < k; p++ {
-				var av, bv float32
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
+		crow := c[i*ldc : i*ldc+n]
+		if beta != 0 || transB {
+			for j := range crow {
+				var sum T
+				for p := 0; p < k; p++ {
+					sum += opAt(a, lda, transA, i, p) * opAt(b, ldb, !transB, j, p)
 				}
-				if transB {
-					bv = b[j*ldb+p]
+				if beta == 0 {
+					crow[j] = alpha * sum
 				} else {
-					bv = b[p*ldb+j]
+					crow[j] = alpha*sum + beta*crow[j]
 				}
-				sum += av * bv
 			}
-			if beta == 0 {
-				c[i*ldc+j] = alpha * sum
-			} else {
-				c[i*ldc+j] = alpha*sum + beta*c[i*ldc+j]
+			continue
+		}
+		clear(crow)
+		for p := 0; p < k; p++ {
+			av := opAt(a, lda, transA, i, p)
+			brow := b[p*ldb : p*ldb+n]
+			for j, bv := range brow {
+				crow[j] += av * bv
+			}
+		}
+		if alpha != 1 {
+			for j := range crow {
+				crow[j] = alpha * crow[j]
 			}
 		}
 	}
+}
+
+// opAt is op(X)[i][p] of a row-major X with row stride ld: x[i*ld+p], or x[p*ld+i] when trans.
+func opAt[T any](x []T, ld int, trans bool, i, p int) T {
+	if trans {
+		return x[p*ld+i]
+	}
+	return x[i*ld+p]
+}
+
+// SgemmReference is Reference on float32: the plain-loop twin of Sgemm.
+func SgemmReference(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	Reference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // MultiplyReference is the plain-loop twin of Multiply: SgemmReference (on the
