@@ -128,8 +128,7 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, foldAll 
 			}
 			in[j] = s.infos[id]
 			if in[j].DType == ops.Undefined {
-				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "infer shapes",
-					Err: fmt.Errorf("input %d (%q) has no known type", j, p.names[id])}
+				return nil, newNodeError(pn.label, n, "infer shapes", fmt.Errorf("input %d (%q) has no known type", j, p.names[id]))
 			}
 			if in[j].Const == nil {
 				allConst = false
@@ -139,14 +138,13 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, foldAll 
 		if err != nil {
 			if errors.Is(err, ops.ErrDynamicShape) && !foldAll {
 				s.dynamic = true
-				s.dynamicReason = &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "infer shapes", Err: err}
+				s.dynamicReason = newNodeError(pn.label, n, "infer shapes", err)
 				return s, nil
 			}
-			return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "infer shapes", Err: err}
+			return nil, newNodeError(pn.label, n, "infer shapes", err)
 		}
 		if len(outs) < len(pn.out) {
-			return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "infer shapes",
-				Err: fmt.Errorf("the op gives %d outputs, the node declares %d", len(outs), len(pn.out))}
+			return nil, newNodeError(pn.label, n, "infer shapes", fmt.Errorf("the op gives %d outputs, the node declares %d", len(outs), len(pn.out)))
 		}
 		outs = outs[:len(pn.out)]
 		outBytes := int64(0)
@@ -154,20 +152,17 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, foldAll 
 		for j := range outs {
 			o := &outs[j]
 			if o.DType == ops.Undefined {
-				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "infer shapes",
-					Err: fmt.Errorf("output %d has no dtype", j)}
+				return nil, newNodeError(pn.label, n, "infer shapes", fmt.Errorf("output %d has no dtype", j))
 			}
 			elems, err := o.Shape.CheckedSize(0) // negative dims and int overflow: the model is wrong
 			if err != nil {
-				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "infer shapes",
-					Err: fmt.Errorf("output %d: %w", j, err)}
+				return nil, newNodeError(pn.label, n, "infer shapes", fmt.Errorf("output %d: %w", j, err))
 			}
 			if elemSize := int64(max(1, o.DType.Size())); int64(elems) > p.opts.MaxTensorBytes/elemSize {
 				// A valid shape that is only too big for this engine's budget: unsupported, like a plan over
 				// MaxPlanBytes and an initializer over the decoder's limit.
-				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "infer shapes",
-					Err: fmt.Errorf("%w: output %d: %s%v needs %d elements of %d bytes, over the limit of %d bytes (Options.MaxTensorBytes)",
-						ops.ErrUnsupported, j, o.DType, o.Shape, elems, elemSize, p.opts.MaxTensorBytes)}
+				return nil, newNodeError(pn.label, n, "infer shapes", fmt.Errorf("%w: output %d: %s%v needs %d elements of %d bytes, over the limit of %d bytes (Options.MaxTensorBytes)",
+					ops.ErrUnsupported, j, o.DType, o.Shape, elems, elemSize, p.opts.MaxTensorBytes))
 			}
 			outBytes += int64(elems) * int64(o.DType.Size())
 			if o.Const == nil {
@@ -181,15 +176,14 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, foldAll 
 		if !allOutConst || nondet { // else the op computed its outputs while inferring shapes (Shape, Size)
 			fold := allConst && !nondet && (foldAll || outBytes <= foldLimit)
 			if !fold && foldAll {
-				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "run",
-					Err: fmt.Errorf("%w: a nondeterministic node in a plan whose shapes depend on input values (it would have to be evaluated while planning)", ops.ErrUnsupported)}
+				return nil, newNodeError(pn.label, n, "run", fmt.Errorf("%w: a nondeterministic node in a plan whose shapes depend on input values (it would have to be evaluated while planning)", ops.ErrUnsupported))
 			}
 			for j := range outs {
 				outs[j].Const = nil
 			}
 			k, err := n.Op.Prepare(in, outs)
 			if err != nil {
-				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "prepare", Err: err}
+				return nil, newNodeError(pn.label, n, "prepare", err)
 			}
 			var flops int64
 			if c, ok := k.(ops.Coster); ok {
@@ -202,9 +196,8 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, foldAll 
 				fold = false
 			}
 			if fold && folded+outBytes > p.opts.MaxPlanBytes {
-				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "run",
-					Err: fmt.Errorf("%w: the values evaluated while planning for input shapes %v would hold %d bytes, over the limit of %d bytes (Options.MaxPlanBytes)",
-						ops.ErrUnsupported, s.inputShapes, folded+outBytes, p.opts.MaxPlanBytes)}
+				return nil, newNodeError(pn.label, n, "run", fmt.Errorf("%w: the values evaluated while planning for input shapes %v would hold %d bytes, over the limit of %d bytes (Options.MaxPlanBytes)",
+					ops.ErrUnsupported, s.inputShapes, folded+outBytes, p.opts.MaxPlanBytes))
 			}
 			if fold {
 				stage := "fold" // constants of the model
@@ -284,13 +277,12 @@ func (p *Plan) evalKernel(ctx context.Context, pn planNode, k ops.Kernel, in []o
 	exec.Context = ctx
 	if sc, ok := k.(ops.Scratcher); ok {
 		if size := int64(sc.ScratchSize()); size < 0 || size > p.opts.MaxPlanBytes/4 {
-			return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "prepare",
-				Err: fmt.Errorf("%w: the kernel asks for %d float32 of scratch memory, over the limit of %d bytes (Options.MaxPlanBytes)", ops.ErrUnsupported, size, p.opts.MaxPlanBytes)}
+			return nil, newNodeError(pn.label, n, "prepare", fmt.Errorf("%w: the kernel asks for %d float32 of scratch memory, over the limit of %d bytes (Options.MaxPlanBytes)", ops.ErrUnsupported, size, p.opts.MaxPlanBytes))
 		}
 		exec.Scratch = make([]float32, sc.ScratchSize())
 	}
 	if err := k.Run(exec, inT, outT); err != nil {
-		return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: stage, Err: err}
+		return nil, newNodeError(pn.label, n, stage, err)
 	}
 	return outT, nil
 }
