@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	goruntime "runtime"
 	"sort"
@@ -303,7 +304,7 @@ func sortGraph(g *Graph) error {
 	return nil
 }
 
-// bindKernels looks every node up in the operator registry and builds its Op. All unsupported nodes are
+// bindKernels builds every node's Op (ops.Build: a registry lookup, then the builder). All unsupported nodes are
 // collected into one error; a node whose attributes are wrong fails with a NodeError.
 func bindKernels(g *Graph) error {
 	var unsupported []UnsupportedNode
@@ -312,17 +313,17 @@ func bindKernels(g *Graph) error {
 		if n.Op != nil {
 			continue
 		}
-		build, have, ok := ops.Lookup(n.Domain, n.OpType, n.Opset)
-		if !ok {
-			unsupported = append(unsupported, UnsupportedNode{Name: n.label(i), Domain: n.Domain, OpType: n.OpType, Opset: n.Opset, Have: have})
-			continue
-		}
 		present := make([]bool, len(n.Inputs))
 		for j, in := range n.Inputs {
 			present[j] = in != ""
 		}
-		op, err := build(ops.NodeInfo{Name: n.label(i), Domain: n.Domain, OpType: n.OpType, Opset: n.Opset,
+		op, err := ops.Build(ops.NodeInfo{Name: n.label(i), Domain: n.Domain, OpType: n.OpType, Opset: n.Opset,
 			Attrs: n.Attrs, NumInputs: len(n.Inputs), NumOutputs: len(n.Outputs), InputPresent: present})
+		var missing *ops.NotRegisteredError
+		if errors.As(err, &missing) {
+			unsupported = append(unsupported, UnsupportedNode{Name: n.label(i), Domain: n.Domain, OpType: n.OpType, Opset: n.Opset, Have: missing.Have})
+			continue
+		}
 		if err != nil {
 			if firstErr == nil {
 				firstErr = newNodeError(n.label(i), n, "build", err)

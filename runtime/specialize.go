@@ -134,7 +134,7 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, foldAll 
 				allConst = false
 			}
 		}
-		outs, err := n.Op.InferShapes(in)
+		outs, err := ops.InferOutputs(n.Op, in, len(pn.out))
 		if err != nil {
 			if errors.Is(err, ops.ErrDynamicShape) && !foldAll {
 				s.dynamic = true
@@ -143,21 +143,11 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, foldAll 
 			}
 			return nil, newNodeError(pn.label, n, "infer shapes", err)
 		}
-		if len(outs) < len(pn.out) {
-			return nil, newNodeError(pn.label, n, "infer shapes", fmt.Errorf("the op gives %d outputs, the node declares %d", len(outs), len(pn.out)))
-		}
-		outs = outs[:len(pn.out)]
 		outBytes := int64(0)
 		allOutConst := true
 		for j := range outs {
 			o := &outs[j]
-			if o.DType == ops.Undefined {
-				return nil, newNodeError(pn.label, n, "infer shapes", fmt.Errorf("output %d has no dtype", j))
-			}
-			elems, err := o.Shape.CheckedSize(0) // negative dims and int overflow: the model is wrong
-			if err != nil {
-				return nil, newNodeError(pn.label, n, "infer shapes", fmt.Errorf("output %d: %w", j, err))
-			}
+			elems := o.Shape.Size() // InferOutputs checked it fits an int
 			if elemSize := int64(max(1, o.DType.Size())); int64(elems) > p.opts.MaxTensorBytes/elemSize {
 				// A valid shape that is only too big for this engine's budget: unsupported, like a plan over
 				// MaxPlanBytes and an initializer over the decoder's limit.

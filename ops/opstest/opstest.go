@@ -26,22 +26,9 @@ type Node struct {
 
 // Run builds and runs the node, returning its outputs.
 func Run(n Node) ([]*ops.Tensor, error) {
-	build, ranges, ok := ops.Lookup(n.Domain, n.OpType, n.Opset)
-	if !ok {
-		return nil, fmt.Errorf("%s opset %d: not registered (have %v)", n.OpType, n.Opset, ranges)
-	}
 	nout := n.NumOutputs
 	if nout == 0 {
 		nout = 1
-	}
-	present := make([]bool, len(n.Inputs))
-	for i, t := range n.Inputs {
-		present[i] = t != nil
-	}
-	op, err := build(ops.NodeInfo{Name: "test", Domain: n.Domain, OpType: n.OpType, Opset: n.Opset,
-		Attrs: n.Attrs, NumInputs: len(n.Inputs), NumOutputs: nout, InputPresent: present})
-	if err != nil {
-		return nil, fmt.Errorf("build: %w", err)
 	}
 	nonConst := map[int]bool{}
 	for _, i := range n.NonConstInputs {
@@ -57,23 +44,14 @@ func Run(n Node) ([]*ops.Tensor, error) {
 			in[i].Const = t
 		}
 	}
-	outInfo, err := op.InferShapes(in)
+	inst, err := ops.Instantiate(ops.NodeInfo{Name: "test", Domain: n.Domain, OpType: n.OpType, Opset: n.Opset,
+		Attrs: n.Attrs, NumOutputs: nout}, in)
 	if err != nil {
-		return nil, fmt.Errorf("infer shapes: %w", err)
+		return nil, err
 	}
-	if len(outInfo) < nout {
-		return nil, fmt.Errorf("infer shapes gave %d outputs, node declares %d", len(outInfo), nout)
-	}
-	outInfo = outInfo[:nout]
-	k, err := op.Prepare(in, outInfo)
-	if err != nil {
-		return nil, fmt.Errorf("prepare: %w", err)
-	}
+	k, outInfo := inst.Kernel, inst.Outputs
 	out := make([]*ops.Tensor, nout)
 	for i, vi := range outInfo {
-		if vi.DType == ops.Undefined {
-			return nil, fmt.Errorf("output %d has no dtype", i)
-		}
 		if _, err := vi.Shape.CheckedSize(1 << 31); err != nil {
 			return nil, fmt.Errorf("output %d: %w", i, err)
 		}
