@@ -186,7 +186,7 @@ func probeShapes(g *Graph, opts Options, opsets map[string]int) map[string]ops.V
 	if err != nil {
 		return known
 	}
-	s, _ := p.plan(probe, false)
+	s, _ := p.plan(probe, planShapes)
 	if s == nil {
 		return known
 	}

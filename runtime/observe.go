@@ -117,7 +117,7 @@ func (p *Plan) ValueInfos(shapes ...ops.Shape) (map[string]ops.ValueInfo, error)
 	for i, in := range p.graph.Inputs {
 		infos[i] = ops.ValueInfo{DType: in.DType, Shape: shapes[i].Clone()}
 	}
-	s, err := p.plan(infos, false)
+	s, err := p.plan(infos, planShapes)
 	if err != nil {
 		return nil, err
 	}

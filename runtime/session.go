@@ -222,7 +222,7 @@ func (p *Plan) runDynamic(ctx context.Context, inputs []*ops.Tensor) (*specializ
 	for i, t := range inputs {
 		infos[i] = ops.ValueInfo{DType: t.DType(), Shape: t.Shape(), Const: t}
 	}
-	s, err := p.planContext(ctx, infos, true)
+	s, err := p.planContext(ctx, infos, planFoldAll)
 	if err != nil {
 		// Shapes that depend on values were never planned before this Run: what fails now fails on the
 		// caller's values (a depth, a shape, an index fed as input), so it is a run-time error.

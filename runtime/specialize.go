@@ -66,7 +66,7 @@ func (p *Plan) specialize(inputs []ops.ValueInfo) (*specialization, error) {
 	if ok {
 		return s, nil
 	}
-	s, err := p.plan(inputs, false)
+	s, err := p.plan(inputs, planSteps)
 	if err != nil {
 		return nil, err
 	}
@@ -90,16 +90,30 @@ func (p *Plan) specialize(inputs []ops.ValueInfo) (*specialization, error) {
 	return s, nil
 }
 
+// planMode says what planning makes of the nodes that are not folded into constants.
+type planMode uint8
+
+const (
+	// planSteps prepares a kernel for each: a specialisation that Run can execute.
+	planSteps planMode = iota
+	// planShapes only infers their outputs' dtypes and shapes: what the graph passes and `onnxrun summary`
+	// need, without preparing (and prepacking the weights of) every kernel once per probe.
+	planShapes
+	// planFoldAll folds every node: the dynamic path, where the inputs carry their values, so that the
+	// outputs come out as constants.
+	planFoldAll
+)
+
 // plan walks the nodes in order, inferring every value's shape; nodes whose inputs are all constant run now
-// (constant folding) and the others become steps. With foldAll (the dynamic path, where inputs carry their
-// values) everything folds and the outputs are constants.
-func (p *Plan) plan(inputs []ops.ValueInfo, foldAll bool) (*specialization, error) {
-	return p.planContext(context.Background(), inputs, foldAll)
+// (constant folding) and the others become steps, as mode says.
+func (p *Plan) plan(inputs []ops.ValueInfo, mode planMode) (*specialization, error) {
+	return p.planContext(context.Background(), inputs, mode)
 }
 
 // planContext is plan with a context that is checked before each node and handed to the kernels
 // folded now, so that a dynamic Run (which evaluates the whole graph here) stops when its caller gives up.
-func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, foldAll bool) (*specialization, error) {
+func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode planMode) (*specialization, error) {
+	foldAll := mode == planFoldAll
 	s := &specialization{infos: make([]ops.ValueInfo, p.numValues), inputShapes: make([]ops.Shape, len(inputs))}
 	for i, in := range inputs {
 		s.inputShapes[i] = in.Shape.Clone()
@@ -170,6 +184,12 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, foldAll 
 			}
 			for j := range outs {
 				outs[j].Const = nil
+			}
+			if !fold && mode == planShapes {
+				for j, id := range pn.out {
+					s.infos[id] = outs[j]
+				}
+				continue
 			}
 			k, err := n.Op.Prepare(in, outs)
 			if err != nil {
