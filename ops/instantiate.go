@@ -24,13 +24,13 @@ func (e *NotRegisteredError) Error() string {
 		op = e.Domain + "::" + e.OpType
 	}
 	if len(e.Have) == 0 {
-		return fmt.Sprintf("%s (opset %d): no kernel for this op type", op, e.Opset)
+		return fmt.Sprintf("%s (opset %d): not registered: no kernel for this op type", op, e.Opset)
 	}
 	ranges := make([]string, len(e.Have))
 	for i, r := range e.Have {
 		ranges[i] = r.String()
 	}
-	return fmt.Sprintf("%s (opset %d): implemented only for opsets %s", op, e.Opset, strings.Join(ranges, ", "))
+	return fmt.Sprintf("%s (opset %d): not registered: implemented only for opsets %s", op, e.Opset, strings.Join(ranges, ", "))
 }
 
 // Unwrap makes a NotRegisteredError match ErrUnsupported.

@@ -68,7 +68,7 @@ func TestInstantiate(t *testing.T) {
 		stage string
 		want  string
 	}{
-		{"opset not covered", node(4, nil), []ValueInfo{x}, "build", "test.instantiate::Double (opset 4): implemented only for opsets 1-3"},
+		{"opset not covered", node(4, nil), []ValueInfo{x}, "build", "test.instantiate::Double (opset 4): not registered: implemented only for opsets 1-3"},
 		{"builder error", node(1, nil), []ValueInfo{{}}, "build", "input 0 is required"},
 		{"too few outputs", NodeInfo{Domain: "test.instantiate", OpType: "Double", Opset: 1, NumOutputs: 2}, []ValueInfo{x}, "infer shapes", "the op gives 1 outputs, the node declares 2"},
 		{"no dtype", node(1, AttrMap{"no_dtype": IntAttr(1)}), []ValueInfo{x}, "infer shapes", "output 0 has no dtype"},
