@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/runtime"
 )
@@ -96,13 +95,9 @@ func Run(ctx context.Context, path string, cfg Config) (*Result, error) {
 	}
 
 	t0 := time.Now()
-	m, err := onnx.Load(path)
+	plan, err := runtime.Load(path, runtime.Options{Threads: cfg.Threads, NoOptimize: cfg.NoOptimize})
 	if err != nil {
-		return nil, err
-	}
-	plan, err := runtime.Compile(m, runtime.Options{Threads: cfg.Threads, NoOptimize: cfg.NoOptimize})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err // it names the file already
 	}
 	loadTime := time.Since(t0)
 

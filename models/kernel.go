@@ -12,8 +12,8 @@ import (
 // kernelOpset is the default-domain opset whose kernels the trainer runs (the export opset is separate).
 const kernelOpset = 13
 
-// node is one operator bound to fixed input shapes through the registry, the way the runtime binds a graph
-// node: Lookup → Builder → InferShapes → Prepare. Its outputs are allocated once and reused by every run.
+// node is one operator bound to fixed input shapes through the registry by ops.Instantiate, as the runtime
+// binds a graph node. Its outputs are allocated once and reused by every run.
 type node struct {
 	name    string
 	kernel  ops.Kernel
@@ -28,28 +28,12 @@ func newNode(domain, opType string, attrs ops.AttrMap, nout int, in ...ops.Value
 	if domain == ops.TrainingDomain {
 		opset = 1
 	}
-	build, ranges, ok := ops.Lookup(domain, opType, opset)
-	if !ok {
-		return nil, fmt.Errorf("%s opset %d is not registered (have %v): is its kernel package imported?", opType, opset, ranges)
-	}
-	present := make([]bool, len(in))
-	for i := range present {
-		present[i] = true
-	}
-	op, err := build(ops.NodeInfo{Name: opType, Domain: domain, OpType: opType, Opset: opset, Attrs: attrs,
-		NumInputs: len(in), NumOutputs: nout, InputPresent: present})
+	inst, err := ops.Instantiate(ops.NodeInfo{Name: opType, Domain: domain, OpType: opType, Opset: opset, Attrs: attrs,
+		NumOutputs: nout}, in)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", opType, err)
 	}
-	info, err := op.InferShapes(in)
-	if err != nil {
-		return nil, fmt.Errorf("%s: infer shapes: %w", opType, err)
-	}
-	info = info[:nout]
-	k, err := op.Prepare(in, info)
-	if err != nil {
-		return nil, fmt.Errorf("%s: prepare: %w", opType, err)
-	}
+	k, info := inst.Kernel, inst.Outputs
 	n := &node{name: opType, kernel: k, outs: make([]*ops.Tensor, nout)}
 	for i, vi := range info {
 		n.outs[i] = ops.New(vi.DType, vi.Shape)

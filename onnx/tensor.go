@@ -104,6 +104,22 @@ func (m *Model) TensorArray(t *onnxpb.TensorProto) (*Array, error) {
 // that the data present has exactly the size the dims need, and that the result fits limits. A malformed
 // tensor yields a *FormatError, an element type without an Array form an *UnsupportedError.
 func ReadTensor(t *onnxpb.TensorProto, dir string, limits Limits) (*Array, error) {
+	return readTensor(t, dir, limits, false)
+}
+
+// TakeTensor is ReadTensor for a caller that owns t and spends it (runtime.Load, which decoded the
+// model itself): the array takes t's raw_data bytes (or the bytes read from external data) as its own
+// memory where their layout allows, instead of copying them, and t's raw_data is dropped. t must not be
+// used for its data afterwards.
+func TakeTensor(t *onnxpb.TensorProto, dir string, limits Limits) (*Array, error) {
+	a, err := readTensor(t, dir, limits, true)
+	if t != nil {
+		t.RawData = nil
+	}
+	return a, err
+}
+
+func readTensor(t *onnxpb.TensorProto, dir string, limits Limits, take bool) (*Array, error) {
 	where := tensorWhere(t)
 	if t == nil {
 		return nil, formatErr(where, "nil TensorProto")
@@ -134,9 +150,9 @@ func ReadTensor(t *onnxpb.TensorProto, dir string, limits Limits) (*Array, error
 		if err != nil {
 			return nil, err
 		}
-		a.Data = decodeElems(dt, raw, n, littleEndian)
+		a.Data = decodeElems(dt, raw, n, littleEndian, true) // raw was read for this array alone
 	case fromRaw:
-		a.Data = decodeElems(dt, t.GetRawData(), n, littleEndian)
+		a.Data = decodeElems(dt, t.GetRawData(), n, littleEndian, take)
 	case fromTyped:
 		if a.Data, err = decodeTyped(where, dt, t, n); err != nil {
 			return nil, err
@@ -333,10 +349,17 @@ func scalarWidth[T fixed]() int {
 	return int(unsafe.Sizeof(zero))
 }
 
-// fromLE decodes little-endian bytes (whose length is a multiple of T's size) into a new []T.
-func fromLE[T fixed](raw []byte, little bool) []T {
+// fromLE decodes little-endian bytes (whose length is a multiple of T's size) into a new []T. With take
+// (raw is the caller's to give away), on a little-endian host and when raw is aligned for T, the result
+// is raw's own memory seen as []T: no allocation, no copy. A weight's bytes are then read once, from
+// the file into the protobuf, instead of being copied a second time.
+func fromLE[T fixed](raw []byte, little, take bool) []T {
 	var zero T
-	out := make([]T, len(raw)/int(unsafe.Sizeof(zero)))
+	size := int(unsafe.Sizeof(zero))
+	if take && little && len(raw) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(raw)))%unsafe.Alignof(zero) == 0 {
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(raw))), len(raw)/size)
+	}
+	out := make([]T, len(raw)/size)
 	b := bytesOf(out)
 	copy(b, raw)
 	if !little {
@@ -359,11 +382,11 @@ func toLE[T fixed](s []T, little bool) []byte {
 
 // decodeElems converts the n elements of raw_data bytes, already checked to have the right length, to dt's
 // slice type, unpacking the 4-bit and 2-bit types.
-func decodeElems(dt onnxpb.TensorProto_DataType, raw []byte, n int64, little bool) any {
+func decodeElems(dt onnxpb.TensorProto_DataType, raw []byte, n int64, little, take bool) any {
 	if bits := packedBits(dt); bits != 0 {
 		return unpack(raw, bits, n)
 	}
-	return decodeRaw(dt, raw, little)
+	return decodeRaw(dt, raw, little, take)
 }
 
 // packedBits is the width of the types stored several to a byte, 0 for the others.
@@ -401,34 +424,35 @@ func pack(elems []uint8, bits int) []byte {
 }
 
 // decodeRaw converts raw_data bytes, already checked to have the right length, to dt's slice type (the
-// 8-bit narrow types as bytes; the packed ones go through decodeElems).
-func decodeRaw(dt onnxpb.TensorProto_DataType, raw []byte, little bool) any {
+// 8-bit narrow types as bytes; the packed ones go through decodeElems). With take, the result may be raw
+// itself (see fromLE).
+func decodeRaw(dt onnxpb.TensorProto_DataType, raw []byte, little, take bool) any {
 	switch dt {
 	case onnxpb.TensorProto_FLOAT:
-		return fromLE[float32](raw, little)
+		return fromLE[float32](raw, little, take)
 	case onnxpb.TensorProto_DOUBLE:
-		return fromLE[float64](raw, little)
+		return fromLE[float64](raw, little, take)
 	case onnxpb.TensorProto_COMPLEX64:
-		return fromLE[complex64](raw, little)
+		return fromLE[complex64](raw, little, take)
 	case onnxpb.TensorProto_COMPLEX128:
-		return fromLE[complex128](raw, little)
+		return fromLE[complex128](raw, little, take)
 	case onnxpb.TensorProto_INT8:
-		return fromLE[int8](raw, little)
+		return fromLE[int8](raw, little, take)
 	case onnxpb.TensorProto_INT16:
-		return fromLE[int16](raw, little)
+		return fromLE[int16](raw, little, take)
 	case onnxpb.TensorProto_INT32:
-		return fromLE[int32](raw, little)
+		return fromLE[int32](raw, little, take)
 	case onnxpb.TensorProto_INT64:
-		return fromLE[int64](raw, little)
+		return fromLE[int64](raw, little, take)
 	case onnxpb.TensorProto_UINT8, onnxpb.TensorProto_FLOAT8E4M3FN, onnxpb.TensorProto_FLOAT8E4M3FNUZ,
 		onnxpb.TensorProto_FLOAT8E5M2, onnxpb.TensorProto_FLOAT8E5M2FNUZ, onnxpb.TensorProto_FLOAT8E8M0:
-		return fromLE[uint8](raw, little)
+		return fromLE[uint8](raw, little, take)
 	case onnxpb.TensorProto_UINT16, onnxpb.TensorProto_FLOAT16, onnxpb.TensorProto_BFLOAT16:
-		return fromLE[uint16](raw, little)
+		return fromLE[uint16](raw, little, take)
 	case onnxpb.TensorProto_UINT32:
-		return fromLE[uint32](raw, little)
+		return fromLE[uint32](raw, little, take)
 	case onnxpb.TensorProto_UINT64:
-		return fromLE[uint64](raw, little)
+		return fromLE[uint64](raw, little, take)
 	case onnxpb.TensorProto_BOOL:
 		// The spec writes true as 1; like other runtimes we read any non-zero byte as true.
 		out := make([]bool, len(raw))
@@ -663,7 +687,7 @@ func goTypeName(dt onnxpb.TensorProto_DataType) string {
 	if packedBits(dt) != 0 {
 		return "[]uint8 (one element per byte)"
 	}
-	return fmt.Sprintf("%T", decodeRaw(dt, nil, true))
+	return fmt.Sprintf("%T", decodeRaw(dt, nil, true, false))
 }
 
 // ReadTensorFile reads a file holding one serialized TensorProto, such as the input_K.pb and output_K.pb

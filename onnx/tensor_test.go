@@ -305,11 +305,11 @@ func TestByteOrder(t *testing.T) {
 	if !bytes.Equal(swapped, want) {
 		t.Errorf("complex64 big-endian bytes % x, want % x", swapped, want)
 	}
-	if got := fromLE[complex64](swapped, false); !slices.Equal(got, c64) {
+	if got := fromLE[complex64](swapped, false, false); !slices.Equal(got, c64) {
 		t.Errorf("complex64 round trip %v, want %v", got, c64)
 	}
 	i64 := []int64{1, -2, math.MinInt64}
-	if got := fromLE[int64](toLE(i64, false), false); !slices.Equal(got, i64) {
+	if got := fromLE[int64](toLE(i64, false), false, false); !slices.Equal(got, i64) {
 		t.Errorf("int64 round trip %v, want %v", got, i64)
 	}
 }
@@ -384,5 +384,50 @@ func TestPackedTypes(t *testing.T) {
 				t.Errorf("raw_data % x, want % x", tp.RawData, tt.raw)
 			}
 		})
+	}
+}
+
+// TakeTensor gives the same values as ReadTensor, takes the raw bytes as the array's memory instead of
+// copying them (on this little-endian, aligned case), and leaves the proto without them; ReadTensor never
+// shares memory with the proto.
+func TestTakeTensorTakesTheRawBytes(t *testing.T) {
+	want := []float32{1.5, -2, 3.25, 0}
+	raw := make([]byte, 4*len(want))
+	for i, v := range want {
+		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
+	}
+	tp := func() *onnxpb.TensorProto {
+		return &onnxpb.TensorProto{Name: proto.String("w"), DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)),
+			Dims: []int64{2, 2}, RawData: slices.Clone(raw)}
+	}
+	read := tp()
+	a, err := ReadTensor(read, "", Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Data.([]float32); !slices.Equal(got, want) || &bytesOf(got)[0] == &read.RawData[0] {
+		t.Errorf("ReadTensor: %v, sharing the proto's bytes: %v", got, &bytesOf(got)[0] == &read.RawData[0])
+	}
+	taken := tp()
+	rawData := taken.RawData
+	a, err = TakeTensor(taken, "", Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := a.Data.([]float32)
+	if !slices.Equal(got, want) {
+		t.Errorf("TakeTensor: %v, want %v", got, want)
+	}
+	if littleEndian && &bytesOf(got)[0] != &rawData[0] {
+		t.Error("TakeTensor copied aligned little-endian raw_data instead of taking it")
+	}
+	if taken.RawData != nil {
+		t.Error("TakeTensor left raw_data in the proto")
+	}
+	// Bytes not aligned for the element type are copied.
+	unaligned := make([]byte, len(raw)+1)[1:]
+	copy(unaligned, raw)
+	if got := fromLE[float32](unaligned, true, true); !slices.Equal(got, want) || &bytesOf(got)[0] == &unaligned[0] {
+		t.Errorf("unaligned bytes: %v, taken: %v", got, &bytesOf(got)[0] == &unaligned[0])
 	}
 }

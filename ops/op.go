@@ -75,8 +75,9 @@ type ExecContext struct {
 	Parallel func(n int, fn func(lo, hi int))
 	// Threads is the number of threads Parallel may use.
 	Threads int
-	// Pool is the session's worker pool (a *Pool), for kernels such as the GEMM that drive it directly.
-	Pool any
+	// Pool is the session's worker pool, for kernels such as the GEMM that drive it directly; nil runs
+	// everything on the calling goroutine.
+	Pool *Pool
 }
 
 // SerialContext returns an ExecContext that runs everything on the calling goroutine, for tests and

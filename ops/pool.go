@@ -2,9 +2,9 @@ package ops
 
 import "github.com/onnxrun/onnxrun/ops/internal/parallel"
 
-// Pool is the persistent set of worker threads a session lends its kernels (ExecContext.Pool holds a
-// *Pool). It lives in ops/internal/parallel, next to the GEMM that drives it; this alias lets the runtime,
-// outside ops, create one. With one thread it runs everything inline: a single-threaded session pays
+// Pool is the persistent set of worker threads a session lends its kernels (ExecContext.Pool). It lives
+// in ops/internal/parallel, next to the GEMM that drives it; this alias lets the runtime, outside ops,
+// create one. With one thread it runs everything inline: a single-threaded session pays
 // nothing for it.
 type Pool = parallel.Pool
 

@@ -37,6 +37,17 @@ const (
 // history runs up to it. Registering in a domain missing here panics, so a new domain is declared once.
 var newestOpset = map[string]int{"": MaxOpset, FusedDomain: 1, TrainingDomain: 1, PreviewTrainingDomain: 1}
 
+// DeclareDomain declares a custom operator domain whose opsets run up to newest, so that kernels (a
+// program's own operators, or a test's) can Register in it. A domain is declared once: declaring it again
+// with another newest opset panics, as overlapping registrations do.
+func DeclareDomain(domain string, newest int) {
+	domain = NormalizeDomain(domain)
+	if have, ok := newestOpset[domain]; ok && have != newest {
+		panic("ops: domain " + domain + " declared twice with different newest opsets")
+	}
+	newestOpset[domain] = newest
+}
+
 // Version is one entry of an operator's history: Build implements the operator from opset Since up to the
 // opset before the next entry's Since, the last entry up to the domain's newest opset. An entry without
 // Build (RemovedIn) covers nothing and ends the range before it.

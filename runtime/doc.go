@@ -4,11 +4,15 @@
 //
 // # Pipeline
 //
-//	onnx.Load / onnx.Decode            the model, checked for well-formedness
-//	runtime.Compile(model, Options)    opsets resolved; nodes sorted topologically; every node bound to a
-//	                                   kernel Builder by (domain, op type, opset), all unsupported nodes
-//	                                   reported at once; graph passes (passes.go) run to a fixpoint; shapes
-//	                                   planned once at the declared input shapes so errors surface now
+//	onnx.Load / onnx.Decode            the model, checked for well-formedness (runtime.Load does this
+//	                                   and Compile in one, spending the decoded model)
+//	runtime.Compile(model, Options)    opsets resolved; nodes sorted topologically; every node's Op built
+//	                                   (ops.Build: registry lookup by domain, op type, opset), all
+//	                                   unsupported nodes reported at once; graph passes (passes.go) run to
+//	                                   a fixpoint, reading shapes from probes that infer and fold but
+//	                                   prepare no kernel; shapes planned and kernels prepared once at the
+//	                                   declared input shapes, so errors surface now and the first Run at
+//	                                   those shapes reuses the plan
 //	plan.NewSession()                  a Session owns the buffers and worker threads
 //	sess.Run(ctx, inputs)              outputs, valid until the next Run
 //
@@ -23,6 +27,10 @@
 // views of their inputs. Specialisations are cached in the Plan and shared by all its Sessions, so a
 // Session running one shape over and over allocates nothing and does no map lookups: values are integer
 // slots, and kernels write into preallocated tensors.
+//
+// Run, RunProfiled and RunWithObserver share one path (Session.run): bind the inputs, then one loop over
+// the steps. Cancellation, profiling and observation are per-step hooks (stepHook); a Run whose context
+// cannot be cancelled installs none and pays a nil check per step.
 //
 // When an output shape depends on input *values* that are not constant (a Reshape whose target shape is a
 // graph input), the specialisation is marked dynamic and every Run plans again with the actual values,

@@ -94,6 +94,12 @@ type NodeError struct {
 	Err    error
 }
 
+// newNodeError is how the runtime makes every NodeError: the node's label (see Node.label), op type and
+// opset come from the node, so no message can name one node and the type of another.
+func newNodeError(label string, n *Node, stage string, err error) *NodeError {
+	return &NodeError{Node: label, OpType: n.OpType, Opset: n.Opset, Stage: stage, Err: err}
+}
+
 func (e *NodeError) Error() string {
 	return fmt.Sprintf("node %q (%s, opset %d): %s: %v", e.Node, e.OpType, e.Opset, e.Stage, e.Err)
 }

@@ -104,9 +104,14 @@ func valueSpec(vi *onnxpb.ValueInfoProto) ValueSpec {
 	return spec
 }
 
-// tensorFromProto converts an initializer or attribute tensor into an ops.Tensor.
-func tensorFromProto(m *onnx.Model, t *onnxpb.TensorProto, limits onnx.Limits) (*ops.Tensor, error) {
-	a, err := onnx.ReadTensor(t, m.Dir, limits)
+// tensorFromProto converts an initializer or attribute tensor into an ops.Tensor. With take, the model is
+// the caller's to spend: the tensor may take t's bytes as its memory (onnx.TakeTensor) and t loses them.
+func tensorFromProto(m *onnx.Model, t *onnxpb.TensorProto, limits onnx.Limits, take bool) (*ops.Tensor, error) {
+	read := onnx.ReadTensor
+	if take {
+		read = onnx.TakeTensor
+	}
+	a, err := read(t, m.Dir, limits)
 	if err != nil {
 		return nil, classifyDecodeError(err)
 	}
@@ -130,14 +135,11 @@ func buildGraph(m *onnx.Model, opsets map[string]int, limits onnx.Limits, releas
 		if _, dup := g.Constants[name]; dup {
 			return nil, modelErrorf("initializer %q is defined twice", name)
 		}
-		t, err := tensorFromProto(m, init, limits)
+		t, err := tensorFromProto(m, init, limits, release)
 		if err != nil {
 			return nil, fmt.Errorf("initializer %q: %w", name, err)
 		}
 		g.Constants[name] = t
-		if release {
-			init.RawData = nil
-		}
 	}
 	if len(gp.GetSparseInitializer()) > 0 {
 		return nil, fmt.Errorf("%w: sparse initializers", ErrUnsupported)
@@ -230,7 +232,7 @@ func attrFromProto(m *onnx.Model, ap *onnxpb.AttributeProto, limits onnx.Limits)
 		}
 		return ops.StringsAttr(ss...), nil
 	case onnxpb.AttributeProto_TENSOR:
-		t, err := tensorFromProto(m, ap.GetT(), limits)
+		t, err := tensorFromProto(m, ap.GetT(), limits, false)
 		if err != nil {
 			return ops.Attr{}, err
 		}
@@ -238,7 +240,7 @@ func attrFromProto(m *onnx.Model, ap *onnxpb.AttributeProto, limits onnx.Limits)
 	case onnxpb.AttributeProto_TENSORS:
 		a := ops.Attr{Type: ops.AttrTensors}
 		for _, tp := range ap.GetTensors() {
-			t, err := tensorFromProto(m, tp, limits)
+			t, err := tensorFromProto(m, tp, limits, false)
 			if err != nil {
 				return ops.Attr{}, err
 			}

@@ -853,3 +853,16 @@ func seq(n int) []float32 {
 	}
 	return v
 }
+
+// Load names the file in every error, a compile error (here an op no kernel covers) as much as a decode
+// error, so that the CLI and the server need not add it.
+func TestLoadErrorsNameTheFile(t *testing.T) {
+	_, err := loadHostile(t, hostileCase{build: func(b *exporter.Graph) {
+		x := b.Input("x", f32, 2)
+		b.NodeNamed("odd", "NoSuchOp", "", []string{x}, []string{"y"}, nil)
+		b.Output("y", f32, 2)
+	}})
+	if err == nil || !strings.Contains(err.Error(), "model.onnx: ") || !errors.Is(err, runtime.ErrUnsupported) {
+		t.Fatalf("got %v, want an ErrUnsupported naming model.onnx", err)
+	}
+}

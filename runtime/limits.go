@@ -2,8 +2,6 @@ package runtime
 
 import (
 	"fmt"
-	"reflect"
-	"sync"
 
 	"github.com/onnxrun/onnxrun/ops"
 )
@@ -37,44 +35,4 @@ func checkDeclaredInputs(g *Graph, opts Options) error {
 		}
 	}
 	return nil
-}
-
-// checkTensorData reports a caller's tensor whose data does not back its dtype and shape (made with
-// Tensor.Wrap from mismatched parts): kernels index the data by the shape and assert its type, so such a
-// tensor would make them panic. It does not allocate.
-func checkTensorData(t *ops.Tensor) string {
-	if want, ok := sliceTypeOf(t.DType()); ok && reflect.TypeOf(t.Data()) != want {
-		return fmt.Sprintf("holds %s data for dtype %s", sliceTypeName(t.Data()), t.DType())
-	}
-	elems, err := t.Shape().CheckedSize(0)
-	if err != nil {
-		return err.Error()
-	}
-	if n := t.Len(); n != elems {
-		return fmt.Sprintf("holds %d elements for shape %v (%d elements)", n, t.Shape(), elems)
-	}
-	return ""
-}
-
-func sliceTypeName(data any) string {
-	if data == nil {
-		return "no"
-	}
-	return fmt.Sprintf("%T", data)
-}
-
-// sliceTypes caches, by dtype, the Go slice type ops keeps its elements in (ops.MakeSlice's), so that the
-// check above follows ops' own table without a copy of it and without allocating after the first look.
-var sliceTypes sync.Map // ops.DType → reflect.Type
-
-func sliceTypeOf(dt ops.DType) (reflect.Type, bool) {
-	if v, ok := sliceTypes.Load(dt); ok {
-		return v.(reflect.Type), true
-	}
-	if dt.Size() == 0 {
-		return nil, false // a dtype ops cannot hold: the dtype check against the model refuses it first
-	}
-	typ := reflect.TypeOf(ops.MakeSlice(dt, 0))
-	sliceTypes.Store(dt, typ)
-	return typ, true
 }

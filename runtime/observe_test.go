@@ -161,9 +161,9 @@ func TestRunWithObserverErrors(t *testing.T) {
 	}
 }
 
-// A plan whose shapes depend on input values (the Reshape target is an input) is evaluated node by node;
-// the observer still sees every node output.
-func TestRunWithObserverDynamic(t *testing.T) {
+// dynamicReshapePlan is y = Reshape(Neg(x[4]), s): its shapes depend on the values of input s.
+func dynamicReshapePlan(t *testing.T) *runtime.Plan {
+	t.Helper()
 	b := exporter.NewGraph("dynamic")
 	x := b.Input("x", f32, 4)
 	s := b.Input("s", onnxpb.TensorProto_INT64, 2)
@@ -171,6 +171,13 @@ func TestRunWithObserverDynamic(t *testing.T) {
 	b.NodeNamed("view", "Reshape", "", []string{"n", s}, []string{"y"}, nil)
 	b.Output("y", f32)
 	p := mustCompile(t, b, 13)
+	return p
+}
+
+// A plan whose shapes depend on input values (the Reshape target is an input) is evaluated node by node;
+// the observer still sees every node output.
+func TestRunWithObserverDynamic(t *testing.T) {
+	p := dynamicReshapePlan(t)
 	sess := p.NewSession()
 	defer sess.Close()
 	var names []string
@@ -337,4 +344,36 @@ func isInputName(p *runtime.Plan, name string) bool {
 		}
 	}
 	return false
+}
+
+// Run, RunProfiled and RunWithObserver share one execution path: each stops on a cancelled context, a
+// dynamic plan (evaluated while planning) included, and each computes Run's outputs.
+func TestEveryRunHonoursItsContext(t *testing.T) {
+	p := dynamicReshapePlan(t)
+	sess := p.NewSession()
+	defer sess.Close()
+	inputs := []*ops.Tensor{ops.FromSlice(ops.Shape{4}, []float32{1, 2, 3, 4}), ops.FromSlice(ops.Shape{2}, []int64{2, 2})}
+	runs := map[string]func(context.Context) ([]*ops.Tensor, error){
+		"Run": func(ctx context.Context) ([]*ops.Tensor, error) { return sess.Run(ctx, inputs) },
+		"RunProfiled": func(ctx context.Context) ([]*ops.Tensor, error) {
+			return sess.RunProfiled(ctx, inputs, &runtime.Profile{})
+		},
+		"RunWithObserver": func(ctx context.Context) ([]*ops.Tensor, error) {
+			return sess.RunWithObserver(ctx, inputs, func(string, *ops.Tensor) {})
+		},
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for name, run := range runs {
+		if _, err := run(cancelled); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a cancelled context on a dynamic plan: got %v, want context.Canceled", name, err)
+		}
+		outs, err := run(context.Background())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !outs[0].Shape().Equal(ops.Shape{2, 2}) || !reflect.DeepEqual(outs[0].Float32s(), []float32{-1, -2, -3, -4}) {
+			t.Errorf("%s: output %v %v", name, outs[0].Shape(), outs[0].Float32s())
+		}
+	}
 }

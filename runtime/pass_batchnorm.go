@@ -20,7 +20,10 @@ func foldBatchNormIntoConv(r *rewriter, _ map[string]ops.ValueInfo) (bool, error
 		if bn.OpType != "BatchNormalization" || bn.Domain != "" || len(bn.Inputs) != 5 || len(bn.Outputs) == 0 {
 			continue
 		}
-		if attrInt(bn, "training_mode", 0) != 0 || attrInt(bn, "spatial", 1) != 1 || attrInt(bn, "is_test", 1) == 0 {
+		attrs := nodeAttrs(bn)
+		training, spatial, isTest := attrs.Int("training_mode", 0), attrs.Int("spatial", 1), attrs.Int("is_test", 1)
+		eps := float64(attrs.Float("epsilon", 1e-5))
+		if attrs.Err() != nil || training != 0 || spatial != 1 || isTest == 0 {
 			continue
 		}
 		if extraOutputsUsed(r, bn) {
@@ -46,7 +49,6 @@ func foldBatchNormIntoConv(r *rewriter, _ map[string]ops.ValueInfo) (bool, error
 		if len(scale) != m || len(shift) != m || len(mean) != m || len(variance) != m {
 			continue
 		}
-		eps := float64(attrFloat(bn, "epsilon", 1e-5))
 		per := w.Len() / m
 		newW := ops.New(ops.Float32, w.Shape())
 		newB := ops.New(ops.Float32, ops.Shape{m})

@@ -49,7 +49,7 @@ func fusibleConv(r *rewriter, name string, next *Node, shapes map[string]ops.Val
 	switch {
 	case conv.Domain == "" && conv.OpType == "Conv":
 		return conv
-	case conv.Domain == ops.FusedDomain && conv.OpType == "FusedConv" && (withZ || len(conv.Inputs) <= 3) && attrString(conv, "activation", "") == "":
+	case conv.Domain == ops.FusedDomain && conv.OpType == "FusedConv" && (withZ || len(conv.Inputs) <= 3) && noActivation(conv):
 		return conv
 	}
 	return nil
@@ -147,10 +147,16 @@ func fusibleProduct(r *rewriter, name string, next *Node, shapes map[string]ops.
 		if okA && okB && len(a.Shape) == 2 && len(b.Shape) == 2 {
 			return mm
 		}
-	case mm.Domain == ops.FusedDomain && mm.OpType == "FusedGemm" && attrString(mm, "activation", "") == "":
+	case mm.Domain == ops.FusedDomain && mm.OpType == "FusedGemm" && noActivation(mm):
 		return mm
 	}
 	return nil
+}
+
+// noActivation reports whether a fused node (FusedConv, FusedGemm) has no activation yet.
+func noActivation(n *Node) bool {
+	attrs := nodeAttrs(n)
+	return attrs.String("activation", "") == "" && attrs.Err() == nil
 }
 
 // clipBounds returns the interval a Relu or Clip clamps to; ok is false when a bound is not known at compile
@@ -165,7 +171,11 @@ func clipBounds(g *Graph, act *Node) (lo, hi float32, ok bool) {
 		if act.Opset >= 6 {
 			lo, hi = -3.402823e+38, 3.402823e+38
 		}
-		lo, hi = attrFloat(act, "min", lo), attrFloat(act, "max", hi)
+		attrs := nodeAttrs(act)
+		lo, hi = attrs.Float("min", lo), attrs.Float("max", hi)
+		if attrs.Err() != nil {
+			return 0, 0, false
+		}
 	} else {
 		for i, dst := range []*float32{&lo, &hi} {
 			if len(act.Inputs) <= i+1 || act.Inputs[i+1] == "" {

@@ -67,8 +67,9 @@ func foldTransposeIntoMatMul(r *rewriter, shapes map[string]ops.ValueInfo) (bool
 		if !ok || x.Const != nil || len(x.Shape) < 2 {
 			continue
 		}
-		perm := attrInts(tr, "perm")
-		if len(perm) != len(x.Shape) || perm[0] != 0 {
+		attrs := nodeAttrs(tr)
+		perm := attrs.Ints("perm", nil)
+		if attrs.Err() != nil || len(perm) != len(x.Shape) || perm[0] != 0 {
 			continue
 		}
 		// The Transpose's data consumers must be exactly one flatten; Shape readers are fine.
@@ -95,7 +96,7 @@ func foldTransposeIntoMatMul(r *rewriter, shapes map[string]ops.ValueInfo) (bool
 		if !ok || len(flat.Shape) != 2 || flat.Shape[0] != x.Shape[0] || flat.Shape[1] != k {
 			continue
 		}
-		if flatten.OpType == "Flatten" && attrInt(flatten, "axis", 1) != 1 {
+		if attrs := nodeAttrs(flatten); flatten.OpType == "Flatten" && (attrs.Int("axis", 1) != 1 || attrs.Err() != nil) {
 			continue
 		}
 		mm := r.soleConsumer(flatten.Outputs[0])
@@ -106,10 +107,12 @@ func foldTransposeIntoMatMul(r *rewriter, shapes map[string]ops.ValueInfo) (bool
 		switch mm.OpType {
 		case "MatMul":
 		case "Gemm":
-			if attrInt(mm, "transA", 0) != 0 {
+			attrs := nodeAttrs(mm)
+			transA, transB := attrs.Int("transA", 0), attrs.Int("transB", 0)
+			if attrs.Err() != nil || transA != 0 {
 				continue
 			}
-			rowsAreK = attrInt(mm, "transB", 0) == 0
+			rowsAreK = transB == 0
 		default:
 			continue
 		}

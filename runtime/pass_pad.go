@@ -23,7 +23,9 @@ func mergePadIntoConvPool(r *rewriter, shapes map[string]ops.ValueInfo) (bool, e
 		if next.OpType != "Conv" && next.OpType != "AveragePool" {
 			continue
 		}
-		if attrString(next, "auto_pad", "NOTSET") != "NOTSET" {
+		nextAttrs := nodeAttrs(next)
+		autoPad, own, ceilMode := nextAttrs.String("auto_pad", "NOTSET"), nextAttrs.Ints("pads", nil), nextAttrs.Int("ceil_mode", 0)
+		if nextAttrs.Err() != nil || autoPad != "NOTSET" {
 			continue
 		}
 		pads, ok := zeroConstantPads(g, pad, shapes)
@@ -35,7 +37,6 @@ func mergePadIntoConvPool(r *rewriter, shapes map[string]ops.ValueInfo) (bool, e
 			continue // batch or channel padding is not a convolution's business
 		}
 		spatial := rank - 2
-		own := attrInts(next, "pads")
 		if own == nil {
 			own = make([]int64, 2*spatial)
 		}
@@ -43,7 +44,7 @@ func mergePadIntoConvPool(r *rewriter, shapes map[string]ops.ValueInfo) (bool, e
 			continue
 		}
 		if next.OpType == "AveragePool" {
-			if attrInt(next, "ceil_mode", 0) != 0 || !allZero(own) {
+			if ceilMode != 0 || !allZero(own) {
 				continue
 			}
 		}
@@ -74,15 +75,17 @@ func mergePadIntoConvPool(r *rewriter, shapes map[string]ops.ValueInfo) (bool, e
 // zeroConstantPads returns the pads of a constant-mode Pad whose fill value is zero, whichever opset's form
 // (attributes before 11, inputs from 11) it uses.
 func zeroConstantPads(g *Graph, pad *Node, shapes map[string]ops.ValueInfo) ([]int64, bool) {
-	if attrString(pad, "mode", "constant") != "constant" {
+	attrs := nodeAttrs(pad)
+	if attrs.String("mode", "constant") != "constant" || attrs.Err() != nil {
 		return nil, false
 	}
 	if pad.Opset < 11 {
-		pads := attrInts(pad, "pads")
+		pads := attrs.Ints("pads", nil)
 		if pads == nil {
-			pads = attrInts(pad, "paddings") // opset 1 spelling
+			pads = attrs.Ints("paddings", nil) // opset 1 spelling
 		}
-		return pads, pads != nil && attrFloat(pad, "value", 0) == 0 && nonNegative(pads)
+		value := attrs.Float("value", 0)
+		return pads, pads != nil && value == 0 && attrs.Err() == nil && nonNegative(pads)
 	}
 	if len(pad.Inputs) < 2 || len(pad.Inputs) > 3 && pad.Inputs[3] != "" {
 		return nil, false // an axes input (opset 18) is left alone

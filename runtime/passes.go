@@ -76,30 +76,8 @@ func constFloat32(g *Graph, name string) []float32 {
 	return t.Float32s()
 }
 
-func attrInt(n *Node, name string, def int64) int64 {
-	if a, ok := n.Attrs[name]; ok && a.Type == ops.AttrInt {
-		return a.Int
-	}
-	return def
-}
-
-func attrFloat(n *Node, name string, def float32) float32 {
-	if a, ok := n.Attrs[name]; ok && a.Type == ops.AttrFloat {
-		return a.Float
-	}
-	return def
-}
-
-func attrInts(n *Node, name string) []int64 {
-	if a, ok := n.Attrs[name]; ok && a.Type == ops.AttrInts {
-		return a.Ints
-	}
-	return nil
-}
-
-func attrString(n *Node, name, def string) string {
-	if a, ok := n.Attrs[name]; ok && a.Type == ops.AttrString {
-		return a.String
-	}
-	return def
-}
+// nodeAttrs reads a node's attributes the way its kernel does, through ops.AttrReader and its coercions
+// (an INT where a FLOAT is meant, a one-element list for a scalar), so that a pass and the kernel never
+// read one attribute two ways. A pass checks Err before it rewrites: a node with an attribute of the wrong
+// kind is left to its kernel, which rejects it.
+func nodeAttrs(n *Node) *ops.AttrReader { return ops.NewAttrReader(n.Attrs) }

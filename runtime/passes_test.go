@@ -95,6 +95,19 @@ func TestPassFoldBatchNormIntoConv(t *testing.T) {
 	checkPass(t, b, 13, []string{"Conv"}, 1, 3, 8, 8)
 }
 
+// An epsilon that the file stores as an INT (some exporters do) is read by the fold as the kernel reads it,
+// through ops.AttrReader: as the float 1, not as the default 1e-5.
+func TestPassFoldBatchNormReadsAnIntEpsilonAsTheKernelDoes(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	b := exporter.NewGraph("g")
+	x := b.Input("x", f32, "N", 3, 8, 8)
+	c := b.Node("Conv", []string{x, b.Initializer("w", randArray(rng, 4, 3, 3, 3))}, exporter.Attrs{"pads": []int{1, 1, 1, 1}})
+	y := b.Node("BatchNormalization", []string{c, b.Initializer("scale", randArray(rng, 4)), b.Initializer("shift", randArray(rng, 4)),
+		b.Initializer("mean", randArray(rng, 4)), b.Initializer("var", positiveArray(rng, 4))}, exporter.Attrs{"epsilon": 1})
+	b.Output(y, f32, "N", 4, 8, 8)
+	checkPass(t, b, 13, []string{"Conv"}, 1, 3, 8, 8)
+}
+
 func TestPassMergePadIntoAveragePool(t *testing.T) {
 	b := exporter.NewGraph("g")
 	x := b.Input("x", f32, "N", 2, 6, 6)

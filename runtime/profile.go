@@ -112,97 +112,55 @@ func (prof *Profile) describe(p *Plan, s *specialization) {
 }
 
 // RunProfiled is Run with a clock around every kernel: it computes the same outputs and adds each step's
-// time to prof (which must not be nil). Run itself carries no timing code, so profiling costs the normal
-// path nothing; RunProfiled pays two clock reads per step. Like Run, it allocates nothing once the session
-// is bound to these input shapes and prof describes them.
+// time to prof (which must not be nil). It runs through the same path as Run, with a profiling hook that
+// Run does not install, so profiling costs the normal path nothing; RunProfiled pays two clock reads per
+// step. Like Run, it allocates nothing once the session is bound to these input shapes and prof describes
+// them, and a cancelled context stops it the same way.
 func (s *Session) RunProfiled(ctx context.Context, inputs []*ops.Tensor, prof *Profile) ([]*ops.Tensor, error) {
 	if prof == nil {
 		return nil, fmt.Errorf("runtime: RunProfiled needs a Profile, got nil")
 	}
 	start := time.Now()
-	b, spec, err := s.bindProfiled(inputs)
+	s.profiler = profileHook{plan: s.plan, prof: prof}
+	outs, err := s.run(ctx, inputs, &s.profiler)
+	s.profiler.prof = nil // the session keeps no reference to the caller's profile
 	if err != nil {
 		return nil, err
 	}
-	if prof.spec != spec {
-		prof.describe(s.plan, spec)
-	}
-	if b == nil { // a dynamic plan: the whole graph is evaluated while planning
-		outs, err := s.plan.runDynamic(inputs)
-		if err != nil {
-			return nil, err
-		}
-		prof.Runs++
-		prof.Total += time.Since(start)
-		return outs, nil
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	s.exec.Context = ctx
-	s.exec.Scratch = b.scratch
-	done := ctx.Done()
-	k := 0 // index into prof.Steps, which skips the alias-only steps
-	for si := range b.spec.steps {
-		st := &b.spec.steps[si]
-		if st.aliasOnly {
-			continue
-		}
-		if done != nil {
-			select {
-			case <-done:
-				return nil, ctx.Err()
-			default:
-			}
-		}
-		t0 := time.Now()
-		if err := st.kernel.Run(&s.exec, b.stepIn[si], b.stepOut[si]); err != nil {
-			pn := s.plan.nodes[st.node]
-			return nil, &NodeError{Node: pn.label, OpType: pn.node.OpType, Opset: pn.node.Opset, Stage: "run", Err: err}
-		}
-		prof.Steps[k].Time += time.Since(t0)
-		k++
-	}
 	prof.Runs++
 	prof.Total += time.Since(start)
-	return b.outputs, nil
+	return outs, nil
 }
 
-// bindProfiled does what Run does before the first kernel: check the inputs, find (or make) the
-// specialisation for their shapes, bind this session's memory to it and point the input slots at the
-// caller's data. It returns a nil boundPlan for a dynamic specialisation. Keep it in step with Run.
-func (s *Session) bindProfiled(inputs []*ops.Tensor) (*boundPlan, *specialization, error) {
-	p := s.plan
-	if len(inputs) != len(p.inputs) {
-		return nil, nil, &InputError{Msg: fmt.Sprintf("the model takes %d inputs %s, got %d", len(p.inputs), inputNames(p), len(inputs))}
+// profileHook times every kernel call into a Profile, whose steps skip the alias-only ones.
+type profileHook struct {
+	cancelHook
+	plan  *Plan
+	prof  *Profile
+	next  int // index into prof.Steps of the next kernel call
+	start time.Time
+}
+
+func (h *profileHook) begin(ctx context.Context, spec *specialization, b *boundPlan) {
+	h.cancelHook.begin(ctx, spec, b)
+	if h.prof.spec != spec {
+		h.prof.describe(h.plan, spec)
 	}
-	for i, t := range inputs {
-		if err := p.checkInput(i, t, inputs); err != nil {
-			return nil, nil, err
-		}
+	h.next = 0
+}
+
+func (h *profileHook) beforeStep(st *step) error {
+	if err := h.cancelHook.beforeStep(st); err != nil {
+		return err
 	}
-	if s.bound == nil || !sameShapes(s.bound.spec, inputs) {
-		infos := make([]ops.ValueInfo, len(inputs))
-		for i, t := range inputs {
-			infos[i] = ops.ValueInfo{DType: t.DType(), Shape: t.Shape()}
-		}
-		spec, err := p.specialize(infos)
-		if err != nil {
-			return nil, nil, err
-		}
-		if spec.dynamic {
-			return nil, spec, nil
-		}
-		s.bound = bind(p, spec)
+	h.start = time.Now()
+	return nil
+}
+
+func (h *profileHook) afterStep(st *step) {
+	if st.aliasOnly {
+		return
 	}
-	b := s.bound
-	for i, id := range p.inputs {
-		b.tensors[id].Wrap(inputs[i].DType(), inputs[i].Shape(), inputs[i].Data())
-	}
-	for _, id := range b.spec.memory.inputAlias {
-		r := b.tensors[b.spec.memory.place[id].aliasOf]
-		t := b.tensors[id]
-		t.Wrap(t.DType(), t.Shape(), r.Data())
-	}
-	return b, b.spec, nil
+	h.prof.Steps[h.next].Time += time.Since(h.start)
+	h.next++
 }

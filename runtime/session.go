@@ -17,6 +17,9 @@ type Session struct {
 	bound *boundPlan
 	exec  ops.ExecContext
 	pool  *ops.Pool
+	// The hooks Run and RunProfiled use live here, so that installing one allocates nothing.
+	cancel   cancelHook
+	profiler profileHook
 }
 
 // boundPlan is a specialisation with this session's memory attached.
@@ -45,6 +48,103 @@ func (s *Session) Close() { s.pool.Close() }
 // context stops the run between two operators, or inside a long one (the GEMM-based kernels poll it
 // between tiles), and Run returns the context's error.
 func (s *Session) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, error) {
+	return s.run(ctx, inputs, nil)
+}
+
+// stepHook watches a run step by step. Cancellation, profiling (RunProfiled) and observation
+// (RunWithObserver) are hooks, so that Session.run is the only loop that runs a plan's kernels; a run
+// without one (Run with a context that cannot be cancelled) pays a nil check per step.
+type stepHook interface {
+	// begin is called once the inputs are checked and the specialisation for their shapes is found; b is
+	// nil when that specialisation is dynamic (the whole graph is then evaluated while planning).
+	begin(ctx context.Context, spec *specialization, b *boundPlan)
+	// beforeStep is called before every step, alias-only steps included; an error stops the run and is
+	// returned as it is.
+	beforeStep(st *step) error
+	// afterStep is called once the step's outputs are computed (or, alias-only, viewed).
+	afterStep(st *step)
+	// end is called after the last step; evaluated is the folded specialisation of a dynamic run, which
+	// holds every value computed, and nil otherwise.
+	end(evaluated *specialization)
+}
+
+// run is the one execution path: check the inputs, find the specialisation for their shapes, bind this
+// session's memory to it, run the steps and return the outputs. hook may be nil.
+func (s *Session) run(ctx context.Context, inputs []*ops.Tensor, hook stepHook) ([]*ops.Tensor, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	p := s.plan
+	spec, err := s.bind(inputs)
+	if err != nil {
+		return nil, err
+	}
+	done := ctx.Done()
+	if hook == nil && done != nil {
+		s.cancel = cancelHook{ctx: ctx, done: done}
+		hook = &s.cancel
+	}
+	if spec.dynamic {
+		if hook != nil {
+			hook.begin(ctx, spec, nil)
+		}
+		evaluated, err := p.runDynamic(ctx, inputs)
+		if err != nil {
+			return nil, err
+		}
+		if hook != nil {
+			hook.end(evaluated)
+		}
+		outs := make([]*ops.Tensor, len(p.outputs))
+		for i, id := range p.outputs {
+			outs[i] = evaluated.infos[id].Const
+		}
+		return outs, nil
+	}
+	b := s.bound
+	if hook != nil {
+		hook.begin(ctx, spec, b)
+	}
+	s.exec.Context = ctx
+	s.exec.Scratch = b.scratch
+	for si := range spec.steps {
+		st := &spec.steps[si]
+		if hook != nil {
+			if err := hook.beforeStep(st); err != nil {
+				return nil, err
+			}
+		}
+		if !st.aliasOnly {
+			if err := st.kernel.Run(&s.exec, b.stepIn[si], b.stepOut[si]); err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				return nil, newNodeError(p.nodes[st.node].label, p.nodes[st.node].node, "run", err)
+			}
+		}
+		if hook != nil {
+			hook.afterStep(st)
+		}
+	}
+	// Long kernels (the GEMMs behind Conv, ConvTranspose, Gemm and MatMul) poll the context between tiles
+	// and return early, their outputs unfinished, once it is done: such outputs must not reach the caller.
+	if done != nil {
+		select {
+		case <-done:
+			return nil, ctx.Err()
+		default:
+		}
+	}
+	if hook != nil {
+		hook.end(nil)
+	}
+	return b.outputs, nil
+}
+
+// bind checks the inputs and returns the specialisation for their shapes. Unless it is dynamic, the
+// session's memory is then bound to it (s.bound, reused while the shapes stay) and the input slots point
+// at the caller's data.
+func (s *Session) bind(inputs []*ops.Tensor) (*specialization, error) {
 	p := s.plan
 	if len(inputs) != len(p.inputs) {
 		return nil, &InputError{Input: "", Msg: fmt.Sprintf("the model takes %d inputs %s, got %d", len(p.inputs), inputNames(p), len(inputs))}
@@ -64,12 +164,9 @@ func (s *Session) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor,
 			return nil, err
 		}
 		if spec.dynamic {
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			return p.runDynamicContext(ctx, inputs)
+			return spec, nil
 		}
-		s.bound = bind(p, spec)
+		s.bound = bindMemory(p, spec)
 	}
 	b := s.bound
 	for i, id := range p.inputs {
@@ -80,43 +177,33 @@ func (s *Session) Run(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor,
 		t := b.tensors[id]
 		t.Wrap(t.DType(), t.Shape(), r.Data())
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	s.exec.Context = ctx
-	s.exec.Scratch = b.scratch
-	done := ctx.Done()
-	for si := range b.spec.steps {
-		st := &b.spec.steps[si]
-		if st.aliasOnly {
-			continue
-		}
-		if done != nil {
-			select {
-			case <-done:
-				return nil, ctx.Err()
-			default:
-			}
-		}
-		if err := st.kernel.Run(&s.exec, b.stepIn[si], b.stepOut[si]); err != nil {
-			if done != nil && ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			pn := p.nodes[st.node]
-			return nil, &NodeError{Node: pn.label, OpType: pn.node.OpType, Opset: pn.node.Opset, Stage: "run", Err: err}
-		}
-	}
-	// Long kernels (the GEMMs behind Conv, ConvTranspose, Gemm and MatMul) poll the context between tiles
-	// and return early, their outputs unfinished, once it is done: such outputs must not reach the caller.
-	if done != nil {
-		select {
-		case <-done:
-			return nil, ctx.Err()
-		default:
-		}
-	}
-	return b.outputs, nil
+	return b.spec, nil
 }
+
+// cancelHook stops a run between two steps once its context is done.
+type cancelHook struct {
+	ctx  context.Context
+	done <-chan struct{}
+}
+
+func (h *cancelHook) begin(ctx context.Context, _ *specialization, _ *boundPlan) {
+	h.ctx, h.done = ctx, ctx.Done()
+}
+
+func (h *cancelHook) beforeStep(*step) error {
+	if h.done == nil {
+		return nil
+	}
+	select {
+	case <-h.done:
+		return h.ctx.Err()
+	default:
+		return nil
+	}
+}
+
+func (h *cancelHook) afterStep(*step)               {}
+func (h *cancelHook) end(evaluated *specialization) {}
 
 func sameShapes(spec *specialization, inputs []*ops.Tensor) bool {
 	for i, t := range inputs {
@@ -128,18 +215,14 @@ func sameShapes(spec *specialization, inputs []*ops.Tensor) bool {
 }
 
 // runDynamic plans with the actual input values, which folds the whole graph: the slow path for models whose
-// shapes depend on data.
-func (p *Plan) runDynamic(inputs []*ops.Tensor) ([]*ops.Tensor, error) {
-	return p.runDynamicContext(context.Background(), inputs)
-}
-
-// runDynamicContext is runDynamic stopping between nodes when ctx is done.
-func (p *Plan) runDynamicContext(ctx context.Context, inputs []*ops.Tensor) ([]*ops.Tensor, error) {
+// shapes depend on data. It stops between nodes when ctx is done. The specialisation it returns holds
+// every value computed, outputs included, as constants.
+func (p *Plan) runDynamic(ctx context.Context, inputs []*ops.Tensor) (*specialization, error) {
 	infos := make([]ops.ValueInfo, len(inputs))
 	for i, t := range inputs {
 		infos[i] = ops.ValueInfo{DType: t.DType(), Shape: t.Shape(), Const: t}
 	}
-	s, err := p.planContext(ctx, infos, true)
+	s, err := p.planContext(ctx, infos, planFoldAll)
 	if err != nil {
 		// Shapes that depend on values were never planned before this Run: what fails now fails on the
 		// caller's values (a depth, a shape, an index fed as input), so it is a run-time error.
@@ -149,15 +232,11 @@ func (p *Plan) runDynamicContext(ctx context.Context, inputs []*ops.Tensor) ([]*
 		}
 		return nil, err
 	}
-	outs := make([]*ops.Tensor, len(p.outputs))
-	for i, id := range p.outputs {
-		outs[i] = s.infos[id].Const
-	}
-	return outs, nil
+	return s, nil
 }
 
-// bind attaches fresh memory to a specialisation.
-func bind(p *Plan, spec *specialization) *boundPlan {
+// bindMemory attaches fresh memory to a specialisation.
+func bindMemory(p *Plan, spec *specialization) *boundPlan {
 	mp := &spec.memory
 	b := &boundPlan{spec: spec, tensors: make([]*ops.Tensor, p.numValues), scratch: make([]float32, mp.scratch)}
 	b.arena = make([]any, len(mp.buffers))
@@ -235,8 +314,9 @@ func (p *Plan) checkInput(i int, t *ops.Tensor, inputs []*ops.Tensor) error {
 	if t.DType() != spec.DType {
 		return &InputError{Input: spec.Name, Msg: fmt.Sprintf("expected dtype %s, got %s", spec.DType, t.DType())}
 	}
-	if msg := checkTensorData(t); msg != "" {
-		return &InputError{Input: spec.Name, Msg: msg}
+	if err := t.CheckData(); err != nil {
+		// Kernels index the data by the shape and assert its type: such a tensor would make them panic.
+		return &InputError{Input: spec.Name, Msg: err.Error()}
 	}
 	if !spec.HasShape {
 		return nil

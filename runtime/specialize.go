@@ -66,7 +66,7 @@ func (p *Plan) specialize(inputs []ops.ValueInfo) (*specialization, error) {
 	if ok {
 		return s, nil
 	}
-	s, err := p.plan(inputs, false)
+	s, err := p.plan(inputs, planSteps)
 	if err != nil {
 		return nil, err
 	}
@@ -90,16 +90,30 @@ func (p *Plan) specialize(inputs []ops.ValueInfo) (*specialization, error) {
 	return s, nil
 }
 
+// planMode says what planning makes of the nodes that are not folded into constants.
+type planMode uint8
+
+const (
+	// planSteps prepares a kernel for each: a specialisation that Run can execute.
+	planSteps planMode = iota
+	// planShapes only infers their outputs' dtypes and shapes: what the graph passes and `onnxrun summary`
+	// need, without preparing (and prepacking the weights of) every kernel once per probe.
+	planShapes
+	// planFoldAll folds every node: the dynamic path, where the inputs carry their values, so that the
+	// outputs come out as constants.
+	planFoldAll
+)
+
 // plan walks the nodes in order, inferring every value's shape; nodes whose inputs are all constant run now
-// (constant folding) and the others become steps. With foldAll (the dynamic path, where inputs carry their
-// values) everything folds and the outputs are constants.
-func (p *Plan) plan(inputs []ops.ValueInfo, foldAll bool) (*specialization, error) {
-	return p.planContext(context.Background(), inputs, foldAll)
+// (constant folding) and the others become steps, as mode says.
+func (p *Plan) plan(inputs []ops.ValueInfo, mode planMode) (*specialization, error) {
+	return p.planContext(context.Background(), inputs, mode)
 }
 
 // planContext is plan with a context that is checked before each node and handed to the kernels
 // folded now, so that a dynamic Run (which evaluates the whole graph here) stops when its caller gives up.
-func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, foldAll bool) (*specialization, error) {
+func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode planMode) (*specialization, error) {
+	foldAll := mode == planFoldAll
 	s := &specialization{infos: make([]ops.ValueInfo, p.numValues), inputShapes: make([]ops.Shape, len(inputs))}
 	for i, in := range inputs {
 		s.inputShapes[i] = in.Shape.Clone()
@@ -128,46 +142,31 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, foldAll 
 			}
 			in[j] = s.infos[id]
 			if in[j].DType == ops.Undefined {
-				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "infer shapes",
-					Err: fmt.Errorf("input %d (%q) has no known type", j, p.names[id])}
+				return nil, newNodeError(pn.label, n, "infer shapes", fmt.Errorf("input %d (%q) has no known type", j, p.names[id]))
 			}
 			if in[j].Const == nil {
 				allConst = false
 			}
 		}
-		outs, err := n.Op.InferShapes(in)
+		outs, err := ops.InferOutputs(n.Op, in, len(pn.out))
 		if err != nil {
 			if errors.Is(err, ops.ErrDynamicShape) && !foldAll {
 				s.dynamic = true
-				s.dynamicReason = &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "infer shapes", Err: err}
+				s.dynamicReason = newNodeError(pn.label, n, "infer shapes", err)
 				return s, nil
 			}
-			return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "infer shapes", Err: err}
+			return nil, newNodeError(pn.label, n, "infer shapes", err)
 		}
-		if len(outs) < len(pn.out) {
-			return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "infer shapes",
-				Err: fmt.Errorf("the op gives %d outputs, the node declares %d", len(outs), len(pn.out))}
-		}
-		outs = outs[:len(pn.out)]
 		outBytes := int64(0)
 		allOutConst := true
 		for j := range outs {
 			o := &outs[j]
-			if o.DType == ops.Undefined {
-				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "infer shapes",
-					Err: fmt.Errorf("output %d has no dtype", j)}
-			}
-			elems, err := o.Shape.CheckedSize(0) // negative dims and int overflow: the model is wrong
-			if err != nil {
-				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "infer shapes",
-					Err: fmt.Errorf("output %d: %w", j, err)}
-			}
+			elems := o.Shape.Size() // InferOutputs checked it fits an int
 			if elemSize := int64(max(1, o.DType.Size())); int64(elems) > p.opts.MaxTensorBytes/elemSize {
 				// A valid shape that is only too big for this engine's budget: unsupported, like a plan over
 				// MaxPlanBytes and an initializer over the decoder's limit.
-				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "infer shapes",
-					Err: fmt.Errorf("%w: output %d: %s%v needs %d elements of %d bytes, over the limit of %d bytes (Options.MaxTensorBytes)",
-						ops.ErrUnsupported, j, o.DType, o.Shape, elems, elemSize, p.opts.MaxTensorBytes)}
+				return nil, newNodeError(pn.label, n, "infer shapes", fmt.Errorf("%w: output %d: %s%v needs %d elements of %d bytes, over the limit of %d bytes (Options.MaxTensorBytes)",
+					ops.ErrUnsupported, j, o.DType, o.Shape, elems, elemSize, p.opts.MaxTensorBytes))
 			}
 			outBytes += int64(elems) * int64(o.DType.Size())
 			if o.Const == nil {
@@ -181,15 +180,20 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, foldAll 
 		if !allOutConst || nondet { // else the op computed its outputs while inferring shapes (Shape, Size)
 			fold := allConst && !nondet && (foldAll || outBytes <= foldLimit)
 			if !fold && foldAll {
-				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "run",
-					Err: fmt.Errorf("%w: a nondeterministic node in a plan whose shapes depend on input values (it would have to be evaluated while planning)", ops.ErrUnsupported)}
+				return nil, newNodeError(pn.label, n, "run", fmt.Errorf("%w: a nondeterministic node in a plan whose shapes depend on input values (it would have to be evaluated while planning)", ops.ErrUnsupported))
 			}
 			for j := range outs {
 				outs[j].Const = nil
 			}
+			if !fold && mode == planShapes {
+				for j, id := range pn.out {
+					s.infos[id] = outs[j]
+				}
+				continue
+			}
 			k, err := n.Op.Prepare(in, outs)
 			if err != nil {
-				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "prepare", Err: err}
+				return nil, newNodeError(pn.label, n, "prepare", err)
 			}
 			var flops int64
 			if c, ok := k.(ops.Coster); ok {
@@ -202,9 +206,8 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, foldAll 
 				fold = false
 			}
 			if fold && folded+outBytes > p.opts.MaxPlanBytes {
-				return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "run",
-					Err: fmt.Errorf("%w: the values evaluated while planning for input shapes %v would hold %d bytes, over the limit of %d bytes (Options.MaxPlanBytes)",
-						ops.ErrUnsupported, s.inputShapes, folded+outBytes, p.opts.MaxPlanBytes)}
+				return nil, newNodeError(pn.label, n, "run", fmt.Errorf("%w: the values evaluated while planning for input shapes %v would hold %d bytes, over the limit of %d bytes (Options.MaxPlanBytes)",
+					ops.ErrUnsupported, s.inputShapes, folded+outBytes, p.opts.MaxPlanBytes))
 			}
 			if fold {
 				stage := "fold" // constants of the model
@@ -284,13 +287,12 @@ func (p *Plan) evalKernel(ctx context.Context, pn planNode, k ops.Kernel, in []o
 	exec.Context = ctx
 	if sc, ok := k.(ops.Scratcher); ok {
 		if size := int64(sc.ScratchSize()); size < 0 || size > p.opts.MaxPlanBytes/4 {
-			return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: "prepare",
-				Err: fmt.Errorf("%w: the kernel asks for %d float32 of scratch memory, over the limit of %d bytes (Options.MaxPlanBytes)", ops.ErrUnsupported, size, p.opts.MaxPlanBytes)}
+			return nil, newNodeError(pn.label, n, "prepare", fmt.Errorf("%w: the kernel asks for %d float32 of scratch memory, over the limit of %d bytes (Options.MaxPlanBytes)", ops.ErrUnsupported, size, p.opts.MaxPlanBytes))
 		}
 		exec.Scratch = make([]float32, sc.ScratchSize())
 	}
 	if err := k.Run(exec, inT, outT); err != nil {
-		return nil, &NodeError{Node: pn.label, OpType: n.OpType, Opset: n.Opset, Stage: stage, Err: err}
+		return nil, newNodeError(pn.label, n, stage, err)
 	}
 	return outT, nil
 }

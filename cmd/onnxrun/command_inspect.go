@@ -63,6 +63,9 @@ func (o *inspectOptions) run(e *env, args []string) error {
 	if o.batch < 1 {
 		return usagef(cmd, "--batch must be 1 or more, got %d", o.batch)
 	}
+	if *o.plan && o.dot == "" {
+		return o.printPlan(e, cmd, args[0])
+	}
 	m, err := onnx.Load(args[0])
 	if err != nil {
 		return err
@@ -77,7 +80,7 @@ func (o *inspectOptions) run(e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "wrote %s\n", o.dot)
 	}
 	if *o.plan {
-		return o.printPlan(e, cmd, m, args[0])
+		return o.printPlan(e, cmd, args[0])
 	}
 	info := inspect.Describe(m)
 	if *o.json {
@@ -103,10 +106,10 @@ func writeDot(e *env, m *onnx.Model, path string) error {
 	return err
 }
 
-func (o *inspectOptions) printPlan(e *env, cmd *command, m *onnx.Model, path string) error {
-	plan, err := runtime.Compile(m, runtime.Options{Threads: 1})
+func (o *inspectOptions) printPlan(e *env, cmd *command, path string) error {
+	plan, err := runtime.Load(path, runtime.Options{Threads: 1})
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return err // it names the file already
 	}
 	overrides, err := bench.ParseShapes(o.shapes)
 	if err != nil {

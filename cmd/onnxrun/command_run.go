@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/runtime"
 	"github.com/onnxrun/onnxrun/tensorio"
@@ -112,14 +111,10 @@ func (o *runOptions) run(e *env, args []string) error {
 		}
 	}
 	modelPath := args[0]
-	m, err := onnx.Load(modelPath)
+	// Dumping compiles without passes, so that every node of the file keeps its output and its name.
+	plan, err := runtime.Load(modelPath, runtime.Options{Threads: o.threads, NoOptimize: o.dumpDir != ""})
 	if err != nil {
 		return err // it names the file already
-	}
-	// Dumping compiles without passes, so that every node of the file keeps its output and its name.
-	plan, err := runtime.Compile(m, runtime.Options{Threads: o.threads, NoOptimize: o.dumpDir != ""})
-	if err != nil {
-		return fmt.Errorf("%s: %w", modelPath, err)
 	}
 	inSpecs, outSpecs := plan.Inputs(), plan.Outputs()
 	sources, err := matchInputs(cmd, inSpecs, args[1:], *o.random)

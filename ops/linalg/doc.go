@@ -13,7 +13,7 @@
 // Kernels are generic over the native Go number types. Float32 matrix products go through
 // ops/internal/gemm's Multiply: a constant B (a weight matrix) is packed into the GEMM's panel layout once
 // in Prepare, Gemm's C is fused as a bias when it is a row or column vector and beta is 1, and the session's
-// pool is used when it is a *parallel.Pool. Other types use the plain loops of gemmLoop. Float16 and BFloat16 are widened to
+// pool (ExecContext.Pool) when it has one. Other types use the plain loops of gemmLoop. Float16 and BFloat16 are widened to
 // float32 in the kernel's scratch memory (see ops.Scratcher), computed as float32 and rounded back, so they
 // share the float32 code. Det computes in float64 whatever the input type. A FusedGemm with one row of A and
 // constant B (a fully connected layer at batch 1) skips the GEMM's 6-row tiles: B is laid out k-major once

@@ -254,11 +254,9 @@ func (k *gemmKernel) runFloat32(ctx *ops.ExecContext, a, b, c, y []float32) {
 	gemm.Multiply(&params)
 }
 
-// gemmPool is the session's worker pool when it is one the GEMM can drive, else nil (the calling
-// goroutine only).
+// gemmPool is the session's worker pool, or nil (the calling goroutine only).
 func gemmPool(ctx *ops.ExecContext) *parallel.Pool {
-	pool, _ := ctx.Pool.(*parallel.Pool)
-	return pool
+	return ctx.Pool
 }
 
 // gemmDone is the run's cancellation channel for gemm.Params.Done, nil without a context: a GEMM that sees

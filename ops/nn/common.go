@@ -10,8 +10,7 @@ import (
 
 // poolOf returns the session's worker pool for GEMM, or nil (run on the calling goroutine).
 func poolOf(ctx *ops.ExecContext) *parallel.Pool {
-	p, _ := ctx.Pool.(*parallel.Pool)
-	return p
+	return ctx.Pool
 }
 
 // doneOf is the run's cancellation channel for gemm.Params.Done, nil without a context. A GEMM that sees

@@ -33,24 +33,12 @@ type Prepared struct {
 	In, Out []*ops.Tensor
 }
 
-// Prepare builds the node, infers its shapes and prepares its kernel, without running it.
+// Prepare builds the node, infers its shapes and prepares its kernel (ops.Instantiate, as the runtime
+// does), without running it.
 func Prepare(n Node) (*Prepared, error) {
-	build, ranges, ok := ops.Lookup(n.Domain, n.OpType, n.Opset)
-	if !ok {
-		return nil, fmt.Errorf("%s opset %d: not registered (have %v)", n.OpType, n.Opset, ranges)
-	}
 	nout := n.NumOutputs
 	if nout == 0 {
 		nout = 1
-	}
-	present := make([]bool, len(n.Inputs))
-	for i, t := range n.Inputs {
-		present[i] = t != nil
-	}
-	op, err := build(ops.NodeInfo{Name: "test", Domain: n.Domain, OpType: n.OpType, Opset: n.Opset,
-		Attrs: n.Attrs, NumInputs: len(n.Inputs), NumOutputs: nout, InputPresent: present})
-	if err != nil {
-		return nil, fmt.Errorf("build: %w", err)
 	}
 	nonConst := map[int]bool{}
 	for _, i := range n.NonConstInputs {
@@ -66,23 +54,14 @@ func Prepare(n Node) (*Prepared, error) {
 			in[i].Const = t
 		}
 	}
-	outInfo, err := op.InferShapes(in)
+	inst, err := ops.Instantiate(ops.NodeInfo{Name: "test", Domain: n.Domain, OpType: n.OpType, Opset: n.Opset,
+		Attrs: n.Attrs, NumOutputs: nout}, in)
 	if err != nil {
-		return nil, fmt.Errorf("infer shapes: %w", err)
+		return nil, err
 	}
-	if len(outInfo) < nout {
-		return nil, fmt.Errorf("infer shapes gave %d outputs, node declares %d", len(outInfo), nout)
-	}
-	outInfo = outInfo[:nout]
-	k, err := op.Prepare(in, outInfo)
-	if err != nil {
-		return nil, fmt.Errorf("prepare: %w", err)
-	}
+	k, outInfo := inst.Kernel, inst.Outputs
 	p := &Prepared{Kernel: k, Ctx: ops.SerialContext(), In: n.Inputs, Out: make([]*ops.Tensor, nout)}
 	for i, vi := range outInfo {
-		if vi.DType == ops.Undefined {
-			return nil, fmt.Errorf("output %d has no dtype", i)
-		}
 		if _, err := vi.Shape.CheckedSize(1 << 31); err != nil {
 			return nil, fmt.Errorf("output %d: %w", i, err)
 		}

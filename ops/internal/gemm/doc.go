@@ -39,7 +39,7 @@
 //	// Prepare: once per model.
 //	packedW := gemm.PackA(false, M, K, w, K)
 //	// Run: per inference, cols from im2col in ctx.Scratch.
-//	pool, _ := ctx.Pool.(*parallel.Pool) // nil: one thread
+//	pool := ctx.Pool // a *parallel.Pool; nil: one thread
 //	gemm.Multiply(&gemm.Params{M: M, N: N, K: K, Alpha: 1,
 //		PackedA: packedW, B: cols, LDB: N, C: y, LDC: N,
 //		Epilogue: gemm.Epilogue{Bias: bias, BiasMode: gemm.BiasPerRow, Act: gemm.ActReLU},
