@@ -50,7 +50,11 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/onnxrun" ./cmd/onnxrun
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
-echo "LeNet training: $images MNIST images per run, $rounds round(s); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) CPUs; load average at start $load_start"
+cpu_name="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+cpu_family="$(grep -m1 '^cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')"
+cpu_model="$(grep -m1 '^model[[:space:]]*:' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')"
+cpu_isa="$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -xE 'avx2|fma|avx512f|avx512bw|avx512vl|avx512_vnni' | tr '\n' ' ')"
+echo "LeNet training: $images MNIST images per run, $rounds round(s); $cpu_name (family $cpu_family model $cpu_model; ${cpu_isa% }), $(nproc) CPUs; load average at start $load_start"
 
 onnxrun_run() { # threads batch
   "$tmp/onnxrun" train --data "$data" --epochs 1 --batch "$2" --threads "$1" --limit "$images" --val-limit 1000 \
@@ -75,7 +79,13 @@ for r in $(seq "$rounds"); do
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo
-echo "Median images/s; load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg)."
+# The run's own threads hold the 1-minute average up for a while after they stop: wait (up to 90 s) for it
+# to decay below 0.5 before the end reading, so that a reading above it means other work was running.
+for _ in $(seq 18); do
+  awk '{exit !($1 < 0.5)}' /proc/loadavg && break
+  sleep 5
+done
+echo "Median images/s; load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg) (read after waiting up to 90 s for the run's own load to decay)."
 echo "PyTorch $torch_version with $blas, OPENBLAS_NUM_THREADS=1."
 printf '| threads | batch | onnxrun img/s | PyTorch img/s | onnxrun / PyTorch |\n|--:|--:|--:|--:|--:|\n'
 for th in "${thread_counts[@]}"; do

@@ -37,8 +37,15 @@ func Reference[T Number](transA, transB bool, m, n, k int, alpha T, a []T, lda i
 		if beta != 0 || transB {
 			for j := range crow {
 				var sum T
-				for p := 0; p < k; p++ {
-					sum += opAt(a, lda, transA, i, p) * opAt(b, ldb, !transB, j, p)
+				if transB {
+					// Row j of B is column j of op(B): walk it as a slice, along contiguous memory.
+					for p, bv := range b[j*ldb : j*ldb+k] {
+						sum += opAt(a, lda, transA, i, p) * bv
+					}
+				} else {
+					for p := 0; p < k; p++ {
+						sum += opAt(a, lda, transA, i, p) * b[p*ldb+j]
+					}
 				}
 				if beta == 0 {
 					crow[j] = alpha * sum
