@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onnxrun/onnxrun/bench"
 	"github.com/onnxrun/onnxrun/ops"
 )
 
@@ -189,10 +190,7 @@ func linearWorkload(t *testing.T) workload {
 // throughput and latency it measures are reported (with -v), not asserted, and written to BENCHMARKS.md
 // with -args -serve.benchmarks=../BENCHMARKS.md.
 func TestLoadLoopback(t *testing.T) {
-	loadAverage := "unknown"
-	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		loadAverage = strings.Fields(string(b))[0]
-	}
+	loadBefore := bench.LoadAverage()
 	w := lenetWorkload(t)
 	n := 4000
 	if testing.Short() {
@@ -234,13 +232,18 @@ func TestLoadLoopback(t *testing.T) {
 	if *benchmarksFile == "" || t.Failed() {
 		return
 	}
+	loadAfter := bench.LoadAverage()
+	quiet := "quiet (both below 0.50)"
+	if !bench.IsQuiet(loadBefore, 0.5) || !bench.IsQuiet(loadAfter, 0.5) {
+		quiet = "**not quiet** (other work shared the CPUs: rerun on a quiet machine before reading the figures)"
+	}
 	section := fmt.Sprintf(`Requests to `+"`onnxrun serve`"+` over HTTP on loopback (127.0.0.1) from the Go load generator in
 serve/load_test.go: %d requests per setup from concurrent keep-alive clients, after one warm-up pass.
 
 - Model: %s.
-- Machine: %d CPUs seen by Go (GOMAXPROCS), %s %s/%s; 1-minute load average %s when the test started
-  (other jobs included). The load generator shares the CPUs with the server: these are end-to-end numbers
-  of one box, JSON encoding and answer checking included.
+- Machine: %s; %d CPUs seen by Go (GOMAXPROCS), %s %s/%s. 1-minute load average %s when the test started
+  and %s when it ended: %s. The load generator shares the CPUs with the server: these are end-to-end
+  numbers of one box, JSON encoding and answer checking included.
 - Command:
 
       go test ./serve -run TestLoadLoopback -count=1 -v -args -serve.benchmarks=../BENCHMARKS.md
@@ -250,7 +253,8 @@ serve/load_test.go: %d requests per setup from concurrent keep-alive clients, af
 %s
 
 "Mean batch" comes from the server's own onnxrun_batch_size histogram (/metrics) over the measured requests.
-`, n, w.what, cores, goruntime.Version(), goruntime.GOOS, goruntime.GOARCH, loadAverage, strings.Join(rows, "\n"))
+`, n, w.what, bench.ReadMachine(), cores, goruntime.Version(), goruntime.GOOS, goruntime.GOARCH, loadBefore, loadAfter, quiet,
+		strings.Join(rows, "\n"))
 	if err := writeSection(*benchmarksFile, "## Serving", section); err != nil {
 		t.Fatal(err)
 	}

@@ -220,7 +220,7 @@ func measureCold(m *coldModel, cfg *config) (*coldRow, error) {
 	if _, err := os.ReadFile(m.path); err != nil {
 		return nil, err
 	}
-	row := &coldRow{m: m, load: loadAverage()}
+	row := &coldRow{m: m, load: bench.LoadAverage()}
 	sides := []*coldSide{&row.onnxrun, &row.ort}
 	names := []string{"onnxrun", "ort"}
 	for r := 0; r < cfg.coldRuns; r++ {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onnxrun/onnxrun/bench"
 	"github.com/onnxrun/onnxrun/internal/testenv"
 )
 
@@ -114,7 +115,7 @@ model name	: Other
 `
 
 func TestParseCPUInfo(t *testing.T) {
-	m := parseCPUInfo(strings.NewReader(cpuinfo), machine{cpus: 2})
+	m := bench.ParseCPUInfo(strings.NewReader(cpuinfo), bench.Machine{CPUs: 2})
 	want := "AMD Ryzen 9 7950X 16-Core Processor (family 25 model 97), 2 CPUs; ISA flags: sse4_2 avx avx2 fma avx512f avx512bw avx512vl avx512_vnni"
 	if m.String() != want {
 		t.Errorf("got  %s\nwant %s", m, want)
@@ -123,18 +124,18 @@ func TestParseCPUInfo(t *testing.T) {
 
 func TestIsQuiet(t *testing.T) {
 	for load, want := range map[string]bool{"0.10": true, "0.49": true, "0.50": false, "2.28": false, "?": false} {
-		if got := isQuiet(load, 0.5); got != want {
-			t.Errorf("isQuiet(%q) = %v, want %v", load, got, want)
+		if got := bench.IsQuiet(load, 0.5); got != want {
+			t.Errorf("bench.IsQuiet(%q) = %v, want %v", load, got, want)
 		}
 	}
 }
 
 // On a busy machine the run refuses to start writing -out, unless forced; it waits for the load first.
 func TestRefusesBusyMachine(t *testing.T) {
-	saved := loadAverage
-	defer func() { loadAverage = saved }()
+	saved := bench.LoadAverage
+	defer func() { bench.LoadAverage = saved }()
 	reads := 0
-	loadAverage = func() string { reads++; return "3.00" }
+	bench.LoadAverage = func() string { reads++; return "3.00" }
 	out := filepath.Join(t.TempDir(), "BENCHMARKS.md")
 	err := compareAll(&config{out: out, quietLoad: 0.5, waitQuiet: 10 * time.Millisecond, ortLib: "/nonexistent/libonnxruntime.so"})
 	var nq *notQuietError

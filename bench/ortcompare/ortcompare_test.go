@@ -109,7 +109,7 @@ func TestMarkdown(t *testing.T) {
 	ortProf := &ortProfile{Runs: 10, PerRun: 10 * msd, Kernels: 10 * msd, Ops: []opTime{{Op: "FusedConv", Nodes: 1, PerRun: 10 * msd}}}
 	res := &results{
 		started: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC), elapsed: time.Minute, ortVersion: "1.30.0", goVersion: "go1.26",
-		machine:    machine{model: "Test CPU", family: "family 25 model 97", cpus: 2, flags: []string{"avx2", "fma", "avx512f"}},
+		machine:    bench.Machine{Model: "Test CPU", Family: "family 25 model 97", CPUs: 2, Flags: []string{"avx2", "fma", "avx512f"}},
 		loadBefore: "0.20", loadAfter: "0.40", waitedAfter: 90 * time.Second,
 		peaks: &peaks{sgemmKernel: "avx2fma", sgemmISA: "avx2", byCores: map[int]float64{1: 78, 2: 150},
 			all: []fmapeak.Result{{ISA: "avx2", Cores: 1, GFLOPS: 78}, {ISA: "avx2", Cores: 2, GFLOPS: 150}, {ISA: "avx512", Cores: 1, GFLOPS: 80}}},
@@ -179,7 +179,7 @@ func TestMarkdown(t *testing.T) {
 
 // A run on a machine busy with other work says so above the targets.
 func TestMarkdownBusyMachine(t *testing.T) {
-	res := &results{cfg: &config{command: "make bench-compare", quietLoad: 0.5}, loadBefore: "0.45", loadAfter: "0.50", machine: machine{cpus: 2}}
+	res := &results{cfg: &config{command: "make bench-compare", quietLoad: 0.5}, loadBefore: "0.45", loadAfter: "0.50", machine: bench.Machine{CPUs: 2}}
 	if md := res.markdown(); !strings.Contains(md, "**This run was not on a quiet machine (1-minute load average 0.45 at the start, 0.50 at the end, on 2 CPUs; quiet means both below 0.50).**") ||
 		!strings.Contains(md, "**not quiet**") {
 		t.Errorf("no warning about the load:\n%s", md)

@@ -208,7 +208,7 @@ func (r *results) targetTable(b *strings.Builder, checks []check) {
 		fmt.Fprintf(b, "**This run was not on a quiet machine (1-minute load average %s at the start, %s at the end, on %d CPUs; quiet means both below %.2f).** "+
 			"Interleaving keeps the onnxrun/ORT ratios comparable, but absolute times are inflated and the 2-thread figures, the thread scaling, "+
 			"the cold starts and SGEMM against the peak mostly measure the contention: rerun `%s` on a quiet machine before reading those.\n\n",
-			r.loadBefore, r.loadAfter, r.machine.cpus, r.cfg.quietLoad, r.cfg.command)
+			r.loadBefore, r.loadAfter, r.machine.CPUs, r.cfg.quietLoad, r.cfg.command)
 	}
 	fmt.Fprintf(b, "%d of %d targets met.\n\n| target | measured | status |\n|---|---|---|\n", met, len(checks))
 	for _, c := range checks {

@@ -5,6 +5,7 @@ import (
 	"os"
 	goruntime "runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -18,7 +19,7 @@ type results struct {
 	elapsed    time.Duration
 	cfg        *config
 	ortVersion string
-	machine    machine
+	machine    bench.Machine
 	goVersion  string
 	loadBefore string // /proc/loadavg's 1-minute average when the run started, and when it ended
 	loadAfter  string
@@ -32,7 +33,7 @@ type results struct {
 
 // quiet reports whether the load average was below the limit at the start and at the end.
 func (r *results) quiet() bool {
-	return isQuiet(r.loadBefore, r.cfg.quietLoad) && isQuiet(r.loadAfter, r.cfg.quietLoad)
+	return bench.IsQuiet(r.loadBefore, r.cfg.quietLoad) && bench.IsQuiet(r.loadAfter, r.cfg.quietLoad)
 }
 
 // notQuietError is returned when a run would write -out from a machine that was not quiet.
@@ -51,10 +52,10 @@ func (e *notQuietError) Error() string {
 }
 
 func compareAll(cfg *config) error {
-	res := &results{cfg: cfg, machine: readMachine(), goVersion: goruntime.Version()}
+	res := &results{cfg: cfg, machine: bench.ReadMachine(), goVersion: goruntime.Version()}
 	var waited time.Duration
-	res.loadBefore, waited = waitQuiet(cfg.quietLoad, cfg.waitQuiet, os.Stderr)
-	if !isQuiet(res.loadBefore, cfg.quietLoad) && cfg.out != "" && !cfg.force {
+	res.loadBefore, waited = bench.WaitQuiet(cfg.quietLoad, cfg.waitQuiet, os.Stderr)
+	if !bench.IsQuiet(res.loadBefore, cfg.quietLoad) && cfg.out != "" && !cfg.force {
 		return &notQuietError{loads: fmt.Sprintf("%s at the start after waiting %s", res.loadBefore, waited), limit: cfg.quietLoad}
 	}
 	res.started = time.Now()
@@ -84,7 +85,7 @@ func compareAll(cfg *config) error {
 	for _, w := range chosen {
 		for _, t := range cfg.threads {
 			fmt.Fprintf(os.Stderr, "ortcompare: %s, %d thread(s)...\n", w.name, t)
-			load := loadAverage()
+			load := bench.LoadAverage()
 			p, err := comparePair(w, t, cfg)
 			if err != nil {
 				return err
@@ -109,7 +110,7 @@ func compareAll(cfg *config) error {
 		fmt.Fprintln(os.Stderr, "ortcompare: skipped", s)
 	}
 	res.elapsed = time.Since(res.started)
-	res.loadAfter, res.waitedAfter = waitQuiet(cfg.quietLoad, cfg.waitQuiet, os.Stderr)
+	res.loadAfter, res.waitedAfter = bench.WaitQuiet(cfg.quietLoad, cfg.waitQuiet, os.Stderr)
 
 	report := res.markdown()
 	if cfg.out == "" {
@@ -127,6 +128,11 @@ func compareAll(cfg *config) error {
 		f.Close()
 		notQuiet = &notQuietError{loads: fmt.Sprintf("%s at the start, %s at the end (after waiting %s)", res.loadBefore, res.loadAfter, res.waitedAfter),
 			limit: cfg.quietLoad, wrote: out}
+	}
+	// Sections other commands write into the same file (the serve package's load test writes "## Serving")
+	// are carried over from the file it replaces.
+	if old, err := os.ReadFile(cfg.out); err == nil {
+		report += keptSections(string(old), report)
 	}
 	if err := os.WriteFile(out, []byte(report), 0o644); err != nil {
 		return err
@@ -167,4 +173,28 @@ func (r *results) measureColdRows(chosen []*workload) error {
 		r.cold = append(r.cold, row)
 	}
 	return nil
+}
+
+// foreignSections are the sections of BENCHMARKS.md that other commands write; ortcompare keeps them.
+var foreignSections = []string{"## Serving"}
+
+// keptSections returns the foreignSections of old (each up to the next "## " heading) that report does
+// not have, to be appended to it.
+func keptSections(old, report string) string {
+	var kept strings.Builder
+	for _, heading := range foreignSections {
+		if strings.Contains(report, "\n"+heading+"\n") {
+			continue
+		}
+		start := strings.Index(old, "\n"+heading+"\n")
+		if start < 0 {
+			continue
+		}
+		section := old[start+1:]
+		if next := strings.Index(section[len(heading):], "\n## "); next >= 0 {
+			section = section[:len(heading)+next+1]
+		}
+		kept.WriteString("\n" + strings.TrimRight(section, "\n") + "\n")
+	}
+	return kept.String()
 }
