@@ -1,7 +1,6 @@
 package array
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops"
@@ -122,34 +121,6 @@ func TestShapeChainFolds(t *testing.T) {
 	}
 }
 
-func TestWindows(t *testing.T) {
-	sym := ops.AttrMap{"periodic": ops.IntAttr(0)}
-	runCases(t, []opCase{
-		// numpy.hanning(5) is the symmetric window; the periodic one of 4 is the first 4 of hanning(5).
-		{name: "hann periodic", node: node("HannWindow", 17, nil, ops.Scalar(int64(4))), want: out(f32(ops.Shape{4}, 0, 0.5, 1, 0.5))},
-		{name: "hann symmetric", node: node("HannWindow", 17, sym, ops.Scalar(int32(5))), want: out(f32(ops.Shape{5}, 0, 0.5, 1, 0.5, 0))},
-		// Hamming with ONNX's 25/46: 25/46 - 21/46·cos(2πn/2) for n = 0, 1, 2.
-		{name: "hamming symmetric", node: node("HammingWindow", 17, sym, ops.Scalar(int64(3))), want: out(f32(ops.Shape{3}, 4.0/46, 1, 4.0/46))},
-		{name: "one symmetric value", node: node("HannWindow", 17, sym, ops.Scalar(int64(1))), want: out(f32(ops.Shape{1}, 1))},
-		{name: "empty", node: node("HannWindow", 17, nil, ops.Scalar(int64(0))), want: out(f32(ops.Shape{0}))},
-		{name: "uint8 truncates", node: node("HannWindow", 17, ops.AttrMap{"output_datatype": ops.IntAttr(int64(ops.Uint8))}, ops.Scalar(int64(4))),
-			want: out(ops.FromSlice(ops.Shape{4}, []uint8{0, 0, 1, 0}))},
-		{name: "negative size", node: node("HammingWindow", 17, nil, ops.Scalar(int64(-2))), err: "size is -2"},
-		{name: "bool output", node: node("HammingWindow", 17, ops.AttrMap{"output_datatype": ops.IntAttr(int64(ops.Bool))}, ops.Scalar(int64(2))), err: `"output_datatype" is 9 (bool)`},
-		{name: "size not scalar", node: node("HannWindow", 17, nil, vec(2, 3)), err: "want one int32 or int64"},
-		{name: "not const", node: nonConst(node("BlackmanWindow", 17, nil, ops.Scalar(int64(3))), 0), is: ops.ErrDynamicShape},
-	})
-	// Blackman: 0.42 - 0.5 + 0.08 = 0 at the ends, 0.42 + 0.5 + 0.08 = 1 in the middle (numpy.blackman(3),
-	// to float64 rounding).
-	got, err := opstest.Run(node("BlackmanWindow", 17, ops.AttrMap{"periodic": ops.IntAttr(0), "output_datatype": ops.IntAttr(int64(ops.Float64))}, ops.Scalar(int64(3))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := opstest.Close(got[0], ops.FromSlice(ops.Shape{3}, []float64{0, 1, 0}), 0, 1e-12); err != nil {
-		t.Errorf("blackman: %v", err)
-	}
-}
-
 func TestTensorScatter(t *testing.T) {
 	// A cache of 2 batch entries x 4 positions x 1, updates of 2 positions at write indices 1 and 3.
 	past := f32(ops.Shape{2, 4, 1}, 1, 2, 3, 4, 5, 6, 7, 8)
@@ -163,31 +134,4 @@ func TestTensorScatter(t *testing.T) {
 		{name: "batch axis", node: node("TensorScatter", 24, ops.AttrMap{"axis": ops.IntAttr(0)}, past, update), err: "not the batch axis"},
 		{name: "mode", node: node("TensorScatter", 24, ops.AttrMap{"mode": ops.StringAttr("ring")}, past, update), err: `"ring"`},
 	})
-}
-
-// The operator documentation's example (8 bins, a 16-point DFT at 8192 Hz over [0, 4096] Hz): every filter
-// peaks at 1, and the shape is [16/2+1, 8].
-func TestMelWeightMatrix(t *testing.T) {
-	got, err := opstest.Run(node("MelWeightMatrix", 17, nil, ops.Scalar(int32(8)), ops.Scalar(int32(16)), ops.Scalar(int32(8192)),
-		ops.Scalar(float32(0)), ops.Scalar(float32(4096))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !got[0].Shape().Equal(ops.Shape{9, 8}) {
-		t.Fatalf("shape %v, want [9 8]", got[0].Shape())
-	}
-	w := got[0].Float32s()
-	for i := 0; i < 8; i++ {
-		peak := float32(0)
-		for j := 0; j < 9; j++ {
-			peak = max(peak, w[j*8+i])
-		}
-		if peak != 1 {
-			t.Errorf("filter %d peaks at %g, want 1", i, peak)
-		}
-	}
-	if _, err := opstest.Run(node("MelWeightMatrix", 17, nil, ops.Scalar(int32(0)), ops.Scalar(int32(16)), ops.Scalar(int32(8192)),
-		ops.Scalar(float32(0)), ops.Scalar(float32(4096)))); err == nil || !strings.Contains(err.Error(), "must be positive") {
-		t.Errorf("no bins: got %v", err)
-	}
 }
