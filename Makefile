@@ -127,7 +127,7 @@ FUZZ_TARGETS = \
 	./tensorio/:FuzzReadNPZ \
 	./tensorio/:FuzzReadPB \
 	./tensorio/:FuzzDecodeImage \
-	./ops/image/:FuzzImageOps
+	./ops/vision/:FuzzImageOps
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \

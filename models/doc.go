@@ -8,7 +8,7 @@
 // Keras), Pool2D (max or average), Flatten and Dropout. The forward pass runs the very operator kernels that
 // inference runs: each layer looks its ops up in the registry (ops.Lookup("", "Conv", 13) → Builder →
 // InferShapes → Prepare → Kernel.Run), so a faster kernel speeds training as well. The backward pass runs
-// the gradient kernels of ops/nn (ConvGrad, GemmGrad, MaxPoolGrad, AveragePoolGrad, ReluGrad, ... in domain
+// the gradient kernels of ops/cnn (ConvGrad, GemmGrad, MaxPoolGrad, AveragePoolGrad, ReluGrad, ... in domain
 // ops.TrainingDomain) through the same interface; only Dropout and the softmax cross-entropy loss are plain
 // loops here.
 //

@@ -12,7 +12,7 @@ import (
 // TestLayerGradients checks the whole backward pass of a network that holds every layer kind (Conv2D
 // valid and same, max and average pooling, Flatten, Dense, Dropout, all four activations) against central
 // finite differences of the loss, for every parameter of every layer. The ops' own float64 tests
-// (ops/nn/grad_test.go) check each gradient kernel tightly; this one checks how the layers wire them,
+// (ops/cnn/grad_test.go) check each gradient kernel tightly; this one checks how the layers wire them,
 // in float32, hence the looser tolerance.
 func TestLayerGradients(t *testing.T) {
 	net, err := NewSequential(ops.Shape{2, 9, 9},

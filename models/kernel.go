@@ -4,9 +4,9 @@ import (
 	"fmt"
 
 	"github.com/onnxrun/onnxrun/ops"
+	_ "github.com/onnxrun/onnxrun/ops/cnn"         // Conv, pools and the gradient kernels
 	_ "github.com/onnxrun/onnxrun/ops/elementwise" // Relu, Sigmoid, Tanh
 	_ "github.com/onnxrun/onnxrun/ops/linalg"      // Gemm
-	_ "github.com/onnxrun/onnxrun/ops/nn"          // Conv, pools and the gradient kernels
 )
 
 // kernelOpset is the default-domain opset whose kernels the trainer runs (the export opset is separate).

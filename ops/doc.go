@@ -6,21 +6,29 @@
 // The kernels live in sub-packages by family and register in their init functions with Register, one
 // entry per ONNX version of the operator (see Version):
 //
-//   - ops/nn: Conv, ConvTranspose, ConvInteger, DeformConv, CausalConvWithState, the pools, the
-//     normalisations, Dropout, the losses, RNN/GRU/LSTM, Attention, RotaryEmbedding, DFT and STFT, the
-//     fused FusedConv (FusedDomain), the gradient kernels of the trainer (TrainingDomain) and ONNX's
-//     optimizers (PreviewTrainingDomain);
+//   - ops/cnn: the layers of convolutional networks, Conv, ConvTranspose, ConvInteger, DeformConv,
+//     CausalConvWithState, the pools and Dropout, with their assembly and the convolution strategies; the
+//     fused FusedConv (FusedDomain); and the gradient kernels of the trainer (TrainingDomain), beside the
+//     forward kernels whose internals they reuse;
+//   - ops/norm: BatchNormalization, InstanceNormalization, LayerNormalization, GroupNormalization,
+//     RMSNormalization, LpNormalization, LRN and MeanVarianceNormalization;
+//   - ops/recurrent: RNN, GRU and LSTM;
+//   - ops/attention: Attention and RotaryEmbedding;
+//   - ops/signal: DFT, STFT, the Hann, Hamming and Blackman windows and MelWeightMatrix;
+//   - ops/training: the losses NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss and ONNX's optimizers
+//     Adagrad, Adam and Momentum (PreviewTrainingDomain);
 //   - ops/elementwise: unary and broadcasting binary math, activations, comparisons and logic, Where,
 //     Clip, Cast and the string operators;
 //   - ops/linalg: MatMul, Gemm, Einsum, Det and the fused FusedGemm;
 //   - ops/reduce: Reduce*, ArgMax/ArgMin, the Softmax family, TopK, CumSum and CumProd;
-//   - ops/tensor: data movement (Reshape, Transpose, Gather, Concat, Slice, Pad, Scatter, ...), constants,
-//     ranges and windows;
-//   - ops/image: Resize, Upsample, GridSample, AffineGrid, RoiAlign, NonMaxSuppression, Col2Im and
+//   - ops/array: data movement (Reshape, Transpose, Gather, Concat, Slice, Pad, Scatter, ...), constants
+//     and ranges;
+//   - ops/vision: Resize, Upsample, GridSample, AffineGrid, RoiAlign, NonMaxSuppression, Col2Im and
 //     CenterCropPad;
 //   - ops/quant: QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger, QLinearMatMul.
 //
-// Hot loops sit in ops/internal (gemm, parallel); ops/opstest runs one node for the kernels' tests. The
+// Hot loops sit in ops/internal (gemm, parallel), and the helpers the layer packages share in
+// ops/internal/kernelutil; ops/opstest runs one node for the kernels' tests. The
 // runtime imports every kernel package; ops never sees protobuf.
 //
 // Float16 and bfloat16 kernels compute in float32 through a Widener (half.go). A routine with an

@@ -2,11 +2,16 @@ package runtime
 
 // Importing the kernel packages registers every operator (their init functions call ops.Register).
 import (
+	_ "github.com/onnxrun/onnxrun/ops/array"
+	_ "github.com/onnxrun/onnxrun/ops/attention"
+	_ "github.com/onnxrun/onnxrun/ops/cnn"
 	_ "github.com/onnxrun/onnxrun/ops/elementwise"
-	_ "github.com/onnxrun/onnxrun/ops/image"
 	_ "github.com/onnxrun/onnxrun/ops/linalg"
-	_ "github.com/onnxrun/onnxrun/ops/nn"
+	_ "github.com/onnxrun/onnxrun/ops/norm"
 	_ "github.com/onnxrun/onnxrun/ops/quant"
+	_ "github.com/onnxrun/onnxrun/ops/recurrent"
 	_ "github.com/onnxrun/onnxrun/ops/reduce"
-	_ "github.com/onnxrun/onnxrun/ops/tensor"
+	_ "github.com/onnxrun/onnxrun/ops/signal"
+	_ "github.com/onnxrun/onnxrun/ops/training"
+	_ "github.com/onnxrun/onnxrun/ops/vision"
 )

@@ -7,7 +7,7 @@ import (
 )
 
 // fuseActivation rewrites what a convolutional network does after each product into the product's kernel,
-// as ONNX Runtime's FusedConv and FusedGemm do (ops/nn/fusedconv.go, ops/linalg/fusedgemm.go):
+// as ONNX Runtime's FusedConv and FusedGemm do (ops/cnn/fusedconv.go, ops/linalg/fusedgemm.go):
 //
 //	Conv → Add(·, Z)            ⇒ onnxrun::FusedConv(X, W, B, Z)                   (a residual connection)
 //	Conv → Relu | Clip          ⇒ onnxrun::FusedConv(activation=Relu | Clip)       (also after the Add above)

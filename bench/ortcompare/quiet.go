@@ -7,12 +7,12 @@ import (
 	"slices"
 
 	"github.com/onnxrun/onnxrun/bench/fmapeak"
-	"github.com/onnxrun/onnxrun/ops/nn"
+	"github.com/onnxrun/onnxrun/ops/cnn"
 )
 
 // peaks are the FMA peaks measured for the report.
 type peaks struct {
-	sgemmKernel string           // ops/nn.SGEMMKernel
+	sgemmKernel string           // ops/cnn.SGEMMKernel
 	sgemmISA    fmapeak.ISA      // the ISA whose peak "% of peak" uses
 	byCores     map[int]float64  // that ISA's GFLOP/s by cores
 	all         []fmapeak.Result // every ISA at every core count
@@ -31,7 +31,7 @@ func sgemmISA(kernel string) fmapeak.ISA {
 // pure-Go loop unless the SGEMM kernel is the pure-Go one); with -peak set, that figure per core
 // replaces the measured one in "% of peak" but the measurements are still reported.
 func measurePeaks(cfg *config, log io.Writer) (*peaks, error) {
-	p := &peaks{sgemmKernel: nn.SGEMMKernel(), byCores: map[int]float64{}, overridden: cfg.peakPerCore}
+	p := &peaks{sgemmKernel: cnn.SGEMMKernel(), byCores: map[int]float64{}, overridden: cfg.peakPerCore}
 	p.sgemmISA = sgemmISA(p.sgemmKernel)
 	cores := []int{1}
 	for _, t := range cfg.threads {

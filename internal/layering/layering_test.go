@@ -72,3 +72,33 @@ func TestTensorconvImportsOnlyLeaves(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelPackagesStandAlone checks that each kernel package under ops (ops/cnn, ops/norm, ops/array, ...)
+// reaches no package of this module but ops and ops/internal/...: the families are siblings, so a reader
+// can take one without the others, and what two of them share lives in ops or ops/internal (kernelutil),
+// never in one of them. ops/opstest, which runs nodes for the tests, may import kernels.
+func TestKernelPackagesStandAlone(t *testing.T) {
+	goCmd := testenv.RequireTool(t, "go", "install Go (https://go.dev/dl)")
+	out, err := exec.Command(goCmd, "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "../../ops/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list ops/...: %v\n%s", err, out)
+	}
+	kernels := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		rel, _ := strings.CutPrefix(fields[0], module+"/ops/")
+		if rel == fields[0] || rel == "opstest" || strings.HasPrefix(rel, "internal/") {
+			continue
+		}
+		kernels++
+		for _, dep := range fields[1:] {
+			dr, ours := strings.CutPrefix(dep, module+"/")
+			if ours && dr != "ops" && !strings.HasPrefix(dr, "ops/internal/") {
+				t.Errorf("kernel package ops/%s depends on %s; kernel packages import only ops and ops/internal/...", rel, dep)
+			}
+		}
+	}
+	if kernels < 12 {
+		t.Errorf("found %d kernel packages under ops, want at least the 12 runtime/kernels.go imports", kernels)
+	}
+}

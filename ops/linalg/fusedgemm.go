@@ -16,6 +16,7 @@ import (
 
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
+	"github.com/onnxrun/onnxrun/ops/internal/kernelutil"
 )
 
 func init() {
@@ -95,7 +96,7 @@ func (k *fusedGemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 	params := gemm.Params{
 		TransA: p.transA, TransB: p.transB, M: p.m, N: p.n, K: p.k, Alpha: p.alpha,
 		A: a, LDA: lda, B: b, LDB: ldb, PackedB: k.packedB,
-		C: y, LDC: max(1, p.n), Pool: gemmPool(ctx), Done: gemmDone(ctx),
+		C: y, LDC: max(1, p.n), Pool: gemmPool(ctx), Done: kernelutil.DoneOf(ctx),
 		Epilogue: k.act,
 	}
 	switch {

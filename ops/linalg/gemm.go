@@ -3,6 +3,7 @@ package linalg
 import (
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
+	"github.com/onnxrun/onnxrun/ops/internal/kernelutil"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
@@ -237,7 +238,7 @@ func (k *gemmKernel) runFloat32(ctx *ops.ExecContext, a, b, c, y []float32) {
 	params := gemm.Params{
 		TransA: p.transA, TransB: p.transB, M: p.m, N: p.n, K: p.k, Alpha: p.alpha,
 		A: a, LDA: lda, B: b, LDB: ldb, PackedB: k.packedB,
-		C: y, LDC: max(1, p.n), Pool: gemmPool(ctx), Done: gemmDone(ctx),
+		C: y, LDC: max(1, p.n), Pool: gemmPool(ctx), Done: kernelutil.DoneOf(ctx),
 	}
 	switch {
 	case k.bias != gemm.BiasNone:
@@ -257,15 +258,6 @@ func (k *gemmKernel) runFloat32(ctx *ops.ExecContext, a, b, c, y []float32) {
 // gemmPool is the session's worker pool, or nil (the calling goroutine only).
 func gemmPool(ctx *ops.ExecContext) *parallel.Pool {
 	return ctx.Pool
-}
-
-// gemmDone is the run's cancellation channel for gemm.Params.Done, nil without a context: a GEMM that sees
-// it closed returns early, and the runtime then discards the outputs and reports the context's error.
-func gemmDone(ctx *ops.ExecContext) <-chan struct{} {
-	if ctx.Context == nil {
-		return nil
-	}
-	return ctx.Context.Done()
 }
 
 // runGemm is runFloat32 for the other number types: the product first, then alpha and beta*C. Integers

@@ -3,6 +3,7 @@ package linalg
 import (
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
+	"github.com/onnxrun/onnxrun/ops/internal/kernelutil"
 )
 
 // MatMul is numpy.matmul: https://onnx.ai/onnx/operators/onnx__MatMul.html. Opsets 1, 9 and 13.
@@ -180,7 +181,7 @@ func (k *matMulKernel) runFloat32(ctx *ops.ExecContext, a, b, y []float32) {
 	p := k.plan
 	mn := p.m * p.n
 	params := gemm.Params{M: p.m, N: p.n, K: p.k, Alpha: 1, LDA: max(1, p.k), LDB: max(1, p.n), LDC: max(1, p.n),
-		PackedB: k.packedB, Pool: gemmPool(ctx), Done: gemmDone(ctx)}
+		PackedB: k.packedB, Pool: gemmPool(ctx), Done: kernelutil.DoneOf(ctx)}
 	for i := range p.aOff {
 		params.A = a[p.aOff[i]:]
 		if k.packedB == nil {

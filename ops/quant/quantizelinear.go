@@ -1,8 +1,9 @@
 package quant
 
 import (
-	"github.com/onnxrun/onnxrun/ops"
 	"strconv"
+
+	"github.com/onnxrun/onnxrun/ops"
 )
 
 // QuantizeLinear computes y = saturate(round(x / y_scale) + y_zero_point):

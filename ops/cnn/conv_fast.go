@@ -1,0 +1,323 @@
+package cnn
+
+// The float32 convolution kernel and the choice of its strategy. convOp.Prepare (and FusedConv's) hands a
+// float32 convolution to prepareFastConv, which picks one strategy by shape, once, and prepacks what the
+// strategy needs from constant weights. Every strategy computes the same thing as convDirect, the reference
+// loop, followed by the fused epilogue:
+//
+//	Y[n, m, p] = act(convDirect(X, W, B)[n, m, p] + Z[n, m, p])
+//
+// with act the identity, Relu or Clip(lo, hi) and Z (FusedConv's residual input) absent for plain Conv.
+//
+// Strategies (conv_*.go):
+//
+//   - convPointwise (conv_gemm.go): 1x1 kernel, stride 1, no padding: each image's input planes are the
+//     GEMM's B operand as they lie in memory.
+//   - convIm2col (conv_gemm.go): im2col into a [C*taps][outSize] buffer, then one packed GEMM per image and
+//     group; 2-D windows are unrolled row by row with copy() where the stride is 1.
+//   - convWinograd (conv_winograd.go): F(4x4, 3x3) for 3x3 stride-1 convolutions with enough channels.
+//   - convFewChannels (conv_direct.go): direct 6x16 register tiles for stride-1 convolutions with at most 64
+//     multiply-adds per output cell (LeNet's layers, a CIFAR network's first), where im2col would cost as
+//     much as the product.
+//   - convDepthwise (conv_depthwise.go): one input channel per group (depthwise), a per-plane stencil.
+//
+// # Threads
+//
+// Work is split over the session's worker pool (ops/internal/parallel) in units that write disjoint parts of
+// Y: images (and groups) for the GEMM and direct strategies, tile blocks for Winograd, planes for depthwise.
+// Threads claim units one at a time, so one that starts late (its core busy elsewhere) never holds up the
+// others. When there are fewer units than threads, the GEMM itself is threaded instead. Per-thread buffers come from ctx.Scratch,
+// sized at Prepare for up to maxConvThreads threads; a pool with more threads uses only that many. A
+// one-thread session never touches the pool and never goes through an interface or a closure.
+
+import (
+	goruntime "runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/gemm"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
+)
+
+// convEpilogue is what a fused convolution does after the sum: add the residual input Z, then apply act.
+type convEpilogue struct {
+	act    gemm.Activation // gemm.ActNone, ActReLU or ActClip
+	lo, hi float32         // Clip's bounds
+	sum    bool            // input 3 (Z, shaped like Y) is added before act
+}
+
+// apply is the epilogue on one value, the reference the strategies' fused loops follow.
+func (e *convEpilogue) apply(v float32) float32 {
+	switch e.act {
+	case gemm.ActReLU:
+		if v < 0 { // NaN stays NaN
+			v = 0
+		}
+	case gemm.ActClip:
+		if v < e.lo {
+			v = e.lo
+		}
+		if v > e.hi {
+			v = e.hi
+		}
+	}
+	return v
+}
+
+// gemmEpilogue is the GEMM epilogue for one group's rows: bias per output channel and the activation.
+func (e *convEpilogue) gemmEpilogue(bias []float32) gemm.Epilogue {
+	ep := gemm.Epilogue{Act: e.act, Min: e.lo, Max: e.hi}
+	if bias != nil {
+		ep.Bias, ep.BiasMode = bias, gemm.BiasPerRow
+	}
+	return ep
+}
+
+// maxConvThreads is how many threads the per-thread scratch buffers are sized for: the machine's, read once
+// at Prepare (a session's pool never has more useful threads than cores).
+func maxConvThreads() int { return max(1, min(goruntime.GOMAXPROCS(0), 64)) }
+
+// convStrategy is one way of computing a float32 convolution. Implementations hold only what Prepare
+// computed (packed weights, tables) and are read-only during Run.
+type convStrategy interface {
+	// name says which strategy was picked, for tests and profiles.
+	name() string
+	// units is the number of independent pieces of work run splits across threads.
+	units() int
+	// scratchShared is the scratch every thread reads (e.g. weights transformed at run time), at the start
+	// of ctx.Scratch; scratchPerThread follows it once per thread.
+	scratchShared() int
+	scratchPerThread() int
+	// setup fills the shared scratch once per run before any unit runs (weights that are not constant).
+	setup(r *convRun)
+	// run computes units [lo, hi) with the per-thread buffer buf; pool is non-nil when run may thread
+	// inside a unit (there are fewer units than threads).
+	run(r *convRun, lo, hi int, buf []float32, pool *parallel.Pool)
+}
+
+// convRun is one Run's operands, handed to a strategy.
+type convRun struct {
+	k                *fastConvKernel
+	x, w, bias, z, y []float32
+	shared           []float32
+	done             <-chan struct{} // the run's context, for gemm.Params.Done
+}
+
+// fastConvKernel runs a float32 convolution with the strategy Prepare chose.
+type fastConvKernel struct {
+	s          convShape
+	epi        convEpilogue
+	strategy   convStrategy
+	maxThreads int
+	// minUnitWork is the multiply-adds below which splitting units across threads does not pay.
+	minUnitWork int64
+}
+
+// prepareFastConv picks the strategy for a float32 convolution. w is the constant W, or nil; what the
+// strategy derives from it is kept in cache (the op's), shared by every plan of the model.
+func prepareFastConv(s convShape, w *ops.Tensor, cache *convWeightCache, epi convEpilogue) *fastConvKernel {
+	k := &fastConvKernel{s: s, epi: epi, maxThreads: maxConvThreads(), minUnitWork: 64 * 64 * 64}
+	k.strategy = chooseConvStrategy(&k.s, convWeights{t: w, cache: cache})
+	return k
+}
+
+// convWeights is W as a strategy's constructor sees it: a constant to derive packed forms from, or nothing
+// (weights that change between runs, as the trainer's do, are read at run time).
+type convWeights struct {
+	t     *ops.Tensor      // the constant W, or nil
+	cache *convWeightCache // nil: derive without sharing
+}
+
+func (w convWeights) constant() bool { return w.t != nil }
+
+// derive returns f(W's values), computed once per W and kind when there is a cache.
+func (w convWeights) derive(kind string, f func(w []float32) any) any {
+	if w.cache == nil {
+		return f(w.t.Float32s())
+	}
+	return w.cache.get(w.t, kind, f)
+}
+
+// derivedWeights is a form of constant weights a strategy computes for itself (GEMM panels, Winograd
+// transforms), made by the first Run that needs it rather than at Prepare. A model is planned several
+// times (by the graph passes' probes, by the check at its declared shapes, once per input shape) and each
+// plan Prepares every node, but only the plans that run need packed copies: a ResNet-18 run at batch 8 no
+// longer also holds the panels its batch-1 check chose (Winograd's transform is 4 times W). Once made, the
+// form is shared through the op's convWeightCache by every kernel asking for the same weights and kind.
+type derivedWeights[T any] struct {
+	w    convWeights
+	kind string
+	make func(w []float32) T
+	once sync.Once
+	v    T
+}
+
+// newDerivedWeights returns nil when W is not a constant: the strategy then derives into scratch at every
+// Run.
+func newDerivedWeights[T any](w convWeights, kind string, make func(w []float32) T) *derivedWeights[T] {
+	if !w.constant() {
+		return nil
+	}
+	return &derivedWeights[T]{w: w, kind: kind, make: make}
+}
+
+// get returns the derived form, making it on the first call; concurrent callers wait for it.
+func (d *derivedWeights[T]) get() T {
+	d.once.Do(d.compute)
+	return d.v
+}
+
+func (d *derivedWeights[T]) compute() {
+	d.v = d.w.derive(d.kind, func(w []float32) any { return d.make(w) }).(T)
+}
+
+// convWeightCache keeps what Prepare derives from constant weights (packed panels, Winograd transforms).
+// A model is planned several times, by the graph passes' probes and once per input shape, and each plan
+// Prepares every node: without the cache each would pack its own copy (Winograd's is 4 times W). It lives
+// in the convOp, so it goes away with the node, and is safe for concurrent Prepares.
+type convWeightCache struct {
+	mu      sync.Mutex
+	entries map[convWeightKey]any
+}
+
+type convWeightKey struct {
+	w    *ops.Tensor
+	kind string
+}
+
+func (c *convWeightCache) get(w *ops.Tensor, kind string, f func([]float32) any) any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := convWeightKey{w, kind}
+	if v, ok := c.entries[key]; ok {
+		return v
+	}
+	v := f(w.Float32s())
+	if c.entries == nil {
+		c.entries = map[convWeightKey]any{}
+	}
+	c.entries[key] = v
+	return v
+}
+
+// chooseConvStrategy is the selection by shape described at the top of this file. The thresholds are
+// measured on Zen 3 (see conv_bench_test.go): Winograd pays from about 16 channels on each side, the direct
+// tiles up to 64 multiply-adds per output cell (C/group*taps), where im2col costs as much as the GEMM.
+func chooseConvStrategy(s *convShape, w convWeights) convStrategy {
+	switch {
+	case isPointwise(s):
+		return newConvPointwise(s, w)
+	case isDepthwise(s):
+		return newConvDepthwise(s, w)
+	case winogradFits(s):
+		return newConvWinograd(s, w)
+	case fewChannelsFits(s):
+		return newConvFewChannels(s, w)
+	}
+	return newConvIm2col(s, w)
+}
+
+// FLOPs counts the multiply-adds of the direct computation, whatever the strategy does.
+func (k *fastConvKernel) FLOPs() int64 {
+	s := &k.s
+	return int64(s.batch) * int64(s.outC) * int64(s.outSize) * int64(s.groupInC*s.taps)
+}
+
+// ScratchSize is the strategy's shared scratch plus one per-thread buffer for each thread.
+func (k *fastConvKernel) ScratchSize() int {
+	return k.strategy.scratchShared() + k.maxThreads*k.strategy.scratchPerThread()
+}
+
+// Strategy names the strategy Prepare chose.
+func (k *fastConvKernel) Strategy() string { return k.strategy.name() }
+
+func (k *fastConvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
+	// The run's operands live in a recycled convTask: the strategy's methods, called through the
+	// interface, would make a convRun on the stack escape, and every Run allocate.
+	t := convTaskPool.Get().(*convTask)
+	defer func() {
+		*t = convTask{}
+		convTaskPool.Put(t)
+	}()
+	r := &t.r
+	*r = convRun{k: k, x: in[0].Float32s(), w: in[1].Float32s(), y: out[0].Float32s(), done: doneOf(ctx)}
+	if b := ops.TensorAt(in, 2); b != nil {
+		r.bias = b.Float32s()
+	}
+	if k.epi.sum {
+		r.z = in[3].Float32s()
+	}
+	st := k.strategy
+	shared := st.scratchShared()
+	r.shared = ctx.Scratch[:shared]
+	st.setup(r)
+	per := st.scratchPerThread()
+	scratch := ctx.Scratch[shared:]
+	pool := poolOf(ctx)
+	threads := min(pool.Threads(), k.maxThreads)
+	units := st.units()
+	if threads <= 1 {
+		runConvUnits(st, r, 0, units, scratch[:per], nil)
+		return nil
+	}
+	if units < threads || k.FLOPs() < k.minUnitWork || (units < 4*threads && units%threads != 0) {
+		// Too few units to balance: one thread walks them and the GEMMs inside thread themselves.
+		runConvUnits(st, r, 0, units, scratch[:per], pool)
+		return nil
+	}
+	t.per, t.scratch, t.units = per, scratch, units
+	t.claim.Store(0)
+	t.next.Store(0)
+	pool.ForTask(threads, t)
+	return nil
+}
+
+// convTask is one Run: its operands and, when threaded, the work split. The pool calls Do once per thread; each call takes the next per-thread
+// buffer, then claims units one at a time until none is left. A thread that starts late (its core busy
+// with something else) thus finds the work done by the others instead of holding them up with its share.
+type convTask struct {
+	r       convRun
+	per     int
+	scratch []float32
+	units   int
+	claim   atomic.Int32 // per-thread buffers handed out
+	next    atomic.Int32 // units handed out
+}
+
+// convTaskPool recycles convTasks so that a threaded Run does not allocate (the kernel itself is shared by
+// concurrent sessions, so it cannot own one).
+var convTaskPool = sync.Pool{New: func() any { return new(convTask) }}
+
+func (t *convTask) Do(_, _ int) {
+	i := int(t.claim.Add(1) - 1)
+	buf := t.scratch[i*t.per : (i+1)*t.per]
+	for {
+		u := int(t.next.Add(1) - 1)
+		if u >= t.units {
+			return
+		}
+		runConvUnits(t.r.k.strategy, &t.r, u, u+1, buf, nil)
+	}
+}
+
+// runConvUnits runs units [lo, hi) one at a time, and stops before the next once the run is cancelled: a
+// unit (an image's group, a block of Winograd tiles, an output plane) is at most a few milliseconds of
+// work, so a cancelled run stops promptly whatever the strategy; the GEMMs inside also poll between tiles.
+// The strategies' outputs are then unfinished, which the runtime discards.
+func runConvUnits(st convStrategy, r *convRun, lo, hi int, buf []float32, pool *parallel.Pool) {
+	for u := lo; u < hi; u++ {
+		if cancelled(r.done) {
+			return
+		}
+		st.run(r, u, u+1, buf, pool)
+	}
+}
+
+// beta is the GEMM's Beta: 1 when Y holds a copy of Z to accumulate onto, else 0 (Y write-only).
+func beta(e *convEpilogue) float32 {
+	if e.sum {
+		return 1
+	}
+	return 0
+}

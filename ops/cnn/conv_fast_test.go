@@ -1,0 +1,513 @@
+package cnn
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/gemm"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
+	"github.com/onnxrun/onnxrun/ops/opstest"
+)
+
+// convCase is one geometry the fast strategies are checked on against the reference loop.
+type convCase struct {
+	name string
+	x, w []int // X and W shapes
+	attr ops.AttrMap
+}
+
+// oddConvCases covers pads (asymmetric), strides, dilations, groups, batches and channel counts that are not
+// multiples of the GEMM's 6x16 tiles or of Winograd's 4x4 output tiles.
+var oddConvCases = []convCase{
+	{"3x3 pad1 c17 m20 b3", []int{3, 17, 9, 11}, []int{20, 17, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}},
+	{"3x3 nopad c16 m16 b2", []int{2, 16, 10, 7}, []int{16, 16, 3, 3}, nil},
+	{"3x3 asym pads c19 m33", []int{1, 19, 6, 13}, []int{33, 19, 3, 3}, ops.AttrMap{"pads": ints(0, 2, 1, 1)}},
+	{"3x3 big pads c16 m17 b2", []int{2, 16, 5, 5}, []int{17, 16, 3, 3}, ops.AttrMap{"pads": ints(2, 2, 2, 2)}},
+	{"3x3 tiny output", []int{2, 16, 3, 4}, []int{16, 16, 3, 3}, nil},
+	{"3x3 c1 m6 lenet", []int{2, 1, 28, 28}, []int{6, 1, 3, 3}, nil},
+	{"3x3 c6 m16 lenet2", []int{2, 6, 13, 13}, []int{16, 6, 3, 3}, nil},
+	{"3x3 c4 m7 dilated narrow", []int{1, 4, 11, 14}, []int{7, 4, 3, 3}, ops.AttrMap{"dilations": ints(1, 2), "pads": ints(1, 0, 2, 1)}},
+	{"3x3 c3 m13 pad1", []int{3, 3, 12, 21}, []int{13, 3, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}},
+	{"3x3 c2 m7 dilated", []int{1, 2, 11, 19}, []int{7, 2, 3, 3}, ops.AttrMap{"dilations": ints(2, 1), "pads": ints(1, 0, 2, 1)}},
+	{"3x3 stride2 c5 m7", []int{2, 5, 9, 10}, []int{7, 5, 3, 3}, ops.AttrMap{"strides": ints(2, 2), "pads": ints(1, 1, 1, 1)}},
+	{"5x5 stride2x1 dil", []int{1, 4, 13, 12}, []int{9, 4, 5, 5}, ops.AttrMap{"strides": ints(2, 1), "dilations": ints(1, 2), "pads": ints(2, 0, 1, 3)}},
+	{"1x1 c7 m13 b2", []int{2, 7, 5, 3}, []int{13, 7, 1, 1}, nil},
+	{"1x1 stride2", []int{2, 7, 9, 5}, []int{11, 7, 1, 1}, ops.AttrMap{"strides": ints(2, 2)}},
+	{"1x1 padded", []int{1, 3, 4, 4}, []int{5, 3, 1, 1}, ops.AttrMap{"pads": ints(1, 0, 0, 1)}},
+	{"group 2", []int{2, 6, 7, 8}, []int{10, 3, 3, 3}, ops.AttrMap{"group": ops.IntAttr(2), "pads": ints(1, 1, 0, 0)}},
+	{"depthwise 3x3", []int{2, 5, 9, 8}, []int{5, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(5), "pads": ints(1, 1, 1, 1)}},
+	{"depthwise multiplier 2 stride 2", []int{1, 3, 10, 9}, []int{6, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(3), "strides": ints(2, 2), "pads": ints(0, 1, 1, 0)}},
+	{"depthwise 5x5 dilated", []int{1, 4, 12, 12}, []int{4, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(4), "dilations": ints(2, 2), "pads": ints(2, 2, 2, 2)}},
+	{"1-D", []int{2, 3, 17}, []int{5, 3, 4}, ops.AttrMap{"pads": ints(1, 2), "strides": ints(2)}},
+	{"3-D", []int{1, 2, 5, 4, 6}, []int{3, 2, 2, 3, 2}, ops.AttrMap{"pads": ints(1, 0, 1, 0, 1, 0)}},
+}
+
+// convEpilogues are the fused tails each strategy is run with.
+var convEpilogues = []struct {
+	name string
+	epi  convEpilogue
+}{
+	{"plain", convEpilogue{}},
+	{"relu", convEpilogue{act: gemm.ActReLU, hi: float32(math.Inf(1))}},
+	{"clip+sum", convEpilogue{act: gemm.ActClip, lo: -0.3, hi: 0.5, sum: true}},
+	{"relu+sum", convEpilogue{act: gemm.ActReLU, hi: float32(math.Inf(1)), sum: true}},
+}
+
+// strategiesFor builds every strategy that can run s.
+func strategiesFor(s *convShape, wt *ops.Tensor) []convStrategy {
+	w := convWeights{t: wt}
+	out := []convStrategy{newConvIm2col(s, w)}
+	if isPointwise(s) {
+		out = append(out, newConvPointwise(s, w))
+	}
+	if s.win.rank() == 2 {
+		win := &s.win
+		if s.group == 1 && win.kernel[0] == 3 && win.kernel[1] == 3 && win.stride[0] == 1 && win.stride[1] == 1 && win.dilation[0] == 1 && win.dilation[1] == 1 {
+			out = append(out, newConvWinograd(s, w))
+		}
+		if s.group == 1 && win.stride[0] == 1 && win.stride[1] == 1 {
+			out = append(out, newConvFewChannels(s, w))
+		}
+		if isDepthwise(s) {
+			out = append(out, newConvDepthwise(s, w))
+		}
+	}
+	return out
+}
+
+// referenceConv is convDirect in float64 followed by the epilogue.
+func referenceConv(s *convShape, x, w, b, z *ops.Tensor, e convEpilogue) []float64 {
+	g := s.win.gatherInput()
+	y := make([]float64, s.batch*s.outC*s.outSize)
+	var bias []float64
+	if b != nil {
+		bias = b.AsFloat64s()
+	}
+	convDirect(s, g, x.AsFloat64s(), w.AsFloat64s(), bias, y, nil)
+	for i := range y {
+		if e.sum {
+			y[i] += float64(z.Float32s()[i])
+		}
+		switch e.act {
+		case gemm.ActReLU:
+			y[i] = math.Max(y[i], 0)
+		case gemm.ActClip:
+			y[i] = math.Min(math.Max(y[i], float64(e.lo)), float64(e.hi))
+		}
+	}
+	return y
+}
+
+// TestFastConvStrategies runs every strategy that fits each odd geometry, with each epilogue, with constant
+// and run-time weights, on one and two threads, against the float64 reference loop.
+func TestFastConvStrategies(t *testing.T) {
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	for ci, c := range oddConvCases {
+		x, w, b := randF32(int64(10*ci+1), c.x...), randF32(int64(10*ci+2), c.w...), randF32(int64(10*ci+3), c.w[0])
+		op, err := buildConv(ops.NodeInfo{OpType: "Conv", Opset: 22, Attrs: c.attr, NumInputs: 3, NumOutputs: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := []ops.ValueInfo{{DType: ops.Float32, Shape: x.Shape()}, {DType: ops.Float32, Shape: w.Shape()}, {DType: ops.Float32, Shape: b.Shape()}}
+		s, err := op.(*convOp).shape(in)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		z := randF32(int64(10*ci+4), s.outShape...)
+		for _, e := range convEpilogues {
+			for _, withBias := range []bool{true, false} {
+				bias := b
+				if !withBias {
+					bias = nil
+				}
+				want := referenceConv(&s, x, w, bias, z, e.epi)
+				for _, constW := range []bool{true, false} {
+					k := prepareFastConv(s, nil, nil, e.epi)
+					var wc *ops.Tensor
+					if constW {
+						wc = w
+					}
+					for _, st := range strategiesFor(&k.s, wc) {
+						k.strategy = st
+						for _, threads := range []int{1, 2} {
+							name := fmt.Sprintf("%s/%s/%s/bias=%v/constW=%v/threads=%d", c.name, st.name(), e.name, withBias, constW, threads)
+							ctx := ops.SerialContext()
+							if threads > 1 {
+								ctx.Pool, ctx.Threads = pool, threads
+							}
+							ctx.Scratch = make([]float32, k.ScratchSize())
+							for i := range ctx.Scratch {
+								ctx.Scratch[i] = float32(math.NaN())
+							}
+							y := ops.New(ops.Float32, s.outShape)
+							for i := range y.Float32s() {
+								y.Float32s()[i] = float32(math.NaN())
+							}
+							inputs := []*ops.Tensor{x, w, bias}
+							if e.epi.sum {
+								inputs = append(inputs, z)
+							}
+							if err := k.Run(ctx, inputs, []*ops.Tensor{y}); err != nil {
+								t.Fatalf("%s: %v", name, err)
+							}
+							if err := closeTo(y.Float32s(), want, 2e-4, 2e-4); err != nil {
+								t.Errorf("%s: %v", name, err)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestFastConvChoice pins the strategy the selection picks for the benchmark models' layer shapes.
+func TestFastConvChoice(t *testing.T) {
+	cases := []struct {
+		x, w []int
+		attr ops.AttrMap
+		want string
+	}{
+		{[]int{1, 1, 28, 28}, []int{6, 1, 3, 3}, nil, "direct"},
+		{[]int{1, 6, 13, 13}, []int{16, 6, 3, 3}, nil, "direct"},
+		{[]int{8, 3, 32, 32}, []int{64, 3, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "direct"},
+		{[]int{8, 64, 32, 32}, []int{64, 64, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
+		{[]int{8, 256, 8, 8}, []int{256, 256, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
+		{[]int{8, 512, 4, 4}, []int{512, 512, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "im2col"},
+		{[]int{16, 512, 4, 4}, []int{512, 512, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
+		{[]int{8, 64, 32, 32}, []int{128, 64, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2)}, "im2col"},
+		{[]int{8, 64, 32, 32}, []int{128, 64, 1, 1}, nil, "pointwise"},
+		{[]int{1, 32, 16, 16}, []int{32, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(32), "pads": ints(1, 1, 1, 1)}, "depthwise"},
+	}
+	for _, c := range cases {
+		p := prepare(t, convNode(22, c.attr, randF32(1, c.x...), randF32(2, c.w...)))
+		if got := p.kernel.(*fastConvKernel).Strategy(); got != c.want {
+			t.Errorf("X %v W %v %v: strategy %s, want %s", c.x, c.w, c.attr, got, c.want)
+		}
+	}
+}
+
+// TestFastConvAllocatesNothing holds every strategy, plain and fused with a residual and Relu, to a Run
+// without heap allocation, on one thread and on a 2-thread pool (where the threaded paths run).
+func TestFastConvAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race (sync.Pool drops items)")
+	}
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	relu := ops.AttrMap{"activation": ops.StringAttr("Relu"), "pads": ints(1, 1, 1, 1)}
+	cases := []struct {
+		x, w []int
+		attr ops.AttrMap
+		want string
+	}{
+		{[]int{4, 1, 28, 28}, []int{6, 1, 3, 3}, nil, "direct"},
+		{[]int{4, 32, 16, 16}, []int{32, 32, 3, 3}, relu, "winograd"},
+		{[]int{1, 32, 16, 16}, []int{32, 32, 3, 3}, relu, "winograd"},
+		{[]int{4, 32, 9, 9}, []int{16, 32, 3, 3}, ops.AttrMap{"strides": ints(2, 2)}, "im2col"},
+		{[]int{4, 32, 9, 9}, []int{16, 32, 1, 1}, nil, "pointwise"},
+		{[]int{4, 8, 9, 9}, []int{8, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(8)}, "depthwise"},
+	}
+	for _, c := range cases {
+		x, w, b := randF32(1, c.x...), randF32(2, c.w...), randF32(3, c.w[0])
+		n := node("Conv", 22, c.attr, x, w, b)
+		if _, fused := c.attr["activation"]; fused {
+			// FusedConv with Z: Y has X's spatial shape (3x3, pads 1) and W's channels.
+			z := randF32(4, c.x[0], c.w[0], c.x[2], c.x[3])
+			n = opstest.Node{Domain: ops.FusedDomain, OpType: "FusedConv", Opset: 1, Attrs: c.attr, Inputs: []*ops.Tensor{x, w, b, z}}
+		}
+		p := prepareIn(t, n)
+		k := p.kernel.(*fastConvKernel)
+		if k.Strategy() != c.want {
+			t.Errorf("X %v W %v: strategy %s, want %s", c.x, c.w, k.Strategy(), c.want)
+		}
+		for _, threads := range []int{1, 2} {
+			if threads > 1 {
+				p.ctx.Pool, p.ctx.Threads = pool, threads
+			}
+			allocs := testing.AllocsPerRun(10, func() {
+				if err := k.Run(p.ctx, p.in, p.out); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if allocs != 0 {
+				t.Errorf("%s X %v, %d threads: Run allocates %v times", k.Strategy(), c.x, threads, allocs)
+			}
+		}
+	}
+}
+
+// prepareIn is prepare for a node of any domain (prepare looks up the default one).
+func prepareIn(t testing.TB, n opstest.Node) prepared {
+	t.Helper()
+	build, _, ok := ops.Lookup(n.Domain, n.OpType, n.Opset)
+	if !ok {
+		t.Fatalf("%s::%s opset %d not registered", n.Domain, n.OpType, n.Opset)
+	}
+	present := make([]bool, len(n.Inputs))
+	in := make([]ops.ValueInfo, len(n.Inputs))
+	for i, x := range n.Inputs {
+		present[i] = x != nil
+		if x != nil {
+			in[i] = ops.ValueInfo{DType: x.DType(), Shape: x.Shape(), Const: x}
+		}
+	}
+	op, err := build(ops.NodeInfo{Domain: n.Domain, OpType: n.OpType, Opset: n.Opset, Attrs: n.Attrs, NumInputs: len(in), NumOutputs: 1, InputPresent: present})
+	if err != nil {
+		t.Fatal(err)
+	}
+	infos, err := op.InferShapes(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := op.Prepare(in, infos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := prepared{kernel: k, ctx: ops.SerialContext(), in: n.Inputs, out: []*ops.Tensor{ops.New(infos[0].DType, infos[0].Shape)}}
+	if s, ok := k.(ops.Scratcher); ok {
+		p.ctx.Scratch = make([]float32, s.ScratchSize())
+	}
+	return p
+}
+
+// TestFusedConv runs FusedConv through the registry against Conv, then the residual and activation by
+// hand, and checks its errors.
+func TestFusedConv(t *testing.T) {
+	x, w, b := randF32(1, 2, 16, 9, 9), randF32(2, 16, 16, 3, 3), randF32(3, 16)
+	z := randF32(4, 2, 16, 9, 9)
+	pads := ops.AttrMap{"pads": ints(1, 1, 1, 1)}
+	conv := mustRun(t, convNode(22, pads, x, w, b))[0].Float32s()
+	for _, c := range []struct {
+		attrs ops.AttrMap
+		withZ bool
+		f     func(v float32) float32
+	}{
+		{ops.AttrMap{"activation": ops.StringAttr("Relu")}, true, func(v float32) float32 { return max(v, 0) }},
+		{ops.AttrMap{"activation": ops.StringAttr("Clip"), "activation_params": ops.FloatsAttr(-0.5, 1)}, false, func(v float32) float32 { return min(max(v, -0.5), 1) }},
+		{ops.AttrMap{}, true, func(v float32) float32 { return v }},
+	} {
+		c.attrs["pads"] = pads["pads"]
+		in := []*ops.Tensor{x, w, b}
+		if c.withZ {
+			in = append(in, z)
+		}
+		got, err := opstest.Run(opstest.Node{Domain: ops.FusedDomain, OpType: "FusedConv", Opset: 1, Attrs: c.attrs, Inputs: in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range got[0].Float32s() {
+			want := conv[i]
+			if c.withZ {
+				want += z.Float32s()[i]
+			}
+			want = c.f(want)
+			if math.Abs(float64(v-want)) > 1e-4 {
+				t.Fatalf("%v Z=%v: element %d is %g, want %g", c.attrs, c.withZ, i, v, want)
+			}
+		}
+	}
+	for _, c := range []struct {
+		attrs ops.AttrMap
+		in    []*ops.Tensor
+		want  string
+	}{
+		{ops.AttrMap{"activation": ops.StringAttr("Tanh")}, []*ops.Tensor{x, w}, `activation "Tanh": FusedConv takes Relu or Clip`},
+		{ops.AttrMap{"activation": ops.StringAttr("Clip")}, []*ops.Tensor{x, w}, "Clip takes [min, max]"},
+		{ops.AttrMap{"activation": ops.StringAttr("Clip"), "activation_params": ops.FloatsAttr(2, 1)}, []*ops.Tensor{x, w}, "min must not exceed max"},
+		{nil, []*ops.Tensor{x, w, b, randF32(5, 2, 16, 7, 7)}, "Z is float32[2,16,7,7], want float32[2,16,9,9]"},
+		{nil, []*ops.Tensor{toF64(x), toF64(w)}, "FusedConv computes float32, X is float64"},
+		{nil, []*ops.Tensor{x, randF32(6, 16, 8, 3, 3)}, "X has 16 channels"},
+	} {
+		if c.attrs == nil {
+			c.attrs = ops.AttrMap{}
+		}
+		c.attrs["pads"] = pads["pads"]
+		_, err := opstest.Run(opstest.Node{Domain: ops.FusedDomain, OpType: "FusedConv", Opset: 1, Attrs: c.attrs, Inputs: c.in})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %v, want it to contain %q", c.attrs, err, c.want)
+		}
+	}
+}
+
+// TestFastConvEmpty runs convolutions with an empty batch, no input channels and no output channels.
+func TestFastConvEmpty(t *testing.T) {
+	for _, c := range []struct{ x, w []int }{
+		{[]int{0, 3, 8, 8}, []int{4, 3, 3, 3}},
+		{[]int{2, 0, 8, 8}, []int{4, 0, 3, 3}},
+		{[]int{2, 3, 8, 8}, []int{0, 3, 3, 3}},
+		{[]int{0, 32, 8, 8}, []int{32, 32, 3, 3}},
+	} {
+		x, w, b := randF32(1, c.x...), randF32(2, c.w...), randF32(3, c.w[0])
+		got := mustRun(t, convNode(22, nil, x, w, b))[0]
+		for i, v := range got.Float32s() { // no input channels: each output is its bias
+			if want := b.Float32s()[i/36%c.w[0]]; v != want {
+				t.Fatalf("X %v W %v: element %d is %g, want the bias %g", c.x, c.w, i, v, want)
+			}
+		}
+	}
+}
+
+// TestFastConvStopsWhenCancelled runs every strategy with an already-cancelled context, on one and two
+// threads: each must return before computing most of Y (which starts as NaN), not run to the end.
+func TestFastConvStopsWhenCancelled(t *testing.T) {
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	cases := []struct {
+		x, w []int
+		attr ops.AttrMap
+	}{
+		{[]int{8, 1, 28, 28}, []int{6, 1, 5, 5}, nil},                                      // direct, im2col
+		{[]int{8, 16, 20, 20}, []int{16, 16, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}}, // winograd, direct, im2col
+		{[]int{8, 16, 12, 12}, []int{16, 16, 1, 1}, nil},                                   // pointwise, im2col
+		{[]int{8, 16, 12, 12}, []int{16, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(16)}},  // depthwise, im2col
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range cases {
+		x, w := randF32(1, c.x...), randF32(2, c.w...)
+		op, err := buildConv(ops.NodeInfo{OpType: "Conv", Opset: 22, Attrs: c.attr, NumInputs: 2, NumOutputs: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := op.(*convOp).shape([]ops.ValueInfo{{DType: ops.Float32, Shape: x.Shape()}, {DType: ops.Float32, Shape: w.Shape()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := prepareFastConv(s, nil, nil, convEpilogue{})
+		for _, st := range strategiesFor(&k.s, w) {
+			k.strategy = st
+			for _, threads := range []int{1, 2} {
+				ec := ops.SerialContext()
+				ec.Context = ctx
+				if threads > 1 {
+					ec.Pool, ec.Threads = pool, threads
+				}
+				ec.Scratch = make([]float32, k.ScratchSize())
+				y := ops.New(ops.Float32, s.outShape)
+				fillNaN(y)
+				if err := k.Run(ec, []*ops.Tensor{x, w}, []*ops.Tensor{y}); err != nil {
+					t.Fatal(err)
+				}
+				if written := countNotNaN(y); written > y.Len()/2 {
+					t.Errorf("X %v W %v, %s, %d threads: cancelled Run still wrote %d of %d outputs", c.x, c.w, st.name(), threads, written, y.Len())
+				}
+			}
+		}
+	}
+}
+
+// TestReferenceConvStopsWhenCancelled does the same for the kernel other dtypes get (float64 direct,
+// float16 and bfloat16 through the float32 GEMM) and for ConvTranspose.
+func TestReferenceConvStopsWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, op := range []string{"Conv", "ConvTranspose"} {
+		for _, dt := range []ops.DType{ops.Float64, ops.Float16, ops.BFloat16, ops.Float32} {
+			x := opstest.FromFloat64s(dt, ops.Shape{8, 4, 10, 10}, opstest.Pattern(8*4*10*10))
+			w := opstest.FromFloat64s(dt, ops.Shape{4, 4, 3, 3}, opstest.Pattern(4*4*3*3))
+			p := prepare(t, node(op, 22, nil, x, w))
+			p.ctx.Context = ctx
+			y := p.out[0]
+			fillNaN(y)
+			if err := p.kernel.Run(p.ctx, p.in, p.out); err != nil {
+				t.Fatal(err)
+			}
+			if written := countNotNaN(y); written > y.Len()/2 {
+				t.Errorf("%s %s: cancelled Run still wrote %d of %d outputs", op, dt, written, y.Len())
+			}
+		}
+	}
+}
+
+// countNotNaN counts the elements of t that are not NaN: those a kernel wrote after fillNaN.
+func countNotNaN(t *ops.Tensor) int {
+	n := 0
+	for _, v := range t.AsFloat64s() {
+		if !math.IsNaN(v) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestConvDerivesWeightsAtFirstRun checks that Prepare packs nothing (plans that never run, such as the
+// graph passes' probes, must not hold packed copies) and that the first Run does, once.
+func TestConvDerivesWeightsAtFirstRun(t *testing.T) {
+	cases := []struct {
+		x, w []int
+		attr ops.AttrMap
+		want string
+	}{
+		{[]int{4, 32, 16, 16}, []int{32, 32, 3, 3}, pad1, "winograd"},
+		{[]int{4, 32, 9, 9}, []int{16, 32, 3, 3}, ops.AttrMap{"strides": ints(2, 2)}, "im2col"},
+		{[]int{2, 6, 13, 13}, []int{16, 6, 3, 3}, nil, "direct"},
+	}
+	for _, c := range cases {
+		p := prepare(t, node("Conv", 22, c.attr, randF32(1, c.x...), randF32(2, c.w...)))
+		k := p.kernel.(*fastConvKernel)
+		if k.Strategy() != c.want {
+			t.Fatalf("X %v W %v: strategy %s, want %s", c.x, c.w, k.Strategy(), c.want)
+		}
+		derived := func() bool {
+			switch st := k.strategy.(type) {
+			case *convWinograd:
+				return st.packed.v != nil
+			case *convIm2col:
+				return st.w.packed.v != nil
+			case *convFewChannels:
+				return st.packed.v != nil
+			}
+			t.Fatalf("strategy %T", k.strategy)
+			return false
+		}
+		if derived() {
+			t.Errorf("%s: Prepare packed the weights", c.want)
+		}
+		if err := k.Run(p.ctx, p.in, p.out); err != nil {
+			t.Fatal(err)
+		}
+		if !derived() {
+			t.Errorf("%s: Run did not pack the weights", c.want)
+		}
+	}
+}
+
+// TestDirectConvPollsWithinAnImage: the direct strategy's unit is a whole image, many milliseconds for a
+// large one, so it polls the run's context between blocks of output channels as well (plain and wrapped
+// layouts). Called for one unit with a cancelled context, it must leave that image's Y unwritten.
+func TestDirectConvPollsWithinAnImage(t *testing.T) {
+	done := make(chan struct{})
+	close(done)
+	for _, c := range []struct {
+		x, w []int
+	}{
+		{[]int{1, 3, 40, 40}, []int{48, 3, 3, 3}}, // wide rows: the plain layout
+		{[]int{1, 6, 13, 13}, []int{48, 6, 3, 3}}, // narrow rows, C*taps >= 32: the wrapped layout
+	} {
+		x, w := randF32(1, c.x...), randF32(2, c.w...)
+		op, err := buildConv(ops.NodeInfo{OpType: "Conv", Opset: 22, NumInputs: 2, NumOutputs: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := op.(*convOp).shape([]ops.ValueInfo{{DType: ops.Float32, Shape: x.Shape()}, {DType: ops.Float32, Shape: w.Shape()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := prepareFastConv(s, w, nil, convEpilogue{})
+		st := newConvFewChannels(&k.s, convWeights{t: w})
+		y := ops.New(ops.Float32, s.outShape)
+		fillNaN(y)
+		r := &convRun{k: k, x: x.Float32s(), w: w.Float32s(), y: y.Float32s(), done: done}
+		st.setup(r)
+		st.run(r, 0, 1, make([]float32, st.scratchPerThread()), nil)
+		if written := countNotNaN(y); written != 0 {
+			t.Errorf("X %v W %v (wrapped %v): a cancelled image still got %d of %d outputs", c.x, c.w, st.wrapped(), written, y.Len())
+		}
+	}
+}

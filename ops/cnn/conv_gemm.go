@@ -1,0 +1,259 @@
+package cnn
+
+// The GEMM strategies of the float32 convolution (see conv_fast.go): convPointwise multiplies the weights by
+// the input planes as they are, convIm2col first unrolls each window into a column buffer.
+
+import (
+	"github.com/onnxrun/onnxrun/ops/internal/gemm"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
+)
+
+// convGemmWeights is the A operand of every group's GEMM: packed once when W is constant, else read from
+// W at run time.
+type convGemmWeights struct {
+	packed *derivedWeights[[]*gemm.PackedA] // one per group; nil when W is not constant
+	m, k   int                              // rows (M/group) and columns (C/group*taps) of one group's A
+}
+
+func newConvGemmWeights(s *convShape, w convWeights) convGemmWeights {
+	m, k, groups := s.groupOutC, s.groupInC*s.taps, s.group
+	return convGemmWeights{m: m, k: k, packed: newDerivedWeights(w, "gemm", func(w []float32) []*gemm.PackedA {
+		packed := make([]*gemm.PackedA, groups)
+		for g := range packed {
+			packed[g] = gemm.PackA(false, m, k, w[g*m*k:(g+1)*m*k], k)
+		}
+		return packed
+	})}
+}
+
+// multiply computes one image's group g: Y_g (M/group x outSize, row stride ldy) = act(A_g · B + bias_g
+// [+ Y_g]), B being K x outSize with row stride ldb.
+func (cw *convGemmWeights) multiply(r *convRun, g int, b []float32, ldb int, y []float32, ldy, outSize int, pool *parallel.Pool) {
+	k := r.k
+	var bias []float32
+	if r.bias != nil {
+		bias = r.bias[g*cw.m : (g+1)*cw.m]
+	}
+	p := gemm.Params{
+		M: cw.m, N: outSize, K: cw.k, Alpha: 1,
+		B: b, LDB: ldb,
+		Beta: beta(&k.epi), C: y, LDC: ldy,
+		Epilogue: k.epi.gemmEpilogue(bias),
+		Pool:     pool,
+		Done:     r.done,
+	}
+	if cw.packed != nil {
+		p.PackedA = cw.packed.get()[g]
+	} else {
+		p.A, p.LDA = r.w[g*cw.m*cw.k:(g+1)*cw.m*cw.k], cw.k
+	}
+	gemm.Multiply(&p)
+}
+
+// groupOutput returns Y's part for image n, group g, with Z's part copied in when the epilogue sums it.
+func groupOutput(r *convRun, n, g int) []float32 {
+	s := &r.k.s
+	lo := (n*s.outC + g*s.groupOutC) * s.outSize
+	hi := lo + s.groupOutC*s.outSize
+	y := r.y[lo:hi]
+	if r.k.epi.sum {
+		copy(y, r.z[lo:hi])
+	}
+	return y
+}
+
+// groupInput returns X's channels of image n, group g.
+func groupInput(r *convRun, n, g int) []float32 {
+	s := &r.k.s
+	lo := (n*s.inC + g*s.groupInC) * s.inSize
+	return r.x[lo : lo+s.groupInC*s.inSize]
+}
+
+// isPointwise reports a 1x1 kernel with unit strides and no padding: output cell p reads input cell p.
+func isPointwise(s *convShape) bool {
+	if s.taps != 1 || s.inSize != s.outSize {
+		return false
+	}
+	for i := range s.win.in {
+		if s.win.stride[i] != 1 || s.win.padBegin[i] != 0 || s.win.padEnd[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// convPointwise is a 1x1 convolution as one GEMM per image and group, with X's planes as B in place:
+//
+//	Y[n, g] (M/group x HW) = W[g] (M/group x C/group) · X[n, g] (C/group x HW)
+type convPointwise struct {
+	s *convShape
+	w convGemmWeights
+}
+
+func newConvPointwise(s *convShape, w convWeights) *convPointwise {
+	return &convPointwise{s: s, w: newConvGemmWeights(s, w)}
+}
+
+func (c *convPointwise) name() string          { return "pointwise" }
+func (c *convPointwise) units() int            { return c.s.batch * c.s.group }
+func (c *convPointwise) scratchShared() int    { return 0 }
+func (c *convPointwise) scratchPerThread() int { return 0 }
+func (c *convPointwise) setup(*convRun)        {}
+func (c *convPointwise) run(r *convRun, lo, hi int, _ []float32, pool *parallel.Pool) {
+	s := c.s
+	for u := lo; u < hi; u++ {
+		n, g := u/s.group, u%s.group
+		c.w.multiply(r, g, groupInput(r, n, g), s.inSize, groupOutput(r, n, g), s.outSize, s.outSize, pool)
+	}
+}
+
+// convIm2col unrolls each image's group into col (C/group*taps rows of outSize: row c*taps+t holds the
+// input cell every output position reads at channel c, tap t, or 0 for padding), then multiplies:
+//
+//	Y[n, g] (M/group x outSize) = W[g] (M/group x C/group*taps) · col (C/group*taps x outSize)
+//
+// col is the GEMM's B as it lies, read in place or packed as the GEMM prefers.
+type convIm2col struct {
+	s *convShape
+	g *gather // for windows of rank other than 2
+	w convGemmWeights
+}
+
+// colStride is the row stride of a column buffer with n columns: n rounded up to whole 64-byte lines, and
+// to an odd number of them. The GEMM may read such a B in place, 16 columns of up to 256 rows at a time; at
+// a stride of an even number of lines (n = 64, 128, ...) those rows would map to a fraction of the L1's sets
+// and evict each other (the GEMM itself only avoids strides that are multiples of 1 KiB).
+func colStride(n int) int {
+	ld := (n + 15) / 16 * 16
+	if (ld/16)%2 == 0 {
+		ld += 16
+	}
+	return ld
+}
+
+func newConvIm2col(s *convShape, w convWeights) *convIm2col {
+	c := &convIm2col{s: s, w: newConvGemmWeights(s, w)}
+	if s.win.rank() != 2 {
+		c.g = s.win.gatherInput()
+	}
+	return c
+}
+
+func (c *convIm2col) name() string { return "im2col" }
+
+func (c *convIm2col) units() int { return c.s.batch * c.s.group }
+
+func (c *convIm2col) scratchShared() int { return 0 }
+
+// scratchPerThread is one image's column buffer.
+func (c *convIm2col) scratchPerThread() int {
+	s := c.s
+	return s.groupInC * s.taps * colStride(s.outSize)
+}
+
+func (c *convIm2col) setup(*convRun) {}
+
+func (c *convIm2col) run(r *convRun, lo, hi int, col []float32, pool *parallel.Pool) {
+	s := c.s
+	for u := lo; u < hi; u++ {
+		n, g := u/s.group, u%s.group
+		x := groupInput(r, n, g)
+		ld := s.outSize
+		if c.g == nil {
+			ld = colStride(s.outSize)
+			im2colRows(col, x, &s.win, s.groupInC, ld)
+		} else {
+			im2colGather(col, x, c.g, s.groupInC, s.inSize)
+		}
+		c.w.multiply(r, g, col, ld, groupOutput(r, n, g), s.outSize, s.outSize, pool)
+	}
+}
+
+// im2colRows is im2colGather for a 2-D window, a row of output cells at a time: an input row read with
+// unit stride is one copy, and padding is cleared in runs instead of being tested cell by cell. Row r of
+// the result starts at col[r*ld] (ld >= the output size).
+func im2colRows(col, x []float32, w *window, channels, ld int) {
+	ih, iw := w.in[0], w.in[1]
+	oh, ow := w.out[0], w.out[1]
+	kh, kw := w.kernel[0], w.kernel[1]
+	sh, sw := w.stride[0], w.stride[1]
+	dh, dw := w.dilation[0], w.dilation[1]
+	ph, pw := w.padBegin[0], w.padBegin[1]
+	outSize := oh * ow
+	row := 0
+	for c := 0; c < channels; c++ {
+		xc := x[c*ih*iw : (c+1)*ih*iw]
+		for i := 0; i < kh; i++ {
+			for j := 0; j < kw; j++ {
+				dst := col[row*ld : row*ld+outSize]
+				row++
+				// Output columns [lo, hi) read input columns ox*sw + ix0, inside [0, iw).
+				ix0 := j*dw - pw
+				lo, hi := colRange(ix0, sw, iw, ow)
+				for oy := 0; oy < oh; oy++ {
+					d := dst[oy*ow : (oy+1)*ow]
+					iy := oy*sh + i*dh - ph
+					if iy < 0 || iy >= ih {
+						clear(d)
+						continue
+					}
+					// Rows are short (LeNet's are 11 to 26 cells): plain loops beat copy's and clear's calls.
+					for ox := 0; ox < lo; ox++ {
+						d[ox] = 0
+					}
+					for ox := hi; ox < ow; ox++ {
+						d[ox] = 0
+					}
+					if sw == 1 {
+						src := xc[iy*iw+ix0+lo : iy*iw+ix0+hi]
+						dd := d[lo:hi]
+						for k := range dd {
+							dd[k] = src[k]
+						}
+						continue
+					}
+					src := xc[iy*iw : (iy+1)*iw]
+					for ox := lo; ox < hi; ox++ {
+						d[ox] = src[ix0+ox*sw]
+					}
+				}
+			}
+		}
+	}
+}
+
+// colRange returns the output columns [lo, hi) whose input column ox*stride + ix0 lies in [0, in), for out
+// output columns.
+func colRange(ix0, stride, in, out int) (lo, hi int) {
+	if ix0 < 0 {
+		lo = ceilDiv(-ix0, stride)
+	}
+	if last := in - 1 - ix0; last >= 0 {
+		hi = min(out, last/stride+1)
+	}
+	lo = min(lo, out)
+	hi = max(hi, lo)
+	return lo, hi
+}
+
+// im2colGather writes, for channel c and tap t, row c*taps+t of col: the input cell each output position
+// reads there (0 for padding), over a window of any rank.
+func im2colGather(col, x []float32, g *gather, channels, inSize int) {
+	n := g.positions
+	for c := 0; c < channels; c++ {
+		xc := x[c*inSize : (c+1)*inSize]
+		for t := 0; t < g.taps; t++ {
+			dst := col[(c*g.taps+t)*n : (c*g.taps+t+1)*n]
+			off := g.tapOffset[t]
+			for p := range dst {
+				if r := g.border[p]; r < 0 {
+					dst[p] = xc[g.origin[p]+off]
+				} else if o := g.borderTaps[int(r)*g.taps+t]; o >= 0 {
+					dst[p] = xc[o]
+				} else {
+					dst[p] = 0
+				}
+			}
+		}
+	}
+}

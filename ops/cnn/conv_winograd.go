@@ -1,0 +1,466 @@
+package cnn
+
+// Winograd's minimal filtering F(4x4, 3x3) (Lavin and Gray, "Fast Algorithms for Convolutional Neural
+// Networks", 2016) for 3x3 stride-1 convolutions. Each 4x4 block of output cells (a tile) is computed from
+// the 6x6 input patch around it as
+//
+//	Y_tile = Aᵀ [ Σ_c (G g_{m,c} Gᵀ) ⊙ (Bᵀ d_{c,tile} B) ] A
+//
+// so the 36 element-wise products, summed over the input channels, are 36 independent matrix products:
+//
+//	M[ξ] (M x tiles) = U[ξ] (M x C) · V[ξ] (C x tiles),   ξ = 0..35
+//
+// with U = G g Gᵀ the transformed weights (packed once for the GEMM when W is constant) and V = Bᵀ d B the
+// transformed input patches. That is 36 multiply-adds per tile, channel pair where the direct form needs
+// 4*4*9 = 144: four times fewer, for transforms that cost O(C + M) per tile instead of O(C*M).
+//
+// Tiles are taken in blocks (over all images of the batch, so small images still make wide products); a
+// block's V and M stay in the per-thread scratch, and blocks are what threads split. The interpolation
+// points are 0, ±1, ±2 and ∞: float32 results differ from the direct sum by a few units of 1e-6 relative
+// to the size of the operands, well inside ONNX's rtol 1e-3.
+
+import (
+	"github.com/onnxrun/onnxrun/ops/internal/gemm"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
+)
+
+const (
+	wgOut = 4           // output tile side
+	wgIn  = 6           // input patch side: wgOut + 3 - 1
+	wgXi  = wgIn * wgIn // transformed elements per tile: one GEMM each
+)
+
+// winogradFits reports a 2-D 3x3 convolution with unit strides and dilations and no groups, with channels
+// and output enough for the transforms to pay (measured: below 16 channels on either side im2col wins), and
+// at least 16 tiles over the batch: with fewer, each of the 36 products is narrower than one 16-column GEMM
+// panel, and the transformed weights (4 times W) would cost more memory than the time they save.
+func winogradFits(s *convShape) bool {
+	w := &s.win
+	if w.rank() != 2 || s.group != 1 || w.kernel[0] != 3 || w.kernel[1] != 3 {
+		return false
+	}
+	if w.stride[0] != 1 || w.stride[1] != 1 || w.dilation[0] != 1 || w.dilation[1] != 1 {
+		return false
+	}
+	tiles := s.batch * ceilDiv(w.out[0], wgOut) * ceilDiv(w.out[1], wgOut)
+	return s.inC >= 16 && s.outC >= 16 && w.out[0] >= 3 && w.out[1] >= 3 && tiles >= 16
+}
+
+type convWinograd struct {
+	s                      *convShape
+	packed                 *derivedWeights[[]*gemm.PackedA] // U[ξ] packed; nil when W is not constant
+	tilesH, tilesW, tiles  int                              // tiles per output plane (rows, columns) and over the batch
+	block, blocks          int                              // tiles per block, and blocks
+	ih, iw, oh, ow, ph, pw int
+}
+
+func newConvWinograd(s *convShape, w convWeights) *convWinograd {
+	c := &convWinograd{s: s,
+		ih: s.win.in[0], iw: s.win.in[1], oh: s.win.out[0], ow: s.win.out[1],
+		ph: s.win.padBegin[0], pw: s.win.padBegin[1]}
+	c.tilesH, c.tilesW = ceilDiv(c.oh, wgOut), ceilDiv(c.ow, wgOut)
+	c.tiles = s.batch * c.tilesH * c.tilesW
+	// A block's V and M (36*(C+M) floats per tile) should stay near the L2 cache, but the GEMMs want at
+	// least a few 16-column panels: aim at 2 MiB, between 32 and 96 tiles.
+	block := (2 << 20) / 4 / (wgXi * (s.inC + s.outC))
+	block = max(32, min(96, block/16*16))
+	c.blocks = ceilDiv(c.tiles, block)
+	if t := maxConvThreads(); c.blocks < 4*t && c.tiles >= 16*t {
+		// Few blocks: make their count a multiple of the threads so that none waits for another.
+		c.blocks = ceilDiv(c.blocks, t) * t
+	}
+	c.block = ceilDiv(c.tiles, c.blocks)
+	c.blocks = ceilDiv(c.tiles, c.block)
+	outC, inC := s.outC, s.inC
+	c.packed = newDerivedWeights(w, "winograd", func(w []float32) []*gemm.PackedA {
+		u := make([]float32, wgXi*outC*inC)
+		winogradWeights(u, w, outC, inC)
+		packed := make([]*gemm.PackedA, wgXi)
+		for xi := range packed {
+			packed[xi] = gemm.PackA(false, outC, inC, u[xi*outC*inC:(xi+1)*outC*inC], inC)
+		}
+		return packed
+	})
+	return c
+}
+
+func (c *convWinograd) name() string { return "winograd" }
+func (c *convWinograd) units() int   { return c.blocks }
+
+func (c *convWinograd) scratchShared() int {
+	if c.packed != nil {
+		return 0
+	}
+	return wgXi * c.s.outC * c.s.inC
+}
+
+func (c *convWinograd) scratchPerThread() int { return wgXi * (c.s.inC + c.s.outC) * c.block }
+
+// setup transforms W when it is not a constant.
+func (c *convWinograd) setup(r *convRun) {
+	if c.packed == nil {
+		winogradWeights(r.shared, r.w, c.s.outC, c.s.inC)
+	}
+}
+
+func (c *convWinograd) run(r *convRun, lo, hi int, buf []float32, pool *parallel.Pool) {
+	s := c.s
+	var packed []*gemm.PackedA
+	if c.packed != nil {
+		packed = c.packed.get()
+	}
+	for b := lo; b < hi; b++ {
+		t0 := b * c.block
+		nt := min(c.block, c.tiles-t0)
+		v := buf[:wgXi*s.inC*nt]
+		m := buf[wgXi*s.inC*c.block:][:wgXi*s.outC*nt]
+		c.inputTransform(v, r.x, t0, nt)
+		for xi := 0; xi < wgXi; xi++ {
+			p := gemm.Params{M: s.outC, N: nt, K: s.inC, Alpha: 1,
+				B: v[xi*s.inC*nt:], LDB: nt, C: m[xi*s.outC*nt:], LDC: nt, Pool: pool, Done: r.done}
+			if packed != nil {
+				p.PackedA = packed[xi]
+			} else {
+				p.A, p.LDA = r.shared[xi*s.outC*s.inC:], s.inC
+			}
+			gemm.Multiply(&p)
+		}
+		c.outputTransform(r, m, t0, nt)
+	}
+}
+
+// wgMaxBlock bounds a block's tiles (newConvWinograd keeps block <= 96), so per-block tables fit the stack.
+const wgMaxBlock = 128
+
+// wgTile is one tile of a block: its image and the input cell (possibly in the padding) at its patch's top
+// left, whose output cell is that plus the begin padding.
+type wgTile struct {
+	n, iy, ix int32
+	inside    bool // the 6x6 patch lies inside the input
+}
+
+// blockTiles fills tiles[:nt] for the tiles from t0: along a row of tiles, then down, then to the next image.
+func (c *convWinograd) blockTiles(tiles *[wgMaxBlock]wgTile, t0, nt int) {
+	per := c.tilesH * c.tilesW
+	n, r := t0/per, t0%per
+	ty, tx := r/c.tilesW, r%c.tilesW
+	for t := 0; t < nt; t++ {
+		iy, ix := ty*wgOut-c.ph, tx*wgOut-c.pw
+		tiles[t] = wgTile{n: int32(n), iy: int32(iy), ix: int32(ix),
+			inside: iy >= 0 && ix >= 0 && iy+wgIn <= c.ih && ix+wgIn <= c.iw}
+		if tx++; tx == c.tilesW {
+			tx = 0
+			if ty++; ty == c.tilesH {
+				ty, n = 0, n+1
+			}
+		}
+	}
+}
+
+// inputTransform writes V[ξ][c][t] = (Bᵀ d B)[ξ] for the nt tiles from t0, d being channel c's 6x6 patch
+// (zero outside the input); V[ξ] is C x nt, row stride nt. Tiles go 8 at a time through winogradInput8, the
+// rest one by one.
+func (c *convWinograd) inputTransform(v, x []float32, t0, nt int) {
+	s := c.s
+	plane := c.ih * c.iw
+	stride := s.inC * nt
+	var tiles [wgMaxBlock]wgTile
+	c.blockTiles(&tiles, t0, nt)
+	var d8 [wgXi * 8]float32
+	var d [wgXi]float32
+	for ch := 0; ch < s.inC; ch++ {
+		t := 0
+		for ; t+8 <= nt; t += 8 {
+			for q := 0; q < 8; q++ {
+				tl := &tiles[t+q]
+				xc := x[(int(tl.n)*s.inC+ch)*plane : (int(tl.n)*s.inC+ch+1)*plane]
+				if tl.inside {
+					// Straight into lane q: 36 loads and stores, no bounds test per cell.
+					at := int(tl.iy)*c.iw + int(tl.ix)
+					for i := 0; i < wgIn; i++ {
+						row := (*[wgIn]float32)(xc[at+i*c.iw:])
+						dst := (*[wgIn * 8]float32)(d8[i*wgIn*8:])
+						dst[q], dst[8+q], dst[16+q], dst[24+q], dst[32+q], dst[40+q] = row[0], row[1], row[2], row[3], row[4], row[5]
+					}
+					continue
+				}
+				c.patch(&d, xc, tl)
+				for k, val := range d {
+					d8[k*8+q] = val
+				}
+			}
+			winogradInput8(&d8, v[ch*nt+t:], stride)
+		}
+		for ; t < nt; t++ {
+			tl := &tiles[t]
+			c.patch(&d, x[(int(tl.n)*s.inC+ch)*plane:(int(tl.n)*s.inC+ch+1)*plane], tl)
+			winogradInputTile(&d, v[ch*nt+t:], stride)
+		}
+	}
+}
+
+// patch copies a tile's 6x6 input patch from plane xc, zero outside the input.
+func (c *convWinograd) patch(d *[wgXi]float32, xc []float32, tl *wgTile) {
+	iy, ix := int(tl.iy), int(tl.ix)
+	if tl.inside {
+		for i := 0; i < wgIn; i++ {
+			row := (*[wgIn]float32)(xc[(iy+i)*c.iw+ix:])
+			dr := (*[wgIn]float32)(d[i*wgIn:])
+			*dr = *row
+		}
+		return
+	}
+	for i := 0; i < wgIn; i++ {
+		row := d[i*wgIn : (i+1)*wgIn]
+		y := iy + i
+		if y < 0 || y >= c.ih {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			if xx := ix + j; xx >= 0 && xx < c.iw {
+				row[j] = xc[y*c.iw+xx]
+			} else {
+				row[j] = 0
+			}
+		}
+	}
+}
+
+// winogradInput8Go is winogradInputTile on 8 tiles at once, lane q of d8 (d8[k*8+q] is element k of tile q's
+// patch) going to v[ξ*stride+q]. d8 is overwritten, as the assembly does.
+func winogradInput8Go(d8 *[wgXi * 8]float32, v []float32, stride int) {
+	var d [wgXi]float32
+	var out [wgXi]float32
+	for q := 0; q < 8; q++ {
+		for k := range d {
+			d[k] = d8[k*8+q]
+		}
+		winogradInputTile(&d, out[:], 1)
+		for k, val := range out {
+			v[k*stride+q] = val
+		}
+	}
+}
+
+// winogradInputTile writes (Bᵀ d B)[ξ] to v[ξ*stride], with
+//
+//	Bᵀ = [4  0 -5  0 1 0]
+//	     [0 -4 -4  1 1 0]
+//	     [0  4 -4 -1 1 0]
+//	     [0 -2 -1  2 1 0]
+//	     [0  2 -1 -2 1 0]
+//	     [0  4  0 -5 0 1]
+func winogradInputTile(d *[wgXi]float32, v []float32, stride int) {
+	var t [wgXi]float32
+	for j := 0; j < wgIn; j++ { // columns: t = Bᵀ d
+		d0, d1, d2, d3, d4, d5 := d[j], d[6+j], d[12+j], d[18+j], d[24+j], d[30+j]
+		t[j] = 4*d0 - 5*d2 + d4
+		t[6+j] = (d3 + d4) - 4*(d1+d2)
+		t[12+j] = (d4 - d3) + 4*(d1-d2)
+		t[18+j] = (d4 - d2) + 2*(d3-d1)
+		t[24+j] = (d4 - d2) - 2*(d3-d1)
+		t[30+j] = 4*d1 - 5*d3 + d5
+	}
+	_ = v[35*stride]
+	for i := 0; i < wgIn; i++ { // rows: (Bᵀ d) B
+		r := t[i*6 : i*6+6 : i*6+6]
+		d0, d1, d2, d3, d4, d5 := r[0], r[1], r[2], r[3], r[4], r[5]
+		o := i * 6 * stride
+		v[o] = 4*d0 - 5*d2 + d4
+		v[o+stride] = (d3 + d4) - 4*(d1+d2)
+		v[o+2*stride] = (d4 - d3) + 4*(d1-d2)
+		v[o+3*stride] = (d4 - d2) + 2*(d3-d1)
+		v[o+4*stride] = (d4 - d2) - 2*(d3-d1)
+		v[o+5*stride] = 4*d1 - 5*d3 + d5
+	}
+}
+
+// winogradOutArgs is winogradOutput8's epilogue; the assembly reads bias at 0, lo 4, hi 8, flags 16.
+type winogradOutArgs struct {
+	bias, lo, hi float32
+	flags        uintptr // 1: clamp to [lo, hi]
+}
+
+// winogradOutput8Go is winogradOutputTile on 8 tiles at once: lane q reads M[ξ] at mx[ξ*stride+q] and
+// writes out[(i*4+j)*8+q] = clamp(O[i][j] + bias).
+func winogradOutput8Go(mx []float32, stride int, out *[16 * 8]float32, a *winogradOutArgs) {
+	var m [wgXi]float32
+	var o [wgOut * wgOut]float32
+	for q := 0; q < 8; q++ {
+		for k := range m {
+			m[k] = mx[k*stride+q]
+		}
+		winogradOutputTile(m[:], 1, &o)
+		for k, v := range o {
+			v += a.bias
+			if a.flags&1 != 0 {
+				if v < a.lo {
+					v = a.lo
+				}
+				if v > a.hi {
+					v = a.hi
+				}
+			}
+			out[k*8+q] = v
+		}
+	}
+}
+
+// outputTransform turns M[ξ][m][t] (M[ξ] is M x nt, row stride nt) into the output tiles, adding the bias
+// and Z and applying the activation, and writes the part of each tile inside the output. Tiles go 8 at a
+// time through winogradOutput8 (which also adds the bias and, without Z, applies the activation), the rest
+// one by one.
+func (c *convWinograd) outputTransform(r *convRun, mx []float32, t0, nt int) {
+	s := c.s
+	e := &r.k.epi
+	plane := c.oh * c.ow
+	stride := s.outC * nt
+	var tiles [wgMaxBlock]wgTile
+	c.blockTiles(&tiles, t0, nt)
+	var tmp [24 * 8]float32
+	var out8 [16 * 8]float32
+	var o [wgOut * wgOut]float32
+	args := winogradOutArgs{lo: e.lo, hi: e.hi}
+	if e.act != gemm.ActNone && r.z == nil {
+		args.flags = 1
+	}
+	for m := 0; m < s.outC; m++ {
+		var b float32
+		if r.bias != nil {
+			b = r.bias[m]
+		}
+		args.bias = b
+		t := 0
+		for ; t+8 <= nt; t += 8 {
+			winogradOutput8(mx[m*nt+t:], stride, &tmp, &out8, &args)
+			for q := 0; q < 8; q++ {
+				tl := &tiles[t+q]
+				ty, tx := int(tl.iy)+c.ph, int(tl.ix)+c.pw
+				if r.z == nil && ty+wgOut <= c.oh && tx+wgOut <= c.ow {
+					// A whole tile, bias and activation applied: four rows of four straight from lane q.
+					at := (int(tl.n)*s.outC+m)*plane + ty*c.ow + tx
+					for i := 0; i < wgOut; i++ {
+						yr := (*[wgOut]float32)(r.y[at+i*c.ow:])
+						src := (*[wgOut * 8]float32)(out8[i*wgOut*8:])
+						yr[0], yr[1], yr[2], yr[3] = src[q], src[8+q], src[16+q], src[24+q]
+					}
+					continue
+				}
+				for k := range o {
+					o[k] = out8[k*8+q]
+				}
+				c.storeTile(r, &o, tl, m, plane, 0, args.flags != 0)
+			}
+		}
+		for ; t < nt; t++ {
+			winogradOutputTile(mx[m*nt+t:], stride, &o)
+			c.storeTile(r, &o, &tiles[t], m, plane, b, false)
+		}
+	}
+}
+
+// storeTile writes the part of tile o (plus b) inside output plane m of the tile's image, adding Z and
+// applying the activation unless done (the activation was applied already).
+func (c *convWinograd) storeTile(r *convRun, o *[wgOut * wgOut]float32, tl *wgTile, m, plane int, b float32, done bool) {
+	e := &r.k.epi
+	ty, tx := int(tl.iy)+c.ph, int(tl.ix)+c.pw
+	base := (int(tl.n)*c.s.outC + m) * plane
+	rows, cols := min(wgOut, c.oh-ty), min(wgOut, c.ow-tx)
+	for i := 0; i < rows; i++ {
+		at := base + (ty+i)*c.ow + tx
+		yr := r.y[at : at+cols]
+		or := o[i*wgOut : i*wgOut+cols]
+		if r.z != nil {
+			zr := r.z[at : at+cols]
+			for j := range yr {
+				yr[j] = or[j] + b + zr[j]
+			}
+		} else {
+			for j := range yr {
+				yr[j] = or[j] + b
+			}
+		}
+		if done {
+			continue
+		}
+		switch e.act {
+		case gemm.ActReLU:
+			for j, v := range yr {
+				if v < 0 {
+					yr[j] = 0
+				}
+			}
+		case gemm.ActClip:
+			for j, v := range yr {
+				yr[j] = min(max(v, e.lo), e.hi)
+			}
+		}
+	}
+}
+
+// winogradOutputTile computes the 4x4 tile Aᵀ M A from M[ξ] = mx[ξ*stride], with
+//
+//	Aᵀ = [1 1  1 1  1 0]
+//	     [0 1 -1 2 -2 0]
+//	     [0 1  1 4  4 0]
+//	     [0 1 -1 8 -8 1]
+func winogradOutputTile(mx []float32, stride int, o *[wgOut * wgOut]float32) {
+	var t [wgOut * wgIn]float32
+	_ = mx[35*stride]
+	for j := 0; j < wgIn; j++ { // columns: t = Aᵀ M
+		m0, m1, m2 := mx[j*stride], mx[(6+j)*stride], mx[(12+j)*stride]
+		m3, m4, m5 := mx[(18+j)*stride], mx[(24+j)*stride], mx[(30+j)*stride]
+		a, b, c, d := m1+m2, m1-m2, m3+m4, m3-m4
+		t[j] = m0 + a + c
+		t[6+j] = b + 2*d
+		t[12+j] = a + 4*c
+		t[18+j] = b + 8*d + m5
+	}
+	for i := 0; i < wgOut; i++ { // rows: (Aᵀ M) A
+		r := t[i*6 : i*6+6 : i*6+6]
+		a, b, c, d := r[1]+r[2], r[1]-r[2], r[3]+r[4], r[3]-r[4]
+		o[i*4] = r[0] + a + c
+		o[i*4+1] = b + 2*d
+		o[i*4+2] = a + 4*c
+		o[i*4+3] = b + 8*d + r[5]
+	}
+}
+
+// winogradWeights writes U[ξ][m][c] = (G g Gᵀ)[ξ] for each 3x3 kernel g = W[m, c] (U[ξ] is M x C), with
+//
+//	G = [ 1/4     0    0 ]
+//	    [-1/6  -1/6 -1/6 ]
+//	    [-1/6   1/6 -1/6 ]
+//	    [1/24  1/12  1/6 ]
+//	    [1/24 -1/12  1/6 ]
+//	    [   0     0    1 ]
+//
+// computed in float64.
+func winogradWeights(u, w []float32, outC, inC int) {
+	g := [wgIn][3]float64{
+		{1.0 / 4, 0, 0},
+		{-1.0 / 6, -1.0 / 6, -1.0 / 6},
+		{-1.0 / 6, 1.0 / 6, -1.0 / 6},
+		{1.0 / 24, 1.0 / 12, 1.0 / 6},
+		{1.0 / 24, -1.0 / 12, 1.0 / 6},
+		{0, 0, 1},
+	}
+	for m := 0; m < outC; m++ {
+		for ch := 0; ch < inC; ch++ {
+			k := w[(m*inC+ch)*9 : (m*inC+ch+1)*9]
+			var t [wgIn][3]float64 // G g
+			for i := 0; i < wgIn; i++ {
+				for j := 0; j < 3; j++ {
+					t[i][j] = g[i][0]*float64(k[j]) + g[i][1]*float64(k[3+j]) + g[i][2]*float64(k[6+j])
+				}
+			}
+			for i := 0; i < wgIn; i++ { // (G g) Gᵀ
+				for j := 0; j < wgIn; j++ {
+					v := t[i][0]*g[j][0] + t[i][1]*g[j][1] + t[i][2]*g[j][2]
+					u[((i*wgIn+j)*outC+m)*inC+ch] = float32(v)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,86 @@
+// Package cnn implements the layers of convolutional networks: Conv (and onnxrun's FusedConv),
+// ConvTranspose, ConvInteger, DeformConv, CausalConvWithState, MaxPool, AveragePool, LpPool, MaxUnpool, the
+// Global pools and Dropout, with their assembly and the convolution strategies (direct, 1x1, Winograd,
+// depthwise, im2col); and the gradient kernels of the trainer (domain ops.TrainingDomain). Importing the
+// package registers them (see ops.Register) for every opset version Operators.md lists up to
+// ops.MaxOpset; each op's file links its spec page and says what changed between versions.
+//
+// The other layers that were once in this package sit in packages named after what they are:
+// normalisations in ops/norm, RNN/GRU/LSTM in ops/recurrent, Attention and RotaryEmbedding in
+// ops/attention, DFT, STFT and the windows in ops/signal, the losses and optimizers in ops/training.
+// Helpers they share with this package are in ops/internal/kernelutil.
+//
+// # Windows
+//
+// Conv, ConvTranspose, ConvInteger and the pools share one window type (window.go): kernel_shape, strides,
+// pads, dilations, auto_pad and ceil_mode are resolved against the input's spatial shape with integer
+// arithmetic only, and a ceil_mode window never starts in the end padding. Prepare then lowers the window to
+// a gather: flat index tables saying which input cell each output position reads at each kernel tap.
+// Interior positions, whose window lies wholly inside the input, share one table of tap offsets; only border
+// positions keep a row of their own, with codes for padding (and for the cells ceil_mode adds past it, which
+// AveragePool never counts). Kernels therefore walk flat arrays whatever the number of spatial axes.
+//
+// ConvTranspose multiplies Wᵀ by the input with ops/internal/gemm and scatters the columns into the output
+// (col2im); its reference scatters cell by cell.
+//
+// # Convolution strategies
+//
+// A float32 Conv picks one strategy at Prepare, by shape (conv_fast.go has the rules and the thresholds):
+// a 1x1 stride-1 kernel is one GEMM per image on the input planes as they lie (conv_gemm.go); 3x3 stride-1
+// kernels with at least 16 channels each way run Winograd's F(4x4, 3x3), a quarter of the multiplies, as 36
+// GEMMs over blocks of tiles (conv_winograd.go); a stride-1 kernel with at most 64 multiply-adds per output
+// cell (LeNet's layers, a CIFAR net's first) runs direct 6x16 register tiles off a padded copy of the image
+// (conv_direct.go); depthwise kernels are a per-plane stencil (conv_depthwise.go); anything else unrolls
+// into an im2col buffer and multiplies (conv_gemm.go). Constant weights are packed once per model for the
+// GEMM, transformed for Winograd, or laid out for the tiles, by the first Run that needs them (planning a
+// shape that never runs packs nothing); the derived forms are cached in the op, so that the several plans
+// of a model share them. The hot loops are AVX2+FMA assembly (the direct tile and
+// Winograd's 8-tile transforms, *_amd64.s) with Go twins that the noasm build runs and the tests compare
+// against. convDirect, the plain loop, stays the reference: every strategy is tested against it on odd
+// shapes, and it runs float64 (float16 and bfloat16 widen to float32 through the GEMM path of conv.go).
+//
+// Work is split over the session's worker pool (ops.ExecContext.Pool) in units that write disjoint outputs:
+// images for the GEMM and direct strategies, tile blocks for Winograd, planes for depthwise and the pools;
+// with fewer units than threads the GEMM threads itself. One thread never touches the pool. Per-thread
+// buffers are cut from the plan's scratch, and threaded runs take their task from a sync.Pool, so Run
+// allocates nothing at any thread count.
+//
+// # Fused kernels
+//
+// FusedConv (domain ops.FusedDomain, "onnxrun") is Conv + residual Add + Relu or Clip, written by the graph pass
+// runtime/pass_fuse_activation.go: the bias, the residual and the activation run in the GEMM's epilogue (or
+// Winograd's output transform, or the direct tile's store) while the values are in registers. Float32
+// MaxPool and AveragePool over two axes take pool_fast.go: an interior rectangle without padding tests and
+// unrolled 2x2 and 3x3 windows, the border through the gather table.
+//
+// # Types
+//
+// Kernels are generic over float32 and float64 (MaxPool also over int8 and uint8, ConvInteger over 8-bit
+// integers with int32 sums). float16 and bfloat16 tensors are widened to float32 in the scratch memory the
+// planner provides (ops.Scratcher), computed in float32 and rounded back. Run allocates nothing (alloc_test.go holds every kernel to that).
+//
+// # Gradients
+//
+// The backward kernels (grad_*.go: ConvGrad, MaxPoolGrad, AveragePoolGrad, GemmGrad, ReluGrad, SigmoidGrad,
+// TanhGrad) stay together here, beside the forward kernels they differentiate: ConvGrad reuses Conv's op,
+// window and im2col geometry, and the pool gradients reuse the pooling op and its window, which would
+// otherwise have to be exported. GemmGrad and the activation gradients share their dtype checks, optional
+// outputs and GEMM dispatch (grad_common.go) and the finite-difference tests, so the trainer in package
+// models finds its whole backward pass in one package. The losses and ONNX's optimizers, which are
+// operators of their own rather than gradients, are in ops/training.
+//
+// # Dropout
+//
+// Dropout is the identity unless training_mode (opset 12 on) is true. A node with a training_mode input is
+// ops.Nondeterministic and does not alias its input; every other node aliases (ops.Aliaser), so the runtime
+// may skip it. Training masks come from MT19937 seeded by the seed attribute, drawing uniforms exactly as
+// numpy's legacy RandomState does, so a node with a seed reproduces ONNX's reference outputs. Before opset
+// 12 Dropout is always the identity, as in ONNX Runtime, whatever is_test says.
+//
+// # Errors
+//
+// Attributes are checked in the Builder and shapes in InferShapes, with errors wrapping ops.ErrInvalid (or
+// ops.ErrUnsupported) that name the values involved, e.g. "X has 4 channels, W [2,4,3,3] expects
+// W.shape[1]*group = 4*2 = 8". Run only reports what depends on data: a MaxUnpool index outside the output
+// or a Dropout ratio outside [0, 1) given at run time.
+package cnn

@@ -1,6 +1,0 @@
-//go:build !race
-
-package nn
-
-// raceEnabled is true under -race; see race_test.go.
-const raceEnabled = false
