@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/onnxrun/onnxrun/internal/hugepage"
 )
 
 // Reading a model file without copying its weights twice. protobuf-go copies every bytes field it decodes
@@ -119,7 +121,7 @@ func (w *wireSplitter) tensorField(out []byte, num protowire.Number, typ protowi
 	if err != nil {
 		return out, true, err
 	}
-	raw := make([]byte, n)
+	raw := hugepage.Bytes(int(n)) // a weight, kept as long as the model: see package hugepage
 	if err := w.read(raw); err != nil {
 		return out, true, err
 	}

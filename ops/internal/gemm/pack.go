@@ -1,5 +1,7 @@
 package gemm
 
+import "github.com/onnxrun/onnxrun/internal/hugepage"
+
 // Blocking. The micro-kernel computes an mr×nr tile of C from an A panel
 // (mr rows, interleaved per k step) and a B panel (nr columns, interleaved
 // per k step). K is cut into balanced blocks of at most kcMax so that one B
@@ -59,7 +61,7 @@ type PackedB struct {
 // PackA packs op(A), where A is m×k (k×m if transA) with row stride lda.
 func PackA(transA bool, m, k int, a []float32, lda int) *PackedA {
 	mp := roundUp(m, mr)
-	pa := &PackedA{m: m, k: k, data: make([]float32, mp*k)}
+	pa := &PackedA{m: m, k: k, data: hugepage.Float32s(mp * k)} // kept as long as the plan
 	kc := kBlock(k)
 	for p0 := 0; p0 < k; p0 += kc {
 		kcb := min(kc, k-p0)
@@ -71,7 +73,7 @@ func PackA(transA bool, m, k int, a []float32, lda int) *PackedA {
 // PackB packs op(B), where B is k×n (n×k if transB) with row stride ldb.
 func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 	np := roundUp(n, nr)
-	pb := &PackedB{k: k, n: n, data: make([]float32, np*k)}
+	pb := &PackedB{k: k, n: n, data: hugepage.Float32s(np * k)} // kept as long as the plan
 	kc := kBlock(k)
 	for p0 := 0; p0 < k; p0 += kc {
 		kcb := min(kc, k-p0)
