@@ -1,8 +1,10 @@
 package onnx
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -81,9 +83,10 @@ func (o DecodeOptions) Load(path string) (*Model, error) {
 		}
 	}
 	if errors.Is(err, errNotSplit) {
-		// Not a regular file, or one splitModel does not handle: decode the whole of it.
+		// Not a regular file, or one splitModel does not handle: decode the whole of it, read through the
+		// file already open (a pipe cannot be opened twice for the same data).
 		var b []byte
-		if b, err = os.ReadFile(path); err != nil {
+		if b, err = readAllFrom(f, st); err != nil {
 			return nil, err
 		}
 		mp, err = o.unmarshal(b)
@@ -95,6 +98,20 @@ func (o DecodeOptions) Load(path string) (*Model, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &Model{Proto: mp, Dir: o.Dir, Limits: o.Limits}, nil
+}
+
+// readAllFrom reads f from its start (a regular file, which splitModel may have read part of) or from where
+// it is (anything else), into a buffer sized by st when st knows the size. Errors are *os.PathError.
+func readAllFrom(f *os.File, st os.FileInfo) ([]byte, error) {
+	if !st.Mode().IsRegular() {
+		return io.ReadAll(f)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, st.Size()+bytes.MinRead)) // room for ReadFrom to see EOF without growing
+	_, err := buf.ReadFrom(f)
+	return buf.Bytes(), err
 }
 
 // unmarshalSplit decodes splitModel's stripped model and puts the raw_data back into the main graph's
