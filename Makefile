@@ -121,6 +121,7 @@ FUZZPAR ?=
 FUZZMINTIME ?= 10s
 FUZZ_TARGETS = \
 	./onnx/:FuzzDecode \
+	./onnx/:FuzzSplitModel \
 	./runtime/:FuzzNode \
 	./runtime/:FuzzCompile \
 	./tensorio/:FuzzReadNPY \

@@ -11,7 +11,8 @@
 // producer adds (kept as unknown fields). This package is the hand-written API on top:
 //
 //   - Load, Decode, DecodeOptions: parse and validate a model; (*Model).Encode and Save write it back
-//     deterministically.
+//     deterministically. Load streams a file, reading each initializer's raw_data straight into its own
+//     buffer rather than copying it out of the file's bytes (split.go).
 //   - ReadTensor, (*Model).TensorArray, ReadTensorFile: TensorProto → Array; NewTensorProto: Array →
 //     TensorProto.
 //   - NormalizeDomain, (*Model).OpsetFor, ValueInfoShape, Attr, AttrValue: small helpers for the runtime.

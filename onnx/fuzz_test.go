@@ -25,16 +25,7 @@ var fuzzSeedCases = []string{
 // reading its tensors must not panic either. Seeds come from node-test models (when ../shared exists) and
 // small hand-built models.
 func FuzzDecode(f *testing.F) {
-	for _, seed := range handSeeds(f) {
-		f.Add(seed)
-	}
-	if shared, ok := testenv.SharedDir(); ok {
-		for _, name := range fuzzSeedCases {
-			if b, err := os.ReadFile(filepath.Join(shared, "onnx-node-tests", name, "model.onnx")); err == nil {
-				f.Add(b)
-			}
-		}
-	}
+	addModelSeeds(f)
 	opts := DecodeOptions{Limits: Limits{MaxTensorBytes: 1 << 20}}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := opts.Decode(b)
@@ -59,6 +50,20 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// addModelSeeds seeds f with the hand-built models and the node-test models of fuzzSeedCases.
+func addModelSeeds(f *testing.F) {
+	for _, seed := range handSeeds(f) {
+		f.Add(seed)
+	}
+	if shared, ok := testenv.SharedDir(); ok {
+		for _, name := range fuzzSeedCases {
+			if b, err := os.ReadFile(filepath.Join(shared, "onnx-node-tests", name, "model.onnx")); err == nil {
+				f.Add(b)
+			}
+		}
+	}
 }
 
 func requireTyped(t *testing.T, err error) {
@@ -88,4 +93,14 @@ func handSeeds(tb testing.TB) [][]byte {
 	typed := &onnxpb.TensorProto{Name: proto.String("q"), DataType: proto.Int32(int32(onnxpb.TensorProto_INT8)), Dims: []int64{3}, Int32Data: []int32{-1, 0, 1}}
 	seeds = append(seeds, marshal(tb, testModel(typed)))
 	return seeds
+}
+
+// FuzzSplitModel feeds arbitrary bytes to Load's streaming decode (splitModel): it must never panic, fail
+// only with errNotSplit (Load then decodes the whole file), and decode what it accepts exactly as
+// protobuf-go decodes the whole file. Seeds are FuzzDecode's.
+func FuzzSplitModel(f *testing.F) {
+	addModelSeeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkSplitMatches(t, "input", b, false)
+	})
 }

@@ -1,8 +1,10 @@
 package onnx
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -54,19 +56,81 @@ func Load(path string) (*Model, error) { return DecodeOptions{}.Load(path) }
 func Decode(b []byte) (*Model, error) { return DecodeOptions{}.Decode(b) }
 
 // Load reads and decodes the model file at path. When o.Dir is empty it becomes the file's folder.
+//
+// The result is Decode's on the file's bytes, but a regular file is streamed (see splitModel): each
+// initializer's raw_data is read from the file straight into its own buffer, instead of into the file's
+// bytes and then copied by protobuf-go, so a weight is moved once and is never in memory twice.
 func (o DecodeOptions) Load(path string) (*Model, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
 	if o.Dir == "" {
 		o.Dir = filepath.Dir(path)
 	}
-	m, err := o.Decode(b)
+	err = errNotSplit
+	var mp *onnxpb.ModelProto
+	if st.Mode().IsRegular() {
+		var stripped []byte
+		var raws [][]byte
+		if stripped, raws, err = splitModel(f, st.Size()); err == nil {
+			mp, err = o.unmarshalSplit(stripped, raws)
+		}
+	}
+	if errors.Is(err, errNotSplit) {
+		// Not a regular file, or one splitModel does not handle: decode the whole of it, read through the
+		// file already open (a pipe cannot be opened twice for the same data).
+		var b []byte
+		if b, err = readAllFrom(f, st); err != nil {
+			return nil, err
+		}
+		mp, err = o.unmarshal(b)
+	}
+	if err == nil {
+		err = validateModel(mp, o.Dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return m, nil
+	return &Model{Proto: mp, Dir: o.Dir, Limits: o.Limits}, nil
+}
+
+// readAllFrom reads f from its start (a regular file, which splitModel may have read part of) or from where
+// it is (anything else), into a buffer sized by st when st knows the size. Errors are *os.PathError.
+func readAllFrom(f *os.File, st os.FileInfo) ([]byte, error) {
+	if !st.Mode().IsRegular() {
+		return io.ReadAll(f)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, st.Size()+bytes.MinRead)) // room for ReadFrom to see EOF without growing
+	_, err := buf.ReadFrom(f)
+	return buf.Bytes(), err
+}
+
+// unmarshalSplit decodes splitModel's stripped model and puts the raw_data back into the main graph's
+// initializers.
+func (o DecodeOptions) unmarshalSplit(stripped []byte, raws [][]byte) (*onnxpb.ModelProto, error) {
+	mp, err := o.unmarshal(stripped)
+	if err != nil {
+		return nil, errNotSplit // the whole file gives the error, with the offsets of the file
+	}
+	inits := mp.GetGraph().GetInitializer()
+	if len(inits) != len(raws) {
+		return nil, errNotSplit
+	}
+	for i, t := range inits {
+		if raws[i] != nil {
+			t.RawData = raws[i]
+		}
+	}
+	return mp, nil
 }
 
 // Decode parses b as a ModelProto and validates it:
@@ -81,6 +145,18 @@ func (o DecodeOptions) Load(path string) (*Model, error) {
 // Unknown operators do not fail Decode. Tensors of element types Array cannot hold, and segmented
 // tensors, are reported only when read.
 func (o DecodeOptions) Decode(b []byte) (*Model, error) {
+	mp, err := o.unmarshal(b)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateModel(mp, o.Dir); err != nil {
+		return nil, err
+	}
+	return &Model{Proto: mp, Dir: o.Dir, Limits: o.Limits}, nil
+}
+
+// unmarshal parses b as a ModelProto, with the nesting limit of o.
+func (o DecodeOptions) unmarshal(b []byte) (*onnxpb.ModelProto, error) {
 	depth := o.MaxDepth
 	if depth <= 0 {
 		depth = defaultMaxDepth
@@ -89,10 +165,7 @@ func (o DecodeOptions) Decode(b []byte) (*Model, error) {
 	if err := (proto.UnmarshalOptions{RecursionLimit: depth}).Unmarshal(b, mp); err != nil {
 		return nil, &FormatError{Where: "model", What: "not a ModelProto", Err: err}
 	}
-	if err := validateModel(mp, o.Dir); err != nil {
-		return nil, err
-	}
-	return &Model{Proto: mp, Dir: o.Dir, Limits: o.Limits}, nil
+	return mp, nil
 }
 
 // Encode serializes the model deterministically (stable within one binary; compare messages with

@@ -83,9 +83,8 @@ type Plan struct {
 }
 
 // Load reads, decodes and compiles a model file; its errors name the file. The decoded model is Load's
-// own, so each weight takes its bytes in the protobuf as its memory where their layout allows
-// (onnx.TakeTensor) instead of a copy, and the file's bytes are collected before the weights are packed:
-// the file, the protobuf and the packed weights are then never all in memory together.
+// own, so each weight takes as its memory the buffer onnx.Load read its bytes into (onnx.TakeTensor)
+// where their layout allows, instead of a copy: a weight is read once and held once.
 func Load(path string, opts Options) (*Plan, error) {
 	m, err := onnx.Load(path)
 	if err != nil {
@@ -104,8 +103,8 @@ func Load(path string, opts Options) (*Plan, error) {
 func Compile(m *onnx.Model, opts Options) (*Plan, error) { return compile(m, opts, false) }
 
 // compile is Compile; with ownModel, m is the caller's to spend: buildGraph drops the initializers' bytes
-// from the protobuf as it converts them, and the garbage is collected before the passes and kernels
-// allocate packed weights.
+// from the protobuf as it converts them. (No collection is forced after that: onnx.Load leaves no copy of
+// the file behind, so there is nothing large to collect.)
 func compile(m *onnx.Model, opts Options, ownModel bool) (*Plan, error) {
 	opts = opts.withDefaults()
 	opsets, err := resolveOpsets(m, opts)
@@ -116,10 +115,6 @@ func compile(m *onnx.Model, opts Options, ownModel bool) (*Plan, error) {
 	g, err := buildGraph(m, opsets, limits, ownModel)
 	if err != nil {
 		return nil, err
-	}
-	if ownModel {
-		m = nil
-		goruntime.GC()
 	}
 	if err := checkDeclaredInputs(g, opts); err != nil {
 		return nil, err

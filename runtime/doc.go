@@ -13,7 +13,8 @@
 //	                                   prepare no kernel; shapes planned and kernels prepared once at the
 //	                                   declared input shapes, so errors surface now and the first Run at
 //	                                   those shapes reuses the plan
-//	plan.NewSession()                  a Session owns the buffers and worker threads
+//	plan.NewSession()                  a Session owns the buffers and worker threads (its float32 buffers
+//	                                   one huge-page allocation, made by the first Run; see allocArena)
 //	sess.Run(ctx, inputs)              outputs, valid until the next Run
 //
 // # Specialisation and memory

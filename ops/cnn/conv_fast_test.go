@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -508,6 +509,24 @@ func TestDirectConvPollsWithinAnImage(t *testing.T) {
 		st.run(r, 0, 1, make([]float32, st.scratchPerThread()), nil)
 		if written := countNotNaN(y); written != 0 {
 			t.Errorf("X %v W %v (wrapped %v): a cancelled image still got %d of %d outputs", c.x, c.w, st.wrapped(), written, y.Len())
+		}
+	}
+}
+
+// TestWinogradPackedMatchesTransform: the transformed weights written straight into packed panels equal
+// winogradWeights' U[ξ] packed afterwards, bit for bit (channel counts off the panel and K-block sizes).
+func TestWinogradPackedMatchesTransform(t *testing.T) {
+	for _, s := range [][2]int{{16, 16}, {19, 300}, {64, 13}} {
+		outC, inC := s[0], s[1]
+		w := randF32(5, outC, inC, 3, 3).Float32s()
+		u := make([]float32, wgXi*outC*inC)
+		winogradWeights(u, w, outC, inC)
+		got := winogradPacked(w, outC, inC)
+		for xi := range wgXi {
+			want := gemm.PackA(false, outC, inC, u[xi*outC*inC:(xi+1)*outC*inC], inC).Data()
+			if !slices.Equal(got[xi].Data(), want) {
+				t.Fatalf("M=%d C=%d: U[%d] packed directly differs from U packed afterwards", outC, inC, xi)
+			}
 		}
 	}
 }

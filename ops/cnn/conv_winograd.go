@@ -73,13 +73,7 @@ func newConvWinograd(s *convShape, w convWeights) *convWinograd {
 	c.blocks = ceilDiv(c.tiles, c.block)
 	outC, inC := s.outC, s.inC
 	c.packed = newDerivedWeights(w, "winograd", func(w []float32) []*gemm.PackedA {
-		u := make([]float32, wgXi*outC*inC)
-		winogradWeights(u, w, outC, inC)
-		packed := make([]*gemm.PackedA, wgXi)
-		for xi := range packed {
-			packed[xi] = gemm.PackA(false, outC, inC, u[xi*outC*inC:(xi+1)*outC*inC], inC)
-		}
-		return packed
+		return winogradPacked(w, outC, inC)
 	})
 	return c
 }
@@ -438,29 +432,66 @@ func winogradOutputTile(mx []float32, stride int, o *[wgOut * wgOut]float32) {
 //
 // computed in float64.
 func winogradWeights(u, w []float32, outC, inC int) {
-	g := [wgIn][3]float64{
-		{1.0 / 4, 0, 0},
-		{-1.0 / 6, -1.0 / 6, -1.0 / 6},
-		{-1.0 / 6, 1.0 / 6, -1.0 / 6},
-		{1.0 / 24, 1.0 / 12, 1.0 / 6},
-		{1.0 / 24, -1.0 / 12, 1.0 / 6},
-		{0, 0, 1},
-	}
+	var ut [wgXi]float32
 	for m := 0; m < outC; m++ {
 		for ch := 0; ch < inC; ch++ {
-			k := w[(m*inC+ch)*9 : (m*inC+ch+1)*9]
-			var t [wgIn][3]float64 // G g
-			for i := 0; i < wgIn; i++ {
-				for j := 0; j < 3; j++ {
-					t[i][j] = g[i][0]*float64(k[j]) + g[i][1]*float64(k[3+j]) + g[i][2]*float64(k[6+j])
-				}
-			}
-			for i := 0; i < wgIn; i++ { // (G g) Gᵀ
-				for j := 0; j < wgIn; j++ {
-					v := t[i][0]*g[j][0] + t[i][1]*g[j][1] + t[i][2]*g[j][2]
-					u[((i*wgIn+j)*outC+m)*inC+ch] = float32(v)
-				}
+			winogradKernel(&ut, w[(m*inC+ch)*9:][:9])
+			for xi, v := range ut {
+				u[(xi*outC+m)*inC+ch] = v
 			}
 		}
+	}
+}
+
+// winogradPacked is winogradWeights for a constant W, written straight into the GEMM's packed operands
+// U[ξ] (one per ξ): no U to build and then pack, which for a VGG's 12 MB of weights was 48 MB of memory
+// touched once and the larger part of its first Run.
+func winogradPacked(w []float32, outC, inC int) []*gemm.PackedA {
+	packed := gemm.NewPackedAs(wgXi, outC, inC)
+	data := make([][]float32, wgXi)
+	for xi := range packed {
+		data[xi] = packed[xi].Data()
+	}
+	var ut [wgXi]float32
+	for m := 0; m < outC; m++ {
+		for ch := 0; ch < inC; ch++ {
+			winogradKernel(&ut, w[(m*inC+ch)*9:][:9])
+			off := packed[0].Offset(m, ch) // the same in every U[ξ]: they have one shape
+			for xi, v := range ut {
+				data[xi][off] = v
+			}
+		}
+	}
+	return packed
+}
+
+// winogradKernel computes u = G g Gᵀ for one 3x3 kernel g (row-major), u indexed by ξ = 6*row + column:
+// G applied to g's columns, then to the rows of the result.
+func winogradKernel(u *[wgXi]float32, g []float32) {
+	var t [wgIn][3]float64 // G g
+	for j := 0; j < 3; j++ {
+		col := applyG(float64(g[j]), float64(g[3+j]), float64(g[6+j]))
+		for i := range col {
+			t[i][j] = col[i]
+		}
+	}
+	for i := range t { // (G g) Gᵀ
+		row := applyG(t[i][0], t[i][1], t[i][2])
+		for j, v := range row {
+			u[i*wgIn+j] = float32(v)
+		}
+	}
+}
+
+// applyG multiplies the vector (a0, a1, a2) by G, written out: most of G's entries are 0 or shared.
+func applyG(a0, a1, a2 float64) [wgIn]float64 {
+	outer := a0 + a2
+	return [wgIn]float64{
+		a0 / 4,
+		-(outer + a1) / 6,
+		-(outer - a1) / 6,
+		a0/24 + a1/12 + a2/6,
+		a0/24 - a1/12 + a2/6,
+		a2,
 	}
 }

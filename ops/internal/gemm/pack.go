@@ -1,5 +1,7 @@
 package gemm
 
+import "github.com/onnxrun/onnxrun/internal/hugepage"
+
 // Blocking. The micro-kernel computes an mr×nr tile of C from an A panel
 // (mr rows, interleaved per k step) and a B panel (nr columns, interleaved
 // per k step). K is cut into balanced blocks of at most kcMax so that one B
@@ -59,7 +61,7 @@ type PackedB struct {
 // PackA packs op(A), where A is m×k (k×m if transA) with row stride lda.
 func PackA(transA bool, m, k int, a []float32, lda int) *PackedA {
 	mp := roundUp(m, mr)
-	pa := &PackedA{m: m, k: k, data: make([]float32, mp*k)}
+	pa := NewPackedA(m, k)
 	kc := kBlock(k)
 	for p0 := 0; p0 < k; p0 += kc {
 		kcb := min(kc, k-p0)
@@ -68,10 +70,41 @@ func PackA(transA bool, m, k int, a []float32, lda int) *PackedA {
 	return pa
 }
 
+// NewPackedA returns a packed m×k operand of zeros, for a caller that computes op(A) one element at a time
+// (a weight transform) and writes each straight to its place, Data()[Offset(i, p)], instead of building
+// A only to pack it. Fill it before sharing it.
+func NewPackedA(m, k int) *PackedA {
+	return &PackedA{m: m, k: k, data: hugepage.Float32s(roundUp(m, mr) * k)} // kept as long as the plan
+}
+
+// NewPackedAs returns count packed m×k operands of zeros, as NewPackedA, in one allocation: a set of
+// small operands filled together (Winograd's 36) then takes huge pages like one large one (see package
+// hugepage) instead of a page fault per 4 KiB.
+func NewPackedAs(count, m, k int) []*PackedA {
+	size := roundUp(m, mr) * k
+	data := hugepage.Float32s(count * size) // kept as long as the plan
+	packed := make([]*PackedA, count)
+	for i := range packed {
+		packed[i] = &PackedA{m: m, k: k, data: data[i*size : (i+1)*size : (i+1)*size]}
+	}
+	return packed
+}
+
+// Offset is where element (i, p) of op(A) lives in Data: in the K block holding p, panel i/mr, k step p,
+// row i%mr (see PackedA).
+func (pa *PackedA) Offset(i, p int) int {
+	kc := kBlock(pa.k)
+	p0 := p / kc * kc
+	return p0*roundUp(pa.m, mr) + i/mr*mr*min(kc, pa.k-p0) + (p-p0)*mr + i%mr
+}
+
+// Data is the packed values, for filling a NewPackedA.
+func (pa *PackedA) Data() []float32 { return pa.data }
+
 // PackB packs op(B), where B is k×n (n×k if transB) with row stride ldb.
 func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 	np := roundUp(n, nr)
-	pb := &PackedB{k: k, n: n, data: make([]float32, np*k)}
+	pb := &PackedB{k: k, n: n, data: hugepage.Float32s(np * k)} // kept as long as the plan
 	kc := kBlock(k)
 	for p0 := 0; p0 < k; p0 += kc {
 		kcb := min(kc, k-p0)

@@ -353,6 +353,34 @@ func TestInPlaceDecisions(t *testing.T) {
 
 // TestPackBTrans16 checks the transposing panel packer (assembly on amd64)
 // against its definition for K lengths around its 8-step blocks.
+// TestNewPackedAOffset fills one of NewPackedAs' operands element by element through Offset and compares it with PackA of
+// the same matrix, over several K blocks and a partial last panel.
+func TestNewPackedAOffset(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, s := range [][2]int{{1, 1}, {7, 13}, {13, 300}, {150, 600}} {
+		m, k := s[0], s[1]
+		a := randSlice(r, m*k)
+		set := NewPackedAs(3, m, k)
+		filled := set[1]
+		for i := range m {
+			for p := range k {
+				filled.Data()[filled.Offset(i, p)] = a[i*k+p]
+				set[0].Data()[filled.Offset(i, p)] = -1 // its neighbours in the allocation stay apart
+				set[2].Data()[filled.Offset(i, p)] = -1
+			}
+		}
+		want := PackA(false, m, k, a, k)
+		if len(filled.Data()) != len(want.data) {
+			t.Fatalf("%d×%d: %d packed values, PackA has %d", m, k, len(filled.Data()), len(want.data))
+		}
+		for i, v := range want.data {
+			if filled.Data()[i] != v {
+				t.Fatalf("%d×%d: packed value %d is %v, PackA's is %v", m, k, i, filled.Data()[i], v)
+			}
+		}
+	}
+}
+
 func TestPackBTrans16(t *testing.T) {
 	r := rand.New(rand.NewPCG(17, 18))
 	for _, kc := range []int{0, 1, 7, 8, 9, 16, 23, 256} {
