@@ -45,7 +45,7 @@ func buildConv(n ops.NodeInfo) (ops.Op, error) {
 	return &convOp{win: win, group: int(group), weights: new(convWeightCache)}, nil
 }
 
-// convShape is a convolution's geometry for one set of input shapes.
+// convShape is a convolution's or a transposed convolution's geometry for one set of input shapes.
 type convShape struct {
 	win                 window
 	batch               int // N
@@ -110,12 +110,7 @@ func (op *convOp) geometry(xShape, wShape ops.Shape) (convShape, error) {
 	if err != nil {
 		return s, err
 	}
-	s.win = win
-	s.groupInC, s.groupOutC = s.inC/s.group, s.outC/s.group
-	s.inSize = ops.Shape(win.in).Size()
-	s.outSize = ops.Shape(win.out).Size()
-	s.taps = ops.Shape(win.kernel).Size()
-	s.outShape = append(ops.Shape{s.batch, s.outC}, win.out...)
+	s.setWindow(win)
 	return s, nil
 }
 
@@ -338,4 +333,15 @@ func convDirect[T ops.Float](s *convShape, g *gather, x, w, bias, y []T, done <-
 			}
 		}
 	}
+}
+
+// setWindow records a resolved window and what follows from it and the channel counts: the per-group
+// channels, the spatial sizes, the taps and the output shape. Conv and ConvTranspose share it.
+func (s *convShape) setWindow(win window) {
+	s.win = win
+	s.groupInC, s.groupOutC = s.inC/s.group, s.outC/s.group
+	s.inSize = ops.Shape(win.in).Size()
+	s.outSize = ops.Shape(win.out).Size()
+	s.taps = ops.Shape(win.kernel).Size()
+	s.outShape = append(ops.Shape{s.batch, s.outC}, win.out...)
 }

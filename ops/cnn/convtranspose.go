@@ -142,20 +142,9 @@ func (op *convTransposeOp) resolveTransposed(in, kernel []int) (window, error) {
 	return w, nil
 }
 
-// convTransposeShape is a transposed convolution's geometry for one set of input shapes.
-type convTransposeShape struct {
-	win                 window
-	batch               int
-	inC, outC, group    int
-	groupInC, groupOutC int
-	inSize, outSize     int
-	taps                int
-	outShape            ops.Shape
-}
-
 // shape checks X (N x C x D1...), W (C x M/group x k1...) and the optional B (M).
-func (op *convTransposeOp) shape(in []ops.ValueInfo) (convTransposeShape, error) {
-	var s convTransposeShape
+func (op *convTransposeOp) shape(in []ops.ValueInfo) (convShape, error) {
+	var s convShape
 	if err := ops.CheckInputCount(in, 2, 3); err != nil {
 		return s, err
 	}
@@ -195,12 +184,7 @@ func (op *convTransposeOp) shape(in []ops.ValueInfo) (convTransposeShape, error)
 	if err != nil {
 		return s, err
 	}
-	s.win = win
-	s.groupInC, s.groupOutC = s.inC/s.group, s.outC/s.group
-	s.inSize = ops.Shape(win.in).Size()
-	s.outSize = ops.Shape(win.out).Size()
-	s.taps = ops.Shape(win.kernel).Size()
-	s.outShape = append(ops.Shape{s.batch, s.outC}, win.out...)
+	s.setWindow(win)
 	return s, nil
 }
 
@@ -232,7 +216,7 @@ func (op *convTransposeOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.K
 
 // convTransposeKernel runs one transposed convolution. Its fields are read-only during Run.
 type convTransposeKernel struct {
-	s       convTransposeShape
+	s       convShape
 	g       *gather // positions are input cells, offsets are output cells
 	dtype   ops.DType
 	hasBias bool
@@ -334,7 +318,7 @@ func (k *convTransposeKernel) runGemm(x, w, bias, y, col []float32, pool *parall
 //
 // starting from the bias; contributions that land outside the output (cropped by pads) are dropped. Once
 // done (nil for never) is closed it stops before the next input channel, leaving Y unfinished.
-func convTransposeDirect[T ops.Float](s *convTransposeShape, g *gather, x, w, bias, y []T, done <-chan struct{}) {
+func convTransposeDirect[T ops.Float](s *convShape, g *gather, x, w, bias, y []T, done <-chan struct{}) {
 	if cancelled(done) {
 		return
 	}
