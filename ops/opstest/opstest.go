@@ -1,6 +1,3 @@
-// Package opstest runs a single operator the way the runtime does (lookup, build, infer shapes, prepare, run)
-// so kernel packages can test themselves without building an ONNX model, and compares tensors with ONNX's
-// tolerances. End-to-end tests through a real model live in runtime and conformance.
 package opstest
 
 import (
