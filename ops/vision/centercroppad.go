@@ -77,6 +77,10 @@ func (o *centerCropPadOp) outShape(in []ops.ValueInfo) (ops.Shape, error) {
 	return out, nil
 }
 
+// maxTableLength bounds an axis of CenterCropPad's output: its index and weight tables take 16 bytes per
+// coordinate (1 GiB at this length), far beyond any image or sequence the operator crops.
+const maxTableLength = 1 << 26
+
 // tables returns, for each axis, the source index of every output coordinate (-1 for padding). Prepare
 // builds them, once the runtime has accepted the output's size.
 func (o *centerCropPadOp) tables(in []ops.ValueInfo) ([]axisTable, error) {
@@ -87,6 +91,12 @@ func (o *centerCropPadOp) tables(in []ops.ValueInfo) ([]axisTable, error) {
 	shape := in[0].Shape
 	tables := make([]axisTable, len(shape))
 	for d, n := range shape {
+		// A table costs 16 bytes per coordinate of its axis, while the output may hold one byte per
+		// element: the runtime's size limit on the output does not bound the tables (FuzzNode: a uint8
+		// output of 2^32 elements asked for 64 GiB of tables).
+		if out[d] > maxTableLength {
+			return nil, ops.Unsupportedf("axis %d of length %d: CenterCropPad supports axes of up to %d", d, out[d], maxTableLength)
+		}
 		t := axisTable{n: out[d], k: 1, idx: make([]int, out[d]), w: make([]float64, out[d])}
 		// Output coordinate o reads input o+shift: a crop shifts right, a pad shifts left.
 		shift := (n - out[d]) / 2
