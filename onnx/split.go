@@ -207,6 +207,11 @@ func (w *wireSplitter) varint(end int64) (uint64, error) {
 		}
 		v |= uint64(b&0x7f) << (7 * i)
 		if b < 0x80 {
+			if i+1 != protowire.SizeVarint(v) {
+				// A varint padded with continuation bytes: the stripped message re-encodes tags, lengths
+				// and values minimally, which would change unknown fields' bytes. Leave it to protobuf-go.
+				return 0, errNotSplit
+			}
 			return v, nil
 		}
 	}

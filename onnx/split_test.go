@@ -91,7 +91,7 @@ func TestSplitModelHostile(t *testing.T) {
 		{"no raw_data", modelWith(tensor(name, dims, dtype)), true},
 		{"unknown field in a tensor", modelWith(tensor(name, field(999, []byte("x")), dims, dtype, raw)), true},
 		{"two graph fields merge", append(modelWith(tensor(name, raw)), field(modelGraphField, field(graphInitializerField, tensor(field(8, []byte("V")), raw)))...), true},
-		{"padded varint length", append(append(protowire.AppendTag(nil, 3, protowire.BytesType), 0x83, 0x80, 0x00), "abc"...), true},
+		{"padded varint length (re-encoding would change unknown fields: left to protobuf-go)", append(append(protowire.AppendTag(nil, 3, protowire.BytesType), 0x83, 0x80, 0x00), "abc"...), false},
 		{"raw_data as a varint", modelWith(tensor(name, protowire.AppendVarint(protowire.AppendTag(nil, tensorRawDataField, protowire.VarintType), 5))), false},
 		{"graph as a fixed32", append(protowire.AppendTag(nil, modelGraphField, protowire.Fixed32Type), 1, 2, 3, 4), false},
 		{"a group", modelWith(tensor(name, protowire.AppendTag(nil, 20, protowire.StartGroupType), protowire.AppendTag(nil, 20, protowire.EndGroupType))), false},
