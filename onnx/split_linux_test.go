@@ -18,7 +18,7 @@ func TestLoadFromPipe(t *testing.T) {
 	b := marshal(t, testModel(w))
 	path := filepath.Join(t.TempDir(), "pipe.onnx")
 	if err := syscall.Mkfifo(path, 0o600); err != nil {
-		t.Skip(err)
+		t.Fatal(err) // every Linux has named pipes
 	}
 	go func() {
 		if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {

@@ -29,7 +29,7 @@ func mappingFlags(t *testing.T, addr uintptr) string {
 	t.Helper()
 	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err) // every Linux kernel has smaps
 	}
 	defer f.Close()
 	in := false

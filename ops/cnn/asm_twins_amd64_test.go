@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/onnxrun/onnxrun/internal/testenv"
 )
 
 // The assembly routines and their Go twins must compute the same thing on the same tiles: the pure-Go
@@ -33,7 +35,7 @@ func closeFloats(t *testing.T, what string, got, want []float32, tol float64) {
 
 func TestDirectTileAssemblyMatchesGo(t *testing.T) {
 	if !haveDirectTileAsm {
-		t.Skip("no AVX2+FMA: directTile runs directTileGo")
+		testenv.Missing(t, "a CPU with AVX2+FMA", "directTile runs directTileGo here; run on an AVX2 machine to compare the assembly")
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	const ldy = directCols + 5
