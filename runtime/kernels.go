@@ -7,6 +7,7 @@ import (
 	_ "github.com/onnxrun/onnxrun/ops/cnn"
 	_ "github.com/onnxrun/onnxrun/ops/elementwise"
 	_ "github.com/onnxrun/onnxrun/ops/linalg"
+	_ "github.com/onnxrun/onnxrun/ops/ml"
 	_ "github.com/onnxrun/onnxrun/ops/norm"
 	_ "github.com/onnxrun/onnxrun/ops/quant"
 	_ "github.com/onnxrun/onnxrun/ops/recurrent"
