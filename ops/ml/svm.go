@@ -431,8 +431,9 @@ func (op *svmRegressorOp) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 			}
 		}
 		if op.oneClass {
-			s = math.Copysign(1, s)
-			if s == 0 || math.Signbit(s) {
+			if s > 0 {
+				s = 1
+			} else {
 				s = -1
 			}
 		}
