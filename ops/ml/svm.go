@@ -261,7 +261,11 @@ func (op *svmClassifierOp) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) erro
 				written = coupling[:k]
 				op.transform.apply(written)
 			case k == 2:
-				// One pairwise score: written as [-s, s] (its transform, for LOGISTIC and the softmaxes).
+				// One pairwise score: written as [-s, s] (its transform, for LOGISTIC and the softmaxes), ONNX
+				// Runtime's layout. s > 0 votes for the first label, as in libsvm; skl2onnx exports libsvm's own
+				// coefficients (it undoes scikit-learn's binary negation), so s is -decision_function and the
+				// columns are [decision_function, -decision_function] (conformance/testdata/sklearn/
+				// svc_rbf_binary checks it). skl2onnx's raw_scores option appends a Mul by -1 for [-d, d].
 				scores[1], scores[0] = scores[0], -scores[0]
 				written = scores[:2]
 				if op.transform != transformProbit {
