@@ -2,11 +2,13 @@ package runtime_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/runtime"
+	"github.com/onnxrun/onnxrun/tensorio"
 )
 
 // sharedModel returns the path of a model under ../shared/models, or skips the test.
@@ -38,6 +40,43 @@ func TestRunDoesNotAllocate(t *testing.T) {
 		})
 		if allocs != 0 {
 			t.Errorf("threads=%d: Session.Run allocates %.1f times per run on LeNet, want 0", threads, allocs)
+		}
+		s.Close()
+	}
+}
+
+// The ai.onnx.ml kernels keep their per-row work (features widened to float64, scores, votes, the SVM
+// coupling matrix) in the planner's scratch, so a steady Run allocates nothing for them either: linear
+// models, tree ensembles of both encodings, an SVM with probabilities, and a scaler chain.
+func TestRunDoesNotAllocateML(t *testing.T) {
+	if profileUnderRace {
+		t.Skip("under -race sync.Pool drops buffers at random, so allocation counts mean nothing; checked without -race")
+	}
+	for _, name := range []string{"logistic_regression_3class", "linear_svc_3class", "scaler_normalizer_linear_regression",
+		"random_forest_regressor_te5", "gradient_boosting_classifier_2class", "decision_tree_classifier",
+		"svc_rbf_3class_probability"} {
+		dir := filepath.Join("..", "conformance", "testdata", "sklearn", name)
+		p, err := runtime.Load(filepath.Join(dir, "model.onnx"), runtime.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := tensorio.ReadNPYFile(filepath.Join(dir, "input_0.npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := p.NewSession()
+		in := []*ops.Tensor{x}
+		ctx := context.Background()
+		if _, err := s.Run(ctx, in); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		allocs := testing.AllocsPerRun(20, func() {
+			if _, err := s.Run(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%s: Session.Run allocates %.1f times per run, want 0", name, allocs)
 		}
 		s.Close()
 	}
