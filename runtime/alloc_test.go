@@ -27,22 +27,26 @@ func TestRunDoesNotAllocate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := p.NewSession()
-		in := []*ops.Tensor{ops.New(ops.Float32, ops.Shape{4, 1, 28, 28})}
-		ctx := context.Background()
+		if allocs := steadyRunAllocs(t, p, ops.New(ops.Float32, ops.Shape{4, 1, 28, 28})); allocs != 0 {
+			t.Errorf("threads=%d: Session.Run allocates %.1f times per run on LeNet, want 0", threads, allocs)
+		}
+	}
+}
+
+// steadyRunAllocs runs a new session of p once on in, then counts the allocations of the runs after it.
+func steadyRunAllocs(t *testing.T, p *runtime.Plan, in ...*ops.Tensor) float64 {
+	t.Helper()
+	s := p.NewSession()
+	defer s.Close()
+	ctx := context.Background()
+	if _, err := s.Run(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	return testing.AllocsPerRun(20, func() {
 		if _, err := s.Run(ctx, in); err != nil {
 			t.Fatal(err)
 		}
-		allocs := testing.AllocsPerRun(20, func() {
-			if _, err := s.Run(ctx, in); err != nil {
-				t.Fatal(err)
-			}
-		})
-		if allocs != 0 {
-			t.Errorf("threads=%d: Session.Run allocates %.1f times per run on LeNet, want 0", threads, allocs)
-		}
-		s.Close()
-	}
+	})
 }
 
 // The ai.onnx.ml kernels keep their per-row work (features widened to float64, scores, votes, the SVM
@@ -64,20 +68,8 @@ func TestRunDoesNotAllocateML(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := p.NewSession()
-		in := []*ops.Tensor{x}
-		ctx := context.Background()
-		if _, err := s.Run(ctx, in); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		allocs := testing.AllocsPerRun(20, func() {
-			if _, err := s.Run(ctx, in); err != nil {
-				t.Fatal(err)
-			}
-		})
-		if allocs != 0 {
+		if allocs := steadyRunAllocs(t, p, x); allocs != 0 {
 			t.Errorf("%s: Session.Run allocates %.1f times per run, want 0", name, allocs)
 		}
-		s.Close()
 	}
 }
