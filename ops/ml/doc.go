@@ -23,8 +23,9 @@
 // The spec leaves much unsaid (how a binary classifier with one score column writes two, how a leaf
 // without a vote for a target aggregates); where it does, the kernels follow ONNX's reference
 // implementation (onnx/reference/ops/aionnxml), which follows ONNX Runtime. Scores are computed in
-// float64 and written as float32 (TreeEnsemble-5 writes its input's type). Features are read from
-// float32, float64, int32 or int64 inputs of shape [N, C] or [C] (one row).
+// float64 and written as float32 (TreeEnsemble-5 writes its input's type, float16 too, through
+// ops.Widener). Features are read from float32, float64, int32 or int64 inputs of shape [N, C] or [C]
+// (one row), and TreeEnsemble-5's from float16 as well.
 //
 // # Errors
 //

@@ -119,6 +119,26 @@ func TestTreeEnsembleAggregatesAndMembership(t *testing.T) {
 	}
 }
 
+// TreeEnsemble-5 over float16: splits, weights and set members are float16 tensors, X and Y float16. A
+// feature one half-precision step above a split (2.001953125 > 2) must take the other branch, and the
+// sums round to float16 once.
+func TestTreeEnsembleFloat16(t *testing.T) {
+	half := func(v ...float64) *ops.Tensor { return opstest.FromFloat64s(ops.Float16, ops.Shape{len(v)}, v) }
+	third := float64(ops.Float16FromFloat32(1.0 / 3).Float32())
+	a := A{
+		"nodes_featureids": ints(0, 0), "nodes_modes": ops.TensorAttr(ops.FromSlice(ops.Shape{2}, []uint8{6, 3})),
+		"nodes_splits":      ops.TensorAttr(half(0, 2)),
+		"nodes_truenodeids": ints(0, 2), "nodes_trueleafs": ints(1, 1), "nodes_falsenodeids": ints(1, 3), "nodes_falseleafs": ints(1, 1),
+		"leaf_targetids": ints(0, 0, 0, 0), "leaf_weights": ops.TensorAttr(half(1, 2, 4, third)),
+		"membership_values": ops.TensorAttr(half(1, 3, math.NaN())),
+		"tree_roots":        ints(0, 1), "n_targets": intAttr(1), "aggregate_function": intAttr(1),
+	}
+	x := opstest.FromFloat64s(ops.Float16, ops.Shape{4, 1}, []float64{1, 3, 2, 2.001953125})
+	want := opstest.FromFloat64s(ops.Float16, ops.Shape{4, 1}, []float64{1 + third, 5, 2 + third, 6})
+	opstest.Check(t, node("TreeEnsemble", 5, a, 1, x), []*ops.Tensor{want}, "", nil)
+	opstest.CheckRunAllocatesNothing(t, map[string]opstest.Node{"float16": node("TreeEnsemble", 5, a, 1, x)})
+}
+
 func TestTreeHostileAttributes(t *testing.T) {
 	x := opstest.F32(ops.Shape{1, 2}, 0, 0)
 	for name, tc := range map[string]struct {

@@ -405,7 +405,7 @@ func (op *treeOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 	}
 	allowed := numericInputs
 	if op.output == treeValues {
-		allowed = ops.DTypes(ops.Float32, ops.Float64)
+		allowed = ops.DTypes(ops.Float32, ops.Float64, ops.Float16)
 	}
 	n, c, err := featureMatrix(in[0], allowed)
 	if err != nil {
@@ -425,27 +425,52 @@ func (op *treeOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 }
 
 func (op *treeOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
-	return &treeKernel{op: op, features: in[0].Shape[len(in[0].Shape)-1]}, nil
+	k := &treeKernel{op: op, features: in[0].Shape[len(in[0].Shape)-1]}
+	// TreeEnsemble-5 over float16 widens X and writes Y through float32 scratch; widening is exact, so
+	// every split compares as it would in half precision, and the scores round to float16 once.
+	k.half = ops.HalfScratch(in[0].DType, in[0].Shape.Size(), out[0].Shape.Size())
+	return k, nil
 }
 
 type treeKernel struct {
 	op       *treeOp
 	features int
+	half     int // float32 scratch for a float16 X and Y, after the float64 rows
 }
 
-func (k *treeKernel) ScratchSize() int {
+func (k *treeKernel) rowScratch() int {
 	return ops.Float64ScratchLen(k.features + 2*k.op.forest.targets)
 }
+
+func (k *treeKernel) ScratchSize() int { return k.rowScratch() + k.half }
 
 func (k *treeKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	op, t := k.op, k.op.forest.targets
 	buf := ops.Float64View(ctx.Scratch, k.features+2*t)
 	row, scores, seen := buf[:k.features], buf[k.features:k.features+t], buf[k.features+t:]
-	f := readFeatures(in[0])
 	n := out[0].Shape()[0]
 	scoresOut := out[len(out)-1]
 	if op.output == treeClasses && len(out) < 2 {
 		scoresOut = nil
+	}
+	var d32 []float32
+	var d64 []float64
+	if scoresOut != nil {
+		switch d := scoresOut.Data().(type) {
+		case []float32:
+			d32 = d
+		case []float64:
+			d64 = d
+		}
+	}
+	var w ops.Widener
+	var f features
+	if k.half > 0 {
+		w = ops.NewWidener(ctx.Scratch[k.rowScratch():])
+		f = features{f32: w.In(in[0])}
+		d32 = w.Out(out[0])
+	} else {
+		f = readFeatures(in[0])
 	}
 	for i := 0; i < n; i++ {
 		f.row(row, i)
@@ -471,17 +496,17 @@ func (k *treeKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		if op.output == treeClasses {
 			op.labels.write(out[0], i, argmax(scores))
 		}
-		if scoresOut == nil {
-			continue
+		if d64 != nil {
+			copy(d64[i*t:], scores)
 		}
-		if d, ok := scoresOut.Data().([]float64); ok {
-			copy(d[i*t:], scores)
-			continue
+		if d32 != nil {
+			for j, s := range scores {
+				d32[i*t+j] = float32(s)
+			}
 		}
-		d := scoresOut.Float32s()
-		for j, s := range scores {
-			d[i*t+j] = float32(s)
-		}
+	}
+	if k.half > 0 {
+		w.Narrow()
 	}
 	return nil
 }
