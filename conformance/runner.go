@@ -19,6 +19,7 @@ import (
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/runtime"
 	"github.com/onnxrun/onnxrun/tensorconv"
+	"github.com/onnxrun/onnxrun/tensorio"
 )
 
 // Status is the outcome of one test case.
@@ -427,15 +428,7 @@ func readValue(path string, tp *onnxpb.TypeProto) (*ops.Tensor, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: %w: the declared type is not one onnxrun represents", path, runtime.ErrUnsupported)
 	}
-	v, err := onnx.ReadValueFile(path, tensorconv.KindOf(t))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	x, err := tensorconv.FromValue(v, t)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return x, nil
+	return tensorio.ReadValuePB(path, t)
 }
 
 // SummaryLine is one line for a result, as `onnxrun conformance` prints it: status, name, and the worst
