@@ -71,7 +71,12 @@ type ShapeError struct{ Got, Want string }
 func (e *ShapeError) Error() string { return fmt.Sprintf("got %s, want %s", e.Got, e.Want) }
 
 // Compare checks got against want under tol. It returns a *ShapeError when dtypes or shapes differ.
+// Sequences are compared element by element (their lengths first), optionals by presence and then by
+// value, maps by keys and then values; the Diff adds up the elements' and the error names the element.
 func Compare(got, want *ops.Tensor, tol Tolerance) (Diff, error) {
+	if got.Kind() != ops.KindTensor || want.Kind() != ops.KindTensor {
+		return compareValues(got, want, tol)
+	}
 	if got.DType() != want.DType() || !got.Shape().Equal(want.Shape()) {
 		return Diff{}, &ShapeError{
 			Got:  fmt.Sprintf("%s%v", got.DType(), got.Shape()),
@@ -181,4 +186,33 @@ func compareExact[T comparable](d *Diff, got, want []T) {
 		}
 		d.note(i, r, 0, got[i], want[i])
 	}
+}
+
+// compareValues compares sequences, optionals and maps (see Compare).
+func compareValues(got, want *ops.Tensor, tol Tolerance) (Diff, error) {
+	if got.Kind() != want.Kind() {
+		return Diff{}, &ShapeError{Got: got.Type().String(), Want: want.Type().String()}
+	}
+	ge, we := got.Elements(), want.Elements()
+	if len(ge) != len(we) {
+		what := "elements"
+		if got.Kind() == ops.KindOptional {
+			return Diff{}, &ShapeError{Got: got.String(), Want: want.String()}
+		}
+		return Diff{}, &ShapeError{Got: fmt.Sprintf("%s of %d %s", got.Type(), len(ge), what), Want: fmt.Sprintf("%s of %d %s", want.Type(), len(we), what)}
+	}
+	total := Diff{At: -1}
+	for i := range ge {
+		d, err := Compare(ge[i], we[i], tol)
+		if err != nil {
+			return Diff{}, fmt.Errorf("element %d: %w", i, err)
+		}
+		if d.WorstRatio > total.WorstRatio || (total.At < 0 && d.At >= 0) {
+			total.WorstRatio, total.At, total.Got, total.Want = d.WorstRatio, total.Elements+d.At, d.Got, d.Want
+		}
+		total.Elements += d.Elements
+		total.Mismatches += d.Mismatches
+		total.WorstAbs = math.Max(total.WorstAbs, d.WorstAbs)
+	}
+	return total, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/runtime"
 	"github.com/onnxrun/onnxrun/tensorconv"
+	"github.com/onnxrun/onnxrun/tensorio"
 )
 
 // Status is the outcome of one test case.
@@ -211,7 +212,7 @@ func RunCase(dir string, tol Tolerance) Result {
 		res := Result{Case: Case{Name: name, Dir: dir, Kind: NodeTest}, Tolerance: tol}
 		return res.failed(err)
 	}
-	res := Check(m, func() ([]DataSet, error) { return readDataSets(dir) }, tol)
+	res := Check(m, func() ([]DataSet, error) { return readDataSets(dir, m) }, tol)
 	res.Case = Case{Name: name, Dir: dir, Kind: NodeTest}
 	return res
 }
@@ -340,8 +341,20 @@ func describeModel(m *onnx.Model) (opTypes []string, opset int, ioTypes []string
 	return sortedKeys(seen), opset, sortedKeys(types)
 }
 
-// readDataSets reads every test_data_set_N of a node test, in order of N.
-func readDataSets(dir string) ([]DataSet, error) {
+// readDataSets reads every test_data_set_N of a node test, in order of N. The model's declared input and
+// output types say which files hold a SequenceProto or an OptionalProto rather than a TensorProto.
+func readDataSets(dir string, m *onnx.Model) ([]DataSet, error) {
+	g := m.Proto.GetGraph()
+	var inputs []*onnxpb.ValueInfoProto
+	inits := map[string]bool{}
+	for _, t := range g.GetInitializer() {
+		inits[t.GetName()] = true
+	}
+	for _, in := range g.GetInput() {
+		if !inits[in.GetName()] {
+			inputs = append(inputs, in)
+		}
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -364,11 +377,11 @@ func readDataSets(dir string) ([]DataSet, error) {
 	sets := make([]DataSet, len(found))
 	for i, f := range found {
 		path := filepath.Join(dir, f.name)
-		in, err := readTensors(path, "input")
+		in, err := readTensors(path, "input", inputs)
 		if err != nil {
 			return nil, err
 		}
-		out, err := readTensors(path, "output")
+		out, err := readTensors(path, "output", g.GetOutput())
 		if err != nil {
 			return nil, err
 		}
@@ -380,13 +393,22 @@ func readDataSets(dir string) ([]DataSet, error) {
 	return sets, nil
 }
 
-// readTensors reads prefix_0.pb, prefix_1.pb, ... from a data set folder, up to the first missing number.
-func readTensors(set, prefix string) ([]*ops.Tensor, error) {
+// readTensors reads prefix_0.pb, prefix_1.pb, ... from a data set folder, up to the first missing number;
+// file i holds a value of the type declared by decls[i] (a tensor when there is no such declaration).
+func readTensors(set, prefix string, decls []*onnxpb.ValueInfoProto) ([]*ops.Tensor, error) {
 	var out []*ops.Tensor
 	for i := 0; ; i++ {
 		path := filepath.Join(set, fmt.Sprintf("%s_%d.pb", prefix, i))
 		if !isFile(path) {
 			return out, nil
+		}
+		if i < len(decls) && decls[i].GetType().GetTensorType() == nil {
+			v, err := readValue(path, decls[i].GetType())
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+			continue
 		}
 		_, a, err := onnx.ReadTensorFile(path)
 		if err != nil {
@@ -398,6 +420,15 @@ func readTensors(set, prefix string) ([]*ops.Tensor, error) {
 		}
 		out = append(out, t)
 	}
+}
+
+// readValue reads a test data file holding a sequence, optional or map of the declared type.
+func readValue(path string, tp *onnxpb.TypeProto) (*ops.Tensor, error) {
+	t, ok := runtime.ValueTypeOf(tp)
+	if !ok {
+		return nil, fmt.Errorf("%s: %w: the declared type is not one onnxrun represents", path, runtime.ErrUnsupported)
+	}
+	return tensorio.ReadValuePB(path, t)
 }
 
 // SummaryLine is one line for a result, as `onnxrun conformance` prints it: status, name, and the worst

@@ -49,6 +49,9 @@ type Attr struct {
 	Strings []string
 	Tensor  *Tensor
 	Tensors []*Tensor
+	// ValueType is a type_proto attribute's type (Optional's "type"); nil when the runtime could not
+	// read it (a sparse tensor type, say).
+	ValueType *ValueType
 }
 
 // Attrs is how an operator reads its node's attributes. The runtime implements it over the decoded model;
@@ -189,6 +192,18 @@ func (r *AttrReader) Tensor(name string) *Tensor {
 		return a.Tensor
 	}
 	return nil
+}
+
+// ValueType returns a type_proto attribute's type, or nil when it is absent.
+func (r *AttrReader) ValueType(name string) *ValueType {
+	a, ok := r.get(name, AttrTypeProto)
+	if !ok {
+		return nil
+	}
+	if a.ValueType == nil && r.err == nil {
+		r.err = &AttrError{Name: name, Msg: "is a type this engine does not represent (tensor, sequence, optional and map types are)"}
+	}
+	return a.ValueType
 }
 
 // IntsAsInts returns an ints attribute converted to []int, or def.

@@ -25,6 +25,7 @@
 //     and ranges;
 //   - ops/vision: Resize, Upsample, GridSample, AffineGrid, RoiAlign, NonMaxSuppression, Col2Im and
 //     CenterCropPad;
+//   - ops/sequence: the sequence and optional operators (SequenceAt, Optional, ...);
 //   - ops/quant: QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger, QLinearMatMul.
 //
 // Hot loops sit in ops/internal (gemm, parallel), and the helpers the layer packages share in
@@ -44,6 +45,18 @@
 // Kernel.Run reads inputs and writes preallocated outputs; it trusts its inputs, never allocates in steady
 // state and never panics on data. Optional behaviours (scratch memory, aliasing, FLOP counts) are optional
 // interfaces found by type assertion.
+//
+// # Values that are not tensors
+//
+// Every runtime slot holds a *Tensor, and a Tensor may hold a sequence, an optional or a map instead of
+// dense data (value.go): Kind says which, Type gives the full type (seq(tensor(float32)), ...). A kernel
+// reads a sequence input with in[i].Elements(), an optional with in[i].HasElement() and in[i].Element(),
+// a map with MapKeys and MapValues, and writes such an output with out[j].SetValue(NewSequence(elem,
+// elems)) (or NewOptional, NewMap) into the empty value the runtime hands it (NewValue). At plan time a
+// ValueInfo of such a value has Type set and DType the dtype of the tensors inside; InfoOf makes one from a
+// type. The elements of a sequence, optional or map are owned and immutable: a kernel that stores a tensor
+// input clones it (it may be an arena buffer), and one that derives a sequence from another shares the
+// elements it keeps. Only ops implementing AcceptsNonTensors are given such inputs.
 //
 // # Errors
 //

@@ -24,10 +24,22 @@ type Builder func(n NodeInfo) (Op, error)
 // ValueInfo is what is known about a value while planning: its dtype and concrete shape, and its contents when
 // it is a constant (an initializer, a Constant's output, or something folded from constants). A value that a
 // node leaves out (an absent optional input) has DType Undefined.
+//
+// A non-tensor value (a sequence, an optional, a map) has Type set, DType the dtype of the tensors it holds
+// (Type.TensorDType) and no Shape; see value.go.
 type ValueInfo struct {
 	DType DType
 	Shape Shape
-	Const *Tensor // non-nil when the value is known at plan time
+	Const *Tensor    // non-nil when the value is known at plan time
+	Type  *ValueType // nil for a tensor
+}
+
+// Kind is the kind of value: KindTensor unless Type says otherwise.
+func (v ValueInfo) Kind() ValueKind {
+	if v.Type == nil {
+		return KindTensor
+	}
+	return v.Type.Kind
 }
 
 // Present reports whether the value exists (optional inputs may be absent).

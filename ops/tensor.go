@@ -10,10 +10,16 @@ import (
 //
 // Tensors handed to a Kernel's Run are owned by the runtime: a kernel reads its inputs and writes its outputs
 // in place, and keeps no reference to either after Run returns.
+//
+// A Tensor may instead hold a non-tensor value, a sequence, an optional or a map (see Kind and value.go):
+// every runtime slot holds a *Tensor, and what it holds is the value.
 type Tensor struct {
 	dtype DType
 	shape Shape
 	data  any
+	// typ and elems describe a non-tensor value (typ nil for a plain tensor); see value.go.
+	typ   *ValueType
+	elems []*Tensor
 }
 
 // New allocates a zeroed tensor.
@@ -111,8 +117,11 @@ func (t *Tensor) View(shape Shape) *Tensor {
 	return &Tensor{dtype: t.dtype, shape: shape.Clone(), data: t.data}
 }
 
-// Clone returns a deep copy.
+// Clone returns a deep copy (of every element, for a sequence, an optional or a map).
 func (t *Tensor) Clone() *Tensor {
+	if t.typ != nil {
+		return t.cloneValue()
+	}
 	c := New(t.dtype, t.shape)
 	CopyData(c, t)
 	return c
@@ -191,10 +200,14 @@ func (t *Tensor) SetShape(shape Shape) {
 // uses it to place values in arena buffers.
 func (t *Tensor) Wrap(dt DType, shape Shape, data any) {
 	t.dtype, t.data = dt, data
+	t.typ, t.elems = nil, nil
 	t.shape = append(t.shape[:0], shape...)
 }
 
 func (t *Tensor) String() string {
+	if t.typ != nil {
+		return t.valueString()
+	}
 	return fmt.Sprintf("Tensor(%s%v)", t.dtype, t.shape)
 }
 

@@ -152,6 +152,10 @@ func compile(m *onnx.Model, opts Options, ownModel bool) (*Plan, error) {
 func declaredShapes(g *Graph) ([]ops.ValueInfo, bool) {
 	probe := make([]ops.ValueInfo, len(g.Inputs))
 	for i, in := range g.Inputs {
+		if in.Type != nil {
+			probe[i] = ops.InfoOf(*in.Type) // a sequence or optional: the plan becomes dynamic where it is read
+			continue
+		}
 		if !in.HasShape {
 			return nil, false
 		}

@@ -37,6 +37,22 @@
 // graph input), the specialisation is marked dynamic and every Run plans again with the actual values,
 // evaluating the graph node by node. Correct, but it allocates.
 //
+// # Sequences, optionals and maps
+//
+// A graph input or output of a sequence, optional or map type has ValueSpec.Type set (read from the
+// model's sequence_type, optional_type or map_type). A caller builds such an input with ops.NewSequence,
+// ops.NewOptional or ops.NewMap, for example
+//
+//	seq := ops.NewSequence(ops.TensorType(ops.Float32), []*ops.Tensor{a, b})
+//
+// and reads such an output with Kind, Elements and Element. Run checks that the kind and element types
+// agree with the declaration and that every tensor inside is well formed (an *InputError otherwise). Such
+// values are planned by the dynamic path: a plan in which a sequence or optional is not a constant is made
+// at each Run with the values (a sequence's size is data), and the tensors inside a sequence are owned
+// values, never arena buffers. Constant sequences (SequenceEmpty, a SequenceConstruct of initializers)
+// fold at compile time like any constant. A non-tensor value fed to an op that does not implement
+// ops.AcceptsNonTensors is a model error at compile time.
+//
 // # Errors
 //
 // Every error matches one of ErrInvalidModel, ErrUnsupported or ErrBadInput with errors.Is. A node's error

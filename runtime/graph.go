@@ -64,12 +64,36 @@ func (d Dim) String() string {
 }
 
 // ValueSpec is a declared graph input or output: name, element type and dimensions.
+//
+// A sequence, optional or map value has Type set (its full type, such as seq(tensor(float32))); DType is
+// then the dtype of the tensors it holds and Dims, HasShape are left empty. A caller feeds such an input as
+// the *ops.Tensor that ops.NewSequence, ops.NewOptional or ops.NewMap make, and Run returns such outputs
+// the same way (read them with Kind, Elements, Element).
 type ValueSpec struct {
 	Name  string
 	DType ops.DType
 	Dims  []Dim // nil when the model declares no shape at all
 	// HasShape is false when the model gives no shape (rank unknown).
 	HasShape bool
+	// Type is the declared type of a non-tensor value, nil for a tensor.
+	Type *ops.ValueType
+}
+
+// Kind is the kind of value declared: ops.KindTensor unless Type says otherwise.
+func (v ValueSpec) Kind() ops.ValueKind {
+	if v.Type == nil {
+		return ops.KindTensor
+	}
+	return v.Type.Kind
+}
+
+// TypeString renders the declared type: the dtype and shape of a tensor (float32[N,3]), the full type
+// of anything else (seq(tensor(float32))).
+func (v ValueSpec) TypeString() string {
+	if v.Type != nil {
+		return v.Type.String()
+	}
+	return v.DType.String() + v.ShapeString()
 }
 
 // ShapeString renders the declared shape as [N,1,28,28].
@@ -89,6 +113,13 @@ func (v ValueSpec) ShapeString() string {
 
 func valueSpec(vi *onnxpb.ValueInfoProto) ValueSpec {
 	spec := ValueSpec{Name: vi.GetName()}
+	if tp := vi.GetType(); tp != nil && tp.GetTensorType() == nil {
+		if t, ok := valueTypeFromProto(tp, 0); ok && t.Kind != ops.KindTensor {
+			spec.Type = &t
+			spec.DType = t.TensorDType()
+		}
+		return spec
+	}
 	elem, dims, ok := onnx.ValueInfoShape(vi)
 	spec.DType = ops.DType(elem)
 	if ok {
@@ -102,6 +133,40 @@ func valueSpec(vi *onnxpb.ValueInfoProto) ValueSpec {
 		}
 	}
 	return spec
+}
+
+// ValueTypeOf reads a type proto (a graph input's or output's type) as the runtime represents it; ok is
+// false for a type it does not (sparse tensors, opaque types). Test data readers use it to decide how to
+// decode a file.
+func ValueTypeOf(tp *onnxpb.TypeProto) (t ops.ValueType, ok bool) { return valueTypeFromProto(tp, 0) }
+
+// maxTypeDepth bounds the nesting of a type proto (seq(seq(...))): a hostile model cannot make the
+// recursion deep.
+const maxTypeDepth = 16
+
+// valueTypeFromProto reads a type proto: a tensor, sequence, optional or map type. ok is false for what
+// the runtime does not represent (sparse tensors, opaque types, an element type left out, nesting deeper
+// than maxTypeDepth).
+func valueTypeFromProto(tp *onnxpb.TypeProto, depth int) (ops.ValueType, bool) {
+	if tp == nil || depth > maxTypeDepth {
+		return ops.ValueType{}, false
+	}
+	switch {
+	case tp.GetTensorType() != nil:
+		dt := ops.DType(tp.GetTensorType().GetElemType())
+		return ops.TensorType(dt), dt.Size() > 0
+	case tp.GetSequenceType() != nil:
+		elem, ok := valueTypeFromProto(tp.GetSequenceType().GetElemType(), depth+1)
+		return ops.SequenceOf(elem), ok
+	case tp.GetOptionalType() != nil:
+		elem, ok := valueTypeFromProto(tp.GetOptionalType().GetElemType(), depth+1)
+		return ops.OptionalOf(elem), ok && elem.Kind != ops.KindOptional
+	case tp.GetMapType() != nil:
+		key := ops.DType(tp.GetMapType().GetKeyType())
+		value, ok := valueTypeFromProto(tp.GetMapType().GetValueType(), depth+1)
+		return ops.MapOf(key, value), ok && key.Size() > 0
+	}
+	return ops.ValueType{}, false
 }
 
 // tensorFromProto converts an initializer or attribute tensor into an ops.Tensor. With take, the model is
@@ -155,7 +220,7 @@ func buildGraph(m *onnx.Model, opsets map[string]int, limits onnx.Limits, releas
 		}
 		spec := valueSpec(in)
 		if spec.DType == ops.Undefined {
-			return nil, fmt.Errorf("%w: graph input %q is not a tensor (sequence, map and optional inputs are not supported)", ErrUnsupported, in.GetName())
+			return nil, fmt.Errorf("%w: graph input %q is of a type the runtime does not represent (tensors, sequences, optionals and maps are)", ErrUnsupported, in.GetName())
 		}
 		g.Inputs = append(g.Inputs, spec)
 	}
@@ -252,7 +317,13 @@ func attrFromProto(m *onnx.Model, ap *onnxpb.AttributeProto, limits onnx.Limits)
 		return ops.Attr{Type: ops.AttrGraph}, nil
 	case onnxpb.AttributeProto_SPARSE_TENSOR, onnxpb.AttributeProto_SPARSE_TENSORS:
 		return ops.Attr{Type: ops.AttrType(typ)}, nil
-	case onnxpb.AttributeProto_TYPE_PROTO, onnxpb.AttributeProto_TYPE_PROTOS:
+	case onnxpb.AttributeProto_TYPE_PROTO:
+		a := ops.Attr{Type: ops.AttrTypeProto}
+		if t, ok := valueTypeFromProto(ap.GetTp(), 0); ok {
+			a.ValueType = &t
+		}
+		return a, nil
+	case onnxpb.AttributeProto_TYPE_PROTOS:
 		return ops.Attr{Type: ops.AttrType(typ)}, nil
 	}
 	return ops.Attr{}, modelErrorf("unknown attribute type %d", int32(typ))

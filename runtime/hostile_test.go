@@ -409,9 +409,9 @@ func hostileCases() []hostileCase {
 				Values:  &onnxpb.TensorProto{Name: proto.String("s"), DataType: proto.Int32(int32(f32)), Dims: []int64{1}, FloatData: []float32{1}},
 				Indices: &onnxpb.TensorProto{DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)), Dims: []int64{1}, Int64Data: []int64{2}}}}
 		}, is: unsupported, want: []string{"sparse initializers"}},
-		{name: "sequence input", build: addGraph, mutate: func(m *onnxpb.ModelProto) {
+		{name: "sequence input without an element type", build: addGraph, mutate: func(m *onnxpb.ModelProto) {
 			m.Graph.Input[0].Type = &onnxpb.TypeProto{Value: &onnxpb.TypeProto_SequenceType{SequenceType: &onnxpb.TypeProto_Sequence{}}}
-		}, is: unsupported, want: []string{`graph input "x" is not a tensor`}},
+		}, is: unsupported, want: []string{`graph input "x" is of a type the runtime does not represent`}},
 
 		// External data: nothing is read outside the model's folder.
 		{name: "external data at an absolute path", build: extBuild("location", "/etc/passwd"),

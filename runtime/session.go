@@ -158,7 +158,8 @@ func (s *Session) bind(inputs []*ops.Tensor) (*specialization, error) {
 	if s.bound == nil || !sameShapes(s.bound.spec, inputs) {
 		infos := make([]ops.ValueInfo, len(inputs))
 		for i, t := range inputs {
-			infos[i] = ops.ValueInfo{DType: t.DType(), Shape: t.Shape()}
+			infos[i] = ops.ConstInfo(t)
+			infos[i].Const = nil // planned by shape; the dynamic path gives the values
 		}
 		spec, err := p.specialize(infos)
 		if err != nil {
@@ -221,7 +222,7 @@ func sameShapes(spec *specialization, inputs []*ops.Tensor) bool {
 func (p *Plan) runDynamic(ctx context.Context, inputs []*ops.Tensor) (*specialization, error) {
 	infos := make([]ops.ValueInfo, len(inputs))
 	for i, t := range inputs {
-		infos[i] = ops.ValueInfo{DType: t.DType(), Shape: t.Shape(), Const: t}
+		infos[i] = ops.ConstInfo(t)
 	}
 	s, err := p.planContext(ctx, infos, planFoldAll)
 	if err != nil {
@@ -331,7 +332,7 @@ func inputNames(p *Plan) string {
 		if i > 0 {
 			s += ", "
 		}
-		s += fmt.Sprintf("%s %s%s", in.Name, in.DType, in.ShapeString())
+		s += in.Name + " " + in.TypeString()
 	}
 	return s + ")"
 }
@@ -341,6 +342,9 @@ func (p *Plan) checkInput(i int, t *ops.Tensor, inputs []*ops.Tensor) error {
 	spec := p.graph.Inputs[i]
 	if t == nil {
 		return &InputError{Input: spec.Name, Msg: "is nil"}
+	}
+	if spec.Type != nil || t.Kind() != ops.KindTensor {
+		return checkValueInput(spec, t)
 	}
 	if t.DType() != spec.DType {
 		return &InputError{Input: spec.Name, Msg: fmt.Sprintf("expected dtype %s, got %s", spec.DType, t.DType())}
@@ -373,6 +377,21 @@ func (p *Plan) checkInput(i int, t *ops.Tensor, inputs []*ops.Tensor) error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// checkValueInput checks a sequence, optional or map input, or a non-tensor value fed where a tensor is
+// declared: the kinds and element types must agree, and every tensor inside must be well formed.
+func checkValueInput(spec ValueSpec, t *ops.Tensor) error {
+	if spec.Type == nil {
+		return &InputError{Input: spec.Name, Msg: fmt.Sprintf("expected a tensor %s, got a %s", spec.TypeString(), t.Type())}
+	}
+	if got := t.Type(); !got.Equal(*spec.Type) {
+		return &InputError{Input: spec.Name, Msg: fmt.Sprintf("expected a %s, got a %s", spec.Type, got)}
+	}
+	if err := t.CheckValue(); err != nil {
+		return &InputError{Input: spec.Name, Msg: err.Error()}
 	}
 	return nil
 }

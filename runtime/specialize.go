@@ -44,6 +44,9 @@ func shapesKey(infos []ops.ValueInfo) string {
 			b.WriteByte('|')
 		}
 		b.WriteString(strconv.Itoa(int(in.DType)))
+		if in.Type != nil {
+			b.WriteString(in.Type.String())
+		}
 		b.WriteByte(':')
 		for j, d := range in.Shape {
 			if j > 0 {
@@ -148,6 +151,16 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode pla
 				allConst = false
 			}
 		}
+		if reason := nonTensorInputs(n.Op, in, p.names, pn.in); reason != nil {
+			return nil, newNodeError(pn.label, n, "infer shapes", reason)
+		}
+		if !foldAll && !allConst && hasNonTensor(in) {
+			// A sequence or optional known only at Run: its size is not plannable, so the plan is made at
+			// each Run with the values (the dynamic path), where every such value is a constant.
+			s.dynamic = true
+			s.dynamicReason = newNodeError(pn.label, n, "infer shapes", errNonTensorValue)
+			return s, nil
+		}
 		outs, err := ops.InferOutputs(n.Op, in, len(pn.out))
 		if err != nil {
 			if errors.Is(err, ops.ErrDynamicShape) && !foldAll {
@@ -184,6 +197,11 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode pla
 			}
 			for j := range outs {
 				outs[j].Const = nil
+			}
+			if !fold && !foldAll && hasNonTensor(outs) {
+				s.dynamic = true
+				s.dynamicReason = newNodeError(pn.label, n, "infer shapes", errNonTensorValue)
+				return s, nil
 			}
 			if !fold && mode == planShapes {
 				for j, id := range pn.out {
@@ -281,7 +299,7 @@ func (p *Plan) evalKernel(ctx context.Context, pn planNode, k ops.Kernel, in []o
 	}
 	outT := make([]*ops.Tensor, len(outs))
 	for j, o := range outs {
-		outT[j] = ops.New(o.DType, o.Shape)
+		outT[j] = ops.NewValue(o) // a zeroed tensor, or an empty sequence or optional the kernel fills
 	}
 	exec := ops.SerialContext()
 	exec.Context = ctx
@@ -295,4 +313,31 @@ func (p *Plan) evalKernel(ctx context.Context, pn planNode, k ops.Kernel, in []o
 		return nil, newNodeError(pn.label, n, stage, err)
 	}
 	return outT, nil
+}
+
+// errNonTensorValue is why a plan holding a sequence or an optional that is not a constant is dynamic.
+var errNonTensorValue = fmt.Errorf("%w: a sequence, optional or map value is known only at Run", ops.ErrDynamicShape)
+
+// hasNonTensor reports whether any of the values is a sequence, an optional or a map.
+func hasNonTensor(values []ops.ValueInfo) bool {
+	for _, v := range values {
+		if v.Kind() != ops.KindTensor {
+			return true
+		}
+	}
+	return false
+}
+
+// nonTensorInputs refuses a sequence, optional or map input to an op that reads only tensors, whose
+// kernel would take it for a tensor with no data.
+func nonTensorInputs(op ops.Op, in []ops.ValueInfo, names []string, ids []valueID) error {
+	if a, ok := op.(ops.AcceptsNonTensors); ok && a.AcceptsNonTensors() {
+		return nil
+	}
+	for j, v := range in {
+		if v.Kind() != ops.KindTensor {
+			return fmt.Errorf("%w: input %d (%q) is a %s, and the op takes tensors only", ops.ErrInvalid, j, names[ids[j]], *v.Type)
+		}
+	}
+	return nil
 }

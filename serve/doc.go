@@ -38,4 +38,8 @@
 // mismatched request, 404 for an unknown model, version or route, 405 for a wrong method, 413 for a body
 // too large, 500 when the model fails, 503 while shutting down, 504 on timeout. Messages name what is
 // wrong and the values; a panic in a handler is logged with its stack and answered with a bare 500.
+//
+// The protocol has tensors only: a model with a sequence, optional or map input or output is refused by
+// Load and NewModel with an error naming that input or output (`onnxrun serve` then exits with it), so
+// no request ever reaches a model the protocol cannot describe.
 package serve

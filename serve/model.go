@@ -198,7 +198,13 @@ func (m *Model) Close() {
 	m.pool.close()
 }
 
+// tensorMetadata describes a model input or output the protocol's way. The protocol carries tensors only,
+// so a model with a sequence, optional or map input or output is refused when it is loaded, with an error
+// naming the value, rather than failing (or answering half) each request.
 func tensorMetadata(kind string, spec runtime.ValueSpec) (TensorMetadata, error) {
+	if spec.Type != nil {
+		return TensorMetadata{}, fmt.Errorf("%s %q is a %s: the Open Inference Protocol carries tensors only; run the model with `onnxrun run` or the Go API", kind, spec.Name, spec.Type)
+	}
 	dt := Datatype(spec.DType)
 	if dt == "" {
 		return TensorMetadata{}, fmt.Errorf("%s %q has dtype %s, which the Open Inference Protocol cannot carry", kind, spec.Name, spec.DType)

@@ -14,7 +14,10 @@
 // structured dtypes are refused with an *UnsupportedError that names the descr.
 //
 // .pb files hold one TensorProto; they are decoded and encoded by package onnx, so every element type
-// onnx.Array can hold (including strings and bfloat16) round-trips.
+// onnx.Array can hold (including strings and bfloat16) round-trips. ReadValuePB reads a .pb file holding a
+// SequenceProto, OptionalProto or MapProto as the declared type says (the bytes do not), through
+// onnx.ReadValueFile and tensorconv.FromValue: the one reader of such files, for the CLI and the
+// conformance suite alike.
 //
 // .npz files are zip archives of .npy members, stored or deflated, as numpy.savez and savez_compressed
 // write them: ReadNPZ reads every array (each under the .npy reader's checks, the member's CRC checked

@@ -85,3 +85,21 @@ func extensionError(path string) error {
 	}
 	return &UnsupportedError{File: path, What: fmt.Sprintf("file extension %q: tensor files must end in .npy or .pb", ext)}
 }
+
+// ReadValuePB reads a .pb file holding a value of type typ: a TensorProto for a tensor, a SequenceProto,
+// OptionalProto or MapProto otherwise (the wire format does not say which message a file holds, so the
+// declared type does). It is the one reader of such files: the CLI and the conformance suite both use it.
+func ReadValuePB(path string, typ ops.ValueType) (*ops.Tensor, error) {
+	if typ.Kind == ops.KindTensor {
+		return ReadPB(path)
+	}
+	v, err := onnx.ReadValueFile(path, tensorconv.KindOf(typ))
+	if err != nil {
+		return nil, err
+	}
+	x, err := tensorconv.FromValue(v, typ)
+	if err != nil {
+		return nil, &FormatError{File: path, Format: "pb", What: fmt.Sprintf("read as %s: %v", typ, err)}
+	}
+	return x, nil
+}

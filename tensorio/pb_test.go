@@ -74,3 +74,34 @@ func TestReadPBBackendTest(t *testing.T) {
 		}
 	}
 }
+
+// TestReadValuePB reads the ONNX node tests' SequenceProto and OptionalProto files as the declared types,
+// and refuses a sequence file read as another type with an error naming the file.
+func TestReadValuePB(t *testing.T) {
+	insert := testenv.Shared(t, "onnx-node-tests", "test_sequence_insert_at_back", "test_data_set_0")
+	seqType := ops.SequenceOf(ops.TensorType(ops.Int64))
+	seq, err := ReadValuePB(filepath.Join(insert, "input_0.pb"), seqType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !seq.Type().Equal(seqType) || len(seq.Elements()) != 3 || seq.Elements()[1].String() != ops.FromSlice(ops.Shape{3}, []int64{5, 6, 7}).String() {
+		t.Errorf("read %v, want the sequence [1 2 3 4], [5 6 7], [8 9]", seq)
+	}
+	tensor, err := ReadValuePB(filepath.Join(insert, "input_1.pb"), ops.TensorType(ops.Int64))
+	if err != nil || tensor.Kind() != ops.KindTensor || tensor.Len() != 3 {
+		t.Errorf("a TensorProto read as a tensor: %v, %v", tensor, err)
+	}
+	_, err = ReadValuePB(filepath.Join(insert, "input_0.pb"), ops.SequenceOf(ops.TensorType(ops.Float32)))
+	if err == nil || !strings.Contains(err.Error(), "input_0.pb") || !strings.Contains(err.Error(), "seq(tensor(float32))") {
+		t.Errorf("an int64 sequence read as a float32 one: got error %v", err)
+	}
+
+	empty := testenv.Shared(t, "onnx-node-tests", "test_optional_has_element_empty_optional_input", "test_data_set_0", "input_0.pb")
+	opt, err := ReadValuePB(empty, ops.OptionalOf(ops.TensorType(ops.Int32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.Kind() != ops.KindOptional || opt.HasElement() {
+		t.Errorf("read %v, want an empty optional", opt)
+	}
+}

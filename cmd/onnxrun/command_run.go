@@ -39,9 +39,18 @@ output, the argmax of each row. -o writes the outputs to a file (.npy, .pb, or .
 one archive) or a directory (DIR/NAME.npy), checked before the model runs. An output the graph lists
 twice is one tensor and is written once. String outputs become numpy str arrays ('<U').
 
+A sequence input is a folder of element files 0.npy, 1.npy, ... (or NNN.npy, or .pb), the arrays
+NAME_0, NAME_1, ... of an .npz archive, or a SequenceProto .pb file; an optional input is a tensor file
+(the optional holds it) or an OptionalProto .pb file. A sequence output is printed element by element
+(NAME[0], NAME[1], ...), a map as one "key: value" line per entry, an empty optional as "NAME: none". -o
+DIR writes a sequence as DIR/NAME/0.npy, DIR/NAME/1.npy, ..., -o F.npz as arrays NAME_0, NAME_1, ...; an
+optional is written as what it holds, and an empty one writes no file and prints "NAME: none".
+
 --dump-intermediate DIR writes the output of every node to DIR as NAME.npy (names made file-safe, listed
 in DIR/index.tsv), to find where two runtimes part ways. It compiles without graph passes, so that every
-node of the file is there under its own name, and gives each value its own memory.
+node of the file is there under its own name, and gives each value its own memory. A sequence is
+dumped as -o DIR writes it, one index line per element (NAME[0], ...); an empty optional gets a line
+with no file ("-").
 
 Exit status: 0 on success, 1 when the model or an input is wrong or running fails, 2 on a malformed
 command line.`,
@@ -146,7 +155,12 @@ func (o *runOptions) run(e *env, args []string) error {
 		if i > 0 {
 			fmt.Fprintln(e.stdout)
 		}
-		fmt.Fprintf(e.stdout, "output %q: %s%v\n%s\n", outSpecs[i].Name, t.DType(), t.Shape(), formatArray(t))
+		fmt.Fprintln(e.stdout, outputHeader(outSpecs[i], t))
+		if t.Kind() != ops.KindTensor {
+			printValue(e.stdout, outSpecs[i].Name, t)
+			continue
+		}
+		fmt.Fprintln(e.stdout, formatArray(t))
 		printLabeledClasses(e.stdout, t, o.top, labels)
 	}
 	return writeOutputs(e, outPlan, outSpecs, outs)
@@ -159,9 +173,13 @@ func writeOutputs(e *env, plan *outputPlan, outSpecs []runtime.ValueSpec, outs [
 		return nil
 	}
 	if plan.archive != "" {
-		arrays := make([]tensorio.NamedTensor, len(plan.outputs))
-		for i, k := range plan.outputs {
-			arrays[i] = tensorio.NamedTensor{Name: outSpecs[k].Name, Tensor: outs[k]}
+		var arrays []tensorio.NamedTensor
+		for _, k := range plan.outputs {
+			some, err := npzArrays(e.stdout, outSpecs[k].Name, outs[k])
+			if err != nil {
+				return fmt.Errorf("output %q: %w", outSpecs[k].Name, err)
+			}
+			arrays = append(arrays, some...)
 		}
 		if err := tensorio.WriteNPZ(plan.archive, arrays); err != nil {
 			return err
@@ -175,19 +193,21 @@ func writeOutputs(e *env, plan *outputPlan, outSpecs []runtime.ValueSpec, outs [
 		}
 	}
 	for i, k := range plan.outputs {
-		if err := tensorio.WriteFile(plan.files[i], outs[k]); err != nil {
+		ext := filepath.Ext(plan.files[i])
+		if err := writeValueFiles(e.stdout, outSpecs[k].Name, strings.TrimSuffix(plan.files[i], ext), ext, outs[k]); err != nil {
 			return fmt.Errorf("output %q: %w", outSpecs[k].Name, err)
 		}
-		fmt.Fprintf(e.stdout, "wrote %s\n", plan.files[i])
 	}
 	return nil
 }
 
 // inputSource is where one model input comes from: a file (a tensor, an image, or one array of an .npz
-// archive read already), or random values when path is "" and tensor is nil.
+// archive read already), a folder (a sequence), or random values when path is "" and tensor and elems
+// are nil.
 type inputSource struct {
 	path   string
-	tensor *ops.Tensor // an .npz array matched by name
+	tensor *ops.Tensor   // an .npz array matched by name
+	elems  []*ops.Tensor // a sequence's elements: the .npz arrays NAME_0, NAME_1, ...
 }
 
 // matchInputs pairs each model input with a source: NAME=FILE arguments by name, an .npz archive given
@@ -239,8 +259,8 @@ func matchInputs(cmd *command, specs []runtime.ValueSpec, args []string, random 
 	}
 	for i, ok := range given {
 		if !ok && !random {
-			return nil, usagef(cmd, "missing input %q (%s%s): give a tensor file or image for it by position or as %s=FILE, or use --random",
-				specs[i].Name, specs[i].DType, specs[i].ShapeString(), specs[i].Name)
+			return nil, usagef(cmd, "missing input %q (%s): give a tensor file or image for it by position or as %s=FILE, or use --random",
+				specs[i].Name, specs[i].TypeString(), specs[i].Name)
 		}
 	}
 	return sources, nil
@@ -258,6 +278,19 @@ func matchNPZ(specs []runtime.ValueSpec, sources []inputSource, given []bool, pa
 	for _, a := range arrays {
 		if i := specIndex(specs, a.Name); i >= 0 && !given[i] {
 			sources[i], given[i] = inputSource{path: path + ":" + a.Name, tensor: a.Tensor}, true
+			matched = true
+		}
+	}
+	for i, spec := range specs {
+		if given[i] || spec.Kind() != ops.KindSequence {
+			continue
+		}
+		elems, ok, err := sequenceArrays(spec.Name, path, *spec.Type, arrays)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			sources[i], given[i] = inputSource{path: path + ":" + spec.Name + "_*", elems: elems}, true
 			matched = true
 		}
 	}
@@ -287,14 +320,14 @@ func specIndex(specs []runtime.ValueSpec, name string) int {
 	return -1
 }
 
-// describeSpecs lists inputs as `"input.1" float32[N,1,28,28], "mask" bool[N]`.
+// describeSpecs lists inputs as `"input.1" float32[N,1,28,28], "mask" bool[N], "seq" seq(tensor(float32))`.
 func describeSpecs(specs []runtime.ValueSpec) string {
 	if len(specs) == 0 {
 		return "none"
 	}
 	parts := make([]string, len(specs))
 	for i, s := range specs {
-		parts[i] = fmt.Sprintf("%q %s%s", s.Name, s.DType, s.ShapeString())
+		parts[i] = fmt.Sprintf("%q %s", s.Name, s.TypeString())
 	}
 	return strings.Join(parts, ", ")
 }
@@ -331,6 +364,8 @@ type outputPlan struct {
 // name: that file (.npy or .pb). An .npz name: one archive, each output an array of its name. Otherwise a
 // directory, existing or to be made, with one NAME.npy per output (names made file-safe). A value the
 // graph lists twice among its outputs (legal ONNX) is one tensor, so it is written once, under its name.
+// A sequence or map becomes several files or arrays, an optional its content or nothing (run_values.go),
+// so a sequence cannot go to one file.
 func planOutputs(cmd *command, output string, specs []runtime.ValueSpec) (*outputPlan, error) {
 	if output == "" {
 		return nil, nil
@@ -364,6 +399,8 @@ func planOutputs(cmd *command, output string, specs []runtime.ValueSpec) (*outpu
 				}
 			}
 			return plan, nil
+		case len(plan.outputs) == 1 && isFileName && !isTensorLike(specs[plan.outputs[0]].Type):
+			return nil, usagef(cmd, "-o %s: output %q is a %s, which takes several files: give a directory or an .npz archive", output, specs[plan.outputs[0]].Name, specs[plan.outputs[0]].Type)
 		case len(plan.outputs) == 1 && isFileName:
 			if ext == ".npy" {
 				if err := checkNPYDType(specs[plan.outputs[0]]); err != nil {

@@ -283,9 +283,15 @@ func tensorValue(name string, elemType int32, dims ...int64) *onnxpb.ValueInfoPr
 // writeGraphModel writes an opset-13 model of the given nodes, inputs and outputs to dir/name.
 func writeGraphModel(t *testing.T, dir, name string, nodes []*onnxpb.NodeProto, inputs, outputs []*onnxpb.ValueInfoProto) string {
 	t.Helper()
+	return writeOpsetModel(t, dir, name, 13, nodes, inputs, outputs)
+}
+
+// writeOpsetModel writes a model of the given opset, nodes, inputs and outputs to dir/name.
+func writeOpsetModel(t *testing.T, dir, name string, opset int64, nodes []*onnxpb.NodeProto, inputs, outputs []*onnxpb.ValueInfoProto) string {
+	t.Helper()
 	m := &onnxpb.ModelProto{
 		IrVersion:   proto.Int64(8),
-		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(13)}},
+		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}},
 		Graph:       &onnxpb.GraphProto{Name: proto.String(name), Node: nodes, Input: inputs, Output: outputs},
 	}
 	b, err := proto.Marshal(m)

@@ -31,6 +31,15 @@ func (o *runOptions) readInputs(cmd *command, specs []runtime.ValueSpec, sources
 		var t *ops.Tensor
 		var err error
 		switch {
+		case spec.Kind() != ops.KindTensor:
+			if t, err = readValueInput(spec, src); err != nil {
+				return nil, err
+			}
+			if !t.Type().Equal(*spec.Type) {
+				return nil, fmt.Errorf("input %q: expected %s, got %s from %s", spec.Name, spec.Type, t.Type(), src.path)
+			}
+			inputs[i] = t
+			continue
 		case src.tensor != nil:
 			t = src.tensor
 		case src.path == "":
@@ -43,6 +52,8 @@ func (o *runOptions) readInputs(cmd *command, specs []runtime.ValueSpec, sources
 			if t, err = tensorio.ReadNPZArray(src.path, spec.Name); err != nil {
 				t, err = tensorio.ReadNPZArray(src.path, "")
 			}
+		case isDir(src.path):
+			err = fmt.Errorf("input %q is a %s tensor, but %s is a folder (the form of a sequence): give a tensor file", spec.Name, spec.TypeString(), src.path)
 		default:
 			if err = checkExtension(src.path); err == nil {
 				t, err = tensorio.ReadFile(src.path)
@@ -79,6 +90,11 @@ func (o *runOptions) readInputs(cmd *command, specs []runtime.ValueSpec, sources
 		}
 	}
 	return inputs, nil
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 // checkExtension refuses a file that is neither a tensor file nor an image, with the list of both.
@@ -154,7 +170,10 @@ func readLabels(path string) ([]string, error) {
 }
 
 // dumpIntermediates runs the model with an observer that writes every node output to dir as a .npy file,
-// and lists them in dir/index.tsv (file, value name, dtype, shape) since names are made file-safe.
+// and lists them in dir/index.tsv (file, value name, dtype, shape) since names are made file-safe. A
+// sequence, optional or map is written as run -o DIR writes it (NAME/0.npy, ...; see run_values.go), one
+// index line per file, its elements named NAME[0], ...; an empty optional gets a line with no file ("-")
+// and the shape "none", an empty sequence the empty folder and the shape "empty".
 func dumpIntermediates(e *env, sess *runtime.Session, inputs []*ops.Tensor, dir string) ([]*ops.Tensor, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -169,12 +188,33 @@ func dumpIntermediates(e *env, sess *runtime.Session, inputs []*ops.Tensor, dir 
 			base = fmt.Sprintf("%s_%d", safeFileName(name), k)
 		}
 		used[base] = true
-		file := base + ".npy"
-		if err := tensorio.WriteNPYFile(filepath.Join(dir, file), t); err != nil {
+		label := func(path []string) string { return elementLabel(name, path) }
+		err := walkValue(t, nil, valueVisitor{
+			tensor: func(path []string, t *ops.Tensor) error {
+				file := filepath.Join(append([]string{base}, path...)...) + ".npy"
+				if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, file)), 0o755); err != nil {
+					return err
+				}
+				if err := tensorio.WriteNPYFile(filepath.Join(dir, file), t); err != nil {
+					return err
+				}
+				fmt.Fprintf(&index, "%s\t%s\t%s\t%v\n", filepath.ToSlash(file), label(path), t.DType(), t.Shape())
+				return nil
+			},
+			empty: func(path []string, kind ops.ValueKind) error {
+				if kind == ops.KindOptional {
+					fmt.Fprintf(&index, "-\t%s\t%s\tnone\n", label(path), t.Type())
+					return nil
+				}
+				folder := filepath.Join(append([]string{base}, path...)...)
+				fmt.Fprintf(&index, "%s/\t%s\t%s\tempty\n", filepath.ToSlash(folder), label(path), t.Type())
+				return os.MkdirAll(filepath.Join(dir, folder), 0o755)
+			},
+		})
+		if err != nil {
 			fmt.Fprintf(e.stderr, "onnxrun: --dump-intermediate: value %q not written: %v\n", name, err)
 			return
 		}
-		fmt.Fprintf(&index, "%s\t%s\t%s\t%v\n", file, name, t.DType(), t.Shape())
 		count++
 	})
 	if err != nil {
