@@ -3,7 +3,9 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	goruntime "runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -29,6 +31,11 @@ type Options struct {
 	// FoldLimitBytes is the largest tensor constant folding will materialise (default 64 MiB); bigger
 	// results are computed at Run instead.
 	FoldLimitBytes int64
+	// InputShapes pins graph inputs' shapes at Compile, by input name (what `--shape NAME=D0,D1,...` sets on
+	// the command line): their symbolic dimensions become these sizes, the plan is made for them now, and
+	// Run refuses other shapes. A pin must name an input, have its declared rank and agree with its fixed
+	// dimensions; it gives a shape to an input that declares none.
+	InputShapes map[string][]int
 	// Logf, when set, receives one line per graph pass that changed the graph.
 	Logf func(format string, args ...any)
 }
@@ -98,7 +105,8 @@ func Load(path string, opts Options) (*Plan, error) {
 }
 
 // Compile checks the model, binds every node to a kernel, runs the graph passes and plans shapes and memory
-// for the declared input shapes (symbolic dimensions taken as 1 for that check). Every unsupported node is
+// for the declared input shapes. Symbolic dimensions stay symbolic (see probeInputs): errors that do not
+// depend on them are reported now, the rest at the first Run with real shapes. Every unsupported node is
 // reported at once in an *UnsupportedError.
 func Compile(m *onnx.Model, opts Options) (*Plan, error) { return compile(m, opts, false) }
 
@@ -114,6 +122,9 @@ func compile(m *onnx.Model, opts Options, ownModel bool) (*Plan, error) {
 	limits := onnx.Limits{MaxTensorBytes: opts.MaxTensorBytes}
 	g, err := buildGraph(m, opsets, limits, ownModel)
 	if err != nil {
+		return nil, err
+	}
+	if err := pinInputShapes(g, opts.InputShapes); err != nil {
 		return nil, err
 	}
 	if err := checkDeclaredInputs(g, opts); err != nil {
@@ -138,50 +149,162 @@ func compile(m *onnx.Model, opts Options, ownModel bool) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Plan once at the declared shapes so that shape errors surface now, not at the first Run.
-	if probe, ok := declaredShapes(g); ok {
-		if _, err := p.specialize(probe); err != nil {
-			return nil, err
-		}
+	if err := p.checkAtProbes(); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
-// declaredShapes gives the inputs' declared shapes with every symbolic dimension taken as 1; ok is false
-// when an input declares no shape.
-func declaredShapes(g *Graph) ([]ops.ValueInfo, bool) {
-	probe := make([]ops.ValueInfo, len(g.Inputs))
+// pinInputShapes applies Options.InputShapes to the graph's declared inputs.
+func pinInputShapes(g *Graph, pins map[string][]int) error {
+	names := make([]string, 0, len(pins))
+	for name := range pins {
+		names = append(names, name)
+	}
+	sort.Strings(names) // the first error is the same at every Compile
+	for _, name := range names {
+		pin := pins[name]
+		i := slices.IndexFunc(g.Inputs, func(in ValueSpec) bool { return in.Name == name })
+		if i < 0 {
+			return &InputError{Msg: fmt.Sprintf("Options.InputShapes pins %q, which is not a graph input; the inputs are %s", name, specNames(g.Inputs))}
+		}
+		in := &g.Inputs[i]
+		if in.HasShape && len(pin) != len(in.Dims) {
+			return &InputError{Input: name, Msg: fmt.Sprintf("Options.InputShapes pins %v, rank %d, but the model declares %s, rank %d", pin, len(pin), in.ShapeString(), len(in.Dims))}
+		}
+		dims := make([]Dim, len(pin))
+		for j, size := range pin {
+			if size < 0 {
+				return &InputError{Input: name, Msg: fmt.Sprintf("Options.InputShapes pins %v: dimension %d is negative", pin, j)}
+			}
+			if in.HasShape && !in.Dims[j].Symbolic() && in.Dims[j].Value != int64(size) {
+				return &InputError{Input: name, Msg: fmt.Sprintf("Options.InputShapes pins %v, but the model declares %s: dimension %d is fixed at %d", pin, in.ShapeString(), j, in.Dims[j].Value)}
+			}
+			dims[j] = Dim{Value: int64(size)}
+		}
+		in.Dims, in.HasShape = dims, true
+	}
+	return nil
+}
+
+func specNames(specs []ValueSpec) string {
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = fmt.Sprintf("%q %s", s.Name, s.ShapeString())
+	}
+	return strings.Join(names, ", ")
+}
+
+// Symbolic dimensions stay symbolic: Compile never plans the graph as if an unknown size were 1 (a
+// MaxPool over [1,3,H,W] would fail at H=1 although it runs at every real H). What only real shapes can
+// plan is planned at the first Run with them and cached per shape (specialize). Where Compile needs
+// shapes before that, for its own checks and for the graph passes, it plans at two probes, two different
+// substitutions of the symbolic dimensions, and keeps only what does not depend on them:
+//
+//   - probe A gives every symbolic dimension the same size, probeSizeShared, so that dimensions that must
+//     be equal (a batch named differently on two inputs) are;
+//   - probe B gives each symbol (by name; each unnamed one is its own) its own size, probeSizeFirst and
+//     up by probeSizeStep, so that a fact holding only when two symbols are equal does not survive.
+//
+// All probe sizes are multiples of 32, so that the feature maps of a CNN that downsamples 5 times keep
+// whole sizes and its additions line up, as they do at the sizes such a model is run at.
+const (
+	probeSizeShared = 64
+	probeSizeFirst  = 96
+	probeSizeStep   = 32
+)
+
+// probeInputs gives the inputs' declared shapes with the symbolic dimensions substituted as probe A
+// (distinct false) or B (distinct true). ok is false when an input declares no shape; symbolic is
+// whether any dimension is symbolic (then the probe is not a shape the model will necessarily run at).
+func probeInputs(g *Graph, distinct bool) (infos []ops.ValueInfo, symbolic, ok bool) {
+	infos = make([]ops.ValueInfo, len(g.Inputs))
+	symbolSize := map[string]int{}
+	next := probeSizeFirst
 	for i, in := range g.Inputs {
 		if !in.HasShape {
-			return nil, false
+			return nil, false, false
 		}
 		shape := make(ops.Shape, len(in.Dims))
 		for j, d := range in.Dims {
-			shape[j] = int(d.Value)
-			if d.Symbolic() {
-				shape[j] = 1
+			if !d.Symbolic() {
+				shape[j] = int(d.Value)
+				continue
+			}
+			symbolic = true
+			switch size, seen := symbolSize[d.Param]; {
+			case !distinct:
+				shape[j] = probeSizeShared
+			case seen && d.Param != "":
+				shape[j] = size
+			default:
+				shape[j] = next
+				symbolSize[d.Param] = next
+				next += probeSizeStep
 			}
 		}
-		probe[i] = ops.ValueInfo{DType: in.DType, Shape: shape}
+		infos[i] = ops.ValueInfo{DType: in.DType, Shape: shape}
 	}
-	return probe, true
+	return infos, symbolic, true
 }
 
-// probeShapes plans the graph at its declared shapes and returns what it learnt of every value by name:
-// dtype, shape (with symbolic dimensions at 1) and, for constants, the value. Passes use it to check that a
-// rewrite is valid; a value missing from the map is unknown (planning stopped before it, or the graph has
-// dynamic shapes), and passes leave its nodes alone.
-func probeShapes(g *Graph, opts Options, opsets map[string]int) map[string]ops.ValueInfo {
-	known := map[string]ops.ValueInfo{}
-	probe, ok := declaredShapes(g)
+// checkAtProbes plans the graph once at Compile so that errors surface now, not at the first Run. With
+// no symbolic dimension the declared shapes are the shapes: the specialisation is made and cached, and the
+// first Run reuses it. Otherwise the graph is planned (kernels prepared, nothing cached) at probe A and, if
+// that fails, at probe B: an error is reported only when both probes fail with the same message, that
+// is when it does not depend on the symbolic sizes (an unsupported attribute, a shape clash among fixed
+// dimensions). An error that changes with them (a kernel larger than a size that the caller may well
+// make larger) waits for the real shapes at Run.
+func (p *Plan) checkAtProbes() error {
+	probeA, symbolic, ok := probeInputs(p.graph, false)
 	if !ok {
-		return known
+		return nil
+	}
+	if !symbolic {
+		_, err := p.specialize(probeA)
+		return err
+	}
+	_, errA := p.plan(probeA, planSteps)
+	if errA == nil {
+		return nil
+	}
+	probeB, _, _ := probeInputs(p.graph, true)
+	_, errB := p.plan(probeB, planSteps)
+	if errB != nil && errB.Error() == errA.Error() {
+		return errA
+	}
+	return nil
+}
+
+// probeShapes tells the graph passes what holds of every value whatever the symbolic dimensions: it plans
+// the graph (inferring and folding, preparing nothing) at probes A and B and keeps a value only where both
+// reached it with the same dtype and rank. A dimension the probes agree on is kept as is; one they
+// disagree on (it depends on a symbolic size) becomes a negative code, the same for the same pair of
+// probe sizes, so that two such dimensions compare equal exactly when they were equal at both probes; a
+// constant is kept only when both probes computed the same value (a Shape of a symbolic input is not).
+// A value missing from the map is unknown (planning stopped before it, or the graph has dynamic shapes),
+// and passes leave its nodes alone. A pass that computes with a dimension checks it is known (knownDims).
+func probeShapes(g *Graph, opts Options, opsets map[string]int) map[string]ops.ValueInfo {
+	probeA, symbolic, ok := probeInputs(g, false)
+	if !ok {
+		return map[string]ops.ValueInfo{}
 	}
 	p, err := newPlan(g, opts, opsets)
 	if err != nil {
-		return known
+		return map[string]ops.ValueInfo{}
 	}
-	s, _ := p.plan(probe, planShapes)
+	knownA := p.probeAt(probeA)
+	if !symbolic {
+		return knownA
+	}
+	probeB, _, _ := probeInputs(g, true)
+	return mergeProbes(knownA, p.probeAt(probeB))
+}
+
+// probeAt plans shapes (no kernel prepared) for these inputs and returns what it learnt by value name.
+func (p *Plan) probeAt(inputs []ops.ValueInfo) map[string]ops.ValueInfo {
+	known := map[string]ops.ValueInfo{}
+	s, _ := p.plan(inputs, planShapes)
 	if s == nil {
 		return known
 	}
@@ -191,6 +314,54 @@ func probeShapes(g *Graph, opts Options, opsets map[string]int) map[string]ops.V
 		}
 	}
 	return known
+}
+
+// mergeProbes keeps what probes a and b agree on, as probeShapes describes.
+func mergeProbes(a, b map[string]ops.ValueInfo) map[string]ops.ValueInfo {
+	merged := make(map[string]ops.ValueInfo, len(a))
+	codes := map[[2]int]int{}
+	for name, infoA := range a {
+		infoB, ok := b[name]
+		if !ok || infoA.DType != infoB.DType || len(infoA.Shape) != len(infoB.Shape) {
+			continue
+		}
+		info := ops.ValueInfo{DType: infoA.DType, Shape: make(ops.Shape, len(infoA.Shape))}
+		for i, d := range infoA.Shape {
+			if d == infoB.Shape[i] {
+				info.Shape[i] = d
+				continue
+			}
+			pair := [2]int{d, infoB.Shape[i]}
+			code, seen := codes[pair]
+			if !seen {
+				code = -1 - len(codes)
+				codes[pair] = code
+			}
+			info.Shape[i] = code
+		}
+		if infoA.Const != nil && infoB.Const != nil && knownDims(info.Shape) && sameConstant(infoA.Const, infoB.Const) {
+			info.Const = infoA.Const
+		}
+		merged[name] = info
+	}
+	return merged
+}
+
+// sameConstant reports whether two probes folded a value to the same tensor. A NaN makes them differ,
+// which only costs a pass a fact.
+func sameConstant(a, b *ops.Tensor) bool {
+	return a.DType() == b.DType() && a.Shape().Equal(b.Shape()) && reflect.DeepEqual(a.Data(), b.Data())
+}
+
+// knownDims reports whether every dimension of a probed shape is a size, not the code of a dimension that
+// depends on a symbolic one (see probeShapes).
+func knownDims(shape ops.Shape) bool {
+	for _, d := range shape {
+		if d < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func resolveOpsets(m *onnx.Model, opts Options) (map[string]int, error) {
