@@ -20,7 +20,7 @@ func WriteDot(w io.Writer, m *onnx.Model) error {
 		return fmt.Errorf("the model has no graph")
 	}
 	v := newGraphView(g)
-	shapes, _ := inferShapes(m)
+	shapes, _ := inferShapes(m, nil)
 	var b strings.Builder
 	fmt.Fprintf(&b, "digraph %s {\n", dotQuote(g.GetName()))
 	b.WriteString("  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=10];\n  edge [fontname=\"Helvetica\", fontsize=9];\n")
