@@ -483,7 +483,7 @@ func TestSummarySymbolicSpatialSize(t *testing.T) {
 		want []string
 	}{
 		{SummaryOptions{ChannelsFirst: true}, []string{"(1, 4, None, None)", "(1, 4, None, None)"}},
-		{SummaryOptions{ChannelsFirst: true, InputShapes: map[string][]int{"x": {1, 3, 8, 6}}}, []string{"(1, 4, 8, 6)", "(1, 4, 4, 3)"}},
+		{SummaryOptions{ChannelsFirst: true, InputShapes: map[string]ops.Shape{"x": {1, 3, 8, 6}}}, []string{"(1, 4, 8, 6)", "(1, 4, 4, 3)"}},
 	} {
 		s, err := Summarize(m, tc.opts)
 		if err != nil {

@@ -21,7 +21,7 @@ type SummaryOptions struct {
 	ChannelsFirst bool
 	// InputShapes pins inputs' dimensions, as runtime.Options.InputShapes does (`--shape`): the table then
 	// shows the pinned sizes where it would show None.
-	InputShapes map[string][]int
+	InputShapes map[string]ops.Shape
 }
 
 // Summary is a Keras-style model.summary() of an ONNX model. Its JSON form is what `onnxrun summary
@@ -167,7 +167,7 @@ func dimStrings(dims []int64) []string {
 // value's shape at two sizes of the symbolic input dimensions; dimensions that differ become -1. The sizes
 // are 64 and 96, which a CNN that pools or strides down 5 times still fits (at 1 its first MaxPool does
 // not); a model that fits only size 1 (a reshape to batch 1) is tried at 1 and 2 next.
-func inferShapes(m *onnx.Model, pins map[string][]int) (map[string][]int64, error) {
+func inferShapes(m *onnx.Model, pins map[string]ops.Shape) (map[string][]int64, error) {
 	shapes := map[string][]int64{}
 	plan, err := runtime.Compile(m, runtime.Options{NoOptimize: true, Threads: 1, AllowNewerOpsets: true, InputShapes: pins})
 	if err != nil {

@@ -35,7 +35,7 @@ type Options struct {
 	// the command line): their symbolic dimensions become these sizes, the plan is made for them now, and
 	// Run refuses other shapes. A pin must name an input, have its declared rank and agree with its fixed
 	// dimensions; it gives a shape to an input that declares none.
-	InputShapes map[string][]int
+	InputShapes map[string]ops.Shape
 	// Logf, when set, receives one line per graph pass that changed the graph.
 	Logf func(format string, args ...any)
 }
@@ -156,7 +156,7 @@ func compile(m *onnx.Model, opts Options, ownModel bool) (*Plan, error) {
 }
 
 // pinInputShapes applies Options.InputShapes to the graph's declared inputs.
-func pinInputShapes(g *Graph, pins map[string][]int) error {
+func pinInputShapes(g *Graph, pins map[string]ops.Shape) error {
 	names := make([]string, 0, len(pins))
 	for name := range pins {
 		names = append(names, name)

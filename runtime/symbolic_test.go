@@ -245,7 +245,7 @@ func TestSymbolicDimensionsStaySymbolic(t *testing.T) {
 			rng := rand.New(rand.NewSource(3))
 			for _, size := range c.sizes {
 				shapes := c.shapes(t, size)
-				pins := map[string][]int{}
+				pins := map[string]ops.Shape{}
 				inputs := make([]*ops.Tensor, len(shapes))
 				for i, s := range shapes {
 					pins[fmt.Sprintf("x%d", i)] = s
@@ -368,20 +368,20 @@ func TestInputShapesOption(t *testing.T) {
 		t.Fatal(err)
 	}
 	for pins, want := range map[string]struct {
-		pins map[string][]int
+		pins map[string]ops.Shape
 		msg  string
 	}{
-		"unknown":  {map[string][]int{"y": {1, 3, 4, 4}}, `pins "y", which is not a graph input`},
-		"rank":     {map[string][]int{"x": {1, 3, 4}}, "rank 3, but the model declares [N,3,H,W], rank 4"},
-		"fixed":    {map[string][]int{"x": {1, 2, 4, 4}}, "dimension 1 is fixed at 3"},
-		"negative": {map[string][]int{"x": {1, 3, -1, 4}}, "dimension 2 is negative"},
+		"unknown":  {map[string]ops.Shape{"y": {1, 3, 4, 4}}, `pins "y", which is not a graph input`},
+		"rank":     {map[string]ops.Shape{"x": {1, 3, 4}}, "rank 3, but the model declares [N,3,H,W], rank 4"},
+		"fixed":    {map[string]ops.Shape{"x": {1, 2, 4, 4}}, "dimension 1 is fixed at 3"},
+		"negative": {map[string]ops.Shape{"x": {1, 3, -1, 4}}, "dimension 2 is negative"},
 	} {
 		_, err := runtime.Compile(m, runtime.Options{InputShapes: want.pins})
 		if err == nil || !strings.Contains(err.Error(), want.msg) || !errors.Is(err, runtime.ErrBadInput) {
 			t.Errorf("%s: got %v, want an ErrBadInput with %q", pins, err, want.msg)
 		}
 	}
-	p, err := runtime.Compile(m, runtime.Options{InputShapes: map[string][]int{"x": {2, 3, 4, 5}}})
+	p, err := runtime.Compile(m, runtime.Options{InputShapes: map[string]ops.Shape{"x": {2, 3, 4, 5}}})
 	if err != nil {
 		t.Fatal(err)
 	}
