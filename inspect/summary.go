@@ -74,6 +74,9 @@ func Summarize(m *onnx.Model, opts SummaryOptions) (*Summary, error) {
 	v := newGraphView(g)
 	s := &Summary{Model: g.GetName(), Layers: []Layer{}}
 	shapes, err := inferShapes(m, opts.InputShapes)
+	if len(opts.InputShapes) > 0 && errors.Is(err, runtime.ErrBadInput) {
+		return nil, err // a pin that does not fit the model is the caller's mistake, not a gap in the table
+	}
 	if err != nil {
 		s.ShapeError = err.Error()
 	}

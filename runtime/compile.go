@@ -166,19 +166,19 @@ func pinInputShapes(g *Graph, pins map[string]ops.Shape) error {
 		pin := pins[name]
 		i := slices.IndexFunc(g.Inputs, func(in ValueSpec) bool { return in.Name == name })
 		if i < 0 {
-			return &InputError{Msg: fmt.Sprintf("Options.InputShapes pins %q, which is not a graph input; the inputs are %s", name, specNames(g.Inputs))}
+			return &InputError{Msg: fmt.Sprintf("a shape is pinned for %q, but the model has no such input; its inputs are %s", name, specNames(g.Inputs))}
 		}
 		in := &g.Inputs[i]
 		if in.HasShape && len(pin) != len(in.Dims) {
-			return &InputError{Input: name, Msg: fmt.Sprintf("Options.InputShapes pins %v, rank %d, but the model declares %s, rank %d", pin, len(pin), in.ShapeString(), len(in.Dims))}
+			return &InputError{Input: name, Msg: fmt.Sprintf("the pinned shape %v has rank %d, but the model declares %s, rank %d", pin, len(pin), in.ShapeString(), len(in.Dims))}
 		}
 		dims := make([]Dim, len(pin))
 		for j, size := range pin {
 			if size < 0 {
-				return &InputError{Input: name, Msg: fmt.Sprintf("Options.InputShapes pins %v: dimension %d is negative", pin, j)}
+				return &InputError{Input: name, Msg: fmt.Sprintf("the pinned shape %v: dimension %d is negative", pin, j)}
 			}
 			if in.HasShape && !in.Dims[j].Symbolic() && in.Dims[j].Value != int64(size) {
-				return &InputError{Input: name, Msg: fmt.Sprintf("Options.InputShapes pins %v, but the model declares %s: dimension %d is fixed at %d", pin, in.ShapeString(), j, in.Dims[j].Value)}
+				return &InputError{Input: name, Msg: fmt.Sprintf("the pinned shape %v contradicts the model's %s: dimension %d is fixed at %d", pin, in.ShapeString(), j, in.Dims[j].Value)}
 			}
 			dims[j] = Dim{Value: int64(size)}
 		}
@@ -190,7 +190,7 @@ func pinInputShapes(g *Graph, pins map[string]ops.Shape) error {
 func specNames(specs []ValueSpec) string {
 	names := make([]string, len(specs))
 	for i, s := range specs {
-		names[i] = fmt.Sprintf("%q %s", s.Name, s.ShapeString())
+		names[i] = fmt.Sprintf("%q %s%s", s.Name, s.DType, s.ShapeString())
 	}
 	return strings.Join(names, ", ")
 }

@@ -371,7 +371,7 @@ func TestInputShapesOption(t *testing.T) {
 		pins map[string]ops.Shape
 		msg  string
 	}{
-		"unknown":  {map[string]ops.Shape{"y": {1, 3, 4, 4}}, `pins "y", which is not a graph input`},
+		"unknown":  {map[string]ops.Shape{"y": {1, 3, 4, 4}}, `pinned for "y", but the model has no such input; its inputs are "x" float32[N,3,H,W]`},
 		"rank":     {map[string]ops.Shape{"x": {1, 3, 4}}, "rank 3, but the model declares [N,3,H,W], rank 4"},
 		"fixed":    {map[string]ops.Shape{"x": {1, 2, 4, 4}}, "dimension 1 is fixed at 3"},
 		"negative": {map[string]ops.Shape{"x": {1, 3, -1, 4}}, "dimension 2 is negative"},

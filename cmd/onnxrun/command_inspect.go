@@ -38,7 +38,7 @@ buffer, and the memory the arena needs, at the input shapes --batch and --shape 
 			fs.StringVar(&o.dot, "dot", "", "write the graph in Graphviz DOT to this file (- for stdout)")
 			o.plan = switchFlag(fs, "plan", "", "print the compiled plan: steps, shapes, buffers")
 			fs.IntVarP(&o.batch, "batch", "b", 1, "with --plan, the size of a symbolic first input dimension")
-			fs.StringArrayVar(&o.shapes, "shape", nil, "with --plan, an input's shape, NAME=D0,D1,... (repeatable)")
+			fs.StringArrayVar(&o.shapes, "shape", nil, shapeFlagHelp)
 			return o.run
 		},
 	}
@@ -107,13 +107,13 @@ func writeDot(e *env, m *onnx.Model, path string) error {
 }
 
 func (o *inspectOptions) printPlan(e *env, cmd *command, path string) error {
-	plan, err := runtime.Load(path, runtime.Options{Threads: 1})
+	overrides, err := parsePins(cmd, o.shapes)
+	if err != nil {
+		return err
+	}
+	plan, err := runtime.Load(path, runtime.Options{Threads: 1, InputShapes: overrides})
 	if err != nil {
 		return err // it names the file already
-	}
-	overrides, err := bench.ParseShapes(o.shapes)
-	if err != nil {
-		return flagError(cmd, "--shape", err)
 	}
 	shapes, err := bench.InputShapes(plan.Inputs(), o.batch, overrides)
 	if err != nil {
