@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/ops"
@@ -16,7 +17,9 @@ var ModelTolerance = Tolerance{RTol: 1e-4, ATol: 1e-4}
 // RunModelDir checks a reference-model folder (model.onnx, input_0.npy [, input_1.npy ...], expected_0.npy
 // [, expected_1.npy ...], the layout of ../shared/models and of the torchvision models that
 // scripts/export_torchvision.py writes) at the batch the inputs have and, when the model's batch
-// dimension is symbolic, again at batch 1 on the first sample.
+// dimension is symbolic, again at batch 1 on the first sample. Sub-folders data_set_<label>/ with the same
+// files are more data sets, run by the same compiled plan: the other input sizes of a model whose spatial
+// size is symbolic (scripts/export_symbolic_size.py).
 func RunModelDir(dir string, tol Tolerance) Result {
 	c := Case{Name: filepath.Base(dir), Dir: dir, Kind: ModelDir}
 	m, err := onnx.Load(filepath.Join(dir, "model.onnx"))
@@ -44,6 +47,22 @@ func modelDataSets(dir string, m *onnx.Model) ([]DataSet, error) {
 	sets := []DataSet{{Name: fmt.Sprintf("batch %d", batch), Inputs: inputs, Outputs: wants}}
 	if batch > 1 && symbolicBatch(m) {
 		sets = append(sets, DataSet{Name: "batch 1", Inputs: firstSample(inputs), Outputs: firstSample(wants)})
+	}
+	more, err := filepath.Glob(filepath.Join(dir, "data_set_*"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(more)
+	for _, sub := range more {
+		inputs, err := readNumbered(sub, "input")
+		if err != nil {
+			return nil, err
+		}
+		wants, err := readNumbered(sub, "expected")
+		if err != nil {
+			return nil, err
+		}
+		sets = append(sets, DataSet{Name: filepath.Base(sub), Inputs: inputs, Outputs: wants})
 	}
 	return sets, nil
 }
