@@ -33,20 +33,18 @@ func RunModelDir(dir string, tol Tolerance) Result {
 }
 
 // modelDataSets reads the inputs and ONNX Runtime's outputs of a model folder: one data set at the batch
-// the files have, and a second of the first sample alone when the batch is larger than 1 and symbolic.
+// the files have, a second of the first sample alone when the batch is larger than 1 and symbolic, and one
+// per data_set_<label>/ sub-folder.
 func modelDataSets(dir string, m *onnx.Model) ([]DataSet, error) {
-	inputs, err := readNumbered(dir, "input")
+	main, err := readModelDataSet(dir)
 	if err != nil {
 		return nil, err
 	}
-	wants, err := readNumbered(dir, "expected")
-	if err != nil {
-		return nil, err
-	}
-	batch := batchOf(inputs)
-	sets := []DataSet{{Name: fmt.Sprintf("batch %d", batch), Inputs: inputs, Outputs: wants}}
+	batch := batchOf(main.Inputs)
+	main.Name = fmt.Sprintf("batch %d", batch)
+	sets := []DataSet{main}
 	if batch > 1 && symbolicBatch(m) {
-		sets = append(sets, DataSet{Name: "batch 1", Inputs: firstSample(inputs), Outputs: firstSample(wants)})
+		sets = append(sets, DataSet{Name: "batch 1", Inputs: firstSample(main.Inputs), Outputs: firstSample(main.Outputs)})
 	}
 	more, err := filepath.Glob(filepath.Join(dir, "data_set_*"))
 	if err != nil {
@@ -54,17 +52,27 @@ func modelDataSets(dir string, m *onnx.Model) ([]DataSet, error) {
 	}
 	sort.Strings(more)
 	for _, sub := range more {
-		inputs, err := readNumbered(sub, "input")
+		set, err := readModelDataSet(sub)
 		if err != nil {
 			return nil, err
 		}
-		wants, err := readNumbered(sub, "expected")
-		if err != nil {
-			return nil, err
-		}
-		sets = append(sets, DataSet{Name: filepath.Base(sub), Inputs: inputs, Outputs: wants})
+		set.Name = filepath.Base(sub)
+		sets = append(sets, set)
 	}
 	return sets, nil
+}
+
+// readModelDataSet reads dir/input_K.npy and dir/expected_K.npy.
+func readModelDataSet(dir string) (DataSet, error) {
+	inputs, err := readNumbered(dir, "input")
+	if err != nil {
+		return DataSet{}, err
+	}
+	wants, err := readNumbered(dir, "expected")
+	if err != nil {
+		return DataSet{}, err
+	}
+	return DataSet{Inputs: inputs, Outputs: wants}, nil
 }
 
 // readNumbered reads dir/prefix_0.npy, prefix_1.npy, ... up to the first missing number; there must be one.

@@ -16,10 +16,15 @@ func TestReferenceModels(t *testing.T) {
 // TorchvisionDir is where `make torchvision-models` writes the torchvision CNNs: $ONNXRUN_TORCHVISION, or
 // .cache/torchvision in the repository.
 func TorchvisionDir(t testing.TB) string {
-	if d := os.Getenv("ONNXRUN_TORCHVISION"); d != "" {
+	return cacheDir(t, "ONNXRUN_TORCHVISION", ".cache/torchvision")
+}
+
+// cacheDir is the folder the environment variable env names, or rel in the repository.
+func cacheDir(t testing.TB, env, rel string) string {
+	if d := os.Getenv(env); d != "" {
 		return d
 	}
-	return testenv.RepoPath(t, ".cache/torchvision")
+	return testenv.RepoPath(t, rel)
 }
 
 // TestTorchvisionModels runs the ImageNet CNNs exported from torchvision (random weights, ONNX Runtime's
@@ -37,10 +42,7 @@ func TestTorchvisionModels(t *testing.T) {
 // SymbolicSizeDir is where `make symbolic-size-models` writes the models with a symbolic spatial size:
 // $ONNXRUN_SYMBOLIC_SIZE, or .cache/symbolic in the repository.
 func SymbolicSizeDir(t testing.TB) string {
-	if d := os.Getenv("ONNXRUN_SYMBOLIC_SIZE"); d != "" {
-		return d
-	}
-	return testenv.RepoPath(t, ".cache/symbolic")
+	return cacheDir(t, "ONNXRUN_SYMBOLIC_SIZE", ".cache/symbolic")
 }
 
 // TestSymbolicSizeModels runs the models whose input is [1,3,H,W] with H and W symbolic, compiled once and
