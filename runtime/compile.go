@@ -201,30 +201,43 @@ func specNames(specs []ValueSpec) string {
 // shapes before that, for its own checks and for the graph passes, it plans at two probes, two different
 // substitutions of the symbolic dimensions, and keeps only what does not depend on them:
 //
-//   - probe A gives every symbolic dimension the same size, probeSizeShared, so that dimensions that must
-//     be equal (a batch named differently on two inputs) are;
-//   - probe B gives each symbol (by name; each unnamed one is its own) its own size, probeSizeFirst and
-//     up by probeSizeStep, so that a fact holding only when two symbols are equal does not survive.
+//   - probe A gives every symbolic dimension the same size, so that dimensions that must be equal (a
+//     batch named differently on two inputs) are;
+//   - probe B gives each symbol (by name; each unnamed one is its own) its own size, so that a fact holding
+//     only when two symbols are equal does not survive.
 //
-// All probe sizes are multiples of 32, so that the feature maps of a CNN that downsamples 5 times keep
-// whole sizes and its additions line up, as they do at the sizes such a model is run at.
+// The sizes of a spatial or sequence dimension are multiples of 32 (64 at A; 96, 128, ... at B), so that
+// the feature maps of a CNN that downsamples 5 times keep whole sizes and its additions line up, as they do
+// at the sizes such a model is run at. A symbol found only on inputs' first axis is a batch: no kernel
+// windows over it, and the values constant folding computes grow with it, so it gets small sizes (2 at A;
+// 3, 4, ... at B), never 1, which would broadcast.
 const (
-	probeSizeShared = 64
-	probeSizeFirst  = 96
-	probeSizeStep   = 32
+	probeSizeShared      = 64
+	probeSizeFirst       = 96
+	probeSizeStep        = 32
+	probeBatchSizeShared = 2
+	probeBatchSizeFirst  = 3
 )
 
 // probeInputs gives the inputs' declared shapes with the symbolic dimensions substituted as probe A
 // (distinct false) or B (distinct true). ok is false when an input declares no shape; symbolic is
 // whether any dimension is symbolic (then the probe is not a shape the model will necessarily run at).
 func probeInputs(g *Graph, distinct bool) (infos []ops.ValueInfo, symbolic, ok bool) {
-	infos = make([]ops.ValueInfo, len(g.Inputs))
-	symbolSize := map[string]int{}
-	next := probeSizeFirst
-	for i, in := range g.Inputs {
+	notBatch := map[string]bool{} // named symbols found on an axis other than the first
+	for _, in := range g.Inputs {
 		if !in.HasShape {
 			return nil, false, false
 		}
+		for j, d := range in.Dims {
+			if d.Symbolic() && j > 0 && d.Param != "" {
+				notBatch[d.Param] = true
+			}
+		}
+	}
+	infos = make([]ops.ValueInfo, len(g.Inputs))
+	symbolSize := map[string]int{}
+	next, nextBatch := probeSizeFirst, probeBatchSizeFirst
+	for i, in := range g.Inputs {
 		shape := make(ops.Shape, len(in.Dims))
 		for j, d := range in.Dims {
 			if !d.Symbolic() {
@@ -232,15 +245,24 @@ func probeInputs(g *Graph, distinct bool) (infos []ops.ValueInfo, symbolic, ok b
 				continue
 			}
 			symbolic = true
-			switch size, seen := symbolSize[d.Param]; {
+			batch := j == 0 && !notBatch[d.Param]
+			size, seen := symbolSize[d.Param]
+			switch {
+			case !distinct && batch:
+				size = probeBatchSizeShared
 			case !distinct:
-				shape[j] = probeSizeShared
+				size = probeSizeShared
 			case seen && d.Param != "":
-				shape[j] = size
+			case batch:
+				size = nextBatch
+				nextBatch++
 			default:
-				shape[j] = next
-				symbolSize[d.Param] = next
+				size = next
 				next += probeSizeStep
+			}
+			shape[j] = size
+			if d.Param != "" {
+				symbolSize[d.Param] = size
 			}
 		}
 		infos[i] = ops.ValueInfo{DType: in.DType, Shape: shape}
@@ -264,6 +286,11 @@ func (p *Plan) checkAtProbes() error {
 		_, err := p.specialize(probeA)
 		return err
 	}
+	// The probes' kernels are thrown away, and with them their prepacked copies of the weights, as large as
+	// the weights themselves. Collected at the pace of the heap's growth, they would still be there when the
+	// first Run prepares its own, and a model would peak at twice the memory it needs; a collection now
+	// costs little, the weights holding no pointers.
+	defer goruntime.GC()
 	_, errA := p.plan(probeA, planSteps)
 	if errA == nil {
 		return nil

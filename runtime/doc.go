@@ -43,7 +43,8 @@
 // its size is planned at the first Run with real shapes and cached per shape, like any specialisation.
 // Options.InputShapes (the CLI's --shape) pins dimensions at Compile instead. Before the first Run,
 // Compile needs shapes twice, and gets them from two probes, two substitutions of the symbolic sizes
-// (probe A: every symbol the same size; probe B: each symbol its own size; all multiples of 32):
+// (probe A: every symbol the same size; probe B: each symbol its own size; multiples of 32, or 2, 3, ...
+// for a batch; never 1; see probeInputs):
 //
 //   - its compile-time check plans the graph at probe A and, if that fails, at probe B, and reports the
 //     error only when both fail with the same message: an error that does not depend on the symbolic

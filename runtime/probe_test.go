@@ -7,7 +7,7 @@ import (
 )
 
 // The probes substitute the same size for every symbol (A) and a size per symbol name (B), the same for
-// the same name on different inputs, never 1.
+// the same name on different inputs, small for a batch, never 1.
 func TestProbeInputs(t *testing.T) {
 	g := &Graph{Inputs: []ValueSpec{
 		{Name: "x", DType: ops.Float32, HasShape: true, Dims: []Dim{{Value: -1, Param: "N"}, {Value: 3}, {Value: -1, Param: "H"}, {Value: -1}}},
@@ -18,12 +18,22 @@ func TestProbeInputs(t *testing.T) {
 		t.Fatalf("ok %v, symbolic %v", ok, symbolic)
 	}
 	b, _, _ := probeInputs(g, true)
-	wantA := []ops.Shape{{64, 3, 64, 64}, {64, 64}}
-	wantB := []ops.Shape{{96, 3, 128, 160}, {96, 192}} // unnamed dimensions are each their own symbol
+	// N is only ever on the first axis: a batch, with small sizes. Unnamed dimensions are each their own
+	// symbol.
+	wantA := []ops.Shape{{2, 3, 64, 64}, {2, 64}}
+	wantB := []ops.Shape{{3, 3, 96, 128}, {3, 160}}
 	for i := range wantA {
 		if !a[i].Shape.Equal(wantA[i]) || !b[i].Shape.Equal(wantB[i]) {
 			t.Errorf("input %d: probes %v and %v, want %v and %v", i, a[i].Shape, b[i].Shape, wantA[i], wantB[i])
 		}
+	}
+	// A symbol on the first axis of one input and another axis of another is not a batch.
+	seq := &Graph{Inputs: []ValueSpec{
+		{Name: "t", HasShape: true, Dims: []Dim{{Value: -1, Param: "T"}, {Value: 4}}},
+		{Name: "u", HasShape: true, Dims: []Dim{{Value: 4}, {Value: -1, Param: "T"}}},
+	}}
+	if a, _, _ := probeInputs(seq, false); a[0].Shape[0] != 64 || a[1].Shape[1] != 64 {
+		t.Errorf("T probed at %v and %v, want 64 on both", a[0].Shape, a[1].Shape)
 	}
 	if _, symbolic, _ := probeInputs(&Graph{Inputs: []ValueSpec{{Name: "x", HasShape: true, Dims: []Dim{{Value: 2}}}}}, false); symbolic {
 		t.Error("a fixed shape is reported symbolic")
