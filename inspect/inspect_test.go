@@ -425,7 +425,7 @@ func TestDescribeLeNet(t *testing.T) {
 
 func TestWriteDot(t *testing.T) {
 	var b bytes.Buffer
-	if err := WriteDot(&b, sharedModel(t, "lenet_torch_opset13")); err != nil {
+	if err := WriteDot(&b, sharedModel(t, "lenet_torch_opset13"), nil); err != nil {
 		t.Fatal(err)
 	}
 	dot := b.String()

@@ -40,12 +40,16 @@ func TestShapePinsEveryCommand(t *testing.T) {
 		{[]string{"inspect", "--plan", "--shape", "x=1,3,8,6", model}, "[1,3,4,3]"},
 		{[]string{"summary", "--channels-first", "--shape", "x=1,3,8,6", model}, "(1, 3, 4, 3)"},
 		{[]string{"bench", "--runs", "1", "--max-runs", "1", "--warmup", "0", "--time", "0", "--shape", "x=1,3,8,6", model}, "[1,3,8,6]"},
+		{[]string{"inspect", "--dot", "-", "--shape", "x=1,3,8,6", model}, "1×3×4×3"},
 	}
 	for _, c := range pinned {
 		status, stdout, stderr := runCLI(c.args...)
 		if status != exitOK || !strings.Contains(stdout, c.stdout) {
 			t.Errorf("%v: status %d, stdout %q (want %q), stderr %q", c.args, status, stdout, c.stdout, stderr)
 		}
+	}
+	if status, _, stderr := runCLI("inspect", "--shape", "x=1,3,8,6", model); status != exitUsage || !strings.Contains(stderr, "--shape applies to --plan and --dot") {
+		t.Errorf("inspect --shape without --plan or --dot: status %d, stderr %q", status, stderr)
 	}
 	// Pinned, the model refuses another size, which it runs unpinned.
 	if status, _, stderr := runCLI("run", model, other); status != exitOK {
@@ -55,7 +59,7 @@ func TestShapePinsEveryCommand(t *testing.T) {
 		t.Errorf("run pinned at [1,3,8,6] with a [1,3,6,6] file: status %d, stderr %q", status, stderr)
 	}
 	for _, args := range [][]string{
-		{"run", "--random"}, {"inspect", "--plan"}, {"summary"}, {"bench", "--runs", "1"}, {"serve", "--print-request", other},
+		{"run", "--random"}, {"inspect", "--plan"}, {"inspect", "--dot", "-"}, {"summary"}, {"bench", "--runs", "1"}, {"serve", "--print-request", other},
 	} {
 		args = append(append(args, "--shape", "image=1,3,8,6"), model)
 		status, _, stderr := runCLI(args...)
