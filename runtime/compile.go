@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	goruntime "runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -273,10 +275,11 @@ func probeInputs(g *Graph, distinct bool) (infos []ops.ValueInfo, symbolic, ok b
 // checkAtProbes plans the graph once at Compile so that errors surface now, not at the first Run. With
 // no symbolic dimension the declared shapes are the shapes: the specialisation is made and cached, and the
 // first Run reuses it. Otherwise the graph is planned (kernels prepared, nothing cached) at probe A and, if
-// that fails, at probe B: an error is reported only when both probes fail with the same message, that
-// is when it does not depend on the symbolic sizes (an unsupported attribute, a shape clash among fixed
-// dimensions). An error that changes with them (a kernel larger than a size that the caller may well
-// make larger) waits for the real shapes at Run.
+// that fails, at probe B: an error is reported only when both probes fail with the same message (but for
+// the probe sizes themselves, see sameExceptProbeSizes), that is when it does not depend on the symbolic
+// sizes (an unsupported attribute, a shape clash among fixed dimensions). An error that changes with them
+// (a kernel larger than a size that the caller may well make larger, a Reshape that fits one size only)
+// waits for the real shapes at Run.
 func (p *Plan) checkAtProbes() error {
 	probeA, symbolic, ok := probeInputs(p.graph, false)
 	if !ok {
@@ -297,10 +300,41 @@ func (p *Plan) checkAtProbes() error {
 	}
 	probeB, _, _ := probeInputs(p.graph, true)
 	_, errB := p.plan(probeB, planSteps)
-	if errB != nil && errB.Error() == errA.Error() {
+	if errB != nil && sameExceptProbeSizes(errA.Error(), errB.Error(), probeA, probeB) {
 		return errA
 	}
 	return nil
+}
+
+// digitRuns splits an error message into its numbers and the text between them.
+var digitRuns = regexp.MustCompile(`[0-9]+`)
+
+// sameExceptProbeSizes reports whether two probes' error messages say the same thing: equal, but for
+// numbers that are, in each message, a size its probe gave a symbolic input dimension. So an Add of
+// [N,3,H,W] and [N,4,H,W], whose message prints both shapes, is one error at every size; a Reshape whose
+// element count follows H and W (a size computed from a probe size, not one) is not, and waits for Run.
+func sameExceptProbeSizes(msgA, msgB string, probeA, probeB []ops.ValueInfo) bool {
+	if msgA == msgB {
+		return true
+	}
+	sizesA, sizesB := map[string]bool{}, map[string]bool{}
+	for i := range probeA {
+		for j, d := range probeA[i].Shape {
+			if e := probeB[i].Shape[j]; d != e {
+				sizesA[strconv.Itoa(d)], sizesB[strconv.Itoa(e)] = true, true
+			}
+		}
+	}
+	numsA, numsB := digitRuns.FindAllString(msgA, -1), digitRuns.FindAllString(msgB, -1)
+	if len(numsA) != len(numsB) || !slices.Equal(digitRuns.Split(msgA, -1), digitRuns.Split(msgB, -1)) {
+		return false
+	}
+	for k, a := range numsA {
+		if b := numsB[k]; a != b && !(sizesA[a] && sizesB[b]) {
+			return false
+		}
+	}
+	return true
 }
 
 // probeShapes tells the graph passes what holds of every value whatever the symbolic dimensions: it plans

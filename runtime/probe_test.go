@@ -73,3 +73,22 @@ func TestMergeProbes(t *testing.T) {
 		}
 	}
 }
+
+// Two probes' messages are one error when they differ only by the probe sizes themselves.
+func TestSameExceptProbeSizes(t *testing.T) {
+	a := []ops.ValueInfo{{Shape: ops.Shape{2, 3, 64, 64}}}
+	b := []ops.ValueInfo{{Shape: ops.Shape{3, 3, 96, 128}}}
+	for _, c := range []struct {
+		msgA, msgB string
+		same       bool
+	}{
+		{"shapes [2,3,64,64] and [2,4,64,64] do not broadcast", "shapes [3,3,96,128] and [3,4,96,128] do not broadcast", true},
+		{"cannot reshape 24576 elements into [1,192]", "cannot reshape 110592 elements into [1,192]", false}, // follows H*W
+		{"axis 1: size 3 != 4", "axis 1: size 3 != 5", false},                                                // 4 and 5: not probe sizes
+		{"node a: bad", "node b: bad", false},
+	} {
+		if got := sameExceptProbeSizes(c.msgA, c.msgB, a, b); got != c.same {
+			t.Errorf("%q ~ %q: %v, want %v", c.msgA, c.msgB, got, c.same)
+		}
+	}
+}

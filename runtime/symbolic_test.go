@@ -319,6 +319,16 @@ func TestSymbolicCompileReportsSizeIndependentErrors(t *testing.T) {
 			t.Fatalf("got %v, want the Conv's channel error at Compile", err)
 		}
 	})
+	t.Run("broadcast", func(t *testing.T) {
+		// The message gives the whole shapes, symbolic sizes included, but the clash is between 3 and 4.
+		b := exporter.NewGraph("g")
+		x := b.Input("x", f32, "N", 3, "H", "W")
+		y := b.Input("y", f32, "N", 4, "H", "W")
+		b.Output(b.Node("Add", []string{x, y}, nil), f32, "N", 4, "H", "W")
+		if _, err := compile(t, b, 13); err == nil || !strings.Contains(err.Error(), "Add") {
+			t.Fatalf("got %v, want the Add's broadcast error at Compile", err)
+		}
+	})
 	t.Run("attribute", func(t *testing.T) {
 		b := exporter.NewGraph("g")
 		x := b.Input("x", f32, 1, 3, "H", "W")
@@ -327,6 +337,36 @@ func TestSymbolicCompileReportsSizeIndependentErrors(t *testing.T) {
 			t.Fatalf("got %v, want the MaxPool's stride error at Compile", err)
 		}
 	})
+}
+
+// A model valid at one size of its symbolic dimensions only (a Reshape to a fixed element count, as in a
+// classifier exported with dynamic axes, or to batch 1) compiles, runs at that size, and fails at another
+// at Run, naming the node.
+func TestSymbolicModelValidAtOneSize(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		dims      []exporter.Dim
+		target    []int64
+		good, bad ops.Shape
+	}{
+		{"spatial", []exporter.Dim{1, 3, "H", "W"}, []int64{1, 3 * 8 * 8}, ops.Shape{1, 3, 8, 8}, ops.Shape{1, 3, 9, 8}},
+		{"batch", []exporter.Dim{"N", 4}, []int64{1, 4}, ops.Shape{1, 4}, ops.Shape{2, 4}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := exporter.NewGraph("g")
+			x := b.Input("x", f32, c.dims...)
+			shape := b.Initializer("shape", int64Array([]int64{int64(len(c.target))}, c.target...))
+			b.Output(b.Node("Reshape", []string{x, shape}, nil), f32, "a", "b")
+			p := mustCompile(t, b, 13)
+			sess := p.NewSession()
+			if _, err := sess.Run(context.Background(), []*ops.Tensor{ops.New(ops.Float32, c.good)}); err != nil {
+				t.Fatalf("run at %v: %v", c.good, err)
+			}
+			if _, err := sess.Run(context.Background(), []*ops.Tensor{ops.New(ops.Float32, c.bad)}); err == nil || !strings.Contains(err.Error(), "Reshape") {
+				t.Fatalf("run at %v: %v, want the Reshape's error", c.bad, err)
+			}
+		})
+	}
 }
 
 // Passes use only facts that hold at every size. Here the Conv's output [1,4,H,W] and the Add's other input
