@@ -47,9 +47,11 @@
 // for a batch; never 1; see probeInputs):
 //
 //   - its compile-time check plans the graph at probe A and, if that fails, at probe B, and reports the
-//     error only when both fail with the same message: an error that does not depend on the symbolic
-//     sizes (an unsupported attribute, channels that do not match the weights) is reported at Compile, one
-//     that does (a pooling window larger than a size the caller may make larger) at the Run that hits it;
+//     error only when both fail with the same message (numbers that are the probes' own sizes aside): an
+//     error that does not depend on the symbolic sizes (an unsupported attribute, channels that do not
+//     match the weights, shapes that clash on a fixed dimension) is reported at Compile, one that does (a
+//     pooling window larger than a size the caller may make larger, a Reshape that fits one size only) at
+//     the Run that hits it;
 //   - the graph passes read only what both probes agree on (probeShapes): a dimension that differs
 //     between them is carried as a negative code that compares equal only to a dimension that was equal
 //     at both probes, and a constant that differs (the Shape of a symbolic input) is not a constant for
