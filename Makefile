@@ -7,7 +7,7 @@ ifneq ($(wildcard $(SHARED)/.),)
 export ONNXRUN_SHARED := $(SHARED)
 endif
 
-.PHONY: all build test test-short docs lint vet race noasm proto check-generate conformance conformance-check expected-pass onnxgo-cases torchvision-models bench fuzz data clean
+.PHONY: all build test test-short docs lint vet race noasm proto check-generate conformance conformance-check expected-pass onnxgo-cases torchvision-models symbolic-size-models bench fuzz data clean
 
 all: build test
 
@@ -64,7 +64,8 @@ TORCH_PYTHON ?= /usr/bin/python3
 # made them, the torchvision CNNs; prints what does not pass and writes CONFORMANCE.md.
 conformance: onnxgo-cases
 	$(GO) run ./cmd/onnxrun conformance -q --markdown CONFORMANCE.md $(SHARED)/onnx-node-tests $(CACHE)/onnx-go \
-		$(SHARED)/models $$(test -d $(CACHE)/torchvision && echo $(CACHE)/torchvision)
+		$(SHARED)/models $$(test -d $(CACHE)/torchvision && echo $(CACHE)/torchvision) \
+		$$(test -d $(CACHE)/symbolic && echo $(CACHE)/symbolic)
 
 # Fails when a node test of conformance/expected_pass.txt no longer passes, and lists the tests that pass
 # without being listed (go test ./conformance/ checks the same, but prints the new passes only with -v).
@@ -88,6 +89,14 @@ torchvision-models:
 	@mkdir -p $(CACHE) && { [ -e $(CACHE)/.gitignore ] || printf '*\n' >$(CACHE)/.gitignore; }
 	ORT_DIR=$(abspath $(CACHE))/ort scripts/setup-ort.sh >/dev/null
 	ORT_DIR=$(abspath $(CACHE))/ort $(TORCH_PYTHON) scripts/export_torchvision.py --ort-run $(SHARED)/tools/ort_run.js $(CACHE)/torchvision
+
+# Exports models whose input is [1,3,H,W] with H and W symbolic (a torchvision segmenter and a small
+# detector-like CNN) with ONNX Runtime's outputs at two sizes, to $(CACHE)/symbolic, for
+# conformance.TestSymbolicSizeModels. Needs what torchvision-models needs. About 30 seconds.
+symbolic-size-models:
+	@mkdir -p $(CACHE) && { [ -e $(CACHE)/.gitignore ] || printf '*\n' >$(CACHE)/.gitignore; }
+	ORT_DIR=$(abspath $(CACHE))/ort scripts/setup-ort.sh >/dev/null
+	ORT_DIR=$(abspath $(CACHE))/ort $(TORCH_PYTHON) scripts/export_symbolic_size.py --ort-run $(SHARED)/tools/ort_run.js $(CACHE)/symbolic
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./ops/... ./runtime/...

@@ -13,7 +13,7 @@ import (
 type Config struct {
 	Batch   int                  // the size of a symbolic first input dimension (see InputShapes); 0 means 1
 	Threads int                  // threads per operator; 0 means GOMAXPROCS
-	Shapes  map[string]ops.Shape // input shapes by name, overriding the declared ones
+	Shapes  map[string]ops.Shape // input shapes by name, pinned at Load (runtime.Options.InputShapes)
 	Seed    uint64               // for the random inputs
 	Measure Measure              // the timed runs; the zero value means DefaultMeasure
 	// Profile adds the time of every step, from separate runs through Session.RunProfiled made after the
@@ -95,7 +95,7 @@ func Run(ctx context.Context, path string, cfg Config) (*Result, error) {
 	}
 
 	t0 := time.Now()
-	plan, err := runtime.Load(path, runtime.Options{Threads: cfg.Threads, NoOptimize: cfg.NoOptimize})
+	plan, err := runtime.Load(path, runtime.Options{Threads: cfg.Threads, NoOptimize: cfg.NoOptimize, InputShapes: cfg.Shapes})
 	if err != nil {
 		return nil, err // it names the file already
 	}

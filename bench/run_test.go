@@ -87,7 +87,7 @@ func TestRunErrors(t *testing.T) {
 		want string
 	}{
 		{"missing file", filepath.Join(t.TempDir(), "none.onnx"), Config{}, "none.onnx"},
-		{"bad shape override", path, Config{Shapes: map[string]ops.Shape{"x": {2, 15}}, Measure: Measure{MinRuns: 1}}, `input "x": expected shape [N,16], got [2,15]`},
+		{"bad shape override", path, Config{Shapes: map[string]ops.Shape{"x": {2, 15}}, Measure: Measure{MinRuns: 1}}, `input "x": the pinned shape [2,15] contradicts the model's [N,16]: dimension 1 is fixed at 16`},
 		{"negative threads", path, Config{Threads: -1}, "threads must be 0 or more"},
 		{"bad measure", path, Config{Measure: Measure{MinRuns: 3, MaxRuns: 1}}, "max runs=1"},
 	}

@@ -13,7 +13,9 @@
 //     disk, and can export them to the same layout (make onnxgo-cases writes .cache/onnx-go).
 //   - Whole models with ONNX Runtime's outputs: ../shared/models, and torchvision's ImageNet CNNs that
 //     scripts/export_torchvision.py writes to .cache/torchvision (make torchvision-models); model.onnx,
-//     input_K.npy, expected_K.npy (Kind ModelDir), compared within 1e-4 + 1e-4*|want|.
+//     input_K.npy, expected_K.npy (Kind ModelDir), compared within 1e-4 + 1e-4*|want|. Models whose
+//     spatial size is symbolic (scripts/export_symbolic_size.py, make symbolic-size-models, .cache/symbolic)
+//     hold their other input sizes as more data sets in data_set_<label>/, run by the same compiled plan.
 //
 // # Layout
 //

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/ops"
@@ -16,7 +17,9 @@ var ModelTolerance = Tolerance{RTol: 1e-4, ATol: 1e-4}
 // RunModelDir checks a reference-model folder (model.onnx, input_0.npy [, input_1.npy ...], expected_0.npy
 // [, expected_1.npy ...], the layout of ../shared/models and of the torchvision models that
 // scripts/export_torchvision.py writes) at the batch the inputs have and, when the model's batch
-// dimension is symbolic, again at batch 1 on the first sample.
+// dimension is symbolic, again at batch 1 on the first sample. Sub-folders data_set_<label>/ with the same
+// files are more data sets, run by the same compiled plan: the other input sizes of a model whose spatial
+// size is symbolic (scripts/export_symbolic_size.py).
 func RunModelDir(dir string, tol Tolerance) Result {
 	c := Case{Name: filepath.Base(dir), Dir: dir, Kind: ModelDir}
 	m, err := onnx.Load(filepath.Join(dir, "model.onnx"))
@@ -30,22 +33,46 @@ func RunModelDir(dir string, tol Tolerance) Result {
 }
 
 // modelDataSets reads the inputs and ONNX Runtime's outputs of a model folder: one data set at the batch
-// the files have, and a second of the first sample alone when the batch is larger than 1 and symbolic.
+// the files have, a second of the first sample alone when the batch is larger than 1 and symbolic, and one
+// per data_set_<label>/ sub-folder.
 func modelDataSets(dir string, m *onnx.Model) ([]DataSet, error) {
-	inputs, err := readNumbered(dir, "input")
+	main, err := readModelDataSet(dir)
 	if err != nil {
 		return nil, err
+	}
+	batch := batchOf(main.Inputs)
+	main.Name = fmt.Sprintf("batch %d", batch)
+	sets := []DataSet{main}
+	if batch > 1 && symbolicBatch(m) {
+		sets = append(sets, DataSet{Name: "batch 1", Inputs: firstSample(main.Inputs), Outputs: firstSample(main.Outputs)})
+	}
+	more, err := filepath.Glob(filepath.Join(dir, "data_set_*"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(more)
+	for _, sub := range more {
+		set, err := readModelDataSet(sub)
+		if err != nil {
+			return nil, err
+		}
+		set.Name = filepath.Base(sub)
+		sets = append(sets, set)
+	}
+	return sets, nil
+}
+
+// readModelDataSet reads dir/input_K.npy and dir/expected_K.npy.
+func readModelDataSet(dir string) (DataSet, error) {
+	inputs, err := readNumbered(dir, "input")
+	if err != nil {
+		return DataSet{}, err
 	}
 	wants, err := readNumbered(dir, "expected")
 	if err != nil {
-		return nil, err
+		return DataSet{}, err
 	}
-	batch := batchOf(inputs)
-	sets := []DataSet{{Name: fmt.Sprintf("batch %d", batch), Inputs: inputs, Outputs: wants}}
-	if batch > 1 && symbolicBatch(m) {
-		sets = append(sets, DataSet{Name: "batch 1", Inputs: firstSample(inputs), Outputs: firstSample(wants)})
-	}
-	return sets, nil
+	return DataSet{Inputs: inputs, Outputs: wants}, nil
 }
 
 // readNumbered reads dir/prefix_0.npy, prefix_1.npy, ... up to the first missing number; there must be one.

@@ -65,6 +65,7 @@ var SuiteDescriptions = map[string]string{
 	"onnx-go":         "onnx-go v0.5.0's embedded node tests (`backend/testbackend/onnx`, exported by `make onnxgo-cases`)",
 	"models":          "real models with ONNX Runtime's outputs (`../shared/models`)",
 	"torchvision":     "torchvision 0.14's ImageNet CNNs, random weights, ONNX Runtime's outputs (`make torchvision-models`)",
+	"symbolic":        "models with a symbolic [1,3,H,W] input, compiled once and run at two sizes, ONNX Runtime's outputs at both (`make symbolic-size-models`)",
 }
 
 func suiteTitle(suite string) string {

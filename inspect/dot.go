@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -8,19 +9,26 @@ import (
 
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/runtime"
 )
 
 // WriteDot writes m's main graph in Graphviz's DOT language, drawn top to bottom as Netron draws it:
 // inputs and outputs as ellipses, one box per node with its op type, name and the constant tensors it
 // reads (initializers and Constant outputs, with their shapes), edges labelled with the shapes flowing
-// along them where shape inference knows them. Render it with `dot -Tsvg graph.dot -o graph.svg`.
-func WriteDot(w io.Writer, m *onnx.Model) error {
+// along them where shape inference knows them. Render it with `dot -Tsvg graph.dot -o graph.svg`. pins
+// fix input shapes for that inference, as runtime.Options.InputShapes does (nil: as declared); a pin that
+// does not fit the model is an error.
+func WriteDot(w io.Writer, m *onnx.Model, pins map[string]ops.Shape) error {
 	g := m.Proto.GetGraph()
 	if g == nil {
 		return fmt.Errorf("the model has no graph")
 	}
 	v := newGraphView(g)
-	shapes, _ := inferShapes(m)
+	shapes, err := inferShapes(m, pins)
+	if len(pins) > 0 && errors.Is(err, runtime.ErrBadInput) {
+		return err
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "digraph %s {\n", dotQuote(g.GetName()))
 	b.WriteString("  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=10];\n  edge [fontname=\"Helvetica\", fontsize=9];\n")
@@ -90,7 +98,7 @@ func WriteDot(w io.Writer, m *onnx.Model) error {
 		}
 	}
 	b.WriteString("}\n")
-	_, err := io.WriteString(w, b.String())
+	_, err = io.WriteString(w, b.String())
 	return err
 }
 

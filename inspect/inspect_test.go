@@ -425,7 +425,7 @@ func TestDescribeLeNet(t *testing.T) {
 
 func TestWriteDot(t *testing.T) {
 	var b bytes.Buffer
-	if err := WriteDot(&b, sharedModel(t, "lenet_torch_opset13")); err != nil {
+	if err := WriteDot(&b, sharedModel(t, "lenet_torch_opset13"), nil); err != nil {
 		t.Fatal(err)
 	}
 	dot := b.String()
@@ -465,6 +465,39 @@ func TestFormatting(t *testing.T) {
 	for want, in := range shapes {
 		if got := formatShapes(in); got != want {
 			t.Errorf("formatShapes(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A model with symbolic spatial dimensions gets its shapes (its MaxPool does not fit size 1, where
+// symbolic dimensions used to be planned), None where they depend on them; pinned, the sizes show.
+func TestSummarySymbolicSpatialSize(t *testing.T) {
+	b := exporter.NewGraph("g")
+	x := b.Input("x", f32, 1, 3, "H", "W")
+	c := b.Node("Conv", []string{x, b.Initializer("w", zeros(4, 3, 3, 3))}, exporter.Attrs{"pads": []int64{1, 1, 1, 1}})
+	p := b.Node("MaxPool", []string{c}, exporter.Attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}})
+	b.Output(p, f32, 1, 4, "h", "w")
+	m := build(t, b, 13)
+	for _, tc := range []struct {
+		opts SummaryOptions
+		want []string
+	}{
+		{SummaryOptions{ChannelsFirst: true}, []string{"(1, 4, None, None)", "(1, 4, None, None)"}},
+		{SummaryOptions{ChannelsFirst: true, InputShapes: map[string]ops.Shape{"x": {1, 3, 8, 6}}}, []string{"(1, 4, 8, 6)", "(1, 4, 4, 3)"}},
+	} {
+		s, err := Summarize(m, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.ShapeError != "" {
+			t.Fatalf("shape error: %s", s.ShapeError)
+		}
+		var shapes []string
+		for _, l := range s.Layers {
+			shapes = append(shapes, formatShapes(l.OutputShapes))
+		}
+		if !reflect.DeepEqual(shapes, tc.want) {
+			t.Errorf("pins %v: shapes %v, want %v", tc.opts.InputShapes, shapes, tc.want)
 		}
 	}
 }

@@ -19,6 +19,9 @@ type SummaryOptions struct {
 	// ChannelsFirst prints output shapes as ONNX holds them (N,C,H,W) instead of channels-last as Keras
 	// shows them.
 	ChannelsFirst bool
+	// InputShapes pins inputs' dimensions, as runtime.Options.InputShapes does (`--shape`): the table then
+	// shows the pinned sizes where it would show None.
+	InputShapes map[string]ops.Shape
 }
 
 // Summary is a Keras-style model.summary() of an ONNX model. Its JSON form is what `onnxrun summary
@@ -60,8 +63,8 @@ type Layer struct {
 
 // Summarize groups m's nodes into layers and counts their parameters (see the package documentation for
 // the rules). Shapes come from compiling the model without graph passes and inferring every value's
-// shape twice, with the inputs' symbolic dimensions at 1 and at 2: a dimension that changes is the batch
-// (None). A model that does not compile still gets its layers and parameters, with the shapes its
+// shape twice, at two sizes of the inputs' symbolic dimensions (see inferShapes): a dimension that changes
+// is the batch or another symbolic size (None). A model that does not compile still gets its layers and parameters, with the shapes its
 // value_info declares, or "?".
 func Summarize(m *onnx.Model, opts SummaryOptions) (*Summary, error) {
 	g := m.Proto.GetGraph()
@@ -70,7 +73,10 @@ func Summarize(m *onnx.Model, opts SummaryOptions) (*Summary, error) {
 	}
 	v := newGraphView(g)
 	s := &Summary{Model: g.GetName(), Layers: []Layer{}}
-	shapes, err := inferShapes(m)
+	shapes, err := inferShapes(m, opts.InputShapes)
+	if len(opts.InputShapes) > 0 && errors.Is(err, runtime.ErrBadInput) {
+		return nil, err // a pin that does not fit the model is the caller's mistake, not a gap in the table
+	}
 	if err != nil {
 		s.ShapeError = err.Error()
 	}
@@ -161,34 +167,31 @@ func dimStrings(dims []int64) []string {
 }
 
 // inferShapes compiles m without passes (so every value of the file keeps its name) and infers every
-// value's shape with the symbolic input dimensions at 1 and at 2; dimensions that differ become -1.
-func inferShapes(m *onnx.Model) (map[string][]int64, error) {
+// value's shape at two sizes of the symbolic input dimensions; dimensions that differ become -1. The sizes
+// are 64 and 96, which a CNN that pools or strides down 5 times still fits (at 1 its first MaxPool does
+// not); a model that fits only size 1 (a reshape to batch 1) is tried at 1 and 2 next.
+func inferShapes(m *onnx.Model, pins map[string]ops.Shape) (map[string][]int64, error) {
 	shapes := map[string][]int64{}
-	plan, err := runtime.Compile(m, runtime.Options{NoOptimize: true, Threads: 1, AllowNewerOpsets: true})
+	plan, err := runtime.Compile(m, runtime.Options{NoOptimize: true, Threads: 1, AllowNewerOpsets: true, InputShapes: pins})
 	if err != nil {
 		return shapes, fmt.Errorf("shapes unknown: %w", err)
 	}
-	var at1, at2 []ops.Shape
-	for _, in := range plan.Inputs() {
-		if !in.HasShape {
-			return shapes, fmt.Errorf("shapes unknown: input %q declares no shape", in.Name)
+	var infos, infos2 map[string]ops.ValueInfo
+	for _, sizes := range [][2]int{{64, 96}, {1, 2}} {
+		at1, at2, err := symbolsAt(plan, sizes)
+		if err != nil {
+			return shapes, err
 		}
-		s1, s2 := make(ops.Shape, len(in.Dims)), make(ops.Shape, len(in.Dims))
-		for i, d := range in.Dims {
-			s1[i], s2[i] = int(d.Value), int(d.Value)
-			if d.Symbolic() {
-				s1[i], s2[i] = 1, 2
-			}
+		if infos, err = plan.ValueInfos(at1...); err != nil {
+			continue
 		}
-		at1, at2 = append(at1, s1), append(at2, s2)
+		if infos2, err = plan.ValueInfos(at2...); err != nil {
+			infos2 = nil // a model that only runs at one size: print its sizes as they are
+		}
+		break
 	}
-	infos, err := plan.ValueInfos(at1...)
-	if err != nil {
+	if infos == nil {
 		return shapes, fmt.Errorf("shapes unknown: %w", err)
-	}
-	infos2, err := plan.ValueInfos(at2...)
-	if err != nil {
-		infos2 = nil // a model that only runs at batch 1: print its sizes as they are
 	}
 	for name, info := range infos {
 		dims := make([]int64, len(info.Shape))
@@ -202,6 +205,25 @@ func inferShapes(m *onnx.Model) (map[string][]int64, error) {
 		shapes[name] = dims
 	}
 	return shapes, nil
+}
+
+// symbolsAt gives the plan's declared input shapes with every symbolic dimension at sizes[0], then at
+// sizes[1].
+func symbolsAt(plan *runtime.Plan, sizes [2]int) (at1, at2 []ops.Shape, err error) {
+	for _, in := range plan.Inputs() {
+		if !in.HasShape {
+			return nil, nil, fmt.Errorf("shapes unknown: input %q declares no shape", in.Name)
+		}
+		s1, s2 := make(ops.Shape, len(in.Dims)), make(ops.Shape, len(in.Dims))
+		for i, d := range in.Dims {
+			s1[i], s2[i] = int(d.Value), int(d.Value)
+			if d.Symbolic() {
+				s1[i], s2[i] = sizes[0], sizes[1]
+			}
+		}
+		at1, at2 = append(at1, s1), append(at2, s2)
+	}
+	return at1, at2, nil
 }
 
 // paramRoots lists the weights node n reads through input pos: the roots of a constant input that is

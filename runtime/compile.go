@@ -3,8 +3,12 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"reflect"
+	"regexp"
 	goruntime "runtime"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -29,6 +33,11 @@ type Options struct {
 	// FoldLimitBytes is the largest tensor constant folding will materialise (default 64 MiB); bigger
 	// results are computed at Run instead.
 	FoldLimitBytes int64
+	// InputShapes pins graph inputs' shapes at Compile, by input name (what `--shape NAME=D0,D1,...` sets on
+	// the command line): their symbolic dimensions become these sizes, the plan is made for them now, and
+	// Run refuses other shapes. A pin must name an input, have its declared rank and agree with its fixed
+	// dimensions; it gives a shape to an input that declares none.
+	InputShapes map[string]ops.Shape
 	// Logf, when set, receives one line per graph pass that changed the graph.
 	Logf func(format string, args ...any)
 }
@@ -98,7 +107,8 @@ func Load(path string, opts Options) (*Plan, error) {
 }
 
 // Compile checks the model, binds every node to a kernel, runs the graph passes and plans shapes and memory
-// for the declared input shapes (symbolic dimensions taken as 1 for that check). Every unsupported node is
+// for the declared input shapes. Symbolic dimensions stay symbolic (see probeInputs): errors that do not
+// depend on them are reported now, the rest at the first Run with real shapes. Every unsupported node is
 // reported at once in an *UnsupportedError.
 func Compile(m *onnx.Model, opts Options) (*Plan, error) { return compile(m, opts, false) }
 
@@ -114,6 +124,9 @@ func compile(m *onnx.Model, opts Options, ownModel bool) (*Plan, error) {
 	limits := onnx.Limits{MaxTensorBytes: opts.MaxTensorBytes}
 	g, err := buildGraph(m, opsets, limits, ownModel)
 	if err != nil {
+		return nil, err
+	}
+	if err := pinInputShapes(g, opts.InputShapes); err != nil {
 		return nil, err
 	}
 	if err := checkDeclaredInputs(g, opts); err != nil {
@@ -138,54 +151,231 @@ func compile(m *onnx.Model, opts Options, ownModel bool) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Plan once at the declared shapes so that shape errors surface now, not at the first Run.
-	if probe, ok := declaredShapes(g); ok {
-		if _, err := p.specialize(probe); err != nil {
-			return nil, err
-		}
+	if err := p.checkAtProbes(); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
-// declaredShapes gives the inputs' declared shapes with every symbolic dimension taken as 1; ok is false
-// when an input declares no shape.
-func declaredShapes(g *Graph) ([]ops.ValueInfo, bool) {
-	probe := make([]ops.ValueInfo, len(g.Inputs))
-	for i, in := range g.Inputs {
+// pinInputShapes applies Options.InputShapes to the graph's declared inputs.
+func pinInputShapes(g *Graph, pins map[string]ops.Shape) error {
+	names := make([]string, 0, len(pins))
+	for name := range pins {
+		names = append(names, name)
+	}
+	sort.Strings(names) // the first error is the same at every Compile
+	for _, name := range names {
+		pin := pins[name]
+		i := slices.IndexFunc(g.Inputs, func(in ValueSpec) bool { return in.Name == name })
+		if i < 0 {
+			return &InputError{Msg: fmt.Sprintf("a shape is pinned for %q, but the model has no such input; its inputs are %s", name, specNames(g.Inputs))}
+		}
+		in := &g.Inputs[i]
 		if in.Type != nil {
-			probe[i] = ops.InfoOf(*in.Type) // a sequence or optional: the plan becomes dynamic where it is read
-			continue
+			return &InputError{Input: name, Msg: fmt.Sprintf("a shape is pinned, but the input is a %s, not a tensor", in.TypeString())}
+		}
+		if in.HasShape && len(pin) != len(in.Dims) {
+			return &InputError{Input: name, Msg: fmt.Sprintf("the pinned shape %v has rank %d, but the model declares %s, rank %d", pin, len(pin), in.ShapeString(), len(in.Dims))}
+		}
+		dims := make([]Dim, len(pin))
+		for j, size := range pin {
+			if size < 0 {
+				return &InputError{Input: name, Msg: fmt.Sprintf("the pinned shape %v: dimension %d is negative", pin, j)}
+			}
+			if in.HasShape && !in.Dims[j].Symbolic() && in.Dims[j].Value != int64(size) {
+				return &InputError{Input: name, Msg: fmt.Sprintf("the pinned shape %v contradicts the model's %s: dimension %d is fixed at %d", pin, in.ShapeString(), j, in.Dims[j].Value)}
+			}
+			dims[j] = Dim{Value: int64(size)}
+		}
+		in.Dims, in.HasShape = dims, true
+	}
+	return nil
+}
+
+func specNames(specs []ValueSpec) string {
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = fmt.Sprintf("%q %s%s", s.Name, s.DType, s.ShapeString())
+	}
+	return strings.Join(names, ", ")
+}
+
+// Symbolic dimensions stay symbolic: Compile never plans the graph as if an unknown size were 1 (a
+// MaxPool over [1,3,H,W] would fail at H=1 although it runs at every real H). What only real shapes can
+// plan is planned at the first Run with them and cached per shape (specialize). Where Compile needs
+// shapes before that, for its own checks and for the graph passes, it plans at two probes, two different
+// substitutions of the symbolic dimensions, and keeps only what does not depend on them:
+//
+//   - probe A gives every symbolic dimension the same size, so that dimensions that must be equal (a
+//     batch named differently on two inputs) are;
+//   - probe B gives each symbol (by name; each unnamed one is its own) its own size, so that a fact holding
+//     only when two symbols are equal does not survive.
+//
+// The sizes of a spatial or sequence dimension are multiples of 32 (64 at A; 96, 128, ... at B), so that
+// the feature maps of a CNN that downsamples 5 times keep whole sizes and its additions line up, as they do
+// at the sizes such a model is run at. A symbol found only on inputs' first axis is a batch: no kernel
+// windows over it, and the values constant folding computes grow with it, so it gets small sizes (2 at A;
+// 3, 4, ... at B), never 1, which would broadcast.
+const (
+	probeSizeShared      = 64
+	probeSizeFirst       = 96
+	probeSizeStep        = 32
+	probeBatchSizeShared = 2
+	probeBatchSizeFirst  = 3
+)
+
+// probeInputs gives the inputs' declared shapes with the symbolic dimensions substituted as probe A
+// (distinct false) or B (distinct true). ok is false when an input declares no shape; symbolic is
+// whether any dimension is symbolic (then the probe is not a shape the model will necessarily run at).
+func probeInputs(g *Graph, distinct bool) (infos []ops.ValueInfo, symbolic, ok bool) {
+	notBatch := map[string]bool{} // named symbols found on an axis other than the first
+	for _, in := range g.Inputs {
+		if in.Type != nil {
+			continue // a sequence or optional: the plan becomes dynamic where it is read
 		}
 		if !in.HasShape {
-			return nil, false
+			return nil, false, false
+		}
+		for j, d := range in.Dims {
+			if d.Symbolic() && j > 0 && d.Param != "" {
+				notBatch[d.Param] = true
+			}
+		}
+	}
+	infos = make([]ops.ValueInfo, len(g.Inputs))
+	symbolSize := map[string]int{}
+	next, nextBatch := probeSizeFirst, probeBatchSizeFirst
+	for i, in := range g.Inputs {
+		if in.Type != nil {
+			infos[i] = ops.InfoOf(*in.Type)
+			continue
 		}
 		shape := make(ops.Shape, len(in.Dims))
 		for j, d := range in.Dims {
-			shape[j] = int(d.Value)
-			if d.Symbolic() {
-				shape[j] = 1
+			if !d.Symbolic() {
+				shape[j] = int(d.Value)
+				continue
+			}
+			symbolic = true
+			batch := j == 0 && !notBatch[d.Param]
+			size, seen := symbolSize[d.Param]
+			switch {
+			case !distinct && batch:
+				size = probeBatchSizeShared
+			case !distinct:
+				size = probeSizeShared
+			case seen && d.Param != "":
+			case batch:
+				size = nextBatch
+				nextBatch++
+			default:
+				size = next
+				next += probeSizeStep
+			}
+			shape[j] = size
+			if d.Param != "" {
+				symbolSize[d.Param] = size
 			}
 		}
-		probe[i] = ops.ValueInfo{DType: in.DType, Shape: shape}
+		infos[i] = ops.ValueInfo{DType: in.DType, Shape: shape}
 	}
-	return probe, true
+	return infos, symbolic, true
 }
 
-// probeShapes plans the graph at its declared shapes and returns what it learnt of every value by name:
-// dtype, shape (with symbolic dimensions at 1) and, for constants, the value. Passes use it to check that a
-// rewrite is valid; a value missing from the map is unknown (planning stopped before it, or the graph has
-// dynamic shapes), and passes leave its nodes alone.
-func probeShapes(g *Graph, opts Options, opsets map[string]int) map[string]ops.ValueInfo {
-	known := map[string]ops.ValueInfo{}
-	probe, ok := declaredShapes(g)
+// checkAtProbes plans the graph once at Compile so that errors surface now, not at the first Run. With
+// no symbolic dimension the declared shapes are the shapes: the specialisation is made and cached, and the
+// first Run reuses it. Otherwise the graph is planned (kernels prepared, nothing cached) at probe A and, if
+// that fails, at probe B: an error is reported only when both probes fail with the same message (but for
+// the probe sizes themselves, see sameExceptProbeSizes), that is when it does not depend on the symbolic
+// sizes (an unsupported attribute, a shape clash among fixed dimensions). An error that changes with them
+// (a kernel larger than a size that the caller may well make larger, a Reshape that fits one size only)
+// waits for the real shapes at Run.
+func (p *Plan) checkAtProbes() error {
+	probeA, symbolic, ok := probeInputs(p.graph, false)
 	if !ok {
-		return known
+		return nil
+	}
+	if !symbolic {
+		_, err := p.specialize(probeA)
+		return err
+	}
+	// The probes' kernels are thrown away, and with them their prepacked copies of the weights, as large as
+	// the weights themselves. Collected at the pace of the heap's growth, they would still be there when the
+	// first Run prepares its own, and a model would peak at twice the memory it needs; a collection now
+	// costs little, the weights holding no pointers.
+	defer goruntime.GC()
+	_, errA := p.plan(probeA, planSteps)
+	if errA == nil {
+		return nil
+	}
+	probeB, _, _ := probeInputs(p.graph, true)
+	_, errB := p.plan(probeB, planSteps)
+	if errB != nil && sameExceptProbeSizes(errA.Error(), errB.Error(), probeA, probeB) {
+		return errA
+	}
+	return nil
+}
+
+// digitRuns splits an error message into its numbers and the text between them.
+var digitRuns = regexp.MustCompile(`[0-9]+`)
+
+// sameExceptProbeSizes reports whether two probes' error messages say the same thing: equal, but for
+// numbers that are, in each message, a size its probe gave a symbolic input dimension. So an Add of
+// [N,3,H,W] and [N,4,H,W], whose message prints both shapes, is one error at every size; a Reshape whose
+// element count follows H and W (a size computed from a probe size, not one) is not, and waits for Run.
+func sameExceptProbeSizes(msgA, msgB string, probeA, probeB []ops.ValueInfo) bool {
+	if msgA == msgB {
+		return true
+	}
+	sizesA, sizesB := map[string]bool{}, map[string]bool{}
+	for i := range probeA {
+		for j, d := range probeA[i].Shape {
+			if e := probeB[i].Shape[j]; d != e {
+				sizesA[strconv.Itoa(d)], sizesB[strconv.Itoa(e)] = true, true
+			}
+		}
+	}
+	numsA, numsB := digitRuns.FindAllString(msgA, -1), digitRuns.FindAllString(msgB, -1)
+	if len(numsA) != len(numsB) || !slices.Equal(digitRuns.Split(msgA, -1), digitRuns.Split(msgB, -1)) {
+		return false
+	}
+	for k, a := range numsA {
+		if b := numsB[k]; a != b && !(sizesA[a] && sizesB[b]) {
+			return false
+		}
+	}
+	return true
+}
+
+// probeShapes tells the graph passes what holds of every value whatever the symbolic dimensions: it plans
+// the graph (inferring and folding, preparing nothing) at probes A and B and keeps a value only where both
+// reached it with the same dtype and rank. A dimension the probes agree on is kept as is; one they
+// disagree on (it depends on a symbolic size) becomes a negative code, the same for the same pair of
+// probe sizes, so that two such dimensions compare equal exactly when they were equal at both probes; a
+// constant is kept only when both probes computed the same value (a Shape of a symbolic input is not).
+// A value missing from the map is unknown (planning stopped before it, or the graph has dynamic shapes),
+// and passes leave its nodes alone. A pass that computes with a dimension checks it is known (knownDims).
+func probeShapes(g *Graph, opts Options, opsets map[string]int) map[string]ops.ValueInfo {
+	probeA, symbolic, ok := probeInputs(g, false)
+	if !ok {
+		return map[string]ops.ValueInfo{}
 	}
 	p, err := newPlan(g, opts, opsets)
 	if err != nil {
-		return known
+		return map[string]ops.ValueInfo{}
 	}
-	s, _ := p.plan(probe, planShapes)
+	knownA := p.probeAt(probeA)
+	if !symbolic {
+		return knownA
+	}
+	probeB, _, _ := probeInputs(g, true)
+	return mergeProbes(knownA, p.probeAt(probeB))
+}
+
+// probeAt plans shapes (no kernel prepared) for these inputs and returns what it learnt by value name.
+func (p *Plan) probeAt(inputs []ops.ValueInfo) map[string]ops.ValueInfo {
+	known := map[string]ops.ValueInfo{}
+	s, _ := p.plan(inputs, planShapes)
 	if s == nil {
 		return known
 	}
@@ -195,6 +385,54 @@ func probeShapes(g *Graph, opts Options, opsets map[string]int) map[string]ops.V
 		}
 	}
 	return known
+}
+
+// mergeProbes keeps what probes a and b agree on, as probeShapes describes.
+func mergeProbes(a, b map[string]ops.ValueInfo) map[string]ops.ValueInfo {
+	merged := make(map[string]ops.ValueInfo, len(a))
+	codes := map[[2]int]int{}
+	for name, infoA := range a {
+		infoB, ok := b[name]
+		if !ok || infoA.DType != infoB.DType || len(infoA.Shape) != len(infoB.Shape) {
+			continue
+		}
+		info := ops.ValueInfo{DType: infoA.DType, Shape: make(ops.Shape, len(infoA.Shape))}
+		for i, d := range infoA.Shape {
+			if d == infoB.Shape[i] {
+				info.Shape[i] = d
+				continue
+			}
+			pair := [2]int{d, infoB.Shape[i]}
+			code, seen := codes[pair]
+			if !seen {
+				code = -1 - len(codes)
+				codes[pair] = code
+			}
+			info.Shape[i] = code
+		}
+		if infoA.Const != nil && infoB.Const != nil && knownDims(info.Shape) && sameConstant(infoA.Const, infoB.Const) {
+			info.Const = infoA.Const
+		}
+		merged[name] = info
+	}
+	return merged
+}
+
+// sameConstant reports whether two probes folded a value to the same tensor. A NaN makes them differ,
+// which only costs a pass a fact.
+func sameConstant(a, b *ops.Tensor) bool {
+	return a.DType() == b.DType() && a.Shape().Equal(b.Shape()) && reflect.DeepEqual(a.Data(), b.Data())
+}
+
+// knownDims reports whether every dimension of a probed shape is a size, not the code of a dimension that
+// depends on a symbolic one (see probeShapes).
+func knownDims(shape ops.Shape) bool {
+	for _, d := range shape {
+		if d < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func resolveOpsets(m *onnx.Model, opts Options) (map[string]int, error) {

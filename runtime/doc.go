@@ -12,7 +12,7 @@
 //	                                   a fixpoint, reading shapes from probes that infer and fold but
 //	                                   prepare no kernel; shapes planned and kernels prepared once at the
 //	                                   declared input shapes, so errors surface now and the first Run at
-//	                                   those shapes reuses the plan
+//	                                   those shapes reuses the plan (see "Symbolic dimensions")
 //	plan.NewSession()                  a Session owns the buffers and worker threads (its float32 buffers
 //	                                   one huge-page allocation, made by the first Run; see allocArena)
 //	sess.Run(ctx, inputs)              outputs, valid until the next Run
@@ -20,7 +20,7 @@
 // # Specialisation and memory
 //
 // Operators plan with concrete shapes. The first Run at a given set of input shapes (or Compile, for the
-// declared ones with symbolic dimensions taken as 1) specialises the plan: each node's output shapes are
+// declared ones when no dimension is symbolic) specialises the plan: each node's output shapes are
 // inferred in order; nodes whose inputs are all constant are evaluated on the spot (constant folding, which
 // turns the Shape → Gather → Concat → Reshape chains of exporters into constants); the rest are prepared
 // into kernels, which may prepack constant weights. The memory planner (memplan.go) then gives each value
@@ -52,6 +52,27 @@
 // values, never arena buffers. Constant sequences (SequenceEmpty, a SequenceConstruct of initializers)
 // fold at compile time like any constant. A non-tensor value fed to an op that does not implement
 // ops.AcceptsNonTensors is a model error at compile time.
+//
+// # Symbolic dimensions
+//
+// A symbolic input dimension (N, H, W, sequence) stays symbolic: it is never planned as 1, and what needs
+// its size is planned at the first Run with real shapes and cached per shape, like any specialisation.
+// Options.InputShapes (the CLI's --shape) pins dimensions at Compile instead. Before the first Run,
+// Compile needs shapes twice, and gets them from two probes, two substitutions of the symbolic sizes
+// (probe A: every symbol the same size; probe B: each symbol its own size; multiples of 32, or 2, 3, ...
+// for a batch; never 1; see probeInputs):
+//
+//   - its compile-time check plans the graph at probe A and, if that fails, at probe B, and reports the
+//     error only when both fail with the same message (numbers that are the probes' own sizes aside): an
+//     error that does not depend on the symbolic sizes (an unsupported attribute, channels that do not
+//     match the weights, shapes that clash on a fixed dimension) is reported at Compile, one that does (a
+//     pooling window larger than a size the caller may make larger, a Reshape that fits one size only) at
+//     the Run that hits it;
+//   - the graph passes read only what both probes agree on (probeShapes): a dimension that differs
+//     between them is carried as a negative code that compares equal only to a dimension that was equal
+//     at both probes, and a constant that differs (the Shape of a symbolic input) is not a constant for
+//     them. A pass that computes with a dimension checks that it is a size (knownDims), so no rewrite
+//     rests on a fact that holds only at some sizes.
 //
 // # Errors
 //

@@ -87,7 +87,7 @@ func exercise(t *testing.T, m *onnx.Model, src *byteSource, threads int) {
 		requireKind(t, "compile", err)
 		return
 	}
-	infos, ok := declaredShapes(p.graph)
+	infos, _, ok := probeInputs(p.graph, false)
 	if !ok {
 		return
 	}

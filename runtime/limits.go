@@ -10,9 +10,10 @@ import (
 // planned or read with them. Planning itself bounds every inferred tensor (Options.MaxTensorBytes) and the
 // whole arena (Options.MaxPlanBytes); the decoder bounds initializers (onnx.Limits).
 
-// checkDeclaredInputs rejects graph inputs whose declared shape (symbolic dimensions taken as 1, as
-// planning at Compile takes them) cannot be a tensor: dimensions whose product overflows int, which no
-// kernel's shape arithmetic should see, or a tensor over Options.MaxTensorBytes.
+// checkDeclaredInputs rejects graph inputs whose fixed dimensions alone cannot be a tensor: dimensions
+// whose product overflows int, which no kernel's shape arithmetic should see, or a tensor over
+// Options.MaxTensorBytes. A symbolic dimension counts as 1 here, its least useful size: this is a bound on
+// the declaration, not a plan (planning never takes a symbol as 1; see probeInputs).
 func checkDeclaredInputs(g *Graph, opts Options) error {
 	for _, in := range g.Inputs {
 		if !in.HasShape {

@@ -91,6 +91,9 @@ func foldTransposeIntoMatMul(r *rewriter, shapes map[string]ops.ValueInfo) (bool
 		if !okUsers || flatten == nil || len(flatten.Outputs) != 1 {
 			continue
 		}
+		if !knownDims(x.Shape[1:]) { // the weights are permuted along these dimensions: they must be sizes
+			continue
+		}
 		k := x.Shape[1:].Size()
 		flat, ok := shapes[flatten.Outputs[0]]
 		if !ok || len(flat.Shape) != 2 || flat.Shape[0] != x.Shape[0] || flat.Shape[1] != k {

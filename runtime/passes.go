@@ -8,8 +8,8 @@ import (
 
 // A pass rewrites the graph in place, through a rewriter, and reports whether it changed anything. Passes run in order, the
 // whole list repeated until none changes the graph (a fixpoint), each change logged by name. A pass that
-// needs shapes reads them from shapes (the graph planned at its declared input shapes, symbolic dimensions
-// at 1) and leaves alone any node whose values it does not find there. Each pass lives in its own file,
+// needs shapes reads them from shapes (what holds of the graph at its declared input shapes whatever the
+// symbolic dimensions: see probeShapes) and leaves alone any node whose values it does not find there. Each pass lives in its own file,
 // pass_<name>.go, with a test that runs a graph before and after it on random inputs.
 type pass struct {
 	name string

@@ -124,7 +124,7 @@ func checkModelName(name string) error {
 // Load compiles the model file src.Path (with cfg.Threads threads per session) and makes it servable.
 func Load(src ModelSource, cfg Config) (*Model, error) {
 	cfg = cfg.withDefaults()
-	plan, err := runtime.Load(src.Path, runtime.Options{Threads: cfg.Threads})
+	plan, err := runtime.Load(src.Path, runtime.Options{Threads: cfg.Threads, InputShapes: cfg.InputShapes})
 	if err != nil {
 		return nil, fmt.Errorf("model %q: %w", src.Name, err)
 	}

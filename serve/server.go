@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/onnxrun/onnxrun/ops"
 )
 
 // Config tunes a Server and its Models. The zero value serves with the defaults below.
@@ -44,6 +46,11 @@ type Config struct {
 	ModelVersion string
 	// Version is the server version GET /v2 reports (default: the module version from the build info).
 	Version string
+	// InputShapes pins inputs' shapes at Load, by input name, in every model served (runtime.Options.InputShapes,
+	// the CLI's --shape): a model then plans for them once and refuses other shapes, and a pinned batch
+	// dimension is no longer one that dynamic batching can grow. A pin that names no input of a model is an
+	// error loading it.
+	InputShapes map[string]ops.Shape
 	// Logf receives one line per notable event (server errors, panics, shutdown); nil discards them.
 	Logf func(format string, args ...any)
 }

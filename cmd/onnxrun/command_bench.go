@@ -42,7 +42,7 @@ slowest steps with their share and GFLOP/s (--top of them; 0 lists all).`,
 			fs.IntVar(&o.measure.Warmup, "warmup", o.measure.Warmup, "untimed runs before the timed ones")
 			o.profile = switchFlag(fs, "profile", "p", "also time every node (separate runs after the timed ones)")
 			fs.IntVar(&o.top, "top", 15, "with --profile, how many of the slowest steps to list (0: all)")
-			fs.StringArrayVar(&o.shapes, "shape", nil, "an input's shape, NAME=D0,D1,... (repeatable)")
+			fs.StringArrayVar(&o.shapes, "shape", nil, shapeFlagHelp)
 			fs.Uint64Var(&o.seed, "seed", 1, "seed of the random inputs")
 			o.json = switchFlag(fs, "json", "", "print the result as JSON (with the profile's steps when --profile)")
 			o.noOptimize = switchFlag(fs, "no-optimize", "", "compile without the graph passes")
@@ -85,9 +85,9 @@ func (o *benchOptions) run(e *env, args []string) error {
 	case o.top < 0:
 		return usagef(cmd, "--top must be 0 or more, got %d", o.top)
 	}
-	shapes, err := bench.ParseShapes(o.shapes)
+	shapes, err := parsePins(cmd, o.shapes)
 	if err != nil {
-		return flagError(cmd, "--shape", err)
+		return err
 	}
 	cfg := bench.Config{Batch: o.batch, Threads: o.threads, Shapes: shapes, Seed: o.seed, Measure: o.measure,
 		Profile: *o.profile, NoOptimize: *o.noOptimize}

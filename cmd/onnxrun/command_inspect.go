@@ -10,6 +10,7 @@ import (
 	"github.com/onnxrun/onnxrun/bench"
 	"github.com/onnxrun/onnxrun/inspect"
 	"github.com/onnxrun/onnxrun/onnx"
+	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/runtime"
 )
 
@@ -38,7 +39,7 @@ buffer, and the memory the arena needs, at the input shapes --batch and --shape 
 			fs.StringVar(&o.dot, "dot", "", "write the graph in Graphviz DOT to this file (- for stdout)")
 			o.plan = switchFlag(fs, "plan", "", "print the compiled plan: steps, shapes, buffers")
 			fs.IntVarP(&o.batch, "batch", "b", 1, "with --plan, the size of a symbolic first input dimension")
-			fs.StringArrayVar(&o.shapes, "shape", nil, "with --plan, an input's shape, NAME=D0,D1,... (repeatable)")
+			fs.StringArrayVar(&o.shapes, "shape", nil, shapeFlagHelp)
 			return o.run
 		},
 	}
@@ -63,15 +64,22 @@ func (o *inspectOptions) run(e *env, args []string) error {
 	if o.batch < 1 {
 		return usagef(cmd, "--batch must be 1 or more, got %d", o.batch)
 	}
+	if len(o.shapes) > 0 && !*o.plan && o.dot == "" {
+		return usagef(cmd, "--shape applies to --plan and --dot (the description is the file's own)")
+	}
+	pins, err := parsePins(cmd, o.shapes)
+	if err != nil {
+		return err
+	}
 	if *o.plan && o.dot == "" {
-		return o.printPlan(e, cmd, args[0])
+		return o.printPlan(e, cmd, args[0], pins)
 	}
 	m, err := onnx.Load(args[0])
 	if err != nil {
 		return err
 	}
 	if o.dot != "" {
-		if err := writeDot(e, m, o.dot); err != nil {
+		if err := writeDot(e, m, o.dot, pins); err != nil {
 			return err
 		}
 		if o.dot == "-" {
@@ -80,7 +88,7 @@ func (o *inspectOptions) run(e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "wrote %s\n", o.dot)
 	}
 	if *o.plan {
-		return o.printPlan(e, cmd, args[0])
+		return o.printPlan(e, cmd, args[0], pins)
 	}
 	info := inspect.Describe(m)
 	if *o.json {
@@ -91,31 +99,27 @@ func (o *inspectOptions) run(e *env, args []string) error {
 	return info.WriteText(e.stdout)
 }
 
-func writeDot(e *env, m *onnx.Model, path string) error {
+func writeDot(e *env, m *onnx.Model, path string, pins map[string]ops.Shape) error {
 	if path == "-" {
-		return inspect.WriteDot(e.stdout, m)
+		return inspect.WriteDot(e.stdout, m, pins)
 	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	err = inspect.WriteDot(f, m)
+	err = inspect.WriteDot(f, m, pins)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	return err
 }
 
-func (o *inspectOptions) printPlan(e *env, cmd *command, path string) error {
-	plan, err := runtime.Load(path, runtime.Options{Threads: 1})
+func (o *inspectOptions) printPlan(e *env, cmd *command, path string, pins map[string]ops.Shape) error {
+	plan, err := runtime.Load(path, runtime.Options{Threads: 1, InputShapes: pins})
 	if err != nil {
 		return err // it names the file already
 	}
-	overrides, err := bench.ParseShapes(o.shapes)
-	if err != nil {
-		return flagError(cmd, "--shape", err)
-	}
-	shapes, err := bench.InputShapes(plan.Inputs(), o.batch, overrides)
+	shapes, err := bench.InputShapes(plan.Inputs(), o.batch, nil) // the pins are the inputs' shapes now
 	if err != nil {
 		return flagError(cmd, "--plan", err)
 	}

@@ -73,7 +73,7 @@ command line.`,
 			o.random = switchFlag(fs, "random", "", "fill every input not given with random values")
 			fs.Uint64Var(&o.seed, "seed", 1, "with --random, the seed of the random values")
 			fs.IntVarP(&o.batch, "batch", "b", 1, "with --random, the size of a symbolic first input dimension")
-			fs.StringArrayVar(&o.shapes, "shape", nil, "with --random, an input's shape, NAME=D0,D1,... (repeatable)")
+			fs.StringArrayVar(&o.shapes, "shape", nil, shapeFlagHelp)
 			fs.Float64Var(&o.image.Scale, "scale", 1.0/255, "images: multiply pixel values 0..255 by this")
 			fs.Float64SliceVar(&o.image.Mean, "mean", nil, "images: subtract this after scaling (one value, or one per channel)")
 			fs.Float64SliceVar(&o.image.Std, "std", nil, "images: then divide by this (one value, or one per channel)")
@@ -120,8 +120,12 @@ func (o *runOptions) run(e *env, args []string) error {
 		}
 	}
 	modelPath := args[0]
+	pins, err := parsePins(cmd, o.shapes)
+	if err != nil {
+		return err
+	}
 	// Dumping compiles without passes, so that every node of the file keeps its output and its name.
-	plan, err := runtime.Load(modelPath, runtime.Options{Threads: o.threads, NoOptimize: o.dumpDir != ""})
+	plan, err := runtime.Load(modelPath, runtime.Options{Threads: o.threads, NoOptimize: o.dumpDir != "", InputShapes: pins})
 	if err != nil {
 		return err // it names the file already
 	}

@@ -56,6 +56,7 @@ tensor files, one per model input, and exits: a body for curl.`,
 			fs.IntVar(&o.port, "http-port", 8080, "HTTP port (0: any free port)")
 			fs.IntVar(&o.cfg.Sessions, "sessions", 0, "sessions per model: how many requests run at once (0: one per CPU)")
 			fs.IntVar(&o.cfg.Threads, "threads", 1, "threads per session inside operators")
+			fs.StringArrayVar(&o.shapes, "shape", nil, shapeFlagHelp)
 			fs.IntVar(&o.cfg.MaxBatch, "max-batch", 1, "most rows per dynamic batch (1: no batching)")
 			fs.DurationVar(&o.cfg.MaxBatchDelay, "max-batch-delay", 2*time.Millisecond, "longest a request waits for its batch to fill")
 			fs.DurationVar(&o.cfg.RequestTimeout, "request-timeout", 30*time.Second, "answer 504 to a request not done in this time")
@@ -75,6 +76,7 @@ type serveOptions struct {
 	host            string
 	port            int
 	cfg             serve.Config
+	shapes          []string
 	shutdownTimeout time.Duration
 	printRequest    []string
 	quiet           *bool
@@ -85,6 +87,11 @@ func (o *serveOptions) run(e *env, args []string) error {
 	if err := o.check(cmd); err != nil {
 		return err
 	}
+	pins, err := parsePins(cmd, o.shapes)
+	if err != nil {
+		return err
+	}
+	o.cfg.InputShapes = pins
 	var sources []serve.ModelSource
 	if o.modelDir != "" {
 		found, err := serve.ModelsInDir(o.modelDir)

@@ -36,6 +36,7 @@ line under the table says when shapes were moved.`,
 			var o summaryOptions
 			o.channelsFirst = switchFlag(fs, "channels-first", "", "show output shapes as ONNX holds them, N,C,... (default: channels-last for rank 3 or more)")
 			o.json = switchFlag(fs, "json", "", "print the summary as JSON")
+			fs.StringArrayVar(&o.shapes, "shape", nil, shapeFlagHelp)
 			return o.run
 		},
 	}
@@ -44,6 +45,7 @@ line under the table says when shapes were moved.`,
 type summaryOptions struct {
 	channelsFirst *bool
 	json          *bool
+	shapes        []string
 }
 
 func (o *summaryOptions) run(e *env, args []string) error {
@@ -51,11 +53,15 @@ func (o *summaryOptions) run(e *env, args []string) error {
 	if err := oneModelArg(cmd, args); err != nil {
 		return err
 	}
+	pins, err := parsePins(cmd, o.shapes)
+	if err != nil {
+		return err
+	}
 	m, err := onnx.Load(args[0])
 	if err != nil {
 		return err
 	}
-	s, err := inspect.Summarize(m, inspect.SummaryOptions{ChannelsFirst: *o.channelsFirst})
+	s, err := inspect.Summarize(m, inspect.SummaryOptions{ChannelsFirst: *o.channelsFirst, InputShapes: pins})
 	if err != nil {
 		return err
 	}

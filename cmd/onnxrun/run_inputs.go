@@ -68,16 +68,8 @@ func (o *runOptions) readInputs(cmd *command, specs []runtime.ValueSpec, sources
 		inputs[i] = t
 	}
 	if len(randomSpecs) > 0 {
-		overrides, err := bench.ParseShapes(o.shapes)
-		if err != nil {
-			return nil, flagError(cmd, "--shape", err)
-		}
-		for name := range overrides {
-			if specIndex(randomSpecs, name) < 0 {
-				return nil, usagef(cmd, "--shape %s: no random input has that name; the random inputs are %s", name, describeSpecs(randomSpecs))
-			}
-		}
-		shapes, err := bench.InputShapes(randomSpecs, o.batch, overrides)
+		// --shape pinned its inputs at Load: their declared shapes are the pins now.
+		shapes, err := bench.InputShapes(randomSpecs, o.batch, nil)
 		if err != nil {
 			return nil, flagError(cmd, "--random", err)
 		}
@@ -225,4 +217,16 @@ func dumpIntermediates(e *env, sess *runtime.Session, inputs []*ops.Tensor, dir 
 	}
 	fmt.Fprintf(e.stderr, "wrote %d node outputs to %s (listed in %s)\n", count, dir, filepath.Join(dir, "index.tsv"))
 	return outs, nil
+}
+
+// shapeFlagHelp is the help of --shape, the same on every command that takes a model.
+const shapeFlagHelp = "pin an input's shape at compile time, NAME=D0,D1,... (repeatable): its symbolic dimensions take these sizes"
+
+// parsePins reads the --shape settings into the pins of runtime.Options.InputShapes.
+func parsePins(cmd *command, settings []string) (map[string]ops.Shape, error) {
+	pins, err := bench.ParseShapes(settings)
+	if err != nil {
+		return nil, flagError(cmd, "--shape", err)
+	}
+	return pins, nil
 }

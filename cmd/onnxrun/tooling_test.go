@@ -302,10 +302,10 @@ func TestRunRandom(t *testing.T) {
 		t.Errorf("--batch 3 does not give 3 rows")
 	}
 	status, _, stderr := runCLI("run", "--random", model, "--shape", "image=1,1,28,28")
-	if status != exitUsage {
+	if status != exitError {
 		t.Errorf("--shape of an unknown input: status %d", status)
 	}
-	oneErrorLine(t, stderr, `--shape image: no random input has that name; the random inputs are "input" float32[N,1,28,28]`)
+	oneErrorLine(t, stderr, `a shape is pinned for "image", but the model has no such input; its inputs are "input" float32[N,1,28,28]`)
 }
 
 func TestDumpIntermediate(t *testing.T) {
