@@ -418,7 +418,7 @@ def redraw_head_biases(model, gen):
     return n
 
 
-def expose_suppression_inputs(path):
+def expose_suppression_inputs(path, ort_run):
     """Adds the tensors before suppression as extra graph outputs: the boxes and scores every
     NonMaxSuppression of the main graph reads, and, for one inside a branch or loop body (torchvision's
     batched_nms is scripted, so its NonMaxSuppression sits in an If), every main-graph value that body reads
@@ -458,13 +458,22 @@ def expose_suppression_inputs(path):
     for name in wanted:
         if name in produced and name not in existing and name not in added:
             added.append(name)
-    inferred = onnx.shape_inference.infer_shapes(m)
-    types = {v.name: v.type.tensor_type.elem_type for v in inferred.graph.value_info}
+    # ONNX's shape inference gives up before these (the exporter leaves the If's outputs untyped), and the
+    # checker wants a type on every graph output: ONNX Runtime infers them, so ask it.
     for name in added:
-        if types.get(name):
-            g.output.append(helper.make_tensor_value_info(name, types[name], None))
-        else:
-            g.output.append(helper.make_empty_tensor_value_info(name))
+        g.output.append(helper.make_empty_tensor_value_info(name))
+    onnx.save(m, path)
+    run = subprocess.run(["node", ort_run, "--info", path], capture_output=True, text=True)
+    if run.returncode != 0:
+        raise SystemExit(f"{path}: ONNX Runtime cannot load it with the suppression inputs as outputs: {run.stdout}{run.stderr}")
+    meta = {o["name"]: o for o in json.loads(run.stdout.strip().splitlines()[-1])["outputMeta"]}
+    elem = {"float32": TensorProto.FLOAT, "int64": TensorProto.INT64, "int32": TensorProto.INT32,
+            "bool": TensorProto.BOOL, "float64": TensorProto.DOUBLE}
+    del g.output[len(g.output) - len(added):]
+    for name in added:
+        o = meta[name]
+        dims = [d if isinstance(d, int) and d > 0 else f"{name.strip('/')}_dim_{k}" for k, d in enumerate(o["shape"])]
+        g.output.append(helper.make_tensor_value_info(name, elem[o["type"]], dims))
     onnx.save(m, path)
     return added
 
@@ -509,7 +518,7 @@ def make_detector(name, out_root, ort_run):
     path = os.path.join(out, "model.onnx")
     torch.onnx.export(model, ([x],), path, opset_version=11, input_names=["image"],
                       output_names=["boxes", "scores", "labels"], do_constant_folding=True)
-    added = expose_suppression_inputs(path)
+    added = expose_suppression_inputs(path, ort_run)
     if not added:
         raise SystemExit(f"{name}: no NonMaxSuppression inputs found to expose")
     extra = {"detection": {"boxes": 0, "scores": 1, "labels": 2, "score_threshold": threshold},
