@@ -19,8 +19,7 @@ The models:
     vad_like        a voice-activity-detector-like model (torch.jit.script): If on the sample-rate input
                     choosing between two convolution stacks (whose outputs differ in length), LSTM state in
                     and out; run for 3 consecutive chunks at 16 kHz and 3 at 8 kHz, carrying its state
-    ssdlite320_mobilenet_v3_large, fasterrcnn_resnet50_fpn (and retinanet_resnet50_fpn when named:
-                    see NOT_BY_DEFAULT)
+    ssdlite320_mobilenet_v3_large, retinanet_resnet50_fpn, fasterrcnn_resnet50_fpn
                     torchvision 0.14's detectors at 320x320 (weights=None, weights_backbone=None, opset 11), head
                     biases re-drawn and the score threshold lowered so that each returns at least 10 boxes;
                     the inputs of every NonMaxSuppression are extra graph outputs, so that the tensors
@@ -419,11 +418,12 @@ def redraw_head_biases(model, gen):
     return n
 
 
-def expose_suppression_inputs(path, ort_run):
+def expose_suppression_inputs(path, ort_run, inputs):
     """Adds the tensors before suppression as extra graph outputs: the boxes and scores every
     NonMaxSuppression of the main graph reads, and, for one inside a branch or loop body (torchvision's
     batched_nms is scripted, so its NonMaxSuppression sits in an If), every main-graph value that body reads
-    (the candidate boxes, scores and classes)."""
+    (the candidate boxes, scores and classes). inputs (numpy, in the model's input order) are run once to
+    learn the rank of each."""
     m = onnx.load(path)
     g = m.graph
     produced = [o for n in g.node for o in n.output]
@@ -460,7 +460,11 @@ def expose_suppression_inputs(path, ort_run):
         if name in produced and name not in existing and name not in added:
             added.append(name)
     # ONNX's shape inference gives up before these (the exporter leaves the If's outputs untyped), and the
-    # checker wants a type on every graph output: ONNX Runtime infers them, so ask it.
+    # checker wants a type on every graph output: ONNX Runtime infers them, so ask it. Its metadata cannot
+    # be taken alone: it reports a shape it could not infer (RetinaNet's concatenated per-level boxes, whose
+    # Reshape targets are computed) as no dims, as it does a scalar's, and a graph output declared a scalar
+    # is taken for one by ONNX Runtime's shape inference ("Node (/Gather_66) Op (Gather)
+    # [ShapeInferenceError] data tensor must have rank >= 1"). The rank comes from running the model.
     for name in added:
         g.output.append(helper.make_empty_tensor_value_info(name))
     onnx.save(m, path)
@@ -468,12 +472,15 @@ def expose_suppression_inputs(path, ort_run):
     if run.returncode != 0:
         raise SystemExit(f"{path}: ONNX Runtime cannot load it with the suppression inputs as outputs: {run.stdout}{run.stderr}")
     meta = {o["name"]: o for o in json.loads(run.stdout.strip().splitlines()[-1])["outputMeta"]}
+    outs, out_names = ort_outputs(ort_run, path, inputs)
     elem = {"float32": TensorProto.FLOAT, "int64": TensorProto.INT64, "int32": TensorProto.INT32,
             "bool": TensorProto.BOOL, "float64": TensorProto.DOUBLE}
     del g.output[len(g.output) - len(added):]
     for name in added:
         o = meta[name]
-        dims = [d if isinstance(d, int) and d > 0 else f"{name.strip('/')}_dim_{k}" for k, d in enumerate(o["shape"])]
+        rank = outs[out_names.index(name)].ndim
+        known = o["shape"] if len(o["shape"]) == rank else [None] * rank
+        dims = [d if isinstance(d, int) and d > 0 else f"{name.strip('/')}_dim_{k}" for k, d in enumerate(known)]
         g.output.append(helper.make_tensor_value_info(name, elem[o["type"]], dims))
     onnx.save(m, path)
     return added
@@ -517,23 +524,41 @@ def make_detector(name, out_root, ort_run):
         raise SystemExit(f"{name}: no score threshold gives between 20 and {cap} boxes")
 
     path = os.path.join(out, "model.onnx")
-    torch.onnx.export(model, ([x],), path, opset_version=11, input_names=["image"],
-                      output_names=["boxes", "scores", "labels"], do_constant_folding=True)
-    added = expose_suppression_inputs(path, ort_run)
+    with torch.no_grad():
+        want = model([x])[0]
+    # The exporter names the outputs in the order of the detection dict's values, which is not the same for
+    # every detector (Faster R-CNN's roi_heads give boxes, labels, scores).
+    keys = list(want)
+    torch.onnx.export(model, ([x],), path, opset_version=11, input_names=["image"], output_names=keys,
+                      do_constant_folding=True)
+    added = expose_suppression_inputs(path, ort_run, [x.numpy()])
     if not added:
         raise SystemExit(f"{name}: no NonMaxSuppression inputs found to expose")
-    extra = {"detection": {"boxes": 0, "scores": 1, "labels": 2, "score_threshold": threshold},
+    extra = {"detection": {"boxes": keys.index("boxes"), "scores": keys.index("scores"),
+                           "labels": keys.index("labels"), "score_threshold": threshold},
              "suppression_inputs": added, "batchnorm_layers_calibrated": n_bn, "head_biases_redrawn": n_bias,
              "image": [3, height, width]}
     manifest, outs = finish(out, name, [[x.numpy()]], ort_run, extra=extra)
-    boxes = outs[0][0]
-    if len(boxes) < 10:
-        raise SystemExit(f"{name}: ONNX Runtime gives {len(boxes)} boxes, fewer than 10")
-    with torch.no_grad():
-        want = model([x])[0]
+    got = {k: outs[0][i] for i, k in enumerate(keys)}
+    if len(got["boxes"]) < 10:
+        raise SystemExit(f"{name}: ONNX Runtime gives {len(got['boxes'])} boxes, fewer than 10")
+    check_detections(name, {k: v.numpy() for k, v in want.items()}, got)
     op = ops_summary(path)
-    return manifest, (f"threshold {threshold}: {len(boxes)} boxes from ONNX Runtime, {len(want['scores'])} from "
-                      f"PyTorch; {len(added)} suppression inputs exposed; {op}")
+    return manifest, (f"threshold {threshold}: {len(got['boxes'])} boxes from ONNX Runtime, as PyTorch's; "
+                      f"{len(added)} suppression inputs exposed; {op}")
+
+
+def check_detections(name, want, got):
+    """PyTorch's and ONNX Runtime's detections must be the same set: ordered by score (then label and box,
+    for ties), the labels equal and the boxes and scores within float32 rounding of pixel coordinates."""
+    def ordered(d):
+        order = np.lexsort((d["boxes"][:, 0], d["labels"], -d["scores"]))
+        return d["boxes"][order], d["scores"][order], d["labels"][order]
+    wb, ws, wl = ordered(want)
+    gb, gs, gl = ordered(got)
+    if len(ws) != len(gs) or not (wl == gl).all() or not np.allclose(ws, gs, rtol=1e-4, atol=1e-5) \
+            or not np.allclose(wb, gb, rtol=1e-4, atol=1e-2):
+        raise SystemExit(f"{name}: PyTorch's {len(ws)} detections and ONNX Runtime's {len(gs)} differ")
 
 
 def set_score_threshold(model, t):
@@ -565,18 +590,11 @@ MODELS = {
 }
 
 
-# Made only when named with --models: torch 1.13's opset-11 export of RetinaNet does not load in ONNX
-# Runtime 1.30, whose shape inference takes the concatenated per-level boxes (/Concat_25) for a scalar:
-# "Node (/Gather_66) Op (Gather) [ShapeInferenceError] data tensor must have rank >= 1" with a fixed image
-# size, "Node (If_1794) ... Unsqueeze ... values in 'axes' are beyond the bounds" with a symbolic one.
-NOT_BY_DEFAULT = {"retinanet_resnet50_fpn"}
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out", help="folder to write one sub-folder per model into (e.g. .cache/controlflow)")
-    ap.add_argument("--models", default=",".join(n for n in MODELS if n not in NOT_BY_DEFAULT),
-                    help="comma-separated subset of: " + ", ".join(MODELS) + " (default: all but " + ", ".join(NOT_BY_DEFAULT) + ")")
+    ap.add_argument("--models", default=",".join(MODELS),
+                    help="comma-separated subset of: " + ", ".join(MODELS) + " (default: all)")
     ap.add_argument("--ort-run", default=default_ort_run(), help="path of ort_run.js (default: ../shared/tools)")
     args = ap.parse_args()
     names = [n for n in args.models.split(",") if n]
