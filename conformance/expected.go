@@ -11,12 +11,26 @@ import (
 
 // ExpectedPass reads a list of case names, one per line; '#' starts a comment.
 func ExpectedPass(path string) (map[string]bool, error) {
+	lines, err := readListLines(path)
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	for _, line := range lines {
+		set[line] = true
+	}
+	return set, nil
+}
+
+// readListLines returns the lines of a list file with comments ('#' to the end of the line) and
+// surrounding space removed, leaving out empty ones.
+func readListLines(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	set := map[string]bool{}
+	var lines []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
@@ -24,10 +38,10 @@ func ExpectedPass(path string) (map[string]bool, error) {
 			line = line[:i]
 		}
 		if line = strings.TrimSpace(line); line != "" {
-			set[line] = true
+			lines = append(lines, line)
 		}
 	}
-	return set, sc.Err()
+	return lines, sc.Err()
 }
 
 // WriteExpected writes the names of the passing results to path, sorted, one per line, after a comment

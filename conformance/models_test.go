@@ -1,7 +1,10 @@
 package conformance
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/internal/testenv"
@@ -54,6 +57,76 @@ func TestSymbolicSizeModels(t *testing.T) {
 	dir := testenv.RequireFile(t, SymbolicSizeDir(t),
 		"run `make symbolic-size-models` (needs Debian's python3-torch and python3-torchvision, and npm's onnxruntime-node)")
 	runModels(t, dir, 2)
+}
+
+// ControlFlowDir is where `make controlflow-models` writes the control-flow models of issue 14 item 5:
+// $ONNXRUN_CONTROLFLOW, or .cache/controlflow in the repository.
+func ControlFlowDir(t testing.TB) string {
+	return cacheDir(t, "ONNXRUN_CONTROLFLOW", ".cache/controlflow")
+}
+
+// TestControlFlowModels runs the control-flow models (torch.jit.script loops, a tf2onnx-style LSTM language
+// model, a VAD-like model over chunks carrying its state, torchvision's detectors) against ONNX Runtime's
+// outputs, when `make controlflow-models` has made them. A model of controlflow_expected_fail.txt must be
+// refused as unsupported; every other must pass.
+func TestControlFlowModels(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("-short or -race: the detectors would take minutes")
+	}
+	dir := testenv.RequireFile(t, ControlFlowDir(t),
+		"run `make controlflow-models` (needs Debian's python3-torch, python3-torchvision and python3-onnx, and npm's onnxruntime-node)")
+	expectedFail, err := readExpectedFail("controlflow_expected_fail.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, err := Discover(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for _, c := range cases {
+		found[c.Name] = true
+		t.Run(c.Name, func(t *testing.T) {
+			if !isFile(filepath.Join(c.Dir, SpecFile)) {
+				t.Fatalf("%s: no %s: not made by scripts/make_controlflow_models.py", c.Dir, SpecFile)
+			}
+			res := Run(c)
+			why, listed := expectedFail[c.Name]
+			switch {
+			case listed && res.Status == Pass:
+				t.Fatalf("passes now (worst |diff| %.3g): delete its line from conformance/controlflow_expected_fail.txt", res.WorstAbs)
+			case listed && res.Status == Unsupported:
+				t.Skipf("expected to fail (%s): %s", why, Shorten(res.Reason, 300))
+			case listed:
+				t.Fatalf("listed in controlflow_expected_fail.txt as unsupported (%s), but: %s: %s", why, res.Status, res.Reason)
+			case res.Status != Pass:
+				t.Fatalf("%s: %s", res.Status, res.Reason)
+			}
+			t.Logf("worst |diff| %.3g (%.2g of the tolerance) over %d data sets, %v", res.WorstAbs, res.WorstRatio, res.DataSets, res.Elapsed)
+		})
+	}
+	for name := range expectedFail {
+		if !found[name] {
+			t.Errorf("controlflow_expected_fail.txt lists %s, which %s does not hold", name, dir)
+		}
+	}
+}
+
+// readExpectedFail reads a list of "name: reason" lines ('#' starts a comment).
+func readExpectedFail(path string) (map[string]string, error) {
+	lines, err := readListLines(path)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, line := range lines {
+		name, why, ok := strings.Cut(line, ":")
+		if !ok || strings.TrimSpace(why) == "" {
+			return nil, fmt.Errorf("%s: want \"name: reason\", got %q", path, line)
+		}
+		out[strings.TrimSpace(name)] = strings.TrimSpace(why)
+	}
+	return out, nil
 }
 
 // runModels runs every model folder under root; each must pass, over at least minDataSets data sets.

@@ -212,7 +212,15 @@ func RunCase(dir string, tol Tolerance) Result {
 		res := Result{Case: Case{Name: name, Dir: dir, Kind: NodeTest}, Tolerance: tol}
 		return res.failed(err)
 	}
-	res := Check(m, func() ([]DataSet, error) { return readDataSets(dir, m) }, tol)
+	spec, err := ReadCaseSpec(dir)
+	if err != nil {
+		res := Result{Case: Case{Name: name, Dir: dir, Kind: NodeTest}, Tolerance: tol}
+		return res.failed(err)
+	}
+	if spec != nil && spec.Tolerance != nil {
+		tol = Tolerance{RTol: spec.Tolerance.RTol, ATol: spec.Tolerance.ATol}
+	}
+	res := check(m, func() ([]DataSet, error) { return readDataSets(dir, m) }, tol, spec)
 	res.Case = Case{Name: name, Dir: dir, Kind: NodeTest}
 	return res
 }
@@ -220,7 +228,13 @@ func RunCase(dir string, tol Tolerance) Result {
 // Check compiles m, reads its data sets with load (after compiling, so that an unsupported model is
 // reported as such rather than by its data) and compares every output with the reference. A panic in the
 // engine is reported as an Error of this case.
-func Check(m *onnx.Model, load func() ([]DataSet, error), tol Tolerance) (res Result) {
+func Check(m *onnx.Model, load func() ([]DataSet, error), tol Tolerance) Result {
+	return check(m, load, tol, nil)
+}
+
+// check is Check with a case's SpecFile, if it has one: state carried from one data set to the next,
+// detections compared as such.
+func check(m *onnx.Model, load func() ([]DataSet, error), tol Tolerance, spec *CaseSpec) (res Result) {
 	start := time.Now()
 	res.Tolerance = tol
 	defer func() {
@@ -246,7 +260,9 @@ func Check(m *onnx.Model, load func() ([]DataSet, error), tol Tolerance) (res Re
 	sess := plan.NewSession()
 	defer sess.Close()
 	outs := plan.Outputs()
-	for _, set := range sets {
+	inNames, outNames := specNames(plan.Inputs()), specNames(outs)
+	var carried []*ops.Tensor // the previous data set's outputs, when spec carries state
+	for n, set := range sets {
 		if len(set.Inputs) != len(plan.Inputs()) {
 			return res.failed(fmt.Errorf("%s: %d inputs, the model has %d", set.Name, len(set.Inputs), len(plan.Inputs())))
 		}
@@ -254,7 +270,11 @@ func Check(m *onnx.Model, load func() ([]DataSet, error), tol Tolerance) (res Re
 		if len(set.Outputs) == 0 {
 			return res.failed(fmt.Errorf("%s: no reference outputs (output_0.pb, ...) to compare with", set.Name))
 		}
-		got, err := sess.Run(context.Background(), set.Inputs)
+		inputs, err := spec.carriedInputs(n, set.Inputs, carried, inNames, outNames)
+		if err != nil {
+			return res.failed(err)
+		}
+		got, err := sess.Run(context.Background(), inputs)
 		if err != nil {
 			return res.failed(fmt.Errorf("%s: %w", set.Name, err))
 		}
@@ -265,6 +285,9 @@ func Check(m *onnx.Model, load func() ([]DataSet, error), tol Tolerance) (res Re
 			return res.failed(fmt.Errorf("%s: the engine gave %d outputs, the reference has %d", set.Name, len(got), len(set.Outputs)))
 		}
 		for i, want := range set.Outputs {
+			if spec.isDetectionOutput(i) {
+				continue
+			}
 			d, err := Compare(got[i], want, tol)
 			where := fmt.Sprintf("%s: output %d (%s)", set.Name, i, outs[i].Name)
 			if err != nil {
@@ -276,6 +299,19 @@ func Check(m *onnx.Model, load func() ([]DataSet, error), tol Tolerance) (res Re
 			if !d.OK() {
 				res.Status, res.Reason = Fail, fmt.Sprintf("%s: %v [%v]", where, d, tol)
 				return res
+			}
+		}
+		if spec != nil && spec.Detection != nil {
+			if err := compareDetectionOutputs(got, set.Outputs, spec.Detection, tol); err != nil {
+				res.Status, res.Reason = Fail, fmt.Sprintf("%s: %v", set.Name, err)
+				return res
+			}
+		}
+		if spec != nil && len(spec.Carry) > 0 {
+			// Run's outputs stay valid only until the next Run.
+			carried = make([]*ops.Tensor, len(got))
+			for i, t := range got {
+				carried[i] = t.Clone()
 			}
 		}
 		res.DataSets++
