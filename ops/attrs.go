@@ -49,6 +49,10 @@ type Attr struct {
 	Strings []string
 	Tensor  *Tensor
 	Tensors []*Tensor
+	// Graph is a subgraph (If's branches, Loop's and Scan's body), opaque to ops: the runtime, which
+	// alone joins the model format and the kernels, stores its own form of the graph here and its
+	// control-flow operators read it back.
+	Graph any
 }
 
 // Attrs is how an operator reads its node's attributes. The runtime implements it over the decoded model;

@@ -37,11 +37,16 @@ func (s *Session) RunWithObserver(ctx context.Context, inputs []*ops.Tensor, obs
 	if err != nil {
 		return nil, err
 	}
-	kept := make([]*ops.Tensor, len(outs))
-	for i, t := range outs {
+	return cloneAll(outs), nil
+}
+
+// cloneAll returns deep copies of ts, the caller's to keep.
+func cloneAll(ts []*ops.Tensor) []*ops.Tensor {
+	kept := make([]*ops.Tensor, len(ts))
+	for i, t := range ts {
 		kept[i] = t.Clone()
 	}
-	return kept, nil
+	return kept
 }
 
 // observeHook reports every node output of a run to an Observer, in node order.
