@@ -245,10 +245,11 @@ func sizedLike(t **ops.Tensor, src *ops.Tensor) *ops.Tensor {
 	return *t
 }
 
-// copyOut copies a body's result into a node output planned with a shape, which it must have.
-func copyOut(dst, src *ops.Tensor, what string) error {
+// copyOut copies a body's result (what, number i) into a node output planned with a shape, which it must
+// have. The message is formatted only on error: this runs once per Run of a Loop.
+func copyOut(dst, src *ops.Tensor, what string, i int) error {
 	if dst.DType() != src.DType() || !dst.Shape().Equal(src.Shape()) {
-		return ops.Invalidf("%s is %s%v, planned as %s%v", what, src.DType(), src.Shape(), dst.DType(), dst.Shape())
+		return ops.Invalidf("%s: output %d is %s%v, planned as %s%v", what, i, src.DType(), src.Shape(), dst.DType(), dst.Shape())
 	}
 	ops.CopyData(dst, src)
 	return nil
@@ -417,7 +418,7 @@ func (inst *ifInstance) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		return err
 	}
 	for i, t := range outs {
-		if err := copyOut(out[i], t, fmt.Sprintf("%s output %d", r.body.attr, i)); err != nil {
+		if err := copyOut(out[i], t, r.body.attr, i); err != nil {
 			return err
 		}
 	}

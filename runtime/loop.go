@@ -170,7 +170,7 @@ func (li *loopInstance) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 		return err
 	}
 	for j := 0; j < o.carried; j++ {
-		if err := copyOut(out[j], li.carry[j], fmt.Sprintf("loop-carried value %d", j)); err != nil {
+		if err := copyOut(out[j], li.carry[j], "loop-carried values", j); err != nil {
 			return err
 		}
 	}
@@ -211,9 +211,9 @@ func (li *loopInstance) iterate(exec *ops.ExecContext, in []*ops.Tensor, sink ro
 	ctx := exec.Context
 	r := li.runner
 	r.start(exec, in)
-	tripCount := int64(-1) // none
-	if in[0] != nil {
-		tripCount = in[0].Int64s()[0]
+	tripCount, bounded := int64(0), in[0] != nil
+	if bounded {
+		tripCount = in[0].Int64s()[0] // negative: no iteration, as in the spec's reference loop
 	}
 	running := true
 	if in[1] != nil {
@@ -225,7 +225,7 @@ func (li *loopInstance) iterate(exec *ops.ExecContext, in []*ops.Tensor, sink ro
 	}
 	done := ctx.Done()
 	var it int64
-	for ; running && (tripCount < 0 || it < tripCount); it++ {
+	for ; running && (!bounded || it < tripCount); it++ {
 		if it >= o.maxIters {
 			return it, &IterationLimitError{Node: o.label, Limit: o.maxIters}
 		}
