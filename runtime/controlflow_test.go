@@ -267,3 +267,252 @@ func TestLoopDoesNotAllocatePerIteration(t *testing.T) {
 		t.Errorf("a Run of 1,000 iterations allocates %.1f times, want 0", allocs)
 	}
 }
+
+// branch is an If branch returning the one value out, computed by build.
+func branch(name string, build func(g *exporter.Graph) string, dims ...exporter.Dim) *exporter.Graph {
+	g := exporter.NewGraph(name)
+	out := build(g)
+	g.Output(out, f32, dims...)
+	return g
+}
+
+// An If whose condition is constant is replaced by the branch it takes: no If is left in the plan, and
+// the branch's own initializers, Constant nodes and reads of outer values still work.
+func TestConstantIfIsFolded(t *testing.T) {
+	for _, cond := range []bool{true, false} {
+		b := exporter.NewGraph("fold")
+		x := b.Input("x", f32, 3)
+		c := b.Initializer("c", boolScalar(cond))
+		then := branch("then", func(g *exporter.Graph) string {
+			w := g.Initializer("w", arr([]int64{3}, 1, 2, 3))
+			g.NodeNamed("scale", "Mul", "", []string{x, w}, []string{"t_out"}, nil)
+			return "t_out"
+		}, 3)
+		els := branch("else", func(g *exporter.Graph) string {
+			k := g.Node("Constant", nil, exporter.Attrs{"value": arr([]int64{1}, 10)})
+			g.NodeNamed("shift", "Add", "", []string{x, k}, []string{"e_out"}, nil)
+			return "e_out"
+		}, 3)
+		b.NodeNamed("choose", "If", "", []string{c}, []string{"y"}, exporter.Attrs{"then_branch": then, "else_branch": els})
+		b.Output("y", f32, 3)
+		p, err := compileWith(t, b, 13, runtime.Options{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range p.Graph().Nodes {
+			if n.OpType == "If" {
+				t.Fatalf("cond %v: an If is left in the plan: %+v", cond, n)
+			}
+		}
+		got := run1(t, p, ops.FromSlice(ops.Shape{3}, []float32{1, 1, 1}))[0].Float32s()
+		want := []float32{11, 11, 11}
+		if cond {
+			want = []float32{1, 2, 3}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("cond %v: y = %v, want %v", cond, got, want)
+		}
+		// With the pass off (NoOptimize), the If runs and gives the same.
+		p, err = compileWith(t, b, 13, runtime.Options{Threads: 1, NoOptimize: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := run1(t, p, ops.FromSlice(ops.Shape{3}, []float32{1, 1, 1}))[0].Float32s(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("cond %v, not folded: y = %v, want %v", cond, got, want)
+		}
+	}
+}
+
+// Branches whose outputs have different shapes: the plan is made at Run with the condition's value.
+func TestIfBranchesOfDifferentShapes(t *testing.T) {
+	b := exporter.NewGraph("shapes")
+	x := b.Input("x", f32, 4)
+	c := b.Input("c", boolT)
+	then := branch("then", func(g *exporter.Graph) string {
+		g.NodeNamed("same", "Identity", "", []string{x}, []string{"t_out"}, nil)
+		return "t_out"
+	}, 4)
+	els := branch("else", func(g *exporter.Graph) string {
+		g.NodeNamed("both", "Concat", "", []string{x, x}, []string{"e_out"}, exporter.Attrs{"axis": 0})
+		return "e_out"
+	}, 8)
+	b.NodeNamed("choose", "If", "", []string{c}, []string{"y"}, exporter.Attrs{"then_branch": then, "else_branch": els})
+	b.Output("y", f32, "n")
+	p := mustCompile(t, b, 16)
+	x0 := ops.FromSlice(ops.Shape{4}, []float32{1, 2, 3, 4})
+	if got := run1(t, p, x0, ops.Scalar(true))[0]; !got.Shape().Equal(ops.Shape{4}) {
+		t.Errorf("then: shape %v, want [4]", got.Shape())
+	}
+	if got := run1(t, p, x0, ops.Scalar(false))[0]; !got.Shape().Equal(ops.Shape{8}) || got.Float32s()[5] != 2 {
+		t.Errorf("else: %v %v, want [8] with x twice", got.Shape(), got.Float32s())
+	}
+}
+
+// If inside Loop inside If, the innermost branch reading values of all three enclosing graphs.
+func TestNestedControlFlow(t *testing.T) {
+	b := exporter.NewGraph("nested")
+	x := b.Input("x", f32, 2)
+	outerCond := b.Input("go", boolT)
+	scale := b.Initializer("scale", arr([]int64{1}, 3)) // depth 0, read at depth 3
+
+	// The Loop's body: even iterations multiply by scale, odd ones add the loop body's own bias.
+	body := exporter.NewGraph("loop_body")
+	iter := body.Input("iter", i64T)
+	cin := body.Input("cond_in", boolT)
+	acc := body.Input("acc", f32, 2)
+	bias := body.Initializer("bias", arr([]int64{1}, 1)) // depth 2, read at depth 3
+	two := body.Initializer("two", i64Scalar(2))
+	body.NodeNamed("parity", "Mod", "", []string{iter, two}, []string{"par"}, nil)
+	zero := body.Initializer("zero", i64Scalar(0))
+	body.NodeNamed("is_even", "Equal", "", []string{"par", zero}, []string{"even"}, nil)
+	evenB := branch("even", func(g *exporter.Graph) string {
+		g.NodeNamed("times", "Mul", "", []string{acc, scale}, []string{"ev_out"}, nil)
+		return "ev_out"
+	}, 2)
+	oddB := branch("odd", func(g *exporter.Graph) string {
+		g.NodeNamed("plus", "Add", "", []string{acc, bias}, []string{"od_out"}, nil)
+		g.NodeNamed("plus_x", "Add", "", []string{"od_out", x}, []string{"od_out2"}, nil) // x: depth 0
+		return "od_out2"
+	}, 2)
+	body.NodeNamed("inner_if", "If", "", []string{"even"}, []string{"acc_out"}, exporter.Attrs{"then_branch": evenB, "else_branch": oddB})
+	body.NodeNamed("pass", "Identity", "", []string{cin}, []string{"cond_out"}, nil)
+	body.Output("cond_out", boolT)
+	body.Output("acc_out", f32, 2)
+
+	then := branch("outer_then", func(g *exporter.Graph) string {
+		m := g.Initializer("m", i64Scalar(3))
+		g.NodeNamed("loop", "Loop", "", []string{m, "", x}, []string{"l_out"}, exporter.Attrs{"body": body})
+		return "l_out"
+	}, 2)
+	els := branch("outer_else", func(g *exporter.Graph) string {
+		g.NodeNamed("neg", "Neg", "", []string{x}, []string{"n_out"}, nil)
+		return "n_out"
+	}, 2)
+	b.NodeNamed("outer_if", "If", "", []string{outerCond}, []string{"y"}, exporter.Attrs{"then_branch": then, "else_branch": els})
+	b.Output("y", f32, 2)
+	p := mustCompile(t, b, 13)
+	x0 := []float32{1, 2}
+	got := run1(t, p, ops.FromSlice(ops.Shape{2}, x0), ops.Scalar(true))[0].Float32s()
+	// iteration 0: acc*3; 1: acc+1+x; 2: acc*3.
+	for i, v := range x0 {
+		want := ((v*3)+1+v)*3
+		if got[i] != want {
+			t.Errorf("y[%d] = %v, want %v", i, got[i], want)
+		}
+	}
+	if got := run1(t, p, ops.FromSlice(ops.Shape{2}, x0), ops.Scalar(false))[0].Float32s(); got[1] != -2 {
+		t.Errorf("else: y = %v, want -x", got)
+	}
+}
+
+// An error inside a body names the outer node and the body's node.
+func TestBodyErrorNamesBothNodes(t *testing.T) {
+	b := exporter.NewGraph("err")
+	data := b.Input("data", f32, 3)
+	idx := b.Input("idx", i64T, 1)
+	body := exporter.NewGraph("body")
+	body.Input("i", i64T)
+	c := body.Input("c", boolT)
+	body.NodeNamed("lookup", "Gather", "", []string{data, idx}, []string{"row"}, nil)
+	body.NodeNamed("pass", "Identity", "", []string{c}, []string{"c_out"}, nil)
+	body.Output("c_out", boolT)
+	body.Output("row", f32, 1)
+	m := b.Initializer("m", i64Scalar(2))
+	b.NodeNamed("outer_loop", "Loop", "", []string{m, ""}, []string{"rows"}, exporter.Attrs{"body": body})
+	b.Output("rows", f32, 2, 1)
+	p := mustCompile(t, b, 13)
+	s := p.NewSession()
+	defer s.Close()
+	_, err := s.Run(context.Background(), []*ops.Tensor{ops.FromSlice(ops.Shape{3}, []float32{1, 2, 3}), ops.FromSlice(ops.Shape{1}, []int64{7})})
+	if err == nil {
+		t.Fatal("an index out of range ran")
+	}
+	for _, want := range []string{`node "outer_loop" (Loop, opset 13)`, `body "body"`, `node "lookup" (Gather, opset 13)`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if !errors.Is(err, runtime.ErrBadInput) {
+		t.Errorf("error %v does not match ErrBadInput", err)
+	}
+}
+
+// scanSumBody is a Scan body: state s' = s + slice, and the scan output slice * 2.
+func scanSumBody(dims ...exporter.Dim) *exporter.Graph {
+	body := exporter.NewGraph("sum")
+	s := body.Input("s", f32, dims...)
+	x := body.Input("x_t", f32, dims...)
+	two := body.Initializer("two", arr([]int64{1}, 2))
+	body.NodeNamed("acc", "Add", "", []string{s, x}, []string{"s_out"}, nil)
+	body.NodeNamed("dbl", "Mul", "", []string{x, two}, []string{"y_t"}, nil)
+	body.Output("s_out", f32, dims...)
+	body.Output("y_t", f32, dims...)
+	return body
+}
+
+// Scan-9 and later: a scan input read along axis 1 backwards, the scan output stacked along its last axis
+// backwards, against a loop written out here.
+func TestScanAxesAndDirections(t *testing.T) {
+	for _, opset := range []int64{9, 11, 16, 21} {
+		b := exporter.NewGraph("scan")
+		s0 := b.Input("s0", f32, 2, 4)
+		x := b.Input("x", f32, 2, 3, 4)
+		b.NodeNamed("scan", "Scan", "", []string{s0, x}, []string{"s", "y"}, exporter.Attrs{
+			"body": scanSumBody(2, 4), "num_scan_inputs": 1,
+			"scan_input_axes": []int64{1}, "scan_input_directions": []int64{1},
+			"scan_output_axes": []int64{-1}, "scan_output_directions": []int64{1}})
+		b.Output("s", f32, 2, 4)
+		b.Output("y", f32, 2, 4, 3)
+		p := mustCompile(t, b, opset)
+		xs := make([]float32, 24)
+		for i := range xs {
+			xs[i] = float32(i)
+		}
+		out := run1(t, p, ops.New(ops.Float32, ops.Shape{2, 4}), ops.FromSlice(ops.Shape{2, 3, 4}, xs))
+		wantS := make([]float32, 8)
+		wantY := make([]float32, 24)
+		for step := 0; step < 3; step++ {
+			in, at := 2-step, 2-step // both reversed
+			for i := 0; i < 2; i++ {
+				for j := 0; j < 4; j++ {
+					v := xs[(i*3+in)*4+j]
+					wantS[i*4+j] += v
+					wantY[(i*4+j)*3+at] = 2 * v
+				}
+			}
+		}
+		if !out[1].Shape().Equal(ops.Shape{2, 4, 3}) || fmt.Sprint(out[0].Float32s()) != fmt.Sprint(wantS) || fmt.Sprint(out[1].Float32s()) != fmt.Sprint(wantY) {
+			t.Errorf("opset %d: s = %v, y%v = %v; want %v, %v", opset, out[0].Float32s(), out[1].Shape(), out[1].Float32s(), wantS, wantY)
+		}
+	}
+}
+
+// Scan-8: a batch axis the body does not see, and sequence_lens (scan outputs are zero past a length).
+func TestScan8SequenceLengths(t *testing.T) {
+	for _, withLens := range []bool{true, false} {
+		b := exporter.NewGraph("scan8")
+		lens := ""
+		if withLens {
+			lens = b.Initializer("lens", &onnx.Array{DataType: i64T, Dims: []int64{2}, Data: []int64{3, 1}})
+		}
+		s0 := b.Input("s0", f32, 2, 1)
+		x := b.Input("x", f32, 2, 3, 1)
+		b.NodeNamed("scan", "Scan", "", []string{lens, s0, x}, []string{"s", "y"}, exporter.Attrs{
+			"body": scanSumBody(1), "num_scan_inputs": 1, "directions": []int64{1}})
+		b.Output("s", f32, 2, 1)
+		b.Output("y", f32, 2, 3, 1)
+		p := mustCompile(t, b, 8)
+		out := run1(t, p, ops.FromSlice(ops.Shape{2, 1}, []float32{100, 200}), ops.FromSlice(ops.Shape{2, 3, 1}, []float32{1, 2, 3, 4, 5, 6}))
+		// Batch 0 reads 3, 2, 1; batch 1 reads 4 only with its length of 1, else 6, 5, 4.
+		wantS, wantY := "[106 204]", "[6 4 2 8 0 0]"
+		if !withLens {
+			wantS, wantY = "[106 215]", "[6 4 2 12 10 8]"
+		}
+		if got := fmt.Sprint(out[0].Float32s()); got != wantS {
+			t.Errorf("lens %v: s = %v, want %v", withLens, got, wantS)
+		}
+		if got := fmt.Sprint(out[1].Float32s()); got != wantY {
+			t.Errorf("lens %v: y = %v, want %v", withLens, got, wantY)
+		}
+	}
+}
