@@ -20,8 +20,12 @@ const (
 	boolT = onnxpb.TensorProto_BOOL
 )
 
-func i64Scalar(v int64) *onnx.Array { return &onnx.Array{DataType: i64T, Dims: []int64{}, Data: []int64{v}} }
-func boolScalar(v bool) *onnx.Array { return &onnx.Array{DataType: boolT, Dims: []int64{}, Data: []bool{v}} }
+func i64Scalar(v int64) *onnx.Array {
+	return &onnx.Array{DataType: i64T, Dims: []int64{}, Data: []int64{v}}
+}
+func boolScalar(v bool) *onnx.Array {
+	return &onnx.Array{DataType: boolT, Dims: []int64{}, Data: []bool{v}}
+}
 
 func compileWith(t *testing.T, b *exporter.Graph, opset int64, opts runtime.Options) (*runtime.Plan, error) {
 	t.Helper()
@@ -395,7 +399,7 @@ func TestNestedControlFlow(t *testing.T) {
 	got := run1(t, p, ops.FromSlice(ops.Shape{2}, x0), ops.Scalar(true))[0].Float32s()
 	// iteration 0: acc*3; 1: acc+1+x; 2: acc*3.
 	for i, v := range x0 {
-		want := ((v*3)+1+v)*3
+		want := ((v * 3) + 1 + v) * 3
 		if got[i] != want {
 			t.Errorf("y[%d] = %v, want %v", i, got[i], want)
 		}
