@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onnxrun/onnxrun/bench"
 	"github.com/onnxrun/onnxrun/exporter"
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
@@ -218,35 +219,17 @@ func TestLoopStopsOnCancellation(t *testing.T) {
 	}
 }
 
-// benchLoop is the Loop of the benchmark: 1,000 iterations (cond true) of Add and Mul on a carried
-// float32[16].
-func benchLoop(t testing.TB, iters int64) *exporter.Graph {
-	b := exporter.NewGraph("loop_bench")
-	x := b.Input("x", f32, 16)
-	body := exporter.NewGraph("body")
-	body.Input("i", i64T)
-	c := body.Input("c", boolT)
-	xb := body.Input("xb", f32, 16)
-	half := body.Initializer("half", arr([]int64{1}, 0.5))
-	body.NodeNamed("keep_going", "Identity", "", []string{c}, []string{"c_out"}, nil)
-	body.NodeNamed("add", "Add", "", []string{xb, "xb"}, []string{"sum"}, nil)
-	body.NodeNamed("mul", "Mul", "", []string{"sum", half}, []string{"x_out"}, nil)
-	body.Output("c_out", boolT)
-	body.Output("x_out", f32, 16)
-	m := b.Initializer("M", i64Scalar(iters))
-	cond := b.Initializer("cond", boolScalar(true))
-	b.NodeNamed("loop", "Loop", "", []string{m, cond, x}, []string{"y"}, exporter.Attrs{"body": body})
-	b.Output("y", f32, 16)
-	return b
-}
-
 // A Loop whose shapes do not change allocates nothing per iteration: a whole Run allocates nothing once
 // the session has run it once.
 func TestLoopDoesNotAllocatePerIteration(t *testing.T) {
 	if profileUnderRace {
 		t.Skip("under -race sync.Pool drops buffers at random, so allocation counts mean nothing; checked without -race")
 	}
-	p, err := compileWith(t, benchLoop(t, 1000), 16, runtime.Options{Threads: 1})
+	m, err := bench.LoopModel(1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := runtime.Compile(m, runtime.Options{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -519,4 +502,28 @@ func TestScan8SequenceLengths(t *testing.T) {
 			t.Errorf("lens %v: y = %v, want %v", withLens, got, wantY)
 		}
 	}
+}
+
+// BenchmarkLoop runs the Loop of bench.LoopModel (1,000 iterations of Add and Mul on a float32[16]) and
+// reports the time per iteration, the overhead of iterating (the two kernels themselves take a few ns).
+func BenchmarkLoop(b *testing.B) {
+	m, err := bench.LoopModel(1000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := runtime.Compile(m, runtime.Options{Threads: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := p.NewSession()
+	defer s.Close()
+	in := []*ops.Tensor{ops.New(ops.Float32, ops.Shape{16})}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Run(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/iteration")
 }
