@@ -56,9 +56,9 @@ type Layer struct {
 	Params       int64      `json:"params"`
 	// Depth is 0 for a layer of the main graph, 1 for one inside a body (If's branches, Loop's and
 	// Scan's body) of a main-graph node, and so on: the text indents it under the layer that holds it.
-	Depth int `json:"depth,omitempty"`
-	NonTrainable int64      `json:"non_trainable,omitempty"`
-	Bytes        int64      `json:"bytes"`
+	Depth        int   `json:"depth,omitempty"`
+	NonTrainable int64 `json:"non_trainable,omitempty"`
+	Bytes        int64 `json:"bytes"`
 }
 
 // Summarize groups m's nodes into layers and counts their parameters (see the package documentation for
