@@ -155,6 +155,33 @@ type bodyRunner struct {
 	// body input; they stay constant, and a re-specialisation keeps them.
 	consts []*ops.Tensor
 	in     []*ops.Tensor // the body's inputs for the next run
+	// observe is the observer of an observed run (RunWithObserver), nil otherwise. The body's values of
+	// its last run are kept in latest, named NODE/ATTR/VALUE, and given to observe by flush once the node
+	// is done: a Loop's dump shows its last iteration.
+	observe Observer
+	prefix  string
+	latest  []observedValue
+}
+
+type observedValue struct {
+	name string
+	t    *ops.Tensor
+}
+
+// observerKey is the context key under which an observed run passes its Observer down to the bodies of
+// control-flow nodes, whose kernels see only the execution context.
+type observerKey struct{}
+
+func withObserver(ctx context.Context, observe Observer) context.Context {
+	return context.WithValue(ctx, observerKey{}, observe)
+}
+
+func observerFrom(ctx context.Context) Observer {
+	if ctx == nil {
+		return nil
+	}
+	observe, _ := ctx.Value(observerKey{}).(Observer)
+	return observe
 }
 
 // newBodyRunner makes a runner for spec (nil: specialise at the first run for the inputs then given),
@@ -172,9 +199,14 @@ func newBodyRunner(b *body, spec *specialization, prepared []ops.ValueInfo) *bod
 }
 
 // start takes the outer kernel's execution context (threads, context) for the runs to come, and binds
-// the captures to the node's inputs.
-func (r *bodyRunner) start(exec *ops.ExecContext, nodeIn []*ops.Tensor) {
+// the captures to the node's inputs; label is the node's, for the names of observed values.
+func (r *bodyRunner) start(exec *ops.ExecContext, nodeIn []*ops.Tensor, label string) {
 	r.sess.exec = *exec
+	r.observe = observerFrom(exec.Context)
+	r.latest = r.latest[:0]
+	if r.observe != nil {
+		r.prefix = label + "/" + r.body.attr + "/"
+	}
 	for j, i := range r.body.capture {
 		r.in[r.body.formal+j] = nodeIn[i]
 	}
@@ -193,8 +225,32 @@ func (r *bodyRunner) fits(b *boundPlan) bool {
 	return true
 }
 
+// flush gives the observer the values of the body's last run.
+func (r *bodyRunner) flush() {
+	if r.observe == nil {
+		return
+	}
+	for _, v := range r.latest {
+		r.observe(v.name, v.t)
+	}
+	r.latest = r.latest[:0]
+}
+
 // run runs the body on r.in and returns its outputs, which stay valid until the next run.
 func (r *bodyRunner) run(ctx context.Context) ([]*ops.Tensor, error) {
+	var hook *observeHook
+	if r.observe != nil {
+		// Observed: record this run's values (a nested body's come through the context, named under
+		// this one), replacing the previous run's.
+		r.latest = r.latest[:0]
+		record := func(name string, t *ops.Tensor) { r.latest = append(r.latest, observedValue{r.prefix + name, t}) }
+		ctx = withObserver(ctx, record)
+		hook = &observeHook{plan: r.body.plan, observe: record}
+	}
+	return r.runHooked(ctx, hook)
+}
+
+func (r *bodyRunner) runHooked(ctx context.Context, hook *observeHook) ([]*ops.Tensor, error) {
 	p := r.body.plan
 	b := r.sess.bound
 	if b == nil || !r.fits(b) {
@@ -220,6 +276,10 @@ func (r *bodyRunner) run(ctx context.Context) ([]*ops.Tensor, error) {
 			if err != nil {
 				return nil, fmt.Errorf("body %q: %w", r.body.attr, err)
 			}
+			if hook != nil {
+				hook.begin(ctx, evaluated, nil)
+				hook.end(evaluated)
+			}
 			outs := make([]*ops.Tensor, len(p.outputs))
 			for i, id := range p.outputs {
 				outs[i] = evaluated.infos[id].Const
@@ -231,9 +291,21 @@ func (r *bodyRunner) run(ctx context.Context) ([]*ops.Tensor, error) {
 		b = r.sess.bound
 	}
 	b.bindInputs(p, r.in)
-	if err := r.sess.runSteps(ctx, b, nil); err != nil {
+	if hook == nil {
+		if err := r.sess.runSteps(ctx, b, nil); err != nil {
+			return nil, fmt.Errorf("body %q: %w", r.body.attr, err)
+		}
+		return b.outputs, nil
+	}
+	outer := r.sess.exec.Context
+	r.sess.exec.Context = ctx
+	hook.begin(ctx, b.spec, b)
+	err := r.sess.runSteps(ctx, b, hook)
+	r.sess.exec.Context = outer
+	if err != nil {
 		return nil, fmt.Errorf("body %q: %w", r.body.attr, err)
 	}
+	hook.end(nil)
 	return b.outputs, nil
 }
 
@@ -378,11 +450,14 @@ func (o *ifOp) evaluate(ctx context.Context, in []ops.ValueInfo, _ int) ([]*ops.
 	}
 	b := o.branches[condIndex(in[0].Const)]
 	r := newBodyRunner(b, nil, b.inputInfos(nil, in))
-	r.start(ops.SerialContext(), constInputs(in))
+	exec := ops.SerialContext()
+	exec.Context = ctx
+	r.start(exec, constInputs(in), o.label)
 	outs, err := r.run(ctx)
 	if err != nil {
 		return nil, err
 	}
+	r.flush()
 	return cloneAll(outs), nil
 }
 
@@ -393,7 +468,7 @@ type ifKernel struct {
 }
 
 func (k *ifKernel) forSession() ops.Kernel {
-	inst := &ifInstance{}
+	inst := &ifInstance{label: k.op.label}
 	for i, b := range k.op.branches {
 		if k.specs[i] != nil {
 			inst.runners[i] = newBodyRunner(b, k.specs[i], k.infos[i])
@@ -408,15 +483,17 @@ func (k *ifKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 
 type ifInstance struct {
 	runners [2]*bodyRunner
+	label   string
 }
 
 func (inst *ifInstance) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	r := inst.runners[condIndex(in[0])]
-	r.start(ctx, in)
+	r.start(ctx, in, inst.label)
 	outs, err := r.run(ctx.Context)
 	if err != nil {
 		return err
 	}
+	r.flush()
 	for i, t := range outs {
 		if err := copyOut(out[i], t, r.body.attr, i); err != nil {
 			return err

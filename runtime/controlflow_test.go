@@ -337,6 +337,65 @@ func TestIfBranchesOfDifferentShapes(t *testing.T) {
 
 // If inside Loop inside If, the innermost branch reading values of all three enclosing graphs.
 func TestNestedControlFlow(t *testing.T) {
+	p := mustCompile(t, nestedModel(), 13)
+	x0 := []float32{1, 2}
+	got := run1(t, p, ops.FromSlice(ops.Shape{2}, x0), ops.Scalar(true))[0].Float32s()
+	// iteration 0: acc*3; 1: acc+1+x; 2: acc*3.
+	for i, v := range x0 {
+		want := ((v * 3) + 1 + v) * 3
+		if got[i] != want {
+			t.Errorf("y[%d] = %v, want %v", i, got[i], want)
+		}
+	}
+	if got := run1(t, p, ops.FromSlice(ops.Shape{2}, x0), ops.Scalar(false))[0].Float32s(); got[1] != -2 {
+		t.Errorf("else: y = %v, want -x", got)
+	}
+}
+
+// An observed run (--dump-intermediate) sees the values inside bodies, named NODE/ATTR/VALUE at every
+// depth, from the branch taken and the last iteration.
+func TestObserverSeesBodyValues(t *testing.T) {
+	p := mustCompile(t, nestedModel(), 13)
+	s := p.NewSession()
+	defer s.Close()
+	seen := map[string]*ops.Tensor{}
+	_, err := s.RunWithObserver(context.Background(), []*ops.Tensor{ops.FromSlice(ops.Shape{2}, []float32{1, 2}), ops.Scalar(true)},
+		func(name string, t *ops.Tensor) { seen[name] = t })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last iteration is number 2: even, so the inner If took its then branch.
+	for name, want := range map[string]string{
+		"y":                                  "[15 27]",
+		"outer_if/then_branch/l_out":         "[15 27]",
+		"outer_if/then_branch/loop/body/par": "[0]",
+		"outer_if/then_branch/loop/body/inner_if/then_branch/ev_out": "[15 27]",
+	} {
+		t0, ok := seen[name]
+		if !ok {
+			t.Errorf("value %q not observed; saw %v", name, keys(seen))
+			continue
+		}
+		if got := fmt.Sprint(t0.Data()); got != want {
+			t.Errorf("%s = %s, want %s", name, got, want)
+		}
+	}
+	if _, ok := seen["outer_if/then_branch/loop/body/inner_if/else_branch/od_out"]; ok {
+		t.Errorf("a value of the branch not taken in the last iteration was observed")
+	}
+}
+
+func keys(m map[string]*ops.Tensor) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+// nestedModel is If(go) { then: Loop(3) { If(iteration even) { acc * scale } else { acc + bias + x } };
+// else: -x }: the innermost branches read values of all three enclosing graphs.
+func nestedModel() *exporter.Graph {
 	b := exporter.NewGraph("nested")
 	x := b.Input("x", f32, 2)
 	outerCond := b.Input("go", boolT)
@@ -377,19 +436,7 @@ func TestNestedControlFlow(t *testing.T) {
 	}, 2)
 	b.NodeNamed("outer_if", "If", "", []string{outerCond}, []string{"y"}, exporter.Attrs{"then_branch": then, "else_branch": els})
 	b.Output("y", f32, 2)
-	p := mustCompile(t, b, 13)
-	x0 := []float32{1, 2}
-	got := run1(t, p, ops.FromSlice(ops.Shape{2}, x0), ops.Scalar(true))[0].Float32s()
-	// iteration 0: acc*3; 1: acc+1+x; 2: acc*3.
-	for i, v := range x0 {
-		want := ((v * 3) + 1 + v) * 3
-		if got[i] != want {
-			t.Errorf("y[%d] = %v, want %v", i, got[i], want)
-		}
-	}
-	if got := run1(t, p, ops.FromSlice(ops.Shape{2}, x0), ops.Scalar(false))[0].Float32s(); got[1] != -2 {
-		t.Errorf("else: y = %v, want -x", got)
-	}
+	return b
 }
 
 // An error inside a body names the outer node and the body's node.

@@ -169,6 +169,7 @@ func (li *loopInstance) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	if err != nil {
 		return err
 	}
+	li.runner.flush()
 	for j := 0; j < o.carried; j++ {
 		if err := copyOut(out[j], li.carry[j], "loop-carried values", j); err != nil {
 			return err
@@ -210,7 +211,7 @@ func (li *loopInstance) iterate(exec *ops.ExecContext, in []*ops.Tensor, sink ro
 	o := li.op
 	ctx := exec.Context
 	r := li.runner
-	r.start(exec, in)
+	r.start(exec, in, o.label)
 	tripCount, bounded := int64(0), in[0] != nil
 	if bounded {
 		tripCount = in[0].Int64s()[0] // negative: no iteration, as in the spec's reference loop
@@ -275,6 +276,7 @@ func (o *loopOp) evaluate(ctx context.Context, in []ops.ValueInfo, _ int) ([]*op
 	if err != nil {
 		return nil, err
 	}
+	li.runner.flush()
 	outs := make([]*ops.Tensor, 0, o.carried+o.scans)
 	for j := 0; j < o.carried; j++ {
 		outs = append(outs, li.carry[j].Clone())

@@ -292,7 +292,7 @@ func (si *scanInstance) Run(exec *ops.ExecContext, in, out []*ops.Tensor) error 
 	o, g, r := si.op, si.geom, si.runner
 	ctx := exec.Context
 	done := ctx.Done()
-	r.start(exec, in)
+	r.start(exec, in, o.label)
 	for i := 0; i < o.states; i++ {
 		if out[i] == nil {
 			out[i] = ops.New(in[o.first+i].DType(), in[o.first+i].Shape())
@@ -380,6 +380,7 @@ func (si *scanInstance) Run(exec *ops.ExecContext, in, out []*ops.Tensor) error 
 			}
 		}
 	}
+	r.flush()
 	return nil
 }
 

@@ -41,7 +41,9 @@ twice is one tensor and is written once. String outputs become numpy str arrays 
 
 --dump-intermediate DIR writes the output of every node to DIR as NAME.npy (names made file-safe, listed
 in DIR/index.tsv), to find where two runtimes part ways. It compiles without graph passes, so that every
-node of the file is there under its own name, and gives each value its own memory.
+node of the file is there under its own name, and gives each value its own memory. Values inside the
+bodies of If, Loop and Scan are written too, named NODE/ATTR/VALUE (loop/body/sum, in index.tsv; the file
+name made safe): the branch an If took, and a Loop's or Scan's last iteration.
 
 Exit status: 0 on success, 1 when the model or an input is wrong or running fails, 2 on a malformed
 command line.`,
