@@ -702,7 +702,7 @@ func nodeSeeds() [][]byte {
 // would spend its time on build errors.
 func controlFlowSeeds() [][]byte {
 	const (
-		input, konst     = 1, 4 // kind bytes
+		input, konst    = 1, 4    // kind bytes
 		f32, i64, bool_ = 0, 4, 8 // indexes into fuzzDTypes
 	)
 	prefixes := map[string][]byte{
