@@ -702,12 +702,12 @@ func nodeSeeds() [][]byte {
 // would spend its time on build errors.
 func controlFlowSeeds() [][]byte {
 	const (
-		input, konst    = 1, 4    // kind bytes
-		f32, i64, bool_ = 0, 4, 8 // indexes into fuzzDTypes
+		input, konst      = 1, 4    // kind bytes
+		f32, i64, boolean = 0, 4, 8 // indexes into fuzzDTypes
 	)
 	prefixes := map[string][]byte{
-		"If":   {1, input, bool_, 0, 0, 0},
-		"Loop": {3, konst, i64, 0, 4, input, bool_, 0, input, f32, 1, 3, 1, 0},
+		"If":   {1, input, boolean, 0, 0, 0},
+		"Loop": {3, konst, i64, 0, 4, input, boolean, 0, input, f32, 1, 3, 1, 0},
 		"Scan": {2, input, f32, 1, 2, input, f32, 2, 3, 2, 1, 0, 0},
 	}
 	rng := rand.New(rand.NewPCG(14, 2))
