@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -573,4 +574,36 @@ func BenchmarkLoop(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/iteration")
+}
+
+// Sessions of one plan run control flow at once: each has its own body memory (run with -race).
+func TestControlFlowSessionsRunConcurrently(t *testing.T) {
+	p := mustCompile(t, nestedModel(), 13)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			s := p.NewSession()
+			defer s.Close()
+			x := float32(g)
+			for range 50 {
+				out, err := s.Run(context.Background(), []*ops.Tensor{ops.FromSlice(ops.Shape{2}, []float32{x, x}), ops.Scalar(true)})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if want := (x*3 + 1 + x) * 3; out[0].Float32s()[0] != want {
+					errs <- fmt.Errorf("session %d: y = %v, want %v", g, out[0].Float32s(), want)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
