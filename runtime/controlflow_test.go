@@ -607,3 +607,28 @@ func TestControlFlowSessionsRunConcurrently(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A loop-carried value whose shape changes every iteration (it doubles): the plan is dynamic and the
+// body is specialised again for each new shape.
+func TestLoopCarriedShapeChanges(t *testing.T) {
+	b := exporter.NewGraph("grow")
+	x := b.Input("x", f32, 1)
+	body := exporter.NewGraph("double")
+	body.Input("i", i64T)
+	c := body.Input("c", boolT)
+	xb := body.Input("xb", f32, "n")
+	body.NodeNamed("twice", "Concat", "", []string{xb, xb}, []string{"x_out"}, exporter.Attrs{"axis": 0})
+	body.NodeNamed("pass", "Identity", "", []string{c}, []string{"c_out"}, nil)
+	body.Output("c_out", boolT)
+	body.Output("x_out", f32, "n")
+	m := b.Initializer("m", i64Scalar(3))
+	b.NodeNamed("loop", "Loop", "", []string{m, "", x}, []string{"y"}, exporter.Attrs{"body": body})
+	b.Output("y", f32, "n")
+	p := mustCompile(t, b, 13)
+	for run := 0; run < 2; run++ {
+		got := run1(t, p, ops.FromSlice(ops.Shape{1}, []float32{5}))[0]
+		if !got.Shape().Equal(ops.Shape{8}) || got.Float32s()[7] != 5 {
+			t.Fatalf("y = %v %v, want eight 5s", got.Shape(), got.Float32s())
+		}
+	}
+}
