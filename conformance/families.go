@@ -26,9 +26,9 @@ var Families = []Family{
 	{
 		Key: "control-flow", Title: "Control flow",
 		Ops: []string{"If", "Loop", "Scan"},
-		Work: "Subgraph execution in the runtime: compile each body as a nested plan whose outer-scope values " +
-			"are bound as implicit inputs, carry loop state between iterations, slice and stack Scan's inputs " +
-			"and outputs. Bodies see shapes only at run time, so they are planned per run.",
+		Work: "If, Loop and Scan run on tensors (bodies are nested plans; outer values are implicit inputs). " +
+			"Left: the branches and loops that carry sequences and optionals, which need those values in the " +
+			"runtime (see sequences and optionals).",
 	},
 	{
 		Key: "quantization", Title: "Quantization",

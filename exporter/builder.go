@@ -14,7 +14,8 @@ import (
 type Dim any
 
 // Attrs are a node's attributes as Go values: int, int64, float32, float64, string, []int, []int64,
-// []float32, []string, *onnx.Array (a tensor attribute). Map order does not matter: they are written
+// []float32, []string, *onnx.Array (a tensor attribute), *Graph (a subgraph: If's branches, Loop's and
+// Scan's body). Map order does not matter: they are written
 // sorted by name so that exports are reproducible.
 type Attrs map[string]any
 
@@ -247,6 +248,12 @@ func attribute(name string, v any) (*onnxpb.AttributeProto, error) {
 		for _, s := range x {
 			a.Strings = append(a.Strings, []byte(s))
 		}
+	case *Graph:
+		// A body (If's branches, Loop's and Scan's body), built with its own Graph.
+		if x.err != nil {
+			return nil, fmt.Errorf("attribute %q: %w", name, x.err)
+		}
+		a.Type, a.G = onnxpb.AttributeProto_GRAPH.Enum(), x.g
 	case *onnx.Array:
 		t, err := onnx.NewTensorProto("", x)
 		if err != nil {

@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"maps"
 	"sort"
 	"strings"
 
@@ -46,11 +47,20 @@ type graphView struct {
 	tensors   map[string]tensorMeta
 }
 
-func newGraphView(g *onnxpb.GraphProto) *graphView {
+func newGraphView(g *onnxpb.GraphProto) *graphView { return newBodyView(g, nil) }
+
+// newBodyView is the view of a subgraph whose nodes may read the values of the graph outer describes:
+// those keep the kind and roots they have there, so that an outer weight read inside a body is a weight.
+func newBodyView(g *onnxpb.GraphProto, outer *graphView) *graphView {
 	v := &graphView{
 		nodes: sortNodes(g), producer: map[string]int{}, consumers: map[string][]use{},
 		isOutput: map[string]bool{}, isInput: map[string]bool{}, kind: map[string]valueKind{},
 		roots: map[string][]string{}, tensors: map[string]tensorMeta{},
+	}
+	if outer != nil {
+		maps.Copy(v.kind, outer.kind)
+		maps.Copy(v.roots, outer.roots)
+		maps.Copy(v.tensors, outer.tensors)
 	}
 	for _, t := range g.GetInitializer() {
 		elems, bytes := tensorSize(t)

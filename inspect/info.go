@@ -41,9 +41,29 @@ type Info struct {
 	InitializerElems     int64 `json:"initializer_elements"`
 	InitializerBytes     int64 `json:"initializer_bytes"`
 	ExternalInitializers int   `json:"external_initializers,omitempty"`
-	// Unsupported lists the operators of the main graph that onnxrun has no kernel for at the model's
-	// opset, with how many nodes use each; empty when the model can compile.
+	// Bodies describes every subgraph, depth first: each right after the node that holds it (Depth 1 for
+	// a body of a main-graph node, 2 for a body inside a body, ...). BodyNodes and BodyInitializerElems
+	// add up their nodes and initializer elements, which Nodes and Initializers leave out.
+	Bodies               []Body `json:"bodies,omitempty"`
+	BodyNodes            int    `json:"body_nodes,omitempty"`
+	BodyInitializerElems int64  `json:"body_initializer_elements,omitempty"`
+	// Unsupported lists the operators of the main graph and of its subgraphs that onnxrun has no kernel
+	// for at the model's opset, with how many nodes use each; empty when the model can compile.
 	Unsupported []Unsupported `json:"unsupported"`
+}
+
+// Body is one subgraph: the attribute Attribute of node Node (a path through the enclosing bodies for a
+// nested one: "outer_if/then_branch/loop"), its nodes and operators, and its own initializers.
+type Body struct {
+	Node             string    `json:"node"`
+	OpType           string    `json:"op_type"`
+	Attribute        string    `json:"attribute"`
+	Depth            int       `json:"depth"`
+	Nodes            int       `json:"nodes"`
+	Ops              []OpCount `json:"ops"`
+	Initializers     int       `json:"initializers"`
+	InitializerElems int64     `json:"initializer_elements"`
+	InitializerBytes int64     `json:"initializer_bytes"`
 }
 
 // Opset is one opset_import entry; Domain is "ai.onnx" for the default domain.
@@ -170,14 +190,8 @@ func Describe(m *onnx.Model) *Info {
 	isInit := map[string]bool{}
 	for _, t := range g.GetInitializer() {
 		isInit[t.GetName()] = true
-		info.Initializers++
-		elems, bytes := tensorSize(t)
-		info.InitializerElems += elems
-		info.InitializerBytes += bytes
-		if t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
-			info.ExternalInitializers++
-		}
 	}
+	info.Initializers, info.InitializerElems, info.InitializerBytes, info.ExternalInitializers = countInitializers(g)
 	for _, vi := range g.GetInput() {
 		if !isInit[vi.GetName()] { // IR < 4 lists initializers among the inputs
 			info.Inputs = append(info.Inputs, describeValue(vi))
@@ -187,40 +201,10 @@ func Describe(m *onnx.Model) *Info {
 		info.Outputs = append(info.Outputs, describeValue(vi))
 	}
 
-	counts := map[[2]string]int{}
-	unsupported := map[[2]string]*Unsupported{}
-	for i, n := range g.GetNode() {
-		key := [2]string{ops.NormalizeDomain(n.GetDomain()), n.GetOpType()}
-		counts[key]++
-		info.Nodes++
-		info.Subgraphs += countSubgraphs(n)
-		opset, imported := opsets[key[0]]
-		if imported && key[0] == "" && opset > ops.MaxOpset {
-			opset = ops.MaxOpset // what Compile uses with --allow-newer-opset; the opset itself is reported apart
-		}
-		if _, have, ok := ops.Lookup(key[0], key[1], int(opset)); !ok || !imported {
-			u := unsupported[key]
-			if u == nil {
-				u = &Unsupported{Domain: key[0], OpType: key[1], Opset: int(opset)}
-				for _, r := range have {
-					u.Have = append(u.Have, r.String())
-				}
-				unsupported[key] = u
-			}
-			u.Count++
-			u.Nodes = append(u.Nodes, nodeLabel(n, i))
-		}
-	}
-	for key, c := range counts {
-		info.Ops = append(info.Ops, OpCount{Domain: key[0], OpType: key[1], Count: c})
-	}
-	sort.Slice(info.Ops, func(a, b int) bool {
-		x, y := info.Ops[a], info.Ops[b]
-		if x.Count != y.Count {
-			return x.Count > y.Count
-		}
-		return qualified(x.Domain, x.OpType) < qualified(y.Domain, y.OpType)
-	})
+	d := &describer{info: info, opsets: opsets, unsupported: map[[2]string]*Unsupported{}}
+	info.Nodes = len(g.GetNode())
+	info.Ops = d.nodes(g, "", 1)
+	unsupported := d.unsupported
 	for _, u := range unsupported {
 		info.Unsupported = append(info.Unsupported, *u)
 	}
@@ -228,6 +212,83 @@ func Describe(m *onnx.Model) *Info {
 		return qualified(info.Unsupported[a].Domain, info.Unsupported[a].OpType) < qualified(info.Unsupported[b].Domain, info.Unsupported[b].OpType)
 	})
 	return info
+}
+
+// describer walks a graph and the subgraphs of its nodes, depth first, so that each body is listed
+// right after the node that holds it, and gathers the unsupported operators of all of them.
+type describer struct {
+	info        *Info
+	opsets      map[string]int64
+	unsupported map[[2]string]*Unsupported
+}
+
+// nodes counts g's operators (its histogram is returned, most frequent first), notes the unsupported
+// ones, and describes every subgraph its nodes hold at the given depth. path names g's owner for labels
+// of unsupported nodes inside bodies ("loop/body/add").
+func (d *describer) nodes(g *onnxpb.GraphProto, path string, depth int) []OpCount {
+	counts := map[[2]string]int{}
+	for i, n := range g.GetNode() {
+		key := [2]string{ops.NormalizeDomain(n.GetDomain()), n.GetOpType()}
+		counts[key]++
+		d.info.Subgraphs += countSubgraphs(n)
+		opset, imported := d.opsets[key[0]]
+		if imported && key[0] == "" && opset > ops.MaxOpset {
+			opset = ops.MaxOpset // what Compile uses with --allow-newer-opset; the opset itself is reported apart
+		}
+		label := path + nodeLabel(n, i)
+		if _, have, ok := ops.Lookup(key[0], key[1], int(opset)); !ok || !imported {
+			u := d.unsupported[key]
+			if u == nil {
+				u = &Unsupported{Domain: key[0], OpType: key[1], Opset: int(opset)}
+				for _, r := range have {
+					u.Have = append(u.Have, r.String())
+				}
+				d.unsupported[key] = u
+			}
+			u.Count++
+			u.Nodes = append(u.Nodes, label)
+		}
+		for _, a := range n.GetAttribute() {
+			sub := a.GetG()
+			if sub == nil {
+				continue
+			}
+			body := Body{Node: label, OpType: n.GetOpType(), Attribute: a.GetName(), Depth: depth, Nodes: len(sub.GetNode())}
+			body.Initializers, body.InitializerElems, body.InitializerBytes, _ = countInitializers(sub)
+			at := len(d.info.Bodies)
+			d.info.Bodies = append(d.info.Bodies, body)
+			d.info.Bodies[at].Ops = d.nodes(sub, label+"/"+a.GetName()+"/", depth+1)
+			d.info.BodyNodes += body.Nodes
+			d.info.BodyInitializerElems += body.InitializerElems
+		}
+	}
+	out := make([]OpCount, 0, len(counts))
+	for key, c := range counts {
+		out = append(out, OpCount{Domain: key[0], OpType: key[1], Count: c})
+	}
+	sort.Slice(out, func(a, b int) bool {
+		x, y := out[a], out[b]
+		if x.Count != y.Count {
+			return x.Count > y.Count
+		}
+		return qualified(x.Domain, x.OpType) < qualified(y.Domain, y.OpType)
+	})
+	return out
+}
+
+// countInitializers counts g's initializers, their elements and bytes as stored, and those stored in
+// external files.
+func countInitializers(g *onnxpb.GraphProto) (count int, elems, bytes int64, external int) {
+	for _, t := range g.GetInitializer() {
+		count++
+		e, b := tensorSize(t)
+		elems += e
+		bytes += b
+		if t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
+			external++
+		}
+	}
+	return count, elems, bytes, external
 }
 
 func describeValue(vi *onnxpb.ValueInfoProto) Value {
@@ -414,7 +475,15 @@ func (info *Info) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "  %-*s  %d\n", width, qualified(o.Domain, o.OpType), o.Count)
 	}
 	if info.Subgraphs > 0 {
-		kv("subgraphs", fmt.Sprint(info.Subgraphs))
+		kv("subgraphs", fmt.Sprintf("%d (%d nodes, %s initializer elements)", info.Subgraphs, info.BodyNodes, Thousands(info.BodyInitializerElems)))
+		for _, body := range info.Bodies {
+			opsList := make([]string, len(body.Ops))
+			for i, o := range body.Ops {
+				opsList[i] = fmt.Sprintf("%s %d", qualified(o.Domain, o.OpType), o.Count)
+			}
+			fmt.Fprintf(&b, "%s%s (%s) %s: %d nodes (%s), %d initializers (%s elements)\n", strings.Repeat("  ", body.Depth),
+				body.Node, body.OpType, body.Attribute, body.Nodes, strings.Join(opsList, ", "), body.Initializers, Thousands(body.InitializerElems))
+		}
 	}
 	if len(info.Functions) > 0 {
 		kv("functions", strings.Join(info.Functions, ", "))

@@ -57,8 +57,11 @@ type Layer struct {
 	// batch (a symbolic input dimension), and a nil entry an output whose shape is unknown.
 	OutputShapes [][]string `json:"output_shapes"`
 	Params       int64      `json:"params"`
-	NonTrainable int64      `json:"non_trainable,omitempty"`
-	Bytes        int64      `json:"bytes"`
+	// Depth is 0 for a layer of the main graph, 1 for one inside a body (If's branches, Loop's and
+	// Scan's body) of a main-graph node, and so on: the text indents it under the layer that holds it.
+	Depth        int   `json:"depth,omitempty"`
+	NonTrainable int64 `json:"non_trainable,omitempty"`
+	Bytes        int64 `json:"bytes"`
 }
 
 // Summarize groups m's nodes into layers and counts their parameters (see the package documentation for
@@ -80,22 +83,25 @@ func Summarize(m *onnx.Model, opts SummaryOptions) (*Summary, error) {
 	if err != nil {
 		s.ShapeError = err.Error()
 	}
-	for _, vi := range append(append([]*onnxpb.ValueInfoProto{}, g.GetValueInfo()...), g.GetOutput()...) {
-		if _, known := shapes[vi.GetName()]; !known {
-			if _, dims, ok := onnx.ValueInfoShape(vi); ok {
-				d := make([]int64, len(dims))
-				for i, x := range dims {
-					d[i] = x.Value // symbolic and unknown dimensions are -1: None
-				}
-				shapes[vi.GetName()] = d
-			}
-		}
-	}
+	addDeclaredShapes(g, shapes)
+	s.Layers = s.layers(v, shapes, opts, map[string]bool{}, 0)
+	s.TrainableParams = s.TotalParams - s.NonTrainableParams
+	s.TrainableBytes = s.TotalBytes - s.NonTrainableBytes
+	return s, nil
+}
+
+// layers groups the nodes of one graph (the main graph at depth 0, a body deeper) into rows, each followed
+// by the rows of the bodies its nodes hold, one level deeper. A weight counts once, where it is first
+// used: counted is shared by every level, so an outer weight read inside a loop body counts there if
+// nothing outside reads it.
+func (s *Summary) layers(v *graphView, shapes map[string][]int64, opts SummaryOptions, counted map[string]bool, depth int) []Layer {
 	b := &layerBuilder{v: v, shapes: shapes, assigned: make([]bool, len(v.nodes)), prefix: map[int][]int{}}
 	b.build()
-	counted := map[string]bool{}
+	var rows []Layer
+	var bodies [][]Layer // by row: the rows of the bodies of its nodes
 	for _, l := range b.layers {
-		row := Layer{Type: l.typeName(v)}
+		row := Layer{Type: l.typeName(v), Depth: depth}
+		var nested []Layer
 		for _, i := range l.nodes {
 			row.Nodes = append(row.Nodes, nodeLabel(v.nodes[i], i))
 			n := v.nodes[i]
@@ -112,6 +118,11 @@ func Summarize(m *onnx.Model, opts SummaryOptions) (*Summary, error) {
 						row.NonTrainable += t.elems
 						s.NonTrainableBytes += t.bytes
 					}
+				}
+			}
+			for _, a := range n.GetAttribute() {
+				if sub := a.GetG(); sub != nil {
+					nested = append(nested, s.layers(newBodyView(sub, v), shapes, opts, counted, depth+1)...)
 				}
 			}
 		}
@@ -139,19 +150,44 @@ func Summarize(m *onnx.Model, opts SummaryOptions) (*Summary, error) {
 		s.TotalParams += row.Params
 		s.TotalBytes += row.Bytes
 		s.NonTrainableParams += row.NonTrainable
-		s.Layers = append(s.Layers, row)
+		rows = append(rows, row)
+		bodies = append(bodies, nested)
 	}
-	s.TrainableParams = s.TotalParams - s.NonTrainableParams
-	s.TrainableBytes = s.TotalBytes - s.NonTrainableBytes
 	names := make([]string, len(b.layers))
 	for i, l := range b.layers {
 		names[i] = layerName(v.nodes[l.main], l.main)
 	}
 	names = trimCommonPrefix(names)
-	for i := range s.Layers {
-		s.Layers[i].Name = names[i]
+	var out []Layer
+	for i := range rows {
+		rows[i].Name = names[i]
+		out = append(out, rows[i])
+		out = append(out, bodies[i]...)
 	}
-	return s, nil
+	return out
+}
+
+// addDeclaredShapes fills in, for the values whose shapes inference did not give, the shapes g and its
+// subgraphs declare (value_info and outputs): the only shapes a body's values have in the summary.
+func addDeclaredShapes(g *onnxpb.GraphProto, shapes map[string][]int64) {
+	for _, vi := range append(append([]*onnxpb.ValueInfoProto{}, g.GetValueInfo()...), g.GetOutput()...) {
+		if _, known := shapes[vi.GetName()]; !known {
+			if _, dims, ok := onnx.ValueInfoShape(vi); ok {
+				d := make([]int64, len(dims))
+				for i, x := range dims {
+					d[i] = x.Value // symbolic and unknown dimensions are -1: None
+				}
+				shapes[vi.GetName()] = d
+			}
+		}
+	}
+	for _, n := range g.GetNode() {
+		for _, a := range n.GetAttribute() {
+			if sub := a.GetG(); sub != nil {
+				addDeclaredShapes(sub, shapes)
+			}
+		}
+	}
 }
 
 func dimStrings(dims []int64) []string {
@@ -641,7 +677,7 @@ func trimCommonPrefix(names []string) []string {
 func (s *Summary) WriteText(w io.Writer) error {
 	rows := [][3]string{{"Layer (type)", "Output Shape", "Param #"}}
 	for _, l := range s.Layers {
-		rows = append(rows, [3]string{l.Name + " (" + l.Type + ")", formatShapes(l.OutputShapes), Thousands(l.Params)})
+		rows = append(rows, [3]string{strings.Repeat("  ", l.Depth) + l.Name + " (" + l.Type + ")", formatShapes(l.OutputShapes), Thousands(l.Params)})
 	}
 	widths := [3]int{28, 25, 10}
 	for _, r := range rows {

@@ -52,6 +52,10 @@ type Attr struct {
 	// ValueType is a type_proto attribute's type (Optional's "type"); nil when the runtime could not
 	// read it (a sparse tensor type, say).
 	ValueType *ValueType
+	// Graph is a subgraph (If's branches, Loop's and Scan's body), opaque to ops: the runtime, which
+	// alone joins the model format and the kernels, stores its own form of the graph here and its
+	// control-flow operators read it back.
+	Graph any
 }
 
 // Attrs is how an operator reads its node's attributes. The runtime implements it over the decoded model;

@@ -128,63 +128,72 @@ func (t *Tensor) Clone() *Tensor {
 }
 
 // CopyData copies src's elements into dst; both must have the same dtype and length.
-func CopyData(dst, src *Tensor) {
-	switch d := dst.data.(type) {
+func CopyData(dst, src *Tensor) { CopyElements(dst, 0, src, 0, min(dst.Len(), src.Len())) }
+
+// CopyElements copies n elements of src from index srcOff into dst from index dstOff; both must have the
+// same dtype. It allocates nothing, so that control flow can move loop-carried values and scan slices
+// through preallocated tensors at every iteration.
+func CopyElements(dst *Tensor, dstOff int, src *Tensor, srcOff, n int) {
+	switch dst.data.(type) {
 	case []float32:
-		copy(d, src.data.([]float32))
+		copyElements[float32](dst.data, dstOff, src.data, srcOff, n)
 	case []float64:
-		copy(d, src.data.([]float64))
+		copyElements[float64](dst.data, dstOff, src.data, srcOff, n)
 	case []int64:
-		copy(d, src.data.([]int64))
+		copyElements[int64](dst.data, dstOff, src.data, srcOff, n)
 	case []int32:
-		copy(d, src.data.([]int32))
+		copyElements[int32](dst.data, dstOff, src.data, srcOff, n)
 	case []int16:
-		copy(d, src.data.([]int16))
+		copyElements[int16](dst.data, dstOff, src.data, srcOff, n)
 	case []int8:
-		copy(d, src.data.([]int8))
+		copyElements[int8](dst.data, dstOff, src.data, srcOff, n)
 	case []uint8:
-		copy(d, src.data.([]uint8))
+		copyElements[uint8](dst.data, dstOff, src.data, srcOff, n)
 	case []uint16:
-		copy(d, src.data.([]uint16))
+		copyElements[uint16](dst.data, dstOff, src.data, srcOff, n)
 	case []uint32:
-		copy(d, src.data.([]uint32))
+		copyElements[uint32](dst.data, dstOff, src.data, srcOff, n)
 	case []uint64:
-		copy(d, src.data.([]uint64))
+		copyElements[uint64](dst.data, dstOff, src.data, srcOff, n)
 	case []bool:
-		copy(d, src.data.([]bool))
+		copyElements[bool](dst.data, dstOff, src.data, srcOff, n)
 	case []string:
-		copy(d, src.data.([]string))
+		copyElements[string](dst.data, dstOff, src.data, srcOff, n)
 	case []Float16Bits:
-		copy(d, src.data.([]Float16Bits))
+		copyElements[Float16Bits](dst.data, dstOff, src.data, srcOff, n)
 	case []BFloat16Bits:
-		copy(d, src.data.([]BFloat16Bits))
+		copyElements[BFloat16Bits](dst.data, dstOff, src.data, srcOff, n)
 	case []complex64:
-		copy(d, src.data.([]complex64))
+		copyElements[complex64](dst.data, dstOff, src.data, srcOff, n)
 	case []complex128:
-		copy(d, src.data.([]complex128))
+		copyElements[complex128](dst.data, dstOff, src.data, srcOff, n)
 	case []Float8E4M3FNBits:
-		copy(d, src.data.([]Float8E4M3FNBits))
+		copyElements[Float8E4M3FNBits](dst.data, dstOff, src.data, srcOff, n)
 	case []Float8E4M3FNUZBits:
-		copy(d, src.data.([]Float8E4M3FNUZBits))
+		copyElements[Float8E4M3FNUZBits](dst.data, dstOff, src.data, srcOff, n)
 	case []Float8E5M2Bits:
-		copy(d, src.data.([]Float8E5M2Bits))
+		copyElements[Float8E5M2Bits](dst.data, dstOff, src.data, srcOff, n)
 	case []Float8E5M2FNUZBits:
-		copy(d, src.data.([]Float8E5M2FNUZBits))
+		copyElements[Float8E5M2FNUZBits](dst.data, dstOff, src.data, srcOff, n)
 	case []Uint4Value:
-		copy(d, src.data.([]Uint4Value))
+		copyElements[Uint4Value](dst.data, dstOff, src.data, srcOff, n)
 	case []Int4Value:
-		copy(d, src.data.([]Int4Value))
+		copyElements[Int4Value](dst.data, dstOff, src.data, srcOff, n)
 	case []Float4E2M1Bits:
-		copy(d, src.data.([]Float4E2M1Bits))
+		copyElements[Float4E2M1Bits](dst.data, dstOff, src.data, srcOff, n)
 	case []Float8E8M0Bits:
-		copy(d, src.data.([]Float8E8M0Bits))
+		copyElements[Float8E8M0Bits](dst.data, dstOff, src.data, srcOff, n)
 	case []Uint2Value:
-		copy(d, src.data.([]Uint2Value))
+		copyElements[Uint2Value](dst.data, dstOff, src.data, srcOff, n)
 	case []Int2Value:
-		copy(d, src.data.([]Int2Value))
+		copyElements[Int2Value](dst.data, dstOff, src.data, srcOff, n)
 	default:
 		panic(errUnknownDType)
 	}
+}
+
+func copyElements[T any](dst any, dstOff int, src any, srcOff, n int) {
+	copy(dst.([]T)[dstOff:dstOff+n], src.([]T)[srcOff:srcOff+n])
 }
 
 // SetShape changes the tensor's dimensions in place, keeping its data; the runtime uses it when a buffer is

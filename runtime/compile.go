@@ -38,6 +38,10 @@ type Options struct {
 	// Run refuses other shapes. A pin must name an input, have its declared rank and agree with its fixed
 	// dimensions; it gives a shape to an input that declares none.
 	InputShapes map[string]ops.Shape
+	// MaxLoopIterations bounds the iterations of one Loop node in one Run (default 10,000,000): a loop whose
+	// condition never turns false and that has no trip count stops there with an *IterationLimitError
+	// naming the node, instead of running forever. A cancelled context stops it sooner.
+	MaxLoopIterations int64
 	// Logf, when set, receives one line per graph pass that changed the graph.
 	Logf func(format string, args ...any)
 }
@@ -52,11 +56,17 @@ func (o Options) withDefaults() Options {
 	if o.MaxPlanBytes <= 0 {
 		o.MaxPlanBytes = 16 << 30
 	}
+	if o.MaxLoopIterations <= 0 {
+		o.MaxLoopIterations = DefaultMaxLoopIterations
+	}
 	if o.FoldLimitBytes <= 0 {
 		o.FoldLimitBytes = 64 << 20
 	}
 	return o
 }
+
+// DefaultMaxLoopIterations is Options.MaxLoopIterations when it is left at zero.
+const DefaultMaxLoopIterations = 10_000_000
 
 // valueID is a value's slot at run time: an index into per-value tables, so Run does no map lookups.
 type valueID int32
@@ -135,7 +145,7 @@ func compile(m *onnx.Model, opts Options, ownModel bool) (*Plan, error) {
 	if err := sortGraph(g); err != nil {
 		return nil, err
 	}
-	if err := bindKernels(g); err != nil {
+	if err := bindGraph(g, opts, opsets); err != nil {
 		return nil, err
 	}
 	if !opts.NoOptimize {
@@ -143,7 +153,7 @@ func compile(m *onnx.Model, opts Options, ownModel bool) (*Plan, error) {
 		if err := runPasses(g, probe, opts.Logf); err != nil {
 			return nil, err
 		}
-		if err := bindKernels(g); err != nil { // the nodes passes created
+		if err := bindGraph(g, opts, opsets); err != nil { // the nodes passes created
 			return nil, err
 		}
 	}
@@ -573,6 +583,22 @@ func bindKernels(g *Graph) error {
 		return &UnsupportedError{Nodes: unsupported}
 	}
 	return firstErr
+}
+
+// bindGraph binds every node's kernel (bindKernels), then compiles the bodies of control-flow nodes into
+// nested plans, recursively: they need the options and opsets, which builders do not see.
+func bindGraph(g *Graph, opts Options, opsets map[string]int) error {
+	if err := bindKernels(g); err != nil {
+		return err
+	}
+	for i, n := range g.Nodes {
+		if cf, ok := n.Op.(bodyOwner); ok {
+			if err := cf.compileBodies(n.label(i), opts, opsets); err != nil {
+				return newNodeError(n.label(i), n, "compile body", err)
+			}
+		}
+	}
+	return nil
 }
 
 // newPlan numbers the values and resolves each node's inputs and outputs to slots.

@@ -74,6 +74,27 @@
 //     them. A pass that computes with a dimension checks that it is a size (knownDims), so no rewrite
 //     rests on a fact that holds only at some sizes.
 //
+// # Control flow
+//
+// If, Loop and Scan live here, not in ops, because their bodies are graphs (controlflow.go, loop.go,
+// scan.go); they register through ops.Register like every kernel. A body is converted with its node
+// (convertGraph) and compiled into a nested Plan once the node is bound (bindGraph). A body may read any
+// value of the graphs around it, at any depth: those captures become the node's implicit inputs, after
+// the ones the model lists, so the outer plan orders, keeps alive and folds them as inputs, and the body
+// binds them by position to whatever value the outer slot holds. The body is specialised when the node is
+// prepared, for the shapes (and constants) the outer plan gives it; each Session binds its memory once,
+// so an iteration at unchanged shapes plans nothing, looks nothing up and allocates nothing: the body's
+// input slots are pointed at the carried values, its steps run, and its outputs are copied into two sets
+// of carried buffers used in turn. A shape that changes between iterations re-specialises the body.
+//
+// An If whose condition is a constant is replaced by its branch at compile time (pass_fold_if.go).
+// Output shapes known only by running (If branches of different shapes, a Loop's scan outputs when its
+// trip count or condition is not constant) make the plan dynamic, and the dynamic path runs the node
+// directly (bodyOwner.evaluate). Control flow is never folded at plan time. A Loop stops at
+// Options.MaxLoopIterations (an *IterationLimitError naming the node) and checks the context every
+// iteration. An error inside a body names the outer node, the body and the body's node. Observed runs
+// (RunWithObserver) report body values as NODE/ATTR/VALUE.
+//
 // # Errors
 //
 // Every error matches one of ErrInvalidModel, ErrUnsupported or ErrBadInput with errors.Is. A node's error
@@ -82,7 +103,7 @@
 // *InputError naming the input with expected and actual dtype or shape. The decoder's *onnx.FormatError and
 // *onnx.UnsupportedError come out of Load and Compile matching ErrInvalidModel and ErrUnsupported; an error
 // a kernel raises while running on the caller's tensors (an index out of range) matches ErrBadInput. Going
-// over a limit (Options.MaxTensorBytes, MaxPlanBytes) is ErrUnsupported and names the option.
+// over a limit (Options.MaxTensorBytes, MaxPlanBytes, MaxLoopIterations) is ErrUnsupported and names the option.
 //
 // # Untrusted models
 //

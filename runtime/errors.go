@@ -118,6 +118,20 @@ func (e *NodeError) Unwrap() []error {
 	return []error{e.Err, ErrInvalidModel}
 }
 
+// IterationLimitError is a Loop that ran Options.MaxLoopIterations iterations in one Run without its trip
+// count or condition ending it. It matches ErrUnsupported, as going over the other limits does.
+type IterationLimitError struct {
+	Node  string // the Loop node's label
+	Limit int64
+}
+
+func (e *IterationLimitError) Error() string {
+	return fmt.Sprintf("Loop %q did not end within %d iterations (Options.MaxLoopIterations)", e.Node, e.Limit)
+}
+
+// Unwrap makes an IterationLimitError match ErrUnsupported.
+func (e *IterationLimitError) Unwrap() error { return ErrUnsupported }
+
 // InputError is a caller's tensor that does not fit the model's input.
 type InputError struct {
 	Input string // the model's input name

@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,7 +39,7 @@ import (
 
 // fuzzOptions keep every input small and fast: the fuzzer should spend its time on odd models, not on
 // allocating what they declare.
-var fuzzOptions = Options{Threads: 1, MaxTensorBytes: 1 << 20, MaxPlanBytes: 16 << 20, FoldLimitBytes: 256 << 10}
+var fuzzOptions = Options{Threads: 1, MaxTensorBytes: 1 << 20, MaxPlanBytes: 16 << 20, FoldLimitBytes: 256 << 10, MaxLoopIterations: 1000}
 
 // fuzzMaxMACs skips running plans that do more multiply-adds than this: valid but slow models are not what
 // the fuzzer looks for.
@@ -404,11 +406,21 @@ var fuzzAttrs = []struct {
 	{"activation", kindString}, {"activation_params", kindFloats}, {"consumed_inputs", kindInts},
 	{"is_test", kindInt}, {"layout", kindInt}, {"hidden_size", kindInt}, {"mode", kindInt},
 	{"block_size", kindInt}, {"center_point_box", kindInt}, {"axis_w", kindInt},
+	{"num_scan_inputs", kindInt}, {"scan_input_axes", kindInts}, {"scan_output_axes", kindInts},
+	{"scan_input_directions", kindInts}, {"scan_output_directions", kindInts}, {"directions", kindInts},
 }
 
 // fuzzOps lists every registration once, in a fixed order, so that a byte picks an operator and an opset.
-var fuzzOps = func() []ops.Registration {
-	regs := ops.Registrations()
+// It is made at first use, not as a package variable: this package's own operators (If, Loop, Scan)
+// register in an init function, which runs after package variables are initialised. The test domains
+// (test.*) that tests declare are left out.
+var fuzzOps = sync.OnceValue(func() []ops.Registration {
+	var regs []ops.Registration
+	for _, r := range ops.Registrations() {
+		if !strings.HasPrefix(r.Domain, "test.") { // operators this package's tests register, not the engine's
+			regs = append(regs, r)
+		}
+	}
 	sort.SliceStable(regs, func(i, j int) bool {
 		a, b := regs[i], regs[j]
 		if a.Domain != b.Domain {
@@ -420,7 +432,7 @@ var fuzzOps = func() []ops.Registration {
 		return a.Range.Min < b.Range.Min
 	})
 	return regs
-}()
+})
 
 // fuzzNode is one generated model and a description of it for failure messages.
 type fuzzNode struct {
@@ -435,7 +447,7 @@ func (n fuzzNode) String() string { return n.desc }
 // (each absent, a graph input, or an initializer, with dtype, shape and values); the number of outputs;
 // the attributes; and the thread count. The node's outputs are the graph's outputs.
 func buildFuzzNode(src *byteSource) fuzzNode {
-	reg := fuzzOps[src.intn(len(fuzzOps))]
+	reg := fuzzOps()[src.intn(len(fuzzOps()))]
 	opset := reg.Range.Min + src.intn(min(reg.Range.Max, ops.MaxOpset)-reg.Range.Min+1)
 	var desc strings.Builder
 	fmt.Fprintf(&desc, "%s::%s opset %d (", reg.Domain, reg.OpType, opset)
@@ -443,16 +455,21 @@ func buildFuzzNode(src *byteSource) fuzzNode {
 	g := &onnxpb.GraphProto{Name: proto.String("fuzz")}
 	node := &onnxpb.NodeProto{Name: proto.String("n"), OpType: proto.String(reg.OpType), Domain: proto.String(reg.Domain)}
 	nIn := src.intn(5)
+	var inTypes []onnxpb.TensorProto_DataType // by input, FLOAT for an absent one
+	var outer []string                        // the values a body may capture
 	for i := 0; i < nIn; i++ {
 		name := fmt.Sprintf("x%d", i)
 		kind := src.intn(8)
 		if kind == 0 {
 			node.Input = append(node.Input, "")
+			inTypes = append(inTypes, onnxpb.TensorProto_FLOAT)
 			desc.WriteString(" absent")
 			continue
 		}
 		node.Input = append(node.Input, name)
+		outer = append(outer, name)
 		dt := fuzzDTypes[src.intn(len(fuzzDTypes))]
+		inTypes = append(inTypes, dt)
 		shape := src.shape()
 		if kind <= 3 {
 			g.Input = append(g.Input, tensorValueInfo(name, dt, shape))
@@ -519,6 +536,9 @@ func buildFuzzNode(src *byteSource) fuzzNode {
 		}
 		node.Attribute = append(node.Attribute, a)
 	}
+	if reg.Domain == "" {
+		addFuzzBodies(src, node, reg.OpType, inTypes, outer, seen, &desc)
+	}
 	threads := src.next() & 1
 	g.Node = []*onnxpb.NodeProto{node}
 	imports := []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(int64(ops.MaxOpset))}}
@@ -535,6 +555,115 @@ func buildFuzzNode(src *byteSource) fuzzNode {
 	return fuzzNode{model: b, desc: desc.String(), threads: threads}
 }
 
+// addFuzzBodies gives If, Loop and Scan nodes small random bodies (fuzzBody) of the arity their inputs
+// and outputs call for, reading the node's inputs as outer values; Scan gets num_scan_inputs if the
+// attributes drew none.
+func addFuzzBodies(src *byteSource, node *onnxpb.NodeProto, opType string, inTypes []onnxpb.TensorProto_DataType, outer []string, seen map[string]bool, desc *strings.Builder) {
+	graphAttr := func(name string, g *onnxpb.GraphProto) {
+		node.Attribute = append(node.Attribute, &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_GRAPH.Enum(), G: g})
+	}
+	nOut := len(node.Output)
+	switch opType {
+	case "If":
+		graphAttr("then_branch", fuzzBody(src, "t", nil, outer, nOut, false, 0, desc))
+		graphAttr("else_branch", fuzzBody(src, "e", nil, outer, nOut, false, 0, desc))
+	case "Loop":
+		formal := []onnxpb.TensorProto_DataType{onnxpb.TensorProto_INT64, onnxpb.TensorProto_BOOL}
+		if len(inTypes) > 2 {
+			formal = append(formal, inTypes[2:]...)
+		}
+		graphAttr("body", fuzzBody(src, "b", formal, outer, 1+nOut, true, 0, desc))
+	case "Scan":
+		if !seen["num_scan_inputs"] {
+			k := int64(1 + src.intn(max(1, len(inTypes))))
+			node.Attribute = append(node.Attribute, &onnxpb.AttributeProto{Name: proto.String("num_scan_inputs"), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(k)})
+			fmt.Fprintf(desc, " num_scan_inputs=%d", k)
+		}
+		graphAttr("body", fuzzBody(src, "b", inTypes, outer, nOut, false, 0, desc))
+	}
+}
+
+// fuzzOpsInBodies are the operators body nodes draw from: element-wise ones that mix dtypes and shapes
+// badly often enough, and If, for nesting.
+var fuzzOpsInBodies = []struct {
+	op     string
+	inputs int
+}{{"Add", 2}, {"Mul", 2}, {"Sub", 2}, {"Identity", 1}, {"Neg", 1}, {"Relu", 1}, {"Less", 2}, {"Not", 1},
+	{"Concat", 2}, {"Cast", 1}, {"If", 1}}
+
+// fuzzBody is a body with formal inputs of the given dtypes (no declared shapes: they come from the
+// node), its own constant, up to three nodes reading the formal inputs, earlier nodes, the constant and
+// the outer values, and nOut outputs picked among all of those (the first a bool when firstBool: a
+// Loop's condition).
+func fuzzBody(src *byteSource, prefix string, formal []onnxpb.TensorProto_DataType, outer []string, nOut int, firstBool bool, depth int, desc *strings.Builder) *onnxpb.GraphProto {
+	g := &onnxpb.GraphProto{Name: proto.String(prefix)}
+	values := append([]string(nil), outer...)
+	var bools []string
+	for i, dt := range formal {
+		name := fmt.Sprintf("%s_in%d", prefix, i)
+		g.Input = append(g.Input, &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{
+			TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(dt))}}}})
+		values = append(values, name)
+		if dt == onnxpb.TensorProto_BOOL {
+			bools = append(bools, name)
+		}
+	}
+	cdt := []onnxpb.TensorProto_DataType{onnxpb.TensorProto_FLOAT, onnxpb.TensorProto_INT64, onnxpb.TensorProto_BOOL}[src.intn(3)]
+	tp, err := onnx.NewTensorProto(prefix+"_c", src.array(cdt, src.shape()))
+	if err != nil {
+		panic("fuzz: " + err.Error())
+	}
+	g.Initializer = append(g.Initializer, tp)
+	values = append(values, prefix+"_c")
+	if cdt == onnxpb.TensorProto_BOOL {
+		bools = append(bools, prefix+"_c")
+	}
+	fmt.Fprintf(desc, " [%s: %d inputs, const %s", prefix, len(formal), ops.DType(cdt))
+	pick := func() string { return values[src.intn(len(values))] }
+	for i, n := 0, src.intn(4); i < n; i++ {
+		spec := fuzzOpsInBodies[src.intn(len(fuzzOpsInBodies))]
+		out := fmt.Sprintf("%s_v%d", prefix, i)
+		bn := &onnxpb.NodeProto{Name: proto.String(out), OpType: proto.String(spec.op), Output: []string{out}}
+		for j := 0; j < spec.inputs; j++ {
+			bn.Input = append(bn.Input, pick())
+		}
+		switch spec.op {
+		case "Concat":
+			bn.Attribute = append(bn.Attribute, &onnxpb.AttributeProto{Name: proto.String("axis"), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(src.smallInt())})
+		case "Cast":
+			bn.Attribute = append(bn.Attribute, &onnxpb.AttributeProto{Name: proto.String("to"), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(int64(cdt))})
+		case "If":
+			if depth >= 2 {
+				bn.OpType = proto.String("Identity")
+				break
+			}
+			if len(bools) > 0 {
+				bn.Input[0] = bools[src.intn(len(bools))]
+			}
+			for _, branch := range []string{"then_branch", "else_branch"} {
+				sub := fuzzBody(src, fmt.Sprintf("%s_%s", out, branch[:1]), nil, values, 1, false, depth+1, desc)
+				bn.Attribute = append(bn.Attribute, &onnxpb.AttributeProto{Name: proto.String(branch), Type: onnxpb.AttributeProto_GRAPH.Enum(), G: sub})
+			}
+		}
+		fmt.Fprintf(desc, " %s%v", bn.GetOpType(), bn.Input)
+		g.Node = append(g.Node, bn)
+		values = append(values, out)
+		if spec.op == "Less" || spec.op == "Not" {
+			bools = append(bools, out)
+		}
+	}
+	for i := 0; i < nOut; i++ {
+		out := pick()
+		if i == 0 && firstBool && len(bools) > 0 && src.intn(4) != 0 {
+			out = bools[src.intn(len(bools))]
+		}
+		g.Output = append(g.Output, &onnxpb.ValueInfoProto{Name: proto.String(out)})
+		fmt.Fprintf(desc, " ->%s", out)
+	}
+	desc.WriteString("]")
+	return g
+}
+
 func tensorValueInfo(name string, dt onnxpb.TensorProto_DataType, shape ops.Shape) *onnxpb.ValueInfoProto {
 	ts := &onnxpb.TensorShapeProto{}
 	for _, d := range shape {
@@ -549,9 +678,9 @@ func tensorValueInfo(name string, dt onnxpb.TensorProto_DataType, shape ops.Shap
 // [2] (a shape, axes or indices input).
 func nodeSeeds() [][]byte {
 	var seeds [][]byte
-	for i := range fuzzOps {
+	for i := range fuzzOps() {
 		op := []byte{byte(i)} // intn reads one byte for up to 256 choices, two above
-		if len(fuzzOps) > 256 {
+		if len(fuzzOps()) > 256 {
 			op = []byte{byte(i >> 8), byte(i)}
 		}
 		const (
@@ -567,5 +696,66 @@ func nodeSeeds() [][]byte {
 			append(append([]byte{}, op...), opset, 2, input, f32, 3, 2, 3, 4, konst, i64, 1, 2, 0, 2, 0, 0, 0),
 		)
 	}
+	return append(seeds, controlFlowSeeds()...)
+}
+
+// controlFlowSeeds give If, Loop and Scan nodes that compile and run: inputs of the arity and types each
+// needs (If: a bool; Loop: a constant trip count of 3, a bool condition and a float32[3]; Scan: a state
+// float32[2] and a scan input float32[3,2]), then bodies from a fixed generator's bytes, kept when the
+// model runs. A random node of these rarely has the inputs they need, so without these seeds the fuzzer
+// would spend its time on build errors.
+func controlFlowSeeds() [][]byte {
+	const (
+		input, konst      = 1, 4    // kind bytes
+		f32, i64, boolean = 0, 4, 8 // indexes into fuzzDTypes
+	)
+	prefixes := map[string][]byte{
+		"If":   {1, input, boolean, 0, 0, 0},
+		"Loop": {3, konst, i64, 0, 4, input, boolean, 0, input, f32, 1, 3, 1, 0},
+		"Scan": {2, input, f32, 1, 2, input, f32, 2, 3, 2, 1, 0, 0},
+	}
+	rng := rand.New(rand.NewPCG(14, 2))
+	var seeds [][]byte
+	for i, reg := range fuzzOps() {
+		prefix, ok := prefixes[reg.OpType]
+		if !ok || reg.Domain != "" {
+			continue
+		}
+		op := []byte{byte(i >> 8), byte(i)}
+		for try, found := 0, 0; try < 64 && found < 2; try++ {
+			b := append(append(append([]byte{}, op...), 0xff), prefix...)
+			for range 48 {
+				b = append(b, byte(rng.Uint32()))
+			}
+			if fuzzNodeRuns(b) {
+				seeds = append(seeds, b)
+				found++
+			}
+		}
+	}
 	return seeds
+}
+
+// fuzzNodeRuns reports whether the node the bytes build compiles and runs at its declared shapes.
+func fuzzNodeRuns(b []byte) bool {
+	m, err := onnx.Decode(buildFuzzNode(&byteSource{b: b}).model)
+	if err != nil {
+		return false
+	}
+	p, err := Compile(m, fuzzOptions)
+	if err != nil {
+		return false
+	}
+	infos, _, ok := probeInputs(p.graph, false)
+	if !ok {
+		return false
+	}
+	in := make([]*ops.Tensor, len(infos))
+	for i, info := range infos {
+		in[i] = ops.New(info.DType, info.Shape)
+	}
+	s := p.NewSession()
+	defer s.Close()
+	_, err = s.Run(context.Background(), in)
+	return err == nil
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
@@ -11,12 +12,16 @@ import (
 // Graph is the runtime's editable form of a model graph: what passes rewrite before planning. Values are
 // named by strings here; the planner turns names into integer slots.
 type Graph struct {
+	Name      string // a subgraph's name, for dumps
 	Nodes     []*Node
 	Inputs    []ValueSpec            // graph inputs that callers feed (initializers excluded)
 	Outputs   []ValueSpec            // graph outputs, in order
 	Constants map[string]*ops.Tensor // initializers and everything folded from them
 	// ValueInfo holds the declared dtype and shape of intermediate values, when the model gives them.
 	ValueInfo map[string]ValueSpec
+	// Captures are, for a body, the values of enclosing graphs it reads, by name: the last len(Captures)
+	// of Inputs, bound by the control-flow operator to the owning node's implicit inputs.
+	Captures []string
 }
 
 // Node is one operator application.
@@ -191,6 +196,15 @@ func buildGraph(m *onnx.Model, opsets map[string]int, limits onnx.Limits, releas
 	if gp == nil {
 		return nil, modelErrorf("model has no graph")
 	}
+	return convertGraph(m, gp, opsets, limits, release, false)
+}
+
+// convertGraph converts one graph: the model's main graph, or (sub) the body of a control-flow node. A body
+// may read any value of the graphs that enclose it by name: those names are its Captures, appended to its
+// Inputs (as values of unknown type, whatever the outer value is), and the node that owns the body lists
+// them as extra inputs after its own (implicitInputs), so that ordering, liveness and passes in the outer
+// graph see them as ordinary edges. A body binds them by position, so passes may rename the outer values.
+func convertGraph(m *onnx.Model, gp *onnxpb.GraphProto, opsets map[string]int, limits onnx.Limits, release, sub bool) (*Graph, error) {
 	g := &Graph{Constants: map[string]*ops.Tensor{}, ValueInfo: map[string]ValueSpec{}}
 	for _, init := range gp.GetInitializer() {
 		name := init.GetName()
@@ -219,9 +233,11 @@ func buildGraph(m *onnx.Model, opsets map[string]int, limits onnx.Limits, releas
 			continue // IR < 4 lists initializers among the inputs: they are constants, not things to feed
 		}
 		spec := valueSpec(in)
-		if spec.DType == ops.Undefined {
+		if spec.DType == ops.Undefined && !sub {
 			return nil, fmt.Errorf("%w: graph input %q is of a type the runtime does not represent (tensors, sequences, optionals and maps are)", ErrUnsupported, in.GetName())
 		}
+		// A body's input holds whatever its outer slot holds (the control-flow operator binds it), so a
+		// body input that is not a tensor type is no error here.
 		g.Inputs = append(g.Inputs, spec)
 	}
 	for _, out := range gp.GetOutput() {
@@ -238,7 +254,7 @@ func buildGraph(m *onnx.Model, opsets map[string]int, limits onnx.Limits, releas
 		}
 		attrs := ops.AttrMap{}
 		for _, ap := range np.GetAttribute() {
-			a, err := attrFromProto(m, ap, limits)
+			a, err := attrFromProto(m, ap, opsets, limits, release)
 			if err != nil {
 				return nil, fmt.Errorf("node %q (%s): attribute %q: %w", np.GetName(), np.GetOpType(), ap.GetName(), err)
 			}
@@ -246,14 +262,77 @@ func buildGraph(m *onnx.Model, opsets map[string]int, limits onnx.Limits, releas
 		}
 		g.Nodes = append(g.Nodes, &Node{
 			Name: np.GetName(), Domain: domain, OpType: np.GetOpType(), Opset: opset,
-			Inputs: append([]string(nil), np.GetInput()...), Outputs: append([]string(nil), np.GetOutput()...),
+			Inputs: append(append([]string(nil), np.GetInput()...), implicitInputs(attrs)...), Outputs: append([]string(nil), np.GetOutput()...),
 			Attrs: attrs,
 		})
+	}
+	if sub {
+		g.Captures = freeValues(g)
+		for _, name := range g.Captures {
+			g.Inputs = append(g.Inputs, ValueSpec{Name: name})
+		}
 	}
 	return g, nil
 }
 
-func attrFromProto(m *onnx.Model, ap *onnxpb.AttributeProto, limits onnx.Limits) (ops.Attr, error) {
+// freeValues lists, in order of first use, the values g's nodes and outputs read that g does not define:
+// the values of enclosing graphs a body captures.
+func freeValues(g *Graph) []string {
+	defined := map[string]bool{}
+	for _, in := range g.Inputs {
+		defined[in.Name] = true
+	}
+	for name := range g.Constants {
+		defined[name] = true
+	}
+	for _, n := range g.Nodes {
+		for _, o := range n.Outputs {
+			defined[o] = true
+		}
+	}
+	var free []string
+	use := func(name string) {
+		if name != "" && !defined[name] {
+			defined[name] = true
+			free = append(free, name)
+		}
+	}
+	for _, n := range g.Nodes {
+		for _, in := range n.Inputs {
+			use(in)
+		}
+	}
+	for _, out := range g.Outputs {
+		use(out.Name)
+	}
+	return free
+}
+
+// implicitInputs is the union, in attribute-name order, of what a node's subgraphs capture from the graphs
+// around it: the node's inputs after those the model lists. A control-flow operator finds the capture of
+// each of its bodies by name in this list.
+func implicitInputs(attrs ops.Attrs) []string {
+	names := attrs.Names()
+	sort.Strings(names)
+	var union []string
+	seen := map[string]bool{}
+	for _, name := range names {
+		a, _ := attrs.Lookup(name)
+		sg, ok := a.Graph.(*Graph)
+		if !ok {
+			continue
+		}
+		for _, c := range sg.Captures {
+			if !seen[c] {
+				seen[c] = true
+				union = append(union, c)
+			}
+		}
+	}
+	return union
+}
+
+func attrFromProto(m *onnx.Model, ap *onnxpb.AttributeProto, opsets map[string]int, limits onnx.Limits, release bool) (ops.Attr, error) {
 	if ap.GetRefAttrName() != "" {
 		return ops.Attr{}, fmt.Errorf("%w: attribute references (ref_attr_name) outside functions", ErrUnsupported)
 	}
@@ -312,9 +391,21 @@ func attrFromProto(m *onnx.Model, ap *onnxpb.AttributeProto, limits onnx.Limits)
 			a.Tensors = append(a.Tensors, t)
 		}
 		return a, nil
-	case onnxpb.AttributeProto_GRAPH, onnxpb.AttributeProto_GRAPHS:
-		// Subgraphs (If, Loop, Scan) are recorded so an op can report itself unsupported with a clear message.
-		return ops.Attr{Type: ops.AttrGraph}, nil
+	case onnxpb.AttributeProto_GRAPH:
+		// A body (If's branches, Loop's and Scan's body), converted like the main graph; the control-flow
+		// operators compile it into a nested plan (controlflow.go).
+		if ap.GetG() == nil {
+			return ops.Attr{}, modelErrorf("graph attribute has no graph")
+		}
+		sg, err := convertGraph(m, ap.GetG(), opsets, limits, release, true)
+		if err != nil {
+			return ops.Attr{}, fmt.Errorf("subgraph %q: %w", ap.GetG().GetName(), err)
+		}
+		sg.Name = ap.GetG().GetName()
+		return ops.Attr{Type: ops.AttrGraph, Graph: sg}, nil
+	case onnxpb.AttributeProto_GRAPHS:
+		// No operator of the standard domains takes a list of graphs; recorded so one can say so.
+		return ops.Attr{Type: ops.AttrGraphs}, nil
 	case onnxpb.AttributeProto_SPARSE_TENSOR, onnxpb.AttributeProto_SPARSE_TENSORS:
 		return ops.Attr{Type: ops.AttrType(typ)}, nil
 	case onnxpb.AttributeProto_TYPE_PROTO:

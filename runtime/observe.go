@@ -23,6 +23,11 @@ type Observer func(name string, t *ops.Tensor)
 // them all to files, or compare them with another runtime's), and the outputs returned are copies too,
 // the caller's to keep.
 //
+// The values computed inside the bodies of control-flow nodes are observed too, named NODE/ATTR/VALUE
+// ("loop/body/sum", "choose/then_branch/y", nested bodies under their node's name in turn), once the node
+// is done: those of the branch an If took, and of the last iteration of a Loop or Scan (or of the last
+// batch entry's last iteration, for Scan-8).
+//
 // Values are named as in the plan's graph, which is the model's after the graph passes: compile with
 // Options.NoOptimize to see the output of every node of the file under its own name. Outputs of nodes
 // that nothing reads (and that are not graph outputs) are not computed and so not observed. Graph inputs
@@ -33,15 +38,24 @@ func (s *Session) RunWithObserver(ctx context.Context, inputs []*ops.Tensor, obs
 	if observe == nil {
 		observe = func(string, *ops.Tensor) {}
 	}
-	outs, err := s.run(ctx, inputs, &observeHook{plan: s.plan, observe: observe})
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	// The bodies of control-flow nodes find the observer in the context (their kernels see nothing else).
+	outs, err := s.run(withObserver(ctx, observe), inputs, &observeHook{plan: s.plan, observe: observe})
 	if err != nil {
 		return nil, err
 	}
-	kept := make([]*ops.Tensor, len(outs))
-	for i, t := range outs {
+	return cloneAll(outs), nil
+}
+
+// cloneAll returns deep copies of ts, the caller's to keep.
+func cloneAll(ts []*ops.Tensor) []*ops.Tensor {
+	kept := make([]*ops.Tensor, len(ts))
+	for i, t := range ts {
 		kept[i] = t.Clone()
 	}
-	return kept, nil
+	return kept
 }
 
 // observeHook reports every node output of a run to an Observer, in node order.

@@ -19,6 +19,7 @@ type pass struct {
 // passes is the optimisation pipeline. Constant folding is not here: it happens while planning shapes,
 // where every value's shape is known (see specialize.go).
 var passes = []pass{
+	{"fold-constant-if", foldConstantIf},
 	{"eliminate-identity", eliminateIdentity},
 	{"eliminate-dead-nodes", eliminateDeadNodes},
 	{"fold-batchnorm-into-conv", foldBatchNormIntoConv},

@@ -112,6 +112,26 @@ func (r *rewriter) replace(old, n *Node) {
 	r.link(n)
 }
 
+// inline puts nodes where old is in the node order, old leaving the graph: an If replaced by its branch.
+func (r *rewriter) inline(old *Node, nodes []*Node) {
+	i, ok := r.pos[old]
+	if !ok {
+		panic(errReplaceNotLive)
+	}
+	r.unlink(old)
+	delete(r.pos, old)
+	g := append(append(append([]*Node(nil), r.g.Nodes[:i]...), nodes...), r.g.Nodes[i+1:]...)
+	r.g.Nodes = g
+	for j, n := range g {
+		if n != nil {
+			r.pos[n] = j
+		}
+	}
+	for _, n := range nodes {
+		r.link(n)
+	}
+}
+
 // addConstant stores t under a fresh name derived from base and returns the name.
 func (r *rewriter) addConstant(base string, t *ops.Tensor) string {
 	name := base

@@ -29,9 +29,19 @@ type boundPlan struct {
 	tensors []*ops.Tensor // by slot
 	stepIn  [][]*ops.Tensor
 	stepOut [][]*ops.Tensor
+	// kernels are the steps' kernels as this session runs them: the plan's own, except for operators
+	// with per-session state (control flow keeps its bodies' memory there; see sessionKernel).
+	kernels []ops.Kernel
 	outputs []*ops.Tensor
 	scratch []float32
 	arena   []any
+}
+
+// sessionKernel is a kernel with state of its own in each session: a control-flow operator, whose bodies
+// have their own buffers. bindMemory asks it once per session and specialisation for the kernel that
+// session runs; the shared kernel's own Run (constant folding, dynamic plans) makes a fresh one each time.
+type sessionKernel interface {
+	forSession() ops.Kernel
 }
 
 // NewSession makes a session with its own buffers and worker threads (Options.Threads).
@@ -42,7 +52,11 @@ func (p *Plan) NewSession() *Session {
 }
 
 // Close stops the session's worker threads. A closed session must not be used again.
-func (s *Session) Close() { s.pool.Close() }
+func (s *Session) Close() {
+	if s.pool != nil {
+		s.pool.Close()
+	}
+}
 
 // Run computes the model's outputs for inputs given in the order of Plan.Inputs. The returned tensors
 // belong to the session and stay valid until the next Run; Clone them to keep them longer. A cancelled
@@ -107,25 +121,8 @@ func (s *Session) run(ctx context.Context, inputs []*ops.Tensor, hook stepHook) 
 		hook.begin(ctx, spec, b)
 	}
 	s.exec.Context = ctx
-	s.exec.Scratch = b.scratch
-	for si := range spec.steps {
-		st := &spec.steps[si]
-		if hook != nil {
-			if err := hook.beforeStep(st); err != nil {
-				return nil, err
-			}
-		}
-		if !st.aliasOnly {
-			if err := st.kernel.Run(&s.exec, b.stepIn[si], b.stepOut[si]); err != nil {
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
-				return nil, newNodeError(p.nodes[st.node].label, p.nodes[st.node].node, "run", err)
-			}
-		}
-		if hook != nil {
-			hook.afterStep(st)
-		}
+	if err := s.runSteps(ctx, b, hook); err != nil {
+		return nil, err
 	}
 	// Long kernels (the GEMMs behind Conv, ConvTranspose, Gemm and MatMul) poll the context between tiles
 	// and return early, their outputs unfinished, once it is done: such outputs must not reach the caller.
@@ -140,6 +137,34 @@ func (s *Session) run(ctx context.Context, inputs []*ops.Tensor, hook stepHook) 
 		hook.end(nil)
 	}
 	return b.outputs, nil
+}
+
+// runSteps runs the steps of a bound specialisation with s.exec (whose Context the caller set): the loop
+// that Run and the bodies of control-flow operators share.
+func (s *Session) runSteps(ctx context.Context, b *boundPlan, hook stepHook) error {
+	p := s.plan
+	spec := b.spec
+	s.exec.Scratch = b.scratch
+	for si := range spec.steps {
+		st := &spec.steps[si]
+		if hook != nil {
+			if err := hook.beforeStep(st); err != nil {
+				return err
+			}
+		}
+		if !st.aliasOnly {
+			if err := b.kernels[si].Run(&s.exec, b.stepIn[si], b.stepOut[si]); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return newNodeError(p.nodes[st.node].label, p.nodes[st.node].node, "run", err)
+			}
+		}
+		if hook != nil {
+			hook.afterStep(st)
+		}
+	}
+	return nil
 }
 
 // bind checks the inputs and returns the specialisation for their shapes. Unless it is dynamic, the
@@ -170,16 +195,24 @@ func (s *Session) bind(inputs []*ops.Tensor) (*specialization, error) {
 		}
 		s.bound = bindMemory(p, spec)
 	}
-	b := s.bound
+	s.bound.bindInputs(p, inputs)
+	return s.bound.spec, nil
+}
+
+// bindInputs points the input slots, and the views rooted at them, at the tensors given. An input the
+// specialisation holds as a constant (a body's captured initializer) keeps its constant.
+func (b *boundPlan) bindInputs(p *Plan, inputs []*ops.Tensor) {
+	place := b.spec.memory.place
 	for i, id := range p.inputs {
-		b.tensors[id].Wrap(inputs[i].DType(), inputs[i].Shape(), inputs[i].Data())
+		if place[id].kind == placeInput {
+			b.tensors[id].Wrap(inputs[i].DType(), inputs[i].Shape(), inputs[i].Data())
+		}
 	}
 	for _, id := range b.spec.memory.inputAlias {
-		r := b.tensors[b.spec.memory.place[id].aliasOf]
+		r := b.tensors[place[id].aliasOf]
 		t := b.tensors[id]
 		t.Wrap(t.DType(), t.Shape(), r.Data())
 	}
-	return b.spec, nil
 }
 
 // cancelHook stops a run between two steps once its context is done.
@@ -304,6 +337,13 @@ func bindMemory(p *Plan, spec *specialization) *boundPlan {
 			t.Wrap(info.DType, info.Shape, ops.MakeSlice(info.DType, info.Shape.Size()))
 		}
 		b.tensors[id] = t
+	}
+	b.kernels = make([]ops.Kernel, len(spec.steps))
+	for si, st := range spec.steps {
+		b.kernels[si] = st.kernel
+		if sk, ok := st.kernel.(sessionKernel); ok {
+			b.kernels[si] = sk.forSession()
+		}
 	}
 	b.stepIn = make([][]*ops.Tensor, len(spec.steps))
 	b.stepOut = make([][]*ops.Tensor, len(spec.steps))

@@ -154,6 +154,22 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode pla
 		if reason := nonTensorInputs(n.Op, in, p.names, pn.in); reason != nil {
 			return nil, newNodeError(pn.label, n, "infer shapes", reason)
 		}
+		cf, isControlFlow := n.Op.(bodyOwner)
+		if isControlFlow && foldAll {
+			// A dynamic run evaluates control flow directly: how many iterations a Loop makes, and so the
+			// shapes of its scan outputs, is known only by running it.
+			values, err := cf.evaluate(ctx, in, len(pn.out))
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				return nil, newNodeError(pn.label, n, "run", err)
+			}
+			for j, id := range pn.out {
+				s.infos[id] = ops.ConstInfo(values[j])
+			}
+			continue
+		}
 		if !foldAll && !allConst && hasNonTensor(in) {
 			// A sequence or optional known only at Run: its size is not plannable, so the plan is made at
 			// each Run with the values (the dynamic path), where every such value is a constant.
@@ -191,7 +207,9 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode pla
 			nondet = nd.Nondeterministic()
 		}
 		if !allOutConst || nondet { // else the op computed its outputs while inferring shapes (Shape, Size)
-			fold := allConst && !nondet && (foldAll || outBytes <= foldLimit)
+			// Control flow is never folded at plan time: a Loop over constants may run for as long as its
+			// iteration limit allows, which is the caller's to stop at Run, not Compile's.
+			fold := allConst && !nondet && !isControlFlow && (foldAll || outBytes <= foldLimit)
 			if !fold && foldAll {
 				return nil, newNodeError(pn.label, n, "run", fmt.Errorf("%w: a nondeterministic node in a plan whose shapes depend on input values (it would have to be evaluated while planning)", ops.ErrUnsupported))
 			}

@@ -87,7 +87,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.Float64Var(&cfg.quietLoad, "quiet-load", 0.5, "the 1-minute load average below which the machine counts as quiet, at the start and at the end")
 	fs.DurationVar(&cfg.waitQuiet, "wait-quiet", 3*time.Minute, "how long to wait for the load to fall below -quiet-load, before starting and again after the run (the run's own threads raise it)")
 	fs.BoolVar(&cfg.force, "force", false, "write -out even when the machine was not quiet (the report then says so)")
-	only := fs.String("only", "", "run only the workloads whose key matches this regexp (lenet1, lenet64, vgg8, resnet8, sgemm1024)")
+	only := fs.String("only", "", "run only the workloads whose key matches this regexp (lenet1, lenet64, vgg8, resnet8, sgemm1024, loop1000)")
 	fs.StringVar(&cfg.command, "command", "make bench-compare", "the command to name in the report as the one that made it")
 	fs.StringVar(&cfg.notes, "notes", "", "a markdown file appended to the report as its closing notes")
 	fs.StringVar(&cfg.childCold, "child-cold", "", "internal: time one runtime's load and first run (onnxrun or ort), print JSON with the peak memory")

@@ -59,6 +59,7 @@ func (r *results) markdown() string {
 	r.latencyTable(&b)
 	r.scalingTable(&b)
 	r.sgemmTable(&b)
+	r.loopTable(&b)
 	r.memoryTable(&b)
 	r.coldTable(&b)
 	r.missedSection(&b, checks)
@@ -253,6 +254,26 @@ func (r *results) scalingTable(b *strings.Builder) {
 		return
 	}
 	b.WriteString("## Thread scaling\n\np50 at 1 thread over p50 at 2 threads.\n\n| workload | onnxrun | ORT | target |\n|---|--:|--:|---|\n")
+	b.WriteString(strings.Join(rows, "\n") + "\n\n")
+}
+
+// loopTable gives the Loop workload's time per Run and per iteration on both sides: per iteration is the
+// overhead of iterating, the body's two kernels on 16 floats costing a few nanoseconds.
+func (r *results) loopTable(b *strings.Builder) {
+	var rows []string
+	for _, p := range r.pairs {
+		if p.w.iterations == 0 {
+			continue
+		}
+		n := time.Duration(p.w.iterations)
+		rows = append(rows, fmt.Sprintf("| %s | %d | %s | %s | %.2f× | %s | %s | ≤ %.1f× |", p.w.name, p.threads, ms(p.onnxrun.Latency.P50), ms(p.ort.Latency.P50),
+			p.ratio(), p.onnxrun.Latency.P50/n, p.ort.Latency.P50/n, p.w.targetRatio))
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("## Loop\n\nA Loop whose body adds and multiplies a carried float32[16] (bench.LoopModel; trip count constant, cond true): p50 per Run and per iteration, the cost of iterating.\n\n")
+	b.WriteString("| workload | threads | onnxrun | ORT | ratio | onnxrun per iteration | ORT per iteration | target |\n|---|--:|--:|--:|--:|--:|--:|---|\n")
 	b.WriteString(strings.Join(rows, "\n") + "\n\n")
 }
 

@@ -39,6 +39,9 @@ type workload struct {
 	scaling bool
 	// memory marks the workload whose peak memory has a target.
 	memory bool
+	// iterations is, for the Loop workload, how many times its body runs per Run: the report divides
+	// each side's time by it to give the cost of one iteration.
+	iterations int
 }
 
 // workloads lists the issue's benchmark set, skipping (with a note) any whose files are missing.
@@ -90,6 +93,11 @@ func workloads(cfg *config) ([]*workload, []string, error) {
 		return nil, nil, err
 	}
 	out = append(out, g)
+	loop, err := loopWorkload(loopIterations)
+	if err != nil {
+		return nil, nil, err
+	}
+	out = append(out, loop)
 	return out, skipped, nil
 }
 
@@ -135,6 +143,29 @@ func sgemmWorkload(n int) (*workload, error) {
 	}
 	w := &workload{key: fmt.Sprintf("sgemm%d", n), name: fmt.Sprintf("SGEMM %d³", n), modelPath: "(MatMul built in memory)",
 		modelBytes: raw, batch: 1, inputShapes: []ops.Shape{{n, n}, {n, n}}, inputs: [][]float32{data(), data()}, gemm: true}
+	return w, w.prepare()
+}
+
+// loopIterations is the trip count of the Loop workload (issue 14's target: at most 2x ONNX Runtime).
+const loopIterations = 1000
+
+// loopWorkload is bench.LoopModel: a Loop of n iterations (cond true) of Add and Mul on a carried
+// float32[16], built in memory, so that both runtimes' time is almost all the cost of iterating.
+func loopWorkload(n int) (*workload, error) {
+	m, err := bench.LoopModel(int64(n))
+	if err != nil {
+		return nil, err
+	}
+	raw, err := m.Encode()
+	if err != nil {
+		return nil, err
+	}
+	x := make([]float32, 16)
+	for i := range x {
+		x[i] = float32(i)
+	}
+	w := &workload{key: fmt.Sprintf("loop%d", n), name: fmt.Sprintf("Loop of %d iterations", n), modelPath: "(Loop built in memory)",
+		modelBytes: raw, batch: 1, inputShapes: []ops.Shape{{16}}, inputs: [][]float32{x}, targetRatio: 2, iterations: n}
 	return w, w.prepare()
 }
 

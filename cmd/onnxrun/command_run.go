@@ -48,7 +48,9 @@ optional is written as what it holds, and an empty one writes no file and prints
 
 --dump-intermediate DIR writes the output of every node to DIR as NAME.npy (names made file-safe, listed
 in DIR/index.tsv), to find where two runtimes part ways. It compiles without graph passes, so that every
-node of the file is there under its own name, and gives each value its own memory. A sequence is
+node of the file is there under its own name, and gives each value its own memory. Values inside the
+bodies of If, Loop and Scan are written too, named NODE/ATTR/VALUE (loop/body/sum, in index.tsv; the file
+name made safe): the branch an If took, and a Loop's or Scan's last iteration. A sequence is
 dumped as -o DIR writes it, one index line per element (NAME[0], ...); an empty optional gets a line
 with no file ("-").
 

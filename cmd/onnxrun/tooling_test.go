@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onnxrun/onnxrun/bench"
 	"github.com/onnxrun/onnxrun/inspect"
 	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/ops"
@@ -464,4 +465,35 @@ func TestSuggestions(t *testing.T) {
 		t.Errorf("status %d", status)
 	}
 	oneErrorLine(t, stderr, `the model has no input named "inptu" (did you mean input=`+input+`?); its inputs are "input" float32[N,1,28,28]`)
+}
+
+// --dump-intermediate writes the values inside a Loop's body too, named NODE/body/VALUE (last iteration).
+func TestDumpIntermediateInsideLoop(t *testing.T) {
+	m, err := bench.LoopModel(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	model := filepath.Join(tmp, "loop.onnx")
+	if err := os.WriteFile(model, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	x := writeNPY(t, filepath.Join(tmp, "x.npy"), ops.FromSlice(ops.Shape{16}, make([]float32, 16)))
+	dir := filepath.Join(tmp, "dump")
+	if status, _, stderr := runCLI("run", "--dump-intermediate", dir, model, x); status != exitOK {
+		t.Fatalf("status %d: %s", status, stderr)
+	}
+	index, err := os.ReadFile(filepath.Join(dir, "index.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\tloop/body/sum\tfloat32\t[16]", "\tloop/body/x_out\tfloat32\t[16]", "\ty\tfloat32\t[16]"} {
+		if !strings.Contains(string(index), want) {
+			t.Errorf("index.tsv does not list %q:\n%s", want, index)
+		}
+	}
 }
