@@ -320,6 +320,9 @@ func sizedLike(t **ops.Tensor, src *ops.Tensor) *ops.Tensor {
 // copyOut copies a body's result (what, number i) into a node output planned with a shape, which it must
 // have. The message is formatted only on error: this runs once per Run of a Loop.
 func copyOut(dst, src *ops.Tensor, what string, i int) error {
+	if src.Kind() != ops.KindTensor || dst.Kind() != ops.KindTensor {
+		return fmt.Errorf("%w: %s: output %d is a %s: control flow carries tensors only", ErrUnsupported, what, i, src.Type())
+	}
 	if dst.DType() != src.DType() || !dst.Shape().Equal(src.Shape()) {
 		return ops.Invalidf("%s: output %d is %s%v, planned as %s%v", what, i, src.DType(), src.Shape(), dst.DType(), dst.Shape())
 	}
