@@ -15,6 +15,7 @@
 //   - ops/recurrent: RNN, GRU and LSTM;
 //   - ops/attention: Attention and RotaryEmbedding;
 //   - ops/signal: DFT, STFT, the Hann, Hamming and Blackman windows and MelWeightMatrix;
+//   - ops/text: TfIdfVectorizer;
 //   - ops/training: the losses NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss and ONNX's optimizers
 //     Adagrad, Adam and Momentum (PreviewTrainingDomain);
 //   - ops/elementwise: unary and broadcasting binary math, activations, comparisons and logic, Where,

@@ -12,6 +12,7 @@ import (
 	_ "github.com/onnxrun/onnxrun/ops/recurrent"
 	_ "github.com/onnxrun/onnxrun/ops/reduce"
 	_ "github.com/onnxrun/onnxrun/ops/signal"
+	_ "github.com/onnxrun/onnxrun/ops/text"
 	_ "github.com/onnxrun/onnxrun/ops/training"
 	_ "github.com/onnxrun/onnxrun/ops/vision"
 )
