@@ -8,8 +8,12 @@ import (
 )
 
 // Tolerance is ONNX's comparison rule |got - want| <= ATol + RTol*|want| for floating-point outputs.
-// Integers, bools and strings are always compared exactly, and NaN matches NaN.
-type Tolerance struct{ RTol, ATol float64 }
+// Integers, bools and strings are always compared exactly, and NaN matches NaN. Draws, when set, replaces
+// the element-wise comparison with a statistical rule for random outputs (CheckBernoulli).
+type Tolerance struct {
+	RTol, ATol float64
+	Draws      DrawRule
+}
 
 // DefaultTolerance is ONNX's: onnx/backend/test/loader/__init__.py (load_model_tests) gives every node test
 // rtol 1e-3 and atol 1e-7, and Runner.assert_similar_outputs (onnx/backend/test/runner/__init__.py) checks
@@ -34,7 +38,12 @@ type Tolerance struct{ RTol, ATol float64 }
 // the session (DataTaskRequestContext::RunImpl in onnxruntime/test/onnx/dataitem_request.cc).
 var DefaultTolerance = Tolerance{RTol: 1e-3, ATol: 1e-7}
 
-func (t Tolerance) String() string { return fmt.Sprintf("rtol %g, atol %g", t.RTol, t.ATol) }
+func (t Tolerance) String() string {
+	if t.Draws != NoDrawRule {
+		return fmt.Sprintf("%s rule: dtype, shape, values in {0, 1}, ones within %d sigma", t.Draws, BernoulliSigmas)
+	}
+	return fmt.Sprintf("rtol %g, atol %g", t.RTol, t.ATol)
+}
 
 // Diff is how one output compares with its reference, element by element.
 type Diff struct {

@@ -81,8 +81,9 @@ var Families = []Family{
 		Key: "random", Title: "Random generators",
 		Ops: []string{"Bernoulli", "RandomUniform", "RandomUniformLike", "RandomNormal", "RandomNormalLike",
 			"Multinomial"},
-		Work: "Generators whose references come from numpy's random streams: matching them value for value " +
-			"would mean reproducing numpy's generator; ONNX Runtime checks only shapes and types here.",
+		Work: "Generators whose references come from numpy's random streams, which no other generator reproduces " +
+			"value for value: Bernoulli's cases are checked by their distribution (the bernoulli rules of " +
+			"overrides.txt); RandomUniform, RandomNormal, RandomNormalLike and Multinomial have no kernel.",
 	},
 	{
 		Key: "low-precision", Title: "8-, 4- and 2-bit element types",

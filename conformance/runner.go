@@ -264,8 +264,18 @@ func Check(m *onnx.Model, load func() ([]DataSet, error), tol Tolerance) (res Re
 			return res.failed(fmt.Errorf("%s: the engine gave %d outputs, the reference has %d", set.Name, len(got), len(set.Outputs)))
 		}
 		for i, want := range set.Outputs {
-			d, err := Compare(got[i], want, tol)
 			where := fmt.Sprintf("%s: output %d (%s)", set.Name, i, outs[i].Name)
+			if tol.Draws != NoDrawRule {
+				if len(set.Inputs) == 0 {
+					return res.failed(fmt.Errorf("%s: the %s rule needs the probabilities as input 0", set.Name, tol.Draws))
+				}
+				if err := CheckBernoulli(got[i], want, set.Inputs[0], tol.Draws); err != nil {
+					res.Status, res.Reason = Fail, fmt.Sprintf("%s: %v", where, err)
+					return res
+				}
+				continue
+			}
+			d, err := Compare(got[i], want, tol)
 			if err != nil {
 				res.Status, res.Reason = Fail, fmt.Sprintf("%s: %v", where, err)
 				return res
@@ -405,6 +415,8 @@ func readTensors(set, prefix string) ([]*ops.Tensor, error) {
 func (r Result) SummaryLine() string {
 	s := fmt.Sprintf("%-11s %-56s", r.Status, r.Name)
 	switch {
+	case r.Status == Pass && r.Tolerance.Draws != NoDrawRule:
+		s += " draws pass the " + r.Tolerance.Draws.String() + " rule"
 	case r.Status == Pass && r.Tolerance.RTol > 0 && r.WorstAbs > 0:
 		s += fmt.Sprintf(" worst |diff| %.2g (%.2g of tolerance)", r.WorstAbs, r.WorstRatio)
 	case r.Status == Pass:

@@ -9,6 +9,7 @@ import (
 	_ "github.com/onnxrun/onnxrun/ops/linalg"
 	_ "github.com/onnxrun/onnxrun/ops/norm"
 	_ "github.com/onnxrun/onnxrun/ops/quant"
+	_ "github.com/onnxrun/onnxrun/ops/random"
 	_ "github.com/onnxrun/onnxrun/ops/recurrent"
 	_ "github.com/onnxrun/onnxrun/ops/reduce"
 	_ "github.com/onnxrun/onnxrun/ops/signal"
