@@ -66,9 +66,8 @@ var Families = []Family{
 	{
 		Key: "image-decoding", Title: "Image decoding",
 		Ops: []string{"ImageDecoder"},
-		Work: "Decoding encoded bytes inside the graph: PNG and JPEG from Go's standard library (BMP, TIFF, WebP " +
-			"need golang.org/x/image), pixel_format RGB/BGR/Grayscale. The references come from OpenCV's " +
-			"decoder, which Go's JPEG decoder does not reproduce bit for bit.",
+		Work: "ImageDecoder (ops/imagecodec) decodes BMP, JPEG, PNG, PNM, TIFF and WebP; JPEG matches Pillow's " +
+			"libjpeg within 2 levels (Go's inverse DCT rounds otherwise). JPEG 2000 would need a decoder of its own.",
 	},
 	{
 		Key: "classical-ml", Title: "Classical ML (ai.onnx.ml)",

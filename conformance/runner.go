@@ -17,6 +17,7 @@ import (
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
+	_ "github.com/onnxrun/onnxrun/ops/imagecodec" // ImageDecoder is opt-in (runtime.OptInKernels)
 	"github.com/onnxrun/onnxrun/runtime"
 	"github.com/onnxrun/onnxrun/tensorconv"
 )
@@ -417,7 +418,7 @@ func (r Result) SummaryLine() string {
 	switch {
 	case r.Status == Pass && r.Tolerance.Draws != NoDrawRule:
 		s += " draws pass the " + r.Tolerance.Draws.String() + " rule"
-	case r.Status == Pass && r.Tolerance.RTol > 0 && r.WorstAbs > 0:
+	case r.Status == Pass && (r.Tolerance.RTol > 0 || r.Tolerance.Levels > 0) && r.WorstAbs > 0:
 		s += fmt.Sprintf(" worst |diff| %.2g (%.2g of tolerance)", r.WorstAbs, r.WorstRatio)
 	case r.Status == Pass:
 		s += " exact"

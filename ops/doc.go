@@ -16,6 +16,7 @@
 //   - ops/attention: Attention and RotaryEmbedding;
 //   - ops/signal: DFT, STFT, the Hann, Hamming and Blackman windows and MelWeightMatrix;
 //   - ops/text: TfIdfVectorizer;
+//   - ops/imagecodec: ImageDecoder (BMP, JPEG, PNG, PNM, TIFF, WebP);
 //   - ops/random: Bernoulli and RandomUniformLike, on the Mersenne Twister of ops/internal/mt19937;
 //   - ops/training: the losses NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss and ONNX's optimizers
 //     Adagrad, Adam and Momentum (PreviewTrainingDomain);

@@ -1,6 +1,7 @@
 package runtime
 
-// Importing the kernel packages registers every operator (their init functions call ops.Register).
+// Importing the kernel packages registers every operator (their init functions call ops.Register), but
+// for the opt-in ones of OptInKernels.
 import (
 	_ "github.com/onnxrun/onnxrun/ops/array"
 	_ "github.com/onnxrun/onnxrun/ops/attention"
