@@ -59,8 +59,8 @@ var Families = []Family{
 	{
 		Key: "attention", Title: "Linear and flex attention (opsets 26-27)",
 		Ops: []string{"LinearAttention", "ai.onnx.preview::FlexAttention"},
-		Work: "LinearAttention's recurrent state with its decay, gating and delta-rule updates; FlexAttention's " +
-			"score_mod and prob_mod, which are subgraphs (see control flow). (Attention, RotaryEmbedding and " +
+		Work: "FlexAttention's score_mod and prob_mod, which are subgraphs (see control flow), and LinearAttention's " +
+			"_expanded forms, which use Scan (its kernel passes the others). (Attention, RotaryEmbedding and " +
 			"TensorScatter are in the core set.)",
 	},
 	{

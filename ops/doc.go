@@ -13,7 +13,7 @@
 //   - ops/norm: BatchNormalization, InstanceNormalization, LayerNormalization, GroupNormalization,
 //     RMSNormalization, LpNormalization, LRN and MeanVarianceNormalization;
 //   - ops/recurrent: RNN, GRU and LSTM;
-//   - ops/attention: Attention and RotaryEmbedding;
+//   - ops/attention: Attention, RotaryEmbedding and LinearAttention;
 //   - ops/signal: DFT, STFT, the Hann, Hamming and Blackman windows and MelWeightMatrix;
 //   - ops/text: TfIdfVectorizer;
 //   - ops/imagecodec: ImageDecoder (BMP, JPEG, PNG, PNM, TIFF, WebP);
