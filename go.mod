@@ -5,6 +5,7 @@ go 1.24.0
 require (
 	github.com/owulveryck/onnx-go v0.5.0
 	github.com/spf13/pflag v1.1.0
+	golang.org/x/image v0.30.0
 	golang.org/x/sys v0.41.0
 	gonum.org/v1/gonum v0.16.0
 	google.golang.org/protobuf v1.36.12

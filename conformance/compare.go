@@ -8,8 +8,14 @@ import (
 )
 
 // Tolerance is ONNX's comparison rule |got - want| <= ATol + RTol*|want| for floating-point outputs.
-// Integers, bools and strings are always compared exactly, and NaN matches NaN.
-type Tolerance struct{ RTol, ATol float64 }
+// Integers, bools and strings are always compared exactly, and NaN matches NaN. Draws, when set, replaces
+// the element-wise comparison with a statistical rule for random outputs (CheckBernoulli). Levels, when
+// above 0, lets integer elements differ by up to that many units (a "levels" line of overrides.txt).
+type Tolerance struct {
+	RTol, ATol float64
+	Draws      DrawRule
+	Levels     int
+}
 
 // DefaultTolerance is ONNX's: onnx/backend/test/loader/__init__.py (load_model_tests) gives every node test
 // rtol 1e-3 and atol 1e-7, and Runner.assert_similar_outputs (onnx/backend/test/runner/__init__.py) checks
@@ -34,13 +40,22 @@ type Tolerance struct{ RTol, ATol float64 }
 // the session (DataTaskRequestContext::RunImpl in onnxruntime/test/onnx/dataitem_request.cc).
 var DefaultTolerance = Tolerance{RTol: 1e-3, ATol: 1e-7}
 
-func (t Tolerance) String() string { return fmt.Sprintf("rtol %g, atol %g", t.RTol, t.ATol) }
+func (t Tolerance) String() string {
+	if t.Levels > 0 {
+		return fmt.Sprintf("integers within %d, rtol %g, atol %g", t.Levels, t.RTol, t.ATol)
+	}
+	if t.Draws != NoDrawRule {
+		return fmt.Sprintf("%s rule: dtype, shape, values in {0, 1}, ones within %d sigma", t.Draws, BernoulliSigmas)
+	}
+	return fmt.Sprintf("rtol %g, atol %g", t.RTol, t.ATol)
+}
 
 // Diff is how one output compares with its reference, element by element.
 type Diff struct {
 	Elements   int // elements compared
 	Mismatches int // elements beyond tolerance (or unequal, for exact types)
-	// WorstAbs is the largest finite |got - want| over the floating-point elements (0 for exact types).
+	// WorstAbs is the largest finite |got - want| over the floating-point elements (0 for exact types, and for
+	// integers unless Tolerance.Levels allows them to differ).
 	WorstAbs float64
 	// WorstRatio is the largest |got - want| / (ATol + RTol*|want|): above 1 means out of tolerance. An exact
 	// mismatch, or a NaN or infinity where the reference differs, counts as +Inf.
@@ -100,21 +115,21 @@ func Compare(got, want *ops.Tensor, tol Tolerance) (Diff, error) {
 	case []complex128:
 		compareComplex(&d, ops.Data[complex128](got), w, tol)
 	case []int8:
-		compareExact(&d, ops.Data[int8](got), w)
+		compareIntegers(&d, ops.Data[int8](got), w, tol.Levels)
 	case []int16:
-		compareExact(&d, ops.Data[int16](got), w)
+		compareIntegers(&d, ops.Data[int16](got), w, tol.Levels)
 	case []int32:
-		compareExact(&d, ops.Data[int32](got), w)
+		compareIntegers(&d, ops.Data[int32](got), w, tol.Levels)
 	case []int64:
-		compareExact(&d, ops.Data[int64](got), w)
+		compareIntegers(&d, ops.Data[int64](got), w, tol.Levels)
 	case []uint8:
-		compareExact(&d, ops.Data[uint8](got), w)
+		compareIntegers(&d, ops.Data[uint8](got), w, tol.Levels)
 	case []uint16:
-		compareExact(&d, ops.Data[uint16](got), w)
+		compareIntegers(&d, ops.Data[uint16](got), w, tol.Levels)
 	case []uint32:
-		compareExact(&d, ops.Data[uint32](got), w)
+		compareIntegers(&d, ops.Data[uint32](got), w, tol.Levels)
 	case []uint64:
-		compareExact(&d, ops.Data[uint64](got), w)
+		compareIntegers(&d, ops.Data[uint64](got), w, tol.Levels)
 	case []bool:
 		compareExact(&d, got.Bools(), w)
 	case []string:
@@ -215,4 +230,21 @@ func compareValues(got, want *ops.Tensor, tol Tolerance) (Diff, error) {
 		total.WorstAbs = math.Max(total.WorstAbs, d.WorstAbs)
 	}
 	return total, nil
+}
+
+// compareIntegers compares exactly, or within levels units when levels > 0 (and then records the
+// differences in WorstAbs).
+func compareIntegers[T ops.Integer](d *Diff, got, want []T, levels int) {
+	if levels <= 0 {
+		compareExact(d, got, want)
+		return
+	}
+	for i := range want {
+		abs := math.Abs(float64(got[i]) - float64(want[i]))
+		r := abs / float64(levels)
+		if abs > float64(levels) {
+			r = math.Inf(1)
+		}
+		d.note(i, r, abs, got[i], want[i])
+	}
 }

@@ -59,16 +59,15 @@ var Families = []Family{
 	{
 		Key: "attention", Title: "Linear and flex attention (opsets 26-27)",
 		Ops: []string{"LinearAttention", "ai.onnx.preview::FlexAttention"},
-		Work: "LinearAttention's recurrent state with its decay, gating and delta-rule updates; FlexAttention's " +
-			"score_mod and prob_mod, which are subgraphs (see control flow). (Attention, RotaryEmbedding and " +
+		Work: "FlexAttention's score_mod and prob_mod, which are subgraphs (see control flow), and LinearAttention's " +
+			"_expanded forms, which use Scan (its kernel passes the others). (Attention, RotaryEmbedding and " +
 			"TensorScatter are in the core set.)",
 	},
 	{
 		Key: "image-decoding", Title: "Image decoding",
 		Ops: []string{"ImageDecoder"},
-		Work: "Decoding encoded bytes inside the graph: PNG and JPEG from Go's standard library (BMP, TIFF, WebP " +
-			"need golang.org/x/image), pixel_format RGB/BGR/Grayscale. The references come from OpenCV's " +
-			"decoder, which Go's JPEG decoder does not reproduce bit for bit.",
+		Work: "ImageDecoder (ops/imagecodec) decodes BMP, JPEG, PNG, PNM, TIFF and WebP; JPEG matches Pillow's " +
+			"libjpeg within 2 levels (Go's inverse DCT rounds otherwise). JPEG 2000 would need a decoder of its own.",
 	},
 	{
 		Key: "classical-ml", Title: "Classical ML (ai.onnx.ml)",
@@ -83,8 +82,9 @@ var Families = []Family{
 		Key: "random", Title: "Random generators",
 		Ops: []string{"Bernoulli", "RandomUniform", "RandomUniformLike", "RandomNormal", "RandomNormalLike",
 			"Multinomial"},
-		Work: "Generators whose references come from numpy's random streams: matching them value for value " +
-			"would mean reproducing numpy's generator; ONNX Runtime checks only shapes and types here.",
+		Work: "Generators whose references come from numpy's random streams, which no other generator reproduces " +
+			"value for value: Bernoulli's cases are checked by their distribution (the bernoulli rules of " +
+			"overrides.txt); RandomUniform, RandomNormal, RandomNormalLike and Multinomial have no kernel.",
 	},
 	{
 		Key: "low-precision", Title: "8-, 4- and 2-bit element types",

@@ -345,6 +345,7 @@ func WriteMarkdown(w io.Writer, results []Result, opts MarkdownOptions) error {
 		p("`conformance/overrides.txt` gives %d cases their own tolerance, explains %d known failures that are not onnxrun's "+
 			"and names %d cases or groups of cases onnxrun does not pass yet, each with its reason.", len(ovs)-known-fails, known, fails)
 	}
+	p("\n\n%s", otherRulesParagraph)
 	p("\n\nA node test is in the **core set** (CNN and common math) when none of its operators or input/output " +
 		"types belongs to one of the families of [What is left](#what-is-left). " +
 		"Statuses: *fail* ran but differs from the reference; *unsupported* refused at compile time (an operator, opset " +
@@ -474,3 +475,14 @@ func mdEscape(s string) string {
 	r := strings.NewReplacer("|", "\\|", "<", "&lt;", ">", "&gt;", "\n", " ")
 	return r.Replace(s)
 }
+
+// otherRulesParagraph says which node tests overrides.txt checks by a rule other than a tolerance, and why.
+const otherRulesParagraph = "Two families are checked by rules of their own. Bernoulli's references are draws of numpy's " +
+	"global random stream, which no other generator reproduces: its cases are checked by their distribution (the " +
+	"reference's dtype and shape, values in {0, 1}, a number of ones within 4 sigma of what the probabilities lead to " +
+	"expect; the `bernoulli` lines of overrides.txt). ImageDecoder's JPEG cases (test_image_decoder_decode_jpeg_rgb, " +
+	"_bgr and _grayscale) are compared within 2 levels (the `levels` lines): their references come from Pillow, whose " +
+	"JPEG decoder is libjpeg's, and onnxrun decodes with Go's image/jpeg, whose inverse DCT rounds otherwise than " +
+	"libjpeg's integer one, so about 1.5% of the luma and chroma samples differ by 1, and RGB values by up to 2 after " +
+	"colour conversion. Everything after the inverse DCT (libjpeg-turbo's fancy chroma upsampling, its YCbCr-to-RGB " +
+	"tables, Pillow's grayscale rule) is reproduced bit for bit, and PNG, BMP, TIFF, PNM and WebP decode bit for bit."

@@ -17,6 +17,7 @@ import (
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
+	_ "github.com/onnxrun/onnxrun/ops/imagecodec" // ImageDecoder is opt-in (runtime.OptInKernels)
 	"github.com/onnxrun/onnxrun/runtime"
 	"github.com/onnxrun/onnxrun/tensorconv"
 	"github.com/onnxrun/onnxrun/tensorio"
@@ -288,8 +289,18 @@ func check(m *onnx.Model, load func() ([]DataSet, error), tol Tolerance, spec *C
 			if spec.isDetectionOutput(i) {
 				continue
 			}
-			d, err := Compare(got[i], want, tol)
 			where := fmt.Sprintf("%s: output %d (%s)", set.Name, i, outs[i].Name)
+			if tol.Draws != NoDrawRule {
+				if len(set.Inputs) == 0 {
+					return res.failed(fmt.Errorf("%s: the %s rule needs the probabilities as input 0", set.Name, tol.Draws))
+				}
+				if err := CheckBernoulli(got[i], want, set.Inputs[0], tol.Draws); err != nil {
+					res.Status, res.Reason = Fail, fmt.Sprintf("%s: %v", where, err)
+					return res
+				}
+				continue
+			}
+			d, err := Compare(got[i], want, tol)
 			if err != nil {
 				res.Status, res.Reason = Fail, fmt.Sprintf("%s: %v", where, err)
 				return res
@@ -472,7 +483,9 @@ func readValue(path string, tp *onnxpb.TypeProto) (*ops.Tensor, error) {
 func (r Result) SummaryLine() string {
 	s := fmt.Sprintf("%-11s %-56s", r.Status, r.Name)
 	switch {
-	case r.Status == Pass && r.Tolerance.RTol > 0 && r.WorstAbs > 0:
+	case r.Status == Pass && r.Tolerance.Draws != NoDrawRule:
+		s += " draws pass the " + r.Tolerance.Draws.String() + " rule"
+	case r.Status == Pass && (r.Tolerance.RTol > 0 || r.Tolerance.Levels > 0) && r.WorstAbs > 0:
 		s += fmt.Sprintf(" worst |diff| %.2g (%.2g of tolerance)", r.WorstAbs, r.WorstRatio)
 	case r.Status == Pass:
 		s += " exact"

@@ -13,7 +13,8 @@ import (
 //go:embed overrides.txt
 var overridesFile string
 
-// Override is one line of overrides.txt.
+// Override is one line of overrides.txt. A "bernoulli" or "bernoulli-1-p" line is a tolerance line whose
+// Tol.Draws names the rule.
 type Override struct {
 	Pattern string // a case name, or a prefix followed by '*'
 	// Known marks a case that fails for a reason outside onnxrun; Tol is then unused.
@@ -43,8 +44,9 @@ var overrides, overridesErr = ParseOverrides(overridesFile)
 // Overrides returns the parsed overrides.txt, or the error that makes it unusable.
 func Overrides() ([]Override, error) { return overrides, overridesErr }
 
-// ParseOverrides reads the overrides format: "NAME RTOL ATOL REASON...", "NAME known REASON..." or
-// "NAME fails REASON..." per line, '#' comments.
+// ParseOverrides reads the overrides format: "NAME RTOL ATOL REASON...", "NAME levels N REASON...",
+// "NAME bernoulli REASON...", "NAME bernoulli-1-p REASON...",
+// "NAME known REASON..." or "NAME fails REASON..." per line, '#' comments.
 func ParseOverrides(text string) ([]Override, error) {
 	var out []Override
 	seen := map[string]int{}
@@ -67,6 +69,15 @@ func ParseOverrides(text string) ([]Override, error) {
 			o.Known, o.Reason = true, strings.Join(fields[2:], " ")
 		case len(fields) >= 3 && fields[1] == "fails":
 			o.Fails, o.Reason = true, strings.Join(fields[2:], " ")
+		case len(fields) >= 4 && fields[1] == "levels":
+			levels, err := strconv.Atoi(fields[2])
+			if err != nil || levels < 1 {
+				return nil, fmt.Errorf("overrides.txt:%d: levels %q must be a whole number >= 1", lineNo, fields[2])
+			}
+			o.Tol, o.Reason = Tolerance{Levels: levels}, strings.Join(fields[3:], " ")
+		case len(fields) >= 3 && isDrawRule(fields[1]):
+			rule, _ := parseDrawRule(fields[1])
+			o.Tol, o.Reason = Tolerance{Draws: rule}, strings.Join(fields[2:], " ")
 		case len(fields) >= 4:
 			rtol, err1 := strconv.ParseFloat(fields[1], 64)
 			atol, err2 := strconv.ParseFloat(fields[2], 64)
@@ -75,7 +86,7 @@ func ParseOverrides(text string) ([]Override, error) {
 			}
 			o.Tol, o.Reason = Tolerance{RTol: rtol, ATol: atol}, strings.Join(fields[3:], " ")
 		default:
-			return nil, fmt.Errorf("overrides.txt:%d: want NAME RTOL ATOL REASON, NAME known REASON or NAME fails REASON, got %q",
+			return nil, fmt.Errorf("overrides.txt:%d: want NAME RTOL ATOL REASON, NAME levels N REASON, NAME bernoulli[-1-p] REASON, NAME known REASON or NAME fails REASON, got %q",
 				lineNo, strings.TrimSpace(line))
 		}
 		out = append(out, o)
@@ -131,4 +142,9 @@ func Finish(c Case, res Result) Result {
 		res.Reason = "known: " + k.Reason + " (" + res.Reason + ")"
 	}
 	return res
+}
+
+func isDrawRule(word string) bool {
+	_, ok := parseDrawRule(word)
+	return ok
 }

@@ -13,8 +13,11 @@
 //   - ops/norm: BatchNormalization, InstanceNormalization, LayerNormalization, GroupNormalization,
 //     RMSNormalization, LpNormalization, LRN and MeanVarianceNormalization;
 //   - ops/recurrent: RNN, GRU and LSTM;
-//   - ops/attention: Attention and RotaryEmbedding;
+//   - ops/attention: Attention, RotaryEmbedding and LinearAttention;
 //   - ops/signal: DFT, STFT, the Hann, Hamming and Blackman windows and MelWeightMatrix;
+//   - ops/text: TfIdfVectorizer;
+//   - ops/imagecodec: ImageDecoder (BMP, JPEG, PNG, PNM, TIFF, WebP);
+//   - ops/random: Bernoulli and RandomUniformLike, on the Mersenne Twister of ops/internal/mt19937;
 //   - ops/training: the losses NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss and ONNX's optimizers
 //     Adagrad, Adam and Momentum (PreviewTrainingDomain);
 //   - ops/elementwise: unary and broadcasting binary math, activations, comparisons and logic, Where,

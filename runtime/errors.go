@@ -54,6 +54,9 @@ func (u UnsupportedNode) String() string {
 		}
 		return s + ": implemented only for opsets " + strings.Join(rs, ", ")
 	}
+	if pkg, ok := OptInKernels[u.OpType]; ok && u.Domain == "" {
+		return s + ": no kernel registered; its kernel is opt-in: import _ \"" + pkg + "\" to register it"
+	}
 	return s + ": no kernel for this op type"
 }
 

@@ -408,6 +408,11 @@ var fuzzAttrs = []struct {
 	{"block_size", kindInt}, {"center_point_box", kindInt}, {"axis_w", kindInt},
 	{"num_scan_inputs", kindInt}, {"scan_input_axes", kindInts}, {"scan_output_axes", kindInts},
 	{"scan_input_directions", kindInts}, {"scan_output_directions", kindInts}, {"directions", kindInts},
+	// TfIdfVectorizer, LinearAttention, and the random generators' float seed.
+	{"min_gram_length", kindInt}, {"max_gram_length", kindInt}, {"max_skip_count", kindInt},
+	{"ngram_counts", kindInts}, {"ngram_indexes", kindInts}, {"pool_int64s", kindInts}, {"pool_strings", kindStrings},
+	{"weights", kindFloats}, {"q_num_heads", kindInt}, {"kv_num_heads", kindInt}, {"update_rule", kindString},
+	{"seed", kindFloat},
 }
 
 // fuzzOps lists every registration once, in a fixed order, so that a byte picks an operator and an opset.

@@ -387,6 +387,11 @@ func hostileCases() []hostileCase {
 			b.NodeNamed("mystery", "NoSuchOp", "", []string{x}, []string{"y"}, nil)
 			b.Output("y", f32, 2)
 		}, is: unsupported, want: []string{`node "mystery" (NoSuchOp, opset 13): no kernel for this op type`}},
+		{name: "opt-in kernel not imported", opset: 20, build: func(b *exporter.Graph) {
+			x := b.Input("x", onnxpb.TensorProto_UINT8, 10)
+			b.NodeNamed("decode", "ImageDecoder", "", []string{x}, []string{"y"}, nil)
+			b.Output("y", onnxpb.TensorProto_UINT8, 1, 1, 3)
+		}, is: unsupported, want: []string{`node "decode" (ImageDecoder, opset 20): no kernel registered; its kernel is opt-in: import _ "github.com/onnxrun/onnxrun/ops/imagecodec"`}},
 		{name: "operator unknown at this opset", opset: 6, build: func(b *exporter.Graph) {
 			x := b.Input("x", f32, 2)
 			b.NodeNamed("old", "Shrink", "", []string{x}, []string{"y"}, nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	_ "github.com/onnxrun/onnxrun/ops/imagecodec" // ImageDecoder is opt-in (runtime.OptInKernels)
 	"io"
 	"os"
 	"strings"

@@ -15,7 +15,8 @@ import (
 
 	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/ops"
-	_ "github.com/onnxrun/onnxrun/runtime" // registers every kernel
+	_ "github.com/onnxrun/onnxrun/ops/imagecodec" // the opt-in kernels are listed too
+	"github.com/onnxrun/onnxrun/runtime"          // registers every other kernel
 )
 
 func main() {
@@ -73,7 +74,11 @@ func write(w io.Writer) error {
 		for i, f := range e.files {
 			links[i] = fmt.Sprintf("[%s](%s)", f, f)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", e.op, domain, strings.Join(e.ranges, ", "), strings.Join(links, " "))
+		where := strings.Join(links, " ")
+		if pkg, ok := runtime.OptInKernels[e.op]; ok && e.domain == "" {
+			where += fmt.Sprintf(" (opt-in: import `%s`)", pkg)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", e.op, domain, strings.Join(e.ranges, ", "), where)
 	}
 	return nil
 }

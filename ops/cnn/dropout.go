@@ -7,6 +7,7 @@ import (
 
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/ops/internal/kernelutil"
+	"github.com/onnxrun/onnxrun/ops/internal/mt19937"
 )
 
 func init() {
@@ -140,11 +141,11 @@ func (k *dropoutKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 	if !(ratio >= 0 && ratio < 1) {
 		return ops.Invalidf("Dropout ratio is %g, want a value in [0, 1)", ratio)
 	}
-	var rng mt19937
+	var rng mt19937.Generator
 	if k.op.hasSeed {
-		rng.seed(k.op.seed)
+		rng.Seed(k.op.seed)
 	} else {
-		rng.seed(rand.Uint32())
+		rng.Seed(rand.Uint32())
 	}
 	var keep []bool
 	if mask != nil {
@@ -158,7 +159,7 @@ func (k *dropoutKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 	default: // float16, bfloat16: one element at a time through float64
 		scale := 1 / (1 - ratio)
 		for i := 0; i < x.Len(); i++ {
-			kept := rng.float64() >= ratio
+			kept := rng.Float64() >= ratio
 			v := 0.0
 			if kept {
 				v = kernelutil.ValueAt(x, i) * scale
@@ -175,10 +176,10 @@ func (k *dropoutKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 // dropout keeps each element when a uniform draw u in [0, 1) has u >= ratio, scaling kept values by
 // 1/(1-ratio) and zeroing the others, and records the decisions in keep when asked. The draws are numpy's
 // np.random.uniform(0, 1, shape) in row-major order, as ONNX's reference implementation makes them.
-func dropout[T ops.Float](rng *mt19937, x, y []T, keep []bool, ratio float64) {
+func dropout[T ops.Float](rng *mt19937.Generator, x, y []T, keep []bool, ratio float64) {
 	scale := T(1 / (1 - ratio))
 	for i, v := range x {
-		kept := rng.float64() >= ratio
+		kept := rng.Float64() >= ratio
 		if kept {
 			y[i] = v * scale
 		} else {
