@@ -8,8 +8,11 @@ import (
 	"testing"
 
 	ort "github.com/yalue/onnxruntime_go"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxrun/onnxrun/internal/testenv"
+	"github.com/onnxrun/onnxrun/onnx"
+	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/runtime"
 	"github.com/onnxrun/onnxrun/tensorio"
@@ -176,5 +179,85 @@ func TestDictVectorizerMatchesORT(t *testing.T) {
 	got := runOnnxrun(t, model, in)[0]
 	if !reflect.DeepEqual([]int64(w.GetShape()), []int64{1, 1}) || !got.Shape().Equal(ops.Shape{1, 1}) || !closeTo(got.Float32s()[0], w.GetData()[0]) {
 		t.Errorf("onnxrun gave %v, ONNX Runtime %v%v", got, w.GetShape(), w.GetData())
+	}
+}
+
+// castMapModel writes CastMap(m) -> y with the given attributes over m: map(int64, tensor(float)), y a
+// tensor of outType.
+func castMapModel(t *testing.T, outType onnxpb.TensorProto_DataType, attrs ...*onnxpb.AttributeProto) string {
+	t.Helper()
+	tensorType := func(dt onnxpb.TensorProto_DataType) *onnxpb.TypeProto {
+		return &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(dt))}}}
+	}
+	mapType := &onnxpb.TypeProto{Value: &onnxpb.TypeProto_MapType{MapType: &onnxpb.TypeProto_Map{
+		KeyType: proto.Int32(int32(onnxpb.TensorProto_INT64)), ValueType: tensorType(onnxpb.TensorProto_FLOAT)}}}
+	m := &onnx.Model{Proto: &onnxpb.ModelProto{IrVersion: proto.Int64(8), OpsetImport: []*onnxpb.OperatorSetIdProto{
+		{Domain: proto.String(""), Version: proto.Int64(17)}, {Domain: proto.String("ai.onnx.ml"), Version: proto.Int64(3)}},
+		Graph: &onnxpb.GraphProto{Name: proto.String("castmap"),
+			Node:   []*onnxpb.NodeProto{{OpType: proto.String("CastMap"), Domain: proto.String("ai.onnx.ml"), Input: []string{"m"}, Output: []string{"y"}, Attribute: attrs}},
+			Input:  []*onnxpb.ValueInfoProto{{Name: proto.String("m"), Type: mapType}},
+			Output: []*onnxpb.ValueInfoProto{{Name: proto.String("y"), Type: tensorType(outType)}},
+		}}}
+	path := filepath.Join(t.TempDir(), "castmap.onnx")
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func strAttr(name, v string) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte(v)}
+}
+
+// TestCastMapMatchesORT: CastMap's three targets in both forms give what ONNX Runtime gives, element for
+// element: the ascending key order, the SPARSE padding (0, or "0.f" for strings) and floats written as
+// strings with six decimals.
+func TestCastMapMatchesORT(t *testing.T) {
+	initORT(t)
+	keys := []int64{5, 0, 3}
+	values := []float32{2.5, -1.25, 7}
+	in, err := ops.NewMap(ops.FromSlice(ops.Shape{3}, keys), ops.FromSlice(ops.Shape{3}, values))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kt, err := ort.NewTensor(ort.NewShape(3), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kt.Destroy()
+	vt, err := ort.NewTensor(ort.NewShape(3), values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vt.Destroy()
+	m, err := ort.NewMap(kt, vt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Destroy()
+	maxMap := &onnxpb.AttributeProto{Name: proto.String("max_map"), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(8)}
+	for _, castTo := range []struct {
+		name string
+		dt   onnxpb.TensorProto_DataType
+	}{{"TO_FLOAT", onnxpb.TensorProto_FLOAT}, {"TO_INT64", onnxpb.TensorProto_INT64}, {"TO_STRING", onnxpb.TensorProto_STRING}} {
+		for _, form := range []string{"DENSE", "SPARSE"} {
+			model := castMapModel(t, castTo.dt, strAttr("cast_to", castTo.name), strAttr("map_form", form), maxMap)
+			want := runORT(t, model, []ort.Value{m})
+			var w any
+			switch v := want[0].(type) {
+			case *ort.Tensor[float32]:
+				w = v.GetData()
+			case *ort.Tensor[int64]:
+				w = v.GetData()
+			default:
+				w = ortStrings(t, v)
+			}
+			shape := want[0].GetShape()
+			want[0].Destroy()
+			got := runOnnxrun(t, model, in)[0]
+			if !reflect.DeepEqual(got.Data(), w) || len(shape) != 2 || !got.Shape().Equal(ops.Shape{int(shape[0]), int(shape[1])}) {
+				t.Errorf("%s %s: onnxrun gave %v%v, ONNX Runtime %v%v", castTo.name, form, got.Shape(), got.Data(), shape, w)
+			}
+		}
 	}
 }
