@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/onnxrun/onnxrun/onnx"
+	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/tensorio"
 )
@@ -36,7 +37,7 @@ func RunModelDir(dir string, tol Tolerance) Result {
 // the files have, a second of the first sample alone when the batch is larger than 1 and symbolic, and one
 // per data_set_<label>/ sub-folder.
 func modelDataSets(dir string, m *onnx.Model) ([]DataSet, error) {
-	main, err := readModelDataSet(dir)
+	main, err := readModelDataSet(dir, m)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +53,7 @@ func modelDataSets(dir string, m *onnx.Model) ([]DataSet, error) {
 	}
 	sort.Strings(more)
 	for _, sub := range more {
-		set, err := readModelDataSet(sub)
+		set, err := readModelDataSet(sub, m)
 		if err != nil {
 			return nil, err
 		}
@@ -63,12 +64,12 @@ func modelDataSets(dir string, m *onnx.Model) ([]DataSet, error) {
 }
 
 // readModelDataSet reads dir/input_K.npy and dir/expected_K.npy.
-func readModelDataSet(dir string) (DataSet, error) {
-	inputs, err := readNumbered(dir, "input")
+func readModelDataSet(dir string, m *onnx.Model) (DataSet, error) {
+	inputs, err := readNumbered(dir, "input", graphInputs(m.Proto.GetGraph()))
 	if err != nil {
 		return DataSet{}, err
 	}
-	wants, err := readNumbered(dir, "expected")
+	wants, err := readNumbered(dir, "expected", m.Proto.GetGraph().GetOutput())
 	if err != nil {
 		return DataSet{}, err
 	}
@@ -76,10 +77,23 @@ func readModelDataSet(dir string) (DataSet, error) {
 }
 
 // readNumbered reads dir/prefix_0.npy, prefix_1.npy, ... up to the first missing number; there must be one.
-func readNumbered(dir, prefix string) ([]*ops.Tensor, error) {
+// A value that is not a tensor (a map input, a sequence of maps output) is prefix_i.pb instead, read as
+// the type decls[i] declares.
+func readNumbered(dir, prefix string, decls []*onnxpb.ValueInfoProto) ([]*ops.Tensor, error) {
 	var out []*ops.Tensor
 	for i := 0; ; i++ {
 		path := filepath.Join(dir, fmt.Sprintf("%s_%d.npy", prefix, i))
+		if pb := filepath.Join(dir, fmt.Sprintf("%s_%d.pb", prefix, i)); !isFile(path) && isFile(pb) {
+			if i >= len(decls) || decls[i].GetType().GetTensorType() != nil {
+				return nil, fmt.Errorf("%s: the model declares no sequence, optional or map for it: write a tensor as .npy", pb)
+			}
+			v, err := readValue(pb, decls[i].GetType())
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+			continue
+		}
 		if _, err := os.Stat(path); err != nil {
 			if i == 0 {
 				return nil, fmt.Errorf("%s: missing", path)
@@ -104,16 +118,8 @@ func batchOf(ts []*ops.Tensor) int {
 // symbolicBatch reports whether every graph input (initializers aside) has a first dimension that is not
 // a fixed number.
 func symbolicBatch(m *onnx.Model) bool {
-	g := m.Proto.GetGraph()
-	inits := map[string]bool{}
-	for _, t := range g.GetInitializer() {
-		inits[t.GetName()] = true
-	}
 	n := 0
-	for _, in := range g.GetInput() {
-		if inits[in.GetName()] {
-			continue
-		}
+	for _, in := range graphInputs(m.Proto.GetGraph()) {
 		_, dims, ok := onnx.ValueInfoShape(in)
 		if !ok || len(dims) == 0 || dims[0].Known() {
 			return false
@@ -123,10 +129,15 @@ func symbolicBatch(m *onnx.Model) bool {
 	return n > 0
 }
 
-// firstSample returns each tensor's first row along axis 0, keeping the axis (shape [1, ...]).
+// firstSample returns each tensor's first row along axis 0, keeping the axis (shape [1, ...]), and each
+// sequence's first element (a classifier's seq(map) of probabilities has one map per row).
 func firstSample(ts []*ops.Tensor) []*ops.Tensor {
 	out := make([]*ops.Tensor, len(ts))
 	for i, t := range ts {
+		if t.Kind() == ops.KindSequence {
+			out[i] = ops.NewSequence(*t.Type().Elem, t.Elements()[:min(1, len(t.Elements()))])
+			continue
+		}
 		shape := t.Shape().Clone()
 		n := shape[0]
 		shape[0] = 1

@@ -392,16 +392,7 @@ func describeModel(m *onnx.Model) (opTypes []string, opset int, ioTypes []string
 // output types say which files hold a SequenceProto or an OptionalProto rather than a TensorProto.
 func readDataSets(dir string, m *onnx.Model) ([]DataSet, error) {
 	g := m.Proto.GetGraph()
-	var inputs []*onnxpb.ValueInfoProto
-	inits := map[string]bool{}
-	for _, t := range g.GetInitializer() {
-		inits[t.GetName()] = true
-	}
-	for _, in := range g.GetInput() {
-		if !inits[in.GetName()] {
-			inputs = append(inputs, in)
-		}
-	}
+	inputs := graphInputs(g)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -438,6 +429,21 @@ func readDataSets(dir string, m *onnx.Model) ([]DataSet, error) {
 		sets[i] = DataSet{Name: f.name, Inputs: in, Outputs: out}
 	}
 	return sets, nil
+}
+
+// graphInputs are a graph's inputs that are not initializers: what a data set feeds.
+func graphInputs(g *onnxpb.GraphProto) []*onnxpb.ValueInfoProto {
+	inits := map[string]bool{}
+	for _, t := range g.GetInitializer() {
+		inits[t.GetName()] = true
+	}
+	var inputs []*onnxpb.ValueInfoProto
+	for _, in := range g.GetInput() {
+		if !inits[in.GetName()] {
+			inputs = append(inputs, in)
+		}
+	}
+	return inputs
 }
 
 // readTensors reads prefix_0.pb, prefix_1.pb, ... from a data set folder, up to the first missing number;

@@ -1,5 +1,7 @@
 // Package crosscheck runs models that onnxrun's trainer exports in ONNX Runtime and compares them with
-// onnxrun's own results. It is a separate module because ONNX Runtime is reached through cgo
+// onnxrun's own results; maps_test.go does the same for the scikit-learn exports whose values are maps
+// (ZipMap's seq(map) output, DictVectorizer's map input), which ONNX Runtime's Go binding passes as
+// ort.Sequence and ort.Map. It is a separate module because ONNX Runtime is reached through cgo
 // (github.com/yalue/onnxruntime_go) and the main module stays pure Go.
 //
 // # Running

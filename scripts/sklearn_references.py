@@ -10,6 +10,10 @@ and conformance.TestScikitLearnModels read:
     expected_1.npy    for a classifier, its scores: predict_proba, or decision_function as the ONNX
                       operator writes it (see the SVC and linear cases)
 
+A value that is not a tensor is written as NAME_i.pb instead: a MapProto (DictVectorizer's input, one
+Python dict) or a SequenceProto of MapProtos (ZipMap's output, predict_proba as one dict per row, what
+skl2onnx's output_probability is).
+
 skl2onnx is not packaged for Debian and there is no PyPI here, so each graph is written with onnx.helper
 from the fitted estimator's attributes, following skl2onnx's converters (the attribute layout, the sign
 conventions and the float32 threshold adjustment of its tree converter). Everything is seeded: running the
@@ -31,6 +35,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 from sklearn.datasets import make_classification, make_regression
+from sklearn.feature_extraction import DictVectorizer
 from sklearn.ensemble import (GradientBoostingClassifier, GradientBoostingRegressor,
                               RandomForestClassifier, RandomForestRegressor)
 from sklearn.impute import SimpleImputer
@@ -74,10 +79,85 @@ def save(out, name, nodes, inputs, outputs, feeds, wants, ml_opset=3, check=True
     d = os.path.join(out, name)
     os.makedirs(d, exist_ok=True)
     onnx.save(model, os.path.join(d, "model.onnx"))
-    for i, a in enumerate(feeds):
-        np.save(os.path.join(d, "input_%d.npy" % i), a)
-    for i, a in enumerate(wants):
-        np.save(os.path.join(d, "expected_%d.npy" % i), a)
+    for prefix, values in (("input", feeds), ("expected", wants)):
+        for i, a in enumerate(values):
+            if isinstance(a, np.ndarray):
+                np.save(os.path.join(d, "%s_%d.npy" % (prefix, i)), a)
+            else:
+                with open(os.path.join(d, "%s_%d.pb" % (prefix, i)), "wb") as f:
+                    f.write(a.SerializeToString())
+
+
+# --- maps ----------------------------------------------------------------------------------------------
+
+def map_type(key_elem):
+    """The TypeProto of map(key_elem, tensor(float)), as skl2onnx declares ZipMap's and DictVectorizer's."""
+    t = onnx.TypeProto()
+    t.map_type.key_type = key_elem
+    t.map_type.value_type.CopyFrom(helper.make_tensor_type_proto(TensorProto.FLOAT, None))
+    return t
+
+
+def map_proto(d):
+    """A MapProto of a dict from str or int keys to floats, each value a float32 scalar tensor."""
+    m = onnx.MapProto()
+    keys = list(d)
+    if isinstance(keys[0], str):
+        m.key_type = TensorProto.STRING
+        m.string_keys.extend(k.encode() for k in keys)
+    else:
+        m.key_type = TensorProto.INT64
+        m.keys.extend(int(k) for k in keys)
+    m.values.CopyFrom(helper.make_sequence("", onnx.SequenceProto.TENSOR,
+                                           [numpy_helper.from_array(np.array(d[k], dtype=np.float32)) for k in keys]))
+    return m
+
+
+def seq_of_maps(labels, rows):
+    """predict_proba's rows as ZipMap writes them: one map per row from each class label to its probability."""
+    return helper.make_sequence("", onnx.SequenceProto.MAP, [map_proto(dict(zip(labels, row))) for row in rows])
+
+
+def logistic_regression_zipmap(out):
+    # A classifier as skl2onnx converts it by default: the label, and the probabilities through ZipMap as a
+    # seq(map(string, float)) keyed by the class names.
+    x, y, xt = classification(3)
+    names = np.array(["cat", "dog", "fox"])
+    m = LogisticRegression(random_state=SEED).fit(x, names[y])
+    labels = [str(c) for c in m.classes_]
+    nodes = [
+        helper.make_node("LinearClassifier", ["X"], ["output_label", "probability_tensor"], domain=ML,
+                         coefficients=f32(m.coef_).ravel().tolist(), intercepts=f32(m.intercept_).tolist(),
+                         classlabels_strings=labels, post_transform="SOFTMAX"),
+        helper.make_node("ZipMap", ["probability_tensor"], ["output_probability"], domain=ML,
+                         classlabels_strings=labels),
+    ]
+    outputs = [helper.make_tensor_value_info("output_label", TensorProto.STRING, [None]),
+               helper.make_value_info("output_probability", helper.make_sequence_type_proto(map_type(TensorProto.STRING)))]
+    save(out, "logistic_regression_zipmap", nodes, [float_input()], outputs,
+         [f32(xt)], [m.predict(xt).astype(np.str_), seq_of_maps(labels, f32(m.predict_proba(xt)))])
+
+
+def dict_vectorizer_linear_regression(out):
+    # A pipeline over one dict of named features: DictVectorizer orders them by its sorted vocabulary, and a
+    # feature it never saw ("unseen") is dropped, by scikit-learn and by the operator alike.
+    x, y, xt = regression()
+    names = ["f%d" % i for i in range(FEATURES)]
+    pipe = make_pipeline(DictVectorizer(sparse=False), LinearRegression())
+    pipe.fit([dict(zip(names, row)) for row in x], y)
+    dv, reg = pipe.steps[0][1], pipe.steps[1][1]
+    sample = {n: float(v) for n, v in zip(reversed(names), reversed(xt[0].tolist()))}
+    sample["unseen"] = 123.0
+    nodes = [
+        helper.make_node("DictVectorizer", ["X"], ["features"], domain=ML,
+                         string_vocabulary=[str(n) for n in dv.feature_names_]),
+        helper.make_node("LinearRegressor", ["features"], ["variable"], domain=ML,
+                         coefficients=f32(reg.coef_).tolist(), intercepts=[float(reg.intercept_)]),
+    ]
+    save(out, "dict_vectorizer_linear_regression", nodes,
+         [helper.make_value_info("X", map_type(TensorProto.STRING))],
+         [helper.make_tensor_value_info("variable", TensorProto.FLOAT, [1, 1])],
+         [map_proto(sample)], [f32(pipe.predict([sample])).reshape(1, 1)])
 
 
 def classifier_outputs(n_scores):
@@ -438,6 +518,8 @@ def main():
     label_encoder(out)
     binarizer(out)
     simple_imputer(out)
+    logistic_regression_zipmap(out)
+    dict_vectorizer_linear_regression(out)
 
 
 if __name__ == "__main__":

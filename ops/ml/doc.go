@@ -12,11 +12,10 @@
 //     TreeEnsembleRegressor (opsets 1 and 3, whose *_as_tensor attributes carry doubles);
 //   - transform.go: Scaler, Normalizer, Binarizer, Imputer, ArrayFeatureExtractor and FeatureVectorizer;
 //   - encode.go: OneHotEncoder, LabelEncoder (opsets 1, 2 and 4) and CategoryMapper;
+//   - maps.go: ZipMap (scores to a sequence of maps, a classifier's output_probability), DictVectorizer
+//     and CastMap (maps to tensors), the operators that take or give ops.KindMap values;
 //   - common.go: the post transforms (NONE, SOFTMAX, LOGISTIC, SOFTMAX_ZERO, PROBIT), class labels and
 //     the numeric input rows the classifiers and regressors read.
-//
-// ZipMap and DictVectorizer take or give maps and sequences of maps, which the runtime does not hold yet;
-// CastMap likewise. They have no kernel here.
 //
 // # Semantics
 //
