@@ -294,7 +294,7 @@ func probeInputs(g *Graph, distinct bool) (infos []ops.ValueInfo, symbolic, ok b
 
 // checkAtProbes plans the graph once at Compile so that errors surface now, not at the first Run. With
 // no symbolic dimension the declared shapes are the shapes: the specialisation is made and cached, and the
-// first Run reuses it. Otherwise the graph is planned (kernels prepared, nothing cached) at probe A and, if
+// first Run reuses it. Otherwise the graph's shapes are inferred (no kernel prepared, nothing cached) at probe A and, if
 // that fails, at probe B: an error is reported only when both probes fail with the same message (but for
 // the probe sizes themselves, see sameExceptProbeSizes), that is when it does not depend on the symbolic
 // sizes (an unsupported attribute, a shape clash among fixed dimensions). An error that changes with them
@@ -309,17 +309,16 @@ func (p *Plan) checkAtProbes() error {
 		_, err := p.specialize(probeA)
 		return err
 	}
-	// The probes' kernels are thrown away, and with them their prepacked copies of the weights, as large as
-	// the weights themselves. Collected at the pace of the heap's growth, they would still be there when the
-	// first Run prepares its own, and a model would peak at twice the memory it needs; a collection now
-	// costs little, the weights holding no pointers.
-	defer goruntime.GC()
-	_, errA := p.plan(probeA, planSteps)
+	// The probes infer shapes and fold constants but prepare no kernel: the first Run prepares its own for
+	// the real shapes, so a kernel prepared here (with its prepacked copy of the weights) would be work and
+	// memory thrown away, doubling a symbolic-batch model's cold start. What only Prepare checks waits for
+	// that first Run.
+	_, errA := p.plan(probeA, planShapes)
 	if errA == nil {
 		return nil
 	}
 	probeB, _, _ := probeInputs(p.graph, true)
-	_, errB := p.plan(probeB, planSteps)
+	_, errB := p.plan(probeB, planShapes)
 	if errB != nil && sameExceptProbeSizes(errA.Error(), errB.Error(), probeA, probeB) {
 		return errA
 	}
