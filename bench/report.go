@@ -82,11 +82,13 @@ type OpTypeTime struct {
 	GFLOPS float64
 }
 
-func opName(st runtime.StepProfile) string {
-	if st.Domain != "" {
-		return st.Domain + "." + st.OpType
+func opName(st runtime.StepProfile) string { return qualifiedOp(st.Domain, st.OpType) }
+
+func qualifiedOp(domain, opType string) string {
+	if domain != "" {
+		return domain + "." + opType
 	}
-	return st.OpType
+	return opType
 }
 
 // NodeTimes lists the steps of a profile, slowest first, with their time per run.
@@ -183,6 +185,47 @@ func WriteProfile(w io.Writer, p *runtime.Profile, top int) {
 			fmt.Sprintf("%.1f%%", 100*n.Share), fmt.Sprintf("%.1f%%", 100*cum), gflopsCell(n.MACs, n.GFLOPS))
 	}
 	steps.write(w)
+	writeBodies(w, p)
+}
+
+// writeBodies prints, for each control-flow step, what ran inside its bodies, indented under the node
+// (two spaces per level): each body with its runs per model run, then each of its nodes that ran with
+// its calls and time per model run, nested bodies under their node in turn.
+func writeBodies(w io.Writer, p *runtime.Profile) {
+	runs := time.Duration(max(p.Runs, 1))
+	first := true
+	for i, st := range p.Steps {
+		if len(st.Bodies) == 0 {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w, "\ninside control-flow bodies (per run of the model; calls add up every iteration):")
+			first = false
+		}
+		fmt.Fprintf(w, "#%d %s (%s)  %s ms/run\n", i, st.Node, opName(st), Millis(st.Time/runs))
+		writeBodyProfiles(w, st.Bodies, runs, "  ")
+	}
+}
+
+func writeBodyProfiles(w io.Writer, bodies []runtime.BodyProfile, runs time.Duration, indent string) {
+	for _, b := range bodies {
+		fmt.Fprintf(w, "%s%s: %s runs/run\n", indent, b.Attr, perRun(b.Runs, runs))
+		for _, st := range b.Steps {
+			if st.Calls == 0 {
+				continue
+			}
+			fmt.Fprintf(w, "%s  %s (%s)  %s calls/run  %s ms/run\n", indent, st.Node, qualifiedOp(st.Domain, st.OpType), perRun(st.Calls, runs), Millis(st.Time/runs))
+			writeBodyProfiles(w, st.Bodies, runs, indent+"    ")
+		}
+	}
+}
+
+// perRun is a count divided by the number of runs, without decimals when it divides evenly.
+func perRun(n int, runs time.Duration) string {
+	if n%int(runs) == 0 {
+		return fmt.Sprint(n / int(runs))
+	}
+	return fmt.Sprintf("%.2f", float64(n)/float64(runs))
 }
 
 // textTable prints rows in columns two spaces apart: the first `left` columns (after a leading "#"

@@ -156,6 +156,9 @@ func compile(m *onnx.Model, opts Options, ownModel bool) (*Plan, error) {
 		if err := bindGraph(g, opts, opsets); err != nil { // the nodes passes created
 			return nil, err
 		}
+		if err := optimizeBodies(g, probeMaps(g, opts, opsets), opts, opsets, opts.Logf); err != nil {
+			return nil, err
+		}
 	}
 	p, err := newPlan(g, opts, opsets)
 	if err != nil {
@@ -365,20 +368,7 @@ func sameExceptProbeSizes(msgA, msgB string, probeA, probeB []ops.ValueInfo) boo
 // A value missing from the map is unknown (planning stopped before it, or the graph has dynamic shapes),
 // and passes leave its nodes alone. A pass that computes with a dimension checks it is known (knownDims).
 func probeShapes(g *Graph, opts Options, opsets map[string]int) map[string]ops.ValueInfo {
-	probeA, symbolic, ok := probeInputs(g, false)
-	if !ok {
-		return map[string]ops.ValueInfo{}
-	}
-	p, err := newPlan(g, opts, opsets)
-	if err != nil {
-		return map[string]ops.ValueInfo{}
-	}
-	knownA := p.probeAt(probeA)
-	if !symbolic {
-		return knownA
-	}
-	probeB, _, _ := probeInputs(g, true)
-	return mergeProbes(knownA, p.probeAt(probeB))
+	return mergeAll(probeMaps(g, opts, opsets))
 }
 
 // probeAt plans shapes (no kernel prepared) for these inputs and returns what it learnt by value name.

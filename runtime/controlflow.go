@@ -161,6 +161,9 @@ type bodyRunner struct {
 	observe Observer
 	prefix  string
 	latest  []observedValue
+	// profiler times the body's steps in a profiled run (RunProfiled), kept here so that a run allocates
+	// nothing for it.
+	profiler bodyProfileHook
 }
 
 type observedValue struct {
@@ -238,7 +241,13 @@ func (r *bodyRunner) flush() {
 
 // run runs the body on r.in and returns its outputs, which stay valid until the next run.
 func (r *bodyRunner) run(ctx context.Context) ([]*ops.Tensor, error) {
-	var hook *observeHook
+	var hook stepHook
+	if scope := profileScopeFrom(ctx); scope != nil && r.observe == nil {
+		if prof := scope.profileFor(r.body.attr); prof != nil {
+			r.profiler = bodyProfileHook{scope: scope, prof: prof}
+			hook = &r.profiler
+		}
+	}
 	if r.observe != nil {
 		// Observed: record this run's values (a nested body's come through the context, named under
 		// this one), replacing the previous run's.
@@ -250,7 +259,7 @@ func (r *bodyRunner) run(ctx context.Context) ([]*ops.Tensor, error) {
 	return r.runHooked(ctx, hook)
 }
 
-func (r *bodyRunner) runHooked(ctx context.Context, hook *observeHook) ([]*ops.Tensor, error) {
+func (r *bodyRunner) runHooked(ctx context.Context, hook stepHook) ([]*ops.Tensor, error) {
 	p := r.body.plan
 	b := r.sess.bound
 	if b == nil || !r.fits(b) {

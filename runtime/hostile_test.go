@@ -562,6 +562,38 @@ func hostileCases() []hostileCase {
 		}, inputs: func() []*ops.Tensor {
 			return []*ops.Tensor{f32s(ops.Shape{1 << 16}), ops.FromSlice(ops.Shape{1}, []int64{1 << 16})}
 		}, is: unsupported, want: []string{"(Add, opset 13)", "1310720 bytes", "1048576", "Options.MaxPlanBytes"}},
+		{name: "Loop body without its condition output", build: func(b *exporter.Graph) {
+			x := b.Input("x", f32, 2)
+			m := b.Initializer("m", i64Array(2))
+			body := exporter.NewGraph("body")
+			body.Input("i", onnxpb.TensorProto_INT64)
+			body.Input("c", onnxpb.TensorProto_BOOL)
+			xin := body.Input("x_in", f32, 2)
+			body.NodeNamed("neg", "Neg", "", []string{xin}, []string{"x_out"}, nil)
+			body.Output("x_out", f32, 2)
+			b.NodeNamed("loop", "Loop", "", []string{m, "", x}, []string{"y"}, exporter.Attrs{"body": body})
+			b.Output("y", f32, 2)
+		}, is: invalid, want: []string{`node "loop" (Loop, opset 13)`, "the body returns 1 outputs", "must return 2"}},
+		{name: "Scan input axis out of range", build: func(b *exporter.Graph) {
+			x := b.Input("x", f32, 3, 2)
+			body := exporter.NewGraph("body")
+			e := body.Input("e", f32, 2)
+			body.NodeNamed("neg", "Neg", "", []string{e}, []string{"o"}, nil)
+			body.Output("o", f32, 2)
+			b.NodeNamed("scan", "Scan", "", []string{x}, []string{"y"}, exporter.Attrs{"body": body, "num_scan_inputs": int64(1), "scan_input_axes": []int64{5}})
+			b.Output("y", f32, 3, 2)
+		}, is: invalid, want: []string{`node "scan" (Scan, opset 13)`, "scan_input_axes", "5"}},
+		{name: "body reads a value that exists nowhere", build: func(b *exporter.Graph) {
+			c := b.Input("c", onnxpb.TensorProto_BOOL)
+			then := exporter.NewGraph("then")
+			then.NodeNamed("ghost", "Neg", "", []string{"nowhere"}, []string{"t"}, nil)
+			then.Output("t", f32, 2)
+			els := exporter.NewGraph("else")
+			els.NodeNamed("ghost2", "Neg", "", []string{"nowhere"}, []string{"e"}, nil)
+			els.Output("e", f32, 2)
+			b.NodeNamed("if", "If", "", []string{c}, []string{"y"}, exporter.Attrs{"then_branch": then, "else_branch": els})
+			b.Output("y", f32, 2)
+		}, is: invalid, want: []string{"nowhere"}},
 		{name: "input batch over MaxPlanBytes", opts: runtime.Options{MaxPlanBytes: 1 << 16}, build: func(b *exporter.Graph) {
 			x := b.Input("x", f32, "N", 16)
 			r := b.Node("Relu", []string{x}, nil)

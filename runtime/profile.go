@@ -47,6 +47,31 @@ type StepProfile struct {
 	MACs int64
 	// Time is the wall time of the kernel, added up over Profile.Runs runs.
 	Time time.Duration
+	// Bodies are, for a control-flow node (If, Loop, Scan), what ran inside its bodies, one entry per
+	// body in the order of bodyProber.bodies; nil for other nodes. Their time is part of Time.
+	Bodies []BodyProfile
+}
+
+// BodyProfile is what one body of a control-flow node ran, added up over every run of the body (each
+// iteration of a Loop or Scan, each time an If took this branch) in Profile.Runs runs of the model.
+type BodyProfile struct {
+	Attr string // the body's attribute: "body", "then_branch", "else_branch"
+	// Runs is how many times the body ran.
+	Runs int
+	// Steps has one entry per node of the body (after the graph passes), in its order; a node whose
+	// kernel never ran (folded, a view, or in a specialisation not taken) has Calls 0.
+	Steps []BodyStepProfile
+}
+
+// BodyStepProfile is one node of a body: how many times its kernel ran and their total wall time.
+type BodyStepProfile struct {
+	Node   string
+	Domain string
+	OpType string
+	Calls  int
+	Time   time.Duration
+	// Bodies are, for a control-flow node nested in the body, what ran inside its own bodies.
+	Bodies []BodyProfile
 }
 
 // Mean is the average time of one run, or 0 before any.
@@ -62,7 +87,37 @@ func (p *Profile) Reset() {
 	p.Runs, p.Total = 0, 0
 	for i := range p.Steps {
 		p.Steps[i].Time = 0
+		resetBodies(p.Steps[i].Bodies)
 	}
+}
+
+func resetBodies(bodies []BodyProfile) {
+	for i := range bodies {
+		bodies[i].Runs = 0
+		for j := range bodies[i].Steps {
+			st := &bodies[i].Steps[j]
+			st.Calls, st.Time = 0, 0
+			resetBodies(st.Bodies)
+		}
+	}
+}
+
+// newBodyProfiles describes the bodies of a control-flow operator (nil for any other op).
+func newBodyProfiles(op ops.Op) []BodyProfile {
+	owner, ok := op.(bodyProber)
+	if !ok {
+		return nil
+	}
+	bodies := owner.bodies()
+	profs := make([]BodyProfile, len(bodies))
+	for i, b := range bodies {
+		profs[i].Attr = b.attr
+		for _, pn := range b.plan.nodes {
+			profs[i].Steps = append(profs[i].Steps, BodyStepProfile{Node: pn.label, Domain: pn.node.Domain, OpType: pn.node.OpType,
+				Bodies: newBodyProfiles(pn.node.Op)})
+		}
+	}
+	return profs
 }
 
 // NewProfile plans the model for the given input shapes (inputs in order, dtypes as declared, like
@@ -97,7 +152,7 @@ func (prof *Profile) describe(p *Plan, s *specialization) {
 			continue
 		}
 		n := p.nodes[st.node].node
-		sp := StepProfile{Node: p.nodes[st.node].label, Domain: n.Domain, OpType: n.OpType, MACs: st.flops,
+		sp := StepProfile{Node: p.nodes[st.node].label, Domain: n.Domain, OpType: n.OpType, MACs: st.flops, Bodies: newBodyProfiles(n.Op),
 			InputShapes: make([]ops.Shape, len(st.in)), OutputShapes: make([]ops.Shape, len(st.out))}
 		for j, id := range st.in {
 			if id != noValue {
@@ -122,6 +177,15 @@ func (s *Session) RunProfiled(ctx context.Context, inputs []*ops.Tensor, prof *P
 	}
 	start := time.Now()
 	s.profiler = profileHook{plan: s.plan, prof: prof}
+	if s.plan.hasBodies() {
+		// The bodies of control-flow nodes find where to add their steps' times in the context (their
+		// kernels see nothing else): one allocation per run, for plans with bodies only.
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		s.profiler.scope = &profileScope{}
+		ctx = context.WithValue(ctx, profileScopeKey{}, s.profiler.scope)
+	}
 	outs, err := s.run(ctx, inputs, &s.profiler)
 	s.profiler.prof = nil // the session keeps no reference to the caller's profile
 	if err != nil {
@@ -139,6 +203,7 @@ type profileHook struct {
 	prof  *Profile
 	next  int // index into prof.Steps of the next kernel call
 	start time.Time
+	scope *profileScope // nil unless the plan has control-flow nodes
 }
 
 func (h *profileHook) begin(ctx context.Context, spec *specialization, b *boundPlan) {
@@ -153,6 +218,9 @@ func (h *profileHook) beforeStep(st *step) error {
 	if err := h.cancelHook.beforeStep(st); err != nil {
 		return err
 	}
+	if h.scope != nil && !st.aliasOnly {
+		h.scope.current = h.prof.Steps[h.next].Bodies
+	}
 	h.start = time.Now()
 	return nil
 }
@@ -164,3 +232,79 @@ func (h *profileHook) afterStep(st *step) {
 	h.prof.Steps[h.next].Time += time.Since(h.start)
 	h.next++
 }
+
+// hasBodies reports whether some node of the plan is a control-flow operator.
+func (p *Plan) hasBodies() bool {
+	for _, pn := range p.nodes {
+		if _, ok := pn.node.Op.(bodyProber); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// profileScope is how a profiled run reaches the bodies of control-flow nodes: current holds the body
+// profiles of the step running now, which a body runner adds its run to (and, while its own steps run,
+// points at theirs). A run is sequential, so one scope serves the whole run.
+type profileScope struct {
+	current []BodyProfile
+}
+
+type profileScopeKey struct{}
+
+func profileScopeFrom(ctx context.Context) *profileScope {
+	if ctx == nil {
+		return nil
+	}
+	scope, _ := ctx.Value(profileScopeKey{}).(*profileScope)
+	return scope
+}
+
+// bodyProfileHook times the steps of one run of a body into its BodyProfile.
+type bodyProfileHook struct {
+	cancelHook
+	scope *profileScope
+	prof  *BodyProfile
+	outer []BodyProfile // scope.current when the body started, restored when it ends
+	start time.Time
+}
+
+// profileFor returns the profile of body attr among the current step's bodies, nil when the step has
+// none of that name (a profile made for another plan).
+func (scope *profileScope) profileFor(attr string) *BodyProfile {
+	for i := range scope.current {
+		if scope.current[i].Attr == attr {
+			return &scope.current[i]
+		}
+	}
+	return nil
+}
+
+func (h *bodyProfileHook) begin(ctx context.Context, spec *specialization, b *boundPlan) {
+	h.cancelHook.begin(ctx, spec, b)
+	h.outer = h.scope.current
+	h.prof.Runs++
+}
+
+func (h *bodyProfileHook) beforeStep(st *step) error {
+	if err := h.cancelHook.beforeStep(st); err != nil {
+		return err
+	}
+	if !st.aliasOnly && st.node < len(h.prof.Steps) {
+		h.scope.current = h.prof.Steps[st.node].Bodies
+	}
+	h.start = time.Now()
+	return nil
+}
+
+func (h *bodyProfileHook) afterStep(st *step) {
+	if st.aliasOnly || st.node >= len(h.prof.Steps) {
+		return
+	}
+	bs := &h.prof.Steps[st.node]
+	bs.Calls++
+	bs.Time += time.Since(h.start)
+	h.scope.current = h.outer
+}
+
+func (h *bodyProfileHook) end(*specialization) { h.scope.current = h.outer }

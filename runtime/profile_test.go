@@ -218,3 +218,65 @@ func shapesEqual(a, b []ops.Shape) bool {
 	}
 	return true
 }
+
+// RunProfiled shows what ran inside the bodies of control-flow nodes, at every depth: each body's runs
+// (branches taken, iterations) and each of its nodes' calls and time, added up over the runs.
+func TestRunProfiledSeesInsideBodies(t *testing.T) {
+	p := mustCompile(t, nestedModel(), 13)
+	s := p.NewSession()
+	defer s.Close()
+	var prof runtime.Profile
+	in := []*ops.Tensor{ops.FromSlice(ops.Shape{2}, []float32{1, 2}), ops.Scalar(true)}
+	for range 2 {
+		if _, err := s.RunProfiled(context.Background(), in, &prof); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(prof.Steps) != 1 || prof.Steps[0].Node != "outer_if" {
+		t.Fatalf("steps %+v, want the outer If alone", prof.Steps)
+	}
+	runs := map[string]int{}
+	calls := map[string]int{}
+	var walk func(path string, bodies []runtime.BodyProfile)
+	walk = func(path string, bodies []runtime.BodyProfile) {
+		for _, b := range bodies {
+			runs[path+b.Attr] = b.Runs
+			for _, st := range b.Steps {
+				name := path + b.Attr + "/" + st.Node
+				calls[name] = st.Calls
+				if st.Calls > 0 && st.Time <= 0 {
+					t.Errorf("%s ran %d times in no time", name, st.Calls)
+				}
+				walk(name+"/", st.Bodies)
+			}
+		}
+	}
+	walk("outer_if/", prof.Steps[0].Bodies)
+	// Two runs of the model; the Loop iterates 3 times, its If takes then at iterations 0 and 2.
+	for name, want := range map[string]int{
+		"outer_if/then_branch":                                2,
+		"outer_if/else_branch":                                0,
+		"outer_if/then_branch/loop/body":                      6,
+		"outer_if/then_branch/loop/body/inner_if/then_branch": 4,
+		"outer_if/then_branch/loop/body/inner_if/else_branch": 2,
+	} {
+		if runs[name] != want {
+			t.Errorf("%s ran %d times, want %d (all: %v)", name, runs[name], want, runs)
+		}
+	}
+	for name, want := range map[string]int{
+		"outer_if/then_branch/loop":                                  2,
+		"outer_if/then_branch/loop/body/parity":                      6,
+		"outer_if/then_branch/loop/body/inner_if":                    6,
+		"outer_if/then_branch/loop/body/inner_if/else_branch/plus_x": 2,
+		"outer_if/else_branch/neg":                                   0,
+	} {
+		if calls[name] != want {
+			t.Errorf("%s was called %d times, want %d (all: %v)", name, calls[name], want, calls)
+		}
+	}
+	prof.Reset()
+	if b := prof.Steps[0].Bodies[1]; b.Runs != 0 || b.Steps[0].Calls != 0 || b.Steps[0].Time != 0 {
+		t.Errorf("Reset left the body profile %+v", b)
+	}
+}

@@ -26,7 +26,8 @@ included), computed from the shapes as a direct implementation would do them.
 
 A symbolic first input dimension takes the --batch size; any other symbolic dimension needs --shape.
 With --profile, separate runs after the timed ones measure every kernel: the time per op type, then the
-slowest steps with their share and GFLOP/s (--top of them; 0 lists all).`,
+slowest steps with their share and GFLOP/s (--top of them; 0 lists all), then, indented under each
+If, Loop or Scan, the nodes of its bodies with their calls and time per run (every iteration added up).`,
 		examples: []string{
 			"onnxrun bench lenet.onnx",
 			"onnxrun bench --batch 8 --threads 1 --profile vgg_cifar.onnx",
