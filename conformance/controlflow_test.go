@@ -59,7 +59,7 @@ func TestCompareDetections(t *testing.T) {
 		{"a box missing", detections()[1:], "3 with a score more than"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := CompareDetections(tc.got, detections(), threshold, tol)
+			err := CompareDetections(tc.got, detections(), threshold, tol, tol)
 			switch {
 			case tc.wantErr == "" && err != nil:
 				t.Fatalf("got %v, want a pass", err)
@@ -110,16 +110,7 @@ func writeRunningSum(t *testing.T, dir string) {
 	g.NodeNamed("state", "Identity", "", []string{"y"}, []string{"s_out"}, nil)
 	g.Output("y", onnxpb.TensorProto_FLOAT, 2)
 	g.Output("s_out", onnxpb.TensorProto_FLOAT, 2)
-	m, err := g.Model(exporter.ModelOptions{Opset: 14})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Save(filepath.Join(dir, "model.onnx")); err != nil {
-		t.Fatal(err)
-	}
+	saveGraph(t, dir, g, 14)
 }
 
 // TestCarriedState checks that a spec's carry feeds the engine's own state forward within a sequence of
@@ -173,16 +164,7 @@ func TestDetectionSpec(t *testing.T) {
 		g.Output("scores", onnxpb.TensorProto_FLOAT, 3)
 		g.Output("labels", onnxpb.TensorProto_INT64, 3)
 		g.Output("pre_suppression", onnxpb.TensorProto_FLOAT)
-		m, err := g.Model(exporter.ModelOptions{Opset: 13})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := m.Save(filepath.Join(dir, "model.onnx")); err != nil {
-			t.Fatal(err)
-		}
+		saveGraph(t, dir, g, 13)
 		set := filepath.Join(dir, "test_data_set_0")
 		writeTensors(t, set, "input",
 			ops.FromSlice(ops.Shape{3, 4}, []float32{0, 0, 10, 10, 5, 5, 20, 20, 1, 2, 3, 4}),
@@ -212,5 +194,91 @@ func TestDetectionSpec(t *testing.T) {
 	write(t, dir, reordered, 0.95)
 	if res := RunCase(dir, DefaultTolerance); res.Status != Fail || !strings.Contains(res.Reason, "pre_suppression") {
 		t.Fatalf("a tensor before suppression off: %s %s, want a failure naming it", res.Status, res.Reason)
+	}
+}
+
+// TestSuppressionInputs checks that the tensors a spec names as suppression inputs are compared row by
+// row, each row within tolerance, a row allowed at another position only where the reference's scores
+// there are within tolerance of its own; and that output_tolerance applies to the outputs it names.
+func TestSuppressionInputs(t *testing.T) {
+	boxes := []float32{0, 0, 10, 10, 5, 5, 20, 20, 0.2, 2, 3, 4, 7, 7, 9, 9}
+	scores := []float32{0.9, 0.8000001, 0.8, 0.3}
+	labels := []int64{1, 2, 3, 4}
+	write := func(t *testing.T, name string, order []int, edit func(b []float32, l []int64), spec string) string {
+		dir := filepath.Join(t.TempDir(), name)
+		g := exporter.NewGraph("candidates")
+		b := g.Input("b", onnxpb.TensorProto_FLOAT, 4, 4)
+		s := g.Input("s", onnxpb.TensorProto_FLOAT, 4)
+		l := g.Input("l", onnxpb.TensorProto_INT64, 4)
+		g.NodeNamed("boxes", "Identity", "", []string{b}, []string{"cand_boxes"}, nil)
+		g.NodeNamed("scores", "Identity", "", []string{s}, []string{"cand_scores"}, nil)
+		g.NodeNamed("labels", "Identity", "", []string{l}, []string{"cand_labels"}, nil)
+		g.Output("cand_boxes", onnxpb.TensorProto_FLOAT, 4, 4)
+		g.Output("cand_scores", onnxpb.TensorProto_FLOAT, 4)
+		g.Output("cand_labels", onnxpb.TensorProto_INT64, 4)
+		saveGraph(t, dir, g, 13)
+		var wb, ws []float32
+		var wl []int64
+		for _, r := range order {
+			wb = append(wb, boxes[4*r:4*r+4]...)
+			ws = append(ws, scores[r])
+			wl = append(wl, labels[r])
+		}
+		if edit != nil {
+			edit(wb, wl)
+		}
+		set := filepath.Join(dir, "test_data_set_0")
+		writeTensors(t, set, "input", ops.FromSlice(ops.Shape{4, 4}, boxes), vec(scores...), ops.FromSlice(ops.Shape{4}, labels))
+		writeTensors(t, set, "output", ops.FromSlice(ops.Shape{4, 4}, wb), vec(ws...), ops.FromSlice(ops.Shape{4}, wl))
+		writeSpec(t, dir, spec)
+		return dir
+	}
+	const plain = `{"suppression_inputs": ["cand_boxes", "cand_labels", "cand_scores"]}`
+	const boxTol = `{"suppression_inputs": ["cand_boxes", "cand_labels", "cand_scores"],
+		"output_tolerance": {"cand_boxes": {"rtol": 1e-3, "atol": 1e-2}}}`
+	nudge := func(b []float32, _ []int64) { b[8] += 0.005 } // row 2's x1, 0.2: 25 times rtol 1e-3
+	relabel := func(_ []float32, l []int64) { l[3] = 5 }
+	for _, tc := range []struct {
+		name    string
+		order   []int
+		edit    func([]float32, []int64)
+		spec    string
+		wantErr string // "" to pass
+	}{
+		{"same", []int{0, 1, 2, 3}, nil, plain, ""},
+		{"near-equal scores swapped", []int{0, 2, 1, 3}, nil, plain, ""},
+		{"distant scores swapped", []int{3, 1, 2, 0}, nil, plain, "candidate 0 (cand_boxes [7 7 9 9]"},
+		{"a corner off", []int{0, 1, 2, 3}, nudge, plain, "candidate 2"},
+		{"a corner within its output's tolerance", []int{0, 1, 2, 3}, nudge, boxTol, ""},
+		{"a label off", []int{0, 1, 2, 3}, relabel, boxTol, "candidate 3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := RunCase(write(t, "case", tc.order, tc.edit, tc.spec), DefaultTolerance)
+			switch {
+			case tc.wantErr == "" && res.Status != Pass:
+				t.Fatalf("got %s %s, want a pass", res.Status, res.Reason)
+			case tc.wantErr != "" && (res.Status != Fail || !strings.Contains(res.Reason, tc.wantErr)):
+				t.Fatalf("got %s %s, want a failure containing %q", res.Status, res.Reason, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestDetectionBoxTolerance checks that the detections' corners are held to the box tolerance and their
+// scores to the score tolerance.
+func TestDetectionBoxTolerance(t *testing.T) {
+	strict, pixels := DefaultTolerance, Tolerance{RTol: 1e-3, ATol: 1e-2}
+	got := detections()
+	got[3].Box[0] += 0.005 // a corner at 0
+	if err := CompareDetections(got, detections(), 0.5, strict, strict); err == nil {
+		t.Fatal("a corner 0.005 off passed atol 1e-7")
+	}
+	if err := CompareDetections(got, detections(), 0.5, strict, pixels); err != nil {
+		t.Fatalf("a corner 0.005 off within atol 1e-2: %v", err)
+	}
+	got = detections()
+	got[3].Score += 0.005
+	if err := CompareDetections(got, detections(), 0.5, strict, pixels); err == nil {
+		t.Fatal("a score 0.005 off passed: the box tolerance was applied to it")
 	}
 }

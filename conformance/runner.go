@@ -286,9 +286,10 @@ func check(m *onnx.Model, load func() ([]DataSet, error), tol Tolerance, spec *C
 			return res.failed(fmt.Errorf("%s: the engine gave %d outputs, the reference has %d", set.Name, len(got), len(set.Outputs)))
 		}
 		for i, want := range set.Outputs {
-			if spec.isDetectionOutput(i) {
+			if spec.isDetectionOutput(i) || spec.isSuppressionInput(outs[i].Name) {
 				continue
 			}
+			tol := spec.toleranceFor(outs[i].Name, tol)
 			where := fmt.Sprintf("%s: output %d (%s)", set.Name, i, outs[i].Name)
 			if tol.Draws != NoDrawRule {
 				if len(set.Inputs) == 0 {
@@ -312,8 +313,21 @@ func check(m *onnx.Model, load func() ([]DataSet, error), tol Tolerance, spec *C
 				return res
 			}
 		}
+		if spec != nil && len(spec.SuppressionInputs) > 0 {
+			worstAbs, worstRatio, err := compareSuppressionInputs(got, set.Outputs, outNames, spec.SuppressionInputs,
+				func(name string) Tolerance { return spec.toleranceFor(name, tol) })
+			if err != nil {
+				res.Status, res.Reason = Fail, fmt.Sprintf("%s: %v", set.Name, err)
+				return res
+			}
+			res.WorstAbs, res.WorstRatio = math.Max(res.WorstAbs, worstAbs), math.Max(res.WorstRatio, worstRatio)
+		}
 		if spec != nil && spec.Detection != nil {
-			if err := compareDetectionOutputs(got, set.Outputs, spec.Detection, tol); err != nil {
+			boxTol := tol
+			if b := spec.Detection.Boxes; b >= 0 && b < len(outNames) {
+				boxTol = spec.toleranceFor(outNames[b], tol)
+			}
+			if err := compareDetectionOutputs(got, set.Outputs, spec.Detection, tol, boxTol); err != nil {
 				res.Status, res.Reason = Fail, fmt.Sprintf("%s: %v", set.Name, err)
 				return res
 			}

@@ -28,6 +28,12 @@ func writeModel(t *testing.T, dir string, opTypes []string, opset int64, dims ..
 	for _, op := range opTypes {
 		g.Output(g.Node(op, []string{x}, nil), onnxpb.TensorProto_FLOAT, dims...)
 	}
+	saveGraph(t, dir, g, opset)
+}
+
+// saveGraph writes g as dir/model.onnx at the opset given, making dir.
+func saveGraph(t *testing.T, dir string, g *exporter.Graph, opset int64) {
+	t.Helper()
 	m, err := g.Model(exporter.ModelOptions{Opset: opset})
 	if err != nil {
 		t.Fatal(err)

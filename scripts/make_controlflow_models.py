@@ -33,7 +33,14 @@ controlflow.json:
                                      outputs compared as detections after suppression: equal after sorting
                                      wherever a score is more than 1e-4 from t; every other output within
                                      tolerance
+    "suppression_inputs": [name, ...] the tensors the suppressions read, compared within tolerance row by row
+                                     (one row a candidate); a row may sit at another position only where
+                                     the reference's scores there are within tolerance of its own (TopK's
+                                     order between near-equal scores is rounding)
     "tolerance": {"rtol": r, "atol": a} when the model's outputs need more than the models' default
+    "output_tolerance": {output: {"rtol": r, "atol": a}, ...}, "output_tolerance_why": text
+                                     the same for the outputs named (for the detections, the boxes output's
+                                     applies to the corners), with the evidence for it
 
 Every model is made with fixed seeds; ONNX Runtime (npm's onnxruntime-node through ../shared/tools/ort_run.js)
 runs each and must give at least 10 boxes for a detector, so the models are known good before onnxrun can
@@ -380,6 +387,21 @@ DETECTORS = {
             weights=None, weights_backbone=None, min_size=320, max_size=320), 320, 320),
 }
 
+# Box corners (pixels of the 320x320 image) that need an absolute tolerance. Faster R-CNN's two stages
+# amplify rounding: its boxes before and after suppression differ by up to 0.0085 pixel between ONNX Runtime
+# with graph optimizations off and on (ORT_OPT=disabled against all, 1.30.0), whose RPN candidates near 0
+# then need atol 3.4e-3 beside rtol 1e-3 (onnxrun's need 5.8e-3); PyTorch and ONNX Runtime are held to 0.01
+# pixel below (check_detections). Its scores need nothing more than the default (7.9e-5 apart within ONNX
+# Runtime, 2.1e-4 with onnxrun, 2.4e-4 with PyTorch, all within rtol 1e-3).
+BOX_TOLERANCE = {
+    "fasterrcnn_resnet50_fpn": {
+        "tolerance": {"rtol": 1e-3, "atol": 1e-2},
+        "why": "box corners in pixels: within ONNX Runtime 1.30 (graph optimizations off against on) the RPN's "
+               "candidate boxes need atol 3.4e-3 beside rtol 1e-3 and the final boxes differ by 0.0085 pixel; "
+               "PyTorch and ONNX Runtime are checked to 0.01 pixel",
+    },
+}
+
 
 def calibrate_batchnorm(modules, run, batches=3):
     """Estimates the BatchNorm running statistics of random initialisation on random inputs (a cumulative
@@ -539,6 +561,13 @@ def make_detector(name, out_root, ort_run):
              "suppression_inputs": added, "batchnorm_layers_calibrated": n_bn, "head_biases_redrawn": n_bias,
              "image": [3, height, width]}
     manifest, outs = finish(out, name, [[x.numpy()]], ort_run, extra=extra)
+    if name in BOX_TOLERANCE:
+        # The box outputs, [N, 4] floats: the detections' and the suppressions' candidates.
+        boxes = [n for n, o in zip(manifest["output_names"], outs[0]) if o.ndim == 2 and o.shape[1] == 4]
+        manifest["output_tolerance"] = {n: BOX_TOLERANCE[name]["tolerance"] for n in boxes}
+        manifest["output_tolerance_why"] = BOX_TOLERANCE[name]["why"]
+        with open(os.path.join(out, "controlflow.json"), "w") as f:
+            json.dump(manifest, f, indent=1)
     got = {k: outs[0][i] for i, k in enumerate(keys)}
     if len(got["boxes"]) < 10:
         raise SystemExit(f"{name}: ONNX Runtime gives {len(got['boxes'])} boxes, fewer than 10")
