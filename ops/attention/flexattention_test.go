@@ -212,3 +212,40 @@ func TestFlexAttentionRunAllocatesNothing(t *testing.T) {
 		t.Errorf("Run allocates %.1f times, want 0", allocs)
 	}
 }
+
+// With float16 inputs the scores round as FlexAttention's function body computes them (Q and K each times
+// sqrt(scale) in float16, dot products rounded to float16), which ONNX's reference outputs follow; one
+// rounding of scale·Q·K in float64 gives another result here.
+func TestFlexAttentionHalfRoundsLikeTheFunctionBody(t *testing.T) {
+	qv, kv, vv := []float64{0.3, 0.7, -0.55}, [][]float64{{0.9, -0.35, 0.61}, {0.13, 0.77, -0.4}}, []float64{1.7, -0.9}
+	const scale = 0.37
+	r16 := func(x float64) float64 { return roundTo(ops.Float16, x) }
+	root := r16(float64(float32(math.Sqrt(float64(float32(scale))))))
+	var function, direct [2]float64
+	for j, k := range kv {
+		dot, exact := 0.0, 0.0
+		for d := range qv {
+			dot += r16(r16(qv[d])*root) * r16(r16(k[d])*root)
+			exact += r16(qv[d]) * r16(k[d])
+		}
+		function[j], direct[j] = float64(float32(r16(dot))), float64(float32(exact*float64(float32(scale))))
+	}
+	y := func(s [2]float64) float64 {
+		p0 := float64(float32(1 / (1 + math.Exp(s[1]-s[0]))))
+		p1 := float64(float32(1 / (1 + math.Exp(s[0]-s[1]))))
+		return r16(p0*r16(vv[0]) + p1*r16(vv[1]))
+	}
+	want, other := y(function), y(direct)
+	if want == other {
+		t.Fatalf("the data do not tell the two roundings apart (both give %g)", want)
+	}
+	half := func(shape ops.Shape, v ...float64) *ops.Tensor { return opstest.FromFloat64s(ops.Float16, shape, v) }
+	got, err := runFlex(t, ops.AttrMap{"scale": ops.FloatAttr(scale)}, nil, nil, half(ops.Shape{1, 1, 1, 3}, qv...),
+		half(ops.Shape{1, 1, 2, 3}, append(append([]float64{}, kv[0]...), kv[1]...)...), half(ops.Shape{1, 1, 2, 1}, vv...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := float64(got.Data().([]ops.Float16Bits)[0].Float32()); g != want {
+		t.Errorf("Y = %g, want %g (one float64 rounding would give %g)", g, want, other)
+	}
+}
