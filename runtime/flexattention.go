@@ -122,7 +122,8 @@ func (o *flexOp) evaluate(ctx context.Context, in []ops.ValueInfo, _ int) ([]*op
 	if err != nil {
 		return nil, err
 	}
-	y := ops.New(k.(*flexKernel).shape.Output().DType, k.(*flexKernel).shape.Output().Shape)
+	yInfo := k.(*flexKernel).shape.Output()
+	y := ops.New(yInfo.DType, yInfo.Shape)
 	exec := ops.SerialContext()
 	exec.Context = ctx
 	if err := k.Run(exec, constInputs(in), []*ops.Tensor{y}); err != nil {

@@ -178,3 +178,32 @@ func TestFlexAttentionModifierShapeKnownAtRun(t *testing.T) {
 		}
 	}
 }
+
+// In a plan whose shapes depend on input values (Q reshaped to a graph input), FlexAttention and its
+// modifier are evaluated on the dynamic path and give what the static plan gives.
+func TestFlexAttentionInDynamicPlan(t *testing.T) {
+	scaleByW := modifierBody("times_w", func(g *exporter.Graph, in string) string { return g.Node("Mul", []string{in, "w"}, nil) })
+	static := run1(t, mustCompile(t, flexModel(exporter.Attrs{"prob_mod": scaleByW}), 26), flexInputs(0.5)...)[0]
+
+	b := exporter.NewGraph("flex_reshaped")
+	flat := b.Input("Q_flat", f32, 24)
+	k := b.Input("K", f32, 1, 2, 5, 4)
+	v := b.Input("V", f32, 1, 2, 5, 4)
+	b.Input("w", f32)
+	shape := b.Input("q_shape", i64T, 4)
+	b.NodeNamed("unflatten", "Reshape", "", []string{flat, shape}, []string{"Q"}, nil)
+	b.NodeNamed("flex", "FlexAttention", ops.PreviewDomain, []string{"Q", k, v}, []string{"Y"}, exporter.Attrs{"prob_mod": scaleByW})
+	b.UseOpset(ops.PreviewDomain, 1)
+	b.Output("Y", f32, "B", "H", "L", "E")
+	in := flexInputs(0.5)
+	q := ops.FromSlice(ops.Shape{24}, in[0].Float32s())
+	out := run1(t, mustCompile(t, b, 26), q, in[1], in[2], in[3], ops.FromSlice(ops.Shape{4}, []int64{1, 2, 3, 4}))[0]
+	if !out.Shape().Equal(static.Shape()) {
+		t.Fatalf("Y is %v, want %v", out.Shape(), static.Shape())
+	}
+	for i, y := range out.Float32s() {
+		if want := static.Float32s()[i]; y != want {
+			t.Fatalf("Y[%d] = %g, want %g", i, y, want)
+		}
+	}
+}
