@@ -13,7 +13,8 @@
 //   - ops/norm: BatchNormalization, InstanceNormalization, LayerNormalization, GroupNormalization,
 //     RMSNormalization, LpNormalization, LRN and MeanVarianceNormalization;
 //   - ops/recurrent: RNN, GRU and LSTM;
-//   - ops/attention: Attention, RotaryEmbedding and LinearAttention;
+//   - ops/attention: Attention, RotaryEmbedding, LinearAttention and the arithmetic of FlexAttention
+//     (PreviewDomain; registered by the runtime, which runs its modifier subgraphs);
 //   - ops/signal: DFT, STFT, the Hann, Hamming and Blackman windows and MelWeightMatrix;
 //   - ops/text: TfIdfVectorizer;
 //   - ops/imagecodec: ImageDecoder (BMP, JPEG, PNG, PNM, TIFF, WebP);

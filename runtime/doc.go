@@ -95,6 +95,10 @@
 // iteration. An error inside a body names the outer node, the body and the body's node. Observed runs
 // (RunWithObserver) report body values as NODE/ATTR/VALUE.
 //
+// FlexAttention (ai.onnx.preview) uses the same machinery for its score_mod and prob_mod graph attributes
+// (flexattention.go): its arithmetic is ops/attention's FlexKernel, which calls each modifier once per Run
+// on the whole [B, Hq, L, S] tensor through attention.Modifier, implemented here over a bodyRunner.
+//
 // # Errors
 //
 // Every error matches one of ErrInvalidModel, ErrUnsupported or ErrBadInput with errors.Is. A node's error

@@ -3,7 +3,9 @@
 // key/value cache; attention.go), RotaryEmbedding (rotary positional embeddings; rotary.go) and
 // LinearAttention (the recurrent linear, gated, delta and gated-delta state updates; linearattention.go).
 // Importing the package registers them (see ops.Register) for every opset version Operators.md lists up to
-// ops.MaxOpset.
+// ops.MaxOpset. It also holds FlexAttention's arithmetic (flexattention.go: FlexOp, FlexKernel), which the
+// runtime registers because the operator's score_mod and prob_mod are subgraphs: the kernel calls them
+// through the Modifier interface, once per Run on the whole scores or probabilities tensor.
 //
 // Attention and RotaryEmbedding take float32, float64, float16 and bfloat16, LinearAttention all but
 // float64 (as its spec says); the arithmetic is done in float64, and 16-bit inputs are read and written
