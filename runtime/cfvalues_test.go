@@ -282,6 +282,35 @@ func TestBodyReturnsSequenceWhereTensorIsDeclared(t *testing.T) {
 	})
 }
 
+// Scan's states and scan outputs are tensors: a body that returns a sequence for its scan output (declared
+// with no kind) is refused with an error naming the node, not copied as a tensor it is not.
+func TestScanBodyReturningSequence(t *testing.T) {
+	for _, fromInput := range []bool{false, true} {
+		t.Run(fmt.Sprintf("from input %v", fromInput), func(t *testing.T) {
+			body := exporter.NewGraph("body")
+			st := body.Input("s", f32, 1)
+			x := body.Input("x_t", f32, 1)
+			src := body.Initializer("c", arr([]int64{1}, 2))
+			if fromInput {
+				src = x
+			}
+			body.NodeNamed("acc", "Add", "", []string{st, x}, []string{"s_out"}, nil)
+			body.NodeNamed("wrap", "SequenceConstruct", "", []string{src}, []string{"y_t"}, nil)
+			body.Output("s_out", f32, 1)
+			body.Output("y_t", f32)
+			b := exporter.NewGraph("scan_bad")
+			b.Input("s0", f32, 1)
+			b.Input("xs", f32, 3, 1)
+			b.NodeNamed("scan", "Scan", "", []string{"s0", "xs"}, []string{"s", "ys"}, exporter.Attrs{"body": body, "num_scan_inputs": int64(1)})
+			b.Output("s", f32, 1)
+			b.Output("ys", f32, 3, 1)
+			err := compileOrRun(t, b, 16, map[string]*onnxpb.TypeProto{"y_t": tensorTypeProto(onnxpb.TensorProto_UNDEFINED)},
+				floats(0), ops.FromSlice(ops.Shape{3, 1}, []float32{1, 2, 3}))
+			checkNodeError(t, err, "scan", ops.ErrInvalid, "body output 1 is a seq(tensor(float32)); Scan's states and scan outputs are tensors")
+		})
+	}
+}
+
 // sequenceMapModel is SequenceMap(xs, extra) with the body (x, e) -> (x + e + bias, Shape(x)), where bias
 // is a value of the outer graph read through a capture; extra is a tensor or a sequence.
 func sequenceMapModel(t *testing.T, extraIsSeq bool) *runtime.Plan {
