@@ -50,6 +50,53 @@ type body struct {
 	plan    *Plan
 	formal  int   // the body's own inputs (before its captures)
 	capture []int // for each capture, its index among the node's inputs
+	// declaredIn and declaredOut are the types the body declares for its formal inputs and its outputs,
+	// nil where it declares none (a tensor with no element type, or no type at all).
+	declaredIn, declaredOut []*ops.ValueType
+}
+
+// declaredType is the type a graph input or output declares, nil when it declares none.
+func declaredType(v ValueSpec) *ops.ValueType {
+	if v.Type != nil {
+		return v.Type
+	}
+	if v.DType == ops.Undefined {
+		return nil
+	}
+	t := ops.TensorType(v.DType)
+	return &t
+}
+
+// fitsDeclared reports whether a value of type got may stand where want is declared: the same kinds all
+// the way down, where a declared optional may also hold its element bare (a loop-carried optional(seq)
+// that the body returns as a seq, as ONNX's reference runs it). Element dtypes are not compared: bodies
+// exported with loose declarations run as their nodes compute.
+func fitsDeclared(want *ops.ValueType, got ops.ValueType) bool {
+	if want == nil {
+		return true
+	}
+	if want.Kind == got.Kind {
+		return want.Elem == nil || got.Elem == nil || fitsDeclared(want.Elem, *got.Elem)
+	}
+	return want.Kind == ops.KindOptional && fitsDeclared(want.Elem, got)
+}
+
+// typeOfInfo is the full type a ValueInfo describes.
+func typeOfInfo(v ops.ValueInfo) ops.ValueType {
+	if v.Type != nil {
+		return *v.Type
+	}
+	return ops.TensorType(v.DType)
+}
+
+// checkOutput refuses a body output whose kind is not the one the body declares (a sequence where a
+// tensor is declared): the node's outputs, and what carries them further, are planned from the
+// declaration's kind. It allocates nothing unless it fails: it runs at every iteration of a Loop.
+func (b *body) checkOutput(i int, got ops.ValueType) error {
+	if want := b.declaredOut[i]; !fitsDeclared(want, got) {
+		return ops.Invalidf("body %q: output %d (%q) is a %s where the body declares %s", b.attr, i, b.graph.Outputs[i].Name, got, *want)
+	}
+	return nil
 }
 
 // newBody reads a graph attribute and places its captures among the node's implicit inputs.
@@ -65,6 +112,12 @@ func newBody(n ops.NodeInfo, attr string) (*body, error) {
 	implicit := implicitInputs(n.Attrs)
 	first := n.NumInputs - len(implicit)
 	b := &body{attr: attr, graph: g, formal: len(g.Inputs) - len(g.Captures)}
+	for _, v := range g.Inputs[:b.formal] {
+		b.declaredIn = append(b.declaredIn, declaredType(v))
+	}
+	for _, v := range g.Outputs {
+		b.declaredOut = append(b.declaredOut, declaredType(v))
+	}
 	for _, c := range g.Captures {
 		for i, name := range implicit {
 			if name == c {
@@ -108,7 +161,8 @@ func (b *body) inputInfos(formal []ops.ValueInfo, nodeIn []ops.ValueInfo) []ops.
 }
 
 // infer plans the body's shapes for these inputs and returns its outputs' types and shapes, constants
-// dropped (the node's outputs are never constants: control flow is not folded).
+// dropped (the node's outputs are never constants: control flow is not folded). A sequence or optional
+// output keeps its type, so that the outer plan takes the dynamic path where its size is data.
 func (b *body) infer(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 	if b.plan == nil {
 		return nil, fmt.Errorf("body %q was not compiled", b.attr)
@@ -125,7 +179,11 @@ func (b *body) infer(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 	}
 	outs := make([]ops.ValueInfo, len(b.plan.outputs))
 	for i, id := range b.plan.outputs {
-		outs[i] = ops.ValueInfo{DType: s.infos[id].DType, Shape: s.infos[id].Shape}
+		v := s.infos[id]
+		if err := b.checkOutput(i, typeOfInfo(v)); err != nil {
+			return nil, err
+		}
+		outs[i] = ops.ValueInfo{DType: v.DType, Shape: v.Shape, Type: v.Type}
 	}
 	return outs, nil
 }
@@ -215,17 +273,36 @@ func (r *bodyRunner) start(exec *ops.ExecContext, nodeIn []*ops.Tensor, label st
 	}
 }
 
-// fits reports whether the inputs have the dtypes and shapes the bound specialisation was made for.
+// fits reports whether the inputs have the types and shapes the bound specialisation was made for.
 func (r *bodyRunner) fits(b *boundPlan) bool {
 	for i, t := range r.in {
 		if r.consts[i] != nil {
 			continue
 		}
-		if t == nil || t.DType() != b.spec.infos[r.body.plan.inputs[i]].DType || !t.Shape().Equal(b.spec.inputShapes[i]) {
+		if t == nil {
+			return false
+		}
+		info := b.spec.infos[r.body.plan.inputs[i]]
+		if t.Kind() != ops.KindTensor || info.Type != nil {
+			// A sequence or optional that the plan only passes through (one that a node reads makes the
+			// plan dynamic): it fits a plan made for its type.
+			if info.Type == nil || !t.Type().Equal(*info.Type) {
+				return false
+			}
+			continue
+		}
+		if t.DType() != info.DType || !t.Shape().Equal(b.spec.inputShapes[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// describeValue is what a plan is told of a value: its type and shape, and c as its constant (nil: none).
+func describeValue(t, c *ops.Tensor) ops.ValueInfo {
+	v := ops.ConstInfo(t)
+	v.Const = c
+	return v
 }
 
 // flush gives the observer the values of the body's last run.
@@ -268,7 +345,7 @@ func (r *bodyRunner) runHooked(ctx context.Context, hook stepHook) ([]*ops.Tenso
 			if t == nil {
 				return nil, fmt.Errorf("body %q: input %d (%q) has no value", r.body.attr, i, p.names[p.inputs[i]])
 			}
-			infos[i] = ops.ValueInfo{DType: t.DType(), Shape: t.Shape(), Const: r.consts[i]}
+			infos[i] = describeValue(t, r.consts[i])
 		}
 		if r.spec == nil || !r.spec.dynamic {
 			spec, err := r.body.prepare(infos)
@@ -294,7 +371,7 @@ func (r *bodyRunner) runHooked(ctx context.Context, hook stepHook) ([]*ops.Tenso
 				outs[i] = evaluated.infos[id].Const
 			}
 			r.spec = nil // plan again next time, with the values then
-			return outs, nil
+			return outs, r.checkOutputs(outs)
 		}
 		r.sess.bound = bindMemory(p, r.spec)
 		b = r.sess.bound
@@ -304,7 +381,7 @@ func (r *bodyRunner) runHooked(ctx context.Context, hook stepHook) ([]*ops.Tenso
 		if err := r.sess.runSteps(ctx, b, nil); err != nil {
 			return nil, fmt.Errorf("body %q: %w", r.body.attr, err)
 		}
-		return b.outputs, nil
+		return b.outputs, r.checkOutputs(b.outputs)
 	}
 	outer := r.sess.exec.Context
 	r.sess.exec.Context = ctx
@@ -315,22 +392,51 @@ func (r *bodyRunner) runHooked(ctx context.Context, hook stepHook) ([]*ops.Tenso
 		return nil, fmt.Errorf("body %q: %w", r.body.attr, err)
 	}
 	hook.end(nil)
-	return b.outputs, nil
+	return b.outputs, r.checkOutputs(b.outputs)
+}
+
+// checkOutputs checks the kinds of a run's outputs against the body's declarations.
+func (r *bodyRunner) checkOutputs(outs []*ops.Tensor) error {
+	for i, t := range outs {
+		if err := r.body.checkOutput(i, t.Type()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sizedLike makes *t a tensor of src's dtype and shape, allocating only when either changed.
 func sizedLike(t **ops.Tensor, src *ops.Tensor) *ops.Tensor {
-	if *t == nil || (*t).DType() != src.DType() || !(*t).Shape().Equal(src.Shape()) {
+	if *t == nil || (*t).Kind() != ops.KindTensor || (*t).DType() != src.DType() || !(*t).Shape().Equal(src.Shape()) {
 		*t = ops.New(src.DType(), src.Shape())
 	}
 	return *t
 }
 
-// copyOut copies a body's result (what, number i) into a node output planned with a shape, which it must
-// have. The message is formatted only on error: this runs once per Run of a Loop.
+// carryValue makes *dst hold src for the body's next run, src being a body output that its next run
+// overwrites: a tensor's elements are copied into a buffer kept from iteration to iteration (allocated
+// only when the dtype or shape changes); a sequence, optional or map is shared, since its contents are
+// immutable (the kernels that make one build a new value, cloning the tensors they put in it).
+func carryValue(dst **ops.Tensor, src *ops.Tensor) {
+	if src.Kind() != ops.KindTensor {
+		if *dst == nil {
+			*dst = new(ops.Tensor)
+		}
+		(*dst).SetValue(src)
+		return
+	}
+	ops.CopyData(sizedLike(dst, src), src)
+}
+
+// copyOut copies a body's result (what, number i) into a node output planned with a type and shape, which
+// it must have. The message is formatted only on error: this runs once per Run of a Loop.
 func copyOut(dst, src *ops.Tensor, what string, i int) error {
 	if src.Kind() != ops.KindTensor || dst.Kind() != ops.KindTensor {
-		return fmt.Errorf("%w: %s: output %d is a %s: control flow carries tensors only", ErrUnsupported, what, i, src.Type())
+		if got, want := src.Type(), dst.Type(); !got.Equal(want) {
+			return ops.Invalidf("%s: output %d is a %s, planned as %s", what, i, got, want)
+		}
+		dst.SetValue(src) // immutable contents: shared, like a carried value
+		return nil
 	}
 	if dst.DType() != src.DType() || !dst.Shape().Equal(src.Shape()) {
 		return ops.Invalidf("%s: output %d is %s%v, planned as %s%v", what, i, src.DType(), src.Shape(), dst.DType(), dst.Shape())
@@ -339,8 +445,11 @@ func copyOut(dst, src *ops.Tensor, what string, i int) error {
 	return nil
 }
 
-// scalarOf checks that a condition or trip count is one element of the given dtype.
+// scalarOf checks that a condition or trip count is a tensor of one element of the given dtype.
 func scalarOf(v ops.ValueInfo, dt ops.DType, what string) error {
+	if v.Kind() != ops.KindTensor {
+		return ops.Invalidf("%s must be a %s tensor, got a %s", what, dt, *v.Type)
+	}
 	if v.DType != dt {
 		return ops.Invalidf("%s must be %s, got %s", what, dt, v.DType)
 	}
@@ -395,6 +504,10 @@ func buildIf(n ops.NodeInfo) (ops.Op, error) {
 	return &o, nil
 }
 
+// AcceptsNonTensors: the branches may read sequences and optionals of the graphs around them (the
+// condition is checked to be a tensor).
+func (o *ifOp) AcceptsNonTensors() bool { return true }
+
 func (o *ifOp) compileBodies(label string, opts Options, opsets map[string]int) error {
 	o.label = label
 	for _, b := range o.branches {
@@ -431,6 +544,9 @@ func (o *ifOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 		e, t := outs[0][j], outs[1][j]
 		if e.DType != t.DType {
 			return nil, ops.Invalidf("output %d is %s in then_branch and %s in else_branch", j, t.DType, e.DType)
+		}
+		if et, tt := typeOfInfo(e), typeOfInfo(t); !et.Equal(tt) {
+			return nil, ops.Invalidf("output %d is a %s in then_branch and a %s in else_branch", j, tt, et)
 		}
 		if !e.Shape.Equal(t.Shape) {
 			// Shapes that depend on the branch taken: planned with the condition's value at each Run.

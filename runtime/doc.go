@@ -76,8 +76,8 @@
 //
 // # Control flow
 //
-// If, Loop and Scan live here, not in ops, because their bodies are graphs (controlflow.go, loop.go,
-// scan.go); they register through ops.Register like every kernel. A body is converted with its node
+// If, Loop, Scan and SequenceMap live here, not in ops, because their bodies are graphs (controlflow.go,
+// loop.go, scan.go, sequencemap.go); they register through ops.Register like every kernel. A body is converted with its node
 // (convertGraph) and compiled into a nested Plan once the node is bound (bindGraph). A body may read any
 // value of the graphs around it, at any depth: those captures become the node's implicit inputs, after
 // the ones the model lists, so the outer plan orders, keeps alive and folds them as inputs, and the body
@@ -94,6 +94,17 @@
 // Options.MaxLoopIterations (an *IterationLimitError naming the node) and checks the context every
 // iteration. An error inside a body names the outer node, the body and the body's node. Observed runs
 // (RunWithObserver) report body values as NODE/ATTR/VALUE.
+//
+// Bodies move any value, not only tensors: If's and Loop's captures and Loop's carried values may be
+// sequences and optionals (Scan's states and slices are tensors). A carried tensor is copied into the
+// loop's own buffers; a sequence or optional is shared, its contents being immutable. A body output keeps
+// its type, so a node returning a sequence makes the outer plan dynamic, like any sequence known only at
+// Run; a body output whose kind is not the one the body declares (a sequence where a tensor is declared)
+// is an error naming the node. A body input declared optional receives a bare carried value wrapped in
+// an optional, as ONNX's reference does (a Loop carrying an optional(seq) that its body returns as a
+// seq). SequenceMap runs its body once per element through the same runner; its sequences must have one
+// length (an ErrBadInput error otherwise). The zero-allocation steady state holds for loops of tensors;
+// a loop whose body reads a carried sequence plans the body at every iteration, with the values.
 //
 // FlexAttention (ai.onnx.preview) uses the same machinery for its score_mod and prob_mod graph attributes
 // (flexattention.go): its arithmetic is ops/attention's FlexKernel, which calls each modifier once per Run

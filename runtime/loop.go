@@ -42,6 +42,10 @@ func buildLoop(n ops.NodeInfo) (ops.Op, error) {
 	return o, nil
 }
 
+// AcceptsNonTensors: the loop-carried values and the body's captures may be sequences and optionals
+// (M and cond are checked to be tensors).
+func (o *loopOp) AcceptsNonTensors() bool { return true }
+
 func (o *loopOp) compileBodies(label string, opts Options, opsets map[string]int) error {
 	o.label, o.maxIters = label, opts.MaxLoopIterations
 	return o.body.compile(opts, opsets)
@@ -51,10 +55,35 @@ func (o *loopOp) compileBodies(label string, opts Options, opsets map[string]int
 // values (never constant inside: they change), then the captures.
 func (o *loopOp) bodyInputs(in []ops.ValueInfo) []ops.ValueInfo {
 	formal := []ops.ValueInfo{{DType: ops.Int64, Shape: ops.Shape{}}, {DType: ops.Bool, Shape: ops.Shape{}}}
-	for _, v := range in[2 : 2+o.carried] {
-		formal = append(formal, ops.ValueInfo{DType: v.DType, Shape: v.Shape})
+	for j, v := range in[2 : 2+o.carried] {
+		info := ops.ValueInfo{DType: v.DType, Shape: v.Shape, Type: v.Type}
+		if o.wrapsCarried(j, typeOfInfo(v)) {
+			info = ops.InfoOf(ops.OptionalOf(typeOfInfo(v)))
+		}
+		formal = append(formal, info)
 	}
 	return o.body.inputInfos(formal, in)
+}
+
+// wrapsCarried reports whether carried value j, of type t, enters the body as an optional holding it:
+// the body declares an optional input and the value is not one (test_loop16_seq_none carries an
+// optional(seq) that its body returns as a seq, which enters the next iteration as an optional again).
+func (o *loopOp) wrapsCarried(j int, t ops.ValueType) bool {
+	want := o.body.declaredIn[2+j]
+	return want != nil && want.Kind == ops.KindOptional && t.Kind != ops.KindOptional
+}
+
+// carriedInput is the value the body receives for carried value j: v itself, or v in an optional when the
+// body declares one. The optional holds a copy of a tensor (v's buffer is reused by later iterations) and
+// shares a sequence, which is immutable.
+func (o *loopOp) carriedInput(j int, v *ops.Tensor) *ops.Tensor {
+	if !o.wrapsCarried(j, v.Type()) {
+		return v
+	}
+	if v.Kind() == ops.KindTensor {
+		v = v.Clone()
+	}
+	return ops.NewOptional(v.Type(), v)
 }
 
 func (o *loopOp) checkInputs(in []ops.ValueInfo) error {
@@ -93,6 +122,14 @@ func (o *loopOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 		if v.DType != init.DType {
 			return nil, ops.Invalidf("loop-carried value %d enters as %s and leaves the body as %s", j, init.DType, v.DType)
 		}
+		if vt, it := typeOfInfo(v), typeOfInfo(init); !vt.Equal(it) {
+			if fitsDeclared(&it, vt) {
+				// An optional that the body returns bare: the node's output is the one or the other,
+				// as the number of iterations decides.
+				return nil, ops.Dynamicf("loop-carried value %d enters as a %s and leaves the body as a %s", j, it, vt)
+			}
+			return nil, ops.Invalidf("loop-carried value %d enters as a %s and leaves the body as a %s", j, it, vt)
+		}
 		if !v.Shape.Equal(init.Shape) {
 			return nil, ops.Dynamicf("loop-carried value %d enters as %v and leaves the body as %v", j, init.Shape, v.Shape)
 		}
@@ -115,7 +152,10 @@ func (o *loopOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 	if iters < 0 || iters > o.maxIters {
 		return nil, ops.Dynamicf("the number of iterations, and so the scan outputs' length, is known only at run time")
 	}
-	for _, v := range bodyOut[1+o.carried:] {
+	for k, v := range bodyOut[1+o.carried:] {
+		if v.Kind() != ops.KindTensor {
+			return nil, ops.Invalidf("scan output %d is a %s; scan outputs are tensors", k, *v.Type)
+		}
 		outs = append(outs, ops.ValueInfo{DType: v.DType, Shape: append(ops.Shape{int(iters)}, v.Shape...)})
 	}
 	return outs, nil
@@ -221,8 +261,8 @@ func (li *loopInstance) iterate(exec *ops.ExecContext, in []*ops.Tensor, sink ro
 		running = in[1].Bools()[0]
 	}
 	for j := 0; j < o.carried; j++ {
-		ops.CopyData(sizedLike(&li.carry[j], in[2+j]), in[2+j])
-		r.in[2+j] = li.carry[j]
+		carryValue(&li.carry[j], in[2+j])
+		r.in[2+j] = o.carriedInput(j, li.carry[j])
 	}
 	done := ctx.Done()
 	var it int64
@@ -243,19 +283,23 @@ func (li *loopInstance) iterate(exec *ops.ExecContext, in []*ops.Tensor, sink ro
 		if err != nil {
 			return it, fmt.Errorf("iteration %d: %w", it, err)
 		}
-		if c := outs[0]; c.DType() != ops.Bool || c.Len() != 1 {
+		if c := outs[0]; c.Kind() != ops.KindTensor || c.DType() != ops.Bool || c.Len() != 1 {
 			return it, ops.Invalidf("iteration %d: the body's condition output is %s%v, not one bool", it, c.DType(), c.Shape())
 		}
 		running = outs[0].Bools()[0]
 		for j := 0; j < o.carried; j++ {
-			ops.CopyData(sizedLike(&li.next[j], outs[1+j]), outs[1+j])
+			carryValue(&li.next[j], outs[1+j])
 		}
 		li.carry, li.next = li.next, li.carry
 		for j := 0; j < o.carried; j++ {
-			r.in[2+j] = li.carry[j]
+			r.in[2+j] = o.carriedInput(j, li.carry[j])
 		}
 		for k := 0; k < o.scans; k++ {
-			if err := sink.emit(k, it, outs[1+o.carried+k]); err != nil {
+			v := outs[1+o.carried+k]
+			if v.Kind() != ops.KindTensor {
+				return it, ops.Invalidf("iteration %d: scan output %d is a %s; scan outputs are tensors", it, k, v.Type())
+			}
+			if err := sink.emit(k, it, v); err != nil {
 				return it, err
 			}
 		}

@@ -220,6 +220,11 @@ func (o *scanOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 		return nil, err
 	}
 	outs := make([]ops.ValueInfo, 0, o.states+o.outputs)
+	for i, v := range bodyOut {
+		if v.Kind() != ops.KindTensor {
+			return nil, ops.Invalidf("body output %d is a %s; Scan's states and scan outputs are tensors", i, *v.Type)
+		}
+	}
 	for i := 0; i < o.states; i++ {
 		v := bodyOut[i]
 		if v.DType != in[o.first+i].DType || !v.Shape.Equal(g.states[i]) {
@@ -335,6 +340,11 @@ func (si *scanInstance) Run(exec *ops.ExecContext, in, out []*ops.Tensor) error 
 			outs, err := r.run(ctx)
 			if err != nil {
 				return fmt.Errorf("iteration %d: %w", t, err)
+			}
+			for i, v := range outs {
+				if v.Kind() != ops.KindTensor {
+					return ops.Invalidf("iteration %d: body output %d is a %s; Scan's states and scan outputs are tensors", t, i, v.Type())
+				}
 			}
 			for i := 0; i < o.states; i++ {
 				if !outs[i].Shape().Equal(g.states[i]) || outs[i].DType() != si.carry[i].DType() {
@@ -452,7 +462,7 @@ func (r *bodyRunner) preparedInfos() []ops.ValueInfo {
 	infos := make([]ops.ValueInfo, len(r.in))
 	for i, t := range r.in {
 		if t != nil {
-			infos[i] = ops.ValueInfo{DType: t.DType(), Shape: t.Shape(), Const: r.consts[i]}
+			infos[i] = describeValue(t, r.consts[i])
 		}
 	}
 	return infos

@@ -204,8 +204,15 @@ func (s *Session) bind(inputs []*ops.Tensor) (*specialization, error) {
 func (b *boundPlan) bindInputs(p *Plan, inputs []*ops.Tensor) {
 	place := b.spec.memory.place
 	for i, id := range p.inputs {
-		if place[id].kind == placeInput {
-			b.tensors[id].Wrap(inputs[i].DType(), inputs[i].Shape(), inputs[i].Data())
+		if place[id].kind != placeInput {
+			continue
+		}
+		if in := inputs[i]; in.Kind() != ops.KindTensor {
+			// A sequence or optional that no step reads (a body returning its input as it is): the slot
+			// holds the value itself, which is immutable, so sharing it is safe.
+			b.tensors[id].SetValue(in)
+		} else {
+			b.tensors[id].Wrap(in.DType(), in.Shape(), in.Data())
 		}
 	}
 	for _, id := range b.spec.memory.inputAlias {
