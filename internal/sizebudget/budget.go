@@ -8,8 +8,13 @@ package sizebudget
 //   - issue 12: 16 MB. gonum.org/v1/plot (with its fonts, LaTeX, PDF and SVG modules) left the module for
 //     the training curves drawn with the standard library: 21,328,034 bytes before, 14,823,586 after
 //     (linux/amd64, Go 1.26). The budget leaves about 1.2 MB of room for ordinary growth.
+//   - issue 14: +1,040,384 bytes. 15,040,674 bytes at c98c546, 16,081,058 after: control flow (If, Loop,
+//     Scan, SequenceMap), sequences, optionals and maps, the ai.onnx.ml kernels scikit-learn exports use,
+//     TfIdfVectorizer, Bernoulli, FlexAttention and ImageDecoder (BMP, TIFF and WebP from golang.org/x/image):
+//     operators that real models (voice-activity detectors, detectors, scikit-learn pipelines) need to load
+//     at all.
 //
 // To raise it: build as above on linux/amd64 before and after the change, raise the constant by what the
 // change measured (not by a round margin), and add a line above giving the issue, both sizes and the
 // reason: what the dependency or feature does that is worth its bytes to every user of the binary.
-const cliBudgetBytes = 16_000_000
+const cliBudgetBytes = 17_040_384
