@@ -65,7 +65,7 @@ TORCH_PYTHON ?= /usr/bin/python3
 conformance: onnxgo-cases
 	$(GO) run ./cmd/onnxrun conformance -q --markdown CONFORMANCE.md $(SHARED)/onnx-node-tests $(CACHE)/onnx-go \
 		$(SHARED)/models $$(test -d $(CACHE)/torchvision && echo $(CACHE)/torchvision) \
-		$$(test -d $(CACHE)/symbolic && echo $(CACHE)/symbolic)
+		conformance/testdata/sklearn $$(test -d $(CACHE)/symbolic && echo $(CACHE)/symbolic) \
 		$$(test -d $(CACHE)/controlflow && echo $(CACHE)/controlflow)
 
 # Fails when a node test of conformance/expected_pass.txt no longer passes, and lists the tests that pass

@@ -133,11 +133,12 @@ func Discover(roots ...string) ([]Case, error) {
 	return cases, nil
 }
 
-// caseAt makes the case of a folder holding a model.onnx: a ModelDir when it has input_0.npy, else a
+// caseAt makes the case of a folder holding a model.onnx: a ModelDir when it has input_0.npy (or .pb), else a
 // NodeTest (even without data sets: RunCase then reports what is missing).
 func caseAt(suite, dir string) Case {
 	c := Case{Suite: suite, Name: filepath.Base(dir), Dir: dir, Kind: NodeTest}
-	if isFile(filepath.Join(dir, "input_0.npy")) {
+	// A non-tensor first input (a map, a sequence) is input_0.pb, read as the model declares it.
+	if isFile(filepath.Join(dir, "input_0.npy")) || isFile(filepath.Join(dir, "input_0.pb")) {
 		c.Kind = ModelDir
 	}
 	return c

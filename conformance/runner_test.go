@@ -414,3 +414,25 @@ func TestCheckRejectsADataSetWithoutOutputs(t *testing.T) {
 		t.Errorf("%v %q, want an error naming the data set", r.Status, r.Reason)
 	}
 }
+
+// TestDiscoverModelDirWithValueInput: a model folder whose first input is a map or sequence holds
+// input_0.pb, not input_0.npy, and is still a model folder (it was once taken for a node test without
+// test_data_set_N folders, an error in `onnxrun conformance`).
+func TestDiscoverModelDirWithValueInput(t *testing.T) {
+	cases, err := Discover("testdata/sklearn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		if c.Name == "dict_vectorizer_linear_regression" {
+			if c.Kind != ModelDir {
+				t.Fatalf("%s: kind %v, want ModelDir", c.Name, c.Kind)
+			}
+			if res := Run(c); res.Status != Pass {
+				t.Fatalf("%s: %s: %s", c.Name, res.Status, res.Reason)
+			}
+			return
+		}
+	}
+	t.Fatal("testdata/sklearn holds no dict_vectorizer_linear_regression")
+}
