@@ -149,7 +149,9 @@ FUZZ_TARGETS = \
 	./tensorio/:FuzzReadNPZ \
 	./tensorio/:FuzzReadPB \
 	./tensorio/:FuzzDecodeImage \
-	./ops/vision/:FuzzImageOps
+	./ops/vision/:FuzzImageOps \
+	./ops/imagecodec/:FuzzImageDecoder
+
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \

@@ -26,9 +26,11 @@ var Families = []Family{
 	{
 		Key: "control-flow", Title: "Control flow",
 		Ops: []string{"If", "Loop", "Scan"},
-		Work: "If, Loop and Scan run on tensors (bodies are nested plans; outer values are implicit inputs). " +
-			"Left: the branches and loops that carry sequences and optionals, which need those values in the " +
-			"runtime (see sequences and optionals).",
+		Work: "If, Loop and Scan (runtime/controlflow.go, loop.go, scan.go): bodies are nested plans, outer " +
+			"values their implicit inputs, carried values any kind of value (tensors, sequences, optionals); " +
+			"a constant If is folded at compile time. Also checked on six real models against ONNX Runtime " +
+			"(`make controlflow-models`: torch.jit.script loops, a tf2onnx-style LSTM, a VAD-like If, three " +
+			"torchvision detectors). Nothing is left.",
 	},
 	{
 		Key: "quantization", Title: "Quantization",
@@ -42,9 +44,9 @@ var Families = []Family{
 	{
 		Key: "strings", Title: "Text features",
 		Ops: []string{"TfIdfVectorizer"},
-		Work: "TfIdfVectorizer: n-gram counting (with skips) over int or string pools, the TF, IDF and TFIDF " +
-			"weightings. (The string operators StringConcat, StringSplit, StringNormalizer and RegexFullMatch " +
-			"are in the core set.)",
+		Work: "TfIdfVectorizer (ops/text): n-gram counting (with skips) over int or string pools, the TF, IDF " +
+			"and TFIDF weightings. (The string operators StringConcat, StringSplit, StringNormalizer and " +
+			"RegexFullMatch are in the core set.) Nothing is left.",
 	},
 	{
 		Key: "sequences", Title: "Sequences and optionals",
@@ -52,16 +54,16 @@ var Families = []Family{
 			"SequenceLength", "SequenceMap", "SplitToSequence", "ConcatFromSequence", "Optional",
 			"OptionalGetElement", "OptionalHasElement"},
 		Types: []string{"sequence", "optional", "map"},
-		Work: "Values that are not tensors: runtime slots holding sequences and optionals, graph inputs and " +
-			"outputs of those types, and reading SequenceProto/OptionalProto test data. SequenceMap also needs " +
-			"subgraph execution (see control flow).",
+		Work: "Sequences, optionals and maps are runtime values (ops/value.go; kernels in ops/sequence, " +
+			"SequenceMap in runtime), graph inputs and outputs through the Go API and the CLI, read from " +
+			"SequenceProto/OptionalProto/MapProto files. Nothing is left.",
 	},
 	{
 		Key: "attention", Title: "Linear and flex attention (opsets 26-27)",
 		Ops: []string{"LinearAttention", "ai.onnx.preview::FlexAttention"},
-		Work: "FlexAttention's score_mod and prob_mod, which are subgraphs (see control flow), and LinearAttention's " +
-			"_expanded forms, which use Scan (its kernel passes the others). (Attention, RotaryEmbedding and " +
-			"TensorScatter are in the core set.)",
+		Work: "LinearAttention (ops/attention) and FlexAttention, whose score_mod and prob_mod subgraphs run " +
+			"once per Run on the whole score tensor (runtime/flexattention.go). Both are plain float64 loops, " +
+			"correct but not yet fast. (Attention, RotaryEmbedding and TensorScatter are in the core set.)",
 	},
 	{
 		Key: "image-decoding", Title: "Image decoding",
