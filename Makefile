@@ -113,14 +113,16 @@ controlflow-models:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./ops/... ./runtime/...
 
-# onnxrun next to ONNX Runtime on issue 5's models, written to BENCHMARKS.md. Installs ORT from npm into
-# .cache/ort and makes the CIFAR models in .cache/models on first use (needs npm, python3-torch, a C compiler).
+# onnxrun next to ONNX Runtime on issue 5's models and issue 15's suite, written to BENCHMARKS.md. Installs
+# ORT from npm into .cache/ort and makes the models in .cache on first use (needs npm, python3-torch, a C
+# compiler). SUITE=cnn|real|ops|all (comma-separated; default all, about 25 minutes) and ONLY=REGEXP of
+# workload keys pick what runs; see scripts/bench-compare.sh.
 .PHONY: bench-compare big-models bench-peak bench-train
 bench-compare:
-	scripts/bench-compare.sh
+	SUITE='$(SUITE)' ONLY='$(ONLY)' scripts/bench-compare.sh
 
-# ResNet-50, the BERT-base encoder and ViT-B/16 (random weights) in .cache/big-models for bench-compare's
-# cold-start table, by ../shared/tools/make_big_models.py; about 750 MB, never committed.
+# The real architectures of bench-compare's suite (random weights) in .cache/big-models, by
+# ../shared/tools/make_big_models.py and scripts/export_bench_suite.py; about 2.5 GB, never committed.
 big-models:
 	scripts/make-big-models.sh
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# make-big-models.sh exports the large models of the cold-start table (issue 13): ResNet-50, the BERT-base
-# encoder and ViT-B/16, with random weights and their inputs, by ../shared/tools/make_big_models.py
-# (Debian's python3-torch and python3-torchvision) into .cache/big-models, which git ignores (about 750 MB:
-# BERT alone is 340 MB; nothing of it may be committed). Several minutes on 2 cores. Idempotent: a model
+# make-big-models.sh exports the real-architecture models of bench-compare's suite (issue 15) and of its
+# cold-start table (issue 13), with random weights and their inputs, into .cache/big-models, which git
+# ignores (about 2.5 GB: BERT and the GPT-2 step are 340 MB each; nothing of it may be committed):
+# ResNet-50, MobileNetV2, EfficientNet-B0, SqueezeNet 1.1, ViT-B/16 and the BERT-base encoder by
+# ../shared/tools/make_big_models.py, then MobileNetV3-Large, ShuffleNetV2, DeepLabV3-MobileNetV3, a
+# YOLO-style detector, a U-Net and a GPT-2-small decoder step by scripts/export_bench_suite.py (Debian's
+# python3-torch and python3-torchvision). About 10 minutes on 2 cores the first time. Idempotent: a model
 # already there is not made again.
 #
 #   scripts/make-big-models.sh              prints the folder on stdout
@@ -27,22 +30,41 @@ mkdir -p "$BIG_MODELS_DIR"
 if [ "$(dirname "$BIG_MODELS_DIR")" = "$root/.cache" ] && [ ! -e "$root/.cache/.gitignore" ]; then
   printf '*\n' >"$root/.cache/.gitignore"
 fi
-want=()
-for name in resnet50 bert_base_enc vit_b_16; do
-  if [ "$name" = bert_base_enc ] && [ -e "$BIG_MODELS_DIR/bert_base_enc_manual.onnx" ]; then continue; fi
-  [ -e "$BIG_MODELS_DIR/$name.onnx" ] && [ -e "$BIG_MODELS_DIR/${name}_in_1.npy" ] || want+=("$name")
-done
-if [ "${#want[@]}" -gt 0 ]; then
-  # Into a temporary folder, then moved: an interrupted run leaves no half-written model behind.
+# missing NAME...: the names among NAME... whose model or batch-8 input is not in $BIG_MODELS_DIR yet.
+missing() {
+  for name in "$@"; do
+    if [ "$name" = bert_base_enc ] && [ -e "$BIG_MODELS_DIR/bert_base_enc_manual.onnx" ]; then continue; fi
+    [ -e "$BIG_MODELS_DIR/$name.onnx" ] && [ -e "$BIG_MODELS_DIR/${name}_in_8.npy" ] || echo "$name"
+  done
+}
+
+# export_into TOOL [ARG...] -- NAME...: runs "$PYTHON TOOL ARG... TMP NAME..." (both tools take their
+# output folder before the names) into a temporary folder, then moves its files in: an interrupted run
+# leaves no half-written model behind. A model that does not export is reported in its manifest line.
+export_into() {
+  local args=() tmp
+  while [ "$1" != -- ]; do args+=("$1"); shift; done
+  shift
   tmp="$(mktemp -d "$BIG_MODELS_DIR/.tmp.XXXXXX")"
   trap 'rm -rf "$tmp"' EXIT
-  echo "make-big-models.sh: $tool ${want[*]}" >&2
-  "$PYTHON" "$tool" "$tmp" "${want[@]}" >&2
+  echo "make-big-models.sh: ${args[*]} $*" >&2
+  "$PYTHON" "${args[@]}" "$tmp" "$@" >&2
   for f in "$tmp"/*; do
     case "$f" in
       */manifest.jsonl) cat "$f" >>"$BIG_MODELS_DIR/manifest.jsonl" ;;
       *) mv -f "$f" "$BIG_MODELS_DIR/" ;;
     esac
   done
+  rm -rf "$tmp"
+  trap - EXIT
+}
+
+mapfile -t want < <(missing resnet50 mobilenet_v2 efficientnet_b0 squeezenet1_1 vit_b_16 bert_base_enc)
+if [ "${#want[@]}" -gt 0 ]; then
+  export_into "$tool" -- "${want[@]}"
+fi
+mapfile -t want < <(missing mobilenet_v3_large shufflenet_v2 deeplabv3_mbv3 yolo_small unet gpt2_step)
+if [ "${#want[@]}" -gt 0 ]; then
+  export_into "$root/scripts/export_bench_suite.py" "$SHARED" -- "${want[@]}"
 fi
 echo "$BIG_MODELS_DIR"

@@ -91,7 +91,8 @@ func comparePair(w *workload, threads int, cfg *config) (*pair, error) {
 	}
 	kA, kB := blockRuns(cfg.block, meanA), blockRuns(cfg.block, meanB)
 	var sa, sb []time.Duration
-	for r := 0; r < cfg.rounds; r++ {
+	rounds := roundsWithin(cfg.rowTime, time.Duration(kA)*meanA+time.Duration(kB)*meanB, cfg.minRounds, cfg.rounds)
+	for r := 0; r < rounds; r++ {
 		first, second := func() error { return block(a.run, kA, &sa) }, func() error { return block(b.run, kB, &sb) }
 		if r%2 == 1 {
 			first, second = second, first
@@ -139,6 +140,15 @@ func warm(fn func() error, d time.Duration) (time.Duration, error) {
 		n++
 	}
 	return time.Since(t0) / time.Duration(n), nil
+}
+
+// roundsWithin is how many rounds of length round fit in budget, between least and most: a model whose
+// runs take a second gets the fewest rounds, so that the suite's time stays bounded.
+func roundsWithin(budget, round time.Duration, least, most int) int {
+	if round <= 0 {
+		return most
+	}
+	return min(max(least, int(budget/round)), most)
 }
 
 // blockRuns is how many runs of mean length fill a block: at least 1, at most 10,000.

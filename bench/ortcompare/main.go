@@ -1,10 +1,16 @@
-// Command ortcompare runs onnxrun and ONNX Runtime side by side in one process on the benchmark set of
-// issue 5 (LeNet at batch 1 and 64, the VGG- and ResNet-18-style CIFAR CNNs at batch 8, a 1024³ SGEMM),
-// at 1 and 2 threads, and writes BENCHMARKS.md: latency ratios, thread scaling, SGEMM GFLOP/s against
-// the machine's measured FMA peak (bench/fmapeak), peak memory and cold start (load plus first run, a
-// fresh process per runtime per load; coldstart.go), also on ResNet-50, BERT-base and ViT-B/16 when
-// make big-models has made them, and where the time goes in both runtimes (onnxrun's Session.RunProfiled and ORT's own profiler), with what would close each
-// missed target. It records the CPU, its ISA flags and the load average at the start and the end, and
+// Command ortcompare runs onnxrun and ONNX Runtime side by side in one process and writes BENCHMARKS.md.
+// Three suites (-suite): cnn, issue 5's set (LeNet at batch 1 and 64, the VGG- and ResNet-18-style CIFAR
+// CNNs at batch 8, a 1024³ SGEMM, a Loop); real, issue 15's architectures (ResNet-50, MobileNetV2 and V3,
+// EfficientNet-B0, SqueezeNet, ShuffleNetV2, ViT-B/16, BERT-base, a GPT-2 decoder step, a YOLO-style
+// detector, a U-Net, DeepLabV3, as make big-models writes them; suite.go); and ops, issue 15's single
+// operators (Sigmoid, SiLU, GELU, Softmax, LayerNorm on 16K and 4M elements, in elements per second) and
+// MobileNetV2's depthwise convolutions (GFLOP/s against the peak). Each at 1 and 2 threads: latency
+// ratios, thread scaling, GFLOP/s against the machine's measured FMA peak (bench/fmapeak), peak memory
+// and cold start (load plus first run, a fresh process per runtime per load; coldstart.go) of the CNN
+// set and of ResNet-50, BERT-base and ViT-B/16, and where the time goes in both runtimes (onnxrun's
+// Session.RunProfiled and ORT's own profiler, by op type side by side for the real suite), with what
+// would close each missed target. Each row's timed rounds fit in -row-time, so that slow models cost
+// fewer rounds. It records the CPU, its ISA flags and the load average at the start and the end, and
 // writes -out only when both loads were below -quiet-load, or with -force (quiet.go).
 //
 // It is a module of its own because it links ONNX Runtime through cgo (github.com/yalue/onnxruntime_go),
@@ -47,8 +53,11 @@ type config struct {
 	command     string
 	notes       string
 	repo        string // the repository's root (the shipped LeNet of the memory reference)
-	bigModels   string // folder of make_big_models.py's output ("": none)
-	coldRuns    int    // children per runtime per model for cold start and memory (0: none)
+	bigModels   string // folder of make big-models' output ("": none)
+	suites      map[string]bool
+	rowTime     time.Duration // the timed rounds' budget per workload and thread count
+	minRounds   int
+	coldRuns    int // children per runtime per model for cold start and memory (0: none)
 	quietLoad   float64
 	waitQuiet   time.Duration
 	force       bool
@@ -73,7 +82,10 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&cfg.models, "models", defaultModels(), "folder with vgg_cifar.onnx, resnet18_cifar.onnx, cifar_8.npy (scripts/make-bench-models.sh)")
 	fs.StringVar(&cfg.out, "out", "", "write the markdown report here (default: stdout only gets the summary)")
 	threads := fs.String("threads", "1,2", "thread counts to compare, comma-separated")
-	fs.IntVar(&cfg.rounds, "rounds", 16, "interleaved rounds per workload and thread count")
+	fs.IntVar(&cfg.rounds, "rounds", 16, "the most interleaved rounds per workload and thread count")
+	fs.DurationVar(&cfg.rowTime, "row-time", 8*time.Second, "the time budget of the timed rounds per workload and thread count: a slow workload gets fewer rounds (never fewer than -min-rounds)")
+	fs.IntVar(&cfg.minRounds, "min-rounds", 4, "the fewest interleaved rounds per workload and thread count")
+	suites := fs.String("suite", "all", "the suites to run, comma-separated: cnn (issue 5's LeNet, CIFAR CNNs, SGEMM, Loop), real (issue 15's architectures, from -big-models), ops (single operators and MobileNetV2's depthwise convolutions), or all")
 	fs.DurationVar(&cfg.block, "block", 100*time.Millisecond, "length of one runtime's block of runs within a round")
 	fs.DurationVar(&cfg.warmup, "warmup", 300*time.Millisecond, "warm-up time per runtime before the rounds")
 	fs.DurationVar(&cfg.profileTime, "profile-time", time.Second, "time to spend profiling each runtime per workload (0: no profiles)")
@@ -83,11 +95,11 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&cfg.peakTrial, "peak-trial", 300*time.Millisecond, "length of one FMA peak trial")
 	fs.BoolVar(&cfg.peakOnly, "peak-only", false, "measure and print the FMA peaks, then stop (needs no ORT)")
 	fs.StringVar(&cfg.repo, "repo", "../..", "the repository's root (models/lenet/lenet.onnx is the memory reference)")
-	fs.StringVar(&cfg.bigModels, "big-models", "", "folder of ../shared/tools/make_big_models.py's models (make big-models) for the cold-start table; empty: none")
+	fs.StringVar(&cfg.bigModels, "big-models", "", "folder of make big-models' models (scripts/make-big-models.sh) for the real-architecture suite and the cold-start table; empty: none")
 	fs.Float64Var(&cfg.quietLoad, "quiet-load", 0.5, "the 1-minute load average below which the machine counts as quiet, at the start and at the end")
 	fs.DurationVar(&cfg.waitQuiet, "wait-quiet", 3*time.Minute, "how long to wait for the load to fall below -quiet-load, before starting and again after the run (the run's own threads raise it)")
 	fs.BoolVar(&cfg.force, "force", false, "write -out even when the machine was not quiet (the report then says so)")
-	only := fs.String("only", "", "run only the workloads whose key matches this regexp (lenet1, lenet64, vgg8, resnet8, sgemm1024, loop1000)")
+	only := fs.String("only", "", "run only the workloads whose key matches this regexp (cnn: lenet1, lenet64, vgg8, resnet8, sgemm1024, loop1000; real: resnet50_b1, bert_b1, yolo_b8, ...; ops: op_sigmoid_16k, op_layernorm_4m, dw_56x56_c144_s2, ...)")
 	fs.StringVar(&cfg.command, "command", "make bench-compare", "the command to name in the report as the one that made it")
 	fs.StringVar(&cfg.notes, "notes", "", "a markdown file appended to the report as its closing notes")
 	fs.StringVar(&cfg.childCold, "child-cold", "", "internal: time one runtime's load and first run (onnxrun or ort), print JSON with the peak memory")
@@ -107,6 +119,10 @@ func parseFlags(args []string) (*config, error) {
 		}
 		cfg.threads = append(cfg.threads, n)
 	}
+	var err error
+	if cfg.suites, err = parseSuites(*suites); err != nil {
+		return nil, err
+	}
 	if *only != "" {
 		re, err := regexp.Compile(*only)
 		if err != nil {
@@ -114,8 +130,8 @@ func parseFlags(args []string) (*config, error) {
 		}
 		cfg.only = re
 	}
-	if cfg.rounds < 1 || cfg.block <= 0 {
-		return nil, fmt.Errorf("-rounds must be at least 1 and -block positive")
+	if cfg.rounds < 1 || cfg.block <= 0 || cfg.minRounds < 1 || cfg.minRounds > cfg.rounds {
+		return nil, fmt.Errorf("-rounds and -min-rounds must be at least 1, -min-rounds at most -rounds, and -block positive")
 	}
 	if cfg.peakTrials < 1 || cfg.peakTrial <= 0 {
 		return nil, fmt.Errorf("-peak-trials must be at least 1 and -peak-trial positive")

@@ -103,9 +103,9 @@ func fakeProfile(conv, relu time.Duration) *runtime.Profile {
 // explanations of the misses.
 func TestMarkdown(t *testing.T) {
 	msd := time.Millisecond
-	vgg := &workload{key: "vgg8", name: "VGG CIFAR batch 8", targetRatio: 1, scaling: true, memory: true, macs: 1_000_000_000, weightBytes: 10 << 20}
+	vgg := &workload{key: "vgg8", name: "VGG CIFAR batch 8", targetRatio: 1, scalingTarget: scalingTarget, memory: true, suite: suiteCNN, macs: 1_000_000_000, weightBytes: 10 << 20}
 	lenet := &workload{key: "lenet1", name: "LeNet batch 1", targetRatio: 0.8, macs: 199968}
-	gemm := &workload{key: "sgemm1024", name: "SGEMM 1024³", gemm: true, macs: 1 << 30}
+	gemm := &workload{key: "sgemm1024", name: "SGEMM 1024³", gemm: true, peakTarget1: sgemmTarget1, peakTargetN: sgemmTargetN, macs: 1 << 30}
 	ortProf := &ortProfile{Runs: 10, PerRun: 10 * msd, Kernels: 10 * msd, Ops: []opTime{{Op: "FusedConv", Nodes: 1, PerRun: 10 * msd}}}
 	res := &results{
 		started: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC), elapsed: time.Minute, ortVersion: "1.30.0", goVersion: "go1.26",

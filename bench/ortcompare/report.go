@@ -59,6 +59,9 @@ func (r *results) markdown() string {
 	r.latencyTable(&b)
 	r.scalingTable(&b)
 	r.sgemmTable(&b)
+	r.operatorTable(&b)
+	r.depthwiseTable(&b)
+	r.opTypeTables(&b)
 	r.loopTable(&b)
 	r.memoryTable(&b)
 	r.coldTable(&b)
@@ -113,6 +116,11 @@ func (r *results) checks() []check {
 		c := check{what: fmt.Sprintf("%s, %d thread%s: ≤ %.1f× ORT", p.w.name, p.threads, plural(p.threads), p.w.targetRatio),
 			measured: fmt.Sprintf("%.2f× (%s vs %s)", ratio, ms(p.onnxrun.Latency.P50), ms(p.ort.Latency.P50)),
 			met:      ratio <= p.w.targetRatio}
+		if p.w.elements > 0 {
+			c.what = fmt.Sprintf("%s, %d thread%s: ≥ ORT's throughput", p.w.name, p.threads, plural(p.threads))
+			c.measured = fmt.Sprintf("%s vs %s elements/s (%.2f× ORT's time)", elementRate(p.w.elements, p.onnxrun.Latency.P50),
+				elementRate(p.w.elements, p.ort.Latency.P50), ratio)
+		}
 		if !c.met {
 			need := time.Duration(p.w.targetRatio * float64(p.ort.Latency.P50))
 			c.gap = fmt.Sprintf("missed by %.2f×: onnxrun needs %s, %.0f%% less time", ratio-p.w.targetRatio, ms(need),
@@ -122,13 +130,29 @@ func (r *results) checks() []check {
 		out = append(out, c)
 	}
 	for _, p := range r.pairs {
-		if !p.w.gemm {
+		if p.w.parity == 0 {
+			continue
+		}
+		ratio := p.ratio()
+		c := check{what: fmt.Sprintf("%s, %d thread%s: within %.0f%% of ORT", p.w.name, p.threads, plural(p.threads), 100*(p.w.parity-1)),
+			measured: fmt.Sprintf("%.2f× (%s vs %s)", ratio, ms(p.onnxrun.Latency.P50), ms(p.ort.Latency.P50)),
+			met:      ratio <= p.w.parity}
+		if !c.met {
+			c.gap = fmt.Sprintf("missed by %.2f×", ratio-p.w.parity)
+		}
+		out = append(out, c)
+	}
+	if c, ok := r.geomeanCheck(); ok {
+		out = append(out, c)
+	}
+	for _, p := range r.pairs {
+		if p.w.peakTarget1 == 0 {
 			continue
 		}
 		p := p
-		target := sgemmTarget1
+		target := p.w.peakTarget1
 		if p.threads > 1 {
-			target = sgemmTargetN
+			target = p.w.peakTargetN
 		}
 		peak := r.peaks.forThreads(p.threads)
 		g := bench.GFLOPS(p.w.macs, p.onnxrun.Latency.P50)
@@ -137,21 +161,23 @@ func (r *results) checks() []check {
 			met:      g >= target*peak}
 		if !c.met {
 			c.gap = fmt.Sprintf("missed by %.1f GFLOP/s (%.0f points)", target*peak-g, 100*(target-g/peak))
-			c.explain = func(b *strings.Builder) { r.explainSGEMM(b, p, target*peak) }
+			if p.w.gemm {
+				c.explain = func(b *strings.Builder) { r.explainSGEMM(b, p, target*peak) }
+			}
 		}
 		out = append(out, c)
 	}
 	for _, w := range r.keys() {
 		p1, p2 := r.pair(w.key, 1), r.pair(w.key, 2)
-		if !w.scaling || p1 == nil || p2 == nil {
+		if w.scalingTarget == 0 || p1 == nil || p2 == nil {
 			continue
 		}
 		s := float64(p1.onnxrun.Latency.P50) / float64(p2.onnxrun.Latency.P50)
-		c := check{what: fmt.Sprintf("%s: onnxrun 1 → 2 threads ≥ %.1f×", w.name, scalingTarget),
+		c := check{what: fmt.Sprintf("%s: onnxrun 1 → 2 threads ≥ %.1f×", w.name, w.scalingTarget),
 			measured: fmt.Sprintf("%.2f× (ORT %.2f×)", s, float64(p1.ort.Latency.P50)/float64(p2.ort.Latency.P50)),
-			met:      s >= scalingTarget}
+			met:      s >= w.scalingTarget}
 		if !c.met {
-			c.gap = fmt.Sprintf("missed by %.2f×: at 2 threads onnxrun needs %s", scalingTarget-s, ms(time.Duration(float64(p1.onnxrun.Latency.P50)/scalingTarget)))
+			c.gap = fmt.Sprintf("missed by %.2f×: at 2 threads onnxrun needs %s", w.scalingTarget-s, ms(time.Duration(float64(p1.onnxrun.Latency.P50)/w.scalingTarget)))
 			c.explain = func(b *strings.Builder) { r.explainScaling(b, p1, p2) }
 		}
 		out = append(out, c)
@@ -244,17 +270,13 @@ func (r *results) scalingTable(b *strings.Builder) {
 			continue
 		}
 		target := ""
-		if w.scaling {
-			target = fmt.Sprintf("≥ %.1f×", scalingTarget)
+		if w.scalingTarget > 0 {
+			target = fmt.Sprintf("≥ %.1f×", w.scalingTarget)
 		}
 		rows = append(rows, fmt.Sprintf("| %s | %.2f× | %.2f× | %s |", w.name,
 			float64(p1.onnxrun.Latency.P50)/float64(p2.onnxrun.Latency.P50), float64(p1.ort.Latency.P50)/float64(p2.ort.Latency.P50), target))
 	}
-	if len(rows) == 0 {
-		return
-	}
-	b.WriteString("## Thread scaling\n\np50 at 1 thread over p50 at 2 threads.\n\n| workload | onnxrun | ORT | target |\n|---|--:|--:|---|\n")
-	b.WriteString(strings.Join(rows, "\n") + "\n\n")
+	writeSection(b, "## Thread scaling\n\np50 at 1 thread over p50 at 2 threads.\n\n| workload | onnxrun | ORT | target |\n|---|--:|--:|---|\n", rows)
 }
 
 // loopTable gives the Loop workload's time per Run and per iteration on both sides: per iteration is the
@@ -269,12 +291,8 @@ func (r *results) loopTable(b *strings.Builder) {
 		rows = append(rows, fmt.Sprintf("| %s | %d | %s | %s | %.2f× | %s | %s | ≤ %.1f× |", p.w.name, p.threads, ms(p.onnxrun.Latency.P50), ms(p.ort.Latency.P50),
 			p.ratio(), p.onnxrun.Latency.P50/n, p.ort.Latency.P50/n, p.w.targetRatio))
 	}
-	if len(rows) == 0 {
-		return
-	}
-	b.WriteString("## Loop\n\nA Loop whose body adds and multiplies a carried float32[16] (bench.LoopModel; trip count constant, cond true): p50 per Run and per iteration, the cost of iterating.\n\n")
-	b.WriteString("| workload | threads | onnxrun | ORT | ratio | onnxrun per iteration | ORT per iteration | target |\n|---|--:|--:|--:|--:|--:|--:|---|\n")
-	b.WriteString(strings.Join(rows, "\n") + "\n\n")
+	writeSection(b, "## Loop\n\nA Loop whose body adds and multiplies a carried float32[16] (bench.LoopModel; trip count constant, cond true): p50 per Run and per iteration, the cost of iterating.\n\n"+
+		"| workload | threads | onnxrun | ORT | ratio | onnxrun per iteration | ORT per iteration | target |\n|---|--:|--:|--:|--:|--:|--:|---|\n", rows)
 }
 
 func (r *results) sgemmTable(b *strings.Builder) {
@@ -660,6 +678,9 @@ func (r *results) timeSection(b *strings.Builder) {
 	}
 	b.WriteString("## Where the time goes\n\nEach runtime's p50 split in the shares its profiled runs show (the profiled runs themselves are slower: clocks around every kernel), then the raw profiled time per op type. ORT's op types are its own after its graph optimisations (FusedConv is Conv with its activation; on x86 it may run convolutions in its NCHWc layout, with ReorderInput/ReorderOutput around them).\n\n")
 	for _, p := range r.pairs {
+		if p.w.suite == suiteOps {
+			continue // one operator: the tables above say it all
+		}
 		fmt.Fprintf(b, "### %s, %d thread%s\n\n", p.w.name, p.threads, plural(p.threads))
 		ours, theirs := breakdowns(p)
 		writeBreakdown(b, ours, theirs, false)

@@ -78,15 +78,19 @@ func compareAll(cfg *config) error {
 	res.skipped = skipped
 	var chosen []*workload
 	for _, w := range ws {
-		if cfg.only == nil || cfg.only.MatchString(w.key) {
-			chosen = append(chosen, w)
-		}
-	}
-	for _, w := range chosen {
+		failed := false
 		for _, t := range cfg.threads {
 			fmt.Fprintf(os.Stderr, "ortcompare: %s, %d thread(s)...\n", w.name, t)
 			load := bench.LoadAverage()
 			p, err := comparePair(w, t, cfg)
+			if err != nil && w.suite != suiteCNN {
+				// A model of issue 15's suites that either runtime cannot run is a finding for the report,
+				// not a reason to lose the rest of the run.
+				fmt.Fprintf(os.Stderr, "  failed: %v\n", err)
+				res.skipped = append(res.skipped, fmt.Sprintf("%s, %d thread%s: %v", w.name, t, plural(t), err))
+				failed = true
+				break
+			}
 			if err != nil {
 				return err
 			}
@@ -99,6 +103,9 @@ func compareAll(cfg *config) error {
 			}
 			goruntime.GC()
 			debug.FreeOSMemory()
+		}
+		if !failed {
+			chosen = append(chosen, w)
 		}
 	}
 	if cfg.coldRuns > 0 {

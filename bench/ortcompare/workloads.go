@@ -35,8 +35,18 @@ type workload struct {
 	// gemm marks the SGEMM workload, judged in GFLOP/s against the machine's peak instead.
 	targetRatio float64
 	gemm        bool
-	// scaling marks the workloads whose 1→2 thread speed-up has a target.
-	scaling bool
+	// scalingTarget is the least 1→2 thread speed-up of onnxrun the issues accept (0: no target).
+	scalingTarget float64
+	// suite is the -suite the workload belongs to (cnn, real, ops).
+	suite string
+	// parity is, where issue 15 asks for it, the largest onnxrun/ORT ratio "within 5% of ORT" allows.
+	parity float64
+	// elements is, for a single-operator workload, the elements of its input: the report gives
+	// elements per second.
+	elements int64
+	// peakTarget1 and peakTargetN are the least share of the measured FMA peak the workload must reach on
+	// 1 thread and on more (0: no such target).
+	peakTarget1, peakTargetN float64
 	// memory marks the workload whose peak memory has a target.
 	memory bool
 	// iterations is, for the Loop workload, how many times its body runs per Run: the report divides
@@ -44,8 +54,41 @@ type workload struct {
 	iterations int
 }
 
-// workloads lists the issue's benchmark set, skipping (with a note) any whose files are missing.
+// workloads lists the workloads of the suites cfg asks for whose key -only matches, skipping (with a
+// note) any whose files are missing or that onnxrun cannot prepare.
 func workloads(cfg *config) ([]*workload, []string, error) {
+	only := func(key string) bool { return cfg.only == nil || cfg.only.MatchString(key) }
+	var out []*workload
+	var skipped []string
+	if cfg.suites[suiteCNN] {
+		ws, s, err := cnnWorkloads(cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, skipped = append(out, ws...), append(skipped, s...)
+	}
+	if cfg.suites[suiteReal] {
+		ws, s := realWorkloads(cfg.bigModels, only)
+		out, skipped = append(out, ws...), append(skipped, s...)
+	}
+	if cfg.suites[suiteOps] {
+		ws, err := operatorWorkloads(only)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, ws...)
+	}
+	var chosen []*workload
+	for _, w := range out {
+		if only(w.key) {
+			chosen = append(chosen, w)
+		}
+	}
+	return chosen, skipped, nil
+}
+
+// cnnWorkloads is issue 5's set: LeNet at batch 1 and 64, the CIFAR CNNs at batch 8, SGEMM and Loop.
+func cnnWorkloads(cfg *config) ([]*workload, []string, error) {
 	var out []*workload
 	var skipped []string
 	lenetDir := filepath.Join(cfg.shared, "models", "lenet_torch_opset13")
@@ -84,7 +127,10 @@ func workloads(cfg *config) ([]*workload, []string, error) {
 		if werr != nil {
 			return nil, nil, werr
 		}
-		w.targetRatio, w.scaling = 1.0, true
+		w.targetRatio, w.scalingTarget = 1.0, scalingTarget
+		if m.key == "resnet8" {
+			w.parity = parityRatio
+		}
 		w.memory = m.key == "resnet8"
 		out = append(out, w)
 	}
@@ -98,6 +144,9 @@ func workloads(cfg *config) ([]*workload, []string, error) {
 		return nil, nil, err
 	}
 	out = append(out, loop)
+	for _, w := range out {
+		w.suite = suiteCNN
+	}
 	return out, skipped, nil
 }
 
@@ -142,7 +191,8 @@ func sgemmWorkload(n int) (*workload, error) {
 		return x
 	}
 	w := &workload{key: fmt.Sprintf("sgemm%d", n), name: fmt.Sprintf("SGEMM %d³", n), modelPath: "(MatMul built in memory)",
-		modelBytes: raw, batch: 1, inputShapes: []ops.Shape{{n, n}, {n, n}}, inputs: [][]float32{data(), data()}, gemm: true}
+		modelBytes: raw, batch: 1, inputShapes: []ops.Shape{{n, n}, {n, n}}, inputs: [][]float32{data(), data()}, gemm: true,
+		peakTarget1: sgemmTarget1, peakTargetN: sgemmTargetN, parity: parityRatio}
 	return w, w.prepare()
 }
 
