@@ -106,7 +106,7 @@ func comparePair(w *workload, threads int, cfg *config) (*pair, error) {
 	}
 	p.onnxrun.Latency, p.ort.Latency = bench.Summarize(sa), bench.Summarize(sb)
 
-	if cfg.profileTime > 0 {
+	if cfg.profileTime > 0 && w.suite != suiteOps { // one operator: its profile would say what its latency says
 		runs := max(3, int(cfg.profileTime/max(meanA, time.Microsecond)))
 		runs = min(runs, 2000)
 		p.prof = &runtime.Profile{}

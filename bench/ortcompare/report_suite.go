@@ -36,6 +36,17 @@ func (r *results) geomeanCheck() (check, bool) {
 	return c, true
 }
 
+// suiteNames lists the suites the run covered, in their usual order.
+func (r *results) suiteNames() []string {
+	var out []string
+	for _, s := range allSuites {
+		if r.cfg.suites[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // elementRate is elements per run over the time of a run, in millions or billions per second.
 func elementRate(elements int64, d time.Duration) string {
 	if d <= 0 {

@@ -82,7 +82,11 @@ func compareAll(cfg *config) error {
 		for _, t := range cfg.threads {
 			fmt.Fprintf(os.Stderr, "ortcompare: %s, %d thread(s)...\n", w.name, t)
 			load := bench.LoadAverage()
-			p, err := comparePair(w, t, cfg)
+			var p *pair
+			err := withoutPanic(func() (err error) {
+				p, err = comparePair(w, t, cfg)
+				return err
+			})
 			if err != nil && w.suite != suiteCNN {
 				// A model of issue 15's suites that either runtime cannot run is a finding for the report,
 				// not a reason to lose the rest of the run.

@@ -144,7 +144,18 @@ func suiteWorkload(key, name, dir, base string, batch int) (*workload, error) {
 		w.inputShapes = append(w.inputShapes, t.Shape().Clone())
 		w.inputs = append(w.inputs, t.Float32s())
 	}
-	return w, w.prepare()
+	return w, withoutPanic(w.prepare)
+}
+
+// withoutPanic runs fn and returns a panic inside it as an error: a model of the suite that crashes
+// onnxrun is a finding for the report, and the rest of the run goes on.
+func withoutPanic(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("onnxrun panicked: %v", r)
+		}
+	}()
+	return fn()
 }
 
 // suiteInputFile names the .npy file of a model's input at a batch size (make big-models' convention).

@@ -149,7 +149,8 @@ func TestMarkdownSuite(t *testing.T) {
 	resnet := &workload{key: "resnet8", name: "ResNet-18 CIFAR batch 8", suite: suiteCNN, targetRatio: 1, parity: parityRatio}
 	ortProf := &ortProfile{Runs: 10, PerRun: 4 * msd, Kernels: 4 * msd, Ops: []opTime{{Op: "FusedConv", Nodes: 3, PerRun: 3 * msd}, {Op: "QuickGelu", Nodes: 2, PerRun: msd}}}
 	res := &results{
-		cfg: &config{command: "make bench-compare", quietLoad: 0.5}, loadBefore: "0.1", loadAfter: "0.1", machine: bench.Machine{CPUs: 2},
+		cfg: &config{command: "make bench-compare", quietLoad: 0.5, suites: map[string]bool{suiteReal: true, suiteOps: true}, rowTime: 8 * time.Second, minRounds: 4, rounds: 16},
+		loadBefore: "0.1", loadAfter: "0.1", machine: bench.Machine{CPUs: 2}, elapsed: 25 * time.Minute,
 		peaks: &peaks{byCores: map[int]float64{1: 100, 2: 200}},
 		pairs: []*pair{
 			// 4,194,304 elements in 2 ms: 2.10 G/s; ORT in 4 ms: 1.05 G/s.
@@ -165,6 +166,8 @@ func TestMarkdownSuite(t *testing.T) {
 	}
 	md := res.markdown()
 	for _, want := range []string{
+		"- Suites: real, ops (`make bench-compare SUITE=...`: cnn, real, ops or all; ONLY=REGEXP of workload keys); the whole run took 25m0s.",
+		"up to 16 rounds (as many as fit in 8s, at least 4: a slow model gets fewer)",
 		"| Sigmoid, 4M elements, 1 thread: ≥ ORT's throughput | 2.10 G vs 1.05 G elements/s (0.50× ORT's time) | met |",
 		"| Sigmoid, 4M elements | 1 | 2.10 G | 1.05 G | 0.50× |",
 		"| Depthwise 3×3 conv, 144 channels, 56², stride 2, 1 thread: ≥ 25% of 100 GFLOP/s | 20.3 GFLOP/s, 20% (ORT 40.6) | **missed by 4.7 GFLOP/s (5 points)** |",
@@ -185,5 +188,20 @@ func TestMarkdownSuite(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(md)
+	}
+}
+
+// A panic in onnxrun on one model of the suite becomes that model's error.
+func TestWithoutPanic(t *testing.T) {
+	err := withoutPanic(func() error {
+		var s []int
+		_ = s[:len(s)-8]
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "onnxrun panicked: runtime error: slice bounds out of range [:-8]") {
+		t.Errorf("error %v, want the panic as an error", err)
+	}
+	if err := withoutPanic(func() error { return os.ErrNotExist }); err != os.ErrNotExist {
+		t.Errorf("error %v, want fn's own error", err)
 	}
 }
