@@ -149,7 +149,7 @@ func TestMarkdownSuite(t *testing.T) {
 	resnet := &workload{key: "resnet8", name: "ResNet-18 CIFAR batch 8", suite: suiteCNN, targetRatio: 1, parity: parityRatio}
 	ortProf := &ortProfile{Runs: 10, PerRun: 4 * msd, Kernels: 4 * msd, Ops: []opTime{{Op: "FusedConv", Nodes: 3, PerRun: 3 * msd}, {Op: "QuickGelu", Nodes: 2, PerRun: msd}}}
 	res := &results{
-		cfg: &config{command: "make bench-compare", quietLoad: 0.5, suites: map[string]bool{suiteReal: true, suiteOps: true}, rowTime: 8 * time.Second, minRounds: 4, rounds: 16},
+		cfg:        &config{command: "make bench-compare", quietLoad: 0.5, suites: map[string]bool{suiteReal: true, suiteOps: true}, rowTime: 8 * time.Second, minRounds: 4, rounds: 16},
 		loadBefore: "0.1", loadAfter: "0.1", machine: bench.Machine{CPUs: 2}, elapsed: 25 * time.Minute,
 		peaks: &peaks{byCores: map[int]float64{1: 100, 2: 200}},
 		pairs: []*pair{
