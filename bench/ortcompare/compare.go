@@ -107,7 +107,7 @@ func comparePair(w *workload, threads int, cfg *config) (*pair, error) {
 	p.onnxrun.Latency, p.ort.Latency = bench.Summarize(sa), bench.Summarize(sb)
 
 	if cfg.profileTime > 0 && w.suite != suiteOps { // one operator: its profile would say what its latency says
-		runs := max(3, int(cfg.profileTime/max(meanA, time.Microsecond)))
+		runs := max(1, int(cfg.profileTime/max(meanA, time.Microsecond))) // and one more, dropped
 		runs = min(runs, 2000)
 		p.prof = &runtime.Profile{}
 		for i := 0; i <= runs; i++ {
@@ -129,11 +129,12 @@ func timeOne(run func() error) (time.Duration, error) {
 	return time.Since(t0), err
 }
 
-// warm runs fn at least 3 times and for at least d, and returns the mean time of a run.
+// warm runs fn at least once and for at least d, and returns the mean time of a run. Once is enough for
+// a model whose run takes longer than d (YOLO at batch 8): the first run, before, already warmed it.
 func warm(fn func() error, d time.Duration) (time.Duration, error) {
 	t0 := time.Now()
 	n := 0
-	for n < 3 || time.Since(t0) < d {
+	for n < 1 || time.Since(t0) < d {
 		if err := fn(); err != nil {
 			return 0, err
 		}
