@@ -204,6 +204,9 @@ func im2colRows(col, x []float32, w *window, channels, ld int) {
 					for ox := hi; ox < ow; ox++ {
 						d[ox] = 0
 					}
+					if lo == hi {
+						continue // the tap reads only padding in this row (a dilation wider than the map)
+					}
 					if sw == 1 {
 						src := xc[iy*iw+ix0+lo : iy*iw+ix0+hi]
 						dd := d[lo:hi]

@@ -230,6 +230,9 @@ func TestConvAgainstNaive(t *testing.T) {
 		{[]int{2, 6, 4, 4}, []int{3, 6, 1, 1}, 1, []int{1, 1}, []int{0, 0, 0, 0}, []int{1, 1}, true}, // 1x1
 		{[]int{1, 6, 4, 4}, []int{4, 3, 1, 1}, 2, []int{1, 1}, []int{0, 0, 0, 0}, []int{1, 1}, false},
 		{[]int{1, 2, 3, 3}, []int{2, 2, 5, 5}, 1, []int{1, 1}, []int{2, 2, 2, 2}, []int{1, 1}, true}, // kernel wider than input
+		// DeepLabV3's ASPP: dilation and padding larger than the map, so whole taps fall in the padding.
+		{[]int{1, 3, 6, 5}, []int{2, 3, 3, 3}, 1, []int{1, 1}, []int{12, 12, 12, 12}, []int{12, 12}, true},
+		{[]int{1, 2, 4, 4}, []int{2, 2, 3, 3}, 1, []int{1, 1}, []int{9, 9, 9, 9}, []int{9, 9}, false},
 	}
 	for i, g := range geos {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
