@@ -2,6 +2,8 @@ package gemm
 
 import (
 	"sync"
+
+	"github.com/onnxrun/onnxrun/ops/internal/isa"
 	"sync/atomic"
 	"unsafe"
 )
@@ -15,6 +17,11 @@ type impl struct {
 	asm  string
 	colA microKernel // A[i][p] = a[p*lda+i]: packed panels, transposed A in place
 	rowA microKernel // A[i][p] = a[i*lda+p]: row-major A in place
+	// wideColA and wideRowA, when widePanels > 0, are wide kernels (kernel.go)
+	// over widePanels B panels: the driver runs them on every full-height tile
+	// of widePanels full panels, and colA/rowA on the rest.
+	wideColA, wideRowA microKernel
+	widePanels         int
 	// minParallelWork is the smallest M*N*K split across threads; tests
 	// lower it to exercise the threaded paths on small shapes.
 	minParallelWork int
@@ -22,12 +29,26 @@ type impl struct {
 
 var genericImpl = &impl{name: "generic", colA: kernelGenericColA, rowA: kernelGenericRowA, minParallelWork: parallelMinWork}
 
-// defaultImpl is what Sgemm and Multiply use; kernel_amd64.go replaces it at
-// init when the CPU has AVX2 and FMA.
-var defaultImpl = genericImpl
+// defaultImpl is what Sgemm and Multiply use: the variant of implVariants
+// (kernel_amd64.go, kernel_generic.go) of the highest instruction-set level
+// this process may use (isa.Max: the CPU's, lowered by -tags noasm or
+// ONNXRUN_ISA).
+var defaultImpl = isa.Pick(implVariants...).Fn
+
+// asmImpls lists the assembly variants this process can run, for the tests
+// and benchmarks that compare every variant.
+func asmImpls() []*impl {
+	var out []*impl
+	for _, v := range isa.Runnable(implVariants...) {
+		if v.Fn != genericImpl {
+			out = append(out, v.Fn)
+		}
+	}
+	return out
+}
 
 // AssemblyKernel describes the assembly micro-kernel Sgemm and Multiply use on this CPU and build
-// ("AVX2+FMA 6x16"), or returns "" when they run the pure Go one.
+// ("AVX-512 6x32", "AVX2+FMA 6x16"), or returns "" when they run the pure Go one.
 func AssemblyKernel() string { return defaultImpl.asm }
 
 // parallelMinWork is the smallest M*N*K worth splitting across threads: below
@@ -355,64 +376,118 @@ func (j *job) macroTile(as *aSource, bs *bSource, ic, mcur, jc, ncur, p0, kcb in
 			args.lo, args.hi = e.Min, e.Max
 		}
 	}
-	c, ldc := p.C, p.LDC
-	for jr := 0; jr < ncur; jr += nr {
-		col := jc + jr
-		w := min(nr, ncur-jr)
-		var bp *float32
-		ldb := nr
-		switch {
-		case bs.packed != nil:
-			bp = &bs.packed[jr*kcb]
-		case w == nr:
-			bp, ldb = &bs.direct[col], bs.ldb
-		default:
-			bp = &bs.edge[0]
-		}
-		if colBias {
-			if w == nr {
-				args.colBias = &p.Epilogue.Bias[col]
-			} else {
-				copy(ts.colPad[:], p.Epilogue.Bias[col:col+w])
-				args.colBias = &ts.colPad[0]
-			}
+	for jr := 0; jr < ncur; {
+		if panels := j.im.widePanels; panels > 0 && ncur-jr >= panels*nr {
+			j.wideColumns(as, bs, ic, mcur, jc, jr, kcb, colBias, rowBias, ts)
+			jr += panels * nr
+			continue
 		}
 		for ir := 0; ir < mcur; ir += mr {
-			row := ic + ir
-			h := min(mr, mcur-ir)
-			kernel, ap, lda := j.im.colA, (*float32)(nil), mr
-			switch {
-			case as.packed != nil:
-				ap = &as.packed[ir*kcb]
-			case h < mr:
-				ap = &as.edge[0]
-			default:
-				kernel, ap, lda = j.im.rowA, &as.inPlace[row*as.lda], as.lda
-			}
-			if rowBias {
-				if h == mr {
-					args.rowBias = &p.Epilogue.Bias[row]
-				} else {
-					copy(ts.rowPad[:], p.Epilogue.Bias[row:row+h])
-					args.rowBias = &ts.rowPad[0]
-				}
-			}
-			if h == mr && w == nr {
-				kernel(kcb, ap, lda, bp, ldb, &c[row*ldc+col], ldc, args)
-				continue
-			}
-			// Edge tile: run the full kernel on a private tile, then copy
-			// the valid h×w corner in and out of C.
-			if args.flags&flagLoadC != 0 {
-				for r := range h {
-					copy(ts.tmp[r*nr:r*nr+w], c[(row+r)*ldc+col:])
-				}
-			}
-			kernel(kcb, ap, lda, bp, ldb, &ts.tmp[0], nr, args)
-			for r := range h {
-				copy(c[(row+r)*ldc+col:(row+r)*ldc+col+w], ts.tmp[r*nr:])
-			}
+			j.tile(as, bs, ic, ir, mcur, jc, jr, ncur, kcb, colBias, rowBias, ts)
 		}
+		jr += nr
+	}
+}
+
+// wideColumns runs the wide kernel over the full-height tiles of the
+// widePanels full B panels at column offset jr of the N block starting at
+// column jc, and the nr-wide kernel on a partial last row tile.
+func (j *job) wideColumns(as *aSource, bs *bSource, ic, mcur, jc, jr, kcb int, colBias, rowBias bool, ts *threadState) {
+	p := &j.p
+	col := jc + jr
+	args := &ts.args
+	var bp *float32
+	ldb, bStride := nr, nr*kcb
+	if bs.packed != nil {
+		bp = &bs.packed[jr*kcb]
+	} else {
+		bp, ldb, bStride = &bs.direct[col], bs.ldb, nr
+	}
+	args.bStride = uintptr(bStride)
+	if colBias {
+		args.colBias = &p.Epilogue.Bias[col]
+	}
+	full := mcur / mr * mr
+	for ir := 0; ir < full; ir += mr {
+		row := ic + ir
+		kernel, ap, lda := j.im.wideColA, (*float32)(nil), mr
+		if as.packed != nil {
+			ap = &as.packed[ir*kcb]
+		} else {
+			kernel, ap, lda = j.im.wideRowA, &as.inPlace[row*as.lda], as.lda
+		}
+		if rowBias {
+			args.rowBias = &p.Epilogue.Bias[row]
+		}
+		kernel(kcb, ap, lda, bp, ldb, &p.C[row*p.LDC+col], p.LDC, args)
+	}
+	if full < mcur {
+		for q := range j.im.widePanels {
+			j.tile(as, bs, ic, full, mcur, jc, jr+q*nr, jr+j.im.widePanels*nr, kcb, colBias, rowBias, ts)
+		}
+	}
+}
+
+// tile runs the nr-wide kernel on the tile at row offset ir of the M block
+// starting at row ic (mcur rows) and column offset jr of the N block starting
+// at column jc (ncur columns); a partial tile goes through a private copy.
+func (j *job) tile(as *aSource, bs *bSource, ic, ir, mcur, jc, jr, ncur, kcb int, colBias, rowBias bool, ts *threadState) {
+	p := &j.p
+	args := &ts.args
+	c, ldc := p.C, p.LDC
+	col := jc + jr
+	w := min(nr, ncur-jr)
+	var bp *float32
+	ldb := nr
+	switch {
+	case bs.packed != nil:
+		bp = &bs.packed[jr*kcb]
+	case w == nr:
+		bp, ldb = &bs.direct[col], bs.ldb
+	default:
+		bp = &bs.edge[0]
+	}
+	if colBias {
+		if w == nr {
+			args.colBias = &p.Epilogue.Bias[col]
+		} else {
+			copy(ts.colPad[:], p.Epilogue.Bias[col:col+w])
+			args.colBias = &ts.colPad[0]
+		}
+	}
+	row := ic + ir
+	h := min(mr, mcur-ir)
+	kernel, ap, lda := j.im.colA, (*float32)(nil), mr
+	switch {
+	case as.packed != nil:
+		ap = &as.packed[ir*kcb]
+	case h < mr:
+		ap = &as.edge[0]
+	default:
+		kernel, ap, lda = j.im.rowA, &as.inPlace[row*as.lda], as.lda
+	}
+	if rowBias {
+		if h == mr {
+			args.rowBias = &p.Epilogue.Bias[row]
+		} else {
+			copy(ts.rowPad[:], p.Epilogue.Bias[row:row+h])
+			args.rowBias = &ts.rowPad[0]
+		}
+	}
+	if h == mr && w == nr {
+		kernel(kcb, ap, lda, bp, ldb, &c[row*ldc+col], ldc, args)
+		return
+	}
+	// Edge tile: run the full kernel on a private tile, then copy
+	// the valid h×w corner in and out of C.
+	if args.flags&flagLoadC != 0 {
+		for r := range h {
+			copy(ts.tmp[r*nr:r*nr+w], c[(row+r)*ldc+col:])
+		}
+	}
+	kernel(kcb, ap, lda, bp, ldb, &ts.tmp[0], nr, args)
+	for r := range h {
+		copy(c[(row+r)*ldc+col:(row+r)*ldc+col+w], ts.tmp[r*nr:])
 	}
 }
 
@@ -456,7 +531,7 @@ func stopped(done <-chan struct{}) bool {
 	}
 }
 
-// KernelName names the micro-kernel Sgemm and Multiply use on this CPU and build: "avx2fma" (AVX2 +
-// FMA on ymm registers, kernel_amd64.s) or "generic" (plain Go). Benchmarks use it to pick the peak
+// KernelName names the micro-kernel Sgemm and Multiply use on this CPU and build: "avx512" (zmm
+// registers, kernel_amd64.s), "avx2fma" (AVX2 + FMA on ymm registers) or "generic" (plain Go). Benchmarks use it to pick the peak
 // their GFLOP/s are a share of.
 func KernelName() string { return defaultImpl.name }
