@@ -56,14 +56,17 @@ func AssemblyKernel() string { return defaultImpl.asm }
 // can take tens of µs, costs more than the split saves.
 const parallelMinWork = 128 * 128 * 128
 
+// maxWidePanels bounds impl.widePanels (the private edge tile holds that many panels).
+const maxWidePanels = 2
+
 // threadState is one thread's per-call scratch for edge tiles. It lives in
 // the pooled job rather than on the stack because the micro-kernel is called
 // through a func value, which makes its pointer arguments escape.
 type threadState struct {
 	args   tileArgs
-	tmp    [mr * nr]float32
+	tmp    [mr * nr * maxWidePanels]float32
 	rowPad [mr]float32
-	colPad [nr]float32
+	colPad [nr * maxWidePanels]float32
 }
 
 // job is the state of one Multiply call, shared by its threads. Jobs are
@@ -278,7 +281,25 @@ type bSource struct {
 	packed []float32 // packed panels: panel at column offset jr is packed[jr*kc:], stride nr
 	direct []float32 // or row-major B read in place from row p0, stride ldb
 	ldb    int
-	edge   []float32 // in direct mode, the packed copy of a partial last panel
+	// edge, in direct mode, is the packed copy of a partial last panel, or
+	// of the last group of wide panels when it ends with a partial one
+	// (wideTail); its first panel is at column offset edgeFrom of the N block.
+	edge     []float32
+	edgeFrom int
+}
+
+// wideTail returns, for an N block of ncur columns, the column offset of a
+// last group of widePanels panels whose last panel only is partial, which
+// the wide kernel then computes on a private tile; ok is false when there
+// is none (no wide kernel, or the last group is short of a full panel or
+// more).
+func (im *impl) wideTail(ncur int) (from int, ok bool) {
+	group := im.widePanels * nr
+	if group == 0 {
+		return 0, false
+	}
+	rem := ncur % group
+	return ncur - rem, rem > group-nr && rem%nr != 0
 }
 
 // region computes C[i0:i1, j0:j1] (i0 a multiple of mr, j0 of nr) with the
@@ -311,8 +332,12 @@ func (j *job) region(i0, i1, j0, j1 int, ws []float32, ts *threadState) {
 			case directB:
 				bs.direct, bs.ldb = p.B[p0*p.LDB:], p.LDB
 				if full := ncur / nr * nr; full < ncur {
-					packB(bufB, false, p.B, p.LDB, jc+full, ncur-full, p0, kcb)
-					bs.edge = bufB
+					from := full
+					if tail, ok := j.im.wideTail(ncur); ok {
+						from = tail
+					}
+					packB(bufB, false, p.B, p.LDB, jc+from, ncur-from, p0, kcb)
+					bs.edge, bs.edgeFrom = bufB, from
 				}
 			default:
 				packB(bufB, p.TransB, p.B, p.LDB, jc, ncur, p0, kcb)
@@ -376,9 +401,10 @@ func (j *job) macroTile(as *aSource, bs *bSource, ic, mcur, jc, ncur, p0, kcb in
 			args.lo, args.hi = e.Min, e.Max
 		}
 	}
+	tail, wideTail := j.im.wideTail(ncur)
 	for jr := 0; jr < ncur; {
-		if panels := j.im.widePanels; panels > 0 && ncur-jr >= panels*nr {
-			j.wideColumns(as, bs, ic, mcur, jc, jr, kcb, colBias, rowBias, ts)
+		if panels := j.im.widePanels; panels > 0 && (ncur-jr >= panels*nr || wideTail && jr == tail) {
+			j.wideColumns(as, bs, ic, mcur, jc, jr, ncur, kcb, colBias, rowBias, ts)
 			jr += panels * nr
 			continue
 		}
@@ -390,22 +416,34 @@ func (j *job) macroTile(as *aSource, bs *bSource, ic, mcur, jc, ncur, p0, kcb in
 }
 
 // wideColumns runs the wide kernel over the full-height tiles of the
-// widePanels full B panels at column offset jr of the N block starting at
-// column jc, and the nr-wide kernel on a partial last row tile.
-func (j *job) wideColumns(as *aSource, bs *bSource, ic, mcur, jc, jr, kcb int, colBias, rowBias bool, ts *threadState) {
+// widePanels B panels at column offset jr of the N block starting at column
+// jc (ncur columns), and the nr-wide kernel on a partial last row tile. The
+// panels are full, or (wideTail) all but the last, and the wide kernel then
+// works on a private tile.
+func (j *job) wideColumns(as *aSource, bs *bSource, ic, mcur, jc, jr, ncur, kcb int, colBias, rowBias bool, ts *threadState) {
 	p := &j.p
 	col := jc + jr
 	args := &ts.args
+	panels := j.im.widePanels
+	w := min(panels*nr, ncur-jr)
 	var bp *float32
 	ldb, bStride := nr, nr*kcb
-	if bs.packed != nil {
+	switch {
+	case bs.packed != nil:
 		bp = &bs.packed[jr*kcb]
-	} else {
+	case w < panels*nr:
+		bp = &bs.edge[(jr-bs.edgeFrom)*kcb]
+	default:
 		bp, ldb, bStride = &bs.direct[col], bs.ldb, nr
 	}
 	args.bStride = uintptr(bStride)
 	if colBias {
-		args.colBias = &p.Epilogue.Bias[col]
+		if w == panels*nr {
+			args.colBias = &p.Epilogue.Bias[col]
+		} else {
+			copy(ts.colPad[:], p.Epilogue.Bias[col:col+w])
+			args.colBias = &ts.colPad[0]
+		}
 	}
 	full := mcur / mr * mr
 	for ir := 0; ir < full; ir += mr {
@@ -419,11 +457,24 @@ func (j *job) wideColumns(as *aSource, bs *bSource, ic, mcur, jc, jr, kcb int, c
 		if rowBias {
 			args.rowBias = &p.Epilogue.Bias[row]
 		}
-		kernel(kcb, ap, lda, bp, ldb, &p.C[row*p.LDC+col], p.LDC, args)
+		if w == panels*nr {
+			kernel(kcb, ap, lda, bp, ldb, &p.C[row*p.LDC+col], p.LDC, args)
+			continue
+		}
+		tmp, ldt := ts.tmp[:], panels*nr
+		if args.flags&flagLoadC != 0 {
+			for r := range mr {
+				copy(tmp[r*ldt:r*ldt+w], p.C[(row+r)*p.LDC+col:])
+			}
+		}
+		kernel(kcb, ap, lda, bp, ldb, &tmp[0], ldt, args)
+		for r := range mr {
+			copy(p.C[(row+r)*p.LDC+col:(row+r)*p.LDC+col+w], tmp[r*ldt:])
+		}
 	}
 	if full < mcur {
-		for q := range j.im.widePanels {
-			j.tile(as, bs, ic, full, mcur, jc, jr+q*nr, jr+j.im.widePanels*nr, kcb, colBias, rowBias, ts)
+		for q := 0; q*nr < w; q++ {
+			j.tile(as, bs, ic, full, mcur, jc, jr+q*nr, ncur, kcb, colBias, rowBias, ts)
 		}
 	}
 }
@@ -445,7 +496,7 @@ func (j *job) tile(as *aSource, bs *bSource, ic, ir, mcur, jc, jr, ncur, kcb int
 	case w == nr:
 		bp, ldb = &bs.direct[col], bs.ldb
 	default:
-		bp = &bs.edge[0]
+		bp = &bs.edge[(jr-bs.edgeFrom)*kcb]
 	}
 	if colBias {
 		if w == nr {

@@ -277,7 +277,9 @@ func suiteCases() []testCase {
 		{BiasMode: BiasPerCol, Act: ActClip, Min: -0.25, Max: 0.5},
 		{Act: ActClip, Min: 0, Max: 6},
 	}
-	shapes := [][3]int{{1, 1, 1}, {7, 17, 13}, {13, 33, 2}, {mcMax + 7, 40, kcMax + 9}}
+	// N = 17 and 49 end with a full and a partial panel: the wide kernels'
+	// private-tile tail (wideTail).
+	shapes := [][3]int{{1, 1, 1}, {7, 17, 13}, {13, 33, 2}, {mcMax + 7, 40, kcMax + 9}, {12, 49, 20}}
 	i = 0
 	for _, s := range shapes {
 		for _, e := range epis {
