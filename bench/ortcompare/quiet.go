@@ -21,8 +21,11 @@ type peaks struct {
 
 // sgemmISA is the fmapeak kernel of the same instructions as the SGEMM micro-kernel.
 func sgemmISA(kernel string) fmapeak.ISA {
-	if kernel == "avx2fma" {
+	switch kernel {
+	case "avx2fma":
 		return fmapeak.AVX2
+	case "avx512":
+		return fmapeak.AVX512
 	}
 	return fmapeak.Go
 }

@@ -3,17 +3,14 @@ package cnn
 import (
 	"testing"
 
-	"golang.org/x/sys/cpu"
+	"github.com/onnxrun/onnxrun/ops/internal/isa"
 )
 
-// The name follows the build and the CPU: the assembly kernel exactly when this build has assembly
-// and the CPU has AVX2 and FMA.
+// The name follows the build, the CPU and ONNXRUN_ISA: the AVX-512 kernel at isa.AVX512, the AVX2
+// one at isa.AVX2, the pure-Go one otherwise (-tags noasm, another GOARCH, an older CPU).
 func TestSGEMMKernel(t *testing.T) {
-	want := "generic"
-	if asmBuild && cpu.X86.HasAVX && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		want = "avx2fma"
-	}
+	want := map[isa.Level]string{isa.PureGo: "generic", isa.AVX2: "avx2fma", isa.AVX512: "avx512"}[isa.Max()]
 	if got := SGEMMKernel(); got != want {
-		t.Errorf("SGEMMKernel() = %q, want %q", got, want)
+		t.Errorf("SGEMMKernel() = %q at level %v, want %q", got, isa.Max(), want)
 	}
 }

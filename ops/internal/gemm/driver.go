@@ -2,6 +2,8 @@ package gemm
 
 import (
 	"sync"
+
+	"github.com/onnxrun/onnxrun/ops/internal/isa"
 	"sync/atomic"
 	"unsafe"
 )
@@ -15,6 +17,11 @@ type impl struct {
 	asm  string
 	colA microKernel // A[i][p] = a[p*lda+i]: packed panels, transposed A in place
 	rowA microKernel // A[i][p] = a[i*lda+p]: row-major A in place
+	// wideColA and wideRowA, when widePanels > 0, are wide kernels (kernel.go)
+	// over widePanels B panels: the driver runs them on every full-height tile
+	// of widePanels full panels, and colA/rowA on the rest.
+	wideColA, wideRowA microKernel
+	widePanels         int
 	// minParallelWork is the smallest M*N*K split across threads; tests
 	// lower it to exercise the threaded paths on small shapes.
 	minParallelWork int
@@ -22,12 +29,26 @@ type impl struct {
 
 var genericImpl = &impl{name: "generic", colA: kernelGenericColA, rowA: kernelGenericRowA, minParallelWork: parallelMinWork}
 
-// defaultImpl is what Sgemm and Multiply use; kernel_amd64.go replaces it at
-// init when the CPU has AVX2 and FMA.
-var defaultImpl = genericImpl
+// defaultImpl is what Sgemm and Multiply use: the variant of implVariants
+// (kernel_amd64.go, kernel_generic.go) of the highest instruction-set level
+// this process may use (isa.Max: the CPU's, lowered by -tags noasm or
+// ONNXRUN_ISA).
+var defaultImpl = isa.Pick(implVariants...).Fn
+
+// asmImpls lists the assembly variants this process can run, for the tests
+// and benchmarks that compare every variant.
+func asmImpls() []*impl {
+	var out []*impl
+	for _, v := range isa.Runnable(implVariants...) {
+		if v.Fn != genericImpl {
+			out = append(out, v.Fn)
+		}
+	}
+	return out
+}
 
 // AssemblyKernel describes the assembly micro-kernel Sgemm and Multiply use on this CPU and build
-// ("AVX2+FMA 6x16"), or returns "" when they run the pure Go one.
+// ("AVX-512 6x32", "AVX2+FMA 6x16"), or returns "" when they run the pure Go one.
 func AssemblyKernel() string { return defaultImpl.asm }
 
 // parallelMinWork is the smallest M*N*K worth splitting across threads: below
@@ -35,14 +56,17 @@ func AssemblyKernel() string { return defaultImpl.asm }
 // can take tens of µs, costs more than the split saves.
 const parallelMinWork = 128 * 128 * 128
 
+// maxWidePanels bounds impl.widePanels (the private edge tile holds that many panels).
+const maxWidePanels = 2
+
 // threadState is one thread's per-call scratch for edge tiles. It lives in
 // the pooled job rather than on the stack because the micro-kernel is called
 // through a func value, which makes its pointer arguments escape.
 type threadState struct {
 	args   tileArgs
-	tmp    [mr * nr]float32
+	tmp    [mr * nr * maxWidePanels]float32
 	rowPad [mr]float32
-	colPad [nr]float32
+	colPad [nr * maxWidePanels]float32
 }
 
 // job is the state of one Multiply call, shared by its threads. Jobs are
@@ -257,7 +281,25 @@ type bSource struct {
 	packed []float32 // packed panels: panel at column offset jr is packed[jr*kc:], stride nr
 	direct []float32 // or row-major B read in place from row p0, stride ldb
 	ldb    int
-	edge   []float32 // in direct mode, the packed copy of a partial last panel
+	// edge, in direct mode, is the packed copy of a partial last panel, or
+	// of the last group of wide panels when it ends with a partial one
+	// (wideTail); its first panel is at column offset edgeFrom of the N block.
+	edge     []float32
+	edgeFrom int
+}
+
+// wideTail returns, for an N block of ncur columns, the column offset of a
+// last group of widePanels panels whose last panel only is partial, which
+// the wide kernel then computes on a private tile; ok is false when there
+// is none (no wide kernel, or the last group is short of a full panel or
+// more).
+func (im *impl) wideTail(ncur int) (from int, ok bool) {
+	group := im.widePanels * nr
+	if group == 0 {
+		return 0, false
+	}
+	rem := ncur % group
+	return ncur - rem, rem > group-nr && rem%nr != 0
 }
 
 // region computes C[i0:i1, j0:j1] (i0 a multiple of mr, j0 of nr) with the
@@ -290,8 +332,12 @@ func (j *job) region(i0, i1, j0, j1 int, ws []float32, ts *threadState) {
 			case directB:
 				bs.direct, bs.ldb = p.B[p0*p.LDB:], p.LDB
 				if full := ncur / nr * nr; full < ncur {
-					packB(bufB, false, p.B, p.LDB, jc+full, ncur-full, p0, kcb)
-					bs.edge = bufB
+					from := full
+					if tail, ok := j.im.wideTail(ncur); ok {
+						from = tail
+					}
+					packB(bufB, false, p.B, p.LDB, jc+from, ncur-from, p0, kcb)
+					bs.edge, bs.edgeFrom = bufB, from
 				}
 			default:
 				packB(bufB, p.TransB, p.B, p.LDB, jc, ncur, p0, kcb)
@@ -355,64 +401,144 @@ func (j *job) macroTile(as *aSource, bs *bSource, ic, mcur, jc, ncur, p0, kcb in
 			args.lo, args.hi = e.Min, e.Max
 		}
 	}
-	c, ldc := p.C, p.LDC
-	for jr := 0; jr < ncur; jr += nr {
-		col := jc + jr
-		w := min(nr, ncur-jr)
-		var bp *float32
-		ldb := nr
-		switch {
-		case bs.packed != nil:
-			bp = &bs.packed[jr*kcb]
-		case w == nr:
-			bp, ldb = &bs.direct[col], bs.ldb
-		default:
-			bp = &bs.edge[0]
-		}
-		if colBias {
-			if w == nr {
-				args.colBias = &p.Epilogue.Bias[col]
-			} else {
-				copy(ts.colPad[:], p.Epilogue.Bias[col:col+w])
-				args.colBias = &ts.colPad[0]
-			}
+	tail, wideTail := j.im.wideTail(ncur)
+	for jr := 0; jr < ncur; {
+		if panels := j.im.widePanels; panels > 0 && (ncur-jr >= panels*nr || wideTail && jr == tail) {
+			j.wideColumns(as, bs, ic, mcur, jc, jr, ncur, kcb, colBias, rowBias, ts)
+			jr += panels * nr
+			continue
 		}
 		for ir := 0; ir < mcur; ir += mr {
-			row := ic + ir
-			h := min(mr, mcur-ir)
-			kernel, ap, lda := j.im.colA, (*float32)(nil), mr
-			switch {
-			case as.packed != nil:
-				ap = &as.packed[ir*kcb]
-			case h < mr:
-				ap = &as.edge[0]
-			default:
-				kernel, ap, lda = j.im.rowA, &as.inPlace[row*as.lda], as.lda
-			}
-			if rowBias {
-				if h == mr {
-					args.rowBias = &p.Epilogue.Bias[row]
-				} else {
-					copy(ts.rowPad[:], p.Epilogue.Bias[row:row+h])
-					args.rowBias = &ts.rowPad[0]
-				}
-			}
-			if h == mr && w == nr {
-				kernel(kcb, ap, lda, bp, ldb, &c[row*ldc+col], ldc, args)
-				continue
-			}
-			// Edge tile: run the full kernel on a private tile, then copy
-			// the valid h×w corner in and out of C.
-			if args.flags&flagLoadC != 0 {
-				for r := range h {
-					copy(ts.tmp[r*nr:r*nr+w], c[(row+r)*ldc+col:])
-				}
-			}
-			kernel(kcb, ap, lda, bp, ldb, &ts.tmp[0], nr, args)
-			for r := range h {
-				copy(c[(row+r)*ldc+col:(row+r)*ldc+col+w], ts.tmp[r*nr:])
+			j.tile(as, bs, ic, ir, mcur, jc, jr, ncur, kcb, colBias, rowBias, ts)
+		}
+		jr += nr
+	}
+}
+
+// wideColumns runs the wide kernel over the full-height tiles of the
+// widePanels B panels at column offset jr of the N block starting at column
+// jc (ncur columns), and the nr-wide kernel on a partial last row tile. The
+// panels are full, or (wideTail) all but the last, and the wide kernel then
+// works on a private tile.
+func (j *job) wideColumns(as *aSource, bs *bSource, ic, mcur, jc, jr, ncur, kcb int, colBias, rowBias bool, ts *threadState) {
+	p := &j.p
+	col := jc + jr
+	args := &ts.args
+	panels := j.im.widePanels
+	w := min(panels*nr, ncur-jr)
+	var bp *float32
+	ldb, bStride := nr, nr*kcb
+	switch {
+	case bs.packed != nil:
+		bp = &bs.packed[jr*kcb]
+	case w < panels*nr:
+		bp = &bs.edge[(jr-bs.edgeFrom)*kcb]
+	default:
+		bp, ldb, bStride = &bs.direct[col], bs.ldb, nr
+	}
+	args.bStride = uintptr(bStride)
+	if colBias {
+		if w == panels*nr {
+			args.colBias = &p.Epilogue.Bias[col]
+		} else {
+			copy(ts.colPad[:], p.Epilogue.Bias[col:col+w])
+			args.colBias = &ts.colPad[0]
+		}
+	}
+	full := mcur / mr * mr
+	for ir := 0; ir < full; ir += mr {
+		row := ic + ir
+		kernel, ap, lda := j.im.wideColA, (*float32)(nil), mr
+		if as.packed != nil {
+			ap = &as.packed[ir*kcb]
+		} else {
+			kernel, ap, lda = j.im.wideRowA, &as.inPlace[row*as.lda], as.lda
+		}
+		if rowBias {
+			args.rowBias = &p.Epilogue.Bias[row]
+		}
+		if w == panels*nr {
+			kernel(kcb, ap, lda, bp, ldb, &p.C[row*p.LDC+col], p.LDC, args)
+			continue
+		}
+		tmp, ldt := ts.tmp[:], panels*nr
+		if args.flags&flagLoadC != 0 {
+			for r := range mr {
+				copy(tmp[r*ldt:r*ldt+w], p.C[(row+r)*p.LDC+col:])
 			}
 		}
+		kernel(kcb, ap, lda, bp, ldb, &tmp[0], ldt, args)
+		for r := range mr {
+			copy(p.C[(row+r)*p.LDC+col:(row+r)*p.LDC+col+w], tmp[r*ldt:])
+		}
+	}
+	if full < mcur {
+		for q := 0; q*nr < w; q++ {
+			j.tile(as, bs, ic, full, mcur, jc, jr+q*nr, ncur, kcb, colBias, rowBias, ts)
+		}
+	}
+}
+
+// tile runs the nr-wide kernel on the tile at row offset ir of the M block
+// starting at row ic (mcur rows) and column offset jr of the N block starting
+// at column jc (ncur columns); a partial tile goes through a private copy.
+func (j *job) tile(as *aSource, bs *bSource, ic, ir, mcur, jc, jr, ncur, kcb int, colBias, rowBias bool, ts *threadState) {
+	p := &j.p
+	args := &ts.args
+	c, ldc := p.C, p.LDC
+	col := jc + jr
+	w := min(nr, ncur-jr)
+	var bp *float32
+	ldb := nr
+	switch {
+	case bs.packed != nil:
+		bp = &bs.packed[jr*kcb]
+	case w == nr:
+		bp, ldb = &bs.direct[col], bs.ldb
+	default:
+		bp = &bs.edge[(jr-bs.edgeFrom)*kcb]
+	}
+	if colBias {
+		if w == nr {
+			args.colBias = &p.Epilogue.Bias[col]
+		} else {
+			copy(ts.colPad[:], p.Epilogue.Bias[col:col+w])
+			args.colBias = &ts.colPad[0]
+		}
+	}
+	row := ic + ir
+	h := min(mr, mcur-ir)
+	kernel, ap, lda := j.im.colA, (*float32)(nil), mr
+	switch {
+	case as.packed != nil:
+		ap = &as.packed[ir*kcb]
+	case h < mr:
+		ap = &as.edge[0]
+	default:
+		kernel, ap, lda = j.im.rowA, &as.inPlace[row*as.lda], as.lda
+	}
+	if rowBias {
+		if h == mr {
+			args.rowBias = &p.Epilogue.Bias[row]
+		} else {
+			copy(ts.rowPad[:], p.Epilogue.Bias[row:row+h])
+			args.rowBias = &ts.rowPad[0]
+		}
+	}
+	if h == mr && w == nr {
+		kernel(kcb, ap, lda, bp, ldb, &c[row*ldc+col], ldc, args)
+		return
+	}
+	// Edge tile: run the full kernel on a private tile, then copy
+	// the valid h×w corner in and out of C.
+	if args.flags&flagLoadC != 0 {
+		for r := range h {
+			copy(ts.tmp[r*nr:r*nr+w], c[(row+r)*ldc+col:])
+		}
+	}
+	kernel(kcb, ap, lda, bp, ldb, &ts.tmp[0], nr, args)
+	for r := range h {
+		copy(c[(row+r)*ldc+col:(row+r)*ldc+col+w], ts.tmp[r*nr:])
 	}
 }
 
@@ -456,7 +582,7 @@ func stopped(done <-chan struct{}) bool {
 	}
 }
 
-// KernelName names the micro-kernel Sgemm and Multiply use on this CPU and build: "avx2fma" (AVX2 +
-// FMA on ymm registers, kernel_amd64.s) or "generic" (plain Go). Benchmarks use it to pick the peak
+// KernelName names the micro-kernel Sgemm and Multiply use on this CPU and build: "avx512" (zmm
+// registers, kernel_amd64.s), "avx2fma" (AVX2 + FMA on ymm registers) or "generic" (plain Go). Benchmarks use it to pick the peak
 // their GFLOP/s are a share of.
 func KernelName() string { return defaultImpl.name }

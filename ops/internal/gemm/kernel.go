@@ -17,14 +17,17 @@ const (
 
 // tileArgs carries everything of one micro-kernel call that is not a pointer
 // into the panels. Its layout is read by the assembly kernels: alpha at 0,
-// beta 4, lo 8, hi 12, flags 16, rowBias 24, colBias 32. Keep them in sync
+// beta 4, lo 8, hi 12, flags 16, rowBias 24, colBias 32, bStride 40. Keep them in sync
 // (TestTileArgsLayout checks it).
 type tileArgs struct {
 	alpha, beta float32
 	lo, hi      float32
 	flags       uintptr
 	rowBias     *float32 // mr values when flagRowBias
-	colBias     *float32 // nr values when flagColBias
+	colBias     *float32 // nr values (panels*nr for a wide kernel) when flagColBias
+	// bStride is, for a wide kernel (wideKernel), the distance in floats
+	// from one B panel of nr columns to the next; the nr-wide kernels ignore it.
+	bStride uintptr
 }
 
 // microKernel computes one full mr×nr tile of C:
@@ -46,6 +49,26 @@ type tileArgs struct {
 // b points at k rows of nr values, ldb apart: a packed B panel has
 // ldb == nr, a row-major B read in place its own row stride. k may be 0.
 type microKernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, t *tileArgs)
+
+// A wide kernel computes an mr×(panels*nr) tile with the microKernel
+// signature and semantics, taking its B as panels nr-column blocks side by
+// side: columns q*nr..q*nr+nr-1 of the tile read b + q*t.bStride (same ldb),
+// write c + q*nr and take colBias + q*nr. Its pure-Go twin is
+// wideGeneric, panels calls of the nr-wide kernel.
+
+// wideGeneric is the plain-Go statement of a wide kernel of panels panels
+// built from the nr-wide kernel narrow.
+func wideGeneric(narrow microKernel, panels int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, t *tileArgs) {
+	part := *t
+	for q := range panels {
+		bq := unsafe.Add(unsafe.Pointer(b), uintptr(q)*t.bStride*4)
+		cq := unsafe.Add(unsafe.Pointer(c), q*nr*4)
+		if t.flags&flagColBias != 0 {
+			part.colBias = (*float32)(unsafe.Add(unsafe.Pointer(t.colBias), q*nr*4))
+		}
+		narrow(k, a, lda, (*float32)(bq), ldb, (*float32)(cq), ldc, &part)
+	}
+}
 
 // kernelGenericColA and kernelGenericRowA are the pure-Go micro-kernels,
 // the fallback on every CPU.

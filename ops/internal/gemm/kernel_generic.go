@@ -2,8 +2,10 @@
 
 package gemm
 
-// asmImpls lists the assembly variants this CPU can run: none on this build.
-func asmImpls() []*impl { return nil }
+import "github.com/onnxrun/onnxrun/ops/internal/isa"
+
+// implVariants are the GEMM variants of this build: the pure-Go one only.
+var implVariants = []isa.Variant[*impl]{{Level: isa.PureGo, Name: "pure Go", Fn: genericImpl}}
 
 // packBTrans16 writes dst[p*nr+c] = src[c*lds+p] for c < nr, p < kc: one
 // full panel of a transposed B.

@@ -52,32 +52,53 @@ func TestSgemmMatchesReference(t *testing.T) {
 }
 
 // kernelForms lists every micro-kernel of every impl on this CPU, in both
-// A addressings, with the A element function for a given lda.
+// kernelForm is one micro-kernel under test: an nr-wide kernel (panels 1)
+// or a wide kernel over panels B panels, in one A addressing.
 type kernelForm struct {
 	name   string
 	kernel microKernel
 	rowA   bool // A[i][p] = a[i*lda+p], else a[p*lda+i]
+	panels int
 }
+
+// genericWideImpl is the pure-Go driver with the wide kernels' pure-Go twin
+// (wideGeneric over two panels), so that the driver's wide path is tested
+// on every build, not only on CPUs with AVX-512.
+var genericWideImpl = &impl{name: "generic/wide", colA: kernelGenericColA, rowA: kernelGenericRowA,
+	wideColA: func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, t *tileArgs) {
+		wideGeneric(kernelGenericColA, 2, k, a, lda, b, ldb, c, ldc, t)
+	},
+	wideRowA: func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, t *tileArgs) {
+		wideGeneric(kernelGenericRowA, 2, k, a, lda, b, ldb, c, ldc, t)
+	},
+	widePanels: 2, minParallelWork: parallelMinWork}
 
 func kernelForms() []kernelForm {
 	var forms []kernelForm
-	for _, im := range append([]*impl{genericImpl}, asmImpls()...) {
+	for _, im := range append([]*impl{genericImpl, genericWideImpl}, asmImpls()...) {
 		forms = append(forms,
-			kernelForm{im.name + "/colA", im.colA, false},
-			kernelForm{im.name + "/rowA", im.rowA, true})
+			kernelForm{im.name + "/colA", im.colA, false, 1},
+			kernelForm{im.name + "/rowA", im.rowA, true, 1})
+		if im.widePanels > 0 {
+			forms = append(forms,
+				kernelForm{im.name + "/wide/colA", im.wideColA, false, im.widePanels},
+				kernelForm{im.name + "/wide/rowA", im.wideRowA, true, im.widePanels})
+		}
 	}
 	return forms
 }
 
 // TestKernels drives every micro-kernel directly: each flag combination, A
-// and B strides other than the packed ones, and a C stride wider than the
-// tile with guard values in the gap.
+// and B strides other than the packed ones, B panels apart (wide kernels),
+// and a C stride wider than the tile with guard values in the gap.
 func TestKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	for _, kf := range kernelForms() {
+		width := kf.panels * nr
 		for _, k := range []int{0, 1, 3, 4, 5, 17} {
 			for flags := uintptr(0); flags < 16; flags++ {
-				const ldb, ldc = nr + 5, nr + 3
+				ldb, ldc := nr+5, width+3
+				bStride := k*ldb + nr + 7 // B panel q at b[q*bStride:]
 				lda := mr + 3
 				if kf.rowA {
 					lda = k + 2
@@ -89,22 +110,24 @@ func TestKernels(t *testing.T) {
 					}
 					return a[p*lda+i]
 				}
-				b := randSlice(r, k*ldb+nr)
-				rowBias, colBias := randSlice(r, mr), randSlice(r, nr)
+				b := randSlice(r, kf.panels*bStride)
+				bAt := func(p, j int) float32 { return b[j/nr*bStride+p*ldb+j%nr] }
+				rowBias, colBias := randSlice(r, mr), randSlice(r, width)
 				c := make([]float32, mr*ldc)
 				for i := range c {
 					c[i] = guard
 				}
 				c0 := randSlice(r, mr*ldc)
 				for i := range mr {
-					copy(c[i*ldc:i*ldc+nr], c0[i*ldc:])
+					copy(c[i*ldc:i*ldc+width], c0[i*ldc:])
 				}
-				args := tileArgs{alpha: 1.5, beta: -0.5, lo: -0.5, hi: 0.75, flags: flags, rowBias: &rowBias[0], colBias: &colBias[0]}
+				args := tileArgs{alpha: 1.5, beta: -0.5, lo: -0.5, hi: 0.75, flags: flags, rowBias: &rowBias[0], colBias: &colBias[0],
+					bStride: uintptr(bStride)}
 				kf.kernel(k, &a[0], lda, &b[0], ldb, &c[0], ldc, &args)
 				for i := range mr {
 					for j := range ldc {
 						got := c[i*ldc+j]
-						if j >= nr {
+						if j >= width {
 							if math.Float32bits(got) != math.Float32bits(guard) {
 								t.Fatalf("%s k=%d flags=%b: wrote C[%d][%d] past the tile", kf.name, k, flags, i, j)
 							}
@@ -112,7 +135,7 @@ func TestKernels(t *testing.T) {
 						}
 						var sum float64
 						for p := range k {
-							sum += float64(aAt(i, p)) * float64(b[p*ldb+j])
+							sum += float64(aAt(i, p)) * float64(bAt(p, j))
 						}
 						want := 1.5 * sum
 						if flags&flagLoadC != 0 {
@@ -140,18 +163,21 @@ func TestKernels(t *testing.T) {
 // TestClampKeepsNaN: ReLU and Clip pass NaN through, in every kernel.
 func TestClampKeepsNaN(t *testing.T) {
 	for _, kf := range kernelForms() {
+		width := kf.panels * nr
 		a := make([]float32, mr)
-		b := make([]float32, nr)
+		b := make([]float32, width)
 		a[2] = float32(math.NaN()) // row 2 in the column form (lda = mr), k = 1
 		lda := mr
 		if kf.rowA {
 			lda = 1 // A[i][0] = a[i]
 		}
-		c := make([]float32, mr*nr)
-		args := tileArgs{alpha: 1, lo: 0, hi: float32(math.Inf(1)), flags: flagClamp}
-		kf.kernel(1, &a[0], lda, &b[0], nr, &c[0], nr, &args)
-		if !math.IsNaN(float64(c[2*nr])) || c[0] != 0 {
-			t.Errorf("%s: relu(NaN) row = %v, row 0 = %v; want NaN and 0", kf.name, c[2*nr], c[0])
+		c := make([]float32, mr*width)
+		args := tileArgs{alpha: 1, lo: 0, hi: float32(math.Inf(1)), flags: flagClamp, bStride: nr}
+		kf.kernel(1, &a[0], lda, &b[0], nr, &c[0], width, &args)
+		for j := range width {
+			if !math.IsNaN(float64(c[2*width+j])) || c[j] != 0 {
+				t.Fatalf("%s: relu(NaN) row [%d] = %v, row 0 = %v; want NaN and 0", kf.name, j, c[2*width+j], c[j])
+			}
 		}
 	}
 }
@@ -169,6 +195,7 @@ func TestTileArgsLayout(t *testing.T) {
 		{"flags", unsafe.Offsetof(ta.flags), 16},
 		{"rowBias", unsafe.Offsetof(ta.rowBias), 24},
 		{"colBias", unsafe.Offsetof(ta.colBias), 32},
+		{"bStride", unsafe.Offsetof(ta.bStride), 40},
 	} {
 		if unsafe.Sizeof(uintptr(0)) == 8 && f.got != f.want {
 			t.Errorf("tileArgs.%s at offset %d, the assembly expects %d", f.name, f.got, f.want)

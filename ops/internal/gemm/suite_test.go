@@ -24,18 +24,20 @@ func variants(t testing.TB) []variant {
 	vs := []variant{
 		{name: "reference", run: MultiplyReference},
 		{name: "generic", run: genericImpl.multiply},
+		{name: genericWideImpl.name, run: genericWideImpl.multiply},
 	}
 	for _, im := range asmImpls() {
 		vs = append(vs, variant{name: im.name, run: im.multiply})
 	}
 	// Threaded variants split even the smallest shapes.
-	genericAll, defaultAll := *genericImpl, *defaultImpl
-	genericAll.minParallelWork, defaultAll.minParallelWork = 0, 0
+	genericAll, wideAll, defaultAll := *genericImpl, *genericWideImpl, *defaultImpl
+	genericAll.minParallelWork, wideAll.minParallelWork, defaultAll.minParallelWork = 0, 0, 0
 	for _, threads := range []int{2, 3} {
 		pool := parallel.NewPool(threads)
 		t.Cleanup(pool.Close)
 		vs = append(vs,
 			variant{name: fmt.Sprintf("generic/threads=%d", threads), run: genericAll.multiply, pool: pool},
+			variant{name: fmt.Sprintf("generic/wide/threads=%d", threads), run: wideAll.multiply, pool: pool},
 			variant{name: fmt.Sprintf("default/threads=%d", threads), run: defaultAll.multiply, pool: pool})
 	}
 	return vs
@@ -275,7 +277,9 @@ func suiteCases() []testCase {
 		{BiasMode: BiasPerCol, Act: ActClip, Min: -0.25, Max: 0.5},
 		{Act: ActClip, Min: 0, Max: 6},
 	}
-	shapes := [][3]int{{1, 1, 1}, {7, 17, 13}, {13, 33, 2}, {mcMax + 7, 40, kcMax + 9}}
+	// N = 17 and 49 end with a full and a partial panel: the wide kernels'
+	// private-tile tail (wideTail).
+	shapes := [][3]int{{1, 1, 1}, {7, 17, 13}, {13, 33, 2}, {mcMax + 7, 40, kcMax + 9}, {12, 49, 20}}
 	i = 0
 	for _, s := range shapes {
 		for _, e := range epis {

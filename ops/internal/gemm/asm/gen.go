@@ -1,13 +1,11 @@
 //go:build ignore
 
-// gen writes kernel_amd64.s, the AVX2+FMA micro-kernels of package gemm.
+// gen writes kernel_amd64.s, the AVX2+FMA and AVX-512 micro-kernels of package gemm.
 // It is a plain text generator (no avo) because the kernels are one fixed
-// register schedule: 12 accumulators, 2 B vectors, 2 A broadcasts. Two
-// variants differ only in how A is addressed (see kernel.go):
-//
-//	kernel6x16FMAColA: A[i][p] at a[p*lda+i] (packed panels, lda = 6, or a
-//	                   transposed A read in place)
-//	kernel6x16FMARowA: A[i][p] at a[i*lda+p] (a row-major A read in place)
+// register schedule each (see kernel): kernel6x16FMA{ColA,RowA} on ymm
+// registers, and kernel6x32AVX512{ColA,RowA} on zmm registers, which read B
+// as two 16-column panels side by side so that packing keeps one layout
+// (nr = 16) for every variant.
 //
 // Run from ops/internal/gemm: go run ./asm/gen.go -o kernel_amd64.s
 // (go generate does this).
@@ -24,14 +22,14 @@ const (
 	mr     = 6
 	nr     = 16
 	unroll = 4
+	// widePanels is the number of 16-column B panels the AVX-512 kernel
+	// covers (see wideKernel).
+	widePanels = 2
 )
 
 var b strings.Builder
 
 func emit(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-
-// acc returns the accumulator register of row i, half h (columns 8h..8h+7).
-func acc(i, h int) string { return fmt.Sprintf("Y%d", 2*i+h) }
 
 // stepIndex is the address suffix of k step u (0..3) of an unrolled group
 // for an operand whose base is base and whose k stride is in reg1 (1×) and
@@ -45,16 +43,55 @@ func stepIndex(base, reg1, reg3 string, u int) string {
 	}[u]
 }
 
-// Register plan (no R14/R15: g and the dynamic-linking scratch register).
+// kernel is one micro-kernel: mr rows by perRow vectors of C. Two register
+// files share the generator:
+//
+//	AVX2 (vec "Y", 8 lanes, perRow 2): a 6×16 tile from one B panel, the
+//	  vectors of a B row 32 bytes apart; Y0-Y11 accumulate, Y12-Y13 hold a B
+//	  row, Y14-Y15 A broadcasts.
+//	AVX-512 (vec "Z", 16 lanes, wide): a 6×(16·perRow) tile read from perRow
+//	  B panels of 16 columns side by side, panel q at b + q*tileArgs.bStride
+//	  floats (kernel.go's wide kernels); Z0.. accumulate, Z24.. hold B,
+//	  Z28-Z29 A broadcasts.
+//
+// Each k step loads perRow B vectors and broadcasts mr A values for
+// mr·perRow FMAs. Two forms differ only in how A is addressed (kernel.go):
+// column form A[i][p] at a[p*lda+i] (packed panels, lda = 6, or a transposed
+// A in place), row form A[i][p] at a[i*lda+p] (a row-major A in place).
+//
+// Register plan (no R14/R15: g and the dynamic-linking scratch register):
 //
 //	CX k left, DX *tileArgs, DI C, SI ldc bytes
-//	BX B, R11 ldb bytes, R12 3*ldb bytes
+//	BX B (wide: panel 0; panel q in bBase[q]), R11 ldb bytes, R12 3*ldb bytes
 //	ColA: AX A, R10 lda bytes, R8 3*lda bytes
 //	RowA: AX A rows 0-2, R8 A rows 3-5, R10 lda bytes
-//	R9 C prefetch walk (before the loop), then flags; R8, R10 reused after the loop.
+//	R9 C prefetch walk (before the loop; wide: then the panel stride), then
+//	flags; R8, R10 reused after the loop.
 type kernel struct {
-	name string
-	rowA bool
+	name   string
+	rowA   bool
+	vec    string // register file: "Y" or "Z"
+	perRow int    // accumulators per row
+	wide   bool   // one B panel per vector (AVX-512); else one B panel, vectors side by side
+	bReg0  int    // first B register; the two A broadcast registers follow the B ones at bcast0
+	bcast0 int
+}
+
+// bBase holds the base register of each B panel of a wide kernel; DI and SI
+// are free during the loop and reloaded for the epilogue.
+var bBase = [...]string{"BX", "R13", "DI", "SI"}
+
+func (kn kernel) reg(n int) string { return fmt.Sprintf("%s%d", kn.vec, n) }
+
+// acc returns the accumulator register of row i, vector v.
+func (kn kernel) acc(i, v int) string { return kn.reg(i*kn.perRow + v) }
+
+// vecBytes is the width of one vector in bytes.
+func (kn kernel) vecBytes() int {
+	if kn.vec == "Z" {
+		return 64
+	}
+	return 32
 }
 
 // aAddr is the address of A[i][step u] within an unrolled group.
@@ -70,15 +107,35 @@ func (kn kernel) aAddr(i, u int) string {
 	return fmt.Sprintf("%d%s", 4*i, stepIndex("AX", "R10", "R8", u))
 }
 
+// bAddr is the address of B vector v at step u within an unrolled group.
+func (kn kernel) bAddr(v, u int) string {
+	if kn.wide {
+		return stepIndex(bBase[v], "R11", "R12", u)
+	}
+	off := ""
+	if v > 0 {
+		off = fmt.Sprint(v * kn.vecBytes())
+	}
+	return off + stepIndex("BX", "R11", "R12", u)
+}
+
+func (kn kernel) bBases() []string {
+	if kn.wide {
+		return bBase[:kn.perRow]
+	}
+	return bBase[:1]
+}
+
 func (kn kernel) step(u int) {
-	bAddr := stepIndex("BX", "R11", "R12", u)
-	emit("\tVMOVUPS %s, Y12", bAddr)
-	emit("\tVMOVUPS 32%s, Y13", bAddr)
+	for v := 0; v < kn.perRow; v++ {
+		emit("\tVMOVUPS %s, %s", kn.bAddr(v, u), kn.reg(kn.bReg0+v))
+	}
 	for i := 0; i < mr; i++ {
-		bc := fmt.Sprintf("Y%d", 14+i%2)
+		bc := kn.reg(kn.bcast0 + i%2)
 		emit("\tVBROADCASTSS %s, %s", kn.aAddr(i, u), bc)
-		emit("\tVFMADD231PS Y12, %s, %s", bc, acc(i, 0))
-		emit("\tVFMADD231PS Y13, %s, %s", bc, acc(i, 1))
+		for v := 0; v < kn.perRow; v++ {
+			emit("\tVFMADD231PS %s, %s, %s", kn.reg(kn.bReg0+v), bc, kn.acc(i, v))
+		}
 	}
 }
 
@@ -92,10 +149,12 @@ func (kn kernel) advance(steps int) {
 	} else {
 		emit("\tLEAQ (AX)(R10*%d), AX", steps)
 	}
-	if steps == 1 {
-		emit("\tADDQ R11, BX")
-	} else {
-		emit("\tLEAQ (BX)(R11*%d), BX", steps)
+	for _, base := range kn.bBases() {
+		if steps == 1 {
+			emit("\tADDQ R11, %s", base)
+		} else {
+			emit("\tLEAQ (%s)(R11*%d), %s", base, steps, base)
+		}
 	}
 }
 
@@ -104,19 +163,22 @@ func (kn kernel) gen() {
 	if kn.rowA {
 		layout = "a[i*lda+p]"
 	}
+	width := kn.perRow * kn.vecBytes() / 4
 	emit("// func %s(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, t *tileArgs)", kn.name)
-	emit("// Semantics: microKernel in kernel.go, with A[i][p] = %s.", layout)
-	emit("// Y0-Y11 accumulate (row i in Y2i, Y2i+1), Y12-Y13 hold a B row, Y14-Y15 A broadcasts.")
+	emit("// Semantics: microKernel in kernel.go over a %dx%d tile, with A[i][p] = %s.", mr, width, layout)
+	if kn.wide {
+		emit("// B panel q (columns 16q..16q+15) at b + q*t.bStride floats.")
+	}
+	emit("// %s-%s accumulate (row i, vector v in %s(%di+v)), %s-%s hold a B row, %s-%s A broadcasts.",
+		kn.reg(0), kn.reg(mr*kn.perRow-1), kn.vec, kn.perRow, kn.reg(kn.bReg0), kn.reg(kn.bReg0+kn.perRow-1),
+		kn.reg(kn.bcast0), kn.reg(kn.bcast0+1))
 	emit("TEXT ·%s(SB), NOSPLIT, $0-64", kn.name)
 	emit("\tMOVQ k+0(FP), CX")
 	emit("\tMOVQ a+8(FP), AX")
 	emit("\tMOVQ lda+16(FP), R10")
 	emit("\tMOVQ b+24(FP), BX")
 	emit("\tMOVQ ldb+32(FP), R11")
-	emit("\tMOVQ c+40(FP), DI")
-	emit("\tMOVQ ldc+48(FP), SI")
-	emit("\tMOVQ t+56(FP), DX")
-	emit("\tSHLQ $2, SI")
+	kn.loadC()
 	emit("\tSHLQ $2, R10")
 	emit("\tSHLQ $2, R11")
 	emit("\tLEAQ (R11)(R11*2), R12")
@@ -130,14 +192,30 @@ func (kn kernel) gen() {
 	emit("\t// Warm the C tile while the product runs.")
 	emit("\tMOVQ DI, R9")
 	for i := 0; i < mr; i++ {
-		emit("\tPREFETCHT0 (R9)")
-		emit("\tPREFETCHT0 60(R9)")
+		for off := 0; off < 4*width-4; off += 64 {
+			emit("\tPREFETCHT0 %s", memOff(off, "R9"))
+		}
+		emit("\tPREFETCHT0 %d(R9)", 4*width-4)
 		if i < mr-1 {
 			emit("\tADDQ SI, R9")
 		}
 	}
-	for i := 0; i < 2*mr; i++ {
-		emit("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
+	if kn.wide {
+		emit("")
+		emit("\t// B panel bases: panel q at b + q*bStride.")
+		emit("\tMOVQ 40(DX), R9 // bStride")
+		emit("\tSHLQ $2, R9")
+		bases := kn.bBases()
+		for q := 1; q < len(bases); q++ {
+			emit("\tLEAQ (%s)(R9*1), %s", bases[q-1], bases[q])
+		}
+	}
+	for i := 0; i < mr*kn.perRow; i++ {
+		if kn.vec == "Z" {
+			emit("\tVPXORD %s, %s, %s", kn.reg(i), kn.reg(i), kn.reg(i))
+		} else {
+			emit("\tVXORPS %s, %s, %s", kn.reg(i), kn.reg(i), kn.reg(i))
+		}
 	}
 	emit("")
 	emit("\tCMPQ CX, $%d", unroll)
@@ -159,27 +237,44 @@ func (kn kernel) gen() {
 	emit("\tDECQ CX")
 	emit("\tJMP tail")
 	emit("")
-	epilogue()
+	kn.epilogue()
 }
 
-// epilogue emits the tileArgs part shared by the kernels: scale, beta*C,
-// biases, clamp, store. tileArgs offsets: alpha 0, beta 4, lo 8, hi 12,
-// flags 16, rowBias 24, colBias 32.
-func epilogue() {
+// loadC loads C, ldc (in bytes) and t; a kernel whose loop used DI or SI
+// for B panels loads them again for the epilogue.
+func (kn kernel) loadC() {
+	emit("\tMOVQ c+40(FP), DI")
+	emit("\tMOVQ ldc+48(FP), SI")
+	emit("\tMOVQ t+56(FP), DX")
+	emit("\tSHLQ $2, SI")
+}
+
+// epilogue emits the tileArgs part: scale, beta*C, biases, clamp, store.
+// tileArgs offsets: alpha 0, beta 4, lo 8, hi 12, flags 16, rowBias 24,
+// colBias 32. The B and broadcast registers are free here.
+func (kn kernel) epilogue() {
+	n := mr * kn.perRow
+	vb := kn.vecBytes()
+	b0, b1 := kn.reg(kn.bReg0), kn.reg(kn.bReg0+1)
+	x0, x1 := kn.reg(kn.bcast0), kn.reg(kn.bcast0+1)
 	emit("epilogue:")
+	if kn.wide && kn.perRow > 2 {
+		kn.loadC()
+	}
 	emit("\tMOVQ 16(DX), R9 // flags")
-	emit("\tVBROADCASTSS 0(DX), Y12 // alpha")
-	for i := 0; i < 2*mr; i++ {
-		emit("\tVMULPS Y12, Y%d, Y%d", i, i)
+	emit("\tVBROADCASTSS 0(DX), %s // alpha", b0)
+	for i := 0; i < n; i++ {
+		emit("\tVMULPS %s, %s, %s", b0, kn.reg(i), kn.reg(i))
 	}
 	emit("")
 	emit("\tTESTQ $1, R9 // flagLoadC: += beta*C")
 	emit("\tJEQ rowbias")
-	emit("\tVBROADCASTSS 4(DX), Y13 // beta")
+	emit("\tVBROADCASTSS 4(DX), %s // beta", b1)
 	emit("\tMOVQ DI, R8")
 	for i := 0; i < mr; i++ {
-		emit("\tVFMADD231PS (R8), Y13, %s", acc(i, 0))
-		emit("\tVFMADD231PS 32(R8), Y13, %s", acc(i, 1))
+		for v := 0; v < kn.perRow; v++ {
+			emit("\tVFMADD231PS %s, %s, %s", memOff(v*vb, "R8"), b1, kn.acc(i, v))
+		}
 		if i < mr-1 {
 			emit("\tADDQ SI, R8")
 		}
@@ -190,45 +285,57 @@ func epilogue() {
 	emit("\tJEQ colbias")
 	emit("\tMOVQ 24(DX), R10")
 	for i := 0; i < mr; i++ {
-		emit("\tVBROADCASTSS %d(R10), Y14", 4*i)
-		emit("\tVADDPS Y14, %s, %s", acc(i, 0), acc(i, 0))
-		emit("\tVADDPS Y14, %s, %s", acc(i, 1), acc(i, 1))
+		emit("\tVBROADCASTSS %d(R10), %s", 4*i, x0)
+		for v := 0; v < kn.perRow; v++ {
+			emit("\tVADDPS %s, %s, %s", x0, kn.acc(i, v), kn.acc(i, v))
+		}
 	}
 	emit("")
 	emit("colbias:")
 	emit("\tTESTQ $4, R9 // flagColBias: += colBias[j]")
 	emit("\tJEQ clamp")
 	emit("\tMOVQ 32(DX), R10")
-	emit("\tVMOVUPS (R10), Y14")
-	emit("\tVMOVUPS 32(R10), Y15")
+	for v := 0; v < kn.perRow; v++ {
+		emit("\tVMOVUPS %s, %s", memOff(v*vb, "R10"), kn.reg(kn.bReg0+v))
+	}
 	for i := 0; i < mr; i++ {
-		emit("\tVADDPS Y14, %s, %s", acc(i, 0), acc(i, 0))
-		emit("\tVADDPS Y15, %s, %s", acc(i, 1), acc(i, 1))
+		for v := 0; v < kn.perRow; v++ {
+			emit("\tVADDPS %s, %s, %s", kn.reg(kn.bReg0+v), kn.acc(i, v), kn.acc(i, v))
+		}
 	}
 	emit("")
 	emit("clamp:")
 	emit("\tTESTQ $8, R9 // flagClamp: min(max(x, lo), hi), NaN kept")
 	emit("\tJEQ store")
-	emit("\tVBROADCASTSS 8(DX), Y14 // lo")
-	emit("\tVBROADCASTSS 12(DX), Y15 // hi")
+	emit("\tVBROADCASTSS 8(DX), %s // lo", x0)
+	emit("\tVBROADCASTSS 12(DX), %s // hi", x1)
 	emit("\t// Intel MAXPS/MINPS return the second source when either is NaN; in Go")
 	emit("\t// operand order that is the first operand, so x goes first.")
-	for i := 0; i < 2*mr; i++ {
-		emit("\tVMAXPS Y%d, Y14, Y%d", i, i)
-		emit("\tVMINPS Y%d, Y15, Y%d", i, i)
+	for i := 0; i < n; i++ {
+		emit("\tVMAXPS %s, %s, %s", kn.reg(i), x0, kn.reg(i))
+		emit("\tVMINPS %s, %s, %s", kn.reg(i), x1, kn.reg(i))
 	}
 	emit("")
 	emit("store:")
 	emit("\tMOVQ DI, R8")
 	for i := 0; i < mr; i++ {
-		emit("\tVMOVUPS %s, (R8)", acc(i, 0))
-		emit("\tVMOVUPS %s, 32(R8)", acc(i, 1))
+		for v := 0; v < kn.perRow; v++ {
+			emit("\tVMOVUPS %s, %s", kn.acc(i, v), memOff(v*vb, "R8"))
+		}
 		if i < mr-1 {
 			emit("\tADDQ SI, R8")
 		}
 	}
 	emit("\tVZEROUPPER")
 	emit("\tRET")
+}
+
+// memOff is the address off(base), without a zero offset.
+func memOff(off int, base string) string {
+	if off == 0 {
+		return "(" + base + ")"
+	}
+	return fmt.Sprintf("%d(%s)", off, base)
 }
 
 // packBTrans16 emits the transposing B packer: 16 stored rows (the columns
@@ -301,10 +408,22 @@ func main() {
 	emit("")
 	emit("#include \"textflag.h\"")
 	emit("")
-	kernel{name: "kernel6x16FMAColA"}.gen()
-	emit("")
-	kernel{name: "kernel6x16FMARowA", rowA: true}.gen()
-	emit("")
+	avx2 := kernel{vec: "Y", perRow: 2, bReg0: 12, bcast0: 14}
+	avx512 := kernel{vec: "Z", perRow: widePanels, wide: true, bReg0: 24, bcast0: 28}
+	for _, kn := range []kernel{avx2, avx512} {
+		name := fmt.Sprintf("kernel6x%dFMA", 16*kn.perRow/2)
+		if kn.wide {
+			name = fmt.Sprintf("kernel6x%dAVX512", 16*kn.perRow)
+		}
+		for _, rowA := range []bool{false, true} {
+			kn.name, kn.rowA = name+"ColA", rowA
+			if rowA {
+				kn.name = name + "RowA"
+			}
+			kn.gen()
+			emit("")
+		}
+	}
 	packBTrans16()
 	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
