@@ -31,6 +31,7 @@ package cnn
 // one-thread session never touches the pool and never goes through an interface or a closure.
 
 import (
+	"math"
 	goruntime "runtime"
 	"sync"
 	"sync/atomic"
@@ -63,6 +64,54 @@ func (e *convEpilogue) apply(v float32) float32 {
 		}
 	}
 	return v
+}
+
+// clampBounds says whether the whole epilogue is a clamp to [lo, hi] of the sum (no residual; no
+// activation, Relu or Clip), which a kernel can apply as it stores; otherwise lo and hi are ±Inf and the
+// epilogue runs after the kernel.
+func (e *convEpilogue) clampBounds() (lo, hi float32, inKernel bool) {
+	inf := float32(math.Inf(1))
+	if e.sum {
+		return -inf, inf, false
+	}
+	switch e.act {
+	case gemm.ActNone:
+		return -inf, inf, true
+	case gemm.ActReLU:
+		return 0, inf, true
+	case gemm.ActClip:
+		return e.lo, e.hi, true
+	}
+	return -inf, inf, false
+}
+
+// applyRow writes dst[i] = apply(src[i]); dst may be src. Relu and Clip use the min and max builtins,
+// which compile without branches (apply's tests mispredict on every other value of a real activation
+// map) and keep NaN as apply does.
+func (e *convEpilogue) applyRow(dst, src []float32) {
+	src = src[:len(dst)]
+	switch e.act {
+	case gemm.ActReLU:
+		for i, v := range src {
+			dst[i] = max(v, 0)
+		}
+	case gemm.ActClip:
+		lo, hi := e.lo, e.hi
+		for i, v := range src {
+			dst[i] = min(max(v, lo), hi)
+		}
+	default:
+		copy(dst, src)
+	}
+}
+
+// applyRowSum writes dst[i] = apply(src[i] + z[i]); dst may be src or z.
+func (e *convEpilogue) applyRowSum(dst, src, z []float32) {
+	src, z = src[:len(dst)], z[:len(dst)]
+	for i, v := range src {
+		dst[i] = v + z[i]
+	}
+	e.applyRow(dst, dst)
 }
 
 // gemmEpilogue is the GEMM epilogue for one group's rows: bias per output channel and the activation.
