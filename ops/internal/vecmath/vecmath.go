@@ -3,6 +3,7 @@ package vecmath
 import (
 	"math"
 
+	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/ops/internal/isa"
 )
 
@@ -84,7 +85,8 @@ func GeluErf(dst, src []float32) { geluErfFamily.chosen(dst, src) }
 func GeluTanh(dst, src []float32) { geluTanhFamily.chosen(dst, src) }
 
 // Softmax sets dst[i] = e^{src[i]-m} / Σ_j e^{src[j]-m} over one row, m = max(src). dst may be src. Error
-// ≤ 4 ULP per element (exp's 1 ULP, the sum's rounding, one scaling). A row with a NaN, or with +Inf, or
+// ≤ 4 ULP per element (exp's 1 ULP, the sum's rounding, one scaling) plus the float32 rounding of x-m, a
+// relative error of up to |x-m|·2^-24 (as every float32 softmax has). A row with a NaN, or with +Inf, or
 // all -Inf, gives NaN throughout (as the formula does).
 func Softmax(dst, src []float32) {
 	if len(src) == 0 {
@@ -155,4 +157,12 @@ func scaleInPlace(dst []float32, s float32) {
 	for i := range dst {
 		dst[i] = float32(dst[i] * s)
 	}
+}
+
+// init names the variant this process runs for onnxrun --version (all families have the same levels, so
+// exp's choice stands for them).
+func init() {
+	chosen := isa.Pick(expFamily.variants...)
+	ops.RegisterKernelVariant("vecmath (exp, log, sigmoid, tanh, erf, gelu, silu, softmax)",
+		chosen.Level > isa.PureGo, chosen.Name)
 }
