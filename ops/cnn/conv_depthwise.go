@@ -88,6 +88,9 @@ func (c *convDepthwise) scratchPerThread() int {
 }
 func (c *convDepthwise) setup(*convRun) {}
 
+// unitOutput: both paths apply the post activation themselves, row by row or plane by plane.
+func (c *convDepthwise) unitOutput(int) (lo, hi int, ok bool) { return 0, 0, true }
+
 // run computes output planes [lo, hi) (image n, channel m reads input channel m / (M/C)).
 func (c *convDepthwise) run(r *convRun, lo, hi int, buf []float32, _ *parallel.Pool) {
 	if c.vec != nil {
@@ -142,6 +145,7 @@ func (c *convDepthwise) run(r *convRun, lo, hi int, buf []float32, _ *parallel.P
 			}
 			yp[p] = e.apply(sum)
 		}
+		e.post.Row(yp, yp)
 	}
 }
 

@@ -37,18 +37,23 @@ import (
 	"sync/atomic"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/activation"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
-// convEpilogue is what a fused convolution does after the sum: add the residual input Z, then apply act.
+// convEpilogue is what a fused convolution does after the sum: add the residual input Z, then apply act
+// (a clamp the kernels apply as they store) or post (any other activation, applied to each unit's output
+// right after the unit, while it is in cache; at most one of act and post is set).
 type convEpilogue struct {
 	act    gemm.Activation // gemm.ActNone, ActReLU or ActClip
 	lo, hi float32         // Clip's bounds
 	sum    bool            // input 3 (Z, shaped like Y) is added before act
+	post   activation.Func // Sigmoid, SiLU, HardSwish, ...: Kind None when act does it all
 }
 
-// apply is the epilogue on one value, the reference the strategies' fused loops follow.
+// apply is the clamp part of the epilogue on one value, the reference the strategies' fused loops follow
+// (post runs on whole rows after them).
 func (e *convEpilogue) apply(v float32) float32 {
 	switch e.act {
 	case gemm.ActReLU:
@@ -71,7 +76,7 @@ func (e *convEpilogue) apply(v float32) float32 {
 // epilogue runs after the kernel.
 func (e *convEpilogue) clampBounds() (lo, hi float32, inKernel bool) {
 	inf := float32(math.Inf(1))
-	if e.sum {
+	if e.sum || e.post.Kind != activation.None {
 		return -inf, inf, false
 	}
 	switch e.act {
@@ -103,6 +108,7 @@ func (e *convEpilogue) applyRow(dst, src []float32) {
 	default:
 		copy(dst, src)
 	}
+	e.post.Row(dst, dst)
 }
 
 // applyRowSum writes dst[i] = apply(src[i] + z[i]); dst may be src or z.
@@ -143,6 +149,10 @@ type convStrategy interface {
 	// run computes units [lo, hi) with the per-thread buffer buf; pool is non-nil when run may thread
 	// inside a unit (there are fewer units than threads).
 	run(r *convRun, lo, hi int, buf []float32, pool *parallel.Pool)
+	// unitOutput is the part of Y unit u writes, [lo, hi), to which the epilogue's post activation is
+	// applied once the unit is done; ok is false when it is not one range (post then runs over all of Y
+	// after the units) and lo == hi when the strategy applies post itself.
+	unitOutput(u int) (lo, hi int, ok bool)
 }
 
 // convRun is one Run's operands, handed to a strategy.
@@ -306,19 +316,21 @@ func (k *fastConvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error 
 	pool := poolOf(ctx)
 	threads := min(pool.Threads(), k.maxThreads)
 	units := st.units()
-	if threads <= 1 {
+	switch {
+	case threads <= 1:
 		runConvUnits(st, r, 0, units, scratch[:per], nil)
-		return nil
-	}
-	if units < threads || k.FLOPs() < k.minUnitWork || (units < 4*threads && units%threads != 0) {
+	case units < threads || k.FLOPs() < k.minUnitWork || (units < 4*threads && units%threads != 0):
 		// Too few units to balance: one thread walks them and the GEMMs inside thread themselves.
 		runConvUnits(st, r, 0, units, scratch[:per], pool)
-		return nil
+	default:
+		t.per, t.scratch, t.units = per, scratch, units
+		t.claim.Store(0)
+		t.next.Store(0)
+		pool.ForTask(threads, t)
 	}
-	t.per, t.scratch, t.units = per, scratch, units
-	t.claim.Store(0)
-	t.next.Store(0)
-	pool.ForTask(threads, t)
+	if _, _, ok := st.unitOutput(0); !ok && k.epi.post.Kind != activation.None && !cancelled(r.done) {
+		k.epi.post.Row(r.y, r.y)
+	}
 	return nil
 }
 
@@ -360,6 +372,11 @@ func runConvUnits(st convStrategy, r *convRun, lo, hi int, buf []float32, pool *
 			return
 		}
 		st.run(r, u, u+1, buf, pool)
+		if post := &r.k.epi.post; post.Kind != activation.None {
+			if lo, hi, ok := st.unitOutput(u); ok && lo < hi {
+				post.Row(r.y[lo:hi], r.y[lo:hi])
+			}
+		}
 	}
 }
 

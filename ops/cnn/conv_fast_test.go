@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/activation"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 	"github.com/onnxrun/onnxrun/ops/opstest"
@@ -62,6 +63,11 @@ var convEpilogues = []struct {
 	{"relu", convEpilogue{act: gemm.ActReLU, hi: float32(math.Inf(1))}},
 	{"clip+sum", convEpilogue{act: gemm.ActClip, lo: -0.3, hi: 0.5, sum: true}},
 	{"relu+sum", convEpilogue{act: gemm.ActReLU, hi: float32(math.Inf(1)), sum: true}},
+	{"silu", convEpilogue{post: activation.Func{Kind: activation.SiLU}}},
+	{"sigmoid+sum", convEpilogue{post: activation.Func{Kind: activation.Sigmoid}, sum: true}},
+	{"hardswish", convEpilogue{post: activation.Func{Kind: activation.HardSwish, Alpha: 1.0 / 6, Beta: 0.5}}},
+	{"leakyrelu+sum", convEpilogue{post: activation.Func{Kind: activation.LeakyRelu, Alpha: 0.1}, sum: true}},
+	{"gelu", convEpilogue{post: activation.Func{Kind: activation.GeluErf}}},
 }
 
 // strategiesFor builds every strategy that can run s.
@@ -105,6 +111,7 @@ func referenceConv(s *convShape, x, w, b, z *ops.Tensor, e convEpilogue) []float
 		case gemm.ActClip:
 			y[i] = math.Min(math.Max(y[i], float64(e.lo)), float64(e.hi))
 		}
+		y[i] = e.post.Apply(y[i])
 	}
 	return y
 }
@@ -324,8 +331,9 @@ func TestFusedConv(t *testing.T) {
 		in    []*ops.Tensor
 		want  string
 	}{
-		{ops.AttrMap{"activation": ops.StringAttr("Tanh")}, []*ops.Tensor{x, w}, `activation "Tanh": FusedConv takes Relu or Clip`},
-		{ops.AttrMap{"activation": ops.StringAttr("Clip")}, []*ops.Tensor{x, w}, "Clip takes [min, max]"},
+		{ops.AttrMap{"activation": ops.StringAttr("Softplus")}, []*ops.Tensor{x, w}, `activation "Softplus": fused products take`},
+		{ops.AttrMap{"activation": ops.StringAttr("Clip")}, []*ops.Tensor{x, w}, "Clip takes 2 values"},
+		{ops.AttrMap{"activation": ops.StringAttr("LeakyRelu"), "activation_params": ops.FloatsAttr(1, 2)}, []*ops.Tensor{x, w}, "LeakyRelu takes 1 values"},
 		{ops.AttrMap{"activation": ops.StringAttr("Clip"), "activation_params": ops.FloatsAttr(2, 1)}, []*ops.Tensor{x, w}, "min must not exceed max"},
 		{nil, []*ops.Tensor{x, w, b, randF32(5, 2, 16, 7, 7)}, "Z is float32[2,16,7,7], want float32[2,16,9,9]"},
 		{nil, []*ops.Tensor{toF64(x), toF64(w)}, "FusedConv computes float32, X is float64"},
