@@ -41,14 +41,14 @@ func fuseActivation(r *rewriter, shapes map[string]ops.ValueInfo) (bool, error) 
 
 // fusedActivation is the activation and activation_params a fused node gets for act, a single-input
 // activation node; ok is false for other nodes and for parameters not known at compile time.
-func fusedActivation(g *Graph, act *Node) (name string, params []float32, ok bool) {
+func fusedActivation(r *rewriter, act *Node) (name string, params []float32, ok bool) {
 	if act.Domain != "" || len(act.Outputs) != 1 || len(act.Inputs) < 1 {
 		return "", nil, false
 	}
 	attrs := nodeAttrs(act)
 	switch act.OpType {
 	case "Relu", "Clip":
-		lo, hi, ok := clipBounds(g, act)
+		lo, hi, ok := clipBounds(r, act)
 		if !ok {
 			return "", nil, false
 		}
@@ -168,7 +168,7 @@ func fuseResidualAdd(r *rewriter, add *Node, shapes map[string]ops.ValueInfo) bo
 
 // fuseActivationInto folds a single-input activation into the Conv, Gemm or MatMul that produces its input.
 func fuseActivationInto(r *rewriter, act *Node, shapes map[string]ops.ValueInfo) bool {
-	name, params, ok := fusedActivation(r.g, act)
+	name, params, ok := fusedActivation(r, act)
 	if !ok {
 		return false
 	}
@@ -251,8 +251,8 @@ func noActivation(n *Node) bool {
 }
 
 // clipBounds returns the interval a Relu or Clip clamps to; ok is false when a bound is not known at compile
-// time or the bounds are reversed.
-func clipBounds(g *Graph, act *Node) (lo, hi float32, ok bool) {
+// time (an initializer or a Constant node, as torch exports ReLU6) or the bounds are reversed.
+func clipBounds(r *rewriter, act *Node) (lo, hi float32, ok bool) {
 	inf := float32(math.Inf(1))
 	if act.OpType == "Relu" {
 		return 0, inf, len(act.Inputs) == 1
@@ -272,7 +272,7 @@ func clipBounds(g *Graph, act *Node) (lo, hi float32, ok bool) {
 			if len(act.Inputs) <= i+1 || act.Inputs[i+1] == "" {
 				continue
 			}
-			v := constFloat32(g, act.Inputs[i+1])
+			v := constantScalar(r, act.Inputs[i+1])
 			if len(v) != 1 {
 				return 0, 0, false
 			}
@@ -288,4 +288,23 @@ func copyAttrs(a ops.AttrMap) ops.AttrMap {
 		out[k] = v
 	}
 	return out
+}
+
+// constantScalar returns the values of name when it is a float32 initializer or the output of a Constant
+// node holding a float32 tensor or value_float, else nil.
+func constantScalar(r *rewriter, name string) []float32 {
+	if v := constFloat32(r.g, name); v != nil {
+		return v
+	}
+	c := r.producerOf(name)
+	if c == nil || c.Domain != "" || c.OpType != "Constant" {
+		return nil
+	}
+	if a, ok := c.Attrs["value"]; ok && a.Type == ops.AttrTensor && a.Tensor != nil && a.Tensor.DType() == ops.Float32 {
+		return a.Tensor.Float32s()
+	}
+	if a, ok := c.Attrs["value_float"]; ok && a.Type == ops.AttrFloat {
+		return []float32{a.Float}
+	}
+	return nil
 }

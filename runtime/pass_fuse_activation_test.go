@@ -162,3 +162,17 @@ func TestPassFuseGatedLeavesShared(t *testing.T) {
 	b.Output(y, f32, "N", 2, 5, 5)
 	checkPass(t, b, 13, []string{"Conv", "Sigmoid", "Mul", "Add"}, 1, 2, 5, 5)
 }
+
+// torch exports ReLU6 as Clip whose bounds are Constant nodes (MobileNetV2): it fuses like initializer
+// bounds, and the Constants go with it.
+func TestPassFuseClipWithConstantNodeBounds(t *testing.T) {
+	rng := rand.New(rand.NewSource(18))
+	b := exporter.NewGraph("g")
+	x := b.Input("x", f32, "N", 3, 7, 7)
+	c := b.Node("Conv", []string{x, b.Initializer("w", randArray(rng, 4, 3, 3, 3))}, exporter.Attrs{"pads": []int{1, 1, 1, 1}})
+	lo := b.Node("Constant", nil, exporter.Attrs{"value": scalarF32(-0.1)})
+	hi := b.Node("Constant", nil, exporter.Attrs{"value": scalarF32(0.4)})
+	y := b.Node("Clip", []string{c, lo, hi}, nil)
+	b.Output(y, f32, "N", 4, 7, 7)
+	checkPass(t, b, 13, []string{"FusedConv"}, 1, 3, 7, 7)
+}
