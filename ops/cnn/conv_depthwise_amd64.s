@@ -47,6 +47,46 @@ TEXT ·dwStride1AVX512(SB), NOSPLIT, $0-60
 	VBROADCASTSS bias+48(FP), Z1
 	VBROADCASTSS lo+52(FP), Z6
 	VBROADCASTSS hi+56(FP), Z7
+	CMPQ CX, $2
+	JLT s1z_single
+
+	// Two blocks at a time share each weight's broadcast.
+s1z_pair:
+	VMOVAPS Z1, Z0
+	VMOVAPS Z1, Z3
+	MOVQ SI, R11
+	MOVQ R10, R12
+	MOVQ R9, R13
+
+s1z_prow:
+	XORQ R14, R14
+	MOVQ R9, BX
+
+s1z_ptap:
+	VBROADCASTSS (R12), Z2
+	VFMADD231PS (R11)(R14*1), Z2, Z0
+	VFMADD231PS 64(R11)(R14*1), Z2, Z3
+	ADDQ $4, R12
+	ADDQ $4, R14
+	DECQ BX
+	JNZ s1z_ptap
+	ADDQ R8, R11
+	DECQ R13
+	JNZ s1z_prow
+
+	VMAXPS Z0, Z6, Z0
+	VMINPS Z0, Z7, Z0
+	VMAXPS Z3, Z6, Z3
+	VMINPS Z3, Z7, Z3
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z3, 64(DI)
+	ADDQ $128, DI
+	ADDQ $128, SI
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE s1z_pair
+
+s1z_single:
 	TESTQ CX, CX
 	JZ s1z_done
 
