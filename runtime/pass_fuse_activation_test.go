@@ -116,3 +116,63 @@ func BenchmarkLeNet(b *testing.B) {
 		}
 	}
 }
+
+// Conv → Mul(c, Sigmoid(c)) (SiLU, both operand orders; a depthwise conv as EfficientNet has) and
+// Conv → Mul(HardSigmoid(c), c) (HardSwish) become FusedConvs.
+func TestPassFuseGatedActivations(t *testing.T) {
+	rng := rand.New(rand.NewSource(15))
+	b := exporter.NewGraph("g")
+	x := b.Input("x", f32, "N", 4, 9, 8)
+	c := b.Node("Conv", []string{x, b.Initializer("w1", randArray(rng, 6, 4, 1, 1)), b.Initializer("b1", randArray(rng, 6))}, nil)
+	h := b.Node("Mul", []string{c, b.Node("Sigmoid", []string{c}, nil)}, nil)
+	dw := b.Node("Conv", []string{h, b.Initializer("w2", randArray(rng, 6, 1, 3, 3))}, exporter.Attrs{"group": 6, "pads": []int{1, 1, 1, 1}})
+	h = b.Node("Mul", []string{b.Node("Sigmoid", []string{dw}, nil), dw}, nil)
+	c3 := b.Node("Conv", []string{h, b.Initializer("w3", randArray(rng, 5, 6, 3, 3))}, exporter.Attrs{"strides": []int{2, 2}})
+	y := b.Node("Mul", []string{b.Node("HardSigmoid", []string{c3}, exporter.Attrs{"alpha": float32(0.25)}), c3}, nil)
+	b.Output(y, f32, "N", 5, 4, 3)
+	checkPass(t, b, 13, []string{"FusedConv", "FusedConv", "FusedConv"}, 1, 4, 9, 8)
+}
+
+// Each single-input activation fuses into the Conv, Gemm or MatMul before it: LeakyRelu, HardSwish and
+// Tanh after convolutions, Gelu (erf and tanh forms) and Sigmoid after matrix products.
+func TestPassFuseMoreActivations(t *testing.T) {
+	rng := rand.New(rand.NewSource(16))
+	b := exporter.NewGraph("g")
+	x := b.Input("x", f32, "N", 3, 6, 6)
+	pad := exporter.Attrs{"pads": []int{1, 1, 1, 1}}
+	h := b.Node("LeakyRelu", []string{b.Node("Conv", []string{x, b.Initializer("w1", randArray(rng, 4, 3, 3, 3))}, pad)}, exporter.Attrs{"alpha": float32(0.2)})
+	h = b.Node("HardSwish", []string{b.Node("Conv", []string{h, b.Initializer("w2", randArray(rng, 4, 4, 3, 3))}, pad)}, nil)
+	h = b.Node("Tanh", []string{b.Node("Conv", []string{h, b.Initializer("w3", randArray(rng, 2, 4, 3, 3))}, nil)}, nil)
+	f := b.Node("Flatten", []string{h}, nil)
+	h = b.Node("Gelu", []string{b.Node("MatMul", []string{f, b.Initializer("w4", randArray(rng, 32, 7))}, nil)}, nil)
+	h = b.Node("Gelu", []string{b.Node("Gemm", []string{h, b.Initializer("w5", randArray(rng, 7, 5))}, nil)}, exporter.Attrs{"approximate": "tanh"})
+	y := b.Node("Sigmoid", []string{b.Node("MatMul", []string{h, b.Initializer("w6", randArray(rng, 5, 3))}, nil)}, nil)
+	b.Output(y, f32, "N", 3)
+	checkPass(t, b, 20, []string{"FusedConv", "FusedConv", "FusedConv", "Flatten", "FusedGemm", "FusedGemm", "FusedGemm"}, 1, 3, 6, 6)
+}
+
+// A gate whose input is read by a third node, or whose Sigmoid is a graph output, stays unfused.
+func TestPassFuseGatedLeavesShared(t *testing.T) {
+	rng := rand.New(rand.NewSource(17))
+	b := exporter.NewGraph("g")
+	x := b.Input("x", f32, "N", 2, 5, 5)
+	c := b.Node("Conv", []string{x, b.Initializer("w", randArray(rng, 2, 2, 1, 1))}, nil)
+	s := b.Node("Mul", []string{c, b.Node("Sigmoid", []string{c}, nil)}, nil)
+	y := b.Node("Add", []string{s, c}, nil)
+	b.Output(y, f32, "N", 2, 5, 5)
+	checkPass(t, b, 13, []string{"Conv", "Sigmoid", "Mul", "Add"}, 1, 2, 5, 5)
+}
+
+// torch exports ReLU6 as Clip whose bounds are Constant nodes (MobileNetV2): it fuses like initializer
+// bounds, and the Constants go with it.
+func TestPassFuseClipWithConstantNodeBounds(t *testing.T) {
+	rng := rand.New(rand.NewSource(18))
+	b := exporter.NewGraph("g")
+	x := b.Input("x", f32, "N", 3, 7, 7)
+	c := b.Node("Conv", []string{x, b.Initializer("w", randArray(rng, 4, 3, 3, 3))}, exporter.Attrs{"pads": []int{1, 1, 1, 1}})
+	lo := b.Node("Constant", nil, exporter.Attrs{"value": scalarF32(-0.1)})
+	hi := b.Node("Constant", nil, exporter.Attrs{"value": scalarF32(0.4)})
+	y := b.Node("Clip", []string{c, lo, hi}, nil)
+	b.Output(y, f32, "N", 4, 7, 7)
+	checkPass(t, b, 13, []string{"FusedConv"}, 1, 3, 7, 7)
+}

@@ -4,6 +4,11 @@ package cnn
 // stencil over one input plane and a GEMM would multiply 1-row matrices. The kernel walks output planes
 // directly: interior cells, whose window lies inside the input, use the shared tap offsets with no test,
 // border cells their own row of the gather table.
+//
+// Square 3x3 and 5x5 windows with stride 1 or 2 and no dilation (MobileNet's, EfficientNet's) take the
+// vector path instead (conv_depthwise_kernel.go): each plane is copied into a zero-padded per-thread
+// buffer, the vector kernel computes every output from it with no border test, and the bias, the residual
+// and the activation are applied as the rows are copied out, while they are in L1.
 
 import (
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
@@ -19,22 +24,79 @@ type convDepthwise struct {
 	g *gather
 	// interior3x3 is set for 3x3 windows with unit strides and dilations, whose interior runs unrolled.
 	interior3x3 bool
+	// vec is the padded-plane geometry of the vector path, nil when the window does not fit it.
+	vec *dwVectorPlan
+}
+
+// dwVectorPlan is the geometry of the vector path for one shape.
+type dwVectorPlan struct {
+	k, stride       int
+	padTop, padLeft int
+	inH, inW        int
+	outH, outW      int
+	rowStride       int // padded row length
+	rows            int // padded rows written (those some output reads)
+	blocks          int // kernel blocks per call: the whole plane (stride 1) or one output row (stride 2)
+	padLen, tempLen int // the per-thread buffers
+	kernel          dwKernelFn
+}
+
+// newDwVectorPlan returns the vector path's plan, or nil when the window is not a square 3x3 or 5x5 with
+// stride 1 or 2 and no dilation.
+func newDwVectorPlan(s *convShape) *dwVectorPlan {
+	w := &s.win
+	k, stride := w.kernel[0], w.stride[0]
+	if w.kernel[1] != k || (k != 3 && k != 5) || w.stride[1] != stride || (stride != 1 && stride != 2) ||
+		w.dilation[0] != 1 || w.dilation[1] != 1 || w.out[0] < 1 || w.out[1] < 1 {
+		return nil
+	}
+	p := &dwVectorPlan{k: k, stride: stride, padTop: w.padBegin[0], padLeft: w.padBegin[1],
+		inH: w.in[0], inW: w.in[1], outH: w.out[0], outW: w.out[1]}
+	// Every valid output reads rows below (outH-1)*stride+k and columns below (outW-1)*stride+k.
+	p.rows = (p.outH-1)*stride + k
+	p.rowStride = (p.outW-1)*stride + k
+	if stride == 1 {
+		p.kernel = dwStride1.Fn
+		p.blocks = (p.outH*p.rowStride + dwBlock - 1) / dwBlock
+	} else {
+		p.kernel = dwStride2.Fn
+		p.blocks = (p.outW + dwBlock - 1) / dwBlock
+	}
+	p.tempLen = p.blocks * dwBlock
+	lastRow := (p.outH - 1) * stride * p.rowStride
+	if stride == 1 {
+		lastRow = 0
+	}
+	p.padLen = max(p.rows*p.rowStride, lastRow+dwSrcExtent(stride, p.rowStride, k, p.blocks))
+	return p
 }
 
 func newConvDepthwise(s *convShape, _ convWeights) *convDepthwise {
 	w := &s.win
-	return &convDepthwise{s: s, g: w.gatherInput(),
+	return &convDepthwise{s: s, g: w.gatherInput(), vec: newDwVectorPlan(s),
 		interior3x3: w.kernel[0] == 3 && w.kernel[1] == 3 && w.stride[0] == 1 && w.stride[1] == 1 && w.dilation[0] == 1 && w.dilation[1] == 1}
 }
 
-func (c *convDepthwise) name() string          { return "depthwise" }
-func (c *convDepthwise) units() int            { return c.s.batch * c.s.outC }
-func (c *convDepthwise) scratchShared() int    { return 0 }
-func (c *convDepthwise) scratchPerThread() int { return 0 }
-func (c *convDepthwise) setup(*convRun)        {}
+func (c *convDepthwise) name() string       { return "depthwise" }
+func (c *convDepthwise) units() int         { return c.s.batch * c.s.outC }
+func (c *convDepthwise) scratchShared() int { return 0 }
+func (c *convDepthwise) scratchPerThread() int {
+	if c.vec == nil {
+		return 0
+	}
+	return c.vec.padLen + c.vec.tempLen
+}
+func (c *convDepthwise) setup(*convRun) {}
+
+// unitOutput: both paths apply the post activation themselves, row by row or plane by plane.
+func (c *convDepthwise) unitOutput(int) (lo, hi int, ok bool) { return 0, 0, true }
 
 // run computes output planes [lo, hi) (image n, channel m reads input channel m / (M/C)).
-func (c *convDepthwise) run(r *convRun, lo, hi int, _ []float32, _ *parallel.Pool) {
+func (c *convDepthwise) run(r *convRun, lo, hi int, buf []float32, _ *parallel.Pool) {
+	if c.vec != nil {
+		c.runVector(r, lo, hi, buf)
+		return
+	}
 	s, g := c.s, c.g
 	e := &r.k.epi
 	taps := s.taps
@@ -83,5 +145,67 @@ func (c *convDepthwise) run(r *convRun, lo, hi int, _ []float32, _ *parallel.Poo
 			}
 			yp[p] = e.apply(sum)
 		}
+		e.post.Row(yp, yp)
+	}
+}
+
+// runVector computes output planes [lo, hi) on the vector path, with buf the per-thread buffers.
+func (c *convDepthwise) runVector(r *convRun, lo, hi int, buf []float32) {
+	s, p := c.s, c.vec
+	padded, temp := buf[:p.padLen], buf[p.padLen:p.padLen+p.tempLen]
+	e := &r.k.epi
+	clampLo, clampHi, inKernel := e.clampBounds()
+	for u := lo; u < hi; u++ {
+		n, m := u/s.outC, u%s.outC
+		ch := m / s.groupOutC
+		p.fill(padded, r.x[(n*s.inC+ch)*s.inSize:(n*s.inC+ch+1)*s.inSize])
+		wm := r.w[m*s.taps : (m+1)*s.taps]
+		var b float32
+		if r.bias != nil {
+			b = r.bias[m]
+		}
+		yp := r.y[u*s.outSize : (u+1)*s.outSize]
+		var zp []float32
+		if r.z != nil {
+			zp = r.z[u*s.outSize : (u+1)*s.outSize]
+		}
+		if p.stride == 1 {
+			p.kernel(temp, padded, p.rowStride, p.k, p.blocks, wm, b, clampLo, clampHi)
+		}
+		for oy := 0; oy < p.outH; oy++ {
+			row := temp
+			if p.stride == 1 {
+				row = temp[oy*p.rowStride:]
+			} else {
+				p.kernel(temp, padded[oy*p.stride*p.rowStride:], p.rowStride, p.k, p.blocks, wm, b, clampLo, clampHi)
+			}
+			out := yp[oy*p.outW : (oy+1)*p.outW]
+			switch {
+			case inKernel:
+				copy(out, row)
+			case zp != nil:
+				e.applyRowSum(out, row[:p.outW], zp[oy*p.outW:(oy+1)*p.outW])
+			default:
+				e.applyRow(out, row[:p.outW])
+			}
+		}
+	}
+}
+
+// fill copies plane x (inH x inW) into padded with the padding as zeros: padded row i, column j holds
+// x[i-padTop][j-padLeft], for the rows and columns an output reads.
+func (p *dwVectorPlan) fill(padded, x []float32) {
+	for i := 0; i < p.rows; i++ {
+		dst := padded[i*p.rowStride : (i+1)*p.rowStride]
+		xi := i - p.padTop
+		if xi < 0 || xi >= p.inH {
+			clear(dst)
+			continue
+		}
+		src := x[xi*p.inW : (xi+1)*p.inW]
+		left := min(p.padLeft, len(dst))
+		clear(dst[:left])
+		copied := copy(dst[left:], src)
+		clear(dst[left+copied:])
 	}
 }

@@ -92,6 +92,12 @@ func packDirectWeights(dst, w []float32, m, k int) {
 func (c *convFewChannels) name() string { return "direct" }
 func (c *convFewChannels) units() int   { return c.s.batch }
 
+// unitOutput is image u's output.
+func (c *convFewChannels) unitOutput(u int) (lo, hi int, ok bool) {
+	n := c.s.outC * c.s.outSize
+	return u * n, (u + 1) * n, true
+}
+
 func (c *convFewChannels) scratchShared() int {
 	if c.packed != nil {
 		return 0

@@ -31,23 +31,29 @@ package cnn
 // one-thread session never touches the pool and never goes through an interface or a closure.
 
 import (
+	"math"
 	goruntime "runtime"
 	"sync"
 	"sync/atomic"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/activation"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
-// convEpilogue is what a fused convolution does after the sum: add the residual input Z, then apply act.
+// convEpilogue is what a fused convolution does after the sum: add the residual input Z, then apply act
+// (a clamp the kernels apply as they store) or post (any other activation, applied to each unit's output
+// right after the unit, while it is in cache; at most one of act and post is set).
 type convEpilogue struct {
 	act    gemm.Activation // gemm.ActNone, ActReLU or ActClip
 	lo, hi float32         // Clip's bounds
 	sum    bool            // input 3 (Z, shaped like Y) is added before act
+	post   activation.Func // Sigmoid, SiLU, HardSwish, ...: Kind None when act does it all
 }
 
-// apply is the epilogue on one value, the reference the strategies' fused loops follow.
+// apply is the clamp part of the epilogue on one value, the reference the strategies' fused loops follow
+// (post runs on whole rows after them).
 func (e *convEpilogue) apply(v float32) float32 {
 	switch e.act {
 	case gemm.ActReLU:
@@ -63,6 +69,55 @@ func (e *convEpilogue) apply(v float32) float32 {
 		}
 	}
 	return v
+}
+
+// clampBounds says whether the whole epilogue is a clamp to [lo, hi] of the sum (no residual; no
+// activation, Relu or Clip), which a kernel can apply as it stores; otherwise lo and hi are ±Inf and the
+// epilogue runs after the kernel.
+func (e *convEpilogue) clampBounds() (lo, hi float32, inKernel bool) {
+	inf := float32(math.Inf(1))
+	if e.sum || e.post.Kind != activation.None {
+		return -inf, inf, false
+	}
+	switch e.act {
+	case gemm.ActNone:
+		return -inf, inf, true
+	case gemm.ActReLU:
+		return 0, inf, true
+	case gemm.ActClip:
+		return e.lo, e.hi, true
+	}
+	return -inf, inf, false
+}
+
+// applyRow writes dst[i] = apply(src[i]); dst may be src. Relu and Clip use the min and max builtins,
+// which compile without branches (apply's tests mispredict on every other value of a real activation
+// map) and keep NaN as apply does.
+func (e *convEpilogue) applyRow(dst, src []float32) {
+	src = src[:len(dst)]
+	switch e.act {
+	case gemm.ActReLU:
+		for i, v := range src {
+			dst[i] = max(v, 0)
+		}
+	case gemm.ActClip:
+		lo, hi := e.lo, e.hi
+		for i, v := range src {
+			dst[i] = min(max(v, lo), hi)
+		}
+	default:
+		copy(dst, src)
+	}
+	e.post.Row(dst, dst)
+}
+
+// applyRowSum writes dst[i] = apply(src[i] + z[i]); dst may be src or z.
+func (e *convEpilogue) applyRowSum(dst, src, z []float32) {
+	src, z = src[:len(dst)], z[:len(dst)]
+	for i, v := range src {
+		dst[i] = v + z[i]
+	}
+	e.applyRow(dst, dst)
 }
 
 // gemmEpilogue is the GEMM epilogue for one group's rows: bias per output channel and the activation.
@@ -94,6 +149,10 @@ type convStrategy interface {
 	// run computes units [lo, hi) with the per-thread buffer buf; pool is non-nil when run may thread
 	// inside a unit (there are fewer units than threads).
 	run(r *convRun, lo, hi int, buf []float32, pool *parallel.Pool)
+	// unitOutput is the part of Y unit u writes, [lo, hi), to which the epilogue's post activation is
+	// applied once the unit is done; ok is false when it is not one range (post then runs over all of Y
+	// after the units) and lo == hi when the strategy applies post itself.
+	unitOutput(u int) (lo, hi int, ok bool)
 }
 
 // convRun is one Run's operands, handed to a strategy.
@@ -257,19 +316,21 @@ func (k *fastConvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error 
 	pool := poolOf(ctx)
 	threads := min(pool.Threads(), k.maxThreads)
 	units := st.units()
-	if threads <= 1 {
+	switch {
+	case threads <= 1:
 		runConvUnits(st, r, 0, units, scratch[:per], nil)
-		return nil
-	}
-	if units < threads || k.FLOPs() < k.minUnitWork || (units < 4*threads && units%threads != 0) {
+	case units < threads || k.FLOPs() < k.minUnitWork || (units < 4*threads && units%threads != 0):
 		// Too few units to balance: one thread walks them and the GEMMs inside thread themselves.
 		runConvUnits(st, r, 0, units, scratch[:per], pool)
-		return nil
+	default:
+		t.per, t.scratch, t.units = per, scratch, units
+		t.claim.Store(0)
+		t.next.Store(0)
+		pool.ForTask(threads, t)
 	}
-	t.per, t.scratch, t.units = per, scratch, units
-	t.claim.Store(0)
-	t.next.Store(0)
-	pool.ForTask(threads, t)
+	if _, _, ok := st.unitOutput(0); !ok && k.epi.post.Kind != activation.None && !cancelled(r.done) {
+		k.epi.post.Row(r.y, r.y)
+	}
 	return nil
 }
 
@@ -311,6 +372,11 @@ func runConvUnits(st convStrategy, r *convRun, lo, hi int, buf []float32, pool *
 			return
 		}
 		st.run(r, u, u+1, buf, pool)
+		if post := &r.k.epi.post; post.Kind != activation.None {
+			if lo, hi, ok := st.unitOutput(u); ok && lo < hi {
+				post.Row(r.y[lo:hi], r.y[lo:hi])
+			}
+		}
 	}
 }
 

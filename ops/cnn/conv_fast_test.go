@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/activation"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 	"github.com/onnxrun/onnxrun/ops/opstest"
@@ -42,6 +43,12 @@ var oddConvCases = []convCase{
 	{"group 2", []int{2, 6, 7, 8}, []int{10, 3, 3, 3}, ops.AttrMap{"group": ops.IntAttr(2), "pads": ints(1, 1, 0, 0)}},
 	{"depthwise 3x3", []int{2, 5, 9, 8}, []int{5, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(5), "pads": ints(1, 1, 1, 1)}},
 	{"depthwise multiplier 2 stride 2", []int{1, 3, 10, 9}, []int{6, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(3), "strides": ints(2, 2), "pads": ints(0, 1, 1, 0)}},
+	{"depthwise 3x3 wide stride 1", []int{2, 3, 7, 37}, []int{3, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(3), "pads": ints(1, 2, 0, 1)}},
+	{"depthwise 3x3 wide stride 2", []int{1, 4, 11, 41}, []int{4, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(4), "strides": ints(2, 2), "pads": ints(1, 1, 1, 1)}},
+	{"depthwise 5x5 stride 1 pad 2", []int{1, 3, 9, 19}, []int{3, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(3), "pads": ints(2, 2, 2, 2)}},
+	{"depthwise 5x5 stride 2 asym", []int{2, 2, 13, 35}, []int{6, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(2), "strides": ints(2, 2), "pads": ints(1, 2, 2, 0)}},
+	{"depthwise 5x5 tiny plane big pads", []int{1, 3, 2, 3}, []int{3, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(3), "pads": ints(3, 2, 3, 4)}},
+	{"depthwise 3x3 stride 2 no pad", []int{1, 5, 8, 33}, []int{5, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(5), "strides": ints(2, 2)}},
 	{"depthwise 5x5 dilated", []int{1, 4, 12, 12}, []int{4, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(4), "dilations": ints(2, 2), "pads": ints(2, 2, 2, 2)}},
 	{"1-D", []int{2, 3, 17}, []int{5, 3, 4}, ops.AttrMap{"pads": ints(1, 2), "strides": ints(2)}},
 	{"3-D", []int{1, 2, 5, 4, 6}, []int{3, 2, 2, 3, 2}, ops.AttrMap{"pads": ints(1, 0, 1, 0, 1, 0)}},
@@ -56,6 +63,11 @@ var convEpilogues = []struct {
 	{"relu", convEpilogue{act: gemm.ActReLU, hi: float32(math.Inf(1))}},
 	{"clip+sum", convEpilogue{act: gemm.ActClip, lo: -0.3, hi: 0.5, sum: true}},
 	{"relu+sum", convEpilogue{act: gemm.ActReLU, hi: float32(math.Inf(1)), sum: true}},
+	{"silu", convEpilogue{post: activation.Func{Kind: activation.SiLU}}},
+	{"sigmoid+sum", convEpilogue{post: activation.Func{Kind: activation.Sigmoid}, sum: true}},
+	{"hardswish", convEpilogue{post: activation.Func{Kind: activation.HardSwish, Alpha: 1.0 / 6, Beta: 0.5}}},
+	{"leakyrelu+sum", convEpilogue{post: activation.Func{Kind: activation.LeakyRelu, Alpha: 0.1}, sum: true}},
+	{"gelu", convEpilogue{post: activation.Func{Kind: activation.GeluErf}}},
 }
 
 // strategiesFor builds every strategy that can run s.
@@ -99,6 +111,7 @@ func referenceConv(s *convShape, x, w, b, z *ops.Tensor, e convEpilogue) []float
 		case gemm.ActClip:
 			y[i] = math.Min(math.Max(y[i], float64(e.lo)), float64(e.hi))
 		}
+		y[i] = e.post.Apply(y[i])
 	}
 	return y
 }
@@ -318,8 +331,9 @@ func TestFusedConv(t *testing.T) {
 		in    []*ops.Tensor
 		want  string
 	}{
-		{ops.AttrMap{"activation": ops.StringAttr("Tanh")}, []*ops.Tensor{x, w}, `activation "Tanh": FusedConv takes Relu or Clip`},
-		{ops.AttrMap{"activation": ops.StringAttr("Clip")}, []*ops.Tensor{x, w}, "Clip takes [min, max]"},
+		{ops.AttrMap{"activation": ops.StringAttr("Softplus")}, []*ops.Tensor{x, w}, `activation "Softplus": fused products take`},
+		{ops.AttrMap{"activation": ops.StringAttr("Clip")}, []*ops.Tensor{x, w}, "Clip takes 2 values"},
+		{ops.AttrMap{"activation": ops.StringAttr("LeakyRelu"), "activation_params": ops.FloatsAttr(1, 2)}, []*ops.Tensor{x, w}, "LeakyRelu takes 1 values"},
 		{ops.AttrMap{"activation": ops.StringAttr("Clip"), "activation_params": ops.FloatsAttr(2, 1)}, []*ops.Tensor{x, w}, "min must not exceed max"},
 		{nil, []*ops.Tensor{x, w, b, randF32(5, 2, 16, 7, 7)}, "Z is float32[2,16,7,7], want float32[2,16,9,9]"},
 		{nil, []*ops.Tensor{toF64(x), toF64(w)}, "FusedConv computes float32, X is float64"},

@@ -99,6 +99,17 @@ func (c *convPointwise) units() int            { return c.s.batch * c.s.group }
 func (c *convPointwise) scratchShared() int    { return 0 }
 func (c *convPointwise) scratchPerThread() int { return 0 }
 func (c *convPointwise) setup(*convRun)        {}
+
+func (c *convPointwise) unitOutput(u int) (lo, hi int, ok bool) { return groupOutputRange(c.s, u) }
+
+func (c *convIm2col) unitOutput(u int) (lo, hi int, ok bool) { return groupOutputRange(c.s, u) }
+
+// groupOutputRange is the part of Y unit u = (image, group) writes, for the strategies with those units.
+func groupOutputRange(s *convShape, u int) (lo, hi int, ok bool) {
+	n, g := u/s.group, u%s.group
+	lo = (n*s.outC + g*s.groupOutC) * s.outSize
+	return lo, lo + s.groupOutC*s.outSize, true
+}
 func (c *convPointwise) run(r *convRun, lo, hi int, _ []float32, pool *parallel.Pool) {
 	s := c.s
 	for u := lo; u < hi; u++ {

@@ -81,6 +81,9 @@ func newConvWinograd(s *convShape, w convWeights) *convWinograd {
 func (c *convWinograd) name() string { return "winograd" }
 func (c *convWinograd) units() int   { return c.blocks }
 
+// unitOutput: a block's tiles are scattered over Y's planes, so the post activation runs over Y after.
+func (c *convWinograd) unitOutput(int) (lo, hi int, ok bool) { return 0, 0, false }
+
 func (c *convWinograd) scratchShared() int {
 	if c.packed != nil {
 		return 0

@@ -47,9 +47,13 @@
 //
 // # Fused kernels
 //
-// FusedConv (domain ops.FusedDomain, "onnxrun") is Conv + residual Add + Relu or Clip, written by the graph pass
-// runtime/pass_fuse_activation.go: the bias, the residual and the activation run in the GEMM's epilogue (or
-// Winograd's output transform, or the direct tile's store) while the values are in registers. Float32
+// FusedConv (domain ops.FusedDomain, "onnxrun") is Conv + residual Add + an activation, written by the graph
+// pass runtime/pass_fuse_activation.go: the bias, the residual and Relu or Clip run in the GEMM's epilogue
+// (or Winograd's output transform, the direct tile's store, the depthwise kernel's store) while the values
+// are in registers; Sigmoid, SiLU, HardSigmoid, HardSwish, LeakyRelu, Tanh and Gelu (ops/internal/activation)
+// run over each unit's output (an image's group, a depthwise row) right after the unit. Depthwise 3x3 and
+// 5x5 windows with stride 1 or 2 run on vector kernels (AVX-512, AVX2, pure Go, conv_depthwise_kernel.go)
+// over a zero-padded copy of each plane. Float32
 // MaxPool and AveragePool over two axes take pool_fast.go: an interior rectangle without padding tests and
 // unrolled 2x2 and 3x3 windows, the border through the gather table.
 //

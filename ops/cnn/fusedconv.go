@@ -7,16 +7,19 @@ package cnn
 //	Y = activation(Conv(X, W, B) + Z)
 //
 // Inputs X, W, B (optional) are Conv's; Z (optional) has Y's shape. Attributes are Conv's plus activation
-// ("Relu" or "Clip"; absent means none) and activation_params (Clip: [min, max]). The activation runs in
-// the convolution's epilogue (the GEMM's, or Winograd's output transform) while the values are in
-// registers, so neither the Add nor the activation makes a pass over Y. float32 only: the pass fuses float32
+// and activation_params as ops/internal/activation reads them (Relu, Clip [min, max], Sigmoid, SiLU,
+// HardSigmoid [alpha, beta], HardSwish [alpha, beta], LeakyRelu [alpha], Tanh, Gelu, GeluTanh; absent
+// means none). Relu and Clip run in the convolution's epilogue (the GEMM's, or Winograd's output
+// transform) while the values are in registers; the others on each unit's output (an image's group, a
+// depthwise row) right after the unit computed it, so neither the Add nor the activation makes a
+// separate pass over Y. float32 only: the pass fuses float32
 // graphs and other types keep their separate nodes.
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/activation"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 )
 
@@ -42,7 +45,8 @@ func buildFusedConv(n ops.NodeInfo) (ops.Op, error) {
 	return &fusedConvOp{conv: conv.(*convOp), epi: epi}, nil
 }
 
-// readActivation reads a fused node's activation and activation_params.
+// readActivation reads a fused node's activation and activation_params: Relu and Clip become the
+// kernels' clamp, the others (ops/internal/activation) the post activation.
 func readActivation(r *ops.AttrReader) (convEpilogue, error) {
 	var e convEpilogue
 	name := r.String("activation", "")
@@ -50,20 +54,18 @@ func readActivation(r *ops.AttrReader) (convEpilogue, error) {
 	if err := r.Err(); err != nil {
 		return e, err
 	}
-	switch name {
-	case "":
-	case "Relu":
+	f, err := activation.Parse(name, params)
+	if err != nil {
+		return e, err
+	}
+	switch f.Kind {
+	case activation.None:
+	case activation.Relu:
 		e.act, e.lo, e.hi = gemm.ActReLU, 0, float32(math.Inf(1))
-	case "Clip":
-		if len(params) != 2 {
-			return e, &ops.AttrError{Name: "activation_params", Msg: fmt.Sprintf("is %v: Clip takes [min, max]", params)}
-		}
-		if !(params[0] <= params[1]) {
-			return e, &ops.AttrError{Name: "activation_params", Msg: fmt.Sprintf("is %v: Clip's min must not exceed max", params)}
-		}
-		e.act, e.lo, e.hi = gemm.ActClip, params[0], params[1]
+	case activation.Clip:
+		e.act, e.lo, e.hi = gemm.ActClip, f.Alpha, f.Beta
 	default:
-		return e, ops.Unsupportedf("activation %q: FusedConv takes Relu or Clip", name)
+		e.post = f
 	}
 	return e, nil
 }

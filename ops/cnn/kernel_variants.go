@@ -1,10 +1,14 @@
 package cnn
 
-import "github.com/onnxrun/onnxrun/ops"
+import (
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/isa"
+)
 
 // init says which convolution and pooling kernels this CPU gets (onnxrun --version).
 func init() {
 	ops.RegisterKernelVariant("conv direct (few channels)", haveDirectTileAsm, "AVX2+FMA")
 	ops.RegisterKernelVariant("conv winograd", haveWinogradAsm, "AVX2+FMA")
 	ops.RegisterKernelVariant("pooling", havePoolAsm, "AVX2")
+	ops.RegisterKernelVariant("conv depthwise 3x3/5x5", dwStride1.Level != isa.PureGo, dwStride1.Name)
 }

@@ -6,15 +6,18 @@ package linalg
 //	Y = activation(alpha*A'*B' + beta*C)
 //
 // The graph pass runtime/pass_fuse_activation.go writes it for Gemm (opset 7 on: C broadcasts
-// unidirectionally) and 2-D MatMul nodes followed by Relu or Clip. Attributes are Gemm's (alpha, beta,
-// transA, transB) plus activation ("Relu" or "Clip"; absent means none) and activation_params (Clip: [min,
-// max]), as in ONNX Runtime's com.microsoft FusedGemm. C is optional, as in Gemm-13. float32 only.
+// unidirectionally) and 2-D MatMul nodes followed by an activation. Attributes are Gemm's (alpha, beta,
+// transA, transB) plus activation and activation_params as ops/internal/activation reads them (Relu, Clip
+// [min, max], Sigmoid, SiLU, HardSigmoid, HardSwish, LeakyRelu, Tanh, Gelu, GeluTanh; absent means none),
+// as in ONNX Runtime's com.microsoft FusedGemm. Relu and Clip run in the GEMM's store; the others over
+// Y's rows after the product (per 32 columns on the one-row path). C is optional, as in Gemm-13. float32
+// only.
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/activation"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 	"github.com/onnxrun/onnxrun/ops/internal/kernelutil"
 )
@@ -25,7 +28,8 @@ func init() {
 
 type fusedGemmOp struct {
 	gemm *gemmOp
-	act  gemm.Epilogue // Act, Min and Max only
+	act  gemm.Epilogue   // Act, Min and Max only
+	post activation.Func // the other activations, applied to Y's rows after the product
 }
 
 func buildFusedGemm(n ops.NodeInfo) (ops.Op, error) {
@@ -39,21 +43,19 @@ func buildFusedGemm(n ops.NodeInfo) (ops.Op, error) {
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
+	f, err := activation.Parse(name, params)
+	if err != nil {
+		return nil, err
+	}
 	op := &fusedGemmOp{gemm: g.(*gemmOp)}
-	switch name {
-	case "":
-	case "Relu":
+	switch f.Kind {
+	case activation.None:
+	case activation.Relu:
 		op.act = gemm.Epilogue{Act: gemm.ActReLU, Max: float32(math.Inf(1))}
-	case "Clip":
-		if len(params) != 2 {
-			return nil, &ops.AttrError{Name: "activation_params", Msg: fmt.Sprintf("is %v: Clip takes [min, max]", params)}
-		}
-		if !(params[0] <= params[1]) {
-			return nil, &ops.AttrError{Name: "activation_params", Msg: fmt.Sprintf("is %v: Clip's min must not exceed max", params)}
-		}
-		op.act = gemm.Epilogue{Act: gemm.ActClip, Min: params[0], Max: params[1]}
+	case activation.Clip:
+		op.act = gemm.Epilogue{Act: gemm.ActClip, Min: f.Alpha, Max: f.Beta}
 	default:
-		return nil, ops.Unsupportedf("activation %q: FusedGemm takes Relu or Clip", name)
+		op.post = f
 	}
 	return op, nil
 }
@@ -67,7 +69,7 @@ func (o *fusedGemmOp) Prepare(in []ops.ValueInfo, out []ops.ValueInfo) (ops.Kern
 	if err != nil {
 		return nil, err
 	}
-	fk := &fusedGemmKernel{gemmKernel: k.(*gemmKernel), act: o.act}
+	fk := &fusedGemmKernel{gemmKernel: k.(*gemmKernel), act: o.act, post: o.post}
 	if p := fk.plan; p.m == 1 && p.k > 0 && p.n > 0 && haveGemvAsm && in[1].Const != nil {
 		fk.gemv = newGemvWeights(p.transB, p.k, p.n, in[1].Const.Float32s())
 	}
@@ -78,6 +80,7 @@ func (o *fusedGemmOp) Prepare(in []ops.ValueInfo, out []ops.ValueInfo) (ops.Kern
 type fusedGemmKernel struct {
 	*gemmKernel
 	act  gemm.Epilogue
+	post activation.Func
 	gemv *gemvWeights // M = 1 with constant B: the vector-matrix path (gemv.go)
 }
 
@@ -112,6 +115,9 @@ func (k *fusedGemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 		params.Beta = p.beta
 	}
 	gemm.Multiply(&params)
+	if k.post.Kind != activation.None && !kernelutil.Cancelled(params.Done) {
+		k.post.Row(y, y)
+	}
 	return nil
 }
 
@@ -143,5 +149,7 @@ func (k *fusedGemmKernel) runGemv(a, c, y []float32) {
 			}
 			y[j0+j] = v
 		}
+		chunk := y[j0:min(j0+32, g.n)]
+		k.post.Row(chunk, chunk)
 	}
 }

@@ -33,6 +33,11 @@ func TestFusedGemm(t *testing.T) {
 		{ops.AttrMap{"activation": ops.StringAttr("Relu")}, func(v float64) float64 { return math.Max(v, 0) }},
 		{ops.AttrMap{"activation": ops.StringAttr("Clip"), "activation_params": ops.FloatsAttr(-0.5, 0.25)},
 			func(v float64) float64 { return math.Min(math.Max(v, -0.5), 0.25) }},
+		{ops.AttrMap{"activation": ops.StringAttr("SiLU")}, func(v float64) float64 { return v / (1 + math.Exp(-v)) }},
+		{ops.AttrMap{"activation": ops.StringAttr("Gelu")}, func(v float64) float64 { return v / 2 * (1 + math.Erf(v/math.Sqrt2)) }},
+		{ops.AttrMap{"activation": ops.StringAttr("HardSwish")}, func(v float64) float64 { return v * math.Max(0, math.Min(1, v/6+0.5)) }},
+		{ops.AttrMap{"activation": ops.StringAttr("LeakyRelu"), "activation_params": ops.FloatsAttr(0.1)},
+			func(v float64) float64 { return math.Max(v, 0.1*v) }},
 	}
 	for _, m := range []int{1, 7, 13} {
 		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}} {
@@ -89,8 +94,8 @@ func TestFusedGemmErrors(t *testing.T) {
 		in    []*ops.Tensor
 		want  string
 	}{
-		{ops.AttrMap{"activation": ops.StringAttr("Tanh")}, []*ops.Tensor{a, b}, `activation "Tanh": FusedGemm takes Relu or Clip`},
-		{ops.AttrMap{"activation": ops.StringAttr("Clip")}, []*ops.Tensor{a, b}, `"activation_params" is []: Clip takes [min, max]`},
+		{ops.AttrMap{"activation": ops.StringAttr("Mish")}, []*ops.Tensor{a, b}, `activation "Mish": fused products take`},
+		{ops.AttrMap{"activation": ops.StringAttr("Clip")}, []*ops.Tensor{a, b}, `"activation_params" is []: Clip takes 2 values`},
 		{ops.AttrMap{"activation": ops.StringAttr("Clip"), "activation_params": ops.FloatsAttr(1, 0)}, []*ops.Tensor{a, b}, "min must not exceed max"},
 		{nil, []*ops.Tensor{ops.New(ops.Float64, ops.Shape{2, 3}), ops.New(ops.Float64, ops.Shape{3, 4})}, "float64"},
 		{nil, []*ops.Tensor{a, a}, "K=3 != 2"},

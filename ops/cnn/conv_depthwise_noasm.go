@@ -1,0 +1,8 @@
+//go:build !amd64 || noasm
+
+package cnn
+
+import "github.com/onnxrun/onnxrun/ops/internal/isa"
+
+// dwAsmVariants: no assembly here, the pure-Go twins run.
+func dwAsmVariants(int) []isa.Variant[dwKernelFn] { return nil }

@@ -1,0 +1,187 @@
+// Package activation is the element-wise function a fused product (FusedConv, FusedGemm) applies to its
+// output: its name and parameters as the fused node's attributes state them, a scalar reference, and a
+// vectorised row form the kernels run on each tile or row right after the product, while it is in cache.
+//
+// Relu and Clip are clamps the GEMM micro-kernel applies in its store (Clamp); the others run as a pass
+// over the rows the kernel has just written (Row), through ops/internal/vecmath where it has the function.
+package activation
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/vecmath"
+)
+
+// Kind names an activation.
+type Kind uint8
+
+const (
+	None        Kind = iota
+	Relu             // max(x, 0)
+	Clip             // min(max(x, Alpha), Beta)
+	Sigmoid          // 1 / (1 + e^-x)
+	SiLU             // x · sigmoid(x) (Swish)
+	HardSigmoid      // max(0, min(1, Alpha·x + Beta))
+	HardSwish        // x · HardSigmoid(x)
+	LeakyRelu        // x if x >= 0, else Alpha·x
+	Tanh             // tanh(x)
+	GeluErf          // x/2 · (1 + erf(x/√2))
+	GeluTanh         // x/2 · (1 + tanh(√(2/π)·(x + 0.044715x³)))
+)
+
+// names are the attribute values of the activation attribute, by Kind.
+var names = [...]string{None: "", Relu: "Relu", Clip: "Clip", Sigmoid: "Sigmoid", SiLU: "SiLU",
+	HardSigmoid: "HardSigmoid", HardSwish: "HardSwish", LeakyRelu: "LeakyRelu", Tanh: "Tanh",
+	GeluErf: "Gelu", GeluTanh: "GeluTanh"}
+
+// Func is one activation with its parameters (Clip: Alpha = min, Beta = max).
+type Func struct {
+	Kind        Kind
+	Alpha, Beta float32
+}
+
+// Parse reads a fused node's activation and activation_params attributes: Relu, Sigmoid, SiLU, Tanh,
+// Gelu and GeluTanh take no parameters, Clip [min, max], LeakyRelu [alpha] (default 0.01), HardSigmoid
+// [alpha, beta] (default 0.2, 0.5) and HardSwish [alpha, beta] (default 1/6, 0.5, ONNX's HardSwish).
+func Parse(name string, params []float32) (Func, error) {
+	kind := None
+	for k, n := range names {
+		if n == name {
+			kind = Kind(k)
+			break
+		}
+	}
+	if kind == None && name != "" {
+		return Func{}, ops.Unsupportedf("activation %q: fused products take %v", name, names[1:])
+	}
+	f := Func{Kind: kind}
+	want := 0
+	switch kind {
+	case Clip:
+		want = 2
+	case LeakyRelu:
+		f.Alpha, want = 0.01, 1
+	case HardSigmoid:
+		f.Alpha, f.Beta, want = 0.2, 0.5, 2
+	case HardSwish:
+		f.Alpha, f.Beta, want = 1.0/6, 0.5, 2
+	}
+	switch {
+	case len(params) == 0 && kind != Clip:
+	case len(params) != want:
+		return Func{}, &ops.AttrError{Name: "activation_params", Msg: fmt.Sprintf("is %v: %s takes %d values", params, name, want)}
+	case want == 1:
+		f.Alpha = params[0]
+	default:
+		f.Alpha, f.Beta = params[0], params[1]
+	}
+	if kind == Clip && !(f.Alpha <= f.Beta) {
+		return Func{}, &ops.AttrError{Name: "activation_params", Msg: fmt.Sprintf("is %v: Clip's min must not exceed max", params)}
+	}
+	return f, nil
+}
+
+// Name is the activation attribute's value for f ("" for None).
+func (f Func) Name() string { return names[f.Kind] }
+
+// Params is the activation_params attribute for f, nil when it takes none.
+func (f Func) Params() []float32 {
+	switch f.Kind {
+	case Clip, HardSigmoid, HardSwish:
+		return []float32{f.Alpha, f.Beta}
+	case LeakyRelu:
+		return []float32{f.Alpha}
+	}
+	return nil
+}
+
+// Clamp says whether f is a clamp to [lo, hi] (None, Relu, Clip), which a kernel applies in its store.
+func (f Func) Clamp() (lo, hi float32, ok bool) {
+	inf := float32(math.Inf(1))
+	switch f.Kind {
+	case None:
+		return -inf, inf, true
+	case Relu:
+		return 0, inf, true
+	case Clip:
+		return f.Alpha, f.Beta, true
+	}
+	return 0, 0, false
+}
+
+// Apply is f on one value, in float64: the reference Row is tested against.
+func (f Func) Apply(v float64) float64 {
+	a, b := float64(f.Alpha), float64(f.Beta)
+	switch f.Kind {
+	case Relu:
+		if v < 0 {
+			return 0
+		}
+	case Clip:
+		return math.Min(math.Max(v, a), b)
+	case Sigmoid:
+		return 1 / (1 + math.Exp(-v))
+	case SiLU:
+		return v / (1 + math.Exp(-v))
+	case HardSigmoid:
+		return math.Max(0, math.Min(1, a*v+b))
+	case HardSwish:
+		return v * math.Max(0, math.Min(1, a*v+b))
+	case LeakyRelu:
+		if v < 0 {
+			return a * v
+		}
+	case Tanh:
+		return math.Tanh(v)
+	case GeluErf:
+		return v / 2 * (1 + math.Erf(v/math.Sqrt2))
+	case GeluTanh:
+		return v / 2 * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(v+0.044715*v*v*v)))
+	}
+	return v
+}
+
+// Row writes dst[i] = f(src[i]) for i < len(src); dst may be src.
+func (f Func) Row(dst, src []float32) {
+	dst = dst[:len(src)]
+	a, b := f.Alpha, f.Beta
+	switch f.Kind {
+	case None:
+		copy(dst, src)
+	case Relu:
+		for i, v := range src {
+			dst[i] = max(v, 0)
+		}
+	case Clip:
+		for i, v := range src {
+			dst[i] = min(max(v, a), b)
+		}
+	case Sigmoid:
+		vecmath.Sigmoid(dst, src)
+	case SiLU:
+		vecmath.SiLU(dst, src)
+	case Tanh:
+		vecmath.Tanh(dst, src)
+	case GeluErf:
+		vecmath.GeluErf(dst, src)
+	case GeluTanh:
+		vecmath.GeluTanh(dst, src)
+	case HardSigmoid:
+		for i, v := range src {
+			dst[i] = min(max(a*v+b, 0), 1)
+		}
+	case HardSwish:
+		for i, v := range src {
+			dst[i] = v * min(max(a*v+b, 0), 1)
+		}
+	case LeakyRelu:
+		for i, v := range src {
+			if v < 0 {
+				v *= a
+			}
+			dst[i] = v
+		}
+	}
+}
