@@ -28,6 +28,7 @@ var passes = []pass{
 	{"fuse-matmul-add-into-gemm", fuseMatMulAddIntoGemm},
 	{"fuse-activation", fuseActivation},
 	{"fuse-layernorm", fuseLayerNorm},
+	{"fuse-attention", fuseAttention},
 }
 
 // runPasses runs the pipeline to its fixpoint. Each pass gets a fresh rewriter (an index of the graph built
