@@ -17,7 +17,9 @@ func TestPassFuseAttentionTorchMHA(t *testing.T) {
 	qkv := func(i int) string {
 		return b.Node("Slice", []string{x, b.Initializer("", i64Array(int64(i*5))), b.Initializer("", i64Array(int64(i*5+5))), b.Initializer("", i64Array(2))}, nil)
 	}
-	heads := func(v string, perm ...int) string { return b.Node("Transpose", []string{v}, exporter.Attrs{"perm": perm}) }
+	heads := func(v string, perm ...int) string {
+		return b.Node("Transpose", []string{v}, exporter.Attrs{"perm": perm})
+	}
 	q := b.Node("Div", []string{heads(qkv(0), 1, 0, 2), b.Initializer("", scalarF32(2.2))}, nil)
 	s := b.Node("MatMul", []string{q, heads(qkv(1), 1, 2, 0)}, nil)
 	y := b.Node("MatMul", []string{b.Node("Softmax", []string{s}, exporter.Attrs{"axis": -1}), heads(qkv(2), 1, 0, 2)}, nil)
