@@ -6,7 +6,8 @@ package attention
 //
 //	S[i, j] = scale · Σ_d Q[n, i, d] · K[n, j, d]        (K[n, d, j] when transposed_k = 1)
 //	S[i, j] += Mask[n, i, j]                             (Mask broadcast to S; optional)
-//	Y[n, i] = Σ_j softmax(S[i])[j] · V[n, j]
+//	Y[n, i] = Σ_j softmax(S[i])[j] · V[n, j]             (a row whose every key the mask sets to -inf: zeros,
+//	                                                      as ONNX Attention gives, where Softmax gives NaN)
 //
 // Q is [..., Sq, D], K [..., Sk, D] (or [..., D, Sk]: the right operand of the exported MatMul as it is),
 // V [..., Sk, Dv], all with the same leading dimensions; Y is [..., Sq, Dv]. float32 only. The graph pass
@@ -19,6 +20,7 @@ package attention
 // parallel.
 
 import (
+	"math"
 	goruntime "runtime"
 	"sync"
 	"sync/atomic"
@@ -151,7 +153,12 @@ func (op *fusedAttentionOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.
 	if err != nil {
 		return nil, err
 	}
-	return &fusedAttentionKernel{op: op, s: s, maxThreads: max(1, min(goruntime.GOMAXPROCS(0), 64))}, nil
+	return newFusedAttentionKernel(op, s), nil
+}
+
+// newFusedAttentionKernel sizes the kernel's scratch for up to one thread per CPU (at most 64).
+func newFusedAttentionKernel(op *fusedAttentionOp, s fusedAttentionShape) *fusedAttentionKernel {
+	return &fusedAttentionKernel{op: op, s: s, maxThreads: max(1, min(goruntime.GOMAXPROCS(0), 64))}
 }
 
 // fusedAttentionKernel runs FusedAttention; each of up to maxThreads threads has its own scores in the
@@ -229,11 +236,46 @@ func (k *fusedAttentionKernel) head(n int, q, kk, v, mask, y, scores []float32) 
 		row := scores[i*s.sk : (i+1)*s.sk]
 		if mask != nil {
 			m := mask[s.maskBase[n]+i*s.maskRow:]
+			peak := float32(math.Inf(-1))
 			for j := range row {
 				row[j] += m[j*s.maskCol]
+				peak = max(peak, row[j])
+			}
+			if math.IsInf(float64(peak), -1) {
+				clear(row)
+				continue
 			}
 		}
 		vecmath.Softmax(row, row)
 	}
 	gemm.Sgemm(false, false, s.sq, s.dv, s.sk, 1, scores, s.sk, vn, s.dv, 0, yn, s.dv)
+}
+
+// fusedKernel returns the FusedAttention kernel that computes the ONNX Attention node of shape s, when the
+// node is in its float32 core: 4-D Q, K and V with as many key/value heads as query heads, no cache, no
+// padding lengths, no causal masking or soft-capping, only the output Y, and no mask or a float32 one
+// covering every key. Otherwise nil: the general kernel runs it.
+func (op *attentionOp) fusedKernel(in []ops.ValueInfo, s attentionShape, outputs int) ops.Kernel {
+	q := in[attnQ]
+	if q.DType != ops.Float32 || s.threeD == 1 || s.qHeads != s.kvHeads || s.past != 0 || op.causal || op.softcap != 0 || outputs != 1 ||
+		ops.Input(in, attnNonpad).Present() {
+		return nil
+	}
+	fusedIn := in[:3]
+	if m := ops.Input(in, attnMask); m.Present() {
+		if m.DType != ops.Float32 || s.mask[3] != s.total {
+			return nil
+		}
+		fusedIn = []ops.ValueInfo{in[attnQ], in[attnK], in[attnV], m}
+	}
+	scale := float32(1 / math.Sqrt(float64(s.headSize)))
+	if op.hasScale {
+		scale = float32(op.scale)
+	}
+	fused := &fusedAttentionOp{scale: scale}
+	fs, err := fused.shape(fusedIn)
+	if err != nil {
+		return nil
+	}
+	return newFusedAttentionKernel(fused, fs)
 }

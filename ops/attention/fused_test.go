@@ -155,3 +155,46 @@ func BenchmarkFusedAttention(b *testing.B) {
 		})
 	}
 }
+
+// The float32 ONNX Attention of the common case (4-D, no cache, a float mask over every key, here with one
+// query row whose keys are all -inf) runs on the FusedAttention kernel and gives what the general kernel
+// gives in float64, zeros for the fully masked row included; with a causal flag it stays on the general
+// kernel.
+func TestAttentionFloat32RunsFused(t *testing.T) {
+	q, k, v := opstest.RandF32(1, 2, 3, 5, 8), opstest.RandF32(2, 2, 3, 9, 8), opstest.RandF32(3, 2, 3, 9, 6)
+	mask := opstest.RandF32(4, 5, 9)
+	for j := 0; j < 9; j++ {
+		mask.Float32s()[2*9+j] = float32(math.Inf(-1))
+	}
+	node := func(attrs ops.AttrMap, in ...*ops.Tensor) opstest.Node {
+		return opstest.Node{OpType: "Attention", Opset: 23, Attrs: attrs, Inputs: in}
+	}
+	scale := ops.AttrMap{"scale": ops.FloatAttr(0.3)}
+	p := opstest.MustPrepare(t, node(scale, q, k, v, mask))
+	if _, ok := p.Kernel.(*fusedAttentionKernel); !ok {
+		t.Fatalf("float32 Attention runs on %T, want the fused kernel", p.Kernel)
+	}
+	if p := opstest.MustPrepare(t, node(ops.AttrMap{"is_causal": ops.IntAttr(1)}, q, k, v)); !isGeneral(p.Kernel) {
+		t.Fatalf("causal Attention runs on %T, want the general kernel", p.Kernel)
+	}
+	got, err := opstest.Run(node(scale, q, k, v, mask))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := opstest.Run(node(scale, opstest.ToF64(q), opstest.ToF64(k), opstest.ToF64(v), opstest.ToF64(mask)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := opstest.Close(got[0], opstest.ToF32(want[0]), 1e-5, 1e-5); err != nil {
+		t.Fatal(err)
+	}
+	for h := 0; h < 6; h++ {
+		for e := 0; e < 6; e++ {
+			if y := got[0].Float32s()[h*5*6+2*6+e]; y != 0 {
+				t.Fatalf("head %d, fully masked row 2: Y[%d] = %g, want 0", h, e, y)
+			}
+		}
+	}
+}
+
+func isGeneral(k ops.Kernel) bool { _, ok := k.(*attentionKernel); return ok }
