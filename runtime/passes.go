@@ -27,6 +27,8 @@ var passes = []pass{
 	{"fold-transpose-into-matmul", foldTransposeIntoMatMul},
 	{"fuse-matmul-add-into-gemm", fuseMatMulAddIntoGemm},
 	{"fuse-activation", fuseActivation},
+	{"fuse-layernorm", fuseLayerNorm},
+	{"fuse-attention", fuseAttention},
 }
 
 // runPasses runs the pipeline to its fixpoint. Each pass gets a fresh rewriter (an index of the graph built

@@ -14,6 +14,8 @@ func TestRunAllocatesNothing(t *testing.T) {
 		"LinearAttention gated delta GQA": {OpType: "LinearAttention", Opset: 27, NumOutputs: 2,
 			Attrs:  ops.AttrMap{"q_num_heads": ops.IntAttr(4), "kv_num_heads": ops.IntAttr(2)},
 			Inputs: []*ops.Tensor{opstest.RandF32(1, 2, 3, 8), opstest.RandF32(2, 2, 3, 4), opstest.RandF32(3, 2, 3, 6), opstest.RandF32(4, 2, 2, 2, 3), opstest.RandF32(5, 2, 3, 4), opstest.RandF32(6, 2, 3, 2)}},
+		"FusedAttention mask": {Domain: ops.FusedDomain, OpType: "FusedAttention", Opset: 1, Attrs: ops.AttrMap{"scale": ops.FloatAttr(0.5)},
+			Inputs: []*ops.Tensor{opstest.RandF32(1, 2, 3, 5, 4), opstest.RandF32(2, 2, 3, 6, 4), opstest.RandF32(3, 2, 3, 6, 7), opstest.RandF32(4, 5, 6)}},
 		"RotaryEmbedding": opstest.NewNode("RotaryEmbedding", 23, ops.AttrMap{"interleaved": ops.IntAttr(1)}, opstest.RandF32(7, 1, 2, 3, 4), opstest.RandF32(8, 1, 3, 2), opstest.RandF32(9, 1, 3, 2)),
 	})
 }

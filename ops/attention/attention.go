@@ -207,6 +207,9 @@ func (op *attentionOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
 	if len(out) > 4 {
 		return nil, ops.Invalidf("%d outputs, at most 4", len(out))
 	}
+	if fk := op.fusedKernel(in, s, len(out)); fk != nil {
+		return fk, nil
+	}
 	return &attentionKernel{op: op, s: s, outputs: len(out)}, nil
 }
 

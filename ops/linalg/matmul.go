@@ -1,9 +1,13 @@
 package linalg
 
 import (
+	"sync"
+	"sync/atomic"
+
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 	"github.com/onnxrun/onnxrun/ops/internal/kernelutil"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
 // MatMul is numpy.matmul: https://onnx.ai/onnx/operators/onnx__MatMul.html. Opsets 1, 9 and 13.
@@ -176,19 +180,70 @@ func (p *matMulPlan) sharedB() bool {
 	return true
 }
 
-// runFloat32 runs one gemm.Multiply per batch element, reading B from packedB when it was prepacked.
+// runFloat32 runs one gemm.Multiply per batch element, reading B from packedB when it was prepacked. A batch
+// of products each too small for the GEMM to split across threads (attention's per-head products, 128×128×64,
+// when they are not fused) runs its products side by side instead, one thread each.
 func (k *matMulKernel) runFloat32(ctx *ops.ExecContext, a, b, y []float32) {
+	p := k.plan
+	pool := gemmPool(ctx)
+	if k.splitsBatch(pool.Threads()) {
+		t := matMulTaskPool.Get().(*matMulTask)
+		*t = matMulTask{k: k, a: a, b: b, y: y, done: kernelutil.DoneOf(ctx)}
+		pool.ForTask(pool.Threads(), t)
+		*t = matMulTask{}
+		matMulTaskPool.Put(t)
+		return
+	}
+	for i := range p.aOff {
+		k.product(i, a, b, y, pool, kernelutil.DoneOf(ctx))
+	}
+}
+
+// splitsBatch reports whether, on threads threads, the batch is split across threads by product.
+func (k *matMulKernel) splitsBatch(threads int) bool {
+	p := k.plan
+	work := p.m * p.n * p.k
+	return threads > 1 && len(p.aOff) > 1 && work < gemmSplitWork && len(p.aOff)*work >= minBatchSplitWork
+}
+
+// gemmSplitWork is the multiply-adds from which the GEMM splits one product across threads (its
+// parallelMinWork); below it, a batch is split across threads by product.
+const gemmSplitWork = 128 * 128 * 128
+
+// minBatchSplitWork is the multiply-adds of a whole batch below which it stays on one thread: a few µs,
+// a few times what handing half of it to another thread costs.
+const minBatchSplitWork = 1 << 18
+
+// product computes batch element i on pool (nil: the calling goroutine).
+func (k *matMulKernel) product(i int, a, b, y []float32, pool *parallel.Pool, done <-chan struct{}) {
 	p := k.plan
 	mn := p.m * p.n
 	params := gemm.Params{M: p.m, N: p.n, K: p.k, Alpha: 1, LDA: max(1, p.k), LDB: max(1, p.n), LDC: max(1, p.n),
-		PackedB: k.packedB, Pool: gemmPool(ctx), Done: kernelutil.DoneOf(ctx)}
-	for i := range p.aOff {
-		params.A = a[p.aOff[i]:]
-		if k.packedB == nil {
-			params.B = b[p.bOff[i]:]
+		PackedB: k.packedB, Pool: pool, Done: done, A: a[p.aOff[i]:], C: y[i*mn : (i+1)*mn]}
+	if k.packedB == nil {
+		params.B = b[p.bOff[i]:]
+	}
+	gemm.Multiply(&params)
+}
+
+// matMulTask is one batch split across threads: each thread claims products one at a time until none is
+// left, so a thread that starts late does not hold up the others.
+type matMulTask struct {
+	k       *matMulKernel
+	a, b, y []float32
+	done    <-chan struct{}
+	next    atomic.Int32
+}
+
+var matMulTaskPool = sync.Pool{New: func() any { return new(matMulTask) }}
+
+func (t *matMulTask) Do(_, _ int) {
+	for {
+		i := int(t.next.Add(1) - 1)
+		if i >= len(t.k.plan.aOff) {
+			return
 		}
-		params.C = y[i*mn : (i+1)*mn]
-		gemm.Multiply(&params)
+		t.k.product(i, t.a, t.b, t.y, nil, t.done)
 	}
 }
 

@@ -1,6 +1,7 @@
 package linalg
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops"
@@ -84,4 +85,64 @@ func prepareNode(t testing.TB, opType string, opset int, attrs ops.AttrMap, nonC
 	t.Helper()
 	p := opstest.MustPrepare(t, opstest.Node{OpType: opType, Opset: opset, Attrs: attrs, Inputs: inputs, NonConstInputs: nonConst})
 	return p.Kernel, p.Out, p.Ctx
+}
+
+// A batch of small products (attention's heads: 12 × 64×64×32 here) is split across threads by product;
+// it gives what one thread gives and allocates nothing.
+func TestMatMulSplitsSmallBatchAcrossThreads(t *testing.T) {
+	pool := ops.NewPool(2)
+	defer pool.Close()
+	a, b := opstest.RandF32(1, 3, 4, 64, 32), opstest.RandF32(2, 3, 4, 32, 64)
+	if work := 64 * 64 * 32; work >= gemmSplitWork || 12*work < minBatchSplitWork {
+		t.Fatalf("the test's products (%d multiply-adds each) do not take the batch split", work)
+	}
+	serial, out, ctx := prepareNode(t, "MatMul", 13, nil, []int{0, 1}, a, b)
+	if mk := serial.(*matMulKernel); !mk.splitsBatch(2) || mk.splitsBatch(1) {
+		t.Fatalf("a batch of 12 small products splits by product on 2 threads: %t, on 1: %t", mk.splitsBatch(2), mk.splitsBatch(1))
+	}
+	if big, _, _ := prepareNode(t, "MatMul", 13, nil, []int{0, 1}, opstest.RandF32(3, 2, 128, 128), opstest.RandF32(4, 2, 128, 128)); big.(*matMulKernel).splitsBatch(2) {
+		t.Fatal("products the GEMM splits itself (128×128×128) were split by product")
+	}
+	if err := serial.Run(ctx, []*ops.Tensor{a, b}, out); err != nil {
+		t.Fatal(err)
+	}
+	want := out[0].Clone()
+	clear(out[0].Float32s())
+	ctx.Pool, ctx.Threads = pool, 2
+	in := []*ops.Tensor{a, b}
+	if err := serial.Run(ctx, in, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := opstest.Close(out[0], want, 0, 0); err != nil {
+		t.Fatalf("two threads: %v", err)
+	}
+	if !raceEnabled {
+		if n := testing.AllocsPerRun(10, func() { _ = serial.Run(ctx, in, out) }); n != 0 {
+			t.Errorf("Run on two threads allocates %v times", n)
+		}
+	}
+}
+
+// BenchmarkMatMulHeads times BERT-base's per-head attention product (12 × 128×64 · 64×128) on one and two
+// threads.
+func BenchmarkMatMulHeads(b *testing.B) {
+	pool := ops.NewPool(2)
+	defer pool.Close()
+	x, y := opstest.RandF32(1, 12, 128, 64), opstest.RandF32(2, 12, 64, 128)
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads%d", threads), func(b *testing.B) {
+			k, out, ctx := prepareNode(b, "MatMul", 13, nil, []int{0, 1}, x, y)
+			if threads > 1 {
+				ctx.Pool, ctx.Threads = pool, threads
+			}
+			in := []*ops.Tensor{x, y}
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if err := k.Run(ctx, in, out); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(2*12*128*128*64)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
 }

@@ -99,6 +99,7 @@ func (op *layerNormOp) Prepare(in []ops.ValueInfo, out []ops.ValueInfo) (ops.Ker
 		k.biasOuter, k.biasInner = axisOffsets(x.Shape, strides, outerAxes), axisOffsets(x.Shape, strides, innerAxes)
 		k.biasSize = in[2].Shape.Size()
 	}
+	k.perColumn = k.contiguousRows()
 	return k, nil
 }
 
@@ -113,6 +114,7 @@ type layerNormKernel struct {
 	scaleOuter, scaleInner []int
 	biasOuter, biasInner   []int
 	scaleSize, biasSize    int
+	perColumn              bool // Scale and B hold one value per column: float32 runs layerNormRows
 }
 
 // ScratchSize is room for float32 copies of X, Y, Scale and B when they are 16-bit floats.
@@ -134,6 +136,10 @@ func (k *layerNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 		var bias []float32
 		if b != nil {
 			bias = b.Float32s()
+		}
+		if k.perColumn {
+			k.runRows(ctx, x, in[1].Float32s(), bias, out[0].Float32s(), mean, invStd)
+			return nil
 		}
 		layerNorm(k, x, in[1].Float32s(), bias, out[0].Float32s(), mean, invStd)
 	case []float64:

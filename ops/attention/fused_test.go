@@ -1,0 +1,200 @@
+package attention
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/opstest"
+)
+
+// fusedAttentionReference is FusedAttention in plain float64 loops: q [n, sq, d], k [n, sk, d] (or
+// [n, d, sk] when transposedK), v [n, sk, dv], mask(n, i, j) the mask bias (nil: none).
+func fusedAttentionReference(q, k, v []float32, n, sq, sk, d, dv int, scale float64, transposedK bool, mask func(n, i, j int) float64) []float64 {
+	y := make([]float64, n*sq*dv)
+	p := make([]float64, sk)
+	for b := 0; b < n; b++ {
+		for i := 0; i < sq; i++ {
+			peak := math.Inf(-1)
+			for j := 0; j < sk; j++ {
+				var dot float64
+				for e := 0; e < d; e++ {
+					kv := k[b*sk*d+j*d+e]
+					if transposedK {
+						kv = k[b*sk*d+e*sk+j]
+					}
+					dot += float64(q[b*sq*d+i*d+e]) * float64(kv)
+				}
+				p[j] = scale * dot
+				if mask != nil {
+					p[j] += mask(b, i, j)
+				}
+				peak = math.Max(peak, p[j])
+			}
+			var sum float64
+			for j := range p {
+				p[j] = math.Exp(p[j] - peak)
+				sum += p[j]
+			}
+			for e := 0; e < dv; e++ {
+				var acc float64
+				for j := 0; j < sk; j++ {
+					acc += p[j] / sum * float64(v[b*sk*dv+j*dv+e])
+				}
+				y[b*sq*dv+i*dv+e] = acc
+			}
+		}
+	}
+	return y
+}
+
+// FusedAttention matches its plain-loop reference on odd sizes, with K as is and transposed, with masks
+// of every broadcast (per key, per query and key, per head), on one thread and split over two.
+func TestFusedAttentionMatchesReference(t *testing.T) {
+	pool := ops.NewPool(2)
+	defer pool.Close()
+	const batch, heads = 2, 3
+	for _, c := range []struct {
+		sq, sk, d, dv int
+		transposedK   bool
+		mask          ops.Shape
+	}{
+		{1, 1, 1, 1, false, nil},
+		{5, 7, 3, 9, false, nil},
+		{5, 7, 3, 9, true, nil},
+		{13, 17, 8, 8, false, ops.Shape{17}},
+		{13, 17, 8, 8, true, ops.Shape{13, 17}},
+		{6, 33, 16, 5, false, ops.Shape{batch, 1, 1, 33}},
+		{6, 33, 16, 5, false, ops.Shape{heads, 6, 1}},
+	} {
+		for _, threads := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%+v/threads%d", c, threads), func(t *testing.T) {
+				q := opstest.RandF32(1, batch, heads, c.sq, c.d)
+				kShape := []int{batch, heads, c.sk, c.d}
+				if c.transposedK {
+					kShape = []int{batch, heads, c.d, c.sk}
+				}
+				k := opstest.RandF32(2, kShape...)
+				v := opstest.RandF32(3, batch, heads, c.sk, c.dv)
+				inputs := []*ops.Tensor{q, k, v}
+				var maskAt func(n, i, j int) float64
+				if c.mask != nil {
+					m := opstest.RandF32(4, c.mask...)
+					inputs = append(inputs, m)
+					full := ops.Shape{batch, heads, c.sq, c.sk}
+					strides, _ := broadcastInto(c.mask, full)
+					maskAt = func(n, i, j int) float64 {
+						return float64(m.Float32s()[(n/heads)*strides[0]+(n%heads)*strides[1]+i*strides[2]+j*strides[3]])
+					}
+				}
+				transposed := int64(0)
+				if c.transposedK {
+					transposed = 1
+				}
+				p := opstest.MustPrepare(t, opstest.Node{Domain: ops.FusedDomain, OpType: "FusedAttention", Opset: 1,
+					Attrs: ops.AttrMap{"scale": ops.FloatAttr(0.35), "transposed_k": ops.IntAttr(transposed)}, Inputs: inputs})
+				if threads > 1 {
+					p.Ctx.Pool, p.Ctx.Threads = pool, threads
+				}
+				if err := p.Kernel.Run(p.Ctx, p.In, p.Out); err != nil {
+					t.Fatal(err)
+				}
+				want := fusedAttentionReference(q.Float32s(), k.Float32s(), v.Float32s(), batch*heads, c.sq, c.sk, c.d, c.dv, 0.35, c.transposedK, maskAt)
+				for i, got := range p.Out[0].Float32s() {
+					if math.Abs(float64(got)-want[i]) > 1e-5+1e-5*math.Abs(want[i]) {
+						t.Fatalf("Y[%d] = %g, want %g", i, got, want[i])
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestFusedAttentionErrors(t *testing.T) {
+	q, k, v := opstest.RandF32(1, 2, 3, 4), opstest.RandF32(2, 2, 5, 4), opstest.RandF32(3, 2, 5, 6)
+	node := func(attrs ops.AttrMap, in ...*ops.Tensor) opstest.Node {
+		return opstest.Node{Domain: ops.FusedDomain, OpType: "FusedAttention", Opset: 1, Attrs: attrs, Inputs: in}
+	}
+	for _, c := range []struct {
+		name, want string
+		node       opstest.Node
+	}{
+		{"head size", "has head size 5", node(ops.AttrMap{"transposed_k": ops.IntAttr(1)}, q, k, v)},
+		{"keys", "V [2,4,6] has 4 keys", node(nil, q, k, opstest.RandF32(3, 2, 4, 6))},
+		{"leading", "same leading dimensions", node(nil, q, opstest.RandF32(2, 3, 5, 4), v)},
+		{"mask", "Mask [2] does not broadcast", node(nil, q, k, v, opstest.RandF32(4, 2))},
+		{"dtype", "float32 only", node(nil, opstest.ToF64(q), k, v)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opstest.Check(t, c.node, nil, c.want, nil)
+		})
+	}
+}
+
+// BenchmarkFusedAttention times BERT-base's attention at batch 1 (12 heads, 128 tokens, head size 64) on
+// one and two threads.
+func BenchmarkFusedAttention(b *testing.B) {
+	pool := ops.NewPool(2)
+	defer pool.Close()
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("bert12x128x64/threads%d", threads), func(b *testing.B) {
+			q, k, v := opstest.RandF32(1, 12, 128, 64), opstest.RandF32(2, 12, 128, 64), opstest.RandF32(3, 12, 128, 64)
+			p := opstest.MustPrepare(b, opstest.Node{Domain: ops.FusedDomain, OpType: "FusedAttention", Opset: 1,
+				Attrs: ops.AttrMap{"scale": ops.FloatAttr(0.125)}, Inputs: []*ops.Tensor{q, k, v}})
+			if threads > 1 {
+				p.Ctx.Pool, p.Ctx.Threads = pool, threads
+			}
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if err := p.Kernel.Run(p.Ctx, p.In, p.Out); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(2*12*128*128*128)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// The float32 ONNX Attention of the common case (4-D, no cache, a float mask over every key, here with one
+// query row whose keys are all -inf) runs on the FusedAttention kernel and gives what the general kernel
+// gives in float64, zeros for the fully masked row included; with a causal flag it stays on the general
+// kernel.
+func TestAttentionFloat32RunsFused(t *testing.T) {
+	q, k, v := opstest.RandF32(1, 2, 3, 5, 8), opstest.RandF32(2, 2, 3, 9, 8), opstest.RandF32(3, 2, 3, 9, 6)
+	mask := opstest.RandF32(4, 5, 9)
+	for j := 0; j < 9; j++ {
+		mask.Float32s()[2*9+j] = float32(math.Inf(-1))
+	}
+	node := func(attrs ops.AttrMap, in ...*ops.Tensor) opstest.Node {
+		return opstest.Node{OpType: "Attention", Opset: 23, Attrs: attrs, Inputs: in}
+	}
+	scale := ops.AttrMap{"scale": ops.FloatAttr(0.3)}
+	p := opstest.MustPrepare(t, node(scale, q, k, v, mask))
+	if _, ok := p.Kernel.(*fusedAttentionKernel); !ok {
+		t.Fatalf("float32 Attention runs on %T, want the fused kernel", p.Kernel)
+	}
+	if p := opstest.MustPrepare(t, node(ops.AttrMap{"is_causal": ops.IntAttr(1)}, q, k, v)); !isGeneral(p.Kernel) {
+		t.Fatalf("causal Attention runs on %T, want the general kernel", p.Kernel)
+	}
+	got, err := opstest.Run(node(scale, q, k, v, mask))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := opstest.Run(node(scale, opstest.ToF64(q), opstest.ToF64(k), opstest.ToF64(v), opstest.ToF64(mask)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := opstest.Close(got[0], opstest.ToF32(want[0]), 1e-5, 1e-5); err != nil {
+		t.Fatal(err)
+	}
+	for h := 0; h < 6; h++ {
+		for e := 0; e < 6; e++ {
+			if y := got[0].Float32s()[h*5*6+2*6+e]; y != 0 {
+				t.Fatalf("head %d, fully masked row 2: Y[%d] = %g, want 0", h, e, y)
+			}
+		}
+	}
+}
+
+func isGeneral(k ops.Kernel) bool { _, ok := k.(*attentionKernel); return ok }

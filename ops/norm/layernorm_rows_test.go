@@ -1,0 +1,101 @@
+package norm
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/opstest"
+)
+
+// layerNormReference is LayerNormalization over the last axis in plain float64 loops, with Scale and B of
+// one value per column.
+func layerNormReference(x, scale, bias []float32, inner int, epsilon float64) (y, mean, invStd []float64) {
+	rows := len(x) / inner
+	y, mean, invStd = make([]float64, len(x)), make([]float64, rows), make([]float64, rows)
+	for r := 0; r < rows; r++ {
+		row := x[r*inner : (r+1)*inner]
+		var sum float64
+		for _, v := range row {
+			sum += float64(v)
+		}
+		mean[r] = sum / float64(inner)
+		var sq float64
+		for _, v := range row {
+			sq += (float64(v) - mean[r]) * (float64(v) - mean[r])
+		}
+		invStd[r] = 1 / math.Sqrt(sq/float64(inner)+epsilon)
+		for i, v := range row {
+			y[r*inner+i] = (float64(v)-mean[r])*invStd[r]*float64(scale[i]) + float64(bias[i])
+		}
+	}
+	return y, mean, invStd
+}
+
+// The float32 per-column path (layerNormRows), on one thread and split over two, matches the float64
+// reference on odd row lengths, on few rows and on enough rows to run threaded.
+func TestLayerNormRowsMatchesReference(t *testing.T) {
+	pool := ops.NewPool(2)
+	defer pool.Close()
+	for _, shape := range [][]int{{1, 1, 7}, {3, 5, 13}, {2, 129, 768}, {1, 197, 31}} {
+		for _, threads := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%v/threads%d", shape, threads), func(t *testing.T) {
+				inner := shape[len(shape)-1]
+				x := opstest.RandF32(int64(inner), shape...)
+				for i, v := range x.Float32s() {
+					x.Float32s()[i] = 3*v + float32(i%inner)*0.01 + 5 // an offset mean, so a one-pass variance would lose digits
+				}
+				scale, bias := opstest.RandF32(2, inner), opstest.RandF32(3, inner)
+				p := opstest.MustPrepare(t, opstest.Node{OpType: "LayerNormalization", Opset: 17,
+					Attrs: ops.AttrMap{"epsilon": ops.FloatAttr(1e-5)}, Inputs: []*ops.Tensor{x, scale, bias}, NumOutputs: 3})
+				if !p.Kernel.(*layerNormKernel).perColumn {
+					t.Fatal("per-column Scale and B did not select layerNormRows")
+				}
+				if threads > 1 {
+					p.Ctx.Pool = pool
+					p.Ctx.Threads = threads
+				}
+				if err := p.Kernel.Run(p.Ctx, p.In, p.Out); err != nil {
+					t.Fatal(err)
+				}
+				y, mean, invStd := layerNormReference(x.Float32s(), scale.Float32s(), bias.Float32s(), inner, 1e-5)
+				for name, pair := range map[string][2][]float64{
+					"Y": {opstest.Float64s(p.Out[0].Float32s()), y}, "Mean": {opstest.Float64s(p.Out[1].Float32s()), mean},
+					"InvStdDev": {opstest.Float64s(p.Out[2].Float32s()), invStd}} {
+					for i, want := range pair[1] {
+						if got := pair[0][i]; math.Abs(got-want) > 1e-5+1e-5*math.Abs(want) {
+							t.Fatalf("%s[%d] = %g, want %g", name, i, got, want)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkLayerNorm times LayerNormalization on BERT-base's rows (128 x 768) and on a 4M-element tensor,
+// on one and two threads.
+func BenchmarkLayerNorm(b *testing.B) {
+	pool := ops.NewPool(2)
+	defer pool.Close()
+	for _, shape := range [][]int{{1, 128, 768}, {4096, 1024}} {
+		inner := shape[len(shape)-1]
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%v/threads%d", shape, threads), func(b *testing.B) {
+				x := opstest.RandF32(1, shape...)
+				p := opstest.MustPrepare(b, opstest.NewNode("LayerNormalization", 17, nil, x, opstest.RandF32(2, inner), opstest.RandF32(3, inner)))
+				if threads > 1 {
+					p.Ctx.Pool, p.Ctx.Threads = pool, threads
+				}
+				b.SetBytes(int64(8 * x.Len()))
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					if err := p.Kernel.Run(p.Ctx, p.In, p.Out); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
