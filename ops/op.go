@@ -117,6 +117,14 @@ type Aliaser interface {
 	AliasOf(output int) (input int, ok bool)
 }
 
+// Concatenator is an Op whose single output is its inputs laid one after the other along an axis (Concat).
+// When every dimension before that axis is 1, each input is one contiguous block of the output, and the
+// planner may let each input's producer write straight into its block, skipping the kernel. ConcatAxis
+// returns the normalised axis for inputs of the given rank, or false when it cannot be resolved.
+type Concatenator interface {
+	ConcatAxis(rank int) (axis int, ok bool)
+}
+
 // Nondeterministic marks ops whose outputs must never be folded into constants (random generators,
 // Dropout in training mode).
 type Nondeterministic interface {

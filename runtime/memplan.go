@@ -22,6 +22,7 @@ type placement struct {
 	kind    placementKind
 	buffer  int     // placeBuffer: index into memoryPlan.buffers
 	aliasOf valueID // placeAlias: the value whose data this one shares (itself never an alias)
+	offset  int     // placeAlias: the element where this value starts in aliasOf's data (a Concat block)
 }
 
 // bufferSpec is one arena buffer: values of one dtype whose lifetimes do not overlap share it.
@@ -109,11 +110,31 @@ func planMemory(p *Plan, s *specialization) (memoryPlan, error) {
 		}
 		st.aliasOnly = all
 	}
+	// A Concat's inputs may become blocks of its output, which must then exist from the first of their
+	// producers on.
+	birth := make([]int, p.numValues)
+	for i := range birth {
+		birth[i] = -1
+	}
+	for si, st := range s.steps {
+		for _, id := range st.out {
+			birth[id] = si
+		}
+	}
+	if concatBlocks {
+		planConcatBlocks(p, s, &mp, isOutput, birth)
+	}
 	// A view keeps its root alive.
 	for id := range mp.place {
 		if mp.place[id].kind == placeAlias {
 			r := mp.place[id].aliasOf
 			lastUse[r] = max(lastUse[r], lastUse[id])
+		}
+	}
+	bornAt := make([][]valueID, len(s.steps))
+	for id, si := range birth {
+		if si >= 0 {
+			bornAt[si] = append(bornAt[si], valueID(id))
 		}
 	}
 	var free []int // indexes of free buffers
@@ -126,7 +147,7 @@ func planMemory(p *Plan, s *specialization) (memoryPlan, error) {
 		if sc, ok := st.kernel.(ops.Scratcher); ok {
 			mp.scratch = max(mp.scratch, sc.ScratchSize())
 		}
-		for _, id := range st.out {
+		for _, id := range bornAt[si] {
 			if mp.place[id].kind != placeNone {
 				continue
 			}
@@ -183,6 +204,65 @@ func planMemory(p *Plan, s *specialization) (memoryPlan, error) {
 	return mp, nil
 }
 
+// concatBlocks enables planConcatBlocks; tests turn it off to compare with copying Concats.
+var concatBlocks = true
+
+// planConcatBlocks turns Concats into no-ops where it is safe: when every dimension before the axis is 1,
+// each input is one contiguous block of the output, so an input that one step produces and only the Concat
+// reads (once) can be written by its producer straight into its block. The inputs become views of the
+// output at their offsets and the output is born at the first producer (birth is updated). A Concat runs
+// as before (copying) unless every input qualifies: graph inputs, constants, views (Reshape outputs, other
+// Concats' blocks), values with views of their own, values read elsewhere and graph outputs are copied.
+func planConcatBlocks(p *Plan, s *specialization, mp *memoryPlan, isOutput []bool, birth []int) {
+	reads := make([]int, p.numValues)
+	for _, st := range s.steps {
+		for _, id := range st.in {
+			if id != noValue {
+				reads[id]++
+			}
+		}
+	}
+	hasViews := make([]bool, p.numValues)
+	for _, pl := range mp.place {
+		if pl.kind == placeAlias {
+			hasViews[pl.aliasOf] = true
+		}
+	}
+	for si := range s.steps {
+		st := &s.steps[si]
+		cc, ok := p.nodes[st.node].node.Op.(ops.Concatenator)
+		if !ok || len(st.out) != 1 || len(st.in) == 0 {
+			continue
+		}
+		out := st.out[0]
+		outInfo := s.infos[out]
+		axis, ok := cc.ConcatAxis(len(outInfo.Shape))
+		if !ok || mp.place[out].kind != placeNone || hasViews[out] || outInfo.Shape[:axis].Size() != 1 {
+			continue
+		}
+		eligible := true
+		for _, id := range st.in {
+			if id == noValue || id == out || mp.place[id].kind != placeNone || isOutput[id] || hasViews[id] ||
+				reads[id] != 1 || birth[id] < 0 || birth[id] >= si || s.infos[id].DType != outInfo.DType {
+				eligible = false
+				break
+			}
+		}
+		if !eligible {
+			continue
+		}
+		offset := 0
+		for _, id := range st.in {
+			mp.place[id] = placement{kind: placeAlias, aliasOf: out, offset: offset}
+			offset += s.infos[id].Shape.Size()
+			birth[out] = min(birth[out], birth[id])
+			birth[id] = -1
+		}
+		hasViews[out] = true
+		st.aliasOnly = true
+	}
+}
+
 // String prints the specialisation: steps in order with their value slots and the arena layout, the way
 // `onnxrun inspect --plan` shows it.
 func (s *specialization) describe(p *Plan) string {
@@ -203,7 +283,11 @@ func (s *specialization) describe(p *Plan) string {
 			case placeBuffer:
 				fmt.Fprintf(&b, " -> %s%v@buf%d", info.DType, info.Shape, pl.buffer)
 			case placeAlias:
-				fmt.Fprintf(&b, " -> %s%v=view(%s)", info.DType, info.Shape, p.names[pl.aliasOf])
+				if pl.offset != 0 || s.infos[pl.aliasOf].Shape.Size() != info.Shape.Size() {
+					fmt.Fprintf(&b, " -> %s%v=view(%s@%d)", info.DType, info.Shape, p.names[pl.aliasOf], pl.offset)
+				} else {
+					fmt.Fprintf(&b, " -> %s%v=view(%s)", info.DType, info.Shape, p.names[pl.aliasOf])
+				}
 			default:
 				fmt.Fprintf(&b, " -> %s%v", info.DType, info.Shape)
 			}

@@ -58,6 +58,12 @@ func (o *concatOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 	return []ops.ValueInfo{{DType: in[0].DType, Shape: out}}, nil
 }
 
+// ConcatAxis lets the planner place the inputs as blocks of the output (ops.Concatenator).
+func (o *concatOp) ConcatAxis(rank int) (int, bool) {
+	axis, err := normalizeAxis(o.axis, rank, "attribute \"axis\"")
+	return axis, err == nil
+}
+
 type concatKernel struct {
 	plans []*copyPlan // one per input, writing its block of the output
 	run   func(p *copyPlan, dst, src any)
