@@ -8,3 +8,6 @@ var VerifyRewrites = &verifyRewrites
 
 // ConcatBlocks lets tests plan Concats as copies, to compare with the planner's in-place blocks.
 var ConcatBlocks = &concatBlocks
+
+// BlockViews lets tests plan Slice and Split as copies, to compare with the planner's views.
+var BlockViews = &blockViews

@@ -71,36 +71,54 @@ func planMemory(p *Plan, s *specialization) (memoryPlan, error) {
 			}
 		}
 	}
-	root := func(id valueID) valueID {
-		if mp.place[id].kind == placeAlias {
-			return mp.place[id].aliasOf
+	// root returns the value whose buffer id's data lives in, and the element where id starts in it.
+	root := func(id valueID) (valueID, int) {
+		if pl := mp.place[id]; pl.kind == placeAlias {
+			return pl.aliasOf, pl.offset
 		}
-		return id
+		return id, 0
 	}
 	// Decide aliases first, walking backwards would miss chains; forwards is enough because a view's root
 	// is already placed when the view is met.
 	for si := range s.steps {
 		st := &s.steps[si]
-		al, ok := p.nodes[st.node].node.Op.(ops.Aliaser)
-		if !ok {
+		al, isAliaser := p.nodes[st.node].node.Op.(ops.Aliaser)
+		bv, isBlock := st.kernel.(ops.BlockViewer)
+		if !isAliaser && !(isBlock && blockViews) {
 			continue
 		}
 		all := true
 		for oj, oid := range st.out {
-			ij, ok := al.AliasOf(oj)
-			if !ok || ij >= len(st.in) || st.in[ij] == noValue {
+			if oid == noValue {
+				continue
+			}
+			var ij, off int
+			ok := false
+			if isAliaser {
+				ij, ok = al.AliasOf(oj)
+				ok = ok && ij < len(st.in) && st.in[ij] != noValue &&
+					s.infos[st.in[ij]].Shape.Size() == s.infos[oid].Shape.Size()
+			} else {
+				// A block of its input (Slice, Split): never of a graph input, which the caller may reuse
+				// after Run, nor a graph output, which would keep its whole input alive.
+				var n int
+				ij, off, n, ok = bv.BlockOf(oj)
+				ok = ok && ij < len(st.in) && st.in[ij] != noValue && !isOutput[oid] &&
+					n == s.infos[oid].Shape.Size() && off+n <= s.infos[st.in[ij]].Shape.Size()
+			}
+			if !ok {
 				all = false
 				continue
 			}
-			src := root(st.in[ij])
+			src, srcOff := root(st.in[ij])
 			srcKind := mp.place[src].kind
 			// A view of a constant would hand callers (or later in-place kernels) shared read-only memory.
 			if srcKind == placeConst || s.infos[src].DType != s.infos[oid].DType ||
-				s.infos[src].Shape.Size() != s.infos[oid].Shape.Size() {
+				!isAliaser && srcKind == placeInput {
 				all = false
 				continue
 			}
-			mp.place[oid] = placement{kind: placeAlias, aliasOf: src}
+			mp.place[oid] = placement{kind: placeAlias, aliasOf: src, offset: srcOff + off}
 			if isOutput[oid] && srcKind == placeInput {
 				mp.outputAlias = append(mp.outputAlias, oid)
 			}
@@ -204,8 +222,9 @@ func planMemory(p *Plan, s *specialization) (memoryPlan, error) {
 	return mp, nil
 }
 
-// concatBlocks enables planConcatBlocks; tests turn it off to compare with copying Concats.
-var concatBlocks = true
+// concatBlocks enables planConcatBlocks and blockViews the views of Slice and Split outputs; tests turn them
+// off to compare with the copying kernels.
+var concatBlocks, blockViews = true, true
 
 // planConcatBlocks turns Concats into no-ops where it is safe: when every dimension before the axis is 1,
 // each input is one contiguous block of the output, so an input that one step produces and only the Concat
@@ -237,7 +256,7 @@ func planConcatBlocks(p *Plan, s *specialization, mp *memoryPlan, isOutput []boo
 		out := st.out[0]
 		outInfo := s.infos[out]
 		axis, ok := cc.ConcatAxis(len(outInfo.Shape))
-		if !ok || mp.place[out].kind != placeNone || hasViews[out] || outInfo.Shape[:axis].Size() != 1 {
+		if !ok || mp.place[out].kind != placeNone || outInfo.Shape[:axis].Size() != 1 {
 			continue
 		}
 		eligible := true

@@ -41,11 +41,11 @@ func concatModel(t *testing.T, extra, asOutput bool) *runtime.Plan {
 	return p
 }
 
-// runConcatModel runs the plan twice (the second run reuses the arena) on random input of batch n.
-func runConcatModel(t *testing.T, p *runtime.Plan, n int) []*ops.Tensor {
+// runTwice runs the plan twice (the second run reuses the arena) on random input of the given shape.
+func runTwice(t *testing.T, p *runtime.Plan, shape ops.Shape) []*ops.Tensor {
 	t.Helper()
-	rng := rand.New(rand.NewSource(int64(n)))
-	in := ops.New(ops.Float32, ops.Shape{n, 3, 5, 4})
+	rng := rand.New(rand.NewSource(int64(shape[0])))
+	in := ops.New(ops.Float32, shape)
 	for i := range in.Float32s() {
 		in.Float32s()[i] = rng.Float32()*2 - 1
 	}
@@ -81,9 +81,9 @@ func TestConcatInputsWrittenInPlace(t *testing.T) {
 		t.Fatalf("at batch 2 a Concat on axis 1 has strided blocks and must copy:\n%s", desc2)
 	}
 	for _, n := range []int{1, 2} {
-		have := runConcatModel(t, p, n)
+		have := runTwice(t, p, ops.Shape{n, 3, 5, 4})
 		*runtime.ConcatBlocks = false
-		want := runConcatModel(t, concatModel(t, false, false), n)
+		want := runTwice(t, concatModel(t, false, false), ops.Shape{n, 3, 5, 4})
 		*runtime.ConcatBlocks = true
 		if err := ops.AllClose(have[0], want[0], 0, 0); err != nil {
 			t.Fatalf("batch %d: Concat with in-place inputs differs from the copying Concat: %v", n, err)
@@ -104,9 +104,9 @@ func TestConcatInputsSharedAreCopied(t *testing.T) {
 			if countConcatBlocks(desc) != 0 {
 				t.Fatalf("a Concat input used elsewhere was planned as a block of the output:\n%s", desc)
 			}
-			have := runConcatModel(t, p, 1)
+			have := runTwice(t, p, ops.Shape{1, 3, 5, 4})
 			*runtime.ConcatBlocks = false
-			want := runConcatModel(t, concatModel(t, c.extra, c.asOutput), 1)
+			want := runTwice(t, concatModel(t, c.extra, c.asOutput), ops.Shape{1, 3, 5, 4})
 			*runtime.ConcatBlocks = true
 			for i := range want {
 				if err := ops.AllClose(have[i], want[i], 0, 0); err != nil {

@@ -79,6 +79,21 @@ func newCopyPlan(axes []planAxis, dstOff, srcOff int) *copyPlan {
 	return p
 }
 
+// contiguousRun reports whether the plan copies src[srcOff : srcOff+n] to dst[0:n] in order, returning
+// srcOff and n: then the destination can be a view of the source.
+func (p *copyPlan) contiguousRun() (offset, n int, ok bool) {
+	switch {
+	case p.empty || p.dstOff != 0:
+		return 0, 0, false
+	case len(p.axes) == 0:
+		return p.srcOff, 1, true
+	case len(p.axes) == 1:
+		a := p.axes[0]
+		return p.srcOff, a.n, a.table == nil && a.dstStride == 1 && a.srcStride == 1
+	}
+	return 0, 0, false
+}
+
 // isAffine reports whether t[j] == t[0] + j*(t[1]-t[0]) for every j (len(t) >= 2).
 func isAffine(t []int) bool {
 	step := t[1] - t[0]
@@ -172,6 +187,12 @@ type planKernel struct {
 func (k *planKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 	k.run(k.plan, out[0].Data(), in[0].Data())
 	return nil
+}
+
+// BlockOf lets the planner make the output a view when the plan is one contiguous run (ops.BlockViewer).
+func (k *planKernel) BlockOf(output int) (input, offset, n int, ok bool) {
+	offset, n, ok = k.plan.contiguousRun()
+	return 0, offset, n, ok && output == 0
 }
 
 // newPlanKernel returns a kernel running plan for dtype dt.

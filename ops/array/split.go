@@ -165,6 +165,16 @@ func (o *splitOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
 	return k, nil
 }
 
+// BlockOf lets the planner make an output a view of its block of the input (ops.BlockViewer): each is one
+// contiguous run when every dimension before the axis is 1.
+func (k *splitKernel) BlockOf(output int) (input, offset, n int, ok bool) {
+	if output < 0 || output >= len(k.plans) {
+		return 0, 0, 0, false
+	}
+	offset, n, ok = k.plans[output].contiguousRun()
+	return 0, offset, n, ok
+}
+
 func (k *splitKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 	src := in[0].Data()
 	for i, p := range k.plans {
