@@ -30,15 +30,7 @@ func concatModel(t *testing.T, extra, asOutput bool) *runtime.Plan {
 	if asOutput {
 		b.Output(a, f32, "N", 3, 5, 4)
 	}
-	m, err := b.Model(exporter.ModelOptions{Opset: 13})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := runtime.Compile(m, runtime.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return compileModel(t, b)
 }
 
 // runTwice runs the plan twice (the second run reuses the arena) on random input of the given shape.
