@@ -92,6 +92,11 @@ func (f *planes2D) runPlanes(x, y []float32, lo, hi int) {
 	for p := lo; p < hi; p++ {
 		xp := x[p*f.inPlane : (p+1)*f.inPlane]
 		yp := y[p*outPlane : (p+1)*outPlane]
+		if f.kx == 2 {
+			f.separable(xp, yp)
+			continue
+		}
+		// One column tap: nearest, or linear along y only.
 		prevRow := -1 // the input row the previous output row was read from alone, or -1
 		for oy := 0; oy < f.outH; oy++ {
 			yr := yp[oy*f.outW : (oy+1)*f.outW]
@@ -124,41 +129,100 @@ func (f *planes2D) runPlanes(x, y []float32, lo, hi int) {
 	}
 }
 
-// row fills one output row from one input row with weight w.
+// row fills one output row from one input row with weight w (one column tap).
 func (f *planes2D) row(yr, xr []float32, w float32) {
-	if f.kx == 1 {
-		col := f.col[:len(yr)]
-		if w == 1 {
-			for ox, c := range col {
-				yr[ox] = xr[c]
-			}
-			return
-		}
+	col := f.col[:len(yr)]
+	if w == 1 {
 		for ox, c := range col {
-			yr[ox] = w * xr[c]
+			yr[ox] = xr[c]
 		}
 		return
 	}
-	col, cw := f.col[:2*len(yr)], f.colW[:2*len(yr)]
-	for ox := range yr {
-		s := cw[2*ox]*xr[col[2*ox]] + cw[2*ox+1]*xr[col[2*ox+1]]
-		yr[ox] = w * s
+	for ox, c := range col {
+		yr[ox] = w * xr[c]
 	}
 }
 
-// twoRows fills one output row from two input rows.
+// twoRows fills one output row from two input rows (one column tap).
 func (f *planes2D) twoRows(yr, xa, xb []float32, wa, wb float32) {
-	if f.kx == 1 {
-		col := f.col[:len(yr)]
-		for ox, c := range col {
-			yr[ox] = wa*xa[c] + wb*xb[c]
-		}
-		return
+	col := f.col[:len(yr)]
+	for ox, c := range col {
+		yr[ox] = wa*xa[c] + wb*xb[c]
 	}
-	col, cw := f.col[:2*len(yr)], f.colW[:2*len(yr)]
-	for ox := range yr {
-		c0, c1 := col[2*ox], col[2*ox+1]
-		u0, u1 := cw[2*ox], cw[2*ox+1]
-		yr[ox] = wa*(u0*xa[c0]+u1*xa[c1]) + wb*(u0*xb[c0]+u1*xb[c1])
+}
+
+// hChunk is the width of the column strips separable works in: two rows of it stay on the stack.
+const hChunk = 512
+
+// separable is a plane with two column taps, done axis by axis: each input row an output row reads is
+// interpolated along x once per strip of hChunk columns, and the output rows blend the (at most two)
+// interpolated rows they need. Neighbouring output rows share input rows (all of them when upsampling), so
+// this does the x taps about once per input row instead of once or twice per output row. The sums are
+// the ones row and twoRows compute, in the same order.
+func (f *planes2D) separable(xp, yp []float32) {
+	var bufA, bufB [hChunk]float32
+	for c0 := 0; c0 < f.outW; c0 += hChunk {
+		c1 := min(c0+hChunk, f.outW)
+		col, cw := f.col[2*c0:2*c1], f.colW[2*c0:2*c1]
+		ha, hb := bufA[:c1-c0], bufB[:c1-c0]
+		ra, rb := -1, -1 // the input rows (offsets) ha and hb hold
+		for oy := 0; oy < f.outH; oy++ {
+			r0, w0 := f.rowOff[oy*f.ky], f.rowW[oy*f.ky]
+			r1, w1 := r0, float32(0)
+			if f.ky == 2 {
+				r1, w1 = f.rowOff[oy*2+1], f.rowW[oy*2+1]
+			}
+			if w0 == 0 { // one row of weight w1: the other tap is skipped, as in the twin
+				r0, w0, w1 = r1, w1, 0
+			}
+			if w1 == 0 {
+				r1 = r0
+			}
+			// Bring r0 and r1 into the two buffers, overwriting only a row this output row does not need.
+			if r0 != ra && r0 != rb {
+				if rb == r1 {
+					hRow(ha, xp[r0:], col, cw)
+					ra = r0
+				} else {
+					hRow(hb, xp[r0:], col, cw)
+					rb = r0
+				}
+			}
+			if r1 != ra && r1 != rb {
+				if ra == r0 {
+					hRow(hb, xp[r1:], col, cw)
+					rb = r1
+				} else {
+					hRow(ha, xp[r1:], col, cw)
+					ra = r1
+				}
+			}
+			h0, h1 := ha, hb
+			if ra != r0 {
+				h0 = hb
+			}
+			if ra == r1 {
+				h1 = ha
+			}
+			yr := yp[oy*f.outW+c0 : oy*f.outW+c1]
+			if w1 == 0 {
+				for i, v := range h0[:len(yr)] {
+					yr[i] = w0 * v
+				}
+				continue
+			}
+			h1 = h1[:len(yr)]
+			for i, v := range h0[:len(yr)] {
+				yr[i] = w0*v + w1*h1[i]
+			}
+		}
+	}
+}
+
+// hRow interpolates one input row xr at the column taps col (pairs of indexes) with weights cw into h.
+func hRow(h, xr []float32, col []int, cw []float32) {
+	col, cw = col[:2*len(h)], cw[:2*len(h)]
+	for i := range h {
+		h[i] = cw[2*i]*xr[col[2*i]] + cw[2*i+1]*xr[col[2*i+1]]
 	}
 }
