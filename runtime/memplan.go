@@ -229,9 +229,10 @@ var concatBlocks, blockViews = true, true
 // planConcatBlocks turns Concats into no-ops where it is safe: when every dimension before the axis is 1,
 // each input is one contiguous block of the output, so an input that one step produces and only the Concat
 // reads (once) can be written by its producer straight into its block. The inputs become views of the
-// output at their offsets and the output is born at the first producer (birth is updated). A Concat runs
-// as before (copying) unless every input qualifies: graph inputs, constants, views (Reshape outputs, other
-// Concats' blocks), values with views of their own, values read elsewhere and graph outputs are copied.
+// output at their offsets and the output is born at the first producer (birth is updated). The others
+// (graph inputs, constants, views such as Reshape or Slice outputs, values with views of their own, values
+// read elsewhere, graph outputs) are copied by the Concat's kernel, which is skipped only when no input is
+// left to copy.
 func planConcatBlocks(p *Plan, s *specialization, mp *memoryPlan, isOutput []bool, birth []int) {
 	reads := make([]int, p.numValues)
 	for _, st := range s.steps {
@@ -259,26 +260,28 @@ func planConcatBlocks(p *Plan, s *specialization, mp *memoryPlan, isOutput []boo
 		if !ok || mp.place[out].kind != placeNone || outInfo.Shape[:axis].Size() != 1 {
 			continue
 		}
-		eligible := true
+		offset, all := 0, true
 		for _, id := range st.in {
-			if id == noValue || id == out || mp.place[id].kind != placeNone || isOutput[id] || hasViews[id] ||
-				reads[id] != 1 || birth[id] < 0 || birth[id] >= si || s.infos[id].DType != outInfo.DType {
-				eligible = false
+			if id == noValue {
+				all = false
 				break
 			}
-		}
-		if !eligible {
-			continue
-		}
-		offset := 0
-		for _, id := range st.in {
+			size := s.infos[id].Shape.Size()
+			if id == out || mp.place[id].kind != placeNone || isOutput[id] || hasViews[id] || reads[id] != 1 ||
+				birth[id] < 0 || birth[id] >= si || s.infos[id].DType != outInfo.DType {
+				all = false
+				offset += size
+				continue
+			}
 			mp.place[id] = placement{kind: placeAlias, aliasOf: out, offset: offset}
-			offset += s.infos[id].Shape.Size()
+			offset += size
 			birth[out] = min(birth[out], birth[id])
 			birth[id] = -1
+			hasViews[out] = true
 		}
-		hasViews[out] = true
-		st.aliasOnly = true
+		// With some inputs left out, the kernel still runs: it copies those and sees that the others start
+		// where their blocks are.
+		st.aliasOnly = all
 	}
 }
 

@@ -83,8 +83,8 @@ func TestConcatInputsWrittenInPlace(t *testing.T) {
 	}
 }
 
-// An input also read after the Concat, or also a graph output, keeps its own buffer: writing it into the
-// Concat's output would be correct here only by luck of the order, so the Concat copies.
+// An input also read after the Concat, or also a graph output, keeps its own buffer and the Concat's kernel
+// copies it, while the other two inputs are still written in place.
 func TestConcatInputsSharedAreCopied(t *testing.T) {
 	for _, c := range []struct {
 		name            string
@@ -93,8 +93,8 @@ func TestConcatInputsSharedAreCopied(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			p := concatModel(t, c.extra, c.asOutput)
 			desc := p.Describe(ops.Shape{1, 3, 5, 4})
-			if countConcatBlocks(desc) != 0 {
-				t.Fatalf("a Concat input used elsewhere was planned as a block of the output:\n%s", desc)
+			if strings.Contains(desc, "=view(Concat_out@0)") || countConcatBlocks(desc) != 2 {
+				t.Fatalf("want the Relu (used elsewhere) in its own buffer and the other two inputs as blocks:\n%s", desc)
 			}
 			have := runTwice(t, p, ops.Shape{1, 3, 5, 4})
 			*runtime.ConcatBlocks = false

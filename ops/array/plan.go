@@ -94,6 +94,15 @@ func (p *copyPlan) contiguousRun() (offset, n int, ok bool) {
 	return 0, 0, false
 }
 
+// contiguousDst reports whether the plan copies n source elements, in order, to dst[dstOff : dstOff+n]
+// from src[srcOff : srcOff+n].
+func (p *copyPlan) contiguousDst() (dstOff, n int, ok bool) {
+	q := *p
+	q.dstOff = 0
+	_, n, ok = q.contiguousRun()
+	return p.dstOff, n, ok
+}
+
 // isAffine reports whether t[j] == t[0] + j*(t[1]-t[0]) for every j (len(t) >= 2).
 func isAffine(t []int) bool {
 	step := t[1] - t[0]
