@@ -22,7 +22,7 @@ type placement struct {
 	kind    placementKind
 	buffer  int     // placeBuffer: index into memoryPlan.buffers
 	aliasOf valueID // placeAlias: the value whose data this one shares (itself never an alias)
-	offset  int     // placeAlias: the element where this value starts in aliasOf's data (a Concat block)
+	offset  int     // placeAlias: the element where this value starts in aliasOf's data (a Slice, Split or Concat block)
 }
 
 // bufferSpec is one arena buffer: values of one dtype whose lifetimes do not overlap share it.
