@@ -65,10 +65,11 @@ func (o *concatOp) ConcatAxis(rank int) (int, bool) {
 }
 
 type concatKernel struct {
-	plans   []*copyPlan // one per input, writing its block of the output
-	offsets []int       // where each input's block starts in the output when it is contiguous, else -1
-	run     func(p *copyPlan, dst, src any)
-	inPlace func(dst, src any, dstOff int) bool
+	plans    []*copyPlan // one per input, writing its block of the output
+	offsets  []int       // where each input's block starts in the output when it is contiguous, else -1
+	run      func(p *copyPlan, dst, src any)
+	runRange func(p *copyPlan, dst, src any, lo, hi int)
+	inPlace  func(dst, src any, dstOff int) bool
 }
 
 // startsAt reports whether src's data starts at element dstOff of dst: the planner had the input's
@@ -94,7 +95,8 @@ func (o *concatOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
 	}
 	outStrides := out[0].Shape.Strides()
 	inPlace, _ := startsAtFuncs.of(out[0].DType)
-	k := &concatKernel{run: run, inPlace: inPlace}
+	runRange, _ := copyRangeFuncs.of(out[0].DType)
+	k := &concatKernel{run: run, runRange: runRange, inPlace: inPlace}
 	offset := 0
 	for _, v := range in {
 		p := newCopyPlan(affineAxes(v.Shape, outStrides, v.Shape.Strides()), offset*outStrides[axis], 0)
@@ -111,14 +113,14 @@ func (o *concatOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
 
 // Run copies each input into its block, except those whose producer already wrote them there (the planner
 // may do that for some inputs and not others).
-func (k *concatKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
+func (k *concatKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	dst := out[0].Data()
 	for i, p := range k.plans {
 		src := in[i].Data()
 		if k.offsets[i] >= 0 && k.inPlace(dst, src, k.offsets[i]) {
 			continue
 		}
-		k.run(p, dst, src)
+		parallelCopy(ctx, k.run, k.runRange, p, dst, src)
 	}
 	return nil
 }

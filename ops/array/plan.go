@@ -187,14 +187,15 @@ func fill[E rawElem](dstData, valueData any) {
 	}
 }
 
-// planKernel runs one copyPlan from input 0 to output 0.
+// planKernel runs one copyPlan from input 0 to output 0, in parallel when it is large.
 type planKernel struct {
-	plan *copyPlan
-	run  func(p *copyPlan, dst, src any)
+	plan     *copyPlan
+	run      func(p *copyPlan, dst, src any)
+	runRange func(p *copyPlan, dst, src any, lo, hi int)
 }
 
-func (k *planKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
-	k.run(k.plan, out[0].Data(), in[0].Data())
+func (k *planKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
+	parallelCopy(ctx, k.run, k.runRange, k.plan, out[0].Data(), in[0].Data())
 	return nil
 }
 
@@ -210,5 +211,6 @@ func newPlanKernel(dt ops.DType, plan *copyPlan) (ops.Kernel, error) {
 	if !ok {
 		return nil, unsupportedDType(dt)
 	}
-	return &planKernel{plan: plan, run: run}, nil
+	runRange, _ := copyRangeFuncs.of(dt)
+	return &planKernel{plan: plan, run: run, runRange: runRange}, nil
 }

@@ -140,7 +140,7 @@ var tiledTasks = sync.Pool{New: func() any { return new(tiledTask) }}
 func (k *transposeKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	dst, src := out[0].Data(), in[0].Data()
 	if k.tiled == nil {
-		k.run(k.plan, dst, src)
+		parallelCopy(ctx, k.run, k.runRange, k.plan, dst, src)
 		return nil
 	}
 	var pool *parallel.Pool
