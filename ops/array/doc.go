@@ -10,7 +10,8 @@
 // whose offset is a sum of per-axis terms (an affine stride, or a small table for Pad's reflections, Tile's
 // wrap-around or Compress's selection). Prepare lowers such an op to a copyPlan (plan.go), merging axes that
 // are contiguous in both tensors so the inner loop is a single copy() where the layout allows it; Run then
-// walks the plan and allocates nothing.
+// walks the plan and allocates nothing, splitting the plan's outermost axis across the session's threads
+// from 64K elements (copy_parallel.go).
 //
 // Data movement does not care what the bits mean, so kernels are instantiated once per element size rather
 // than once per dtype: raw.go reinterprets a tensor's slice as []uint8, []uint16, []uint32, []uint64, a
