@@ -117,6 +117,22 @@ type Aliaser interface {
 	AliasOf(output int) (input int, ok bool)
 }
 
+// BlockViewer is a Kernel whose output may be one contiguous run of an input's elements, in order (a Slice
+// of a contiguous range with step 1, a Split on its leading axis): BlockOf returns the input, the element of
+// it where output i starts, and the output's length, with ok=false when output i is not such a run. The
+// planner may then make the output a view of the input and skip the kernel.
+type BlockViewer interface {
+	BlockOf(output int) (input, offset, n int, ok bool)
+}
+
+// Concatenator is an Op whose single output is its inputs laid one after the other along an axis (Concat).
+// When every dimension before that axis is 1, each input is one contiguous block of the output, and the
+// planner may let each input's producer write straight into its block, skipping the kernel. ConcatAxis
+// returns the normalised axis for inputs of the given rank, or false when it cannot be resolved.
+type Concatenator interface {
+	ConcatAxis(rank int) (axis int, ok bool)
+}
+
 // Nondeterministic marks ops whose outputs must never be folded into constants (random generators,
 // Dropout in training mode).
 type Nondeterministic interface {

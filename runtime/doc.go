@@ -25,7 +25,11 @@
 // turns the Shape → Gather → Concat → Reshape chains of exporters into constants); the rest are prepared
 // into kernels, which may prepack constant weights. The memory planner (memplan.go) then gives each value
 // a slot in a per-session arena, reusing buffers after a value's last use, and making Reshape-like outputs
-// views of their inputs. Specialisations are cached in the Plan and shared by all its Sessions, so a
+// views of their inputs. A Slice or Split output that is one contiguous block of its input (no graph input,
+// no graph output) becomes a view at an offset, which keeps the input alive as long as it is read; a
+// Concat whose inputs are contiguous blocks of its output (every dimension before the axis of size 1), each
+// produced by one step and read only by the Concat, has those producers write straight into the output,
+// which then lives from the first of them on, and the Concat is skipped. Specialisations are cached in the Plan and shared by all its Sessions, so a
 // Session running one shape over and over allocates nothing and does no map lookups: values are integer
 // slots, and kernels write into preallocated tensors.
 //

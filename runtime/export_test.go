@@ -5,3 +5,9 @@ func init() { verifyRewrites = true }
 
 // VerifyRewrites lets benchmarks turn that check off, to time Compile as users get it.
 var VerifyRewrites = &verifyRewrites
+
+// ConcatBlocks lets tests plan Concats as copies, to compare with the planner's in-place blocks.
+var ConcatBlocks = &concatBlocks
+
+// BlockViews lets tests plan Slice and Split as copies, to compare with the planner's views.
+var BlockViews = &blockViews

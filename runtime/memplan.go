@@ -22,6 +22,7 @@ type placement struct {
 	kind    placementKind
 	buffer  int     // placeBuffer: index into memoryPlan.buffers
 	aliasOf valueID // placeAlias: the value whose data this one shares (itself never an alias)
+	offset  int     // placeAlias: the element where this value starts in aliasOf's data (a Slice, Split or Concat block)
 }
 
 // bufferSpec is one arena buffer: values of one dtype whose lifetimes do not overlap share it.
@@ -70,36 +71,54 @@ func planMemory(p *Plan, s *specialization) (memoryPlan, error) {
 			}
 		}
 	}
-	root := func(id valueID) valueID {
-		if mp.place[id].kind == placeAlias {
-			return mp.place[id].aliasOf
+	// root returns the value whose buffer id's data lives in, and the element where id starts in it.
+	root := func(id valueID) (valueID, int) {
+		if pl := mp.place[id]; pl.kind == placeAlias {
+			return pl.aliasOf, pl.offset
 		}
-		return id
+		return id, 0
 	}
 	// Decide aliases first, walking backwards would miss chains; forwards is enough because a view's root
 	// is already placed when the view is met.
 	for si := range s.steps {
 		st := &s.steps[si]
-		al, ok := p.nodes[st.node].node.Op.(ops.Aliaser)
-		if !ok {
+		al, isAliaser := p.nodes[st.node].node.Op.(ops.Aliaser)
+		bv, isBlock := st.kernel.(ops.BlockViewer)
+		if !isAliaser && !(isBlock && blockViews) {
 			continue
 		}
 		all := true
 		for oj, oid := range st.out {
-			ij, ok := al.AliasOf(oj)
-			if !ok || ij >= len(st.in) || st.in[ij] == noValue {
+			if oid == noValue {
+				continue
+			}
+			var ij, off int
+			ok := false
+			if isAliaser {
+				ij, ok = al.AliasOf(oj)
+				ok = ok && ij < len(st.in) && st.in[ij] != noValue &&
+					s.infos[st.in[ij]].Shape.Size() == s.infos[oid].Shape.Size()
+			} else {
+				// A block of its input (Slice, Split): never of a graph input, which the caller may reuse
+				// after Run, nor a graph output, which would keep its whole input alive.
+				var n int
+				ij, off, n, ok = bv.BlockOf(oj)
+				ok = ok && ij < len(st.in) && st.in[ij] != noValue && !isOutput[oid] &&
+					n == s.infos[oid].Shape.Size() && off+n <= s.infos[st.in[ij]].Shape.Size()
+			}
+			if !ok {
 				all = false
 				continue
 			}
-			src := root(st.in[ij])
+			src, srcOff := root(st.in[ij])
 			srcKind := mp.place[src].kind
 			// A view of a constant would hand callers (or later in-place kernels) shared read-only memory.
 			if srcKind == placeConst || s.infos[src].DType != s.infos[oid].DType ||
-				s.infos[src].Shape.Size() != s.infos[oid].Shape.Size() {
+				!isAliaser && srcKind == placeInput {
 				all = false
 				continue
 			}
-			mp.place[oid] = placement{kind: placeAlias, aliasOf: src}
+			mp.place[oid] = placement{kind: placeAlias, aliasOf: src, offset: srcOff + off}
 			if isOutput[oid] && srcKind == placeInput {
 				mp.outputAlias = append(mp.outputAlias, oid)
 			}
@@ -109,11 +128,31 @@ func planMemory(p *Plan, s *specialization) (memoryPlan, error) {
 		}
 		st.aliasOnly = all
 	}
+	// A Concat's inputs may become blocks of its output, which must then exist from the first of their
+	// producers on.
+	birth := make([]int, p.numValues)
+	for i := range birth {
+		birth[i] = -1
+	}
+	for si, st := range s.steps {
+		for _, id := range st.out {
+			birth[id] = si
+		}
+	}
+	if concatBlocks {
+		planConcatBlocks(p, s, &mp, isOutput, birth)
+	}
 	// A view keeps its root alive.
 	for id := range mp.place {
 		if mp.place[id].kind == placeAlias {
 			r := mp.place[id].aliasOf
 			lastUse[r] = max(lastUse[r], lastUse[id])
+		}
+	}
+	bornAt := make([][]valueID, len(s.steps))
+	for id, si := range birth {
+		if si >= 0 {
+			bornAt[si] = append(bornAt[si], valueID(id))
 		}
 	}
 	var free []int // indexes of free buffers
@@ -126,7 +165,7 @@ func planMemory(p *Plan, s *specialization) (memoryPlan, error) {
 		if sc, ok := st.kernel.(ops.Scratcher); ok {
 			mp.scratch = max(mp.scratch, sc.ScratchSize())
 		}
-		for _, id := range st.out {
+		for _, id := range bornAt[si] {
 			if mp.place[id].kind != placeNone {
 				continue
 			}
@@ -183,6 +222,69 @@ func planMemory(p *Plan, s *specialization) (memoryPlan, error) {
 	return mp, nil
 }
 
+// concatBlocks enables planConcatBlocks and blockViews the views of Slice and Split outputs; tests turn them
+// off to compare with the copying kernels.
+var concatBlocks, blockViews = true, true
+
+// planConcatBlocks turns Concats into no-ops where it is safe: when every dimension before the axis is 1,
+// each input is one contiguous block of the output, so an input that one step produces and only the Concat
+// reads (once) can be written by its producer straight into its block. The inputs become views of the
+// output at their offsets and the output is born at the first producer (birth is updated). The others
+// (graph inputs, constants, views such as Reshape or Slice outputs, values with views of their own, values
+// read elsewhere, graph outputs) are copied by the Concat's kernel, which is skipped only when no input is
+// left to copy.
+func planConcatBlocks(p *Plan, s *specialization, mp *memoryPlan, isOutput []bool, birth []int) {
+	reads := make([]int, p.numValues)
+	for _, st := range s.steps {
+		for _, id := range st.in {
+			if id != noValue {
+				reads[id]++
+			}
+		}
+	}
+	hasViews := make([]bool, p.numValues)
+	for _, pl := range mp.place {
+		if pl.kind == placeAlias {
+			hasViews[pl.aliasOf] = true
+		}
+	}
+	for si := range s.steps {
+		st := &s.steps[si]
+		cc, ok := p.nodes[st.node].node.Op.(ops.Concatenator)
+		if !ok || len(st.out) != 1 || len(st.in) == 0 {
+			continue
+		}
+		out := st.out[0]
+		outInfo := s.infos[out]
+		axis, ok := cc.ConcatAxis(len(outInfo.Shape))
+		if !ok || mp.place[out].kind != placeNone || outInfo.Shape[:axis].Size() != 1 {
+			continue
+		}
+		offset, all := 0, true
+		for _, id := range st.in {
+			if id == noValue {
+				all = false
+				break
+			}
+			size := s.infos[id].Shape.Size()
+			if id == out || mp.place[id].kind != placeNone || isOutput[id] || hasViews[id] || reads[id] != 1 ||
+				birth[id] < 0 || birth[id] >= si || s.infos[id].DType != outInfo.DType {
+				all = false
+				offset += size
+				continue
+			}
+			mp.place[id] = placement{kind: placeAlias, aliasOf: out, offset: offset}
+			offset += size
+			birth[out] = min(birth[out], birth[id])
+			birth[id] = -1
+			hasViews[out] = true
+		}
+		// With some inputs left out, the kernel still runs: it copies those and sees that the others start
+		// where their blocks are.
+		st.aliasOnly = all
+	}
+}
+
 // String prints the specialisation: steps in order with their value slots and the arena layout, the way
 // `onnxrun inspect --plan` shows it.
 func (s *specialization) describe(p *Plan) string {
@@ -203,7 +305,11 @@ func (s *specialization) describe(p *Plan) string {
 			case placeBuffer:
 				fmt.Fprintf(&b, " -> %s%v@buf%d", info.DType, info.Shape, pl.buffer)
 			case placeAlias:
-				fmt.Fprintf(&b, " -> %s%v=view(%s)", info.DType, info.Shape, p.names[pl.aliasOf])
+				if pl.offset != 0 || s.infos[pl.aliasOf].Shape.Size() != info.Shape.Size() {
+					fmt.Fprintf(&b, " -> %s%v=view(%s@%d)", info.DType, info.Shape, p.names[pl.aliasOf], pl.offset)
+				} else {
+					fmt.Fprintf(&b, " -> %s%v=view(%s)", info.DType, info.Shape, p.names[pl.aliasOf])
+				}
 			default:
 				fmt.Fprintf(&b, " -> %s%v", info.DType, info.Shape)
 			}

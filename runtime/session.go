@@ -337,7 +337,7 @@ func bindMemory(p *Plan, spec *specialization) *boundPlan {
 		info := spec.infos[id]
 		t := new(ops.Tensor)
 		if r := b.tensors[pl.aliasOf]; mp.place[pl.aliasOf].kind == placeBuffer {
-			t.Wrap(info.DType, info.Shape, r.Data())
+			t.Wrap(info.DType, info.Shape, ops.Slice(r.Data(), pl.offset, pl.offset+info.Shape.Size()))
 		} else {
 			// Rooted at a graph input: Run points it at the caller's data each time. Until then hold a slice of the
 			// right length so the tensor is well-formed.

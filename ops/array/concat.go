@@ -58,9 +58,30 @@ func (o *concatOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 	return []ops.ValueInfo{{DType: in[0].DType, Shape: out}}, nil
 }
 
+// ConcatAxis lets the planner place the inputs as blocks of the output (ops.Concatenator).
+func (o *concatOp) ConcatAxis(rank int) (int, bool) {
+	axis, err := normalizeAxis(o.axis, rank, "attribute \"axis\"")
+	return axis, err == nil
+}
+
 type concatKernel struct {
-	plans []*copyPlan // one per input, writing its block of the output
-	run   func(p *copyPlan, dst, src any)
+	plans    []*copyPlan // one per input, writing its block of the output
+	offsets  []int       // where each input's block starts in the output when it is contiguous, else -1
+	run      func(p *copyPlan, dst, src any)
+	runRange func(p *copyPlan, dst, src any, lo, hi int)
+	inPlace  func(dst, src any, dstOff int) bool
+}
+
+// startsAt reports whether src's data starts at element dstOff of dst: the planner had the input's
+// producer write it there already (runtime/memplan.go), so there is nothing to copy.
+func startsAt[E rawElem](dst, src any, dstOff int) bool {
+	d, s := rawAs[E](dst), rawAs[E](src)
+	return len(s) > 0 && dstOff < len(d) && &d[dstOff] == &s[0]
+}
+
+var startsAtFuncs = rawSet[func(dst, src any, dstOff int) bool]{
+	startsAt[uint8], startsAt[uint16], startsAt[uint32], startsAt[uint64], startsAt[[2]uint32], startsAt[[2]uint64],
+	startsAt[string],
 }
 
 func (o *concatOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
@@ -73,19 +94,33 @@ func (o *concatOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
 		return nil, err
 	}
 	outStrides := out[0].Shape.Strides()
-	k := &concatKernel{run: run}
+	inPlace, _ := startsAtFuncs.of(out[0].DType)
+	runRange, _ := copyRangeFuncs.of(out[0].DType)
+	k := &concatKernel{run: run, runRange: runRange, inPlace: inPlace}
 	offset := 0
 	for _, v := range in {
-		k.plans = append(k.plans, newCopyPlan(affineAxes(v.Shape, outStrides, v.Shape.Strides()), offset*outStrides[axis], 0))
+		p := newCopyPlan(affineAxes(v.Shape, outStrides, v.Shape.Strides()), offset*outStrides[axis], 0)
+		k.plans = append(k.plans, p)
+		start := -1
+		if _, n, ok := p.contiguousDst(); ok && n == v.Shape.Size() {
+			start = p.dstOff
+		}
+		k.offsets = append(k.offsets, start)
 		offset += v.Shape[axis]
 	}
 	return k, nil
 }
 
-func (k *concatKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
+// Run copies each input into its block, except those whose producer already wrote them there (the planner
+// may do that for some inputs and not others).
+func (k *concatKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	dst := out[0].Data()
 	for i, p := range k.plans {
-		k.run(p, dst, in[i].Data())
+		src := in[i].Data()
+		if k.offsets[i] >= 0 && k.inPlace(dst, src, k.offsets[i]) {
+			continue
+		}
+		parallelCopy(ctx, k.run, k.runRange, p, dst, src)
 	}
 	return nil
 }

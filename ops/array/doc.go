@@ -10,7 +10,8 @@
 // whose offset is a sum of per-axis terms (an affine stride, or a small table for Pad's reflections, Tile's
 // wrap-around or Compress's selection). Prepare lowers such an op to a copyPlan (plan.go), merging axes that
 // are contiguous in both tensors so the inner loop is a single copy() where the layout allows it; Run then
-// walks the plan and allocates nothing.
+// walks the plan and allocates nothing, splitting the plan's outermost axis across the session's threads
+// from 64K elements (copy_parallel.go).
 //
 // Data movement does not care what the bits mean, so kernels are instantiated once per element size rather
 // than once per dtype: raw.go reinterprets a tensor's slice as []uint8, []uint16, []uint32, []uint64, a
@@ -22,6 +23,16 @@
 //
 // Reshape, Flatten, Squeeze, Unsqueeze and Identity implement ops.Aliaser: the output is the input's buffer
 // with another shape, so the runtime may skip them. Their kernels still copy correctly when called.
+// Kernels whose plan turns out to be one contiguous run of the input (a Slice of a contiguous range with
+// step 1, each output of a Split whose dimensions before the axis are 1, a Transpose that only moves unit
+// axes) implement ops.BlockViewer, and Concat implements ops.Concatenator: the planner may then make a
+// Slice or Split output a view at an offset of its input, or let a Concat's producers write their blocks of
+// its output directly (runtime/memplan.go says when it does). The kernels still copy when called.
+//
+// Transpose's plan, when it is a 2-D transpose repeated over outer axes (NCHW↔NHWC, a matrix), runs in
+// 16×16 tiles so that reads and writes both stay within a few cache lines, in parallel above 64K elements
+// (transpose_tiled.go); perm (0,2,1,3) and the like already end in contiguous row copies after the plan
+// merges axes.
 //
 // # Plan-time values
 //

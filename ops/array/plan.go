@@ -79,6 +79,30 @@ func newCopyPlan(axes []planAxis, dstOff, srcOff int) *copyPlan {
 	return p
 }
 
+// contiguousRun reports whether the plan copies src[srcOff : srcOff+n] to dst[0:n] in order, returning
+// srcOff and n: then the destination can be a view of the source.
+func (p *copyPlan) contiguousRun() (offset, n int, ok bool) {
+	switch {
+	case p.empty || p.dstOff != 0:
+		return 0, 0, false
+	case len(p.axes) == 0:
+		return p.srcOff, 1, true
+	case len(p.axes) == 1:
+		a := p.axes[0]
+		return p.srcOff, a.n, a.table == nil && a.dstStride == 1 && a.srcStride == 1
+	}
+	return 0, 0, false
+}
+
+// contiguousDst reports whether the plan copies n source elements, in order, to dst[dstOff : dstOff+n]
+// from src[srcOff : srcOff+n].
+func (p *copyPlan) contiguousDst() (dstOff, n int, ok bool) {
+	q := *p
+	q.dstOff = 0
+	_, n, ok = q.contiguousRun()
+	return p.dstOff, n, ok
+}
+
 // isAffine reports whether t[j] == t[0] + j*(t[1]-t[0]) for every j (len(t) >= 2).
 func isAffine(t []int) bool {
 	step := t[1] - t[0]
@@ -163,15 +187,22 @@ func fill[E rawElem](dstData, valueData any) {
 	}
 }
 
-// planKernel runs one copyPlan from input 0 to output 0.
+// planKernel runs one copyPlan from input 0 to output 0, in parallel when it is large.
 type planKernel struct {
-	plan *copyPlan
-	run  func(p *copyPlan, dst, src any)
+	plan     *copyPlan
+	run      func(p *copyPlan, dst, src any)
+	runRange func(p *copyPlan, dst, src any, lo, hi int)
 }
 
-func (k *planKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
-	k.run(k.plan, out[0].Data(), in[0].Data())
+func (k *planKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
+	parallelCopy(ctx, k.run, k.runRange, k.plan, out[0].Data(), in[0].Data())
 	return nil
+}
+
+// BlockOf lets the planner make the output a view when the plan is one contiguous run (ops.BlockViewer).
+func (k *planKernel) BlockOf(output int) (input, offset, n int, ok bool) {
+	offset, n, ok = k.plan.contiguousRun()
+	return 0, offset, n, ok && output == 0
 }
 
 // newPlanKernel returns a kernel running plan for dtype dt.
@@ -180,5 +211,6 @@ func newPlanKernel(dt ops.DType, plan *copyPlan) (ops.Kernel, error) {
 	if !ok {
 		return nil, unsupportedDType(dt)
 	}
-	return &planKernel{plan: plan, run: run}, nil
+	runRange, _ := copyRangeFuncs.of(dt)
+	return &planKernel{plan: plan, run: run, runRange: runRange}, nil
 }

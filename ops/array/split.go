@@ -142,8 +142,9 @@ func (o *splitOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 }
 
 type splitKernel struct {
-	plans []*copyPlan // one per output, reading its block of the input
-	run   func(p *copyPlan, dst, src any)
+	plans    []*copyPlan // one per output, reading its block of the input
+	run      func(p *copyPlan, dst, src any)
+	runRange func(p *copyPlan, dst, src any, lo, hi int)
 }
 
 func (o *splitOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
@@ -156,7 +157,8 @@ func (o *splitOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
 		return nil, err
 	}
 	inStrides := in[0].Shape.Strides()
-	k := &splitKernel{run: run}
+	runRange, _ := copyRangeFuncs.of(in[0].DType)
+	k := &splitKernel{run: run, runRange: runRange}
 	offset := 0
 	for _, v := range out {
 		k.plans = append(k.plans, newCopyPlan(affineAxes(v.Shape, v.Shape.Strides(), inStrides), 0, offset*inStrides[axis]))
@@ -165,11 +167,21 @@ func (o *splitOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
 	return k, nil
 }
 
-func (k *splitKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
+// BlockOf lets the planner make an output a view of its block of the input (ops.BlockViewer): each is one
+// contiguous run when every dimension before the axis is 1.
+func (k *splitKernel) BlockOf(output int) (input, offset, n int, ok bool) {
+	if output < 0 || output >= len(k.plans) {
+		return 0, 0, 0, false
+	}
+	offset, n, ok = k.plans[output].contiguousRun()
+	return 0, offset, n, ok
+}
+
+func (k *splitKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	src := in[0].Data()
 	for i, p := range k.plans {
 		if out[i] != nil { // an output the node leaves unnamed
-			k.run(p, out[i].Data(), src)
+			parallelCopy(ctx, k.run, k.runRange, p, out[i].Data(), src)
 		}
 	}
 	return nil

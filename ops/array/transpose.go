@@ -74,5 +74,5 @@ func (o *transposeOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
 	for i, p := range perm {
 		srcStrides[i] = inStrides[p]
 	}
-	return newPlanKernel(in[0].DType, newCopyPlan(affineAxes(out[0].Shape, out[0].Shape.Strides(), srcStrides), 0, 0))
+	return newTransposeKernel(in[0].DType, newCopyPlan(affineAxes(out[0].Shape, out[0].Shape.Strides(), srcStrides), 0, 0))
 }

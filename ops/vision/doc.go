@@ -14,6 +14,12 @@
 // weight 1 (nearest, or linear at integer positions) the kernel is a pure gather that works for every
 // dtype, strings and bools included. Run walks the tables and allocates nothing.
 //
+// float32 data with only the last one or two axes resampled (H and W of NCHW), one or two taps per axis
+// and nothing extrapolated (every coordinate mode but tf_crop_and_resize outside the roi) takes a fast path
+// (resize_fast.go) whose reference twin is the general float64 path: nearest copies a row that repeats the
+// one before, bilinear interpolates each input row along x once and blends two such rows per output row,
+// in float32, in parallel over the planes.
+//
 // CenterCropPad is the same gather with one index table per axis (-1 for padding). Col2Im lowers to one
 // table of image offsets shared by all channels. GridSample and RoiAlign read their sampling positions
 // from data (the grid, the regions), so their kernels compute taps per output position at run time,

@@ -355,6 +355,7 @@ type resampleKernel struct {
 	dtype             ops.DType
 	intLo, intHi      float64 // the range an integer output saturates to
 	scratch           int
+	fast              *planes2D // float32 on the last two axes (resize_fast.go), or nil
 }
 
 // newResampleKernel builds the tables for input shape in and the given per-axis geometry.
@@ -428,6 +429,7 @@ func newTableKernel(dt ops.DType, in ops.Shape, tables []axisTable, extrapolatio
 			return nil, ops.Unsupportedf("linear and cubic resampling of %s data", dt)
 		}
 	}
+	k.fast = newPlanes2D(k)
 	return k, nil
 }
 
@@ -466,6 +468,10 @@ func intRange(dt ops.DType) (lo, hi float64) {
 
 func (k *resampleKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	src, dst := in[0].Data(), out[0].Data()
+	if k.fast != nil {
+		k.fast.run(ctx.Pool, src.([]float32), dst.([]float32))
+		return nil
+	}
 	if k.gather {
 		gatherAny(k, src, dst)
 		return nil
