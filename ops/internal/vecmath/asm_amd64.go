@@ -47,4 +47,17 @@ var expShiftStoreVariants = []isa.Variant[func(dst, src []float32, shift float32
 	}},
 }
 
-var expShiftStore = isa.Pick(expShiftStoreVariants...).Fn
+// expShiftSumVariants are LogSoftmax's middle pass at each level.
+var expShiftSumVariants = []isa.Variant[func(src []float32, shift float32) float32]{
+	{Level: isa.PureGo, Name: "pure Go", Fn: expShiftSumGo},
+	{Level: isa.AVX2, Name: "AVX2+FMA", Fn: func(src []float32, shift float32) float32 {
+		whole := len(src) &^ 7
+		return expShiftSumAVX2(src[:whole], shift) + expShiftSumGo(src[whole:], shift)
+	}},
+	{Level: isa.AVX512, Name: "AVX-512", Fn: expShiftSumAVX512},
+}
+
+var (
+	expShiftStore = isa.Pick(expShiftStoreVariants...).Fn
+	expShiftSum   = isa.Pick(expShiftSumVariants...).Fn
+)

@@ -12,4 +12,12 @@ var expShiftStoreVariants = []isa.Variant[func(dst, src []float32, shift float32
 	{Level: isa.PureGo, Name: "pure Go", Fn: expShiftStoreGo},
 }
 
-var expShiftStore = expShiftStoreGo
+// expShiftSumVariants are LogSoftmax's middle pass: the twin only.
+var expShiftSumVariants = []isa.Variant[func(src []float32, shift float32) float32]{
+	{Level: isa.PureGo, Name: "pure Go", Fn: expShiftSumGo},
+}
+
+var (
+	expShiftStore = expShiftStoreGo
+	expShiftSum   = expShiftSumGo
+)

@@ -102,6 +102,9 @@ func logAVX2(dst, src []float32)
 func expShiftStoreAVX2(dst, src []float32, shift float32) float32
 
 //go:noescape
+func expShiftSumAVX2(src []float32, shift float32) float32
+
+//go:noescape
 func expAVX512(dst, src []float32)
 
 //go:noescape
@@ -127,3 +130,6 @@ func logAVX512(dst, src []float32)
 
 //go:noescape
 func expShiftStoreAVX512(dst, src []float32, shift float32) float32
+
+//go:noescape
+func expShiftSumAVX512(src []float32, shift float32) float32

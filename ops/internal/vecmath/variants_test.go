@@ -95,9 +95,10 @@ func softmax64(x []float32) []float64 {
 // float64 on rows of odd lengths (in place too), and their non-finite rows.
 func TestSoftmax(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, v := range isa.Runnable(expShiftStoreVariants...) {
-		saved := expShiftStore
-		expShiftStore = v.Fn
+	sums := isa.Runnable(expShiftSumVariants...)
+	for vi, v := range isa.Runnable(expShiftStoreVariants...) {
+		saved, savedSum := expShiftStore, expShiftSum
+		expShiftStore, expShiftSum = v.Fn, sums[vi].Fn
 		for _, n := range []int{1, 3, 16, 17, 197, 1000, 4097} {
 			row := make([]float32, n)
 			for i := range row {
@@ -120,7 +121,7 @@ func TestSoftmax(t *testing.T) {
 				}
 			}
 		}
-		expShiftStore = saved
+		expShiftStore, expShiftSum = saved, savedSum
 	}
 	inf, nan := float32(math.Inf(1)), float32(math.NaN())
 	for _, row := range [][]float32{{1, nan, 2}, {1, inf, 2}, {-inf, -inf}} {

@@ -107,12 +107,7 @@ func LogSoftmax(dst, src []float32) {
 	}
 	dst = dst[:len(src)]
 	m := rowMax(src)
-	var sum float32
-	var chunk [256]float32
-	for i := 0; i < len(src); i += len(chunk) {
-		part := src[i:min(i+len(chunk), len(src))]
-		sum += expShiftStore(chunk[:len(part)], part, -m)
-	}
+	sum := expShiftSum(src, -m)
 	shift := float32(m + log32(sum))
 	if m != m || math.IsInf(float64(m), 0) {
 		shift = float32(math.NaN())
@@ -144,6 +139,19 @@ func expShiftStoreGo(dst, src []float32, shift float32) float32 {
 		e := exp32(float32(x + shift))
 		dst[i] = e
 		lanes[i%16] = float32(lanes[i%16] + e)
+	}
+	var sum float32
+	for _, s := range lanes {
+		sum = float32(sum + s)
+	}
+	return sum
+}
+
+// expShiftSumGo is the pure-Go twin of expShiftSum: expShiftStoreGo's sum, storing nothing.
+func expShiftSumGo(src []float32, shift float32) float32 {
+	var lanes [16]float32
+	for i, x := range src {
+		lanes[i%16] = float32(lanes[i%16] + exp32(float32(x+shift)))
 	}
 	var sum float32
 	for _, s := range lanes {

@@ -408,15 +408,27 @@ func (a isa) loop(sym string, body func(), load, store func(mem string, masked b
 	store("(DI)", true)
 }
 
-// expShiftStore: dst[i] = e^{src[i]+shift}, returns the sum (Softmax's middle pass).
-func (a isa) expShiftStore() {
+// expShiftStore: dst[i] = e^{src[i]+shift}, returns the sum (Softmax's middle pass); with store false,
+// expShiftSum(src, shift) only returns the sum (LogSoftmax's).
+func (a isa) expShiftStore(store bool) {
 	sym := "expShiftStore" + a.name
-	fmt.Fprintf(&out, "\n// func %s(dst, src []float32, shift float32) float32\nTEXT ·%s(SB), NOSPLIT, $0-60\n", sym, sym)
-	emit("MOVQ dst_base+0(FP), DI")
-	emit("MOVQ src_base+24(FP), SI")
-	emit("MOVQ src_len+32(FP), CX")
+	if store {
+		fmt.Fprintf(&out, "\n// func %s(dst, src []float32, shift float32) float32\nTEXT ·%s(SB), NOSPLIT, $0-60\n", sym, sym)
+		emit("MOVQ dst_base+0(FP), DI")
+		emit("MOVQ src_base+24(FP), SI")
+		emit("MOVQ src_len+32(FP), CX")
+	} else {
+		sym = "expShiftSum" + a.name
+		fmt.Fprintf(&out, "\n// func %s(src []float32, shift float32) float32\nTEXT ·%s(SB), NOSPLIT, $0-36\n", sym, sym)
+		emit("MOVQ src_base+0(FP), SI")
+		emit("MOVQ src_len+8(FP), CX")
+	}
+	shiftArg, retArg := "shift+48(FP)", "ret+56(FP)"
+	if !store {
+		shiftArg, retArg = "shift+24(FP)", "ret+32(FP)"
+	}
 	a.prologue()
-	emit("VBROADCASTSS shift+48(FP), %s", a.r(7))
+	emit("VBROADCASTSS %s, %s", shiftArg, a.r(7))
 	emit("VXORPS %s, %s, %s", a.r(6), a.r(6), a.r(6))
 	masked := false
 	a.loop(sym, func() {
@@ -428,7 +440,11 @@ func (a isa) expShiftStore() {
 			emit("VADDPS %s, %s, %s", a.r(0), a.r(6), a.r(6))
 		}
 		masked = true // the second call of body is the tail's
-	}, func(mem string, m bool) { a.load(mem, 0, m) }, func(mem string, m bool) { a.store(0, mem, m) })
+	}, func(mem string, m bool) { a.load(mem, 0, m) }, func(mem string, m bool) {
+		if store {
+			a.store(0, mem, m)
+		}
+	})
 	fmt.Fprintf(&out, "%s_done:\n", sym)
 	if a.avx512 {
 		emit("VEXTRACTF64X4 $1, Z6, Y7")
@@ -439,7 +455,7 @@ func (a isa) expShiftStore() {
 	emit("VHADDPS X6, X6, X6")
 	emit("VHADDPS X6, X6, X6")
 	emit("VZEROUPPER")
-	emit("MOVSS X6, ret+56(FP)")
+	emit("MOVSS X6, %s", retArg)
 	emit("RET")
 }
 
@@ -457,7 +473,8 @@ func main() {
 		for _, b := range bodies {
 			a.function(b.name, b.emit)
 		}
-		a.expShiftStore()
+		a.expShiftStore(true)
+		a.expShiftStore(false)
 	}
 	must(os.WriteFile("vecmath_amd64.s", []byte(out.String()), 0o644))
 
@@ -477,6 +494,7 @@ func main() {
 			fmt.Fprintf(&g, "//go:noescape\nfunc %s%s(dst, src []float32)\n\n", goName(b.name), a)
 		}
 		fmt.Fprintf(&g, "//go:noescape\nfunc expShiftStore%s(dst, src []float32, shift float32) float32\n\n", a)
+		fmt.Fprintf(&g, "//go:noescape\nfunc expShiftSum%s(src []float32, shift float32) float32\n\n", a)
 	}
 	must(os.WriteFile("consts_amd64.go", []byte(strings.TrimRight(g.String(), "\n")+"\n"), 0o644))
 }
