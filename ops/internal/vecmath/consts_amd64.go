@@ -105,6 +105,12 @@ func expShiftStoreAVX2(dst, src []float32, shift float32) float32
 func expShiftSumAVX2(src []float32, shift float32) float32
 
 //go:noescape
+func rowMaxAVX2(src []float32) float32
+
+//go:noescape
+func scaleAVX2(dst []float32, s float32)
+
+//go:noescape
 func expAVX512(dst, src []float32)
 
 //go:noescape
@@ -133,3 +139,9 @@ func expShiftStoreAVX512(dst, src []float32, shift float32) float32
 
 //go:noescape
 func expShiftSumAVX512(src []float32, shift float32) float32
+
+//go:noescape
+func rowMaxAVX512(src []float32) float32
+
+//go:noescape
+func scaleAVX512(dst []float32, s float32)

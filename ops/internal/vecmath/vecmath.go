@@ -117,15 +117,13 @@ func LogSoftmax(dst, src []float32) {
 	}
 }
 
-// rowMax is the largest element, NaN if there is one.
-func rowMax(src []float32) float32 {
+// rowMaxGo is the largest element, -Inf for none. A NaN may or may not be taken (the assembly's VMAXPS
+// keeps whichever operand its rule says); Softmax does not mind, since the NaN reaches the sum either way.
+func rowMaxGo(src []float32) float32 {
 	m := float32(math.Inf(-1))
 	for _, x := range src {
-		if x > m || x != x {
+		if x > m {
 			m = x
-			if x != x {
-				return x
-			}
 		}
 	}
 	return m
@@ -160,8 +158,8 @@ func expShiftSumGo(src []float32, shift float32) float32 {
 	return sum
 }
 
-// scaleInPlace multiplies dst by s.
-func scaleInPlace(dst []float32, s float32) {
+// scaleGo multiplies dst by s.
+func scaleGo(dst []float32, s float32) {
 	for i := range dst {
 		dst[i] = float32(dst[i] * s)
 	}

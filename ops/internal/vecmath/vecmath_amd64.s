@@ -727,6 +727,53 @@ expShiftSumAVX2_done:
 	MOVSS X6, ret+32(FP)
 	RET
 
+// func rowMaxAVX2(src []float32) float32
+TEXT ·rowMaxAVX2(SB), NOSPLIT, $0-28
+	MOVQ src_base+0(FP), SI
+	MOVQ src_len+8(FP), CX
+	VPBROADCASTD ·vecBits+24(SB), Y6
+rowMaxAVX2_loop:
+	CMPQ CX, $8
+	JLT rowMaxAVX2_tail
+	VMOVUPS (SI), Y0
+	VMAXPS Y0, Y6, Y6
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP rowMaxAVX2_loop
+rowMaxAVX2_tail:
+rowMaxAVX2_done:
+	VEXTRACTF128 $1, Y6, X7
+	VMAXPS X7, X6, X6
+	VPERMILPS $0x4e, X6, X7
+	VMAXPS X7, X6, X6
+	VPERMILPS $0xb1, X6, X7
+	VMAXPS X7, X6, X6
+	VZEROUPPER
+	MOVSS X6, ret+24(FP)
+	RET
+
+// func scaleAVX2(dst []float32, s float32)
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-28
+	MOVQ dst_base+0(FP), DI
+	MOVQ DI, SI
+	MOVQ dst_len+8(FP), CX
+	VBROADCASTSS s+24(FP), Y6
+scaleAVX2_loop:
+	CMPQ CX, $8
+	JLT scaleAVX2_tail
+	VMOVUPS (SI), Y0
+	VMULPS Y6, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP scaleAVX2_loop
+scaleAVX2_tail:
+scaleAVX2_done:
+	VZEROUPPER
+	RET
+
 // func expAVX512(dst, src []float32)
 TEXT ·expAVX512(SB), NOSPLIT, $0-48
 	MOVQ dst_base+0(FP), DI
@@ -1648,4 +1695,70 @@ expShiftSumAVX512_done:
 	VHADDPS X6, X6, X6
 	VZEROUPPER
 	MOVSS X6, ret+32(FP)
+	RET
+
+// func rowMaxAVX512(src []float32) float32
+TEXT ·rowMaxAVX512(SB), NOSPLIT, $0-28
+	MOVQ src_base+0(FP), SI
+	MOVQ src_len+8(FP), CX
+	VPBROADCASTD ·vecBits+24(SB), Z6
+rowMaxAVX512_loop:
+	CMPQ CX, $16
+	JLT rowMaxAVX512_tail
+	VMOVUPS (SI), Z0
+	VMAXPS Z0, Z6, Z6
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP rowMaxAVX512_loop
+rowMaxAVX512_tail:
+	TESTQ CX, CX
+	JZ rowMaxAVX512_done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMAXPS Z0, Z6, K1, Z6
+rowMaxAVX512_done:
+	VEXTRACTF64X4 $1, Z6, Y7
+	VMAXPS Y7, Y6, Y6
+	VEXTRACTF128 $1, Y6, X7
+	VMAXPS X7, X6, X6
+	VPERMILPS $0x4e, X6, X7
+	VMAXPS X7, X6, X6
+	VPERMILPS $0xb1, X6, X7
+	VMAXPS X7, X6, X6
+	VZEROUPPER
+	MOVSS X6, ret+24(FP)
+	RET
+
+// func scaleAVX512(dst []float32, s float32)
+TEXT ·scaleAVX512(SB), NOSPLIT, $0-28
+	MOVQ dst_base+0(FP), DI
+	MOVQ DI, SI
+	MOVQ dst_len+8(FP), CX
+	VBROADCASTSS s+24(FP), Z6
+scaleAVX512_loop:
+	CMPQ CX, $16
+	JLT scaleAVX512_tail
+	VMOVUPS (SI), Z0
+	VMULPS Z6, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP scaleAVX512_loop
+scaleAVX512_tail:
+	TESTQ CX, CX
+	JZ scaleAVX512_done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMULPS Z6, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+scaleAVX512_done:
+	VZEROUPPER
 	RET

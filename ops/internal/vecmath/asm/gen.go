@@ -459,6 +459,55 @@ func (a isa) expShiftStore(store bool) {
 	emit("RET")
 }
 
+// rowMax returns the largest element of src (-Inf for none; a NaN may or may not win, which Softmax does
+// not mind: the NaN reaches the sum either way).
+func (a isa) rowMax() {
+	sym := "rowMax" + a.name
+	fmt.Fprintf(&out, "\n// func %s(src []float32) float32\nTEXT ·%s(SB), NOSPLIT, $0-28\n", sym, sym)
+	emit("MOVQ src_base+0(FP), SI")
+	emit("MOVQ src_len+8(FP), CX")
+	a.bcastBits("negInf", 6)
+	masked := false
+	a.loop(sym, func() {
+		if masked {
+			emit("VMAXPS %s, %s, %s, %s", a.r(0), a.r(6), maskTail, a.r(6))
+		} else {
+			emit("VMAXPS %s, %s, %s", a.r(0), a.r(6), a.r(6))
+		}
+		masked = true
+	}, func(mem string, m bool) { a.load(mem, 0, m) }, func(string, bool) {})
+	fmt.Fprintf(&out, "%s_done:\n", sym)
+	if a.avx512 {
+		emit("VEXTRACTF64X4 $1, Z6, Y7")
+		emit("VMAXPS Y7, Y6, Y6")
+	}
+	emit("VEXTRACTF128 $1, Y6, X7")
+	emit("VMAXPS X7, X6, X6")
+	emit("VPERMILPS $0x4e, X6, X7")
+	emit("VMAXPS X7, X6, X6")
+	emit("VPERMILPS $0xb1, X6, X7")
+	emit("VMAXPS X7, X6, X6")
+	emit("VZEROUPPER")
+	emit("MOVSS X6, ret+24(FP)")
+	emit("RET")
+}
+
+// scale multiplies dst by s in place.
+func (a isa) scale() {
+	sym := "scale" + a.name
+	fmt.Fprintf(&out, "\n// func %s(dst []float32, s float32)\nTEXT ·%s(SB), NOSPLIT, $0-28\n", sym, sym)
+	emit("MOVQ dst_base+0(FP), DI")
+	emit("MOVQ DI, SI")
+	emit("MOVQ dst_len+8(FP), CX")
+	emit("VBROADCASTSS s+24(FP), %s", a.r(6))
+	a.loop(sym, func() {
+		emit("VMULPS %s, %s, %s", a.r(6), a.r(0), a.r(0))
+	}, func(mem string, m bool) { a.load(mem, 0, m) }, func(mem string, m bool) { a.store(0, mem, m) })
+	fmt.Fprintf(&out, "%s_done:\n", sym)
+	emit("VZEROUPPER")
+	emit("RET")
+}
+
 func goName(name string) string {
 	parts := strings.Split(name, "_")
 	for i := 1; i < len(parts); i++ {
@@ -475,6 +524,8 @@ func main() {
 		}
 		a.expShiftStore(true)
 		a.expShiftStore(false)
+		a.rowMax()
+		a.scale()
 	}
 	must(os.WriteFile("vecmath_amd64.s", []byte(out.String()), 0o644))
 
@@ -495,6 +546,8 @@ func main() {
 		}
 		fmt.Fprintf(&g, "//go:noescape\nfunc expShiftStore%s(dst, src []float32, shift float32) float32\n\n", a)
 		fmt.Fprintf(&g, "//go:noescape\nfunc expShiftSum%s(src []float32, shift float32) float32\n\n", a)
+		fmt.Fprintf(&g, "//go:noescape\nfunc rowMax%s(src []float32) float32\n\n", a)
+		fmt.Fprintf(&g, "//go:noescape\nfunc scale%s(dst []float32, s float32)\n\n", a)
 	}
 	must(os.WriteFile("consts_amd64.go", []byte(strings.TrimRight(g.String(), "\n")+"\n"), 0o644))
 }
