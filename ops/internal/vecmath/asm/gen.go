@@ -446,17 +446,25 @@ func (a isa) expShiftStore(store bool) {
 		}
 	})
 	fmt.Fprintf(&out, "%s_done:\n", sym)
-	if a.avx512 {
-		emit("VEXTRACTF64X4 $1, Z6, Y7")
-		emit("VADDPS Y7, Y6, Y6")
-	}
-	emit("VEXTRACTF128 $1, Y6, X7")
-	emit("VADDPS X7, X6, X6")
-	emit("VHADDPS X6, X6, X6")
-	emit("VHADDPS X6, X6, X6")
+	a.reduceLanes("VADDPS")
 	emit("VZEROUPPER")
 	emit("MOVSS X6, %s", retArg)
 	emit("RET")
+}
+
+// reduceLanes folds the lanes of register 6 into its lane 0 with op (VADDPS, VMAXPS), halving the width
+// each step; register 7 is scratch.
+func (a isa) reduceLanes(op string) {
+	if a.avx512 {
+		emit("VEXTRACTF64X4 $1, Z6, Y7")
+		emit("%s Y7, Y6, Y6", op)
+	}
+	emit("VEXTRACTF128 $1, Y6, X7")
+	emit("%s X7, X6, X6", op)
+	emit("VPERMILPS $0x4e, X6, X7")
+	emit("%s X7, X6, X6", op)
+	emit("VPERMILPS $0xb1, X6, X7")
+	emit("%s X7, X6, X6", op)
 }
 
 // rowMax returns the largest element of src (-Inf for none; a NaN may or may not win, which Softmax does
@@ -477,16 +485,7 @@ func (a isa) rowMax() {
 		masked = true
 	}, func(mem string, m bool) { a.load(mem, 0, m) }, func(string, bool) {})
 	fmt.Fprintf(&out, "%s_done:\n", sym)
-	if a.avx512 {
-		emit("VEXTRACTF64X4 $1, Z6, Y7")
-		emit("VMAXPS Y7, Y6, Y6")
-	}
-	emit("VEXTRACTF128 $1, Y6, X7")
-	emit("VMAXPS X7, X6, X6")
-	emit("VPERMILPS $0x4e, X6, X7")
-	emit("VMAXPS X7, X6, X6")
-	emit("VPERMILPS $0xb1, X6, X7")
-	emit("VMAXPS X7, X6, X6")
+	a.reduceLanes("VMAXPS")
 	emit("VZEROUPPER")
 	emit("MOVSS X6, ret+24(FP)")
 	emit("RET")
