@@ -45,3 +45,23 @@ func TestSoftmaxFloat32RunsVecmath(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSoftmaxFloat32 runs Softmax over ViT-B/16's attention scores (12 heads × 197 × 197, rows of
+// 197), one thread.
+func BenchmarkSoftmaxFloat32(b *testing.B) {
+	x := ops.New(ops.Float32, ops.Shape{12, 197, 197})
+	rng := rand.New(rand.NewPCG(15, 16))
+	for i := range x.Float32s() {
+		x.Float32s()[i] = float32(rng.NormFloat64() * 3)
+	}
+	k, out, ctx := prepareNode(b, "Softmax", 13, nil, 1, x)
+	in := []*ops.Tensor{x}
+	b.SetBytes(int64(4 * x.Len()))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if err := k.Run(ctx, in, out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(x.Len()), "ns/elem")
+}
