@@ -297,7 +297,6 @@ var bodies = []struct {
 		a.bcast("ln2Hi", 2)
 		emit("VFMADD231PS %s, %s, %s", a.r(2), a.r(1), a.r(6))
 		// Specials: +Inf stays, ±0 gives -Inf, negatives and NaN give NaN.
-		a.bcast("0x1p-126", 3) // any finite positive: compare x > MaxFloat32 via x == +Inf below
 		a.bcastBits("negInf", 1)
 		emit("VXORPS %s, %s, %s", a.r(1), a.r(rSign), a.r(3)) // +Inf
 		a.selectLanes(predEQ, x, 3, x, 6, 2)
