@@ -7,6 +7,8 @@ ifneq ($(wildcard $(SHARED)/.),)
 export ONNXRUN_SHARED := $(SHARED)
 endif
 
+# check-math: vecmath's exhaustive float32 check (issue 15).
+.PHONY: check-math
 .PHONY: all build test test-short docs lint vet race noasm proto check-generate conformance conformance-check expected-pass onnxgo-cases torchvision-models symbolic-size-models controlflow-models bench fuzz data clean
 
 all: build test
@@ -109,6 +111,11 @@ controlflow-models:
 	@mkdir -p $(CACHE) && { [ -e $(CACHE)/.gitignore ] || printf '*\n' >$(CACHE)/.gitignore; }
 	ORT_DIR=$(abspath $(CACHE))/ort scripts/setup-ort.sh >/dev/null
 	ORT_DIR=$(abspath $(CACHE))/ort $(TORCH_PYTHON) scripts/make_controlflow_models.py --ort-run $(SHARED)/tools/ort_run.js $(CACHE)/controlflow
+
+# vecmath's functions on every one of the 2^32 float32 inputs against float64 math, printing the largest
+# error found per function (tens of minutes on two cores; not part of make test).
+check-math:
+	ONNXRUN_CHECK_MATH=1 $(GO) test -count=1 -timeout 4h -run TestExhaustive -v ./ops/internal/vecmath
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./ops/... ./runtime/...

@@ -32,7 +32,8 @@
 //   - ops/sequence: the sequence and optional operators (SequenceAt, Optional, ...);
 //   - ops/quant: QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger, QLinearMatMul.
 //
-// Hot loops sit in ops/internal (gemm, parallel), and the helpers the layer packages share in
+// Hot loops sit in ops/internal (gemm, parallel, vecmath: vectorised exp, log, sigmoid, tanh, erf, GELU,
+// SiLU and softmax rows for float32), and the helpers the layer packages share in
 // ops/internal/kernelutil; ops/opstest runs one node for the kernels' tests. The
 // runtime imports every kernel package; ops never sees protobuf.
 //

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/vecmath"
 )
 
 // Activation functions, each a float64 function of x built from the node's attributes, evaluated like the
@@ -55,9 +56,13 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return newUnary(n, a.types.at(n.Opset), ops.Undefined, func(dt ops.DType) ops.Kernel {
+			var vec vecmath.Kernel
+			if makeVec := activationVec[a.op]; makeVec != nil {
+				vec = makeVec(r)
+			}
+			return newUnary(n, a.types.at(n.Opset), ops.Undefined, withVec(vec, func(dt ops.DType) ops.Kernel {
 				return floatOrIntMap(dt, f)
-			})
+			}))
 		}, a.versions...)...)
 	}
 }

@@ -16,7 +16,10 @@
 //
 // Kernels are generic over the Go element type and built once per dtype in Prepare. float16 and bfloat16
 // tensors are computed in float32 and rounded back per element, so their results match numpy's
-// element-wise float16 arithmetic. Transcendental functions are evaluated in float64 for every float type.
+// element-wise float16 arithmetic. Transcendental functions are evaluated in float64 for every float type,
+// except the float32 kernels of Exp, Log, Erf, Sigmoid, Tanh, Gelu and Swish (alpha 1): those run
+// ops/internal/vecmath's vectorised functions (within a few ULP, bounds in its doc) over the contiguous data,
+// split over the session's pool from 16K elements (vecmath.go).
 //
 // Prepare computes a broadcast plan: the output index space with adjacent dimensions merged wherever every
 // input is either contiguous or broadcast along both, and each input's stride per merged dimension. Run then

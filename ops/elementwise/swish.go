@@ -2,6 +2,7 @@ package elementwise
 
 import (
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/vecmath"
 )
 
 // Swish is x * sigmoid(alpha*x): https://onnx.ai/onnx/operators/onnx__Swish.html. Opset 24.
@@ -24,7 +25,11 @@ func buildSwish(n ops.NodeInfo) (ops.Op, error) {
 		return nil, err
 	}
 	f := func(x float64) float64 { return x * sigmoid(alpha*x) }
-	return newUnary(n, floats, ops.Undefined, func(dt ops.DType) ops.Kernel { return floatMap(dt, f) })
+	var vec vecmath.Kernel
+	if alpha == 1 { // SiLU; another alpha keeps the float64 map
+		vec = vecmath.SiLU
+	}
+	return newUnary(n, floats, ops.Undefined, withVec(vec, func(dt ops.DType) ops.Kernel { return floatMap(dt, f) }))
 }
 
 func buildSwiGLU(n ops.NodeInfo) (ops.Op, error) {

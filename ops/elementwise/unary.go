@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/vecmath"
 )
 
 // Unary math, one registration per opset range. Float functions are evaluated in float64 and rounded once
@@ -16,28 +17,29 @@ var floatUnaries = []struct {
 	versions []int
 	types    typeSince
 	f        func(float64) float64
+	vec      vecmath.Kernel // the float32 kernel, where vecmath has one
 }{
-	{"Exp", []int{1, 6, 13}, typeSince{{1, floatsNoBF16}, {13, floats}}, math.Exp},
-	{"Log", []int{1, 6, 13}, typeSince{{1, floatsNoBF16}, {13, floats}}, math.Log},
-	{"Sqrt", []int{1, 6, 13}, typeSince{{1, floatsNoBF16}, {13, floats}}, math.Sqrt},
-	{"Reciprocal", []int{1, 6, 13}, typeSince{{1, floatsNoBF16}, {13, floats}}, func(x float64) float64 { return 1 / x }},
-	{"Floor", []int{1, 6, 13}, typeSince{{1, floatsNoBF16}, {13, floats}}, math.Floor},
-	{"Ceil", []int{1, 6, 13}, typeSince{{1, floatsNoBF16}, {13, floats}}, math.Ceil},
+	{"Exp", []int{1, 6, 13}, typeSince{{1, floatsNoBF16}, {13, floats}}, math.Exp, vecmath.Exp},
+	{"Log", []int{1, 6, 13}, typeSince{{1, floatsNoBF16}, {13, floats}}, math.Log, vecmath.Log},
+	{"Sqrt", []int{1, 6, 13}, typeSince{{1, floatsNoBF16}, {13, floats}}, math.Sqrt, nil},
+	{"Reciprocal", []int{1, 6, 13}, typeSince{{1, floatsNoBF16}, {13, floats}}, func(x float64) float64 { return 1 / x }, nil},
+	{"Floor", []int{1, 6, 13}, typeSince{{1, floatsNoBF16}, {13, floats}}, math.Floor, nil},
+	{"Ceil", []int{1, 6, 13}, typeSince{{1, floatsNoBF16}, {13, floats}}, math.Ceil, nil},
 	// Round rounds halves to even (Round-11); opset 22 added bfloat16.
-	{"Round", []int{11, 22}, typeSince{{11, floatsNoBF16}, {22, floats}}, math.RoundToEven},
+	{"Round", []int{11, 22}, typeSince{{11, floatsNoBF16}, {22, floats}}, math.RoundToEven, nil},
 	// Erf-9 also accepted integer tensors (computed in float64 and truncated); opset 13 kept only floats.
-	{"Erf", []int{9, 13}, typeSince{{9, numericNoBF}, {13, floats}}, math.Erf},
-	{"Sin", []int{7, 22}, typeSince{{7, floatsNoBF16}, {22, floats}}, math.Sin},
-	{"Cos", []int{7, 22}, typeSince{{7, floatsNoBF16}, {22, floats}}, math.Cos},
-	{"Tan", []int{7, 22}, typeSince{{7, floatsNoBF16}, {22, floats}}, math.Tan},
-	{"Asin", []int{7, 22}, typeSince{{7, floatsNoBF16}, {22, floats}}, math.Asin},
-	{"Acos", []int{7, 22}, typeSince{{7, floatsNoBF16}, {22, floats}}, math.Acos},
-	{"Atan", []int{7, 22}, typeSince{{7, floatsNoBF16}, {22, floats}}, math.Atan},
-	{"Sinh", []int{9, 22}, typeSince{{9, floatsNoBF16}, {22, floats}}, math.Sinh},
-	{"Cosh", []int{9, 22}, typeSince{{9, floatsNoBF16}, {22, floats}}, math.Cosh},
-	{"Asinh", []int{9, 22}, typeSince{{9, floatsNoBF16}, {22, floats}}, math.Asinh},
-	{"Acosh", []int{9, 22}, typeSince{{9, floatsNoBF16}, {22, floats}}, math.Acosh},
-	{"Atanh", []int{9, 22}, typeSince{{9, floatsNoBF16}, {22, floats}}, math.Atanh},
+	{"Erf", []int{9, 13}, typeSince{{9, numericNoBF}, {13, floats}}, math.Erf, vecmath.Erf},
+	{"Sin", []int{7, 22}, typeSince{{7, floatsNoBF16}, {22, floats}}, math.Sin, nil},
+	{"Cos", []int{7, 22}, typeSince{{7, floatsNoBF16}, {22, floats}}, math.Cos, nil},
+	{"Tan", []int{7, 22}, typeSince{{7, floatsNoBF16}, {22, floats}}, math.Tan, nil},
+	{"Asin", []int{7, 22}, typeSince{{7, floatsNoBF16}, {22, floats}}, math.Asin, nil},
+	{"Acos", []int{7, 22}, typeSince{{7, floatsNoBF16}, {22, floats}}, math.Acos, nil},
+	{"Atan", []int{7, 22}, typeSince{{7, floatsNoBF16}, {22, floats}}, math.Atan, nil},
+	{"Sinh", []int{9, 22}, typeSince{{9, floatsNoBF16}, {22, floats}}, math.Sinh, nil},
+	{"Cosh", []int{9, 22}, typeSince{{9, floatsNoBF16}, {22, floats}}, math.Cosh, nil},
+	{"Asinh", []int{9, 22}, typeSince{{9, floatsNoBF16}, {22, floats}}, math.Asinh, nil},
+	{"Acosh", []int{9, 22}, typeSince{{9, floatsNoBF16}, {22, floats}}, math.Acosh, nil},
+	{"Atanh", []int{9, 22}, typeSince{{9, floatsNoBF16}, {22, floats}}, math.Atanh, nil},
 }
 
 // Unary operators that also take integers, implemented by intUnaryFunc for integer tensors.
@@ -62,9 +64,9 @@ var numberUnaries = []struct {
 func init() {
 	for _, u := range floatUnaries {
 		ops.Register("", u.op, ops.SameBuilder(func(n ops.NodeInfo) (ops.Op, error) {
-			return newUnary(n, u.types.at(n.Opset), ops.Undefined, func(dt ops.DType) ops.Kernel {
+			return newUnary(n, u.types.at(n.Opset), ops.Undefined, withVec(u.vec, func(dt ops.DType) ops.Kernel {
 				return floatOrIntMap(dt, u.f)
-			})
+			}))
 		}, u.versions...)...)
 	}
 	for _, u := range numberUnaries {

@@ -2,8 +2,10 @@ package reduce
 
 import (
 	"math"
+	"sync"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/vecmath"
 )
 
 // Softmax, LogSoftmax and Hardmax normalise along an axis: https://onnx.ai/onnx/operators/onnx__Softmax.html,
@@ -14,7 +16,8 @@ import (
 // everything from it on forms one row to normalise. From opset 13 (default axis -1) only the axis itself is
 // normalised. Both come down to lines of n elements with stride inner (inner = 1 for the old form).
 // Softmax and LogSoftmax subtract the line's maximum before exp, so large inputs do not overflow, and sum
-// in float64. Hardmax puts 1 at the first maximum of each line and 0 elsewhere.
+// in float64; float32 lines that are contiguous (the last axis, or the coerced 2-D form) go through
+// vecmath's vectorised rows instead, split over the pool by rows from 16K elements. Hardmax puts 1 at the first maximum of each line and 0 elsewhere.
 func init() {
 	for _, k := range []softmaxKind{softmax, logSoftmax, hardmax} {
 		name := softmaxNames[k]
@@ -114,6 +117,10 @@ func (k *softmaxKernel) ScratchSize() int { return k.scratch }
 func (k *softmaxKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	switch x := in[0].Data().(type) {
 	case []float32:
+		if k.inner == 1 && k.kind != hardmax {
+			softmaxRowsFloat32(ctx, k, x, out[0].Float32s())
+			break
+		}
 		softmaxRun(k, x, out[0].Float32s())
 	case []float64:
 		softmaxRun(k, x, out[0].Float64s())
@@ -168,3 +175,49 @@ func softmaxRun[T ops.Float](k *softmaxKernel, x, y []T) {
 		}
 	}
 }
+
+// softmaxParallelMin is the tensor size from which float32 rows are split over the pool's threads, and
+// softmaxPartMin the least (in elements) each thread gets.
+const (
+	softmaxParallelMin = 16 << 10
+	softmaxPartMin     = 4 << 10
+)
+
+// softmaxRowsFloat32 runs Softmax or LogSoftmax over the contiguous rows of x (k.inner == 1) through
+// vecmath, in parallel over rows when the tensor is large enough.
+func softmaxRowsFloat32(ctx *ops.ExecContext, k *softmaxKernel, x, y []float32) {
+	rows := k.outer
+	parts := min(ctx.Pool.Threads(), rows, rows*k.n/softmaxPartMin)
+	t := softmaxRowsTask{kind: k.kind, n: k.n, rows: rows, x: x, y: y, rowsPerPart: rows}
+	if rows*k.n < softmaxParallelMin || parts < 2 {
+		t.Do(0, 1)
+		return
+	}
+	t.rowsPerPart = (rows + parts - 1) / parts
+	shared := softmaxTasks.Get().(*softmaxRowsTask)
+	*shared = t
+	ctx.Pool.ForTask(parts, shared)
+	*shared = softmaxRowsTask{}
+	softmaxTasks.Put(shared)
+}
+
+// softmaxRowsTask normalises the rows of parts [lo, hi), rowsPerPart rows of n elements each.
+type softmaxRowsTask struct {
+	kind        softmaxKind
+	n, rows     int
+	rowsPerPart int
+	x, y        []float32
+}
+
+func (t *softmaxRowsTask) Do(lo, hi int) {
+	for r := lo * t.rowsPerPart; r < min(hi*t.rowsPerPart, t.rows); r++ {
+		row := t.x[r*t.n : (r+1)*t.n]
+		if t.kind == softmax {
+			vecmath.Softmax(t.y[r*t.n:], row)
+		} else {
+			vecmath.LogSoftmax(t.y[r*t.n:], row)
+		}
+	}
+}
+
+var softmaxTasks = sync.Pool{New: func() any { return new(softmaxRowsTask) }}

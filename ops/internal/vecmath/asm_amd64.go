@@ -47,4 +47,39 @@ var expShiftStoreVariants = []isa.Variant[func(dst, src []float32, shift float32
 	}},
 }
 
-var expShiftStore = isa.Pick(expShiftStoreVariants...).Fn
+// expShiftSumVariants are LogSoftmax's middle pass at each level.
+var expShiftSumVariants = []isa.Variant[func(src []float32, shift float32) float32]{
+	{Level: isa.PureGo, Name: "pure Go", Fn: expShiftSumGo},
+	{Level: isa.AVX2, Name: "AVX2+FMA", Fn: func(src []float32, shift float32) float32 {
+		whole := len(src) &^ 7
+		return expShiftSumAVX2(src[:whole], shift) + expShiftSumGo(src[whole:], shift)
+	}},
+	{Level: isa.AVX512, Name: "AVX-512", Fn: expShiftSumAVX512},
+}
+
+// rowMaxVariants and scaleVariants are Softmax's first and last passes at each level.
+var rowMaxVariants = []isa.Variant[func(src []float32) float32]{
+	{Level: isa.PureGo, Name: "pure Go", Fn: rowMaxGo},
+	{Level: isa.AVX2, Name: "AVX2+FMA", Fn: func(src []float32) float32 {
+		whole := len(src) &^ 7
+		return max(rowMaxAVX2(src[:whole]), rowMaxGo(src[whole:]))
+	}},
+	{Level: isa.AVX512, Name: "AVX-512", Fn: rowMaxAVX512},
+}
+
+var scaleVariants = []isa.Variant[func(dst []float32, s float32)]{
+	{Level: isa.PureGo, Name: "pure Go", Fn: scaleGo},
+	{Level: isa.AVX2, Name: "AVX2+FMA", Fn: func(dst []float32, s float32) {
+		whole := len(dst) &^ 7
+		scaleAVX2(dst[:whole], s)
+		scaleGo(dst[whole:], s)
+	}},
+	{Level: isa.AVX512, Name: "AVX-512", Fn: scaleAVX512},
+}
+
+var (
+	expShiftStore = isa.Pick(expShiftStoreVariants...).Fn
+	expShiftSum   = isa.Pick(expShiftSumVariants...).Fn
+	rowMax        = isa.Pick(rowMaxVariants...).Fn
+	scaleInPlace  = isa.Pick(scaleVariants...).Fn
+)

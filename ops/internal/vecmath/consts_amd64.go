@@ -102,6 +102,15 @@ func logAVX2(dst, src []float32)
 func expShiftStoreAVX2(dst, src []float32, shift float32) float32
 
 //go:noescape
+func expShiftSumAVX2(src []float32, shift float32) float32
+
+//go:noescape
+func rowMaxAVX2(src []float32) float32
+
+//go:noescape
+func scaleAVX2(dst []float32, s float32)
+
+//go:noescape
 func expAVX512(dst, src []float32)
 
 //go:noescape
@@ -127,3 +136,12 @@ func logAVX512(dst, src []float32)
 
 //go:noescape
 func expShiftStoreAVX512(dst, src []float32, shift float32) float32
+
+//go:noescape
+func expShiftSumAVX512(src []float32, shift float32) float32
+
+//go:noescape
+func rowMaxAVX512(src []float32) float32
+
+//go:noescape
+func scaleAVX512(dst []float32, s float32)

@@ -13,6 +13,16 @@ func fma32(a, b, c float32) float32 {
 	return float32(float64(a)*float64(b) + float64(c))
 }
 
+// horner evaluates the polynomial with coefficients c (highest degree first) at x, one FMA per step as
+// the assembly's horner does.
+func horner(x float32, c ...float32) float32 {
+	p := c[0]
+	for _, ci := range c[1:] {
+		p = fma32(p, x, ci)
+	}
+	return p
+}
+
 // pow2 is 2^k for k in [-126, 127], built from its exponent bits.
 func pow2(k int32) float32 { return math.Float32frombits(uint32(k+127) << 23) }
 
@@ -26,12 +36,7 @@ func exp32(x float32) float32 {
 	n := float32(math.RoundToEven(float64(float32(x * log2e))))
 	r := fma32(n, -ln2Hi, x)
 	r = fma32(n, -ln2Lo, r)
-	p := fma32(expC6, r, expC5)
-	p = fma32(p, r, expC4)
-	p = fma32(p, r, expC3)
-	p = fma32(p, r, expC2)
-	p = fma32(p, r, 1)
-	p = fma32(p, r, 1)
+	p := horner(r, expC6, expC5, expC4, expC3, expC2, 1, 1)
 	k := int32(n)
 	k1 := k >> 1
 	return float32(float32(p*pow2(k1)) * pow2(k-k1))
@@ -60,10 +65,7 @@ func tanh32(x float32) float32 {
 	a := float32(math.Abs(float64(x)))
 	if a < tanhSmall {
 		x2 := float32(x * x)
-		p := fma32(tanhC11, x2, tanhC9)
-		p = fma32(p, x2, tanhC7)
-		p = fma32(p, x2, tanhC5)
-		p = fma32(p, x2, tanhC3)
+		p := horner(x2, tanhC11, tanhC9, tanhC7, tanhC5, tanhC3)
 		return fma32(float32(x*x2), p, x)
 	}
 	e := exp32(float32(a + a))
@@ -74,12 +76,7 @@ func tanh32(x float32) float32 {
 // erfSmallPoly is erf(x) for |x| < erfSmall: x·P(x²).
 func erfSmallPoly(x float32) float32 {
 	x2 := float32(x * x)
-	p := fma32(erfC13, x2, erfC11)
-	p = fma32(p, x2, erfC9)
-	p = fma32(p, x2, erfC7)
-	p = fma32(p, x2, erfC5)
-	p = fma32(p, x2, erfC3)
-	p = fma32(p, x2, erfC1)
+	p := horner(x2, erfC13, erfC11, erfC9, erfC7, erfC5, erfC3, erfC1)
 	return float32(x * p)
 }
 
@@ -89,16 +86,7 @@ func erfcLarge(a float32) float32 {
 	if a >= erfOne {
 		return 0
 	}
-	h := fma32(erfcC10, a, erfcC9)
-	h = fma32(h, a, erfcC8)
-	h = fma32(h, a, erfcC7)
-	h = fma32(h, a, erfcC6)
-	h = fma32(h, a, erfcC5)
-	h = fma32(h, a, erfcC4)
-	h = fma32(h, a, erfcC3)
-	h = fma32(h, a, erfcC2)
-	h = fma32(h, a, erfcC1)
-	h = fma32(h, a, erfcC0)
+	h := horner(a, erfcC10, erfcC9, erfcC8, erfcC7, erfcC6, erfcC5, erfcC4, erfcC3, erfcC2, erfcC1, erfcC0)
 	return exp32(h)
 }
 
@@ -153,12 +141,7 @@ func log32(x float32) float32 {
 	}
 	f := float32(math.Float32frombits(mbits) - 1)
 	f2 := float32(f * f)
-	p := fma32(logC9, f, logC8)
-	p = fma32(p, f, logC7)
-	p = fma32(p, f, logC6)
-	p = fma32(p, f, logC5)
-	p = fma32(p, f, logC4)
-	p = fma32(p, f, logC3)
+	p := horner(f, logC9, logC8, logC7, logC6, logC5, logC4, logC3)
 	r := fma32(float32(f2*f), p, float32(-0.5*f2))
 	r = float32(r + f)
 	return fma32(e, ln2Hi, fma32(e, ln2Lo, r))

@@ -95,9 +95,10 @@ func softmax64(x []float32) []float64 {
 // float64 on rows of odd lengths (in place too), and their non-finite rows.
 func TestSoftmax(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, v := range isa.Runnable(expShiftStoreVariants...) {
-		saved := expShiftStore
-		expShiftStore = v.Fn
+	sums, maxes, scales := isa.Runnable(expShiftSumVariants...), isa.Runnable(rowMaxVariants...), isa.Runnable(scaleVariants...)
+	for vi, v := range isa.Runnable(expShiftStoreVariants...) {
+		saved, savedSum, savedMax, savedScale := expShiftStore, expShiftSum, rowMax, scaleInPlace
+		expShiftStore, expShiftSum, rowMax, scaleInPlace = v.Fn, sums[vi].Fn, maxes[vi].Fn, scales[vi].Fn
 		for _, n := range []int{1, 3, 16, 17, 197, 1000, 4097} {
 			row := make([]float32, n)
 			for i := range row {
@@ -120,7 +121,7 @@ func TestSoftmax(t *testing.T) {
 				}
 			}
 		}
-		expShiftStore = saved
+		expShiftStore, expShiftSum, rowMax, scaleInPlace = saved, savedSum, savedMax, savedScale
 	}
 	inf, nan := float32(math.Inf(1)), float32(math.NaN())
 	for _, row := range [][]float32{{1, nan, 2}, {1, inf, 2}, {-inf, -inf}} {
@@ -139,5 +140,39 @@ func TestSoftmax(t *testing.T) {
 	Softmax(got, []float32{0, float32(math.Inf(-1)), 0})
 	if got[0] != 0.5 || got[1] != 0 || got[2] != 0.5 {
 		t.Errorf("softmax(0, -Inf, 0) = %v, want [0.5 0 0.5]", got)
+	}
+}
+
+// TestRowPassesMatchTwins compares Softmax's max and scale passes of every variant with their twins on
+// odd lengths, including an empty row (max -Inf) and the largest element in the tail.
+func TestRowPassesMatchTwins(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 33, 1001} {
+		row := make([]float32, n)
+		for i := range row {
+			row[i] = float32(rng.NormFloat64())
+		}
+		if n > 0 {
+			row[n-1] = 100 // the maximum in the last (tail) lane
+		}
+		for _, v := range isa.Runnable(rowMaxVariants...) {
+			if got, want := v.Fn(row), rowMaxGo(row); got != want {
+				t.Errorf("rowMax %s n=%d = %g, want %g", v.Name, n, got, want)
+			}
+		}
+		want := append([]float32(nil), row...)
+		scaleGo(want, 0.37)
+		for _, v := range isa.Runnable(scaleVariants...) {
+			got := append(append([]float32(nil), row...), 5) // a guard element
+			v.Fn(got[:n], 0.37)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("scale %s n=%d: [%d] = %g, want %g", v.Name, n, i, got[i], want[i])
+				}
+			}
+			if got[n] != 5 {
+				t.Errorf("scale %s n=%d wrote past the end", v.Name, n)
+			}
+		}
 	}
 }

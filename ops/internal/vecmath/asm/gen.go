@@ -297,7 +297,6 @@ var bodies = []struct {
 		a.bcast("ln2Hi", 2)
 		emit("VFMADD231PS %s, %s, %s", a.r(2), a.r(1), a.r(6))
 		// Specials: +Inf stays, ±0 gives -Inf, negatives and NaN give NaN.
-		a.bcast("0x1p-126", 3) // any finite positive: compare x > MaxFloat32 via x == +Inf below
 		a.bcastBits("negInf", 1)
 		emit("VXORPS %s, %s, %s", a.r(1), a.r(rSign), a.r(3)) // +Inf
 		a.selectLanes(predEQ, x, 3, x, 6, 2)
@@ -408,15 +407,27 @@ func (a isa) loop(sym string, body func(), load, store func(mem string, masked b
 	store("(DI)", true)
 }
 
-// expShiftStore: dst[i] = e^{src[i]+shift}, returns the sum (Softmax's middle pass).
-func (a isa) expShiftStore() {
+// expShiftStore: dst[i] = e^{src[i]+shift}, returns the sum (Softmax's middle pass); with store false,
+// expShiftSum(src, shift) only returns the sum (LogSoftmax's).
+func (a isa) expShiftStore(store bool) {
 	sym := "expShiftStore" + a.name
-	fmt.Fprintf(&out, "\n// func %s(dst, src []float32, shift float32) float32\nTEXT ·%s(SB), NOSPLIT, $0-60\n", sym, sym)
-	emit("MOVQ dst_base+0(FP), DI")
-	emit("MOVQ src_base+24(FP), SI")
-	emit("MOVQ src_len+32(FP), CX")
+	if store {
+		fmt.Fprintf(&out, "\n// func %s(dst, src []float32, shift float32) float32\nTEXT ·%s(SB), NOSPLIT, $0-60\n", sym, sym)
+		emit("MOVQ dst_base+0(FP), DI")
+		emit("MOVQ src_base+24(FP), SI")
+		emit("MOVQ src_len+32(FP), CX")
+	} else {
+		sym = "expShiftSum" + a.name
+		fmt.Fprintf(&out, "\n// func %s(src []float32, shift float32) float32\nTEXT ·%s(SB), NOSPLIT, $0-36\n", sym, sym)
+		emit("MOVQ src_base+0(FP), SI")
+		emit("MOVQ src_len+8(FP), CX")
+	}
+	shiftArg, retArg := "shift+48(FP)", "ret+56(FP)"
+	if !store {
+		shiftArg, retArg = "shift+24(FP)", "ret+32(FP)"
+	}
 	a.prologue()
-	emit("VBROADCASTSS shift+48(FP), %s", a.r(7))
+	emit("VBROADCASTSS %s, %s", shiftArg, a.r(7))
 	emit("VXORPS %s, %s, %s", a.r(6), a.r(6), a.r(6))
 	masked := false
 	a.loop(sym, func() {
@@ -428,18 +439,70 @@ func (a isa) expShiftStore() {
 			emit("VADDPS %s, %s, %s", a.r(0), a.r(6), a.r(6))
 		}
 		masked = true // the second call of body is the tail's
-	}, func(mem string, m bool) { a.load(mem, 0, m) }, func(mem string, m bool) { a.store(0, mem, m) })
+	}, func(mem string, m bool) { a.load(mem, 0, m) }, func(mem string, m bool) {
+		if store {
+			a.store(0, mem, m)
+		}
+	})
 	fmt.Fprintf(&out, "%s_done:\n", sym)
+	a.reduceLanes("VADDPS")
+	emit("VZEROUPPER")
+	emit("MOVSS X6, %s", retArg)
+	emit("RET")
+}
+
+// reduceLanes folds the lanes of register 6 into its lane 0 with op (VADDPS, VMAXPS), halving the width
+// each step; register 7 is scratch.
+func (a isa) reduceLanes(op string) {
 	if a.avx512 {
 		emit("VEXTRACTF64X4 $1, Z6, Y7")
-		emit("VADDPS Y7, Y6, Y6")
+		emit("%s Y7, Y6, Y6", op)
 	}
 	emit("VEXTRACTF128 $1, Y6, X7")
-	emit("VADDPS X7, X6, X6")
-	emit("VHADDPS X6, X6, X6")
-	emit("VHADDPS X6, X6, X6")
+	emit("%s X7, X6, X6", op)
+	emit("VPERMILPS $0x4e, X6, X7")
+	emit("%s X7, X6, X6", op)
+	emit("VPERMILPS $0xb1, X6, X7")
+	emit("%s X7, X6, X6", op)
+}
+
+// rowMax returns the largest element of src (-Inf for none; a NaN may or may not win, which Softmax does
+// not mind: the NaN reaches the sum either way).
+func (a isa) rowMax() {
+	sym := "rowMax" + a.name
+	fmt.Fprintf(&out, "\n// func %s(src []float32) float32\nTEXT ·%s(SB), NOSPLIT, $0-28\n", sym, sym)
+	emit("MOVQ src_base+0(FP), SI")
+	emit("MOVQ src_len+8(FP), CX")
+	a.bcastBits("negInf", 6)
+	masked := false
+	a.loop(sym, func() {
+		if masked {
+			emit("VMAXPS %s, %s, %s, %s", a.r(0), a.r(6), maskTail, a.r(6))
+		} else {
+			emit("VMAXPS %s, %s, %s", a.r(0), a.r(6), a.r(6))
+		}
+		masked = true
+	}, func(mem string, m bool) { a.load(mem, 0, m) }, func(string, bool) {})
+	fmt.Fprintf(&out, "%s_done:\n", sym)
+	a.reduceLanes("VMAXPS")
 	emit("VZEROUPPER")
-	emit("MOVSS X6, ret+56(FP)")
+	emit("MOVSS X6, ret+24(FP)")
+	emit("RET")
+}
+
+// scale multiplies dst by s in place.
+func (a isa) scale() {
+	sym := "scale" + a.name
+	fmt.Fprintf(&out, "\n// func %s(dst []float32, s float32)\nTEXT ·%s(SB), NOSPLIT, $0-28\n", sym, sym)
+	emit("MOVQ dst_base+0(FP), DI")
+	emit("MOVQ DI, SI")
+	emit("MOVQ dst_len+8(FP), CX")
+	emit("VBROADCASTSS s+24(FP), %s", a.r(6))
+	a.loop(sym, func() {
+		emit("VMULPS %s, %s, %s", a.r(6), a.r(0), a.r(0))
+	}, func(mem string, m bool) { a.load(mem, 0, m) }, func(mem string, m bool) { a.store(0, mem, m) })
+	fmt.Fprintf(&out, "%s_done:\n", sym)
+	emit("VZEROUPPER")
 	emit("RET")
 }
 
@@ -457,7 +520,10 @@ func main() {
 		for _, b := range bodies {
 			a.function(b.name, b.emit)
 		}
-		a.expShiftStore()
+		a.expShiftStore(true)
+		a.expShiftStore(false)
+		a.rowMax()
+		a.scale()
 	}
 	must(os.WriteFile("vecmath_amd64.s", []byte(out.String()), 0o644))
 
@@ -477,6 +543,9 @@ func main() {
 			fmt.Fprintf(&g, "//go:noescape\nfunc %s%s(dst, src []float32)\n\n", goName(b.name), a)
 		}
 		fmt.Fprintf(&g, "//go:noescape\nfunc expShiftStore%s(dst, src []float32, shift float32) float32\n\n", a)
+		fmt.Fprintf(&g, "//go:noescape\nfunc expShiftSum%s(src []float32, shift float32) float32\n\n", a)
+		fmt.Fprintf(&g, "//go:noescape\nfunc rowMax%s(src []float32) float32\n\n", a)
+		fmt.Fprintf(&g, "//go:noescape\nfunc scale%s(dst []float32, s float32)\n\n", a)
 	}
 	must(os.WriteFile("consts_amd64.go", []byte(strings.TrimRight(g.String(), "\n")+"\n"), 0o644))
 }
