@@ -27,6 +27,7 @@ var passes = []pass{
 	{"fold-transpose-into-matmul", foldTransposeIntoMatMul},
 	{"fuse-matmul-add-into-gemm", fuseMatMulAddIntoGemm},
 	{"fuse-activation", fuseActivation},
+	{"fuse-elementwise", fuseElementwise},
 }
 
 // runPasses runs the pipeline to its fixpoint. Each pass gets a fresh rewriter (an index of the graph built
