@@ -28,6 +28,7 @@ var passes = []pass{
 	{"fuse-matmul-add-into-gemm", fuseMatMulAddIntoGemm},
 	{"fuse-activation", fuseActivation},
 	{"fuse-elementwise", fuseElementwise},
+	{"batchnorm-to-scale-shift", batchNormToScaleShift},
 }
 
 // runPasses runs the pipeline to its fixpoint. Each pass gets a fresh rewriter (an index of the graph built
