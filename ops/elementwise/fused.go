@@ -25,7 +25,8 @@ package elementwise
 // channel, so that every operand of a block is either a slice or one number. Each step's block result sits
 // in a buffer on the goroutine's stack that stays in L1; the last step writes the output. Blocks are
 // shared out across the pool's threads above fusedMinParallel elements. Transcendental steps are evaluated
-// in float32 over the whole block at once.
+// in float32 over the whole block at once by ops/internal/vecmath (within a few ULP: see its bounds), and a
+// Sigmoid read only by a Mul with its own input runs as one SiLU step.
 //
 // Its reference, fusedReference, runs the same program one element at a time with the unfused operators'
 // math (float64, rounded to float32 after each step), which is what the graph computed before the pass.
@@ -33,10 +34,12 @@ package elementwise
 import (
 	"fmt"
 	"math"
+	goruntime "runtime"
 	"sync"
 	"sync/atomic"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/vecmath"
 )
 
 func init() {
@@ -61,6 +64,7 @@ const (
 	fusedAbs
 	fusedSqrt
 	fusedReciprocal
+	fusedSiLU        // x·sigmoid(x): a Sigmoid step and the Mul that reads it, merged by Prepare
 	fusedFirstBinary // the binary functions follow
 	fusedAdd         = fusedFirstBinary
 	fusedSub         = fusedFirstBinary + 1
@@ -86,9 +90,10 @@ type fusedStep struct {
 	fn     fusedFunc
 	a, b   int
 	p0, p1 float32
+	merged bool // computed by a later step (Prepare's merging): skipped
 }
 
-// MaxFusedSteps bounds a program, and so the stack buffers its blocks need (16 of 2 KiB).
+// MaxFusedSteps bounds a program, and so the block buffers it may need (16 of 2 KiB per thread).
 const MaxFusedSteps = 16
 
 type fusedElementwiseOp struct {
@@ -207,7 +212,7 @@ func (o *fusedElementwiseOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops
 		return nil, err
 	}
 	out := in[0].Shape
-	k := &fusedElementwiseKernel{steps: o.steps, kinds: make([]inputKind, len(in)), size: out.Size()}
+	k := &fusedElementwiseKernel{steps: mergeSiLU(o.steps), kinds: make([]inputKind, len(in)), size: out.Size()}
 	k.planes, k.planeSize = 1, k.size
 	for i, v := range in {
 		k.kinds[i], _ = classifyInput(v.Shape, out)
@@ -217,11 +222,86 @@ func (o *fusedElementwiseOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops
 		}
 	}
 	k.blocksPerPlane = (k.planeSize + fusedBlock - 1) / fusedBlock
+	k.slot, k.slots = assignBuffers(k.steps)
+	k.maxThreads = max(1, min(goruntime.GOMAXPROCS(0), 64))
 	return k, nil
 }
 
-// fusedBlock is the elements a step computes at a time: with MaxFusedSteps buffers of it on the stack
-// (only the live ones touched), a program's working set stays in L1.
+// mergeSiLU returns steps with each Sigmoid(a) read only by a Mul(a, ·) merged into that Mul, which
+// becomes a SiLU(a) step: one pass over the block instead of two.
+func mergeSiLU(steps []fusedStep) []fusedStep {
+	steps = append([]fusedStep(nil), steps...)
+	uses := make([]int, len(steps))
+	for _, s := range steps {
+		for j, ref := range []int{s.a, s.b} {
+			if ref < 0 && (j == 0 || s.fn.binary()) {
+				uses[-ref-1]++
+			}
+		}
+	}
+	for j, s := range steps {
+		if s.fn != fusedMul {
+			continue
+		}
+		for _, pair := range [][2]int{{s.a, s.b}, {s.b, s.a}} {
+			sig, x := pair[0], pair[1]
+			if sig >= 0 || steps[-sig-1].fn != fusedSigmoid || steps[-sig-1].a != x || uses[-sig-1] != 1 || -sig-1 == len(steps)-1 {
+				continue
+			}
+			steps[-sig-1].merged = true
+			steps[j] = fusedStep{fn: fusedSiLU, a: x}
+			break
+		}
+	}
+	return steps
+}
+
+// assignBuffers gives each step a block buffer, reusing one whose value no later step reads: slot[i] is step
+// i's buffer (the last step writes the output and has none), slots how many there are.
+func assignBuffers(steps []fusedStep) (slot []int, slots int) {
+	lastRead := make([]int, len(steps))
+	for i, s := range steps {
+		if s.merged {
+			continue
+		}
+		for j, ref := range []int{s.a, s.b} {
+			if ref < 0 && (j == 0 || s.fn.binary()) {
+				lastRead[-ref-1] = i
+			}
+		}
+	}
+	slot = make([]int, len(steps))
+	var free []int
+	for i, s := range steps {
+		// Buffers whose last reader is step i are free for step i's own result: a step reads element e
+		// before it writes element e. Softplus is the exception: it reads its operand after a first write.
+		var read []int
+		for j, ref := range []int{s.a, s.b} {
+			if ref < 0 && (j == 0 || s.fn.binary()) && lastRead[-ref-1] == i && !(j == 1 && ref == s.a) {
+				read = append(read, slot[-ref-1])
+			}
+		}
+		inPlace := s.fn != fusedSoftplus
+		if inPlace {
+			free = append(free, read...)
+		}
+		switch {
+		case s.merged || i == len(steps)-1:
+			slot[i] = -1
+		case len(free) > 0:
+			slot[i], free = free[len(free)-1], free[:len(free)-1]
+		default:
+			slot[i], slots = slots, slots+1
+		}
+		if !inPlace {
+			free = append(free, read...)
+		}
+	}
+	return slot, slots
+}
+
+// fusedBlock is the elements a step computes at a time: with a few buffers of it per thread, a program's
+// working set stays in L1.
 const fusedBlock = 512
 
 // fusedMinParallel is the output size below which Run stays on one thread: a few tens of µs of work.
@@ -235,19 +315,25 @@ type fusedElementwiseKernel struct {
 	planes         int // runs of the output in which every per-channel input is one number
 	planeSize      int
 	blocksPerPlane int
+	slot           []int // each step's buffer (assignBuffers)
+	slots          int   // buffers per thread
+	maxThreads     int   // threads the scratch is sized for
 }
+
+// ScratchSize is the block buffers of every thread.
+func (k *fusedElementwiseKernel) ScratchSize() int { return k.maxThreads * k.slots * fusedBlock }
 
 func (k *fusedElementwiseKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	blocks := k.planes * k.blocksPerPlane
 	pool := ctx.Pool
-	if pool.Threads() <= 1 || k.size < fusedMinParallel || blocks < 2 {
-		k.blocks(in, out[0].Float32s(), 0, blocks)
+	if pool.Threads() <= 1 || k.size < fusedMinParallel || blocks < 2 || k.maxThreads < 2 {
+		k.blocks(in, out[0].Float32s(), ctx.Scratch, 0, blocks)
 		return nil
 	}
 	t := fusedTaskPool.Get().(*fusedTask)
-	t.k, t.in, t.y, t.blocks = k, in, out[0].Float32s(), blocks
+	t.k, t.in, t.y, t.scratch, t.blocks = k, in, out[0].Float32s(), ctx.Scratch, blocks
 	t.next.Store(0)
-	pool.ForTask(pool.Threads(), t)
+	pool.ForTask(min(pool.Threads(), k.maxThreads), t)
 	*t = fusedTask{}
 	fusedTaskPool.Put(t)
 	return nil
@@ -255,24 +341,28 @@ func (k *fusedElementwiseKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor
 
 // fusedTask is one threaded Run: each thread claims fusedChunk blocks at a time until none is left.
 type fusedTask struct {
-	k      *fusedElementwiseKernel
-	in     []*ops.Tensor
-	y      []float32
-	blocks int
-	next   atomic.Int64
+	k       *fusedElementwiseKernel
+	in      []*ops.Tensor
+	y       []float32
+	scratch []float32
+	blocks  int
+	next    atomic.Int64
 }
 
 const fusedChunk = 8
 
 var fusedTaskPool = sync.Pool{New: func() any { return new(fusedTask) }}
 
-func (t *fusedTask) Do(_, _ int) {
+// Do runs thread lo's share (ForTask gives thread r the range [r, r+1), or one thread all of them).
+func (t *fusedTask) Do(thread, _ int) {
+	per := t.k.slots * fusedBlock
+	scratch := t.scratch[thread*per : (thread+1)*per]
 	for {
 		lo := int(t.next.Add(1)-1) * fusedChunk
 		if lo >= t.blocks {
 			return
 		}
-		t.k.blocks(t.in, t.y, lo, min(lo+fusedChunk, t.blocks))
+		t.k.blocks(t.in, t.y, scratch, lo, min(lo+fusedChunk, t.blocks))
 	}
 }
 
@@ -282,16 +372,19 @@ type fusedOperand struct {
 	v float32
 }
 
-// blocks computes blocks [lo, hi) of y.
-func (k *fusedElementwiseKernel) blocks(in []*ops.Tensor, y []float32, lo, hi int) {
-	var buffers [MaxFusedSteps][fusedBlock]float32
+// blocks computes blocks [lo, hi) of y, with the block buffers in scratch.
+func (k *fusedElementwiseKernel) blocks(in []*ops.Tensor, y, scratch []float32, lo, hi int) {
+	buffer := func(step, n int) []float32 {
+		s := k.slot[step] * fusedBlock
+		return scratch[s : s+n]
+	}
 	for b := lo; b < hi; b++ {
 		plane, inPlane := b/k.blocksPerPlane, (b%k.blocksPerPlane)*fusedBlock
 		start := plane*k.planeSize + inPlane
 		n := min(fusedBlock, k.planeSize-inPlane)
 		operand := func(ref int) fusedOperand {
 			if ref < 0 {
-				return fusedOperand{s: buffers[-ref-1][:n]}
+				return fusedOperand{s: buffer(-ref-1, n)}
 			}
 			x := in[ref].Float32s()
 			switch k.kinds[ref] {
@@ -303,9 +396,14 @@ func (k *fusedElementwiseKernel) blocks(in []*ops.Tensor, y []float32, lo, hi in
 			return fusedOperand{s: x[start : start+n]}
 		}
 		for i, s := range k.steps {
-			dst := buffers[i][:n]
+			if s.merged {
+				continue
+			}
+			var dst []float32
 			if i == len(k.steps)-1 {
 				dst = y[start : start+n]
+			} else {
+				dst = buffer(i, n)
 			}
 			a := operand(s.a)
 			if s.fn.binary() {
@@ -320,25 +418,28 @@ func (k *fusedElementwiseKernel) blocks(in []*ops.Tensor, y []float32, lo, hi in
 // fusedUnary computes dst[i] = s.fn(a[i]).
 func fusedUnary(s fusedStep, dst []float32, a fusedOperand) {
 	src := a.s
-	if src == nil { // a unary step of a scalar input: one value repeated
+	if src == nil { // a unary step of a scalar input: one value, repeated
+		v := float32(unaryStep(s, float64(a.v)))
 		for i := range dst {
-			dst[i] = a.v
+			dst[i] = v
 		}
-		src = dst
+		return
 	}
 	switch s.fn {
 	case fusedSigmoid:
-		mapFloat32(dst, src, sigmoid)
+		vecmath.Sigmoid(dst, src)
+	case fusedSiLU:
+		vecmath.SiLU(dst, src)
 	case fusedTanh:
-		mapFloat32(dst, src, math.Tanh)
+		vecmath.Tanh(dst, src)
 	case fusedErf:
-		mapFloat32(dst, src, math.Erf)
+		vecmath.Erf(dst, src)
 	case fusedExp:
-		mapFloat32(dst, src, math.Exp)
+		vecmath.Exp(dst, src)
 	case fusedLog:
-		mapFloat32(dst, src, math.Log)
+		vecmath.Log(dst, src)
 	case fusedSoftplus:
-		mapFloat32(dst, src, softplus)
+		softplusFloat32(dst, src)
 	case fusedRelu:
 		for i, v := range src {
 			dst[i] = max(v, 0)
@@ -377,11 +478,19 @@ func fusedUnary(s fusedStep, dst []float32, a fusedOperand) {
 	}
 }
 
-// mapFloat32 is dst[i] = f(src[i]) in float64. TEMPORARY until k1-vecmath's vectorised float32 functions
-// land on this branch: the transcendental steps then call ops/internal/vecmath over the whole block.
-func mapFloat32(dst, src []float32, f func(float64) float64) {
+// softplusFloat32 is dst[i] = log(1+e^src[i]), as max(x, 0) + log(1 + e^-|x|) so that e never overflows;
+// the absolute error stays within a few float32 ULP of 1 (log of a number near 1).
+func softplusFloat32(dst, src []float32) {
 	for i, v := range src {
-		dst[i] = float32(f(float64(v)))
+		dst[i] = -float32(math.Abs(float64(v)))
+	}
+	vecmath.Exp(dst, dst[:len(src)])
+	for i := range src {
+		dst[i]++
+	}
+	vecmath.Log(dst, dst[:len(src)])
+	for i, v := range src {
+		dst[i] += max(v, 0)
 	}
 }
 
@@ -408,7 +517,7 @@ func fusedBinary(fn fusedFunc, dst []float32, a, b fusedOperand) {
 			}
 		default:
 			for i := range dst {
-				dst[i] = fusedScalar(fn, a.s[i], b.s[i])
+				dst[i] = fusedBinaryValue(fn, a.s[i], b.s[i])
 			}
 		}
 	case b.s == nil && a.s != nil:
@@ -434,15 +543,15 @@ func fusedBinary(fn fusedFunc, dst []float32, a, b fusedOperand) {
 			fusedPowScalar(dst, a.s, v)
 		default:
 			for i := range dst {
-				dst[i] = fusedScalar(fn, a.s[i], v)
+				dst[i] = fusedBinaryValue(fn, a.s[i], v)
 			}
 		}
 	case a.s == nil && b.s != nil:
 		for i := range dst {
-			dst[i] = fusedScalar(fn, a.v, b.s[i])
+			dst[i] = fusedBinaryValue(fn, a.v, b.s[i])
 		}
 	default:
-		v := fusedScalar(fn, a.v, b.v)
+		v := fusedBinaryValue(fn, a.v, b.v)
 		for i := range dst {
 			dst[i] = v
 		}
@@ -467,8 +576,71 @@ func fusedPowScalar(dst, a []float32, e float32) {
 	}
 }
 
-// fusedScalar is one binary step on one pair of float32 values.
-func fusedScalar(fn fusedFunc, a, b float32) float32 {
+// fusedReference is the kernel's reference: the program run one element at a time, each step's result
+// rounded to float32 as the unfused operator stores it. in holds one slice per input, already broadcast
+// to the output's length.
+func fusedReference(steps []fusedStep, in [][]float32, y []float32) {
+	vals := make([]float64, len(steps))
+	for e := range y {
+		get := func(ref int) float64 {
+			if ref < 0 {
+				return vals[-ref-1]
+			}
+			return float64(in[ref][e])
+		}
+		for i, s := range steps {
+			var v float64
+			if s.fn.binary() {
+				v = binaryStep(s.fn, get(s.a), get(s.b))
+			} else {
+				v = unaryStep(s, get(s.a))
+			}
+			vals[i] = float64(float32(v))
+		}
+		y[e] = float32(vals[len(steps)-1])
+	}
+}
+
+// unaryStep is a unary step's function in float64, as the unfused operator computes it.
+func unaryStep(s fusedStep, a float64) float64 {
+	switch s.fn {
+	case fusedSigmoid:
+		return sigmoid(a)
+	case fusedSiLU:
+		return a * sigmoid(a)
+	case fusedTanh:
+		return math.Tanh(a)
+	case fusedErf:
+		return math.Erf(a)
+	case fusedExp:
+		return math.Exp(a)
+	case fusedLog:
+		return math.Log(a)
+	case fusedSoftplus:
+		return softplus(a)
+	case fusedRelu:
+		return max(a, 0)
+	case fusedClip:
+		return min(max(a, float64(s.p0)), float64(s.p1))
+	case fusedHardSigmoid:
+		return hardSigmoid(a, float64(s.p0), float64(s.p1))
+	case fusedLeakyRelu:
+		if a < 0 {
+			return float64(s.p0) * a
+		}
+		return a
+	case fusedNeg:
+		return -a
+	case fusedAbs:
+		return math.Abs(a)
+	case fusedSqrt:
+		return math.Sqrt(a)
+	}
+	return 1 / a // fusedReciprocal
+}
+
+// binaryStep is a binary step's function in float64.
+func binaryStep(fn fusedFunc, a, b float64) float64 {
 	switch fn {
 	case fusedAdd:
 		return a + b
@@ -483,73 +655,11 @@ func fusedScalar(fn fusedFunc, a, b float32) float32 {
 	case fusedMin:
 		return min(a, b)
 	}
-	return float32(math.Pow(float64(a), float64(b)))
+	return math.Pow(a, b) // fusedPow
 }
 
-// fusedReference is the kernel's reference: the program run one element at a time, each step's result
-// rounded to float32 as the unfused operator stores it. in holds one slice per input, already broadcast
-// to the output's length.
-func fusedReference(steps []fusedStep, in [][]float32, y []float32) {
-	vals := make([]float64, len(steps))
-	for e := range y {
-		get := func(ref int) float64 {
-			if ref < 0 {
-				return vals[-ref-1]
-			}
-			return float64(in[ref][e])
-		}
-		for i, s := range steps {
-			a, b := get(s.a), get(s.b)
-			var v float64
-			switch s.fn {
-			case fusedSigmoid:
-				v = sigmoid(a)
-			case fusedTanh:
-				v = math.Tanh(a)
-			case fusedErf:
-				v = math.Erf(a)
-			case fusedExp:
-				v = math.Exp(a)
-			case fusedLog:
-				v = math.Log(a)
-			case fusedSoftplus:
-				v = softplus(a)
-			case fusedRelu:
-				v = max(a, 0)
-			case fusedClip:
-				v = min(max(a, float64(s.p0)), float64(s.p1))
-			case fusedHardSigmoid:
-				v = hardSigmoid(a, float64(s.p0), float64(s.p1))
-			case fusedLeakyRelu:
-				v = a
-				if a < 0 {
-					v = float64(s.p0) * a
-				}
-			case fusedNeg:
-				v = -a
-			case fusedAbs:
-				v = math.Abs(a)
-			case fusedSqrt:
-				v = math.Sqrt(a)
-			case fusedReciprocal:
-				v = 1 / a
-			case fusedAdd:
-				v = a + b
-			case fusedSub:
-				v = a - b
-			case fusedMul:
-				v = a * b
-			case fusedDiv:
-				v = a / b
-			case fusedMax:
-				v = max(a, b)
-			case fusedMin:
-				v = min(a, b)
-			case fusedPow:
-				v = math.Pow(a, b)
-			}
-			vals[i] = float64(float32(v))
-		}
-		y[e] = float32(vals[len(steps)-1])
-	}
+// fusedBinaryValue is a binary step on one pair of float32 values: computed in float64 and rounded once,
+// which for +, -, · and / is the float32 operation's own result.
+func fusedBinaryValue(fn fusedFunc, a, b float32) float32 {
+	return float32(binaryStep(fn, float64(a), float64(b)))
 }

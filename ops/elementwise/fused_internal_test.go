@@ -1,6 +1,7 @@
 package elementwise
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"strings"
@@ -115,16 +116,53 @@ func TestFusedElementwiseMatchesReference(t *testing.T) {
 			want := make([]float32, shape.Size())
 			fusedReference(op.steps, broadcast, want)
 			for _, ctx := range []*ops.ExecContext{ops.SerialContext(), &threaded} {
+				ctx.Scratch = scratchFor(k)
 				clear(y.Float32s())
 				if err := k.Run(ctx, inputs, []*ops.Tensor{y}); err != nil {
 					t.Fatal(err)
 				}
 				for i, got := range y.Float32s() {
-					if d := math.Abs(float64(got - want[i])); d > 1e-5+1e-5*math.Abs(float64(want[i])) && !(math.IsNaN(float64(got)) && math.IsNaN(float64(want[i]))) {
+					if g, w := float64(got), float64(want[i]); math.IsNaN(g) != math.IsNaN(w) || math.Abs(g-w) > 1e-5+1e-5*math.Abs(w) {
 						t.Fatalf("%s %v threads %d: y[%d] = %v, reference %v", p.name, shape, ctx.Threads, i, got, want[i])
 					}
 				}
 			}
+		}
+	}
+}
+
+// Prepare runs a Sigmoid read only by a Mul with its own input as one SiLU step, and gives the program no
+// more block buffers than it has values alive at once.
+func TestFusedElementwisePrepare(t *testing.T) {
+	for _, c := range []struct {
+		name, steps string
+		operands    []int64
+		want        []fusedFunc // the steps run (merged ones left out)
+		slots       int
+	}{
+		{"SiLU", "Sigmoid Mul", []int64{0, 0, 0, -1}, []fusedFunc{fusedSiLU}, 0},
+		{"SiLU of a step", "Mul Sigmoid Mul Relu", []int64{0, 1, -1, 0, -2, -1, -3, 0}, []fusedFunc{fusedMul, fusedSiLU, fusedRelu}, 1},
+		{"Sigmoid read twice", "Sigmoid Mul Add", []int64{0, 0, 0, -1, -2, -1}, []fusedFunc{fusedSigmoid, fusedMul, fusedAdd}, 2},
+		{"Sigmoid of another value", "Sigmoid Mul", []int64{0, 0, 1, -1}, []fusedFunc{fusedSigmoid, fusedMul}, 1},
+		{"chain reuses one buffer", "Neg Exp Add Reciprocal Relu", []int64{0, 0, -1, 0, -2, 1, -3, 0, -4, 0}, nil, 1},
+		{"Softplus never in place", "Neg Softplus Tanh", []int64{0, 0, -1, 0, -2, 0}, nil, 2},
+	} {
+		op, err := buildFusedElementwiseForTest(c.steps, c.operands, make([]float32, 2*len(strings.Fields(c.steps))), 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps := mergeSiLU(op.steps)
+		var run []fusedFunc
+		for _, s := range steps {
+			if !s.merged {
+				run = append(run, s.fn)
+			}
+		}
+		if c.want != nil && fmt.Sprint(run) != fmt.Sprint(c.want) {
+			t.Errorf("%s: runs %v, want %v", c.name, run, c.want)
+		}
+		if _, slots := assignBuffers(steps); slots != c.slots {
+			t.Errorf("%s: %d block buffers, want %d", c.name, slots, c.slots)
 		}
 	}
 }
@@ -140,6 +178,16 @@ func buildFusedElementwiseForTest(steps string, operands []int64, params []float
 		return nil, err
 	}
 	return o.(*fusedElementwiseOp), nil
+}
+
+// scratchFor is the scratch memory the runtime would give k, filled with NaN so that a buffer read before
+// it is written shows.
+func scratchFor(k ops.Kernel) []float32 {
+	s := make([]float32, k.(ops.Scratcher).ScratchSize())
+	for i := range s {
+		s[i] = float32(math.NaN())
+	}
+	return s
 }
 
 func randTensor(rng *rand.Rand, shape ops.Shape) *ops.Tensor {
@@ -178,6 +226,7 @@ func TestFusedElementwiseDoesNotAllocate(t *testing.T) {
 	x, c := randTensor(rng, ops.Shape{2, 3, 40, 40}), randTensor(rng, ops.Shape{3, 1, 1})
 	k, y := buildFused(t, "Mul Sigmoid Mul", []int64{0, 1, -1, 0, 0, -2}, make([]float32, 6), []*ops.Tensor{x, c})
 	ctx, in, out := ops.SerialContext(), []*ops.Tensor{x, c}, []*ops.Tensor{y}
+	ctx.Scratch = scratchFor(k)
 	if n := testing.AllocsPerRun(10, func() {
 		if err := k.Run(ctx, in, out); err != nil {
 			t.Fatal(err)
@@ -193,6 +242,7 @@ func BenchmarkFusedSiLU(b *testing.B) {
 	x := randTensor(rand.New(rand.NewSource(7)), ops.Shape{1, 64, 256, 256})
 	k, y := buildFused(b, "Sigmoid Mul", []int64{0, 0, 0, -1}, make([]float32, 4), []*ops.Tensor{x})
 	ctx := ops.SerialContext()
+	ctx.Scratch = scratchFor(k)
 	b.SetBytes(int64(8 * x.Len()))
 	for i := 0; i < b.N; i++ {
 		if err := k.Run(ctx, []*ops.Tensor{x}, []*ops.Tensor{y}); err != nil {
