@@ -26,6 +26,7 @@ var passes = []pass{
 	{"merge-pad-into-conv-pool", mergePadIntoConvPool},
 	{"fold-transpose-into-matmul", foldTransposeIntoMatMul},
 	{"fuse-matmul-add-into-gemm", fuseMatMulAddIntoGemm},
+	{"fuse-squeeze-excite", fuseSqueezeExcite}, // before fuse-activation and fuse-elementwise take the block apart
 	{"fuse-activation", fuseActivation},
 	{"fuse-elementwise", fuseElementwise},
 	{"batchnorm-to-scale-shift", batchNormToScaleShift},
