@@ -49,7 +49,9 @@
 //
 // FusedConv (domain ops.FusedDomain, "onnxrun") is Conv + residual Add + Relu or Clip, written by the graph pass
 // runtime/pass_fuse_activation.go: the bias, the residual and the activation run in the GEMM's epilogue (or
-// Winograd's output transform, or the direct tile's store) while the values are in registers. Float32
+// Winograd's output transform, or the direct tile's store) while the values are in registers.
+// SqueezeExcite (squeezeexcite.go) is a squeeze-and-excitation block (pool, two 1x1 products with their
+// activation and gate, per-channel scale) as one kernel, written by runtime/pass_squeeze_excite.go. Float32
 // MaxPool and AveragePool over two axes take pool_fast.go: an interior rectangle without padding tests and
 // unrolled 2x2 and 3x3 windows, the border through the gather table.
 //
