@@ -250,3 +250,34 @@ func BenchmarkFusedSiLU(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUnfusedSiLU is what the graph ran before fuse-elementwise: Sigmoid, then Mul, two passes over
+// memory.
+func BenchmarkUnfusedSiLU(b *testing.B) {
+	x := randTensor(rand.New(rand.NewSource(7)), ops.Shape{1, 64, 256, 256})
+	s, y := ops.New(ops.Float32, x.Shape()), ops.New(ops.Float32, x.Shape())
+	info := ops.ValueInfo{DType: ops.Float32, Shape: x.Shape()}
+	kernel := func(op string, opset, inputs int) ops.Kernel {
+		build, _, _ := ops.Lookup("", op, opset)
+		o, err := build(ops.NodeInfo{OpType: op, Opset: opset, NumInputs: inputs, NumOutputs: 1, InputPresent: []bool{true, true}[:inputs]})
+		if err != nil {
+			b.Fatal(err)
+		}
+		k, err := o.Prepare([]ops.ValueInfo{info, info}[:inputs], []ops.ValueInfo{info})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return k
+	}
+	sigmoidK, mulK := kernel("Sigmoid", 13, 1), kernel("Mul", 14, 2)
+	ctx := ops.SerialContext()
+	b.SetBytes(int64(8 * x.Len()))
+	for i := 0; i < b.N; i++ {
+		if err := sigmoidK.Run(ctx, []*ops.Tensor{x}, []*ops.Tensor{s}); err != nil {
+			b.Fatal(err)
+		}
+		if err := mulK.Run(ctx, []*ops.Tensor{x, s}, []*ops.Tensor{y}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
