@@ -83,3 +83,28 @@ func TestSqueezeExciteRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestSqueezeExciteDoesNotAllocate(t *testing.T) {
+	x, w1, w2 := ops.New(ops.Float32, ops.Shape{2, 24, 40, 41}), ops.New(ops.Float32, ops.Shape{3, 24, 1, 1}), ops.New(ops.Float32, ops.Shape{24, 3, 1, 1})
+	o, err := buildSqueezeExcite(ops.NodeInfo{Attrs: ops.AttrMap{"activation": ops.StringAttr("SiLU")}, NumInputs: 5, NumOutputs: 1, InputPresent: []bool{true, true, false, true, false}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := o.Prepare([]ops.ValueInfo{{DType: ops.Float32, Shape: x.Shape()}, {DType: ops.Float32, Shape: w1.Shape()}, {}, {DType: ops.Float32, Shape: w2.Shape()}, {}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := ops.NewPool(2)
+	defer pool.Close()
+	for _, ctx := range []*ops.ExecContext{ops.SerialContext(), {Parallel: ops.SerialContext().Parallel, Threads: 2, Pool: pool}} {
+		ctx.Scratch = make([]float32, k.(ops.Scratcher).ScratchSize())
+		in, out := []*ops.Tensor{x, w1, nil, w2, nil}, []*ops.Tensor{ops.New(ops.Float32, x.Shape())}
+		if n := testing.AllocsPerRun(10, func() {
+			if err := k.Run(ctx, in, out); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 0 {
+			t.Errorf("threads %d: Run allocates %v times", ctx.Threads, n)
+		}
+	}
+}
