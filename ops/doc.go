@@ -8,7 +8,7 @@
 //
 //   - ops/cnn: the layers of convolutional networks, Conv, ConvTranspose, ConvInteger, DeformConv,
 //     CausalConvWithState, the pools and Dropout, with their assembly and the convolution strategies; the
-//     fused FusedConv (FusedDomain); and the gradient kernels of the trainer (TrainingDomain), beside the
+//     fused FusedConv and SqueezeExcite (FusedDomain); and the gradient kernels of the trainer (TrainingDomain), beside the
 //     forward kernels whose internals they reuse;
 //   - ops/norm: BatchNormalization, InstanceNormalization, LayerNormalization, GroupNormalization,
 //     RMSNormalization, LpNormalization, LRN and MeanVarianceNormalization;

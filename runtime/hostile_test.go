@@ -254,7 +254,7 @@ func hostileCases() []hostileCase {
 			is: unsupported, want: []string{`input "x"`, "[1048576,1048576]", "MaxTensorBytes"}},
 		{name: "plan over MaxPlanBytes", opts: runtime.Options{MaxPlanBytes: 1 << 20}, build: func(b *exporter.Graph) {
 			x := b.Input("x", f32, 1024, 1024)
-			r := b.Node("Relu", []string{x}, nil)
+			r := b.Node("Transpose", []string{x}, nil) // not element-wise: it and the Sigmoid need a buffer each
 			b.NodeNamed("n", "Sigmoid", "", []string{r}, []string{"y"}, nil)
 			b.Output("y", f32, 1024, 1024)
 		}, is: unsupported, want: []string{"input shapes [[1024,1024]]", "8388608 bytes", "1048576", "MaxPlanBytes"}},

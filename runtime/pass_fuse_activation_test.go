@@ -61,7 +61,8 @@ func TestPassFuseGemmActivation(t *testing.T) {
 	checkPass(t, b, 13, []string{"FusedGemm", "FusedGemm", "FusedGemm"}, 1, 12)
 }
 
-// Nothing fuses when the intermediate value is needed elsewhere or Clip's bounds are reversed.
+// Nothing fuses into a Conv when the intermediate value is needed elsewhere or Clip's bounds are reversed
+// (the Relu and the Add that both read the Conv's output become one FusedElementwise: fuse-elementwise).
 func TestPassFuseActivationLeavesShared(t *testing.T) {
 	rng := rand.New(rand.NewSource(14))
 	b := exporter.NewGraph("g")
@@ -72,7 +73,7 @@ func TestPassFuseActivationLeavesShared(t *testing.T) {
 	c2 := b.Node("Conv", []string{s, b.Initializer("w2", randArray(rng, 2, 2, 1, 1))}, nil)
 	y := b.Node("Clip", []string{c2}, exporter.Attrs{"min": float32(1), "max": float32(-1)})
 	b.Output(y, f32, "N", 2, 3, 3)
-	checkPass(t, b, 9, []string{"Conv", "Relu", "Add", "Conv", "Clip"}, 1, 2, 5, 5)
+	checkPass(t, b, 9, []string{"Conv", "FusedElementwise", "Conv", "Clip"}, 1, 2, 5, 5)
 }
 
 // BenchmarkLeNet times Session.Run on the reference LeNet at batch 1 and 64, on 1 and 2 threads, with the
@@ -160,7 +161,8 @@ func TestPassFuseGatedLeavesShared(t *testing.T) {
 	s := b.Node("Mul", []string{c, b.Node("Sigmoid", []string{c}, nil)}, nil)
 	y := b.Node("Add", []string{s, c}, nil)
 	b.Output(y, f32, "N", 2, 5, 5)
-	checkPass(t, b, 13, []string{"Conv", "Sigmoid", "Mul", "Add"}, 1, 2, 5, 5)
+	// The conv keeps no activation; fuse-elementwise takes the gate and the Add as one loop.
+	checkPass(t, b, 13, []string{"Conv", "FusedElementwise"}, 1, 2, 5, 5)
 }
 
 // torch exports ReLU6 as Clip whose bounds are Constant nodes (MobileNetV2): it fuses like initializer

@@ -26,9 +26,12 @@ var passes = []pass{
 	{"merge-pad-into-conv-pool", mergePadIntoConvPool},
 	{"fold-transpose-into-matmul", foldTransposeIntoMatMul},
 	{"fuse-matmul-add-into-gemm", fuseMatMulAddIntoGemm},
+	{"fuse-squeeze-excite", fuseSqueezeExcite}, // before fuse-activation and fuse-elementwise take the block apart
 	{"fuse-activation", fuseActivation},
 	{"fuse-layernorm", fuseLayerNorm},
 	{"fuse-attention", fuseAttention},
+	{"fuse-elementwise", fuseElementwise},
+	{"batchnorm-to-scale-shift", batchNormToScaleShift},
 }
 
 // runPasses runs the pipeline to its fixpoint. Each pass gets a fresh rewriter (an index of the graph built

@@ -53,7 +53,9 @@
 // are in registers; Sigmoid, SiLU, HardSigmoid, HardSwish, LeakyRelu, Tanh and Gelu (ops/internal/activation)
 // run over each unit's output (an image's group, a depthwise row) right after the unit. Depthwise 3x3 and
 // 5x5 windows with stride 1 or 2 run on vector kernels (AVX-512, AVX2, pure Go, conv_depthwise_kernel.go)
-// over a zero-padded copy of each plane. Float32
+// over a zero-padded copy of each plane.
+// SqueezeExcite (squeezeexcite.go) is a squeeze-and-excitation block (pool, two 1x1 products with their
+// activation and gate, per-channel scale) as one kernel, written by runtime/pass_squeeze_excite.go. Float32
 // MaxPool and AveragePool over two axes take pool_fast.go: an interior rectangle without padding tests and
 // unrolled 2x2 and 3x3 windows, the border through the gather table.
 //

@@ -1,6 +1,8 @@
 // Package elementwise implements ONNX's element-wise operators: unary math (Abs, Exp, Sin, Round, ...),
 // activations (Relu, Sigmoid, Gelu, ...), broadcasting binary and variadic arithmetic (Add, Pow, Mod, Max,
-// Sum, ...), comparisons and logic (Equal, Less, And, BitwiseXor, ...), Where, Clip, Cast and CastLike.
+// Sum, ...), comparisons and logic (Equal, Less, And, BitwiseXor, ...), Where, Clip, Cast and CastLike; and
+// onnxrun's FusedElementwise (fused.go), a chain of float32 element-wise steps run in one pass over memory,
+// which runtime/pass_fuse_elementwise.go writes.
 //
 // Importing the package registers every operator with ops.Register, one registration per opset range.
 //
