@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	goruntime "runtime"
 	"runtime/debug"
 	"strings"
@@ -24,9 +25,15 @@ func TestVersionCommand(t *testing.T) {
 				t.Errorf("%v: output lacks %q:\n%s", args, want, stdout)
 			}
 		}
-		// What this CPU and build get: the AVX2+FMA GEMM on an amd64 that has it, unless -tags noasm.
+		// What this CPU and build get: the AVX-512 GEMM on an amd64 that has it, else the AVX2+FMA one,
+		// unless -tags noasm (or ONNXRUN_ISA lowers the level: see ops/internal/isa).
 		wantGemm := "  gemm: " + ops.PureGo + "\n"
-		if !builtWithNoasm && goruntime.GOARCH == "amd64" && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		x := cpu.X86
+		switch isaEnv := os.Getenv("ONNXRUN_ISA"); {
+		case builtWithNoasm || goruntime.GOARCH != "amd64" || isaEnv == "purego":
+		case x.HasAVX512F && x.HasAVX512BW && x.HasAVX512DQ && x.HasAVX512VL && x.HasAVX2 && x.HasFMA && isaEnv != "avx2":
+			wantGemm = "  gemm: AVX-512 6x32\n"
+		case x.HasAVX2 && x.HasFMA:
 			wantGemm = "  gemm: AVX2+FMA 6x16\n"
 		}
 		if !strings.Contains(stdout, wantGemm) {
