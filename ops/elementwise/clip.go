@@ -2,9 +2,9 @@ package elementwise
 
 import (
 	"math"
-	"sync"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
 // Clip: https://onnx.ai/onnx/operators/onnx__Clip.html, opsets 1, 6, 11, 12, 13.
@@ -97,7 +97,7 @@ func (o *clipOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, err
 	switch in[0].DType {
 	case ops.Float32:
 		c := newClamp[float32](o).(*clampKernel[float32])
-		k = &clamp32Kernel{bounds: c, tasks: newSpanTasks()}
+		k = &clamp32Kernel{bounds: c}
 	case ops.Float64:
 		k = newClamp[float64](o)
 	case ops.Int8:
@@ -173,7 +173,7 @@ func (k *clampKernel[T]) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 // common operators of CNNs) and split across threads when the tensor is big.
 type clamp32Kernel struct {
 	bounds *clampKernel[float32]
-	tasks  sync.Pool // of *spanTask
+	tasks  parallel.TaskSlot[spanTask]
 }
 
 func (k *clamp32Kernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {

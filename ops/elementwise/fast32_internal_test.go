@@ -226,7 +226,7 @@ func TestParallelRunsDoNotAllocate(t *testing.T) {
 		{"Add channel", arithKernel(ops.Float32, opAdd, newBcastPlan(x.Shape(), x.Shape(), ch.Shape())), in2(x, ch)},
 		{"Max", newFold(&variadicOp{op: opMax}, []*bcastPlan{newBcastPlan(x.Shape(), x.Shape(), x.Shape())}, arith32Fn(opMax), nil), in2(x, x)},
 		{"HardSwish", newSpanKernel(hardSwishSpan), []*ops.Tensor{x}},
-		{"Clip", &clamp32Kernel{bounds: &clampKernel[float32]{lo: 0, hi: 6}, tasks: newSpanTasks()}, []*ops.Tensor{x}},
+		{"Clip", &clamp32Kernel{bounds: &clampKernel[float32]{lo: 0, hi: 6}}, []*ops.Tensor{x}},
 	} {
 		y := []*ops.Tensor{ops.New(ops.Float32, x.Shape())}
 		if n := testing.AllocsPerRun(20, func() {

@@ -1,9 +1,8 @@
 package elementwise
 
 import (
-	"sync"
-
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
 // mapKernel computes out[i] = f(in[i]) for a one-input operator.
@@ -23,7 +22,7 @@ func (k mapKernel[I, O]) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 type binaryKernel[A, B, O ops.Elem] struct {
 	plan  *bcastPlan
 	fn    *binaryFn[A, B, O]
-	tasks sync.Pool // of *binaryTask: the kernel is shared by sessions, so a run's task cannot live in it
+	tasks parallel.TaskSlot[binaryTask[A, B, O]]
 }
 
 func newBinary[A, B, O ops.Elem](plan *bcastPlan, f func(A, B) O) ops.Kernel {
@@ -32,8 +31,7 @@ func newBinary[A, B, O ops.Elem](plan *bcastPlan, f func(A, B) O) ops.Kernel {
 
 // newBinaryFn is newBinary for an element function that comes with span loops.
 func newBinaryFn[A, B, O ops.Elem](plan *bcastPlan, fn *binaryFn[A, B, O]) ops.Kernel {
-	return &binaryKernel[A, B, O]{plan: plan, fn: fn,
-		tasks: sync.Pool{New: func() any { return new(binaryTask[A, B, O]) }}}
+	return &binaryKernel[A, B, O]{plan: plan, fn: fn}
 }
 
 func (k *binaryKernel[A, B, O]) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -47,10 +45,9 @@ func (k *binaryKernel[A, B, O]) Run(ctx *ops.ExecContext, in, out []*ops.Tensor)
 // run computes o = f(a, b) over the plan, on ctx's threads when it is big.
 func (k *binaryKernel[A, B, O]) run(ctx *ops.ExecContext, o []O, a []A, b []B) {
 	if n := k.plan.planParts(ctx); n > 1 {
-		t := k.tasks.Get().(*binaryTask[A, B, O])
+		t := k.tasks.Get()
 		*t = binaryTask[A, B, O]{k: k, out: o, a: a, b: b, parts: n}
 		ctx.Pool.ForTask(n, t)
-		*t = binaryTask[A, B, O]{}
 		k.tasks.Put(t)
 		return
 	}

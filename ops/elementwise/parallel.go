@@ -1,9 +1,8 @@
 package elementwise
 
 import (
-	"sync"
-
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
 // Big tensors are split across the session's threads; small ones run on the calling goroutine, where a
@@ -114,14 +113,10 @@ type span32 struct {
 // spanKernel computes out = f(in) for a float32 activation, split across threads when the tensor is big.
 type spanKernel struct {
 	span  span32
-	tasks sync.Pool // of *spanTask: the kernel is shared by sessions, so a run's task cannot live in it
+	tasks parallel.TaskSlot[spanTask]
 }
 
-func newSpanKernel(s span32) *spanKernel {
-	return &spanKernel{span: s, tasks: newSpanTasks()}
-}
-
-func newSpanTasks() sync.Pool { return sync.Pool{New: func() any { return new(spanTask) }} }
+func newSpanKernel(s span32) *spanKernel { return &spanKernel{span: s} }
 
 func (k *spanKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	x := in[0].Float32s()
@@ -130,16 +125,15 @@ func (k *spanKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 }
 
 // runSpans computes s over src into dst, in pieces across ctx's threads when src is big.
-func runSpans(ctx *ops.ExecContext, tasks *sync.Pool, s span32, dst, src []float32) {
+func runSpans(ctx *ops.ExecContext, tasks *parallel.TaskSlot[spanTask], s span32, dst, src []float32) {
 	n := parts(ctx, len(src))
 	if n <= 1 {
 		s.f(dst, src, s.c0, s.c1)
 		return
 	}
-	t := tasks.Get().(*spanTask)
+	t := tasks.Get()
 	*t = spanTask{span: s, dst: dst, src: src, parts: n}
 	ctx.Pool.ForTask(n, t)
-	*t = spanTask{}
 	tasks.Put(t)
 }
 
