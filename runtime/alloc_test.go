@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"path/filepath"
+	goruntime "runtime"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/internal/testenv"
@@ -70,6 +71,32 @@ func TestRunDoesNotAllocateML(t *testing.T) {
 		}
 		if allocs := steadyRunAllocs(t, p, x); allocs != 0 {
 			t.Errorf("%s: Session.Run allocates %.1f times per run, want 0", name, allocs)
+		}
+	}
+}
+
+// A Threads: 1 session in a process with GOMAXPROCS=2 runs everything on the caller's goroutine: it starts
+// no goroutine (no worker to spin or wake, which a GOMAXPROCS=1 process would not have either) and
+// allocates nothing per run (issue 15 item 5).
+func TestOneThreadSessionStartsNoGoroutine(t *testing.T) {
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(2))
+	p, err := runtime.Load(sharedModel(t, "lenet_torch_opset13"), runtime.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := goruntime.NumGoroutine()
+	s := p.NewSession()
+	defer s.Close()
+	in := ops.New(ops.Float32, ops.Shape{4, 1, 28, 28})
+	if _, err := s.Run(context.Background(), []*ops.Tensor{in}); err != nil {
+		t.Fatal(err)
+	}
+	if after := goruntime.NumGoroutine(); after != before {
+		t.Errorf("a one-thread session and its run took the goroutines from %d to %d", before, after)
+	}
+	if !profileUnderRace {
+		if allocs := steadyRunAllocs(t, p, in); allocs != 0 {
+			t.Errorf("Session.Run allocates %.1f times per run at GOMAXPROCS=2, Threads: 1", allocs)
 		}
 	}
 }

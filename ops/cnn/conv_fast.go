@@ -161,6 +161,15 @@ type convRun struct {
 	x, w, bias, z, y []float32
 	shared           []float32
 	done             <-chan struct{} // the run's context, for gemm.Params.Done
+	serial           bool            // one thread runs every unit, in the strategy's serialLayout if it has one
+}
+
+// serialLayout is a strategy that cuts its work into other units when one thread runs them all: its
+// threaded units are balanced for maxConvThreads threads, which depends on GOMAXPROCS, and a session with
+// Threads: 1 must run the same code whatever GOMAXPROCS is.
+type serialLayout interface {
+	serialUnits() int
+	serialScratch() int // the one thread's buffer, in place of scratchPerThread
 }
 
 // fastConvKernel runs a float32 convolution with the strategy Prepare chose.
@@ -285,7 +294,11 @@ func (k *fastConvKernel) FLOPs() int64 {
 
 // ScratchSize is the strategy's shared scratch plus one per-thread buffer for each thread.
 func (k *fastConvKernel) ScratchSize() int {
-	return k.strategy.scratchShared() + k.maxThreads*k.strategy.scratchPerThread()
+	perThreads := k.maxThreads * k.strategy.scratchPerThread()
+	if sl, ok := k.strategy.(serialLayout); ok {
+		perThreads = max(perThreads, sl.serialScratch())
+	}
+	return k.strategy.scratchShared() + perThreads
 }
 
 // Strategy names the strategy Prepare chose.
@@ -318,6 +331,9 @@ func (k *fastConvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error 
 	units := st.units()
 	switch {
 	case threads <= 1:
+		if sl, ok := st.(serialLayout); ok {
+			r.serial, units, per = true, sl.serialUnits(), sl.serialScratch()
+		}
 		runConvUnits(st, r, 0, units, scratch[:per], nil)
 	case units < threads || k.FLOPs() < k.minUnitWork || (units < 4*threads && units%threads != 0):
 		// Too few units to balance: one thread walks them and the GEMMs inside thread themselves.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -542,5 +543,48 @@ func TestWinogradPackedMatchesTransform(t *testing.T) {
 				t.Fatalf("M=%d C=%d: U[%d] packed directly differs from U packed afterwards", outC, inC, xi)
 			}
 		}
+	}
+}
+
+// TestWinogradOneThreadIgnoresGOMAXPROCS: the threaded blocks of a Winograd convolution are balanced for
+// GOMAXPROCS threads (ResNet-18 CIFAR's 8x8 layers: one block of 32 tiles becomes two of 16 at
+// GOMAXPROCS=2), but a one-thread run must cut its tiles the same way whatever GOMAXPROCS is (issue 15
+// item 5: Threads: 1 was slower in a GOMAXPROCS=2 process), and still compute the convolution.
+func TestWinogradOneThreadIgnoresGOMAXPROCS(t *testing.T) {
+	x, w := randF32(1, 2, 16, 16, 16), randF32(2, 16, 16, 3, 3) // 2 images of 4x4 tiles: 32 tiles
+	op, err := buildConv(ops.NodeInfo{OpType: "Conv", Opset: 22, Attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1)}, NumInputs: 2, NumOutputs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := op.(*convOp).shape([]ops.ValueInfo{{DType: ops.Float32, Shape: x.Shape()}, {DType: ops.Float32, Shape: w.Shape()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := referenceConv(&s, x, w, nil, nil, convEpilogue{})
+	layout := map[int][2]int{}
+	for _, procs := range []int{1, 2} {
+		old := goruntime.GOMAXPROCS(procs)
+		k := prepareFastConv(s, w, nil, convEpilogue{})
+		goruntime.GOMAXPROCS(old)
+		wg, ok := k.strategy.(*convWinograd)
+		if !ok {
+			t.Fatalf("GOMAXPROCS=%d: strategy %s, want winograd", procs, k.Strategy())
+		}
+		layout[procs] = [2]int{wg.serialUnits(), wg.serialScratch()}
+		if procs == 2 && wg.units() != 2 {
+			t.Errorf("GOMAXPROCS=2: %d threaded blocks, want 2 (the case this test is about)", wg.units())
+		}
+		ctx := ops.SerialContext()
+		ctx.Scratch = make([]float32, k.ScratchSize())
+		y := ops.New(ops.Float32, s.outShape)
+		if err := k.Run(ctx, []*ops.Tensor{x, w}, []*ops.Tensor{y}); err != nil {
+			t.Fatal(err)
+		}
+		if err := closeTo(y.Float32s(), want, 2e-4, 2e-4); err != nil {
+			t.Errorf("GOMAXPROCS=%d, one thread: %v", procs, err)
+		}
+	}
+	if layout[1] != layout[2] {
+		t.Errorf("one-thread layout (blocks, scratch) %v at GOMAXPROCS=1, %v at GOMAXPROCS=2", layout[1], layout[2])
 	}
 }

@@ -50,7 +50,8 @@ type convWinograd struct {
 	s                      *convShape
 	packed                 *derivedWeights[[]*gemm.PackedA] // U[ξ] packed; nil when W is not constant
 	tilesH, tilesW, tiles  int                              // tiles per output plane (rows, columns) and over the batch
-	block, blocks          int                              // tiles per block, and blocks
+	block, blocks          int                              // tiles per block, and blocks, balanced for maxConvThreads
+	serialBlock            int                              // tiles per block when one thread runs them all
 	ih, iw, oh, ow, ph, pw int
 }
 
@@ -64,9 +65,12 @@ func newConvWinograd(s *convShape, w convWeights) *convWinograd {
 	// least a few 16-column panels: aim at 2 MiB, between 32 and 96 tiles.
 	block := (2 << 20) / 4 / (wgXi * (s.inC + s.outC))
 	block = max(32, min(96, block/16*16))
+	c.serialBlock = ceilDiv(c.tiles, ceilDiv(c.tiles, block))
 	c.blocks = ceilDiv(c.tiles, block)
 	if t := maxConvThreads(); c.blocks < 4*t && c.tiles >= 16*t {
-		// Few blocks: make their count a multiple of the threads so that none waits for another.
+		// Few blocks: make their count a multiple of the threads so that none waits for another. A
+		// one-thread run keeps serialBlock: the narrower products would only cost it (half as wide at
+		// GOMAXPROCS=2 for ResNet-18 CIFAR's 8x8 layers), whatever GOMAXPROCS is.
 		c.blocks = ceilDiv(c.blocks, t) * t
 	}
 	c.block = ceilDiv(c.tiles, c.blocks)
@@ -93,6 +97,10 @@ func (c *convWinograd) scratchShared() int {
 
 func (c *convWinograd) scratchPerThread() int { return wgXi * (c.s.inC + c.s.outC) * c.block }
 
+func (c *convWinograd) serialUnits() int { return ceilDiv(c.tiles, c.serialBlock) }
+
+func (c *convWinograd) serialScratch() int { return wgXi * (c.s.inC + c.s.outC) * c.serialBlock }
+
 // setup transforms W when it is not a constant.
 func (c *convWinograd) setup(r *convRun) {
 	if c.packed == nil {
@@ -106,11 +114,15 @@ func (c *convWinograd) run(r *convRun, lo, hi int, buf []float32, pool *parallel
 	if c.packed != nil {
 		packed = c.packed.get()
 	}
+	block := c.block
+	if r.serial {
+		block = c.serialBlock
+	}
 	for b := lo; b < hi; b++ {
-		t0 := b * c.block
-		nt := min(c.block, c.tiles-t0)
+		t0 := b * block
+		nt := min(block, c.tiles-t0)
 		v := buf[:wgXi*s.inC*nt]
-		m := buf[wgXi*s.inC*c.block:][:wgXi*s.outC*nt]
+		m := buf[wgXi*s.inC*block:][:wgXi*s.outC*nt]
 		c.inputTransform(v, r.x, t0, nt)
 		for xi := 0; xi < wgXi; xi++ {
 			p := gemm.Params{M: s.outC, N: nt, K: s.inC, Alpha: 1,

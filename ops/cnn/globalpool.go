@@ -10,6 +10,7 @@ import (
 
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/ops/internal/kernelutil"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
 func init() {
@@ -83,6 +84,7 @@ func (op *globalPoolOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kern
 
 type globalPoolKernel struct {
 	op     *globalPoolOp
+	tasks  parallel.TaskSlot[globalPoolTask]
 	planes int // N*C
 	size   int // cells per plane
 	dtype  ops.DType
@@ -96,20 +98,41 @@ func (k *globalPoolKernel) ScratchSize() int {
 func (k *globalPoolKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	switch x := in[0].Data().(type) {
 	case []float32:
-		globalPool(k, x, out[0].Float32s())
+		y := out[0].Float32s()
+		if pool := ctx.Pool; pool.Threads() > 1 && k.planes > 1 && k.planes*k.size >= globalPoolParallelMin {
+			t := k.tasks.Get()
+			*t = globalPoolTask{k: k, x: x, y: y}
+			pool.ForTask(k.planes, t)
+			k.tasks.Put(t)
+			return nil
+		}
+		globalPool(k, x, y, 0, k.planes)
 	case []float64:
-		globalPool(k, x, out[0].Float64s())
+		globalPool(k, x, out[0].Float64s(), 0, k.planes)
 	default: // float16, bfloat16: computed in float32 scratch
 		w := ops.NewWidener(ctx.Scratch)
-		globalPool(k, w.In(in[0]), w.Out(out[0]))
+		globalPool(k, w.In(in[0]), w.Out(out[0]), 0, k.planes)
 		w.Narrow()
 	}
 	return nil
 }
 
-// globalPool reduces each plane: the mean, the maximum, or the p-norm (Σ|x|^p)^(1/p) of its cells.
-func globalPool[T ops.Float](k *globalPoolKernel, x, y []T) {
-	for plane := range y {
+// globalPoolParallelMin is the input size (elements) from which a float32 global pooling splits its
+// planes across the session's threads (issue 15: every kernel above ~50 µs runs on the pool); below,
+// a handoff costs more than it saves.
+const globalPoolParallelMin = 32 << 10
+
+// globalPoolTask is one threaded float32 run, lent by the kernel's TaskSlot so that Run does not allocate.
+type globalPoolTask struct {
+	k    *globalPoolKernel
+	x, y []float32
+}
+
+func (t *globalPoolTask) Do(lo, hi int) { globalPool(t.k, t.x, t.y, lo, hi) }
+
+// globalPool reduces planes [lo, hi): the mean, the maximum, or the p-norm (Σ|x|^p)^(1/p) of their cells.
+func globalPool[T ops.Float](k *globalPoolKernel, x, y []T, lo, hi int) {
+	for plane := lo; plane < hi; plane++ {
 		xp := x[plane*k.size : (plane+1)*k.size]
 		switch k.op.kind {
 		case poolAverage:

@@ -50,6 +50,10 @@ func init() {
 		ops.Register("", a.op, ops.SameBuilder(func(n ops.NodeInfo) (ops.Op, error) {
 			r := ops.NewAttrReader(n.Attrs)
 			f, err := a.make(r, n.Opset)
+			var fast span32
+			if makeFast := fastActivations[a.op]; makeFast != nil {
+				fast = makeFast(r)
+			}
 			if err == nil {
 				err = r.Err()
 			}
@@ -61,6 +65,9 @@ func init() {
 				vec = makeVec(r)
 			}
 			return newUnary(n, a.types.at(n.Opset), ops.Undefined, withVec(vec, func(dt ops.DType) ops.Kernel {
+				if dt == ops.Float32 && fast.f != nil {
+					return newSpanKernel(fast)
+				}
 				return floatOrIntMap(dt, f)
 			}))
 		}, a.versions...)...)

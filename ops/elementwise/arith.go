@@ -2,6 +2,7 @@ package elementwise
 
 import (
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/vecarith"
 )
 
 // Add, Sub, Mul and Div: https://onnx.ai/onnx/operators/onnx__Add.html (and onnx__Sub, onnx__Mul, onnx__Div),
@@ -25,6 +26,7 @@ func init() {
 		}
 		ops.Register("", op.name, ops.SameBuilder(build, 1, 6, 7, 13, 14)...)
 	}
+	ops.RegisterKernelVariant("elementwise", vecarith.HasAsm(), vecarith.VariantName())
 }
 
 // arithOp names the same-type binary functions that every numeric type has.
@@ -159,6 +161,24 @@ func arithFn[T ops.Number](op arithOp) *binaryFn[T, T, T] {
 	return fn
 }
 
+// vecOps maps the arithOps to vecarith's operations, which compute the same float32 values.
+var vecOps = [...]vecarith.BinOp{opAdd: vecarith.Add, opSub: vecarith.Sub, opMul: vecarith.Mul, opDiv: vecarith.Div,
+	opMax: vecarith.Max, opMin: vecarith.Min, opPRelu: vecarith.PRelu}
+
+// arith32Fn is arithFn for float32, with the vectorised span loops of ops/internal/vecarith: the plan
+// merges same-shape inputs into one span, a scalar into one span against it, a per-channel operand
+// ([N,C,H,W] with [C,1,1]) into spans of H*W against one value, and a trailing vector ([..., K] with
+// [K]) into rows of K, so each of those layouts is a few long vectorised loops.
+func arith32Fn(op arithOp) *binaryFn[float32, float32, float32] {
+	v := vecOps[op]
+	return &binaryFn[float32, float32, float32]{
+		f:  arithFunc[float32](op),
+		vv: func(o, a, b []float32) { vecarith.VV(v, o, a, b) },
+		vs: func(o, a []float32, b float32) { vecarith.VS(v, o, a, b) },
+		sv: func(o []float32, a float32, b []float32) { vecarith.SV(v, o, a, b) },
+	}
+}
+
 // halfArithFn lifts a float32 arithmetic function to H (see halfArith).
 func halfArithFn[H half](op arithOp) *binaryFn[H, H, H] {
 	return &binaryFn[H, H, H]{f: halfArith[H](arithFunc[float32](op))}
@@ -168,7 +188,7 @@ func halfArithFn[H half](op arithOp) *binaryFn[H, H, H] {
 func arithKernel(dt ops.DType, op arithOp, plan *bcastPlan) ops.Kernel {
 	switch dt {
 	case ops.Float32:
-		return newBinaryFn(plan, arithFn[float32](op))
+		return newBinaryFn(plan, arith32Fn(op))
 	case ops.Float64:
 		return newBinaryFn(plan, arithFn[float64](op))
 	case ops.Int8:

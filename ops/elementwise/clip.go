@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
 // Clip: https://onnx.ai/onnx/operators/onnx__Clip.html, opsets 1, 6, 11, 12, 13.
@@ -95,7 +96,8 @@ func (o *clipOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, err
 	var k ops.Kernel
 	switch in[0].DType {
 	case ops.Float32:
-		k = newClamp[float32](o)
+		c := newClamp[float32](o).(*clampKernel[float32])
+		k = &clamp32Kernel{bounds: c}
 	case ops.Float64:
 		k = newClamp[float64](o)
 	case ops.Int8:
@@ -143,8 +145,9 @@ func newClamp[T ops.Number](o *clipOp) ops.Kernel {
 	return &clampKernel[T]{lo: lo, hi: hi, fromInputs: o.fromInputs}
 }
 
-func (k *clampKernel[T]) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
-	lo, hi := k.lo, k.hi
+// bounds returns the run's bounds: the attributes', or inputs 1 and 2 when present.
+func (k *clampKernel[T]) bounds(in []*ops.Tensor) (lo, hi T) {
+	lo, hi = k.lo, k.hi
 	if k.fromInputs {
 		if len(in) > 1 && in[1] != nil {
 			lo = ops.Data[T](in[1])[0]
@@ -153,11 +156,30 @@ func (k *clampKernel[T]) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 			hi = ops.Data[T](in[2])[0]
 		}
 	}
+	return lo, hi
+}
+
+func (k *clampKernel[T]) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
+	lo, hi := k.bounds(in)
 	x := ops.Data[T](in[0])
 	y := ops.Data[T](out[0])[:len(x)]
 	for i, v := range x {
 		y[i] = min(max(v, lo), hi) // the builtins keep NaN, and compile without branches
 	}
+	return nil
+}
+
+// clamp32Kernel is clampKernel for float32, vectorised (Relu, Relu6 and Clip are among the most
+// common operators of CNNs) and split across threads when the tensor is big.
+type clamp32Kernel struct {
+	bounds *clampKernel[float32]
+	tasks  parallel.TaskSlot[spanTask]
+}
+
+func (k *clamp32Kernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
+	lo, hi := k.bounds.bounds(in)
+	x := in[0].Float32s()
+	runSpans(ctx, &k.tasks, spanOf(clampSpan, lo, hi), out[0].Float32s()[:len(x)], x)
 	return nil
 }
 

@@ -23,6 +23,13 @@
 // ops/internal/vecmath's vectorised functions (within a few ULP, bounds in its doc) over the contiguous data,
 // split over the session's pool from 16K elements (vecmath.go).
 //
+// float32 has faster paths: the arithmetic (Add, Sub, Mul, Div, Max, Min, PRelu, Sum and Mean's
+// folds) runs the plan's spans through ops/internal/vecarith's AVX-512/AVX2 loops, and so do Relu, Clip,
+// LeakyRelu, HardSigmoid, HardSwish, Abs, Neg, Sqrt, Reciprocal and Pow with a constant exponent 2, 3,
+// 0.5, 1 or -1 (span32.go). Those kernels split a tensor of 32K elements or more across the session's
+// threads (parallel.go): whole rows of the plan, or 16-element-aligned ranges of a single span, with
+// recycled tasks so that Run still allocates nothing.
+//
 // Prepare computes a broadcast plan: the output index space with adjacent dimensions merged wherever every
 // input is either contiguous or broadcast along both, and each input's stride per merged dimension. Run then
 // walks it recursively with an inner loop over the last merged dimension that has three shapes: both inputs

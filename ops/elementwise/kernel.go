@@ -2,6 +2,7 @@ package elementwise
 
 import (
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
 // mapKernel computes out[i] = f(in[i]) for a one-input operator.
@@ -16,14 +17,16 @@ func (k mapKernel[I, O]) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 	return nil
 }
 
-// binaryKernel computes out = f(a, b) with numpy broadcasting as planned in Prepare.
+// binaryKernel computes out = f(a, b) with numpy broadcasting as planned in Prepare, split across the
+// session's threads when the output is big.
 type binaryKernel[A, B, O ops.Elem] struct {
-	plan *bcastPlan
-	fn   *binaryFn[A, B, O]
+	plan  *bcastPlan
+	fn    *binaryFn[A, B, O]
+	tasks parallel.TaskSlot[binaryTask[A, B, O]]
 }
 
 func newBinary[A, B, O ops.Elem](plan *bcastPlan, f func(A, B) O) ops.Kernel {
-	return &binaryKernel[A, B, O]{plan: plan, fn: &binaryFn[A, B, O]{f: f}}
+	return newBinaryFn(plan, &binaryFn[A, B, O]{f: f})
 }
 
 // newBinaryFn is newBinary for an element function that comes with span loops.
@@ -31,12 +34,24 @@ func newBinaryFn[A, B, O ops.Elem](plan *bcastPlan, fn *binaryFn[A, B, O]) ops.K
 	return &binaryKernel[A, B, O]{plan: plan, fn: fn}
 }
 
-func (k *binaryKernel[A, B, O]) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
+func (k *binaryKernel[A, B, O]) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	if k.plan.size == 0 {
 		return nil
 	}
-	walk2(k.plan, 0, ops.Data[O](out[0]), ops.Data[A](in[0]), ops.Data[B](in[1]), k.fn)
+	k.run(ctx, ops.Data[O](out[0]), ops.Data[A](in[0]), ops.Data[B](in[1]))
 	return nil
+}
+
+// run computes o = f(a, b) over the plan, on ctx's threads when it is big.
+func (k *binaryKernel[A, B, O]) run(ctx *ops.ExecContext, o []O, a []A, b []B) {
+	if n := k.plan.planParts(ctx); n > 1 {
+		t := k.tasks.Get()
+		*t = binaryTask[A, B, O]{k: k, out: o, a: a, b: b, parts: n}
+		ctx.Pool.ForTask(n, t)
+		k.tasks.Put(t)
+		return
+	}
+	walk2(k.plan, 0, o, a, b, k.fn)
 }
 
 // unaryOp is an Op with one input and one output of the same shape: the unary math functions and the

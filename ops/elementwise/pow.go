@@ -28,7 +28,41 @@ func buildPow(n ops.NodeInfo) (ops.Op, error) {
 		o.sameType = false
 		o.typesB = typeSince{{12, numericNoBF}, {15, numeric}}.at(n.Opset)
 	}
-	return o, nil
+	return powOp{o}, nil
+}
+
+// powOp is Pow with a fast path for a float32 X raised to a constant exponent.
+type powOp struct{ *binaryOp }
+
+func (o powOp) Prepare(in []ops.ValueInfo, out []ops.ValueInfo) (ops.Kernel, error) {
+	if s, ok := constantExponentSpan(in); ok {
+		return newSpanKernel(s), nil
+	}
+	return o.binaryOp.Prepare(in, out)
+}
+
+// constantExponentSpan is the vectorised kernel for a float32 X and a one-element constant Y of rank at
+// most X's (so that Z has X's shape) that is 2, 3, 0.5, 1 or -1 (LayerNorm's x², RMSNorm's, GELU's x³,
+// square roots): products, a square root or a division instead of a float64 pow per element. Only x³
+// rounds twice, which can move the result by an ulp.
+func constantExponentSpan(in []ops.ValueInfo) (span32, bool) {
+	if len(in) < 2 || in[0].DType != ops.Float32 || in[1].Const == nil || in[1].Shape.Size() != 1 ||
+		len(in[1].Shape) > len(in[0].Shape) {
+		return span32{}, false
+	}
+	switch in[1].Const.AsFloat64s()[0] {
+	case 2:
+		return squareSpan, true
+	case 3:
+		return cubeSpan, true
+	case 0.5:
+		return powHalfSpan, true
+	case 1:
+		return copySpan, true
+	case -1:
+		return reciprocalSpan, true
+	}
+	return span32{}, false
 }
 
 func powKernel(x, y ops.DType, plan *bcastPlan) ops.Kernel {

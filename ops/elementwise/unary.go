@@ -65,6 +65,9 @@ func init() {
 	for _, u := range floatUnaries {
 		ops.Register("", u.op, ops.SameBuilder(func(n ops.NodeInfo) (ops.Op, error) {
 			return newUnary(n, u.types.at(n.Opset), ops.Undefined, withVec(u.vec, func(dt ops.DType) ops.Kernel {
+				if fast, ok := fastUnaries[u.op]; ok && dt == ops.Float32 {
+					return newSpanKernel(fast)
+				}
 				return floatOrIntMap(dt, u.f)
 			}))
 		}, u.versions...)...)
@@ -72,6 +75,9 @@ func init() {
 	for _, u := range numberUnaries {
 		ops.Register("", u.op, ops.SameBuilder(func(n ops.NodeInfo) (ops.Op, error) {
 			return newUnary(n, u.types.at(n.Opset), ops.Undefined, func(dt ops.DType) ops.Kernel {
+				if fast, ok := fastUnaries[u.op]; ok && dt == ops.Float32 {
+					return newSpanKernel(fast)
+				}
 				if dt.IsFloat() {
 					return floatMap(dt, u.f)
 				}

@@ -91,7 +91,7 @@ func (o *variadicOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel,
 	var k ops.Kernel
 	switch in[0].DType {
 	case ops.Float32:
-		k = newFold(o, plans, arithFn[float32](o.op), scaleBy[float32](len(in)))
+		k = newFold(o, plans, arith32Fn(o.op), scaleBy[float32](len(in)))
 	case ops.Float64:
 		k = newFold(o, plans, arithFn[float64](o.op), scaleBy[float64](len(in)))
 	case ops.Int8:
@@ -128,20 +128,22 @@ func scaleBy[T numElem](n int) func(T) T {
 }
 
 type foldKernel[T ops.Elem] struct {
-	plans  []*bcastPlan
-	fn     *binaryFn[T, T, T]
-	divide func(T) T // Mean's final x/n, or nil
+	steps  []*binaryKernel[T, T, T] // one per input after the first, over plans[i-1]
+	divide func(T) T                // Mean's final x/n, or nil
 }
 
 func newFold[T ops.Elem](o *variadicOp, plans []*bcastPlan, fn *binaryFn[T, T, T], divide func(T) T) ops.Kernel {
-	k := &foldKernel[T]{plans: plans, fn: fn}
+	k := &foldKernel[T]{}
+	for _, p := range plans {
+		k.steps = append(k.steps, newBinaryFn(p, fn).(*binaryKernel[T, T, T]))
+	}
 	if o.mean {
 		k.divide = divide
 	}
 	return k
 }
 
-func (k *foldKernel[T]) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
+func (k *foldKernel[T]) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	y := ops.Data[T](out[0])
 	if len(y) == 0 {
 		return nil
@@ -149,11 +151,11 @@ func (k *foldKernel[T]) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 	if len(in) == 1 {
 		copy(y, ops.Data[T](in[0]))
 	} else {
-		walk2(k.plans[0], 0, y, ops.Data[T](in[0]), ops.Data[T](in[1]), k.fn)
+		k.steps[0].run(ctx, y, ops.Data[T](in[0]), ops.Data[T](in[1]))
 		for i := 2; i < len(in); i++ {
 			// y is both the destination and the (unbroadcast) first operand; each element is read before
 			// it is written.
-			walk2(k.plans[i-1], 0, y, y, ops.Data[T](in[i]), k.fn)
+			k.steps[i-1].run(ctx, y, y, ops.Data[T](in[i]))
 		}
 	}
 	if k.divide != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/ops/internal/kernelutil"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
 func init() {
@@ -155,6 +156,7 @@ type batchNormKernel struct {
 	s       batchNormShape
 	dtype   ops.DType
 	outputs int
+	tasks   parallel.TaskSlot[batchNormTask]
 }
 
 // ScratchSize is room for float32 copies of X and Y when they are 16-bit floats.
@@ -165,7 +167,16 @@ func (k *batchNormKernel) ScratchSize() int {
 func (k *batchNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	switch x := in[0].Data().(type) {
 	case []float32:
-		batchNorm(k, x, out[0].Float32s(), in, out)
+		y := out[0].Float32s()
+		if pool := ctx.Pool; !k.op.training && pool.Threads() > 1 && k.s.channels > 1 &&
+			len(x) >= batchNormParallelMin {
+			t := k.tasks.Get()
+			*t = batchNormTask{k: k, x: x, y: y, in: in}
+			pool.ForTask(k.s.channels, t)
+			k.tasks.Put(t)
+			return nil
+		}
+		batchNorm(k, x, y, in, out)
 	case []float64:
 		batchNorm(k, x, out[0].Float64s(), in, out)
 	default: // float16, bfloat16: computed in float32 scratch
@@ -174,6 +185,40 @@ func (k *batchNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 		w.Narrow()
 	}
 	return nil
+}
+
+// batchNormParallelMin is the size of X (elements) from which an inference-mode float32
+// BatchNormalization splits its channels across the session's threads (issue 15: every kernel above
+// ~50 µs runs on the pool); training mode, which also writes the statistics, stays on one thread.
+const batchNormParallelMin = 32 << 10
+
+// batchNormTask is one threaded run over a range of channels, lent by the kernel's TaskSlot so that Run
+// does not allocate.
+type batchNormTask struct {
+	k    *batchNormKernel
+	x, y []float32
+	in   []*ops.Tensor
+}
+
+func (t *batchNormTask) Do(lo, hi int) {
+	for c := lo; c < hi; c++ {
+		mean, variance := kernelutil.ValueAt(t.in[3], c), kernelutil.ValueAt(t.in[4], c)
+		normalizeChannel(t.k, t.x, t.y, t.in, c, mean, variance)
+	}
+}
+
+// normalizeChannel writes channel c of Y from its mean and variance.
+func normalizeChannel[T ops.Float](k *batchNormKernel, x, y []T, in []*ops.Tensor, c int, mean, variance float64) {
+	s := &k.s
+	a := kernelutil.ValueAt(in[1], c) / math.Sqrt(variance+k.op.epsilon)
+	b := kernelutil.ValueAt(in[2], c) - mean*a
+	for n := 0; n < s.batch; n++ {
+		off := (n*s.channels + c) * s.inner
+		xs, ys := x[off:off+s.inner], y[off:off+s.inner]
+		for i, v := range xs {
+			ys[i] = T(float64(v)*a + b)
+		}
+	}
 }
 
 // batchNorm computes, per channel c,
@@ -185,7 +230,7 @@ func (k *batchNormKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 // input*momentum + batch*(1 - momentum); before opset 14 the batch statistics follow as outputs 3 and 4.
 func batchNorm[T ops.Float](k *batchNormKernel, x, y []T, in, out []*ops.Tensor) {
 	s, op := &k.s, k.op
-	scale, bias, meanIn, varIn := in[1], in[2], in[3], in[4]
+	meanIn, varIn := in[3], in[4]
 	for c := 0; c < s.channels; c++ {
 		var mean, variance float64
 		if op.training {
@@ -206,15 +251,7 @@ func batchNorm[T ops.Float](k *batchNormKernel, x, y []T, in, out []*ops.Tensor)
 		} else {
 			mean, variance = kernelutil.ValueAt(meanIn, c), kernelutil.ValueAt(varIn, c)
 		}
-		a := kernelutil.ValueAt(scale, c) / math.Sqrt(variance+op.epsilon)
-		b := kernelutil.ValueAt(bias, c) - mean*a
-		for n := 0; n < s.batch; n++ {
-			off := (n*s.channels + c) * s.inner
-			xs, ys := x[off:off+s.inner], y[off:off+s.inner]
-			for i, v := range xs {
-				ys[i] = T(float64(v)*a + b)
-			}
-		}
+		normalizeChannel(k, x, y, in, c, mean, variance)
 	}
 }
 

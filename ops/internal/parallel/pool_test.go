@@ -180,3 +180,20 @@ func TestBlockedWorkersAndCallersWake(t *testing.T) {
 		}
 	}
 }
+
+// TestTaskSlotLendsOnceAtATime: the slot's value goes to one holder at a time; a second Get while it is
+// out gets a distinct value, and the slot is lent again (cleared) after Put.
+func TestTaskSlotLendsOnceAtATime(t *testing.T) {
+	var s TaskSlot[[2]int]
+	a := s.Get()
+	a[0] = 7
+	if b := s.Get(); b == a {
+		t.Fatal("a second Get while the slot is out returned the same value")
+	} else {
+		s.Put(b) // not the slot's: ignored
+	}
+	s.Put(a)
+	if c := s.Get(); c != a || c[0] != 0 {
+		t.Errorf("after Put, Get = %p %v, want the slot's value %p cleared", c, *c, a)
+	}
+}

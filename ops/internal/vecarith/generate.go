@@ -1,0 +1,3 @@
+package vecarith
+
+//go:generate go run ./asm/gen.go
