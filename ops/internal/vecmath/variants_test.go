@@ -135,6 +135,16 @@ func TestSoftmax(t *testing.T) {
 			}
 		}
 	}
+	// Far from zero (the ONNX test logsoftmax_large_number): x - m is exact, so the result is as accurate as
+	// near zero; subtracting m + log(sum) instead would lose half an ulp of 1e4 (5e-4).
+	large := []float32{10000, 10001, 10002, 10003}
+	logLarge := make([]float32, 4)
+	LogSoftmax(logLarge, large)
+	for i, want := range logSoftmax64([]float32{0, 1, 2, 3}) {
+		if d := math.Abs(float64(logLarge[i]) - want); d > 1e-6 {
+			t.Errorf("logsoftmax(%v)[%d] = %g, want %g (off by %.2g)", large, i, logLarge[i], want, d)
+		}
+	}
 	// A row with -Inf entries among finite ones: those get 0 (and -Inf in log space).
 	got := make([]float32, 3)
 	Softmax(got, []float32{0, float32(math.Inf(-1)), 0})
@@ -175,4 +185,13 @@ func TestRowPassesMatchTwins(t *testing.T) {
 			}
 		}
 	}
+}
+
+// logSoftmax64 is log(softmax(row)) in float64.
+func logSoftmax64(row []float32) []float64 {
+	out := softmax64(row)
+	for i, p := range out {
+		out[i] = math.Log(p)
+	}
+	return out
 }
