@@ -39,6 +39,7 @@ import (
 	"sync/atomic"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/vecarith"
 	"github.com/onnxrun/onnxrun/ops/internal/vecmath"
 )
 
@@ -441,40 +442,21 @@ func fusedUnary(s fusedStep, dst []float32, a fusedOperand) {
 	case fusedSoftplus:
 		softplusFloat32(dst, src)
 	case fusedRelu:
-		for i, v := range src {
-			dst[i] = max(v, 0)
-		}
+		vecarith.Clamp(dst, src, 0, float32(math.Inf(1)))
 	case fusedClip:
-		for i, v := range src {
-			dst[i] = min(max(v, s.p0), s.p1)
-		}
+		vecarith.Clamp(dst, src, s.p0, s.p1)
 	case fusedHardSigmoid:
-		for i, v := range src {
-			dst[i] = min(max(s.p0*v+s.p1, 0), 1)
-		}
+		vecarith.HardSigmoid(dst, src, s.p0, s.p1)
 	case fusedLeakyRelu:
-		for i, v := range src {
-			if v < 0 {
-				v *= s.p0
-			}
-			dst[i] = v
-		}
+		vecarith.LeakyRelu(dst, src, s.p0)
 	case fusedNeg:
-		for i, v := range src {
-			dst[i] = -v
-		}
+		vecarith.Neg(dst, src)
 	case fusedAbs:
-		for i, v := range src {
-			dst[i] = float32(math.Abs(float64(v)))
-		}
+		vecarith.Abs(dst, src)
 	case fusedSqrt:
-		for i, v := range src {
-			dst[i] = float32(math.Sqrt(float64(v)))
-		}
+		vecarith.Sqrt(dst, src)
 	case fusedReciprocal:
-		for i, v := range src {
-			dst[i] = 1 / v
-		}
+		vecarith.Reciprocal(dst, src)
 	}
 }
 

@@ -3,7 +3,8 @@
 // vectorised row form the kernels run on each tile or row right after the product, while it is in cache.
 //
 // Relu and Clip are clamps the GEMM micro-kernel applies in its store (Clamp); the others run as a pass
-// over the rows the kernel has just written (Row), through ops/internal/vecmath where it has the function.
+// over the rows the kernel has just written (Row), through ops/internal/vecmath (the transcendental ones) and ops/internal/vecarith (the
+// piecewise-linear ones).
 package activation
 
 import (
@@ -11,6 +12,7 @@ import (
 	"math"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/vecarith"
 	"github.com/onnxrun/onnxrun/ops/internal/vecmath"
 )
 
@@ -151,13 +153,9 @@ func (f Func) Row(dst, src []float32) {
 	case None:
 		copy(dst, src)
 	case Relu:
-		for i, v := range src {
-			dst[i] = max(v, 0)
-		}
+		vecarith.Clamp(dst, src, 0, float32(math.Inf(1)))
 	case Clip:
-		for i, v := range src {
-			dst[i] = min(max(v, a), b)
-		}
+		vecarith.Clamp(dst, src, a, b)
 	case Sigmoid:
 		vecmath.Sigmoid(dst, src)
 	case SiLU:
@@ -169,19 +167,16 @@ func (f Func) Row(dst, src []float32) {
 	case GeluTanh:
 		vecmath.GeluTanh(dst, src)
 	case HardSigmoid:
-		for i, v := range src {
-			dst[i] = min(max(a*v+b, 0), 1)
-		}
+		vecarith.HardSigmoid(dst, src, a, b)
 	case HardSwish:
-		for i, v := range src {
+		if a == 1.0/6 && b == 0.5 { // ONNX's HardSwish, which vecarith has
+			vecarith.HardSwish(dst, src)
+			return
+		}
+		for i, v := range src { // in one loop: dst may be src
 			dst[i] = v * min(max(a*v+b, 0), 1)
 		}
 	case LeakyRelu:
-		for i, v := range src {
-			if v < 0 {
-				v *= a
-			}
-			dst[i] = v
-		}
+		vecarith.LeakyRelu(dst, src, a)
 	}
 }
