@@ -72,12 +72,17 @@ type threadState struct {
 // job is the state of one Multiply call, shared by its threads. Jobs are
 // recycled through jobPool so that steady-state calls do not allocate.
 type job struct {
-	im     *impl
-	p      Params
-	splitN bool // threads split N (else M) in panels
-	ws     [][]float32
-	ts     []threadState
-	claim  atomic.Int32
+	im    *impl
+	p     Params
+	split split
+	// A sharedB call's two packed B blocks, the block the threads multiply
+	// by (in packedB[curBuf]) and the one they pack (runSharedB).
+	packedB   [2][]float32
+	cur, next bBlock
+	curBuf    int
+	ws        [][]float32
+	ts        []threadState
+	claim     atomic.Int32
 }
 
 var jobPool = sync.Pool{New: func() any { return new(job) }}
@@ -107,7 +112,8 @@ func threadWorkspace(m, n, k int) int {
 // most about threads*(mcMax+ncMax)*kcMax floats (3.3 MiB per thread)
 // whatever the sizes.
 func WorkspaceSize(m, n, k, threads int) int {
-	return max(threads, 1) * threadWorkspace(m, n, k)
+	threads = max(threads, 1)
+	return max(threads*threadWorkspace(m, n, k), threads*sharedBThreadWorkspace(m, k)+sharedBWorkspace(n, k))
 }
 
 // aligned returns the tail of buf starting at the first 64-byte boundary.
@@ -131,24 +137,13 @@ func (im *impl) multiply(p *Params) {
 		scaleOnly(p)
 		return
 	}
-	parts, splitN, panels := 1, true, 0
-	if threads := p.Pool.Threads(); threads > 1 && m*n*k >= im.minParallelWork {
-		panN, panM := ceilDiv(n, nr), ceilDiv(m, mr)
-		pn, pm := min(threads, panN), min(threads, panM)
-		// Efficiency of each split: work per thread / work of the busiest.
-		effN := float64(panN) / float64(pn*ceilDiv(panN, pn))
-		effM := float64(panM) / float64(pm*ceilDiv(panM, pm))
-		if pn*1000+int(effN*999) >= pm*1000+int(effM*999) {
-			parts, panels = pn, panN
-		} else {
-			parts, splitN, panels = pm, false, panM
-		}
-	}
+	sp := im.chooseSplit(p, p.Pool.Threads())
+	parts := sp.parts
 
 	j := jobPool.Get().(*job)
 	j.im = im
 	j.p = *p
-	j.splitN = splitN
+	j.split = sp
 	j.claim.Store(0)
 	if cap(j.ts) < parts {
 		j.ts = make([]threadState, parts)
@@ -159,13 +154,17 @@ func (im *impl) multiply(p *Params) {
 	}
 	j.ws = j.ws[:parts]
 
-	per := threadWorkspace(m, n, k)
+	per, shared := threadWorkspace(m, n, k), 0
+	if sp.sharedB {
+		per, shared = sharedBThreadWorkspace(m, k), sharedBWorkspace(n, k)
+	}
+	need := parts*per + shared
 	var pooled *[]float32
 	buf := p.Workspace
-	if len(buf) < parts*per {
+	if len(buf) < need {
 		pooled = workspacePool.Get().(*[]float32)
-		if len(*pooled) < parts*per {
-			*pooled = make([]float32, parts*per)
+		if len(*pooled) < need {
+			*pooled = make([]float32, need)
 		}
 		buf = *pooled
 	}
@@ -173,10 +172,13 @@ func (im *impl) multiply(p *Params) {
 		j.ws[t] = buf[t*per : (t+1)*per]
 	}
 
-	if parts == 1 {
+	switch {
+	case parts == 1:
 		j.region(0, m, 0, n, j.ws[0], &j.ts[0])
-	} else {
-		p.Pool.ForTask(panels, j)
+	case sp.sharedB:
+		j.runSharedB(buf[parts*per : need])
+	default:
+		p.Pool.ForTask(sp.panels, j)
 	}
 
 	if pooled != nil {
@@ -188,11 +190,18 @@ func (im *impl) multiply(p *Params) {
 	jobPool.Put(j)
 }
 
-// Do runs the panels [lo, hi) of the split dimension; it is the
-// parallel.Task called once per thread.
+// Do is the parallel.Task called once per thread. For a split with a
+// shared B it runs the parts [lo, hi) of the current K block (sharedBStep);
+// otherwise the panels [lo, hi) of the split dimension.
 func (j *job) Do(lo, hi int) {
+	if j.split.sharedB {
+		for t := lo; t < hi; t++ {
+			j.sharedBStep(t)
+		}
+		return
+	}
 	t := int(j.claim.Add(1) - 1)
-	if j.splitN {
+	if j.split.byN {
 		j.region(0, j.p.M, lo*nr, min(hi*nr, j.p.N), j.ws[t], &j.ts[t])
 	} else {
 		j.region(lo*mr, min(hi*mr, j.p.M), 0, j.p.N, j.ws[t], &j.ts[t])
@@ -348,24 +357,33 @@ func (j *job) region(i0, i1, j0, j1 int, ws []float32, ts *threadState) {
 					return
 				}
 				mcur := min(mb, i1-ic)
-				var as aSource
-				switch {
-				case p.PackedA != nil:
-					as.packed = p.PackedA.panels(p0, kcb, ic)
-				case directA:
-					as.inPlace, as.lda = p.A[p0:], p.LDA
-					if full := mcur / mr * mr; full < mcur {
-						packA(bufA, p.TransA, p.A, p.LDA, ic+full, mcur-full, p0, kcb)
-						as.edge = bufA
-					}
-				default:
-					packA(bufA, p.TransA, p.A, p.LDA, ic, mcur, p0, kcb)
-					as.packed = bufA
-				}
+				as := j.aSourceFor(bufA, directA, ic, mcur, p0, kcb)
 				j.macroTile(&as, &bs, ic, mcur, jc, ncur, p0, kcb, ts)
 			}
 		}
 	}
+}
+
+// aSourceFor returns where the micro-kernel reads the A rows [ic, ic+mcur)
+// of the K block [p0, p0+kcb): prepacked panels, A in place (directA, a
+// partial last panel packed into bufA) or A packed into bufA.
+func (j *job) aSourceFor(bufA []float32, directA bool, ic, mcur, p0, kcb int) aSource {
+	p := &j.p
+	var as aSource
+	switch {
+	case p.PackedA != nil:
+		as.packed = p.PackedA.panels(p0, kcb, ic)
+	case directA:
+		as.inPlace, as.lda = p.A[p0:], p.LDA
+		if full := mcur / mr * mr; full < mcur {
+			packA(bufA, p.TransA, p.A, p.LDA, ic+full, mcur-full, p0, kcb)
+			as.edge = bufA
+		}
+	default:
+		packA(bufA, p.TransA, p.A, p.LDA, ic, mcur, p0, kcb)
+		as.packed = bufA
+	}
+	return as
 }
 
 // macroTile runs the micro-kernel over an mcur×ncur block of C whose A
