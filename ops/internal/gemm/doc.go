@@ -21,16 +21,15 @@
 //   - Threads. Params.Pool (a *parallel.Pool, nil = one thread) splits C
 //     into contiguous ranges of whole N panels or M panels, whichever leaves
 //     the busiest thread the least work, packing included (chooseSplit,
-//     split.go); each thread writes disjoint C. Split by N, each thread packs
-//     its own columns of B. Split by M with a B packed per call, each B block
-//     is packed once, every thread packing a slice of its panels, then all
-//     multiply their rows by it (two buffers: a thread packs its slice of the
-//     next block while the others may still read the current one, the pool's
-//     return between steps being the barrier), so no packing is duplicated;
-//     A packed per call under an N split (both operands activations) is the
-//     one case where every thread packs it, chosen only when the M split
-//     balances worse. Products below 128³ multiply-adds (~50 µs on one core)
-//     stay on one thread: waking a parked worker costs tens of µs.
+//     split.go); each thread writes disjoint C. No operand is packed by more
+//     than one thread: split by N, each thread packs its own columns of B,
+//     and an A packed per call is shared (sharedA); split by M, each its own
+//     rows of A, and a B packed per call is shared (sharedB). A shared
+//     operand is packed block by block, every thread packing a slice of the
+//     block's panels while it multiplies by the previous block (two
+//     buffers), the pool's return between steps being the barrier.
+//     Products below 128³ multiply-adds (~50 µs on one core) stay on one
+//     thread: waking a parked worker costs tens of µs.
 //   - Scratch. Params.Workspace of WorkspaceSize(M, N, K, threads) floats
 //     holds the packing buffers, so a planner can account for them in its
 //     arena. Without it, buffers come from an internal sync.Pool: that keeps

@@ -25,6 +25,10 @@ type impl struct {
 	// minParallelWork is the smallest M*N*K split across threads; tests
 	// lower it to exercise the threaded paths on small shapes.
 	minParallelWork int
+	// forceSplit, when set by a test, replaces chooseSplit for products
+	// that are split, to run a given split on shapes the cost model would
+	// split otherwise.
+	forceSplit func(m, n, threads int) split
 }
 
 var genericImpl = &impl{name: "generic", colA: kernelGenericColA, rowA: kernelGenericRowA, minParallelWork: parallelMinWork}
@@ -64,6 +68,7 @@ const maxWidePanels = 2
 // through a func value, which makes its pointer arguments escape.
 type threadState struct {
 	args   tileArgs
+	bs     bSource // a sharedA call's B columns of the current K block
 	tmp    [mr * nr * maxWidePanels]float32
 	rowPad [mr]float32
 	colPad [nr * maxWidePanels]float32
@@ -75,10 +80,11 @@ type job struct {
 	im    *impl
 	p     Params
 	split split
-	// A sharedB call's two packed B blocks, the block the threads multiply
-	// by (in packedB[curBuf]) and the one they pack (runSharedB).
-	packedB   [2][]float32
-	cur, next bBlock
+	// A shared call's two buffers for the shared operand's blocks: the
+	// block the threads multiply by (in shared[curBuf]) and the one they
+	// pack (runShared).
+	shared    [2][]float32
+	cur, next step
 	curBuf    int
 	ws        [][]float32
 	ts        []threadState
@@ -113,7 +119,9 @@ func threadWorkspace(m, n, k int) int {
 // whatever the sizes.
 func WorkspaceSize(m, n, k, threads int) int {
 	threads = max(threads, 1)
-	return max(threads*threadWorkspace(m, n, k), threads*sharedBThreadWorkspace(m, k)+sharedBWorkspace(n, k))
+	// A shared split needs no more: one thread's A and B buffers are at
+	// least the two shared buffers of either operand, for threads >= 2.
+	return threads * threadWorkspace(m, n, k)
 }
 
 // aligned returns the tail of buf starting at the first 64-byte boundary.
@@ -138,6 +146,9 @@ func (im *impl) multiply(p *Params) {
 		return
 	}
 	sp := im.chooseSplit(p, p.Pool.Threads())
+	if im.forceSplit != nil && sp.parts > 1 {
+		sp = im.forceSplit(m, n, sp.parts)
+	}
 	parts := sp.parts
 
 	j := jobPool.Get().(*job)
@@ -155,8 +166,8 @@ func (im *impl) multiply(p *Params) {
 	j.ws = j.ws[:parts]
 
 	per, shared := threadWorkspace(m, n, k), 0
-	if sp.sharedB {
-		per, shared = sharedBThreadWorkspace(m, k), sharedBWorkspace(n, k)
+	if sp.sharedA || sp.sharedB {
+		per, shared = sharedWorkspace(m, n, k, sp)
 	}
 	need := parts*per + shared
 	var pooled *[]float32
@@ -175,8 +186,8 @@ func (im *impl) multiply(p *Params) {
 	switch {
 	case parts == 1:
 		j.region(0, m, 0, n, j.ws[0], &j.ts[0])
-	case sp.sharedB:
-		j.runSharedB(buf[parts*per : need])
+	case sp.sharedA || sp.sharedB:
+		j.runShared(buf[parts*per : need])
 	default:
 		p.Pool.ForTask(sp.panels, j)
 	}
@@ -191,12 +202,12 @@ func (im *impl) multiply(p *Params) {
 }
 
 // Do is the parallel.Task called once per thread. For a split with a
-// shared B it runs the parts [lo, hi) of the current K block (sharedBStep);
-// otherwise the panels [lo, hi) of the split dimension.
+// shared operand it runs the parts [lo, hi) of the current step
+// (sharedStep); otherwise the panels [lo, hi) of the split dimension.
 func (j *job) Do(lo, hi int) {
-	if j.split.sharedB {
+	if j.split.sharedA || j.split.sharedB {
 		for t := lo; t < hi; t++ {
-			j.sharedBStep(t)
+			j.sharedStep(t)
 		}
 		return
 	}
@@ -334,24 +345,7 @@ func (j *job) region(i0, i1, j0, j1 int, ws []float32, ts *threadState) {
 		ncur := min(nb, j1-jc)
 		for p0 := 0; p0 < k; p0 += kc {
 			kcb := min(kc, k-p0)
-			var bs bSource
-			switch {
-			case p.PackedB != nil:
-				bs.packed = p.PackedB.panels(p0, kcb, jc)
-			case directB:
-				bs.direct, bs.ldb = p.B[p0*p.LDB:], p.LDB
-				if full := ncur / nr * nr; full < ncur {
-					from := full
-					if tail, ok := j.im.wideTail(ncur); ok {
-						from = tail
-					}
-					packB(bufB, false, p.B, p.LDB, jc+from, ncur-from, p0, kcb)
-					bs.edge, bs.edgeFrom = bufB, from
-				}
-			default:
-				packB(bufB, p.TransB, p.B, p.LDB, jc, ncur, p0, kcb)
-				bs.packed = bufB
-			}
+			bs := j.bSourceFor(bufB, directB, jc, ncur, p0, kcb)
 			for ic := i0; ic < i1; ic += mb {
 				if stopped(p.Done) {
 					return
@@ -362,6 +356,33 @@ func (j *job) region(i0, i1, j0, j1 int, ws []float32, ts *threadState) {
 			}
 		}
 	}
+}
+
+// bSourceFor returns where the micro-kernel reads the B columns [jc,
+// jc+ncur) of the K block [p0, p0+kcb): prepacked panels, B in place
+// (directB, a partial last panel or wide group packed into bufB) or B packed
+// into bufB.
+func (j *job) bSourceFor(bufB []float32, directB bool, jc, ncur, p0, kcb int) bSource {
+	p := &j.p
+	var bs bSource
+	switch {
+	case p.PackedB != nil:
+		bs.packed = p.PackedB.panels(p0, kcb, jc)
+	case directB:
+		bs.direct, bs.ldb = p.B[p0*p.LDB:], p.LDB
+		if full := ncur / nr * nr; full < ncur {
+			from := full
+			if tail, ok := j.im.wideTail(ncur); ok {
+				from = tail
+			}
+			packB(bufB, false, p.B, p.LDB, jc+from, ncur-from, p0, kcb)
+			bs.edge, bs.edgeFrom = bufB, from
+		}
+	default:
+		packB(bufB, p.TransB, p.B, p.LDB, jc, ncur, p0, kcb)
+		bs.packed = bufB
+	}
+	return bs
 }
 
 // aSourceFor returns where the micro-kernel reads the A rows [ic, ic+mcur)

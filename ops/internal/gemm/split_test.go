@@ -15,9 +15,6 @@ type splitShape struct {
 	m, n, k          int
 	packedA, packedB bool // constant weights, prepacked at plan time
 	transB           bool
-	// packsATwice: the best split is N's although each thread packs all of
-	// A, because M's is less even (197 rows are 33 panels: 17 and 16).
-	packsATwice bool
 }
 
 // splitShapes are the products transformers and CNNs run at batch 1, and the
@@ -26,7 +23,7 @@ var splitShapes = []splitShape{
 	{name: "cube1024", m: 1024, n: 1024, k: 1024},
 	{name: "vit_qkv_197x768x768", m: 197, n: 768, k: 768, packedB: true},
 	{name: "vit_fc1_197x3072x768", m: 197, n: 3072, k: 768, packedB: true},
-	{name: "vit_fc2_197x768x3072", m: 197, n: 768, k: 3072, packedB: true, packsATwice: true},
+	{name: "vit_fc2_197x768x3072", m: 197, n: 768, k: 3072, packedB: true},
 	{name: "bert_qkv_128x768x768", m: 128, n: 768, k: 768, packedB: true},
 	{name: "bert_fc1_128x3072x768", m: 128, n: 3072, k: 768, packedB: true},
 	{name: "resnet50_conv5_3x3_512x49x4608", m: 512, n: 49, k: 4608, packedA: true},
@@ -54,8 +51,8 @@ func (s splitShape) params() *Params {
 // TestSplitGivesEveryThreadWork checks the split of each shape over 2 and 3
 // threads: every thread gets panels, none more than its even share rounded
 // up, and no operand is packed by more than one thread: splitting N leaves
-// A prepacked or read in place, splitting M leaves B prepacked, read in
-// place or packed once for all threads (sharedB). (The attention products
+// A prepacked, read in place or packed once for all threads (sharedA),
+// splitting M the same for B (sharedB). (The attention products
 // of one head, 128x128x64, are below the threshold: attention is parallel
 // over heads instead.)
 func TestSplitGivesEveryThreadWork(t *testing.T) {
@@ -74,7 +71,7 @@ func TestSplitGivesEveryThreadWork(t *testing.T) {
 					}
 				}
 				kc := kBlock(p.K)
-				if sp.byN && p.PackedA == nil && !readAInPlace(p, mBlock(p.M), kc) && !s.packsATwice {
+				if sp.byN && p.PackedA == nil && !readAInPlace(p, mBlock(p.M), kc) && !sp.sharedA {
 					t.Errorf("N is split and every thread packs all of A")
 				}
 				rows := ceilDiv(sp.panels, sp.parts) * mr
@@ -96,51 +93,54 @@ func TestSplitStaysOnOneThread(t *testing.T) {
 	}
 }
 
-// TestSharedBMatchesOracle runs products whose B is packed once for all
-// threads (several N and K blocks, partial panels, transposed B, beta and
-// epilogue) at 2 and 3 threads and with the pool busy (the steps then run
-// inline on the caller), against the float64 oracle of the suite.
-func TestSharedBMatchesOracle(t *testing.T) {
-	cases := []testCase{
-		{m: 216, n: 3080, k: 20, transA: true, ldb: 3328, alpha: 1},
-		{m: 61, n: 45, k: 530, transA: true, transB: true, alpha: 0.5, beta: 1, epi: Epilogue{BiasMode: BiasPerRow, Act: ActReLU}},
-		{m: 300, n: 33, k: 257, ldb: 1024, alpha: 1, beta: -0.5, epi: Epilogue{BiasMode: BiasPerCol, Act: ActClip, Min: -0.5, Max: 0.5}},
-		{m: 150, n: 300, k: 40, transB: true, packA: true, alpha: 1, epi: Epilogue{BiasMode: BiasPerRow}},
+// sharedCase is a product run with one operand's packing shared.
+type sharedCase struct {
+	testCase
+	shared string // "A" or "B"
+}
+
+// TestSharedSplitsMatchOracle runs products with the packing of A (N split)
+// or B (M split) shared by the threads, over several M, N and K blocks,
+// partial panels, transposed, aliasing, in-place or prepacked operands, beta
+// and epilogues, at 2 and 3 threads and with the pool busy (the steps then
+// run inline on the caller), against the float64 oracle of the suite. The
+// split is forced, so that the cases do not depend on the cost model.
+func TestSharedSplitsMatchOracle(t *testing.T) {
+	cases := []sharedCase{
+		{testCase{m: 40, n: 3100, k: 20, transA: true, ldb: 3328, alpha: 1}, "B"},
+		{testCase{m: 61, n: 45, k: 530, transA: true, transB: true, alpha: 0.5, beta: 1, epi: Epilogue{BiasMode: BiasPerRow, Act: ActReLU}}, "B"},
+		{testCase{m: 300, n: 33, k: 257, ldb: 1024, alpha: 1, beta: -0.5, epi: Epilogue{BiasMode: BiasPerCol, Act: ActClip, Min: -0.5, Max: 0.5}}, "B"},
+		{testCase{m: 150, n: 300, k: 40, transB: true, packA: true, alpha: 1, epi: Epilogue{BiasMode: BiasPerRow}}, "B"},
+		{testCase{m: 150, n: 600, k: 300, lda: 3072, alpha: 1, beta: 0.5, epi: Epilogue{BiasMode: BiasPerCol, Act: ActReLU}}, "A"},
+		{testCase{m: 301, n: 77, k: 300, transA: true, packB: true, alpha: 1}, "A"},
+		{testCase{m: 150, n: 170, k: 530, lda: 1024, transB: true, alpha: 2, epi: Epilogue{BiasMode: BiasPerRow}}, "A"},
+		{testCase{m: 13, n: 33, k: 530, transA: true, ldb: 1024, alpha: 1, beta: 1}, "A"},
 	}
 	r := rand.New(rand.NewPCG(21, 22))
-	im := *defaultImpl
-	im.minParallelWork = 0
 	for _, threads := range []int{2, 3} {
 		pool := parallel.NewPool(threads)
 		defer pool.Close()
-		busy := func(p *Params) {
-			// The pool is busy with this For: Multiply's steps run inline.
-			pool.For(threads, func(lo, hi int) {
-				if lo == 0 {
-					im.multiply(p)
+		for _, c := range cases {
+			tc := c.testCase
+			im := *defaultImpl
+			im.minParallelWork = 0
+			im.forceSplit = func(m, n, threads int) split {
+				if c.shared == "A" {
+					return split{parts: threads, byN: true, panels: ceilDiv(n, nr), sharedA: true}
 				}
-			})
-		}
-		for _, tc := range cases {
-			p := &Params{M: tc.m, N: tc.n, K: tc.k, TransA: tc.transA, TransB: tc.transB, LDA: tc.k, LDB: tc.n}
-			if tc.transA {
-				p.LDA = tc.m
+				return split{parts: threads, panels: ceilDiv(m, mr), sharedB: true}
 			}
-			if tc.transB {
-				p.LDB = tc.k
-			}
-			if tc.ldb != 0 {
-				p.LDB = tc.ldb
-			}
-			if tc.packA {
-				p.PackedA = &PackedA{m: tc.m, k: tc.k}
-			}
-			if sp := im.chooseSplit(p, threads); !sp.sharedB || sp.parts != threads {
-				t.Fatalf("%v: split %+v, want B shared by %d threads", tc, sp, threads)
+			busy := func(p *Params) {
+				// The pool is busy with this For: Multiply's steps run inline.
+				pool.For(threads, func(lo, hi int) {
+					if lo == 0 {
+						im.multiply(p)
+					}
+				})
 			}
 			for _, v := range []variant{
-				{name: fmt.Sprintf("threads=%d", threads), run: im.multiply, pool: pool},
-				{name: fmt.Sprintf("threads=%d/busy", threads), run: busy, pool: pool},
+				{name: fmt.Sprintf("%s/threads=%d", c.shared, threads), run: im.multiply, pool: pool},
+				{name: fmt.Sprintf("%s/threads=%d/busy", c.shared, threads), run: busy, pool: pool},
 			} {
 				t.Run(fmt.Sprintf("%s/%v", v.name, tc), func(t *testing.T) { runCase(t, v, tc, r) })
 			}
