@@ -19,15 +19,10 @@
 //     applies ReLU or Clip(min, max) while each tile is still in registers:
 //     C = act(alpha*op(A)*op(B) + beta*C + bias).
 //   - Threads. Params.Pool (a *parallel.Pool, nil = one thread) splits C
-//     into contiguous ranges of whole N panels or M panels, whichever leaves
-//     the busiest thread the least work, packing included (chooseSplit,
-//     split.go); each thread writes disjoint C. No operand is packed by more
-//     than one thread: split by N, each thread packs its own columns of B,
-//     and an A packed per call is shared (sharedA); split by M, each its own
-//     rows of A, and a B packed per call is shared (sharedB). A shared
-//     operand is packed block by block, every thread packing a slice of the
-//     block's panels while it multiplies by the previous block (two
-//     buffers), the pool's return between steps being the barrier.
+//     into contiguous ranges of whole N panels (or M panels when that
+//     balances better: chooseSplit); each thread packs what its part needs
+//     and writes disjoint C. Sharing the packed operand between threads
+//     measured costlier than packing it again (see chooseSplit).
 //     Products below 128³ multiply-adds (~50 µs on one core) stay on one
 //     thread: waking a parked worker costs tens of µs.
 //   - Scratch. Params.Workspace of WorkspaceSize(M, N, K, threads) floats

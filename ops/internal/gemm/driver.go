@@ -25,10 +25,6 @@ type impl struct {
 	// minParallelWork is the smallest M*N*K split across threads; tests
 	// lower it to exercise the threaded paths on small shapes.
 	minParallelWork int
-	// forceSplit, when set by a test, replaces chooseSplit for products
-	// that are split, to run a given split on shapes the cost model would
-	// split otherwise.
-	forceSplit func(m, n, threads int) split
 }
 
 var genericImpl = &impl{name: "generic", colA: kernelGenericColA, rowA: kernelGenericRowA, minParallelWork: parallelMinWork}
@@ -68,7 +64,6 @@ const maxWidePanels = 2
 // through a func value, which makes its pointer arguments escape.
 type threadState struct {
 	args   tileArgs
-	bs     bSource // a sharedA call's B columns of the current K block
 	tmp    [mr * nr * maxWidePanels]float32
 	rowPad [mr]float32
 	colPad [nr * maxWidePanels]float32
@@ -77,18 +72,12 @@ type threadState struct {
 // job is the state of one Multiply call, shared by its threads. Jobs are
 // recycled through jobPool so that steady-state calls do not allocate.
 type job struct {
-	im    *impl
-	p     Params
-	split split
-	// A shared call's two buffers for the shared operand's blocks: the
-	// block the threads multiply by (in shared[curBuf]) and the one they
-	// pack (runShared).
-	shared    [2][]float32
-	cur, next step
-	curBuf    int
-	ws        [][]float32
-	ts        []threadState
-	claim     atomic.Int32
+	im     *impl
+	p      Params
+	splitN bool // threads split N (else M) in panels
+	ws     [][]float32
+	ts     []threadState
+	claim  atomic.Int32
 }
 
 var jobPool = sync.Pool{New: func() any { return new(job) }}
@@ -118,10 +107,7 @@ func threadWorkspace(m, n, k int) int {
 // most about threads*(mcMax+ncMax)*kcMax floats (3.3 MiB per thread)
 // whatever the sizes.
 func WorkspaceSize(m, n, k, threads int) int {
-	threads = max(threads, 1)
-	// A shared split needs no more: one thread's A and B buffers are at
-	// least the two shared buffers of either operand, for threads >= 2.
-	return threads * threadWorkspace(m, n, k)
+	return max(threads, 1) * threadWorkspace(m, n, k)
 }
 
 // aligned returns the tail of buf starting at the first 64-byte boundary.
@@ -146,15 +132,12 @@ func (im *impl) multiply(p *Params) {
 		return
 	}
 	sp := im.chooseSplit(p, p.Pool.Threads())
-	if im.forceSplit != nil && sp.parts > 1 {
-		sp = im.forceSplit(m, n, sp.parts)
-	}
 	parts := sp.parts
 
 	j := jobPool.Get().(*job)
 	j.im = im
 	j.p = *p
-	j.split = sp
+	j.splitN = sp.byN
 	j.claim.Store(0)
 	if cap(j.ts) < parts {
 		j.ts = make([]threadState, parts)
@@ -165,17 +148,13 @@ func (im *impl) multiply(p *Params) {
 	}
 	j.ws = j.ws[:parts]
 
-	per, shared := threadWorkspace(m, n, k), 0
-	if sp.sharedA || sp.sharedB {
-		per, shared = sharedWorkspace(m, n, k, sp)
-	}
-	need := parts*per + shared
+	per := threadWorkspace(m, n, k)
 	var pooled *[]float32
 	buf := p.Workspace
-	if len(buf) < need {
+	if len(buf) < parts*per {
 		pooled = workspacePool.Get().(*[]float32)
-		if len(*pooled) < need {
-			*pooled = make([]float32, need)
+		if len(*pooled) < parts*per {
+			*pooled = make([]float32, parts*per)
 		}
 		buf = *pooled
 	}
@@ -183,12 +162,9 @@ func (im *impl) multiply(p *Params) {
 		j.ws[t] = buf[t*per : (t+1)*per]
 	}
 
-	switch {
-	case parts == 1:
+	if parts == 1 {
 		j.region(0, m, 0, n, j.ws[0], &j.ts[0])
-	case sp.sharedA || sp.sharedB:
-		j.runShared(buf[parts*per : need])
-	default:
+	} else {
 		p.Pool.ForTask(sp.panels, j)
 	}
 
@@ -201,18 +177,11 @@ func (im *impl) multiply(p *Params) {
 	jobPool.Put(j)
 }
 
-// Do is the parallel.Task called once per thread. For a split with a
-// shared operand it runs the parts [lo, hi) of the current step
-// (sharedStep); otherwise the panels [lo, hi) of the split dimension.
+// Do runs the panels [lo, hi) of the split dimension; it is the
+// parallel.Task called once per thread.
 func (j *job) Do(lo, hi int) {
-	if j.split.sharedA || j.split.sharedB {
-		for t := lo; t < hi; t++ {
-			j.sharedStep(t)
-		}
-		return
-	}
 	t := int(j.claim.Add(1) - 1)
-	if j.split.byN {
+	if j.splitN {
 		j.region(0, j.p.M, lo*nr, min(hi*nr, j.p.N), j.ws[t], &j.ts[t])
 	} else {
 		j.region(lo*mr, min(hi*mr, j.p.M), 0, j.p.N, j.ws[t], &j.ts[t])
@@ -345,66 +314,47 @@ func (j *job) region(i0, i1, j0, j1 int, ws []float32, ts *threadState) {
 		ncur := min(nb, j1-jc)
 		for p0 := 0; p0 < k; p0 += kc {
 			kcb := min(kc, k-p0)
-			bs := j.bSourceFor(bufB, directB, jc, ncur, p0, kcb)
+			var bs bSource
+			switch {
+			case p.PackedB != nil:
+				bs.packed = p.PackedB.panels(p0, kcb, jc)
+			case directB:
+				bs.direct, bs.ldb = p.B[p0*p.LDB:], p.LDB
+				if full := ncur / nr * nr; full < ncur {
+					from := full
+					if tail, ok := j.im.wideTail(ncur); ok {
+						from = tail
+					}
+					packB(bufB, false, p.B, p.LDB, jc+from, ncur-from, p0, kcb)
+					bs.edge, bs.edgeFrom = bufB, from
+				}
+			default:
+				packB(bufB, p.TransB, p.B, p.LDB, jc, ncur, p0, kcb)
+				bs.packed = bufB
+			}
 			for ic := i0; ic < i1; ic += mb {
 				if stopped(p.Done) {
 					return
 				}
 				mcur := min(mb, i1-ic)
-				as := j.aSourceFor(bufA, directA, ic, mcur, p0, kcb)
+				var as aSource
+				switch {
+				case p.PackedA != nil:
+					as.packed = p.PackedA.panels(p0, kcb, ic)
+				case directA:
+					as.inPlace, as.lda = p.A[p0:], p.LDA
+					if full := mcur / mr * mr; full < mcur {
+						packA(bufA, p.TransA, p.A, p.LDA, ic+full, mcur-full, p0, kcb)
+						as.edge = bufA
+					}
+				default:
+					packA(bufA, p.TransA, p.A, p.LDA, ic, mcur, p0, kcb)
+					as.packed = bufA
+				}
 				j.macroTile(&as, &bs, ic, mcur, jc, ncur, p0, kcb, ts)
 			}
 		}
 	}
-}
-
-// bSourceFor returns where the micro-kernel reads the B columns [jc,
-// jc+ncur) of the K block [p0, p0+kcb): prepacked panels, B in place
-// (directB, a partial last panel or wide group packed into bufB) or B packed
-// into bufB.
-func (j *job) bSourceFor(bufB []float32, directB bool, jc, ncur, p0, kcb int) bSource {
-	p := &j.p
-	var bs bSource
-	switch {
-	case p.PackedB != nil:
-		bs.packed = p.PackedB.panels(p0, kcb, jc)
-	case directB:
-		bs.direct, bs.ldb = p.B[p0*p.LDB:], p.LDB
-		if full := ncur / nr * nr; full < ncur {
-			from := full
-			if tail, ok := j.im.wideTail(ncur); ok {
-				from = tail
-			}
-			packB(bufB, false, p.B, p.LDB, jc+from, ncur-from, p0, kcb)
-			bs.edge, bs.edgeFrom = bufB, from
-		}
-	default:
-		packB(bufB, p.TransB, p.B, p.LDB, jc, ncur, p0, kcb)
-		bs.packed = bufB
-	}
-	return bs
-}
-
-// aSourceFor returns where the micro-kernel reads the A rows [ic, ic+mcur)
-// of the K block [p0, p0+kcb): prepacked panels, A in place (directA, a
-// partial last panel packed into bufA) or A packed into bufA.
-func (j *job) aSourceFor(bufA []float32, directA bool, ic, mcur, p0, kcb int) aSource {
-	p := &j.p
-	var as aSource
-	switch {
-	case p.PackedA != nil:
-		as.packed = p.PackedA.panels(p0, kcb, ic)
-	case directA:
-		as.inPlace, as.lda = p.A[p0:], p.LDA
-		if full := mcur / mr * mr; full < mcur {
-			packA(bufA, p.TransA, p.A, p.LDA, ic+full, mcur-full, p0, kcb)
-			as.edge = bufA
-		}
-	default:
-		packA(bufA, p.TransA, p.A, p.LDA, ic, mcur, p0, kcb)
-		as.packed = bufA
-	}
-	return as
 }
 
 // macroTile runs the micro-kernel over an mcur×ncur block of C whose A
