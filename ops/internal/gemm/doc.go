@@ -20,7 +20,9 @@
 //     C = act(alpha*op(A)*op(B) + beta*C + bias).
 //   - Threads. Params.Pool (a *parallel.Pool, nil = one thread) splits C
 //     into contiguous ranges of whole N panels (or M panels when that
-//     balances better); each thread packs its own part and writes disjoint C.
+//     balances better: chooseSplit); each thread packs what its part needs
+//     and writes disjoint C. Sharing the packed operand between threads
+//     measured costlier than packing it again (see chooseSplit).
 //     Products below 128³ multiply-adds (~50 µs on one core) stay on one
 //     thread: waking a parked worker costs tens of µs.
 //   - Scratch. Params.Workspace of WorkspaceSize(M, N, K, threads) floats

@@ -131,24 +131,13 @@ func (im *impl) multiply(p *Params) {
 		scaleOnly(p)
 		return
 	}
-	parts, splitN, panels := 1, true, 0
-	if threads := p.Pool.Threads(); threads > 1 && m*n*k >= im.minParallelWork {
-		panN, panM := ceilDiv(n, nr), ceilDiv(m, mr)
-		pn, pm := min(threads, panN), min(threads, panM)
-		// Efficiency of each split: work per thread / work of the busiest.
-		effN := float64(panN) / float64(pn*ceilDiv(panN, pn))
-		effM := float64(panM) / float64(pm*ceilDiv(panM, pm))
-		if pn*1000+int(effN*999) >= pm*1000+int(effM*999) {
-			parts, panels = pn, panN
-		} else {
-			parts, splitN, panels = pm, false, panM
-		}
-	}
+	sp := im.chooseSplit(p, p.Pool.Threads())
+	parts := sp.parts
 
 	j := jobPool.Get().(*job)
 	j.im = im
 	j.p = *p
-	j.splitN = splitN
+	j.splitN = sp.byN
 	j.claim.Store(0)
 	if cap(j.ts) < parts {
 		j.ts = make([]threadState, parts)
@@ -176,7 +165,7 @@ func (im *impl) multiply(p *Params) {
 	if parts == 1 {
 		j.region(0, m, 0, n, j.ws[0], &j.ts[0])
 	} else {
-		p.Pool.ForTask(panels, j)
+		p.Pool.ForTask(sp.panels, j)
 	}
 
 	if pooled != nil {
