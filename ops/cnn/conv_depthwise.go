@@ -11,6 +11,7 @@ package cnn
 // and the activation are applied as the rows are copied out, while they are in L1.
 
 import (
+	"github.com/onnxrun/onnxrun/ops/internal/activation"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
@@ -26,6 +27,22 @@ type convDepthwise struct {
 	interior3x3 bool
 	// vec is the padded-plane geometry of the vector path, nil when the window does not fit it.
 	vec *dwVectorPlan
+	// planesPerUnit is the output planes one work unit computes (dwPlanesPerUnit).
+	planesPerUnit int
+}
+
+// dwUnitOutputs and dwMaxPlanesPerUnit size a work unit: small planes (7x7, 14x14) are grouped so that
+// what a unit pays once (claiming it, zeroing the padded buffer's border, the post activation's call)
+// is spread over about dwUnitOutputs outputs, while a unit's output (at most 8 KB) stays in L1 for the
+// post activation; large planes are one unit each.
+const (
+	dwUnitOutputs      = 2048
+	dwMaxPlanesPerUnit = 32
+)
+
+// dwPlanesPerUnit is the planes of outSize outputs one work unit computes.
+func dwPlanesPerUnit(outSize int) int {
+	return min(max(dwUnitOutputs/max(outSize, 1), 1), dwMaxPlanesPerUnit)
 }
 
 // dwVectorPlan is the geometry of the vector path for one shape.
@@ -73,12 +90,14 @@ func newDwVectorPlan(s *convShape) *dwVectorPlan {
 
 func newConvDepthwise(s *convShape, _ convWeights) *convDepthwise {
 	w := &s.win
-	return &convDepthwise{s: s, g: w.gatherInput(), vec: newDwVectorPlan(s),
+	return &convDepthwise{s: s, g: w.gatherInput(), vec: newDwVectorPlan(s), planesPerUnit: dwPlanesPerUnit(s.outSize),
 		interior3x3: w.kernel[0] == 3 && w.kernel[1] == 3 && w.stride[0] == 1 && w.stride[1] == 1 && w.dilation[0] == 1 && w.dilation[1] == 1}
 }
 
-func (c *convDepthwise) name() string       { return "depthwise" }
-func (c *convDepthwise) units() int         { return c.s.batch * c.s.outC }
+func (c *convDepthwise) name() string { return "depthwise" }
+func (c *convDepthwise) units() int {
+	return (c.s.batch*c.s.outC + c.planesPerUnit - 1) / c.planesPerUnit
+}
 func (c *convDepthwise) scratchShared() int { return 0 }
 func (c *convDepthwise) scratchPerThread() int {
 	if c.vec == nil {
@@ -91,8 +110,10 @@ func (c *convDepthwise) setup(*convRun) {}
 // unitOutput: both paths apply the post activation themselves, row by row or plane by plane.
 func (c *convDepthwise) unitOutput(int) (lo, hi int, ok bool) { return 0, 0, true }
 
-// run computes output planes [lo, hi) (image n, channel m reads input channel m / (M/C)).
+// run computes the output planes of units [lo, hi) (plane u is image n = u / M, channel m = u % M, which
+// reads input channel m / (M/C)).
 func (c *convDepthwise) run(r *convRun, lo, hi int, buf []float32, _ *parallel.Pool) {
+	lo, hi = lo*c.planesPerUnit, min(hi*c.planesPerUnit, c.s.batch*c.s.outC)
 	if c.vec != nil {
 		c.runVector(r, lo, hi, buf)
 		return
@@ -149,16 +170,23 @@ func (c *convDepthwise) run(r *convRun, lo, hi int, buf []float32, _ *parallel.P
 	}
 }
 
-// runVector computes output planes [lo, hi) on the vector path, with buf the per-thread buffers.
+// runVector computes output planes [lo, hi) on the vector path, with buf the per-thread buffers. The
+// padded buffer is zeroed once: every plane has the same geometry, so each fill rewrites the same
+// interior cells and the padding stays zero. A clamp epilogue is applied by the kernel as it stores;
+// a residual is added row by row as the rows are copied out, and a post activation (HardSwish, SiLU...)
+// runs once over the planes' outputs, which are contiguous and still in L1.
 func (c *convDepthwise) runVector(r *convRun, lo, hi int, buf []float32) {
 	s, p := c.s, c.vec
 	padded, temp := buf[:p.padLen], buf[p.padLen:p.padLen+p.tempLen]
+	clear(padded)
 	e := &r.k.epi
+	clampOnly := *e
+	clampOnly.post = activation.Func{}
 	clampLo, clampHi, inKernel := e.clampBounds()
 	for u := lo; u < hi; u++ {
 		n, m := u/s.outC, u%s.outC
 		ch := m / s.groupOutC
-		p.fill(padded, r.x[(n*s.inC+ch)*s.inSize:(n*s.inC+ch+1)*s.inSize])
+		p.fillInterior(padded, r.x[(n*s.inC+ch)*s.inSize:(n*s.inC+ch+1)*s.inSize])
 		wm := r.w[m*s.taps : (m+1)*s.taps]
 		var b float32
 		if r.bias != nil {
@@ -184,28 +212,27 @@ func (c *convDepthwise) runVector(r *convRun, lo, hi int, buf []float32) {
 			case inKernel:
 				copy(out, row)
 			case zp != nil:
-				e.applyRowSum(out, row[:p.outW], zp[oy*p.outW:(oy+1)*p.outW])
+				clampOnly.applyRowSum(out, row[:p.outW], zp[oy*p.outW:(oy+1)*p.outW])
 			default:
-				e.applyRow(out, row[:p.outW])
+				clampOnly.applyRow(out, row[:p.outW])
 			}
 		}
 	}
+	if e.post.Kind != activation.None {
+		ys := r.y[lo*s.outSize : hi*s.outSize]
+		e.post.Row(ys, ys)
+	}
 }
 
-// fill copies plane x (inH x inW) into padded with the padding as zeros: padded row i, column j holds
-// x[i-padTop][j-padLeft], for the rows and columns an output reads.
-func (p *dwVectorPlan) fill(padded, x []float32) {
-	for i := 0; i < p.rows; i++ {
-		dst := padded[i*p.rowStride : (i+1)*p.rowStride]
+// fillInterior copies plane x (inH x inW) into the zero-padded buffer: padded row i, column j holds
+// x[i-padTop][j-padLeft], for the rows and columns an output reads. It writes the same cells for every
+// plane; the others (the padding) are left as they are, zero.
+func (p *dwVectorPlan) fillInterior(padded, x []float32) {
+	if p.padLeft >= p.rowStride {
+		return
+	}
+	for i := p.padTop; i < min(p.rows, p.padTop+p.inH); i++ {
 		xi := i - p.padTop
-		if xi < 0 || xi >= p.inH {
-			clear(dst)
-			continue
-		}
-		src := x[xi*p.inW : (xi+1)*p.inW]
-		left := min(p.padLeft, len(dst))
-		clear(dst[:left])
-		copied := copy(dst[left:], src)
-		clear(dst[left+copied:])
+		copy(padded[i*p.rowStride+p.padLeft:(i+1)*p.rowStride], x[xi*p.inW:(xi+1)*p.inW])
 	}
 }
