@@ -7,8 +7,9 @@ package cnn
 //
 // Square 3x3 and 5x5 windows with stride 1 or 2 and no dilation (MobileNet's, EfficientNet's) take the
 // vector path instead (conv_depthwise_kernel.go): each plane is copied into a zero-padded per-thread
-// buffer, the vector kernel computes every output from it with no border test, and the bias, the residual
-// and the activation are applied as the rows are copied out, while they are in L1.
+// buffer (for stride 2, split into its four row and column phases), the vector kernel computes the whole
+// plane from it in one call with no border test, and the residual and the activation are applied as the
+// rows are copied out, while they are in L1.
 
 import (
 	"github.com/onnxrun/onnxrun/ops/internal/activation"
@@ -45,15 +46,18 @@ func dwPlanesPerUnit(outSize int) int {
 	return min(max(dwUnitOutputs/max(outSize, 1), 1), dwMaxPlanesPerUnit)
 }
 
-// dwVectorPlan is the geometry of the vector path for one shape.
+// dwVectorPlan is the geometry of the vector path for one shape: the padded plane (stride 1) or its
+// four phases (stride 2), each phRows x rowStride, and the kernel's tap offsets into them.
 type dwVectorPlan struct {
 	k, stride       int
 	padTop, padLeft int
 	inH, inW        int
 	outH, outW      int
-	rowStride       int // padded row length
-	rows            int // padded rows written (those some output reads)
-	blocks          int // kernel blocks per call: the whole plane (stride 1) or one output row (stride 2)
+	rowStride       int // the row length of the padded plane or of a phase
+	phRows          int // the rows of the padded plane or of a phase that some output reads
+	phSize          int // phRows * rowStride
+	offsets         []int
+	blocks          int // kernel blocks per plane
 	padLen, tempLen int // the per-thread buffers
 	kernel          dwKernelFn
 }
@@ -68,23 +72,21 @@ func newDwVectorPlan(s *convShape) *dwVectorPlan {
 		return nil
 	}
 	p := &dwVectorPlan{k: k, stride: stride, padTop: w.padBegin[0], padLeft: w.padBegin[1],
-		inH: w.in[0], inW: w.in[1], outH: w.out[0], outW: w.out[1]}
-	// Every valid output reads rows below (outH-1)*stride+k and columns below (outW-1)*stride+k.
-	p.rows = (p.outH-1)*stride + k
-	p.rowStride = (p.outW-1)*stride + k
-	if stride == 1 {
-		p.kernel = dwStride1.Fn
-		p.blocks = (p.outH*p.rowStride + dwBlock - 1) / dwBlock
-	} else {
-		p.kernel = dwStride2.Fn
-		p.blocks = (p.outW + dwBlock - 1) / dwBlock
+		inH: w.in[0], inW: w.in[1], outH: w.out[0], outW: w.out[1], kernel: dwKernel.Fn}
+	// Output (oy, ox) reads padded rows stride*oy + ky, columns stride*ox + kx: in phase (ky%stride,
+	// kx%stride), row oy + ky/stride and column ox + kx/stride.
+	p.phRows = p.outH + (k-1)/stride
+	p.rowStride = p.outW + (k-1)/stride
+	p.phSize = p.phRows * p.rowStride
+	for ky := 0; ky < k; ky++ {
+		for kx := 0; kx < k; kx++ {
+			phase := (ky%stride)*stride + kx%stride
+			p.offsets = append(p.offsets, phase*p.phSize+(ky/stride)*p.rowStride+kx/stride)
+		}
 	}
+	p.blocks = (p.outH*p.rowStride + dwBlock - 1) / dwBlock
 	p.tempLen = p.blocks * dwBlock
-	lastRow := (p.outH - 1) * stride * p.rowStride
-	if stride == 1 {
-		lastRow = 0
-	}
-	p.padLen = max(p.rows*p.rowStride, lastRow+dwSrcExtent(stride, p.rowStride, k, p.blocks))
+	p.padLen = max(stride*stride*p.phSize, dwSrcExtent(p.offsets, p.blocks))
 	return p
 }
 
@@ -197,16 +199,9 @@ func (c *convDepthwise) runVector(r *convRun, lo, hi int, buf []float32) {
 		if r.z != nil {
 			zp = r.z[u*s.outSize : (u+1)*s.outSize]
 		}
-		if p.stride == 1 {
-			p.kernel(temp, padded, p.rowStride, p.k, p.blocks, wm, b, clampLo, clampHi)
-		}
+		p.kernel(temp, padded, p.offsets, wm, p.blocks, b, clampLo, clampHi)
 		for oy := 0; oy < p.outH; oy++ {
-			row := temp
-			if p.stride == 1 {
-				row = temp[oy*p.rowStride:]
-			} else {
-				p.kernel(temp, padded[oy*p.stride*p.rowStride:], p.rowStride, p.k, p.blocks, wm, b, clampLo, clampHi)
-			}
+			row := temp[oy*p.rowStride:]
 			out := yp[oy*p.outW : (oy+1)*p.outW]
 			switch {
 			case inKernel:
@@ -224,15 +219,45 @@ func (c *convDepthwise) runVector(r *convRun, lo, hi int, buf []float32) {
 	}
 }
 
-// fillInterior copies plane x (inH x inW) into the zero-padded buffer: padded row i, column j holds
-// x[i-padTop][j-padLeft], for the rows and columns an output reads. It writes the same cells for every
-// plane; the others (the padding) are left as they are, zero.
+// fillInterior copies plane x (inH x inW) into the zero-padded buffer: padded row i, column j, which
+// holds x[i-padTop][j-padLeft], is row i/stride, column j/stride of phase (i%stride, j%stride), for the
+// rows and columns an output reads. It writes the same cells for every plane; the others (the padding)
+// are left as they are, zero.
 func (p *dwVectorPlan) fillInterior(padded, x []float32) {
-	if p.padLeft >= p.rowStride {
+	if p.stride == 1 {
+		if p.padLeft >= p.rowStride {
+			return
+		}
+		for i := p.padTop; i < min(p.phRows, p.padTop+p.inH); i++ {
+			xi := i - p.padTop
+			copy(padded[i*p.rowStride+p.padLeft:(i+1)*p.rowStride], x[xi*p.inW:(xi+1)*p.inW])
+		}
 		return
 	}
-	for i := p.padTop; i < min(p.rows, p.padTop+p.inH); i++ {
-		xi := i - p.padTop
-		copy(padded[i*p.rowStride+p.padLeft:(i+1)*p.rowStride], x[xi*p.inW:(xi+1)*p.inW])
+	for xi := 0; xi < p.inH; xi++ {
+		i := xi + p.padTop
+		if i/2 >= p.phRows {
+			break
+		}
+		src := x[xi*p.inW : (xi+1)*p.inW]
+		for parity := 0; parity < 2; parity++ {
+			// Padded columns j = 2c + parity, input column j - padLeft, for 0 <= j - padLeft < inW.
+			last := p.inW - 1 + p.padLeft - parity // the last such j is 2c + parity <= this
+			if last < 0 {
+				continue
+			}
+			cLo := max(0, (p.padLeft-parity+1)/2)
+			cHi := min(p.rowStride, last/2+1)
+			if cLo >= cHi {
+				continue
+			}
+			phase := (i%2)*2 + parity
+			dst := padded[phase*p.phSize+(i/2)*p.rowStride : phase*p.phSize+(i/2+1)*p.rowStride]
+			dst = dst[cLo:cHi]
+			from := src[2*cLo+parity-p.padLeft:]
+			for c := range dst {
+				dst[c] = from[2*c]
+			}
+		}
 	}
 }

@@ -4,5 +4,5 @@ package cnn
 
 import "github.com/onnxrun/onnxrun/ops/internal/isa"
 
-// dwAsmVariants: no assembly here, the pure-Go twins run.
-func dwAsmVariants(int) []isa.Variant[dwKernelFn] { return nil }
+// dwAsmVariants: no assembly here, the pure-Go twin runs.
+func dwAsmVariants() []isa.Variant[dwKernelFn] { return nil }
