@@ -57,6 +57,9 @@ type dwVectorPlan struct {
 	phRows          int // the rows of the padded plane or of a phase that some output reads
 	phSize          int // phRows * rowStride
 	offsets         []int
+	// cols is where a stride-2 input row goes: its even columns (2q) to column phase cols[0].phase from
+	// column cols[0].first on, cols[0].count of them, its odd columns (2q+1) as cols[1] says.
+	cols            [2]struct{ phase, first, count int }
 	blocks          int // kernel blocks per plane
 	padLen, tempLen int // the per-thread buffers
 	kernel          dwKernelFn
@@ -83,6 +86,12 @@ func newDwVectorPlan(s *convShape) *dwVectorPlan {
 			phase := (ky%stride)*stride + kx%stride
 			p.offsets = append(p.offsets, phase*p.phSize+(ky/stride)*p.rowStride+kx/stride)
 		}
+	}
+	for r := range p.cols {
+		// Input column 2q + r is padded column j = 2q + r + padLeft: phase j%2, column j/2.
+		col := &p.cols[r]
+		col.phase, col.first = (r+p.padLeft)%2, (r+p.padLeft)/2
+		col.count = max(0, min((p.inW+1-r)/2, p.rowStride-col.first))
 	}
 	p.blocks = (p.outH*p.rowStride + dwBlock - 1) / dwBlock
 	p.tempLen = p.blocks * dwBlock
@@ -234,30 +243,23 @@ func (p *dwVectorPlan) fillInterior(padded, x []float32) {
 		}
 		return
 	}
+	evens, odds := p.cols[0], p.cols[1]
+	pairs := min(evens.count, odds.count)
 	for xi := 0; xi < p.inH; xi++ {
 		i := xi + p.padTop
 		if i/2 >= p.phRows {
 			break
 		}
 		src := x[xi*p.inW : (xi+1)*p.inW]
-		for parity := 0; parity < 2; parity++ {
-			// Padded columns j = 2c + parity, input column j - padLeft, for 0 <= j - padLeft < inW.
-			last := p.inW - 1 + p.padLeft - parity // the last such j is 2c + parity <= this
-			if last < 0 {
-				continue
-			}
-			cLo := max(0, (p.padLeft-parity+1)/2)
-			cHi := min(p.rowStride, last/2+1)
-			if cLo >= cHi {
-				continue
-			}
-			phase := (i%2)*2 + parity
-			dst := padded[phase*p.phSize+(i/2)*p.rowStride : phase*p.phSize+(i/2+1)*p.rowStride]
-			dst = dst[cLo:cHi]
-			from := src[2*cLo+parity-p.padLeft:]
-			for c := range dst {
-				dst[c] = from[2*c]
-			}
+		row := padded[(i%2)*2*p.phSize+(i/2)*p.rowStride:]
+		evenDst := row[evens.phase*p.phSize+evens.first:][:evens.count]
+		oddDst := row[odds.phase*p.phSize+odds.first:][:odds.count]
+		dwSplit.Fn(evenDst[:pairs], oddDst[:pairs], src)
+		for q := pairs; q < evens.count; q++ {
+			evenDst[q] = src[2*q]
+		}
+		for q := pairs; q < odds.count; q++ {
+			oddDst[q] = src[2*q+1]
 		}
 	}
 }

@@ -37,3 +37,18 @@ func dwAsmVariants() []isa.Variant[dwKernelFn] {
 		{Level: isa.AVX512, Name: "AVX-512", Fn: dwAsm(dwTapsAVX512)},
 	}
 }
+
+//go:noescape
+func dwSplitAVX512(even, odd, src *float32, n int)
+
+// dwSplitAsmVariants are the assembly even/odd splits.
+func dwSplitAsmVariants() []isa.Variant[dwSplitFn] {
+	return []isa.Variant[dwSplitFn]{{Level: isa.AVX512, Name: "AVX-512", Fn: func(even, odd, src []float32) {
+		if len(even) == 0 {
+			return
+		}
+		_ = odd[len(even)-1]
+		_ = src[2*len(even)-1]
+		dwSplitAVX512(&even[0], &odd[0], &src[0], len(even))
+	}}}
+}

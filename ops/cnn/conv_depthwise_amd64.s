@@ -170,3 +170,96 @@ y_tap:
 y_done:
 	VZEROUPPER
 	RET
+
+// even16 and odd16 select the even and the odd lanes of two zmm registers (VPERMT2PS indices).
+DATA even16<>+0(SB)/4, $0
+DATA even16<>+4(SB)/4, $2
+DATA even16<>+8(SB)/4, $4
+DATA even16<>+12(SB)/4, $6
+DATA even16<>+16(SB)/4, $8
+DATA even16<>+20(SB)/4, $10
+DATA even16<>+24(SB)/4, $12
+DATA even16<>+28(SB)/4, $14
+DATA even16<>+32(SB)/4, $16
+DATA even16<>+36(SB)/4, $18
+DATA even16<>+40(SB)/4, $20
+DATA even16<>+44(SB)/4, $22
+DATA even16<>+48(SB)/4, $24
+DATA even16<>+52(SB)/4, $26
+DATA even16<>+56(SB)/4, $28
+DATA even16<>+60(SB)/4, $30
+GLOBL even16<>(SB), RODATA|NOPTR, $64
+
+DATA odd16<>+0(SB)/4, $1
+DATA odd16<>+4(SB)/4, $3
+DATA odd16<>+8(SB)/4, $5
+DATA odd16<>+12(SB)/4, $7
+DATA odd16<>+16(SB)/4, $9
+DATA odd16<>+20(SB)/4, $11
+DATA odd16<>+24(SB)/4, $13
+DATA odd16<>+28(SB)/4, $15
+DATA odd16<>+32(SB)/4, $17
+DATA odd16<>+36(SB)/4, $19
+DATA odd16<>+40(SB)/4, $21
+DATA odd16<>+44(SB)/4, $23
+DATA odd16<>+48(SB)/4, $25
+DATA odd16<>+52(SB)/4, $27
+DATA odd16<>+56(SB)/4, $29
+DATA odd16<>+60(SB)/4, $31
+GLOBL odd16<>(SB), RODATA|NOPTR, $64
+
+// func dwSplitAVX512(even, odd, src *float32, n int)
+//
+// even[c] = src[2c], odd[c] = src[2c+1] for c < n: 16 pairs a step, the last m < 16 pairs with masked
+// loads (2m lanes, which do not fault past them) and masked stores (m lanes).
+TEXT ·dwSplitAVX512(SB), NOSPLIT, $0-32
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), DX
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), CX
+	VMOVUPS even16<>(SB), Z30
+	VMOVUPS odd16<>(SB), Z31
+	CMPQ CX, $16
+	JLT split_tail
+
+split_loop:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVAPS Z0, Z2
+	VPERMT2PS Z1, Z30, Z0
+	VPERMT2PS Z1, Z31, Z2
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z2, (DX)
+	ADDQ $128, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JGE split_loop
+
+split_tail:
+	TESTQ CX, CX
+	JZ split_done
+	// K1: the m store lanes; K2 and K3: the 2m source lanes, split over the two loads.
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1
+	SHLQ $1, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K2
+	SHRQ $16, AX
+	KMOVW AX, K3
+	VMOVUPS.Z (SI), K2, Z0
+	VMOVUPS.Z 64(SI), K3, Z1
+	VMOVAPS Z0, Z2
+	VPERMT2PS Z1, Z30, Z0
+	VPERMT2PS Z1, Z31, Z2
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z2, K1, (DX)
+
+split_done:
+	VZEROUPPER
+	RET

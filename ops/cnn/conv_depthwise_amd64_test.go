@@ -53,3 +53,23 @@ func dwTestWindow(k, stride, outH, outW int) window {
 	return window{in: []int{outH * stride, outW * stride}, out: []int{outH, outW}, kernel: []int{k, k},
 		stride: []int{stride, stride}, dilation: []int{1, 1}, padBegin: []int{p, p}, padEnd: []int{p, p}}
 }
+
+// Every even/odd split variant this CPU runs matches its pure-Go twin for pair counts around the 16-pair
+// step (the masked tail included) and leaves the values past the pairs alone.
+func TestDepthwiseSplitVariantsMatchTwin(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	for _, v := range isa.Runnable(dwSplitVariants...) {
+		for _, n := range []int{0, 1, 7, 15, 16, 17, 31, 40} {
+			src := randFloats(r, 2*n+1)
+			wantEven, wantOdd := make([]float32, n+2), make([]float32, n+2)
+			gotEven, gotOdd := make([]float32, n+2), make([]float32, n+2)
+			for _, s := range [][]float32{wantEven, wantOdd, gotEven, gotOdd} {
+				s[n], s[n+1] = 42, 42
+			}
+			dwSplitGo(wantEven[:n], wantOdd[:n], src)
+			v.Fn(gotEven[:n], gotOdd[:n], src)
+			closeFloats(t, v.Name+" even", gotEven, wantEven, 0)
+			closeFloats(t, v.Name+" odd", gotOdd, wantOdd, 0)
+		}
+	}
+}

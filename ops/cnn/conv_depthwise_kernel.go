@@ -69,3 +69,21 @@ var dwKernelVariants = append([]isa.Variant[dwKernelFn]{{Level: isa.PureGo, Name
 
 // dwKernel is the variant this process runs.
 var dwKernel = isa.Pick(dwKernelVariants...)
+
+// dwSplitFn writes even[c] = src[2c] and odd[c] = src[2c+1] for c < len(even) (odd as long, src twice
+// as long): a stride-2 plane's row split into the column phases.
+type dwSplitFn func(even, odd, src []float32)
+
+// dwSplitGo is the pure-Go twin of the assembly split.
+func dwSplitGo(even, odd, src []float32) {
+	odd, src = odd[:len(even)], src[:2*len(even)]
+	for c := range even {
+		even[c], odd[c] = src[2*c], src[2*c+1]
+	}
+}
+
+// dwSplitVariants are the even/odd splits by instruction set; dwSplit is the one this process runs.
+var (
+	dwSplitVariants = append([]isa.Variant[dwSplitFn]{{Level: isa.PureGo, Name: "pure Go", Fn: dwSplitGo}}, dwSplitAsmVariants()...)
+	dwSplit         = isa.Pick(dwSplitVariants...)
+)

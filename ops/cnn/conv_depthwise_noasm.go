@@ -6,3 +6,6 @@ import "github.com/onnxrun/onnxrun/ops/internal/isa"
 
 // dwAsmVariants: no assembly here, the pure-Go twin runs.
 func dwAsmVariants() []isa.Variant[dwKernelFn] { return nil }
+
+// dwSplitAsmVariants: no assembly here, the pure-Go twin runs.
+func dwSplitAsmVariants() []isa.Variant[dwSplitFn] { return nil }
