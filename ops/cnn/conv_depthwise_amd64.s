@@ -210,8 +210,9 @@ GLOBL odd16<>(SB), RODATA|NOPTR, $64
 
 // func dwSplitAVX512(even, odd, src *float32, n int)
 //
-// even[c] = src[2c], odd[c] = src[2c+1] for c < n: 16 pairs a step, the last m < 16 pairs with masked
-// loads (2m lanes, which do not fault past them) and masked stores (m lanes).
+// even[c] = src[2c], odd[c] = src[2c+1] for c < n: 16 pairs a step, all lanes on, then the last m < 16
+// pairs through the same step with masked loads (2m lanes, which do not fault past them) and masked
+// stores (m lanes). K1 holds the store lanes, K2 and K3 the lanes of the two loads.
 TEXT ·dwSplitAVX512(SB), NOSPLIT, $0-32
 	MOVQ even+0(FP), DI
 	MOVQ odd+8(FP), DX
@@ -219,28 +220,16 @@ TEXT ·dwSplitAVX512(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), CX
 	VMOVUPS even16<>(SB), Z30
 	VMOVUPS odd16<>(SB), Z31
-	CMPQ CX, $16
-	JLT split_tail
+	MOVQ $0xffff, AX
+	KMOVW AX, K1
+	KMOVW AX, K2
+	KMOVW AX, K3
 
-split_loop:
-	VMOVUPS (SI), Z0
-	VMOVUPS 64(SI), Z1
-	VMOVAPS Z0, Z2
-	VPERMT2PS Z1, Z30, Z0
-	VPERMT2PS Z1, Z31, Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z2, (DX)
-	ADDQ $128, SI
-	ADDQ $64, DI
-	ADDQ $64, DX
-	SUBQ $16, CX
+split_step:
 	CMPQ CX, $16
-	JGE split_loop
-
-split_tail:
+	JGE split_go
 	TESTQ CX, CX
 	JZ split_done
-	// K1: the m store lanes; K2 and K3: the 2m source lanes, split over the two loads.
 	MOVQ $1, AX
 	SHLQ CX, AX
 	DECQ AX
@@ -252,6 +241,9 @@ split_tail:
 	KMOVW AX, K2
 	SHRQ $16, AX
 	KMOVW AX, K3
+	MOVQ $16, CX // the tail is the last step
+
+split_go:
 	VMOVUPS.Z (SI), K2, Z0
 	VMOVUPS.Z 64(SI), K3, Z1
 	VMOVAPS Z0, Z2
@@ -259,6 +251,11 @@ split_tail:
 	VPERMT2PS Z1, Z31, Z2
 	VMOVUPS Z0, K1, (DI)
 	VMOVUPS Z2, K1, (DX)
+	ADDQ $128, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JMP split_step
 
 split_done:
 	VZEROUPPER
