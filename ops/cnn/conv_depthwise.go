@@ -59,7 +59,11 @@ type dwVectorPlan struct {
 	offsets         []int
 	// cols is where a stride-2 input row goes: its even columns (2q) to column phase cols[0].phase from
 	// column cols[0].first on, cols[0].count of them, its odd columns (2q+1) as cols[1] says.
-	cols            [2]struct{ phase, first, count int }
+	cols [2]struct{ phase, first, count int }
+	// evenAt and oddAt are, for each input row a stride-2 output reads, where its even and its odd
+	// columns go in the buffer (dwSplitFn); pairs is how many of each dwSplit writes.
+	evenAt, oddAt   []int
+	pairs           int
 	blocks          int // kernel blocks per plane
 	padLen, tempLen int // the per-thread buffers
 	kernel          dwKernelFn
@@ -92,6 +96,15 @@ func newDwVectorPlan(s *convShape) *dwVectorPlan {
 		col := &p.cols[r]
 		col.phase, col.first = (r+p.padLeft)%2, (r+p.padLeft)/2
 		col.count = max(0, min((p.inW+1-r)/2, p.rowStride-col.first))
+	}
+	if stride == 2 {
+		p.pairs = min(p.cols[0].count, p.cols[1].count)
+		for xi := 0; xi < p.inH && (xi+p.padTop)/2 < p.phRows; xi++ {
+			i := xi + p.padTop
+			row := (i%2)*2*p.phSize + (i/2)*p.rowStride
+			p.evenAt = append(p.evenAt, row+p.cols[0].phase*p.phSize+p.cols[0].first)
+			p.oddAt = append(p.oddAt, row+p.cols[1].phase*p.phSize+p.cols[1].first)
+		}
 	}
 	p.blocks = (p.outH*p.rowStride + dwBlock - 1) / dwBlock
 	p.tempLen = p.blocks * dwBlock
@@ -243,23 +256,15 @@ func (p *dwVectorPlan) fillInterior(padded, x []float32) {
 		}
 		return
 	}
-	evens, odds := p.cols[0], p.cols[1]
-	pairs := min(evens.count, odds.count)
-	for xi := 0; xi < p.inH; xi++ {
-		i := xi + p.padTop
-		if i/2 >= p.phRows {
-			break
+	dwSplit.Fn(padded, x, p.evenAt, p.oddAt, p.inW, p.pairs)
+	// An odd inW leaves one even column per row (or a cut at rowStride, one odd one) to copy here.
+	for r := range p.evenAt {
+		src := x[r*p.inW : (r+1)*p.inW]
+		for q := p.pairs; q < p.cols[0].count; q++ {
+			padded[p.evenAt[r]+q] = src[2*q]
 		}
-		src := x[xi*p.inW : (xi+1)*p.inW]
-		row := padded[(i%2)*2*p.phSize+(i/2)*p.rowStride:]
-		evenDst := row[evens.phase*p.phSize+evens.first:][:evens.count]
-		oddDst := row[odds.phase*p.phSize+odds.first:][:odds.count]
-		dwSplit.Fn(evenDst[:pairs], oddDst[:pairs], src)
-		for q := pairs; q < evens.count; q++ {
-			evenDst[q] = src[2*q]
-		}
-		for q := pairs; q < odds.count; q++ {
-			oddDst[q] = src[2*q+1]
+		for q := p.pairs; q < p.cols[1].count; q++ {
+			padded[p.oddAt[r]+q] = src[2*q+1]
 		}
 	}
 }

@@ -39,16 +39,20 @@ func dwAsmVariants() []isa.Variant[dwKernelFn] {
 }
 
 //go:noescape
-func dwSplitAVX512(even, odd, src *float32, n int)
+func dwSplitAVX512(dst, src *float32, evenAt, oddAt *int, rows, inW, pairs int)
 
-// dwSplitAsmVariants are the assembly even/odd splits.
+// dwSplitAsmVariants are the assembly splits.
 func dwSplitAsmVariants() []isa.Variant[dwSplitFn] {
-	return []isa.Variant[dwSplitFn]{{Level: isa.AVX512, Name: "AVX-512", Fn: func(even, odd, src []float32) {
-		if len(even) == 0 {
+	return []isa.Variant[dwSplitFn]{{Level: isa.AVX512, Name: "AVX-512", Fn: func(dst, src []float32, evenAt, oddAt []int, inW, pairs int) {
+		rows := len(evenAt)
+		if rows == 0 || pairs <= 0 {
 			return
 		}
-		_ = odd[len(even)-1]
-		_ = src[2*len(even)-1]
-		dwSplitAVX512(&even[0], &odd[0], &src[0], len(even))
+		_ = oddAt[rows-1]
+		_ = src[(rows-1)*inW+2*pairs-1]
+		for r, at := range evenAt {
+			_, _ = dst[at:at+pairs], dst[oddAt[r]:oddAt[r]+pairs]
+		}
+		dwSplitAVX512(&dst[0], &src[0], &evenAt[0], &oddAt[0], rows, inW, pairs)
 	}}}
 }

@@ -208,40 +208,62 @@ DATA odd16<>+56(SB)/4, $29
 DATA odd16<>+60(SB)/4, $31
 GLOBL odd16<>(SB), RODATA|NOPTR, $64
 
-// func dwSplitAVX512(even, odd, src *float32, n int)
+// func dwSplitAVX512(dst, src *float32, evenAt, oddAt *int, rows, inW, pairs int)
 //
-// even[c] = src[2c], odd[c] = src[2c+1] for c < n: 16 pairs a step, all lanes on, then the last m < 16
-// pairs through the same step with masked loads (2m lanes, which do not fault past them) and masked
-// stores (m lanes). K1 holds the store lanes, K2 and K3 the lanes of the two loads.
-TEXT ·dwSplitAVX512(SB), NOSPLIT, $0-32
-	MOVQ even+0(FP), DI
-	MOVQ odd+8(FP), DX
-	MOVQ src+16(FP), SI
-	MOVQ n+24(FP), CX
+// For each row r: dst[evenAt[r] + c] = src[r*inW + 2c], dst[oddAt[r] + c] = src[r*inW + 2c + 1] for
+// c < pairs: 16 pairs a step with all lanes on (K1 the stores', K2 and K3 the two loads'; K7 all ones),
+// then the last m < 16 pairs through the same step with masked loads (2m lanes, which do not fault past
+// them: K5, K6) and masked stores (m lanes: K4).
+//
+// Registers: R8 dst, R9 src row, R10 evenAt, R11 oddAt, R12 rows left, R13 inW in bytes, R14 pairs;
+// per row DI even destination, DX odd destination, SI source, CX pairs left.
+TEXT ·dwSplitAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), R8
+	MOVQ src+8(FP), R9
+	MOVQ evenAt+16(FP), R10
+	MOVQ oddAt+24(FP), R11
+	MOVQ rows+32(FP), R12
+	MOVQ inW+40(FP), R13
+	SHLQ $2, R13
+	MOVQ pairs+48(FP), R14
 	VMOVUPS even16<>(SB), Z30
 	VMOVUPS odd16<>(SB), Z31
 	MOVQ $0xffff, AX
-	KMOVW AX, K1
-	KMOVW AX, K2
-	KMOVW AX, K3
+	KMOVW AX, K7
+	MOVQ R14, CX
+	ANDQ $15, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K4
+	SHLQ $1, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K5
+	SHRQ $16, AX
+	KMOVW AX, K6
+
+split_row:
+	MOVQ (R10), DI
+	LEAQ (R8)(DI*4), DI
+	MOVQ (R11), DX
+	LEAQ (R8)(DX*4), DX
+	MOVQ R9, SI
+	MOVQ R14, CX
+	KMOVW K7, K1
+	KMOVW K7, K2
+	KMOVW K7, K3
 
 split_step:
 	CMPQ CX, $16
 	JGE split_go
 	TESTQ CX, CX
-	JZ split_done
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K1
-	SHLQ $1, CX
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K2
-	SHRQ $16, AX
-	KMOVW AX, K3
-	MOVQ $16, CX // the tail is the last step
+	JZ split_next
+	KMOVW K4, K1 // the tail: its masks, and it is the row's last step
+	KMOVW K5, K2
+	KMOVW K6, K3
+	MOVQ $16, CX
 
 split_go:
 	VMOVUPS.Z (SI), K2, Z0
@@ -257,6 +279,12 @@ split_go:
 	SUBQ $16, CX
 	JMP split_step
 
-split_done:
+split_next:
+	ADDQ $8, R10
+	ADDQ $8, R11
+	ADDQ R13, R9
+	DECQ R12
+	JNZ split_row
+
 	VZEROUPPER
 	RET

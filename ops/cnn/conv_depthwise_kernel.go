@@ -70,19 +70,27 @@ var dwKernelVariants = append([]isa.Variant[dwKernelFn]{{Level: isa.PureGo, Name
 // dwKernel is the variant this process runs.
 var dwKernel = isa.Pick(dwKernelVariants...)
 
-// dwSplitFn writes even[c] = src[2c] and odd[c] = src[2c+1] for c < len(even) (odd as long, src twice
-// as long): a stride-2 plane's row split into the column phases.
-type dwSplitFn func(even, odd, src []float32)
+// dwSplitFn splits rows of a stride-2 plane into their column phases: for row r < len(evenAt) and
+// c < pairs,
+//
+//	dst[evenAt[r] + c] = src[r*inW + 2c]     dst[oddAt[r] + c] = src[r*inW + 2c + 1]
+//
+// (oddAt as long as evenAt, 2*pairs <= inW). One call does a whole plane.
+type dwSplitFn func(dst, src []float32, evenAt, oddAt []int, inW, pairs int)
 
 // dwSplitGo is the pure-Go twin of the assembly split.
-func dwSplitGo(even, odd, src []float32) {
-	odd, src = odd[:len(even)], src[:2*len(even)]
-	for c := range even {
-		even[c], odd[c] = src[2*c], src[2*c+1]
+func dwSplitGo(dst, src []float32, evenAt, oddAt []int, inW, pairs int) {
+	oddAt = oddAt[:len(evenAt)]
+	for r, at := range evenAt {
+		row := src[r*inW : r*inW+2*pairs]
+		even, odd := dst[at:at+pairs], dst[oddAt[r]:oddAt[r]+pairs]
+		for c := range even {
+			even[c], odd[c] = row[2*c], row[2*c+1]
+		}
 	}
 }
 
-// dwSplitVariants are the even/odd splits by instruction set; dwSplit is the one this process runs.
+// dwSplitVariants are the splits by instruction set; dwSplit is the one this process runs.
 var (
 	dwSplitVariants = append([]isa.Variant[dwSplitFn]{{Level: isa.PureGo, Name: "pure Go", Fn: dwSplitGo}}, dwSplitAsmVariants()...)
 	dwSplit         = isa.Pick(dwSplitVariants...)
