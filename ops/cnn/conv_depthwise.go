@@ -222,12 +222,14 @@ func (c *convDepthwise) runVector(r *convRun, lo, hi int, buf []float32) {
 			zp = r.z[u*s.outSize : (u+1)*s.outSize]
 		}
 		p.kernel(temp, padded, p.offsets, wm, p.blocks, b, clampLo, clampHi)
+		if inKernel {
+			dwCopyRows.Fn(yp, p.outW, temp, p.rowStride, p.outH, p.outW)
+			continue
+		}
 		for oy := 0; oy < p.outH; oy++ {
 			row := temp[oy*p.rowStride:]
 			out := yp[oy*p.outW : (oy+1)*p.outW]
 			switch {
-			case inKernel:
-				copy(out, row)
 			case zp != nil:
 				clampOnly.applyRowSum(out, row[:p.outW], zp[oy*p.outW:(oy+1)*p.outW])
 			default:
@@ -250,10 +252,11 @@ func (p *dwVectorPlan) fillInterior(padded, x []float32) {
 		if p.padLeft >= p.rowStride {
 			return
 		}
-		for i := p.padTop; i < min(p.phRows, p.padTop+p.inH); i++ {
-			xi := i - p.padTop
-			copy(padded[i*p.rowStride+p.padLeft:(i+1)*p.rowStride], x[xi*p.inW:(xi+1)*p.inW])
+		rows := min(p.phRows-p.padTop, p.inH)
+		if rows <= 0 {
+			return
 		}
+		dwCopyRows.Fn(padded[p.padTop*p.rowStride+p.padLeft:], p.rowStride, x, p.inW, rows, min(p.inW, p.rowStride-p.padLeft))
 		return
 	}
 	dwSplit.Fn(padded, x, p.evenAt, p.oddAt, p.inW, p.pairs)

@@ -56,3 +56,22 @@ func dwSplitAsmVariants() []isa.Variant[dwSplitFn] {
 		dwSplitAVX512(&dst[0], &src[0], &evenAt[0], &oddAt[0], rows, inW, pairs)
 	}}}
 }
+
+//go:noescape
+func dwCopyRowsAVX512(dst *float32, dstStride int, src *float32, srcStride, rows, n int)
+
+// dwCopyRowsAsmVariants are the assembly row copies.
+func dwCopyRowsAsmVariants() []isa.Variant[dwCopyRowsFn] {
+	return []isa.Variant[dwCopyRowsFn]{{Level: isa.AVX512, Name: "AVX-512", Fn: func(dst []float32, dstStride int, src []float32, srcStride, rows, n int) {
+		if rows <= 0 || n <= 0 {
+			return
+		}
+		_ = dst[(rows-1)*dstStride+n-1]
+		_ = src[(rows-1)*srcStride+n-1]
+		if dstStride < n || srcStride < 0 {
+			dwCopyRowsGo(dst, dstStride, src, srcStride, rows, n) // overlapping rows: the twin's order
+			return
+		}
+		dwCopyRowsAVX512(&dst[0], dstStride, &src[0], srcStride, rows, n)
+	}}}
+}

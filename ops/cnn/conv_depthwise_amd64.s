@@ -288,3 +288,57 @@ split_next:
 
 	VZEROUPPER
 	RET
+
+// func dwCopyRowsAVX512(dst *float32, dstStride int, src *float32, srcStride, rows, n int)
+//
+// dst[r*dstStride + c] = src[r*srcStride + c] for r < rows, c < n: 16 values a step with all lanes on
+// (K1; K2 all ones), the last m < 16 of a row with a masked load and store (K3), which touch nothing
+// past them.
+TEXT ·dwCopyRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), R8
+	MOVQ dstStride+8(FP), R10
+	SHLQ $2, R10
+	MOVQ src+16(FP), R9
+	MOVQ srcStride+24(FP), R11
+	SHLQ $2, R11
+	MOVQ rows+32(FP), R12
+	MOVQ n+40(FP), R14
+	MOVQ $0xffff, AX
+	KMOVW AX, K2
+	MOVQ R14, CX
+	ANDQ $15, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K3
+
+copy_row:
+	MOVQ R8, DI
+	MOVQ R9, SI
+	MOVQ R14, CX
+	KMOVW K2, K1
+
+copy_step:
+	CMPQ CX, $16
+	JGE copy_go
+	TESTQ CX, CX
+	JZ copy_next
+	KMOVW K3, K1 // the tail: its mask, and it is the row's last step
+	MOVQ $16, CX
+
+copy_go:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP copy_step
+
+copy_next:
+	ADDQ R10, R8
+	ADDQ R11, R9
+	DECQ R12
+	JNZ copy_row
+
+	VZEROUPPER
+	RET

@@ -95,3 +95,21 @@ var (
 	dwSplitVariants = append([]isa.Variant[dwSplitFn]{{Level: isa.PureGo, Name: "pure Go", Fn: dwSplitGo}}, dwSplitAsmVariants()...)
 	dwSplit         = isa.Pick(dwSplitVariants...)
 )
+
+// dwCopyRowsFn copies rows between strided planes: dst[r*dstStride + c] = src[r*srcStride + c] for
+// r < rows, c < n. It moves a small plane into the padded buffer and the kernel's rows out, one call a
+// plane where copy would be one call a row (7 or 14 values each on the small maps).
+type dwCopyRowsFn func(dst []float32, dstStride int, src []float32, srcStride, rows, n int)
+
+// dwCopyRowsGo is the pure-Go twin of the assembly row copy.
+func dwCopyRowsGo(dst []float32, dstStride int, src []float32, srcStride, rows, n int) {
+	for r := 0; r < rows; r++ {
+		copy(dst[r*dstStride:r*dstStride+n], src[r*srcStride:r*srcStride+n])
+	}
+}
+
+// dwCopyRowsVariants are the row copies by instruction set; dwCopyRows is the one this process runs.
+var (
+	dwCopyRowsVariants = append([]isa.Variant[dwCopyRowsFn]{{Level: isa.PureGo, Name: "pure Go", Fn: dwCopyRowsGo}}, dwCopyRowsAsmVariants()...)
+	dwCopyRows         = isa.Pick(dwCopyRowsVariants...)
+)

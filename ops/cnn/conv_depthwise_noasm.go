@@ -9,3 +9,6 @@ func dwAsmVariants() []isa.Variant[dwKernelFn] { return nil }
 
 // dwSplitAsmVariants: no assembly here, the pure-Go twin runs.
 func dwSplitAsmVariants() []isa.Variant[dwSplitFn] { return nil }
+
+// dwCopyRowsAsmVariants: no assembly here, the pure-Go twin runs.
+func dwCopyRowsAsmVariants() []isa.Variant[dwCopyRowsFn] { return nil }
