@@ -13,6 +13,7 @@ package cnn
 
 import (
 	"github.com/onnxrun/onnxrun/ops/internal/activation"
+	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
@@ -207,6 +208,9 @@ func (c *convDepthwise) runVector(r *convRun, lo, hi int, buf []float32) {
 	clampOnly := *e
 	clampOnly.post = activation.Func{}
 	clampLo, clampHi, inKernel := e.clampBounds()
+	// The rows are copied out as they are when the kernel applied the whole clamp, or when there is no
+	// clamp and no residual (a post activation alone: MobileNetV3's HardSwish, EfficientNet's SiLU).
+	plainRows := inKernel || (r.z == nil && e.act == gemm.ActNone)
 	for u := lo; u < hi; u++ {
 		n, m := u/s.outC, u%s.outC
 		ch := m / s.groupOutC
@@ -222,7 +226,7 @@ func (c *convDepthwise) runVector(r *convRun, lo, hi int, buf []float32) {
 			zp = r.z[u*s.outSize : (u+1)*s.outSize]
 		}
 		p.kernel(temp, padded, p.offsets, wm, p.blocks, b, clampLo, clampHi)
-		if inKernel {
+		if plainRows {
 			dwCopyRows.Fn(yp, p.outW, temp, p.rowStride, p.outH, p.outW)
 			continue
 		}
