@@ -7,10 +7,13 @@ package cnn
 //
 // Square 3x3 and 5x5 windows with stride 1 or 2 and no dilation (MobileNet's, EfficientNet's) take the
 // vector path instead (conv_depthwise_kernel.go): each plane is copied into a zero-padded per-thread
-// buffer, the vector kernel computes every output from it with no border test, and the bias, the residual
-// and the activation are applied as the rows are copied out, while they are in L1.
+// buffer (for stride 2, split into its four row and column phases), the vector kernel computes the whole
+// plane from it in one call with no border test, and the residual and the activation are applied as the
+// rows are copied out, while they are in L1.
 
 import (
+	"github.com/onnxrun/onnxrun/ops/internal/activation"
+	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
@@ -26,17 +29,43 @@ type convDepthwise struct {
 	interior3x3 bool
 	// vec is the padded-plane geometry of the vector path, nil when the window does not fit it.
 	vec *dwVectorPlan
+	// planesPerUnit is the output planes one work unit computes (dwPlanesPerUnit).
+	planesPerUnit int
 }
 
-// dwVectorPlan is the geometry of the vector path for one shape.
+// dwUnitOutputs and dwMaxPlanesPerUnit size a work unit: small planes (7x7, 14x14) are grouped so that
+// what a unit pays once (claiming it, zeroing the padded buffer's border, the post activation's call)
+// is spread over about dwUnitOutputs outputs, while a unit's output (at most 8 KB) stays in L1 for the
+// post activation; large planes are one unit each.
+const (
+	dwUnitOutputs      = 2048
+	dwMaxPlanesPerUnit = 32
+)
+
+// dwPlanesPerUnit is the planes of outSize outputs one work unit computes.
+func dwPlanesPerUnit(outSize int) int {
+	return min(max(dwUnitOutputs/max(outSize, 1), 1), dwMaxPlanesPerUnit)
+}
+
+// dwVectorPlan is the geometry of the vector path for one shape: the padded plane (stride 1) or its
+// four phases (stride 2), each phRows x rowStride, and the kernel's tap offsets into them.
 type dwVectorPlan struct {
 	k, stride       int
 	padTop, padLeft int
 	inH, inW        int
 	outH, outW      int
-	rowStride       int // padded row length
-	rows            int // padded rows written (those some output reads)
-	blocks          int // kernel blocks per call: the whole plane (stride 1) or one output row (stride 2)
+	rowStride       int // the row length of the padded plane or of a phase
+	phRows          int // the rows of the padded plane or of a phase that some output reads
+	phSize          int // phRows * rowStride
+	offsets         []int
+	// cols is where a stride-2 input row goes: its even columns (2q) to column phase cols[0].phase from
+	// column cols[0].first on, cols[0].count of them, its odd columns (2q+1) as cols[1] says.
+	cols [2]struct{ phase, first, count int }
+	// evenAt and oddAt are, for each input row a stride-2 output reads, where its even and its odd
+	// columns go in the buffer (dwSplitFn); pairs is how many of each dwSplit writes.
+	evenAt, oddAt   []int
+	pairs           int
+	blocks          int // kernel blocks per plane
 	padLen, tempLen int // the per-thread buffers
 	kernel          dwKernelFn
 }
@@ -51,34 +80,49 @@ func newDwVectorPlan(s *convShape) *dwVectorPlan {
 		return nil
 	}
 	p := &dwVectorPlan{k: k, stride: stride, padTop: w.padBegin[0], padLeft: w.padBegin[1],
-		inH: w.in[0], inW: w.in[1], outH: w.out[0], outW: w.out[1]}
-	// Every valid output reads rows below (outH-1)*stride+k and columns below (outW-1)*stride+k.
-	p.rows = (p.outH-1)*stride + k
-	p.rowStride = (p.outW-1)*stride + k
-	if stride == 1 {
-		p.kernel = dwStride1.Fn
-		p.blocks = (p.outH*p.rowStride + dwBlock - 1) / dwBlock
-	} else {
-		p.kernel = dwStride2.Fn
-		p.blocks = (p.outW + dwBlock - 1) / dwBlock
+		inH: w.in[0], inW: w.in[1], outH: w.out[0], outW: w.out[1], kernel: dwKernel.Fn}
+	// Output (oy, ox) reads padded rows stride*oy + ky, columns stride*ox + kx: in phase (ky%stride,
+	// kx%stride), row oy + ky/stride and column ox + kx/stride.
+	p.phRows = p.outH + (k-1)/stride
+	p.rowStride = p.outW + (k-1)/stride
+	p.phSize = p.phRows * p.rowStride
+	for ky := 0; ky < k; ky++ {
+		for kx := 0; kx < k; kx++ {
+			phase := (ky%stride)*stride + kx%stride
+			p.offsets = append(p.offsets, phase*p.phSize+(ky/stride)*p.rowStride+kx/stride)
+		}
 	}
+	for r := range p.cols {
+		// Input column 2q + r is padded column j = 2q + r + padLeft: phase j%2, column j/2.
+		col := &p.cols[r]
+		col.phase, col.first = (r+p.padLeft)%2, (r+p.padLeft)/2
+		col.count = max(0, min((p.inW+1-r)/2, p.rowStride-col.first))
+	}
+	if stride == 2 {
+		p.pairs = min(p.cols[0].count, p.cols[1].count)
+		for xi := 0; xi < p.inH && (xi+p.padTop)/2 < p.phRows; xi++ {
+			i := xi + p.padTop
+			row := (i%2)*2*p.phSize + (i/2)*p.rowStride
+			p.evenAt = append(p.evenAt, row+p.cols[0].phase*p.phSize+p.cols[0].first)
+			p.oddAt = append(p.oddAt, row+p.cols[1].phase*p.phSize+p.cols[1].first)
+		}
+	}
+	p.blocks = (p.outH*p.rowStride + dwBlock - 1) / dwBlock
 	p.tempLen = p.blocks * dwBlock
-	lastRow := (p.outH - 1) * stride * p.rowStride
-	if stride == 1 {
-		lastRow = 0
-	}
-	p.padLen = max(p.rows*p.rowStride, lastRow+dwSrcExtent(stride, p.rowStride, k, p.blocks))
+	p.padLen = max(stride*stride*p.phSize, dwSrcExtent(p.offsets, p.blocks))
 	return p
 }
 
 func newConvDepthwise(s *convShape, _ convWeights) *convDepthwise {
 	w := &s.win
-	return &convDepthwise{s: s, g: w.gatherInput(), vec: newDwVectorPlan(s),
+	return &convDepthwise{s: s, g: w.gatherInput(), vec: newDwVectorPlan(s), planesPerUnit: dwPlanesPerUnit(s.outSize),
 		interior3x3: w.kernel[0] == 3 && w.kernel[1] == 3 && w.stride[0] == 1 && w.stride[1] == 1 && w.dilation[0] == 1 && w.dilation[1] == 1}
 }
 
-func (c *convDepthwise) name() string       { return "depthwise" }
-func (c *convDepthwise) units() int         { return c.s.batch * c.s.outC }
+func (c *convDepthwise) name() string { return "depthwise" }
+func (c *convDepthwise) units() int {
+	return (c.s.batch*c.s.outC + c.planesPerUnit - 1) / c.planesPerUnit
+}
 func (c *convDepthwise) scratchShared() int { return 0 }
 func (c *convDepthwise) scratchPerThread() int {
 	if c.vec == nil {
@@ -91,8 +135,10 @@ func (c *convDepthwise) setup(*convRun) {}
 // unitOutput: both paths apply the post activation themselves, row by row or plane by plane.
 func (c *convDepthwise) unitOutput(int) (lo, hi int, ok bool) { return 0, 0, true }
 
-// run computes output planes [lo, hi) (image n, channel m reads input channel m / (M/C)).
+// run computes the output planes of units [lo, hi) (plane u is image n = u / M, channel m = u % M, which
+// reads input channel m / (M/C)).
 func (c *convDepthwise) run(r *convRun, lo, hi int, buf []float32, _ *parallel.Pool) {
+	lo, hi = lo*c.planesPerUnit, min(hi*c.planesPerUnit, c.s.batch*c.s.outC)
 	if c.vec != nil {
 		c.runVector(r, lo, hi, buf)
 		return
@@ -149,16 +195,26 @@ func (c *convDepthwise) run(r *convRun, lo, hi int, buf []float32, _ *parallel.P
 	}
 }
 
-// runVector computes output planes [lo, hi) on the vector path, with buf the per-thread buffers.
+// runVector computes output planes [lo, hi) on the vector path, with buf the per-thread buffers. The
+// padded buffer is zeroed once: every plane has the same geometry, so each fill rewrites the same
+// interior cells and the padding stays zero. A clamp epilogue is applied by the kernel as it stores;
+// a residual is added row by row as the rows are copied out, and a post activation (HardSwish, SiLU...)
+// runs once over the planes' outputs, which are contiguous and still in L1.
 func (c *convDepthwise) runVector(r *convRun, lo, hi int, buf []float32) {
 	s, p := c.s, c.vec
 	padded, temp := buf[:p.padLen], buf[p.padLen:p.padLen+p.tempLen]
+	clear(padded)
 	e := &r.k.epi
+	clampOnly := *e
+	clampOnly.post = activation.Func{}
 	clampLo, clampHi, inKernel := e.clampBounds()
+	// The rows are copied out as they are when the kernel applied the whole clamp, or when there is no
+	// clamp and no residual (a post activation alone: MobileNetV3's HardSwish, EfficientNet's SiLU).
+	plainRows := inKernel || (r.z == nil && e.act == gemm.ActNone)
 	for u := lo; u < hi; u++ {
 		n, m := u/s.outC, u%s.outC
 		ch := m / s.groupOutC
-		p.fill(padded, r.x[(n*s.inC+ch)*s.inSize:(n*s.inC+ch+1)*s.inSize])
+		p.fillInterior(padded, r.x[(n*s.inC+ch)*s.inSize:(n*s.inC+ch+1)*s.inSize])
 		wm := r.w[m*s.taps : (m+1)*s.taps]
 		var b float32
 		if r.bias != nil {
@@ -169,43 +225,53 @@ func (c *convDepthwise) runVector(r *convRun, lo, hi int, buf []float32) {
 		if r.z != nil {
 			zp = r.z[u*s.outSize : (u+1)*s.outSize]
 		}
-		if p.stride == 1 {
-			p.kernel(temp, padded, p.rowStride, p.k, p.blocks, wm, b, clampLo, clampHi)
+		p.kernel(temp, padded, p.offsets, wm, p.blocks, b, clampLo, clampHi)
+		if plainRows {
+			dwCopyRows.Fn(yp, p.outW, temp, p.rowStride, p.outH, p.outW)
+			continue
 		}
 		for oy := 0; oy < p.outH; oy++ {
-			row := temp
-			if p.stride == 1 {
-				row = temp[oy*p.rowStride:]
-			} else {
-				p.kernel(temp, padded[oy*p.stride*p.rowStride:], p.rowStride, p.k, p.blocks, wm, b, clampLo, clampHi)
-			}
+			row := temp[oy*p.rowStride:]
 			out := yp[oy*p.outW : (oy+1)*p.outW]
 			switch {
-			case inKernel:
-				copy(out, row)
 			case zp != nil:
-				e.applyRowSum(out, row[:p.outW], zp[oy*p.outW:(oy+1)*p.outW])
+				clampOnly.applyRowSum(out, row[:p.outW], zp[oy*p.outW:(oy+1)*p.outW])
 			default:
-				e.applyRow(out, row[:p.outW])
+				clampOnly.applyRow(out, row[:p.outW])
 			}
 		}
 	}
+	if e.post.Kind != activation.None {
+		ys := r.y[lo*s.outSize : hi*s.outSize]
+		e.post.Row(ys, ys)
+	}
 }
 
-// fill copies plane x (inH x inW) into padded with the padding as zeros: padded row i, column j holds
-// x[i-padTop][j-padLeft], for the rows and columns an output reads.
-func (p *dwVectorPlan) fill(padded, x []float32) {
-	for i := 0; i < p.rows; i++ {
-		dst := padded[i*p.rowStride : (i+1)*p.rowStride]
-		xi := i - p.padTop
-		if xi < 0 || xi >= p.inH {
-			clear(dst)
-			continue
+// fillInterior copies plane x (inH x inW) into the zero-padded buffer: padded row i, column j, which
+// holds x[i-padTop][j-padLeft], is row i/stride, column j/stride of phase (i%stride, j%stride), for the
+// rows and columns an output reads. It writes the same cells for every plane; the others (the padding)
+// are left as they are, zero.
+func (p *dwVectorPlan) fillInterior(padded, x []float32) {
+	if p.stride == 1 {
+		if p.padLeft >= p.rowStride {
+			return
 		}
-		src := x[xi*p.inW : (xi+1)*p.inW]
-		left := min(p.padLeft, len(dst))
-		clear(dst[:left])
-		copied := copy(dst[left:], src)
-		clear(dst[left+copied:])
+		rows := min(p.phRows-p.padTop, p.inH)
+		if rows <= 0 {
+			return
+		}
+		dwCopyRows.Fn(padded[p.padTop*p.rowStride+p.padLeft:], p.rowStride, x, p.inW, rows, min(p.inW, p.rowStride-p.padLeft))
+		return
+	}
+	dwSplit.Fn(padded, x, p.evenAt, p.oddAt, p.inW, p.pairs)
+	// An odd inW leaves one even column per row (or a cut at rowStride, one odd one) to copy here.
+	for r := range p.evenAt {
+		src := x[r*p.inW : (r+1)*p.inW]
+		for q := p.pairs; q < p.cols[0].count; q++ {
+			padded[p.evenAt[r]+q] = src[2*q]
+		}
+		for q := p.pairs; q < p.cols[1].count; q++ {
+			padded[p.oddAt[r]+q] = src[2*q+1]
+		}
 	}
 }

@@ -55,11 +55,7 @@ func BenchmarkDepthwiseConv(b *testing.B) {
 			}
 			b.ReportMetric(gflop*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
 		}
-		variants := dwStride1Variants
-		if l.stride == 2 {
-			variants = dwStride2Variants
-		}
-		for _, v := range isa.Runnable(variants...) {
+		for _, v := range isa.Runnable(dwKernelVariants...) {
 			k := *base
 			dw := *k.strategy.(*convDepthwise)
 			plan := *dw.vec

@@ -4,5 +4,11 @@ package cnn
 
 import "github.com/onnxrun/onnxrun/ops/internal/isa"
 
-// dwAsmVariants: no assembly here, the pure-Go twins run.
-func dwAsmVariants(int) []isa.Variant[dwKernelFn] { return nil }
+// dwAsmVariants: no assembly here, the pure-Go twin runs.
+func dwAsmVariants() []isa.Variant[dwKernelFn] { return nil }
+
+// dwSplitAsmVariants: no assembly here, the pure-Go twin runs.
+func dwSplitAsmVariants() []isa.Variant[dwSplitFn] { return nil }
+
+// dwCopyRowsAsmVariants: no assembly here, the pure-Go twin runs.
+func dwCopyRowsAsmVariants() []isa.Variant[dwCopyRowsFn] { return nil }

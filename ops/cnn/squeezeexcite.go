@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/vecarith"
 	"github.com/onnxrun/onnxrun/ops/internal/vecmath"
 )
 
@@ -183,17 +184,10 @@ func (k *squeezeExciteKernel) planes(x, v, y []float32, phase, lo, hi int) {
 	for p := lo; p < hi; p++ {
 		xp := x[p*k.plane : (p+1)*k.plane]
 		if phase == 0 {
-			var sum float32
-			for _, e := range xp {
-				sum += e
-			}
-			v[p] = sum / float32(k.plane)
+			v[p] = sum8(xp) / float32(k.plane)
 			continue
 		}
-		g, yp := v[p], y[p*k.plane:(p+1)*k.plane]
-		for i, e := range xp {
-			yp[i] = e * g
-		}
+		vecarith.VS(vecarith.Mul, y[p*k.plane:(p+1)*k.plane], xp, v[p])
 	}
 }
 
@@ -223,16 +217,57 @@ func (t *seTask) Do(_, _ int) {
 // matVec sets dst = W·v + b for W of len(dst) rows of len(v), b optional.
 func matVec(dst, w, v, b []float32) {
 	for i := range dst {
-		row := w[i*len(v) : (i+1)*len(v)]
-		var sum float32
-		for j, e := range row {
-			sum += e * v[j]
-		}
+		sum := dot8(w[i*len(v):(i+1)*len(v)], v)
 		if b != nil {
 			sum += b[i]
 		}
 		dst[i] = sum
 	}
+}
+
+// dot8 is Σ a[i]·b[i] over len(a) (b at least as long) in eight interleaved partial sums: one running sum
+// waits for each add to finish (4 cycles) before the next, eight keep the adder busy. The result is
+// rounded differently from the one-sum loop, within float32's accumulation error either way.
+func dot8(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	i := 0
+	for ; i+8 <= len(a); i += 8 {
+		x, y := a[i:i+8:i+8], b[i:i+8:i+8]
+		s0 += x[0] * y[0]
+		s1 += x[1] * y[1]
+		s2 += x[2] * y[2]
+		s3 += x[3] * y[3]
+		s4 += x[4] * y[4]
+		s5 += x[5] * y[5]
+		s6 += x[6] * y[6]
+		s7 += x[7] * y[7]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+}
+
+// sum8 is Σ x[i] in eight interleaved partial sums, as dot8.
+func sum8(x []float32) float32 {
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		v := x[i : i+8 : i+8]
+		s0 += v[0]
+		s1 += v[1]
+		s2 += v[2]
+		s3 += v[3]
+		s4 += v[4]
+		s5 += v[5]
+		s6 += v[6]
+		s7 += v[7]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i]
+	}
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }
 
 // activate applies the activation to h in place.
@@ -245,13 +280,9 @@ func (op *squeezeExciteOp) activate(h []float32) {
 	case seSiLU:
 		vecmath.SiLU(h, h)
 	case seHardSwish:
-		for i, v := range h {
-			h[i] = v * min(max(v/6+0.5, 0), 1)
-		}
+		vecarith.HardSwish(h, h)
 	case seClip:
-		for i, v := range h {
-			h[i] = min(max(v, op.actLo), op.actHi)
-		}
+		vecarith.Clamp(h, h, op.actLo, op.actHi)
 	}
 }
 
@@ -261,9 +292,7 @@ func (op *squeezeExciteOp) gateOf(g []float32) {
 		vecmath.Sigmoid(g, g)
 		return
 	}
-	for i, v := range g {
-		g[i] = min(max(op.gateAlpha*v+op.gateB, 0), 1)
-	}
+	vecarith.HardSigmoid(g, g, op.gateAlpha, op.gateB)
 }
 
 // squeezeExciteReference is the kernel's reference: the unfused graph's five steps one after the other, in

@@ -34,7 +34,8 @@ func TestSqueezeExciteMatchesReference(t *testing.T) {
 		{ops.AttrMap{}, false},
 	} {
 		for _, shape := range [][4]int{{1, 5, 3, 3}, {2, 24, 40, 41}} {
-			n, ch, r, plane := shape[0], shape[1], 3, shape[2]*shape[3]
+			// R = 3 or 12: the products' rows shorter than and longer than dot8's eight sums.
+			n, ch, r, plane := shape[0], shape[1], max(3, shape[1]/2), shape[2]*shape[3]
 			x, w1, w2 := random(shape[:]...), random(r, ch, 1, 1), random(ch, r, 1, 1)
 			inputs := []*ops.Tensor{x, w1, nil, w2, nil}
 			info := []ops.ValueInfo{{DType: ops.Float32, Shape: x.Shape()}, {DType: ops.Float32, Shape: w1.Shape()}, {}, {DType: ops.Float32, Shape: w2.Shape()}, {}}
@@ -106,5 +107,42 @@ func TestSqueezeExciteDoesNotAllocate(t *testing.T) {
 		}); n != 0 {
 			t.Errorf("threads %d: Run allocates %v times", ctx.Threads, n)
 		}
+	}
+}
+
+// BenchmarkSqueezeExcite times MobileNetV3-Large's first and last squeeze-and-excitation blocks (HardSwish
+// would be MobileNetV3's; Relu with a HardSigmoid gate is what torchvision exports) at batch 1, one thread.
+func BenchmarkSqueezeExcite(b *testing.B) {
+	for _, l := range []struct {
+		name     string
+		c, r, hw int
+	}{
+		{"mbv3_c72_r24_28", 72, 24, 28},
+		{"mbv3_c960_r240_7", 960, 240, 7},
+		{"mbv3_c672_r168_14", 672, 168, 14},
+	} {
+		b.Run(l.name, func(b *testing.B) {
+			x, w1, w2 := ops.New(ops.Float32, ops.Shape{1, l.c, l.hw, l.hw}), ops.New(ops.Float32, ops.Shape{l.r, l.c, 1, 1}), ops.New(ops.Float32, ops.Shape{l.c, l.r, 1, 1})
+			b1, b2 := ops.New(ops.Float32, ops.Shape{l.r}), ops.New(ops.Float32, ops.Shape{l.c})
+			o, err := buildSqueezeExcite(ops.NodeInfo{Attrs: ops.AttrMap{"activation": ops.StringAttr("Relu"), "gate": ops.StringAttr("HardSigmoid"), "gate_params": ops.FloatsAttr(1.0/6, 0.5)},
+				NumInputs: 5, NumOutputs: 1, InputPresent: []bool{true, true, true, true, true}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			info := []ops.ValueInfo{{DType: ops.Float32, Shape: x.Shape()}, {DType: ops.Float32, Shape: w1.Shape()}, {DType: ops.Float32, Shape: b1.Shape()}, {DType: ops.Float32, Shape: w2.Shape()}, {DType: ops.Float32, Shape: b2.Shape()}}
+			k, err := o.Prepare(info, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := ops.SerialContext()
+			ctx.Scratch = make([]float32, k.(ops.Scratcher).ScratchSize())
+			in, out := []*ops.Tensor{x, w1, b1, w2, b2}, []*ops.Tensor{ops.New(ops.Float32, x.Shape())}
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if err := k.Run(ctx, in, out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
