@@ -28,6 +28,8 @@ type fastPoolKernel struct {
 	allInterior            bool // the interior is the whole output: no border to walk
 	// whole2x2: 2x2 windows, stride 2, no dilation or padding, all inside: pool2x2Planes does whole planes.
 	whole2x2 bool
+	// separable: MaxPool by a vertical then a horizontal pass over whole planes, border included (pool_sep.go).
+	separable bool
 	// scale multiplies an interior window's sum for the average (1/taps) when that is exact; else 0 and the
 	// sum is divided by taps, as the reference does.
 	scale float32
@@ -47,6 +49,7 @@ func newFastPool(k *poolKernel) *fastPoolKernel {
 	f.oxLo, f.oxHi = interiorRange(f.ow, f.iw, f.kw, f.sw, f.dw, f.pw)
 	f.allInterior = f.oyLo == 0 && f.oyHi == f.oh && f.oxLo == 0 && f.oxHi == f.ow
 	f.whole2x2 = f.allInterior && f.kh == 2 && f.kw == 2 && f.sh == 2 && f.sw == 2 && f.dh == 1 && f.dw == 1 && f.ph == 0 && f.pw == 0
+	f.separable = !f.whole2x2 && f.separableMaxFits()
 	if taps := f.kh * f.kw; taps&(taps-1) == 0 {
 		f.scale = 1 / float32(taps)
 	}
@@ -118,6 +121,10 @@ func (t *poolTask) Do(_, _ int) {
 func (f *fastPoolKernel) planes(x, y []float32, lo, hi int) {
 	if f.whole2x2 {
 		f.pool2x2Planes(x, y, lo, hi)
+		return
+	}
+	if f.separable {
+		f.separableMaxPlanes(x, y, lo, hi)
 		return
 	}
 	s := &f.ref.s
