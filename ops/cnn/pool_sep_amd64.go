@@ -8,41 +8,37 @@ import "github.com/onnxrun/onnxrun/ops/internal/isa"
 var poolSepAsmVariants = []isa.Variant[bool]{{Level: isa.AVX2, Name: "AVX2", Fn: true}}
 
 //go:noescape
-func poolColMaxAVX2(dst, x *float32, blocks, rowStride, rows int)
+func poolColMaxAVX2(dst, x *float32, blocks, tail, rowStride, rows int)
 
 //go:noescape
-func poolRowMaxAVX2(y, v, first *float32, blocks, stride, k int)
+func poolRowMaxAVX2(y, v, first *float32, blocks, tail, stride, k int)
 
 // poolColMax computes dst[c], the maximum of the non-NaN values of column c over rows rows of x, rowStride
-// apart (see poolColMaxGo, which the assembly matches bit for bit, eight columns at a time).
+// apart (see poolColMaxGo, which the assembly matches bit for bit).
 func poolColMax(dst, x []float32, rowStride, rows int) {
-	blocks := len(dst) / 8
-	if !poolSepAsm || blocks == 0 || rows < 1 {
+	if !poolSepAsm || len(dst) == 0 || rows < 1 {
 		poolColMaxGo(dst, x, rowStride, rows)
 		return
 	}
 	_ = x[(rows-1)*rowStride+len(dst)-1]
-	poolColMaxAVX2(&dst[0], &x[0], blocks, rowStride, rows)
-	if done := blocks * 8; done < len(dst) {
-		poolColMaxGo(dst[done:], x[done:], rowStride, rows)
-	}
+	poolColMaxAVX2(&dst[0], &x[0], len(dst)/8, len(dst)%8, rowStride, rows)
 }
 
 // poolRowMax computes each y[j], the maximum of v[j*stride : j*stride+k] or first[j*stride] when that is
-// not smaller (see poolRowMaxGo, which the assembly matches bit for bit, eight outputs at a time). A block
-// of eight reads v and first up to 16*stride/2+k-1 elements past its start.
+// not smaller (see poolRowMaxGo, which the assembly matches bit for bit).
 func poolRowMax(y, v, first []float32, stride, k int) {
-	blocks := len(y) / 8
-	// The assembly reads v[8*stride*b + [0, 8*stride+k-1)] and first likewise for block b.
-	for blocks > 0 && (8*stride*(blocks-1)+8*stride+k-1 > len(v) || 8*stride*blocks > len(first)) {
-		blocks--
-	}
-	if !poolSepAsm || blocks == 0 {
+	n := len(y)
+	if !poolSepAsm || n == 0 {
 		poolRowMaxGo(y, v, first, stride, k)
 		return
 	}
-	poolRowMaxAVX2(&y[0], &v[0], &first[0], blocks, stride, k)
-	if done := blocks * 8; done < len(y) {
-		poolRowMaxGo(y[done:], v[done*stride:], first[done*stride:], stride, k)
+	_, _ = v[(n-1)*stride+k-1], first[(n-1)*stride]
+	// Block b of eight reads v[8*stride*b + [0, 8*stride+k-1)] and first[8*stride*b + [0, 8*stride)], up
+	// to stride-1 elements past the last output's window: the blocks stop where that leaves the slices,
+	// and the rest goes one output at a time.
+	blocks := n / 8
+	for blocks > 0 && (8*stride*blocks+k-1 > len(v) || 8*stride*blocks > len(first)) {
+		blocks--
 	}
+	poolRowMaxAVX2(&y[0], &v[0], &first[0], blocks, n-8*blocks, stride, k)
 }

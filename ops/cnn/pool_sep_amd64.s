@@ -6,16 +6,17 @@
 // its first source and the running maximum as its second keeps the running maximum unless the new value
 // is larger, NaN included: the comparison `w > best ? w : best` of the Go twins, bit for bit.
 
-// func poolColMaxAVX2(dst, x *float32, blocks, rowStride, rows int)
+// func poolColMaxAVX2(dst, x *float32, blocks, tail, rowStride, rows int)
 //
-// For each of blocks blocks of eight columns: dst[c] = max over r in [0, rows) of x[r*rowStride + c],
-// starting from -Inf (NaN skipped). rows >= 1.
-TEXT ·poolColMaxAVX2(SB), NOSPLIT, $0-40
+// For each of the 8*blocks+tail columns: dst[c] = max over r in [0, rows) of x[r*rowStride + c], starting
+// from -Inf (NaN skipped), eight columns at a time, then the tail one at a time. rows >= 1.
+TEXT ·poolColMaxAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ blocks+16(FP), CX
-	MOVQ rowStride+24(FP), R8
-	MOVQ rows+32(FP), R9
+	MOVQ tail+24(FP), R10
+	MOVQ rowStride+32(FP), R8
+	MOVQ rows+40(FP), R9
 	SHLQ $2, R8
 	MOVL $0xff800000, AX // -Inf
 	MOVL AX, X15
@@ -54,7 +55,7 @@ quadrow:
 
 single:
 	TESTQ CX, CX
-	JZ coldone
+	JZ coltail
 	VMOVAPS Y15, Y0
 	MOVQ SI, BX
 	MOVQ R9, DX
@@ -71,33 +72,54 @@ singlerow:
 	DECQ CX
 	JMP single
 
+coltail:
+	TESTQ R10, R10
+	JZ coldone
+	VMOVAPS X15, X0
+	MOVQ SI, BX
+	MOVQ R9, DX
+
+coltailrow:
+	VMOVSS (BX), X4
+	VMAXSS X0, X4, X0
+	ADDQ R8, BX
+	DECQ DX
+	JNZ coltailrow
+	VMOVSS X0, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ R10
+	JMP coltail
+
 coldone:
 	VZEROUPPER
 	RET
 
-// func poolRowMaxAVX2(y, v, first *float32, blocks, stride, k int)
+// func poolRowMaxAVX2(y, v, first *float32, blocks, tail, stride, k int)
 //
-// For each of blocks blocks of eight outputs j (stride 1 or 2, k >= 1):
+// For each of the 8*blocks+tail outputs j (stride 1 or 2, k >= 1), eight at a time, then the tail one at
+// a time:
 //
 //	best = v[j*stride]; best = v[j*stride+i] > best ? v[j*stride+i] : best for i in [1, k)
 //	y[j] = best > first[j*stride] ? best : first[j*stride]
 //
 // Stride 2 takes the even elements of sixteen loaded ones (VSHUFPS within 128-bit lanes), which leaves the
 // outputs in the order 0 1 4 5 2 3 6 7 (pairs); VPERMPD puts them back before the store.
-TEXT ·poolRowMaxAVX2(SB), NOSPLIT, $0-48
+TEXT ·poolRowMaxAVX2(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
 	MOVQ v+8(FP), SI
 	MOVQ first+16(FP), R10
 	MOVQ blocks+24(FP), CX
-	MOVQ stride+32(FP), R8
-	MOVQ k+40(FP), R9
+	MOVQ tail+32(FP), R11
+	MOVQ stride+40(FP), R8
+	MOVQ k+48(FP), R9
 	DECQ R9 // taps after the first
 	CMPQ R8, $2
 	JEQ s2block
 
 s1block:
 	TESTQ CX, CX
-	JZ rowdone
+	JZ rowtail
 	VMOVUPS (SI), Y0
 	MOVQ SI, BX
 	MOVQ R9, DX
@@ -123,7 +145,7 @@ s1fix:
 
 s2block:
 	TESTQ CX, CX
-	JZ rowdone
+	JZ rowtail
 	VMOVUPS (SI), Y4
 	VMOVUPS 32(SI), Y5
 	VSHUFPS $0x88, Y5, Y4, Y0
@@ -153,6 +175,35 @@ s2fix:
 	ADDQ $32, DI
 	DECQ CX
 	JMP s2block
+
+rowtail: // one output at a time: v and first advance by stride elements
+	SHLQ $2, R8
+
+rowtailout:
+	TESTQ R11, R11
+	JZ rowdone
+	VMOVSS (SI), X0
+	MOVQ SI, BX
+	MOVQ R9, DX
+
+rowtailtap:
+	TESTQ DX, DX
+	JZ rowtailfix
+	ADDQ $4, BX
+	VMOVSS (BX), X1
+	VMAXSS X0, X1, X0
+	DECQ DX
+	JMP rowtailtap
+
+rowtailfix:
+	VMOVSS (R10), X2
+	VMAXSS X2, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ R8, SI
+	ADDQ R8, R10
+	ADDQ $4, DI
+	DECQ R11
+	JMP rowtailout
 
 rowdone:
 	VZEROUPPER
