@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/isa"
 	"github.com/onnxrun/onnxrun/ops/internal/kernelutil"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 	"github.com/onnxrun/onnxrun/ops/opstest"
@@ -254,4 +255,22 @@ func BenchmarkConvTransposeUNet(b *testing.B) {
 // generalConvTranspose is k on the general path (bias fill, then col2im through the gather table).
 func generalConvTranspose(k *convTransposeKernel) *convTransposeKernel {
 	return &convTransposeKernel{s: k.s, g: k.g, dtype: k.dtype, hasBias: k.hasBias, colSize: k.colSize, packed: k.packed}
+}
+
+// TestTileInterleaveMatchesGo compares each variant of the two-tap row store with its Go twin on lengths
+// around the blocks of eight.
+func TestTileInterleaveMatchesGo(t *testing.T) {
+	saved := tileInterleaveAsm
+	defer func() { tileInterleaveAsm = saved }()
+	c := randF32(4, 2, 45).Float32s()
+	for _, v := range isa.Runnable(tileInterleaveVariants...) {
+		tileInterleaveAsm = v.Fn
+		for _, n := range []int{1, 7, 8, 9, 16, 23, 45} {
+			got, want := make([]float32, 2*n+1), make([]float32, 2*n+1)
+			got[2*n], want[2*n] = 7, 7 // past the row: left alone
+			tileInterleave2(got, c[:n], c[45:45+n], 0.375)
+			tileInterleave2Go(want, c[:n], c[45:45+n], 0.375)
+			sameBits(t, fmt.Sprintf("%s n=%d", v.Name, n), got, want)
+		}
+	}
 }

@@ -12,6 +12,7 @@ package cnn
 
 import (
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
+	"github.com/onnxrun/onnxrun/ops/internal/isa"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
@@ -50,11 +51,7 @@ func tileScatter(s *convShape, y, col, bias []float32, lo, hi, py0, py1 int) {
 				if kw == 2 {
 					c0 := cm[(ty*2)*cells+at : (ty*2)*cells+at+iw]
 					c1 := cm[(ty*2+1)*cells+at : (ty*2+1)*cells+at+iw]
-					yrow = yrow[:2*len(c0)]
-					for px, v := range c0 {
-						yrow[2*px] = v + b
-						yrow[2*px+1] = c1[px] + b
-					}
+					tileInterleave2(yrow, c0, c1, b)
 					continue
 				}
 				for tx := 0; tx < kw; tx++ {
@@ -65,6 +62,26 @@ func tileScatter(s *convShape, y, col, bias []float32, lo, hi, py0, py1 int) {
 				}
 			}
 		}
+	}
+}
+
+// tileInterleaveVariants say whether the two-tap rows of tileScatter are stored in assembly
+// (convtranspose_tile_amd64.s) or in Go.
+var tileInterleaveVariants = append([]isa.Variant[bool]{{Level: isa.PureGo, Name: "Go", Fn: false}}, tileInterleaveAsmVariants...)
+
+// tileInterleaveAsm is true when they are stored in assembly.
+var tileInterleaveAsm = isa.Pick(tileInterleaveVariants...).Fn
+
+// tileInterleave2Go is tileInterleave2 in Go: the output row of a 2-wide kernel, tap 0 and tap 1 of each
+// input cell side by side, with the bias:
+//
+//	y[2j] = c0[j] + bias; y[2j+1] = c1[j] + bias
+func tileInterleave2Go(y, c0, c1 []float32, bias float32) {
+	y = y[:2*len(c0)]
+	c1 = c1[:len(c0)]
+	for j, v := range c0 {
+		y[2*j] = v + bias
+		y[2*j+1] = c1[j] + bias
 	}
 }
 
