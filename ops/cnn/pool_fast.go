@@ -5,7 +5,9 @@ package cnn
 // The interior runs row by row with no padding test and no index table; the common 2x2 and 3x3 windows with
 // stride 2 (LeNet's average pools, VGG's and ResNet's max pools) have AVX2 kernels (pool_fast_amd64.s, whole
 // planes at a time for 2x2 without padding) and unrolled Go loops as their twins. The border takes the
-// gather table's rows, as the reference kernel (pool.go) does for every cell. Planes are split across the
+// gather table's rows, as the reference kernel (pool.go) does for every cell. MaxPool at x-stride 1 or 2
+// without dilation, any window (SPPF's 5x5 stride 1, ResNet's and SqueezeNet's 3x3 stride 2) takes the
+// separable passes of pool_sep.go instead, border and ceil_mode included. Planes are split across the
 // session's threads when there is enough work.
 
 import (
