@@ -2,209 +2,36 @@
 
 #include "textflag.h"
 
-// The separable max pool's passes (pool_sep.go), eight float32 lanes of AVX2. VMAXPS with the new value as
-// its first source and the running maximum as its second keeps the running maximum unless the new value
-// is larger, NaN included: the comparison `w > best ? w : best` of the Go twins, bit for bit.
-
-// func poolColMaxAVX2(dst, x *float32, blocks, tail, rowStride, rows int)
+// The separable pool's passes (pool_sep.go), eight float32 lanes of AVX2, their body in
+// pool_sep_pass_amd64.h.
 //
-// For each of the 8*blocks+tail columns: dst[c] = max over r in [0, rows) of x[r*rowStride + c], starting
-// from -Inf (NaN skipped), eight columns at a time, then the tail one at a time. rows >= 1.
-TEXT ·poolColMaxAVX2(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ blocks+16(FP), CX
-	MOVQ tail+24(FP), R10
-	MOVQ rowStride+32(FP), R8
-	MOVQ rows+40(FP), R9
-	SHLQ $2, R8
-	MOVL $0xff800000, AX // -Inf
-	MOVL AX, X15
-	VBROADCASTSS X15, Y15
+// MaxPool: the fold starts from -Inf; VMAXPS with the new value as its first source and the running
+// maximum as its second keeps the running maximum unless the new value is larger, NaN included: the
+// comparison `w > best ? w : best` of the Go twins, bit for bit; the fix takes the window's first tap
+// unless the maximum is larger.
+#define POOL_COL ·poolColMaxAVX2
+#define POOL_ROW ·poolRowMaxAVX2
+#define POOL_INIT MOVL $0xff800000, AX; MOVL AX, X15; VBROADCASTSS X15, Y15
+#define POOL_PS VMAXPS
+#define POOL_SS VMAXSS
+#define POOL_FIX_PS VMAXPS
+#define POOL_FIX_SS VMAXSS
+#include "pool_sep_pass_amd64.h"
+#undef POOL_COL
+#undef POOL_ROW
+#undef POOL_INIT
+#undef POOL_PS
+#undef POOL_SS
+#undef POOL_FIX_PS
+#undef POOL_FIX_SS
 
-quad: // 32 columns at a time: four independent running maxima per row load
-	CMPQ CX, $4
-	JLT single
-	VMOVAPS Y15, Y0
-	VMOVAPS Y15, Y1
-	VMOVAPS Y15, Y2
-	VMOVAPS Y15, Y3
-	MOVQ SI, BX
-	MOVQ R9, DX
+// AveragePool: sums from +0 in the order of the Go twins (w + acc), divided by the window's count.
+#define POOL_COL ·poolColSumAVX2
+#define POOL_ROW ·poolRowSumAVX2
+#define POOL_INIT VXORPS Y15, Y15, Y15
+#define POOL_PS VADDPS
+#define POOL_SS VADDSS
+#define POOL_FIX_PS VDIVPS
+#define POOL_FIX_SS VDIVSS
+#include "pool_sep_pass_amd64.h"
 
-quadrow:
-	VMOVUPS (BX), Y4
-	VMOVUPS 32(BX), Y5
-	VMOVUPS 64(BX), Y6
-	VMOVUPS 96(BX), Y7
-	VMAXPS Y0, Y4, Y0
-	VMAXPS Y1, Y5, Y1
-	VMAXPS Y2, Y6, Y2
-	VMAXPS Y3, Y7, Y3
-	ADDQ R8, BX
-	DECQ DX
-	JNZ quadrow
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	ADDQ $128, SI
-	ADDQ $128, DI
-	SUBQ $4, CX
-	JMP quad
-
-single:
-	TESTQ CX, CX
-	JZ coltail
-	VMOVAPS Y15, Y0
-	MOVQ SI, BX
-	MOVQ R9, DX
-
-singlerow:
-	VMOVUPS (BX), Y4
-	VMAXPS Y0, Y4, Y0
-	ADDQ R8, BX
-	DECQ DX
-	JNZ singlerow
-	VMOVUPS Y0, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	DECQ CX
-	JMP single
-
-coltail:
-	TESTQ R10, R10
-	JZ coldone
-	VMOVAPS X15, X0
-	MOVQ SI, BX
-	MOVQ R9, DX
-
-coltailrow:
-	VMOVSS (BX), X4
-	VMAXSS X0, X4, X0
-	ADDQ R8, BX
-	DECQ DX
-	JNZ coltailrow
-	VMOVSS X0, (DI)
-	ADDQ $4, SI
-	ADDQ $4, DI
-	DECQ R10
-	JMP coltail
-
-coldone:
-	VZEROUPPER
-	RET
-
-// func poolRowMaxAVX2(y, v, first *float32, blocks, tail, stride, k int)
-//
-// For each of the 8*blocks+tail outputs j (stride 1 or 2, k >= 1), eight at a time, then the tail one at
-// a time:
-//
-//	best = v[j*stride]; best = v[j*stride+i] > best ? v[j*stride+i] : best for i in [1, k)
-//	y[j] = best > first[j*stride] ? best : first[j*stride]
-//
-// Stride 2 takes the even elements of sixteen loaded ones (VSHUFPS within 128-bit lanes), which leaves the
-// outputs in the order 0 1 4 5 2 3 6 7 (pairs); VPERMPD puts them back before the store.
-TEXT ·poolRowMaxAVX2(SB), NOSPLIT, $0-56
-	MOVQ y+0(FP), DI
-	MOVQ v+8(FP), SI
-	MOVQ first+16(FP), R10
-	MOVQ blocks+24(FP), CX
-	MOVQ tail+32(FP), R11
-	MOVQ stride+40(FP), R8
-	MOVQ k+48(FP), R9
-	DECQ R9 // taps after the first
-	CMPQ R8, $2
-	JEQ s2block
-
-s1block:
-	TESTQ CX, CX
-	JZ rowtail
-	VMOVUPS (SI), Y0
-	MOVQ SI, BX
-	MOVQ R9, DX
-
-s1tap:
-	TESTQ DX, DX
-	JZ s1fix
-	ADDQ $4, BX
-	VMOVUPS (BX), Y1
-	VMAXPS Y0, Y1, Y0
-	DECQ DX
-	JMP s1tap
-
-s1fix:
-	VMOVUPS (R10), Y2
-	VMAXPS Y2, Y0, Y0
-	VMOVUPS Y0, (DI)
-	ADDQ $32, SI
-	ADDQ $32, R10
-	ADDQ $32, DI
-	DECQ CX
-	JMP s1block
-
-s2block:
-	TESTQ CX, CX
-	JZ rowtail
-	VMOVUPS (SI), Y4
-	VMOVUPS 32(SI), Y5
-	VSHUFPS $0x88, Y5, Y4, Y0
-	MOVQ SI, BX
-	MOVQ R9, DX
-
-s2tap:
-	TESTQ DX, DX
-	JZ s2fix
-	ADDQ $4, BX
-	VMOVUPS (BX), Y4
-	VMOVUPS 32(BX), Y5
-	VSHUFPS $0x88, Y5, Y4, Y1
-	VMAXPS Y0, Y1, Y0
-	DECQ DX
-	JMP s2tap
-
-s2fix:
-	VMOVUPS (R10), Y4
-	VMOVUPS 32(R10), Y5
-	VSHUFPS $0x88, Y5, Y4, Y2
-	VMAXPS Y2, Y0, Y0
-	VPERMPD $0xD8, Y0, Y0
-	VMOVUPS Y0, (DI)
-	ADDQ $64, SI
-	ADDQ $64, R10
-	ADDQ $32, DI
-	DECQ CX
-	JMP s2block
-
-rowtail: // one output at a time: v and first advance by stride elements
-	SHLQ $2, R8
-
-rowtailout:
-	TESTQ R11, R11
-	JZ rowdone
-	VMOVSS (SI), X0
-	MOVQ SI, BX
-	MOVQ R9, DX
-
-rowtailtap:
-	TESTQ DX, DX
-	JZ rowtailfix
-	ADDQ $4, BX
-	VMOVSS (BX), X1
-	VMAXSS X0, X1, X0
-	DECQ DX
-	JMP rowtailtap
-
-rowtailfix:
-	VMOVSS (R10), X2
-	VMAXSS X2, X0, X0
-	VMOVSS X0, (DI)
-	ADDQ R8, SI
-	ADDQ R8, R10
-	ADDQ $4, DI
-	DECQ R11
-	JMP rowtailout
-
-rowdone:
-	VZEROUPPER
-	RET
