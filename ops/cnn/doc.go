@@ -59,8 +59,8 @@
 // SqueezeExcite (squeezeexcite.go) is a squeeze-and-excitation block (pool, two 1x1 products with their
 // activation and gate, per-channel scale) as one kernel, written by runtime/pass_squeeze_excite.go. Float32
 // MaxPool and AveragePool over two axes take pool_fast.go: an interior rectangle without padding tests and
-// unrolled 2x2 and 3x3 windows, the border through the gather table; MaxPool at x-stride 1 or 2 without
-// dilation takes the separable vertical and horizontal passes of pool_sep.go for any window.
+// unrolled 2x2 and 3x3 windows, the border through the gather table; pools at x-stride 1 or 2 without
+// dilation take the separable vertical and horizontal passes of pool_sep.go for any window.
 //
 // # Types
 //

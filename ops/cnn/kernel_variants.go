@@ -10,7 +10,7 @@ func init() {
 	ops.RegisterKernelVariant("conv direct (few channels)", haveDirectTileAsm, "AVX2+FMA")
 	ops.RegisterKernelVariant("conv winograd", haveWinogradAsm, "AVX2+FMA")
 	ops.RegisterKernelVariant("pooling", havePoolAsm, "AVX2")
-	ops.RegisterKernelVariant("max pool separable", poolSepAsm, isa.Pick(poolSepVariants...).Name)
+	ops.RegisterKernelVariant("pool separable", poolSepAsm, isa.Pick(poolSepVariants...).Name)
 	ops.RegisterKernelVariant("conv transpose tiles", tileInterleaveAsm, isa.Pick(tileInterleaveVariants...).Name)
 	ops.RegisterKernelVariant("conv depthwise 3x3/5x5", dwStride1.Level != isa.PureGo, dwStride1.Name)
 }

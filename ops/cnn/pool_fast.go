@@ -5,9 +5,9 @@ package cnn
 // The interior runs row by row with no padding test and no index table; the common 2x2 and 3x3 windows with
 // stride 2 (LeNet's average pools, VGG's and ResNet's max pools) have AVX2 kernels (pool_fast_amd64.s, whole
 // planes at a time for 2x2 without padding) and unrolled Go loops as their twins. The border takes the
-// gather table's rows, as the reference kernel (pool.go) does for every cell. MaxPool at x-stride 1 or 2
-// without dilation, any window (SPPF's 5x5 stride 1, ResNet's and SqueezeNet's 3x3 stride 2) takes the
-// separable passes of pool_sep.go instead, border and ceil_mode included. Planes are split across the
+// gather table's rows, as the reference kernel (pool.go) does for every cell. Pools at x-stride 1 or 2
+// without dilation, any window (SPPF's 5x5 stride 1, ResNet's and SqueezeNet's 3x3 stride 2), other than
+// the whole-plane 2x2 case, take the separable passes of pool_sep.go instead, border and ceil_mode included. Planes are split across the
 // session's threads when there is enough work.
 
 import (
@@ -30,7 +30,7 @@ type fastPoolKernel struct {
 	allInterior            bool // the interior is the whole output: no border to walk
 	// whole2x2: 2x2 windows, stride 2, no dilation or padding, all inside: pool2x2Planes does whole planes.
 	whole2x2 bool
-	// separable: MaxPool by a vertical then a horizontal pass over whole planes, border included (pool_sep.go).
+	// separable: a vertical then a horizontal pass over whole planes, border included (pool_sep.go).
 	separable bool
 	// scale multiplies an interior window's sum for the average (1/taps) when that is exact; else 0 and the
 	// sum is divided by taps, as the reference does.
@@ -51,7 +51,7 @@ func newFastPool(k *poolKernel) *fastPoolKernel {
 	f.oxLo, f.oxHi = interiorRange(f.ow, f.iw, f.kw, f.sw, f.dw, f.pw)
 	f.allInterior = f.oyLo == 0 && f.oyHi == f.oh && f.oxLo == 0 && f.oxHi == f.ow
 	f.whole2x2 = f.allInterior && f.kh == 2 && f.kw == 2 && f.sh == 2 && f.sw == 2 && f.dh == 1 && f.dw == 1 && f.ph == 0 && f.pw == 0
-	f.separable = !f.whole2x2 && f.separableMaxFits()
+	f.separable = !f.whole2x2 && f.separableFits()
 	if taps := f.kh * f.kw; taps&(taps-1) == 0 {
 		f.scale = 1 / float32(taps)
 	}
@@ -126,7 +126,7 @@ func (f *fastPoolKernel) planes(x, y []float32, lo, hi int) {
 		return
 	}
 	if f.separable {
-		f.separableMaxPlanes(x, y, lo, hi)
+		f.separablePlanes(x, y, lo, hi)
 		return
 	}
 	s := &f.ref.s

@@ -13,23 +13,34 @@ func poolColMaxAVX2(dst, x *float32, blocks, tail, rowStride, rows int)
 //go:noescape
 func poolRowMaxAVX2(y, v, first *float32, blocks, tail, stride, k int)
 
-// poolColMax computes dst[c], the maximum of the non-NaN values of column c over rows rows of x, rowStride
-// apart (see poolColMaxGo, which the assembly matches bit for bit).
-func poolColMax(dst, x []float32, rowStride, rows int) {
+//go:noescape
+func poolColSumAVX2(dst, x *float32, blocks, tail, rowStride, rows int)
+
+//go:noescape
+func poolRowSumAVX2(y, v, first *float32, blocks, tail, stride, k int)
+
+// poolColPass computes dst[c], the maximum of the non-NaN values of column c over rows rows of x,
+// rowStride apart, or their sum (see poolColPassGo, which the assembly matches bit for bit).
+func poolColPass(dst, x []float32, rowStride, rows int, sum bool) {
 	if !poolSepAsm || len(dst) == 0 || rows < 1 {
-		poolColMaxGo(dst, x, rowStride, rows)
+		poolColPassGo(dst, x, rowStride, rows, sum)
 		return
 	}
 	_ = x[(rows-1)*rowStride+len(dst)-1]
-	poolColMaxAVX2(&dst[0], &x[0], len(dst)/8, len(dst)%8, rowStride, rows)
+	if sum { // direct calls: a function value would let dst escape (the caller's rows are on its stack)
+		poolColSumAVX2(&dst[0], &x[0], len(dst)/8, len(dst)%8, rowStride, rows)
+	} else {
+		poolColMaxAVX2(&dst[0], &x[0], len(dst)/8, len(dst)%8, rowStride, rows)
+	}
 }
 
-// poolRowMax computes each y[j], the maximum of v[j*stride : j*stride+k] or first[j*stride] when that is
-// not smaller (see poolRowMaxGo, which the assembly matches bit for bit).
-func poolRowMax(y, v, first []float32, stride, k int) {
+// poolRowPass computes each y[j], the maximum of v[j*stride : j*stride+k] or first[j*stride] when that
+// is not smaller, or their sum divided by first[j*stride] (see poolRowPassGo, which the assembly matches
+// bit for bit).
+func poolRowPass(y, v, first []float32, stride, k int, sum bool) {
 	n := len(y)
 	if !poolSepAsm || n == 0 {
-		poolRowMaxGo(y, v, first, stride, k)
+		poolRowPassGo(y, v, first, stride, k, sum)
 		return
 	}
 	_, _ = v[(n-1)*stride+k-1], first[(n-1)*stride]
@@ -40,5 +51,9 @@ func poolRowMax(y, v, first []float32, stride, k int) {
 	for blocks > 0 && (8*stride*blocks+k-1 > len(v) || 8*stride*blocks > len(first)) {
 		blocks--
 	}
-	poolRowMaxAVX2(&y[0], &v[0], &first[0], blocks, n-8*blocks, stride, k)
+	if sum {
+		poolRowSumAVX2(&y[0], &v[0], &first[0], blocks, n-8*blocks, stride, k)
+	} else {
+		poolRowMaxAVX2(&y[0], &v[0], &first[0], blocks, n-8*blocks, stride, k)
+	}
 }

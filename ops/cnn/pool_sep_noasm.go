@@ -7,8 +7,12 @@ import "github.com/onnxrun/onnxrun/ops/internal/isa"
 // poolSepAsmVariants: none in this build; the separable passes run in Go.
 var poolSepAsmVariants []isa.Variant[bool]
 
-// poolColMax is poolColMaxGo in this build.
-func poolColMax(dst, x []float32, rowStride, rows int) { poolColMaxGo(dst, x, rowStride, rows) }
+// poolColPass is poolColPassGo in this build.
+func poolColPass(dst, x []float32, rowStride, rows int, sum bool) {
+	poolColPassGo(dst, x, rowStride, rows, sum)
+}
 
-// poolRowMax is poolRowMaxGo in this build.
-func poolRowMax(y, v, first []float32, stride, k int) { poolRowMaxGo(y, v, first, stride, k) }
+// poolRowPass is poolRowPassGo in this build.
+func poolRowPass(y, v, first []float32, stride, k int, sum bool) {
+	poolRowPassGo(y, v, first, stride, k, sum)
+}
