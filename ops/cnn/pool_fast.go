@@ -51,11 +51,18 @@ func newFastPool(k *poolKernel) *fastPoolKernel {
 	f.oxLo, f.oxHi = interiorRange(f.ow, f.iw, f.kw, f.sw, f.dw, f.pw)
 	f.allInterior = f.oyLo == 0 && f.oyHi == f.oh && f.oxLo == 0 && f.oxHi == f.ow
 	f.whole2x2 = f.allInterior && f.kh == 2 && f.kw == 2 && f.sh == 2 && f.sw == 2 && f.dh == 1 && f.dw == 1 && f.ph == 0 && f.pw == 0
-	f.separable = !f.whole2x2 && f.separableFits()
+	f.separable = !f.whole2x2 && !f.maxPool3x3s2() && f.separableFits()
 	if taps := f.kh * f.kw; taps&(taps-1) == 0 {
 		f.scale = 1 / float32(taps)
 	}
 	return f
+}
+
+// maxPool3x3s2 says whether f is a 3x3 MaxPool at x-stride 2 without dilation, whose interior rows have
+// their own assembly (maxPool3x3s2Row): measured a little faster there than the separable passes (ResNet's
+// and SqueezeNet's pools), which take the other windows.
+func (f *fastPoolKernel) maxPool3x3s2() bool {
+	return f.max && f.kh == 3 && f.kw == 3 && f.sw == 2 && f.dh == 1 && f.dw == 1
 }
 
 // interiorRange returns the outputs [lo, hi) along one axis whose window, o*stride - pad + [0, (k-1)*dil],
@@ -241,7 +248,7 @@ func (f *fastPoolKernel) interior(xp, yp []float32) {
 		switch {
 		case f.kh == 2 && f.kw == 2 && f.sw == 2 && f.dh == 1 && f.dw == 1:
 			pool2x2Row(y, xp[at:], f.iw, !f.max, f.scale)
-		case f.kh == 3 && f.kw == 3 && f.sw == 2 && f.dh == 1 && f.dw == 1 && f.max:
+		case f.maxPool3x3s2():
 			maxPool3x3s2Row(y, xp[at:], xp[at+f.iw:], xp[at+2*f.iw:])
 		default:
 			for j := range y {
@@ -289,9 +296,11 @@ func maxPool3x3s2RowGo(y, r0, r1, r2 []float32) {
 	n := len(y)
 	r0, r1, r2 = r0[:2*n+1], r1[:2*n+1], r2[:2*n+1]
 	for j := range y {
+		// One chain in row-major order: folding r2's last two taps on their own first (as this did) let a
+		// NaN at r2[2j+1] hide r2[2j+2] when the window's first tap is not NaN.
 		a := maxTap(maxTap(r0[2*j], r0[2*j+1]), r0[2*j+2])
-		b := maxTap(maxTap(a, r1[2*j]), r1[2*j+1])
-		y[j] = maxTap(maxTap(maxTap(b, r1[2*j+2]), r2[2*j]), maxTap(r2[2*j+1], r2[2*j+2]))
+		b := maxTap(maxTap(maxTap(a, r1[2*j]), r1[2*j+1]), r1[2*j+2])
+		y[j] = maxTap(maxTap(maxTap(b, r2[2*j]), r2[2*j+1]), r2[2*j+2])
 	}
 }
 

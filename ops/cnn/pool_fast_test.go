@@ -95,6 +95,7 @@ func BenchmarkPool(b *testing.B) {
 		{"resnet_max3x3s2p1", "MaxPool", []int{1, 64, 112, 112}, ops.AttrMap{"kernel_shape": ints(3, 3), "strides": ints(2, 2), "pads": ints(1, 1, 1, 1)}},
 		{"squeezenet_max3x3s2ceil", "MaxPool", []int{1, 64, 111, 111}, ops.AttrMap{"kernel_shape": ints(3, 3), "strides": ints(2, 2), "ceil_mode": ops.IntAttr(1)}},
 		{"squeezenet3_max3x3s2ceil", "MaxPool", []int{1, 256, 27, 27}, ops.AttrMap{"kernel_shape": ints(3, 3), "strides": ints(2, 2), "ceil_mode": ops.IntAttr(1)}},
+		{"avg3x3s1p1_incpad", "AveragePool", []int{1, 64, 56, 56}, ops.AttrMap{"kernel_shape": ints(3, 3), "pads": ints(1, 1, 1, 1), "count_include_pad": ops.IntAttr(1)}},
 		{"sppf_max5x5s1p2", "MaxPool", []int{1, 256, 20, 20}, ops.AttrMap{"kernel_shape": ints(5, 5), "pads": ints(2, 2, 2, 2)}},
 	} {
 		p := prepare(b, node(c.op, 22, c.attr, randF32(1, c.x...)))
