@@ -37,6 +37,7 @@ func TestRunAllocatesNothing(t *testing.T) {
 		"MaxPool indices":      {OpType: "MaxPool", Opset: 22, Attrs: ops.AttrMap{"kernel_shape": ints(3, 3), "storage_order": ops.IntAttr(1)}, Inputs: []*ops.Tensor{x}, NumOutputs: 2},
 		"MaxPool uint8":        node("MaxPool", 22, k33, ops.New(ops.Uint8, ops.Shape{1, 1, 5, 5})),
 		"AveragePool":          node("AveragePool", 22, k33, x),
+		"MaxPool separable":    node("MaxPool", 22, ops.AttrMap{"kernel_shape": ints(5, 5), "pads": ints(2, 2, 2, 2)}, x),
 		"AveragePool f16":      node("AveragePool", 22, k33, toHalf(x)),
 		"LpPool":               node("LpPool", 22, k33, toF64(x)),
 		"GlobalAveragePool":    node("GlobalAveragePool", 22, nil, x),

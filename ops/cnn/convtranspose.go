@@ -203,6 +203,7 @@ func (op *convTransposeOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.K
 	}
 	k := &convTransposeKernel{s: s, g: s.win.scatterOutput(), dtype: in[0].DType, hasBias: ops.Input(in, 2).Present()}
 	k.colSize = s.groupOutC * s.taps * s.inSize
+	k.tiles = tileScatterFits(&s)
 	if w := in[1].Const; w != nil && w.DType() == ops.Float32 {
 		// Constant weights are packed for the GEMM once, one transposed A per group.
 		mt := s.groupOutC * s.taps
@@ -223,6 +224,10 @@ type convTransposeKernel struct {
 	colSize int // float32 elements of the GEMM result buffer
 	// packed holds each group's Wᵀ packed for the GEMM when W is a float32 constant, else nil.
 	packed []*gemm.PackedA
+	// tiles: stride equals kernel, no pads: each output cell is one tap of one input cell, stored with
+	// its bias by scatterTiles (convtranspose_tile.go) instead of the bias fill and the col2im sum.
+	tiles       bool
+	scatterSlot parallel.TaskSlot[tileScatterTask]
 }
 
 // ScratchSize is the column buffer for float32, plus float32 copies of X, W, B and Y for 16-bit floats.
@@ -275,7 +280,9 @@ func (k *convTransposeKernel) runGemm(x, w, bias, y, col []float32, pool *parall
 	if cancelled(done) {
 		return
 	}
-	fillBias(y, bias, s.batch, s.outC, s.outSize)
+	if !k.tiles {
+		fillBias(y, bias, s.batch, s.outC, s.outSize)
+	}
 	mt := s.groupOutC * s.taps
 	for n := 0; n < s.batch; n++ {
 		for grp := 0; grp < s.group; grp++ {
@@ -288,6 +295,15 @@ func (k *convTransposeKernel) runGemm(x, w, bias, y, col []float32, pool *parall
 				p.PackedA = k.packed[grp]
 			} else {
 				p.A, p.LDA, p.TransA = w[grp*s.groupInC*mt:(grp+1)*s.groupInC*mt], mt, true
+			}
+			if k.tiles {
+				yg := y[(n*s.outC+grp*s.groupOutC)*s.outSize : (n*s.outC+(grp+1)*s.groupOutC)*s.outSize]
+				var bg []float32
+				if bias != nil {
+					bg = bias[grp*s.groupOutC : (grp+1)*s.groupOutC]
+				}
+				k.runTiles(p, xg, yg, col, bg, pool)
+				continue
 			}
 			gemm.Multiply(&p)
 			for m := 0; m < s.groupOutC; m++ {

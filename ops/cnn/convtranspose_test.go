@@ -2,10 +2,13 @@ package cnn
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/isa"
 	"github.com/onnxrun/onnxrun/ops/internal/kernelutil"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 	"github.com/onnxrun/onnxrun/ops/opstest"
 )
 
@@ -85,6 +88,10 @@ func TestConvTransposeAgainstNaive(t *testing.T) {
 		{[]int{1, 4, 3, 3}, []int{4, 1, 2, 2}, 2, []int{2, 2}, []int{0, 0, 0, 0}, []int{2, 1}, []int{1, 0}, true},
 		{[]int{1, 4, 5}, []int{4, 1, 3}, 4, []int{3}, []int{2, 1}, []int{1}, []int{2}, true}, // depthwise 1-D
 		{[]int{1, 2, 2, 3, 2}, []int{2, 2, 2, 2, 3}, 1, []int{1, 2, 2}, []int{0, 1, 0, 0, 0, 1}, []int{1, 1, 1}, []int{0, 1, 0}, true},
+		// Stride equal to the kernel, no pads: the tile scatter (convtranspose_tile.go).
+		{[]int{2, 3, 5, 7}, []int{3, 5, 2, 2}, 1, []int{2, 2}, []int{0, 0, 0, 0}, []int{1, 1}, []int{0, 0}, true},
+		{[]int{1, 4, 3, 5}, []int{4, 3, 3, 2}, 2, []int{3, 2}, []int{0, 0, 0, 0}, []int{1, 1}, []int{0, 0}, false},
+		{[]int{1, 2, 4, 3}, []int{2, 3, 1, 1}, 1, []int{1, 1}, []int{0, 0, 0, 0}, []int{1, 1}, []int{0, 0}, true},
 	}
 	for i, g := range geos {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
@@ -170,4 +177,100 @@ func TestConvTransposeShapes(t *testing.T) {
 		{name: "cropped away", node: convTNode(ops.AttrMap{"pads": ints(2, 2)}, x, w), wantErr: "gives an empty output"},
 		{name: "output_shape rank", node: convTNode(ops.AttrMap{"output_shape": ints(4, 4)}, x, w), wantErr: "output_shape [4 4] has 2 values for 1 spatial axes"},
 	})
+}
+
+// TestConvTransposeTiles checks that the non-overlapping transposed convolutions take the tile scatter, and
+// that it gives the general path's bits (bias + tap either way) on one thread and split over two.
+func TestConvTransposeTiles(t *testing.T) {
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	for _, c := range []struct {
+		xs, ws []int
+		attrs  ops.AttrMap
+		outC   int
+		tiles  bool
+	}{
+		{[]int{1, 8, 33, 31}, []int{8, 16, 2, 2}, ops.AttrMap{"strides": ints(2, 2)}, 16, true},
+		{[]int{2, 6, 9, 5}, []int{6, 2, 3, 2}, ops.AttrMap{"strides": ints(3, 2), "group": ops.IntAttr(3)}, 6, true},
+		// Bands of 3, 3, 3 and 1 input rows (tileBandRows: 64*4*81*4 bytes of col a row).
+		{[]int{2, 3, 10, 81}, []int{3, 64, 2, 2}, ops.AttrMap{"strides": ints(2, 2)}, 64, true},
+		{[]int{1, 8, 33, 31}, []int{8, 16, 2, 2}, ops.AttrMap{"strides": ints(2, 2), "pads": ints(0, 1, 0, 0)}, 16, false},
+		{[]int{1, 8, 33, 31}, []int{8, 16, 2, 2}, ops.AttrMap{"strides": ints(2, 2), "output_padding": ints(1, 0)}, 16, false},
+		{[]int{1, 8, 9, 8}, []int{8, 4, 3, 3}, ops.AttrMap{"strides": ints(2, 2)}, 4, false},
+	} {
+		name := fmt.Sprint(c.xs, c.ws, c.attrs)
+		p := prepare(t, convTNode(c.attrs, randF32(1, c.xs...), randF32(2, c.ws...), randF32(3, c.outC)))
+		k := p.kernel.(*convTransposeKernel)
+		if k.tiles != c.tiles {
+			t.Fatalf("%s: tiles %v, want %v", name, k.tiles, c.tiles)
+		}
+		general := generalConvTranspose(k)
+		want := ops.New(ops.Float32, p.out[0].Shape())
+		if err := general.Run(p.ctx, p.in, []*ops.Tensor{want}); err != nil {
+			t.Fatal(err)
+		}
+		for _, threads := range []int{1, 2} {
+			if threads > 1 {
+				p.ctx.Pool = pool
+			}
+			got := p.out[0].Float32s()
+			for i := range got {
+				got[i] = 12345
+			}
+			if err := k.Run(p.ctx, p.in, p.out); err != nil {
+				t.Fatal(err)
+			}
+			for i, w := range want.Float32s() {
+				if math.Float32bits(got[i]) != math.Float32bits(w) {
+					t.Errorf("%s, %d threads: element %d is %g, general path %g", name, threads, i, got[i], w)
+					break
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkConvTransposeUNet times U-Net's last upsampling (2x2 stride 2, 32 → 16 channels, 128² → 256²),
+// the tile scatter next to the general col2im path.
+func BenchmarkConvTransposeUNet(b *testing.B) {
+	p := prepare(b, convTNode(ops.AttrMap{"strides": ints(2, 2)}, randF32(1, 1, 32, 128, 128), randF32(2, 32, 16, 2, 2), randF32(3, 16)))
+	k := p.kernel.(*convTransposeKernel)
+	general := generalConvTranspose(k)
+	for _, c := range []struct {
+		name string
+		k    ops.Kernel
+	}{{"tiles", k}, {"general", general}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if err := c.k.Run(p.ctx, p.in, p.out); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(2*k.FLOPs())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// generalConvTranspose is k on the general path (bias fill, then col2im through the gather table).
+func generalConvTranspose(k *convTransposeKernel) *convTransposeKernel {
+	return &convTransposeKernel{s: k.s, g: k.g, dtype: k.dtype, hasBias: k.hasBias, colSize: k.colSize, packed: k.packed}
+}
+
+// TestTileInterleaveMatchesGo compares each variant of the two-tap row store with its Go twin on lengths
+// around the blocks of eight.
+func TestTileInterleaveMatchesGo(t *testing.T) {
+	saved := tileInterleaveAsm
+	defer func() { tileInterleaveAsm = saved }()
+	c := randF32(4, 2, 45).Float32s()
+	for _, v := range isa.Runnable(tileInterleaveVariants...) {
+		tileInterleaveAsm = v.Fn
+		for _, n := range []int{1, 7, 8, 9, 16, 23, 45} {
+			got, want := make([]float32, 2*n+1), make([]float32, 2*n+1)
+			got[2*n], want[2*n] = 7, 7 // past the row: left alone
+			tileInterleave2(got, c[:n], c[45:45+n], 0.375)
+			tileInterleave2Go(want, c[:n], c[45:45+n], 0.375)
+			sameBits(t, fmt.Sprintf("%s n=%d", v.Name, n), got, want)
+		}
+	}
 }

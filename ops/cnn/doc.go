@@ -21,7 +21,9 @@
 // AveragePool never counts). Kernels therefore walk flat arrays whatever the number of spatial axes.
 //
 // ConvTranspose multiplies Wᵀ by the input with ops/internal/gemm and scatters the columns into the output
-// (col2im); its reference scatters cell by cell.
+// (col2im); its reference scatters cell by cell. When the stride equals the kernel and there are no pads
+// (U-Net's 2x2 stride-2 upsampling), each output cell is one tap of one input cell: convtranspose_tile.go
+// computes bands of input rows whose columns stay in cache and stores each cell once with its bias.
 //
 // # Convolution strategies
 //
@@ -57,7 +59,8 @@
 // SqueezeExcite (squeezeexcite.go) is a squeeze-and-excitation block (pool, two 1x1 products with their
 // activation and gate, per-channel scale) as one kernel, written by runtime/pass_squeeze_excite.go. Float32
 // MaxPool and AveragePool over two axes take pool_fast.go: an interior rectangle without padding tests and
-// unrolled 2x2 and 3x3 windows, the border through the gather table.
+// unrolled 2x2 and 3x3 windows, the border through the gather table; pools at x-stride 1 or 2 without
+// dilation take the separable vertical and horizontal passes of pool_sep.go for any window.
 //
 // # Types
 //

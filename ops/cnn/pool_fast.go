@@ -5,7 +5,9 @@ package cnn
 // The interior runs row by row with no padding test and no index table; the common 2x2 and 3x3 windows with
 // stride 2 (LeNet's average pools, VGG's and ResNet's max pools) have AVX2 kernels (pool_fast_amd64.s, whole
 // planes at a time for 2x2 without padding) and unrolled Go loops as their twins. The border takes the
-// gather table's rows, as the reference kernel (pool.go) does for every cell. Planes are split across the
+// gather table's rows, as the reference kernel (pool.go) does for every cell. Pools at x-stride 1 or 2
+// without dilation, any window (SPPF's 5x5 stride 1, ResNet's and SqueezeNet's 3x3 stride 2), other than
+// the whole-plane 2x2 case, take the separable passes of pool_sep.go instead, border and ceil_mode included. Planes are split across the
 // session's threads when there is enough work.
 
 import (
@@ -28,6 +30,8 @@ type fastPoolKernel struct {
 	allInterior            bool // the interior is the whole output: no border to walk
 	// whole2x2: 2x2 windows, stride 2, no dilation or padding, all inside: pool2x2Planes does whole planes.
 	whole2x2 bool
+	// separable: a vertical then a horizontal pass over whole planes, border included (pool_sep.go).
+	separable bool
 	// scale multiplies an interior window's sum for the average (1/taps) when that is exact; else 0 and the
 	// sum is divided by taps, as the reference does.
 	scale float32
@@ -47,10 +51,18 @@ func newFastPool(k *poolKernel) *fastPoolKernel {
 	f.oxLo, f.oxHi = interiorRange(f.ow, f.iw, f.kw, f.sw, f.dw, f.pw)
 	f.allInterior = f.oyLo == 0 && f.oyHi == f.oh && f.oxLo == 0 && f.oxHi == f.ow
 	f.whole2x2 = f.allInterior && f.kh == 2 && f.kw == 2 && f.sh == 2 && f.sw == 2 && f.dh == 1 && f.dw == 1 && f.ph == 0 && f.pw == 0
+	f.separable = !f.whole2x2 && !f.maxPool3x3s2() && f.separableFits()
 	if taps := f.kh * f.kw; taps&(taps-1) == 0 {
 		f.scale = 1 / float32(taps)
 	}
 	return f
+}
+
+// maxPool3x3s2 says whether f is a 3x3 MaxPool at x-stride 2 without dilation, whose interior rows have
+// their own assembly (maxPool3x3s2Row): measured a little faster there than the separable passes (ResNet's
+// and SqueezeNet's pools), which take the other windows.
+func (f *fastPoolKernel) maxPool3x3s2() bool {
+	return f.max && f.kh == 3 && f.kw == 3 && f.sw == 2 && f.dh == 1 && f.dw == 1
 }
 
 // interiorRange returns the outputs [lo, hi) along one axis whose window, o*stride - pad + [0, (k-1)*dil],
@@ -118,6 +130,10 @@ func (t *poolTask) Do(_, _ int) {
 func (f *fastPoolKernel) planes(x, y []float32, lo, hi int) {
 	if f.whole2x2 {
 		f.pool2x2Planes(x, y, lo, hi)
+		return
+	}
+	if f.separable {
+		f.separablePlanes(x, y, lo, hi)
 		return
 	}
 	s := &f.ref.s
@@ -232,7 +248,7 @@ func (f *fastPoolKernel) interior(xp, yp []float32) {
 		switch {
 		case f.kh == 2 && f.kw == 2 && f.sw == 2 && f.dh == 1 && f.dw == 1:
 			pool2x2Row(y, xp[at:], f.iw, !f.max, f.scale)
-		case f.kh == 3 && f.kw == 3 && f.sw == 2 && f.dh == 1 && f.dw == 1 && f.max:
+		case f.maxPool3x3s2():
 			maxPool3x3s2Row(y, xp[at:], xp[at+f.iw:], xp[at+2*f.iw:])
 		default:
 			for j := range y {
@@ -280,9 +296,11 @@ func maxPool3x3s2RowGo(y, r0, r1, r2 []float32) {
 	n := len(y)
 	r0, r1, r2 = r0[:2*n+1], r1[:2*n+1], r2[:2*n+1]
 	for j := range y {
+		// One chain in row-major order: folding r2's last two taps on their own first (as this did) let a
+		// NaN at r2[2j+1] hide r2[2j+2] when the window's first tap is not NaN.
 		a := maxTap(maxTap(r0[2*j], r0[2*j+1]), r0[2*j+2])
-		b := maxTap(maxTap(a, r1[2*j]), r1[2*j+1])
-		y[j] = maxTap(maxTap(maxTap(b, r1[2*j+2]), r2[2*j]), maxTap(r2[2*j+1], r2[2*j+2]))
+		b := maxTap(maxTap(maxTap(a, r1[2*j]), r1[2*j+1]), r1[2*j+2])
+		y[j] = maxTap(maxTap(maxTap(b, r2[2*j]), r2[2*j+1]), r2[2*j+2])
 	}
 }
 

@@ -9,8 +9,8 @@ import (
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
-// TestFastPool compares the float32 2-D fast paths with the reference pool kernel bit for bit, on odd
-// sizes, pads, strides, dilations, ceil_mode and count_include_pad, with NaNs among the inputs, on one and
+// TestFastPool compares the float32 2-D fast paths with the reference pool kernel bit for bit (the
+// separable AveragePool, which sums in another order, within 1e-6: samePooled), on odd sizes, pads, strides, dilations, ceil_mode and count_include_pad, with NaNs among the inputs, on one and
 // two threads.
 func TestFastPool(t *testing.T) {
 	pool := parallel.NewPool(2)
@@ -26,8 +26,16 @@ func TestFastPool(t *testing.T) {
 		{"kernel_shape": ints(5, 5), "strides": ints(3, 3)},
 		{"kernel_shape": ints(1, 1)},
 		{"auto_pad": ops.StringAttr("SAME_UPPER"), "kernel_shape": ints(3, 3), "strides": ints(2, 2)},
+		// The separable max pool's cases (pool_sep.go): SPPF's 5x5 stride 1, any window at stride 1 or 2
+		// along x, padding on every side, ceil_mode, strides along y other than 1 and 2.
+		{"kernel_shape": ints(5, 5), "pads": ints(2, 2, 2, 2)},
+		{"kernel_shape": ints(3, 3)},
+		{"kernel_shape": ints(4, 4), "strides": ints(2, 2), "pads": ints(1, 1, 1, 1), "ceil_mode": ops.IntAttr(1)},
+		{"kernel_shape": ints(2, 5), "strides": ints(3, 2), "pads": ints(1, 2, 0, 1)},
+		{"kernel_shape": ints(7, 1), "pads": ints(3, 0, 3, 0)},
+		{"kernel_shape": ints(1, 6), "strides": ints(1, 2), "pads": ints(0, 5, 0, 0), "ceil_mode": ops.IntAttr(1)},
 	}
-	shapes := [][]int{{1, 1, 7, 7}, {2, 3, 9, 11}, {3, 2, 26, 26}, {1, 2, 5, 6}, {64, 70, 8, 8}, {2, 3, 40, 37}}
+	shapes := [][]int{{1, 1, 7, 7}, {2, 3, 9, 11}, {3, 2, 26, 26}, {1, 2, 5, 6}, {64, 70, 8, 8}, {2, 3, 40, 37}, {1, 2, 11, 77}}
 	for _, op := range []string{"MaxPool", "AveragePool"} {
 		for ai, a := range attrs {
 			if _, dil := a["dilations"]; dil && op == "AveragePool" {
@@ -60,7 +68,7 @@ func TestFastPool(t *testing.T) {
 						t.Fatal(err)
 					}
 					for i, w := range want.Float32s() {
-						if math.Float32bits(got[i]) != math.Float32bits(w) {
+						if !samePooled(got[i], w, f.separable && !f.max) {
 							t.Errorf("%s: element %d is %g, reference %g", name, i, got[i], w)
 							break
 						}
@@ -84,13 +92,27 @@ func BenchmarkPool(b *testing.B) {
 		{"lenet2_avg2x2_b64", "AveragePool", []int{64, 16, 11, 11}, ops.AttrMap{"kernel_shape": ints(2, 2), "strides": ints(2, 2)}},
 		{"vgg_max2x2_b8", "MaxPool", []int{8, 64, 32, 32}, ops.AttrMap{"kernel_shape": ints(2, 2), "strides": ints(2, 2)}},
 		{"max3x3s2p1_b8", "MaxPool", []int{8, 64, 32, 32}, ops.AttrMap{"kernel_shape": ints(3, 3), "strides": ints(2, 2), "pads": ints(1, 1, 1, 1)}},
+		{"resnet_max3x3s2p1", "MaxPool", []int{1, 64, 112, 112}, ops.AttrMap{"kernel_shape": ints(3, 3), "strides": ints(2, 2), "pads": ints(1, 1, 1, 1)}},
+		{"squeezenet_max3x3s2ceil", "MaxPool", []int{1, 64, 111, 111}, ops.AttrMap{"kernel_shape": ints(3, 3), "strides": ints(2, 2), "ceil_mode": ops.IntAttr(1)}},
+		{"squeezenet3_max3x3s2ceil", "MaxPool", []int{1, 256, 27, 27}, ops.AttrMap{"kernel_shape": ints(3, 3), "strides": ints(2, 2), "ceil_mode": ops.IntAttr(1)}},
+		{"avg3x3s1p1_incpad", "AveragePool", []int{1, 64, 56, 56}, ops.AttrMap{"kernel_shape": ints(3, 3), "pads": ints(1, 1, 1, 1), "count_include_pad": ops.IntAttr(1)}},
+		{"sppf_max5x5s1p2", "MaxPool", []int{1, 256, 20, 20}, ops.AttrMap{"kernel_shape": ints(5, 5), "pads": ints(2, 2, 2, 2)}},
 	} {
 		p := prepare(b, node(c.op, 22, c.attr, randF32(1, c.x...)))
 		f := p.kernel.(*fastPoolKernel)
-		for _, k := range []struct {
+		kernels := []struct {
 			name string
 			k    ops.Kernel
-		}{{"fast", f}, {"reference", f.ref}} {
+		}{{"fast", f}, {"reference", f.ref}}
+		if f.separable { // the path the separable passes replace: direct rows in the interior, the gather table around
+			direct := *f
+			direct.separable = false
+			kernels = append(kernels, struct {
+				name string
+				k    ops.Kernel
+			}{"direct", &direct})
+		}
+		for _, k := range kernels {
 			b.Run(c.name+"/"+k.name, func(b *testing.B) {
 				b.ReportAllocs()
 				for i := 0; i < b.N; i++ {
