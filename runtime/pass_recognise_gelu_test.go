@@ -88,3 +88,17 @@ func TestPassRecogniseGeluLeavesLookalikes(t *testing.T) {
 		})
 	}
 }
+
+// A transformer's MLP as torch exports it, MatMul of [N, tokens, K] by a constant, the bias Add, then GELU,
+// becomes one FusedGemm (fuse-matmul-add-into-gemm takes the 3-D A and the bias, fuse-activation the Gelu);
+// the Linear layer after it, without an activation, a second one.
+func TestPassFuseTransformerMLP(t *testing.T) {
+	rng := rand.New(rand.NewSource(32))
+	b := exporter.NewGraph("g")
+	x := b.Input("x", f32, "N", 5, 12)
+	h := b.Node("Add", []string{b.Initializer("b1", randArray(rng, 16)), b.Node("MatMul", []string{x, b.Initializer("w1", randArray(rng, 12, 16))}, nil)}, nil)
+	h = geluErfForms[0].build(b, h)
+	y := b.Node("Add", []string{b.Node("MatMul", []string{h, b.Initializer("w2", randArray(rng, 16, 12))}, nil), b.Initializer("b2", randArray(rng, 12))}, nil)
+	b.Output(y, f32, "N", 5, 12)
+	checkPass(t, b, 13, []string{"FusedGemm", "FusedGemm"}, 1, 5, 12)
+}
