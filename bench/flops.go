@@ -80,10 +80,12 @@ func shapeMACs(opType string, in, out []ops.Shape) (int64, bool) {
 		w := in[1]
 		return size(in[0]) * (size(w) / int64(w[0])), true
 	case "Gemm", "FusedGemm":
-		if !has(in, 0, 2) || len(y) != 2 || y[0] == 0 {
+		// Y's leading dimensions are the rows (FusedGemm's A may have more than two dimensions).
+		if !has(in, 0, 2) || len(y) < 2 || size(y) == 0 {
 			return 0, false
 		}
-		return size(y) * (size(in[0]) / int64(y[0])), true
+		rows := size(y) / int64(y[len(y)-1])
+		return size(y) * (size(in[0]) / rows), true
 	case "MatMul", "FusedMatMul":
 		if !has(in, 0, 1) {
 			return 0, false

@@ -80,6 +80,13 @@ func elementwiseSteps(r *rewriter, n *Node, shapes map[string]ops.ValueInfo) []e
 		steps = append(unary("HardSigmoid", 1.0/6, 0.5), elementwiseStep{fn: "Mul", operands: []string{x, ""}})
 	case "LeakyRelu":
 		steps = unary("LeakyRelu", attrs.Float("alpha", 0.01), 0)
+	case "Gelu": // written by recognise-gelu where no product takes it in its epilogue
+		switch attrs.String("approximate", "none") {
+		case "none":
+			steps = unary("Gelu", 0, 0)
+		case "tanh":
+			steps = unary("GeluTanh", 0, 0)
+		}
 	case "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min":
 		if len(n.Inputs) == 2 && isFloat32(shapes, n.Inputs[1]) {
 			steps = []elementwiseStep{{fn: n.OpType, operands: []string{n.Inputs[0], n.Inputs[1]}}}

@@ -6,7 +6,9 @@ import (
 
 // fuseMatMulAddIntoGemm rewrites MatMul(A, B) → Add(·, C) as Gemm(A, B, C) when A is 2-D, B a constant
 // [K,N] float32 matrix and C a constant of shape [N] or [1,N]: how tf2onnx and keras2onnx write a Dense
-// layer. Gemm then runs the bias add as its epilogue.
+// layer. Gemm then runs the bias add as its epilogue. Where A has more dimensions ([batch, tokens, K]: a
+// transformer's Linear layers as torch exports them) it writes onnxrun::FusedGemm, which takes such an A,
+// with no activation: fuse-activation may then add one (BERT's and ViT's GELU).
 func fuseMatMulAddIntoGemm(r *rewriter, shapes map[string]ops.ValueInfo) (bool, error) {
 	g := r.g
 	changed := false
@@ -15,7 +17,7 @@ func fuseMatMulAddIntoGemm(r *rewriter, shapes map[string]ops.ValueInfo) (bool, 
 			continue
 		}
 		a, ok := shapes[mm.Inputs[0]]
-		if !ok || a.Const != nil || a.DType != ops.Float32 || len(a.Shape) != 2 {
+		if !ok || a.Const != nil || a.DType != ops.Float32 || len(a.Shape) < 2 {
 			continue
 		}
 		b, ok := g.Constants[mm.Inputs[1]]
@@ -35,12 +37,18 @@ func fuseMatMulAddIntoGemm(r *rewriter, shapes map[string]ops.ValueInfo) (bool, 
 		if !ok || c.DType() != ops.Float32 || c.Len() != n || !(c.Rank() == 1 || c.Rank() == 2 && c.Shape()[0] == 1) {
 			continue
 		}
+		if out, ok := shapes[add.Outputs[0]]; !ok || !out.Shape.Equal(shapes[mm.Outputs[0]].Shape) {
+			continue // C broadcasts the product to more dimensions than it has
+		}
 		r.edit(mm, func() {
 			mm.OpType = "Gemm"
 			mm.Inputs = []string{mm.Inputs[0], mm.Inputs[1], other}
 			mm.Outputs = []string{add.Outputs[0]}
 			mm.Attrs = ops.AttrMap{}
-			if mm.Opset < 7 {
+			switch {
+			case len(a.Shape) > 2:
+				mm.Domain, mm.OpType, mm.Opset = ops.FusedDomain, "FusedGemm", 1
+			case mm.Opset < 7:
 				mm.Attrs["broadcast"] = ops.IntAttr(1) // Gemm before opset 7 broadcast C only when asked
 			}
 			mm.Op = nil

@@ -11,7 +11,8 @@ import (
 // The torch exports of the BERT-base encoder and ViT-B/16 (opset 13, `make big-models`) lose every
 // decomposed LayerNorm and attention to the fuse-layernorm and fuse-attention passes: no Pow, ReduceMean or
 // Softmax is left, and each layer has two LayerNormalization nodes and one FusedAttention (ViT one more
-// LayerNormalization, its final norm).
+// LayerNormalization, its final norm). Every GELU ends in the epilogue of its MLP's first FusedGemm: no Erf
+// is left, and each layer has one FusedGemm with activation Gelu.
 func TestPassesFuseTransformerExports(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles two 330 MB models")
@@ -37,6 +38,12 @@ func TestPassesFuseTransformerExports(t *testing.T) {
 			count := map[string]int{}
 			for _, n := range p.Graph().Nodes {
 				count[n.OpType]++
+				if a, ok := n.Attrs["activation"]; ok && n.OpType == "FusedGemm" && a.String == "Gelu" {
+					count["FusedGemm+Gelu"]++
+				}
+			}
+			if count["FusedGemm+Gelu"] != c.attentions || count["Erf"] != 0 {
+				t.Errorf("compiled graph has %d FusedGemm with Gelu (want %d, one a layer) and %d Erf", count["FusedGemm+Gelu"], c.attentions, count["Erf"])
 			}
 			if count["LayerNormalization"] != c.layerNorms || count["FusedAttention"] != c.attentions ||
 				count["Pow"]+count["ReduceMean"]+count["Softmax"] != 0 {

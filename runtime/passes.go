@@ -27,6 +27,7 @@ var passes = []pass{
 	{"fold-transpose-into-matmul", foldTransposeIntoMatMul},
 	{"fuse-matmul-add-into-gemm", fuseMatMulAddIntoGemm},
 	{"fuse-squeeze-excite", fuseSqueezeExcite}, // before fuse-activation and fuse-elementwise take the block apart
+	{"recognise-gelu", recogniseGelu},          // before fuse-activation, which puts the Gelu in a product's epilogue
 	{"fuse-activation", fuseActivation},
 	{"fuse-layernorm", fuseLayerNorm},
 	{"fuse-attention", fuseAttention},

@@ -8,7 +8,7 @@ package elementwise
 // Its attributes are a small program of steps, each computing one value of the output's shape:
 //
 //	steps    STRINGS  the operator of each step: a unary function (Sigmoid, Tanh, Erf, Exp, Log, Softplus,
-//	                  Relu, Clip, HardSigmoid, LeakyRelu, Neg, Abs, Sqrt, Reciprocal) or a binary one (Add,
+//	                  Relu, Clip, HardSigmoid, LeakyRelu, Neg, Abs, Sqrt, Reciprocal, Gelu, GeluTanh) or a binary one (Add,
 //	                  Sub, Mul, Div, Max, Min, Pow)
 //	operands INTS     two per step: a >= 0 is node input a, a < 0 is the result of step -a-1 (an earlier
 //	                  step); a unary step reads the first and its second must be 0
@@ -66,6 +66,8 @@ const (
 	fusedSqrt
 	fusedReciprocal
 	fusedSiLU        // x·sigmoid(x): a Sigmoid step and the Mul that reads it, merged by Prepare
+	fusedGelu        // ONNX Gelu, approximate "none"
+	fusedGeluTanh    // ONNX Gelu, approximate "tanh"
 	fusedFirstBinary // the binary functions follow
 	fusedAdd         = fusedFirstBinary
 	fusedSub         = fusedFirstBinary + 1
@@ -80,6 +82,7 @@ var fusedFuncs = map[string]fusedFunc{
 	"Sigmoid": fusedSigmoid, "Tanh": fusedTanh, "Erf": fusedErf, "Exp": fusedExp, "Log": fusedLog,
 	"Softplus": fusedSoftplus, "Relu": fusedRelu, "Clip": fusedClip, "HardSigmoid": fusedHardSigmoid,
 	"LeakyRelu": fusedLeakyRelu, "Neg": fusedNeg, "Abs": fusedAbs, "Sqrt": fusedSqrt, "Reciprocal": fusedReciprocal,
+	"Gelu": fusedGelu, "GeluTanh": fusedGeluTanh,
 	"Add": fusedAdd, "Sub": fusedSub, "Mul": fusedMul, "Div": fusedDiv, "Max": fusedMax, "Min": fusedMin, "Pow": fusedPow,
 }
 
@@ -435,6 +438,10 @@ func fusedUnary(s fusedStep, dst []float32, a fusedOperand) {
 		vecmath.Tanh(dst, src)
 	case fusedErf:
 		vecmath.Erf(dst, src)
+	case fusedGelu:
+		vecmath.GeluErf(dst, src)
+	case fusedGeluTanh:
+		vecmath.GeluTanh(dst, src)
 	case fusedExp:
 		vecmath.Exp(dst, src)
 	case fusedLog:
@@ -594,6 +601,10 @@ func unaryStep(s fusedStep, a float64) float64 {
 		return math.Tanh(a)
 	case fusedErf:
 		return math.Erf(a)
+	case fusedGelu:
+		return 0.5 * a * (1 + math.Erf(a/math.Sqrt2))
+	case fusedGeluTanh:
+		return 0.5 * a * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(a+0.044715*a*a*a)))
 	case fusedExp:
 		return math.Exp(a)
 	case fusedLog:

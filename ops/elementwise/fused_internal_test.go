@@ -26,6 +26,8 @@ var fusedPrograms = []struct {
 		[]ops.Shape{{}, {}, {}}},
 	{"GELU tanh", "Pow Mul Add Mul Tanh Add Mul Mul", []int64{0, 1, -1, 2, 0, -2, -3, 3, -4, 0, -5, 4, 0, -6, -7, 5},
 		make([]float32, 16), []ops.Shape{{}, {}, {}, {}, {}}},
+	{"scaled GELU steps", "Mul Gelu Add GeluTanh", []int64{0, 1, -1, 0, -2, 0, -3, 0}, make([]float32, 8),
+		[]ops.Shape{{}}},
 	{"scale shift relu6", "Mul Add Clip", []int64{0, 1, -1, 2, -2, 0}, []float32{0, 0, 0, 0, 0, 6},
 		[]ops.Shape{{3, 1, 1}, {1, 3, 1, 1}}},
 	{"residual leaky", "Add LeakyRelu Sub Max Min", []int64{0, 1, -1, 0, 2, -2, -3, 0, 1, -4}, []float32{0, 0, 0.1, 0, 0, 0, 0, 0, 0, 0},

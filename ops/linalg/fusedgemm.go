@@ -10,11 +10,17 @@ package linalg
 // transA, transB) plus activation and activation_params as ops/internal/activation reads them (Relu, Clip
 // [min, max], Sigmoid, SiLU, HardSigmoid, HardSwish, LeakyRelu, Tanh, Gelu, GeluTanh; absent means none),
 // as in ONNX Runtime's com.microsoft FusedGemm. Relu and Clip run in the GEMM's store; the others over
-// Y's rows after the product (per 32 columns on the one-row path). C is optional, as in Gemm-13. float32
-// only.
+// Y's rows after the product (per 32 columns on the one-row path), split across the session's threads by
+// rows when Y is large. C is optional, as in Gemm-13. float32 only.
+//
+// Unlike Gemm, A may have more than two dimensions when transA = 0: its leading dimensions are all rows,
+// as MatMul multiplies [..., M, K] by a 2-D B, and Y is A's shape with the last dimension N. The pass
+// fuse-matmul-add-into-gemm writes that for a transformer's Linear layer (MatMul of [1, 197, 768] by a
+// constant [768, 3072], then Add of a bias), so that the bias goes into the GEMM's store.
 
 import (
 	"math"
+	"sync"
 
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/ops/internal/activation"
@@ -61,11 +67,30 @@ func buildFusedGemm(n ops.NodeInfo) (ops.Op, error) {
 }
 
 func (o *fusedGemmOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	return o.gemm.InferShapes(in)
+	flat, leading := o.flattenA(in)
+	out, err := o.gemm.InferShapes(flat)
+	if err != nil || leading == nil {
+		return out, err
+	}
+	out[0].Shape = append(leading.Clone(), out[0].Shape[1])
+	return out, nil
+}
+
+// flattenA returns in with an A of more than two dimensions (transA = 0) seen as the 2-D matrix of its
+// rows, and A's leading dimensions (nil when A is left as it is).
+func (o *fusedGemmOp) flattenA(in []ops.ValueInfo) ([]ops.ValueInfo, ops.Shape) {
+	a := in[0].Shape
+	if len(a) <= 2 || o.gemm.transA {
+		return in, nil
+	}
+	flat := append([]ops.ValueInfo(nil), in...)
+	flat[0].Shape = ops.Shape{a[:len(a)-1].Size(), a[len(a)-1]}
+	return flat, a[:len(a)-1]
 }
 
 func (o *fusedGemmOp) Prepare(in []ops.ValueInfo, out []ops.ValueInfo) (ops.Kernel, error) {
-	k, err := o.gemm.Prepare(in, out)
+	flat, _ := o.flattenA(in)
+	k, err := o.gemm.Prepare(flat, out)
 	if err != nil {
 		return nil, err
 	}
@@ -116,9 +141,44 @@ func (k *fusedGemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 	}
 	gemm.Multiply(&params)
 	if k.post.Kind != activation.None && !kernelutil.Cancelled(params.Done) {
-		k.post.Row(y, y)
+		k.activate(ctx, y)
 	}
 	return nil
+}
+
+// postParallelMin is the size of Y from which the activation after the product is split across threads
+// by rows: a GELU over 16K elements takes about 10 µs.
+const postParallelMin = 16 << 10
+
+// activate applies the post-product activation to y, split by rows across the pool when y is large.
+func (k *fusedGemmKernel) activate(ctx *ops.ExecContext, y []float32) {
+	p := k.plan
+	y = y[:p.m*p.n]
+	threads := min(ctx.Pool.Threads(), p.m)
+	if threads < 2 || len(y) < postParallelMin {
+		k.post.Row(y, y)
+		return
+	}
+	t := postTaskPool.Get().(*postTask)
+	*t = postTask{post: k.post, y: y, rows: p.m, n: p.n, parts: threads}
+	ctx.Pool.ForTask(threads, t)
+	*t = postTask{}
+	postTaskPool.Put(t)
+}
+
+// postTask is one threaded activation: part i of parts takes an equal share of the rows.
+type postTask struct {
+	post           activation.Func
+	y              []float32
+	rows, n, parts int
+}
+
+var postTaskPool = sync.Pool{New: func() any { return new(postTask) }}
+
+func (t *postTask) Do(lo, hi int) {
+	first, last := lo*t.rows/t.parts, hi*t.rows/t.parts
+	part := t.y[first*t.n : last*t.n]
+	t.post.Row(part, part)
 }
 
 // runGemv computes the one output row 32 columns at a time:

@@ -99,3 +99,25 @@ func BenchmarkLayerNorm(b *testing.B) {
 		}
 	}
 }
+
+// Rows far from zero with a small spread (1e4 ± 1, as an unnormalised residual stream can be) keep their
+// digits: the float32 sums are of x minus the row's first value, not of x.
+func TestLayerNormRowsLargeOffset(t *testing.T) {
+	const inner = 768
+	x := opstest.RandF32(7, 4, inner)
+	for i, v := range x.Float32s() {
+		x.Float32s()[i] = 1e4 + v
+	}
+	scale, bias := opstest.RandF32(2, inner), opstest.RandF32(3, inner)
+	p := opstest.MustPrepare(t, opstest.Node{OpType: "LayerNormalization", Opset: 17,
+		Attrs: ops.AttrMap{"epsilon": ops.FloatAttr(1e-5)}, Inputs: []*ops.Tensor{x, scale, bias}, NumOutputs: 3})
+	if err := p.Kernel.Run(p.Ctx, p.In, p.Out); err != nil {
+		t.Fatal(err)
+	}
+	y, mean, _ := layerNormReference(x.Float32s(), scale.Float32s(), bias.Float32s(), inner, 1e-5)
+	for i, want := range y {
+		if got := float64(p.Out[0].Float32s()[i]); math.Abs(got-want) > 1e-4 {
+			t.Fatalf("Y[%d] = %g, want %g (row mean %g, got %g)", i, got, want, mean[i/inner], p.Out[1].Float32s()[i/inner])
+		}
+	}
+}
