@@ -144,8 +144,9 @@ const wgMaxBlock = 128
 // wgTile is one tile of a block: its image and the input cell (possibly in the padding) at its patch's top
 // left, whose output cell is that plus the begin padding.
 type wgTile struct {
-	n, iy, ix int32
-	inside    bool // the 6x6 patch lies inside the input
+	n, iy, ix      int32
+	r0, r1, c0, c1 int8 // the patch's rows [r0, r1) and columns [c0, c1) that lie inside the input
+	inside         bool // the 6x6 patch lies inside the input
 }
 
 // blockTiles fills tiles[:nt] for the tiles from t0: along a row of tiles, then down, then to the next image.
@@ -155,8 +156,11 @@ func (c *convWinograd) blockTiles(tiles *[wgMaxBlock]wgTile, t0, nt int) {
 	ty, tx := r/c.tilesW, r%c.tilesW
 	for t := 0; t < nt; t++ {
 		iy, ix := ty*wgOut-c.ph, tx*wgOut-c.pw
+		r0, r1 := min(max(0, -iy), wgIn), max(0, min(wgIn, c.ih-iy))
+		c0, c1 := min(max(0, -ix), wgIn), max(0, min(wgIn, c.iw-ix))
 		tiles[t] = wgTile{n: int32(n), iy: int32(iy), ix: int32(ix),
-			inside: iy >= 0 && ix >= 0 && iy+wgIn <= c.ih && ix+wgIn <= c.iw}
+			r0: int8(r0), r1: int8(r1), c0: int8(c0), c1: int8(c1),
+			inside: r0 == 0 && c0 == 0 && r1 == wgIn && c1 == wgIn}
 		if tx++; tx == c.tilesW {
 			tx = 0
 			if ty++; ty == c.tilesH {
@@ -193,9 +197,19 @@ func (c *convWinograd) inputTransform(v, x []float32, t0, nt int) {
 					}
 					continue
 				}
-				c.patch(&d, xc, tl)
-				for k, val := range d {
-					d8[k*8+q] = val
+				// A border tile: lane q cleared, then the rows and columns inside the input copied, the
+				// same rectangle for every channel (blockTiles found it), so no test per cell.
+				for k := q; k < len(d8); k += 8 {
+					d8[k] = 0
+				}
+				iy, ix := int(tl.iy), int(tl.ix)
+				c0, c1 := int(tl.c0), int(tl.c1)
+				for i := int(tl.r0); i < int(tl.r1); i++ {
+					src := xc[(iy+i)*c.iw+ix+c0 : (iy+i)*c.iw+ix+c1]
+					dst := d8[(i*wgIn+c0)*8+q:]
+					for j, val := range src {
+						dst[j*8] = val
+					}
 				}
 			}
 			winogradInput8(&d8, v[ch*nt+t:], stride)
@@ -219,20 +233,10 @@ func (c *convWinograd) patch(d *[wgXi]float32, xc []float32, tl *wgTile) {
 		}
 		return
 	}
-	for i := 0; i < wgIn; i++ {
-		row := d[i*wgIn : (i+1)*wgIn]
-		y := iy + i
-		if y < 0 || y >= c.ih {
-			clear(row)
-			continue
-		}
-		for j := range row {
-			if xx := ix + j; xx >= 0 && xx < c.iw {
-				row[j] = xc[y*c.iw+xx]
-			} else {
-				row[j] = 0
-			}
-		}
+	clear(d[:])
+	c0, c1 := int(tl.c0), int(tl.c1)
+	for i := int(tl.r0); i < int(tl.r1); i++ {
+		copy(d[i*wgIn+c0:i*wgIn+c1], xc[(iy+i)*c.iw+ix+c0:])
 	}
 }
 
@@ -346,13 +350,26 @@ func (c *convWinograd) outputTransform(r *convRun, mx []float32, t0, nt int) {
 			for q := 0; q < 8; q++ {
 				tl := &tiles[t+q]
 				ty, tx := int(tl.iy)+c.ph, int(tl.ix)+c.pw
-				if r.z == nil && ty+wgOut <= c.oh && tx+wgOut <= c.ow {
-					// A whole tile, bias and activation applied: four rows of four straight from lane q.
+				if ty+wgOut <= c.oh && tx+wgOut <= c.ow {
 					at := (int(tl.n)*s.outC+m)*plane + ty*c.ow + tx
+					if r.z == nil {
+						// A whole tile, bias and activation applied: four rows of four straight from lane q.
+						for i := 0; i < wgOut; i++ {
+							yr := (*[wgOut]float32)(r.y[at+i*c.ow:])
+							src := (*[wgOut * 8]float32)(out8[i*wgOut*8:])
+							yr[0], yr[1], yr[2], yr[3] = src[q], src[8+q], src[16+q], src[24+q]
+						}
+						continue
+					}
+					// A whole tile with the residual: Z added and the activation applied in the same pass.
 					for i := 0; i < wgOut; i++ {
 						yr := (*[wgOut]float32)(r.y[at+i*c.ow:])
+						zr := (*[wgOut]float32)(r.z[at+i*c.ow:])
 						src := (*[wgOut * 8]float32)(out8[i*wgOut*8:])
-						yr[0], yr[1], yr[2], yr[3] = src[q], src[8+q], src[16+q], src[24+q]
+						yr[0] = e.apply(src[q] + zr[0])
+						yr[1] = e.apply(src[8+q] + zr[1])
+						yr[2] = e.apply(src[16+q] + zr[2])
+						yr[3] = e.apply(src[24+q] + zr[3])
 					}
 					continue
 				}
