@@ -95,11 +95,15 @@ func (c *convWinograd) scratchShared() int {
 	return wgXi * c.s.outC * c.s.inC
 }
 
-func (c *convWinograd) scratchPerThread() int { return wgXi * (c.s.inC + c.s.outC) * c.block }
+func (c *convWinograd) scratchPerThread() int {
+	return wgXi*(c.s.inC+c.s.outC)*c.block + c.bandScratch(c.block)
+}
 
 func (c *convWinograd) serialUnits() int { return ceilDiv(c.tiles, c.serialBlock) }
 
-func (c *convWinograd) serialScratch() int { return wgXi * (c.s.inC + c.s.outC) * c.serialBlock }
+func (c *convWinograd) serialScratch() int {
+	return wgXi*(c.s.inC+c.s.outC)*c.serialBlock + c.bandScratch(c.serialBlock)
+}
 
 // setup transforms W when it is not a constant.
 func (c *convWinograd) setup(r *convRun) {
@@ -123,7 +127,7 @@ func (c *convWinograd) run(r *convRun, lo, hi int, buf []float32, pool *parallel
 		nt := min(block, c.tiles-t0)
 		v := buf[:wgXi*s.inC*nt]
 		m := buf[wgXi*s.inC*block:][:wgXi*s.outC*nt]
-		c.inputTransform(v, r.x, t0, nt)
+		c.inputTransform(v, r.x, buf[wgXi*(s.inC+s.outC)*block:], t0, nt)
 		for xi := 0; xi < wgXi; xi++ {
 			p := gemm.Params{M: s.outC, N: nt, K: s.inC, Alpha: 1,
 				B: v[xi*s.inC*nt:], LDB: nt, C: m[xi*s.outC*nt:], LDC: nt, Pool: pool, Done: r.done}
@@ -141,26 +145,44 @@ func (c *convWinograd) run(r *convRun, lo, hi int, buf []float32, pool *parallel
 // wgMaxBlock bounds a block's tiles (newConvWinograd keeps block <= 96), so per-block tables fit the stack.
 const wgMaxBlock = 128
 
-// wgTile is one tile of a block: its image and the input cell (possibly in the padding) at its patch's top
-// left, whose output cell is that plus the begin padding.
+// wgTile is one tile of a block: its image, the input cell (possibly in the padding) at its patch's top
+// left, whose output cell is that plus the begin padding, and where its patch starts in the block's bands.
 type wgTile struct {
-	n, iy, ix      int32
-	r0, r1, c0, c1 int8 // the patch's rows [r0, r1) and columns [c0, c1) that lie inside the input
-	inside         bool // the 6x6 patch lies inside the input
+	n, iy, ix int32
+	at        int32 // offset of the patch's top left in the bands (inputTransform)
 }
 
-// blockTiles fills tiles[:nt] for the tiles from t0: along a row of tiles, then down, then to the next image.
-func (c *convWinograd) blockTiles(tiles *[wgMaxBlock]wgTile, t0, nt int) {
+// wgBand is one row of tiles of a block: its image and the input row (possibly in the padding) of its
+// patches' top. inputTransform copies the band's six input rows, zero-padded, into the band buffer, so that
+// every patch, at the border or not, is then read with whole rows and no test per cell.
+type wgBand struct {
+	n, iy int32
+}
+
+// bandWidth is a band buffer row: the columns of every patch of a row of tiles, padding included.
+func (c *convWinograd) bandWidth() int { return c.tilesW*wgOut + wgIn - wgOut }
+
+// bandScratch is the band buffer of a block of block tiles: at most (block-1)/tilesW + 2 rows of tiles
+// (a block starting at the end of one), six input rows each.
+func (c *convWinograd) bandScratch(block int) int {
+	return ((block-1)/c.tilesW + 2) * wgIn * c.bandWidth()
+}
+
+// blockTiles fills tiles[:nt] for the tiles from t0 (along a row of tiles, then down, then to the next
+// image) and bands with their rows of tiles, returning how many bands there are.
+func (c *convWinograd) blockTiles(tiles *[wgMaxBlock]wgTile, bands *[wgMaxBlock + 1]wgBand, t0, nt int) int {
 	per := c.tilesH * c.tilesW
 	n, r := t0/per, t0%per
 	ty, tx := r/c.tilesW, r%c.tilesW
+	bandLen := wgIn * c.bandWidth()
+	nb := 0
 	for t := 0; t < nt; t++ {
 		iy, ix := ty*wgOut-c.ph, tx*wgOut-c.pw
-		r0, r1 := min(max(0, -iy), wgIn), max(0, min(wgIn, c.ih-iy))
-		c0, c1 := min(max(0, -ix), wgIn), max(0, min(wgIn, c.iw-ix))
-		tiles[t] = wgTile{n: int32(n), iy: int32(iy), ix: int32(ix),
-			r0: int8(r0), r1: int8(r1), c0: int8(c0), c1: int8(c1),
-			inside: r0 == 0 && c0 == 0 && r1 == wgIn && c1 == wgIn}
+		if t == 0 || tx == 0 {
+			bands[nb] = wgBand{n: int32(n), iy: int32(iy)}
+			nb++
+		}
+		tiles[t] = wgTile{n: int32(n), iy: int32(iy), ix: int32(ix), at: int32((nb-1)*bandLen + tx*wgOut)}
 		if tx++; tx == c.tilesW {
 			tx = 0
 			if ty++; ty == c.tilesH {
@@ -168,75 +190,73 @@ func (c *convWinograd) blockTiles(tiles *[wgMaxBlock]wgTile, t0, nt int) {
 			}
 		}
 	}
+	return nb
+}
+
+// fillBand copies the six input rows from iy of plane xc into band (rows of bandWidth): band column j holds
+// input column j - pw. With clearPadding it also zeroes what lies outside the input, which is the same cells
+// for every channel: the block's first channel clears them and the others leave them be.
+func (c *convWinograd) fillBand(band, xc []float32, iy int, clearPadding bool) {
+	wp := c.bandWidth()
+	lo := min(c.pw, wp)
+	hi := max(lo, min(wp, c.pw+c.iw))
+	for i := 0; i < wgIn; i++ {
+		row := band[i*wp : (i+1)*wp]
+		y := iy + i
+		if y < 0 || y >= c.ih {
+			if clearPadding {
+				clear(row)
+			}
+			continue
+		}
+		if clearPadding {
+			clear(row[:lo])
+			clear(row[hi:])
+		}
+		copy(row[lo:hi], xc[y*c.iw:])
+	}
 }
 
 // inputTransform writes V[ξ][c][t] = (Bᵀ d B)[ξ] for the nt tiles from t0, d being channel c's 6x6 patch
-// (zero outside the input); V[ξ] is C x nt, row stride nt. Tiles go 8 at a time through winogradInput8, the
-// rest one by one.
-func (c *convWinograd) inputTransform(v, x []float32, t0, nt int) {
+// (zero outside the input); V[ξ] is C x nt, row stride nt. For each channel the block's bands are filled,
+// then the tiles go 8 at a time through winogradInput8, the rest one by one.
+func (c *convWinograd) inputTransform(v, x, bandBuf []float32, t0, nt int) {
 	s := c.s
 	plane := c.ih * c.iw
 	stride := s.inC * nt
+	wp := c.bandWidth()
+	bandLen := wgIn * wp
 	var tiles [wgMaxBlock]wgTile
-	c.blockTiles(&tiles, t0, nt)
+	var bands [wgMaxBlock + 1]wgBand
+	nb := c.blockTiles(&tiles, &bands, t0, nt)
+	bandBuf = bandBuf[:nb*bandLen]
 	var d8 [wgXi * 8]float32
 	var d [wgXi]float32
 	for ch := 0; ch < s.inC; ch++ {
+		for b := 0; b < nb; b++ {
+			xc := x[(int(bands[b].n)*s.inC+ch)*plane:][:plane]
+			c.fillBand(bandBuf[b*bandLen:][:bandLen], xc, int(bands[b].iy), ch == 0)
+		}
 		t := 0
 		for ; t+8 <= nt; t += 8 {
 			for q := 0; q < 8; q++ {
-				tl := &tiles[t+q]
-				xc := x[(int(tl.n)*s.inC+ch)*plane : (int(tl.n)*s.inC+ch+1)*plane]
-				if tl.inside {
-					// Straight into lane q: 36 loads and stores, no bounds test per cell.
-					at := int(tl.iy)*c.iw + int(tl.ix)
-					for i := 0; i < wgIn; i++ {
-						row := (*[wgIn]float32)(xc[at+i*c.iw:])
-						dst := (*[wgIn * 8]float32)(d8[i*wgIn*8:])
-						dst[q], dst[8+q], dst[16+q], dst[24+q], dst[32+q], dst[40+q] = row[0], row[1], row[2], row[3], row[4], row[5]
-					}
-					continue
-				}
-				// A border tile: lane q cleared, then the rows and columns inside the input copied, the
-				// same rectangle for every channel (blockTiles found it), so no test per cell.
-				for k := q; k < len(d8); k += 8 {
-					d8[k] = 0
-				}
-				iy, ix := int(tl.iy), int(tl.ix)
-				c0, c1 := int(tl.c0), int(tl.c1)
-				for i := int(tl.r0); i < int(tl.r1); i++ {
-					src := xc[(iy+i)*c.iw+ix+c0 : (iy+i)*c.iw+ix+c1]
-					dst := d8[(i*wgIn+c0)*8+q:]
-					for j, val := range src {
-						dst[j*8] = val
-					}
+				// Straight into lane q: 36 loads and stores, no bounds test per cell.
+				at := int(tiles[t+q].at)
+				for i := 0; i < wgIn; i++ {
+					row := (*[wgIn]float32)(bandBuf[at+i*wp:])
+					dst := (*[wgIn * 8]float32)(d8[i*wgIn*8:])
+					dst[q], dst[8+q], dst[16+q], dst[24+q], dst[32+q], dst[40+q] = row[0], row[1], row[2], row[3], row[4], row[5]
 				}
 			}
 			winogradInput8(&d8, v[ch*nt+t:], stride)
 		}
 		for ; t < nt; t++ {
-			tl := &tiles[t]
-			c.patch(&d, x[(int(tl.n)*s.inC+ch)*plane:(int(tl.n)*s.inC+ch+1)*plane], tl)
+			at := int(tiles[t].at)
+			for i := 0; i < wgIn; i++ {
+				*(*[wgIn]float32)(d[i*wgIn:]) = *(*[wgIn]float32)(bandBuf[at+i*wp:])
+			}
 			winogradInputTile(&d, v[ch*nt+t:], stride)
 		}
-	}
-}
-
-// patch copies a tile's 6x6 input patch from plane xc, zero outside the input.
-func (c *convWinograd) patch(d *[wgXi]float32, xc []float32, tl *wgTile) {
-	iy, ix := int(tl.iy), int(tl.ix)
-	if tl.inside {
-		for i := 0; i < wgIn; i++ {
-			row := (*[wgIn]float32)(xc[(iy+i)*c.iw+ix:])
-			dr := (*[wgIn]float32)(d[i*wgIn:])
-			*dr = *row
-		}
-		return
-	}
-	clear(d[:])
-	c0, c1 := int(tl.c0), int(tl.c1)
-	for i := int(tl.r0); i < int(tl.r1); i++ {
-		copy(d[i*wgIn+c0:i*wgIn+c1], xc[(iy+i)*c.iw+ix+c0:])
 	}
 }
 
@@ -330,7 +350,8 @@ func (c *convWinograd) outputTransform(r *convRun, mx []float32, t0, nt int) {
 	plane := c.oh * c.ow
 	stride := s.outC * nt
 	var tiles [wgMaxBlock]wgTile
-	c.blockTiles(&tiles, t0, nt)
+	var bands [wgMaxBlock + 1]wgBand
+	c.blockTiles(&tiles, &bands, t0, nt)
 	var tmp [24 * 8]float32
 	var out8 [16 * 8]float32
 	var o [wgOut * wgOut]float32
