@@ -33,6 +33,7 @@ var oddConvCases = []convCase{
 	{"3x3 tiny output", []int{2, 16, 3, 4}, []int{16, 16, 3, 3}, nil},
 	// Interior tiles (copied whole) beside border tiles in every position (padding on the top and left,
 	// input ending inside the patch on the bottom and right, output tiles cut short), 8-tile groups mixing both.
+	{"3x3 pads wider than the patch c16 m16 b3", []int{3, 16, 6, 5}, []int{16, 16, 3, 3}, ops.AttrMap{"pads": ints(0, 1, 3, 7)}},
 	{"3x3 pad1 interior and border tiles c16 m18 b2", []int{2, 16, 19, 23}, []int{18, 16, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}},
 	{"3x3 c1 m6 lenet", []int{2, 1, 28, 28}, []int{6, 1, 3, 3}, nil},
 	{"3x3 c6 m16 lenet2", []int{2, 6, 13, 13}, []int{16, 6, 3, 3}, nil},

@@ -152,15 +152,30 @@ const wgPanelTiles = 32
 const wgMaxBlock = 128
 
 // wgTile is one tile of a block: its image, the input cell (possibly in the padding) at its patch's top
-// left, whose output cell is that plus the begin padding, and where its patch starts in the block's bands.
+// left, whose output cell is that plus the begin padding, and where inputTransform reads its patch.
 type wgTile struct {
 	n, iy, ix int32
-	at        int32 // offset of the patch's top left in the bands (inputTransform)
+	at        int32    // wgFromInput, wgFromEdge: offset of the patch's top left in its plane; wgFromBand: in the bands
+	from      wgSource // where the patch is read
+	c0, c1    int8     // wgFromEdge: the patch's columns [c0, c1) that lie inside the input
 }
 
-// wgBand is one row of tiles of a block: its image and the input row (possibly in the padding) of its
-// patches' top. inputTransform copies the band's six input rows, zero-padded, into the band buffer, so that
-// every patch, at the border or not, is then read with whole rows and no test per cell.
+// wgSource is where inputTransform gathers a tile's patch from.
+type wgSource uint8
+
+const (
+	// wgFromInput: the patch lies inside the input, read in place.
+	wgFromInput wgSource = iota
+	// wgFromBand: the patch's rows reach into the top or bottom padding; its row of tiles is copied,
+	// zero-padded, into a band first (the same rows serve every tile of the row).
+	wgFromBand
+	// wgFromEdge: the patch's rows lie inside the input, its columns reach into the left or right
+	// padding: the columns inside are copied, the rest zeroed (the first and last tile of a row).
+	wgFromEdge
+)
+
+// wgBand is one row of tiles of a block that reaches into the top or bottom padding: its image and the
+// input row of its patches' top.
 type wgBand struct {
 	n, iy int32
 }
@@ -175,20 +190,27 @@ func (c *convWinograd) bandScratch(block int) int {
 }
 
 // blockTiles fills tiles[:nt] for the tiles from t0 (along a row of tiles, then down, then to the next
-// image) and bands with their rows of tiles, returning how many bands there are.
+// image) and bands with the rows of tiles that need one, returning how many bands there are.
 func (c *convWinograd) blockTiles(tiles *[wgMaxBlock]wgTile, bands *[wgMaxBlock + 1]wgBand, t0, nt int) int {
 	per := c.tilesH * c.tilesW
 	n, r := t0/per, t0%per
 	ty, tx := r/c.tilesW, r%c.tilesW
 	bandLen := wgIn * c.bandWidth()
-	nb := 0
+	nb, lastBand := 0, -1 // lastBand: the row of tiles (over the batch) of bands[nb-1]
 	for t := 0; t < nt; t++ {
 		iy, ix := ty*wgOut-c.ph, tx*wgOut-c.pw
-		if t == 0 || tx == 0 {
-			bands[nb] = wgBand{n: int32(n), iy: int32(iy)}
-			nb++
+		tl := wgTile{n: int32(n), iy: int32(iy), ix: int32(ix), at: int32(iy*c.iw + ix)}
+		switch c0, c1 := min(max(0, -ix), wgIn), max(0, min(wgIn, c.iw-ix)); {
+		case iy < 0 || iy+wgIn > c.ih || c0 >= c1: // (c0 >= c1: wholly in a wide padding)
+			if row := n*c.tilesH + ty; row != lastBand {
+				bands[nb] = wgBand{n: int32(n), iy: int32(iy)}
+				nb, lastBand = nb+1, row
+			}
+			tl.from, tl.at = wgFromBand, int32((nb-1)*bandLen+tx*wgOut)
+		case c0 > 0 || c1 < wgIn:
+			tl.from, tl.c0, tl.c1 = wgFromEdge, int8(c0), int8(c1)
 		}
-		tiles[t] = wgTile{n: int32(n), iy: int32(iy), ix: int32(ix), at: int32((nb-1)*bandLen + tx*wgOut)}
+		tiles[t] = tl
 		if tx++; tx == c.tilesW {
 			tx = 0
 			if ty++; ty == c.tilesH {
@@ -230,8 +252,7 @@ func (c *convWinograd) inputTransform(v, x, bandBuf []float32, t0, nt int) {
 	s := c.s
 	plane := c.ih * c.iw
 	stride := s.inC * nt
-	wp := c.bandWidth()
-	bandLen := wgIn * wp
+	bandLen := wgIn * c.bandWidth()
 	var tiles [wgMaxBlock]wgTile
 	var bands [wgMaxBlock + 1]wgBand
 	nb := c.blockTiles(&tiles, &bands, t0, nt)
@@ -246,10 +267,27 @@ func (c *convWinograd) inputTransform(v, x, bandBuf []float32, t0, nt int) {
 		t := 0
 		for ; t+8 <= nt; t += 8 {
 			for q := 0; q < 8; q++ {
+				tl := &tiles[t+q]
+				xc := x[(int(tl.n)*s.inC+ch)*plane:][:plane]
+				if tl.from == wgFromEdge {
+					// Lane q cleared, then the columns inside the input copied.
+					for k := q; k < len(d8); k += 8 {
+						d8[k] = 0
+					}
+					c0, c1 := int(tl.c0), int(tl.c1)
+					for i := 0; i < wgIn; i++ {
+						src := xc[int(tl.at)+i*c.iw+c0 : int(tl.at)+i*c.iw+c1]
+						dst := d8[(i*wgIn+c0)*8+q:]
+						for j, val := range src {
+							dst[j*8] = val
+						}
+					}
+					continue
+				}
 				// Straight into lane q: 36 loads and stores, no bounds test per cell.
-				at := int(tiles[t+q].at)
+				src, rowStride := c.patchRows(tl, xc, bandBuf)
 				for i := 0; i < wgIn; i++ {
-					row := (*[wgIn]float32)(bandBuf[at+i*wp:])
+					row := (*[wgIn]float32)(src[i*rowStride:])
 					dst := (*[wgIn * 8]float32)(d8[i*wgIn*8:])
 					dst[q], dst[8+q], dst[16+q], dst[24+q], dst[32+q], dst[40+q] = row[0], row[1], row[2], row[3], row[4], row[5]
 				}
@@ -257,13 +295,32 @@ func (c *convWinograd) inputTransform(v, x, bandBuf []float32, t0, nt int) {
 			winogradInput8(&d8, v[ch*nt+t:], stride)
 		}
 		for ; t < nt; t++ {
-			at := int(tiles[t].at)
-			for i := 0; i < wgIn; i++ {
-				*(*[wgIn]float32)(d[i*wgIn:]) = *(*[wgIn]float32)(bandBuf[at+i*wp:])
+			tl := &tiles[t]
+			xc := x[(int(tl.n)*s.inC+ch)*plane:][:plane]
+			if tl.from == wgFromEdge {
+				clear(d[:])
+				c0, c1 := int(tl.c0), int(tl.c1)
+				for i := 0; i < wgIn; i++ {
+					copy(d[i*wgIn+c0:i*wgIn+c1], xc[int(tl.at)+i*c.iw+c0:])
+				}
+			} else {
+				src, rowStride := c.patchRows(tl, xc, bandBuf)
+				for i := 0; i < wgIn; i++ {
+					*(*[wgIn]float32)(d[i*wgIn:]) = *(*[wgIn]float32)(src[i*rowStride:])
+				}
 			}
 			winogradInputTile(&d, v[ch*nt+t:], stride)
 		}
 	}
+}
+
+// patchRows is where a wgFromInput or wgFromBand tile's patch starts, in its plane xc or in the bands,
+// and the distance between its rows there.
+func (c *convWinograd) patchRows(tl *wgTile, xc, bandBuf []float32) ([]float32, int) {
+	if tl.from == wgFromBand {
+		return bandBuf[tl.at:], c.bandWidth()
+	}
+	return xc[tl.at:], c.iw
 }
 
 // winogradInput8Go is winogradInputTile on 8 tiles at once, lane q of d8 (d8[k*8+q] is element k of tile q's

@@ -19,8 +19,8 @@ func processCPUTime(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkWinogradTransforms times the Winograd strategy outside its 36 products, one thread: the gather
-// and input transform of every block of a layer ("input"), then the output transform and scatter with bias
+// BenchmarkWinogradTransforms times the Winograd strategy, one thread: a whole FusedConv with a residual
+// and Relu ("whole_residual_relu"), then its part outside the 36 products: the gather and input transform of every block of a layer ("input"), then the output transform and scatter with bias
 // and Relu ("output_relu") and with the residual added first ("output_residual_relu"), on the CIFAR
 // layers that take Winograd. CPU ms per op (getrusage) beside wall time: the machine may be shared.
 func BenchmarkWinogradTransforms(b *testing.B) {
@@ -58,6 +58,19 @@ func BenchmarkWinogradTransforms(b *testing.B) {
 			}
 			b.ReportMetric(float64(processCPUTime(b)-cpu0)/1e6/float64(b.N), "cpu-ms/op")
 		}
+		b.Run(c.name+"/whole_residual_relu", func(b *testing.B) {
+			ctx := ops.SerialContext()
+			ctx.Scratch = make([]float32, k.ScratchSize())
+			in := []*ops.Tensor{x, w, bias, z}
+			b.ReportAllocs()
+			cpu0 := processCPUTime(b)
+			for i := 0; i < b.N; i++ {
+				if err := k.Run(ctx, in, p.out); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(processCPUTime(b)-cpu0)/1e6/float64(b.N), "cpu-ms/op")
+		})
 		b.Run(c.name+"/input", func(b *testing.B) {
 			measure(b, func(t0, nt int) { wg.inputTransform(v, r.x, bands, t0, nt) })
 		})
