@@ -37,16 +37,12 @@ func BenchmarkWinogradTransforms(b *testing.B) {
 		if !ok {
 			continue
 		}
-		s := &k.s
 		buf := make([]float32, wg.serialScratch())
 		r := &convRun{k: k, x: x.Float32s(), w: w.Float32s(), bias: bias.Float32s(), y: make([]float32, len(z.Float32s())), serial: true}
 		blocks := ceilDiv(wg.tiles, wg.serialBlock)
-		v := buf[:wgXi*s.inC*wg.serialBlock]
-		m := buf[wgXi*s.inC*wg.serialBlock:][:wgXi*s.outC*wg.serialBlock]
-		for i := range m {
-			m[i] = float32(i%7) - 3
+		for i := range buf {
+			buf[i] = float32(i%7) - 3
 		}
-		bands := buf[wgXi*(s.inC+s.outC)*wg.serialBlock:]
 		measure := func(b *testing.B, step func(t0, nt int)) {
 			b.ReportAllocs()
 			cpu0 := processCPUTime(b)
@@ -72,15 +68,24 @@ func BenchmarkWinogradTransforms(b *testing.B) {
 			b.ReportMetric(float64(processCPUTime(b)-cpu0)/1e6/float64(b.N), "cpu-ms/op")
 		})
 		b.Run(c.name+"/input", func(b *testing.B) {
-			measure(b, func(t0, nt int) { wg.inputTransform(v, r.x, bands, t0, nt) })
+			measure(b, func(t0, nt int) {
+				v, _, bands := wg.blockBuffers(buf, wg.serialBlock, nt)
+				wg.inputTransform(v, r.x, bands, t0, nt)
+			})
 		})
 		b.Run(c.name+"/output_relu", func(b *testing.B) {
 			r.z = nil
-			measure(b, func(t0, nt int) { wg.outputTransform(r, m, t0, nt) })
+			measure(b, func(t0, nt int) {
+				_, m, _ := wg.blockBuffers(buf, wg.serialBlock, nt)
+				wg.outputTransform(r, m, t0, nt)
+			})
 		})
 		b.Run(c.name+"/output_residual_relu", func(b *testing.B) {
 			r.z = z.Float32s()
-			measure(b, func(t0, nt int) { wg.outputTransform(r, m, t0, nt) })
+			measure(b, func(t0, nt int) {
+				_, m, _ := wg.blockBuffers(buf, wg.serialBlock, nt)
+				wg.outputTransform(r, m, t0, nt)
+			})
 		})
 	}
 }
