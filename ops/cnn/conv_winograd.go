@@ -20,6 +20,8 @@ package cnn
 // to the size of the operands, well inside ONNX's rtol 1e-3.
 
 import (
+	"math"
+
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
@@ -434,6 +436,15 @@ func (c *convWinograd) outputTransform(r *convRun, mx []float32, t0, nt int) {
 	var out8 [16 * 8]float32
 	var o [wgOut * wgOut]float32
 	args := winogradOutArgs{lo: e.lo, hi: e.hi}
+	// The activation after the residual as a clamp to [zlo, zhi] with the min and max builtins, which
+	// compile without branches (a Relu's test mispredicts on every other value) and keep NaN as e.apply.
+	zlo, zhi := float32(math.Inf(-1)), float32(math.Inf(1))
+	switch e.act {
+	case gemm.ActReLU:
+		zlo = 0
+	case gemm.ActClip:
+		zlo, zhi = e.lo, e.hi
+	}
 	if e.act != gemm.ActNone && r.z == nil {
 		args.flags = 1
 	}
@@ -465,10 +476,10 @@ func (c *convWinograd) outputTransform(r *convRun, mx []float32, t0, nt int) {
 						yr := (*[wgOut]float32)(r.y[at+i*c.ow:])
 						zr := (*[wgOut]float32)(r.z[at+i*c.ow:])
 						src := (*[wgOut * 8]float32)(out8[i*wgOut*8:])
-						yr[0] = e.apply(src[q] + zr[0])
-						yr[1] = e.apply(src[8+q] + zr[1])
-						yr[2] = e.apply(src[16+q] + zr[2])
-						yr[3] = e.apply(src[24+q] + zr[3])
+						yr[0] = min(max(src[q]+zr[0], zlo), zhi)
+						yr[1] = min(max(src[8+q]+zr[1], zlo), zhi)
+						yr[2] = min(max(src[16+q]+zr[2], zlo), zhi)
+						yr[3] = min(max(src[24+q]+zr[3], zlo), zhi)
 					}
 					continue
 				}
