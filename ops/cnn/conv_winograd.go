@@ -15,7 +15,9 @@ package cnn
 // 4*4*9 = 144: four times fewer, for transforms that cost O(C + M) per tile instead of O(C*M).
 //
 // Tiles are taken in blocks (over all images of the batch, so small images still make wide products); a
-// block's V and M stay in the per-thread scratch, and blocks are what threads split. The interpolation
+// block's V and M stay in the per-thread scratch, and blocks are what threads split. Patches are gathered
+// without a test per cell: in place inside the input, through zero-padded bands for the rows of tiles at
+// the top and bottom, by their inside columns for the first and last tile of a row. The interpolation
 // points are 0, ±1, ±2 and ∞: float32 results differ from the direct sum by a few units of 1e-6 relative
 // to the size of the operands, well inside ONNX's rtol 1e-3.
 
