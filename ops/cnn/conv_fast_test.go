@@ -31,6 +31,10 @@ var oddConvCases = []convCase{
 	{"3x3 asym pads c19 m33", []int{1, 19, 6, 13}, []int{33, 19, 3, 3}, ops.AttrMap{"pads": ints(0, 2, 1, 1)}},
 	{"3x3 big pads c16 m17 b2", []int{2, 16, 5, 5}, []int{17, 16, 3, 3}, ops.AttrMap{"pads": ints(2, 2, 2, 2)}},
 	{"3x3 tiny output", []int{2, 16, 3, 4}, []int{16, 16, 3, 3}, nil},
+	// Interior tiles (copied whole) beside border tiles in every position (padding on the top and left,
+	// input ending inside the patch on the bottom and right, output tiles cut short), 8-tile groups mixing both.
+	{"3x3 pads wider than the patch c16 m16 b3", []int{3, 16, 6, 5}, []int{16, 16, 3, 3}, ops.AttrMap{"pads": ints(0, 1, 3, 7)}},
+	{"3x3 pad1 interior and border tiles c16 m18 b2", []int{2, 16, 19, 23}, []int{18, 16, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}},
 	{"3x3 c1 m6 lenet", []int{2, 1, 28, 28}, []int{6, 1, 3, 3}, nil},
 	{"3x3 c6 m16 lenet2", []int{2, 6, 13, 13}, []int{16, 6, 3, 3}, nil},
 	{"3x3 c4 m7 dilated narrow", []int{1, 4, 11, 14}, []int{7, 4, 3, 3}, ops.AttrMap{"dilations": ints(1, 2), "pads": ints(1, 0, 2, 1)}},

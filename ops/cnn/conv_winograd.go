@@ -15,11 +15,15 @@ package cnn
 // 4*4*9 = 144: four times fewer, for transforms that cost O(C + M) per tile instead of O(C*M).
 //
 // Tiles are taken in blocks (over all images of the batch, so small images still make wide products); a
-// block's V and M stay in the per-thread scratch, and blocks are what threads split. The interpolation
+// block's V and M stay in the per-thread scratch, and blocks are what threads split. Patches are gathered
+// without a test per cell: in place inside the input, through zero-padded bands for the rows of tiles at
+// the top and bottom, by their inside columns for the first and last tile of a row. The interpolation
 // points are 0, ±1, ±2 and ∞: float32 results differ from the direct sum by a few units of 1e-6 relative
 // to the size of the operands, well inside ONNX's rtol 1e-3.
 
 import (
+	"math"
+
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
@@ -65,7 +69,10 @@ func newConvWinograd(s *convShape, w convWeights) *convWinograd {
 	// least a few 16-column panels: aim at 2 MiB, between 32 and 96 tiles.
 	block := (2 << 20) / 4 / (wgXi * (s.inC + s.outC))
 	block = max(32, min(96, block/16*16))
-	c.serialBlock = ceilDiv(c.tiles, ceilDiv(c.tiles, block))
+	// One thread: blocks balanced, then widened to a multiple of 32 tiles, the AVX-512 GEMM's two-panel
+	// width (two of the AVX2 kernel's), so that no product ends in a partial panel run through the edge
+	// kernel (measured: 5-9% of VGG CIFAR's Winograd layers with 86- and 43-tile blocks).
+	c.serialBlock = min(c.tiles, ceilDiv(ceilDiv(c.tiles, ceilDiv(c.tiles, block)), wgPanelTiles)*wgPanelTiles)
 	c.blocks = ceilDiv(c.tiles, block)
 	if t := maxConvThreads(); c.blocks < 4*t && c.tiles >= 16*t {
 		// Few blocks: make their count a multiple of the threads so that none waits for another. A
@@ -95,11 +102,11 @@ func (c *convWinograd) scratchShared() int {
 	return wgXi * c.s.outC * c.s.inC
 }
 
-func (c *convWinograd) scratchPerThread() int { return wgXi * (c.s.inC + c.s.outC) * c.block }
+func (c *convWinograd) scratchPerThread() int { return c.blockScratch(c.block) }
 
 func (c *convWinograd) serialUnits() int { return ceilDiv(c.tiles, c.serialBlock) }
 
-func (c *convWinograd) serialScratch() int { return wgXi * (c.s.inC + c.s.outC) * c.serialBlock }
+func (c *convWinograd) serialScratch() int { return c.blockScratch(c.serialBlock) }
 
 // setup transforms W when it is not a constant.
 func (c *convWinograd) setup(r *convRun) {
@@ -121,12 +128,11 @@ func (c *convWinograd) run(r *convRun, lo, hi int, buf []float32, pool *parallel
 	for b := lo; b < hi; b++ {
 		t0 := b * block
 		nt := min(block, c.tiles-t0)
-		v := buf[:wgXi*s.inC*nt]
-		m := buf[wgXi*s.inC*block:][:wgXi*s.outC*nt]
-		c.inputTransform(v, r.x, t0, nt)
+		v, m, bands := c.blockBuffers(buf, block, nt)
+		c.inputTransform(v, r.x, bands, t0, nt)
 		for xi := 0; xi < wgXi; xi++ {
 			p := gemm.Params{M: s.outC, N: nt, K: s.inC, Alpha: 1,
-				B: v[xi*s.inC*nt:], LDB: nt, C: m[xi*s.outC*nt:], LDC: nt, Pool: pool, Done: r.done}
+				B: v[xi*xiStride(s.inC, nt):], LDB: nt, C: m[xi*xiStride(s.outC, nt):], LDC: nt, Pool: pool, Done: r.done}
 			if packed != nil {
 				p.PackedA = packed[xi]
 			} else {
@@ -138,25 +144,92 @@ func (c *convWinograd) run(r *convRun, lo, hi int, buf []float32, pool *parallel
 	}
 }
 
+// wgXiPad is added to the distance between V[ξ] and V[ξ+1] (and M's): with blocks a multiple of 32 tiles
+// that distance, C*nt floats, is often a multiple of 4 KiB, and the 36 rows a transform reads or writes
+// for 8 tiles would fall in the same L1 sets (measured: the input transform 40% slower at 32x32x64).
+const wgXiPad = 16
+
+// xiStride is the distance between V[ξ] and V[ξ+1] (rows C, the channels, of nt tiles), or M's (rows M).
+func xiStride(rows, nt int) int { return rows*nt + wgXiPad }
+
+// blockBuffers cuts a block's V (C x nt for each ξ), M (M x nt for each ξ) and bands out of a thread's
+// buffer of blockScratch(block) floats.
+func (c *convWinograd) blockBuffers(buf []float32, block, nt int) (v, m, bands []float32) {
+	vLen, mLen := wgXi*xiStride(c.s.inC, block), wgXi*xiStride(c.s.outC, block)
+	return buf[:wgXi*xiStride(c.s.inC, nt)], buf[vLen:][:wgXi*xiStride(c.s.outC, nt)], buf[vLen+mLen:]
+}
+
+// blockScratch is a thread's buffer for blocks of block tiles: V, M and the bands.
+func (c *convWinograd) blockScratch(block int) int {
+	return wgXi*(xiStride(c.s.inC, block)+xiStride(c.s.outC, block)) + c.bandScratch(block)
+}
+
+// wgPanelTiles is the tile count one-thread blocks are a multiple of: two 16-column GEMM panels.
+const wgPanelTiles = 32
+
 // wgMaxBlock bounds a block's tiles (newConvWinograd keeps block <= 96), so per-block tables fit the stack.
 const wgMaxBlock = 128
 
-// wgTile is one tile of a block: its image and the input cell (possibly in the padding) at its patch's top
-// left, whose output cell is that plus the begin padding.
+// wgTile is one tile of a block: its image, the input cell (possibly in the padding) at its patch's top
+// left, whose output cell is that plus the begin padding, and where inputTransform reads its patch.
 type wgTile struct {
 	n, iy, ix int32
-	inside    bool // the 6x6 patch lies inside the input
+	at        int32    // wgFromInput, wgFromEdge: offset of the patch's top left in its plane; wgFromBand: in the bands
+	from      wgSource // where the patch is read
+	c0, c1    int8     // wgFromEdge: the patch's columns [c0, c1) that lie inside the input
 }
 
-// blockTiles fills tiles[:nt] for the tiles from t0: along a row of tiles, then down, then to the next image.
-func (c *convWinograd) blockTiles(tiles *[wgMaxBlock]wgTile, t0, nt int) {
+// wgSource is where inputTransform gathers a tile's patch from.
+type wgSource uint8
+
+const (
+	// wgFromInput: the patch lies inside the input, read in place.
+	wgFromInput wgSource = iota
+	// wgFromBand: the patch's rows reach into the top or bottom padding; its row of tiles is copied,
+	// zero-padded, into a band first (the same rows serve every tile of the row).
+	wgFromBand
+	// wgFromEdge: the patch's rows lie inside the input, its columns reach into the left or right
+	// padding: the columns inside are copied, the rest zeroed (the first and last tile of a row).
+	wgFromEdge
+)
+
+// wgBand is one row of tiles of a block that reaches into the top or bottom padding: its image and the
+// input row of its patches' top.
+type wgBand struct {
+	n, iy int32
+}
+
+// bandWidth is a band buffer row: the columns of every patch of a row of tiles, padding included.
+func (c *convWinograd) bandWidth() int { return c.tilesW*wgOut + wgIn - wgOut }
+
+// bandScratch is the band buffer of a block of block tiles: at most (block-1)/tilesW + 2 rows of tiles
+// (a block starting at the end of one), six input rows each.
+func (c *convWinograd) bandScratch(block int) int {
+	return ((block-1)/c.tilesW + 2) * wgIn * c.bandWidth()
+}
+
+// blockTiles fills tiles[:nt] for the tiles from t0 (along a row of tiles, then down, then to the next
+// image) and bands with the rows of tiles that need one, returning how many bands there are.
+func (c *convWinograd) blockTiles(tiles *[wgMaxBlock]wgTile, bands *[wgMaxBlock + 1]wgBand, t0, nt int) int {
 	per := c.tilesH * c.tilesW
 	n, r := t0/per, t0%per
 	ty, tx := r/c.tilesW, r%c.tilesW
+	bandLen := wgIn * c.bandWidth()
+	nb, lastBand := 0, -1 // lastBand: the row of tiles (over the batch) of bands[nb-1]
 	for t := 0; t < nt; t++ {
 		iy, ix := ty*wgOut-c.ph, tx*wgOut-c.pw
-		tiles[t] = wgTile{n: int32(n), iy: int32(iy), ix: int32(ix),
-			inside: iy >= 0 && ix >= 0 && iy+wgIn <= c.ih && ix+wgIn <= c.iw}
+		tl := wgTile{n: int32(n), iy: int32(iy), ix: int32(ix), at: int32(iy*c.iw + ix)}
+		switch c0, c1 := min(max(0, -ix), wgIn), max(0, min(wgIn, c.iw-ix)); {
+		case iy < 0 || iy+wgIn > c.ih || c0 >= c1: // (c0 >= c1: wholly in a wide padding)
+			if row := n*c.tilesH + ty; row != lastBand {
+				bands[nb] = wgBand{n: int32(n), iy: int32(iy)}
+				nb, lastBand = nb+1, row
+			}
+			tl.from, tl.at = wgFromBand, int32((nb-1)*bandLen+tx*wgOut)
+		case c0 > 0 || c1 < wgIn:
+			tl.from, tl.c0, tl.c1 = wgFromEdge, int8(c0), int8(c1)
+		}
+		tiles[t] = tl
 		if tx++; tx == c.tilesW {
 			tx = 0
 			if ty++; ty == c.tilesH {
@@ -164,76 +237,109 @@ func (c *convWinograd) blockTiles(tiles *[wgMaxBlock]wgTile, t0, nt int) {
 			}
 		}
 	}
+	return nb
+}
+
+// fillBand copies the six input rows from iy of plane xc into band (rows of bandWidth): band column j holds
+// input column j - pw. With clearPadding it also zeroes what lies outside the input, which is the same cells
+// for every channel: the block's first channel clears them and the others leave them be.
+func (c *convWinograd) fillBand(band, xc []float32, iy int, clearPadding bool) {
+	wp := c.bandWidth()
+	lo := min(c.pw, wp)
+	hi := max(lo, min(wp, c.pw+c.iw))
+	for i := 0; i < wgIn; i++ {
+		row := band[i*wp : (i+1)*wp]
+		y := iy + i
+		if y < 0 || y >= c.ih {
+			if clearPadding {
+				clear(row)
+			}
+			continue
+		}
+		if clearPadding {
+			clear(row[:lo])
+			clear(row[hi:])
+		}
+		copy(row[lo:hi], xc[y*c.iw:])
+	}
 }
 
 // inputTransform writes V[ξ][c][t] = (Bᵀ d B)[ξ] for the nt tiles from t0, d being channel c's 6x6 patch
-// (zero outside the input); V[ξ] is C x nt, row stride nt. Tiles go 8 at a time through winogradInput8, the
-// rest one by one.
-func (c *convWinograd) inputTransform(v, x []float32, t0, nt int) {
+// (zero outside the input); V[ξ] is C x nt, row stride nt, at v[ξ*xiStride(C, nt)]. For each channel the block's bands are filled,
+// then the tiles go 8 at a time through winogradInput8, the rest one by one.
+func (c *convWinograd) inputTransform(v, x, bandBuf []float32, t0, nt int) {
 	s := c.s
 	plane := c.ih * c.iw
-	stride := s.inC * nt
+	stride := xiStride(s.inC, nt)
+	bandLen := wgIn * c.bandWidth()
 	var tiles [wgMaxBlock]wgTile
-	c.blockTiles(&tiles, t0, nt)
+	var bands [wgMaxBlock + 1]wgBand
+	nb := c.blockTiles(&tiles, &bands, t0, nt)
+	bandBuf = bandBuf[:nb*bandLen]
 	var d8 [wgXi * 8]float32
 	var d [wgXi]float32
 	for ch := 0; ch < s.inC; ch++ {
+		for b := 0; b < nb; b++ {
+			xc := x[(int(bands[b].n)*s.inC+ch)*plane:][:plane]
+			c.fillBand(bandBuf[b*bandLen:][:bandLen], xc, int(bands[b].iy), ch == 0)
+		}
 		t := 0
 		for ; t+8 <= nt; t += 8 {
 			for q := 0; q < 8; q++ {
 				tl := &tiles[t+q]
-				xc := x[(int(tl.n)*s.inC+ch)*plane : (int(tl.n)*s.inC+ch+1)*plane]
-				if tl.inside {
-					// Straight into lane q: 36 loads and stores, no bounds test per cell.
-					at := int(tl.iy)*c.iw + int(tl.ix)
+				xc := x[(int(tl.n)*s.inC+ch)*plane:][:plane]
+				if tl.from == wgFromEdge {
+					// Lane q cleared, then the columns inside the input copied.
+					for k := q; k < len(d8); k += 8 {
+						d8[k] = 0
+					}
+					c0, c1 := int(tl.c0), int(tl.c1)
 					for i := 0; i < wgIn; i++ {
-						row := (*[wgIn]float32)(xc[at+i*c.iw:])
-						dst := (*[wgIn * 8]float32)(d8[i*wgIn*8:])
-						dst[q], dst[8+q], dst[16+q], dst[24+q], dst[32+q], dst[40+q] = row[0], row[1], row[2], row[3], row[4], row[5]
+						src := xc[int(tl.at)+i*c.iw+c0 : int(tl.at)+i*c.iw+c1]
+						dst := d8[(i*wgIn+c0)*8+q:]
+						for j, val := range src {
+							dst[j*8] = val
+						}
 					}
 					continue
 				}
-				c.patch(&d, xc, tl)
-				for k, val := range d {
-					d8[k*8+q] = val
+				// Straight into lane q: 36 loads and stores, no bounds test per cell.
+				src, rowStride := c.patchRows(tl, xc, bandBuf)
+				for i := 0; i < wgIn; i++ {
+					row := (*[wgIn]float32)(src[i*rowStride:])
+					dst := (*[wgIn * 8]float32)(d8[i*wgIn*8:])
+					dst[q], dst[8+q], dst[16+q], dst[24+q], dst[32+q], dst[40+q] = row[0], row[1], row[2], row[3], row[4], row[5]
 				}
 			}
 			winogradInput8(&d8, v[ch*nt+t:], stride)
 		}
 		for ; t < nt; t++ {
 			tl := &tiles[t]
-			c.patch(&d, x[(int(tl.n)*s.inC+ch)*plane:(int(tl.n)*s.inC+ch+1)*plane], tl)
+			xc := x[(int(tl.n)*s.inC+ch)*plane:][:plane]
+			if tl.from == wgFromEdge {
+				clear(d[:])
+				c0, c1 := int(tl.c0), int(tl.c1)
+				for i := 0; i < wgIn; i++ {
+					copy(d[i*wgIn+c0:i*wgIn+c1], xc[int(tl.at)+i*c.iw+c0:])
+				}
+			} else {
+				src, rowStride := c.patchRows(tl, xc, bandBuf)
+				for i := 0; i < wgIn; i++ {
+					*(*[wgIn]float32)(d[i*wgIn:]) = *(*[wgIn]float32)(src[i*rowStride:])
+				}
+			}
 			winogradInputTile(&d, v[ch*nt+t:], stride)
 		}
 	}
 }
 
-// patch copies a tile's 6x6 input patch from plane xc, zero outside the input.
-func (c *convWinograd) patch(d *[wgXi]float32, xc []float32, tl *wgTile) {
-	iy, ix := int(tl.iy), int(tl.ix)
-	if tl.inside {
-		for i := 0; i < wgIn; i++ {
-			row := (*[wgIn]float32)(xc[(iy+i)*c.iw+ix:])
-			dr := (*[wgIn]float32)(d[i*wgIn:])
-			*dr = *row
-		}
-		return
+// patchRows is where a wgFromInput or wgFromBand tile's patch starts, in its plane xc or in the bands,
+// and the distance between its rows there.
+func (c *convWinograd) patchRows(tl *wgTile, xc, bandBuf []float32) ([]float32, int) {
+	if tl.from == wgFromBand {
+		return bandBuf[tl.at:], c.bandWidth()
 	}
-	for i := 0; i < wgIn; i++ {
-		row := d[i*wgIn : (i+1)*wgIn]
-		y := iy + i
-		if y < 0 || y >= c.ih {
-			clear(row)
-			continue
-		}
-		for j := range row {
-			if xx := ix + j; xx >= 0 && xx < c.iw {
-				row[j] = xc[y*c.iw+xx]
-			} else {
-				row[j] = 0
-			}
-		}
-	}
+	return xc[tl.at:], c.iw
 }
 
 // winogradInput8Go is winogradInputTile on 8 tiles at once, lane q of d8 (d8[k*8+q] is element k of tile q's
@@ -316,7 +422,7 @@ func winogradOutput8Go(mx []float32, stride int, out *[16 * 8]float32, a *winogr
 	}
 }
 
-// outputTransform turns M[ξ][m][t] (M[ξ] is M x nt, row stride nt) into the output tiles, adding the bias
+// outputTransform turns M[ξ][m][t] (M[ξ] is M x nt, row stride nt, at mx[ξ*xiStride(M, nt)]) into the output tiles, adding the bias
 // and Z and applying the activation, and writes the part of each tile inside the output. Tiles go 8 at a
 // time through winogradOutput8 (which also adds the bias and, without Z, applies the activation), the rest
 // one by one.
@@ -324,13 +430,23 @@ func (c *convWinograd) outputTransform(r *convRun, mx []float32, t0, nt int) {
 	s := c.s
 	e := &r.k.epi
 	plane := c.oh * c.ow
-	stride := s.outC * nt
+	stride := xiStride(s.outC, nt)
 	var tiles [wgMaxBlock]wgTile
-	c.blockTiles(&tiles, t0, nt)
+	var bands [wgMaxBlock + 1]wgBand
+	c.blockTiles(&tiles, &bands, t0, nt)
 	var tmp [24 * 8]float32
 	var out8 [16 * 8]float32
 	var o [wgOut * wgOut]float32
 	args := winogradOutArgs{lo: e.lo, hi: e.hi}
+	// The activation after the residual as a clamp to [zlo, zhi] with the min and max builtins, which
+	// compile without branches (a Relu's test mispredicts on every other value) and keep NaN as e.apply.
+	zlo, zhi := float32(math.Inf(-1)), float32(math.Inf(1))
+	switch e.act {
+	case gemm.ActReLU:
+		zlo = 0
+	case gemm.ActClip:
+		zlo, zhi = e.lo, e.hi
+	}
 	if e.act != gemm.ActNone && r.z == nil {
 		args.flags = 1
 	}
@@ -346,13 +462,26 @@ func (c *convWinograd) outputTransform(r *convRun, mx []float32, t0, nt int) {
 			for q := 0; q < 8; q++ {
 				tl := &tiles[t+q]
 				ty, tx := int(tl.iy)+c.ph, int(tl.ix)+c.pw
-				if r.z == nil && ty+wgOut <= c.oh && tx+wgOut <= c.ow {
-					// A whole tile, bias and activation applied: four rows of four straight from lane q.
+				if ty+wgOut <= c.oh && tx+wgOut <= c.ow {
 					at := (int(tl.n)*s.outC+m)*plane + ty*c.ow + tx
+					if r.z == nil {
+						// A whole tile, bias and activation applied: four rows of four straight from lane q.
+						for i := 0; i < wgOut; i++ {
+							yr := (*[wgOut]float32)(r.y[at+i*c.ow:])
+							src := (*[wgOut * 8]float32)(out8[i*wgOut*8:])
+							yr[0], yr[1], yr[2], yr[3] = src[q], src[8+q], src[16+q], src[24+q]
+						}
+						continue
+					}
+					// A whole tile with the residual: Z added and the activation applied in the same pass.
 					for i := 0; i < wgOut; i++ {
 						yr := (*[wgOut]float32)(r.y[at+i*c.ow:])
+						zr := (*[wgOut]float32)(r.z[at+i*c.ow:])
 						src := (*[wgOut * 8]float32)(out8[i*wgOut*8:])
-						yr[0], yr[1], yr[2], yr[3] = src[q], src[8+q], src[16+q], src[24+q]
+						yr[0] = min(max(src[q]+zr[0], zlo), zhi)
+						yr[1] = min(max(src[8+q]+zr[1], zlo), zhi)
+						yr[2] = min(max(src[16+q]+zr[2], zlo), zhi)
+						yr[3] = min(max(src[24+q]+zr[3], zlo), zhi)
 					}
 					continue
 				}
