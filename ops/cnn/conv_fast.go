@@ -178,6 +178,10 @@ type fastConvKernel struct {
 	epi        convEpilogue
 	strategy   convStrategy
 	maxThreads int
+	// trimmedW replaces W when Prepare dropped the taps that read only padding (conv_trim.go): s is then
+	// the trimmed geometry, and directMACs still counts the full kernel's multiply-adds.
+	trimmedW   []float32
+	directMACs int64
 	// minUnitWork is the multiply-adds below which splitting units across threads does not pay.
 	minUnitWork int64
 }
@@ -186,6 +190,10 @@ type fastConvKernel struct {
 // strategy derives from it is kept in cache (the op's), shared by every plan of the model.
 func prepareFastConv(s convShape, w *ops.Tensor, cache *convWeightCache, epi convEpilogue) *fastConvKernel {
 	k := &fastConvKernel{s: s, epi: epi, maxThreads: maxConvThreads(), minUnitWork: 64 * 64 * 64}
+	k.directMACs = int64(s.batch) * int64(s.outC) * int64(s.outSize) * int64(s.groupInC*s.taps)
+	if ts, tw, ok := trimPaddingTaps(&s, w, cache); ok {
+		k.s, w, k.trimmedW = ts, tw, tw.Float32s()
+	}
 	k.strategy = chooseConvStrategy(&k.s, convWeights{t: w, cache: cache})
 	return k
 }
@@ -286,8 +294,12 @@ func chooseConvStrategy(s *convShape, w convWeights) convStrategy {
 	return newConvIm2col(s, w)
 }
 
-// FLOPs counts the multiply-adds of the direct computation, whatever the strategy does.
-func (k *fastConvKernel) FLOPs() int64 {
+// FLOPs counts the multiply-adds of the direct computation, whatever the strategy does (with every tap,
+// those that read only padding included).
+func (k *fastConvKernel) FLOPs() int64 { return k.directMACs }
+
+// macs counts the multiply-adds the kernel does: FLOPs less the taps Prepare dropped.
+func (k *fastConvKernel) macs() int64 {
 	s := &k.s
 	return int64(s.batch) * int64(s.outC) * int64(s.outSize) * int64(s.groupInC*s.taps)
 }
@@ -314,6 +326,9 @@ func (k *fastConvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error 
 	}()
 	r := &t.r
 	*r = convRun{k: k, x: in[0].Float32s(), w: in[1].Float32s(), y: out[0].Float32s(), done: doneOf(ctx)}
+	if k.trimmedW != nil {
+		r.w = k.trimmedW
+	}
 	if b := ops.TensorAt(in, 2); b != nil {
 		r.bias = b.Float32s()
 	}
@@ -335,7 +350,7 @@ func (k *fastConvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error 
 			r.serial, units, per = true, sl.serialUnits(), sl.serialScratch()
 		}
 		runConvUnits(st, r, 0, units, scratch[:per], nil)
-	case units < threads || k.FLOPs() < k.minUnitWork || (units < 4*threads && units%threads != 0):
+	case units < threads || k.macs() < k.minUnitWork || (units < 4*threads && units%threads != 0):
 		// Too few units to balance: one thread walks them and the GEMMs inside thread themselves.
 		runConvUnits(st, r, 0, units, scratch[:per], pool)
 	default:
