@@ -20,7 +20,8 @@ package cnn
 //   - convWinograd (conv_winograd.go): F(4x4, 3x3) for 3x3 stride-1 convolutions with enough channels.
 //   - convFewChannels (conv_direct.go): direct 6x16 register tiles for stride-1 convolutions with at most 64
 //     multiply-adds per output cell (LeNet's layers, a CIFAR network's first), where im2col would cost as
-//     much as the product.
+//     much as the product, or with at most 16 output channels (U-Net's full-resolution layers), where
+//     Winograd's and im2col's GEMMs run nearly empty.
 //   - convDepthwise (conv_depthwise.go): one input channel per group (depthwise), a per-plane stencil.
 //
 // Before choosing, Prepare drops the taps that read only padding at every output position (conv_trim.go:
@@ -294,9 +295,9 @@ func chooseConvStrategy(s *convShape, w convWeights) convStrategy {
 		return newConvPointwise(s, w)
 	case isDepthwise(s):
 		return newConvDepthwise(s, w)
-	case winogradFits(s):
+	case winogradFits(s) && !fewOutputsFits(s):
 		return newConvWinograd(s, w)
-	case fewChannelsFits(s):
+	case fewChannelsFits(s) || fewOutputsFits(s):
 		return newConvFewChannels(s, w)
 	}
 	return newConvIm2col(s, w)

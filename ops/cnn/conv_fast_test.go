@@ -206,6 +206,10 @@ func TestFastConvChoice(t *testing.T) {
 		{[]int{1, 256, 14, 14}, []int{1024, 256, 1, 1}, nil, "pointwise"},
 		{[]int{1, 256, 10, 10}, []int{256, 256, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(1, 1)}, "im2col"},
 		{[]int{1, 64, 56, 56}, []int{64, 64, 1, 1}, nil, "pointwise"},
+		// U-Net's full-resolution layers: 16 output channels run on the direct tiles whatever K.
+		{[]int{1, 32, 256, 256}, []int{16, 32, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "direct"},
+		{[]int{1, 16, 64, 64}, []int{16, 16, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "direct"},
+		{[]int{1, 32, 128, 128}, []int{32, 32, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
 		// Winograd keeps the maps it fits.
 		{[]int{1, 32, 16, 16}, []int{32, 32, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
 		// ASPP at dilation 36 on 16x16: only the centre tap reads the input (conv_trim.go).
@@ -586,7 +590,7 @@ func TestWinogradPackedMatchesTransform(t *testing.T) {
 // GOMAXPROCS=2), but a one-thread run must cut its tiles the same way whatever GOMAXPROCS is (issue 15
 // item 5: Threads: 1 was slower in a GOMAXPROCS=2 process), and still compute the convolution.
 func TestWinogradOneThreadIgnoresGOMAXPROCS(t *testing.T) {
-	x, w := randF32(1, 2, 16, 16, 16), randF32(2, 16, 16, 3, 3) // 2 images of 4x4 tiles: 32 tiles
+	x, w := randF32(1, 2, 16, 16, 16), randF32(2, 32, 16, 3, 3) // 2 images of 4x4 tiles: 32 tiles
 	op, err := buildConv(ops.NodeInfo{OpType: "Conv", Opset: 22, Attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1)}, NumInputs: 2, NumOutputs: 1})
 	if err != nil {
 		t.Fatal(err)
