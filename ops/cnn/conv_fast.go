@@ -14,7 +14,8 @@ package cnn
 //   - convPointwise (conv_gemm.go): 1x1 kernel, stride 1, no padding: each image's input planes are the
 //     GEMM's B operand as they lie in memory.
 //   - convIm2col (conv_gemm.go): im2col into a [C*taps][outSize] buffer, then one packed GEMM per image and
-//     group; 2-D windows are unrolled row by row with copy() where the stride is 1.
+//     group; 2-D windows are unrolled row by row as runs of copies (a strided input deinterleaved first
+//     into its stride phases), in blocks of output rows that stay in the L2 on large maps.
 //   - convGemmT (conv_gemm_t.go): the same product transposed, Yᵀ = colᵀ · Wᵀ, on small maps (ResNet-50's
 //     7x7) where the positions would waste a quarter of the GEMM's 32-column tiles (gemmTPays).
 //   - convWinograd (conv_winograd.go): F(4x4, 3x3) for 3x3 stride-1 convolutions with enough channels.

@@ -59,7 +59,7 @@ func (c *convGemmT) colSize() int {
 	if c.pointwise {
 		return 0
 	}
-	return c.k * colStride(c.s.outSize)
+	return c.k*colStride(c.s.outSize) + phasedLen(&c.s.win, c.s.groupInC)
 }
 
 // scratchPerThread is one image's column buffer and its Yᵀ.
@@ -76,6 +76,10 @@ func (c *convGemmT) run(r *convRun, lo, hi int, buf []float32, pool *parallel.Po
 		case c.pointwise:
 		case c.g == nil:
 			lda = colStride(s.outSize)
+			if phased := col[c.k*lda:]; len(phased) > 0 {
+				phaseRows(phased, x, s.groupInC*s.win.in[0], s.win.in[1], s.win.stride[1])
+				x = phased
+			}
 			im2colRows(col, x, &s.win, s.groupInC, lda)
 			a = col
 		default:
