@@ -20,14 +20,7 @@ func TestIm2colBlocks(t *testing.T) {
 		{"3x3 stride 1", []int{1, 5, 9, 11}, []int{6, 5, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}},
 	} {
 		x, w, b := randF32(int64(ci+1), c.x...), randF32(int64(ci+11), c.w...), randF32(int64(ci+21), c.w[0])
-		op, err := buildConv(ops.NodeInfo{OpType: "Conv", Opset: 22, Attrs: c.attr, NumInputs: 3, NumOutputs: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := op.(*convOp).shape([]ops.ValueInfo{{DType: ops.Float32, Shape: x.Shape()}, {DType: ops.Float32, Shape: w.Shape()}, {DType: ops.Float32, Shape: b.Shape()}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := testConvShape(t, c.x, c.w, c.attr)
 		z := randF32(int64(ci+31), s.outShape...)
 		want := referenceConv(&s, x, w, b, z, epi)
 		for _, rows := range []int{1, 2, 3, s.win.out[0]} {
@@ -62,16 +55,23 @@ func TestIm2colBlockRows(t *testing.T) {
 		{[]int{1, 256, 14, 14}, []int{256, 256, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2)}, 7},
 		{[]int{1, 4, 9, 9}, []int{4, 4, 3, 3}, nil, 7},
 	} {
-		op, err := buildConv(ops.NodeInfo{OpType: "Conv", Opset: 22, Attrs: c.attr, NumInputs: 2, NumOutputs: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := op.(*convOp).shape([]ops.ValueInfo{{DType: ops.Float32, Shape: c.x}, {DType: ops.Float32, Shape: c.w}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := testConvShape(t, c.x, c.w, c.attr)
 		if got := newConvIm2col(&s, convWeights{}).blockRows; got != c.want {
 			t.Errorf("X %v W %v: %d output rows a block, want %d", c.x, c.w, got, c.want)
 		}
 	}
+}
+
+// testConvShape resolves a Conv node's geometry for X and W shapes (and a bias of W's output channels).
+func testConvShape(t *testing.T, x, w []int, attr ops.AttrMap) convShape {
+	t.Helper()
+	op, err := buildConv(ops.NodeInfo{OpType: "Conv", Opset: 22, Attrs: attr, NumInputs: 3, NumOutputs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := op.(*convOp).shape([]ops.ValueInfo{{DType: ops.Float32, Shape: x}, {DType: ops.Float32, Shape: w}, {DType: ops.Float32, Shape: ops.Shape{w[0]}}})
+	if err != nil {
+		t.Fatalf("X %v W %v %v: %v", x, w, attr, err)
+	}
+	return s
 }

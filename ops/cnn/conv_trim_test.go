@@ -29,14 +29,7 @@ func TestTrimPaddingTaps(t *testing.T) {
 	}
 	for ci, c := range cases {
 		x, w, b := randF32(int64(ci+1), c.x...), randF32(int64(ci+11), c.w...), randF32(int64(ci+21), c.w[0])
-		op, err := buildConv(ops.NodeInfo{OpType: "Conv", Opset: 22, Attrs: c.attr, NumInputs: 3, NumOutputs: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := op.(*convOp).shape([]ops.ValueInfo{{DType: ops.Float32, Shape: x.Shape()}, {DType: ops.Float32, Shape: w.Shape()}, {DType: ops.Float32, Shape: b.Shape()}})
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
+		s := testConvShape(t, c.x, c.w, c.attr)
 		z := randF32(int64(ci+31), s.outShape...)
 		for _, e := range convEpilogues {
 			for _, cache := range []*convWeightCache{nil, new(convWeightCache)} {
