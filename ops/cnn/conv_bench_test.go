@@ -28,6 +28,30 @@ var benchConvs = []struct {
 	{"resnet_64to128_s2_b8", []int{8, 64, 32, 32}, []int{128, 64, 3, 3}, pad1s2},
 	{"resnet_256to512_s2_b8", []int{8, 256, 8, 8}, []int{512, 256, 3, 3}, pad1s2},
 	{"resnet_64to128_1x1s2_b8", []int{8, 64, 32, 32}, []int{128, 64, 1, 1}, ops.AttrMap{"strides": ints(2, 2)}},
+	// The real-architecture suite at batch 1 (bench/ortcompare): ResNet-50's stem and its layer3/layer4
+	// convolutions on 14x14 and 7x7 maps, U-Net's full-resolution convolutions with few channels, YOLO's
+	// 6x6 stride-2 stem and its stride-2 3x3 on 20x20, DeepLabV3's ASPP at dilation 36 on a 16x16 map.
+	{"resnet50_conv1_7x7s2_b1", []int{1, 3, 224, 224}, []int{64, 3, 7, 7}, ops.AttrMap{"pads": ints(3, 3, 3, 3), "strides": ints(2, 2)}},
+	{"resnet50_l1_64to64_56x56_b1", []int{1, 64, 56, 56}, []int{64, 64, 3, 3}, pad1},
+	{"resnet50_l3_256to256_14x14_b1", []int{1, 256, 14, 14}, []int{256, 256, 3, 3}, pad1},
+	{"resnet50_l4_512to512_7x7_b1", []int{1, 512, 7, 7}, []int{512, 512, 3, 3}, pad1},
+	{"resnet50_l4_1x1_512to2048_7x7_b1", []int{1, 512, 7, 7}, []int{2048, 512, 1, 1}, nil},
+	{"resnet50_l4_1x1_2048to512_7x7_b1", []int{1, 2048, 7, 7}, []int{512, 2048, 1, 1}, nil},
+	{"resnet50_l3_1x1_256to1024_14x14_b1", []int{1, 256, 14, 14}, []int{1024, 256, 1, 1}, nil},
+	{"resnet50_l4_1x1s2_1024to2048_b1", []int{1, 1024, 14, 14}, []int{2048, 1024, 1, 1}, ops.AttrMap{"strides": ints(2, 2)}},
+	{"unet_16to16_256x256_b1", []int{1, 16, 256, 256}, []int{16, 16, 3, 3}, pad1},
+	{"unet_32to16_256x256_b1", []int{1, 32, 256, 256}, []int{16, 32, 3, 3}, pad1},
+	{"unet_32to32_128x128_b1", []int{1, 32, 128, 128}, []int{32, 32, 3, 3}, pad1},
+	{"unet_64to32_128x128_b1", []int{1, 64, 128, 128}, []int{32, 64, 3, 3}, pad1},
+	{"unet_64to64_64x64_b1", []int{1, 64, 64, 64}, []int{64, 64, 3, 3}, pad1},
+	{"unet_3to16_256x256_b1", []int{1, 3, 256, 256}, []int{16, 3, 3, 3}, pad1},
+	{"yolo_stem_6x6s2_b1", []int{1, 3, 320, 320}, []int{32, 3, 6, 6}, ops.AttrMap{"pads": ints(2, 2, 2, 2), "strides": ints(2, 2)}},
+	{"yolo_256to512_s2_20x20_b1", []int{1, 256, 20, 20}, []int{512, 256, 3, 3}, pad1s2},
+	{"yolo_1x1_512to256_10x10_b1", []int{1, 512, 10, 10}, []int{256, 512, 1, 1}, nil},
+	{"yolo_256to256_10x10_b1", []int{1, 256, 10, 10}, []int{256, 256, 3, 3}, pad1},
+	{"yolo_128to128_20x20_b1", []int{1, 128, 20, 20}, []int{128, 128, 3, 3}, pad1},
+	{"deeplab_aspp_d12_16x16_b1", []int{1, 960, 16, 16}, []int{256, 960, 3, 3}, ops.AttrMap{"pads": ints(12, 12, 12, 12), "dilations": ints(12, 12)}},
+	{"deeplab_aspp_d36_16x16_b1", []int{1, 960, 16, 16}, []int{256, 960, 3, 3}, ops.AttrMap{"pads": ints(36, 36, 36, 36), "dilations": ints(36, 36)}},
 }
 
 var (

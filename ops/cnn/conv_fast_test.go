@@ -78,7 +78,7 @@ var convEpilogues = []struct {
 // strategiesFor builds every strategy that can run s.
 func strategiesFor(s *convShape, wt *ops.Tensor) []convStrategy {
 	w := convWeights{t: wt}
-	out := []convStrategy{newConvIm2col(s, w)}
+	out := []convStrategy{newConvIm2col(s, w), newConvGemmT(s, w)}
 	if isPointwise(s) {
 		out = append(out, newConvPointwise(s, w))
 	}
@@ -202,11 +202,49 @@ func TestFastConvChoice(t *testing.T) {
 		{[]int{8, 64, 32, 32}, []int{128, 64, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2)}, "im2col"},
 		{[]int{8, 64, 32, 32}, []int{128, 64, 1, 1}, nil, "pointwise"},
 		{[]int{1, 32, 16, 16}, []int{32, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(32), "pads": ints(1, 1, 1, 1)}, "depthwise"},
+		// ResNet-50's layer4 at batch 1: 49 positions waste a quarter of the plain product's tiles.
+		{[]int{1, 512, 7, 7}, []int{512, 512, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "gemm-t"},
+		{[]int{1, 1024, 14, 14}, []int{512, 1024, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2)}, "gemm-t"},
+		{[]int{1, 2048, 7, 7}, []int{512, 2048, 1, 1}, nil, "gemm-t"},
+		// 14x14 (196 positions) and 10x10 waste too little to pay; 56x56 is too large.
+		{[]int{1, 256, 14, 14}, []int{1024, 256, 1, 1}, nil, "pointwise"},
+		{[]int{1, 256, 10, 10}, []int{256, 256, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(1, 1)}, "im2col"},
+		{[]int{1, 64, 56, 56}, []int{64, 64, 1, 1}, nil, "pointwise"},
+		// U-Net's full-resolution layers: 16 output channels run on the direct tiles whatever K.
+		{[]int{1, 32, 256, 256}, []int{16, 32, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "direct"},
+		{[]int{1, 16, 64, 64}, []int{16, 16, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "direct"},
+		{[]int{1, 32, 128, 128}, []int{32, 32, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
+		// Winograd keeps the maps it fits.
+		{[]int{1, 32, 16, 16}, []int{32, 32, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
+		// ASPP at dilation 36 on 16x16: only the centre tap reads the input (conv_trim.go).
+		{[]int{1, 960, 16, 16}, []int{256, 960, 3, 3}, ops.AttrMap{"pads": ints(36, 36, 36, 36), "dilations": ints(36, 36)}, "pointwise"},
 	}
 	for _, c := range cases {
 		p := prepare(t, convNode(22, c.attr, randF32(1, c.x...), randF32(2, c.w...)))
 		if got := p.kernel.(*fastConvKernel).Strategy(); got != c.want {
 			t.Errorf("X %v W %v %v: strategy %s, want %s", c.x, c.w, c.attr, got, c.want)
+		}
+	}
+}
+
+// TestGemmTPays: the transposed product is taken where it computes under 0.9 of the plain product's
+// padded tile cells, on maps of up to 256 positions, for both tile widths.
+func TestGemmTPays(t *testing.T) {
+	for _, c := range []struct {
+		outC, outH, k, tileCols int
+		want                    bool
+	}{
+		{512, 7, 4608, 32, true},   // 54x512 against 512x64 cells
+		{512, 7, 4608, 16, true},   // 49 columns still take 64
+		{256, 10, 2304, 32, false}, // 102x256 against 256x112: 0.91
+		{32, 16, 288, 32, true},    // 258x32 against 36x256
+		{512, 4, 4608, 32, false},  // 16 positions fill a 16-wide tile
+		{64, 17, 576, 32, false},   // 289 positions: too many
+		{512, 7, 32, 32, false},    // K too small to amortise the transpose
+	} {
+		s := convShape{groupOutC: c.outC, outSize: c.outH * c.outH, groupInC: c.k, taps: 1, group: 1, inC: c.k}
+		if got := gemmTPays(&s, c.tileCols); got != c.want {
+			t.Errorf("M=%d on %dx%d, K=%d, %d-column tiles: gemmTPays %v, want %v", c.outC, c.outH, c.outH, c.k, c.tileCols, got, c.want)
 		}
 	}
 }
@@ -231,6 +269,7 @@ func TestFastConvAllocatesNothing(t *testing.T) {
 		{[]int{4, 32, 9, 9}, []int{16, 32, 3, 3}, ops.AttrMap{"strides": ints(2, 2)}, "im2col"},
 		{[]int{4, 32, 9, 9}, []int{16, 32, 1, 1}, nil, "pointwise"},
 		{[]int{4, 8, 9, 9}, []int{8, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(8)}, "depthwise"},
+		{[]int{2, 64, 7, 7}, []int{64, 64, 3, 3}, relu, "gemm-t"},
 	}
 	for _, c := range cases {
 		x, w, b := randF32(1, c.x...), randF32(2, c.w...), randF32(3, c.w[0])
@@ -555,7 +594,7 @@ func TestWinogradPackedMatchesTransform(t *testing.T) {
 // GOMAXPROCS=2), but a one-thread run must cut its tiles the same way whatever GOMAXPROCS is (issue 15
 // item 5: Threads: 1 was slower in a GOMAXPROCS=2 process), and still compute the convolution.
 func TestWinogradOneThreadIgnoresGOMAXPROCS(t *testing.T) {
-	x, w := randF32(1, 2, 16, 16, 16), randF32(2, 16, 16, 3, 3) // 2 images of 4x4 tiles: 32 tiles
+	x, w := randF32(1, 2, 16, 16, 16), randF32(2, 32, 16, 3, 3) // 2 images of 4x4 tiles: 32 tiles
 	op, err := buildConv(ops.NodeInfo{OpType: "Conv", Opset: 22, Attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1)}, NumInputs: 2, NumOutputs: 1})
 	if err != nil {
 		t.Fatal(err)

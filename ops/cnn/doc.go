@@ -27,13 +27,17 @@
 //
 // # Convolution strategies
 //
-// A float32 Conv picks one strategy at Prepare, by shape (conv_fast.go has the rules and the thresholds):
-// a 1x1 stride-1 kernel is one GEMM per image on the input planes as they lie (conv_gemm.go); 3x3 stride-1
-// kernels with at least 16 channels each way run Winograd's F(4x4, 3x3), a quarter of the multiplies, as 36
-// GEMMs over blocks of tiles (conv_winograd.go); a stride-1 kernel with at most 64 multiply-adds per output
-// cell (LeNet's layers, a CIFAR net's first) runs direct 6x16 register tiles off a padded copy of the image
-// (conv_direct.go); depthwise kernels are a per-plane stencil (conv_depthwise.go); anything else unrolls
-// into an im2col buffer and multiplies (conv_gemm.go). Constant weights are packed once per model for the
+// A float32 Conv first drops the kernel taps that read only padding at every output position (a dilated
+// kernel wider than its map, conv_trim.go), then picks one strategy at Prepare, by shape (conv_fast.go has
+// the rules and the thresholds): on a small map whose positions would leave the GEMM's column tiles
+// partly empty (ResNet-50's 7x7), the product is computed transposed, Yᵀ = colᵀ·Wᵀ (conv_gemm_t.go); a
+// 1x1 stride-1 kernel is one GEMM per image on the input planes as they lie (conv_gemm.go); 3x3 stride-1
+// kernels with at least 16 channels each way (and more than 16 output channels) run Winograd's F(4x4,
+// 3x3), a quarter of the multiplies, as 36 GEMMs over blocks of tiles (conv_winograd.go); a stride-1
+// kernel with at most 64 multiply-adds per output cell (LeNet's layers, a CIFAR net's first) or at most
+// 16 output channels runs direct 6x16 register tiles off a padded copy of the image (conv_direct.go);
+// depthwise kernels are a per-plane stencil (conv_depthwise.go); anything else unrolls into an im2col
+// buffer, in blocks of output rows, and multiplies (conv_gemm.go). Constant weights are packed once per model for the
 // GEMM, transformed for Winograd, or laid out for the tiles, by the first Run that needs them (planning a
 // shape that never runs packs nothing); the derived forms are cached in the op, so that the several plans
 // of a model share them. The hot loops are AVX2+FMA assembly (the direct tile and
