@@ -43,7 +43,7 @@ var references = []reference{
 	{name: "tanh", family: tanhFamily, f: math.Tanh, maxULP: 1.5, relFrom: 0, maxAbs: 0, lo: -12, hi: 12},
 	{name: "erf", family: erfFamily, f: math.Erf, maxULP: 3, relFrom: 0, maxAbs: 0, lo: -5, hi: 5},
 	{name: "gelu_erf", family: geluErfFamily, f: gelu64, maxULP: 24, relFrom: 1e-3, maxAbs: 5e-8, lo: -8, hi: 8},
-	{name: "gelu_tanh", family: geluTanhFamily, f: geluTanh64, maxULP: 14, relFrom: 1e-3, maxAbs: 1e-9, lo: -20, hi: 20},
+	{name: "gelu_tanh", family: geluTanhFamily, f: geluTanh64, maxULP: 14, relFrom: 1e-3, maxAbs: 2e-9, lo: -20, hi: 20},
 }
 
 // ulp is the spacing of float32 values at |v| (v a float64 result), denormals included.
