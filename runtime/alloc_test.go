@@ -91,7 +91,8 @@ func TestOneThreadSessionStartsNoGoroutine(t *testing.T) {
 	if _, err := s.Run(context.Background(), []*ops.Tensor{in}); err != nil {
 		t.Fatal(err)
 	}
-	if after := goruntime.NumGoroutine(); after != before {
+	// Only an increase counts: a goroutine an earlier test left (a pool worker winding down) may end meanwhile.
+	if after := goruntime.NumGoroutine(); after > before {
 		t.Errorf("a one-thread session and its run took the goroutines from %d to %d", before, after)
 	}
 	if !profileUnderRace {
