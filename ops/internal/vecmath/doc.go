@@ -28,13 +28,21 @@
 //   - log: x = m·2^e with m in [√½, √2) (denormals scaled by 2^23 first), f = m-1,
 //     ln x = e·ln2 + f - f²/2 + f³·P(f) (P of degree 6).
 //   - Softmax: the row's max m, then e^{x-m} stored and summed (sixteen float32 partial sums), then a
-//     scaling by the reciprocal of the sum. LogSoftmax: x - (m + ln Σ e^{x-m}).
+//     scaling by the reciprocal of the sum. LogSoftmax: (x - m) - ln Σ e^{x-m} (x - m first: exact near
+//     the maximum even when m is large).
 //
 // # Error bounds
 //
 // Each function's doc comment states its bound and its special values; the tests check them against
 // float64 math on a million seeded samples and on edge values (make test), and `make check-math` checks
-// every one of the 2^32 float32 inputs and prints the largest error found per function.
+// every one of the 2^32 float32 inputs and prints the largest error found per function. Its run on
+// 2026-12-07 (commit 2fe8b51, AVX-512 variants, about 28 minutes on one core; gelu_tanh again after its
+// absolute bound was corrected to 2e-9) found, in ULP (and in absolute error below the relative range):
+//
+//	exp 0.904, log 1.162, sigmoid 2.481, silu 2.394, tanh 1.371, erf 2.762,
+//	gelu_erf 21.38 (4.36e-8 where |f| < 1e-3), gelu_tanh 13.05 (1.07e-9 where |f| < 1e-3)
+//
+// all within the stated bounds.
 //
 // # Aliasing
 //
