@@ -162,6 +162,18 @@ func squareAVX2(dst, src []float32, c0, c1 float32)
 //go:noescape
 func cubeAVX2(dst, src []float32, c0, c1 float32)
 
+//go:noescape
+func rowStatsAVX512(acc *[2 * rowStatsLanes]float32, x []float32, shift float32)
+
+//go:noescape
+func normalizeRowAVX512(dst, x, gamma, beta []float32, mean, invStd float32)
+
+//go:noescape
+func rowStatsAVX2(acc *[2 * rowStatsLanes]float32, x []float32, shift float32)
+
+//go:noescape
+func normalizeRowAVX2(dst, x, gamma, beta []float32, mean, invStd float32)
+
 func variants() []isa.Variant[*impl] {
 	return []isa.Variant[*impl]{
 		{Level: isa.PureGo, Name: "pure Go", Fn: twin},
@@ -198,6 +210,8 @@ func implAVX512() *impl {
 	k.un[opReciprocal] = reciprocalAVX512
 	k.un[opSquare] = squareAVX512
 	k.un[opCube] = cubeAVX512
+	k.rowStats = rowStatsAVX512
+	k.normalizeRow = normalizeRowAVX512
 	return k
 }
 
@@ -229,5 +243,7 @@ func implAVX2() *impl {
 	k.un[opReciprocal] = reciprocalAVX2
 	k.un[opSquare] = squareAVX2
 	k.un[opCube] = cubeAVX2
+	k.rowStats = rowStatsAVX2
+	k.normalizeRow = normalizeRowAVX2
 	return k
 }

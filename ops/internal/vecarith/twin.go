@@ -180,6 +180,59 @@ var twin = &impl{
 	},
 }
 
+func init() {
+	twin.rowStats = rowStatsTwin
+	twin.normalizeRow = normalizeRowTwin
+}
+
+// rowStatsTwin is rowStats in Go, for any length (element i into accumulator i mod rowStatsLanes).
+func rowStatsTwin(acc *[2 * rowStatsLanes]float32, x []float32, shift float32) {
+	sums, squares := (*[rowStatsLanes]float32)(acc[:rowStatsLanes]), (*[rowStatsLanes]float32)(acc[rowStatsLanes:])
+	for i, v := range x {
+		d := v - shift
+		sums[i%rowStatsLanes] += d
+		squares[i%rowStatsLanes] += float32(d * d)
+	}
+}
+
+// normalizeRowTwin is normalizeRow in Go; len(beta) is 0 or len(x).
+func normalizeRowTwin(dst, x, gamma, beta []float32, mean, invStd float32) {
+	dst, gamma = dst[:len(x)], gamma[:len(x)]
+	if len(beta) == 0 {
+		for i, v := range x {
+			dst[i] = float32((v-mean)*invStd) * gamma[i]
+		}
+		return
+	}
+	beta = beta[:len(x)]
+	for i, v := range x {
+		dst[i] = fma32(float32((v-mean)*invStd), gamma[i], beta[i])
+	}
+}
+
+// fma32 is a*b + c rounded once to float32, as VFMADD does. a*b is exact in float64; a*b + c is split
+// into its float64 rounding s and the exact remainder e (TwoSum), and s is rounded to odd (its last bit
+// set when e is not zero), which then rounds to float32 correctly: float64 has more than 24+1 bits.
+func fma32(a, b, c float32) float32 {
+	p, q := float64(a)*float64(b), float64(c)
+	s := p + q
+	bv := s - p
+	e := (p - (s - bv)) + (q - bv)
+	if e != 0 && !math.IsInf(s, 0) {
+		bits := math.Float64bits(s)
+		if bits&1 == 0 {
+			// s is even: move one ulp toward the true value, which lies strictly between s and that neighbour.
+			if (e > 0) == (s > 0) {
+				bits++
+			} else {
+				bits--
+			}
+			s = math.Float64frombits(bits)
+		}
+	}
+	return float32(s)
+}
+
 // maxNaN is max(a, b) with a NaN from either side winning (numpy.maximum).
 func maxNaN(a, b float32) float32 {
 	if a > b || a != a {

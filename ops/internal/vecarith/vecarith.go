@@ -50,7 +50,18 @@ type impl struct {
 	vs    [numBinOps]scalarFunc // dst[i] = a[i] op s
 	sv    [numBinOps]scalarFunc // dst[i] = s op a[i], for Sub, Div and PRelu; nil where twin-only
 	un    [numUnOps]unaryFunc
+
+	// rowStats adds x[i] - shift into acc[i%rowStatsLanes] and its square into acc[rowStatsLanes+i%rowStatsLanes];
+	// the assembly takes a multiple of rowStatsLanes elements.
+	rowStats func(acc *[2 * rowStatsLanes]float32, x []float32, shift float32)
+	// normalizeRow writes dst[i] = ((x[i] - mean) * invStd) * gamma[i] + beta[i] (one FMA), or the
+	// product alone when beta is empty; the assembly takes a multiple of lanes elements.
+	normalizeRow func(dst, x, gamma, beta []float32, mean, invStd float32)
 }
+
+// rowStatsLanes is the float32 accumulators RowStats keeps of each sum: every variant adds element i
+// into accumulator i mod 32, so they all round alike (asm/gen.go has the same constant).
+const rowStatsLanes = 32
 
 // active is the variant isa.Pick chose for this CPU and build.
 var active = pick(isa.Max())
@@ -157,5 +168,51 @@ func unWith(k *impl, op unOp, dst, src []float32, c0, c1 float32) {
 	}
 	if m < n {
 		twin.un[op](dst[m:n], src[m:], c0, c1)
+	}
+}
+
+// RowStats returns Σ (x[i] - shift) and Σ (x[i] - shift)², each summed in rowStatsLanes float32
+// accumulators (element i into accumulator i mod 32, the square rounded before the add) that are then added
+// in float64. Subtracting a value near the row's (its first element) keeps the digits of a row far from
+// zero with a small spread; 32 independent chains keep the adds pipelined.
+func RowStats(x []float32, shift float32) (sum, sumSquares float64) {
+	return rowStatsWith(active, x, shift)
+}
+
+// NormalizeRow writes dst[i] = ((x[i] - mean) * invStd) * gamma[i] + beta[i], the last multiply and add
+// fused (one rounding), for i < len(x); beta may be nil (then the product alone). gamma, beta (when
+// present) and dst must be at least len(x) long.
+func NormalizeRow(dst, x, gamma, beta []float32, mean, invStd float32) {
+	normalizeRowWith(active, dst, x, gamma, beta, mean, invStd)
+}
+
+func rowStatsWith(k *impl, x []float32, shift float32) (sum, sumSquares float64) {
+	var acc [2 * rowStatsLanes]float32
+	m := len(x) - len(x)%rowStatsLanes
+	if m > 0 {
+		k.rowStats(&acc, x[:m], shift)
+	}
+	if m < len(x) {
+		twin.rowStats(&acc, x[m:], shift) // m is a multiple of 32: element m+i goes to accumulator i mod 32
+	}
+	for j := range rowStatsLanes {
+		sum += float64(acc[j])
+		sumSquares += float64(acc[rowStatsLanes+j])
+	}
+	return sum, sumSquares
+}
+
+func normalizeRowWith(k *impl, dst, x, gamma, beta []float32, mean, invStd float32) {
+	n := len(x)
+	m := bulk(k, n)
+	var betaHead, betaTail []float32
+	if beta != nil {
+		betaHead, betaTail = beta[:m], beta[m:n]
+	}
+	if m > 0 {
+		k.normalizeRow(dst[:m], x[:m], gamma[:m], betaHead, mean, invStd)
+	}
+	if m < n {
+		twin.normalizeRow(dst[m:n], x[m:], gamma[m:n], betaTail, mean, invStd)
 	}
 }

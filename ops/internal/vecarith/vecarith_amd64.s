@@ -2191,3 +2191,183 @@ single:
 done:
 	VZEROUPPER
 	RET
+
+// func rowStatsAVX512: see rowStats in twin.go.
+TEXT ·rowStatsAVX512(SB), NOSPLIT, $0-36
+	MOVQ acc+0(FP), DI
+	MOVQ x_base+8(FP), SI
+	MOVQ x_len+16(FP), CX
+	SHRQ $5, CX
+	VBROADCASTSS shift+32(FP), Z16
+	VMOVUPS 0(DI), Z0
+	VMOVUPS 128(DI), Z2
+	VMOVUPS 64(DI), Z1
+	VMOVUPS 192(DI), Z3
+block:
+	TESTQ CX, CX
+	JZ   done
+	VMOVUPS 0(SI), Z4
+	VSUBPS Z16, Z4, Z4
+	VMOVUPS 64(SI), Z5
+	VSUBPS Z16, Z5, Z5
+	VADDPS Z4, Z0, Z0
+	VMULPS Z4, Z4, Z4
+	VADDPS Z4, Z2, Z2
+	VADDPS Z5, Z1, Z1
+	VMULPS Z5, Z5, Z5
+	VADDPS Z5, Z3, Z3
+	ADDQ $128, SI
+	DECQ CX
+	JMP  block
+done:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z3, 192(DI)
+	VZEROUPPER
+	RET
+
+// func normalizeRowAVX512: see normalizeRow in twin.go.
+TEXT ·normalizeRowAVX512(SB), NOSPLIT, $0-104
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), CX
+	SHRQ $4, CX
+	MOVQ gamma_base+48(FP), DX
+	MOVQ beta_base+72(FP), BX
+	MOVQ beta_len+80(FP), AX
+	VBROADCASTSS mean+96(FP), Z16
+	VBROADCASTSS invStd+100(FP), Z17
+	TESTQ AX, AX
+	JZ   scaleonly
+withbias:
+	TESTQ CX, CX
+	JZ   done
+	VMOVUPS (SI), Z0
+	VSUBPS Z16, Z0, Z0
+	VMULPS Z17, Z0, Z0
+	VMOVUPS (DX), Z4
+	VFMADD213PS (BX), Z4, Z0
+	ADDQ $64, BX
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	DECQ CX
+	JMP  withbias
+scaleonly:
+	TESTQ CX, CX
+	JZ   done
+	VMOVUPS (SI), Z0
+	VSUBPS Z16, Z0, Z0
+	VMULPS Z17, Z0, Z0
+	VMOVUPS (DX), Z4
+	VMULPS Z4, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	DECQ CX
+	JMP  scaleonly
+done:
+	VZEROUPPER
+	RET
+
+// func rowStatsAVX2: see rowStats in twin.go.
+TEXT ·rowStatsAVX2(SB), NOSPLIT, $0-36
+	MOVQ acc+0(FP), DI
+	MOVQ x_base+8(FP), SI
+	MOVQ x_len+16(FP), CX
+	SHRQ $5, CX
+	VBROADCASTSS shift+32(FP), Y12
+	VMOVUPS 0(DI), Y0
+	VMOVUPS 128(DI), Y4
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 160(DI), Y5
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 192(DI), Y6
+	VMOVUPS 96(DI), Y3
+	VMOVUPS 224(DI), Y7
+block:
+	TESTQ CX, CX
+	JZ   done
+	VMOVUPS 0(SI), Y8
+	VSUBPS Y12, Y8, Y8
+	VMOVUPS 32(SI), Y9
+	VSUBPS Y12, Y9, Y9
+	VMOVUPS 64(SI), Y10
+	VSUBPS Y12, Y10, Y10
+	VMOVUPS 96(SI), Y11
+	VSUBPS Y12, Y11, Y11
+	VADDPS Y8, Y0, Y0
+	VMULPS Y8, Y8, Y8
+	VADDPS Y8, Y4, Y4
+	VADDPS Y9, Y1, Y1
+	VMULPS Y9, Y9, Y9
+	VADDPS Y9, Y5, Y5
+	VADDPS Y10, Y2, Y2
+	VMULPS Y10, Y10, Y10
+	VADDPS Y10, Y6, Y6
+	VADDPS Y11, Y3, Y3
+	VMULPS Y11, Y11, Y11
+	VADDPS Y11, Y7, Y7
+	ADDQ $128, SI
+	DECQ CX
+	JMP  block
+done:
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y7, 224(DI)
+	VZEROUPPER
+	RET
+
+// func normalizeRowAVX2: see normalizeRow in twin.go.
+TEXT ·normalizeRowAVX2(SB), NOSPLIT, $0-104
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), CX
+	SHRQ $3, CX
+	MOVQ gamma_base+48(FP), DX
+	MOVQ beta_base+72(FP), BX
+	MOVQ beta_len+80(FP), AX
+	VBROADCASTSS mean+96(FP), Y12
+	VBROADCASTSS invStd+100(FP), Y13
+	TESTQ AX, AX
+	JZ   scaleonly
+withbias:
+	TESTQ CX, CX
+	JZ   done
+	VMOVUPS (SI), Y0
+	VSUBPS Y12, Y0, Y0
+	VMULPS Y13, Y0, Y0
+	VMOVUPS (DX), Y2
+	VFMADD213PS (BX), Y2, Y0
+	ADDQ $32, BX
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	DECQ CX
+	JMP  withbias
+scaleonly:
+	TESTQ CX, CX
+	JZ   done
+	VMOVUPS (SI), Y0
+	VSUBPS Y12, Y0, Y0
+	VMULPS Y13, Y0, Y0
+	VMOVUPS (DX), Y2
+	VMULPS Y2, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	DECQ CX
+	JMP  scaleonly
+done:
+	VZEROUPPER
+	RET

@@ -149,3 +149,58 @@ func BenchmarkVariants(b *testing.B) {
 		}
 	}
 }
+
+// The LayerNorm row routines: every variant gives the twin's bits on odd lengths, with and without beta,
+// and rows shifted far from zero.
+func TestRowVariantsMatchTwin(t *testing.T) {
+	for _, v := range isa.Runnable(variants()...) {
+		k := v.Fn
+		for _, n := range append(lengths, 768, 799) {
+			x, gamma, beta := operand(3, n), operand(4, n), operand(5, n)
+			for i := range x { // finite values: the sums of specials are all NaN or Inf
+				if f := float64(x[i]); math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e6 {
+					x[i] = float32(i%7) - 3
+				}
+			}
+			for _, shift := range []float32{0, 1.5, -1e4} {
+				var want [2 * rowStatsLanes]float32
+				rowStatsTwin(&want, x, shift)
+				var wantSum, wantSquares float64
+				for j := range rowStatsLanes {
+					wantSum += float64(want[j])
+					wantSquares += float64(want[rowStatsLanes+j])
+				}
+				sum, squares := rowStatsWith(k, x, shift)
+				if sum != wantSum || squares != wantSquares {
+					t.Errorf("%s RowStats n=%d shift=%v = %v, %v; want %v, %v", v.Name, n, shift, sum, squares, wantSum, wantSquares)
+				}
+			}
+			for _, b := range [][]float32{beta, nil} {
+				want, got := make([]float32, n), make([]float32, n+1)
+				got[n] = 42
+				normalizeRowTwin(want, x, gamma, b, 0.25, 1.75)
+				normalizeRowWith(k, got, x, gamma, b, 0.25, 1.75)
+				check(t, fmt.Sprintf("%s NormalizeRow n=%d beta=%v", v.Name, n, b != nil), got, want)
+			}
+		}
+	}
+}
+
+// fma32 rounds once: cases where rounding the product first, or rounding through float64, gives another value.
+func TestFMA32RoundsOnce(t *testing.T) {
+	// (1+2^-12)² - 1 = 2^-11 + 2^-24, a float32; rounding the product first (a tie, to even) loses the 2^-24.
+	e := float32(1 + math.Ldexp(1, -12))
+	if got, want := fma32(e, e, -1), float32(math.Ldexp(1, -11)+math.Ldexp(1, -24)); got != want {
+		t.Errorf("fma32(%v, %v, -1) = %v, want %v", e, e, got, want)
+	}
+	// Double rounding: p = 1 + 2^-24 exactly (tie for float32), c = 2^-80 tips it up; float64 would drop c.
+	a, b := float32(1+math.Ldexp(1, -12)), float32(1+math.Ldexp(1, -12)) // a*b = 1 + 2^-11 + 2^-24
+	c := float32(math.Ldexp(1, -80))
+	want := float32(1 + math.Ldexp(1, -11) + math.Ldexp(1, -23)) // the tie broken upward by c
+	if got := fma32(a, b, c); got != want {
+		t.Errorf("fma32 double rounding: got %v, want %v", got, want)
+	}
+	if naive := float32(float64(a)*float64(b) + float64(c)); naive == want {
+		t.Errorf("the case does not exercise double rounding")
+	}
+}

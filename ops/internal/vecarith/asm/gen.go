@@ -104,6 +104,10 @@ func main() {
 			writeRoutine(&s, &g, l, r)
 		}
 	}
+	for _, l := range levels {
+		writeRowStats(&s, &g, l)
+		writeNormalizeRow(&s, &g, l)
+	}
 	g.WriteString("func variants() []isa.Variant[*impl] {\n\treturn []isa.Variant[*impl]{\n\t\t{Level: isa.PureGo, Name: \"pure Go\", Fn: twin},\n")
 	for _, l := range levels {
 		fmt.Fprintf(&g, "\t\t{Level: %s, Name: %q, Fn: impl%s()},\n", l.isa, l.desc, l.name)
@@ -114,6 +118,7 @@ func main() {
 		for _, r := range routines {
 			fmt.Fprintf(&g, "\tk.%s = %s%s\n", r.slot, r.name, l.name)
 		}
+		fmt.Fprintf(&g, "\tk.rowStats = rowStats%s\n\tk.normalizeRow = normalizeRow%s\n", l.name, l.name)
 		g.WriteString("\treturn k\n}\n")
 	}
 	src, err := format.Source(g.Bytes())
@@ -210,5 +215,70 @@ func writeRoutine(s, g *bytes.Buffer, l level, r routine) {
 	s.WriteString("single:\n\tTESTQ CX, CX\n\tJZ   done\n")
 	round(1, "single")
 	s.WriteString("\tDECQ CX\n\tJMP  single\n")
+	s.WriteString("done:\n\tVZEROUPPER\n\tRET\n")
+}
+
+// writeRowStats writes rowStats: acc[j] += x[i] - shift and acc[32+j] += (x[i] - shift)² for j = i mod 32,
+// over a length the Go side has rounded down to a multiple of 32; the accumulators are loaded from acc
+// and stored back, so the twin can go on with the tail. The square is rounded before the add (no FMA),
+// as the twin does.
+func writeRowStats(s, g *bytes.Buffer, l level) {
+	name := "rowStats" + l.name
+	vecs := rowStatsLanes / l.lanes // vectors per block of 32
+	fmt.Fprintf(g, "//go:noescape\nfunc %s(acc *[2 * rowStatsLanes]float32, x []float32, shift float32)\n\n", name)
+	fmt.Fprintf(s, "\n// func %s: see rowStats in twin.go.\nTEXT ·%s(SB), NOSPLIT, $0-36\n", name, name)
+	fmt.Fprintf(s, "\tMOVQ acc+0(FP), DI\n\tMOVQ x_base+8(FP), SI\n\tMOVQ x_len+16(FP), CX\n\tSHRQ $5, CX\n")
+	fmt.Fprintf(s, "\tVBROADCASTSS shift+32(FP), %s\n", l.c0)
+	sum := func(j int) string { return fmt.Sprintf("%s%d", l.reg, j) }
+	sq := func(j int) string { return fmt.Sprintf("%s%d", l.reg, vecs+j) }
+	d := func(j int) string { return fmt.Sprintf("%s%d", l.reg, 2*vecs+j) }
+	for j := 0; j < vecs; j++ {
+		fmt.Fprintf(s, "\tVMOVUPS %d(DI), %s\n\tVMOVUPS %d(DI), %s\n", 4*j*l.lanes, sum(j), 4*(rowStatsLanes+j*l.lanes), sq(j))
+	}
+	s.WriteString("block:\n\tTESTQ CX, CX\n\tJZ   done\n")
+	for j := 0; j < vecs; j++ {
+		fmt.Fprintf(s, "\tVMOVUPS %d(SI), %s\n\tVSUBPS %s, %s, %s\n", 4*j*l.lanes, d(j), l.c0, d(j), d(j))
+	}
+	for j := 0; j < vecs; j++ {
+		fmt.Fprintf(s, "\tVADDPS %s, %s, %s\n\tVMULPS %s, %s, %s\n\tVADDPS %s, %s, %s\n",
+			d(j), sum(j), sum(j), d(j), d(j), d(j), d(j), sq(j), sq(j))
+	}
+	fmt.Fprintf(s, "\tADDQ $%d, SI\n\tDECQ CX\n\tJMP  block\n", 4*rowStatsLanes)
+	s.WriteString("done:\n")
+	for j := 0; j < vecs; j++ {
+		fmt.Fprintf(s, "\tVMOVUPS %s, %d(DI)\n\tVMOVUPS %s, %d(DI)\n", sum(j), 4*j*l.lanes, sq(j), 4*(rowStatsLanes+j*l.lanes))
+	}
+	s.WriteString("\tVZEROUPPER\n\tRET\n")
+}
+
+// rowStatsLanes is the accumulators rowStats keeps of each sum; it must match twin.go's.
+const rowStatsLanes = 32
+
+// writeNormalizeRow writes normalizeRow: dst[i] = ((x[i] - mean) * invStd) * gamma[i] + beta[i], the last
+// step one FMA, or without beta (len 0) the product alone; over a multiple of the vector width.
+func writeNormalizeRow(s, g *bytes.Buffer, l level) {
+	name := "normalizeRow" + l.name
+	shift := map[int]int{8: 3, 16: 4}[l.lanes]
+	fmt.Fprintf(g, "//go:noescape\nfunc %s(dst, x, gamma, beta []float32, mean, invStd float32)\n\n", name)
+	fmt.Fprintf(s, "\n// func %s: see normalizeRow in twin.go.\nTEXT ·%s(SB), NOSPLIT, $0-104\n", name, name)
+	fmt.Fprintf(s, "\tMOVQ dst_base+0(FP), DI\n\tMOVQ x_base+24(FP), SI\n\tMOVQ x_len+32(FP), CX\n\tSHRQ $%d, CX\n", shift)
+	fmt.Fprintf(s, "\tMOVQ gamma_base+48(FP), DX\n\tMOVQ beta_base+72(FP), BX\n\tMOVQ beta_len+80(FP), AX\n")
+	fmt.Fprintf(s, "\tVBROADCASTSS mean+96(FP), %s\n\tVBROADCASTSS invStd+100(FP), %s\n", l.c0, l.c1)
+	x, y := l.x(0), l.y(0)
+	loop := func(label string, bias bool) {
+		fmt.Fprintf(s, "%s:\n\tTESTQ CX, CX\n\tJZ   done\n", label)
+		fmt.Fprintf(s, "\tVMOVUPS (SI), %s\n\tVSUBPS %s, %s, %s\n\tVMULPS %s, %s, %s\n\tVMOVUPS (DX), %s\n",
+			x, l.c0, x, x, l.c1, x, x, y)
+		if bias {
+			fmt.Fprintf(s, "\tVFMADD213PS (BX), %s, %s\n\tADDQ $%d, BX\n", y, x, 4*l.lanes)
+		} else {
+			fmt.Fprintf(s, "\tVMULPS %s, %s, %s\n", y, x, x)
+		}
+		fmt.Fprintf(s, "\tVMOVUPS %s, (DI)\n\tADDQ $%d, SI\n\tADDQ $%d, DI\n\tADDQ $%d, DX\n\tDECQ CX\n\tJMP  %s\n",
+			x, 4*l.lanes, 4*l.lanes, 4*l.lanes, label)
+	}
+	s.WriteString("\tTESTQ AX, AX\n\tJZ   scaleonly\n")
+	loop("withbias", true)
+	loop("scaleonly", false)
 	s.WriteString("done:\n\tVZEROUPPER\n\tRET\n")
 }
