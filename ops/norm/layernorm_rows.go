@@ -11,25 +11,23 @@ import (
 
 // The float32 LayerNormalization of transformers (BERT, ViT: rows of 768 over the last axis, Scale and B
 // one value per column) runs here rather than through the generic layerNorm's offset tables. Per row, while
-// it is in cache: a pass summing x - x0 (x0 the row's first value) with eight independent float32
-// accumulators, so that the adds pipeline, added in float64 at the end; the row centred into Y as
-// (x - x0) - float32(mean - x0) by two vectorised passes (ops/internal/vecarith); a pass summing the squares
-// of Y the same way; then Y scaled by invStd, Scale and B in three more vectorised passes. Rows are split
-// across the session's threads above minLayerNormParallel elements.
+// it is in cache, two vectorised passes (ops/internal/vecarith): RowStats sums d = x - x0 (x0 the row's
+// first value) and d² in 32 float32 lanes, added in float64, giving mean = x0 + Σd/n and
+// variance = Σd²/n - (Σd/n)²; NormalizeRow then writes (((x - x0) - (mean - x0)) * invStd) * Scale + B,
+// the last multiply-add fused. Rows are split across the session's threads above minLayerNormParallel
+// elements.
 //
 // Accuracy: x - x0 is exact for x within a factor 2 of x0 and mean - x0 is small, so a row far from zero
-// with a small spread keeps its digits where x - float32(mean) would be off by half an ulp of the mean;
-// each accumulator adds inner/8 values (96 for BERT's rows), a relative error of at most about 96·2^-24 =
-// 6e-6 of the sum of magnitudes, and the variance is summed from centred values, so nothing cancels.
-
-// minLayerNormParallel elements.
-//
-// Accuracy: each accumulator adds inner/8 values (96 for BERT's rows), a relative error of at most about
-// 96·2^-24 = 6e-6 of the sum of magnitudes; the variance is summed from x - mean, so no cancellation.
+// with a small spread keeps its digits where x - float32(mean) would be off by half an ulp of the mean.
+// Each lane adds inner/32 values (24 for BERT's rows), a relative error of at most about 24·2^-24 of the
+// sums. Σd²/n - (Σd/n)² cancels as far as x0 is off the mean: the error is relative to
+// variance + (mean - x0)², which is a few times the variance for a typical x0 and at most about inner
+// times it when x0 is the row's one outlier (then about 10 of the variance's bits are left; a two-pass
+// variance would keep them, at the cost of a third pass over the row).
 
 // minLayerNormParallel is the element count below which a LayerNormalization stays on one thread: about
-// 10 µs of work, a few times what handing half of it to another thread costs.
-const minLayerNormParallel = 1 << 13
+// 5-10 µs of work with the vectorised passes, a few times what handing half of it to another thread costs.
+const minLayerNormParallel = 1 << 15
 
 // layerNormRowChunk is the rows a thread claims at a time.
 const layerNormRowChunk = 4
@@ -72,10 +70,9 @@ func layerNormRows(x, scale, bias, y, meanOut, invStdOut []float32, inner int, e
 			continue
 		}
 		x0 := xs[0]
-		shifted := sumFloat32(xs, x0) / float64(inner) // mean - x0
-		vecarith.VS(vecarith.Sub, ys, xs, x0)
-		vecarith.VS(vecarith.Sub, ys, ys, float32(shifted))
-		variance := sumFloat32Squares(ys) / float64(inner)
+		sum, sumSquares := vecarith.RowStats(xs, x0)
+		shifted := sum / float64(inner) // mean - x0
+		variance := max(sumSquares/float64(inner)-shifted*shifted, 0)
 		inv := 1 / math.Sqrt(variance+epsilon)
 		if meanOut != nil {
 			meanOut[o] = float32(float64(x0) + shifted)
@@ -83,56 +80,8 @@ func layerNormRows(x, scale, bias, y, meanOut, invStdOut []float32, inner int, e
 		if invStdOut != nil {
 			invStdOut[o] = float32(inv)
 		}
-		vecarith.VS(vecarith.Mul, ys, ys, float32(inv))
-		vecarith.VV(vecarith.Mul, ys, ys, scale)
-		if bias != nil {
-			vecarith.VV(vecarith.Add, ys, ys, bias)
-		}
+		vecarith.NormalizeRow(ys, xs, scale, bias, x0, float32(shifted), float32(inv))
 	}
-}
-
-// sumFloat32 is Σ (xs[i] - shift), in eight float32 accumulators added in float64.
-func sumFloat32(xs []float32, shift float32) float64 {
-	var s0, s1, s2, s3, s4, s5, s6, s7 float32
-	i := 0
-	for ; i+8 <= len(xs); i += 8 {
-		q := xs[i : i+8 : i+8]
-		s0 += q[0] - shift
-		s1 += q[1] - shift
-		s2 += q[2] - shift
-		s3 += q[3] - shift
-		s4 += q[4] - shift
-		s5 += q[5] - shift
-		s6 += q[6] - shift
-		s7 += q[7] - shift
-	}
-	sum := float64(s0) + float64(s1) + float64(s2) + float64(s3) + float64(s4) + float64(s5) + float64(s6) + float64(s7)
-	for ; i < len(xs); i++ {
-		sum += float64(xs[i] - shift)
-	}
-	return sum
-}
-
-// sumFloat32Squares is Σ xs[i]², in eight float32 accumulators added in float64.
-func sumFloat32Squares(xs []float32) float64 {
-	var s0, s1, s2, s3, s4, s5, s6, s7 float32
-	i := 0
-	for ; i+8 <= len(xs); i += 8 {
-		q := xs[i : i+8 : i+8]
-		s0 += q[0] * q[0]
-		s1 += q[1] * q[1]
-		s2 += q[2] * q[2]
-		s3 += q[3] * q[3]
-		s4 += q[4] * q[4]
-		s5 += q[5] * q[5]
-		s6 += q[6] * q[6]
-		s7 += q[7] * q[7]
-	}
-	sum := float64(s0) + float64(s1) + float64(s2) + float64(s3) + float64(s4) + float64(s5) + float64(s6) + float64(s7)
-	for ; i < len(xs); i++ {
-		sum += float64(xs[i]) * float64(xs[i])
-	}
-	return sum
 }
 
 // runRows runs layerNormRows over every row, split across ctx's pool when the tensor is large enough.

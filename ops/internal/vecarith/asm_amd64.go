@@ -163,16 +163,16 @@ func squareAVX2(dst, src []float32, c0, c1 float32)
 func cubeAVX2(dst, src []float32, c0, c1 float32)
 
 //go:noescape
-func rowStatsAVX512(acc *[2 * rowStatsLanes]float32, x []float32, shift float32)
+func rowStatsAVX512(x []float32, shift float32) (acc [2 * rowStatsLanes]float32)
 
 //go:noescape
-func normalizeRowAVX512(dst, x, gamma, beta []float32, mean, invStd float32)
+func normalizeRowAVX512(dst, x, gamma, beta []float32, shift, offset, invStd float32)
 
 //go:noescape
-func rowStatsAVX2(acc *[2 * rowStatsLanes]float32, x []float32, shift float32)
+func rowStatsAVX2(x []float32, shift float32) (acc [2 * rowStatsLanes]float32)
 
 //go:noescape
-func normalizeRowAVX2(dst, x, gamma, beta []float32, mean, invStd float32)
+func normalizeRowAVX2(dst, x, gamma, beta []float32, shift, offset, invStd float32)
 
 func variants() []isa.Variant[*impl] {
 	return []isa.Variant[*impl]{

@@ -185,8 +185,15 @@ func init() {
 	twin.normalizeRow = normalizeRowTwin
 }
 
-// rowStatsTwin is rowStats in Go, for any length (element i into accumulator i mod rowStatsLanes).
-func rowStatsTwin(acc *[2 * rowStatsLanes]float32, x []float32, shift float32) {
+// rowStatsTwin is rowStats in Go, for any length.
+func rowStatsTwin(x []float32, shift float32) (acc [2 * rowStatsLanes]float32) {
+	addRowStats(&acc, x, shift)
+	return acc
+}
+
+// addRowStats adds x[i] - shift into acc[i mod rowStatsLanes] and its square, rounded, into
+// acc[rowStatsLanes + i mod rowStatsLanes].
+func addRowStats(acc *[2 * rowStatsLanes]float32, x []float32, shift float32) {
 	sums, squares := (*[rowStatsLanes]float32)(acc[:rowStatsLanes]), (*[rowStatsLanes]float32)(acc[rowStatsLanes:])
 	for i, v := range x {
 		d := v - shift
@@ -196,17 +203,17 @@ func rowStatsTwin(acc *[2 * rowStatsLanes]float32, x []float32, shift float32) {
 }
 
 // normalizeRowTwin is normalizeRow in Go; len(beta) is 0 or len(x).
-func normalizeRowTwin(dst, x, gamma, beta []float32, mean, invStd float32) {
+func normalizeRowTwin(dst, x, gamma, beta []float32, shift, offset, invStd float32) {
 	dst, gamma = dst[:len(x)], gamma[:len(x)]
 	if len(beta) == 0 {
 		for i, v := range x {
-			dst[i] = float32((v-mean)*invStd) * gamma[i]
+			dst[i] = float32((v-shift-offset)*invStd) * gamma[i]
 		}
 		return
 	}
 	beta = beta[:len(x)]
 	for i, v := range x {
-		dst[i] = fma32(float32((v-mean)*invStd), gamma[i], beta[i])
+		dst[i] = fma32(float32((v-shift-offset)*invStd), gamma[i], beta[i])
 	}
 }
 

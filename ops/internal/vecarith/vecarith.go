@@ -51,12 +51,13 @@ type impl struct {
 	sv    [numBinOps]scalarFunc // dst[i] = s op a[i], for Sub, Div and PRelu; nil where twin-only
 	un    [numUnOps]unaryFunc
 
-	// rowStats adds x[i] - shift into acc[i%rowStatsLanes] and its square into acc[rowStatsLanes+i%rowStatsLanes];
-	// the assembly takes a multiple of rowStatsLanes elements.
-	rowStats func(acc *[2 * rowStatsLanes]float32, x []float32, shift float32)
-	// normalizeRow writes dst[i] = ((x[i] - mean) * invStd) * gamma[i] + beta[i] (one FMA), or the
+	// rowStats returns acc[j] = Σ x[i] - shift and acc[rowStatsLanes+j] = Σ (x[i] - shift)² over the i with
+	// i mod rowStatsLanes = j; the assembly takes a multiple of rowStatsLanes elements. The accumulators
+	// come back by value: a pointer passed through this field would escape, and Run must not allocate.
+	rowStats func(x []float32, shift float32) (acc [2 * rowStatsLanes]float32)
+	// normalizeRow writes dst[i] = (((x[i] - shift) - offset) * invStd) * gamma[i] + beta[i] (one FMA), or the
 	// product alone when beta is empty; the assembly takes a multiple of lanes elements.
-	normalizeRow func(dst, x, gamma, beta []float32, mean, invStd float32)
+	normalizeRow func(dst, x, gamma, beta []float32, shift, offset, invStd float32)
 }
 
 // rowStatsLanes is the float32 accumulators RowStats keeps of each sum: every variant adds element i
@@ -179,21 +180,23 @@ func RowStats(x []float32, shift float32) (sum, sumSquares float64) {
 	return rowStatsWith(active, x, shift)
 }
 
-// NormalizeRow writes dst[i] = ((x[i] - mean) * invStd) * gamma[i] + beta[i], the last multiply and add
-// fused (one rounding), for i < len(x); beta may be nil (then the product alone). gamma, beta (when
-// present) and dst must be at least len(x) long.
-func NormalizeRow(dst, x, gamma, beta []float32, mean, invStd float32) {
-	normalizeRowWith(active, dst, x, gamma, beta, mean, invStd)
+// NormalizeRow writes dst[i] = (((x[i] - shift) - offset) * invStd) * gamma[i] + beta[i], the last
+// multiply and add fused (one rounding), for i < len(x); beta may be nil (then the product alone). The
+// mean is subtracted in two parts, the shift RowStats used and the small rest, so that a row far from
+// zero is centred without the rounding of its mean to float32. gamma, beta (when present) and dst must be
+// at least len(x) long.
+func NormalizeRow(dst, x, gamma, beta []float32, shift, offset, invStd float32) {
+	normalizeRowWith(active, dst, x, gamma, beta, shift, offset, invStd)
 }
 
 func rowStatsWith(k *impl, x []float32, shift float32) (sum, sumSquares float64) {
 	var acc [2 * rowStatsLanes]float32
 	m := len(x) - len(x)%rowStatsLanes
 	if m > 0 {
-		k.rowStats(&acc, x[:m], shift)
+		acc = k.rowStats(x[:m], shift)
 	}
 	if m < len(x) {
-		twin.rowStats(&acc, x[m:], shift) // m is a multiple of 32: element m+i goes to accumulator i mod 32
+		addRowStats(&acc, x[m:], shift) // m is a multiple of 32: element m+i goes to accumulator i mod 32
 	}
 	for j := range rowStatsLanes {
 		sum += float64(acc[j])
@@ -202,7 +205,7 @@ func rowStatsWith(k *impl, x []float32, shift float32) (sum, sumSquares float64)
 	return sum, sumSquares
 }
 
-func normalizeRowWith(k *impl, dst, x, gamma, beta []float32, mean, invStd float32) {
+func normalizeRowWith(k *impl, dst, x, gamma, beta []float32, shift, offset, invStd float32) {
 	n := len(x)
 	m := bulk(k, n)
 	var betaHead, betaTail []float32
@@ -210,9 +213,9 @@ func normalizeRowWith(k *impl, dst, x, gamma, beta []float32, mean, invStd float
 		betaHead, betaTail = beta[:m], beta[m:n]
 	}
 	if m > 0 {
-		k.normalizeRow(dst[:m], x[:m], gamma[:m], betaHead, mean, invStd)
+		k.normalizeRow(dst[:m], x[:m], gamma[:m], betaHead, shift, offset, invStd)
 	}
 	if m < n {
-		twin.normalizeRow(dst[m:n], x[m:], gamma[m:n], betaTail, mean, invStd)
+		twin.normalizeRow(dst[m:n], x[m:], gamma[m:n], betaTail, shift, offset, invStd)
 	}
 }

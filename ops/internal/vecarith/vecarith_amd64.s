@@ -2193,16 +2193,16 @@ done:
 	RET
 
 // func rowStatsAVX512: see rowStats in twin.go.
-TEXT ·rowStatsAVX512(SB), NOSPLIT, $0-36
-	MOVQ acc+0(FP), DI
-	MOVQ x_base+8(FP), SI
-	MOVQ x_len+16(FP), CX
+TEXT ·rowStatsAVX512(SB), NOSPLIT, $0-288
+	LEAQ acc+32(FP), DI
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
 	SHRQ $5, CX
-	VBROADCASTSS shift+32(FP), Z16
-	VMOVUPS 0(DI), Z0
-	VMOVUPS 128(DI), Z2
-	VMOVUPS 64(DI), Z1
-	VMOVUPS 192(DI), Z3
+	VBROADCASTSS shift+24(FP), Z16
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	VXORPS Z1, Z1, Z1
+	VXORPS Z3, Z3, Z3
 block:
 	TESTQ CX, CX
 	JZ   done
@@ -2228,7 +2228,7 @@ done:
 	RET
 
 // func normalizeRowAVX512: see normalizeRow in twin.go.
-TEXT ·normalizeRowAVX512(SB), NOSPLIT, $0-104
+TEXT ·normalizeRowAVX512(SB), NOSPLIT, $0-108
 	MOVQ dst_base+0(FP), DI
 	MOVQ x_base+24(FP), SI
 	MOVQ x_len+32(FP), CX
@@ -2236,8 +2236,9 @@ TEXT ·normalizeRowAVX512(SB), NOSPLIT, $0-104
 	MOVQ gamma_base+48(FP), DX
 	MOVQ beta_base+72(FP), BX
 	MOVQ beta_len+80(FP), AX
-	VBROADCASTSS mean+96(FP), Z16
-	VBROADCASTSS invStd+100(FP), Z17
+	VBROADCASTSS shift+96(FP), Z16
+	VBROADCASTSS offset+100(FP), Z18
+	VBROADCASTSS invStd+104(FP), Z17
 	TESTQ AX, AX
 	JZ   scaleonly
 withbias:
@@ -2245,6 +2246,7 @@ withbias:
 	JZ   done
 	VMOVUPS (SI), Z0
 	VSUBPS Z16, Z0, Z0
+	VSUBPS Z18, Z0, Z0
 	VMULPS Z17, Z0, Z0
 	VMOVUPS (DX), Z4
 	VFMADD213PS (BX), Z4, Z0
@@ -2260,6 +2262,7 @@ scaleonly:
 	JZ   done
 	VMOVUPS (SI), Z0
 	VSUBPS Z16, Z0, Z0
+	VSUBPS Z18, Z0, Z0
 	VMULPS Z17, Z0, Z0
 	VMOVUPS (DX), Z4
 	VMULPS Z4, Z0, Z0
@@ -2274,20 +2277,20 @@ done:
 	RET
 
 // func rowStatsAVX2: see rowStats in twin.go.
-TEXT ·rowStatsAVX2(SB), NOSPLIT, $0-36
-	MOVQ acc+0(FP), DI
-	MOVQ x_base+8(FP), SI
-	MOVQ x_len+16(FP), CX
+TEXT ·rowStatsAVX2(SB), NOSPLIT, $0-288
+	LEAQ acc+32(FP), DI
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
 	SHRQ $5, CX
-	VBROADCASTSS shift+32(FP), Y12
-	VMOVUPS 0(DI), Y0
-	VMOVUPS 128(DI), Y4
-	VMOVUPS 32(DI), Y1
-	VMOVUPS 160(DI), Y5
-	VMOVUPS 64(DI), Y2
-	VMOVUPS 192(DI), Y6
-	VMOVUPS 96(DI), Y3
-	VMOVUPS 224(DI), Y7
+	VBROADCASTSS shift+24(FP), Y12
+	VXORPS Y0, Y0, Y0
+	VXORPS Y4, Y4, Y4
+	VXORPS Y1, Y1, Y1
+	VXORPS Y5, Y5, Y5
+	VXORPS Y2, Y2, Y2
+	VXORPS Y6, Y6, Y6
+	VXORPS Y3, Y3, Y3
+	VXORPS Y7, Y7, Y7
 block:
 	TESTQ CX, CX
 	JZ   done
@@ -2327,7 +2330,7 @@ done:
 	RET
 
 // func normalizeRowAVX2: see normalizeRow in twin.go.
-TEXT ·normalizeRowAVX2(SB), NOSPLIT, $0-104
+TEXT ·normalizeRowAVX2(SB), NOSPLIT, $0-108
 	MOVQ dst_base+0(FP), DI
 	MOVQ x_base+24(FP), SI
 	MOVQ x_len+32(FP), CX
@@ -2335,8 +2338,9 @@ TEXT ·normalizeRowAVX2(SB), NOSPLIT, $0-104
 	MOVQ gamma_base+48(FP), DX
 	MOVQ beta_base+72(FP), BX
 	MOVQ beta_len+80(FP), AX
-	VBROADCASTSS mean+96(FP), Y12
-	VBROADCASTSS invStd+100(FP), Y13
+	VBROADCASTSS shift+96(FP), Y12
+	VBROADCASTSS offset+100(FP), Y14
+	VBROADCASTSS invStd+104(FP), Y13
 	TESTQ AX, AX
 	JZ   scaleonly
 withbias:
@@ -2344,6 +2348,7 @@ withbias:
 	JZ   done
 	VMOVUPS (SI), Y0
 	VSUBPS Y12, Y0, Y0
+	VSUBPS Y14, Y0, Y0
 	VMULPS Y13, Y0, Y0
 	VMOVUPS (DX), Y2
 	VFMADD213PS (BX), Y2, Y0
@@ -2359,6 +2364,7 @@ scaleonly:
 	JZ   done
 	VMOVUPS (SI), Y0
 	VSUBPS Y12, Y0, Y0
+	VSUBPS Y14, Y0, Y0
 	VMULPS Y13, Y0, Y0
 	VMOVUPS (DX), Y2
 	VMULPS Y2, Y0, Y0

@@ -163,8 +163,7 @@ func TestRowVariantsMatchTwin(t *testing.T) {
 				}
 			}
 			for _, shift := range []float32{0, 1.5, -1e4} {
-				var want [2 * rowStatsLanes]float32
-				rowStatsTwin(&want, x, shift)
+				want := rowStatsTwin(x, shift)
 				var wantSum, wantSquares float64
 				for j := range rowStatsLanes {
 					wantSum += float64(want[j])
@@ -178,8 +177,8 @@ func TestRowVariantsMatchTwin(t *testing.T) {
 			for _, b := range [][]float32{beta, nil} {
 				want, got := make([]float32, n), make([]float32, n+1)
 				got[n] = 42
-				normalizeRowTwin(want, x, gamma, b, 0.25, 1.75)
-				normalizeRowWith(k, got, x, gamma, b, 0.25, 1.75)
+				normalizeRowTwin(want, x, gamma, b, 1.5, 0.25, 1.75)
+				normalizeRowWith(k, got, x, gamma, b, 1.5, 0.25, 1.75)
 				check(t, fmt.Sprintf("%s NormalizeRow n=%d beta=%v", v.Name, n, b != nil), got, want)
 			}
 		}

@@ -218,22 +218,22 @@ func writeRoutine(s, g *bytes.Buffer, l level, r routine) {
 	s.WriteString("done:\n\tVZEROUPPER\n\tRET\n")
 }
 
-// writeRowStats writes rowStats: acc[j] += x[i] - shift and acc[32+j] += (x[i] - shift)² for j = i mod 32,
-// over a length the Go side has rounded down to a multiple of 32; the accumulators are loaded from acc
-// and stored back, so the twin can go on with the tail. The square is rounded before the add (no FMA),
-// as the twin does.
+// writeRowStats writes rowStats: acc[j] = Σ x[i] - shift and acc[32+j] = Σ (x[i] - shift)² over i with
+// i mod 32 = j, over a length the Go side has rounded down to a multiple of 32. The accumulators are
+// returned by value, not through a pointer: a pointer passed through impl's function field would escape
+// and make every call allocate. The square is rounded before the add (no FMA), as the twin does.
 func writeRowStats(s, g *bytes.Buffer, l level) {
 	name := "rowStats" + l.name
 	vecs := rowStatsLanes / l.lanes // vectors per block of 32
-	fmt.Fprintf(g, "//go:noescape\nfunc %s(acc *[2 * rowStatsLanes]float32, x []float32, shift float32)\n\n", name)
-	fmt.Fprintf(s, "\n// func %s: see rowStats in twin.go.\nTEXT ·%s(SB), NOSPLIT, $0-36\n", name, name)
-	fmt.Fprintf(s, "\tMOVQ acc+0(FP), DI\n\tMOVQ x_base+8(FP), SI\n\tMOVQ x_len+16(FP), CX\n\tSHRQ $5, CX\n")
-	fmt.Fprintf(s, "\tVBROADCASTSS shift+32(FP), %s\n", l.c0)
+	fmt.Fprintf(g, "//go:noescape\nfunc %s(x []float32, shift float32) (acc [2 * rowStatsLanes]float32)\n\n", name)
+	fmt.Fprintf(s, "\n// func %s: see rowStats in twin.go.\nTEXT ·%s(SB), NOSPLIT, $0-288\n", name, name)
+	fmt.Fprintf(s, "\tLEAQ acc+32(FP), DI\n\tMOVQ x_base+0(FP), SI\n\tMOVQ x_len+8(FP), CX\n\tSHRQ $5, CX\n")
+	fmt.Fprintf(s, "\tVBROADCASTSS shift+24(FP), %s\n", l.c0)
 	sum := func(j int) string { return fmt.Sprintf("%s%d", l.reg, j) }
 	sq := func(j int) string { return fmt.Sprintf("%s%d", l.reg, vecs+j) }
 	d := func(j int) string { return fmt.Sprintf("%s%d", l.reg, 2*vecs+j) }
 	for j := 0; j < vecs; j++ {
-		fmt.Fprintf(s, "\tVMOVUPS %d(DI), %s\n\tVMOVUPS %d(DI), %s\n", 4*j*l.lanes, sum(j), 4*(rowStatsLanes+j*l.lanes), sq(j))
+		fmt.Fprintf(s, "\tVXORPS %s, %s, %s\n\tVXORPS %s, %s, %s\n", sum(j), sum(j), sum(j), sq(j), sq(j), sq(j))
 	}
 	s.WriteString("block:\n\tTESTQ CX, CX\n\tJZ   done\n")
 	for j := 0; j < vecs; j++ {
@@ -254,21 +254,22 @@ func writeRowStats(s, g *bytes.Buffer, l level) {
 // rowStatsLanes is the accumulators rowStats keeps of each sum; it must match twin.go's.
 const rowStatsLanes = 32
 
-// writeNormalizeRow writes normalizeRow: dst[i] = ((x[i] - mean) * invStd) * gamma[i] + beta[i], the last
+// writeNormalizeRow writes normalizeRow: dst[i] = (((x[i] - shift) - offset) * invStd) * gamma[i] + beta[i], the last
 // step one FMA, or without beta (len 0) the product alone; over a multiple of the vector width.
 func writeNormalizeRow(s, g *bytes.Buffer, l level) {
 	name := "normalizeRow" + l.name
 	shift := map[int]int{8: 3, 16: 4}[l.lanes]
-	fmt.Fprintf(g, "//go:noescape\nfunc %s(dst, x, gamma, beta []float32, mean, invStd float32)\n\n", name)
-	fmt.Fprintf(s, "\n// func %s: see normalizeRow in twin.go.\nTEXT ·%s(SB), NOSPLIT, $0-104\n", name, name)
+	fmt.Fprintf(g, "//go:noescape\nfunc %s(dst, x, gamma, beta []float32, shift, offset, invStd float32)\n\n", name)
+	fmt.Fprintf(s, "\n// func %s: see normalizeRow in twin.go.\nTEXT ·%s(SB), NOSPLIT, $0-108\n", name, name)
 	fmt.Fprintf(s, "\tMOVQ dst_base+0(FP), DI\n\tMOVQ x_base+24(FP), SI\n\tMOVQ x_len+32(FP), CX\n\tSHRQ $%d, CX\n", shift)
 	fmt.Fprintf(s, "\tMOVQ gamma_base+48(FP), DX\n\tMOVQ beta_base+72(FP), BX\n\tMOVQ beta_len+80(FP), AX\n")
-	fmt.Fprintf(s, "\tVBROADCASTSS mean+96(FP), %s\n\tVBROADCASTSS invStd+100(FP), %s\n", l.c0, l.c1)
+	fmt.Fprintf(s, "\tVBROADCASTSS shift+96(FP), %s\n\tVBROADCASTSS offset+100(FP), %s\n\tVBROADCASTSS invStd+104(FP), %s\n",
+		l.c0, l.z, l.c1)
 	x, y := l.x(0), l.y(0)
 	loop := func(label string, bias bool) {
 		fmt.Fprintf(s, "%s:\n\tTESTQ CX, CX\n\tJZ   done\n", label)
-		fmt.Fprintf(s, "\tVMOVUPS (SI), %s\n\tVSUBPS %s, %s, %s\n\tVMULPS %s, %s, %s\n\tVMOVUPS (DX), %s\n",
-			x, l.c0, x, x, l.c1, x, x, y)
+		fmt.Fprintf(s, "\tVMOVUPS (SI), %s\n\tVSUBPS %s, %s, %s\n\tVSUBPS %s, %s, %s\n\tVMULPS %s, %s, %s\n\tVMOVUPS (DX), %s\n",
+			x, l.c0, x, x, l.z, x, x, l.c1, x, x, y)
 		if bias {
 			fmt.Fprintf(s, "\tVFMADD213PS (BX), %s, %s\n\tADDQ $%d, BX\n", y, x, 4*l.lanes)
 		} else {
