@@ -109,11 +109,7 @@ func TestLayerNormRowsLargeOffset(t *testing.T) {
 		x.Float32s()[i] = 1e4 + v
 	}
 	scale, bias := opstest.RandF32(2, inner), opstest.RandF32(3, inner)
-	p := opstest.MustPrepare(t, opstest.Node{OpType: "LayerNormalization", Opset: 17,
-		Attrs: ops.AttrMap{"epsilon": ops.FloatAttr(1e-5)}, Inputs: []*ops.Tensor{x, scale, bias}, NumOutputs: 3})
-	if err := p.Kernel.Run(p.Ctx, p.In, p.Out); err != nil {
-		t.Fatal(err)
-	}
+	p := runLayerNormAllOutputs(t, x, scale, bias)
 	y, mean, _ := layerNormReference(x.Float32s(), scale.Float32s(), bias.Float32s(), inner, 1e-5)
 	for i, want := range y {
 		if got := float64(p.Out[0].Float32s()[i]); math.Abs(got-want) > 1e-4 {
@@ -132,11 +128,7 @@ func TestLayerNormRowsOutlierFirst(t *testing.T) {
 		x.Float32s()[r*inner] = 1e3
 	}
 	scale, bias := opstest.RandF32(2, inner), opstest.RandF32(3, inner)
-	p := opstest.MustPrepare(t, opstest.Node{OpType: "LayerNormalization", Opset: 17,
-		Attrs: ops.AttrMap{"epsilon": ops.FloatAttr(1e-5)}, Inputs: []*ops.Tensor{x, scale, bias}, NumOutputs: 3})
-	if err := p.Kernel.Run(p.Ctx, p.In, p.Out); err != nil {
-		t.Fatal(err)
-	}
+	p := runLayerNormAllOutputs(t, x, scale, bias)
 	y, _, invStd := layerNormReference(x.Float32s(), scale.Float32s(), bias.Float32s(), inner, 1e-5)
 	worst := 0.0
 	for i, want := range y {
@@ -151,4 +143,15 @@ func TestLayerNormRowsOutlierFirst(t *testing.T) {
 		t.Errorf("max |Y - reference| = %g, want ≤ 1e-3", worst)
 	}
 	t.Logf("max |Y - reference| = %g", worst)
+}
+
+// runLayerNormAllOutputs runs LayerNormalization-17 (epsilon 1e-5, the last axis) with its three outputs.
+func runLayerNormAllOutputs(t *testing.T, x, scale, bias *ops.Tensor) *opstest.Prepared {
+	t.Helper()
+	p := opstest.MustPrepare(t, opstest.Node{OpType: "LayerNormalization", Opset: 17,
+		Attrs: ops.AttrMap{"epsilon": ops.FloatAttr(1e-5)}, Inputs: []*ops.Tensor{x, scale, bias}, NumOutputs: 3})
+	if err := p.Kernel.Run(p.Ctx, p.In, p.Out); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
