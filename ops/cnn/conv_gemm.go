@@ -203,7 +203,8 @@ func (c *convIm2col) run(r *convRun, lo, hi int, buf []float32, pool *parallel.P
 			continue
 		}
 		if len(phased) > 0 {
-			phaseRows(phased, x, s.groupInC*s.win.in[0], s.win.in[1], s.win.stride[1])
+			split := im2colSplit{w: &s.win, channels: s.groupInC, phase: true, phased: phased, x: x}
+			split.run(r, len(phased), s.groupInC*s.win.in[0], pool)
 			x = phased
 		}
 		oh, ow := s.win.out[0], s.win.out[1]
@@ -211,10 +212,52 @@ func (c *convIm2col) run(r *convRun, lo, hi int, buf []float32, pool *parallel.P
 			oy1 := min(oh, oy0+c.blockRows)
 			cols := (oy1 - oy0) * ow
 			ld := colStride(cols)
-			im2colRowRange(col, x, &s.win, s.groupInC, ld, oy0, oy1)
+			split := im2colSplit{w: &s.win, channels: s.groupInC, col: col, x: x, ld: ld, oy0: oy0}
+			split.run(r, s.groupInC*s.taps*cols, oy1-oy0, pool)
 			c.w.multiply(r, g, col, ld, y[oy0*ow:], s.outSize, cols, pool)
 		}
 	}
+}
+
+// im2colSplit is phaseRows or im2colRowRange cut across a pool's threads: a batch-1 convolution has one
+// unit, so without it the copies run on one thread while the others wait for the GEMM (ResNet-50's stem
+// writes 1.8M column floats). It lives in the Run's convRun, so handing it to ForTask allocates nothing.
+type im2colSplit struct {
+	w        *window
+	channels int
+	// phase: Do deinterleaves input rows [lo, hi) of x into phased; else it writes the columns of output
+	// rows [oy0+lo, oy0+hi) into col (row stride ld, column 0 being output row oy0).
+	phase   bool
+	phased  []float32
+	x, col  []float32
+	ld, oy0 int
+}
+
+// im2colSplitMinFloats is the fewest floats written that are worth splitting across threads: below it
+// the fork and join cost about as much as the copy.
+const im2colSplitMinFloats = 64 << 10
+
+// run does rows [0, rows) of the copy, writing about floats floats, on pool's threads when that pays. The
+// split is then copied into r, the one place a Task can live without allocating; a nil pool means the
+// Run's units are on several threads sharing r, and t stays on the caller's stack.
+func (t im2colSplit) run(r *convRun, floats, rows int, pool *parallel.Pool) {
+	if pool.Threads() > 1 && floats >= im2colSplitMinFloats && rows > 1 {
+		r.im2col = t
+		pool.ForTask(rows, &r.im2col)
+		return
+	}
+	t.Do(0, rows)
+}
+
+func (t *im2colSplit) Do(lo, hi int) {
+	w := t.w
+	if t.phase {
+		width, stride := w.in[1], w.stride[1]
+		rowLen := stride * ceilDiv(width, stride)
+		phaseRows(t.phased[lo*rowLen:], t.x[lo*width:], hi-lo, width, stride)
+		return
+	}
+	im2colRowRange(t.col[lo*w.out[1]:], t.x, w, t.channels, t.ld, t.oy0+lo, t.oy0+hi)
 }
 
 // im2colRows is im2colGather for a 2-D window, a row of output cells at a time: an input row read with
