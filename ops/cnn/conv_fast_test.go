@@ -267,6 +267,7 @@ func TestFastConvAllocatesNothing(t *testing.T) {
 		{[]int{4, 32, 16, 16}, []int{32, 32, 3, 3}, relu, "winograd"},
 		{[]int{1, 32, 16, 16}, []int{32, 32, 3, 3}, relu, "winograd"},
 		{[]int{4, 32, 9, 9}, []int{16, 32, 3, 3}, ops.AttrMap{"strides": ints(2, 2)}, "im2col"},
+		{[]int{1, 3, 64, 64}, []int{16, 3, 7, 7}, ops.AttrMap{"strides": ints(2, 2), "pads": ints(3, 3, 3, 3)}, "im2col"},
 		{[]int{4, 32, 9, 9}, []int{16, 32, 1, 1}, nil, "pointwise"},
 		{[]int{4, 8, 9, 9}, []int{8, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(8)}, "depthwise"},
 		{[]int{2, 64, 7, 7}, []int{64, 64, 3, 3}, relu, "gemm-t"},
@@ -505,6 +506,7 @@ func TestConvDerivesWeightsAtFirstRun(t *testing.T) {
 	}{
 		{[]int{4, 32, 16, 16}, []int{32, 32, 3, 3}, pad1, "winograd"},
 		{[]int{4, 32, 9, 9}, []int{16, 32, 3, 3}, ops.AttrMap{"strides": ints(2, 2)}, "im2col"},
+		{[]int{1, 3, 64, 64}, []int{16, 3, 7, 7}, ops.AttrMap{"strides": ints(2, 2), "pads": ints(3, 3, 3, 3)}, "im2col"},
 		{[]int{2, 6, 13, 13}, []int{16, 6, 3, 3}, nil, "direct"},
 	}
 	for _, c := range cases {
@@ -629,5 +631,47 @@ func TestWinogradOneThreadIgnoresGOMAXPROCS(t *testing.T) {
 	}
 	if layout[1] != layout[2] {
 		t.Errorf("one-thread layout (blocks, scratch) %v at GOMAXPROCS=1, %v at GOMAXPROCS=2", layout[1], layout[2])
+	}
+}
+
+// TestWinogradPhasesAtBatch1: a batch-1 layer of 16 tiles is one block, so at GOMAXPROCS=2 its input
+// transform, products and output transform are each cut across a 2-thread pool (every thread with its own
+// bands, over scratch full of NaN), and the result is the reference's.
+func TestWinogradPhasesAtBatch1(t *testing.T) {
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	x, w, b := randF32(1, 1, 32, 14, 14), randF32(2, 48, 32, 3, 3), randF32(3, 48)
+	op, err := buildConv(ops.NodeInfo{OpType: "Conv", Opset: 22, Attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1)}, NumInputs: 3, NumOutputs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := op.(*convOp).shape([]ops.ValueInfo{{DType: ops.Float32, Shape: x.Shape()}, {DType: ops.Float32, Shape: w.Shape()}, {DType: ops.Float32, Shape: b.Shape()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	epi := convEpilogue{act: gemm.ActReLU, hi: float32(math.Inf(1))}
+	want := referenceConv(&s, x, w, b, nil, epi)
+	old := goruntime.GOMAXPROCS(2)
+	k := prepareFastConv(s, w, nil, epi)
+	goruntime.GOMAXPROCS(old)
+	wg, ok := k.strategy.(*convWinograd)
+	if !ok {
+		t.Fatalf("strategy %s, want winograd", k.Strategy())
+	}
+	if wg.units() != 1 || wg.phaseThreads < 2 {
+		t.Fatalf("%d blocks, phases cut for %d threads; want 1 block cut for 2 threads", wg.units(), wg.phaseThreads)
+	}
+	ctx := ops.SerialContext()
+	ctx.Pool, ctx.Threads = pool, 2
+	ctx.Scratch = make([]float32, k.ScratchSize())
+	for i := range ctx.Scratch {
+		ctx.Scratch[i] = float32(math.NaN())
+	}
+	y := ops.New(ops.Float32, s.outShape)
+	if err := k.Run(ctx, []*ops.Tensor{x, w, b}, []*ops.Tensor{y}); err != nil {
+		t.Fatal(err)
+	}
+	if err := closeTo(y.Float32s(), want, 2e-4, 2e-4); err != nil {
+		t.Error(err)
 	}
 }
