@@ -641,19 +641,7 @@ func TestWinogradPhasesAtBatch1(t *testing.T) {
 	pool := parallel.NewPool(2)
 	defer pool.Close()
 	x, w, b := randF32(1, 1, 32, 14, 14), randF32(2, 48, 32, 3, 3), randF32(3, 48)
-	op, err := buildConv(ops.NodeInfo{OpType: "Conv", Opset: 22, Attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1)}, NumInputs: 3, NumOutputs: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := op.(*convOp).shape([]ops.ValueInfo{{DType: ops.Float32, Shape: x.Shape()}, {DType: ops.Float32, Shape: w.Shape()}, {DType: ops.Float32, Shape: b.Shape()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	epi := convEpilogue{act: gemm.ActReLU, hi: float32(math.Inf(1))}
-	want := referenceConv(&s, x, w, b, nil, epi)
-	old := goruntime.GOMAXPROCS(2)
-	k := prepareFastConv(s, w, nil, epi)
-	goruntime.GOMAXPROCS(old)
+	s, k, want := prepareAtTwoProcs(t, x, w, b, ops.AttrMap{"pads": ints(1, 1, 1, 1)})
 	wg, ok := k.strategy.(*convWinograd)
 	if !ok {
 		t.Fatalf("strategy %s, want winograd", k.Strategy())
@@ -661,17 +649,56 @@ func TestWinogradPhasesAtBatch1(t *testing.T) {
 	if wg.units() != 1 || wg.phaseThreads < 2 {
 		t.Fatalf("%d blocks, phases cut for %d threads; want 1 block cut for 2 threads", wg.units(), wg.phaseThreads)
 	}
+	if err := closeTo(runOnPool(t, k, pool, s.outShape, x, w, b), want, 2e-4, 2e-4); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestIm2colBlocksAcrossThreadsAtBatch1: a batch-1 stem cut into blocks of output rows shares its blocks
+// across a 2-thread pool at GOMAXPROCS=2, each thread with its own column buffer (scratch full of NaN),
+// and gives the reference's result.
+func TestIm2colBlocksAcrossThreadsAtBatch1(t *testing.T) {
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	x, w, b := randF32(1, 1, 3, 160, 156), randF32(2, 16, 3, 7, 7), randF32(3, 16)
+	s, k, want := prepareAtTwoProcs(t, x, w, b, ops.AttrMap{"pads": ints(3, 3, 3, 3), "strides": ints(2, 2)})
+	ic, ok := k.strategy.(*convIm2col)
+	if !ok {
+		t.Fatalf("strategy %s, want im2col", k.Strategy())
+	}
+	if blocks := ceilDiv(s.win.out[0], ic.blockRows); blocks < 3 || ic.blockThreads < 2 {
+		t.Fatalf("%d blocks shared across %d threads; want at least 3 across 2", blocks, ic.blockThreads)
+	}
+	if err := closeTo(runOnPool(t, k, pool, s.outShape, x, w, b), want, 2e-4, 2e-4); err != nil {
+		t.Error(err)
+	}
+}
+
+// prepareAtTwoProcs prepares a ReLU-fused convolution of constant W at GOMAXPROCS=2 (the strategies cut
+// their work for the machine's threads at Prepare) and returns it with the reference's result.
+func prepareAtTwoProcs(t *testing.T, x, w, b *ops.Tensor, attr ops.AttrMap) (convShape, *fastConvKernel, []float64) {
+	t.Helper()
+	s := testConvShape(t, x.Shape(), w.Shape(), attr)
+	epi := convEpilogue{act: gemm.ActReLU, hi: float32(math.Inf(1))}
+	old := goruntime.GOMAXPROCS(2)
+	k := prepareFastConv(s, w, nil, epi)
+	goruntime.GOMAXPROCS(old)
+	return s, k, referenceConv(&s, x, w, b, nil, epi)
+}
+
+// runOnPool runs k on all of pool's threads over scratch full of NaN (what a strategy reads before writing
+// shows in the result) and returns Y.
+func runOnPool(t *testing.T, k *fastConvKernel, pool *parallel.Pool, outShape ops.Shape, in ...*ops.Tensor) []float32 {
+	t.Helper()
 	ctx := ops.SerialContext()
-	ctx.Pool, ctx.Threads = pool, 2
+	ctx.Pool, ctx.Threads = pool, pool.Threads()
 	ctx.Scratch = make([]float32, k.ScratchSize())
 	for i := range ctx.Scratch {
 		ctx.Scratch[i] = float32(math.NaN())
 	}
-	y := ops.New(ops.Float32, s.outShape)
-	if err := k.Run(ctx, []*ops.Tensor{x, w, b}, []*ops.Tensor{y}); err != nil {
+	y := ops.New(ops.Float32, outShape)
+	if err := k.Run(ctx, in, []*ops.Tensor{y}); err != nil {
 		t.Fatal(err)
 	}
-	if err := closeTo(y.Float32s(), want, 2e-4, 2e-4); err != nil {
-		t.Error(err)
-	}
+	return y.Float32s()
 }

@@ -4,6 +4,8 @@ package cnn
 // the input planes as they are, convIm2col first unrolls each window into a column buffer.
 
 import (
+	"sync/atomic"
+
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
@@ -132,6 +134,9 @@ type convIm2col struct {
 	// multiplied a block at a time, so that the columns the GEMM reads are still in the L2 that im2col
 	// wrote them to (ResNet-50's stem: 147 rows of 12544 columns are 7.4 MB at once).
 	blockRows int
+	// blockThreads is the most pool threads a unit's blocks may be shared across (im2colBlocks), each
+	// with its own column buffer; 0 when there are enough units to share out or one block.
+	blockThreads int
 }
 
 // im2colBlockFloats is the size a column block is cut to: half of a 1 MiB L2, the rest being the GEMM's
@@ -166,6 +171,9 @@ func newConvIm2col(s *convShape, w convWeights) *convIm2col {
 	if k > 0 && ow > 0 {
 		c.blockRows = min(oh, max(1, im2colBlockFloats/(k*ow), ceilDiv(im2colBlockMinCols, ow)))
 	}
+	if t := maxConvThreads(); s.batch*s.group < t && c.blockRows < oh {
+		c.blockThreads = t
+	}
 	return c
 }
 
@@ -179,9 +187,14 @@ func (c *convIm2col) scratchShared() int { return 0 }
 func (c *convIm2col) scratchPerThread() int {
 	s := c.s
 	if c.g == nil {
-		return s.groupInC*s.taps*colStride(c.blockRows*s.win.out[1]) + phasedLen(&s.win, s.groupInC)
+		return max(1, c.blockThreads)*c.colBlockLen() + phasedLen(&s.win, s.groupInC)
 	}
 	return s.groupInC * s.taps * s.outSize
+}
+
+// colBlockLen is one block's column buffer.
+func (c *convIm2col) colBlockLen() int {
+	return c.s.groupInC * c.s.taps * colStride(c.blockRows*c.s.win.out[1])
 }
 
 func (c *convIm2col) setup(*convRun) {}
@@ -208,6 +221,15 @@ func (c *convIm2col) run(r *convRun, lo, hi int, buf []float32, pool *parallel.P
 			x = phased
 		}
 		oh, ow := s.win.out[0], s.win.out[1]
+		if pool.Threads() > 1 && pool.Threads() <= c.blockThreads {
+			// Fewer units than threads: the blocks go to the threads, each unrolling and multiplying its
+			// own, rather than every block's product forking and joining on the pool.
+			bt := &r.im2colBlocks
+			*bt = im2colBlocks{c: c, r: r, g: g, x: x, y: y, cols: col}
+			pool.ForTask(ceilDiv(oh, c.blockRows), bt)
+			*bt = im2colBlocks{}
+			continue
+		}
 		for oy0 := 0; oy0 < oh; oy0 += c.blockRows {
 			oy1 := min(oh, oy0+c.blockRows)
 			cols := (oy1 - oy0) * ow
@@ -216,6 +238,34 @@ func (c *convIm2col) run(r *convRun, lo, hi int, buf []float32, pool *parallel.P
 			split.run(r, s.groupInC*s.taps*cols, oy1-oy0, pool)
 			c.w.multiply(r, g, col, ld, y[oy0*ow:], s.outSize, cols, pool)
 		}
+	}
+}
+
+// im2colBlocks runs blocks [lo, hi) of one unit on one of a pool's threads: the i-th call to claim
+// unrolls into the i-th column buffer of cols and multiplies without the pool. It lives in the Run's
+// convRun, so ForTask allocates nothing.
+type im2colBlocks struct {
+	c     *convIm2col
+	r     *convRun
+	g     int
+	x, y  []float32
+	cols  []float32
+	claim atomic.Int32
+}
+
+func (t *im2colBlocks) Do(lo, hi int) {
+	c, s := t.c, t.c.s
+	n := c.colBlockLen()
+	i := int(t.claim.Add(1) - 1)
+	col := t.cols[i*n : (i+1)*n]
+	oh, ow := s.win.out[0], s.win.out[1]
+	for b := lo; b < hi && !cancelled(t.r.done); b++ {
+		oy0 := b * c.blockRows
+		oy1 := min(oh, oy0+c.blockRows)
+		cols := (oy1 - oy0) * ow
+		ld := colStride(cols)
+		im2colRowRange(col, t.x, &s.win, s.groupInC, ld, oy0, oy1)
+		c.w.multiply(t.r, t.g, col, ld, t.y[oy0*ow:], s.outSize, cols, nil)
 	}
 }
 
