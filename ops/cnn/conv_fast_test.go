@@ -702,3 +702,21 @@ func runOnPool(t *testing.T, k *fastConvKernel, pool *parallel.Pool, outShape op
 	}
 	return y.Float32s()
 }
+
+// TestGemmTColumnsSplitAtBatch1: a batch-1 transposed product over enough columns (2304 x 49) unrolls
+// them across a 2-thread pool, and gives the reference's result.
+func TestGemmTColumnsSplitAtBatch1(t *testing.T) {
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	x, w, b := randF32(1, 1, 256, 7, 7), randF32(2, 64, 256, 3, 3), randF32(3, 64)
+	s, k, want := prepareAtTwoProcs(t, x, w, b, ops.AttrMap{"pads": ints(1, 1, 1, 1)})
+	if k.Strategy() != "gemm-t" {
+		t.Fatalf("strategy %s, want gemm-t", k.Strategy())
+	}
+	if cols := s.groupInC * s.taps * s.outSize; cols < im2colSplitMinFloats {
+		t.Fatalf("%d column floats, below the split threshold: the test would not split", cols)
+	}
+	if err := closeTo(runOnPool(t, k, pool, s.outShape, x, w, b), want, 2e-4, 2e-4); err != nil {
+		t.Error(err)
+	}
+}

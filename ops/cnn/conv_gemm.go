@@ -310,14 +310,6 @@ func (t *im2colSplit) Do(lo, hi int) {
 	im2colRowRange(t.col[lo*w.out[1]:], t.x, w, t.channels, t.ld, t.oy0+lo, t.oy0+hi)
 }
 
-// im2colRows is im2colGather for a 2-D window, a row of output cells at a time: an input row read with
-// unit stride is one copy, and padding is cleared in runs instead of being tested cell by cell. Row r of
-// the result starts at col[r*ld] (ld >= the output size). x is in the phased layout of phaseRows when the
-// window's column stride is above 1 (the caller deinterleaves it into scratch), else as it lies.
-func im2colRows(col, x []float32, w *window, channels, ld int) {
-	im2colRowRange(col, x, w, channels, ld, 0, w.out[0])
-}
-
 // phasedLen is the length of the channels' planes in the phased layout (0 when the column stride is 1 and
 // X is read as it lies, or the window is not 2-D).
 func phasedLen(w *window, channels int) int {
@@ -347,8 +339,11 @@ func phaseRows(dst, x []float32, rows, width, stride int) {
 	}
 }
 
-// im2colRowRange is im2colRows for the output rows [oy0, oy1) only: row r of the result holds their
-// (oy1-oy0)*ow columns.
+// im2colRowRange is im2colGather for a 2-D window and the output rows [oy0, oy1), a row of output cells at
+// a time: an input row read with unit stride is one copy, and padding is cleared in runs instead of being
+// tested cell by cell. Row r of the result starts at col[r*ld] and holds the (oy1-oy0)*ow columns (ld >=
+// that). x is in the phased layout of phaseRows when the window's column stride is above 1 (the caller
+// deinterleaves it into scratch), else as it lies.
 func im2colRowRange(col, x []float32, w *window, channels, ld, oy0, oy1 int) {
 	ih, iw := w.in[0], w.in[1]
 	ow := w.out[1]
