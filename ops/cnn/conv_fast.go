@@ -170,6 +170,9 @@ type convRun struct {
 	shared           []float32
 	done             <-chan struct{} // the run's context, for gemm.Params.Done
 	serial           bool            // one thread runs every unit, in the strategy's serialLayout if it has one
+	im2col           im2colSplit     // convIm2col's copies split across the pool (kept here: no allocation)
+	winograd         winogradPhases  // convWinograd's block phases split across the pool, likewise
+	im2colBlocks     im2colBlocks    // convIm2col's blocks shared across the pool, likewise
 }
 
 // serialLayout is a strategy that cuts its work into other units when one thread runs them all: its

@@ -267,6 +267,7 @@ func TestFastConvAllocatesNothing(t *testing.T) {
 		{[]int{4, 32, 16, 16}, []int{32, 32, 3, 3}, relu, "winograd"},
 		{[]int{1, 32, 16, 16}, []int{32, 32, 3, 3}, relu, "winograd"},
 		{[]int{4, 32, 9, 9}, []int{16, 32, 3, 3}, ops.AttrMap{"strides": ints(2, 2)}, "im2col"},
+		{[]int{1, 3, 64, 64}, []int{16, 3, 7, 7}, ops.AttrMap{"strides": ints(2, 2), "pads": ints(3, 3, 3, 3)}, "im2col"},
 		{[]int{4, 32, 9, 9}, []int{16, 32, 1, 1}, nil, "pointwise"},
 		{[]int{4, 8, 9, 9}, []int{8, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(8)}, "depthwise"},
 		{[]int{2, 64, 7, 7}, []int{64, 64, 3, 3}, relu, "gemm-t"},
@@ -505,6 +506,7 @@ func TestConvDerivesWeightsAtFirstRun(t *testing.T) {
 	}{
 		{[]int{4, 32, 16, 16}, []int{32, 32, 3, 3}, pad1, "winograd"},
 		{[]int{4, 32, 9, 9}, []int{16, 32, 3, 3}, ops.AttrMap{"strides": ints(2, 2)}, "im2col"},
+		{[]int{1, 3, 64, 64}, []int{16, 3, 7, 7}, ops.AttrMap{"strides": ints(2, 2), "pads": ints(3, 3, 3, 3)}, "im2col"},
 		{[]int{2, 6, 13, 13}, []int{16, 6, 3, 3}, nil, "direct"},
 	}
 	for _, c := range cases {
@@ -629,5 +631,92 @@ func TestWinogradOneThreadIgnoresGOMAXPROCS(t *testing.T) {
 	}
 	if layout[1] != layout[2] {
 		t.Errorf("one-thread layout (blocks, scratch) %v at GOMAXPROCS=1, %v at GOMAXPROCS=2", layout[1], layout[2])
+	}
+}
+
+// TestWinogradPhasesAtBatch1: a batch-1 layer of 16 tiles is one block, so at GOMAXPROCS=2 its input
+// transform, products and output transform are each cut across a 2-thread pool (every thread with its own
+// bands, over scratch full of NaN), and the result is the reference's.
+func TestWinogradPhasesAtBatch1(t *testing.T) {
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	x, w, b := randF32(1, 1, 32, 14, 14), randF32(2, 48, 32, 3, 3), randF32(3, 48)
+	s, k, want := prepareAtTwoProcs(t, x, w, b, ops.AttrMap{"pads": ints(1, 1, 1, 1)})
+	wg, ok := k.strategy.(*convWinograd)
+	if !ok {
+		t.Fatalf("strategy %s, want winograd", k.Strategy())
+	}
+	if wg.units() != 1 || wg.phaseThreads < 2 {
+		t.Fatalf("%d blocks, phases cut for %d threads; want 1 block cut for 2 threads", wg.units(), wg.phaseThreads)
+	}
+	if err := closeTo(runOnPool(t, k, pool, s.outShape, x, w, b), want, 2e-4, 2e-4); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestIm2colBlocksAcrossThreadsAtBatch1: a batch-1 stem cut into blocks of output rows shares its blocks
+// across a 2-thread pool at GOMAXPROCS=2, each thread with its own column buffer (scratch full of NaN),
+// and gives the reference's result.
+func TestIm2colBlocksAcrossThreadsAtBatch1(t *testing.T) {
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	x, w, b := randF32(1, 1, 3, 160, 156), randF32(2, 16, 3, 7, 7), randF32(3, 16)
+	s, k, want := prepareAtTwoProcs(t, x, w, b, ops.AttrMap{"pads": ints(3, 3, 3, 3), "strides": ints(2, 2)})
+	ic, ok := k.strategy.(*convIm2col)
+	if !ok {
+		t.Fatalf("strategy %s, want im2col", k.Strategy())
+	}
+	if blocks := ceilDiv(s.win.out[0], ic.blockRows); blocks < 3 || ic.blockThreads < 2 {
+		t.Fatalf("%d blocks shared across %d threads; want at least 3 across 2", blocks, ic.blockThreads)
+	}
+	if err := closeTo(runOnPool(t, k, pool, s.outShape, x, w, b), want, 2e-4, 2e-4); err != nil {
+		t.Error(err)
+	}
+}
+
+// prepareAtTwoProcs prepares a ReLU-fused convolution of constant W at GOMAXPROCS=2 (the strategies cut
+// their work for the machine's threads at Prepare) and returns it with the reference's result.
+func prepareAtTwoProcs(t *testing.T, x, w, b *ops.Tensor, attr ops.AttrMap) (convShape, *fastConvKernel, []float64) {
+	t.Helper()
+	s := testConvShape(t, x.Shape(), w.Shape(), attr)
+	epi := convEpilogue{act: gemm.ActReLU, hi: float32(math.Inf(1))}
+	old := goruntime.GOMAXPROCS(2)
+	k := prepareFastConv(s, w, nil, epi)
+	goruntime.GOMAXPROCS(old)
+	return s, k, referenceConv(&s, x, w, b, nil, epi)
+}
+
+// runOnPool runs k on all of pool's threads over scratch full of NaN (what a strategy reads before writing
+// shows in the result) and returns Y.
+func runOnPool(t *testing.T, k *fastConvKernel, pool *parallel.Pool, outShape ops.Shape, in ...*ops.Tensor) []float32 {
+	t.Helper()
+	ctx := ops.SerialContext()
+	ctx.Pool, ctx.Threads = pool, pool.Threads()
+	ctx.Scratch = make([]float32, k.ScratchSize())
+	for i := range ctx.Scratch {
+		ctx.Scratch[i] = float32(math.NaN())
+	}
+	y := ops.New(ops.Float32, outShape)
+	if err := k.Run(ctx, in, []*ops.Tensor{y}); err != nil {
+		t.Fatal(err)
+	}
+	return y.Float32s()
+}
+
+// TestGemmTColumnsSplitAtBatch1: a batch-1 transposed product over enough columns (2304 x 49) unrolls
+// them across a 2-thread pool, and gives the reference's result.
+func TestGemmTColumnsSplitAtBatch1(t *testing.T) {
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	x, w, b := randF32(1, 1, 256, 7, 7), randF32(2, 64, 256, 3, 3), randF32(3, 64)
+	s, k, want := prepareAtTwoProcs(t, x, w, b, ops.AttrMap{"pads": ints(1, 1, 1, 1)})
+	if k.Strategy() != "gemm-t" {
+		t.Fatalf("strategy %s, want gemm-t", k.Strategy())
+	}
+	if cols := s.groupInC * s.taps * s.outSize; cols < im2colSplitMinFloats {
+		t.Fatalf("%d column floats, below the split threshold: the test would not split", cols)
+	}
+	if err := closeTo(runOnPool(t, k, pool, s.outShape, x, w, b), want, 2e-4, 2e-4); err != nil {
+		t.Error(err)
 	}
 }

@@ -4,6 +4,8 @@ package cnn
 // the input planes as they are, convIm2col first unrolls each window into a column buffer.
 
 import (
+	"sync/atomic"
+
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
@@ -132,6 +134,9 @@ type convIm2col struct {
 	// multiplied a block at a time, so that the columns the GEMM reads are still in the L2 that im2col
 	// wrote them to (ResNet-50's stem: 147 rows of 12544 columns are 7.4 MB at once).
 	blockRows int
+	// blockThreads is the most pool threads a unit's blocks may be shared across (im2colBlocks), each
+	// with its own column buffer; 0 when there are enough units to share out or one block.
+	blockThreads int
 }
 
 // im2colBlockFloats is the size a column block is cut to: half of a 1 MiB L2, the rest being the GEMM's
@@ -166,6 +171,9 @@ func newConvIm2col(s *convShape, w convWeights) *convIm2col {
 	if k > 0 && ow > 0 {
 		c.blockRows = min(oh, max(1, im2colBlockFloats/(k*ow), ceilDiv(im2colBlockMinCols, ow)))
 	}
+	if t := maxConvThreads(); s.batch*s.group < t && c.blockRows < oh {
+		c.blockThreads = t
+	}
 	return c
 }
 
@@ -179,9 +187,14 @@ func (c *convIm2col) scratchShared() int { return 0 }
 func (c *convIm2col) scratchPerThread() int {
 	s := c.s
 	if c.g == nil {
-		return s.groupInC*s.taps*colStride(c.blockRows*s.win.out[1]) + phasedLen(&s.win, s.groupInC)
+		return max(1, c.blockThreads)*c.colBlockLen() + phasedLen(&s.win, s.groupInC)
 	}
 	return s.groupInC * s.taps * s.outSize
+}
+
+// colBlockLen is one block's column buffer.
+func (c *convIm2col) colBlockLen() int {
+	return c.s.groupInC * c.s.taps * colStride(c.blockRows*c.s.win.out[1])
 }
 
 func (c *convIm2col) setup(*convRun) {}
@@ -203,26 +216,98 @@ func (c *convIm2col) run(r *convRun, lo, hi int, buf []float32, pool *parallel.P
 			continue
 		}
 		if len(phased) > 0 {
-			phaseRows(phased, x, s.groupInC*s.win.in[0], s.win.in[1], s.win.stride[1])
+			split := im2colSplit{w: &s.win, channels: s.groupInC, phase: true, phased: phased, x: x}
+			split.run(r, len(phased), s.groupInC*s.win.in[0], pool)
 			x = phased
 		}
 		oh, ow := s.win.out[0], s.win.out[1]
+		if pool.Threads() > 1 && pool.Threads() <= c.blockThreads {
+			// Fewer units than threads: the blocks go to the threads, each unrolling and multiplying its
+			// own, rather than every block's product forking and joining on the pool.
+			bt := &r.im2colBlocks
+			*bt = im2colBlocks{c: c, r: r, g: g, x: x, y: y, cols: col}
+			pool.ForTask(ceilDiv(oh, c.blockRows), bt)
+			*bt = im2colBlocks{}
+			continue
+		}
 		for oy0 := 0; oy0 < oh; oy0 += c.blockRows {
 			oy1 := min(oh, oy0+c.blockRows)
 			cols := (oy1 - oy0) * ow
 			ld := colStride(cols)
-			im2colRowRange(col, x, &s.win, s.groupInC, ld, oy0, oy1)
+			split := im2colSplit{w: &s.win, channels: s.groupInC, col: col, x: x, ld: ld, oy0: oy0}
+			split.run(r, s.groupInC*s.taps*cols, oy1-oy0, pool)
 			c.w.multiply(r, g, col, ld, y[oy0*ow:], s.outSize, cols, pool)
 		}
 	}
 }
 
-// im2colRows is im2colGather for a 2-D window, a row of output cells at a time: an input row read with
-// unit stride is one copy, and padding is cleared in runs instead of being tested cell by cell. Row r of
-// the result starts at col[r*ld] (ld >= the output size). x is in the phased layout of phaseRows when the
-// window's column stride is above 1 (the caller deinterleaves it into scratch), else as it lies.
-func im2colRows(col, x []float32, w *window, channels, ld int) {
-	im2colRowRange(col, x, w, channels, ld, 0, w.out[0])
+// im2colBlocks runs blocks [lo, hi) of one unit on one of a pool's threads: the i-th call to claim
+// unrolls into the i-th column buffer of cols and multiplies without the pool. It lives in the Run's
+// convRun, so ForTask allocates nothing.
+type im2colBlocks struct {
+	c     *convIm2col
+	r     *convRun
+	g     int
+	x, y  []float32
+	cols  []float32
+	claim atomic.Int32
+}
+
+func (t *im2colBlocks) Do(lo, hi int) {
+	c, s := t.c, t.c.s
+	n := c.colBlockLen()
+	i := int(t.claim.Add(1) - 1)
+	col := t.cols[i*n : (i+1)*n]
+	oh, ow := s.win.out[0], s.win.out[1]
+	for b := lo; b < hi && !cancelled(t.r.done); b++ {
+		oy0 := b * c.blockRows
+		oy1 := min(oh, oy0+c.blockRows)
+		cols := (oy1 - oy0) * ow
+		ld := colStride(cols)
+		im2colRowRange(col, t.x, &s.win, s.groupInC, ld, oy0, oy1)
+		c.w.multiply(t.r, t.g, col, ld, t.y[oy0*ow:], s.outSize, cols, nil)
+	}
+}
+
+// im2colSplit is phaseRows or im2colRowRange cut across a pool's threads: a batch-1 convolution has one
+// unit, so without it the copies run on one thread while the others wait for the GEMM (ResNet-50's stem
+// writes 1.8M column floats). It lives in the Run's convRun, so handing it to ForTask allocates nothing.
+type im2colSplit struct {
+	w        *window
+	channels int
+	// phase: Do deinterleaves input rows [lo, hi) of x into phased; else it writes the columns of output
+	// rows [oy0+lo, oy0+hi) into col (row stride ld, column 0 being output row oy0).
+	phase   bool
+	phased  []float32
+	x, col  []float32
+	ld, oy0 int
+}
+
+// im2colSplitMinFloats is the fewest floats written that are worth splitting across threads: below it
+// the fork and join cost about as much as the copy.
+const im2colSplitMinFloats = 64 << 10
+
+// run does rows [0, rows) of the copy, writing about floats floats, on pool's threads when that pays. The
+// split is then copied into r, the one place a Task can live without allocating; a nil pool means the
+// Run's units are on several threads sharing r, and t stays on the caller's stack.
+func (t im2colSplit) run(r *convRun, floats, rows int, pool *parallel.Pool) {
+	if pool.Threads() > 1 && floats >= im2colSplitMinFloats && rows > 1 {
+		r.im2col = t
+		pool.ForTask(rows, &r.im2col)
+		return
+	}
+	t.Do(0, rows)
+}
+
+func (t *im2colSplit) Do(lo, hi int) {
+	w := t.w
+	if t.phase {
+		width, stride := w.in[1], w.stride[1]
+		rowLen := stride * ceilDiv(width, stride)
+		phaseRows(t.phased[lo*rowLen:], t.x[lo*width:], hi-lo, width, stride)
+		return
+	}
+	im2colRowRange(t.col[lo*w.out[1]:], t.x, w, t.channels, t.ld, t.oy0+lo, t.oy0+hi)
 }
 
 // phasedLen is the length of the channels' planes in the phased layout (0 when the column stride is 1 and
@@ -254,8 +339,11 @@ func phaseRows(dst, x []float32, rows, width, stride int) {
 	}
 }
 
-// im2colRowRange is im2colRows for the output rows [oy0, oy1) only: row r of the result holds their
-// (oy1-oy0)*ow columns.
+// im2colRowRange is im2colGather for a 2-D window and the output rows [oy0, oy1), a row of output cells at
+// a time: an input row read with unit stride is one copy, and padding is cleared in runs instead of being
+// tested cell by cell. Row r of the result starts at col[r*ld] and holds the (oy1-oy0)*ow columns (ld >=
+// that). x is in the phased layout of phaseRows when the window's column stride is above 1 (the caller
+// deinterleaves it into scratch), else as it lies.
 func im2colRowRange(col, x []float32, w *window, channels, ld, oy0, oy1 int) {
 	ih, iw := w.in[0], w.in[1]
 	ow := w.out[1]

@@ -77,10 +77,12 @@ func (c *convGemmT) run(r *convRun, lo, hi int, buf []float32, pool *parallel.Po
 		case c.g == nil:
 			lda = colStride(s.outSize)
 			if phased := col[c.k*lda:]; len(phased) > 0 {
-				phaseRows(phased, x, s.groupInC*s.win.in[0], s.win.in[1], s.win.stride[1])
+				split := im2colSplit{w: &s.win, channels: s.groupInC, phase: true, phased: phased, x: x}
+				split.run(r, len(phased), s.groupInC*s.win.in[0], pool)
 				x = phased
 			}
-			im2colRows(col, x, &s.win, s.groupInC, lda)
+			split := im2colSplit{w: &s.win, channels: s.groupInC, col: col, x: x, ld: lda}
+			split.run(r, c.k*s.outSize, s.win.out[0], pool)
 			a = col
 		default:
 			im2colGather(col, x, c.g, s.groupInC, s.inSize)

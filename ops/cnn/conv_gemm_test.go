@@ -7,6 +7,7 @@ import (
 
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
 // TestIm2colBlocks: im2col cut into blocks of output rows (the last one short), over strided inputs read
@@ -74,4 +75,54 @@ func testConvShape(t *testing.T, x, w []int, attr ops.AttrMap) convShape {
 		t.Fatalf("X %v W %v %v: %v", x, w, attr, err)
 	}
 	return s
+}
+
+// TestIm2colSplitMatchesSerial: the phased rows and the column block written across a 2-thread pool are
+// the ones one thread writes, for a strided stem and a stride-1 window (sizes above im2colSplitMinFloats,
+// so the pool is used, and output row counts that do not divide by the threads).
+func TestIm2colSplitMatchesSerial(t *testing.T) {
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	for _, c := range []convCase{
+		{"7x7 stride 2 c3", []int{1, 3, 225, 223}, []int{8, 3, 7, 7}, ops.AttrMap{"pads": ints(3, 3, 3, 3), "strides": ints(2, 2)}},
+		{"3x3 stride 1 c32", []int{1, 32, 45, 43}, []int{8, 32, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}},
+	} {
+		s := testConvShape(t, c.x, c.w, c.attr)
+		x := make([]float32, s.groupInC*s.inSize)
+		for i := range x {
+			x[i] = float32(i%97) - 40
+		}
+		rows := s.groupInC * s.win.in[0]
+		phasedN := phasedLen(&s.win, s.groupInC)
+		oy0, oy1 := 1, s.win.out[0]-2
+		cols := (oy1 - oy0) * s.win.out[1]
+		ld := colStride(cols)
+		colN := s.groupInC * s.taps * ld
+		write := func(pool *parallel.Pool) (phased, col []float32) {
+			r := &convRun{}
+			phased, col, src := make([]float32, phasedN), make([]float32, colN), x
+			if phasedN > 0 {
+				im2colSplit{w: &s.win, channels: s.groupInC, phase: true, phased: phased, x: x}.run(r, phasedN, rows, pool)
+				src = phased
+			}
+			split := im2colSplit{w: &s.win, channels: s.groupInC, col: col, x: src, ld: ld, oy0: oy0}
+			if pool != nil && s.groupInC*s.taps*cols < im2colSplitMinFloats {
+				t.Fatalf("%s: %d column floats, below the split threshold: the test would not split", c.name, s.groupInC*s.taps*cols)
+			}
+			split.run(r, s.groupInC*s.taps*cols, oy1-oy0, pool)
+			return phased, col
+		}
+		wantPhased, wantCol := write(nil)
+		gotPhased, gotCol := write(pool)
+		for i := range wantPhased {
+			if gotPhased[i] != wantPhased[i] {
+				t.Fatalf("%s: phased[%d] = %v split, %v serial", c.name, i, gotPhased[i], wantPhased[i])
+			}
+		}
+		for i := range wantCol {
+			if gotCol[i] != wantCol[i] {
+				t.Fatalf("%s: col[%d] = %v split, %v serial", c.name, i, gotCol[i], wantCol[i])
+			}
+		}
+	}
 }

@@ -23,6 +23,7 @@ package cnn
 
 import (
 	"math"
+	"sync/atomic"
 
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
@@ -51,11 +52,14 @@ func winogradFits(s *convShape) bool {
 }
 
 type convWinograd struct {
-	s                      *convShape
-	packed                 *derivedWeights[[]*gemm.PackedA] // U[ξ] packed; nil when W is not constant
-	tilesH, tilesW, tiles  int                              // tiles per output plane (rows, columns) and over the batch
-	block, blocks          int                              // tiles per block, and blocks, balanced for maxConvThreads
-	serialBlock            int                              // tiles per block when one thread runs them all
+	s                     *convShape
+	packed                *derivedWeights[[]*gemm.PackedA] // U[ξ] packed; nil when W is not constant
+	tilesH, tilesW, tiles int                              // tiles per output plane (rows, columns) and over the batch
+	block, blocks         int                              // tiles per block, and blocks, balanced for maxConvThreads
+	serialBlock           int                              // tiles per block when one thread runs them all
+	// phaseThreads is the most threads a block's phases may be cut across (winogradPhases): the pool
+	// threads the per-thread buffer has band buffers for; 0 when there are enough blocks to share out.
+	phaseThreads           int
 	ih, iw, oh, ow, ph, pw int
 }
 
@@ -82,6 +86,9 @@ func newConvWinograd(s *convShape, w convWeights) *convWinograd {
 	}
 	c.block = ceilDiv(c.tiles, c.blocks)
 	c.blocks = ceilDiv(c.tiles, c.block)
+	if t := maxConvThreads(); c.blocks < t {
+		c.phaseThreads = t
+	}
 	outC, inC := s.outC, s.inC
 	c.packed = newDerivedWeights(w, "winograd", func(w []float32) []*gemm.PackedA {
 		return winogradPacked(w, outC, inC)
@@ -102,7 +109,10 @@ func (c *convWinograd) scratchShared() int {
 	return wgXi * c.s.outC * c.s.inC
 }
 
-func (c *convWinograd) scratchPerThread() int { return c.blockScratch(c.block) }
+// scratchPerThread is a block's buffers, and with phaseThreads a band buffer for each thread.
+func (c *convWinograd) scratchPerThread() int {
+	return c.blockScratch(c.block) + c.phaseThreads*c.bandScratch(c.block)
+}
 
 func (c *convWinograd) serialUnits() int { return ceilDiv(c.tiles, c.serialBlock) }
 
@@ -129,18 +139,73 @@ func (c *convWinograd) run(r *convRun, lo, hi int, buf []float32, pool *parallel
 		t0 := b * block
 		nt := min(block, c.tiles-t0)
 		v, m, bands := c.blockBuffers(buf, block, nt)
-		c.inputTransform(v, r.x, bands, t0, nt)
-		for xi := 0; xi < wgXi; xi++ {
-			p := gemm.Params{M: s.outC, N: nt, K: s.inC, Alpha: 1,
-				B: v[xi*xiStride(s.inC, nt):], LDB: nt, C: m[xi*xiStride(s.outC, nt):], LDC: nt, Pool: pool, Done: r.done}
-			if packed != nil {
-				p.PackedA = packed[xi]
-			} else {
-				p.A, p.LDA = r.shared[xi*s.outC*s.inC:], s.inC
+		if pool.Threads() > 1 && pool.Threads() <= c.phaseThreads {
+			// Fewer blocks than threads: each phase of the block is cut across the pool instead.
+			ph := &r.winograd
+			*ph = winogradPhases{c: c, r: r, packed: packed, v: v, m: m, bands: buf[c.blockScratch(c.block):], t0: t0, nt: nt}
+			for _, phase := range [...]struct{ which, n int }{{wgPhaseInput, s.inC}, {wgPhaseProducts, wgXi}, {wgPhaseOutput, s.outC}} {
+				ph.phase = phase.which
+				ph.claim.Store(0)
+				pool.ForTask(phase.n, ph)
 			}
-			gemm.Multiply(&p)
+			*ph = winogradPhases{}
+			continue
 		}
-		c.outputTransform(r, m, t0, nt)
+		c.inputTransform(v, r.x, bands, t0, nt, 0, s.inC)
+		c.products(r, packed, v, m, nt, 0, wgXi, pool)
+		c.outputTransform(r, m, t0, nt, 0, s.outC)
+	}
+}
+
+// products computes M[ξ] = U[ξ] · V[ξ] for ξ in [xi0, xi1).
+func (c *convWinograd) products(r *convRun, packed []*gemm.PackedA, v, m []float32, nt, xi0, xi1 int, pool *parallel.Pool) {
+	s := c.s
+	for xi := xi0; xi < xi1; xi++ {
+		p := gemm.Params{M: s.outC, N: nt, K: s.inC, Alpha: 1,
+			B: v[xi*xiStride(s.inC, nt):], LDB: nt, C: m[xi*xiStride(s.outC, nt):], LDC: nt, Pool: pool, Done: r.done}
+		if packed != nil {
+			p.PackedA = packed[xi]
+		} else {
+			p.A, p.LDA = r.shared[xi*s.outC*s.inC:], s.inC
+		}
+		gemm.Multiply(&p)
+	}
+}
+
+// The phases of a block that winogradPhases cuts across a pool: the input transform by input channels,
+// the 36 products by ξ, the output transform by output channels.
+const (
+	wgPhaseInput = iota
+	wgPhaseProducts
+	wgPhaseOutput
+)
+
+// winogradPhases runs one phase of one block over a range of its channels or ξ, for a pool with more
+// threads than there are blocks (ResNet-50's 14x14 layers at batch 1 are 16 tiles, one block: cut into
+// two blocks of 8 tiles, each thread's products would be half as wide and no faster in all). It lives in
+// the Run's convRun, so ForTask allocates nothing. The input transform's bands are per thread: thread i
+// (in the order the calls claim) uses the i-th band buffer of bands, which follows the block's own buffer.
+type winogradPhases struct {
+	c           *convWinograd
+	r           *convRun
+	packed      []*gemm.PackedA
+	v, m, bands []float32
+	t0, nt      int
+	phase       int
+	claim       atomic.Int32
+}
+
+func (p *winogradPhases) Do(lo, hi int) {
+	c := p.c
+	switch p.phase {
+	case wgPhaseInput:
+		n := c.bandScratch(c.block)
+		i := int(p.claim.Add(1) - 1)
+		c.inputTransform(p.v, p.r.x, p.bands[i*n:(i+1)*n], p.t0, p.nt, lo, hi)
+	case wgPhaseProducts:
+		c.products(p.r, p.packed, p.v, p.m, p.nt, lo, hi, nil)
+	case wgPhaseOutput:
+		c.outputTransform(p.r, p.m, p.t0, p.nt, lo, hi)
 	}
 }
 
@@ -267,7 +332,7 @@ func (c *convWinograd) fillBand(band, xc []float32, iy int, clearPadding bool) {
 // inputTransform writes V[ξ][c][t] = (Bᵀ d B)[ξ] for the nt tiles from t0, d being channel c's 6x6 patch
 // (zero outside the input); V[ξ] is C x nt, row stride nt, at v[ξ*xiStride(C, nt)]. For each channel the block's bands are filled,
 // then the tiles go 8 at a time through winogradInput8, the rest one by one.
-func (c *convWinograd) inputTransform(v, x, bandBuf []float32, t0, nt int) {
+func (c *convWinograd) inputTransform(v, x, bandBuf []float32, t0, nt, c0, c1 int) {
 	s := c.s
 	plane := c.ih * c.iw
 	stride := xiStride(s.inC, nt)
@@ -278,10 +343,10 @@ func (c *convWinograd) inputTransform(v, x, bandBuf []float32, t0, nt int) {
 	bandBuf = bandBuf[:nb*bandLen]
 	var d8 [wgXi * 8]float32
 	var d [wgXi]float32
-	for ch := 0; ch < s.inC; ch++ {
+	for ch := c0; ch < c1; ch++ {
 		for b := 0; b < nb; b++ {
 			xc := x[(int(bands[b].n)*s.inC+ch)*plane:][:plane]
-			c.fillBand(bandBuf[b*bandLen:][:bandLen], xc, int(bands[b].iy), ch == 0)
+			c.fillBand(bandBuf[b*bandLen:][:bandLen], xc, int(bands[b].iy), ch == c0)
 		}
 		t := 0
 		for ; t+8 <= nt; t += 8 {
@@ -426,7 +491,7 @@ func winogradOutput8Go(mx []float32, stride int, out *[16 * 8]float32, a *winogr
 // and Z and applying the activation, and writes the part of each tile inside the output. Tiles go 8 at a
 // time through winogradOutput8 (which also adds the bias and, without Z, applies the activation), the rest
 // one by one.
-func (c *convWinograd) outputTransform(r *convRun, mx []float32, t0, nt int) {
+func (c *convWinograd) outputTransform(r *convRun, mx []float32, t0, nt, m0, m1 int) {
 	s := c.s
 	e := &r.k.epi
 	plane := c.oh * c.ow
@@ -450,7 +515,7 @@ func (c *convWinograd) outputTransform(r *convRun, mx []float32, t0, nt int) {
 	if e.act != gemm.ActNone && r.z == nil {
 		args.flags = 1
 	}
-	for m := 0; m < s.outC; m++ {
+	for m := m0; m < m1; m++ {
 		var b float32
 		if r.bias != nil {
 			b = r.bias[m]

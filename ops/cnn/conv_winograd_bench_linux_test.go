@@ -70,21 +70,21 @@ func BenchmarkWinogradTransforms(b *testing.B) {
 		b.Run(c.name+"/input", func(b *testing.B) {
 			measure(b, func(t0, nt int) {
 				v, _, bands := wg.blockBuffers(buf, wg.serialBlock, nt)
-				wg.inputTransform(v, r.x, bands, t0, nt)
+				wg.inputTransform(v, r.x, bands, t0, nt, 0, wg.s.inC)
 			})
 		})
 		b.Run(c.name+"/output_relu", func(b *testing.B) {
 			r.z = nil
 			measure(b, func(t0, nt int) {
 				_, m, _ := wg.blockBuffers(buf, wg.serialBlock, nt)
-				wg.outputTransform(r, m, t0, nt)
+				wg.outputTransform(r, m, t0, nt, 0, wg.s.outC)
 			})
 		})
 		b.Run(c.name+"/output_residual_relu", func(b *testing.B) {
 			r.z = z.Float32s()
 			measure(b, func(t0, nt int) {
 				_, m, _ := wg.blockBuffers(buf, wg.serialBlock, nt)
-				wg.outputTransform(r, m, t0, nt)
+				wg.outputTransform(r, m, t0, nt, 0, wg.s.outC)
 			})
 		})
 	}
