@@ -9,7 +9,7 @@ endif
 
 # check-math: vecmath's exhaustive float32 check (issue 15).
 .PHONY: check-math
-.PHONY: all build test test-short docs lint vet race noasm proto check-generate conformance conformance-check expected-pass onnxgo-cases torchvision-models symbolic-size-models controlflow-models bench fuzz data clean
+.PHONY: all build test test-short docs lint vet race noasm proto check-generate conformance conformance-check expected-pass onnxgo-cases torchvision-models symbolic-size-models controlflow-models transformer-models bench fuzz data clean
 
 all: build test
 
@@ -111,6 +111,14 @@ controlflow-models:
 	@mkdir -p $(CACHE) && { [ -e $(CACHE)/.gitignore ] || printf '*\n' >$(CACHE)/.gitignore; }
 	ORT_DIR=$(abspath $(CACHE))/ort scripts/setup-ort.sh >/dev/null
 	ORT_DIR=$(abspath $(CACHE))/ort $(TORCH_PYTHON) scripts/make_controlflow_models.py --ort-run $(SHARED)/tools/ort_run.js $(CACHE)/controlflow
+
+# Two small transformers with the structure of the suite's BERT-base encoder and ViT-B/16 (torch's
+# nn.TransformerEncoder and torchvision's VisionTransformer, 2 layers of width 64, opset 13) in
+# $(CACHE)/transformers, for the transformer fusions' test (runtime.TestPassesFuseTransformerExports).
+# Needs python3-torch and python3-torchvision. Seconds.
+transformer-models:
+	@mkdir -p $(CACHE) && { [ -e $(CACHE)/.gitignore ] || printf '*\n' >$(CACHE)/.gitignore; }
+	$(TORCH_PYTHON) scripts/export_small_transformers.py $(CACHE)/transformers
 
 # vecmath's functions on every one of the 2^32 float32 inputs against float64 math, printing the largest
 # error found per function (tens of minutes on two cores; not part of make test).

@@ -8,28 +8,38 @@ import (
 	"github.com/onnxrun/onnxrun/runtime"
 )
 
-// The torch exports of the BERT-base encoder and ViT-B/16 (opset 13, `make big-models`) lose every
-// decomposed LayerNorm and attention to the fuse-layernorm and fuse-attention passes: no Pow, ReduceMean or
-// Softmax is left, and each layer has two LayerNormalization nodes and one FusedAttention (ViT one more
-// LayerNormalization, its final norm). Every GELU ends in the epilogue of its MLP's first FusedGemm: no Erf
-// is left, and each layer has one FusedGemm with activation Gelu.
+// The torch exports of the BERT-base encoder and ViT-B/16 (opset 13) lose every decomposed LayerNorm and
+// attention to the fuse-layernorm and fuse-attention passes: no Pow, ReduceMean or Softmax is left, and each
+// layer has two LayerNormalization nodes and one FusedAttention (ViT one more LayerNormalization, its final
+// norm). Every GELU ends in the epilogue of its MLP's first FusedGemm: no Erf is left, and each layer has one
+// FusedGemm with activation Gelu.
+//
+// The small models (2 layers of width 64, the same torch modules and exporter: `make transformer-models`,
+// seconds) are required under CI; the suite's big exports (`make big-models`, 750 MB of optional bench
+// material) are checked where they are present.
 func TestPassesFuseTransformerExports(t *testing.T) {
-	if testing.Short() {
-		t.Skip("compiles two 330 MB models")
-	}
 	for _, c := range []struct {
 		model                  string
+		big                    bool
 		layerNorms, attentions int
 	}{
-		{"bert_base_enc", 24, 12},
-		{"vit_b_16", 25, 12},
+		{"transformers/bert_small_enc", false, 4, 2},
+		{"transformers/vit_small", false, 5, 2},
+		{"big-models/bert_base_enc", true, 24, 12},
+		{"big-models/vit_b_16", true, 25, 12},
 	} {
 		t.Run(c.model, func(t *testing.T) {
-			// The big models are optional material (750 MB that `make big-models` exports for bench-compare), not
-			// part of the shared set CI requires: absent, the test skips even under CI=true.
-			path := testenv.RepoPath(t, ".cache/big-models/"+c.model+"_b1static.onnx")
-			if _, err := os.Stat(path); err != nil {
-				t.Skipf("missing %s: run `make big-models`", path)
+			path := testenv.RepoPath(t, ".cache/"+c.model+"_b1static.onnx")
+			if c.big {
+				if testing.Short() {
+					t.Skip("compiles a 330 MB model")
+				}
+				// Absent, the test skips even under CI=true: the big models are optional material.
+				if _, err := os.Stat(path); err != nil {
+					t.Skipf("missing %s: run `make big-models`", path)
+				}
+			} else {
+				testenv.RequireFile(t, path, "run `make transformer-models`")
 			}
 			p, err := runtime.Load(path, runtime.Options{Threads: 1})
 			if err != nil {
