@@ -129,11 +129,18 @@ func PercentileRange(h *Histogram, p float64) (lo, hi float64) {
 // quantizedBins to Bins()), P is the first i bins with every count beyond them added to the last, and Q
 // is the first i bins merged into quantizedBins levels, each level's count spread evenly over the bins of
 // it that were not empty (so that empty bins stay empty). The smallest threshold of equal divergence wins.
+//
+// The first bin is counted as holding what the second does: ReLU outputs and images are mostly exact
+// zeros, and that spike, merged into the first level, would dominate the divergence and pull the threshold
+// down to quantizedBins bins whatever the rest of the distribution (NVIDIA's pytorch-quantization entropy
+// calibrator sets it aside the same way). h is not changed.
 func EntropyThreshold(h *Histogram, quantizedBins int) float64 {
 	n := len(h.Counts)
-	if quantizedBins >= n {
+	if quantizedBins >= n || n < 2 {
 		return h.Hi
 	}
+	h = &Histogram{Lo: h.Lo, Hi: h.Hi, Counts: append([]float64(nil), h.Counts...)}
+	h.Counts[0] = h.Counts[1]
 	beyond := make([]float64, n+1) // beyond[i]: the count in bins i and up
 	for i := n - 1; i >= 0; i-- {
 		beyond[i] = beyond[i+1] + h.Counts[i]

@@ -90,7 +90,13 @@ func calibrate(m *onnx.Model, data [][]*ops.Tensor, wanted map[string]bool, meth
 		case Percentile:
 			lo, hi = PercentileRange(s.hist, percentile)
 		case Entropy:
-			t := EntropyThreshold(s.hist, QuantizedBins)
+			// uint8 has 256 levels: 128 on each side of a signed tensor's zero, all 256 above a
+			// non-negative one's (ReLU outputs, images), which the comparison should be against.
+			levels := QuantizedBins
+			if s.min >= 0 {
+				levels = 2 * QuantizedBins
+			}
+			t := EntropyThreshold(s.hist, levels)
 			lo, hi = max(lo, -t), min(hi, t)
 		}
 		ranges[name] = [2]float64{lo, hi}

@@ -275,11 +275,17 @@ func (q *rewriter) rewrite(g *onnxpb.GraphProto, targets []target) error {
 			wanted[v] = true
 		}
 	}
+	consumers := map[string][]int{}
+	for i, n := range nodes {
+		for _, v := range n.GetInput() {
+			consumers[v] = append(consumers[v], i)
+		}
+	}
 	for _, t := range targets {
 		want(t.activation)
 		if q.opts.Mode == Static {
 			for _, o := range nodes[t.index].GetOutput() {
-				want(o)
+				want(q.afterRelu(nodes, consumers, o))
 			}
 		}
 	}
@@ -390,6 +396,23 @@ func (q *rewriter) rewrite(g *onnxpb.GraphProto, targets []target) error {
 	g.Node = out
 	dropUnused(g)
 	return nil
+}
+
+// afterRelu returns the output of the Relu that is v's only consumer, if there is one outside the
+// exclusions, else v. A Conv or Gemm followed by a Relu gets its Q->DQ pair after the Relu, as ORT's
+// quantizer does once it has fused the two: the range is then [0, max], twice the resolution of the
+// pre-activation range, and the pattern is the one integer kernels fuse (QLinearConv with the Relu folded
+// into its output range).
+func (q *rewriter) afterRelu(nodes []*onnxpb.NodeProto, consumers map[string][]int, v string) string {
+	c := consumers[v]
+	if len(c) != 1 {
+		return v
+	}
+	n := nodes[c[0]]
+	if n.GetOpType() != "Relu" || onnx.NormalizeDomain(n.GetDomain()) != "" || q.excluded[nodeName(n, c[0])] || len(n.GetOutput()) != 1 {
+		return v
+	}
+	return n.GetOutput()[0]
 }
 
 func node(opType, name string, in, out []string) *onnxpb.NodeProto {
