@@ -6,23 +6,8 @@ import (
 	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/models"
 	"github.com/onnxrun/onnxrun/onnx"
-	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/quantize"
 )
-
-// mnistBatches cuts images [from, to) of ds into input sets of at most batch images, with their labels.
-func mnistBatches(ds *models.Dataset, from, to, batch int) ([][]*ops.Tensor, []int) {
-	var sets [][]*ops.Tensor
-	var labels []int
-	for lo := from; lo < to; lo += batch {
-		hi := min(lo+batch, to)
-		sets = append(sets, []*ops.Tensor{ds.Tensor(lo, hi)})
-		for _, l := range ds.Labels[lo:hi] {
-			labels = append(labels, int(l))
-		}
-	}
-	return sets, labels
-}
 
 func loadLeNetAndMNIST(t *testing.T) (*onnx.Model, *models.Dataset) {
 	t.Helper()
@@ -43,8 +28,8 @@ func loadLeNetAndMNIST(t *testing.T) (*onnx.Model, *models.Dataset) {
 // on) that top-1 accuracy stays within 0.5 points of the float model's.
 func TestLeNetKeepsItsAccuracy(t *testing.T) {
 	m, train := loadLeNetAndMNIST(t)
-	calibration, _ := mnistBatches(train, 0, 1000, 250)
-	validation, labels := mnistBatches(train, train.N-2000, train.N, 500)
+	calibration := quantize.MNISTData(train, 0, 1000).Sets
+	validation := quantize.MNISTData(train, train.N-2000, train.N)
 	for _, c := range []struct {
 		name string
 		opts quantize.Options
@@ -73,7 +58,7 @@ func TestLeNetKeepsItsAccuracy(t *testing.T) {
 			if q, err = onnx.Decode(b); err != nil {
 				t.Fatal(err)
 			}
-			r, err := quantize.Compare(m, q, validation, labels)
+			r, err := quantize.Compare(m, q, validation.Sets, validation.Labels)
 			if err != nil {
 				t.Fatal(err)
 			}
