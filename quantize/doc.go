@@ -35,8 +35,14 @@
 // outside the exclusions), when an exclusion names no node, or when static quantization has no calibration
 // data; model and runtime errors from calibration are wrapped.
 //
-// # Evaluation
+// A weight read by several nodes is quantized once and shared. Only the main graph is rewritten: the
+// bodies of If, Loop and Scan stay float.
 //
-// Compare runs the float and the quantized model over the same inputs and reports the largest and mean
-// absolute difference of the first output and, given labels, both top-1 accuracies.
+// # Data and evaluation
+//
+// LoadData reads input sets from an .npz (one array per input name, optional "labels"), a folder of .npy
+// files (batches of a single input) or a folder of MNIST's IDX files (the trainer's layout; MNISTData cuts a
+// models.Dataset the same way). Compare runs the float and the quantized model over the same input sets
+// and reports the largest and mean absolute difference of the first output, the top-1 agreement and, given
+// labels, both top-1 accuracies.
 package quantize

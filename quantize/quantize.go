@@ -102,7 +102,7 @@ func Quantize(m *onnx.Model, opts Options) (*onnx.Model, *Summary, error) {
 		return nil, nil, err
 	}
 	q := &rewriter{model: m, opts: opts, excluded: excluded, names: usedNames(g), summary: &Summary{},
-		inits: map[string]*onnxpb.TensorProto{}}
+		inits: map[string]*onnxpb.TensorProto{}, done: map[weightKey]quantizedWeight{}}
 	for _, t := range g.GetInitializer() {
 		q.inits[t.GetName()] = t
 	}
@@ -175,6 +175,19 @@ type rewriter struct {
 	names    map[string]bool
 	inits    map[string]*onnxpb.TensorProto
 	summary  *Summary
+	// done holds the weights already quantized, by name and axis, so that nodes sharing a weight share
+	// its int8 copy.
+	done map[weightKey]quantizedWeight
+}
+
+type weightKey struct {
+	name string
+	axis int
+}
+
+type quantizedWeight struct {
+	dequantized string
+	scales      []float32
 }
 
 // fresh returns base, or base with a numeric suffix, so that it names nothing else in the graph.
@@ -461,6 +474,11 @@ func int8Scale(maxAbs float64) float32 {
 // quantizeWeight replaces node n's weight by int8 values behind a DequantizeLinear and returns the
 // scales (one per output channel, the same value repeated when per tensor).
 func (q *rewriter) quantizeWeight(g *onnxpb.GraphProto, n *onnxpb.NodeProto, t target, before *map[int][]*onnxpb.NodeProto) ([]float32, error) {
+	key := weightKey{t.weight, t.axis}
+	if w, ok := q.done[key]; ok {
+		n.Input[weighted[n.GetOpType()]] = w.dequantized
+		return w.scales, nil
+	}
 	a, err := q.model.TensorArray(q.inits[t.weight])
 	if err != nil {
 		return nil, fmt.Errorf("quantize: node %q: weight: %w", n.GetName(), err)
@@ -517,6 +535,7 @@ func (q *rewriter) quantizeWeight(g *onnxpb.GraphProto, n *onnxpb.NodeProto, t t
 	(*before)[t.index] = append((*before)[t.index], dqNode)
 	n.Input[weighted[n.GetOpType()]] = dq
 	q.summary.Weights = append(q.summary.Weights, t.weight)
+	q.done[key] = quantizedWeight{dequantized: dq, scales: scales}
 	return scales, nil
 }
 

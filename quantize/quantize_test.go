@@ -268,3 +268,72 @@ func TestQuantizeErrors(t *testing.T) {
 		}
 	}
 }
+
+// Two MatMuls reading one weight share one int8 copy of it and its DequantizeLinear.
+func TestSharedWeightQuantizedOnce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	g := exporter.NewGraph("shared")
+	x := g.Input("x", onnxpb.TensorProto_FLOAT, 2, 4)
+	w := g.Float32Initializer("w", []int{4, 4}, randomFloats(rng, 16, 1))
+	g.NodeNamed("first", "MatMul", "", []string{x, w}, []string{"h"}, nil)
+	g.NodeNamed("second", "MatMul", "", []string{"h", w}, []string{"y"}, nil)
+	g.Output("y", onnxpb.TensorProto_FLOAT, 2, 4)
+	m, err := g.Model(exporter.ModelOptions{Opset: 13})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, summary, err := quantize.Quantize(m, quantize.Options{PerChannel: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := view(t, q)
+	first, second := v.nodes["first"].GetInput()[1], v.nodes["second"].GetInput()[1]
+	int8s := 0
+	for _, a := range v.inits {
+		if a.DataType == onnxpb.TensorProto_INT8 && len(a.Dims) == 2 {
+			int8s++
+		}
+	}
+	if first != second || int8s != 1 || len(summary.Weights) != 1 {
+		t.Errorf("the MatMuls read %q and %q, %d int8 weights, summary %v: want one shared copy", first, second, int8s, summary.Weights)
+	}
+	sets := [][]*ops.Tensor{{ops.FromSlice(ops.Shape{2, 4}, randomFloats(rng, 8, 1))}}
+	want, got := run(t, m, sets), run(t, q, sets)
+	for j := range want[0] {
+		if d := math.Abs(float64(got[0][j] - want[0][j])); d > 0.2 {
+			t.Errorf("element %d: quantized %g, float %g", j, got[0][j], want[0][j])
+		}
+	}
+}
+
+// A MatMul followed by a Relu gets its output's Q->DQ pair after the Relu (range [0, max]), not between
+// the two.
+func TestStaticQuantizesAfterTheRelu(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	g := exporter.NewGraph("relu")
+	x := g.Input("x", onnxpb.TensorProto_FLOAT, "N", 8)
+	w := g.Float32Initializer("w", []int{8, 4}, randomFloats(rng, 32, 1))
+	g.NodeNamed("matmul", "MatMul", "", []string{x, w}, []string{"h"}, nil)
+	g.NodeNamed("relu", "Relu", "", []string{"h"}, []string{"r"}, nil)
+	g.NodeNamed("softmax", "Softmax", "", []string{"r"}, []string{"y"}, nil)
+	g.Output("y", onnxpb.TensorProto_FLOAT, "N", 4)
+	m, err := g.Model(exporter.ModelOptions{Opset: 13})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, summary, err := quantize.Quantize(m, quantize.Options{Mode: quantize.Static, Calibration: inputSets(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(summary.Activations, ","); got != "r,x" {
+		t.Errorf("quantized activations %s, want r,x (the Relu's output, not the MatMul's)", got)
+	}
+	v := view(t, q)
+	if in := v.nodes["relu"].GetInput()[0]; in != "h" {
+		t.Errorf("relu reads %q, want the MatMul's float output h", in)
+	}
+	zp := v.inits[v.producer[v.nodes["softmax"].GetInput()[0]].GetInput()[2]].Data.([]uint8)[0]
+	if zp != 0 {
+		t.Errorf("the Relu output's zero point is %d, want 0 (its range starts at 0)", zp)
+	}
+}
