@@ -63,6 +63,15 @@ func TestQuantizeCommand(t *testing.T) {
 		strings.Contains(stdout, "accuracy") {
 		t.Fatalf("dynamic: status %d\nstdout:\n%s\nstderr:\n%s", status, stdout, stderr)
 	}
+	// With labels in the .npz, the report gives both accuracies.
+	labels := ops.FromSlice(ops.Shape{3}, []int64{1, 2, 3})
+	if err := tensorio.WriteNPZ(npz, []tensorio.NamedTensor{{Name: "input", Tensor: x}, {Name: "labels", Tensor: labels}}); err != nil {
+		t.Fatal(err)
+	}
+	status, stdout, stderr = runCLI("quantize", lenetFile, "-o", out, "--per-channel", "--eval", npz)
+	if status != exitOK || !strings.Contains(stdout, "top-1 accuracy float") {
+		t.Fatalf("dynamic with labels: status %d\nstdout:\n%s\nstderr:\n%s", status, stdout, stderr)
+	}
 	if m, err = onnx.Load(out); err != nil || countOps(m)["DynamicQuantizeLinear"] != 5 {
 		t.Errorf("dynamic: %v, op counts %v: want 5 DynamicQuantizeLinear", err, countOps(m))
 	}
