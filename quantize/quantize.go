@@ -59,6 +59,39 @@ type Options struct {
 	Calibration [][]*ops.Tensor
 }
 
+// MetadataKey is the metadata_props key under which the quantized model says how it was made, e.g.
+// "static, minmax, per channel, 1000 calibration examples".
+const MetadataKey = "onnxrun.quantize"
+
+func (o Options) describe() string {
+	parts := []string{o.Mode.String()}
+	if o.Mode == Static {
+		if o.Method == Percentile {
+			parts = append(parts, fmt.Sprintf("percentile %g", o.Percentile))
+		} else {
+			parts = append(parts, o.Method.String())
+		}
+	}
+	if o.PerChannel {
+		parts = append(parts, "per channel")
+	} else {
+		parts = append(parts, "per tensor")
+	}
+	if o.Mode == Static {
+		examples := 0
+		for _, set := range o.Calibration {
+			if len(set) > 0 && set[0].Rank() > 0 {
+				examples += set[0].Shape()[0]
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%d calibration examples", examples))
+	}
+	if len(o.Exclude) > 0 {
+		parts = append(parts, "excluding "+strings.Join(o.Exclude, " "))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // MinOpset is the lowest default-domain opset quantize accepts: per-axis DequantizeLinear came in 13.
 const MinOpset = 13
 
@@ -114,6 +147,9 @@ func Quantize(m *onnx.Model, opts Options) (*onnx.Model, *Summary, error) {
 	if err := q.rewrite(out.GetGraph(), targets); err != nil {
 		return nil, nil, err
 	}
+	out.MetadataProps = slices.DeleteFunc(out.MetadataProps, func(e *onnxpb.StringStringEntryProto) bool { return e.GetKey() == MetadataKey })
+	out.MetadataProps = append(out.MetadataProps, &onnxpb.StringStringEntryProto{
+		Key: proto.String(MetadataKey), Value: proto.String(opts.describe())})
 	return &onnx.Model{Proto: out, Dir: m.Dir, Limits: m.Limits}, q.summary, nil
 }
 

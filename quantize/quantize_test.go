@@ -122,6 +122,9 @@ func TestStaticPerChannelGraph(t *testing.T) {
 	if !proto.Equal(before, m.Proto) {
 		t.Error("Quantize changed its input model")
 	}
+	if md := q.Proto.GetMetadataProps(); len(md) != 1 || md[0].GetKey() != quantize.MetadataKey || md[0].GetValue() != "static, minmax, per channel, 64 calibration examples" {
+		t.Errorf("metadata %v: want %s = static, minmax, per channel, 64 calibration examples", md, quantize.MetadataKey)
+	}
 	if strings.Join(summary.Weights, ",") != "w1,w2" || strings.Join(summary.Biases, ",") != "c2" {
 		t.Errorf("summary %+v: want weights w1,w2 and bias c2", summary)
 	}
