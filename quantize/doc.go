@@ -30,7 +30,9 @@
 //
 // # Requirements and errors
 //
-// The model must import ONNX opset 13 or newer (per-axis DequantizeLinear came in 13). Quantize returns an
+// The model must import ONNX opset 11 or newer (DynamicQuantizeLinear), and 13 or newer for PerChannel
+// (per-axis DequantizeLinear); quantize never raises a model's opset, since some operators changed meaning
+// at 13. Per tensor, every scale and zero point is a scalar, so no axis is written. Quantize returns an
 // *Error when the model has nothing to quantize (no Conv/MatMul/Gemm with a float32 initializer weight
 // outside the exclusions), when an exclusion names no node, or when static quantization has no calibration
 // data; model and runtime errors from calibration are wrapped.

@@ -92,8 +92,13 @@ func (o Options) describe() string {
 	return strings.Join(parts, ", ")
 }
 
-// MinOpset is the lowest default-domain opset quantize accepts: per-axis DequantizeLinear came in 13.
-const MinOpset = 13
+// MinOpset is the lowest default-domain opset quantize accepts (DynamicQuantizeLinear came in 11), and
+// MinPerChannelOpset the lowest with PerChannel (per-axis DequantizeLinear came in 13). quantize does not
+// raise a model's opset: operators changed meaning at 13 (Softmax's axis, Squeeze's axes input...).
+const (
+	MinOpset           = 11
+	MinPerChannelOpset = 13
+)
 
 // Error is a model or an option quantize cannot work with; Msg says what and names the node or tensor.
 type Error struct{ Msg string }
@@ -120,8 +125,12 @@ var integerForm = map[string]bool{"Add": true, "Mul": true, "AveragePool": true,
 // Quantize returns a quantized copy of the float32 model m, as QDQ (see the package documentation), and a
 // summary of what it quantized. m is not changed.
 func Quantize(m *onnx.Model, opts Options) (*onnx.Model, *Summary, error) {
-	if opset, ok := m.OpsetFor(""); !ok || opset < MinOpset {
-		return nil, nil, &Error{Msg: fmt.Sprintf("the model imports ONNX opset %d; quantize writes per-axis DequantizeLinear, which needs opset %d or newer: re-export the model at opset %d", opset, MinOpset, MinOpset)}
+	opset, _ := m.OpsetFor("")
+	if opset < MinOpset {
+		return nil, nil, &Error{Msg: fmt.Sprintf("the model imports ONNX opset %d; quantize writes DynamicQuantizeLinear and QuantizeLinear of opset %d or newer: re-export the model at opset %d or newer", opset, MinOpset, MinPerChannelOpset)}
+	}
+	if opts.PerChannel && opset < MinPerChannelOpset {
+		return nil, nil, &Error{Msg: fmt.Sprintf("the model imports ONNX opset %d; per-channel weights need per-axis DequantizeLinear, which came in opset %d: quantize per tensor, or re-export the model at opset %d", opset, MinPerChannelOpset, MinPerChannelOpset)}
 	}
 	if opts.Percentile == 0 {
 		opts.Percentile = 99.99
@@ -591,21 +600,27 @@ func (q *rewriter) quantizeBias(g *onnxpb.GraphProto, n *onnxpb.NodeProto, t tar
 	}
 	name := t.bias
 	qn, sn, zn, dq := q.fresh(name+"_quantized"), q.fresh(name+"_scale"), q.fresh(name+"_zero_point"), q.fresh(name+"_dequantized")
+	// Per channel: one scale per element on axis 0; per tensor the scales are all equal, written as a
+	// scalar so that the model needs no per-axis DequantizeLinear (opset 13).
 	dims := []int64{int64(len(b))}
+	scaleArray := &onnx.Array{DataType: onnxpb.TensorProto_FLOAT, Dims: dims, Data: scales}
+	zeroArray := &onnx.Array{DataType: onnxpb.TensorProto_INT32, Dims: dims, Data: make([]int32, len(b))}
+	if !q.opts.PerChannel {
+		scaleArray = &onnx.Array{DataType: onnxpb.TensorProto_FLOAT, Data: scales[:1]}
+		zeroArray = &onnx.Array{DataType: onnxpb.TensorProto_INT32, Data: []int32{0}}
+	}
 	for _, init := range []struct {
 		name string
 		a    *onnx.Array
-	}{
-		{qn, &onnx.Array{DataType: onnxpb.TensorProto_INT32, Dims: dims, Data: qb}},
-		{sn, &onnx.Array{DataType: onnxpb.TensorProto_FLOAT, Dims: dims, Data: scales}},
-		{zn, &onnx.Array{DataType: onnxpb.TensorProto_INT32, Dims: dims, Data: make([]int32, len(b))}},
-	} {
+	}{{qn, &onnx.Array{DataType: onnxpb.TensorProto_INT32, Dims: dims, Data: qb}}, {sn, scaleArray}, {zn, zeroArray}} {
 		if err := q.addInit(g, init.name, init.a); err != nil {
 			return err
 		}
 	}
 	dqNode := node("DequantizeLinear", q.fresh(name+"_DequantizeLinear"), []string{qn, sn, zn}, []string{dq})
-	dqNode.Attribute = []*onnxpb.AttributeProto{intAttr("axis", 0)}
+	if q.opts.PerChannel {
+		dqNode.Attribute = []*onnxpb.AttributeProto{intAttr("axis", 0)}
+	}
 	(*before)[t.index] = append((*before)[t.index], dqNode)
 	n.Input[2] = dq
 	q.summary.Biases = append(q.summary.Biases, t.bias)

@@ -257,7 +257,8 @@ func TestQuantizeErrors(t *testing.T) {
 		opts quantize.Options
 		want string
 	}{
-		{"old opset", mlp(t, 12), quantize.Options{}, "imports ONNX opset 12; quantize writes per-axis DequantizeLinear, which needs opset 13"},
+		{"old opset", mlp(t, 10), quantize.Options{}, "imports ONNX opset 10; quantize writes DynamicQuantizeLinear and QuantizeLinear of opset 11 or newer"},
+		{"per channel before 13", mlp(t, 12), quantize.Options{PerChannel: true}, "opset 12; per-channel weights need per-axis DequantizeLinear, which came in opset 13"},
 		{"nothing to quantize", relu, quantize.Options{}, "no node to quantize"},
 		{"everything excluded", mlp(t, 13), quantize.Options{Exclude: []string{"matmul", "gemm"}}, "no node to quantize"},
 		{"unknown exclusion", mlp(t, 13), quantize.Options{Exclude: []string{"conv"}}, `--exclude "conv" names no node; the nodes are add, gemm, matmul, relu, softmax`},
@@ -338,5 +339,31 @@ func TestStaticQuantizesAfterTheRelu(t *testing.T) {
 	zp := v.inits[v.producer[v.nodes["softmax"].GetInput()[0]].GetInput()[2]].Data.([]uint8)[0]
 	if zp != 0 {
 		t.Errorf("the Relu output's zero point is %d, want 0 (its range starts at 0)", zp)
+	}
+}
+
+// Per tensor, a model at opset 11 or 12 is quantized without per-axis DequantizeLinear (its bias scale a
+// scalar too) and runs.
+func TestPerTensorAtOpset12(t *testing.T) {
+	m := mlp(t, 12)
+	sets := inputSets(2)
+	for _, mode := range []quantize.Mode{quantize.Dynamic, quantize.Static} {
+		q, _, err := quantize.Quantize(m, quantize.Options{Mode: mode, Calibration: sets})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range q.Proto.GetGraph().GetNode() {
+			if n.GetOpType() == "DequantizeLinear" && len(n.GetAttribute()) != 0 {
+				t.Errorf("%s: %s has attributes %v, want none before opset 13", mode, n.GetName(), n.GetAttribute())
+			}
+		}
+		want, got := run(t, m, sets), run(t, q, sets)
+		for i := range want {
+			for j := range want[i] {
+				if d := math.Abs(float64(got[i][j] - want[i][j])); d > 0.05 {
+					t.Fatalf("%s: set %d, element %d: quantized %g, float %g", mode, i, j, got[i][j], want[i][j])
+				}
+			}
+		}
 	}
 }
