@@ -23,8 +23,9 @@
 // the pools, Concat, Sigmoid, LeakyRelu): each gets one QuantizeLinear → DequantizeLinear pair, read by
 // every consumer outside Options.Exclude. Ops without an integer form (Relu, Softmax, LayerNormalization,
 // Reshape...) stay float and read the DequantizeLinear output. A Conv or Gemm bias (a 1-D initializer)
-// becomes int32 with scale x_scale*w_scale[c] and zero point 0, behind a DequantizeLinear on axis 0.
-// Graph outputs stay float (they are not quantized), so a classifier's logits come out unrounded.
+// becomes int32 with scale x_scale*w_scale[c] and zero point 0, behind a DequantizeLinear (on axis 0 per
+// channel). The output of a Conv/MatMul/Gemm whose one consumer is a Relu is quantized after the Relu, as
+// ORT does once it has fused the two (range [0, max]: twice the resolution). Graph outputs stay float (they are not quantized), so a classifier's logits come out unrounded.
 //
 // Every rounding is round-half-to-even, as ONNX's QuantizeLinear rounds.
 //
