@@ -80,6 +80,9 @@ func (o *quantizeOptions) run(e *env, args []string) error {
 	if err != nil {
 		return usagef(cmd, "--method: %v", err)
 	}
+	if o.percentile <= 0 || o.percentile > 100 {
+		return usagef(cmd, "--percentile %g: want more than 0 and at most 100", o.percentile)
+	}
 	if mode == quantize.Static && o.calibrate == "" {
 		return usagef(cmd, "--mode static needs --calibrate DATA (an .npz, a folder of .npy files or an MNIST folder)")
 	}

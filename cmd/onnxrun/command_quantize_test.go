@@ -109,6 +109,7 @@ func TestQuantizeCommandErrors(t *testing.T) {
 		{[]string{"quantize", lenetFile, "-o", existing, "--calibrate", dir}, exitUsage, "--calibrate is for --mode static"},
 		{[]string{"quantize", lenetFile, "-o", existing, "--mode", "half"}, exitUsage, `mode "half": want dynamic or static`},
 		{[]string{"quantize", lenetFile, "-o", existing, "--mode", "static", "--calibrate", dir, "--method", "mse"}, exitUsage, `calibration method "mse"`},
+		{[]string{"quantize", lenetFile, "-o", existing, "--percentile", "0"}, exitUsage, "--percentile 0: want more than 0 and at most 100"},
 		{[]string{"quantize", lenetFile, "-o", existing, "--exclude", "conv9"}, exitError, `--exclude "conv9" names no node; the nodes are conv1, `},
 		{[]string{"quantize", reluFile, "-o", existing}, exitError, "no node to quantize"},
 		{[]string{"quantize", lenetFile, "-o", existing, "--mode", "static", "--calibrate", dir}, exitError, "no .npy files"},
