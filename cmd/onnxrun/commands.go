@@ -30,7 +30,7 @@ const defaultCommand = "run"
 // commandTable lists the commands in the order help shows them. It is a function rather than a variable
 // because the help command reads it.
 func commandTable() []*command {
-	return []*command{runCommand(), summaryCommand(), inspectCommand(), benchCommand(), conformanceCommand(), trainCommand(), serveCommand(), completionCommand(), versionCommand(), helpCommand()}
+	return []*command{runCommand(), summaryCommand(), inspectCommand(), benchCommand(), conformanceCommand(), trainCommand(), quantizeCommand(), serveCommand(), completionCommand(), versionCommand(), helpCommand()}
 }
 
 func findCommand(name string) *command {

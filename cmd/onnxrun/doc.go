@@ -7,6 +7,7 @@
 //	onnxrun bench [--batch B --threads T --profile] MODEL.onnx   latency, throughput, GFLOP/s, memory
 //	onnxrun conformance DIR...                 run ONNX backend tests or reference models, report per op
 //	onnxrun train --data DIR [--epochs N ...]  train the seed's LeNet in Go and export it to ONNX
+//	onnxrun quantize MODEL.onnx -o OUT.onnx [--mode static --calibrate DATA ...]  int8 QDQ copy of a model
 //	onnxrun serve MODEL.onnx... [--http-port P]  serve over the Open Inference Protocol (KServe v2)
 //	onnxrun completion bash|zsh|fish           a shell completion script
 //	onnxrun version (or --version)             version, revision, Go, and the kernels this CPU gets
@@ -23,7 +24,7 @@
 //
 // This package holds flags and printing only; loading, compiling and running are package runtime's,
 // tensor files and pictures package tensorio's, model descriptions package inspect's, benchmarks package
-// bench's, training package models', serving package serve's. Each command is one file, command_NAME.go,
+// bench's, training package models', quantization package quantize's, serving package serve's. Each command is one file, command_NAME.go,
 // returning a *command
 // (help text, examples, flag definitions, run function) that commandTable lists. A first argument that
 // is not a command name goes to the default command, run.

@@ -26,6 +26,9 @@ var forbidden = []struct {
 	{"./tensorio/...", []string{"/runtime", "/exporter", "/models", "/cmd"}},
 	{"./serve/...", []string{"/cmd", "/models", "/exporter"}},
 	{"./inspect/...", []string{"/cmd", "/models", "/serve"}},
+	// quantize is the library `onnxrun quantize` wraps: it rewrites protobufs and runs the runtime, and knows
+	// nothing of the command line or the server.
+	{"./quantize/...", []string{"/cmd", "/serve"}},
 	// The CLI's training curves are drawn with the standard library (models/plot.go): gonum's plot module,
 	// with its fonts, LaTeX and PDF back ends, cost the binary 7 MB for one optional picture.
 	{"./cmd/onnxrun", []string{"gonum.org/v1/plot"}},
