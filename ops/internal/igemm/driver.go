@@ -19,7 +19,8 @@ var wsPool = sync.Pool{New: func() any { return new(workspace) }}
 
 // task is one Multiply call as the pool's threads see it: ranges of A panels (byM) or B panels.
 type task struct {
-	p                *Params
+	params           Params  // a copy, so that the caller's Params can live on its stack
+	p                *Params // &params
 	kern             microKernel
 	a, b             []byte  // packed panels
 	rowSums, colSums []int32 // of the stored (u8 A, s8 B) values
@@ -37,7 +38,9 @@ func multiply(p *Params, kern microKernel) {
 	ws := wsPool.Get().(*workspace)
 	kp := kPadded(p.K)
 	t := &ws.task
-	*t = task{p: p, kern: kern, panelsM: ceilDiv(p.M, mr), panelsN: ceilDiv(p.N, nr)}
+	*t = task{params: *p, kern: kern, panelsM: ceilDiv(p.M, mr), panelsN: ceilDiv(p.N, nr)}
+	t.p = &t.params
+	p = t.p
 	needBytes, needSums := 0, 0
 	if p.PackedA == nil {
 		needBytes += t.panelsM * mr * kp
@@ -140,7 +143,7 @@ func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 		za := zeroAt(p.AZero, t.aSigned, i) + aShift
 		rowSum := t.rowSums[i]
 		src := tile[r*nr : r*nr+cols]
-		if p.Requant == nil {
+		if p.Requant.Y == nil {
 			dst := p.C[i*p.LDC+j0 : i*p.LDC+j0+cols]
 			for c := range dst {
 				j := j0 + c
@@ -149,7 +152,7 @@ func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 			}
 			continue
 		}
-		rq := p.Requant
+		rq := &p.Requant
 		dst := rq.Y[i*rq.LDY+j0 : i*rq.LDY+j0+cols]
 		for c := range dst {
 			j := j0 + c
