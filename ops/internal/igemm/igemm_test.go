@@ -3,6 +3,7 @@ package igemm
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops/internal/isa"
@@ -261,5 +262,15 @@ func TestMultiplyDoesNotAllocate(t *testing.T) {
 	Multiply(got)
 	if n := testing.AllocsPerRun(20, func() { Multiply(got) }); n > 0 {
 		t.Errorf("Multiply allocates %.1f times per call", n)
+	}
+}
+
+// TestLoweringTheLevelDropsVNNI: ONNXRUN_ISA=avx2 (or purego) must rule out the VNNI kernel, which
+// sits at the AVX512 level for that reason.
+func TestLoweringTheLevelDropsVNNI(t *testing.T) {
+	for _, limit := range []isa.Level{isa.PureGo, isa.AVX2} {
+		if v := isa.PickAt(limit, kernelVariants...); v.Level > limit || strings.Contains(v.Name, "VNNI") {
+			t.Errorf("at level %v the kernel is %q (level %v)", limit, v.Name, v.Level)
+		}
 	}
 }
