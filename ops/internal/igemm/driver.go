@@ -11,6 +11,7 @@ const mcBytes = 256 << 10
 type workspace struct {
 	buf   []byte
 	sums  []int32
+	mults []float32
 	tiles [][mr * nr]int32 // one per thread: a tile handed to the kernel through a func value would escape
 	task  task
 }
@@ -24,7 +25,8 @@ type task struct {
 	kern             microKernel
 	a, b             []byte  // packed panels
 	rowSums, colSums []int32 // of the stored (u8 A, s8 B) values
-	zb, colAdj       []int32 // per column: B's zero point in the stored domain, colSums[j] - K*zb[j]
+	zb, colAdj       []int32   // per column: B's zero point in the stored domain, colSums[j] - K*zb[j]
+	colMult          []float32 // with Requant and a per-tensor AScale: the multiplier of each column
 	aSigned, bSigned bool
 	byM              bool
 	panelsM, panelsN int
@@ -81,6 +83,15 @@ func multiply(p *Params, kern microKernel) {
 	for j := range t.zb {
 		t.zb[j] = zeroAt(p.BZero, t.bSigned, j) + bShift
 		t.colAdj[j] = t.colSums[j] - int32(p.K)*t.zb[j]
+	}
+	if rq := &p.Requant; rq.Y != nil && len(rq.AScale) == 1 {
+		if cap(ws.mults) < p.N {
+			ws.mults = make([]float32, p.N)
+		}
+		t.colMult = ws.mults[:p.N]
+		for j := range t.colMult {
+			t.colMult[j] = (rq.AScale[0] * scaleAt(rq.BScale, j)) / rq.YScale
+		}
 	}
 	// Threads take ranges of the dimension with more panels (ties: N, whose B panels are the
 	// L1-resident ones); the packed operands are shared read-only.
@@ -160,8 +171,28 @@ func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 		}
 		rq := &p.Requant
 		dst := rq.Y[i*rq.LDY+j0 : i*rq.LDY+j0+cols]
-		for c := range dst {
-			dst[c] = requantize(rq, src[c]-za*colAdj[c]-zb[c]*rowSum, i, j0+c)
+		var rowBias int32
+		var colBias []int32
+		switch rq.BiasMode {
+		case BiasPerRow:
+			rowBias = rq.Bias[i]
+		case BiasPerCol:
+			colBias = rq.Bias[j0 : j0+cols]
+		}
+		switch {
+		case t.colMult != nil:
+			mult := t.colMult[j0 : j0+cols]
+			for c := range dst {
+				acc := src[c] - za*colAdj[c] - zb[c]*rowSum + rowBias
+				if colBias != nil {
+					acc += colBias[c]
+				}
+				dst[c] = saturate(float32(acc)*mult[c], rq.YZero, rq.YSigned)
+			}
+		default:
+			for c := range dst {
+				dst[c] = requantize(rq, src[c]-za*colAdj[c]-zb[c]*rowSum, i, j0+c)
+			}
 		}
 	}
 }
