@@ -23,8 +23,8 @@ type task struct {
 	params           Params  // a copy, so that the caller's Params can live on its stack
 	p                *Params // &params
 	kern             microKernel
-	a, b             []byte  // packed panels
-	rowSums, colSums []int32 // of the stored (u8 A, s8 B) values
+	a, b             []byte    // packed panels
+	rowSums, colSums []int32   // of the stored (u8 A, s8 B) values
 	zb, colAdj       []int32   // per column: B's zero point in the stored domain, colSums[j] - K*zb[j]
 	colMult          []float32 // with Requant and a per-tensor AScale: the multiplier of each column
 	aSigned, bSigned bool
