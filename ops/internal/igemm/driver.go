@@ -29,6 +29,7 @@ type task struct {
 	colMult          []float32 // with Requant and a per-tensor AScale: the multiplier of each column
 	aSigned, bSigned bool
 	byM              bool
+	packing          bool // Do packs (first pass) rather than multiplies
 	panelsM, panelsN int
 	parts            int              // threads: range r of Do is the r-th of parts ranges of panels
 	tiles            [][mr * nr]int32 // tiles[r] for range r
@@ -66,32 +67,19 @@ func multiply(p *Params, kern microKernel) {
 		t.a, buf = buf[:t.panelsM*mr*kp], buf[t.panelsM*mr*kp:]
 		t.rowSums, sums = sums[:p.M], sums[p.M:]
 		t.aSigned = p.ASigned
-		packA(t.a, t.rowSums, p.A, p.LDA, p.ASigned, p.M, p.K)
 	}
 	if pb := p.PackedB; pb != nil {
 		t.b, t.colSums, t.bSigned = pb.data, pb.colSums, pb.signed
 	} else {
 		t.b, t.colSums, t.bSigned = buf[:t.panelsN*nr*kp], sums[:p.N], p.BSigned
 		sums = sums[p.N:]
-		packB(t.b, t.colSums, p.B, p.LDB, p.BSigned, p.BTrans, 0, p.N, p.K)
 	}
 	t.zb, t.colAdj = sums[:p.N], sums[p.N:2*p.N]
-	bShift := int32(0)
-	if !t.bSigned {
-		bShift = -128
-	}
-	for j := range t.zb {
-		t.zb[j] = zeroAt(p.BZero, t.bSigned, j) + bShift
-		t.colAdj[j] = t.colSums[j] - int32(p.K)*t.zb[j]
-	}
 	if rq := &p.Requant; rq.Y != nil && len(rq.AScale) == 1 {
 		if cap(ws.mults) < p.N {
 			ws.mults = make([]float32, p.N)
 		}
 		t.colMult = ws.mults[:p.N]
-		for j := range t.colMult {
-			t.colMult[j] = (rq.AScale[0] * scaleAt(rq.BScale, j)) / rq.YScale
-		}
 	}
 	// Threads take ranges of the dimension with more panels (ties: N, whose B panels are the
 	// L1-resident ones); the packed operands are shared read-only.
@@ -104,6 +92,11 @@ func multiply(p *Params, kern microKernel) {
 		ws.tiles = make([][mr * nr]int32, t.parts)
 	}
 	t.tiles = ws.tiles
+	// Two passes over the same ranges: packing (and the per-column terms), then the products, which
+	// read panels other threads packed.
+	t.packing = true
+	p.Pool.ForTask(t.parts, t)
+	t.packing = false
 	p.Pool.ForTask(t.parts, t)
 	*t = task{}
 	wsPool.Put(ws)
@@ -117,7 +110,45 @@ const minParallelWork = 128 * 128 * 128
 // of the other.
 func (t *task) Do(lo, hi int) {
 	for r := lo; r < hi; r++ {
-		t.doRange(r)
+		if t.packing {
+			t.packRange(r)
+		} else {
+			t.doRange(r)
+		}
+	}
+}
+
+// packRange packs range r of the A panels and of the B panels that are packed per call, and fills
+// the per-column terms of its B columns.
+func (t *task) packRange(r int) {
+	p := t.p
+	kp := kPadded(p.K)
+	if p.PackedA == nil {
+		a0, a1 := r*t.panelsM/t.parts, (r+1)*t.panelsM/t.parts
+		if i0, i1 := a0*mr, min(p.M, a1*mr); i0 < i1 {
+			packA(t.a[a0*mr*kp:], t.rowSums[i0:], p.A[i0*p.LDA:], p.LDA, p.ASigned, i1-i0, p.K)
+		}
+	}
+	b0, b1 := r*t.panelsN/t.parts, (r+1)*t.panelsN/t.parts
+	j0, j1 := b0*nr, min(p.N, b1*nr)
+	if j0 >= j1 {
+		return
+	}
+	if p.PackedB == nil {
+		packB(t.b[b0*nr*kp:], t.colSums[j0:], p.B, p.LDB, p.BSigned, p.BTrans, j0, j1, p.K)
+	}
+	bShift := int32(0)
+	if !t.bSigned {
+		bShift = -128
+	}
+	for j := j0; j < j1; j++ {
+		t.zb[j] = zeroAt(p.BZero, t.bSigned, j) + bShift
+		t.colAdj[j] = t.colSums[j] - int32(p.K)*t.zb[j]
+	}
+	if rq := &p.Requant; t.colMult != nil {
+		for j := j0; j < j1; j++ {
+			t.colMult[j] = (rq.AScale[0] * scaleAt(rq.BScale, j)) / rq.YScale
+		}
 	}
 }
 
