@@ -211,7 +211,7 @@ func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 			colBias = rq.Bias[j0 : j0+cols]
 		}
 		switch {
-		case t.colMult != nil:
+		case t.colMult != nil: // A's scale per tensor (MatMul, Gemm): one multiplier per column
 			mult := t.colMult[j0 : j0+cols]
 			for c := range dst {
 				acc := src[c] - za*colAdj[c] - zb[c]*rowSum + rowBias
@@ -219,6 +219,15 @@ func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 					acc += colBias[c]
 				}
 				dst[c] = saturate(float32(acc)*mult[c], rq.YZero, rq.YSigned)
+			}
+		case len(rq.BScale) == 1: // B's per tensor (Conv with the weights as A): one per row
+			mult := (rq.AScale[i] * rq.BScale[0]) / rq.YScale
+			for c := range dst {
+				acc := src[c] - za*colAdj[c] - zb[c]*rowSum + rowBias
+				if colBias != nil {
+					acc += colBias[c]
+				}
+				dst[c] = saturate(float32(acc)*mult, rq.YZero, rq.YSigned)
 			}
 		default:
 			for c := range dst {

@@ -69,7 +69,10 @@ func (c suiteCase) params(r *rand.Rand) (got, want *Params) {
 	for j := range rq.BScale {
 		rq.BScale[j] = 0.01 + r.Float32()*0.05
 	}
-	if c.zeroA == 2 { // per-row scales with the per-row zero points (the epilogue's other path)
+	if c.zeroB == 1 { // a per-tensor B scale with a per-tensor B zero point
+		rq.BScale = rq.BScale[:1]
+	}
+	if c.zeroA == 2 { // per-row scales with the per-row zero points (the epilogue's other paths)
 		rq.AScale = make([]float32, c.m)
 		for i := range rq.AScale {
 			rq.AScale[i] = 0.02 + r.Float32()*0.01
