@@ -1,6 +1,11 @@
 package igemm
 
-import "sync"
+import (
+	"math"
+	"sync"
+
+	"github.com/onnxrun/onnxrun/ops/internal/isa"
+)
 
 // mcBytes bounds the packed A rows one block of the loop nest touches (L2-resident while the B
 // panels stream through L1).
@@ -9,11 +14,12 @@ const mcBytes = 256 << 10
 // workspace holds one call's packing buffers and its thread task; workspaces come from wsPool so that
 // steady-state calls allocate nothing and concurrent calls each have their own.
 type workspace struct {
-	buf   []byte
-	sums  []int32
-	mults []float32
-	tiles [][mr * nr]int32 // one per thread: a tile handed to the kernel through a func value would escape
-	task  task
+	buf    []byte
+	sums   []int32
+	mults  []float32
+	finite []bool
+	tiles  [][mr * nr]int32 // one per thread: a tile handed to the kernel through a func value would escape
+	task   task
 }
 
 var wsPool = sync.Pool{New: func() any { return new(workspace) }}
@@ -27,6 +33,8 @@ type task struct {
 	rowSums, colSums []int32   // of the stored (u8 A, s8 B) values
 	zb, colAdj       []int32   // per column: B's zero point in the stored domain, colSums[j] - K*zb[j]
 	colMult          []float32 // with Requant and a per-tensor AScale: the multiplier of each column
+	colMultFinite    []bool    // per B panel: all its colMult are finite (the vector epilogue needs it)
+	vectorRequant    bool      // the kernel's level has the vector epilogue (requantRow16)
 	aSigned, bSigned bool
 	byM              bool
 	packing          bool // Do packs (first pass) rather than multiplies
@@ -35,14 +43,29 @@ type task struct {
 	tiles            [][mr * nr]int32 // tiles[r] for range r
 }
 
-func multiply(p *Params, kern microKernel) {
+// requantRowArgs are the scalars of requantRow16; the assembly reads them at offsets 0, 4, ..., 28.
+type requantRowArgs struct {
+	za, rowSum, rowBias, yZero int32
+	lo, hi                     int32
+	limit, negLimit            float32
+}
+
+// requantLimit bounds the float product before conversion to int32: far beyond every 8-bit result.
+const requantLimit = 1 << 30
+
+// zeroBias is the column bias of a call without one, for the vector epilogue.
+var zeroBias [nr]int32
+
+func multiply(p *Params, v isa.Variant[microKernel]) {
+	kern := v.Fn
 	if p.M == 0 || p.N == 0 {
 		return
 	}
 	ws := wsPool.Get().(*workspace)
 	kp := kPadded(p.K)
 	t := &ws.task
-	*t = task{params: *p, kern: kern, panelsM: ceilDiv(p.M, mr), panelsN: ceilDiv(p.N, nr)}
+	*t = task{params: *p, kern: kern, panelsM: ceilDiv(p.M, mr), panelsN: ceilDiv(p.N, nr),
+		vectorRequant: haveRequantAsm && v.Level >= isa.AVX512}
 	t.p = &t.params
 	p = t.p
 	needBytes, needSums := 0, 2*p.N
@@ -80,6 +103,10 @@ func multiply(p *Params, kern microKernel) {
 			ws.mults = make([]float32, p.N)
 		}
 		t.colMult = ws.mults[:p.N]
+		if cap(ws.finite) < t.panelsN {
+			ws.finite = make([]bool, t.panelsN)
+		}
+		t.colMultFinite = ws.finite[:t.panelsN]
 	}
 	// Threads take ranges of the dimension with more panels (ties: N, whose B panels are the
 	// L1-resident ones); the packed operands are shared read-only.
@@ -146,8 +173,14 @@ func (t *task) packRange(r int) {
 		t.colAdj[j] = t.colSums[j] - int32(p.K)*t.zb[j]
 	}
 	if rq := &p.Requant; t.colMult != nil {
-		for j := j0; j < j1; j++ {
-			t.colMult[j] = (rq.AScale[0] * scaleAt(rq.BScale, j)) / rq.YScale
+		for b := b0; b < b1; b++ {
+			finite := true
+			for j := b * nr; j < min(j1, (b+1)*nr); j++ {
+				m := (rq.AScale[0] * scaleAt(rq.BScale, j)) / rq.YScale
+				t.colMult[j] = m
+				finite = finite && !math.IsNaN(float64(m)) && !math.IsInf(float64(m), 0)
+			}
+			t.colMultFinite[b] = finite
 		}
 	}
 }
@@ -213,6 +246,20 @@ func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 		switch {
 		case t.colMult != nil: // A's scale per tensor (MatMul, Gemm): one multiplier per column
 			mult := t.colMult[j0 : j0+cols]
+			if t.vectorRequant && cols == nr && t.colMultFinite[j0/nr] {
+				cb := colBias
+				if cb == nil {
+					cb = zeroBias[:]
+				}
+				args := requantRowArgs{za: za, rowSum: rowSum, rowBias: rowBias, yZero: rq.YZero, lo: 0, hi: 255,
+					limit: requantLimit, negLimit: -requantLimit}
+				if rq.YSigned {
+					args.lo, args.hi = -128, 127
+				}
+				if requantRow16(src, colAdj, zb, mult, cb, dst, &args) {
+					continue
+				}
+			}
 			for c := range dst {
 				acc := src[c] - za*colAdj[c] - zb[c]*rowSum + rowBias
 				if colBias != nil {

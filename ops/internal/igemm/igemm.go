@@ -76,5 +76,5 @@ type Params struct {
 // arguments: check them once with Validate at plan time. It does not allocate in steady state (its
 // packing buffers come from an internal sync.Pool).
 func Multiply(p *Params) {
-	multiply(p, defaultKernel.Fn)
+	multiply(p, defaultKernel)
 }

@@ -36,10 +36,30 @@ func BenchmarkIgemm(b *testing.B) {
 				b.Run(fmt.Sprintf("%dx%dx%d/packedB=%v/%s", m, n, k, packed, v.Name), func(b *testing.B) {
 					b.SetBytes(int64(2 * m * n * k)) // "bytes" are operations: MB/s reads as Mop/s
 					for b.Loop() {
-						multiply(p, v.Fn)
+						multiply(p, v)
 					}
 				})
 			}
 		}
+	}
+}
+
+// BenchmarkIgemmRequant is BenchmarkIgemm's prepacked 1024³ with the requantising epilogue (u8 out,
+// per-column B scales, per-column bias), on the default kernel and one thread.
+func BenchmarkIgemmRequant(b *testing.B) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const m, n, k = 1024, 1024, 1024
+	bScale, bias := make([]float32, n), make([]int32, n)
+	for j := range bScale {
+		bScale[j], bias[j] = 0.01+r.Float32()*0.01, int32(r.IntN(2000)-1000)
+	}
+	bw := randBytes(r, k*n)
+	p := &Params{M: m, N: n, K: k, A: randBytes(r, m*k), LDA: k, AZero: []byte{128},
+		PackedB: PackB(true, false, k, n, bw, n),
+		Requant: Requant{AScale: []float32{0.02}, BScale: bScale, YScale: 0.5, YZero: 128,
+			Bias: bias, BiasMode: BiasPerCol, Y: make([]byte, m*n), LDY: n}}
+	b.SetBytes(int64(2 * m * n * k))
+	for b.Loop() {
+		Multiply(p)
 	}
 }

@@ -34,6 +34,21 @@ func kernel8x16AVX2(a, b []byte, tile *[mr * nr]int32) {
 	}
 }
 
+// requantRow16AVX512 is the requantising epilogue of one full tile row (kernel_amd64.s). It needs
+// AVX-512 F.
+//
+//go:noescape
+func requantRow16AVX512(src, colAdj, zb *int32, mult *float32, colBias *int32, dst *byte, args *requantRowArgs)
+
+// requantRow16 runs requantRow16AVX512 for a task whose kernel is at the AVX512 level.
+func requantRow16(src, colAdj, zb []int32, mult []float32, colBias []int32, dst []byte, args *requantRowArgs) bool {
+	_, _, _, _, _, _ = src[nr-1], colAdj[nr-1], zb[nr-1], mult[nr-1], colBias[nr-1], dst[nr-1]
+	requantRow16AVX512(&src[0], &colAdj[0], &zb[0], &mult[0], &colBias[0], &dst[0], args)
+	return true
+}
+
+const haveRequantAsm = true
+
 // hasVNNI: isa has no VNNI level, so the AVX512 level (which ONNXRUN_ISA=avx2 or purego lowers away)
 // is required and the VNNI extension is checked here.
 var hasVNNI = cpu.X86.HasAVX512VNNI

@@ -133,3 +133,46 @@ reduce:
 	VMOVDQU Y8, 192(DX)
 	VZEROUPPER
 	RET
+
+// func requantRow16AVX512(src, colAdj, zb *int32, mult *float32, colBias *int32, dst *byte, args *requantRowArgs)
+//
+// The requantising epilogue of one full 16-column row of a tile (store's Go loop, vectorised):
+// acc = src - za·colAdj - zb·rowSum + rowBias + colBias (int32, wrapping), v = float32(acc)·mult
+// clamped to ±limit (so that the conversion cannot overflow; any such value saturates anyway),
+// rounded half to even by VCVTPS2DQ (the default MXCSR rounding), + yZero, clamped to [lo, hi] and
+// narrowed to bytes. The caller guarantees finite multipliers (a NaN product would convert to
+// INT_MIN where the Go loop gives the zero point). Needs AVX-512 F.
+TEXT ·requantRow16AVX512(SB), NOSPLIT, $0-56
+	MOVQ src+0(FP), SI
+	MOVQ colAdj+8(FP), DI
+	MOVQ zb+16(FP), R8
+	MOVQ mult+24(FP), R9
+	MOVQ colBias+32(FP), R10
+	MOVQ dst+40(FP), DX
+	MOVQ args+48(FP), AX
+	VMOVDQU32    (SI), Z0
+	VPBROADCASTD 0(AX), Z1
+	VPMULLD      (DI), Z1, Z1
+	VPSUBD       Z1, Z0, Z0
+	VPBROADCASTD 4(AX), Z2
+	VPMULLD      (R8), Z2, Z2
+	VPSUBD       Z2, Z0, Z0
+	VPBROADCASTD 8(AX), Z3
+	VPADDD       Z3, Z0, Z0
+	VPADDD       (R10), Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (R9), Z0, Z0
+	VBROADCASTSS 24(AX), Z4
+	VMINPS       Z4, Z0, Z0
+	VBROADCASTSS 28(AX), Z4
+	VMAXPS       Z4, Z0, Z0
+	VCVTPS2DQ    Z0, Z0
+	VPBROADCASTD 12(AX), Z4
+	VPADDD       Z4, Z0, Z0
+	VPBROADCASTD 16(AX), Z5
+	VPMAXSD      Z5, Z0, Z0
+	VPBROADCASTD 20(AX), Z6
+	VPMINSD      Z6, Z0, Z0
+	VPMOVDB      Z0, (DX)
+	VZEROUPPER
+	RET
