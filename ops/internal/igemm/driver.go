@@ -34,7 +34,7 @@ type task struct {
 	zb, colAdj       []int32   // per column: B's zero point in the stored domain, colSums[j] - K*zb[j]
 	colMult          []float32 // with Requant and a per-tensor AScale: the multiplier of each column
 	colMultFinite    []bool    // per B panel: all its colMult are finite (the vector epilogue needs it)
-	vectorRequant    bool      // the kernel's level has the vector epilogue (requantRow16)
+	vectorEpilogue    bool      // the kernel's level has the vector epilogues (requantRow16, correctRow16)
 	aSigned, bSigned bool
 	byM              bool
 	packing          bool // Do packs (first pass) rather than multiplies
@@ -65,7 +65,7 @@ func multiply(p *Params, v isa.Variant[microKernel]) {
 	kp := kPadded(p.K)
 	t := &ws.task
 	*t = task{params: *p, kern: kern, panelsM: ceilDiv(p.M, mr), panelsN: ceilDiv(p.N, nr),
-		vectorRequant: haveRequantAsm && v.Level >= isa.AVX512}
+		vectorEpilogue: haveRequantAsm && v.Level >= isa.AVX512}
 	t.p = &t.params
 	p = t.p
 	needBytes, needSums := 0, 2*p.N
@@ -228,6 +228,12 @@ func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 		src := tile[r*nr : r*nr+cols]
 		if p.Requant.Y == nil {
 			dst := p.C[i*p.LDC+j0 : i*p.LDC+j0+cols]
+			if t.vectorEpilogue && cols == nr {
+				args := requantRowArgs{za: za, rowSum: rowSum}
+				if correctRow16(src, colAdj, zb, dst, &args) {
+					continue
+				}
+			}
 			for c := range dst {
 				dst[c] = src[c] - za*colAdj[c] - zb[c]*rowSum
 			}
@@ -246,7 +252,7 @@ func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 		switch {
 		case t.colMult != nil: // A's scale per tensor (MatMul, Gemm): one multiplier per column
 			mult := t.colMult[j0 : j0+cols]
-			if t.vectorRequant && cols == nr && t.colMultFinite[j0/nr] {
+			if t.vectorEpilogue && cols == nr && t.colMultFinite[j0/nr] {
 				cb := colBias
 				if cb == nil {
 					cb = zeroBias[:]

@@ -47,6 +47,18 @@ func requantRow16(src, colAdj, zb []int32, mult []float32, colBias []int32, dst 
 	return true
 }
 
+// correctRow16AVX512 is the int32 epilogue of one full tile row (kernel_amd64.s). It needs AVX-512 F.
+//
+//go:noescape
+func correctRow16AVX512(src, colAdj, zb *int32, dst *int32, args *requantRowArgs)
+
+// correctRow16 runs correctRow16AVX512 for a task whose kernel is at the AVX512 level.
+func correctRow16(src, colAdj, zb, dst []int32, args *requantRowArgs) bool {
+	_, _, _, _ = src[nr-1], colAdj[nr-1], zb[nr-1], dst[nr-1]
+	correctRow16AVX512(&src[0], &colAdj[0], &zb[0], &dst[0], args)
+	return true
+}
+
 const haveRequantAsm = true
 
 // hasVNNI: isa has no VNNI level, so the AVX512 level (which ONNXRUN_ISA=avx2 or purego lowers away)

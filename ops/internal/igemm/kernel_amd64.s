@@ -176,3 +176,24 @@ TEXT ·requantRow16AVX512(SB), NOSPLIT, $0-56
 	VPMOVDB      Z0, (DX)
 	VZEROUPPER
 	RET
+
+// func correctRow16AVX512(src, colAdj, zb *int32, dst *int32, args *requantRowArgs)
+//
+// The int32 epilogue of one full 16-column row of a tile: dst = src - za·colAdj - zb·rowSum
+// (wrapping), with za and rowSum at offsets 0 and 4 of args. Needs AVX-512 F.
+TEXT ·correctRow16AVX512(SB), NOSPLIT, $0-40
+	MOVQ src+0(FP), SI
+	MOVQ colAdj+8(FP), DI
+	MOVQ zb+16(FP), R8
+	MOVQ dst+24(FP), DX
+	MOVQ args+32(FP), AX
+	VMOVDQU32    (SI), Z0
+	VPBROADCASTD 0(AX), Z1
+	VPMULLD      (DI), Z1, Z1
+	VPSUBD       Z1, Z0, Z0
+	VPBROADCASTD 4(AX), Z2
+	VPMULLD      (R8), Z2, Z2
+	VPSUBD       Z2, Z0, Z0
+	VMOVDQU32    Z0, (DX)
+	VZEROUPPER
+	RET

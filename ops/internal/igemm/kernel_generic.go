@@ -13,3 +13,6 @@ const haveRequantAsm = false
 func requantRow16(src, colAdj, zb []int32, mult []float32, colBias []int32, dst []byte, args *requantRowArgs) bool {
 	return false
 }
+
+// correctRow16 has no vector form here: it reports false and the caller runs its Go loop.
+func correctRow16(src, colAdj, zb, dst []int32, args *requantRowArgs) bool { return false }
