@@ -34,7 +34,7 @@ type task struct {
 	zb, colAdj       []int32   // per column: B's zero point in the stored domain, colSums[j] - K*zb[j]
 	colMult          []float32 // with Requant and a per-tensor AScale: the multiplier of each column
 	colMultFinite    []bool    // per B panel: all its colMult are finite (the vector epilogue needs it)
-	vectorEpilogue    bool      // the kernel's level has the vector epilogues (requantRow16, correctRow16)
+	vectorEpilogue   bool      // the kernel's level has the vector epilogues (requantRow16, correctRow16)
 	aSigned, bSigned bool
 	byM              bool
 	packing          bool // Do packs (first pass) rather than multiplies

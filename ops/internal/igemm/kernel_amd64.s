@@ -134,6 +134,17 @@ reduce:
 	VZEROUPPER
 	RET
 
+// CORRECT_ROW16 loads 16 raw int32 products from (SI) into Z0 and applies the zero-point correction
+// Z0 -= za·colAdj + zb·rowSum: colAdj at (DI), zb at (R8), za and rowSum at 0(AX) and 4(AX).
+#define CORRECT_ROW16 \
+	VMOVDQU32    (SI), Z0       \
+	VPBROADCASTD 0(AX), Z1      \
+	VPMULLD      (DI), Z1, Z1   \
+	VPSUBD       Z1, Z0, Z0     \
+	VPBROADCASTD 4(AX), Z2      \
+	VPMULLD      (R8), Z2, Z2   \
+	VPSUBD       Z2, Z0, Z0
+
 // func requantRow16AVX512(src, colAdj, zb *int32, mult *float32, colBias *int32, dst *byte, args *requantRowArgs)
 //
 // The requantising epilogue of one full 16-column row of a tile (store's Go loop, vectorised):
@@ -150,13 +161,7 @@ TEXT ·requantRow16AVX512(SB), NOSPLIT, $0-56
 	MOVQ colBias+32(FP), R10
 	MOVQ dst+40(FP), DX
 	MOVQ args+48(FP), AX
-	VMOVDQU32    (SI), Z0
-	VPBROADCASTD 0(AX), Z1
-	VPMULLD      (DI), Z1, Z1
-	VPSUBD       Z1, Z0, Z0
-	VPBROADCASTD 4(AX), Z2
-	VPMULLD      (R8), Z2, Z2
-	VPSUBD       Z2, Z0, Z0
+	CORRECT_ROW16
 	VPBROADCASTD 8(AX), Z3
 	VPADDD       Z3, Z0, Z0
 	VPADDD       (R10), Z0, Z0
@@ -187,13 +192,7 @@ TEXT ·correctRow16AVX512(SB), NOSPLIT, $0-40
 	MOVQ zb+16(FP), R8
 	MOVQ dst+24(FP), DX
 	MOVQ args+32(FP), AX
-	VMOVDQU32    (SI), Z0
-	VPBROADCASTD 0(AX), Z1
-	VPMULLD      (DI), Z1, Z1
-	VPSUBD       Z1, Z0, Z0
-	VPBROADCASTD 4(AX), Z2
-	VPMULLD      (R8), Z2, Z2
-	VPSUBD       Z2, Z0, Z0
+	CORRECT_ROW16
 	VMOVDQU32    Z0, (DX)
 	VZEROUPPER
 	RET
