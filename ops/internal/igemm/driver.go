@@ -198,7 +198,7 @@ func (t *task) doRange(r int) {
 		for jp := n0; jp < n1; jp++ {
 			bPanel := t.b[jp*nr*kp : (jp+1)*nr*kp]
 			for ip := mb; ip < me; ip++ {
-				t.kern(t.a[ip*mr*kp:(ip+1)*mr*kp], bPanel, tile)
+				t.kern(t.a[ip*mr*kp:(ip+1)*mr*kp], bPanel, tile, min(mr, t.p.M-ip*mr))
 				t.store(tile, ip*mr, jp*nr)
 			}
 		}

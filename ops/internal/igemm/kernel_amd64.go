@@ -12,22 +12,22 @@ import (
 // call it only when hasVNNI.
 //
 //go:noescape
-func kernel8x16VNNI(a, b []byte, tile *[mr * nr]int32)
+func kernel8x16VNNI(a, b []byte, tile *[mr * nr]int32, rows int)
 
 // kernel4x8AVX2 computes a 4×8 corner of an 8x16 tile exactly with AVX2 (see kernel_amd64.s).
 //
 //go:noescape
 func kernel4x8AVX2(a, b *byte, groups int, out *int32)
 
-// kernel8x16AVX2 is the AVX2 micro-kernel: the tile's four 4×8 corners.
-func kernel8x16AVX2(a, b []byte, tile *[mr * nr]int32) {
+// kernel8x16AVX2 is the AVX2 micro-kernel: the tile's four 4×8 corners (two when rows <= 4).
+func kernel8x16AVX2(a, b []byte, tile *[mr * nr]int32, rows int) {
 	groups := len(b) / (nr * kg)
 	if groups == 0 {
 		*tile = [mr * nr]int32{}
 		return
 	}
 	_ = a[groups*mr*kg-1]
-	for rh := 0; rh < 2; rh++ {
+	for rh := 0; rh < ceilDiv(rows, 4); rh++ {
 		for ch := 0; ch < 2; ch++ {
 			kernel4x8AVX2(&a[rh*4*kg], &b[ch*8*kg], groups, &tile[rh*4*nr+ch*8])
 		}
