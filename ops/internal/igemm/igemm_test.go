@@ -95,7 +95,7 @@ func (c suiteCase) params(r *rand.Rand) (got, want *Params) {
 
 func suiteCases() []suiteCase {
 	r := rand.New(rand.NewPCG(1, 2))
-	sizes := [][3]int{{1, 1, 1}, {1, 17, 5}, {7, 1, 9}, {8, 16, 4}, {9, 17, 3}, {13, 33, 31}, {23, 40, 67}, {3, 5, 0}, {65, 47, 130}, {5, 300, 261}}
+	sizes := [][3]int{{1, 1, 1}, {1, 17, 5}, {7, 1, 9}, {8, 16, 4}, {4, 19, 21}, {12, 33, 17}, {9, 17, 3}, {13, 33, 31}, {23, 40, 67}, {3, 5, 0}, {65, 47, 130}, {5, 300, 261}}
 	var cases []suiteCase
 	for _, s := range sizes {
 		for combo := 0; combo < 4; combo++ {

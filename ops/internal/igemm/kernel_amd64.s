@@ -2,6 +2,18 @@
 
 #include "textflag.h"
 
+// VNNI_ROWS4 adds one group of four rows of the A panel at (SI) (their 4-byte words at byte offsets
+// o0..o3, broadcast into t0..t3) times the B group in Z8 into the accumulators z0..z3.
+#define VNNI_ROWS4(o0, o1, o2, o3, t0, t1, t2, t3, z0, z1, z2, z3) \
+	VPBROADCASTD o0(SI), t0 \
+	VPBROADCASTD o1(SI), t1 \
+	VPBROADCASTD o2(SI), t2 \
+	VPBROADCASTD o3(SI), t3 \
+	VPDPBUSD     Z8, t0, z0 \
+	VPDPBUSD     Z8, t1, z1 \
+	VPDPBUSD     Z8, t2, z2 \
+	VPDPBUSD     Z8, t3, z3
+
 // func kernel8x16VNNI(a, b []byte, tile *[128]int32, rows int)
 //
 // The AVX-512 VNNI micro-kernel (microKernel's contract): per group of 4 k, one 64-byte load of the
@@ -29,22 +41,8 @@ TEXT ·kernel8x16VNNI(SB), NOSPLIT, $0-64
 
 loop:
 	VMOVDQU32    (DI), Z8
-	VPBROADCASTD (SI), Z16
-	VPBROADCASTD 4(SI), Z17
-	VPBROADCASTD 8(SI), Z18
-	VPBROADCASTD 12(SI), Z19
-	VPDPBUSD     Z8, Z16, Z0
-	VPDPBUSD     Z8, Z17, Z1
-	VPDPBUSD     Z8, Z18, Z2
-	VPDPBUSD     Z8, Z19, Z3
-	VPBROADCASTD 16(SI), Z20
-	VPBROADCASTD 20(SI), Z21
-	VPBROADCASTD 24(SI), Z22
-	VPBROADCASTD 28(SI), Z23
-	VPDPBUSD     Z8, Z20, Z4
-	VPDPBUSD     Z8, Z21, Z5
-	VPDPBUSD     Z8, Z22, Z6
-	VPDPBUSD     Z8, Z23, Z7
+	VNNI_ROWS4(0, 4, 8, 12, Z16, Z17, Z18, Z19, Z0, Z1, Z2, Z3)
+	VNNI_ROWS4(16, 20, 24, 28, Z20, Z21, Z22, Z23, Z4, Z5, Z6, Z7)
 	ADDQ         $32, SI
 	ADDQ         $64, DI
 	DECQ         CX
@@ -72,14 +70,7 @@ four:
 
 loop4:
 	VMOVDQU32    (DI), Z8
-	VPBROADCASTD (SI), Z16
-	VPBROADCASTD 4(SI), Z17
-	VPBROADCASTD 8(SI), Z18
-	VPBROADCASTD 12(SI), Z19
-	VPDPBUSD     Z8, Z16, Z0
-	VPDPBUSD     Z8, Z17, Z1
-	VPDPBUSD     Z8, Z18, Z2
-	VPDPBUSD     Z8, Z19, Z3
+	VNNI_ROWS4(0, 4, 8, 12, Z16, Z17, Z18, Z19, Z0, Z1, Z2, Z3)
 	ADDQ         $32, SI
 	ADDQ         $64, DI
 	DECQ         CX
