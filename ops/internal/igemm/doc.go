@@ -46,11 +46,34 @@
 //
 // A is packed into panels of mr = 8 rows, B into panels of nr = 16 columns, K in groups of 4 bytes
 // (padded with zeros): a panel group is 8×4 bytes of A (one int32 to broadcast per row) and 16×4
-// bytes of B (one 64-byte zmm). The micro-kernel computes an 8×16 tile of raw products; the driver
+// bytes of B (one 64-byte zmm). The micro-kernel computes an 8×16 tile of raw products (only the
+// valid rows of a last short panel where it can: M = 1 does half the work of M = 8); the driver
 // applies the zero-point correction and the epilogue to the valid part of it. The loop nest walks
-// blocks of A panels (about 256 KiB, L2) against every B panel (L1). Threads split the dimension with
-// more panels into contiguous ranges, sharing the packed operands read-only; products below 128³
-// multiply-adds stay on one thread.
+// blocks of A panels (about 256 KiB, L2) against every B panel (L1).
+//
+// Threads (Params.Pool; products below 128³ multiply-adds stay on one thread) split the dimension
+// with more panels into one contiguous range each, in two passes: each packs its share of both
+// operands (and the per-column terms of the epilogue), then, after the pass's join, multiplies its
+// range against all panels of the other operand, which other threads packed.
+//
+// # Variants
+//
+// ops/internal/isa picks the micro-kernel at start-up (kernelVariants; ops.RegisterKernelVariant
+// "igemm" names it for onnxrun --version):
+//
+//   - AVX-512 VNNI (level AVX512, and x/sys/cpu's HasAVX512VNNI): VPDPBUSD on zmm, 8 accumulators.
+//     Its level has vector epilogues too: the zero-point correction and the requantisation of full
+//     tile rows (requantRow16: VCVTPS2DQ rounds half to even like the Go loop; a panel with a
+//     non-finite multiplier keeps the Go loop, whose NaN handling the conversion cannot mimic).
+//   - AVX2: both operands widened to int16 (VPMOVZXBW / VPMOVSXBW) and multiplied with VPMADDWD,
+//     exact. ONNX Runtime's AVX2 u8×s8 kernel uses VPMADDUBSW, which adds two u8·s8 products into
+//     a saturating int16: with a = 255 and b = 127 twice the pair is 64770 and becomes 32767, so
+//     ORT's result differs from the exact one wherever such pairs occur (TestExtremeValuesAreExact
+//     runs the worst cases through every variant); onnxrun's results are exact on every path.
+//   - pure Go: the same layout, the twin every test compares with.
+//
+// ONNXRUN_ISA=avx2 or purego lowers the choice (the VNNI kernel sits at the AVX512 level for that
+// reason); -tags noasm and non-amd64 builds have only the pure-Go kernel.
 //
 // Buffers come from an internal sync.Pool, so steady-state calls allocate nothing and concurrent
 // calls never share one.
