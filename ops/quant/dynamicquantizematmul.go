@@ -1,8 +1,6 @@
 package quant
 
 import (
-	"unsafe"
-
 	"github.com/onnxrun/onnxrun/ops"
 )
 
@@ -70,7 +68,12 @@ func (o *dynamicQuantizeMatMulOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueIn
 }
 
 func (o *dynamicQuantizeMatMulOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
-	return o.check(in)
+	k, err := o.check(in)
+	if err != nil {
+		return nil, err
+	}
+	k.packB(in[1])
+	return k, nil
 }
 
 type dynamicQuantizeMatMulKernel struct {
@@ -78,15 +81,14 @@ type dynamicQuantizeMatMulKernel struct {
 	aSize int
 }
 
-// ScratchSize holds quantized A: one byte per element, in float32 words.
-func (k *dynamicQuantizeMatMulKernel) ScratchSize() int { return (k.aSize + 3) / 4 }
+// ScratchSize holds quantized A and its zero point: one byte per element, in float32 words.
+func (k *dynamicQuantizeMatMulKernel) ScratchSize() int { return (k.aSize + 1 + 3) / 4 }
 
 func (k *dynamicQuantizeMatMulKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
-	var aq []uint8
-	if k.aSize > 0 {
-		aq = unsafe.Slice((*uint8)(unsafe.Pointer(&ctx.Scratch[0])), k.aSize)
-	}
-	aScale, aZP := quantizeDynamicU8(in[0].Float32s(), aq)
-	k.run(int8Matrix{u8: aq, colStride: 1}, int32(aZP), aScale, in[1], in[2].Float32s(), ops.TensorAt(in, 3), ops.TensorAt(in, 4), out[0].Float32s())
+	buf := bytesView(ctx.Scratch[:k.ScratchSize()])
+	aq, azp := buf[:k.aSize], buf[k.aSize:k.aSize+1]
+	aScale, zp := quantizeDynamicU8(in[0].Float32s(), aq)
+	azp[0] = zp
+	k.run(ctx, aq, false, azp, aScale, in[1], in[2].Float32s(), ops.TensorAt(in, 3), ops.TensorAt(in, 4), out[0].Float32s())
 	return nil
 }

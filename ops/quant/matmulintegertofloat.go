@@ -2,6 +2,7 @@ package quant
 
 import (
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/igemm"
 )
 
 // MatMulIntegerToFloat is ONNX Runtime's MatMulInteger followed by its dequantisation (com.microsoft, opset
@@ -80,14 +81,16 @@ func (o *matMulIntegerToFloatOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, e
 	if err != nil {
 		return nil, err
 	}
+	k.packB(in[1])
 	return &matMulIntegerToFloatKernel{k}, nil
 }
 
 type matMulIntegerToFloatKernel struct{ *intToFloatKernel }
 
-func (k *matMulIntegerToFloatKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
-	k.run(int8Tensor(in[0], 0, 0, 1), scalarZeroPoint(ops.TensorAt(in, 4)), in[2].Float32s()[0],
-		in[1], in[3].Float32s(), ops.TensorAt(in, 5), ops.TensorAt(in, 6), out[0].Float32s())
+func (k *matMulIntegerToFloatKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
+	a, aSigned := int8Bytes(in[0])
+	azp, _ := int8Bytes(ops.TensorAt(in, 4))
+	k.run(ctx, a, aSigned, azp, in[2].Float32s()[0], in[1], in[3].Float32s(), ops.TensorAt(in, 5), ops.TensorAt(in, 6), out[0].Float32s())
 	return nil
 }
 
@@ -96,6 +99,7 @@ func (k *matMulIntegerToFloatKernel) Run(_ *ops.ExecContext, in, out []*ops.Tens
 type intToFloatKernel struct {
 	plan    *mmPlan
 	bs, bzp sideParam
+	packedB *igemm.PackedB // B packed at Prepare when it is a constant without batches
 }
 
 // newIntToFloatKernel checks the shapes of A, B, b_scale, b_zero_point (may be absent) and bias (may be
@@ -125,28 +129,39 @@ func (k *intToFloatKernel) FLOPs() int64 {
 	return int64(len(p.aOff)) * int64(p.m) * int64(p.n) * int64(p.k)
 }
 
-// run computes every batch of the product into y; a is A's whole data (its offset and row stride are set
-// here), bzp and bias may be nil.
-func (k *intToFloatKernel) run(a int8Matrix, za int32, aScale float32, b *ops.Tensor, bScale []float32, bzp, bias *ops.Tensor, y []float32) {
-	p := k.plan
+// run computes every batch of the product into y: a is A's whole data (signed: int8), azp its zero point
+// (nil or one byte); bzp and bias may be nil.
+func (k *intToFloatKernel) run(ctx *ops.ExecContext, a []byte, aSigned bool, azp []byte, aScale float32,
+	b *ops.Tensor, bScale []float32, bzp, bias *ops.Tensor, y []float32) {
+	pl := k.plan
+	bData, bSigned := int8Bytes(b)
+	zb, _ := int8Bytes(bzp)
 	var biasData []float32
 	if bias != nil {
 		biasData = bias.Float32s()
 	}
-	for bi := range p.aOff {
-		ab, bb := p.aOff[bi], p.bOff[bi]
-		c := y[bi*p.m*p.n : (bi+1)*p.m*p.n]
-		a.off, a.rowStride = ab*p.m*p.k, p.k
-		zb := int8ZeroPoint{t: bzp, off: k.bzp.index(bb, 0), perCol: k.bzp.kind != 0}
-		int8ProductToFloat(p.m, p.n, p.k, a, za, int8Tensor(b, bb*p.k*p.n, p.n, 1), zb, int8Bias{}, c, p.n)
-		for i := 0; i < p.m; i++ {
-			row := c[i*p.n : (i+1)*p.n]
-			for j := range row {
-				row[j] *= aScale * bScale[k.bs.index(bb, j)]
-				if biasData != nil {
-					row[j] += biasData[j]
-				}
-			}
+	for bi := range pl.aOff {
+		ab, bb := pl.aOff[bi], pl.bOff[bi]
+		c := y[bi*pl.m*pl.n : (bi+1)*pl.m*pl.n]
+		p := igemm.Params{M: pl.m, N: pl.n, K: pl.k, A: a[ab*pl.m*pl.k:], LDA: pl.k, ASigned: aSigned, AZero: azp,
+			B: bData[bb*pl.k*pl.n:], LDB: pl.n, BSigned: bSigned, PackedB: k.packedB,
+			C: int32View(c), LDC: pl.n, Pool: ctx.Pool}
+		if zb != nil {
+			p.BZero = zb[k.bzp.index(bb, 0):]
+			p.BZero = p.BZero[:k.bzp.len()]
 		}
+		multiplyInt8(p, nil)
+		scales := bScale[k.bs.index(bb, 0):]
+		dequantizeRows(c, pl.m, pl.n, aScale, scales[:k.bs.len()], biasData)
 	}
+}
+
+// packB packs a constant B that every batch shares (B has no batch dimension of its own) for the integer
+// GEMM; other Bs are read in place at Run.
+func (k *intToFloatKernel) packB(b ops.ValueInfo) {
+	if b.Const == nil || b.Shape.Size() != k.plan.k*k.plan.n {
+		return
+	}
+	data, signed := int8Bytes(b.Const)
+	k.packedB = igemm.PackB(signed, false, k.plan.k, k.plan.n, data, k.plan.n)
 }

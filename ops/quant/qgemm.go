@@ -1,7 +1,10 @@
 package quant
 
 import (
+	"math"
+
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/igemm"
 )
 
 // QGemm is ONNX Runtime's quantized Gemm (com.microsoft, opset 1), which its static quantizer writes for Gemm
@@ -120,10 +123,14 @@ func (o *qgemmOp) check(in []ops.ValueInfo) (*qgemmKernel, error) {
 	return kern, nil
 }
 
+// biasLayout locates QGemm's C broadcast over [M, N]: element [i][j] is C[i*rowStride + j*colStride], a zero
+// stride broadcasting that dimension.
+type biasLayout struct{ rowStride, colStride int }
+
 // biasStrides checks that an int32 bias shape broadcasts to [m, n] one way and returns its strides.
-func biasStrides(c ops.Shape, m, n int) (int8Bias, error) {
+func biasStrides(c ops.Shape, m, n int) (biasLayout, error) {
 	if len(c) > 2 {
-		return int8Bias{}, ops.Invalidf("QGemm C has shape %v, want one broadcastable to [%d %d]", c, m, n)
+		return biasLayout{}, ops.Invalidf("QGemm C has shape %v, want one broadcastable to [%d %d]", c, m, n)
 	}
 	cm, cn := 1, 1
 	switch len(c) {
@@ -133,9 +140,9 @@ func biasStrides(c ops.Shape, m, n int) (int8Bias, error) {
 		cm, cn = c[0], c[1]
 	}
 	if cm != 1 && cm != m || cn != 1 && cn != n {
-		return int8Bias{}, ops.Invalidf("QGemm C has shape %v, want one broadcastable to [%d %d]", c, m, n)
+		return biasLayout{}, ops.Invalidf("QGemm C has shape %v, want one broadcastable to [%d %d]", c, m, n)
 	}
-	s := int8Bias{}
+	s := biasLayout{}
 	if cn != 1 || n == 1 {
 		s.colStride = 1
 	}
@@ -153,8 +160,21 @@ func (o *qgemmOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
 	return []ops.ValueInfo{{DType: k.outType, Shape: ops.Shape{k.m, k.n}}}, nil
 }
 
+// Prepare packs a constant B once for the integer GEMM.
 func (o *qgemmOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
-	return o.check(in)
+	k, err := o.check(in)
+	if err != nil {
+		return nil, err
+	}
+	if b := in[3].Const; b != nil {
+		data, signed := int8Bytes(b)
+		ldb := k.n
+		if k.transB {
+			ldb = k.k
+		}
+		k.packedB = igemm.PackB(signed, k.transB, k.k, k.n, data, ldb)
+	}
+	return k, nil
 }
 
 type qgemmKernel struct {
@@ -163,61 +183,120 @@ type qgemmKernel struct {
 	alpha          float32
 	perCol         bool // b_scale and b_zero_point hold one value per column
 	hasBias        bool
-	bias           int8Bias // strides of C; its data comes at Run
+	bias           biasLayout // strides of C; its data comes at Run
 	outType        ops.DType
+	packedB        *igemm.PackedB // B packed at Prepare when it is a constant
 }
 
-// ScratchSize is the float32 accumulator of a quantized output (a float32 output is its own accumulator).
-func (k *qgemmKernel) ScratchSize() int {
-	if k.outType == ops.Float32 {
-		return 0
+// Scratch layout of a QGemm kernel, in float32 words (see ScratchSize).
+func (k *qgemmKernel) scratchParts() (aScale, biasRow, acc, transA int) {
+	if k.outType != ops.Float32 {
+		aScale = 1 // alpha·a_scale, the per-tensor scale igemm's requantisation reads
+		if k.hasBias && k.bias.rowStride == 0 && k.bias.colStride == 0 {
+			biasRow = k.n // a scalar C spread over a row, so that it is a per-column bias
+		}
+		if k.hasBias && k.bias.rowStride != 0 && k.bias.colStride != 0 {
+			acc = k.m * k.n // a full [M, N] C: int32 accumulators, then C added and requantised here
+		}
 	}
-	return k.m * k.n
+	if k.transA {
+		transA = (k.m*k.k + 3) / 4 // A transposed to row-major, one byte per element
+	}
+	return aScale, biasRow, acc, transA
+}
+
+// ScratchSize is the sum of the parts scratchParts lists.
+func (k *qgemmKernel) ScratchSize() int {
+	a, b, c, d := k.scratchParts()
+	return a + b + c + d
 }
 
 func (k *qgemmKernel) FLOPs() int64 { return int64(k.m) * int64(k.n) * int64(k.k) }
 
 func (k *qgemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
-	a := int8Tensor(in[0], 0, k.k, 1)
+	nScale, nBiasRow, nAcc, nTransA := k.scratchParts()
+	scratch := ctx.Scratch
+	scaleSlot, scratch := scratch[:nScale], scratch[nScale:]
+	biasRow, scratch := int32View(scratch[:nBiasRow]), scratch[nBiasRow:]
+	accBuf, scratch := int32View(scratch[:nAcc]), scratch[nAcc:]
+	aT := bytesView(scratch[:nTransA])
+
+	a, aSigned := int8Bytes(in[0])
 	if k.transA {
-		a.rowStride, a.colStride = 1, k.m
+		transposeBytes(aT, a, k.k, k.m)
+		a = aT[:k.m*k.k]
 	}
-	b := int8Tensor(in[3], 0, k.n, 1)
+	azp, _ := int8Bytes(in[2])
+	b, bSigned := int8Bytes(in[3])
+	bzp, _ := int8Bytes(in[5])
+	ldb := k.n
 	if k.transB {
-		b.rowStride, b.colStride = 1, k.k
+		ldb = k.k
 	}
-	bias := k.bias
+	p := igemm.Params{M: k.m, N: k.n, K: k.k, A: a, LDA: k.k, ASigned: aSigned, AZero: azp[:1],
+		B: b, LDB: ldb, BSigned: bSigned, BTrans: k.transB, PackedB: k.packedB, BZero: bzp, Pool: ctx.Pool}
+	var bias []int32
 	if k.hasBias {
-		bias.data = in[6].Int32s()
+		bias = in[6].Int32s()
 	}
-	var acc []float32
-	if k.outType == ops.Float32 {
-		acc = out[0].Float32s()
-	} else {
-		acc = ctx.Scratch[:k.m*k.n]
-	}
-	int8ProductToFloat(k.m, k.n, k.k, a, scalarZeroPoint(in[2]), b, int8ZeroPoint{t: in[5], perCol: k.perCol}, bias, acc, k.n)
-	aScale := in[1].Float32s()[0]
+	aScale := k.alpha * in[1].Float32s()[0]
 	bScale := in[4].Float32s()
+
 	if k.outType == ops.Float32 {
+		y := out[0].Float32s()
+		p.C, p.LDC = int32View(y), k.n
+		multiplyInt8(p, nil)
+		acc := p.C
 		for i := 0; i < k.m; i++ {
-			row := acc[i*k.n : (i+1)*k.n]
-			for j := range row {
-				row[j] *= k.alpha * aScale * bScale[k.scaleIndex(j)]
+			for j := 0; j < k.n; j++ {
+				v := acc[i*k.n+j]
+				if bias != nil {
+					v += bias[i*k.bias.rowStride+j*k.bias.colStride]
+				}
+				y[i*k.n+j] = float32(v) * (aScale * bScale[k.scaleIndex(j)])
 			}
 		}
 		return nil
 	}
+
+	y, ySigned := int8Bytes(out[0])
 	yScale := in[7].Float32s()[0]
-	yZP := load(in[8].Data(), 0)
-	y := out[0].Data()
-	for i := 0; i < k.m; i++ {
-		for j := 0; j < k.n; j++ {
-			mult := k.alpha * aScale * bScale[k.scaleIndex(j)] / yScale
-			storeQuantized(y, i*k.n+j, float64(acc[i*k.n+j]*mult), yZP, true)
+	yZero := scalarZeroPoint(in[8])
+	if nAcc > 0 { // a full [M, N] C: igemm's epilogue adds only row or column biases
+		p.C, p.LDC = accBuf, k.n
+		multiplyInt8(p, nil)
+		for i := 0; i < k.m; i++ {
+			for j := 0; j < k.n; j++ {
+				v := float32(accBuf[i*k.n+j]+bias[i*k.n+j]) * (aScale * bScale[k.scaleIndex(j)] / yScale)
+				y[i*k.n+j] = saturate8(math.RoundToEven(float64(v))+float64(yZero), ySigned)
+			}
 		}
+		return nil
 	}
+	scaleSlot[0] = aScale
+	r := igemm.Requant{AScale: scaleSlot, BScale: bScale, YScale: yScale, YZero: yZero, YSigned: ySigned, Y: y, LDY: k.n}
+	switch {
+	case bias == nil:
+	case nBiasRow > 0:
+		for j := range biasRow {
+			biasRow[j] = bias[0]
+		}
+		r.Bias, r.BiasMode = biasRow, igemm.BiasPerCol
+	case k.bias.colStride != 0:
+		r.Bias, r.BiasMode = bias, igemm.BiasPerCol
+	default:
+		r.Bias, r.BiasMode = bias, igemm.BiasPerRow
+	}
+	multiplyInt8(p, &r)
 	return nil
+}
+
+// saturate8 clamps an already rounded value to uint8, or int8 when signed, and returns its byte.
+func saturate8(v float64, signed bool) byte {
+	if signed {
+		return byte(int8(max(-128, min(127, v))))
+	}
+	return byte(max(0, min(255, v)))
 }
 
 func (k *qgemmKernel) scaleIndex(j int) int {

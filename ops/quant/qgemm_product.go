@@ -1,8 +1,16 @@
 package quant
 
 import (
+	"sync"
+	"unsafe"
+
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/igemm"
 )
+
+// Helpers the GEMM-shaped com.microsoft operators (QGemm, MatMulIntegerToFloat, DynamicQuantizeMatMul)
+// share around the integer GEMM (ops/internal/igemm), which takes 8-bit operands as bytes and writes int32
+// accumulators or requantised bytes.
 
 // The com.microsoft domain (ONNX Runtime's contrib operators) has one opset. Declaring it from a
 // package-level variable runs before every init function of the package, whichever file registers first.
@@ -13,112 +21,83 @@ func declareMicrosoftDomain() bool {
 	return true
 }
 
-// int8Matrix is one 8-bit operand of a product, read in place: element [i][j] of op(X) is
-// x[off + i*rowStride + j*colStride] where x is u8 or s8 (one of them is set), so a transposed operand only
-// swaps the strides. The slices are typed rather than boxed in an interface so that building one in Run
-// allocates nothing.
-type int8Matrix struct {
-	u8                   []uint8
-	s8                   []int8
-	off                  int
-	rowStride, colStride int
+// igemmCall holds the arguments of one igemm.Multiply call. Multiply keeps its *Params (the pool's threads
+// read it), so Params built on a kernel's stack would move to the heap on every Run: kernels take one from
+// callPool instead, which allocates nothing in steady state and gives concurrent Runs their own.
+type igemmCall struct {
+	params  igemm.Params
+	requant igemm.Requant
 }
 
-// int8Values returns the uint8 or int8 data of t (nil t: neither) as the two typed slices of an int8Matrix.
-func int8Values(t *ops.Tensor) (u8 []uint8, s8 []int8) {
+var callPool = sync.Pool{New: func() any { return new(igemmCall) }}
+
+// multiplyInt8 runs igemm.Multiply on p (with r as its requantisation when r is not nil) from a pooled
+// igemmCall.
+func multiplyInt8(p igemm.Params, r *igemm.Requant) {
+	call := callPool.Get().(*igemmCall)
+	call.params = p
+	if r != nil {
+		call.requant = *r
+		call.params.Requant = &call.requant
+	}
+	igemm.Multiply(&call.params)
+	*call = igemmCall{} // drop the references to this Run's tensors
+	callPool.Put(call)
+}
+
+// int8Bytes returns the uint8 or int8 data of t as bytes (the same memory) and whether they are signed;
+// a nil t gives nil.
+func int8Bytes(t *ops.Tensor) (data []byte, signed bool) {
 	if t == nil {
-		return nil, nil
+		return nil, false
 	}
 	switch d := t.Data().(type) {
 	case []uint8:
-		return d, nil
+		return d, false
 	case []int8:
-		return nil, d
+		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(d))), len(d)), true
 	}
-	return nil, nil
+	return nil, false
 }
 
-// int8Tensor is t's data as an int8Matrix with the given layout.
-func int8Tensor(t *ops.Tensor, off, rowStride, colStride int) int8Matrix {
-	u8, s8 := int8Values(t)
-	return int8Matrix{u8: u8, s8: s8, off: off, rowStride: rowStride, colStride: colStride}
+// int32View is f's memory as int32s: the accumulators of a product whose float32 results go to f are
+// written there first, then converted in place element by element.
+func int32View(f []float32) []int32 {
+	return unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(f))), len(f))
 }
 
-// int8Bias is the optional int32 term added to the accumulator before it leaves the integer domain (QGemm's
-// C, quantized with scale a_scale·b_scale and zero point 0): element [i][j] is data[i*rowStride + j*colStride],
-// a zero stride broadcasting that dimension. A nil data adds nothing.
-type int8Bias struct {
-	data                 []int32
-	rowStride, colStride int
+// bytesView is f's memory as bytes (4 per float32), for 8-bit temporaries kept in the float32 scratch.
+func bytesView(f []float32) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(f))), 4*len(f))
 }
 
-// int8ZeroPoint is B's zero point: t[off] for every column, or t[off+j] for column j when perCol; a nil t
-// is 0. It has B's element type.
-type int8ZeroPoint struct {
-	t      *ops.Tensor
-	off    int
-	perCol bool
-}
-
-// int8ProductToFloat computes, for i < m and j < n,
-//
-//	acc := Σ_{p<k} (op(A)[i][p] - za) · (op(B)[p][j] - zb[j])   (exact, wrapping in int32 as ONNX permits)
-//	c[i*ldc + j] = float32(acc + bias[i][j])
-//
-// where zb is B's zero point (see int8ZeroPoint). The float32 conversion of the int32 sum is the one ONNX
-// Runtime's kernels make before scaling, so scaling c afterwards reproduces their arithmetic.
-//
-// This is the plain-loop statement of the product the GEMM-shaped contrib operators need; the operators
-// keep their scaling and requantisation outside it.
-func int8ProductToFloat(m, n, k int, a int8Matrix, za int32, b int8Matrix, zb int8ZeroPoint, bias int8Bias, c []float32, ldc int) {
-	zbU8, zbS8 := int8Values(zb.t)
-	switch {
-	case a.u8 != nil && b.u8 != nil:
-		productLoop(m, n, k, a.u8, a, za, b.u8, b, zeroPoints(zbU8, zb, n), bias, c, ldc)
-	case a.u8 != nil:
-		productLoop(m, n, k, a.u8, a, za, b.s8, b, zeroPoints(zbS8, zb, n), bias, c, ldc)
-	case b.u8 != nil:
-		productLoop(m, n, k, a.s8, a, za, b.u8, b, zeroPoints(zbU8, zb, n), bias, c, ldc)
-	default:
-		productLoop(m, n, k, a.s8, a, za, b.s8, b, zeroPoints(zbS8, zb, n), bias, c, ldc)
-	}
-}
-
-// zeroPoints returns the part of a zero-point slice that applies, from zp.off: one element (all columns) or
-// one per column; nil stays nil.
-func zeroPoints[T uint8 | int8](values []T, zp int8ZeroPoint, n int) []T {
-	switch {
-	case values == nil:
-		return nil
-	case zp.perCol:
-		return values[zp.off : zp.off+n]
-	}
-	return values[zp.off : zp.off+1]
-}
-
-func productLoop[TA, TB uint8 | int8](m, n, k int, a []TA, am int8Matrix, za int32, b []TB, bm int8Matrix, zb []TB,
-	bias int8Bias, c []float32, ldc int) {
-	zbPerCol := len(zb) > 1 // one value per column (n > 1), else one for all
+// dequantizeRows converts the m×n int32 accumulators that share y's memory (int32View(y)) to float32 in
+// place: y[i*n+j] = float32(acc[i*n+j]) · (aScale·bScale[j]) + bias[j], with bScale of 1 (per tensor) or n
+// (per column) elements and bias nil or n long. This is ONNX Runtime's scale-and-bias output processor:
+// the int32 sum becomes float32 before it is scaled, and the multiplier is formed in float32.
+func dequantizeRows(y []float32, m, n int, aScale float32, bScale, bias []float32) {
+	acc := int32View(y)
 	for i := 0; i < m; i++ {
-		aRow := am.off + i*am.rowStride
-		for j := 0; j < n; j++ {
-			var zbj int32
-			switch {
-			case zb == nil:
-			case zbPerCol:
-				zbj = int32(zb[j])
-			default:
-				zbj = int32(zb[0])
+		row, accRow := y[i*n:(i+1)*n], acc[i*n:(i+1)*n]
+		for j := range row {
+			s := bScale[0]
+			if len(bScale) > 1 {
+				s = bScale[j]
 			}
-			bCol := bm.off + j*bm.colStride
-			var acc int32
-			for p := 0; p < k; p++ {
-				acc += (int32(a[aRow+p*am.colStride]) - za) * (int32(b[bCol+p*bm.rowStride]) - zbj)
+			v := float32(accRow[j]) * (aScale * s)
+			if bias != nil {
+				v += bias[j]
 			}
-			if bias.data != nil {
-				acc += bias.data[i*bias.rowStride+j*bias.colStride]
-			}
-			c[i*ldc+j] = float32(acc)
+			row[j] = v
+		}
+	}
+}
+
+// transposeBytes writes the rows×cols row-major src transposed into dst (cols×rows).
+func transposeBytes(dst, src []byte, rows, cols int) {
+	for i := 0; i < rows; i++ {
+		for j, v := range src[i*cols : (i+1)*cols] {
+			dst[j*rows+i] = v
 		}
 	}
 }

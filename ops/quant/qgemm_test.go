@@ -121,6 +121,7 @@ func TestQGemmAgainstLoop(t *testing.T) {
 		{7, 3, 1, ops.Int8, ops.Int8, ops.Int8, true, false, true, ops.Shape{7, 1}},
 		{6, 33, 17, ops.Uint8, ops.Int8, ops.Float32, true, true, true, ops.Shape{6, 17}},
 		{3, 1, 5, ops.Int8, ops.Uint8, ops.Uint8, false, false, false, ops.Shape{}},
+		{9, 20, 18, ops.Uint8, ops.Int8, ops.Int8, true, true, true, ops.Shape{9, 18}},
 	} {
 		name := fmt.Sprintf("%dx%dx%d_%s_%s_to_%s_tA%t_tB%t_percol%t_bias%v", tc.m, tc.k, tc.n, tc.at, tc.bt, tc.yt, tc.transA, tc.transB, tc.perCol, tc.bias)
 		t.Run(name, func(t *testing.T) {
@@ -161,13 +162,18 @@ func TestQGemmAgainstLoop(t *testing.T) {
 			if ys == nil {
 				in = in[:7]
 			}
-			got, err := opstest.Run(msNode("QGemm", attrs, in...))
-			if err != nil {
-				t.Fatal(err)
-			}
 			want := refQGemm(tc.transA, tc.transB, alpha, a, as, azp, b, bs, bzp, c, ys, yzp)
-			if err := ops.AllClose(got[0], want, 1e-6, 0); err != nil {
-				t.Fatal(err)
+			// B constant (packed at Prepare) and B computed at run time (packed per Run).
+			for _, nonConst := range [][]int{nil, {0, 3}} {
+				n := msNode("QGemm", attrs, in...)
+				n.NonConstInputs = nonConst
+				got, err := opstest.Run(n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := ops.AllClose(got[0], want, 1e-6, 0); err != nil {
+					t.Fatalf("non-constant inputs %v: %v", nonConst, err)
+				}
 			}
 		})
 	}
@@ -247,13 +253,17 @@ func TestMatMulIntegerToFloatAgainstLoop(t *testing.T) {
 				in[4], in[5] = nil, nil
 				wantAZP, wantBZP = 0, nil
 			}
-			got, err := opstest.Run(msNode("MatMulIntegerToFloat", nil, in...))
-			if err != nil {
-				t.Fatal(err)
-			}
 			want := refIntToFloat(a, 0.03, wantAZP, b, bs, wantBZP, biasV)
-			if err := ops.AllClose(got[0], want, 1e-6, 1e-7); err != nil {
-				t.Fatal(err)
+			for _, nonConst := range [][]int{nil, {1}} {
+				n := msNode("MatMulIntegerToFloat", nil, in...)
+				n.NonConstInputs = nonConst
+				got, err := opstest.Run(n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := ops.AllClose(got[0], want, 1e-6, 1e-7); err != nil {
+					t.Fatalf("non-constant inputs %v: %v", nonConst, err)
+				}
 			}
 		})
 	}
