@@ -19,10 +19,12 @@ var wsPool = sync.Pool{New: func() any { return new(workspace) }}
 
 // task is one Multiply call as the pool's threads see it: ranges of A panels (byM) or B panels.
 type task struct {
-	p                *Params
+	params           Params  // a copy, so that the caller's Params can live on its stack
+	p                *Params // &params
 	kern             microKernel
 	a, b             []byte  // packed panels
 	rowSums, colSums []int32 // of the stored (u8 A, s8 B) values
+	zb, colAdj       []int32 // per column: B's zero point in the stored domain, colSums[j] - K*zb[j]
 	aSigned, bSigned bool
 	byM              bool
 	panelsM, panelsN int
@@ -37,8 +39,10 @@ func multiply(p *Params, kern microKernel) {
 	ws := wsPool.Get().(*workspace)
 	kp := kPadded(p.K)
 	t := &ws.task
-	*t = task{p: p, kern: kern, panelsM: ceilDiv(p.M, mr), panelsN: ceilDiv(p.N, nr)}
-	needBytes, needSums := 0, 0
+	*t = task{params: *p, kern: kern, panelsM: ceilDiv(p.M, mr), panelsN: ceilDiv(p.N, nr)}
+	t.p = &t.params
+	p = t.p
+	needBytes, needSums := 0, 2*p.N
 	if p.PackedA == nil {
 		needBytes += t.panelsM * mr * kp
 		needSums += p.M
@@ -66,7 +70,17 @@ func multiply(p *Params, kern microKernel) {
 		t.b, t.colSums, t.bSigned = pb.data, pb.colSums, pb.signed
 	} else {
 		t.b, t.colSums, t.bSigned = buf[:t.panelsN*nr*kp], sums[:p.N], p.BSigned
+		sums = sums[p.N:]
 		packB(t.b, t.colSums, p.B, p.LDB, p.BSigned, p.BTrans, 0, p.N, p.K)
+	}
+	t.zb, t.colAdj = sums[:p.N], sums[p.N:2*p.N]
+	bShift := int32(0)
+	if !t.bSigned {
+		bShift = -128
+	}
+	for j := range t.zb {
+		t.zb[j] = zeroAt(p.BZero, t.bSigned, j) + bShift
+		t.colAdj[j] = t.colSums[j] - int32(p.K)*t.zb[j]
 	}
 	// Threads take ranges of the dimension with more panels (ties: N, whose B panels are the
 	// L1-resident ones); the packed operands are shared read-only.
@@ -119,42 +133,35 @@ func (t *task) doRange(r int) {
 // store corrects the raw products of the tile at (i0, j0) for the zero points and writes its valid
 // part to C, or requantised to Y:
 //
-//	Σ(a-za)(b-zb) = Σab - za·Σb - zb·Σa + K·za·zb
+//	Σ(a-za)(b-zb) = Σab - za·Σb - zb·Σa + K·za·zb = Σab - za·(Σb - K·zb) - zb·Σa
 //
 // with a, b, za, zb in the stored domain: a signed A was stored as a+128 (its zero point moves by
-// +128 with it), an unsigned B as b-128 (its zero point moves by -128). All int32, wrapping like the
-// reference.
+// +128 with it), an unsigned B as b-128 (its zero point moves by -128; t.zb holds it, t.colAdj the
+// bracket). All int32, wrapping like the reference.
 func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 	p := t.p
 	rows, cols := min(mr, p.M-i0), min(nr, p.N-j0)
-	aShift, bShift := int32(0), int32(0)
+	aShift := int32(0)
 	if t.aSigned {
 		aShift = 128
 	}
-	if !t.bSigned {
-		bShift = -128
-	}
-	k := int32(p.K)
+	zb, colAdj := t.zb[j0:j0+cols], t.colAdj[j0:j0+cols]
 	for r := 0; r < rows; r++ {
 		i := i0 + r
 		za := zeroAt(p.AZero, t.aSigned, i) + aShift
 		rowSum := t.rowSums[i]
 		src := tile[r*nr : r*nr+cols]
-		if p.Requant == nil {
+		if p.Requant.Y == nil {
 			dst := p.C[i*p.LDC+j0 : i*p.LDC+j0+cols]
 			for c := range dst {
-				j := j0 + c
-				zb := zeroAt(p.BZero, t.bSigned, j) + bShift
-				dst[c] = src[c] - za*t.colSums[j] - zb*rowSum + k*za*zb
+				dst[c] = src[c] - za*colAdj[c] - zb[c]*rowSum
 			}
 			continue
 		}
-		rq := p.Requant
+		rq := &p.Requant
 		dst := rq.Y[i*rq.LDY+j0 : i*rq.LDY+j0+cols]
 		for c := range dst {
-			j := j0 + c
-			zb := zeroAt(p.BZero, t.bSigned, j) + bShift
-			dst[c] = requantize(rq, src[c]-za*t.colSums[j]-zb*rowSum+k*za*zb, i, j)
+			dst[c] = requantize(rq, src[c]-za*colAdj[c]-zb[c]*rowSum, i, j0+c)
 		}
 	}
 }

@@ -1,5 +1,7 @@
 package igemm
 
+import "encoding/binary"
+
 // Tile and packing geometry. Every kernel variant reads the same layout, so operands prepacked by
 // PackA / PackB serve whichever variant runs.
 const (
@@ -57,16 +59,26 @@ func packA(dst []byte, sums []int32, a []byte, lda int, signed bool, m, k int) {
 	if signed {
 		flip = 0x80
 	}
+	flip4 := uint32(flip) * 0x01010101
 	clear(dst[:ceilDiv(m, mr)*mr*kp])
+	if k == 0 {
+		clear(sums[:m])
+		return
+	}
+	full := k / kg
 	for i := 0; i < m; i++ {
-		panel := dst[(i/mr)*mr*kp:]
 		row := a[i*lda : i*lda+k]
-		r := i % mr
+		out := dst[(i/mr)*mr*kp+(i%mr)*kg:]
 		var sum int32
-		for p, v := range row {
-			u := v ^ flip
+		for g := 0; g < full; g++ {
+			u := binary.LittleEndian.Uint32(row[g*kg:]) ^ flip4
+			binary.LittleEndian.PutUint32(out[g*mr*kg:], u)
+			sum += int32(u&0xff) + int32(u>>8&0xff) + int32(u>>16&0xff) + int32(u>>24)
+		}
+		for p := full * kg; p < k; p++ {
+			u := row[p] ^ flip
+			out[full*mr*kg+p-full*kg] = u
 			sum += int32(u)
-			panel[(p/kg)*mr*kg+r*kg+p%kg] = u
 		}
 		sums[i] = sum
 	}
@@ -81,33 +93,50 @@ func packB(dst []byte, sums []int32, b []byte, ldb int, signed, trans bool, j0, 
 	if !signed {
 		flip = 0x80
 	}
+	flip4 := uint32(flip) * 0x01010101
 	n := j1 - j0
 	clear(dst[:ceilDiv(n, nr)*nr*kp])
 	clear(sums[:n])
 	if k == 0 {
 		return
 	}
+	full := k / kg
 	if trans {
 		for c := 0; c < n; c++ {
-			panel := dst[(c/nr)*nr*kp+(c%nr)*kg:]
+			out := dst[(c/nr)*nr*kp+(c%nr)*kg:]
 			col := b[(j0+c)*ldb : (j0+c)*ldb+k]
 			var sum int32
-			for p, v := range col {
-				s := v ^ flip
+			for g := 0; g < full; g++ {
+				u := binary.LittleEndian.Uint32(col[g*kg:]) ^ flip4
+				binary.LittleEndian.PutUint32(out[g*nr*kg:], u)
+				sum += int32(int8(u)) + int32(int8(u>>8)) + int32(int8(u>>16)) + int32(int8(u>>24))
+			}
+			for p := full * kg; p < k; p++ {
+				s := col[p] ^ flip
+				out[full*nr*kg+p-full*kg] = s
 				sum += int32(int8(s))
-				panel[(p/kg)*nr*kg+p%kg] = s
 			}
 			sums[c] = sum
 		}
 		return
 	}
-	for p := 0; p < k; p++ {
-		row := b[p*ldb+j0 : p*ldb+j1]
-		base := (p/kg)*nr*kg + p%kg
-		for c, v := range row {
-			s := v ^ flip
-			sums[c] += int32(int8(s))
-			dst[(c/nr)*nr*kp+base+(c%nr)*kg] = s
+	for g := 0; g < ceilDiv(k, kg); g++ {
+		var rows [kg][]byte
+		for q := range rows {
+			if p := g*kg + q; p < k {
+				rows[q] = b[p*ldb+j0 : p*ldb+j1]
+			}
+		}
+		for c := 0; c < n; c++ {
+			out := dst[(c/nr)*nr*kp+g*nr*kg+(c%nr)*kg:]
+			out = out[:kg]
+			for q, row := range rows {
+				if row != nil {
+					s := row[c] ^ flip
+					out[q] = s
+					sums[c] += int32(int8(s))
+				}
+			}
 		}
 	}
 }
