@@ -150,7 +150,7 @@ func (k *intToFloatKernel) run(ctx *ops.ExecContext, a []byte, aSigned bool, azp
 			p.BZero = zb[k.bzp.index(bb, 0):]
 			p.BZero = p.BZero[:k.bzp.len()]
 		}
-		multiplyInt8(p, nil)
+		igemm.Multiply(&p)
 		scales := bScale[k.bs.index(bb, 0):]
 		dequantizeRows(c, pl.m, pl.n, aScale, scales[:k.bs.len()], biasData)
 	}

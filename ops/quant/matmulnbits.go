@@ -134,6 +134,8 @@ func (o *matMulNBitsOp) check(in []ops.ValueInfo) (*matMulNBitsKernel, error) {
 		}
 	}
 	k.chunk = min(max(nbitsChunk/o.blockSize, 1)*o.blockSize, kb*o.blockSize)
+	k.kBlocks, k.blob, k.zpBytes = kb, o.blobSize(), o.packedZeroBytes()
+	k.defaultZero = float32(int(1) << (o.bits - 1))
 	return k, nil
 }
 
@@ -154,7 +156,10 @@ type matMulNBitsKernel struct {
 	rows  int       // rows of A (the product of its leading dimensions)
 	out   ops.Shape // Y's shape
 	chunk int       // K extent of a dequantised panel: whole blocks
-	slot  parallel.TaskSlot[nbitsTask]
+	// The op's derived sizes, kept so that the per-block work does no divisions.
+	kBlocks, blob, zpBytes int
+	defaultZero           float32
+	slot                  parallel.TaskSlot[nbitsTask]
 }
 
 // ScratchSize is one N×chunk panel, used when A has more than one row.
@@ -194,19 +199,18 @@ func (t *nbitsTask) Do(lo, hi int) {
 
 // block returns the scale, zero point and codes of block kb of column n.
 func (t *nbitsTask) block(n, kb int) (scale, zero float32, codes []uint8) {
-	o := t.k.op
-	i := n*o.kBlocks() + kb
-	zero = float32(int(1) << (o.bits - 1))
+	k := t.k
+	i := n*k.kBlocks + kb
+	zero = k.defaultZero
 	switch {
 	case t.zpFloat != nil:
 		zero = t.zpFloat[i]
 	case t.zpPacked != nil:
-		perByte := 8 / o.bits
-		b := t.zpPacked[n*o.packedZeroBytes()+kb/perByte]
-		zero = float32(b >> ((kb % perByte) * o.bits) & (1<<o.bits - 1))
+		bitPos := kb * k.op.bits
+		b := t.zpPacked[n*k.zpBytes+bitPos/8]
+		zero = float32(b >> (bitPos % 8) & (1<<k.op.bits - 1))
 	}
-	blob := o.blobSize()
-	return t.scales[i], zero, t.b[i*blob : (i+1)*blob]
+	return t.scales[i], zero, t.b[i*k.blob : (i+1)*k.blob]
 }
 
 // decodeBlock writes the first len(dst) dequantised values of a block into dst.
@@ -239,20 +243,29 @@ func (t *nbitsTask) decodeBlock(dst []float32, scale, zero float32, codes []uint
 func (t *nbitsTask) dotColumn(n int) {
 	o := t.k.op
 	var sum float32
-	for kb := 0; kb < o.kBlocks(); kb++ {
+	for kb := 0; kb < t.k.kBlocks; kb++ {
 		scale, zero, codes := t.block(n, kb)
 		k0 := kb * o.blockSize
 		a := t.a[k0:min(k0+o.blockSize, o.k)]
 		var dot float32
 		switch o.bits {
 		case 4:
-			j := 0
-			for _, c := range codes[:len(a)/2] {
-				dot += a[j]*((float32(c&15)-zero)*scale) + a[j+1]*((float32(c>>4)-zero)*scale)
-				j += 2
+			// The 16 possible values of the block, so that each code costs one load and one
+			// multiply-add; two sums break the dependency chain.
+			var lut [16]float32
+			for q := range lut {
+				lut[q] = (float32(q) - zero) * scale
 			}
-			if j < len(a) {
-				dot += a[j] * ((float32(codes[j/2]&15) - zero) * scale)
+			var even, odd float32
+			pairs := codes[:len(a)/2]
+			a2 := a[:2*len(pairs)]
+			for i, c := range pairs {
+				even += a2[2*i] * lut[c&15]
+				odd += a2[2*i+1] * lut[c>>4]
+			}
+			dot = even + odd
+			if j := 2 * len(pairs); j < len(a) {
+				dot += a[j] * lut[codes[j/2]&15]
 			}
 		case 8:
 			for j, v := range a {

@@ -245,7 +245,7 @@ func (k *qgemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	if k.outType == ops.Float32 {
 		y := out[0].Float32s()
 		p.C, p.LDC = int32View(y), k.n
-		multiplyInt8(p, nil)
+		igemm.Multiply(&p)
 		acc := p.C
 		for i := 0; i < k.m; i++ {
 			for j := 0; j < k.n; j++ {
@@ -264,7 +264,7 @@ func (k *qgemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	yZero := scalarZeroPoint(in[8])
 	if nAcc > 0 { // a full [M, N] C: igemm's epilogue adds only row or column biases
 		p.C, p.LDC = accBuf, k.n
-		multiplyInt8(p, nil)
+		igemm.Multiply(&p)
 		for i := 0; i < k.m; i++ {
 			for j := 0; j < k.n; j++ {
 				v := float32(accBuf[i*k.n+j]+bias[i*k.n+j]) * (aScale * bScale[k.scaleIndex(j)] / yScale)
@@ -287,7 +287,8 @@ func (k *qgemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	default:
 		r.Bias, r.BiasMode = bias, igemm.BiasPerRow
 	}
-	multiplyInt8(p, &r)
+	p.Requant = r
+	igemm.Multiply(&p)
 	return nil
 }
 

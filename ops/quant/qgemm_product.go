@@ -1,11 +1,9 @@
 package quant
 
 import (
-	"sync"
 	"unsafe"
 
 	"github.com/onnxrun/onnxrun/ops"
-	"github.com/onnxrun/onnxrun/ops/internal/igemm"
 )
 
 // Helpers the GEMM-shaped com.microsoft operators (QGemm, MatMulIntegerToFloat, DynamicQuantizeMatMul)
@@ -19,30 +17,6 @@ var _ = declareMicrosoftDomain()
 func declareMicrosoftDomain() bool {
 	ops.DeclareDomain(ops.MicrosoftDomain, 1)
 	return true
-}
-
-// igemmCall holds the arguments of one igemm.Multiply call. Multiply keeps its *Params (the pool's threads
-// read it), so Params built on a kernel's stack would move to the heap on every Run: kernels take one from
-// callPool instead, which allocates nothing in steady state and gives concurrent Runs their own.
-type igemmCall struct {
-	params  igemm.Params
-	requant igemm.Requant
-}
-
-var callPool = sync.Pool{New: func() any { return new(igemmCall) }}
-
-// multiplyInt8 runs igemm.Multiply on p (with r as its requantisation when r is not nil) from a pooled
-// igemmCall.
-func multiplyInt8(p igemm.Params, r *igemm.Requant) {
-	call := callPool.Get().(*igemmCall)
-	call.params = p
-	if r != nil {
-		call.requant = *r
-		call.params.Requant = &call.requant
-	}
-	igemm.Multiply(&call.params)
-	*call = igemmCall{} // drop the references to this Run's tensors
-	callPool.Put(call)
 }
 
 // int8Bytes returns the uint8 or int8 data of t as bytes (the same memory) and whether they are signed;
