@@ -158,8 +158,8 @@ type matMulNBitsKernel struct {
 	chunk int       // K extent of a dequantised panel: whole blocks
 	// The op's derived sizes, kept so that the per-block work does no divisions.
 	kBlocks, blob, zpBytes int
-	defaultZero           float32
-	slot                  parallel.TaskSlot[nbitsTask]
+	defaultZero            float32
+	slot                   parallel.TaskSlot[nbitsTask]
 }
 
 // ScratchSize is one N×chunk panel, used when A has more than one row.

@@ -32,6 +32,11 @@ func BenchmarkQGemm(b *testing.B) {
 		randInt8s(r, ops.Int8, n, k), randScales(r, n), ops.FromSlice(ops.Shape{n}, make([]int8, n)),
 		ops.FromSlice(ops.Shape{n}, make([]int32, n)), scalarF32(0.5), u8(ops.Shape{}, 128))
 	node.NonConstInputs = []int{0}
+	runNodeBench(b, node, m*n*k)
+}
+
+// runNodeBench prepares node with a pool of GOMAXPROCS threads and times its Run.
+func runNodeBench(b *testing.B, node opstest.Node, flops int64) {
 	p := opstest.MustPrepare(b, node)
 	p.Ctx.Pool = benchPool(b)
 	p.Ctx.Threads = p.Ctx.Pool.Threads()
@@ -42,7 +47,7 @@ func BenchmarkQGemm(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportOps(b, m*n*k)
+	reportOps(b, flops)
 }
 
 // BenchmarkFloatGemm1024 is the float32 GEMM on QGemm's shape (B prepacked, bias epilogue): the baseline
@@ -67,18 +72,7 @@ func BenchmarkFloatGemm1024(b *testing.B) {
 func BenchmarkMatMulNBits(b *testing.B) {
 	for _, rows := range []int{1, 8} {
 		b.Run(map[int]string{1: "M=1", 8: "M=8"}[rows], func(b *testing.B) {
-			c := newNBitsBenchNode(rows, 4096, 4096, 32)
-			p := opstest.MustPrepare(b, c)
-			p.Ctx.Pool = benchPool(b)
-			p.Ctx.Threads = p.Ctx.Pool.Threads()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := p.Kernel.Run(p.Ctx, p.In, p.Out); err != nil {
-					b.Fatal(err)
-				}
-			}
-			reportOps(b, int64(rows)*4096*4096)
+			runNodeBench(b, newNBitsBenchNode(rows, 4096, 4096, 32), int64(rows)*4096*4096)
 		})
 	}
 }
