@@ -3,6 +3,7 @@ package igemm
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops/internal/isa"
@@ -67,6 +68,15 @@ func (c suiteCase) params(r *rand.Rand) (got, want *Params) {
 	}
 	for j := range rq.BScale {
 		rq.BScale[j] = 0.01 + r.Float32()*0.05
+	}
+	if c.zeroB == 1 { // a per-tensor B scale with a per-tensor B zero point
+		rq.BScale = rq.BScale[:1]
+	}
+	if c.zeroA == 2 { // per-row scales with the per-row zero points (the epilogue's other paths)
+		rq.AScale = make([]float32, c.m)
+		for i := range rq.AScale {
+			rq.AScale[i] = 0.02 + r.Float32()*0.01
+		}
 	}
 	switch c.bias {
 	case BiasPerRow:
@@ -261,5 +271,15 @@ func TestMultiplyDoesNotAllocate(t *testing.T) {
 	Multiply(got)
 	if n := testing.AllocsPerRun(20, func() { Multiply(got) }); n > 0 {
 		t.Errorf("Multiply allocates %.1f times per call", n)
+	}
+}
+
+// TestLoweringTheLevelDropsVNNI: ONNXRUN_ISA=avx2 (or purego) must rule out the VNNI kernel, which
+// sits at the AVX512 level for that reason.
+func TestLoweringTheLevelDropsVNNI(t *testing.T) {
+	for _, limit := range []isa.Level{isa.PureGo, isa.AVX2} {
+		if v := isa.PickAt(limit, kernelVariants...); v.Level > limit || strings.Contains(v.Name, "VNNI") {
+			t.Errorf("at level %v the kernel is %q (level %v)", limit, v.Name, v.Level)
+		}
 	}
 }

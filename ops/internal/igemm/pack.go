@@ -120,23 +120,25 @@ func packB(dst []byte, sums []int32, b []byte, ldb int, signed, trans bool, j0, 
 		}
 		return
 	}
-	for g := 0; g < ceilDiv(k, kg); g++ {
-		var rows [kg][]byte
-		for q := range rows {
-			if p := g*kg + q; p < k {
-				rows[q] = b[p*ldb+j0 : p*ldb+j1]
-			}
+	// Whole groups: four rows of B give each column one 4-byte word of its panel.
+	for g := 0; g < full; g++ {
+		p := g * kg
+		r0, r1 := b[p*ldb+j0:p*ldb+j1], b[(p+1)*ldb+j0:(p+1)*ldb+j1]
+		r2, r3 := b[(p+2)*ldb+j0:(p+2)*ldb+j1], b[(p+3)*ldb+j0:(p+3)*ldb+j1]
+		r1, r2, r3 = r1[:n], r2[:n], r3[:n]
+		for c, v0 := range r0 {
+			w := (uint32(v0) | uint32(r1[c])<<8 | uint32(r2[c])<<16 | uint32(r3[c])<<24) ^ flip4
+			binary.LittleEndian.PutUint32(dst[(c/nr)*nr*kp+g*nr*kg+(c%nr)*kg:], w)
+			sums[c] += int32(int8(w)) + int32(int8(w>>8)) + int32(int8(w>>16)) + int32(int8(w>>24))
 		}
-		for c := 0; c < n; c++ {
-			out := dst[(c/nr)*nr*kp+g*nr*kg+(c%nr)*kg:]
-			out = out[:kg]
-			for q, row := range rows {
-				if row != nil {
-					s := row[c] ^ flip
-					out[q] = s
-					sums[c] += int32(int8(s))
-				}
-			}
+	}
+	// The last, partial group: its missing rows stay 0.
+	for p := full * kg; p < k; p++ {
+		row := b[p*ldb+j0 : p*ldb+j1]
+		for c, v := range row {
+			s := v ^ flip
+			sums[c] += int32(int8(s))
+			dst[(c/nr)*nr*kp+full*nr*kg+(c%nr)*kg+p%kg] = s
 		}
 	}
 }
