@@ -1,5 +1,16 @@
 // Package quant implements ONNX's linear quantization operators: QuantizeLinear, DequantizeLinear,
-// DynamicQuantizeLinear, MatMulInteger and QLinearMatMul.
+// DynamicQuantizeLinear, MatMulInteger and QLinearMatMul; and ONNX Runtime's GEMM-shaped quantized
+// operators of the com.microsoft domain (ops.MicrosoftDomain, opset 1), which its quantizers write: QGemm,
+// MatMulIntegerToFloat, DynamicQuantizeMatMul and the weight-only MatMulNBits.
+//
+// # The com.microsoft GEMM-shaped operators
+//
+// QGemm, MatMulIntegerToFloat and DynamicQuantizeMatMul run on the integer GEMM (ops/internal/igemm): exact
+// int32 sums, a constant B packed once at Prepare, QGemm's requantisation to 8 bits fused in the GEMM's
+// epilogue. Each doc comment states the arithmetic as ONNX Runtime does it (the int32 sum converted to
+// float32, then scaled by a multiplier formed in float32), and the crosscheck module compares them with
+// ONNX Runtime itself. MatMulNBits dequantises its 2-, 4- or 8-bit blocks on the fly, never unpacking the
+// whole weight (see its doc comment for the two strategies).
 //
 // Importing the package registers every operator with ops.Register, one registration per opset range.
 //

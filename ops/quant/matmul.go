@@ -102,6 +102,14 @@ func newSideParam(op, name string, p, x ops.Shape, isA bool, plan *mmPlan) (side
 	return sideParam{}, ops.Invalidf("%s %s has shape %v, want a scalar, [%d] or the input's shape %v with K set to 1", op, name, p, count, x)
 }
 
+// len is how many elements apply to one batch: 1 for a single value, else one per row/column.
+func (s sideParam) len() int {
+	if s.kind == 0 {
+		return 1
+	}
+	return s.count
+}
+
 // index returns the parameter element for batch index batch (of its own input) and row/column rc.
 func (s sideParam) index(batch, rc int) int {
 	switch s.kind {
