@@ -26,7 +26,8 @@ func (r OpsetRange) String() string { return fmt.Sprintf("%d-%d", r.Min, r.Max) 
 // The operator domains onnxrun registers kernels in besides the default ONNX domain ("").
 const (
 	// FusedDomain holds the fused kernels the graph passes write (FusedConv, FusedGemm). Its only opset is 1.
-	FusedDomain = "onnxrun"
+	FusedDomain     = "onnxrun"
+	MicrosoftDomain = "com.microsoft" // ONNX Runtime's contrib operators (quantized ops its quantizer writes)
 	// TrainingDomain holds the backward (gradient) kernels of the trainer. Its only opset is 1.
 	TrainingDomain = "ai.onnxrun.training"
 	// PreviewTrainingDomain is ONNX's own training domain (Adagrad, Adam, Momentum). Its only opset is 1.
@@ -37,7 +38,7 @@ const (
 
 // newestOpset is the highest opset of each domain kernels may register in: the last entry of an operator's
 // history runs up to it. Registering in a domain missing here panics, so a new domain is declared once.
-var newestOpset = map[string]int{"": MaxOpset, FusedDomain: 1, TrainingDomain: 1, PreviewTrainingDomain: 1, PreviewDomain: 1}
+var newestOpset = map[string]int{"": MaxOpset, FusedDomain: 1, TrainingDomain: 1, PreviewTrainingDomain: 1, PreviewDomain: 1, MicrosoftDomain: 1}
 
 // DeclareDomain declares a custom operator domain whose opsets run up to newest, so that kernels (a
 // program's own operators, or a test's) can Register in it. A domain is declared once: declaring it again
