@@ -44,7 +44,7 @@ var (
 )
 
 func (o *qlinearUnaryOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := ops.CheckInputCount(in, 4, 5); err != nil {
+	if err := checkInputs(o.opType, in, 4, 5, 0, 1, 3); err != nil {
 		return nil, err
 	}
 	t, err := checkQ8(o.opType, in, 0, "X")

@@ -42,7 +42,7 @@ var (
 )
 
 func (o *qlinearBinaryOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
-	if err := ops.CheckInputCount(in, 7, 8); err != nil {
+	if err := checkInputs(o.opType, in, 7, 8, 0, 1, 3, 4, 6); err != nil {
 		return nil, err
 	}
 	t, err := checkQ8(o.opType, in, 0, "A")

@@ -73,6 +73,20 @@ func checkQParam(op string, in []ops.ValueInfo, p qParam, t ops.DType) error {
 	return nil
 }
 
+// checkInputs checks the input count against [minIn, maxIn] and that every input in required is present
+// (the zero points in between are optional, so ops.CheckInputCount's prefix rule does not fit).
+func checkInputs(op string, in []ops.ValueInfo, minIn, maxIn int, required ...int) error {
+	if len(in) < minIn || len(in) > maxIn {
+		return ops.Invalidf("%s takes %d to %d inputs, the node has %d", op, minIn, maxIn, len(in))
+	}
+	for _, i := range required {
+		if !ops.Input(in, i).Present() {
+			return ops.Invalidf("%s input %d is required but missing", op, i)
+		}
+	}
+	return nil
+}
+
 // perTensorShape is a scalar or a one-element 1-D tensor.
 func perTensorShape(s ops.Shape) bool { return len(s) == 0 || (len(s) == 1 && s[0] == 1) }
 

@@ -1,0 +1,233 @@
+package quant
+
+import (
+	"math"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/opstest"
+)
+
+// msNode is a com.microsoft node.
+func msNode(op string, attrs ops.AttrMap, in ...*ops.Tensor) opstest.Node {
+	return opstest.Node{Domain: ops.MicrosoftDomain, OpType: op, Opset: 1, Attrs: attrs, Inputs: in}
+}
+
+// randQ8 is a tensor of random bytes of type dt.
+func randQ8(rng *rand.Rand, dt ops.DType, shape ops.Shape) *ops.Tensor {
+	n := shape.Size()
+	if dt == ops.Int8 {
+		v := make([]int8, n)
+		for i := range v {
+			v[i] = int8(rng.Intn(256) - 128)
+		}
+		return ops.FromSlice(shape, v)
+	}
+	v := make([]uint8, n)
+	for i := range v {
+		v[i] = uint8(rng.Intn(256))
+	}
+	return ops.FromSlice(shape, v)
+}
+
+// zp8 is a scalar zero point of type dt.
+func zp8(dt ops.DType, v int) *ops.Tensor {
+	if dt == ops.Int8 {
+		return ops.Scalar(int8(v))
+	}
+	return ops.Scalar(uint8(v))
+}
+
+// quantizeRef is the plain reference rounding: saturate(RoundToEven(v) + zp), NaN to zp.
+func quantizeRef(dt ops.DType, v float32, zp float64) float64 {
+	r := math.RoundToEven(float64(v))
+	if r != r {
+		r = 0
+	}
+	lo, hi := 0.0, 255.0
+	if dt == ops.Int8 {
+		lo, hi = -128, 127
+	}
+	return max(lo, min(hi, r+zp))
+}
+
+// broadcastIndex maps output element i of shape out to the element of an input of shape in that
+// broadcasts to it, by the numpy rule, with no merging of dimensions.
+func broadcastIndex(out, in ops.Shape, i int) int {
+	idx, stride := 0, 1
+	for d := len(out) - 1; d >= 0; d-- {
+		c := i % out[d]
+		i /= out[d]
+		if k := d - (len(out) - len(in)); k >= 0 {
+			if in[k] != 1 {
+				idx += c * stride
+			}
+			stride *= in[k]
+		}
+	}
+	return idx
+}
+
+func TestQLinearAddMulAgainstReference(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	shapes := [][2]ops.Shape{
+		{{3, 5, 7}, {3, 5, 7}},
+		{{2, 3, 5, 7}, {1, 3, 1, 1}},
+		{{5, 1, 7}, {3, 1}},
+		{{7}, {}},
+		{{}, {2, 3}},
+		{{1, 4, 1, 9}, {3, 1, 5, 1}},
+		{{2, 300, 257}, {1, 257}}, // big enough to split across threads
+	}
+	for _, op := range []string{"QLinearAdd", "QLinearMul"} {
+		for _, dt := range []ops.DType{ops.Uint8, ops.Int8} {
+			for _, sh := range shapes {
+				a, b := randQ8(rng, dt, sh[0]), randQ8(rng, dt, sh[1])
+				as, bs, cs := float32(0.05), float32(0.021), float32(0.037)
+				if op == "QLinearMul" {
+					cs = 0.9 // products reach 255² · as · bs: some saturate, most do not
+				}
+				azp, bzp, czp := 3, -7, 11
+				if dt == ops.Uint8 {
+					azp, bzp, czp = 128, 100, 131
+				}
+				n := msNode(op, nil, a, scalarF32(as), zp8(dt, azp), b, scalarF32(bs), zp8(dt, bzp), scalarF32(cs), zp8(dt, czp))
+				out, err := ops.BroadcastShapes(sh[0], sh[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := make([]float64, out.Size())
+				av, bv := a.AsFloat64s(), b.AsFloat64s()
+				for i := range want {
+					x := float32(av[broadcastIndex(out, sh[0], i)])
+					y := float32(bv[broadcastIndex(out, sh[1], i)])
+					var v float32
+					if op == "QLinearAdd" {
+						v = (x-float32(azp))*(as/cs) + (y-float32(bzp))*(bs/cs)
+					} else {
+						v = (x - float32(azp)) * (y - float32(bzp)) * (as * bs / cs)
+					}
+					want[i] = quantizeRef(dt, v, float64(czp))
+				}
+				for _, threads := range []int{1, 2} {
+					p := opstest.MustPrepare(t, n)
+					if threads > 1 {
+						pool := ops.NewPool(threads)
+						defer pool.Close()
+						p.Ctx.Pool, p.Ctx.Threads = pool, threads
+					}
+					if err := p.Kernel.Run(p.Ctx, n.Inputs, p.Out); err != nil {
+						t.Fatal(err)
+					}
+					got := p.Out[0].AsFloat64s()
+					if !p.Out[0].Shape().Equal(out) {
+						t.Fatalf("%s %v %v: shape %v, want %v", op, sh[0], sh[1], p.Out[0].Shape(), out)
+					}
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("%s %s %v %v threads %d: element %d is %v, want %v", op, dt, sh[0], sh[1], threads, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestQLinearAddSaturatesAndRoundsToEven(t *testing.T) {
+	// (a - 0)·1 + (b - 0)·1 with C's scale 2: 1/2 → 0, 3/2 → 2, 5/2 → 2; 250+250 saturates at 255.
+	a, b := u8(ops.Shape{4}, 1, 3, 5, 250), u8(ops.Shape{4}, 0, 0, 0, 250)
+	got, err := opstest.Run(msNode("QLinearAdd", nil, a, scalarF32(1), nil, b, scalarF32(1), nil, scalarF32(2), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := u8(ops.Shape{4}, 0, 2, 2, 250)
+	if err := ops.AllClose(got[0], want, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	got, err = opstest.Run(msNode("QLinearAdd", nil, a, scalarF32(1), nil, b, scalarF32(1), nil, scalarF32(1), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := ops.Data[uint8](got[0])[3]; v != 255 {
+		t.Fatalf("250+250 gives %d, want 255 (saturated)", v)
+	}
+}
+
+func TestQLinearUnaryAgainstReference(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	for _, dt := range []ops.DType{ops.Uint8, ops.Int8} {
+		x := randQ8(rng, dt, ops.Shape{3, 7, 11})
+		xs, ys, xzp, yzp := float32(0.071), float32(0.0039), 5, -20
+		if dt == ops.Uint8 {
+			xzp, yzp = 130, 0
+		}
+		cases := []struct {
+			op    string
+			attrs ops.AttrMap
+			f     func(float32) float32
+		}{
+			{"QLinearSigmoid", nil, func(v float32) float32 { return float32(1 / (1 + math.Exp(-float64(v)))) }},
+			{"QLinearLeakyRelu", ops.AttrMap{"alpha": ops.FloatAttr(0.1)}, func(v float32) float32 {
+				if v < 0 {
+					return float32(0.1) * v
+				}
+				return v
+			}},
+		}
+		for _, c := range cases {
+			ysc := ys
+			if c.op == "QLinearLeakyRelu" {
+				ysc = 0.05
+			}
+			xv := x.AsFloat64s()
+			want := make([]float64, len(xv))
+			for i, v := range xv {
+				want[i] = quantizeRef(dt, c.f((float32(v)-float32(xzp))*xs)/ysc, float64(yzp))
+			}
+			for _, nonConst := range []bool{false, true} {
+				n := msNode(c.op, c.attrs, x, scalarF32(xs), zp8(dt, xzp), scalarF32(ysc), zp8(dt, yzp))
+				if nonConst {
+					n.NonConstInputs = []int{1, 2, 3, 4} // the table is built at each Run
+				}
+				got, err := opstest.Run(n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				g := got[0].AsFloat64s()
+				for i := range want {
+					if g[i] != want[i] {
+						t.Fatalf("%s %s nonConst=%v: element %d (x=%v) is %v, want %v", c.op, dt, nonConst, i, xv[i], g[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestQLinearBadInputs(t *testing.T) {
+	a := u8(ops.Shape{3}, 1, 2, 3)
+	s := scalarF32(1)
+	cases := []struct {
+		name string
+		node opstest.Node
+		err  string
+	}{
+		{"per-axis scale", msNode("QLinearAdd", nil, a, opstest.F32(ops.Shape{3}, 1, 1, 1), nil, a, s, nil, s, nil), "A_scale has shape [3], want a scalar"},
+		{"mismatched types", msNode("QLinearMul", nil, a, s, nil, i8(ops.Shape{3}, 1, 2, 3), s, nil, s, nil), "B has dtype int8, A uint8"},
+		{"zero point type", msNode("QLinearAdd", nil, a, s, i8(ops.Shape{}, 0), a, s, nil, s, nil), "A_zero_point has dtype int8, want uint8"},
+		{"float input", msNode("QLinearSigmoid", nil, opstest.F32(ops.Shape{1}, 1), s, nil, s, nil), "X has dtype float32, want uint8 or int8"},
+		{"double scale", msNode("QLinearLeakyRelu", nil, a, ops.Scalar(1.0), nil, s, nil), "X_scale has dtype float64, want float32"},
+		{"no broadcast", msNode("QLinearAdd", nil, a, s, nil, u8(ops.Shape{2}, 1, 2), s, nil, s, nil), "do not broadcast"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := opstest.Run(c.node)
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Fatalf("error %v, want one containing %q", err, c.err)
+			}
+		})
+	}
+}
