@@ -231,3 +231,61 @@ func TestQLinearBadInputs(t *testing.T) {
 		})
 	}
 }
+
+func TestQLinearConcat(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for _, dt := range []ops.DType{ops.Uint8, ops.Int8} {
+		a, b, c := randQ8(rng, dt, ops.Shape{2, 3, 5}), randQ8(rng, dt, ops.Shape{2, 1, 5}), randQ8(rng, dt, ops.Shape{2, 4, 5})
+		ys, yzp := float32(0.1), 3
+		params := []struct {
+			s  float32
+			zp int
+		}{{0.1, 3}, {0.25, 4}, {0.037, 9}} // the first as Y: copied
+		for _, nonConst := range []bool{false, true} {
+			n := msNode("QLinearConcat", ops.AttrMap{"axis": ops.IntAttr(-2)}, scalarF32(ys), zp8(dt, yzp),
+				a, scalarF32(params[0].s), zp8(dt, params[0].zp),
+				b, scalarF32(params[1].s), zp8(dt, params[1].zp),
+				c, scalarF32(params[2].s), zp8(dt, params[2].zp))
+			if nonConst {
+				n.NonConstInputs = []int{0, 1, 3, 4, 6, 7, 9, 10}
+			}
+			got, err := opstest.Run(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := (ops.Shape{2, 8, 5}); !got[0].Shape().Equal(want) {
+				t.Fatalf("shape %v, want %v", got[0].Shape(), want)
+			}
+			g := got[0].AsFloat64s()
+			for o := 0; o < 2; o++ {
+				row := 0
+				for k, x := range []*ops.Tensor{a, b, c} {
+					xv, rows := x.AsFloat64s(), x.Shape()[1]
+					for i := 0; i < rows*5; i++ {
+						v := (float32(xv[o*rows*5+i]) - float32(params[k].zp)) * params[k].s / ys
+						want := quantizeRef(dt, v, float64(yzp))
+						if have := g[o*40+row+i]; have != want {
+							t.Fatalf("%s nonConst=%v: input %d row %d element %d is %v, want %v", dt, nonConst, k, o, i, have, want)
+						}
+					}
+					row += rows * 5
+				}
+			}
+		}
+	}
+	for _, c := range []struct {
+		name string
+		node opstest.Node
+		err  string
+	}{
+		{"no axis", msNode("QLinearConcat", nil, scalarF32(1), u8(ops.Shape{}, 0), u8(ops.Shape{1}, 1), scalarF32(1), u8(ops.Shape{}, 0)), "axis"},
+		{"shapes differ", msNode("QLinearConcat", ops.AttrMap{"axis": ops.IntAttr(0)}, scalarF32(1), u8(ops.Shape{}, 0),
+			u8(ops.Shape{1, 2}, 1, 2), scalarF32(1), u8(ops.Shape{}, 0), u8(ops.Shape{1, 1}, 1), scalarF32(1), u8(ops.Shape{}, 0)), "differ off axis 0"},
+		{"types differ", msNode("QLinearConcat", ops.AttrMap{"axis": ops.IntAttr(0)}, scalarF32(1), u8(ops.Shape{}, 0),
+			u8(ops.Shape{1}, 1), scalarF32(1), u8(ops.Shape{}, 0), i8(ops.Shape{1}, 1), scalarF32(1), i8(ops.Shape{}, 0)), "X1 has dtype int8, X0 uint8"},
+	} {
+		if _, err := opstest.Run(c.node); err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.err)
+		}
+	}
+}
