@@ -95,7 +95,7 @@ func (o *qlinearConcatOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
 }
 
 type qlinearConcatKernel[T q8] struct {
-	outer, outRow int            // rows before the axis; elements of Y per row
+	outer, outRow int             // rows before the axis; elements of Y per row
 	parts         []concatPart[T] // one per joined tensor
 }
 
