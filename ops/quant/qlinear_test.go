@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops"
+	_ "github.com/onnxrun/onnxrun/ops/cnn" // AveragePool, the float reference of QLinearAveragePool's windows
 	"github.com/onnxrun/onnxrun/ops/opstest"
 )
 
@@ -286,6 +287,123 @@ func TestQLinearConcat(t *testing.T) {
 	} {
 		if _, err := opstest.Run(c.node); err == nil || !strings.Contains(err.Error(), c.err) {
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.err)
+		}
+	}
+}
+
+// dequantized is (x - zp) * scale as a float32 tensor.
+func dequantized(x *ops.Tensor, scale float32, zp int) *ops.Tensor {
+	v := x.AsFloat64s()
+	f := make([]float32, len(v))
+	for i := range v {
+		f[i] = (float32(v[i]) - float32(zp)) * scale
+	}
+	return ops.FromSlice(x.Shape().Clone(), f)
+}
+
+// toChannelsLast moves axis 1 of x to the end.
+func toChannelsLast(x *ops.Tensor) *ops.Tensor {
+	s := x.Shape()
+	n, c, inner := s[0], s[1], s[2:].Size()
+	out := ops.New(x.DType(), append(append(ops.Shape{n}, s[2:]...), c))
+	for b := 0; b < n; b++ {
+		for ch := 0; ch < c; ch++ {
+			for i := 0; i < inner; i++ {
+				ops.CopyElements(out, (b*inner+i)*c+ch, x, (b*c+ch)*inner+i, 1)
+			}
+		}
+	}
+	return out
+}
+
+func TestQLinearAveragePoolMatchesFloatAveragePool(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	cases := []struct {
+		shape ops.Shape
+		attrs ops.AttrMap
+	}{
+		{ops.Shape{2, 3, 7, 9}, ops.AttrMap{"kernel_shape": opstest.Ints(3, 3)}},
+		{ops.Shape{1, 4, 8, 7}, ops.AttrMap{"kernel_shape": opstest.Ints(3, 2), "strides": opstest.Ints(2, 2), "pads": opstest.Ints(1, 0, 1, 1)}},
+		{ops.Shape{1, 4, 8, 7}, ops.AttrMap{"kernel_shape": opstest.Ints(3, 3), "strides": opstest.Ints(2, 2), "pads": opstest.Ints(1, 1, 1, 1), "count_include_pad": ops.IntAttr(1)}},
+		{ops.Shape{1, 2, 9, 6}, ops.AttrMap{"kernel_shape": opstest.Ints(2, 3), "strides": opstest.Ints(2, 2), "ceil_mode": ops.IntAttr(1)}},
+		{ops.Shape{1, 2, 9, 6}, ops.AttrMap{"kernel_shape": opstest.Ints(4, 3), "strides": opstest.Ints(3, 2), "auto_pad": ops.StringAttr("SAME_UPPER")}},
+		{ops.Shape{1, 2, 9, 6}, ops.AttrMap{"kernel_shape": opstest.Ints(4, 3), "strides": opstest.Ints(3, 2), "auto_pad": ops.StringAttr("SAME_LOWER"), "count_include_pad": ops.IntAttr(1)}},
+		{ops.Shape{2, 3, 11}, ops.AttrMap{"kernel_shape": opstest.Ints(4), "strides": opstest.Ints(3), "auto_pad": ops.StringAttr("VALID")}},
+		{ops.Shape{1, 2, 5, 4, 6}, ops.AttrMap{"kernel_shape": opstest.Ints(2, 3, 2), "pads": opstest.Ints(1, 1, 0, 0, 1, 1)}},
+	}
+	for _, dt := range []ops.DType{ops.Uint8, ops.Int8} {
+		xs, ys, xzp, yzp := float32(0.043), float32(0.031), 7, -3
+		if dt == ops.Uint8 {
+			xzp, yzp = 121, 130
+		}
+		for _, c := range cases {
+			x := randQ8(rng, dt, c.shape)
+			ref, err := opstest.Run(opstest.NewNode("AveragePool", 19, c.attrs, dequantized(x, xs, xzp)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			refV := ref[0].Float32s()
+			want := make([]float64, len(refV))
+			for i, v := range refV {
+				want[i] = quantizeRef(dt, v/ys, float64(yzp))
+			}
+			for _, last := range []bool{false, true} {
+				attrs := ops.AttrMap{"channels_last": ops.IntAttr(0)}
+				for k, v := range c.attrs {
+					attrs[k] = v
+				}
+				in, wantT := x, ops.FromSlice(ref[0].Shape().Clone(), want)
+				if last {
+					attrs["channels_last"] = ops.IntAttr(1)
+					in, wantT = toChannelsLast(x), toChannelsLast(wantT)
+				}
+				got, err := opstest.Run(msNode("QLinearAveragePool", attrs, in, scalarF32(xs), zp8(dt, xzp), scalarF32(ys), zp8(dt, yzp)))
+				if err != nil {
+					t.Fatalf("%v %v: %v", c.shape, c.attrs, err)
+				}
+				if !got[0].Shape().Equal(wantT.Shape()) {
+					t.Fatalf("%v %v channels_last=%v: shape %v, want %v", c.shape, c.attrs, last, got[0].Shape(), wantT.Shape())
+				}
+				// The float pool divides a float sum, ours scales an exact integer sum: they may round a
+				// value near a half apart, never further.
+				g, w := got[0].AsFloat64s(), wantT.Float64s()
+				for i := range w {
+					if math.Abs(g[i]-w[i]) > 1 {
+						t.Fatalf("%s %v %v channels_last=%v: element %d is %v, want %v", dt, c.shape, c.attrs, last, i, g[i], w[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestQLinearGlobalAveragePoolExact(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	for _, dt := range []ops.DType{ops.Uint8, ops.Int8} {
+		x := randQ8(rng, dt, ops.Shape{2, 5, 3, 7})
+		xs, ys, xzp, yzp := float32(0.02), float32(0.01), 4, 2
+		xv := x.AsFloat64s()
+		want := make([]float64, 10)
+		for p := range want {
+			var sum int32
+			for i := 0; i < 21; i++ {
+				sum += int32(xv[p*21+i]) - int32(xzp)
+			}
+			want[p] = quantizeRef(dt, float32(sum)*(xs/(ys*21)), float64(yzp))
+		}
+		for _, last := range []bool{false, true} {
+			in, wantT := x, ops.FromSlice(ops.Shape{2, 5, 1, 1}, want)
+			if last {
+				in, wantT = toChannelsLast(x), toChannelsLast(wantT)
+			}
+			got, err := opstest.Run(msNode("QLinearGlobalAveragePool", ops.AttrMap{"channels_last": ops.IntAttr(map[bool]int64{false: 0, true: 1}[last])},
+				in, scalarF32(xs), zp8(dt, xzp), scalarF32(ys), zp8(dt, yzp)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ops.AllClose(ops.FromSlice(got[0].Shape(), got[0].AsFloat64s()), wantT, 0, 0); err != nil {
+				t.Fatalf("%s channels_last=%v: %v", dt, last, err)
+			}
 		}
 	}
 }
