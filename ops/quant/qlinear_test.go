@@ -407,3 +407,60 @@ func TestQLinearGlobalAveragePoolExact(t *testing.T) {
 		}
 	}
 }
+
+func TestQLinearSoftmaxAgainstFloat(t *testing.T) {
+	rng := rand.New(rand.NewSource(6))
+	shape := ops.Shape{2, 3, 5}
+	for _, dt := range []ops.DType{ops.Uint8, ops.Int8} {
+		x := randQ8(rng, dt, shape)
+		xs, ys, xzp, yzp := float32(0.08), float32(1.0/256), 9, 0
+		if dt == ops.Int8 {
+			yzp = -128
+		}
+		xv := x.AsFloat64s()
+		for _, c := range []struct {
+			opset, axis     int64
+			outer, n, inner int
+		}{{13, 1, 2, 3, 5}, {13, -1, 6, 5, 1}, {11, 1, 2, 15, 1}, {11, 0, 1, 30, 1}} {
+			want := make([]float64, len(xv))
+			for o := 0; o < c.outer; o++ {
+				for i := 0; i < c.inner; i++ {
+					at := func(j int) int { return (o*c.n+j)*c.inner + i }
+					var m, sum float64 = math.Inf(-1), 0
+					for j := 0; j < c.n; j++ {
+						m = max(m, (xv[at(j)]-float64(xzp))*float64(xs))
+					}
+					for j := 0; j < c.n; j++ {
+						sum += math.Exp((xv[at(j)]-float64(xzp))*float64(xs) - m)
+					}
+					for j := 0; j < c.n; j++ {
+						p := math.Exp((xv[at(j)]-float64(xzp))*float64(xs)-m) / sum
+						want[at(j)] = quantizeRef(dt, float32(p/float64(ys)), float64(yzp))
+					}
+				}
+			}
+			for _, nonConst := range []bool{false, true} {
+				n := msNode("QLinearSoftmax", ops.AttrMap{"opset": ops.IntAttr(c.opset), "axis": ops.IntAttr(c.axis)},
+					x, scalarF32(xs), zp8(dt, xzp), scalarF32(ys), zp8(dt, yzp))
+				if nonConst {
+					n.NonConstInputs = []int{1}
+				}
+				got, err := opstest.Run(n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// float32 against float64: a value near a half may round the other way, never further.
+				g := got[0].AsFloat64s()
+				for i := range want {
+					if math.Abs(g[i]-want[i]) > 1 {
+						t.Fatalf("%s opset %d axis %d: element %d is %v, want %v", dt, c.opset, c.axis, i, g[i], want[i])
+					}
+				}
+			}
+		}
+	}
+	if _, err := opstest.Run(msNode("QLinearSoftmax", nil, u8(ops.Shape{2}, 1, 2), scalarF32(1), nil, scalarF32(1), nil)); err == nil ||
+		!strings.Contains(err.Error(), "opset") {
+		t.Fatalf("no opset attribute: error %v, want one naming opset", err)
+	}
+}
