@@ -36,7 +36,7 @@ func buildQLinearSoftmax(n ops.NodeInfo) (ops.Op, error) {
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
-	if o.opset < 13 {
+	if o.opset < 1 {
 		return nil, &ops.AttrError{Name: "opset", Msg: "is " + itoa(o.opset) + ", want a Softmax opset >= 1"}
 	}
 	return o, nil
