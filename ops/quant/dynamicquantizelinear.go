@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/qvec"
 )
 
 // DynamicQuantizeLinear quantizes a float32 tensor to uint8 with a scale and zero point computed from its
@@ -51,10 +52,7 @@ func (o *dynamicQuantizeOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error)
 
 func runDynamicQuantize(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 	x, y := in[0].Float32s(), ops.Data[uint8](out[0])
-	var lo, hi float32 // the range always includes 0
-	for _, v := range x {
-		lo, hi = min(lo, v), max(hi, v)
-	}
+	lo, hi := qvec.MinMax(x) // the range always includes 0
 	scale := (hi - lo) / 255
 	var zp float32
 	if scale != 0 {
@@ -62,12 +60,10 @@ func runDynamicQuantize(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 	}
 	out[1].Float32s()[0] = scale
 	ops.Data[uint8](out[2])[0] = uint8(zp)
-	for i, v := range x {
-		q := 0.0
-		if scale != 0 {
-			q = math.RoundToEven(float64(v/scale)) + float64(zp)
-		}
-		y[i] = uint8(max(0, min(255, q)))
+	if scale == 0 { // an all-zero input: y is 0 (x / 0 would be NaN)
+		clear(y[:len(x)])
+		return nil
 	}
+	qvec.QuantizeU8(y, x, scale, uint8(zp))
 	return nil
 }
