@@ -464,3 +464,19 @@ func TestQLinearSoftmaxAgainstFloat(t *testing.T) {
 		t.Fatalf("no opset attribute: error %v, want one naming opset", err)
 	}
 }
+
+func TestQLinearEmptyTensors(t *testing.T) {
+	empty := u8(ops.Shape{2, 0})
+	s, zp := scalarF32(0.1), u8(ops.Shape{}, 3)
+	for _, n := range []opstest.Node{
+		msNode("QLinearSoftmax", ops.AttrMap{"opset": ops.IntAttr(13)}, empty, s, zp, s, zp),
+		msNode("QLinearSoftmax", ops.AttrMap{"opset": ops.IntAttr(11), "axis": ops.IntAttr(1)}, empty, s, zp, s, zp),
+		msNode("QLinearAdd", nil, empty, s, zp, u8(ops.Shape{1}, 4), s, zp, s, zp),
+		msNode("QLinearSigmoid", nil, empty, s, zp, s, zp),
+		msNode("QLinearConcat", ops.AttrMap{"axis": ops.IntAttr(1)}, s, zp, empty, s, zp, empty, s, zp),
+	} {
+		if _, err := opstest.Run(n); err != nil {
+			t.Errorf("%s of an empty tensor: %v", n.OpType, err)
+		}
+	}
+}

@@ -126,6 +126,9 @@ func (k *qlinearSoftmaxKernel[T]) Run(_ *ops.ExecContext, in, out []*ops.Tensor)
 	x, y := ops.Data[T](in[0]), ops.Data[T](out[0])
 	lo, hi := bounds8[T]()
 	r := k.runs
+	if r.n == 0 { // an empty axis: no runs to normalise
+		return nil
+	}
 	for o := 0; o < r.outer; o++ {
 		for i := 0; i < r.inner; i++ {
 			base := o*r.n*r.inner + i
