@@ -41,17 +41,31 @@ func zp8(dt ops.DType, v int) *ops.Tensor {
 	return ops.Scalar(uint8(v))
 }
 
-// quantizeRef is the plain reference rounding: saturate(RoundToEven(v) + zp), NaN to zp.
+// quantizeRef is the plain reference rounding of the QLinear operators: saturate(RoundToEven(v + zp))
+// with v + zp a float32 sum, NaN to zp.
 func quantizeRef(dt ops.DType, v float32, zp float64) float64 {
-	r := math.RoundToEven(float64(v))
-	if r != r {
-		r = 0
+	if v != v {
+		return zp
+	}
+	r := math.RoundToEven(float64(v + float32(zp)))
+	lo, hi := 0.0, 255.0
+	if dt == ops.Int8 {
+		lo, hi = -128, 127
+	}
+	return max(lo, min(hi, r))
+}
+
+// quantizeLinearRef is QuantizeLinear's rounding, which the table-driven operators use:
+// saturate(RoundToEven(v) + zp), NaN to zp.
+func quantizeLinearRef(dt ops.DType, v float32, zp float64) float64 {
+	if v != v {
+		return zp
 	}
 	lo, hi := 0.0, 255.0
 	if dt == ops.Int8 {
 		lo, hi = -128, 127
 	}
-	return max(lo, min(hi, r+zp))
+	return max(lo, min(hi, math.RoundToEven(float64(v))+zp))
 }
 
 // broadcastIndex maps output element i of shape out to the element of an input of shape in that
@@ -186,7 +200,7 @@ func TestQLinearUnaryAgainstReference(t *testing.T) {
 			xv := x.AsFloat64s()
 			want := make([]float64, len(xv))
 			for i, v := range xv {
-				want[i] = quantizeRef(dt, c.f((float32(v)-float32(xzp))*xs)/ysc, float64(yzp))
+				want[i] = quantizeLinearRef(dt, c.f((float32(v)-float32(xzp))*xs)/ysc, float64(yzp))
 			}
 			for _, nonConst := range []bool{false, true} {
 				n := msNode(c.op, c.attrs, x, scalarF32(xs), zp8(dt, xzp), scalarF32(ysc), zp8(dt, yzp))
@@ -264,7 +278,7 @@ func TestQLinearConcat(t *testing.T) {
 					xv, rows := x.AsFloat64s(), x.Shape()[1]
 					for i := 0; i < rows*5; i++ {
 						v := (float32(xv[o*rows*5+i]) - float32(params[k].zp)) * params[k].s / ys
-						want := quantizeRef(dt, v, float64(yzp))
+						want := quantizeLinearRef(dt, v, float64(yzp))
 						if have := g[o*40+row+i]; have != want {
 							t.Fatalf("%s nonConst=%v: input %d row %d element %d is %v, want %v", dt, nonConst, k, o, i, have, want)
 						}

@@ -12,7 +12,7 @@ import (
 //
 //	QLinearAdd: v = (A - A_zero_point) * (A_scale / C_scale) + (B - B_zero_point) * (B_scale / C_scale)
 //	QLinearMul: v = float32((A - A_zero_point) * (B - B_zero_point)) * (A_scale * B_scale / C_scale)
-//	C = saturate(round_half_to_even(v) + C_zero_point)
+//	C = saturate(round_half_to_even(v + C_zero_point))
 //
 // The integer product of QLinearMul is exact (|product| <= 255²); both float32 terms of QLinearAdd are
 // read from two 256-entry tables built once per run (the same float32 products, so the same bits), which

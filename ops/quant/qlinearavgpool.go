@@ -12,7 +12,7 @@ import (
 //
 // Each output sums the window's integers exactly, then requantizes in float32 as ONNX Runtime's MLAS does:
 //
-//	Y = saturate(round_half_to_even(float32(Σ (X - x_zero_point)) * (x_scale / (y_scale * count))) + y_zero_point)
+//	Y = saturate(round_half_to_even(float32(Σ (X - x_zero_point)) * (x_scale / (y_scale * count)) + y_zero_point))
 //
 // where count is the window's elements inside X, or with count_include_pad=1 those inside the padded X
 // (padding counts as x_zero_point, the quantized 0). The windows follow AveragePool's: the output length

@@ -12,8 +12,11 @@ import (
 // 0). This file holds what they share: the checks of those scalars, reading them, and the rounding.
 //
 // Rounding: every operator computes a float32 value v (the quantized result before the zero point, as
-// its doc comment gives it), then y = saturate(round_half_to_even(v) + zero_point), as ONNX's
-// QuantizeLinear does; a NaN v gives the zero point.
+// its doc comment gives it), then y = saturate(round_half_to_even(v + zero_point)), the zero point added
+// in float32 as ONNX Runtime's kernels do (see quantize8), except the table-driven ones, whose tables are
+// QuantizeLinear's saturate(round_half_to_even(v) + zero_point) (quantizeLinear8) as ONNX Runtime builds
+// them; a NaN v gives the zero point. Which is which was settled against ONNX Runtime
+// (crosscheck/qlinear_test.go).
 
 // q8 is a uint8 or int8 quantized element.
 type q8 interface{ uint8 | int8 }
@@ -28,16 +31,28 @@ func bounds8[T q8]() (lo, hi float32) {
 	return -128, 127
 }
 
-// quantize8 is saturate(round_half_to_even(v) + zp) to T's range: v is clamped first, so that the 1.5*2^23
-// trick rounds exactly (it is exact for |v| < 2^22 in float32's default rounding mode, half to even).
+// quantize8 is saturate(round_half_to_even(v + zp)) to T's range, a NaN v giving zp. The zero point is
+// added in float32 before rounding, as ONNX Runtime's QLinear kernels do (ONNX's QuantizeLinear adds it
+// after; the two differ when v + zp rounds onto a tie: 15.5000003 + 131 is 146.5 in float32, which rounds
+// to 146, while 16 + 131 is 147). v + zp is clamped first, so that the 1.5*2^23 trick rounds exactly (it
+// is exact for |v| < 2^22 in float32's default rounding mode, half to even).
 func quantize8[T q8](v, zp, lo, hi float32) T {
 	if v != v {
 		return T(int32(zp))
 	}
-	v = min(max(v, lo-zp), hi-zp)
+	v = min(max(v+zp, lo), hi)
 	const magic = 1.5 * (1 << 23)
-	r := (v + magic) - magic
-	return T(int32(r + zp))
+	return T(int32((v + magic) - magic))
+}
+
+// quantizeLinear8 is ONNX's QuantizeLinear rounding, saturate(round_half_to_even(v) + zp), NaN to zp: the
+// tables (QLinearSigmoid, QLinearLeakyRelu, QLinearConcat) use it, as ONNX Runtime builds them by running
+// its QuantizeLinear over the 256 dequantized values.
+func quantizeLinear8[T q8](v, zp, lo, hi float32) T {
+	if v != v {
+		return T(int32(zp))
+	}
+	return quantize8[T](v, 0, lo-zp, hi-zp) + T(int32(zp))
 }
 
 // qParam is one per-tensor (scale, zero point) pair: the input index of the scale and of the zero point
@@ -163,12 +178,13 @@ func (f floatFn) apply(x float32) float32 {
 	return x
 }
 
-// buildTable fills t with y = saturate(round(f((x - xzp) * xs) / ys) + yzp) for every x of type T.
+// buildTable fills t with y = saturate(round(f((x - xzp) * xs) / ys) + yzp) for every x of type T (the
+// zero point added after rounding: see quantizeLinear8).
 func buildTable[T q8](t *lookupTable, f floatFn, xs, xzp, ys, yzp float32) {
 	lo, hi := bounds8[T]()
 	for i := range t {
 		x := float32(T(uint8(i)))
-		t[i] = byte(quantize8[T](f.apply((x-xzp)*xs)/ys, yzp, lo, hi))
+		t[i] = byte(quantizeLinear8[T](f.apply((x-xzp)*xs)/ys, yzp, lo, hi))
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 //
 //	e_j = exp(-(max - X_j) * X_scale), from a 256-entry table over max - X_j (built at Prepare when X_scale
 //	      is constant), each entry float64 exp rounded once
-//	Y_j = saturate(round_half_to_even(e_j * (1 / Σ e) / y_scale) + y_zero_point)
+//	Y_j = saturate(round_half_to_even(e_j * (1 / Σ e) / y_scale + y_zero_point))
 //
 // with Σ e summed in float32 in the order of the elements.
 func init() {
