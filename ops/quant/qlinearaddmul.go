@@ -223,7 +223,7 @@ func (t *binaryTask[T]) span(c, a, b []T, sa, sb int) {
 		m, azp, bzp := t.multiplier, t.azp, t.bzp
 		for i := range c {
 			p := (int32(a[i*sa]) - azp) * (int32(b[i*sb]) - bzp)
-			c[i] = quantize8[T](float32(p)*m, czp, lo, hi)
+			c[i] = quantize8[T](float32(float32(p)*m), czp, lo, hi) // rounded product: no multiply-add with czp
 		}
 		return
 	}

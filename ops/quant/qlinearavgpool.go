@@ -10,9 +10,13 @@ import (
 // with channels_last=1. QLinearAveragePool has AveragePool's attributes: kernel_shape (required), strides,
 // pads, auto_pad, ceil_mode and count_include_pad.
 //
-// Each output sums the window's integers exactly, then requantizes in float32 as ONNX Runtime's MLAS does:
+// Each output requantizes its window's mean in float32, in the way each of ONNX Runtime's kernels does it
+// (checked value for value against ONNX Runtime, ties included, in crosscheck/qlinear_test.go):
 //
-//	Y = saturate(round_half_to_even(float32(Σ (X - x_zero_point)) * (x_scale / (y_scale * count)) + y_zero_point))
+//	QLinearGlobalAveragePool: the window's integers summed exactly,
+//	  Y = saturate(round_half_to_even(float32(Σ (X - x_zero_point)) * (x_scale / (y_scale * count)) + y_zero_point))
+//	QLinearAveragePool: the window dequantized and summed in float32 in row-major order,
+//	  Y = saturate(round_half_to_even(Σ ((X - x_zero_point) * x_scale) / count / y_scale + y_zero_point))
 //
 // where count is the window's elements inside X, or with count_include_pad=1 those inside the padded X
 // (padding counts as x_zero_point, the quantized 0). The windows follow AveragePool's: the output length
@@ -97,6 +101,7 @@ type poolGeom struct {
 	padEnd                      [maxPoolDims]int
 	channelsLast                bool
 	countIncludePad             bool
+	floatSum                    bool // QLinearAveragePool's float32 sum of dequantized values (see the doc)
 }
 
 func (o *qlinearPoolOp) geometry(in []ops.ValueInfo) (*poolGeom, ops.Shape, error) {
@@ -120,7 +125,7 @@ func (o *qlinearPoolOp) geometry(in []ops.ValueInfo) (*poolGeom, ops.Shape, erro
 	if !o.global && len(o.kernel) != sp {
 		return nil, nil, ops.Invalidf("%s kernel_shape %v has %d dimensions, X %v has %d spatial ones", o.opType, o.kernel, len(o.kernel), x, sp)
 	}
-	g := &poolGeom{n: x[0], c: x[1], channelsLast: o.channelsLast, countIncludePad: o.countIncludePad}
+	g := &poolGeom{n: x[0], c: x[1], channelsLast: o.channelsLast, countIncludePad: o.countIncludePad, floatSum: !o.global}
 	spatial := x[2:]
 	if o.channelsLast {
 		g.c, spatial = x[len(x)-1], x[1:len(x)-1]
@@ -229,11 +234,14 @@ func (k *qlinearPoolKernel[T]) Run(_ *ops.ExecContext, in, out []*ops.Tensor) er
 					for o2 := 0; o2 < g.out[2]; o2++ {
 						s2, e2, p2 := g.window(2, o2)
 						var sum int32
+						var fsum float32
 						for i0 := s0; i0 < e0; i0++ {
 							for i1 := s1; i1 < e1; i1++ {
 								row := xBase + ((i0*g.in[1]+i1)*g.in[2])*step
 								for i2 := s2; i2 < e2; i2++ {
-									sum += int32(x[row+i2*step]) - zp
+									d := int32(x[row+i2*step]) - zp
+									sum += d
+									fsum += float32(float32(d) * xs) // the conversion keeps the product from fusing into a multiply-add
 								}
 							}
 						}
@@ -242,8 +250,12 @@ func (k *qlinearPoolKernel[T]) Run(_ *ops.ExecContext, in, out []*ops.Tensor) er
 							count = p0 * p1 * p2
 						}
 						v := float32(0)
-						if count > 0 {
-							v = float32(sum) * (xs / (ys * float32(count)))
+						switch {
+						case count == 0:
+						case g.floatSum:
+							v = fsum / float32(count) / ys
+						default:
+							v = float32(float32(sum) * (xs / (ys * float32(count)))) // rounded before the zero point is added: no multiply-add
 						}
 						y[yBase+oi*step] = quantize8[T](v, yzp, lo, hi)
 						oi++
