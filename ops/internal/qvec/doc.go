@@ -17,7 +17,7 @@
 //
 // # Variants
 //
-// AVX-512 assembly runs the largest multiple of 16 elements and the twin the rest; isa.Pick chooses the
+// AVX-512 (16 lanes) and AVX2 (8 lanes) assembly runs the largest multiple of its width and the twin the rest; isa.Pick chooses the
 // variant once at init. Spans longer than ParallelMin elements are split across the session's threads
 // by the callers (ops/quant).
 package qvec

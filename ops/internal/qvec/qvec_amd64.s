@@ -86,3 +86,99 @@ sloop:
 sdone:
 	VZEROUPPER
 	RET
+
+// func quantizeAVX2(dst []byte, src []float32, scale, lo, hi float32, zp int32)
+// 8 lanes a step, as quantizeAVX512: NaN lanes are cleared with the ordered-compare mask, and the int32
+// results (in range after the clamp) are narrowed by keeping each one's low byte (mask to 0x00FF words,
+// then an unsigned pack that cannot saturate).
+TEXT ·quantizeAVX2(SB), NOSPLIT, $0-64
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         src_base+24(FP), SI
+	MOVQ         src_len+32(FP), CX
+	VBROADCASTSS scale+48(FP), Y1
+	VBROADCASTSS lo+52(FP), Y2
+	VBROADCASTSS hi+56(FP), Y3
+	MOVL         zp+60(FP), AX
+	VMOVD        AX, X4
+	VPBROADCASTD X4, Y4
+	VPCMPEQW     X7, X7, X7
+	VPSRLW       $8, X7, X7
+	SHRQ         $3, CX
+	JZ           q2done
+
+q2loop:
+	VMOVUPS       (SI), Y0
+	VDIVPS        Y1, Y0, Y0
+	VCMPPS        $0, Y0, Y0, Y5
+	VANDPS        Y5, Y0, Y0
+	VMAXPS        Y2, Y0, Y0
+	VMINPS        Y3, Y0, Y0
+	VCVTPS2DQ     Y0, Y0
+	VPADDD        Y4, Y0, Y0
+	VEXTRACTI128  $1, Y0, X6
+	VPACKSSDW     X6, X0, X0
+	VPAND         X7, X0, X0
+	VPACKUSWB     X0, X0, X0
+	VMOVQ         X0, (DI)
+	ADDQ          $32, SI
+	ADDQ          $8, DI
+	DECQ          CX
+	JNZ           q2loop
+
+q2done:
+	VZEROUPPER
+	RET
+
+// func dequantizeU8AVX2(dst []float32, src []uint8, scale float32, zp int32)
+TEXT ·dequantizeU8AVX2(SB), NOSPLIT, $0-56
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         src_base+24(FP), SI
+	MOVQ         src_len+32(FP), CX
+	VBROADCASTSS scale+48(FP), Y1
+	MOVL         zp+52(FP), AX
+	VMOVD        AX, X4
+	VPBROADCASTD X4, Y4
+	SHRQ         $3, CX
+	JZ           u2done
+
+u2loop:
+	VPMOVZXBD (SI), Y0
+	VPSUBD    Y4, Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VMULPS    Y1, Y0, Y0
+	VMOVUPS   Y0, (DI)
+	ADDQ      $8, SI
+	ADDQ      $32, DI
+	DECQ      CX
+	JNZ       u2loop
+
+u2done:
+	VZEROUPPER
+	RET
+
+// func dequantizeS8AVX2(dst []float32, src []int8, scale float32, zp int32)
+TEXT ·dequantizeS8AVX2(SB), NOSPLIT, $0-56
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         src_base+24(FP), SI
+	MOVQ         src_len+32(FP), CX
+	VBROADCASTSS scale+48(FP), Y1
+	MOVL         zp+52(FP), AX
+	VMOVD        AX, X4
+	VPBROADCASTD X4, Y4
+	SHRQ         $3, CX
+	JZ           s2done
+
+s2loop:
+	VPMOVSXBD (SI), Y0
+	VPSUBD    Y4, Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VMULPS    Y1, Y0, Y0
+	VMOVUPS   Y0, (DI)
+	ADDQ      $8, SI
+	ADDQ      $32, DI
+	DECQ      CX
+	JNZ       s2loop
+
+s2done:
+	VZEROUPPER
+	RET
