@@ -186,6 +186,8 @@ func TestQLinearOpsMatchORT(t *testing.T) {
 		cases = append(cases,
 			qlinearCase{name: "add" + dt.String(), op: "QLinearAdd", inputs: []qInput{graphInput(x4), f(0.05), zp(z1),
 				graphInput(randBytes(rng, dt, 1, 3, 1, 1)), f(0.02), zp(z2), f(0.04), zp(z3)}},
+			qlinearCase{name: "addsame" + dt.String(), op: "QLinearAdd", inputs: []qInput{graphInput(x4), f(0.05), zp(z1),
+				graphInput(randBytes(rng, dt, 2, 3, 9, 7)), f(0.02), zp(z2), f(0.04), zp(z3)}},
 			qlinearCase{name: "mul" + dt.String(), op: "QLinearMul", inputs: []qInput{graphInput(randBytes(rng, dt, 5, 17)), f(0.05), zp(z1),
 				graphInput(randBytes(rng, dt, 17)), f(0.02), zp(z2), f(0.3), zp(z3)}},
 			qlinearCase{name: "sigmoid" + dt.String(), op: "QLinearSigmoid", inputs: []qInput{graphInput(x4), f(0.07), zp(z1), f(1.0 / 256), zp(z2)}},

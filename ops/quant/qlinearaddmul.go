@@ -3,6 +3,7 @@ package quant
 import (
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
+	"github.com/onnxrun/onnxrun/ops/internal/qvec"
 )
 
 // QLinearAdd and QLinearMul (com.microsoft, opset 1, ONNX Runtime's contrib operators): inputs A, A_scale,
@@ -14,9 +15,10 @@ import (
 //	QLinearMul: v = float32((A - A_zero_point) * (B - B_zero_point)) * (A_scale * B_scale / C_scale)
 //	C = saturate(round_half_to_even(v + C_zero_point))
 //
-// The integer product of QLinearMul is exact (|product| <= 255²); both float32 terms of QLinearAdd are
-// read from two 256-entry tables built once per run (the same float32 products, so the same bits), which
-// leaves an add, a round and a saturation per element.
+// The integer product of QLinearMul is exact (|product| <= 255²). QLinearAdd over contiguous spans runs on
+// ops/internal/qvec's vectorised AddU8/AddS8; along broadcast spans both float32 terms are read from two
+// 256-entry tables built once per run (the same float32 products, so the same bits), which leaves an add,
+// a round and a saturation per element.
 func init() {
 	ops.Register(ops.MicrosoftDomain, "QLinearAdd", ops.Since(1, buildQLinearAdd))
 	ops.Register(ops.MicrosoftDomain, "QLinearMul", ops.Since(1, buildQLinearMul))
@@ -170,6 +172,7 @@ func (k *qlinearBinaryKernel[T]) Run(ctx *ops.ExecContext, in, out []*ops.Tensor
 		t.azp, t.bzp, t.multiplier = int32(azp), int32(bzp), as*bs/cs
 	} else {
 		ra, rb := as/cs, bs/cs
+		t.add = qvec.AddParams{AZeroPoint: int32(azp), BZeroPoint: int32(bzp), RatioA: ra, RatioB: rb, CZeroPoint: czp}
 		for i := range t.aTerm {
 			t.aTerm[i] = (float32(T(uint8(i))) - azp) * ra
 			t.bTerm[i] = (float32(T(uint8(i))) - bzp) * rb
@@ -192,8 +195,9 @@ type binaryTask[T q8] struct {
 	mul          bool
 	a, b, c      []T
 	czp          float32
-	aTerm, bTerm [256]float32 // QLinearAdd: each input byte's term of v
-	azp, bzp     int32        // QLinearMul
+	aTerm, bTerm [256]float32   // QLinearAdd: each input byte's term of v, for broadcast spans
+	add          qvec.AddParams // QLinearAdd: the same arithmetic for qvec's vectorised contiguous spans
+	azp, bzp     int32          // QLinearMul
 	multiplier   float32
 }
 
@@ -228,6 +232,14 @@ func (t *binaryTask[T]) span(c, a, b []T, sa, sb int) {
 		return
 	}
 	if sa == 1 && sb == 1 {
+		switch cc := any(c).(type) { // T's two cases, to reach qvec's typed spans
+		case []uint8:
+			qvec.AddU8(cc, any(a).([]uint8)[:len(c)], any(b).([]uint8)[:len(c)], t.add)
+			return
+		case []int8:
+			qvec.AddS8(cc, any(a).([]int8)[:len(c)], any(b).([]int8)[:len(c)], t.add)
+			return
+		}
 		a, b = a[:len(c)], b[:len(c)]
 		for i := range c {
 			c[i] = quantize8[T](t.aTerm[uint8(a[i])]+t.bTerm[uint8(b[i])], czp, lo, hi)

@@ -115,6 +115,7 @@ func TestQLinearKernelsAllocateNothing(t *testing.T) {
 	x := ops.FromSlice(ops.Shape{4, 3, 100, 100}, floatsWithSpecials(rng, 4*3*100*100))
 	nodes := map[string]opstest.Node{
 		"QLinearAdd":     msNode("QLinearAdd", nil, a, s, zp, b, s, zp, s, zp),
+		"QLinearAddSame": msNode("QLinearAdd", nil, a, s, zp, a, scalarF32(0.03), zp, s, zp), // contiguous: qvec's spans
 		"QLinearMul":     msNode("QLinearMul", nil, a, s, zp, a, s, zp, s, zp),
 		"QLinearSigmoid": msNode("QLinearSigmoid", nil, a, s, zp, s, zp),
 		"QLinearLeakyRelu": func() opstest.Node {
@@ -133,7 +134,7 @@ func TestQLinearKernelsAllocateNothing(t *testing.T) {
 	}
 	opstest.CheckRunAllocatesNothing(t, nodes)
 	// The threaded paths hand a task to the pool: that too must not allocate.
-	for _, name := range []string{"QLinearAdd", "QLinearSigmoid", "QuantizeLinear"} {
+	for _, name := range []string{"QLinearAdd", "QLinearAddSame", "QLinearSigmoid", "QuantizeLinear"} {
 		p := opstest.MustPrepare(t, nodes[name])
 		withThreads(t, p, 2)
 		if allocs := testing.AllocsPerRun(5, func() {

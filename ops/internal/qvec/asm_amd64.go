@@ -36,7 +36,13 @@ func dequantizeS8AVX2(dst []float32, src []int8, scale float32, zp int32)
 
 var avx2 = &impl{lanes: 8, quantize: quantizeAVX2, dequantizeU8: dequantizeU8AVX2, dequantizeS8: dequantizeS8AVX2}
 
-var avx512 = &impl{lanes: 16, quantize: quantizeAVX512, dequantizeU8: dequantizeU8AVX512, dequantizeS8: dequantizeS8AVX512}
+// addAVX512 is addTwin over len(a) elements, a multiple of 16.
+//
+//go:noescape
+func addAVX512(c, a, b []byte, signed bool, p AddParams, lo, hi float32)
+
+var avx512 = &impl{lanes: 16, quantize: quantizeAVX512, dequantizeU8: dequantizeU8AVX512, dequantizeS8: dequantizeS8AVX512,
+	add: addAVX512}
 
 func variants() []isa.Variant[*impl] {
 	return []isa.Variant[*impl]{

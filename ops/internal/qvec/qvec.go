@@ -17,6 +17,8 @@ type impl struct {
 	quantize     func(dst []byte, src []float32, scale, lo, hi float32, zp int32)
 	dequantizeU8 func(dst []float32, src []uint8, scale float32, zp int32)
 	dequantizeS8 func(dst []float32, src []int8, scale float32, zp int32)
+	// add is AddU8/AddS8 (nil: the twin does it all); lo and hi are the saturation bounds.
+	add func(c, a, b []byte, signed bool, p AddParams, lo, hi float32)
 }
 
 var active = isa.PickAt(isa.Max(), variants()...).Fn

@@ -115,3 +115,50 @@ func BenchmarkDequantizeS8(b *testing.B) {
 		DequantizeS8(dst, x, 0.0137, 3)
 	}
 }
+
+func TestAddVariantsMatchTwin(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	for _, v := range isa.Runnable(variants()...) {
+		for _, n := range []int{0, 1, 15, 16, 17, 33, 1029} {
+			a, b := make([]byte, n), make([]byte, n)
+			for i := range a {
+				a[i], b[i] = byte(rng.Intn(256)), byte(rng.Intn(256))
+			}
+			for _, signed := range []bool{false, true} {
+				for _, p := range []AddParams{
+					{AZeroPoint: 128, BZeroPoint: 120, RatioA: 0.05 / float32(0.04), RatioB: 0.02 / float32(0.04), CZeroPoint: 131},
+					{AZeroPoint: -3, BZeroPoint: 7, RatioA: 3.7, RatioB: 0.001, CZeroPoint: -9},  // saturates
+					{RatioA: float32(math.Inf(1)), RatioB: float32(math.Inf(-1)), CZeroPoint: 5}, // NaN where both are nonzero
+					{AZeroPoint: 1, BZeroPoint: 2, RatioA: 0.5, RatioB: 0.5, CZeroPoint: 0},      // ties
+				} {
+					lo, hi := float32(0), float32(255)
+					if signed {
+						lo, hi = -128, 127
+					}
+					got, want := make([]byte, n+1), make([]byte, n)
+					got[n] = 0xAB
+					addWith(v.Fn, got[:n], a, b, signed, p)
+					addTwin(want, a, b, signed, p, lo, hi)
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("%s n=%d signed=%v %+v: element %d (a=%d b=%d) is %d, want %d", v.Name, n, signed, p, i, a[i], b[i], got[i], want[i])
+						}
+					}
+					if got[n] != 0xAB {
+						t.Fatalf("%s: wrote past the end", v.Name)
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkAddU8(b *testing.B) {
+	x := make([]uint8, 1<<16)
+	c := make([]uint8, len(x))
+	p := AddParams{AZeroPoint: 128, BZeroPoint: 120, RatioA: 1.25, RatioB: 0.5, CZeroPoint: 131}
+	b.SetBytes(int64(len(x)))
+	for i := 0; i < b.N; i++ {
+		AddU8(c, x, x, p)
+	}
+}
