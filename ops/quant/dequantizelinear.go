@@ -97,6 +97,9 @@ func (o *dequantizeOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
+	if fast8(o.outType(in), in[1].DType, in[0].DType, g) {
+		return &convert8Kernel{g: g, signed: in[0].DType == ops.Int8}, nil
+	}
 	return &dequantizeKernel{g: g}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/qvec"
 )
 
 // DynamicQuantizeLinear quantizes a float32 tensor to uint8 with a scale and zero point computed from its
@@ -59,21 +60,16 @@ func runDynamicQuantize(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 // quantizeDynamicU8 is DynamicQuantizeLinear on x into y (of x's length): it returns the scale and zero point
 // it chose. DynamicQuantizeMatMul quantizes its float input with it.
 func quantizeDynamicU8(x []float32, y []uint8) (scale float32, zeroPoint uint8) {
-	var lo, hi float32 // the range always includes 0
-	for _, v := range x {
-		lo, hi = min(lo, v), max(hi, v)
-	}
+	lo, hi := qvec.MinMax(x) // the range always includes 0
 	scale = (hi - lo) / 255
 	var zp float32
 	if scale != 0 {
 		zp = float32(math.RoundToEven(float64(max(0, min(255, -lo/scale)))))
 	}
-	for i, v := range x {
-		q := 0.0
-		if scale != 0 {
-			q = math.RoundToEven(float64(v/scale)) + float64(zp)
-		}
-		y[i] = uint8(max(0, min(255, q)))
+	if scale == 0 { // an all-zero input: y is 0 (x / 0 would be NaN)
+		clear(y[:len(x)])
+		return 0, uint8(zp)
 	}
+	qvec.QuantizeU8(y, x, scale, uint8(zp))
 	return scale, uint8(zp)
 }

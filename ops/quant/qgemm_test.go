@@ -14,10 +14,6 @@ import (
 // Tests of the GEMM-shaped com.microsoft operators (QGemm, MatMulIntegerToFloat, DynamicQuantizeMatMul)
 // against plain loops written from their definitions, on odd sizes.
 
-func msNode(op string, attrs ops.AttrMap, in ...*ops.Tensor) opstest.Node {
-	return opstest.Node{Domain: ops.MicrosoftDomain, OpType: op, Opset: 1, Attrs: attrs, Inputs: in}
-}
-
 // randInt8s returns a uint8 or int8 tensor of uniform values over the whole type.
 func randInt8s(r *rand.Rand, dt ops.DType, shape ...int) *ops.Tensor {
 	s := ops.Shape(shape)

@@ -116,6 +116,9 @@ func (o *quantizeOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
 	if precision == ops.Undefined {
 		precision = in[1].DType
 	}
+	if fast8(in[0].DType, in[1].DType, o.outType(in), g) && precision == ops.Float32 {
+		return &convert8Kernel{g: g, quantize: true, signed: o.outType(in) == ops.Int8}, nil
+	}
 	return &quantizeKernel{g: g, saturate: o.saturate, precision: precision}, nil
 }
 

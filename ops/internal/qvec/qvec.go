@@ -1,0 +1,89 @@
+package qvec
+
+import (
+	"unsafe"
+
+	"github.com/onnxrun/onnxrun/ops/internal/isa"
+)
+
+// ParallelMin is the span length above which callers split a conversion across threads: below it,
+// handing ranges to the workers costs more than the conversion.
+const ParallelMin = 1 << 15
+
+// impl is one variant: quantize and dequantize take spans whose length is a multiple of lanes (the
+// twin, with lanes 1, does the rest). lo and hi are the saturation bounds minus the zero point.
+type impl struct {
+	lanes        int
+	quantize     func(dst []byte, src []float32, scale, lo, hi float32, zp int32)
+	dequantizeU8 func(dst []float32, src []uint8, scale float32, zp int32)
+	dequantizeS8 func(dst []float32, src []int8, scale float32, zp int32)
+	// add is AddU8/AddS8 (nil: the twin does it all); lo and hi are the saturation bounds.
+	add func(c, a, b []byte, signed bool, p AddParams, lo, hi float32)
+}
+
+var active = isa.PickAt(isa.Max(), variants()...).Fn
+
+// VariantName names the variant in use, for onnxrun --version.
+func VariantName() string { return isa.Pick(variants()...).Name }
+
+// HasAsm reports whether the variant in use is assembly.
+func HasAsm() bool { return isa.Pick(variants()...).Level > isa.PureGo }
+
+// QuantizeU8 computes dst[i] = saturate(round_half_to_even(src[i] / scale) + zp) to [0, 255] for
+// i < len(src).
+func QuantizeU8(dst []uint8, src []float32, scale float32, zp uint8) {
+	quantizeWith(active, dst[:len(src)], src, scale, 0, 255, int32(zp))
+}
+
+// QuantizeS8 is QuantizeU8 saturating to [-128, 127].
+func QuantizeS8(dst []int8, src []float32, scale float32, zp int8) {
+	quantizeWith(active, bytesOf(dst[:len(src)]), src, scale, -128, 127, int32(zp))
+}
+
+// DequantizeU8 computes dst[i] = float32(src[i] - zp) * scale for i < len(src).
+func DequantizeU8(dst []float32, src []uint8, scale float32, zp uint8) {
+	n := split(active, len(src))
+	if n > 0 {
+		active.dequantizeU8(dst[:n], src[:n], scale, int32(zp))
+	}
+	twin.dequantizeU8(dst[n:len(src)], src[n:], scale, int32(zp))
+}
+
+// DequantizeS8 is DequantizeU8 for int8.
+func DequantizeS8(dst []float32, src []int8, scale float32, zp int8) {
+	n := split(active, len(src))
+	if n > 0 {
+		active.dequantizeS8(dst[:n], src[:n], scale, int32(zp))
+	}
+	twin.dequantizeS8(dst[n:len(src)], src[n:], scale, int32(zp))
+}
+
+// MinMax returns the least and greatest of src and 0 (DynamicQuantizeLinear's range always holds 0); a NaN
+// makes both NaN, as Go's min and max do.
+func MinMax(src []float32) (lo, hi float32) {
+	for _, v := range src {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	return lo, hi
+}
+
+// quantizeWith runs v's quantize over the whole span, the twin over the tail.
+func quantizeWith(v *impl, dst []byte, src []float32, scale, lo, hi float32, zp int32) {
+	lo, hi = lo-float32(zp), hi-float32(zp)
+	n := split(v, len(src))
+	if n > 0 {
+		v.quantize(dst[:n], src[:n], scale, lo, hi, zp)
+	}
+	twin.quantize(dst[n:], src[n:], scale, lo, hi, zp)
+}
+
+// split is the part of an n-element span v's assembly takes.
+func split(v *impl, n int) int { return n - n%v.lanes }
+
+// bytesOf views an int8 slice as bytes (the quantized bits are the same; only the bounds differ).
+func bytesOf(s []int8) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}

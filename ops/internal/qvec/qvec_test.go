@@ -1,0 +1,164 @@
+package qvec
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/ops/internal/isa"
+)
+
+// specials are the values where conversions go wrong: ties of both parities, the edges of the byte
+// ranges and just beyond, NaN, infinities and values beyond int32.
+var specials = []float32{0, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 126.5, 127.5, 128.5, -127.5, -128.5, -129.5, 254.5, 255.5, 256,
+	float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 3e9, -3e9, 1e38, -1e38, 1e-40}
+
+// testInput is n values: the specials, then random ones over a range wider than the bytes'.
+func testInput(rng *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		if i < len(specials) {
+			x[i] = specials[i]
+			continue
+		}
+		x[i] = float32(rng.NormFloat64() * 150)
+		if i%7 == 0 {
+			x[i] = float32(math.Round(float64(x[i]))) + 0.5 // a tie
+		}
+	}
+	return x
+}
+
+// referenceQuantize is ONNX's formula in float64 on the float32 quotient.
+func referenceQuantize(x, scale float32, zp, lo, hi float64) float64 {
+	r := math.RoundToEven(float64(x / scale))
+	if r != r {
+		r = 0
+	}
+	return max(lo, min(hi, r+zp))
+}
+
+func TestVariantsMatchReference(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	for _, v := range isa.Runnable(variants()...) {
+		for _, n := range []int{0, 1, 15, 16, 17, 31, 33, 100, 1029} {
+			x := testInput(rng, n)
+			for _, scale := range []float32{1, 0.5, 0.0137} {
+				for _, zp := range []int32{0, 3, 128, 255} {
+					got := make([]byte, n+1)
+					got[n] = 0xAB // guard: nothing past n is written
+					quantizeWith(v.Fn, got[:n], x, scale, 0, 255, zp)
+					for i := range x {
+						if want := referenceQuantize(x[i], scale, float64(zp), 0, 255); float64(got[i]) != want {
+							t.Fatalf("%s uint8 n=%d scale=%v zp=%d: x=%v gives %d, want %v", v.Name, n, scale, zp, x[i], got[i], want)
+						}
+					}
+					if got[n] != 0xAB {
+						t.Fatalf("%s: wrote past the end", v.Name)
+					}
+					szp := zp - 128
+					quantizeWith(v.Fn, got[:n], x, scale, -128, 127, szp)
+					for i := range x {
+						if want := referenceQuantize(x[i], scale, float64(szp), -128, 127); float64(int8(got[i])) != want {
+							t.Fatalf("%s int8 n=%d scale=%v zp=%d: x=%v gives %d, want %v", v.Name, n, scale, szp, x[i], int8(got[i]), want)
+						}
+					}
+				}
+			}
+			u, s := make([]uint8, n), make([]int8, n)
+			for i := range u {
+				u[i], s[i] = uint8(rng.Intn(256)), int8(rng.Intn(256)-128)
+			}
+			got, want := make([]float32, n), make([]float32, n)
+			m := split(v.Fn, n)
+			v.Fn.dequantizeU8(got[:m], u[:m], 0.031, 131)
+			twin.dequantizeU8(want, u, 0.031, 131)
+			for i := 0; i < m; i++ {
+				if got[i] != want[i] {
+					t.Fatalf("%s dequantize uint8 n=%d: element %d is %v, want %v", v.Name, n, i, got[i], want[i])
+				}
+			}
+			v.Fn.dequantizeS8(got[:m], s[:m], 0.031, -7)
+			twin.dequantizeS8(want, s, 0.031, -7)
+			for i := 0; i < m; i++ {
+				if got[i] != want[i] {
+					t.Fatalf("%s dequantize int8 n=%d: element %d is %v, want %v", v.Name, n, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkQuantizeU8(b *testing.B) {
+	x := testInput(rand.New(rand.NewSource(1)), 1<<16)
+	dst := make([]uint8, len(x))
+	b.SetBytes(int64(4 * len(x)))
+	for i := 0; i < b.N; i++ {
+		QuantizeU8(dst, x, 0.0137, 128)
+	}
+}
+
+func BenchmarkQuantizeU8Twin(b *testing.B) {
+	x := testInput(rand.New(rand.NewSource(1)), 1<<16)
+	dst := make([]uint8, len(x))
+	b.SetBytes(int64(4 * len(x)))
+	for i := 0; i < b.N; i++ {
+		quantizeWith(twin, dst, x, 0.0137, 0, 255, 128)
+	}
+}
+
+func BenchmarkDequantizeS8(b *testing.B) {
+	x := make([]int8, 1<<16)
+	dst := make([]float32, len(x))
+	b.SetBytes(int64(len(x)))
+	for i := 0; i < b.N; i++ {
+		DequantizeS8(dst, x, 0.0137, 3)
+	}
+}
+
+func TestAddVariantsMatchTwin(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	for _, v := range isa.Runnable(variants()...) {
+		for _, n := range []int{0, 1, 15, 16, 17, 33, 1029} {
+			a, b := make([]byte, n), make([]byte, n)
+			for i := range a {
+				a[i], b[i] = byte(rng.Intn(256)), byte(rng.Intn(256))
+			}
+			for _, signed := range []bool{false, true} {
+				for _, p := range []AddParams{
+					{AZeroPoint: 128, BZeroPoint: 120, RatioA: 0.05 / float32(0.04), RatioB: 0.02 / float32(0.04), CZeroPoint: 131},
+					{AZeroPoint: -3, BZeroPoint: 7, RatioA: 3.7, RatioB: 0.001, CZeroPoint: -9},  // saturates
+					{RatioA: float32(math.Inf(1)), RatioB: float32(math.Inf(-1)), CZeroPoint: 5}, // NaN where both are nonzero
+					{AZeroPoint: 1, BZeroPoint: 2, RatioA: 0.5, RatioB: 0.5, CZeroPoint: 0},      // ties
+				} {
+					lo, hi := float32(0), float32(255)
+					if signed {
+						lo, hi = -128, 127
+					}
+					got, want := make([]byte, n+1), make([]byte, n)
+					got[n] = 0xAB
+					addWith(v.Fn, got[:n], a, b, signed, p)
+					addTwin(want, a, b, signed, p, lo, hi)
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("%s n=%d signed=%v %+v: element %d (a=%d b=%d) is %d, want %d", v.Name, n, signed, p, i, a[i], b[i], got[i], want[i])
+						}
+					}
+					if got[n] != 0xAB {
+						t.Fatalf("%s: wrote past the end", v.Name)
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkAddU8(b *testing.B) {
+	x := make([]uint8, 1<<16)
+	c := make([]uint8, len(x))
+	p := AddParams{AZeroPoint: 128, BZeroPoint: 120, RatioA: 1.25, RatioB: 0.5, CZeroPoint: 131}
+	b.SetBytes(int64(len(x)))
+	for i := 0; i < b.N; i++ {
+		AddU8(c, x, x, p)
+	}
+}
