@@ -113,8 +113,8 @@ controlflow-models:
 	ORT_DIR=$(abspath $(CACHE))/ort $(TORCH_PYTHON) scripts/make_controlflow_models.py --ort-run $(SHARED)/tools/ort_run.js $(CACHE)/controlflow
 
 # Makes issue 16 item 5's quantized models in $(QUANT) with ONNX Runtime's outputs (fixed seeds): LeNet,
-# mnist8 (../shared/models), MobileNetV2 and ResNet-50 (.cache/big-models when `make big-models` has made
-# them, else torchvision with random weights) quantized as ORT's quantize_static writes QOperator and QDQ
+# mnist8 (../shared/models), MobileNetV2 and ResNet-50 (torchvision, random weights, batch norms fitted
+# to random data) quantized as ORT's quantize_static writes QOperator and QDQ
 # graphs and as quantize_dynamic writes them, and torchvision's quantizable MobileNetV2 and ResNet-18
 # quantized with torch's qnnpack engine and exported as QDQ; for `go test ./conformance/` (TestQuantModels;
 # conformance/quant_expected_fail.txt lists those not yet expected to pass) and `make bench-compare
@@ -124,7 +124,7 @@ QUANT ?= $(or $(ONNXRUN_QUANT),$(CACHE)/quant)
 quant-models:
 	@mkdir -p $(CACHE) && { [ -e $(CACHE)/.gitignore ] || printf '*\n' >$(CACHE)/.gitignore; }
 	ORT_DIR=$(abspath $(CACHE))/ort scripts/setup-ort.sh >/dev/null
-	ORT_DIR=$(abspath $(CACHE))/ort BIG_MODELS=$(abspath $(CACHE))/big-models $(TORCH_PYTHON) scripts/make_quant_models.py \
+	ORT_DIR=$(abspath $(CACHE))/ort $(TORCH_PYTHON) scripts/make_quant_models.py \
 		--ort-run $(SHARED)/tools/ort_run.js --shared $(SHARED) $(QUANT)
 
 # vecmath's functions on every one of the 2^32 float32 inputs against float64 math, printing the largest

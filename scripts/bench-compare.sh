@@ -10,8 +10,8 @@
 # the cold-start and memory tables, about 8 minutes), real (issue 15's twelve architectures at batch 1
 # and 8, about 12 minutes), ops (single operators and MobileNetV2's depthwise layers, about 4 minutes), int8
 # (issue 16's quantized MobileNetV2 and ResNet-50, static QDQ and dynamic, at batch 1 and 8 beside their
-# float32 models; needs the real suite's models and makes the quantized ones with make quant-models into
-# QUANT, default $ONNXRUN_QUANT or .cache/quant, the first time).
+# float32 models, which make quant-models writes into QUANT, default $ONNXRUN_QUANT or .cache/quant, the
+# first time: about 5 minutes).
 # ONLY is a regexp of workload keys (ortcompare -only; e.g. 'resnet50_b1|bert'). Each row's timed rounds
 # fit in ROW_TIME (default 8s): a slow model gets fewer rounds. All of it takes about 25 minutes on 2
 # cores once the models exist, plus the wait for a quiet machine.

@@ -37,10 +37,11 @@ suite's spec file: tolerances per output) and provenance:
     controlflow.json
 
 Needs Debian's python3-torch, python3-torchvision, python3-onnx, numpy (run with /usr/bin/python3), Node and
-onnxruntime-node in ORT_DIR (make quant-models does all of it). The float MobileNetV2 and ResNet-50 come from
-BIG_MODELS (.cache/big-models, `make big-models`) when there, else from torchvision (random weights, seed 0).
+onnxruntime-node in ORT_DIR (make quant-models does all of it). The float MobileNetV2 and ResNet-50 are
+torchvision's with random weights (seed 0) and batch-norm statistics from random data (normalised_torchvision);
+they and their inputs at batch 1 and 8 are kept in OUT_DIR/float for make bench-compare SUITE=int8.
 
-usage: make_quant_models.py [--models REGEXP] [--ort-run PATH] [--big-models DIR] [--lenet PATH] OUT_DIR
+usage: make_quant_models.py [--models REGEXP] [--ort-run PATH] [--shared DIR] [--lenet PATH] OUT_DIR
 """
 import argparse
 import json
@@ -489,17 +490,37 @@ def float_sources(args):
     out["lenet"] = (onnx.load(args.lenet), (1, 1, 28, 28))
     out["mnist8_cntk"] = (onnx.load(os.path.join(args.shared, "models", "mnist8_cntk", "model.onnx")), (1, 1, 28, 28))
     for name, ctor in (("mobilenet_v2", torchvision.models.mobilenet_v2), ("resnet50", torchvision.models.resnet50)):
-        path = os.path.join(args.big_models, name + ".onnx")
-        if os.path.exists(path):
-            out[name] = (onnx.load(path), (1, 3, 224, 224))
-            continue
-        torch.manual_seed(SEED)
-        with tempfile.TemporaryDirectory() as tmp:
-            p = os.path.join(tmp, name + ".onnx")
-            torch.onnx.export(ctor(weights=None).eval(), torch.randn(1, 3, 224, 224), p, opset_version=13,
-                              input_names=["input"], output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
-            out[name] = (onnx.load(p), (1, 3, 224, 224))
+        out[name] = (normalised_torchvision(args.out, name, ctor), (1, 3, 224, 224))
     return out
+
+
+def normalised_torchvision(out_root, name, ctor):
+    """torchvision's model with random weights (seed 0) whose batch norms have met data: a few batches in
+    training mode set their running statistics (cumulative average). Straight from its initialiser (running
+    mean 0, variance 1) the activations grow layer after layer: make big-models' ResNet-50 gives logits of
+    about 4e6, which an 8-bit model can only represent as noise. The float model and its inputs at batch 1
+    and 8 go to OUT_DIR/float (base.onnx, base_in_B.npy, as make big-models names them) for the int8 suite
+    of make bench-compare, which measures onnxrun's float32 on the same model."""
+    torch.manual_seed(SEED)
+    model = ctor(weights=None)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.momentum = None
+            m.reset_running_stats()
+    gen = torch.Generator().manual_seed(SEED + 7)
+    model.train()
+    with torch.no_grad():
+        for _ in range(4):
+            model(torch.randn(8, 3, 224, 224, generator=gen))
+    model.eval()
+    d = os.path.join(out_root, "float")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, name + ".onnx")
+    torch.onnx.export(model, torch.randn(1, 3, 224, 224), path, opset_version=13, input_names=["input"],
+                      output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+    for batch in (1, 8):
+        np.save(os.path.join(d, f"{name}_in_{batch}.npy"), inputs_for((batch, 3, 224, 224), 1, SEED + 100)[0])
+    return onnx.load(path)
 
 
 def inputs_for(shape, n, seed):
@@ -660,7 +681,6 @@ def main():
     ap.add_argument("--models", default=".", help="regexp of the model names to make")
     ap.add_argument("--ort-run", default=default_ort_run())
     ap.add_argument("--shared", default=os.environ.get("ONNXRUN_SHARED", os.path.join(os.path.dirname(repo), "shared")))
-    ap.add_argument("--big-models", default=os.environ.get("BIG_MODELS", os.path.join(repo, ".cache", "big-models")))
     ap.add_argument("--lenet", default=os.path.join(repo, "models", "lenet", "lenet.onnx"))
     ap.add_argument("out")
     args = ap.parse_args()

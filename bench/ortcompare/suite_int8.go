@@ -16,9 +16,9 @@ const (
 	int8FloatSpeedup = 1.5 // static QDQ at least 1.5x faster than onnxrun's own float32 on the same model
 )
 
-// int8Model is one architecture of the int8 suite: make quant-models writes its quantized forms to
-// quant/<base>_<format>/model.onnx from make big-models' base.onnx, whose inputs (base_in_B.npy) both
-// runtimes are fed.
+// int8Model is one architecture of the int8 suite: make quant-models writes its float32 model to
+// quant/float/<base>.onnx with inputs quant/float/<base>_in_B.npy (make big-models' naming), and its
+// quantized forms to quant/<base>_<format>/model.onnx; every form is fed the same inputs.
 type int8Model struct {
 	key, name, base string
 }
@@ -45,10 +45,11 @@ var int8Batches = []int{1, 8}
 // int8Workloads lists the int8 suite: per model and batch, its float32 form (the speed-up's reference,
 // run in both runtimes like any row) and its quantized forms, with a note for each missing or failing to
 // prepare in onnxrun (a quantized model onnxrun cannot load yet is a finding, not a reason to stop).
-func int8Workloads(quantDir, bigDir string, only func(key string) bool) ([]*workload, []string) {
-	if quantDir == "" || bigDir == "" {
-		return nil, []string{"the int8 suite: it needs -quant-models (make quant-models) and -big-models (make big-models, for the inputs)"}
+func int8Workloads(quantDir string, only func(key string) bool) ([]*workload, []string) {
+	if quantDir == "" {
+		return nil, []string{"the int8 suite: no -quant-models folder (run make quant-models)"}
 	}
+	floatDir := filepath.Join(quantDir, "float")
 	var out []*workload
 	var skipped []string
 	add := func(key, name, format, path, base string, batch int) *workload {
@@ -56,10 +57,10 @@ func int8Workloads(quantDir, bigDir string, only func(key string) bool) ([]*work
 			return nil
 		}
 		if _, err := os.Stat(path); err != nil {
-			skipped = append(skipped, fmt.Sprintf("%s: %v (run make quant-models and make big-models)", name, err))
+			skipped = append(skipped, fmt.Sprintf("%s: %v (run make quant-models)", name, err))
 			return nil
 		}
-		w, err := suiteWorkloadFrom(key, name, path, bigDir, base, batch)
+		w, err := suiteWorkloadFrom(key, name, path, floatDir, base, batch)
 		if err != nil {
 			skipped = append(skipped, fmt.Sprintf("%s: %v", name, err))
 			return nil
@@ -71,7 +72,7 @@ func int8Workloads(quantDir, bigDir string, only func(key string) bool) ([]*work
 	for _, m := range int8Models {
 		for _, batch := range int8Batches {
 			floatKey := int8Key(m.key, "f32", batch)
-			add(floatKey, fmt.Sprintf("%s float32 batch %d", m.name, batch), "float32", filepath.Join(bigDir, m.base+".onnx"), m.base, batch)
+			add(floatKey, fmt.Sprintf("%s float32 batch %d", m.name, batch), "float32", filepath.Join(floatDir, m.base+".onnx"), m.base, batch)
 			for _, f := range int8Formats {
 				w := add(int8Key(m.key, f.key, batch), fmt.Sprintf("%s %s batch %d", m.name, f.label, batch), f.label,
 					filepath.Join(quantDir, m.base+"_"+f.folder, "model.onnx"), m.base, batch)
@@ -148,7 +149,7 @@ func (r *results) int8Table(b *strings.Builder) {
 	}
 	writeSection(b, "## int8\n\nIssue 16's quantized models (`make quant-models`: built with onnx.helper in the shapes ONNX Runtime's quantize_static (QDQ, "+
 		"int8 weights per channel, uint8 activations calibrated min/max) and quantize_dynamic (DynamicQuantizeLinear, ConvInteger, MatMulInteger) write) "+
-		"from the float32 models of the real suite, on the same inputs. Milliseconds at p50; the float32 column is onnxrun on the float model the "+
+		"from torchvision's MobileNetV2 and ResNet-50 (random weights, batch norms fitted to random data), every form on the same inputs. Milliseconds at p50; the float32 column is onnxrun on the float model the "+
 		"quantized one came from, at the same batch and threads, and the speed-up is its time over onnxrun's int8 time.\n\n"+
 		"| workload | threads | onnxrun p50 | ORT p50 | onnxrun / ORT | onnxrun float32 p50 | speed-up over float32 | target | max abs diff | load |\n"+
 		"|---|--:|--:|--:|--:|--:|--:|---|--:|--:|\n", rows)

@@ -14,12 +14,12 @@ import (
 // row is a note and the others are still listed.
 func TestInt8WorkloadsMissing(t *testing.T) {
 	all := func(string) bool { return true }
-	ws, skipped := int8Workloads("", "", all)
+	ws, skipped := int8Workloads("", all)
 	if len(ws) != 0 || len(skipped) != 1 || !strings.Contains(skipped[0], "make quant-models") {
 		t.Fatalf("no folders: %d workloads, notes %q; want none and one note naming make quant-models", len(ws), skipped)
 	}
 	empty := t.TempDir()
-	ws, skipped = int8Workloads(empty, empty, func(key string) bool { return key == "int8_resnet50_qdq_b8" })
+	ws, skipped = int8Workloads(empty, func(key string) bool { return key == "int8_resnet50_qdq_b8" })
 	if len(ws) != 0 || len(skipped) != 1 || !strings.Contains(skipped[0], "ResNet-50 static QDQ int8 batch 8") {
 		t.Fatalf("-only one missing row: %d workloads, notes %q; want one note naming the row", len(ws), skipped)
 	}

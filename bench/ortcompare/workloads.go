@@ -79,7 +79,7 @@ func workloads(cfg *config) ([]*workload, []string, error) {
 		out, skipped = append(out, ws...), append(skipped, s...)
 	}
 	if cfg.suites[suiteInt8] {
-		ws, s := int8Workloads(cfg.quantModels, cfg.bigModels, only)
+		ws, s := int8Workloads(cfg.quantModels, only)
 		out, skipped = append(out, ws...), append(skipped, s...)
 	}
 	if cfg.suites[suiteOps] {
