@@ -530,7 +530,10 @@ def inputs_for(shape, n, seed):
     return [rng.standard_normal(shape, dtype=np.float32) for _ in range(n)]
 
 
-def save_case(out_root, name, model, x, ort_run, spec):
+def save_case(out_root, name, model, x, ort_run, spec, float_ref=None):
+    """Writes the model, its input and ONNX Runtime's outputs for it in the backend-test layout, with spec
+    as controlflow.json. Where float_ref (the float model's outputs in ONNX Runtime) is given, the spec
+    records how far the quantized model's first output is from it, as evidence the graph is the model."""
     out = os.path.join(out_root, name)
     if os.path.isdir(out):
         shutil.rmtree(out)
@@ -547,6 +550,12 @@ def save_case(out_root, name, model, x, ort_run, spec):
     for k, (a, n) in enumerate(zip(outs, names)):
         with open(os.path.join(d, f"output_{k}.pb"), "wb") as f:
             f.write(numpy_helper.from_array(np.asarray(a), n).SerializeToString())
+    if float_ref is not None:
+        q, f = outs[0].astype(np.float64), float_ref[0].astype(np.float64)
+        spec["float_model_agreement"] = {
+            "max_abs_diff_over_max_abs": float(np.abs(q - f).max() / max(np.abs(f).max(), 1e-30)),
+            "same_top1": bool((q.reshape(q.shape[0], -1).argmax(1) == f.reshape(f.shape[0], -1).argmax(1)).all())}
+        print(f"{name}: against the float model: {spec['float_model_agreement']}", flush=True)
     spec = dict(spec, model=name, seed=SEED, onnx=onnx.__version__, torch=torch.__version__,
                 onnxruntime_node=ort_version(), output_names=names)
     with open(os.path.join(out, "controlflow.json"), "w") as f:
@@ -583,27 +592,22 @@ def make_onnx_helper_models(args, want):
         ncal = 8 if shape[1] == 1 else 3
         x = inputs_for(shape, 1, SEED + 100)[0]
         outs = [o.name for o in fg.outputs]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "float.onnx")
+            onnx.save(fg.float_model(), path)
+            float_ref, _ = ort_outputs(args.ort_run, path, [x])
         if want.search(names[0]) or want.search(names[1]):
-            ranges = calibrate(fg, inputs_for(shape, ncal, SEED), args.ort_run)
-            ranges[fg.inputs[0].name] = (float(min(r.min() for r in inputs_for(shape, ncal, SEED))),
-                                         float(max(r.max() for r in inputs_for(shape, ncal, SEED))))
+            cal = inputs_for(shape, ncal, SEED)
+            ranges = calibrate(fg, cal, args.ort_run)
+            ranges[fg.inputs[0].name] = (float(min(r.min() for r in cal)), float(max(r.max() for r in cal)))
             if want.search(names[0]):
                 m = write_qoperator(fg, ranges)
-                save_case(args.out, names[0], m, x, args.ort_run, static_spec(m, outs))
+                save_case(args.out, names[0], m, x, args.ort_run, static_spec(m, outs), float_ref)
             if want.search(names[1]):
                 m = write_qdq(fg, dict(ranges))
-                save_case(args.out, names[1], m, x, args.ort_run, qdq_spec(m, outs, ranges))
+                save_case(args.out, names[1], m, x, args.ort_run, qdq_spec(m, outs, ranges), float_ref)
         if want.search(names[2]):
-            m = write_dynamic(fg)
-            ref, _ = ort_outputs(args.ort_run, write_tmp(fg.float_model()), [x])
-            save_case(args.out, names[2], m, x, args.ort_run, dynamic_spec(outs, ref))
-
-
-def write_tmp(model):
-    f = tempfile.NamedTemporaryFile(suffix=".onnx", delete=False)
-    f.close()
-    onnx.save(model, f.name)
-    return f.name
+            save_case(args.out, names[2], write_dynamic(fg), x, args.ort_run, dynamic_spec(outs, float_ref), float_ref)
 
 
 def qdq_spec(model, outs, ranges):
