@@ -106,10 +106,11 @@ def ort_outputs(ort_run, model_path, inputs):
 # ---- the float graph -------------------------------------------------------------------------------------
 
 class FloatGraph:
-    """A float model's graph with Constant nodes made initializers and every Relu/Clip that follows a
-    Conv, Gemm or Add (its only reader) folded into it: the folded op writes the activation's output."""
+    """A float model's graph with Constant nodes made initializers and, with fold, every Relu/Clip that
+    follows a Conv, Gemm or Add (its only reader) folded into it: the folded op writes the activation's
+    output, whose calibrated range (from the unfolded graph) starts at 0, so that quantizing it clips."""
 
-    def __init__(self, model):
+    def __init__(self, model, fold):
         model = shape_inference.infer_shapes(model)
         self.model = model
         g = model.graph
@@ -126,7 +127,9 @@ class FloatGraph:
                 # torch's exporter writes one initializer for equal weights and Identity nodes for the others.
                 self.inits[n.output[0]] = self.inits[n.input[0]]
                 continue
-            nodes.append(n)
+            copy = onnx.NodeProto()
+            copy.CopyFrom(n)  # folding rewrites outputs: the caller's model stays as it was
+            nodes.append(copy)
         readers = {}
         for n in nodes:
             for x in n.input:
@@ -136,7 +139,7 @@ class FloatGraph:
         self.nodes = []
         removed = set()
         for n in nodes:
-            if n.op_type in ("Relu", "Clip") and id(n) not in removed:
+            if fold and n.op_type in ("Relu", "Clip") and id(n) not in removed:
                 src = producer.get(n.input[0])
                 if (src is not None and src.op_type in ("Conv", "Gemm", "Add") and len(readers[n.input[0]]) == 1
                         and n.input[0] not in out_names and self.clip_starts_at_zero(n)):
@@ -588,17 +591,19 @@ def make_onnx_helper_models(args, want):
         names = [f"{base}_qop_static", f"{base}_qdq_static", f"{base}_dynamic"]
         if not any(want.search(n) for n in names):
             continue
-        fg = FloatGraph(model)
+        # Static formats fold the activations into the ops before them; calibration runs the unfolded
+        # graph, where a folded op's output name is its activation's, so its range is the activation's.
+        fg, plain = FloatGraph(model, fold=True), FloatGraph(model, fold=False)
         ncal = 8 if shape[1] == 1 else 3
         x = inputs_for(shape, 1, SEED + 100)[0]
         outs = [o.name for o in fg.outputs]
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "float.onnx")
-            onnx.save(fg.float_model(), path)
+            onnx.save(plain.float_model(), path)
             float_ref, _ = ort_outputs(args.ort_run, path, [x])
         if want.search(names[0]) or want.search(names[1]):
             cal = inputs_for(shape, ncal, SEED)
-            ranges = calibrate(fg, cal, args.ort_run)
+            ranges = calibrate(plain, cal, args.ort_run)
             ranges[fg.inputs[0].name] = (float(min(r.min() for r in cal)), float(max(r.max() for r in cal)))
             if want.search(names[0]):
                 m = write_qoperator(fg, ranges)
@@ -607,7 +612,7 @@ def make_onnx_helper_models(args, want):
                 m = write_qdq(fg, dict(ranges))
                 save_case(args.out, names[1], m, x, args.ort_run, qdq_spec(m, outs, ranges), float_ref)
         if want.search(names[2]):
-            save_case(args.out, names[2], write_dynamic(fg), x, args.ort_run, dynamic_spec(outs, float_ref), float_ref)
+            save_case(args.out, names[2], write_dynamic(plain), x, args.ort_run, dynamic_spec(outs, float_ref), float_ref)
 
 
 def qdq_spec(model, outs, ranges):
