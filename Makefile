@@ -9,7 +9,7 @@ endif
 
 # check-math: vecmath's exhaustive float32 check (issue 15).
 .PHONY: check-math
-.PHONY: all build test test-short docs lint vet race noasm proto check-generate conformance conformance-check expected-pass onnxgo-cases torchvision-models symbolic-size-models controlflow-models transformer-models bench fuzz data clean
+.PHONY: all build test test-short docs lint vet race noasm proto check-generate conformance conformance-check expected-pass onnxgo-cases torchvision-models symbolic-size-models controlflow-models transformer-models quant-models bench fuzz data clean
 
 all: build test
 
@@ -119,6 +119,21 @@ controlflow-models:
 transformer-models:
 	@mkdir -p $(CACHE) && { [ -e $(CACHE)/.gitignore ] || printf '*\n' >$(CACHE)/.gitignore; }
 	$(TORCH_PYTHON) scripts/export_small_transformers.py $(CACHE)/transformers
+
+# Makes issue 16 item 5's quantized models in $(QUANT) with ONNX Runtime's outputs (fixed seeds): LeNet,
+# mnist8 (../shared/models), MobileNetV2 and ResNet-50 (torchvision, random weights, batch norms fitted
+# to random data) quantized as ORT's quantize_static writes QOperator and QDQ
+# graphs and as quantize_dynamic writes them, and torchvision's quantizable MobileNetV2 and ResNet-18
+# quantized with torch's qnnpack engine and exported as QDQ; for `go test ./conformance/` (TestQuantModels;
+# conformance/quant_expected_fail.txt lists those not yet expected to pass) and `make bench-compare
+# SUITE=int8`. QUANT defaults to $$ONNXRUN_QUANT, else $(CACHE)/quant. Needs python3-torch,
+# python3-torchvision, python3-onnx, nodejs and npm's onnxruntime-node (installed into $(CACHE)/ort).
+QUANT ?= $(or $(ONNXRUN_QUANT),$(CACHE)/quant)
+quant-models:
+	@mkdir -p $(CACHE) && { [ -e $(CACHE)/.gitignore ] || printf '*\n' >$(CACHE)/.gitignore; }
+	ORT_DIR=$(abspath $(CACHE))/ort scripts/setup-ort.sh >/dev/null
+	ORT_DIR=$(abspath $(CACHE))/ort $(TORCH_PYTHON) scripts/make_quant_models.py \
+		--ort-run $(SHARED)/tools/ort_run.js --shared $(SHARED) $(QUANT)
 
 # vecmath's functions on every one of the 2^32 float32 inputs against float64 math, printing the largest
 # error found per function (tens of minutes on two cores; not part of make test).

@@ -39,10 +39,13 @@ type CaseSpec struct {
 	OutputTolerance map[string]SpecTolerance `json:"output_tolerance"`
 }
 
-// SpecTolerance is a tolerance as a SpecFile writes it.
+// SpecTolerance is a tolerance as a SpecFile writes it. Levels lets an integer output differ by that many
+// units: scripts/make_quant_models.py gives its uint8 outputs 1 (ONNX Runtime requantizes in float32, and
+// an exact integer kernel may land one quantization level apart).
 type SpecTolerance struct {
-	RTol float64 `json:"rtol"`
-	ATol float64 `json:"atol"`
+	RTol   float64 `json:"rtol"`
+	ATol   float64 `json:"atol"`
+	Levels int     `json:"levels"`
 }
 
 // toleranceFor is the tolerance of the output named name: its OutputTolerance, else def.
@@ -51,7 +54,7 @@ func (s *CaseSpec) toleranceFor(name string, def Tolerance) Tolerance {
 		return def
 	}
 	if t, ok := s.OutputTolerance[name]; ok {
-		return Tolerance{RTol: t.RTol, ATol: t.ATol}
+		return Tolerance{RTol: t.RTol, ATol: t.ATol, Levels: t.Levels}
 	}
 	return def
 }

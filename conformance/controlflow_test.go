@@ -282,3 +282,45 @@ func TestDetectionBoxTolerance(t *testing.T) {
 		t.Fatal("a score 0.005 off passed: the box tolerance was applied to it")
 	}
 }
+
+// TestSpecLevels checks that a spec's levels let an integer output differ by that many units and no more,
+// and that an output the spec does not name stays exact.
+func TestSpecLevels(t *testing.T) {
+	write := func(t *testing.T, name string, want []uint8, spec string) string {
+		dir := filepath.Join(t.TempDir(), name)
+		g := exporter.NewGraph("requantized")
+		x := g.Input("x", onnxpb.TensorProto_UINT8, 3)
+		g.NodeNamed("y", "Identity", "", []string{x}, []string{"y_quantized"}, nil)
+		g.NodeNamed("z", "Identity", "", []string{x}, []string{"z_quantized"}, nil)
+		g.Output("y_quantized", onnxpb.TensorProto_UINT8, 3)
+		g.Output("z_quantized", onnxpb.TensorProto_UINT8, 3)
+		saveGraph(t, dir, g, 13)
+		set := filepath.Join(dir, "test_data_set_0")
+		in := ops.FromSlice(ops.Shape{3}, []uint8{0, 128, 255})
+		writeTensors(t, set, "input", in)
+		writeTensors(t, set, "output", ops.FromSlice(ops.Shape{3}, want), in)
+		writeSpec(t, dir, spec)
+		return dir
+	}
+	const oneLevel = `{"output_tolerance": {"y_quantized": {"rtol": 0, "atol": 0, "levels": 1}}}`
+	for _, tc := range []struct {
+		name    string
+		want    []uint8
+		spec    string
+		wantErr string // "" to pass
+	}{
+		{"one level apart, levels 1", []uint8{1, 127, 255}, oneLevel, ""},
+		{"two levels apart, levels 1", []uint8{0, 130, 255}, oneLevel, "y_quantized"},
+		{"one level apart, no levels", []uint8{1, 128, 255}, `{}`, "y_quantized"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := RunCase(write(t, "case", tc.want, tc.spec), DefaultTolerance)
+			switch {
+			case tc.wantErr == "" && res.Status != Pass:
+				t.Fatalf("got %s %s, want a pass", res.Status, res.Reason)
+			case tc.wantErr != "" && (res.Status != Fail || !strings.Contains(res.Reason, tc.wantErr)):
+				t.Fatalf("got %s %s, want a failure containing %q", res.Status, res.Reason, tc.wantErr)
+			}
+		})
+	}
+}

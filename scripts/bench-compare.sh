@@ -8,7 +8,10 @@
 #
 # SUITE picks what runs (comma-separated; default all): cnn (issue 5's LeNet, CIFAR CNNs, SGEMM, Loop and
 # the cold-start and memory tables, about 8 minutes), real (issue 15's twelve architectures at batch 1
-# and 8, about 12 minutes), ops (single operators and MobileNetV2's depthwise layers, about 4 minutes).
+# and 8, about 12 minutes), ops (single operators and MobileNetV2's depthwise layers, about 4 minutes), int8
+# (issue 16's quantized MobileNetV2 and ResNet-50, static QDQ and dynamic, at batch 1 and 8 beside their
+# float32 models, which make quant-models writes into QUANT, default $ONNXRUN_QUANT or .cache/quant, the
+# first time: about 5 minutes).
 # ONLY is a regexp of workload keys (ortcompare -only; e.g. 'resnet50_b1|bert'). Each row's timed rounds
 # fit in ROW_TIME (default 8s): a slow model gets fewer rounds. All of it takes about 25 minutes on 2
 # cores once the models exist, plus the wait for a quiet machine.
@@ -39,6 +42,14 @@ big=()
 if [ "${BIG:-1}" != 0 ]; then
   big=(-big-models "$("$root/scripts/make-big-models.sh")")
 fi
+quant=()
+case ",${SUITE:-all}," in
+*,all,* | *,int8,*)
+  QUANT="${QUANT:-${ONNXRUN_QUANT:-$root/.cache/quant}}"
+  [ -d "$QUANT" ] || make -C "$root" quant-models QUANT="$QUANT" >&2
+  quant=(-quant-models "$QUANT")
+  ;;
+esac
 quiet=(-wait-quiet "${WAIT_QUIET:-3m}")
 select=(-suite "${SUITE:-all}" -row-time "${ROW_TIME:-8s}")
 if [ -n "${ONLY:-}" ]; then
@@ -57,4 +68,4 @@ if [ -e "$root/bench/ortcompare/NOTES.md" ]; then
   notes=(-notes "$root/bench/ortcompare/NOTES.md")
 fi
 "$bin" -ort-lib "$lib" -shared "$SHARED" -models "$models" -repo "$root" -out "$OUT" -command "make bench-compare" \
-  "${big[@]}" "${quiet[@]}" "${select[@]}" "${notes[@]}" "$@"
+  "${big[@]}" "${quant[@]}" "${quiet[@]}" "${select[@]}" "${notes[@]}" "$@"

@@ -54,6 +54,7 @@ type config struct {
 	notes       string
 	repo        string // the repository's root (the shipped LeNet of the memory reference)
 	bigModels   string // folder of make big-models' output ("": none)
+	quantModels string // folder of make quant-models' output ("": none)
 	suites      map[string]bool
 	rowTime     time.Duration // the timed rounds' budget per workload and thread count
 	minRounds   int
@@ -85,7 +86,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&cfg.rounds, "rounds", 16, "the most interleaved rounds per workload and thread count")
 	fs.DurationVar(&cfg.rowTime, "row-time", 8*time.Second, "the time budget of the timed rounds per workload and thread count: a slow workload gets fewer rounds (never fewer than -min-rounds)")
 	fs.IntVar(&cfg.minRounds, "min-rounds", 4, "the fewest interleaved rounds per workload and thread count")
-	suites := fs.String("suite", "all", "the suites to run, comma-separated: cnn (issue 5's LeNet, CIFAR CNNs, SGEMM, Loop), real (issue 15's architectures, from -big-models), ops (single operators and MobileNetV2's depthwise convolutions), or all")
+	suites := fs.String("suite", "all", "the suites to run, comma-separated: cnn (issue 5's LeNet, CIFAR CNNs, SGEMM, Loop), real (issue 15's architectures, from -big-models), ops (single operators and MobileNetV2's depthwise convolutions), int8 (issue 16's quantized MobileNetV2 and ResNet-50 from -quant-models, beside their float32 models), or all")
 	fs.DurationVar(&cfg.block, "block", 100*time.Millisecond, "length of one runtime's block of runs within a round")
 	fs.DurationVar(&cfg.warmup, "warmup", 300*time.Millisecond, "warm-up time per runtime before the rounds")
 	fs.DurationVar(&cfg.profileTime, "profile-time", time.Second, "time to spend profiling each runtime per workload (0: no profiles)")
@@ -96,10 +97,11 @@ func parseFlags(args []string) (*config, error) {
 	fs.BoolVar(&cfg.peakOnly, "peak-only", false, "measure and print the FMA peaks, then stop (needs no ORT)")
 	fs.StringVar(&cfg.repo, "repo", "../..", "the repository's root (models/lenet/lenet.onnx is the memory reference)")
 	fs.StringVar(&cfg.bigModels, "big-models", "", "folder of make big-models' models (scripts/make-big-models.sh) for the real-architecture suite and the cold-start table; empty: none")
+	fs.StringVar(&cfg.quantModels, "quant-models", "", "folder of make quant-models' models (scripts/make_quant_models.py) for the int8 suite; empty: none")
 	fs.Float64Var(&cfg.quietLoad, "quiet-load", 0.5, "the 1-minute load average below which the machine counts as quiet, at the start and at the end")
 	fs.DurationVar(&cfg.waitQuiet, "wait-quiet", 3*time.Minute, "how long to wait for the load to fall below -quiet-load, before starting and again after the run (the run's own threads raise it)")
 	fs.BoolVar(&cfg.force, "force", false, "write -out even when the machine was not quiet (the report then says so)")
-	only := fs.String("only", "", "run only the workloads whose key matches this regexp (cnn: lenet1, lenet64, vgg8, resnet8, sgemm1024, loop1000; real: resnet50_b1, bert_b1, yolo_b8, ...; ops: op_sigmoid_16k, op_layernorm_4m, dw_56x56_c144_s2, ...)")
+	only := fs.String("only", "", "run only the workloads whose key matches this regexp (cnn: lenet1, lenet64, vgg8, resnet8, sgemm1024, loop1000; real: resnet50_b1, bert_b1, yolo_b8, ...; ops: op_sigmoid_16k, op_layernorm_4m, dw_56x56_c144_s2, ...; int8: int8_resnet50_qdq_b1, int8_mobilenetv2_dynamic_b8, int8_resnet50_f32_b1, ...)")
 	fs.StringVar(&cfg.command, "command", "make bench-compare", "the command to name in the report as the one that made it")
 	fs.StringVar(&cfg.notes, "notes", "", "a markdown file appended to the report as its closing notes")
 	fs.StringVar(&cfg.childCold, "child-cold", "", "internal: time one runtime's load and first run (onnxrun or ort), print JSON with the peak memory")

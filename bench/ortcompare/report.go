@@ -61,6 +61,7 @@ func (r *results) markdown() string {
 	r.sgemmTable(&b)
 	r.operatorTable(&b)
 	r.depthwiseTable(&b)
+	r.int8Table(&b)
 	r.opTypeTables(&b)
 	r.loopTable(&b)
 	r.memoryTable(&b)
@@ -82,7 +83,7 @@ func (r *results) header(b *strings.Builder) {
 	fmt.Fprintf(b, "# Benchmarks: onnxrun next to ONNX Runtime\n\n")
 	fmt.Fprintf(b, "Written by `%s` (scripts/bench-compare.sh, which runs bench/ortcompare) on %s, in %s.\n\n",
 		r.cfg.command, r.started.UTC().Format("2006-01-02 15:04 MST"), r.elapsed.Round(time.Second))
-	fmt.Fprintf(b, "- Suites: %s (`make bench-compare SUITE=...`: cnn, real, ops or all; ONLY=REGEXP of workload keys)", strings.Join(r.suiteNames(), ", "))
+	fmt.Fprintf(b, "- Suites: %s (`make bench-compare SUITE=...`: cnn, real, ops, int8 or all; ONLY=REGEXP of workload keys)", strings.Join(r.suiteNames(), ", "))
 	if r.cfg.only != nil {
 		fmt.Fprintf(b, ", only the workloads matching `%s`", r.cfg.only)
 	}
@@ -155,6 +156,7 @@ func (r *results) checks() []check {
 	if c, ok := r.geomeanCheck(); ok {
 		out = append(out, c)
 	}
+	out = append(out, r.int8SpeedupChecks()...)
 	for _, p := range r.pairs {
 		if p.w.peakTarget1 == 0 {
 			continue

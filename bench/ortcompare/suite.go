@@ -15,14 +15,16 @@ import (
 )
 
 // The suites a run can choose with -suite: issue 5's CNN set (LeNet, the CIFAR CNNs, SGEMM, Loop), issue
-// 15's real architectures (the models of make big-models) and issue 15's single-operator workloads.
+// 15's real architectures (the models of make big-models), issue 15's single-operator workloads and
+// issue 16's int8 models (make quant-models; suite_int8.go).
 const (
 	suiteCNN  = "cnn"
 	suiteReal = "real"
 	suiteOps  = "ops"
+	suiteInt8 = "int8"
 )
 
-var allSuites = []string{suiteCNN, suiteReal, suiteOps}
+var allSuites = []string{suiteCNN, suiteReal, suiteOps, suiteInt8}
 
 // parseSuites reads -suite: a comma-separated list of suites, or "all".
 func parseSuites(s string) (map[string]bool, error) {
@@ -34,7 +36,7 @@ func parseSuites(s string) (map[string]bool, error) {
 			for _, a := range allSuites {
 				out[a] = true
 			}
-		case suiteCNN, suiteReal, suiteOps:
+		case suiteCNN, suiteReal, suiteOps, suiteInt8:
 			out[f] = true
 		default:
 			return nil, fmt.Errorf("-suite %q: want %s or all, comma-separated", s, strings.Join(allSuites, ", "))
@@ -122,7 +124,12 @@ func realWorkloads(dir string, only func(key string) bool) ([]*workload, []strin
 
 // suiteWorkload reads base.onnx and its inputs at batch from dir, in the order of the model's inputs.
 func suiteWorkload(key, name, dir, base string, batch int) (*workload, error) {
-	path := filepath.Join(dir, base+".onnx")
+	return suiteWorkloadFrom(key, name, filepath.Join(dir, base+".onnx"), dir, base, batch)
+}
+
+// suiteWorkloadFrom reads the model at path and its inputs at batch from inputDir, named after base as
+// make big-models names them (the int8 suite's quantized models take their float twin's inputs).
+func suiteWorkloadFrom(key, name, path, inputDir, base string, batch int) (*workload, error) {
 	m, err := onnx.Load(path)
 	if err != nil {
 		return nil, err
@@ -133,7 +140,7 @@ func suiteWorkload(key, name, dir, base string, batch int) (*workload, error) {
 		return nil, err
 	}
 	for i, in := range inputs {
-		file := filepath.Join(dir, suiteInputFile(base, batch, i, in))
+		file := filepath.Join(inputDir, suiteInputFile(base, batch, i, in))
 		t, err := tensorio.ReadNPYFile(file)
 		if err != nil {
 			return nil, fmt.Errorf("input %q: %w", in, err)

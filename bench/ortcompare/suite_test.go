@@ -166,7 +166,7 @@ func TestMarkdownSuite(t *testing.T) {
 	}
 	md := res.markdown()
 	for _, want := range []string{
-		"- Suites: real, ops (`make bench-compare SUITE=...`: cnn, real, ops or all; ONLY=REGEXP of workload keys); the whole run took 25m0s.",
+		"- Suites: real, ops (`make bench-compare SUITE=...`: cnn, real, ops, int8 or all; ONLY=REGEXP of workload keys); the whole run took 25m0s.",
 		"up to 16 rounds (as many as fit in 8s, at least 4: a slow model gets fewer)",
 		"| Sigmoid, 4M elements, 1 thread: ≥ ORT's throughput | 2.10 G vs 1.05 G elements/s (0.50× ORT's time) | met |",
 		"| Sigmoid, 4M elements | 1 | 2.10 G | 1.05 G | 0.50× |",

@@ -49,6 +49,13 @@ type workload struct {
 	peakTarget1, peakTargetN float64
 	// memory marks the workload whose peak memory has a target.
 	memory bool
+	// floatKey is, for an int8 workload, the key of the float32 workload of the same model and batch, and
+	// floatSpeedup the least onnxrun float32 / onnxrun int8 time ratio the issue accepts (issue 16: 1.5 for
+	// static QDQ; 0: no such target).
+	floatKey     string
+	floatSpeedup float64
+	// format is, for an int8 workload, how the model is quantized ("static QDQ", "dynamic", "float32").
+	format string
 	// iterations is, for the Loop workload, how many times its body runs per Run: the report divides
 	// each side's time by it to give the cost of one iteration.
 	iterations int
@@ -69,6 +76,10 @@ func workloads(cfg *config) ([]*workload, []string, error) {
 	}
 	if cfg.suites[suiteReal] {
 		ws, s := realWorkloads(cfg.bigModels, only)
+		out, skipped = append(out, ws...), append(skipped, s...)
+	}
+	if cfg.suites[suiteInt8] {
+		ws, s := int8Workloads(cfg.quantModels, only)
 		out, skipped = append(out, ws...), append(skipped, s...)
 	}
 	if cfg.suites[suiteOps] {
