@@ -193,7 +193,8 @@ type fastConvKernel struct {
 	// the trimmed geometry, and directMACs still counts the full kernel's multiply-adds.
 	trimmedW   []float32
 	directMACs int64
-	// minUnitWork is the multiply-adds below which splitting units across threads does not pay.
+	// minUnitWork is the multiply-adds below which splitting units across threads does not pay: 64³, a
+	// few µs of a GEMM's work, less for a strategy that is slowMACs.
 	minUnitWork int64
 }
 
@@ -206,8 +207,17 @@ func prepareFastConv(s convShape, w *ops.Tensor, cache *convWeightCache, epi con
 		k.s, w, k.trimmedW = ts, tw, tw.Float32s()
 	}
 	k.strategy = chooseConvStrategy(&k.s, convWeights{t: w, cache: cache})
+	if sm, ok := k.strategy.(slowMACs); ok {
+		k.minUnitWork /= sm.gemmMACsPerMAC()
+	}
 	return k
 }
+
+// slowMACs is a strategy whose multiply-adds take several times a GEMM's each (a depthwise stencil loads
+// its operands for a handful of taps where the GEMM reuses them across a tile): minUnitWork, counted in
+// GEMM multiply-adds, is divided by gemmMACsPerMAC so that the threading threshold compares time, not
+// counts.
+type slowMACs interface{ gemmMACsPerMAC() int64 }
 
 // convWeights is W as a strategy's constructor sees it: a constant to derive packed forms from, or nothing
 // (weights that change between runs, as the trainer's do, are read at run time).
