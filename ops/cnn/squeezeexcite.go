@@ -13,8 +13,8 @@ package cnn
 // (optional). Attributes: activation ("" for none, "Relu", "SiLU", "HardSwish", "Clip" with
 // activation_params [min, max]) and gate ("Sigmoid", or "HardSigmoid" with gate_params [alpha, beta]).
 // float32 only. The unfused graph makes five kernels and, for the pool and the Mul, two passes over X
-// each with a tiny matrix product between them; here the pool and the scaling are parallel over the
-// images and channels and the two matrix-vector products run in scratch.
+// each with a tiny matrix product between them; here the pool, the two matrix-vector products (over the
+// rows of W1 and of W2) and the scaling are parallel over the images and channels, in scratch.
 
 import (
 	"fmt"
