@@ -267,3 +267,43 @@ func TestFusedGemmHigherRankA(t *testing.T) {
 		}
 	}
 }
+
+// TestFusedGemmGemvThreads: MobileNetV3's first classifier layer at batch 1 (1x960 times 960x1280, then
+// HardSwish) takes the vector-matrix path, splits its column blocks over a 2-thread pool in one parallel
+// section, gives the same bits as on one thread, and allocates nothing; it stayed on one thread before.
+func TestFusedGemmGemvThreads(t *testing.T) {
+	if !haveGemvAsm {
+		t.Skip("the vector-matrix path needs the AVX2 kernel")
+	}
+	rng := rand.New(rand.NewSource(11))
+	a, w, bias := randTensor(rng, 1, 960), randTensor(rng, 1280, 960), randTensor(rng, 1280)
+	attrs := ops.AttrMap{"transB": ops.IntAttr(1), "activation": ops.StringAttr("HardSwish")}
+	in := []*ops.Tensor{a, w, bias}
+	k, want, serial := prepareFused(&testing.B{}, attrs, a, w, bias)
+	if k.(*fusedGemmKernel).gemv == nil {
+		t.Fatal("M=1 with constant B did not take the vector-matrix path")
+	}
+	if err := k.Run(serial, in, want); err != nil {
+		t.Fatal(err)
+	}
+	_, got, ctx := prepareFused(&testing.B{}, attrs, a, w, bias)
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	ctx.Pool = pool
+	if err := k.Run(ctx, in, got); err != nil {
+		t.Fatal(err)
+	}
+	if forks := pool.Forks(); forks != 1 {
+		t.Errorf("%d parallel sections, want 1", forks)
+	}
+	for i, v := range got[0].Float32s() {
+		if math.Float32bits(v) != math.Float32bits(want[0].Float32s()[i]) {
+			t.Fatalf("y[%d] = %v on two threads, %v on one", i, v, want[0].Float32s()[i])
+		}
+	}
+	if !raceEnabled {
+		if allocs := testing.AllocsPerRun(10, func() { _ = k.Run(ctx, in, got) }); allocs != 0 {
+			t.Errorf("a threaded Run allocates %v times", allocs)
+		}
+	}
+}
