@@ -194,7 +194,7 @@ type fastConvKernel struct {
 	trimmedW   []float32
 	directMACs int64
 	// postStep is the gemm.Finisher that applies epi.post for the GEMM strategies (conv_gemm.go).
-	postStep postFinisher
+	postStep activation.Finisher
 	// minUnitWork is the multiply-adds below which splitting units across threads does not pay: 64³, a
 	// few µs of a GEMM's work, less for a strategy that is slowMACs.
 	minUnitWork int64
@@ -203,7 +203,7 @@ type fastConvKernel struct {
 // prepareFastConv picks the strategy for a float32 convolution. w is the constant W, or nil; what the
 // strategy derives from it is kept in cache (the op's), shared by every plan of the model.
 func prepareFastConv(s convShape, w *ops.Tensor, cache *convWeightCache, epi convEpilogue) *fastConvKernel {
-	k := &fastConvKernel{s: s, epi: epi, maxThreads: maxConvThreads(), minUnitWork: 64 * 64 * 64, postStep: postFinisher{post: epi.post}}
+	k := &fastConvKernel{s: s, epi: epi, maxThreads: maxConvThreads(), minUnitWork: 64 * 64 * 64, postStep: activation.Finisher{F: epi.post}}
 	k.directMACs = int64(s.batch) * int64(s.outC) * int64(s.outSize) * int64(s.groupInC*s.taps)
 	if ts, tw, ok := trimPaddingTaps(&s, w, cache); ok {
 		k.s, w, k.trimmedW = ts, tw, tw.Float32s()

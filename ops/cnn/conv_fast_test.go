@@ -723,7 +723,7 @@ func TestGemmTColumnsSplitAtBatch1(t *testing.T) {
 
 // TestPostActivationInsideGEMM: EfficientNet-B0's first 1x1 expansion (16 to 96 channels at 112x112,
 // SiLU) and an im2col stem (3x3 stride 2, HardSwish) leave the post activation to their GEMM
-// (postFinisher: each thread finishes what it computed, inside the product's one parallel section,
+// (activation.Finisher: each thread finishes what it computed, inside the product's one parallel section,
 // where it ran after the product on one thread), apply it exactly once, and give the same bits on 1, 2
 // and 3 threads.
 func TestPostActivationInsideGEMM(t *testing.T) {

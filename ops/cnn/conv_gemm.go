@@ -106,28 +106,12 @@ func (c *convPointwise) scratchShared() int    { return 0 }
 func (c *convPointwise) scratchPerThread() int { return 0 }
 func (c *convPointwise) setup(*convRun)        {}
 
-// unitOutput: the GEMM applies the post activation itself (postFinisher), each thread to what it computed.
+// unitOutput: the GEMM applies the post activation itself (fastConvKernel.postStep), each thread to what it
+// computed inside the product's parallel section; at batch 1 one GEMM is the whole layer, and the
+// activation ran after it on one thread (EfficientNet-B0's first 1x1 expansion: SiLU over 1.2M elements).
 func (c *convPointwise) unitOutput(int) (lo, hi int, ok bool) { return 0, 0, true }
 
 func (c *convIm2col) unitOutput(int) (lo, hi int, ok bool) { return 0, 0, true }
-
-// postFinisher is the gemm.Finisher of the GEMM strategies: it applies the epilogue's post activation
-// (SiLU, HardSwish... which the tiles do not fuse) to each region of Y as the thread that computed it
-// finishes it. At batch 1 one GEMM is the whole layer, and the activation ran after it on one thread
-// (EfficientNet-B0's first 1x1 expansion: SiLU over 1.2M elements).
-type postFinisher struct{ post activation.Func }
-
-func (f *postFinisher) Finish(c []float32, ldc, i0, i1, j0, j1 int) {
-	if j0 == 0 && j1 == ldc {
-		rows := c[i0*ldc : i1*ldc]
-		f.post.Row(rows, rows)
-		return
-	}
-	for i := i0; i < i1; i++ {
-		row := c[i*ldc+j0 : i*ldc+j1]
-		f.post.Row(row, row)
-	}
-}
 
 // groupOutputRange is the part of Y unit u = (image, group) writes, for the strategies with those units.
 func groupOutputRange(s *convShape, u int) (lo, hi int, ok bool) {

@@ -94,7 +94,7 @@ func (o *fusedGemmOp) Prepare(in []ops.ValueInfo, out []ops.ValueInfo) (ops.Kern
 	if err != nil {
 		return nil, err
 	}
-	fk := &fusedGemmKernel{gemmKernel: k.(*gemmKernel), act: o.act, post: o.post}
+	fk := &fusedGemmKernel{gemmKernel: k.(*gemmKernel), act: o.act, post: o.post, postStep: activation.Finisher{F: o.post}}
 	if p := fk.plan; p.m == 1 && p.k > 0 && p.n > 0 && haveGemvAsm && in[1].Const != nil {
 		fk.gemv = newGemvWeights(p.transB, p.k, p.n, in[1].Const.Float32s())
 	}
@@ -106,7 +106,9 @@ type fusedGemmKernel struct {
 	*gemmKernel
 	act  gemm.Epilogue
 	post activation.Func
-	gemv *gemvWeights // M = 1 with constant B: the vector-matrix path (gemv.go)
+	// postStep applies post as the GEMM's Finisher.
+	postStep activation.Finisher
+	gemv     *gemvWeights // M = 1 with constant B: the vector-matrix path (gemv.go)
 }
 
 func (k *fusedGemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -139,46 +141,13 @@ func (k *fusedGemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 		}
 		params.Beta = p.beta
 	}
+	if k.post.Kind != activation.None {
+		// The activation the tiles cannot fuse runs on each thread's region of Y as the product finishes
+		// it, inside the product's parallel section (a GELU after ViT's fc1, 197x3072, took a second one).
+		params.Epilogue.Finish = &k.postStep
+	}
 	gemm.Multiply(&params)
-	if k.post.Kind != activation.None && !kernelutil.Cancelled(params.Done) {
-		k.activate(ctx, y)
-	}
 	return nil
-}
-
-// postParallelMin is the size of Y from which the activation after the product is split across threads
-// by rows: a GELU over 16K elements takes about 10 µs.
-const postParallelMin = 16 << 10
-
-// activate applies the post-product activation to y, split by rows across the pool when y is large.
-func (k *fusedGemmKernel) activate(ctx *ops.ExecContext, y []float32) {
-	p := k.plan
-	y = y[:p.m*p.n]
-	threads := min(ctx.Pool.Threads(), p.m)
-	if threads < 2 || len(y) < postParallelMin {
-		k.post.Row(y, y)
-		return
-	}
-	t := postTaskPool.Get().(*postTask)
-	*t = postTask{post: k.post, y: y, rows: p.m, n: p.n, parts: threads}
-	ctx.Pool.ForTask(threads, t)
-	*t = postTask{}
-	postTaskPool.Put(t)
-}
-
-// postTask is one threaded activation: part i of parts takes an equal share of the rows.
-type postTask struct {
-	post           activation.Func
-	y              []float32
-	rows, n, parts int
-}
-
-var postTaskPool = sync.Pool{New: func() any { return new(postTask) }}
-
-func (t *postTask) Do(lo, hi int) {
-	first, last := lo*t.rows/t.parts, hi*t.rows/t.parts
-	part := t.y[first*t.n : last*t.n]
-	t.post.Row(part, part)
 }
 
 // gemvParallelMin is the multiply-adds (K·N) from which the vector-matrix product splits its column

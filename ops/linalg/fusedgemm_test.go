@@ -231,7 +231,7 @@ func TestFusedGemmAllocatesNothing(t *testing.T) {
 
 // FusedGemm takes an A of more than two dimensions as MatMul does with a 2-D B (its leading dimensions
 // are rows): the output is A's shape with the last dimension N, and equals MatMul, then the bias, then
-// the activation, on one thread and with the activation split over two (Y above postParallelMin), without
+// the activation, on one thread and on two (the activation applied by each thread to its part of the product), without
 // allocating.
 func TestFusedGemmHigherRankA(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
@@ -304,6 +304,38 @@ func TestFusedGemmGemvThreads(t *testing.T) {
 	if !raceEnabled {
 		if allocs := testing.AllocsPerRun(10, func() { _ = k.Run(ctx, in, got) }); allocs != 0 {
 			t.Errorf("a threaded Run allocates %v times", allocs)
+		}
+	}
+}
+
+// TestFusedGemmOneSectionWithPost: a ViT-shaped product with GELU (197x768 times 768x768) opens one
+// parallel section on a 2-thread pool, the GELU applied by each thread to its part of Y (it took a
+// section of its own after the product), and gives the same bits on 1, 2 and 3 threads.
+func TestFusedGemmOneSectionWithPost(t *testing.T) {
+	rng := rand.New(rand.NewSource(13))
+	a, w, bias := randTensor(rng, 197, 768), randTensor(rng, 768, 768), randTensor(rng, 768)
+	attrs := ops.AttrMap{"activation": ops.StringAttr("Gelu")}
+	in := []*ops.Tensor{a, w, bias}
+	var first []float32
+	for _, threads := range []int{1, 2, 3} {
+		k, out, ctx := prepareFused(&testing.B{}, attrs, a, w, bias)
+		pool := parallel.NewPool(threads)
+		ctx.Pool = pool
+		if err := k.Run(ctx, in, out); err != nil {
+			t.Fatal(err)
+		}
+		if forks := pool.Forks(); threads > 1 && forks != 1 {
+			t.Errorf("threads %d: %d parallel sections, want 1", threads, forks)
+		}
+		pool.Close()
+		if first == nil {
+			first = out[0].Float32s()
+			continue
+		}
+		for i, v := range out[0].Float32s() {
+			if math.Float32bits(v) != math.Float32bits(first[i]) {
+				t.Fatalf("threads %d: y[%d] = %v, one thread %v", threads, i, v, first[i])
+			}
 		}
 	}
 }
