@@ -168,11 +168,12 @@ type convRun struct {
 	k                *fastConvKernel
 	x, w, bias, z, y []float32
 	shared           []float32
-	done             <-chan struct{} // the run's context, for gemm.Params.Done
-	serial           bool            // one thread runs every unit, in the strategy's serialLayout if it has one
-	im2col           im2colSplit     // convIm2col's copies split across the pool (kept here: no allocation)
-	winograd         winogradPhases  // convWinograd's block phases split across the pool, likewise
-	im2colBlocks     im2colBlocks    // convIm2col's blocks shared across the pool, likewise
+	done             <-chan struct{}  // the run's context, for gemm.Params.Done
+	serial           bool             // one thread runs every unit, in the strategy's serialLayout if it has one
+	im2col           im2colSplit      // convIm2col's copies split across the pool (kept here: no allocation)
+	winograd         winogradPhases   // convWinograd's block phases split across the pool, likewise
+	post             activation.Split // the post activation over all of Y split across the pool, likewise
+	im2colBlocks     im2colBlocks     // convIm2col's blocks shared across the pool, likewise
 }
 
 // serialLayout is a strategy that cuts its work into other units when one thread runs them all: its
@@ -419,10 +420,21 @@ func (k *fastConvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error 
 		pool.ForTask(threads, t)
 	}
 	if _, _, ok := st.unitOutput(0); !ok && k.epi.post.Kind != activation.None && !cancelled(r.done) {
-		k.epi.post.Row(r.y, r.y)
+		// A strategy whose units do not write one range each (Winograd) leaves the activation to a pass
+		// over Y, split across the pool when large: at batch 1 it ran on one thread after the product.
+		if threads > 1 && len(r.y) >= postSplitMin {
+			r.post = activation.Split{F: k.epi.post, Y: r.y, Parts: threads}
+			pool.ForTask(threads, &r.post)
+		} else {
+			k.epi.post.Row(r.y, r.y)
+		}
 	}
 	return nil
 }
+
+// postSplitMin is the size of Y from which a post activation run as a pass of its own is split across the
+// pool: a SiLU or GELU over 16K elements takes about 10 µs on one core.
+const postSplitMin = 16 << 10
 
 // convTask is one Run: its operands and, when threaded, the work split. The pool calls Do once per thread; each call takes the next per-thread
 // buffer, then claims units one at a time until none is left. A thread that starts late (its core busy

@@ -771,3 +771,37 @@ func TestPostActivationInsideGEMM(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradPostSplitAtBatch1: a batch-1 Winograd convolution with SiLU (YOLO's and U-Net's 3x3 layers)
+// applies the activation over Y (64 channels of 28x28, 50K elements) in one more parallel section than
+// the same layer with ReLU, where it ran on one thread after the product, and matches the reference on 1,
+// 2 and 3 threads (to Winograd's tolerance: its one-thread block layout rounds differently).
+func TestWinogradPostSplitAtBatch1(t *testing.T) {
+	x, w, b := randF32(1, 1, 32, 28, 28), randF32(2, 64, 32, 3, 3), randF32(3, 64)
+	s := testConvShape(t, x.Shape(), w.Shape(), ops.AttrMap{"pads": ints(1, 1, 1, 1)})
+	prepare := func(epi convEpilogue) *fastConvKernel {
+		old := goruntime.GOMAXPROCS(2)
+		defer goruntime.GOMAXPROCS(old)
+		return prepareFastConv(s, w, nil, epi)
+	}
+	silu := prepare(convEpilogue{post: activation.Func{Kind: activation.SiLU}})
+	relu := prepare(convEpilogue{act: gemm.ActReLU, hi: float32(math.Inf(1))})
+	if silu.Strategy() != "winograd" || relu.Strategy() != "winograd" {
+		t.Fatalf("strategies %s and %s, want winograd", silu.Strategy(), relu.Strategy())
+	}
+	want := referenceConv(&s, x, w, b, nil, convEpilogue{post: activation.Func{Kind: activation.SiLU}})
+	for _, threads := range []int{1, 2, 3} {
+		pool := parallel.NewPool(threads)
+		got := runOnPool(t, silu, pool, s.outShape, x, w, b)
+		siluForks := pool.Forks()
+		runOnPool(t, relu, pool, s.outShape, x, w, b)
+		reluForks := pool.Forks() - siluForks
+		pool.Close()
+		if threads > 1 && siluForks != reluForks+1 {
+			t.Errorf("threads %d: %d parallel sections with SiLU, %d with ReLU; want one more", threads, siluForks, reluForks)
+		}
+		if err := closeTo(got, want, 2e-4, 2e-4); err != nil {
+			t.Fatalf("threads %d: %v", threads, err)
+		}
+	}
+}

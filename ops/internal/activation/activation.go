@@ -156,6 +156,21 @@ func (f *Finisher) Finish(c []float32, ldc, i0, i1, j0, j1 int) {
 	}
 }
 
+// Split applies F in place to Y cut into Parts contiguous pieces: a parallel.Task for ForTask(Parts, ·),
+// for an activation that runs as a pass of its own over a large output. Each element's result does not
+// depend on where the pieces are cut.
+type Split struct {
+	F     Func
+	Y     []float32
+	Parts int
+}
+
+// Do applies F to pieces [lo, hi) of Y.
+func (s *Split) Do(lo, hi int) {
+	part := s.Y[lo*len(s.Y)/s.Parts : hi*len(s.Y)/s.Parts]
+	s.F.Row(part, part)
+}
+
 // Row writes dst[i] = f(src[i]) for i < len(src); dst may be src.
 func (f Func) Row(dst, src []float32) {
 	dst = dst[:len(src)]
