@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -70,6 +71,8 @@ type NodeTime struct {
 	MACs    int64
 	GFLOPS  float64
 	Counted MACSource
+	// ForksPerRun is the parallel sections the kernel opened per run (0 when it ran on one thread).
+	ForksPerRun float64
 }
 
 // OpTypeTime is the time all steps of one op type take.
@@ -102,7 +105,8 @@ func NodeTimes(p *runtime.Profile) []NodeTime {
 	for i, st := range p.Steps {
 		macs, src := StepMACs(st)
 		per := st.Time / time.Duration(runs)
-		nt := NodeTime{Index: i, Node: st.Node, OpType: opName(st), PerRun: per, MACs: macs, Counted: src, GFLOPS: GFLOPS(macs, per)}
+		nt := NodeTime{Index: i, Node: st.Node, OpType: opName(st), PerRun: per, MACs: macs, Counted: src, GFLOPS: GFLOPS(macs, per),
+			ForksPerRun: float64(st.Forks) / float64(runs)}
 		if len(st.OutputShapes) > 0 {
 			nt.Output = st.OutputShapes[0]
 		}
@@ -177,12 +181,26 @@ func WriteProfile(w io.Writer, p *runtime.Profile, top int) {
 		nodes = nodes[:top]
 	}
 	fmt.Fprintln(w, title+":")
-	steps := textTable{header: []string{"#", "node", "op type", "output", "ms/run", "share", "cum", "GFLOP/s"}, left: 4}
+	// A session with more than one thread gets a forks column: the parallel sections each kernel opened per
+	// run, which tells a kernel kept on one thread (0) from one cut into many small sections.
+	threaded := false
+	for _, st := range p.Steps {
+		threaded = threaded || st.Forks > 0
+	}
+	header := []string{"#", "node", "op type", "output", "ms/run", "share", "cum", "GFLOP/s"}
+	if threaded {
+		header = append(header, "forks")
+	}
+	steps := textTable{header: header, left: 4}
 	cum := 0.0
 	for _, n := range nodes {
 		cum += n.Share
-		steps.add(fmt.Sprint(n.Index), n.Node, n.OpType, shapeString(n.Output), Millis(n.PerRun),
-			fmt.Sprintf("%.1f%%", 100*n.Share), fmt.Sprintf("%.1f%%", 100*cum), gflopsCell(n.MACs, n.GFLOPS))
+		cells := []string{fmt.Sprint(n.Index), n.Node, n.OpType, shapeString(n.Output), Millis(n.PerRun),
+			fmt.Sprintf("%.1f%%", 100*n.Share), fmt.Sprintf("%.1f%%", 100*cum), gflopsCell(n.MACs, n.GFLOPS)}
+		if threaded {
+			cells = append(cells, strconv.FormatFloat(n.ForksPerRun, 'f', -1, 64))
+		}
+		steps.add(cells...)
 	}
 	steps.write(w)
 	writeBodies(w, p)

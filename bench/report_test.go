@@ -44,3 +44,37 @@ func TestWriteProfileShowsBodies(t *testing.T) {
 		t.Errorf("a plan without control flow gets a bodies section:\n%s", out.String())
 	}
 }
+
+// WriteProfile adds a forks column (parallel sections per run) when some step of the run forked, and
+// leaves it out of a one-thread profile.
+func TestWriteProfileShowsForks(t *testing.T) {
+	ms := time.Millisecond
+	p := &runtime.Profile{Runs: 2, Total: 4 * ms, Steps: []runtime.StepProfile{
+		{Node: "conv", OpType: "Conv", Time: 3 * ms, Forks: 6},
+		{Node: "relu", OpType: "Relu", Time: ms},
+	}}
+	var out strings.Builder
+	WriteProfile(&out, p, 0)
+	lines := strings.Split(out.String(), "\n")
+	var header, conv, relu string
+	for _, l := range lines {
+		switch f := strings.Fields(l); {
+		case len(f) > 1 && f[0] == "#":
+			header = l
+		case len(f) > 1 && f[1] == "conv":
+			conv = l
+		case len(f) > 1 && f[1] == "relu":
+			relu = l
+		}
+	}
+	if !strings.HasSuffix(strings.TrimSpace(header), "forks") || !strings.HasSuffix(strings.TrimSpace(conv), " 3") ||
+		!strings.HasSuffix(strings.TrimSpace(relu), " 0") {
+		t.Errorf("want a forks column with 3 for conv and 0 for relu:\n%s", out.String())
+	}
+	p.Steps[0].Forks = 0
+	out.Reset()
+	WriteProfile(&out, p, 0)
+	if strings.Contains(out.String(), "forks") {
+		t.Errorf("a profile where nothing forked gets a forks column:\n%s", out.String())
+	}
+}

@@ -47,6 +47,10 @@ type StepProfile struct {
 	MACs int64
 	// Time is the wall time of the kernel, added up over Profile.Runs runs.
 	Time time.Duration
+	// Forks is how many parallel sections (fork/joins on the session's pool) the kernel opened, added up
+	// over Profile.Runs runs: 0 for a kernel that ran on one thread, the per-run count otherwise shows
+	// how thin it cut its work (each section costs a handoff to the workers and a join).
+	Forks int64
 	// Bodies are, for a control-flow node (If, Loop, Scan), what ran inside its bodies, one entry per
 	// body in the order of bodyProber.bodies; nil for other nodes. Their time is part of Time.
 	Bodies []BodyProfile
@@ -82,11 +86,11 @@ func (p *Profile) Mean() time.Duration {
 	return p.Total / time.Duration(p.Runs)
 }
 
-// Reset zeroes the times and the run count, keeping the description of the steps.
+// Reset zeroes the times, the fork counts and the run count, keeping the description of the steps.
 func (p *Profile) Reset() {
 	p.Runs, p.Total = 0, 0
 	for i := range p.Steps {
-		p.Steps[i].Time = 0
+		p.Steps[i].Time, p.Steps[i].Forks = 0, 0
 		resetBodies(p.Steps[i].Bodies)
 	}
 }
@@ -176,7 +180,7 @@ func (s *Session) RunProfiled(ctx context.Context, inputs []*ops.Tensor, prof *P
 		return nil, fmt.Errorf("runtime: RunProfiled needs a Profile, got nil")
 	}
 	start := time.Now()
-	s.profiler = profileHook{plan: s.plan, prof: prof}
+	s.profiler = profileHook{plan: s.plan, prof: prof, pool: s.pool}
 	if s.plan.hasBodies() {
 		// The bodies of control-flow nodes find where to add their steps' times in the context (their
 		// kernels see nothing else): one allocation per run, for plans with bodies only.
@@ -203,6 +207,8 @@ type profileHook struct {
 	prof  *Profile
 	next  int // index into prof.Steps of the next kernel call
 	start time.Time
+	pool  *ops.Pool     // the session's, whose Forks are read around each kernel
+	forks uint64        // pool.Forks() before the kernel call
 	scope *profileScope // nil unless the plan has control-flow nodes
 }
 
@@ -221,6 +227,7 @@ func (h *profileHook) beforeStep(st *step) error {
 	if h.scope != nil && !st.aliasOnly {
 		h.scope.current = h.prof.Steps[h.next].Bodies
 	}
+	h.forks = h.pool.Forks()
 	h.start = time.Now()
 	return nil
 }
@@ -230,6 +237,7 @@ func (h *profileHook) afterStep(st *step) {
 		return
 	}
 	h.prof.Steps[h.next].Time += time.Since(h.start)
+	h.prof.Steps[h.next].Forks += int64(h.pool.Forks() - h.forks)
 	h.next++
 }
 

@@ -117,6 +117,59 @@ func TestRunProfiled(t *testing.T) {
 	}
 }
 
+// RunProfiled counts the parallel sections each kernel opens: a 256³ MatMul on a two-thread session
+// splits across the pool (at least one fork per run), a Relu over 8 elements never does, and a one-thread
+// session forks nowhere.
+func TestRunProfiledCountsForks(t *testing.T) {
+	const n = 256
+	w := make([]float32, n*n)
+	for i := range w {
+		w[i] = float32(i%7) - 3
+	}
+	b := exporter.NewGraph("forks")
+	x := b.Input("x", f32, n, n)
+	wi := b.Initializer("w", arr([]int64{n, n}, w...))
+	small := b.Input("s", f32, 2, 4)
+	b.NodeNamed("mm", "MatMul", "", []string{x, wi}, []string{"y"}, nil)
+	b.NodeNamed("act", "Relu", "", []string{small}, []string{"r"}, nil)
+	b.Output("y", f32, n, n)
+	b.Output("r", f32, 2, 4)
+	m, err := b.Model(exporter.ModelOptions{Opset: 13})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := []*ops.Tensor{ops.New(ops.Float32, ops.Shape{n, n}), ops.New(ops.Float32, ops.Shape{2, 4})}
+	for _, threads := range []int{1, 2} {
+		p, err := runtime.Compile(m, runtime.Options{Threads: threads, NoOptimize: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess := p.NewSession()
+		prof := &runtime.Profile{}
+		const runs = 3
+		for range runs {
+			if _, err := sess.RunProfiled(context.Background(), in, prof); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sess.Close()
+		forks := map[string]int64{}
+		for _, st := range prof.Steps {
+			forks[st.Node] = st.Forks
+		}
+		if threads == 1 && (forks["mm"] != 0 || forks["act"] != 0) {
+			t.Errorf("threads=1: forks %v, want none", forks)
+		}
+		if threads == 2 && (forks["mm"] < runs || forks["act"] != 0) {
+			t.Errorf("threads=2: forks %v over %d runs, want mm >= %d and act 0", forks, runs, runs)
+		}
+		prof.Reset()
+		if prof.Steps[0].Forks != 0 {
+			t.Errorf("threads=%d: Reset left %d forks", threads, prof.Steps[0].Forks)
+		}
+	}
+}
+
 // NewProfile describes a plan before anything runs; RunProfiled then times exactly those steps.
 func TestNewProfile(t *testing.T) {
 	p := profileGraph(t)

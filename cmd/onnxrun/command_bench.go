@@ -27,7 +27,9 @@ included), computed from the shapes as a direct implementation would do them.
 A symbolic first input dimension takes the --batch size; any other symbolic dimension needs --shape.
 With --profile, separate runs after the timed ones measure every kernel: the time per op type, then the
 slowest steps with their share and GFLOP/s (--top of them; 0 lists all), then, indented under each
-If, Loop or Scan, the nodes of its bodies with their calls and time per run (every iteration added up).`,
+If, Loop or Scan, the nodes of its bodies with their calls and time per run (every iteration added up).
+With more than one thread the steps also show their forks: the parallel sections a kernel opened per
+run (0: it ran on one thread), which does not depend on how busy the machine is.`,
 		examples: []string{
 			"onnxrun bench lenet.onnx",
 			"onnxrun bench --batch 8 --threads 1 --profile vgg_cifar.onnx",

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
 // The depthwise cases of the strategy tests with square 3x3 and 5x5 windows, strides 1 and 2 and no
@@ -32,5 +33,32 @@ func TestDepthwiseVectorPathIsTaken(t *testing.T) {
 	}
 	if vectorCases < 6 {
 		t.Errorf("%d depthwise cases run on the vector path, want at least 6", vectorCases)
+	}
+}
+
+// TestDepthwiseSmallMapsThread: MobileNetV2's depthwise layers on 7x7 outputs (576 channels stride 2 from
+// 14x14, 960 channels stride 1) open one parallel section on a 2-thread pool, and give the reference's
+// result; the 576-channel one, 254K multiply-adds, stayed on one thread under the GEMM's threshold.
+func TestDepthwiseSmallMapsThread(t *testing.T) {
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	for _, c := range []struct {
+		name         string
+		channels, in int
+		st           int64
+	}{{"576ch 14x14 stride 2", 576, 14, 2}, {"960ch 7x7 stride 1", 960, 7, 1}} {
+		x, w, b := randF32(1, 1, c.channels, c.in, c.in), randF32(2, c.channels, 1, 3, 3), randF32(3, c.channels)
+		s, k, want := prepareAtTwoProcs(t, x, w, b, ops.AttrMap{"group": ops.IntAttr(int64(c.channels)), "pads": ints(1, 1, 1, 1), "strides": ints(c.st, c.st)})
+		if k.Strategy() != "depthwise" || s.outSize != 49 {
+			t.Fatalf("%s: strategy %s with %d outputs a plane, want depthwise with 49", c.name, k.Strategy(), s.outSize)
+		}
+		before := pool.Forks()
+		got := runOnPool(t, k, pool, s.outShape, x, w, b)
+		if forks := pool.Forks() - before; forks != 1 {
+			t.Errorf("%s: %d parallel sections, want 1", c.name, forks)
+		}
+		if err := closeTo(got, want, 2e-4, 2e-4); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
 	}
 }

@@ -168,11 +168,12 @@ type convRun struct {
 	k                *fastConvKernel
 	x, w, bias, z, y []float32
 	shared           []float32
-	done             <-chan struct{} // the run's context, for gemm.Params.Done
-	serial           bool            // one thread runs every unit, in the strategy's serialLayout if it has one
-	im2col           im2colSplit     // convIm2col's copies split across the pool (kept here: no allocation)
-	winograd         winogradPhases  // convWinograd's block phases split across the pool, likewise
-	im2colBlocks     im2colBlocks    // convIm2col's blocks shared across the pool, likewise
+	done             <-chan struct{}  // the run's context, for gemm.Params.Done
+	serial           bool             // one thread runs every unit, in the strategy's serialLayout if it has one
+	im2col           im2colSplit      // convIm2col's copies split across the pool (kept here: no allocation)
+	winograd         winogradPhases   // convWinograd's block phases split across the pool, likewise
+	post             activation.Split // the post activation over all of Y split across the pool, likewise
+	im2colBlocks     im2colBlocks     // convIm2col's blocks shared across the pool, likewise
 }
 
 // serialLayout is a strategy that cuts its work into other units when one thread runs them all: its
@@ -193,21 +194,33 @@ type fastConvKernel struct {
 	// the trimmed geometry, and directMACs still counts the full kernel's multiply-adds.
 	trimmedW   []float32
 	directMACs int64
-	// minUnitWork is the multiply-adds below which splitting units across threads does not pay.
+	// postStep is the gemm.Finisher that applies epi.post for the GEMM strategies (conv_gemm.go).
+	postStep activation.Finisher
+	// minUnitWork is the multiply-adds below which splitting units across threads does not pay: 64³, a
+	// few µs of a GEMM's work, less for a strategy that is slowMACs.
 	minUnitWork int64
 }
 
 // prepareFastConv picks the strategy for a float32 convolution. w is the constant W, or nil; what the
 // strategy derives from it is kept in cache (the op's), shared by every plan of the model.
 func prepareFastConv(s convShape, w *ops.Tensor, cache *convWeightCache, epi convEpilogue) *fastConvKernel {
-	k := &fastConvKernel{s: s, epi: epi, maxThreads: maxConvThreads(), minUnitWork: 64 * 64 * 64}
+	k := &fastConvKernel{s: s, epi: epi, maxThreads: maxConvThreads(), minUnitWork: 64 * 64 * 64, postStep: activation.Finisher{F: epi.post}}
 	k.directMACs = int64(s.batch) * int64(s.outC) * int64(s.outSize) * int64(s.groupInC*s.taps)
 	if ts, tw, ok := trimPaddingTaps(&s, w, cache); ok {
 		k.s, w, k.trimmedW = ts, tw, tw.Float32s()
 	}
 	k.strategy = chooseConvStrategy(&k.s, convWeights{t: w, cache: cache})
+	if sm, ok := k.strategy.(slowMACs); ok {
+		k.minUnitWork /= sm.gemmMACsPerMAC()
+	}
 	return k
 }
+
+// slowMACs is a strategy whose multiply-adds take several times a GEMM's each (a depthwise stencil loads
+// its operands for a handful of taps where the GEMM reuses them across a tile): minUnitWork, counted in
+// GEMM multiply-adds, is divided by gemmMACsPerMAC so that the threading threshold compares time, not
+// counts.
+type slowMACs interface{ gemmMACsPerMAC() int64 }
 
 // convWeights is W as a strategy's constructor sees it: a constant to derive packed forms from, or nothing
 // (weights that change between runs, as the trainer's do, are read at run time).
@@ -407,10 +420,21 @@ func (k *fastConvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error 
 		pool.ForTask(threads, t)
 	}
 	if _, _, ok := st.unitOutput(0); !ok && k.epi.post.Kind != activation.None && !cancelled(r.done) {
-		k.epi.post.Row(r.y, r.y)
+		// A strategy whose units do not write one range each (Winograd) leaves the activation to a pass
+		// over Y, split across the pool when large: at batch 1 it ran on one thread after the product.
+		if threads > 1 && len(r.y) >= postSplitMin {
+			r.post = activation.Split{F: k.epi.post, Y: r.y, Parts: threads}
+			pool.ForTask(threads, &r.post)
+		} else {
+			k.epi.post.Row(r.y, r.y)
+		}
 	}
 	return nil
 }
+
+// postSplitMin is the size of Y from which a post activation run as a pass of its own is split across the
+// pool: a SiLU or GELU over 16K elements takes about 10 µs on one core.
+const postSplitMin = 16 << 10
 
 // convTask is one Run: its operands and, when threaded, the work split. The pool calls Do once per thread; each call takes the next per-thread
 // buffer, then claims units one at a time until none is left. A thread that starts late (its core busy

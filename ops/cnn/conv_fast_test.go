@@ -720,3 +720,88 @@ func TestGemmTColumnsSplitAtBatch1(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestPostActivationInsideGEMM: EfficientNet-B0's first 1x1 expansion (16 to 96 channels at 112x112,
+// SiLU) and an im2col stem (3x3 stride 2, HardSwish) leave the post activation to their GEMM
+// (activation.Finisher: each thread finishes what it computed, inside the product's one parallel section,
+// where it ran after the product on one thread), apply it exactly once, and give the same bits on 1, 2
+// and 3 threads.
+func TestPostActivationInsideGEMM(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		x, w     []int
+		attr     ops.AttrMap
+		post     activation.Func
+		strategy string
+	}{
+		{"efficientnet expand 1x1 silu", []int{1, 16, 112, 112}, []int{96, 16, 1, 1}, nil, activation.Func{Kind: activation.SiLU}, "pointwise"},
+		{"stem 3x3 s2 hardswish", []int{1, 3, 64, 64}, []int{16, 3, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2)},
+			activation.Func{Kind: activation.HardSwish, Alpha: 1.0 / 6, Beta: 0.5}, "im2col"},
+	} {
+		x, w, b := randF32(1, c.x...), randF32(2, c.w...), randF32(3, c.w[0])
+		s := testConvShape(t, x.Shape(), w.Shape(), c.attr)
+		epi := convEpilogue{post: c.post}
+		old := goruntime.GOMAXPROCS(2)
+		k := prepareFastConv(s, w, nil, epi)
+		goruntime.GOMAXPROCS(old)
+		if k.Strategy() != c.strategy {
+			t.Fatalf("%s: strategy %s, want %s", c.name, k.Strategy(), c.strategy)
+		}
+		if lo, hi, ok := k.strategy.unitOutput(0); !ok || lo != hi {
+			t.Errorf("%s: unitOutput(0) = %d, %d, %v: the post activation is left to a pass after the unit", c.name, lo, hi, ok)
+		}
+		want := referenceConv(&s, x, w, b, nil, epi)
+		var first []float32
+		for _, threads := range []int{1, 2, 3} {
+			pool := parallel.NewPool(threads)
+			got := runOnPool(t, k, pool, s.outShape, x, w, b)
+			pool.Close()
+			if err := closeTo(got, want, 2e-4, 2e-4); err != nil {
+				t.Fatalf("%s threads %d: %v", c.name, threads, err)
+			}
+			if first == nil {
+				first = got
+				continue
+			}
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(first[i]) {
+					t.Fatalf("%s threads %d: y[%d] = %v, one thread %v", c.name, threads, i, got[i], first[i])
+				}
+			}
+		}
+	}
+}
+
+// TestWinogradPostSplitAtBatch1: a batch-1 Winograd convolution with SiLU (YOLO's and U-Net's 3x3 layers)
+// applies the activation over Y (64 channels of 28x28, 50K elements) in one more parallel section than
+// the same layer with ReLU, where it ran on one thread after the product, and matches the reference on 1,
+// 2 and 3 threads (to Winograd's tolerance: its one-thread block layout rounds differently).
+func TestWinogradPostSplitAtBatch1(t *testing.T) {
+	x, w, b := randF32(1, 1, 32, 28, 28), randF32(2, 64, 32, 3, 3), randF32(3, 64)
+	s := testConvShape(t, x.Shape(), w.Shape(), ops.AttrMap{"pads": ints(1, 1, 1, 1)})
+	prepare := func(epi convEpilogue) *fastConvKernel {
+		old := goruntime.GOMAXPROCS(2)
+		defer goruntime.GOMAXPROCS(old)
+		return prepareFastConv(s, w, nil, epi)
+	}
+	silu := prepare(convEpilogue{post: activation.Func{Kind: activation.SiLU}})
+	relu := prepare(convEpilogue{act: gemm.ActReLU, hi: float32(math.Inf(1))})
+	if silu.Strategy() != "winograd" || relu.Strategy() != "winograd" {
+		t.Fatalf("strategies %s and %s, want winograd", silu.Strategy(), relu.Strategy())
+	}
+	want := referenceConv(&s, x, w, b, nil, convEpilogue{post: activation.Func{Kind: activation.SiLU}})
+	for _, threads := range []int{1, 2, 3} {
+		pool := parallel.NewPool(threads)
+		got := runOnPool(t, silu, pool, s.outShape, x, w, b)
+		siluForks := pool.Forks()
+		runOnPool(t, relu, pool, s.outShape, x, w, b)
+		reluForks := pool.Forks() - siluForks
+		pool.Close()
+		if threads > 1 && siluForks != reluForks+1 {
+			t.Errorf("threads %d: %d parallel sections with SiLU, %d with ReLU; want one more", threads, siluForks, reluForks)
+		}
+		if err := closeTo(got, want, 2e-4, 2e-4); err != nil {
+			t.Fatalf("threads %d: %v", threads, err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ package cnn
 import (
 	"sync/atomic"
 
+	"github.com/onnxrun/onnxrun/ops/internal/activation"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
@@ -43,6 +44,9 @@ func (cw *convGemmWeights) multiply(r *convRun, g int, b []float32, ldb int, y [
 		Epilogue: k.epi.gemmEpilogue(bias),
 		Pool:     pool,
 		Done:     r.done,
+	}
+	if k.epi.post.Kind != activation.None {
+		p.Epilogue.Finish = &k.postStep
 	}
 	if cw.packed != nil {
 		p.PackedA = cw.packed.get()[g]
@@ -102,9 +106,12 @@ func (c *convPointwise) scratchShared() int    { return 0 }
 func (c *convPointwise) scratchPerThread() int { return 0 }
 func (c *convPointwise) setup(*convRun)        {}
 
-func (c *convPointwise) unitOutput(u int) (lo, hi int, ok bool) { return groupOutputRange(c.s, u) }
+// unitOutput: the GEMM applies the post activation itself (fastConvKernel.postStep), each thread to what it
+// computed inside the product's parallel section; at batch 1 one GEMM is the whole layer, and the
+// activation ran after it on one thread (EfficientNet-B0's first 1x1 expansion: SiLU over 1.2M elements).
+func (c *convPointwise) unitOutput(int) (lo, hi int, ok bool) { return 0, 0, true }
 
-func (c *convIm2col) unitOutput(u int) (lo, hi int, ok bool) { return groupOutputRange(c.s, u) }
+func (c *convIm2col) unitOutput(int) (lo, hi int, ok bool) { return 0, 0, true }
 
 // groupOutputRange is the part of Y unit u = (image, group) writes, for the strategies with those units.
 func groupOutputRange(s *convShape, u int) (lo, hi int, ok bool) {

@@ -13,8 +13,8 @@ package cnn
 // (optional). Attributes: activation ("" for none, "Relu", "SiLU", "HardSwish", "Clip" with
 // activation_params [min, max]) and gate ("Sigmoid", or "HardSigmoid" with gate_params [alpha, beta]).
 // float32 only. The unfused graph makes five kernels and, for the pool and the Mul, two passes over X
-// each with a tiny matrix product between them; here the pool and the scaling are parallel over the
-// images and channels and the two matrix-vector products run in scratch.
+// each with a tiny matrix product between them; here the pool, the two matrix-vector products (over the
+// rows of W1 and of W2) and the scaling are parallel over the images and channels, in scratch.
 
 import (
 	"fmt"
@@ -132,86 +132,133 @@ type squeezeExciteKernel struct {
 	hasB1, hasB2   bool
 }
 
-// ScratchSize: the pooled means and the gates of every image (N·C each) and one hidden vector (R).
-func (k *squeezeExciteKernel) ScratchSize() int { return 2*k.n*k.c + k.r }
+// seChunk is the channels (or rows of W1) one work unit takes. The units are the same whatever the
+// threads, so every output is computed by the same calls on 1, 2 or 3 threads.
+const seChunk = 8
 
-// seMinParallel is the elements of X below which the kernel stays on one thread.
+// ScratchSize: the pooled means, the gates (N·C each) and the hidden vectors (N·R) of every image.
+func (k *squeezeExciteKernel) ScratchSize() int { return 2*k.n*k.c + k.n*k.r }
+
+// seMinParallel is the work below which a phase stays on one thread: for the passes over X their elements,
+// for a product its multiply-adds (a scalar dot product's about as costly as an element of the passes).
 const seMinParallel = 1 << 15
 
+// The three phases of a run, each a pass over its units.
+const (
+	sePool   = iota // the means of a unit's planes
+	seHidden        // h = activation(W1·s + B1) for a unit's rows of W1
+	seScale         // the gates of a unit's channels from its rows of W2, then Y = X·gate on its planes
+)
+
+// Run goes through the three phases, each parallel over its units when it has work enough: the products
+// run on the pool like the passes over X (MobileNetV3's last block, 960 channels and R = 240, spends more
+// in its two products, 460K multiply-adds, than in its passes over its 47K elements).
 func (k *squeezeExciteKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
-	x, y := in[0].Float32s(), out[0].Float32s()
 	nc := k.n * k.c
-	means, gates, hidden := ctx.Scratch[:nc], ctx.Scratch[nc:2*nc], ctx.Scratch[2*nc:2*nc+k.r]
-	parallel := ctx.Pool.Threads() > 1 && nc*k.plane >= seMinParallel && nc >= 2
-	k.forPlanes(ctx, parallel, x, means, nil, 0)
-	var b1, b2 []float32
+	sc := ctx.Scratch
+	r := seRun{k: k, x: in[0].Float32s(), y: out[0].Float32s(), w1: in[1].Float32s(), w2: in[3].Float32s(),
+		means: sc[:nc], gates: sc[nc : 2*nc], hidden: sc[2*nc : 2*nc+k.n*k.r]}
 	if k.hasB1 {
-		b1 = in[2].Float32s()
+		r.b1 = in[2].Float32s()
 	}
 	if k.hasB2 {
-		b2 = in[4].Float32s()
+		r.b2 = in[4].Float32s()
 	}
-	w1, w2 := in[1].Float32s(), in[3].Float32s()
-	for img := 0; img < k.n; img++ {
-		s, g := means[img*k.c:(img+1)*k.c], gates[img*k.c:(img+1)*k.c]
-		matVec(hidden, w1, s, b1)
-		k.op.activate(hidden)
-		matVec(g, w2, hidden, b2)
-		k.op.gateOf(g)
-	}
-	k.forPlanes(ctx, parallel, x, gates, y, 1)
+	threaded := ctx.Pool.Threads() > 1
+	k.forUnits(ctx, threaded && nc*k.plane >= seMinParallel, &r, sePool)
+	k.forUnits(ctx, threaded && nc*k.r >= seMinParallel, &r, seHidden)
+	k.forUnits(ctx, threaded && nc*(k.plane+k.r) >= seMinParallel, &r, seScale)
 	return nil
 }
 
-// forPlanes runs phase 0 (the means of the planes of x into v) or phase 1 (y = x times v per plane) over
-// every plane, on the pool when parallel.
-func (k *squeezeExciteKernel) forPlanes(ctx *ops.ExecContext, parallel bool, x, v, y []float32, phase int) {
-	planes := k.n * k.c
-	if !parallel {
-		k.planes(x, v, y, phase, 0, planes)
+// seRun is one Run's operands and scratch.
+type seRun struct {
+	k                    *squeezeExciteKernel
+	x, y, w1, b1, w2, b2 []float32
+	means, gates, hidden []float32
+}
+
+// units is the number of units of a phase: chunks of channels, or of rows of W1 for seHidden, per image.
+func (k *squeezeExciteKernel) units(phase int) int {
+	if phase == seHidden {
+		return k.n * ceilDiv(k.r, seChunk)
+	}
+	return k.n * ceilDiv(k.c, seChunk)
+}
+
+// forUnits runs a phase over all its units, on the pool when parallel.
+func (k *squeezeExciteKernel) forUnits(ctx *ops.ExecContext, parallel bool, r *seRun, phase int) {
+	units := k.units(phase)
+	if !parallel || units < 2 {
+		for q := range units {
+			r.unit(q, phase)
+		}
 		return
 	}
 	t := seTaskPool.Get().(*seTask)
-	t.k, t.x, t.v, t.y, t.phase, t.planes = k, x, v, y, phase, planes
+	t.r, t.phase, t.units = *r, phase, units
 	t.next.Store(0)
 	ctx.Pool.ForTask(ctx.Pool.Threads(), t)
 	*t = seTask{}
 	seTaskPool.Put(t)
 }
 
-// planes does planes [lo, hi) of one phase.
-func (k *squeezeExciteKernel) planes(x, v, y []float32, phase, lo, hi int) {
-	for p := lo; p < hi; p++ {
-		xp := x[p*k.plane : (p+1)*k.plane]
-		if phase == 0 {
-			v[p] = sum8(xp) / float32(k.plane)
-			continue
+// unit does unit q of a phase: image q / (units per image), its channels or rows [lo, hi).
+func (r *seRun) unit(q, phase int) {
+	k := r.k
+	size := k.c
+	if phase == seHidden {
+		size = k.r
+	}
+	perImage := ceilDiv(size, seChunk)
+	img, lo := q/perImage, q%perImage*seChunk
+	hi := min(lo+seChunk, size)
+	switch phase {
+	case sePool:
+		for p := img*k.c + lo; p < img*k.c+hi; p++ {
+			r.means[p] = sum8(r.x[p*k.plane:(p+1)*k.plane]) / float32(k.plane)
 		}
-		vecarith.VS(vecarith.Mul, y[p*k.plane:(p+1)*k.plane], xp, v[p])
+	case seHidden:
+		h := r.hidden[img*k.r+lo : img*k.r+hi]
+		matVecRows(h, r.w1, r.means[img*k.c:(img+1)*k.c], r.b1, lo, hi)
+		k.op.activate(h)
+	case seScale:
+		g := r.gates[img*k.c+lo : img*k.c+hi]
+		matVecRows(g, r.w2, r.hidden[img*k.r:(img+1)*k.r], r.b2, lo, hi)
+		k.op.gateOf(g)
+		for p := img*k.c + lo; p < img*k.c+hi; p++ {
+			vecarith.VS(vecarith.Mul, r.y[p*k.plane:(p+1)*k.plane], r.x[p*k.plane:(p+1)*k.plane], r.gates[p])
+		}
 	}
 }
 
-// seTask is one threaded phase: threads claim seChunk planes at a time until none is left.
+// seTask is one threaded phase: threads claim units until none is left.
 type seTask struct {
-	k       *squeezeExciteKernel
-	x, v, y []float32
-	phase   int
-	planes  int
-	next    atomic.Int64
+	r     seRun
+	phase int
+	units int
+	next  atomic.Int64
 }
-
-const seChunk = 8
 
 var seTaskPool = sync.Pool{New: func() any { return new(seTask) }}
 
 func (t *seTask) Do(_, _ int) {
 	for {
-		lo := int(t.next.Add(1)-1) * seChunk
-		if lo >= t.planes {
+		q := int(t.next.Add(1) - 1)
+		if q >= t.units {
 			return
 		}
-		t.k.planes(t.x, t.v, t.y, t.phase, lo, min(lo+seChunk, t.planes))
+		t.r.unit(q, t.phase)
 	}
+}
+
+// matVecRows is rows [lo, hi) of matVec(·, w, v, b): dst (hi-lo long) = those rows of W·v plus b[lo:hi]
+// (b optional).
+func matVecRows(dst, w, v, b []float32, lo, hi int) {
+	if b != nil {
+		b = b[lo:hi]
+	}
+	matVec(dst, w[lo*len(v):hi*len(v)], v, b)
 }
 
 // matVec sets dst = W·v + b for W of len(dst) rows of len(v), b optional.

@@ -1,6 +1,7 @@
 package cnn
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -134,15 +135,76 @@ func BenchmarkSqueezeExcite(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			ctx := ops.SerialContext()
-			ctx.Scratch = make([]float32, k.(ops.Scratcher).ScratchSize())
 			in, out := []*ops.Tensor{x, w1, b1, w2, b2}, []*ops.Tensor{ops.New(ops.Float32, x.Shape())}
-			b.ReportAllocs()
-			for i := 0; i < b.N; i++ {
-				if err := k.Run(ctx, in, out); err != nil {
-					b.Fatal(err)
-				}
+			for _, threads := range []int{1, 2} {
+				b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+					pool := ops.NewPool(threads)
+					defer pool.Close()
+					ctx := *ops.SerialContext()
+					ctx.Pool, ctx.Threads = pool, threads
+					ctx.Scratch = make([]float32, k.(ops.Scratcher).ScratchSize())
+					b.ReportAllocs()
+					for b.Loop() {
+						if err := k.Run(&ctx, in, out); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
 			}
 		})
+	}
+}
+
+// TestSqueezeExciteSameAtAnyThreads: MobileNetV3's last block (960 channels, R = 240, 7x7) and a two-image
+// one give the same bits on 1, 2 and 3 threads (the units' shares of the first product are added in one
+// units are the same whatever the threads), and a threaded run opens a parallel section for each phase
+// with work enough: the first block's three (the pooling, W1·s over its 240 rows, the gates with the
+// scaling), so both products run on the pool; the second's product (5,200 multiply-adds) stays inline.
+func TestSqueezeExciteSameAtAnyThreads(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	for _, l := range []struct{ n, c, r, hw, forks int }{{1, 960, 240, 7, 3}, {2, 100, 26, 14, 2}} {
+		shapes := [][]int{{l.n, l.c, l.hw, l.hw}, {l.r, l.c, 1, 1}, {l.r}, {l.c, l.r, 1, 1}, {l.c}}
+		in := make([]*ops.Tensor, len(shapes))
+		info := make([]ops.ValueInfo, len(shapes))
+		for i, sh := range shapes {
+			in[i] = ops.New(ops.Float32, ops.Shape(sh))
+			for j := range in[i].Float32s() {
+				in[i].Float32s()[j] = rng.Float32()*2 - 1
+			}
+			info[i] = ops.ValueInfo{DType: ops.Float32, Shape: in[i].Shape()}
+		}
+		o, err := buildSqueezeExcite(ops.NodeInfo{Attrs: ops.AttrMap{"activation": ops.StringAttr("SiLU")}, NumInputs: 5, NumOutputs: 1, InputPresent: []bool{true, true, true, true, true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := o.Prepare(info, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []float32
+		for _, threads := range []int{1, 2, 3} {
+			pool := ops.NewPool(threads)
+			ctx := *ops.SerialContext()
+			ctx.Pool, ctx.Threads = pool, threads
+			ctx.Scratch = make([]float32, k.(ops.Scratcher).ScratchSize())
+			y := ops.New(ops.Float32, in[0].Shape())
+			before := pool.Forks()
+			if err := k.Run(&ctx, in, []*ops.Tensor{y}); err != nil {
+				t.Fatal(err)
+			}
+			if forks := pool.Forks() - before; threads > 1 && forks != uint64(l.forks) {
+				t.Errorf("%+v threads %d: %d parallel sections, want %d", l, threads, forks, l.forks)
+			}
+			pool.Close()
+			if want == nil {
+				want = y.Float32s()
+				continue
+			}
+			for i, got := range y.Float32s() {
+				if math.Float32bits(got) != math.Float32bits(want[i]) {
+					t.Fatalf("%+v threads %d: y[%d] = %v, one thread %v", l, threads, i, got, want[i])
+				}
+			}
+		}
 	}
 }

@@ -94,7 +94,7 @@ func (o *fusedGemmOp) Prepare(in []ops.ValueInfo, out []ops.ValueInfo) (ops.Kern
 	if err != nil {
 		return nil, err
 	}
-	fk := &fusedGemmKernel{gemmKernel: k.(*gemmKernel), act: o.act, post: o.post}
+	fk := &fusedGemmKernel{gemmKernel: k.(*gemmKernel), act: o.act, post: o.post, postStep: activation.Finisher{F: o.post}}
 	if p := fk.plan; p.m == 1 && p.k > 0 && p.n > 0 && haveGemvAsm && in[1].Const != nil {
 		fk.gemv = newGemvWeights(p.transB, p.k, p.n, in[1].Const.Float32s())
 	}
@@ -106,7 +106,9 @@ type fusedGemmKernel struct {
 	*gemmKernel
 	act  gemm.Epilogue
 	post activation.Func
-	gemv *gemvWeights // M = 1 with constant B: the vector-matrix path (gemv.go)
+	// postStep applies post as the GEMM's Finisher.
+	postStep activation.Finisher
+	gemv     *gemvWeights // M = 1 with constant B: the vector-matrix path (gemv.go)
 }
 
 func (k *fusedGemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -117,7 +119,7 @@ func (k *fusedGemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 	}
 	a, b, y := in[0].Float32s(), in[1].Float32s(), out[0].Float32s()
 	if k.gemv != nil {
-		k.runGemv(a, c, y)
+		k.runGemv(ctx, a, c, y)
 		return nil
 	}
 	lda, ldb := p.dims()
@@ -139,55 +141,54 @@ func (k *fusedGemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 		}
 		params.Beta = p.beta
 	}
-	gemm.Multiply(&params)
-	if k.post.Kind != activation.None && !kernelutil.Cancelled(params.Done) {
-		k.activate(ctx, y)
+	if k.post.Kind != activation.None {
+		// The activation the tiles cannot fuse runs on each thread's region of Y as the product finishes
+		// it, inside the product's parallel section (a GELU after ViT's fc1, 197x3072, took a second one).
+		params.Epilogue.Finish = &k.postStep
 	}
+	gemm.Multiply(&params)
 	return nil
 }
 
-// postParallelMin is the size of Y from which the activation after the product is split across threads
-// by rows: a GELU over 16K elements takes about 10 µs.
-const postParallelMin = 16 << 10
+// gemvParallelMin is the multiply-adds (K·N) from which the vector-matrix product splits its column
+// blocks across the pool. The product streams all of B once (4 bytes a multiply-add) and runs at memory
+// speed: MobileNetV3's 960x1280 classifier layer (1.2M, 4.9 MB) took about 0.3 ms on one thread, and
+// 128K multiply-adds, 0.5 MB, some 20 µs, against a few µs for a fork and join.
+const gemvParallelMin = 128 << 10
 
-// activate applies the post-product activation to y, split by rows across the pool when y is large.
-func (k *fusedGemmKernel) activate(ctx *ops.ExecContext, y []float32) {
-	p := k.plan
-	y = y[:p.m*p.n]
-	threads := min(ctx.Pool.Threads(), p.m)
-	if threads < 2 || len(y) < postParallelMin {
-		k.post.Row(y, y)
-		return
-	}
-	t := postTaskPool.Get().(*postTask)
-	*t = postTask{post: k.post, y: y, rows: p.m, n: p.n, parts: threads}
-	ctx.Pool.ForTask(threads, t)
-	*t = postTask{}
-	postTaskPool.Put(t)
-}
-
-// postTask is one threaded activation: part i of parts takes an equal share of the rows.
-type postTask struct {
-	post           activation.Func
-	y              []float32
-	rows, n, parts int
-}
-
-var postTaskPool = sync.Pool{New: func() any { return new(postTask) }}
-
-func (t *postTask) Do(lo, hi int) {
-	first, last := lo*t.rows/t.parts, hi*t.rows/t.parts
-	part := t.y[first*t.n : last*t.n]
-	t.post.Row(part, part)
-}
-
-// runGemv computes the one output row 32 columns at a time:
+// runGemv computes the one output row 32 columns at a time, the blocks of 32 split across the pool when
+// the product is large (each block is computed alone, so the result does not depend on the threads):
 //
 //	y[j] = act(alpha * Σ_p a[p]*op(B)[p][j] + beta*C[j])
-func (k *fusedGemmKernel) runGemv(a, c, y []float32) {
+func (k *fusedGemmKernel) runGemv(ctx *ops.ExecContext, a, c, y []float32) {
+	g := k.gemv
+	blocks := (g.n + 31) / 32
+	if ctx.Pool.Threads() < 2 || blocks < 2 || g.k*g.n < gemvParallelMin {
+		k.gemvBlocks(a, c, y, 0, blocks)
+		return
+	}
+	t := gemvTaskPool.Get().(*gemvTask)
+	*t = gemvTask{k: k, a: a, c: c, y: y}
+	ctx.Pool.ForTask(blocks, t)
+	*t = gemvTask{}
+	gemvTaskPool.Put(t)
+}
+
+// gemvTask is one threaded vector-matrix product: each thread takes a range of the column blocks.
+type gemvTask struct {
+	k       *fusedGemmKernel
+	a, c, y []float32
+}
+
+var gemvTaskPool = sync.Pool{New: func() any { return new(gemvTask) }}
+
+func (t *gemvTask) Do(lo, hi int) { t.k.gemvBlocks(t.a, t.c, t.y, lo, hi) }
+
+// gemvBlocks computes the column blocks [lo, hi) of runGemv (columns 32·lo to 32·hi, cut at N).
+func (k *fusedGemmKernel) gemvBlocks(a, c, y []float32, lo, hi int) {
 	p, g := k.plan, k.gemv
 	var acc [32]float32
-	for j0 := 0; j0 < g.n; j0 += 32 {
+	for j0 := 32 * lo; j0 < min(32*hi, g.n); j0 += 32 {
 		gemv32(g.k, a, g.w[j0:], g.ld, &acc)
 		for j := range min(32, g.n-j0) {
 			v := p.alpha * acc[j]

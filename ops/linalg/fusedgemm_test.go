@@ -231,7 +231,7 @@ func TestFusedGemmAllocatesNothing(t *testing.T) {
 
 // FusedGemm takes an A of more than two dimensions as MatMul does with a 2-D B (its leading dimensions
 // are rows): the output is A's shape with the last dimension N, and equals MatMul, then the bias, then
-// the activation, on one thread and with the activation split over two (Y above postParallelMin), without
+// the activation, on one thread and on two (the activation applied by each thread to its part of the product), without
 // allocating.
 func TestFusedGemmHigherRankA(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
@@ -264,6 +264,78 @@ func TestFusedGemmHigherRankA(t *testing.T) {
 				t.Errorf("A %v, %d threads: Run allocates %v times", shape, threads, allocs)
 			}
 			pool.Close()
+		}
+	}
+}
+
+// TestFusedGemmGemvThreads: MobileNetV3's first classifier layer at batch 1 (1x960 times 960x1280, then
+// HardSwish) takes the vector-matrix path, splits its column blocks over a 2-thread pool in one parallel
+// section, gives the same bits as on one thread, and allocates nothing; it stayed on one thread before.
+func TestFusedGemmGemvThreads(t *testing.T) {
+	if !haveGemvAsm {
+		t.Skip("the vector-matrix path needs the AVX2 kernel")
+	}
+	rng := rand.New(rand.NewSource(11))
+	a, w, bias := randTensor(rng, 1, 960), randTensor(rng, 1280, 960), randTensor(rng, 1280)
+	attrs := ops.AttrMap{"transB": ops.IntAttr(1), "activation": ops.StringAttr("HardSwish")}
+	in := []*ops.Tensor{a, w, bias}
+	k, want, serial := prepareFused(&testing.B{}, attrs, a, w, bias)
+	if k.(*fusedGemmKernel).gemv == nil {
+		t.Fatal("M=1 with constant B did not take the vector-matrix path")
+	}
+	if err := k.Run(serial, in, want); err != nil {
+		t.Fatal(err)
+	}
+	_, got, ctx := prepareFused(&testing.B{}, attrs, a, w, bias)
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	ctx.Pool = pool
+	if err := k.Run(ctx, in, got); err != nil {
+		t.Fatal(err)
+	}
+	if forks := pool.Forks(); forks != 1 {
+		t.Errorf("%d parallel sections, want 1", forks)
+	}
+	for i, v := range got[0].Float32s() {
+		if math.Float32bits(v) != math.Float32bits(want[0].Float32s()[i]) {
+			t.Fatalf("y[%d] = %v on two threads, %v on one", i, v, want[0].Float32s()[i])
+		}
+	}
+	if !raceEnabled {
+		if allocs := testing.AllocsPerRun(10, func() { _ = k.Run(ctx, in, got) }); allocs != 0 {
+			t.Errorf("a threaded Run allocates %v times", allocs)
+		}
+	}
+}
+
+// TestFusedGemmOneSectionWithPost: a ViT-shaped product with GELU (197x768 times 768x768) opens one
+// parallel section on a 2-thread pool, the GELU applied by each thread to its part of Y (it took a
+// section of its own after the product), and gives the same bits on 1, 2 and 3 threads.
+func TestFusedGemmOneSectionWithPost(t *testing.T) {
+	rng := rand.New(rand.NewSource(13))
+	a, w, bias := randTensor(rng, 197, 768), randTensor(rng, 768, 768), randTensor(rng, 768)
+	attrs := ops.AttrMap{"activation": ops.StringAttr("Gelu")}
+	in := []*ops.Tensor{a, w, bias}
+	var first []float32
+	for _, threads := range []int{1, 2, 3} {
+		k, out, ctx := prepareFused(&testing.B{}, attrs, a, w, bias)
+		pool := parallel.NewPool(threads)
+		ctx.Pool = pool
+		if err := k.Run(ctx, in, out); err != nil {
+			t.Fatal(err)
+		}
+		if forks := pool.Forks(); threads > 1 && forks != 1 {
+			t.Errorf("threads %d: %d parallel sections, want 1", threads, forks)
+		}
+		pool.Close()
+		if first == nil {
+			first = out[0].Float32s()
+			continue
+		}
+		for i, v := range out[0].Float32s() {
+			if math.Float32bits(v) != math.Float32bits(first[i]) {
+				t.Fatalf("threads %d: y[%d] = %v, one thread %v", threads, i, v, first[i])
+			}
 		}
 	}
 }

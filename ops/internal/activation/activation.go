@@ -138,6 +138,39 @@ func (f Func) Apply(v float64) float64 {
 	return v
 }
 
+// Finisher applies F in place to the regions of a product's output as the threads that computed them
+// finish them: it is a gemm.Finisher (the GEMM's Epilogue.Finish), so that an activation the tiles cannot
+// fuse runs inside the product's parallel section rather than after it. Rows of the region lie ldc apart.
+type Finisher struct{ F Func }
+
+// Finish applies F to rows [i0, i1), columns [j0, j1) of c, in one call when they are contiguous.
+func (f *Finisher) Finish(c []float32, ldc, i0, i1, j0, j1 int) {
+	if j0 == 0 && j1 == ldc {
+		rows := c[i0*ldc : i1*ldc]
+		f.F.Row(rows, rows)
+		return
+	}
+	for i := i0; i < i1; i++ {
+		row := c[i*ldc+j0 : i*ldc+j1]
+		f.F.Row(row, row)
+	}
+}
+
+// Split applies F in place to Y cut into Parts contiguous pieces: a parallel.Task for ForTask(Parts, ·),
+// for an activation that runs as a pass of its own over a large output. Each element's result does not
+// depend on where the pieces are cut.
+type Split struct {
+	F     Func
+	Y     []float32
+	Parts int
+}
+
+// Do applies F to pieces [lo, hi) of Y.
+func (s *Split) Do(lo, hi int) {
+	part := s.Y[lo*len(s.Y)/s.Parts : hi*len(s.Y)/s.Parts]
+	s.F.Row(part, part)
+}
+
 // Row writes dst[i] = f(src[i]) for i < len(src); dst may be src.
 func (f Func) Row(dst, src []float32) {
 	dst = dst[:len(src)]

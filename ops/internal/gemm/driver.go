@@ -129,6 +129,7 @@ func (im *impl) multiply(p *Params) {
 	}
 	if k == 0 {
 		scaleOnly(p)
+		finish(p, 0, m, 0, n)
 		return
 	}
 	sp := im.chooseSplit(p, p.Pool.Threads())
@@ -164,6 +165,7 @@ func (im *impl) multiply(p *Params) {
 
 	if parts == 1 {
 		j.region(0, m, 0, n, j.ws[0], &j.ts[0])
+		finish(p, 0, m, 0, n)
 	} else {
 		p.Pool.ForTask(sp.panels, j)
 	}
@@ -181,10 +183,19 @@ func (im *impl) multiply(p *Params) {
 // parallel.Task called once per thread.
 func (j *job) Do(lo, hi int) {
 	t := int(j.claim.Add(1) - 1)
-	if j.splitN {
-		j.region(0, j.p.M, lo*nr, min(hi*nr, j.p.N), j.ws[t], &j.ts[t])
-	} else {
-		j.region(lo*mr, min(hi*mr, j.p.M), 0, j.p.N, j.ws[t], &j.ts[t])
+	i0, i1, j0, j1 := 0, j.p.M, lo*nr, min(hi*nr, j.p.N)
+	if !j.splitN {
+		i0, i1, j0, j1 = lo*mr, min(hi*mr, j.p.M), 0, j.p.N
+	}
+	j.region(i0, i1, j0, j1, j.ws[t], &j.ts[t])
+	finish(&j.p, i0, i1, j0, j1)
+}
+
+// finish hands a region of C whose values are final to the epilogue's Finisher, if any and unless the
+// call was cancelled (C is then unfinished anyway).
+func finish(p *Params, i0, i1, j0, j1 int) {
+	if f := p.Epilogue.Finish; f != nil && !stopped(p.Done) {
+		f.Finish(p.C, p.LDC, i0, i1, j0, j1)
 	}
 }
 

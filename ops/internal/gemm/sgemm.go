@@ -49,6 +49,17 @@ type Epilogue struct {
 	BiasMode BiasMode
 	Act      Activation
 	Min, Max float32 // bounds for ActClip
+	// Finish, when set, is called on every region of C once its values are final, by the thread that
+	// computed it: a last elementwise step the tiles cannot fuse (SiLU, HardSwish...) then runs inside the
+	// product's parallel section, on data still in that core's cache, instead of after it on one thread.
+	Finish Finisher
+}
+
+// Finisher finishes a region of C: rows [i0, i1), columns [j0, j1) of c, rows ldc apart. The regions of
+// one Multiply do not overlap and cover C; how C is cut into them depends on the threads, so Finish must
+// treat each element on its own.
+type Finisher interface {
+	Finish(c []float32, ldc, i0, i1, j0, j1 int)
 }
 
 // Params describes one call of Multiply. The zero values of the optional

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"unsafe"
 
@@ -430,5 +431,55 @@ func TestPackBTrans16(t *testing.T) {
 				t.Fatalf("kc=%d: wrote dst[%d] past the panel", kc, i)
 			}
 		}
+	}
+}
+
+// squareFinisher squares each element of the regions it is handed and records them.
+type squareFinisher struct {
+	mu      sync.Mutex
+	regions [][4]int
+}
+
+func (f *squareFinisher) Finish(c []float32, ldc, i0, i1, j0, j1 int) {
+	for i := i0; i < i1; i++ {
+		for j := j0; j < j1; j++ {
+			c[i*ldc+j] *= c[i*ldc+j]
+		}
+	}
+	f.mu.Lock()
+	f.regions = append(f.regions, [4]int{i0, i1, j0, j1})
+	f.mu.Unlock()
+}
+
+// TestEpilogueFinish: the Finisher sees every element of C once, after its value is final (the squares of
+// the plain product, the bias and the Clip included), one region per thread that got work (split by N for
+// 1x1000x1280, by M for 2048x49x512, one region on one thread), and K = 0 finishes the scaled C.
+func TestEpilogueFinish(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, threads := range []int{1, 2, 3} {
+		pool := parallel.NewPool(threads)
+		for _, sh := range []struct{ m, n, k int }{{1, 1000, 1280}, {2048, 49, 512}, {7, 9, 0}} {
+			a, b, bias := randSlice(r, sh.m*sh.k), randSlice(r, sh.k*sh.n), randSlice(r, sh.m)
+			ep := Epilogue{Bias: bias, BiasMode: BiasPerRow, Act: ActClip, Min: -0.5, Max: 2}
+			want := make([]float32, sh.m*sh.n)
+			Multiply(&Params{M: sh.m, N: sh.n, K: sh.k, Alpha: 1, A: a, LDA: max(sh.k, 1), B: b, LDB: sh.n, C: want, LDC: sh.n, Epilogue: ep, Pool: pool})
+			f := &squareFinisher{}
+			ep.Finish = f
+			got := make([]float32, sh.m*sh.n)
+			Multiply(&Params{M: sh.m, N: sh.n, K: sh.k, Alpha: 1, A: a, LDA: max(sh.k, 1), B: b, LDB: sh.n, C: got, LDC: sh.n, Epilogue: ep, Pool: pool})
+			for i := range got {
+				if got[i] != want[i]*want[i] {
+					t.Fatalf("threads=%d %+v: C[%d] = %v, want %v squared once", threads, sh, i, got[i], want[i])
+				}
+			}
+			wantRegions := threads
+			if sh.k == 0 || tileWork(sh.m, sh.n, sh.k) < defaultImpl.minParallelWork {
+				wantRegions = 1
+			}
+			if len(f.regions) != wantRegions {
+				t.Errorf("threads=%d %+v: %d regions %v, want %d", threads, sh, len(f.regions), f.regions, wantRegions)
+			}
+		}
+		pool.Close()
 	}
 }

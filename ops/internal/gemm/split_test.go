@@ -27,6 +27,10 @@ var splitShapes = []splitShape{
 	{name: "resnet50_conv5_1x1_2048x49x512", m: 2048, n: 49, k: 512, packedA: true},
 	{name: "resnet50_conv4_1x1_1024x196x256", m: 1024, n: 196, k: 256, packedA: true},
 	{name: "resnet50_conv1_64x12544x147", m: 64, n: 12544, k: 147, packedA: true},
+	// The classifiers at batch 1: one row, a B of 4-8 MB streamed for it.
+	{name: "mobilenet_v2_classifier_1x1000x1280", m: 1, n: 1000, k: 1280, packedB: true},
+	{name: "mobilenet_v3_classifier0_1x1280x960", m: 1, n: 1280, k: 960, packedB: true},
+	{name: "resnet50_fc_1x1000x2048", m: 1, n: 1000, k: 2048, packedB: true},
 }
 
 // params is the Params Multiply would get for s, without data: what

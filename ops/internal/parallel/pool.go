@@ -85,6 +85,10 @@ type Pool struct {
 
 	closeOnce sync.Once
 	closed    atomic.Bool // set under busy; workers exit when they see it
+
+	// forks counts the parallel sections: the For calls that handed ranges to workers (an inline For is
+	// not one). A profiler reads it around each kernel to show which kernels thread and how often.
+	forks atomic.Uint64
 }
 
 // NewPool starts a pool that runs up to threads ranges at once (the caller of
@@ -152,6 +156,16 @@ func (p *Pool) Threads() int {
 	return p.threads
 }
 
+// Forks reports how many parallel sections the pool has run: For and ForTask calls that handed ranges to
+// its workers (not those it ran inline on the caller: one thread, n <= 1, the pool busy or closed); 0 for
+// a nil Pool. The difference around a kernel call is how many fork/joins that kernel paid for.
+func (p *Pool) Forks() uint64 {
+	if p == nil {
+		return 0
+	}
+	return p.forks.Load()
+}
+
 // For calls fn over a partition of [0, n) into at most Threads() contiguous,
 // non-empty, near-equal ranges and waits for all of them. n <= 0 does nothing.
 func (p *Pool) For(n int, fn func(lo, hi int)) {
@@ -183,6 +197,7 @@ func (p *Pool) run(n int, j job) {
 		return
 	}
 	// Range r is [r*n/parts, (r+1)*n/parts); the caller takes range 0.
+	p.forks.Add(1)
 	p.pending.Store(int32(parts - 1))
 	for r := 1; r < parts; r++ {
 		w := j

@@ -197,3 +197,30 @@ func TestTaskSlotLendsOnceAtATime(t *testing.T) {
 		t.Errorf("after Put, Get = %p %v, want the slot's value %p cleared", c, *c, a)
 	}
 }
+
+func TestForksCountsOnlyParallelSections(t *testing.T) {
+	var nilPool *Pool
+	nilPool.For(8, func(lo, hi int) {})
+	if nilPool.Forks() != 0 {
+		t.Fatalf("nil pool Forks() = %d, want 0", nilPool.Forks())
+	}
+	p := NewPool(2)
+	defer p.Close()
+	p.For(1, func(lo, hi int) {}) // one range: inline
+	if got := p.Forks(); got != 0 {
+		t.Fatalf("after an inline For: Forks() = %d, want 0", got)
+	}
+	p.For(8, func(lo, hi int) {
+		p.For(8, func(lo, hi int) {}) // nested: inline
+	})
+	task := &countTask{hits: make([]int32, 4)}
+	p.ForTask(4, task)
+	if got := p.Forks(); got != 2 {
+		t.Fatalf("after two parallel sections and a nested For: Forks() = %d, want 2", got)
+	}
+	one := NewPool(1)
+	one.For(8, func(lo, hi int) {})
+	if got := one.Forks(); got != 0 {
+		t.Fatalf("one-thread pool: Forks() = %d, want 0", got)
+	}
+}
