@@ -1,6 +1,7 @@
 package cnn
 
 import (
+	"math"
 	"unsafe"
 
 	"github.com/onnxrun/onnxrun/ops"
@@ -14,6 +15,14 @@ import (
 // with w' = w - w_zero: interior cells (their window inside the input) take the right-hand form, a plain
 // dot product of the taps minus a per-plane constant; border cells sum their in-bounds taps of the
 // left-hand form (padding holds z, which contributes nothing).
+//
+// Square 3x3 and 5x5 windows with stride 1 or 2 and no dilation (MobileNet's) run on the float32 depthwise
+// vector kernel instead (conv_depthwise_kernel.go, AVX-512/AVX2/pure Go through ops/internal/isa): the
+// plane is copied as x - z into its zero-padded buffer and the weights as w - w_zero, all integers of at
+// most 255 in magnitude, so every product is an integer below 2^16 and every partial sum of at most 25 of
+// them one below 2^24: float32 represents them all exactly, fused multiply-add or not, and the result
+// converts back to the exact int32 accumulator. The same kernel therefore serves both, with no integer
+// assembly of its own.
 
 // qconvDepthwiseTask computes the depthwise planes of one Run, split over the pool's threads: thread i
 // of n computes planes [i·P/n, (i+1)·P/n) with its own scratch.
@@ -23,9 +32,13 @@ type qconvDepthwiseTask struct {
 	threads int
 }
 
-// depthwiseScratchPerThread is a thread's int32 scratch: the taps' w' and, for QLinearConv, one
-// accumulator plane (ConvInteger accumulates in its output).
+// depthwiseScratchPerThread is a thread's scratch: the taps' w' and, for QLinearConv, one accumulator plane
+// (ConvInteger accumulates in its output); on the vector path the padded plane, the kernel's output and
+// the taps' w' in float32.
 func (k *qconvKernel) depthwiseScratchPerThread() int {
+	if v := k.dwVec; v != nil {
+		return v.padLen + v.tempLen + k.s.taps
+	}
 	n := k.s.taps
 	if k.requant {
 		n += k.s.outSize
@@ -58,15 +71,25 @@ func (t *qconvDepthwiseTask) Do(lo, hi int) {
 		scratch := io.scratch[th*per : (th+1)*per]
 		switch {
 		case k.xSigned && k.wSigned:
-			depthwisePlanes(k, io, bytesAs[int8](io.x), bytesAs[int8](io.w), p0, p1, scratch)
+			depthwiseTyped(k, io, bytesAs[int8](io.x), bytesAs[int8](io.w), p0, p1, scratch)
 		case k.xSigned:
-			depthwisePlanes(k, io, bytesAs[int8](io.x), io.w, p0, p1, scratch)
+			depthwiseTyped(k, io, bytesAs[int8](io.x), io.w, p0, p1, scratch)
 		case k.wSigned:
-			depthwisePlanes(k, io, io.x, bytesAs[int8](io.w), p0, p1, scratch)
+			depthwiseTyped(k, io, io.x, bytesAs[int8](io.w), p0, p1, scratch)
 		default:
-			depthwisePlanes(k, io, io.x, io.w, p0, p1, scratch)
+			depthwiseTyped(k, io, io.x, io.w, p0, p1, scratch)
 		}
 	}
+}
+
+// depthwiseTyped computes output planes [p0, p1) on the vector path when the window fits it, else on the
+// gather loop.
+func depthwiseTyped[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x []X, w []W, p0, p1 int, scratch []float32) {
+	if k.dwVec != nil {
+		depthwiseVectorPlanes(k, io, x, w, p0, p1, scratch)
+		return
+	}
+	depthwisePlanes(k, io, x, w, p0, p1, scratch)
 }
 
 // bytesAs reinterprets 8-bit data held as bytes as its own type.
@@ -90,10 +113,7 @@ func depthwisePlanes[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x []X, w []
 	xz := int32(X(io.xZero[0]))
 	for u := p0; u < p1; u++ {
 		n, m := u/s.outC, u%s.outC
-		wzp := int32(0)
-		if len(io.wZero) > 0 {
-			wzp = int32(W(io.wZero[min(m, len(io.wZero)-1)]))
-		}
+		wzp := depthwiseWeightZero[W](io, m)
 		var wsum int32
 		for t := range wz {
 			wz[t] = int32(w[m*taps+t]) - wzp
@@ -106,16 +126,62 @@ func depthwisePlanes[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x []X, w []
 		}
 		depthwisePlane(g, xp, wz, xz, xz*wsum, acc)
 		if k.requant {
-			var b int32
-			if io.bias != nil {
-				b = io.bias[m]
+			requantizeDepthwise(k, io, u, 0, acc)
+		}
+	}
+}
+
+// requantizeDepthwise requantises the accumulators acc of plane u's outputs from offset off on.
+func requantizeDepthwise(k *qconvKernel, io *qconvIO, u, off int, acc []int32) {
+	m := u % k.s.outC
+	var b int32
+	if io.bias != nil {
+		b = io.bias[m]
+	}
+	mult := requantMultiplier(io.xScale[0], io.wScale[min(m, len(io.wScale)-1)], io.yScale)
+	y := io.y8[u*k.s.outSize+off : u*k.s.outSize+off+len(acc)]
+	if k.ySigned {
+		requantize(bytesAs[int8](y), acc, b, mult, io.yZero)
+	} else {
+		requantize(y, acc, b, mult, io.yZero)
+	}
+}
+
+// depthwiseWeightZero is channel m's weight zero point (0 when absent).
+func depthwiseWeightZero[W int8 | uint8](io *qconvIO, m int) int32 {
+	if len(io.wZero) == 0 {
+		return 0
+	}
+	return int32(W(io.wZero[min(m, len(io.wZero)-1)]))
+}
+
+// depthwiseVectorPlanes computes output planes [p0, p1) on the float32 vector kernel (exact, see above).
+func depthwiseVectorPlanes[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x []X, w []W, p0, p1 int, scratch []float32) {
+	s, v := &k.s, k.dwVec
+	taps := s.taps
+	padded, temp, wf := scratch[:v.padLen], scratch[v.padLen:v.padLen+v.tempLen], scratch[v.padLen+v.tempLen:][:taps]
+	clear(padded)
+	xz := float32(X(io.xZero[0]))
+	inf := float32(math.Inf(1))
+	for u := p0; u < p1; u++ {
+		n, m := u/s.outC, u%s.outC
+		wzp := depthwiseWeightZero[W](io, m)
+		for t := range wf {
+			wf[t] = float32(int32(w[m*taps+t]) - wzp)
+		}
+		dwFillShifted(v, padded, x[(n*s.inC+m)*s.inSize:(n*s.inC+m+1)*s.inSize], xz)
+		v.kernel(temp, padded, v.offsets, wf, v.blocks, 0, -inf, inf)
+		for oy := 0; oy < v.outH; oy++ {
+			row := temp[oy*v.rowStride : oy*v.rowStride+v.outW]
+			acc := ops.Int32View(row, len(row)) // each value is read before its cell is overwritten
+			if !k.requant {
+				acc = io.y32[u*s.outSize+oy*v.outW : u*s.outSize+(oy+1)*v.outW]
 			}
-			mult := requantMultiplier(io.xScale[0], io.wScale[min(m, len(io.wScale)-1)], io.yScale)
-			y := io.y8[u*s.outSize : (u+1)*s.outSize]
-			if k.ySigned {
-				requantize(bytesAs[int8](y), acc, b, mult, io.yZero)
-			} else {
-				requantize(y, acc, b, mult, io.yZero)
+			for i, f := range row {
+				acc[i] = int32(f)
+			}
+			if k.requant {
+				requantizeDepthwise(k, io, u, oy*v.outW, acc)
 			}
 		}
 	}
@@ -163,4 +229,30 @@ func depthwiseBorderCell[X int8 | uint8](g *gather, x []X, wz []int32, xz int32,
 		}
 	}
 	return sum
+}
+
+// dwFillShifted copies plane x (inH x inW) into p's padded buffer as x - xz, where fillInterior copies a
+// float32 plane: padded row i, column j, which holds x[i-padTop][j-padLeft], is row i/stride, column
+// j/stride of phase (i%stride, j%stride). The padding cells are left as they are: zero, x's zero point.
+func dwFillShifted[X int8 | uint8](p *dwVectorPlan, padded []float32, x []X, xz float32) {
+	if p.stride == 1 {
+		rows, cols := min(p.phRows-p.padTop, p.inH), min(p.inW, p.rowStride-p.padLeft)
+		for r := 0; r < rows && cols > 0; r++ {
+			dst := padded[(p.padTop+r)*p.rowStride+p.padLeft:][:cols]
+			for c, v := range x[r*p.inW:][:cols] {
+				dst[c] = float32(v) - xz
+			}
+		}
+		return
+	}
+	for r := range p.evenAt {
+		src := x[r*p.inW : (r+1)*p.inW]
+		even, odd := padded[p.evenAt[r]:][:p.cols[0].count], padded[p.oddAt[r]:][:p.cols[1].count]
+		for q := range even {
+			even[q] = float32(src[2*q]) - xz
+		}
+		for q := range odd {
+			odd[q] = float32(src[2*q+1]) - xz
+		}
+	}
 }

@@ -57,6 +57,8 @@ type qconvKernel struct {
 	ySigned          bool
 	// packed holds each group's weights packed for the GEMM when W is constant (nil otherwise).
 	packed []*igemm.PackedA
+	// dwVec is the depthwise vector path's geometry (qconv_depthwise.go), nil when the window does not fit it.
+	dwVec *dwVectorPlan
 	// kc is the GEMM's K: C/group · taps.
 	kc int
 	// colBytes is the im2col buffer of one (image, group), in bytes.
@@ -94,6 +96,7 @@ func newQconvKernel(s convShape, in []ops.ValueInfo, xIdx, wIdx int, yType ops.D
 	switch {
 	case isDepthwise(&s) && s.groupOutC == 1:
 		k.strategy = qconvDepthwise
+		k.dwVec = newDwVectorPlan(&k.s)
 	case k.g.isIdentity(s.inSize):
 		k.strategy = qconvPointwise
 	default:
@@ -112,7 +115,12 @@ func newQconvKernel(s convShape, in []ops.ValueInfo, xIdx, wIdx int, yType ops.D
 }
 
 // Strategy names the strategy Prepare chose, for tests and plan dumps.
-func (k *qconvKernel) Strategy() string { return k.strategy.String() }
+func (k *qconvKernel) Strategy() string {
+	if k.dwVec != nil {
+		return "depthwise vector"
+	}
+	return k.strategy.String()
+}
 
 // ScratchSize is the im2col buffer, or the depthwise kernel's per-thread buffers.
 func (k *qconvKernel) ScratchSize() int {
