@@ -298,3 +298,42 @@ func TestQLinearConvRejectsBadInputs(t *testing.T) {
 		t.Fatal("7 inputs accepted, want an error")
 	}
 }
+
+// TestRequantizeRoundsHalfToEvenAndSaturates checks requantize's rounding trick against the formula
+// computed with math.RoundToEven in float64, on ties (mult 0.5 and 0.25), accumulators at the int32
+// extremes, and zero, infinite and NaN multipliers, for both output types and extreme zero points.
+func TestRequantizeRoundsHalfToEvenAndSaturates(t *testing.T) {
+	var acc []int32
+	for a := int32(-1200); a <= 1200; a++ {
+		acc = append(acc, a)
+	}
+	acc = append(acc, math.MaxInt32, math.MinInt32, math.MaxInt32-5, 1<<24+1, -(1<<24 + 3))
+	mults := []float32{0.5, 0.25, 0.1, 1.0 / 3, 0.0625, 7.3, 0, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-9}
+	want := func(a int32, mult float32, zero int32, lo, hi float64) int64 {
+		v := float64(float32(a) * mult)
+		if v != v {
+			return int64(zero)
+		}
+		return int64(max(lo, min(hi, math.RoundToEven(v)+float64(zero))))
+	}
+	for _, mult := range mults {
+		for _, zero := range []int32{0, 255, 128, 3} {
+			y := make([]uint8, len(acc))
+			requantize(y, acc, 0, mult, zero)
+			for i, a := range acc {
+				if w := want(a, mult, zero, 0, 255); int64(y[i]) != w {
+					t.Fatalf("uint8: acc %d · %g + %d = %d, want %d", a, mult, zero, y[i], w)
+				}
+			}
+		}
+		for _, zero := range []int32{-128, 127, 0, -7} {
+			y := make([]int8, len(acc))
+			requantize(y, acc, 0, mult, zero)
+			for i, a := range acc {
+				if w := want(a, mult, zero, -128, 127); int64(y[i]) != w {
+					t.Fatalf("int8: acc %d · %g + %d = %d, want %d", a, mult, zero, y[i], w)
+				}
+			}
+		}
+	}
+}

@@ -167,19 +167,23 @@ func requantMultiplier(xScale, wScale, yScale float32) float32 { return xScale *
 //	y[i] = saturate(round_half_to_even(float32(acc[i] + bias) · mult) + yZero)
 //
 // The product is rounded to float32 before rounding to an integer, as ONNX Runtime's requantisation does
-// (MlasRequantizeOutput); a NaN product (a zero or NaN scale) gives yZero.
+// (MlasRequantizeOutput); a NaN product (a zero or NaN scale) gives yZero. The product is clamped to the
+// output range shifted by -yZero first (the bounds are integers, so clamping before rounding gives the
+// same result), which keeps it within ±2^22, where adding and subtracting 1.5·2^23 in float32 rounds it
+// half to even with no call.
 func requantize[Y int8 | uint8](y []Y, acc []int32, bias int32, mult float32, yZero int32) {
-	lo, hi := float64(math.MinInt8), float64(math.MaxInt8)
+	lo, hi := float32(math.MinInt8-yZero), float32(math.MaxInt8-yZero)
 	var unsigned Y = ^Y(0) // all ones: 255 for uint8, -1 for int8
 	if unsigned > 0 {
-		lo, hi = 0, math.MaxUint8
+		lo, hi = float32(-yZero), float32(math.MaxUint8-yZero)
 	}
-	zy := float64(yZero)
+	const roundMagic = 1.5 * (1 << 23)
 	for i, a := range acc {
-		r := math.RoundToEven(float64(float32(a+bias) * mult))
-		if r != r {
-			r = 0
+		v := max(lo, min(hi, float32(a+bias)*mult)) // NaN stays NaN
+		if v != v {
+			v = 0
 		}
-		y[i] = Y(max(lo, min(hi, r+zy)))
+		r := float32(v+roundMagic) - roundMagic // the conversion forbids fusing the two additions
+		y[i] = Y(int32(r) + yZero)
 	}
 }
