@@ -86,16 +86,40 @@ func (o *qLinearMatMulOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, erro
 }
 
 func (o *qLinearMatMulOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
-	return o.check(in)
+	k, err := o.check(in)
+	if err != nil {
+		return nil, err
+	}
+	if quant8.Has(in[0].DType) && quant8.Has(in[3].DType) && quant8.Has(in[7].DType) && in[1].DType == ops.Float32 {
+		k.fast = newIgemmMatMul(k.plan, in[0], in[3], k.azp, k.bzp)
+	}
+	return k, nil
 }
 
 type qLinearMatMulKernel struct {
 	plan             *mmPlan
 	as, azp, bs, bzp sideParam
 	scaleType        ops.DType
+	fast             *igemmMatMul // 8-bit operands and output with float32 scales; nil otherwise
 }
 
-func (k *qLinearMatMulKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {
+// Run multiplies 8-bit operands with float32 scales on the integer GEMM, requantising in its epilogue
+// (the multiplier a_scale*b_scale/y_scale in float32, the product rounded to float32, then half to
+// even, as ONNX Runtime does); the float8 types and float16/bfloat16 scales run the reference loop.
+func (k *qLinearMatMulKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
+	if k.fast == nil {
+		k.runReference(in, out)
+		return nil
+	}
+	rq := requantArgs{aScale: in[1].Float32s(), bScale: in[4].Float32s(), as: k.as, bs: k.bs,
+		yScale: in[6].Float32s()[0], yZero: int32(load(in[7].Data(), 0)), ySigned: in[7].DType() == ops.Int8,
+		y: bytesOf(out[0].Data())}
+	k.fast.run(ctx, bytesOf(in[0].Data()), bytesOf(in[3].Data()), bytesOf(in[2].Data()), bytesOf(in[5].Data()), nil, &rq)
+	return nil
+}
+
+// runReference is the element-by-element loop of every type, and the tests' twin of the fast path.
+func (k *qLinearMatMulKernel) runReference(in, out []*ops.Tensor) {
 	p := k.plan
 	a, aScale, aZP := in[0].Data(), in[1].Data(), in[2].Data()
 	b, bScale, bZP := in[3].Data(), in[4].Data(), in[5].Data()
@@ -119,5 +143,4 @@ func (k *qLinearMatMulKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) err
 			}
 		}
 	}
-	return nil
 }

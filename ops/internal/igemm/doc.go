@@ -8,7 +8,7 @@
 //
 // Multiply takes a Params: M, N, K; A (M×K row-major) and B (K×N, or N×K with BTrans) as []byte with a
 // Signed flag each; zero points per tensor or per row of A / per column of B; C []int32, or a Requant
-// epilogue that writes 8-bit output directly (int32 bias per row or column, scales per tensor / row /
+// epilogue (a value, selected by a non-nil Requant.Y) that writes 8-bit output directly (int32 bias per row or column, scales per tensor / row /
 // column, output zero point, u8 or s8). MultiplyReference is the plain loop that states the
 // semantics (see its doc comment). Validate checks a Params once, at plan time; Multiply trusts it.
 //
@@ -37,7 +37,7 @@
 //
 // # Requantisation
 //
-// With Params.Requant, each accumulator becomes
+// With Params.Requant.Y set, each accumulator becomes
 // saturate(RoundToEven(float32(acc+bias) · ((AScale·BScale)/YScale)) + YZero): the multiplier in
 // float32 in the ONNX reference's order, the product rounded to float32 and then half to even, as
 // ONNX Runtime's MlasRequantizeOutput does.

@@ -11,6 +11,7 @@ const mcBytes = 256 << 10
 type workspace struct {
 	buf   []byte
 	sums  []int32
+	mults []float32
 	tiles [][mr * nr]int32 // one per thread: a tile handed to the kernel through a func value would escape
 	task  task
 }
@@ -19,12 +20,16 @@ var wsPool = sync.Pool{New: func() any { return new(workspace) }}
 
 // task is one Multiply call as the pool's threads see it: ranges of A panels (byM) or B panels.
 type task struct {
-	p                *Params
+	params           Params  // a copy, so that the caller's Params can live on its stack
+	p                *Params // &params
 	kern             microKernel
-	a, b             []byte  // packed panels
-	rowSums, colSums []int32 // of the stored (u8 A, s8 B) values
+	a, b             []byte    // packed panels
+	rowSums, colSums []int32   // of the stored (u8 A, s8 B) values
+	zb, colAdj       []int32   // per column: B's zero point in the stored domain, colSums[j] - K*zb[j]
+	colMult          []float32 // with Requant and a per-tensor AScale: the multiplier of each column
 	aSigned, bSigned bool
 	byM              bool
+	packing          bool // Do packs (first pass) rather than multiplies
 	panelsM, panelsN int
 	parts            int              // threads: range r of Do is the r-th of parts ranges of panels
 	tiles            [][mr * nr]int32 // tiles[r] for range r
@@ -37,8 +42,10 @@ func multiply(p *Params, kern microKernel) {
 	ws := wsPool.Get().(*workspace)
 	kp := kPadded(p.K)
 	t := &ws.task
-	*t = task{p: p, kern: kern, panelsM: ceilDiv(p.M, mr), panelsN: ceilDiv(p.N, nr)}
-	needBytes, needSums := 0, 0
+	*t = task{params: *p, kern: kern, panelsM: ceilDiv(p.M, mr), panelsN: ceilDiv(p.N, nr)}
+	t.p = &t.params
+	p = t.p
+	needBytes, needSums := 0, 2*p.N
 	if p.PackedA == nil {
 		needBytes += t.panelsM * mr * kp
 		needSums += p.M
@@ -60,13 +67,19 @@ func multiply(p *Params, kern microKernel) {
 		t.a, buf = buf[:t.panelsM*mr*kp], buf[t.panelsM*mr*kp:]
 		t.rowSums, sums = sums[:p.M], sums[p.M:]
 		t.aSigned = p.ASigned
-		packA(t.a, t.rowSums, p.A, p.LDA, p.ASigned, p.M, p.K)
 	}
 	if pb := p.PackedB; pb != nil {
 		t.b, t.colSums, t.bSigned = pb.data, pb.colSums, pb.signed
 	} else {
 		t.b, t.colSums, t.bSigned = buf[:t.panelsN*nr*kp], sums[:p.N], p.BSigned
-		packB(t.b, t.colSums, p.B, p.LDB, p.BSigned, p.BTrans, 0, p.N, p.K)
+		sums = sums[p.N:]
+	}
+	t.zb, t.colAdj = sums[:p.N], sums[p.N:2*p.N]
+	if rq := &p.Requant; rq.Y != nil && len(rq.AScale) == 1 {
+		if cap(ws.mults) < p.N {
+			ws.mults = make([]float32, p.N)
+		}
+		t.colMult = ws.mults[:p.N]
 	}
 	// Threads take ranges of the dimension with more panels (ties: N, whose B panels are the
 	// L1-resident ones); the packed operands are shared read-only.
@@ -79,6 +92,11 @@ func multiply(p *Params, kern microKernel) {
 		ws.tiles = make([][mr * nr]int32, t.parts)
 	}
 	t.tiles = ws.tiles
+	// Two passes over the same ranges: packing (and the per-column terms), then the products, which
+	// read panels other threads packed.
+	t.packing = true
+	p.Pool.ForTask(t.parts, t)
+	t.packing = false
 	p.Pool.ForTask(t.parts, t)
 	*t = task{}
 	wsPool.Put(ws)
@@ -92,7 +110,45 @@ const minParallelWork = 128 * 128 * 128
 // of the other.
 func (t *task) Do(lo, hi int) {
 	for r := lo; r < hi; r++ {
-		t.doRange(r)
+		if t.packing {
+			t.packRange(r)
+		} else {
+			t.doRange(r)
+		}
+	}
+}
+
+// packRange packs range r of the A panels and of the B panels that are packed per call, and fills
+// the per-column terms of its B columns.
+func (t *task) packRange(r int) {
+	p := t.p
+	kp := kPadded(p.K)
+	if p.PackedA == nil {
+		a0, a1 := r*t.panelsM/t.parts, (r+1)*t.panelsM/t.parts
+		if i0, i1 := a0*mr, min(p.M, a1*mr); i0 < i1 {
+			packA(t.a[a0*mr*kp:], t.rowSums[i0:], p.A[i0*p.LDA:], p.LDA, p.ASigned, i1-i0, p.K)
+		}
+	}
+	b0, b1 := r*t.panelsN/t.parts, (r+1)*t.panelsN/t.parts
+	j0, j1 := b0*nr, min(p.N, b1*nr)
+	if j0 >= j1 {
+		return
+	}
+	if p.PackedB == nil {
+		packB(t.b[b0*nr*kp:], t.colSums[j0:], p.B, p.LDB, p.BSigned, p.BTrans, j0, j1, p.K)
+	}
+	bShift := int32(0)
+	if !t.bSigned {
+		bShift = -128
+	}
+	for j := j0; j < j1; j++ {
+		t.zb[j] = zeroAt(p.BZero, t.bSigned, j) + bShift
+		t.colAdj[j] = t.colSums[j] - int32(p.K)*t.zb[j]
+	}
+	if rq := &p.Requant; t.colMult != nil {
+		for j := j0; j < j1; j++ {
+			t.colMult[j] = (rq.AScale[0] * scaleAt(rq.BScale, j)) / rq.YScale
+		}
 	}
 }
 
@@ -119,42 +175,64 @@ func (t *task) doRange(r int) {
 // store corrects the raw products of the tile at (i0, j0) for the zero points and writes its valid
 // part to C, or requantised to Y:
 //
-//	Σ(a-za)(b-zb) = Σab - za·Σb - zb·Σa + K·za·zb
+//	Σ(a-za)(b-zb) = Σab - za·Σb - zb·Σa + K·za·zb = Σab - za·(Σb - K·zb) - zb·Σa
 //
 // with a, b, za, zb in the stored domain: a signed A was stored as a+128 (its zero point moves by
-// +128 with it), an unsigned B as b-128 (its zero point moves by -128). All int32, wrapping like the
-// reference.
+// +128 with it), an unsigned B as b-128 (its zero point moves by -128; t.zb holds it, t.colAdj the
+// bracket). All int32, wrapping like the reference.
 func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 	p := t.p
 	rows, cols := min(mr, p.M-i0), min(nr, p.N-j0)
-	aShift, bShift := int32(0), int32(0)
+	aShift := int32(0)
 	if t.aSigned {
 		aShift = 128
 	}
-	if !t.bSigned {
-		bShift = -128
-	}
-	k := int32(p.K)
+	zb, colAdj := t.zb[j0:j0+cols], t.colAdj[j0:j0+cols]
 	for r := 0; r < rows; r++ {
 		i := i0 + r
 		za := zeroAt(p.AZero, t.aSigned, i) + aShift
 		rowSum := t.rowSums[i]
 		src := tile[r*nr : r*nr+cols]
-		if p.Requant == nil {
+		if p.Requant.Y == nil {
 			dst := p.C[i*p.LDC+j0 : i*p.LDC+j0+cols]
 			for c := range dst {
-				j := j0 + c
-				zb := zeroAt(p.BZero, t.bSigned, j) + bShift
-				dst[c] = src[c] - za*t.colSums[j] - zb*rowSum + k*za*zb
+				dst[c] = src[c] - za*colAdj[c] - zb[c]*rowSum
 			}
 			continue
 		}
-		rq := p.Requant
+		rq := &p.Requant
 		dst := rq.Y[i*rq.LDY+j0 : i*rq.LDY+j0+cols]
-		for c := range dst {
-			j := j0 + c
-			zb := zeroAt(p.BZero, t.bSigned, j) + bShift
-			dst[c] = requantize(rq, src[c]-za*t.colSums[j]-zb*rowSum+k*za*zb, i, j)
+		var rowBias int32
+		var colBias []int32
+		switch rq.BiasMode {
+		case BiasPerRow:
+			rowBias = rq.Bias[i]
+		case BiasPerCol:
+			colBias = rq.Bias[j0 : j0+cols]
+		}
+		switch {
+		case t.colMult != nil: // A's scale per tensor (MatMul, Gemm): one multiplier per column
+			mult := t.colMult[j0 : j0+cols]
+			for c := range dst {
+				acc := src[c] - za*colAdj[c] - zb[c]*rowSum + rowBias
+				if colBias != nil {
+					acc += colBias[c]
+				}
+				dst[c] = saturate(float32(acc)*mult[c], rq.YZero, rq.YSigned)
+			}
+		case len(rq.BScale) == 1: // B's per tensor (Conv with the weights as A): one per row
+			mult := (rq.AScale[i] * rq.BScale[0]) / rq.YScale
+			for c := range dst {
+				acc := src[c] - za*colAdj[c] - zb[c]*rowSum + rowBias
+				if colBias != nil {
+					acc += colBias[c]
+				}
+				dst[c] = saturate(float32(acc)*mult, rq.YZero, rq.YSigned)
+			}
+		default:
+			for c := range dst {
+				dst[c] = requantize(rq, src[c]-za*colAdj[c]-zb[c]*rowSum, i, j0+c)
+			}
 		}
 	}
 }

@@ -39,7 +39,7 @@ type Requant struct {
 //
 //	acc[i][j] = Σ_{p<K} (A[i][p] - AZero[i]) * (op(B)[p][j] - BZero[j])   // int32, wrapping
 //
-// and C[i*LDC+j] = acc[i][j], or, with Requant, the 8-bit requantised value in Requant.Y.
+// and C[i*LDC+j] = acc[i][j], or, with Requant.Y set, the 8-bit requantised value in Requant.Y.
 // A is row-major M×K; op(B) is B (K×N, row-major) or, with BTrans, Bᵀ of an N×K row-major B (ONNX's
 // usual weight layout). Each operand is []byte holding uint8 values, or int8 ones when its Signed flag
 // is set; zero points are bytes of the operand's own type: none (nil: 0), one (per tensor) or M for A
@@ -63,7 +63,10 @@ type Params struct {
 	C   []int32 // the accumulators, when Requant is nil
 	LDC int
 
-	Requant *Requant // requantise to 8 bits into Requant.Y instead of writing C
+	// Requant, when its Y is not nil, requantises to 8 bits into Requant.Y instead of writing C. It is
+	// a value, not a pointer, so that a caller's Params and Requant can live on its stack (a pointer
+	// stored in the pooled task would move every caller's Requant to the heap).
+	Requant Requant
 
 	// Pool splits the tiles over threads; nil means the calling goroutine only.
 	Pool *parallel.Pool

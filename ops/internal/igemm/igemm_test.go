@@ -3,10 +3,12 @@ package igemm
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops/internal/isa"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
+	"github.com/onnxrun/onnxrun/ops/opstest"
 )
 
 // suiteCase is one product of the suite, generated from a seed.
@@ -59,13 +61,22 @@ func (c suiteCase) params(r *rand.Rand) (got, want *Params) {
 		q.C, q.LDC = make([]int32, c.m*ldc), ldc
 		return p, &q
 	}
-	rq := &Requant{AScale: []float32{0.02 + r.Float32()*0.01}, BScale: make([]float32, c.n), YScale: 0.5 + r.Float32()*5,
+	rq := Requant{AScale: []float32{0.02 + r.Float32()*0.01}, BScale: make([]float32, c.n), YScale: 0.5 + r.Float32()*5,
 		YSigned: c.ySigned, YZero: int32(r.IntN(100)), LDY: ldc, BiasMode: c.bias}
 	if c.ySigned {
 		rq.YZero -= 50
 	}
 	for j := range rq.BScale {
 		rq.BScale[j] = 0.01 + r.Float32()*0.05
+	}
+	if c.zeroB == 1 { // a per-tensor B scale with a per-tensor B zero point
+		rq.BScale = rq.BScale[:1]
+	}
+	if c.zeroA == 2 { // per-row scales with the per-row zero points (the epilogue's other paths)
+		rq.AScale = make([]float32, c.m)
+		for i := range rq.AScale {
+			rq.AScale[i] = 0.02 + r.Float32()*0.01
+		}
 	}
 	switch c.bias {
 	case BiasPerRow:
@@ -76,9 +87,9 @@ func (c suiteCase) params(r *rand.Rand) (got, want *Params) {
 	for i := range rq.Bias {
 		rq.Bias[i] = int32(r.IntN(20001) - 10000)
 	}
-	rq2 := *rq
+	rq2 := rq
 	rq.Y, rq2.Y = make([]byte, c.m*ldc), make([]byte, c.m*ldc)
-	p.Requant, q.Requant = rq, &rq2
+	p.Requant, q.Requant = rq, rq2
 	return p, &q
 }
 
@@ -103,7 +114,7 @@ func suiteCases() []suiteCase {
 // checkSame compares the valid part of got's output with want's, and that the stride padding is untouched.
 func checkSame(t *testing.T, name string, got, want *Params) {
 	t.Helper()
-	if got.Requant == nil {
+	if got.Requant.Y == nil {
 		for i := range want.C {
 			if got.C[i] != want.C[i] {
 				t.Fatalf("%s: C[%d] (row %d col %d) = %d, want %d", name, i, i/want.LDC, i%want.LDC, got.C[i], want.C[i])
@@ -203,7 +214,7 @@ func TestRequantRoundsHalfToEvenAndSaturates(t *testing.T) {
 		want    byte
 	}{{1, 0, false, 0}, {3, 0, false, 2}, {5, 0, false, 2}, {255, 200, false, 255}, {255, 100, true, 127}} {
 		p := &Params{M: 1, N: 1, K: 1, A: []byte{c.acc}, LDA: 1, B: []byte{1}, LDB: 1, BSigned: true,
-			Requant: &Requant{AScale: []float32{1}, BScale: []float32{1}, YScale: 2, YZero: c.yZero, YSigned: c.ySigned, Y: []byte{0}, LDY: 1}}
+			Requant: Requant{AScale: []float32{1}, BScale: []float32{1}, YScale: 2, YZero: c.yZero, YSigned: c.ySigned, Y: []byte{0}, LDY: 1}}
 		if err := p.Validate(); err != nil {
 			t.Fatal(err)
 		}
@@ -229,13 +240,13 @@ func TestValidateNamesTheBadField(t *testing.T) {
 		"C":       func(p *Params) { p.C = nil },
 		"PackedB": func(p *Params) { p.PackedB = PackB(true, false, 4, 2, make([]byte, 8), 2) },
 		"Requant.BScale": func(p *Params) {
-			p.Requant = &Requant{AScale: []float32{1}, BScale: []float32{1, 2}, Y: make([]byte, 6), LDY: 3}
+			p.Requant = Requant{AScale: []float32{1}, BScale: []float32{1, 2}, Y: make([]byte, 6), LDY: 3}
 		},
 		"Requant.YZero": func(p *Params) {
-			p.Requant = &Requant{AScale: []float32{1}, BScale: []float32{1}, YZero: 300, Y: make([]byte, 6), LDY: 3}
+			p.Requant = Requant{AScale: []float32{1}, BScale: []float32{1}, YZero: 300, Y: make([]byte, 6), LDY: 3}
 		},
 		"Requant.Bias": func(p *Params) {
-			p.Requant = &Requant{AScale: []float32{1}, BScale: []float32{1}, BiasMode: BiasPerCol, Bias: []int32{1}, Y: make([]byte, 6), LDY: 3}
+			p.Requant = Requant{AScale: []float32{1}, BScale: []float32{1}, BiasMode: BiasPerCol, Bias: []int32{1}, Y: make([]byte, 6), LDY: 3}
 		},
 	} {
 		p := good()
@@ -249,6 +260,9 @@ func TestValidateNamesTheBadField(t *testing.T) {
 }
 
 func TestMultiplyDoesNotAllocate(t *testing.T) {
+	if opstest.RaceEnabled {
+		t.Skip("allocation counts are meaningless under -race (sync.Pool drops items)")
+	}
 	r := rand.New(rand.NewPCG(7, 8))
 	pool := parallel.NewPool(2)
 	defer pool.Close()
@@ -257,5 +271,15 @@ func TestMultiplyDoesNotAllocate(t *testing.T) {
 	Multiply(got)
 	if n := testing.AllocsPerRun(20, func() { Multiply(got) }); n > 0 {
 		t.Errorf("Multiply allocates %.1f times per call", n)
+	}
+}
+
+// TestLoweringTheLevelDropsVNNI: ONNXRUN_ISA=avx2 (or purego) must rule out the VNNI kernel, which
+// sits at the AVX512 level for that reason.
+func TestLoweringTheLevelDropsVNNI(t *testing.T) {
+	for _, limit := range []isa.Level{isa.PureGo, isa.AVX2} {
+		if v := isa.PickAt(limit, kernelVariants...); v.Level > limit || strings.Contains(v.Name, "VNNI") {
+			t.Errorf("at level %v the kernel is %q (level %v)", limit, v.Name, v.Level)
+		}
 	}
 }

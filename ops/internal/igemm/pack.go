@@ -1,5 +1,7 @@
 package igemm
 
+import "encoding/binary"
+
 // Tile and packing geometry. Every kernel variant reads the same layout, so operands prepacked by
 // PackA / PackB serve whichever variant runs.
 const (
@@ -57,16 +59,26 @@ func packA(dst []byte, sums []int32, a []byte, lda int, signed bool, m, k int) {
 	if signed {
 		flip = 0x80
 	}
+	flip4 := uint32(flip) * 0x01010101
 	clear(dst[:ceilDiv(m, mr)*mr*kp])
+	if k == 0 {
+		clear(sums[:m])
+		return
+	}
+	full := k / kg
 	for i := 0; i < m; i++ {
-		panel := dst[(i/mr)*mr*kp:]
 		row := a[i*lda : i*lda+k]
-		r := i % mr
+		out := dst[(i/mr)*mr*kp+(i%mr)*kg:]
 		var sum int32
-		for p, v := range row {
-			u := v ^ flip
+		for g := 0; g < full; g++ {
+			u := binary.LittleEndian.Uint32(row[g*kg:]) ^ flip4
+			binary.LittleEndian.PutUint32(out[g*mr*kg:], u)
+			sum += int32(u&0xff) + int32(u>>8&0xff) + int32(u>>16&0xff) + int32(u>>24)
+		}
+		for p := full * kg; p < k; p++ {
+			u := row[p] ^ flip
+			out[full*mr*kg+p-full*kg] = u
 			sum += int32(u)
-			panel[(p/kg)*mr*kg+r*kg+p%kg] = u
 		}
 		sums[i] = sum
 	}
@@ -81,33 +93,52 @@ func packB(dst []byte, sums []int32, b []byte, ldb int, signed, trans bool, j0, 
 	if !signed {
 		flip = 0x80
 	}
+	flip4 := uint32(flip) * 0x01010101
 	n := j1 - j0
 	clear(dst[:ceilDiv(n, nr)*nr*kp])
 	clear(sums[:n])
 	if k == 0 {
 		return
 	}
+	full := k / kg
 	if trans {
 		for c := 0; c < n; c++ {
-			panel := dst[(c/nr)*nr*kp+(c%nr)*kg:]
+			out := dst[(c/nr)*nr*kp+(c%nr)*kg:]
 			col := b[(j0+c)*ldb : (j0+c)*ldb+k]
 			var sum int32
-			for p, v := range col {
-				s := v ^ flip
+			for g := 0; g < full; g++ {
+				u := binary.LittleEndian.Uint32(col[g*kg:]) ^ flip4
+				binary.LittleEndian.PutUint32(out[g*nr*kg:], u)
+				sum += int32(int8(u)) + int32(int8(u>>8)) + int32(int8(u>>16)) + int32(int8(u>>24))
+			}
+			for p := full * kg; p < k; p++ {
+				s := col[p] ^ flip
+				out[full*nr*kg+p-full*kg] = s
 				sum += int32(int8(s))
-				panel[(p/kg)*nr*kg+p%kg] = s
 			}
 			sums[c] = sum
 		}
 		return
 	}
-	for p := 0; p < k; p++ {
+	// Whole groups: four rows of B give each column one 4-byte word of its panel.
+	for g := 0; g < full; g++ {
+		p := g * kg
+		r0, r1 := b[p*ldb+j0:p*ldb+j1], b[(p+1)*ldb+j0:(p+1)*ldb+j1]
+		r2, r3 := b[(p+2)*ldb+j0:(p+2)*ldb+j1], b[(p+3)*ldb+j0:(p+3)*ldb+j1]
+		r1, r2, r3 = r1[:n], r2[:n], r3[:n]
+		for c, v0 := range r0 {
+			w := (uint32(v0) | uint32(r1[c])<<8 | uint32(r2[c])<<16 | uint32(r3[c])<<24) ^ flip4
+			binary.LittleEndian.PutUint32(dst[(c/nr)*nr*kp+g*nr*kg+(c%nr)*kg:], w)
+			sums[c] += int32(int8(w)) + int32(int8(w>>8)) + int32(int8(w>>16)) + int32(int8(w>>24))
+		}
+	}
+	// The last, partial group: its missing rows stay 0.
+	for p := full * kg; p < k; p++ {
 		row := b[p*ldb+j0 : p*ldb+j1]
-		base := (p/kg)*nr*kg + p%kg
 		for c, v := range row {
 			s := v ^ flip
 			sums[c] += int32(int8(s))
-			dst[(c/nr)*nr*kp+base+(c%nr)*kg] = s
+			dst[(c/nr)*nr*kp+full*nr*kg+(c%nr)*kg+p%kg] = s
 		}
 	}
 }

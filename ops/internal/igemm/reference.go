@@ -7,7 +7,7 @@ import "math"
 //	for i < M, j < N:
 //		acc := int32(0)
 //		for p < K: acc += (A(i, p) - AZero(i)) * (B(p, j) - BZero(j))   // int32, wrapping
-//		if Requant == nil { C[i*LDC+j] = acc; continue }
+//		if Requant.Y == nil { C[i*LDC+j] = acc; continue }
 //		acc += bias(i, j)
 //		v := float32(acc) * ((AScale(i) * BScale(j)) / YScale)
 //		Y[i*LDY+j] = clamp(RoundToEven(v) + YZero, 0, 255)   // -128, 127 when YSigned
@@ -27,12 +27,12 @@ func MultiplyReference(p *Params) {
 				}
 				acc += (value(p.A[i*p.LDA+k], p.ASigned) - za) * (value(p.B[bi], p.BSigned) - zb)
 			}
-			if p.Requant == nil {
+			if p.Requant.Y == nil {
 				p.C[i*p.LDC+j] = acc
 				continue
 			}
-			r := p.Requant
-			p.Requant.Y[i*r.LDY+j] = requantize(r, acc, i, j)
+			r := &p.Requant
+			r.Y[i*r.LDY+j] = requantize(r, acc, i, j)
 		}
 	}
 }

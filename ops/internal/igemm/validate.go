@@ -70,8 +70,8 @@ func (p *Params) Validate() error {
 	if err := checkCount("BZero", len(p.BZero), 0, 1, p.N); err != nil {
 		return err
 	}
-	r := p.Requant
-	if r == nil {
+	r := &p.Requant
+	if r.Y == nil {
 		return checkMatrix("C", len(p.C), p.M, p.N, p.LDC)
 	}
 	if err := checkMatrix("Requant.Y", len(r.Y), p.M, p.N, r.LDY); err != nil {
