@@ -85,7 +85,6 @@ type qconvIO struct {
 	scratch      []float32
 	pool         *parallel.Pool
 	params       igemm.Params
-	requant      igemm.Requant
 	depthwiseRun qconvDepthwiseTask
 }
 
@@ -205,13 +204,12 @@ func (k *qconvKernel) runGemm(io *qconvIO) {
 			}
 			yOff := (n*s.outC + m0) * s.outSize
 			if k.requant {
-				rq := &io.requant
+				rq := &p.Requant
 				*rq = igemm.Requant{AScale: perChannel(io.wScale, m0, m1), BScale: io.xScale[:], YScale: io.yScale,
 					YZero: io.yZero, YSigned: k.ySigned, Y: io.y8[yOff : yOff+s.groupOutC*s.outSize], LDY: s.outSize}
 				if io.bias != nil {
 					rq.Bias, rq.BiasMode = io.bias[m0:m1], igemm.BiasPerRow
 				}
-				p.Requant = rq
 			} else {
 				p.C, p.LDC = io.y32[yOff:yOff+s.groupOutC*s.outSize], s.outSize
 			}
