@@ -112,6 +112,9 @@ func depthwisePlanes[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x []X, w []
 	}
 	xz := int32(X(io.xZero[0]))
 	for u := p0; u < p1; u++ {
+		if cancelled(io.done) {
+			return // Y is unfinished; the runtime discards it
+		}
 		n, m := u/s.outC, u%s.outC
 		wzp := depthwiseWeightZero[W](io, m)
 		var wsum int32
@@ -164,6 +167,9 @@ func depthwiseVectorPlanes[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x []X
 	xz := float32(X(io.xZero[0]))
 	inf := float32(math.Inf(1))
 	for u := p0; u < p1; u++ {
+		if cancelled(io.done) {
+			return // Y is unfinished; the runtime discards it
+		}
 		n, m := u/s.outC, u%s.outC
 		wzp := depthwiseWeightZero[W](io, m)
 		for t := range wf {

@@ -84,6 +84,7 @@ type qconvIO struct {
 	y32          []int32 // ConvInteger's output
 	scratch      []float32
 	pool         *parallel.Pool
+	done         <-chan struct{} // the run's cancellation: checked between products and between planes
 	params       igemm.Params
 	depthwiseRun qconvDepthwiseTask
 }
@@ -160,7 +161,7 @@ func (k *qconvKernel) load(io *qconvIO, ctx *ops.ExecContext, in, out []*ops.Ten
 		}
 		io.y8, io.y32 = nil, out[0].Int32s()
 	}
-	io.scratch, io.pool = ctx.Scratch, ctx.Pool
+	io.scratch, io.pool, io.done = ctx.Scratch, ctx.Pool, doneOf(ctx)
 }
 
 func (k *qconvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -187,6 +188,9 @@ func (k *qconvKernel) runGemm(io *qconvIO) {
 	p := &io.params
 	for n := 0; n < s.batch; n++ {
 		for g := 0; g < s.group; g++ {
+			if cancelled(io.done) {
+				return // Y is unfinished; the runtime discards it
+			}
 			m0, m1 := g*s.groupOutC, (g+1)*s.groupOutC
 			*p = igemm.Params{M: s.groupOutC, N: s.outSize, K: k.kc, Pool: io.pool,
 				BSigned: k.xSigned, BZero: io.xZero[:], AZero: perChannel(io.wZero, m0, m1)}

@@ -1,6 +1,7 @@
 package cnn
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand"
@@ -145,6 +146,8 @@ func sameTensors(got, want *ops.Tensor) error {
 func TestQuantizedConvFastPathsMatchReference(t *testing.T) {
 	r := rand.New(rand.NewSource(16))
 	types := []ops.DType{ops.Uint8, ops.Int8}
+	pool := ops.NewPool(2)
+	defer pool.Close()
 	for _, c := range qconvCases() {
 		for ti := 0; ti < 8; ti++ {
 			xt, wt, yt := types[ti&1], types[ti>>1&1], types[ti>>2&1]
@@ -195,7 +198,6 @@ func TestQuantizedConvFastPathsMatchReference(t *testing.T) {
 							t.Fatalf("strategy %q, want %q", got, c.wantStrategy)
 						}
 						if threads > 1 {
-							pool := ops.NewPool(threads)
 							p.Ctx.Pool, p.Ctx.Threads = pool, threads
 						}
 						if err := p.Kernel.Run(p.Ctx, p.In, p.Out); err != nil {
@@ -335,5 +337,63 @@ func TestRequantizeRoundsHalfToEvenAndSaturates(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestQuantizedConvThreadedRunAllocatesNothing runs each strategy on a 2-thread pool (the depthwise
+// planes split over it, the GEMM threading its products) and holds Run to zero allocations.
+func TestQuantizedConvThreadedRunAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race (sync.Pool drops items)")
+	}
+	pool := ops.NewPool(2)
+	defer pool.Close()
+	for name, n := range map[string]opstest.Node{
+		"im2col":    qconvAllocNode(ops.Shape{2, 32, 30, 30}, ops.Shape{64, 32, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}),
+		"pointwise": qconvAllocNode(ops.Shape{1, 64, 28, 28}, ops.Shape{128, 64, 1, 1}, nil),
+		"depthwise": qconvAllocNode(ops.Shape{1, 16, 14, 14}, ops.Shape{16, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(16), "pads": ints(1, 1, 1, 1)}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := opstest.MustPrepare(t, n)
+			p.Ctx.Pool, p.Ctx.Threads = pool, 2
+			allocs := testing.AllocsPerRun(5, func() {
+				if err := p.Kernel.Run(p.Ctx, p.In, p.Out); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if allocs != 0 {
+				t.Errorf("Run allocates %v times per call", allocs)
+			}
+		})
+	}
+}
+
+// TestQuantizedConvStopsWhenCancelled: with the run's context already cancelled, every strategy returns
+// before computing anything (Y keeps its sentinel).
+func TestQuantizedConvStopsWhenCancelled(t *testing.T) {
+	for name, n := range map[string]opstest.Node{
+		"im2col":    qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{6, 4, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}),
+		"pointwise": qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{6, 4, 1, 1}, nil),
+		"depthwise": qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{4, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(4)}),
+		"gather":    qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{4, 1, 2, 2}, ops.AttrMap{"group": ops.IntAttr(4)}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := opstest.MustPrepare(t, n)
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			p.Ctx.Context = ctx
+			y := ops.ByteData(p.Out[0])
+			for i := range y {
+				y[i] = 77
+			}
+			if err := p.Kernel.Run(p.Ctx, p.In, p.Out); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range y {
+				if v != 77 {
+					t.Fatalf("y[%d] = %d was written after the run was cancelled", i, v)
+				}
+			}
+		})
 	}
 }
