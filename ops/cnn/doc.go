@@ -74,7 +74,7 @@
 // weights packed at Prepare and QLinearConv's bias, per-channel scales and requantisation in the GEMM's
 // epilogue; depthwise layers run an integer stencil (qconv_depthwise.go), 3x3 and 5x5 windows at stride 1
 // or 2 on the float32 depthwise vector kernel, which is exact for 8-bit operands. Requantisation rounds the
-// float32 product half to even, as ONNX Runtime does (crosscheck/qlinearconv_test.go compares the bytes).
+// float32 product half to even, as ONNX Runtime does (crosscheck/qconv_test.go compares the bytes).
 // The plain loops (convIntegerDirect, qLinearConvKernel) are the reference the tests compare every path with.
 //
 // # Types

@@ -23,9 +23,11 @@ type qconvORTCase struct {
 	stride, pad   int
 	wSigned       bool
 	perChannel    bool
+	// convInteger builds ConvInteger(x, w, x_zero_point, w_zero_point) with its int32 output instead.
+	convInteger bool
 }
 
-// qconvModel writes QLinearConv(x, ...) with every input but x an initializer, and returns its path and
+// qconvModel writes QLinearConv(x, ...) or ConvInteger(x, ...) with every input but x an initializer, and returns its path and
 // x's values.
 func qconvModel(t *testing.T, c qconvORTCase, r *rand.Rand) (string, []uint8) {
 	t.Helper()
@@ -83,11 +85,15 @@ func qconvModel(t *testing.T, c qconvORTCase, r *rand.Rand) (string, []uint8) {
 		g.Initializer("y_zero_point", arr(onnxpb.TensorProto_UINT8, nil, []uint8{131})),
 		g.Initializer("B", arr(onnxpb.TensorProto_INT32, []int64{int64(c.m)}, bias)),
 	}
+	opType, yType := "QLinearConv", onnxpb.TensorProto_UINT8
+	if c.convInteger {
+		opType, yType, in = "ConvInteger", onnxpb.TensorProto_INT32, []string{in[0], in[3], in[2], in[5]}
+	}
 	p := int64(c.pad)
-	y := g.Node("QLinearConv", in, exporter.Attrs{"group": c.group, "strides": []int64{int64(c.stride), int64(c.stride)},
+	y := g.Node(opType, in, exporter.Attrs{"group": c.group, "strides": []int64{int64(c.stride), int64(c.stride)},
 		"pads": []int64{p, p, p, p}, "kernel_shape": []int64{int64(c.k), int64(c.k)}})
 	outH, outW := (c.h+2*c.pad-c.k)/c.stride+1, (c.w+2*c.pad-c.k)/c.stride+1
-	g.Output(y, onnxpb.TensorProto_UINT8, 1, c.m, outH, outW)
+	g.Output(y, yType, 1, c.m, outH, outW)
 	m, err := g.Model(exporter.ModelOptions{Opset: 13})
 	if err != nil {
 		t.Fatal(err)
@@ -99,10 +105,11 @@ func qconvModel(t *testing.T, c qconvORTCase, r *rand.Rand) (string, []uint8) {
 	return path, xs
 }
 
-// TestQLinearConvMatchesORT: QLinearConv on each of onnxrun's strategies (im2col, 1x1, depthwise) gives
+// TestQuantizedConvsMatchORT: QLinearConv on each of onnxrun's strategies (im2col, 1x1, depthwise) gives
 // ONNX Runtime's bytes exactly: the same exact accumulators, and the requantisation rounded the same way
-// (float32 product, half to even).
-func TestQLinearConvMatchesORT(t *testing.T) {
+// (float32 product, half to even). ConvInteger (u8 x u8, per-tensor zero points: what ORT's kernel takes)
+// gives its int32 sums exactly.
+func TestQuantizedConvsMatchORT(t *testing.T) {
 	initORT(t)
 	r := rand.New(rand.NewSource(7))
 	for _, c := range []qconvORTCase{
@@ -114,6 +121,9 @@ func TestQLinearConvMatchesORT(t *testing.T) {
 		{name: "depthwise 3x3 s2 u8", c: 24, h: 15, w: 15, m: 24, k: 3, group: 24, stride: 2, pad: 1, perChannel: true},
 		{name: "depthwise 5x5 s2 s8", c: 16, h: 13, w: 13, m: 16, k: 5, group: 16, stride: 2, pad: 2, wSigned: true},
 		{name: "grouped 3x3", c: 12, h: 9, w: 9, m: 12, k: 3, group: 3, stride: 1, pad: 1, wSigned: true, perChannel: true},
+		{name: "ConvInteger 3x3 s2", c: 8, h: 15, w: 13, m: 12, k: 3, group: 1, stride: 2, pad: 1, convInteger: true},
+		{name: "ConvInteger 1x1", c: 24, h: 14, w: 14, m: 40, k: 1, group: 1, stride: 1, convInteger: true},
+		{name: "ConvInteger depthwise 3x3", c: 32, h: 14, w: 14, m: 32, k: 3, group: 32, stride: 1, pad: 1, convInteger: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			path, xs := qconvModel(t, c, r)
@@ -124,24 +134,32 @@ func TestQLinearConvMatchesORT(t *testing.T) {
 			defer xt.Destroy()
 			outs := runORT(t, path, []ort.Value{xt})
 			defer outs[0].Destroy()
-			want := outs[0].(*ort.Tensor[uint8]).GetData()
-			got := runOnnxrun(t, path, ops.FromSlice(ops.Shape{1, c.c, c.h, c.w}, xs))[0].Data().([]uint8)
-			if len(got) != len(want) {
-				t.Fatalf("onnxrun gives %d values, ORT %d", len(got), len(want))
-			}
-			diffs := 0
-			first := ""
-			for i := range got {
-				if got[i] != want[i] {
-					if diffs == 0 {
-						first = fmt.Sprintf("y[%d]: onnxrun %d, ORT %d", i, got[i], want[i])
-					}
-					diffs++
-				}
-			}
-			if diffs > 0 {
-				t.Fatalf("%d of %d values differ from ORT's; first %s", diffs, len(got), first)
+			got := runOnnxrun(t, path, ops.FromSlice(ops.Shape{1, c.c, c.h, c.w}, xs))[0]
+			if c.convInteger {
+				compareExactly(t, got.Int32s(), outs[0].(*ort.Tensor[int32]).GetData())
+			} else {
+				compareExactly(t, got.Data().([]uint8), outs[0].(*ort.Tensor[uint8]).GetData())
 			}
 		})
+	}
+}
+
+// compareExactly fails the test when onnxrun's values differ from ORT's, naming the first difference.
+func compareExactly[T comparable](t *testing.T, got, want []T) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("onnxrun gives %d values, ORT %d", len(got), len(want))
+	}
+	diffs, first := 0, ""
+	for i := range got {
+		if got[i] != want[i] {
+			if diffs == 0 {
+				first = fmt.Sprintf("y[%d]: onnxrun %v, ORT %v", i, got[i], want[i])
+			}
+			diffs++
+		}
+	}
+	if diffs > 0 {
+		t.Fatalf("%d of %d values differ from ORT's; first %s", diffs, len(got), first)
 	}
 }
