@@ -87,6 +87,7 @@ type qconvIO struct {
 	done         <-chan struct{} // the run's cancellation: checked between products and between planes
 	params       igemm.Params
 	depthwiseRun qconvDepthwiseTask
+	gemmRun      qconvGemmTask
 }
 
 func newQconvKernel(s convShape, in []ops.ValueInfo, xIdx, wIdx int, yType ops.DType, requant bool) *qconvKernel {
@@ -126,7 +127,8 @@ func (k *qconvKernel) Strategy() string {
 func (k *qconvKernel) ScratchSize() int {
 	switch k.strategy {
 	case qconvIm2col:
-		return ops.ByteScratchLen(k.colBytes)
+		// One im2col buffer per thread for when the products are split over the threads (gemmThreads).
+		return k.maxUnitThreads() * ops.ByteScratchLen(k.colBytes)
 	case qconvDepthwise:
 		return k.maxThreads * k.depthwiseScratchPerThread()
 	}
@@ -177,49 +179,113 @@ func (k *qconvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	return nil
 }
 
+// qconvUnitWork is the product size (multiply-adds) below which one (image, group) product is not worth
+// splitting over threads: the units are split instead, each thread running whole products.
+const qconvUnitWork = 128 * 128 * 128
+
+// qconvGemmTask runs the (image, group) products of one Run split over the pool's threads: thread i of n
+// runs units [i·U/n, (i+1)·U/n) with its own im2col buffer and its own GEMM parameters.
+type qconvGemmTask struct {
+	k       *qconvKernel
+	io      *qconvIO
+	threads int
+	params  [maxQconvUnitThreads]igemm.Params
+}
+
+// maxQconvUnitThreads bounds the threads the (image, group) units are split over, and so the parameter
+// blocks each Run's state carries (and clears).
+const maxQconvUnitThreads = 16
+
+// Do runs threads [lo, hi).
+func (t *qconvGemmTask) Do(lo, hi int) {
+	k, io := t.k, t.io
+	units := k.s.batch * k.s.group
+	colLen := ops.ByteScratchLen(k.colBytes)
+	for th := lo; th < hi; th++ {
+		col := ops.ByteView(io.scratch[th*colLen:], k.colBytes)
+		for u := th * units / t.threads; u < (th+1)*units/t.threads; u++ {
+			if cancelled(io.done) {
+				return // Y is unfinished; the runtime discards it
+			}
+			k.gemmUnit(io, u/k.s.group, u%k.s.group, col, nil, &t.params[th])
+		}
+	}
+}
+
+// maxUnitThreads is how many threads the (image, group) products may be split over: 1 when the products
+// are large enough for the GEMM to thread each of them, or when there is one product.
+func (k *qconvKernel) maxUnitThreads() int {
+	s := &k.s
+	if s.batch*s.group < 2 || s.groupOutC*s.outSize*k.kc >= qconvUnitWork {
+		return 1
+	}
+	return min(k.maxThreads, s.batch*s.group, maxQconvUnitThreads)
+}
+
+// gemmThreads is how many threads the products of a Run on pool are split over.
+func (k *qconvKernel) gemmThreads(pool *parallel.Pool) int {
+	if pool == nil {
+		return 1
+	}
+	return min(pool.Threads(), k.maxUnitThreads())
+}
+
 // runGemm computes, for each image n and group g,
 //
 //	Y[n, g] (M/group x outSize) = (W[g] - w_zero_point) · (im2col(X[n, g]) - x_zero_point)ᵀ
 //
-// on the integer GEMM, requantised in its epilogue for QLinearConv.
+// on the integer GEMM, requantised in its epilogue for QLinearConv: each product threaded by the GEMM,
+// or, when they are small, the products split over the threads.
 func (k *qconvKernel) runGemm(io *qconvIO) {
 	s := &k.s
+	if threads := k.gemmThreads(io.pool); threads > 1 {
+		t := &io.gemmRun
+		t.k, t.io, t.threads = k, io, threads
+		io.pool.ForTask(threads, t)
+		return
+	}
 	col := ops.ByteView(io.scratch, k.colBytes)
-	p := &io.params
 	for n := 0; n < s.batch; n++ {
 		for g := 0; g < s.group; g++ {
 			if cancelled(io.done) {
 				return // Y is unfinished; the runtime discards it
 			}
-			m0, m1 := g*s.groupOutC, (g+1)*s.groupOutC
-			*p = igemm.Params{M: s.groupOutC, N: s.outSize, K: k.kc, Pool: io.pool,
-				BSigned: k.xSigned, BZero: io.xZero[:], AZero: perChannel(io.wZero, m0, m1)}
-			if k.packed != nil {
-				p.PackedA = k.packed[g]
-			} else {
-				p.A, p.LDA, p.ASigned = io.w[m0*k.kc:m1*k.kc], k.kc, k.wSigned
-			}
-			xg := io.x[(n*s.inC+g*s.groupInC)*s.inSize : (n*s.inC+(g+1)*s.groupInC)*s.inSize]
-			if k.strategy == qconvPointwise {
-				p.B, p.LDB = xg, s.inSize
-			} else {
-				im2col(col, xg, k.g, s.groupInC, s.inSize, io.xZero[0])
-				p.B, p.LDB, p.BTrans = col, k.kc, true
-			}
-			yOff := (n*s.outC + m0) * s.outSize
-			if k.requant {
-				rq := &p.Requant
-				*rq = igemm.Requant{AScale: perChannel(io.wScale, m0, m1), BScale: io.xScale[:], YScale: io.yScale,
-					YZero: io.yZero, YSigned: k.ySigned, Y: io.y8[yOff : yOff+s.groupOutC*s.outSize], LDY: s.outSize}
-				if io.bias != nil {
-					rq.Bias, rq.BiasMode = io.bias[m0:m1], igemm.BiasPerRow
-				}
-			} else {
-				p.C, p.LDC = io.y32[yOff:yOff+s.groupOutC*s.outSize], s.outSize
-			}
-			igemm.Multiply(p)
+			k.gemmUnit(io, n, g, col, io.pool, &io.params)
 		}
 	}
+}
+
+// gemmUnit computes the product of image n and group g, with col the im2col buffer and p the GEMM's
+// parameters to fill.
+func (k *qconvKernel) gemmUnit(io *qconvIO, n, g int, col []byte, pool *parallel.Pool, p *igemm.Params) {
+	s := &k.s
+	m0, m1 := g*s.groupOutC, (g+1)*s.groupOutC
+	*p = igemm.Params{M: s.groupOutC, N: s.outSize, K: k.kc, Pool: pool,
+		BSigned: k.xSigned, BZero: io.xZero[:], AZero: perChannel(io.wZero, m0, m1)}
+	if k.packed != nil {
+		p.PackedA = k.packed[g]
+	} else {
+		p.A, p.LDA, p.ASigned = io.w[m0*k.kc:m1*k.kc], k.kc, k.wSigned
+	}
+	xg := io.x[(n*s.inC+g*s.groupInC)*s.inSize : (n*s.inC+(g+1)*s.groupInC)*s.inSize]
+	if k.strategy == qconvPointwise {
+		p.B, p.LDB = xg, s.inSize
+	} else {
+		im2col(col, xg, k.g, s.groupInC, s.inSize, io.xZero[0])
+		p.B, p.LDB, p.BTrans = col, k.kc, true
+	}
+	yOff := (n*s.outC + m0) * s.outSize
+	if k.requant {
+		rq := &p.Requant
+		*rq = igemm.Requant{AScale: perChannel(io.wScale, m0, m1), BScale: io.xScale[:], YScale: io.yScale,
+			YZero: io.yZero, YSigned: k.ySigned, Y: io.y8[yOff : yOff+s.groupOutC*s.outSize], LDY: s.outSize}
+		if io.bias != nil {
+			rq.Bias, rq.BiasMode = io.bias[m0:m1], igemm.BiasPerRow
+		}
+	} else {
+		p.C, p.LDC = io.y32[yOff:yOff+s.groupOutC*s.outSize], s.outSize
+	}
+	igemm.Multiply(p)
 }
 
 // perChannel returns the values of output channels [m0, m1) of a per-channel parameter, or the parameter

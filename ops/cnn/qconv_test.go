@@ -351,6 +351,7 @@ func TestQuantizedConvThreadedRunAllocatesNothing(t *testing.T) {
 	for name, n := range map[string]opstest.Node{
 		"im2col":    qconvAllocNode(ops.Shape{2, 32, 30, 30}, ops.Shape{64, 32, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}),
 		"pointwise": qconvAllocNode(ops.Shape{1, 64, 28, 28}, ops.Shape{128, 64, 1, 1}, nil),
+		"grouped":   qconvAllocNode(ops.Shape{2, 32, 14, 14}, ops.Shape{32, 4, 3, 3}, ops.AttrMap{"group": ops.IntAttr(8), "pads": ints(1, 1, 1, 1)}),
 		"depthwise": qconvAllocNode(ops.Shape{1, 16, 14, 14}, ops.Shape{16, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(16), "pads": ints(1, 1, 1, 1)}),
 	} {
 		t.Run(name, func(t *testing.T) {
