@@ -135,7 +135,7 @@ func depthwisePlanes[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x []X, w []
 }
 
 // requantizeDepthwise requantises the accumulators acc of plane u's outputs from offset off on.
-func requantizeDepthwise(k *qconvKernel, io *qconvIO, u, off int, acc []int32) {
+func requantizeDepthwise[A int32 | float32](k *qconvKernel, io *qconvIO, u, off int, acc []A) {
 	m := u % k.s.outC
 	var b int32
 	if io.bias != nil {
@@ -179,15 +179,13 @@ func depthwiseVectorPlanes[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x []X
 		v.kernel(temp, padded, v.offsets, wf, v.blocks, 0, -inf, inf)
 		for oy := 0; oy < v.outH; oy++ {
 			row := temp[oy*v.rowStride : oy*v.rowStride+v.outW]
-			acc := ops.Int32View(row, len(row)) // each value is read before its cell is overwritten
-			if !k.requant {
-				acc = io.y32[u*s.outSize+oy*v.outW : u*s.outSize+(oy+1)*v.outW]
+			if k.requant {
+				requantizeDepthwise(k, io, u, oy*v.outW, row)
+				continue
 			}
+			acc := io.y32[u*s.outSize+oy*v.outW : u*s.outSize+(oy+1)*v.outW]
 			for i, f := range row {
 				acc[i] = int32(f)
-			}
-			if k.requant {
-				requantizeDepthwise(k, io, u, oy*v.outW, acc)
 			}
 		}
 	}

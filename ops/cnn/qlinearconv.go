@@ -170,8 +170,9 @@ func requantMultiplier(xScale, wScale, yScale float32) float32 { return xScale *
 // (MlasRequantizeOutput); a NaN product (a zero or NaN scale) gives yZero. The product is clamped to the
 // output range shifted by -yZero first (the bounds are integers, so clamping before rounding gives the
 // same result), which keeps it within ±2^22, where adding and subtracting 1.5·2^23 in float32 rounds it
-// half to even with no call.
-func requantize[Y int8 | uint8](y []Y, acc []int32, bias int32, mult float32, yZero int32) {
+// half to even with no call. acc may hold the accumulators as float32 integers (the depthwise vector
+// path's), converted exactly.
+func requantize[Y int8 | uint8, A int32 | float32](y []Y, acc []A, bias int32, mult float32, yZero int32) {
 	lo, hi := float32(math.MinInt8-yZero), float32(math.MaxInt8-yZero)
 	var unsigned Y = ^Y(0) // all ones: 255 for uint8, -1 for int8
 	if unsigned > 0 {
@@ -179,7 +180,7 @@ func requantize[Y int8 | uint8](y []Y, acc []int32, bias int32, mult float32, yZ
 	}
 	const roundMagic = 1.5 * (1 << 23)
 	for i, a := range acc {
-		v := max(lo, min(hi, float32(a+bias)*mult)) // NaN stays NaN
+		v := max(lo, min(hi, float32(int32(a)+bias)*mult)) // NaN stays NaN
 		if v != v {
 			v = 0
 		}
