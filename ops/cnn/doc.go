@@ -1,5 +1,5 @@
 // Package cnn implements the layers of convolutional networks: Conv (and onnxrun's FusedConv),
-// ConvTranspose, ConvInteger, DeformConv, CausalConvWithState, MaxPool, AveragePool, LpPool, MaxUnpool, the
+// ConvTranspose, ConvInteger, QLinearConv, DeformConv, CausalConvWithState, MaxPool, AveragePool, LpPool, MaxUnpool, the
 // Global pools and Dropout, with their assembly and the convolution strategies (direct, 1x1, Winograd,
 // depthwise, im2col); and the gradient kernels of the trainer (domain ops.TrainingDomain). Importing the
 // package registers them (see ops.Register) for every opset version Operators.md lists up to
@@ -66,10 +66,21 @@
 // unrolled 2x2 and 3x3 windows, the border through the gather table; pools at x-stride 1 or 2 without
 // dilation take the separable vertical and horizontal passes of pool_sep.go for any window.
 //
+// # Quantized convolutions
+//
+// ConvInteger (int32 output) and QLinearConv (8-bit output) share one fast kernel (qconv_fast.go) over any
+// u8/s8 pair of x and w: 1x1 stride-1 convolutions multiply the input planes directly and the others an
+// im2col of the 8-bit data padded with x's zero point, on the integer GEMM (ops/internal/igemm), with the
+// weights packed at Prepare and QLinearConv's bias, per-channel scales and requantisation in the GEMM's
+// epilogue; depthwise layers run an integer stencil (qconv_depthwise.go), 3x3 and 5x5 windows at stride 1
+// or 2 on the float32 depthwise vector kernel, which is exact for 8-bit operands. Requantisation rounds the
+// float32 product half to even, as ONNX Runtime does (crosscheck/qconv_test.go compares the bytes).
+// The plain loops (convIntegerDirect, qLinearConvKernel) are the reference the tests compare every path with.
+//
 // # Types
 //
-// Kernels are generic over float32 and float64 (MaxPool also over int8 and uint8, ConvInteger over 8-bit
-// integers with int32 sums). float16 and bfloat16 tensors are widened to float32 in the scratch memory the
+// Kernels are generic over float32 and float64 (MaxPool also over int8 and uint8, the quantized
+// convolutions over 8-bit integers with int32 sums). float16 and bfloat16 tensors are widened to float32 in the scratch memory the
 // planner provides (ops.Scratcher), computed in float32 and rounded back. Run allocates nothing (alloc_test.go holds every kernel to that).
 //
 // # Gradients
