@@ -26,7 +26,8 @@ func (r OpsetRange) String() string { return fmt.Sprintf("%d-%d", r.Min, r.Max) 
 // The operator domains onnxrun registers kernels in besides the default ONNX domain ("").
 const (
 	// FusedDomain holds the fused kernels the graph passes write (FusedConv, FusedGemm). Its only opset is 1.
-	FusedDomain = "onnxrun"
+	FusedDomain     = "onnxrun"
+	MicrosoftDomain = "com.microsoft" // ONNX Runtime's contrib operators (quantized ops its quantizer writes)
 	// TrainingDomain holds the backward (gradient) kernels of the trainer. Its only opset is 1.
 	TrainingDomain = "ai.onnxrun.training"
 	// PreviewTrainingDomain is ONNX's own training domain (Adagrad, Adam, Momentum). Its only opset is 1.

@@ -1,0 +1,132 @@
+package runtime_test
+
+import (
+	"math/rand"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/exporter"
+	"github.com/onnxrun/onnxrun/onnx"
+	"github.com/onnxrun/onnxrun/onnx/onnxpb"
+)
+
+// qdqBuilder writes QDQ graphs as ONNX Runtime's quantize_static does: every float tensor between a
+// QuantizeLinear and a DequantizeLinear with constant scale and zero point.
+type qdqBuilder struct {
+	*exporter.Graph
+	rng *rand.Rand
+}
+
+func newQDQBuilder(seed int64) qdqBuilder {
+	return qdqBuilder{exporter.NewGraph("g"), rand.New(rand.NewSource(seed))}
+}
+
+// params returns constant scale and zero point inputs: a uint8 zero point when zp >= 0 ... as given.
+func (b qdqBuilder) params(scale float32, zp any) []string {
+	s := b.Initializer("", scalarF32(scale))
+	switch z := zp.(type) {
+	case uint8:
+		return []string{s, b.Initializer("", &onnx.Array{DataType: onnxpb.TensorProto_UINT8, Dims: []int64{}, Data: []uint8{z}})}
+	case int8:
+		return []string{s, b.Initializer("", &onnx.Array{DataType: onnxpb.TensorProto_INT8, Dims: []int64{}, Data: []int8{z}})}
+	}
+	panic("zero point must be uint8 or int8")
+}
+
+// qdq quantizes x and dequantizes it again: the activations of a QDQ graph.
+func (b qdqBuilder) qdq(x string, scale float32, zp any) string {
+	p := b.params(scale, zp)
+	return b.Node("DequantizeLinear", append([]string{b.Node("QuantizeLinear", append([]string{x}, p...), nil)}, p...), nil)
+}
+
+// weight is DQ of a random int8 constant of the given dims, symmetric, per tensor or (scales > 1) per
+// channel along axis.
+func (b qdqBuilder) weight(axis int, scales []float32, dims ...int64) string {
+	n := int64(1)
+	for _, d := range dims {
+		n *= d
+	}
+	w := make([]int8, n)
+	for i := range w {
+		w[i] = int8(b.rng.Intn(255) - 127)
+	}
+	wq := b.Initializer("", &onnx.Array{DataType: onnxpb.TensorProto_INT8, Dims: dims, Data: w})
+	if len(scales) == 1 {
+		return b.Node("DequantizeLinear", append([]string{wq}, b.params(scales[0], int8(0))...), nil)
+	}
+	s := b.Initializer("", &onnx.Array{DataType: onnxpb.TensorProto_FLOAT, Dims: []int64{int64(len(scales))}, Data: scales})
+	z := b.Initializer("", &onnx.Array{DataType: onnxpb.TensorProto_INT8, Dims: []int64{int64(len(scales))}, Data: make([]int8, len(scales))})
+	return b.Node("DequantizeLinear", []string{wq, s, z}, exporter.Attrs{"axis": axis})
+}
+
+// DQ → MatMul → Q becomes QLinearMatMul, with b per tensor and per column; the weights' DQ nodes go.
+func TestPassQDQMatMul(t *testing.T) {
+	b := newQDQBuilder(21)
+	x := b.Input("x", f32, "N", 12)
+	h := b.qdq(b.Node("MatMul", []string{b.qdq(x, 0.02, uint8(128)), b.weight(0, []float32{0.01}, 12, 7)}, nil), 0.05, uint8(120))
+	h = b.Node("MatMul", []string{h, b.weight(1, []float32{0.01, 0.02, 0.015, 0.01, 0.03}, 7, 5)}, nil)
+	y := b.qdq(h, 0.1, int8(3))
+	b.Output(y, f32, "N", 5)
+	checkPassWithin(t, b.Graph, 13, []string{"QuantizeLinear", "QLinearMatMul", "QLinearMatMul", "DequantizeLinear"}, 0, 0.2+1e-5, 1, 12)
+}
+
+// The float product stays when its output is read by more than the Q, or its input scale is computed at
+// run time (DynamicQuantizeLinear, the dynamic quantizer's form).
+func TestPassQDQMatMulLeavesWhatDoesNotFit(t *testing.T) {
+	b := newQDQBuilder(22)
+	x := b.Input("x", f32, "N", 12)
+	w := b.weight(0, []float32{0.01}, 12, 7)
+	dyn := b.NodeN("DynamicQuantizeLinear", "", []string{x}, 3, nil)
+	mm := b.Node("MatMul", []string{b.Node("DequantizeLinear", dyn, nil), w}, nil)
+	h := b.qdq(mm, 0.05, uint8(120))
+	shared := b.Node("MatMul", []string{h, b.weight(0, []float32{0.02}, 7, 7)}, nil)
+	y := b.Node("Add", []string{b.qdq(shared, 0.05, uint8(128)), shared}, nil)
+	b.Output(y, f32, "N", 7)
+	checkPassWithin(t, b.Graph, 13, []string{"DequantizeLinear", "DynamicQuantizeLinear", "DequantizeLinear", "MatMul",
+		"QuantizeLinear", "DequantizeLinear", "DequantizeLinear", "MatMul", "QuantizeLinear", "DequantizeLinear", "Add"}, 0, 1e-5, 1, 12)
+}
+
+// A Relu before a Q with zero point qmin, and a Clip wider than the Q's range, are dropped and the product
+// fuses; a Relu before a Q that can represent negatives stays, and so does its product (which fuse-activation
+// then fuses as in any float graph).
+func TestPassQDQDropsClampTheQuantizationDoes(t *testing.T) {
+	b := newQDQBuilder(23)
+	x := b.Input("x", f32, "N", 12)
+	h := b.Node("Relu", []string{b.Node("MatMul", []string{b.qdq(x, 0.02, uint8(128)), b.weight(0, []float32{0.01}, 12, 7)}, nil)}, nil)
+	h = b.qdq(h, 0.05, uint8(0))
+	h = b.Node("Clip", []string{b.Node("MatMul", []string{h, b.weight(0, []float32{0.01}, 7, 6)}, nil),
+		b.Initializer("lo", scalarF32(-20)), b.Initializer("hi", scalarF32(20))}, nil)
+	h = b.qdq(h, 0.02, int8(0))
+	h = b.Node("Relu", []string{b.Node("MatMul", []string{h, b.weight(0, []float32{0.01}, 6, 5)}, nil)}, nil)
+	y := b.qdq(h, 0.05, uint8(128))
+	b.Output(y, f32, "N", 5)
+	checkPassWithin(t, b.Graph, 13, []string{"QuantizeLinear", "QLinearMatMul", "QLinearMatMul", "DequantizeLinear", "DequantizeLinear",
+		"FusedGemm", "QuantizeLinear", "DequantizeLinear"}, 0, 0.05+1e-5, 1, 12)
+}
+
+// DQ → MaxPool → Q and DQ → Transpose → Q with one scale and zero point run on the uint8 tensor; a MaxPool
+// whose Q has another scale stays float.
+func TestPassQDQTransparentOps(t *testing.T) {
+	b := newQDQBuilder(24)
+	x := b.Input("x", f32, "N", 2, 6, 6)
+	h := b.Node("MaxPool", []string{b.qdq(x, 0.01, uint8(100))}, exporter.Attrs{"kernel_shape": []int{2, 2}})
+	h = b.Node("Transpose", []string{b.qdq(h, 0.01, uint8(100))}, exporter.Attrs{"perm": []int{0, 1, 3, 2}})
+	h = b.Node("MaxPool", []string{b.qdq(h, 0.01, uint8(100))}, exporter.Attrs{"kernel_shape": []int{2, 2}})
+	y := b.qdq(h, 0.02, uint8(100))
+	b.Output(y, f32, "N", 2, 4, 4)
+	checkPassWithin(t, b.Graph, 13, []string{"QuantizeLinear", "MaxPool", "Transpose", "DequantizeLinear", "MaxPool",
+		"QuantizeLinear", "DequantizeLinear"}, 0, 1e-6, 1, 2, 6, 6)
+}
+
+// DQ → Q with the same parameters between two integer nodes goes, the second reading the first directly;
+// with other parameters it stays (it requantizes). A step the first product rounds the other way moves the
+// second product's input by one step, so the output agrees within two of its steps.
+func TestPassQDQDropsRoundTrip(t *testing.T) {
+	b := newQDQBuilder(25)
+	x := b.Input("x", f32, "N", 12)
+	h := b.qdq(b.Node("MatMul", []string{b.qdq(x, 0.02, uint8(128)), b.weight(0, []float32{0.01}, 12, 7)}, nil), 0.05, uint8(120))
+	h = b.qdq(b.qdq(h, 0.05, uint8(120)), 0.04, uint8(128))
+	y := b.qdq(b.Node("MatMul", []string{h, b.weight(0, []float32{0.02}, 7, 5)}, nil), 0.1, uint8(128))
+	b.Output(y, f32, "N", 5)
+	checkPassWithin(t, b.Graph, 13, []string{"QuantizeLinear", "QLinearMatMul", "DequantizeLinear", "QuantizeLinear",
+		"QLinearMatMul", "DequantizeLinear"}, 0, 0.2+1e-5, 1, 12)
+}
