@@ -28,6 +28,8 @@ var passes = []pass{
 	{"qdq-drop-round-trip", dropQDQRoundTrip},
 	{"qdq-fuse-transparent", fuseQDQTransparent},
 	{"qdq-fuse-matmul", fuseQDQMatMul},
+	{"qdq-fuse-conv", fuseQDQConv},
+	{"qdq-fuse-contrib", fuseQDQContrib},
 	{"fold-batchnorm-into-conv", foldBatchNormIntoConv},
 	{"merge-pad-into-conv-pool", mergePadIntoConvPool},
 	{"fold-transpose-into-matmul", foldTransposeIntoMatMul},
