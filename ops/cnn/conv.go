@@ -161,8 +161,7 @@ func (k *convKernel) ScratchSize() int {
 
 // FLOPs counts multiply-adds.
 func (k *convKernel) FLOPs() int64 {
-	s := &k.s
-	return int64(s.batch) * int64(s.outC) * int64(s.outSize) * int64(s.groupInC*s.taps)
+	return k.s.multiplyAdds()
 }
 
 func (k *convKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -333,6 +332,11 @@ func convDirect[T ops.Float](s *convShape, g *gather, x, w, bias, y []T, done <-
 			}
 		}
 	}
+}
+
+// multiplyAdds is the number of multiply-adds the convolution does, its Coster FLOPs.
+func (s *convShape) multiplyAdds() int64 {
+	return int64(s.batch) * int64(s.outC) * int64(s.outSize) * int64(s.groupInC*s.taps)
 }
 
 // setWindow records a resolved window and what follows from it and the channel counts: the per-group

@@ -29,28 +29,52 @@ func (op *convIntegerOp) shape(in []ops.ValueInfo) (convShape, error) {
 	if err := ops.CheckInputCount(in, 2, 4); err != nil {
 		return convShape{}, err
 	}
-	x, w := in[0], in[1]
+	s, err := op.conv.quantGeometry(in[0], in[1])
+	if err != nil {
+		return s, err
+	}
+	if zp := ops.Input(in, 2); zp.Present() {
+		if err := checkTensorParam("x_zero_point", zp, in[0].DType); err != nil {
+			return s, err
+		}
+	}
+	if zp := ops.Input(in, 3); zp.Present() {
+		if err := checkChannelParam("w_zero_point", zp, in[1].DType, s.outC); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// quantGeometry checks a quantized convolution's data x and weights w (int8 or uint8 each) and resolves
+// the window as Conv does.
+func (op *convOp) quantGeometry(x, w ops.ValueInfo) (convShape, error) {
 	if !isInt8Type(x.DType) {
 		return convShape{}, ops.Invalidf("x has dtype %s, want int8 or uint8", x.DType)
 	}
 	if !isInt8Type(w.DType) {
 		return convShape{}, ops.Invalidf("w has dtype %s, want int8 or uint8", w.DType)
 	}
-	s, err := op.conv.geometry(x.Shape, w.Shape)
-	if err != nil {
-		return s, err
+	return op.geometry(x.Shape, w.Shape)
+}
+
+// checkTensorParam checks a per-tensor scale or zero point: a single value of dtype want.
+func checkTensorParam(name string, v ops.ValueInfo, want ops.DType) error {
+	if v.DType != want || v.Shape.Size() != 1 {
+		return ops.Invalidf("%s is %s%v, want a %s scalar", name, v.DType, v.Shape, want)
 	}
-	if zp := ops.Input(in, 2); zp.Present() {
-		if zp.DType != x.DType || zp.Shape.Size() != 1 {
-			return s, ops.Invalidf("x_zero_point is %s%v, want a %s scalar", zp.DType, zp.Shape, x.DType)
-		}
+	return nil
+}
+
+// checkChannelParam checks a weight scale or zero point: a single value, or one per output channel, of
+// dtype want.
+func checkChannelParam(name string, v ops.ValueInfo, want ops.DType, outC int) error {
+	perTensor := v.Shape.Size() == 1
+	perChannel := len(v.Shape) == 1 && v.Shape[0] == outC
+	if v.DType != want || !(perTensor || perChannel) {
+		return ops.Invalidf("%s is %s%v, want a %s scalar or [%d] (one per output channel)", name, v.DType, v.Shape, want, outC)
 	}
-	if zp := ops.Input(in, 3); zp.Present() {
-		if zp.DType != w.DType || (zp.Shape.Size() != 1 && !(len(zp.Shape) == 1 && zp.Shape[0] == s.outC)) {
-			return s, ops.Invalidf("w_zero_point is %s%v, want a %s scalar or [%d] (one per output channel)", zp.DType, zp.Shape, w.DType, s.outC)
-		}
-	}
-	return s, nil
+	return nil
 }
 
 func (op *convIntegerOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
@@ -76,8 +100,7 @@ type convIntegerKernel struct {
 
 // FLOPs counts multiply-adds.
 func (k *convIntegerKernel) FLOPs() int64 {
-	s := &k.s
-	return int64(s.batch) * int64(s.outC) * int64(s.outSize) * int64(s.groupInC*s.taps)
+	return k.s.multiplyAdds()
 }
 
 func (k *convIntegerKernel) Run(_ *ops.ExecContext, in, out []*ops.Tensor) error {

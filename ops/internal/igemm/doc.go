@@ -1,0 +1,57 @@
+// Package igemm is onnxrun's integer matrix multiply: 8-bit operands (uint8 or int8 each) with exact
+// int32 accumulation, for MatMulInteger, QLinearMatMul, ConvInteger, QLinearConv and the
+// com.microsoft quantized operators. It is the integer twin of ops/internal/gemm and has the same
+// shape: packed panels, a micro-kernel per instruction-set level chosen by ops/internal/isa, a
+// pure-Go twin, threads over a *parallel.Pool.
+//
+// # Entry points
+//
+// Multiply takes a Params: M, N, K; A (M×K row-major) and B (K×N, or N×K with BTrans) as []byte with a
+// Signed flag each; zero points per tensor or per row of A / per column of B; C []int32, or a Requant
+// epilogue that writes 8-bit output directly (int32 bias per row or column, scales per tensor / row /
+// column, output zero point, u8 or s8). MultiplyReference is the plain loop that states the
+// semantics (see its doc comment). Validate checks a Params once, at plan time; Multiply trusts it.
+//
+// PackA / PackB pack a constant operand (Conv or MatMul weights) once, at plan time, with its row or
+// column sums; Params.PackedA / PackedB then replace A / B. Packed operands are immutable and may be
+// shared by sessions and threads. Zero points are not part of the packing: they are given per call.
+//
+// # Zero points and signedness
+//
+// The kernels compute one thing: Σ a·b with a uint8 and b int8 (VPDPBUSD's u8×s8 form). Zero points
+// come out of the inner loop with the row sums of A and column sums of B, made while packing:
+//
+//	Σ_p (a-za)(b-zb) = Σ_p a·b - za·Σ_p b - zb·Σ_p a + K·za·zb
+//
+// applied per tile in the epilogue (int32, wrapping; the exact value whenever it fits in int32, and
+// the reference's wrapped value otherwise). The four type combinations reach the u8×s8 form by
+// flipping the sign bit while packing, which moves the value and its zero point by the same 128:
+//
+//	u8 A × s8 B: native.
+//	s8 A × s8 B: A stored as a^0x80 = a+128 (u8), its zero point za+128.
+//	u8 A × u8 B: B stored as b^0x80 = b-128 (s8), its zero point zb-128.
+//	s8 A × u8 B: both.
+//
+// Every combination is therefore as fast as u8×s8, and every result is exact (no int16 stage that
+// could saturate).
+//
+// # Requantisation
+//
+// With Params.Requant, each accumulator becomes
+// saturate(RoundToEven(float32(acc+bias) · ((AScale·BScale)/YScale)) + YZero): the multiplier in
+// float32 in the ONNX reference's order, the product rounded to float32 and then half to even, as
+// ONNX Runtime's MlasRequantizeOutput does.
+//
+// # Layout and algorithm
+//
+// A is packed into panels of mr = 8 rows, B into panels of nr = 16 columns, K in groups of 4 bytes
+// (padded with zeros): a panel group is 8×4 bytes of A (one int32 to broadcast per row) and 16×4
+// bytes of B (one 64-byte zmm). The micro-kernel computes an 8×16 tile of raw products; the driver
+// applies the zero-point correction and the epilogue to the valid part of it. The loop nest walks
+// blocks of A panels (about 256 KiB, L2) against every B panel (L1). Threads split the dimension with
+// more panels into contiguous ranges, sharing the packed operands read-only; products below 128³
+// multiply-adds stay on one thread.
+//
+// Buffers come from an internal sync.Pool, so steady-state calls allocate nothing and concurrent
+// calls never share one.
+package igemm

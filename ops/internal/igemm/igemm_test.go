@@ -1,0 +1,261 @@
+package igemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/ops/internal/isa"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
+)
+
+// suiteCase is one product of the suite, generated from a seed.
+type suiteCase struct {
+	m, n, k          int
+	aSigned, bSigned bool
+	bTrans           bool
+	zeroA, zeroB     int // 0: none, 1: per tensor, 2: per row / column
+	requant          bool
+	ySigned          bool
+	bias             BiasMode
+}
+
+func (c suiteCase) String() string {
+	return fmt.Sprintf("%dx%dx%d/as%v/bs%v/bt%v/za%d/zb%d/rq%v/ys%v/bias%d", c.m, c.n, c.k, c.aSigned, c.bSigned, c.bTrans,
+		c.zeroA, c.zeroB, c.requant, c.ySigned, c.bias)
+}
+
+func randBytes(r *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.IntN(256))
+	}
+	return b
+}
+
+// params builds the case's Params with extra stride padding, and its expected output by MultiplyReference.
+func (c suiteCase) params(r *rand.Rand) (got, want *Params) {
+	lda, ldb, ldc := c.k+3, c.n+5, c.n+2
+	bRows := c.k
+	if c.bTrans {
+		ldb, bRows = c.k+1, c.n
+	}
+	p := &Params{M: c.m, N: c.n, K: c.k,
+		A: randBytes(r, c.m*lda), LDA: lda, ASigned: c.aSigned,
+		B: randBytes(r, bRows*ldb), LDB: ldb, BSigned: c.bSigned, BTrans: c.bTrans}
+	zero := func(kind, count int) []byte {
+		switch kind {
+		case 1:
+			return randBytes(r, 1)
+		case 2:
+			return randBytes(r, count)
+		}
+		return nil
+	}
+	p.AZero, p.BZero = zero(c.zeroA, c.m), zero(c.zeroB, c.n)
+	q := *p
+	if !c.requant {
+		p.C, p.LDC = make([]int32, c.m*ldc), ldc
+		q.C, q.LDC = make([]int32, c.m*ldc), ldc
+		return p, &q
+	}
+	rq := &Requant{AScale: []float32{0.02 + r.Float32()*0.01}, BScale: make([]float32, c.n), YScale: 0.5 + r.Float32()*5,
+		YSigned: c.ySigned, YZero: int32(r.IntN(100)), LDY: ldc, BiasMode: c.bias}
+	if c.ySigned {
+		rq.YZero -= 50
+	}
+	for j := range rq.BScale {
+		rq.BScale[j] = 0.01 + r.Float32()*0.05
+	}
+	switch c.bias {
+	case BiasPerRow:
+		rq.Bias = make([]int32, c.m)
+	case BiasPerCol:
+		rq.Bias = make([]int32, c.n)
+	}
+	for i := range rq.Bias {
+		rq.Bias[i] = int32(r.IntN(20001) - 10000)
+	}
+	rq2 := *rq
+	rq.Y, rq2.Y = make([]byte, c.m*ldc), make([]byte, c.m*ldc)
+	p.Requant, q.Requant = rq, &rq2
+	return p, &q
+}
+
+func suiteCases() []suiteCase {
+	r := rand.New(rand.NewPCG(1, 2))
+	sizes := [][3]int{{1, 1, 1}, {1, 17, 5}, {7, 1, 9}, {8, 16, 4}, {9, 17, 3}, {13, 33, 31}, {23, 40, 67}, {3, 5, 0}, {65, 47, 130}, {5, 300, 261}}
+	var cases []suiteCase
+	for _, s := range sizes {
+		for combo := 0; combo < 4; combo++ {
+			for _, bTrans := range []bool{false, true} {
+				c := suiteCase{m: s[0], n: s[1], k: s[2], aSigned: combo&1 != 0, bSigned: combo&2 != 0, bTrans: bTrans,
+					zeroA: r.IntN(3), zeroB: r.IntN(3)}
+				cases = append(cases, c)
+				c.requant, c.ySigned, c.bias = true, r.IntN(2) == 0, BiasMode(r.IntN(3))
+				cases = append(cases, c)
+			}
+		}
+	}
+	return cases
+}
+
+// checkSame compares the valid part of got's output with want's, and that the stride padding is untouched.
+func checkSame(t *testing.T, name string, got, want *Params) {
+	t.Helper()
+	if got.Requant == nil {
+		for i := range want.C {
+			if got.C[i] != want.C[i] {
+				t.Fatalf("%s: C[%d] (row %d col %d) = %d, want %d", name, i, i/want.LDC, i%want.LDC, got.C[i], want.C[i])
+			}
+		}
+		return
+	}
+	for i := range want.Requant.Y {
+		if got.Requant.Y[i] != want.Requant.Y[i] {
+			t.Fatalf("%s: Y[%d] (row %d col %d) = %d, want %d", name, i, i/want.Requant.LDY, i%want.Requant.LDY,
+				got.Requant.Y[i], want.Requant.Y[i])
+		}
+	}
+}
+
+// TestSuiteEveryVariantMatchesTheReference runs every runnable micro-kernel, on one thread and on two,
+// with operands packed per call and prepacked, against MultiplyReference.
+func TestSuiteEveryVariantMatchesTheReference(t *testing.T) {
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, v := range isa.Runnable(kernelVariants...) {
+		for _, c := range suiteCases() {
+			got, want := c.params(r)
+			if err := got.Validate(); err != nil {
+				t.Fatalf("%v: Validate: %v", c, err)
+			}
+			MultiplyReference(want)
+			for _, mode := range []string{"percall", "packedA", "packedB", "threads"} {
+				run := *got
+				switch mode {
+				case "packedA":
+					run.PackedA = PackA(c.aSigned, c.m, c.k, got.A, got.LDA)
+					run.A, run.ASigned = nil, !c.aSigned // the packed operand's own type wins
+				case "packedB":
+					run.PackedB = PackB(c.bSigned, c.bTrans, c.k, c.n, got.B, got.LDB)
+					run.B, run.BSigned, run.BTrans = nil, !c.bSigned, !c.bTrans
+				case "threads":
+					run.Pool = pool
+				}
+				if err := run.Validate(); err != nil {
+					t.Fatalf("%v %s: Validate: %v", c, mode, err)
+				}
+				multiply(&run, v.Fn)
+				checkSame(t, fmt.Sprintf("%s %v %s", v.Name, c, mode), &run, want)
+			}
+		}
+	}
+}
+
+// TestThreadsSplitLargeProducts covers products above minParallelWork, split over M and over N.
+func TestThreadsSplitLargeProducts(t *testing.T) {
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []suiteCase{{m: 200, n: 70, k: 150, zeroA: 2, zeroB: 1}, {m: 30, n: 260, k: 300, aSigned: true, zeroA: 1, zeroB: 2, requant: true}} {
+		got, want := c.params(r)
+		MultiplyReference(want)
+		got.Pool = pool
+		Multiply(got)
+		checkSame(t, c.String(), got, want)
+	}
+}
+
+func TestExtremeValuesAreExact(t *testing.T) {
+	// All 255 × -128 with no zero points, and all -128 × -128 with zero points 127: the largest products
+	// per pair, which an int16 pair sum (VPMADDUBSW) would saturate.
+	for _, c := range []struct {
+		a, b, za, zb     byte
+		aSigned, bSigned bool
+	}{{255, 0x80, 0, 0, false, true}, {0x80, 0x80, 127, 127, true, true}, {255, 255, 0, 0, false, false}} {
+		const m, n, k = 9, 17, 1001
+		p := &Params{M: m, N: n, K: k, A: make([]byte, m*k), LDA: k, ASigned: c.aSigned, B: make([]byte, k*n), LDB: n,
+			BSigned: c.bSigned, AZero: []byte{c.za}, BZero: []byte{c.zb}, C: make([]int32, m*n), LDC: n}
+		for i := range p.A {
+			p.A[i] = c.a
+		}
+		for i := range p.B {
+			p.B[i] = c.b
+		}
+		Multiply(p)
+		want := int32(k) * (value(c.a, c.aSigned) - value(c.za, c.aSigned)) * (value(c.b, c.bSigned) - value(c.zb, c.bSigned))
+		for i, v := range p.C {
+			if v != want {
+				t.Fatalf("%+v: C[%d] = %d, want %d", c, i, v, want)
+			}
+		}
+	}
+}
+
+func TestRequantRoundsHalfToEvenAndSaturates(t *testing.T) {
+	// 1×1×1 products 1·acc with multiplier 0.5: acc 1, 3, 5 give 0.5, 1.5, 2.5 -> 0, 2, 2.
+	for _, c := range []struct {
+		acc     byte
+		yZero   int32
+		ySigned bool
+		want    byte
+	}{{1, 0, false, 0}, {3, 0, false, 2}, {5, 0, false, 2}, {255, 200, false, 255}, {255, 100, true, 127}} {
+		p := &Params{M: 1, N: 1, K: 1, A: []byte{c.acc}, LDA: 1, B: []byte{1}, LDB: 1, BSigned: true,
+			Requant: &Requant{AScale: []float32{1}, BScale: []float32{1}, YScale: 2, YZero: c.yZero, YSigned: c.ySigned, Y: []byte{0}, LDY: 1}}
+		if err := p.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		Multiply(p)
+		if p.Requant.Y[0] != c.want {
+			t.Errorf("acc %d, y zero %d: got %d, want %d", c.acc, c.yZero, p.Requant.Y[0], c.want)
+		}
+	}
+}
+
+func TestValidateNamesTheBadField(t *testing.T) {
+	good := func() *Params {
+		return &Params{M: 2, N: 3, K: 4, A: make([]byte, 8), LDA: 4, B: make([]byte, 12), LDB: 3, C: make([]int32, 6), LDC: 3}
+	}
+	if err := good().Validate(); err != nil {
+		t.Fatalf("good params: %v", err)
+	}
+	for field, spoil := range map[string]func(p *Params){
+		"A":       func(p *Params) { p.A = p.A[:7] },
+		"LDB":     func(p *Params) { p.LDB = 2 },
+		"AZero":   func(p *Params) { p.AZero = []byte{1, 2, 3} },
+		"BZero":   func(p *Params) { p.BZero = []byte{1, 2} },
+		"C":       func(p *Params) { p.C = nil },
+		"PackedB": func(p *Params) { p.PackedB = PackB(true, false, 4, 2, make([]byte, 8), 2) },
+		"Requant.BScale": func(p *Params) {
+			p.Requant = &Requant{AScale: []float32{1}, BScale: []float32{1, 2}, Y: make([]byte, 6), LDY: 3}
+		},
+		"Requant.YZero": func(p *Params) {
+			p.Requant = &Requant{AScale: []float32{1}, BScale: []float32{1}, YZero: 300, Y: make([]byte, 6), LDY: 3}
+		},
+		"Requant.Bias": func(p *Params) {
+			p.Requant = &Requant{AScale: []float32{1}, BScale: []float32{1}, BiasMode: BiasPerCol, Bias: []int32{1}, Y: make([]byte, 6), LDY: 3}
+		},
+	} {
+		p := good()
+		spoil(p)
+		err := p.Validate()
+		e, ok := err.(*Error)
+		if !ok || e.Field != field {
+			t.Errorf("spoiled %s: Validate = %v, want an *Error on that field", field, err)
+		}
+	}
+}
+
+func TestMultiplyDoesNotAllocate(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	got, _ := suiteCase{m: 150, n: 150, k: 150, zeroA: 1, zeroB: 2, requant: true}.params(r)
+	got.Pool = pool
+	Multiply(got)
+	if n := testing.AllocsPerRun(20, func() { Multiply(got) }); n > 0 {
+		t.Errorf("Multiply allocates %.1f times per call", n)
+	}
+}
