@@ -38,7 +38,7 @@ const (
 
 // newestOpset is the highest opset of each domain kernels may register in: the last entry of an operator's
 // history runs up to it. Registering in a domain missing here panics, so a new domain is declared once.
-var newestOpset = map[string]int{"": MaxOpset, FusedDomain: 1, TrainingDomain: 1, PreviewTrainingDomain: 1, PreviewDomain: 1}
+var newestOpset = map[string]int{"": MaxOpset, FusedDomain: 1, TrainingDomain: 1, PreviewTrainingDomain: 1, PreviewDomain: 1, MicrosoftDomain: 1}
 
 // DeclareDomain declares a custom operator domain whose opsets run up to newest, so that kernels (a
 // program's own operators, or a test's) can Register in it. A domain is declared once: declaring it again
