@@ -50,18 +50,24 @@ func (o *dynamicQuantizeOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error)
 }
 
 func runDynamicQuantize(_ *ops.ExecContext, in, out []*ops.Tensor) error {
-	x, y := in[0].Float32s(), ops.Data[uint8](out[0])
+	scale, zp := quantizeDynamicU8(in[0].Float32s(), ops.Data[uint8](out[0]))
+	out[1].Float32s()[0] = scale
+	ops.Data[uint8](out[2])[0] = zp
+	return nil
+}
+
+// quantizeDynamicU8 is DynamicQuantizeLinear on x into y (of x's length): it returns the scale and zero point
+// it chose. DynamicQuantizeMatMul quantizes its float input with it.
+func quantizeDynamicU8(x []float32, y []uint8) (scale float32, zeroPoint uint8) {
 	var lo, hi float32 // the range always includes 0
 	for _, v := range x {
 		lo, hi = min(lo, v), max(hi, v)
 	}
-	scale := (hi - lo) / 255
+	scale = (hi - lo) / 255
 	var zp float32
 	if scale != 0 {
 		zp = float32(math.RoundToEven(float64(max(0, min(255, -lo/scale)))))
 	}
-	out[1].Float32s()[0] = scale
-	ops.Data[uint8](out[2])[0] = uint8(zp)
 	for i, v := range x {
 		q := 0.0
 		if scale != 0 {
@@ -69,5 +75,5 @@ func runDynamicQuantize(_ *ops.ExecContext, in, out []*ops.Tensor) error {
 		}
 		y[i] = uint8(max(0, min(255, q)))
 	}
-	return nil
+	return scale, uint8(zp)
 }

@@ -1,0 +1,228 @@
+package quant
+
+import (
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+// QGemm is ONNX Runtime's quantized Gemm (com.microsoft, opset 1), which its static quantizer writes for Gemm
+// nodes in QOperator format:
+//
+//	acc[i][j] = Σ_p (op(A)[i][p] - a_zero_point) · (op(B)[p][j] - b_zero_point[j]) + C[i][j]   (int32, exact)
+//	Y[i][j]   = float32(acc) · (alpha·a_scale·b_scale[j])                                        (no y_scale)
+//	Y[i][j]   = saturate(round_half_even(float32(acc) · (alpha·a_scale·b_scale[j] / y_scale)) + y_zero_point)
+//
+// Inputs: A (uint8/int8, 2-D), a_scale (float32, one value), a_zero_point (A's type, one value), B
+// (uint8/int8, 2-D), b_scale (float32, one value or N), b_zero_point (B's type, shaped as b_scale), C
+// (optional int32 bias unidirectionally broadcastable to [M, N], quantized with scale alpha·a_scale·b_scale
+// and zero point 0), y_scale and y_zero_point (optional, together: uint8/int8 output; absent: float32
+// output). Attributes alpha (1), transA and transB (0).
+//
+// The multiplier is formed in float32, left to right as written above, and the accumulator is converted to
+// float32 before it is scaled, as ONNX Runtime does; rounding is half to even.
+func init() {
+	ops.Register(ops.MicrosoftDomain, "QGemm",
+		// opset 1: the only version of the contrib operator.
+		ops.Since(1, buildQGemm),
+	)
+}
+
+var qgemmNames = []string{"A", "a_scale", "a_zero_point", "B", "b_scale", "b_zero_point", "C", "y_scale", "y_zero_point"}
+
+type qgemmOp struct {
+	opset          int
+	alpha          float32
+	transA, transB bool
+}
+
+func buildQGemm(n ops.NodeInfo) (ops.Op, error) {
+	if n.NumInputs < 6 || n.NumInputs > 9 {
+		return nil, ops.Invalidf("QGemm takes 6 to 9 inputs, the node has %d", n.NumInputs)
+	}
+	r := ops.NewAttrReader(n.Attrs)
+	o := &qgemmOp{opset: n.Opset, alpha: r.Float("alpha", 1), transA: r.Int("transA", 0) != 0, transB: r.Int("transB", 0) != 0}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func (o *qgemmOp) check(in []ops.ValueInfo) (*qgemmKernel, error) {
+	if err := ops.CheckInputCount(in, 6, 9); err != nil {
+		return nil, err
+	}
+	for i, name := range qgemmNames {
+		v := ops.Input(in, i)
+		if !v.Present() {
+			continue
+		}
+		var err error
+		switch i {
+		case 1, 4, 7:
+			err = ops.DTypes(ops.Float32).Check("QGemm", o.opset, name, v.DType)
+		case 6:
+			err = ops.DTypes(ops.Int32).Check("QGemm", o.opset, name, v.DType)
+		default:
+			err = quant8.Check("QGemm", o.opset, name, v.DType)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if in[2].DType != in[0].DType || in[5].DType != in[3].DType {
+		return nil, ops.Invalidf("QGemm zero points have dtypes a_zero_point=%s, b_zero_point=%s: they must match A=%s and B=%s",
+			in[2].DType, in[5].DType, in[0].DType, in[3].DType)
+	}
+	a, b := in[0].Shape, in[3].Shape
+	if len(a) != 2 || len(b) != 2 {
+		return nil, ops.Invalidf("QGemm A %v and B %v must be 2-D", a, b)
+	}
+	m, k := a[0], a[1]
+	if o.transA {
+		m, k = k, m
+	}
+	kb, n := b[0], b[1]
+	if o.transB {
+		kb, n = n, kb
+	}
+	if k != kb {
+		return nil, ops.Invalidf("QGemm inputs have shapes A=%v (transA=%t) and B=%v (transB=%t): K=%d != %d", a, o.transA, b, o.transB, k, kb)
+	}
+	for _, i := range []int{1, 2} {
+		if in[i].Shape.Size() != 1 {
+			return nil, ops.Invalidf("QGemm %s has shape %v, want a single value (A is quantized per tensor)", qgemmNames[i], in[i].Shape)
+		}
+	}
+	bs, bzp := in[4].Shape, in[5].Shape
+	perTensor := bs.Size() == 1 && bzp.Size() == 1
+	if !perTensor && !(len(bs) == 1 && bs[0] == n && bs.Equal(bzp)) {
+		return nil, ops.Invalidf("QGemm b_scale %v and b_zero_point %v must both be single values or both [%d] (N)", bs, bzp, n)
+	}
+	kern := &qgemmKernel{m: m, n: n, k: k, transA: o.transA, transB: o.transB, alpha: o.alpha, perCol: !perTensor}
+	if c := ops.Input(in, 6); c.Present() {
+		bias, err := biasStrides(c.Shape, m, n)
+		if err != nil {
+			return nil, err
+		}
+		kern.bias, kern.hasBias = bias, true
+	}
+	ys, yzp := ops.Input(in, 7), ops.Input(in, 8)
+	if ys.Present() != yzp.Present() {
+		return nil, ops.Invalidf("QGemm has only one of y_scale and y_zero_point: give both (quantized output) or neither (float32 output)")
+	}
+	if ys.Present() {
+		if ys.Shape.Size() != 1 || yzp.Shape.Size() != 1 {
+			return nil, ops.Invalidf("QGemm y_scale %v and y_zero_point %v must be single values", ys.Shape, yzp.Shape)
+		}
+		kern.outType = yzp.DType
+	} else {
+		kern.outType = ops.Float32
+	}
+	return kern, nil
+}
+
+// biasStrides checks that an int32 bias shape broadcasts to [m, n] one way and returns its strides.
+func biasStrides(c ops.Shape, m, n int) (int8Bias, error) {
+	if len(c) > 2 {
+		return int8Bias{}, ops.Invalidf("QGemm C has shape %v, want one broadcastable to [%d %d]", c, m, n)
+	}
+	cm, cn := 1, 1
+	switch len(c) {
+	case 1:
+		cn = c[0]
+	case 2:
+		cm, cn = c[0], c[1]
+	}
+	if cm != 1 && cm != m || cn != 1 && cn != n {
+		return int8Bias{}, ops.Invalidf("QGemm C has shape %v, want one broadcastable to [%d %d]", c, m, n)
+	}
+	s := int8Bias{}
+	if cn != 1 || n == 1 {
+		s.colStride = 1
+	}
+	if cm != 1 || m == 1 {
+		s.rowStride = cn
+	}
+	return s, nil
+}
+
+func (o *qgemmOp) InferShapes(in []ops.ValueInfo) ([]ops.ValueInfo, error) {
+	k, err := o.check(in)
+	if err != nil {
+		return nil, err
+	}
+	return []ops.ValueInfo{{DType: k.outType, Shape: ops.Shape{k.m, k.n}}}, nil
+}
+
+func (o *qgemmOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
+	return o.check(in)
+}
+
+type qgemmKernel struct {
+	m, n, k        int
+	transA, transB bool
+	alpha          float32
+	perCol         bool // b_scale and b_zero_point hold one value per column
+	hasBias        bool
+	bias           int8Bias // strides of C; its data comes at Run
+	outType        ops.DType
+}
+
+// ScratchSize is the float32 accumulator of a quantized output (a float32 output is its own accumulator).
+func (k *qgemmKernel) ScratchSize() int {
+	if k.outType == ops.Float32 {
+		return 0
+	}
+	return k.m * k.n
+}
+
+func (k *qgemmKernel) FLOPs() int64 { return int64(k.m) * int64(k.n) * int64(k.k) }
+
+func (k *qgemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
+	a := int8Tensor(in[0], 0, k.k, 1)
+	if k.transA {
+		a.rowStride, a.colStride = 1, k.m
+	}
+	b := int8Tensor(in[3], 0, k.n, 1)
+	if k.transB {
+		b.rowStride, b.colStride = 1, k.k
+	}
+	bias := k.bias
+	if k.hasBias {
+		bias.data = in[6].Int32s()
+	}
+	var acc []float32
+	if k.outType == ops.Float32 {
+		acc = out[0].Float32s()
+	} else {
+		acc = ctx.Scratch[:k.m*k.n]
+	}
+	int8ProductToFloat(k.m, k.n, k.k, a, scalarZeroPoint(in[2]), b, int8ZeroPoint{t: in[5], perCol: k.perCol}, bias, acc, k.n)
+	aScale := in[1].Float32s()[0]
+	bScale := in[4].Float32s()
+	if k.outType == ops.Float32 {
+		for i := 0; i < k.m; i++ {
+			row := acc[i*k.n : (i+1)*k.n]
+			for j := range row {
+				row[j] *= k.alpha * aScale * bScale[k.scaleIndex(j)]
+			}
+		}
+		return nil
+	}
+	yScale := in[7].Float32s()[0]
+	yZP := load(in[8].Data(), 0)
+	y := out[0].Data()
+	for i := 0; i < k.m; i++ {
+		for j := 0; j < k.n; j++ {
+			mult := k.alpha * aScale * bScale[k.scaleIndex(j)] / yScale
+			storeQuantized(y, i*k.n+j, float64(acc[i*k.n+j]*mult), yZP, true)
+		}
+	}
+	return nil
+}
+
+func (k *qgemmKernel) scaleIndex(j int) int {
+	if k.perCol {
+		return j
+	}
+	return 0
+}
