@@ -130,3 +130,79 @@ func TestPassQDQDropsRoundTrip(t *testing.T) {
 	checkPassWithin(t, b.Graph, 13, []string{"QuantizeLinear", "QLinearMatMul", "DequantizeLinear", "QuantizeLinear",
 		"QLinearMatMul", "DequantizeLinear"}, 0, 0.2+1e-5, 1, 12)
 }
+
+// bias is DQ of an int32 constant with the scale the quantizers give a product's bias: x_scale·w_scale
+// per channel (times scaleError, 1 for the quantizers' form).
+func (b qdqBuilder) bias(xScale float32, wScales []float32, n int, scaleError float32) string {
+	v := make([]int32, n)
+	s := make([]float32, n)
+	for i := range v {
+		v[i] = int32(b.rng.Intn(2001) - 1000)
+		s[i] = xScale * wScales[min(i, len(wScales)-1)] * scaleError
+	}
+	bq := b.Initializer("", &onnx.Array{DataType: onnxpb.TensorProto_INT32, Dims: []int64{int64(n)}, Data: v})
+	bs := b.Initializer("", &onnx.Array{DataType: onnxpb.TensorProto_FLOAT, Dims: []int64{int64(n)}, Data: s})
+	return b.Node("DequantizeLinear", []string{bq, bs}, exporter.Attrs{"axis": 0})
+}
+
+// DQ(x), DQ(w per channel), DQ(bias int32) → Conv → Relu → Q becomes one QLinearConv; a Conv whose bias scale
+// is not x_scale·w_scale, and one whose weight is quantized along its input channels, stay float.
+func TestPassQDQConv(t *testing.T) {
+	b := newQDQBuilder(26)
+	x := b.Input("x", f32, "N", 3, 8, 8)
+	ws := []float32{0.01, 0.02, 0.015, 0.012}
+	pad := exporter.Attrs{"pads": []int{1, 1, 1, 1}}
+	h := b.Node("Conv", []string{b.qdq(x, 0.02, uint8(128)), b.weight(0, ws, 4, 3, 3, 3), b.bias(0.02, ws, 4, 1)}, pad)
+	h = b.qdq(b.Node("Relu", []string{h}, nil), 0.02, uint8(0))
+	h = b.qdq(b.Node("Conv", []string{h, b.weight(0, []float32{0.01}, 4, 4, 1, 1), b.bias(0.02, []float32{0.01}, 4, 1.5)}, nil), 0.02, uint8(128))
+	y := b.qdq(b.Node("Conv", []string{h, b.weight(1, ws, 3, 4, 1, 1)}, nil), 0.02, uint8(128))
+	b.Output(y, f32, "N", 3, 8, 8)
+	checkPassWithin(t, b.Graph, 13, []string{"QuantizeLinear", "QLinearConv", "DequantizeLinear", "DequantizeLinear",
+		"DequantizeLinear", "Conv", "QuantizeLinear", "DequantizeLinear", "DequantizeLinear", "Conv", "QuantizeLinear",
+		"DequantizeLinear"}, 0, 0.04+1e-5, 1, 3, 8, 8)
+}
+
+// A QDQ ResNet basic block (conv-relu-conv-add-relu, the shortcut the block's quantized input) runs as
+// integer nodes only, between the input's Q and the output's DQ.
+func TestPassQDQResNetBlock(t *testing.T) {
+	b := newQDQBuilder(27)
+	x := b.Input("x", f32, "N", 4, 6, 6)
+	in := b.qdq(x, 0.02, uint8(128))
+	ws1, ws2 := []float32{0.004, 0.005, 0.006, 0.004}, []float32{0.003}
+	pad := exporter.Attrs{"pads": []int{1, 1, 1, 1}}
+	h := b.Node("Relu", []string{b.Node("Conv", []string{in, b.weight(0, ws1, 4, 4, 3, 3), b.bias(0.02, ws1, 4, 1)}, pad)}, nil)
+	h = b.qdq(h, 0.01, uint8(0))
+	h = b.qdq(b.Node("Conv", []string{h, b.weight(0, ws2, 4, 4, 3, 3), b.bias(0.01, ws2, 4, 1)}, pad), 0.02, uint8(128))
+	y := b.qdq(b.Node("Relu", []string{b.Node("Add", []string{h, in}, nil)}, nil), 0.02, uint8(0))
+	b.Output(y, f32, "N", 4, 6, 6)
+	checkPassWithin(t, b.Graph, 13, []string{"QuantizeLinear", "QLinearConv", "QLinearConv", "QLinearAdd", "DequantizeLinear"},
+		0, 0.04+1e-5, 1, 4, 6, 6)
+}
+
+// Sigmoid, LeakyRelu, Concat, AveragePool, Mul and GlobalAveragePool between DQ and Q become ORT's
+// com.microsoft quantized operators.
+func TestPassQDQContribOps(t *testing.T) {
+	b := newQDQBuilder(28)
+	x := b.Input("x", f32, "N", 2, 6, 6)
+	a := b.qdq(x, 0.02, uint8(128))
+	s := b.qdq(b.Node("Sigmoid", []string{a}, nil), 1.0/256, uint8(0))
+	l := b.qdq(b.Node("LeakyRelu", []string{a}, exporter.Attrs{"alpha": float32(0.1)}), 0.01, uint8(100))
+	c := b.qdq(b.Node("Concat", []string{s, l}, exporter.Attrs{"axis": 1}), 0.01, uint8(100))
+	p := b.qdq(b.Node("AveragePool", []string{c}, exporter.Attrs{"kernel_shape": []int{2, 2}, "strides": []int{2, 2}}), 0.01, uint8(100))
+	m := b.qdq(b.Node("Mul", []string{p, p}, nil), 0.005, uint8(0))
+	y := b.qdq(b.Node("GlobalAveragePool", []string{m}, nil), 0.005, uint8(0))
+	b.Output(y, f32, "N", 4, 1, 1)
+	checkPassWithin(t, b.Graph, 13, []string{"QuantizeLinear", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearConcat",
+		"QLinearAveragePool", "QLinearMul", "QLinearGlobalAveragePool", "DequantizeLinear"}, 0, 0.01+1e-5, 1, 2, 6, 6)
+}
+
+// DQ → Gemm (int32 bias, transB) → Q becomes com.microsoft QGemm.
+func TestPassQDQGemm(t *testing.T) {
+	b := newQDQBuilder(29)
+	x := b.Input("x", f32, "N", 12)
+	ws := []float32{0.01, 0.02, 0.015, 0.01, 0.03}
+	h := b.Node("Gemm", []string{b.qdq(x, 0.02, uint8(128)), b.weight(0, ws, 5, 12), b.bias(0.02, ws, 5, 1)}, exporter.Attrs{"transB": 1})
+	y := b.qdq(h, 0.05, int8(0))
+	b.Output(y, f32, "N", 5)
+	checkPassWithin(t, b.Graph, 13, []string{"QuantizeLinear", "QGemm", "DequantizeLinear"}, 0, 0.05+1e-5, 1, 12)
+}
