@@ -2,11 +2,14 @@ package runtime_test
 
 import (
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/exporter"
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/runtime"
 )
 
 // qdqBuilder writes QDQ graphs as ONNX Runtime's quantize_static does: every float tensor between a
@@ -70,7 +73,8 @@ func TestPassQDQMatMul(t *testing.T) {
 }
 
 // The float product stays when its output is read by more than the Q, or its input scale is computed at
-// run time (DynamicQuantizeLinear, the dynamic quantizer's form).
+// run time (DynamicQuantizeLinear, the dynamic quantizer's form); the DQ of its constant weights then runs
+// once, when the plan is made, not at every Run.
 func TestPassQDQMatMulLeavesWhatDoesNotFit(t *testing.T) {
 	b := newQDQBuilder(22)
 	x := b.Input("x", f32, "N", 12)
@@ -83,6 +87,19 @@ func TestPassQDQMatMulLeavesWhatDoesNotFit(t *testing.T) {
 	b.Output(y, f32, "N", 7)
 	checkPassWithin(t, b.Graph, 13, []string{"DequantizeLinear", "DynamicQuantizeLinear", "DequantizeLinear", "MatMul",
 		"QuantizeLinear", "DequantizeLinear", "DequantizeLinear", "MatMul", "QuantizeLinear", "DequantizeLinear", "Add"}, 0, 1e-5, 1, 12)
+	m, err := b.Model(exporter.ModelOptions{Opset: 13})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := runtime.Compile(m, runtime.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The weights' DQ nodes of the float products are folded into float32 constants when the plan is made:
+	// the fallback dequantizes only activations at run time (three DQ steps, not five).
+	if plan := p.Describe(ops.Shape{2, 12}); strings.Count(plan, " DequantizeLinear ") != 3 {
+		t.Errorf("want the two weight DQ nodes folded at plan time, the plan runs:\n%s", plan)
+	}
 }
 
 // A Relu before a Q with zero point qmin, and a Clip wider than the Q's range, are dropped and the product
@@ -205,4 +222,14 @@ func TestPassQDQGemm(t *testing.T) {
 	y := b.qdq(h, 0.05, int8(0))
 	b.Output(y, f32, "N", 5)
 	checkPassWithin(t, b.Graph, 13, []string{"QuantizeLinear", "QGemm", "DequantizeLinear"}, 0, 0.05+1e-5, 1, 12)
+}
+
+// At opset 11 MaxPool takes no 8-bit input: the kernel check keeps it float rather than write a node that
+// would not run.
+func TestPassQDQLeavesWhatTheKernelRejects(t *testing.T) {
+	b := newQDQBuilder(30)
+	x := b.Input("x", f32, "N", 2, 6, 6)
+	y := b.qdq(b.Node("MaxPool", []string{b.qdq(x, 0.01, uint8(100))}, exporter.Attrs{"kernel_shape": []int{2, 2}}), 0.01, uint8(100))
+	b.Output(y, f32, "N", 2, 5, 5)
+	checkPassWithin(t, b.Graph, 11, []string{"QuantizeLinear", "DequantizeLinear", "MaxPool", "QuantizeLinear", "DequantizeLinear"}, 0, 1e-6, 1, 2, 6, 6)
 }
