@@ -9,7 +9,6 @@ import (
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
-	"github.com/onnxrun/onnxrun/runtime"
 )
 
 // qdqBuilder writes QDQ graphs as ONNX Runtime's quantize_static does: every float tensor between a
@@ -87,14 +86,7 @@ func TestPassQDQMatMulLeavesWhatDoesNotFit(t *testing.T) {
 	b.Output(y, f32, "N", 7)
 	checkPassWithin(t, b.Graph, 13, []string{"DequantizeLinear", "DynamicQuantizeLinear", "DequantizeLinear", "MatMul",
 		"QuantizeLinear", "DequantizeLinear", "DequantizeLinear", "MatMul", "QuantizeLinear", "DequantizeLinear", "Add"}, 0, 1e-5, 1, 12)
-	m, err := b.Model(exporter.ModelOptions{Opset: 13})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := runtime.Compile(m, runtime.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := compileModel(t, b.Graph)
 	// The weights' DQ nodes of the float products are folded into float32 constants when the plan is made:
 	// the fallback dequantizes only activations at run time (three DQ steps, not five).
 	if plan := p.Describe(ops.Shape{2, 12}); strings.Count(plan, " DequantizeLinear ") != 3 {
