@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"context"
 	"math/rand"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/runtime"
 )
 
 // qdqBuilder writes QDQ graphs as ONNX Runtime's quantize_static does: every float tensor between a
@@ -171,20 +173,28 @@ func TestPassQDQConv(t *testing.T) {
 		"DequantizeLinear"}, 0, 0.04+1e-5, 1, 3, 8, 8)
 }
 
-// A QDQ ResNet basic block (conv-relu-conv-add-relu, the shortcut the block's quantized input) runs as
-// integer nodes only, between the input's Q and the output's DQ.
-func TestPassQDQResNetBlock(t *testing.T) {
-	b := newQDQBuilder(27)
-	x := b.Input("x", f32, "N", 4, 6, 6)
+// qdqResNetBlock is a QDQ ResNet basic block of c channels on size x size planes: conv-relu-conv-add-relu,
+// the shortcut the block's quantized input, weights per output channel.
+func qdqResNetBlock(seed int64, c, size int64) *exporter.Graph {
+	b := newQDQBuilder(seed)
+	x := b.Input("x", f32, "N", c, size, size)
 	in := b.qdq(x, 0.02, uint8(128))
-	ws1, ws2 := []float32{0.004, 0.005, 0.006, 0.004}, []float32{0.003}
+	ws1, ws2 := make([]float32, c), []float32{0.003}
+	for i := range ws1 {
+		ws1[i] = 0.004 + 0.002*float32(i%3)/float32(c)
+	}
 	pad := exporter.Attrs{"pads": []int{1, 1, 1, 1}}
-	h := b.Node("Relu", []string{b.Node("Conv", []string{in, b.weight(0, ws1, 4, 4, 3, 3), b.bias(0.02, ws1, 4, 1)}, pad)}, nil)
+	h := b.Node("Relu", []string{b.Node("Conv", []string{in, b.weight(0, ws1, c, c, 3, 3), b.bias(0.02, ws1, int(c), 1)}, pad)}, nil)
 	h = b.qdq(h, 0.01, uint8(0))
-	h = b.qdq(b.Node("Conv", []string{h, b.weight(0, ws2, 4, 4, 3, 3), b.bias(0.01, ws2, 4, 1)}, pad), 0.02, uint8(128))
+	h = b.qdq(b.Node("Conv", []string{h, b.weight(0, ws2, c, c, 3, 3), b.bias(0.01, ws2, int(c), 1)}, pad), 0.02, uint8(128))
 	y := b.qdq(b.Node("Relu", []string{b.Node("Add", []string{h, in}, nil)}, nil), 0.02, uint8(0))
-	b.Output(y, f32, "N", 4, 6, 6)
-	checkPassWithin(t, b.Graph, 13, []string{"QuantizeLinear", "QLinearConv", "QLinearConv", "QLinearAdd", "DequantizeLinear"},
+	b.Output(y, f32, "N", c, size, size)
+	return b.Graph
+}
+
+// A QDQ ResNet basic block runs as integer nodes only, between the input's Q and the output's DQ.
+func TestPassQDQResNetBlock(t *testing.T) {
+	checkPassWithin(t, qdqResNetBlock(27, 4, 6), 13, []string{"QuantizeLinear", "QLinearConv", "QLinearConv", "QLinearAdd", "DequantizeLinear"},
 		0, 0.04+1e-5, 1, 4, 6, 6)
 }
 
@@ -224,4 +234,44 @@ func TestPassQDQLeavesWhatTheKernelRejects(t *testing.T) {
 	y := b.qdq(b.Node("MaxPool", []string{b.qdq(x, 0.01, uint8(100))}, exporter.Attrs{"kernel_shape": []int{2, 2}}), 0.01, uint8(100))
 	b.Output(y, f32, "N", 2, 5, 5)
 	checkPassWithin(t, b.Graph, 11, []string{"QuantizeLinear", "DequantizeLinear", "MaxPool", "QuantizeLinear", "DequantizeLinear"}, 0, 1e-6, 1, 2, 6, 6)
+}
+
+// BenchmarkQDQResNetBlock times a QDQ ResNet basic block at a ResNet-18 stage-2 size (64 channels, 28x28,
+// batch 1, one thread) run as integer nodes (the qdq passes) and as the float graph (NoOptimize).
+func BenchmarkQDQResNetBlock(b *testing.B) {
+	m, err := qdqResNetBlock(31, 64, 28).Model(exporter.ModelOptions{Opset: 13})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, noOpt := range []bool{false, true} {
+		name := "integer"
+		if noOpt {
+			name = "float"
+		}
+		b.Run(name, func(b *testing.B) {
+			p, err := runtime.Compile(m, runtime.Options{Threads: 1, NoOptimize: noOpt})
+			if err != nil {
+				b.Fatal(err)
+			}
+			s := p.NewSession()
+			defer s.Close()
+			in := ops.New(ops.Float32, ops.Shape{1, 64, 28, 28})
+			for i := range in.Float32s() {
+				in.Float32s()[i] = float32(i%251)/125 - 1
+			}
+			ctx := context.Background()
+			if _, err := s.Run(ctx, []*ops.Tensor{in}); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := s.Run(ctx, []*ops.Tensor{in}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			macs := 2.0 * 64 * 64 * 9 * 28 * 28 // two 3x3 convolutions
+			b.ReportMetric(2*macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
 }
