@@ -23,3 +23,18 @@ func ByteView(s []float32, n int) []byte {
 
 // ByteScratchLen is the float32 scratch length ByteView needs for n bytes.
 func ByteScratchLen(n int) int { return (n + 3) / 4 }
+
+// ByteData returns the data of an int8 or uint8 tensor as bytes (int8 values in two's complement), for
+// kernels that treat both 8-bit types as bytes (the integer GEMM, im2col), and nil for other dtypes.
+func ByteData(t *Tensor) []byte {
+	switch d := t.data.(type) {
+	case []uint8:
+		return d
+	case []int8:
+		if len(d) == 0 {
+			return nil
+		}
+		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(d))), len(d))
+	}
+	return nil
+}

@@ -44,7 +44,20 @@ func TestRunAllocatesNothing(t *testing.T) {
 		"GlobalLpPool f16":     node("GlobalLpPool", 22, nil, toHalf(x)),
 		"Dropout inference":    {OpType: "Dropout", Opset: 22, Inputs: []*ops.Tensor{x}, NumOutputs: 2},
 		"Dropout training":     {OpType: "Dropout", Opset: 22, Attrs: ops.AttrMap{"seed": ops.IntAttr(3)}, Inputs: []*ops.Tensor{x, f32(ops.Shape{}, 0.3), yes}, NumOutputs: 2},
+		"QLinearConv im2col":   qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{6, 4, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}),
+		"QLinearConv 1x1":      qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{6, 4, 1, 1}, nil),
+		"QLinearConv dw":       qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{4, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(4), "strides": ints(2, 2)}),
+		"ConvInteger dw":       node("ConvInteger", 10, ops.AttrMap{"group": ops.IntAttr(4)}, ops.New(ops.Uint8, ops.Shape{1, 4, 7, 7}), ops.New(ops.Int8, ops.Shape{4, 1, 3, 3})),
+		"ConvInteger im2col":   node("ConvInteger", 10, nil, ops.New(ops.Uint8, ops.Shape{1, 4, 7, 7}), ops.New(ops.Uint8, ops.Shape{6, 4, 3, 3}), ops.Scalar[uint8](3)),
 		"Dropout training f16": {OpType: "Dropout", Opset: 22, Inputs: []*ops.Tensor{toHalf(x), f32(ops.Shape{}, 0.3), yes}},
 	}
 	opstest.CheckRunAllocatesNothing(t, nodes)
+}
+
+// qconvAllocNode is a QLinearConv of u8 data and s8 per-channel weights with bias.
+func qconvAllocNode(x, w ops.Shape, attrs ops.AttrMap) opstest.Node {
+	m := w[0]
+	return node("QLinearConv", 10, attrs, ops.New(ops.Uint8, x), ops.Scalar[float32](0.1), ops.Scalar[uint8](128),
+		ops.New(ops.Int8, w), ops.FromSlice(ops.Shape{m}, make([]float32, m)), ops.New(ops.Int8, ops.Shape{m}),
+		ops.Scalar[float32](0.2), ops.Scalar[int8](-3), ops.New(ops.Int32, ops.Shape{m}))
 }

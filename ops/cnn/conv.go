@@ -243,7 +243,7 @@ func (k *convKernel) runGemm(x, w, bias, y, col []float32, pool *parallel.Pool, 
 			if k.identity {
 				p.B, p.LDB = xg, s.inSize
 			} else {
-				im2col(col, xg, k.g, s.groupInC, s.inSize)
+				im2col(col, xg, k.g, s.groupInC, s.inSize, 0)
 				p.B, p.LDB, p.TransB = col, kc, true
 			}
 			gemm.Multiply(&p)
@@ -252,8 +252,9 @@ func (k *convKernel) runGemm(x, w, bias, y, col []float32, pool *parallel.Pool, 
 }
 
 // im2col writes, for each output position p, the cells its window reads from each of the channels planes of
-// x (channel-major, then tap) into row p of col; padding reads as zero.
-func im2col[T ops.Float](col, x []T, g *gather, channels, inSize int) {
+// x (channel-major, then tap) into row p of col; padding cells hold pad: zero for floats, x's zero point
+// for 8-bit integer data (so that x - x_zero_point is zero there).
+func im2col[T ops.Float | byte](col, x []T, g *gather, channels, inSize int, pad T) {
 	kc := channels * g.taps
 	for p := 0; p < g.positions; p++ {
 		dst := col[p*kc : (p+1)*kc]
@@ -276,7 +277,7 @@ func im2col[T ops.Float](col, x []T, g *gather, channels, inSize int) {
 				if off >= 0 {
 					d[t] = xc[off]
 				} else {
-					d[t] = 0
+					d[t] = pad
 				}
 			}
 		}

@@ -90,9 +90,10 @@ func (op *convIntegerOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Ker
 	if err != nil {
 		return nil, err
 	}
-	return &convIntegerKernel{s: s, g: s.win.gatherInput()}, nil
+	return newQconvKernel(s, in, 0, 1, ops.Int32, false), nil
 }
 
+// convIntegerKernel is the reference loop the fast kernel (qconv_fast.go) is tested against.
 type convIntegerKernel struct {
 	s convShape
 	g *gather

@@ -89,11 +89,11 @@ func (op *qLinearConvOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Ker
 	if err != nil {
 		return nil, err
 	}
-	return &qLinearConvKernel{s: s, g: s.win.gatherInput()}, nil
+	return newQconvKernel(s, in, qcX, qcW, in[qcYZero].DType, true), nil
 }
 
-// qLinearConvKernel runs QLinearConv on the reference loop: the int32 accumulators of the whole output in
-// scratch, then the requantisation.
+// qLinearConvKernel is QLinearConv's reference loop, which the fast kernel (qconv_fast.go) is tested
+// against: the int32 accumulators of the whole output in scratch, then the requantisation.
 type qLinearConvKernel struct {
 	s convShape
 	g *gather

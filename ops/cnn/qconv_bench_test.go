@@ -1,0 +1,66 @@
+package cnn
+
+import (
+	"math/rand"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/opstest"
+)
+
+// qconvBenchLayers are int8 layers of MobileNetV2 (1x1 expand, 3x3 depthwise stride 1 and 2, 1x1
+// project) and ResNet-50's 3x3 layer of stage 2, batch 1.
+var qconvBenchLayers = []struct {
+	name      string
+	c, hw, m  int
+	k, stride int
+	group     int
+}{
+	{"mbv2_expand_c24_56_m144", 24, 56, 144, 1, 1, 1},
+	{"mbv2_dw_c144_56_s1", 144, 56, 144, 3, 1, 144},
+	{"mbv2_dw_c144_56_s2", 144, 56, 144, 3, 2, 144},
+	{"mbv2_dw_c576_14_s1", 576, 14, 576, 3, 1, 576},
+	{"mbv2_project_c144_28_m32", 144, 28, 32, 1, 1, 1},
+	{"resnet_c64_56_3x3", 64, 56, 64, 3, 1, 1},
+}
+
+// BenchmarkQLinearConv times QLinearConv (u8 activations, s8 per-channel weights, int32 bias) on one
+// thread, on the fast kernel and on the reference loop it replaces. GOP/s counts 2 per multiply-add.
+func BenchmarkQLinearConv(b *testing.B) {
+	r := rand.New(rand.NewSource(1))
+	for _, l := range qconvBenchLayers {
+		pad := int64(l.k / 2)
+		attrs := ops.AttrMap{"group": ops.IntAttr(int64(l.group)), "pads": ints(pad, pad, pad, pad),
+			"strides": ints(int64(l.stride), int64(l.stride))}
+		scales := make([]float32, l.m)
+		for i := range scales {
+			scales[i] = 0.01
+		}
+		n := node("QLinearConv", 10, attrs, rand8(r, ops.Uint8, 1, l.c, l.hw, l.hw), ops.Scalar[float32](0.05), ops.Scalar[uint8](120),
+			rand8(r, ops.Int8, l.m, l.c/l.group, l.k, l.k), ops.FromSlice(ops.Shape{l.m}, scales), ops.New(ops.Int8, ops.Shape{l.m}),
+			ops.Scalar[float32](0.5), ops.Scalar[uint8](128), ops.New(ops.Int32, ops.Shape{l.m}))
+		p := opstest.MustPrepare(b, n)
+		fast := p.Kernel.(*qconvKernel)
+		ref := &qLinearConvKernel{s: fast.s, g: fast.g}
+		gop := 2 * float64(fast.FLOPs()) / 1e9
+		for _, v := range []struct {
+			name   string
+			kernel interface {
+				ops.Kernel
+				ops.Scratcher
+			}
+		}{{"fast", fast}, {"reference", ref}} {
+			b.Run(l.name+"/"+v.name, func(b *testing.B) {
+				b.ReportAllocs()
+				ctx := ops.SerialContext()
+				ctx.Scratch = make([]float32, v.kernel.ScratchSize())
+				for i := 0; i < b.N; i++ {
+					if err := v.kernel.Run(ctx, p.In, p.Out); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(gop*float64(b.N)/b.Elapsed().Seconds(), "GOP/s")
+			})
+		}
+	}
+}

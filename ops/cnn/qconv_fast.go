@@ -1,0 +1,230 @@
+package cnn
+
+// The fast integer convolutions behind ConvInteger and QLinearConv. Three strategies, chosen at Prepare by
+// shape:
+//
+//   - depthwise (2-D, group == C, one input channel per group): each output plane is an integer stencil over
+//     one input plane, int32 accumulation, no GEMM (a GEMM would multiply 1-row matrices);
+//   - pointwise (1x1 kernel, stride 1, no padding): each group's input planes are already the GEMM's K x N
+//     operand, so the product runs on them with no copy;
+//   - im2col: each (image, group) is unrolled into an N x K byte matrix, N = output cells, K = C/group·taps,
+//     and multiplied by the weights on the integer GEMM (ops/internal/igemm).
+//
+// Padding holds x's zero point, in im2col's padding cells as in the depthwise kernel's border, so that
+// (x - x_zero_point) is 0 there and the GEMM's zero-point correction (Σ(a-za)(b-zb) expanded over the
+// whole K) stays exact.
+//
+// The GEMM's operands: A is W of the group (M/group x K, weight zero points per row, packed once at
+// Prepare with its row sums when W is constant), B the input (x's zero point per tensor). ConvInteger's
+// int32 output is the GEMM's C; QLinearConv's bias, per-channel scales and requantisation to 8 bits are
+// the GEMM's epilogue (igemm.Requant), so the int32 accumulators never reach memory.
+//
+// # Threads
+//
+// The GEMM splits each product over the session's pool. The depthwise planes are split over the pool,
+// each thread with its own int32 plane in ctx.Scratch (sized at Prepare for maxConvThreads threads).
+
+import (
+	"sync"
+
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/igemm"
+	"github.com/onnxrun/onnxrun/ops/internal/parallel"
+)
+
+// qconvStrategy names how a quantized convolution runs.
+type qconvStrategy uint8
+
+const (
+	qconvIm2col qconvStrategy = iota
+	qconvPointwise
+	qconvDepthwise
+)
+
+func (s qconvStrategy) String() string {
+	return [...]string{"im2col+igemm", "pointwise igemm", "depthwise"}[s]
+}
+
+// qconvKernel is the fast ConvInteger (int32 output) and QLinearConv (8-bit output). It is read-only
+// during Run.
+type qconvKernel struct {
+	s        convShape
+	g        *gather
+	strategy qconvStrategy
+	// requant is set for QLinearConv: y is 8-bit, requantised in the epilogue.
+	requant          bool
+	xSigned, wSigned bool
+	ySigned          bool
+	// packed holds each group's weights packed for the GEMM when W is constant (nil otherwise).
+	packed []*igemm.PackedA
+	// dwVec is the depthwise vector path's geometry (qconv_depthwise.go), nil when the window does not fit it.
+	dwVec *dwVectorPlan
+	// kc is the GEMM's K: C/group · taps.
+	kc int
+	// colBytes is the im2col buffer of one (image, group), in bytes.
+	colBytes   int
+	maxThreads int
+	// runs recycles the per-Run state (GEMM parameters, thread task) so that Run allocates nothing while
+	// the kernel stays safe for concurrent sessions.
+	runs *sync.Pool
+}
+
+// qconvIO is one Run's inputs in the form the strategies use. ConvInteger leaves the scales and bias
+// empty.
+type qconvIO struct {
+	x, w         []byte
+	xZero        [1]byte // x's zero point in x's encoding (0 when absent), the GEMM's per-tensor B zero point
+	wZero        []byte  // 0, 1 or M weight zero points in w's encoding
+	xScale       [1]float32
+	wScale       []float32
+	yScale       float32
+	yZero        int32
+	bias         []int32
+	y8           []byte  // QLinearConv's output
+	y32          []int32 // ConvInteger's output
+	scratch      []float32
+	pool         *parallel.Pool
+	params       igemm.Params
+	requant      igemm.Requant
+	depthwiseRun qconvDepthwiseTask
+}
+
+func newQconvKernel(s convShape, in []ops.ValueInfo, xIdx, wIdx int, yType ops.DType, requant bool) *qconvKernel {
+	k := &qconvKernel{s: s, g: s.win.gatherInput(), requant: requant, maxThreads: maxConvThreads(),
+		xSigned: in[xIdx].DType == ops.Int8, wSigned: in[wIdx].DType == ops.Int8, ySigned: yType == ops.Int8}
+	k.kc = s.groupInC * s.taps
+	switch {
+	case isDepthwise(&s) && s.groupOutC == 1:
+		k.strategy = qconvDepthwise
+		k.dwVec = newDwVectorPlan(&k.s)
+	case k.g.isIdentity(s.inSize):
+		k.strategy = qconvPointwise
+	default:
+		k.strategy = qconvIm2col
+		k.colBytes = s.outSize * k.kc
+	}
+	if w := in[wIdx].Const; w != nil && k.strategy != qconvDepthwise {
+		wb := ops.ByteData(w)
+		k.packed = make([]*igemm.PackedA, s.group)
+		for g := range k.packed {
+			k.packed[g] = igemm.PackA(k.wSigned, s.groupOutC, k.kc, wb[g*s.groupOutC*k.kc:], k.kc)
+		}
+	}
+	k.runs = &sync.Pool{New: func() any { return new(qconvIO) }}
+	return k
+}
+
+// Strategy names the strategy Prepare chose, for tests and plan dumps.
+func (k *qconvKernel) Strategy() string {
+	if k.dwVec != nil {
+		return "depthwise vector"
+	}
+	return k.strategy.String()
+}
+
+// ScratchSize is the im2col buffer, or the depthwise kernel's per-thread buffers.
+func (k *qconvKernel) ScratchSize() int {
+	switch k.strategy {
+	case qconvIm2col:
+		return ops.ByteScratchLen(k.colBytes)
+	case qconvDepthwise:
+		return k.maxThreads * k.depthwiseScratchPerThread()
+	}
+	return 0
+}
+
+// FLOPs counts multiply-adds.
+func (k *qconvKernel) FLOPs() int64 { return k.s.multiplyAdds() }
+
+// load fills io from the node's tensors; xIdx... are the positions of the inputs (ConvInteger's and
+// QLinearConv's differ).
+func (k *qconvKernel) load(io *qconvIO, ctx *ops.ExecContext, in, out []*ops.Tensor) {
+	if k.requant {
+		io.x, io.w = ops.ByteData(in[qcX]), ops.ByteData(in[qcW])
+		io.xZero[0] = ops.ByteData(in[qcXZero])[0]
+		io.wZero = ops.ByteData(in[qcWZero])
+		io.xScale[0], io.wScale, io.yScale = in[qcXScale].Float32s()[0], in[qcWScale].Float32s(), in[qcYScale].Float32s()[0]
+		io.yZero = zeroPoint(in[qcYZero], 0)
+		io.bias = nil
+		if b := ops.TensorAt(in, qcBias); b != nil {
+			io.bias = b.Int32s()
+		}
+		io.y8, io.y32 = ops.ByteData(out[0]), nil
+	} else {
+		io.x, io.w = ops.ByteData(in[0]), ops.ByteData(in[1])
+		io.xZero[0], io.wZero = 0, nil
+		if zp := ops.TensorAt(in, 2); zp != nil {
+			io.xZero[0] = ops.ByteData(zp)[0]
+		}
+		if zp := ops.TensorAt(in, 3); zp != nil {
+			io.wZero = ops.ByteData(zp)
+		}
+		io.y8, io.y32 = nil, out[0].Int32s()
+	}
+	io.scratch, io.pool = ctx.Scratch, ctx.Pool
+}
+
+func (k *qconvKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
+	io := k.runs.Get().(*qconvIO)
+	k.load(io, ctx, in, out)
+	if k.strategy == qconvDepthwise {
+		k.runDepthwise(io)
+	} else {
+		k.runGemm(io)
+	}
+	*io = qconvIO{}
+	k.runs.Put(io)
+	return nil
+}
+
+// runGemm computes, for each image n and group g,
+//
+//	Y[n, g] (M/group x outSize) = (W[g] - w_zero_point) · (im2col(X[n, g]) - x_zero_point)ᵀ
+//
+// on the integer GEMM, requantised in its epilogue for QLinearConv.
+func (k *qconvKernel) runGemm(io *qconvIO) {
+	s := &k.s
+	col := ops.ByteView(io.scratch, k.colBytes)
+	p := &io.params
+	for n := 0; n < s.batch; n++ {
+		for g := 0; g < s.group; g++ {
+			m0, m1 := g*s.groupOutC, (g+1)*s.groupOutC
+			*p = igemm.Params{M: s.groupOutC, N: s.outSize, K: k.kc, Pool: io.pool,
+				BSigned: k.xSigned, BZero: io.xZero[:], AZero: perChannel(io.wZero, m0, m1)}
+			if k.packed != nil {
+				p.PackedA = k.packed[g]
+			} else {
+				p.A, p.LDA, p.ASigned = io.w[m0*k.kc:m1*k.kc], k.kc, k.wSigned
+			}
+			xg := io.x[(n*s.inC+g*s.groupInC)*s.inSize : (n*s.inC+(g+1)*s.groupInC)*s.inSize]
+			if k.strategy == qconvPointwise {
+				p.B, p.LDB = xg, s.inSize
+			} else {
+				im2col(col, xg, k.g, s.groupInC, s.inSize, io.xZero[0])
+				p.B, p.LDB, p.BTrans = col, k.kc, true
+			}
+			yOff := (n*s.outC + m0) * s.outSize
+			if k.requant {
+				rq := &io.requant
+				*rq = igemm.Requant{AScale: perChannel(io.wScale, m0, m1), BScale: io.xScale[:], YScale: io.yScale,
+					YZero: io.yZero, YSigned: k.ySigned, Y: io.y8[yOff : yOff+s.groupOutC*s.outSize], LDY: s.outSize}
+				if io.bias != nil {
+					rq.Bias, rq.BiasMode = io.bias[m0:m1], igemm.BiasPerRow
+				}
+				p.Requant = rq
+			} else {
+				p.C, p.LDC = io.y32[yOff:yOff+s.groupOutC*s.outSize], s.outSize
+			}
+			igemm.Multiply(p)
+		}
+	}
+}
+
+// perChannel returns the values of output channels [m0, m1) of a per-channel parameter, or the parameter
+// itself when it is per tensor (one value) or absent.
+func perChannel[T any](v []T, m0, m1 int) []T {
+	if len(v) <= 1 {
+		return v
+	}
+	return v[m0:m1]
+}
