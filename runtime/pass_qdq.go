@@ -153,6 +153,7 @@ func (f *fusedNode) zeroPoint(p quantParams) string {
 func (f *fusedNode) fits(shapes map[string]ops.ValueInfo) bool {
 	present := make([]bool, len(f.Inputs))
 	in := make([]ops.ValueInfo, len(f.Inputs))
+	symbolic := map[int]int{}
 	for i, name := range f.Inputs {
 		present[i] = name != ""
 		if name == "" {
@@ -166,7 +167,7 @@ func (f *fusedNode) fits(shapes map[string]ops.ValueInfo) bool {
 		if !ok {
 			return false
 		}
-		in[i] = info
+		in[i] = withSizedDims(info, symbolic)
 	}
 	op, err := ops.Build(ops.NodeInfo{Name: f.Name, Domain: f.Domain, OpType: f.OpType, Opset: f.Opset, Attrs: f.Attrs,
 		NumInputs: len(f.Inputs), NumOutputs: len(f.Outputs), InputPresent: present})
@@ -175,6 +176,29 @@ func (f *fusedNode) fits(shapes map[string]ops.ValueInfo) bool {
 	}
 	out, err := op.InferShapes(in)
 	return err == nil && len(out) == len(f.Outputs)
+}
+
+// withSizedDims returns info with each symbolic dimension of the probes (a negative code, see probeShapes)
+// replaced by a size, the same size for the same code and distinct sizes for distinct codes, so that a
+// kernel's shape inference (a Resize scaling every dimension) sees a shape it can compute with.
+func withSizedDims(info ops.ValueInfo, sizes map[int]int) ops.ValueInfo {
+	for _, d := range info.Shape {
+		if d >= 0 {
+			continue
+		}
+		shape := info.Shape.Clone()
+		for j, d := range shape {
+			if d < 0 {
+				if _, ok := sizes[d]; !ok {
+					sizes[d] = 1009 + len(sizes) // no size a model's fixed dimensions are likely to hold
+				}
+				shape[j] = sizes[d]
+			}
+		}
+		info.Shape = shape
+		return info
+	}
+	return info
 }
 
 // commit adds the pending constants to the graph (under fresh names where taken) and returns the node

@@ -275,3 +275,21 @@ func BenchmarkQDQResNetBlock(b *testing.B) {
 		})
 	}
 }
+
+// Flatten, Slice and a nearest Resize between a DQ and a Q of one scale and zero point run on the int8
+// tensor; a linear Resize computes new values and stays float.
+func TestPassQDQTransparentShapeOps(t *testing.T) {
+	b := newQDQBuilder(32)
+	x := b.Input("x", f32, "N", 2, 4, 4)
+	i64 := func(v ...int64) string {
+		return b.Initializer("", &onnx.Array{DataType: onnxpb.TensorProto_INT64, Dims: []int64{int64(len(v))}, Data: v})
+	}
+	scales := b.Initializer("", &onnx.Array{DataType: onnxpb.TensorProto_FLOAT, Dims: []int64{4}, Data: []float32{1, 1, 2, 2}})
+	h := b.Node("Resize", []string{b.qdq(x, 0.01, int8(-3)), "", scales}, exporter.Attrs{"mode": "nearest"})
+	h = b.Node("Slice", []string{b.qdq(h, 0.01, int8(-3)), i64(1, 2), i64(7, 8), i64(2, 3)}, nil)
+	h = b.Node("Resize", []string{b.qdq(h, 0.01, int8(-3)), "", scales}, exporter.Attrs{"mode": "linear"})
+	y := b.qdq(b.Node("Flatten", []string{b.qdq(h, 0.01, int8(-3))}, nil), 0.01, int8(-3))
+	b.Output(y, f32, "N", 2*12*12)
+	checkPassWithin(t, b.Graph, 13, []string{"QuantizeLinear", "Resize", "Slice", "DequantizeLinear", "Resize",
+		"QuantizeLinear", "Flatten", "DequantizeLinear"}, 0, 1e-6, 1, 2, 4, 4)
+}
