@@ -91,6 +91,19 @@
 // input slots are pointed at the carried values, its steps run, and its outputs are copied into two sets
 // of carried buffers used in turn. A shape that changes between iterations re-specialises the body.
 //
+// # Quantized (QDQ) graphs
+//
+// A graph quantized in the QDQ format (float operators between DequantizeLinear and QuantizeLinear, as
+// ONNX Runtime's quantize_static and torch's export write it) runs on the integer kernels: the qdq-*
+// passes (pass_qdq*.go, before the float fusions) rewrite each node unit DQ → Conv | MatMul | Gemm | Add |
+// Mul | pool | Concat | Sigmoid | LeakyRelu → Q into QLinearConv, QLinearMatMul or ORT's com.microsoft
+// QGemm, QLinearAdd, ... reading and writing 8-bit tensors; run data-movement operators (MaxPool,
+// Reshape, Transpose, Slice, nearest Resize, ...) on the 8-bit tensor when DQ and Q agree; drop a Relu or
+// Clip the Q saturates anyway and DQ → Q round trips. Scales and zero points must be compile-time
+// constants and the fused node must be accepted by a registered kernel; anything else stays float, its
+// constant weights' DQ folded once at planning. The fused graph agrees with the float one within one
+// quantization step per fused node.
+//
 // An If whose condition is a constant is replaced by its branch at compile time (pass_fold_if.go).
 // Output shapes known only by running (If branches of different shapes, a Loop's scan outputs when its
 // trip count or condition is not constant) make the plan dynamic, and the dynamic path runs the node

@@ -11,17 +11,7 @@ func eliminateIdentity(r *rewriter, _ map[string]ops.ValueInfo) (bool, error) {
 		if !isPassThrough(r, n) || len(n.Inputs) == 0 || n.Inputs[0] == "" || len(n.Outputs) == 0 || r.isOutput(n.Outputs[0]) {
 			continue
 		}
-		from, to := n.Outputs[0], n.Inputs[0]
-		users, _ := r.consumers(from)
-		for _, m := range append([]*Node(nil), users...) {
-			r.edit(m, func() {
-				for j, in := range m.Inputs {
-					if in == from {
-						m.Inputs[j] = to
-					}
-				}
-			})
-		}
+		r.redirect(n.Outputs[0], n.Inputs[0])
 		r.remove(n)
 		changed = true
 	}

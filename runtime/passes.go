@@ -22,6 +22,14 @@ var passes = []pass{
 	{"fold-constant-if", foldConstantIf},
 	{"eliminate-identity", eliminateIdentity},
 	{"eliminate-dead-nodes", eliminateDeadNodes},
+	// The qdq passes come before the float fusions, which would take a QDQ node unit apart (a Conv → Relu
+	// becoming a FusedConv hides the Conv from qdq-fuse-conv); each leaves the float graph where it does not fit.
+	{"qdq-drop-clamp", dropQDQClamp},
+	{"qdq-drop-round-trip", dropQDQRoundTrip},
+	{"qdq-fuse-transparent", fuseQDQTransparent},
+	{"qdq-fuse-matmul", fuseQDQMatMul},
+	{"qdq-fuse-conv", fuseQDQConv},
+	{"qdq-fuse-contrib", fuseQDQContrib},
 	{"fold-batchnorm-into-conv", foldBatchNormIntoConv},
 	{"merge-pad-into-conv-pool", mergePadIntoConvPool},
 	{"fold-transpose-into-matmul", foldTransposeIntoMatMul},

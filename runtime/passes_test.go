@@ -36,6 +36,13 @@ func positiveArray(rng *rand.Rand, n int64) *onnx.Array {
 // op types, and compares both on random inputs of the given shape at two batch sizes.
 func checkPass(t *testing.T, b *exporter.Graph, opset int64, wantOps []string, inShape ...int) {
 	t.Helper()
+	checkPassWithin(t, b, opset, wantOps, 1e-4, 1e-5, inShape...)
+}
+
+// checkPassWithin is checkPass comparing within rtol and atol: a quantized graph's fused kernels round
+// once where the float graph rounds at every step, so they agree within one quantization step.
+func checkPassWithin(t *testing.T, b *exporter.Graph, opset int64, wantOps []string, rtol, atol float64, inShape ...int) {
+	t.Helper()
 	m, err := b.Model(exporter.ModelOptions{Opset: opset})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +83,7 @@ func checkPass(t *testing.T, b *exporter.Graph, opset int64, wantOps []string, i
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := ops.AllClose(have[0], want[0], 1e-4, 1e-5); err != nil {
+		if err := ops.AllClose(have[0], want[0], rtol, atol); err != nil {
 			t.Fatalf("batch %d: optimised graph differs: %v", batch, err)
 		}
 	}

@@ -87,6 +87,21 @@ func (r *rewriter) edit(n *Node, change func()) {
 	r.link(n)
 }
 
+// redirect points every node that reads from at to instead (a node removed as a pass-through: its
+// readers read its input).
+func (r *rewriter) redirect(from, to string) {
+	users := r.users[from]
+	for _, m := range append([]*Node(nil), users...) {
+		r.edit(m, func() {
+			for j, in := range m.Inputs {
+				if in == from {
+					m.Inputs[j] = to
+				}
+			}
+		})
+	}
+}
+
 // remove takes n out of the graph.
 func (r *rewriter) remove(n *Node) {
 	i, ok := r.pos[n]
