@@ -12,7 +12,8 @@ package cnn
 //
 // Weights are prepacked [channel block][tap][16 channels] (zero past the last channel), once per model
 // for constant weights. A channel block of fewer than 16 channels (C = 72, 120, 200, 184 in MobileNetV3)
-// is transposed by the pure-Go twins, padded with zero channels. Units are split over the pool.
+// is transposed by the pure-Go twins, padded with zero channels. Units are split over the pool. The
+// assembly (conv_depthwise_ci_amd64.s) has AVX-512 and AVX2 variants; with neither, the plane path runs.
 
 import (
 	"github.com/onnxrun/onnxrun/ops/internal/activation"
@@ -27,9 +28,10 @@ const dwciLanes = 16
 const dwciGroup = 8
 
 // dwciMaxOutputs is the largest output plane (outH*outW) that takes the interleaved path. Measured with
-// BenchmarkDepthwiseConv (ops/cnn, one thread, AVX-512): the interleaved path wins on MobileNetV2's 14x14
-// and 7x7 layers and EfficientNet-B0's, by less on 28x28 outputs (784), where the plane path's rows fill
-// its lanes; 256 keeps DeepLabV3's 16x16 on it.
+// BenchmarkDepthwiseConv (ops/cnn, one thread, on a busy machine): with AVX-512 the interleaved path takes
+// 0.35-0.7x the plane path's time on MobileNetV2's and EfficientNet-B0's 14x14 and 7x7 outputs and
+// about the same on 28x28 (784 outputs), where the plane path's long rows fill its lanes; with AVX2
+// 0.3-0.8x on the small maps. 256 keeps DeepLabV3's 16x16 on it and leaves 28x28 where it was.
 const dwciMaxOutputs = 256
 
 // dwciPlan is the geometry of the interleaved path for one shape.

@@ -2,8 +2,8 @@
 
 #include "textflag.h"
 
-// The channel-interleaved depthwise kernels of conv_depthwise_ci.go (AVX-512): the transposes between
-// 16 planes and [pixel][16 channels] vectors, and the stencil over the interleaved padded block.
+// The channel-interleaved depthwise kernels of conv_depthwise_ci.go (AVX-512, then AVX2): the transposes
+// between 16 planes and [pixel][16 channels] vectors, and the stencil over the interleaved padded block.
 
 // TRANSPOSE16 transposes the 16x16 matrix whose rows are Z0..Z15 in place (row r of the result, in Zr,
 // is column r of the input), through Z16..Z31: unpack pairs of rows (2x2 blocks within each 128-bit
@@ -330,5 +330,276 @@ taps_tap:
 	JNZ taps_step
 
 taps_done:
+	VZEROUPPER
+	RET
+
+// TRANSPOSE8 transposes the 8x8 matrix whose rows are Y0..Y7 into Y8..Y15 (row r of the result, in
+// Y(8+r), is column r of the input): unpack pairs of rows, shuffle pairs of those (4x4 blocks within each
+// 128-bit lane), then join the lanes. Clobbers Y0..Y7.
+#define TRANSPOSE8 \
+	VUNPCKLPS Y1, Y0, Y8 \
+	VUNPCKHPS Y1, Y0, Y9 \
+	VUNPCKLPS Y3, Y2, Y10 \
+	VUNPCKHPS Y3, Y2, Y11 \
+	VUNPCKLPS Y5, Y4, Y12 \
+	VUNPCKHPS Y5, Y4, Y13 \
+	VUNPCKLPS Y7, Y6, Y14 \
+	VUNPCKHPS Y7, Y6, Y15 \
+	VSHUFPS $0x44, Y10, Y8, Y0 \
+	VSHUFPS $0xEE, Y10, Y8, Y1 \
+	VSHUFPS $0x44, Y11, Y9, Y2 \
+	VSHUFPS $0xEE, Y11, Y9, Y3 \
+	VSHUFPS $0x44, Y14, Y12, Y4 \
+	VSHUFPS $0xEE, Y14, Y12, Y5 \
+	VSHUFPS $0x44, Y15, Y13, Y6 \
+	VSHUFPS $0xEE, Y15, Y13, Y7 \
+	VPERM2F128 $0x20, Y4, Y0, Y8 \
+	VPERM2F128 $0x31, Y4, Y0, Y12 \
+	VPERM2F128 $0x20, Y5, Y1, Y9 \
+	VPERM2F128 $0x31, Y5, Y1, Y13 \
+	VPERM2F128 $0x20, Y6, Y2, Y10 \
+	VPERM2F128 $0x31, Y6, Y2, Y14 \
+	VPERM2F128 $0x20, Y7, Y3, Y11 \
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+
+// dwciIota is 0, 1, ..., 7: lane i of a step's pixel mask is set when the pixels left exceed i.
+DATA dwciIota<>+0(SB)/4, $0
+DATA dwciIota<>+4(SB)/4, $1
+DATA dwciIota<>+8(SB)/4, $2
+DATA dwciIota<>+12(SB)/4, $3
+DATA dwciIota<>+16(SB)/4, $4
+DATA dwciIota<>+20(SB)/4, $5
+DATA dwciIota<>+24(SB)/4, $6
+DATA dwciIota<>+28(SB)/4, $7
+GLOBL dwciIota<>(SB), RODATA|NOPTR, $32
+
+// DWCI_MASK8 sets REG to the pixel mask of a step with AX pixels left (any sign): lane i all ones when
+// AX > i.
+#define DWCI_MASK8(REG, XREG) \
+	MOVQ AX, XREG \
+	VPBROADCASTD XREG, REG \
+	VPCMPGTD dwciIota<>(SB), REG, REG
+
+// DWCI_LOAD8 loads the 8 rows R11, R11+R8, ... masked by Y14 into Y0..Y7. Clobbers R11.
+#define DWCI_LOAD8 \
+	VMASKMOVPS (R11), Y14, Y0 \
+	ADDQ R8, R11 \
+	VMASKMOVPS (R11), Y14, Y1 \
+	ADDQ R8, R11 \
+	VMASKMOVPS (R11), Y14, Y2 \
+	ADDQ R8, R11 \
+	VMASKMOVPS (R11), Y14, Y3 \
+	ADDQ R8, R11 \
+	VMASKMOVPS (R11), Y14, Y4 \
+	ADDQ R8, R11 \
+	VMASKMOVPS (R11), Y14, Y5 \
+	ADDQ R8, R11 \
+	VMASKMOVPS (R11), Y14, Y6 \
+	ADDQ R8, R11 \
+	VMASKMOVPS (R11), Y14, Y7 \
+	ADDQ R8, R11
+
+// DWCI_STORE_PIXELS stores Y8..Y15, 8 pixels' halves, 64 bytes apart from OFF(DI).
+#define DWCI_STORE_PIXELS(OFF) \
+	VMOVUPS Y8, OFF(DI) \
+	VMOVUPS Y9, OFF+64(DI) \
+	VMOVUPS Y10, OFF+128(DI) \
+	VMOVUPS Y11, OFF+192(DI) \
+	VMOVUPS Y12, OFF+256(DI) \
+	VMOVUPS Y13, OFF+320(DI) \
+	VMOVUPS Y14, OFF+384(DI) \
+	VMOVUPS Y15, OFF+448(DI)
+
+// func dwciPackAVX2(dst, src *float32, srcStride, n int)
+//
+// As dwciPackAVX512, 8 pixels a step (ceil16(n)/8 steps, so that the pixels up to ceil16(n) are
+// zeroed), each step two 8x8 transposes: channels 0-7 into the pixels' low halves, 8-15 into the high.
+TEXT ·dwciPackAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ srcStride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ n+24(FP), AX
+	TESTQ AX, AX
+	JLE pack8_done
+	MOVQ AX, DX
+	ADDQ $15, DX
+	SHRQ $4, DX
+	SHLQ $1, DX // steps
+
+pack8_step:
+	DWCI_MASK8(Y14, X14)
+	MOVQ SI, R11
+	DWCI_LOAD8
+	TRANSPOSE8
+	DWCI_STORE_PIXELS(0)
+	DWCI_MASK8(Y14, X14)
+	DWCI_LOAD8
+	TRANSPOSE8
+	DWCI_STORE_PIXELS(32)
+	ADDQ $512, DI
+	ADDQ $32, SI
+	SUBQ $8, AX
+	DECQ DX
+	JNZ pack8_step
+
+pack8_done:
+	VZEROUPPER
+	RET
+
+// DWCI_LOAD_PIXELS loads 8 pixels' halves, 64 bytes apart from OFF(SI), into Y0..Y7.
+#define DWCI_LOAD_PIXELS(OFF) \
+	VMOVUPS OFF(SI), Y0 \
+	VMOVUPS OFF+64(SI), Y1 \
+	VMOVUPS OFF+128(SI), Y2 \
+	VMOVUPS OFF+192(SI), Y3 \
+	VMOVUPS OFF+256(SI), Y4 \
+	VMOVUPS OFF+320(SI), Y5 \
+	VMOVUPS OFF+384(SI), Y6 \
+	VMOVUPS OFF+448(SI), Y7
+
+// DWCI_STORE8 stores Y8..Y15 to the rows R11, R11+R8, ... masked by Y0. Clobbers R11.
+#define DWCI_STORE8 \
+	VMASKMOVPS Y8, Y0, (R11) \
+	ADDQ R8, R11 \
+	VMASKMOVPS Y9, Y0, (R11) \
+	ADDQ R8, R11 \
+	VMASKMOVPS Y10, Y0, (R11) \
+	ADDQ R8, R11 \
+	VMASKMOVPS Y11, Y0, (R11) \
+	ADDQ R8, R11 \
+	VMASKMOVPS Y12, Y0, (R11) \
+	ADDQ R8, R11 \
+	VMASKMOVPS Y13, Y0, (R11) \
+	ADDQ R8, R11 \
+	VMASKMOVPS Y14, Y0, (R11) \
+	ADDQ R8, R11 \
+	VMASKMOVPS Y15, Y0, (R11) \
+	ADDQ R8, R11
+
+// func dwciUnpackAVX2(dst *float32, dstStride int, src *float32, n int)
+//
+// As dwciUnpackAVX512, 8 pixels a step: the pixels' low halves transposed into channels 0-7, the high
+// halves into 8-15, each row stored with the step's pixel mask.
+TEXT ·dwciUnpackAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), AX
+	TESTQ AX, AX
+	JLE unpack8_done
+
+unpack8_step:
+	DWCI_LOAD_PIXELS(0)
+	TRANSPOSE8
+	DWCI_MASK8(Y0, X0)
+	MOVQ DI, R11
+	DWCI_STORE8
+	DWCI_LOAD_PIXELS(32)
+	TRANSPOSE8
+	DWCI_MASK8(Y0, X0)
+	DWCI_STORE8
+	ADDQ $512, SI
+	ADDQ $32, DI
+	SUBQ $8, AX
+	JG unpack8_step
+
+unpack8_done:
+	VZEROUPPER
+	RET
+
+// func dwciTapsAVX2(dst, src *float32, off, base *int, w, bias *float32, taps, groups int, lo, hi float32)
+//
+// As dwciTapsAVX512 with each pixel's 16 channels in two ymm halves, four pixels a step (two steps a
+// group of 8): eight accumulators, each tap's two weight loads serving eight multiply-adds. Registers:
+// DI dst, SI base, CX steps left, R8 the tap's offset pointer, R10 its weights, DX the offset, AX BX R9
+// R11 the four pixels' addresses; the end of the offsets is kept in the frame.
+TEXT ·dwciTapsAVX2(SB), NOSPLIT, $8-72
+	MOVQ dst+0(FP), DI
+	MOVQ base+24(FP), SI
+	MOVQ groups+56(FP), CX
+	SHLQ $1, CX
+	MOVQ off+16(FP), R8
+	MOVQ taps+48(FP), DX
+	LEAQ (R8)(DX*8), DX
+	MOVQ DX, offEnd-8(SP)
+	MOVQ bias+40(FP), DX
+	VMOVUPS (DX), Y10
+	VMOVUPS 32(DX), Y11
+	VBROADCASTSS lo+64(FP), Y12
+	VBROADCASTSS hi+68(FP), Y13
+	TESTQ CX, CX
+	JLE taps4_done
+
+taps4_step:
+	MOVQ src+8(FP), DX
+	MOVQ (SI), AX
+	LEAQ (DX)(AX*4), AX
+	MOVQ 8(SI), BX
+	LEAQ (DX)(BX*4), BX
+	MOVQ 16(SI), R9
+	LEAQ (DX)(R9*4), R9
+	MOVQ 24(SI), R11
+	LEAQ (DX)(R11*4), R11
+	VMOVAPS Y10, Y0
+	VMOVAPS Y11, Y1
+	VMOVAPS Y10, Y2
+	VMOVAPS Y11, Y3
+	VMOVAPS Y10, Y4
+	VMOVAPS Y11, Y5
+	VMOVAPS Y10, Y6
+	VMOVAPS Y11, Y7
+	MOVQ off+16(FP), R8
+	MOVQ w+32(FP), R10
+
+taps4_tap:
+	MOVQ (R8), DX
+	VMOVUPS (R10), Y8
+	VMOVUPS 32(R10), Y9
+	VFMADD231PS (AX)(DX*4), Y8, Y0
+	VFMADD231PS 32(AX)(DX*4), Y9, Y1
+	VFMADD231PS (BX)(DX*4), Y8, Y2
+	VFMADD231PS 32(BX)(DX*4), Y9, Y3
+	VFMADD231PS (R9)(DX*4), Y8, Y4
+	VFMADD231PS 32(R9)(DX*4), Y9, Y5
+	VFMADD231PS (R11)(DX*4), Y8, Y6
+	VFMADD231PS 32(R11)(DX*4), Y9, Y7
+	ADDQ $8, R8
+	ADDQ $64, R10
+	CMPQ R8, offEnd-8(SP)
+	JNE taps4_tap
+
+	VMAXPS Y0, Y12, Y0
+	VMINPS Y0, Y13, Y0
+	VMAXPS Y1, Y12, Y1
+	VMINPS Y1, Y13, Y1
+	VMAXPS Y2, Y12, Y2
+	VMINPS Y2, Y13, Y2
+	VMAXPS Y3, Y12, Y3
+	VMINPS Y3, Y13, Y3
+	VMAXPS Y4, Y12, Y4
+	VMINPS Y4, Y13, Y4
+	VMAXPS Y5, Y12, Y5
+	VMINPS Y5, Y13, Y5
+	VMAXPS Y6, Y12, Y6
+	VMINPS Y6, Y13, Y6
+	VMAXPS Y7, Y12, Y7
+	VMINPS Y7, Y13, Y7
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	ADDQ $256, DI
+	ADDQ $32, SI
+	DECQ CX
+	JNZ taps4_step
+
+taps4_done:
 	VZEROUPPER
 	RET
