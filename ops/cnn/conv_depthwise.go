@@ -5,8 +5,10 @@ package cnn
 // directly: interior cells, whose window lies inside the input, use the shared tap offsets with no test,
 // border cells their own row of the gather table.
 //
-// Square 3x3 and 5x5 windows with stride 1 or 2 and no dilation (MobileNet's, EfficientNet's) take the
-// vector path instead (conv_depthwise_kernel.go): each plane is copied into a zero-padded per-thread
+// Square 3x3 and 5x5 windows with stride 1 or 2 and no dilation (MobileNet's, EfficientNet's) take a
+// vector path instead. On output planes of at most dwciMaxOutputs cells it is channel-interleaved, 16
+// channels a unit (conv_depthwise_ci.go); on larger ones it is the plane path (conv_depthwise_kernel.go):
+// each plane is copied into a zero-padded per-thread
 // buffer (for stride 2, split into its four row and column phases), the vector kernel computes the whole
 // plane from it in one call with no border test, and the residual and the activation are applied as the
 // rows are copied out, while they are in L1.
@@ -29,6 +31,10 @@ type convDepthwise struct {
 	interior3x3 bool
 	// vec is the padded-plane geometry of the vector path, nil when the window does not fit it.
 	vec *dwVectorPlan
+	// ci is the channel-interleaved path's plan (conv_depthwise_ci.go), nil when the shape does not take
+	// it; packed holds its weights when W is constant (nil: setup packs them into the shared scratch).
+	ci     *dwciPlan
+	packed *derivedWeights[[]float32]
 	// planesPerUnit is the output planes one work unit computes (dwPlanesPerUnit).
 	planesPerUnit int
 }
@@ -113,13 +119,32 @@ func newDwVectorPlan(s *convShape) *dwVectorPlan {
 	return p
 }
 
-func newConvDepthwise(s *convShape, _ convWeights) *convDepthwise {
+func newConvDepthwise(s *convShape, weights convWeights) *convDepthwise {
 	w := &s.win
-	return &convDepthwise{s: s, g: w.gatherInput(), vec: newDwVectorPlan(s), planesPerUnit: dwPlanesPerUnit(s.outSize),
+	c := &convDepthwise{s: s, g: w.gatherInput(), vec: newDwVectorPlan(s), planesPerUnit: dwPlanesPerUnit(s.outSize),
 		interior3x3: w.kernel[0] == 3 && w.kernel[1] == 3 && w.stride[0] == 1 && w.stride[1] == 1 && w.dilation[0] == 1 && w.dilation[1] == 1}
+	c.useInterleaved(newDwciPlan(s, c.vec), weights)
+	return c
 }
 
-func (c *convDepthwise) name() string { return "depthwise" }
+// useInterleaved sets the channel-interleaved plan p (nil: the plane paths), with W's packing.
+func (c *convDepthwise) useInterleaved(p *dwciPlan, weights convWeights) {
+	c.ci, c.packed = p, nil
+	if p != nil {
+		c.packed = newDerivedWeights(weights, "depthwise-interleaved", func(w []float32) []float32 {
+			packed := make([]float32, p.blocks*c.s.taps*dwciLanes)
+			p.packWeights(packed, w, c.s.inC, c.s.taps)
+			return packed
+		})
+	}
+}
+
+func (c *convDepthwise) name() string {
+	if c.ci != nil {
+		return "depthwise-interleaved"
+	}
+	return "depthwise"
+}
 
 // gemmMACsPerMAC: the depthwise kernels run 6-13 multiply-adds a ns on one core of the Zen 4 machine
 // (MobileNetV2's layers, bench -p at one thread, 7x7 to 56x56 maps) against the GEMM's 50-80, so a
@@ -127,16 +152,31 @@ func (c *convDepthwise) name() string { return "depthwise" }
 // layer (254K multiply-adds, about 30 µs) stayed on one thread.
 func (c *convDepthwise) gemmMACsPerMAC() int64 { return 5 }
 func (c *convDepthwise) units() int {
+	if c.ci != nil {
+		return c.s.batch * c.ci.blocks
+	}
 	return (c.s.batch*c.s.outC + c.planesPerUnit - 1) / c.planesPerUnit
 }
-func (c *convDepthwise) scratchShared() int { return 0 }
+func (c *convDepthwise) scratchShared() int {
+	if c.ci != nil && c.packed == nil {
+		return c.ci.blocks * c.s.taps * dwciLanes
+	}
+	return 0
+}
 func (c *convDepthwise) scratchPerThread() int {
+	if c.ci != nil {
+		return c.ci.scratchPerThread()
+	}
 	if c.vec == nil {
 		return 0
 	}
 	return c.vec.padLen + c.vec.tempLen
 }
-func (c *convDepthwise) setup(*convRun) {}
+func (c *convDepthwise) setup(r *convRun) {
+	if c.ci != nil && c.packed == nil {
+		c.ci.packWeights(r.shared, r.w, c.s.inC, c.s.taps)
+	}
+}
 
 // unitOutput: both paths apply the post activation themselves, row by row or plane by plane.
 func (c *convDepthwise) unitOutput(int) (lo, hi int, ok bool) { return 0, 0, true }
@@ -144,6 +184,14 @@ func (c *convDepthwise) unitOutput(int) (lo, hi int, ok bool) { return 0, 0, tru
 // run computes the output planes of units [lo, hi) (plane u is image n = u / M, channel m = u % M, which
 // reads input channel m / (M/C)).
 func (c *convDepthwise) run(r *convRun, lo, hi int, buf []float32, _ *parallel.Pool) {
+	if c.ci != nil {
+		packed := r.shared
+		if c.packed != nil {
+			packed = c.packed.get()
+		}
+		c.runInterleaved(r, lo, hi, buf, packed)
+		return
+	}
 	lo, hi = lo*c.planesPerUnit, min(hi*c.planesPerUnit, c.s.batch*c.s.outC)
 	if c.vec != nil {
 		c.runVector(r, lo, hi, buf)

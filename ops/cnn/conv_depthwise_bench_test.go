@@ -32,7 +32,8 @@ var depthwiseLayers = []struct {
 }
 
 // BenchmarkDepthwiseConv times each layer on one thread with the Clip(0, 6) epilogue MobileNetV2 fuses:
-// the vector path with each kernel variant this CPU runs, and the gather loop it replaces. GFLOP/s
+// the plane vector path with each kernel variant this CPU runs, the channel-interleaved path with the
+// variant this process picks, and the gather loop they replace. GFLOP/s
 // counts 2 per multiply-add.
 func BenchmarkDepthwiseConv(b *testing.B) {
 	for _, l := range depthwiseLayers {
@@ -58,14 +59,22 @@ func BenchmarkDepthwiseConv(b *testing.B) {
 		for _, v := range isa.Runnable(dwKernelVariants...) {
 			k := *base
 			dw := *k.strategy.(*convDepthwise)
+			dw.useInterleaved(nil, convWeights{})
 			plan := *dw.vec
 			plan.kernel = v.Fn
 			dw.vec = &plan
 			k.strategy = &dw
 			b.Run(fmt.Sprintf("%s/vector_%s", l.name, v.Level), func(b *testing.B) { run(b, &k) })
 		}
+		// The channel-interleaved path on every layer, whichever the map size picks, to place the crossover.
+		ci := *base
+		dwci := *ci.strategy.(*convDepthwise)
+		dwci.useInterleaved(newDwciPlanFor(&ci.s, dwci.vec), convWeights{t: w})
+		ci.strategy = &dwci
+		b.Run(fmt.Sprintf("%s/interleaved_%s", l.name, dwciTaps.Level), func(b *testing.B) { run(b, &ci) })
 		k := *base
 		dw := *k.strategy.(*convDepthwise)
+		dw.useInterleaved(nil, convWeights{})
 		dw.vec = nil
 		k.strategy = &dw
 		b.Run(l.name+"/gather", func(b *testing.B) { run(b, &k) })

@@ -12,6 +12,7 @@ import (
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/ops/internal/activation"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
+	"github.com/onnxrun/onnxrun/ops/internal/isa"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 	"github.com/onnxrun/onnxrun/ops/opstest"
 )
@@ -54,6 +55,14 @@ var oddConvCases = []convCase{
 	{"depthwise 5x5 stride 2 asym", []int{2, 2, 13, 35}, []int{6, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(2), "strides": ints(2, 2), "pads": ints(1, 2, 2, 0)}},
 	{"depthwise 5x5 tiny plane big pads", []int{1, 3, 2, 3}, []int{3, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(3), "pads": ints(3, 2, 3, 4)}},
 	{"depthwise 3x3 stride 2 no pad", []int{1, 5, 8, 33}, []int{5, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(5), "strides": ints(2, 2)}},
+	// Channel-interleaved (small maps): channel counts off the 16-channel block, odd maps, every padding.
+	{"depthwise 3x3 c20 7x7 b2", []int{2, 20, 7, 7}, []int{20, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(20), "pads": ints(1, 1, 1, 1)}},
+	{"depthwise 3x3 c16 odd map asym pads", []int{1, 16, 9, 11}, []int{16, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(16), "pads": ints(0, 2, 1, 1)}},
+	{"depthwise 3x3 c40 stride 2 no pad", []int{1, 40, 14, 13}, []int{40, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(40), "strides": ints(2, 2)}},
+	{"depthwise 5x5 c33 stride 2 asym", []int{2, 33, 14, 14}, []int{33, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(33), "strides": ints(2, 2), "pads": ints(1, 2, 2, 1)}},
+	{"depthwise 5x5 c17 7x7 pad 2", []int{1, 17, 7, 7}, []int{17, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(17), "pads": ints(2, 2, 2, 2)}},
+	{"depthwise 3x3 c32 1x1 map", []int{1, 32, 1, 1}, []int{32, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(32), "pads": ints(1, 1, 1, 1)}},
+	{"depthwise 3x3 c16 16x16 stride 1", []int{1, 16, 16, 16}, []int{16, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(16), "pads": ints(1, 1, 1, 1)}},
 	{"depthwise 5x5 dilated", []int{1, 4, 12, 12}, []int{4, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(4), "dilations": ints(2, 2), "pads": ints(2, 2, 2, 2)}},
 	{"1-D", []int{2, 3, 17}, []int{5, 3, 4}, ops.AttrMap{"pads": ints(1, 2), "strides": ints(2)}},
 	{"3-D", []int{1, 2, 5, 4, 6}, []int{3, 2, 2, 3, 2}, ops.AttrMap{"pads": ints(1, 0, 1, 0, 1, 0)}},
@@ -92,6 +101,13 @@ func strategiesFor(s *convShape, wt *ops.Tensor) []convStrategy {
 		}
 		if isDepthwise(s) {
 			out = append(out, newConvDepthwise(s, w))
+			// Both vector paths on every shape they can run, whichever the map size picks.
+			if dw := newConvDepthwise(s, w); dw.vec != nil && s.groupOutC == 1 {
+				dw.useInterleaved(newDwciPlanFor(s, dw.vec), w)
+				planes := newConvDepthwise(s, w)
+				planes.useInterleaved(nil, w)
+				out = append(out, dw, planes)
+			}
 		}
 	}
 	return out
@@ -201,7 +217,13 @@ func TestFastConvChoice(t *testing.T) {
 		{[]int{16, 512, 4, 4}, []int{512, 512, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
 		{[]int{8, 64, 32, 32}, []int{128, 64, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2)}, "im2col"},
 		{[]int{8, 64, 32, 32}, []int{128, 64, 1, 1}, nil, "pointwise"},
-		{[]int{1, 32, 16, 16}, []int{32, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(32), "pads": ints(1, 1, 1, 1)}, "depthwise"},
+		// Depthwise: channel-interleaved up to 256 outputs a plane (DeepLabV3's 16x16) where the CPU has its
+		// assembly, the plane path above (28x28).
+		{[]int{1, 32, 16, 16}, []int{32, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(32), "pads": ints(1, 1, 1, 1)}, smallDepthwise()},
+		{[]int{1, 960, 7, 7}, []int{960, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(960), "pads": ints(2, 2, 2, 2)}, smallDepthwise()},
+		{[]int{1, 192, 28, 28}, []int{192, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(192), "pads": ints(1, 1, 1, 1), "strides": ints(2, 2)}, smallDepthwise()},
+		{[]int{1, 192, 28, 28}, []int{192, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(192), "pads": ints(1, 1, 1, 1)}, "depthwise"},
+		{[]int{1, 8, 9, 9}, []int{16, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(8), "pads": ints(1, 1, 1, 1)}, "depthwise"}, // multiplier 2
 		// ResNet-50's layer4 at batch 1: 49 positions waste a quarter of the plain product's tiles.
 		{[]int{1, 512, 7, 7}, []int{512, 512, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "gemm-t"},
 		{[]int{1, 1024, 14, 14}, []int{512, 1024, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2)}, "gemm-t"},
@@ -225,6 +247,15 @@ func TestFastConvChoice(t *testing.T) {
 			t.Errorf("X %v W %v %v: strategy %s, want %s", c.x, c.w, c.attr, got, c.want)
 		}
 	}
+}
+
+// smallDepthwise is the strategy a depthwise layer with a small output plane takes: channel-interleaved
+// where the CPU has its assembly (the pure-Go twins are slower than the plane path).
+func smallDepthwise() string {
+	if dwciTaps.Level == isa.PureGo {
+		return "depthwise"
+	}
+	return "depthwise-interleaved"
 }
 
 // TestGemmTPays: the transposed product is taken where it computes under 0.9 of the plain product's
@@ -269,7 +300,8 @@ func TestFastConvAllocatesNothing(t *testing.T) {
 		{[]int{4, 32, 9, 9}, []int{16, 32, 3, 3}, ops.AttrMap{"strides": ints(2, 2)}, "im2col"},
 		{[]int{1, 3, 64, 64}, []int{16, 3, 7, 7}, ops.AttrMap{"strides": ints(2, 2), "pads": ints(3, 3, 3, 3)}, "im2col"},
 		{[]int{4, 32, 9, 9}, []int{16, 32, 1, 1}, nil, "pointwise"},
-		{[]int{4, 8, 9, 9}, []int{8, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(8)}, "depthwise"},
+		{[]int{4, 8, 9, 9}, []int{8, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(8)}, smallDepthwise()},
+		{[]int{2, 20, 30, 30}, []int{20, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(20)}, "depthwise"},
 		{[]int{2, 64, 7, 7}, []int{64, 64, 3, 3}, relu, "gemm-t"},
 	}
 	for _, c := range cases {

@@ -36,7 +36,7 @@
 // 3x3), a quarter of the multiplies, as 36 GEMMs over blocks of tiles (conv_winograd.go); a stride-1
 // kernel with at most 64 multiply-adds per output cell (LeNet's layers, a CIFAR net's first) or at most
 // 16 output channels runs direct 6x16 register tiles off a padded copy of the image (conv_direct.go);
-// depthwise kernels are a per-plane stencil (conv_depthwise.go); anything else unrolls into an im2col
+// depthwise kernels are a per-plane stencil, or a channel-interleaved one on small maps (conv_depthwise.go); anything else unrolls into an im2col
 // buffer, in blocks of output rows, and multiplies (conv_gemm.go). Constant weights are packed once per model for the
 // GEMM, transformed for Winograd, or laid out for the tiles, by the first Run that needs them (planning a
 // shape that never runs packs nothing); the derived forms are cached in the op, so that the several plans
@@ -59,7 +59,9 @@
 // are in registers; Sigmoid, SiLU, HardSigmoid, HardSwish, LeakyRelu, Tanh and Gelu (ops/internal/activation)
 // run over each unit's output (an image's group, a depthwise row) right after the unit. Depthwise 3x3 and
 // 5x5 windows with stride 1 or 2 run on vector kernels (AVX-512, AVX2, pure Go, conv_depthwise_kernel.go)
-// over a zero-padded copy of each plane.
+// over a zero-padded copy of each plane; on output planes of at most 256 cells (14x14, 7x7, 16x16) they run
+// channel-interleaved instead, 16 channels of one image a unit, one pixel of all 16 a zmm register
+// (conv_depthwise_ci.go), so that short rows no longer leave the per-plane costs unspread.
 // SqueezeExcite (squeezeexcite.go) is a squeeze-and-excitation block (pool, two 1x1 products with their
 // activation and gate, per-channel scale) as one kernel, written by runtime/pass_squeeze_excite.go. Float32
 // MaxPool and AveragePool over two axes take pool_fast.go: an interior rectangle without padding tests and

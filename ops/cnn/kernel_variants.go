@@ -11,6 +11,7 @@ func init() {
 	ops.RegisterKernelVariant("conv winograd", haveWinogradAsm, "AVX2+FMA")
 	ops.RegisterKernelVariant("pooling", havePoolAsm, "AVX2")
 	ops.RegisterKernelVariant("conv depthwise 3x3/5x5", dwKernel.Level != isa.PureGo, dwKernel.Name)
+	ops.RegisterKernelVariant("conv depthwise small maps (16 channels interleaved)", dwciTaps.Level != isa.PureGo, dwciTaps.Name)
 	ops.RegisterKernelVariant("pool separable", poolSepAsm, isa.Pick(poolSepVariants...).Name)
 	ops.RegisterKernelVariant("conv transpose tiles", tileInterleaveAsm, isa.Pick(tileInterleaveVariants...).Name)
 }
