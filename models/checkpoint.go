@@ -439,6 +439,15 @@ func (t *Trainer) Resume(dir string, train *Dataset) error {
 	return nil
 }
 
+// Position is where the run stands: the epoch in progress (from 1; Epochs+1 once done) and the training
+// examples done in it. Before Fit or Resume it is (1, 0).
+func (t *Trainer) Position() (epoch, done int) {
+	if t.run == nil {
+		return 1, 0
+	}
+	return t.run.epoch, t.run.next
+}
+
 // checkResumeData checks that Fit got the training set Resume was given.
 func (t *Trainer) checkResumeData(train *Dataset) error {
 	if t.trainSet != (trainSetID{train.Name, train.N}) {

@@ -61,6 +61,9 @@ and --threads give the same run.`,
 			fs.StringVar(&o.hidden, "hidden", "120,84", "units of the two hidden dense layers")
 			fs.Float64Var(&o.dropout, "dropout", 0, "rate of a Dropout after each hidden dense layer (0: none)")
 			o.quiet = switchFlag(fs, "quiet", "q", "no progress bar")
+			fs.StringVar(&o.checkpoint, "checkpoint", "", "write checkpoints (weights, optimizer, random state, data position) to this folder")
+			fs.StringVar(&o.checkpointEvery, "checkpoint-every", "1e", "checkpoint every N optimizer steps, or every N epochs with Ne (e.g. 500 or 1e)")
+			fs.StringVar(&o.resume, "resume", "", "continue the run checkpointed in this folder (same flags as that run; --epochs may grow)")
 			return o.run
 		},
 	}
@@ -75,6 +78,21 @@ type trainOptions struct {
 	filters, hidden, pool, padding string
 	activation                     string
 	softmax, quiet                 *bool
+	checkpoint, checkpointEvery    string
+	resume                         string
+}
+
+// checkpointInterval parses --checkpoint-every: "N" optimizer steps or "Ne" epochs.
+func checkpointInterval(s string) (steps, epochs int, err error) {
+	digits, perEpoch := strings.CutSuffix(s, "e")
+	n, err := strconv.Atoi(digits)
+	if err != nil || n < 1 {
+		return 0, 0, fmt.Errorf("%q: want a positive number of steps (500) or of epochs (2e)", s)
+	}
+	if perEpoch {
+		return 0, n, nil
+	}
+	return n, 0, nil
 }
 
 func (o *trainOptions) config(cmd *command) (models.LeNetConfig, error) {
@@ -166,7 +184,24 @@ func (o *trainOptions) run(e *env, args []string) error {
 				len(strconv.Itoa(o.epochs)), s.Epoch, o.epochs, s.TrainLoss, 100*s.TrainAccuracy, s.ValLoss, 100*s.ValAccuracy,
 				s.ImagesPerSec, s.TrainSeconds)
 		}}
-	hist, err := models.Train(net, train, test, cfg)
+	if o.checkpoint != "" {
+		cfg.CheckpointDir = o.checkpoint
+		if cfg.CheckpointEverySteps, cfg.CheckpointEveryEpochs, err = checkpointInterval(o.checkpointEvery); err != nil {
+			return usagef(cmd, "--checkpoint-every: %v", err)
+		}
+	}
+	trainer, err := models.NewTrainer(net, cfg)
+	if err != nil {
+		return err
+	}
+	if o.resume != "" {
+		if err := trainer.Resume(o.resume, train); err != nil {
+			return err
+		}
+		epoch, done := trainer.Position()
+		fmt.Fprintf(e.stdout, "resumed from %s at epoch %d, %d of %d images done\n", o.resume, epoch, done, train.N)
+	}
+	hist, err := trainer.Fit(train, test)
 	bar.clear()
 	if err != nil {
 		return err
