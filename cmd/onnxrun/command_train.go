@@ -30,11 +30,20 @@ an ONNX model with a symbolic batch dimension, input "input" [N,1,28,28] (pixels
 The forward pass runs onnxrun's own inference kernels and the backward pass its gradient kernels; each
 batch is split over --threads workers. A progress bar shows images per second and the running loss; after
 every epoch the accuracy on the test files (t10k-*) is printed as the validation accuracy. The same --seed
-and --threads give the same run.`,
+and --threads give the same run.
+
+--checkpoint DIR writes the run's state (weights, optimizer, random generators, position in the data) to
+DIR/` + models.CheckpointFile + ` every --checkpoint-every N optimizer steps, or N epochs written Ne (the
+default, 1e), atomically. After a crash, the same command with --resume DIR continues the run and ends with
+the weights the uninterrupted run would have had, bit for bit; a resume whose flags change the run (model,
+--batch, --threads, --seed, the optimizer, the data) is refused with an error naming the difference. Add
+--checkpoint to keep checkpointing.`,
 		examples: []string{
 			"onnxrun train --data data/mnist --epochs 15 --batch 128 --optimizer adam --lr 0.001 --out lenet.onnx",
 			"onnxrun train --data data/mnist --epochs 1 --limit 10000 --plot curves.png --out /tmp/lenet.onnx",
 			"onnxrun train --data data/fashion-mnist --pool max --filters 32,64 --dropout 0.25 --out fashion.onnx",
+			"onnxrun train --data data/mnist --checkpoint ckpt --checkpoint-every 200 --out lenet.onnx",
+			"onnxrun train --data data/mnist --resume ckpt --checkpoint ckpt --checkpoint-every 200 --out lenet.onnx",
 		},
 		define: func(fs *pflag.FlagSet) func(*env, []string) error {
 			o := &trainOptions{}
