@@ -141,7 +141,8 @@ func (t *Trainer) checkData(ds *Dataset) error {
 
 // Fit trains for cfg.Epochs over train, shuffled each epoch, and evaluates on val (if not nil) after each.
 // After Resume it continues the checkpointed run where it stopped; with Config.CheckpointDir set it writes
-// checkpoints as it goes.
+// checkpoints as it goes. A trainer holds one run: once it has done cfg.Epochs, Fit returns its History
+// and trains no further, and every call must pass the same training set.
 func (t *Trainer) Fit(train, val *Dataset) (*History, error) {
 	if err := t.checkData(train); err != nil {
 		return nil, err
