@@ -187,3 +187,27 @@ func TestResumeRejectsDamagedCheckpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestFitHoldsOneRun checks that a trainer whose run is done trains no further, and reports where it stands.
+func TestFitHoldsOneRun(t *testing.T) {
+	train := syntheticDigits(60, 1)
+	tr := checkpointRun{opt: "adam", threads: 1, batch: 20, epochs: 1}.trainer(t, 5, "")
+	if epoch, done := tr.Position(); epoch != 1 || done != 0 {
+		t.Fatalf("before Fit: position (%d, %d), want (1, 0)", epoch, done)
+	}
+	if _, err := tr.Fit(train, nil); err != nil {
+		t.Fatal(err)
+	}
+	if epoch, done := tr.Position(); epoch != 2 || done != 0 {
+		t.Fatalf("after Fit: position (%d, %d), want (2, 0)", epoch, done)
+	}
+	before := []*Param{{Name: "conv1.weight", Value: append([]float32(nil), tr.Net.Params()[0].Value...)}}
+	hist, err := tr.Fit(train, nil)
+	if err != nil || len(hist.Epochs) != 1 {
+		t.Fatalf("second Fit: %v, %d epochs; want the first run's 1", err, len(hist.Epochs))
+	}
+	sameWeights(t, "a second Fit trained", tr.Net.Params()[:1], before)
+	if _, err := tr.Fit(train.Subset(40), nil); err == nil || !strings.Contains(err.Error(), "the training set") {
+		t.Fatalf("Fit on another training set: error %v, want one naming the training set", err)
+	}
+}
