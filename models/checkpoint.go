@@ -236,6 +236,10 @@ func (t *Trainer) writeCheckpoint() error {
 		return fmt.Errorf("models: checkpoint: %w", err)
 	}
 	path := filepath.Join(t.cfg.CheckpointDir, CheckpointFile)
+	// A run killed while writing a checkpoint leaves its temporary file: the folder is this run's alone.
+	if _, err := atomicfile.RemoveTemps(path); err != nil {
+		return fmt.Errorf("models: checkpoint: %w", err)
+	}
 	err = atomicfile.WriteFile(path, 0o644, func(w io.Writer) error {
 		crc := crc32.NewIEEE()
 		w = io.MultiWriter(w, crc)

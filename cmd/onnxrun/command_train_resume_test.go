@@ -156,9 +156,17 @@ func TestTrainKillAndResume(t *testing.T) {
 		t.Fatalf("the killed run wrote %s: it was not killed mid-run", got)
 	}
 
-	status, stdout, stderr := runCLI(append(args, "--out", got, "--resume", ckpt)...)
+	// What a kill in the middle of writing a checkpoint leaves (the kill above may have done it too): the
+	// resumed run's first checkpoint removes it.
+	if err := os.WriteFile(filepath.Join(ckpt, "."+models.CheckpointFile+".tmp-1"), []byte("half a checkpoint"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	status, stdout, stderr := runCLI(append(args, "--out", got, "--resume", ckpt, "--checkpoint", ckpt, "--checkpoint-every", "10")...)
 	if status != 0 {
 		t.Fatalf("resumed run: status %d\n%s%s", status, stdout, stderr)
+	}
+	if left, err := os.ReadDir(ckpt); err != nil || len(left) != 1 {
+		t.Errorf("the checkpoint folder holds %v (%v), want only %s", left, err, models.CheckpointFile)
 	}
 	var epoch, done, total int
 	line := stdout[strings.Index(stdout, "resumed from"):]

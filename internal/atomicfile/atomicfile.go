@@ -18,7 +18,7 @@ func WriteFile(path string, perm os.FileMode, write func(w io.Writer) error) (er
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	tmp, err := os.CreateTemp(dir, tempPattern(base))
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -77,4 +77,26 @@ func syncDir(dir string) error {
 		return nil
 	}
 	return err
+}
+
+// tempPattern is the os.CreateTemp pattern of WriteFile's temporary files for a file named base.
+func tempPattern(base string) string { return "." + base + ".tmp-*" }
+
+// RemoveTemps deletes the temporary files a killed WriteFile of path left behind (a process killed between
+// creating and renaming one cannot remove it), and returns how many it removed. Call it only when no other
+// process writes path.
+func RemoveTemps(path string) (int, error) {
+	dir, base := filepath.Split(path)
+	matches, err := filepath.Glob(filepath.Join(dir, tempPattern(filepath.Base(base))))
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for _, m := range matches {
+		if err := os.Remove(m); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return removed, err
+		}
+		removed++
+	}
+	return removed, nil
 }

@@ -94,3 +94,22 @@ func TestMissingFolderIsAnError(t *testing.T) {
 		t.Fatalf("error %v, want one naming %s", err, path)
 	}
 }
+
+// TestRemoveTemps leaves a temporary file as a killed writer would and expects RemoveTemps to delete it and
+// nothing else (not the file itself, nor the temporary files of another name).
+func TestRemoveTemps(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ckpt")
+	for _, name := range []string{"ckpt", ".ckpt.tmp-123", ".other.tmp-4"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := RemoveTemps(path)
+	if err != nil || n != 1 {
+		t.Fatalf("removed %d, %v; want 1", n, err)
+	}
+	if names := entries(t, dir); strings.Join(names, " ") != ".other.tmp-4 ckpt" {
+		t.Fatalf("folder holds %q, want .other.tmp-4 and ckpt", names)
+	}
+}
