@@ -20,6 +20,36 @@
 // weights and zero biases (Keras's defaults), data is shuffled and dropout masks drawn from PCG generators
 // seeded by Config.Seed, so the same seed and thread count give the same run, bit for bit.
 //
+// # Checkpoints
+//
+// With Config.CheckpointDir set, Fit writes the run's whole state to CheckpointFile in that folder every
+// Config.CheckpointEverySteps optimizer steps and after every Config.CheckpointEveryEpochs epochs, each
+// checkpoint replacing the last through internal/atomicfile (temporary file in the folder, fsync, rename,
+// fsync of the folder): a crash leaves the previous checkpoint or the new one, whole. Trainer.Resume loads
+// it and Fit continues; the run then ends with the weights of an uninterrupted run, bit for bit, because
+// everything a step depends on is restored: the weights, the optimizer's step count and buffers, the
+// shuffle generator and every worker's dropout generator, the epoch, the examples done in it and the
+// epoch's permutation, the learning rate after decay, and the epoch's running sums and History so far. A
+// checkpoint whose run differs from the resuming one in what changes the result (a layer, the batch size,
+// the thread count, the seed, the optimizer or its settings and initial learning rate, the decay, the
+// training set's name and size, or fewer epochs than it has done) is refused with a *CompatError naming
+// the difference; a damaged file gives a *CheckpointError.
+//
+// The file (version 1), all integers little-endian:
+//
+//	"onnxrun-checkpoint\n"   magic, 19 bytes
+//	uint32                    format version (1)
+//	uint64                    length H of the header
+//	H bytes                   JSON header: the compatibility record, position, sums, learning rate,
+//	                          optimizer step, PCG states (MarshalBinary, base64), the History (gob,
+//	                          base64, as it holds NaN), Tensors (name and length of each array below)
+//	                          and OrderLen
+//	float32 arrays            in Tensors order: the parameters ("conv1.weight", ...), then the
+//	                          optimizer's buffers ("m/conv1.weight", "v/..." for Adam, "velocity/..."
+//	                          for SGD), absent before the first step
+//	uint32 × OrderLen         the training set's current permutation
+//	uint32                    CRC-32 (IEEE) of everything before it
+//
 // # Layout
 //
 // Tensors are NCHW float32, images scaled to [0, 1]. Dense weights are [out, in] and run as Gemm with

@@ -173,6 +173,7 @@ type worker struct {
 	grads  [][]float32   // one per parameter, written by the backward pass
 	gradT  []*ops.Tensor // the same memory as tensors
 	rng    *rand.Rand    // dropout masks
+	rngSrc *rand.PCG     // rng's state, saved in checkpoints
 	passes map[int]*pass
 	labels []uint8 // the labels of the shard being trained
 }
@@ -186,7 +187,8 @@ type pass struct {
 }
 
 func newWorker(n *Network, seed uint64) *worker {
-	w := &worker{net: n, ctx: ops.SerialContext(), rng: rand.New(rand.NewPCG(seed, 0x64726f706f7574)), passes: map[int]*pass{}} // "dropout"
+	src := rand.NewPCG(seed, 0x64726f706f7574) // "dropout"
+	w := &worker{net: n, ctx: ops.SerialContext(), rng: rand.New(src), rngSrc: src, passes: map[int]*pass{}}
 	for _, p := range n.params {
 		g := make([]float32, len(p.Value))
 		w.grads = append(w.grads, g)

@@ -2,7 +2,9 @@ package models
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -68,6 +70,36 @@ func (o *SGD) Step(params []*Param, grads [][]float32) {
 	}
 }
 
+func (o *SGD) settings() map[string]float64 { return map[string]float64{"momentum": o.Momentum} }
+
+func (o *SGD) state() (int, map[string][][]float32) {
+	if o.velocity == nil {
+		return 0, nil
+	}
+	return 0, map[string][][]float32{"velocity": o.velocity}
+}
+
+func (o *SGD) restore(_ int, buffers map[string][][]float32) error {
+	if err := onlyBuffers(buffers, "velocity"); err != nil {
+		return err
+	}
+	o.velocity = buffers["velocity"]
+	return nil
+}
+
+// onlyBuffers checks that buffers holds either none or all of names, and nothing else.
+func onlyBuffers(buffers map[string][][]float32, names ...string) error {
+	for k := range buffers {
+		if !slices.Contains(names, k) {
+			return fmt.Errorf("optimizer buffer %q is not one of %q", k, names)
+		}
+	}
+	if len(buffers) != 0 && len(buffers) != len(names) {
+		return fmt.Errorf("optimizer buffers %q: want all or none of %q", slices.Sorted(maps.Keys(buffers)), names)
+	}
+	return nil
+}
+
 // Adam is Kingma and Ba's optimizer with bias correction:
 //
 //	m = β1·m + (1-β1)·g,  v = β2·v + (1-β2)·g²,  p -= LR · m̂ / (sqrt(v̂) + ε)
@@ -107,4 +139,26 @@ func (o *Adam) Step(params []*Param, grads [][]float32) {
 			p.Value[j] -= step * m[j] / (float32(math.Sqrt(float64(v[j]*invC2))) + eps)
 		}
 	}
+}
+
+func (o *Adam) settings() map[string]float64 {
+	return map[string]float64{"beta1": o.Beta1, "beta2": o.Beta2, "epsilon": o.Epsilon}
+}
+
+func (o *Adam) state() (int, map[string][][]float32) {
+	if o.m == nil {
+		return o.t, nil
+	}
+	return o.t, map[string][][]float32{"m": o.m, "v": o.v}
+}
+
+func (o *Adam) restore(t int, buffers map[string][][]float32) error {
+	if err := onlyBuffers(buffers, "m", "v"); err != nil {
+		return err
+	}
+	if t < 0 || (t > 0) != (len(buffers) > 0) {
+		return fmt.Errorf("adam at step %d with %d buffers", t, len(buffers))
+	}
+	o.t, o.m, o.v = t, buffers["m"], buffers["v"]
+	return nil
 }

@@ -1,14 +1,14 @@
 package models
 
 import (
-	"bufio"
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/onnxrun/onnxrun/internal/atomicfile"
 )
 
 // The training curves are drawn with the standard library only: a plotting library (gonum.org/v1/plot, with
@@ -50,20 +50,7 @@ func PlotHistory(h *History, title, path string) error {
 		c = newPNGCanvas(plotWidth, plotHeight)
 	}
 	drawHistory(c, h, title)
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	if err := c.encode(w); err != nil {
-		f.Close()
-		return fmt.Errorf("models: writing %s: %w", path, err)
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return atomicfile.WriteFile(path, 0o644, c.encode)
 }
 
 // series is one curve in data coordinates (x in epochs).

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	goruntime "runtime"
 	"sync"
 	"time"
@@ -26,6 +25,11 @@ type Config struct {
 	// OnBatch, if set, is called after every optimizer step; OnEpoch after every epoch's evaluation.
 	OnBatch func(BatchProgress)
 	OnEpoch func(EpochStats)
+	// CheckpointDir, if set, receives a checkpoint (weights, optimizer, random generators, data position)
+	// every CheckpointEverySteps optimizer steps and after every CheckpointEveryEpochs epochs (0: never);
+	// Trainer.Resume continues from it. See "Checkpoints" in the package documentation.
+	CheckpointDir                               string
+	CheckpointEverySteps, CheckpointEveryEpochs int
 }
 
 // BatchProgress is the state of an epoch after a step.
@@ -70,11 +74,14 @@ const stepWindow = 6400
 
 // Trainer trains a network with a fixed set of workers (one per thread).
 type Trainer struct {
-	Net     *Network
-	cfg     Config
-	opt     Optimizer
-	workers []*worker
-	classes int
+	Net      *Network
+	cfg      Config
+	opt      Optimizer
+	workers  []*worker
+	classes  int
+	lr0      float64    // the optimizer's learning rate when the run began, checked on resume
+	run      *runState  // the run's progress: set by Fit, or by Resume before it
+	trainSet trainSetID // the training set of run
 }
 
 // NewTrainer checks cfg against the network (whose output must be a vector of class scores) and prepares
@@ -99,7 +106,13 @@ func NewTrainer(net *Network, cfg Config) (*Trainer, error) {
 	if len(out) != 1 {
 		return nil, fmt.Errorf("models: the network's output %v is not a vector of class scores (end with a Dense layer)", out)
 	}
-	t := &Trainer{Net: net, cfg: cfg, opt: cfg.Optimizer, classes: out[0]}
+	if cfg.CheckpointEverySteps < 0 || cfg.CheckpointEveryEpochs < 0 {
+		return nil, fmt.Errorf("models: checkpoint intervals %d steps, %d epochs must not be negative", cfg.CheckpointEverySteps, cfg.CheckpointEveryEpochs)
+	}
+	if cfg.CheckpointDir == "" {
+		cfg.CheckpointEverySteps, cfg.CheckpointEveryEpochs = 0, 0
+	}
+	t := &Trainer{Net: net, cfg: cfg, opt: cfg.Optimizer, classes: out[0], lr0: cfg.Optimizer.LearningRate()}
 	for i := 0; i < cfg.Threads; i++ {
 		t.workers = append(t.workers, newWorker(net, cfg.Seed*1000003+uint64(i)))
 	}
@@ -127,6 +140,9 @@ func (t *Trainer) checkData(ds *Dataset) error {
 }
 
 // Fit trains for cfg.Epochs over train, shuffled each epoch, and evaluates on val (if not nil) after each.
+// After Resume it continues the checkpointed run where it stopped; with Config.CheckpointDir set it writes
+// checkpoints as it goes. A trainer holds one run: once it has done cfg.Epochs, Fit returns its History
+// and trains no further, and every call must pass the same training set.
 func (t *Trainer) Fit(train, val *Dataset) (*History, error) {
 	if err := t.checkData(train); err != nil {
 		return nil, err
@@ -136,47 +152,54 @@ func (t *Trainer) Fit(train, val *Dataset) (*History, error) {
 			return nil, err
 		}
 	}
-	rng := rand.New(rand.NewPCG(t.cfg.Seed, 0x73687566666c65)) // "shuffle"
-	order := make([]int, train.N)
-	for i := range order {
-		order[i] = i
+	if t.run == nil {
+		t.run, t.trainSet = t.newRunState(train), trainSetID{train.Name, train.N}
+	} else if err := t.checkResumeData(train); err != nil {
+		return nil, err
 	}
-	hist := &History{}
-	for epoch := 1; epoch <= t.cfg.Epochs; epoch++ {
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		start := time.Now()
-		var lossSum, windowLoss float64
-		correct, done, windowCorrect, windowDone := 0, 0, 0, 0
-		for from := 0; from < train.N; from += t.cfg.BatchSize {
-			batch := order[from:min(from+t.cfg.BatchSize, train.N)]
+	s := t.run
+	hist := &s.hist
+	for s.epoch <= t.cfg.Epochs {
+		if s.next == 0 {
+			s.shuffle.Shuffle(len(s.order), func(i, j int) { s.order[i], s.order[j] = s.order[j], s.order[i] })
+		}
+		start := time.Now().Add(-s.elapsed) // a resumed epoch counts the time it had run before
+		for s.next < train.N {
+			batch := s.order[s.next:min(s.next+t.cfg.BatchSize, train.N)]
 			loss, ok, err := t.step(train, batch, true, nil)
 			if err != nil {
 				return hist, err
 			}
-			lossSum += loss * float64(len(batch))
-			correct += ok
-			done += len(batch)
-			windowLoss += loss * float64(len(batch))
-			windowCorrect += ok
-			windowDone += len(batch)
-			if windowDone >= stepWindow || done == train.N {
-				hist.Steps = append(hist.Steps, StepStats{Epoch: float64(epoch-1) + float64(done)/float64(train.N),
-					Loss: windowLoss / float64(windowDone), Accuracy: float64(windowCorrect) / float64(windowDone)})
-				windowLoss, windowCorrect, windowDone = 0, 0, 0
+			s.steps++
+			s.next += len(batch)
+			s.lossSum += loss * float64(len(batch))
+			s.correct += ok
+			s.windowLoss += loss * float64(len(batch))
+			s.windowCorrect += ok
+			s.windowDone += len(batch)
+			if s.windowDone >= stepWindow || s.next == train.N {
+				hist.Steps = append(hist.Steps, StepStats{Epoch: float64(s.epoch-1) + float64(s.next)/float64(train.N),
+					Loss: s.windowLoss / float64(s.windowDone), Accuracy: float64(s.windowCorrect) / float64(s.windowDone)})
+				s.windowLoss, s.windowCorrect, s.windowDone = 0, 0, 0
 			}
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return hist, fmt.Errorf("models: epoch %d: the loss became %v after %d examples (learning rate %g too high?)", epoch, loss, done, t.opt.LearningRate())
+				return hist, fmt.Errorf("models: epoch %d: the loss became %v after %d examples (learning rate %g too high?)", s.epoch, loss, s.next, t.opt.LearningRate())
+			}
+			s.elapsed = time.Since(start)
+			if n := t.cfg.CheckpointEverySteps; n > 0 && s.steps%int64(n) == 0 {
+				if err := t.writeCheckpoint(); err != nil {
+					return hist, err
+				}
 			}
 			if t.cfg.OnBatch != nil {
-				el := time.Since(start)
-				t.cfg.OnBatch(BatchProgress{Epoch: epoch, Epochs: t.cfg.Epochs, Done: done, Total: train.N,
-					Loss: lossSum / float64(done), Accuracy: float64(correct) / float64(done),
-					ImagesPerSec: float64(done) / el.Seconds(), Elapsed: el})
+				t.cfg.OnBatch(BatchProgress{Epoch: s.epoch, Epochs: t.cfg.Epochs, Done: s.next, Total: train.N,
+					Loss: s.lossSum / float64(s.next), Accuracy: float64(s.correct) / float64(s.next),
+					ImagesPerSec: float64(s.next) / s.elapsed.Seconds(), Elapsed: s.elapsed})
 			}
 		}
 		el := time.Since(start)
-		st := EpochStats{Epoch: epoch, TrainLoss: lossSum / float64(done), TrainAccuracy: float64(correct) / float64(done),
-			ImagesPerSec: float64(done) / el.Seconds(), TrainSeconds: el.Seconds(), LearningRate: t.opt.LearningRate(),
+		st := EpochStats{Epoch: s.epoch, TrainLoss: s.lossSum / float64(s.next), TrainAccuracy: float64(s.correct) / float64(s.next),
+			ImagesPerSec: float64(s.next) / el.Seconds(), TrainSeconds: el.Seconds(), LearningRate: t.opt.LearningRate(),
 			ValLoss: math.NaN(), ValAccuracy: math.NaN()}
 		if val != nil {
 			var err error
@@ -190,6 +213,13 @@ func (t *Trainer) Fit(train, val *Dataset) (*History, error) {
 		}
 		if d := t.cfg.LRDecay; d > 0 && d != 1 {
 			t.opt.SetLearningRate(t.opt.LearningRate() * d)
+		}
+		s.nextEpoch()
+		// An epoch checkpoint holds the start of the next epoch, before its shuffle.
+		if n := t.cfg.CheckpointEveryEpochs; n > 0 && (s.epoch-1)%n == 0 {
+			if err := t.writeCheckpoint(); err != nil {
+				return hist, err
+			}
 		}
 	}
 	return hist, nil

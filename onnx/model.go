@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/onnxrun/onnxrun/internal/atomicfile"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 )
 
@@ -174,14 +175,16 @@ func (m *Model) Encode() ([]byte, error) {
 	return proto.MarshalOptions{Deterministic: true}.Marshal(m.Proto)
 }
 
-// Save writes Encode's output to path. External data files are neither written nor moved, so a model
-// that has them stays readable only from a folder that holds them.
+// Save writes Encode's output to path atomically (internal/atomicfile: a temporary file, fsync, rename), so
+// that a crash or a failed write leaves either the old file or the whole new one, never a truncated model.
+// External data files are neither written nor moved, so a model that has them stays readable only from a
+// folder that holds them.
 func (m *Model) Save(path string) error {
 	b, err := m.Encode()
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, b, 0o644)
+	return atomicfile.WriteBytes(path, 0o644, b)
 }
 
 // NormalizeDomain maps the two spellings of the default ONNX operator set, "" and "ai.onnx", to "".

@@ -9,7 +9,10 @@
 # either way). With only the reference netlib BLAS installed that is about 3 GFLOP/s and PyTorch looks
 # slow for no fault of its own: this script prints which BLAS torch loads and refuses to run on netlib
 # (ALLOW_NETLIB=1 runs anyway). apt-get install libopenblas0-pthread switches libblas.so.3 to OpenBLAS.
-# OPENBLAS_NUM_THREADS=1 keeps OpenBLAS's own threads from fighting torch's (torch.set_num_threads).
+# torch.set_num_threads does not reach OpenBLAS, so the Linear layers would run on OpenBLAS's own default
+# thread count: OPENBLAS_NUM_THREADS (and OMP_NUM_THREADS) are set to the same T as torch's and onnxrun's
+# threads, and bench_train_torch.py sets and reports OpenBLAS's count itself. (Until 2026-12-07 this was 1,
+# which held PyTorch's Linear layers to one thread in the 2-thread runs.)
 #
 #   scripts/bench-train.sh                         IMAGES=12000 ROUNDS=3 THREADS="1 2" BATCHES="32 128"
 #   IMAGES=3000 ROUNDS=1 scripts/bench-train.sh    a quick check (DATA=dir: MNIST elsewhere than data/mnist)
@@ -61,7 +64,7 @@ onnxrun_run() { # threads batch
     --quiet --out "$tmp/lenet.onnx" | sed -n 's/^epoch .*  \([0-9]*\) img\/s.*/\1/p'
 }
 torch_run() { # threads batch
-  OPENBLAS_NUM_THREADS=1 "$python" scripts/bench_train_torch.py --data "$data" --batch "$2" --threads "$1" --limit "$images" |
+  OPENBLAS_NUM_THREADS="$1" OMP_NUM_THREADS="$1" "$python" scripts/bench_train_torch.py --data "$data" --batch "$2" --threads "$1" --limit "$images" |
     sed -n 's/.*"images_per_sec": \([0-9.]*\).*/\1/p'
 }
 declare -A runs
@@ -86,7 +89,7 @@ for _ in $(seq 18); do
   sleep 5
 done
 echo "Median images/s; load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg) (read after waiting up to 90 s for the run's own load to decay)."
-echo "PyTorch $torch_version with $blas, OPENBLAS_NUM_THREADS=1."
+echo "PyTorch $torch_version with $blas, OpenBLAS and OpenMP on as many threads as torch."
 printf '| threads | batch | onnxrun img/s | PyTorch img/s | onnxrun / PyTorch |\n|--:|--:|--:|--:|--:|\n'
 for th in "${thread_counts[@]}"; do
   for b in "${batches[@]}"; do

@@ -3,14 +3,14 @@
 
 Same network (Conv 6@3x3 relu, AvgPool 2, Conv 16@3x3 relu, AvgPool 2, Flatten, Dense 120 relu,
 Dense 84 relu, Dense 10), same data (the MNIST IDX files, pixels / 255), same loss (softmax
-cross-entropy), same optimizer (Adam, lr 0.001, eps 1e-7) and batch size, same threads. Only the
-training steps are timed (forward, loss, backward, update, and the per-batch copy of the images),
-as onnxrun's per-epoch img/s figure does. Prints one JSON line.
+cross-entropy), same optimizer (Adam, lr 0.001, eps 1e-7) and batch size, same threads (torch's and
+OpenBLAS's). Only the training steps are timed (forward, loss, backward, update, and the per-batch copy
+of the images), as onnxrun's per-epoch img/s figure does. Prints one JSON line, naming the BLAS.
 
 usage: python3 scripts/bench_train_torch.py --data data/mnist --batch 128 --threads 2 --limit 20000
 Needs Debian's python3-torch (PyTorch 1.13): apt-get install python3-torch.
 """
-import argparse, gzip, json, os, struct, time
+import argparse, ctypes, gzip, json, os, struct, time
 
 import numpy as np
 import torch
@@ -54,6 +54,20 @@ class LeNet(nn.Module):
         return self.f3(x)
 
 
+def set_blas_threads(n):
+    """Gives the BLAS behind torch's Linear layers n threads, as torch.set_num_threads does not, and returns
+    its name and thread count (OpenBLAS only; other BLAS libraries are named but left alone)."""
+    try:
+        lib = ctypes.CDLL("libblas.so.3")  # the copy libtorch_cpu.so loaded
+    except OSError:
+        return "no libblas.so.3", 0
+    if not hasattr(lib, "openblas_set_num_threads"):
+        return "not OpenBLAS", 0
+    lib.openblas_set_num_threads(n)
+    lib.openblas_get_config.restype = ctypes.c_char_p
+    return lib.openblas_get_config().decode(), lib.openblas_get_num_threads()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="data/mnist")
@@ -64,6 +78,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    blas, blas_threads = set_blas_threads(a.threads)
     torch.manual_seed(a.seed)
     xtr = idx(find(a.data, "train-images-idx3-ubyte"))
     ytr = idx(find(a.data, "train-labels-idx1-ubyte")).astype(np.int64)
@@ -90,7 +105,8 @@ def main():
         seconds += time.perf_counter() - t0
     print(json.dumps({"framework": f"pytorch {torch.__version__}", "threads": a.threads, "batch": a.batch,
                       "images": total, "seconds": round(seconds, 3), "images_per_sec": round(total / seconds, 1),
-                      "mean_loss": round(loss_sum / total, 4)}))
+                      "mean_loss": round(loss_sum / total, 4), "torch_threads": torch.get_num_threads(),
+                      "blas": blas, "blas_threads": blas_threads}))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/onnxrun/onnxrun/internal/atomicfile"
 	"github.com/onnxrun/onnxrun/ops"
 )
 
@@ -584,25 +585,9 @@ func WriteNPY(w io.Writer, t *ops.Tensor) error {
 	return writeNPY(w, t, "")
 }
 
-// WriteNPYFile writes t to a .npy file, removing the file again if writing fails.
+// WriteNPYFile writes t to a .npy file atomically (a failure leaves an existing file as it was).
 func WriteNPYFile(path string, t *ops.Tensor) error {
-	return writeFile(path, func(w io.Writer) error { return writeNPY(w, t, path) })
-}
-
-// writeFile creates path, fills it with write and closes it, removing it on any error.
-func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	err = write(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-	}
-	return err
+	return atomicfile.WriteFile(path, 0o644, func(w io.Writer) error { return writeNPY(w, t, path) })
 }
 
 // CheckNPYDType reports whether WriteNPY and WriteNPZ can write tensors of dtype dt, so that a caller can

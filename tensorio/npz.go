@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/onnxrun/onnxrun/internal/atomicfile"
 	"github.com/onnxrun/onnxrun/ops"
 )
 
@@ -102,7 +103,7 @@ func WriteNPZ(path string, arrays []NamedTensor) error {
 		}
 		seen[a.Name] = true
 	}
-	return writeFile(path, func(w io.Writer) error {
+	return atomicfile.WriteFile(path, 0o644, func(w io.Writer) error {
 		zw := zip.NewWriter(w)
 		for _, a := range arrays {
 			fw, err := zw.CreateHeader(&zip.FileHeader{Name: a.Name + ".npy", Method: zip.Store})

@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/onnxrun/onnxrun/internal/atomicfile"
 	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/tensorconv"
@@ -27,7 +28,7 @@ func ReadPB(path string) (*ops.Tensor, error) {
 // WritePB writes t as a serialized TensorProto with an empty name: numeric and bool elements in raw_data
 // (little-endian), strings in string_data, encoded deterministically.
 func WritePB(path string, t *ops.Tensor) error {
-	return writeFile(path, func(w io.Writer) error {
+	return atomicfile.WriteFile(path, 0o644, func(w io.Writer) error {
 		tp, err := onnx.NewTensorProto("", tensorconv.ToArray(t))
 		if err != nil {
 			return err

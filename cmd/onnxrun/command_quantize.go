@@ -1,11 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -106,7 +102,7 @@ func (o *quantizeOptions) run(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := saveWhole(q, o.out); err != nil {
+	if err := q.Save(o.out); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "wrote %s: %s, %d weights int8 (%s), %d activations quantized, %d biases int32\n", o.out, describeQuantization(opts),
@@ -156,28 +152,4 @@ func graphInputNames(m *onnx.Model) []string {
 		}
 	}
 	return names
-}
-
-// saveWhole writes m to path through a temporary file in the same folder renamed over it, so that a
-// failure leaves no half-written model (and leaves an existing file as it was).
-func saveWhole(m *onnx.Model, path string) error {
-	b, err := m.Encode()
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))+"-*.onnx.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, werr := tmp.Write(b)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

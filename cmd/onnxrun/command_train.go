@@ -30,11 +30,20 @@ an ONNX model with a symbolic batch dimension, input "input" [N,1,28,28] (pixels
 The forward pass runs onnxrun's own inference kernels and the backward pass its gradient kernels; each
 batch is split over --threads workers. A progress bar shows images per second and the running loss; after
 every epoch the accuracy on the test files (t10k-*) is printed as the validation accuracy. The same --seed
-and --threads give the same run.`,
+and --threads give the same run.
+
+--checkpoint DIR writes the run's state (weights, optimizer, random generators, position in the data) to
+DIR/` + models.CheckpointFile + ` every --checkpoint-every N optimizer steps, or N epochs written Ne (the
+default, 1e), atomically. After a crash, the same command with --resume DIR continues the run and ends with
+the weights the uninterrupted run would have had, bit for bit; a resume whose flags change the run (model,
+--batch, --threads, --seed, the optimizer, the data) is refused with an error naming the difference. Add
+--checkpoint to keep checkpointing.`,
 		examples: []string{
 			"onnxrun train --data data/mnist --epochs 15 --batch 128 --optimizer adam --lr 0.001 --out lenet.onnx",
 			"onnxrun train --data data/mnist --epochs 1 --limit 10000 --plot curves.png --out /tmp/lenet.onnx",
 			"onnxrun train --data data/fashion-mnist --pool max --filters 32,64 --dropout 0.25 --out fashion.onnx",
+			"onnxrun train --data data/mnist --checkpoint ckpt --checkpoint-every 200 --out lenet.onnx",
+			"onnxrun train --data data/mnist --resume ckpt --checkpoint ckpt --checkpoint-every 200 --out lenet.onnx",
 		},
 		define: func(fs *pflag.FlagSet) func(*env, []string) error {
 			o := &trainOptions{}
@@ -61,6 +70,9 @@ and --threads give the same run.`,
 			fs.StringVar(&o.hidden, "hidden", "120,84", "units of the two hidden dense layers")
 			fs.Float64Var(&o.dropout, "dropout", 0, "rate of a Dropout after each hidden dense layer (0: none)")
 			o.quiet = switchFlag(fs, "quiet", "q", "no progress bar")
+			fs.StringVar(&o.checkpoint, "checkpoint", "", "write checkpoints (weights, optimizer, random state, data position) to this folder")
+			fs.StringVar(&o.checkpointEvery, "checkpoint-every", "1e", "checkpoint every N optimizer steps, or every N epochs with Ne (e.g. 500 or 1e)")
+			fs.StringVar(&o.resume, "resume", "", "continue the run checkpointed in this folder (same flags as that run; --epochs may grow)")
 			return o.run
 		},
 	}
@@ -75,6 +87,21 @@ type trainOptions struct {
 	filters, hidden, pool, padding string
 	activation                     string
 	softmax, quiet                 *bool
+	checkpoint, checkpointEvery    string
+	resume                         string
+}
+
+// checkpointInterval parses --checkpoint-every: "N" optimizer steps or "Ne" epochs.
+func checkpointInterval(s string) (steps, epochs int, err error) {
+	digits, perEpoch := strings.CutSuffix(s, "e")
+	n, err := strconv.Atoi(digits)
+	if err != nil || n < 1 {
+		return 0, 0, fmt.Errorf("%q: want a positive number of steps (500) or of epochs (2e)", s)
+	}
+	if perEpoch {
+		return 0, n, nil
+	}
+	return n, 0, nil
 }
 
 func (o *trainOptions) config(cmd *command) (models.LeNetConfig, error) {
@@ -166,7 +193,24 @@ func (o *trainOptions) run(e *env, args []string) error {
 				len(strconv.Itoa(o.epochs)), s.Epoch, o.epochs, s.TrainLoss, 100*s.TrainAccuracy, s.ValLoss, 100*s.ValAccuracy,
 				s.ImagesPerSec, s.TrainSeconds)
 		}}
-	hist, err := models.Train(net, train, test, cfg)
+	if o.checkpoint != "" {
+		cfg.CheckpointDir = o.checkpoint
+		if cfg.CheckpointEverySteps, cfg.CheckpointEveryEpochs, err = checkpointInterval(o.checkpointEvery); err != nil {
+			return usagef(cmd, "--checkpoint-every: %v", err)
+		}
+	}
+	trainer, err := models.NewTrainer(net, cfg)
+	if err != nil {
+		return err
+	}
+	if o.resume != "" {
+		if err := trainer.Resume(o.resume, train); err != nil {
+			return err
+		}
+		epoch, done := trainer.Position()
+		fmt.Fprintf(e.stdout, "resumed from %s at epoch %d, %d of %d images done\n", o.resume, epoch, done, train.N)
+	}
+	hist, err := trainer.Fit(train, test)
 	bar.clear()
 	if err != nil {
 		return err
