@@ -97,28 +97,28 @@ func newOperandLayout(name string, physical ops.Shape, perm []int) (ops.Shape, o
 		return nil, operandLayout{}, ops.Invalidf("%s %v: perm %v must be a permutation of its %d axes that keeps the last one last",
 			name, physical, perm, rank)
 	}
-	physicalStrides := make([]int, rank)
-	stride := 1
-	for a := rank - 1; a >= 0; a-- {
-		physicalStrides[a] = stride
-		stride *= physical[a]
-	}
+	physicalStrides := physical.Strides()
 	logical := make(ops.Shape, rank)
 	strides := make([]int, rank)
 	for i, p := range perm {
 		logical[i], strides[i] = physical[p], physicalStrides[p]
 	}
-	lead := logical[:rank-2]
-	layout := operandLayout{base: make([]int, lead.Size()), ld: strides[rank-2]}
-	for n := range layout.base {
+	return logical, operandLayout{base: leadingOffsets(logical[:rank-2], strides), ld: strides[rank-2]}, nil
+}
+
+// leadingOffsets returns, for each index n over the leading dimensions lead in row-major order, the
+// offset Σ index[a]·strides[a] of its matrix.
+func leadingOffsets(lead ops.Shape, strides []int) []int {
+	offsets := make([]int, lead.Size())
+	for n := range offsets {
 		off, rem := 0, n
-		for a := rank - 3; a >= 0; a-- {
+		for a := len(lead) - 1; a >= 0; a-- {
 			off += (rem % lead[a]) * strides[a]
 			rem /= lead[a]
 		}
-		layout.base[n] = off
+		offsets[n] = off
 	}
-	return logical, layout, nil
+	return offsets
 }
 
 // isPermutation reports whether perm holds each of 0 … len(perm)-1 once.
@@ -210,15 +210,7 @@ func (op *fusedAttentionOp) shape(in []ops.ValueInfo) (fusedAttentionShape, erro
 		if !ok {
 			return s, ops.Invalidf("Mask %v does not broadcast to the scores %v", mask.Shape, scores)
 		}
-		s.maskBase = make([]int, s.batch)
-		for n := range s.maskBase {
-			off, rem := 0, n
-			for a := rank - 3; a >= 0; a-- {
-				off += (rem % scores[a]) * strides[a]
-				rem /= scores[a]
-			}
-			s.maskBase[n] = off
-		}
+		s.maskBase = leadingOffsets(scores[:rank-2], strides)
 		s.maskRow, s.maskCol = strides[rank-2], strides[rank-1]
 	}
 	return s, nil

@@ -209,10 +209,7 @@ func transposed(x *ops.Tensor, perm []int) *ops.Tensor {
 	for j, p := range perm {
 		outShape[j] = in[p]
 	}
-	inStrides := make([]int, len(in))
-	for a, stride := len(in)-1, 1; a >= 0; a-- {
-		inStrides[a], stride = stride, stride*in[a]
-	}
+	inStrides := in.Strides()
 	out := ops.New(ops.Float32, outShape)
 	for o := range out.Float32s() {
 		off, rem := 0, o
