@@ -323,6 +323,11 @@ func (t *fusedAttentionTask) Do(slot, _ int) {
 }
 
 // head computes the attention of leading index n in scores.
+//
+// It takes all of the head's query rows at once: the scores (64 KB at 128 tokens, 155 KB at ViT's 197)
+// stay in L2 between the two products. Blocks of query rows, to keep them in L1, were measured slower on
+// BERT-base's heads (12×128×64, one thread, CPU time of 1000 runs: all rows 0.42 s, blocks of 64 rows
+// 0.46 s, 32 rows 0.54 s, 16 rows 0.71 s), since every block packs K and V again for its products.
 func (k *fusedAttentionKernel) head(n int, q, kk, v, mask, y, scores []float32) {
 	s := &k.s
 	qn, kn, vn, yn := q[s.q.base[n]:], kk[s.k.base[n]:], v[s.v.base[n]:], y[s.y.base[n]:]
