@@ -13,8 +13,12 @@ import (
 //
 // ⇒ onnxrun::FusedAttention(Q, K', V, Mask, scale, transposed_k=1) (ops/attention/fused.go), which runs the
 // heads in parallel with the scores kept in per-thread scratch. K' is the MatMul's right operand, [..., D,
-// Sk]; when it is a Transpose of the last two axes of K read by the product alone, the Transpose goes and
-// the kernel reads K [..., Sk, D] as it is (transposed_k=0). It needs float32 Q, K', V of one rank with the
+// Sk]; when it is a Transpose read by the product alone whose input has D as its last axis (K's last two
+// axes swapped, or torch's perm [1, 2, 0] of [Sk, B·H, D]), the Transpose goes and the kernel reads K
+// through it (transposed_k=0, k_perm). The Transposes that move the heads of Q and V first (perm [0, 2, 1, 3]
+// of [B, S, H, dh], [1, 0, 2] of [S, B·H, dh]) go the same way (q_perm, v_perm), and so does the one that
+// moves them back after the second MatMul (y_perm): the kernel reads the projections and writes the
+// output in place through strides, where a Transpose would copy each of them. It needs float32 Q, K', V of one rank with the
 // same leading dimensions (no broadcasting between them), constant scalar scales, a float32 mask that
 // broadcasts to the scores, and every intermediate value read by the pattern alone. The fused node takes
 // the place of the second MatMul.
@@ -88,17 +92,43 @@ func fuseAttentionAt(r *rewriter, sm *Node, shapes map[string]ops.ValueInfo) boo
 	if !sameLeading(shapes, rank, q, kT, v) {
 		return false
 	}
-	k, transposed := kT, int64(1)
-	if tr := r.producerOf(kT); isOp(tr, "Transpose", 1) && r.soleConsumer(kT) == mm && swapsLastTwo(tr, rank) {
-		k, transposed = tr.Inputs[0], 0
+	attrs := ops.AttrMap{"scale": ops.FloatAttr(scale), "transposed_k": ops.IntAttr(1)}
+	// The Transposes that make Q and V from the projections, and K' from K, go: the kernel reads through them.
+	if tr, perm := headsTranspose(r, q, rank); tr != nil {
+		q, attrs["q_perm"] = tr.Inputs[0], ops.IntsAttr(perm...)
 		removed = append(removed, tr)
+	}
+	if tr, perm := headsTranspose(r, v, rank); tr != nil {
+		v, attrs["v_perm"] = tr.Inputs[0], ops.IntsAttr(perm...)
+		removed = append(removed, tr)
+	}
+	k := kT
+	if tr := r.producerOf(kT); isOp(tr, "Transpose", 1) && r.soleConsumer(kT) == mm {
+		// K' = Transpose(K0, perm) is [..., D, Sk]; K = [..., Sk, D] is Transpose(K0, perm with its last two swapped).
+		if perm, ok := transposePerm(tr, rank); ok {
+			perm[rank-2], perm[rank-1] = perm[rank-1], perm[rank-2]
+			if perm[rank-1] == int64(rank-1) {
+				k, attrs["transposed_k"] = tr.Inputs[0], ops.IntAttr(0)
+				if !isIdentityPerm(perm) {
+					attrs["k_perm"] = ops.IntsAttr(perm...)
+				}
+				removed = append(removed, tr)
+			}
+		}
+	}
+	outputs := out.Outputs
+	// A Transpose of Y that keeps its rows (the heads going back beside each other) is written in place.
+	if tr := r.soleConsumer(out.Outputs[0]); isOp(tr, "Transpose", 1) && len(tr.Outputs) == 1 {
+		if perm, ok := transposePerm(tr, rank); ok && perm[rank-1] == int64(rank-1) {
+			outputs, attrs["y_perm"] = tr.Outputs, ops.IntsAttr(perm...)
+			removed = append(removed, tr)
+		}
 	}
 	inputs := []string{q, k, v}
 	if mask != "" {
 		inputs = append(inputs, mask)
 	}
-	fused := &Node{Name: mm.Name, Domain: ops.FusedDomain, OpType: "FusedAttention", Opset: 1, Inputs: inputs, Outputs: out.Outputs,
-		Attrs: ops.AttrMap{"scale": ops.FloatAttr(scale), "transposed_k": ops.IntAttr(transposed)}}
+	fused := &Node{Name: mm.Name, Domain: ops.FusedDomain, OpType: "FusedAttention", Opset: 1, Inputs: inputs, Outputs: outputs, Attrs: attrs}
 	for _, n := range removed {
 		r.remove(n)
 	}
@@ -176,22 +206,35 @@ func maskBroadcasts(consts knownConstants, name string, scores ops.Shape) bool {
 	return true
 }
 
-// swapsLastTwo reports whether the Transpose tr exchanges the last two of rank axes and keeps the others.
-func swapsLastTwo(tr *Node, rank int) bool {
+// headsTranspose returns the Transpose that makes the operand name, read by the pattern alone, when it
+// keeps the last axis last (it moves heads, not the elements of a row), and its permutation; else nil.
+func headsTranspose(r *rewriter, name string, rank int) (*Node, []int64) {
+	tr := r.producerOf(name)
+	if !isOp(tr, "Transpose", 1) || r.soleConsumer(name) == nil {
+		return nil, nil
+	}
+	perm, ok := transposePerm(tr, rank)
+	if !ok || perm[rank-1] != int64(rank-1) {
+		return nil, nil
+	}
+	return tr, perm
+}
+
+// transposePerm returns the Transpose tr's permutation of rank axes, when it states one (the default
+// reverses the axes).
+func transposePerm(tr *Node, rank int) ([]int64, bool) {
 	attrs := nodeAttrs(tr)
 	perm := attrs.Ints("perm", nil)
 	if attrs.Err() != nil || len(perm) != rank {
-		return false
+		return nil, false
 	}
+	return append([]int64(nil), perm...), true
+}
+
+// isIdentityPerm reports whether perm keeps every axis in place.
+func isIdentityPerm(perm []int64) bool {
 	for i, p := range perm {
-		want := int64(i)
-		switch i {
-		case rank - 2:
-			want = int64(rank - 1)
-		case rank - 1:
-			want = int64(rank - 2)
-		}
-		if p != want {
+		if p != int64(i) {
 			return false
 		}
 	}

@@ -10,7 +10,7 @@ import (
 // Torch's nn.MultiheadAttention as BERT and ViT export it at opset 13: one input projection split into
 // Q, K and V of [seq, batch·heads, head] (here the input x is that projection), heads moved first by
 // Transposes, Q divided by √head before the product, K transposed by perm [1, 2, 0] for it. It becomes
-// one FusedAttention reading the K Transpose's output as it is.
+// one FusedAttention reading the three slices through the Transposes.
 func TestPassFuseAttentionTorchMHA(t *testing.T) {
 	b := exporter.NewGraph("g")
 	x := b.Input("x", f32, "N", 7, 3*5)
@@ -24,7 +24,7 @@ func TestPassFuseAttentionTorchMHA(t *testing.T) {
 	s := b.Node("MatMul", []string{q, heads(qkv(1), 1, 2, 0)}, nil)
 	y := b.Node("MatMul", []string{b.Node("Softmax", []string{s}, exporter.Attrs{"axis": -1}), heads(qkv(2), 1, 0, 2)}, nil)
 	b.Output(y, f32, 7, "N", 5)
-	checkPass(t, b, 13, []string{"Slice", "Transpose", "Slice", "Transpose", "Slice", "Transpose", "FusedAttention"}, 1, 7, 15)
+	checkPass(t, b, 13, []string{"Slice", "Slice", "Slice", "FusedAttention"}, 1, 7, 15)
 }
 
 // The Hugging Face form: [batch, heads, seq, head] values, K transposed on its last two axes (folded into
@@ -42,6 +42,36 @@ func TestPassFuseAttentionScaledMasked(t *testing.T) {
 	y := b.Node("MatMul", []string{b.Node("Softmax", []string{s}, exporter.Attrs{"axis": 3}), v}, nil)
 	b.Output(y, f32, "N", 2, 6, 4)
 	checkPass(t, b, 11, []string{"MatMul", "MatMul", "MatMul", "FusedAttention"}, 1, 2, 6, 4)
+}
+
+// Hugging Face's BERT: the projections [batch, seq, heads·head] reshaped to [batch, seq, heads, head], heads
+// moved first by perm [0, 2, 1, 3] (K by [0, 2, 3, 1], already transposed for the product), the output
+// moved back and reshaped to [batch, seq, heads·head]. Every Transpose goes into the FusedAttention; the
+// Reshapes stay (they are views). A Transpose that moves the rows' last axis (Q's here) stays.
+func TestPassFuseAttentionHeadsInPlace(t *testing.T) {
+	rng := rand.New(rand.NewSource(33))
+	const seq, heads, head = 6, 2, 4
+	build := func(qShape []int64, qPerm []int) *exporter.Graph {
+		b := exporter.NewGraph("g")
+		x := b.Input("x", f32, "N", seq, heads*head)
+		split := func(shape []int64, perm ...int) string {
+			p := b.Node("MatMul", []string{x, b.Initializer("", randArray(rng, heads*head, heads*head))}, nil)
+			p = b.Node("Reshape", []string{p, b.Initializer("", i64Array(shape...))}, nil)
+			return b.Node("Transpose", []string{p}, exporter.Attrs{"perm": perm})
+		}
+		q, k, v := split(qShape, qPerm...), split([]int64{0, seq, heads, head}, 0, 2, 3, 1), split([]int64{0, seq, heads, head}, 0, 2, 1, 3)
+		s := b.Node("Div", []string{b.Node("MatMul", []string{q, k}, nil), b.Initializer("", scalarF32(2))}, nil)
+		s = b.Node("Add", []string{s, b.Initializer("", randArray(rng, 1, 1, 1, seq))}, nil)
+		y := b.Node("MatMul", []string{b.Node("Softmax", []string{s}, exporter.Attrs{"axis": -1}), v}, nil)
+		y = b.Node("Transpose", []string{y}, exporter.Attrs{"perm": []int{0, 2, 1, 3}})
+		y = b.Node("Reshape", []string{y, b.Initializer("", i64Array(0, seq, heads*head))}, nil)
+		b.Output(y, f32, "N", seq, heads*head)
+		return b
+	}
+	checkPass(t, build([]int64{0, seq, heads, head}, []int{0, 2, 1, 3}), 13, []string{"MatMul", "Reshape", "MatMul", "Reshape",
+		"MatMul", "Reshape", "FusedAttention", "Reshape"}, 1, seq, heads*head)
+	checkPass(t, build([]int64{0, seq, head, heads}, []int{0, 3, 1, 2}), 13, []string{"MatMul", "Reshape", "Transpose", "MatMul",
+		"Reshape", "MatMul", "Reshape", "FusedAttention", "Reshape"}, 1, seq, heads*head)
 }
 
 // Nothing fuses when the scale comes after the mask (c·(S + M) is not c·S + M), when the Softmax is over

@@ -12,7 +12,8 @@ import (
 // attention to the fuse-layernorm and fuse-attention passes: no Pow, ReduceMean or Softmax is left, and each
 // layer has two LayerNormalization nodes and one FusedAttention (ViT one more LayerNormalization, its final
 // norm). Every GELU ends in the epilogue of its MLP's first FusedGemm: no Erf is left, and each layer has one
-// FusedGemm with activation Gelu.
+// FusedGemm with activation Gelu. The Transposes that move the heads around attention are folded into
+// every FusedAttention (q_perm, k_perm, v_perm, y_perm).
 //
 // The small models (2 layers of width 64, the same torch modules and exporter: `make transformer-models`,
 // seconds) are required under CI; the suite's big exports (`make big-models`, 750 MB of optional bench
@@ -51,6 +52,9 @@ func TestPassesFuseTransformerExports(t *testing.T) {
 				if a, ok := n.Attrs["activation"]; ok && n.OpType == "FusedGemm" && a.String == "Gelu" {
 					count["FusedGemm+Gelu"]++
 				}
+				if n.OpType == "FusedAttention" && hasAttrs(n, "q_perm", "k_perm", "v_perm", "y_perm") {
+					count["FusedAttention in place"]++
+				}
 			}
 			if count["FusedGemm+Gelu"] != c.attentions || count["Erf"] != 0 {
 				t.Errorf("compiled graph has %d FusedGemm with Gelu (want %d, one a layer) and %d Erf", count["FusedGemm+Gelu"], c.attentions, count["Erf"])
@@ -60,6 +64,19 @@ func TestPassesFuseTransformerExports(t *testing.T) {
 				t.Fatalf("compiled graph has %d LayerNormalization (want %d), %d FusedAttention (want %d), %d Pow, %d ReduceMean, %d Softmax",
 					count["LayerNormalization"], c.layerNorms, count["FusedAttention"], c.attentions, count["Pow"], count["ReduceMean"], count["Softmax"])
 			}
+			if count["FusedAttention in place"] != c.attentions {
+				t.Errorf("%d of %d FusedAttention read Q, K and V and write Y through the heads' Transposes, want all", count["FusedAttention in place"], c.attentions)
+			}
 		})
 	}
+}
+
+// hasAttrs reports whether the node n sets every one of the named attributes.
+func hasAttrs(n *runtime.Node, names ...string) bool {
+	for _, name := range names {
+		if _, ok := n.Attrs[name]; !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -8,7 +8,8 @@
 // through the Modifier interface, once per Run on the whole scores or probabilities tensor. FusedAttention
 // (domain onnxrun; fused.go) is the float32 attention that runtime's fuse-attention pass makes of the
 // exported MatMul → scale → mask → Softmax → MatMul: GEMMs and a vectorised row softmax, parallel over
-// batch × heads.
+// batch × heads, reading Q, K and V and writing Y through the Transposes that move the heads (q_perm,
+// k_perm, v_perm, y_perm), so that [B, S, H·dh] projections need no copy.
 //
 // FusedAttention is float32 only and computes in float32. Attention and RotaryEmbedding take float32,
 // float64, float16 and bfloat16, LinearAttention all but float64 (as its spec says); their arithmetic is

@@ -125,6 +125,9 @@ func TestFusedAttentionErrors(t *testing.T) {
 		{"leading", "same leading dimensions", node(nil, q, opstest.RandF32(2, 3, 5, 4), v)},
 		{"mask", "Mask [2] does not broadcast", node(nil, q, k, v, opstest.RandF32(4, 2))},
 		{"dtype", "float32 only", node(nil, opstest.ToF64(q), k, v)},
+		{"perm moves rows", "keeps the last one last", node(ops.AttrMap{"q_perm": ops.IntsAttr(2, 1, 0)}, q, k, v)},
+		{"not a perm", "must be a permutation", node(ops.AttrMap{"v_perm": ops.IntsAttr(0, 0, 2)}, q, k, v)},
+		{"y_perm", "y_perm [0 1] is not a permutation", node(ops.AttrMap{"y_perm": ops.IntsAttr(0, 1)}, q, k, v)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			opstest.Check(t, c.node, nil, c.want, nil)
@@ -198,3 +201,96 @@ func TestAttentionFloat32RunsFused(t *testing.T) {
 }
 
 func isGeneral(k ops.Kernel) bool { _, ok := k.(*attentionKernel); return ok }
+
+// transposed returns Transpose(x, perm) in plain loops.
+func transposed(x *ops.Tensor, perm []int) *ops.Tensor {
+	in := x.Shape()
+	outShape := make(ops.Shape, len(perm))
+	for j, p := range perm {
+		outShape[j] = in[p]
+	}
+	inStrides := in.Strides()
+	out := ops.New(ops.Float32, outShape)
+	for o := range out.Float32s() {
+		off, rem := 0, o
+		for j := len(outShape) - 1; j >= 0; j-- {
+			off += (rem % outShape[j]) * inStrides[perm[j]]
+			rem /= outShape[j]
+		}
+		out.Float32s()[o] = x.Float32s()[off]
+	}
+	return out
+}
+
+// With q_perm, k_perm, v_perm and y_perm FusedAttention reads its operands through the Transposes that
+// make them and writes its output as the Transpose of Y: the heads of Hugging Face's [B, S, H, dh] and of
+// torch's [S, B·H, dh], read and written in place, give what the Transposes and the plain kernel give, on
+// one thread and on two, with a mask.
+func TestFusedAttentionStridedOperands(t *testing.T) {
+	pool := ops.NewPool(2)
+	defer pool.Close()
+	for _, c := range []struct {
+		name                       string
+		q, k, v                    ops.Shape // physical shapes
+		qPerm, kPerm, vPerm, yPerm []int
+		transposedK                bool
+		mask                       ops.Shape
+	}{
+		{"hugging face", ops.Shape{2, 9, 3, 8}, ops.Shape{2, 11, 3, 8}, ops.Shape{2, 11, 3, 5},
+			[]int{0, 2, 1, 3}, []int{0, 2, 1, 3}, []int{0, 2, 1, 3}, []int{0, 2, 1, 3}, false, ops.Shape{2, 1, 1, 11}},
+		{"torch", ops.Shape{9, 6, 8}, ops.Shape{11, 6, 8}, ops.Shape{11, 6, 8},
+			[]int{1, 0, 2}, []int{1, 0, 2}, []int{1, 0, 2}, []int{1, 0, 2}, false, nil},
+		{"q and y only, K transposed", ops.Shape{9, 6, 8}, ops.Shape{6, 8, 11}, ops.Shape{6, 11, 4},
+			[]int{1, 0, 2}, nil, nil, []int{1, 0, 2}, true, ops.Shape{9, 11}},
+	} {
+		for _, threads := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/threads%d", c.name, threads), func(t *testing.T) {
+				q, k, v := opstest.RandF32(1, c.q...), opstest.RandF32(2, c.k...), opstest.RandF32(3, c.v...)
+				attrs := ops.AttrMap{"scale": ops.FloatAttr(0.3)}
+				if c.transposedK {
+					attrs["transposed_k"] = ops.IntAttr(1)
+				}
+				logical := func(x *ops.Tensor, perm []int, attr string) *ops.Tensor {
+					if perm == nil {
+						return x
+					}
+					attrs[attr] = intsAttr(perm)
+					return transposed(x, perm)
+				}
+				plainIn := []*ops.Tensor{logical(q, c.qPerm, "q_perm"), logical(k, c.kPerm, "k_perm"), logical(v, c.vPerm, "v_perm")}
+				stridedIn := []*ops.Tensor{q, k, v}
+				if c.mask != nil {
+					m := opstest.RandF32(4, c.mask...)
+					plainIn, stridedIn = append(plainIn, m), append(stridedIn, m)
+				}
+				attrs["y_perm"] = intsAttr(c.yPerm)
+				plainAttrs := ops.AttrMap{"scale": attrs["scale"]}
+				if c.transposedK {
+					plainAttrs["transposed_k"] = attrs["transposed_k"]
+				}
+				want, err := opstest.Run(opstest.Node{Domain: ops.FusedDomain, OpType: "FusedAttention", Opset: 1, Attrs: plainAttrs, Inputs: plainIn})
+				if err != nil {
+					t.Fatal(err)
+				}
+				p := opstest.MustPrepare(t, opstest.Node{Domain: ops.FusedDomain, OpType: "FusedAttention", Opset: 1, Attrs: attrs, Inputs: stridedIn})
+				if threads > 1 {
+					p.Ctx.Pool, p.Ctx.Threads = pool, threads
+				}
+				if err := p.Kernel.Run(p.Ctx, p.In, p.Out); err != nil {
+					t.Fatal(err)
+				}
+				if err := opstest.Close(p.Out[0], transposed(want[0], c.yPerm), 1e-6, 1e-6); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+	}
+}
+
+func intsAttr(v []int) ops.Attr {
+	ints := make([]int64, len(v))
+	for i, x := range v {
+		ints[i] = int64(x)
+	}
+	return ops.IntsAttr(ints...)
+}

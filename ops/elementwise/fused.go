@@ -278,17 +278,14 @@ func assignBuffers(steps []fusedStep) (slot []int, slots int) {
 	var free []int
 	for i, s := range steps {
 		// Buffers whose last reader is step i are free for step i's own result: a step reads element e
-		// before it writes element e. Softplus is the exception: it reads its operand after a first write.
+		// before it writes element e.
 		var read []int
 		for j, ref := range []int{s.a, s.b} {
 			if ref < 0 && (j == 0 || s.fn.binary()) && lastRead[-ref-1] == i && !(j == 1 && ref == s.a) {
 				read = append(read, slot[-ref-1])
 			}
 		}
-		inPlace := s.fn != fusedSoftplus
-		if inPlace {
-			free = append(free, read...)
-		}
+		free = append(free, read...)
 		switch {
 		case s.merged || i == len(steps)-1:
 			slot[i] = -1
@@ -296,9 +293,6 @@ func assignBuffers(steps []fusedStep) (slot []int, slots int) {
 			slot[i], free = free[len(free)-1], free[:len(free)-1]
 		default:
 			slot[i], slots = slots, slots+1
-		}
-		if !inPlace {
-			free = append(free, read...)
 		}
 	}
 	return slot, slots
@@ -447,7 +441,7 @@ func fusedUnary(s fusedStep, dst []float32, a fusedOperand) {
 	case fusedLog:
 		vecmath.Log(dst, src)
 	case fusedSoftplus:
-		softplusFloat32(dst, src)
+		vecmath.Softplus(dst, src)
 	case fusedRelu:
 		vecarith.Clamp(dst, src, 0, float32(math.Inf(1)))
 	case fusedClip:
@@ -464,22 +458,6 @@ func fusedUnary(s fusedStep, dst []float32, a fusedOperand) {
 		vecarith.Sqrt(dst, src)
 	case fusedReciprocal:
 		vecarith.Reciprocal(dst, src)
-	}
-}
-
-// softplusFloat32 is dst[i] = log(1+e^src[i]), as max(x, 0) + log(1 + e^-|x|) so that e never overflows;
-// the absolute error stays within a few float32 ULP of 1 (log of a number near 1).
-func softplusFloat32(dst, src []float32) {
-	for i, v := range src {
-		dst[i] = -float32(math.Abs(float64(v)))
-	}
-	vecmath.Exp(dst, dst[:len(src)])
-	for i := range src {
-		dst[i]++
-	}
-	vecmath.Log(dst, dst[:len(src)])
-	for i, v := range src {
-		dst[i] += max(v, 0)
 	}
 }
 

@@ -25,9 +25,9 @@ func buildSwish(n ops.NodeInfo) (ops.Op, error) {
 		return nil, err
 	}
 	f := func(x float64) float64 { return x * sigmoid(alpha*x) }
-	var vec vecmath.Kernel
-	if alpha == 1 { // SiLU; another alpha keeps the float64 map
-		vec = vecmath.SiLU
+	vec := vecmath.SiLU // one pass; another alpha scales, then multiplies, around vecmath's Sigmoid
+	if alpha != 1 {
+		vec = func(dst, src []float32) { vecmath.Swish(dst, src, float32(alpha)) }
 	}
 	return newUnary(n, floats, ops.Undefined, withVec(vec, func(dt ops.DType) ops.Kernel { return floatMap(dt, f) }))
 }

@@ -5,7 +5,7 @@ import (
 	"github.com/onnxrun/onnxrun/ops/internal/vecmath"
 )
 
-// The float32 kernels of Exp, Log, Erf, Sigmoid, Tanh, Gelu and Swish (alpha 1) run package vecmath's
+// The float32 kernels of Exp, Log, Erf, Sigmoid, Tanh, Gelu, Softplus and Swish run package vecmath's
 // vectorised functions over the tensor's contiguous data instead of the float64 map of the other types.
 
 // vecSpan is f in the form of the package's span loops, so that vecmath kernels split over the threads
@@ -29,8 +29,9 @@ func withVec(f vecmath.Kernel, kernel func(ops.DType) ops.Kernel) func(ops.DType
 
 // activationVec gives the float32 kernel of the activations vecmath computes, from the node's attributes.
 var activationVec = map[string]func(r *ops.AttrReader) vecmath.Kernel{
-	"Sigmoid": func(*ops.AttrReader) vecmath.Kernel { return vecmath.Sigmoid },
-	"Tanh":    func(*ops.AttrReader) vecmath.Kernel { return vecmath.Tanh },
+	"Sigmoid":  func(*ops.AttrReader) vecmath.Kernel { return vecmath.Sigmoid },
+	"Tanh":     func(*ops.AttrReader) vecmath.Kernel { return vecmath.Tanh },
+	"Softplus": func(*ops.AttrReader) vecmath.Kernel { return vecmath.Softplus },
 	// Gelu's approximate attribute was checked by makeGelu.
 	"Gelu": func(r *ops.AttrReader) vecmath.Kernel {
 		if r.String("approximate", "none") == "tanh" {

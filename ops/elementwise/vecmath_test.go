@@ -11,7 +11,7 @@ import (
 )
 
 // TestFloat32RunsVecmath checks that the float32 kernels of Exp, Log, Erf, Sigmoid, Tanh, Gelu (both
-// forms) and Swish give vecmath's results bit for bit (the float64 map they replace rounds differently
+// forms), Swish (alpha 1 and another) and Softplus give vecmath's results bit for bit (the float64 map they replace rounds differently
 // on some elements), on a tensor large enough to be split over a 2-thread pool and on a small one, and
 // that Run still allocates nothing with the pool.
 func TestFloat32RunsVecmath(t *testing.T) {
@@ -35,6 +35,8 @@ func TestFloat32RunsVecmath(t *testing.T) {
 		{"Gelu", 20, nil, vecmath.GeluErf, false},
 		{"Gelu", 20, ops.AttrMap{"approximate": ops.StringAttr("tanh")}, vecmath.GeluTanh, false},
 		{"Swish", 24, nil, vecmath.SiLU, false},
+		{"Swish", 24, ops.AttrMap{"alpha": ops.FloatAttr(1.702)}, func(dst, src []float32) { vecmath.Swish(dst, src, 1.702) }, false},
+		{"Softplus", 22, nil, vecmath.Softplus, false},
 	}
 	for _, c := range cases {
 		for _, n := range []int{37, 100_003} {

@@ -1,6 +1,7 @@
 // Package vecmath computes float32 transcendental functions over slices: Exp, Log, Sigmoid, Tanh, Erf,
-// GeluErf, GeluTanh and SiLU element by element, Softmax and LogSoftmax over one row. They are what the
-// float32 kernels of the ONNX operators of the same names (and Swish, Softplus) call on contiguous data.
+// GeluErf, GeluTanh and SiLU element by element, Softmax and LogSoftmax over one row, and Softplus and
+// Swish (any alpha) made of them over L1-sized blocks (composite.go). They are what the float32 kernels of
+// the ONNX operators of the same names call on contiguous data.
 //
 // # Variants
 //
