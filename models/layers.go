@@ -16,6 +16,8 @@ type Param struct {
 	Value []float32
 	// fanIn and fanOut size the Glorot-uniform range; both are 0 for a bias, which starts at zero.
 	fanIn, fanOut int
+	// frozen parameters get no optimizer updates (Network.Freeze).
+	frozen bool
 }
 
 func newParam(name string, shape ops.Shape, fanIn, fanOut int) *Param {

@@ -1,0 +1,75 @@
+package models
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/internal/testenv"
+	"github.com/onnxrun/onnxrun/onnx"
+	"github.com/onnxrun/onnxrun/tensorio"
+)
+
+// TestImportReferenceModels imports real exports (PyTorch's Gemm/Pad LeNet, tf2onnx's NHWC Keras CNN with
+// a shape subgraph and a Softmax, the Keras-layout LeNet) and checks that the imported network's forward
+// pass gives ONNX Runtime's recorded outputs.
+func TestImportReferenceModels(t *testing.T) {
+	for _, tc := range []struct {
+		dir     string
+		softmax bool // the model ends with a Softmax the network leaves to the loss
+	}{
+		{"lenet_torch_opset13", false},
+		{"lenet_torch_opset9", false},
+		{"tf2onnx117_cnn_mnist", true},
+		{"keras_lenet_tf2onnx_layout", false},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			dir := testenv.Shared(t, "models", tc.dir)
+			m, err := onnx.Load(filepath.Join(dir, "model.onnx"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			net, err := ImportONNX(m, ImportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, err := tensorio.ReadNPYFile(filepath.Join(dir, "input_0.npy"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := tensorio.ReadNPYFile(filepath.Join(dir, "expected_0.npy"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			y, err := net.Predict(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := y.Float32s()
+			classes := net.Output()[0]
+			if tc.softmax {
+				for i := 0; i < len(got); i += classes {
+					softmaxInPlace(got[i : i+classes])
+				}
+			}
+			for i, w := range want.Float32s() {
+				if d := math.Abs(float64(got[i] - w)); d > 1e-4+1e-4*math.Abs(float64(w)) {
+					t.Fatalf("output %d: got %g, ONNX Runtime gives %g", i, got[i], w)
+				}
+			}
+		})
+	}
+}
+
+func softmaxInPlace(v []float32) {
+	top := v[argmax(v)]
+	var sum float64
+	for i, x := range v {
+		e := math.Exp(float64(x - top))
+		v[i] = float32(e)
+		sum += e
+	}
+	for i := range v {
+		v[i] = float32(float64(v[i]) / sum)
+	}
+}
