@@ -35,6 +35,7 @@ and --threads give the same run.`,
 			"onnxrun train --data data/mnist --epochs 15 --batch 128 --optimizer adam --lr 0.001 --out lenet.onnx",
 			"onnxrun train --data data/mnist --epochs 1 --limit 10000 --plot curves.png --out /tmp/lenet.onnx",
 			"onnxrun train --data data/fashion-mnist --pool max --filters 32,64 --dropout 0.25 --out fashion.onnx",
+			"onnxrun train --from mnist_cnn.onnx --num-classes 10 --data data/fashion-mnist --epochs 3 --out fashion_cnn.onnx",
 		},
 		define: func(fs *pflag.FlagSet) func(*env, []string) error {
 			o := &trainOptions{}
@@ -61,6 +62,7 @@ and --threads give the same run.`,
 			fs.StringVar(&o.hidden, "hidden", "120,84", "units of the two hidden dense layers")
 			fs.Float64Var(&o.dropout, "dropout", 0, "rate of a Dropout after each hidden dense layer (0: none)")
 			o.quiet = switchFlag(fs, "quiet", "q", "no progress bar")
+			defineFineTuneFlags(fs, &o.fineTune)
 			return o.run
 		},
 	}
@@ -75,6 +77,7 @@ type trainOptions struct {
 	filters, hidden, pool, padding string
 	activation                     string
 	softmax, quiet                 *bool
+	fineTune                       fineTuneOptions
 }
 
 func (o *trainOptions) config(cmd *command) (models.LeNetConfig, error) {
@@ -147,6 +150,9 @@ func (o *trainOptions) run(e *env, args []string) error {
 		return err
 	}
 	train, test = train.Subset(o.limit), test.Subset(o.valLimit)
+	if o.fineTune.from != "" {
+		return o.runFineTune(e, opt, train, test)
+	}
 	lenet.Input[1], lenet.Input[2] = train.Rows, train.Cols
 	net, err := models.NewLeNet(lenet)
 	if err != nil {
