@@ -60,12 +60,12 @@ type importer struct {
 	tipShape ops.Shape // its per-example shape
 	// shapes holds the per-example shape of every activation so far, for Shape nodes that read an
 	// earlier one (tf2onnx's flatten reads the shape before its Transpose).
-	shapes map[string]ops.Shape
-	layers   []Layer
-	names    map[string]bool
-	src      *importSource
-	pending  *linearLayer // a MatMul waiting for its Add
-	ended    bool         // a final Softmax/LogSoftmax was seen
+	shapes  map[string]ops.Shape
+	layers  []Layer
+	names   map[string]bool
+	src     *importSource
+	pending *linearLayer // a MatMul waiting for its Add
+	ended   bool         // a final Softmax/LogSoftmax was seen
 }
 
 // ImportONNX builds a trainable Sequential network from an ONNX CNN, with the model's initializers as
@@ -81,7 +81,7 @@ func ImportONNX(m *onnx.Model, opts ImportOptions) (*Network, error) {
 	}
 	im := &importer{model: m, opset: int(opset), consts: map[string]*ops.Tensor{}, names: map[string]bool{},
 		shapes: map[string]ops.Shape{},
-		src: &importSource{model: m, paramDims: map[string][]int64{}}}
+		src:    &importSource{model: m, paramDims: map[string][]int64{}}}
 	for _, init := range g.GetInitializer() {
 		a, err := m.TensorArray(init)
 		if err != nil {
@@ -134,10 +134,7 @@ func ImportONNX(m *onnx.Model, opts ImportOptions) (*Network, error) {
 	if err := im.loadWeights(net, opts.Seed); err != nil {
 		return nil, err
 	}
-	if len(net.Output()) != 1 {
-		return nil, fmt.Errorf("models: import: the network outputs %v per example before its Softmax, want a vector of class scores", net.Output())
-	}
-	im.src.classes = net.Output()[0]
+	im.src.classes = net.Output()[len(net.Output())-1] // the trainer checks that it is a vector of class scores
 	net.source = im.src
 	if err := net.Freeze(opts.Freeze...); err != nil {
 		return nil, err
