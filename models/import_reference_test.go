@@ -73,3 +73,31 @@ func softmaxInPlace(v []float32) {
 		v[i] = float32(float64(v[i]) / sum)
 	}
 }
+
+// TestFineTuneSmoke is the CI smoke test of fine-tuning: tf2onnx's MNIST CNN with a new head, all layers
+// trainable, one epoch on 2,000 Fashion-MNIST images (the full run, 3 epochs on 60,000, is in
+// TRAINING.md).
+func TestFineTuneSmoke(t *testing.T) {
+	dir := testenv.RequireFile(t, testenv.RepoPath(t, "data/fashion-mnist"), "run `make data`")
+	train, test, err := LoadMNIST(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.Load(filepath.Join(testenv.Shared(t, "models", "tf2onnx117_cnn_mnist"), "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := ImportONNX(m, ImportOptions{NumClasses: 10, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hist, err := Train(net, train.Subset(2000), test.Subset(1000), Config{Epochs: 1, BatchSize: 64, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := hist.Epochs[0]
+	t.Logf("2000 images, 1 epoch: loss %.3f, accuracy %.2f%% on 1000 test images", st.TrainLoss, 100*st.ValAccuracy)
+	if st.ValAccuracy < 0.6 {
+		t.Errorf("accuracy %.2f%%, want at least 60%% (a fresh head on MNIST features)", 100*st.ValAccuracy)
+	}
+}
