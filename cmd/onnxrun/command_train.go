@@ -30,7 +30,15 @@ an ONNX model with a symbolic batch dimension, input "input" [N,1,28,28] (pixels
 The forward pass runs onnxrun's own inference kernels and the backward pass its gradient kernels; each
 batch is split over --threads workers. A progress bar shows images per second and the running loss; after
 every epoch the accuracy on the test files (t10k-*) is printed as the validation accuracy. The same --seed
-and --threads give the same run.`,
+and --threads give the same run.
+
+With --from MODEL it fine-tunes an ONNX CNN instead (a chain of Conv, Gemm, MatMul+Add, BatchNormalization,
+Relu/LeakyRelu/Tanh/Sigmoid/Clip, pools, Flatten/Reshape, Transpose, constant Pad, shape subgraphs and a final
+Softmax/LogSoftmax, whose logits the loss takes), from its own weights: --num-classes N replaces its last
+Gemm or MatMul+Add by a fresh N-class head, --freeze keeps the named layers (ONNX node names) or
+initializers, or those with a prefix ("conv*"), fixed. The export is the source model with the trained
+weights: same graph, input and output names, layout (NHWC stays NHWC) and opset; --opset and the LeNet
+flags do not apply.`,
 		examples: []string{
 			"onnxrun train --data data/mnist --epochs 15 --batch 128 --optimizer adam --lr 0.001 --out lenet.onnx",
 			"onnxrun train --data data/mnist --epochs 1 --limit 10000 --plot curves.png --out /tmp/lenet.onnx",
