@@ -65,7 +65,7 @@ type importer struct {
 	names   map[string]bool
 	src     *importSource
 	pending *linearLayer // a MatMul waiting for its Add
-	ended   bool         // a final Softmax/LogSoftmax was seen
+	ended   string       // the op type of the final Softmax/LogSoftmax, once seen
 }
 
 // ImportONNX builds a trainable Sequential network from an ONNX CNN, with the model's initializers as
@@ -215,8 +215,8 @@ func (im *importer) node(i int, n *onnxpb.NodeProto) error {
 	if d := onnx.NormalizeDomain(n.GetDomain()); d != "" {
 		return im.unsupported(name, opType, "domain %q: only default-domain operators are imported", d)
 	}
-	if im.ended {
-		return im.unsupported(name, opType, "it follows the final %s; only a Softmax or LogSoftmax may end the network", "Softmax")
+	if im.ended != "" {
+		return im.unsupported(name, opType, "it follows the final %s; only a Softmax or LogSoftmax may end the network", im.ended)
 	}
 	attrs, err := im.attrs(name, n)
 	if err != nil {
@@ -401,7 +401,7 @@ func (im *importer) layer(name string, n *onnxpb.NodeProto, attrs ops.AttrMap) (
 		if len(im.tipShape) != 1 || (axis != 1 && axis != -1) {
 			return nil, im.unsupported(name, opType, "only a final %s over the class scores of [N, classes] is imported", opType)
 		}
-		im.ended = true // the loss takes the logits before it; the export keeps it
+		im.ended = opType // the loss takes the logits before it; the export keeps it
 		return nil, nil
 	}
 	return nil, im.unsupported(name, opType, "not an operator the trainer has layers for (Conv, Gemm, MatMul+Add, BatchNormalization, "+
