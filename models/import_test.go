@@ -202,6 +202,21 @@ func TestImportUnsupportedOp(t *testing.T) {
 		t.Errorf("error %q does not say why", err)
 	}
 
+	// A Reshape that would mix examples, and a node after the final Softmax, are refused by name.
+	b = newGraphBuilder(2, 6, 6)
+	b.g.NodeNamed("mixer", "Reshape", "", []string{"x", b.ints("shape", 2, -1)}, []string{"mixed"}, nil)
+	if _, err = ImportONNX(b.model(t, "mixed"), ImportOptions{}); !errors.As(err, &unsupported) || unsupported.Node != "mixer" ||
+		!strings.Contains(err.Error(), "batch axis") {
+		t.Errorf("got %v, want an UnsupportedNodeError naming node mixer and the batch axis", err)
+	}
+	b = newGraphBuilder(2, 6, 6)
+	sm := b.g.Node("Softmax", []string{b.g.Node("Flatten", []string{"x"}, nil)}, nil)
+	b.g.NodeNamed("late", "Relu", "", []string{sm}, []string{"after"}, nil)
+	if _, err = ImportONNX(b.model(t, "after"), ImportOptions{}); !errors.As(err, &unsupported) || unsupported.Node != "late" ||
+		!strings.Contains(err.Error(), "follows the final Softmax") {
+		t.Errorf("got %v, want an UnsupportedNodeError naming node late after the Softmax", err)
+	}
+
 	// A branch (a residual Add of two activations) is refused with the node named, not mis-imported.
 	b = newGraphBuilder(2, 6, 6)
 	r = b.g.Node("Relu", []string{"x"}, nil)
@@ -282,6 +297,28 @@ func TestImportFreeze(t *testing.T) {
 		}
 		if !frozen && !changed {
 			t.Errorf("%s is trainable but did not change", p.Name)
+		}
+	}
+	// The backward pass does not even compute the frozen Conv's gradients.
+	w := newWorker(net, 1)
+	p, err := w.pass(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range w.grads {
+		for j := range w.grads[i] {
+			w.grads[i][j] = 42
+		}
+	}
+	if _, err := w.forward(p, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.backward(p); err != nil {
+		t.Fatal(err)
+	}
+	for i, param := range net.Params() {
+		if untouched := w.grads[i][0] == 42; untouched != strings.HasPrefix(param.Name, "conv") {
+			t.Errorf("%s: gradient computed %v, want %v", param.Name, !untouched, !strings.HasPrefix(param.Name, "conv"))
 		}
 	}
 	if _, err := ImportONNX(smallCNN(t), ImportOptions{Freeze: []string{"no_such_layer"}}); err == nil || !strings.Contains(err.Error(), "no_such_layer") {
