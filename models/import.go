@@ -66,6 +66,9 @@ type importer struct {
 	src     *importSource
 	pending *linearLayer // a MatMul waiting for its Add
 	ended   string       // the op type of the final Softmax/LogSoftmax, once seen
+	// fixedBatch is the input's batch size when the model fixes it (mnist8's 1), else 0: a Reshape to
+	// [fixedBatch, ...] then keeps the batch axis too (the export still takes that batch only).
+	fixedBatch int64
 }
 
 // ImportONNX builds a trainable Sequential network from an ONNX CNN, with the model's initializers as
@@ -105,6 +108,9 @@ func ImportONNX(m *onnx.Model, opts ImportOptions) (*Network, error) {
 	input, err := exampleShape(inputs[0])
 	if err != nil {
 		return nil, err
+	}
+	if _, dims, _ := onnx.ValueInfoShape(inputs[0]); dims[0].Param == "" && dims[0].Value > 0 {
+		im.fixedBatch = dims[0].Value
 	}
 	im.tip, im.tipShape = inputs[0].GetName(), input
 	im.shapes[im.tip] = input
@@ -293,6 +299,7 @@ func (im *importer) layer(name string, n *onnxpb.NodeProto, attrs ops.AttrMap) (
 		l.bias = &Param{Name: name + ".bias", frozen: true} // a zero bias the graph has no room for
 		if b := im.constInput(n, 2); b != nil {
 			l.bias = &Param{Name: n.GetInput()[2]}
+			l.hasBias = true
 		} else if len(n.GetInput()) > 2 && n.GetInput()[2] != "" {
 			return nil, im.unsupported(name, opType, "the bias must be an initializer")
 		}
@@ -327,8 +334,11 @@ func (im *importer) layer(name string, n *onnxpb.NodeProto, attrs ops.AttrMap) (
 	case "Add":
 		l := im.pending
 		b := im.constInput(n, 1)
+		if l == nil && b != nil {
+			return nil, im.convBias(name, n, b)
+		}
 		if l == nil || b == nil || b.Len() != l.weightShape[1] {
-			return nil, im.unsupported(name, opType, "only the Add of a bias right after a MatMul is imported")
+			return nil, im.unsupported(name, opType, "only the Add of a bias right after a MatMul, or after a Conv without one, is imported")
 		}
 		im.pending = nil
 		l.bias = &Param{Name: n.GetInput()[1]}
@@ -409,6 +419,35 @@ func (im *importer) layer(name string, n *onnxpb.NodeProto, attrs ops.AttrMap) (
 		"constant Pad, Constant, Dropout, Identity, final Softmax/LogSoftmax)")
 }
 
+// convBias takes the Add of a per-channel constant right after a Conv without bias (as CNTK and some
+// TensorFlow exports write it) as that Conv's bias; the export writes the trained bias to the Add's
+// initializer.
+func (im *importer) convBias(name string, n *onnxpb.NodeProto, b *ops.Tensor) error {
+	var conv *linearLayer
+	if len(im.layers) > 0 {
+		conv, _ = im.layers[len(im.layers)-1].(*linearLayer)
+	}
+	if conv == nil || !conv.isConv() || conv.hasBias {
+		return im.unsupported(name, "Add", "only the Add of a bias right after a MatMul, or after a Conv without one, is imported")
+	}
+	channels := conv.weightShape[0]
+	perChannel := b.DType() == ops.Float32 && b.Len() == channels
+	for i, d := range b.Shape() {
+		// [F 1 1] or [1 F 1 1]: the channel axis is the only one above 1, counted from the end as broadcasting does.
+		fromEnd := b.Rank() - i
+		if d != 1 && fromEnd != 3 {
+			perChannel = false
+		}
+	}
+	if !perChannel || b.Rank() < 3 {
+		return im.unsupported(name, "Add", "the constant %v is not a per-channel bias of the %d-filter Conv %q", b.Shape(), channels, conv.LayerName)
+	}
+	conv.bias = &Param{Name: n.GetInput()[1]}
+	conv.hasBias = true
+	im.recordDims(conv.bias.Name, b)
+	return nil
+}
+
 func (im *importer) recordDims(name string, t *ops.Tensor) {
 	if t == nil {
 		return
@@ -426,7 +465,8 @@ func (im *importer) reshape(base importedLayer, n *onnxpb.NodeProto) (Layer, err
 		return nil, im.unsupported(base.LayerName, "Reshape", "the shape is not an int64 constant at a fixed batch size")
 	}
 	target := t.Int64s()
-	if len(target) < 2 || !(target[0] == -1 || target[0] == 0 || target[0] == shapeProbeBatch) {
+	keepsBatch := target[0] == -1 || target[0] == 0 || target[0] == shapeProbeBatch || (im.fixedBatch > 0 && target[0] == im.fixedBatch)
+	if len(target) < 2 || !keepsBatch {
 		return nil, im.unsupported(base.LayerName, "Reshape", "target %v does not keep the batch axis first", target)
 	}
 	shape := ops.Shape{}

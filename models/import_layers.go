@@ -41,7 +41,8 @@ type linearLayer struct {
 	attrs        ops.AttrMap // Conv's, or Gemm's transB/alpha/beta
 	weight, bias *Param
 	weightShape  ops.Shape
-	units        int // output features (Gemm) or filters (Conv)
+	units        int  // output features (Gemm) or filters (Conv)
+	hasBias      bool // the model holds the bias (as the node's input, or as the Add after a Conv)
 }
 
 func (l *linearLayer) params() []*Param { return []*Param{l.weight, l.bias} }

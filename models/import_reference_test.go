@@ -22,6 +22,7 @@ func TestImportReferenceModels(t *testing.T) {
 		{"lenet_torch_opset9", false},
 		{"tf2onnx117_cnn_mnist", true},
 		{"keras_lenet_tf2onnx_layout", false},
+		{"mnist8_cntk", false}, // Conv then Add of the bias, weights reshaped by a folded Reshape
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
 			dir := testenv.Shared(t, "models", tc.dir)

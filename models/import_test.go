@@ -103,6 +103,10 @@ var importCases = []struct {
 			exporter.Attrs{"pads": []int{1, 0, 1, 2}, "strides": []int{2, 1}, "kernel_shape": []int{3, 3}})
 	}},
 	{"ConvNoBias", func(b *graphBuilder) string { return b.g.Node("Conv", []string{"x", b.weights("w", 4, 2, 2, 2)}, nil) }},
+	{"ConvAddBias", func(b *graphBuilder) string { // CNTK's way: a Conv without bias, then Add of [F 1 1]
+		c := b.g.Node("Conv", []string{"x", b.weights("w", 3, 2, 3, 3)}, exporter.Attrs{"auto_pad": "SAME_UPPER"})
+		return b.g.Node("Add", []string{c, b.weights("b", 3, 1, 1)}, nil)
+	}},
 	{"Gemm", func(b *graphBuilder) string {
 		f := b.g.Node("Flatten", []string{"x"}, nil)
 		return b.g.Node("Gemm", []string{f, b.weights("w", 5, 72), b.weights("b", 5)}, exporter.Attrs{"transB": 1, "alpha": float32(0.5)})
