@@ -91,7 +91,10 @@ func ortLogits(t *testing.T, path string, ds *models.Dataset, classes int) []flo
 	for from := 0; from < ds.N; from += chunk {
 		to := min(from+chunk, ds.N)
 		x := ds.Tensor(from, to)
-		xt, err := ort.NewTensor(ort.NewShape(int64(to-from), 1, int64(ds.Rows), int64(ds.Cols)), x.Float32s())
+		// The model's own input layout: [N 1 H W], or [N H W 1] for a Keras (NHWC) model; one channel, so
+		// the same data.
+		shape := append(ort.NewShape(int64(to-from)), in[0].Dimensions[1:]...)
+		xt, err := ort.NewTensor(shape, x.Float32s())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,9 +125,15 @@ func onnxrunLogits(t *testing.T, path string, ds *models.Dataset) []float32 {
 	}
 	sess := plan.NewSession()
 	defer sess.Close()
+	_, dims, _ := onnx.ValueInfoShape(m.Proto.GetGraph().GetInput()[0])
 	var logits []float32
 	for from := 0; from < ds.N; from += chunk {
-		out, err := sess.Run(context.Background(), []*ops.Tensor{ds.Tensor(from, min(from+chunk, ds.N))})
+		x := ds.Tensor(from, min(from+chunk, ds.N))
+		shape := ops.Shape{x.Shape()[0]} // the model's layout, NCHW or NHWC (one channel: the same data)
+		for _, d := range dims[1:] {
+			shape = append(shape, int(d.Value))
+		}
+		out, err := sess.Run(context.Background(), []*ops.Tensor{x.View(shape)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,26 @@
 // ops.TrainingDomain) through the same interface; only Dropout and the softmax cross-entropy loss are plain
 // loops here.
 //
+// # Imported models
+//
+// ImportONNX turns an ONNX CNN into a trainable Network (import.go, layers in import_layers.go), starting
+// from the model's initializers: `onnxrun train --from`. The graph must be a chain (each node reads the
+// previous layer's output and constants): Conv (its bias may be the Add of a per-channel constant after
+// it, as CNTK writes it), Gemm, MatMul followed by the Add of a bias,
+// BatchNormalization (kept in inference mode: the running statistics normalise, scale and bias train),
+// Relu, LeakyRelu, Tanh, Sigmoid, Clip, MaxPool, AveragePool, GlobalAveragePool, Flatten (axis 1), Reshape
+// and Transpose that keep the batch axis first (so a Keras model stays NHWC, its input [H W C] and its
+// Transposes layers), constant Pad of height and width, Dropout, Identity and a final Softmax or
+// LogSoftmax, which the network leaves to the loss. Nodes whose inputs are all constants (Constant, and
+// the Shape → Gather → Concat subgraphs that compute a Reshape target) are folded by their own kernels at a
+// fixed probe batch; a target whose first entry is that batch (or -1, 0, or the batch a fixed-batch
+// model declares) keeps the batch axis. Anything else is an
+// *UnsupportedNodeError naming the node, its op type and why. Layer names are the ONNX node names,
+// parameter names the initializer names; Network.Freeze keeps parameters out of training by either, or a
+// prefix; ImportOptions.NumClasses replaces the last Gemm or MatMul+Add by a fresh Glorot-initialised head.
+// ExportImported writes the source model back with the trained initializers: same graph, node names,
+// input and output names, layout and opset_import.
+//
 // # Threads and determinism
 //
 // A training step splits the mini-batch into one contiguous shard per thread. Each thread has a worker with

@@ -49,13 +49,23 @@ func TestLayerGradients(t *testing.T) {
 	}
 	labels := []uint8{1, 4, 0}
 	// Every forward draws the same dropout mask: the worker's generator restarts from one seed.
+	checkGradients(t, net, w, p, labels, func() { *w.rng = *rand.New(rand.NewPCG(11, 12)) })
+}
+
+// checkGradients runs the worker's pass p on its input (after calling reseed, which may be nil) with the
+// softmax cross-entropy loss of labels, and the backward pass, then compares every parameter's gradient
+// with central finite differences of the loss.
+func checkGradients(t *testing.T, net *Network, w *worker, p *pass, labels []uint8, reseed func()) {
+	t.Helper()
 	lossAt := func(dlogits []float32) float64 {
-		*w.rng = *rand.New(rand.NewPCG(11, 12))
+		if reseed != nil {
+			reseed()
+		}
 		y, err := w.forward(p, true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		loss, _ := softmaxCrossEntropy(y.Float32s(), labels, 5, 1, dlogits)
+		loss, _ := softmaxCrossEntropy(y.Float32s(), labels, net.Output()[0], 1, dlogits)
 		return loss
 	}
 	lossAt(p.dlogits.Float32s())

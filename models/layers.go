@@ -16,6 +16,8 @@ type Param struct {
 	Value []float32
 	// fanIn and fanOut size the Glorot-uniform range; both are 0 for a bias, which starts at zero.
 	fanIn, fanOut int
+	// frozen parameters get no optimizer updates (Network.Freeze).
+	frozen bool
 }
 
 func newParam(name string, shape ops.Shape, fanIn, fanOut int) *Param {
@@ -256,8 +258,12 @@ type weightedStep struct {
 	act      *activationStep
 	w, b     *ops.Tensor
 	x        *ops.Tensor
-	gradOut  [3]*ops.Tensor // dX (nil when not wanted), dW, dB
+	gradOut  [3]*ops.Tensor // dX (nil when not wanted), dW, dB (nil for a frozen parameter)
 	dx       *ops.Tensor
+	// weight and bias are the parameters, whose frozen flags say which gradients to skip; dW and dB
+	// receive their gradients.
+	weight, bias *Param
+	dW, dB       *ops.Tensor
 }
 
 // newWeightedStep binds opType (default domain) and gradOpType (ops.TrainingDomain) for input shape x and
@@ -275,7 +281,7 @@ func newWeightedStep(opType, gradOpType string, attrs ops.AttrMap, weight, bias 
 		return nil, err
 	}
 	s.dx = s.grad.outs[0]
-	s.gradOut[1], s.gradOut[2] = grads[0], grads[1]
+	s.weight, s.bias, s.dW, s.dB = weight, bias, grads[0], grads[1]
 	return s, nil
 }
 
@@ -293,9 +299,16 @@ func (s *weightedStep) backward(ctx *ops.ExecContext, dy *ops.Tensor, wantDX boo
 	if err != nil {
 		return nil, err
 	}
-	s.gradOut[0] = nil
+	s.gradOut = [3]*ops.Tensor{nil, s.dW, s.dB}
 	if wantDX {
 		s.gradOut[0] = s.dx
+	}
+	// A frozen parameter's gradient is not needed: the kernel skips a nil output.
+	if s.weight.frozen {
+		s.gradOut[1] = nil
+	}
+	if s.bias.frozen {
+		s.gradOut[2] = nil
 	}
 	if err := s.grad.runInto(ctx, []*ops.Tensor{dz, s.x, s.w}, s.gradOut[:]); err != nil {
 		return nil, err

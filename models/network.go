@@ -16,7 +16,8 @@ type Network struct {
 
 	shapes      []ops.Shape // shapes[i] is layer i's output shape, per example
 	params      []*Param
-	layerParams []int // layerParams[i] is the index in params of layer i's first parameter
+	layerParams []int         // layerParams[i] is the index in params of layer i's first parameter
+	source      *importSource // the ONNX model ImportONNX built the network from, nil otherwise
 }
 
 // NewSequential builds a network: it names unnamed layers (conv1, pool1, dense1, ...), checks that each

@@ -82,6 +82,10 @@ type Trainer struct {
 	lr0      float64    // the optimizer's learning rate when the run began, checked on resume
 	run      *runState  // the run's progress: set by Fit, or by Resume before it
 	trainSet trainSetID // the training set of run
+	// trainable are the parameters the optimizer updates (the network's, less the frozen ones), and
+	// trainableAt their indexes in Network.Params.
+	trainable   []*Param
+	trainableAt []int
 }
 
 // NewTrainer checks cfg against the network (whose output must be a vector of class scores) and prepares
@@ -113,6 +117,12 @@ func NewTrainer(net *Network, cfg Config) (*Trainer, error) {
 		cfg.CheckpointEverySteps, cfg.CheckpointEveryEpochs = 0, 0
 	}
 	t := &Trainer{Net: net, cfg: cfg, opt: cfg.Optimizer, classes: out[0], lr0: cfg.Optimizer.LearningRate()}
+	for i, p := range net.params {
+		if !p.frozen {
+			t.trainable = append(t.trainable, p)
+			t.trainableAt = append(t.trainableAt, i)
+		}
+	}
 	for i := 0; i < cfg.Threads; i++ {
 		t.workers = append(t.workers, newWorker(net, cfg.Seed*1000003+uint64(i)))
 	}
@@ -130,7 +140,11 @@ func Train(net *Network, train, val *Dataset, cfg Config) (*History, error) {
 
 func (t *Trainer) checkData(ds *Dataset) error {
 	want := t.Net.Input
-	if len(want) != 3 || want[0] != 1 || want[1] != ds.Rows || want[2] != ds.Cols {
+	// One-channel images have the same memory layout as [1 rows cols] (NCHW) and [rows cols 1] (NHWC,
+	// as Keras models imported from ONNX take them).
+	nchw := len(want) == 3 && want[0] == 1 && want[1] == ds.Rows && want[2] == ds.Cols
+	nhwc := len(want) == 3 && want[2] == 1 && want[0] == ds.Rows && want[1] == ds.Cols
+	if !nchw && !nhwc {
 		return fmt.Errorf("models: %s has %dx%d images, the network takes %v", ds.Name, ds.Rows, ds.Cols, want)
 	}
 	if ds.Classes > t.classes {
@@ -345,6 +359,14 @@ func (t *Trainer) step(ds *Dataset, idx []int, train bool, preds []int) (meanLos
 			}
 		}
 	}
-	t.opt.Step(t.Net.params, sum)
+	if len(t.trainable) == len(sum) {
+		t.opt.Step(t.Net.params, sum)
+		return meanLoss, correct, nil
+	}
+	grads := make([][]float32, len(t.trainable))
+	for i, at := range t.trainableAt {
+		grads[i] = sum[at]
+	}
+	t.opt.Step(t.trainable, grads)
 	return meanLoss, correct, nil
 }

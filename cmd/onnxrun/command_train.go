@@ -37,13 +37,22 @@ DIR/` + models.CheckpointFile + ` every --checkpoint-every N optimizer steps, or
 default, 1e), atomically. After a crash, the same command with --resume DIR continues the run and ends with
 the weights the uninterrupted run would have had, bit for bit; a resume whose flags change the run (model,
 --batch, --threads, --seed, the optimizer, the data) is refused with an error naming the difference. Add
---checkpoint to keep checkpointing.`,
+--checkpoint to keep checkpointing.
+
+With --from MODEL it fine-tunes an ONNX CNN instead (a chain of Conv, Gemm, MatMul+Add, BatchNormalization,
+Relu/LeakyRelu/Tanh/Sigmoid/Clip, pools, Flatten/Reshape, Transpose, constant Pad, shape subgraphs and a final
+Softmax/LogSoftmax, whose logits the loss takes), from its own weights: --num-classes N replaces its last
+Gemm or MatMul+Add by a fresh N-class head, --freeze keeps the named layers (ONNX node names) or
+initializers, or those with a prefix ("conv*"), fixed. The export is the source model with the trained
+weights: same graph, input and output names, layout (NHWC stays NHWC) and opset; --opset and the LeNet
+flags do not apply.`,
 		examples: []string{
 			"onnxrun train --data data/mnist --epochs 15 --batch 128 --optimizer adam --lr 0.001 --out lenet.onnx",
 			"onnxrun train --data data/mnist --epochs 1 --limit 10000 --plot curves.png --out /tmp/lenet.onnx",
 			"onnxrun train --data data/fashion-mnist --pool max --filters 32,64 --dropout 0.25 --out fashion.onnx",
 			"onnxrun train --data data/mnist --checkpoint ckpt --checkpoint-every 200 --out lenet.onnx",
 			"onnxrun train --data data/mnist --resume ckpt --checkpoint ckpt --checkpoint-every 200 --out lenet.onnx",
+			"onnxrun train --from mnist_cnn.onnx --num-classes 10 --data data/fashion-mnist --epochs 3 --out fashion_cnn.onnx",
 		},
 		define: func(fs *pflag.FlagSet) func(*env, []string) error {
 			o := &trainOptions{}
@@ -73,6 +82,7 @@ the weights the uninterrupted run would have had, bit for bit; a resume whose fl
 			fs.StringVar(&o.checkpoint, "checkpoint", "", "write checkpoints (weights, optimizer, random state, data position) to this folder")
 			fs.StringVar(&o.checkpointEvery, "checkpoint-every", "1e", "checkpoint every N optimizer steps, or every N epochs with Ne (e.g. 500 or 1e)")
 			fs.StringVar(&o.resume, "resume", "", "continue the run checkpointed in this folder (same flags as that run; --epochs may grow)")
+			defineFineTuneFlags(fs, &o.fineTune)
 			return o.run
 		},
 	}
@@ -89,6 +99,7 @@ type trainOptions struct {
 	softmax, quiet                 *bool
 	checkpoint, checkpointEvery    string
 	resume                         string
+	fineTune                       fineTuneOptions
 }
 
 // checkpointInterval parses --checkpoint-every: "N" optimizer steps or "Ne" epochs.
@@ -174,6 +185,9 @@ func (o *trainOptions) run(e *env, args []string) error {
 		return err
 	}
 	train, test = train.Subset(o.limit), test.Subset(o.valLimit)
+	if o.fineTune.from != "" {
+		return o.runFineTune(e, opt, train, test)
+	}
 	lenet.Input[1], lenet.Input[2] = train.Rows, train.Cols
 	net, err := models.NewLeNet(lenet)
 	if err != nil {
