@@ -164,14 +164,6 @@ func randF32(r *rand.Rand, n int, lo, hi float32) []float32 {
 	return v
 }
 
-func intAttr(name string, v int64) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(v)}
-}
-
-func floatAttr(name string, v float32) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_FLOAT.Enum(), F: proto.Float32(v)}
-}
-
 // compareContrib checks onnxrun's output against ONNX Runtime's: within maxSteps of each other for an
 // 8-bit output (counting the elements that differ), within rtol/atol for a float one.
 func compareContrib(t *testing.T, path string, inputs []contribValue, quantized bool, rtol, atol float64) {
