@@ -231,3 +231,35 @@ aterms:
 adone:
 	VZEROUPPER
 	RET
+
+// func minMaxAVX512(src []float32) (lo, hi [16]float32, nan bool)
+// 16 lanes a step: Z1 and Z2 hold each lane's least and greatest so far (from zeros, the range holding 0);
+// a NaN element is seen by the unordered compare (VMINPS/VMAXPS would drop it or not by operand order)
+// and ORed into AX.
+TEXT ·minMaxAVX512(SB), NOSPLIT, $0-153
+	MOVQ   src_base+0(FP), SI
+	MOVQ   src_len+8(FP), CX
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	XORL   AX, AX
+	SHRQ   $4, CX
+	JZ     mdone
+
+mloop:
+	VMOVUPS (SI), Z0
+	VMINPS  Z0, Z1, Z1
+	VMAXPS  Z0, Z2, Z2
+	VCMPPS  $3, Z0, Z0, K1
+	KMOVW   K1, BX
+	ORL     BX, AX
+	ADDQ    $64, SI
+	DECQ    CX
+	JNZ     mloop
+
+mdone:
+	VMOVUPS Z1, lo+24(FP)
+	VMOVUPS Z2, hi+88(FP)
+	TESTL   AX, AX
+	SETNE   nan+152(FP)
+	VZEROUPPER
+	RET

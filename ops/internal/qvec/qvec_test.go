@@ -214,3 +214,51 @@ func TestFMA32RoundsOnce(t *testing.T) {
 	check(tie, tie, -1e-30)
 	check(1+1.0/(1<<23), 1+1.0/(1<<23), 0x1p-60)
 }
+
+func TestMinMaxVariantsMatchTwin(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	nan := float32(math.NaN())
+	for _, v := range isa.Runnable(variants()...) {
+		for _, n := range []int{0, 1, 15, 16, 17, 33, 1029} {
+			for _, kind := range []string{"mixed", "positive", "negative", "nan"} {
+				for _, nanAt := range []int{0, n / 2, n - 1} {
+					if kind != "nan" && nanAt > 0 || n == 0 && kind == "nan" {
+						continue
+					}
+					x := make([]float32, n)
+					for i := range x {
+						x[i] = float32(rng.NormFloat64() * 40)
+						switch kind {
+						case "positive":
+							x[i] = float32(math.Abs(float64(x[i]))) + 1
+						case "negative":
+							x[i] = -float32(math.Abs(float64(x[i]))) - 1
+						}
+					}
+					if kind == "nan" {
+						x[nanAt] = nan
+					}
+					lo, hi := minMaxWith(v.Fn, x)
+					wantLo, wantHi := minMaxTwin(x)
+					same := func(a, b float32) bool { return a == b || a != a && b != b }
+					if !same(lo, wantLo) || !same(hi, wantHi) {
+						t.Fatalf("%s n=%d %s (NaN at %d): [%g, %g], want [%g, %g]", v.Name, n, kind, nanAt, lo, hi, wantLo, wantHi)
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkMinMax is DynamicQuantizeLinear's range scan over MobileNetV2's largest activation.
+func BenchmarkMinMax(b *testing.B) {
+	x := testInput(rand.New(rand.NewSource(1)), 96*112*112)
+	for _, v := range isa.Runnable(variants()...) {
+		b.Run(v.Name, func(b *testing.B) {
+			b.SetBytes(int64(4 * len(x)))
+			for i := 0; i < b.N; i++ {
+				minMaxWith(v.Fn, x)
+			}
+		})
+	}
+}
