@@ -160,6 +160,35 @@ func randBytes(rng *rand.Rand, dt ops.DType, shape ...int) *ops.Tensor {
 	return ops.FromSlice(ops.Shape(shape), v)
 }
 
+// allBytePairs returns two [256*256] tensors of dtype dt that together hold every pair of byte values.
+func allBytePairs(dt ops.DType) (a, b *ops.Tensor) {
+	first, second := make([]byte, 256*256), make([]byte, 256*256)
+	for i := range first {
+		first[i], second[i] = byte(i/256), byte(i%256)
+	}
+	return bytesTensor(dt, ops.Shape{256 * 256}, first), bytesTensor(dt, ops.Shape{256 * 256}, second)
+}
+
+// bytesRange returns a rows x cols tensor of dtype dt holding every byte value once, in order.
+func bytesRange(dt ops.DType, rows, cols int) *ops.Tensor {
+	v := make([]byte, rows*cols)
+	for i := range v {
+		v[i] = byte(i)
+	}
+	return bytesTensor(dt, ops.Shape{rows, cols}, v)
+}
+
+func bytesTensor(dt ops.DType, shape ops.Shape, v []byte) *ops.Tensor {
+	if dt == ops.Int8 {
+		s := make([]int8, len(v))
+		for i, b := range v {
+			s[i] = int8(b)
+		}
+		return ops.FromSlice(shape, s)
+	}
+	return ops.FromSlice(shape, v)
+}
+
 func scalar8(dt ops.DType, v int) *ops.Tensor {
 	if dt == ops.Int8 {
 		return ops.Scalar(int8(v))
@@ -220,6 +249,23 @@ func TestQLinearOpsMatchORT(t *testing.T) {
 		}
 		cases = append(cases, qlinearCase{name: "gapbig" + dt.String(), op: "QLinearGlobalAveragePool",
 			inputs: []qInput{graphInput(big), f(0.05), zp(z1), f(0.03), zp(z2)}})
+		// Every pair of bytes, with the scales and zero points of MobileNetV2's first residual QLinearAdd
+		// (make quant-models), whose sums come within float32 rounding of a tie for some pairs: there the
+		// order of ONNX Runtime's multiply-adds decides the byte. The pairs run along one contiguous span,
+		// and broadcast with either input constant along the span (ONNX Runtime's scalar-input loops).
+		pairsA, pairsB := allBytePairs(dt)
+		rowsA, colsB := bytesRange(dt, 256, 1), bytesRange(dt, 1, 256)
+		mobilenetAdd := func(a, b *ops.Tensor) []qInput {
+			za, zb, zc := 131, 128, 123
+			if dt == ops.Int8 {
+				za, zb, zc = 3, 0, -5
+			}
+			return []qInput{graphInput(a), f(0.04344618), zp(za), graphInput(b), f(0.041741185), zp(zb), f(0.0524576), zp(zc)}
+		}
+		cases = append(cases,
+			qlinearCase{name: "addties" + dt.String(), op: "QLinearAdd", inputs: mobilenetAdd(pairsA, pairsB)},
+			qlinearCase{name: "addtiesrowsA" + dt.String(), op: "QLinearAdd", inputs: mobilenetAdd(rowsA, colsB)},
+			qlinearCase{name: "addtiesrowsB" + dt.String(), op: "QLinearAdd", inputs: mobilenetAdd(colsB, rowsA)})
 		cases = append(cases, qlinearCase{name: "avgpoolceil" + dt.String(), op: "QLinearAveragePool",
 			attrs:  []*onnxpb.AttributeProto{intsAttr("kernel_shape", 2, 2), intsAttr("strides", 2, 2), intAttr("ceil_mode", 1)},
 			inputs: []qInput{graphInput(x4), f(0.05), zp(z1), f(0.03), zp(z2)}})

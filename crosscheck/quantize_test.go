@@ -32,6 +32,7 @@ func TestQuantizedLeNetAgreesWithONNXRuntime(t *testing.T) {
 		{"dynamic", quantize.Options{Mode: quantize.Dynamic}},
 		{"dynamic_per_channel", quantize.Options{Mode: quantize.Dynamic, PerChannel: true}},
 		{"static_minmax", quantize.Options{Mode: quantize.Static, Method: quantize.MinMax}},
+		{"static_minmax_per_channel", quantize.Options{Mode: quantize.Static, Method: quantize.MinMax, PerChannel: true}}, // issue 16 item 5's LeNet
 		{"static_entropy_per_channel", quantize.Options{Mode: quantize.Static, Method: quantize.Entropy, PerChannel: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -102,7 +102,9 @@
 // Clip the Q saturates anyway and DQ → Q round trips. Scales and zero points must be compile-time
 // constants and the fused node must be accepted by a registered kernel; anything else stays float, its
 // constant weights' DQ folded once at planning. The fused graph agrees with the float one within one
-// quantization step per fused node.
+// quantization step per fused node. A dynamically quantized product (DynamicQuantizeLinear →
+// MatMulInteger → Cast → Mul by the scales [→ Add bias], as quantize_dynamic writes it) becomes one
+// com.microsoft MatMulIntegerToFloat (qdq-fuse-dynamic-matmul, pass_qdq_dynamic.go), with the same result.
 //
 // An If whose condition is a constant is replaced by its branch at compile time (pass_fold_if.go).
 // Output shapes known only by running (If branches of different shapes, a Loop's scan outputs when its

@@ -30,6 +30,7 @@ var passes = []pass{
 	{"qdq-fuse-matmul", fuseQDQMatMul},
 	{"qdq-fuse-conv", fuseQDQConv},
 	{"qdq-fuse-contrib", fuseQDQContrib},
+	{"qdq-fuse-dynamic-matmul", fuseDynamicMatMul},
 	{"fold-batchnorm-into-conv", foldBatchNormIntoConv},
 	{"merge-pad-into-conv-pool", mergePadIntoConvPool},
 	{"fold-transpose-into-matmul", foldTransposeIntoMatMul},

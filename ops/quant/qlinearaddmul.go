@@ -9,16 +9,20 @@ import (
 // QLinearAdd and QLinearMul (com.microsoft, opset 1, ONNX Runtime's contrib operators): inputs A, A_scale,
 // A_zero_point (optional), B, B_scale, B_zero_point (optional), C_scale, C_zero_point (optional); A, B and
 // C uint8 or int8 of one type, every scale and zero point per tensor; A and B broadcast as numpy does.
-// Each element is computed in float32 as ONNX Runtime's MLAS kernels do:
+// Each element is computed in float32 as ONNX Runtime's MLAS kernels for x86-64 do:
 //
-//	QLinearAdd: v = (A - A_zero_point) * (A_scale / C_scale) + (B - B_zero_point) * (B_scale / C_scale)
+//	QLinearAdd: C = saturate(round_half_to_even(fma(A, RatioA, fma(B, RatioB, Offset))))
+//	            RatioA = A_scale / C_scale, RatioB = B_scale / C_scale,
+//	            Offset = C_zero_point - fma(RatioA, A_zero_point, RatioB * B_zero_point)
 //	QLinearMul: v = float32((A - A_zero_point) * (B - B_zero_point)) * (A_scale * B_scale / C_scale)
-//	C = saturate(round_half_to_even(v + C_zero_point))
+//	            C = saturate(round_half_to_even(v + C_zero_point))
 //
-// The integer product of QLinearMul is exact (|product| <= 255²). QLinearAdd over contiguous spans runs on
-// ops/internal/qvec's vectorised AddU8/AddS8; along broadcast spans both float32 terms are read from two
-// 256-entry tables built once per run (the same float32 products, so the same bits), which leaves an add,
-// a round and a saturation per element.
+// each fma rounded once (qvec.AddQuant, qvec.AddU8). Along a span where one input of QLinearAdd is
+// broadcast, its term is folded into Offset first with a rounded product and a rounded sum, and one fma is
+// left, as ONNX Runtime's scalar-input loop does (qvec.AddQuant.ConstantA/B, which also swap the inputs
+// where ONNX Runtime does). The order and fusion of these roundings decide the byte when a sum is within
+// float32 rounding of a tie, which MobileNetV2's residual sums meet. The integer product of QLinearMul is
+// exact (|product| <= 255²).
 func init() {
 	ops.Register(ops.MicrosoftDomain, "QLinearAdd", ops.Since(1, buildQLinearAdd))
 	ops.Register(ops.MicrosoftDomain, "QLinearMul", ops.Since(1, buildQLinearMul))
@@ -171,12 +175,7 @@ func (k *qlinearBinaryKernel[T]) Run(ctx *ops.ExecContext, in, out []*ops.Tensor
 	if k.mul {
 		t.azp, t.bzp, t.multiplier = int32(azp), int32(bzp), as*bs/cs
 	} else {
-		ra, rb := as/cs, bs/cs
-		t.add = qvec.AddParams{AZeroPoint: int32(azp), BZeroPoint: int32(bzp), RatioA: ra, RatioB: rb, CZeroPoint: czp}
-		for i := range t.aTerm {
-			t.aTerm[i] = (float32(T(uint8(i))) - azp) * ra
-			t.bTerm[i] = (float32(T(uint8(i))) - bzp) * rb
-		}
+		t.add = qvec.AddQuant{AScale: as, AZeroPoint: azp, BScale: bs, BZeroPoint: bzp, CScale: cs, CZeroPoint: czp}
 	}
 	if k.walk.rows == 1 {
 		runSplit(ctx, k.walk.inner, t) // one contiguous span: split it by elements
@@ -191,14 +190,13 @@ func (k *qlinearBinaryKernel[T]) Run(ctx *ops.ExecContext, in, out []*ops.Tensor
 // binaryTask computes QLinearAdd or QLinearMul over a range of elements (Do, when the output is one
 // span) or of rows (binaryRows).
 type binaryTask[T q8] struct {
-	walk         *broadcast2
-	mul          bool
-	a, b, c      []T
-	czp          float32
-	aTerm, bTerm [256]float32   // QLinearAdd: each input byte's term of v, for broadcast spans
-	add          qvec.AddParams // QLinearAdd: the same arithmetic for qvec's vectorised contiguous spans
-	azp, bzp     int32          // QLinearMul
-	multiplier   float32
+	walk       *broadcast2
+	mul        bool
+	a, b, c    []T
+	czp        float32       // QLinearMul
+	add        qvec.AddQuant // QLinearAdd
+	azp, bzp   int32         // QLinearMul
+	multiplier float32
 }
 
 // binaryRows is binaryTask splitting its work by rows.
@@ -231,22 +229,25 @@ func (t *binaryTask[T]) span(c, a, b []T, sa, sb int) {
 		}
 		return
 	}
-	if sa == 1 && sb == 1 {
-		switch cc := any(c).(type) { // T's two cases, to reach qvec's typed spans
-		case []uint8:
-			qvec.AddU8(cc, any(a).([]uint8)[:len(c)], any(b).([]uint8)[:len(c)], t.add)
-			return
-		case []int8:
-			qvec.AddS8(cc, any(a).([]int8)[:len(c)], any(b).([]int8)[:len(c)], t.add)
+	p := t.add.Params()
+	switch {
+	case sa == 0 && sb == 0: // both broadcast along the span (a span of one element): one value
+		if len(c) > 1 {
+			t.span(c[:1], a, b, 0, 0)
+			for i := range c {
+				c[i] = c[0]
+			}
 			return
 		}
-		a, b = a[:len(c)], b[:len(c)]
-		for i := range c {
-			c[i] = quantize8[T](t.aTerm[uint8(a[i])]+t.bTerm[uint8(b[i])], czp, lo, hi)
-		}
-		return
+	case sa == 0:
+		p, a = t.add.ConstantA(float32(a[0])), b
+	case sb == 0:
+		p, b = t.add.ConstantB(float32(b[0])), a
 	}
-	for i := range c {
-		c[i] = quantize8[T](t.aTerm[uint8(a[i*sa])]+t.bTerm[uint8(b[i*sb])], czp, lo, hi)
+	switch cc := any(c).(type) { // T's two cases, to reach qvec's typed spans
+	case []uint8:
+		qvec.AddU8(cc, any(a).([]uint8)[:len(c)], any(b).([]uint8)[:len(c)], p)
+	case []int8:
+		qvec.AddS8(cc, any(a).([]int8)[:len(c)], any(b).([]int8)[:len(c)], p)
 	}
 }

@@ -41,8 +41,13 @@ var avx2 = &impl{lanes: 8, quantize: quantizeAVX2, dequantizeU8: dequantizeU8AVX
 //go:noescape
 func addAVX512(c, a, b []byte, signed bool, p AddParams, lo, hi float32)
 
+// minMaxAVX512 is impl.minMax: VMINPS/VMAXPS per lane from zeros, VCMPPS (unordered) for the NaNs.
+//
+//go:noescape
+func minMaxAVX512(src []float32) (lo, hi [16]float32, nan bool)
+
 var avx512 = &impl{lanes: 16, quantize: quantizeAVX512, dequantizeU8: dequantizeU8AVX512, dequantizeS8: dequantizeS8AVX512,
-	add: addAVX512}
+	add: addAVX512, minMax: minMaxAVX512}
 
 func variants() []isa.Variant[*impl] {
 	return []isa.Variant[*impl]{

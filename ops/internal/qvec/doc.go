@@ -17,7 +17,7 @@
 //
 // # Variants
 //
-// AVX-512 (16 lanes) and AVX2 (8 lanes) assembly runs the largest multiple of its width and the twin the rest; isa.Pick chooses the
+// AVX-512 (16 lanes) and AVX2 (8 lanes) assembly runs the largest multiple of its width and the twin the rest (MinMax, QLinearAdd's AddU8/AddS8: AVX-512 only); isa.Pick chooses the
 // variant once at init. Spans longer than ParallelMin elements are split across the session's threads
 // by the callers (ops/quant).
 package qvec

@@ -1,6 +1,7 @@
 package qvec
 
 import (
+	"math"
 	"unsafe"
 
 	"github.com/onnxrun/onnxrun/ops/internal/isa"
@@ -19,6 +20,10 @@ type impl struct {
 	dequantizeS8 func(dst []float32, src []int8, scale float32, zp int32)
 	// add is AddU8/AddS8 (nil: the twin does it all); lo and hi are the saturation bounds.
 	add func(c, a, b []byte, signed bool, p AddParams, lo, hi float32)
+	// minMax (nil: the twin does it all) takes a span whose length is a multiple of 16 and returns the
+	// least and greatest of 0 and the elements of each lane (lane i: src[i], src[i+16], ...), and whether
+	// any element is NaN. The lanes come back by value: pointers would escape through the function value.
+	minMax func(src []float32) (lo, hi [16]float32, nan bool)
 }
 
 var active = isa.PickAt(isa.Max(), variants()...).Fn
@@ -59,10 +64,44 @@ func DequantizeS8(dst []float32, src []int8, scale float32, zp int8) {
 }
 
 // MinMax returns the least and greatest of src and 0 (DynamicQuantizeLinear's range always holds 0); a NaN
-// makes both NaN, as Go's min and max do.
-func MinMax(src []float32) (lo, hi float32) {
+// makes both NaN, as Go's min and max would.
+func MinMax(src []float32) (lo, hi float32) { return minMaxWith(active, src) }
+
+// minMaxWith is MinMax on v's minMax over the largest multiple of 16 elements and the twin over the rest
+// and the lanes. A zero bound may be -0 or +0 (VMINPS keeps either); DynamicQuantizeLinear's scale and
+// zero point are the same for both.
+func minMaxWith(v *impl, src []float32) (lo, hi float32) {
+	n := 0
+	if v.minMax != nil {
+		n = len(src) - len(src)%16
+	}
+	if n > 0 {
+		los, his, sawNaN := v.minMax(src[:n])
+		if sawNaN {
+			return float32(math.NaN()), float32(math.NaN())
+		}
+		lo, _ = minMaxTwin(los[:])
+		_, hi = minMaxTwin(his[:])
+	}
+	tailLo, tailHi := minMaxTwin(src[n:])
+	return min(lo, tailLo), max(hi, tailHi)
+}
+
+// minMaxTwin is the pure-Go MinMax. Plain comparisons and one NaN flag: Go's min and max, which order
+// signed zeros and propagate NaN on every call, make the loop several times slower.
+func minMaxTwin(src []float32) (lo, hi float32) {
+	nan := false
 	for _, v := range src {
-		lo, hi = min(lo, v), max(hi, v)
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
+		nan = nan || v != v
+	}
+	if nan {
+		return float32(math.NaN()), float32(math.NaN())
 	}
 	return lo, hi
 }

@@ -184,24 +184,20 @@ s2done:
 	RET
 
 // func addAVX512(c, a, b []byte, signed bool, p AddParams, lo, hi float32)
-// 16 lanes a step: each input widened to int32 (zero- or sign-extended), minus its zero point, converted
-// and scaled by its ratio; the sum's NaN lanes cleared, C's zero point added, clamped, rounded half to
-// even by VCVTPS2DQ and truncated to bytes.
-TEXT ·addAVX512(SB), NOSPLIT, $0-104
+// 16 lanes a step: each input widened to int32 (zero- or sign-extended) and converted; B's multiply-add
+// with Offset, then A's (VFMADD231PS, one rounding each); clamped to [lo, hi] (VMAXPS gives lo for a NaN
+// lane, its second source), rounded half to even by VCVTPS2DQ and truncated to bytes.
+TEXT ·addAVX512(SB), NOSPLIT, $0-96
 	MOVQ         c_base+0(FP), DI
 	MOVQ         a_base+24(FP), SI
 	MOVQ         a_len+32(FP), CX
 	MOVQ         b_base+48(FP), DX
 	MOVBLZX      signed+72(FP), BX
-	MOVL         p_AZeroPoint+76(FP), AX
-	VPBROADCASTD AX, Z10
-	MOVL         p_BZeroPoint+80(FP), AX
-	VPBROADCASTD AX, Z11
-	VBROADCASTSS p_RatioA+84(FP), Z12
-	VBROADCASTSS p_RatioB+88(FP), Z13
-	VBROADCASTSS p_CZeroPoint+92(FP), Z14
-	VBROADCASTSS lo+96(FP), Z15
-	VBROADCASTSS hi+100(FP), Z16
+	VBROADCASTSS p_RatioA+76(FP), Z12
+	VBROADCASTSS p_RatioB+80(FP), Z13
+	VBROADCASTSS p_Offset+84(FP), Z14
+	VBROADCASTSS lo+88(FP), Z15
+	VBROADCASTSS hi+92(FP), Z16
 	SHRQ         $4, CX
 	JZ           adone
 
@@ -217,26 +213,53 @@ asigned:
 	VPMOVSXBD (DX), Z1
 
 aterms:
-	VPSUBD    Z10, Z0, Z0
-	VPSUBD    Z11, Z1, Z1
-	VCVTDQ2PS Z0, Z0
-	VCVTDQ2PS Z1, Z1
-	VMULPS    Z12, Z0, Z0
-	VMULPS    Z13, Z1, Z1
-	VADDPS    Z1, Z0, Z0
-	VCMPPS    $0, Z0, Z0, K1
-	VMOVAPS.Z Z0, K1, Z0
-	VADDPS    Z14, Z0, Z0
-	VMAXPS    Z15, Z0, Z0
-	VMINPS    Z16, Z0, Z0
-	VCVTPS2DQ Z0, Z0
-	VPMOVDB   Z0, (DI)
-	ADDQ      $16, SI
-	ADDQ      $16, DX
-	ADDQ      $16, DI
-	DECQ      CX
-	JNZ       aloop
+	VCVTDQ2PS   Z0, Z0
+	VCVTDQ2PS   Z1, Z1
+	VMOVAPS     Z14, Z2
+	VFMADD231PS Z13, Z1, Z2
+	VFMADD231PS Z12, Z0, Z2
+	VMAXPS      Z15, Z2, Z2
+	VMINPS      Z16, Z2, Z2
+	VCVTPS2DQ   Z2, Z2
+	VPMOVDB     Z2, (DI)
+	ADDQ        $16, SI
+	ADDQ        $16, DX
+	ADDQ        $16, DI
+	DECQ        CX
+	JNZ         aloop
 
 adone:
+	VZEROUPPER
+	RET
+
+// func minMaxAVX512(src []float32) (lo, hi [16]float32, nan bool)
+// 16 lanes a step: Z1 and Z2 hold each lane's least and greatest so far (from zeros, the range holding 0);
+// a NaN element is seen by the unordered compare (VMINPS/VMAXPS would drop it or not by operand order)
+// and ORed into AX.
+TEXT ·minMaxAVX512(SB), NOSPLIT, $0-153
+	MOVQ   src_base+0(FP), SI
+	MOVQ   src_len+8(FP), CX
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	XORL   AX, AX
+	SHRQ   $4, CX
+	JZ     mdone
+
+mloop:
+	VMOVUPS (SI), Z0
+	VMINPS  Z0, Z1, Z1
+	VMAXPS  Z0, Z2, Z2
+	VCMPPS  $3, Z0, Z0, K1
+	KMOVW   K1, BX
+	ORL     BX, AX
+	ADDQ    $64, SI
+	DECQ    CX
+	JNZ     mloop
+
+mdone:
+	VMOVUPS Z1, lo+24(FP)
+	VMOVUPS Z2, hi+88(FP)
+	TESTL   AX, AX
+	SETNE   nan+152(FP)
 	VZEROUPPER
 	RET

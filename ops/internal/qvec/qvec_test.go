@@ -2,6 +2,7 @@ package qvec
 
 import (
 	"math"
+	"math/big"
 	"math/rand"
 	"testing"
 
@@ -126,10 +127,13 @@ func TestAddVariantsMatchTwin(t *testing.T) {
 			}
 			for _, signed := range []bool{false, true} {
 				for _, p := range []AddParams{
-					{AZeroPoint: 128, BZeroPoint: 120, RatioA: 0.05 / float32(0.04), RatioB: 0.02 / float32(0.04), CZeroPoint: 131},
-					{AZeroPoint: -3, BZeroPoint: 7, RatioA: 3.7, RatioB: 0.001, CZeroPoint: -9},  // saturates
-					{RatioA: float32(math.Inf(1)), RatioB: float32(math.Inf(-1)), CZeroPoint: 5}, // NaN where both are nonzero
-					{AZeroPoint: 1, BZeroPoint: 2, RatioA: 0.5, RatioB: 0.5, CZeroPoint: 0},      // ties
+					AddQuant{0.05, 128, 0.02, 120, 0.04, 131}.Params(),
+					AddQuant{0.04344618, 131, 0.041741185, 128, 0.0524576, 123}.Params(),     // MobileNetV2's near-ties
+					AddQuant{3.7, -3, 0.001, 7, 1, -9}.Params(),                              // saturates
+					{RatioA: float32(math.Inf(1)), RatioB: float32(math.Inf(-1)), Offset: 5}, // NaN where both are nonzero
+					{RatioA: 0.5, RatioB: 0.5, Offset: -1.5},                                 // ties
+					AddQuant{0.05, 128, 0.02, 120, 0.04, 131}.ConstantA(17),
+					AddQuant{0.05, 128, 0.02, 120, 0.04, 131}.ConstantB(201),
 				} {
 					lo, hi := float32(0), float32(255)
 					if signed {
@@ -156,9 +160,105 @@ func TestAddVariantsMatchTwin(t *testing.T) {
 func BenchmarkAddU8(b *testing.B) {
 	x := make([]uint8, 1<<16)
 	c := make([]uint8, len(x))
-	p := AddParams{AZeroPoint: 128, BZeroPoint: 120, RatioA: 1.25, RatioB: 0.5, CZeroPoint: 131}
+	p := AddQuant{0.05, 128, 0.02, 120, 0.04, 131}.Params()
 	b.SetBytes(int64(len(x)))
 	for i := 0; i < b.N; i++ {
 		AddU8(c, x, x, p)
+	}
+}
+
+// TestAddRoundsAsONNXRuntime pins bytes ONNX Runtime gives for MobileNetV2's first residual QLinearAdd
+// (make quant-models' mobilenet_v2_qop_static): exact sums of 151.49999... and 94.50000... that a rounded
+// product and sum, or adding C's zero point after rounding, put on the other side of the tie.
+func TestAddRoundsAsONNXRuntime(t *testing.T) {
+	p := AddQuant{0.04344618, 131, 0.041741185, 128, 0.0524576, 123}.Params()
+	for _, v := range isa.Runnable(variants()...) {
+		for _, c := range []struct{ a, b, want uint8 }{{151, 143, 151}, {111, 113, 94}} {
+			a, b := make([]uint8, 32), make([]uint8, 32) // through the assembly and the twin's tail
+			for i := range a {
+				a[i], b[i] = c.a, c.b
+			}
+			got := make([]uint8, len(a))
+			addWith(v.Fn, got, a, b, false, p)
+			for i, g := range got {
+				if g != c.want {
+					t.Fatalf("%s: a=%d b=%d gives %d at %d, ONNX Runtime %d", v.Name, c.a, c.b, g, i, c.want)
+				}
+			}
+		}
+	}
+}
+
+// TestFMA32RoundsOnce compares fma32 with the exact x*y+z rounded to float32 by math/big, on random
+// operands and on ones whose float64 sum lands on a float32 tie (where rounding twice would go wrong).
+func TestFMA32RoundsOnce(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	check := func(x, y, z float32) {
+		bx, by, bz := new(big.Float).SetFloat64(float64(x)), new(big.Float).SetFloat64(float64(y)), new(big.Float).SetFloat64(float64(z))
+		exact := new(big.Float).SetPrec(400).Mul(bx, by)
+		exact.Add(exact, bz)
+		want, _ := exact.Float32()
+		if got := fma32(x, y, z); got != want {
+			t.Fatalf("fma32(%g, %g, %g) = %g, want %g", x, y, z, got, want)
+		}
+	}
+	for i := 0; i < 200000; i++ {
+		x := float32(rng.Intn(511) - 255)
+		y := float32(rng.NormFloat64()) * float32(math.Ldexp(1, rng.Intn(40)-20))
+		z := float32(rng.NormFloat64()) * float32(math.Ldexp(1, rng.Intn(80)-40))
+		check(x, y, z)
+	}
+	// x*y = 1 + 2^-24 (a float32 tie, exact in float64), plus a z far below float64's last bit.
+	tie := float32(1 + 1.0/(1<<12))
+	check(tie, tie, 1e-30)
+	check(tie, tie, -1e-30)
+	check(1+1.0/(1<<23), 1+1.0/(1<<23), 0x1p-60)
+}
+
+func TestMinMaxVariantsMatchTwin(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	nan := float32(math.NaN())
+	for _, v := range isa.Runnable(variants()...) {
+		for _, n := range []int{0, 1, 15, 16, 17, 33, 1029} {
+			for _, kind := range []string{"mixed", "positive", "negative", "nan"} {
+				for _, nanAt := range []int{0, n / 2, n - 1} {
+					if kind != "nan" && nanAt > 0 || n == 0 && kind == "nan" {
+						continue
+					}
+					x := make([]float32, n)
+					for i := range x {
+						x[i] = float32(rng.NormFloat64() * 40)
+						switch kind {
+						case "positive":
+							x[i] = float32(math.Abs(float64(x[i]))) + 1
+						case "negative":
+							x[i] = -float32(math.Abs(float64(x[i]))) - 1
+						}
+					}
+					if kind == "nan" {
+						x[nanAt] = nan
+					}
+					lo, hi := minMaxWith(v.Fn, x)
+					wantLo, wantHi := minMaxTwin(x)
+					same := func(a, b float32) bool { return a == b || a != a && b != b }
+					if !same(lo, wantLo) || !same(hi, wantHi) {
+						t.Fatalf("%s n=%d %s (NaN at %d): [%g, %g], want [%g, %g]", v.Name, n, kind, nanAt, lo, hi, wantLo, wantHi)
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkMinMax is DynamicQuantizeLinear's range scan over MobileNetV2's largest activation.
+func BenchmarkMinMax(b *testing.B) {
+	x := testInput(rand.New(rand.NewSource(1)), 96*112*112)
+	for _, v := range isa.Runnable(variants()...) {
+		b.Run(v.Name, func(b *testing.B) {
+			b.SetBytes(int64(4 * len(x)))
+			for i := 0; i < b.N; i++ {
+				minMaxWith(v.Fn, x)
+			}
+		})
 	}
 }
