@@ -23,6 +23,12 @@ type Config struct {
 	Threads int
 	// EvalBatch is the batch size of evaluation (1000 when 0).
 	EvalBatch int
+	// ValSplit is how many training examples Train holds out for validation (SplitValidation, seeded by
+	// Seed); 0 holds none out and validates on nothing. The train command's default is DefaultValSplit.
+	ValSplit int
+	// KeepBest makes Fit end with the weights of the epoch of best validation accuracy (the lower
+	// validation loss breaks a tie) rather than the last epoch's; it needs validation data.
+	KeepBest bool
 	// OnBatch, if set, is called after every optimizer step; OnEpoch after every epoch's evaluation.
 	OnBatch func(BatchProgress)
 	OnEpoch func(EpochStats)
@@ -53,6 +59,14 @@ type EpochStats struct {
 // History is the record of a run.
 type History struct {
 	Epochs []EpochStats
+	// BestEpoch is the epoch (from 1) of best validation accuracy, whose weights the network holds at the
+	// end with Config.KeepBest; 0 without validation data.
+	BestEpoch int
+	// TestLoss and TestAccuracy are measured once, after training, on Train's test set (NaN without one):
+	// no choice during the run looks at them.
+	TestLoss, TestAccuracy float64
+	// ValIndices are the indices in Train's training set of the examples held out for validation.
+	ValIndices []int
 	// Steps holds the training loss and accuracy averaged over windows of StepWindow examples, at the
 	// (fractional) epoch where each window ends: the finer curve of PlotHistory.
 	Steps []StepStats
@@ -89,6 +103,9 @@ func NewTrainer(net *Network, cfg Config) (*Trainer, error) {
 	if cfg.Threads <= 0 {
 		cfg.Threads = goruntime.GOMAXPROCS(0)
 	}
+	if cfg.ValSplit < 0 {
+		return nil, fmt.Errorf("models: a validation split of %d examples: want 0 (none) or more", cfg.ValSplit)
+	}
 	if cfg.BatchSize < 1 || cfg.Epochs < 0 {
 		return nil, fmt.Errorf("models: batch size %d and epochs %d must be positive", cfg.BatchSize, cfg.Epochs)
 	}
@@ -106,19 +123,37 @@ func NewTrainer(net *Network, cfg Config) (*Trainer, error) {
 	return t, nil
 }
 
-// Train is NewTrainer followed by Fit.
-func Train(net *Network, train, val *Dataset, cfg Config) (*History, error) {
+// Train holds cfg.ValSplit examples of train out for validation, trains on the others (Fit), and then
+// evaluates the network once on test (if not nil) into History.TestLoss and TestAccuracy.
+func Train(net *Network, train, test *Dataset, cfg Config) (*History, error) {
 	t, err := NewTrainer(net, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return t.Fit(train, val)
+	var val *Dataset
+	var valIndices []int
+	if cfg.ValSplit > 0 {
+		if train, val, valIndices, err = SplitValidation(train, cfg.ValSplit, cfg.Seed); err != nil {
+			return nil, err
+		}
+	}
+	hist, err := t.Fit(train, val)
+	if err != nil {
+		return hist, err
+	}
+	hist.ValIndices = valIndices
+	if test != nil {
+		if hist.TestLoss, hist.TestAccuracy, err = t.Evaluate(test); err != nil {
+			return hist, err
+		}
+	}
+	return hist, nil
 }
 
 func (t *Trainer) checkData(ds *Dataset) error {
 	want := t.Net.Input
-	if len(want) != 3 || want[0] != 1 || want[1] != ds.Rows || want[2] != ds.Cols {
-		return fmt.Errorf("models: %s has %dx%d images, the network takes %v", ds.Name, ds.Rows, ds.Cols, want)
+	if len(want) != 3 || want[0] != ds.channels() || want[1] != ds.Rows || want[2] != ds.Cols {
+		return fmt.Errorf("models: %s has %dx%dx%d images, the network takes %v", ds.Name, ds.channels(), ds.Rows, ds.Cols, want)
 	}
 	if ds.Classes > t.classes {
 		return fmt.Errorf("models: %s has %d classes, the network outputs %d scores", ds.Name, ds.Classes, t.classes)
@@ -126,10 +161,14 @@ func (t *Trainer) checkData(ds *Dataset) error {
 	return nil
 }
 
-// Fit trains for cfg.Epochs over train, shuffled each epoch, and evaluates on val (if not nil) after each.
+// Fit trains for cfg.Epochs over train, shuffled each epoch, and evaluates on val (if not nil) after each;
+// with cfg.KeepBest it ends with the weights of the best validation epoch.
 func (t *Trainer) Fit(train, val *Dataset) (*History, error) {
 	if err := t.checkData(train); err != nil {
 		return nil, err
+	}
+	if t.cfg.KeepBest && val == nil {
+		return nil, errors.New("models: keeping the best epoch's weights needs validation data (a validation split)")
 	}
 	if val != nil {
 		if err := t.checkData(val); err != nil {
@@ -141,7 +180,8 @@ func (t *Trainer) Fit(train, val *Dataset) (*History, error) {
 	for i := range order {
 		order[i] = i
 	}
-	hist := &History{}
+	hist := &History{TestLoss: math.NaN(), TestAccuracy: math.NaN()}
+	var best []*Param // the weights of the best validation epoch so far, with KeepBest
 	for epoch := 1; epoch <= t.cfg.Epochs; epoch++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		start := time.Now()
@@ -185,6 +225,12 @@ func (t *Trainer) Fit(train, val *Dataset) (*History, error) {
 			}
 		}
 		hist.Epochs = append(hist.Epochs, st)
+		if val != nil && hist.betterThanBest(st) {
+			hist.BestEpoch = epoch
+			if t.cfg.KeepBest {
+				best = copyParams(t.Net.params, best)
+			}
+		}
 		if t.cfg.OnEpoch != nil {
 			t.cfg.OnEpoch(st)
 		}
@@ -192,7 +238,36 @@ func (t *Trainer) Fit(train, val *Dataset) (*History, error) {
 			t.opt.SetLearningRate(t.opt.LearningRate() * d)
 		}
 	}
+	if best != nil {
+		copyParams(best, t.Net.params)
+	}
 	return hist, nil
+}
+
+// betterThanBest reports whether st, just appended, beats the best epoch so far: a higher validation
+// accuracy, or the same with a lower validation loss.
+func (h *History) betterThanBest(st EpochStats) bool {
+	if h.BestEpoch == 0 {
+		return true
+	}
+	b := h.Epochs[h.BestEpoch-1]
+	return st.ValAccuracy > b.ValAccuracy || (st.ValAccuracy == b.ValAccuracy && st.ValLoss < b.ValLoss)
+}
+
+// copyParams copies the values of src into dst (allocated when nil) and returns dst.
+func copyParams(src, dst []*Param) []*Param {
+	if dst == nil {
+		dst = make([]*Param, len(src))
+		for i, p := range src {
+			c := *p
+			c.Value = make([]float32, len(p.Value))
+			dst[i] = &c
+		}
+	}
+	for i, p := range src {
+		copy(dst[i].Value, p.Value)
+	}
+	return dst
 }
 
 // Evaluate returns the mean loss and the accuracy of the network on ds, dropout off.

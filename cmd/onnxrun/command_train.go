@@ -28,9 +28,13 @@ an ONNX model with a symbolic batch dimension, input "input" [N,1,28,28] (pixels
 "logits" [N,10] ("probabilities" with --softmax).
 
 The forward pass runs onnxrun's own inference kernels and the backward pass its gradient kernels; each
-batch is split over --threads workers. A progress bar shows images per second and the running loss; after
-every epoch the accuracy on the test files (t10k-*) is printed as the validation accuracy. The same --seed
-and --threads give the same run.`,
+batch is split over --threads workers. A progress bar shows images per second and the running loss.
+
+--val-split N holds N of the training images out (5,000 by default, drawn at random with --seed; 0 holds
+none out): after every epoch the accuracy on them is printed as the validation accuracy, and --keep-best
+exports the weights of the epoch where it was best. The test files (t10k-*) are evaluated once, after
+training, and printed as the test accuracy: nothing is chosen on them. The same --seed and --threads
+give the same run.`,
 		examples: []string{
 			"onnxrun train --data data/mnist --epochs 15 --batch 128 --optimizer adam --lr 0.001 --out lenet.onnx",
 			"onnxrun train --data data/mnist --epochs 1 --limit 10000 --plot curves.png --out /tmp/lenet.onnx",
@@ -48,7 +52,8 @@ and --threads give the same run.`,
 			fs.Uint64Var(&o.seed, "seed", 1, "seed of the initial weights, the shuffling and dropout")
 			fs.IntVar(&o.threads, "threads", 0, "workers each batch is split over (0: one per CPU)")
 			fs.IntVar(&o.limit, "limit", 0, "train on the first N training images only (0: all)")
-			fs.IntVar(&o.valLimit, "val-limit", 0, "validate on the first N test images only (0: all)")
+			fs.IntVar(&o.valSplit, "val-split", models.DefaultValSplit, "training images held out for validation, drawn with --seed (0: none, no validation)")
+			o.keepBest = switchFlag(fs, "keep-best", "", "export the weights of the epoch of best validation accuracy, not the last epoch's")
 			fs.StringVarP(&o.out, "out", "o", "lenet.onnx", "the ONNX file to write")
 			fs.IntVar(&o.opset, "opset", models.DefaultExportOpset, fmt.Sprintf("opset of the export (%d to %d)", models.MinExportOpset, models.MaxExportOpset))
 			o.softmax = switchFlag(fs, "softmax", "", "end the exported model with a Softmax (output \"probabilities\")")
@@ -69,12 +74,12 @@ and --threads give the same run.`,
 type trainOptions struct {
 	data, out, plot, optimizer     string
 	epochs, batch, threads, limit  int
-	valLimit, opset, kernel        int
+	valSplit, opset, kernel        int
 	lr, momentum, lrDecay, dropout float64
 	seed                           uint64
 	filters, hidden, pool, padding string
 	activation                     string
-	softmax, quiet                 *bool
+	softmax, quiet, keepBest       *bool
 }
 
 func (o *trainOptions) config(cmd *command) (models.LeNetConfig, error) {
@@ -146,7 +151,13 @@ func (o *trainOptions) run(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	train, test = train.Subset(o.limit), test.Subset(o.valLimit)
+	train = train.Subset(o.limit)
+	if o.valSplit < 0 || (o.valSplit > 0 && o.valSplit >= train.N) {
+		return usagef(cmd, "--val-split %d: want 0 (none) up to %d, below the %d training images", o.valSplit, train.N-1, train.N)
+	}
+	if *o.keepBest && o.valSplit == 0 {
+		return usagef(cmd, "--keep-best chooses an epoch on the validation split: it needs --val-split above 0")
+	}
 	lenet.Input[1], lenet.Input[2] = train.Rows, train.Cols
 	net, err := models.NewLeNet(lenet)
 	if err != nil {
@@ -159,34 +170,49 @@ func (o *trainOptions) run(e *env, args []string) error {
 	lr0 := opt.LearningRate()
 	bar := newProgressBar(e.stderr, *o.quiet)
 	cfg := models.Config{Epochs: o.epochs, BatchSize: o.batch, Optimizer: opt, LRDecay: o.lrDecay, Seed: o.seed,
-		Threads: o.threads, OnBatch: bar.update,
+		Threads: o.threads, ValSplit: o.valSplit, KeepBest: *o.keepBest, OnBatch: bar.update,
 		OnEpoch: func(s models.EpochStats) {
 			bar.clear()
-			fmt.Fprintf(e.stdout, "epoch %*d/%d  loss %.4f  acc %.2f%%  val loss %.4f  val acc %.2f%%  %.0f img/s  %.1fs\n",
-				len(strconv.Itoa(o.epochs)), s.Epoch, o.epochs, s.TrainLoss, 100*s.TrainAccuracy, s.ValLoss, 100*s.ValAccuracy,
-				s.ImagesPerSec, s.TrainSeconds)
+			val := ""
+			if o.valSplit > 0 {
+				val = fmt.Sprintf("  val loss %.4f  val acc %.2f%%", s.ValLoss, 100*s.ValAccuracy)
+			}
+			fmt.Fprintf(e.stdout, "epoch %*d/%d  loss %.4f  acc %.2f%%%s  %.0f img/s  %.1fs\n",
+				len(strconv.Itoa(o.epochs)), s.Epoch, o.epochs, s.TrainLoss, 100*s.TrainAccuracy, val, s.ImagesPerSec, s.TrainSeconds)
 		}}
 	hist, err := models.Train(net, train, test, cfg)
 	bar.clear()
 	if err != nil {
 		return err
 	}
-	last := hist.Epochs[len(hist.Epochs)-1]
-	desc := fmt.Sprintf("LeNet trained by onnxrun on %s (%d images): %d epochs, batch %d, %s lr %g (x%g per epoch), seed %d; accuracy on %s: %.2f%%\n%s",
-		train.Name, train.N, o.epochs, o.batch, opt.Name(), lr0, o.lrDecay, o.seed, test.Name, 100*last.ValAccuracy, commandLine(o, lr0))
+	kept := hist.Epochs[len(hist.Epochs)-1]
+	if *o.keepBest {
+		kept = hist.Epochs[hist.BestEpoch-1]
+		fmt.Fprintf(e.stdout, "kept the weights of epoch %d (best validation accuracy %.2f%%, loss %.4f)\n", kept.Epoch, 100*kept.ValAccuracy, kept.ValLoss)
+	}
+	meta := map[string]string{
+		"dataset": train.Name, "epochs": strconv.Itoa(o.epochs), "batch": strconv.Itoa(o.batch),
+		"optimizer": opt.Name(), "learning_rate": strconv.FormatFloat(lr0, 'g', -1, 64),
+		"lr_decay": strconv.FormatFloat(o.lrDecay, 'g', -1, 64), "seed": strconv.FormatUint(o.seed, 10),
+		"val_split": strconv.Itoa(o.valSplit), "epoch": strconv.Itoa(kept.Epoch),
+		"test_accuracy": strconv.FormatFloat(hist.TestAccuracy, 'f', 4, 64)}
+	accuracy := fmt.Sprintf("accuracy on %s: %.2f%%", test.Name, 100*hist.TestAccuracy)
+	if o.valSplit > 0 {
+		meta["val_accuracy"] = strconv.FormatFloat(kept.ValAccuracy, 'f', 4, 64)
+		accuracy = fmt.Sprintf("validation accuracy %.2f%% (%d held-out training images), %s", 100*kept.ValAccuracy, o.valSplit, accuracy)
+	}
+	desc := fmt.Sprintf("LeNet trained by onnxrun on %s (%d images): %d epochs, batch %d, %s lr %g (x%g per epoch), seed %d; weights of epoch %d; %s\n%s",
+		train.Name, train.N-o.valSplit, o.epochs, o.batch, opt.Name(), lr0, o.lrDecay, o.seed, kept.Epoch, accuracy, commandLine(o, lr0))
 	model, err := net.Export(models.ExportOptions{Opset: o.opset, Softmax: *o.softmax, GraphName: "lenet",
-		DocString: desc, Metadata: map[string]string{
-			"dataset": train.Name, "epochs": strconv.Itoa(o.epochs), "batch": strconv.Itoa(o.batch),
-			"optimizer": opt.Name(), "learning_rate": strconv.FormatFloat(lr0, 'g', -1, 64),
-			"lr_decay": strconv.FormatFloat(o.lrDecay, 'g', -1, 64), "seed": strconv.FormatUint(o.seed, 10),
-			"val_accuracy": strconv.FormatFloat(last.ValAccuracy, 'f', 4, 64)}})
+		DocString: desc, Metadata: meta})
 	if err != nil {
 		return err
 	}
 	if err := model.Save(o.out); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "wrote %s (%d parameters, opset %d); validation accuracy %.2f%%\n", o.out, net.NumParams(), o.opset, 100*last.ValAccuracy)
+	fmt.Fprintf(e.stdout, "test accuracy %.2f%% on %s (%d images, evaluated once, after training)\n", 100*hist.TestAccuracy, test.Name, test.N)
+	fmt.Fprintf(e.stdout, "wrote %s (%d parameters, opset %d)\n", o.out, net.NumParams(), o.opset)
 	if o.plot != "" {
 		title := strings.TrimSuffix(filepath.Base(o.out), filepath.Ext(o.out))
 		if err := models.PlotHistory(hist, title, o.plot); err != nil {
@@ -204,10 +230,14 @@ func commandLine(o *trainOptions, lr float64) string {
 	if threads <= 0 {
 		threads = goruntime.GOMAXPROCS(0)
 	}
+	keepBest := ""
+	if *o.keepBest {
+		keepBest = " --keep-best"
+	}
 	return fmt.Sprintf("onnxrun train --data %s --epochs %d --batch %d --optimizer %s --lr %g --lr-decay %g --seed %d --threads %d"+
-		" --filters %s --kernel %d --padding %s --pool %s --activation %s --hidden %s --dropout %g --limit %d",
+		" --filters %s --kernel %d --padding %s --pool %s --activation %s --hidden %s --dropout %g --limit %d --val-split %d%s",
 		o.data, o.epochs, o.batch, o.optimizer, lr, o.lrDecay, o.seed, threads, o.filters, o.kernel, o.padding, o.pool,
-		o.activation, o.hidden, o.dropout, o.limit)
+		o.activation, o.hidden, o.dropout, o.limit, o.valSplit, keepBest)
 }
 
 // progressBar redraws one line on a terminal, at most ten times a second. On anything else (a file, a

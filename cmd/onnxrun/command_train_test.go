@@ -55,11 +55,13 @@ func TestTrainCommand(t *testing.T) {
 	out := filepath.Join(dir, "net.onnx")
 	plot := filepath.Join(dir, "curves.png")
 	status, stdout, stderr := runCLI("train", "--data", dir, "--epochs", "2", "--batch", "32", "--lr", "0.003",
-		"--out", out, "--plot", plot, "--opset", "11", "--softmax", "--pool", "max", "--dropout", "0.1", "--quiet")
+		"--out", out, "--plot", plot, "--opset", "11", "--softmax", "--pool", "max", "--dropout", "0.1", "--quiet",
+		"--val-split", "60", "--keep-best")
 	if status != 0 {
 		t.Fatalf("status %d\nstdout:\n%s\nstderr:\n%s", status, stdout, stderr)
 	}
-	for _, want := range []string{"Total params: 60,074", "epoch 1/2", "epoch 2/2", "val acc", "img/s", "wrote " + out, "wrote " + plot} {
+	for _, want := range []string{"Total params: 60,074", "epoch 1/2", "epoch 2/2", "val acc", "img/s", "wrote " + out, "wrote " + plot,
+		"kept the weights of epoch ", "test accuracy ", "evaluated once"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
@@ -70,6 +72,15 @@ func TestTrainCommand(t *testing.T) {
 	}
 	if v, _ := m.OpsetFor(""); v != 11 || m.Proto.GetGraph().GetOutput()[0].GetName() != "probabilities" {
 		t.Errorf("opset %d, output %q; want 11 and probabilities", v, m.Proto.GetGraph().GetOutput()[0].GetName())
+	}
+	meta := map[string]string{}
+	for _, p := range m.Proto.GetMetadataProps() {
+		meta[p.GetKey()] = p.GetValue()
+	}
+	for _, key := range []string{"val_split", "val_accuracy", "test_accuracy", "epoch"} {
+		if meta[key] == "" {
+			t.Errorf("the export's metadata lacks %q: %v", key, meta)
+		}
 	}
 	if f, err := os.Open(plot); err != nil {
 		t.Errorf("plot: %v", err)
@@ -88,6 +99,8 @@ func TestTrainCommand(t *testing.T) {
 }
 
 func TestTrainCommandErrors(t *testing.T) {
+	synthetic := t.TempDir()
+	writeSyntheticMNIST(t, synthetic, 40)
 	cases := []struct {
 		args       []string
 		wantStatus int
@@ -99,11 +112,27 @@ func TestTrainCommandErrors(t *testing.T) {
 		{[]string{"train", "--filters", "6"}, exitUsage, "want two numbers separated by a comma"},
 		{[]string{"train", "--optimizer", "lbfgs"}, exitUsage, `optimizer "lbfgs": want sgd or adam`},
 		{[]string{"train", "extra"}, exitUsage, "train takes no arguments"},
+		{[]string{"train", "--data", synthetic, "--val-split", "40"}, exitUsage, "--val-split 40: want 0 (none) up to 39"},
+		{[]string{"train", "--data", synthetic, "--val-split", "0", "--keep-best"}, exitUsage, "--keep-best chooses an epoch on the validation split"},
 	}
 	for _, c := range cases {
 		status, _, stderr := runCLI(c.args...)
 		if status != c.wantStatus || !strings.Contains(stderr, c.wantErr) {
 			t.Errorf("%v: status %d, stderr %q; want %d and %q", c.args, status, stderr, c.wantStatus, c.wantErr)
 		}
+	}
+}
+
+// TestTrainCommandWithoutValidation checks that --val-split 0 trains on every training image and prints no
+// validation figures, only the test accuracy at the end.
+func TestTrainCommandWithoutValidation(t *testing.T) {
+	dir := t.TempDir()
+	writeSyntheticMNIST(t, dir, 100)
+	status, stdout, stderr := runCLI("train", "--data", dir, "--epochs", "1", "--val-split", "0", "--quiet", "--out", filepath.Join(dir, "net.onnx"))
+	if status != 0 {
+		t.Fatalf("status %d\nstdout:\n%s\nstderr:\n%s", status, stdout, stderr)
+	}
+	if strings.Contains(stdout, "val acc") || strings.Contains(stdout, "validation") || !strings.Contains(stdout, "test accuracy ") {
+		t.Errorf("--val-split 0: want no validation figures and a test accuracy:\n%s", stdout)
 	}
 }
