@@ -15,21 +15,9 @@ import (
 	"github.com/onnxrun/onnxrun/ops"
 )
 
-// IDXError is a data file that is missing, unreadable, truncated or not in the IDX format.
-type IDXError struct {
-	Path string
-	Msg  string
-	Err  error // the underlying error, if any
-}
-
-func (e *IDXError) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%s: %s: %v", e.Path, e.Msg, e.Err)
-	}
-	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
-}
-
-func (e *IDXError) Unwrap() error { return e.Err }
+// IDXError is an IDX data file that is missing, unreadable, truncated or not in the IDX format: a
+// DataError, under the name its callers match.
+type IDXError = DataError
 
 // maxIDXElements bounds what a header may ask for (the MNIST training images are 47 million bytes).
 const maxIDXElements = 1 << 30
