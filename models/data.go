@@ -67,7 +67,7 @@ const maxClasses = 256
 func LoadData(path string, opts DataOptions) (train, test *Dataset, err error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, nil, &DataError{Path: path, Msg: "missing data (want a folder of MNIST IDX files, a folder of class subfolders of images, or an .npz file)", Err: err}
+		return nil, nil, &DataError{Path: path, Msg: "missing data (want a folder of MNIST IDX files, a folder of class subfolders of images, or an .npz file; `make data` puts MNIST in data/mnist)", Err: err}
 	}
 	switch {
 	case !st.IsDir():

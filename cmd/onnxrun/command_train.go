@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ import (
 func trainCommand() *command {
 	return &command{
 		name:    "train",
-		summary: "train the seed's LeNet (or a variant) on MNIST or Fashion-MNIST and export it to ONNX",
+		summary: "train the seed's LeNet (or a variant) on MNIST, Fashion-MNIST or your images and export it to ONNX",
 		usage:   "train [flags]",
 		help: `Train builds the seed's LeNet (Conv 6@3x3 relu, AveragePool 2, Conv 16@3x3 relu, AveragePool 2, Flatten,
 Dense 120 relu, Dense 84 relu, Dense 10: 60,074 parameters), or the variant the flags describe, trains it
@@ -26,6 +27,13 @@ on the MNIST-layout IDX files in --data (train-images-idx3-ubyte and the three o
 'make data' puts MNIST in data/mnist and Fashion-MNIST in data/fashion-mnist), and writes it to --out as
 an ONNX model with a symbolic batch dimension, input "input" [N,1,28,28] (pixels / 255) and output
 "logits" [N,10] ("probabilities" with --softmax).
+
+--data may instead be a folder with one subfolder of PNG or JPEG images per class (classes in sorted
+order; their names go to the export's metadata "class_names", one per line, the form of run's --labels),
+read as RGB or --grayscale, resized to --image-size and normalised as (pixel x --scale - --mean) / --std;
+or an .npz file with x (N,C,H,W or N,H,W; float32 taken as it is, uint8 normalised as images are) and y
+(N integer classes). The input then has their channels and size, and the output one score per class.
+--test-data gives the test set in any of these forms; without it, only an IDX folder has one (t10k-*).
 
 The forward pass runs onnxrun's own inference kernels and the backward pass its gradient kernels; each
 batch is split over --threads workers. A progress bar shows images per second and the running loss.
@@ -39,10 +47,17 @@ give the same run.`,
 			"onnxrun train --data data/mnist --epochs 15 --batch 128 --optimizer adam --lr 0.001 --out lenet.onnx",
 			"onnxrun train --data data/mnist --epochs 1 --limit 10000 --plot curves.png --out /tmp/lenet.onnx",
 			"onnxrun train --data data/fashion-mnist --pool max --filters 32,64 --dropout 0.25 --out fashion.onnx",
+			"onnxrun train --data photos/train --test-data photos/test --image-size 32x32 --mean 0.5 --std 0.5 --out photos.onnx",
 		},
 		define: func(fs *pflag.FlagSet) func(*env, []string) error {
 			o := &trainOptions{}
-			fs.StringVar(&o.data, "data", "data/mnist", "folder of the MNIST-layout IDX files")
+			fs.StringVar(&o.data, "data", "data/mnist", "training data: a folder of MNIST-layout IDX files, a folder with one subfolder of images per class, or an .npz with x and y")
+			fs.StringVar(&o.testData, "test-data", "", "test data, in the same forms (default: the IDX folder's t10k files; none for other data)")
+			fs.StringVar(&o.imageSize, "image-size", "", "images: resize to HxW, e.g. 32x32 (default: their own size)")
+			o.grayscale = switchFlag(fs, "grayscale", "", "images: read one channel (luma) instead of three (RGB)")
+			fs.Float64Var(&o.dataOpts.Scale, "scale", 1.0/255, "images and uint8 .npz arrays: multiply pixel values 0..255 by this")
+			fs.Float64SliceVar(&o.dataOpts.Mean, "mean", nil, "images and uint8 .npz arrays: subtract this after scaling (one value, or one per channel)")
+			fs.Float64SliceVar(&o.dataOpts.Std, "std", nil, "images and uint8 .npz arrays: then divide by this (one value, or one per channel)")
 			fs.IntVarP(&o.epochs, "epochs", "e", 15, "passes over the training set")
 			fs.IntVarP(&o.batch, "batch", "b", 128, "examples per optimizer step")
 			fs.StringVar(&o.optimizer, "optimizer", "adam", "adam or sgd (with momentum)")
@@ -80,6 +95,42 @@ type trainOptions struct {
 	filters, hidden, pool, padding string
 	activation                     string
 	softmax, quiet, keepBest       *bool
+	testData, imageSize            string
+	grayscale                      *bool
+	dataOpts                       models.DataOptions
+}
+
+// loadData reads the training set and the test set (nil when there is none) as --data, --test-data and
+// the image flags say.
+func (o *trainOptions) loadData(cmd *command) (train, test *models.Dataset, err error) {
+	opts := o.dataOpts
+	opts.Grayscale = *o.grayscale
+	if o.imageSize != "" {
+		h, w, ok := strings.Cut(o.imageSize, "x")
+		var errH, errW error
+		opts.Height, errH = strconv.Atoi(h)
+		opts.Width, errW = strconv.Atoi(w)
+		if !ok || errH != nil || errW != nil || opts.Height < 1 || opts.Width < 1 {
+			return nil, nil, usagef(cmd, "--image-size %q: want HEIGHTxWIDTH, e.g. 32x32", o.imageSize)
+		}
+	}
+	if train, test, err = models.LoadData(o.data, opts); err != nil {
+		return nil, nil, err
+	}
+	if o.testData != "" {
+		other, otherTest, err := models.LoadData(o.testData, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		// An IDX folder's test files are its test set.
+		if test = other; otherTest != nil {
+			test = otherTest
+		}
+		if train.ClassNames != nil && test.ClassNames != nil && !slices.Equal(train.ClassNames, test.ClassNames) {
+			return nil, nil, fmt.Errorf("--test-data %s has the classes %q, --data %s has %q", o.testData, test.ClassNames, o.data, train.ClassNames)
+		}
+	}
+	return train, test, nil
 }
 
 func (o *trainOptions) config(cmd *command) (models.LeNetConfig, error) {
@@ -147,7 +198,7 @@ func (o *trainOptions) run(e *env, args []string) error {
 	if sgd, ok := opt.(*models.SGD); ok {
 		sgd.Momentum = o.momentum
 	}
-	train, test, err := models.LoadMNIST(o.data)
+	train, test, err := o.loadData(cmd)
 	if err != nil {
 		return err
 	}
@@ -158,13 +209,18 @@ func (o *trainOptions) run(e *env, args []string) error {
 	if *o.keepBest && o.valSplit == 0 {
 		return usagef(cmd, "--keep-best chooses an epoch on the validation split: it needs --val-split above 0")
 	}
-	lenet.Input[1], lenet.Input[2] = train.Rows, train.Cols
+	lenet.Input = []int{max(train.Channels, 1), train.Rows, train.Cols}
+	lenet.Classes = train.Classes
 	net, err := models.NewLeNet(lenet)
 	if err != nil {
 		return err
 	}
 	net.Init(o.seed)
-	fmt.Fprintf(e.stdout, "%s\n%s\n\n%s\n", train, test, net.Summary())
+	testLine := "no test set (--test-data names one)"
+	if test != nil {
+		testLine = test.String()
+	}
+	fmt.Fprintf(e.stdout, "%s\n%s\n\n%s\n", train, testLine, net.Summary())
 	fmt.Fprintf(e.stdout, "training %d epochs, batch %d, %s lr %g, seed %d\n", o.epochs, o.batch, opt.Name(), opt.LearningRate(), o.seed)
 
 	lr0 := opt.LearningRate()
@@ -194,9 +250,16 @@ func (o *trainOptions) run(e *env, args []string) error {
 		"dataset": train.Name, "epochs": strconv.Itoa(o.epochs), "batch": strconv.Itoa(o.batch),
 		"optimizer": opt.Name(), "learning_rate": strconv.FormatFloat(lr0, 'g', -1, 64),
 		"lr_decay": strconv.FormatFloat(o.lrDecay, 'g', -1, 64), "seed": strconv.FormatUint(o.seed, 10),
-		"val_split": strconv.Itoa(o.valSplit), "epoch": strconv.Itoa(kept.Epoch),
-		"test_accuracy": strconv.FormatFloat(hist.TestAccuracy, 'f', 4, 64)}
-	accuracy := fmt.Sprintf("accuracy on %s: %.2f%%", test.Name, 100*hist.TestAccuracy)
+		"val_split": strconv.Itoa(o.valSplit), "epoch": strconv.Itoa(kept.Epoch)}
+	accuracy := "no test set"
+	if test != nil {
+		meta["test_accuracy"] = strconv.FormatFloat(hist.TestAccuracy, 'f', 4, 64)
+		accuracy = fmt.Sprintf("accuracy on %s: %.2f%%", test.Name, 100*hist.TestAccuracy)
+	}
+	if train.ClassNames != nil {
+		// One name per line, in label order: the form of `onnxrun run --labels`.
+		meta["class_names"] = strings.Join(train.ClassNames, "\n")
+	}
 	if o.valSplit > 0 {
 		meta["val_accuracy"] = strconv.FormatFloat(kept.ValAccuracy, 'f', 4, 64)
 		accuracy = fmt.Sprintf("validation accuracy %.2f%% (%d held-out training images), %s", 100*kept.ValAccuracy, o.valSplit, accuracy)
@@ -211,7 +274,9 @@ func (o *trainOptions) run(e *env, args []string) error {
 	if err := model.Save(o.out); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "test accuracy %.2f%% on %s (%d images, evaluated once, after training)\n", 100*hist.TestAccuracy, test.Name, test.N)
+	if test != nil {
+		fmt.Fprintf(e.stdout, "test accuracy %.2f%% on %s (%d images, evaluated once, after training)\n", 100*hist.TestAccuracy, test.Name, test.N)
+	}
 	fmt.Fprintf(e.stdout, "wrote %s (%d parameters, opset %d)\n", o.out, net.NumParams(), o.opset)
 	if o.plot != "" {
 		title := strings.TrimSuffix(filepath.Base(o.out), filepath.Ext(o.out))
