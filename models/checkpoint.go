@@ -44,16 +44,21 @@ type runState struct {
 	correct, windowCorrect, windowDone int
 	elapsed                            time.Duration // time this epoch has trained so far
 	hist                               History
+	best                               []*Param // the best validation epoch's weights, with Config.KeepBest
 }
 
 func (t *Trainer) newRunState(train *Dataset) *runState {
 	src := rand.NewPCG(t.cfg.Seed, 0x73687566666c65) // "shuffle"
-	s := &runState{epoch: 1, order: make([]int, train.N), shuffleSrc: src, shuffle: rand.New(src)}
+	s := &runState{epoch: 1, order: make([]int, train.N), shuffleSrc: src, shuffle: rand.New(src),
+		hist: History{TestLoss: math.NaN(), TestAccuracy: math.NaN()}}
 	for i := range s.order {
 		s.order[i] = i
 	}
 	return s
 }
+
+// bestPrefix names the best validation epoch's weights in a checkpoint ("best/conv1.weight").
+const bestPrefix = "best/"
 
 // nextEpoch moves to the start of the next epoch.
 func (s *runState) nextEpoch() {
@@ -228,6 +233,11 @@ func (t *Trainer) writeCheckpoint() error {
 			arrays = append(arrays, b)
 		}
 	}
+	// With Config.KeepBest, the best validation epoch's weights so far, which the run ends with.
+	for i, p := range s.best {
+		h.Tensors = append(h.Tensors, checkpointTensor{Name: bestPrefix + t.Net.params[i].Name, Len: len(p.Value)})
+		arrays = append(arrays, p.Value)
+	}
 	header, err := json.Marshal(h)
 	if err != nil {
 		return fmt.Errorf("models: checkpoint header: %w", err)
@@ -393,9 +403,17 @@ func (t *Trainer) Resume(dir string, train *Dataset) error {
 		}
 	}
 	buffers := map[string][][]float32{}
+	var best [][]float32
 	for _, tn := range h.Tensors {
 		name, param, ok := strings.Cut(tn.Name, "/")
 		if !ok {
+			continue
+		}
+		if name+"/" == bestPrefix {
+			if i := len(best); i >= len(t.Net.params) || t.Net.params[i].Name != param || tn.Len != len(t.Net.params[i].Value) {
+				return &CheckpointError{Path: path, What: fmt.Sprintf("best-epoch weights %s do not fit the parameters", tn.Name)}
+			}
+			best = append(best, d.arrays[tn.Name])
 			continue
 		}
 		i := slices.IndexFunc(t.Net.params, func(p *Param) bool { return p.Name == param })
@@ -438,6 +456,15 @@ func (t *Trainer) Resume(dir string, train *Dataset) error {
 	s.lossSum, s.windowLoss, s.correct, s.windowCorrect, s.windowDone = h.LossSum, h.WindowLoss, h.Correct, h.WindowCorrect, h.WindowDone
 	s.elapsed = time.Duration(h.ElapsedSeconds * float64(time.Second))
 	s.hist = hist
+	if len(best) > 0 {
+		if len(best) != len(t.Net.params) {
+			return &CheckpointError{Path: path, What: fmt.Sprintf("best-epoch weights cover %d of %d parameters", len(best), len(t.Net.params))}
+		}
+		s.best = copyParams(t.Net.params, nil)
+		for i, b := range best {
+			copy(s.best[i].Value, b)
+		}
+	}
 	t.run = s
 	t.trainSet = trainSetID{train.Name, train.N}
 	return nil

@@ -1,6 +1,7 @@
 // Package models trains small convolutional networks in Go and exports them to ONNX: the seed's LeNet
 // (NewLeNet) and any Sequential stack of the same layers, trained on MNIST or Fashion-MNIST read from IDX
-// files, with SGD (momentum) or Adam, and written out through package exporter.
+// files, on a folder of images with one subfolder per class, or on an .npz file (LoadData), with SGD
+// (momentum) or Adam, and written out through package exporter.
 //
 // # Layers and kernels
 //
@@ -40,6 +41,14 @@
 // weights and zero biases (Keras's defaults), data is shuffled and dropout masks drawn from PCG generators
 // seeded by Config.Seed, so the same seed and thread count give the same run, bit for bit.
 //
+// # Validation and test
+//
+// Train holds Config.ValSplit examples of the training set out (SplitValidation: a seeded random draw,
+// not the last examples, because a dataset's order follows its classes or writers) and validates on them
+// after every epoch; EpochStats.ValLoss and ValAccuracy, the progress line and the curves show them, and
+// Config.KeepBest ends the run with the weights of the best validation epoch (History.BestEpoch). The test
+// set is evaluated once, after training, into History.TestAccuracy: nothing is chosen on it.
+//
 // # Checkpoints
 //
 // With Config.CheckpointDir set, Fit writes the run's whole state to CheckpointFile in that folder every
@@ -66,17 +75,20 @@
 //	                          and OrderLen
 //	float32 arrays            in Tensors order: the parameters ("conv1.weight", ...), then the
 //	                          optimizer's buffers ("m/conv1.weight", "v/..." for Adam, "velocity/..."
-//	                          for SGD), absent before the first step
+//	                          for SGD), absent before the first step; with Config.KeepBest the
+//	                          best validation epoch's weights so far ("best/conv1.weight", ...)
 //	uint32 × OrderLen         the training set's current permutation
 //	uint32                    CRC-32 (IEEE) of everything before it
 //
 // # Layout
 //
-// Tensors are NCHW float32, images scaled to [0, 1]. Dense weights are [out, in] and run as Gemm with
+// Tensors are NCHW float32: IDX images scaled to [0, 1], image folders and uint8 .npz arrays normalised
+// as DataOptions says, float32 .npz arrays as they are. Dense weights are [out, in] and run as Gemm with
 // transB=1, the layout PyTorch exports; Conv weights are [filters, channels, kh, kw].
 //
 // # Errors
 //
 // Layer shapes are checked when the Network is built (NewSequential), with errors naming the layer and the
-// sizes. Data files that are missing, truncated or not IDX give an *IDXError naming the file.
+// sizes. Data that is missing, truncated, not IDX, an unreadable image, a folder without class subfolders
+// or an .npz whose x and y disagree give a *DataError naming the file (*IDXError is the same type).
 package models

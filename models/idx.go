@@ -15,21 +15,9 @@ import (
 	"github.com/onnxrun/onnxrun/ops"
 )
 
-// IDXError is a data file that is missing, unreadable, truncated or not in the IDX format.
-type IDXError struct {
-	Path string
-	Msg  string
-	Err  error // the underlying error, if any
-}
-
-func (e *IDXError) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%s: %s: %v", e.Path, e.Msg, e.Err)
-	}
-	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
-}
-
-func (e *IDXError) Unwrap() error { return e.Err }
+// IDXError is an IDX data file that is missing, unreadable, truncated or not in the IDX format: a
+// DataError, under the name its callers match.
+type IDXError = DataError
 
 // maxIDXElements bounds what a header may ask for (the MNIST training images are 47 million bytes).
 const maxIDXElements = 1 << 30
@@ -107,15 +95,28 @@ func DecodeIDX(r io.Reader) (dims []int, data []uint8, err error) {
 	return dims, data, nil
 }
 
-// Dataset is a set of labelled grey-scale images, one byte per pixel.
+// Dataset is a set of labelled images: bytes scaled to [0, 1] when fed (IDX files), or float32 values
+// already normalised (Pixels: .npz files and image folders).
 type Dataset struct {
 	Name       string
-	Images     []uint8 // N x Rows x Cols, row-major
+	Images     []uint8 // N x Channels x Rows x Cols, row-major; nil when Pixels holds the data
 	Labels     []uint8
 	N          int
 	Rows, Cols int
 	Classes    int
+	// Channels is the number of planes of each image; 0 means 1 (IDX files are grey-scale).
+	Channels int
+	// Pixels, when Images is nil, holds the examples as the network takes them (N x Channels x Rows x Cols).
+	Pixels []float32
+	// ClassNames names the classes in label order (an image folder's subfolders); nil for numbered classes.
+	ClassNames []string
 }
+
+// channels is the number of planes of each image.
+func (d *Dataset) channels() int { return max(d.Channels, 1) }
+
+// imageSize is the number of values of one example.
+func (d *Dataset) imageSize() int { return d.channels() * d.Rows * d.Cols }
 
 // LoadIDX reads an images file (N x rows x cols) and a labels file (N) into a dataset with `classes`
 // classes, checking that they agree.
@@ -189,14 +190,18 @@ func (d *Dataset) Subset(n int) *Dataset {
 	}
 	s := *d
 	s.N = n
-	s.Images = d.Images[:n*d.Rows*d.Cols]
+	if d.Pixels != nil {
+		s.Pixels = d.Pixels[:n*d.imageSize()]
+	} else {
+		s.Images = d.Images[:n*d.imageSize()]
+	}
 	s.Labels = d.Labels[:n]
 	return &s
 }
 
-// Image returns example i's pixels.
+// Image returns example i's pixels (of a dataset of bytes: Images not nil).
 func (d *Dataset) Image(i int) []uint8 {
-	size := d.Rows * d.Cols
+	size := d.imageSize()
 	return d.Images[i*size : (i+1)*size]
 }
 
@@ -208,22 +213,27 @@ var pixelScale = func() (t [256]float32) {
 	return t
 }()
 
-// fill writes the examples idx into x ([len(idx), 1, Rows, Cols]) scaled to [0, 1], and their labels.
+// fill writes the examples idx into x ([len(idx), Channels, Rows, Cols]), bytes scaled to [0, 1], and
+// their labels.
 func (d *Dataset) fill(x []float32, labels []uint8, idx []int) {
-	size := d.Rows * d.Cols
+	size := d.imageSize()
 	for k, i := range idx {
 		dst := x[k*size : (k+1)*size]
-		for j, v := range d.Image(i) {
-			dst[j] = pixelScale[v]
+		if d.Pixels != nil {
+			copy(dst, d.Pixels[i*size:(i+1)*size])
+		} else {
+			for j, v := range d.Image(i) {
+				dst[j] = pixelScale[v]
+			}
 		}
 		labels[k] = d.Labels[i]
 	}
 }
 
-// Tensor returns examples [from, to) as a float32 tensor [to-from, 1, Rows, Cols] in [0, 1]: the input
-// layout of the exported model.
+// Tensor returns examples [from, to) as a float32 tensor [to-from, Channels, Rows, Cols] as the network
+// takes them (bytes scaled to [0, 1]): the input layout of the exported model.
 func (d *Dataset) Tensor(from, to int) *ops.Tensor {
-	t := ops.New(ops.Float32, ops.Shape{to - from, 1, d.Rows, d.Cols})
+	t := ops.New(ops.Float32, ops.Shape{to - from, d.channels(), d.Rows, d.Cols})
 	idx := make([]int, to-from)
 	for i := range idx {
 		idx[i] = from + i
@@ -242,5 +252,9 @@ func (d *Dataset) String() string {
 	for i, c := range hist {
 		counts[i] = fmt.Sprint(c)
 	}
-	return fmt.Sprintf("%s: %d images %dx%d, %d classes (%s)", d.Name, d.N, d.Rows, d.Cols, d.Classes, strings.Join(counts, " "))
+	size := fmt.Sprintf("%dx%d", d.Rows, d.Cols)
+	if d.channels() > 1 {
+		size = fmt.Sprintf("%dx%s", d.channels(), size)
+	}
+	return fmt.Sprintf("%s: %d images %s, %d classes (%s)", d.Name, d.N, size, d.Classes, strings.Join(counts, " "))
 }

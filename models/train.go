@@ -22,6 +22,12 @@ type Config struct {
 	Threads int
 	// EvalBatch is the batch size of evaluation (1000 when 0).
 	EvalBatch int
+	// ValSplit is how many training examples Train holds out for validation (SplitValidation, seeded by
+	// Seed); 0 holds none out and validates on nothing. The train command's default is DefaultValSplit.
+	ValSplit int
+	// KeepBest makes Fit end with the weights of the epoch of best validation accuracy (the lower
+	// validation loss breaks a tie) rather than the last epoch's; it needs validation data.
+	KeepBest bool
 	// OnBatch, if set, is called after every optimizer step; OnEpoch after every epoch's evaluation.
 	OnBatch func(BatchProgress)
 	OnEpoch func(EpochStats)
@@ -30,6 +36,9 @@ type Config struct {
 	// Trainer.Resume continues from it. See "Checkpoints" in the package documentation.
 	CheckpointDir                               string
 	CheckpointEverySteps, CheckpointEveryEpochs int
+	// ResumeDir, if set, makes Train continue the run checkpointed there (Trainer.Resume) on the same
+	// training part: the validation split is drawn again from the same seed, so it is the same.
+	ResumeDir string
 }
 
 // BatchProgress is the state of an epoch after a step.
@@ -57,6 +66,14 @@ type EpochStats struct {
 // History is the record of a run.
 type History struct {
 	Epochs []EpochStats
+	// BestEpoch is the epoch (from 1) of best validation accuracy, whose weights the network holds at the
+	// end with Config.KeepBest; 0 without validation data.
+	BestEpoch int
+	// TestLoss and TestAccuracy are measured once, after training, on Train's test set (NaN without one):
+	// no choice during the run looks at them.
+	TestLoss, TestAccuracy float64
+	// ValIndices are the indices in Train's training set of the examples held out for validation.
+	ValIndices []int
 	// Steps holds the training loss and accuracy averaged over windows of StepWindow examples, at the
 	// (fractional) epoch where each window ends: the finer curve of PlotHistory.
 	Steps []StepStats
@@ -100,6 +117,9 @@ func NewTrainer(net *Network, cfg Config) (*Trainer, error) {
 	if cfg.Threads <= 0 {
 		cfg.Threads = goruntime.GOMAXPROCS(0)
 	}
+	if cfg.ValSplit < 0 {
+		return nil, fmt.Errorf("models: a validation split of %d examples: want 0 (none) or more", cfg.ValSplit)
+	}
 	if cfg.BatchSize < 1 || cfg.Epochs < 0 {
 		return nil, fmt.Errorf("models: batch size %d and epochs %d must be positive", cfg.BatchSize, cfg.Epochs)
 	}
@@ -129,23 +149,48 @@ func NewTrainer(net *Network, cfg Config) (*Trainer, error) {
 	return t, nil
 }
 
-// Train is NewTrainer followed by Fit.
-func Train(net *Network, train, val *Dataset, cfg Config) (*History, error) {
+// Train holds cfg.ValSplit examples of train out for validation, trains on the others (Fit; after
+// Resume from cfg.ResumeDir when it is set), and then evaluates the network once on test (if not nil)
+// into History.TestLoss and TestAccuracy.
+func Train(net *Network, train, test *Dataset, cfg Config) (*History, error) {
 	t, err := NewTrainer(net, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return t.Fit(train, val)
+	var val *Dataset
+	var valIndices []int
+	if cfg.ValSplit > 0 {
+		if train, val, valIndices, err = SplitValidation(train, cfg.ValSplit, cfg.Seed); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.ResumeDir != "" {
+		if err := t.Resume(cfg.ResumeDir, train); err != nil {
+			return nil, err
+		}
+	}
+	hist, err := t.Fit(train, val)
+	if err != nil {
+		return hist, err
+	}
+	hist.ValIndices = valIndices
+	if test != nil {
+		if hist.TestLoss, hist.TestAccuracy, err = t.Evaluate(test); err != nil {
+			return hist, err
+		}
+	}
+	return hist, nil
 }
 
 func (t *Trainer) checkData(ds *Dataset) error {
 	want := t.Net.Input
-	// One-channel images have the same memory layout as [1 rows cols] (NCHW) and [rows cols 1] (NHWC,
-	// as Keras models imported from ONNX take them).
-	nchw := len(want) == 3 && want[0] == 1 && want[1] == ds.Rows && want[2] == ds.Cols
-	nhwc := len(want) == 3 && want[2] == 1 && want[0] == ds.Rows && want[1] == ds.Cols
+	// Images are NCHW; one-channel images also fit [rows cols 1] (NHWC, as Keras models imported from ONNX
+	// take them), which has the same memory layout.
+	c := ds.channels()
+	nchw := len(want) == 3 && want[0] == c && want[1] == ds.Rows && want[2] == ds.Cols
+	nhwc := len(want) == 3 && c == 1 && want[2] == 1 && want[0] == ds.Rows && want[1] == ds.Cols
 	if !nchw && !nhwc {
-		return fmt.Errorf("models: %s has %dx%d images, the network takes %v", ds.Name, ds.Rows, ds.Cols, want)
+		return fmt.Errorf("models: %s has %dx%dx%d images, the network takes %v", ds.Name, c, ds.Rows, ds.Cols, want)
 	}
 	if ds.Classes > t.classes {
 		return fmt.Errorf("models: %s has %d classes, the network outputs %d scores", ds.Name, ds.Classes, t.classes)
@@ -153,13 +198,17 @@ func (t *Trainer) checkData(ds *Dataset) error {
 	return nil
 }
 
-// Fit trains for cfg.Epochs over train, shuffled each epoch, and evaluates on val (if not nil) after each.
-// After Resume it continues the checkpointed run where it stopped; with Config.CheckpointDir set it writes
-// checkpoints as it goes. A trainer holds one run: once it has done cfg.Epochs, Fit returns its History
-// and trains no further, and every call must pass the same training set.
+// Fit trains for cfg.Epochs over train, shuffled each epoch, and evaluates on val (if not nil) after each;
+// with cfg.KeepBest it ends with the weights of the best validation epoch. After Resume it continues the
+// checkpointed run where it stopped; with Config.CheckpointDir set it writes checkpoints as it goes. A
+// trainer holds one run: once it has done cfg.Epochs, Fit returns its History and trains no further, and
+// every call must pass the same training set.
 func (t *Trainer) Fit(train, val *Dataset) (*History, error) {
 	if err := t.checkData(train); err != nil {
 		return nil, err
+	}
+	if t.cfg.KeepBest && val == nil {
+		return nil, errors.New("models: keeping the best epoch's weights needs validation data (a validation split)")
 	}
 	if val != nil {
 		if err := t.checkData(val); err != nil {
@@ -222,6 +271,12 @@ func (t *Trainer) Fit(train, val *Dataset) (*History, error) {
 			}
 		}
 		hist.Epochs = append(hist.Epochs, st)
+		if val != nil && hist.betterThanBest(st) {
+			hist.BestEpoch = s.epoch
+			if t.cfg.KeepBest {
+				s.best = copyParams(t.Net.params, s.best)
+			}
+		}
 		if t.cfg.OnEpoch != nil {
 			t.cfg.OnEpoch(st)
 		}
@@ -236,7 +291,36 @@ func (t *Trainer) Fit(train, val *Dataset) (*History, error) {
 			}
 		}
 	}
+	if s.best != nil {
+		copyParams(s.best, t.Net.params)
+	}
 	return hist, nil
+}
+
+// betterThanBest reports whether st, just appended, beats the best epoch so far: a higher validation
+// accuracy, or the same with a lower validation loss.
+func (h *History) betterThanBest(st EpochStats) bool {
+	if h.BestEpoch == 0 {
+		return true
+	}
+	b := h.Epochs[h.BestEpoch-1]
+	return st.ValAccuracy > b.ValAccuracy || (st.ValAccuracy == b.ValAccuracy && st.ValLoss < b.ValLoss)
+}
+
+// copyParams copies the values of src into dst (allocated when nil) and returns dst.
+func copyParams(src, dst []*Param) []*Param {
+	if dst == nil {
+		dst = make([]*Param, len(src))
+		for i, p := range src {
+			c := *p
+			c.Value = make([]float32, len(p.Value))
+			dst[i] = &c
+		}
+	}
+	for i, p := range src {
+		copy(dst[i].Value, p.Value)
+	}
+	return dst
 }
 
 // Evaluate returns the mean loss and the accuracy of the network on ds, dropout off.

@@ -60,7 +60,7 @@ cpu_isa="$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -xE 'avx2|fma|av
 echo "LeNet training: $images MNIST images per run, $rounds round(s); $cpu_name (family $cpu_family model $cpu_model; ${cpu_isa% }), $(nproc) CPUs; load average at start $load_start"
 
 onnxrun_run() { # threads batch
-  "$tmp/onnxrun" train --data "$data" --epochs 1 --batch "$2" --threads "$1" --limit "$images" --val-limit 1000 \
+  "$tmp/onnxrun" train --data "$data" --epochs 1 --batch "$2" --threads "$1" --limit "$images" --val-split 0 \
     --quiet --out "$tmp/lenet.onnx" | sed -n 's/^epoch .*  \([0-9]*\) img\/s.*/\1/p'
 }
 torch_run() { # threads batch

@@ -66,7 +66,7 @@ func commandFlags(cmd *command) []flagInfo {
 		fi := flagInfo{long: f.Name, short: f.Shorthand, usage: f.Usage, takesValue: f.NoOptDefVal == "",
 			repeatable: strings.HasSuffix(f.Value.Type(), "Array") || strings.HasSuffix(f.Value.Type(), "Slice")}
 		switch f.Name {
-		case "output", "labels", "dot", "markdown", "write-expected", "expected", "save", "cpuprofile", "memprofile", "calibrate", "eval":
+		case "output", "labels", "dot", "markdown", "write-expected", "expected", "save", "cpuprofile", "memprofile", "calibrate", "eval", "data", "test-data":
 			fi.valueKind = "file"
 		case "dump-intermediate", "dir", "out":
 			fi.valueKind = "dir"

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ import (
 func trainCommand() *command {
 	return &command{
 		name:    "train",
-		summary: "train the seed's LeNet (or a variant) on MNIST or Fashion-MNIST and export it to ONNX",
+		summary: "train the seed's LeNet (or a variant) on MNIST, Fashion-MNIST or your images and export it to ONNX",
 		usage:   "train [flags]",
 		help: `Train builds the seed's LeNet (Conv 6@3x3 relu, AveragePool 2, Conv 16@3x3 relu, AveragePool 2, Flatten,
 Dense 120 relu, Dense 84 relu, Dense 10: 60,074 parameters), or the variant the flags describe, trains it
@@ -27,10 +28,21 @@ on the MNIST-layout IDX files in --data (train-images-idx3-ubyte and the three o
 an ONNX model with a symbolic batch dimension, input "input" [N,1,28,28] (pixels / 255) and output
 "logits" [N,10] ("probabilities" with --softmax).
 
+--data may instead be a folder with one subfolder of PNG or JPEG images per class (classes in sorted
+order; their names go to the export's metadata "class_names", one per line, the form of run's --labels),
+read as RGB or --grayscale, resized to --image-size and normalised as (pixel x --scale - --mean) / --std;
+or an .npz file with x (N,C,H,W or N,H,W; float32 taken as it is, uint8 normalised as images are) and y
+(N integer classes). The input then has their channels and size, and the output one score per class.
+--test-data gives the test set in any of these forms; without it, only an IDX folder has one (t10k-*).
+
 The forward pass runs onnxrun's own inference kernels and the backward pass its gradient kernels; each
-batch is split over --threads workers. A progress bar shows images per second and the running loss; after
-every epoch the accuracy on the test files (t10k-*) is printed as the validation accuracy. The same --seed
-and --threads give the same run.
+batch is split over --threads workers. A progress bar shows images per second and the running loss.
+
+--val-split N holds N of the training images out (5,000 by default, drawn at random with --seed; 0 holds
+none out): after every epoch the accuracy on them is printed as the validation accuracy, and --keep-best
+exports the weights of the epoch where it was best. The test files (t10k-*) are evaluated once, after
+training, and printed as the test accuracy: nothing is chosen on them. The same --seed and --threads
+give the same run.
 
 --checkpoint DIR writes the run's state (weights, optimizer, random generators, position in the data) to
 DIR/` + models.CheckpointFile + ` every --checkpoint-every N optimizer steps, or N epochs written Ne (the
@@ -53,10 +65,17 @@ flags do not apply.`,
 			"onnxrun train --data data/mnist --checkpoint ckpt --checkpoint-every 200 --out lenet.onnx",
 			"onnxrun train --data data/mnist --resume ckpt --checkpoint ckpt --checkpoint-every 200 --out lenet.onnx",
 			"onnxrun train --from mnist_cnn.onnx --num-classes 10 --data data/fashion-mnist --epochs 3 --out fashion_cnn.onnx",
+			"onnxrun train --data photos/train --test-data photos/test --image-size 32x32 --mean 0.5 --std 0.5 --out photos.onnx",
 		},
 		define: func(fs *pflag.FlagSet) func(*env, []string) error {
 			o := &trainOptions{}
-			fs.StringVar(&o.data, "data", "data/mnist", "folder of the MNIST-layout IDX files")
+			fs.StringVar(&o.data, "data", "data/mnist", "training data: a folder of MNIST-layout IDX files, a folder with one subfolder of images per class, or an .npz with x and y")
+			fs.StringVar(&o.testData, "test-data", "", "test data, in the same forms (default: the IDX folder's t10k files; none for other data)")
+			fs.StringVar(&o.imageSize, "image-size", "", "images: resize to HxW, e.g. 32x32 (default: their own size)")
+			o.grayscale = switchFlag(fs, "grayscale", "", "images: read one channel (luma) instead of three (RGB)")
+			fs.Float64Var(&o.dataOpts.Scale, "scale", 1.0/255, "images and uint8 .npz arrays: multiply pixel values 0..255 by this")
+			fs.Float64SliceVar(&o.dataOpts.Mean, "mean", nil, "images and uint8 .npz arrays: subtract this after scaling (one value, or one per channel)")
+			fs.Float64SliceVar(&o.dataOpts.Std, "std", nil, "images and uint8 .npz arrays: then divide by this (one value, or one per channel)")
 			fs.IntVarP(&o.epochs, "epochs", "e", 15, "passes over the training set")
 			fs.IntVarP(&o.batch, "batch", "b", 128, "examples per optimizer step")
 			fs.StringVar(&o.optimizer, "optimizer", "adam", "adam or sgd (with momentum)")
@@ -66,7 +85,8 @@ flags do not apply.`,
 			fs.Uint64Var(&o.seed, "seed", 1, "seed of the initial weights, the shuffling and dropout")
 			fs.IntVar(&o.threads, "threads", 0, "workers each batch is split over (0: one per CPU)")
 			fs.IntVar(&o.limit, "limit", 0, "train on the first N training images only (0: all)")
-			fs.IntVar(&o.valLimit, "val-limit", 0, "validate on the first N test images only (0: all)")
+			fs.IntVar(&o.valSplit, "val-split", models.DefaultValSplit, "training images held out for validation, drawn with --seed (0: none, no validation)")
+			o.keepBest = switchFlag(fs, "keep-best", "", "export the weights of the epoch of best validation accuracy, not the last epoch's")
 			fs.StringVarP(&o.out, "out", "o", "lenet.onnx", "the ONNX file to write")
 			fs.IntVar(&o.opset, "opset", models.DefaultExportOpset, fmt.Sprintf("opset of the export (%d to %d)", models.MinExportOpset, models.MaxExportOpset))
 			o.softmax = switchFlag(fs, "softmax", "", "end the exported model with a Softmax (output \"probabilities\")")
@@ -91,12 +111,15 @@ flags do not apply.`,
 type trainOptions struct {
 	data, out, plot, optimizer     string
 	epochs, batch, threads, limit  int
-	valLimit, opset, kernel        int
+	valSplit, opset, kernel        int
 	lr, momentum, lrDecay, dropout float64
 	seed                           uint64
 	filters, hidden, pool, padding string
 	activation                     string
-	softmax, quiet                 *bool
+	softmax, quiet, keepBest       *bool
+	testData, imageSize            string
+	grayscale                      *bool
+	dataOpts                       models.DataOptions
 	checkpoint, checkpointEvery    string
 	resume                         string
 	fineTune                       fineTuneOptions
@@ -113,6 +136,39 @@ func checkpointInterval(s string) (steps, epochs int, err error) {
 		return 0, n, nil
 	}
 	return n, 0, nil
+}
+
+// loadData reads the training set and the test set (nil when there is none) as --data, --test-data and
+// the image flags say.
+func (o *trainOptions) loadData(cmd *command) (train, test *models.Dataset, err error) {
+	opts := o.dataOpts
+	opts.Grayscale = *o.grayscale
+	if o.imageSize != "" {
+		h, w, ok := strings.Cut(o.imageSize, "x")
+		var errH, errW error
+		opts.Height, errH = strconv.Atoi(h)
+		opts.Width, errW = strconv.Atoi(w)
+		if !ok || errH != nil || errW != nil || opts.Height < 1 || opts.Width < 1 {
+			return nil, nil, usagef(cmd, "--image-size %q: want HEIGHTxWIDTH, e.g. 32x32", o.imageSize)
+		}
+	}
+	if train, test, err = models.LoadData(o.data, opts); err != nil {
+		return nil, nil, err
+	}
+	if o.testData != "" {
+		other, otherTest, err := models.LoadData(o.testData, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		// An IDX folder's test files are its test set.
+		if test = other; otherTest != nil {
+			test = otherTest
+		}
+		if train.ClassNames != nil && test.ClassNames != nil && !slices.Equal(train.ClassNames, test.ClassNames) {
+			return nil, nil, fmt.Errorf("--test-data %s has the classes %q, --data %s has %q", o.testData, test.ClassNames, o.data, train.ClassNames)
+		}
+	}
+	return train, test, nil
 }
 
 func (o *trainOptions) config(cmd *command) (models.LeNetConfig, error) {
@@ -180,32 +236,46 @@ func (o *trainOptions) run(e *env, args []string) error {
 	if sgd, ok := opt.(*models.SGD); ok {
 		sgd.Momentum = o.momentum
 	}
-	train, test, err := models.LoadMNIST(o.data)
+	train, test, err := o.loadData(cmd)
 	if err != nil {
 		return err
 	}
-	train, test = train.Subset(o.limit), test.Subset(o.valLimit)
+	train = train.Subset(o.limit)
+	if o.valSplit < 0 || (o.valSplit > 0 && o.valSplit >= train.N) {
+		return usagef(cmd, "--val-split %d: want 0 (none) up to %d, below the %d training images", o.valSplit, train.N-1, train.N)
+	}
+	if *o.keepBest && o.valSplit == 0 {
+		return usagef(cmd, "--keep-best chooses an epoch on the validation split: it needs --val-split above 0")
+	}
 	if o.fineTune.from != "" {
 		return o.runFineTune(e, opt, train, test)
 	}
-	lenet.Input[1], lenet.Input[2] = train.Rows, train.Cols
+	lenet.Input = []int{max(train.Channels, 1), train.Rows, train.Cols}
+	lenet.Classes = train.Classes
 	net, err := models.NewLeNet(lenet)
 	if err != nil {
 		return err
 	}
 	net.Init(o.seed)
-	fmt.Fprintf(e.stdout, "%s\n%s\n\n%s\n", train, test, net.Summary())
+	testLine := "no test set (--test-data names one)"
+	if test != nil {
+		testLine = test.String()
+	}
+	fmt.Fprintf(e.stdout, "%s\n%s\n\n%s\n", train, testLine, net.Summary())
 	fmt.Fprintf(e.stdout, "training %d epochs, batch %d, %s lr %g, seed %d\n", o.epochs, o.batch, opt.Name(), opt.LearningRate(), o.seed)
 
 	lr0 := opt.LearningRate()
 	bar := newProgressBar(e.stderr, *o.quiet)
 	cfg := models.Config{Epochs: o.epochs, BatchSize: o.batch, Optimizer: opt, LRDecay: o.lrDecay, Seed: o.seed,
-		Threads: o.threads, OnBatch: bar.update,
+		Threads: o.threads, ValSplit: o.valSplit, KeepBest: *o.keepBest, OnBatch: bar.update,
 		OnEpoch: func(s models.EpochStats) {
 			bar.clear()
-			fmt.Fprintf(e.stdout, "epoch %*d/%d  loss %.4f  acc %.2f%%  val loss %.4f  val acc %.2f%%  %.0f img/s  %.1fs\n",
-				len(strconv.Itoa(o.epochs)), s.Epoch, o.epochs, s.TrainLoss, 100*s.TrainAccuracy, s.ValLoss, 100*s.ValAccuracy,
-				s.ImagesPerSec, s.TrainSeconds)
+			val := ""
+			if o.valSplit > 0 {
+				val = fmt.Sprintf("  val loss %.4f  val acc %.2f%%", s.ValLoss, 100*s.ValAccuracy)
+			}
+			fmt.Fprintf(e.stdout, "epoch %*d/%d  loss %.4f  acc %.2f%%%s  %.0f img/s  %.1fs\n",
+				len(strconv.Itoa(o.epochs)), s.Epoch, o.epochs, s.TrainLoss, 100*s.TrainAccuracy, val, s.ImagesPerSec, s.TrainSeconds)
 		}}
 	if o.checkpoint != "" {
 		cfg.CheckpointDir = o.checkpoint
@@ -213,38 +283,52 @@ func (o *trainOptions) run(e *env, args []string) error {
 			return usagef(cmd, "--checkpoint-every: %v", err)
 		}
 	}
-	trainer, err := models.NewTrainer(net, cfg)
-	if err != nil {
-		return err
-	}
 	if o.resume != "" {
-		if err := trainer.Resume(o.resume, train); err != nil {
-			return err
-		}
-		epoch, done := trainer.Position()
-		fmt.Fprintf(e.stdout, "resumed from %s at epoch %d, %d of %d images done\n", o.resume, epoch, done, train.N)
+		cfg.ResumeDir = o.resume
+		fmt.Fprintf(e.stdout, "resuming the run checkpointed in %s\n", o.resume)
 	}
-	hist, err := trainer.Fit(train, test)
+	hist, err := models.Train(net, train, test, cfg)
 	bar.clear()
 	if err != nil {
 		return err
 	}
-	last := hist.Epochs[len(hist.Epochs)-1]
-	desc := fmt.Sprintf("LeNet trained by onnxrun on %s (%d images): %d epochs, batch %d, %s lr %g (x%g per epoch), seed %d; accuracy on %s: %.2f%%\n%s",
-		train.Name, train.N, o.epochs, o.batch, opt.Name(), lr0, o.lrDecay, o.seed, test.Name, 100*last.ValAccuracy, commandLine(o, lr0))
+	kept := hist.Epochs[len(hist.Epochs)-1]
+	if *o.keepBest {
+		kept = hist.Epochs[hist.BestEpoch-1]
+		fmt.Fprintf(e.stdout, "kept the weights of epoch %d (best validation accuracy %.2f%%, loss %.4f)\n", kept.Epoch, 100*kept.ValAccuracy, kept.ValLoss)
+	}
+	meta := map[string]string{
+		"dataset": train.Name, "epochs": strconv.Itoa(o.epochs), "batch": strconv.Itoa(o.batch),
+		"optimizer": opt.Name(), "learning_rate": strconv.FormatFloat(lr0, 'g', -1, 64),
+		"lr_decay": strconv.FormatFloat(o.lrDecay, 'g', -1, 64), "seed": strconv.FormatUint(o.seed, 10),
+		"val_split": strconv.Itoa(o.valSplit), "epoch": strconv.Itoa(kept.Epoch)}
+	accuracy := "no test set"
+	if test != nil {
+		meta["test_accuracy"] = strconv.FormatFloat(hist.TestAccuracy, 'f', 4, 64)
+		accuracy = fmt.Sprintf("accuracy on %s: %.2f%%", test.Name, 100*hist.TestAccuracy)
+	}
+	if train.ClassNames != nil {
+		// One name per line, in label order: the form of `onnxrun run --labels`.
+		meta["class_names"] = strings.Join(train.ClassNames, "\n")
+	}
+	if o.valSplit > 0 {
+		meta["val_accuracy"] = strconv.FormatFloat(kept.ValAccuracy, 'f', 4, 64)
+		accuracy = fmt.Sprintf("validation accuracy %.2f%% (%d held-out training images), %s", 100*kept.ValAccuracy, o.valSplit, accuracy)
+	}
+	desc := fmt.Sprintf("LeNet trained by onnxrun on %s (%d images): %d epochs, batch %d, %s lr %g (x%g per epoch), seed %d; weights of epoch %d; %s\n%s",
+		train.Name, train.N-o.valSplit, o.epochs, o.batch, opt.Name(), lr0, o.lrDecay, o.seed, kept.Epoch, accuracy, commandLine(o, lr0))
 	model, err := net.Export(models.ExportOptions{Opset: o.opset, Softmax: *o.softmax, GraphName: "lenet",
-		DocString: desc, Metadata: map[string]string{
-			"dataset": train.Name, "epochs": strconv.Itoa(o.epochs), "batch": strconv.Itoa(o.batch),
-			"optimizer": opt.Name(), "learning_rate": strconv.FormatFloat(lr0, 'g', -1, 64),
-			"lr_decay": strconv.FormatFloat(o.lrDecay, 'g', -1, 64), "seed": strconv.FormatUint(o.seed, 10),
-			"val_accuracy": strconv.FormatFloat(last.ValAccuracy, 'f', 4, 64)}})
+		DocString: desc, Metadata: meta})
 	if err != nil {
 		return err
 	}
 	if err := model.Save(o.out); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "wrote %s (%d parameters, opset %d); validation accuracy %.2f%%\n", o.out, net.NumParams(), o.opset, 100*last.ValAccuracy)
+	if test != nil {
+		fmt.Fprintf(e.stdout, "test accuracy %.2f%% on %s (%d images, evaluated once, after training)\n", 100*hist.TestAccuracy, test.Name, test.N)
+	}
+	fmt.Fprintf(e.stdout, "wrote %s (%d parameters, opset %d)\n", o.out, net.NumParams(), o.opset)
 	if o.plot != "" {
 		title := strings.TrimSuffix(filepath.Base(o.out), filepath.Ext(o.out))
 		if err := models.PlotHistory(hist, title, o.plot); err != nil {
@@ -262,10 +346,14 @@ func commandLine(o *trainOptions, lr float64) string {
 	if threads <= 0 {
 		threads = goruntime.GOMAXPROCS(0)
 	}
+	keepBest := ""
+	if *o.keepBest {
+		keepBest = " --keep-best"
+	}
 	return fmt.Sprintf("onnxrun train --data %s --epochs %d --batch %d --optimizer %s --lr %g --lr-decay %g --seed %d --threads %d"+
-		" --filters %s --kernel %d --padding %s --pool %s --activation %s --hidden %s --dropout %g --limit %d",
+		" --filters %s --kernel %d --padding %s --pool %s --activation %s --hidden %s --dropout %g --limit %d --val-split %d%s",
 		o.data, o.epochs, o.batch, o.optimizer, lr, o.lrDecay, o.seed, threads, o.filters, o.kernel, o.padding, o.pool,
-		o.activation, o.hidden, o.dropout, o.limit)
+		o.activation, o.hidden, o.dropout, o.limit, o.valSplit, keepBest)
 }
 
 // progressBar redraws one line on a terminal, at most ten times a second. On anything else (a file, a

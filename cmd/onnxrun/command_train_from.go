@@ -24,7 +24,7 @@ func defineFineTuneFlags(fs *pflag.FlagSet, o *fineTuneOptions) {
 	fs.IntVar(&o.numClasses, "num-classes", 0, "with --from: replace the last Gemm/MatMul+Add by a fresh head with this many classes (0: keep it)")
 }
 
-// runFineTune trains the model of --from on train, validating on test, and writes it back in its own
+// runFineTune trains the model of --from on train (less its validation split), tests on test once, and writes it back in its own
 // format. The LeNet flags (--filters, --hidden, ...) and --opset do not apply.
 func (o *trainOptions) runFineTune(e *env, opt models.Optimizer, train, test *models.Dataset) error {
 	ft := o.fineTune
@@ -44,7 +44,7 @@ func (o *trainOptions) runFineTune(e *env, opt models.Optimizer, train, test *mo
 	lr0 := opt.LearningRate()
 	bar := newProgressBar(e.stderr, *o.quiet)
 	cfg := models.Config{Epochs: o.epochs, BatchSize: o.batch, Optimizer: opt, LRDecay: o.lrDecay, Seed: o.seed,
-		Threads: o.threads, OnBatch: bar.update,
+		Threads: o.threads, ValSplit: o.valSplit, KeepBest: *o.keepBest, OnBatch: bar.update,
 		OnEpoch: func(s models.EpochStats) {
 			bar.clear()
 			fmt.Fprintf(e.stdout, "epoch %*d/%d  loss %.4f  acc %.2f%%  val loss %.4f  val acc %.2f%%  %.0f img/s  %.1fs\n",
@@ -56,18 +56,31 @@ func (o *trainOptions) runFineTune(e *env, opt models.Optimizer, train, test *mo
 	if err != nil {
 		return err
 	}
-	last := hist.Epochs[len(hist.Epochs)-1]
-	desc := fmt.Sprintf("%s fine-tuned by onnxrun on %s (%d images): %d epochs, batch %d, %s lr %g, seed %d, num-classes %d, frozen [%s]; accuracy on %s: %.2f%%",
-		ft.from, train.Name, train.N, o.epochs, o.batch, opt.Name(), lr0, o.seed, ft.numClasses, strings.Join(ft.freeze, ","), test.Name, 100*last.ValAccuracy)
-	model, err := net.ExportImported(desc, map[string]string{"dataset": train.Name, "fine_tuned_from": ft.from,
-		"epochs": strconv.Itoa(o.epochs), "seed": strconv.FormatUint(o.seed, 10),
-		"val_accuracy": strconv.FormatFloat(last.ValAccuracy, 'f', 4, 64)})
+	kept := hist.Epochs[len(hist.Epochs)-1]
+	if *o.keepBest {
+		kept = hist.Epochs[hist.BestEpoch-1]
+		fmt.Fprintf(e.stdout, "kept the weights of epoch %d (best validation accuracy %.2f%%)\n", kept.Epoch, 100*kept.ValAccuracy)
+	}
+	meta := map[string]string{"dataset": train.Name, "fine_tuned_from": ft.from,
+		"epochs": strconv.Itoa(o.epochs), "seed": strconv.FormatUint(o.seed, 10), "epoch": strconv.Itoa(kept.Epoch),
+		"val_split": strconv.Itoa(o.valSplit), "val_accuracy": strconv.FormatFloat(kept.ValAccuracy, 'f', 4, 64)}
+	accuracy := "no test set"
+	if test != nil {
+		meta["test_accuracy"] = strconv.FormatFloat(hist.TestAccuracy, 'f', 4, 64)
+		accuracy = fmt.Sprintf("test accuracy on %s: %.2f%%", test.Name, 100*hist.TestAccuracy)
+	}
+	desc := fmt.Sprintf("%s fine-tuned by onnxrun on %s (%d images, %d held out for validation): %d epochs, batch %d, %s lr %g, seed %d, num-classes %d, frozen [%s]; weights of epoch %d; %s",
+		ft.from, train.Name, train.N-o.valSplit, o.valSplit, o.epochs, o.batch, opt.Name(), lr0, o.seed, ft.numClasses, strings.Join(ft.freeze, ","), kept.Epoch, accuracy)
+	model, err := net.ExportImported(desc, meta)
 	if err != nil {
 		return err
 	}
 	if err := model.Save(o.out); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "wrote %s (%d parameters, opset %d as the source); validation accuracy %.2f%%\n", o.out, net.NumParams(), net.SourceOpset(), 100*last.ValAccuracy)
+	if test != nil {
+		fmt.Fprintf(e.stdout, "test accuracy %.2f%% on %s (%d images, evaluated once, after training)\n", 100*hist.TestAccuracy, test.Name, test.N)
+	}
+	fmt.Fprintf(e.stdout, "wrote %s (%d parameters, opset %d as the source); validation accuracy %.2f%%\n", o.out, net.NumParams(), net.SourceOpset(), 100*kept.ValAccuracy)
 	return nil
 }
