@@ -178,7 +178,7 @@ func (t *task) packRange(r int) {
 			for j := b * nr; j < min(j1, (b+1)*nr); j++ {
 				m := (rq.AScale[0] * scaleAt(rq.BScale, j)) / rq.YScale
 				t.colMult[j] = m
-				finite = finite && !math.IsNaN(float64(m)) && !math.IsInf(float64(m), 0)
+				finite = finite && isFinite(m)
 			}
 			t.colMultFinite[b] = finite
 		}
@@ -252,19 +252,9 @@ func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 		switch {
 		case t.colMult != nil: // A's scale per tensor (MatMul, Gemm): one multiplier per column
 			mult := t.colMult[j0 : j0+cols]
-			if t.vectorEpilogue && cols == nr && t.colMultFinite[j0/nr] {
-				cb := colBias
-				if cb == nil {
-					cb = zeroBias[:]
-				}
-				args := requantRowArgs{za: za, rowSum: rowSum, rowBias: rowBias, yZero: rq.YZero, lo: 0, hi: 255,
-					limit: requantLimit, negLimit: -requantLimit}
-				if rq.YSigned {
-					args.lo, args.hi = -128, 127
-				}
-				if requantRow16(src, colAdj, zb, mult, cb, dst, &args) {
-					continue
-				}
+			if t.vectorEpilogue && cols == nr && t.colMultFinite[j0/nr] &&
+				requantRowVector(rq, src, colAdj, zb, mult, colBias, dst, za, rowSum, rowBias) {
+				continue
 			}
 			for c := range dst {
 				acc := src[c] - za*colAdj[c] - zb[c]*rowSum + rowBias
@@ -275,6 +265,15 @@ func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 			}
 		case len(rq.BScale) == 1: // B's per tensor (Conv with the weights as A): one per row
 			mult := (rq.AScale[i] * rq.BScale[0]) / rq.YScale
+			if t.vectorEpilogue && cols == nr && isFinite(mult) {
+				var rowMult [nr]float32 // the column epilogue with the row's multiplier in every column
+				for c := range rowMult {
+					rowMult[c] = mult
+				}
+				if requantRowVector(rq, src, colAdj, zb, rowMult[:], colBias, dst, za, rowSum, rowBias) {
+					continue
+				}
+			}
 			for c := range dst {
 				acc := src[c] - za*colAdj[c] - zb[c]*rowSum + rowBias
 				if colBias != nil {
@@ -289,3 +288,20 @@ func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 		}
 	}
 }
+
+// requantRowVector runs the vector epilogue (requantRow16) on one full tile row with the multipliers
+// mult of its columns, which must all be finite; it reports false where there is none.
+func requantRowVector(rq *Requant, src, colAdj, zb []int32, mult []float32, colBias []int32, dst []byte, za, rowSum, rowBias int32) bool {
+	if colBias == nil {
+		colBias = zeroBias[:]
+	}
+	args := requantRowArgs{za: za, rowSum: rowSum, rowBias: rowBias, yZero: rq.YZero, lo: 0, hi: 255,
+		limit: requantLimit, negLimit: -requantLimit}
+	if rq.YSigned {
+		args.lo, args.hi = -128, 127
+	}
+	return requantRow16(src, colAdj, zb, mult, colBias, dst, &args)
+}
+
+// isFinite reports whether m is neither NaN nor infinite.
+func isFinite(m float32) bool { return !math.IsNaN(float64(m)) && !math.IsInf(float64(m), 0) }
