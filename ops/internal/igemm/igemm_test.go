@@ -351,3 +351,38 @@ func TestRequantPerRowMultipliersMatchTheReference(t *testing.T) {
 		}
 	}
 }
+
+// TestPackBPanelVariantsMatchTheGoTwin compares every runnable panel packer with packBPanel16Go on
+// odd strides, group counts (0 included: the sums are still written) and both sign flips, and that
+// neither writes past its panel.
+func TestPackBPanelVariantsMatchTheGoTwin(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, v := range isa.Runnable(packBPanel16Variants...) {
+		for _, groups := range []int{0, 1, 2, 7, 33} {
+			for _, flip4 := range []uint32{0, 0x80808080} {
+				ldb := nr + r.IntN(9)
+				b := randBytes(r, max(1, groups*kg)*ldb)
+				got, want := randBytes(r, groups*nr*kg+8), make([]byte, groups*nr*kg+8)
+				copy(want, got)
+				gotSums, wantSums := make([]int32, nr+1), make([]int32, nr+1)
+				gotSums[nr], wantSums[nr] = 77, 77
+				for i := range nr {
+					gotSums[i], wantSums[i] = int32(i), -int32(i)
+				}
+				v.Fn(got, gotSums, b, ldb, groups, flip4)
+				packBPanel16Go(want, wantSums, b, ldb, groups, flip4)
+				name := fmt.Sprintf("%s/groups=%d/ldb=%d/flip=%#x", v.Name, groups, ldb, flip4)
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("%s: dst[%d] = %d, want %d", name, i, got[i], want[i])
+					}
+				}
+				for i := range wantSums {
+					if gotSums[i] != wantSums[i] {
+						t.Fatalf("%s: sums[%d] = %d, want %d", name, i, gotSums[i], wantSums[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -61,6 +61,26 @@ func correctRow16(src, colAdj, zb, dst []int32, args *requantRowArgs) bool {
 
 const haveRequantAsm = true
 
+// packBPanel16AVX2 is packBPanel16Go in AVX2 (kernel_amd64.s).
+//
+//go:noescape
+func packBPanel16AVX2(dst, b *byte, ldb, groups int, flip4 uint32, sums *int32)
+
+// packBPanel16Asm runs packBPanel16AVX2 after checking the slices' extents.
+func packBPanel16Asm(dst []byte, sums []int32, b []byte, ldb, groups int, flip4 uint32) {
+	if groups == 0 {
+		clear(sums[:nr])
+		return
+	}
+	_, _, _ = dst[groups*nr*kg-1], sums[nr-1], b[(groups*kg-1)*ldb+nr-1]
+	packBPanel16AVX2(&dst[0], &b[0], ldb, groups, flip4, &sums[0])
+}
+
+// asmPackBVariants lists the assembly panel packers this CPU has.
+func asmPackBVariants() []isa.Variant[packBPanel16Func] {
+	return []isa.Variant[packBPanel16Func]{{Level: isa.AVX2, Name: "AVX2 B panel packing", Fn: packBPanel16Asm}}
+}
+
 // hasVNNI: isa has no VNNI level, so the AVX512 level (which ONNXRUN_ISA=avx2 or purego lowers away)
 // is required and the VNNI extension is checked here.
 var hasVNNI = cpu.X86.HasAVX512VNNI

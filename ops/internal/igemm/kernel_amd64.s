@@ -221,3 +221,68 @@ TEXT ·correctRow16AVX512(SB), NOSPLIT, $0-40
 	VMOVDQU32    Z0, (DX)
 	VZEROUPPER
 	RET
+
+// func packBPanel16AVX2(dst, b *byte, ldb, groups int, flip4 uint32, sums *int32)
+//
+// packB's loop over whole groups for one full panel of 16 columns (its Go twin is packBPanel16Go):
+// per group, the 16 bytes of each of four rows of B at b, b+ldb, b+2·ldb, b+3·ldb are interleaved
+// into 16 columns × 4 bytes (bytes, then words), XORed with flip4 and stored as the group's 64
+// bytes; each column's 4 stored s8 values are summed by VPMADDUBSW with ones (at most 2·128 in
+// magnitude per word: no saturation) and VPMADDWD with ones. sums[0..15] receive the sums (stored,
+// not added). Needs AVX2.
+TEXT ·packBPanel16AVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), DI
+	MOVQ         b+8(FP), SI
+	MOVQ         ldb+16(FP), BX
+	MOVQ         groups+24(FP), CX
+	MOVL         flip4+32(FP), AX
+	MOVL         AX, X15
+	VPBROADCASTD X15, Y15
+	MOVQ         sums+40(FP), DX
+	MOVL         $0x01010101, AX
+	MOVL         AX, X14
+	VPBROADCASTD X14, Y14
+	MOVL         $0x00010001, AX
+	MOVL         AX, X13
+	VPBROADCASTD X13, Y13
+	VPXOR        Y11, Y11, Y11
+	VPXOR        Y12, Y12, Y12
+	LEAQ         (BX)(BX*2), R8
+	TESTQ        CX, CX
+	JZ           packdone
+
+packloop:
+	VMOVDQU     (SI), X0
+	VMOVDQU     (SI)(BX*1), X1
+	VMOVDQU     (SI)(BX*2), X2
+	VMOVDQU     (SI)(R8*1), X3
+	VPUNPCKLBW  X1, X0, X4
+	VPUNPCKHBW  X1, X0, X5
+	VPUNPCKLBW  X3, X2, X6
+	VPUNPCKHBW  X3, X2, X7
+	VPUNPCKLWD  X6, X4, X8
+	VPUNPCKHWD  X6, X4, X9
+	VPUNPCKLWD  X7, X5, X10
+	VPUNPCKHWD  X7, X5, X0
+	VINSERTI128 $1, X9, Y8, Y8
+	VINSERTI128 $1, X0, Y10, Y10
+	VPXOR       Y15, Y8, Y8
+	VPXOR       Y15, Y10, Y10
+	VMOVDQU     Y8, (DI)
+	VMOVDQU     Y10, 32(DI)
+	VPMADDUBSW  Y8, Y14, Y1
+	VPMADDWD    Y13, Y1, Y1
+	VPADDD      Y1, Y11, Y11
+	VPMADDUBSW  Y10, Y14, Y2
+	VPMADDWD    Y13, Y2, Y2
+	VPADDD      Y2, Y12, Y12
+	ADDQ        $64, DI
+	LEAQ        (SI)(BX*4), SI
+	DECQ        CX
+	JNZ         packloop
+
+packdone:
+	VMOVDQU    Y11, (DX)
+	VMOVDQU    Y12, 32(DX)
+	VZEROUPPER
+	RET
