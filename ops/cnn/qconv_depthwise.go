@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/qvec"
 )
 
 // The integer depthwise convolution (qconv_fast.go): one output plane per (image, channel), each an int32
@@ -135,18 +136,36 @@ func depthwisePlanes[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x []X, w []
 }
 
 // requantizeDepthwise requantises the accumulators acc of plane u's outputs from offset off on.
-func requantizeDepthwise[A int32 | float32](k *qconvKernel, io *qconvIO, u, off int, acc []A) {
+func requantizeDepthwise(k *qconvKernel, io *qconvIO, u, off int, acc []int32) {
+	y, b, mult := depthwiseRequantTerms(k, io, u, off, len(acc))
+	requantizeBytes(y, acc, b, mult, io.yZero, k.ySigned)
+}
+
+// requantizeDepthwiseF32 is requantizeDepthwise for the vector path's float32 accumulators: the
+// vector span (qvec.RequantizeF32, bit for bit requantize's result) first, the scalar loop on the rest.
+func requantizeDepthwiseF32(k *qconvKernel, io *qconvIO, u, off int, acc []float32) {
+	y, b, mult := depthwiseRequantTerms(k, io, u, off, len(acc))
+	done := qvec.RequantizeF32(y, acc, b, mult, io.yZero, k.ySigned)
+	requantizeBytes(y[done:], acc[done:], b, mult, io.yZero, k.ySigned)
+}
+
+// depthwiseRequantTerms are the n output bytes of plane u from offset off on, and the plane's bias and
+// multiplier.
+func depthwiseRequantTerms(k *qconvKernel, io *qconvIO, u, off, n int) (y []byte, bias int32, mult float32) {
 	m := u % k.s.outC
-	var b int32
 	if io.bias != nil {
-		b = io.bias[m]
+		bias = io.bias[m]
 	}
-	mult := requantMultiplier(io.xScale[0], io.wScale[min(m, len(io.wScale)-1)], io.yScale)
-	y := io.y8[u*k.s.outSize+off : u*k.s.outSize+off+len(acc)]
-	if k.ySigned {
-		requantize(bytesAs[int8](y), acc, b, mult, io.yZero)
+	mult = requantMultiplier(io.xScale[0], io.wScale[min(m, len(io.wScale)-1)], io.yScale)
+	return io.y8[u*k.s.outSize+off : u*k.s.outSize+off+n], bias, mult
+}
+
+// requantizeBytes is requantize into bytes holding int8 values when signed, else uint8 ones.
+func requantizeBytes[A int32 | float32](y []byte, acc []A, bias int32, mult float32, yZero int32, signed bool) {
+	if signed {
+		requantize(bytesAs[int8](y), acc, bias, mult, yZero)
 	} else {
-		requantize(y, acc, b, mult, io.yZero)
+		requantize(y, acc, bias, mult, yZero)
 	}
 }
 
@@ -180,7 +199,7 @@ func depthwiseVectorPlanes[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x []X
 		for oy := 0; oy < v.outH; oy++ {
 			row := temp[oy*v.rowStride : oy*v.rowStride+v.outW]
 			if k.requant {
-				requantizeDepthwise(k, io, u, oy*v.outW, row)
+				requantizeDepthwiseF32(k, io, u, oy*v.outW, row)
 				continue
 			}
 			acc := io.y32[u*s.outSize+oy*v.outW : u*s.outSize+(oy+1)*v.outW]

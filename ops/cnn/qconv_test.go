@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/qvec"
 	"github.com/onnxrun/onnxrun/ops/opstest"
 )
 
@@ -334,6 +335,48 @@ func TestRequantizeRoundsHalfToEvenAndSaturates(t *testing.T) {
 			for i, a := range acc {
 				if w := want(a, mult, zero, -128, 127); int64(y[i]) != w {
 					t.Fatalf("int8: acc %d · %g + %d = %d, want %d", a, mult, zero, y[i], w)
+				}
+			}
+		}
+	}
+}
+
+// TestRequantizeF32VectorMatchesTheScalarLoop holds the depthwise vector path's requantisation (the
+// vector span of qvec.RequantizeF32, then requantize on the rest) to requantize alone, bit for bit, on
+// odd lengths, float32-integer accumulators up to ±2^24, large biases, ties, and zero, infinite and
+// NaN multipliers, for both output types.
+func TestRequantizeF32VectorMatchesTheScalarLoop(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	mults := []float32{0.5, 0.25, 1.0 / 3, 7.3, 1e-3, 0, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	for _, n := range []int{0, 1, 15, 16, 17, 33, 100} {
+		acc := make([]float32, n)
+		for i := range acc {
+			switch i % 3 {
+			case 0:
+				acc[i] = float32(r.Intn(2001) - 1000)
+			case 1:
+				acc[i] = float32(r.Intn(1<<25) - 1<<24)
+			default:
+				acc[i] = float32(r.Intn(9) - 4)
+			}
+		}
+		for _, mult := range mults {
+			for _, bias := range []int32{0, -3, 1 << 20, math.MaxInt32 - 100} {
+				for _, signed := range []bool{false, true} {
+					zero := int32(r.Intn(256))
+					if signed {
+						zero -= 128
+					}
+					got, want := make([]byte, n), make([]byte, n)
+					done := qvec.RequantizeF32(got, acc, bias, mult, zero, signed)
+					requantizeBytes(got[done:], acc[done:], bias, mult, zero, signed)
+					requantizeBytes(want, acc, bias, mult, zero, signed)
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("n=%d mult=%g bias=%d zero=%d signed=%v: y[%d] (acc %g) = %d, want %d (vector span %d)",
+								n, mult, bias, zero, signed, i, acc[i], got[i], want[i], done)
+						}
+					}
 				}
 			}
 		}
