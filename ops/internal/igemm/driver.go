@@ -50,6 +50,16 @@ type requantRowArgs struct {
 	limit, negLimit            float32
 }
 
+// requantTileArgs are the scalars of requantTile16: per row of the tile its A zero point, row sum,
+// bias and multiplier, then the shared terms of requantRowArgs; the assembly reads them at offsets 0,
+// 32, 64, 96, then 128, 132, ..., 144.
+type requantTileArgs struct {
+	za, rowSum, rowBias [mr]int32
+	mult                [mr]float32
+	yZero, lo, hi       int32
+	limit, negLimit     float32
+}
+
 // requantLimit bounds the float product before conversion to int32: far beyond every 8-bit result.
 const requantLimit = 1 << 30
 
@@ -221,6 +231,10 @@ func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 		aShift = 128
 	}
 	zb, colAdj := t.zb[j0:j0+cols], t.colAdj[j0:j0+cols]
+	if rq := &p.Requant; rq.Y != nil && t.vectorEpilogue && cols == nr && t.colMult == nil && len(rq.BScale) == 1 &&
+		t.requantTileRowMults(tile, i0, j0, rows, aShift) {
+		return
+	}
 	for r := 0; r < rows; r++ {
 		i := i0 + r
 		za := zeroAt(p.AZero, t.aSigned, i) + aShift
@@ -265,15 +279,6 @@ func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 			}
 		case len(rq.BScale) == 1: // B's per tensor (Conv with the weights as A): one per row
 			mult := (rq.AScale[i] * rq.BScale[0]) / rq.YScale
-			if t.vectorEpilogue && cols == nr && isFinite(mult) {
-				var rowMult [nr]float32 // the column epilogue with the row's multiplier in every column
-				for c := range rowMult {
-					rowMult[c] = mult
-				}
-				if requantRowVector(rq, src, colAdj, zb, rowMult[:], colBias, dst, za, rowSum, rowBias) {
-					continue
-				}
-			}
 			for c := range dst {
 				acc := src[c] - za*colAdj[c] - zb[c]*rowSum + rowBias
 				if colBias != nil {
@@ -305,3 +310,33 @@ func requantRowVector(rq *Requant, src, colAdj, zb []int32, mult []float32, colB
 
 // isFinite reports whether m is neither NaN nor infinite.
 func isFinite(m float32) bool { return !math.IsNaN(float64(m)) && !math.IsInf(float64(m), 0) }
+
+// requantTileRowMults is store's requantising epilogue for a full-width tile with one multiplier per
+// row (the weights as A with a scale per tensor or per row, B's scale per tensor: a Conv) in one vector
+// call. It reports false, leaving the tile to the row loop, where a multiplier is not finite or there
+// is no vector form.
+func (t *task) requantTileRowMults(tile *[mr * nr]int32, i0, j0, rows int, aShift int32) bool {
+	p := t.p
+	rq := &p.Requant
+	args := requantTileArgs{yZero: rq.YZero, lo: 0, hi: 255, limit: requantLimit, negLimit: -requantLimit}
+	if rq.YSigned {
+		args.lo, args.hi = -128, 127
+	}
+	for r := 0; r < rows; r++ {
+		i := i0 + r
+		args.za[r] = zeroAt(p.AZero, t.aSigned, i) + aShift
+		args.rowSum[r] = t.rowSums[i]
+		if rq.BiasMode == BiasPerRow {
+			args.rowBias[r] = rq.Bias[i]
+		}
+		args.mult[r] = (rq.AScale[i] * rq.BScale[0]) / rq.YScale
+		if !isFinite(args.mult[r]) {
+			return false
+		}
+	}
+	colBias := zeroBias[:]
+	if rq.BiasMode == BiasPerCol {
+		colBias = rq.Bias[j0 : j0+nr]
+	}
+	return requantTile16(tile, rows, t.colAdj[j0:j0+nr], t.zb[j0:j0+nr], colBias, rq.Y[i0*rq.LDY+j0:], rq.LDY, &args)
+}

@@ -316,9 +316,9 @@ func TestRequantNonFiniteMultiplierMatchesTheReference(t *testing.T) {
 }
 
 // TestRequantPerRowMultipliersMatchTheReference covers a Conv's epilogue (the weights as A with a scale
-// per row, the input as B with one scale): full 16-column rows take the vector epilogue with the row's
-// multiplier in every column, the last 3 columns the Go loop, and a row whose multiplier is infinite
-// (0 × +Inf is NaN: the zero point) must stay on the Go loop.
+// per row, the input as B with one scale): full 16-column tiles take the vector tile epilogue, the
+// last 3 columns the Go loop, and a tile with a row whose multiplier is infinite (0 × +Inf is NaN: the
+// zero point) must stay on the Go loop.
 func TestRequantPerRowMultipliersMatchTheReference(t *testing.T) {
 	const m, n, k = 11, 35, 19
 	r := rand.New(rand.NewPCG(9, 10))

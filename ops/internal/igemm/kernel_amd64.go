@@ -47,6 +47,20 @@ func requantRow16(src, colAdj, zb []int32, mult []float32, colBias []int32, dst 
 	return true
 }
 
+// requantTile16AVX512 is the requantising epilogue of a tile's first rows rows, all 16 columns, with
+// one multiplier per row (kernel_amd64.s). It needs AVX-512 F.
+//
+//go:noescape
+func requantTile16AVX512(src *int32, rows int, colAdj, zb, colBias *int32, dst *byte, ldy int, args *requantTileArgs)
+
+// requantTile16 runs requantTile16AVX512 for a task whose kernel is at the AVX512 level; dst is the
+// tile's first output row and ldy the stride of the next ones.
+func requantTile16(tile *[mr * nr]int32, rows int, colAdj, zb, colBias []int32, dst []byte, ldy int, args *requantTileArgs) bool {
+	_, _, _, _ = colAdj[nr-1], zb[nr-1], colBias[nr-1], dst[(rows-1)*ldy+nr-1]
+	requantTile16AVX512(&tile[0], rows, &colAdj[0], &zb[0], &colBias[0], &dst[0], ldy, args)
+	return true
+}
+
 // correctRow16AVX512 is the int32 epilogue of one full tile row (kernel_amd64.s). It needs AVX-512 F.
 //
 //go:noescape

@@ -286,3 +286,60 @@ packdone:
 	VMOVDQU    Y12, 32(DX)
 	VZEROUPPER
 	RET
+
+// func requantTile16AVX512(src *int32, rows int, colAdj, zb, colBias *int32, dst *byte, ldy int, args *requantTileArgs)
+//
+// requantRow16AVX512 over the first rows rows of a tile (row stride 16 int32) with one multiplier
+// per row (a Conv's weight scales), the rows' za, rowSum, rowBias and mult read from args' arrays
+// (offsets 0, 32, 64, 96) and the column terms and the bounds (offsets 128..144) loaded once. Row r
+// goes to dst + r·ldy. The caller guarantees finite multipliers. Needs AVX-512 F.
+TEXT ·requantTile16AVX512(SB), NOSPLIT, $0-64
+	MOVQ         src+0(FP), SI
+	MOVQ         rows+8(FP), CX
+	MOVQ         colAdj+16(FP), DI
+	MOVQ         zb+24(FP), R8
+	MOVQ         colBias+32(FP), R10
+	MOVQ         dst+40(FP), DX
+	MOVQ         ldy+48(FP), BX
+	MOVQ         args+56(FP), AX
+	VMOVDQU32    (DI), Z10
+	VMOVDQU32    (R8), Z11
+	VMOVDQU32    (R10), Z12
+	VPBROADCASTD 128(AX), Z13
+	VPBROADCASTD 132(AX), Z14
+	VPBROADCASTD 136(AX), Z15
+	VBROADCASTSS 140(AX), Z16
+	VBROADCASTSS 144(AX), Z17
+	TESTQ        CX, CX
+	JZ           tiledone
+
+tileloop:
+	VMOVDQU32    (SI), Z0
+	VPBROADCASTD 0(AX), Z1
+	VPMULLD      Z10, Z1, Z1
+	VPSUBD       Z1, Z0, Z0
+	VPBROADCASTD 32(AX), Z2
+	VPMULLD      Z11, Z2, Z2
+	VPSUBD       Z2, Z0, Z0
+	VPBROADCASTD 64(AX), Z3
+	VPADDD       Z3, Z0, Z0
+	VPADDD       Z12, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VBROADCASTSS 96(AX), Z4
+	VMULPS       Z4, Z0, Z0
+	VMINPS       Z16, Z0, Z0
+	VMAXPS       Z17, Z0, Z0
+	VCVTPS2DQ    Z0, Z0
+	VPADDD       Z13, Z0, Z0
+	VPMAXSD      Z14, Z0, Z0
+	VPMINSD      Z15, Z0, Z0
+	VPMOVDB      Z0, (DX)
+	ADDQ         $64, SI
+	ADDQ         $4, AX
+	ADDQ         BX, DX
+	DECQ         CX
+	JNZ          tileloop
+
+tiledone:
+	VZEROUPPER
+	RET

@@ -17,5 +17,10 @@ func requantRow16(src, colAdj, zb []int32, mult []float32, colBias []int32, dst 
 	return false
 }
 
+// requantTile16 has no vector form here: it reports false and the caller runs its Go loop.
+func requantTile16(tile *[mr * nr]int32, rows int, colAdj, zb, colBias []int32, dst []byte, ldy int, args *requantTileArgs) bool {
+	return false
+}
+
 // correctRow16 has no vector form here: it reports false and the caller runs its Go loop.
 func correctRow16(src, colAdj, zb, dst []int32, args *requantRowArgs) bool { return false }
