@@ -50,6 +50,7 @@ func qconvCases() []qconvCase {
 	g := func(n int64) ops.Attr { return ops.IntAttr(n) }
 	return []qconvCase{
 		{name: "3x3 pads strides", x: []int{2, 5, 9, 8}, w: []int{7, 5, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 0, 2, 1), "strides": ints(2, 1)}, wantStrategy: "im2col+igemm"},
+		{name: "3x3 rows of 32 and more", x: []int{1, 3, 5, 41}, w: []int{4, 3, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 0), "strides": ints(2, 1)}, wantStrategy: "im2col+igemm"},
 		{name: "3x3 dilated groups", x: []int{1, 6, 11, 10}, w: []int{9, 2, 3, 3}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "dilations": ints(2, 2), "group": g(3)}, wantStrategy: "im2col+igemm"},
 		{name: "1x1 expand", x: []int{2, 13, 5, 7}, w: []int{33, 13, 1, 1}, wantStrategy: "pointwise igemm"},
 		{name: "1x1 strided", x: []int{1, 4, 7, 7}, w: []int{5, 4, 1, 1}, attrs: ops.AttrMap{"strides": ints(2, 2)}, wantStrategy: "im2col+igemm"},
