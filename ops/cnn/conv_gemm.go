@@ -271,7 +271,7 @@ func (t *im2colBlocks) Do(lo, hi int) {
 		oy1 := min(oh, oy0+c.blockRows)
 		cols := (oy1 - oy0) * ow
 		ld := colStride(cols)
-		im2colRowRange(col, t.x, &s.win, s.groupInC, ld, oy0, oy1)
+		im2colRowRange(col, t.x, &s.win, s.groupInC, ld, oy0, oy1, 0)
 		c.w.multiply(t.r, t.g, col, ld, t.y[oy0*ow:], s.outSize, cols, nil)
 	}
 }
@@ -314,7 +314,7 @@ func (t *im2colSplit) Do(lo, hi int) {
 		phaseRows(t.phased[lo*rowLen:], t.x[lo*width:], hi-lo, width, stride)
 		return
 	}
-	im2colRowRange(t.col[lo*w.out[1]:], t.x, w, t.channels, t.ld, t.oy0+lo, t.oy0+hi)
+	im2colRowRange(t.col[lo*w.out[1]:], t.x, w, t.channels, t.ld, t.oy0+lo, t.oy0+hi, 0)
 }
 
 // phasedLen is the length of the channels' planes in the phased layout (0 when the column stride is 1 and
@@ -350,8 +350,9 @@ func phaseRows(dst, x []float32, rows, width, stride int) {
 // a time: an input row read with unit stride is one copy, and padding is cleared in runs instead of being
 // tested cell by cell. Row r of the result starts at col[r*ld] and holds the (oy1-oy0)*ow columns (ld >=
 // that). x is in the phased layout of phaseRows when the window's column stride is above 1 (the caller
-// deinterleaves it into scratch), else as it lies.
-func im2colRowRange(col, x []float32, w *window, channels, ld, oy0, oy1 int) {
+// deinterleaves it into scratch), else as it lies. Padding cells hold pad: 0 for floats, x's zero point
+// for 8-bit integer data (the quantized convolution, which takes col as its GEMM's K x N operand).
+func im2colRowRange[T float32 | byte](col, x []T, w *window, channels, ld, oy0, oy1 int, pad T) {
 	ih, iw := w.in[0], w.in[1]
 	ow := w.out[1]
 	kh, kw := w.kernel[0], w.kernel[1]
@@ -380,21 +381,27 @@ func im2colRowRange(col, x []float32, w *window, channels, ld, oy0, oy1 int) {
 					d := dst[(oy-oy0)*ow : (oy-oy0+1)*ow]
 					iy := oy*sh + i*dh - ph
 					if iy < 0 || iy >= ih {
-						clear(d)
+						for ox := range d {
+							d[ox] = pad
+						}
 						continue
 					}
 					// Rows are short (LeNet's are 11 to 26 cells): plain loops beat copy's and clear's calls.
 					for ox := 0; ox < lo; ox++ {
-						d[ox] = 0
+						d[ox] = pad
 					}
 					for ox := hi; ox < ow; ox++ {
-						d[ox] = 0
+						d[ox] = pad
 					}
 					if lo == hi {
 						continue // the tap reads only padding in this row (a dilation wider than the map)
 					}
 					src := xc[iy*rowLen+first : iy*rowLen+first+hi-lo]
 					dd := d[lo:hi]
+					if len(dd) >= 32 { // ResNet's 56-cell rows of bytes: copy's vector moves win
+						copy(dd, src)
+						continue
+					}
 					for k := range dd {
 						dd[k] = src[k]
 					}

@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/qvec"
 )
 
 // The integer depthwise convolution (qconv_fast.go): one output plane per (image, channel), each an int32
@@ -135,18 +136,36 @@ func depthwisePlanes[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x []X, w []
 }
 
 // requantizeDepthwise requantises the accumulators acc of plane u's outputs from offset off on.
-func requantizeDepthwise[A int32 | float32](k *qconvKernel, io *qconvIO, u, off int, acc []A) {
+func requantizeDepthwise(k *qconvKernel, io *qconvIO, u, off int, acc []int32) {
+	y, b, mult := depthwiseRequantTerms(k, io, u, off, len(acc))
+	requantizeBytes(y, acc, b, mult, io.yZero, k.ySigned)
+}
+
+// requantizeDepthwiseF32 is requantizeDepthwise for the vector path's float32 accumulators: the
+// vector span (qvec.RequantizeF32, bit for bit requantize's result) first, the scalar loop on the rest.
+func requantizeDepthwiseF32(k *qconvKernel, io *qconvIO, u, off int, acc []float32) {
+	y, b, mult := depthwiseRequantTerms(k, io, u, off, len(acc))
+	done := qvec.RequantizeF32(y, acc, b, mult, io.yZero, k.ySigned)
+	requantizeBytes(y[done:], acc[done:], b, mult, io.yZero, k.ySigned)
+}
+
+// depthwiseRequantTerms are the n output bytes of plane u from offset off on, and the plane's bias and
+// multiplier.
+func depthwiseRequantTerms(k *qconvKernel, io *qconvIO, u, off, n int) (y []byte, bias int32, mult float32) {
 	m := u % k.s.outC
-	var b int32
 	if io.bias != nil {
-		b = io.bias[m]
+		bias = io.bias[m]
 	}
-	mult := requantMultiplier(io.xScale[0], io.wScale[min(m, len(io.wScale)-1)], io.yScale)
-	y := io.y8[u*k.s.outSize+off : u*k.s.outSize+off+len(acc)]
-	if k.ySigned {
-		requantize(bytesAs[int8](y), acc, b, mult, io.yZero)
+	mult = requantMultiplier(io.xScale[0], io.wScale[min(m, len(io.wScale)-1)], io.yScale)
+	return io.y8[u*k.s.outSize+off : u*k.s.outSize+off+n], bias, mult
+}
+
+// requantizeBytes is requantize into bytes holding int8 values when signed, else uint8 ones.
+func requantizeBytes[A int32 | float32](y []byte, acc []A, bias int32, mult float32, yZero int32, signed bool) {
+	if signed {
+		requantize(bytesAs[int8](y), acc, bias, mult, yZero)
 	} else {
-		requantize(y, acc, b, mult, io.yZero)
+		requantize(y, acc, bias, mult, yZero)
 	}
 }
 
@@ -164,7 +183,6 @@ func depthwiseVectorPlanes[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x []X
 	taps := s.taps
 	padded, temp, wf := scratch[:v.padLen], scratch[v.padLen:v.padLen+v.tempLen], scratch[v.padLen+v.tempLen:][:taps]
 	clear(padded)
-	xz := float32(X(io.xZero[0]))
 	inf := float32(math.Inf(1))
 	for u := p0; u < p1; u++ {
 		if cancelled(io.done) {
@@ -175,12 +193,12 @@ func depthwiseVectorPlanes[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x []X
 		for t := range wf {
 			wf[t] = float32(int32(w[m*taps+t]) - wzp)
 		}
-		dwFillShifted(v, padded, x[(n*s.inC+m)*s.inSize:(n*s.inC+m+1)*s.inSize], xz)
+		dwFillShifted(v, padded, x[(n*s.inC+m)*s.inSize:(n*s.inC+m+1)*s.inSize], X(io.xZero[0]), temp)
 		v.kernel(temp, padded, v.offsets, wf, v.blocks, 0, -inf, inf)
 		for oy := 0; oy < v.outH; oy++ {
 			row := temp[oy*v.rowStride : oy*v.rowStride+v.outW]
 			if k.requant {
-				requantizeDepthwise(k, io, u, oy*v.outW, row)
+				requantizeDepthwiseF32(k, io, u, oy*v.outW, row)
 				continue
 			}
 			acc := io.y32[u*s.outSize+oy*v.outW : u*s.outSize+(oy+1)*v.outW]
@@ -238,25 +256,47 @@ func depthwiseBorderCell[X int8 | uint8](g *gather, x []X, wz []int32, xz int32,
 // dwFillShifted copies plane x (inH x inW) into p's padded buffer as x - xz, where fillInterior copies a
 // float32 plane: padded row i, column j, which holds x[i-padTop][j-padLeft], is row i/stride, column
 // j/stride of phase (i%stride, j%stride). The padding cells are left as they are: zero, x's zero point.
-func dwFillShifted[X int8 | uint8](p *dwVectorPlan, padded []float32, x []X, xz float32) {
+// The conversions run on qvec's vector dequantisation; with stride 2 each row is converted into
+// rowScratch (when it holds a row) and then split into its phases.
+func dwFillShifted[X int8 | uint8](p *dwVectorPlan, padded []float32, x []X, xz X, rowScratch []float32) {
 	if p.stride == 1 {
 		rows, cols := min(p.phRows-p.padTop, p.inH), min(p.inW, p.rowStride-p.padLeft)
 		for r := 0; r < rows && cols > 0; r++ {
-			dst := padded[(p.padTop+r)*p.rowStride+p.padLeft:][:cols]
-			for c, v := range x[r*p.inW:][:cols] {
-				dst[c] = float32(v) - xz
-			}
+			dequantizeShifted(padded[(p.padTop+r)*p.rowStride+p.padLeft:][:cols], x[r*p.inW:][:cols], xz)
 		}
 		return
 	}
 	for r := range p.evenAt {
 		src := x[r*p.inW : (r+1)*p.inW]
 		even, odd := padded[p.evenAt[r]:][:p.cols[0].count], padded[p.oddAt[r]:][:p.cols[1].count]
+		if len(rowScratch) >= len(src) {
+			row := rowScratch[:len(src)]
+			dequantizeShifted(row, src, xz)
+			for q := range even {
+				even[q] = row[2*q]
+			}
+			for q := range odd {
+				odd[q] = row[2*q+1]
+			}
+			continue
+		}
+		fz := float32(xz)
 		for q := range even {
-			even[q] = float32(src[2*q]) - xz
+			even[q] = float32(src[2*q]) - fz
 		}
 		for q := range odd {
-			odd[q] = float32(src[2*q+1]) - xz
+			odd[q] = float32(src[2*q+1]) - fz
 		}
 	}
+}
+
+// dequantizeShifted writes dst[i] = float32(src[i] - xz): qvec's dequantisation with scale 1, exact for
+// these small integers.
+func dequantizeShifted[X int8 | uint8](dst []float32, src []X, xz X) {
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(src))), len(src))
+	if unsigned := ^X(0) > 0; unsigned {
+		qvec.DequantizeU8(dst, raw, 1, uint8(xz))
+		return
+	}
+	qvec.DequantizeS8(dst, bytesAs[int8](raw), 1, int8(xz))
 }

@@ -55,6 +55,10 @@ type qconvKernel struct {
 	requant          bool
 	xSigned, wSigned bool
 	ySigned          bool
+	// rowIm2col: the im2col operand is built K x N a row of output cells at a time (im2colRowRange: one
+	// run copied per input row, a 2-D window with unit column stride), which the GEMM packs with its
+	// vector panel packer, instead of N x K cell by cell.
+	rowIm2col bool
 	// packed holds each group's weights packed for the GEMM when W is constant (nil otherwise).
 	packed []*igemm.PackedA
 	// dwVec is the depthwise vector path's geometry (qconv_depthwise.go), nil when the window does not fit it.
@@ -103,6 +107,7 @@ func newQconvKernel(s convShape, in []ops.ValueInfo, xIdx, wIdx int, yType ops.D
 	default:
 		k.strategy = qconvIm2col
 		k.colBytes = s.outSize * k.kc
+		k.rowIm2col = s.win.rank() == 2 && s.win.stride[1] == 1
 	}
 	if w := in[wIdx].Const; w != nil && k.strategy != qconvDepthwise {
 		wb := ops.ByteData(w)
@@ -268,9 +273,13 @@ func (k *qconvKernel) gemmUnit(io *qconvIO, n, g int, col []byte, pool *parallel
 		p.A, p.LDA, p.ASigned = io.w[m0*k.kc:m1*k.kc], k.kc, k.wSigned
 	}
 	xg := io.x[(n*s.inC+g*s.groupInC)*s.inSize : (n*s.inC+(g+1)*s.groupInC)*s.inSize]
-	if k.strategy == qconvPointwise {
+	switch {
+	case k.strategy == qconvPointwise:
 		p.B, p.LDB = xg, s.inSize
-	} else {
+	case k.rowIm2col:
+		im2colRowRange(col, xg, &s.win, s.groupInC, s.outSize, 0, s.win.out[0], io.xZero[0])
+		p.B, p.LDB = col, s.outSize
+	default:
 		im2col(col, xg, k.g, s.groupInC, s.inSize, io.xZero[0])
 		p.B, p.LDB, p.BTrans = col, k.kc, true
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/qvec"
 	"github.com/onnxrun/onnxrun/ops/opstest"
 )
 
@@ -49,6 +50,7 @@ func qconvCases() []qconvCase {
 	g := func(n int64) ops.Attr { return ops.IntAttr(n) }
 	return []qconvCase{
 		{name: "3x3 pads strides", x: []int{2, 5, 9, 8}, w: []int{7, 5, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 0, 2, 1), "strides": ints(2, 1)}, wantStrategy: "im2col+igemm"},
+		{name: "3x3 rows of 32 and more", x: []int{1, 3, 5, 41}, w: []int{4, 3, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 0), "strides": ints(2, 1)}, wantStrategy: "im2col+igemm"},
 		{name: "3x3 dilated groups", x: []int{1, 6, 11, 10}, w: []int{9, 2, 3, 3}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "dilations": ints(2, 2), "group": g(3)}, wantStrategy: "im2col+igemm"},
 		{name: "1x1 expand", x: []int{2, 13, 5, 7}, w: []int{33, 13, 1, 1}, wantStrategy: "pointwise igemm"},
 		{name: "1x1 strided", x: []int{1, 4, 7, 7}, w: []int{5, 4, 1, 1}, attrs: ops.AttrMap{"strides": ints(2, 2)}, wantStrategy: "im2col+igemm"},
@@ -59,6 +61,9 @@ func qconvCases() []qconvCase {
 		{name: "depthwise 5x5 s2", x: []int{1, 5, 15, 14}, w: []int{5, 1, 5, 5}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "strides": ints(2, 2), "group": g(5)}, wantStrategy: "depthwise vector"},
 		{name: "depthwise 5x5 s1 odd", x: []int{1, 3, 7, 9}, w: []int{3, 1, 5, 5}, attrs: ops.AttrMap{"pads": ints(2, 1, 0, 2), "group": g(3)}, wantStrategy: "depthwise vector"},
 		{name: "depthwise 3x3 s2 odd", x: []int{2, 3, 9, 7}, w: []int{3, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(0, 1, 1, 0), "strides": ints(2, 2), "group": g(3)}, wantStrategy: "depthwise vector"},
+		// Rows of 16 and more go through the vector conversion and requantisation, the rest of a row their tails.
+		{name: "depthwise 3x3 s1 wide", x: []int{1, 3, 6, 37}, w: []int{3, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "group": g(3)}, wantStrategy: "depthwise vector"},
+		{name: "depthwise 3x3 s2 wide", x: []int{1, 3, 7, 41}, w: []int{3, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 0, 1, 1), "strides": ints(2, 2), "group": g(3)}, wantStrategy: "depthwise vector"},
 		{name: "depthwise 3x3 dilated", x: []int{1, 4, 9, 8}, w: []int{4, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "dilations": ints(2, 2), "group": g(4)}, wantStrategy: "depthwise"},
 		{name: "depthwise 2x3 s3", x: []int{1, 5, 10, 11}, w: []int{5, 1, 2, 3}, attrs: ops.AttrMap{"pads": ints(1, 0, 1, 1), "strides": ints(3, 3), "group": g(5)}, wantStrategy: "depthwise"},
 		{name: "depthwise multiplier 2", x: []int{1, 3, 6, 6}, w: []int{6, 1, 3, 3}, attrs: ops.AttrMap{"group": g(3)}, wantStrategy: "im2col+igemm"},
@@ -334,6 +339,48 @@ func TestRequantizeRoundsHalfToEvenAndSaturates(t *testing.T) {
 			for i, a := range acc {
 				if w := want(a, mult, zero, -128, 127); int64(y[i]) != w {
 					t.Fatalf("int8: acc %d · %g + %d = %d, want %d", a, mult, zero, y[i], w)
+				}
+			}
+		}
+	}
+}
+
+// TestRequantizeF32VectorMatchesTheScalarLoop holds the depthwise vector path's requantisation (the
+// vector span of qvec.RequantizeF32, then requantize on the rest) to requantize alone, bit for bit, on
+// odd lengths, float32-integer accumulators up to ±2^24, large biases, ties, and zero, infinite and
+// NaN multipliers, for both output types.
+func TestRequantizeF32VectorMatchesTheScalarLoop(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	mults := []float32{0.5, 0.25, 1.0 / 3, 7.3, 1e-3, 0, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	for _, n := range []int{0, 1, 15, 16, 17, 33, 100} {
+		acc := make([]float32, n)
+		for i := range acc {
+			switch i % 3 {
+			case 0:
+				acc[i] = float32(r.Intn(2001) - 1000)
+			case 1:
+				acc[i] = float32(r.Intn(1<<25) - 1<<24)
+			default:
+				acc[i] = float32(r.Intn(9) - 4)
+			}
+		}
+		for _, mult := range mults {
+			for _, bias := range []int32{0, -3, 1 << 20, math.MaxInt32 - 100} {
+				for _, signed := range []bool{false, true} {
+					zero := int32(r.Intn(256))
+					if signed {
+						zero -= 128
+					}
+					got, want := make([]byte, n), make([]byte, n)
+					done := qvec.RequantizeF32(got, acc, bias, mult, zero, signed)
+					requantizeBytes(got[done:], acc[done:], bias, mult, zero, signed)
+					requantizeBytes(want, acc, bias, mult, zero, signed)
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("n=%d mult=%g bias=%d zero=%d signed=%v: y[%d] (acc %g) = %d, want %d (vector span %d)",
+								n, mult, bias, zero, signed, i, acc[i], got[i], want[i], done)
+						}
+					}
 				}
 			}
 		}

@@ -1,7 +1,6 @@
 package igemm
 
 import (
-	"math"
 	"sync"
 
 	"github.com/onnxrun/onnxrun/ops/internal/isa"
@@ -48,6 +47,16 @@ type requantRowArgs struct {
 	za, rowSum, rowBias, yZero int32
 	lo, hi                     int32
 	limit, negLimit            float32
+}
+
+// requantTileArgs are the scalars of requantTile16: per row of the tile its A zero point, row sum,
+// bias and multiplier, then the shared terms of requantRowArgs; the assembly reads them at offsets 0,
+// 32, 64, 96, then 128, 132, ..., 144.
+type requantTileArgs struct {
+	za, rowSum, rowBias [mr]int32
+	mult                [mr]float32
+	yZero, lo, hi       int32
+	limit, negLimit     float32
 }
 
 // requantLimit bounds the float product before conversion to int32: far beyond every 8-bit result.
@@ -178,7 +187,7 @@ func (t *task) packRange(r int) {
 			for j := b * nr; j < min(j1, (b+1)*nr); j++ {
 				m := (rq.AScale[0] * scaleAt(rq.BScale, j)) / rq.YScale
 				t.colMult[j] = m
-				finite = finite && !math.IsNaN(float64(m)) && !math.IsInf(float64(m), 0)
+				finite = finite && isFinite(m)
 			}
 			t.colMultFinite[b] = finite
 		}
@@ -221,6 +230,10 @@ func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 		aShift = 128
 	}
 	zb, colAdj := t.zb[j0:j0+cols], t.colAdj[j0:j0+cols]
+	if rq := &p.Requant; rq.Y != nil && t.vectorEpilogue && cols == nr && t.colMult == nil && len(rq.BScale) == 1 &&
+		t.requantTileRowMults(tile, i0, j0, rows, aShift) {
+		return
+	}
 	for r := 0; r < rows; r++ {
 		i := i0 + r
 		za := zeroAt(p.AZero, t.aSigned, i) + aShift
@@ -252,19 +265,9 @@ func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 		switch {
 		case t.colMult != nil: // A's scale per tensor (MatMul, Gemm): one multiplier per column
 			mult := t.colMult[j0 : j0+cols]
-			if t.vectorEpilogue && cols == nr && t.colMultFinite[j0/nr] {
-				cb := colBias
-				if cb == nil {
-					cb = zeroBias[:]
-				}
-				args := requantRowArgs{za: za, rowSum: rowSum, rowBias: rowBias, yZero: rq.YZero, lo: 0, hi: 255,
-					limit: requantLimit, negLimit: -requantLimit}
-				if rq.YSigned {
-					args.lo, args.hi = -128, 127
-				}
-				if requantRow16(src, colAdj, zb, mult, cb, dst, &args) {
-					continue
-				}
+			if t.vectorEpilogue && cols == nr && t.colMultFinite[j0/nr] &&
+				requantRowVector(rq, src, colAdj, zb, mult, colBias, dst, za, rowSum, rowBias) {
+				continue
 			}
 			for c := range dst {
 				acc := src[c] - za*colAdj[c] - zb[c]*rowSum + rowBias
@@ -288,4 +291,52 @@ func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 			}
 		}
 	}
+}
+
+// requantRowVector runs the vector epilogue (requantRow16) on one full tile row with the multipliers
+// mult of its columns, which must all be finite; it reports false where there is none.
+func requantRowVector(rq *Requant, src, colAdj, zb []int32, mult []float32, colBias []int32, dst []byte, za, rowSum, rowBias int32) bool {
+	if colBias == nil {
+		colBias = zeroBias[:]
+	}
+	args := requantRowArgs{za: za, rowSum: rowSum, rowBias: rowBias, yZero: rq.YZero, lo: 0, hi: 255,
+		limit: requantLimit, negLimit: -requantLimit}
+	if rq.YSigned {
+		args.lo, args.hi = -128, 127
+	}
+	return requantRow16(src, colAdj, zb, mult, colBias, dst, &args)
+}
+
+// isFinite reports whether m is neither NaN nor infinite (m - m is NaN for both, else 0), in one
+// subtraction: the tile epilogue checks a multiplier per row of every tile.
+func isFinite(m float32) bool { return m-m == 0 }
+
+// requantTileRowMults is store's requantising epilogue for a full-width tile with one multiplier per
+// row (the weights as A with a scale per tensor or per row, B's scale per tensor: a Conv) in one vector
+// call. It reports false, leaving the tile to the row loop, where a multiplier is not finite or there
+// is no vector form.
+func (t *task) requantTileRowMults(tile *[mr * nr]int32, i0, j0, rows int, aShift int32) bool {
+	p := t.p
+	rq := &p.Requant
+	args := requantTileArgs{yZero: rq.YZero, lo: 0, hi: 255, limit: requantLimit, negLimit: -requantLimit}
+	if rq.YSigned {
+		args.lo, args.hi = -128, 127
+	}
+	for r := 0; r < rows; r++ {
+		i := i0 + r
+		args.za[r] = zeroAt(p.AZero, t.aSigned, i) + aShift
+		args.rowSum[r] = t.rowSums[i]
+		if rq.BiasMode == BiasPerRow {
+			args.rowBias[r] = rq.Bias[i]
+		}
+		args.mult[r] = (rq.AScale[i] * rq.BScale[0]) / rq.YScale
+		if !isFinite(args.mult[r]) {
+			return false
+		}
+	}
+	colBias := zeroBias[:]
+	if rq.BiasMode == BiasPerCol {
+		colBias = rq.Bias[j0 : j0+nr]
+	}
+	return requantTile16(tile, rows, t.colAdj[j0:j0+nr], t.zb[j0:j0+nr], colBias, rq.Y[i0*rq.LDY+j0:], rq.LDY, &args)
 }

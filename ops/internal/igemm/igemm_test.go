@@ -266,11 +266,16 @@ func TestMultiplyDoesNotAllocate(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	pool := parallel.NewPool(2)
 	defer pool.Close()
-	got, _ := suiteCase{m: 150, n: 150, k: 150, zeroA: 1, zeroB: 2, requant: true}.params(r)
-	got.Pool = pool
-	Multiply(got)
-	if n := testing.AllocsPerRun(20, func() { Multiply(got) }); n > 0 {
-		t.Errorf("Multiply allocates %.1f times per call", n)
+	for _, c := range []suiteCase{
+		{m: 150, n: 150, k: 150, zeroA: 1, zeroB: 2, requant: true},
+		{m: 150, n: 150, k: 150, zeroA: 2, zeroB: 1, requant: true, bias: BiasPerRow}, // a Conv's per-row multipliers
+	} {
+		got, _ := c.params(r)
+		got.Pool = pool
+		Multiply(got)
+		if n := testing.AllocsPerRun(20, func() { Multiply(got) }); n > 0 {
+			t.Errorf("%v: Multiply allocates %.1f times per call", c, n)
+		}
 	}
 }
 
@@ -307,5 +312,77 @@ func TestRequantNonFiniteMultiplierMatchesTheReference(t *testing.T) {
 		multiply(got, v)
 		MultiplyReference(want)
 		checkSame(t, v.Name, got, want)
+	}
+}
+
+// TestRequantPerRowMultipliersMatchTheReference covers a Conv's epilogue (the weights as A with a scale
+// per row, the input as B with one scale): full 16-column tiles take the vector tile epilogue, the
+// last 3 columns the Go loop, and a tile with a row whose multiplier is infinite (0 × +Inf is NaN: the
+// zero point) must stay on the Go loop.
+func TestRequantPerRowMultipliersMatchTheReference(t *testing.T) {
+	const m, n, k = 11, 35, 19
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, v := range isa.Runnable(kernelVariants...) {
+		for _, ySigned := range []bool{false, true} {
+			a, b := randBytes(r, m*k), randBytes(r, k*n)
+			for p := range k {
+				a[3*k+p] = 3 // row 3 is A's zero point: its accumulators are zero, its multiplier infinite
+			}
+			aScale := make([]float32, m)
+			for i := range aScale {
+				aScale[i] = 1e-6 + r.Float32()*2e-5
+			}
+			aScale[3] = 3e38
+			bias := make([]int32, m)
+			for i := range bias {
+				bias[i] = int32(r.IntN(2001) - 1000)
+			}
+			bias[3] = 0
+			mk := func() *Params {
+				return &Params{M: m, N: n, K: k, A: a, LDA: k, B: b, LDB: n, BSigned: true, AZero: []byte{3},
+					BZero: []byte{251},
+					Requant: Requant{AScale: aScale, BScale: []float32{0.05}, YScale: 1e-3, YZero: 9,
+						YSigned: ySigned, Bias: bias, BiasMode: BiasPerRow, Y: make([]byte, m*n), LDY: n}}
+			}
+			got, want := mk(), mk()
+			multiply(got, v)
+			MultiplyReference(want)
+			checkSame(t, fmt.Sprintf("%s/ySigned=%v", v.Name, ySigned), got, want)
+		}
+	}
+}
+
+// TestPackBPanelVariantsMatchTheGoTwin compares every runnable panel packer with packBPanel16Go on
+// odd strides, group counts (0 included: the sums are still written) and both sign flips, and that
+// neither writes past its panel.
+func TestPackBPanelVariantsMatchTheGoTwin(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, v := range isa.Runnable(packBPanel16Variants...) {
+		for _, groups := range []int{0, 1, 2, 7, 33} {
+			for _, flip4 := range []uint32{0, 0x80808080} {
+				ldb := nr + r.IntN(9)
+				b := randBytes(r, max(1, groups*kg)*ldb)
+				got, want := randBytes(r, groups*nr*kg+8), make([]byte, groups*nr*kg+8)
+				copy(want, got)
+				gotSums, wantSums := make([]int32, nr+1), make([]int32, nr+1)
+				gotSums[nr], wantSums[nr] = 77, 77
+				for i := range nr {
+					gotSums[i], wantSums[i] = int32(i), -int32(i)
+				}
+				v.Fn(got, gotSums, b, ldb, groups, flip4)
+				packBPanel16Go(want, wantSums, b, ldb, groups, flip4)
+				name := fmt.Sprintf("%s/groups=%d/ldb=%d/flip=%#x", v.Name, groups, ldb, flip4)
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("%s: dst[%d] = %d, want %d", name, i, got[i], want[i])
+					}
+				}
+				for i := range wantSums {
+					if gotSums[i] != wantSums[i] {
+						t.Fatalf("%s: sums[%d] = %d, want %d", name, i, gotSums[i], wantSums[i])
+					}
+				}
+			}
+		}
 	}
 }

@@ -47,6 +47,20 @@ func requantRow16(src, colAdj, zb []int32, mult []float32, colBias []int32, dst 
 	return true
 }
 
+// requantTile16AVX512 is the requantising epilogue of a tile's first rows rows, all 16 columns, with
+// one multiplier per row (kernel_amd64.s). It needs AVX-512 F.
+//
+//go:noescape
+func requantTile16AVX512(src *int32, rows int, colAdj, zb, colBias *int32, dst *byte, ldy int, args *requantTileArgs)
+
+// requantTile16 runs requantTile16AVX512 for a task whose kernel is at the AVX512 level; dst is the
+// tile's first output row and ldy the stride of the next ones.
+func requantTile16(tile *[mr * nr]int32, rows int, colAdj, zb, colBias []int32, dst []byte, ldy int, args *requantTileArgs) bool {
+	_, _, _, _ = colAdj[nr-1], zb[nr-1], colBias[nr-1], dst[(rows-1)*ldy+nr-1]
+	requantTile16AVX512(&tile[0], rows, &colAdj[0], &zb[0], &colBias[0], &dst[0], ldy, args)
+	return true
+}
+
 // correctRow16AVX512 is the int32 epilogue of one full tile row (kernel_amd64.s). It needs AVX-512 F.
 //
 //go:noescape
@@ -60,6 +74,26 @@ func correctRow16(src, colAdj, zb, dst []int32, args *requantRowArgs) bool {
 }
 
 const haveRequantAsm = true
+
+// packBPanel16AVX2 is packBPanel16Go in AVX2 (kernel_amd64.s).
+//
+//go:noescape
+func packBPanel16AVX2(dst, b *byte, ldb, groups int, flip4 uint32, sums *int32)
+
+// packBPanel16Asm runs packBPanel16AVX2 after checking the slices' extents.
+func packBPanel16Asm(dst []byte, sums []int32, b []byte, ldb, groups int, flip4 uint32) {
+	if groups == 0 {
+		clear(sums[:nr])
+		return
+	}
+	_, _, _ = dst[groups*nr*kg-1], sums[nr-1], b[(groups*kg-1)*ldb+nr-1]
+	packBPanel16AVX2(&dst[0], &b[0], ldb, groups, flip4, &sums[0])
+}
+
+// asmPackBVariants lists the assembly panel packers this CPU has.
+func asmPackBVariants() []isa.Variant[packBPanel16Func] {
+	return []isa.Variant[packBPanel16Func]{{Level: isa.AVX2, Name: "AVX2 B panel packing", Fn: packBPanel16Asm}}
+}
 
 // hasVNNI: isa has no VNNI level, so the AVX512 level (which ONNXRUN_ISA=avx2 or purego lowers away)
 // is required and the VNNI extension is checked here.

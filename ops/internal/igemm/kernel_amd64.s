@@ -221,3 +221,125 @@ TEXT ·correctRow16AVX512(SB), NOSPLIT, $0-40
 	VMOVDQU32    Z0, (DX)
 	VZEROUPPER
 	RET
+
+// func packBPanel16AVX2(dst, b *byte, ldb, groups int, flip4 uint32, sums *int32)
+//
+// packB's loop over whole groups for one full panel of 16 columns (its Go twin is packBPanel16Go):
+// per group, the 16 bytes of each of four rows of B at b, b+ldb, b+2·ldb, b+3·ldb are interleaved
+// into 16 columns × 4 bytes (bytes, then words), XORed with flip4 and stored as the group's 64
+// bytes; each column's 4 stored s8 values are summed by VPMADDUBSW with ones (at most 2·128 in
+// magnitude per word: no saturation) and VPMADDWD with ones. sums[0..15] receive the sums (stored,
+// not added). Needs AVX2.
+TEXT ·packBPanel16AVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), DI
+	MOVQ         b+8(FP), SI
+	MOVQ         ldb+16(FP), BX
+	MOVQ         groups+24(FP), CX
+	MOVL         flip4+32(FP), AX
+	MOVL         AX, X15
+	VPBROADCASTD X15, Y15
+	MOVQ         sums+40(FP), DX
+	MOVL         $0x01010101, AX
+	MOVL         AX, X14
+	VPBROADCASTD X14, Y14
+	MOVL         $0x00010001, AX
+	MOVL         AX, X13
+	VPBROADCASTD X13, Y13
+	VPXOR        Y11, Y11, Y11
+	VPXOR        Y12, Y12, Y12
+	LEAQ         (BX)(BX*2), R8
+	TESTQ        CX, CX
+	JZ           packdone
+
+packloop:
+	VMOVDQU     (SI), X0
+	VMOVDQU     (SI)(BX*1), X1
+	VMOVDQU     (SI)(BX*2), X2
+	VMOVDQU     (SI)(R8*1), X3
+	VPUNPCKLBW  X1, X0, X4
+	VPUNPCKHBW  X1, X0, X5
+	VPUNPCKLBW  X3, X2, X6
+	VPUNPCKHBW  X3, X2, X7
+	VPUNPCKLWD  X6, X4, X8
+	VPUNPCKHWD  X6, X4, X9
+	VPUNPCKLWD  X7, X5, X10
+	VPUNPCKHWD  X7, X5, X0
+	VINSERTI128 $1, X9, Y8, Y8
+	VINSERTI128 $1, X0, Y10, Y10
+	VPXOR       Y15, Y8, Y8
+	VPXOR       Y15, Y10, Y10
+	VMOVDQU     Y8, (DI)
+	VMOVDQU     Y10, 32(DI)
+	VPMADDUBSW  Y8, Y14, Y1
+	VPMADDWD    Y13, Y1, Y1
+	VPADDD      Y1, Y11, Y11
+	VPMADDUBSW  Y10, Y14, Y2
+	VPMADDWD    Y13, Y2, Y2
+	VPADDD      Y2, Y12, Y12
+	ADDQ        $64, DI
+	LEAQ        (SI)(BX*4), SI
+	DECQ        CX
+	JNZ         packloop
+
+packdone:
+	VMOVDQU    Y11, (DX)
+	VMOVDQU    Y12, 32(DX)
+	VZEROUPPER
+	RET
+
+// func requantTile16AVX512(src *int32, rows int, colAdj, zb, colBias *int32, dst *byte, ldy int, args *requantTileArgs)
+//
+// requantRow16AVX512 over the first rows rows of a tile (row stride 16 int32) with one multiplier
+// per row (a Conv's weight scales), the rows' za, rowSum, rowBias and mult read from args' arrays
+// (offsets 0, 32, 64, 96) and the column terms and the bounds (offsets 128..144) loaded once. Row r
+// goes to dst + r·ldy. The caller guarantees finite multipliers. Needs AVX-512 F.
+TEXT ·requantTile16AVX512(SB), NOSPLIT, $0-64
+	MOVQ         src+0(FP), SI
+	MOVQ         rows+8(FP), CX
+	MOVQ         colAdj+16(FP), DI
+	MOVQ         zb+24(FP), R8
+	MOVQ         colBias+32(FP), R10
+	MOVQ         dst+40(FP), DX
+	MOVQ         ldy+48(FP), BX
+	MOVQ         args+56(FP), AX
+	VMOVDQU32    (DI), Z10
+	VMOVDQU32    (R8), Z11
+	VMOVDQU32    (R10), Z12
+	VPBROADCASTD 128(AX), Z13
+	VPBROADCASTD 132(AX), Z14
+	VPBROADCASTD 136(AX), Z15
+	VBROADCASTSS 140(AX), Z16
+	VBROADCASTSS 144(AX), Z17
+	TESTQ        CX, CX
+	JZ           tiledone
+
+tileloop:
+	VMOVDQU32    (SI), Z0
+	VPBROADCASTD 0(AX), Z1
+	VPMULLD      Z10, Z1, Z1
+	VPSUBD       Z1, Z0, Z0
+	VPBROADCASTD 32(AX), Z2
+	VPMULLD      Z11, Z2, Z2
+	VPSUBD       Z2, Z0, Z0
+	VPBROADCASTD 64(AX), Z3
+	VPADDD       Z3, Z0, Z0
+	VPADDD       Z12, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VBROADCASTSS 96(AX), Z4
+	VMULPS       Z4, Z0, Z0
+	VMINPS       Z16, Z0, Z0
+	VMAXPS       Z17, Z0, Z0
+	VCVTPS2DQ    Z0, Z0
+	VPADDD       Z13, Z0, Z0
+	VPMAXSD      Z14, Z0, Z0
+	VPMINSD      Z15, Z0, Z0
+	VPMOVDB      Z0, (DX)
+	ADDQ         $64, SI
+	ADDQ         $4, AX
+	ADDQ         BX, DX
+	DECQ         CX
+	JNZ          tileloop
+
+tiledone:
+	VZEROUPPER
+	RET

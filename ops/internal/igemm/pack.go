@@ -1,6 +1,10 @@
 package igemm
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/onnxrun/onnxrun/ops/internal/isa"
+)
 
 // Tile and packing geometry. Every kernel variant reads the same layout, so operands prepacked by
 // PackA / PackB serve whichever variant runs.
@@ -120,18 +124,12 @@ func packB(dst []byte, sums []int32, b []byte, ldb int, signed, trans bool, j0, 
 		}
 		return
 	}
-	// Whole groups: four rows of B give each column one 4-byte word of its panel.
-	for g := 0; g < full; g++ {
-		p := g * kg
-		r0, r1 := b[p*ldb+j0:p*ldb+j1], b[(p+1)*ldb+j0:(p+1)*ldb+j1]
-		r2, r3 := b[(p+2)*ldb+j0:(p+2)*ldb+j1], b[(p+3)*ldb+j0:(p+3)*ldb+j1]
-		r1, r2, r3 = r1[:n], r2[:n], r3[:n]
-		for c, v0 := range r0 {
-			w := (uint32(v0) | uint32(r1[c])<<8 | uint32(r2[c])<<16 | uint32(r3[c])<<24) ^ flip4
-			binary.LittleEndian.PutUint32(dst[(c/nr)*nr*kp+g*nr*kg+(c%nr)*kg:], w)
-			sums[c] += int32(int8(w)) + int32(int8(w>>8)) + int32(int8(w>>16)) + int32(int8(w>>24))
-		}
+	// Whole groups: four rows of B give each column one 4-byte word of its panel; whole panels go
+	// to the chosen panel packer, the columns of a last partial panel to the same loop in Go.
+	for c0 := 0; c0+nr <= n; c0 += nr {
+		packBPanel16(dst[(c0/nr)*nr*kp:], sums[c0:c0+nr], b[j0+c0:], ldb, full, flip4)
 	}
+	packBGroups(dst, sums, b, ldb, n/nr*nr, n, j0, full, kp, flip4)
 	// The last, partial group: its missing rows stay 0.
 	for p := full * kg; p < k; p++ {
 		row := b[p*ldb+j0 : p*ldb+j1]
@@ -142,3 +140,42 @@ func packB(dst []byte, sums []int32, b []byte, ldb int, signed, trans bool, j0, 
 		}
 	}
 }
+
+// packBPanel16Func packs the whole groups of one full panel of 16 columns of a non-transposed B
+// (b at the panel's first column of row 0): dst[g*nr*kg+c*kg+q] = B[g*kg+q][c] ^ flip, and sums[c]
+// receives Σ_p of column c's stored (s8) values over those groups.
+type packBPanel16Func func(dst []byte, sums []int32, b []byte, ldb, groups int, flip4 uint32)
+
+// packBPanel16Go is the pure-Go panel packer, the twin of the assembly ones.
+func packBPanel16Go(dst []byte, sums []int32, b []byte, ldb, groups int, flip4 uint32) {
+	clear(sums[:nr])
+	packBGroups(dst, sums, b, ldb, 0, nr, 0, groups, groups*kg, flip4)
+}
+
+// packBGroups packs the first groups whole groups of columns c0..c1-1 (counted from j0) of a
+// non-transposed B into dst's panels (K padded to kp), adding each column's stored values to sums.
+func packBGroups(dst []byte, sums []int32, b []byte, ldb, c0, c1, j0, groups, kp int, flip4 uint32) {
+	if c0 >= c1 {
+		return
+	}
+	for g := 0; g < groups; g++ {
+		p := g * kg
+		r0, r1 := b[p*ldb+j0+c0:p*ldb+j0+c1], b[(p+1)*ldb+j0+c0:(p+1)*ldb+j0+c1]
+		r2, r3 := b[(p+2)*ldb+j0+c0:(p+2)*ldb+j0+c1], b[(p+3)*ldb+j0+c0:(p+3)*ldb+j0+c1]
+		r1, r2, r3 = r1[:len(r0)], r2[:len(r0)], r3[:len(r0)]
+		for i, v0 := range r0 {
+			c := c0 + i
+			w := (uint32(v0) | uint32(r1[i])<<8 | uint32(r2[i])<<16 | uint32(r3[i])<<24) ^ flip4
+			binary.LittleEndian.PutUint32(dst[(c/nr)*nr*kp+g*nr*kg+(c%nr)*kg:], w)
+			sums[c] += int32(int8(w)) + int32(int8(w>>8)) + int32(int8(w>>16)) + int32(int8(w>>24))
+		}
+	}
+}
+
+// packBPanel16Variants are the panel packers by instruction-set level; packBPanel16 is the one packB
+// runs.
+var (
+	packBPanel16Variants = append([]isa.Variant[packBPanel16Func]{{Level: isa.PureGo, Name: "pure Go B panel packing", Fn: packBPanel16Go}},
+		asmPackBVariants()...)
+	packBPanel16 = isa.Pick(packBPanel16Variants...).Fn
+)

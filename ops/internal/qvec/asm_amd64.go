@@ -46,8 +46,13 @@ func addAVX512(c, a, b []byte, signed bool, p AddParams, lo, hi float32)
 //go:noescape
 func minMaxAVX512(src []float32) (lo, hi [16]float32, nan bool)
 
+// requantizeF32AVX512 is RequantizeF32's span over len(acc) elements, a multiple of 16.
+//
+//go:noescape
+func requantizeF32AVX512(dst []byte, acc []float32, bias int32, mult, lo, hi float32, yZero int32)
+
 var avx512 = &impl{lanes: 16, quantize: quantizeAVX512, dequantizeU8: dequantizeU8AVX512, dequantizeS8: dequantizeS8AVX512,
-	add: addAVX512, minMax: minMaxAVX512}
+	add: addAVX512, minMax: minMaxAVX512, requantizeF32: requantizeF32AVX512}
 
 func variants() []isa.Variant[*impl] {
 	return []isa.Variant[*impl]{

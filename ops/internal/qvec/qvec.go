@@ -24,6 +24,8 @@ type impl struct {
 	// least and greatest of 0 and the elements of each lane (lane i: src[i], src[i+16], ...), and whether
 	// any element is NaN. The lanes come back by value: pointers would escape through the function value.
 	minMax func(src []float32) (lo, hi [16]float32, nan bool)
+	// requantizeF32 is RequantizeF32's vector span (nil: none); lo and hi are the bounds minus yZero.
+	requantizeF32 func(dst []byte, acc []float32, bias int32, mult, lo, hi float32, yZero int32)
 }
 
 var active = isa.PickAt(isa.Max(), variants()...).Fn
@@ -114,6 +116,31 @@ func quantizeWith(v *impl, dst []byte, src []float32, scale, lo, hi float32, zp 
 		v.quantize(dst[:n], src[:n], scale, lo, hi, zp)
 	}
 	twin.quantize(dst[n:], src[n:], scale, lo, hi, zp)
+}
+
+// RequantizeF32 requantises the leading part of acc that the vector variant in use takes, a multiple
+// of its lanes, and returns its length (0 without one); the caller's scalar loop, which it matches
+// bit for bit, does the rest. acc holds int32 accumulators as float32 integers (exact below 2^24);
+// for i < the returned count,
+//
+//	dst[i] = saturate(round_half_to_even(float32(int32(acc[i]) + bias) · mult) + yZero)
+//
+// to [0, 255], or [-128, 127] when signed (dst then holds int8 bits), with a NaN product giving yZero.
+func RequantizeF32(dst []byte, acc []float32, bias int32, mult float32, yZero int32, signed bool) int {
+	return requantizeF32With(active, dst, acc, bias, mult, yZero, signed)
+}
+
+func requantizeF32With(v *impl, dst []byte, acc []float32, bias int32, mult float32, yZero int32, signed bool) int {
+	n := split(v, len(acc))
+	if v.requantizeF32 == nil || n == 0 {
+		return 0
+	}
+	lo, hi := float32(-yZero), float32(255-yZero)
+	if signed {
+		lo, hi = float32(-128-yZero), float32(127-yZero)
+	}
+	v.requantizeF32(dst[:n], acc[:n], bias, mult, lo, hi, yZero)
+	return n
 }
 
 // split is the part of an n-element span v's assembly takes.

@@ -263,3 +263,41 @@ mdone:
 	SETNE   nan+152(FP)
 	VZEROUPPER
 	RET
+
+// func requantizeF32AVX512(dst []byte, acc []float32, bias int32, mult, lo, hi float32, yZero int32)
+// 16 lanes a step: the accumulators (integers held exactly in float32) convert to int32, take the
+// bias, convert back to float32 and scale by mult; clamped to [lo, hi] with NaN lanes zeroed (as in
+// quantizeAVX512), rounded half to even by VCVTPS2DQ, plus yZero, truncated to bytes.
+TEXT ·requantizeF32AVX512(SB), NOSPLIT, $0-68
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         acc_base+24(FP), SI
+	MOVQ         acc_len+32(FP), CX
+	MOVL         bias+48(FP), AX
+	VPBROADCASTD AX, Z1
+	VBROADCASTSS mult+52(FP), Z2
+	VBROADCASTSS lo+56(FP), Z3
+	VBROADCASTSS hi+60(FP), Z4
+	MOVL         yZero+64(FP), AX
+	VPBROADCASTD AX, Z5
+	SHRQ         $4, CX
+	JZ           rqdone
+
+rqloop:
+	VCVTTPS2DQ (SI), Z0
+	VPADDD     Z1, Z0, Z0
+	VCVTDQ2PS  Z0, Z0
+	VMULPS     Z2, Z0, Z0
+	VCMPPS     $0, Z0, Z0, K1
+	VMAXPS.Z   Z3, Z0, K1, Z0
+	VMINPS     Z4, Z0, Z0
+	VCVTPS2DQ  Z0, Z0
+	VPADDD     Z5, Z0, Z0
+	VPMOVDB    Z0, (DI)
+	ADDQ       $64, SI
+	ADDQ       $16, DI
+	DECQ       CX
+	JNZ        rqloop
+
+rqdone:
+	VZEROUPPER
+	RET
