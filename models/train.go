@@ -37,8 +37,10 @@ type Config struct {
 	CheckpointDir                               string
 	CheckpointEverySteps, CheckpointEveryEpochs int
 	// ResumeDir, if set, makes Train continue the run checkpointed there (Trainer.Resume) on the same
-	// training part: the validation split is drawn again from the same seed, so it is the same.
+	// training part: the validation split is drawn again from the same seed, so it is the same. OnResume,
+	// if set, is then told where the run resumes: the epoch in progress and the examples done in it.
 	ResumeDir string
+	OnResume  func(epoch, done, total int)
 }
 
 // BatchProgress is the state of an epoch after a step.
@@ -167,6 +169,10 @@ func Train(net *Network, train, test *Dataset, cfg Config) (*History, error) {
 	if cfg.ResumeDir != "" {
 		if err := t.Resume(cfg.ResumeDir, train); err != nil {
 			return nil, err
+		}
+		if cfg.OnResume != nil {
+			epoch, done := t.Position()
+			cfg.OnResume(epoch, done, train.N)
 		}
 	}
 	hist, err := t.Fit(train, val)

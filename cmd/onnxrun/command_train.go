@@ -285,7 +285,9 @@ func (o *trainOptions) run(e *env, args []string) error {
 	}
 	if o.resume != "" {
 		cfg.ResumeDir = o.resume
-		fmt.Fprintf(e.stdout, "resuming the run checkpointed in %s\n", o.resume)
+		cfg.OnResume = func(epoch, done, total int) {
+			fmt.Fprintf(e.stdout, "resumed from %s at epoch %d, %d of %d images done\n", o.resume, epoch, done, total)
+		}
 	}
 	hist, err := models.Train(net, train, test, cfg)
 	bar.clear()

@@ -19,7 +19,7 @@ func TestTrainFromCommand(t *testing.T) {
 	out := filepath.Join(dir, "fine.onnx")
 	const frozen = "sequential_1/conv2d_1/BiasAdd"
 	status, stdout, stderr := runCLI("train", "--from", srcPath, "--num-classes", "10", "--freeze", frozen,
-		"--data", dir, "--epochs", "1", "--batch", "32", "--threads", "1", "--out", out, "--quiet")
+		"--data", dir, "--val-split", "40", "--epochs", "1", "--batch", "32", "--threads", "1", "--out", out, "--quiet")
 	if status != 0 {
 		t.Fatalf("status %d\nstdout:\n%s\nstderr:\n%s", status, stdout, stderr)
 	}
@@ -58,7 +58,7 @@ func TestTrainFromCommand(t *testing.T) {
 		}
 	}
 
-	status, _, stderr = runCLI("train", "--from", srcPath, "--freeze", "nothing_by_this_name", "--data", dir, "--epochs", "1", "--out", out)
+	status, _, stderr = runCLI("train", "--from", srcPath, "--freeze", "nothing_by_this_name", "--data", dir, "--val-split", "40", "--epochs", "1", "--out", out)
 	if status == 0 || !strings.Contains(stderr, "nothing_by_this_name") {
 		t.Errorf("an unknown --freeze name: status %d, stderr %q; want an error naming it", status, stderr)
 	}
