@@ -28,17 +28,24 @@ func TestLayerGradients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkGradients(t, net, []uint8{1, 4, 0}, 5)
+}
+
+// checkGradients compares the backward pass of net on a random batch of len(labels) examples with
+// central finite differences of the softmax cross-entropy loss, for every parameter, after giving the
+// biases and shifts random non-zero values (so that one wired to the wrong place shows).
+func checkGradients(t *testing.T, net *Network, labels []uint8, classes int) {
+	t.Helper()
 	net.Init(3)
-	// Non-zero biases, so that a bias gradient wired to the wrong place shows.
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, p := range net.Params() {
 		if p.fanIn == 0 {
 			for i := range p.Value {
-				p.Value[i] = float32(rng.Float64()*0.2 - 0.1)
+				p.Value[i] += float32(rng.Float64()*0.2 - 0.1)
 			}
 		}
 	}
-	const batch = 3
+	batch := len(labels)
 	w := newWorker(net, 9)
 	p, err := w.pass(batch)
 	if err != nil {
@@ -47,7 +54,6 @@ func TestLayerGradients(t *testing.T) {
 	for i := range p.x.Float32s() {
 		p.x.Float32s()[i] = float32(rng.Float64()*2 - 1)
 	}
-	labels := []uint8{1, 4, 0}
 	// Every forward draws the same dropout mask: the worker's generator restarts from one seed.
 	lossAt := func(dlogits []float32) float64 {
 		*w.rng = *rand.New(rand.NewPCG(11, 12))
@@ -55,7 +61,7 @@ func TestLayerGradients(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		loss, _ := softmaxCrossEntropy(y.Float32s(), labels, 5, 1, dlogits)
+		loss, _ := softmaxCrossEntropy(y.Float32s(), labels, classes, 1, dlogits)
 		return loss
 	}
 	lossAt(p.dlogits.Float32s())

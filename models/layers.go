@@ -14,8 +14,10 @@ type Param struct {
 	Name  string // "conv1.weight", as the initializer is named in the exported model
 	Shape ops.Shape
 	Value []float32
-	// fanIn and fanOut size the Glorot-uniform range; both are 0 for a bias, which starts at zero.
+	// fanIn and fanOut size the Glorot-uniform range; both are 0 for a bias or a BatchNorm tensor, which
+	// starts at initial (0, or 1 for a scale or a variance).
 	fanIn, fanOut int
+	initial       float32
 }
 
 func newParam(name string, shape ops.Shape, fanIn, fanOut int) *Param {
@@ -181,11 +183,11 @@ const (
 	Same  Padding = "same"
 )
 
-// Conv2D is a 2-D convolution (cross-correlation) with a bias and an activation: Keras's Conv2D with
-// stride 1.
+// Conv2D is a 2-D convolution (cross-correlation) with a bias and an activation: Keras's Conv2D.
 type Conv2D struct {
 	Filters    int
 	Kernel     int // square kernel size
+	Stride     int // step in both directions; 0 means 1
 	Padding    Padding
 	Activation Activation
 	LayerName  string
@@ -201,30 +203,43 @@ func (l *Conv2D) Type() string     { return "Conv2D" }
 func (l *Conv2D) setName(n string) { l.LayerName = n }
 func (l *Conv2D) params() []*Param { return []*Param{l.weight, l.bias} }
 func (l *Conv2D) String() string {
-	return fmt.Sprintf("Conv2D(%d@%dx%d, %s)", l.Filters, l.Kernel, l.Kernel, l.Activation)
+	return fmt.Sprintf("Conv2D(%d@%dx%d/%d, %s)", l.Filters, l.Kernel, l.Kernel, l.stride(), l.Activation)
 }
+
+func (l *Conv2D) stride() int { return max(l.Stride, 1) }
 
 func (l *Conv2D) build(in ops.Shape) (ops.Shape, error) {
 	if len(in) != 3 {
 		return nil, fmt.Errorf("layer %s (Conv2D): input shape %v, want [channels height width]", l.LayerName, in)
 	}
-	if l.Filters < 1 || l.Kernel < 1 {
-		return nil, fmt.Errorf("layer %s (Conv2D): filters %d and kernel %d must be positive", l.LayerName, l.Filters, l.Kernel)
+	if l.Filters < 1 || l.Kernel < 1 || l.Stride < 0 {
+		return nil, fmt.Errorf("layer %s (Conv2D): filters %d, kernel %d and stride %d must be positive", l.LayerName, l.Filters, l.Kernel, l.Stride)
 	}
 	if err := l.Activation.check(); err != nil {
 		return nil, fmt.Errorf("layer %s (Conv2D): %w", l.LayerName, err)
 	}
+	c, h, w, stride := in[0], in[1], in[2], l.stride()
+	var oh, ow int
 	switch l.Padding {
 	case Valid:
 		l.padBegin, l.padEnd = 0, 0
+		oh, ow = (h-l.Kernel)/stride+1, (w-l.Kernel)/stride+1
+		if h < l.Kernel || w < l.Kernel {
+			oh, ow = 0, 0
+		}
 	case Same:
-		l.padBegin = (l.Kernel - 1) / 2
-		l.padEnd = l.Kernel - 1 - l.padBegin
+		// ceil(size/stride) outputs, as Keras and ONNX's SAME_UPPER; the padding is what that needs: kernel-1
+		// at stride 1, otherwise a function of the size, the same for both axes only on a square input.
+		if h != w && stride > 1 {
+			return nil, fmt.Errorf("layer %s (Conv2D): padding same with stride %d needs a square input, have %dx%d", l.LayerName, stride, h, w)
+		}
+		oh, ow = (h+stride-1)/stride, (w+stride-1)/stride
+		total := max((oh-1)*stride+l.Kernel-h, 0)
+		l.padBegin = total / 2
+		l.padEnd = total - l.padBegin
 	default:
 		return nil, fmt.Errorf("layer %s (Conv2D): padding %q, want valid or same", l.LayerName, string(l.Padding))
 	}
-	c, h, w := in[0], in[1], in[2]
-	oh, ow := h+l.padBegin+l.padEnd-l.Kernel+1, w+l.padBegin+l.padEnd-l.Kernel+1
 	if oh < 1 || ow < 1 {
 		return nil, fmt.Errorf("layer %s (Conv2D): a %dx%d kernel does not fit the %dx%d input (padding %s)", l.LayerName, l.Kernel, l.Kernel, h, w, l.paddingName())
 	}
@@ -233,7 +248,7 @@ func (l *Conv2D) build(in ops.Shape) (ops.Shape, error) {
 	l.weight = newParam(l.LayerName+".weight", ops.Shape{l.Filters, c, l.Kernel, l.Kernel}, c*taps, l.Filters*taps)
 	l.bias = newParam(l.LayerName+".bias", ops.Shape{l.Filters}, 0, 0)
 	p, q := l.padBegin, l.padEnd
-	l.attrs = ops.AttrMap{"kernel_shape": ints(l.Kernel, l.Kernel), "pads": ints(p, p, q, q)}
+	l.attrs = ops.AttrMap{"kernel_shape": ints(l.Kernel, l.Kernel), "pads": ints(p, p, q, q), "strides": ints(stride, stride)}
 	return l.out, nil
 }
 

@@ -316,5 +316,6 @@ func (t *Trainer) step(ds *Dataset, idx []int, train bool, preds []int) (meanLos
 		}
 	}
 	t.opt.Step(t.Net.params, sum)
+	t.Net.updateRunningStats(t.workers[:shards])
 	return meanLoss, correct, nil
 }

@@ -61,6 +61,8 @@ and --threads give the same run.`,
 			fs.StringVar(&o.hidden, "hidden", "120,84", "units of the two hidden dense layers")
 			fs.Float64Var(&o.dropout, "dropout", 0, "rate of a Dropout after each hidden dense layer (0: none)")
 			o.quiet = switchFlag(fs, "quiet", "q", "no progress bar")
+			fs.StringVar(&o.arch, "arch", "lenet", "built-in architecture: lenet (shaped by the flags above) or resnet-small (a residual CNN with BatchNorm, 78,090 parameters)")
+			o.foldBN = switchFlag(fs, "fold-bn", "", "fold each BatchNorm into the convolution before it in the export (default: keep BatchNormalization nodes)")
 			return o.run
 		},
 	}
@@ -73,8 +75,8 @@ type trainOptions struct {
 	lr, momentum, lrDecay, dropout float64
 	seed                           uint64
 	filters, hidden, pool, padding string
-	activation                     string
-	softmax, quiet                 *bool
+	activation, arch               string
+	softmax, quiet, foldBN         *bool
 }
 
 func (o *trainOptions) config(cmd *command) (models.LeNetConfig, error) {
@@ -148,7 +150,7 @@ func (o *trainOptions) run(e *env, args []string) error {
 	}
 	train, test = train.Subset(o.limit), test.Subset(o.valLimit)
 	lenet.Input[1], lenet.Input[2] = train.Rows, train.Cols
-	net, err := models.NewLeNet(lenet)
+	net, err := o.network(cmd, lenet)
 	if err != nil {
 		return err
 	}
@@ -172,9 +174,9 @@ func (o *trainOptions) run(e *env, args []string) error {
 		return err
 	}
 	last := hist.Epochs[len(hist.Epochs)-1]
-	desc := fmt.Sprintf("LeNet trained by onnxrun on %s (%d images): %d epochs, batch %d, %s lr %g (x%g per epoch), seed %d; accuracy on %s: %.2f%%\n%s",
-		train.Name, train.N, o.epochs, o.batch, opt.Name(), lr0, o.lrDecay, o.seed, test.Name, 100*last.ValAccuracy, commandLine(o, lr0))
-	model, err := net.Export(models.ExportOptions{Opset: o.opset, Softmax: *o.softmax, GraphName: "lenet",
+	desc := fmt.Sprintf("%s trained by onnxrun on %s (%d images): %d epochs, batch %d, %s lr %g (x%g per epoch), seed %d; accuracy on %s: %.2f%%\n%s",
+		o.arch, train.Name, train.N, o.epochs, o.batch, opt.Name(), lr0, o.lrDecay, o.seed, test.Name, 100*last.ValAccuracy, commandLine(o, lr0))
+	model, err := net.Export(models.ExportOptions{Opset: o.opset, Softmax: *o.softmax, GraphName: strings.ReplaceAll(o.arch, "-", "_"), FoldBatchNorm: *o.foldBN,
 		DocString: desc, Metadata: map[string]string{
 			"dataset": train.Name, "epochs": strconv.Itoa(o.epochs), "batch": strconv.Itoa(o.batch),
 			"optimizer": opt.Name(), "learning_rate": strconv.FormatFloat(lr0, 'g', -1, 64),
@@ -197,6 +199,19 @@ func (o *trainOptions) run(e *env, args []string) error {
 	return nil
 }
 
+// network builds the --arch network for lenet's input and classes; lenet's other fields shape LeNet only.
+func (o *trainOptions) network(cmd *command, lenet models.LeNetConfig) (*models.Network, error) {
+	switch o.arch {
+	case "lenet":
+		return models.NewLeNet(lenet)
+	case "resnet-small":
+		cfg := models.SmallResNet()
+		cfg.Input, cfg.Classes = lenet.Input, lenet.Classes
+		return models.NewResNet(cfg)
+	}
+	return nil, usagef(cmd, "--arch %q: want lenet or resnet-small", o.arch)
+}
+
 // commandLine is the train command that reproduces the run (data folder and output aside), for the
 // model's doc string.
 func commandLine(o *trainOptions, lr float64) string {
@@ -204,9 +219,9 @@ func commandLine(o *trainOptions, lr float64) string {
 	if threads <= 0 {
 		threads = goruntime.GOMAXPROCS(0)
 	}
-	return fmt.Sprintf("onnxrun train --data %s --epochs %d --batch %d --optimizer %s --lr %g --lr-decay %g --seed %d --threads %d"+
+	return fmt.Sprintf("onnxrun train --arch %s --data %s --epochs %d --batch %d --optimizer %s --lr %g --lr-decay %g --seed %d --threads %d"+
 		" --filters %s --kernel %d --padding %s --pool %s --activation %s --hidden %s --dropout %g --limit %d",
-		o.data, o.epochs, o.batch, o.optimizer, lr, o.lrDecay, o.seed, threads, o.filters, o.kernel, o.padding, o.pool,
+		o.arch, o.data, o.epochs, o.batch, o.optimizer, lr, o.lrDecay, o.seed, threads, o.filters, o.kernel, o.padding, o.pool,
 		o.activation, o.hidden, o.dropout, o.limit)
 }
 

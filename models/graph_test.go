@@ -1,0 +1,82 @@
+package models
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+// residualTestNet is a small ResNet-style graph holding every new piece: a strided same-padded
+// convolution, BatchNorm on channels and on units, a residual Add whose skip path is a 1x1 stride-2
+// projection, an output read by two layers (whose gradients must add up), GlobalAveragePool.
+func residualTestNet(t *testing.T) *Network {
+	t.Helper()
+	g := NewGraph(ops.Shape{2, 7, 7})
+	g.Layer(&Conv2D{LayerName: "stem", Filters: 3, Kernel: 3, Padding: Same})
+	g.Layer(&BatchNorm{LayerName: "stem_bn", Activation: Tanh}) // smooth: a ReLU kink within h of a value spoils finite differences
+	g.Layer(&Conv2D{LayerName: "conv1", Filters: 4, Kernel: 3, Stride: 2, Padding: Same, Activation: Tanh})
+	g.Layer(&Conv2D{LayerName: "conv2", Filters: 4, Kernel: 3, Padding: Same})
+	g.Layer(&BatchNorm{LayerName: "bn2"})
+	g.Layer(&Conv2D{LayerName: "proj", Filters: 4, Kernel: 1, Stride: 2, Padding: Same}, "stem_bn")
+	g.Layer(&Add{LayerName: "add", Activation: ReLU}, "bn2", "proj")
+	g.Layer(&GlobalAveragePool{LayerName: "gap"})
+	g.Layer(&Dense{LayerName: "dense", Units: 5})
+	g.Layer(&BatchNorm{LayerName: "bn_dense", Activation: Sigmoid})
+	g.Layer(&Dense{LayerName: "head", Units: 3})
+	net, err := g.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
+}
+
+func TestResidualGraphGradients(t *testing.T) {
+	net := residualTestNet(t)
+	if got := net.shapes[2]; !got.Equal(ops.Shape{4, 4, 4}) {
+		t.Fatalf("stride-2 same convolution of 7x7 gives %v, want [4 4 4]", got)
+	}
+	checkGradients(t, net, []uint8{0, 2, 1, 2}, 3)
+}
+
+func TestGraphErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		build func(g *Graph)
+		want  string
+	}{
+		{"unknown input", func(g *Graph) { g.Layer(&Flatten{}, "nope") }, `reads "nope"`},
+		{"add of one", func(g *Graph) { g.Layer(&Add{}) }, "want at least two"},
+		{"add shapes", func(g *Graph) {
+			g.Layer(&Conv2D{LayerName: "a", Filters: 2, Kernel: 3})
+			g.Layer(&Add{}, "a", InputName)
+		}, "input 2 has shape [1,6,6], input 1 has [2,4,4]"},
+		{"unused output", func(g *Graph) {
+			g.Layer(&Flatten{LayerName: "f"})
+			g.Layer(&Conv2D{Filters: 2, Kernel: 3}, InputName)
+		}, "output of layer f is not read"},
+		{"two inputs to a conv", func(g *Graph) {
+			g.Layer(&Conv2D{Filters: 2, Kernel: 3}, InputName, InputName)
+		}, "only Add reads more than one"},
+		{"an output read twice by one Add", func(g *Graph) {
+			g.Layer(&Flatten{LayerName: "f"})
+			g.Layer(&Add{}, "f", "f")
+		}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := NewGraph(ops.Shape{1, 6, 6})
+			c.build(g)
+			_, err := g.Build()
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("Build: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Build error %v, want one containing %q", err, c.want)
+			}
+		})
+	}
+}
