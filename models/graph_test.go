@@ -1,10 +1,15 @@
 package models
 
 import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/runtime"
 )
 
 // residualTestNet is a small ResNet-style graph holding every new piece: a strided same-padded
@@ -76,6 +81,79 @@ func TestGraphErrors(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Build error %v, want one containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+// randomizeBatchNorms gives every BatchNorm running averages and scales far from their start, so that an
+// export that drops or misplaces one shows.
+func randomizeBatchNorms(net *Network, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	for _, p := range append(net.Buffers(), net.Params()...) {
+		if p.fanIn != 0 {
+			continue
+		}
+		for i := range p.Value {
+			if strings.HasSuffix(p.Name, "running_var") || strings.HasSuffix(p.Name, ".weight") {
+				p.Value[i] = float32(0.5 + rng.Float64())
+			} else {
+				p.Value[i] = float32(rng.Float64() - 0.5)
+			}
+		}
+	}
+}
+
+// TestExportResidualBatchNorm exports a residual CNN with BatchNorm, kept as BatchNormalization and
+// folded into the convolutions, runs both in onnxrun's runtime and compares with the trainer's inference
+// forward pass (running averages).
+func TestExportResidualBatchNorm(t *testing.T) {
+	cfg := SmallResNet()
+	cfg.Widths = []int{4, 8}
+	net, err := NewResNet(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net.Init(5)
+	randomizeBatchNorms(net, 6)
+	x := randomImages(5, 2)
+	want, err := net.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fold := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fold=%v", fold), func(t *testing.T) {
+			before := slices.Clone(net.Params()[0].Value)
+			m, err := net.Export(ExportOptions{FoldBatchNorm: fold})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(before, net.Params()[0].Value) {
+				t.Fatal("folding changed the network's own weights")
+			}
+			counts := map[string]int{}
+			for _, n := range m.Proto.GetGraph().GetNode() {
+				counts[n.GetOpType()]++
+			}
+			wantBN := 6 // the stem's, two per block, the second block's projection's
+			if fold {
+				wantBN = 0
+			}
+			if counts["BatchNormalization"] != wantBN || counts["Add"] != 2 || counts["Conv"] != 6 || counts["GlobalAveragePool"] != 1 {
+				t.Errorf("exported ops %v, want %d BatchNormalization, 2 Add, 6 Conv, 1 GlobalAveragePool", counts, wantBN)
+			}
+			plan, err := runtime.Compile(m, runtime.Options{Threads: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sess := plan.NewSession()
+			defer sess.Close()
+			out, err := sess.Run(context.Background(), []*ops.Tensor{x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := closeTo(out[0].Float32s(), want.Float32s(), 1e-4); err != nil {
+				t.Fatalf("runtime output vs trainer's forward pass: %v", err)
 			}
 		})
 	}
