@@ -71,11 +71,29 @@ func (e *exportState) param(p *Param) string {
 }
 
 func (e *exportState) activation(a Activation, x, layer string, shape ops.Shape) string {
+	doc := fmt.Sprintf("%s activation of %s", a, layer)
+	switch a {
+	case GELU:
+		// x·(1 + erf(x/√2))/2 in ops every opset from 9 has (ONNX's own Gelu needs opset 20).
+		scaled := e.node("Mul", layer+"_gelu_scale", []string{x, e.scalar(layer+"_gelu_inv_sqrt2", 1/math.Sqrt2)}, nil, shape, doc)
+		erf := e.node("Erf", layer+"_gelu_erf", []string{scaled}, nil, shape, doc)
+		onePlus := e.node("Add", layer+"_gelu_one_plus", []string{erf, e.scalar(layer+"_gelu_one", 1)}, nil, shape, doc)
+		half := e.node("Mul", layer+"_gelu_half", []string{onePlus, e.scalar(layer+"_gelu_half_const", 0.5)}, nil, shape, doc)
+		return e.node("Mul", layer+"_gelu", []string{x, half}, nil, shape, doc)
+	case SiLU:
+		sig := e.node("Sigmoid", layer+"_silu_sigmoid", []string{x}, nil, shape, doc)
+		return e.node("Mul", layer+"_silu", []string{x, sig}, nil, shape, doc)
+	}
 	op, _ := a.opTypes()
 	if op == "" {
 		return x
 	}
-	return e.node(op, layer+"_"+a.String(), []string{x}, nil, shape, fmt.Sprintf("%s activation of %s", a, layer))
+	return e.node(op, layer+"_"+a.String(), []string{x}, nil, shape, doc)
+}
+
+// scalar adds a float32 scalar initializer.
+func (e *exportState) scalar(name string, v float64) string {
+	return e.g.Float32Initializer(e.g.Unique(name), nil, []float32{float32(v)})
 }
 
 func (l *Conv2D) export(e *exportState, x string) (string, error) {

@@ -13,21 +13,21 @@ import (
 )
 
 // residualTestNet is a small ResNet-style graph holding every new piece: a strided same-padded
-// convolution, BatchNorm on channels and on units, a residual Add whose skip path is a 1x1 stride-2
+// convolution, GELU and SiLU, BatchNorm on channels and on units, a residual Add whose skip path is a 1x1 stride-2
 // projection, an output read by two layers (whose gradients must add up), GlobalAveragePool.
 func residualTestNet(t *testing.T) *Network {
 	t.Helper()
 	g := NewGraph(ops.Shape{2, 7, 7})
 	g.Layer(&Conv2D{LayerName: "stem", Filters: 3, Kernel: 3, Padding: Same})
 	g.Layer(&BatchNorm{LayerName: "stem_bn", Activation: Tanh}) // smooth: a ReLU kink within h of a value spoils finite differences
-	g.Layer(&Conv2D{LayerName: "conv1", Filters: 4, Kernel: 3, Stride: 2, Padding: Same, Activation: Tanh})
+	g.Layer(&Conv2D{LayerName: "conv1", Filters: 4, Kernel: 3, Stride: 2, Padding: Same, Activation: GELU})
 	g.Layer(&Conv2D{LayerName: "conv2", Filters: 4, Kernel: 3, Padding: Same})
 	g.Layer(&BatchNorm{LayerName: "bn2"})
 	g.Layer(&Conv2D{LayerName: "proj", Filters: 4, Kernel: 1, Stride: 2, Padding: Same}, "stem_bn")
 	g.Layer(&Add{LayerName: "add", Activation: ReLU}, "bn2", "proj")
 	g.Layer(&GlobalAveragePool{LayerName: "gap"})
 	g.Layer(&Dense{LayerName: "dense", Units: 5})
-	g.Layer(&BatchNorm{LayerName: "bn_dense", Activation: Sigmoid})
+	g.Layer(&BatchNorm{LayerName: "bn_dense", Activation: SiLU})
 	g.Layer(&Dense{LayerName: "head", Units: 3})
 	net, err := g.Build()
 	if err != nil {
@@ -156,5 +156,40 @@ func TestExportResidualBatchNorm(t *testing.T) {
 				t.Fatalf("runtime output vs trainer's forward pass: %v", err)
 			}
 		})
+	}
+}
+
+// TestExportGELUAndSiLU checks the exported forms of GELU (Erf-based) and SiLU (Sigmoid·x) against the
+// trainer's loops, at the lowest and highest export opsets.
+func TestExportGELUAndSiLU(t *testing.T) {
+	net, err := NewSequential(ops.Shape{1, 28, 28}, &Conv2D{Filters: 3, Kernel: 3, Activation: GELU}, &Flatten{},
+		&Dense{Units: 8, Activation: SiLU}, &Dense{Units: 4, Activation: GELU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net.Init(8)
+	x := randomImages(3, 4)
+	want, err := net.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opset := range []int{MinExportOpset, MaxExportOpset} {
+		m, err := net.Export(ExportOptions{Opset: opset})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := runtime.Compile(m, runtime.Options{Threads: 1})
+		if err != nil {
+			t.Fatalf("opset %d: %v", opset, err)
+		}
+		sess := plan.NewSession()
+		out, err := sess.Run(context.Background(), []*ops.Tensor{x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := closeTo(out[0].Float32s(), want.Float32s(), 1e-5); err != nil {
+			t.Errorf("opset %d: runtime output vs trainer's forward pass: %v", opset, err)
+		}
+		sess.Close()
 	}
 }

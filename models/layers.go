@@ -34,9 +34,14 @@ const (
 	ReLU    Activation = "relu"
 	Sigmoid Activation = "sigmoid"
 	Tanh    Activation = "tanh"
+	// GELU is x·Φ(x), Φ the standard normal's CDF (the exact form, PyTorch's default); SiLU (swish) is
+	// x·sigmoid(x). Their gradients need x, not y, so they run as plain loops here (plainActivation).
+	GELU Activation = "gelu"
+	SiLU Activation = "silu"
 )
 
-// ParseActivation reads an activation name: relu, sigmoid, tanh, or linear (also "none" or "").
+// ParseActivation reads an activation name: relu, sigmoid, tanh, gelu, silu (also "swish"), or linear
+// (also "none" or "").
 func ParseActivation(s string) (Activation, error) {
 	switch strings.ToLower(s) {
 	case "", "linear", "none":
@@ -47,8 +52,12 @@ func ParseActivation(s string) (Activation, error) {
 		return Sigmoid, nil
 	case "tanh":
 		return Tanh, nil
+	case "gelu":
+		return GELU, nil
+	case "silu", "swish":
+		return SiLU, nil
 	}
-	return Linear, fmt.Errorf("activation %q: want relu, sigmoid, tanh or linear", s)
+	return Linear, fmt.Errorf("activation %q: want relu, sigmoid, tanh, gelu, silu or linear", s)
 }
 
 func (a Activation) String() string {
@@ -73,10 +82,10 @@ func (a Activation) opTypes() (fwd, grad string) {
 
 func (a Activation) check() error {
 	switch a {
-	case Linear, ReLU, Sigmoid, Tanh:
+	case Linear, ReLU, Sigmoid, Tanh, GELU, SiLU:
 		return nil
 	}
-	return fmt.Errorf("activation %q: want relu, sigmoid, tanh or linear", string(a))
+	return fmt.Errorf("activation %q: want relu, sigmoid, tanh, gelu, silu or linear", string(a))
 }
 
 // PoolKind selects max or average pooling.
@@ -132,9 +141,13 @@ func withBatch(batch int, s ops.Shape) ops.Shape { return append(ops.Shape{batch
 type activationStep struct {
 	fwd, grad *node
 	y         *ops.Tensor
+	plain     *plainActivation // GELU and SiLU
 }
 
 func newActivationStep(a Activation, shape ops.Shape) (*activationStep, error) {
+	if a == GELU || a == SiLU {
+		return &activationStep{plain: newPlainActivation(a, shape)}, nil
+	}
 	fwdOp, gradOp := a.opTypes()
 	s := &activationStep{}
 	if fwdOp == "" {
@@ -151,6 +164,9 @@ func newActivationStep(a Activation, shape ops.Shape) (*activationStep, error) {
 }
 
 func (s *activationStep) forward(ctx *ops.ExecContext, z *ops.Tensor) (*ops.Tensor, error) {
+	if s.plain != nil {
+		return s.plain.forward(z), nil
+	}
 	if s.fwd == nil {
 		return z, nil
 	}
@@ -160,6 +176,9 @@ func (s *activationStep) forward(ctx *ops.ExecContext, z *ops.Tensor) (*ops.Tens
 }
 
 func (s *activationStep) backward(ctx *ops.ExecContext, dy *ops.Tensor) (*ops.Tensor, error) {
+	if s.plain != nil {
+		return s.plain.backward(dy), nil
+	}
 	if s.grad == nil {
 		return dy, nil
 	}
