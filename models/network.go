@@ -298,6 +298,7 @@ type pass struct {
 	// dOuts[i] is dL/d(layer i's output) during backward; sums[i] holds it for a layer read by several
 	// others, whose gradients add up (nil for the others, whose dOuts alias their reader's dX).
 	dOuts, sums []*ops.Tensor
+	augScratch  []float32 // one image, for Config.Augment
 }
 
 func newWorker(n *Network, seed uint64) *worker {

@@ -62,6 +62,9 @@ and --threads give the same run.`,
 			fs.Float64Var(&o.dropout, "dropout", 0, "rate of a Dropout after each hidden dense layer (0: none)")
 			o.quiet = switchFlag(fs, "quiet", "q", "no progress bar")
 			fs.StringVar(&o.arch, "arch", "lenet", "built-in architecture: lenet (shaped by the flags above) or resnet-small (a residual CNN with BatchNorm, 78,090 parameters)")
+			fs.IntVar(&o.augShift, "aug-shift", 0, "augment: shift each training image by up to N pixels each way (a random crop of the image padded by N)")
+			o.augFlip = switchFlag(fs, "aug-flip", "", "augment: flip training images horizontally at random (not for digits)")
+			fs.Float64Var(&o.augRotate, "aug-rotate", 0, "augment: rotate training images by up to this many degrees either way")
 			o.foldBN = switchFlag(fs, "fold-bn", "", "fold each BatchNorm into the convolution before it in the export (default: keep BatchNormalization nodes)")
 			return o.run
 		},
@@ -76,6 +79,9 @@ type trainOptions struct {
 	seed                           uint64
 	filters, hidden, pool, padding string
 	activation, arch               string
+	augShift                       int
+	augRotate                      float64
+	augFlip                        *bool
 	softmax, quiet, foldBN         *bool
 }
 
@@ -137,6 +143,12 @@ func (o *trainOptions) run(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if o.arch != "lenet" && o.arch != "resnet-small" {
+		return usagef(cmd, "--arch %q: want lenet or resnet-small", o.arch)
+	}
+	if o.augShift < 0 || o.augRotate < 0 || o.augRotate > 180 {
+		return usagef(cmd, "--aug-shift %d and --aug-rotate %g: want a shift >= 0 and 0 to 180 degrees", o.augShift, o.augRotate)
+	}
 	opt, err := models.NewOptimizer(o.optimizer, o.lr)
 	if err != nil {
 		return usagef(cmd, "--optimizer: %v", err)
@@ -161,7 +173,7 @@ func (o *trainOptions) run(e *env, args []string) error {
 	lr0 := opt.LearningRate()
 	bar := newProgressBar(e.stderr, *o.quiet)
 	cfg := models.Config{Epochs: o.epochs, BatchSize: o.batch, Optimizer: opt, LRDecay: o.lrDecay, Seed: o.seed,
-		Threads: o.threads, OnBatch: bar.update,
+		Threads: o.threads, OnBatch: bar.update, Augment: models.Augment{Shift: o.augShift, Flip: *o.augFlip, Rotate: o.augRotate},
 		OnEpoch: func(s models.EpochStats) {
 			bar.clear()
 			fmt.Fprintf(e.stdout, "epoch %*d/%d  loss %.4f  acc %.2f%%  val loss %.4f  val acc %.2f%%  %.0f img/s  %.1fs\n",
@@ -209,7 +221,7 @@ func (o *trainOptions) network(cmd *command, lenet models.LeNetConfig) (*models.
 		cfg.Input, cfg.Classes = lenet.Input, lenet.Classes
 		return models.NewResNet(cfg)
 	}
-	return nil, usagef(cmd, "--arch %q: want lenet or resnet-small", o.arch)
+	return nil, usagef(cmd, "--arch %q: want lenet or resnet-small", o.arch) // run checked it already
 }
 
 // commandLine is the train command that reproduces the run (data folder and output aside), for the
@@ -220,9 +232,10 @@ func commandLine(o *trainOptions, lr float64) string {
 		threads = goruntime.GOMAXPROCS(0)
 	}
 	return fmt.Sprintf("onnxrun train --arch %s --data %s --epochs %d --batch %d --optimizer %s --lr %g --lr-decay %g --seed %d --threads %d"+
-		" --filters %s --kernel %d --padding %s --pool %s --activation %s --hidden %s --dropout %g --limit %d",
+		" --filters %s --kernel %d --padding %s --pool %s --activation %s --hidden %s --dropout %g --limit %d"+
+		" --aug-shift %d --aug-flip=%v --aug-rotate %g",
 		o.arch, o.data, o.epochs, o.batch, o.optimizer, lr, o.lrDecay, o.seed, threads, o.filters, o.kernel, o.padding, o.pool,
-		o.activation, o.hidden, o.dropout, o.limit)
+		o.activation, o.hidden, o.dropout, o.limit, o.augShift, *o.augFlip, o.augRotate)
 }
 
 // progressBar redraws one line on a terminal, at most ten times a second. On anything else (a file, a
