@@ -108,10 +108,11 @@ func ParsePoolKind(s string) (PoolKind, error) {
 	return "", fmt.Errorf("pooling %q: want max or average", s)
 }
 
-// Layer is one stage of a Sequential network. The implementations are Conv2D, Pool2D, Flatten, Dense and
-// Dropout; shapes are per example (no batch axis).
+// Layer is one stage of a network. The implementations are Conv2D, Pool2D, GlobalAveragePool, Flatten,
+// Dense, BatchNorm, Dropout and Add (which reads several outputs); shapes are per example (no batch axis).
 type Layer interface {
-	// Name is the layer's name in summaries and in the exported graph, set by NewSequential when empty.
+	// Name is the layer's name in summaries, in Graph.Layer's from and in the exported graph, set when the
+	// network is built if empty.
 	Name() string
 	// Type is the kind of layer, as Keras's summary prints it.
 	Type() string
