@@ -188,7 +188,7 @@ func TestNewSequentialErrors(t *testing.T) {
 		{"dense on images", ops.Shape{1, 28, 28}, []Layer{&Dense{Units: 10}}, "want a vector (put a Flatten before it)"},
 		{"kernel too big", ops.Shape{1, 4, 4}, []Layer{&Conv2D{Filters: 2, Kernel: 5}}, "a 5x5 kernel does not fit the 4x4 input"},
 		{"pool too big", ops.Shape{1, 3, 3}, []Layer{&Pool2D{Kind: MaxPool, Size: 4}}, "pool size 4 does not fit the 3x3 input"},
-		{"bad activation", ops.Shape{4}, []Layer{&Dense{Units: 2, Activation: "gelu"}}, `activation "gelu"`},
+		{"bad activation", ops.Shape{4}, []Layer{&Dense{Units: 2, Activation: "mish"}}, `activation "mish"`},
 		{"bad dropout", ops.Shape{4}, []Layer{&Dropout{Rate: 1}}, "rate 1, want 0 <= rate < 1"},
 		{"duplicate names", ops.Shape{4}, []Layer{&Dense{Units: 2, LayerName: "a"}, &Dense{Units: 2, LayerName: "a"}}, `two layers are named "a"`},
 	}
