@@ -226,11 +226,21 @@ func (n *Network) Init(seed uint64) {
 }
 
 // Summary is a table of the layers, their output shapes and parameter counts, as Keras's model.summary()
-// prints it (shapes channels-first).
+// prints it (shapes channels-first); for a network that is not a plain chain, a last column names what
+// each layer reads, as Keras's "Connected to".
 func (n *Network) Summary() string {
 	var b strings.Builder
 	line := strings.Repeat("─", 66)
-	fmt.Fprintf(&b, "%-30s %-22s %12s\n%s\n", "Layer (type)", "Output Shape", "Param #", line)
+	chain := true
+	for i, in := range n.inputs {
+		chain = chain && len(in) == 1 && in[0] == i-1
+	}
+	if chain {
+		fmt.Fprintf(&b, "%-30s %-22s %12s\n%s\n", "Layer (type)", "Output Shape", "Param #", line)
+	} else {
+		line += strings.Repeat("─", 32)
+		fmt.Fprintf(&b, "%-30s %-22s %12s  %s\n%s\n", "Layer (type)", "Output Shape", "Param #", "Connected to", line)
+	}
 	for i, l := range n.Layers {
 		count := 0
 		for _, p := range l.params() {
@@ -240,7 +250,19 @@ func (n *Network) Summary() string {
 		for _, d := range n.shapes[i] {
 			dims = append(dims, fmt.Sprint(d))
 		}
-		fmt.Fprintf(&b, "%-30s %-22s %12s\n", fmt.Sprintf("%s (%s)", l.Name(), l.Type()), "("+strings.Join(dims, ", ")+")", thousands(count))
+		row := fmt.Sprintf("%-30s %-22s %12s", fmt.Sprintf("%s (%s)", l.Name(), l.Type()), "("+strings.Join(dims, ", ")+")", thousands(count))
+		if !chain {
+			var from []string
+			for _, j := range n.inputs[i] {
+				if j == networkInput {
+					from = append(from, InputName)
+				} else {
+					from = append(from, n.Layers[j].Name())
+				}
+			}
+			row += "  " + strings.Join(from, ", ")
+		}
+		b.WriteString(row + "\n")
 	}
 	fmt.Fprintf(&b, "%s\nTotal params: %s\n", line, thousands(n.NumParams()))
 	return b.String()

@@ -57,7 +57,7 @@ and --threads give the same run.`,
 			fs.IntVar(&o.kernel, "kernel", 3, "kernel size of the convolutions")
 			fs.StringVar(&o.padding, "padding", "valid", "convolution padding: valid or same")
 			fs.StringVar(&o.pool, "pool", "average", "pooling: average or max")
-			fs.StringVar(&o.activation, "activation", "relu", "activation of the convolutions and hidden dense layers: relu, tanh, sigmoid")
+			fs.StringVar(&o.activation, "activation", "relu", "activation of the convolutions and hidden dense layers: relu, tanh, sigmoid, gelu, silu")
 			fs.StringVar(&o.hidden, "hidden", "120,84", "units of the two hidden dense layers")
 			fs.Float64Var(&o.dropout, "dropout", 0, "rate of a Dropout after each hidden dense layer (0: none)")
 			o.quiet = switchFlag(fs, "quiet", "q", "no progress bar")
