@@ -320,7 +320,8 @@ type pass struct {
 	// dOuts[i] is dL/d(layer i's output) during backward; sums[i] holds it for a layer read by several
 	// others, whose gradients add up (nil for the others, whose dOuts alias their reader's dX).
 	dOuts, sums []*ops.Tensor
-	augScratch  []float32 // one image, for Config.Augment
+	augScratch  []float32     // one image, for Config.Augment
+	mergeIn     []*ops.Tensor // the inputs of an Add, gathered without allocating
 }
 
 func newWorker(n *Network, seed uint64) *worker {
@@ -353,6 +354,9 @@ func (w *worker) pass(batch int) (*pass, error) {
 			scratch = max(scratch, nd.scratch)
 		}
 		p.steps = append(p.steps, s)
+		if len(w.net.inputs[i]) > len(p.mergeIn) {
+			p.mergeIn = make([]*ops.Tensor, len(w.net.inputs[i]))
+		}
 		if w.net.consumers[i] > 1 {
 			p.sums[i] = ops.New(ops.Float32, withBatch(batch, w.net.shapes[i]))
 		}
@@ -379,7 +383,7 @@ func (w *worker) forward(p *pass, train bool) (*ops.Tensor, error) {
 		var y *ops.Tensor
 		var err error
 		if m, ok := s.(mergeStep); ok {
-			xs := make([]*ops.Tensor, len(in))
+			xs := p.mergeIn[:len(in)]
 			for k, j := range in {
 				xs[k] = p.input(j)
 			}
