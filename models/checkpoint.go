@@ -57,8 +57,12 @@ func (t *Trainer) newRunState(train *Dataset) *runState {
 	return s
 }
 
-// bestPrefix names the best validation epoch's weights in a checkpoint ("best/conv1.weight").
-const bestPrefix = "best/"
+// bestPrefix names the best validation epoch's weights in a checkpoint ("best/conv1.weight"), statePrefix
+// the network's buffers (BatchNorm's running averages: "state/bn1.running_mean").
+const (
+	bestPrefix  = "best/"
+	statePrefix = "state/"
+)
 
 // nextEpoch moves to the start of the next epoch.
 func (s *runState) nextEpoch() {
@@ -232,6 +236,11 @@ func (t *Trainer) writeCheckpoint() error {
 			h.Tensors = append(h.Tensors, checkpointTensor{Name: name + "/" + t.Net.params[i].Name, Len: len(b)})
 			arrays = append(arrays, b)
 		}
+	}
+	// BatchNorm's running averages, which inference and the export use.
+	for _, b := range t.Net.buffers {
+		h.Tensors = append(h.Tensors, checkpointTensor{Name: statePrefix + b.Name, Len: len(b.Value)})
+		arrays = append(arrays, b.Value)
 	}
 	// With Config.KeepBest, the best validation epoch's weights so far, which the run ends with.
 	for i, p := range s.best {
@@ -409,6 +418,13 @@ func (t *Trainer) Resume(dir string, train *Dataset) error {
 		if !ok {
 			continue
 		}
+		if name+"/" == statePrefix {
+			i := slices.IndexFunc(t.Net.buffers, func(b *Param) bool { return b.Name == param })
+			if i < 0 || tn.Len != len(t.Net.buffers[i].Value) {
+				return &CheckpointError{Path: path, What: fmt.Sprintf("state %s does not fit the network's buffers", tn.Name)}
+			}
+			continue
+		}
 		if name+"/" == bestPrefix {
 			if i := len(best); i >= len(t.Net.params) || t.Net.params[i].Name != param || tn.Len != len(t.Net.params[i].Value) {
 				return &CheckpointError{Path: path, What: fmt.Sprintf("best-epoch weights %s do not fit the parameters", tn.Name)}
@@ -444,10 +460,20 @@ func (t *Trainer) Resume(dir string, train *Dataset) error {
 	if err := t.opt.(optimizerState).restore(h.OptimizerT, buffers); err != nil {
 		return &CheckpointError{Path: path, What: "optimizer state", Err: err}
 	}
+	for _, b := range t.Net.buffers {
+		if a, ok := d.arrays[statePrefix+b.Name]; !ok || len(a) != len(b.Value) {
+			return &CheckpointError{Path: path, What: fmt.Sprintf("state %s: missing or of length %d, want %d", b.Name, len(a), len(b.Value))}
+		}
+	}
 	// Everything is checked: only now change the rest of the trainer.
 	for _, p := range t.Net.params {
 		copy(p.Value, d.arrays[p.Name])
 	}
+	for _, b := range t.Net.buffers {
+		copy(b.Value, d.arrays[statePrefix+b.Name])
+	}
+	// The examples trained before this point seed each example's augmentation.
+	t.examplesSeen = uint64(h.Epoch-1)*uint64(train.N) + uint64(h.Next)
 	for i, w := range t.workers {
 		*w.rngSrc = dropout[i] // the layers' dropout steps hold w.rng, which draws from w.rngSrc
 	}

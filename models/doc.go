@@ -1,17 +1,34 @@
 // Package models trains small convolutional networks in Go and exports them to ONNX: the seed's LeNet
-// (NewLeNet) and any Sequential stack of the same layers, trained on MNIST or Fashion-MNIST read from IDX
-// files, on a folder of images with one subfolder per class, or on an .npz file (LoadData), with SGD
+// (NewLeNet), a small residual CNN with BatchNorm (NewResNet, SmallResNet), any Sequential stack or Graph
+// of the same layers, and CNNs imported from ONNX (ImportONNX), trained on MNIST or Fashion-MNIST read from
+// IDX files, on a folder of images with one subfolder per class, or on an .npz file (LoadData), with SGD
 // (momentum) or Adam, and written out through package exporter.
 //
 // # Layers and kernels
 //
-// A Network is a Sequential list of layers: Conv2D and Dense (each with an optional activation, as in
-// Keras), Pool2D (max or average), Flatten and Dropout. The forward pass runs the very operator kernels that
+// A Network is a graph of layers: Conv2D (with stride and valid or same padding) and Dense, each with an
+// optional activation as in Keras (relu, sigmoid, tanh, gelu, silu), BatchNorm, Pool2D (max or average),
+// GlobalAveragePool, Flatten, Dropout and Add. NewSequential chains layers, each reading the previous
+// one's output; a Graph (NewGraph, Graph.Layer(layer, from...)) lets a layer read earlier outputs by name,
+// and Add sums two or more of them: the residual connection. Both build the same Network and run the same
+// forward and backward loop: layers in the order given, and backwards in reverse, the gradients of an
+// output that several layers read summed in a fixed order. The forward pass runs the very operator kernels that
 // inference runs: each layer looks its ops up in the registry (ops.Lookup("", "Conv", 13) → Builder →
 // InferShapes → Prepare → Kernel.Run), so a faster kernel speeds training as well. The backward pass runs
 // the gradient kernels of ops/cnn (ConvGrad, GemmGrad, MaxPoolGrad, AveragePoolGrad, ReluGrad, ... in domain
-// ops.TrainingDomain) through the same interface; only Dropout and the softmax cross-entropy loss are plain
-// loops here.
+// ops.TrainingDomain) through the same interface (GlobalAveragePool's gradient is AveragePoolGrad over one
+// whole-image window, Add's the identity through the Add kernel's inputs); BatchNorm, GELU, SiLU, Dropout,
+// augmentation and the softmax cross-entropy loss are plain loops here.
+//
+// # BatchNorm
+//
+// In training a BatchNorm normalizes with the statistics of each thread's shard of the batch and, after
+// every step, moves its running averages (Network.Buffers, not trained by gradients) towards the whole
+// batch's, combined from the shards in order; inference and the export use the running averages. The
+// export keeps it as BatchNormalization or, with ExportOptions.FoldBatchNorm, folds it into the Conv2D or
+// Dense before it. TestLayersMatchPyTorch and TestResidualBlockMatchesPyTorch compare BatchNorm, GELU,
+// SiLU, GlobalAveragePool and a residual block with PyTorch (models/testdata/train_references.json, made by
+// scripts/make_train_references.py).
 //
 // # Imported models
 //
@@ -39,7 +56,9 @@
 // its own kernels, activations, scratch memory and gradient buffers; the gradients are then summed in a
 // fixed order and the optimizer updates the shared parameters. Parameters start from Glorot-uniform
 // weights and zero biases (Keras's defaults), data is shuffled and dropout masks drawn from PCG generators
-// seeded by Config.Seed, so the same seed and thread count give the same run, bit for bit.
+// seeded by Config.Seed, so the same seed and thread count give the same run, bit for bit. Augmentation
+// (Config.Augment: shifts, flips, rotations) draws from a generator per example, seeded by Config.Seed and
+// the example's position in the run, so it does not depend on the thread count either.
 //
 // # Validation and test
 //
@@ -58,7 +77,8 @@
 // it and Fit continues; the run then ends with the weights of an uninterrupted run, bit for bit, because
 // everything a step depends on is restored: the weights, the optimizer's step count and buffers, the
 // shuffle generator and every worker's dropout generator, the epoch, the examples done in it and the
-// epoch's permutation, the learning rate after decay, and the epoch's running sums and History so far. A
+// epoch's permutation, the learning rate after decay, BatchNorm's running averages, and the epoch's running
+// sums and History so far (the examples seen, which seed augmentation, follow from the position). A
 // checkpoint whose run differs from the resuming one in what changes the result (a layer, the batch size,
 // the thread count, the seed, the optimizer or its settings and initial learning rate, the decay, the
 // training set's name and size, or fewer epochs than it has done) is refused with a *CompatError naming
@@ -75,8 +95,9 @@
 //	                          and OrderLen
 //	float32 arrays            in Tensors order: the parameters ("conv1.weight", ...), then the
 //	                          optimizer's buffers ("m/conv1.weight", "v/..." for Adam, "velocity/..."
-//	                          for SGD), absent before the first step; with Config.KeepBest the
-//	                          best validation epoch's weights so far ("best/conv1.weight", ...)
+//	                          for SGD), absent before the first step; BatchNorm's running averages
+//	                          (Network.Buffers, "state/bn1.running_mean", ...); with Config.KeepBest
+//	                          the best validation epoch's weights so far ("best/conv1.weight", ...)
 //	uint32 × OrderLen         the training set's current permutation
 //	uint32                    CRC-32 (IEEE) of everything before it
 //

@@ -28,34 +28,42 @@ func TestLayerGradients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkGradients(t, net, []uint8{1, 4, 0}, 5)
+}
+
+// checkGradients compares the backward pass of net on a random batch of len(labels) examples with
+// central finite differences of the softmax cross-entropy loss, for every parameter, after giving the
+// biases and shifts random non-zero values (so that one wired to the wrong place shows).
+func checkGradients(t *testing.T, net *Network, labels []uint8, classes int) {
+	t.Helper()
 	net.Init(3)
-	// Non-zero biases, so that a bias gradient wired to the wrong place shows.
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, p := range net.Params() {
 		if p.fanIn == 0 {
 			for i := range p.Value {
-				p.Value[i] = float32(rng.Float64()*0.2 - 0.1)
+				p.Value[i] += float32(rng.Float64()*0.2 - 0.1)
 			}
 		}
 	}
-	const batch = 3
+	if out := net.Output(); len(out) != 1 || out[0] != classes {
+		t.Fatalf("the network outputs %v, want %d class scores", out, classes)
+	}
 	w := newWorker(net, 9)
-	p, err := w.pass(batch)
+	p, err := w.pass(len(labels))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range p.x.Float32s() {
 		p.x.Float32s()[i] = float32(rng.Float64()*2 - 1)
 	}
-	labels := []uint8{1, 4, 0}
 	// Every forward draws the same dropout mask: the worker's generator restarts from one seed.
-	checkGradients(t, net, w, p, labels, func() { *w.rng = *rand.New(rand.NewPCG(11, 12)) })
+	checkPassGradients(t, net, w, p, labels, func() { *w.rng = *rand.New(rand.NewPCG(11, 12)) })
 }
 
-// checkGradients runs the worker's pass p on its input (after calling reseed, which may be nil) with the
-// softmax cross-entropy loss of labels, and the backward pass, then compares every parameter's gradient
-// with central finite differences of the loss.
-func checkGradients(t *testing.T, net *Network, w *worker, p *pass, labels []uint8, reseed func()) {
+// checkPassGradients runs the worker's pass p on its input (after calling reseed, which may be nil) with
+// the softmax cross-entropy loss of labels, and the backward pass, then compares every parameter's
+// gradient with central finite differences of the loss.
+func checkPassGradients(t *testing.T, net *Network, w *worker, p *pass, labels []uint8, reseed func()) {
 	t.Helper()
 	lossAt := func(dlogits []float32) float64 {
 		if reseed != nil {
@@ -192,7 +200,7 @@ func TestNewSequentialErrors(t *testing.T) {
 		{"dense on images", ops.Shape{1, 28, 28}, []Layer{&Dense{Units: 10}}, "want a vector (put a Flatten before it)"},
 		{"kernel too big", ops.Shape{1, 4, 4}, []Layer{&Conv2D{Filters: 2, Kernel: 5}}, "a 5x5 kernel does not fit the 4x4 input"},
 		{"pool too big", ops.Shape{1, 3, 3}, []Layer{&Pool2D{Kind: MaxPool, Size: 4}}, "pool size 4 does not fit the 3x3 input"},
-		{"bad activation", ops.Shape{4}, []Layer{&Dense{Units: 2, Activation: "gelu"}}, `activation "gelu"`},
+		{"bad activation", ops.Shape{4}, []Layer{&Dense{Units: 2, Activation: "mish"}}, `activation "mish"`},
 		{"bad dropout", ops.Shape{4}, []Layer{&Dropout{Rate: 1}}, "rate 1, want 0 <= rate < 1"},
 		{"duplicate names", ops.Shape{4}, []Layer{&Dense{Units: 2, LayerName: "a"}, &Dense{Units: 2, LayerName: "a"}}, `two layers are named "a"`},
 	}

@@ -14,8 +14,10 @@ type Param struct {
 	Name  string // "conv1.weight", as the initializer is named in the exported model
 	Shape ops.Shape
 	Value []float32
-	// fanIn and fanOut size the Glorot-uniform range; both are 0 for a bias, which starts at zero.
+	// fanIn and fanOut size the Glorot-uniform range; both are 0 for a bias or a BatchNorm tensor, which
+	// starts at initial (0, or 1 for a scale or a variance).
 	fanIn, fanOut int
+	initial       float32
 	// frozen parameters get no optimizer updates (Network.Freeze).
 	frozen bool
 }
@@ -34,9 +36,14 @@ const (
 	ReLU    Activation = "relu"
 	Sigmoid Activation = "sigmoid"
 	Tanh    Activation = "tanh"
+	// GELU is x·Φ(x), Φ the standard normal's CDF (the exact form, PyTorch's default); SiLU (swish) is
+	// x·sigmoid(x). Their gradients need x, not y, so they run as plain loops here (plainActivation).
+	GELU Activation = "gelu"
+	SiLU Activation = "silu"
 )
 
-// ParseActivation reads an activation name: relu, sigmoid, tanh, or linear (also "none" or "").
+// ParseActivation reads an activation name: relu, sigmoid, tanh, gelu, silu (also "swish"), or linear
+// (also "none" or "").
 func ParseActivation(s string) (Activation, error) {
 	switch strings.ToLower(s) {
 	case "", "linear", "none":
@@ -47,8 +54,12 @@ func ParseActivation(s string) (Activation, error) {
 		return Sigmoid, nil
 	case "tanh":
 		return Tanh, nil
+	case "gelu":
+		return GELU, nil
+	case "silu", "swish":
+		return SiLU, nil
 	}
-	return Linear, fmt.Errorf("activation %q: want relu, sigmoid, tanh or linear", s)
+	return Linear, fmt.Errorf("activation %q: want relu, sigmoid, tanh, gelu, silu or linear", s)
 }
 
 func (a Activation) String() string {
@@ -73,10 +84,10 @@ func (a Activation) opTypes() (fwd, grad string) {
 
 func (a Activation) check() error {
 	switch a {
-	case Linear, ReLU, Sigmoid, Tanh:
+	case Linear, ReLU, Sigmoid, Tanh, GELU, SiLU:
 		return nil
 	}
-	return fmt.Errorf("activation %q: want relu, sigmoid, tanh or linear", string(a))
+	return fmt.Errorf("activation %q: want relu, sigmoid, tanh, gelu, silu or linear", string(a))
 }
 
 // PoolKind selects max or average pooling.
@@ -99,10 +110,11 @@ func ParsePoolKind(s string) (PoolKind, error) {
 	return "", fmt.Errorf("pooling %q: want max or average", s)
 }
 
-// Layer is one stage of a Sequential network. The implementations are Conv2D, Pool2D, Flatten, Dense and
-// Dropout; shapes are per example (no batch axis).
+// Layer is one stage of a network. The implementations are Conv2D, Pool2D, GlobalAveragePool, Flatten,
+// Dense, BatchNorm, Dropout and Add (which reads several outputs); shapes are per example (no batch axis).
 type Layer interface {
-	// Name is the layer's name in summaries and in the exported graph, set by NewSequential when empty.
+	// Name is the layer's name in summaries, in Graph.Layer's from and in the exported graph, set when the
+	// network is built if empty.
 	Name() string
 	// Type is the kind of layer, as Keras's summary prints it.
 	Type() string
@@ -132,9 +144,13 @@ func withBatch(batch int, s ops.Shape) ops.Shape { return append(ops.Shape{batch
 type activationStep struct {
 	fwd, grad *node
 	y         *ops.Tensor
+	plain     *plainActivation // GELU and SiLU
 }
 
 func newActivationStep(a Activation, shape ops.Shape) (*activationStep, error) {
+	if a == GELU || a == SiLU {
+		return &activationStep{plain: newPlainActivation(a, shape)}, nil
+	}
 	fwdOp, gradOp := a.opTypes()
 	s := &activationStep{}
 	if fwdOp == "" {
@@ -151,6 +167,9 @@ func newActivationStep(a Activation, shape ops.Shape) (*activationStep, error) {
 }
 
 func (s *activationStep) forward(ctx *ops.ExecContext, z *ops.Tensor) (*ops.Tensor, error) {
+	if s.plain != nil {
+		return s.plain.forward(z), nil
+	}
 	if s.fwd == nil {
 		return z, nil
 	}
@@ -160,6 +179,9 @@ func (s *activationStep) forward(ctx *ops.ExecContext, z *ops.Tensor) (*ops.Tens
 }
 
 func (s *activationStep) backward(ctx *ops.ExecContext, dy *ops.Tensor) (*ops.Tensor, error) {
+	if s.plain != nil {
+		return s.plain.backward(dy), nil
+	}
 	if s.grad == nil {
 		return dy, nil
 	}
@@ -183,11 +205,11 @@ const (
 	Same  Padding = "same"
 )
 
-// Conv2D is a 2-D convolution (cross-correlation) with a bias and an activation: Keras's Conv2D with
-// stride 1.
+// Conv2D is a 2-D convolution (cross-correlation) with a bias and an activation: Keras's Conv2D.
 type Conv2D struct {
 	Filters    int
 	Kernel     int // square kernel size
+	Stride     int // step in both directions; 0 means 1
 	Padding    Padding
 	Activation Activation
 	LayerName  string
@@ -203,30 +225,43 @@ func (l *Conv2D) Type() string     { return "Conv2D" }
 func (l *Conv2D) setName(n string) { l.LayerName = n }
 func (l *Conv2D) params() []*Param { return []*Param{l.weight, l.bias} }
 func (l *Conv2D) String() string {
-	return fmt.Sprintf("Conv2D(%d@%dx%d, %s)", l.Filters, l.Kernel, l.Kernel, l.Activation)
+	return fmt.Sprintf("Conv2D(%d@%dx%d/%d, %s)", l.Filters, l.Kernel, l.Kernel, l.stride(), l.Activation)
 }
+
+func (l *Conv2D) stride() int { return max(l.Stride, 1) }
 
 func (l *Conv2D) build(in ops.Shape) (ops.Shape, error) {
 	if len(in) != 3 {
 		return nil, fmt.Errorf("layer %s (Conv2D): input shape %v, want [channels height width]", l.LayerName, in)
 	}
-	if l.Filters < 1 || l.Kernel < 1 {
-		return nil, fmt.Errorf("layer %s (Conv2D): filters %d and kernel %d must be positive", l.LayerName, l.Filters, l.Kernel)
+	if l.Filters < 1 || l.Kernel < 1 || l.Stride < 0 {
+		return nil, fmt.Errorf("layer %s (Conv2D): filters %d, kernel %d and stride %d must be positive", l.LayerName, l.Filters, l.Kernel, l.Stride)
 	}
 	if err := l.Activation.check(); err != nil {
 		return nil, fmt.Errorf("layer %s (Conv2D): %w", l.LayerName, err)
 	}
+	c, h, w, stride := in[0], in[1], in[2], l.stride()
+	var oh, ow int
 	switch l.Padding {
 	case Valid:
 		l.padBegin, l.padEnd = 0, 0
+		oh, ow = (h-l.Kernel)/stride+1, (w-l.Kernel)/stride+1
+		if h < l.Kernel || w < l.Kernel {
+			oh, ow = 0, 0
+		}
 	case Same:
-		l.padBegin = (l.Kernel - 1) / 2
-		l.padEnd = l.Kernel - 1 - l.padBegin
+		// ceil(size/stride) outputs, as Keras and ONNX's SAME_UPPER; the padding is what that needs: kernel-1
+		// at stride 1, otherwise a function of the size, the same for both axes only on a square input.
+		if h != w && stride > 1 {
+			return nil, fmt.Errorf("layer %s (Conv2D): padding same with stride %d needs a square input, have %dx%d", l.LayerName, stride, h, w)
+		}
+		oh, ow = (h+stride-1)/stride, (w+stride-1)/stride
+		total := max((oh-1)*stride+l.Kernel-h, 0)
+		l.padBegin = total / 2
+		l.padEnd = total - l.padBegin
 	default:
 		return nil, fmt.Errorf("layer %s (Conv2D): padding %q, want valid or same", l.LayerName, string(l.Padding))
 	}
-	c, h, w := in[0], in[1], in[2]
-	oh, ow := h+l.padBegin+l.padEnd-l.Kernel+1, w+l.padBegin+l.padEnd-l.Kernel+1
 	if oh < 1 || ow < 1 {
 		return nil, fmt.Errorf("layer %s (Conv2D): a %dx%d kernel does not fit the %dx%d input (padding %s)", l.LayerName, l.Kernel, l.Kernel, h, w, l.paddingName())
 	}
@@ -235,7 +270,7 @@ func (l *Conv2D) build(in ops.Shape) (ops.Shape, error) {
 	l.weight = newParam(l.LayerName+".weight", ops.Shape{l.Filters, c, l.Kernel, l.Kernel}, c*taps, l.Filters*taps)
 	l.bias = newParam(l.LayerName+".bias", ops.Shape{l.Filters}, 0, 0)
 	p, q := l.padBegin, l.padEnd
-	l.attrs = ops.AttrMap{"kernel_shape": ints(l.Kernel, l.Kernel), "pads": ints(p, p, q, q)}
+	l.attrs = ops.AttrMap{"kernel_shape": ints(l.Kernel, l.Kernel), "pads": ints(p, p, q, q), "strides": ints(stride, stride)}
 	return l.out, nil
 }
 

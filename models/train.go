@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	goruntime "runtime"
 	"sync"
 	"time"
@@ -28,6 +29,8 @@ type Config struct {
 	// KeepBest makes Fit end with the weights of the epoch of best validation accuracy (the lower
 	// validation loss breaks a tie) rather than the last epoch's; it needs validation data.
 	KeepBest bool
+	// Augment transforms the training images at random (seeded); the zero value leaves them alone.
+	Augment Augment
 	// OnBatch, if set, is called after every optimizer step; OnEpoch after every epoch's evaluation.
 	OnBatch func(BatchProgress)
 	OnEpoch func(EpochStats)
@@ -105,6 +108,9 @@ type Trainer struct {
 	// trainableAt their indexes in Network.Params.
 	trainable   []*Param
 	trainableAt []int
+	// examplesSeen counts the training examples of the run before the current step: with Config.Seed
+	// it seeds each example's augmentation.
+	examplesSeen uint64
 }
 
 // NewTrainer checks cfg against the network (whose output must be a vector of class scores) and prepares
@@ -127,6 +133,9 @@ func NewTrainer(net *Network, cfg Config) (*Trainer, error) {
 	}
 	if cfg.Optimizer == nil {
 		cfg.Optimizer, _ = NewOptimizer("adam", 0)
+	}
+	if err := cfg.Augment.check(); err != nil {
+		return nil, err
 	}
 	out := net.Output()
 	if len(out) != 1 {
@@ -396,6 +405,9 @@ func (t *Trainer) step(ds *Dataset, idx []int, train bool, preds []int) (meanLos
 		}
 		labels := w.labels[:hi-lo]
 		ds.fill(p.x.Float32s(), labels, idx[lo:hi])
+		if train && t.cfg.Augment.enabled() {
+			t.augment(p, ds, lo)
+		}
 		y, err := w.forward(p, train)
 		if err != nil {
 			r.err = err
@@ -449,14 +461,30 @@ func (t *Trainer) step(ds *Dataset, idx []int, train bool, preds []int) (meanLos
 			}
 		}
 	}
+	t.examplesSeen += uint64(len(idx))
 	if len(t.trainable) == len(sum) {
 		t.opt.Step(t.Net.params, sum)
-		return meanLoss, correct, nil
+	} else {
+		grads := make([][]float32, len(t.trainable))
+		for i, at := range t.trainableAt {
+			grads[i] = sum[at]
+		}
+		t.opt.Step(t.trainable, grads)
 	}
-	grads := make([][]float32, len(t.trainable))
-	for i, at := range t.trainableAt {
-		grads[i] = sum[at]
-	}
-	t.opt.Step(t.trainable, grads)
+	t.Net.updateRunningStats(t.workers[:shards])
 	return meanLoss, correct, nil
+}
+
+// augment transforms the images of a shard that starts at position lo of the batch. Example k of the
+// run draws from a generator seeded by (Seed, k), whichever worker runs it.
+func (t *Trainer) augment(p *pass, ds *Dataset, lo int) {
+	size := ds.Rows * ds.Cols
+	x := p.x.Float32s()
+	if cap(p.augScratch) < size {
+		p.augScratch = make([]float32, size)
+	}
+	for k := 0; k < p.batch; k++ {
+		rng := rand.New(rand.NewPCG(t.cfg.Seed^0x6175676d656e74, t.examplesSeen+uint64(lo+k))) // "augment"
+		t.cfg.Augment.apply(x[k*size:(k+1)*size], p.augScratch[:size], ds.Rows, ds.Cols, rng)
+	}
 }

@@ -95,7 +95,7 @@ flags do not apply.`,
 			fs.IntVar(&o.kernel, "kernel", 3, "kernel size of the convolutions")
 			fs.StringVar(&o.padding, "padding", "valid", "convolution padding: valid or same")
 			fs.StringVar(&o.pool, "pool", "average", "pooling: average or max")
-			fs.StringVar(&o.activation, "activation", "relu", "activation of the convolutions and hidden dense layers: relu, tanh, sigmoid")
+			fs.StringVar(&o.activation, "activation", "relu", "activation of the convolutions and hidden dense layers: relu, tanh, sigmoid, gelu, silu")
 			fs.StringVar(&o.hidden, "hidden", "120,84", "units of the two hidden dense layers")
 			fs.Float64Var(&o.dropout, "dropout", 0, "rate of a Dropout after each hidden dense layer (0: none)")
 			o.quiet = switchFlag(fs, "quiet", "q", "no progress bar")
@@ -103,6 +103,11 @@ flags do not apply.`,
 			fs.StringVar(&o.checkpointEvery, "checkpoint-every", "1e", "checkpoint every N optimizer steps, or every N epochs with Ne (e.g. 500 or 1e)")
 			fs.StringVar(&o.resume, "resume", "", "continue the run checkpointed in this folder (same flags as that run; --epochs may grow)")
 			defineFineTuneFlags(fs, &o.fineTune)
+			fs.StringVar(&o.arch, "arch", "lenet", "built-in architecture: lenet (shaped by the flags above) or resnet-small (a residual CNN with BatchNorm, 78,090 parameters)")
+			fs.IntVar(&o.augShift, "aug-shift", 0, "augment: shift each training image by up to N pixels each way (a random crop of the image padded by N)")
+			o.augFlip = switchFlag(fs, "aug-flip", "", "augment: flip training images horizontally at random (not for digits)")
+			fs.Float64Var(&o.augRotate, "aug-rotate", 0, "augment: rotate training images by up to this many degrees either way")
+			o.foldBN = switchFlag(fs, "fold-bn", "", "fold each BatchNorm into the convolution before it in the export (default: keep BatchNormalization nodes)")
 			return o.run
 		},
 	}
@@ -115,8 +120,12 @@ type trainOptions struct {
 	lr, momentum, lrDecay, dropout float64
 	seed                           uint64
 	filters, hidden, pool, padding string
-	activation                     string
+	activation, arch               string
+	augShift                       int
+	augRotate                      float64
+	augFlip                        *bool
 	softmax, quiet, keepBest       *bool
+	foldBN                         *bool
 	testData, imageSize            string
 	grayscale                      *bool
 	dataOpts                       models.DataOptions
@@ -229,6 +238,12 @@ func (o *trainOptions) run(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if o.arch != "lenet" && o.arch != "resnet-small" {
+		return usagef(cmd, "--arch %q: want lenet or resnet-small", o.arch)
+	}
+	if o.augShift < 0 || o.augRotate < 0 || o.augRotate > 180 {
+		return usagef(cmd, "--aug-shift %d and --aug-rotate %g: want a shift >= 0 and 0 to 180 degrees", o.augShift, o.augRotate)
+	}
 	opt, err := models.NewOptimizer(o.optimizer, o.lr)
 	if err != nil {
 		return usagef(cmd, "--optimizer: %v", err)
@@ -252,7 +267,7 @@ func (o *trainOptions) run(e *env, args []string) error {
 	}
 	lenet.Input = []int{max(train.Channels, 1), train.Rows, train.Cols}
 	lenet.Classes = train.Classes
-	net, err := models.NewLeNet(lenet)
+	net, err := o.network(cmd, lenet)
 	if err != nil {
 		return err
 	}
@@ -268,6 +283,7 @@ func (o *trainOptions) run(e *env, args []string) error {
 	bar := newProgressBar(e.stderr, *o.quiet)
 	cfg := models.Config{Epochs: o.epochs, BatchSize: o.batch, Optimizer: opt, LRDecay: o.lrDecay, Seed: o.seed,
 		Threads: o.threads, ValSplit: o.valSplit, KeepBest: *o.keepBest, OnBatch: bar.update,
+		Augment: models.Augment{Shift: o.augShift, Flip: *o.augFlip, Rotate: o.augRotate},
 		OnEpoch: func(s models.EpochStats) {
 			bar.clear()
 			val := ""
@@ -317,10 +333,10 @@ func (o *trainOptions) run(e *env, args []string) error {
 		meta["val_accuracy"] = strconv.FormatFloat(kept.ValAccuracy, 'f', 4, 64)
 		accuracy = fmt.Sprintf("validation accuracy %.2f%% (%d held-out training images), %s", 100*kept.ValAccuracy, o.valSplit, accuracy)
 	}
-	desc := fmt.Sprintf("LeNet trained by onnxrun on %s (%d images): %d epochs, batch %d, %s lr %g (x%g per epoch), seed %d; weights of epoch %d; %s\n%s",
-		train.Name, train.N-o.valSplit, o.epochs, o.batch, opt.Name(), lr0, o.lrDecay, o.seed, kept.Epoch, accuracy, commandLine(o, lr0))
-	model, err := net.Export(models.ExportOptions{Opset: o.opset, Softmax: *o.softmax, GraphName: "lenet",
-		DocString: desc, Metadata: meta})
+	desc := fmt.Sprintf("%s trained by onnxrun on %s (%d images): %d epochs, batch %d, %s lr %g (x%g per epoch), seed %d; weights of epoch %d; %s\n%s",
+		o.arch, train.Name, train.N-o.valSplit, o.epochs, o.batch, opt.Name(), lr0, o.lrDecay, o.seed, kept.Epoch, accuracy, commandLine(o, lr0))
+	model, err := net.Export(models.ExportOptions{Opset: o.opset, Softmax: *o.softmax, GraphName: strings.ReplaceAll(o.arch, "-", "_"),
+		FoldBatchNorm: *o.foldBN, DocString: desc, Metadata: meta})
 	if err != nil {
 		return err
 	}
@@ -341,6 +357,19 @@ func (o *trainOptions) run(e *env, args []string) error {
 	return nil
 }
 
+// network builds the --arch network for lenet's input and classes; lenet's other fields shape LeNet only.
+func (o *trainOptions) network(cmd *command, lenet models.LeNetConfig) (*models.Network, error) {
+	switch o.arch {
+	case "lenet":
+		return models.NewLeNet(lenet)
+	case "resnet-small":
+		cfg := models.SmallResNet()
+		cfg.Input, cfg.Classes = lenet.Input, lenet.Classes
+		return models.NewResNet(cfg)
+	}
+	return nil, usagef(cmd, "--arch %q: want lenet or resnet-small", o.arch) // run checked it already
+}
+
 // commandLine is the train command that reproduces the run (data folder and output aside), for the
 // model's doc string.
 func commandLine(o *trainOptions, lr float64) string {
@@ -352,10 +381,11 @@ func commandLine(o *trainOptions, lr float64) string {
 	if *o.keepBest {
 		keepBest = " --keep-best"
 	}
-	return fmt.Sprintf("onnxrun train --data %s --epochs %d --batch %d --optimizer %s --lr %g --lr-decay %g --seed %d --threads %d"+
-		" --filters %s --kernel %d --padding %s --pool %s --activation %s --hidden %s --dropout %g --limit %d --val-split %d%s",
-		o.data, o.epochs, o.batch, o.optimizer, lr, o.lrDecay, o.seed, threads, o.filters, o.kernel, o.padding, o.pool,
-		o.activation, o.hidden, o.dropout, o.limit, o.valSplit, keepBest)
+	return fmt.Sprintf("onnxrun train --arch %s --data %s --epochs %d --batch %d --optimizer %s --lr %g --lr-decay %g --seed %d --threads %d"+
+		" --filters %s --kernel %d --padding %s --pool %s --activation %s --hidden %s --dropout %g --limit %d --val-split %d%s"+
+		" --aug-shift %d --aug-flip=%v --aug-rotate %g",
+		o.arch, o.data, o.epochs, o.batch, o.optimizer, lr, o.lrDecay, o.seed, threads, o.filters, o.kernel, o.padding, o.pool,
+		o.activation, o.hidden, o.dropout, o.limit, o.valSplit, keepBest, o.augShift, *o.augFlip, o.augRotate)
 }
 
 // progressBar redraws one line on a terminal, at most ten times a second. On anything else (a file, a

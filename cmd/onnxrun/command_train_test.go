@@ -121,6 +121,8 @@ func TestTrainCommandErrors(t *testing.T) {
 		{[]string{"train", "extra"}, exitUsage, "train takes no arguments"},
 		{[]string{"train", "--data", synthetic, "--val-split", "40"}, exitUsage, "--val-split 40: want 0 (none) up to 39"},
 		{[]string{"train", "--data", synthetic, "--val-split", "0", "--keep-best"}, exitUsage, "--keep-best chooses an epoch on the validation split"},
+		{[]string{"train", "--arch", "vgg"}, exitUsage, `--arch "vgg": want lenet or resnet-small`},
+		{[]string{"train", "--aug-rotate", "200"}, exitUsage, "--aug-rotate 200"},
 	}
 	for _, c := range cases {
 		status, _, stderr := runCLI(c.args...)
@@ -229,5 +231,32 @@ func TestTrainCommandImageFolderAndNPZ(t *testing.T) {
 		if status == 0 || !strings.Contains(stderr, c.wantErr) {
 			t.Errorf("%v: status %d, stderr %q; want an error saying %q", c.args, status, stderr, c.wantErr)
 		}
+	}
+}
+
+// TestTrainCommandResNet trains the built-in residual CNN briefly with augmentation and BatchNorm folded
+// at export: the summary shows its size, and the export has the residual Adds and no BatchNormalization.
+func TestTrainCommandResNet(t *testing.T) {
+	dir := t.TempDir()
+	writeSyntheticMNIST(t, dir, 64)
+	out := filepath.Join(dir, "resnet.onnx")
+	status, stdout, stderr := runCLI("train", "--arch", "resnet-small", "--data", dir, "--val-split", "16", "--epochs", "1", "--batch", "32",
+		"--aug-shift", "2", "--aug-rotate", "10", "--fold-bn", "--out", out, "--quiet")
+	if status != 0 {
+		t.Fatalf("status %d\nstdout:\n%s\nstderr:\n%s", status, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "Total params: 78,090") || !strings.Contains(stdout, "stage2_block1_add (Add)") {
+		t.Errorf("stdout lacks the resnet-small summary:\n%s", stdout)
+	}
+	m, err := onnx.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, n := range m.Proto.GetGraph().GetNode() {
+		counts[n.GetOpType()]++
+	}
+	if counts["Add"] != 3 || counts["BatchNormalization"] != 0 || counts["Conv"] != 9 {
+		t.Errorf("exported ops %v, want 3 Add, 9 Conv and the BatchNorms folded away", counts)
 	}
 }

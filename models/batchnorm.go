@@ -1,0 +1,225 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+// bufferedLayer is a layer with state that gradients do not train (BatchNorm's running averages).
+type bufferedLayer interface {
+	buffers() []*Param
+}
+
+// BatchNorm normalizes each channel (axis 1: a Conv2D's filters or a Dense layer's units) and applies a
+// learned scale and shift, then an activation: y = act(scale · (x - mean) / sqrt(var + Epsilon) + shift).
+// In training, mean and var are those of the batch (of each thread's shard of it: the threads do not
+// synchronize, as PyTorch's DataParallel without SyncBatchNorm); after every step the running averages
+// move towards them, running = Momentum · running + (1 - Momentum) · batch, with the unbiased variance
+// (as PyTorch and ONNX's training mode). Inference uses the running averages.
+type BatchNorm struct {
+	// Momentum is the weight of the old running average, ONNX's and Keras's convention (PyTorch's
+	// momentum is 1 minus it); 0 means 0.9.
+	Momentum float64
+	// Epsilon is added to the variance; 0 means 1e-5 (PyTorch's and ONNX's default).
+	Epsilon    float64
+	Activation Activation
+	LayerName  string
+
+	shape                   ops.Shape
+	channels, spatial       int
+	scale, shift            *Param
+	runningMean, runningVar *Param
+	momentum, epsilon       float64
+}
+
+func (l *BatchNorm) Name() string      { return l.LayerName }
+func (l *BatchNorm) Type() string      { return "BatchNormalization" }
+func (l *BatchNorm) setName(n string)  { l.LayerName = n }
+func (l *BatchNorm) params() []*Param  { return []*Param{l.scale, l.shift} }
+func (l *BatchNorm) buffers() []*Param { return []*Param{l.runningMean, l.runningVar} }
+
+func (l *BatchNorm) build(in ops.Shape) (ops.Shape, error) {
+	if len(in) < 1 {
+		return nil, fmt.Errorf("layer %s (BatchNormalization): input shape %v has no channel axis", l.LayerName, in)
+	}
+	l.momentum, l.epsilon = l.Momentum, l.Epsilon
+	if l.momentum == 0 {
+		l.momentum = 0.9
+	}
+	if l.epsilon == 0 {
+		l.epsilon = 1e-5
+	}
+	if !(l.momentum > 0 && l.momentum < 1) || !(l.epsilon > 0) {
+		return nil, fmt.Errorf("layer %s (BatchNormalization): momentum %g and epsilon %g, want 0 < momentum < 1 and epsilon > 0", l.LayerName, l.Momentum, l.Epsilon)
+	}
+	if err := l.Activation.check(); err != nil {
+		return nil, fmt.Errorf("layer %s (BatchNormalization): %w", l.LayerName, err)
+	}
+	l.shape = in.Clone()
+	l.channels, l.spatial = in[0], in[1:].Size()
+	c := ops.Shape{l.channels}
+	l.scale, l.shift = newParam(l.LayerName+".weight", c, 0, 0), newParam(l.LayerName+".bias", c, 0, 0)
+	l.runningMean, l.runningVar = newParam(l.LayerName+".running_mean", c, 0, 0), newParam(l.LayerName+".running_var", c, 0, 0)
+	l.scale.initial, l.runningVar.initial = 1, 1
+	return l.shape, nil
+}
+
+// bnStep normalizes one shard. Its statistics and the normalized input of the last training forward
+// stay for the backward pass and for the trainer's running-average update.
+type bnStep struct {
+	layer          *BatchNorm
+	batch          int
+	dScale, dShift []float32
+	y, dx          *ops.Tensor
+	xhat           []float32
+	mean, variance []float64 // the batch statistics (biased variance) of the last training forward
+	invStd         []float64
+	act            *activationStep
+}
+
+func (l *BatchNorm) newStep(batch int, grads []*ops.Tensor, _ *rand.Rand) (step, error) {
+	shape := withBatch(batch, l.shape)
+	act, err := newActivationStep(l.Activation, shape)
+	if err != nil {
+		return nil, err
+	}
+	return &bnStep{layer: l, batch: batch, dScale: grads[0].Float32s(), dShift: grads[1].Float32s(),
+		y: ops.New(ops.Float32, shape), dx: ops.New(ops.Float32, shape), xhat: make([]float32, shape.Size()),
+		mean: make([]float64, l.channels), variance: make([]float64, l.channels), invStd: make([]float64, l.channels), act: act}, nil
+}
+
+// runs calls f with the offsets in a flat [N C spatial] tensor of channel c's cells, one run of
+// spatial cells per example.
+func (s *bnStep) runs(c int, f func(lo, hi int)) {
+	C, S := s.layer.channels, s.layer.spatial
+	for n := 0; n < s.batch; n++ {
+		lo := (n*C + c) * S
+		f(lo, lo+S)
+	}
+}
+
+func (s *bnStep) forward(ctx *ops.ExecContext, x *ops.Tensor, train bool) (*ops.Tensor, error) {
+	l := s.layer
+	xs, ys := x.Float32s(), s.y.Float32s()
+	scale, shift := l.scale.Value, l.shift.Value
+	count := float64(s.batch * l.spatial)
+	for c := 0; c < l.channels; c++ {
+		mean, variance := float64(l.runningMean.Value[c]), float64(l.runningVar.Value[c])
+		if train {
+			var sum, sq float64
+			s.runs(c, func(lo, hi int) {
+				for _, v := range xs[lo:hi] {
+					sum += float64(v)
+				}
+			})
+			mean = sum / count
+			s.runs(c, func(lo, hi int) {
+				for _, v := range xs[lo:hi] {
+					d := float64(v) - mean
+					sq += d * d
+				}
+			})
+			variance = sq / count
+			s.mean[c], s.variance[c] = mean, variance
+		}
+		inv := 1 / math.Sqrt(variance+l.epsilon)
+		s.invStd[c] = inv
+		m, iv, g, b := float32(mean), float32(inv), scale[c], shift[c]
+		s.runs(c, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				xh := (xs[i] - m) * iv
+				s.xhat[i] = xh
+				ys[i] = g*xh + b
+			}
+		})
+	}
+	return s.act.forward(ctx, s.y)
+}
+
+// backward of y = scale·x̂ + shift with x̂ = (x - mean)·invStd over the batch statistics (M cells per
+// channel): dShift = Σdy, dScale = Σdy·x̂, dx = scale·invStd/M · (M·dy - dShift - x̂·dScale).
+func (s *bnStep) backward(ctx *ops.ExecContext, dy *ops.Tensor, wantDX bool) (*ops.Tensor, error) {
+	dz, err := s.act.backward(ctx, dy)
+	if err != nil {
+		return nil, err
+	}
+	l := s.layer
+	dzs, dxs := dz.Float32s(), s.dx.Float32s()
+	count := float64(s.batch * l.spatial)
+	for c := 0; c < l.channels; c++ {
+		var dShift, dScale float64
+		s.runs(c, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				dShift += float64(dzs[i])
+				dScale += float64(dzs[i]) * float64(s.xhat[i])
+			}
+		})
+		s.dShift[c], s.dScale[c] = float32(dShift), float32(dScale)
+		if !wantDX {
+			continue
+		}
+		k := float32(float64(l.scale.Value[c]) * s.invStd[c] / count)
+		meanDz, meanDzXhat := float32(dShift/count), float32(dScale/count)
+		s.runs(c, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				dxs[i] = k * float32(count) * (dzs[i] - meanDz - s.xhat[i]*meanDzXhat)
+			}
+		})
+	}
+	if !wantDX {
+		return nil, nil
+	}
+	return s.dx, nil
+}
+
+func (s *bnStep) nodes() []*node { return s.act.nodes() }
+
+// updateRunning moves the running averages towards the statistics of the whole batch, combined from the
+// shards' in shard order (so the result does not depend on timing). shards are the steps of this layer that ran the last
+// training forward, with their example counts.
+func (l *BatchNorm) updateRunning(shards []*bnStep) {
+	if len(shards) == 0 {
+		return
+	}
+	cells := 0
+	for _, s := range shards {
+		cells += s.batch * l.spatial
+	}
+	for c := 0; c < l.channels; c++ {
+		// The whole batch's mean and (biased) variance from the shards': the variance adds the spread of
+		// the shard means around the batch mean.
+		var mean, variance float64
+		for _, s := range shards {
+			mean += float64(s.batch*l.spatial) / float64(cells) * s.mean[c]
+		}
+		for _, s := range shards {
+			d := s.mean[c] - mean
+			variance += float64(s.batch*l.spatial) / float64(cells) * (s.variance[c] + d*d)
+		}
+		if cells > 1 {
+			variance *= float64(cells) / float64(cells-1)
+		}
+		m := l.momentum
+		l.runningMean.Value[c] = float32(m*float64(l.runningMean.Value[c]) + (1-m)*mean)
+		l.runningVar.Value[c] = float32(m*float64(l.runningVar.Value[c]) + (1-m)*variance)
+	}
+}
+
+// updateRunningStats moves every BatchNorm's running averages after a training step that the workers
+// ran, in worker order.
+func (n *Network) updateRunningStats(workers []*worker) {
+	for i, l := range n.Layers {
+		bn, ok := l.(*BatchNorm)
+		if !ok {
+			continue
+		}
+		shards := make([]*bnStep, len(workers))
+		for k, w := range workers {
+			shards[k] = w.last.steps[i].(*bnStep)
+		}
+		bn.updateRunning(shards)
+	}
+}

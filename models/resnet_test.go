@@ -1,0 +1,42 @@
+package models
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSmallResNetShape checks the built-in residual CNN's size (the doc's count) and output.
+func TestSmallResNetShape(t *testing.T) {
+	net, err := NewResNet(SmallResNet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := net.NumParams(); got != 78090 {
+		t.Errorf("SmallResNet has %d parameters, the doc says 78,090\n%s", got, net.Summary())
+	}
+	if out := net.Output(); len(out) != 1 || out[0] != 10 {
+		t.Errorf("output %v, want [10]", out)
+	}
+}
+
+// TestSummaryConnections: a graph's summary says what each layer reads; a chain's keeps Keras's three
+// columns.
+func TestSummaryConnections(t *testing.T) {
+	net, err := NewResNet(SmallResNet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := net.Summary()
+	for _, want := range []string{"Connected to", "stage2_block1_proj (Conv2D)", "stage2_block1_bn2, stage2_block1_proj_bn", "stem (Conv2D)"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+	lenet, err := NewLeNet(SeedLeNet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(lenet.Summary(), "Connected to") {
+		t.Errorf("a Sequential summary has a Connected to column:\n%s", lenet.Summary())
+	}
+}
