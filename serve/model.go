@@ -472,11 +472,7 @@ func (m *Model) encodeOutputs(want []int, outs []*ops.Tensor, binary []bool) ([]
 	res := make([]ResponseOutput, len(want))
 	for i, k := range want {
 		t := outs[i]
-		shape := make([]int64, t.Rank())
-		for j, d := range t.Shape() {
-			shape[j] = int64(d)
-		}
-		res[i] = ResponseOutput{Name: m.outputs[k].Name, Shape: shape, Datatype: Datatype(t.DType())}
+		res[i] = ResponseOutput{Name: m.outputs[k].Name, Shape: protocolDims(t.Shape()), Datatype: Datatype(t.DType())}
 		var err error
 		if binary != nil && binary[i] {
 			res[i].BinaryData, err = appendBinary(make([]byte, 0, t.Len()*max(elemBytes(t.DType()), 1)), t)

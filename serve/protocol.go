@@ -147,3 +147,12 @@ func datatypeList() string {
 	sort.Strings(names)
 	return strings.Join(names, ", ")
 }
+
+// protocolDims is shape as the protocol writes it.
+func protocolDims(shape ops.Shape) []int64 {
+	dims := make([]int64, len(shape))
+	for i, d := range shape {
+		dims[i] = int64(d)
+	}
+	return dims
+}
