@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -39,16 +38,7 @@ func (ts *testServer) postBinary(t *testing.T, path, header string, data []byte,
 	if headerLength != "" {
 		req.Header.Set(HeaderContentLength, headerLength)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, body
+	return send(t, req)
 }
 
 func le32[T uint32 | float32](vs ...T) []byte {

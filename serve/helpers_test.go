@@ -173,6 +173,13 @@ func (ts *testServer) do(t *testing.T, method, path, body string) (int, string, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	status, header, data := send(t, req)
+	return status, header.Get("Content-Type"), data
+}
+
+// send makes req and returns the answer's status, headers and body.
+func send(t *testing.T, req *http.Request) (int, http.Header, []byte) {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +189,7 @@ func (ts *testServer) do(t *testing.T, method, path, body string) (int, string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, resp.Header.Get("Content-Type"), data
+	return resp.StatusCode, resp.Header, data
 }
 
 // sameJSON reports whether two JSON texts hold the same value (numbers compared as float64).
