@@ -27,7 +27,7 @@ const (
 )
 
 // compileGraph exports b, decodes it back (what a file would give) and compiles it.
-func compileGraph(t *testing.T, b *exporter.Graph) *runtime.Plan {
+func compileGraph(t testing.TB, b *exporter.Graph) *runtime.Plan {
 	t.Helper()
 	m, err := b.Model(exporter.ModelOptions{Opset: 13})
 	if err != nil {
@@ -120,7 +120,7 @@ func dtypesGraph() *exporter.Graph {
 	return b
 }
 
-func newModel(t *testing.T, name string, b *exporter.Graph, cfg Config) *Model {
+func newModel(t testing.TB, name string, b *exporter.Graph, cfg Config) *Model {
 	t.Helper()
 	m, err := NewModel(name, compileGraph(t, b), cfg)
 	if err != nil {
@@ -136,7 +136,7 @@ type testServer struct {
 	url string
 }
 
-func startServer(t *testing.T, cfg Config, models ...*Model) *testServer {
+func startServer(t testing.TB, cfg Config, models ...*Model) *testServer {
 	t.Helper()
 	if cfg.Version == "" {
 		cfg.Version = "test"
