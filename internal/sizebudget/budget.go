@@ -26,4 +26,4 @@ package sizebudget
 // To raise it: build as above on linux/amd64 before and after the change, raise the constant by what the
 // change measured (not by a round margin), and add a line above giving the issue, both sizes and the
 // reason: what the dependency or feature does that is worth its bytes to every user of the binary.
-const cliBudgetBytes = 18_158_592 + 36_864
+const cliBudgetBytes = 18_195_456
