@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -258,3 +259,34 @@ func TestBinaryMalformed(t *testing.T) {
 
 func itoa(n int) string          { return strconv.Itoa(n) }
 func atoi(s string) (int, error) { return strconv.Atoi(s) }
+
+// FuzzBinaryRequest sends arbitrary JSON headers, binary data and header lengths: the server answers 200,
+// 400 or 413, never a 500 or a panic, whatever the sizes claim.
+func FuzzBinaryRequest(f *testing.F) {
+	f.Add(`{"inputs":[{"name":"input0","shape":[2,2],"datatype":"UINT32","parameters":{"binary_data_size":16}},{"name":"input1","shape":[3],"datatype":"BOOL","parameters":{"binary_data_size":3}}],"outputs":[{"name":"output0","parameters":{"binary_data":true}}]}`,
+		append(le32[uint32](1, 2, 3, 4), 1, 0, 1), int64(-1))
+	f.Add(`{"inputs":[{"name":"text","shape":[2],"datatype":"BYTES","parameters":{"binary_data_size":10}}]}`, []byte{1, 0, 0, 0, 'a', 1, 0, 0, 0, 'b'}, int64(-1))
+	f.Add(`{"inputs":[{"name":"x","shape":[2000000000,4],"datatype":"FP32","parameters":{"binary_data_size":16}}]}`, make([]byte, 16), int64(-1))
+	f.Add(`{"inputs":[{"name":"input0","shape":[2,2],"datatype":"UINT32","parameters":{"binary_data_size":16}}]}`, []byte{1, 2}, int64(5))
+	cfg := Config{MaxBodyBytes: 1 << 16, Logf: f.Logf}
+	s, err := New(cfg, newModel(f, "mymodel", exampleGraph(), cfg), newModel(f, "linear", linearGraph(), cfg),
+		newModel(f, "strings", stringsGraph(), cfg))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { s.Shutdown(context.Background()) })
+	f.Fuzz(func(t *testing.T, header string, data []byte, headerLength int64) {
+		for _, model := range []string{"mymodel", "linear", "strings"} {
+			req := httptest.NewRequest("POST", "/v2/models/"+model+"/infer", bytes.NewReader(append([]byte(header), data...)))
+			if headerLength < 0 { // the seeds' "the JSON's own length"
+				headerLength = int64(len(header))
+			}
+			req.Header.Set(HeaderContentLength, strconv.FormatInt(headerLength, 10))
+			w := httptest.NewRecorder()
+			s.Handler().ServeHTTP(w, req)
+			if w.Code != 200 && w.Code != 400 && w.Code != 413 {
+				t.Fatalf("%s: status %d: %s", model, w.Code, w.Body.Bytes())
+			}
+		}
+	})
+}
