@@ -290,3 +290,37 @@ func FuzzBinaryRequest(f *testing.F) {
 		}
 	})
 }
+
+// The client leaves the caller's request as it was (the binary_data_size it adds goes into copies), and a
+// request's own binary_data_output=false wins over Client.BinaryOutputs.
+func TestClientBinaryLeavesRequestAlone(t *testing.T) {
+	ts := startServer(t, Config{}, newModel(t, "linear", linearGraph(), Config{}))
+	client := &Client{BaseURL: ts.url, BinaryOutputs: true}
+	in, err := NewBinaryInput("x", ops.FromSlice(ops.Shape{1, 4}, []float32{1, 2, 3, 4}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &InferRequest{Inputs: []RequestInput{in}, Parameters: map[string]any{paramBinaryDataOutput: false}}
+	resp, err := client.Infer(context.Background(), "linear", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Inputs[0].Parameters != nil || len(req.Parameters) != 1 {
+		t.Errorf("the request was changed: %+v", req)
+	}
+	for _, o := range resp.Outputs {
+		if o.BinaryData != nil || o.Data == nil {
+			t.Errorf("output %q came in binary although the request said binary_data_output=false", o.Name)
+		}
+	}
+	y, err := resp.Outputs[0].Tensor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := linearRow([]float32{1, 2, 3, 4})
+	for i, v := range y.Float32s() {
+		if v != want[i] {
+			t.Errorf("y[%d] = %v, want %v", i, v, want[i])
+		}
+	}
+}
