@@ -83,21 +83,22 @@ func binarySize(params map[string]any) (size int64, ok bool, err error) {
 	if !ok {
 		return 0, false, nil
 	}
-	switch n := v.(type) {
+	var n float64
+	switch x := v.(type) {
 	case float64: // what encoding/json makes of every JSON number
-		if n < 0 || n != math.Trunc(n) || n > math.MaxInt64/2 {
-			return 0, false, fmt.Errorf("%s %v is not a byte count", paramBinaryDataSize, n)
-		}
-		return int64(n), true, nil
-	case int64: // set by Go code, such as the client
-		if n < 0 {
-			return 0, false, fmt.Errorf("%s %d is not a byte count", paramBinaryDataSize, n)
-		}
-		return n, true, nil
-	case int:
-		return binarySize(map[string]any{paramBinaryDataSize: int64(n)})
+		n = x
+	case int: // set by Go code
+		n = float64(x)
+	case int64:
+		n = float64(x)
+	default:
+		return 0, false, fmt.Errorf("%s is %v, not a number", paramBinaryDataSize, v)
 	}
-	return 0, false, fmt.Errorf("%s is %v, not a number", paramBinaryDataSize, v)
+	// Past 2^53 a float64 no longer counts bytes exactly; no body is that large anyway.
+	if n < 0 || n != math.Trunc(n) || n > 1<<53 {
+		return 0, false, fmt.Errorf("%s %v is not a byte count", paramBinaryDataSize, n)
+	}
+	return int64(n), true, nil
 }
 
 // boolParam reads a boolean parameter such as "binary_data"; a value that is not a boolean is an error.
