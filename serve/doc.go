@@ -9,7 +9,7 @@
 //	GET  /v2                                              server metadata: name, version, extensions
 //	GET  /v2/models/NAME[/versions/V]                     inputs and outputs: name, datatype, shape (-1 = variable)
 //	GET  /v2/models/NAME[/versions/V]/ready               {"name": NAME, "ready": true}
-//	POST /v2/models/NAME[/versions/V]/infer               JSON tensors in, JSON tensors out
+//	POST /v2/models/NAME[/versions/V]/infer               JSON or binary tensors in, JSON or binary out
 //	GET  /metrics                                         Prometheus text format (see metrics.go)
 //
 // Tensor data is JSON, flat or nested as the shape; the datatypes are BOOL, UINT8..UINT64, INT8..INT64,
@@ -17,6 +17,16 @@
 // conversion) and its shape must fit the declared one. A request may list the outputs it wants.
 // Responses carry data flat, floats in their shortest round-tripping form, NaN and infinities as the
 // strings "NaN", "Infinity" and "-Infinity".
+//
+// # Binary tensors
+//
+// The binary tensor data extension (binary.go; "binary_tensor_data" in GET /v2) sends tensors as raw bytes
+// after the JSON: the request's Inference-Header-Content-Length header gives the JSON's length, each input
+// with "parameters": {"binary_data_size": N} takes the next N bytes, little-endian and row-major (BOOL one
+// byte, 0 or 1; BYTES a 4-byte little-endian length then the bytes), and the bytes must be used exactly.
+// Sizes are checked against the shape and datatype before anything is allocated. An output asked for with
+// "binary_data": true, or every output with the request's "binary_data_output": true, comes back the same
+// way, with binary_data_size in its parameters and the header set on the response.
 //
 // # Concurrency
 //
@@ -35,7 +45,7 @@
 // # Errors
 //
 // Every failure is an HTTP 4xx or 5xx status with the body {"error": "..."}: 400 for a malformed or
-// mismatched request, 404 for an unknown model, version or route, 405 for a wrong method, 413 for a body
+// mismatched request (binary data included), 404 for an unknown model, version or route, 405 for a wrong method, 413 for a body
 // too large, 500 when the model fails, 503 while shutting down, 504 on timeout. Messages name what is
 // wrong and the values; a panic in a handler is logged with its stack and answered with a bare 500.
 //

@@ -27,7 +27,7 @@ const (
 )
 
 // compileGraph exports b, decodes it back (what a file would give) and compiles it.
-func compileGraph(t *testing.T, b *exporter.Graph) *runtime.Plan {
+func compileGraph(t testing.TB, b *exporter.Graph) *runtime.Plan {
 	t.Helper()
 	m, err := b.Model(exporter.ModelOptions{Opset: 13})
 	if err != nil {
@@ -120,7 +120,7 @@ func dtypesGraph() *exporter.Graph {
 	return b
 }
 
-func newModel(t *testing.T, name string, b *exporter.Graph, cfg Config) *Model {
+func newModel(t testing.TB, name string, b *exporter.Graph, cfg Config) *Model {
 	t.Helper()
 	m, err := NewModel(name, compileGraph(t, b), cfg)
 	if err != nil {
@@ -136,7 +136,7 @@ type testServer struct {
 	url string
 }
 
-func startServer(t *testing.T, cfg Config, models ...*Model) *testServer {
+func startServer(t testing.TB, cfg Config, models ...*Model) *testServer {
 	t.Helper()
 	if cfg.Version == "" {
 		cfg.Version = "test"
@@ -173,6 +173,13 @@ func (ts *testServer) do(t *testing.T, method, path, body string) (int, string, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	status, header, data := send(t, req)
+	return status, header.Get("Content-Type"), data
+}
+
+// send makes req and returns the answer's status, headers and body.
+func send(t *testing.T, req *http.Request) (int, http.Header, []byte) {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +189,7 @@ func (ts *testServer) do(t *testing.T, method, path, body string) (int, string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, resp.Header.Get("Content-Type"), data
+	return resp.StatusCode, resp.Header, data
 }
 
 // sameJSON reports whether two JSON texts hold the same value (numbers compared as float64).

@@ -10,6 +10,7 @@ import (
 	"os"
 	goruntime "runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,10 +24,12 @@ import (
 var benchmarksFile = flag.String("serve.benchmarks", "",
 	`write the load test's results into the "## Serving" section of this file (e.g. ../BENCHMARKS.md)`)
 
-// loadCase is one request body of the load and how to check its answer.
+// loadCase is one request body of the load and how to check its answer. A body with binary tensor data
+// has headerLength > 0: the length of its JSON part.
 type loadCase struct {
-	body  []byte
-	check func(*InferResponse) error
+	body         []byte
+	headerLength int
+	check        func(*InferResponse) error
 }
 
 // loadResult summarises a run of the load generator.
@@ -70,7 +73,17 @@ func generateLoad(url string, cases []loadCase, n, concurrency int) loadResult {
 				}
 				c := cases[i%len(cases)]
 				t0 := time.Now()
-				resp, err := client.Post(url, "application/json", bytes.NewReader(c.body))
+				req, err := http.NewRequest("POST", url, bytes.NewReader(c.body))
+				if err != nil {
+					fail(err)
+					continue
+				}
+				req.Header.Set("Content-Type", "application/json")
+				if c.headerLength > 0 {
+					req.Header.Set("Content-Type", "application/octet-stream")
+					req.Header.Set(HeaderContentLength, strconv.Itoa(c.headerLength))
+				}
+				resp, err := client.Do(req)
 				if err != nil {
 					fail(err)
 					continue
@@ -82,8 +95,15 @@ func generateLoad(url string, cases []loadCase, n, concurrency int) loadResult {
 					err = fmt.Errorf("status %d: %s", resp.StatusCode, body)
 				}
 				var out InferResponse
+				var header, rest []byte
 				if err == nil {
-					err = json.Unmarshal(body, &out)
+					header, rest, err = splitBody(body, resp.Header.Get(HeaderContentLength))
+				}
+				if err == nil {
+					err = json.Unmarshal(header, &out)
+				}
+				if err == nil {
+					err = attachOutputBinary(out.Outputs, rest)
 				}
 				if err == nil {
 					err = c.check(&out)
@@ -111,11 +131,12 @@ type workload struct {
 }
 
 // lenetWorkload makes one request per reference digit, each answer checked against ONNX Runtime's class;
-// without ../shared it falls back to the small linear model, so that the load test runs anywhere.
-func lenetWorkload(t *testing.T) workload {
+// without ../shared it falls back to the small linear model, so that the load test runs anywhere. With
+// binary, the digits and the logits travel as raw bytes (the binary tensor data extension).
+func lenetWorkload(t *testing.T, binary bool) workload {
 	model, input, expected, err := sharedLenet()
 	if err != nil {
-		return linearWorkload(t)
+		return linearWorkload(t, binary)
 	}
 	digits, _, classes := lenetDigits(t, input, expected)
 	w := workload{name: "lenet", load: func(cfg Config) *Model {
@@ -126,15 +147,8 @@ func lenetWorkload(t *testing.T) workload {
 		return m
 	}}
 	for i, class := range classes {
-		in, err := NewInput("input", digit(digits, i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := json.Marshal(&InferRequest{Inputs: []RequestInput{in}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.cases = append(w.cases, loadCase{body: body, check: func(r *InferResponse) error {
+		body, headerLength := loadBody(t, binary, "input", digit(digits, i), nil)
+		w.cases = append(w.cases, loadCase{body: body, headerLength: headerLength, check: func(r *InferResponse) error {
 			if len(r.Outputs) != 1 {
 				return fmt.Errorf("%d outputs, want 1", len(r.Outputs))
 			}
@@ -154,21 +168,32 @@ func lenetWorkload(t *testing.T) workload {
 	return w
 }
 
-func linearWorkload(t *testing.T) workload {
+// loadBody encodes a request for one input as the client would, in JSON or binary.
+func loadBody(t *testing.T, binary bool, name string, x *ops.Tensor, outputs []RequestOutput) (body []byte, headerLength int) {
+	newInput := NewInput
+	if binary {
+		newInput = NewBinaryInput
+	}
+	in, err := newInput(name, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &Client{BinaryOutputs: binary}
+	body, headerLength, err = client.encodeInfer(&InferRequest{Inputs: []RequestInput{in}, Outputs: outputs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body, headerLength
+}
+
+func linearWorkload(t *testing.T, binary bool) workload {
 	w := workload{name: "linear", load: func(cfg Config) *Model { return newModel(t, "linear", linearGraph(), cfg) },
 		what: "a 4→3 linear layer with an argmax (../shared is absent, so no LeNet)"}
 	for i := range 16 {
 		x := []float32{float32(i), float32(i % 3), 1, 0.5}
 		_, cls := linearRow(x)
-		in, err := NewInput("x", ops.FromSlice(ops.Shape{1, 4}, x))
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := json.Marshal(&InferRequest{Inputs: []RequestInput{in}, Outputs: []RequestOutput{{Name: "cls"}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.cases = append(w.cases, loadCase{body: body, check: func(r *InferResponse) error {
+		body, headerLength := loadBody(t, binary, "x", ops.FromSlice(ops.Shape{1, 4}, x), []RequestOutput{{Name: "cls"}})
+		w.cases = append(w.cases, loadCase{body: body, headerLength: headerLength, check: func(r *InferResponse) error {
 			if len(r.Outputs) != 1 {
 				return fmt.Errorf("%d outputs, want 1", len(r.Outputs))
 			}
@@ -191,7 +216,7 @@ func linearWorkload(t *testing.T) workload {
 // with -args -serve.benchmarks=../BENCHMARKS.md.
 func TestLoadLoopback(t *testing.T) {
 	loadBefore := bench.LoadAverage()
-	w := lenetWorkload(t)
+	w, wBinary := lenetWorkload(t, false), lenetWorkload(t, true)
 	n := 4000
 	if testing.Short() {
 		n = 300
@@ -201,27 +226,31 @@ func TestLoadLoopback(t *testing.T) {
 		label       string
 		cfg         Config
 		concurrency int
+		w           workload
 	}{
-		{fmt.Sprintf("%d sessions x 1 thread, one run per request", cores), Config{}, 8},
+		{fmt.Sprintf("%d sessions x 1 thread, one run per request", cores), Config{}, 8, w},
 		{fmt.Sprintf("%d sessions x 1 thread, dynamic batching (max 16 rows, 2ms wait)", cores),
-			Config{MaxBatch: 16, MaxBatchDelay: 2 * time.Millisecond}, 32},
+			Config{MaxBatch: 16, MaxBatchDelay: 2 * time.Millisecond}, 32, w},
+		// JSON against binary tensors at batch 1 from 32 clients, one after the other in the same run.
+		{fmt.Sprintf("%d sessions x 1 thread, one run per request, JSON tensors", cores), Config{}, 32, w},
+		{fmt.Sprintf("%d sessions x 1 thread, one run per request, binary tensors", cores), Config{}, 32, wBinary},
 	}
 	var rows []string
 	for _, setup := range setups {
 		t.Run(setup.label, func(t *testing.T) {
-			ts := startServer(t, setup.cfg, w.load(setup.cfg))
-			url := ts.url + "/v2/models/" + w.name + "/infer"
-			if warm := generateLoad(url, w.cases, len(w.cases), 4); warm.errors > 0 {
+			ts := startServer(t, setup.cfg, setup.w.load(setup.cfg))
+			url := ts.url + "/v2/models/" + setup.w.name + "/infer"
+			if warm := generateLoad(url, setup.w.cases, len(setup.w.cases), 4); warm.errors > 0 {
 				t.Fatalf("warm-up: %d errors, the first: %v", warm.errors, warm.firstError)
 			}
 			before := ts.scrape(t)
-			res := generateLoad(url, w.cases, n, setup.concurrency)
+			res := generateLoad(url, setup.w.cases, n, setup.concurrency)
 			after := ts.scrape(t)
 			if res.errors > 0 {
 				t.Errorf("%d of %d requests failed; the first: %v", res.errors, res.requests, res.firstError)
 			}
-			runs := metricValue(after, "onnxrun_batch_size_count", w.name) - metricValue(before, "onnxrun_batch_size_count", w.name)
-			rowsRun := metricValue(after, "onnxrun_batch_size_sum", w.name) - metricValue(before, "onnxrun_batch_size_sum", w.name)
+			runs := metricValue(after, "onnxrun_batch_size_count", setup.w.name) - metricValue(before, "onnxrun_batch_size_count", setup.w.name)
+			rowsRun := metricValue(after, "onnxrun_batch_size_sum", setup.w.name) - metricValue(before, "onnxrun_batch_size_sum", setup.w.name)
 			meanBatch := rowsRun / max(runs, 1)
 			t.Logf("%d requests, %d concurrent: %d errors, %.0f req/s, p50 %v, p90 %v, p99 %v, max %v, %.0f model runs (mean batch %.2f rows)",
 				n, setup.concurrency, res.errors, res.throughput(), ms(res.p50), ms(res.p90), ms(res.p99), ms(res.max), runs, meanBatch)
@@ -240,7 +269,8 @@ func TestLoadLoopback(t *testing.T) {
 	section := fmt.Sprintf(`Requests to `+"`onnxrun serve`"+` over HTTP on loopback (127.0.0.1) from the Go load generator in
 serve/load_test.go: %d requests per setup from concurrent keep-alive clients, after one warm-up pass.
 
-- Model: %s.
+- Model: %s. The binary rows send the same digits as raw bytes and get the logits back so (the binary
+  tensor data extension): %d bytes of body per request instead of %d.
 - Machine: %s; %d CPUs seen by Go (GOMAXPROCS), %s %s/%s. 1-minute load average %s when the test started
   and %s when it ended: %s. The load generator shares the CPUs with the server: these are end-to-end
   numbers of one box, JSON encoding and answer checking included.
@@ -253,7 +283,7 @@ serve/load_test.go: %d requests per setup from concurrent keep-alive clients, af
 %s
 
 "Mean batch" comes from the server's own onnxrun_batch_size histogram (/metrics) over the measured requests.
-`, n, w.what, bench.ReadMachine(), cores, goruntime.Version(), goruntime.GOOS, goruntime.GOARCH, loadBefore, loadAfter, quiet,
+`, n, w.what, len(wBinary.cases[0].body), len(w.cases[0].body), bench.ReadMachine(), cores, goruntime.Version(), goruntime.GOOS, goruntime.GOARCH, loadBefore, loadAfter, quiet,
 		strings.Join(rows, "\n"))
 	if err := writeSection(*benchmarksFile, "## Serving", section); err != nil {
 		t.Fatal(err)

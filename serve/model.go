@@ -355,6 +355,13 @@ func (m *Model) decodeInput(i int, in *RequestInput) (*ops.Tensor, error) {
 			}
 		}
 	}
+	if in.BinaryData != nil {
+		data, err := decodeBinary(in.BinaryData, dt, shape)
+		if err != nil {
+			return nil, badRequestf("input %q: %v", in.Name, err)
+		}
+		return tensorOf(in.Name, dt, shape, data)
+	}
 	if len(in.Data) == 0 {
 		return nil, badRequestf("input %q has no data", in.Name)
 	}
@@ -369,9 +376,14 @@ func (m *Model) decodeInput(i int, in *RequestInput) (*ops.Tensor, error) {
 	if err != nil {
 		return nil, badRequestf("input %q: %v", in.Name, err)
 	}
+	return tensorOf(in.Name, dt, shape, data)
+}
+
+// tensorOf wraps a slice that decodeData or decodeBinary made for shape.
+func tensorOf(name string, dt ops.DType, shape ops.Shape, data any) (*ops.Tensor, error) {
 	t, err := ops.FromData(dt, shape, data)
 	if err != nil {
-		return nil, fmt.Errorf("input %q: %w", in.Name, err) // decodeData made the slice: cannot happen
+		return nil, fmt.Errorf("input %q: %w", name, err) // the decoder made the slice: cannot happen
 	}
 	return t, nil
 }
@@ -454,20 +466,23 @@ func shapeKey(inputs []*ops.Tensor) string {
 	return string(b)
 }
 
-// encodeOutputs turns the computed tensors into the response's outputs.
-func (m *Model) encodeOutputs(want []int, outs []*ops.Tensor) ([]ResponseOutput, error) {
+// encodeOutputs turns the computed tensors into the response's outputs, as raw bytes those that binary
+// (nil for none) marks.
+func (m *Model) encodeOutputs(want []int, outs []*ops.Tensor, binary []bool) ([]ResponseOutput, error) {
 	res := make([]ResponseOutput, len(want))
 	for i, k := range want {
 		t := outs[i]
-		data, err := appendData(nil, t)
+		res[i] = ResponseOutput{Name: m.outputs[k].Name, Shape: protocolDims(t.Shape()), Datatype: Datatype(t.DType())}
+		var err error
+		if binary != nil && binary[i] {
+			res[i].BinaryData, err = appendBinary(make([]byte, 0, t.Len()*max(elemBytes(t.DType()), 1)), t)
+			res[i].Parameters = map[string]any{paramBinaryDataSize: len(res[i].BinaryData)}
+		} else {
+			res[i].Data, err = appendData(nil, t)
+		}
 		if err != nil {
 			return nil, &Error{Status: 500, Msg: fmt.Sprintf("output %q: %v", m.outputs[k].Name, err)}
 		}
-		shape := make([]int64, t.Rank())
-		for j, d := range t.Shape() {
-			shape[j] = int64(d)
-		}
-		res[i] = ResponseOutput{Name: m.outputs[k].Name, Shape: shape, Datatype: Datatype(t.DType()), Data: data}
 	}
 	return res, nil
 }

@@ -66,7 +66,10 @@ type RequestInput struct {
 	Shape      []int64         `json:"shape"`
 	Datatype   string          `json:"datatype"`
 	Parameters map[string]any  `json:"parameters,omitempty"`
-	Data       json.RawMessage `json:"data"`
+	Data       json.RawMessage `json:"data,omitempty"`
+	// BinaryData is the tensor's raw bytes under the binary tensor data extension (binary.go), sent after
+	// the JSON with "binary_data_size" in Parameters instead of Data.
+	BinaryData []byte `json:"-"`
 }
 
 // RequestOutput names an output the client wants; without any, the response holds every output.
@@ -90,7 +93,10 @@ type ResponseOutput struct {
 	Shape      []int64         `json:"shape"`
 	Datatype   string          `json:"datatype"`
 	Parameters map[string]any  `json:"parameters,omitempty"`
-	Data       json.RawMessage `json:"data"`
+	Data       json.RawMessage `json:"data,omitempty"`
+	// BinaryData is the tensor's raw bytes when the request asked for it in binary (binary.go); Parameters
+	// then gives "binary_data_size" and Data is empty.
+	BinaryData []byte `json:"-"`
 }
 
 // ErrorResponse is the body of every 4xx and 5xx answer.
@@ -140,4 +146,13 @@ func datatypeList() string {
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
+}
+
+// protocolDims is shape as the protocol writes it.
+func protocolDims(shape ops.Shape) []int64 {
+	dims := make([]int64, len(shape))
+	for i, d := range shape {
+		dims[i] = int64(d)
+	}
+	return dims
 }

@@ -353,7 +353,7 @@ func (s *Server) ready(c *call) error {
 }
 
 func (s *Server) serverMetadata(c *call) error {
-	writeJSON(c.w, http.StatusOK, ServerMetadata{Name: ServerName, Version: s.cfg.Version, Extensions: []string{}})
+	writeJSON(c.w, http.StatusOK, ServerMetadata{Name: ServerName, Version: s.cfg.Version, Extensions: []string{ExtensionBinaryData}})
 	return nil
 }
 
@@ -414,11 +414,23 @@ func (s *Server) infer(c *call) error {
 	if err := s.readBody(c, buf); err != nil {
 		return err
 	}
+	headerLength := c.r.Header.Get(HeaderContentLength)
+	header, rest, err := splitBody(buf.Bytes(), headerLength)
+	if err != nil {
+		return err
+	}
 	var req InferRequest
-	if err := json.Unmarshal(buf.Bytes(), &req); err != nil {
+	if err := json.Unmarshal(header, &req); err != nil {
 		return badRequestf("malformed JSON in the request body: %v", err)
 	}
+	if err := attachBinary(req.Inputs, rest, headerLength != ""); err != nil {
+		return err
+	}
 	r, err := m.decode(&req)
+	if err != nil {
+		return err
+	}
+	binary, err := m.wantsBinary(&req, r.want)
 	if err != nil {
 		return err
 	}
@@ -427,11 +439,10 @@ func (s *Server) infer(c *call) error {
 		return err
 	}
 	resp := InferResponse{ModelName: m.name, ModelVersion: m.version, ID: req.ID}
-	if resp.Outputs, err = m.encodeOutputs(r.want, outs); err != nil {
+	if resp.Outputs, err = m.encodeOutputs(r.want, outs, binary); err != nil {
 		return err
 	}
-	writeJSON(c.w, http.StatusOK, resp)
-	return nil
+	return writeInferResponse(c.w, &resp)
 }
 
 // readBody reads the request body into buf, refusing one over MaxBodyBytes with 413: up front when
