@@ -133,7 +133,9 @@ func PercentileRange(h *Histogram, p float64) (lo, hi float64) {
 // The first bin is counted as holding what the second does: ReLU outputs and images are mostly exact
 // zeros, and that spike, merged into the first level, would dominate the divergence and pull the threshold
 // down to quantizedBins bins whatever the rest of the distribution (NVIDIA's pytorch-quantization entropy
-// calibrator sets it aside the same way). h is not changed.
+// calibrator sets it aside the same way). Spikes inside the histogram are set aside alike (see
+// flattenSpikes): a convolution's bias over a blank background (MNIST's, padding) gives one exact value
+// per channel at every such pixel. h is not changed.
 func EntropyThreshold(h *Histogram, quantizedBins int) float64 {
 	n := len(h.Counts)
 	if quantizedBins >= n || n < 2 {
@@ -141,6 +143,7 @@ func EntropyThreshold(h *Histogram, quantizedBins int) float64 {
 	}
 	h = &Histogram{Lo: h.Lo, Hi: h.Hi, Counts: append([]float64(nil), h.Counts...)}
 	h.Counts[0] = h.Counts[1]
+	flattenSpikes(h.Counts, quantizedBins)
 	beyond := make([]float64, n+1) // beyond[i]: the count in bins i and up
 	for i := n - 1; i >= 0; i-- {
 		beyond[i] = beyond[i+1] + h.Counts[i]
@@ -191,4 +194,32 @@ func EntropyThreshold(h *Histogram, quantizedBins int) float64 {
 		}
 	}
 	return h.Lo + float64(best)*h.Width()
+}
+
+// spikeFactor is how many times the count of both its neighbours a bin must hold to be a spike.
+const spikeFactor = 8
+
+// flattenSpikes lowers every spike of counts to its larger neighbour. A spike is an interior bin holding
+// more than spikeFactor times each neighbour and at least an even share of one of quantizedBins levels
+// (so that noise in a sparse tail is left alone): values repeated exactly, such as a ReLU'd bias over
+// a constant background. Any 8-bit range represents such a value by one level, within half a step, yet
+// the divergence charges a spike merged with its neighbours into a level as a large loss, growing with
+// the bins per level, that is with the threshold: spikes of a tenth of the values each, as LeNet's first
+// ReLU output has, drag the threshold to the first candidate where they happen to sit alone in a level,
+// a fifth of the range, and clip a sixth of the non-zero values. The last bin is kept: it holds the
+// largest values, and what clipping them would cost must stay in the divergence.
+func flattenSpikes(counts []float64, quantizedBins int) {
+	total := 0.0
+	for _, c := range counts {
+		total += c
+	}
+	minSpike := total / float64(quantizedBins)
+	prev := counts[0] // the left neighbour's count before any flattening
+	for b := 1; b+1 < len(counts); b++ {
+		c, neighbour := counts[b], max(prev, counts[b+1])
+		prev = c
+		if c > spikeFactor*neighbour && c >= minSpike {
+			counts[b] = neighbour
+		}
+	}
 }

@@ -2,6 +2,7 @@ package quantize
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -76,6 +77,39 @@ func TestEntropyThreshold(t *testing.T) {
 	}
 	if z.Counts[0] != 1e6 {
 		t.Errorf("EntropyThreshold changed its histogram")
+	}
+}
+
+// TestEntropyThresholdSpikes reads a histogram shaped like the |x| of LeNet's first ReLU output over
+// MNIST: 44% exact zeros, two channels' ReLU'd bias over the blank background as spikes of a tenth of the
+// values each at bins 3 and 16, and a long tail to the top. Merging the spikes with their neighbours
+// cost so much divergence that the threshold fell to a fifth of the range, clipping a sixth of the
+// non-zero values; spikes are represented by one level whatever the threshold, so they must not choose it.
+func TestEntropyThresholdSpikes(t *testing.T) {
+	h := NewHistogram(0, 2.6, HistogramBins)
+	for b := range h.Counts {
+		h.Counts[b] = math.Round(4000*math.Exp(-float64(b)/60) + 400*math.Exp(-float64(b)/800))
+	}
+	h.Counts[0] = 1.8e6
+	h.Counts[3] = 4.3e5
+	h.Counts[16] = 4.3e5
+	before := append([]float64(nil), h.Counts...)
+	// 256 levels: the tensor is non-negative.
+	if got := EntropyThreshold(h, 2*QuantizedBins); got < 0.9*h.Hi {
+		t.Errorf("ReLU output with bias spikes over [0, %g]: threshold %g, want near the top", h.Hi, got)
+	}
+	if !slices.Equal(h.Counts, before) {
+		t.Errorf("EntropyThreshold changed its histogram")
+	}
+	// A few values far out, alone among empty bins, are not a spike (too few to fill a level): the
+	// divergence of clipping them still counts, and here keeps them in range.
+	o := NewHistogram(0, 100, HistogramBins)
+	for b := range o.Counts[:205] {
+		o.Counts[b] = 1000
+	}
+	o.Counts[HistogramBins-1000] = 9
+	if got := EntropyThreshold(o, QuantizedBins); got < 51 {
+		t.Errorf("bulk in [0, 10), 9 values at 51: threshold %g, want above 51", got)
 	}
 }
 

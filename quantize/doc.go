@@ -17,7 +17,9 @@
 // Static: the weights as above; activations uint8 asymmetric (ORT's default QUInt8), their range observed
 // by running the float model in onnxrun over Options.Calibration (runtime.Session.RunWithObserver) and
 // reduced by a Method: MinMax, Percentile (the central Options.Percentile percent, from a 2,048-bin
-// histogram) or Entropy (the KL-divergence threshold of TensorRT and ORT, 2,048 bins against 128 levels).
+// histogram) or Entropy (the KL-divergence threshold of TensorRT and ORT, 2,048 bins against 128 levels, with
+// spikes of one repeated value - ReLU zeros, a bias over a blank background - set aside, since one level
+// holds them whatever the range).
 // The range is widened to hold 0; scale = (max-min)/255, zero point = round(-min/scale). Quantized
 // activations are the inputs and outputs of Conv/MatMul/Gemm and of the ops with integer forms (Add, Mul,
 // the pools, Concat, Sigmoid, LeakyRelu): each gets one QuantizeLinear → DequantizeLinear pair, read by

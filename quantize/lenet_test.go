@@ -39,6 +39,7 @@ func TestLeNetKeepsItsAccuracy(t *testing.T) {
 		{"static minmax", quantize.Options{Mode: quantize.Static, Method: quantize.MinMax}},
 		{"static minmax per channel", quantize.Options{Mode: quantize.Static, Method: quantize.MinMax, PerChannel: true}},
 		{"static percentile per channel", quantize.Options{Mode: quantize.Static, Method: quantize.Percentile, PerChannel: true}},
+		{"static entropy", quantize.Options{Mode: quantize.Static, Method: quantize.Entropy}},
 		{"static entropy per channel", quantize.Options{Mode: quantize.Static, Method: quantize.Entropy, PerChannel: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
