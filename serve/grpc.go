@@ -109,6 +109,8 @@ func (gs *grpcServer) intercept(ctx context.Context, req any, info *grpc.UnarySe
 		if p := recover(); p != nil {
 			s.cfg.Logf("panic serving gRPC %s: %v\n%s", info.FullMethod, p, debug.Stack())
 			resp, err, code = nil, status.Error(codes.Internal, "internal server error"), http.StatusInternalServerError
+		} else if st, ok := status.FromError(err); ok && err != nil {
+			code = httpStatusOf(st.Code()) // already a gRPC status: the health service's NOT_FOUND
 		} else if err != nil {
 			var msg string
 			code, msg = statusOf(err)
@@ -124,23 +126,40 @@ func (gs *grpcServer) intercept(ctx context.Context, req any, info *grpc.UnarySe
 	return handler(ctx, req)
 }
 
-// grpcCode maps the HTTP status statusOf gives an error to the gRPC code that means the same.
+// grpcCodes pairs the HTTP statuses statusOf gives errors with the gRPC codes that mean the same; any
+// other status is INTERNAL.
+var grpcCodes = []struct {
+	http int
+	grpc codes.Code
+}{
+	{http.StatusOK, codes.OK},
+	{http.StatusBadRequest, codes.InvalidArgument},
+	{http.StatusNotFound, codes.NotFound},
+	{http.StatusRequestEntityTooLarge, codes.ResourceExhausted},
+	{http.StatusTooManyRequests, codes.ResourceExhausted},
+	{http.StatusServiceUnavailable, codes.Unavailable},
+	{http.StatusGatewayTimeout, codes.DeadlineExceeded},
+	{statusClientClosed, codes.Canceled},
+}
+
 func grpcCode(httpStatus int) codes.Code {
-	switch httpStatus {
-	case http.StatusBadRequest:
-		return codes.InvalidArgument
-	case http.StatusNotFound:
-		return codes.NotFound
-	case http.StatusRequestEntityTooLarge, http.StatusTooManyRequests:
-		return codes.ResourceExhausted
-	case http.StatusServiceUnavailable:
-		return codes.Unavailable
-	case http.StatusGatewayTimeout:
-		return codes.DeadlineExceeded
-	case statusClientClosed:
-		return codes.Canceled
+	for _, c := range grpcCodes {
+		if c.http == httpStatus {
+			return c.grpc
+		}
 	}
 	return codes.Internal
+}
+
+// httpStatusOf is grpcCode inverted, for the metrics of calls that fail with a gRPC status already (the
+// health service's).
+func httpStatusOf(code codes.Code) int {
+	for _, c := range grpcCodes {
+		if c.grpc == code {
+			return c.http
+		}
+	}
+	return http.StatusInternalServerError
 }
 
 func (gs *grpcServer) ServerLive(context.Context, *grpcpb.ServerLiveRequest) (*grpcpb.ServerLiveResponse, error) {
