@@ -18,8 +18,13 @@ package sizebudget
 //     pure Go), the AVX-512 SGEMM, depthwise convolution, and the fusions (FusedElementwise, SqueezeExcite,
 //     FusedAttention, LayerNorm, the conv epilogue activations) that make MobileNet, EfficientNet, YOLO and
 //     transformer models run at ONNX Runtime's speed instead of several times slower.
+//   - issue 18: +4,464,640 bytes. 18,178,210 bytes at 10b3984, 22,642,850 after: google.golang.org/grpc
+//     (with golang.org/x/net's HTTP/2 and the google.rpc status types) for `serve --grpc-port`, KServe's v2
+//     gRPC API and the grpc.health.v1 service that Kubernetes' gRPC probes and grpc-health-probe speak: the
+//     protocol KServe, Triton and their clients use in production, and the one that carries raw tensors.
+//     (10b3984 was already 19,618 bytes over the budget before this change; that is not counted here.)
 //
 // To raise it: build as above on linux/amd64 before and after the change, raise the constant by what the
 // change measured (not by a round margin), and add a line above giving the issue, both sizes and the
 // reason: what the dependency or feature does that is worth its bytes to every user of the binary.
-const cliBudgetBytes = 18_158_592
+const cliBudgetBytes = 22_623_232
