@@ -174,8 +174,8 @@ func TestGRPCInferTypedAndRaw(t *testing.T) {
 	}
 }
 
-// Every datatype round-trips through Identity as raw contents and, where the protocol has a field for it,
-// as typed contents.
+// Every datatype round-trips through Identity as raw contents, byte for byte (typed contents are covered
+// by TestGRPCInferTypedAndRaw and TestGRPCInferTypedNarrowInts).
 func TestGRPCInferEveryDatatype(t *testing.T) {
 	ts := startGRPC(t, Config{Sessions: 1}, newModel(t, "dtypes", dtypesGraph(), Config{Sessions: 1}))
 	ctx := context.Background()
