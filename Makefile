@@ -50,12 +50,12 @@ noasm:
 	$(GO) test -tags noasm ./ops/...
 	$(GO) test -tags noasm -run Version ./cmd/onnxrun
 
-# Regenerate onnx/onnxpb from the project's schema (needs protoc: apt-get install protobuf-compiler).
+# Regenerate onnx/onnxpb and serve/grpcpb from the project's schemas (needs protoc: apt-get install protobuf-compiler).
 proto:
-	$(GO) generate ./onnx/...
+	$(GO) generate ./onnx/... ./serve/grpcpb
 
 check-generate: proto
-	git diff --exit-code -- onnx/onnxpb
+	git diff --exit-code -- onnx/onnxpb serve/grpcpb
 
 # Generated files live in .cache (kept out of git by the .cache/.gitignore the targets write).
 CACHE ?= .cache

@@ -28,6 +28,16 @@
 // "binary_data": true, or every output with the request's "binary_data_output": true, comes back the same
 // way, with binary_data_size in its parameters and the header set on the response.
 //
+// # gRPC
+//
+// ServeGRPC serves the same models over gRPC on a listener of its own (grpc.go): KServe's v2
+// GRPCInferenceService from the schema in grpcpb (the protocol's names and field numbers), with typed
+// contents or raw_input_contents, and grpc.health.v1 (SERVING for "" and each model name, NOT_SERVING once
+// Shutdown starts). A ModelInfer call becomes the same internal request an HTTP one does and runs on the
+// same pools and batcher under the same timeout, and the client's deadline; errors are the HTTP ones as gRPC
+// codes (400 INVALID_ARGUMENT, 404 NOT_FOUND, 413 RESOURCE_EXHAUSTED, 503 UNAVAILABLE, 504
+// DEADLINE_EXCEEDED, 500 INTERNAL). Metrics count gRPC calls as endpoint grpc_METHOD with the HTTP code.
+//
 // # Concurrency
 //
 // Each Model has a pool of Sessions over one immutable Plan (Config.Sessions, by default one per core,

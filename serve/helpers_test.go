@@ -215,7 +215,7 @@ func compact(b []byte) string {
 
 // lenetFiles finds ../shared's PyTorch LeNet, its [64,1,28,28] input digits and their expected [64,10]
 // logits, or skips the test.
-func lenetFiles(t *testing.T) (model, input, expected string) {
+func lenetFiles(t testing.TB) (model, input, expected string) {
 	t.Helper()
 	dir := testenv.Shared(t, "models", "lenet_torch_opset13")
 	return lenetIn(dir)

@@ -280,19 +280,34 @@ type request struct {
 
 // decode checks an inference request against the model and parses its tensors.
 func (m *Model) decode(req *InferRequest) (*request, error) {
-	if len(req.Inputs) == 0 && len(m.inputs) > 0 {
+	inNames := make([]string, len(req.Inputs))
+	for k := range req.Inputs {
+		inNames[k] = req.Inputs[k].Name
+	}
+	outNames := make([]string, len(req.Outputs))
+	for k := range req.Outputs {
+		outNames[k] = req.Outputs[k].Name
+	}
+	return m.assemble(inNames, outNames, func(k, i int) (*ops.Tensor, error) { return m.decodeInput(i, &req.Inputs[k]) })
+}
+
+// assemble builds the internal request both protocols run, from the names of a request's inputs and
+// wanted outputs: decodeInput(k, i) parses the request's k-th input, which is the model's input i. Unknown,
+// repeated and missing names are refused here, the same way for HTTP and gRPC.
+func (m *Model) assemble(inNames, outNames []string, decodeInput func(k, i int) (*ops.Tensor, error)) (*request, error) {
+	if len(inNames) == 0 && len(m.inputs) > 0 {
 		return nil, badRequestf("the request has no inputs; model %q takes %s", m.name, describeTensors(m.meta.Inputs))
 	}
 	r := &request{inputs: make([]*ops.Tensor, len(m.inputs))}
-	for _, in := range req.Inputs {
-		i, ok := m.inIdx[in.Name]
+	for k, name := range inNames {
+		i, ok := m.inIdx[name]
 		if !ok {
-			return nil, badRequestf("unknown input %q; model %q takes %s", in.Name, m.name, describeTensors(m.meta.Inputs))
+			return nil, badRequestf("unknown input %q; model %q takes %s", name, m.name, describeTensors(m.meta.Inputs))
 		}
 		if r.inputs[i] != nil {
-			return nil, badRequestf("input %q is given twice", in.Name)
+			return nil, badRequestf("input %q is given twice", name)
 		}
-		t, err := m.decodeInput(i, &in)
+		t, err := decodeInput(k, i)
 		if err != nil {
 			return nil, err
 		}
@@ -304,7 +319,7 @@ func (m *Model) decode(req *InferRequest) (*request, error) {
 			return nil, badRequestf("missing input %q (%s %s)", md.Name, md.Datatype, shapeString(md.Shape))
 		}
 	}
-	if len(req.Outputs) == 0 {
+	if len(outNames) == 0 {
 		r.want = make([]int, len(m.outputs))
 		for i := range r.want {
 			r.want[i] = i
@@ -312,13 +327,13 @@ func (m *Model) decode(req *InferRequest) (*request, error) {
 		return r, nil
 	}
 	seen := map[int]bool{}
-	for _, out := range req.Outputs {
-		i, ok := m.outIdx[out.Name]
+	for _, name := range outNames {
+		i, ok := m.outIdx[name]
 		if !ok {
-			return nil, badRequestf("unknown output %q; model %q produces %s", out.Name, m.name, describeTensors(m.meta.Outputs))
+			return nil, badRequestf("unknown output %q; model %q produces %s", name, m.name, describeTensors(m.meta.Outputs))
 		}
 		if seen[i] {
-			return nil, badRequestf("output %q is requested twice", out.Name)
+			return nil, badRequestf("output %q is requested twice", name)
 		}
 		seen[i] = true
 		r.want = append(r.want, i)
@@ -327,33 +342,9 @@ func (m *Model) decode(req *InferRequest) (*request, error) {
 }
 
 func (m *Model) decodeInput(i int, in *RequestInput) (*ops.Tensor, error) {
-	md := m.meta.Inputs[i]
-	dt, ok := DTypeOf(in.Datatype)
-	if !ok {
-		return nil, badRequestf("input %q: unknown datatype %q; the protocol's datatypes are %s", in.Name, in.Datatype, datatypeList())
-	}
-	if dt != m.inputs[i].DType {
-		return nil, badRequestf("input %q: datatype %s, but the model takes %s", in.Name, in.Datatype, md.Datatype)
-	}
-	if in.Shape == nil {
-		return nil, badRequestf("input %q has no shape; the model takes %s", in.Name, shapeString(md.Shape))
-	}
-	shape := make(ops.Shape, len(in.Shape))
-	for j, d := range in.Shape {
-		if d < 0 || d > math.MaxInt32 {
-			return nil, badRequestf("input %q: dimension %d of shape %s is %d, out of range", in.Name, j, shapeString(in.Shape), d)
-		}
-		shape[j] = int(d)
-	}
-	if spec := m.inputs[i]; spec.HasShape {
-		if len(shape) != len(spec.Dims) {
-			return nil, badRequestf("input %q: shape %s does not fit the model's %s: rank %d, want %d", in.Name, shapeString(in.Shape), shapeString(md.Shape), len(shape), len(spec.Dims))
-		}
-		for j, d := range spec.Dims {
-			if !d.Symbolic() && int64(shape[j]) != d.Value {
-				return nil, badRequestf("input %q: shape %s does not fit the model's %s: dimension %d is %d, want %d", in.Name, shapeString(in.Shape), shapeString(md.Shape), j, shape[j], d.Value)
-			}
-		}
+	dt, shape, err := m.checkInput(i, in.Name, in.Datatype, in.Shape)
+	if err != nil {
+		return nil, err
 	}
 	if in.BinaryData != nil {
 		data, err := decodeBinary(in.BinaryData, dt, shape)
@@ -386,6 +377,39 @@ func tensorOf(name string, dt ops.DType, shape ops.Shape, data any) (*ops.Tensor
 		return nil, fmt.Errorf("input %q: %w", name, err) // the decoder made the slice: cannot happen
 	}
 	return t, nil
+}
+
+// checkInput checks a request input's datatype and shape against the model's input i.
+func (m *Model) checkInput(i int, name, datatype string, reqShape []int64) (ops.DType, ops.Shape, error) {
+	md := m.meta.Inputs[i]
+	dt, ok := DTypeOf(datatype)
+	if !ok {
+		return 0, nil, badRequestf("input %q: unknown datatype %q; the protocol's datatypes are %s", name, datatype, datatypeList())
+	}
+	if dt != m.inputs[i].DType {
+		return 0, nil, badRequestf("input %q: datatype %s, but the model takes %s", name, datatype, md.Datatype)
+	}
+	if reqShape == nil {
+		return 0, nil, badRequestf("input %q has no shape; the model takes %s", name, shapeString(md.Shape))
+	}
+	shape := make(ops.Shape, len(reqShape))
+	for j, d := range reqShape {
+		if d < 0 || d > math.MaxInt32 {
+			return 0, nil, badRequestf("input %q: dimension %d of shape %s is %d, out of range", name, j, shapeString(reqShape), d)
+		}
+		shape[j] = int(d)
+	}
+	if spec := m.inputs[i]; spec.HasShape {
+		if len(shape) != len(spec.Dims) {
+			return 0, nil, badRequestf("input %q: shape %s does not fit the model's %s: rank %d, want %d", name, shapeString(reqShape), shapeString(md.Shape), len(shape), len(spec.Dims))
+		}
+		for j, d := range spec.Dims {
+			if !d.Symbolic() && int64(shape[j]) != d.Value {
+				return 0, nil, badRequestf("input %q: shape %s does not fit the model's %s: dimension %d is %d, want %d", name, shapeString(reqShape), shapeString(md.Shape), j, shape[j], d.Value)
+			}
+		}
+	}
+	return dt, shape, nil
 }
 
 // run computes the wanted outputs, through the batcher when the request can join a batch. The tensors

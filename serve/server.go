@@ -105,6 +105,7 @@ type Server struct {
 	active   sync.WaitGroup // handlers running
 	mu       sync.Mutex
 	http     *http.Server
+	grpc     *grpcServer // made by the first ServeGRPC
 	closed   bool
 }
 
@@ -175,8 +176,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
-	hs := s.http
+	hs, gs := s.http, s.grpc
 	s.mu.Unlock()
+	if gs != nil {
+		gs.startDrain()
+	}
 	if s.cfg.DrainDelay > 0 {
 		select {
 		case <-time.After(s.cfg.DrainDelay):
@@ -192,6 +196,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			s.cfg.Logf("shutdown: %v; closing the remaining connections", err)
 			hs.Close() // cancels the requests' contexts; Run stops between operators
 		}
+	}
+	if gs != nil {
+		gs.stop(ctx)
 	}
 	s.active.Wait() // also handlers called through Handler() without Serve
 	for _, name := range s.names {

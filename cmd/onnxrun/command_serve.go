@@ -35,6 +35,11 @@ then answers the Open Inference Protocol's REST API until it gets SIGINT or SIGT
   POST /v2/models/NAME/infer                 JSON tensors in, JSON tensors out
   GET  /metrics                              Prometheus metrics: requests, latency, batch sizes
 
+With --grpc-port, the same models are also served over gRPC: KServe's v2 GRPCInferenceService (ServerLive,
+ServerReady, ModelReady, ServerMetadata, ModelMetadata, ModelInfer with typed or raw contents) and the
+standard grpc.health.v1 service (SERVING for "" and each model name; NOT_SERVING while draining), for
+grpc-health-probe. Both protocols share the sessions, batching, limits and timeout.
+
 Each model gets --sessions sessions (default: one per CPU) of --threads threads each. With --max-batch
 above 1, requests to a model with a variable first dimension that arrive within --max-batch-delay of each
 other run as one batch. On SIGTERM the server reports not ready, waits --drain-delay, stops accepting
@@ -45,6 +50,7 @@ tensor files, one per model input, and exits: a body for curl.`,
 		examples: []string{
 			"onnxrun serve models/lenet/lenet.onnx",
 			"onnxrun serve --model-dir /mnt/models --model-name lenet --http-port 8080",
+			"onnxrun serve --grpc-port 8081 models/lenet/lenet.onnx",
 			"onnxrun serve --max-batch 32 --max-batch-delay 2ms lenet=model.onnx",
 			"onnxrun serve models/lenet/lenet.onnx --print-request models/lenet/digit_7.npy > digit.json",
 		},
@@ -54,6 +60,7 @@ tensor files, one per model input, and exits: a body for curl.`,
 			fs.StringVar(&o.modelName, "model-name", "", "the name to serve the one model under (KServe passes the InferenceService's name)")
 			fs.StringVar(&o.host, "host", "", "address to listen on (default: every interface)")
 			fs.IntVar(&o.port, "http-port", 8080, "HTTP port (0: any free port)")
+			fs.IntVar(&o.grpcPort, "grpc-port", -1, "also serve the Open Inference Protocol over gRPC, with grpc.health.v1, on this port (0: any free port; -1: no gRPC)")
 			fs.IntVar(&o.cfg.Sessions, "sessions", 0, "sessions per model: how many requests run at once (0: one per CPU)")
 			fs.IntVar(&o.cfg.Threads, "threads", 1, "threads per session inside operators")
 			fs.StringArrayVar(&o.shapes, "shape", nil, shapeFlagHelp)
@@ -75,6 +82,7 @@ type serveOptions struct {
 	modelName       string
 	host            string
 	port            int
+	grpcPort        int // -1: no gRPC
 	cfg             serve.Config
 	shapes          []string
 	shutdownTimeout time.Duration
@@ -157,13 +165,29 @@ func (o *serveOptions) run(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "onnxrun serve: listening on http://%s (models: %s)\n", ln.Addr(), sourceNames(sources))
 
+	served := make(chan error, 2)
+	listeners := 1
+	if o.grpcPort >= 0 {
+		gln, err := net.Listen("tcp", net.JoinHostPort(o.host, strconv.Itoa(o.grpcPort)))
+		if err != nil {
+			ln.Close()
+			srv.Shutdown(context.Background())
+			return fmt.Errorf("--grpc-port: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "onnxrun serve: gRPC (KServe v2, grpc.health.v1) on %s\n", gln.Addr())
+		listeners++
+		go func() { served <- srv.ServeGRPC(gln) }()
+	}
+
 	ctx, stop := signal.NotifyContext(e.ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
-	case err := <-served: // the listener failed
+	case err := <-served: // a listener failed
 		srv.Shutdown(context.Background())
+		for range listeners - 1 {
+			<-served
+		}
 		return err
 	case <-ctx.Done():
 	}
@@ -172,8 +196,10 @@ func (o *serveOptions) run(e *env, args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout+o.cfg.DrainDelay)
 	defer cancel()
 	err = srv.Shutdown(sctx)
-	if serr := <-served; serr != nil && err == nil {
-		err = serr
+	for range listeners {
+		if serr := <-served; serr != nil && err == nil {
+			err = serr
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -186,6 +212,8 @@ func (o *serveOptions) check(cmd *command) error {
 	switch {
 	case o.port < 0 || o.port > 65535:
 		return usagef(cmd, "--http-port must be 0 to 65535, got %d", o.port)
+	case o.grpcPort < -1 || o.grpcPort > 65535:
+		return usagef(cmd, "--grpc-port must be 0 to 65535 (or -1 for no gRPC), got %d", o.grpcPort)
 	case o.cfg.Sessions < 0:
 		return usagef(cmd, "--sessions must be 0 or more, got %d", o.cfg.Sessions)
 	case o.cfg.Threads < 1:

@@ -130,6 +130,7 @@ func TestServeCommandErrors(t *testing.T) {
 		{"model name for two models", []string{"serve", "--model-dir", twoModels, "--model-name", "x"}, exitUsage, "--model-name names one model, but there are 2 (a, b)"},
 		{"print request for two models", []string{"serve", "--model-dir", twoModels, "--print-request", "x.npy"}, exitUsage, "--print-request needs exactly one model"},
 		{"bad port", []string{"serve", "--http-port", "70000", "m.onnx"}, exitUsage, "--http-port must be 0 to 65535, got 70000"},
+		{"bad gRPC port", []string{"serve", "--grpc-port", "-2", "m.onnx"}, exitUsage, "--grpc-port must be 0 to 65535 (or -1 for no gRPC), got -2"},
 		{"bad batch", []string{"serve", "--max-batch", "0", "m.onnx"}, exitUsage, "--max-batch must be 1 or more, got 0"},
 		{"bad timeout", []string{"serve", "--request-timeout", "0s", "m.onnx"}, exitUsage, "--request-timeout must be positive"},
 		{"bad model name", []string{"serve", "my model=m.onnx"}, exitUsage, `model name "my model"`},

@@ -1,0 +1,320 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/serve/grpcpb"
+)
+
+// The Open Inference Protocol over gRPC (KServe's v2 GRPCInferenceService) and the standard
+// grpc.health.v1 service, on a listener of their own (ServeGRPC). A gRPC request becomes the same internal
+// request an HTTP one does (Model.assemble), and runs on the same session pools and batcher under the same
+// timeout; only the tensor encoding and the error form differ.
+
+// grpcServer holds the gRPC side of a Server, made on the first ServeGRPC.
+type grpcServer struct {
+	grpcpb.UnimplementedGRPCInferenceServiceServer
+	s      *Server
+	srv    *grpc.Server
+	health *health.Server
+}
+
+// ServeGRPC accepts gRPC connections on ln until Shutdown; it then returns nil. It may run beside Serve.
+func (s *Server) ServeGRPC(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errShuttingDown
+	}
+	if s.grpc == nil {
+		s.grpc = newGRPCServer(s)
+	}
+	gs := s.grpc
+	s.mu.Unlock()
+	if err := gs.srv.Serve(ln); !errors.Is(err, grpc.ErrServerStopped) {
+		return err
+	}
+	return nil
+}
+
+func newGRPCServer(s *Server) *grpcServer {
+	gs := &grpcServer{s: s, health: health.NewServer()}
+	gs.srv = grpc.NewServer(
+		// A message over the body limit is refused by gRPC itself with RESOURCE_EXHAUSTED.
+		grpc.MaxRecvMsgSize(int(min(s.cfg.MaxBodyBytes, int64(^uint32(0)>>1)))),
+		grpc.UnaryInterceptor(gs.intercept),
+	)
+	grpcpb.RegisterGRPCInferenceServiceServer(gs.srv, gs)
+	healthpb.RegisterHealthServer(gs.srv, gs.health)
+	// "" is the whole server, as probes ask by default; each model is a service of its own name.
+	gs.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	for _, name := range s.names {
+		gs.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	return gs
+}
+
+// startDrain turns every health status to NOT_SERVING for good, so that probes take the server out of
+// rotation while requests in flight finish.
+func (gs *grpcServer) startDrain() { gs.health.Shutdown() }
+
+// stop lets the calls in flight finish until ctx ends, then cuts the connections (cancelling the calls'
+// contexts, which stops their runs between operators).
+func (gs *grpcServer) stop(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		gs.srv.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		gs.srv.Stop()
+		<-done
+	}
+}
+
+// intercept is what every gRPC call shares with the HTTP routes (Server.wrap): in-flight accounting,
+// metrics (endpoint grpc_METHOD, the HTTP-equivalent code), error statuses and panic recovery.
+func (gs *grpcServer) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	s := gs.s
+	start := time.Now()
+	s.active.Add(1)
+	s.stats.inFlight.Add(1)
+	method := info.FullMethod[strings.LastIndexByte(info.FullMethod, '/')+1:]
+	model := ""
+	if named, ok := req.(interface{ GetModelName() string }); ok {
+		model = named.GetModelName()
+	} else if named, ok := req.(interface{ GetName() string }); ok {
+		model = named.GetName()
+	}
+	if _, served := s.models[model]; !served {
+		model = "" // unknown names must not grow the metrics' series
+	}
+	defer func() {
+		code := http.StatusOK
+		if p := recover(); p != nil {
+			s.cfg.Logf("panic serving gRPC %s: %v\n%s", info.FullMethod, p, debug.Stack())
+			resp, err, code = nil, status.Error(codes.Internal, "internal server error"), http.StatusInternalServerError
+		} else if st, ok := status.FromError(err); ok && err != nil {
+			code = httpStatusOf(st.Code()) // already a gRPC status: the health service's NOT_FOUND
+		} else if err != nil {
+			var msg string
+			code, msg = statusOf(err)
+			if code >= 500 && code != http.StatusServiceUnavailable && code != http.StatusGatewayTimeout {
+				s.cfg.Logf("gRPC %s: %d %s", info.FullMethod, code, msg)
+			}
+			err = status.Error(grpcCode(code), msg)
+		}
+		s.stats.observeRequest("grpc_"+method, model, code, time.Since(start))
+		s.stats.inFlight.Add(-1)
+		s.active.Done()
+	}()
+	return handler(ctx, req)
+}
+
+// grpcCodes pairs the HTTP statuses statusOf gives errors with the gRPC codes that mean the same; any
+// other status is INTERNAL.
+var grpcCodes = []struct {
+	http int
+	grpc codes.Code
+}{
+	{http.StatusOK, codes.OK},
+	{http.StatusBadRequest, codes.InvalidArgument},
+	{http.StatusNotFound, codes.NotFound},
+	{http.StatusRequestEntityTooLarge, codes.ResourceExhausted},
+	{http.StatusTooManyRequests, codes.ResourceExhausted},
+	{http.StatusServiceUnavailable, codes.Unavailable},
+	{http.StatusGatewayTimeout, codes.DeadlineExceeded},
+	{statusClientClosed, codes.Canceled},
+}
+
+func grpcCode(httpStatus int) codes.Code {
+	for _, c := range grpcCodes {
+		if c.http == httpStatus {
+			return c.grpc
+		}
+	}
+	return codes.Internal
+}
+
+// httpStatusOf is grpcCode inverted, for the metrics of calls that fail with a gRPC status already (the
+// health service's).
+func httpStatusOf(code codes.Code) int {
+	for _, c := range grpcCodes {
+		if c.grpc == code {
+			return c.http
+		}
+	}
+	return http.StatusInternalServerError
+}
+
+func (gs *grpcServer) ServerLive(context.Context, *grpcpb.ServerLiveRequest) (*grpcpb.ServerLiveResponse, error) {
+	return &grpcpb.ServerLiveResponse{Live: true}, nil
+}
+
+func (gs *grpcServer) ServerReady(context.Context, *grpcpb.ServerReadyRequest) (*grpcpb.ServerReadyResponse, error) {
+	return &grpcpb.ServerReadyResponse{Ready: !gs.s.draining.Load()}, nil
+}
+
+func (gs *grpcServer) ServerMetadata(context.Context, *grpcpb.ServerMetadataRequest) (*grpcpb.ServerMetadataResponse, error) {
+	return &grpcpb.ServerMetadataResponse{Name: ServerName, Version: gs.s.cfg.Version, Extensions: []string{}}, nil
+}
+
+// model finds a model by name and version as the HTTP routes do (Server.lookup).
+func (gs *grpcServer) model(name, version string) (*Model, error) {
+	m, ok := gs.s.models[name]
+	if !ok {
+		return nil, notFoundf("unknown model %q; this server serves %s", name, strings.Join(gs.s.names, ", "))
+	}
+	if version != "" && version != m.version {
+		return nil, notFoundf("model %q has no version %q; its versions are %s", name, version, strings.Join(m.meta.Versions, ", "))
+	}
+	return m, nil
+}
+
+func (gs *grpcServer) ModelReady(_ context.Context, req *grpcpb.ModelReadyRequest) (*grpcpb.ModelReadyResponse, error) {
+	if _, err := gs.model(req.GetName(), req.GetVersion()); err != nil {
+		return nil, err
+	}
+	return &grpcpb.ModelReadyResponse{Ready: !gs.s.draining.Load()}, nil
+}
+
+func (gs *grpcServer) ModelMetadata(_ context.Context, req *grpcpb.ModelMetadataRequest) (*grpcpb.ModelMetadataResponse, error) {
+	m, err := gs.model(req.GetName(), req.GetVersion())
+	if err != nil {
+		return nil, err
+	}
+	resp := &grpcpb.ModelMetadataResponse{Name: m.meta.Name, Versions: m.meta.Versions, Platform: m.meta.Platform}
+	for _, t := range m.meta.Inputs {
+		resp.Inputs = append(resp.Inputs, &grpcpb.ModelMetadataResponse_TensorMetadata{Name: t.Name, Datatype: t.Datatype, Shape: t.Shape})
+	}
+	for _, t := range m.meta.Outputs {
+		resp.Outputs = append(resp.Outputs, &grpcpb.ModelMetadataResponse_TensorMetadata{Name: t.Name, Datatype: t.Datatype, Shape: t.Shape})
+	}
+	return resp, nil
+}
+
+// ModelInfer runs one request. Its outputs come back as raw_output_contents when the request sent raw
+// inputs or an output has no typed field (FP16, BF16), else as typed contents. The client's deadline
+// (grpc-timeout) and Config.RequestTimeout both bound the run.
+func (gs *grpcServer) ModelInfer(ctx context.Context, req *grpcpb.ModelInferRequest) (*grpcpb.ModelInferResponse, error) {
+	if gs.s.draining.Load() {
+		return nil, errShuttingDown
+	}
+	m, err := gs.model(req.GetModelName(), req.GetModelVersion())
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, gs.s.cfg.RequestTimeout)
+	defer cancel()
+	r, err := m.decodeGRPC(req)
+	if err != nil {
+		return nil, err
+	}
+	outs, err := m.run(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return m.encodeGRPC(req, r.want, outs)
+}
+
+// decodeGRPC checks a gRPC request against the model and turns it into the internal request.
+func (m *Model) decodeGRPC(req *grpcpb.ModelInferRequest) (*request, error) {
+	ins, raw := req.GetInputs(), req.GetRawInputContents()
+	if len(raw) > 0 && len(raw) != len(ins) {
+		return nil, badRequestf("raw_input_contents has %d entries for %d inputs; it needs one per input, in order", len(raw), len(ins))
+	}
+	inNames := make([]string, len(ins))
+	for k, in := range ins {
+		inNames[k] = in.GetName()
+	}
+	outNames := make([]string, len(req.GetOutputs()))
+	for k, out := range req.GetOutputs() {
+		outNames[k] = out.GetName()
+	}
+	return m.assemble(inNames, outNames, func(k, i int) (*ops.Tensor, error) {
+		in := ins[k]
+		dt, shape, err := m.checkInput(i, in.GetName(), in.GetDatatype(), in.GetShape())
+		if err != nil {
+			return nil, err
+		}
+		var data any
+		if len(raw) > 0 {
+			if in.GetContents() != nil {
+				return nil, badRequestf("input %q sets contents in a request that uses raw_input_contents; the protocol allows one or the other", in.GetName())
+			}
+			// Every element takes at least one byte, which bounds what the shape may make us allocate.
+			n, err := shape.CheckedSize(int64(len(raw[k])) + 1)
+			if err != nil {
+				return nil, badRequestf("input %q: shape %s holds more elements than its %d raw bytes can hold", in.GetName(), shapeString(in.GetShape()), len(raw[k]))
+			}
+			data, err = decodeRaw(raw[k], dt, n)
+			if err != nil {
+				return nil, badRequestf("input %q: %v", in.GetName(), err)
+			}
+		} else {
+			if in.GetContents() == nil {
+				return nil, badRequestf("input %q has no contents and the request no raw_input_contents", in.GetName())
+			}
+			n, err := shape.CheckedSize(0)
+			if err != nil {
+				return nil, badRequestf("input %q: shape %s holds more elements than fit in memory", in.GetName(), shapeString(in.GetShape()))
+			}
+			data, err = decodeContents(in.GetContents(), dt, n)
+			if err != nil {
+				return nil, badRequestf("input %q: %v", in.GetName(), err)
+			}
+		}
+		t, err := ops.FromData(dt, shape, data)
+		if err != nil {
+			return nil, badRequestf("input %q: %v", in.GetName(), err)
+		}
+		return t, nil
+	})
+}
+
+// encodeGRPC makes the response for the computed outputs.
+func (m *Model) encodeGRPC(req *grpcpb.ModelInferRequest, want []int, outs []*ops.Tensor) (*grpcpb.ModelInferResponse, error) {
+	resp := &grpcpb.ModelInferResponse{ModelName: m.name, ModelVersion: m.version, Id: req.GetId()}
+	raw := len(req.GetRawInputContents()) > 0
+	for _, t := range outs {
+		raw = raw || !hasTypedContents(t.DType())
+	}
+	for i, k := range want {
+		t := outs[i]
+		shape := make([]int64, t.Rank())
+		for j, d := range t.Shape() {
+			shape[j] = int64(d)
+		}
+		out := &grpcpb.ModelInferResponse_InferOutputTensor{Name: m.outputs[k].Name, Datatype: Datatype(t.DType()), Shape: shape}
+		if raw {
+			b, err := encodeRaw(make([]byte, 0, t.Len()*max(elemSize(t.DType()), 1)), t)
+			if err != nil {
+				return nil, &Error{Status: http.StatusInternalServerError, Msg: "output " + out.Name + ": " + err.Error()}
+			}
+			resp.RawOutputContents = append(resp.RawOutputContents, b)
+		} else {
+			c, err := encodeContents(t)
+			if err != nil {
+				return nil, &Error{Status: http.StatusInternalServerError, Msg: "output " + out.Name + ": " + err.Error()}
+			}
+			out.Contents = c
+		}
+		resp.Outputs = append(resp.Outputs, out)
+	}
+	return resp, nil
+}
