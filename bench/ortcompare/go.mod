@@ -1,6 +1,6 @@
 module github.com/onnxrun/onnxrun/bench/ortcompare
 
-go 1.24.0
+go 1.26.0
 
 require (
 	github.com/onnxrun/onnxrun v0.0.0-00010101000000-000000000000
@@ -8,8 +8,8 @@ require (
 )
 
 require (
-	golang.org/x/sys v0.41.0 // indirect
-	gonum.org/v1/gonum v0.16.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	gonum.org/v1/gonum v0.17.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
