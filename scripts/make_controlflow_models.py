@@ -66,41 +66,12 @@ import torch
 import torchvision
 from onnx import TensorProto, helper, numpy_helper
 
+from ortref import default_ort_run, ort_outputs, ort_version  # scripts/ortref.py
+
 SEED = 0
 
 
-# ---- ONNX Runtime and the backend-test layout ---------------------------------------------------------
-
-def default_ort_run():
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.join(os.path.dirname(os.path.dirname(here)), "shared", "tools", "ort_run.js")
-
-
-def ort_version():
-    pkg = os.path.join(os.environ.get("ORT_DIR", os.getcwd()), "node_modules", "onnxruntime-node", "package.json")
-    try:
-        with open(pkg) as f:
-            return json.load(f)["version"]
-    except (OSError, ValueError, KeyError):
-        return "unknown"
-
-
-def ort_outputs(ort_run, model_path, inputs):
-    """Runs the model in ONNX Runtime on the numpy inputs (in the model's input order); returns its outputs
-    and their names."""
-    with tempfile.TemporaryDirectory() as tmp:
-        files = []
-        for i, a in enumerate(inputs):
-            files.append(os.path.join(tmp, f"input_{i}.npy"))
-            np.save(files[-1], a)
-        run = subprocess.run(["node", ort_run, model_path, tmp, *files], capture_output=True, text=True)
-        line = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else ""
-        if run.returncode != 0:
-            raise SystemExit(f"{model_path}: ONNX Runtime failed (exit {run.returncode}): {line or run.stderr.strip()}")
-        report = json.loads(line)
-        outs = [np.load(os.path.join(tmp, o["file"])) for o in report["outputs"]]
-        return outs, [o["name"] for o in report["outputs"]]
-
+# ---- the backend-test layout ---------------------------------------------------------------------------
 
 def write_data_set(out, n, inputs, outputs, input_names, output_names):
     d = os.path.join(out, f"test_data_set_{n}")

@@ -61,6 +61,8 @@ import torch
 import torchvision
 from onnx import TensorProto, helper, numpy_helper, shape_inference
 
+from ortref import default_ort_run, ort_outputs, ort_version  # scripts/ortref.py
+
 SEED = 0
 MS = "com.microsoft"
 ACT = "activation"
@@ -74,37 +76,6 @@ ACT = "activation"
 # magnitude (|logit|). onnxrun matches ORT exactly on every dynamic model today (ConvInteger and
 # MatMulInteger are exact in both), so this leaves room for a faster kernel's float rounding only.
 DYNAMIC_RELATIVE_ATOL = 0.02
-
-
-# ---- ONNX Runtime ------------------------------------------------------------------------------------------
-
-def default_ort_run():
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.join(os.path.dirname(os.path.dirname(here)), "shared", "tools", "ort_run.js")
-
-
-def ort_version():
-    pkg = os.path.join(os.environ.get("ORT_DIR", os.getcwd()), "node_modules", "onnxruntime-node", "package.json")
-    try:
-        with open(pkg) as f:
-            return json.load(f)["version"]
-    except (OSError, ValueError, KeyError):
-        return "unknown"
-
-
-def ort_outputs(ort_run, model_path, inputs):
-    """Runs the model in ONNX Runtime on the numpy inputs (model input order): its outputs and their names."""
-    with tempfile.TemporaryDirectory() as tmp:
-        files = []
-        for i, a in enumerate(inputs):
-            files.append(os.path.join(tmp, f"input_{i}.npy"))
-            np.save(files[-1], a)
-        run = subprocess.run(["node", ort_run, model_path, tmp, *files], capture_output=True, text=True)
-        line = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else ""
-        if run.returncode != 0:
-            raise SystemExit(f"{model_path}: ONNX Runtime failed (exit {run.returncode}): {line or run.stderr.strip()[-2000:]}")
-        report = json.loads(line)
-        return [np.load(os.path.join(tmp, o["file"])) for o in report["outputs"]], [o["name"] for o in report["outputs"]]
 
 
 # ---- the float graph -------------------------------------------------------------------------------------

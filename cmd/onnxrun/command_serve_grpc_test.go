@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -26,23 +24,8 @@ func TestServeCommandGRPC(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, logs lockedBuffer
-	e := &env{ctx: ctx, stdout: &stdout, stderr: &logs}
-	done := make(chan error, 1)
-	go func() {
-		done <- execute(e, findCommand("serve"), []string{"--host", "127.0.0.1", "--http-port", "0", "--grpc-port", "0", "lenet=" + model})
-	}()
-	var addr string
-	for addr == "" {
-		select {
-		case err := <-done:
-			t.Fatalf("serve returned early: %v; log: %s", err, logs.String())
-		case <-time.After(5 * time.Millisecond):
-		}
-		if _, rest, ok := strings.Cut(stdout.String(), "grpc.health.v1) on "); ok {
-			addr, _, _ = strings.Cut(rest, "\n")
-		}
-	}
+	addr, _, done := startServeCommand(t, ctx, []string{"--host", "127.0.0.1", "--http-port", "0", "--grpc-port", "0", "lenet=" + model},
+		"grpc.health.v1) on ", "\n")
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)

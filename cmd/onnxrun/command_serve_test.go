@@ -51,23 +51,8 @@ func TestServeCommand(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, logs lockedBuffer
-	e := &env{ctx: ctx, stdout: &stdout, stderr: &logs}
-	done := make(chan error, 1)
-	go func() {
-		done <- execute(e, findCommand("serve"), []string{"--host", "127.0.0.1", "--http-port", "0", "--max-batch", "4", "lenet=" + model})
-	}()
-	var base string
-	for base == "" {
-		select {
-		case err := <-done:
-			t.Fatalf("serve returned early: %v; log: %s", err, logs.String())
-		case <-time.After(5 * time.Millisecond):
-		}
-		if _, rest, ok := strings.Cut(stdout.String(), "listening on "); ok {
-			base, _, _ = strings.Cut(rest, " ")
-		}
-	}
+	base, logs, done := startServeCommand(t, ctx, []string{"--host", "127.0.0.1", "--http-port", "0", "--max-batch", "4", "lenet=" + model},
+		"listening on ", " ")
 
 	resp, err := http.Post(base+"/v2/models/lenet/infer", "application/json", strings.NewReader(request))
 	if err != nil {
@@ -146,4 +131,27 @@ func TestServeCommandErrors(t *testing.T) {
 			oneErrorLine(t, stderr, tc.want)
 		})
 	}
+}
+
+// startServeCommand runs `onnxrun serve args...` until ctx is cancelled and waits until its output holds
+// marker: it returns what follows marker up to end (the address it listens on), the command's log, and the
+// channel that receives serve's result once it returns.
+func startServeCommand(t *testing.T, ctx context.Context, args []string, marker, end string) (addr string, logs *lockedBuffer, done <-chan error) {
+	t.Helper()
+	var stdout lockedBuffer
+	logs = &lockedBuffer{}
+	e := &env{ctx: ctx, stdout: &stdout, stderr: logs}
+	result := make(chan error, 1)
+	go func() { result <- execute(e, findCommand("serve"), args) }()
+	for addr == "" {
+		select {
+		case err := <-result:
+			t.Fatalf("serve returned early: %v; log: %s", err, logs.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+		if _, rest, ok := strings.Cut(stdout.String(), marker); ok {
+			addr, _, _ = strings.Cut(rest, end)
+		}
+	}
+	return addr, logs, result
 }
