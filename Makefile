@@ -9,14 +9,14 @@ endif
 
 # check-math: vecmath's exhaustive float32 check (issue 15).
 .PHONY: check-math
-.PHONY: all build test test-short docs lint vet race noasm proto check-generate conformance conformance-check expected-pass onnxgo-cases torchvision-models symbolic-size-models controlflow-models transformer-models quant-models bench fuzz data clean
+.PHONY: all build test test-short docs lint vet cross race noasm proto check-generate conformance conformance-check expected-pass onnxgo-cases torchvision-models symbolic-size-models controlflow-models transformer-models quant-models bench fuzz data clean
 
 all: build test
 
 build:
 	$(GO) build ./...
 
-# The whole suite: formatting, vet, unit tests, the ONNX node tests and reference models (from ../shared),
+# The whole suite: formatting, vet, the pure-Go cross-compiles (wasm, arm64, windows), unit tests, the ONNX node tests and reference models (from ../shared),
 # the pure-Go (noasm) kernels, and the race detector over the runtime.
 # The nested modules (cgo) compare with ONNX Runtime: crosscheck (exported models) and bench/ortcompare (its
 # cold-start and memory children on LeNet). -timeout 30m: internal/sizebudget builds the whole command, which
@@ -24,7 +24,7 @@ build:
 # What is not there (../shared, ONNX Runtime's library from scripts/setup-ort.sh, MNIST from `make data`,
 # protoc, python3's onnx and numpy) makes the tests that need it skip with one line saying so; under CI=true
 # or ONNXRUN_REQUIRE_SHARED=1 (.ci/run sets it) those lines fail the tests instead.
-test: lint
+test: lint cross
 	$(GO) test -count=1 -timeout 30m ./...
 	$(GO) test -count=1 -tags noasm ./ops/...
 	$(GO) test -count=1 -tags noasm -run Version ./cmd/onnxrun
@@ -42,6 +42,13 @@ lint: vet
 
 vet:
 	$(GO) vet ./...
+
+# The main module stays pure Go: it cross-compiles for WebAssembly (the browser), arm64 and Windows with
+# cgo off; a cgo import or an amd64-only file without its fallback breaks one of these builds.
+cross:
+	GOOS=js GOARCH=wasm $(GO) build ./...
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build ./...
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build ./...
 
 race:
 	$(GO) test -race ./runtime/... ./conformance/...
