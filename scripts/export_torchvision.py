@@ -33,6 +33,8 @@ import numpy as np
 import torch
 import torchvision
 
+from ortref import default_ort_run, ort_version  # scripts/ortref.py
+
 # name -> (constructor, opset). The opsets differ on purpose, to cover several of the exporter's
 # spellings of the same layers.
 MODELS = {
@@ -65,21 +67,6 @@ def calibrate_batchnorm(model, batches=3, batch_size=4):
         for _ in range(batches):
             model(torch.randn(batch_size, 3, SIZE, SIZE, generator=gen))
     return len(bns)
-
-
-def default_ort_run():
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.join(os.path.dirname(os.path.dirname(here)), "shared", "tools", "ort_run.js")
-
-
-def ort_version():
-    """The version of npm's onnxruntime-node that ort_run.js loads (from ORT_DIR, as it does)."""
-    pkg = os.path.join(os.environ.get("ORT_DIR", os.getcwd()), "node_modules", "onnxruntime-node", "package.json")
-    try:
-        with open(pkg) as f:
-            return json.load(f)["version"]
-    except (OSError, ValueError, KeyError):
-        return "unknown"
 
 
 def export(name, out_root, ort_run):

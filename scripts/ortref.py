@@ -1,4 +1,5 @@
-"""ONNX Runtime references for the model-making scripts (make_controlflow_models.py, make_quant_models.py):
+"""ONNX Runtime references for the model-making scripts (export_torchvision.py, make_controlflow_models.py,
+make_quant_models.py):
 they run a model in ONNX Runtime through ../shared/tools/ort_run.js (node with npm's onnxruntime-node,
 installed by scripts/setup-ort.sh into ORT_DIR), since ORT's Python package is not installable here."""
 import json
