@@ -34,6 +34,10 @@ type Config struct {
 	// MaxBatchDelay is the longest a request waits for its batch to fill (default 2ms): the bound on the
 	// latency batching adds.
 	MaxBatchDelay time.Duration
+	// QueueSize bounds how many requests may wait for a model's sessions or batches (per model): past it a
+	// request is refused at once with 503 and Retry-After (gRPC RESOURCE_EXHAUSTED) instead of queueing
+	// without bound. 0 means the default.
+	QueueSize int
 	// RequestTimeout bounds each request from the start of its handler to the model's answer (default 30s);
 	// a request over it gets 504.
 	RequestTimeout time.Duration
