@@ -154,9 +154,16 @@ bench:
 # ORT from npm into .cache/ort and makes the models in .cache on first use (needs npm, python3-torch, a C
 # compiler). SUITE=cnn|real|ops|all (comma-separated; default all, about 25 minutes) and ONLY=REGEXP of
 # workload keys pick what runs; see scripts/bench-compare.sh.
-.PHONY: bench-compare big-models bench-peak bench-train
+.PHONY: bench-compare big-models bench-peak bench-train bench-memory
 bench-compare:
 	SUITE='$(SUITE)' ONLY='$(ONLY)' scripts/bench-compare.sh
+
+# Issue 20's memory table (both runtimes' peak memory above the shipped LeNet's, onnxrun's load peak
+# above its steady state) for the cnn and real suites at batch 1 and 8, into OUT (default
+# .cache/bench-memory.md). SUITE, ONLY and MODELS (further .onnx files) pick what runs; see
+# scripts/bench-memory.sh.
+bench-memory:
+	SUITE='$(SUITE)' ONLY='$(ONLY)' MODELS='$(MODELS)' OUT='$(OUT)' scripts/bench-memory.sh
 
 # The real architectures of bench-compare's suite (random weights) in .cache/big-models, by
 # ../shared/tools/make_big_models.py and scripts/export_bench_suite.py; about 2.5 GB, never committed.
