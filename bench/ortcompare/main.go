@@ -144,6 +144,9 @@ func parseFlags(args []string) (*config, error) {
 	if cfg.peakTrials < 1 || cfg.peakTrial <= 0 {
 		return nil, fmt.Errorf("-peak-trials must be at least 1 and -peak-trial positive")
 	}
+	if cfg.memoryTable && cfg.command == "make bench-compare" {
+		cfg.command = "make bench-memory"
+	}
 	if cfg.memoryTable && cfg.coldRuns < 1 {
 		return nil, fmt.Errorf("-memory-table needs -cold-runs of 1 or more (the table is made of those processes)")
 	}
