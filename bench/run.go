@@ -155,4 +155,3 @@ func Run(ctx context.Context, path string, cfg Config) (*Result, error) {
 	}
 	return r, nil
 }
-
