@@ -406,7 +406,13 @@ func (s *Server) modelReady(c *call) error {
 
 func (s *Server) metrics(c *call) error {
 	c.w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	return s.stats.write(c.w)
+	if err := s.stats.write(c.w); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	writeModelMemory(&b, s.Models())
+	_, err := c.w.Write(b.Bytes())
+	return err
 }
 
 var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
