@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -45,6 +46,10 @@ above 1, requests to a model with a variable first dimension that arrive within 
 other run as one batch. On SIGTERM the server reports not ready, waits --drain-delay, stops accepting
 connections and finishes the requests in flight (for up to --shutdown-timeout).
 
+--memory-limit (or the GOMEMLIMIT environment variable, which the flag overrides) sets the Go runtime's soft
+memory limit: the collector runs more often as the heap nears it, instead of letting the heap grow to
+twice its live size. Set it to about 90% of the container's memory; see docs/memory.md.
+
 --print-request FILE... writes the JSON of an inference request for the (single) model from .npy or .pb
 tensor files, one per model input, and exits: a body for curl.`,
 		examples: []string{
@@ -70,6 +75,7 @@ tensor files, one per model input, and exits: a body for curl.`,
 			fs.Int64Var(&o.cfg.MaxBodyBytes, "max-body-bytes", 32<<20, "answer 413 to a request body larger than this")
 			fs.DurationVar(&o.cfg.DrainDelay, "drain-delay", 0, "on SIGTERM, keep serving (not ready) this long before closing the listener")
 			fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, wait this long for requests in flight")
+			fs.Var(&o.memoryLimit, "memory-limit", "the Go runtime's soft memory limit (debug.SetMemoryLimit), e.g. 512MiB or 2GB: the collector works harder as the heap nears it (default: GOMEMLIMIT, else none)")
 			fs.StringArrayVar(&o.printRequest, "print-request", nil, "write an inference request for these tensor files ([NAME=]FILE) and exit")
 			o.quiet = switchFlag(fs, "quiet", "q", "log only errors")
 			return o.run
@@ -87,6 +93,7 @@ type serveOptions struct {
 	shapes          []string
 	shutdownTimeout time.Duration
 	printRequest    []string
+	memoryLimit     byteSize // 0: leave the Go runtime's limit (GOMEMLIMIT) as it is
 	quiet           *bool
 }
 
@@ -137,6 +144,13 @@ func (o *serveOptions) run(e *env, args []string) error {
 		info = func(string, ...any) {}
 	}
 	o.cfg.Logf = logger.Printf
+	if o.memoryLimit > 0 {
+		// Before the models load, so that loading too collects against the limit; restored on return for
+		// a caller that goes on (the tests run the command in their own process).
+		previous := debug.SetMemoryLimit(int64(o.memoryLimit))
+		defer debug.SetMemoryLimit(previous)
+		info("memory limit %d bytes (debug.SetMemoryLimit)", int64(o.memoryLimit))
+	}
 	var models []*serve.Model
 	closeAll := func() {
 		for _, m := range models {
