@@ -13,6 +13,10 @@
 // fewer rounds. It records the CPU, its ISA flags and the load average at the start and the end, and
 // writes -out only when both loads were below -quiet-load, or with -force (quiet.go).
 //
+// With -memory-table it runs only the fresh processes of issue 20's memory table (memorytable.go): both
+// suites' models at batch 1 and 8 and -memory-model files, each runtime's peak above its own on LeNet and
+// onnxrun's load peak above its steady state; `make bench-memory` (scripts/bench-memory.sh) runs it.
+//
 // It is a module of its own because it links ONNX Runtime through cgo (github.com/yalue/onnxruntime_go),
 // which the main module must not. `make bench-compare` (scripts/bench-compare.sh) installs ORT from npm's
 // onnxruntime-node, makes the CIFAR models and runs it:
