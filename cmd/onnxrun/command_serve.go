@@ -34,7 +34,7 @@ then answers the Open Inference Protocol's REST API until it gets SIGINT or SIGT
   GET  /v2/models/NAME                       inputs and outputs: name, datatype, shape (-1 = variable)
   GET  /v2/models/NAME/ready                 model readiness
   POST /v2/models/NAME/infer                 JSON tensors in, JSON tensors out
-  GET  /metrics                              Prometheus metrics: requests, latency, batch sizes
+  GET  /metrics                              Prometheus metrics: requests, latency, batch sizes, memory
 
 With --grpc-port, the same models are also served over gRPC: KServe's v2 GRPCInferenceService (ServerLive,
 ServerReady, ModelReady, ServerMetadata, ModelMetadata, ModelInfer with typed or raw contents) and the
