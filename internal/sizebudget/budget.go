@@ -34,8 +34,12 @@ package sizebudget
 //     gRPC API and the grpc.health.v1 service that Kubernetes' gRPC probes and grpc-health-probe speak: the
 //     protocol KServe, Triton and their clients use in production, and the one that carries raw tensors.
 //     (Measured on 10b3984 alone, before the binary extension above.)
+//   - issue 20 (run memory, the Go runtime's share): +12,288 bytes. 23,257,250 bytes at 82cdb32, 23,269,538
+//     after: the per-model memory gauges of serve's /metrics (weights, the sessions' arena and scratch),
+//     `serve --memory-limit` with its size parser: what an operator needs to size a container and keep the
+//     Go heap inside it.
 //
 // To raise it: build as above on linux/amd64 before and after the change, raise the constant by what the
 // change measured (not by a round margin), and add a line above giving the issue, both sizes and the
 // reason: what the dependency or feature does that is worth its bytes to every user of the binary.
-const cliBudgetBytes = 23_261_184
+const cliBudgetBytes = 23_273_472
