@@ -130,3 +130,17 @@ func TestMemoryTableLeNet(t *testing.T) {
 		}
 	}
 }
+
+// -memory-table names its own command in the table and needs processes to make it from.
+func TestMemoryTableFlags(t *testing.T) {
+	cfg, err := parseFlags([]string{"-ort-lib", "x.so", "-memory-table", "-memory-model", "a.onnx", "-memory-model", "b.onnx"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.memoryTable || cfg.command != "make bench-memory" || strings.Join(cfg.memoryModels, " ") != "a.onnx b.onnx" {
+		t.Errorf("config %+v", cfg)
+	}
+	if _, err := parseFlags([]string{"-ort-lib", "x.so", "-memory-table", "-cold-runs", "0"}); err == nil || !strings.Contains(err.Error(), "-memory-table needs -cold-runs of 1 or more") {
+		t.Errorf("-cold-runs 0: error %v", err)
+	}
+}
