@@ -212,7 +212,7 @@ func (r *results) issueMemoryTable(b *strings.Builder) {
 		"minus the same runtime's peak on the shipped LeNet (models/lenet/lenet.onnx, batch 1), so that each runtime's fixed cost cancels; " +
 		"pages of memory-mapped files count as resident (VmHWM counts them). Target: onnxrun at most ORT on every model at batch 1 and 8.\n\n" +
 		"Load peak is onnxrun's VmHWM once the model is loaded (read, decode, compile), before the first run; steady state is its VmRSS after the first run, the session open, " +
-		"once a collection has run and the freed heap has gone back to the OS. Target: load peak minus steady state at most 1.3× the file's size. "+
+		"once a collection has run and the freed heap has gone back to the OS. Target: load peak minus steady state at most 1.3× the file's size. " +
 		"A negative difference means the load never held more than the loaded model keeps once run (its arena included).\n\n")
 	fmt.Fprintf(b, "Reference peaks (shipped LeNet): onnxrun %s, ORT %s.\n\n", sidePeak(&ref.onnxrun), sidePeak(&ref.ort))
 	b.WriteString("| model | file | onnxrun | ORT | onnxrun / ORT | ≤ ORT | onnxrun steady state | load peak − steady | ÷ file | ≤ 1.3× |\n" +
