@@ -6,7 +6,7 @@
 //
 // browser.go holds what every browser test shares: NewBrowser finds Chromium and starts it headless for one
 // test (a tab whose console messages and uncaught exceptions go to the test log), and StartServer serves
-// models with package serve on 127.0.0.1. The try-it page's test (page_test.go) and the WebAssembly demo's
+// models with package serve on 127.0.0.1. The try-it page's tests (page_test.go, page_image_test.go) and the WebAssembly demo's
 // use them.
 //
 // # Skip or fail
