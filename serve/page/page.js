@@ -282,7 +282,8 @@ function setUpImage(section, model, meta) {
         inputs: [{ name: input.name, shape: tensor.shape, datatype: input.datatype, data: data }],
       });
       if (id !== pending) return; // a later stroke has its own request
-      showTop(response.outputs[0]);
+      // The scores are the first floating-point output (a classifier may also output its argmax).
+      showTop(response.outputs.find((o) => /^(FP|BF)/.test(o.datatype)) || response.outputs[0]);
       setStatus(status, "");
     } catch (err) {
       if (id === pending) setStatus(status, err.message, true);
