@@ -9,7 +9,7 @@ endif
 
 # check-math: vecmath's exhaustive float32 check (issue 15).
 .PHONY: check-math
-.PHONY: all build test test-short docs lint vet cross race noasm proto check-generate conformance conformance-check expected-pass onnxgo-cases torchvision-models symbolic-size-models controlflow-models transformer-models quant-models bench fuzz data clean
+.PHONY: all build test test-short browser-test try-it-screenshot docs lint vet cross race noasm proto check-generate conformance conformance-check expected-pass onnxgo-cases torchvision-models symbolic-size-models controlflow-models transformer-models quant-models bench fuzz data clean
 
 all: build test
 
@@ -31,6 +31,17 @@ test: lint cross
 	$(GO) test -count=1 -race ./runtime/... ./serve/...
 	cd crosscheck && $(GO) test -count=1 ./...
 	cd bench/ortcompare && $(GO) test -count=1 ./...
+	$(MAKE) browser-test
+
+# The pages served to browsers (the try-it page at /), tested in headless Chromium with chromedp, a module of
+# its own (browsertest). Without Chromium (apt-get install chromium) the tests skip with one line, or fail
+# under ONNXRUN_REQUIRE_BROWSER=1 (.ci/run) or CI=true.
+browser-test:
+	cd browsertest && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# Rewrites docs/try-it.png: the try-it page after predicting a 7 drawn on LeNet's canvas.
+try-it-screenshot:
+	cd browsertest && $(GO) test -count=1 -run '^TestTryItPage$$' . -args -screenshot $(abspath docs/try-it.png)
 
 # Unit tests only, no ../shared needed.
 test-short:

@@ -11,12 +11,24 @@
 //	GET  /v2/models/NAME[/versions/V]/ready               {"name": NAME, "ready": true}
 //	POST /v2/models/NAME[/versions/V]/infer               JSON or binary tensors in, JSON or binary out
 //	GET  /metrics                                         Prometheus text format (see metrics.go)
+//	GET  /                                                the try-it page (page.go), with /try/page.js and /try/page.css
+//	GET  /try/models.json                                 the page's model list: names and image preprocessing
 //
 // Tensor data is JSON, flat or nested as the shape; the datatypes are BOOL, UINT8..UINT64, INT8..INT64,
 // FP16, FP32, FP64, BF16 and BYTES (strings). A request's datatype must be the model's (no silent
 // conversion) and its shape must fit the declared one. A request may list the outputs it wants.
 // Responses carry data flat, floats in their shortest round-tripping form, NaN and infinities as the
 // strings "NaN", "Infinity" and "-Infinity".
+//
+// # The try-it page
+//
+// GET / serves a page to try the models from a browser (page.go; the files in page/ are embedded in the
+// binary). It lists the models from GET /try/models.json and GET /v2/models/NAME, runs any of them from a
+// JSON form, and for a model whose settings (NAME.json, ModelSettings.Preprocess) describe an image input,
+// turns a drawing or a dropped image into the input tensor in the browser, as ImagePreprocess says, and
+// shows the top classes. The page refers to nothing outside the server and its Content-Security-Policy
+// keeps it so; a bearer token typed into it goes out as Authorization on every request it makes. Load
+// reads a model's settings file (ModelSource.SettingsFile) and Model.Settings returns them.
 //
 // # Binary tensors
 //

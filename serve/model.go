@@ -32,6 +32,8 @@ type Model struct {
 	maxBatch int
 	noBatch  string // why dynamic batching is off for this model, when it was asked for
 
+	settings ModelSettings // from NAME.json beside the model file, when Load found one
+
 	stats *metrics // set when a Server adopts the model
 }
 
@@ -121,14 +123,24 @@ func checkModelName(name string) error {
 	return nil
 }
 
-// Load compiles the model file src.Path (with cfg.Threads threads per session) and makes it servable.
+// Load compiles the model file src.Path (with cfg.Threads threads per session) and makes it servable. The
+// model's settings file (SettingsFile), when there is one, overrides cfg for this model.
 func Load(src ModelSource, cfg Config) (*Model, error) {
-	cfg = cfg.withDefaults()
+	settings, err := readSourceSettings(src)
+	if err != nil {
+		return nil, fmt.Errorf("model %q: %w", src.Name, err)
+	}
+	cfg = settings.Apply(cfg.withDefaults())
 	plan, err := runtime.Load(src.Path, runtime.Options{Threads: cfg.Threads, InputShapes: cfg.InputShapes})
 	if err != nil {
 		return nil, fmt.Errorf("model %q: %w", src.Name, err)
 	}
-	return NewModel(src.Name, plan, cfg)
+	m, err := NewModel(src.Name, plan, cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.settings = settings
+	return m, nil
 }
 
 // NewModel serves a compiled plan under name, with cfg.Sessions sessions and, when cfg.MaxBatch > 1 and
@@ -178,6 +190,9 @@ func (m *Model) Name() string { return m.name }
 
 // Metadata is what GET /v2/models/NAME answers.
 func (m *Model) Metadata() ModelMetadata { return m.meta }
+
+// Settings are the model's own settings (NAME.json), the zero value when it has none.
+func (m *Model) Settings() ModelSettings { return m.settings }
 
 // Batching reports whether requests to this model are batched dynamically, and if not although it was
 // asked for, why.

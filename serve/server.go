@@ -144,9 +144,10 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Serve accepts connections on ln until Shutdown; it then returns nil.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed { // Shutdown came first (a signal during start-up): nothing to serve, and no error
 		s.mu.Unlock()
-		return errShuttingDown
+		ln.Close()
+		return nil
 	}
 	if s.http == nil {
 		s.http = &http.Server{
@@ -249,6 +250,10 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/v2/models/{name}/infer", "infer", s.infer},
 		{"POST", "/v2/models/{name}/versions/{version}/infer", "infer", s.infer},
 		{"GET", "/metrics", "metrics", s.metrics},
+		{"GET", "/{$}", "page", pageFile("index.html")},
+		{"GET", "/try/page.css", "page", pageFile("page.css")},
+		{"GET", "/try/page.js", "page", pageFile("page.js")},
+		{"GET", "/try/models.json", "page", s.pageModels},
 	}
 	for _, rt := range table {
 		mux.Handle(rt.method+" "+rt.path, s.wrap(rt.endpoint, rt.h))
@@ -262,7 +267,7 @@ func (s *Server) routes() http.Handler {
 		}))
 	}
 	mux.Handle("/", s.wrap("unknown", func(c *call) error {
-		return notFoundf("no route %s %s; the Open Inference Protocol's routes are under /v2 (see GET /v2), metrics at /metrics", c.r.Method, c.r.URL.Path)
+		return notFoundf("no route %s %s; the Open Inference Protocol's routes are under /v2 (see GET /v2), metrics at /metrics, a page to try the models at /", c.r.Method, c.r.URL.Path)
 	}))
 	return mux
 }

@@ -35,11 +35,18 @@ then answers the Open Inference Protocol's REST API until it gets SIGINT or SIGT
   GET  /v2/models/NAME/ready                 model readiness
   POST /v2/models/NAME/infer                 JSON tensors in, JSON tensors out
   GET  /metrics                              Prometheus metrics: requests, latency, batch sizes, memory
+  GET  /                                     a page to try the models in a browser
 
 With --grpc-port, the same models are also served over gRPC: KServe's v2 GRPCInferenceService (ServerLive,
 ServerReady, ModelReady, ServerMetadata, ModelMetadata, ModelInfer with typed or raw contents) and the
 standard grpc.health.v1 service (SERVING for "" and each model name; NOT_SERVING while draining), for
 grpc-health-probe. Both protocols share the sessions, batching, limits and timeout.
+
+The page at / lists the models with their inputs and outputs and runs any of them from a JSON form. An
+image model, one whose NAME.json beside NAME.onnx has "preprocess" (size, channels, scale, invert, mean,
+std, layout, labels), also gets a canvas to draw on and a drop zone for an image, preprocessed in the
+browser as the settings say, and shows the top classes. The shipped models/lenet/lenet.json makes
+models/lenet/lenet.onnx such a model.
 
 Each model gets --sessions sessions (default: one per CPU) of --threads threads each. With --max-batch
 above 1, requests to a model with a variable first dimension that arrive within --max-batch-delay of each
@@ -178,6 +185,7 @@ func (o *serveOptions) run(e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "onnxrun serve: listening on http://%s (models: %s)\n", ln.Addr(), sourceNames(sources))
+	fmt.Fprintf(e.stdout, "onnxrun serve: try the models at http://%s/\n", ln.Addr())
 
 	served := make(chan error, 2)
 	listeners := 1
