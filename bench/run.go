@@ -156,12 +156,7 @@ func Run(ctx context.Context, path string, cfg Config) (*Result, error) {
 	return r, nil
 }
 
-// WeightBytes adds up the sizes of a plan's constants: the initializers, after the graph passes folded
-// what they could (BatchNormalization into Conv, say).
-func WeightBytes(p *runtime.Plan) int64 {
-	var n int64
-	for _, t := range p.Graph().Constants {
-		n += int64(t.Len()) * int64(t.DType().Size())
-	}
-	return n
-}
+// WeightBytes is the memory a plan holds for its weights: its constants (the initializers, after the graph
+// passes folded what they could, BatchNormalization into Conv, say) and the packed forms its kernels made
+// of them, each counted once however many nodes share it (runtime.Plan.WeightBytes).
+func WeightBytes(p *runtime.Plan) int64 { return p.WeightBytes() }
