@@ -59,8 +59,10 @@ func TestRun(t *testing.T) {
 	if r.Profile == nil || r.Profile.Runs != 3 {
 		t.Fatalf("profile %+v, want 3 runs", r.Profile)
 	}
-	if r.Memory.WeightBytes != (16*8+8)*4 {
-		t.Errorf("weights %d bytes, want %d", r.Memory.WeightBytes, (16*8+8)*4)
+	// The weights are the plain W and bias and the panels the Gemm packed W into (16 rows of 8 columns
+	// padded to the GEMM's 16-wide panels).
+	if plain, packed := (16*8+8)*4, 16*16*4; r.Memory.WeightBytes != int64(plain+packed) {
+		t.Errorf("weights %d bytes, want %d (%d plain, %d packed)", r.Memory.WeightBytes, plain+packed, plain, packed)
 	}
 	if r.Latency.Min > r.Latency.P50 || r.Latency.P50 > r.Latency.P99 || r.Latency.P99 > r.Latency.Max {
 		t.Errorf("latency not ordered: %+v", r.Latency)

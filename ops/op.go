@@ -32,6 +32,9 @@ type ValueInfo struct {
 	Shape Shape
 	Const *Tensor    // non-nil when the value is known at plan time
 	Type  *ValueType // nil for a tensor
+	// Packs, set with Const by the runtime, is where a kernel that prepacks this constant gets its packed
+	// form (Prepack), shared with every other kernel packing it the same way; nil packs privately.
+	Packs *PackCache
 }
 
 // Kind is the kind of value: KindTensor unless Type says otherwise.

@@ -86,13 +86,16 @@ type planNode struct {
 // Shapes are resolved per set of concrete input shapes ("specialisations", cached in the Plan), so a model
 // declared [N,1,28,28] runs at any batch.
 type Plan struct {
-	opts      Options
-	graph     *Graph
-	names     []string // value names by slot, for errors and dumps
-	nodes     []planNode
-	inputs    []valueID
-	outputs   []valueID
-	consts    []*ops.Tensor // by slot; nil when not an initializer
+	opts    Options
+	graph   *Graph
+	names   []string // value names by slot, for errors and dumps
+	nodes   []planNode
+	inputs  []valueID
+	outputs []valueID
+	consts  []*ops.Tensor // by slot; nil when not an initializer
+	// packs holds the packed forms kernels make of the initializers (ops.Prepack): one per constant and
+	// packing, shared by the nodes that read it and by every specialisation.
+	packs     *ops.PackCache
 	numValues int
 	opsets    map[string]int
 
@@ -592,7 +595,7 @@ func bindGraph(g *Graph, opts Options, opsets map[string]int) error {
 
 // newPlan numbers the values and resolves each node's inputs and outputs to slots.
 func newPlan(g *Graph, opts Options, opsets map[string]int) (*Plan, error) {
-	p := &Plan{opts: opts, graph: g, opsets: opsets, cache: map[string]*specialization{}}
+	p := &Plan{opts: opts, graph: g, opsets: opsets, cache: map[string]*specialization{}, packs: new(ops.PackCache)}
 	ids := map[string]valueID{}
 	add := func(name string) valueID {
 		id := valueID(len(p.names))
@@ -672,4 +675,20 @@ func (p *Plan) Describe(shapes ...ops.Shape) string {
 		return "cannot plan: " + err.Error()
 	}
 	return s.describe(p)
+}
+
+// PrepackStats reports the packed forms kernels made of the plan's initializers (ops.Prepack): each is
+// made once, whatever the number of nodes and input shapes that use it.
+func (p *Plan) PrepackStats() ops.PackStats { return p.packs.Stats() }
+
+// WeightBytes is the memory the plan holds for its weights: the initializers it keeps (after the graph
+// passes) and the packed forms its kernels made of them, each counted once however many nodes share it.
+func (p *Plan) WeightBytes() int64 {
+	var n int64
+	for _, t := range p.consts {
+		if t != nil {
+			n += int64(t.Len()) * int64(t.DType().Size())
+		}
+	}
+	return n + p.packs.Stats().Bytes
 }

@@ -23,7 +23,9 @@
 // declared ones when no dimension is symbolic) specialises the plan: each node's output shapes are
 // inferred in order; nodes whose inputs are all constant are evaluated on the spot (constant folding, which
 // turns the Shape → Gather → Concat → Reshape chains of exporters into constants); the rest are prepared
-// into kernels, which may prepack constant weights. The memory planner (memplan.go) then gives each value
+// into kernels, which may prepack constant weights: through the plan's ops.PackCache, so that a weight
+// several nodes read (layers sharing weights) is packed once for all of them and for every input shape the
+// plan is specialised at (Plan.PrepackStats, Plan.WeightBytes). The memory planner (memplan.go) then gives each value
 // a slot in a per-session arena, reusing buffers after a value's last use, and making Reshape-like outputs
 // views of their inputs. A Slice or Split output that is one contiguous block of its input (no graph input,
 // no graph output) becomes a view at an offset, which keeps the input alive as long as it is read; a

@@ -1,16 +1,6 @@
 package runtime
 
-// What a plan and its sessions hold, for `onnxrun bench` and the server's /metrics (issue 20 item 4).
-
-// WeightBytes adds up the sizes of the plan's constants: the initializers, after the graph passes folded
-// what they could (BatchNormalization into Conv, say).
-func (p *Plan) WeightBytes() int64 {
-	var n int64
-	for _, t := range p.graph.Constants {
-		n += int64(t.Len()) * int64(t.DType().Size())
-	}
-	return n
-}
+// What a plan and its sessions hold, for `onnxrun bench` and the server's /metrics (issue 20 item 4); Plan.WeightBytes is in compile.go, beside the pack cache it counts.
 
 // MemoryBytes is what the session holds for the shapes it last ran: arena, the buffers of the
 // intermediate values (sized by their liveness, see the memory plan), and scratch, the kernels' shared

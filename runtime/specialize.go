@@ -124,9 +124,12 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode pla
 	}
 	for id, c := range p.consts {
 		if c != nil {
-			s.infos[id] = ops.ValueInfo{DType: c.DType(), Shape: c.Shape(), Const: c}
+			s.infos[id] = ops.ValueInfo{DType: c.DType(), Shape: c.Shape(), Const: c, Packs: p.packs}
 		}
 	}
+	// Values folded here are this specialisation's own: the nodes of this plan that read one share its
+	// packed forms, which go when the specialisation does (the plan's cache would keep them for ever).
+	foldedPacks := new(ops.PackCache)
 	foldLimit := p.opts.FoldLimitBytes
 	// folded counts the bytes of the values computed while planning, which the specialisation keeps: all
 	// together they stay under MaxPlanBytes, like the arena, so that a chain of nodes each under
@@ -255,7 +258,7 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode pla
 					return nil, err
 				}
 				for j := range outs {
-					outs[j].Const = values[j]
+					outs[j].Const, outs[j].Packs = values[j], foldedPacks
 				}
 				folded += outBytes
 			} else {

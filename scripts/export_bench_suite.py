@@ -18,6 +18,9 @@ outputs are not degenerate (its helpers are imported from SHARED/tools/make_big_
                        [2,N,12,128,64] in; the final LayerNorm's hidden state [N,1,768] and present_0..present_11
                        [2,N,12,129,64] out (no vocabulary projection: the step's cost is the layers'). Each layer
                        has its own weights.
+  bert_base_shared     the BERT-base encoder of make_big_models.py (12 post-LayerNorm layers, d 768, 12 heads, ff
+                       3072, GELU) with one layer's weights shared by all 12 layers (ALBERT-style), [N,128,768]: a
+                       27 MB file whose every weight is read by 12 nodes, for issue 20's "weights held once".
 
 Per model, in OUTDIR: NAME.onnx (symbolic batch N), NAME_b1static.onnx (batch fixed at 1, for FLOP counters),
 NAME_in_1.npy and NAME_in_8.npy (the first input at batch 1 and 8, the same first row), for a model with more
@@ -283,6 +286,33 @@ def gpt2_inputs(n, seed=4321):
 GPT2_OUTPUTS = ["hidden_out"] + [f"present_{i}" for i in range(GPT_LAYERS)]
 
 
+class SharedEncoder(nn.Module):
+    """One BERT-base encoder layer applied LAYERS times: the exporter writes its weights once and every layer's
+    nodes read the same initializers."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.TransformerEncoderLayer(d_model=big.DMODEL, nhead=big.HEADS, dim_feedforward=big.FF,
+                                                dropout=0.0, activation="gelu", batch_first=True, norm_first=False)
+        with torch.no_grad():  # as make_big_models.torch_encoder draws each layer's weights
+            for name, p in self.layer.named_parameters():
+                if p.dim() >= 2:
+                    nn.init.xavier_uniform_(p)
+                elif "norm" in name and name.endswith("weight"):
+                    p.uniform_(0.8, 1.2)
+                else:
+                    p.uniform_(-0.02, 0.02)
+
+    def forward(self, x):
+        for _ in range(big.LAYERS):
+            x = self.layer(x)
+        return x
+
+
+def bert_inputs(n, seed=4321):
+    return [("input", big.bert_input(n, seed))]
+
+
 def image_model(name):
     def make():
         return getattr(torchvision.models, name)(weights=None)
@@ -297,6 +327,7 @@ MODELS = [
     ("deeplabv3_mbv3", deeplab, image_input_of(256), ["output"], None, [13, 14]),
     ("yolo_small", YoloSmall, image_input_of(320), ["output"], None, [13, 14]),
     ("unet", UNet, image_input_of(256), ["output"], None, [13, 14]),
+    ("bert_base_shared", SharedEncoder, bert_inputs, ["output"], None, [13, 14]),
     ("gpt2_step", GPT2Step, gpt2_inputs, GPT2_OUTPUTS, lambda name: 0 if name.startswith("hidden") else 1, [13, 14]),
 ]
 

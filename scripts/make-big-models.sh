@@ -4,7 +4,7 @@
 # ignores (about 2.5 GB: BERT and the GPT-2 step are 340 MB each; nothing of it may be committed):
 # ResNet-50, MobileNetV2, EfficientNet-B0, SqueezeNet 1.1, ViT-B/16 and the BERT-base encoder by
 # ../shared/tools/make_big_models.py, then MobileNetV3-Large, ShuffleNetV2, DeepLabV3-MobileNetV3, a
-# YOLO-style detector, a U-Net and a GPT-2-small decoder step by scripts/export_bench_suite.py (Debian's
+# YOLO-style detector, a U-Net, a GPT-2-small decoder step and the BERT-base encoder with shared weights by scripts/export_bench_suite.py (Debian's
 # python3-torch and python3-torchvision). About 10 minutes on 2 cores the first time. Idempotent: a model
 # already there is not made again.
 #
@@ -72,7 +72,7 @@ mapfile -t want < <(missing resnet50 mobilenet_v2 efficientnet_b0 squeezenet1_1 
 if [ "${#want[@]}" -gt 0 ]; then
   export_into "$tool" -- "${want[@]}"
 fi
-mapfile -t want < <(missing mobilenet_v3_large shufflenet_v2 deeplabv3_mbv3 yolo_small unet gpt2_step)
+mapfile -t want < <(missing mobilenet_v3_large shufflenet_v2 deeplabv3_mbv3 yolo_small unet gpt2_step bert_base_shared)
 if [ "${#want[@]}" -gt 0 ]; then
   export_into "$root/scripts/export_bench_suite.py" "$SHARED" -- "${want[@]}"
 fi

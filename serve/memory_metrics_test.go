@@ -18,7 +18,8 @@ func TestModelMemoryMetrics(t *testing.T) {
 		t.Helper()
 		metrics := ts.scrape(t)
 		for _, line := range []string{
-			`onnxrun_model_weight_bytes{model="linear"} 60`, // W[4,3] and b[3], float32
+			// W[4,3] and b[3] in float32, and the packed copy of W its GEMM made at Load
+			fmt.Sprintf(`onnxrun_model_weight_bytes{model="linear"} %d`, m.plan.WeightBytes()),
 			fmt.Sprintf(`onnxrun_model_session_arena_bytes{model="linear"} %d`, arena),
 			fmt.Sprintf(`onnxrun_model_session_scratch_bytes{model="linear"} %d`, scratch),
 			`onnxrun_model_sessions{model="linear",state="pool"} 2`,
@@ -28,6 +29,9 @@ func TestModelMemoryMetrics(t *testing.T) {
 				t.Errorf("metrics lack %q:\n%s", line, metrics)
 			}
 		}
+	}
+	if w := m.plan.WeightBytes(); w < 60 {
+		t.Fatalf("the plan holds %d bytes of weights, less than W[4,3] and b[3] in float32 (60)", w)
 	}
 	expect(0, 0, 0)
 

@@ -26,7 +26,9 @@ type convOp struct {
 	win   windowAttrs
 	group int
 	// weights keeps what the float32 strategies derive from constant weights, across plans (conv_fast.go).
-	weights *convWeightCache
+	// weights keeps what kernels derive from a constant W when the runtime gives them no cache of its
+	// own (ValueInfo.Packs): it lives as long as the node.
+	weights *ops.PackCache
 }
 
 func buildConv(n ops.NodeInfo) (ops.Op, error) {
@@ -42,7 +44,7 @@ func buildConv(n ops.NodeInfo) (ops.Op, error) {
 	if group < 1 {
 		return nil, &ops.AttrError{Name: "group", Msg: fmt.Sprintf("is %d, must be at least 1", group)}
 	}
-	return &convOp{win: win, group: int(group), weights: new(convWeightCache)}, nil
+	return &convOp{win: win, group: int(group), weights: new(ops.PackCache)}, nil
 }
 
 // convShape is a convolution's or a transposed convolution's geometry for one set of input shapes.
@@ -129,7 +131,7 @@ func (op *convOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, er
 	}
 	if in[0].DType == ops.Float32 {
 		// float32 runs on the strategy chosen by shape (conv_fast.go); the rest on the loop below.
-		return prepareFastConv(s, in[1].Const, op.weights, convEpilogue{}), nil
+		return prepareFastConv(s, in[1].Const, op.packsFor(in[1]), convEpilogue{}), nil
 	}
 	g := s.win.gatherInput()
 	k := &convKernel{s: s, g: g, dtype: in[0].DType, hasBias: ops.Input(in, 2).Present()}
@@ -349,4 +351,13 @@ func (s *convShape) setWindow(win window) {
 	s.outSize = ops.Shape(win.out).Size()
 	s.taps = ops.Shape(win.kernel).Size()
 	s.outShape = append(ops.Shape{s.batch, s.outC}, win.out...)
+}
+
+// packsFor is where kernels keep what they derive from W: the runtime's cache, shared by every node
+// reading the same constant, else the op's own.
+func (op *convOp) packsFor(w ops.ValueInfo) *ops.PackCache {
+	if w.Packs != nil {
+		return w.Packs
+	}
+	return op.weights
 }

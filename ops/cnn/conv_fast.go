@@ -202,8 +202,9 @@ type fastConvKernel struct {
 }
 
 // prepareFastConv picks the strategy for a float32 convolution. w is the constant W, or nil; what the
-// strategy derives from it is kept in cache (the op's), shared by every plan of the model.
-func prepareFastConv(s convShape, w *ops.Tensor, cache *convWeightCache, epi convEpilogue) *fastConvKernel {
+// strategy derives from it is kept in cache (the plan's, or the op's: see convOp.packsFor), shared by
+// every node and every plan of the model that derive the same form of W.
+func prepareFastConv(s convShape, w *ops.Tensor, cache *ops.PackCache, epi convEpilogue) *fastConvKernel {
 	k := &fastConvKernel{s: s, epi: epi, maxThreads: maxConvThreads(), minUnitWork: 64 * 64 * 64, postStep: activation.Finisher{F: epi.post}}
 	k.directMACs = int64(s.batch) * int64(s.outC) * int64(s.outSize) * int64(s.groupInC*s.taps)
 	if ts, tw, ok := trimPaddingTaps(&s, w, cache); ok {
@@ -225,18 +226,15 @@ type slowMACs interface{ gemmMACsPerMAC() int64 }
 // convWeights is W as a strategy's constructor sees it: a constant to derive packed forms from, or nothing
 // (weights that change between runs, as the trainer's do, are read at run time).
 type convWeights struct {
-	t     *ops.Tensor      // the constant W, or nil
-	cache *convWeightCache // nil: derive without sharing
+	t     *ops.Tensor    // the constant W, or nil
+	cache *ops.PackCache // nil: derive without sharing
 }
 
 func (w convWeights) constant() bool { return w.t != nil }
 
 // derive returns f(W's values), computed once per W and kind when there is a cache.
 func (w convWeights) derive(kind string, f func(w []float32) any) any {
-	if w.cache == nil {
-		return f(w.t.Float32s())
-	}
-	return w.cache.get(w.t, kind, f)
+	return ops.Prepack(w.cache, w.t, kind, func() any { return f(w.t.Float32s()) })
 }
 
 // derivedWeights is a form of constant weights a strategy computes for itself (GEMM panels, Winograd
@@ -244,7 +242,7 @@ func (w convWeights) derive(kind string, f func(w []float32) any) any {
 // times (by the graph passes' probes, by the check at its declared shapes, once per input shape) and each
 // plan Prepares every node, but only the plans that run need packed copies: a ResNet-18 run at batch 8 no
 // longer also holds the panels its batch-1 check chose (Winograd's transform is 4 times W). Once made, the
-// form is shared through the op's convWeightCache by every kernel asking for the same weights and kind.
+// form is shared through the ops.PackCache by every kernel asking for the same weights and kind.
 type derivedWeights[T any] struct {
 	w    convWeights
 	kind string
@@ -270,35 +268,6 @@ func (d *derivedWeights[T]) get() T {
 
 func (d *derivedWeights[T]) compute() {
 	d.v = d.w.derive(d.kind, func(w []float32) any { return d.make(w) }).(T)
-}
-
-// convWeightCache keeps what Prepare derives from constant weights (packed panels, Winograd transforms).
-// A model is planned several times, by the graph passes' probes and once per input shape, and each plan
-// Prepares every node: without the cache each would pack its own copy (Winograd's is 4 times W). It lives
-// in the convOp, so it goes away with the node, and is safe for concurrent Prepares.
-type convWeightCache struct {
-	mu      sync.Mutex
-	entries map[convWeightKey]any
-}
-
-type convWeightKey struct {
-	w    *ops.Tensor
-	kind string
-}
-
-func (c *convWeightCache) get(w *ops.Tensor, kind string, f func([]float32) any) any {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	key := convWeightKey{w, kind}
-	if v, ok := c.entries[key]; ok {
-		return v
-	}
-	v := f(w.Float32s())
-	if c.entries == nil {
-		c.entries = map[convWeightKey]any{}
-	}
-	c.entries[key] = v
-	return v
 }
 
 // chooseConvStrategy is the selection by shape described at the top of this file. The thresholds are

@@ -100,7 +100,7 @@ func trimWeights(w []float32, outC, groupInC int, kernel, lo, hi []int) *ops.Ten
 // trimPaddingTaps drops the taps of s that read only padding when W is a constant (weights that change at
 // run time keep their full kernel). It returns the trimmed shape and weights, or ok false when no tap can
 // be dropped. The trimmed weights are made once per W and shared through cache.
-func trimPaddingTaps(s *convShape, w *ops.Tensor, cache *convWeightCache) (trimmed convShape, tw *ops.Tensor, ok bool) {
+func trimPaddingTaps(s *convShape, w *ops.Tensor, cache *ops.PackCache) (trimmed convShape, tw *ops.Tensor, ok bool) {
 	if w == nil {
 		return convShape{}, nil, false
 	}
@@ -112,10 +112,6 @@ func trimPaddingTaps(s *convShape, w *ops.Tensor, cache *convWeightCache) (trimm
 	trimmed.setWindow(trimmedWindow(&s.win, lo, hi))
 	derive := func(wv []float32) any { return trimWeights(wv, s.outC, s.groupInC, s.win.kernel, lo, hi) }
 	kind := fmt.Sprintf("trim %v %v", lo, hi)
-	if cache == nil {
-		tw = derive(w.Float32s()).(*ops.Tensor)
-	} else {
-		tw = cache.get(w, kind, derive).(*ops.Tensor)
-	}
+	tw = ops.Prepack(cache, w, kind, func() *ops.Tensor { return derive(w.Float32s()).(*ops.Tensor) })
 	return trimmed, tw, true
 }

@@ -32,7 +32,7 @@ func TestTrimPaddingTaps(t *testing.T) {
 		s := testConvShape(t, c.x, c.w, c.attr)
 		z := randF32(int64(ci+31), s.outShape...)
 		for _, e := range convEpilogues {
-			for _, cache := range []*convWeightCache{nil, new(convWeightCache)} {
+			for _, cache := range []*ops.PackCache{nil, new(ops.PackCache)} {
 				name := fmt.Sprintf("%s/%s/cache=%v", c.name, e.name, cache != nil)
 				k := prepareFastConv(s, w, cache, e.epi)
 				if fmt.Sprint(k.s.win.kernel) != fmt.Sprint(c.wantKernel) || k.Strategy() != c.wantStrat {

@@ -206,11 +206,17 @@ func (op *convTransposeOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.K
 	k.tiles = tileScatterFits(&s)
 	if w := in[1].Const; w != nil && w.DType() == ops.Float32 {
 		// Constant weights are packed for the GEMM once, one transposed A per group.
+		// Every node reading the same W shares them (ops.Prepack).
 		mt := s.groupOutC * s.taps
-		wd := w.Float32s()
-		for grp := 0; grp < s.group; grp++ {
-			k.packed = append(k.packed, gemm.PackA(true, mt, s.groupInC, wd[grp*s.groupInC*mt:(grp+1)*s.groupInC*mt], mt))
-		}
+		layout := fmt.Sprintf("convtranspose.PackA groups=%d mt=%d k=%d", s.group, mt, s.groupInC)
+		k.packed = ops.Prepack(in[1].Packs, w, layout, func() []*gemm.PackedA {
+			wd := w.Float32s()
+			packed := make([]*gemm.PackedA, 0, s.group)
+			for grp := 0; grp < s.group; grp++ {
+				packed = append(packed, gemm.PackA(true, mt, s.groupInC, wd[grp*s.groupInC*mt:(grp+1)*s.groupInC*mt], mt))
+			}
+			return packed
+		})
 	}
 	return k, nil
 }

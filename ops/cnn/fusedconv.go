@@ -104,5 +104,5 @@ func (op *fusedConvOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kerne
 	}
 	epi := op.epi
 	epi.sum = ops.Input(in, 3).Present()
-	return prepareFastConv(s, in[1].Const, op.conv.weights, epi), nil
+	return prepareFastConv(s, in[1].Const, op.conv.packsFor(in[1]), epi), nil
 }

@@ -25,6 +25,8 @@ package cnn
 // each thread with its own int32 plane in ctx.Scratch (sized at Prepare for maxConvThreads threads).
 
 import (
+	"fmt"
+
 	"sync"
 
 	"github.com/onnxrun/onnxrun/ops"
@@ -110,11 +112,16 @@ func newQconvKernel(s convShape, in []ops.ValueInfo, xIdx, wIdx int, yType ops.D
 		k.rowIm2col = s.win.rank() == 2 && s.win.stride[1] == 1
 	}
 	if w := in[wIdx].Const; w != nil && k.strategy != qconvDepthwise {
-		wb := ops.ByteData(w)
-		k.packed = make([]*igemm.PackedA, s.group)
-		for g := range k.packed {
-			k.packed[g] = igemm.PackA(k.wSigned, s.groupOutC, k.kc, wb[g*s.groupOutC*k.kc:], k.kc)
-		}
+		// Every node reading the same W shares the packed groups (ops.Prepack).
+		layout := fmt.Sprintf("igemm.PackA groups=%d signed=%t m=%d kc=%d", s.group, k.wSigned, s.groupOutC, k.kc)
+		k.packed = ops.Prepack(in[wIdx].Packs, w, layout, func() []*igemm.PackedA {
+			wb := ops.ByteData(w)
+			packed := make([]*igemm.PackedA, s.group)
+			for g := range packed {
+				packed[g] = igemm.PackA(k.wSigned, s.groupOutC, k.kc, wb[g*s.groupOutC*k.kc:], k.kc)
+			}
+			return packed
+		})
 	}
 	k.runs = &sync.Pool{New: func() any { return new(qconvIO) }}
 	return k

@@ -19,6 +19,8 @@ package linalg
 // constant [768, 3072], then Add of a bias), so that the bias goes into the GEMM's store.
 
 import (
+	"fmt"
+
 	"math"
 	"sync"
 
@@ -96,7 +98,9 @@ func (o *fusedGemmOp) Prepare(in []ops.ValueInfo, out []ops.ValueInfo) (ops.Kern
 	}
 	fk := &fusedGemmKernel{gemmKernel: k.(*gemmKernel), act: o.act, post: o.post, postStep: activation.Finisher{F: o.post}}
 	if p := fk.plan; p.m == 1 && p.k > 0 && p.n > 0 && haveGemvAsm && in[1].Const != nil {
-		fk.gemv = newGemvWeights(p.transB, p.k, p.n, in[1].Const.Float32s())
+		b := in[1].Const
+		layout := fmt.Sprintf("linalg.gemvWeights transB=%t k=%d n=%d", p.transB, p.k, p.n)
+		fk.gemv = ops.Prepack(in[1].Packs, b, layout, func() *gemvWeights { return newGemvWeights(p.transB, p.k, p.n, b.Float32s()) })
 	}
 	return fk, nil
 }

@@ -1,6 +1,8 @@
 package linalg
 
 import (
+	"fmt"
+
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 	"github.com/onnxrun/onnxrun/ops/internal/kernelutil"
@@ -149,8 +151,10 @@ func (o *gemmOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, err
 		if b := in[1].Const; b != nil && p.m > 0 && p.n > 0 && p.k > 0 {
 			// A constant B (a weight matrix) is packed into the GEMM's panel layout once per plan, so
 			// runs skip packing it.
+			// Every node that packs this B the same way shares one copy (ops.Prepack).
 			_, ldb := p.dims()
-			k.packedB = gemm.PackB(p.transB, p.k, p.n, b.Float32s(), ldb)
+			layout := fmt.Sprintf("gemm.PackB transB=%t k=%d n=%d ldb=%d", p.transB, p.k, p.n, ldb)
+			k.packedB = ops.Prepack(in[1].Packs, b, layout, func() *gemm.PackedB { return gemm.PackB(p.transB, p.k, p.n, b.Float32s(), ldb) })
 		}
 		if p.hasC && p.beta == 1 {
 			// C as a row or column vector is a bias the GEMM adds while each tile is in registers.

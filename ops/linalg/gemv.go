@@ -37,3 +37,6 @@ func gemv32Go(k int, x, w []float32, ldw int, y *[32]float32) {
 		}
 	}
 }
+
+// PackedBytes is the memory the padded weights hold (ops.PackedSizer).
+func (g *gemvWeights) PackedBytes() int64 { return int64(len(g.w)) * 4 }

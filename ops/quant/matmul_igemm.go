@@ -1,6 +1,8 @@
 package quant
 
 import (
+	"fmt"
+
 	"unsafe"
 
 	"github.com/onnxrun/onnxrun/ops"
@@ -42,11 +44,17 @@ type igemmMatMul struct {
 func newIgemmMatMul(plan *mmPlan, a, b ops.ValueInfo, azp, bzp sideParam) *igemmMatMul {
 	g := &igemmMatMul{plan: plan, aSigned: a.DType == ops.Int8, bSigned: b.DType == ops.Int8, azp: azp, bzp: bzp}
 	if b.Const != nil {
-		data := bytesOf(b.Const.Data())
-		size := plan.k * plan.n
-		for off := 0; off+size <= len(data) && size > 0; off += size {
-			g.packedB = append(g.packedB, igemm.PackB(g.bSigned, false, plan.k, plan.n, data[off:off+size], plan.n))
-		}
+		// Every node reading the same B shares the packed batches (ops.Prepack).
+		layout := fmt.Sprintf("igemm.PackB batches signed=%t k=%d n=%d", g.bSigned, plan.k, plan.n)
+		g.packedB = ops.Prepack(b.Packs, b.Const, layout, func() []*igemm.PackedB {
+			var packed []*igemm.PackedB
+			data := bytesOf(b.Const.Data())
+			size := plan.k * plan.n
+			for off := 0; off+size <= len(data) && size > 0; off += size {
+				packed = append(packed, igemm.PackB(g.bSigned, false, plan.k, plan.n, data[off:off+size], plan.n))
+			}
+			return packed
+		})
 	}
 	return g
 }

@@ -1,6 +1,8 @@
 package quant
 
 import (
+	"fmt"
+
 	"math"
 
 	"github.com/onnxrun/onnxrun/ops"
@@ -172,7 +174,9 @@ func (o *qgemmOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
 		if k.transB {
 			ldb = k.k
 		}
-		k.packedB = igemm.PackB(signed, k.transB, k.k, k.n, data, ldb)
+		// Every node packing the same B the same way shares one copy (ops.Prepack).
+		layout := fmt.Sprintf("igemm.PackB signed=%t transB=%t k=%d n=%d ldb=%d", signed, k.transB, k.k, k.n, ldb)
+		k.packedB = ops.Prepack(in[3].Packs, b, layout, func() *igemm.PackedB { return igemm.PackB(signed, k.transB, k.k, k.n, data, ldb) })
 	}
 	return k, nil
 }

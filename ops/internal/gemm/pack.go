@@ -264,3 +264,9 @@ func packBTrans16Go(dst, src []float32, lds, from, kc int) {
 		}
 	}
 }
+
+// PackedBytes is the memory the panels hold (ops.PackedSizer, for the runtime's prepack statistics).
+func (p *PackedB) PackedBytes() int64 { return int64(len(p.data)) * 4 }
+
+// PackedBytes is the memory the panels hold (ops.PackedSizer).
+func (p *PackedA) PackedBytes() int64 { return int64(len(p.data)) * 4 }

@@ -179,3 +179,9 @@ var (
 		asmPackBVariants()...)
 	packBPanel16 = isa.Pick(packBPanel16Variants...).Fn
 )
+
+// PackedBytes is the memory the panels and row sums hold (ops.PackedSizer, for the runtime's statistics).
+func (p *PackedA) PackedBytes() int64 { return int64(len(p.data)) + int64(len(p.rowSums))*4 }
+
+// PackedBytes is the memory the panels and column sums hold (ops.PackedSizer).
+func (p *PackedB) PackedBytes() int64 { return int64(len(p.data)) + int64(len(p.colSums))*4 }

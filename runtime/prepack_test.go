@@ -1,0 +1,75 @@
+package runtime_test
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/exporter"
+	"github.com/onnxrun/onnxrun/ops"
+)
+
+// A weight that several MatMul nodes read (layers sharing one set of weights) is packed once for all of
+// them, and once for every input shape the plan is specialised at; the plan's weight bytes count the
+// plain weight and that one packed copy.
+func TestSharedWeightPackedOnce(t *testing.T) {
+	const width, layers = 16, 4
+	w := make([]float32, width*width)
+	for i := range w {
+		w[i] = float32(i%7-3) / 8
+	}
+	b := exporter.NewGraph("shared")
+	x := b.Input("x", f32, "N", width)
+	wName := b.Initializer("w", arr([]int64{width, width}, w...))
+	h := x
+	for range layers {
+		h = b.Node("MatMul", []string{h, wName}, nil)
+	}
+	b.Output(h, f32, "N", width)
+	p := mustCompile(t, b, 13)
+
+	for _, batch := range []int{3, 5} { // two specialisations
+		in := make([]float32, batch*width)
+		for i := range in {
+			in[i] = float32(i%5) / 4
+		}
+		out, err := p.NewSession().Run(context.Background(), []*ops.Tensor{ops.FromSlice(ops.Shape{batch, width}, in)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := in
+		for range layers {
+			want = naiveMatMul(want, w, batch, width, width)
+		}
+		for i, v := range out[0].Float32s() {
+			if math.Abs(float64(v-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("batch %d: y[%d] = %g, want %g", batch, i, v, want[i])
+			}
+		}
+	}
+	stats := p.PrepackStats()
+	if stats.Packs != 1 {
+		t.Errorf("%d packs of the shared weight for %d MatMul nodes at 2 batch sizes, want 1", stats.Packs, layers)
+	}
+	if stats.Bytes < width*width*4 {
+		t.Errorf("the packed weight holds %d bytes, less than the %d of the weight itself", stats.Bytes, width*width*4)
+	}
+	if got, want := p.WeightBytes(), int64(width*width*4)+stats.Bytes; got != want {
+		t.Errorf("WeightBytes = %d, want %d (the plain weight and one packed copy)", got, want)
+	}
+}
+
+// naiveMatMul is the reference product of an m×k and a k×n matrix.
+func naiveMatMul(a, b []float32, m, k, n int) []float32 {
+	c := make([]float32, m*n)
+	for i := range m {
+		for j := range n {
+			var s float32
+			for p := range k {
+				s += a[i*k+p] * b[p*n+j]
+			}
+			c[i*n+j] = s
+		}
+	}
+	return c
+}
