@@ -228,3 +228,30 @@ data:
 
 clean:
 	$(GO) clean -testcache
+
+# The WebAssembly demo (docs/wasm.md): onnxrun built with GOOS=js GOARCH=wasm (cmd/onnxrun-wasm), Go's
+# wasm_exec.js, the page and the shipped LeNet with its MNIST digits, in $(WASM_DEMO) (git-ignored). Any static
+# file server serves it, e.g. `python3 -m http.server -d build/wasm-demo`; all inference runs in the page.
+.PHONY: wasm-demo wasm-bench test-browser
+WASM_DEMO ?= build/wasm-demo
+wasm-demo:
+	@mkdir -p $(WASM_DEMO)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags "-s -w" -o $(WASM_DEMO)/onnxrun.wasm ./cmd/onnxrun-wasm
+	@goroot=$$($(GO) env GOROOT); \
+	for f in "$$goroot/lib/wasm/wasm_exec.js" "$$goroot/misc/wasm/wasm_exec.js"; do \
+		if [ -f "$$f" ]; then cp "$$f" $(WASM_DEMO)/; exit 0; fi; \
+	done; echo "wasm-demo: no wasm_exec.js in $$goroot/lib/wasm or $$goroot/misc/wasm" >&2; exit 1
+	cp cmd/onnxrun-wasm/web/index.html cmd/onnxrun-wasm/web/ort.html models/lenet/lenet.onnx models/lenet/digit_*.npy $(WASM_DEMO)/
+	@echo "wasm-demo: $(WASM_DEMO) ($$(wc -c <$(WASM_DEMO)/onnxrun.wasm) bytes of wasm)"
+
+# The demo's tests in headless Chromium (the nested module browsertest, github.com/chromedp/chromedp): they
+# skip without a chromium on PATH, and fail instead under ONNXRUN_REQUIRE_BROWSER=1.
+test-browser:
+	cd browsertest && $(GO) test -count=1 ./...
+
+# The WebAssembly comparison for BENCHMARKS.md: the .wasm size and LeNet batch-1 latency in headless Chromium
+# (onnxrun's wasm build and onnxruntime-web from npm, installed into .cache/ort-web, one thread each) next to
+# native onnxrun with assembly and pure Go (-tags noasm), printed as a Markdown table.
+wasm-bench: wasm-demo
+	ORT_WEB_DIST=$$(scripts/setup-ort-web.sh) && cd browsertest && \
+		$(GO) run ./wasmbench --demo $(abspath $(WASM_DEMO)) --ort-web "$$ORT_WEB_DIST" --repo $(CURDIR)
