@@ -247,8 +247,11 @@ wasm-demo:
 	@echo "wasm-demo: $(WASM_DEMO) ($$(wc -c <$(WASM_DEMO)/onnxrun.wasm) bytes of wasm)"
 
 # The demo's tests in headless Chromium (the nested module browsertest, github.com/chromedp/chromedp): they
-# skip without a chromium on PATH, and fail instead under ONNXRUN_REQUIRE_BROWSER=1.
+# skip without a chromium on PATH, and fail instead under ONNXRUN_REQUIRE_BROWSER=1. First, the demo's
+# portable part (internal/wasmdemo: preprocessing, LeNet, timing) runs its own tests compiled to js/wasm
+# under Node.js with Go's go_js_wasm_exec (needs node).
 test-browser:
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" ./internal/wasmdemo
 	cd browsertest && $(GO) test -count=1 ./...
 
 # The WebAssembly comparison for BENCHMARKS.md: the .wasm size and LeNet batch-1 latency in headless Chromium
