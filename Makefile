@@ -33,10 +33,16 @@ test: lint cross
 	cd bench/ortcompare && $(GO) test -count=1 ./...
 	$(MAKE) browser-test
 
-# The pages served to browsers (the try-it page at /), tested in headless Chromium with chromedp, a module of
-# its own (browsertest). Without Chromium (apt-get install chromium) the tests skip with one line, or fail
-# under ONNXRUN_REQUIRE_BROWSER=1 (.ci/run) or CI=true.
+# The pages served to browsers (the try-it page at /, the WebAssembly demo of make wasm-demo), tested in
+# headless Chromium with chromedp, a module of its own (browsertest). Without Chromium (apt-get install
+# chromium) the tests skip with one line, or fail under ONNXRUN_REQUIRE_BROWSER=1 (.ci/run) or CI=true.
+# First, the demo's portable part (internal/wasmdemo: preprocessing, LeNet, timing) runs its own tests
+# compiled to js/wasm under Node.js with Go's go_js_wasm_exec, where node is installed.
 browser-test:
+	@if command -v node >/dev/null; then \
+		GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" ./internal/wasmdemo; \
+	elif [ -n "$$ONNXRUN_REQUIRE_BROWSER" ]; then echo "browser-test: node is missing (ONNXRUN_REQUIRE_BROWSER is set)" >&2; exit 1; \
+	else echo "browser-test: no node on PATH: skipping internal/wasmdemo's tests under js/wasm"; fi
 	cd browsertest && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # Rewrites docs/try-it.png: the try-it page after predicting a 7 drawn on LeNet's canvas.
@@ -55,9 +61,11 @@ vet:
 	$(GO) vet ./...
 
 # The main module stays pure Go: it cross-compiles for WebAssembly (the browser), arm64 and Windows with
-# cgo off; a cgo import or an amd64-only file without its fallback breaks one of these builds.
+# cgo off; a cgo import or an amd64-only file without its fallback breaks one of these builds. The wasm
+# demo's bindings (cmd/onnxrun-wasm) build only for js/wasm, so `make vet` never sees them: vetted here.
 cross:
 	GOOS=js GOARCH=wasm $(GO) build ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./cmd/onnxrun-wasm
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build ./...
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build ./...
 
@@ -246,3 +254,25 @@ data:
 
 clean:
 	$(GO) clean -testcache
+
+# The WebAssembly demo (docs/wasm.md): onnxrun built with GOOS=js GOARCH=wasm (cmd/onnxrun-wasm), Go's
+# wasm_exec.js, the page and the shipped LeNet with its MNIST digits, in $(WASM_DEMO) (git-ignored). Any static
+# file server serves it, e.g. `python3 -m http.server -d build/wasm-demo`; all inference runs in the page.
+.PHONY: wasm-demo wasm-bench
+WASM_DEMO ?= build/wasm-demo
+wasm-demo:
+	@mkdir -p $(WASM_DEMO)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags "-s -w" -o $(WASM_DEMO)/onnxrun.wasm ./cmd/onnxrun-wasm
+	@goroot=$$($(GO) env GOROOT); \
+	for f in "$$goroot/lib/wasm/wasm_exec.js" "$$goroot/misc/wasm/wasm_exec.js"; do \
+		if [ -f "$$f" ]; then cp "$$f" $(WASM_DEMO)/; exit 0; fi; \
+	done; echo "wasm-demo: no wasm_exec.js in $$goroot/lib/wasm or $$goroot/misc/wasm" >&2; exit 1
+	cp cmd/onnxrun-wasm/web/index.html cmd/onnxrun-wasm/web/ort.html models/lenet/lenet.onnx models/lenet/digit_*.npy $(WASM_DEMO)/
+	@echo "wasm-demo: $(WASM_DEMO) ($$(wc -c <$(WASM_DEMO)/onnxrun.wasm) bytes of wasm)"
+
+# The WebAssembly comparison for BENCHMARKS.md: the .wasm size and LeNet batch-1 latency in headless Chromium
+# (onnxrun's wasm build and onnxruntime-web from npm, installed into .cache/ort-web, one thread each) next to
+# native onnxrun with assembly and pure Go (-tags noasm), printed as a Markdown table.
+wasm-bench: wasm-demo
+	ORT_WEB_DIST=$$(scripts/setup-ort-web.sh) && cd browsertest && \
+		$(GO) run ./wasmbench --demo $(abspath $(WASM_DEMO)) --ort-web "$$ORT_WEB_DIST" --repo $(CURDIR)

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"github.com/onnxrun/onnxrun/internal/testenv"
@@ -21,19 +21,6 @@ import (
 )
 
 var screenshotFile = flag.String("screenshot", "", "write the try-it page after a prediction to this PNG file (make try-it-screenshot)")
-
-// A stroke is a pen path across the canvas, each point as fractions (x, y) of the canvas's width and height.
-type stroke [][2]float64
-
-// handDigits are digits drawn as a person would with a mouse, each in the middle of the canvas with the
-// margins MNIST leaves around its digits.
-var handDigits = []struct {
-	class   string
-	strokes []stroke
-}{
-	{"1", []stroke{{{0.52, 0.18}, {0.50, 0.50}, {0.48, 0.84}}}},
-	{"7", []stroke{{{0.28, 0.22}, {0.50, 0.21}, {0.72, 0.22}, {0.60, 0.48}, {0.46, 0.84}}}},
-}
 
 func TestTryItPage(t *testing.T) {
 	ctx := NewBrowser(t, 2*time.Minute)
@@ -47,17 +34,18 @@ func TestTryItPage(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(base), chromedp.WaitVisible(chromedp.CSS(lenetSection+" canvas.draw"))); err != nil {
 		t.Fatalf("the page shows no drawing canvas for lenet (models/lenet/lenet.json's preprocessing): %v", err)
 	}
-	for _, digit := range handDigits {
+	for _, digit := range HandDigits {
+		class := strconv.Itoa(digit.Class)
 		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(lenetSection+" button.clear"))); err != nil {
 			t.Fatal(err)
 		}
-		if err := draw(ctx, lenetSection+" canvas.draw", digit.strokes); err != nil {
-			t.Fatalf("drawing a %s: %v", digit.class, err)
+		if err := DrawStrokes(ctx, lenetSection+" canvas.draw", digit.Strokes...); err != nil {
+			t.Fatalf("drawing a %s: %v", class, err)
 		}
 		// The page predicts when a stroke ends; the top class lands in the section's data-top-class.
 		if err := chromedp.Do(ctx, chromedp.WaitReady(chromedp.CSS(lenetSection+"[data-top-class]"))); err != nil {
 			status, _ := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(lenetSection+" .image-status")))
-			t.Fatalf("no prediction for a drawn %s (status %q): %v", digit.class, status, err)
+			t.Fatalf("no prediction for a drawn %s (status %q): %v", class, status, err)
 		}
 		got, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(lenetSection), "data-top-class"))
 		if err != nil {
@@ -67,12 +55,12 @@ func TestTryItPage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("drawn %s: top classes %q", digit.class, top)
-		if got.Value != digit.class {
-			t.Errorf("a drawn %s is predicted as %s (top classes %q)", digit.class, got.Value, top)
+		t.Logf("drawn %s: top classes %q", class, top)
+		if got.Value != class {
+			t.Errorf("a drawn %s is predicted as %s (top classes %q)", class, got.Value, top)
 		}
-		if len(top) != 5 || !strings.HasPrefix(top[0], digit.class+" ") || !strings.HasSuffix(top[0], "%") {
-			t.Errorf("the top classes of a drawn %s are %q, want five, the first %q with its probability", digit.class, top, digit.class)
+		if len(top) != 5 || !strings.HasPrefix(top[0], class+" ") || !strings.HasSuffix(top[0], "%") {
+			t.Errorf("the top classes of a drawn %s are %q, want five, the first %q with its probability", class, top, class)
 		}
 	}
 	if *screenshotFile != "" {
@@ -182,37 +170,6 @@ func checkJSONForm(t *testing.T, ctx context.Context) {
 	if best != 7 {
 		t.Errorf("MNIST's 7 sent from the JSON form gets logits %v, largest for %d", logits, best)
 	}
-}
-
-// draw moves the mouse along strokes with the left button down over the element sel matches.
-func draw(ctx context.Context, sel string, strokes []stroke) error {
-	box, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(
-		`(() => { const r = document.querySelector(%q).getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`, sel)))
-	if err != nil {
-		return err
-	}
-	at := func(p [2]float64) (float64, float64) { return box[0] + p[0]*box[2], box[1] + p[1]*box[3] }
-	leftDown := func(p *input.DispatchMouseEventParams) {
-		p.Button = input.MouseButtonLeft
-		p.Buttons = 1
-	}
-	var steps []chromedp.Action[chromedp.Void]
-	for _, s := range strokes {
-		x, y := at(s[0])
-		steps = append(steps, chromedp.MouseEvent(chromedp.MousePressed, x, y, leftDown, chromedp.ClickCount(1)))
-		for i := 1; i < len(s); i++ {
-			// Small steps, as a real pointer reports them.
-			const substeps = 8
-			for k := 1; k <= substeps; k++ {
-				f := float64(k) / substeps
-				x, y := at([2]float64{s[i-1][0] + f*(s[i][0]-s[i-1][0]), s[i-1][1] + f*(s[i][1]-s[i-1][1])})
-				steps = append(steps, chromedp.MouseEvent(chromedp.MouseMoved, x, y, leftDown))
-			}
-		}
-		x, y = at(s[len(s)-1])
-		steps = append(steps, chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
-	}
-	return chromedp.Do(ctx, steps...)
 }
 
 // plainLeNet serves the shipped LeNet as "digits", compiled without its settings file: a model the page

@@ -144,8 +144,26 @@ func decodeImage(r io.Reader, opts ImageOptions, file string) (*ops.Tensor, erro
 	if err != nil {
 		return nil, imageError(file, err)
 	}
-	planes, w, h := imagePlanes(img, opts.Channels)
-	outW, outH := opts.Width, opts.Height
+	return opts.imageTensor(img), nil
+}
+
+// ImageTensor makes an image already in memory a tensor as DecodeImage does with a file's picture:
+// converted to opts.Channels, resized, optionally inverted, scaled and laid out as opts says. The
+// WebAssembly demo gives it a digit drawn on a canvas.
+func ImageTensor(img image.Image, opts ImageOptions) (*ops.Tensor, error) {
+	if err := opts.check(); err != nil {
+		return nil, &UnsupportedError{What: err.Error()}
+	}
+	if b := img.Bounds(); int64(b.Dx())*int64(b.Dy()) > maxImagePixels {
+		return nil, &UnsupportedError{What: fmt.Sprintf("image of %d×%d pixels, over the limit of %d pixels", b.Dx(), b.Dy(), maxImagePixels)}
+	}
+	return opts.imageTensor(img), nil
+}
+
+// imageTensor is ImageTensor once opts and the size are checked.
+func (o *ImageOptions) imageTensor(img image.Image) *ops.Tensor {
+	planes, w, h := imagePlanes(img, o.Channels)
+	outW, outH := o.Width, o.Height
 	if outW == 0 {
 		outW = w
 	}
@@ -157,7 +175,7 @@ func decodeImage(r io.Reader, opts ImageOptions, file string) (*ops.Tensor, erro
 			planes[c] = resizePlane(planes[c], w, h, outW, outH)
 		}
 	}
-	return opts.tensor(planes, outW, outH), nil
+	return o.tensor(planes, outW, outH)
 }
 
 func imageError(file string, err error) error {

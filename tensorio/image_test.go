@@ -342,3 +342,38 @@ func TestDecodeImageErrors(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// ImageTensor gives what DecodeImage gives for the same picture, and a sub-image (a crop, as the
+// WebAssembly demo takes around a drawn digit) reads its own pixels.
+func TestImageTensor(t *testing.T) {
+	gray := image.NewGray(image.Rect(0, 0, 6, 4))
+	for i := range gray.Pix {
+		gray.Pix[i] = uint8(i * 10)
+	}
+	opts := ImageOptions{Layout: "NCHW", Channels: 1, Height: 2, Width: 3, DType: ops.Float32}
+	want, err := DecodeImage(bytes.NewReader(encodePNG(t, gray)), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ImageTensor(gray, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Float32s(), want.Float32s()) || !reflect.DeepEqual(got.Shape(), want.Shape()) {
+		t.Errorf("ImageTensor: %v %v, DecodeImage: %v %v", got.Shape(), got.Float32s(), want.Shape(), want.Float32s())
+	}
+
+	crop := gray.SubImage(image.Rect(2, 1, 4, 3))
+	got, err = ImageTensor(crop, ImageOptions{Layout: "HW", Channels: 1, DType: ops.Float32, Scale: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wantCrop := []float32{80, 90, 140, 150}; !reflect.DeepEqual(got.Float32s(), wantCrop) {
+		t.Errorf("crop (2,1)-(4,3): %v, want %v", got.Float32s(), wantCrop)
+	}
+
+	if _, err := ImageTensor(gray, ImageOptions{Layout: "HW", Channels: 3, DType: ops.Float32}); err == nil ||
+		!strings.Contains(err.Error(), "layout HW holds one channel") {
+		t.Errorf("HW with 3 channels: got %v, want the layout error", err)
+	}
+}
