@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -31,6 +32,7 @@ type Model struct {
 	batch    *batcher // nil when requests run one by one
 	maxBatch int
 	noBatch  string // why dynamic batching is off for this model, when it was asked for
+	settings ModelSettings
 
 	stats *metrics // set when a Server adopts the model
 }
@@ -39,6 +41,9 @@ type Model struct {
 type ModelSource struct {
 	Name string // the name in URLs: /v2/models/NAME
 	Path string // the .onnx file
+	// Settings is the model's settings file (ModelSettings), read by Load if it exists: NAME.json beside
+	// NAME.onnx, or settings.json in a NAME/ folder. "" means none.
+	Settings string
 }
 
 // ParseModelSource reads a command-line model argument: PATH (named after the file, lenet.onnx → lenet) or
@@ -55,8 +60,21 @@ func ParseModelSource(arg string) (ModelSource, error) {
 
 // ModelsInDir finds the models in dir: each NAME.onnx file, and each folder NAME/ that holds model.onnx or
 // exactly one .onnx file (the layout of ../shared/models, and of a KServe storage URI that points at a
-// folder). Names starting with a dot are skipped. The list is sorted by name.
+// folder). Names starting with a dot are skipped. The list is sorted by name. Each source names its
+// settings file, NAME.json beside NAME.onnx or NAME/settings.json, whether it exists or not.
 func ModelsInDir(dir string) ([]ModelSource, error) {
+	found, err := scanModelDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, errNoModelsIn(dir)
+	}
+	return found, nil
+}
+
+// scanModelDir is ModelsInDir, with an empty directory no error.
+func scanModelDir(dir string) ([]ModelSource, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -71,13 +89,14 @@ func ModelsInDir(dir string) ([]ModelSource, error) {
 		var src ModelSource
 		switch {
 		case !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".onnx"):
-			src = ModelSource{Name: strings.TrimSuffix(e.Name(), filepath.Ext(e.Name())), Path: path}
+			name := strings.TrimSuffix(e.Name(), filepath.Ext(e.Name()))
+			src = ModelSource{Name: name, Path: path, Settings: filepath.Join(dir, name+".json")}
 		case e.IsDir():
 			file, ok := modelInFolder(path)
 			if !ok {
 				continue
 			}
-			src = ModelSource{Name: e.Name(), Path: file}
+			src = ModelSource{Name: e.Name(), Path: file, Settings: filepath.Join(path, "settings.json")}
 		default:
 			continue
 		}
@@ -86,9 +105,6 @@ func ModelsInDir(dir string) ([]ModelSource, error) {
 		}
 		byName[src.Name] = src.Path
 		found = append(found, src)
-	}
-	if len(found) == 0 {
-		return nil, fmt.Errorf("%s: no models found (looked for NAME.onnx files and NAME/ folders holding model.onnx or one .onnx file)", dir)
 	}
 	sort.Slice(found, func(i, j int) bool { return found[i].Name < found[j].Name })
 	return found, nil
@@ -121,14 +137,33 @@ func checkModelName(name string) error {
 	return nil
 }
 
-// Load compiles the model file src.Path (with cfg.Threads threads per session) and makes it servable.
+// Load compiles the model file src.Path (with cfg.Threads threads per session) and makes it servable. If
+// src.Settings names a file that exists, its ModelSettings apply over cfg; a settings file that is
+// malformed fails the load like a broken model file.
 func Load(src ModelSource, cfg Config) (*Model, error) {
+	var settings ModelSettings
+	if src.Settings != "" {
+		var err error
+		settings, err = ReadModelSettings(src.Settings)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return nil, fmt.Errorf("model %q: settings: %w", src.Name, err)
+		default:
+			cfg = settings.Apply(cfg)
+		}
+	}
 	cfg = cfg.withDefaults()
 	plan, err := runtime.Load(src.Path, runtime.Options{Threads: cfg.Threads, InputShapes: cfg.InputShapes})
 	if err != nil {
 		return nil, fmt.Errorf("model %q: %w", src.Name, err)
 	}
-	return NewModel(src.Name, plan, cfg)
+	m, err := NewModel(src.Name, plan, cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.settings = settings
+	return m, nil
 }
 
 // NewModel serves a compiled plan under name, with cfg.Sessions sessions and, when cfg.MaxBatch > 1 and
@@ -175,6 +210,10 @@ func NewModel(name string, plan *runtime.Plan, cfg Config) (*Model, error) {
 
 // Name is the model's name in URLs.
 func (m *Model) Name() string { return m.name }
+
+// Settings are the model's own settings (from its settings file, see ModelSource.Settings): the zero value
+// when it has none. The try-it page reads an image model's preprocessing from them.
+func (m *Model) Settings() ModelSettings { return m.settings }
 
 // Metadata is what GET /v2/models/NAME answers.
 func (m *Model) Metadata() ModelMetadata { return m.meta }
