@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/onnxrun/onnxrun/ops"
@@ -33,6 +35,9 @@ type Model struct {
 	maxBatch int
 	noBatch  string // why dynamic batching is off for this model, when it was asked for
 	settings ModelSettings
+
+	closeOnce sync.Once
+	closed    atomic.Bool // set by Close: a model the repository replaced is closed after its last request
 
 	stats *metrics // set when a Server adopts the model
 }
@@ -230,11 +235,15 @@ func (m *Model) drain() {
 }
 
 // Close stops the batcher (running what it holds) and the sessions. The model must get no more requests.
+// Closing it again does nothing.
 func (m *Model) Close() {
-	if m.batch != nil {
-		m.batch.close()
-	}
-	m.pool.close()
+	m.closeOnce.Do(func() {
+		if m.batch != nil {
+			m.batch.close()
+		}
+		m.pool.close()
+		m.closed.Store(true)
+	})
 }
 
 // tensorMetadata describes a model input or output the protocol's way. The protocol carries tensors only,
