@@ -56,8 +56,8 @@ func (s *Server) loadModelDir() error {
 }
 
 // loadFromDir loads (or reloads) a model of the model directory and installs it; on failure a model
-// already serving the name keeps serving, and the failure is logged, counted in the metrics and shown in
-// the index.
+// already serving the name keeps serving, and the failure is counted in the metrics and shown in the
+// index (the caller reports the error: at start it fails New, later it is logged).
 func (s *Server) loadFromDir(src ModelSource) error {
 	s.loadMu.Lock()
 	defer s.loadMu.Unlock()
@@ -77,8 +77,7 @@ func (s *Server) loadFromDir(src ModelSource) error {
 	}
 	s.reg.failed(src, stamp, err.Error())
 	s.stats.observeLoad(src.Name, false)
-	s.cfg.Logf("model %q: loading %s failed: %v", src.Name, src.Path, err)
-	return fmt.Errorf("model %q: %w", src.Name, err)
+	return err // Load's errors name the model and the file
 }
 
 // Rescan scans the model directory once: a new model loads, a changed one (its file or settings file
@@ -114,6 +113,7 @@ func (s *Server) Rescan() error {
 			continue
 		}
 		if err := s.loadFromDir(src); err != nil {
+			s.cfg.Logf("model directory %s: %v (a model already loaded under that name keeps serving)", s.cfg.ModelDir, err)
 			failures = append(failures, err.Error())
 		}
 	}
@@ -264,6 +264,7 @@ func (s *Server) loadModel(c *call) error {
 			continue
 		}
 		if err := s.loadFromDir(src); err != nil {
+			s.cfg.Logf("load request: %v", err)
 			return badRequestf("loading model %q failed: %v", name, err)
 		}
 		c.model = name

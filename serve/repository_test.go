@@ -218,7 +218,7 @@ func TestBrokenFileKeepsOldModel(t *testing.T) {
 	if e := idx["broken"]; e.State != StateUnavailable || e.Reason == "" {
 		t.Errorf("index: broken is %+v, want UNAVAILABLE with a reason", e)
 	}
-	if !strings.Contains(logged.String(), `model "broken": loading`) {
+	if !strings.Contains(logged.String(), `model "broken": `) {
 		t.Errorf("no log line for the broken model; the log:\n%s", logged.String())
 	}
 	metrics := func() string {
