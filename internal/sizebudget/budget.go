@@ -34,8 +34,12 @@ package sizebudget
 //     gRPC API and the grpc.health.v1 service that Kubernetes' gRPC probes and grpc-health-probe speak: the
 //     protocol KServe, Triton and their clients use in production, and the one that carries raw tensors.
 //     (Measured on 10b3984 alone, before the binary extension above.)
+//   - issue 18 (model repository): +73,728 bytes. 23,257,250 bytes at 82cdb32, 23,330,978 after: the
+//     model registry that reloads models while requests run, the watched --model-dir with NAME.json
+//     settings, and the repository extension's index, load and unload endpoints: updating a model without
+//     restarting the server and dropping its requests.
 //
 // To raise it: build as above on linux/amd64 before and after the change, raise the constant by what the
 // change measured (not by a round margin), and add a line above giving the issue, both sizes and the
 // reason: what the dependency or feature does that is worth its bytes to every user of the binary.
-const cliBudgetBytes = 23_261_184
+const cliBudgetBytes = 23_334_912
