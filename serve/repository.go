@@ -37,6 +37,8 @@ type RepositoryIndexEntry struct {
 // than one that does not come up. An empty directory is fine when models can arrive later (polling or
 // model control).
 func (s *Server) loadModelDir() error {
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
 	found, err := scanModelDir(s.cfg.ModelDir)
 	if err != nil {
 		return err
@@ -57,10 +59,8 @@ func (s *Server) loadModelDir() error {
 
 // loadFromDir loads (or reloads) a model of the model directory and installs it; on failure a model
 // already serving the name keeps serving, and the failure is counted in the metrics and shown in the
-// index (the caller reports the error: at start it fails New, later it is logged).
+// index (the caller reports the error: at start it fails New, later it is logged). s.loadMu is held.
 func (s *Server) loadFromDir(src ModelSource) error {
-	s.loadMu.Lock()
-	defer s.loadMu.Unlock()
 	stamp, err := stampOf(src)
 	if err == nil {
 		s.reg.loading(src)
@@ -87,6 +87,13 @@ func (s *Server) loadFromDir(src ModelSource) error {
 func (s *Server) Rescan() error {
 	if s.cfg.ModelDir == "" {
 		return errors.New("serve: no model directory to scan")
+	}
+	// One scan at a time, and no load or unload request in the middle of one, so that what a scan
+	// decides from the registry still holds when it acts.
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	if s.draining.Load() {
+		return errShuttingDown // Shutdown closes the models: load no new ones
 	}
 	found, err := scanModelDir(s.cfg.ModelDir)
 	if err != nil {
@@ -129,8 +136,6 @@ func (s *Server) Rescan() error {
 }
 
 func (s *Server) unloadGone(name string) {
-	s.loadMu.Lock()
-	defer s.loadMu.Unlock()
 	s.reg.remove(name)
 	s.modelServing(name, false)
 	s.cfg.Logf("model %q: its file is gone from %s; unloaded once its requests are done", name, s.cfg.ModelDir)
@@ -251,6 +256,11 @@ func (s *Server) loadModel(c *call) error {
 	}
 	if s.cfg.ModelDir == "" {
 		return notFoundf("cannot load model %q: the server has no model directory (--model-dir)", name)
+	}
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	if s.draining.Load() {
+		return errShuttingDown
 	}
 	if e := s.reg.dirEntry(name); e.exists && !e.fromDir {
 		return badRequestf("model %q was given to the server directly, not from the model directory; it cannot be reloaded", name)

@@ -531,3 +531,59 @@ func TestGRPCFollowsRepository(t *testing.T) {
 		t.Errorf("health of a removed model: %v, want NOT_SERVING", got)
 	}
 }
+
+// Requests from several clients across repeated reloads all get an answer from one whole version of the
+// model: none reaches a model closed under it.
+func TestReloadsUnderLoad(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "scale.onnx")
+	saveModel(t, path, scaleGraph(1))
+	ts := startServer(t, Config{Sessions: 2, MaxBatch: 4, ModelDir: dir})
+	stop := make(chan struct{})
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					errs <- nil
+					return
+				default:
+				}
+				r, err := http.Post(ts.url+"/v2/models/scale/infer", "application/json", strings.NewReader(scaleRequest))
+				if err != nil {
+					errs <- err
+					return
+				}
+				status := r.StatusCode
+				body, _ := io.ReadAll(r.Body)
+				r.Body.Close()
+				var resp struct {
+					Outputs []struct{ Data []float64 } `json:"outputs"`
+				}
+				if status != 200 || json.Unmarshal(body, &resp) != nil || len(resp.Outputs) != 1 || len(resp.Outputs[0].Data) != 2 ||
+					resp.Outputs[0].Data[1] != 2*resp.Outputs[0].Data[0] || resp.Outputs[0].Data[0] < 1 || resp.Outputs[0].Data[0] > 6 {
+					errs <- fmt.Errorf("during reloads: %d %s", status, body)
+					return
+				}
+			}
+		}()
+	}
+	// Enough reloads that requests land between a model's lookup and its run, where closing a model too
+	// early would answer them 503 (its batcher closed) instead of 200.
+	for i := range 30 {
+		saveModel(t, path, scaleGraph(float32(2+i%5)))
+		if err := ts.Rescan(); err != nil {
+			t.Error(err)
+		}
+	}
+	close(stop)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if status, y := ts.scaleAnswer(t, "scale"); status != 200 || !reflect.DeepEqual(y, []float64{6, 12}) {
+		t.Errorf("after the reloads: %d %v, want the last version's [6 12]", status, y)
+	}
+}
