@@ -161,10 +161,10 @@ func TestModelsInDir(t *testing.T) {
 	}
 
 	for arg, want := range map[string]ModelSource{
-		"models/lenet.onnx":     {Name: "lenet", Path: "models/lenet.onnx"},
-		"digits=x/model.onnx":   {Name: "digits", Path: "x/model.onnx"},
-		"dir/with=sign/m.onnx":  {Name: "m", Path: "dir/with=sign/m.onnx"},
-		"/abs/path/model.v2.pb": {Name: "model.v2", Path: "/abs/path/model.v2.pb"},
+		"models/lenet.onnx":     {Name: "lenet", Path: "models/lenet.onnx", Settings: "models/lenet.json"},
+		"digits=x/model.onnx":   {Name: "digits", Path: "x/model.onnx", Settings: "x/model.json"},
+		"dir/with=sign/m.onnx":  {Name: "m", Path: "dir/with=sign/m.onnx", Settings: "dir/with=sign/m.json"},
+		"/abs/path/model.v2.pb": {Name: "model.v2", Path: "/abs/path/model.v2.pb", Settings: "/abs/path/model.v2.json"},
 	} {
 		got, err := ParseModelSource(arg)
 		if err != nil || got != want {

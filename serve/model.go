@@ -52,15 +52,21 @@ type ModelSource struct {
 }
 
 // ParseModelSource reads a command-line model argument: PATH (named after the file, lenet.onnx → lenet) or
-// NAME=PATH.
+// NAME=PATH. Its settings file is the .json beside the model file with the same base name (lenet.json
+// beside lenet.onnx), if there is one.
 func ParseModelSource(arg string) (ModelSource, error) {
 	if name, path, ok := strings.Cut(arg, "="); ok && name != "" && !strings.ContainsAny(name, `/\`) {
 		if err := checkModelName(name); err != nil {
 			return ModelSource{}, err
 		}
-		return ModelSource{Name: name, Path: path}, nil
+		return ModelSource{Name: name, Path: path, Settings: settingsBeside(path)}, nil
 	}
-	return ModelSource{Name: strings.TrimSuffix(filepath.Base(arg), filepath.Ext(arg)), Path: arg}, nil
+	return ModelSource{Name: strings.TrimSuffix(filepath.Base(arg), filepath.Ext(arg)), Path: arg, Settings: settingsBeside(arg)}, nil
+}
+
+// settingsBeside is the settings file of a model file: the same path with .json for its extension.
+func settingsBeside(modelPath string) string {
+	return strings.TrimSuffix(modelPath, filepath.Ext(modelPath)) + ".json"
 }
 
 // ModelsInDir finds the models in dir: each NAME.onnx file, and each folder NAME/ that holds model.onnx or
@@ -95,7 +101,7 @@ func scanModelDir(dir string) ([]ModelSource, error) {
 		switch {
 		case !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".onnx"):
 			name := strings.TrimSuffix(e.Name(), filepath.Ext(e.Name()))
-			src = ModelSource{Name: name, Path: path, Settings: filepath.Join(dir, name+".json")}
+			src = ModelSource{Name: name, Path: path, Settings: settingsBeside(path)}
 		case e.IsDir():
 			file, ok := modelInFolder(path)
 			if !ok {

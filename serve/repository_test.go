@@ -587,3 +587,33 @@ func TestReloadsUnderLoad(t *testing.T) {
 		t.Errorf("after the reloads: %d %v, want the last version's [6 12]", status, y)
 	}
 }
+
+// A model given as a file takes the settings file beside it, named after the file, under either form of
+// the argument.
+func TestSettingsBesideModelFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "linear.onnx")
+	saveModel(t, path, linearGraph())
+	writeFile(t, filepath.Join(dir, "linear.json"), `{"sessions": 2, "shapes": {"x": [2, 4]}}`)
+	for _, arg := range []string{path, "renamed=" + path} {
+		src, err := ParseModelSource(arg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Load(src, Config{Sessions: 1})
+		if err != nil {
+			t.Fatalf("%s: %v", arg, err)
+		}
+		shape, sessions := m.Metadata().Inputs[0].Shape, cap(m.pool.slots)
+		settings := m.Settings()
+		m.Close()
+		if !reflect.DeepEqual(shape, []int64{2, 4}) || sessions != 2 || settings.Sessions == nil || *settings.Sessions != 2 {
+			t.Errorf("%s: input %v, %d sessions, settings %+v; want linear.json's [2 4] and 2 sessions", arg, shape, sessions, settings)
+		}
+	}
+	writeFile(t, filepath.Join(dir, "linear.json"), `{"sesions": 2}`)
+	src, _ := ParseModelSource(path)
+	if _, err := Load(src, Config{}); err == nil || !strings.Contains(err.Error(), "linear.json") || !strings.Contains(err.Error(), "sesions") {
+		t.Errorf("a misspelt settings field: %v, want an error naming linear.json and the field", err)
+	}
+}
