@@ -9,7 +9,7 @@ endif
 
 # check-math: vecmath's exhaustive float32 check (issue 15).
 .PHONY: check-math
-.PHONY: all build test test-short docs lint vet cross race noasm proto check-generate conformance conformance-check expected-pass onnxgo-cases torchvision-models symbolic-size-models controlflow-models transformer-models quant-models bench fuzz data clean
+.PHONY: all build test test-short browser-test try-it-screenshot docs lint vet cross race noasm proto check-generate conformance conformance-check expected-pass onnxgo-cases torchvision-models symbolic-size-models controlflow-models transformer-models quant-models bench fuzz data clean
 
 all: build test
 
@@ -31,6 +31,17 @@ test: lint cross
 	$(GO) test -count=1 -race ./runtime/... ./serve/...
 	cd crosscheck && $(GO) test -count=1 ./...
 	cd bench/ortcompare && $(GO) test -count=1 ./...
+	$(MAKE) browser-test
+
+# The pages served to browsers (the try-it page at /), tested in headless Chromium with chromedp, a module of
+# its own (browsertest). Without Chromium (apt-get install chromium) the tests skip with one line, or fail
+# under ONNXRUN_REQUIRE_BROWSER=1 (.ci/run) or CI=true.
+browser-test:
+	cd browsertest && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# Rewrites docs/try-it.png: the try-it page after predicting a 7 drawn on LeNet's canvas.
+try-it-screenshot:
+	cd browsertest && $(GO) test -count=1 -run '^TestTryItPage$$' . -args -screenshot $(abspath docs/try-it.png)
 
 # Unit tests only, no ../shared needed.
 test-short:
@@ -154,9 +165,16 @@ bench:
 # ORT from npm into .cache/ort and makes the models in .cache on first use (needs npm, python3-torch, a C
 # compiler). SUITE=cnn|real|ops|all (comma-separated; default all, about 25 minutes) and ONLY=REGEXP of
 # workload keys pick what runs; see scripts/bench-compare.sh.
-.PHONY: bench-compare big-models bench-peak bench-train
+.PHONY: bench-compare big-models bench-peak bench-train bench-memory
 bench-compare:
 	SUITE='$(SUITE)' ONLY='$(ONLY)' scripts/bench-compare.sh
+
+# Issue 20's memory table (both runtimes' peak memory above the shipped LeNet's, onnxrun's load peak
+# above its steady state) for the cnn and real suites at batch 1 and 8, into OUT (default
+# .cache/bench-memory.md). SUITE, ONLY and MODELS (further .onnx files) pick what runs; see
+# scripts/bench-memory.sh.
+bench-memory:
+	SUITE='$(SUITE)' ONLY='$(ONLY)' MODELS='$(MODELS)' OUT='$(OUT)' scripts/bench-memory.sh
 
 # The real architectures of bench-compare's suite (random weights) in .cache/big-models, by
 # ../shared/tools/make_big_models.py and scripts/export_bench_suite.py; about 2.5 GB, never committed.

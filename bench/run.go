@@ -149,19 +149,9 @@ func Run(ctx context.Context, path string, cfg Config) (*Result, error) {
 	r.Count = CountMACs(prof)
 	r.GFLOPS = GFLOPS(r.Count.MACs, r.Latency.P50)
 
-	r.Memory = Memory{ArenaBytes: prof.ArenaBytes, ScratchBytes: prof.ScratchBytes, WeightBytes: WeightBytes(plan), Go: ReadGoMemory()}
+	r.Memory = Memory{ArenaBytes: prof.ArenaBytes, ScratchBytes: prof.ScratchBytes, WeightBytes: plan.WeightBytes(), Go: ReadGoMemory()}
 	if pm, err := ReadProcMemory(); err == nil {
 		r.Memory.PeakRSS = pm.VmHWM
 	}
 	return r, nil
-}
-
-// WeightBytes adds up the sizes of a plan's constants: the initializers, after the graph passes folded
-// what they could (BatchNormalization into Conv, say).
-func WeightBytes(p *runtime.Plan) int64 {
-	var n int64
-	for _, t := range p.Graph().Constants {
-		n += int64(t.Len()) * int64(t.DType().Size())
-	}
-	return n
 }

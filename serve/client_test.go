@@ -139,9 +139,9 @@ func TestModelsInDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []ModelSource{
-		{"a", filepath.Join(dir, "a.onnx"), filepath.Join(dir, "a.json")},
-		{"b", filepath.Join(dir, "b", "model.onnx"), filepath.Join(dir, "b", "settings.json")},
-		{"c", filepath.Join(dir, "c", "lenet.onnx"), filepath.Join(dir, "c", "settings.json")},
+		{"a", filepath.Join(dir, "a.onnx")},
+		{"b", filepath.Join(dir, "b", "model.onnx")},
+		{"c", filepath.Join(dir, "c", "lenet.onnx")},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %v, want %v", got, want)
@@ -161,10 +161,10 @@ func TestModelsInDir(t *testing.T) {
 	}
 
 	for arg, want := range map[string]ModelSource{
-		"models/lenet.onnx":     {Name: "lenet", Path: "models/lenet.onnx", Settings: "models/lenet.json"},
-		"digits=x/model.onnx":   {Name: "digits", Path: "x/model.onnx", Settings: "x/model.json"},
-		"dir/with=sign/m.onnx":  {Name: "m", Path: "dir/with=sign/m.onnx", Settings: "dir/with=sign/m.json"},
-		"/abs/path/model.v2.pb": {Name: "model.v2", Path: "/abs/path/model.v2.pb", Settings: "/abs/path/model.v2.json"},
+		"models/lenet.onnx":     {"lenet", "models/lenet.onnx"},
+		"digits=x/model.onnx":   {"digits", "x/model.onnx"},
+		"dir/with=sign/m.onnx":  {"m", "dir/with=sign/m.onnx"},
+		"/abs/path/model.v2.pb": {"model.v2", "/abs/path/model.v2.pb"},
 	} {
 		got, err := ParseModelSource(arg)
 		if err != nil || got != want {

@@ -14,12 +14,24 @@
 //	POST /v2/repository/index                             [{"name", "version", "state", "reason"}]; body {"ready": true} filters
 //	POST /v2/repository/models/NAME/load                  load or reload NAME from Config.ModelDir (Config.ModelControl)
 //	POST /v2/repository/models/NAME/unload                stop serving NAME (Config.ModelControl)
+//	GET  /                                                the try-it page (page.go), with /try/page.js and /try/page.css
+//	GET  /try/models.json                                 the page's model list: names and image preprocessing
 //
 // Tensor data is JSON, flat or nested as the shape; the datatypes are BOOL, UINT8..UINT64, INT8..INT64,
 // FP16, FP32, FP64, BF16 and BYTES (strings). A request's datatype must be the model's (no silent
 // conversion) and its shape must fit the declared one. A request may list the outputs it wants.
 // Responses carry data flat, floats in their shortest round-tripping form, NaN and infinities as the
 // strings "NaN", "Infinity" and "-Infinity".
+//
+// # The try-it page
+//
+// GET / serves a page to try the models from a browser (page.go; the files in page/ are embedded in the
+// binary). It lists the models from GET /try/models.json and GET /v2/models/NAME, runs any of them from a
+// JSON form, and for a model whose settings (NAME.json, ModelSettings.Preprocess) describe an image input,
+// turns a drawing or a dropped image into the input tensor in the browser, as ImagePreprocess says, and
+// shows the top classes. The page refers to nothing outside the server and its Content-Security-Policy
+// keeps it so; a bearer token typed into it goes out as Authorization on every request it makes. Load
+// reads a model's settings file (ModelSource.SettingsFile) and Model.Settings returns them.
 //
 // # Binary tensors
 //
@@ -55,9 +67,10 @@
 // one, so that no scan sees it half written.
 //
 // A model's own settings (ModelSettings: threads, sessions, batching, queue size, shape pins, image
-// preprocessing) are in NAME.json beside NAME.onnx, or settings.json in a NAME/ folder. They apply over
-// Config when the model loads; changing the file reloads the model; a bad file is reported like a broken
-// model. Model.Settings gives them back, for clients that need the preprocessing.
+// preprocessing) are in NAME.json beside NAME.onnx, or settings.json beside a folder's model.onnx
+// (ModelSource.SettingsFile). They apply over Config when the model loads; changing the file reloads the
+// model; a bad file is reported like a broken model. Model.Settings gives them back, for clients that need
+// the preprocessing.
 //
 // The repository extension's index (Triton's, which KServe's REST protocol shares; "model_repository" in
 // GET /v2) lists every model with its state: READY, UNAVAILABLE or LOADING. Load and unload answer 403

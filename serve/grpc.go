@@ -35,9 +35,10 @@ type grpcServer struct {
 // ServeGRPC accepts gRPC connections on ln until Shutdown; it then returns nil. It may run beside Serve.
 func (s *Server) ServeGRPC(ln net.Listener) error {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed { // Shutdown came first (a signal during start-up): nothing to serve, and no error
 		s.mu.Unlock()
-		return errShuttingDown
+		ln.Close()
+		return nil
 	}
 	if s.grpc == nil {
 		s.grpc = newGRPCServer(s)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -34,10 +33,11 @@ type Model struct {
 	batch    *batcher // nil when requests run one by one
 	maxBatch int
 	noBatch  string // why dynamic batching is off for this model, when it was asked for
-	settings ModelSettings
 
 	closeOnce sync.Once
 	closed    atomic.Bool // set by Close: a model the repository replaced is closed after its last request
+
+	settings ModelSettings // from NAME.json beside the model file, when Load found one
 
 	stats *metrics // set when a Server adopts the model
 }
@@ -46,33 +46,23 @@ type Model struct {
 type ModelSource struct {
 	Name string // the name in URLs: /v2/models/NAME
 	Path string // the .onnx file
-	// Settings is the model's settings file (ModelSettings), read by Load if it exists: NAME.json beside
-	// NAME.onnx, or settings.json in a NAME/ folder. "" means none.
-	Settings string
 }
 
 // ParseModelSource reads a command-line model argument: PATH (named after the file, lenet.onnx → lenet) or
-// NAME=PATH. Its settings file is the .json beside the model file with the same base name (lenet.json
-// beside lenet.onnx), if there is one.
+// NAME=PATH.
 func ParseModelSource(arg string) (ModelSource, error) {
 	if name, path, ok := strings.Cut(arg, "="); ok && name != "" && !strings.ContainsAny(name, `/\`) {
 		if err := checkModelName(name); err != nil {
 			return ModelSource{}, err
 		}
-		return ModelSource{Name: name, Path: path, Settings: settingsBeside(path)}, nil
+		return ModelSource{Name: name, Path: path}, nil
 	}
-	return ModelSource{Name: strings.TrimSuffix(filepath.Base(arg), filepath.Ext(arg)), Path: arg, Settings: settingsBeside(arg)}, nil
-}
-
-// settingsBeside is the settings file of a model file: the same path with .json for its extension.
-func settingsBeside(modelPath string) string {
-	return strings.TrimSuffix(modelPath, filepath.Ext(modelPath)) + ".json"
+	return ModelSource{Name: strings.TrimSuffix(filepath.Base(arg), filepath.Ext(arg)), Path: arg}, nil
 }
 
 // ModelsInDir finds the models in dir: each NAME.onnx file, and each folder NAME/ that holds model.onnx or
 // exactly one .onnx file (the layout of ../shared/models, and of a KServe storage URI that points at a
-// folder). Names starting with a dot are skipped. The list is sorted by name. Each source names its
-// settings file, NAME.json beside NAME.onnx or NAME/settings.json, whether it exists or not.
+// folder). Names starting with a dot are skipped. The list is sorted by name.
 func ModelsInDir(dir string) ([]ModelSource, error) {
 	found, err := scanModelDir(dir)
 	if err != nil {
@@ -100,14 +90,13 @@ func scanModelDir(dir string) ([]ModelSource, error) {
 		var src ModelSource
 		switch {
 		case !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".onnx"):
-			name := strings.TrimSuffix(e.Name(), filepath.Ext(e.Name()))
-			src = ModelSource{Name: name, Path: path, Settings: settingsBeside(path)}
+			src = ModelSource{Name: strings.TrimSuffix(e.Name(), filepath.Ext(e.Name())), Path: path}
 		case e.IsDir():
 			file, ok := modelInFolder(path)
 			if !ok {
 				continue
 			}
-			src = ModelSource{Name: e.Name(), Path: file, Settings: filepath.Join(path, "settings.json")}
+			src = ModelSource{Name: e.Name(), Path: file}
 		default:
 			continue
 		}
@@ -148,23 +137,14 @@ func checkModelName(name string) error {
 	return nil
 }
 
-// Load compiles the model file src.Path (with cfg.Threads threads per session) and makes it servable. If
-// src.Settings names a file that exists, its ModelSettings apply over cfg; a settings file that is
-// malformed fails the load like a broken model file.
+// Load compiles the model file src.Path (with cfg.Threads threads per session) and makes it servable. The
+// model's settings file (SettingsFile), when there is one, overrides cfg for this model.
 func Load(src ModelSource, cfg Config) (*Model, error) {
-	var settings ModelSettings
-	if src.Settings != "" {
-		var err error
-		settings, err = ReadModelSettings(src.Settings)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-		case err != nil:
-			return nil, fmt.Errorf("model %q: settings: %w", src.Name, err)
-		default:
-			cfg = settings.Apply(cfg)
-		}
+	settings, err := readSourceSettings(src)
+	if err != nil {
+		return nil, fmt.Errorf("model %q: %w", src.Name, err)
 	}
-	cfg = cfg.withDefaults()
+	cfg = settings.Apply(cfg.withDefaults())
 	plan, err := runtime.Load(src.Path, runtime.Options{Threads: cfg.Threads, InputShapes: cfg.InputShapes})
 	if err != nil {
 		return nil, fmt.Errorf("model %q: %w", src.Name, err)
@@ -222,12 +202,11 @@ func NewModel(name string, plan *runtime.Plan, cfg Config) (*Model, error) {
 // Name is the model's name in URLs.
 func (m *Model) Name() string { return m.name }
 
-// Settings are the model's own settings (from its settings file, see ModelSource.Settings): the zero value
-// when it has none. The try-it page reads an image model's preprocessing from them.
-func (m *Model) Settings() ModelSettings { return m.settings }
-
 // Metadata is what GET /v2/models/NAME answers.
 func (m *Model) Metadata() ModelMetadata { return m.meta }
+
+// Settings are the model's own settings (NAME.json), the zero value when it has none.
+func (m *Model) Settings() ModelSettings { return m.settings }
 
 // Batching reports whether requests to this model are batched dynamically, and if not although it was
 // asked for, why.

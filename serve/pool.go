@@ -25,6 +25,9 @@ type sessionPool struct {
 type pooledSession struct {
 	sess    *runtime.Session
 	lastKey string // the shapes it last ran, see shapeKey
+	// arena and scratch are the session's memory (Session.MemoryBytes) as release found it, read by
+	// memory under the pool's lock: the session itself may be running on another goroutine meanwhile.
+	arena, scratch int64
 }
 
 func newSessionPool(plan *runtime.Plan, size int) *sessionPool {
@@ -64,7 +67,9 @@ func (p *sessionPool) acquire(ctx context.Context, key string) (*pooledSession, 
 // invalid as soon as another request takes it: callers copy them first.
 func (p *sessionPool) release(ps *pooledSession, key string) {
 	ps.lastKey = key
+	arena, scratch := ps.sess.MemoryBytes()
 	p.mu.Lock()
+	ps.arena, ps.scratch = arena, scratch
 	p.idle = append(p.idle, ps)
 	p.mu.Unlock()
 	p.slots <- struct{}{}
@@ -75,4 +80,26 @@ func (p *sessionPool) close() {
 	for _, ps := range p.all {
 		ps.sess.Close()
 	}
+}
+
+// poolMemory is what a pool's sessions hold, as each was when last released.
+type poolMemory struct {
+	sessions  int // sessions that have run, and so hold their buffers
+	arena     int64
+	scratch   int64
+	available int // sessions in the pool
+}
+
+func (p *sessionPool) memory() poolMemory {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	m := poolMemory{available: len(p.all)}
+	for _, ps := range p.all {
+		if ps.arena+ps.scratch > 0 {
+			m.sessions++
+		}
+		m.arena += ps.arena
+		m.scratch += ps.scratch
+	}
+	return m
 }

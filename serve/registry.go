@@ -283,10 +283,8 @@ func stampOf(src ModelSource) (fileStamp, error) {
 		return fileStamp{}, err
 	}
 	st := fileStamp{model: model}
-	if src.Settings != "" {
-		if settings, err := os.Stat(src.Settings); err == nil {
-			st.settings = settings
-		}
+	if settings, err := os.Stat(src.SettingsFile()); err == nil {
+		st.settings = settings
 	}
 	return st, nil
 }

@@ -286,7 +286,7 @@ func TestRemovedFileUnloads(t *testing.T) {
 	}
 }
 
-// NAME.json beside NAME.onnx (and settings.json in a NAME/ folder) apply over the server's Config when
+// NAME.json beside NAME.onnx (and settings.json beside a NAME/ folder's model.onnx) apply over the server's Config when
 // the model loads; a changed settings file reloads the model; a bad one is reported like a broken model.
 func TestModelSettingsFile(t *testing.T) {
 	dir := t.TempDir()
@@ -298,7 +298,7 @@ func TestModelSettingsFile(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "scale"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	saveModel(t, filepath.Join(dir, "scale", "scale.onnx"), scaleGraph(1))
+	saveModel(t, filepath.Join(dir, "scale", "model.onnx"), scaleGraph(1))
 	writeFile(t, filepath.Join(dir, "scale", "settings.json"), `{"shapes": {"x": [3, 2]}}`)
 	ts := startRepository(t, Config{ModelDir: dir})
 

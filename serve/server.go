@@ -168,9 +168,10 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Serve accepts connections on ln until Shutdown; it then returns nil.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed { // Shutdown came first (a signal during start-up): nothing to serve, and no error
 		s.mu.Unlock()
-		return errShuttingDown
+		ln.Close()
+		return nil
 	}
 	if s.http == nil {
 		s.http = &http.Server{
@@ -271,6 +272,10 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/v2/repository/index", "repository_index", s.repositoryIndex},
 		{"POST", "/v2/repository/models/{name}/load", "repository_load", s.loadModel},
 		{"POST", "/v2/repository/models/{name}/unload", "repository_unload", s.unloadModel},
+		{"GET", "/{$}", "page", pageFile("index.html")},
+		{"GET", "/try/page.css", "page", pageFile("page.css")},
+		{"GET", "/try/page.js", "page", pageFile("page.js")},
+		{"GET", "/try/models.json", "page", s.pageModels},
 	}
 	for _, rt := range table {
 		mux.Handle(rt.method+" "+rt.path, s.wrap(rt.endpoint, rt.h))
@@ -284,7 +289,7 @@ func (s *Server) routes() http.Handler {
 		}))
 	}
 	mux.Handle("/", s.wrap("unknown", func(c *call) error {
-		return notFoundf("no route %s %s; the Open Inference Protocol's routes are under /v2 (see GET /v2), metrics at /metrics", c.r.Method, c.r.URL.Path)
+		return notFoundf("no route %s %s; the Open Inference Protocol's routes are under /v2 (see GET /v2), metrics at /metrics, a page to try the models at /", c.r.Method, c.r.URL.Path)
 	}))
 	return mux
 }
@@ -441,7 +446,13 @@ func (s *Server) modelReady(c *call) error {
 
 func (s *Server) metrics(c *call) error {
 	c.w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	return s.stats.write(c.w)
+	if err := s.stats.write(c.w); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	writeModelMemory(&b, s.Models())
+	_, err := c.w.Write(b.Bytes())
+	return err
 }
 
 var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -468,6 +469,31 @@ func TestMetricsFormat(t *testing.T) {
 		}
 		if i := strings.LastIndexByte(line, ' '); i <= 0 || !strings.HasPrefix(line, "onnxrun_") {
 			t.Errorf("malformed line %q", line)
+		}
+	}
+}
+
+// A Serve or ServeGRPC that starts after Shutdown (a SIGTERM during start-up) returns nil, as a Serve that
+// Shutdown stops does, and closes its listener, rather than failing the command with "shutting down".
+func TestServeAfterShutdownClosesItsListener(t *testing.T) {
+	s, err := New(Config{}, newModel(t, "linear", linearGraph(), Config{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for name, serve := range map[string]func(net.Listener) error{"Serve": s.Serve, "ServeGRPC": s.ServeGRPC} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := serve(ln); err != nil {
+			t.Errorf("%s after Shutdown: %v, want nil", name, err)
+		}
+		if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+			c.Close()
+			t.Errorf("%s after Shutdown left its listener open", name)
 		}
 	}
 }

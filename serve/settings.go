@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -180,4 +182,22 @@ func (s ModelSettings) Apply(cfg Config) Config {
 		cfg.InputShapes = pins
 	}
 	return cfg
+}
+
+// SettingsFile is where a model file's settings are: NAME.json beside NAME.onnx, or settings.json beside a
+// folder's model.onnx.
+func (src ModelSource) SettingsFile() string {
+	if filepath.Base(src.Path) == "model.onnx" {
+		return filepath.Join(filepath.Dir(src.Path), "settings.json")
+	}
+	return strings.TrimSuffix(src.Path, filepath.Ext(src.Path)) + ".json"
+}
+
+// readSourceSettings reads src's settings file; a model without one has the zero ModelSettings.
+func readSourceSettings(src ModelSource) (ModelSettings, error) {
+	s, err := ReadModelSettings(src.SettingsFile())
+	if errors.Is(err, fs.ErrNotExist) {
+		return ModelSettings{}, nil
+	}
+	return s, err
 }

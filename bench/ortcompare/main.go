@@ -13,6 +13,10 @@
 // fewer rounds. It records the CPU, its ISA flags and the load average at the start and the end, and
 // writes -out only when both loads were below -quiet-load, or with -force (quiet.go).
 //
+// With -memory-table it runs only the fresh processes of issue 20's memory table (memorytable.go): both
+// suites' models at batch 1 and 8 and -memory-model files, each runtime's peak above its own on LeNet and
+// onnxrun's load peak above its steady state; `make bench-memory` (scripts/bench-memory.sh) runs it.
+//
 // It is a module of its own because it links ONNX Runtime through cgo (github.com/yalue/onnxruntime_go),
 // which the main module must not. `make bench-compare` (scripts/bench-compare.sh) installs ORT from npm's
 // onnxruntime-node, makes the CIFAR models and runs it:
@@ -59,9 +63,13 @@ type config struct {
 	rowTime     time.Duration // the timed rounds' budget per workload and thread count
 	minRounds   int
 	coldRuns    int // children per runtime per model for cold start and memory (0: none)
-	quietLoad   float64
-	waitQuiet   time.Duration
-	force       bool
+	// memoryTable runs only issue 20's memory table (memorytable.go), of the suites chosen and of
+	// memoryModels, further model files.
+	memoryTable  bool
+	memoryModels []string
+	quietLoad    float64
+	waitQuiet    time.Duration
+	force        bool
 
 	// -child-cold mode (see coldstart.go)
 	childCold    string
@@ -91,6 +99,8 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&cfg.warmup, "warmup", 300*time.Millisecond, "warm-up time per runtime before the rounds")
 	fs.DurationVar(&cfg.profileTime, "profile-time", time.Second, "time to spend profiling each runtime per workload (0: no profiles)")
 	fs.IntVar(&cfg.coldRuns, "cold-runs", 5, "fresh processes per runtime per model for the cold-start and peak-memory tables, whose medians they show (0: none)")
+	fs.BoolVar(&cfg.memoryTable, "memory-table", false, "write only issue 20's memory table (the cnn and real suites' models at batch 1 and 8, and -memory-model files), from -cold-runs fresh processes per runtime per model; needs no quiet machine to run")
+	fs.Var((*listFlag)(&cfg.memoryModels), "memory-model", "a further model file for -memory-table (repeatable); its inputs from BASE_in_B.npy beside it as make big-models writes them, else its declared shapes with the batch as first dimension")
 	fs.Float64Var(&cfg.peakPerCore, "peak", 0, "the machine's peak float32 GFLOP/s per core for \"% of peak\" (0: measure it with bench/fmapeak on the SGEMM kernel's ISA)")
 	fs.IntVar(&cfg.peakTrials, "peak-trials", 5, "trials of the FMA peak measurement; the best counts")
 	fs.DurationVar(&cfg.peakTrial, "peak-trial", 300*time.Millisecond, "length of one FMA peak trial")
@@ -138,6 +148,12 @@ func parseFlags(args []string) (*config, error) {
 	if cfg.peakTrials < 1 || cfg.peakTrial <= 0 {
 		return nil, fmt.Errorf("-peak-trials must be at least 1 and -peak-trial positive")
 	}
+	if cfg.memoryTable && cfg.command == "make bench-compare" {
+		cfg.command = "make bench-memory"
+	}
+	if cfg.memoryTable && cfg.coldRuns < 1 {
+		return nil, fmt.Errorf("-memory-table needs -cold-runs of 1 or more (the table is made of those processes)")
+	}
 	if cfg.ortLib == "" && !cfg.peakOnly {
 		return nil, fmt.Errorf("-ort-lib is required: the path of libonnxruntime.so (run scripts/setup-ort.sh)")
 	}
@@ -153,6 +169,13 @@ func main() {
 	if cfg.childCold != "" {
 		if err := childCold(cfg); err != nil {
 			fmt.Fprintln(os.Stderr, "ortcompare -child-cold:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if cfg.memoryTable {
+		if err := memoryTableRun(cfg); err != nil {
+			fmt.Fprintln(os.Stderr, "ortcompare:", err)
 			os.Exit(1)
 		}
 		return

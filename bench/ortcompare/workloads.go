@@ -264,7 +264,7 @@ func (w *workload) prepare() error {
 		return fmt.Errorf("%s: %w", w.modelPath, err)
 	}
 	w.macs = bench.CountMACs(prof).MACs
-	w.weightBytes = bench.WeightBytes(plan)
+	w.weightBytes = plan.WeightBytes()
 	sess := plan.NewSession()
 	defer sess.Close()
 	in := make([]*ops.Tensor, len(w.inputs))

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,7 +34,8 @@ then answers the Open Inference Protocol's REST API until it gets SIGINT or SIGT
   GET  /v2/models/NAME                       inputs and outputs: name, datatype, shape (-1 = variable)
   GET  /v2/models/NAME/ready                 model readiness
   POST /v2/models/NAME/infer                 JSON tensors in, JSON tensors out
-  GET  /metrics                              Prometheus metrics: requests, latency, batch sizes, model loads
+  GET  /metrics                              Prometheus metrics: requests, latency, batch sizes, memory, model loads
+  GET  /                                     a page to try the models in a browser
   POST /v2/repository/index                  every model with its state (READY, UNAVAILABLE, LOADING) and reason
   POST /v2/repository/models/NAME/load       load or reload NAME from --model-dir (with --model-control)
   POST /v2/repository/models/NAME/unload     stop serving NAME (with --model-control)
@@ -43,7 +45,7 @@ model file loads, a changed one (replaced, rewritten, or its settings file chang
 unloads. Requests in flight finish on the model they started on; a file that fails to load leaves the
 previous version serving and is reported in the log, the index and onnxrun_model_loads_total. Replace files
 by renaming a finished copy over them. A model's settings go in NAME.json beside NAME.onnx, or settings.json
-in its NAME/ folder, and override the flags for that model:
+beside a NAME/ folder's model.onnx, and override the flags for that model:
 
   {"threads": 1, "sessions": 2, "max_batch": 8, "max_batch_delay": "2ms", "queue_size": 64,
    "shapes": {"input": [1, 1, 28, 28]},
@@ -59,10 +61,20 @@ ServerReady, ModelReady, ServerMetadata, ModelMetadata, ModelInfer with typed or
 standard grpc.health.v1 service (SERVING for "" and each model name; NOT_SERVING while draining), for
 grpc-health-probe. Both protocols share the sessions, batching, limits and timeout.
 
+The page at / lists the models with their inputs and outputs and runs any of them from a JSON form. An
+image model, one whose NAME.json beside NAME.onnx has "preprocess" (size, channels, scale, invert, mean,
+std, layout, labels), also gets a canvas to draw on and a drop zone for an image, preprocessed in the
+browser as the settings say, and shows the top classes. The shipped models/lenet/lenet.json makes
+models/lenet/lenet.onnx such a model.
+
 Each model gets --sessions sessions (default: one per CPU) of --threads threads each. With --max-batch
 above 1, requests to a model with a variable first dimension that arrive within --max-batch-delay of each
 other run as one batch. On SIGTERM the server reports not ready, waits --drain-delay, stops accepting
 connections and finishes the requests in flight (for up to --shutdown-timeout).
+
+--memory-limit (or the GOMEMLIMIT environment variable, which the flag overrides) sets the Go runtime's soft
+memory limit: the collector runs more often as the heap nears it, instead of letting the heap grow to
+twice its live size. Set it to about 90% of the container's memory; see docs/memory.md.
 
 --print-request FILE... writes the JSON of an inference request for the (single) model from .npy or .pb
 tensor files, one per model input, and exits: a body for curl.`,
@@ -92,6 +104,7 @@ tensor files, one per model input, and exits: a body for curl.`,
 			fs.Int64Var(&o.cfg.MaxBodyBytes, "max-body-bytes", 32<<20, "answer 413 to a request body larger than this")
 			fs.DurationVar(&o.cfg.DrainDelay, "drain-delay", 0, "on SIGTERM, keep serving (not ready) this long before closing the listener")
 			fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, wait this long for requests in flight")
+			fs.Var(&o.memoryLimit, "memory-limit", "the Go runtime's soft memory limit (debug.SetMemoryLimit), e.g. 512MiB or 2GB: the collector works harder as the heap nears it (default: GOMEMLIMIT, else none)")
 			fs.StringArrayVar(&o.printRequest, "print-request", nil, "write an inference request for these tensor files ([NAME=]FILE) and exit")
 			o.quiet = switchFlag(fs, "quiet", "q", "log only errors")
 			return o.run
@@ -109,6 +122,7 @@ type serveOptions struct {
 	shapes          []string
 	shutdownTimeout time.Duration
 	printRequest    []string
+	memoryLimit     byteSize // 0: leave the Go runtime's limit (GOMEMLIMIT) as it is
 	quiet           *bool
 }
 
@@ -164,6 +178,13 @@ func (o *serveOptions) run(e *env, args []string) error {
 		info = func(string, ...any) {}
 	}
 	o.cfg.Logf = logger.Printf
+	if o.memoryLimit > 0 {
+		// Before the models load, so that loading too collects against the limit; restored on return for
+		// a caller that goes on (the tests run the command in their own process).
+		previous := debug.SetMemoryLimit(int64(o.memoryLimit))
+		defer debug.SetMemoryLimit(previous)
+		info("memory limit %d bytes (debug.SetMemoryLimit)", int64(o.memoryLimit))
+	}
 	var models []*serve.Model
 	closeAll := func() {
 		for _, m := range models {
@@ -198,6 +219,7 @@ func (o *serveOptions) run(e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "onnxrun serve: listening on http://%s (models: %s)\n", ln.Addr(), servedNames(srv))
+	fmt.Fprintf(e.stdout, "onnxrun serve: try the models at http://%s/\n", ln.Addr())
 
 	served := make(chan error, 2)
 	listeners := 1
