@@ -11,6 +11,9 @@
 //	GET  /v2/models/NAME[/versions/V]/ready               {"name": NAME, "ready": true}
 //	POST /v2/models/NAME[/versions/V]/infer               JSON or binary tensors in, JSON or binary out
 //	GET  /metrics                                         Prometheus text format (see metrics.go)
+//	POST /v2/repository/index                             [{"name", "version", "state", "reason"}]; body {"ready": true} filters
+//	POST /v2/repository/models/NAME/load                  load or reload NAME from Config.ModelDir (Config.ModelControl)
+//	POST /v2/repository/models/NAME/unload                stop serving NAME (Config.ModelControl)
 //	GET  /                                                the try-it page (page.go), with /try/page.js and /try/page.css
 //	GET  /try/models.json                                 the page's model list: names and image preprocessing
 //
@@ -50,6 +53,32 @@
 // codes (400 INVALID_ARGUMENT, 404 NOT_FOUND, 413 RESOURCE_EXHAUSTED, 503 UNAVAILABLE, 504
 // DEADLINE_EXCEEDED, 500 INTERNAL). Metrics count gRPC calls as endpoint grpc_METHOD with the HTTP code.
 //
+// # Model repository
+//
+// The models a Server serves change at run time (registry.go, repository.go). With Config.ModelDir, New
+// loads each model ModelsInDir finds there, and Rescan, which runs every Config.PollInterval, loads a new
+// file, reloads a changed one (another inode, size or modification time, for the model file or its
+// settings file) and unloads one that is gone. A request looks its model up once and holds it until it
+// has answered, over HTTP and gRPC alike: a reload swaps the Model atomically, the requests in flight
+// finish on the old one, and the old one is closed once the last of them lets go. A file that fails to load
+// leaves the previous version serving; the failure is logged, counted in onnxrun_model_loads_total and
+// shown in the index (READY with the failure as the reason, or UNAVAILABLE for a model that never loaded),
+// and the file is tried again only once it changes. Deploy a file by renaming a finished copy over the old
+// one, so that no scan sees it half written.
+//
+// A model's own settings (ModelSettings: threads, sessions, batching, queue size, shape pins, image
+// preprocessing) are in NAME.json beside NAME.onnx, or settings.json beside a folder's model.onnx
+// (ModelSource.SettingsFile). They apply over Config when the model loads; changing the file reloads the
+// model; a bad file is reported like a broken model. Model.Settings gives them back, for clients that need
+// the preprocessing.
+//
+// The repository extension's index (Triton's, which KServe's REST protocol shares; "model_repository" in
+// GET /v2) lists every model with its state: READY, UNAVAILABLE or LOADING. Load and unload answer 403
+// unless Config.ModelControl is set; a name that is not a plain file name (a '/', '\', "..", an absolute
+// path) is refused with 400 before the directory is touched. A model unloaded by request stays unloaded
+// until a load request, whatever the scans see. KServe's gRPC API has no repository calls; gRPC's health
+// service follows loads (SERVING) and unloads (NOT_SERVING).
+//
 // # Concurrency
 //
 // Each Model has a pool of Sessions over one immutable Plan (Config.Sessions, by default one per core,
@@ -67,11 +96,12 @@
 // # Errors
 //
 // Every failure is an HTTP 4xx or 5xx status with the body {"error": "..."}: 400 for a malformed or
-// mismatched request (binary data included), 404 for an unknown model, version or route, 405 for a wrong method, 413 for a body
+// mismatched request (binary data included) or a model that fails to load, 403 for load and unload without
+// model control, 404 for an unknown model, version or route, 405 for a wrong method, 413 for a body
 // too large, 500 when the model fails, 503 while shutting down, 504 on timeout. Messages name what is
 // wrong and the values; a panic in a handler is logged with its stack and answered with a bare 500.
 //
 // The protocol has tensors only: a model with a sequence, optional or map input or output is refused by
-// Load and NewModel with an error naming that input or output (`onnxrun serve` then exits with it), so
-// no request ever reaches a model the protocol cannot describe.
+// Load and NewModel with an error naming that input or output (`onnxrun serve` then exits with it, and the
+// repository reports it), so no request ever reaches a model the protocol cannot describe.
 package serve

@@ -62,10 +62,20 @@ func newGRPCServer(s *Server) *grpcServer {
 	healthpb.RegisterHealthServer(gs.srv, gs.health)
 	// "" is the whole server, as probes ask by default; each model is a service of its own name.
 	gs.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	for _, name := range s.names {
-		gs.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	for _, m := range s.reg.serving() {
+		gs.health.SetServingStatus(m.name, healthpb.HealthCheckResponse_SERVING)
 	}
 	return gs
+}
+
+// setModelServing follows the model repository: a model loaded is SERVING, one unloaded NOT_SERVING.
+// Once draining, the health server keeps every status NOT_SERVING whatever this sets.
+func (gs *grpcServer) setModelServing(name string, serving bool) {
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if serving {
+		st = healthpb.HealthCheckResponse_SERVING
+	}
+	gs.health.SetServingStatus(name, st)
 }
 
 // startDrain turns every health status to NOT_SERVING for good, so that probes take the server out of
@@ -102,7 +112,7 @@ func (gs *grpcServer) intercept(ctx context.Context, req any, info *grpc.UnarySe
 	} else if named, ok := req.(interface{ GetName() string }); ok {
 		model = named.GetName()
 	}
-	if _, served := s.models[model]; !served {
+	if !s.reg.isServing(model) {
 		model = "" // unknown names must not grow the metrics' series
 	}
 	defer func() {
@@ -175,30 +185,21 @@ func (gs *grpcServer) ServerMetadata(context.Context, *grpcpb.ServerMetadataRequ
 	return &grpcpb.ServerMetadataResponse{Name: ServerName, Version: gs.s.cfg.Version, Extensions: []string{}}, nil
 }
 
-// model finds a model by name and version as the HTTP routes do (Server.lookup).
-func (gs *grpcServer) model(name, version string) (*Model, error) {
-	m, ok := gs.s.models[name]
-	if !ok {
-		return nil, notFoundf("unknown model %q; this server serves %s", name, strings.Join(gs.s.names, ", "))
-	}
-	if version != "" && version != m.version {
-		return nil, notFoundf("model %q has no version %q; its versions are %s", name, version, strings.Join(m.meta.Versions, ", "))
-	}
-	return m, nil
-}
-
 func (gs *grpcServer) ModelReady(_ context.Context, req *grpcpb.ModelReadyRequest) (*grpcpb.ModelReadyResponse, error) {
-	if _, err := gs.model(req.GetName(), req.GetVersion()); err != nil {
+	_, release, err := gs.s.acquire(req.GetName(), req.GetVersion())
+	if err != nil {
 		return nil, err
 	}
+	release()
 	return &grpcpb.ModelReadyResponse{Ready: !gs.s.draining.Load()}, nil
 }
 
 func (gs *grpcServer) ModelMetadata(_ context.Context, req *grpcpb.ModelMetadataRequest) (*grpcpb.ModelMetadataResponse, error) {
-	m, err := gs.model(req.GetName(), req.GetVersion())
+	m, release, err := gs.s.acquire(req.GetName(), req.GetVersion())
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	resp := &grpcpb.ModelMetadataResponse{Name: m.meta.Name, Versions: m.meta.Versions, Platform: m.meta.Platform}
 	for _, t := range m.meta.Inputs {
 		resp.Inputs = append(resp.Inputs, &grpcpb.ModelMetadataResponse_TensorMetadata{Name: t.Name, Datatype: t.Datatype, Shape: t.Shape})
@@ -216,10 +217,11 @@ func (gs *grpcServer) ModelInfer(ctx context.Context, req *grpcpb.ModelInferRequ
 	if gs.s.draining.Load() {
 		return nil, errShuttingDown
 	}
-	m, err := gs.model(req.GetModelName(), req.GetModelVersion())
+	m, release, err := gs.s.acquire(req.GetModelName(), req.GetModelVersion()) // held until the answer is made
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	ctx, cancel := context.WithTimeout(ctx, gs.s.cfg.RequestTimeout)
 	defer cancel()
 	r, err := m.decodeGRPC(req)

@@ -20,6 +20,7 @@ import (
 //	onnxrun_inference_duration_seconds{model}             histogram  time in Session.Run, per run (per batch)
 //	onnxrun_batch_size{model}                             histogram  rows per run: > 1 means batching works
 //	onnxrun_in_flight_requests                            gauge      requests being handled now
+//	onnxrun_model_loads_total{model,result}               counter    model repository loads, result "ok" or "failed"
 //
 // The model label is empty for routes without a model and for names the server does not serve (so a scan
 // of random URLs cannot grow the series without bound).
@@ -34,6 +35,7 @@ type metrics struct {
 	duration  *histogramVec
 	inference *histogramVec
 	batchSize *histogramVec
+	loads     *counterVec
 	inFlight  atomic.Int64
 }
 
@@ -47,6 +49,8 @@ func newMetrics() *metrics {
 			"Time one model run takes (a whole batch when batching), in seconds.", latencyBuckets, "model"),
 		batchSize: newHistogramVec("onnxrun_batch_size",
 			"Rows in each model run: the sum of the batched requests' first dimensions.", batchBuckets, "model"),
+		loads: newCounterVec("onnxrun_model_loads_total",
+			"Model loads and reloads from the model repository, by model and result (ok or failed).", "model", "result"),
 	}
 }
 
@@ -69,6 +73,15 @@ func (m *metrics) observeRun(model string, rows int, d time.Duration) {
 	m.batchSize.observe(float64(rows), model)
 }
 
+// observeLoad records a model repository load of model.
+func (m *metrics) observeLoad(model string, ok bool) {
+	result := "failed"
+	if ok {
+		result = "ok"
+	}
+	m.loads.inc(model, result)
+}
+
 // write renders every metric family.
 func (m *metrics) write(w io.Writer) error {
 	var b bytes.Buffer
@@ -76,6 +89,7 @@ func (m *metrics) write(w io.Writer) error {
 	m.duration.write(&b)
 	m.inference.write(&b)
 	m.batchSize.write(&b)
+	m.loads.write(&b)
 	b.WriteString("# HELP onnxrun_in_flight_requests Requests being handled now.\n# TYPE onnxrun_in_flight_requests gauge\n")
 	b.WriteString("onnxrun_in_flight_requests " + strconv.FormatInt(m.inFlight.Load(), 10) + "\n")
 	_, err := w.Write(b.Bytes())

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/onnxrun/onnxrun/ops"
@@ -31,6 +33,9 @@ type Model struct {
 	batch    *batcher // nil when requests run one by one
 	maxBatch int
 	noBatch  string // why dynamic batching is off for this model, when it was asked for
+
+	closeOnce sync.Once
+	closed    atomic.Bool // set by Close: a model the repository replaced is closed after its last request
 
 	settings ModelSettings // from NAME.json beside the model file, when Load found one
 
@@ -59,6 +64,18 @@ func ParseModelSource(arg string) (ModelSource, error) {
 // exactly one .onnx file (the layout of ../shared/models, and of a KServe storage URI that points at a
 // folder). Names starting with a dot are skipped. The list is sorted by name.
 func ModelsInDir(dir string) ([]ModelSource, error) {
+	found, err := scanModelDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, errNoModelsIn(dir)
+	}
+	return found, nil
+}
+
+// scanModelDir is ModelsInDir, with an empty directory no error.
+func scanModelDir(dir string) ([]ModelSource, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -88,9 +105,6 @@ func ModelsInDir(dir string) ([]ModelSource, error) {
 		}
 		byName[src.Name] = src.Path
 		found = append(found, src)
-	}
-	if len(found) == 0 {
-		return nil, fmt.Errorf("%s: no models found (looked for NAME.onnx files and NAME/ folders holding model.onnx or one .onnx file)", dir)
 	}
 	sort.Slice(found, func(i, j int) bool { return found[i].Name < found[j].Name })
 	return found, nil
@@ -206,11 +220,15 @@ func (m *Model) drain() {
 }
 
 // Close stops the batcher (running what it holds) and the sessions. The model must get no more requests.
+// Closing it again does nothing.
 func (m *Model) Close() {
-	if m.batch != nil {
-		m.batch.close()
-	}
-	m.pool.close()
+	m.closeOnce.Do(func() {
+		if m.batch != nil {
+			m.batch.close()
+		}
+		m.pool.close()
+		m.closed.Store(true)
+	})
 }
 
 // tensorMetadata describes a model input or output the protocol's way. The protocol carries tensors only,

@@ -60,9 +60,10 @@ func pageFile(name string) handlerFunc {
 }
 
 func (s *Server) pageModels(c *call) error {
-	list := PageModels{Models: make([]PageModel, 0, len(s.names))}
-	for _, name := range s.names {
-		list.Models = append(list.Models, PageModel{Name: name, Preprocess: s.models[name].settings.Preprocess})
+	models := s.Models()
+	list := PageModels{Models: make([]PageModel, 0, len(models))}
+	for _, m := range models {
+		list.Models = append(list.Models, PageModel{Name: m.name, Preprocess: m.settings.Preprocess})
 	}
 	writeJSON(c.w, http.StatusOK, list)
 	return nil

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	goruntime "runtime"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,6 +54,15 @@ type Config struct {
 	// dimension is no longer one that dynamic batching can grow. A pin that names no input of a model is an
 	// error loading it.
 	InputShapes map[string]ops.Shape
+	// ModelDir is a model repository: New loads each model found in it (see ModelsInDir), with its settings
+	// file applied over this Config, and Rescan brings the server up to date with it.
+	ModelDir string
+	// PollInterval, when positive, rescans ModelDir that often: new models load, changed ones reload,
+	// removed ones unload (0: no polling).
+	PollInterval time.Duration
+	// ModelControl turns on the repository's load and unload endpoints (POST
+	// /v2/repository/models/NAME/load and /unload); off, they answer 403. The index is always on.
+	ModelControl bool
 	// Logf receives one line per notable event (server errors, panics, shutdown); nil discards them.
 	Logf func(format string, args ...any)
 }
@@ -97,11 +105,12 @@ func buildVersion() string {
 // ServerName is the name GET /v2 reports.
 const ServerName = "onnxrun"
 
-// Server answers the Open Inference Protocol's REST API for a fixed set of models, plus /metrics.
+// Server answers the Open Inference Protocol's REST API for its models, plus /metrics. Its models change
+// at run time with a model repository (Config.ModelDir; see registry.go and repository.go).
 type Server struct {
 	cfg     Config
-	models  map[string]*Model
-	names   []string
+	reg     *registry
+	loadMu  sync.Mutex // one model load, reload or unload at a time
 	stats   *metrics
 	handler http.Handler
 
@@ -111,29 +120,44 @@ type Server struct {
 	http     *http.Server
 	grpc     *grpcServer // made by the first ServeGRPC
 	closed   bool
+
+	pollStop chan struct{} // nil without polling
+	pollDone chan struct{}
+	pollOnce sync.Once
 }
 
-// New makes a server for models, which it owns from now on: Shutdown closes them.
+// New makes a server for models, which it owns from now on: Shutdown closes them, and with
+// cfg.ModelDir for the models of that directory too, which it loads now (failing if one fails).
 func New(cfg Config, models ...*Model) (*Server, error) {
 	cfg = cfg.withDefaults()
-	if len(models) == 0 {
+	if len(models) == 0 && cfg.ModelDir == "" {
 		return nil, errors.New("serve: no models to serve")
 	}
-	s := &Server{cfg: cfg, models: map[string]*Model{}, stats: newMetrics()}
+	s := &Server{cfg: cfg, reg: newRegistry(), stats: newMetrics()}
+	seen := map[string]bool{}
 	for _, m := range models {
-		if _, dup := s.models[m.name]; dup {
+		if seen[m.name] {
 			return nil, fmt.Errorf("serve: two models are named %q", m.name)
 		}
 		if m.stats != nil {
 			return nil, fmt.Errorf("serve: model %q already belongs to a server", m.name)
 		}
-		s.models[m.name] = m
-		s.names = append(s.names, m.name)
+		seen[m.name] = true
 	}
 	for _, m := range models {
 		m.stats = s.stats
+		s.reg.install(m, false, ModelSource{}, fileStamp{})
 	}
-	sort.Strings(s.names)
+	if cfg.ModelDir != "" {
+		if err := s.loadModelDir(); err != nil {
+			s.reg.closeAll()
+			return nil, err
+		}
+		if cfg.PollInterval > 0 {
+			s.pollStop, s.pollDone = make(chan struct{}), make(chan struct{})
+			go s.poll(cfg.PollInterval, s.pollStop)
+		}
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -183,6 +207,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closed = true
 	hs, gs := s.http, s.grpc
 	s.mu.Unlock()
+	s.stopPolling()
 	if gs != nil {
 		gs.startDrain()
 	}
@@ -192,8 +217,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}
-	for _, name := range s.names {
-		s.models[name].drain()
+	for _, m := range s.reg.serving() {
+		m.drain()
 	}
 	var err error
 	if hs != nil {
@@ -206,26 +231,20 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		gs.stop(ctx)
 	}
 	s.active.Wait() // also handlers called through Handler() without Serve
-	for _, name := range s.names {
-		s.models[name].Close()
-	}
+	s.reg.closeAll()
 	return err
 }
 
-// Models lists the models served, by name.
-func (s *Server) Models() []*Model {
-	ms := make([]*Model, len(s.names))
-	for i, n := range s.names {
-		ms[i] = s.models[n]
-	}
-	return ms
-}
+// Models lists the models serving now, by name. A model may be replaced or unloaded (and closed) at any
+// time after: read its name, metadata and settings, and send it requests through the server.
+func (s *Server) Models() []*Model { return s.reg.serving() }
 
 // call is one request being handled: the model label for metrics is set once the model is known.
 type call struct {
-	w     *statusWriter
-	r     *http.Request
-	model string
+	w       *statusWriter
+	r       *http.Request
+	model   string
+	release func() // lets the model go (see registry.acquire); nil when the request holds none
 }
 
 type handlerFunc func(c *call) error
@@ -250,6 +269,9 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/v2/models/{name}/infer", "infer", s.infer},
 		{"POST", "/v2/models/{name}/versions/{version}/infer", "infer", s.infer},
 		{"GET", "/metrics", "metrics", s.metrics},
+		{"POST", "/v2/repository/index", "repository_index", s.repositoryIndex},
+		{"POST", "/v2/repository/models/{name}/load", "repository_load", s.loadModel},
+		{"POST", "/v2/repository/models/{name}/unload", "repository_unload", s.unloadModel},
 		{"GET", "/{$}", "page", pageFile("index.html")},
 		{"GET", "/try/page.css", "page", pageFile("page.css")},
 		{"GET", "/try/page.js", "page", pageFile("page.js")},
@@ -289,6 +311,9 @@ func (s *Server) wrap(endpoint string, h handlerFunc) http.Handler {
 				if !c.w.wrote {
 					writeError(c.w, http.StatusInternalServerError, "internal server error")
 				}
+			}
+			if c.release != nil {
+				c.release()
 			}
 			s.stats.observeRequest(endpoint, c.model, c.w.code(), time.Since(start))
 			s.stats.inFlight.Add(-1)
@@ -369,22 +394,32 @@ func (s *Server) ready(c *call) error {
 }
 
 func (s *Server) serverMetadata(c *call) error {
-	writeJSON(c.w, http.StatusOK, ServerMetadata{Name: ServerName, Version: s.cfg.Version, Extensions: []string{ExtensionBinaryData}})
+	writeJSON(c.w, http.StatusOK, ServerMetadata{Name: ServerName, Version: s.cfg.Version, Extensions: []string{ExtensionBinaryData, ExtensionModelRepository}})
 	return nil
 }
 
-// lookup finds the model (and checks the version) a /v2/models/... path names.
+// lookup finds the model (and checks the version) a /v2/models/... path names, and holds it for the
+// rest of the request: a reload meanwhile does not close it under the request.
 func (s *Server) lookup(c *call) (*Model, error) {
-	name := c.r.PathValue("name")
-	m, ok := s.models[name]
-	if !ok {
-		return nil, notFoundf("unknown model %q; this server serves %s", name, strings.Join(s.names, ", "))
+	m, release, err := s.acquire(c.r.PathValue("name"), c.r.PathValue("version"))
+	if err != nil {
+		return nil, err
 	}
-	c.model = name
-	if v := c.r.PathValue("version"); v != "" && v != m.version {
-		return nil, notFoundf("model %q has no version %q; its versions are %s", name, v, strings.Join(m.meta.Versions, ", "))
-	}
+	c.model, c.release = m.name, release
 	return m, nil
+}
+
+// acquire finds a model by name and version (any version when ""), held until release is called.
+func (s *Server) acquire(name, version string) (m *Model, release func(), err error) {
+	m, release, ok := s.reg.acquire(name)
+	if !ok {
+		return nil, nil, notFoundf("unknown model %q; this server serves %s", name, s.reg.servingNames())
+	}
+	if version != "" && version != m.version {
+		release()
+		return nil, nil, notFoundf("model %q has no version %q; its versions are %s", name, version, strings.Join(m.meta.Versions, ", "))
+	}
+	return m, release, nil
 }
 
 func (s *Server) modelMetadata(c *call) error {

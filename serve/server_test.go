@@ -50,8 +50,8 @@ func TestEndpoints(t *testing.T) {
 	}{
 		{"server live", "GET", "/v2/health/live", "", 200, `{"live":true}`},
 		{"server ready", "GET", "/v2/health/ready", "", 200, `{"ready":true}`},
-		{"server metadata", "GET", "/v2", "", 200, `{"name":"onnxrun","version":"test","extensions":["binary_tensor_data"]}`},
-		{"server metadata, trailing slash", "GET", "/v2/", "", 200, `{"name":"onnxrun","version":"test","extensions":["binary_tensor_data"]}`},
+		{"server metadata", "GET", "/v2", "", 200, `{"name":"onnxrun","version":"test","extensions":["binary_tensor_data","model_repository"]}`},
+		{"server metadata, trailing slash", "GET", "/v2/", "", 200, `{"name":"onnxrun","version":"test","extensions":["binary_tensor_data","model_repository"]}`},
 		{"model metadata", "GET", "/v2/models/mymodel", "", 200, mymodelMeta},
 		{"model metadata, version", "GET", "/v2/models/mymodel/versions/1", "", 200, mymodelMeta},
 		{"model metadata, variable dims are -1", "GET", "/v2/models/linear", "", 200,

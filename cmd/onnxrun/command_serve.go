@@ -34,8 +34,27 @@ then answers the Open Inference Protocol's REST API until it gets SIGINT or SIGT
   GET  /v2/models/NAME                       inputs and outputs: name, datatype, shape (-1 = variable)
   GET  /v2/models/NAME/ready                 model readiness
   POST /v2/models/NAME/infer                 JSON tensors in, JSON tensors out
-  GET  /metrics                              Prometheus metrics: requests, latency, batch sizes, memory
+  GET  /metrics                              Prometheus metrics: requests, latency, batch sizes, memory, model loads
   GET  /                                     a page to try the models in a browser
+  POST /v2/repository/index                  every model with its state (READY, UNAVAILABLE, LOADING) and reason
+  POST /v2/repository/models/NAME/load       load or reload NAME from --model-dir (with --model-control)
+  POST /v2/repository/models/NAME/unload     stop serving NAME (with --model-control)
+
+--model-dir is a model repository: it is scanned again every --poll-interval (0: never), so that a new
+model file loads, a changed one (replaced, rewritten, or its settings file changed) reloads and a removed one
+unloads. Requests in flight finish on the model they started on; a file that fails to load leaves the
+previous version serving and is reported in the log, the index and onnxrun_model_loads_total. Replace files
+by renaming a finished copy over them. A model's settings go in NAME.json beside NAME.onnx, or settings.json
+beside a NAME/ folder's model.onnx, and override the flags for that model:
+
+  {"threads": 1, "sessions": 2, "max_batch": 8, "max_batch_delay": "2ms", "queue_size": 64,
+   "shapes": {"input": [1, 1, 28, 28]},
+   "preprocess": {"width": 28, "height": 28, "channels": 1, "scale": 0.0039215686, "mean": [0.1307],
+                  "std": [0.3081], "invert": true, "labels": ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]}}
+
+The load and unload endpoints are off unless --model-control is given (they answer 403): turn it on only
+where the HTTP port is reachable by trusted clients. With --model-name or --print-request, --model-dir is
+read once at start and not watched.
 
 With --grpc-port, the same models are also served over gRPC: KServe's v2 GRPCInferenceService (ServerLive,
 ServerReady, ModelReady, ServerMetadata, ModelMetadata, ModelInfer with typed or raw contents) and the
@@ -62,13 +81,16 @@ tensor files, one per model input, and exits: a body for curl.`,
 		examples: []string{
 			"onnxrun serve models/lenet/lenet.onnx",
 			"onnxrun serve --model-dir /mnt/models --model-name lenet --http-port 8080",
+			"onnxrun serve --model-dir models/ --poll-interval 5s --model-control",
 			"onnxrun serve --grpc-port 8081 models/lenet/lenet.onnx",
 			"onnxrun serve --max-batch 32 --max-batch-delay 2ms lenet=model.onnx",
 			"onnxrun serve models/lenet/lenet.onnx --print-request models/lenet/digit_7.npy > digit.json",
 		},
 		define: func(fs *pflag.FlagSet) func(*env, []string) error {
 			var o serveOptions
-			fs.StringVar(&o.modelDir, "model-dir", "", "serve every model in this folder")
+			fs.StringVar(&o.modelDir, "model-dir", "", "serve every model in this folder, a model repository rescanned every --poll-interval")
+			fs.DurationVar(&o.cfg.PollInterval, "poll-interval", 10*time.Second, "rescan --model-dir this often: load new models, reload changed ones, unload removed ones (0: never)")
+			fs.BoolVar(&o.cfg.ModelControl, "model-control", false, "turn on POST /v2/repository/models/NAME/load and /unload")
 			fs.StringVar(&o.modelName, "model-name", "", "the name to serve the one model under (KServe passes the InferenceService's name)")
 			fs.StringVar(&o.host, "host", "", "address to listen on (default: every interface)")
 			fs.IntVar(&o.port, "http-port", 8080, "HTTP port (0: any free port)")
@@ -115,7 +137,12 @@ func (o *serveOptions) run(e *env, args []string) error {
 	}
 	o.cfg.InputShapes = pins
 	var sources []serve.ModelSource
-	if o.modelDir != "" {
+	// --model-name and --print-request take the directory's one model as it is now; else the server
+	// owns the directory as a model repository and watches it.
+	watchDir := o.modelDir != "" && o.modelName == "" && len(o.printRequest) == 0
+	if watchDir {
+		o.cfg.ModelDir = o.modelDir
+	} else if o.modelDir != "" {
 		found, err := serve.ModelsInDir(o.modelDir)
 		if err != nil {
 			return err
@@ -129,7 +156,7 @@ func (o *serveOptions) run(e *env, args []string) error {
 		}
 		sources = append(sources, src)
 	}
-	if len(sources) == 0 {
+	if len(sources) == 0 && !watchDir {
 		return usagef(cmd, "no models: give model files or --model-dir")
 	}
 	if o.modelName != "" {
@@ -179,12 +206,19 @@ func (o *serveOptions) run(e *env, args []string) error {
 		closeAll()
 		return err
 	}
+	if watchDir {
+		for _, m := range srv.Models() {
+			if !isSource(sources, m.Name()) {
+				info("model %q from %s: %s", m.Name(), o.modelDir, describeModel(m))
+			}
+		}
+	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(o.host, strconv.Itoa(o.port)))
 	if err != nil {
 		srv.Shutdown(context.Background())
 		return err
 	}
-	fmt.Fprintf(e.stdout, "onnxrun serve: listening on http://%s (models: %s)\n", ln.Addr(), sourceNames(sources))
+	fmt.Fprintf(e.stdout, "onnxrun serve: listening on http://%s (models: %s)\n", ln.Addr(), servedNames(srv))
 	fmt.Fprintf(e.stdout, "onnxrun serve: try the models at http://%s/\n", ln.Addr())
 
 	served := make(chan error, 2)
@@ -250,6 +284,8 @@ func (o *serveOptions) check(cmd *command) error {
 		return usagef(cmd, "--max-body-bytes must be positive, got %d", o.cfg.MaxBodyBytes)
 	case o.cfg.DrainDelay < 0:
 		return usagef(cmd, "--drain-delay must be 0 or more, got %v", o.cfg.DrainDelay)
+	case o.cfg.PollInterval < 0:
+		return usagef(cmd, "--poll-interval must be 0 (no rescans) or more, got %v", o.cfg.PollInterval)
 	case o.shutdownTimeout <= 0:
 		return usagef(cmd, "--shutdown-timeout must be positive, got %v", o.shutdownTimeout)
 	}
@@ -260,6 +296,27 @@ func sourceNames(sources []serve.ModelSource) string {
 	names := make([]string, len(sources))
 	for i, s := range sources {
 		names[i] = s.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+func isSource(sources []serve.ModelSource, name string) bool {
+	for _, s := range sources {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// servedNames lists the models a server serves now.
+func servedNames(srv *serve.Server) string {
+	var names []string
+	for _, m := range srv.Models() {
+		names = append(names, m.Name())
+	}
+	if len(names) == 0 {
+		return "none yet"
 	}
 	return strings.Join(names, ", ")
 }

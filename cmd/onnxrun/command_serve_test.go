@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/serve"
 )
 
@@ -154,4 +156,79 @@ func startServeCommand(t *testing.T, ctx context.Context, args []string, marker,
 		}
 	}
 	return addr, logs, result
+}
+
+// --model-dir is a model repository: an empty one starts when it is polled, a model copied in later
+// loads, NAME.json applies, and --model-control opens the load and unload endpoints.
+func TestServeCommandModelRepository(t *testing.T) {
+	lenetData, err := os.ReadFile(testenv.RepoPath(t, "models/lenet/lenet.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	base, logs, done := startServeCommand(t, ctx, []string{"--host", "127.0.0.1", "--http-port", "0", "--sessions", "1",
+		"--model-dir", dir, "--poll-interval", "10ms", "--model-control"}, "listening on ", " ")
+	post := func(path, body string) (int, string) {
+		t.Helper()
+		resp, err := http.Post(base+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(data)
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, "digits.json"), []byte(`{"shapes": {"input": [1, 1, 28, 28]}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, ".digits.onnx.part")
+	if err := os.WriteFile(tmp, lenetData, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "digits.onnx")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, index := post("/v2/repository/index", "")
+		if strings.Contains(index, `"name":"digits","version":"1","state":"READY"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("digits.onnx never loaded; index %s; log:\n%s", index, logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	resp, err := http.Get(base + "/v2/models/digits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md serve.ModelMetadata
+	json.NewDecoder(resp.Body).Decode(&md)
+	resp.Body.Close()
+	if len(md.Inputs) != 1 || fmt.Sprint(md.Inputs[0].Shape) != "[1 1 28 28]" {
+		t.Errorf("digits.json pins the input to [1,1,28,28]; metadata %+v", md)
+	}
+	if status, body := post("/v2/repository/models/digits/unload", ""); status != 200 {
+		t.Errorf("unload with --model-control: %d %s", status, body)
+	}
+	if status, body := post("/v2/repository/models/digits/load", ""); status != 200 {
+		t.Errorf("load with --model-control: %d %s", status, body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	if log := logs.String(); !strings.Contains(log, `model "digits" loaded from `) {
+		t.Errorf("log lacks the load of digits:\n%s", log)
+	}
+
+	status, _, stderr := runCLI("serve", "--model-dir", dir, "--poll-interval", "-1s")
+	if status != exitUsage {
+		t.Fatalf("negative --poll-interval: status %d: %s", status, stderr)
+	}
+	oneErrorLine(t, stderr, "--poll-interval must be 0 (no rescans) or more")
 }

@@ -42,8 +42,13 @@ package sizebudget
 //     `onnxrun serve` shows at / (17 KB of HTML, CSS and script embedded with embed.FS, and its handlers), so
 //     that a served model can be tried from any browser, drawing a digit or dropping an image, with nothing
 //     else to install or host.
+//   - issue 18 (model repository): +73,728 bytes. 23,257,250 bytes at 82cdb32, 23,330,978 after: the
+//     model registry that reloads models while requests run, the watched --model-dir with NAME.json
+//     settings, and the repository extension's index, load and unload endpoints: updating a model without
+//     restarting the server and dropping its requests. (Measured alone on 82cdb32; 23,380,130 bytes once
+//     merged with main at c93acd1.)
 //
 // To raise it: build as above on linux/amd64 before and after the change, raise the constant by what the
 // change measured (not by a round margin), and add a line above giving the issue, both sizes and the
 // reason: what the dependency or feature does that is worth its bytes to every user of the binary.
-const cliBudgetBytes = 23_326_720
+const cliBudgetBytes = 23_400_448
