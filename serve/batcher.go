@@ -210,6 +210,9 @@ func (b *batcher) runGroup(jobs []*job) {
 		b.fail(live, err)
 		return
 	}
+	for _, j := range live {
+		markStarted(j.ctx)
+	}
 	start := time.Now()
 	outs, err := ps.sess.Run(ctx, inputs)
 	if err != nil {

@@ -20,6 +20,12 @@ import (
 //	onnxrun_inference_duration_seconds{model}             histogram  time in Session.Run, per run (per batch)
 //	onnxrun_batch_size{model}                             histogram  rows per run: > 1 means batching works
 //	onnxrun_in_flight_requests                            gauge      requests being handled now
+//	onnxrun_queue_size{model}                             gauge      requests waiting for the model now
+//	onnxrun_queue_capacity{model}                         gauge      the most that may wait (Config.QueueSize)
+//	onnxrun_rejected_requests_total{model,reason}         counter    requests refused with 503 (reason queue_full)
+//
+// onnxrun_queue_size is the signal to autoscale on (a HorizontalPodAutoscaler on its average per pod, or
+// its ratio to onnxrun_queue_capacity): it grows before latency does and before requests are refused.
 //
 // The model label is empty for routes without a model and for names the server does not serve (so a scan
 // of random URLs cannot grow the series without bound).
@@ -34,7 +40,11 @@ type metrics struct {
 	duration  *histogramVec
 	inference *histogramVec
 	batchSize *histogramVec
+	rejected  *counterVec
 	inFlight  atomic.Int64
+
+	queuesMu sync.Mutex
+	queues   map[string]*admission // by model name, for the queue gauges
 }
 
 func newMetrics() *metrics {
@@ -47,7 +57,25 @@ func newMetrics() *metrics {
 			"Time one model run takes (a whole batch when batching), in seconds.", latencyBuckets, "model"),
 		batchSize: newHistogramVec("onnxrun_batch_size",
 			"Rows in each model run: the sum of the batched requests' first dimensions.", batchBuckets, "model"),
+		rejected: newCounterVec("onnxrun_rejected_requests_total",
+			"Requests refused at once with 503 (gRPC RESOURCE_EXHAUSTED) and Retry-After, by model and reason.", "model", "reason"),
+		queues: map[string]*admission{},
 	}
+}
+
+// trackQueue reports a model's queue in the gauges from now on, in place of any earlier model of that name.
+func (m *metrics) trackQueue(model string, q *admission) {
+	m.queuesMu.Lock()
+	m.queues[model] = q
+	m.queuesMu.Unlock()
+}
+
+// observeRejected counts a request refused because the model's queue was full.
+func (m *metrics) observeRejected(model string) {
+	if m == nil {
+		return
+	}
+	m.rejected.inc(model, "queue_full")
 }
 
 // observeRequest records a finished HTTP request. A nil *metrics records nothing (a Model used without
@@ -76,10 +104,31 @@ func (m *metrics) write(w io.Writer) error {
 	m.duration.write(&b)
 	m.inference.write(&b)
 	m.batchSize.write(&b)
+	m.rejected.write(&b)
+	m.writeQueues(&b)
 	b.WriteString("# HELP onnxrun_in_flight_requests Requests being handled now.\n# TYPE onnxrun_in_flight_requests gauge\n")
 	b.WriteString("onnxrun_in_flight_requests " + strconv.FormatInt(m.inFlight.Load(), 10) + "\n")
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// writeQueues writes the per-model queue gauges.
+func (m *metrics) writeQueues(b *bytes.Buffer) {
+	m.queuesMu.Lock()
+	defer m.queuesMu.Unlock()
+	names := sortedKeys(m.queues)
+	header(b, "onnxrun_queue_size", "Requests admitted to a model and waiting for a session or a batch to run them.", "gauge")
+	for _, name := range names {
+		b.WriteString("onnxrun_queue_size")
+		writeLabels(b, []string{"model"}, []string{name}, "")
+		b.WriteString(" " + strconv.FormatInt(max(m.queues[name].waiting.Load(), 0), 10) + "\n")
+	}
+	header(b, "onnxrun_queue_capacity", "The most requests that may wait for a model; past it requests get 503 (Config.QueueSize).", "gauge")
+	for _, name := range names {
+		b.WriteString("onnxrun_queue_capacity")
+		writeLabels(b, []string{"model"}, []string{name}, "")
+		b.WriteString(" " + strconv.FormatInt(m.queues[name].queueSize, 10) + "\n")
+	}
 }
 
 // counterVec is a counter family with labels.

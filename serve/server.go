@@ -11,6 +11,7 @@ import (
 	goruntime "runtime"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,7 +37,8 @@ type Config struct {
 	MaxBatchDelay time.Duration
 	// QueueSize bounds how many requests may wait for a model's sessions or batches (per model): past it a
 	// request is refused at once with 503 and Retry-After (gRPC RESOURCE_EXHAUSTED) instead of queueing
-	// without bound. 0 means the default.
+	// without bound. 0 means the default, DefaultQueueFactor × Sessions × max(MaxBatch, 1): a few rounds
+	// of what the sessions run at once, enough to absorb bursts without making anyone wait long.
 	QueueSize int
 	// RequestTimeout bounds each request from the start of its handler to the model's answer (default 30s);
 	// a request over it gets 504.
@@ -66,6 +68,9 @@ func (c Config) withDefaults() Config {
 	if c.Threads <= 0 {
 		c.Threads = 1
 	}
+	if c.QueueSize <= 0 {
+		c.QueueSize = DefaultQueueFactor * c.Sessions * max(c.MaxBatch, 1)
+	}
 	if c.MaxBatchDelay <= 0 {
 		c.MaxBatchDelay = 2 * time.Millisecond
 	}
@@ -93,6 +98,10 @@ func buildVersion() string {
 	}
 	return "devel"
 }
+
+// DefaultQueueFactor sets the default Config.QueueSize: this many times the requests a model's sessions
+// run at once. A queue of four rounds keeps a newcomer's wait under about four service times.
+const DefaultQueueFactor = 4
 
 // ServerName is the name GET /v2 reports.
 const ServerName = "onnxrun"
@@ -132,6 +141,7 @@ func New(cfg Config, models ...*Model) (*Server, error) {
 	}
 	for _, m := range models {
 		m.stats = s.stats
+		s.stats.trackQueue(m.name, m.queue)
 	}
 	sort.Strings(s.names)
 	s.handler = s.routes()
@@ -291,6 +301,9 @@ func (s *Server) wrap(endpoint string, h handlerFunc) http.Handler {
 		}()
 		if err := h(c); err != nil {
 			code, msg := statusOf(err)
+			if e := (*Error)(nil); errors.As(err, &e) && e.RetryAfter > 0 {
+				c.w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+			}
 			if code >= 500 && code != http.StatusServiceUnavailable && code != http.StatusGatewayTimeout {
 				s.cfg.Logf("%s %s: %d %s", r.Method, r.URL.Path, code, msg)
 			}
@@ -418,6 +431,20 @@ func (s *Server) infer(c *call) error {
 	}
 	ctx, cancel := context.WithTimeout(c.r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
+	if v := c.r.Header.Get(HeaderRequestTimeout); v != "" {
+		timeout, err := parseRequestTimeout(v)
+		if err != nil {
+			return err
+		}
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	// Admission comes before the body is read: a refused request costs no memory, whatever its size.
+	ctx, leave, err := m.admit(ctx)
+	if err != nil {
+		return err
+	}
+	defer leave()
 
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
@@ -433,6 +460,12 @@ func (s *Server) infer(c *call) error {
 	var req InferRequest
 	if err := json.Unmarshal(header, &req); err != nil {
 		return badRequestf("malformed JSON in the request body: %v", err)
+	}
+	if timeout, ok, err := timeoutParameter(req.Parameters); err != nil {
+		return err
+	} else if ok {
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
 	}
 	if err := attachBinary(req.Inputs, rest, headerLength != ""); err != nil {
 		return err
