@@ -35,7 +35,10 @@ type Options struct {
 	URL      string    // the infer endpoint
 	Requests []Request // sent in turn, cycling
 	Total    int       // requests to send (each counts once, however many times it is retried)
-	Clients  int       // closed loop: this many clients; open loop: the most requests in flight at once
+	// Duration, when above 0, stops a closed-loop run from starting requests after that long (Total
+	// still bounds it); the requests in flight finish.
+	Duration time.Duration
+	Clients  int // closed loop: this many clients; open loop: the most requests in flight at once
 	// Rate, when above 0, sends Total requests open-loop at this many per second; 0 is closed loop.
 	Rate float64
 	// Retry makes a 503 with Retry-After wait that long (scaled by RetryScale) and send again, up to
@@ -127,6 +130,9 @@ func Run(ctx context.Context, o Options) *Result {
 			go func() {
 				defer wg.Done()
 				for i := int(next.Add(1)) - 1; i < o.Total && ctx.Err() == nil; i = int(next.Add(1)) - 1 {
+					if o.Duration > 0 && time.Since(start) > o.Duration {
+						return
+					}
 					one(i)
 				}
 			}()
