@@ -9,6 +9,7 @@ endif
 
 # check-math: vecmath's exhaustive float32 check (issue 15).
 .PHONY: check-math
+.PHONY: soak overload
 .PHONY: all build test test-short docs lint vet cross race noasm proto check-generate conformance conformance-check expected-pass onnxgo-cases torchvision-models symbolic-size-models controlflow-models transformer-models quant-models bench fuzz data clean
 
 all: build test
@@ -49,6 +50,16 @@ cross:
 	GOOS=js GOARCH=wasm $(GO) build ./...
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build ./...
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build ./...
+
+# Issue 18's soak test: 20,000 requests from 64 clients on loopback, a fifth malformed; prints requests/s,
+# p50/p99, the 503s retried, the 4xx count and resident memory before and after (for RELIABILITY.md).
+soak:
+	ONNXRUN_SOAK=1 $(GO) test -count=1 -run '^TestSoak$$' -v ./serve/
+
+# Issue 18's overload target, on a quiet machine: capacity, then 4x it offered; admitted p99 against the
+# unloaded p99, the share refused with 503, resident memory (serve/internal/overload).
+overload:
+	$(GO) run ./serve/internal/overload -model $(SHARED)/models/lenet_torch_opset13/model.onnx
 
 race:
 	$(GO) test -race ./runtime/... ./conformance/...
