@@ -92,7 +92,7 @@ func TestSoak(t *testing.T) {
 	debug.FreeOSMemory()
 	after, _ := loadgen.ReadMemory()
 
-	t.Logf("soak: %s, %d models, %d clients: %s", w.name, 1, clients, res)
+	t.Logf("soak: %s, %d clients: %s", w.name, clients, res)
 	if haveMemory {
 		t.Logf("soak: resident memory after warm-up %s, after the soak %s (peak %s)", loadgen.MiB(before.RSS), loadgen.MiB(after.RSS), loadgen.MiB(after.HWM))
 	}
