@@ -53,7 +53,7 @@
 // seconds), Triton's "timeout" request parameter (microseconds) or its gRPC deadline; the run is then
 // cancelled between operators (or inside a long GEMM).
 //
-// Each model admits at most Config.QueueSize waiting requests (admission.go; by default 4 × Sessions ×
+// Each model admits at most Config.QueueSize waiting requests (admission.go; by default 2 × Sessions ×
 // max(MaxBatch, 1)), counted from the moment the request arrives, before its body is read, until a
 // session or a batch starts running it. A request past that is refused at once with 503 and a Retry-After
 // header (seconds, at least 1, estimated from the queue's length and the recent time between starts); over

@@ -269,3 +269,24 @@ func TestCancelledClientLeavesItsBatch(t *testing.T) {
 		t.Errorf("the batch did not run the two remaining rows alone:\n%s", metrics)
 	}
 }
+
+// Without a queue size, a model's queue holds two rounds of what its sessions run at once; a model's
+// own setting (NAME.json's queue_size through ModelSettings.Apply) replaces it.
+func TestDefaultQueueSize(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		want int
+	}{
+		{Config{Sessions: 3}, 2 * 3},
+		{Config{Sessions: 3, MaxBatch: 4}, 2 * 3 * 4},
+		{Config{Sessions: 3, MaxBatch: 4, QueueSize: 5}, 5},
+	} {
+		if got := newModel(t, "linear", linearGraph(), c.cfg).QueueSize(); got != c.want {
+			t.Errorf("%+v: queue size %d, want %d", c.cfg, got, c.want)
+		}
+	}
+	queueSize := 7
+	if got := newModel(t, "linear", linearGraph(), ModelSettings{QueueSize: &queueSize}.Apply(Config{Sessions: 3})).QueueSize(); got != 7 {
+		t.Errorf("queue_size 7 in the model's settings: queue size %d", got)
+	}
+}

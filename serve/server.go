@@ -37,8 +37,8 @@ type Config struct {
 	MaxBatchDelay time.Duration
 	// QueueSize bounds how many requests may wait for a model's sessions or batches (per model): past it a
 	// request is refused at once with 503 and Retry-After (gRPC RESOURCE_EXHAUSTED) instead of queueing
-	// without bound. 0 means the default, DefaultQueueFactor × Sessions × max(MaxBatch, 1): a few rounds
-	// of what the sessions run at once, enough to absorb bursts without making anyone wait long.
+	// without bound. 0 means the default, DefaultQueueFactor × Sessions × max(MaxBatch, 1): two rounds of
+	// what the sessions run at once, enough to absorb bursts without making anyone wait long.
 	QueueSize int
 	// RequestTimeout bounds each request from the start of its handler to the model's answer (default 30s);
 	// a request over it gets 504.
@@ -100,8 +100,10 @@ func buildVersion() string {
 }
 
 // DefaultQueueFactor sets the default Config.QueueSize: this many times the requests a model's sessions
-// run at once. A queue of four rounds keeps a newcomer's wait under about four service times.
-const DefaultQueueFactor = 4
+// run at once. An admitted request then waits at most two rounds of runs before its own, so its latency
+// stays within about three times an unloaded request's (issue 18's overload target), while a burst of
+// twice the server's parallelism still queues instead of being refused.
+const DefaultQueueFactor = 2
 
 // ServerName is the name GET /v2 reports.
 const ServerName = "onnxrun"

@@ -68,7 +68,7 @@ tensor files, one per model input, and exits: a body for curl.`,
 			fs.StringArrayVar(&o.shapes, "shape", nil, shapeFlagHelp)
 			fs.IntVar(&o.cfg.MaxBatch, "max-batch", 1, "most rows per dynamic batch (1: no batching)")
 			fs.DurationVar(&o.cfg.MaxBatchDelay, "max-batch-delay", 2*time.Millisecond, "longest a request waits for its batch to fill")
-			fs.IntVar(&o.cfg.QueueSize, "queue-size", 0, "requests that may wait for each model; past it, 503 with Retry-After (0: 4 x sessions x max batch)")
+			fs.IntVar(&o.cfg.QueueSize, "queue-size", 0, "requests that may wait for each model; past it, 503 with Retry-After (0: 2 x sessions x max batch)")
 			fs.DurationVar(&o.cfg.RequestTimeout, "request-timeout", 30*time.Second, "answer 504 to a request not done in this time")
 			fs.Int64Var(&o.cfg.MaxBodyBytes, "max-body-bytes", 32<<20, "answer 413 to a request body larger than this")
 			fs.DurationVar(&o.cfg.DrainDelay, "drain-delay", 0, "on SIGTERM, keep serving (not ready) this long before closing the listener")

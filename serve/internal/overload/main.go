@@ -41,7 +41,7 @@ func main() {
 	sessions := flag.Int("sessions", 0, "sessions (0: one per core)")
 	maxBatch := flag.Int("max-batch", 0, "dynamic batching's largest batch (0 or 1: off)")
 	inFlight := flag.Int("inflight", 1024, "the generator's bound on requests in flight in the overload phase; arrivals past it are not sent, and reported")
-	queueSize := flag.Int("queue-size", 0, "requests that may wait for the model (0: the default, 4 x sessions x max batch)")
+	queueSize := flag.Int("queue-size", 0, "requests that may wait for the model (0: the default, 2 x sessions x max batch)")
 	flag.Parse()
 	if err := run(*model, *duration, *clients, *inFlight, *factor, serve.Config{Sessions: *sessions, MaxBatch: *maxBatch, QueueSize: *queueSize}); err != nil {
 		fmt.Fprintln(os.Stderr, "overload:", err)
