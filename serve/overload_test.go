@@ -149,8 +149,10 @@ func TestGRPCFullQueueIsResourceExhausted(t *testing.T) {
 	var trailer metadata.MD
 	err := infer(grpc.Trailer(&trailer))
 	wantCode(t, "a call to a full queue", err, codes.ResourceExhausted, "retry after")
-	if v := trailer.Get(trailerRetryAfter); len(v) != 1 || v[0] < "1" {
-		t.Errorf("trailer %s = %v, want one whole number of seconds >= 1", trailerRetryAfter, v)
+	if v := trailer.Get(trailerRetryAfter); len(v) != 1 {
+		t.Errorf("trailer %s = %v, want one value", trailerRetryAfter, v)
+	} else if seconds, err := strconv.Atoi(v[0]); err != nil || seconds < 1 {
+		t.Errorf("trailer %s = %q, want a whole number of seconds >= 1", trailerRetryAfter, v[0])
 	}
 	release()
 	if err := <-first; err != nil {
