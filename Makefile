@@ -10,6 +10,7 @@ endif
 # check-math: vecmath's exhaustive float32 check (issue 15).
 .PHONY: check-math
 .PHONY: all build test test-short browser-test try-it-screenshot docs lint vet cross race noasm proto check-generate conformance conformance-check expected-pass onnxgo-cases torchvision-models symbolic-size-models controlflow-models transformer-models quant-models bench fuzz data clean
+.PHONY: soak overload
 
 all: build test
 
@@ -68,6 +69,16 @@ cross:
 	GOOS=js GOARCH=wasm $(GO) vet ./cmd/onnxrun-wasm
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build ./...
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build ./...
+
+# Issue 18's soak test: 20,000 requests from 64 clients on loopback, a fifth malformed; prints requests/s,
+# p50/p99, the 503s retried, the 4xx count and resident memory before and after (for RELIABILITY.md).
+soak:
+	ONNXRUN_SOAK=1 $(GO) test -count=1 -run '^TestSoak$$' -v ./serve/
+
+# Issue 18's overload target, on a quiet machine: capacity, then 4x it offered; admitted p99 against the
+# unloaded p99, the share refused with 503, resident memory (serve/internal/overload).
+overload:
+	$(GO) run ./serve/internal/overload -model $(SHARED)/models/lenet_torch_opset13/model.onnx
 
 race:
 	$(GO) test -race ./runtime/... ./conformance/...

@@ -178,14 +178,7 @@ func (b *batcher) dispatch(g *group) {
 
 // runGroup stacks the jobs' inputs, runs them on one session and hands each job its rows of the outputs.
 func (b *batcher) runGroup(jobs []*job) {
-	live := jobs[:0]
-	for _, j := range jobs {
-		if err := j.ctx.Err(); err != nil { // its caller gave up while it queued
-			j.done <- jobResult{err: err}
-			continue
-		}
-		live = append(live, j)
-	}
+	live := dropCancelled(jobs)
 	switch len(live) {
 	case 0:
 		return
@@ -195,11 +188,7 @@ func (b *batcher) runGroup(jobs []*job) {
 		j.done <- jobResult{outs: outs, err: err}
 		return
 	}
-	rows := 0
-	for _, j := range live {
-		rows += j.rows
-	}
-	padded := b.bucket(rows)
+	padded := b.bucket(sumRows(live))
 	inputs := stackRows(live, padded)
 	key := shapeKey(inputs)
 	// The batch serves several callers, so no single caller's context may cancel it; it is short (at most
@@ -209,6 +198,22 @@ func (b *batcher) runGroup(jobs []*job) {
 	if err != nil {
 		b.fail(live, err)
 		return
+	}
+	// Callers that gave up while the batch waited for the session leave it now: their rows are not
+	// computed, and the others' batch runs without them.
+	stacked := len(live)
+	if live = dropCancelled(live); len(live) == 0 {
+		b.m.pool.release(ps, key)
+		return
+	}
+	rows := sumRows(live)
+	if len(live) != stacked {
+		padded = b.bucket(rows)
+		inputs = stackRows(live, padded)
+		key = shapeKey(inputs) // the shapes the session runs, which release records
+	}
+	for _, j := range live {
+		markStarted(j.ctx)
 	}
 	start := time.Now()
 	outs, err := ps.sess.Run(ctx, inputs)
@@ -240,6 +245,28 @@ func (b *batcher) runGroup(jobs []*job) {
 		j.done <- jobResult{outs: res}
 	}
 	b.m.pool.release(ps, key)
+}
+
+// dropCancelled answers the jobs whose callers gave up with their context's error and returns the others,
+// in place.
+func dropCancelled(jobs []*job) []*job {
+	live := jobs[:0]
+	for _, j := range jobs {
+		if err := j.ctx.Err(); err != nil {
+			j.done <- jobResult{err: err}
+			continue
+		}
+		live = append(live, j)
+	}
+	return live
+}
+
+func sumRows(jobs []*job) int {
+	rows := 0
+	for _, j := range jobs {
+		rows += j.rows
+	}
+	return rows
 }
 
 func (b *batcher) fail(jobs []*job, err error) {

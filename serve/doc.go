@@ -90,7 +90,20 @@
 // # Limits and shutdown
 //
 // Request bodies over Config.MaxBodyBytes get 413; a request that takes longer than Config.RequestTimeout
-// gets 504. Shutdown turns readiness off, stops accepting connections, lets the requests in flight (and
+// gets 504. A client may shorten that deadline with the Request-Timeout header ("250ms", "2s" or plain
+// seconds), Triton's "timeout" request parameter (microseconds) or its gRPC deadline; the run is then
+// cancelled between operators (or inside a long GEMM).
+//
+// Each model admits at most Config.QueueSize waiting requests (admission.go; by default 2 × Sessions ×
+// max(MaxBatch, 1)), counted from the moment the request arrives, before its body is read, until a
+// session or a batch starts running it. A request past that is refused at once with 503 and a Retry-After
+// header (seconds, at least 1, estimated from the queue's length and the recent time between starts); over
+// gRPC with RESOURCE_EXHAUSTED and the same hint in the message and the "retry-after" trailer. Memory thus
+// stays bounded whatever the load offered, and onnxrun_queue_size{model} in /metrics is the signal to
+// autoscale on. A request whose client disconnects or times out leaves the queue; in a dynamic batch, its
+// rows are dropped when the batch gets its session, and the others' batch runs without them.
+//
+// Shutdown turns readiness off, stops accepting connections, lets the requests in flight (and
 // the batches holding them) finish, then closes the models.
 //
 // # Errors
@@ -98,7 +111,8 @@
 // Every failure is an HTTP 4xx or 5xx status with the body {"error": "..."}: 400 for a malformed or
 // mismatched request (binary data included) or a model that fails to load, 403 for load and unload without
 // model control, 404 for an unknown model, version or route, 405 for a wrong method, 413 for a body
-// too large, 500 when the model fails, 503 while shutting down, 504 on timeout. Messages name what is
+// too large, 500 when the model fails, 503 while shutting down or when a model's queue is full (with
+// Retry-After), 504 on timeout. Messages name what is
 // wrong and the values; a panic in a handler is logged with its stack and answered with a bare 500.
 //
 // The protocol has tensors only: a model with a sequence, optional or map input or output is refused by

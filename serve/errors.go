@@ -12,6 +12,10 @@ import (
 type Error struct {
 	Status int
 	Msg    string
+	// RetryAfter, when above 0, is the number of seconds after which the client may retry: a request
+	// refused because a model's queue is full. HTTP sends it as the Retry-After header; gRPC answers
+	// RESOURCE_EXHAUSTED with it in the message and in the trailer "retry-after".
+	RetryAfter int
 }
 
 func (e *Error) Error() string { return e.Msg }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/onnxrun/onnxrun/ops"
@@ -23,6 +25,10 @@ import (
 // grpc.health.v1 service, on a listener of their own (ServeGRPC). A gRPC request becomes the same internal
 // request an HTTP one does (Model.assemble), and runs on the same session pools and batcher under the same
 // timeout; only the tensor encoding and the error form differ.
+
+// trailerRetryAfter is the trailer metadata key of a RESOURCE_EXHAUSTED answer's retry hint, in seconds
+// (the HTTP Retry-After header's value).
+const trailerRetryAfter = "retry-after"
 
 // grpcServer holds the gRPC side of a Server, made on the first ServeGRPC.
 type grpcServer struct {
@@ -128,7 +134,15 @@ func (gs *grpcServer) intercept(ctx context.Context, req any, info *grpc.UnarySe
 			if code >= 500 && code != http.StatusServiceUnavailable && code != http.StatusGatewayTimeout {
 				s.cfg.Logf("gRPC %s: %d %s", info.FullMethod, code, msg)
 			}
-			err = status.Error(grpcCode(code), msg)
+			var refused *Error
+			if errors.As(err, &refused) && refused.RetryAfter > 0 {
+				// A full queue: the client should retry, later or elsewhere, which is what
+				// RESOURCE_EXHAUSTED tells it (UNAVAILABLE would mean the server is going away).
+				grpc.SetTrailer(ctx, metadata.Pairs(trailerRetryAfter, strconv.Itoa(refused.RetryAfter)))
+				err = status.Errorf(codes.ResourceExhausted, "%s (retry after %d s)", msg, refused.RetryAfter)
+			} else {
+				err = status.Error(grpcCode(code), msg)
+			}
 		}
 		s.stats.observeRequest("grpc_"+method, model, code, time.Since(start))
 		s.stats.inFlight.Add(-1)
@@ -224,6 +238,11 @@ func (gs *grpcServer) ModelInfer(ctx context.Context, req *grpcpb.ModelInferRequ
 	defer release()
 	ctx, cancel := context.WithTimeout(ctx, gs.s.cfg.RequestTimeout)
 	defer cancel()
+	ctx, leave, err := m.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
 	r, err := m.decodeGRPC(req)
 	if err != nil {
 		return nil, err

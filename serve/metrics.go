@@ -21,6 +21,12 @@ import (
 //	onnxrun_batch_size{model}                             histogram  rows per run: > 1 means batching works
 //	onnxrun_in_flight_requests                            gauge      requests being handled now
 //	onnxrun_model_loads_total{model,result}               counter    model repository loads, result "ok" or "failed"
+//	onnxrun_queue_size{model}                             gauge      requests waiting for the model now
+//	onnxrun_queue_capacity{model}                         gauge      the most that may wait (Config.QueueSize)
+//	onnxrun_rejected_requests_total{model,reason}         counter    requests refused with 503 (reason queue_full)
+//
+// onnxrun_queue_size is the signal to autoscale on (a HorizontalPodAutoscaler on its average per pod, or
+// its ratio to onnxrun_queue_capacity): it grows before latency does and before requests are refused.
 //
 // The model label is empty for routes without a model and for names the server does not serve (so a scan
 // of random URLs cannot grow the series without bound).
@@ -36,6 +42,7 @@ type metrics struct {
 	inference *histogramVec
 	batchSize *histogramVec
 	loads     *counterVec
+	rejected  *counterVec
 	inFlight  atomic.Int64
 }
 
@@ -51,7 +58,18 @@ func newMetrics() *metrics {
 			"Rows in each model run: the sum of the batched requests' first dimensions.", batchBuckets, "model"),
 		loads: newCounterVec("onnxrun_model_loads_total",
 			"Model loads and reloads from the model repository, by model and result (ok or failed).", "model", "result"),
+		rejected: newCounterVec("onnxrun_rejected_requests_total",
+			"Requests refused at once with 503 (gRPC RESOURCE_EXHAUSTED) and Retry-After, by model and reason.", "model", "reason"),
 	}
+}
+
+
+// observeRejected counts a request refused because the model's queue was full.
+func (m *metrics) observeRejected(model string) {
+	if m == nil {
+		return
+	}
+	m.rejected.inc(model, "queue_full")
 }
 
 // observeRequest records a finished HTTP request. A nil *metrics records nothing (a Model used without
@@ -90,10 +108,27 @@ func (m *metrics) write(w io.Writer) error {
 	m.inference.write(&b)
 	m.batchSize.write(&b)
 	m.loads.write(&b)
+	m.rejected.write(&b)
 	b.WriteString("# HELP onnxrun_in_flight_requests Requests being handled now.\n# TYPE onnxrun_in_flight_requests gauge\n")
 	b.WriteString("onnxrun_in_flight_requests " + strconv.FormatInt(m.inFlight.Load(), 10) + "\n")
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// writeQueues renders the queue gauges of models (the server's current ones, in their order).
+func writeQueues(b *bytes.Buffer, models []*Model) {
+	header(b, "onnxrun_queue_size", "Requests admitted to a model and waiting for a session or a batch to run them.", "gauge")
+	for _, m := range models {
+		b.WriteString("onnxrun_queue_size")
+		writeLabels(b, []string{"model"}, []string{m.name}, "")
+		b.WriteString(" " + strconv.FormatInt(max(m.queue.waiting.Load(), 0), 10) + "\n")
+	}
+	header(b, "onnxrun_queue_capacity", "The most requests that may wait for a model; past it requests get 503 (Config.QueueSize).", "gauge")
+	for _, m := range models {
+		b.WriteString("onnxrun_queue_capacity")
+		writeLabels(b, []string{"model"}, []string{m.name}, "")
+		b.WriteString(" " + strconv.FormatInt(m.queue.queueSize, 10) + "\n")
+	}
 }
 
 // counterVec is a counter family with labels.

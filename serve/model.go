@@ -33,6 +33,7 @@ type Model struct {
 	batch    *batcher // nil when requests run one by one
 	maxBatch int
 	noBatch  string // why dynamic batching is off for this model, when it was asked for
+	queue    *admission
 
 	closeOnce sync.Once
 	closed    atomic.Bool // set by Close: a model the repository replaced is closed after its last request
@@ -168,7 +169,7 @@ func NewModel(name string, plan *runtime.Plan, cfg Config) (*Model, error) {
 		name: name, version: cfg.ModelVersion, plan: plan,
 		inputs: plan.Inputs(), outputs: plan.Outputs(),
 		inIdx: map[string]int{}, outIdx: map[string]int{},
-		maxBatch: cfg.MaxBatch,
+		maxBatch: cfg.MaxBatch, queue: newAdmission(cfg.QueueSize),
 	}
 	m.meta = ModelMetadata{Name: name, Versions: []string{m.version}, Platform: Platform,
 		Inputs: []TensorMetadata{}, Outputs: []TensorMetadata{}}
@@ -218,6 +219,21 @@ func (m *Model) drain() {
 		m.batch.startDrain()
 	}
 }
+
+// admit lets a request into the model's queue, or refuses it at once when the queue is full (an *Error
+// with RetryAfter set). The context returned carries the request's place, which the pool and the batcher
+// give up when they start running it; leave must be called when the request is done.
+func (m *Model) admit(ctx context.Context) (admitted context.Context, leave func(), err error) {
+	t, err := m.queue.enter(m.name)
+	if err != nil {
+		m.stats.observeRejected(m.name)
+		return ctx, nil, err
+	}
+	return withTicket(ctx, t), t.leave, nil
+}
+
+// QueueSize is the number of requests that may wait for the model at once (Config.QueueSize).
+func (m *Model) QueueSize() int { return int(m.queue.queueSize) }
 
 // Close stops the batcher (running what it holds) and the sessions. The model must get no more requests.
 // Closing it again does nothing.
@@ -464,6 +480,7 @@ func (m *Model) runAlone(ctx context.Context, inputs []*ops.Tensor, want []int) 
 		return nil, err
 	}
 	defer m.pool.release(ps, key)
+	markStarted(ctx)
 	start := time.Now()
 	outs, err := ps.sess.Run(ctx, inputs)
 	if err != nil {

@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/onnxrun/onnxrun/runtime"
 )
@@ -16,6 +17,9 @@ import (
 // on sessions that run them without allocating.
 type sessionPool struct {
 	slots chan struct{} // one token per session; holding one entitles you to a session from idle
+	// waiters counts the callers of acquire waiting for a session (a diagnostic, read by tests to know
+	// that a run has reached the pool).
+	waiters atomic.Int64
 
 	mu   sync.Mutex
 	idle []*pooledSession
@@ -43,9 +47,12 @@ func newSessionPool(plan *runtime.Plan, size int) *sessionPool {
 
 // acquire waits for an idle session, or for ctx to end.
 func (p *sessionPool) acquire(ctx context.Context, key string) (*pooledSession, error) {
+	p.waiters.Add(1)
 	select {
 	case <-p.slots:
+		p.waiters.Add(-1)
 	case <-ctx.Done():
+		p.waiters.Add(-1)
 		return nil, ctx.Err()
 	}
 	p.mu.Lock()

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	goruntime "runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,7 +36,8 @@ type Config struct {
 	MaxBatchDelay time.Duration
 	// QueueSize bounds how many requests may wait for a model's sessions or batches (per model): past it a
 	// request is refused at once with 503 and Retry-After (gRPC RESOURCE_EXHAUSTED) instead of queueing
-	// without bound. 0 means the default.
+	// without bound. 0 means the default, DefaultQueueFactor × Sessions × max(MaxBatch, 1): two rounds of
+	// what the sessions run at once, enough to absorb bursts without making anyone wait long.
 	QueueSize int
 	// RequestTimeout bounds each request from the start of its handler to the model's answer (default 30s);
 	// a request over it gets 504.
@@ -74,6 +76,9 @@ func (c Config) withDefaults() Config {
 	if c.Threads <= 0 {
 		c.Threads = 1
 	}
+	if c.QueueSize <= 0 {
+		c.QueueSize = DefaultQueueFactor * c.Sessions * max(c.MaxBatch, 1)
+	}
 	if c.MaxBatchDelay <= 0 {
 		c.MaxBatchDelay = 2 * time.Millisecond
 	}
@@ -101,6 +106,12 @@ func buildVersion() string {
 	}
 	return "devel"
 }
+
+// DefaultQueueFactor sets the default Config.QueueSize: this many times the requests a model's sessions
+// run at once. An admitted request then waits at most two rounds of runs before its own, so its latency
+// stays within about three times an unloaded request's (issue 18's overload target), while a burst of
+// twice the server's parallelism still queues instead of being refused.
+const DefaultQueueFactor = 2
 
 // ServerName is the name GET /v2 reports.
 const ServerName = "onnxrun"
@@ -321,6 +332,9 @@ func (s *Server) wrap(endpoint string, h handlerFunc) http.Handler {
 		}()
 		if err := h(c); err != nil {
 			code, msg := statusOf(err)
+			if e := (*Error)(nil); errors.As(err, &e) && e.RetryAfter > 0 {
+				c.w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+			}
 			if code >= 500 && code != http.StatusServiceUnavailable && code != http.StatusGatewayTimeout {
 				s.cfg.Logf("%s %s: %d %s", r.Method, r.URL.Path, code, msg)
 			}
@@ -450,7 +464,9 @@ func (s *Server) metrics(c *call) error {
 		return err
 	}
 	var b bytes.Buffer
-	writeModelMemory(&b, s.Models())
+	models := s.Models()
+	writeQueues(&b, models)
+	writeModelMemory(&b, models)
 	_, err := c.w.Write(b.Bytes())
 	return err
 }
@@ -464,6 +480,20 @@ func (s *Server) infer(c *call) error {
 	}
 	ctx, cancel := context.WithTimeout(c.r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
+	if v := c.r.Header.Get(HeaderRequestTimeout); v != "" {
+		timeout, err := parseRequestTimeout(v)
+		if err != nil {
+			return err
+		}
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	// Admission comes before the body is read: a refused request costs no memory, whatever its size.
+	ctx, leave, err := m.admit(ctx)
+	if err != nil {
+		return err
+	}
+	defer leave()
 
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
@@ -479,6 +509,12 @@ func (s *Server) infer(c *call) error {
 	var req InferRequest
 	if err := json.Unmarshal(header, &req); err != nil {
 		return badRequestf("malformed JSON in the request body: %v", err)
+	}
+	if timeout, ok, err := timeoutParameter(req.Parameters); err != nil {
+		return err
+	} else if ok {
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
 	}
 	if err := attachBinary(req.Inputs, rest, headerLength != ""); err != nil {
 		return err
