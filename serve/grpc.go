@@ -11,8 +11,10 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 
 	"github.com/onnxrun/onnxrun/ops"
@@ -51,25 +53,40 @@ func (s *Server) ServeGRPC(ln net.Listener) error {
 }
 
 func newGRPCServer(s *Server) *grpcServer {
-	gs := &grpcServer{s: s, health: health.NewServer()}
-	gs.srv = grpc.NewServer(
+	gs := &grpcServer{s: s, health: s.health}
+	opts := []grpc.ServerOption{
 		// A message over the body limit is refused by gRPC itself with RESOURCE_EXHAUSTED.
 		grpc.MaxRecvMsgSize(int(min(s.cfg.MaxBodyBytes, int64(^uint32(0)>>1)))),
+		grpc.MaxHeaderListSize(maxHeaderBytes),
+		grpc.MaxConcurrentStreams(s.cfg.MaxConcurrentStreams),
+		// A connection that does not finish its handshake (TLS included) in time is closed, as a
+		// trickled HTTP header is.
+		grpc.ConnectionTimeout(s.cfg.ReadHeaderTimeout),
+		// An idle connection is closed (gracefully, with GOAWAY), and a client pinging more often than
+		// every 10s is cut off (ENHANCE_YOUR_CALM) instead of keeping the server busy.
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: s.cfg.IdleTimeout}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.UnaryInterceptor(gs.intercept),
-	)
+	}
+	if s.tls != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(s.tls.config([]string{"h2"}))))
+	}
+	gs.srv = grpc.NewServer(opts...)
 	grpcpb.RegisterGRPCInferenceServiceServer(gs.srv, gs)
 	healthpb.RegisterHealthServer(gs.srv, gs.health)
-	// "" is the whole server, as probes ask by default; each model is a service of its own name.
-	gs.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	for _, name := range s.names {
-		gs.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
-	}
 	return gs
 }
 
-// startDrain turns every health status to NOT_SERVING for good, so that probes take the server out of
-// rotation while requests in flight finish.
-func (gs *grpcServer) startDrain() { gs.health.Shutdown() }
+// newHealthStatuses is the grpc.health.v1 service of a server serving models: SERVING for "" (the whole
+// server, what probes ask by default) and for each model, a service of its own name.
+func newHealthStatuses(models []string) *health.Server {
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	for _, name := range models {
+		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	return hs
+}
 
 // stop lets the calls in flight finish until ctx ends, then cuts the connections (cancelling the calls'
 // contexts, which stops their runs between operators).
@@ -246,9 +263,10 @@ func (m *Model) decodeGRPC(req *grpcpb.ModelInferRequest) (*request, error) {
 	for k, out := range req.GetOutputs() {
 		outNames[k] = out.GetName()
 	}
+	elements := m.maxElements
 	return m.assemble(inNames, outNames, func(k, i int) (*ops.Tensor, error) {
 		in := ins[k]
-		dt, shape, err := m.checkInput(i, in.GetName(), in.GetDatatype(), in.GetShape())
+		dt, shape, err := m.checkInput(i, in.GetName(), in.GetDatatype(), in.GetShape(), &elements)
 		if err != nil {
 			return nil, err
 		}

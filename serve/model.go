@@ -32,6 +32,8 @@ type Model struct {
 	maxBatch int
 	noBatch  string // why dynamic batching is off for this model, when it was asked for
 
+	maxElements int64 // Config.MaxElements: tensor elements per request, all inputs together
+
 	stats *metrics // set when a Server adopts the model
 }
 
@@ -142,7 +144,7 @@ func NewModel(name string, plan *runtime.Plan, cfg Config) (*Model, error) {
 		name: name, version: cfg.ModelVersion, plan: plan,
 		inputs: plan.Inputs(), outputs: plan.Outputs(),
 		inIdx: map[string]int{}, outIdx: map[string]int{},
-		maxBatch: cfg.MaxBatch,
+		maxBatch: cfg.MaxBatch, maxElements: cfg.MaxElements,
 	}
 	m.meta = ModelMetadata{Name: name, Versions: []string{m.version}, Platform: Platform,
 		Inputs: []TensorMetadata{}, Outputs: []TensorMetadata{}}
@@ -288,7 +290,8 @@ func (m *Model) decode(req *InferRequest) (*request, error) {
 	for k := range req.Outputs {
 		outNames[k] = req.Outputs[k].Name
 	}
-	return m.assemble(inNames, outNames, func(k, i int) (*ops.Tensor, error) { return m.decodeInput(i, &req.Inputs[k]) })
+	elements := m.maxElements
+	return m.assemble(inNames, outNames, func(k, i int) (*ops.Tensor, error) { return m.decodeInput(i, &req.Inputs[k], &elements) })
 }
 
 // assemble builds the internal request both protocols run, from the names of a request's inputs and
@@ -341,8 +344,8 @@ func (m *Model) assemble(inNames, outNames []string, decodeInput func(k, i int) 
 	return r, nil
 }
 
-func (m *Model) decodeInput(i int, in *RequestInput) (*ops.Tensor, error) {
-	dt, shape, err := m.checkInput(i, in.Name, in.Datatype, in.Shape)
+func (m *Model) decodeInput(i int, in *RequestInput, elements *int64) (*ops.Tensor, error) {
+	dt, shape, err := m.checkInput(i, in.Name, in.Datatype, in.Shape, elements)
 	if err != nil {
 		return nil, err
 	}
@@ -379,8 +382,10 @@ func tensorOf(name string, dt ops.DType, shape ops.Shape, data any) (*ops.Tensor
 	return t, nil
 }
 
-// checkInput checks a request input's datatype and shape against the model's input i.
-func (m *Model) checkInput(i int, name, datatype string, reqShape []int64) (ops.DType, ops.Shape, error) {
+// checkInput checks a request input's datatype and shape against the model's input i, and its element
+// count against what is left of the request's budget (Config.MaxElements), which it then takes: all before
+// the input's data is looked at, so that a shape cannot make the server allocate past the limit.
+func (m *Model) checkInput(i int, name, datatype string, reqShape []int64, elements *int64) (ops.DType, ops.Shape, error) {
 	md := m.meta.Inputs[i]
 	dt, ok := DTypeOf(datatype)
 	if !ok {
@@ -409,6 +414,14 @@ func (m *Model) checkInput(i int, name, datatype string, reqShape []int64) (ops.
 			}
 		}
 	}
+	n, err := shape.CheckedSize(max(*elements, 1)) // 0 left still admits an empty tensor
+	if err != nil || int64(n) > *elements {
+		if _, overflow := shape.CheckedSize(0); overflow != nil {
+			return 0, nil, badRequestf("input %q: shape %s holds more elements than fit in memory", name, shapeString(reqShape))
+		}
+		return 0, nil, badRequestf("input %q: shape %s holds more elements than the request's limit of %d allows (%d left for this input)", name, shapeString(reqShape), m.maxElements, *elements)
+	}
+	*elements -= int64(n)
 	return dt, shape, nil
 }
 
