@@ -170,6 +170,14 @@ func New(cfg Config, models ...*Model) (*Server, error) {
 		return nil, errors.New("serve: no models to serve")
 	}
 	s := &Server{cfg: cfg, models: map[string]*Model{}, stats: newMetrics()}
+	// Before the models are adopted, so that a failure leaves them usable.
+	if cfg.TLS.enabled() {
+		r, err := newCertReloader(*cfg.TLS, cfg.Logf)
+		if err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		s.tls = r
+	}
 	for _, m := range models {
 		if _, dup := s.models[m.name]; dup {
 			return nil, fmt.Errorf("serve: two models are named %q", m.name)
@@ -184,13 +192,6 @@ func New(cfg Config, models ...*Model) (*Server, error) {
 		m.stats = s.stats
 	}
 	sort.Strings(s.names)
-	if cfg.TLS.enabled() {
-		r, err := newCertReloader(*cfg.TLS, cfg.Logf)
-		if err != nil {
-			return nil, fmt.Errorf("serve: %w", err)
-		}
-		s.tls = r
-	}
 	s.health = newHealthStatuses(s.names)
 	s.handler = s.routes()
 	return s, nil
