@@ -238,7 +238,7 @@ func (gs *grpcServer) ModelInfer(ctx context.Context, req *grpcpb.ModelInferRequ
 	}
 	ctx, cancel := context.WithTimeout(ctx, gs.s.cfg.RequestTimeout)
 	defer cancel()
-	r, err := m.decodeGRPC(req)
+	r, err := m.decodeGRPC(req, gs.s.cfg.MaxElements)
 	if err != nil {
 		return nil, err
 	}
@@ -249,8 +249,9 @@ func (gs *grpcServer) ModelInfer(ctx context.Context, req *grpcpb.ModelInferRequ
 	return m.encodeGRPC(req, r.want, outs)
 }
 
-// decodeGRPC checks a gRPC request against the model and turns it into the internal request.
-func (m *Model) decodeGRPC(req *grpcpb.ModelInferRequest) (*request, error) {
+// decodeGRPC checks a gRPC request against the model and turns it into the internal request, of up to
+// maxElements elements in all (Config.MaxElements).
+func (m *Model) decodeGRPC(req *grpcpb.ModelInferRequest, maxElements int64) (*request, error) {
 	ins, raw := req.GetInputs(), req.GetRawInputContents()
 	if len(raw) > 0 && len(raw) != len(ins) {
 		return nil, badRequestf("raw_input_contents has %d entries for %d inputs; it needs one per input, in order", len(raw), len(ins))
@@ -263,10 +264,10 @@ func (m *Model) decodeGRPC(req *grpcpb.ModelInferRequest) (*request, error) {
 	for k, out := range req.GetOutputs() {
 		outNames[k] = out.GetName()
 	}
-	elements := m.maxElements
+	elements := &elementBudget{limit: maxElements, left: maxElements}
 	return m.assemble(inNames, outNames, func(k, i int) (*ops.Tensor, error) {
 		in := ins[k]
-		dt, shape, err := m.checkInput(i, in.GetName(), in.GetDatatype(), in.GetShape(), &elements)
+		dt, shape, err := m.checkInput(i, in.GetName(), in.GetDatatype(), in.GetShape(), elements)
 		if err != nil {
 			return nil, err
 		}

@@ -30,11 +30,8 @@ type Model struct {
 	pool     *sessionPool
 	batch    *batcher // nil when requests run one by one
 	maxBatch int
-	noBatch  string // why dynamic batching is off for this model, when it was asked for
-
-	maxElements int64 // Config.MaxElements: tensor elements per request, all inputs together
-
-	stats *metrics // set when a Server adopts the model
+	noBatch  string   // why dynamic batching is off for this model, when it was asked for
+	stats    *metrics // set when a Server adopts the model
 }
 
 // ModelSource names a model file to serve.
@@ -144,7 +141,7 @@ func NewModel(name string, plan *runtime.Plan, cfg Config) (*Model, error) {
 		name: name, version: cfg.ModelVersion, plan: plan,
 		inputs: plan.Inputs(), outputs: plan.Outputs(),
 		inIdx: map[string]int{}, outIdx: map[string]int{},
-		maxBatch: cfg.MaxBatch, maxElements: cfg.MaxElements,
+		maxBatch: cfg.MaxBatch,
 	}
 	m.meta = ModelMetadata{Name: name, Versions: []string{m.version}, Platform: Platform,
 		Inputs: []TensorMetadata{}, Outputs: []TensorMetadata{}}
@@ -280,8 +277,9 @@ type request struct {
 	want   []int // indices into the model's outputs, in the order the response lists them
 }
 
-// decode checks an inference request against the model and parses its tensors.
-func (m *Model) decode(req *InferRequest) (*request, error) {
+// decode checks an inference request against the model and parses its tensors, which may hold up to
+// maxElements elements in all (Config.MaxElements).
+func (m *Model) decode(req *InferRequest, maxElements int64) (*request, error) {
 	inNames := make([]string, len(req.Inputs))
 	for k := range req.Inputs {
 		inNames[k] = req.Inputs[k].Name
@@ -290,8 +288,8 @@ func (m *Model) decode(req *InferRequest) (*request, error) {
 	for k := range req.Outputs {
 		outNames[k] = req.Outputs[k].Name
 	}
-	elements := m.maxElements
-	return m.assemble(inNames, outNames, func(k, i int) (*ops.Tensor, error) { return m.decodeInput(i, &req.Inputs[k], &elements) })
+	elements := &elementBudget{limit: maxElements, left: maxElements}
+	return m.assemble(inNames, outNames, func(k, i int) (*ops.Tensor, error) { return m.decodeInput(i, &req.Inputs[k], elements) })
 }
 
 // assemble builds the internal request both protocols run, from the names of a request's inputs and
@@ -344,7 +342,7 @@ func (m *Model) assemble(inNames, outNames []string, decodeInput func(k, i int) 
 	return r, nil
 }
 
-func (m *Model) decodeInput(i int, in *RequestInput, elements *int64) (*ops.Tensor, error) {
+func (m *Model) decodeInput(i int, in *RequestInput, elements *elementBudget) (*ops.Tensor, error) {
 	dt, shape, err := m.checkInput(i, in.Name, in.Datatype, in.Shape, elements)
 	if err != nil {
 		return nil, err
@@ -385,7 +383,7 @@ func tensorOf(name string, dt ops.DType, shape ops.Shape, data any) (*ops.Tensor
 // checkInput checks a request input's datatype and shape against the model's input i, and its element
 // count against what is left of the request's budget (Config.MaxElements), which it then takes: all before
 // the input's data is looked at, so that a shape cannot make the server allocate past the limit.
-func (m *Model) checkInput(i int, name, datatype string, reqShape []int64, elements *int64) (ops.DType, ops.Shape, error) {
+func (m *Model) checkInput(i int, name, datatype string, reqShape []int64, elements *elementBudget) (ops.DType, ops.Shape, error) {
 	md := m.meta.Inputs[i]
 	dt, ok := DTypeOf(datatype)
 	if !ok {
@@ -414,16 +412,20 @@ func (m *Model) checkInput(i int, name, datatype string, reqShape []int64, eleme
 			}
 		}
 	}
-	n, err := shape.CheckedSize(max(*elements, 1)) // 0 left still admits an empty tensor
-	if err != nil || int64(n) > *elements {
+	n, err := shape.CheckedSize(max(elements.left, 1)) // 0 left still admits an empty tensor
+	if err != nil || int64(n) > elements.left {
 		if _, overflow := shape.CheckedSize(0); overflow != nil {
 			return 0, nil, badRequestf("input %q: shape %s holds more elements than fit in memory", name, shapeString(reqShape))
 		}
-		return 0, nil, badRequestf("input %q: shape %s holds more elements than the request's limit of %d allows (%d left for this input)", name, shapeString(reqShape), m.maxElements, *elements)
+		return 0, nil, badRequestf("input %q: shape %s holds more elements than the request's limit of %d allows (%d left for this input)", name, shapeString(reqShape), elements.limit, elements.left)
 	}
-	*elements -= int64(n)
+	elements.left -= int64(n)
 	return dt, shape, nil
 }
+
+// elementBudget is what is left of a request's element limit (Config.MaxElements) as its inputs are
+// checked one by one.
+type elementBudget struct{ limit, left int64 }
 
 // run computes the wanted outputs, through the batcher when the request can join a batch. The tensors
 // returned belong to the caller.

@@ -517,7 +517,7 @@ func (s *Server) infer(c *call) error {
 	if err := attachBinary(req.Inputs, rest, headerLength != ""); err != nil {
 		return err
 	}
-	r, err := m.decode(&req)
+	r, err := m.decode(&req, s.cfg.MaxElements)
 	if err != nil {
 		return err
 	}

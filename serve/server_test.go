@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -335,7 +336,7 @@ func TestBatchPadding(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := m.decode(&InferRequest{Inputs: []RequestInput{in}})
+		r, err := m.decode(&InferRequest{Inputs: []RequestInput{in}}, math.MaxInt64)
 		if err != nil {
 			t.Fatal(err)
 		}
