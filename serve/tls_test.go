@@ -2,17 +2,10 @@ package serve
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -28,97 +21,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/onnxrun/onnxrun/internal/testpki"
 	"github.com/onnxrun/onnxrun/serve/grpcpb"
 )
-
-// testPKI is a certificate authority made for one test, with what it signs written as PEM files.
-type testPKI struct {
-	t    *testing.T
-	dir  string
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newTestPKI(t *testing.T, name string) *testPKI {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	p := &testPKI{t: t, dir: t.TempDir(), cert: cert, key: key, pool: pool}
-	p.write("ca.crt", "CERTIFICATE", der)
-	return p
-}
-
-func (p *testPKI) write(name, kind string, der []byte) string {
-	p.t.Helper()
-	path := filepath.Join(p.dir, name)
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
-		p.t.Fatal(err)
-	}
-	return path
-}
-
-// issue signs a leaf certificate with the given serial: a server one for 127.0.0.1, or a client one. It
-// returns the certificate and key files (in dir, or the PKI's own folder when dir is "") and the pair.
-func (p *testPKI) issue(serial int64, server bool, dir string) (certFile, keyFile string, pair tls.Certificate) {
-	p.t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "leaf"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.cert, &key.PublicKey, p.key)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	if dir == "" {
-		dir = p.dir
-	}
-	prefix := filepath.Join(dir, "leaf")
-	if dir == p.dir {
-		prefix = filepath.Join(dir, big.NewInt(serial).String())
-	}
-	certFile, keyFile = prefix+".crt", prefix+".key"
-	for path, block := range map[string]*pem.Block{certFile: {Type: "CERTIFICATE", Bytes: der}, keyFile: {Type: "PRIVATE KEY", Bytes: keyDER}} {
-		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-			p.t.Fatal(err)
-		}
-	}
-	pair, err = tls.X509KeyPair(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return certFile, keyFile, pair
-}
 
 // tlsTestServer serves the linear model over HTTPS and gRPC with TLS, and its health port, on loopback.
 type tlsTestServer struct {
@@ -173,10 +78,10 @@ func httpsGet(addr, path string, clientCfg *tls.Config) (int, string, error) {
 const linearInferBody = `{"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}`
 
 func TestTLSServesHTTPAndGRPCAndRefusesPlainText(t *testing.T) {
-	ca := newTestPKI(t, "test CA")
-	certFile, keyFile, _ := ca.issue(7, true, "")
-	ts := startTLS(t, Config{Sessions: 1, TLS: &TLSFiles{CertFile: certFile, KeyFile: keyFile}})
-	trust := &tls.Config{RootCAs: ca.pool}
+	ca := testpki.NewCA(t, "test CA")
+	server := ca.Server(7, "")
+	ts := startTLS(t, Config{Sessions: 1, TLS: &TLSFiles{CertFile: server.CertFile, KeyFile: server.KeyFile}})
+	trust := &tls.Config{RootCAs: ca.Pool}
 
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: trust, ForceAttemptHTTP2: true}}
 	resp, err := client.Post("https://"+ts.httpsAddr+"/v2/models/linear/infer", "application/json", strings.NewReader(linearInferBody))
@@ -191,7 +96,7 @@ func TestTLSServesHTTPAndGRPCAndRefusesPlainText(t *testing.T) {
 	if resp.TLS.Version < tls.VersionTLS12 {
 		t.Errorf("TLS version %x, want 1.2 or later", resp.TLS.Version)
 	}
-	old := &tls.Config{RootCAs: ca.pool, MaxVersion: tls.VersionTLS11}
+	old := &tls.Config{RootCAs: ca.Pool, MaxVersion: tls.VersionTLS11}
 	if _, _, err := httpsGet(ts.httpsAddr, "/v2/health/live", old); err == nil {
 		t.Error("a TLS 1.1 client was served; want TLS 1.2 or later only")
 	}
@@ -230,20 +135,20 @@ func TestTLSServesHTTPAndGRPCAndRefusesPlainText(t *testing.T) {
 }
 
 func TestMutualTLSRefusesClientsWithoutACertificateButNotTheHealthPort(t *testing.T) {
-	ca := newTestPKI(t, "test CA")
-	certFile, keyFile, _ := ca.issue(7, true, "")
-	_, _, clientPair := ca.issue(8, false, "")
-	_, _, strangerPair := newTestPKI(t, "another CA").issue(9, false, "")
-	ts := startTLS(t, Config{Sessions: 1, TLS: &TLSFiles{CertFile: certFile, KeyFile: keyFile, ClientCAFile: filepath.Join(ca.dir, "ca.crt")}})
+	ca := testpki.NewCA(t, "test CA")
+	server := ca.Server(7, "")
+	client := ca.Client(8, "")
+	stranger := testpki.NewCA(t, "another CA").Client(9, "")
+	ts := startTLS(t, Config{Sessions: 1, TLS: &TLSFiles{CertFile: server.CertFile, KeyFile: server.KeyFile, ClientCAFile: ca.CAFile}})
 
-	withCert := &tls.Config{RootCAs: ca.pool, Certificates: []tls.Certificate{clientPair}}
+	withCert := &tls.Config{RootCAs: ca.Pool, Certificates: []tls.Certificate{client.Pair}}
 	if code, _, err := httpsGet(ts.httpsAddr, "/v2/health/ready", withCert); err != nil || code != 200 {
 		t.Errorf("a client with a certificate: %d %v, want 200", code, err)
 	}
 	for name, cfg := range map[string]*tls.Config{
-		"no client certificate":               {RootCAs: ca.pool},
-		"a certificate from an unknown CA":    {RootCAs: ca.pool, Certificates: []tls.Certificate{strangerPair}},
-		"no certificate, TLS 1.2 handshaking": {RootCAs: ca.pool, MaxVersion: tls.VersionTLS12},
+		"no client certificate":               {RootCAs: ca.Pool},
+		"a certificate from an unknown CA":    {RootCAs: ca.Pool, Certificates: []tls.Certificate{stranger.Pair}},
+		"no certificate, TLS 1.2 handshaking": {RootCAs: ca.Pool, MaxVersion: tls.VersionTLS12},
 	} {
 		if code, _, err := httpsGet(ts.httpsAddr, "/v2/health/ready", cfg); err == nil {
 			t.Errorf("%s: answered %d, want the handshake refused", name, code)
@@ -252,7 +157,7 @@ func TestMutualTLSRefusesClientsWithoutACertificateButNotTheHealthPort(t *testin
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for name, cfg := range map[string]*tls.Config{"with a client certificate": withCert, "without": {RootCAs: ca.pool}} {
+	for name, cfg := range map[string]*tls.Config{"with a client certificate": withCert, "without": {RootCAs: ca.Pool}} {
 		conn, err := grpc.NewClient(ts.grpcAddr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
 		if err != nil {
 			t.Fatal(err)
@@ -328,30 +233,24 @@ func swapSecret(t *testing.T, dir, version string) {
 	}
 }
 
-func writeSecretVersion(t *testing.T, ca *testPKI, dir, version string, serial int64) {
+func writeSecretVersion(t *testing.T, ca *testpki.CA, dir, version string, serial int64) {
 	t.Helper()
 	vdir := filepath.Join(dir, version)
 	if err := os.Mkdir(vdir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	certFile, keyFile, _ := ca.issue(serial, true, vdir)
-	if err := os.Rename(certFile, filepath.Join(vdir, "tls.crt")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(keyFile, filepath.Join(vdir, "tls.key")); err != nil {
-		t.Fatal(err)
-	}
+	ca.Server(serial, vdir)
 }
 
 func TestTLSReloadsACertificateSwappedByASymlinkRename(t *testing.T) {
-	ca := newTestPKI(t, "test CA")
+	ca := testpki.NewCA(t, "test CA")
 	secret := t.TempDir()
 	writeSecretVersion(t, ca, secret, "..v1", 1)
 	swapSecret(t, secret, "..v1")
 	var log syncLog
 	ts := startTLS(t, Config{Sessions: 1, Logf: log.logf, TLS: &TLSFiles{
 		CertFile: filepath.Join(secret, "tls.crt"), KeyFile: filepath.Join(secret, "tls.key"), CheckInterval: time.Millisecond}})
-	trust := &tls.Config{RootCAs: ca.pool}
+	trust := &tls.Config{RootCAs: ca.Pool}
 	serialNow := func() string {
 		t.Helper()
 		code, serial, err := httpsGet(ts.httpsAddr, "/v2/health/live", trust)
@@ -388,8 +287,9 @@ func TestTLSReloadsACertificateSwappedByASymlinkRename(t *testing.T) {
 }
 
 func TestTLSConfigErrors(t *testing.T) {
-	ca := newTestPKI(t, "test CA")
-	certFile, keyFile, _ := ca.issue(7, true, "")
+	ca := testpki.NewCA(t, "test CA")
+	server := ca.Server(7, "")
+	certFile, keyFile := server.CertFile, server.KeyFile
 	m := newModel(t, "linear", linearGraph(), Config{Sessions: 1})
 	defer m.Close()
 	for name, c := range map[string]struct {
@@ -398,7 +298,7 @@ func TestTLSConfigErrors(t *testing.T) {
 	}{
 		"no key":          {TLSFiles{CertFile: certFile}, "needs both a certificate file and a key file"},
 		"missing file":    {TLSFiles{CertFile: certFile + ".gone", KeyFile: keyFile}, "no such file"},
-		"key of no cert":  {TLSFiles{CertFile: filepath.Join(ca.dir, "ca.crt"), KeyFile: keyFile}, "private key does not match public key"},
+		"key of no cert":  {TLSFiles{CertFile: ca.CAFile, KeyFile: keyFile}, "private key does not match public key"},
 		"CA with no cert": {TLSFiles{CertFile: certFile, KeyFile: keyFile, ClientCAFile: keyFile}, "no PEM certificate in it"},
 	} {
 		files := c.files
