@@ -34,8 +34,12 @@ package sizebudget
 //     gRPC API and the grpc.health.v1 service that Kubernetes' gRPC probes and grpc-health-probe speak: the
 //     protocol KServe, Triton and their clients use in production, and the one that carries raw tensors.
 //     (Measured on 10b3984 alone, before the binary extension above.)
+//   - issue 19 (TLS and bounded connections): +57,344 bytes. 23,257,250 bytes at 82cdb32, 23,314,594 after:
+//     TLS and mutual TLS for HTTP and gRPC with certificates reloaded when the files change, the plain-text
+//     health port (HTTP and h2c grpc.health.v1) and gRPC keepalive enforcement: what lets the server sit on a
+//     network beside the kubelet's probes (crypto/tls itself was linked already, through net/http).
 //
 // To raise it: build as above on linux/amd64 before and after the change, raise the constant by what the
 // change measured (not by a round margin), and add a line above giving the issue, both sizes and the
 // reason: what the dependency or feature does that is worth its bytes to every user of the binary.
-const cliBudgetBytes = 23_261_184
+const cliBudgetBytes = 23_318_528
