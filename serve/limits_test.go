@@ -12,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/onnxrun/onnxrun/exporter"
 	"github.com/onnxrun/onnxrun/serve/grpcpb"
@@ -173,5 +177,48 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 			t.Errorf("a client trickling its %s sent all %d bytes: it was not cut off", name, n)
 		}
 		conn.Close()
+	}
+}
+
+// Idle connections are closed after Config.IdleTimeout: an HTTP keep-alive connection by the server, a
+// gRPC connection with a GOAWAY that sends the client back to IDLE.
+func TestIdleConnectionsAreClosed(t *testing.T) {
+	cfg := Config{Sessions: 1, IdleTimeout: 200 * time.Millisecond}
+	ts := startServer(t, cfg, newModel(t, "linear", linearGraph(), cfg))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	rd := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(rd, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	conn.SetReadDeadline(time.Now().Add(time.Minute)) // a guard against a hang, far past the timeout
+	if _, err := rd.ReadByte(); err != io.EOF {
+		t.Errorf("an idle keep-alive connection: read %v, want EOF (closed by the server)", err)
+	}
+
+	gts := startGRPC(t, cfg, newModel(t, "linear", linearGraph(), cfg))
+	gconn, err := grpc.NewClient(gts.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gconn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := healthpb.NewHealthClient(gconn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	for state := gconn.GetState(); state != connectivity.Idle; state = gconn.GetState() {
+		if !gconn.WaitForStateChange(ctx, state) {
+			t.Fatalf("the idle gRPC connection stayed %v", state)
+		}
 	}
 }
