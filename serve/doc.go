@@ -106,6 +106,33 @@
 // Shutdown turns readiness off, stops accepting connections, lets the requests in flight (and
 // the batches holding them) finish, then closes the models.
 //
+// # TLS, probes and hostile clients
+//
+// With Config.TLS (tls.go), Serve and ServeGRPC speak TLS 1.2 or later with Go's default ciphers, HTTP/2
+// and HTTP/1.1 on the HTTP port. TLSFiles.ClientCAFile turns on mutual TLS: a client must present a
+// certificate chaining to one of those CAs, or its handshake fails (plain text to a TLS port gets Go's
+// 400 on HTTP, a failed connection on gRPC). Each handshake takes the certificate through
+// GetConfigForClient from a reloader that stats the files at most every TLSFiles.CheckInterval (1s) and
+// re-reads them when a device, inode, size or modification time changed: os.Stat follows symlinks, so
+// the kubelet's swap of a Secret volume (a new ..data symlink renamed over the old) shows as a new inode.
+// A reload that fails keeps the previous certificate and logs why, once per change.
+//
+// The kubelet's probes carry no client certificate, so ServeHealth serves them alone on a port of their
+// own in plain text (health.go): GET /v2/health/live and /v2/health/ready, and grpc.health.v1 over h2c
+// for gRPC probes; everything else is 404 there, and the port holds no model data.
+//
+// Limits every listener shares (Config): request bodies and gRPC messages up to MaxBodyBytes (413,
+// RESOURCE_EXHAUSTED); up to MaxElements tensor elements per request, all inputs together, counted from
+// the shapes before anything is allocated, for JSON, binary and gRPC alike (400, INVALID_ARGUMENT; a
+// dimension over 2^31-1 or a product that overflows is refused the same way); headers up to 64 KiB (431)
+// read within ReadHeaderTimeout, the whole request within ReadTimeout, so a client trickling bytes is cut
+// off (the body is read before a session is taken, so it holds none); IdleTimeout closes idle HTTP and
+// gRPC connections; MaxConcurrentStreams caps calls per HTTP/2 or gRPC connection; gRPC handshakes end
+// within ReadHeaderTimeout and clients pinging more often than every 10s are cut off. Idle connections
+// cost a parked goroutine and a descriptor each, and Go raises RLIMIT_NOFILE's soft limit to the hard one
+// at start, so thousands of them neither exhaust descriptors nor slow the others
+// (TestIdleConnectionsDoNotStopService). RELIABILITY.md lists each hostile request with its answer.
+//
 // # Errors
 //
 // Every failure is an HTTP 4xx or 5xx status with the body {"error": "..."}: 400 for a malformed or

@@ -12,8 +12,10 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -58,35 +60,38 @@ func (s *Server) ServeGRPC(ln net.Listener) error {
 }
 
 func newGRPCServer(s *Server) *grpcServer {
-	gs := &grpcServer{s: s, health: health.NewServer()}
-	gs.srv = grpc.NewServer(
+	gs := &grpcServer{s: s, health: s.health}
+	opts := []grpc.ServerOption{
 		// A message over the body limit is refused by gRPC itself with RESOURCE_EXHAUSTED.
 		grpc.MaxRecvMsgSize(int(min(s.cfg.MaxBodyBytes, int64(^uint32(0)>>1)))),
+		grpc.MaxHeaderListSize(maxHeaderBytes),
+		grpc.MaxConcurrentStreams(s.cfg.MaxConcurrentStreams),
+		// A connection that does not finish its handshake (TLS included) in time is closed, as a
+		// trickled HTTP header is.
+		grpc.ConnectionTimeout(s.cfg.ReadHeaderTimeout),
+		// An idle connection is closed (gracefully, with GOAWAY), and a client pinging more often than
+		// every 10s is cut off (ENHANCE_YOUR_CALM) instead of keeping the server busy.
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: s.cfg.IdleTimeout}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.UnaryInterceptor(gs.intercept),
-	)
+	}
+	if s.tls != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(s.tls.config([]string{"h2"}))))
+	}
+	gs.srv = grpc.NewServer(opts...)
 	grpcpb.RegisterGRPCInferenceServiceServer(gs.srv, gs)
 	healthpb.RegisterHealthServer(gs.srv, gs.health)
-	// "" is the whole server, as probes ask by default; each model is a service of its own name.
-	gs.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	for _, m := range s.reg.serving() {
-		gs.health.SetServingStatus(m.name, healthpb.HealthCheckResponse_SERVING)
-	}
 	return gs
 }
 
-// setModelServing follows the model repository: a model loaded is SERVING, one unloaded NOT_SERVING.
-// Once draining, the health server keeps every status NOT_SERVING whatever this sets.
-func (gs *grpcServer) setModelServing(name string, serving bool) {
-	st := healthpb.HealthCheckResponse_NOT_SERVING
-	if serving {
-		st = healthpb.HealthCheckResponse_SERVING
-	}
-	gs.health.SetServingStatus(name, st)
+// newHealthStatuses is the grpc.health.v1 service of a server, for ServeGRPC and ServeHealth: SERVING for ""
+// (the whole server, what probes ask by default); each model is a service of its own name, which
+// Server.modelServing sets as the repository loads and unloads it.
+func newHealthStatuses() *health.Server {
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	return hs
 }
-
-// startDrain turns every health status to NOT_SERVING for good, so that probes take the server out of
-// rotation while requests in flight finish.
-func (gs *grpcServer) startDrain() { gs.health.Shutdown() }
 
 // stop lets the calls in flight finish until ctx ends, then cuts the connections (cancelling the calls'
 // contexts, which stops their runs between operators).
@@ -243,7 +248,7 @@ func (gs *grpcServer) ModelInfer(ctx context.Context, req *grpcpb.ModelInferRequ
 		return nil, err
 	}
 	defer leave()
-	r, err := m.decodeGRPC(req)
+	r, err := m.decodeGRPC(req, gs.s.cfg.MaxElements)
 	if err != nil {
 		return nil, err
 	}
@@ -254,8 +259,9 @@ func (gs *grpcServer) ModelInfer(ctx context.Context, req *grpcpb.ModelInferRequ
 	return m.encodeGRPC(req, r.want, outs)
 }
 
-// decodeGRPC checks a gRPC request against the model and turns it into the internal request.
-func (m *Model) decodeGRPC(req *grpcpb.ModelInferRequest) (*request, error) {
+// decodeGRPC checks a gRPC request against the model and turns it into the internal request, of up to
+// maxElements elements in all (Config.MaxElements).
+func (m *Model) decodeGRPC(req *grpcpb.ModelInferRequest, maxElements int64) (*request, error) {
 	ins, raw := req.GetInputs(), req.GetRawInputContents()
 	if len(raw) > 0 && len(raw) != len(ins) {
 		return nil, badRequestf("raw_input_contents has %d entries for %d inputs; it needs one per input, in order", len(raw), len(ins))
@@ -268,9 +274,10 @@ func (m *Model) decodeGRPC(req *grpcpb.ModelInferRequest) (*request, error) {
 	for k, out := range req.GetOutputs() {
 		outNames[k] = out.GetName()
 	}
+	elements := &elementBudget{limit: maxElements, left: maxElements}
 	return m.assemble(inNames, outNames, func(k, i int) (*ops.Tensor, error) {
 		in := ins[k]
-		dt, shape, err := m.checkInput(i, in.GetName(), in.GetDatatype(), in.GetShape())
+		dt, shape, err := m.checkInput(i, in.GetName(), in.GetDatatype(), in.GetShape(), elements)
 		if err != nil {
 			return nil, err
 		}

@@ -327,8 +327,9 @@ type request struct {
 	want   []int // indices into the model's outputs, in the order the response lists them
 }
 
-// decode checks an inference request against the model and parses its tensors.
-func (m *Model) decode(req *InferRequest) (*request, error) {
+// decode checks an inference request against the model and parses its tensors, which may hold up to
+// maxElements elements in all (Config.MaxElements).
+func (m *Model) decode(req *InferRequest, maxElements int64) (*request, error) {
 	inNames := make([]string, len(req.Inputs))
 	for k := range req.Inputs {
 		inNames[k] = req.Inputs[k].Name
@@ -337,7 +338,8 @@ func (m *Model) decode(req *InferRequest) (*request, error) {
 	for k := range req.Outputs {
 		outNames[k] = req.Outputs[k].Name
 	}
-	return m.assemble(inNames, outNames, func(k, i int) (*ops.Tensor, error) { return m.decodeInput(i, &req.Inputs[k]) })
+	elements := &elementBudget{limit: maxElements, left: maxElements}
+	return m.assemble(inNames, outNames, func(k, i int) (*ops.Tensor, error) { return m.decodeInput(i, &req.Inputs[k], elements) })
 }
 
 // assemble builds the internal request both protocols run, from the names of a request's inputs and
@@ -390,8 +392,8 @@ func (m *Model) assemble(inNames, outNames []string, decodeInput func(k, i int) 
 	return r, nil
 }
 
-func (m *Model) decodeInput(i int, in *RequestInput) (*ops.Tensor, error) {
-	dt, shape, err := m.checkInput(i, in.Name, in.Datatype, in.Shape)
+func (m *Model) decodeInput(i int, in *RequestInput, elements *elementBudget) (*ops.Tensor, error) {
+	dt, shape, err := m.checkInput(i, in.Name, in.Datatype, in.Shape, elements)
 	if err != nil {
 		return nil, err
 	}
@@ -428,8 +430,10 @@ func tensorOf(name string, dt ops.DType, shape ops.Shape, data any) (*ops.Tensor
 	return t, nil
 }
 
-// checkInput checks a request input's datatype and shape against the model's input i.
-func (m *Model) checkInput(i int, name, datatype string, reqShape []int64) (ops.DType, ops.Shape, error) {
+// checkInput checks a request input's datatype and shape against the model's input i, and its element
+// count against what is left of the request's budget (Config.MaxElements), which it then takes: all before
+// the input's data is looked at, so that a shape cannot make the server allocate past the limit.
+func (m *Model) checkInput(i int, name, datatype string, reqShape []int64, elements *elementBudget) (ops.DType, ops.Shape, error) {
 	md := m.meta.Inputs[i]
 	dt, ok := DTypeOf(datatype)
 	if !ok {
@@ -458,8 +462,20 @@ func (m *Model) checkInput(i int, name, datatype string, reqShape []int64) (ops.
 			}
 		}
 	}
+	n, err := shape.CheckedSize(max(elements.left, 1)) // 0 left still admits an empty tensor
+	if err != nil || int64(n) > elements.left {
+		if _, overflow := shape.CheckedSize(0); overflow != nil {
+			return 0, nil, badRequestf("input %q: shape %s holds more elements than fit in memory", name, shapeString(reqShape))
+		}
+		return 0, nil, badRequestf("input %q: shape %s holds more elements than the request's limit of %d allows (%d left for this input)", name, shapeString(reqShape), elements.limit, elements.left)
+	}
+	elements.left -= int64(n)
 	return dt, shape, nil
 }
+
+// elementBudget is what is left of a request's element limit (Config.MaxElements) as its inputs are
+// checked one by one.
+type elementBudget struct{ limit, left int64 }
 
 // run computes the wanted outputs, through the batcher when the request can join a batch. The tensors
 // returned belong to the caller.

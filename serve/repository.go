@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
 // The model repository (Triton's model repository extension, which KServe's REST protocol shares): the
@@ -165,14 +167,14 @@ func (s *Server) stopPolling() {
 	<-s.pollDone
 }
 
-// modelServing tells the gRPC health service that a model now serves, or no longer does.
+// modelServing tells the grpc.health.v1 service that a model now serves (SERVING), or no longer does
+// (NOT_SERVING). Once Shutdown has begun, the health server keeps every status NOT_SERVING whatever this sets.
 func (s *Server) modelServing(name string, serving bool) {
-	s.mu.Lock()
-	gs := s.grpc
-	s.mu.Unlock()
-	if gs != nil {
-		gs.setModelServing(name, serving)
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if serving {
+		st = healthpb.HealthCheckResponse_SERVING
 	}
+	s.health.SetServingStatus(name, st)
 }
 
 // errNoModelsIn is ModelsInDir's error for a directory without models.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	goruntime "runtime"
@@ -15,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"google.golang.org/grpc/health"
 
 	"github.com/onnxrun/onnxrun/ops"
 )
@@ -67,7 +70,32 @@ type Config struct {
 	ModelControl bool
 	// Logf receives one line per notable event (server errors, panics, shutdown); nil discards them.
 	Logf func(format string, args ...any)
+
+	// TLS, when set, serves HTTP and gRPC over TLS 1.2 or later (and mutual TLS with a client CA), with
+	// certificates re-read when their files change (see TLSFiles). ServeHealth stays plain text.
+	TLS *TLSFiles
+	// MaxElements bounds the tensor elements of one request, all inputs together, checked from the shapes
+	// before anything is allocated (HTTP JSON and binary, gRPC); a request over it gets 400 (gRPC
+	// INVALID_ARGUMENT). 0 means MaxBodyBytes: every encoding takes at least a byte per element, so that
+	// default refuses nothing the body limit lets through, and a lower value bounds the memory a request
+	// can make the server allocate (up to 16 bytes an element for strings).
+	MaxElements int64
+	// ReadHeaderTimeout bounds reading a request's headers (default 10s), ReadTimeout reading the whole
+	// request, body included (default RequestTimeout, at least 5s): a client that trickles its headers or
+	// body is cut off then, holding no session in the meantime (the body is read before a session is taken).
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	// IdleTimeout closes a keep-alive connection (HTTP) or a gRPC connection with no call for this long
+	// (default 2m).
+	IdleTimeout time.Duration
+	// MaxConcurrentStreams caps the calls in flight on one HTTP/2 or gRPC connection (default 100); further
+	// streams wait for one to end.
+	MaxConcurrentStreams uint32
 }
+
+// maxHeaderBytes bounds a request's headers (HTTP and gRPC metadata). The protocol's requests carry a
+// handful of short headers; Go's 1 MiB default would let each idle connection pin far more memory.
+const maxHeaderBytes = 64 << 10
 
 func (c Config) withDefaults() Config {
 	if c.Sessions <= 0 {
@@ -96,6 +124,24 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
+	}
+	if c.MaxElements <= 0 {
+		c.MaxElements = c.MaxBodyBytes
+	}
+	if c.ReadHeaderTimeout <= 0 {
+		c.ReadHeaderTimeout = 10 * time.Second
+	}
+	if c.ReadTimeout <= 0 {
+		// Not below a few seconds, whatever the request timeout, so that a large body on a slow link
+		// still arrives.
+		c.ReadTimeout = max(c.RequestTimeout, 5*time.Second)
+	}
+	c.ReadHeaderTimeout = min(c.ReadHeaderTimeout, c.ReadTimeout)
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 2 * time.Minute
+	}
+	if c.MaxConcurrentStreams == 0 {
+		c.MaxConcurrentStreams = 100
 	}
 	return c
 }
@@ -129,12 +175,16 @@ type Server struct {
 	active   sync.WaitGroup // handlers running
 	mu       sync.Mutex
 	http     *http.Server
-	grpc     *grpcServer // made by the first ServeGRPC
+	grpc     *grpcServer  // made by the first ServeGRPC
+	healthHS *http.Server // made by the first ServeHealth
 	closed   bool
 
 	pollStop chan struct{} // nil without polling
 	pollDone chan struct{}
 	pollOnce sync.Once
+
+	tls    *certReloader  // nil without Config.TLS
+	health *health.Server // grpc.health.v1 statuses, for ServeGRPC and ServeHealth
 }
 
 // New makes a server for models, which it owns from now on: Shutdown closes them, and with
@@ -146,6 +196,14 @@ func New(cfg Config, models ...*Model) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, reg: newRegistry(), stats: newMetrics()}
 	seen := map[string]bool{}
+	// Before the models are adopted, so that a failure leaves them usable.
+	if cfg.TLS.enabled() {
+		r, err := newCertReloader(*cfg.TLS, cfg.Logf)
+		if err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		s.tls = r
+	}
 	for _, m := range models {
 		if seen[m.name] {
 			return nil, fmt.Errorf("serve: two models are named %q", m.name)
@@ -155,9 +213,11 @@ func New(cfg Config, models ...*Model) (*Server, error) {
 		}
 		seen[m.name] = true
 	}
+	s.health = newHealthStatuses()
 	for _, m := range models {
 		m.stats = s.stats
 		s.reg.install(m, false, ModelSource{}, fileStamp{})
+		s.modelServing(m.name, true)
 	}
 	if cfg.ModelDir != "" {
 		if err := s.loadModelDir(); err != nil {
@@ -185,24 +245,41 @@ func (s *Server) Serve(ln net.Listener) error {
 		return nil
 	}
 	if s.http == nil {
-		s.http = &http.Server{
-			Handler:           s.handler,
-			ReadHeaderTimeout: 10 * time.Second,
-			// Reading a body is bounded too, so a slow client cannot hold a connection; not below a few
-			// seconds, whatever the request timeout, so that a large body on a slow link still arrives.
-			ReadTimeout: max(s.cfg.RequestTimeout, 5*time.Second),
-			// The handler answers within RequestTimeout; the margin lets it write a 504 instead of having
-			// the connection cut.
-			WriteTimeout: s.cfg.RequestTimeout + 10*time.Second,
-			IdleTimeout:  2 * time.Minute,
+		s.http = s.httpServer(s.handler)
+		// The handler answers within RequestTimeout; the margin lets it write a 504 instead of having
+		// the connection cut.
+		s.http.WriteTimeout = s.cfg.RequestTimeout + 10*time.Second
+		if s.tls != nil {
+			s.http.TLSConfig = s.tls.config([]string{"h2", "http/1.1"})
 		}
 	}
 	hs := s.http
 	s.mu.Unlock()
-	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	var err error
+	if hs.TLSConfig != nil {
+		err = hs.ServeTLS(ln, "", "") // the certificate comes from TLSConfig, reloaded as it changes
+	} else {
+		err = hs.Serve(ln)
+	}
+	if !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// httpServer is an http.Server for h with the limits every listener shares: header size, the header and
+// request read timeouts that cut off a client trickling bytes, the idle timeout and, for HTTP/2, the cap
+// on streams per connection.
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: int(s.cfg.MaxConcurrentStreams)},
+		ErrorLog:          log.New(logWriter(s.cfg.Logf), "", 0),
+	}
 }
 
 // Shutdown stops the server gracefully: readiness turns false; after Config.DrainDelay the listeners
@@ -216,12 +293,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
-	hs, gs := s.http, s.grpc
+	hs, gs, health := s.http, s.grpc, s.healthHS
 	s.mu.Unlock()
 	s.stopPolling()
-	if gs != nil {
-		gs.startDrain()
-	}
+	// Every grpc.health.v1 status turns NOT_SERVING for good, so that probes take the server out of
+	// rotation while requests in flight finish.
+	s.health.Shutdown()
 	if s.cfg.DrainDelay > 0 {
 		select {
 		case <-time.After(s.cfg.DrainDelay):
@@ -240,6 +317,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if gs != nil {
 		gs.stop(ctx)
+	}
+	if health != nil {
+		// Probes are answered until the end, so that a liveness probe does not restart a draining server.
+		health.Close()
 	}
 	s.active.Wait() // also handlers called through Handler() without Serve
 	s.reg.closeAll()
@@ -519,7 +600,7 @@ func (s *Server) infer(c *call) error {
 	if err := attachBinary(req.Inputs, rest, headerLength != ""); err != nil {
 		return err
 	}
-	r, err := m.decode(&req)
+	r, err := m.decode(&req, s.cfg.MaxElements)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -336,7 +337,7 @@ func TestBatchPadding(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := m.decode(&InferRequest{Inputs: []RequestInput{in}})
+		r, err := m.decode(&InferRequest{Inputs: []RequestInput{in}}, math.MaxInt64)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -78,6 +78,20 @@ connections and finishes the requests in flight (for up to --shutdown-timeout).
 memory limit: the collector runs more often as the heap nears it, instead of letting the heap grow to
 twice its live size. Set it to about 90% of the container's memory; see docs/memory.md.
 
+With --tls-cert and --tls-key, HTTP and gRPC are served over TLS (1.2 or later); the files are re-read
+when they change (checked at most every second, by inode and modification time), so a renewed certificate,
+such as a Kubernetes Secret the kubelet swaps by renaming a symlink, is served without a restart; a
+renewal that fails to load is logged and the previous certificate kept. With --tls-client-ca as well,
+clients must present a certificate signed by one of its CAs (mutual TLS): a client without one is refused
+during the handshake. The kubelet's probes have no client certificate: --health-port serves
+/v2/health/live, /v2/health/ready and grpc.health.v1 alone, in plain text, for them.
+
+Hostile clients are bounded: request bodies and gRPC messages by --max-body-bytes, the tensor elements of a
+request by --max-elements (checked from the shapes before anything is allocated, so a shape such as
+[4611686018427387904,4] is a 400 at once), headers to 64 KiB and --read-header-timeout, a whole request to
+--read-timeout (a client trickling bytes is cut off and holds no session meanwhile), idle connections to
+--idle-timeout, and calls per HTTP/2 or gRPC connection to 100.
+
 --print-request FILE... writes the JSON of an inference request for the (single) model from .npy or .pb
 tensor files, one per model input, and exits: a body for curl.`,
 		examples: []string{
@@ -86,6 +100,7 @@ tensor files, one per model input, and exits: a body for curl.`,
 			"onnxrun serve --model-dir models/ --poll-interval 5s --model-control",
 			"onnxrun serve --grpc-port 8081 models/lenet/lenet.onnx",
 			"onnxrun serve --max-batch 32 --max-batch-delay 2ms lenet=model.onnx",
+			"onnxrun serve --tls-cert tls.crt --tls-key tls.key --tls-client-ca ca.crt --health-port 8082 lenet.onnx",
 			"onnxrun serve models/lenet/lenet.onnx --print-request models/lenet/digit_7.npy > digit.json",
 		},
 		define: func(fs *pflag.FlagSet) func(*env, []string) error {
@@ -109,6 +124,14 @@ tensor files, one per model input, and exits: a body for curl.`,
 			fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, wait this long for requests in flight")
 			fs.Var(&o.memoryLimit, "memory-limit", "the Go runtime's soft memory limit (debug.SetMemoryLimit), e.g. 512MiB or 2GB: the collector works harder as the heap nears it (default: GOMEMLIMIT, else none)")
 			fs.StringArrayVar(&o.printRequest, "print-request", nil, "write an inference request for these tensor files ([NAME=]FILE) and exit")
+			fs.StringVar(&o.tls.CertFile, "tls-cert", "", "serve HTTP and gRPC over TLS with this PEM certificate chain (re-read when it changes)")
+			fs.StringVar(&o.tls.KeyFile, "tls-key", "", "the PEM private key of --tls-cert")
+			fs.StringVar(&o.tls.ClientCAFile, "tls-client-ca", "", "mutual TLS: require client certificates signed by a CA in this PEM file")
+			fs.IntVar(&o.healthPort, "health-port", -1, "also serve the health probes alone, in plain text (HTTP and gRPC), on this port (0: any free port; -1: none)")
+			fs.Int64Var(&o.cfg.MaxElements, "max-elements", 0, "answer 400 to a request whose tensors hold more elements in all (0: --max-body-bytes)")
+			fs.DurationVar(&o.cfg.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "close a connection whose request headers take longer")
+			fs.DurationVar(&o.cfg.ReadTimeout, "read-timeout", 0, "close a connection whose whole request, body included, takes longer (0: --request-timeout, at least 5s)")
+			fs.DurationVar(&o.cfg.IdleTimeout, "idle-timeout", 2*time.Minute, "close a keep-alive or gRPC connection idle this long")
 			o.quiet = switchFlag(fs, "quiet", "q", "log only errors")
 			return o.run
 		},
@@ -127,6 +150,8 @@ type serveOptions struct {
 	printRequest    []string
 	memoryLimit     byteSize // 0: leave the Go runtime's limit (GOMEMLIMIT) as it is
 	quiet           *bool
+	tls             serve.TLSFiles
+	healthPort      int // -1: no health port
 }
 
 func (o *serveOptions) run(e *env, args []string) error {
@@ -139,6 +164,9 @@ func (o *serveOptions) run(e *env, args []string) error {
 		return err
 	}
 	o.cfg.InputShapes = pins
+	if o.tls.CertFile != "" || o.tls.KeyFile != "" {
+		o.cfg.TLS = &o.tls
+	}
 	var sources []serve.ModelSource
 	// --model-name and --print-request take the directory's one model as it is now; else the server
 	// owns the directory as a model repository and watches it.
@@ -221,8 +249,12 @@ func (o *serveOptions) run(e *env, args []string) error {
 		srv.Shutdown(context.Background())
 		return err
 	}
-	fmt.Fprintf(e.stdout, "onnxrun serve: listening on http://%s (models: %s)\n", ln.Addr(), servedNames(srv))
-	fmt.Fprintf(e.stdout, "onnxrun serve: try the models at http://%s/\n", ln.Addr())
+	scheme := "http"
+	if o.cfg.TLS != nil {
+		scheme = "https"
+	}
+	fmt.Fprintf(e.stdout, "onnxrun serve: listening on %s://%s (models: %s)\n", scheme, ln.Addr(), servedNames(srv))
+	fmt.Fprintf(e.stdout, "onnxrun serve: try the models at %s://%s/\n", scheme, ln.Addr())
 
 	served := make(chan error, 2)
 	listeners := 1
@@ -236,6 +268,20 @@ func (o *serveOptions) run(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "onnxrun serve: gRPC (KServe v2, grpc.health.v1) on %s\n", gln.Addr())
 		listeners++
 		go func() { served <- srv.ServeGRPC(gln) }()
+	}
+	if o.healthPort >= 0 {
+		hln, err := net.Listen("tcp", net.JoinHostPort(o.host, strconv.Itoa(o.healthPort)))
+		if err != nil {
+			srv.Shutdown(context.Background())
+			for range listeners - 1 {
+				<-served
+			}
+			ln.Close()
+			return fmt.Errorf("--health-port: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "onnxrun serve: health probes (plain text) on http://%s\n", hln.Addr())
+		listeners++
+		go func() { served <- srv.ServeHealth(hln) }()
 	}
 
 	ctx, stop := signal.NotifyContext(e.ctx, os.Interrupt, syscall.SIGTERM)
@@ -291,6 +337,16 @@ func (o *serveOptions) check(cmd *command) error {
 		return usagef(cmd, "--drain-delay must be 0 or more, got %v", o.cfg.DrainDelay)
 	case o.cfg.PollInterval < 0:
 		return usagef(cmd, "--poll-interval must be 0 (no rescans) or more, got %v", o.cfg.PollInterval)
+	case o.healthPort < -1 || o.healthPort > 65535:
+		return usagef(cmd, "--health-port must be 0 to 65535 (or -1 for none), got %d", o.healthPort)
+	case o.tls.ClientCAFile != "" && o.tls.CertFile == "":
+		return usagef(cmd, "--tls-client-ca needs --tls-cert and --tls-key: client certificates are asked for over TLS")
+	case (o.tls.CertFile == "") != (o.tls.KeyFile == ""):
+		return usagef(cmd, "--tls-cert and --tls-key go together (got only one)")
+	case o.cfg.MaxElements < 0:
+		return usagef(cmd, "--max-elements must be 0 or more, got %d", o.cfg.MaxElements)
+	case o.cfg.ReadHeaderTimeout <= 0 || o.cfg.ReadTimeout < 0 || o.cfg.IdleTimeout <= 0:
+		return usagef(cmd, "--read-header-timeout and --idle-timeout must be positive, --read-timeout 0 or more")
 	case o.shutdownTimeout <= 0:
 		return usagef(cmd, "--shutdown-timeout must be positive, got %v", o.shutdownTimeout)
 	}
