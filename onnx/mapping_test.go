@@ -10,16 +10,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/onnxrun/onnxrun/internal/mmap"
+	"github.com/onnxrun/onnxrun/internal/testenv"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 )
-
-func requireMmap(t *testing.T) {
-	t.Helper()
-	if !mmap.Supported {
-		t.Skip("this platform reads model files instead of mapping them (internal/mmap)")
-	}
-}
 
 // floatInit is a FLOAT initializer named name holding values as raw_data.
 func floatInit(t *testing.T, name string, values []float32) *onnxpb.TensorProto {
@@ -31,7 +24,7 @@ func floatInit(t *testing.T, name string, values []float32) *onnxpb.TensorProto 
 // every offset modulo 4 in the file; a mapped load uses the 4-byte-aligned ones in place (Holds) and copies
 // the others, and every array equals what a read load gives, bit for bit.
 func TestMmapUsesAlignedRawDataInPlace(t *testing.T) {
-	requireMmap(t)
+	testenv.RequireMmap(t)
 	var inits []*onnxpb.TensorProto
 	for i, name := range []string{"a", "ab", "abc", "abcd", "abcde"} {
 		inits = append(inits, floatInit(t, name, []float32{float32(i), -1.5, 3.25e-38, float32(i) * 7}))
@@ -88,7 +81,7 @@ func TestMmapUsesAlignedRawDataInPlace(t *testing.T) {
 // TestMmapLoadAllocatesNoWeight: a mapped load of a 16 MiB initializer leaves its bytes in the file's
 // pages, where the read load (TestLoadReadsWeightsOnce) allocates them once.
 func TestMmapLoadAllocatesNoWeight(t *testing.T) {
-	requireMmap(t)
+	testenv.RequireMmap(t)
 	const size = 16 << 20
 	path := filepath.Join(t.TempDir(), "big.onnx")
 	writeFile(t, path, marshal(t, testModel(floatInit(t, "W", make([]float32, size/4)))))
@@ -111,7 +104,7 @@ func TestMmapLoadAllocatesNoWeight(t *testing.T) {
 // TestMmapReferenceCount: the files stay mapped until the last of the Model's and the acquired references
 // is released, and a released mapping cannot be acquired again.
 func TestMmapReferenceCount(t *testing.T) {
-	requireMmap(t)
+	testenv.RequireMmap(t)
 	path := filepath.Join(t.TempDir(), "model.onnx")
 	writeFile(t, path, marshal(t, testModel(floatInit(t, "W", []float32{1, 2}))))
 	m, err := DecodeOptions{Mmap: true}.Load(path)
@@ -145,7 +138,7 @@ func TestMmapReferenceCount(t *testing.T) {
 // TestMmapExternalData: external data files are mapped into the model's Mapping, used in place at an
 // aligned offset and copied at a misaligned one, with the same confinement as a read.
 func TestMmapExternalData(t *testing.T) {
-	requireMmap(t)
+	testenv.RequireMmap(t)
 	root, modelDir := externalFixture(t)
 	symlink(t, filepath.Join(root, "outside", "secret.bin"), filepath.Join(modelDir, "escape.bin"))
 	misaligned := filepath.Join(modelDir, "odd.bin")
@@ -191,7 +184,7 @@ func TestMmapExternalData(t *testing.T) {
 // TestMmapHostileFiles: truncated files and raw_data running past the end of the file give the read
 // load's errors from a mapped load.
 func TestMmapHostileFiles(t *testing.T) {
-	requireMmap(t)
+	testenv.RequireMmap(t)
 	valid := marshal(t, testModel(floatInit(t, "W", []float32{1, 2, 3, 4})))
 	rawAt := strings.Index(string(valid), string(leBytes(t, []float32{1, 2, 3, 4})))
 	dir := t.TempDir()
