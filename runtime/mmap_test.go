@@ -8,7 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +21,7 @@ import (
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/runtime"
+	"github.com/onnxrun/onnxrun/tensorio"
 )
 
 // markedWeights are n float32s unlikely to occur by chance in a model file, so that a test can find where
@@ -66,24 +67,6 @@ func saveWithWeightAt(t *testing.T, m *onnx.Model, weights []float32, rem int, d
 	return ""
 }
 
-// runBits runs p once on inputs and returns the outputs' float32 bit patterns.
-func runBits(t *testing.T, p *runtime.Plan, inputs ...*ops.Tensor) [][]uint32 {
-	t.Helper()
-	s := p.NewSession()
-	defer s.Close()
-	outs, err := s.Run(context.Background(), inputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bits := make([][]uint32, len(outs))
-	for i, o := range outs {
-		for _, f := range o.Float32s() {
-			bits[i] = append(bits[i], math.Float32bits(f))
-		}
-	}
-	return bits
-}
-
 func load(t *testing.T, path string, noMmap bool) *runtime.Plan {
 	t.Helper()
 	p, err := runtime.Load(path, runtime.Options{Threads: 1, NoMmap: noMmap})
@@ -104,9 +87,9 @@ func checkSameBits(t *testing.T, path string, inputs ...*ops.Tensor) *runtime.Pl
 	if runtime.PlanMapping(read) != nil {
 		t.Fatal("a load with NoMmap holds a mapping")
 	}
-	got, want := runBits(t, mapped, inputs...), runBits(t, read, inputs...)
+	got, want := runOnce(t, mapped, inputs...), runOnce(t, read, inputs...)
 	for i := range want {
-		if !slices.Equal(got[i], want[i]) {
+		if !reflect.DeepEqual(bitsOf(got[i]), bitsOf(want[i])) {
 			t.Fatalf("output %d differs between the mapped and the read load", i)
 		}
 	}
@@ -126,6 +109,58 @@ func randomInput(shape ops.Shape, seed uint64) *ops.Tensor {
 func TestMmapLeNetMatchesRead(t *testing.T) {
 	testenv.RequireMmap(t)
 	checkSameBits(t, sharedModel(t, "lenet_torch_opset13"), randomInput(ops.Shape{2, 1, 28, 28}, 7))
+}
+
+// TestMmapReferenceModelsMatchRead: every shared reference model gives the same outputs, bit for bit,
+// loaded mapped or read; any pass or kernel writing into a mapped weight would fault here.
+func TestMmapReferenceModelsMatchRead(t *testing.T) {
+	testenv.RequireMmap(t)
+	dirs, _ := filepath.Glob(filepath.Join(testenv.Shared(t, "models"), "*"))
+	tested := 0
+	for _, dir := range dirs {
+		x, err := tensorio.ReadNPYFile(filepath.Join(dir, "input_0.npy"))
+		if err != nil {
+			continue // not a model folder with an input
+		}
+		mapped, read := load(t, filepath.Join(dir, "model.onnx"), false), load(t, filepath.Join(dir, "model.onnx"), true)
+		got, want := runOnce(t, mapped, x), runOnce(t, read, x)
+		for i := range want {
+			if !reflect.DeepEqual(bitsOf(got[i]), bitsOf(want[i])) {
+				t.Errorf("%s: output %d differs between the mapped and the read load", filepath.Base(dir), i)
+			}
+		}
+		tested++
+	}
+	if tested == 0 {
+		t.Fatal("no reference model with an input_0.npy found")
+	}
+}
+
+// runOnce runs p once in a fresh session and returns copies of the outputs.
+func runOnce(t *testing.T, p *runtime.Plan, inputs ...*ops.Tensor) []*ops.Tensor {
+	t.Helper()
+	s := p.NewSession()
+	defer s.Close()
+	outs, err := s.Run(context.Background(), inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range outs {
+		outs[i] = outs[i].Clone()
+	}
+	return outs
+}
+
+// bitsOf is a tensor's data with float32s as bit patterns, so that NaNs compare equal to themselves.
+func bitsOf(x *ops.Tensor) any {
+	if x.DType() != ops.Float32 {
+		return x.Data()
+	}
+	bits := make([]uint32, x.Len())
+	for i, f := range x.Float32s() {
+		bits[i] = math.Float32bits(f)
+	}
+	return bits
 }
 
 // affineModel is y = (x + W) * V for x of shape [n], with W and V marked weights.
