@@ -91,6 +91,32 @@ func (m *Mapping) Holds(a *Array) bool {
 	return m.Contains(reflect.ValueOf(a.Data).UnsafePointer())
 }
 
+// Trim takes every page of the mapped files out of the process's resident set, as advice to the kernel
+// (internal/mmap.DontNeed): the pages the process reads again come back from the file with the same bytes,
+// the others (weights read only while compiling, to be packed or folded) stay out. The runtime trims once
+// a plan is compiled, so that its resident size counts the mapped weights it runs with, not every byte
+// compiling touched.
+func (m *Mapping) Trim() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.refs <= 0 {
+		return
+	}
+	for _, r := range m.regions {
+		mmap.DontNeed(r)
+	}
+}
+
+// dropCopied gives back the resident pages of raw, mapped bytes that were just copied into an array of
+// their own (misaligned, or of a type Array stores differently), so that the weight is not resident
+// twice until Trim.
+func (m *Mapping) dropCopied(raw []byte) {
+	if len(raw) == 0 || !m.Contains(unsafe.Pointer(unsafe.SliceData(raw))) {
+		return
+	}
+	mmap.DontNeed(raw)
+}
+
 // mapExternal returns the whole of the external data file f (at resolved path realPath) mapped, mapping it
 // on first use. ok is false when it cannot be mapped (the platform, an empty file, a released mapping):
 // the caller reads the file instead.

@@ -170,14 +170,25 @@ func readTensor(t *onnxpb.TensorProto, dir string, limits Limits, take bool, map
 		}
 		// raw was read for this array alone, or is mapped pages the caller takes a reference to.
 		a.Data = decodeElems(dt, raw, n, littleEndian, true)
+		dropIfCopied(mapping, raw, a)
 	case fromRaw:
 		a.Data = decodeElems(dt, t.GetRawData(), n, littleEndian, take)
+		if take {
+			dropIfCopied(mapping, t.GetRawData(), a)
+		}
 	case fromTyped:
 		if a.Data, err = decodeTyped(where, dt, t, n); err != nil {
 			return nil, err
 		}
 	}
 	return a, nil
+}
+
+// dropIfCopied gives back the resident pages of mapped raw bytes that a's elements were copied out of.
+func dropIfCopied(mapping *Mapping, raw []byte, a *Array) {
+	if mapping != nil && !mapping.Holds(a) {
+		mapping.dropCopied(raw)
+	}
 }
 
 // checkAlloc compares the in-memory size of the result with the limit (and with what an int can index).

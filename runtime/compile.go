@@ -127,6 +127,11 @@ func Load(path string, opts Options) (*Plan, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	p.lifetime.hold(p, m.Mapping())
+	if mapping := m.Mapping(); mapping != nil {
+		// Compiling read every weight, many only to pack, fold or copy them: what the runs read comes
+		// back from the file as they read it.
+		mapping.Trim()
+	}
 	return p, nil
 }
 

@@ -12,3 +12,6 @@ func Map(f *os.File, size int64) ([]byte, error) { return nil, ErrUnsupported }
 
 // Unmap has nothing to release where Map maps nothing.
 func Unmap(data []byte) error { return nil }
+
+// DontNeed has no pages to give back where Map maps nothing.
+func DontNeed(data []byte) {}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,3 +29,19 @@ func Map(f *os.File, size int64) ([]byte, error) {
 
 // Unmap releases a mapping Map returned. Nothing may read data afterwards.
 func Unmap(data []byte) error { return unix.Munmap(data) }
+
+// DontNeed tells the kernel the process no longer needs the whole pages of data, a part of a mapping:
+// they leave its resident set. The mapping is read-only and private, so its pages are never dirty and a
+// later read faults them back in from the file (the page cache, usually) with the same bytes: advice, not
+// a change of contents. Bytes at either end that share a page with other data are left alone.
+func DontNeed(data []byte) {
+	page := uintptr(os.Getpagesize())
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
+	first := (start + page - 1) &^ (page - 1)
+	last := (start + uintptr(len(data))) &^ (page - 1)
+	if last <= first {
+		return
+	}
+	// An error (a kernel that refuses the advice) only means the pages stay resident.
+	_ = unix.Madvise(data[first-start:last-start], unix.MADV_DONTNEED)
+}
