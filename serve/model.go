@@ -33,6 +33,8 @@ type Model struct {
 	noBatch  string // why dynamic batching is off for this model, when it was asked for
 
 	stats *metrics // set when a Server adopts the model
+
+	ownsPlan bool // Load compiled the plan, so Close closes it (unmapping the model file)
 }
 
 // ModelSource names a model file to serve.
@@ -128,7 +130,13 @@ func Load(src ModelSource, cfg Config) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model %q: %w", src.Name, err)
 	}
-	return NewModel(src.Name, plan, cfg)
+	m, err := NewModel(src.Name, plan, cfg)
+	if err != nil {
+		plan.Close()
+		return nil, err
+	}
+	m.ownsPlan = true
+	return m, nil
 }
 
 // NewModel serves a compiled plan under name, with cfg.Sessions sessions and, when cfg.MaxBatch > 1 and
@@ -190,12 +198,16 @@ func (m *Model) drain() {
 	}
 }
 
-// Close stops the batcher (running what it holds) and the sessions. The model must get no more requests.
+// Close stops the batcher (running what it holds) and the sessions, and closes the plan when Load made
+// it, which unmaps the model file (runtime.Plan.Close). The model must get no more requests.
 func (m *Model) Close() {
 	if m.batch != nil {
 		m.batch.close()
 	}
 	m.pool.close()
+	if m.ownsPlan {
+		m.plan.Close()
+	}
 }
 
 // tensorMetadata describes a model input or output the protocol's way. The protocol carries tensors only,
