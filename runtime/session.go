@@ -135,7 +135,7 @@ func (s *Session) run(ctx context.Context, inputs []*ops.Tensor, hook stepHook) 
 			// An output may be one of the plan's constants, or a view of one: the caller gets a copy it may
 			// write into, and never the mapped pages of the model file.
 			outs[i] = evaluated.infos[id].Const
-			if outs[i].Kind() == ops.KindTensor {
+			if outs[i] != nil && outs[i].Kind() == ops.KindTensor {
 				outs[i] = outs[i].Clone()
 			}
 		}
