@@ -22,6 +22,8 @@ type Config struct {
 	ProfileMeasure Measure
 	// NoOptimize compiles without the graph passes, to see what they are worth.
 	NoOptimize bool
+	// NoMmap reads the model file instead of mapping it (runtime.Options.NoMmap), to compare the memory.
+	NoMmap bool
 }
 
 // DefaultProfileMeasure is enough profiled runs for stable per-node means without doubling the
@@ -95,7 +97,7 @@ func Run(ctx context.Context, path string, cfg Config) (*Result, error) {
 	}
 
 	t0 := time.Now()
-	plan, err := runtime.Load(path, runtime.Options{Threads: cfg.Threads, NoOptimize: cfg.NoOptimize, InputShapes: cfg.Shapes})
+	plan, err := runtime.Load(path, runtime.Options{Threads: cfg.Threads, NoOptimize: cfg.NoOptimize, InputShapes: cfg.Shapes, NoMmap: cfg.NoMmap})
 	if err != nil {
 		return nil, err // it names the file already
 	}

@@ -12,7 +12,8 @@
 //
 //   - Load, Decode, DecodeOptions: parse and validate a model; (*Model).Encode and Save write it back
 //     deterministically. Load streams a file, reading each initializer's raw_data straight into its own
-//     buffer rather than copying it out of the file's bytes (split.go).
+//     buffer rather than copying it out of the file's bytes (split.go), or, with DecodeOptions.Mmap, leaves
+//     it in the file's mapped pages (mapping.go).
 //   - ReadTensor, (*Model).TensorArray, ReadTensorFile: TensorProto → Array; NewTensorProto: Array →
 //     TensorProto.
 //   - NormalizeDomain, (*Model).OpsetFor, ValueInfoShape, Attr, AttrValue: small helpers for the runtime.
@@ -51,6 +52,20 @@
 // cannot lead outside either. offset+length must lie within the file and length must equal the size the
 // dims need; without a length, exactly those bytes are read from the offset. Files are opened only when a
 // tensor is read, never by Decode. Hard links to outside files are not detected.
+//
+// # Memory-mapped models
+//
+// With DecodeOptions.Mmap, Load maps the model file read-only (internal/mmap: golang.org/x/sys/unix on
+// Unix; elsewhere, js/wasm and windows included, the file is read as without it) and the main graph's
+// initializers' raw_data are slices of the mapped pages, not copies. The Model then holds a *Mapping, a
+// reference count over the mapped files: Model.Close releases the Model's reference, whoever keeps
+// tensors that point into the pages takes its own (Mapping.Acquire, Release), and the last release
+// unmaps. Model.TakeTensor uses raw_data in place where its layout allows (a little-endian host and an
+// offset aligned for the element type; otherwise it copies once), and maps external data files into the
+// same Mapping, after the same confinement checks as a read. Mapped pages are read-only: writing into them
+// faults, so the arrays Mapping.Holds reports are constants. ReadTensor and TensorArray always copy. A
+// file the mapped walk cannot split (see split.go) is decoded the ordinary way and unmapped at once, so a
+// malformed file gets the same error either way.
 //
 // # Limits
 //

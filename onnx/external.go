@@ -70,50 +70,52 @@ func parseExternal(where string, t *onnxpb.TensorProto) (externalRef, error) {
 	return ref, nil
 }
 
-// readExternal reads the want bytes ref points to, inside dir. Three checks keep the read inside the
+// readExternal reads the want bytes ref points to, inside dir. With a mapping (not nil, not released) the
+// file is mapped into it instead, once per model, and the result is a slice of the mapped pages (mapped
+// true): read-only, valid while the mapping is. Three checks keep the read inside the
 // model's folder: parseExternal has rejected absolute paths and "..", the symlink-resolved file must lie
 // under the symlink-resolved folder (which names the problem in the error), and the file is opened through
 // an os.Root on that folder, which refuses to leave it even if a symlink is swapped in after the check.
 // Hard links to files elsewhere are not detected.
-func readExternal(where string, ref externalRef, dir string, want int64) ([]byte, error) {
+func readExternal(where string, ref externalRef, dir string, want int64, mapping *Mapping) (raw []byte, mapped bool, err error) {
 	if dir == "" {
-		return nil, unsupportedErr(where, fmt.Sprintf(
+		return nil, false, unsupportedErr(where, fmt.Sprintf(
 			"external data (location %q) needs the model's folder, and none is known: the model was decoded from bytes; use Load, or DecodeOptions.Dir", ref.location))
 	}
 	ioErr := func(what string, err error) error { return &FormatError{Where: where, What: what, Err: err} }
 	absDir, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, ioErr("external data folder", err)
+		return nil, false, ioErr("external data folder", err)
 	}
 	realDir, err := filepath.EvalSymlinks(absDir)
 	if err != nil {
-		return nil, ioErr("external data folder", err)
+		return nil, false, ioErr("external data folder", err)
 	}
 	realPath, err := filepath.EvalSymlinks(filepath.Join(realDir, filepath.FromSlash(ref.location)))
 	if err != nil {
-		return nil, ioErr(fmt.Sprintf("external data %q", ref.location), err)
+		return nil, false, ioErr(fmt.Sprintf("external data %q", ref.location), err)
 	}
 	rel, err := filepath.Rel(realDir, realPath)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		return nil, formatErr(where, fmt.Sprintf("external data location %q resolves to %s, outside the model folder %s", ref.location, realPath, realDir))
+		return nil, false, formatErr(where, fmt.Sprintf("external data location %q resolves to %s, outside the model folder %s", ref.location, realPath, realDir))
 	}
 
 	root, err := os.OpenRoot(realDir)
 	if err != nil {
-		return nil, ioErr("external data folder", err)
+		return nil, false, ioErr("external data folder", err)
 	}
 	defer root.Close()
 	f, err := root.Open(rel)
 	if err != nil {
-		return nil, ioErr(fmt.Sprintf("external data %q", ref.location), err)
+		return nil, false, ioErr(fmt.Sprintf("external data %q", ref.location), err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, ioErr(fmt.Sprintf("external data %q", ref.location), err)
+		return nil, false, ioErr(fmt.Sprintf("external data %q", ref.location), err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, formatErr(where, fmt.Sprintf("external data %q is not a regular file (mode %v)", ref.location, fi.Mode()))
+		return nil, false, formatErr(where, fmt.Sprintf("external data %q is not a regular file (mode %v)", ref.location, fi.Mode()))
 	}
 
 	// Without a length key the data runs to the end of the file by the spec; we read just the bytes the
@@ -128,15 +130,20 @@ func readExternal(where string, ref externalRef, dir string, want int64) ([]byte
 		if !ref.hasLength {
 			span = fmt.Sprintf("the %d bytes the dims need", length)
 		}
-		return nil, formatErr(where, fmt.Sprintf("external data offset %d + %s is past the end of %q (%d bytes)",
+		return nil, false, formatErr(where, fmt.Sprintf("external data offset %d + %s is past the end of %q (%d bytes)",
 			ref.offset, span, ref.location, size))
 	}
 	if length != want {
-		return nil, formatErr(where, fmt.Sprintf("needs %d bytes, external data length is %d", want, length))
+		return nil, false, formatErr(where, fmt.Sprintf("needs %d bytes, external data length is %d", want, length))
+	}
+	if mapping != nil && length > 0 {
+		if data, ok := mapping.mapExternal(realPath, f, size); ok {
+			return data[ref.offset : ref.offset+length : ref.offset+length], true, nil
+		}
 	}
 	buf := make([]byte, length)
 	if _, err := f.ReadAt(buf, ref.offset); err != nil {
-		return nil, ioErr(fmt.Sprintf("external data %q", ref.location), err)
+		return nil, false, ioErr(fmt.Sprintf("external data %q", ref.location), err)
 	}
-	return buf, nil
+	return buf, false, nil
 }

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxrun/onnxrun/internal/atomicfile"
+	"github.com/onnxrun/onnxrun/internal/mmap"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 )
 
@@ -35,6 +36,10 @@ type Model struct {
 	Dir string
 	// Limits bounds what TensorArray allocates; the zero value means the defaults.
 	Limits Limits
+
+	// mapping, when not nil, holds the file Load mapped (DecodeOptions.Mmap): the main graph's
+	// initializers' raw_data point into it. Close releases the Model's reference.
+	mapping *Mapping
 }
 
 // DecodeOptions configures Decode and Load. The zero value gives the defaults.
@@ -46,6 +51,13 @@ type DecodeOptions struct {
 	Limits Limits
 	// MaxDepth is the protobuf message nesting limit (proto.UnmarshalOptions.RecursionLimit); 0 means 256.
 	MaxDepth int
+	// Mmap makes Load map the model file into memory read-only where the platform can (internal/mmap; a
+	// plain read elsewhere) and leave each initializer's raw_data in the mapped pages instead of copying it
+	// into the Go heap. The Model then holds a Mapping: its raw_data fields are valid until Model.Close
+	// (and the last Release of anyone who took a reference), and Model.TakeTensor gives arrays that use the
+	// mapped bytes in place. Off by default because Close becomes necessary: a Model whose Proto is read
+	// after Close faults. runtime.Load turns it on and manages the lifetime.
+	Mmap bool
 }
 
 // Load reads and decodes the model file at path with the default options; external data resolves
@@ -74,6 +86,14 @@ func (o DecodeOptions) Load(path string) (*Model, error) {
 	if o.Dir == "" {
 		o.Dir = filepath.Dir(path)
 	}
+	if o.Mmap && mmap.Supported && st.Mode().IsRegular() && st.Size() > 0 {
+		if m, err := o.loadMapped(f, st.Size()); !errors.Is(err, errNotSplit) {
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			return m, nil
+		}
+	}
 	err = errNotSplit
 	var mp *onnxpb.ModelProto
 	if st.Mode().IsRegular() {
@@ -99,6 +119,47 @@ func (o DecodeOptions) Load(path string) (*Model, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &Model{Proto: mp, Dir: o.Dir, Limits: o.Limits}, nil
+}
+
+// loadMapped maps f (size bytes) and decodes it with every main-graph initializer's raw_data left in the
+// mapped pages. It returns errNotSplit, having unmapped the file, when the file cannot be mapped or is not
+// one splitMapped handles: the caller then reads it as usual, which also gives a malformed file its
+// ordinary errors.
+func (o DecodeOptions) loadMapped(f *os.File, size int64) (*Model, error) {
+	data, err := mmap.Map(f, size)
+	if err != nil {
+		return nil, errNotSplit
+	}
+	mapping := newMapping(data)
+	stripped, raws, err := splitMapped(data)
+	var mp *onnxpb.ModelProto
+	if err == nil {
+		mp, err = o.unmarshalSplit(stripped, raws)
+	}
+	if err == nil {
+		err = validateModel(mp, o.Dir)
+	}
+	if err != nil {
+		_ = mapping.Release() // nothing refers to the pages yet
+		return nil, err
+	}
+	return &Model{Proto: mp, Dir: o.Dir, Limits: o.Limits, mapping: mapping}, nil
+}
+
+// Mapping returns the memory-mapped files the model's tensors point into, nil when Load read the file
+// (DecodeOptions.Mmap off, or a platform without mmap) or the model was decoded from bytes.
+func (m *Model) Mapping() *Mapping { return m.mapping }
+
+// Close releases the Model's reference to its Mapping, if it has one: once every other holder has
+// released theirs too, the files are unmapped, and the Proto's initializers' raw_data must not be read any
+// more. Closing twice, or a Model without a mapping, does nothing.
+func (m *Model) Close() error {
+	mapping := m.mapping
+	if mapping == nil {
+		return nil
+	}
+	m.mapping = nil
+	return mapping.Release()
 }
 
 // readAllFrom reads f from its start (a regular file, which splitModel may have read part of) or from where
@@ -341,7 +402,7 @@ func (w *walker) tensor(where string, t *onnxpb.TensorProto) {
 		}
 	} else if src == fromExternal && w.dir == "" {
 		ref, _ := parseExternal(where, t)
-		_, err := readExternal(where, ref, "", 0)
+		_, _, err := readExternal(where, ref, "", 0, nil)
 		w.fail(err)
 	}
 }

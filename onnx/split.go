@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"slices"
@@ -43,7 +44,17 @@ var errNotSplit = errors.New("onnx: model not split")
 // initializer that has none; a present but empty raw_data is an empty, non-nil slice, as protobuf-go
 // gives it).
 func splitModel(r io.Reader, size int64) (stripped []byte, raws [][]byte, err error) {
-	w := &wireSplitter{r: bufio.NewReaderSize(r, 64<<10)}
+	return (&wireSplitter{r: bufio.NewReaderSize(r, 64<<10)}).split(size)
+}
+
+// splitMapped is splitModel over a file mapped into memory: each raw_data is a slice of mapped, not a
+// copy, so the weights stay in the file's pages (see Mapping).
+func splitMapped(mapped []byte) (stripped []byte, raws [][]byte, err error) {
+	w := &wireSplitter{r: bufio.NewReaderSize(bytes.NewReader(mapped), 64<<10), mapped: mapped}
+	return w.split(int64(len(mapped)))
+}
+
+func (w *wireSplitter) split(size int64) (stripped []byte, raws [][]byte, err error) {
 	stripped, err = w.message(size, w.modelField)
 	if err != nil {
 		return nil, nil, err
@@ -57,6 +68,9 @@ type wireSplitter struct {
 	pos  int64
 	raws [][]byte
 	raw  []byte // the current initializer's raw_data
+	// mapped, when not nil, is the whole file in memory (r reads the same bytes): raw_data is sliced out
+	// of it rather than read into a buffer of its own.
+	mapped []byte
 }
 
 // fieldFunc handles one field of a message whose tag was just read: it appends what the stripped message
@@ -121,9 +135,17 @@ func (w *wireSplitter) tensorField(out []byte, num protowire.Number, typ protowi
 	if err != nil {
 		return out, true, err
 	}
-	raw := hugepage.Bytes(int(n)) // a weight, kept as long as the model: see package hugepage
-	if err := w.read(raw); err != nil {
-		return out, true, err
+	var raw []byte
+	if w.mapped != nil {
+		raw = w.mapped[w.pos : w.pos+n : w.pos+n] // length checked against the message, within the file
+		if err := w.skip(n); err != nil {
+			return out, true, err
+		}
+	} else {
+		raw = hugepage.Bytes(int(n)) // a weight, kept as long as the model: see package hugepage
+		if err := w.read(raw); err != nil {
+			return out, true, err
+		}
 	}
 	w.raw = raw // a repeated raw_data: the last one wins, as in protobuf-go
 	return out, true, nil
@@ -216,6 +238,15 @@ func (w *wireSplitter) varint(end int64) (uint64, error) {
 		}
 	}
 	return 0, errNotSplit
+}
+
+// skip passes over n bytes of the stream.
+func (w *wireSplitter) skip(n int64) error {
+	if _, err := w.r.Discard(int(n)); err != nil {
+		return errNotSplit
+	}
+	w.pos += n
+	return nil
 }
 
 func (w *wireSplitter) read(p []byte) error {

@@ -3,6 +3,7 @@ package onnx
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -38,6 +39,18 @@ func checkSplitMatches(t *testing.T, name string, b []byte, wantSplit bool) {
 		t.Errorf("%s: the split accepted a file protobuf-go rejects (%v)", name, wholeErr)
 	case err == nil && !proto.Equal(got, whole):
 		t.Errorf("%s: the split decoded a different model from protobuf-go", name)
+	}
+	// The split over a mapped file (here heap bytes: the walk is the same) decodes the same, or gives up
+	// on the same files.
+	stripped, raws, mappedErr := splitMapped(b)
+	if mappedErr == nil {
+		var mapped *onnxpb.ModelProto
+		if mapped, mappedErr = (DecodeOptions{}).unmarshalSplit(stripped, raws); mappedErr == nil && !proto.Equal(mapped, got) {
+			t.Errorf("%s: the split over mapped bytes decoded a different model from the streaming one", name)
+		}
+	}
+	if (mappedErr == nil) != (err == nil) {
+		t.Errorf("%s: the split over mapped bytes gave %v, the streaming one %v", name, mappedErr, err)
 	}
 }
 
@@ -121,16 +134,27 @@ func TestLoadMatchesDecode(t *testing.T) {
 	for name, b := range map[string][]byte{"valid": valid, "raw_data too short": marshal(t, testModel(short)), "truncated": valid[:len(valid)-3], "garbage": []byte("not a model")} {
 		path := filepath.Join(dir, "model.onnx")
 		writeFile(t, path, b)
-		got, err := Load(path)
-		want, wantErr := DecodeOptions{Dir: dir}.Decode(b)
-		switch {
-		case (err == nil) != (wantErr == nil):
-			t.Errorf("%s: Load gave %v, Decode %v", name, err, wantErr)
-		case err != nil && err.Error() != path+": "+wantErr.Error():
-			t.Errorf("%s: Load's error is %q, want Decode's %q after the path", name, err, wantErr)
-		case err == nil && !proto.Equal(got.Proto, want.Proto):
-			t.Errorf("%s: Load and Decode differ", name)
+		for _, mapped := range []bool{false, true} {
+			name := fmt.Sprintf("%s (Mmap %v)", name, mapped)
+			got, err := DecodeOptions{Mmap: mapped}.Load(path)
+			want, wantErr := DecodeOptions{Dir: dir}.Decode(b)
+			checkLoadMatchesDecode(t, name, path, got, err, want, wantErr)
+			if got != nil {
+				got.Close()
+			}
 		}
+	}
+}
+
+func checkLoadMatchesDecode(t *testing.T, name, path string, got *Model, err error, want *Model, wantErr error) {
+	t.Helper()
+	switch {
+	case (err == nil) != (wantErr == nil):
+		t.Errorf("%s: Load gave %v, Decode %v", name, err, wantErr)
+	case err != nil && err.Error() != path+": "+wantErr.Error():
+		t.Errorf("%s: Load's error is %q, want Decode's %q after the path", name, err, wantErr)
+	case err == nil && !proto.Equal(got.Proto, want.Proto):
+		t.Errorf("%s: Load and Decode differ", name)
 	}
 }
 

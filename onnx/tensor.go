@@ -104,7 +104,7 @@ func (m *Model) TensorArray(t *onnxpb.TensorProto) (*Array, error) {
 // that the data present has exactly the size the dims need, and that the result fits limits. A malformed
 // tensor yields a *FormatError, an element type without an Array form an *UnsupportedError.
 func ReadTensor(t *onnxpb.TensorProto, dir string, limits Limits) (*Array, error) {
-	return readTensor(t, dir, limits, false)
+	return readTensor(t, dir, limits, false, nil)
 }
 
 // TakeTensor is ReadTensor for a caller that owns t and spends it (runtime.Load, which decoded the
@@ -112,14 +112,28 @@ func ReadTensor(t *onnxpb.TensorProto, dir string, limits Limits) (*Array, error
 // memory where their layout allows, instead of copying them, and t's raw_data is dropped. t must not be
 // used for its data afterwards.
 func TakeTensor(t *onnxpb.TensorProto, dir string, limits Limits) (*Array, error) {
-	a, err := readTensor(t, dir, limits, true)
+	return takeTensor(t, dir, limits, nil)
+}
+
+// TakeTensor is the function TakeTensor for a tensor of m (resolving external data against m.Dir), which
+// also uses m's memory-mapped files in place (DecodeOptions.Mmap): an initializer's raw_data, or an
+// external data file, mapped read-only and aligned for the element type on a little-endian host becomes
+// the array's Data without a copy (Mapping.Holds reports it); anything else is copied once. Such an array
+// is valid while m.Mapping() is: the caller keeps a reference (Mapping.Acquire) as long as it keeps the
+// array, and never writes into it.
+func (m *Model) TakeTensor(t *onnxpb.TensorProto, limits Limits) (*Array, error) {
+	return takeTensor(t, m.Dir, limits, m.mapping)
+}
+
+func takeTensor(t *onnxpb.TensorProto, dir string, limits Limits, mapping *Mapping) (*Array, error) {
+	a, err := readTensor(t, dir, limits, true, mapping)
 	if t != nil {
 		t.RawData = nil
 	}
 	return a, err
 }
 
-func readTensor(t *onnxpb.TensorProto, dir string, limits Limits, take bool) (*Array, error) {
+func readTensor(t *onnxpb.TensorProto, dir string, limits Limits, take bool, mapping *Mapping) (*Array, error) {
 	where := tensorWhere(t)
 	if t == nil {
 		return nil, formatErr(where, "nil TensorProto")
@@ -146,19 +160,35 @@ func readTensor(t *onnxpb.TensorProto, dir string, limits Limits, take bool) (*A
 			return nil, err
 		}
 		want, _ := info.rawBytes(n)
-		raw, err := readExternal(where, ref, dir, want)
+		var readMapping *Mapping
+		if take {
+			readMapping = mapping
+		}
+		raw, _, err := readExternal(where, ref, dir, want, readMapping)
 		if err != nil {
 			return nil, err
 		}
-		a.Data = decodeElems(dt, raw, n, littleEndian, true) // raw was read for this array alone
+		// raw was read for this array alone, or is mapped pages the caller takes a reference to.
+		a.Data = decodeElems(dt, raw, n, littleEndian, true)
+		dropIfCopied(mapping, raw, a)
 	case fromRaw:
 		a.Data = decodeElems(dt, t.GetRawData(), n, littleEndian, take)
+		if take {
+			dropIfCopied(mapping, t.GetRawData(), a)
+		}
 	case fromTyped:
 		if a.Data, err = decodeTyped(where, dt, t, n); err != nil {
 			return nil, err
 		}
 	}
 	return a, nil
+}
+
+// dropIfCopied gives back the resident pages of mapped raw bytes that a's elements were copied out of.
+func dropIfCopied(mapping *Mapping, raw []byte, a *Array) {
+	if mapping != nil && !mapping.Holds(a) {
+		mapping.dropCopied(raw)
+	}
 }
 
 // checkAlloc compares the in-memory size of the result with the limit (and with what an int can index).

@@ -44,6 +44,12 @@ type Options struct {
 	MaxLoopIterations int64
 	// Logf, when set, receives one line per graph pass that changed the graph.
 	Logf func(format string, args ...any)
+	// NoMmap makes Load read the model file into memory instead of mapping it. By default Load maps it
+	// read-only where the platform can (onnx.DecodeOptions.Mmap) and the plan's weights stay in the file's
+	// pages where their layout allows, so that they are shared with the page cache and with other processes
+	// serving the same file, and are not scanned by the collector. Compile takes a decoded model and never
+	// maps anything.
+	NoMmap bool
 }
 
 func (o Options) withDefaults() Options {
@@ -102,19 +108,32 @@ type Plan struct {
 	mu    sync.Mutex
 	cache map[string]*specialization
 	order []string // cache keys, oldest first, to bound the cache
+
+	// lifetime holds the memory-mapped model file some constants point into (Load), released by Close.
+	lifetime planLifetime
 }
 
 // Load reads, decodes and compiles a model file; its errors name the file. The decoded model is Load's
-// own, so each weight takes as its memory the buffer onnx.Load read its bytes into (onnx.TakeTensor)
-// where their layout allows, instead of a copy: a weight is read once and held once.
+// own, so each weight takes as its memory the file's mapped pages (see Options.NoMmap), or else the
+// buffer onnx.Load read its bytes into (onnx.Model.TakeTensor), where their layout allows, instead of a
+// copy: a weight is read once and held once. A plan whose weights are mapped keeps the file mapped until
+// it and every session made from it are closed (Plan.Close, Session.Close; the collector releases what is
+// left unclosed, later).
 func Load(path string, opts Options) (*Plan, error) {
-	m, err := onnx.Load(path)
+	m, err := onnx.DecodeOptions{Mmap: !opts.NoMmap}.Load(path)
 	if err != nil {
 		return nil, classifyDecodeError(err) // it names the file already
 	}
+	defer m.Close() // the plan takes a reference of its own to what it keeps
 	p, err := compile(m, opts, true)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	p.lifetime.hold(p, m.Mapping())
+	if mapping := m.Mapping(); mapping != nil {
+		// Compiling read every weight, many only to pack, fold or copy them: what the runs read comes
+		// back from the file as they read it.
+		mapping.Trim()
 	}
 	return p, nil
 }

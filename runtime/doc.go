@@ -16,6 +16,7 @@
 //	plan.NewSession()                  a Session owns the buffers and worker threads (its float32 buffers
 //	                                   one huge-page allocation, made by the first Run; see allocArena)
 //	sess.Run(ctx, inputs)              outputs, valid until the next Run
+//	sess.Close(), plan.Close()         the memory-mapped model file is unmapped after the last of them
 //
 // # Specialisation and memory
 //
@@ -42,6 +43,24 @@
 // When an output shape depends on input *values* that are not constant (a Reshape whose target shape is a
 // graph input), the specialisation is marked dynamic and every Run plans again with the actual values,
 // evaluating the graph node by node. Correct, but it allocates.
+//
+// # Memory-mapped weights and Close
+//
+// Load maps the model file read-only (onnx.DecodeOptions.Mmap; Options.NoMmap reads it instead, and
+// platforms without mmap always read) and each initializer whose raw_data, or external data, is aligned
+// for its element type keeps its elements in the file's pages; misaligned ones are copied once and their
+// pages given back. Once compiled, the plan trims the mapping out of the resident set (onnx.Mapping.Trim):
+// what the runs read faults back in from the page cache. Constants are read-only throughout, mapped or not:
+// passes that change a weight (batchnorm folding, permuted or scaled weights) make new tensors, the memory
+// planner never aliases or writes a constant in place, and an output that is a constant (an initializer,
+// an Identity of one, a folded value) is returned as a copy in the session's memory, refreshed at each
+// Run, so that no caller holds or writes the mapped pages.
+//
+// The plan and each of its sessions hold a reference to the mapping; Plan.Close and Session.Close give
+// theirs back, and the file is unmapped after the last one, in any order (lifetime.go). A plan or session
+// dropped without Close releases its reference when the collector finds it unreachable; Run keeps its
+// session reachable until it returns. Compile never maps: it reads the tensors out of the model it is
+// given.
 //
 // # Sequences, optionals and maps
 //

@@ -1,5 +1,11 @@
 package runtime
 
+import (
+	"reflect"
+
+	"github.com/onnxrun/onnxrun/onnx"
+)
+
 // Every test of the package, and every fuzzing run, checks the passes' rewriter index after each pass.
 func init() { verifyRewrites = true }
 
@@ -11,3 +17,15 @@ var ConcatBlocks = &concatBlocks
 
 // BlockViews lets tests plan Slice and Split as copies, to compare with the planner's views.
 var BlockViews = &blockViews
+
+// PlanMapping is the memory-mapped model file p holds a reference to, nil when it holds none.
+func PlanMapping(p *Plan) *onnx.Mapping { return p.lifetime.mapping }
+
+// ConstantMapped reports whether the data of p's constant name lies in p's mapped model file.
+func ConstantMapped(p *Plan, name string) bool {
+	t, ok := p.graph.Constants[name]
+	if !ok || p.lifetime.mapping == nil || t.Len() == 0 {
+		return false
+	}
+	return p.lifetime.mapping.Contains(reflect.ValueOf(t.Data()).UnsafePointer())
+}

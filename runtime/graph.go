@@ -175,13 +175,16 @@ func valueTypeFromProto(tp *onnxpb.TypeProto, depth int) (ops.ValueType, bool) {
 }
 
 // tensorFromProto converts an initializer or attribute tensor into an ops.Tensor. With take, the model is
-// the caller's to spend: the tensor may take t's bytes as its memory (onnx.TakeTensor) and t loses them.
+// the caller's to spend: the tensor may take t's bytes, or the model file's mapped pages, as its memory
+// (onnx.Model.TakeTensor) and t loses them.
 func tensorFromProto(m *onnx.Model, t *onnxpb.TensorProto, limits onnx.Limits, take bool) (*ops.Tensor, error) {
-	read := onnx.ReadTensor
+	var a *onnx.Array
+	var err error
 	if take {
-		read = onnx.TakeTensor
+		a, err = m.TakeTensor(t, limits) // in the model's mapped pages where it can: see Plan.lifetime
+	} else {
+		a, err = onnx.ReadTensor(t, m.Dir, limits)
 	}
-	a, err := read(t, m.Dir, limits)
 	if err != nil {
 		return nil, classifyDecodeError(err)
 	}

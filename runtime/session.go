@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	goruntime "runtime"
 	"strings"
 
 	"github.com/onnxrun/onnxrun/internal/hugepage"
@@ -21,6 +22,9 @@ type Session struct {
 	// The hooks Run and RunProfiled use live here, so that installing one allocates nothing.
 	cancel   cancelHook
 	profiler profileHook
+	// lifetime is the session's reference to the plan's mapped model file (see lifetime.go).
+	lifetime sessionLifetime
+	closed   bool // by Close, or made from a closed plan: Run fails with ErrClosed
 }
 
 // boundPlan is a specialisation with this session's memory attached.
@@ -33,8 +37,10 @@ type boundPlan struct {
 	// with per-session state (control flow keeps its bodies' memory there; see sessionKernel).
 	kernels []ops.Kernel
 	outputs []*ops.Tensor
-	scratch []float32
-	arena   []any
+	// constOutputs are the outputs that are constants, which the caller gets as the session's own copies.
+	constOutputs []constOutput
+	scratch      []float32
+	arena        []any
 }
 
 // sessionKernel is a kernel with state of its own in each session: a control-flow operator, whose bodies
@@ -44,18 +50,25 @@ type sessionKernel interface {
 	forSession() ops.Kernel
 }
 
-// NewSession makes a session with its own buffers and worker threads (Options.Threads).
+// NewSession makes a session with its own buffers and worker threads (Options.Threads). A session made
+// from a closed plan fails every Run with ErrClosed.
 func (p *Plan) NewSession() *Session {
 	s := &Session{plan: p, pool: ops.NewPool(p.opts.Threads)}
 	s.exec = ops.ExecContext{Context: context.Background(), Parallel: s.pool.For, Threads: s.pool.Threads(), Pool: s.pool}
+	var open bool
+	s.lifetime, open = p.lifetime.sessionReference(s)
+	s.closed = !open
 	return s
 }
 
-// Close stops the session's worker threads. A closed session must not be used again.
+// Close stops the session's worker threads and gives back its reference to the plan's mapped model file
+// (see Plan.Close). Run then fails with ErrClosed. Closing twice does nothing.
 func (s *Session) Close() {
 	if s.pool != nil {
 		s.pool.Close()
 	}
+	s.lifetime.release()
+	s.closed = true
 }
 
 // Run computes the model's outputs for inputs given in the order of Plan.Inputs. The returned tensors
@@ -86,6 +99,13 @@ type stepHook interface {
 // run is the one execution path: check the inputs, find the specialisation for their shapes, bind this
 // session's memory to it, run the steps and return the outputs. hook may be nil.
 func (s *Session) run(ctx context.Context, inputs []*ops.Tensor, hook stepHook) ([]*ops.Tensor, error) {
+	if s.closed {
+		return nil, ErrClosed
+	}
+	// The plan's constants may point into its mapped model file, which the collector does not see: keep
+	// the session, and through it the plan, reachable until the kernels are done with them, so that no
+	// cleanup unmaps the file under a running kernel (see lifetime.go).
+	defer goruntime.KeepAlive(s)
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -112,7 +132,12 @@ func (s *Session) run(ctx context.Context, inputs []*ops.Tensor, hook stepHook) 
 		}
 		outs := make([]*ops.Tensor, len(p.outputs))
 		for i, id := range p.outputs {
+			// An output may be one of the plan's constants, or a view of one: the caller gets a copy it may
+			// write into, and never the mapped pages of the model file.
 			outs[i] = evaluated.infos[id].Const
+			if outs[i] != nil && outs[i].Kind() == ops.KindTensor {
+				outs[i] = outs[i].Clone()
+			}
 		}
 		return outs, nil
 	}
@@ -136,6 +161,7 @@ func (s *Session) run(ctx context.Context, inputs []*ops.Tensor, hook stepHook) 
 	if hook != nil {
 		hook.end(nil)
 	}
+	b.refreshConstOutputs()
 	return b.outputs, nil
 }
 
@@ -369,8 +395,28 @@ func bindMemory(p *Plan, spec *specialization) *boundPlan {
 	b.outputs = make([]*ops.Tensor, len(p.outputs))
 	for i, id := range p.outputs {
 		b.outputs[i] = b.tensors[id]
+		if mp.place[id].kind == placeConst && b.outputs[i].Kind() == ops.KindTensor {
+			// A constant output (an initializer, or what folded from them) is the plan's, shared by every
+			// session and possibly in the mapped model file's read-only pages: the caller gets a copy in the
+			// session's memory, refreshed at each Run in case the caller wrote into it.
+			b.outputs[i] = b.tensors[id].Clone()
+			b.constOutputs = append(b.constOutputs, constOutput{out: i, value: b.tensors[id]})
+		}
 	}
 	return b
+}
+
+// constOutput is output number out, a copy of the constant value.
+type constOutput struct {
+	out   int
+	value *ops.Tensor
+}
+
+// refreshConstOutputs copies the constant outputs' values into the session's copies of them.
+func (b *boundPlan) refreshConstOutputs() {
+	for _, c := range b.constOutputs {
+		ops.CopyData(b.outputs[c.out], c.value)
+	}
 }
 
 func inputNames(p *Plan) string {

@@ -41,6 +41,8 @@ type Model struct {
 	settings ModelSettings // from NAME.json beside the model file, when Load found one
 
 	stats *metrics // set when a Server adopts the model
+
+	ownsPlan bool // Load compiled the plan, so Close closes it (unmapping the model file)
 }
 
 // ModelSource names a model file to serve.
@@ -152,9 +154,11 @@ func Load(src ModelSource, cfg Config) (*Model, error) {
 	}
 	m, err := NewModel(src.Name, plan, cfg)
 	if err != nil {
+		plan.Close()
 		return nil, err
 	}
 	m.settings = settings
+	m.ownsPlan = true
 	return m, nil
 }
 
@@ -235,14 +239,18 @@ func (m *Model) admit(ctx context.Context) (admitted context.Context, leave func
 // QueueSize is the number of requests that may wait for the model at once (Config.QueueSize).
 func (m *Model) QueueSize() int { return int(m.queue.queueSize) }
 
-// Close stops the batcher (running what it holds) and the sessions. The model must get no more requests.
-// Closing it again does nothing.
+// Close stops the batcher (running what it holds) and the sessions, and closes the plan when Load made
+// it, which unmaps the model file (runtime.Plan.Close). The model must get no more requests. Closing it
+// again does nothing.
 func (m *Model) Close() {
 	m.closeOnce.Do(func() {
 		if m.batch != nil {
 			m.batch.close()
 		}
 		m.pool.close()
+		if m.ownsPlan {
+			m.plan.Close()
+		}
 		m.closed.Store(true)
 	})
 }

@@ -49,6 +49,7 @@ run (0: it ran on one thread), which does not depend on how busy the machine is.
 			fs.Uint64Var(&o.seed, "seed", 1, "seed of the random inputs")
 			o.json = switchFlag(fs, "json", "", "print the result as JSON (with the profile's steps when --profile)")
 			o.noOptimize = switchFlag(fs, "no-optimize", "", "compile without the graph passes")
+			o.noMmap = switchFlag(fs, "no-mmap", "", "read the model file into memory instead of mapping it (to compare memory)")
 			return o.run
 		},
 	}
@@ -64,6 +65,7 @@ type benchOptions struct {
 	seed       uint64
 	json       *bool
 	noOptimize *bool
+	noMmap     *bool
 }
 
 func (o *benchOptions) run(e *env, args []string) error {
@@ -93,7 +95,7 @@ func (o *benchOptions) run(e *env, args []string) error {
 		return err
 	}
 	cfg := bench.Config{Batch: o.batch, Threads: o.threads, Shapes: shapes, Seed: o.seed, Measure: o.measure,
-		Profile: *o.profile, NoOptimize: *o.noOptimize}
+		Profile: *o.profile, NoOptimize: *o.noOptimize, NoMmap: *o.noMmap}
 	if o.measure.MinTime < bench.DefaultProfileMeasure.MinTime {
 		// A quick benchmark asks for a quick profile too.
 		cfg.ProfileMeasure = bench.DefaultProfileMeasure

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/onnxrun/onnxrun/internal/mmap"
 )
 
 // Module is the main module's path, which marks its go.mod apart from those of the nested modules
@@ -203,4 +205,14 @@ func RequirePython(t testing.TB, how string, modules ...string) string {
 func isDir(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
+}
+
+// RequireMmap skips t on a platform where model files are read rather than memory-mapped
+// (internal/mmap.Supported is false: js/wasm, windows). That is a property of the platform, not missing
+// material, so it skips under CI too.
+func RequireMmap(t testing.TB) {
+	t.Helper()
+	if !mmap.Supported {
+		t.Skipf("%s/%s reads model files instead of mapping them (internal/mmap)", goruntime.GOOS, goruntime.GOARCH)
+	}
 }
