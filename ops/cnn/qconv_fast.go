@@ -63,6 +63,9 @@ type qconvKernel struct {
 	packed []*igemm.PackedA
 	// dwVec is the depthwise vector path's geometry (qconv_depthwise.go), nil when the window does not fit it.
 	dwVec *dwVectorPlan
+	// dwci is the interleaved depthwise path's geometry (qconv_depthwise_ci.go), nil when the shape does
+	// not take it; it replaces the plane path when set.
+	dwci *dwciPlan
 	// kc is the GEMM's K: C/group · taps.
 	kc int
 	// colBytes is the im2col buffer of one (image, group), in bytes.
@@ -102,6 +105,7 @@ func newQconvKernel(s convShape, in []ops.ValueInfo, xIdx, wIdx int, yType ops.D
 	case isDepthwise(&s) && s.groupOutC == 1:
 		k.strategy = qconvDepthwise
 		k.dwVec = newDwVectorPlan(&k.s)
+		k.dwci = newDwciPlan(&k.s, k.dwVec)
 	case k.g.isIdentity(s.inSize):
 		k.strategy = qconvPointwise
 	default:
@@ -122,6 +126,9 @@ func newQconvKernel(s convShape, in []ops.ValueInfo, xIdx, wIdx int, yType ops.D
 
 // Strategy names the strategy Prepare chose, for tests and plan dumps.
 func (k *qconvKernel) Strategy() string {
+	if k.dwci != nil {
+		return "depthwise interleaved"
+	}
 	if k.dwVec != nil {
 		return "depthwise vector"
 	}
