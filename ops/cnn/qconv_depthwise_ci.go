@@ -1,9 +1,9 @@
 package cnn
 
 // The integer depthwise convolution on the channel-interleaved float32 stencil (conv_depthwise_ci.go), for
-// small maps (MobileNetV2's 14x14 and 7x7). The plane path (qconv_depthwise.go) pays per plane for
+// output maps up to 56x56 (qdwciMaxOutputs). The plane path (qconv_depthwise.go) pays per plane for
 // converting the plane row by row into its padded buffer, one kernel call and one requantisation per
-// output row: over 49 or 196 outputs that dominates, and MobileNetV2 int8 spent most of its time there.
+// output row: on small maps that dominates, and MobileNetV2 int8 spent most of its time there.
 // Here a work unit is 16 channels of one image:
 //
 //  1. their 16 planes, contiguous in x, are converted to x - x_zero_point in one vector call;
@@ -19,7 +19,28 @@ package cnn
 // each exactly in any order of summation and the result is the int32 accumulator. The bias is added in
 // int32 by the requantisation, as on the other paths.
 
-import "math"
+import (
+	"math"
+
+	"github.com/onnxrun/onnxrun/ops/internal/isa"
+)
+
+// qdwciMaxOutputs is the largest output plane (outH*outW) that takes the interleaved path, higher than
+// the float path's dwciMaxOutputs because the integer plane path also converts every row and requantises
+// every output row in calls of their own. Measured with BenchmarkQLinearConv (ops/cnn, one thread, busy
+// machine, AVX-512): the interleaved path takes 0.1-0.7x the plane path's time on MobileNetV2's 56x56
+// outputs (stride 1, and stride 2 from 112x112), 28x28 and 14x14, and is no faster on 112x112 outputs.
+const qdwciMaxOutputs = 56 * 56
+
+// newQdwciPlan returns the interleaved plan when the shape takes it: a depthwise multiplier of 1, a window
+// the vector path takes, an output plane of at most qdwciMaxOutputs and a CPU with the interleaved
+// assembly (its pure-Go twins are the reference, slower than the plane path).
+func newQdwciPlan(s *convShape, vec *dwVectorPlan) *dwciPlan {
+	if vec == nil || s.groupOutC != 1 || vec.outH*vec.outW > qdwciMaxOutputs || dwciTaps.Level == isa.PureGo {
+		return nil
+	}
+	return newDwciPlanFor(s, vec)
+}
 
 // qdwciScratch is the layout of one thread's scratch on the interleaved path.
 type qdwciScratch struct {

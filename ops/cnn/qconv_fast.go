@@ -105,7 +105,7 @@ func newQconvKernel(s convShape, in []ops.ValueInfo, xIdx, wIdx int, yType ops.D
 	case isDepthwise(&s) && s.groupOutC == 1:
 		k.strategy = qconvDepthwise
 		k.dwVec = newDwVectorPlan(&k.s)
-		k.dwci = newDwciPlan(&k.s, k.dwVec)
+		k.dwci = newQdwciPlan(&k.s, k.dwVec)
 	case k.g.isIdentity(s.inSize):
 		k.strategy = qconvPointwise
 	default:

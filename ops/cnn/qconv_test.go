@@ -65,11 +65,11 @@ func qconvCases() []qconvCase {
 		// Interleaved: a full block of 16 channels and a partial one, two images; three blocks, the last of one channel.
 		{name: "depthwise 3x3 s1 19 channels", x: []int{2, 19, 7, 6}, w: []int{19, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "group": g(19)}, wantStrategy: "depthwise interleaved"},
 		{name: "depthwise 5x5 s2 33 channels", x: []int{1, 33, 9, 10}, w: []int{33, 1, 5, 5}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "strides": ints(2, 2), "group": g(33)}, wantStrategy: "depthwise interleaved"},
-		// Output planes above dwciMaxOutputs stay on the plane path.
-		{name: "depthwise 5x5 s1 plane", x: []int{1, 2, 17, 19}, w: []int{2, 1, 5, 5}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "group": g(2)}, wantStrategy: "depthwise vector"},
+		// Output planes above qdwciMaxOutputs stay on the plane path.
+		{name: "depthwise 5x5 s1 plane", x: []int{1, 2, 57, 59}, w: []int{2, 1, 5, 5}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "group": g(2)}, wantStrategy: "depthwise vector"},
 		// Rows of 16 and more go through the vector conversion and requantisation, the rest of a row their tails.
-		{name: "depthwise 3x3 s1 wide", x: []int{1, 3, 8, 37}, w: []int{3, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "group": g(3)}, wantStrategy: "depthwise vector"},
-		{name: "depthwise 3x3 s2 wide", x: []int{1, 3, 27, 41}, w: []int{3, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 0, 1, 1), "strides": ints(2, 2), "group": g(3)}, wantStrategy: "depthwise vector"},
+		{name: "depthwise 3x3 s1 wide", x: []int{1, 3, 57, 60}, w: []int{3, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "group": g(3)}, wantStrategy: "depthwise vector"},
+		{name: "depthwise 3x3 s2 wide", x: []int{1, 3, 113, 121}, w: []int{3, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 0, 1, 1), "strides": ints(2, 2), "group": g(3)}, wantStrategy: "depthwise vector"},
 		{name: "depthwise 3x3 dilated", x: []int{1, 4, 9, 8}, w: []int{4, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "dilations": ints(2, 2), "group": g(4)}, wantStrategy: "depthwise"},
 		{name: "depthwise 2x3 s3", x: []int{1, 5, 10, 11}, w: []int{5, 1, 2, 3}, attrs: ops.AttrMap{"pads": ints(1, 0, 1, 1), "strides": ints(3, 3), "group": g(5)}, wantStrategy: "depthwise"},
 		{name: "depthwise multiplier 2", x: []int{1, 3, 6, 6}, w: []int{6, 1, 3, 3}, attrs: ops.AttrMap{"group": g(3)}, wantStrategy: "im2col+igemm"},
@@ -415,7 +415,7 @@ func TestQuantizedConvThreadedRunAllocatesNothing(t *testing.T) {
 		"pointwise":        qconvAllocNode(ops.Shape{1, 64, 28, 28}, ops.Shape{128, 64, 1, 1}, nil),
 		"grouped":          qconvAllocNode(ops.Shape{2, 32, 14, 14}, ops.Shape{32, 4, 3, 3}, ops.AttrMap{"group": ops.IntAttr(8), "pads": ints(1, 1, 1, 1)}),
 		"depthwise":        qconvAllocNode(ops.Shape{1, 16, 14, 14}, ops.Shape{16, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(16), "pads": ints(1, 1, 1, 1)}),
-		"depthwise planes": qconvAllocNode(ops.Shape{1, 16, 20, 20}, ops.Shape{16, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(16), "pads": ints(1, 1, 1, 1)}),
+		"depthwise planes": qconvAllocNode(ops.Shape{1, 16, 60, 60}, ops.Shape{16, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(16), "pads": ints(1, 1, 1, 1)}),
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := opstest.MustPrepare(t, n)
@@ -439,7 +439,7 @@ func TestQuantizedConvStopsWhenCancelled(t *testing.T) {
 		"im2col":           qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{6, 4, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}),
 		"pointwise":        qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{6, 4, 1, 1}, nil),
 		"depthwise":        qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{4, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(4)}),
-		"depthwise planes": qconvAllocNode(ops.Shape{1, 4, 20, 20}, ops.Shape{4, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(4)}),
+		"depthwise planes": qconvAllocNode(ops.Shape{1, 4, 60, 60}, ops.Shape{4, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(4)}),
 		"gather":           qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{4, 1, 2, 2}, ops.AttrMap{"group": ops.IntAttr(4)}),
 	} {
 		t.Run(name, func(t *testing.T) {
