@@ -55,6 +55,9 @@ func qconvCases() []qconvCase {
 		{name: "3x3 dilated groups", x: []int{1, 6, 11, 10}, w: []int{9, 2, 3, 3}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "dilations": ints(2, 2), "group": g(3)}, wantStrategy: "im2col+igemm"},
 		{name: "1x1 expand", x: []int{2, 13, 5, 7}, w: []int{33, 13, 1, 1}, wantStrategy: "pointwise igemm"},
 		{name: "1x1 strided", x: []int{1, 4, 7, 7}, w: []int{5, 4, 1, 1}, attrs: ops.AttrMap{"strides": ints(2, 2)}, wantStrategy: "im2col+igemm"},
+		// Column strides above 1 read the phased input; odd widths leave a phase one cell short.
+		{name: "3x3 column stride 2", x: []int{2, 3, 11, 13}, w: []int{6, 3, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2)}, wantStrategy: "im2col+igemm"},
+		{name: "5x5 column stride 3 grouped", x: []int{1, 4, 10, 17}, w: []int{6, 2, 5, 5}, attrs: ops.AttrMap{"pads": ints(2, 1, 0, 2), "strides": ints(1, 3), "group": g(2)}, wantStrategy: "im2col+igemm"},
 		{name: "1-D", x: []int{2, 3, 17}, w: []int{5, 3, 4}, attrs: ops.AttrMap{"pads": ints(3, 1), "strides": ints(3)}, wantStrategy: "im2col+igemm"},
 		{name: "3-D", x: []int{1, 2, 5, 4, 6}, w: []int{3, 2, 2, 3, 3}, attrs: ops.AttrMap{"auto_pad": ops.StringAttr("SAME_UPPER")}, wantStrategy: "im2col+igemm"},
 		{name: "depthwise 3x3 s1", x: []int{2, 7, 9, 11}, w: []int{7, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "group": g(7)}, wantStrategy: "depthwise interleaved"},
