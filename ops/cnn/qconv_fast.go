@@ -73,7 +73,7 @@ type qconvKernel struct {
 	// phasedBytes is the group's input planes in phaseRows' layout, for rowIm2col with a column stride
 	// above 1 (0 otherwise): its taps then copy contiguous runs, where the cell-by-cell gather read
 	// every stride-th byte with a border test per cell (MobileNetV2's stride-2 stem took as long as
-	// all its depthwise layers).
+	// all its depthwise layers before they moved to the interleaved path).
 	phasedBytes int
 	maxThreads  int
 	// runs recycles the per-Run state (GEMM parameters, thread task) so that Run allocates nothing while
