@@ -6,8 +6,10 @@ package cnn
 // output row: on small maps that dominates, and MobileNetV2 int8 spent most of its time there.
 // Here a work unit is 16 channels of one image:
 //
-//  1. their 16 planes, contiguous in x, are converted to x - x_zero_point in one vector call;
-//  2. transposed into the zero-padded [row][column][16 channels] block (dwciPack);
+//  1. their 16 planes are converted to x - x_zero_point by vector calls, a strip of rows at a time
+//     (qdwciStripCells: the strip stays in cache on MobileNetV2's 112x112 maps);
+//  2. each strip is transposed to [row][column][16 channels] pixels (dwciPack) and its rows copied into
+//     the zero-padded block;
 //  3. the taps' w - w_zero_point are laid out [tap][16 channels];
 //  4. the interleaved stencil computes all 16 channels of a pixel per multiply-add, bias 0, no clamp;
 //  5. the accumulators are transposed back to 16 output planes (dwciUnpack), and each plane is
@@ -48,11 +50,22 @@ type qdwciScratch struct {
 	stage   []float32 // the interleaved input, then the interleaved accumulators
 	weights []float32 // [tap][16 channels] of w - w_zero_point, zero past the last channel
 	bias    []float32 // 16 zeros: the bias is added in int32 when requantising
-	planes  []float32 // 16 planes: x - x_zero_point, then the accumulators
+	planes  []float32 // 16 strips of x - x_zero_point, then the 16 planes of accumulators
 }
 
-// qdwciPlanesLen is the planar buffer's length: 16 input or output planes, whichever is larger.
-func (k *qconvKernel) qdwciPlanesLen() int { return dwciLanes * max(k.s.inSize, k.s.outSize) }
+// qdwciStripCells bounds the cells of a channel's strip of input rows (at least one row): 16 strips of
+// 1024 float32 are 64 KiB, converted, transposed and copied while they are in cache.
+const qdwciStripCells = 1024
+
+// qdwciStripRows is how many input rows a strip holds.
+func (k *qconvKernel) qdwciStripRows() int {
+	return min(k.dwci.inH, max(1, qdwciStripCells/k.dwci.inW))
+}
+
+// qdwciPlanesLen is the planar buffer's length: 16 strips or 16 output planes, whichever is larger.
+func (k *qconvKernel) qdwciPlanesLen() int {
+	return dwciLanes * max(k.qdwciStripRows()*k.dwci.inW, k.s.outSize)
+}
 
 // qdwciScratchPerThread is the float32 length of one thread's scratch on the interleaved path.
 func (k *qconvKernel) qdwciScratchPerThread() int {
@@ -82,6 +95,7 @@ func depthwiseInterleavedUnits[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x
 	xz := X(io.xZero[0])
 	cols, rows := min(p.inW, p.padW-p.padLeft), min(p.inH, p.padH-p.padTop)
 	bases := p.bases[:ceilDiv(p.outPixels, dwciGroup)*dwciGroup]
+	stripRows := k.qdwciStripRows()
 	inf := float32(math.Inf(1))
 	for u := u0; u < u1; u++ {
 		if cancelled(io.done) {
@@ -89,11 +103,18 @@ func depthwiseInterleavedUnits[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x
 		}
 		n, c0 := u/p.blocks, u%p.blocks*dwciLanes
 		lanes := min(dwciLanes, s.inC-c0)
-		dequantizeShifted(sc.planes[:lanes*s.inSize], x[(n*s.inC+c0)*s.inSize:(n*s.inC+c0+lanes)*s.inSize], xz)
-		dwciPack.Fn(sc.stage, sc.planes, s.inSize, lanes, s.inSize)
-		for i := 0; i < rows && cols > 0; i++ {
-			at := ((i+p.padTop)*p.padW + p.padLeft) * dwciLanes
-			copy(sc.padded[at:at+cols*dwciLanes], sc.stage[i*p.inW*dwciLanes:])
+		for r0 := 0; r0 < rows && cols > 0; r0 += stripRows {
+			r1 := min(rows, r0+stripRows)
+			cells := (r1 - r0) * p.inW
+			for ch := 0; ch < lanes; ch++ {
+				plane := x[(n*s.inC+c0+ch)*s.inSize : (n*s.inC+c0+ch+1)*s.inSize]
+				dequantizeShifted(sc.planes[ch*cells:(ch+1)*cells], plane[r0*p.inW:r1*p.inW], xz)
+			}
+			dwciPack.Fn(sc.stage, sc.planes, cells, lanes, cells)
+			for i := r0; i < r1; i++ {
+				at := ((i+p.padTop)*p.padW + p.padLeft) * dwciLanes
+				copy(sc.padded[at:at+cols*dwciLanes], sc.stage[(i-r0)*p.inW*dwciLanes:])
+			}
 		}
 		packShiftedDepthwiseWeights(sc.weights, io, w, c0, lanes, s.taps)
 		dwciTaps.Fn(sc.stage, sc.padded, p.offsets, bases, sc.weights, sc.bias, -inf, inf)
