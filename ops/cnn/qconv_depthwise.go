@@ -210,12 +210,19 @@ func depthwiseVectorPlanes[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x []X
 		}
 		dwFillShifted(v, padded, x[(n*s.inC+m)*s.inSize:(n*s.inC+m+1)*s.inSize], X(io.xZero[0]), temp)
 		v.kernel(temp, padded, v.offsets, wf, v.blocks, 0, -inf, inf)
+		if k.requant {
+			// The rows moved together (forward, so no row is overwritten before it moves): one
+			// requantisation per plane instead of one per row, whose fixed cost was most of a short row's.
+			if v.rowStride != v.outW {
+				for oy := 1; oy < v.outH; oy++ {
+					copy(temp[oy*v.outW:(oy+1)*v.outW], temp[oy*v.rowStride:])
+				}
+			}
+			requantizeDepthwiseF32(k, io, u, 0, temp[:v.outH*v.outW])
+			continue
+		}
 		for oy := 0; oy < v.outH; oy++ {
 			row := temp[oy*v.rowStride : oy*v.rowStride+v.outW]
-			if k.requant {
-				requantizeDepthwiseF32(k, io, u, oy*v.outW, row)
-				continue
-			}
 			acc := io.y32[u*s.outSize+oy*v.outW : u*s.outSize+(oy+1)*v.outW]
 			for i, f := range row {
 				acc[i] = int32(f)
