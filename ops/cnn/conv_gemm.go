@@ -331,7 +331,7 @@ func phasedLen(w *window, channels int) int {
 // convolution's tap then reads a contiguous run of one phase for a row of outputs: im2col copies it instead
 // of gathering every stride-th cell (ResNet-50's 7x7 stride-2 stem spent as long in that gather as in its
 // GEMM).
-func phaseRows(dst, x []float32, rows, width, stride int) {
+func phaseRows[T float32 | byte](dst, x []T, rows, width, stride int) {
 	pw := ceilDiv(width, stride)
 	for r := range rows {
 		src, d := x[r*width:(r+1)*width], dst[r*stride*pw:(r+1)*stride*pw]

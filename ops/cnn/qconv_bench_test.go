@@ -8,20 +8,25 @@ import (
 	"github.com/onnxrun/onnxrun/ops/opstest"
 )
 
-// qconvBenchLayers are int8 layers of MobileNetV2 (1x1 expand, 3x3 depthwise stride 1 and 2, 1x1
-// project) and ResNet-50's 3x3 layer of stage 2, batch 1.
+// qconvBenchLayers are int8 layers of MobileNetV2 (the stride-2 stem, 1x1 expand, 3x3 depthwise stride 1
+// and 2, 1x1 project) and ResNet-50's 3x3 layers of stage 2 and (stride 2) stage 3, batch 1.
 var qconvBenchLayers = []struct {
 	name      string
 	c, hw, m  int
 	k, stride int
 	group     int
 }{
+	{"mbv2_stem_c3_224_s2_m32", 3, 224, 32, 3, 2, 1},
 	{"mbv2_expand_c24_56_m144", 24, 56, 144, 1, 1, 1},
+	{"mbv2_dw_c32_112_s1", 32, 112, 32, 3, 1, 32},
+	{"mbv2_dw_c96_112_s2", 96, 112, 96, 3, 2, 96},
 	{"mbv2_dw_c144_56_s1", 144, 56, 144, 3, 1, 144},
 	{"mbv2_dw_c144_56_s2", 144, 56, 144, 3, 2, 144},
+	{"mbv2_dw_c192_28_s1", 192, 28, 192, 3, 1, 192},
 	{"mbv2_dw_c576_14_s1", 576, 14, 576, 3, 1, 576},
 	{"mbv2_project_c144_28_m32", 144, 28, 32, 1, 1, 1},
 	{"resnet_c64_56_3x3", 64, 56, 64, 3, 1, 1},
+	{"resnet_c128_56_3x3_s2", 128, 56, 128, 3, 2, 1},
 }
 
 // BenchmarkQLinearConv times QLinearConv (u8 activations, s8 per-channel weights, int32 bias) on one

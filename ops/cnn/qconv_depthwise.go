@@ -35,8 +35,11 @@ type qconvDepthwiseTask struct {
 
 // depthwiseScratchPerThread is a thread's scratch: the taps' w' and, for QLinearConv, one accumulator plane
 // (ConvInteger accumulates in its output); on the vector path the padded plane, the kernel's output and
-// the taps' w' in float32.
+// the taps' w' in float32; on the interleaved path, qdwciScratch.
 func (k *qconvKernel) depthwiseScratchPerThread() int {
+	if k.dwci != nil {
+		return k.qdwciScratchPerThread()
+	}
 	if v := k.dwVec; v != nil {
 		return v.padLen + v.tempLen + k.s.taps
 	}
@@ -50,7 +53,7 @@ func (k *qconvKernel) depthwiseScratchPerThread() int {
 func (k *qconvKernel) runDepthwise(io *qconvIO) {
 	threads := 1
 	if io.pool != nil {
-		threads = min(io.pool.Threads(), k.maxThreads, k.s.batch*k.s.outC)
+		threads = min(io.pool.Threads(), k.maxThreads, k.depthwiseUnits())
 	}
 	t := &io.depthwiseRun
 	*t = qconvDepthwiseTask{k: k, io: io, threads: threads}
@@ -61,14 +64,22 @@ func (k *qconvKernel) runDepthwise(io *qconvIO) {
 	io.pool.ForTask(threads, t)
 }
 
+// depthwiseUnits is the work units split over the threads: output planes, or on the interleaved path
+// blocks of 16 channels of one image.
+func (k *qconvKernel) depthwiseUnits() int {
+	if p := k.dwci; p != nil {
+		return k.s.batch * p.blocks
+	}
+	return k.s.batch * k.s.outC
+}
+
 // Do runs threads [lo, hi).
 func (t *qconvDepthwiseTask) Do(lo, hi int) {
 	k, io := t.k, t.io
-	s := &k.s
-	planes := s.batch * s.outC
+	units := k.depthwiseUnits()
 	per := k.depthwiseScratchPerThread()
 	for th := lo; th < hi; th++ {
-		p0, p1 := th*planes/t.threads, (th+1)*planes/t.threads
+		p0, p1 := th*units/t.threads, (th+1)*units/t.threads
 		scratch := io.scratch[th*per : (th+1)*per]
 		switch {
 		case k.xSigned && k.wSigned:
@@ -83,9 +94,13 @@ func (t *qconvDepthwiseTask) Do(lo, hi int) {
 	}
 }
 
-// depthwiseTyped computes output planes [p0, p1) on the vector path when the window fits it, else on the
-// gather loop.
+// depthwiseTyped computes units [p0, p1) on the interleaved path or the plane vector path when the shape
+// takes them, else on the gather loop.
 func depthwiseTyped[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x []X, w []W, p0, p1 int, scratch []float32) {
+	if k.dwci != nil {
+		depthwiseInterleavedUnits(k, io, x, w, p0, p1, scratch)
+		return
+	}
 	if k.dwVec != nil {
 		depthwiseVectorPlanes(k, io, x, w, p0, p1, scratch)
 		return
@@ -195,12 +210,19 @@ func depthwiseVectorPlanes[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x []X
 		}
 		dwFillShifted(v, padded, x[(n*s.inC+m)*s.inSize:(n*s.inC+m+1)*s.inSize], X(io.xZero[0]), temp)
 		v.kernel(temp, padded, v.offsets, wf, v.blocks, 0, -inf, inf)
+		if k.requant {
+			// The rows moved together (forward, so no row is overwritten before it moves): one
+			// requantisation per plane instead of one per row, whose fixed cost was most of a short row's.
+			if v.rowStride != v.outW {
+				for oy := 1; oy < v.outH; oy++ {
+					copy(temp[oy*v.outW:(oy+1)*v.outW], temp[oy*v.rowStride:])
+				}
+			}
+			requantizeDepthwiseF32(k, io, u, 0, temp[:v.outH*v.outW])
+			continue
+		}
 		for oy := 0; oy < v.outH; oy++ {
 			row := temp[oy*v.rowStride : oy*v.rowStride+v.outW]
-			if k.requant {
-				requantizeDepthwiseF32(k, io, u, oy*v.outW, row)
-				continue
-			}
 			acc := io.y32[u*s.outSize+oy*v.outW : u*s.outSize+(oy+1)*v.outW]
 			for i, f := range row {
 				acc[i] = int32(f)

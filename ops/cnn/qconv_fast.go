@@ -58,18 +58,26 @@ type qconvKernel struct {
 	xSigned, wSigned bool
 	ySigned          bool
 	// rowIm2col: the im2col operand is built K x N a row of output cells at a time (im2colRowRange: one
-	// run copied per input row, a 2-D window with unit column stride), which the GEMM packs with its
-	// vector panel packer, instead of N x K cell by cell.
+	// run copied per input row of a 2-D window, from the phased input when the column stride is above 1),
+	// which the GEMM packs with its vector panel packer, instead of N x K cell by cell.
 	rowIm2col bool
 	// packed holds each group's weights packed for the GEMM when W is constant (nil otherwise).
 	packed []*igemm.PackedA
 	// dwVec is the depthwise vector path's geometry (qconv_depthwise.go), nil when the window does not fit it.
 	dwVec *dwVectorPlan
+	// dwci is the interleaved depthwise path's geometry (qconv_depthwise_ci.go), nil when the shape does
+	// not take it; it replaces the plane path when set.
+	dwci *dwciPlan
 	// kc is the GEMM's K: C/group · taps.
 	kc int
 	// colBytes is the im2col buffer of one (image, group), in bytes.
-	colBytes   int
-	maxThreads int
+	colBytes int
+	// phasedBytes is the group's input planes in phaseRows' layout, for rowIm2col with a column stride
+	// above 1 (0 otherwise): its taps then copy contiguous runs, where the cell-by-cell gather read
+	// every stride-th byte with a border test per cell (MobileNetV2's stride-2 stem took as long as
+	// all its depthwise layers before they moved to the interleaved path).
+	phasedBytes int
+	maxThreads  int
 	// runs recycles the per-Run state (GEMM parameters, thread task) so that Run allocates nothing while
 	// the kernel stays safe for concurrent sessions.
 	runs *sync.Pool
@@ -104,12 +112,14 @@ func newQconvKernel(s convShape, in []ops.ValueInfo, xIdx, wIdx int, yType ops.D
 	case isDepthwise(&s) && s.groupOutC == 1:
 		k.strategy = qconvDepthwise
 		k.dwVec = newDwVectorPlan(&k.s)
+		k.dwci = newQdwciPlan(&k.s, k.dwVec)
 	case k.g.isIdentity(s.inSize):
 		k.strategy = qconvPointwise
 	default:
 		k.strategy = qconvIm2col
 		k.colBytes = s.outSize * k.kc
-		k.rowIm2col = s.win.rank() == 2 && s.win.stride[1] == 1
+		k.rowIm2col = s.win.rank() == 2
+		k.phasedBytes = phasedLen(&s.win, s.groupInC)
 	}
 	if w := in[wIdx].Const; w != nil && k.strategy != qconvDepthwise {
 		// Every node reading the same W shares the packed groups (ops.Prepack).
@@ -129,6 +139,9 @@ func newQconvKernel(s convShape, in []ops.ValueInfo, xIdx, wIdx int, yType ops.D
 
 // Strategy names the strategy Prepare chose, for tests and plan dumps.
 func (k *qconvKernel) Strategy() string {
+	if k.dwci != nil {
+		return "depthwise interleaved"
+	}
 	if k.dwVec != nil {
 		return "depthwise vector"
 	}
@@ -140,7 +153,7 @@ func (k *qconvKernel) ScratchSize() int {
 	switch k.strategy {
 	case qconvIm2col:
 		// One im2col buffer per thread for when the products are split over the threads (gemmThreads).
-		return k.maxUnitThreads() * ops.ByteScratchLen(k.colBytes)
+		return k.maxUnitThreads() * ops.ByteScratchLen(k.colBytes+k.phasedBytes)
 	case qconvDepthwise:
 		return k.maxThreads * k.depthwiseScratchPerThread()
 	}
@@ -212,9 +225,9 @@ const maxQconvUnitThreads = 16
 func (t *qconvGemmTask) Do(lo, hi int) {
 	k, io := t.k, t.io
 	units := k.s.batch * k.s.group
-	colLen := ops.ByteScratchLen(k.colBytes)
+	colLen := ops.ByteScratchLen(k.colBytes + k.phasedBytes)
 	for th := lo; th < hi; th++ {
-		col := ops.ByteView(io.scratch[th*colLen:], k.colBytes)
+		col := ops.ByteView(io.scratch[th*colLen:], k.colBytes+k.phasedBytes)
 		for u := th * units / t.threads; u < (th+1)*units/t.threads; u++ {
 			if cancelled(io.done) {
 				return // Y is unfinished; the runtime discards it
@@ -256,7 +269,7 @@ func (k *qconvKernel) runGemm(io *qconvIO) {
 		io.pool.ForTask(threads, t)
 		return
 	}
-	col := ops.ByteView(io.scratch, k.colBytes)
+	col := ops.ByteView(io.scratch, k.colBytes+k.phasedBytes)
 	for n := 0; n < s.batch; n++ {
 		for g := 0; g < s.group; g++ {
 			if cancelled(io.done) {
@@ -267,8 +280,8 @@ func (k *qconvKernel) runGemm(io *qconvIO) {
 	}
 }
 
-// gemmUnit computes the product of image n and group g, with col the im2col buffer and p the GEMM's
-// parameters to fill.
+// gemmUnit computes the product of image n and group g, with col the im2col buffer followed by the
+// phased input's (phasedBytes) and p the GEMM's parameters to fill.
 func (k *qconvKernel) gemmUnit(io *qconvIO, n, g int, col []byte, pool *parallel.Pool, p *igemm.Params) {
 	s := &k.s
 	m0, m1 := g*s.groupOutC, (g+1)*s.groupOutC
@@ -284,6 +297,11 @@ func (k *qconvKernel) gemmUnit(io *qconvIO, n, g int, col []byte, pool *parallel
 	case k.strategy == qconvPointwise:
 		p.B, p.LDB = xg, s.inSize
 	case k.rowIm2col:
+		if k.phasedBytes > 0 {
+			phased := col[k.colBytes : k.colBytes+k.phasedBytes]
+			phaseRows(phased, xg, s.groupInC*s.win.in[0], s.win.in[1], s.win.stride[1])
+			xg = phased
+		}
 		im2colRowRange(col, xg, &s.win, s.groupInC, s.outSize, 0, s.win.out[0], io.xZero[0])
 		p.B, p.LDB = col, s.outSize
 	default:

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/ops/internal/isa"
 	"github.com/onnxrun/onnxrun/ops/internal/qvec"
 	"github.com/onnxrun/onnxrun/ops/opstest"
 )
@@ -54,20 +55,40 @@ func qconvCases() []qconvCase {
 		{name: "3x3 dilated groups", x: []int{1, 6, 11, 10}, w: []int{9, 2, 3, 3}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "dilations": ints(2, 2), "group": g(3)}, wantStrategy: "im2col+igemm"},
 		{name: "1x1 expand", x: []int{2, 13, 5, 7}, w: []int{33, 13, 1, 1}, wantStrategy: "pointwise igemm"},
 		{name: "1x1 strided", x: []int{1, 4, 7, 7}, w: []int{5, 4, 1, 1}, attrs: ops.AttrMap{"strides": ints(2, 2)}, wantStrategy: "im2col+igemm"},
+		// Column strides above 1 read the phased input; odd widths leave a phase one cell short.
+		{name: "3x3 column stride 2", x: []int{2, 3, 11, 13}, w: []int{6, 3, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2)}, wantStrategy: "im2col+igemm"},
+		{name: "5x5 column stride 3 grouped", x: []int{1, 4, 10, 17}, w: []int{6, 2, 5, 5}, attrs: ops.AttrMap{"pads": ints(2, 1, 0, 2), "strides": ints(1, 3), "group": g(2)}, wantStrategy: "im2col+igemm"},
 		{name: "1-D", x: []int{2, 3, 17}, w: []int{5, 3, 4}, attrs: ops.AttrMap{"pads": ints(3, 1), "strides": ints(3)}, wantStrategy: "im2col+igemm"},
 		{name: "3-D", x: []int{1, 2, 5, 4, 6}, w: []int{3, 2, 2, 3, 3}, attrs: ops.AttrMap{"auto_pad": ops.StringAttr("SAME_UPPER")}, wantStrategy: "im2col+igemm"},
-		{name: "depthwise 3x3 s1", x: []int{2, 7, 9, 11}, w: []int{7, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "group": g(7)}, wantStrategy: "depthwise vector"},
-		{name: "depthwise 3x3 s2", x: []int{1, 6, 13, 12}, w: []int{6, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2), "group": g(6)}, wantStrategy: "depthwise vector"},
-		{name: "depthwise 5x5 s2", x: []int{1, 5, 15, 14}, w: []int{5, 1, 5, 5}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "strides": ints(2, 2), "group": g(5)}, wantStrategy: "depthwise vector"},
-		{name: "depthwise 5x5 s1 odd", x: []int{1, 3, 7, 9}, w: []int{3, 1, 5, 5}, attrs: ops.AttrMap{"pads": ints(2, 1, 0, 2), "group": g(3)}, wantStrategy: "depthwise vector"},
-		{name: "depthwise 3x3 s2 odd", x: []int{2, 3, 9, 7}, w: []int{3, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(0, 1, 1, 0), "strides": ints(2, 2), "group": g(3)}, wantStrategy: "depthwise vector"},
+		{name: "depthwise 3x3 s1", x: []int{2, 7, 9, 11}, w: []int{7, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "group": g(7)}, wantStrategy: "depthwise interleaved"},
+		{name: "depthwise 3x3 s2", x: []int{1, 6, 13, 12}, w: []int{6, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2), "group": g(6)}, wantStrategy: "depthwise interleaved"},
+		{name: "depthwise 5x5 s2", x: []int{1, 5, 15, 14}, w: []int{5, 1, 5, 5}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "strides": ints(2, 2), "group": g(5)}, wantStrategy: "depthwise interleaved"},
+		{name: "depthwise 5x5 s1 odd", x: []int{1, 3, 7, 9}, w: []int{3, 1, 5, 5}, attrs: ops.AttrMap{"pads": ints(2, 1, 0, 2), "group": g(3)}, wantStrategy: "depthwise interleaved"},
+		{name: "depthwise 3x3 s2 odd", x: []int{2, 3, 9, 7}, w: []int{3, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(0, 1, 1, 0), "strides": ints(2, 2), "group": g(3)}, wantStrategy: "depthwise interleaved"},
+		// Interleaved: a full block of 16 channels and a partial one, two images; three blocks, the last of one channel.
+		{name: "depthwise 3x3 s1 19 channels", x: []int{2, 19, 7, 6}, w: []int{19, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "group": g(19)}, wantStrategy: "depthwise interleaved"},
+		{name: "depthwise 5x5 s2 33 channels", x: []int{1, 33, 9, 10}, w: []int{33, 1, 5, 5}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "strides": ints(2, 2), "group": g(33)}, wantStrategy: "depthwise interleaved"},
+		// Strips of input rows (qdwciStripCells): seven strips, the last partial; rows wider than a strip.
+		{name: "depthwise 3x3 s2 strips", x: []int{1, 17, 70, 90}, w: []int{17, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2), "group": g(17)}, wantStrategy: "depthwise interleaved"},
+		{name: "depthwise 3x3 s2 rows wider than a strip", x: []int{1, 2, 5, 1100}, w: []int{2, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2), "group": g(2)}, wantStrategy: "depthwise interleaved"},
+		// Output planes above qdwciMaxOutputs stay on the plane path.
+		{name: "depthwise 5x5 s1 plane", x: []int{1, 2, 57, 59}, w: []int{2, 1, 5, 5}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "group": g(2)}, wantStrategy: "depthwise vector"},
 		// Rows of 16 and more go through the vector conversion and requantisation, the rest of a row their tails.
-		{name: "depthwise 3x3 s1 wide", x: []int{1, 3, 6, 37}, w: []int{3, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "group": g(3)}, wantStrategy: "depthwise vector"},
-		{name: "depthwise 3x3 s2 wide", x: []int{1, 3, 7, 41}, w: []int{3, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 0, 1, 1), "strides": ints(2, 2), "group": g(3)}, wantStrategy: "depthwise vector"},
+		{name: "depthwise 3x3 s1 wide", x: []int{1, 3, 57, 60}, w: []int{3, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "group": g(3)}, wantStrategy: "depthwise vector"},
+		{name: "depthwise 3x3 s2 wide", x: []int{1, 3, 113, 121}, w: []int{3, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 0, 1, 1), "strides": ints(2, 2), "group": g(3)}, wantStrategy: "depthwise vector"},
 		{name: "depthwise 3x3 dilated", x: []int{1, 4, 9, 8}, w: []int{4, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "dilations": ints(2, 2), "group": g(4)}, wantStrategy: "depthwise"},
 		{name: "depthwise 2x3 s3", x: []int{1, 5, 10, 11}, w: []int{5, 1, 2, 3}, attrs: ops.AttrMap{"pads": ints(1, 0, 1, 1), "strides": ints(3, 3), "group": g(5)}, wantStrategy: "depthwise"},
 		{name: "depthwise multiplier 2", x: []int{1, 3, 6, 6}, w: []int{6, 1, 3, 3}, attrs: ops.AttrMap{"group": g(3)}, wantStrategy: "im2col+igemm"},
 	}
+}
+
+// strategyOnThisCPU is the strategy the case takes here: the interleaved depthwise path needs its
+// assembly, without which the plane path runs.
+func (c qconvCase) strategyOnThisCPU() string {
+	if c.wantStrategy == "depthwise interleaved" && dwciTaps.Level == isa.PureGo {
+		return "depthwise vector"
+	}
+	return c.wantStrategy
 }
 
 // zeroPointSets are the zero points the fast paths are tested with, in stored bytes: extremes and a middle
@@ -199,8 +220,8 @@ func TestQuantizedConvFastPathsMatchReference(t *testing.T) {
 					want := qconvReference(t, n)
 					for _, threads := range []int{1, 2} {
 						p := opstest.MustPrepare(t, n)
-						if got := p.Kernel.(*qconvKernel).Strategy(); got != c.wantStrategy {
-							t.Fatalf("strategy %q, want %q", got, c.wantStrategy)
+						if got, want := p.Kernel.(*qconvKernel).Strategy(), c.strategyOnThisCPU(); got != want {
+							t.Fatalf("strategy %q, want %q", got, want)
 						}
 						if threads > 1 {
 							p.Ctx.Pool, p.Ctx.Threads = pool, threads
@@ -396,10 +417,11 @@ func TestQuantizedConvThreadedRunAllocatesNothing(t *testing.T) {
 	pool := ops.NewPool(2)
 	defer pool.Close()
 	for name, n := range map[string]opstest.Node{
-		"im2col":    qconvAllocNode(ops.Shape{2, 32, 30, 30}, ops.Shape{64, 32, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}),
-		"pointwise": qconvAllocNode(ops.Shape{1, 64, 28, 28}, ops.Shape{128, 64, 1, 1}, nil),
-		"grouped":   qconvAllocNode(ops.Shape{2, 32, 14, 14}, ops.Shape{32, 4, 3, 3}, ops.AttrMap{"group": ops.IntAttr(8), "pads": ints(1, 1, 1, 1)}),
-		"depthwise": qconvAllocNode(ops.Shape{1, 16, 14, 14}, ops.Shape{16, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(16), "pads": ints(1, 1, 1, 1)}),
+		"im2col":           qconvAllocNode(ops.Shape{2, 32, 30, 30}, ops.Shape{64, 32, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}),
+		"pointwise":        qconvAllocNode(ops.Shape{1, 64, 28, 28}, ops.Shape{128, 64, 1, 1}, nil),
+		"grouped":          qconvAllocNode(ops.Shape{2, 32, 14, 14}, ops.Shape{32, 4, 3, 3}, ops.AttrMap{"group": ops.IntAttr(8), "pads": ints(1, 1, 1, 1)}),
+		"depthwise":        qconvAllocNode(ops.Shape{1, 16, 14, 14}, ops.Shape{16, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(16), "pads": ints(1, 1, 1, 1)}),
+		"depthwise planes": qconvAllocNode(ops.Shape{1, 16, 60, 60}, ops.Shape{16, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(16), "pads": ints(1, 1, 1, 1)}),
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := opstest.MustPrepare(t, n)
@@ -420,10 +442,11 @@ func TestQuantizedConvThreadedRunAllocatesNothing(t *testing.T) {
 // before computing anything (Y keeps its sentinel).
 func TestQuantizedConvStopsWhenCancelled(t *testing.T) {
 	for name, n := range map[string]opstest.Node{
-		"im2col":    qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{6, 4, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}),
-		"pointwise": qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{6, 4, 1, 1}, nil),
-		"depthwise": qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{4, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(4)}),
-		"gather":    qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{4, 1, 2, 2}, ops.AttrMap{"group": ops.IntAttr(4)}),
+		"im2col":           qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{6, 4, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}),
+		"pointwise":        qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{6, 4, 1, 1}, nil),
+		"depthwise":        qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{4, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(4)}),
+		"depthwise planes": qconvAllocNode(ops.Shape{1, 4, 60, 60}, ops.Shape{4, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(4)}),
+		"gather":           qconvAllocNode(ops.Shape{1, 4, 7, 7}, ops.Shape{4, 1, 2, 2}, ops.AttrMap{"group": ops.IntAttr(4)}),
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := opstest.MustPrepare(t, n)
@@ -443,5 +466,59 @@ func TestQuantizedConvStopsWhenCancelled(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestQuantizedDepthwiseInterleavedTwinsMatchReference runs the interleaved depthwise path on its pure-Go
+// twins (the pack, stencil and unpack of conv_depthwise_ci.go), forced whatever the CPU, and on the
+// variants this CPU picks, against the reference loop, bit for bit, for every case that takes the path.
+func TestQuantizedDepthwiseInterleavedTwinsMatchReference(t *testing.T) {
+	r := rand.New(rand.NewSource(61))
+	saved := [...]any{dwciPack, dwciTaps, dwciUnpack}
+	defer func() {
+		dwciPack, dwciTaps, dwciUnpack = saved[0].(isa.Variant[dwciPackFn]), saved[1].(isa.Variant[dwciTapsFn]), saved[2].(isa.Variant[dwciUnpackFn])
+	}()
+	pool := ops.NewPool(2)
+	defer pool.Close()
+	for _, c := range qconvCases() {
+		if c.wantStrategy != "depthwise interleaved" {
+			continue
+		}
+		for ti, types := range [][3]ops.DType{{ops.Uint8, ops.Int8, ops.Uint8}, {ops.Int8, ops.Int8, ops.Int8}, {ops.Uint8, ops.Uint8, ops.Int8}, {ops.Int8, ops.Uint8, ops.Uint8}} {
+			zps := zeroPointSets[ti%len(zeroPointSets)]
+			outC := c.w[0]
+			wZeros, wScales, bias := make([]int, outC), make([]float32, outC), make([]int32, outC)
+			for m := range wZeros {
+				wZeros[m], wScales[m], bias[m] = zps[(m+1)%3], 0.004+0.01*float32(m%7), int32(r.Intn(20001)-10000)
+			}
+			x, w := rand8(r, types[0], c.x...), rand8(r, types[1], c.w...)
+			q := opstest.Node{OpType: "QLinearConv", Opset: 10, Attrs: c.attrs, Inputs: []*ops.Tensor{
+				x, ops.Scalar[float32](0.05), zero8(types[0], false, zps[0]), w, ops.FromSlice(ops.Shape{outC}, wScales),
+				zero8(types[1], true, wZeros...), ops.Scalar[float32](0.6), zero8(types[2], false, zps[2]), ops.FromSlice(ops.Shape{outC}, bias)}}
+			ci := opstest.Node{OpType: "ConvInteger", Opset: 10, Attrs: c.attrs, Inputs: []*ops.Tensor{
+				x, w, zero8(types[0], false, zps[0]), zero8(types[1], true, wZeros...)}}
+			for _, n := range []opstest.Node{q, ci} {
+				want := qconvReference(t, n)
+				for _, level := range []isa.Level{isa.PureGo, isa.Max()} {
+					dwciPack, dwciTaps, dwciUnpack = isa.PickAt(level, dwciPackVariants...), isa.PickAt(level, dwciTapsVariants...), isa.PickAt(level, dwciUnpackVariants...)
+					for _, threads := range []int{1, 2} {
+						name := fmt.Sprintf("%s/%s/%v/%s/threads=%d", c.name, n.OpType, types, dwciTaps.Name, threads)
+						p := opstest.MustPrepare(t, n)
+						k := p.Kernel.(*qconvKernel)
+						k.dwci = newDwciPlanFor(&k.s, k.dwVec)
+						p.Ctx.Scratch = make([]float32, k.ScratchSize())
+						if threads > 1 {
+							p.Ctx.Pool, p.Ctx.Threads = pool, threads
+						}
+						if err := k.Run(p.Ctx, p.In, p.Out); err != nil {
+							t.Fatalf("%s: %v", name, err)
+						}
+						if err := sameTensors(p.Out[0], want); err != nil {
+							t.Fatalf("%s: %v", name, err)
+						}
+					}
+				}
+			}
+		}
 	}
 }

@@ -55,11 +55,6 @@ func BenchmarkQLinearSigmoid(b *testing.B) {
 	benchNode(b, msNode("QLinearSigmoid", nil, a, s, zp, scalarF32(1.0/256), zp), 1)
 }
 
-func BenchmarkQLinearGlobalAveragePool(b *testing.B) {
-	a, _, s, zp, _ := benchInputs()
-	benchNode(b, msNode("QLinearGlobalAveragePool", nil, a, s, zp, s, zp), 1)
-}
-
 func BenchmarkQLinearAveragePool3x3(b *testing.B) {
 	a, _, s, zp, _ := benchInputs()
 	benchNode(b, msNode("QLinearAveragePool", ops.AttrMap{"kernel_shape": opstest.Ints(3, 3), "pads": opstest.Ints(1, 1, 1, 1)}, a, s, zp, s, zp), 1)
@@ -111,3 +106,24 @@ func BenchmarkDynamicQuantizeLinear(b *testing.B) {
 }
 
 func threadsName(n int) string { return "threads=" + itoa(int64(n)) }
+
+// BenchmarkQLinearGlobalAveragePool times the global pool on the block's 1×96×56×56 activations and on
+// MobileNetV2's 1×1280×7×7, on its plane sums and on the window loop it replaces.
+func BenchmarkQLinearGlobalAveragePool(b *testing.B) {
+	block, _, _, _, _ := benchInputs()
+	for _, x := range []*ops.Tensor{block, randQ8(rand.New(rand.NewSource(3)), ops.Uint8, ops.Shape{1, 1280, 7, 7})} {
+		n := msNode("QLinearGlobalAveragePool", nil, x, scalarF32(0.02), u8(ops.Shape{}, 3), scalarF32(0.01), u8(ops.Shape{}, 7))
+		name := x.Shape().String()
+		b.Run(name+"/plane sums", func(b *testing.B) { benchNode(b, n, 1) })
+		b.Run(name+"/window loop", func(b *testing.B) {
+			p := opstest.MustPrepare(b, n)
+			k := p.Kernel.(*qlinearPoolKernel[uint8])
+			y := make([]uint8, x.Shape()[1])
+			b.SetBytes(int64(x.Len()))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				k.runWindows(x.Data().([]uint8), y, 0.02, 3, 0.01, 7)
+			}
+		})
+	}
+}

@@ -494,3 +494,53 @@ func TestQLinearEmptyTensors(t *testing.T) {
 		}
 	}
 }
+
+// The global pool's plane sums (runGlobal) give runWindows' bytes, bit for bit, for both types and
+// layouts, on planes of 1 to 300 cells and scales that round many outputs to a tie or saturate them.
+func TestQLinearGlobalAveragePoolMatchesWindowLoop(t *testing.T) {
+	rng := rand.New(rand.NewSource(17))
+	for _, dt := range []ops.DType{ops.Uint8, ops.Int8} {
+		for _, shape := range []ops.Shape{{1, 1, 1, 1}, {2, 7, 7, 7}, {1, 3, 15, 20}, {3, 5, 9}, {1, 2, 2, 3, 4}} {
+			for _, last := range []bool{false, true} {
+				for _, sc := range [][2]float32{{0.02, 0.01}, {1, 1}, {0.5, 0.003}} {
+					x := randQ8(rng, dt, shape)
+					xzp, yzp := 3, 250
+					if dt == ops.Int8 {
+						xzp, yzp = -7, 100
+					}
+					if last {
+						x = toChannelsLast(x)
+					}
+					p := opstest.MustPrepare(t, msNode("QLinearGlobalAveragePool", ops.AttrMap{"channels_last": ops.IntAttr(map[bool]int64{false: 0, true: 1}[last])},
+						x, scalarF32(sc[0]), zp8(dt, xzp), scalarF32(sc[1]), zp8(dt, yzp)))
+					if err := p.Kernel.Run(p.Ctx, p.In, p.Out); err != nil {
+						t.Fatal(err)
+					}
+					got := p.Out[0].AsFloat64s()
+					want := make([]float64, len(got))
+					switch k := p.Kernel.(type) {
+					case *qlinearPoolKernel[uint8]:
+						y := make([]uint8, len(got))
+						k.runWindows(x.Data().([]uint8), y, sc[0], float32(xzp), sc[1], float32(yzp))
+						for i, v := range y {
+							want[i] = float64(v)
+						}
+					case *qlinearPoolKernel[int8]:
+						y := make([]int8, len(got))
+						k.runWindows(x.Data().([]int8), y, sc[0], float32(xzp), sc[1], float32(yzp))
+						for i, v := range y {
+							want[i] = float64(v)
+						}
+					default:
+						t.Fatalf("kernel %T", p.Kernel)
+					}
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("%s %v channels_last=%v scales %v: output %d is %v, the window loop's %v", dt, shape, last, sc, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
