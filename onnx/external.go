@@ -95,7 +95,9 @@ func readExternal(where string, ref externalRef, dir string, want int64) ([]byte
 	}
 	rel, err := filepath.Rel(realDir, realPath)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		return nil, formatErr(where, fmt.Sprintf("external data location %q resolves to %s, outside the model folder %s", ref.location, realPath, realDir))
+		// The message names neither path: it may reach a client of the server (a load request's answer), and
+		// where a link leads outside the folder is no business of theirs.
+		return nil, formatErr(where, fmt.Sprintf("external data location %q resolves to a file outside the model folder (symlinks followed)", ref.location))
 	}
 
 	root, err := os.OpenRoot(realDir)

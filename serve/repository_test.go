@@ -414,7 +414,7 @@ func TestLoadUnload(t *testing.T) {
 		t.Errorf("after a refused unload: %d, want 200", status)
 	}
 
-	ts := startRepository(t, Config{ModelDir: dir, ModelControl: true})
+	ts := startRepository(t, Config{ModelDir: dir, ModelControl: true, InsecureModelControl: true})
 	old := servingModel(t, ts.Server, "scale")
 	if status, _, body := ts.do(t, "POST", "/v2/repository/models/scale/unload", ""); status != 200 {
 		t.Fatalf("unload: %d %s", status, body)
