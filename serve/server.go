@@ -196,11 +196,11 @@ type Server struct {
 	pollDone chan struct{}
 	pollOnce sync.Once
 
-	tls    *certReloader  // nil without Config.TLS
-	auth   *tokenFile     // nil without Config.AuthTokenFile
+	tls  *certReloader // nil without Config.TLS
+	auth *tokenFile    // nil without Config.AuthTokenFile
 
-	dirForms []string // the model folder's absolute paths, which hidePaths keeps out of answers
-	health *health.Server // grpc.health.v1 statuses, for ServeGRPC and ServeHealth
+	dirForms []string       // the model folder's absolute paths, which hidePaths keeps out of answers
+	health   *health.Server // grpc.health.v1 statuses, for ServeGRPC and ServeHealth
 }
 
 // New makes a server for models, which it owns from now on: Shutdown closes them, and with
