@@ -451,7 +451,7 @@ func TestLoadUnload(t *testing.T) {
 	}
 
 	// A literal ".." is cleaned away by the client and the mux before any route; escaped, it reaches one.
-	for _, name := range []string{"a%2Fb", "%2Fetc%2Fpasswd", `a%5Cb`, "a..b", "%2E%2E"} {
+	for _, name := range []string{"a%2Fb", "%2Fetc%2Fpasswd", `a%5Cb`, "a..b", "%2E%2E", "a%00b"} {
 		for _, action := range []string{"load", "unload"} {
 			status, _, body := ts.do(t, "POST", "/v2/repository/models/"+name+"/"+action, "")
 			if status != http.StatusBadRequest {
