@@ -78,6 +78,7 @@ func TestModelNamesStayInTheModelFolder(t *testing.T) {
 	symlink(t, filepath.Join("..", "outside"), filepath.Join(models, "evildir"))
 	saveModel(t, filepath.Join(models, "withjson.onnx"), scaleGraph(5))
 	symlink(t, filepath.Join(base, "outside", "secret.json"), filepath.Join(models, "withjson.json"))
+	writeFile(t, filepath.Join(models, "broken.onnx"), "not a model") // its load error names the file
 
 	// A scan finds them first: each fails like a broken model, and is retried only when it changes.
 	if err := ts.Rescan(); err == nil || !strings.Contains(err.Error(), "outside the model folder") {
@@ -90,6 +91,11 @@ func TestModelNamesStayInTheModelFolder(t *testing.T) {
 		if status != http.StatusBadRequest || !strings.Contains(body, "symlink leading outside the model folder") {
 			t.Errorf("load %s (a symlink out): %d %s, want 400 naming the symlink", name, status, body)
 		}
+	}
+	status, body := rawRequest(t, addr, "POST", "/v2/repository/models/broken/load", bearer)
+	answers = append(answers, body, ts.index(t)["broken"].Reason)
+	if status != http.StatusBadRequest || !strings.Contains(body, "broken.onnx") {
+		t.Errorf("load broken: %d %s, want 400 naming broken.onnx", status, body)
 	}
 	for _, name := range []string{"evil", "evildir", "withjson"} {
 		if ts.reg.isServing(name) {
