@@ -97,7 +97,9 @@ func readExternal(where string, ref externalRef, dir string, want int64, mapping
 	}
 	rel, err := filepath.Rel(realDir, realPath)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		return nil, false, formatErr(where, fmt.Sprintf("external data location %q resolves to %s, outside the model folder %s", ref.location, realPath, realDir))
+		// The message names neither path: it may reach a client of the server (a load request's answer), and
+		// where a link leads outside the folder is no business of theirs.
+		return nil, false, formatErr(where, fmt.Sprintf("external data location %q resolves to a file outside the model folder (symlinks followed)", ref.location))
 	}
 
 	root, err := os.OpenRoot(realDir)

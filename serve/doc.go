@@ -50,7 +50,7 @@
 // contents or raw_input_contents, and grpc.health.v1 (SERVING for "" and each model name, NOT_SERVING once
 // Shutdown starts). A ModelInfer call becomes the same internal request an HTTP one does and runs on the
 // same pools and batcher under the same timeout, and the client's deadline; errors are the HTTP ones as gRPC
-// codes (400 INVALID_ARGUMENT, 404 NOT_FOUND, 413 RESOURCE_EXHAUSTED, 503 UNAVAILABLE, 504
+// codes (400 INVALID_ARGUMENT, 401 UNAUTHENTICATED, 404 NOT_FOUND, 413 RESOURCE_EXHAUSTED, 503 UNAVAILABLE, 504
 // DEADLINE_EXCEEDED, 500 INTERNAL). Metrics count gRPC calls as endpoint grpc_METHOD with the HTTP code.
 //
 // # Model repository
@@ -74,9 +74,22 @@
 //
 // The repository extension's index (Triton's, which KServe's REST protocol shares; "model_repository" in
 // GET /v2) lists every model with its state: READY, UNAVAILABLE or LOADING. Load and unload answer 403
-// unless Config.ModelControl is set; a name that is not a plain file name (a '/', '\', "..", an absolute
-// path) is refused with 400 before the directory is touched. A model unloaded by request stays unloaded
-// until a load request, whatever the scans see. KServe's gRPC API has no repository calls; gRPC's health
+// unless Config.ModelControl is set (and need the bearer token: see below). A model unloaded by request
+// stays unloaded until a load request, whatever the scans see.
+//
+// # Confined model names
+//
+// A name in a load or unload request is a plain file name: one with a '/', '\', NUL, "..", or an absolute
+// path is refused with 400 before the directory is touched. Names arrive percent-decoded (net/http's mux
+// matches {name} on the escaped path, so %2F stays inside the name and is refused here); a literal or
+// %2e%2e "../" segment is cleaned by the mux first (a redirect, or 404 for no route), and never reaches a
+// handler. Inference and metadata look names up among the models served, never on disk. A file of the
+// model folder (NAME.onnx, a folder NAME/, its model file, NAME.json or settings.json) may be a symlink
+// only to somewhere inside the folder, symlinks resolved (Kubernetes' ConfigMap and Secret volumes are made
+// of such links): one leading outside is refused when it would load (confine.go), as a broken model is
+// (a start-up error, a failed load in the index and the metrics, 400 to a load request). External data
+// stays inside the model file's own folder (onnx/external.go). Answers (load errors, index reasons) name
+// files relative to the model folder and the folder as "the model folder"; the log keeps full paths. KServe's gRPC API has no repository calls; gRPC's health
 // service follows loads (SERVING) and unloads (NOT_SERVING).
 //
 // # Concurrency
@@ -131,13 +144,35 @@
 // within ReadHeaderTimeout and clients pinging more often than every 10s are cut off. Idle connections
 // cost a parked goroutine and a descriptor each, and Go raises RLIMIT_NOFILE's soft limit to the hard one
 // at start, so thousands of them neither exhaust descriptors nor slow the others
-// (TestIdleConnectionsDoNotStopService). RELIABILITY.md lists each hostile request with its answer.
+// (TestIdleConnectionsDoNotStopService). RELIABILITY.md lists each hostile request with its answer, and
+// TestValidRequestsAreServedWhileHostileOnesArrive sends them all while valid requests are answered.
+//
+// # Bearer tokens
+//
+// Config.AuthTokenFile (auth.go) names a file holding a bearer token, its surrounding white space ignored;
+// a missing or empty file fails New. Load and unload then need "Authorization: Bearer TOKEN", and with
+// Config.AuthInfer so do inference, model and server metadata, the repository index, /try/models.json and
+// /metrics; over gRPC, the metadata "authorization" with the same value for ModelInfer, ModelMetadata and
+// ServerMetadata. Health stays open, for probes carry no token: /v2/health/live and ready, model readiness
+// (a health call in the protocol), ServerLive, ServerReady, ModelReady and grpc.health.v1; so do the try-it
+// page's own files, and the page asks for the token and sends it on each of its calls. A request without
+// the token, with another one or with another scheme gets 401 with "WWW-Authenticate: Bearer
+// realm="onnxrun"" (and error="invalid_token" when it sent a credential), over gRPC UNAUTHENTICATED; the
+// message says what is missing, never the token. Tokens are compared through their SHA-256 digests with
+// crypto/subtle, so the time taken tells neither where they differ nor the token's length. The file is
+// re-read when it changes, as the certificates are (another inode, size or modification time, checked at
+// most every second): a rotated Secret takes effect without a restart, and a replacement that is empty or
+// unreadable is logged and the previous token kept.
+//
+// ModelControl changes what the server runs, and the issue asks for it to require a token: New refuses
+// ModelControl without AuthTokenFile unless Config.InsecureModelControl (--insecure-model-control) says
+// that whoever reaches the port may load and unload models, for a port only trusted clients reach.
 //
 // # Errors
 //
 // Every failure is an HTTP 4xx or 5xx status with the body {"error": "..."}: 400 for a malformed or
-// mismatched request (binary data included) or a model that fails to load, 403 for load and unload without
-// model control, 404 for an unknown model, version or route, 405 for a wrong method, 413 for a body
+// mismatched request (binary data included) or a model that fails to load, 401 without the bearer token
+// where one is needed, 403 for load and unload without model control, 404 for an unknown model, version or route, 405 for a wrong method, 413 for a body
 // too large, 500 when the model fails, 503 while shutting down or when a model's queue is full (with
 // Retry-After), 504 on timeout. Messages name what is
 // wrong and the values; a panic in a handler is logged with its stack and answered with a bare 500.

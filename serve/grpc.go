@@ -74,6 +74,7 @@ func newGRPCServer(s *Server) *grpcServer {
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: s.cfg.IdleTimeout}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.UnaryInterceptor(gs.intercept),
+		grpc.StreamInterceptor(gs.streamAuth),
 	}
 	if s.tls != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(s.tls.config([]string{"h2"}))))
@@ -153,6 +154,9 @@ func (gs *grpcServer) intercept(ctx context.Context, req any, info *grpc.UnarySe
 		s.stats.inFlight.Add(-1)
 		s.active.Done()
 	}()
+	if err := s.authorizeGRPC(ctx, info.FullMethod); err != nil {
+		return nil, err
+	}
 	return handler(ctx, req)
 }
 
@@ -164,6 +168,8 @@ var grpcCodes = []struct {
 }{
 	{http.StatusOK, codes.OK},
 	{http.StatusBadRequest, codes.InvalidArgument},
+	{http.StatusUnauthorized, codes.Unauthenticated},
+	{http.StatusForbidden, codes.PermissionDenied},
 	{http.StatusNotFound, codes.NotFound},
 	{http.StatusRequestEntityTooLarge, codes.ResourceExhausted},
 	{http.StatusTooManyRequests, codes.ResourceExhausted},

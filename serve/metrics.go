@@ -63,7 +63,6 @@ func newMetrics() *metrics {
 	}
 }
 
-
 // observeRejected counts a request refused because the model's queue was full.
 func (m *metrics) observeRejected(model string) {
 	if m == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -74,6 +75,11 @@ func ModelsInDir(dir string) ([]ModelSource, error) {
 	if len(found) == 0 {
 		return nil, errNoModelsIn(dir)
 	}
+	for _, src := range found {
+		if err := confineSource(dir, src); err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+	}
 	return found, nil
 }
 
@@ -90,11 +96,19 @@ func scanModelDir(dir string) ([]ModelSource, error) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
+		isDir := e.IsDir()
+		if e.Type()&fs.ModeSymlink != 0 {
+			// Followed, so that a linked folder is found; where it leads is checked when it loads
+			// (confineSource), which refuses a link out of the folder by name rather than skipping it.
+			if st, err := os.Stat(path); err == nil {
+				isDir = st.IsDir()
+			}
+		}
 		var src ModelSource
 		switch {
-		case !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".onnx"):
+		case !isDir && strings.EqualFold(filepath.Ext(e.Name()), ".onnx"):
 			src = ModelSource{Name: strings.TrimSuffix(e.Name(), filepath.Ext(e.Name())), Path: path}
-		case e.IsDir():
+		case isDir:
 			file, ok := modelInFolder(path)
 			if !ok {
 				continue

@@ -65,6 +65,9 @@ func (s *Server) loadModelDir() error {
 func (s *Server) loadFromDir(src ModelSource) error {
 	stamp, err := stampOf(src)
 	if err == nil {
+		err = confineSource(s.cfg.ModelDir, src)
+	}
+	if err == nil {
 		s.reg.loading(src)
 		start := time.Now()
 		var m *Model
@@ -77,7 +80,7 @@ func (s *Server) loadFromDir(src ModelSource) error {
 			return nil
 		}
 	}
-	s.reg.failed(src, stamp, err.Error())
+	s.reg.failed(src, stamp, s.hidePaths(err.Error()))
 	s.stats.observeLoad(src.Name, false)
 	return err // Load's errors name the model and the file
 }
@@ -238,8 +241,8 @@ func checkRepositoryName(name string) error {
 	switch {
 	case name == "" || name == "." || name == "..":
 		return badRequestf("model name %q is not a file name", name)
-	case strings.ContainsAny(name, `/\`) || strings.Contains(name, ".."):
-		return badRequestf("model name %q: a model name is a plain file name, without '/', '\\' or '..'", name)
+	case strings.ContainsAny(name, "/\\\x00") || strings.Contains(name, ".."):
+		return badRequestf("model name %q: a model name is a plain file name, without '/', '\\', NUL or '..'", name)
 	case filepath.IsAbs(name) || filepath.VolumeName(name) != "":
 		return badRequestf("model name %q is an absolute path; give the model's name", name)
 	}
@@ -269,7 +272,7 @@ func (s *Server) loadModel(c *call) error {
 	}
 	found, err := scanModelDir(s.cfg.ModelDir)
 	if err != nil {
-		return &Error{Status: http.StatusInternalServerError, Msg: fmt.Sprintf("reading the model directory: %v", err)}
+		return &Error{Status: http.StatusInternalServerError, Msg: "reading the model directory: " + s.hidePaths(err.Error())}
 	}
 	for _, src := range found {
 		if src.Name != name {
@@ -277,7 +280,7 @@ func (s *Server) loadModel(c *call) error {
 		}
 		if err := s.loadFromDir(src); err != nil {
 			s.cfg.Logf("load request: %v", err)
-			return badRequestf("loading model %q failed: %v", name, err)
+			return badRequestf("loading model %q failed: %s", name, s.hidePaths(err.Error()))
 		}
 		c.model = name
 		writeJSON(c.w, http.StatusOK, struct{}{})

@@ -414,7 +414,7 @@ func TestLoadUnload(t *testing.T) {
 		t.Errorf("after a refused unload: %d, want 200", status)
 	}
 
-	ts := startRepository(t, Config{ModelDir: dir, ModelControl: true})
+	ts := startRepository(t, Config{ModelDir: dir, ModelControl: true, InsecureModelControl: true})
 	old := servingModel(t, ts.Server, "scale")
 	if status, _, body := ts.do(t, "POST", "/v2/repository/models/scale/unload", ""); status != 200 {
 		t.Fatalf("unload: %d %s", status, body)
@@ -451,7 +451,7 @@ func TestLoadUnload(t *testing.T) {
 	}
 
 	// A literal ".." is cleaned away by the client and the mux before any route; escaped, it reaches one.
-	for _, name := range []string{"a%2Fb", "%2Fetc%2Fpasswd", `a%5Cb`, "a..b", "%2E%2E"} {
+	for _, name := range []string{"a%2Fb", "%2Fetc%2Fpasswd", `a%5Cb`, "a..b", "%2E%2E", "a%00b"} {
 		for _, action := range []string{"load", "unload"} {
 			status, _, body := ts.do(t, "POST", "/v2/repository/models/"+name+"/"+action, "")
 			if status != http.StatusBadRequest {

@@ -66,8 +66,21 @@ type Config struct {
 	// removed ones unload (0: no polling).
 	PollInterval time.Duration
 	// ModelControl turns on the repository's load and unload endpoints (POST
-	// /v2/repository/models/NAME/load and /unload); off, they answer 403. The index is always on.
+	// /v2/repository/models/NAME/load and /unload); off, they answer 403. The index is always on. They
+	// change what the server runs, so New refuses ModelControl without AuthTokenFile unless
+	// InsecureModelControl says that whoever reaches the port may load and unload models.
 	ModelControl bool
+	// InsecureModelControl lets ModelControl run without a token: for a port only trusted clients reach.
+	InsecureModelControl bool
+	// AuthTokenFile holds the bearer token (the file's content, white space trimmed) that load and unload
+	// requests must send as "Authorization: Bearer TOKEN"; others get 401 (gRPC UNAUTHENTICATED). The file
+	// is re-read when it changes (checked at most every second), as the TLS certificates are; a missing or
+	// empty file fails New.
+	AuthTokenFile string
+	// AuthInfer extends the token to inference, model and server metadata, the repository index, the try-it
+	// page's model list and /metrics, over HTTP and gRPC. Health (/v2/health/*, model readiness, the
+	// protocol's ServerLive, ServerReady and ModelReady, grpc.health.v1) and the page's own files stay open.
+	AuthInfer bool
 	// Logf receives one line per notable event (server errors, panics, shutdown); nil discards them.
 	Logf func(format string, args ...any)
 
@@ -183,8 +196,11 @@ type Server struct {
 	pollDone chan struct{}
 	pollOnce sync.Once
 
-	tls    *certReloader  // nil without Config.TLS
-	health *health.Server // grpc.health.v1 statuses, for ServeGRPC and ServeHealth
+	tls  *certReloader // nil without Config.TLS
+	auth *tokenFile    // nil without Config.AuthTokenFile
+
+	dirForms []string       // the model folder's absolute paths, which hidePaths keeps out of answers
+	health   *health.Server // grpc.health.v1 statuses, for ServeGRPC and ServeHealth
 }
 
 // New makes a server for models, which it owns from now on: Shutdown closes them, and with
@@ -194,7 +210,7 @@ func New(cfg Config, models ...*Model) (*Server, error) {
 	if len(models) == 0 && cfg.ModelDir == "" {
 		return nil, errors.New("serve: no models to serve")
 	}
-	s := &Server{cfg: cfg, reg: newRegistry(), stats: newMetrics()}
+	s := &Server{cfg: cfg, reg: newRegistry(), stats: newMetrics(), dirForms: modelDirForms(cfg.ModelDir)}
 	seen := map[string]bool{}
 	// Before the models are adopted, so that a failure leaves them usable.
 	if cfg.TLS.enabled() {
@@ -203,6 +219,9 @@ func New(cfg Config, models ...*Model) (*Server, error) {
 			return nil, fmt.Errorf("serve: %w", err)
 		}
 		s.tls = r
+	}
+	if err := s.setUpAuth(); err != nil {
+		return nil, err
 	}
 	for _, m := range models {
 		if seen[m.name] {
@@ -347,30 +366,34 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	type route struct {
 		method, path, endpoint string
+		access                 access // who may call it (auth.go)
 		h                      handlerFunc
 	}
+	open, data, control := accessOpen, accessData, accessControl
 	table := []route{
-		{"GET", "/v2/health/live", "server_live", s.live},
-		{"GET", "/v2/health/ready", "server_ready", s.ready},
-		{"GET", "/v2", "server_metadata", s.serverMetadata},
-		{"GET", "/v2/{$}", "server_metadata", s.serverMetadata},
-		{"GET", "/v2/models/{name}", "model_metadata", s.modelMetadata},
-		{"GET", "/v2/models/{name}/versions/{version}", "model_metadata", s.modelMetadata},
-		{"GET", "/v2/models/{name}/ready", "model_ready", s.modelReady},
-		{"GET", "/v2/models/{name}/versions/{version}/ready", "model_ready", s.modelReady},
-		{"POST", "/v2/models/{name}/infer", "infer", s.infer},
-		{"POST", "/v2/models/{name}/versions/{version}/infer", "infer", s.infer},
-		{"GET", "/metrics", "metrics", s.metrics},
-		{"POST", "/v2/repository/index", "repository_index", s.repositoryIndex},
-		{"POST", "/v2/repository/models/{name}/load", "repository_load", s.loadModel},
-		{"POST", "/v2/repository/models/{name}/unload", "repository_unload", s.unloadModel},
-		{"GET", "/{$}", "page", pageFile("index.html")},
-		{"GET", "/try/page.css", "page", pageFile("page.css")},
-		{"GET", "/try/page.js", "page", pageFile("page.js")},
-		{"GET", "/try/models.json", "page", s.pageModels},
+		{"GET", "/v2/health/live", "server_live", open, s.live},
+		{"GET", "/v2/health/ready", "server_ready", open, s.ready},
+		{"GET", "/v2", "server_metadata", data, s.serverMetadata},
+		{"GET", "/v2/{$}", "server_metadata", data, s.serverMetadata},
+		{"GET", "/v2/models/{name}", "model_metadata", data, s.modelMetadata},
+		{"GET", "/v2/models/{name}/versions/{version}", "model_metadata", data, s.modelMetadata},
+		// Model readiness is one of the protocol's health calls: probes use it, and carry no token.
+		{"GET", "/v2/models/{name}/ready", "model_ready", open, s.modelReady},
+		{"GET", "/v2/models/{name}/versions/{version}/ready", "model_ready", open, s.modelReady},
+		{"POST", "/v2/models/{name}/infer", "infer", data, s.infer},
+		{"POST", "/v2/models/{name}/versions/{version}/infer", "infer", data, s.infer},
+		{"GET", "/metrics", "metrics", data, s.metrics},
+		{"POST", "/v2/repository/index", "repository_index", data, s.repositoryIndex},
+		{"POST", "/v2/repository/models/{name}/load", "repository_load", control, s.loadModel},
+		{"POST", "/v2/repository/models/{name}/unload", "repository_unload", control, s.unloadModel},
+		// The page itself is open: it is what asks for the token, and holds no model data.
+		{"GET", "/{$}", "page", open, pageFile("index.html")},
+		{"GET", "/try/page.css", "page", open, pageFile("page.css")},
+		{"GET", "/try/page.js", "page", open, pageFile("page.js")},
+		{"GET", "/try/models.json", "page", data, s.pageModels},
 	}
 	for _, rt := range table {
-		mux.Handle(rt.method+" "+rt.path, s.wrap(rt.endpoint, rt.h))
+		mux.Handle(rt.method+" "+rt.path, s.wrap(rt.endpoint, s.guard(rt.access, rt.h)))
 		allow := rt.method
 		if allow == "GET" {
 			allow = "GET, HEAD"

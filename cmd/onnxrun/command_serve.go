@@ -52,9 +52,20 @@ beside a NAME/ folder's model.onnx, and override the flags for that model:
    "preprocess": {"width": 28, "height": 28, "channels": 1, "scale": 0.0039215686, "mean": [0.1307],
                   "std": [0.3081], "invert": true, "labels": ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]}}
 
-The load and unload endpoints are off unless --model-control is given (they answer 403): turn it on only
-where the HTTP port is reachable by trusted clients. With --model-name or --print-request, --model-dir is
-read once at start and not watched.
+The load and unload endpoints are off unless --model-control is given (they answer 403). With it they
+need a bearer token: --auth-token-file names a file holding it (white space around it ignored; a missing or
+empty file stops the start), and a request without "Authorization: Bearer TOKEN", or with another token,
+gets 401 with a WWW-Authenticate: Bearer challenge. The file is re-read when it changes (checked at most
+every second), so a rotated Kubernetes Secret takes effect without a restart; a replacement that is empty
+or unreadable is logged and the previous token kept. --model-control without --auth-token-file is refused
+unless --insecure-model-control says that whoever reaches the port may load and unload models.
+--auth-infer extends the token to inference, metadata, the repository index, the try-it page's model list
+and /metrics, over HTTP and gRPC (metadata "authorization: Bearer TOKEN", else UNAUTHENTICATED); health
+(/v2/health/*, model readiness, ServerLive, ServerReady, ModelReady, grpc.health.v1) and the page itself
+stay open, and the page asks for the token. A model name in a request is a plain name (no '/', '\', "..",
+NUL or absolute path, escaped or not: 400); a file of --model-dir that is a symlink leading outside it is
+refused like a broken model, and answers name files relative to --model-dir. With --model-name or
+--print-request, --model-dir is read once at start and not watched.
 
 With --grpc-port, the same models are also served over gRPC: KServe's v2 GRPCInferenceService (ServerLive,
 ServerReady, ModelReady, ServerMetadata, ModelMetadata, ModelInfer with typed or raw contents) and the
@@ -97,7 +108,7 @@ tensor files, one per model input, and exits: a body for curl.`,
 		examples: []string{
 			"onnxrun serve models/lenet/lenet.onnx",
 			"onnxrun serve --model-dir /mnt/models --model-name lenet --http-port 8080",
-			"onnxrun serve --model-dir models/ --poll-interval 5s --model-control",
+			"onnxrun serve --model-dir models/ --poll-interval 5s --model-control --auth-token-file /etc/onnxrun/token",
 			"onnxrun serve --grpc-port 8081 models/lenet/lenet.onnx",
 			"onnxrun serve --max-batch 32 --max-batch-delay 2ms lenet=model.onnx",
 			"onnxrun serve --tls-cert tls.crt --tls-key tls.key --tls-client-ca ca.crt --health-port 8082 lenet.onnx",
@@ -107,7 +118,10 @@ tensor files, one per model input, and exits: a body for curl.`,
 			var o serveOptions
 			fs.StringVar(&o.modelDir, "model-dir", "", "serve every model in this folder, a model repository rescanned every --poll-interval")
 			fs.DurationVar(&o.cfg.PollInterval, "poll-interval", 10*time.Second, "rescan --model-dir this often: load new models, reload changed ones, unload removed ones (0: never)")
-			fs.BoolVar(&o.cfg.ModelControl, "model-control", false, "turn on POST /v2/repository/models/NAME/load and /unload")
+			fs.BoolVar(&o.cfg.ModelControl, "model-control", false, "turn on POST /v2/repository/models/NAME/load and /unload (needs --auth-token-file or --insecure-model-control)")
+			fs.StringVar(&o.cfg.AuthTokenFile, "auth-token-file", "", "the bearer token that load and unload (and with --auth-infer, everything but health) require; re-read when it changes")
+			fs.BoolVar(&o.cfg.AuthInfer, "auth-infer", false, "require the --auth-token-file token for inference, metadata, the index, the page's model list and /metrics too (HTTP and gRPC)")
+			fs.BoolVar(&o.cfg.InsecureModelControl, "insecure-model-control", false, "allow --model-control without a token: anyone who reaches the port may load and unload models")
 			fs.StringVar(&o.modelName, "model-name", "", "the name to serve the one model under (KServe passes the InferenceService's name)")
 			fs.StringVar(&o.host, "host", "", "address to listen on (default: every interface)")
 			fs.IntVar(&o.port, "http-port", 8080, "HTTP port (0: any free port)")
@@ -343,6 +357,12 @@ func (o *serveOptions) check(cmd *command) error {
 		return usagef(cmd, "--tls-client-ca needs --tls-cert and --tls-key: client certificates are asked for over TLS")
 	case (o.tls.CertFile == "") != (o.tls.KeyFile == ""):
 		return usagef(cmd, "--tls-cert and --tls-key go together (got only one)")
+	case o.cfg.AuthInfer && o.cfg.AuthTokenFile == "":
+		return usagef(cmd, "--auth-infer needs --auth-token-file: the file holds the token clients must send")
+	case o.cfg.ModelControl && o.cfg.AuthTokenFile == "" && !o.cfg.InsecureModelControl:
+		return usagef(cmd, "--model-control lets clients load and unload models: give it --auth-token-file, or --insecure-model-control for a port only trusted clients reach")
+	case o.cfg.InsecureModelControl && !o.cfg.ModelControl:
+		return usagef(cmd, "--insecure-model-control applies to --model-control, which is not given")
 	case o.cfg.MaxElements < 0:
 		return usagef(cmd, "--max-elements must be 0 or more, got %d", o.cfg.MaxElements)
 	case o.cfg.ReadHeaderTimeout <= 0 || o.cfg.ReadTimeout < 0 || o.cfg.IdleTimeout <= 0:

@@ -160,20 +160,33 @@ func startServeCommand(t *testing.T, ctx context.Context, args []string, marker,
 }
 
 // --model-dir is a model repository: an empty one starts when it is polled, a model copied in later
-// loads, NAME.json applies, and --model-control opens the load and unload endpoints.
+// loads, NAME.json applies, and --model-control opens the load and unload endpoints to the holder of the
+// --auth-token-file token; without a token file, --model-control is refused.
 func TestServeCommandModelRepository(t *testing.T) {
 	lenetData, err := os.ReadFile(testenv.RepoPath(t, "models/lenet/lenet.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("let-me-in\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	base, logs, done := startServeCommand(t, ctx, []string{"--host", "127.0.0.1", "--http-port", "0", "--sessions", "1",
-		"--model-dir", dir, "--poll-interval", "10ms", "--model-control"}, "listening on ", " ")
+		"--model-dir", dir, "--poll-interval", "10ms", "--model-control", "--auth-token-file", tokenFile}, "listening on ", " ")
+	authorization := ""
 	post := func(path, body string) (int, string) {
 		t.Helper()
-		resp, err := http.Post(base+path, "application/json", strings.NewReader(body))
+		req, err := http.NewRequest("POST", base+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if authorization != "" {
+			req.Header.Set("Authorization", authorization)
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,6 +226,10 @@ func TestServeCommandModelRepository(t *testing.T) {
 	if len(md.Inputs) != 1 || fmt.Sprint(md.Inputs[0].Shape) != "[1 1 28 28]" {
 		t.Errorf("digits.json pins the input to [1,1,28,28]; metadata %+v", md)
 	}
+	if status, body := post("/v2/repository/models/digits/unload", ""); status != http.StatusUnauthorized {
+		t.Errorf("unload without the token: %d %s, want 401", status, body)
+	}
+	authorization = "Bearer let-me-in"
 	if status, body := post("/v2/repository/models/digits/unload", ""); status != 200 {
 		t.Errorf("unload with --model-control: %d %s", status, body)
 	}
@@ -232,4 +249,27 @@ func TestServeCommandModelRepository(t *testing.T) {
 		t.Fatalf("negative --poll-interval: status %d: %s", status, stderr)
 	}
 	oneErrorLine(t, stderr, "--poll-interval must be 0 (no rescans) or more")
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--model-control"}, "give it --auth-token-file, or --insecure-model-control"},
+		{[]string{"--auth-infer"}, "--auth-infer needs --auth-token-file"},
+		{[]string{"--insecure-model-control"}, "--insecure-model-control applies to --model-control"},
+	} {
+		status, _, stderr := runCLI(append([]string{"serve", "--model-dir", dir}, tc.args...)...)
+		if status != exitUsage {
+			t.Fatalf("serve %v: status %d: %s", tc.args, status, stderr)
+		}
+		oneErrorLine(t, stderr, tc.want)
+	}
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	status, _, stderr = runCLI("serve", "--host", "127.0.0.1", "--http-port", "0", "--model-dir", dir, "--model-control", "--auth-token-file", empty)
+	if status == 0 || !strings.Contains(stderr, empty) || !strings.Contains(stderr, "empty") {
+		t.Errorf("an empty token file: status %d: %s, want a failure naming the file", status, stderr)
+	}
 }

@@ -1,0 +1,95 @@
+package serve
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Model names and files stay inside the model folder: a name from a request is a plain file name
+// (checkRepositoryName), a file the folder holds may be a symlink only to somewhere inside the folder
+// (confineSource), and messages that go to clients name files relative to the folder (hidePaths).
+
+// confineSource checks that src's files, its model file and its settings file if it has one, lie inside
+// the model folder dir once every symlink is resolved (dir's own included), so that a link such as
+// NAME.onnx -> /etc/shadow, a folder NAME/ -> /home or NAME.json -> ../secret is refused by name. Links
+// inside the folder are fine: Kubernetes' ConfigMap and Secret volumes are made of them. The model file's
+// external data is confined to its own folder by the decoder (onnx/external.go).
+//
+// The check runs just before the load reads the files; a link swapped in between the two is not caught
+// (the decoder reads the model file by path). The model folder is the operator's, so this guards against
+// mistakes and a tenant with write access to part of it, not against a writer racing the server.
+func confineSource(dir string, src ModelSource) error {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return fmt.Errorf("model %q: resolving the model folder: %w", src.Name, pathFreeError(err))
+	}
+	for _, path := range []string{src.Path, src.SettingsFile()} {
+		if path != src.Path {
+			if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+				continue // no settings file
+			}
+		}
+		name := path
+		if rel, err := filepath.Rel(dir, path); err == nil {
+			name = rel
+		}
+		real, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return fmt.Errorf("model %q: %s cannot be resolved (a symlink to nothing?): %w", src.Name, name, pathFreeError(err))
+		}
+		if !inside(root, real) {
+			return fmt.Errorf("model %q: %s is a symlink leading outside the model folder; only links inside it are followed", src.Name, name)
+		}
+	}
+	return nil
+}
+
+// inside reports whether path lies in the folder root (both absolute, symlinks resolved).
+func inside(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// pathFreeError is err without the path an *fs.PathError carries, which may be where a symlink leads.
+func pathFreeError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// modelDirForms are the absolute spellings of the model folder (as given, and with symlinks resolved),
+// longest first, that hidePaths removes from messages.
+func modelDirForms(dir string) []string {
+	if dir == "" {
+		return nil
+	}
+	var forms []string
+	if abs, err := filepath.Abs(dir); err == nil {
+		forms = append(forms, abs)
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		if abs, err := filepath.Abs(real); err == nil && (len(forms) == 0 || abs != forms[0]) {
+			forms = append(forms, abs)
+		}
+	}
+	sort.Slice(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
+	return forms
+}
+
+// hidePaths rewrites a message that goes to a client (a load error, an index reason) so that it names files
+// relative to the model folder and the folder itself as "the model folder": where the server keeps its
+// models is no business of a client's. The log keeps the full paths, for the operator.
+func (s *Server) hidePaths(msg string) string {
+	for _, form := range s.dirForms {
+		msg = strings.ReplaceAll(msg, form+string(filepath.Separator), "")
+		msg = strings.ReplaceAll(msg, form, "the model folder")
+	}
+	return msg
+}
