@@ -28,6 +28,10 @@ done
 make --no-print-directory image IMAGE="$IMAGE" IMAGE_CONTEXT="$IMAGE_CONTEXT" GO="$GO"
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 echo "image-test: $IMAGE is $size bytes"
+user=$(podman image inspect --format '{{.Config.User}}' "$IMAGE")
+case "$user" in
+  "" | 0 | 0:* | root | root:*) fail "$IMAGE runs as root (USER '$user'): deploy/Containerfile must set a non-root USER" ;;
+esac
 
 work=$(mktemp -d)
 log="$work/server.log"
@@ -85,6 +89,11 @@ for _ in $(seq $((READY_TIMEOUT * 10))); do
 done
 [ -n "$addr" ] || { cat "$log" >&2; fail "not ready within ${READY_TIMEOUT}s"; }
 echo "image-test: ready at $addr"
+# The kubelet's probes go to the plain-text health port (docs/kserve.md section 5).
+health=$(sed -n 's/^onnxrun serve: health probes (plain text) on \(http:\/\/[^ ]*\)$/\1/p' "$log")
+[ -n "$health" ] || { cat "$log" >&2; fail "the server printed no health port"; }
+[ "$(curl -sS "$health/v2/health/ready")" = '{"ready":true}' ] || fail "$health/v2/health/ready is not {\"ready\":true}"
+echo "image-test: the health port $health answers ready"
 
 # The request body comes from the binary that went into the image, run on the host (it is static).
 "$IMAGE_CONTEXT/onnxrun" serve "$IMAGE_CONTEXT/models/lenet.onnx" --print-request models/lenet/digit_7.npy >"$work/digit_7.json"
