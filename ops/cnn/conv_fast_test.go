@@ -64,6 +64,12 @@ var oddConvCases = []convCase{
 	{"depthwise 3x3 c32 1x1 map", []int{1, 32, 1, 1}, []int{32, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(32), "pads": ints(1, 1, 1, 1)}},
 	{"depthwise 3x3 c16 16x16 stride 1", []int{1, 16, 16, 16}, []int{16, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(16), "pads": ints(1, 1, 1, 1)}},
 	{"depthwise 5x5 dilated", []int{1, 4, 12, 12}, []int{4, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(4), "dilations": ints(2, 2), "pads": ints(2, 2, 2, 2)}},
+	// Dilated depthwise on both vector paths: DeepLabV3's 5x5 dilation 2 on 16x16 (interleaved), unequal
+	// dilations with stride 2 and asymmetric pads on a plane above dwciMaxOutputs (plane path) and below it.
+	{"depthwise 5x5 c20 16x16 dilated 2", []int{1, 20, 16, 16}, []int{20, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(20), "dilations": ints(2, 2), "pads": ints(4, 4, 4, 4)}},
+	{"depthwise 3x3 c5 stride 2 dilated 2x3 asym", []int{1, 5, 37, 41}, []int{5, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(5), "strides": ints(2, 2), "dilations": ints(2, 3), "pads": ints(1, 3, 2, 0)}},
+	{"depthwise 3x3 c17 stride 2 dilated 3", []int{2, 17, 13, 12}, []int{17, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(17), "strides": ints(2, 2), "dilations": ints(3, 3), "pads": ints(3, 2, 3, 4)}},
+	{"depthwise 5x5 c3 dilated 3 large plane", []int{1, 3, 30, 29}, []int{3, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(3), "dilations": ints(3, 3), "pads": ints(6, 5, 6, 7)}},
 	{"1-D", []int{2, 3, 17}, []int{5, 3, 4}, ops.AttrMap{"pads": ints(1, 2), "strides": ints(2)}},
 	{"3-D", []int{1, 2, 5, 4, 6}, []int{3, 2, 2, 3, 2}, ops.AttrMap{"pads": ints(1, 0, 1, 0, 1, 0)}},
 }
