@@ -24,6 +24,9 @@ package cnn
 //     much as the product, or with at most 16 output channels (U-Net's full-resolution layers), where
 //     Winograd's and im2col's GEMMs run nearly empty.
 //   - convDepthwise (conv_depthwise.go): one input channel per group (depthwise), a per-plane stencil.
+//   - convTapRegions (conv_taps.go): a dilated convolution whose taps read the input for at most half of
+//     the outputs (DeepLabV3's ASPP at dilation 12 on 16x16): one GEMM per tap over the outputs it reads
+//     the input for, where im2col would multiply the padding's zeros.
 //
 // Before choosing, Prepare drops the taps that read only padding at every output position (conv_trim.go:
 // DeepLabV3's ASPP at dilation 24 and 36 on a 16x16 map becomes a 1x1 convolution).
@@ -275,6 +278,8 @@ func (d *derivedWeights[T]) compute() {
 // tiles up to 64 multiply-adds per output cell (C/group*taps), where im2col costs as much as the GEMM.
 func chooseConvStrategy(s *convShape, w convWeights) convStrategy {
 	switch {
+	case tapRegionsFits(s):
+		return newConvTapRegions(s, w)
 	case gemmTPays(s, gemmTileCols()) && !winogradFits(s):
 		return newConvGemmT(s, w)
 	case isPointwise(s):

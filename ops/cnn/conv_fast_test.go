@@ -70,6 +70,9 @@ var oddConvCases = []convCase{
 	{"depthwise 3x3 c5 stride 2 dilated 2x3 asym", []int{1, 5, 37, 41}, []int{5, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(5), "strides": ints(2, 2), "dilations": ints(2, 3), "pads": ints(1, 3, 2, 0)}},
 	{"depthwise 3x3 c17 stride 2 dilated 3", []int{2, 17, 13, 12}, []int{17, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(17), "strides": ints(2, 2), "dilations": ints(3, 3), "pads": ints(3, 2, 3, 4)}},
 	{"depthwise 5x5 c3 dilated 3 large plane", []int{1, 3, 30, 29}, []int{3, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(3), "dilations": ints(3, 3), "pads": ints(6, 5, 6, 7)}},
+	// Taps live on part of the outputs only (conv_taps.go): in-place and gathered regions, strides 2.
+	{"3x3 c32 m5 dilated 4x5 sparse taps", []int{1, 32, 6, 7}, []int{5, 32, 3, 3}, ops.AttrMap{"dilations": ints(4, 5), "pads": ints(4, 5, 4, 5)}},
+	{"3x3 c33 m7 b2 stride 2 dilated sparse taps asym", []int{2, 33, 11, 9}, []int{7, 33, 3, 3}, ops.AttrMap{"strides": ints(2, 2), "dilations": ints(5, 4), "pads": ints(5, 3, 4, 4)}},
 	{"1-D", []int{2, 3, 17}, []int{5, 3, 4}, ops.AttrMap{"pads": ints(1, 2), "strides": ints(2)}},
 	{"3-D", []int{1, 2, 5, 4, 6}, []int{3, 2, 2, 3, 2}, ops.AttrMap{"pads": ints(1, 0, 1, 0, 1, 0)}},
 }
@@ -104,6 +107,9 @@ func strategiesFor(s *convShape, wt *ops.Tensor) []convStrategy {
 		}
 		if s.group == 1 && win.stride[0] == 1 && win.stride[1] == 1 {
 			out = append(out, newConvFewChannels(s, w))
+		}
+		if s.group == 1 && s.taps > 1 {
+			out = append(out, newConvTapRegions(s, w))
 		}
 		if isDepthwise(s) {
 			out = append(out, newConvDepthwise(s, w))
@@ -244,6 +250,10 @@ func TestFastConvChoice(t *testing.T) {
 		{[]int{1, 32, 128, 128}, []int{32, 32, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
 		// Winograd keeps the maps it fits.
 		{[]int{1, 32, 16, 16}, []int{32, 32, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
+		// ASPP at dilation 12 on 16x16: its taps read the input for 25% of im2col's products (conv_taps.go).
+		{[]int{1, 960, 16, 16}, []int{256, 960, 3, 3}, ops.AttrMap{"pads": ints(12, 12, 12, 12), "dilations": ints(12, 12)}, "tap-regions"},
+		// With 8 input channels the per-tap products cost more than they save.
+		{[]int{1, 8, 16, 16}, []int{16, 8, 3, 3}, ops.AttrMap{"pads": ints(12, 12, 12, 12), "dilations": ints(12, 12)}, "gemm-t"},
 		// ASPP at dilation 36 on 16x16: only the centre tap reads the input (conv_trim.go).
 		{[]int{1, 960, 16, 16}, []int{256, 960, 3, 3}, ops.AttrMap{"pads": ints(36, 36, 36, 36), "dilations": ints(36, 36)}, "pointwise"},
 	}
