@@ -177,6 +177,7 @@ type convRun struct {
 	winograd         winogradPhases   // convWinograd's block phases split across the pool, likewise
 	post             activation.Split // the post activation over all of Y split across the pool, likewise
 	im2colBlocks     im2colBlocks     // convIm2col's blocks shared across the pool, likewise
+	direct           directSplit      // convFewChannels' image cut across the pool, likewise
 }
 
 // serialLayout is a strategy that cuts its work into other units when one thread runs them all: its

@@ -853,3 +853,55 @@ func TestWinogradPostSplitAtBatch1(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectSplitAtBatch1: a batch-1 convolution on the direct tiles (U-Net's full-resolution layers: 16
+// output channels) cuts its one image across the pool (two parallel sections: the padded copy, then the
+// row bands) and gives, on 1, 2 and 3 threads, the reference's result and the same bits, with the residual
+// and a post activation applied band by band.
+func TestDirectSplitAtBatch1(t *testing.T) {
+	x, w, b := randF32(1, 1, 32, 37, 45), randF32(2, 16, 32, 3, 3), randF32(3, 16)
+	s := testConvShape(t, x.Shape(), w.Shape(), ops.AttrMap{"pads": ints(1, 1, 1, 1)})
+	z := randF32(4, s.outShape...)
+	for _, e := range []struct {
+		name string
+		epi  convEpilogue
+	}{
+		{"relu", convEpilogue{act: gemm.ActReLU, hi: float32(math.Inf(1))}},
+		{"clip+sum", convEpilogue{act: gemm.ActClip, lo: -0.3, hi: 0.5, sum: true}},
+		{"silu+sum", convEpilogue{post: activation.Func{Kind: activation.SiLU}, sum: true}},
+	} {
+		old := goruntime.GOMAXPROCS(2)
+		k := prepareFastConv(s, w, nil, e.epi)
+		goruntime.GOMAXPROCS(old)
+		if k.Strategy() != "direct" {
+			t.Fatalf("%s: strategy %s, want direct", e.name, k.Strategy())
+		}
+		want := referenceConv(&s, x, w, b, z, e.epi)
+		in := []*ops.Tensor{x, w, b}
+		if e.epi.sum {
+			in = append(in, z)
+		}
+		var first []float32
+		for _, threads := range []int{1, 2, 3} {
+			pool := parallel.NewPool(threads)
+			got := runOnPool(t, k, pool, s.outShape, in...)
+			forks := pool.Forks()
+			pool.Close()
+			if threads > 1 && forks != 2 {
+				t.Errorf("%s threads %d: %d parallel sections, want 2 (padding, rows)", e.name, threads, forks)
+			}
+			if err := closeTo(got, want, 2e-4, 2e-4); err != nil {
+				t.Errorf("%s threads %d: %v", e.name, threads, err)
+			}
+			if first == nil {
+				first = got
+				continue
+			}
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(first[i]) {
+					t.Fatalf("%s threads %d: y[%d] = %v, one thread %v", e.name, threads, i, got[i], first[i])
+				}
+			}
+		}
+	}
+}
