@@ -319,6 +319,10 @@ func TestFastConvAllocatesNothing(t *testing.T) {
 		{[]int{4, 8, 9, 9}, []int{8, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(8)}, smallDepthwise()},
 		{[]int{2, 20, 30, 30}, []int{20, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(20)}, "depthwise"},
 		{[]int{2, 64, 7, 7}, []int{64, 64, 3, 3}, relu, "gemm-t"},
+		// The direct tiles' batch-1 split and the per-tap products.
+		{[]int{1, 32, 40, 40}, []int{16, 32, 3, 3}, relu, "direct"},
+		{[]int{1, 64, 8, 8}, []int{32, 64, 3, 3}, ops.AttrMap{"activation": ops.StringAttr("Relu"), "pads": ints(6, 6, 6, 6), "dilations": ints(6, 6)}, "tap-regions"},
+		{[]int{2, 64, 8, 8}, []int{32, 64, 3, 3}, ops.AttrMap{"pads": ints(6, 6, 6, 6), "dilations": ints(6, 6)}, "tap-regions"},
 	}
 	for _, c := range cases {
 		x, w, b := randF32(1, c.x...), randF32(2, c.w...), randF32(3, c.w[0])
