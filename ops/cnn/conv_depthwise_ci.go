@@ -8,7 +8,7 @@ package cnn
 // holds one pixel of all 16 channels and every tap is one multiply-add with a per-channel weight vector,
 // whatever the map's width; the 16 planes of outputs are transposed back as they are stored.
 //
-//	y[c][oy][ox] = clamp(bias[c] + Σ_{ky,kx} w[c][ky][kx] · xpad[c][oy*s+ky][ox*s+kx])
+//	y[c][oy][ox] = clamp(bias[c] + Σ_{ky,kx} w[c][ky][kx] · xpad[c][oy*s+ky*dh][ox*s+kx*dw])
 //
 // Weights are prepacked [channel block][tap][16 channels] (zero past the last channel), once per model
 // for constant weights. A channel block of fewer than 16 channels (C = 72, 120, 200, 184 in MobileNetV3)
@@ -48,7 +48,7 @@ type dwciPlan struct {
 }
 
 // newDwciPlan returns the interleaved plan when the shape takes it: a depthwise multiplier of 1, a window
-// the vector path takes (square 3x3 or 5x5, stride 1 or 2, no dilation), an output plane of at most
+// the vector path takes (square 3x3 or 5x5, stride 1 or 2, any dilation), an output plane of at most
 // dwciMaxOutputs, and a CPU with the assembly (the pure-Go twins are the reference, slower than the
 // plane path).
 func newDwciPlan(s *convShape, vec *dwVectorPlan) *dwciPlan {
@@ -63,10 +63,10 @@ func newDwciPlanFor(s *convShape, vec *dwVectorPlan) *dwciPlan {
 	k, st := vec.k, vec.stride
 	p := &dwciPlan{blocks: (s.inC + dwciLanes - 1) / dwciLanes, padTop: vec.padTop, padLeft: vec.padLeft,
 		inH: vec.inH, inW: vec.inW, outPixels: vec.outH * vec.outW,
-		padH: (vec.outH-1)*st + k, padW: (vec.outW-1)*st + k}
+		padH: (vec.outH-1)*st + (k-1)*vec.dilH + 1, padW: (vec.outW-1)*st + (k-1)*vec.dilW + 1}
 	for ky := 0; ky < k; ky++ {
 		for kx := 0; kx < k; kx++ {
-			p.offsets = append(p.offsets, (ky*p.padW+kx)*dwciLanes)
+			p.offsets = append(p.offsets, (ky*vec.dilH*p.padW+kx*vec.dilW)*dwciLanes)
 		}
 	}
 	p.bases = make([]int, ceilDiv(p.outPixels, dwciLanes)*dwciLanes)

@@ -8,11 +8,11 @@ import (
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
 
-// The depthwise cases of the strategy tests with square 3x3 and 5x5 windows, strides 1 and 2 and no
-// dilation run on the vector path (and the others on the gather loop), so that TestFastConvStrategies
+// The depthwise cases of the strategy tests with square 3x3 and 5x5 windows and strides 1 and 2, dilated
+// or not, run on the vector path (and the others on the gather loop), so that TestFastConvStrategies
 // compares the vector path with the reference.
 func TestDepthwiseVectorPathIsTaken(t *testing.T) {
-	vectorCases := 0
+	vectorCases, dilatedCases := 0, 0
 	for _, c := range oddConvCases {
 		op, err := buildConv(ops.NodeInfo{OpType: "Conv", Opset: 22, Attrs: c.attr, NumInputs: 2, NumOutputs: 1})
 		if err != nil {
@@ -24,16 +24,22 @@ func TestDepthwiseVectorPathIsTaken(t *testing.T) {
 		}
 		win := &s.win
 		want := win.kernel[0] == win.kernel[1] && (win.kernel[0] == 3 || win.kernel[0] == 5) &&
-			win.stride[0] == win.stride[1] && win.stride[0] <= 2 && win.dilation[0] == 1 && win.dilation[1] == 1
+			win.stride[0] == win.stride[1] && win.stride[0] <= 2
 		if got := newConvDepthwise(&s, convWeights{}).vec != nil; got != want {
 			t.Errorf("%s: vector path %v, want %v", c.name, got, want)
 		}
 		if want {
 			vectorCases++
+			if win.dilation[0] != 1 || win.dilation[1] != 1 {
+				dilatedCases++
+			}
 		}
 	}
 	if vectorCases < 6 {
 		t.Errorf("%d depthwise cases run on the vector path, want at least 6", vectorCases)
+	}
+	if dilatedCases < 4 {
+		t.Errorf("%d dilated depthwise cases run on the vector path, want at least 4", dilatedCases)
 	}
 }
 

@@ -11,11 +11,16 @@ package cnn
 // where t runs over (channel, kernel row, kernel column), off[t] is that tap's offset in the padded image
 // and base the tile's first output cell. directTile computes one tile (AVX2+FMA assembly where the CPU has
 // it, see conv_direct_amd64.go), with the epilogue: bias, the residual (read back from Y), the clamp.
+//
+// Units are images. An image with fewer images than threads (batch 1: U-Net's full-resolution layers, 9 of
+// its 40 ms at one thread) is cut across the pool instead: its padded copy by channels, then its output
+// rows in bands, each band with all its channel blocks, residual copy and post activation.
 
 import (
 	"math"
 	"unsafe"
 
+	"github.com/onnxrun/onnxrun/ops/internal/activation"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 	"github.com/onnxrun/onnxrun/ops/internal/parallel"
 )
@@ -111,11 +116,8 @@ func packDirectWeights(dst, w []float32, m, k int) {
 func (c *convFewChannels) name() string { return "direct" }
 func (c *convFewChannels) units() int   { return c.s.batch }
 
-// unitOutput is image u's output.
-func (c *convFewChannels) unitOutput(u int) (lo, hi int, ok bool) {
-	n := c.s.outC * c.s.outSize
-	return u * n, (u + 1) * n, true
-}
+// unitOutput: run applies the post activation itself, band by band as the rows are done.
+func (c *convFewChannels) unitOutput(int) (lo, hi int, ok bool) { return 0, 0, true }
 
 func (c *convFewChannels) scratchShared() int {
 	if c.packed != nil {
@@ -163,7 +165,7 @@ func (c *convFewChannels) setup(r *convRun) {
 	}
 }
 
-func (c *convFewChannels) run(r *convRun, lo, hi int, buf []float32, _ *parallel.Pool) {
+func (c *convFewChannels) run(r *convRun, lo, hi int, buf []float32, pool *parallel.Pool) {
 	s := c.s
 	k := s.inC * s.taps
 	packed := r.shared
@@ -182,12 +184,11 @@ func (c *convFewChannels) run(r *convRun, lo, hi int, buf []float32, _ *parallel
 		args.flags |= directLoadC
 	}
 	padded := buf[:c.paddedLen()]
-	var tmp [directRows * directCols]float32
-	var biasPad [directRows]float32
 	for n := lo; n < hi; n++ {
-		c.pad(padded, r.x[n*s.inC*s.inSize:(n+1)*s.inC*s.inSize])
+		x := r.x[n*s.inC*s.inSize : (n+1)*s.inC*s.inSize]
 		y := r.y[n*s.outC*s.outSize : (n+1)*s.outC*s.outSize]
 		if c.wrapped() {
+			c.pad(padded, x, 0, s.inC)
 			var z []float32
 			if e.sum {
 				z = r.z[n*s.outC*s.outSize : (n+1)*s.outC*s.outSize]
@@ -195,51 +196,117 @@ func (c *convFewChannels) run(r *convRun, lo, hi int, buf []float32, _ *parallel
 			if !c.runWrapped(r, k, packed, padded, buf[len(padded):], y, z, args) {
 				return
 			}
+			if e.post.Kind != activation.None {
+				e.post.Row(y, y)
+			}
 			continue
 		}
-		if e.sum {
-			copy(y, r.z[n*s.outC*s.outSize:(n+1)*s.outC*s.outSize])
-		}
-		for m0 := 0; m0 < s.outC; m0 += directRows {
-			if cancelled(r.done) { // one image of a large input is many milliseconds of work
+		split := directSplit{c: c, r: r, n: n, x: x, y: y, padded: padded, packed: packed, args: args}
+		if pool.Threads() > 1 && int64(s.outC)*int64(s.outSize)*int64(k) >= directSplitMinMACs {
+			r.direct = split
+			r.direct.padding = true
+			pool.ForTask(s.inC, &r.direct)
+			r.direct.padding = false
+			pool.ForTask(c.oh, &r.direct)
+			if cancelled(r.done) {
 				return
 			}
-			rows := min(directRows, s.outC-m0)
-			w := packed[m0*k : (m0+directRows)*k]
-			args.bias = &biasPad[0]
-			clear(biasPad[:])
-			if r.bias != nil {
-				copy(biasPad[:], r.bias[m0:m0+rows])
-			}
-			for oy := 0; oy < c.oh; oy++ {
-				for ox := 0; ox < c.ow; ox += directCols {
-					cols := min(directCols, c.ow-ox)
-					if cols < directCols && c.ow >= directCols && !e.sum {
-						// The row's last tile would be partial: move it back to end at the row's end, over
-						// columns the previous tile wrote already. Writing them again with the same values
-						// costs less than a partial tile's copy (not with a residual, which Y accumulates).
-						ox, cols = c.ow-directCols, directCols
-					}
-					base := oy*c.wp + ox
-					out := (m0*c.oh+oy)*c.ow + ox
-					if rows == directRows && cols == directCols {
-						directTile(k, padded[base:], c.offsets, w, y[out:], s.outSize, &args)
-						continue
-					}
-					// Edge tile: compute in tmp, then copy the valid corner.
-					if e.sum {
-						for i := 0; i < rows; i++ {
-							copy(tmp[i*directCols:i*directCols+cols], y[out+i*s.outSize:])
-						}
-					}
-					directTile(k, padded[base:], c.offsets, w, tmp[:], directCols, &args)
+			continue
+		}
+		c.pad(padded, x, 0, s.inC)
+		if !c.rows(&split, 0, c.oh) {
+			return
+		}
+	}
+}
+
+// directSplitMinMACs is the fewest multiply-adds in an image for which cutting it across the pool pays:
+// about 20 µs of the tiles' work, against a fork and join of a few µs.
+const directSplitMinMACs = 1 << 20
+
+// directSplit is one image of convFewChannels cut across a pool's threads: with padding set, Do copies
+// channels [lo, hi) into the padded image; otherwise it computes output rows [lo, hi). It lives in the
+// Run's convRun, so handing it to ForTask allocates nothing.
+type directSplit struct {
+	c                    *convFewChannels
+	r                    *convRun
+	n                    int // the image
+	x, y, padded, packed []float32
+	args                 directArgs
+	padding              bool
+}
+
+func (t *directSplit) Do(lo, hi int) {
+	if t.padding {
+		t.c.pad(t.padded, t.x, lo, hi)
+		return
+	}
+	t.c.rows(t, lo, hi)
+}
+
+// rows computes output rows [oyLo, oyHi) of every channel of t's image from its padded copy, with the
+// epilogue: the residual copied into those rows first (the tiles add it), the clamp in the tiles, the post
+// activation over the rows once done. It returns false when the run was cancelled.
+func (c *convFewChannels) rows(t *directSplit, oyLo, oyHi int) bool {
+	s, r := c.s, t.r
+	e := &r.k.epi
+	k := s.inC * s.taps
+	y, args := t.y, t.args
+	if e.sum {
+		z := r.z[t.n*s.outC*s.outSize : (t.n+1)*s.outC*s.outSize]
+		for m := range s.outC {
+			at := m*s.outSize + oyLo*c.ow
+			copy(y[at:at+(oyHi-oyLo)*c.ow], z[at:])
+		}
+	}
+	var tmp [directRows * directCols]float32
+	var biasPad [directRows]float32
+	for m0 := 0; m0 < s.outC; m0 += directRows {
+		if cancelled(r.done) { // one image of a large input is many milliseconds of work
+			return false
+		}
+		rows := min(directRows, s.outC-m0)
+		w := t.packed[m0*k : (m0+directRows)*k]
+		args.bias = &biasPad[0]
+		clear(biasPad[:])
+		if r.bias != nil {
+			copy(biasPad[:], r.bias[m0:m0+rows])
+		}
+		for oy := oyLo; oy < oyHi; oy++ {
+			for ox := 0; ox < c.ow; ox += directCols {
+				cols := min(directCols, c.ow-ox)
+				if cols < directCols && c.ow >= directCols && !e.sum {
+					// The row's last tile would be partial: move it back to end at the row's end, over
+					// columns the previous tile wrote already. Writing them again with the same values
+					// costs less than a partial tile's copy (not with a residual, which Y accumulates).
+					ox, cols = c.ow-directCols, directCols
+				}
+				base := oy*c.wp + ox
+				out := (m0*c.oh+oy)*c.ow + ox
+				if rows == directRows && cols == directCols {
+					directTile(k, t.padded[base:], c.offsets, w, y[out:], s.outSize, &args)
+					continue
+				}
+				// Edge tile: compute in tmp, then copy the valid corner.
+				if e.sum {
 					for i := 0; i < rows; i++ {
-						copy(y[out+i*s.outSize:out+i*s.outSize+cols], tmp[i*directCols:])
+						copy(tmp[i*directCols:i*directCols+cols], y[out+i*s.outSize:])
 					}
+				}
+				directTile(k, t.padded[base:], c.offsets, w, tmp[:], directCols, &args)
+				for i := 0; i < rows; i++ {
+					copy(y[out+i*s.outSize:out+i*s.outSize+cols], tmp[i*directCols:])
 				}
 			}
 		}
 	}
+	if e.post.Kind != activation.None {
+		for m := range s.outC {
+			band := y[m*s.outSize+oyLo*c.ow : m*s.outSize+oyHi*c.ow]
+			e.post.Row(band, band)
+		}
+	}
+	return true
 }
 
 // runWrapped computes one image in the wrapped layout (see wrapped): Y's channels as planes of oh rows of
@@ -280,11 +347,14 @@ func (c *convFewChannels) runWrapped(r *convRun, k int, packed, padded, yw, y, z
 	return true
 }
 
-// pad copies one image's C planes into dst, each inside a zero border of the padding's width.
-func (c *convFewChannels) pad(dst, x []float32) {
+// pad copies channels [lo, hi) of one image's planes into dst, each inside a zero border of the padding's
+// width; the call that copies the last channel also zeroes what the last tile reads past the planes.
+func (c *convFewChannels) pad(dst, x []float32, lo, hi int) {
 	plane := c.hp * c.wp
-	clear(dst[c.s.inC*plane:])
-	for ch := 0; ch < c.s.inC; ch++ {
+	if hi == c.s.inC {
+		clear(dst[c.s.inC*plane:])
+	}
+	for ch := lo; ch < hi; ch++ {
 		d := dst[ch*plane : (ch+1)*plane]
 		xc := x[ch*c.ih*c.iw : (ch+1)*c.ih*c.iw]
 		if c.hp == c.ih && c.wp == c.iw {

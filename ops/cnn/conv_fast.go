@@ -24,6 +24,9 @@ package cnn
 //     much as the product, or with at most 16 output channels (U-Net's full-resolution layers), where
 //     Winograd's and im2col's GEMMs run nearly empty.
 //   - convDepthwise (conv_depthwise.go): one input channel per group (depthwise), a per-plane stencil.
+//   - convTapRegions (conv_taps.go): a dilated convolution whose taps read the input for at most half of
+//     the outputs (DeepLabV3's ASPP at dilation 12 on 16x16): one GEMM per tap over the outputs it reads
+//     the input for, where im2col would multiply the padding's zeros.
 //
 // Before choosing, Prepare drops the taps that read only padding at every output position (conv_trim.go:
 // DeepLabV3's ASPP at dilation 24 and 36 on a 16x16 map becomes a 1x1 convolution).
@@ -174,6 +177,7 @@ type convRun struct {
 	winograd         winogradPhases   // convWinograd's block phases split across the pool, likewise
 	post             activation.Split // the post activation over all of Y split across the pool, likewise
 	im2colBlocks     im2colBlocks     // convIm2col's blocks shared across the pool, likewise
+	direct           directSplit      // convFewChannels' image cut across the pool, likewise
 }
 
 // serialLayout is a strategy that cuts its work into other units when one thread runs them all: its
@@ -275,6 +279,8 @@ func (d *derivedWeights[T]) compute() {
 // tiles up to 64 multiply-adds per output cell (C/group*taps), where im2col costs as much as the GEMM.
 func chooseConvStrategy(s *convShape, w convWeights) convStrategy {
 	switch {
+	case tapRegionsFits(s):
+		return newConvTapRegions(s, w)
 	case gemmTPays(s, gemmTileCols()) && !winogradFits(s):
 		return newConvGemmT(s, w)
 	case isPointwise(s):

@@ -64,6 +64,15 @@ var oddConvCases = []convCase{
 	{"depthwise 3x3 c32 1x1 map", []int{1, 32, 1, 1}, []int{32, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(32), "pads": ints(1, 1, 1, 1)}},
 	{"depthwise 3x3 c16 16x16 stride 1", []int{1, 16, 16, 16}, []int{16, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(16), "pads": ints(1, 1, 1, 1)}},
 	{"depthwise 5x5 dilated", []int{1, 4, 12, 12}, []int{4, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(4), "dilations": ints(2, 2), "pads": ints(2, 2, 2, 2)}},
+	// Dilated depthwise on both vector paths: DeepLabV3's 5x5 dilation 2 on 16x16 (interleaved), unequal
+	// dilations with stride 2 and asymmetric pads on a plane above dwciMaxOutputs (plane path) and below it.
+	{"depthwise 5x5 c20 16x16 dilated 2", []int{1, 20, 16, 16}, []int{20, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(20), "dilations": ints(2, 2), "pads": ints(4, 4, 4, 4)}},
+	{"depthwise 3x3 c5 stride 2 dilated 2x3 asym", []int{1, 5, 37, 41}, []int{5, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(5), "strides": ints(2, 2), "dilations": ints(2, 3), "pads": ints(1, 3, 2, 0)}},
+	{"depthwise 3x3 c17 stride 2 dilated 3", []int{2, 17, 13, 12}, []int{17, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(17), "strides": ints(2, 2), "dilations": ints(3, 3), "pads": ints(3, 2, 3, 4)}},
+	{"depthwise 5x5 c3 dilated 3 large plane", []int{1, 3, 30, 29}, []int{3, 1, 5, 5}, ops.AttrMap{"group": ops.IntAttr(3), "dilations": ints(3, 3), "pads": ints(6, 5, 6, 7)}},
+	// Taps live on part of the outputs only (conv_taps.go): in-place and gathered regions, strides 2.
+	{"3x3 c32 m5 dilated 4x5 sparse taps", []int{1, 32, 6, 7}, []int{5, 32, 3, 3}, ops.AttrMap{"dilations": ints(4, 5), "pads": ints(4, 5, 4, 5)}},
+	{"3x3 c33 m7 b2 stride 2 dilated sparse taps asym", []int{2, 33, 11, 9}, []int{7, 33, 3, 3}, ops.AttrMap{"strides": ints(2, 2), "dilations": ints(5, 4), "pads": ints(5, 3, 4, 4)}},
 	{"1-D", []int{2, 3, 17}, []int{5, 3, 4}, ops.AttrMap{"pads": ints(1, 2), "strides": ints(2)}},
 	{"3-D", []int{1, 2, 5, 4, 6}, []int{3, 2, 2, 3, 2}, ops.AttrMap{"pads": ints(1, 0, 1, 0, 1, 0)}},
 }
@@ -98,6 +107,9 @@ func strategiesFor(s *convShape, wt *ops.Tensor) []convStrategy {
 		}
 		if s.group == 1 && win.stride[0] == 1 && win.stride[1] == 1 {
 			out = append(out, newConvFewChannels(s, w))
+		}
+		if s.group == 1 && s.taps > 1 {
+			out = append(out, newConvTapRegions(s, w))
 		}
 		if isDepthwise(s) {
 			out = append(out, newConvDepthwise(s, w))
@@ -238,6 +250,10 @@ func TestFastConvChoice(t *testing.T) {
 		{[]int{1, 32, 128, 128}, []int{32, 32, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
 		// Winograd keeps the maps it fits.
 		{[]int{1, 32, 16, 16}, []int{32, 32, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
+		// ASPP at dilation 12 on 16x16: its taps read the input for 25% of im2col's products (conv_taps.go).
+		{[]int{1, 960, 16, 16}, []int{256, 960, 3, 3}, ops.AttrMap{"pads": ints(12, 12, 12, 12), "dilations": ints(12, 12)}, "tap-regions"},
+		// With 8 input channels the per-tap products cost more than they save.
+		{[]int{1, 8, 16, 16}, []int{16, 8, 3, 3}, ops.AttrMap{"pads": ints(12, 12, 12, 12), "dilations": ints(12, 12)}, "gemm-t"},
 		// ASPP at dilation 36 on 16x16: only the centre tap reads the input (conv_trim.go).
 		{[]int{1, 960, 16, 16}, []int{256, 960, 3, 3}, ops.AttrMap{"pads": ints(36, 36, 36, 36), "dilations": ints(36, 36)}, "pointwise"},
 	}
@@ -303,6 +319,10 @@ func TestFastConvAllocatesNothing(t *testing.T) {
 		{[]int{4, 8, 9, 9}, []int{8, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(8)}, smallDepthwise()},
 		{[]int{2, 20, 30, 30}, []int{20, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(20)}, "depthwise"},
 		{[]int{2, 64, 7, 7}, []int{64, 64, 3, 3}, relu, "gemm-t"},
+		// The direct tiles' batch-1 split and the per-tap products.
+		{[]int{1, 32, 40, 40}, []int{16, 32, 3, 3}, relu, "direct"},
+		{[]int{1, 64, 8, 8}, []int{32, 64, 3, 3}, ops.AttrMap{"activation": ops.StringAttr("Relu"), "pads": ints(6, 6, 6, 6), "dilations": ints(6, 6)}, "tap-regions"},
+		{[]int{2, 64, 8, 8}, []int{32, 64, 3, 3}, ops.AttrMap{"pads": ints(6, 6, 6, 6), "dilations": ints(6, 6)}, "tap-regions"},
 	}
 	for _, c := range cases {
 		x, w, b := randF32(1, c.x...), randF32(2, c.w...), randF32(3, c.w[0])
@@ -834,6 +854,58 @@ func TestWinogradPostSplitAtBatch1(t *testing.T) {
 		}
 		if err := closeTo(got, want, 2e-4, 2e-4); err != nil {
 			t.Fatalf("threads %d: %v", threads, err)
+		}
+	}
+}
+
+// TestDirectSplitAtBatch1: a batch-1 convolution on the direct tiles (U-Net's full-resolution layers: 16
+// output channels) cuts its one image across the pool (two parallel sections: the padded copy, then the
+// row bands) and gives, on 1, 2 and 3 threads, the reference's result and the same bits, with the residual
+// and a post activation applied band by band.
+func TestDirectSplitAtBatch1(t *testing.T) {
+	x, w, b := randF32(1, 1, 32, 37, 45), randF32(2, 16, 32, 3, 3), randF32(3, 16)
+	s := testConvShape(t, x.Shape(), w.Shape(), ops.AttrMap{"pads": ints(1, 1, 1, 1)})
+	z := randF32(4, s.outShape...)
+	for _, e := range []struct {
+		name string
+		epi  convEpilogue
+	}{
+		{"relu", convEpilogue{act: gemm.ActReLU, hi: float32(math.Inf(1))}},
+		{"clip+sum", convEpilogue{act: gemm.ActClip, lo: -0.3, hi: 0.5, sum: true}},
+		{"silu+sum", convEpilogue{post: activation.Func{Kind: activation.SiLU}, sum: true}},
+	} {
+		old := goruntime.GOMAXPROCS(2)
+		k := prepareFastConv(s, w, nil, e.epi)
+		goruntime.GOMAXPROCS(old)
+		if k.Strategy() != "direct" {
+			t.Fatalf("%s: strategy %s, want direct", e.name, k.Strategy())
+		}
+		want := referenceConv(&s, x, w, b, z, e.epi)
+		in := []*ops.Tensor{x, w, b}
+		if e.epi.sum {
+			in = append(in, z)
+		}
+		var first []float32
+		for _, threads := range []int{1, 2, 3} {
+			pool := parallel.NewPool(threads)
+			got := runOnPool(t, k, pool, s.outShape, in...)
+			forks := pool.Forks()
+			pool.Close()
+			if threads > 1 && forks != 2 {
+				t.Errorf("%s threads %d: %d parallel sections, want 2 (padding, rows)", e.name, threads, forks)
+			}
+			if err := closeTo(got, want, 2e-4, 2e-4); err != nil {
+				t.Errorf("%s threads %d: %v", e.name, threads, err)
+			}
+			if first == nil {
+				first = got
+				continue
+			}
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(first[i]) {
+					t.Fatalf("%s threads %d: y[%d] = %v, one thread %v", e.name, threads, i, got[i], first[i])
+				}
+			}
 		}
 	}
 }

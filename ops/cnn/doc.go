@@ -29,7 +29,9 @@
 //
 // A float32 Conv first drops the kernel taps that read only padding at every output position (a dilated
 // kernel wider than its map, conv_trim.go), then picks one strategy at Prepare, by shape (conv_fast.go has
-// the rules and the thresholds): on a small map whose positions would leave the GEMM's column tiles
+// the rules and the thresholds): a dilated kernel whose taps read the input for at most half of the
+// outputs (DeepLabV3's ASPP at dilation 12 on 16x16) runs one GEMM per tap over the outputs it reads the
+// input for (conv_taps.go); on a small map whose positions would leave the GEMM's column tiles
 // partly empty (ResNet-50's 7x7), the product is computed transposed, Yᵀ = colᵀ·Wᵀ (conv_gemm_t.go); a
 // 1x1 stride-1 kernel is one GEMM per image on the input planes as they lie (conv_gemm.go); 3x3 stride-1
 // kernels with at least 16 channels each way (and more than 16 output channels) run Winograd's F(4x4,
@@ -47,7 +49,8 @@
 //
 // Work is split over the session's worker pool (ops.ExecContext.Pool) in units that write disjoint outputs:
 // images for the GEMM and direct strategies, tile blocks for Winograd, planes for depthwise and the pools;
-// with fewer units than threads the GEMM threads itself. One thread never touches the pool. Per-thread
+// with fewer units than threads the GEMM threads itself, and the direct tiles cut the image's padded copy
+// by channels and its output by row bands. One thread never touches the pool. Per-thread
 // buffers are cut from the plan's scratch, and threaded runs take their task from a sync.Pool, so Run
 // allocates nothing at any thread count.
 //
@@ -58,7 +61,7 @@
 // (or Winograd's output transform, the direct tile's store, the depthwise kernel's store) while the values
 // are in registers; Sigmoid, SiLU, HardSigmoid, HardSwish, LeakyRelu, Tanh and Gelu (ops/internal/activation)
 // run over each unit's output (an image's group, a depthwise row) right after the unit. Depthwise 3x3 and
-// 5x5 windows with stride 1 or 2 run on vector kernels (AVX-512, AVX2, pure Go, conv_depthwise_kernel.go)
+// 5x5 windows with stride 1 or 2, dilated or not, run on vector kernels (AVX-512, AVX2, pure Go, conv_depthwise_kernel.go)
 // over a zero-padded copy of each plane; on output planes of at most 256 cells (14x14, 7x7, 16x16) they run
 // channel-interleaved instead, 16 channels of one image a unit, one pixel of all 16 a zmm register
 // (conv_depthwise_ci.go), so that short rows no longer leave the per-plane costs unspread.
@@ -75,7 +78,7 @@
 // im2col of the 8-bit data padded with x's zero point, on the integer GEMM (ops/internal/igemm), with the
 // weights packed at Prepare and QLinearConv's bias, per-channel scales and requantisation in the GEMM's
 // epilogue; depthwise layers run an integer stencil (qconv_depthwise.go), 3x3 and 5x5 windows at stride 1
-// or 2 on the float32 depthwise vector kernel, which is exact for 8-bit operands. Requantisation rounds the
+// or 2 (dilated or not) on the float32 depthwise vector kernel, which is exact for 8-bit operands. Requantisation rounds the
 // float32 product half to even, as ONNX Runtime does (crosscheck/qconv_test.go compares the bytes).
 // The plain loops (convIntegerDirect, qLinearConvKernel) are the reference the tests compare every path with.
 //

@@ -17,7 +17,7 @@ import (
 // dot product of the taps minus a per-plane constant; border cells sum their in-bounds taps of the
 // left-hand form (padding holds z, which contributes nothing).
 //
-// Square 3x3 and 5x5 windows with stride 1 or 2 and no dilation (MobileNet's) run on the float32 depthwise
+// Square 3x3 and 5x5 windows with stride 1 or 2, dilated or not (MobileNet's), run on the float32 depthwise
 // vector kernel instead (conv_depthwise_kernel.go, AVX-512/AVX2/pure Go through ops/internal/isa): the
 // plane is copied as x - z into its zero-padded buffer and the weights as w - w_zero, all integers of at
 // most 255 in magnitude, so every product is an integer below 2^16 and every partial sum of at most 25 of

@@ -76,7 +76,7 @@ func qconvCases() []qconvCase {
 		// Rows of 16 and more go through the vector conversion and requantisation, the rest of a row their tails.
 		{name: "depthwise 3x3 s1 wide", x: []int{1, 3, 57, 60}, w: []int{3, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "group": g(3)}, wantStrategy: "depthwise vector"},
 		{name: "depthwise 3x3 s2 wide", x: []int{1, 3, 113, 121}, w: []int{3, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 0, 1, 1), "strides": ints(2, 2), "group": g(3)}, wantStrategy: "depthwise vector"},
-		{name: "depthwise 3x3 dilated", x: []int{1, 4, 9, 8}, w: []int{4, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "dilations": ints(2, 2), "group": g(4)}, wantStrategy: "depthwise"},
+		{name: "depthwise 3x3 dilated", x: []int{1, 4, 9, 8}, w: []int{4, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "dilations": ints(2, 2), "group": g(4)}, wantStrategy: "depthwise interleaved"},
 		{name: "depthwise 2x3 s3", x: []int{1, 5, 10, 11}, w: []int{5, 1, 2, 3}, attrs: ops.AttrMap{"pads": ints(1, 0, 1, 1), "strides": ints(3, 3), "group": g(5)}, wantStrategy: "depthwise"},
 		{name: "depthwise multiplier 2", x: []int{1, 3, 6, 6}, w: []int{6, 1, 3, 3}, attrs: ops.AttrMap{"group": g(3)}, wantStrategy: "im2col+igemm"},
 	}
