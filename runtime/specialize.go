@@ -78,6 +78,7 @@ func (p *Plan) specialize(inputs []ops.ValueInfo) (*specialization, error) {
 		if err != nil {
 			return nil, err
 		}
+		p.dropPackedOnly(s)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -116,6 +117,8 @@ func (p *Plan) plan(inputs []ops.ValueInfo, mode planMode) (*specialization, err
 // planContext is plan with a context that is checked before each node and handed to the kernels
 // folded now, so that a dynamic Run (which evaluates the whole graph here) stops when its caller gives up.
 func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode planMode) (*specialization, error) {
+	p.dataMu.RLock() // folding and packing read constants' elements, which dropPackedOnly may drop
+	defer p.dataMu.RUnlock()
 	foldAll := mode == planFoldAll
 	s := &specialization{infos: make([]ops.ValueInfo, p.numValues), inputShapes: make([]ops.Shape, len(inputs))}
 	for i, in := range inputs {
@@ -213,6 +216,12 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode pla
 			// Control flow is never folded at plan time: a Loop over constants may run for as long as its
 			// iteration limit allows, which is the caller's to stop at Run, not Compile's.
 			fold := allConst && !nondet && !isControlFlow && (foldAll || outBytes <= foldLimit)
+			if fold && anyDropped(in) {
+				if foldAll {
+					return nil, p.checkDropped(pn, in, nil)
+				}
+				fold = false // a step, whose kernel reads the packed forms
+			}
 			if !fold && foldAll {
 				return nil, newNodeError(pn.label, n, "run", fmt.Errorf("%w: a nondeterministic node in a plan whose shapes depend on input values (it would have to be evaluated while planning)", ops.ErrUnsupported))
 			}
@@ -233,6 +242,9 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode pla
 			k, err := n.Op.Prepare(in, outs)
 			if err != nil {
 				return nil, newNodeError(pn.label, n, "prepare", err)
+			}
+			if err := p.checkDropped(pn, in, k); err != nil {
+				return nil, err
 			}
 			var flops int64
 			if c, ok := k.(ops.Coster); ok {

@@ -183,6 +183,10 @@ type gemmKernel struct {
 
 func (k *gemmKernel) ScratchSize() int { return k.scratch }
 
+// PackedInputs: a packed B is all Run reads of B, and its layout depends on B's shape and transB only,
+// not on M, so that the node prepared at another batch finds it packed (ops.PackedOnly).
+func (k *gemmKernel) PackedInputs() []int { return packedBInput(k.packedB != nil) }
+
 // FLOPs counts multiply-adds.
 func (k *gemmKernel) FLOPs() int64 { return int64(k.plan.m) * int64(k.plan.n) * int64(k.plan.k) }
 
@@ -195,7 +199,11 @@ func (k *gemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	switch a := in[0].Data().(type) {
 	case []float32:
 		c, _ := cData.([]float32)
-		k.runFloat32(ctx, a, in[1].Float32s(), c, out[0].Float32s())
+		var b []float32
+		if k.packedB == nil { // else B may be a constant whose data the runtime dropped (PackedInputs)
+			b = in[1].Float32s()
+		}
+		k.runFloat32(ctx, a, b, c, out[0].Float32s())
 	case []float64:
 		c, _ := cData.([]float64)
 		runGemm(p, a, ops.Data[float64](in[1]), c, ops.Data[float64](out[0]))

@@ -266,6 +266,18 @@ type matMulKernel struct {
 
 func (k *matMulKernel) ScratchSize() int { return k.scratch }
 
+// PackedInputs: a packed B is all Run reads of B, and its layout depends on B's K and N only, so that
+// the node prepared at another batch or sequence length finds it packed (ops.PackedOnly).
+func (k *matMulKernel) PackedInputs() []int { return packedBInput(k.packedB != nil) }
+
+// packedBInput is the PackedInputs of a GEMM-like kernel whose input 1, B, is prepacked when packed is set.
+func packedBInput(packed bool) []int {
+	if packed {
+		return []int{1}
+	}
+	return nil
+}
+
 // FLOPs counts multiply-adds.
 func (k *matMulKernel) FLOPs() int64 {
 	p := k.plan
@@ -276,7 +288,11 @@ func (k *matMulKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	p := k.plan
 	switch a := in[0].Data().(type) {
 	case []float32:
-		k.runFloat32(ctx, a, in[1].Float32s(), out[0].Float32s())
+		var b []float32
+		if k.packedB == nil { // else B may be a constant whose data the runtime dropped (PackedInputs)
+			b = in[1].Float32s()
+		}
+		k.runFloat32(ctx, a, b, out[0].Float32s())
 	case []float64:
 		runMatMul(p, a, ops.Data[float64](in[1]), ops.Data[float64](out[0]))
 	case []int32:

@@ -1,0 +1,155 @@
+package runtime_test
+
+import (
+	"context"
+	"errors"
+	"math/rand"
+	goruntime "runtime"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/exporter"
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/runtime"
+)
+
+// dropModel is x[N,in] → MatMul w1 → Gemm w2 (+ bias c) → Relu: two weight matrices that only their
+// GEMMs read, packed, and a bias read as it is. It returns the builder and the bytes of w1 and w2.
+func dropModel(in, hidden, out int) (*exporter.Graph, int64) {
+	rng := rand.New(rand.NewSource(1))
+	values := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64()) / 8
+		}
+		return v
+	}
+	b := exporter.NewGraph("drop")
+	x := b.Input("x", f32, "N", in)
+	h := b.Node("MatMul", []string{x, b.Initializer("w1", arr([]int64{int64(in), int64(hidden)}, values(in*hidden)...))}, nil)
+	g := b.Node("Gemm", []string{h, b.Initializer("w2", arr([]int64{int64(hidden), int64(out)}, values(hidden*out)...)),
+		b.Initializer("c", arr([]int64{int64(out)}, values(out)...))}, nil)
+	b.Output(b.Node("Relu", []string{g}, nil), f32, "N", out)
+	return b, int64(in*hidden+hidden*out) * 4
+}
+
+// mustCompileWith compiles b's model (opset 13), round-tripped through bytes, with opts.
+func mustCompileWith(t *testing.T, b *exporter.Graph, opts runtime.Options) *runtime.Plan {
+	t.Helper()
+	p, err := compileWith(t, b, 13, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func runBatch(t *testing.T, p *runtime.Plan, batch, width int) []float32 {
+	t.Helper()
+	in := make([]float32, batch*width)
+	for i := range in {
+		in[i] = float32(i%11-5) / 4
+	}
+	out, err := p.NewSession().Run(context.Background(), []*ops.Tensor{ops.FromSlice(ops.Shape{batch, width}, in)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out[0].Float32s()
+}
+
+func liveHeap() uint64 {
+	var ms goruntime.MemStats
+	goruntime.GC()
+	goruntime.GC()
+	goruntime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// The weights only GEMMs read are held once, packed: after the first run the plan keeps no plain copy
+// (WeightBytes and the live heap fall by their size against a plan that keeps them), the results are
+// bit-identical, later batch sizes still find the packed forms, and the bias, read as it is, stays.
+func TestPlainWeightsDroppedOncePacked(t *testing.T) {
+	const in, hidden, out = 512, 384, 256
+	b, plainBytes := dropModel(in, hidden, out)
+
+	before := liveHeap()
+	kept := mustCompileWith(t, b, runtime.Options{Threads: 1, KeepPlainWeights: true})
+	wantFirst := runBatch(t, kept, 1, in)
+	keptHeap := liveHeap() - before
+
+	before = liveHeap()
+	dropped := mustCompileWith(t, b, runtime.Options{Threads: 1})
+	gotFirst := runBatch(t, dropped, 1, in)
+	droppedHeap := liveHeap() - before
+
+	if d := kept.WeightBytes() - dropped.WeightBytes(); d != plainBytes {
+		t.Errorf("WeightBytes: %d kept, %d dropped: the difference is %d, want the plain weights' %d",
+			kept.WeightBytes(), dropped.WeightBytes(), d, plainBytes)
+	}
+	if keptHeap < droppedHeap || keptHeap-droppedHeap < uint64(plainBytes)*9/10 {
+		t.Errorf("live heap: %d bytes with the plain weights kept, %d dropped: want at least 90%% of %d less", keptHeap, droppedHeap, plainBytes)
+	}
+	for _, batch := range []int{1, 3, 5} {
+		want, got := wantFirst, gotFirst
+		if batch != 1 {
+			want, got = runBatch(t, kept, batch, in), runBatch(t, dropped, batch, in)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("batch %d: y[%d] = %g with the plain weights dropped, %g kept", batch, i, got[i], want[i])
+			}
+		}
+	}
+	for _, name := range []string{"w1", "w2"} {
+		_, err := dropped.Constant(name)
+		var de *runtime.DroppedConstantError
+		if !errors.As(err, &de) || de.Constant != name || !errors.Is(err, runtime.ErrUnsupported) {
+			t.Errorf("Constant(%q) = %v, want a *DroppedConstantError", name, err)
+		}
+		if c, err := kept.Constant(name); err != nil || c.Len() == 0 {
+			t.Errorf("Constant(%q) of the plan that keeps its weights = %v, %v", name, c, err)
+		}
+	}
+	if c, err := dropped.Constant("c"); err != nil || c.Len() != out {
+		t.Errorf("Constant(\"c\") (the bias, read as it is) = %v, %v; want it kept", c, err)
+	}
+	goruntime.KeepAlive(kept)
+	goruntime.KeepAlive(dropped)
+}
+
+// Gemm with a fused activation reads B from another packed form at a batch of 1 than at others: a plan
+// first run at a larger batch keeps B, so that a later batch of 1 gets the same results as ever.
+func TestGemvWeightKeptForLaterBatchOfOne(t *testing.T) {
+	const in, hidden, out = 64, 48, 32
+	b, _ := dropModel(in, hidden, out)
+	kept := mustCompileWith(t, b, runtime.Options{Threads: 1, KeepPlainWeights: true})
+	p := mustCompileWith(t, b, runtime.Options{Threads: 1})
+	for _, batch := range []int{4, 1} {
+		want, got := runBatch(t, kept, batch, in), runBatch(t, p, batch, in)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("batch %d: y[%d] = %g, want %g", batch, i, got[i], want[i])
+			}
+		}
+	}
+	if _, err := p.Constant("w1"); err == nil {
+		t.Error("w1, read only by a MatMul, was not dropped")
+	}
+}
+
+// A weight that a node reads as it is (here an Add beside the MatMul) keeps its elements.
+func TestPlainWeightKeptForPlainReader(t *testing.T) {
+	const width = 32
+	w := make([]float32, width*width)
+	for i := range w {
+		w[i] = float32(i%9) / 9
+	}
+	b := exporter.NewGraph("mixed")
+	x := b.Input("x", f32, width, width)
+	wName := b.Initializer("w", arr([]int64{width, width}, w...))
+	y := b.Node("Add", []string{b.Node("MatMul", []string{x, wName}, nil), wName}, nil)
+	b.Output(y, f32, width, width)
+	p := mustCompileWith(t, b, runtime.Options{Threads: 1})
+	if c, err := p.Constant("w"); err != nil || c.Len() != width*width {
+		t.Fatalf("Constant(\"w\") = %v, %v; want it kept for the Add", c, err)
+	}
+	runBatch(t, p, width, width)
+}
