@@ -153,3 +153,38 @@ func TestPlainWeightKeptForPlainReader(t *testing.T) {
 	}
 	runBatch(t, p, width, width)
 }
+
+// A batch of 0 after the weights were dropped computes nothing and reads nothing: it runs.
+func TestEmptyBatchAfterDrop(t *testing.T) {
+	const in, hidden, out = 16, 8, 4
+	b, _ := dropModel(in, hidden, out)
+	p := mustCompileWith(t, b, runtime.Options{Threads: 1})
+	runBatch(t, p, 1, in)
+	if _, err := p.Constant("w2"); err == nil {
+		t.Fatal("w2 was not dropped")
+	}
+	if got := runBatch(t, p, 0, in); len(got) != 0 {
+		t.Errorf("batch 0 gave %d elements", len(got))
+	}
+}
+
+// The dynamic path evaluates every node while planning, a GEMM with its plain weights: once they are
+// dropped, that is an error naming the node and the weight, not a product with missing data.
+func TestEvaluatingDroppedWeightFails(t *testing.T) {
+	const in, hidden, out = 16, 8, 4
+	b, _ := dropModel(in, hidden, out)
+	x := []*ops.Tensor{ops.FromSlice(ops.Shape{1, in}, make([]float32, in))}
+	kept := mustCompileWith(t, b, runtime.Options{Threads: 1, KeepPlainWeights: true})
+	runBatch(t, kept, 1, in)
+	if err := runtime.EvaluateAll(kept, x); err != nil {
+		t.Fatalf("with the weights kept: %v", err)
+	}
+	p := mustCompileWith(t, b, runtime.Options{Threads: 1})
+	runBatch(t, p, 1, in)
+	err := runtime.EvaluateAll(p, x)
+	var de *runtime.DroppedConstantError
+	var ne *runtime.NodeError
+	if !errors.As(err, &de) || de.Constant != "w1" || !errors.As(err, &ne) {
+		t.Fatalf("evaluating the dropped weight w1: %v, want a *DroppedConstantError for w1 in a *NodeError", err)
+	}
+}

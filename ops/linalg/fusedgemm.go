@@ -96,8 +96,7 @@ func (o *fusedGemmOp) Prepare(in []ops.ValueInfo, out []ops.ValueInfo) (ops.Kern
 	if err != nil {
 		return nil, err
 	}
-	fk := &fusedGemmKernel{gemmKernel: k.(*gemmKernel), act: o.act, post: o.post, postStep: activation.Finisher{F: o.post},
-		droppedB: in[1].Const != nil && in[1].Const.Dropped()}
+	fk := &fusedGemmKernel{gemmKernel: k.(*gemmKernel), act: o.act, post: o.post, postStep: activation.Finisher{F: o.post}}
 	if p := fk.plan; p.m == 1 && p.k > 0 && p.n > 0 && haveGemvAsm && in[1].Const != nil {
 		b := in[1].Const
 		layout := fmt.Sprintf("linalg.gemvWeights transB=%t k=%d n=%d", p.transB, p.k, p.n)
@@ -114,7 +113,6 @@ type fusedGemmKernel struct {
 	// postStep applies post as the GEMM's Finisher.
 	postStep activation.Finisher
 	gemv     *gemvWeights // M = 1 with constant B: the vector-matrix path (gemv.go)
-	droppedB bool         // B is a constant the runtime dropped, only its packed forms left
 }
 
 // PackedInputs: B's packed GEMM panels serve every M, but at M = 1 (where the vector-matrix path is
@@ -123,7 +121,7 @@ type fusedGemmKernel struct {
 // M = 1 allowed), or the gemv path does not exist: a plan first run at a batch of 1 drops B, one first
 // run at 8 keeps it for a later batch of 1, whose results are then the same as ever (ops.PackedOnly).
 func (k *fusedGemmKernel) PackedInputs() []int {
-	return packedBInput(k.packedB != nil && (k.gemv != nil || k.droppedB || !haveGemvAsm))
+	return packedBInput(k.skipsB() && (k.gemv != nil || k.droppedB || !haveGemvAsm))
 }
 
 func (k *fusedGemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
@@ -134,7 +132,7 @@ func (k *fusedGemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error
 	}
 	a, y := in[0].Float32s(), out[0].Float32s()
 	var b []float32
-	if k.packedB == nil && k.gemv == nil { // else B may be a constant whose data the runtime dropped
+	if !k.skipsB() && k.gemv == nil { // else B may be a constant whose data the runtime dropped
 		b = in[1].Float32s()
 	}
 	if k.gemv != nil {

@@ -70,7 +70,7 @@ func (o *matMulOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, e
 	if err != nil {
 		return nil, err
 	}
-	k := &matMulKernel{plan: p}
+	k := &matMulKernel{plan: p, droppedB: in[1].Const != nil && in[1].Const.Dropped()}
 	// An empty batch (a batch dimension of 0) has no B matrix to pack.
 	if b := in[1].Const; b != nil && in[0].DType == ops.Float32 && p.m > 0 && p.n > 0 && p.k > 0 && len(p.bOff) > 0 && p.sharedB() {
 		// A constant B shared by the whole batch (a weight matrix) is packed once per plan.
@@ -261,6 +261,8 @@ func runMatMul[T ops.Number](p *matMulPlan, a, b, y []T) {
 type matMulKernel struct {
 	plan    *matMulPlan
 	packedB *gemm.PackedB // B packed at plan time when it is a float32 constant shared by the batch
+	// droppedB: B is a constant the runtime dropped (ops.Tensor.DropData), only its packed forms left.
+	droppedB bool
 	scratch int           // float32s for widened float16/bfloat16 operands and result
 }
 
@@ -268,7 +270,13 @@ func (k *matMulKernel) ScratchSize() int { return k.scratch }
 
 // PackedInputs: a packed B is all Run reads of B, and its layout depends on B's K and N only, so that
 // the node prepared at another batch or sequence length finds it packed (ops.PackedOnly).
-func (k *matMulKernel) PackedInputs() []int { return packedBInput(k.packedB != nil) }
+func (k *matMulKernel) PackedInputs() []int { return packedBInput(k.skipsB()) }
+
+// skipsB reports whether Run leaves B's elements alone: it reads the packed form, or B was dropped and
+// the product is empty (a batch of 0, prepared after a larger one dropped B).
+func (k *matMulKernel) skipsB() bool {
+	return k.packedB != nil || k.droppedB && k.plan.outShape.Size() == 0
+}
 
 // packedBInput is the PackedInputs of a GEMM-like kernel whose input 1, B, is prepacked when packed is set.
 func packedBInput(packed bool) []int {
@@ -289,7 +297,7 @@ func (k *matMulKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	switch a := in[0].Data().(type) {
 	case []float32:
 		var b []float32
-		if k.packedB == nil { // else B may be a constant whose data the runtime dropped (PackedInputs)
+		if !k.skipsB() { // else B may be a constant whose data the runtime dropped (PackedInputs)
 			b = in[1].Float32s()
 		}
 		k.runFloat32(ctx, a, b, out[0].Float32s())
