@@ -188,3 +188,40 @@ func TestEvaluatingDroppedWeightFails(t *testing.T) {
 		t.Fatalf("evaluating the dropped weight w1: %v, want a *DroppedConstantError for w1 in a *NodeError", err)
 	}
 }
+
+// Constant folding keeps the values it computed on the way to others only while it needs them: the
+// specialisation holds the folded value a step reads, not the one it was folded from; RunWithObserver
+// still reports both.
+func TestFoldedIntermediatesReleased(t *testing.T) {
+	const width = 8
+	w := make([]float32, width*width)
+	for i := range w {
+		w[i] = float32(i)
+	}
+	b := exporter.NewGraph("fold")
+	x := b.Input("x", f32, "N", width)
+	wName := b.Initializer("w", arr([]int64{width, width}, w...))
+	b.NodeNamed("t1", "Transpose", "", []string{wName}, []string{"t1"}, nil)
+	b.NodeNamed("t2", "Neg", "", []string{"t1"}, []string{"t2"}, nil)
+	b.Output(b.Node("MatMul", []string{x, "t2"}, nil), f32, "N", width)
+	// No graph passes: they would fold the chain into one initializer at Compile.
+	p := mustCompileWith(t, b, runtime.Options{Threads: 1, NoOptimize: true})
+	folded, err := runtime.FoldedValues(p, ops.ValueInfo{DType: ops.Float32, Shape: ops.Shape{2, width}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(folded) != 1 || folded[0] != "t2" {
+		t.Errorf("the specialisation holds the folded values %q, want only [t2], the one MatMul reads", folded)
+	}
+	seen := map[string]*ops.Tensor{}
+	in := ops.FromSlice(ops.Shape{2, width}, make([]float32, 2*width))
+	if _, err := p.NewSession().RunWithObserver(context.Background(), []*ops.Tensor{in}, func(name string, v *ops.Tensor) { seen[name] = v }); err != nil {
+		t.Fatal(err)
+	}
+	if v := seen["t1"]; v == nil || v.Float32s()[1] != w[width] {
+		t.Errorf("the observer saw t1 = %v, want the transposed weight (t1[0][1] = %g)", v, w[width])
+	}
+	if v := seen["t2"]; v == nil || v.Float32s()[1] != -w[width] {
+		t.Errorf("the observer saw t2 = %v, want the negated transposed weight", v)
+	}
+}

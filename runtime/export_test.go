@@ -38,3 +38,18 @@ func EvaluateAll(p *Plan, inputs []*ops.Tensor) error {
 	_, err := p.runDynamic(context.Background(), inputs)
 	return err
 }
+
+// FoldedValues names the values whose folded elements p's specialisation for these input shapes holds.
+func FoldedValues(p *Plan, inputs ...ops.ValueInfo) ([]string, error) {
+	s, err := p.specialize(inputs)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for id, info := range s.infos {
+		if info.Const != nil && p.consts[id] == nil {
+			names = append(names, p.names[id])
+		}
+	}
+	return names, nil
+}

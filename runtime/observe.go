@@ -65,6 +65,8 @@ type observeHook struct {
 	observe Observer
 	spec    *specialization
 	bound   *boundPlan
+	// folded holds the values folded at plan time when spec let go of some (nil otherwise).
+	folded *specialization
 	// computed marks the values a step wrote in this run; reported those already given to the observer.
 	computed []bool
 	reported []bool
@@ -74,6 +76,18 @@ type observeHook struct {
 func (h *observeHook) begin(ctx context.Context, spec *specialization, b *boundPlan) {
 	h.cancelHook.begin(ctx, spec, b)
 	h.spec, h.bound = spec, b
+	h.folded = nil
+	if spec.releasedFolds {
+		// The values folded on the way to others are not kept in the specialisation: fold them again,
+		// as planning did, to report them.
+		inputs := make([]ops.ValueInfo, len(h.plan.inputs))
+		for i, id := range h.plan.inputs {
+			inputs[i] = spec.infos[id]
+		}
+		if s, err := h.plan.plan(inputs, planShapes); err == nil {
+			h.folded = s
+		}
+	}
 	h.computed = make([]bool, h.plan.numValues)
 	h.reported = make([]bool, h.plan.numValues)
 	h.next = 0
@@ -107,6 +121,8 @@ func (h *observeHook) reportUpTo(end int) {
 			switch {
 			case h.spec.infos[id].Const != nil:
 				t = h.spec.infos[id].Const
+			case h.folded != nil && h.folded.infos[id].Const != nil && !h.computed[id]:
+				t = h.folded.infos[id].Const
 			case h.computed[id]:
 				t = h.bound.tensors[id]
 			default:

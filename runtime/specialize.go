@@ -23,6 +23,9 @@ type specialization struct {
 	dynamic bool
 	// dynamicReason is the op error that made the plan dynamic, for dumps.
 	dynamicReason error
+	// releasedFolds is set when values folded on the way to others were let go of
+	// (releaseFoldedIntermediates).
+	releasedFolds bool
 }
 
 // step is one kernel call.
@@ -282,7 +285,46 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode pla
 		}
 	}
 	s.steps = p.dropUnusedSteps(s.steps)
+	if mode == planSteps {
+		p.releaseFoldedIntermediates(s)
+	}
 	return s, nil
+}
+
+// releaseFoldedIntermediates lets go of the values constant folding computed on the way to others and
+// that nothing reads at Run: no step and no graph output (the Shape → Gather → Concat chains before a
+// Reshape, a weight transposed then scaled). A specialisation kept them beside their results for as long
+// as it is cached; their dtypes and shapes stay (Describe, the memory planner). RunWithObserver, which
+// reports them, folds them again (observeHook.begin).
+func (p *Plan) releaseFoldedIntermediates(s *specialization) {
+	read := make([]bool, p.numValues)
+	for _, id := range p.outputs {
+		read[id] = true
+	}
+	for _, st := range s.steps {
+		for _, id := range st.in {
+			if id != noValue {
+				read[id] = true
+			}
+		}
+	}
+	for id := range s.infos {
+		if c := s.infos[id].Const; c != nil && !read[id] && p.consts[id] == nil && !s.isInput(p, valueID(id)) {
+			s.infos[id].Const, s.infos[id].Packs = nil, nil
+			s.releasedFolds = true
+		}
+	}
+}
+
+// isInput reports whether id is one of the graph's inputs (whose info a body's plan may hold as a
+// constant: a captured initializer).
+func (s *specialization) isInput(p *Plan, id valueID) bool {
+	for _, in := range p.inputs {
+		if in == id {
+			return true
+		}
+	}
+	return false
 }
 
 // dropUnusedSteps removes steps none of whose outputs is read by a later step or returned: what is left of
