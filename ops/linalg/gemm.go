@@ -179,8 +179,8 @@ type gemmKernel struct {
 	packedB *gemm.PackedB // B packed at plan time when it is a float32 constant
 	// droppedB: B is a constant the runtime dropped (ops.Tensor.DropData), only its packed forms left.
 	droppedB bool
-	bias    gemm.BiasMode // C fused as a per-row or per-column bias (float32, beta == 1)
-	scratch int           // float32s for widened float16/bfloat16 operands and result
+	bias     gemm.BiasMode // C fused as a per-row or per-column bias (float32, beta == 1)
+	scratch  int           // float32s for widened float16/bfloat16 operands and result
 }
 
 func (k *gemmKernel) ScratchSize() int { return k.scratch }

@@ -263,7 +263,7 @@ type matMulKernel struct {
 	packedB *gemm.PackedB // B packed at plan time when it is a float32 constant shared by the batch
 	// droppedB: B is a constant the runtime dropped (ops.Tensor.DropData), only its packed forms left.
 	droppedB bool
-	scratch int           // float32s for widened float16/bfloat16 operands and result
+	scratch  int // float32s for widened float16/bfloat16 operands and result
 }
 
 func (k *matMulKernel) ScratchSize() int { return k.scratch }
