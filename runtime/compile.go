@@ -682,7 +682,9 @@ func (p *Plan) Inputs() []ValueSpec { return append([]ValueSpec(nil), p.graph.In
 // Outputs describes the values Run returns, in order.
 func (p *Plan) Outputs() []ValueSpec { return append([]ValueSpec(nil), p.graph.Outputs...) }
 
-// Graph returns the optimised graph the plan runs (for inspection and dumps; do not modify it).
+// Graph returns the optimised graph the plan runs (for inspection and dumps; do not modify it). Its
+// Constants include the weights the plan dropped once packed, shape and all but no elements
+// (ops.Tensor.Dropped); read a constant's elements through Plan.Constant, which reports those.
 func (p *Plan) Graph() *Graph { return p.graph }
 
 // Options returns the options the plan was compiled with, defaults filled in.

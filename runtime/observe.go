@@ -136,7 +136,8 @@ func (h *observeHook) reportUpTo(end int) {
 
 // ValueInfos infers the dtype and shape of every named value of the plan's graph for the given input
 // shapes (inputs in order, dtypes as declared), running nothing but constant folding; for constants
-// (initializers and folded values) the entry's Const holds the value. It is what `onnxrun summary` reads
+// (initializers and folded values) the entry's Const holds the value (with no elements for a weight the
+// plan dropped once packed: ops.Tensor.Dropped). It is what `onnxrun summary` reads
 // its layer shapes from. When some shape depends on input values not known before running (a dynamic
 // plan), the values from that node on are missing from the map.
 func (p *Plan) ValueInfos(shapes ...ops.Shape) (map[string]ops.ValueInfo, error) {
