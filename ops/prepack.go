@@ -56,7 +56,17 @@ type PackedSizer interface {
 // never packed, the zero T without calling pack: the kernel then has no packed form, does not list src
 // among its PackedOnly inputs, and the runtime reports that the node needs the dropped data.
 func Prepack[T any](c *PackCache, src *Tensor, layout string, pack func() T) T {
-	if src != nil && src.Dropped() {
+	return prepack(c, src, layout, pack, false)
+}
+
+// PrepackFromPacked is Prepack for a form that pack derives from another packed form of src, never from
+// src's elements (a GEMV layout unpacked from GEMM panels): it is made after src's data was dropped too.
+func PrepackFromPacked[T any](c *PackCache, src *Tensor, layout string, pack func() T) T {
+	return prepack(c, src, layout, pack, true)
+}
+
+func prepack[T any](c *PackCache, src *Tensor, layout string, pack func() T, fromPacked bool) T {
+	if src != nil && src.Dropped() && !fromPacked {
 		var zero T
 		if c == nil {
 			return zero

@@ -24,8 +24,12 @@ func TestPrepackAfterDropData(t *testing.T) {
 	if fresh != nil {
 		t.Errorf("a new layout of dropped data = %v, want nil", fresh)
 	}
-	if got := cache.Stats().Packs; got != 1 {
-		t.Errorf("%d packs, want 1", got)
+	derived := ops.PrepackFromPacked(cache, w, "from sum", func() []float32 { return []float32{again[0] + 1} })
+	if len(derived) != 1 || derived[0] != 11 {
+		t.Errorf("a form derived from the packed one after the drop = %v, want [11]", derived)
+	}
+	if got := cache.Stats().Packs; got != 2 {
+		t.Errorf("%d packs, want 2", got)
 	}
 	defer func() {
 		if recover() == nil {

@@ -100,7 +100,13 @@ func (o *fusedGemmOp) Prepare(in []ops.ValueInfo, out []ops.ValueInfo) (ops.Kern
 	if p := fk.plan; p.m == 1 && p.k > 0 && p.n > 0 && haveGemvAsm && in[1].Const != nil {
 		b := in[1].Const
 		layout := fmt.Sprintf("linalg.gemvWeights transB=%t k=%d n=%d", p.transB, p.k, p.n)
-		fk.gemv = ops.Prepack(in[1].Packs, b, layout, func() *gemvWeights { return newGemvWeights(p.transB, p.k, p.n, b.Float32s()) })
+		if packedB := fk.packedB; b.Dropped() && packedB != nil {
+			// Only B's GEMM panels are left (a plan first run at another batch dropped B's elements):
+			// the same vector-matrix layout comes from them, op(B) unpacked.
+			fk.gemv = ops.PrepackFromPacked(in[1].Packs, b, layout, func() *gemvWeights { return newGemvWeights(false, p.k, p.n, packedB.Unpack()) })
+		} else {
+			fk.gemv = ops.Prepack(in[1].Packs, b, layout, func() *gemvWeights { return newGemvWeights(p.transB, p.k, p.n, b.Float32s()) })
+		}
 	}
 	return fk, nil
 }
@@ -115,14 +121,9 @@ type fusedGemmKernel struct {
 	gemv     *gemvWeights // M = 1 with constant B: the vector-matrix path (gemv.go)
 }
 
-// PackedInputs: B's packed GEMM panels serve every M, but at M = 1 (where the vector-matrix path is
-// available) B is read from its gemv form, which a kernel prepared at another M does not make. So B is
-// listed only when both forms are made (this kernel is at M = 1, or B was dropped, which a kernel at
-// M = 1 allowed), or the gemv path does not exist: a plan first run at a batch of 1 drops B, one first
-// run at 8 keeps it for a later batch of 1, whose results are then the same as ever (ops.PackedOnly).
-func (k *fusedGemmKernel) PackedInputs() []int {
-	return packedBInput(k.skipsB() && (k.gemv != nil || k.droppedB || !haveGemvAsm))
-}
+// PackedInputs: B's packed GEMM panels serve every M, and at M = 1 the vector-matrix path's layout of B is
+// made from them once B's elements are dropped (ops.PackedOnly).
+func (k *fusedGemmKernel) PackedInputs() []int { return packedBInput(k.skipsB()) }
 
 func (k *fusedGemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	p := k.plan
