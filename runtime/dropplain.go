@@ -10,15 +10,19 @@ import (
 // Dropping the plain copy of packed weights. A weight matrix that a GEMM packs into its panel layout is
 // held twice: the initializer and its packed form (ops.Prepack). When every node that reads a constant is
 // a kernel that reads only its packed forms (ops.PackedOnly), the plain elements serve no one, so the plan
-// drops them (ops.Tensor.DropData) once a specialisation has packed them: the collector frees a heap
-// array, and a mapped one's pages leave the resident set at the next trim and are not read again. The
-// tensor itself stays, with its dtype, shape and identity, which is the packed forms' key in the cache.
+// drops them (ops.Tensor.DropData) as soon as a specialisation has packed them: the collector frees a
+// heap array, and a mapped one's pages leave the resident set at the trim that follows and are not read
+// again. The tensor itself stays, with its dtype, shape and identity, which is the packed forms' key in
+// the cache.
 //
-// What decides, per constant (dropPackedOnly): it is not a graph output, and every node of the plan that
-// lists it as an input is a step of the specialisation just made (not folded, not dropped as unused),
-// whose kernel lists that input among its PackedInputs. A kernel lists an input only when the packed
-// layout does not depend on the shapes of the node's other inputs (a GEMM's B packing depends on K and N,
-// not on M), so the specialisations made later at other input shapes find the forms in the cache.
+// What decides, per constant (plainDropper, while a specialisation is planned): it is not a graph output,
+// and every node of the plan that lists it as an input is made a step (not folded), whose kernel lists
+// that input among its PackedInputs; it is dropped once the last of them is planned. A kernel lists an
+// input only when the packed layout does not depend on the shapes of the node's other inputs (a GEMM's B
+// packing depends on K and N, not on M), or it can make another layout from the packed one (FusedGemm's
+// GEMV layout, ops.PrepackFromPacked), so the specialisations made later at other input shapes find or
+// make their forms without the elements. A convolution's packing depends on the spatial size (its
+// strategy, the taps it trims) and is made at its first Run: Conv lists nothing, and keeps its weights.
 //
 // What guards, should a later specialisation need the data all the same (planContext): a node with a
 // dropped input is never folded, but made a step; its kernel must list the input, else planning fails
@@ -27,10 +31,10 @@ import (
 // evaluates every node while planning, fails the same way. Readers outside planning (Plan.Constant,
 // Graph().Constants) see Dropped; Plan.Constant returns the error, the tensor's typed accessors panic.
 //
-// Concurrency: planning reads constants' elements (folding, packing) under Plan.dataMu's read lock, and
-// dropping takes the write lock, so that no specialisation being made concurrently packs from data that
-// goes away; a kernel that lists an input never reads it at Run, so sessions running meanwhile do not
-// either.
+// Concurrency: planning a specialisation (which may drop) holds Plan.dataMu's write lock, the other
+// readers of constants' elements (the dynamic path, shape probes, Plan.Constant) its read lock, so that
+// no one reads data that goes away; a kernel that lists an input never reads it at Run, so sessions
+// running meanwhile do not either.
 
 // DroppedConstantError is a node (or a caller) that needs the elements of a constant the plan dropped
 // because, when it was dropped, only packed forms of it were read. It matches ErrUnsupported.
@@ -61,56 +65,62 @@ func (p *Plan) Constant(name string) (*ops.Tensor, error) {
 	return t, nil
 }
 
-// dropPackedOnly drops the elements of the constants that only packed forms are read from, as decided
-// with the steps of s (see above), then gives the mapped model file's pages back if it dropped any.
-func (p *Plan) dropPackedOnly(s *specialization) {
-	if p.opts.KeepPlainWeights || s.dynamic {
-		return
+// plainDropper decides, while a specialisation is planned (planSteps), which constants to drop: each is
+// dropped as soon as the last node reading it has been planned, all of them steps whose kernels list it
+// among their PackedInputs, so that a heap-held weight is garbage before the next ones are packed and the
+// load-time peak holds the plain form of few weights at once. Planning holds Plan.dataMu exclusively.
+type plainDropper struct {
+	p         *Plan
+	remaining map[*ops.Tensor]int // readers not yet planned, by tensor (several names may share one)
+	kept      map[*ops.Tensor]bool
+	dropped   bool // some constant was dropped: the mapping is trimmed after planning
+}
+
+// newPlainDropper counts the readers of every constant; nil when the plan keeps its weights.
+func newPlainDropper(p *Plan) *plainDropper {
+	if p.opts.KeepPlainWeights {
+		return nil
 	}
-	stepOf := make(map[int]*step, len(s.steps))
-	for i := range s.steps {
-		stepOf[s.steps[i].node] = &s.steps[i]
-	}
-	// A tensor may be the constant of several names (a pass that made two initializers one): every
-	// reader of each of them must qualify.
-	keep := map[*ops.Tensor]bool{}
+	d := &plainDropper{p: p, remaining: map[*ops.Tensor]int{}, kept: map[*ops.Tensor]bool{}}
 	for _, id := range p.outputs {
 		if c := p.consts[id]; c != nil {
-			keep[c] = true
+			d.kept[c] = true
 		}
 	}
-	for ni, pn := range p.nodes {
-		var packed []int
-		if st := stepOf[ni]; st != nil {
-			if po, ok := st.kernel.(ops.PackedOnly); ok {
-				packed = po.PackedInputs()
-			}
-		}
-		for j, id := range pn.in {
-			if id == noValue || p.consts[id] == nil {
-				continue
-			}
-			if !slices.Contains(packed, j) {
-				keep[p.consts[id]] = true
+	for _, pn := range p.nodes {
+		for _, id := range pn.in {
+			if id != noValue && p.consts[id] != nil {
+				d.remaining[p.consts[id]]++
 			}
 		}
 	}
-	var drop []*ops.Tensor
-	for _, c := range p.consts {
-		if c != nil && !keep[c] && !c.Dropped() && c.Kind() == ops.KindTensor {
-			drop = append(drop, c)
-			keep[c] = true // once, for a tensor that several names share
-		}
-	}
-	if len(drop) == 0 {
+	return d
+}
+
+// planned accounts for node pn, made the step k (nil: folded, or its outputs inferred from its inputs'
+// values), and drops the constants it was the last reader of.
+func (d *plainDropper) planned(pn planNode, k ops.Kernel) {
+	if d == nil {
 		return
 	}
-	p.dataMu.Lock()
-	for _, c := range drop {
-		c.DropData()
+	var packed []int
+	if po, ok := k.(ops.PackedOnly); ok {
+		packed = po.PackedInputs()
 	}
-	p.dataMu.Unlock()
-	p.lifetime.trim()
+	for j, id := range pn.in {
+		if id == noValue || d.p.consts[id] == nil {
+			continue
+		}
+		c := d.p.consts[id]
+		if !slices.Contains(packed, j) {
+			d.kept[c] = true
+		}
+		d.remaining[c]--
+		if d.remaining[c] == 0 && !d.kept[c] && !c.Dropped() && c.Kind() == ops.KindTensor {
+			c.DropData()
+			d.dropped = true
+		}
+	}
 }
 
 // checkDropped is planning's guard for a node some of whose constant inputs were dropped: k (nil for a

@@ -81,7 +81,6 @@ func (p *Plan) specialize(inputs []ops.ValueInfo) (*specialization, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.dropPackedOnly(s)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -120,8 +119,21 @@ func (p *Plan) plan(inputs []ops.ValueInfo, mode planMode) (*specialization, err
 // planContext is plan with a context that is checked before each node and handed to the kernels
 // folded now, so that a dynamic Run (which evaluates the whole graph here) stops when its caller gives up.
 func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode planMode) (*specialization, error) {
-	p.dataMu.RLock() // folding and packing read constants' elements, which dropPackedOnly may drop
-	defer p.dataMu.RUnlock()
+	// Folding and packing read constants' elements, which planning a specialisation may drop.
+	var dropper *plainDropper
+	if mode == planSteps {
+		p.dataMu.Lock()
+		defer p.dataMu.Unlock()
+		dropper = newPlainDropper(p)
+		defer func() {
+			if dropper != nil && dropper.dropped {
+				p.lifetime.trim() // the dropped weights' pages in the mapped file, read while packing
+			}
+		}()
+	} else {
+		p.dataMu.RLock()
+		defer p.dataMu.RUnlock()
+	}
 	foldAll := mode == planFoldAll
 	s := &specialization{infos: make([]ops.ValueInfo, p.numValues), inputShapes: make([]ops.Shape, len(inputs))}
 	for i, in := range inputs {
@@ -195,6 +207,7 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode pla
 			}
 			return nil, newNodeError(pn.label, n, "infer shapes", err)
 		}
+		var stepKernel ops.Kernel // the node's step, if it becomes one
 		outBytes := int64(0)
 		allOutConst := true
 		for j := range outs {
@@ -278,11 +291,13 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode pla
 				folded += outBytes
 			} else {
 				s.steps = append(s.steps, step{node: ni, kernel: k, in: pn.in, out: pn.out, flops: flops})
+				stepKernel = k
 			}
 		}
 		for j, id := range pn.out {
 			s.infos[id] = outs[j]
 		}
+		dropper.planned(pn, stepKernel)
 	}
 	s.steps = p.dropUnusedSteps(s.steps)
 	if mode == planSteps {
