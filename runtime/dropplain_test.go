@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand"
 	goruntime "runtime"
 	"testing"
@@ -226,5 +227,43 @@ func TestFoldedIntermediatesReleased(t *testing.T) {
 	}
 	if v := seen["t2"]; v == nil || v.Float32s()[1] != -w[width] {
 		t.Errorf("the observer saw t2 = %v, want the negated transposed weight", v)
+	}
+}
+
+// Sessions that run a fresh plan at several batch sizes at once (each making its specialisation, the
+// first ones dropping the weights) all get the results of a plan that keeps them; run with -race.
+func TestDropWhileSessionsSpecialise(t *testing.T) {
+	const in, hidden, out = 64, 48, 32
+	b, _ := dropModel(in, hidden, out)
+	kept := mustCompileWith(t, b, runtime.Options{Threads: 1, KeepPlainWeights: true})
+	batches := []int{1, 2, 3, 4, 5, 6}
+	want := make([][]float32, len(batches))
+	for i, batch := range batches {
+		want[i] = runBatch(t, kept, batch, in)
+	}
+	p := mustCompileWith(t, b, runtime.Options{Threads: 1})
+	errs := make(chan error, len(batches))
+	for i, batch := range batches {
+		go func() {
+			x := make([]float32, batch*in)
+			for j := range x {
+				x[j] = float32(j%11-5) / 4
+			}
+			got, err := p.NewSession().Run(context.Background(), []*ops.Tensor{ops.FromSlice(ops.Shape{batch, in}, x)})
+			if err == nil {
+				for j, v := range got[0].Float32s() {
+					if v != want[i][j] {
+						err = fmt.Errorf("batch %d: y[%d] = %g, want %g", batch, j, v, want[i][j])
+						break
+					}
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range batches {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
