@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"testing"
 
@@ -265,5 +267,49 @@ func TestDropWhileSessionsSpecialise(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// A model loaded from a file, its weights in the mapped pages, drops them the same way, with the results
+// of a plan that reads the file and keeps them.
+func TestMappedWeightsDropped(t *testing.T) {
+	const in, hidden, out = 64, 48, 32
+	b, _ := dropModel(in, hidden, out)
+	m, err := b.Model(exporter.ModelOptions{Opset: 13})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "drop.onnx")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := runtime.Load(path, runtime.Options{Threads: 1, NoMmap: true, KeepPlainWeights: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := runtime.Load(path, runtime.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, batch := range []int{2, 1} {
+		want, got := runBatch(t, kept, batch, in), runBatch(t, p, batch, in)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("batch %d: y[%d] = %g, want %g", batch, i, got[i], want[i])
+			}
+		}
+	}
+	if _, err := p.Constant("w1"); err == nil {
+		t.Error("w1 was not dropped")
+	}
+	if runtime.PlanMapping(p) == nil {
+		t.Log("the platform does not map files: the weights were read")
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
