@@ -50,6 +50,7 @@ const (
 	errUnknownDType       = "ops: unknown dtype"
 	errRangeOverlap       = "ops: registration overlaps an existing opset range"
 	errBadRange           = "ops: opset range is empty (a version history out of order?)"
+	errDroppedData        = "ops: Tensor.Clone: the tensor's data was dropped (DropData)"
 	errPackLayoutReused   = "ops: Prepack: one layout string names packed forms of two types"
 	errTooManyWidened     = "ops: a Widener narrows at most maxWidenedOutputs outputs"
 	errUnknownDomain      = "ops: registration in a domain ops/registry.go does not declare"

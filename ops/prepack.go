@@ -33,6 +33,16 @@ type packEntry struct {
 	packed any
 }
 
+// PackedOnly is a Kernel that reads some of its constant inputs only through the packed forms it took from
+// their PackCache (Prepack), never their elements, neither in Run nor in a later Prepare of the same node
+// at other input shapes: the form's layout depends only on the constant and the node's attributes (a
+// GEMM's packed B on K and N, not on M), or the kernel falls back to one that does when a form cannot be
+// packed any more. PackedInputs lists those inputs by index. When every node reading a weight lists it,
+// the runtime drops the weight's elements (Tensor.DropData) and keeps only the packed forms.
+type PackedOnly interface {
+	PackedInputs() []int
+}
+
 // PackedSizer is a packed form that reports the bytes it holds, for PackCache's statistics.
 type PackedSizer interface {
 	PackedBytes() int64
@@ -41,7 +51,36 @@ type PackedSizer interface {
 // Prepack returns pack(), computed once per (src, layout) in c and shared by every caller that asks for
 // the same; with a nil c it calls pack. layout must name every parameter the packed form depends on (a
 // transpose flag, the dimensions, a tile size), since two callers with equal keys get the same form.
+//
+// Once src's data is dropped (Tensor.DropData) Prepack returns the forms computed before and, for a layout
+// never packed, the zero T without calling pack: the kernel then has no packed form, does not list src
+// among its PackedOnly inputs, and the runtime reports that the node needs the dropped data.
 func Prepack[T any](c *PackCache, src *Tensor, layout string, pack func() T) T {
+	return prepack(c, src, layout, pack, false)
+}
+
+// PrepackFromPacked is Prepack for a form that pack derives from another packed form of src, never from
+// src's elements (a GEMV layout unpacked from GEMM panels): it is made after src's data was dropped too.
+func PrepackFromPacked[T any](c *PackCache, src *Tensor, layout string, pack func() T) T {
+	return prepack(c, src, layout, pack, true)
+}
+
+func prepack[T any](c *PackCache, src *Tensor, layout string, pack func() T, fromPacked bool) T {
+	if src != nil && src.Dropped() && !fromPacked {
+		var zero T
+		if c == nil {
+			return zero
+		}
+		c.mu.Lock()
+		e, ok := c.entries[packKey{src: src, layout: layout}]
+		c.mu.Unlock()
+		if !ok {
+			return zero
+		}
+		e.once.Do(func() {}) // wait for a form being packed when the data was dropped (none can be)
+		v, _ := e.packed.(T)
+		return v
+	}
 	if c == nil || src == nil {
 		return pack()
 	}

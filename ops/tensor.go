@@ -20,6 +20,9 @@ type Tensor struct {
 	// typ and elems describe a non-tensor value (typ nil for a plain tensor); see value.go.
 	typ   *ValueType
 	elems []*Tensor
+	// dropped is set once the runtime let go of the elements of a constant that only packed forms are read
+	// from (DropData): data is nil, shape and identity stay.
+	dropped bool
 }
 
 // New allocates a zeroed tensor.
@@ -87,8 +90,19 @@ func (t *Tensor) Len() int { return sliceLen(t.data) }
 // Rank is the number of dimensions.
 func (t *Tensor) Rank() int { return len(t.shape) }
 
-// Data returns the underlying slice (for example a []float32) as an interface value.
+// Data returns the underlying slice (for example a []float32) as an interface value; nil once the data
+// was dropped (see Dropped).
 func (t *Tensor) Data() any { return t.data }
+
+// DropData lets go of a constant's elements, keeping its dtype, shape and identity: the runtime calls it on
+// a weight whose every reader uses only its packed forms (see PackedOnly), so that the collector frees
+// the elements, or the mapped file's pages go when trimmed. Afterwards Data is nil, Len is 0, the typed
+// accessors panic (a reader of dropped data is a bug, not bad input), and Prepack finds the forms packed
+// before but packs no new ones. The caller makes sure that no one reads the data concurrently.
+func (t *Tensor) DropData() { t.data, t.dropped = nil, true }
+
+// Dropped reports whether DropData let go of t's elements.
+func (t *Tensor) Dropped() bool { return t.dropped }
 
 // Float32s returns the data of a Float32 tensor. Like the other typed accessors it panics on a dtype mismatch,
 // which kernels rule out in Prepare.
@@ -121,6 +135,9 @@ func (t *Tensor) View(shape Shape) *Tensor {
 func (t *Tensor) Clone() *Tensor {
 	if t.typ != nil {
 		return t.cloneValue()
+	}
+	if t.dropped {
+		panic(errDroppedData)
 	}
 	c := New(t.dtype, t.shape)
 	CopyData(c, t)
@@ -439,6 +456,8 @@ func Slice(data any, lo, hi int) any {
 
 func sliceLen(data any) int {
 	switch d := data.(type) {
+	case nil:
+		return 0 // a dropped constant's
 	case []float32:
 		return len(d)
 	case []float64:

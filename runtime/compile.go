@@ -50,6 +50,11 @@ type Options struct {
 	// serving the same file, and are not scanned by the collector. Compile takes a decoded model and never
 	// maps anything.
 	NoMmap bool
+	// KeepPlainWeights keeps every initializer's elements. By default a constant that every node reading
+	// it reads only in packed form (a weight matrix of MatMul or Gemm) is dropped once packed, keeping
+	// its shape (see dropplain.go): the plan then holds each such weight once, and Plan.Constant reports
+	// it as dropped.
+	KeepPlainWeights bool
 }
 
 func (o Options) withDefaults() Options {
@@ -108,6 +113,10 @@ type Plan struct {
 	mu    sync.Mutex
 	cache map[string]*specialization
 	order []string // cache keys, oldest first, to bound the cache
+
+	// dataMu orders the reads of constants' elements while planning (read lock) before dropping them
+	// (write lock; see dropplain.go).
+	dataMu sync.RWMutex
 
 	// lifetime holds the memory-mapped model file some constants point into (Load), released by Close.
 	lifetime planLifetime
@@ -673,7 +682,9 @@ func (p *Plan) Inputs() []ValueSpec { return append([]ValueSpec(nil), p.graph.In
 // Outputs describes the values Run returns, in order.
 func (p *Plan) Outputs() []ValueSpec { return append([]ValueSpec(nil), p.graph.Outputs...) }
 
-// Graph returns the optimised graph the plan runs (for inspection and dumps; do not modify it).
+// Graph returns the optimised graph the plan runs (for inspection and dumps; do not modify it). Its
+// Constants include the weights the plan dropped once packed, shape and all but no elements
+// (ops.Tensor.Dropped); read a constant's elements through Plan.Constant, which reports those.
 func (p *Plan) Graph() *Graph { return p.graph }
 
 // Options returns the options the plan was compiled with, defaults filled in.
@@ -701,8 +712,10 @@ func (p *Plan) Describe(shapes ...ops.Shape) string {
 func (p *Plan) PrepackStats() ops.PackStats { return p.packs.Stats() }
 
 // WeightBytes is the memory the plan holds for its weights: the initializers it keeps (after the graph
-// passes) and the packed forms its kernels made of them, each counted once however many nodes share it.
+// passes; not those only packed forms are left of, see Options.KeepPlainWeights) and the packed forms its kernels made of them, each counted once however many nodes share it.
 func (p *Plan) WeightBytes() int64 {
+	p.dataMu.RLock()
+	defer p.dataMu.RUnlock()
 	var n int64
 	for _, t := range p.consts {
 		if t != nil {

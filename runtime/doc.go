@@ -26,7 +26,13 @@
 // turns the Shape → Gather → Concat → Reshape chains of exporters into constants); the rest are prepared
 // into kernels, which may prepack constant weights: through the plan's ops.PackCache, so that a weight
 // several nodes read (layers sharing weights) is packed once for all of them and for every input shape the
-// plan is specialised at (Plan.PrepackStats, Plan.WeightBytes). The memory planner (memplan.go) then gives each value
+// plan is specialised at (Plan.PrepackStats, Plan.WeightBytes). A weight whose every reader reads only its
+// packed forms (ops.PackedOnly: MatMul's and Gemm's B, whose packing depends on K and N, not on the batch)
+// then has its elements dropped once the last of them is prepared, keeping its shape and identity
+// (dropplain.go; Options.KeepPlainWeights keeps them): later specialisations find the packed forms in
+// the cache, and anything that would need the elements again (a node folded while planning, the dynamic path, Plan.Constant) fails with a
+// *DroppedConstantError instead of reading them. The values folded on the way to others, which no step
+// reads, are not kept in the specialisation either. The memory planner (memplan.go) then gives each value
 // a slot in a per-session arena, reusing buffers after a value's last use, and making Reshape-like outputs
 // views of their inputs. A Slice or Split output that is one contiguous block of its input (no graph input,
 // no graph output) becomes a view at an offset, which keeps the input alive as long as it is read; a

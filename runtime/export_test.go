@@ -1,9 +1,11 @@
 package runtime
 
 import (
+	"context"
 	"reflect"
 
 	"github.com/onnxrun/onnxrun/onnx"
+	"github.com/onnxrun/onnxrun/ops"
 )
 
 // Every test of the package, and every fuzzing run, checks the passes' rewriter index after each pass.
@@ -28,4 +30,26 @@ func ConstantMapped(p *Plan, name string) bool {
 		return false
 	}
 	return p.lifetime.mapping.Contains(reflect.ValueOf(t.Data()).UnsafePointer())
+}
+
+// EvaluateAll plans p with the inputs' values and evaluates every node while planning, as Run does when a
+// shape depends on values (the dynamic path).
+func EvaluateAll(p *Plan, inputs []*ops.Tensor) error {
+	_, err := p.runDynamic(context.Background(), inputs)
+	return err
+}
+
+// FoldedValues names the values whose folded elements p's specialisation for these input shapes holds.
+func FoldedValues(p *Plan, inputs ...ops.ValueInfo) ([]string, error) {
+	s, err := p.specialize(inputs)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for id, info := range s.infos {
+		if info.Const != nil && p.consts[id] == nil {
+			names = append(names, p.names[id])
+		}
+	}
+	return names, nil
 }

@@ -64,6 +64,16 @@ func (p *Plan) Close() error {
 	return l.mapping.Release()
 }
 
+// trim takes the mapped model file's pages out of the resident set (onnx.Mapping.Trim), after the plan
+// dropped weights that lay in them; what the runs read comes back from the file.
+func (l *planLifetime) trim() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed && l.mapping != nil {
+		l.mapping.Trim()
+	}
+}
+
 // sessionReference takes a reference to the plan's mapping for a new session s. ok is false when the plan
 // is closed: the session must not run.
 func (l *planLifetime) sessionReference(s *Session) (ref sessionLifetime, ok bool) {

@@ -65,6 +65,8 @@ type observeHook struct {
 	observe Observer
 	spec    *specialization
 	bound   *boundPlan
+	// folded holds the values folded at plan time when spec let go of some (nil otherwise).
+	folded *specialization
 	// computed marks the values a step wrote in this run; reported those already given to the observer.
 	computed []bool
 	reported []bool
@@ -74,6 +76,18 @@ type observeHook struct {
 func (h *observeHook) begin(ctx context.Context, spec *specialization, b *boundPlan) {
 	h.cancelHook.begin(ctx, spec, b)
 	h.spec, h.bound = spec, b
+	h.folded = nil
+	if spec.releasedFolds {
+		// The values folded on the way to others are not kept in the specialisation: fold them again,
+		// as planning did, to report them.
+		inputs := make([]ops.ValueInfo, len(h.plan.inputs))
+		for i, id := range h.plan.inputs {
+			inputs[i] = spec.infos[id]
+		}
+		if s, err := h.plan.plan(inputs, planShapes); err == nil {
+			h.folded = s
+		}
+	}
 	h.computed = make([]bool, h.plan.numValues)
 	h.reported = make([]bool, h.plan.numValues)
 	h.next = 0
@@ -107,6 +121,8 @@ func (h *observeHook) reportUpTo(end int) {
 			switch {
 			case h.spec.infos[id].Const != nil:
 				t = h.spec.infos[id].Const
+			case h.folded != nil && h.folded.infos[id].Const != nil && !h.computed[id]:
+				t = h.folded.infos[id].Const
 			case h.computed[id]:
 				t = h.bound.tensors[id]
 			default:
@@ -120,7 +136,8 @@ func (h *observeHook) reportUpTo(end int) {
 
 // ValueInfos infers the dtype and shape of every named value of the plan's graph for the given input
 // shapes (inputs in order, dtypes as declared), running nothing but constant folding; for constants
-// (initializers and folded values) the entry's Const holds the value. It is what `onnxrun summary` reads
+// (initializers and folded values) the entry's Const holds the value (with no elements for a weight the
+// plan dropped once packed: ops.Tensor.Dropped). It is what `onnxrun summary` reads
 // its layer shapes from. When some shape depends on input values not known before running (a dynamic
 // plan), the values from that node on are missing from the map.
 func (p *Plan) ValueInfos(shapes ...ops.Shape) (map[string]ops.ValueInfo, error) {

@@ -23,6 +23,9 @@ type specialization struct {
 	dynamic bool
 	// dynamicReason is the op error that made the plan dynamic, for dumps.
 	dynamicReason error
+	// releasedFolds is set when values folded on the way to others were let go of
+	// (releaseFoldedIntermediates).
+	releasedFolds bool
 }
 
 // step is one kernel call.
@@ -116,6 +119,21 @@ func (p *Plan) plan(inputs []ops.ValueInfo, mode planMode) (*specialization, err
 // planContext is plan with a context that is checked before each node and handed to the kernels
 // folded now, so that a dynamic Run (which evaluates the whole graph here) stops when its caller gives up.
 func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode planMode) (*specialization, error) {
+	// Folding and packing read constants' elements, which planning a specialisation may drop.
+	var dropper *plainDropper
+	if mode == planSteps {
+		p.dataMu.Lock()
+		defer p.dataMu.Unlock()
+		dropper = newPlainDropper(p)
+		defer func() {
+			if dropper != nil && dropper.dropped {
+				p.lifetime.trim() // the dropped weights' pages in the mapped file, read while packing
+			}
+		}()
+	} else {
+		p.dataMu.RLock()
+		defer p.dataMu.RUnlock()
+	}
 	foldAll := mode == planFoldAll
 	s := &specialization{infos: make([]ops.ValueInfo, p.numValues), inputShapes: make([]ops.Shape, len(inputs))}
 	for i, in := range inputs {
@@ -189,6 +207,7 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode pla
 			}
 			return nil, newNodeError(pn.label, n, "infer shapes", err)
 		}
+		var stepKernel ops.Kernel // the node's step, if it becomes one
 		outBytes := int64(0)
 		allOutConst := true
 		for j := range outs {
@@ -213,6 +232,12 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode pla
 			// Control flow is never folded at plan time: a Loop over constants may run for as long as its
 			// iteration limit allows, which is the caller's to stop at Run, not Compile's.
 			fold := allConst && !nondet && !isControlFlow && (foldAll || outBytes <= foldLimit)
+			if fold && anyDropped(in) {
+				if foldAll {
+					return nil, p.checkDropped(pn, in, nil)
+				}
+				fold = false // a step, whose kernel reads the packed forms
+			}
 			if !fold && foldAll {
 				return nil, newNodeError(pn.label, n, "run", fmt.Errorf("%w: a nondeterministic node in a plan whose shapes depend on input values (it would have to be evaluated while planning)", ops.ErrUnsupported))
 			}
@@ -233,6 +258,9 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode pla
 			k, err := n.Op.Prepare(in, outs)
 			if err != nil {
 				return nil, newNodeError(pn.label, n, "prepare", err)
+			}
+			if err := p.checkDropped(pn, in, k); err != nil {
+				return nil, err
 			}
 			var flops int64
 			if c, ok := k.(ops.Coster); ok {
@@ -263,14 +291,55 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode pla
 				folded += outBytes
 			} else {
 				s.steps = append(s.steps, step{node: ni, kernel: k, in: pn.in, out: pn.out, flops: flops})
+				stepKernel = k
 			}
 		}
 		for j, id := range pn.out {
 			s.infos[id] = outs[j]
 		}
+		dropper.planned(pn, stepKernel)
 	}
 	s.steps = p.dropUnusedSteps(s.steps)
+	if mode == planSteps {
+		p.releaseFoldedIntermediates(s)
+	}
 	return s, nil
+}
+
+// releaseFoldedIntermediates lets go of the values constant folding computed on the way to others and
+// that nothing reads at Run: no step and no graph output (the Shape → Gather → Concat chains before a
+// Reshape, a weight transposed then scaled). A specialisation kept them beside their results for as long
+// as it is cached; their dtypes and shapes stay (Describe, the memory planner). RunWithObserver, which
+// reports them, folds them again (observeHook.begin).
+func (p *Plan) releaseFoldedIntermediates(s *specialization) {
+	read := make([]bool, p.numValues)
+	for _, id := range p.outputs {
+		read[id] = true
+	}
+	for _, st := range s.steps {
+		for _, id := range st.in {
+			if id != noValue {
+				read[id] = true
+			}
+		}
+	}
+	for id := range s.infos {
+		if c := s.infos[id].Const; c != nil && !read[id] && p.consts[id] == nil && !s.isInput(p, valueID(id)) {
+			s.infos[id].Const, s.infos[id].Packs = nil, nil
+			s.releasedFolds = true
+		}
+	}
+}
+
+// isInput reports whether id is one of the graph's inputs (whose info a body's plan may hold as a
+// constant: a captured initializer).
+func (s *specialization) isInput(p *Plan, id valueID) bool {
+	for _, in := range p.inputs {
+		if in == id {
+			return true
+		}
+	}
+	return false
 }
 
 // dropUnusedSteps removes steps none of whose outputs is read by a later step or returned: what is left of

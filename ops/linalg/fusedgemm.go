@@ -100,7 +100,13 @@ func (o *fusedGemmOp) Prepare(in []ops.ValueInfo, out []ops.ValueInfo) (ops.Kern
 	if p := fk.plan; p.m == 1 && p.k > 0 && p.n > 0 && haveGemvAsm && in[1].Const != nil {
 		b := in[1].Const
 		layout := fmt.Sprintf("linalg.gemvWeights transB=%t k=%d n=%d", p.transB, p.k, p.n)
-		fk.gemv = ops.Prepack(in[1].Packs, b, layout, func() *gemvWeights { return newGemvWeights(p.transB, p.k, p.n, b.Float32s()) })
+		if packedB := fk.packedB; b.Dropped() && packedB != nil {
+			// Only B's GEMM panels are left (a plan first run at another batch dropped B's elements):
+			// the same vector-matrix layout comes from them, op(B) unpacked.
+			fk.gemv = ops.PrepackFromPacked(in[1].Packs, b, layout, func() *gemvWeights { return newGemvWeights(false, p.k, p.n, packedB.Unpack()) })
+		} else {
+			fk.gemv = ops.Prepack(in[1].Packs, b, layout, func() *gemvWeights { return newGemvWeights(p.transB, p.k, p.n, b.Float32s()) })
+		}
 	}
 	return fk, nil
 }
@@ -115,13 +121,21 @@ type fusedGemmKernel struct {
 	gemv     *gemvWeights // M = 1 with constant B: the vector-matrix path (gemv.go)
 }
 
+// PackedInputs: B's packed GEMM panels serve every M, and at M = 1 the vector-matrix path's layout of B is
+// made from them once B's elements are dropped (ops.PackedOnly).
+func (k *fusedGemmKernel) PackedInputs() []int { return packedBInput(k.skipsB()) }
+
 func (k *fusedGemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	p := k.plan
 	var c []float32
 	if p.hasC {
 		c = in[2].Float32s()
 	}
-	a, b, y := in[0].Float32s(), in[1].Float32s(), out[0].Float32s()
+	a, y := in[0].Float32s(), out[0].Float32s()
+	var b []float32
+	if !k.skipsB() && k.gemv == nil { // else B may be a constant whose data the runtime dropped
+		b = in[1].Float32s()
+	}
 	if k.gemv != nil {
 		k.runGemv(ctx, a, c, y)
 		return nil

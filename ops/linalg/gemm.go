@@ -146,7 +146,7 @@ func (o *gemmOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, err
 	if err != nil {
 		return nil, err
 	}
-	k := &gemmKernel{plan: p}
+	k := &gemmKernel{plan: p, droppedB: in[1].Const != nil && in[1].Const.Dropped()}
 	if in[0].DType == ops.Float32 {
 		if b := in[1].Const; b != nil && p.m > 0 && p.n > 0 && p.k > 0 {
 			// A constant B (a weight matrix) is packed into the GEMM's panel layout once per plan, so
@@ -177,11 +177,23 @@ func (o *gemmOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, err
 type gemmKernel struct {
 	plan    *gemmPlan
 	packedB *gemm.PackedB // B packed at plan time when it is a float32 constant
-	bias    gemm.BiasMode // C fused as a per-row or per-column bias (float32, beta == 1)
-	scratch int           // float32s for widened float16/bfloat16 operands and result
+	// droppedB: B is a constant the runtime dropped (ops.Tensor.DropData), only its packed forms left.
+	droppedB bool
+	bias     gemm.BiasMode // C fused as a per-row or per-column bias (float32, beta == 1)
+	scratch  int           // float32s for widened float16/bfloat16 operands and result
 }
 
 func (k *gemmKernel) ScratchSize() int { return k.scratch }
+
+// PackedInputs: a packed B is all Run reads of B, and its layout depends on B's shape and transB only,
+// not on M, so that the node prepared at another batch finds it packed (ops.PackedOnly).
+func (k *gemmKernel) PackedInputs() []int { return packedBInput(k.skipsB()) }
+
+// skipsB reports whether Run leaves B's elements alone: it reads the packed form, or B was dropped and
+// there is nothing to compute (a batch of 0, prepared after a larger one dropped B).
+func (k *gemmKernel) skipsB() bool {
+	return k.packedB != nil || k.droppedB && k.plan.m*k.plan.n == 0
+}
 
 // FLOPs counts multiply-adds.
 func (k *gemmKernel) FLOPs() int64 { return int64(k.plan.m) * int64(k.plan.n) * int64(k.plan.k) }
@@ -195,7 +207,11 @@ func (k *gemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	switch a := in[0].Data().(type) {
 	case []float32:
 		c, _ := cData.([]float32)
-		k.runFloat32(ctx, a, in[1].Float32s(), c, out[0].Float32s())
+		var b []float32
+		if !k.skipsB() { // else B may be a constant whose data the runtime dropped (PackedInputs)
+			b = in[1].Float32s()
+		}
+		k.runFloat32(ctx, a, b, c, out[0].Float32s())
 	case []float64:
 		c, _ := cData.([]float64)
 		runGemm(p, a, ops.Data[float64](in[1]), c, ops.Data[float64](out[0]))

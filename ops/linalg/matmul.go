@@ -70,7 +70,7 @@ func (o *matMulOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, e
 	if err != nil {
 		return nil, err
 	}
-	k := &matMulKernel{plan: p}
+	k := &matMulKernel{plan: p, droppedB: in[1].Const != nil && in[1].Const.Dropped()}
 	// An empty batch (a batch dimension of 0) has no B matrix to pack.
 	if b := in[1].Const; b != nil && in[0].DType == ops.Float32 && p.m > 0 && p.n > 0 && p.k > 0 && len(p.bOff) > 0 && p.sharedB() {
 		// A constant B shared by the whole batch (a weight matrix) is packed once per plan.
@@ -261,10 +261,30 @@ func runMatMul[T ops.Number](p *matMulPlan, a, b, y []T) {
 type matMulKernel struct {
 	plan    *matMulPlan
 	packedB *gemm.PackedB // B packed at plan time when it is a float32 constant shared by the batch
-	scratch int           // float32s for widened float16/bfloat16 operands and result
+	// droppedB: B is a constant the runtime dropped (ops.Tensor.DropData), only its packed forms left.
+	droppedB bool
+	scratch  int // float32s for widened float16/bfloat16 operands and result
 }
 
 func (k *matMulKernel) ScratchSize() int { return k.scratch }
+
+// PackedInputs: a packed B is all Run reads of B, and its layout depends on B's K and N only, so that
+// the node prepared at another batch or sequence length finds it packed (ops.PackedOnly).
+func (k *matMulKernel) PackedInputs() []int { return packedBInput(k.skipsB()) }
+
+// skipsB reports whether Run leaves B's elements alone: it reads the packed form, or B was dropped and
+// the product is empty (a batch of 0, prepared after a larger one dropped B).
+func (k *matMulKernel) skipsB() bool {
+	return k.packedB != nil || k.droppedB && k.plan.outShape.Size() == 0
+}
+
+// packedBInput is the PackedInputs of a GEMM-like kernel whose input 1, B, is prepacked when packed is set.
+func packedBInput(packed bool) []int {
+	if packed {
+		return []int{1}
+	}
+	return nil
+}
 
 // FLOPs counts multiply-adds.
 func (k *matMulKernel) FLOPs() int64 {
@@ -276,7 +296,11 @@ func (k *matMulKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	p := k.plan
 	switch a := in[0].Data().(type) {
 	case []float32:
-		k.runFloat32(ctx, a, in[1].Float32s(), out[0].Float32s())
+		var b []float32
+		if !k.skipsB() { // else B may be a constant whose data the runtime dropped (PackedInputs)
+			b = in[1].Float32s()
+		}
+		k.runFloat32(ctx, a, b, out[0].Float32s())
 	case []float64:
 		runMatMul(p, a, ops.Data[float64](in[1]), ops.Data[float64](out[0]))
 	case []int32:
