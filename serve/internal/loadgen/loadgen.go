@@ -13,7 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +47,9 @@ type Options struct {
 	Retry      bool
 	RetryScale float64 // multiplies Retry-After's seconds (1 honours it; a test may shorten it)
 	MaxRetries int
+	// HTTPClient, when set, sends the requests, and keeps its connections after the run, so that a run can
+	// reuse the connections a warm-up opened; nil is a client of the run's own, with Clients connections.
+	HTTPClient *http.Client
 	// Send, when set, sends one request in place of an HTTP POST of its Body to URL, for another protocol
 	// (gRPC): it gives the answer as an HTTP status (gRPC's codes mapped back) and the body Check sees and
 	// the response bytes count. Retry does not apply to it.
@@ -64,19 +67,27 @@ type Result struct {
 	// RequestBytes and ResponseBytes add up the bodies sent and received (retries included): what the
 	// encoding costs on the wire, headers aside.
 	RequestBytes, ResponseBytes int64
-	// Latencies of the requests answered 200, sorted: closed loop from the first send (retries included),
-	// open loop from the request's scheduled arrival, so that a request the generator could only send late
-	// counts its wait (no coordinated omission).
+	// Latencies of the requests answered 200, from the first send (retries included), sorted.
 	Latencies []time.Duration
+	// SendLags (open loop only, sorted) are how late the generator sent each request after its scheduled
+	// arrival: near zero when it offered the rate it was asked to, large when it was short of CPU or
+	// workers (then the server was offered less than Rate, and a latency timed from the schedule would
+	// charge the generator's delay to the server).
+	SendLags []time.Duration
 }
 
 // Percentile is the latency below which a fraction p of the answered requests fall.
-func (r *Result) Percentile(p float64) time.Duration {
-	if len(r.Latencies) == 0 {
+func (r *Result) Percentile(p float64) time.Duration { return percentile(r.Latencies, p) }
+
+// SendLag is the generator's lateness below which a fraction p of the open loop's requests were sent.
+func (r *Result) SendLag(p float64) time.Duration { return percentile(r.SendLags, p) }
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
 		return 0
 	}
-	i := int(float64(len(r.Latencies))*p+0.999999) - 1
-	return r.Latencies[min(max(i, 0), len(r.Latencies)-1)]
+	i := int(float64(len(sorted))*p+0.999999) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
 // Throughput is the requests answered 200 per second.
@@ -99,7 +110,9 @@ func (r *Result) Merge(o *Result) {
 	r.RequestBytes += o.RequestBytes
 	r.ResponseBytes += o.ResponseBytes
 	r.Latencies = append(r.Latencies, o.Latencies...)
-	sort.Slice(r.Latencies, func(i, j int) bool { return r.Latencies[i] < r.Latencies[j] })
+	slices.Sort(r.Latencies)
+	r.SendLags = append(r.SendLags, o.SendLags...)
+	slices.Sort(r.SendLags)
 }
 
 // String is one line with every figure, for logs and RELIABILITY.md.
@@ -114,8 +127,11 @@ func (r *Result) String() string {
 // loop) or worker (open loop: Clients of them, started before the clock) reuses its response buffer, so
 // the generator's own cost per request is the HTTP client's.
 func Run(ctx context.Context, o Options) *Result {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients, MaxConnsPerHost: o.Clients, DisableCompression: true}}
-	defer client.CloseIdleConnections()
+	client := o.HTTPClient
+	if client == nil {
+		client = NewHTTPClient(o.Clients)
+		defer client.CloseIdleConnections()
+	}
 	if o.Send == nil {
 		o.Send = func(ctx context.Context, req Request) (int, []byte, error) { return 0, nil, errNoSend }
 	}
@@ -123,8 +139,9 @@ func Run(ctx context.Context, o Options) *Result {
 		mu  sync.Mutex
 		res = &Result{Latencies: make([]time.Duration, 0, min(o.Total, 1<<16))}
 	)
-	one := func(i int, start time.Time, buf *bytes.Buffer) {
+	one := func(i int, due time.Time, buf *bytes.Buffer) {
 		req := o.Requests[i%len(o.Requests)]
+		start := time.Now()
 		var (
 			status, retries int
 			body            []byte
@@ -144,6 +161,9 @@ func Run(ctx context.Context, o Options) *Result {
 		mu.Lock()
 		defer mu.Unlock()
 		res.Sent++
+		if !due.IsZero() {
+			res.SendLags = append(res.SendLags, start.Sub(due))
+		}
 		res.Retries += retries
 		res.RequestBytes += sent
 		res.ResponseBytes += int64(len(body))
@@ -176,7 +196,7 @@ func Run(ctx context.Context, o Options) *Result {
 					if o.Duration > 0 && time.Since(start) > o.Duration {
 						return
 					}
-					one(i, time.Now(), &buf)
+					one(i, time.Time{}, &buf)
 				}
 			}()
 		}
@@ -219,8 +239,15 @@ func Run(ctx context.Context, o Options) *Result {
 		wg.Wait()
 		res.Elapsed = time.Since(start)
 	}
-	sort.Slice(res.Latencies, func(i, j int) bool { return res.Latencies[i] < res.Latencies[j] })
+	slices.Sort(res.Latencies)
+	slices.Sort(res.SendLags)
 	return res
+}
+
+// NewHTTPClient is a client keeping up to conns connections to a host open, without compression (the
+// server sends none; a benchmark should not pay for asking).
+func NewHTTPClient(conns int) *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}}
 }
 
 var errNoSend = errors.New("loadgen: Options has neither URL nor Send")

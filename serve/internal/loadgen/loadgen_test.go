@@ -25,6 +25,9 @@ func TestOpenLoopSendsOnScheduleAndCountsBytes(t *testing.T) {
 	if res.Sent+res.OpenLoopDropped != 40 || res.Failures > 0 {
 		t.Fatalf("%s %s", res, res.FirstFailure)
 	}
+	if len(res.SendLags) != res.Sent || res.SendLag(0.5) < 0 {
+		t.Errorf("%d send lags for %d requests, median %v", len(res.SendLags), res.Sent, res.SendLag(0.5))
+	}
 	if res.OK+res.Refused != res.Sent || res.OK != len(res.Latencies) || res.Refused == 0 {
 		t.Errorf("200s and 503s do not add up to the requests sent: %s", res)
 	}

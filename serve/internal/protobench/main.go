@@ -143,24 +143,20 @@ func run(o options, w io.Writer) (*report, error) {
 	defer server.Stop()
 	base := "http://" + server.HTTPAddr
 
-	meta, err := (&serve.Client{BaseURL: base}).ModelMetadata(context.Background(), "model")
-	if err != nil {
-		return nil, err
-	}
-	input, err := batchOfOne(meta.Inputs)
+	inputName, input, err := server.SampleInput(context.Background(), "model")
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.model, err)
 	}
-	grpcWork, closeGRPC, err := grpcWorkload(server.GRPCAddr, max(o.grpcConns, 0), o.clients, meta.Inputs[0].Name, input)
+	grpcWork, closeGRPC, err := grpcWorkload(server.GRPCAddr, max(o.grpcConns, 0), o.clients, inputName, input)
 	if err != nil {
 		return nil, err
 	}
 	defer closeGRPC()
-	jsonWork, err := jsonWorkload(base+"/v2/models/model/infer", meta.Inputs[0].Name, input)
+	jsonWork, err := jsonWorkload(base+"/v2/models/model/infer", inputName, input)
 	if err != nil {
 		return nil, err
 	}
-	binaryWork, err := binaryWorkload(base+"/v2/models/model/infer", meta.Inputs[0].Name, input)
+	binaryWork, err := binaryWorkload(base+"/v2/models/model/infer", inputName, input)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +181,7 @@ func run(o options, w io.Writer) (*report, error) {
 		return nil, err
 	}
 
-	writeProtocolTable(w, o, meta.Name, rep.protocols)
+	writeProtocolTable(w, o, rep.protocols)
 	writeEncodingTable(w, o, rep.encodings)
 	fmt.Fprintf(w, "\nload average at end: %s\n", loadgen.LoadAverage())
 	return rep, nil
@@ -264,23 +260,6 @@ func sameValues(got, want []float32) error {
 		}
 	}
 	return nil
-}
-
-// batchOfOne is the model's single FP32 input at a batch of one (every variable dimension 1), filled with
-// a repeating ramp in [0, 1).
-func batchOfOne(inputs []serve.TensorMetadata) (*ops.Tensor, error) {
-	if len(inputs) != 1 || inputs[0].Datatype != "FP32" {
-		return nil, fmt.Errorf("the model has inputs %+v; this command sends one FP32 input", inputs)
-	}
-	shape := make(ops.Shape, len(inputs[0].Shape))
-	for i, d := range inputs[0].Shape {
-		shape[i] = int(max(d, 1))
-	}
-	data := make([]float32, shape.Size())
-	for i := range data {
-		data[i] = float32(i%255) / 255
-	}
-	return ops.FromSlice(shape, data), nil
 }
 
 // identityImage is one 1x3x224x224 image in a normalised image's range, with as many digits as one has in
@@ -453,9 +432,9 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
-func writeProtocolTable(w io.Writer, o options, model string, ms []*measured) {
-	fmt.Fprintf(w, "### Serving protocols: %s (%s) at batch 1, %d clients on loopback, %d rounds of %v per protocol, interleaved\n\n",
-		model, o.model, o.clients, o.rounds, o.duration)
+func writeProtocolTable(w io.Writer, o options, ms []*measured) {
+	fmt.Fprintf(w, "### Serving protocols: %s at batch 1, %d clients on loopback, %d rounds of %v per protocol, interleaved\n\n",
+		o.model, o.clients, o.rounds, o.duration)
 	fmt.Fprintln(w, "| Protocol | Requests | Requests/s | p50 | p99 | Requests/s vs JSON | p99 vs JSON | Server CPU/request | Target (≥ 1.3× JSON's requests/s, p99 ≤ JSON's) |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	json := ms[0].result

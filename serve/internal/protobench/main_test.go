@@ -2,7 +2,6 @@ package main
 
 import (
 	"math"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,10 +11,7 @@ import (
 
 // TestMain lets the test binary serve as the child process the command starts (serverproc re-executes
 // the running binary).
-func TestMain(m *testing.M) {
-	serverproc.ServeIfChild()
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { serverproc.RunTests(m) }
 
 // TestShortRun runs the whole command for a fraction of a second per slot, so that it does not rot: both
 // tables come out, every request was answered, and every figure is a finite positive number. No figure is

@@ -29,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/serve"
 )
 
@@ -71,6 +72,15 @@ func ServeIfChild() {
 		os.Exit(1)
 	}
 	os.Exit(0)
+}
+
+// RunTests is the TestMain of a package whose tests start children: the test binary is the executable
+// Start starts again, so it must serve when it is a child and run the tests otherwise.
+//
+//	func TestMain(m *testing.M) { serverproc.RunTests(m) }
+func RunTests(m interface{ Run() int }) {
+	ServeIfChild()
+	os.Exit(m.Run())
 }
 
 func serveChild(rawSpec string, stop io.Reader, announce io.Writer) error {
@@ -202,6 +212,28 @@ func Start(spec Spec) (*Process, error) {
 		return nil, fmt.Errorf("serverproc: the server process did not start: %v: %s", err, strings.TrimSpace(p.stderr.String()))
 	}
 	return p, nil
+}
+
+// SampleInput asks the server for a model's metadata and makes its input at a batch of one (every
+// variable dimension 1), filled with a repeating ramp in [0, 1): for tools that send one FP32 input.
+func (p *Process) SampleInput(ctx context.Context, model string) (name string, x *ops.Tensor, err error) {
+	meta, err := (&serve.Client{BaseURL: "http://" + p.HTTPAddr}).ModelMetadata(ctx, model)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(meta.Inputs) != 1 || meta.Inputs[0].Datatype != "FP32" {
+		return "", nil, fmt.Errorf("model %q has inputs %+v; want one FP32 input", model, meta.Inputs)
+	}
+	in := meta.Inputs[0]
+	shape := make(ops.Shape, len(in.Shape))
+	for i, d := range in.Shape {
+		shape[i] = int(max(d, 1))
+	}
+	data := make([]float32, shape.Size())
+	for i := range data {
+		data[i] = float32(i%255) / 255
+	}
+	return in.Name, ops.FromSlice(shape, data), nil
 }
 
 // PID is the child's process id, for /proc/PID (loadgen.ReadProcessMemory and ReadProcessCPU).

@@ -12,10 +12,7 @@ import (
 )
 
 // TestMain lets the test binary serve as the child process Start starts.
-func TestMain(m *testing.M) {
-	ServeIfChild()
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { RunTests(m) }
 
 const lenet = "../../../models/lenet/lenet.onnx"
 
