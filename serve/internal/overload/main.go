@@ -25,6 +25,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -60,10 +61,18 @@ func main() {
 	flag.IntVar(&o.server.MaxBatch, "max-batch", 0, "dynamic batching's largest batch (0 or 1: off)")
 	flag.IntVar(&o.inFlight, "inflight", 1024, "the generator's bound on requests in flight (and connections) in the overload phase; arrivals past it are not sent, and reported")
 	flag.IntVar(&o.server.QueueSize, "queue-size", 0, "requests that may wait for the model (0: the default, 2 x sessions x max batch)")
+	out := flag.String("out", "", "also write the output, its table last, to this file")
 	flag.Parse()
-	if _, err := run(o, os.Stdout); err != nil {
+	var copied bytes.Buffer
+	if _, err := run(o, io.MultiWriter(os.Stdout, &copied)); err != nil {
 		fmt.Fprintln(os.Stderr, "overload:", err)
 		os.Exit(1)
+	}
+	if *out != "" {
+		if err := os.WriteFile(*out, copied.Bytes(), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "overload:", err)
+			os.Exit(1)
+		}
 	}
 }
 
