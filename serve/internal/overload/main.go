@@ -79,6 +79,7 @@ func main() {
 // report is what a run measured, for the tests.
 type report struct {
 	unloaded, capacity, overload *loadgen.Result
+	serverPID                    int     // the child process that served
 	offered                      float64 // requests per second
 	// Server memory: VmHWM before the overload phase and after it, and the largest VmRSS sampled during it.
 	hwmBefore, hwmAfter, rssDuring int64
@@ -118,7 +119,7 @@ func run(o options, w io.Writer) (*report, error) {
 	opts := loadgen.Options{URL: base + "/v2/models/model/infer",
 		Requests: []loadgen.Request{{Body: body, Valid: true}}, Total: 1 << 30, Duration: o.duration}
 	fmt.Fprintf(w, "model %s, server process %d, queue size %d, phases of %v\n", o.model, server.PID(), server.QueueSizes["model"], o.duration)
-	rep := &report{}
+	rep := &report{serverPID: server.PID()}
 
 	opts.Clients = 1
 	rep.unloaded = loadgen.Run(ctx, opts)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,9 @@ func TestShortRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("\n" + out.String())
+	if rep.serverPID == 0 || rep.serverPID == os.Getpid() {
+		t.Errorf("the server ran in process %d, this one is %d: want a child of its own", rep.serverPID, os.Getpid())
+	}
 	for _, want := range []string{"load average at start:", "admitted p99 / unloaded p99", "refused with 503:",
 		"| Model | Capacity (req/s) |", "load average at end:"} {
 		if !strings.Contains(out.String(), want) {

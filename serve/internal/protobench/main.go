@@ -108,6 +108,7 @@ func (m *measured) cpuPerRequest(cpu time.Duration) time.Duration {
 // report is what a run measured, for the tests.
 type report struct {
 	protocols, encodings []*measured
+	serverPID            int // the child process that served
 }
 
 // workload is one protocol's or encoding's load: what loadgen sends and, for a first request, how to
@@ -160,7 +161,7 @@ func run(o options, w io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &report{}
+	rep := &report{serverPID: server.PID()}
 	rep.protocols, err = interleave(server, []workload{jsonWork, binaryWork, grpcWork}, o.rounds, o.clients, o.duration)
 	if err != nil {
 		return nil, err
