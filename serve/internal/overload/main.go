@@ -89,7 +89,7 @@ type report struct {
 // memorySamplePeriod is how often the overload phase samples the server's VmRSS.
 const memorySamplePeriod = 50 * time.Millisecond
 
-func run(o options, w io.Writer) (*report, error) {
+func run(o options, w io.Writer) (rep *report, err error) {
 	if o.clients < 1 || o.inFlight < 1 || o.factor <= 0 || o.duration <= 0 {
 		return nil, errors.New("-clients, -inflight, -factor and -duration must be positive")
 	}
@@ -100,7 +100,12 @@ func run(o options, w io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer server.Stop()
+	defer func() {
+		// A server that crashed or would not stop makes the figures suspect: report it.
+		if stopErr := server.Stop(); stopErr != nil && err == nil {
+			rep, err = nil, stopErr
+		}
+	}()
 	base := "http://" + server.HTTPAddr
 	inputName, input, err := server.SampleInput(context.Background(), "model")
 	if err != nil {
@@ -119,7 +124,7 @@ func run(o options, w io.Writer) (*report, error) {
 	opts := loadgen.Options{URL: base + "/v2/models/model/infer",
 		Requests: []loadgen.Request{{Body: body, Valid: true}}, Total: 1 << 30, Duration: o.duration}
 	fmt.Fprintf(w, "model %s, server process %d, queue size %d, phases of %v\n", o.model, server.PID(), server.QueueSizes["model"], o.duration)
-	rep := &report{serverPID: server.PID()}
+	rep = &report{serverPID: server.PID()}
 
 	opts.Clients = 1
 	rep.unloaded = loadgen.Run(ctx, opts)
@@ -170,7 +175,9 @@ func run(o options, w io.Writer) (*report, error) {
 	sampling.Wait()
 	after, haveAfter := loadgen.ReadProcessMemory(server.PID())
 	rep.haveMemory = haveMemory && haveAfter
-	rep.hwmBefore, rep.hwmAfter = before.HWM, after.HWM
+	// The kernel's RSS counters are per-CPU caches: a VmRSS sample may pass the VmHWM read after it by a
+	// few pages, so the peak during the phase is the larger of the two.
+	rep.hwmBefore, rep.hwmAfter = before.HWM, max(after.HWM, rep.rssDuring)
 	over := rep.overload
 	fmt.Fprintf(w, "overload (%.0f/s offered): %s\n", rep.offered, over)
 

@@ -53,7 +53,9 @@ func TestShortRun(t *testing.T) {
 	if ratio := float64(over.Percentile(0.99)) / float64(rep.unloaded.Percentile(0.99)); math.IsNaN(ratio) || math.IsInf(ratio, 0) || ratio <= 0 {
 		t.Errorf("p99 ratio %v", ratio)
 	}
-	if rep.haveMemory && (rep.hwmBefore <= 0 || rep.hwmAfter < rep.hwmBefore || rep.rssDuring <= 0 || rep.rssDuring > rep.hwmAfter) {
+	// Only signs are checked: the kernel's RSS counters are per-CPU caches, so a VmRSS sample may pass the
+	// VmHWM read a moment later by a few pages.
+	if rep.haveMemory && (rep.hwmBefore <= 0 || rep.hwmAfter <= 0 || rep.rssDuring <= 0) {
 		t.Errorf("server memory: peak %d before, %d after, %d sampled during", rep.hwmBefore, rep.hwmAfter, rep.rssDuring)
 	}
 }

@@ -120,7 +120,7 @@ type workload struct {
 	answer func(body []byte) ([]float32, error)
 }
 
-func run(o options, w io.Writer) (*report, error) {
+func run(o options, w io.Writer) (rep *report, err error) {
 	if o.duration <= 0 || o.identityDuration <= 0 || o.rounds < 1 || o.clients < 1 || o.identityClients < 1 || o.grpcConns < 0 {
 		return nil, errors.New("-duration, -identity-duration, -rounds, -clients and -identity-clients must be positive, -grpc-conns not negative")
 	}
@@ -141,7 +141,12 @@ func run(o options, w io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer server.Stop()
+	defer func() {
+		// A server that crashed or would not stop makes the figures suspect: report it.
+		if stopErr := server.Stop(); stopErr != nil && err == nil {
+			rep, err = nil, stopErr
+		}
+	}()
 	base := "http://" + server.HTTPAddr
 
 	inputName, input, err := server.SampleInput(context.Background(), "model")
@@ -161,7 +166,7 @@ func run(o options, w io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &report{serverPID: server.PID()}
+	rep = &report{serverPID: server.PID()}
 	rep.protocols, err = interleave(server, []workload{jsonWork, binaryWork, grpcWork}, o.rounds, o.clients, o.duration)
 	if err != nil {
 		return nil, err
