@@ -10,7 +10,7 @@ endif
 # check-math: vecmath's exhaustive float32 check (issue 15).
 .PHONY: check-math
 .PHONY: all build test test-short browser-test try-it-screenshot docs lint vet cross race noasm proto check-generate conformance conformance-check expected-pass onnxgo-cases torchvision-models symbolic-size-models controlflow-models transformer-models quant-models bench fuzz data clean
-.PHONY: soak overload image image-test
+.PHONY: soak overload bench-protocols image image-test
 
 all: build test
 
@@ -96,10 +96,18 @@ image:
 image-test:
 	IMAGE=$(IMAGE) IMAGE_CONTEXT=$(IMAGE_CONTEXT) GO=$(GO) scripts/image-test.sh
 
-# Issue 18's overload target, on a quiet machine: capacity, then 4x it offered; admitted p99 against the
-# unloaded p99, the share refused with 503, resident memory (serve/internal/overload).
+# Issue 18's overload target, on a quiet machine: capacity, then 4x it offered open loop to a server in a
+# child process; admitted p99 against the unloaded p99, the share refused with 503, the server's peak
+# resident memory before and during (serve/internal/overload). OUT=file also writes the output there.
 overload:
-	$(GO) run ./serve/internal/overload -model $(SHARED)/models/lenet_torch_opset13/model.onnx
+	$(GO) run ./serve/internal/overload -model $(SHARED)/models/lenet_torch_opset13/model.onnx $(if $(OUT),-out $(OUT))
+
+# Issue 18's protocol targets, on a quiet machine: JSON, binary and gRPC on the shipped LeNet (32 clients,
+# interleaved rounds) and JSON against binary on a 1x3x224x224 Identity, against a server in a child
+# process (serve/internal/protobench). OUT=file writes the markdown tables there too (BENCHMARKS.md,
+# "Serving protocols").
+bench-protocols:
+	$(GO) run ./serve/internal/protobench $(if $(OUT),-out $(OUT))
 
 race:
 	$(GO) test -race ./runtime/... ./conformance/...

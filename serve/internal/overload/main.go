@@ -1,17 +1,23 @@
 // Command overload measures how `onnxrun serve` degrades under more load than it can serve, for the
 // target of issue 18: with 4x the capacity offered, the requests admitted keep their p99 within 3x of the
-// unloaded p99, the rest get 503 with Retry-After, and memory stays bounded. It serves a model in process
-// on 127.0.0.1 and runs three phases of -duration each:
+// unloaded p99, the rest get 503 with Retry-After, and memory stays bounded. The server runs in a child
+// process (serverproc: this command started again in server mode, with the calls `onnxrun serve`
+// makes) on 127.0.0.1, so that the operating system schedules it apart from the load generator, and the
+// generator can offer 4x what the server sustains without the two sharing one Go scheduler. Three phases
+// of -duration each:
 //
 //  1. unloaded: one client, closed loop: the p99 of a server with nothing else to do;
 //  2. capacity: -clients clients, closed loop: the requests per second the server sustains;
 //  3. overload: -factor times that capacity offered open loop (requests arrive on schedule whatever the
-//     answers), no retries: the admitted requests' p99, the share refused with 503, and the resident
-//     memory (VmRSS, VmHWM of this process, client and server together) before and after.
+//     answers, from -inflight worker goroutines over as many connections, opened before the phase, the
+//     request body built once),
+//     no retries: the admitted requests' p99 (timed from their sending; the generator's lateness against
+//     the schedule is reported, and warned about when it passes the unloaded p99), the share
+//     refused with 503, and the server process's resident memory: its peak (VmHWM in /proc/PID/status)
+//     before the phase and at its end, and the largest VmRSS sampled during it.
 //
-// The generator runs in the same process as the server and takes CPU from it: on a small machine the
-// figures are pessimistic (pin the server's sessions below the core count, e.g. -sessions 2 on 4 cores, to
-// leave the generator room). Arrivals past -inflight are not sent and are reported.
+// The load average is printed at the start and the end. Arrivals past -inflight are not sent, and the
+// command warns that the load offered fell short.
 //
 // Run it on a quiet machine (the figures go to RELIABILITY.md):
 //
@@ -19,127 +25,191 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"net"
+	"io"
 	"os"
-	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/onnxrun/onnxrun/serve"
 	"github.com/onnxrun/onnxrun/serve/internal/loadgen"
+	"github.com/onnxrun/onnxrun/serve/internal/serverproc"
 )
 
+type options struct {
+	model    string
+	duration time.Duration
+	clients  int
+	inFlight int
+	factor   float64
+	server   serverproc.Spec // Models filled by run
+}
+
 func main() {
-	model := flag.String("model", "../shared/models/lenet_torch_opset13/model.onnx", "the model to serve; its inputs must be FP32 with a batch of one")
-	duration := flag.Duration("duration", 10*time.Second, "the length of each phase")
-	clients := flag.Int("clients", 64, "closed-loop clients for the capacity phase")
-	factor := flag.Float64("factor", 4, "the offered load of the overload phase, in multiples of the capacity measured")
-	sessions := flag.Int("sessions", 0, "sessions (0: one per core)")
-	maxBatch := flag.Int("max-batch", 0, "dynamic batching's largest batch (0 or 1: off)")
-	inFlight := flag.Int("inflight", 1024, "the generator's bound on requests in flight in the overload phase; arrivals past it are not sent, and reported")
-	queueSize := flag.Int("queue-size", 0, "requests that may wait for the model (0: the default, 2 x sessions x max batch)")
+	serverproc.ServeIfChild()
+	var o options
+	flag.StringVar(&o.model, "model", "../shared/models/lenet_torch_opset13/model.onnx", "the model to serve; one FP32 input, sent at a batch of one")
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "the length of each phase")
+	flag.IntVar(&o.clients, "clients", 64, "closed-loop clients for the capacity phase")
+	flag.Float64Var(&o.factor, "factor", 4, "the offered load of the overload phase, in multiples of the capacity measured")
+	flag.IntVar(&o.server.Sessions, "sessions", 0, "sessions (0: one per core)")
+	flag.IntVar(&o.server.MaxBatch, "max-batch", 0, "dynamic batching's largest batch (0 or 1: off)")
+	flag.IntVar(&o.inFlight, "inflight", 1024, "the generator's bound on requests in flight (and connections) in the overload phase; arrivals past it are not sent, and reported")
+	flag.IntVar(&o.server.QueueSize, "queue-size", 0, "requests that may wait for the model (0: the default, 2 x sessions x max batch)")
+	out := flag.String("out", "", "also write the output, its table last, to this file")
 	flag.Parse()
-	if err := run(*model, *duration, *clients, *inFlight, *factor, serve.Config{Sessions: *sessions, MaxBatch: *maxBatch, QueueSize: *queueSize}); err != nil {
+	var copied bytes.Buffer
+	if _, err := run(o, io.MultiWriter(os.Stdout, &copied)); err != nil {
 		fmt.Fprintln(os.Stderr, "overload:", err)
 		os.Exit(1)
 	}
+	if *out != "" {
+		if err := os.WriteFile(*out, copied.Bytes(), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "overload:", err)
+			os.Exit(1)
+		}
+	}
 }
 
-func run(path string, duration time.Duration, clients, inFlight int, factor float64, cfg serve.Config) error {
-	if clients < 1 || inFlight < 1 || factor <= 0 || duration <= 0 {
-		return errors.New("-clients, -inflight, -factor and -duration must be positive")
+// report is what a run measured, for the tests.
+type report struct {
+	unloaded, capacity, overload *loadgen.Result
+	serverPID                    int     // the child process that served
+	offered                      float64 // requests per second
+	// Server memory: VmHWM before the overload phase and after it, and the largest VmRSS sampled during it.
+	hwmBefore, hwmAfter, rssDuring int64
+	haveMemory                     bool
+}
+
+// memorySamplePeriod is how often the overload phase samples the server's VmRSS.
+const memorySamplePeriod = 50 * time.Millisecond
+
+func run(o options, w io.Writer) (rep *report, err error) {
+	if o.clients < 1 || o.inFlight < 1 || o.factor <= 0 || o.duration <= 0 {
+		return nil, errors.New("-clients, -inflight, -factor and -duration must be positive")
 	}
-	m, err := serve.Load(serve.ModelSource{Name: "model", Path: path}, cfg)
+	fmt.Fprintf(w, "load average at start: %s\n", loadgen.LoadAverage())
+	spec := o.server
+	spec.Models = []serverproc.Model{{Name: "model", Path: o.model}}
+	server, err := serverproc.Start(spec)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	body, err := requestBody(m.Metadata())
+	defer func() {
+		// A server that crashed or would not stop makes the figures suspect: report it.
+		if stopErr := server.Stop(); stopErr != nil && err == nil {
+			rep, err = nil, stopErr
+		}
+	}()
+	base := "http://" + server.HTTPAddr
+	inputName, input, err := server.SampleInput(context.Background(), "model")
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("%s: %w", o.model, err)
 	}
-	srv, err := serve.New(cfg, m)
+	in, err := serve.NewInput(inputName, input)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	body, err := json.Marshal(serve.InferRequest{Inputs: []serve.RequestInput{in}})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	go srv.Serve(ln)
-	defer srv.Shutdown(context.Background())
 
 	ctx := context.Background()
-	opts := loadgen.Options{URL: "http://" + ln.Addr().String() + "/v2/models/model/infer",
-		Requests: []loadgen.Request{{Body: body, Valid: true}}, Total: 1 << 30, Duration: duration}
-	fmt.Printf("model %s, queue size %d, phases of %v\n", path, m.QueueSize(), duration)
+	opts := loadgen.Options{URL: base + "/v2/models/model/infer",
+		Requests: []loadgen.Request{{Body: body, Valid: true}}, Total: 1 << 30, Duration: o.duration}
+	fmt.Fprintf(w, "model %s, server process %d, queue size %d, phases of %v\n", o.model, server.PID(), server.QueueSizes["model"], o.duration)
+	rep = &report{serverPID: server.PID()}
 
 	opts.Clients = 1
-	unloaded := loadgen.Run(ctx, opts)
-	fmt.Printf("unloaded (1 client):      %s\n", unloaded)
+	rep.unloaded = loadgen.Run(ctx, opts)
+	fmt.Fprintf(w, "unloaded (1 client):      %s\n", rep.unloaded)
 
-	opts.Clients = clients
-	capacity := loadgen.Run(ctx, opts)
-	fmt.Printf("capacity (%d clients):    %s\n", clients, capacity)
-	if unloaded.Failures+capacity.Failures > 0 || capacity.OK == 0 {
-		return fmt.Errorf("failures before the overload phase: %s%s", unloaded.FirstFailure, capacity.FirstFailure)
+	opts.Clients = o.clients
+	rep.capacity = loadgen.Run(ctx, opts)
+	fmt.Fprintf(w, "capacity (%d clients):    %s\n", o.clients, rep.capacity)
+	if rep.unloaded.Failures+rep.capacity.Failures > 0 || rep.capacity.OK == 0 || rep.unloaded.OK == 0 {
+		return nil, fmt.Errorf("failures before the overload phase: %s%s", rep.unloaded.FirstFailure, rep.capacity.FirstFailure)
 	}
 
-	debug.FreeOSMemory()
-	before, haveMemory := loadgen.ReadMemory()
-	rate := factor * capacity.Throughput()
-	opts.Rate, opts.Total, opts.Duration = rate, int(rate*duration.Seconds()), 0
-	opts.Clients = inFlight
-	over := loadgen.Run(ctx, opts)
-	debug.FreeOSMemory()
-	after, _ := loadgen.ReadMemory()
-	fmt.Printf("overload (%.0f/s offered): %s\n", rate, over)
+	// Open the overload phase's connections first, so that it measures requests, not TCP handshakes: one
+	// request from each of -inflight clients at once (a burst the queue mostly refuses; the 503s keep
+	// their connections alive).
+	client := loadgen.NewHTTPClient(o.inFlight)
+	defer client.CloseIdleConnections()
+	opts.HTTPClient, opts.Clients, opts.Total = client, o.inFlight, o.inFlight
+	warm := loadgen.Run(ctx, opts)
+	if warm.Failures > 0 {
+		return nil, fmt.Errorf("opening %d connections: %s", o.inFlight, warm.FirstFailure)
+	}
 
-	ratio := float64(over.Percentile(0.99)) / float64(unloaded.Percentile(0.99))
-	fmt.Printf("\nadmitted p99 / unloaded p99 = %v / %v = %.2fx (target <= 3x)\n",
-		over.Percentile(0.99).Round(time.Microsecond), unloaded.Percentile(0.99).Round(time.Microsecond), ratio)
+	before, haveMemory := loadgen.ReadProcessMemory(server.PID())
+	rep.offered = o.factor * rep.capacity.Throughput()
+	opts.Rate, opts.Total, opts.Duration = rep.offered, max(int(rep.offered*o.duration.Seconds()), 1), 0
+	opts.Clients = o.inFlight
+	stopSampling := make(chan struct{})
+	var sampling sync.WaitGroup
+	sampling.Add(1)
+	go func() {
+		defer sampling.Done()
+		tick := time.NewTicker(memorySamplePeriod)
+		defer tick.Stop()
+		for {
+			if m, ok := loadgen.ReadProcessMemory(server.PID()); ok {
+				rep.rssDuring = max(rep.rssDuring, m.RSS)
+			}
+			select {
+			case <-tick.C:
+			case <-stopSampling:
+				return
+			}
+		}
+	}()
+	rep.overload = loadgen.Run(ctx, opts)
+	close(stopSampling)
+	sampling.Wait()
+	after, haveAfter := loadgen.ReadProcessMemory(server.PID())
+	rep.haveMemory = haveMemory && haveAfter
+	// The kernel's RSS counters are per-CPU caches: a VmRSS sample may pass the VmHWM read after it by a
+	// few pages, so the peak during the phase is the larger of the two.
+	rep.hwmBefore, rep.hwmAfter = before.HWM, max(after.HWM, rep.rssDuring)
+	over := rep.overload
+	fmt.Fprintf(w, "overload (%.0f/s offered): %s\n", rep.offered, over)
+
+	unloadedP99, admittedP99 := rep.unloaded.Percentile(0.99), over.Percentile(0.99)
+	ratio := float64(admittedP99) / float64(unloadedP99)
+	verdict := "not met"
+	if ratio <= 3 {
+		verdict = "met"
+	}
+	fmt.Fprintf(w, "\nadmitted p99 / unloaded p99 = %v / %v = %.2fx (target <= 3x: %s)\n",
+		admittedP99.Round(time.Microsecond), unloadedP99.Round(time.Microsecond), ratio, verdict)
 	if over.OpenLoopDropped > 0 {
-		fmt.Printf("WARNING: %d arrivals were not sent (-inflight %d reached): the load offered was below %.0f/s; "+
-			"raise -inflight, or the generator, in the same process, is starving the server of CPU\n", over.OpenLoopDropped, inFlight, rate)
+		fmt.Fprintf(w, "WARNING: %d arrivals were not sent (-inflight %d reached): the load offered was below %.0f/s; "+
+			"raise -inflight, or the generator is short of CPU\n", over.OpenLoopDropped, o.inFlight, rep.offered)
 	}
-	fmt.Printf("refused with 503: %d of %d (%.0f%%); failures: %d %s\n", over.Refused, over.Sent,
-		100*float64(over.Refused)/float64(max(over.Sent, 1)), over.Failures, over.FirstFailure)
-	if haveMemory {
-		fmt.Printf("resident memory: %s before the overload phase, %s after, peak %s\n",
-			loadgen.MiB(before.RSS), loadgen.MiB(after.RSS), loadgen.MiB(after.HWM))
+	if lag := over.SendLag(0.99); lag > unloadedP99 {
+		fmt.Fprintf(w, "WARNING: the generator sent 1%% of its requests more than %v after their scheduled arrival (more than "+
+			"the unloaded p99): it was short of CPU, and the server was offered less than %.0f/s in bursts\n", lag.Round(time.Microsecond), rep.offered)
 	}
-	fmt.Printf("\n| %s | %.0f | %v | %.0f | %v | %.2fx | %.0f%% | %s | %s |\n", m.Name(), capacity.Throughput(),
-		unloaded.Percentile(0.99).Round(time.Microsecond), rate, over.Percentile(0.99).Round(time.Microsecond), ratio,
-		100*float64(over.Refused)/float64(max(over.Sent, 1)), loadgen.MiB(before.RSS), loadgen.MiB(after.HWM))
-	return nil
-}
-
-// requestBody is a JSON request with every input at a batch of one (symbolic dimensions taken as 1),
-// filled with 0.5.
-func requestBody(md serve.ModelMetadata) ([]byte, error) {
-	var req serve.InferRequest
-	for _, in := range md.Inputs {
-		if in.Datatype != "FP32" {
-			return nil, fmt.Errorf("input %q is %s; this command sends FP32 inputs only", in.Name, in.Datatype)
-		}
-		shape := make([]int64, len(in.Shape))
-		n := 1
-		for i, d := range in.Shape {
-			shape[i] = max(d, 1)
-			n *= int(shape[i])
-		}
-		data := make([]float32, n)
-		for i := range data {
-			data[i] = 0.5
-		}
-		raw, err := json.Marshal(data)
-		if err != nil {
-			return nil, err
-		}
-		req.Inputs = append(req.Inputs, serve.RequestInput{Name: in.Name, Shape: shape, Datatype: "FP32", Data: raw})
+	refused := 100 * float64(over.Refused) / float64(max(over.Sent, 1))
+	fmt.Fprintf(w, "refused with 503: %d of %d (%.0f%%); failures: %d %s\n", over.Refused, over.Sent, refused, over.Failures, over.FirstFailure)
+	hwmBefore, hwmAfter, rssDuring := "unknown", "unknown", "unknown"
+	if rep.haveMemory {
+		hwmBefore, hwmAfter, rssDuring = loadgen.MiB(rep.hwmBefore), loadgen.MiB(rep.hwmAfter), loadgen.MiB(rep.rssDuring)
+		fmt.Fprintf(w, "server resident memory: peak %s before the overload phase, peak %s after it; largest VmRSS sampled during it %s\n",
+			hwmBefore, hwmAfter, rssDuring)
 	}
-	return json.Marshal(req)
+	fmt.Fprintf(w, "load average at end: %s\n", loadgen.LoadAverage())
+	fmt.Fprintln(w, "\n| Model | Capacity (req/s) | Unloaded p99 | Offered (req/s) | Admitted p99 | Ratio (target ≤ 3×) | Refused (503) | Server peak RSS before | Server peak RSS during |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintf(w, "| %s | %.0f | %v | %.0f | %v | %.2f× (%s) | %.0f%% | %s | %s |\n", o.model, rep.capacity.Throughput(),
+		unloadedP99.Round(time.Microsecond), rep.offered, admittedP99.Round(time.Microsecond), ratio, verdict,
+		refused, hwmBefore, hwmAfter)
+	return rep, nil
 }
