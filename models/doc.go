@@ -81,7 +81,8 @@
 // sums and History so far (the examples seen, which seed augmentation, follow from the position). A
 // checkpoint whose run differs from the resuming one in what changes the result (a layer, the batch size,
 // the thread count, the seed, the optimizer or its settings and initial learning rate, the decay, the
-// training set's name and size, or fewer epochs than it has done) is refused with a *CompatError naming
+// training set's name and size, the frozen parameters, the model an imported network came from
+// (ImportOptions.Origin), or fewer epochs than it has done) is refused with a *CompatError naming
 // the difference; a damaged file gives a *CheckpointError.
 //
 // The file (version 1), all integers little-endian:
@@ -94,8 +95,8 @@
 //	                          base64, as it holds NaN), Tensors (name and length of each array below)
 //	                          and OrderLen
 //	float32 arrays            in Tensors order: the parameters ("conv1.weight", ...), then the
-//	                          optimizer's buffers ("m/conv1.weight", "v/..." for Adam, "velocity/..."
-//	                          for SGD), absent before the first step; BatchNorm's running averages
+//	                          optimizer's buffers of the parameters not frozen ("m/conv1.weight",
+//	                          "v/..." for Adam, "velocity/..." for SGD), absent before the first step; BatchNorm's running averages
 //	                          (Network.Buffers, "state/bn1.running_mean", ...); with Config.KeepBest
 //	                          the best validation epoch's weights so far ("best/conv1.weight", ...)
 //	uint32 × OrderLen         the training set's current permutation

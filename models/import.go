@@ -23,6 +23,9 @@ type ImportOptions struct {
 	// Freeze lists layer (ONNX node) or parameter (initializer) names, or prefixes of them, whose
 	// parameters the optimizer leaves alone.
 	Freeze []string
+	// Origin names the model for checkpoints (the CLI gives the file and its SHA-256): a checkpoint of
+	// the fine-tune records it, and resuming from it with another source model is refused.
+	Origin string
 }
 
 // UnsupportedNodeError is an ONNX node ImportONNX cannot turn into a trainable layer.
@@ -47,7 +50,8 @@ type importSource struct {
 	paramDims map[string][]int64
 	// head is the layer --num-classes replaced (nil when none was).
 	head    *linearLayer
-	classes int // the network's output size
+	classes int    // the network's output size
+	origin  string // ImportOptions.Origin
 }
 
 // importer walks a chain-shaped ONNX graph: each node has one input that is the running activation (the
@@ -84,7 +88,7 @@ func ImportONNX(m *onnx.Model, opts ImportOptions) (*Network, error) {
 	}
 	im := &importer{model: m, opset: int(opset), consts: map[string]*ops.Tensor{}, names: map[string]bool{},
 		shapes: map[string]ops.Shape{},
-		src:    &importSource{model: m, paramDims: map[string][]int64{}}}
+		src:    &importSource{model: m, paramDims: map[string][]int64{}, origin: opts.Origin}}
 	for _, init := range g.GetInitializer() {
 		a, err := m.TensorArray(init)
 		if err != nil {
