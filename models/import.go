@@ -98,7 +98,7 @@ func ImportONNX(m *onnx.Model, opts ImportOptions) (*Network, error) {
 	}
 	im := &importer{model: m, opset: int(opset), consts: map[string]*ops.Tensor{}, byName: map[string]Layer{},
 		shapes: map[string]ops.Shape{}, producer: map[string]string{}, readers: map[string]int{},
-		src:    &importSource{model: m, paramDims: map[string][]int64{}, origin: opts.Origin}}
+		src: &importSource{model: m, paramDims: map[string][]int64{}, origin: opts.Origin}}
 	for _, init := range g.GetInitializer() {
 		a, err := m.TensorArray(init)
 		if err != nil {
