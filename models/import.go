@@ -610,25 +610,29 @@ func (im *importer) pad(base importedLayer, n *onnxpb.NodeProto, attrs ops.AttrM
 
 func (im *importer) batchNorm(base importedLayer, n *onnxpb.NodeProto, attrs ops.AttrMap) (Layer, error) {
 	name := base.LayerName
-	var in [4]*ops.Tensor
-	for k := range in {
-		if in[k] = im.constInput(n, k+1); in[k] == nil || in[k].DType() != ops.Float32 || in[k].Rank() != 1 {
+	var names [4]string
+	for k := range names {
+		t := im.constInput(n, k+1)
+		if t == nil || t.DType() != ops.Float32 || t.Rank() != 1 {
 			return nil, im.unsupported(name, "BatchNormalization", "input %d must be a float32 vector initializer", k+1)
 		}
+		names[k] = n.GetInput()[k+1]
+		im.recordDims(names[k], t)
 	}
-	if len(n.GetOutput()) > 1 {
-		return nil, im.unsupported(name, "BatchNormalization", "the training outputs (running mean and variance) are not imported")
+	for _, out := range n.GetOutput()[1:] {
+		if out != "" {
+			return nil, im.unsupported(name, "BatchNormalization", "the training outputs (running mean and variance) are not imported")
+		}
 	}
 	r := ops.NewAttrReader(attrs)
 	eps := r.Float("epsilon", 1e-5)
+	momentum := r.Float("momentum", 0.9)
 	if err := r.Err(); err != nil {
 		return nil, fmt.Errorf("models: import: node %q: %w", name, err)
 	}
-	l := &batchNormLayer{importedLayer: base, scale: &Param{Name: n.GetInput()[1]}, bias: &Param{Name: n.GetInput()[2]},
-		mean: in[2].Float32s(), invStd: invStd(in[3].Float32s(), eps)}
-	im.recordDims(l.scale.Name, in[0])
-	im.recordDims(l.bias.Name, in[1])
-	return l, nil
+	// Trained as the BatchNorm layer: batch statistics in training, running averages moved by the
+	// model's momentum (ONNX's convention is the trainer's) and used in inference and the export.
+	return &BatchNorm{LayerName: name, Epsilon: float64(eps), Momentum: float64(momentum), initializers: &names}, nil
 }
 
 // fold evaluates a node whose inputs are all constants (Constant, the arithmetic of shape subgraphs)
@@ -762,6 +766,13 @@ func (im *importer) loadWeights(net *Network, seed uint64) error {
 			}
 			copy(p.Value, t.Float32s())
 		}
+	}
+	for _, b := range net.buffers { // BatchNorm's running averages
+		t, ok := im.consts[b.Name]
+		if !ok || t.Len() != len(b.Value) || t.DType() != ops.Float32 {
+			return fmt.Errorf("models: import: the running statistics %q of a BatchNormalization are not a float32 initializer of %d values", b.Name, len(b.Value))
+		}
+		copy(b.Value, t.Float32s())
 	}
 	return nil
 }
