@@ -53,9 +53,11 @@ difference. Add --checkpoint to keep checkpointing. A fine-tune (--from) checkpo
 way; its checkpoint records the source model's file name and SHA-256, and a resume with another --from
 model (or without --from) is refused.
 
-With --from MODEL it fine-tunes an ONNX CNN instead (a chain of Conv, Gemm, MatMul+Add, BatchNormalization,
-Relu/LeakyRelu/Tanh/Sigmoid/Clip, pools, Flatten/Reshape, Transpose, constant Pad, shape subgraphs and a final
-Softmax/LogSoftmax, whose logits the loss takes), from its own weights: --num-classes N replaces its last
+With --from MODEL it fine-tunes an ONNX CNN instead (Conv, Gemm, MatMul+Add, BatchNormalization,
+Relu/LeakyRelu/Tanh/Sigmoid/Clip, pools, Flatten/Reshape, Transpose, constant Pad, shape subgraphs, the Add
+of two branches of a residual network such as torchvision's ResNets, and a final Softmax/LogSoftmax, whose
+logits the loss takes), from its own weights; its BatchNormalizations train with batch statistics and
+update their running averages, which the export writes back: --num-classes N replaces its last
 Gemm or MatMul+Add by a fresh N-class head, --freeze keeps the named layers (ONNX node names) or
 initializers, or those with a prefix ("conv*"), fixed. The export is the source model with the trained
 weights: same graph, input and output names, layout (NHWC stays NHWC) and opset; --opset and the LeNet
