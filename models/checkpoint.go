@@ -432,14 +432,16 @@ func (t *Trainer) Resume(dir string, train *Dataset) error {
 		return &CheckpointError{Path: path, What: fmt.Sprintf("inconsistent position: epoch %d, %d of %d examples, %d dropout generators for %d threads",
 			h.Epoch, h.Next, h.OrderLen, len(h.DropoutRNGs), len(t.workers))}
 	}
-	for _, p := range t.Net.params {
-		if a, ok := d.arrays[p.Name]; !ok || len(a) != len(p.Value) {
-			return &CheckpointError{Path: path, What: fmt.Sprintf("parameter %s: missing or of length %d, want %d", p.Name, len(a), len(p.Value))}
+	// The parameters come first, in order; their names may hold a "/" (an imported model's
+	// "sequential_1/conv2d_1/kernel"), so only the tensors after them are read by prefix.
+	for k, p := range t.Net.params {
+		if k >= len(h.Tensors) || h.Tensors[k].Name != p.Name || len(d.arrays[p.Name]) != len(p.Value) {
+			return &CheckpointError{Path: path, What: fmt.Sprintf("parameter %d, %s of %d values: missing or not in its place", k+1, p.Name, len(p.Value))}
 		}
 	}
 	buffers := map[string][][]float32{}
 	var best [][]float32
-	for _, tn := range h.Tensors {
+	for _, tn := range h.Tensors[len(t.Net.params):] {
 		name, param, ok := strings.Cut(tn.Name, "/")
 		if !ok {
 			continue

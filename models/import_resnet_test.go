@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -251,4 +252,54 @@ func TestImportResNetTrainAndExport(t *testing.T) {
 	if err := closeTo(runModel(t, m, x), y.Float32s(), 1e-4); err != nil {
 		t.Errorf("onnxrun's inference of the export and the trainer differ: %v", err)
 	}
+}
+
+// TestImportResNetResume checkpoints a fine-tune of the imported residual CNN mid-epoch, resumes it in a
+// fresh import and expects the uninterrupted run's weights and BatchNorm running averages, bit for bit.
+// Its parameters include the frozen zero biases of its bias-less convolutions, named after their nodes
+// ("/conv1/Conv.bias"): a "/" in a parameter's name must not read as an optimizer buffer's prefix.
+func TestImportResNetResume(t *testing.T) {
+	ds := syntheticDigits(96, 4) // 6 steps of 16 an epoch
+	cfg := Config{Epochs: 2, BatchSize: 16, Threads: 2, Seed: 3}
+	_, want := importResNet(t, ImportOptions{})
+	if _, err := Train(want, ds, nil, cfg); err != nil {
+		t.Fatal(err)
+	}
+
+	dir, snapshot := t.TempDir(), t.TempDir()
+	_, net := importResNet(t, ImportOptions{})
+	withCheckpoints := cfg
+	withCheckpoints.CheckpointDir, withCheckpoints.CheckpointEverySteps = dir, 2
+	steps := 0
+	withCheckpoints.OnBatch = func(BatchProgress) {
+		if steps++; steps == 9 { // holds step 8: mid-epoch 2
+			b, err := os.ReadFile(filepath.Join(dir, CheckpointFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(snapshot, CheckpointFile), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := Train(net, ds, nil, withCheckpoints); err != nil {
+		t.Fatal(err)
+	}
+
+	_, resumed := importResNet(t, ImportOptions{})
+	tr, err := NewTrainer(resumed, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Resume(snapshot, ds); err != nil {
+		t.Fatal(err)
+	}
+	if tr.run.epoch != 2 || tr.run.next == 0 {
+		t.Fatalf("the snapshot is at epoch %d, example %d: want mid-epoch 2", tr.run.epoch, tr.run.next)
+	}
+	if _, err := tr.Fit(ds, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameWeights(t, "resumed fine-tune", resumed.Params(), want.Params())
+	sameWeights(t, "resumed fine-tune's running averages", resumed.Buffers(), want.Buffers())
 }
