@@ -163,7 +163,7 @@ func TestImportResNetMatchesPyTorch(t *testing.T) {
 
 // TestImportResNetGradients checks the imported network's backward pass against central finite
 // differences of the loss for every parameter, on two random images (batch statistics in training, as
-// the forward of a training step). Through six BatchNorms on batch statistics and many ReLU kinks, float32
+// the forward of a training step), at up to 64 values of each parameter spread over it. Through six BatchNorms on batch statistics and many ReLU kinks, float32
 // finite differences are noisy value by value (up to about 0.005 where the gradients are about 0.03), so
 // each parameter is compared as a whole: a gradient wired to the wrong place or branch is off by its own
 // size; PyTorch's gradients (TestImportResNetMatchesPyTorch) are the tight check.
@@ -175,10 +175,13 @@ func TestImportResNetGradients(t *testing.T) {
 		t.Fatal(err)
 	}
 	copy(p.x.Float32s(), randomInput(8, 2, 1, 28, 28).Float32s())
-	for i, numeric := range numericGradients(t, net, w, p, []uint8{4, 9}, nil) {
+	for i, numeric := range numericGradients(t, net, w, p, []uint8{4, 9}, nil, 64) {
 		param := net.Params()[i]
 		var diff, norm float64
 		for j, want := range numeric {
+			if math.IsNaN(want) { // not sampled
+				continue
+			}
 			d := float64(w.grads[i][j]) - want
 			diff += d * d
 			norm += want * want
@@ -190,7 +193,7 @@ func TestImportResNetGradients(t *testing.T) {
 		if rel > 0.1 {
 			t.Errorf("%s: backward and finite differences differ by %.2g of the gradient's norm %.2g", param.Name, rel, math.Sqrt(norm))
 		}
-		t.Logf("%-30s %4d values, relative difference %.2g (norm %.2g)", param.Name, len(numeric), rel, math.Sqrt(norm))
+		t.Logf("%-30s %4d values, relative difference %.2g on those sampled (norm %.2g)", param.Name, len(numeric), rel, math.Sqrt(norm))
 	}
 }
 
