@@ -33,6 +33,9 @@ type BatchNorm struct {
 	scale, shift            *Param
 	runningMean, runningVar *Param
 	momentum, epsilon       float64
+	// initializers, when ImportONNX made the layer, are the source model's names of scale, bias, mean and
+	// variance: they name the parameters and buffers, so that the export writes each back to its own.
+	initializers *[4]string
 }
 
 func (l *BatchNorm) Name() string      { return l.LayerName }
@@ -61,8 +64,12 @@ func (l *BatchNorm) build(in ops.Shape) (ops.Shape, error) {
 	l.shape = in.Clone()
 	l.channels, l.spatial = in[0], in[1:].Size()
 	c := ops.Shape{l.channels}
-	l.scale, l.shift = newParam(l.LayerName+".weight", c, 0, 0), newParam(l.LayerName+".bias", c, 0, 0)
-	l.runningMean, l.runningVar = newParam(l.LayerName+".running_mean", c, 0, 0), newParam(l.LayerName+".running_var", c, 0, 0)
+	names := [4]string{l.LayerName + ".weight", l.LayerName + ".bias", l.LayerName + ".running_mean", l.LayerName + ".running_var"}
+	if l.initializers != nil {
+		names = *l.initializers
+	}
+	l.scale, l.shift = newParam(names[0], c, 0, 0), newParam(names[1], c, 0, 0)
+	l.runningMean, l.runningVar = newParam(names[2], c, 0, 0), newParam(names[3], c, 0, 0)
 	l.scale.initial, l.runningVar.initial = 1, 1
 	return l.shape, nil
 }

@@ -91,15 +91,19 @@ type checkpointHeader struct {
 
 // checkpointCompat is what a resumed run must share with the checkpointed one.
 type checkpointCompat struct {
-	Layers    []string // one line per layer: name, type, settings, output shape
-	BatchSize int
-	Threads   int
-	Seed      uint64
-	Optimizer string
-	Settings  map[string]float64 // the optimizer's hyperparameters and initial learning rate
-	LRDecay   float64
-	TrainSet  string
-	TrainN    int
+	// FineTuneOf is what an imported network came from (ImportOptions.Origin: the --from file and its
+	// SHA-256), "" for a network built here: resuming a fine-tune needs the same source model.
+	FineTuneOf string   `json:",omitempty"`
+	Layers     []string // one line per layer: name, type, settings, output shape
+	Frozen     []string `json:",omitempty"` // the parameters kept out of training: the optimizer's buffers are the others'
+	BatchSize  int
+	Threads    int
+	Seed       uint64
+	Optimizer  string
+	Settings   map[string]float64 // the optimizer's hyperparameters and initial learning rate
+	LRDecay    float64
+	TrainSet   string
+	TrainN     int
 }
 
 // checkpointTensor names one float32 array of the payload and its length.
@@ -129,6 +133,13 @@ func (t *Trainer) compat(trainSet string, trainN int) (checkpointCompat, error) 
 	settings["initial_lr"] = t.lr0
 	c := checkpointCompat{BatchSize: t.cfg.BatchSize, Threads: t.cfg.Threads, Seed: t.cfg.Seed, Optimizer: t.opt.Name(),
 		Settings: settings, LRDecay: t.cfg.LRDecay, TrainSet: trainSet, TrainN: trainN}
+	if src := t.Net.source; src != nil {
+		c.FineTuneOf = src.origin
+		if c.FineTuneOf == "" {
+			c.FineTuneOf = "an imported model of unrecorded origin"
+		}
+	}
+	c.Frozen = t.Net.Frozen()
 	for i, l := range t.Net.Layers {
 		c.Layers = append(c.Layers, fmt.Sprintf("%s %s%s -> %v", l.Name(), l.Type(), layerSettings(l), t.Net.shapes[i]))
 	}
@@ -152,6 +163,14 @@ func layerSettings(l Layer) string {
 	return b.String()
 }
 
+// originOrBuiltIn names a run's model for a CompatError.
+func originOrBuiltIn(origin string) string {
+	if origin == "" {
+		return "a built-in architecture (no --from)"
+	}
+	return origin
+}
+
 // CompatError reports a checkpoint that does not fit the run resuming it: What differs, with both values.
 type CompatError struct {
 	Path                  string
@@ -169,6 +188,10 @@ func (c checkpointCompat) diff(path string, now checkpointCompat) error {
 	mismatch := func(what string, a, b any) error {
 		return &CompatError{Path: path, What: what, Checkpoint: fmt.Sprint(a), ThisRunIs: fmt.Sprint(b)}
 	}
+	if c.FineTuneOf != now.FineTuneOf {
+		// Checked first: a fine-tune of another model differs in its layers too, which would say less.
+		return mismatch("the model fine-tuned (--from)", originOrBuiltIn(c.FineTuneOf), originOrBuiltIn(now.FineTuneOf))
+	}
 	if len(c.Layers) != len(now.Layers) {
 		return mismatch("the model's number of layers", len(c.Layers), len(now.Layers))
 	}
@@ -176,6 +199,9 @@ func (c checkpointCompat) diff(path string, now checkpointCompat) error {
 		if c.Layers[i] != now.Layers[i] {
 			return mismatch(fmt.Sprintf("the model's layer %d", i+1), c.Layers[i], now.Layers[i])
 		}
+	}
+	if !slices.Equal(c.Frozen, now.Frozen) {
+		return mismatch("the set of frozen parameters (--freeze)", c.Frozen, now.Frozen)
 	}
 	switch {
 	case c.BatchSize != now.BatchSize:
@@ -233,7 +259,7 @@ func (t *Trainer) writeCheckpoint() error {
 	h.OptimizerT = optT
 	for _, name := range slices.Sorted(maps.Keys(buffers)) {
 		for i, b := range buffers[name] {
-			h.Tensors = append(h.Tensors, checkpointTensor{Name: name + "/" + t.Net.params[i].Name, Len: len(b)})
+			h.Tensors = append(h.Tensors, checkpointTensor{Name: name + "/" + t.trainable[i].Name, Len: len(b)})
 			arrays = append(arrays, b)
 		}
 	}
@@ -406,14 +432,16 @@ func (t *Trainer) Resume(dir string, train *Dataset) error {
 		return &CheckpointError{Path: path, What: fmt.Sprintf("inconsistent position: epoch %d, %d of %d examples, %d dropout generators for %d threads",
 			h.Epoch, h.Next, h.OrderLen, len(h.DropoutRNGs), len(t.workers))}
 	}
-	for _, p := range t.Net.params {
-		if a, ok := d.arrays[p.Name]; !ok || len(a) != len(p.Value) {
-			return &CheckpointError{Path: path, What: fmt.Sprintf("parameter %s: missing or of length %d, want %d", p.Name, len(a), len(p.Value))}
+	// The parameters come first, in order; their names may hold a "/" (an imported model's
+	// "sequential_1/conv2d_1/kernel"), so only the tensors after them are read by prefix.
+	for k, p := range t.Net.params {
+		if k >= len(h.Tensors) || h.Tensors[k].Name != p.Name || len(d.arrays[p.Name]) != len(p.Value) {
+			return &CheckpointError{Path: path, What: fmt.Sprintf("parameter %d, %s of %d values: missing or not in its place", k+1, p.Name, len(p.Value))}
 		}
 	}
 	buffers := map[string][][]float32{}
 	var best [][]float32
-	for _, tn := range h.Tensors {
+	for _, tn := range h.Tensors[len(t.Net.params):] {
 		name, param, ok := strings.Cut(tn.Name, "/")
 		if !ok {
 			continue
@@ -432,15 +460,15 @@ func (t *Trainer) Resume(dir string, train *Dataset) error {
 			best = append(best, d.arrays[tn.Name])
 			continue
 		}
-		i := slices.IndexFunc(t.Net.params, func(p *Param) bool { return p.Name == param })
-		if i < 0 || tn.Len != len(t.Net.params[i].Value) || len(buffers[name]) != i {
+		i := slices.IndexFunc(t.trainable, func(p *Param) bool { return p.Name == param })
+		if i < 0 || tn.Len != len(t.trainable[i].Value) || len(buffers[name]) != i {
 			return &CheckpointError{Path: path, What: fmt.Sprintf("optimizer buffer %s does not fit the parameters", tn.Name)}
 		}
 		buffers[name] = append(buffers[name], d.arrays[tn.Name])
 	}
 	for name, b := range buffers {
-		if len(b) != len(t.Net.params) {
-			return &CheckpointError{Path: path, What: fmt.Sprintf("optimizer buffer %s covers %d of %d parameters", name, len(b), len(t.Net.params))}
+		if len(b) != len(t.trainable) {
+			return &CheckpointError{Path: path, What: fmt.Sprintf("optimizer buffer %s covers %d of %d trainable parameters", name, len(b), len(t.trainable))}
 		}
 	}
 	var hist History

@@ -17,6 +17,7 @@ type checkpointRun struct {
 	everySteps     int
 	everyEpochs    int
 	filters        [2]int
+	freeze         []string
 }
 
 func (c checkpointRun) trainer(t *testing.T, initSeed uint64, dir string) *Trainer {
@@ -31,6 +32,9 @@ func (c checkpointRun) trainer(t *testing.T, initSeed uint64, dir string) *Train
 		t.Fatal(err)
 	}
 	net.Init(initSeed)
+	if err := net.Freeze(c.freeze...); err != nil {
+		t.Fatal(err)
+	}
 	opt, err := NewOptimizer(c.opt, map[string]float64{"adam": 0.003, "sgd": 0.03}[c.opt])
 	if err != nil {
 		t.Fatal(err)
@@ -61,6 +65,8 @@ func TestResumeIsBitIdentical(t *testing.T) {
 	for _, c := range []checkpointRun{
 		{opt: "adam", threads: 2, batch: 32, epochs: 3, everySteps: 4},
 		{opt: "sgd", threads: 3, batch: 25, epochs: 3, everySteps: 7},
+		// Frozen parameters have no optimizer buffers: the others' must keep their names.
+		{opt: "adam", threads: 2, batch: 32, epochs: 3, everySteps: 4, freeze: []string{"conv1", "dense1.bias"}},
 		{opt: "adam", threads: 1, batch: 64, epochs: 3, everyEpochs: 1},
 	} {
 		plain := c
@@ -136,6 +142,7 @@ func TestResumeRefusesAnotherRun(t *testing.T) {
 		{"batch", func(r *checkpointRun) { r.batch = 16 }, train, "the batch size differs: the checkpoint has 32, this run has 16"},
 		{"threads", func(r *checkpointRun) { r.threads = 1 }, train, "the number of threads"},
 		{"model", func(r *checkpointRun) { r.filters = [2]int{8, 16} }, train, "the model's layer 1 differs: the checkpoint has conv1 Conv2D Filters=6"},
+		{"freeze", func(r *checkpointRun) { r.freeze = []string{"conv2"} }, train, "the set of frozen parameters (--freeze) differs"},
 		{"optimizer", func(r *checkpointRun) { r.opt = "sgd" }, train, "the optimizer differs: the checkpoint has adam, this run has sgd"},
 		{"data", func(*checkpointRun) {}, train.Subset(100), "the training set differs"},
 		{"epochs", func(r *checkpointRun) { r.epochs = 1 }, train, "the number of epochs differs"},

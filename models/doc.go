@@ -28,16 +28,21 @@
 // export keeps it as BatchNormalization or, with ExportOptions.FoldBatchNorm, folds it into the Conv2D or
 // Dense before it. TestLayersMatchPyTorch and TestResidualBlockMatchesPyTorch compare BatchNorm, GELU,
 // SiLU, GlobalAveragePool and a residual block with PyTorch (models/testdata/train_references.json, made by
-// scripts/make_train_references.py).
+// scripts/make_train_references.py); TestImportResNetMatchesPyTorch compares a whole imported residual CNN
+// with BatchNorm, its gradients and running averages after a step (models/testdata/resnet_bn.onnx and
+// resnet_bn_reference.json, made by scripts/make_resnet_import_model.py).
 //
 // # Imported models
 //
 // ImportONNX turns an ONNX CNN into a trainable Network (import.go, layers in import_layers.go), starting
-// from the model's initializers: `onnxrun train --from`. The graph must be a chain (each node reads the
-// previous layer's output and constants): Conv (its bias may be the Add of a per-channel constant after
-// it, as CNTK writes it), Gemm, MatMul followed by the Add of a bias,
-// BatchNormalization (kept in inference mode: the running statistics normalise, scale and bias train),
-// Relu, LeakyRelu, Tanh, Sigmoid, Clip, MaxPool, AveragePool, GlobalAveragePool, Flatten (axis 1), Reshape
+// from the model's initializers: `onnxrun train --from`. Each node reads one activation (the output of
+// any earlier node, or the input) and constants, except an Add of two activations of the same shape,
+// which becomes an Add layer: the join of a residual connection, whose gradient reaches both branches
+// (a torchvision ResNet's BasicBlock, with or without its downsample shortcut). The nodes: Conv (its bias
+// may be the Add of a per-channel constant after it, as CNTK writes it), Gemm, MatMul followed by the Add
+// of a bias, BatchNormalization (a BatchNorm layer, trained as the model was: batch statistics in
+// training, the running mean and variance, starting from the model's, moved by its momentum after every
+// step and written back at export with scale and bias), Relu, LeakyRelu, Tanh, Sigmoid, Clip, MaxPool, AveragePool, GlobalAveragePool, Flatten (axis 1), Reshape
 // and Transpose that keep the batch axis first (so a Keras model stays NHWC, its input [H W C] and its
 // Transposes layers), constant Pad of height and width, Dropout, Identity and a final Softmax or
 // LogSoftmax, which the network leaves to the loss. Nodes whose inputs are all constants (Constant, and
@@ -81,7 +86,8 @@
 // sums and History so far (the examples seen, which seed augmentation, follow from the position). A
 // checkpoint whose run differs from the resuming one in what changes the result (a layer, the batch size,
 // the thread count, the seed, the optimizer or its settings and initial learning rate, the decay, the
-// training set's name and size, or fewer epochs than it has done) is refused with a *CompatError naming
+// training set's name and size, the frozen parameters, the model an imported network came from
+// (ImportOptions.Origin), or fewer epochs than it has done) is refused with a *CompatError naming
 // the difference; a damaged file gives a *CheckpointError.
 //
 // The file (version 1), all integers little-endian:
@@ -94,8 +100,8 @@
 //	                          base64, as it holds NaN), Tensors (name and length of each array below)
 //	                          and OrderLen
 //	float32 arrays            in Tensors order: the parameters ("conv1.weight", ...), then the
-//	                          optimizer's buffers ("m/conv1.weight", "v/..." for Adam, "velocity/..."
-//	                          for SGD), absent before the first step; BatchNorm's running averages
+//	                          optimizer's buffers of the parameters not frozen ("m/conv1.weight",
+//	                          "v/..." for Adam, "velocity/..." for SGD), absent before the first step; BatchNorm's running averages
 //	                          (Network.Buffers, "state/bn1.running_mean", ...); with Config.KeepBest
 //	                          the best validation epoch's weights so far ("best/conv1.weight", ...)
 //	uint32 × OrderLen         the training set's current permutation

@@ -62,8 +62,27 @@ func checkGradients(t *testing.T, net *Network, labels []uint8, classes int) {
 
 // checkPassGradients runs the worker's pass p on its input (after calling reseed, which may be nil) with
 // the softmax cross-entropy loss of labels, and the backward pass, then compares every parameter's
-// gradient with central finite differences of the loss.
+// gradient with central finite differences of the loss, value by value.
 func checkPassGradients(t *testing.T, net *Network, w *worker, p *pass, labels []uint8, reseed func()) {
+	t.Helper()
+	for i, numeric := range numericGradients(t, net, w, p, labels, reseed, 0) {
+		param, got := net.Params()[i], w.grads[i]
+		worst := 0.0
+		for j, want := range numeric {
+			diff := math.Abs(float64(got[j]) - want)
+			if diff > 2e-3+2e-2*math.Abs(want) {
+				t.Errorf("%s[%d]: backward gives %.6g, finite differences %.6g", param.Name, j, got[j], want)
+			}
+			worst = max(worst, diff)
+		}
+		t.Logf("%-14s %4d values, largest difference %.2g", param.Name, len(param.Value), worst)
+	}
+}
+
+// numericGradients runs the backward pass of p into w.grads, then returns the central finite differences
+// of the loss for every value of every parameter, or with sample above 0 for that many values of each
+// parameter spread over it (the others NaN).
+func numericGradients(t *testing.T, net *Network, w *worker, p *pass, labels []uint8, reseed func(), sample int) [][]float64 {
 	t.Helper()
 	lossAt := func(dlogits []float32) float64 {
 		if reseed != nil {
@@ -81,25 +100,28 @@ func checkPassGradients(t *testing.T, net *Network, w *worker, p *pass, labels [
 		t.Fatal(err)
 	}
 	const h = 1e-3
-	for i, param := range net.Params() {
-		got := w.grads[i]
-		worst := 0.0
-		for j := range param.Value {
+	var out [][]float64
+	for _, param := range net.Params() {
+		numeric := make([]float64, len(param.Value))
+		stride := 1
+		if sample > 0 && len(numeric) > sample {
+			stride = (len(numeric) + sample - 1) / sample
+			for j := range numeric {
+				numeric[j] = math.NaN()
+			}
+		}
+		for j := 0; j < len(param.Value); j += stride {
 			orig := param.Value[j]
 			param.Value[j] = orig + h
 			up := lossAt(nil)
 			param.Value[j] = orig - h
 			down := lossAt(nil)
 			param.Value[j] = orig
-			want := (up - down) / (2 * h)
-			diff := math.Abs(float64(got[j]) - want)
-			if diff > 2e-3+2e-2*math.Abs(want) {
-				t.Errorf("%s[%d]: backward gives %.6g, finite differences %.6g", param.Name, j, got[j], want)
-			}
-			worst = max(worst, diff)
+			numeric[j] = (up - down) / (2 * h)
 		}
-		t.Logf("%-14s %4d values, largest difference %.2g", param.Name, len(param.Value), worst)
+		out = append(out, numeric)
 	}
+	return out
 }
 
 // TestDropoutMaskAndScale checks inverted dropout: about Rate of the outputs are zero, the others are the

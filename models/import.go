@@ -23,6 +23,9 @@ type ImportOptions struct {
 	// Freeze lists layer (ONNX node) or parameter (initializer) names, or prefixes of them, whose
 	// parameters the optimizer leaves alone.
 	Freeze []string
+	// Origin names the model for checkpoints (the CLI gives the file and its SHA-256): a checkpoint of
+	// the fine-tune records it, and resuming from it with another source model is refused.
+	Origin string
 }
 
 // UnsupportedNodeError is an ONNX node ImportONNX cannot turn into a trainable layer.
@@ -47,31 +50,42 @@ type importSource struct {
 	paramDims map[string][]int64
 	// head is the layer --num-classes replaced (nil when none was).
 	head    *linearLayer
-	classes int // the network's output size
+	classes int    // the network's output size
+	origin  string // ImportOptions.Origin
 }
 
-// importer walks a chain-shaped ONNX graph: each node has one input that is the running activation (the
-// output of the previous layer) and any number of constants.
+// importer walks an ONNX graph in node order: each node reads one activation (the output of an earlier
+// layer, or the input) and any number of constants, except the Add of two activations that joins a
+// residual connection. The layers become a Graph, each reading the layers that produced its inputs.
 type importer struct {
-	model    *onnx.Model
-	opset    int
-	consts   map[string]*ops.Tensor
-	tip      string    // the value the last layer produced
-	tipShape ops.Shape // its per-example shape
-	// shapes holds the per-example shape of every activation so far, for Shape nodes that read an
-	// earlier one (tf2onnx's flatten reads the shape before its Transpose).
-	shapes  map[string]ops.Shape
+	model   *onnx.Model
+	opset   int
+	consts  map[string]*ops.Tensor
+	inShape ops.Shape // the per-example shape of the activation the current node reads
+	// shapes holds the per-example shape of every activation so far, for the nodes that read it and for
+	// Shape nodes (tf2onnx's flatten reads the shape before its Transpose).
+	shapes map[string]ops.Shape
+	// producer names the layer whose output each activation is (InputName for the graph's input); nodes
+	// without a layer (Identity, Softmax, a Conv's bias Add) pass their input's producer on.
+	producer map[string]string
+	// readers counts the nodes (and graph outputs) reading each value.
+	readers map[string]int
 	layers  []Layer
-	names   map[string]bool
+	from    [][]string // from[i]: the layers layer i reads, for Graph.Layer
+	byName  map[string]Layer
 	src     *importSource
-	pending *linearLayer // a MatMul waiting for its Add
-	ended   string       // the op type of the final Softmax/LogSoftmax, once seen
+	// pending is a MatMul waiting for the Add of its bias, pendingOut its output, pendingFrom the layer
+	// it reads and pendingIn that layer's output shape.
+	pending                 *linearLayer
+	pendingOut, pendingFrom string
+	pendingIn               ops.Shape
+	ended                   string // the op type of the final Softmax/LogSoftmax, once seen
 	// fixedBatch is the input's batch size when the model fixes it (mnist8's 1), else 0: a Reshape to
 	// [fixedBatch, ...] then keeps the batch axis too (the export still takes that batch only).
 	fixedBatch int64
 }
 
-// ImportONNX builds a trainable Sequential network from an ONNX CNN, with the model's initializers as
+// ImportONNX builds a trainable network from an ONNX CNN, with the model's initializers as
 // the starting weights (see doc.go, "Imported models"). The network exports back to the same graph.
 func ImportONNX(m *onnx.Model, opts ImportOptions) (*Network, error) {
 	g := m.Proto.GetGraph()
@@ -82,9 +96,9 @@ func ImportONNX(m *onnx.Model, opts ImportOptions) (*Network, error) {
 	if !ok {
 		return nil, fmt.Errorf("models: import: the model imports no default-domain opset")
 	}
-	im := &importer{model: m, opset: int(opset), consts: map[string]*ops.Tensor{}, names: map[string]bool{},
-		shapes: map[string]ops.Shape{},
-		src:    &importSource{model: m, paramDims: map[string][]int64{}}}
+	im := &importer{model: m, opset: int(opset), consts: map[string]*ops.Tensor{}, byName: map[string]Layer{},
+		shapes: map[string]ops.Shape{}, producer: map[string]string{}, readers: map[string]int{},
+		src: &importSource{model: m, paramDims: map[string][]int64{}, origin: opts.Origin}}
 	for _, init := range g.GetInitializer() {
 		a, err := m.TensorArray(init)
 		if err != nil {
@@ -112,8 +126,15 @@ func ImportONNX(m *onnx.Model, opts ImportOptions) (*Network, error) {
 	if _, dims, _ := onnx.ValueInfoShape(inputs[0]); dims[0].Param == "" && dims[0].Value > 0 {
 		im.fixedBatch = dims[0].Value
 	}
-	im.tip, im.tipShape = inputs[0].GetName(), input
-	im.shapes[im.tip] = input
+	im.shapes[inputs[0].GetName()] = input
+	im.producer[inputs[0].GetName()] = InputName
+	for _, n := range g.GetNode() {
+		for _, in := range n.GetInput() {
+			im.readers[in]++
+		}
+	}
+	outName := g.GetOutput()[0].GetName()
+	im.readers[outName]++
 	for i, n := range g.GetNode() {
 		if err := im.node(i, n); err != nil {
 			return nil, err
@@ -122,20 +143,24 @@ func ImportONNX(m *onnx.Model, opts ImportOptions) (*Network, error) {
 	if im.pending != nil {
 		return nil, &UnsupportedNodeError{Node: im.pending.LayerName, OpType: "MatMul", Why: "a MatMul not followed by the Add of a bias"}
 	}
-	if im.tip != g.GetOutput()[0].GetName() {
-		return nil, fmt.Errorf("models: import: the chain of layers ends at %q, not at the graph output %q", im.tip, g.GetOutput()[0].GetName())
-	}
 	if len(im.layers) == 0 {
 		return nil, fmt.Errorf("models: import: the graph has no layer to train")
+	}
+	if last := im.layers[len(im.layers)-1].Name(); im.producer[outName] != last {
+		return nil, fmt.Errorf("models: import: the graph output %q is not the output of the last layer, %s", outName, last)
 	}
 	if opts.NumClasses != 0 {
 		if err := im.replaceHead(opts.NumClasses); err != nil {
 			return nil, err
 		}
 	}
-	net, err := NewSequential(input, im.layers...)
+	graph := NewGraph(input)
+	for i, l := range im.layers {
+		graph.Layer(l, im.from[i]...)
+	}
+	net, err := graph.Build()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("models: import: %w", err)
 	}
 	if err := im.loadWeights(net, opts.Seed); err != nil {
 		return nil, err
@@ -231,7 +256,7 @@ func (im *importer) node(i int, n *onnxpb.NodeProto) error {
 	if _, isActivation := im.shapes[firstInput(n)]; opType == "Shape" && isActivation {
 		return im.foldShape(name, n, attrs)
 	}
-	var activation []int // inputs that are the running activation
+	var activation []int // the inputs that are activations, not constants
 	for k, in := range n.GetInput() {
 		if in == "" {
 			continue
@@ -239,41 +264,92 @@ func (im *importer) node(i int, n *onnxpb.NodeProto) error {
 		if _, ok := im.consts[in]; ok {
 			continue
 		}
-		if in != im.tip {
-			return im.unsupported(name, opType, "input %q is neither a constant nor the output of the previous layer %q (only chains of layers are imported)", in, im.tip)
+		if _, ok := im.shapes[in]; !ok {
+			return im.unsupported(name, opType, "input %q is neither a constant nor the output of an earlier node", in)
 		}
 		activation = append(activation, k)
 	}
 	if len(activation) == 0 {
 		return im.fold(name, n, attrs)
 	}
-	if len(activation) != 1 || activation[0] != 0 {
-		return im.unsupported(name, opType, "the previous layer's output must be its first and only non-constant input")
-	}
 	if len(n.GetOutput()) < 1 || n.GetOutput()[0] == "" {
 		return im.unsupported(name, opType, "it has no output")
 	}
-	if im.pending != nil && opType != "Add" {
+	if im.pending != nil && (opType != "Add" || len(activation) != 1 || firstInput(n) != im.pendingOut) {
 		return im.unsupported(im.pending.LayerName, "MatMul", "a MatMul not followed by the Add of a bias (next is %s %q)", opType, name)
+	}
+	if opType == "Add" && len(activation) == 2 {
+		return im.residualAdd(name, n)
+	}
+	if len(activation) != 1 || activation[0] != 0 {
+		return im.unsupported(name, opType, "its first input must be its only activation (only an Add may sum two)")
+	}
+	in, out := firstInput(n), n.GetOutput()[0]
+	from := im.producer[in]
+	im.inShape = im.shapes[in]
+	if im.pending != nil { // the Add completes the MatMul, which read that layer
+		from, im.inShape = im.pendingFrom, im.pendingIn
 	}
 	layer, err := im.layer(name, n, attrs)
 	if err != nil {
 		return err
 	}
-	if layer != nil {
-		if im.names[layer.Name()] {
-			return im.unsupported(name, opType, "two layers are named %q", layer.Name())
-		}
-		im.names[layer.Name()] = true
-		out, err := layer.build(im.tipShape)
+	switch {
+	case layer != nil:
+		shape, err := im.addLayer(layer, im.inShape, from)
 		if err != nil {
-			return fmt.Errorf("models: import: %w", err)
+			return err
 		}
-		im.layers = append(im.layers, layer)
-		im.tipShape = out
+		im.producer[out], im.shapes[out] = layer.Name(), shape
+	case im.pending != nil: // the MatMul, waiting for its bias
+		im.pendingOut, im.pendingFrom, im.pendingIn = out, from, im.inShape
+		im.shapes[out] = ops.Shape{im.pending.weightShape[1]}
+	default: // Identity, the final Softmax, a Conv's bias: the output is the input's producer's
+		im.producer[out], im.shapes[out] = from, im.shapes[in]
 	}
-	im.tip = n.GetOutput()[0]
-	im.shapes[im.tip] = im.tipShape
+	return nil
+}
+
+// addLayer builds layer on its input shape (each input's, for an Add) and appends it, reading the layers
+// named in from; it returns the layer's output shape.
+func (im *importer) addLayer(layer Layer, in ops.Shape, from ...string) (ops.Shape, error) {
+	if _, dup := im.byName[layer.Name()]; dup {
+		return nil, im.unsupported(layer.Name(), layer.Type(), "two layers are named %q", layer.Name())
+	}
+	var out ops.Shape
+	var err error
+	if m, ok := layer.(mergeLayer); ok {
+		shapes := make([]ops.Shape, len(from))
+		for k := range shapes {
+			shapes[k] = in
+		}
+		out, err = m.buildMerge(shapes)
+	} else {
+		out, err = layer.build(in)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: import: %w", err)
+	}
+	im.byName[layer.Name()] = layer
+	im.layers = append(im.layers, layer)
+	im.from = append(im.from, from)
+	return out, nil
+}
+
+// residualAdd imports the Add of two activations of the same shape, the join of a residual connection:
+// gradients flow back into both branches.
+func (im *importer) residualAdd(name string, n *onnxpb.NodeProto) error {
+	a, b := n.GetInput()[0], n.GetInput()[1]
+	if !im.shapes[a].Equal(im.shapes[b]) {
+		return im.unsupported(name, "Add", "it sums %q of shape %v and %q of shape %v: only the sum of two activations of the same shape (a residual connection) is imported",
+			a, im.shapes[a], b, im.shapes[b])
+	}
+	shape, err := im.addLayer(&Add{LayerName: name}, im.shapes[a], im.producer[a], im.producer[b])
+	if err != nil {
+		return err
+	}
+	out := n.GetOutput()[0]
+	im.producer[out], im.shapes[out] = name, shape
 	return nil
 }
 
@@ -378,7 +454,7 @@ func (im *importer) layer(name string, n *onnxpb.NodeProto, attrs ops.AttrMap) (
 		if axis := r.Int("axis", 1); axis != 1 {
 			return nil, im.unsupported(name, opType, "axis %d: only axis 1 (keep the batch, flatten each example) is imported", axis)
 		}
-		return &reshapeLayer{importedLayer: base, target: ops.Shape{im.tipShape.Size()}}, nil
+		return &reshapeLayer{importedLayer: base, target: ops.Shape{im.inShape.Size()}}, nil
 	case "Reshape":
 		return im.reshape(base, n)
 	case "Transpose":
@@ -408,7 +484,7 @@ func (im *importer) layer(name string, n *onnxpb.NodeProto, attrs ops.AttrMap) (
 	case "Softmax", "LogSoftmax":
 		r := ops.NewAttrReader(attrs)
 		axis := r.Int("axis", map[bool]int64{true: 1, false: -1}[im.opset < 13])
-		if len(im.tipShape) != 1 || (axis != 1 && axis != -1) {
+		if len(im.inShape) != 1 || (axis != 1 && axis != -1) {
 			return nil, im.unsupported(name, opType, "only a final %s over the class scores of [N, classes] is imported", opType)
 		}
 		im.ended = opType // the loss takes the logits before it; the export keeps it
@@ -421,14 +497,11 @@ func (im *importer) layer(name string, n *onnxpb.NodeProto, attrs ops.AttrMap) (
 
 // convBias takes the Add of a per-channel constant right after a Conv without bias (as CNTK and some
 // TensorFlow exports write it) as that Conv's bias; the export writes the trained bias to the Add's
-// initializer.
+// initializer. The Conv's output must have no other reader, which would see it without the bias.
 func (im *importer) convBias(name string, n *onnxpb.NodeProto, b *ops.Tensor) error {
-	var conv *linearLayer
-	if len(im.layers) > 0 {
-		conv, _ = im.layers[len(im.layers)-1].(*linearLayer)
-	}
-	if conv == nil || !conv.isConv() || conv.hasBias {
-		return im.unsupported(name, "Add", "only the Add of a bias right after a MatMul, or after a Conv without one, is imported")
+	conv, _ := im.byName[im.producer[firstInput(n)]].(*linearLayer)
+	if conv == nil || !conv.isConv() || conv.hasBias || im.readers[firstInput(n)] != 1 {
+		return im.unsupported(name, "Add", "only the Add of a bias right after a MatMul, or after a Conv without one whose output nothing else reads, is imported")
 	}
 	channels := conv.weightShape[0]
 	perChannel := b.DType() == ops.Float32 && b.Len() == channels
@@ -477,9 +550,9 @@ func (im *importer) reshape(base importedLayer, n *onnxpb.NodeProto) (Layer, err
 		case d == -1 && infer < 0:
 			infer = i
 			shape = append(shape, 1)
-		case d == 0 && i+1 < len(im.tipShape)+1:
-			shape = append(shape, im.tipShape[i])
-			known *= im.tipShape[i]
+		case d == 0 && i+1 < len(im.inShape)+1:
+			shape = append(shape, im.inShape[i])
+			known *= im.inShape[i]
 		case d > 0:
 			shape = append(shape, int(d))
 			known *= int(d)
@@ -488,10 +561,10 @@ func (im *importer) reshape(base importedLayer, n *onnxpb.NodeProto) (Layer, err
 		}
 	}
 	if infer >= 0 {
-		if known == 0 || im.tipShape.Size()%known != 0 {
-			return nil, im.unsupported(base.LayerName, "Reshape", "target %v does not fit %v", target, im.tipShape)
+		if known == 0 || im.inShape.Size()%known != 0 {
+			return nil, im.unsupported(base.LayerName, "Reshape", "target %v does not fit %v", target, im.inShape)
 		}
-		shape[infer] = im.tipShape.Size() / known
+		shape[infer] = im.inShape.Size() / known
 	}
 	return &reshapeLayer{importedLayer: base, target: shape}, nil
 }
@@ -537,25 +610,29 @@ func (im *importer) pad(base importedLayer, n *onnxpb.NodeProto, attrs ops.AttrM
 
 func (im *importer) batchNorm(base importedLayer, n *onnxpb.NodeProto, attrs ops.AttrMap) (Layer, error) {
 	name := base.LayerName
-	var in [4]*ops.Tensor
-	for k := range in {
-		if in[k] = im.constInput(n, k+1); in[k] == nil || in[k].DType() != ops.Float32 || in[k].Rank() != 1 {
+	var names [4]string
+	for k := range names {
+		t := im.constInput(n, k+1)
+		if t == nil || t.DType() != ops.Float32 || t.Rank() != 1 {
 			return nil, im.unsupported(name, "BatchNormalization", "input %d must be a float32 vector initializer", k+1)
 		}
+		names[k] = n.GetInput()[k+1]
+		im.recordDims(names[k], t)
 	}
-	if len(n.GetOutput()) > 1 {
-		return nil, im.unsupported(name, "BatchNormalization", "the training outputs (running mean and variance) are not imported")
+	for _, out := range n.GetOutput()[1:] {
+		if out != "" {
+			return nil, im.unsupported(name, "BatchNormalization", "the training outputs (running mean and variance) are not imported")
+		}
 	}
 	r := ops.NewAttrReader(attrs)
 	eps := r.Float("epsilon", 1e-5)
+	momentum := r.Float("momentum", 0.9)
 	if err := r.Err(); err != nil {
 		return nil, fmt.Errorf("models: import: node %q: %w", name, err)
 	}
-	l := &batchNormLayer{importedLayer: base, scale: &Param{Name: n.GetInput()[1]}, bias: &Param{Name: n.GetInput()[2]},
-		mean: in[2].Float32s(), invStd: invStd(in[3].Float32s(), eps)}
-	im.recordDims(l.scale.Name, in[0])
-	im.recordDims(l.bias.Name, in[1])
-	return l, nil
+	// Trained as the BatchNorm layer: batch statistics in training, running averages moved by the
+	// model's momentum (ONNX's convention is the trainer's) and used in inference and the export.
+	return &BatchNorm{LayerName: name, Epsilon: float64(eps), Momentum: float64(momentum), initializers: &names}, nil
 }
 
 // fold evaluates a node whose inputs are all constants (Constant, the arithmetic of shape subgraphs)
@@ -689,6 +766,13 @@ func (im *importer) loadWeights(net *Network, seed uint64) error {
 			}
 			copy(p.Value, t.Float32s())
 		}
+	}
+	for _, b := range net.buffers { // BatchNorm's running averages
+		t, ok := im.consts[b.Name]
+		if !ok || t.Len() != len(b.Value) || t.DType() != ops.Float32 {
+			return fmt.Errorf("models: import: the running statistics %q of a BatchNormalization are not a float32 initializer of %d values", b.Name, len(b.Value))
+		}
+		copy(b.Value, t.Float32s())
 	}
 	return nil
 }

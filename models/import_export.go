@@ -24,7 +24,7 @@ func (n *Network) SourceOpset() int {
 
 // ExportImported writes an imported network back as its source model: the same graph, node names, input
 // and output names, layout (an NHWC model stays NHWC, with its Transposes and shape subgraph) and
-// opset_import, with the trained weights in place of the initializers it was imported from. When
+// opset_import, with the trained weights (and BatchNorm running averages) in place of the initializers it was imported from. When
 // ImportOptions.NumClasses replaced the head, its initializers get the new shapes, the graph output's
 // last dimension becomes the new class count and the graph's value_info (optional shape hints, some now
 // wrong) is dropped. docString and metadata, when not empty, replace the model's.
@@ -35,7 +35,7 @@ func (n *Network) ExportImported(docString string, metadata map[string]string) (
 	mp := proto.Clone(n.source.model.Proto).(*onnxpb.ModelProto)
 	g := mp.GetGraph()
 	byName := map[string]*Param{}
-	for _, p := range n.params {
+	for _, p := range append(slices.Clip(n.params), n.buffers...) { // BatchNorm's running averages go back too
 		byName[p.Name] = p
 	}
 	for i, init := range g.GetInitializer() {

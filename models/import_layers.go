@@ -7,7 +7,6 @@ package models
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/onnxrun/onnxrun/ops"
@@ -411,97 +410,3 @@ func (s *padStep) backward(_ *ops.ExecContext, dy *ops.Tensor, wantDX bool) (*op
 }
 
 func (s *padStep) nodes() []*node { return nil }
-
-// batchNormLayer is an imported BatchNormalization kept in inference mode: the model's running mean and
-// variance normalise, and only scale and bias train (the usual way to fine-tune a BatchNorm network on a
-// small data set; batch statistics come with the BatchNorm layer of the layers work).
-type batchNormLayer struct {
-	importedLayer
-	scale, bias  *Param
-	mean, invStd []float32 // per channel, from the model's running statistics
-}
-
-func (l *batchNormLayer) params() []*Param { return []*Param{l.scale, l.bias} }
-
-func (l *batchNormLayer) build(in ops.Shape) (ops.Shape, error) {
-	if len(in) < 1 || in[0] != len(l.mean) {
-		return nil, fmt.Errorf("layer %s (BatchNormalization): input %v, want %d channels first", l.LayerName, in, len(l.mean))
-	}
-	l.scale = newParam(l.scale.Name, ops.Shape{in[0]}, 0, 0)
-	l.bias = newParam(l.bias.Name, ops.Shape{in[0]}, 0, 0)
-	l.in, l.out = in.Clone(), in.Clone()
-	return l.out, nil
-}
-
-type batchNormStep struct {
-	l               *batchNormLayer
-	batch           int
-	x, y, dx        *ops.Tensor
-	dScale, dBias   []float32
-	channels, plane int
-}
-
-func (l *batchNormLayer) newStep(batch int, grads []*ops.Tensor, _ *rand.Rand) (step, error) {
-	shape := withBatch(batch, l.in)
-	return &batchNormStep{l: l, batch: batch, y: ops.New(ops.Float32, shape), dx: ops.New(ops.Float32, shape),
-		dScale: grads[0].Float32s(), dBias: grads[1].Float32s(), channels: l.in[0], plane: l.in[1:].Size()}, nil
-}
-
-// each calls f for every channel plane of the batch: its offset and channel.
-func (s *batchNormStep) each(f func(off, c int)) {
-	for n := range s.batch {
-		for c := range s.channels {
-			f((n*s.channels+c)*s.plane, c)
-		}
-	}
-}
-
-func (s *batchNormStep) forward(_ *ops.ExecContext, x *ops.Tensor, _ bool) (*ops.Tensor, error) {
-	s.x = x
-	xs, ys := x.Float32s(), s.y.Float32s()
-	scale, bias := s.l.scale.Value, s.l.bias.Value
-	s.each(func(off, c int) {
-		a := scale[c] * s.l.invStd[c]
-		b := bias[c] - a*s.l.mean[c]
-		for i := off; i < off+s.plane; i++ {
-			ys[i] = a*xs[i] + b
-		}
-	})
-	return s.y, nil
-}
-
-func (s *batchNormStep) backward(_ *ops.ExecContext, dy *ops.Tensor, wantDX bool) (*ops.Tensor, error) {
-	xs, dys, dxs := s.x.Float32s(), dy.Float32s(), s.dx.Float32s()
-	clear(s.dScale)
-	clear(s.dBias)
-	scale := s.l.scale.Value
-	s.each(func(off, c int) {
-		var dScale, dBias float32
-		for i := off; i < off+s.plane; i++ {
-			dScale += dys[i] * (xs[i] - s.l.mean[c]) * s.l.invStd[c]
-			dBias += dys[i]
-		}
-		s.dScale[c] += dScale
-		s.dBias[c] += dBias
-		if wantDX {
-			a := scale[c] * s.l.invStd[c]
-			for i := off; i < off+s.plane; i++ {
-				dxs[i] = a * dys[i]
-			}
-		}
-	})
-	if !wantDX {
-		return nil, nil
-	}
-	return s.dx, nil
-}
-
-func (s *batchNormStep) nodes() []*node { return nil }
-
-func invStd(variance []float32, epsilon float32) []float32 {
-	out := make([]float32, len(variance))
-	for i, v := range variance {
-		out[i] = float32(1 / math.Sqrt(float64(v+epsilon)))
-	}
-	return out
-}

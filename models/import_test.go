@@ -221,13 +221,28 @@ func TestImportUnsupportedOp(t *testing.T) {
 		t.Errorf("got %v, want an UnsupportedNodeError naming node late after the Softmax", err)
 	}
 
-	// A branch (a residual Add of two activations) is refused with the node named, not mis-imported.
+	// Two activations meet only in an Add of the same shapes (a residual connection); a Mul of two, or an
+	// Add that would broadcast, is refused with the node named, not mis-imported.
 	b = newGraphBuilder(2, 6, 6)
 	r = b.g.Node("Relu", []string{"x"}, nil)
-	b.g.NodeNamed("residual", "Add", "", []string{r, "x"}, []string{"sum"}, nil)
-	_, err = ImportONNX(b.model(t, "sum"), ImportOptions{})
-	if !errors.As(err, &unsupported) || unsupported.Node != "residual" {
-		t.Fatalf("got %v, want an UnsupportedNodeError naming node residual", err)
+	b.g.NodeNamed("gate", "Mul", "", []string{r, "x"}, []string{"product"}, nil)
+	if _, err = ImportONNX(b.model(t, "product"), ImportOptions{}); !errors.As(err, &unsupported) || unsupported.Node != "gate" ||
+		!strings.Contains(err.Error(), "only an Add may sum two") {
+		t.Errorf("got %v, want an UnsupportedNodeError naming node gate and why", err)
+	}
+	b = newGraphBuilder(2, 6, 6)
+	pool := b.g.Node("MaxPool", []string{"x"}, exporter.Attrs{"kernel_shape": []int{2, 2}, "strides": []int{2, 2}})
+	b.g.NodeNamed("broadcast", "Add", "", []string{"x", pool}, []string{"sum"}, nil)
+	if _, err = ImportONNX(b.model(t, "sum"), ImportOptions{}); !errors.As(err, &unsupported) || unsupported.Node != "broadcast" ||
+		!strings.Contains(err.Error(), "of shape [2,6,6]") {
+		t.Errorf("got %v, want an UnsupportedNodeError naming node broadcast and the shapes", err)
+	}
+	// A branch that ends nowhere is named too.
+	b = newGraphBuilder(2, 6, 6)
+	b.g.NodeNamed("dangling", "Relu", "", []string{"x"}, []string{"unused"}, nil)
+	b.g.NodeNamed("used", "Tanh", "", []string{"x"}, []string{"t"}, nil)
+	if _, err = ImportONNX(b.model(t, "t"), ImportOptions{}); err == nil || !strings.Contains(err.Error(), "dangling") {
+		t.Errorf("got %v, want an error naming the layer dangling, whose output nothing reads", err)
 	}
 }
 

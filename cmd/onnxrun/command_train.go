@@ -48,12 +48,16 @@ give the same run.
 DIR/` + models.CheckpointFile + ` every --checkpoint-every N optimizer steps, or N epochs written Ne (the
 default, 1e), atomically. After a crash, the same command with --resume DIR continues the run and ends with
 the weights the uninterrupted run would have had, bit for bit; a resume whose flags change the run (model,
---batch, --threads, --seed, the optimizer, the data) is refused with an error naming the difference. Add
---checkpoint to keep checkpointing.
+--batch, --threads, --seed, the optimizer, the data, --freeze) is refused with an error naming the
+difference. Add --checkpoint to keep checkpointing. A fine-tune (--from) checkpoints and resumes the same
+way; its checkpoint records the source model's file name and SHA-256, and a resume with another --from
+model (or without --from) is refused.
 
-With --from MODEL it fine-tunes an ONNX CNN instead (a chain of Conv, Gemm, MatMul+Add, BatchNormalization,
-Relu/LeakyRelu/Tanh/Sigmoid/Clip, pools, Flatten/Reshape, Transpose, constant Pad, shape subgraphs and a final
-Softmax/LogSoftmax, whose logits the loss takes), from its own weights: --num-classes N replaces its last
+With --from MODEL it fine-tunes an ONNX CNN instead (Conv, Gemm, MatMul+Add, BatchNormalization,
+Relu/LeakyRelu/Tanh/Sigmoid/Clip, pools, Flatten/Reshape, Transpose, constant Pad, shape subgraphs, the Add
+of two branches of a residual network such as torchvision's ResNets, and a final Softmax/LogSoftmax, whose
+logits the loss takes), from its own weights; its BatchNormalizations train with batch statistics and
+update their running averages, which the export writes back: --num-classes N replaces its last
 Gemm or MatMul+Add by a fresh N-class head, --freeze keeps the named layers (ONNX node names) or
 initializers, or those with a prefix ("conv*"), fixed. The export is the source model with the trained
 weights: same graph, input and output names, layout (NHWC stays NHWC) and opset; --opset and the LeNet
@@ -263,7 +267,7 @@ func (o *trainOptions) run(e *env, args []string) error {
 		return usagef(cmd, "--keep-best chooses an epoch on the validation split: it needs --val-split above 0")
 	}
 	if o.fineTune.from != "" {
-		return o.runFineTune(e, opt, train, test)
+		return o.runFineTune(e, cmd, opt, train, test)
 	}
 	lenet.Input = []int{max(train.Channels, 1), train.Rows, train.Cols}
 	lenet.Classes = train.Classes
@@ -281,30 +285,18 @@ func (o *trainOptions) run(e *env, args []string) error {
 
 	lr0 := opt.LearningRate()
 	bar := newProgressBar(e.stderr, *o.quiet)
-	cfg := models.Config{Epochs: o.epochs, BatchSize: o.batch, Optimizer: opt, LRDecay: o.lrDecay, Seed: o.seed,
-		Threads: o.threads, ValSplit: o.valSplit, KeepBest: *o.keepBest, OnBatch: bar.update,
-		Augment: models.Augment{Shift: o.augShift, Flip: *o.augFlip, Rotate: o.augRotate},
-		OnEpoch: func(s models.EpochStats) {
-			bar.clear()
-			val := ""
-			if o.valSplit > 0 {
-				val = fmt.Sprintf("  val loss %.4f  val acc %.2f%%", s.ValLoss, 100*s.ValAccuracy)
-			}
-			fmt.Fprintf(e.stdout, "epoch %*d/%d  loss %.4f  acc %.2f%%%s  %.0f img/s  %.1fs\n",
-				len(strconv.Itoa(o.epochs)), s.Epoch, o.epochs, s.TrainLoss, 100*s.TrainAccuracy, val, s.ImagesPerSec, s.TrainSeconds)
-		}}
-	if o.checkpoint != "" {
-		cfg.CheckpointDir = o.checkpoint
-		if cfg.CheckpointEverySteps, cfg.CheckpointEveryEpochs, err = checkpointInterval(o.checkpointEvery); err != nil {
-			return usagef(cmd, "--checkpoint-every: %v", err)
+	cfg, err := o.fitConfig(e, cmd, opt, bar, func(s models.EpochStats) {
+		val := ""
+		if o.valSplit > 0 {
+			val = fmt.Sprintf("  val loss %.4f  val acc %.2f%%", s.ValLoss, 100*s.ValAccuracy)
 		}
+		fmt.Fprintf(e.stdout, "epoch %*d/%d  loss %.4f  acc %.2f%%%s  %.0f img/s  %.1fs\n",
+			len(strconv.Itoa(o.epochs)), s.Epoch, o.epochs, s.TrainLoss, 100*s.TrainAccuracy, val, s.ImagesPerSec, s.TrainSeconds)
+	})
+	if err != nil {
+		return err
 	}
-	if o.resume != "" {
-		cfg.ResumeDir = o.resume
-		cfg.OnResume = func(epoch, done, total int) {
-			fmt.Fprintf(e.stdout, "resumed from %s at epoch %d, %d of %d images done\n", o.resume, epoch, done, total)
-		}
-	}
+	cfg.Augment = models.Augment{Shift: o.augShift, Flip: *o.augFlip, Rotate: o.augRotate}
 	hist, err := models.Train(net, train, test, cfg)
 	bar.clear()
 	if err != nil {
@@ -355,6 +347,31 @@ func (o *trainOptions) run(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "wrote %s\n", o.plot)
 	}
 	return nil
+}
+
+// fitConfig is the training configuration both the built-in architectures and --from share: schedule,
+// threads, validation, progress, and --checkpoint/--resume. onEpoch prints an epoch's line.
+func (o *trainOptions) fitConfig(e *env, cmd *command, opt models.Optimizer, bar *progressBar, onEpoch func(models.EpochStats)) (models.Config, error) {
+	cfg := models.Config{Epochs: o.epochs, BatchSize: o.batch, Optimizer: opt, LRDecay: o.lrDecay, Seed: o.seed,
+		Threads: o.threads, ValSplit: o.valSplit, KeepBest: *o.keepBest, OnBatch: bar.update,
+		OnEpoch: func(s models.EpochStats) {
+			bar.clear()
+			onEpoch(s)
+		}}
+	if o.checkpoint != "" {
+		cfg.CheckpointDir = o.checkpoint
+		var err error
+		if cfg.CheckpointEverySteps, cfg.CheckpointEveryEpochs, err = checkpointInterval(o.checkpointEvery); err != nil {
+			return cfg, usagef(cmd, "--checkpoint-every: %v", err)
+		}
+	}
+	if o.resume != "" {
+		cfg.ResumeDir = o.resume
+		cfg.OnResume = func(epoch, done, total int) {
+			fmt.Fprintf(e.stdout, "resumed from %s at epoch %d, %d of %d images done\n", o.resume, epoch, done, total)
+		}
+	}
+	return cfg, nil
 }
 
 // network builds the --arch network for lenet's input and classes; lenet's other fields shape LeNet only.

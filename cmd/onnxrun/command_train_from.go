@@ -1,7 +1,11 @@
 package main
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -26,13 +30,17 @@ func defineFineTuneFlags(fs *pflag.FlagSet, o *fineTuneOptions) {
 
 // runFineTune trains the model of --from on train (less its validation split), tests on test once, and writes it back in its own
 // format. The LeNet flags (--filters, --hidden, ...) and --opset do not apply.
-func (o *trainOptions) runFineTune(e *env, opt models.Optimizer, train, test *models.Dataset) error {
+func (o *trainOptions) runFineTune(e *env, cmd *command, opt models.Optimizer, train, test *models.Dataset) error {
 	ft := o.fineTune
 	src, err := onnx.Load(ft.from)
 	if err != nil {
 		return err
 	}
-	net, err := models.ImportONNX(src, models.ImportOptions{NumClasses: ft.numClasses, Seed: o.seed, Freeze: ft.freeze})
+	origin, err := modelOrigin(ft.from)
+	if err != nil {
+		return err
+	}
+	net, err := models.ImportONNX(src, models.ImportOptions{NumClasses: ft.numClasses, Seed: o.seed, Freeze: ft.freeze, Origin: origin})
 	if err != nil {
 		return err
 	}
@@ -43,14 +51,14 @@ func (o *trainOptions) runFineTune(e *env, opt models.Optimizer, train, test *mo
 	fmt.Fprintf(e.stdout, "training %d epochs, batch %d, %s lr %g, seed %d\n", o.epochs, o.batch, opt.Name(), opt.LearningRate(), o.seed)
 	lr0 := opt.LearningRate()
 	bar := newProgressBar(e.stderr, *o.quiet)
-	cfg := models.Config{Epochs: o.epochs, BatchSize: o.batch, Optimizer: opt, LRDecay: o.lrDecay, Seed: o.seed,
-		Threads: o.threads, ValSplit: o.valSplit, KeepBest: *o.keepBest, OnBatch: bar.update,
-		OnEpoch: func(s models.EpochStats) {
-			bar.clear()
-			fmt.Fprintf(e.stdout, "epoch %*d/%d  loss %.4f  acc %.2f%%  val loss %.4f  val acc %.2f%%  %.0f img/s  %.1fs\n",
-				len(strconv.Itoa(o.epochs)), s.Epoch, o.epochs, s.TrainLoss, 100*s.TrainAccuracy, s.ValLoss, 100*s.ValAccuracy,
-				s.ImagesPerSec, s.TrainSeconds)
-		}}
+	cfg, err := o.fitConfig(e, cmd, opt, bar, func(s models.EpochStats) {
+		fmt.Fprintf(e.stdout, "epoch %*d/%d  loss %.4f  acc %.2f%%  val loss %.4f  val acc %.2f%%  %.0f img/s  %.1fs\n",
+			len(strconv.Itoa(o.epochs)), s.Epoch, o.epochs, s.TrainLoss, 100*s.TrainAccuracy, s.ValLoss, 100*s.ValAccuracy,
+			s.ImagesPerSec, s.TrainSeconds)
+	})
+	if err != nil {
+		return err
+	}
 	hist, err := models.Train(net, train, test, cfg)
 	bar.clear()
 	if err != nil {
@@ -83,4 +91,19 @@ func (o *trainOptions) runFineTune(e *env, opt models.Optimizer, train, test *mo
 	}
 	fmt.Fprintf(e.stdout, "wrote %s (%d parameters, opset %d as the source); validation accuracy %.2f%%\n", o.out, net.NumParams(), net.SourceOpset(), 100*kept.ValAccuracy)
 	return nil
+}
+
+// modelOrigin names the model file of --from for checkpoints: by content, so that a resume with another
+// model (or the same name rewritten) is refused, and by name, so that the error says which file it was.
+func modelOrigin(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return fmt.Sprintf("%s (sha256 %x)", filepath.Base(path), h.Sum(nil)), nil
 }

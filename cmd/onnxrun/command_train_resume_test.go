@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -110,6 +111,49 @@ func TestTrainCheckpointFlags(t *testing.T) {
 // resumes it, and expects the exported weights of an uninterrupted run, bit for bit.
 func TestTrainKillAndResume(t *testing.T) {
 	args := append(smokeTrainArgs(t, "2"), "--dropout", "0.25") // dropout: the dropout generators matter too
+	// 2,000 images at batch 32 are 63 steps an epoch: checkpoints every 10 steps all fall mid-epoch.
+	killAndResume(t, args, "10")
+}
+
+// TestTrainFromKillAndResume does the same with a fine-tune (--from) of the PyTorch LeNet with a new head
+// and a frozen first convolution, on synthetic digits, and checks that a resume with another --from model,
+// or without --from, is refused with an error naming both.
+func TestTrainFromKillAndResume(t *testing.T) {
+	srcPath := filepath.Join(testenv.Shared(t, "models", "lenet_torch_opset13"), "model.onnx")
+	data := t.TempDir()
+	writeSyntheticMNIST(t, data, 1200)
+	args := []string{"train", "--from", srcPath, "--num-classes", "10", "--freeze", "/c1/Conv", "--data", data,
+		"--val-split", "200", "--epochs", "2", "--batch", "32", "--threads", "2", "--seed", "5", "--quiet"}
+	// 1,000 images at batch 32 are 32 steps an epoch: checkpoints every 5 steps fall mid-epoch but the last.
+	ckpt := killAndResume(t, args, "5")
+
+	other := filepath.Join(t.TempDir(), "other.onnx")
+	raw, err := os.ReadFile(srcPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(other, append(raw[:len(raw):len(raw)], 0x32, 1, 'x'), 0o644); err != nil { // doc_string "x": the same layers, other bytes
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{slices.Concat([]string{"train", "--from", other}, args[3:]), "the model fine-tuned (--from) differs: the checkpoint has model.onnx (sha256 "},
+		{slices.Concat([]string{"train"}, args[7:]), "this run has a built-in architecture (no --from)"},
+	} {
+		status, stdout, stderr := runCLI(append(c.args, "--epochs", "3", "--resume", ckpt, "--out", filepath.Join(t.TempDir(), "m.onnx"))...)
+		if status == 0 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%q: status %d, stderr %q; want an error containing %q\n%s", c.args[:3], status, stderr, c.want, stdout)
+		}
+	}
+}
+
+// killAndResume runs onnxrun with args once to the end, then again with a checkpoint every `every`
+// steps in a child process that it kills with SIGKILL after the first checkpoint, resumes that run, and
+// requires the same exported weights bit for bit. It returns the checkpoint folder.
+func killAndResume(t *testing.T, args []string, every string) (ckpt string) {
+	t.Helper()
 	dir := t.TempDir()
 	want, got, ckpt := filepath.Join(dir, "whole.onnx"), filepath.Join(dir, "resumed.onnx"), filepath.Join(dir, "ckpt")
 
@@ -117,8 +161,7 @@ func TestTrainKillAndResume(t *testing.T) {
 		t.Fatalf("uninterrupted run: status %d\n%s%s", status, stdout, stderr)
 	}
 
-	// 2,000 images at batch 32 are 63 steps an epoch: checkpoints every 10 steps all fall mid-epoch.
-	killed := append(args, "--out", got, "--checkpoint", ckpt, "--checkpoint-every", "10")
+	killed := append(args, "--out", got, "--checkpoint", ckpt, "--checkpoint-every", every)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), trainHelperEnv+"="+strings.Join(killed, "\n"))
 	var out bytes.Buffer
@@ -155,7 +198,7 @@ func TestTrainKillAndResume(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(ckpt, "."+models.CheckpointFile+".tmp-1"), []byte("half a checkpoint"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	status, stdout, stderr := runCLI(append(args, "--out", got, "--resume", ckpt, "--checkpoint", ckpt, "--checkpoint-every", "10")...)
+	status, stdout, stderr := runCLI(append(args, "--out", got, "--resume", ckpt, "--checkpoint", ckpt, "--checkpoint-every", every)...)
 	if status != 0 {
 		t.Fatalf("resumed run: status %d\n%s%s", status, stdout, stderr)
 	}
@@ -163,8 +206,11 @@ func TestTrainKillAndResume(t *testing.T) {
 		t.Errorf("the checkpoint folder holds %v (%v), want only %s", left, err, models.CheckpointFile)
 	}
 	var epoch, done, total int
-	line := stdout[strings.Index(stdout, "resumed from"):]
-	if _, err := fmt.Sscanf(line[len("resumed from "+ckpt):], " at epoch %d, %d of %d images done", &epoch, &done, &total); err != nil {
+	at := strings.Index(stdout, "resumed from")
+	if at < 0 {
+		t.Fatalf("no resume line in the output:\n%s", stdout)
+	}
+	if _, err := fmt.Sscanf(stdout[at+len("resumed from "+ckpt):], " at epoch %d, %d of %d images done", &epoch, &done, &total); err != nil {
 		t.Fatalf("no resume line in the output (%v):\n%s", err, stdout)
 	}
 	if done == 0 || done == total {
@@ -181,4 +227,5 @@ func TestTrainKillAndResume(t *testing.T) {
 			t.Errorf("initializer %s differs between the uninterrupted and the resumed run", name)
 		}
 	}
+	return ckpt
 }

@@ -70,8 +70,12 @@ package sizebudget
 //     (merged): dilated depthwise on the fast kernels and the per-tap GEMM for DeepLabV3's dilated convs
 //     (about 2x faster there), and dropping plain weights once packed with its typed errors (BERT-base's
 //     weights held once instead of twice).
+//   - issue 17 (fine-tuning residual CNNs, checkpoints of fine-tunes): +4,096 bytes. 23,568,546 bytes at
+//     6d42c57, 23,572,642 after: `train --from` imports residual Adds and BatchNorm on batch statistics, and
+//     checkpoints and resumes a fine-tune with its source model's SHA-256 checked, so that a crash does not
+//     lose a fine-tune and a torchvision-style ResNet can be fine-tuned at all.
 //
 // To raise it: build as above on linux/amd64 before and after the change, raise the constant by what the
 // change measured (not by a round margin), and add a line above giving the issue, both sizes and the
 // reason: what the dependency or feature does that is worth its bytes to every user of the binary.
-const cliBudgetBytes = 23_613_440
+const cliBudgetBytes = 23_617_536
