@@ -66,7 +66,9 @@
 // activation and gate, per-channel scale) as one kernel, written by runtime/pass_squeeze_excite.go. Float32
 // MaxPool and AveragePool over two axes take pool_fast.go: an interior rectangle without padding tests and
 // unrolled 2x2 and 3x3 windows, the border through the gather table; pools at x-stride 1 or 2 without
-// dilation take the separable vertical and horizontal passes of pool_sep.go for any window.
+// dilation take the separable vertical and horizontal passes of pool_sep.go for any window. MaxPool on uint8
+// and int8 over two axes (what QDQ graphs leave between quantized convolutions) pools the bytes themselves,
+// exactly, in the same separable way (pool_bytes.go): a vertical and a horizontal pass of VPMAXUB/VPMAXSB.
 //
 // # Quantized convolutions
 //
