@@ -377,6 +377,10 @@ func im2colRowRange[T float32 | byte](col, x []T, w *window, channels, ld, oy0, 
 				if lo < hi {
 					first = first%sw*phaseWidth + first/sw
 				}
+				if sh == 1 && sw == 1 && ow == iw {
+					im2colTapPlane(dst, xc, ow, ih, i*dh-ph, ix0, lo, hi, oy0, oy1, pad)
+					continue
+				}
 				for oy := oy0; oy < oy1; oy++ {
 					d := dst[(oy-oy0)*ow : (oy-oy0+1)*ow]
 					iy := oy*sh + i*dh - ph
@@ -408,6 +412,40 @@ func im2colRowRange[T float32 | byte](col, x []T, w *window, channels, ld, oy0, 
 				}
 			}
 		}
+	}
+}
+
+// im2colTapPlane is im2colRowRange's row loop for one tap when the window's strides are 1 and the output
+// rows are as wide as the input's (a "same" convolution, ResNet's 3x3 layers): output row oy then reads
+// input row oy+iy0 at columns ox+ix0, so the rows inside the input are one contiguous run of x, copied at
+// once, and only the lo cells before and the w-hi cells after each row's window are overwritten with pad
+// afterwards (the copy put the neighbouring rows' cells there). On 14- and 7-cell rows the per-row loop
+// cost more than the bytes it moved.
+func im2colTapPlane[T float32 | byte](dst, xc []T, w, ih, iy0, ix0, lo, hi, oy0, oy1 int, pad T) {
+	// Output rows [in0, in1) read input rows inside [0, ih).
+	in0 := min(max(oy0, -iy0), oy1)
+	in1 := max(min(oy1, ih-iy0), in0)
+	fill(dst[:(in0-oy0)*w], pad)
+	fill(dst[(in1-oy0)*w:(oy1-oy0)*w], pad)
+	if in0 == in1 {
+		return
+	}
+	if lo < hi {
+		start, end := (in0-oy0)*w+lo, (in1-1-oy0)*w+hi
+		from := (in0+iy0)*w + ix0 + lo
+		copy(dst[start:end], xc[from:from+end-start])
+	}
+	for oy := in0; oy < in1; oy++ {
+		d := dst[(oy-oy0)*w : (oy-oy0+1)*w]
+		fill(d[:lo], pad)
+		fill(d[hi:], pad)
+	}
+}
+
+// fill sets every element of s to v; short spans (a row's padding) stay in a plain loop.
+func fill[T float32 | byte](s []T, v T) {
+	for i := range s {
+		s[i] = v
 	}
 }
 
