@@ -4,6 +4,7 @@ package cnn
 // the input planes as they are, convIm2col first unrolls each window into a column buffer.
 
 import (
+	"encoding/binary"
 	"sync/atomic"
 
 	"github.com/onnxrun/onnxrun/ops/internal/activation"
@@ -344,6 +345,49 @@ func phaseRows[T float32 | byte](dst, x []T, rows, width, stride int) {
 			}
 		}
 	}
+}
+
+// phaseBytes is phaseRows for 8-bit data. At stride 2 (ResNet's strided layers) it splits eight cells at a
+// time: a 64-bit load, masks and shifts gather its four even cells into one 32-bit store and its four odd
+// ones into another (splitPairs), where the cell loop moves one byte at a time. Portable Go: the wasm and
+// noasm builds get it too.
+func phaseBytes(dst, x []byte, rows, width, stride int) {
+	if stride != 2 {
+		phaseRows(dst, x, rows, width, stride)
+		return
+	}
+	pw := ceilDiv(width, 2)
+	for r := range rows {
+		src := x[r*width : (r+1)*width]
+		even, odd := dst[2*r*pw:(2*r+1)*pw], dst[(2*r+1)*pw:(2*r+2)*pw]
+		pairs := width / 2
+		if pairs < 4 {
+			for j := range pairs {
+				even[j], odd[j] = src[2*j], src[2*j+1]
+			}
+		} else {
+			// Four pairs at a time; the last four end at the last pair, redoing a few (dst and x are apart).
+			for j := 0; ; j = min(j+4, pairs-4) {
+				e, o := splitPairs(binary.LittleEndian.Uint64(src[2*j:]))
+				binary.LittleEndian.PutUint32(even[j:], e)
+				binary.LittleEndian.PutUint32(odd[j:], o)
+				if j == pairs-4 {
+					break
+				}
+			}
+		}
+		if width%2 == 1 {
+			even[pairs] = src[width-1]
+		}
+	}
+}
+
+// splitPairs returns the even bytes 0, 2, 4, 6 of v (little endian) as the bytes of e and the odd ones as o.
+func splitPairs(v uint64) (e, o uint32) {
+	const lowBytes = 0x00ff00ff00ff00ff
+	a, b := v&lowBytes, (v>>8)&lowBytes                             // in bytes 0, 2, 4, 6
+	a, b = (a|a>>8)&0x0000ffff0000ffff, (b|b>>8)&0x0000ffff0000ffff // in bytes 0, 1, 4, 5
+	return uint32(a | a>>16), uint32(b | b>>16)
 }
 
 // im2colRowRange is im2colGather for a 2-D window and the output rows [oy0, oy1), a row of output cells at

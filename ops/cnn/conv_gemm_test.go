@@ -219,3 +219,47 @@ func BenchmarkIm2colBytes(b *testing.B) {
 		})
 	}
 }
+
+// TestPhaseBytesMatchesPhaseRows: the 8-bit stride-2 split writes what the cell loop writes, on even and odd
+// widths around its 8-cell steps, and leaves the cells the loop leaves (an odd row's last odd-phase cell).
+func TestPhaseBytesMatchesPhaseRows(t *testing.T) {
+	for width := 1; width <= 40; width++ {
+		for _, stride := range []int{1, 2, 3} {
+			const rows = 3
+			x := make([]byte, rows*width)
+			for i := range x {
+				x[i] = byte(i*29 + 3)
+			}
+			n := rows * stride * ceilDiv(width, stride)
+			got, want := make([]byte, n), make([]byte, n)
+			for i := range got {
+				got[i], want[i] = 0xee, 0xee
+			}
+			phaseBytes(got, x, rows, width, stride)
+			phaseRows(want, x, rows, width, stride)
+			if i := firstDifference(got, want); i >= 0 {
+				t.Errorf("width %d stride %d: cell %d is %#x, cell loop %#x", width, stride, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// BenchmarkPhaseBytes times the stride-2 split of ResNet-50's strided 3x3 and 1x1 inputs: the 8-bit version
+// and the cell loop.
+func BenchmarkPhaseBytes(b *testing.B) {
+	for _, l := range []struct{ c, hw int }{{128, 56}, {512, 28}, {1024, 14}} {
+		x := make([]byte, l.c*l.hw*l.hw)
+		dst := make([]byte, len(x))
+		for _, v := range []struct {
+			name  string
+			phase func(dst, x []byte, rows, width, stride int)
+		}{{"bytes", phaseBytes}, {"cell loop", phaseRows[byte]}} {
+			b.Run(fmt.Sprintf("c%d_%dx%d/%s", l.c, l.hw, l.hw, v.name), func(b *testing.B) {
+				b.SetBytes(int64(len(x)))
+				for range b.N {
+					v.phase(dst, x, l.c*l.hw, l.hw, 2)
+				}
+			})
+		}
+	}
+}

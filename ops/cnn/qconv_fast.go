@@ -299,7 +299,7 @@ func (k *qconvKernel) gemmUnit(io *qconvIO, n, g int, col []byte, pool *parallel
 	case k.rowIm2col:
 		if k.phasedBytes > 0 {
 			phased := col[k.colBytes : k.colBytes+k.phasedBytes]
-			phaseRows(phased, xg, s.groupInC*s.win.in[0], s.win.in[1], s.win.stride[1])
+			phaseBytes(phased, xg, s.groupInC*s.win.in[0], s.win.in[1], s.win.stride[1])
 			xg = phased
 		}
 		im2colRowRange(col, xg, &s.win, s.groupInC, s.outSize, 0, s.win.out[0], io.xZero[0])
