@@ -358,26 +358,50 @@ func phaseBytes(dst, x []byte, rows, width, stride int) {
 	}
 	pw := ceilDiv(width, 2)
 	for r := range rows {
-		src := x[r*width : (r+1)*width]
-		even, odd := dst[2*r*pw:(2*r+1)*pw], dst[(2*r+1)*pw:(2*r+2)*pw]
-		pairs := width / 2
-		if pairs < 4 {
-			for j := range pairs {
-				even[j], odd[j] = src[2*j], src[2*j+1]
-			}
-		} else {
-			// Four pairs at a time; the last four end at the last pair, redoing a few (dst and x are apart).
-			for j := 0; ; j = min(j+4, pairs-4) {
-				e, o := splitPairs(binary.LittleEndian.Uint64(src[2*j:]))
-				binary.LittleEndian.PutUint32(even[j:], e)
-				binary.LittleEndian.PutUint32(odd[j:], o)
-				if j == pairs-4 {
-					break
-				}
+		splitRow(dst[2*r*pw:(2*r+1)*pw], dst[(2*r+1)*pw:(2*r+2)*pw], x[r*width:(r+1)*width])
+	}
+}
+
+// splitRow writes src's cells at even positions to even (ceil(len(src)/2) of them) and, unless odd is nil,
+// those at odd positions to odd (len(src)/2): even[j] = src[2j], odd[j] = src[2j+1].
+func splitRow(even, odd, src []byte) {
+	width := len(src)
+	pairs := width / 2
+	if pairs < 4 {
+		for j := range pairs {
+			even[j] = src[2*j]
+			if odd != nil {
+				odd[j] = src[2*j+1]
 			}
 		}
-		if width%2 == 1 {
-			even[pairs] = src[width-1]
+	} else {
+		// Four pairs at a time; the last four end at the last pair, redoing a few (dst and src are apart).
+		for j := 0; ; j = min(j+4, pairs-4) {
+			e, o := splitPairs(binary.LittleEndian.Uint64(src[2*j:]))
+			binary.LittleEndian.PutUint32(even[j:], e)
+			if odd != nil {
+				binary.LittleEndian.PutUint32(odd[j:], o)
+			}
+			if j == pairs-4 {
+				break
+			}
+		}
+	}
+	if width%2 == 1 {
+		even[pairs] = src[width-1]
+	}
+}
+
+// subsampleBytes writes the 8-bit im2col operand of a 1x1 window without padding at column stride 2 (the
+// strided shortcuts of ResNet's stages): col[(c*oh+oy)*ow+ox] = x[c*ih*iw + oy*sh*iw + 2*ox], the even cells
+// of the rows the outputs read, taken straight from X where the general path would split every row into
+// phases and then copy the even ones.
+func subsampleBytes(col, x []byte, channels int, w *window) {
+	ih, iw, oh, ow, sh := w.in[0], w.in[1], w.out[0], w.out[1], w.stride[0]
+	for c := range channels {
+		xc := x[c*ih*iw : (c+1)*ih*iw]
+		for oy := range oh {
+			splitRow(col[(c*oh+oy)*ow:(c*oh+oy+1)*ow], nil, xc[oy*sh*iw:(oy*sh+1)*iw])
 		}
 	}
 }

@@ -74,7 +74,8 @@
 //
 // ConvInteger (int32 output) and QLinearConv (8-bit output) share one fast kernel (qconv_fast.go) over any
 // u8/s8 pair of x and w: 1x1 stride-1 convolutions multiply the input planes directly and the others an
-// im2col of the 8-bit data padded with x's zero point, on the integer GEMM (ops/internal/igemm), with the
+// im2col of the 8-bit data padded with x's zero point (1x1 windows at column stride 2 take every other
+// cell of X's rows directly, subsampleBytes), on the integer GEMM (ops/internal/igemm), with the
 // weights packed at Prepare and QLinearConv's bias, per-channel scales and requantisation in the GEMM's
 // epilogue; depthwise layers run an integer stencil (qconv_depthwise.go), 3x3 and 5x5 windows at stride 1
 // or 2 on the float32 depthwise vector kernel, which is exact for 8-bit operands. Requantisation rounds the
