@@ -115,3 +115,49 @@ func TestPoolRowsAssemblyMatchGo(t *testing.T) {
 		closeFloats(t, "pool2x2Planes", yAsm, yGo, 0)
 	}
 }
+
+func TestMaxShiftedAssemblyMatchesGo(t *testing.T) {
+	if !maxShiftedAsm {
+		testenv.Missing(t, "a CPU with AVX2", "maxShifted runs maxShiftedGo here; run on an AVX2 machine to compare the assembly")
+	}
+	r := rand.New(rand.NewPCG(8, 8))
+	for _, n := range []int{32, 33, 63, 64, 65, 96, 112, 130} {
+		for _, step := range []int{1, 2, 3, 150} {
+			for _, count := range []int{1, 2, 3, 7} {
+				src := make([]byte, n+(count-1)*step)
+				for i := range src {
+					src[i] = byte(r.IntN(256))
+				}
+				for _, signed := range []bool{false, true} {
+					asm, twin := make([]byte, n+1), make([]byte, n+1) // a guard byte past the end
+					asm[n], twin[n] = 0xa5, 0xa5
+					maxShifted(asm[:n], src, step, count, signed)
+					maxShiftedGo(twin[:n], src, step, count, signed)
+					if i := firstDifference(asm, twin); i >= 0 {
+						t.Fatalf("n=%d step=%d count=%d signed=%v: byte %d is %#x in assembly, %#x in Go", n, step, count, signed, i, asm[i], twin[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestEvenBytesAssemblyMatchesGo(t *testing.T) {
+	if !maxShiftedAsm {
+		testenv.Missing(t, "a CPU with AVX2", "evenBytes runs evenBytesGo here; run on an AVX2 machine to compare the assembly")
+	}
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, n := range []int{32, 33, 56, 64, 95, 200} {
+		src := make([]byte, 2*n)
+		for i := range src {
+			src[i] = byte(r.IntN(256))
+		}
+		asm, twin := make([]byte, n+1), make([]byte, n+1) // a guard byte past the end
+		asm[n], twin[n] = 0xa5, 0xa5
+		evenBytes(asm[:n], src)
+		evenBytesGo(twin[:n], src)
+		if i := firstDifference(asm, twin); i >= 0 {
+			t.Fatalf("n=%d: byte %d is %#x in assembly, %#x in Go", n, i, asm[i], twin[i])
+		}
+	}
+}

@@ -4,6 +4,7 @@ package cnn
 // the input planes as they are, convIm2col first unrolls each window into a column buffer.
 
 import (
+	"encoding/binary"
 	"sync/atomic"
 
 	"github.com/onnxrun/onnxrun/ops/internal/activation"
@@ -346,6 +347,73 @@ func phaseRows[T float32 | byte](dst, x []T, rows, width, stride int) {
 	}
 }
 
+// phaseBytes is phaseRows for 8-bit data. At stride 2 (ResNet's strided layers) it splits eight cells at a
+// time: a 64-bit load, masks and shifts gather its four even cells into one 32-bit store and its four odd
+// ones into another (splitPairs), where the cell loop moves one byte at a time. Portable Go: the wasm and
+// noasm builds get it too.
+func phaseBytes(dst, x []byte, rows, width, stride int) {
+	if stride != 2 {
+		phaseRows(dst, x, rows, width, stride)
+		return
+	}
+	pw := ceilDiv(width, 2)
+	for r := range rows {
+		splitRow(dst[2*r*pw:(2*r+1)*pw], dst[(2*r+1)*pw:(2*r+2)*pw], x[r*width:(r+1)*width])
+	}
+}
+
+// splitRow writes src's cells at even positions to even (ceil(len(src)/2) of them) and, unless odd is nil,
+// those at odd positions to odd (len(src)/2): even[j] = src[2j], odd[j] = src[2j+1].
+func splitRow(even, odd, src []byte) {
+	width := len(src)
+	pairs := width / 2
+	if pairs < 4 {
+		for j := range pairs {
+			even[j] = src[2*j]
+			if odd != nil {
+				odd[j] = src[2*j+1]
+			}
+		}
+	} else {
+		// Four pairs at a time; the last four end at the last pair, redoing a few (dst and src are apart).
+		for j := 0; ; j = min(j+4, pairs-4) {
+			e, o := splitPairs(binary.LittleEndian.Uint64(src[2*j:]))
+			binary.LittleEndian.PutUint32(even[j:], e)
+			if odd != nil {
+				binary.LittleEndian.PutUint32(odd[j:], o)
+			}
+			if j == pairs-4 {
+				break
+			}
+		}
+	}
+	if width%2 == 1 {
+		even[pairs] = src[width-1]
+	}
+}
+
+// subsampleBytes writes the 8-bit im2col operand of a 1x1 window without padding at column stride 2 (the
+// strided shortcuts of ResNet's stages): col[(c*oh+oy)*ow+ox] = x[c*ih*iw + oy*sh*iw + 2*ox], the even cells
+// of the rows the outputs read, taken straight from X where the general path would split every row into
+// phases and then copy the even ones.
+func subsampleBytes(col, x []byte, channels int, w *window) {
+	ih, iw, oh, ow, sh := w.in[0], w.in[1], w.out[0], w.out[1], w.stride[0]
+	for c := range channels {
+		xc := x[c*ih*iw : (c+1)*ih*iw]
+		for oy := range oh {
+			splitRow(col[(c*oh+oy)*ow:(c*oh+oy+1)*ow], nil, xc[oy*sh*iw:(oy*sh+1)*iw])
+		}
+	}
+}
+
+// splitPairs returns the even bytes 0, 2, 4, 6 of v (little endian) as the bytes of e and the odd ones as o.
+func splitPairs(v uint64) (e, o uint32) {
+	const lowBytes = 0x00ff00ff00ff00ff
+	a, b := v&lowBytes, (v>>8)&lowBytes                             // in bytes 0, 2, 4, 6
+	a, b = (a|a>>8)&0x0000ffff0000ffff, (b|b>>8)&0x0000ffff0000ffff // in bytes 0, 1, 4, 5
+	return uint32(a | a>>16), uint32(b | b>>16)
+}
+
 // im2colRowRange is im2colGather for a 2-D window and the output rows [oy0, oy1), a row of output cells at
 // a time: an input row read with unit stride is one copy, and padding is cleared in runs instead of being
 // tested cell by cell. Row r of the result starts at col[r*ld] and holds the (oy1-oy0)*ow columns (ld >=
@@ -376,6 +444,10 @@ func im2colRowRange[T float32 | byte](col, x []T, w *window, channels, ld, oy0, 
 				first := ix0 + lo*sw
 				if lo < hi {
 					first = first%sw*phaseWidth + first/sw
+				}
+				if sh == 1 && sw == 1 && ow == iw {
+					im2colTapPlane(dst, xc, ow, ih, i*dh-ph, ix0, lo, hi, oy0, oy1, pad)
+					continue
 				}
 				for oy := oy0; oy < oy1; oy++ {
 					d := dst[(oy-oy0)*ow : (oy-oy0+1)*ow]
@@ -408,6 +480,40 @@ func im2colRowRange[T float32 | byte](col, x []T, w *window, channels, ld, oy0, 
 				}
 			}
 		}
+	}
+}
+
+// im2colTapPlane is im2colRowRange's row loop for one tap when the window's strides are 1 and the output
+// rows are as wide as the input's (a "same" convolution, ResNet's 3x3 layers): output row oy then reads
+// input row oy+iy0 at columns ox+ix0, so the rows inside the input are one contiguous run of x, copied at
+// once, and only the lo cells before and the w-hi cells after each row's window are overwritten with pad
+// afterwards (the copy put the neighbouring rows' cells there). On 14- and 7-cell rows the per-row loop
+// cost more than the bytes it moved.
+func im2colTapPlane[T float32 | byte](dst, xc []T, w, ih, iy0, ix0, lo, hi, oy0, oy1 int, pad T) {
+	// Output rows [in0, in1) read input rows inside [0, ih).
+	in0 := min(max(oy0, -iy0), oy1)
+	in1 := max(min(oy1, ih-iy0), in0)
+	fill(dst[:(in0-oy0)*w], pad)
+	fill(dst[(in1-oy0)*w:(oy1-oy0)*w], pad)
+	if in0 == in1 {
+		return
+	}
+	if lo < hi {
+		start, end := (in0-oy0)*w+lo, (in1-1-oy0)*w+hi
+		from := (in0+iy0)*w + ix0 + lo
+		copy(dst[start:end], xc[from:from+end-start])
+	}
+	for oy := in0; oy < in1; oy++ {
+		d := dst[(oy-oy0)*w : (oy-oy0+1)*w]
+		fill(d[:lo], pad)
+		fill(d[hi:], pad)
+	}
+}
+
+// fill sets every element of s to v; short spans (a row's padding) stay in a plain loop.
+func fill[T float32 | byte](s []T, v T) {
+	for i := range s {
+		s[i] = v
 	}
 }
 

@@ -69,13 +69,16 @@
 // activation and gate, per-channel scale) as one kernel, written by runtime/pass_squeeze_excite.go. Float32
 // MaxPool and AveragePool over two axes take pool_fast.go: an interior rectangle without padding tests and
 // unrolled 2x2 and 3x3 windows, the border through the gather table; pools at x-stride 1 or 2 without
-// dilation take the separable vertical and horizontal passes of pool_sep.go for any window.
+// dilation take the separable vertical and horizontal passes of pool_sep.go for any window. MaxPool on uint8
+// and int8 over two axes (what QDQ graphs leave between quantized convolutions) pools the bytes themselves,
+// exactly, in the same separable way (pool_bytes.go): a vertical and a horizontal pass of VPMAXUB/VPMAXSB.
 //
 // # Quantized convolutions
 //
 // ConvInteger (int32 output) and QLinearConv (8-bit output) share one fast kernel (qconv_fast.go) over any
 // u8/s8 pair of x and w: 1x1 stride-1 convolutions multiply the input planes directly and the others an
-// im2col of the 8-bit data padded with x's zero point, on the integer GEMM (ops/internal/igemm), with the
+// im2col of the 8-bit data padded with x's zero point (1x1 windows at column stride 2 take every other
+// cell of X's rows directly, subsampleBytes), on the integer GEMM (ops/internal/igemm), with the
 // weights packed at Prepare and QLinearConv's bias, per-channel scales and requantisation in the GEMM's
 // epilogue; depthwise layers run an integer stencil (qconv_depthwise.go), 3x3 and 5x5 windows at stride 1
 // or 2 (dilated or not) on the float32 depthwise vector kernel, which is exact for 8-bit operands. Requantisation rounds the

@@ -13,5 +13,6 @@ func init() {
 	ops.RegisterKernelVariant("conv depthwise 3x3/5x5", dwKernel.Level != isa.PureGo, dwKernel.Name)
 	ops.RegisterKernelVariant("conv depthwise small maps (16 channels interleaved)", dwciTaps.Level != isa.PureGo, dwciTaps.Name)
 	ops.RegisterKernelVariant("pool separable", poolSepAsm, isa.Pick(poolSepVariants...).Name)
+	ops.RegisterKernelVariant("pool 8-bit max", maxShiftedAsm, isa.Pick(maxShiftedVariants...).Name)
 	ops.RegisterKernelVariant("conv transpose tiles", tileInterleaveAsm, isa.Pick(tileInterleaveVariants...).Name)
 }

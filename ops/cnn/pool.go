@@ -180,6 +180,9 @@ func (op *poolOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, er
 	if f := newFastPool(k); f != nil {
 		return f, nil // float32 over two spatial axes: pool_fast.go
 	}
+	if b := newBytePool(k); b != nil {
+		return b, nil // uint8 and int8 MaxPool over two spatial axes: pool_bytes.go
+	}
 	return k, nil
 }
 

@@ -81,32 +81,44 @@ func interiorRange(out, in, k, stride, dil, pad int) (lo, hi int) {
 // ScratchSize: none.
 func (f *fastPoolKernel) ScratchSize() int { return 0 }
 
+func (f *fastPoolKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
+	runPlanesThreaded(ctx, f, in[0].Float32s(), out[0].Float32s(), f.ref.s.planes, f.ref.s.outSize, &floatPoolTasks)
+	return nil
+}
+
+// planeRunner is a kernel whose work splits into planes: planes computes [lo, hi) of them.
+type planeRunner[T any] interface {
+	planes(x, y []T, lo, hi int)
+}
+
 // minPoolParallel is the output cells below which a pool stays on one thread: about 10 µs of work, a few
 // times what handing half of it to another thread costs.
 const minPoolParallel = 1 << 13
 
-func (f *fastPoolKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
-	x, y := in[0].Float32s(), out[0].Float32s()
-	planes := f.ref.s.planes
+// runPlanesThreaded runs k over all its planes, split across the session's threads when there is enough
+// work; tasks is the sync.Pool of k's *planeTask[T], so that a threaded Run allocates nothing.
+func runPlanesThreaded[T any](ctx *ops.ExecContext, k planeRunner[T], x, y []T, planes, outSize int, tasks *sync.Pool) {
 	pool := poolOf(ctx)
-	if pool.Threads() <= 1 || planes < 2 || planes*f.ref.s.outSize < minPoolParallel {
-		f.planes(x, y, 0, planes)
-		return nil
+	if pool.Threads() <= 1 || planes < 2 || planes*outSize < minPoolParallel {
+		k.planes(x, y, 0, planes)
+		return
 	}
-	t := poolTaskPool.Get().(*poolTask)
-	t.f, t.x, t.y, t.planes = f, x, y, planes
+	t, _ := tasks.Get().(*planeTask[T])
+	if t == nil {
+		t = new(planeTask[T])
+	}
+	t.k, t.x, t.y, t.planes = k, x, y, planes
 	t.next.Store(0)
 	pool.ForTask(pool.Threads(), t)
-	*t = poolTask{}
-	poolTaskPool.Put(t)
-	return nil
+	*t = planeTask[T]{}
+	tasks.Put(t)
 }
 
-// poolTask is one threaded Run: each thread the pool starts claims chunks of planes until none is left,
+// planeTask is one threaded Run: each thread the pool starts claims chunks of planes until none is left,
 // so a thread that starts late does not hold up the others.
-type poolTask struct {
-	f      *fastPoolKernel
-	x, y   []float32
+type planeTask[T any] struct {
+	k      planeRunner[T]
+	x, y   []T
 	planes int
 	next   atomic.Int32 // chunks handed out
 }
@@ -114,17 +126,21 @@ type poolTask struct {
 // poolChunk is the planes a thread claims at a time.
 const poolChunk = 16
 
-var poolTaskPool = sync.Pool{New: func() any { return new(poolTask) }}
+// The tasks of the float32 and the 8-bit pools.
+var floatPoolTasks, bytePoolTasks sync.Pool
 
-func (t *poolTask) Do(_, _ int) {
+func (t *planeTask[T]) Do(_, _ int) {
 	for {
 		lo := int(t.next.Add(1)-1) * poolChunk
 		if lo >= t.planes {
 			return
 		}
-		t.f.planes(t.x, t.y, lo, min(lo+poolChunk, t.planes))
+		t.k.planes(t.x, t.y, lo, min(lo+poolChunk, t.planes))
 	}
 }
+
+// ensure the task type satisfies the pool's interface.
+var _ parallel.Task = (*planeTask[byte])(nil)
 
 // planes pools planes [lo, hi).
 func (f *fastPoolKernel) planes(x, y []float32, lo, hi int) {
@@ -303,6 +319,3 @@ func maxPool3x3s2RowGo(y, r0, r1, r2 []float32) {
 		y[j] = maxTap(maxTap(maxTap(b, r2[2*j]), r2[2*j+1]), r2[2*j+2])
 	}
 }
-
-// ensure the task type satisfies the pool's interface.
-var _ parallel.Task = (*poolTask)(nil)

@@ -9,7 +9,8 @@ import (
 )
 
 // qconvBenchLayers are int8 layers of MobileNetV2 (the stride-2 stem, 1x1 expand, 3x3 depthwise stride 1
-// and 2, 1x1 project) and ResNet-50's 3x3 layers of stage 2 and (stride 2) stage 3, batch 1.
+// and 2, 1x1 project) and ResNet-50's 3x3 layers of stages 2 to 5 (stage 3's first at stride 2) and stage 4's strided 1x1 shortcut,
+// batch 1.
 var qconvBenchLayers = []struct {
 	name      string
 	c, hw, m  int
@@ -27,6 +28,10 @@ var qconvBenchLayers = []struct {
 	{"mbv2_project_c144_28_m32", 144, 28, 32, 1, 1, 1},
 	{"resnet_c64_56_3x3", 64, 56, 64, 3, 1, 1},
 	{"resnet_c128_56_3x3_s2", 128, 56, 128, 3, 2, 1},
+	{"resnet_c128_28_3x3", 128, 28, 128, 3, 1, 1},
+	{"resnet_c256_14_3x3", 256, 14, 256, 3, 1, 1},
+	{"resnet_c512_7_3x3", 512, 7, 512, 3, 1, 1},
+	{"resnet_c512_28_1x1_s2_m1024", 512, 28, 1024, 1, 2, 1},
 }
 
 // BenchmarkQLinearConv times QLinearConv (u8 activations, s8 per-channel weights, int32 bias) on one

@@ -77,7 +77,10 @@ type qconvKernel struct {
 	// every stride-th byte with a border test per cell (MobileNetV2's stride-2 stem took as long as
 	// all its depthwise layers before they moved to the interleaved path).
 	phasedBytes int
-	maxThreads  int
+	// subsample: a 1x1 window without padding at column stride 2, whose im2col operand is the even cells
+	// of every sh-th input row (subsampleBytes), taken without the phased copy.
+	subsample  bool
+	maxThreads int
 	// runs recycles the per-Run state (GEMM parameters, thread task) so that Run allocates nothing while
 	// the kernel stays safe for concurrent sessions.
 	runs *sync.Pool
@@ -120,6 +123,12 @@ func newQconvKernel(s convShape, in []ops.ValueInfo, xIdx, wIdx int, yType ops.D
 		k.colBytes = s.outSize * k.kc
 		k.rowIm2col = s.win.rank() == 2
 		k.phasedBytes = phasedLen(&s.win, s.groupInC)
+		w := &s.win
+		k.subsample = k.rowIm2col && s.taps == 1 && w.stride[1] == 2 && w.padBegin[0] == 0 && w.padBegin[1] == 0 &&
+			w.out[1] == ceilDiv(w.in[1], 2) && w.out[0] <= ceilDiv(w.in[0], w.stride[0])
+		if k.subsample {
+			k.phasedBytes = 0
+		}
 	}
 	if w := in[wIdx].Const; w != nil && k.strategy != qconvDepthwise {
 		// Every node reading the same W shares the packed groups (ops.Prepack).
@@ -144,6 +153,9 @@ func (k *qconvKernel) Strategy() string {
 	}
 	if k.dwVec != nil {
 		return "depthwise vector"
+	}
+	if k.subsample {
+		return "subsample+igemm"
 	}
 	return k.strategy.String()
 }
@@ -296,10 +308,13 @@ func (k *qconvKernel) gemmUnit(io *qconvIO, n, g int, col []byte, pool *parallel
 	switch {
 	case k.strategy == qconvPointwise:
 		p.B, p.LDB = xg, s.inSize
+	case k.subsample:
+		subsampleBytes(col, xg, s.groupInC, &s.win)
+		p.B, p.LDB = col, s.outSize
 	case k.rowIm2col:
 		if k.phasedBytes > 0 {
 			phased := col[k.colBytes : k.colBytes+k.phasedBytes]
-			phaseRows(phased, xg, s.groupInC*s.win.in[0], s.win.in[1], s.win.stride[1])
+			phaseBytes(phased, xg, s.groupInC*s.win.in[0], s.win.in[1], s.win.stride[1])
 			xg = phased
 		}
 		im2colRowRange(col, xg, &s.win, s.groupInC, s.outSize, 0, s.win.out[0], io.xZero[0])

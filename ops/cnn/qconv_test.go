@@ -54,7 +54,15 @@ func qconvCases() []qconvCase {
 		{name: "3x3 rows of 32 and more", x: []int{1, 3, 5, 41}, w: []int{4, 3, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 0), "strides": ints(2, 1)}, wantStrategy: "im2col+igemm"},
 		{name: "3x3 dilated groups", x: []int{1, 6, 11, 10}, w: []int{9, 2, 3, 3}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "dilations": ints(2, 2), "group": g(3)}, wantStrategy: "im2col+igemm"},
 		{name: "1x1 expand", x: []int{2, 13, 5, 7}, w: []int{33, 13, 1, 1}, wantStrategy: "pointwise igemm"},
-		{name: "1x1 strided", x: []int{1, 4, 7, 7}, w: []int{5, 4, 1, 1}, attrs: ops.AttrMap{"strides": ints(2, 2)}, wantStrategy: "im2col+igemm"},
+		// 1x1 at column stride 2 without padding takes every other cell of every sh-th row straight from X,
+		// on even and odd sizes, rows shorter and longer than splitRow's four pairs; with padding, or at
+		// another column stride, it goes through im2col.
+		{name: "1x1 strided", x: []int{1, 4, 7, 7}, w: []int{5, 4, 1, 1}, attrs: ops.AttrMap{"strides": ints(2, 2)}, wantStrategy: "subsample+igemm"},
+		{name: "1x1 strided even", x: []int{2, 6, 14, 14}, w: []int{9, 6, 1, 1}, attrs: ops.AttrMap{"strides": ints(2, 2)}, wantStrategy: "subsample+igemm"},
+		{name: "1x1 strided short rows", x: []int{1, 3, 5, 5}, w: []int{4, 3, 1, 1}, attrs: ops.AttrMap{"strides": ints(3, 2)}, wantStrategy: "subsample+igemm"},
+		{name: "1x1 strided grouped", x: []int{1, 4, 9, 23}, w: []int{6, 2, 1, 1}, attrs: ops.AttrMap{"strides": ints(1, 2), "group": g(2)}, wantStrategy: "subsample+igemm"},
+		{name: "1x1 strided padded", x: []int{1, 4, 8, 8}, w: []int{5, 4, 1, 1}, attrs: ops.AttrMap{"strides": ints(2, 2), "pads": ints(0, 0, 1, 1)}, wantStrategy: "im2col+igemm"},
+		{name: "1x1 column stride 3", x: []int{1, 4, 8, 10}, w: []int{5, 4, 1, 1}, attrs: ops.AttrMap{"strides": ints(2, 3)}, wantStrategy: "im2col+igemm"},
 		// Column strides above 1 read the phased input; odd widths leave a phase one cell short.
 		{name: "3x3 column stride 2", x: []int{2, 3, 11, 13}, w: []int{6, 3, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2)}, wantStrategy: "im2col+igemm"},
 		{name: "5x5 column stride 3 grouped", x: []int{1, 4, 10, 17}, w: []int{6, 2, 5, 5}, attrs: ops.AttrMap{"pads": ints(2, 1, 0, 2), "strides": ints(1, 3), "group": g(2)}, wantStrategy: "im2col+igemm"},

@@ -53,7 +53,8 @@
 //
 // Threads (Params.Pool; products below 128³ multiply-adds stay on one thread) split the dimension
 // with more panels into one contiguous range each, in two passes: each packs its share of both
-// operands (and the per-column terms of the epilogue), then, after the pass's join, multiplies its
+// operands (and the epilogue's per-column terms, and its per-row terms of each A panel when the vector
+// tile epilogue takes a multiplier per row), then, after the pass's join, multiplies its
 // range against all panels of the other operand, which other threads packed.
 //
 // # Variants

@@ -17,8 +17,11 @@ type workspace struct {
 	sums   []int32
 	mults  []float32
 	finite []bool
-	tiles  [][mr * nr]int32 // one per thread: a tile handed to the kernel through a func value would escape
-	task   task
+	// rowArgs and rowArgsOK back task's of the same names.
+	rowArgs   []requantTileArgs
+	rowArgsOK []bool
+	tiles     [][mr * nr]int32 // one per thread: a tile handed to the kernel through a func value would escape
+	task      task
 }
 
 var wsPool = sync.Pool{New: func() any { return new(workspace) }}
@@ -33,7 +36,12 @@ type task struct {
 	zb, colAdj       []int32   // per column: B's zero point in the stored domain, colSums[j] - K*zb[j]
 	colMult          []float32 // with Requant and a per-tensor AScale: the multiplier of each column
 	colMultFinite    []bool    // per B panel: all its colMult are finite (the vector epilogue needs it)
-	vectorEpilogue   bool      // the kernel's level has the vector epilogues (requantRow16, correctRow16)
+	// rowArgs: with Requant, a scale per row of A and one for B, and the vector epilogue, the per-row terms
+	// of each A panel's tiles (requantTileRowMults), filled once by the packing pass rather than for every
+	// tile; rowArgsOK[panel] says all its multipliers are finite.
+	rowArgs          []requantTileArgs
+	rowArgsOK        []bool
+	vectorEpilogue   bool // the kernel's level has the vector epilogues (requantRow16, correctRow16)
 	aSigned, bSigned bool
 	byM              bool
 	packing          bool // Do packs (first pass) rather than multiplies
@@ -116,6 +124,11 @@ func multiply(p *Params, v isa.Variant[microKernel]) {
 			ws.finite = make([]bool, t.panelsN)
 		}
 		t.colMultFinite = ws.finite[:t.panelsN]
+	} else if rq.Y != nil && t.vectorEpilogue && len(rq.BScale) == 1 {
+		if cap(ws.rowArgs) < t.panelsM {
+			ws.rowArgs, ws.rowArgsOK = make([]requantTileArgs, t.panelsM), make([]bool, t.panelsM)
+		}
+		t.rowArgs, t.rowArgsOK = ws.rowArgs[:t.panelsM], ws.rowArgsOK[:t.panelsM]
 	}
 	// Threads take ranges of the dimension with more panels (ties: N, whose B panels are the
 	// L1-resident ones); the packed operands are shared read-only.
@@ -159,10 +172,15 @@ func (t *task) Do(lo, hi int) {
 func (t *task) packRange(r int) {
 	p := t.p
 	kp := kPadded(p.K)
+	a0, a1 := r*t.panelsM/t.parts, (r+1)*t.panelsM/t.parts
 	if p.PackedA == nil {
-		a0, a1 := r*t.panelsM/t.parts, (r+1)*t.panelsM/t.parts
 		if i0, i1 := a0*mr, min(p.M, a1*mr); i0 < i1 {
 			packA(t.a[a0*mr*kp:], t.rowSums[i0:], p.A[i0*p.LDA:], p.LDA, p.ASigned, i1-i0, p.K)
+		}
+	}
+	if t.rowArgs != nil {
+		for panel := a0; panel < a1; panel++ {
+			t.rowArgsOK[panel] = t.fillRowArgs(&t.rowArgs[panel], panel*mr)
 		}
 	}
 	b0, b1 := r*t.panelsN/t.parts, (r+1)*t.panelsN/t.parts
@@ -230,8 +248,7 @@ func (t *task) store(tile *[mr * nr]int32, i0, j0 int) {
 		aShift = 128
 	}
 	zb, colAdj := t.zb[j0:j0+cols], t.colAdj[j0:j0+cols]
-	if rq := &p.Requant; rq.Y != nil && t.vectorEpilogue && cols == nr && t.colMult == nil && len(rq.BScale) == 1 &&
-		t.requantTileRowMults(tile, i0, j0, rows, aShift) {
+	if t.rowArgs != nil && cols == nr && t.requantTileRowMults(tile, i0, j0, rows) {
 		return
 	}
 	for r := 0; r < rows; r++ {
@@ -312,17 +329,37 @@ func requantRowVector(rq *Requant, src, colAdj, zb []int32, mult []float32, colB
 func isFinite(m float32) bool { return m-m == 0 }
 
 // requantTileRowMults is store's requantising epilogue for a full-width tile with one multiplier per
-// row (the weights as A with a scale per tensor or per row, B's scale per tensor: a Conv) in one vector
-// call. It reports false, leaving the tile to the row loop, where a multiplier is not finite or there
-// is no vector form.
-func (t *task) requantTileRowMults(tile *[mr * nr]int32, i0, j0, rows int, aShift int32) bool {
+// row (the weights as A with a scale per row, B's scale per tensor: a Conv) in one vector call, on the
+// per-row terms the packing pass laid out for the tile's A panel. It reports false, leaving the tile to
+// the row loop, where a multiplier is not finite or there is no vector form.
+func (t *task) requantTileRowMults(tile *[mr * nr]int32, i0, j0, rows int) bool {
+	panel := i0 / mr
+	if !t.rowArgsOK[panel] {
+		return false
+	}
+	rq := &t.p.Requant
+	colBias := zeroBias[:]
+	if rq.BiasMode == BiasPerCol {
+		colBias = rq.Bias[j0 : j0+nr]
+	}
+	return requantTile16(tile, rows, t.colAdj[j0:j0+nr], t.zb[j0:j0+nr], colBias, rq.Y[i0*rq.LDY+j0:], rq.LDY, &t.rowArgs[panel])
+}
+
+// fillRowArgs writes into args the per-row terms of the tiles of the A panel whose first row is i0 (its
+// A zero point in the stored domain, row sum, bias and multiplier) and the shared ones, and reports
+// whether every multiplier is finite.
+func (t *task) fillRowArgs(args *requantTileArgs, i0 int) bool {
 	p := t.p
 	rq := &p.Requant
-	args := requantTileArgs{yZero: rq.YZero, lo: 0, hi: 255, limit: requantLimit, negLimit: -requantLimit}
+	*args = requantTileArgs{yZero: rq.YZero, lo: 0, hi: 255, limit: requantLimit, negLimit: -requantLimit}
 	if rq.YSigned {
 		args.lo, args.hi = -128, 127
 	}
-	for r := 0; r < rows; r++ {
+	aShift := int32(0)
+	if t.aSigned {
+		aShift = 128
+	}
+	for r := 0; r < min(mr, p.M-i0); r++ {
 		i := i0 + r
 		args.za[r] = zeroAt(p.AZero, t.aSigned, i) + aShift
 		args.rowSum[r] = t.rowSums[i]
@@ -334,9 +371,5 @@ func (t *task) requantTileRowMults(tile *[mr * nr]int32, i0, j0, rows int, aShif
 			return false
 		}
 	}
-	colBias := zeroBias[:]
-	if rq.BiasMode == BiasPerCol {
-		colBias = rq.Bias[j0 : j0+nr]
-	}
-	return requantTile16(tile, rows, t.colAdj[j0:j0+nr], t.zb[j0:j0+nr], colBias, rq.Y[i0*rq.LDY+j0:], rq.LDY, &args)
+	return true
 }

@@ -318,36 +318,49 @@ func TestRequantNonFiniteMultiplierMatchesTheReference(t *testing.T) {
 // TestRequantPerRowMultipliersMatchTheReference covers a Conv's epilogue (the weights as A with a scale
 // per row, the input as B with one scale): full 16-column tiles take the vector tile epilogue, the
 // last 3 columns the Go loop, and a tile with a row whose multiplier is infinite (0 × +Inf is NaN: the
-// zero point) must stay on the Go loop.
+// zero point) must stay on the Go loop. The per-row terms are laid out by the packing pass for each A
+// panel: on one thread and on two (a product large enough to split, whose A panels the threads share out),
+// with A packed per call and prepacked.
 func TestRequantPerRowMultipliersMatchTheReference(t *testing.T) {
-	const m, n, k = 11, 35, 19
+	pool := parallel.NewPool(2)
+	defer pool.Close()
 	r := rand.New(rand.NewPCG(9, 10))
-	for _, v := range isa.Runnable(kernelVariants...) {
-		for _, ySigned := range []bool{false, true} {
-			a, b := randBytes(r, m*k), randBytes(r, k*n)
-			for p := range k {
-				a[3*k+p] = 3 // row 3 is A's zero point: its accumulators are zero, its multiplier infinite
+	for _, size := range []struct {
+		m, n, k int
+		pool    *parallel.Pool
+		prepack bool
+	}{{11, 35, 19, nil, false}, {67, 300, 110, pool, false}, {67, 300, 110, pool, true}} {
+		m, n, k := size.m, size.n, size.k
+		for _, v := range isa.Runnable(kernelVariants...) {
+			for _, ySigned := range []bool{false, true} {
+				a, b := randBytes(r, m*k), randBytes(r, k*n)
+				for p := range k {
+					a[3*k+p] = 3 // row 3 is A's zero point: its accumulators are zero, its multiplier infinite
+				}
+				aScale := make([]float32, m)
+				for i := range aScale {
+					aScale[i] = 1e-6 + r.Float32()*2e-5
+				}
+				aScale[3] = 3e38
+				bias := make([]int32, m)
+				for i := range bias {
+					bias[i] = int32(r.IntN(2001) - 1000)
+				}
+				bias[3] = 0
+				mk := func() *Params {
+					return &Params{M: m, N: n, K: k, A: a, LDA: k, B: b, LDB: n, BSigned: true, AZero: []byte{3},
+						BZero: []byte{251}, Pool: size.pool,
+						Requant: Requant{AScale: aScale, BScale: []float32{0.05}, YScale: 1e-3, YZero: 9,
+							YSigned: ySigned, Bias: bias, BiasMode: BiasPerRow, Y: make([]byte, m*n), LDY: n}}
+				}
+				got, want := mk(), mk()
+				if size.prepack {
+					got.PackedA = PackA(false, m, k, a, k)
+				}
+				multiply(got, v)
+				MultiplyReference(want)
+				checkSame(t, fmt.Sprintf("%dx%dx%d/prepacked=%v/%s/ySigned=%v", m, n, k, size.prepack, v.Name, ySigned), got, want)
 			}
-			aScale := make([]float32, m)
-			for i := range aScale {
-				aScale[i] = 1e-6 + r.Float32()*2e-5
-			}
-			aScale[3] = 3e38
-			bias := make([]int32, m)
-			for i := range bias {
-				bias[i] = int32(r.IntN(2001) - 1000)
-			}
-			bias[3] = 0
-			mk := func() *Params {
-				return &Params{M: m, N: n, K: k, A: a, LDA: k, B: b, LDB: n, BSigned: true, AZero: []byte{3},
-					BZero: []byte{251},
-					Requant: Requant{AScale: aScale, BScale: []float32{0.05}, YScale: 1e-3, YZero: 9,
-						YSigned: ySigned, Bias: bias, BiasMode: BiasPerRow, Y: make([]byte, m*n), LDY: n}}
-			}
-			got, want := mk(), mk()
-			multiply(got, v)
-			MultiplyReference(want)
-			checkSame(t, fmt.Sprintf("%s/ySigned=%v", v.Name, ySigned), got, want)
 		}
 	}
 }
