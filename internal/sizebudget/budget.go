@@ -74,8 +74,11 @@ package sizebudget
 //     6d42c57, 23,572,642 after: `train --from` imports residual Adds and BatchNorm on batch statistics, and
 //     checkpoints and resumes a fine-tune with its source model's SHA-256 checked, so that a crash does not
 //     lose a fine-tune and a torchvision-style ResNet can be fine-tuned at all.
+//   - issue 16 (8-bit MaxPool on bytes, subsampled 1x1 stride-2 convs): 28,672 bytes. 23,613,602 bytes before,
+//     23,642,274 after (merged): byte-max pooling with its AVX2 routines and the strided shortcut strategy, which
+//     halve static QDQ ResNet-50 int8's time.
 //
 // To raise it: build as above on linux/amd64 before and after the change, raise the constant by what the
 // change measured (not by a round margin), and add a line above giving the issue, both sizes and the
 // reason: what the dependency or feature does that is worth its bytes to every user of the binary.
-const cliBudgetBytes = 23_617_536
+const cliBudgetBytes = 23_646_208
