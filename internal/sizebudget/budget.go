@@ -74,7 +74,7 @@ package sizebudget
 //     6d42c57, 23,572,642 after: `train --from` imports residual Adds and BatchNorm on batch statistics, and
 //     checkpoints and resumes a fine-tune with its source model's SHA-256 checked, so that a crash does not
 //     lose a fine-tune and a torchvision-style ResNet can be fine-tuned at all.
-//   - issue 16 (8-bit MaxPool on bytes, subsampled 1x1 stride-2 convs): 28,672 bytes. 23,613,602 bytes before,
+//   - issue 16 (8-bit MaxPool on bytes, subsampled 1x1 stride-2 convs): +28,672 bytes. 23,613,602 bytes before,
 //     23,642,274 after (merged): byte-max pooling with its AVX2 routines and the strided shortcut strategy, which
 //     halve static QDQ ResNet-50 int8's time.
 //
