@@ -42,8 +42,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
-	"github.com/onnxrun/onnxrun/exporter"
+	"github.com/onnxrun/onnxrun/onnx"
 	"github.com/onnxrun/onnxrun/onnx/onnxpb"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/serve"
@@ -282,15 +283,27 @@ func identityImage() *ops.Tensor {
 // writeIdentityModel writes y = Identity(x), x FP32 [N,3,224,224]: a model that does no work, so that what
 // is measured is the protocol's cost.
 func writeIdentityModel(path string) error {
-	b := exporter.NewGraph("identity")
-	x := b.Input("x", onnxpb.TensorProto_FLOAT, "N", 3, 224, 224)
-	y := b.Node("Identity", []string{x}, nil)
-	b.Rename(y, "y")
-	b.Output("y", onnxpb.TensorProto_FLOAT, "N", 3, 224, 224)
-	m, err := b.Model(exporter.ModelOptions{})
-	if err != nil {
-		return err
+	// Written with the protobuf types, not package exporter, which the server's packages may not import
+	// (internal/layering).
+	valueInfo := func(name string) *onnxpb.ValueInfoProto {
+		shape := &onnxpb.TensorShapeProto{Dim: []*onnxpb.TensorShapeProto_Dimension{
+			{Value: &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: "N"}}}}
+		for _, d := range []int64{3, 224, 224} {
+			shape.Dim = append(shape.Dim, &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}})
+		}
+		return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{
+			TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), Shape: shape}}}}
 	}
+	m := &onnx.Model{Proto: &onnxpb.ModelProto{
+		IrVersion:   proto.Int64(8),
+		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(17)}},
+		Graph: &onnxpb.GraphProto{
+			Name:   proto.String("identity"),
+			Node:   []*onnxpb.NodeProto{{Name: proto.String("identity"), OpType: proto.String("Identity"), Input: []string{"x"}, Output: []string{"y"}}},
+			Input:  []*onnxpb.ValueInfoProto{valueInfo("x")},
+			Output: []*onnxpb.ValueInfoProto{valueInfo("y")},
+		},
+	}}
 	return m.Save(path)
 }
 
