@@ -25,14 +25,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
@@ -63,17 +61,10 @@ func main() {
 	flag.IntVar(&o.server.QueueSize, "queue-size", 0, "requests that may wait for the model (0: the default, 2 x sessions x max batch)")
 	out := flag.String("out", "", "also write the output, its table last, to this file")
 	flag.Parse()
-	var copied bytes.Buffer
-	if _, err := run(o, io.MultiWriter(os.Stdout, &copied)); err != nil {
-		fmt.Fprintln(os.Stderr, "overload:", err)
-		os.Exit(1)
-	}
-	if *out != "" {
-		if err := os.WriteFile(*out, copied.Bytes(), 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, "overload:", err)
-			os.Exit(1)
-		}
-	}
+	loadgen.Main("overload", *out, func(w io.Writer) error {
+		_, err := run(o, w)
+		return err
+	})
 }
 
 // report is what a run measured, for the tests.

@@ -81,17 +81,10 @@ func main() {
 	flag.DurationVar(&o.identityDuration, "identity-duration", 3*time.Second, "how long each encoding runs in each round of the Identity comparison")
 	out := flag.String("out", "", "also write the markdown tables to this file")
 	flag.Parse()
-	var table bytes.Buffer
-	if _, err := run(o, io.MultiWriter(os.Stdout, &table)); err != nil {
-		fmt.Fprintln(os.Stderr, "protobench:", err)
-		os.Exit(1)
-	}
-	if *out != "" {
-		if err := os.WriteFile(*out, table.Bytes(), 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, "protobench:", err)
-			os.Exit(1)
-		}
-	}
+	loadgen.Main("protobench", *out, func(w io.Writer) error {
+		_, err := run(o, w)
+		return err
+	})
 }
 
 // measured is one protocol's figures over every round.
