@@ -281,14 +281,21 @@ func (p *Plan) planContext(ctx context.Context, inputs []ops.ValueInfo, mode pla
 				if foldAll {
 					stage = "run" // a dynamic plan evaluating the caller's inputs
 				}
-				values, err := p.evalKernel(ctx, pn, k, in, outs, stage)
-				if err != nil {
-					return nil, err
+				if !foldAll && isConstantIdentity(n, in, outs) {
+					// An Identity of a constant is that constant: no copy. Exporters put one in front of every
+					// use of a shared weight (a torch module applied N times), and copying each at every probe
+					// and specialisation held N copies of the weights at once while compiling.
+					outs[0].Const, outs[0].Packs = in[0].Const, in[0].Packs
+				} else {
+					values, err := p.evalKernel(ctx, pn, k, in, outs, stage)
+					if err != nil {
+						return nil, err
+					}
+					for j := range outs {
+						outs[j].Const, outs[j].Packs = values[j], foldedPacks
+					}
+					folded += outBytes
 				}
-				for j := range outs {
-					outs[j].Const, outs[j].Packs = values[j], foldedPacks
-				}
-				folded += outBytes
 			} else {
 				s.steps = append(s.steps, step{node: ni, kernel: k, in: pn.in, out: pn.out, flops: flops})
 				stepKernel = k
@@ -403,6 +410,18 @@ func (p *Plan) evalKernel(ctx context.Context, pn planNode, k ops.Kernel, in []o
 		return nil, newNodeError(pn.label, n, stage, err)
 	}
 	return outT, nil
+}
+
+// isConstantIdentity reports whether n is an ONNX Identity whose input is a constant tensor of the same
+// dtype and shape as its output, which folding may then alias instead of copying (constants are never
+// written, and no graph output aliases one: see the outputs' copies in the session).
+func isConstantIdentity(n *Node, in, outs []ops.ValueInfo) bool {
+	if n.OpType != "Identity" || n.Domain != "" || len(in) != 1 || len(outs) != 1 {
+		return false
+	}
+	c := in[0].Const
+	return c != nil && in[0].Kind() == ops.KindTensor && outs[0].Kind() == ops.KindTensor &&
+		c.DType() == outs[0].DType && c.Shape().Equal(outs[0].Shape)
 }
 
 // errNonTensorValue is why a plan holding a sequence or an optional that is not a constant is dynamic.
