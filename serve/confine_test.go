@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/onnxrun/onnxrun/internal/testenv"
 )
 
 // rawRequest sends a request line as written (no client cleans or escapes it) and returns the status and
@@ -38,7 +40,7 @@ func rawRequest(t *testing.T, addr, method, target, authorization string) (int, 
 func symlink(t *testing.T, target, link string) {
 	t.Helper()
 	if err := os.Symlink(target, link); err != nil {
-		t.Skipf("no symlinks here: %v", err)
+		testenv.Missing(t, "symbolic links", err.Error())
 	}
 }
 

@@ -390,7 +390,7 @@ func TestGRPCHealthWhileDraining(t *testing.T) {
 // grpc-health-probe, the probe Kubernetes users run, reports the server and a model SERVING.
 func TestGRPCHealthProbe(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds grpc-health-probe")
+		testenv.Missing(t, "a run without -short", "this test builds grpc-health-probe")
 	}
 	bin := t.TempDir()
 	install := exec.Command("go", "install", "github.com/grpc-ecosystem/grpc-health-probe@v0.4.63")

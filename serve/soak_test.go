@@ -62,13 +62,13 @@ func soakRequests(w workload, maxBody int) []loadgen.Request {
 // with the queue sized for the clients: every valid request must be answered 200 with the right class (a
 // 503 retried after its Retry-After counts), every malformed one 4xx, and the process's resident memory
 // after the run must stay within twice what it was after a warm-up of 2,000 requests in the same test.
-// It takes tens of seconds, so it runs with ONNXRUN_SOAK=1 (`make soak`, which prints its figures for
-// RELIABILITY.md).
+// make test runs a tenth of it (2,000 requests, a few seconds even under the race detector); the full
+// 20,000 run with ONNXRUN_SOAK=1 (`make soak`, in CI, which prints its figures for RELIABILITY.md).
 func TestSoak(t *testing.T) {
-	if os.Getenv("ONNXRUN_SOAK") != "1" {
-		t.Skip("the soak test runs with ONNXRUN_SOAK=1 (make soak)")
-	}
 	total, clients := 20000, 64
+	if os.Getenv("ONNXRUN_SOAK") != "1" {
+		total = 2000
+	}
 	if v, err := strconv.Atoi(os.Getenv("ONNXRUN_SOAK_REQUESTS")); err == nil && v > 0 {
 		total = v
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/onnxrun/onnxrun/internal/testenv"
 )
 
 func TestOpenLoopSendsOnScheduleAndCountsBytes(t *testing.T) {
@@ -69,7 +71,7 @@ func TestMergeAddsRuns(t *testing.T) {
 
 func TestReadProcessCPUAndMemory(t *testing.T) {
 	if goruntime.GOOS != "linux" {
-		t.Skip("/proc is Linux's")
+		testenv.Missing(t, "/proc", "Linux's /proc/PID/stat and status are what these read")
 	}
 	if m, ok := ReadProcessMemory(0); !ok || m.RSS <= 0 || m.HWM < m.RSS {
 		t.Errorf("this process's memory: %+v, %v", m, ok)
