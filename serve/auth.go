@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -52,16 +53,21 @@ const tokenCheckInterval = time.Second
 // modification time, as the TLS certificates are), so that a Kubernetes Secret rotated by a symlink swap
 // takes effect without a restart. A re-read that fails (the file gone, or empty) keeps the previous token
 // and logs why, once per change.
+//
+// With Config.AuthInfer every request checks the token, from every core at once, so requests take no lock:
+// they load the digest through an atomic pointer, and the one request that finds the check interval past
+// (and wins the reload lock without waiting for it) stats the file and stores the new digest.
 type tokenFile struct {
 	path     string
 	interval time.Duration
 	logf     func(format string, args ...any)
 	now      func() time.Time
 
-	mu      sync.Mutex
-	checked time.Time
-	stamp   os.FileInfo // of the last read attempt
-	digest  [sha256.Size]byte
+	digest    atomic.Pointer[[sha256.Size]byte]
+	nextCheck atomic.Int64 // Unix nanoseconds: when a request should next stat the file
+
+	reload sync.Mutex  // held by the request that re-checks the file; the others never wait for it
+	stamp  os.FileInfo // of the last read attempt; guarded by reload
 }
 
 func newTokenFile(path string, logf func(string, ...any)) (*tokenFile, error) {
@@ -70,7 +76,9 @@ func newTokenFile(path string, logf func(string, ...any)) (*tokenFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.digest, f.stamp, f.checked = digest, stamp, f.now()
+	f.digest.Store(&digest)
+	f.stamp = stamp
+	f.nextCheck.Store(f.now().Add(f.interval).UnixNano())
 	return f, nil
 }
 
@@ -93,31 +101,37 @@ func readToken(path string) (digest [sha256.Size]byte, stamp os.FileInfo, err er
 }
 
 // current returns the digest of the token in force, first re-reading the file if the interval passed and
-// the file changed.
-func (f *tokenFile) current() [sha256.Size]byte {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if now := f.now(); now.Sub(f.checked) >= f.interval {
-		f.checked = now
-		stamp, err := os.Stat(f.path)
-		switch {
-		case err != nil:
-			if f.stamp != nil {
-				f.logf("auth token file: %v; still accepting the previous token", err)
-			}
-			f.stamp = nil
-		case !sameVersion(stamp, f.stamp):
-			digest, stamp, err := readToken(f.path)
-			f.stamp = stamp
-			if err != nil {
-				f.logf("reloading the %v; still accepting the previous token", err)
-			} else {
-				f.digest = digest
-				f.logf("auth token file %s: reloaded", f.path)
-			}
+// the file changed. Requests meanwhile keep the digest in force: none waits for the file.
+func (f *tokenFile) current() *[sha256.Size]byte {
+	if now := f.now().UnixNano(); now >= f.nextCheck.Load() && f.reload.TryLock() {
+		if now >= f.nextCheck.Load() { // another request may have checked between the two loads
+			f.nextCheck.Store(now + f.interval.Nanoseconds())
+			f.recheck()
+		}
+		f.reload.Unlock()
+	}
+	return f.digest.Load()
+}
+
+// recheck stats the token file and re-reads it when it changed. The caller holds f.reload.
+func (f *tokenFile) recheck() {
+	stamp, err := os.Stat(f.path)
+	switch {
+	case err != nil:
+		if f.stamp != nil {
+			f.logf("auth token file: %v; still accepting the previous token", err)
+		}
+		f.stamp = nil
+	case !sameVersion(stamp, f.stamp):
+		digest, stamp, err := readToken(f.path)
+		f.stamp = stamp
+		if err != nil {
+			f.logf("reloading the %v; still accepting the previous token", err)
+		} else {
+			f.digest.Store(&digest)
+			f.logf("auth token file %s: reloaded", f.path)
 		}
 	}
-	return f.digest
 }
 
 // accepts reports whether token is the one in force. Both sides are hashed first, so that the comparison

@@ -19,7 +19,7 @@ import (
 const testToken = "s3cret-token"
 
 // tokenFileFor writes the token file a Secret volume would hold (with the newline echo adds).
-func tokenFileFor(t *testing.T, token string) string {
+func tokenFileFor(t testing.TB, token string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
@@ -237,6 +237,7 @@ func TestTokenFileReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.interval = 0 // check on every call
+	f.nextCheck.Store(0)
 	if !f.accepts("first") || f.accepts("second") || f.accepts("") || f.accepts("firs") {
 		t.Fatal("the first token is not the only one accepted")
 	}
@@ -266,4 +267,35 @@ func TestTokenFileReload(t *testing.T) {
 	if !f.accepts("third") || f.accepts("second") {
 		t.Error("a file that comes back should be read again")
 	}
+}
+
+// BenchmarkTokenAccepts is the per-request cost of checking a bearer token (Config.AuthInfer puts it on
+// every inference), from all cores at once as a loaded server calls it: "current" is the token in force
+// alone (the part shared by every request), "accepts" adds hashing and comparing the request's token.
+func BenchmarkTokenAccepts(b *testing.B) {
+	const token = "a-token-of-some-length-0123456789"
+	f, err := newTokenFile(tokenFileFor(b, token), func(string, ...any) {})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("current", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if f.current()[0] == 0 && f.current()[1] == 0 {
+					b.Fatal("no digest")
+				}
+			}
+		})
+	})
+	b.Run("accepts", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if !f.accepts(token) {
+					b.Fatal("the token was refused")
+				}
+			}
+		})
+	})
 }
