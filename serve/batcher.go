@@ -234,7 +234,9 @@ func (b *batcher) runGroup(jobs []*job) {
 			return
 		}
 	}
-	b.m.stats.observeRun(b.m.name, rows, time.Since(start))
+	took := time.Since(start)
+	b.m.stats.observeRun(b.m.name, rows, took)
+	b.m.queue.observeRun(took, len(live))
 	offset := 0
 	for _, j := range live {
 		res := make([]*ops.Tensor, len(j.r.want))

@@ -109,8 +109,12 @@
 //
 // Each model admits at most Config.QueueSize waiting requests (admission.go; by default 2 × Sessions ×
 // max(MaxBatch, 1)), counted from the moment the request arrives, before its body is read, until a
-// session or a batch starts running it. A request past that is refused at once with 503 and a Retry-After
-// header (seconds, at least 1, estimated from the queue's length and the recent time between starts); over
+// session or a batch starts running it, and only while the wait a newcomer faces (the requests ahead ×
+// the model's service time per request, a moving average of its runs, ÷ Sessions) is within
+// Config.MaxQueueDelay (by default DefaultQueueDelayFactor = 2 of its runs, as measured): the length
+// bounds memory, the delay bounds the latency of those admitted, whatever the model's speed. A request
+// past either is refused at once with 503 and a Retry-After header (seconds, at least 1, the queue's
+// expected wait); over
 // gRPC with RESOURCE_EXHAUSTED and the same hint in the message and the "retry-after" trailer. Memory thus
 // stays bounded whatever the load offered, and onnxrun_queue_size{model} in /metrics is the signal to
 // autoscale on. A request whose client disconnects or times out leaves the queue; in a dynamic batch, its

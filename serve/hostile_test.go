@@ -41,7 +41,7 @@ func TestValidRequestsAreServedWhileHostileOnesArrive(t *testing.T) {
 	server := ca.Server(9, "")
 	// The requests go to scale, from the model folder, which takes this Config: a queue with room for every
 	// client of the test, so that a 503 would be the hostile requests' doing, not the load's.
-	ts := startTLS(t, Config{Sessions: 2, QueueSize: 64, ModelDir: models, ModelControl: true, AuthInfer: true, MaxBodyBytes: 16 << 10,
+	ts := startTLS(t, Config{Sessions: 2, QueueSize: 64, MaxQueueDelay: time.Minute, ModelDir: models, ModelControl: true, AuthInfer: true, MaxBodyBytes: 16 << 10,
 		AuthTokenFile: tokenFileFor(t, testToken), TLS: &TLSFiles{CertFile: server.CertFile, KeyFile: server.KeyFile}})
 	symlink(t, filepath.Join(base, "outside", "secret.onnx"), filepath.Join(models, "evil.onnx"))
 	trust := &tls.Config{RootCAs: ca.Pool}

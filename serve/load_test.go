@@ -238,8 +238,9 @@ func TestLoadLoopback(t *testing.T) {
 	var rows []string
 	for _, setup := range setups {
 		t.Run(setup.label, func(t *testing.T) {
-			// The queue holds every client: this measures what the server sustains, not what it refuses.
-			setup.cfg.QueueSize = setup.concurrency
+			// The queue holds every client and the delay budget lets them wait: this measures what the
+			// server sustains, not what it refuses.
+			setup.cfg.QueueSize, setup.cfg.MaxQueueDelay = setup.concurrency, time.Minute
 			ts := startServer(t, setup.cfg, setup.w.load(setup.cfg))
 			url := ts.url + "/v2/models/" + setup.w.name + "/infer"
 			if warm := generateLoad(url, setup.w.cases, len(setup.w.cases), 4); warm.errors > 0 {

@@ -23,7 +23,7 @@ import (
 //	onnxrun_model_loads_total{model,result}               counter    model repository loads, result "ok" or "failed"
 //	onnxrun_queue_size{model}                             gauge      requests waiting for the model now
 //	onnxrun_queue_capacity{model}                         gauge      the most that may wait (Config.QueueSize)
-//	onnxrun_rejected_requests_total{model,reason}         counter    requests refused with 503 (reason queue_full)
+//	onnxrun_rejected_requests_total{model,reason}         counter    requests refused with 503 (reason queue_full or queue_delay)
 //
 // onnxrun_queue_size is the signal to autoscale on (a HorizontalPodAutoscaler on its average per pod, or
 // its ratio to onnxrun_queue_capacity): it grows before latency does and before requests are refused.
@@ -63,12 +63,12 @@ func newMetrics() *metrics {
 	}
 }
 
-// observeRejected counts a request refused because the model's queue was full.
-func (m *metrics) observeRejected(model string) {
+// observeRejected counts a request admission refused, for the reason it gave.
+func (m *metrics) observeRejected(model, reason string) {
 	if m == nil {
 		return
 	}
-	m.rejected.inc(model, "queue_full")
+	m.rejected.inc(model, reason)
 }
 
 // observeRequest records a finished HTTP request. A nil *metrics records nothing (a Model used without

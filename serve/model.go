@@ -187,7 +187,7 @@ func NewModel(name string, plan *runtime.Plan, cfg Config) (*Model, error) {
 		name: name, version: cfg.ModelVersion, plan: plan,
 		inputs: plan.Inputs(), outputs: plan.Outputs(),
 		inIdx: map[string]int{}, outIdx: map[string]int{},
-		maxBatch: cfg.MaxBatch, queue: newAdmission(cfg.QueueSize),
+		maxBatch: cfg.MaxBatch, queue: newAdmission(cfg.QueueSize, cfg.Sessions, cfg.MaxQueueDelay),
 	}
 	m.meta = ModelMetadata{Name: name, Versions: []string{m.version}, Platform: Platform,
 		Inputs: []TensorMetadata{}, Outputs: []TensorMetadata{}}
@@ -242,9 +242,9 @@ func (m *Model) drain() {
 // with RetryAfter set). The context returned carries the request's place, which the pool and the batcher
 // give up when they start running it; leave must be called when the request is done.
 func (m *Model) admit(ctx context.Context) (admitted context.Context, leave func(), err error) {
-	t, err := m.queue.enter(m.name)
+	t, refusal, err := m.queue.enter(m.name)
 	if err != nil {
-		m.stats.observeRejected(m.name)
+		m.stats.observeRejected(m.name, refusal)
 		return ctx, nil, err
 	}
 	return withTicket(ctx, t), t.leave, nil
@@ -524,7 +524,9 @@ func (m *Model) runAlone(ctx context.Context, inputs []*ops.Tensor, want []int) 
 	if err != nil {
 		return nil, runError(err)
 	}
-	m.stats.observeRun(m.name, rowsOf(inputs), time.Since(start))
+	took := time.Since(start)
+	m.stats.observeRun(m.name, rowsOf(inputs), took)
+	m.queue.observeRun(took, 1)
 	res := make([]*ops.Tensor, len(want))
 	for i, k := range want {
 		res[i] = outs[k].Clone() // outputs live in the session's arena until its next Run

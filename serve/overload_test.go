@@ -160,12 +160,12 @@ func TestGRPCFullQueueIsResourceExhausted(t *testing.T) {
 	}
 }
 
-// Retry-After is the queue's length times the recent time between starts, rounded up, within [1, 60].
+// Retry-After is the queue's length times the service time per request over the sessions, rounded up,
+// within [1, 60].
 func TestRetryAfterFollowsTheServiceRate(t *testing.T) {
-	a := newAdmission(100)
-	start := time.Unix(0, 0)
-	for i := range 10 {
-		a.observeStart(start.Add(time.Duration(i) * 500 * time.Millisecond)) // two requests a second
+	a := newAdmission(100, 2, time.Hour)
+	for range 10 {
+		a.observeRun(2*time.Second, 2) // a batch of two a second per session: two sessions serve two a second
 	}
 	for _, c := range []struct {
 		waiting int64

@@ -42,6 +42,12 @@ type Config struct {
 	// without bound. 0 means the default, DefaultQueueFactor × Sessions × max(MaxBatch, 1): two rounds of
 	// what the sessions run at once, enough to absorb bursts without making anyone wait long.
 	QueueSize int
+	// MaxQueueDelay bounds the wait a request is admitted to: one that would wait longer for a session (the
+	// requests ahead of it × the model's service time per request, measured as it serves ÷ Sessions) is
+	// refused at once with 503 and Retry-After, as one past QueueSize is. 0 means DefaultQueueDelayFactor
+	// of the model's runs, as measured (a batch counts as one run): the requests admitted then wait about
+	// two runs at most, whatever the model. The queue's length is the only bound until the model has run.
+	MaxQueueDelay time.Duration
 	// RequestTimeout bounds each request from the start of its handler to the model's answer (default 30s);
 	// a request over it gets 504.
 	RequestTimeout time.Duration

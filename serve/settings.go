@@ -19,7 +19,7 @@ import (
 //
 //	{
 //	  "threads": 2, "sessions": 1, "max_batch": 8, "max_batch_delay": "3ms", "queue_size": 64,
-//	  "shapes": {"input": [1, 1, 28, 28]},
+//	  "max_queue_delay": "20ms", "shapes": {"input": [1, 1, 28, 28]},
 //	  "preprocess": {"input": "input", "width": 28, "height": 28, "channels": 1, "layout": "NCHW",
 //	                 "scale": 0.00392156862745098, "mean": [0.1307], "std": [0.3081], "invert": true,
 //	                 "labels": ["zero", "one", ...]}
@@ -30,6 +30,7 @@ type ModelSettings struct {
 	MaxBatch      *int               `json:"max_batch,omitempty"`
 	MaxBatchDelay *Duration          `json:"max_batch_delay,omitempty"`
 	QueueSize     *int               `json:"queue_size,omitempty"`
+	MaxQueueDelay *Duration          `json:"max_queue_delay,omitempty"`
 	Shapes        map[string][]int64 `json:"shapes,omitempty"`
 	Preprocess    *ImagePreprocess   `json:"preprocess,omitempty"`
 }
@@ -166,6 +167,9 @@ func (s ModelSettings) Apply(cfg Config) Config {
 	setInt(&cfg.QueueSize, s.QueueSize)
 	if s.MaxBatchDelay != nil {
 		cfg.MaxBatchDelay = time.Duration(*s.MaxBatchDelay)
+	}
+	if s.MaxQueueDelay != nil {
+		cfg.MaxQueueDelay = time.Duration(*s.MaxQueueDelay)
 	}
 	if len(s.Shapes) > 0 {
 		pins := make(map[string]ops.Shape, len(cfg.InputShapes)+len(s.Shapes))

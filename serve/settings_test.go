@@ -9,7 +9,7 @@ import (
 )
 
 func TestModelSettingsApplyOverridesOnlyWhatIsSet(t *testing.T) {
-	s, err := parseModelSettings("lenet.json", []byte(`{"threads": 2, "max_batch_delay": "3ms", "queue_size": 7,
+	s, err := parseModelSettings("lenet.json", []byte(`{"threads": 2, "max_batch_delay": "3ms", "queue_size": 7, "max_queue_delay": "15ms",
 		"shapes": {"x": [1, 1, 28, 28]},
 		"preprocess": {"width": 28, "height": 28, "channels": 1, "mean": [0.5], "std": [0.25], "labels": ["a", "b"]}}`))
 	if err != nil {
@@ -17,9 +17,10 @@ func TestModelSettingsApplyOverridesOnlyWhatIsSet(t *testing.T) {
 	}
 	base := Config{Sessions: 3, Threads: 1, MaxBatch: 4, InputShapes: map[string]ops.Shape{"y": {2}}}
 	got := s.Apply(base)
-	if got.Threads != 2 || got.Sessions != 3 || got.MaxBatch != 4 || got.QueueSize != 7 || got.MaxBatchDelay != 3*time.Millisecond {
-		t.Errorf("Apply = threads %d sessions %d max batch %d queue %d delay %v; want 2 3 4 7 3ms",
-			got.Threads, got.Sessions, got.MaxBatch, got.QueueSize, got.MaxBatchDelay)
+	if got.Threads != 2 || got.Sessions != 3 || got.MaxBatch != 4 || got.QueueSize != 7 || got.MaxBatchDelay != 3*time.Millisecond ||
+		got.MaxQueueDelay != 15*time.Millisecond {
+		t.Errorf("Apply = threads %d sessions %d max batch %d queue %d delay %v queue delay %v; want 2 3 4 7 3ms 15ms",
+			got.Threads, got.Sessions, got.MaxBatch, got.QueueSize, got.MaxBatchDelay, got.MaxQueueDelay)
 	}
 	if len(got.InputShapes) != 2 || got.InputShapes["x"].String() != (ops.Shape{1, 1, 28, 28}).String() || got.InputShapes["y"][0] != 2 {
 		t.Errorf("pins = %v, want x [1 1 28 28] and y [2]", got.InputShapes)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/onnxrun/onnxrun/serve/internal/loadgen"
 )
@@ -74,7 +75,9 @@ func TestSoak(t *testing.T) {
 	}
 	w := lenetWorkload(t, false)
 	const maxBody = 256 << 10
-	cfg := Config{MaxBatch: 8, QueueSize: clients, MaxBodyBytes: maxBody}
+	// The queue holds every client and the delay budget does not refuse them: the soak tests that all are
+	// answered, not how admission sheds load (admission_test.go does).
+	cfg := Config{MaxBatch: 8, QueueSize: clients, MaxQueueDelay: time.Minute, MaxBodyBytes: maxBody}
 	ts := startServer(t, cfg, w.load(cfg))
 	opts := loadgen.Options{URL: ts.url + "/v2/models/" + w.name + "/infer", Requests: soakRequests(w, maxBody),
 		Clients: clients, Retry: true, RetryScale: 1, MaxRetries: 10}

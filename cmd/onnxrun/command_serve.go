@@ -48,7 +48,7 @@ by renaming a finished copy over them. A model's settings go in NAME.json beside
 beside a NAME/ folder's model.onnx, and override the flags for that model:
 
   {"threads": 1, "sessions": 2, "max_batch": 8, "max_batch_delay": "2ms", "queue_size": 64,
-   "shapes": {"input": [1, 1, 28, 28]},
+   "max_queue_delay": "20ms", "shapes": {"input": [1, 1, 28, 28]},
    "preprocess": {"width": 28, "height": 28, "channels": 1, "scale": 0.0039215686, "mean": [0.1307],
                   "std": [0.3081], "invert": true, "labels": ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]}}
 
@@ -80,9 +80,11 @@ models/lenet/lenet.onnx such a model.
 
 Each model gets --sessions sessions (default: one per CPU) of --threads threads each. With --max-batch
 above 1, requests to a model with a variable first dimension that arrive within --max-batch-delay of each
-other run as one batch. At most --queue-size requests wait for a model; past that a request gets 503
-with Retry-After (gRPC RESOURCE_EXHAUSTED) at once, and onnxrun_queue_size in /metrics shows the queue
-for autoscaling. A client may shorten its deadline with the Request-Timeout header. On SIGTERM the server reports not ready, waits --drain-delay, stops accepting
+other run as one batch. At most --queue-size requests wait for a model, and a request is admitted only
+while the wait it faces (the requests ahead times the model's time per request, measured as it serves,
+over its sessions) is within --max-queue-delay (by default two of the model's runs): past either, a
+request gets 503 with Retry-After (gRPC RESOURCE_EXHAUSTED) at once, so that those admitted keep their
+latency under overload, and onnxrun_queue_size in /metrics shows the queue for autoscaling. A client may shorten its deadline with the Request-Timeout header. On SIGTERM the server reports not ready, waits --drain-delay, stops accepting
 connections and finishes the requests in flight (for up to --shutdown-timeout).
 
 --memory-limit (or the GOMEMLIMIT environment variable, which the flag overrides) sets the Go runtime's soft
@@ -132,6 +134,7 @@ tensor files, one per model input, and exits: a body for curl.`,
 			fs.IntVar(&o.cfg.MaxBatch, "max-batch", 1, "most rows per dynamic batch (1: no batching)")
 			fs.DurationVar(&o.cfg.MaxBatchDelay, "max-batch-delay", 2*time.Millisecond, "longest a request waits for its batch to fill")
 			fs.IntVar(&o.cfg.QueueSize, "queue-size", 0, "requests that may wait for each model; past it, 503 with Retry-After (0: 2 x sessions x max batch)")
+			fs.DurationVar(&o.cfg.MaxQueueDelay, "max-queue-delay", 0, "refuse with 503 a request that would wait longer for a session (requests ahead x the measured time per request / sessions; 0: two of the model's runs)")
 			fs.DurationVar(&o.cfg.RequestTimeout, "request-timeout", 30*time.Second, "answer 504 to a request not done in this time")
 			fs.Int64Var(&o.cfg.MaxBodyBytes, "max-body-bytes", 32<<20, "answer 413 to a request body larger than this")
 			fs.DurationVar(&o.cfg.DrainDelay, "drain-delay", 0, "on SIGTERM, keep serving (not ready) this long before closing the listener")
@@ -343,6 +346,8 @@ func (o *serveOptions) check(cmd *command) error {
 		return usagef(cmd, "--max-batch-delay must be positive, got %v", o.cfg.MaxBatchDelay)
 	case o.cfg.QueueSize < 0:
 		return usagef(cmd, "--queue-size must be 0 or more, got %d", o.cfg.QueueSize)
+	case o.cfg.MaxQueueDelay < 0:
+		return usagef(cmd, "--max-queue-delay must be 0 (two of the model's runs) or more, got %v", o.cfg.MaxQueueDelay)
 	case o.cfg.RequestTimeout <= 0:
 		return usagef(cmd, "--request-timeout must be positive, got %v", o.cfg.RequestTimeout)
 	case o.cfg.MaxBodyBytes <= 0:

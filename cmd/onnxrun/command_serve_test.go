@@ -120,6 +120,7 @@ func TestServeCommandErrors(t *testing.T) {
 		{"bad gRPC port", []string{"serve", "--grpc-port", "-2", "m.onnx"}, exitUsage, "--grpc-port must be 0 to 65535 (or -1 for no gRPC), got -2"},
 		{"bad batch", []string{"serve", "--max-batch", "0", "m.onnx"}, exitUsage, "--max-batch must be 1 or more, got 0"},
 		{"bad queue size", []string{"serve", "--queue-size", "-1", "m.onnx"}, exitUsage, "--queue-size must be 0 or more, got -1"},
+		{"bad queue delay", []string{"serve", "--max-queue-delay", "-1ms", "m.onnx"}, exitUsage, "--max-queue-delay must be 0 (two of the model's runs) or more, got -1ms"},
 		{"bad timeout", []string{"serve", "--request-timeout", "0s", "m.onnx"}, exitUsage, "--request-timeout must be positive"},
 		{"bad model name", []string{"serve", "my model=m.onnx"}, exitUsage, `model name "my model"`},
 		{"missing model dir", []string{"serve", "--model-dir", filepath.Join(dir, "nope")}, exitError, "no such file or directory"},

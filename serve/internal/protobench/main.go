@@ -128,10 +128,10 @@ func run(o options, w io.Writer) (rep *report, err error) {
 	if err := writeIdentityModel(identityPath); err != nil {
 		return nil, err
 	}
-	// The queue holds every client's request, so that none is refused: this compares protocols, not
-	// admission (serve/internal/overload measures that).
+	// The queue holds every client's request and the delay budget lets them wait, so that none is
+	// refused: this compares protocols, not admission (serve/internal/overload measures that).
 	queue := max(o.clients, o.identityClients)
-	server, err := serverproc.Start(serverproc.Spec{GRPC: true, QueueSize: queue, Models: []serverproc.Model{{Name: "model", Path: o.model}, {Name: "identity", Path: identityPath}}})
+	server, err := serverproc.Start(serverproc.Spec{GRPC: true, QueueSize: queue, MaxQueueDelay: time.Minute, Models: []serverproc.Model{{Name: "model", Path: o.model}, {Name: "identity", Path: identityPath}}})
 	if err != nil {
 		return nil, err
 	}

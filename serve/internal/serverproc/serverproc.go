@@ -43,14 +43,15 @@ type Model struct {
 // Spec says what the child serves and how.
 type Spec struct {
 	Models []Model
-	// Sessions, MaxBatch and QueueSize are serve.Config's (0: its defaults).
+	// Sessions, MaxBatch, QueueSize and MaxQueueDelay are serve.Config's (0: its defaults).
 	Sessions, MaxBatch, QueueSize int
+	MaxQueueDelay                 time.Duration
 	// GRPC also serves KServe's gRPC protocol on a port of its own.
 	GRPC bool
 }
 
 func (s Spec) config() serve.Config {
-	return serve.Config{Sessions: s.Sessions, MaxBatch: s.MaxBatch, QueueSize: s.QueueSize}
+	return serve.Config{Sessions: s.Sessions, MaxBatch: s.MaxBatch, QueueSize: s.QueueSize, MaxQueueDelay: s.MaxQueueDelay}
 }
 
 // addresses is the child's line on standard output.
