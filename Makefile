@@ -99,8 +99,12 @@ image-test:
 # Issue 18's overload target, on a quiet machine: capacity, then 4x it offered open loop to a server in a
 # child process; admitted p99 against the unloaded p99, the share refused with 503, the server's peak
 # resident memory before and during (serve/internal/overload). OUT=file also writes the output there.
+# The model is the ResNet-18-style CIFAR CNN (scripts/make-bench-models.sh, which make test's benchmarks
+# build too): a request costs milliseconds, so 4x the capacity is a load two shared cores can generate.
+OVERLOAD_MODEL ?= resnet18_cifar.onnx
 overload:
-	$(GO) run ./serve/internal/overload -model $(SHARED)/models/lenet_torch_opset13/model.onnx $(if $(OUT),-out $(OUT))
+	models="$$(SHARED=$(SHARED) scripts/make-bench-models.sh)" && \
+	$(GO) run ./serve/internal/overload -model "$$models/$(OVERLOAD_MODEL)" $(if $(OUT),-out $(OUT))
 
 # Issue 18's protocol targets, on a quiet machine: JSON, binary and gRPC on the shipped LeNet (32 clients,
 # interleaved rounds) and JSON against binary on a 1x3x224x224 Identity, against a server in a child
