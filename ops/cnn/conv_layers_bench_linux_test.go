@@ -103,6 +103,7 @@ func threadCPUTime(b *testing.B) time.Duration {
 //
 //	go test ./ops/cnn -run '^$' -bench 'ConvLayers' -benchtime 20x
 //
+// On the layers where im2col or the implicit GEMM is chosen, the other one runs too (model-ms 0).
 // and read the columns side by side (Winograd can exceed the ceiling: it does fewer multiply-adds).
 func BenchmarkConvLayers(b *testing.B) {
 	for _, l := range append(append([]convLayer{}, resnet50Layers...), yoloLayers...) {
@@ -110,9 +111,38 @@ func BenchmarkConvLayers(b *testing.B) {
 		attrs := ops.AttrMap{"strides": ints(int64(l.stride), int64(l.stride)), "pads": ints(int64(l.pad), int64(l.pad), int64(l.pad), int64(l.pad))}
 		p := prepare(b, node("Conv", 22, attrs, x, w, bias))
 		k := p.kernel.(*fastConvKernel)
-		gflop := 2 * float64(k.FLOPs()) / 1e9
-		m, n, kk := l.w[0], k.s.outSize, l.w[1]*l.w[2]*l.w[3]
-		name := fmt.Sprintf("%s_%dx%dx%dx%d_k%ds%d/%s", l.modelAndIndex, l.x[1], l.x[2], l.x[3], l.w[0], l.w[2], l.stride, k.Strategy())
+		layer := fmt.Sprintf("%s_%dx%dx%dx%d_k%ds%d", l.modelAndIndex, l.x[1], l.x[2], l.x[3], l.w[0], l.w[2], l.stride)
+		// The im2col strategies beside the chosen one, on the layers where they compete.
+		variants := []*fastConvKernel{k}
+		if name := k.Strategy(); name == "im2col" || name == "implicit" {
+			for _, st := range []convStrategy{newConvIm2col(&k.s, convWeights{t: w}), newConvImplicit(&k.s, convWeights{t: w})} {
+				if st.name() != name {
+					alt := *k
+					alt.strategy = st
+					variants = append(variants, &alt)
+				}
+			}
+		}
+		for i, k := range variants {
+			name := layer + "/" + k.Strategy()
+			if i == 0 {
+				name = layer + "/chosen_" + k.Strategy()
+			}
+			l := l
+			if i > 0 {
+				l.countInModel = 0
+			}
+			benchConvLayer(b, name, l, k, p, w, bias)
+		}
+	}
+}
+
+// benchConvLayer is one row of BenchmarkConvLayers: k on the layer's operands p, beside the plain SGEMM of
+// the same size.
+func benchConvLayer(b *testing.B, name string, l convLayer, k *fastConvKernel, p prepared, w, bias *ops.Tensor) {
+	gflop := 2 * float64(k.FLOPs()) / 1e9
+	m, n, kk := l.w[0], k.s.outSize, l.w[1]*l.w[2]*l.w[3]
+	{
 		b.Run(name, func(b *testing.B) {
 			goruntime.LockOSThread() // each sub-benchmark runs on a goroutine of its own
 			defer goruntime.UnlockOSThread()
