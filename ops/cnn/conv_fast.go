@@ -16,6 +16,8 @@ package cnn
 //   - convIm2col (conv_gemm.go): im2col into a [C*taps][outSize] buffer, then one packed GEMM per image and
 //     group; 2-D windows are unrolled row by row as runs of copies (a strided input deinterleaved first
 //     into its stride phases), in blocks of output rows that stay in the L2 on large maps.
+//   - convImplicit (conv_implicit.go): convIm2col's product on strided windows with the columns packed by
+//     the GEMM straight from the image (implicit GEMM): no column buffer, no deinterleave.
 //   - convGemmT (conv_gemm_t.go): the same product transposed, Yᵀ = colᵀ · Wᵀ, on small maps (ResNet-50's
 //     7x7) where the positions would waste a quarter of the GEMM's 32-column tiles (gemmTPays).
 //   - convWinograd (conv_winograd.go): F(4x4, 3x3) for 3x3 stride-1 convolutions with enough channels.
@@ -291,6 +293,8 @@ func chooseConvStrategy(s *convShape, w convWeights) convStrategy {
 		return newConvWinograd(s, w)
 	case fewChannelsFits(s) || fewOutputsFits(s):
 		return newConvFewChannels(s, w)
+	case implicitFits(s):
+		return newConvImplicit(s, w)
 	}
 	return newConvIm2col(s, w)
 }

@@ -43,6 +43,14 @@ var oddConvCases = []convCase{
 	{"3x3 c2 m7 dilated", []int{1, 2, 11, 19}, []int{7, 2, 3, 3}, ops.AttrMap{"dilations": ints(2, 1), "pads": ints(1, 0, 2, 1)}},
 	{"3x3 stride2 c5 m7", []int{2, 5, 9, 10}, []int{7, 5, 3, 3}, ops.AttrMap{"strides": ints(2, 2), "pads": ints(1, 1, 1, 1)}},
 	{"5x5 stride2x1 dil", []int{1, 4, 13, 12}, []int{9, 4, 5, 5}, ops.AttrMap{"strides": ints(2, 1), "dilations": ints(1, 2), "pads": ints(2, 0, 1, 3)}},
+	// The implicit GEMM's shapes (strided, more than 24 output channels): channels off the 16-lane panels,
+	// odd maps whose rows end inside a panel, K over one 256-row block (37*9), N over one 3072-column block
+	// (57x57), stride 3 with dilation and asymmetric pads, 1x1 stride 2, and groups.
+	{"3x3 stride2 c37 m29 odd map", []int{2, 37, 15, 13}, []int{29, 37, 3, 3}, ops.AttrMap{"strides": ints(2, 2), "pads": ints(1, 1, 1, 1)}},
+	{"3x3 stride2 c3 m26 57x57 outputs", []int{1, 3, 113, 113}, []int{26, 3, 3, 3}, ops.AttrMap{"strides": ints(2, 2), "pads": ints(1, 1, 1, 1)}},
+	{"3x3 stride3 dilated asym c5 m31", []int{1, 5, 17, 20}, []int{31, 5, 3, 3}, ops.AttrMap{"strides": ints(3, 3), "dilations": ints(2, 1), "pads": ints(0, 2, 3, 1)}},
+	{"1x1 stride2 c19 m27", []int{2, 19, 11, 9}, []int{27, 19, 1, 1}, ops.AttrMap{"strides": ints(2, 2)}},
+	{"3x3 stride2 group 2 m50", []int{1, 6, 9, 12}, []int{50, 3, 3, 3}, ops.AttrMap{"group": ops.IntAttr(2), "strides": ints(2, 2), "pads": ints(1, 0, 1, 2)}},
 	{"1x1 c7 m13 b2", []int{2, 7, 5, 3}, []int{13, 7, 1, 1}, nil},
 	{"1x1 stride2", []int{2, 7, 9, 5}, []int{11, 7, 1, 1}, ops.AttrMap{"strides": ints(2, 2)}},
 	{"1x1 padded", []int{1, 3, 4, 4}, []int{5, 3, 1, 1}, ops.AttrMap{"pads": ints(1, 0, 0, 1)}},
@@ -102,6 +110,7 @@ func strategiesFor(s *convShape, wt *ops.Tensor) []convStrategy {
 	}
 	if s.win.rank() == 2 {
 		win := &s.win
+		out = append(out, newConvImplicit(s, w)) // any 2-D window, not only those it is chosen for
 		if s.group == 1 && win.kernel[0] == 3 && win.kernel[1] == 3 && win.stride[0] == 1 && win.stride[1] == 1 && win.dilation[0] == 1 && win.dilation[1] == 1 {
 			out = append(out, newConvWinograd(s, w))
 		}
@@ -227,7 +236,14 @@ func TestFastConvChoice(t *testing.T) {
 		{[]int{8, 256, 8, 8}, []int{256, 256, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
 		{[]int{8, 512, 4, 4}, []int{512, 512, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "im2col"},
 		{[]int{16, 512, 4, 4}, []int{512, 512, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1)}, "winograd"},
-		{[]int{8, 64, 32, 32}, []int{128, 64, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2)}, "im2col"},
+		{[]int{8, 64, 32, 32}, []int{128, 64, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2)}, "implicit"},
+		// Strided layers: the implicit GEMM up to 32x32 outputs (ResNet-50's), im2col's L2-sized column
+		// blocks above (YOLO's 6x6 stem and its stride-2 3x3s on 160x160 and 80x80).
+		{[]int{1, 128, 56, 56}, []int{128, 128, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2)}, "implicit"},
+		{[]int{1, 256, 56, 56}, []int{512, 256, 1, 1}, ops.AttrMap{"strides": ints(2, 2)}, "implicit"},
+		{[]int{1, 64, 80, 80}, []int{128, 64, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2)}, "im2col"},
+		{[]int{1, 32, 160, 160}, []int{64, 32, 3, 3}, ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2)}, "im2col"},
+		{[]int{1, 3, 320, 320}, []int{32, 3, 6, 6}, ops.AttrMap{"pads": ints(2, 2, 2, 2), "strides": ints(2, 2)}, "im2col"},
 		{[]int{8, 64, 32, 32}, []int{128, 64, 1, 1}, nil, "pointwise"},
 		// Depthwise: channel-interleaved up to 256 outputs a plane (DeepLabV3's 16x16) where the CPU has its
 		// assembly, the plane path above (28x28).
@@ -316,6 +332,10 @@ func TestFastConvAllocatesNothing(t *testing.T) {
 		{[]int{4, 32, 9, 9}, []int{16, 32, 3, 3}, ops.AttrMap{"strides": ints(2, 2)}, "im2col"},
 		{[]int{1, 3, 64, 64}, []int{16, 3, 7, 7}, ops.AttrMap{"strides": ints(2, 2), "pads": ints(3, 3, 3, 3)}, "im2col"},
 		{[]int{4, 32, 9, 9}, []int{16, 32, 1, 1}, nil, "pointwise"},
+		// The implicit GEMM, padded (copies X with its padding) and not, at batch 1 (the GEMM threads
+		// and calls the packer from both threads) and 4.
+		{[]int{1, 32, 20, 20}, []int{48, 32, 3, 3}, ops.AttrMap{"strides": ints(2, 2), "pads": ints(1, 1, 1, 1)}, "implicit"},
+		{[]int{4, 32, 14, 14}, []int{48, 32, 1, 1}, ops.AttrMap{"strides": ints(2, 2)}, "implicit"},
 		{[]int{4, 8, 9, 9}, []int{8, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(8)}, smallDepthwise()},
 		{[]int{2, 20, 30, 30}, []int{20, 1, 3, 3}, ops.AttrMap{"group": ops.IntAttr(20)}, "depthwise"},
 		{[]int{2, 64, 7, 7}, []int{64, 64, 3, 3}, relu, "gemm-t"},

@@ -33,6 +33,12 @@ func newConvGemmWeights(s *convShape, w convWeights) convGemmWeights {
 // multiply computes one image's group g: Y_g (M/group x outSize, row stride ldy) = act(A_g · B + bias_g
 // [+ Y_g]), B being K x outSize with row stride ldb.
 func (cw *convGemmWeights) multiply(r *convRun, g int, b []float32, ldb int, y []float32, ldy, outSize int, pool *parallel.Pool) {
+	cw.multiplyFrom(r, g, b, ldb, nil, y, ldy, outSize, pool)
+}
+
+// multiplyFrom is multiply with B given either as a matrix (b, ldb) or, when packer is not nil, by a
+// producer of its packed blocks (convImplicit).
+func (cw *convGemmWeights) multiplyFrom(r *convRun, g int, b []float32, ldb int, packer gemm.BPacker, y []float32, ldy, outSize int, pool *parallel.Pool) {
 	k := r.k
 	var bias []float32
 	if r.bias != nil {
@@ -40,7 +46,7 @@ func (cw *convGemmWeights) multiply(r *convRun, g int, b []float32, ldb int, y [
 	}
 	p := gemm.Params{
 		M: cw.m, N: outSize, K: cw.k, Alpha: 1,
-		B: b, LDB: ldb,
+		B: b, LDB: ldb, BPacker: packer,
 		Beta: beta(&k.epi), C: y, LDC: ldy,
 		Epilogue: k.epi.gemmEpilogue(bias),
 		Pool:     pool,

@@ -14,6 +14,10 @@
 //     Params.PackedA / PackedB then replace A / B and the per-call packing of
 //     that operand disappears. Packed values are immutable and may be shared
 //     by sessions and threads.
+//   - Packing on the fly. Params.BPacker replaces B by a producer of its
+//     packed blocks: a convolution packs its im2col columns straight from
+//     the image (implicit GEMM), and the column buffer, a full write and
+//     read of K×N floats, disappears.
 //   - A fused epilogue. Params.Epilogue adds a per-row bias (Conv: one per
 //     output channel) or per-column bias (Gemm: one per output feature) and
 //     applies ReLU or Clip(min, max) while each tile is still in registers:

@@ -214,7 +214,7 @@ const directBMaxRows = 4 * mr
 // is 1-5% slower at 768, 1024, 1280, 1536 and 2048, the multiples of 1 KiB
 // beyond 1 KiB (the panel rows then crowd too few sets of L1 and L2).
 func readBInPlace(p *Params, rows int) bool {
-	if p.PackedB != nil || p.TransB || !bInPlaceEnabled {
+	if p.PackedB != nil || p.BPacker != nil || p.TransB || !bInPlaceEnabled {
 		return false
 	}
 	aliases := p.LDB%256 == 0 && p.LDB > 256
@@ -329,6 +329,9 @@ func (j *job) region(i0, i1, j0, j1 int, ws []float32, ts *threadState) {
 			switch {
 			case p.PackedB != nil:
 				bs.packed = p.PackedB.panels(p0, kcb, jc)
+			case p.BPacker != nil:
+				p.BPacker.PackB(bufB[:roundUp(ncur, nr)*kcb], p0, kcb, jc, ncur)
+				bs.packed = bufB
 			case directB:
 				bs.direct, bs.ldb = p.B[p0*p.LDB:], p.LDB
 				if full := ncur / nr * nr; full < ncur {

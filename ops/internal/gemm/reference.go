@@ -97,6 +97,9 @@ func MultiplyReference(p *Params) {
 	if p.PackedB != nil {
 		b, ldb, transB = p.PackedB.Unpack(), p.N, false
 	}
+	if p.BPacker != nil {
+		b, ldb, transB = packedBy(p.BPacker, p.K, p.N).Unpack(), p.N, false
+	}
 	SgemmReference(transA, transB, p.M, p.N, p.K, p.Alpha, a, lda, b, ldb, p.Beta, p.C, p.LDC)
 	e := &p.Epilogue
 	for i := 0; i < p.M; i++ {
@@ -129,4 +132,16 @@ func clamp(v, lo, hi float32) float32 {
 		v = hi
 	}
 	return v
+}
+
+// packedBy is the K×N operand a BPacker produces, packed whole.
+func packedBy(bp BPacker, k, n int) *PackedB {
+	np := roundUp(n, nr)
+	pb := &PackedB{k: k, n: n, data: make([]float32, np*k)}
+	kc := kBlock(k)
+	for p0 := 0; p0 < k; p0 += kc {
+		kcb := min(kc, k-p0)
+		bp.PackB(pb.data[p0*np:p0*np+np*kcb], p0, kcb, 0, n)
+	}
+	return pb
 }

@@ -62,6 +62,17 @@ type Finisher interface {
 	Finish(c []float32, ldc, i0, i1, j0, j1 int)
 }
 
+// BPacker produces B block by block, in the driver's packed layout.
+type BPacker interface {
+	// PackB writes rows [p0, p0+kc) × columns [j0, j0+cols) of B into dst as ceil(cols/PanelWidth)
+	// panels of PanelWidth*kc values: panel q holds columns j0+q*PanelWidth..., one group of PanelWidth
+	// values per row, zero past cols (the layout PackB gives a constant B).
+	PackB(dst []float32, p0, kc, j0, cols int)
+}
+
+// PanelWidth is the number of columns of a packed B panel (BPacker).
+const PanelWidth = nr
+
 // Params describes one call of Multiply. The zero values of the optional
 // fields (PackedA, PackedB, Epilogue, Pool, Workspace) mean "not used".
 type Params struct {
@@ -73,9 +84,12 @@ type Params struct {
 	LDA     int
 	PackedA *PackedA // A packed once by PackA, e.g. Conv weights
 
-	B       []float32 // op(B) is K×N; unused when PackedB != nil
+	B       []float32 // op(B) is K×N; unused when PackedB or BPacker != nil
 	LDB     int
 	PackedB *PackedB // B packed once by PackB, e.g. Gemm/MatMul weights
+	// BPacker, when set, packs B's blocks as the driver needs them (B is then never stored as a matrix):
+	// a convolution packs its im2col columns straight from the image, without the column buffer.
+	BPacker BPacker
 
 	Beta float32 // 0 means C is write-only
 	C    []float32

@@ -59,7 +59,7 @@ func (p *Params) Validate() error {
 		if p.PackedB.k != p.K || p.PackedB.n != p.N {
 			return errorf("PackedB", "packed %d×%d != K×N = %d×%d", p.PackedB.k, p.PackedB.n, p.K, p.N)
 		}
-	} else {
+	} else if p.BPacker == nil {
 		rows, cols := p.K, p.N
 		if p.TransB {
 			rows, cols = cols, rows
