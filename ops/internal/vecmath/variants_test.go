@@ -46,7 +46,7 @@ func TestVariantsMatchTwin(t *testing.T) {
 	for _, f := range families {
 		twin := f.variants[0].Fn
 		for _, v := range runnable(f) {
-			for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 100, 1000} {
+			for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 100, 1000} {
 				want := make([]float32, n)
 				twin(want, src[:n])
 				buf := make([]float32, n+2*guard)
