@@ -371,7 +371,7 @@ func (a isa) function(name string, body func(isa)) {
 	emit("MOVQ src_len+32(FP), CX")
 	a.prologue()
 	if a.avx512 {
-		a.unrolledLoop(sym, body)
+		a.unrolledLoop(sym, body, true)
 	}
 	a.loop(sym, func() {
 		body(a)
@@ -385,7 +385,7 @@ func (a isa) function(name string, body func(isa)) {
 // remains). The two copies' instructions alternate: each body is one long chain of dependent operations
 // (polynomials, then exp), and with only one vector's chain in the out-of-order window the FMA units
 // wait on latency; two independent chains side by side keep them busy.
-func (a isa) unrolledLoop(sym string, body func(isa)) {
+func (a isa) unrolledLoop(sym string, body func(isa), store bool) {
 	fmt.Fprintf(&out, "%s_loop2:\n", sym)
 	emit("CMPQ CX, $%d", 2*a.lanes)
 	emit("JLT %s_loop", sym)
@@ -397,7 +397,9 @@ func (a isa) unrolledLoop(sym string, body func(isa)) {
 		mem := fmt.Sprintf("%d(SI)", 4*a.lanes*c)
 		b.load(mem, 0, false)
 		body(b)
-		b.store(0, fmt.Sprintf("%d(DI)", 4*a.lanes*c), false)
+		if store {
+			b.store(0, fmt.Sprintf("%d(DI)", 4*a.lanes*c), false)
+		}
 	}
 	sink = &out
 	first := strings.SplitAfter(copies[0].String(), "\n")
@@ -481,6 +483,17 @@ func (a isa) expShiftStore(store bool) {
 	a.prologue()
 	emit("VBROADCASTSS %s, %s", shiftArg, a.r(7))
 	emit("VXORPS %s, %s, %s", a.r(6), a.r(6), a.r(6))
+	if a.avx512 {
+		// Two vectors at a time, the second copy's sum in Z22 (its shift in Z23), added to Z6 after the
+		// loops: the sum's order changes, within the rounding the Softmax tests allow against float64.
+		emit("VBROADCASTSS %s, Z23", shiftArg)
+		emit("VXORPS Z22, Z22, Z22")
+		a.unrolledLoop(sym, func(b isa) {
+			emit("VADDPS %s, %s, %s", b.r(7), b.r(0), b.r(0))
+			b.exp(0, 1, 2, 3)
+			emit("VADDPS %s, %s, %s", b.r(0), b.r(6), b.r(6))
+		}, store)
+	}
 	masked := false
 	a.loop(sym, func() {
 		emit("VADDPS %s, %s, %s", a.r(7), a.r(0), a.r(0))
@@ -497,6 +510,9 @@ func (a isa) expShiftStore(store bool) {
 		}
 	})
 	fmt.Fprintf(&out, "%s_done:\n", sym)
+	if a.avx512 {
+		emit("VADDPS Z22, Z6, Z6")
+	}
 	a.reduceLanes("VADDPS")
 	emit("VZEROUPPER")
 	emit("MOVSS X6, %s", retArg)
@@ -526,6 +542,13 @@ func (a isa) rowMax() {
 	emit("MOVQ src_base+0(FP), SI")
 	emit("MOVQ src_len+8(FP), CX")
 	a.bcastBits("negInf", 6)
+	if a.avx512 {
+		// Two vectors at a time, the second copy's maximum in Z22, folded into Z6 after the loops.
+		emit("VMOVAPS Z6, Z22")
+		a.unrolledLoop(sym, func(b isa) {
+			emit("VMAXPS %s, %s, %s", b.r(0), b.r(6), b.r(6))
+		}, false)
+	}
 	masked := false
 	a.loop(sym, func() {
 		if masked {
@@ -536,6 +559,9 @@ func (a isa) rowMax() {
 		masked = true
 	}, func(mem string, m bool) { a.load(mem, 0, m) }, func(string, bool) {})
 	fmt.Fprintf(&out, "%s_done:\n", sym)
+	if a.avx512 {
+		emit("VMAXPS Z22, Z6, Z6")
+	}
 	a.reduceLanes("VMAXPS")
 	emit("VZEROUPPER")
 	emit("MOVSS X6, ret+24(FP)")
