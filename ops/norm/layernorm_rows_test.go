@@ -178,3 +178,18 @@ func TestLayerNormThreadSharesAreContiguous(t *testing.T) {
 		}
 	}
 }
+
+// The node runtime's fuseLayerNorm writes for a decomposed LayerNorm (BERT's and ViT's exports before
+// opset 17) takes gamma and beta as they were, of shape [C], [1, C] or [1, 1, C] (perColumnConstant):
+// every one of them selects the row kernel, so those models run the same kernel as LayerNormalization-17.
+func TestLayerNormFusedShapesSelectRowKernel(t *testing.T) {
+	const columns = 24
+	for _, shapes := range [][2][]int{{{columns}, {1, columns}}, {{1, columns}, {1, 1, columns}}, {{1, 1, columns}, {columns}}} {
+		x := opstest.RandF32(7, 2, 5, columns)
+		scale, bias := opstest.RandF32(8, shapes[0]...), opstest.RandF32(9, shapes[1]...)
+		p := opstest.MustPrepare(t, opstest.NewNode("LayerNormalization", 17, nil, x, scale, bias))
+		if !p.Kernel.(*layerNormKernel).perColumn {
+			t.Errorf("Scale %v, B %v: not the row kernel", shapes[0], shapes[1])
+		}
+	}
+}
