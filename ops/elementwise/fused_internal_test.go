@@ -287,3 +287,32 @@ func BenchmarkUnfusedSiLU(b *testing.B) {
 		}
 	}
 }
+
+// Each thread of a threaded Run computes one contiguous range of the output, in order (the hardware
+// prefetchers follow one stream per thread): thread r's share alone writes exactly the r-th of the parts
+// and leaves the rest untouched. Claiming small chunks from a shared counter, as Run did before, made
+// one thread's share interleave with the other's, and two threads slower than one on large tensors.
+func TestFusedElementwiseThreadSharesAreContiguous(t *testing.T) {
+	rng := rand.New(rand.NewSource(9))
+	shape := ops.Shape{1, 4, 129, 127} // 65,532 elements: 128 blocks, the last one partial
+	x := randTensor(rng, shape)
+	k, y := buildFused(t, "Sigmoid Mul", []int64{0, 0, 0, -1}, make([]float32, 4), []*ops.Tensor{x})
+	kernel := k.(*fusedElementwiseKernel)
+	blocks := kernel.planes * kernel.blocksPerPlane
+	const parts = 3
+	for part := range parts {
+		out := y.Float32s()
+		for i := range out {
+			out[i] = float32(math.NaN())
+		}
+		scratch := make([]float32, parts*kernel.slots*fusedBlock) // a buffer set per part
+		task := &fusedTask{k: kernel, in: []*ops.Tensor{x}, y: out, scratch: scratch, blocks: blocks, parts: parts}
+		task.Do(part, part+1)
+		first, end := part*blocks/parts*fusedBlock, min((part+1)*blocks/parts*fusedBlock, len(out))
+		for i, v := range out {
+			if written := !math.IsNaN(float64(v)); written != (i >= first && i < end) {
+				t.Fatalf("part %d of %d: y[%d] written=%v, want only [%d, %d) written", part, parts, i, written, first, end)
+			}
+		}
+	}
+}

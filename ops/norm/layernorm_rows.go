@@ -3,7 +3,6 @@ package norm
 import (
 	"math"
 	"sync"
-	"sync/atomic"
 
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/ops/internal/vecarith"
@@ -28,9 +27,6 @@ import (
 // minLayerNormParallel is the element count below which a LayerNormalization stays on one thread: about
 // 5-10 µs of work with the vectorised passes, a few times what handing half of it to another thread costs.
 const minLayerNormParallel = 1 << 15
-
-// layerNormRowChunk is the rows a thread claims at a time.
-const layerNormRowChunk = 4
 
 // contiguousRows reports whether Scale (and B, when present) hold one value per column of a row, the same
 // for every row: the layout layerNormRows needs.
@@ -92,32 +88,28 @@ func (k *layerNormKernel) runRows(ctx *ops.ExecContext, x, scale, bias, y, meanO
 		layerNormRows(x, scale, bias, y, meanOut, invStdOut, inner, k.op.epsilon, 0, rows)
 		return
 	}
+	parts := min(pool.Threads(), rows)
 	t := layerNormTaskPool.Get().(*layerNormTask)
 	*t = layerNormTask{x: x, scale: scale, bias: bias, y: y, meanOut: meanOut, invStdOut: invStdOut,
-		rows: rows, inner: inner, epsilon: k.op.epsilon}
-	pool.ForTask(pool.Threads(), t)
+		rows: rows, inner: inner, parts: parts, epsilon: k.op.epsilon}
+	pool.ForTask(parts, t)
 	*t = layerNormTask{}
 	layerNormTaskPool.Put(t)
 }
 
-// layerNormTask is one threaded Run: each thread claims chunks of rows until none is left, so a thread
-// that starts late does not hold up the others.
+// layerNormTask is one threaded Run over the rows split into parts contiguous ranges, one per thread: a
+// thread streams through one run of memory, which the hardware prefetchers follow (claiming 4 rows at a
+// time in turn from a shared counter interleaved the threads every 12 KiB of BERT's rows).
 type layerNormTask struct {
 	x, scale, bias, y  []float32
 	meanOut, invStdOut []float32
-	rows, inner        int
+	rows, inner, parts int
 	epsilon            float64
-	next               atomic.Int32
 }
 
 var layerNormTaskPool = sync.Pool{New: func() any { return new(layerNormTask) }}
 
-func (t *layerNormTask) Do(_, _ int) {
-	for {
-		lo := int(t.next.Add(1)-1) * layerNormRowChunk
-		if lo >= t.rows {
-			return
-		}
-		layerNormRows(t.x, t.scale, t.bias, t.y, t.meanOut, t.invStdOut, t.inner, t.epsilon, lo, min(lo+layerNormRowChunk, t.rows))
-	}
+// Do normalises the rows of parts [lo, hi): part p is rows [p·rows/parts, (p+1)·rows/parts).
+func (t *layerNormTask) Do(lo, hi int) {
+	layerNormRows(t.x, t.scale, t.bias, t.y, t.meanOut, t.invStdOut, t.inner, t.epsilon, lo*t.rows/t.parts, hi*t.rows/t.parts)
 }

@@ -155,3 +155,41 @@ func runLayerNormAllOutputs(t *testing.T, x, scale, bias *ops.Tensor) *opstest.P
 	}
 	return p
 }
+
+// Each thread of a threaded Run normalises one contiguous range of rows (the hardware prefetchers follow
+// one stream per thread): part p's share alone writes exactly rows [p·rows/parts, (p+1)·rows/parts) and
+// leaves the others untouched. Claiming 4 rows at a time from a shared counter, as Run did before,
+// interleaved the threads' rows.
+func TestLayerNormThreadSharesAreContiguous(t *testing.T) {
+	const rows, inner, parts = 43, 24, 3
+	x, scale := opstest.RandF32(5, rows, inner).Float32s(), opstest.RandF32(6, inner).Float32s()
+	for part := range parts {
+		y := make([]float32, rows*inner)
+		for i := range y {
+			y[i] = float32(math.NaN())
+		}
+		task := &layerNormTask{x: x, scale: scale, y: y, rows: rows, inner: inner, parts: parts, epsilon: 1e-5}
+		task.Do(part, part+1)
+		first, end := part*rows/parts, (part+1)*rows/parts
+		for i, v := range y {
+			if written, want := !math.IsNaN(float64(v)), i/inner >= first && i/inner < end; written != want {
+				t.Fatalf("part %d of %d: y[%d] (row %d) written=%v, want only rows [%d, %d)", part, parts, i, i/inner, written, first, end)
+			}
+		}
+	}
+}
+
+// The node runtime's fuseLayerNorm writes for a decomposed LayerNorm (BERT's and ViT's exports before
+// opset 17) takes gamma and beta as they were, of shape [C], [1, C] or [1, 1, C] (perColumnConstant):
+// every one of them selects the row kernel, so those models run the same kernel as LayerNormalization-17.
+func TestLayerNormFusedShapesSelectRowKernel(t *testing.T) {
+	const columns = 24
+	for _, shapes := range [][2][]int{{{columns}, {1, columns}}, {{1, columns}, {1, 1, columns}}, {{1, 1, columns}, {columns}}} {
+		x := opstest.RandF32(7, 2, 5, columns)
+		scale, bias := opstest.RandF32(8, shapes[0]...), opstest.RandF32(9, shapes[1]...)
+		p := opstest.MustPrepare(t, opstest.NewNode("LayerNormalization", 17, nil, x, scale, bias))
+		if !p.Kernel.(*layerNormKernel).perColumn {
+			t.Errorf("Scale %v, B %v: not the row kernel", shapes[0], shapes[1])
+		}
+	}
+}

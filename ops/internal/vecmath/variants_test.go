@@ -46,7 +46,7 @@ func TestVariantsMatchTwin(t *testing.T) {
 	for _, f := range families {
 		twin := f.variants[0].Fn
 		for _, v := range runnable(f) {
-			for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 100, 1000} {
+			for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 100, 1000} {
 				want := make([]float32, n)
 				twin(want, src[:n])
 				buf := make([]float32, n+2*guard)
@@ -99,7 +99,7 @@ func TestSoftmax(t *testing.T) {
 	for vi, v := range isa.Runnable(expShiftStoreVariants...) {
 		saved, savedSum, savedMax, savedScale := expShiftStore, expShiftSum, rowMax, scaleInPlace
 		expShiftStore, expShiftSum, rowMax, scaleInPlace = v.Fn, sums[vi].Fn, maxes[vi].Fn, scales[vi].Fn
-		for _, n := range []int{1, 3, 16, 17, 197, 1000, 4097} {
+		for _, n := range []int{1, 3, 16, 17, 197, 1000, 4097, 32, 48} {
 			row := make([]float32, n)
 			for i := range row {
 				row[i] = float32(rng.NormFloat64() * 10)
@@ -157,7 +157,7 @@ func TestSoftmax(t *testing.T) {
 // odd lengths, including an empty row (max -Inf) and the largest element in the tail.
 func TestRowPassesMatchTwins(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 33, 1001} {
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 32, 33, 47, 64, 1001} {
 		row := make([]float32, n)
 		for i := range row {
 			row[i] = float32(rng.NormFloat64())

@@ -38,7 +38,10 @@ var bitConsts = []struct {
 
 var out strings.Builder
 
-func emit(format string, args ...any) { fmt.Fprintf(&out, "\t"+format+"\n", args...) }
+// sink is where emit writes: out, or one copy's buffer while unrolled bodies are generated.
+var sink = &out
+
+func emit(format string, args ...any) { fmt.Fprintf(sink, "\t"+format+"\n", args...) }
 
 func fc(name string) string {
 	for i, n := range floatConsts {
@@ -64,9 +67,21 @@ type isa struct {
 	reg    string // Y or Z
 	lanes  int
 	avx512 bool
+	// copy is which of the unrolled copies of a body is being generated (0 or 1): copy 1's work registers
+	// are 16-23 instead of 0-7 and its blend mask K3 instead of K2 (AVX-512 only: AVX2 has 16 registers).
+	copy int
 }
 
-func (a isa) r(i int) string { return fmt.Sprintf("%s%d", a.reg, i) }
+// r names register i; the work registers (0-7) of the second unrolled copy are 16-23.
+func (a isa) r(i int) string {
+	if i < rSign && a.copy == 1 {
+		i += 16
+	}
+	return fmt.Sprintf("%s%d", a.reg, i)
+}
+
+// k is the opmask register of the blends.
+func (a isa) k() string { return []string{"K2", "K3"}[a.copy] }
 
 // Registers: 0-7 work, 8 the sign mask, 9 AVX2's broadcast temporary, 10-15 exp's constants.
 const (
@@ -119,8 +134,8 @@ func (a isa) horner(m, p int, coeffs ...string) {
 // scratch is a free register (AVX2's mask).
 func (a isa) selectLanes(pred int, x, y, src, dst, scratch int) {
 	if a.avx512 {
-		emit("VCMPPS $%d, %s, %s, K2", pred, a.r(y), a.r(x))
-		emit("VMOVAPS %s, K2, %s", a.r(src), a.r(dst))
+		emit("VCMPPS $%d, %s, %s, %s", pred, a.r(y), a.r(x), a.k())
+		emit("VMOVAPS %s, %s, %s", a.r(src), a.k(), a.r(dst))
 		return
 	}
 	emit("VCMPPS $%d, %s, %s, %s", pred, a.r(y), a.r(x), a.r(scratch))
@@ -274,9 +289,9 @@ var bodies = []struct {
 		a.bcastBits("sqrt2Bits", rTmp)
 		a.bcastBits("bit23", 3)
 		if a.avx512 {
-			emit("VPCMPGTD %s, %s, K2", a.r(rTmp), a.r(0))
-			emit("VPSUBD %s, %s, K2, %s", a.r(3), a.r(0), a.r(0))
-			emit("VADDPS %s, %s, K2, %s", a.r(rOne), a.r(1), a.r(1))
+			emit("VPCMPGTD %s, %s, %s", a.r(rTmp), a.r(0), a.k())
+			emit("VPSUBD %s, %s, %s, %s", a.r(3), a.r(0), a.k(), a.r(0))
+			emit("VADDPS %s, %s, %s, %s", a.r(rOne), a.r(1), a.k(), a.r(1))
 		} else {
 			emit("VPCMPGTD %s, %s, %s", a.r(rTmp), a.r(0), a.r(2))
 			emit("VPAND %s, %s, %s", a.r(2), a.r(3), a.r(3))
@@ -322,8 +337,8 @@ func (a isa) erfcLarge(abs, dst int) {
 	a.exp(dst, 1, 2, 3)
 	a.bcast("erfOne", 2)
 	if a.avx512 {
-		emit("VCMPPS $%d, %s, %s, K2", predGE, a.r(2), a.r(abs))
-		emit("VXORPS %s, %s, K2, %s", a.r(dst), a.r(dst), a.r(dst))
+		emit("VCMPPS $%d, %s, %s, %s", predGE, a.r(2), a.r(abs), a.k())
+		emit("VXORPS %s, %s, %s, %s", a.r(dst), a.r(dst), a.k(), a.r(dst))
 		return
 	}
 	emit("VCMPPS $%d, %s, %s, %s", predGE, a.r(2), a.r(abs), a.r(2))
@@ -355,12 +370,51 @@ func (a isa) function(name string, body func(isa)) {
 	emit("MOVQ src_base+24(FP), SI")
 	emit("MOVQ src_len+32(FP), CX")
 	a.prologue()
+	if a.avx512 {
+		a.unrolledLoop(sym, body, true)
+	}
 	a.loop(sym, func() {
 		body(a)
 	}, func(mem string, masked bool) { a.load(mem, 0, masked) }, func(mem string, masked bool) { a.store(0, mem, masked) })
 	fmt.Fprintf(&out, "%s_done:\n", sym)
 	emit("VZEROUPPER")
 	emit("RET")
+}
+
+// unrolledLoop runs body over two vectors at a time while at least two are left (loop then does what
+// remains). The two copies' instructions alternate: each body is one long chain of dependent operations
+// (polynomials, then exp), and with only one vector's chain in the out-of-order window the FMA units
+// wait on latency; two independent chains side by side keep them busy.
+func (a isa) unrolledLoop(sym string, body func(isa), store bool) {
+	fmt.Fprintf(&out, "%s_loop2:\n", sym)
+	emit("CMPQ CX, $%d", 2*a.lanes)
+	emit("JLT %s_loop", sym)
+	var copies [2]strings.Builder
+	for c := range copies {
+		b := a
+		b.copy = c
+		sink = &copies[c]
+		mem := fmt.Sprintf("%d(SI)", 4*a.lanes*c)
+		b.load(mem, 0, false)
+		body(b)
+		if store {
+			b.store(0, fmt.Sprintf("%d(DI)", 4*a.lanes*c), false)
+		}
+	}
+	sink = &out
+	first := strings.SplitAfter(copies[0].String(), "\n")
+	second := strings.SplitAfter(copies[1].String(), "\n")
+	if len(first) != len(second) {
+		panic("unrolled copies of " + sym + " differ in length")
+	}
+	for i := range first {
+		out.WriteString(first[i])
+		out.WriteString(second[i])
+	}
+	emit("ADDQ $%d, SI", 8*a.lanes)
+	emit("ADDQ $%d, DI", 8*a.lanes)
+	emit("SUBQ $%d, CX", 2*a.lanes)
+	emit("JMP %s_loop2", sym)
 }
 
 func (a isa) load(mem string, dst int, masked bool) {
@@ -429,6 +483,17 @@ func (a isa) expShiftStore(store bool) {
 	a.prologue()
 	emit("VBROADCASTSS %s, %s", shiftArg, a.r(7))
 	emit("VXORPS %s, %s, %s", a.r(6), a.r(6), a.r(6))
+	if a.avx512 {
+		// Two vectors at a time, the second copy's sum in Z22 (its shift in Z23), added to Z6 after the
+		// loops: the sum's order changes, within the rounding the Softmax tests allow against float64.
+		emit("VBROADCASTSS %s, Z23", shiftArg)
+		emit("VXORPS Z22, Z22, Z22")
+		a.unrolledLoop(sym, func(b isa) {
+			emit("VADDPS %s, %s, %s", b.r(7), b.r(0), b.r(0))
+			b.exp(0, 1, 2, 3)
+			emit("VADDPS %s, %s, %s", b.r(0), b.r(6), b.r(6))
+		}, store)
+	}
 	masked := false
 	a.loop(sym, func() {
 		emit("VADDPS %s, %s, %s", a.r(7), a.r(0), a.r(0))
@@ -445,6 +510,9 @@ func (a isa) expShiftStore(store bool) {
 		}
 	})
 	fmt.Fprintf(&out, "%s_done:\n", sym)
+	if a.avx512 {
+		emit("VADDPS Z22, Z6, Z6")
+	}
 	a.reduceLanes("VADDPS")
 	emit("VZEROUPPER")
 	emit("MOVSS X6, %s", retArg)
@@ -474,6 +542,13 @@ func (a isa) rowMax() {
 	emit("MOVQ src_base+0(FP), SI")
 	emit("MOVQ src_len+8(FP), CX")
 	a.bcastBits("negInf", 6)
+	if a.avx512 {
+		// Two vectors at a time, the second copy's maximum in Z22, folded into Z6 after the loops.
+		emit("VMOVAPS Z6, Z22")
+		a.unrolledLoop(sym, func(b isa) {
+			emit("VMAXPS %s, %s, %s", b.r(0), b.r(6), b.r(6))
+		}, false)
+	}
 	masked := false
 	a.loop(sym, func() {
 		if masked {
@@ -484,6 +559,9 @@ func (a isa) rowMax() {
 		masked = true
 	}, func(mem string, m bool) { a.load(mem, 0, m) }, func(string, bool) {})
 	fmt.Fprintf(&out, "%s_done:\n", sym)
+	if a.avx512 {
+		emit("VMAXPS Z22, Z6, Z6")
+	}
 	a.reduceLanes("VMAXPS")
 	emit("VZEROUPPER")
 	emit("MOVSS X6, ret+24(FP)")
