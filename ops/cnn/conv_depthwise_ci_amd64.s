@@ -85,6 +85,41 @@
 	BZHIQ AX, CX, CX \
 	KMOVW CX, K1
 
+// DWCI_LOAD16 loads the 16 rows SI, SI+R8, ... masked (zeroing) by K1 into Z0..Z15. Clobbers R11.
+#define DWCI_LOAD16 \
+	MOVQ SI, R11 \
+	VMOVUPS.Z (R11), K1, Z0 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z1 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z2 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z3 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z4 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z5 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z6 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z7 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z8 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z9 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z10 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z11 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z12 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z13 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z14 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z15
+
 // func dwciPackAVX512(dst, src *float32, srcStride, n int)
 //
 // dst[p*16 + c] = src[c*srcStride + p] for c < 16 and p < ceil16(n), 0 for p >= n: 16 pixels a step,
@@ -101,38 +136,7 @@ TEXT ·dwciPackAVX512(SB), NOSPLIT, $0-32
 pack_step:
 	MOVQ DX, AX
 	DWCI_MASK
-	MOVQ SI, R11
-	VMOVUPS.Z (R11), K1, Z0
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z1
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z2
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z3
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z4
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z5
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z6
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z7
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z8
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z9
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z10
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z11
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z12
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z13
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z14
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z15
+	DWCI_LOAD16
 	TRANSPOSE16
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)
@@ -156,6 +160,57 @@ pack_step:
 	JG pack_step
 
 pack_done:
+	VZEROUPPER
+	RET
+
+// PACKTO_STORE stores pixel vector REG to dst at the offset at[I/8] (R10 points at the step's entries)
+// and leaves when it was the last pixel (DX counts the pixels left).
+#define PACKTO_STORE(REG, I) \
+	MOVQ I(R10), AX \
+	VMOVUPS REG, (DI)(AX*4) \
+	DECQ DX \
+	JZ packto_done
+
+// func dwciPackToAVX512(dst, src *float32, srcStride int, at *int, n int)
+//
+// dst[at[p]*4 bytes on + c] = src[c*srcStride + p] for c < 16 and p < n: as dwciPackAVX512, 16 pixels a
+// step, each transposed pixel stored at its own offset, and only the n pixels that exist.
+TEXT ·dwciPackToAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ srcStride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ at+24(FP), R10
+	MOVQ n+32(FP), DX
+	TESTQ DX, DX
+	JLE packto_done
+
+packto_step:
+	MOVQ DX, AX
+	DWCI_MASK
+	DWCI_LOAD16
+	TRANSPOSE16
+	PACKTO_STORE(Z0, 0)
+	PACKTO_STORE(Z1, 8)
+	PACKTO_STORE(Z2, 16)
+	PACKTO_STORE(Z3, 24)
+	PACKTO_STORE(Z4, 32)
+	PACKTO_STORE(Z5, 40)
+	PACKTO_STORE(Z6, 48)
+	PACKTO_STORE(Z7, 56)
+	PACKTO_STORE(Z8, 64)
+	PACKTO_STORE(Z9, 72)
+	PACKTO_STORE(Z10, 80)
+	PACKTO_STORE(Z11, 88)
+	PACKTO_STORE(Z12, 96)
+	PACKTO_STORE(Z13, 104)
+	PACKTO_STORE(Z14, 112)
+	PACKTO_STORE(Z15, 120)
+	ADDQ $128, R10
+	ADDQ $64, SI
+	JMP packto_step
+
+packto_done:
 	VZEROUPPER
 	RET
 
@@ -445,6 +500,65 @@ pack8_step:
 	JNZ pack8_step
 
 pack8_done:
+	VZEROUPPER
+	RET
+
+// PACKTO8_STORE stores half pixel REG at byte HALF of dst's offset at[I/8] (R10 points at the step's
+// entries) and jumps to DONE when it was the step's last pixel (CX counts them down).
+#define PACKTO8_STORE(REG, I, HALF, DONE) \
+	MOVQ I(R10), R12 \
+	VMOVUPS REG, HALF(DI)(R12*4) \
+	DECQ CX \
+	JZ DONE
+
+// func dwciPackToAVX2(dst, src *float32, srcStride int, at *int, n int)
+//
+// As dwciPackToAVX512, 8 pixels a step, two 8x8 transposes: channels 0-7 into the pixels' low halves,
+// stored, then 8-15 into the high ones. AX counts the pixels left, CX a half's stores.
+TEXT ·dwciPackToAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ srcStride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ at+24(FP), R10
+	MOVQ n+32(FP), AX
+	TESTQ AX, AX
+	JLE packto8_done
+
+packto8_step:
+	DWCI_MASK8(Y14, X14)
+	MOVQ SI, R11
+	DWCI_LOAD8
+	TRANSPOSE8
+	MOVQ AX, CX
+	PACKTO8_STORE(Y8, 0, 0, packto8_lows_done)
+	PACKTO8_STORE(Y9, 8, 0, packto8_lows_done)
+	PACKTO8_STORE(Y10, 16, 0, packto8_lows_done)
+	PACKTO8_STORE(Y11, 24, 0, packto8_lows_done)
+	PACKTO8_STORE(Y12, 32, 0, packto8_lows_done)
+	PACKTO8_STORE(Y13, 40, 0, packto8_lows_done)
+	PACKTO8_STORE(Y14, 48, 0, packto8_lows_done)
+	PACKTO8_STORE(Y15, 56, 0, packto8_lows_done)
+
+packto8_lows_done:
+	DWCI_MASK8(Y14, X14)
+	DWCI_LOAD8
+	TRANSPOSE8
+	MOVQ AX, CX
+	PACKTO8_STORE(Y8, 0, 32, packto8_done)
+	PACKTO8_STORE(Y9, 8, 32, packto8_done)
+	PACKTO8_STORE(Y10, 16, 32, packto8_done)
+	PACKTO8_STORE(Y11, 24, 32, packto8_done)
+	PACKTO8_STORE(Y12, 32, 32, packto8_done)
+	PACKTO8_STORE(Y13, 40, 32, packto8_done)
+	PACKTO8_STORE(Y14, 48, 32, packto8_done)
+	PACKTO8_STORE(Y15, 56, 32, packto8_done)
+	ADDQ $64, R10
+	ADDQ $32, SI
+	SUBQ $8, AX
+	JMP packto8_step
+
+packto8_done:
 	VZEROUPPER
 	RET
 
