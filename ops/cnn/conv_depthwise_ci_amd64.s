@@ -288,6 +288,78 @@ unpack_done:
 	VZEROUPPER
 	RET
 
+// DWCI_PIXELS8 sets AX BX R9 R11-R15 to the addresses in src (DX) of the eight pixels SI's base entries
+// name.
+#define DWCI_PIXELS8 \
+	MOVQ (SI), AX \
+	LEAQ (DX)(AX*4), AX \
+	MOVQ 8(SI), BX \
+	LEAQ (DX)(BX*4), BX \
+	MOVQ 16(SI), R9 \
+	LEAQ (DX)(R9*4), R9 \
+	MOVQ 24(SI), R11 \
+	LEAQ (DX)(R11*4), R11 \
+	MOVQ 32(SI), R12 \
+	LEAQ (DX)(R12*4), R12 \
+	MOVQ 40(SI), R13 \
+	LEAQ (DX)(R13*4), R13 \
+	MOVQ 48(SI), R14 \
+	LEAQ (DX)(R14*4), R14 \
+	MOVQ 56(SI), R15 \
+	LEAQ (DX)(R15*4), R15
+
+// DWCI_BIAS8 starts the eight accumulators Z0..Z7 at the biases, Z9.
+#define DWCI_BIAS8 \
+	VMOVAPS Z9, Z0 \
+	VMOVAPS Z9, Z1 \
+	VMOVAPS Z9, Z2 \
+	VMOVAPS Z9, Z3 \
+	VMOVAPS Z9, Z4 \
+	VMOVAPS Z9, Z5 \
+	VMOVAPS Z9, Z6 \
+	VMOVAPS Z9, Z7
+
+// DWCI_CLAMP_STORE8 clamps Z0..Z7 to [Z10, Z11], stores them at DI and moves DI and SI to the next group.
+#define DWCI_CLAMP_STORE8 \
+	VMAXPS Z0, Z10, Z0 \
+	VMINPS Z0, Z11, Z0 \
+	VMAXPS Z1, Z10, Z1 \
+	VMINPS Z1, Z11, Z1 \
+	VMAXPS Z2, Z10, Z2 \
+	VMINPS Z2, Z11, Z2 \
+	VMAXPS Z3, Z10, Z3 \
+	VMINPS Z3, Z11, Z3 \
+	VMAXPS Z4, Z10, Z4 \
+	VMINPS Z4, Z11, Z4 \
+	VMAXPS Z5, Z10, Z5 \
+	VMINPS Z5, Z11, Z5 \
+	VMAXPS Z6, Z10, Z6 \
+	VMINPS Z6, Z11, Z6 \
+	VMAXPS Z7, Z10, Z7 \
+	VMINPS Z7, Z11, Z7 \
+	VMOVUPS Z0, (DI) \
+	VMOVUPS Z1, 64(DI) \
+	VMOVUPS Z2, 128(DI) \
+	VMOVUPS Z3, 192(DI) \
+	VMOVUPS Z4, 256(DI) \
+	VMOVUPS Z5, 320(DI) \
+	VMOVUPS Z6, 384(DI) \
+	VMOVUPS Z7, 448(DI) \
+	ADDQ $512, DI \
+	ADDQ $64, SI
+
+// DWCI_TAP9 adds tap T's products: its offset at T*8(R8), its weights in W.
+#define DWCI_TAP9(T, W) \
+	MOVQ T*8(R8), DX \
+	VFMADD231PS (AX)(DX*4), W, Z0 \
+	VFMADD231PS (BX)(DX*4), W, Z1 \
+	VFMADD231PS (R9)(DX*4), W, Z2 \
+	VFMADD231PS (R11)(DX*4), W, Z3 \
+	VFMADD231PS (R12)(DX*4), W, Z4 \
+	VFMADD231PS (R13)(DX*4), W, Z5 \
+	VFMADD231PS (R14)(DX*4), W, Z6 \
+	VFMADD231PS (R15)(DX*4), W, Z7
+
 // func dwciTapsAVX512(dst, src *float32, off, base *int, w, bias *float32, taps, groups int, lo, hi float32)
 //
 // For each pixel i < 8*groups: dst[i*16 + c] = clamp(bias[c] + Σ_t w[t*16 + c] · src[base[i] + off[t] + c]).
@@ -309,33 +381,13 @@ TEXT ·dwciTapsAVX512(SB), NOSPLIT, $8-72
 	VBROADCASTSS hi+68(FP), Z11
 	TESTQ CX, CX
 	JLE taps_done
+	CMPQ taps+48(FP), $9
+	JEQ taps9
 
 taps_step:
 	MOVQ src+8(FP), DX
-	MOVQ (SI), AX
-	LEAQ (DX)(AX*4), AX
-	MOVQ 8(SI), BX
-	LEAQ (DX)(BX*4), BX
-	MOVQ 16(SI), R9
-	LEAQ (DX)(R9*4), R9
-	MOVQ 24(SI), R11
-	LEAQ (DX)(R11*4), R11
-	MOVQ 32(SI), R12
-	LEAQ (DX)(R12*4), R12
-	MOVQ 40(SI), R13
-	LEAQ (DX)(R13*4), R13
-	MOVQ 48(SI), R14
-	LEAQ (DX)(R14*4), R14
-	MOVQ 56(SI), R15
-	LEAQ (DX)(R15*4), R15
-	VMOVAPS Z9, Z0
-	VMOVAPS Z9, Z1
-	VMOVAPS Z9, Z2
-	VMOVAPS Z9, Z3
-	VMOVAPS Z9, Z4
-	VMOVAPS Z9, Z5
-	VMOVAPS Z9, Z6
-	VMOVAPS Z9, Z7
+	DWCI_PIXELS8
+	DWCI_BIAS8
 	MOVQ off+16(FP), R8
 	MOVQ w+32(FP), R10
 
@@ -355,34 +407,43 @@ taps_tap:
 	CMPQ R8, offEnd-8(SP)
 	JNE taps_tap
 
-	VMAXPS Z0, Z10, Z0
-	VMINPS Z0, Z11, Z0
-	VMAXPS Z1, Z10, Z1
-	VMINPS Z1, Z11, Z1
-	VMAXPS Z2, Z10, Z2
-	VMINPS Z2, Z11, Z2
-	VMAXPS Z3, Z10, Z3
-	VMINPS Z3, Z11, Z3
-	VMAXPS Z4, Z10, Z4
-	VMINPS Z4, Z11, Z4
-	VMAXPS Z5, Z10, Z5
-	VMINPS Z5, Z11, Z5
-	VMAXPS Z6, Z10, Z6
-	VMINPS Z6, Z11, Z6
-	VMAXPS Z7, Z10, Z7
-	VMINPS Z7, Z11, Z7
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
-	VMOVUPS Z3, 192(DI)
-	VMOVUPS Z4, 256(DI)
-	VMOVUPS Z5, 320(DI)
-	VMOVUPS Z6, 384(DI)
-	VMOVUPS Z7, 448(DI)
-	ADDQ $512, DI
-	ADDQ $64, SI
+	DWCI_CLAMP_STORE8
 	DECQ CX
 	JNZ taps_step
+
+	JMP taps_done
+
+// The 3x3 windows: the nine weight vectors stay in Z16..Z24 and the taps are unrolled, so that each
+// tap is one offset load and eight multiply-adds, without the weight load and the loop's compare.
+taps9:
+	MOVQ w+32(FP), R10
+	VMOVUPS (R10), Z16
+	VMOVUPS 64(R10), Z17
+	VMOVUPS 128(R10), Z18
+	VMOVUPS 192(R10), Z19
+	VMOVUPS 256(R10), Z20
+	VMOVUPS 320(R10), Z21
+	VMOVUPS 384(R10), Z22
+	VMOVUPS 448(R10), Z23
+	VMOVUPS 512(R10), Z24
+	MOVQ off+16(FP), R8
+
+taps9_step:
+	MOVQ src+8(FP), DX
+	DWCI_PIXELS8
+	DWCI_BIAS8
+	DWCI_TAP9(0, Z16)
+	DWCI_TAP9(1, Z17)
+	DWCI_TAP9(2, Z18)
+	DWCI_TAP9(3, Z19)
+	DWCI_TAP9(4, Z20)
+	DWCI_TAP9(5, Z21)
+	DWCI_TAP9(6, Z22)
+	DWCI_TAP9(7, Z23)
+	DWCI_TAP9(8, Z24)
+	DWCI_CLAMP_STORE8
+	DECQ CX
+	JNZ taps9_step
 
 taps_done:
 	VZEROUPPER
