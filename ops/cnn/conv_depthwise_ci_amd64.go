@@ -59,19 +59,18 @@ func dwciPackToAsmVariants() []isa.Variant[dwciPackToFn] {
 	}
 }
 
-// dwciPackToAsm wraps an assembly pack-to: every offset is checked, as the twin's indexing would.
+// dwciPackToAsm wraps an assembly pack-to, checking the bounds the twin's indexing would through the
+// table's smallest and largest entries (a negative one goes to the twin, whose indexing fails).
 func dwciPackToAsm(f func(dst, src *float32, srcStride int, at *int, n int)) dwciPackToFn {
-	return func(dst, src []float32, srcStride, rows int, at []int) {
-		n := len(at)
-		if rows != dwciLanes || n == 0 || srcStride < n {
-			dwciPackToGo(dst, src, srcStride, rows, at)
+	return func(dst, src []float32, srcStride, rows int, t dwciOffsets) {
+		n := len(t.at)
+		if rows != dwciLanes || n == 0 || srcStride < n || t.min < 0 {
+			dwciPackToGo(dst, src, srcStride, rows, t)
 			return
 		}
 		_ = src[(dwciLanes-1)*srcStride+n-1]
-		for _, a := range at {
-			_ = dst[a : a+dwciLanes]
-		}
-		f(&dst[0], &src[0], srcStride, &at[0], n)
+		_ = dst[t.max+dwciLanes-1]
+		f(&dst[0], &src[0], srcStride, &t.at[0], n)
 	}
 }
 

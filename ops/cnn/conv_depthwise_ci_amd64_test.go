@@ -64,8 +64,8 @@ func TestDepthwiseInterleavedPackToMatchesTwin(t *testing.T) {
 				for i := range got {
 					want[i], got[i] = 42, 42
 				}
-				dwciPackToGo(want, src, stride, rows, at)
-				v.Fn(got, src, stride, rows, at)
+				dwciPackToGo(want, src, stride, rows, newDwciOffsets(at))
+				v.Fn(got, src, stride, rows, newDwciOffsets(at))
 				closeFloats(t, fmt.Sprintf("%s pack-to n=%d rows=%d", v.Name, n, rows), got, want, 0)
 			}
 		}
