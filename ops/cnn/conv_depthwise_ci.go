@@ -16,6 +16,9 @@ package cnn
 // assembly (conv_depthwise_ci_amd64.s) has AVX-512 and AVX2 variants; with neither, the plane path runs.
 
 import (
+	"slices"
+	"unsafe"
+
 	"github.com/onnxrun/onnxrun/ops/internal/activation"
 	"github.com/onnxrun/onnxrun/ops/internal/gemm"
 	"github.com/onnxrun/onnxrun/ops/internal/isa"
@@ -43,8 +46,17 @@ type dwciPlan struct {
 	outPixels       int
 	offsets         []int // tap (ky, kx) at (ky*padW + kx)*16
 	bases           []int // output pixel i reads from bases[i]; ceil16(outPixels) entries, the extra ones 0
-	padLen          int   // padH*padW*16
-	stageLen        int   // ceil16(max(inH*inW, outPixels))*16: the transposed input, then the output
+	// inputAt is where input pixel p goes in the padded block (dwciPackTo): its interior cell, or the
+	// discard vector just past the block for the rows and columns no output reads.
+	inputAt dwciOffsets
+	// borderRuns are the [start, end) ranges of the padded block no input pixel is written to: its
+	// padding, zeroed by each unit (run is called a unit at a time on a buffer other kernels share, and
+	// the border is a fraction of the block: 32 of 81 pixels on a 7x7 map, 29 of 225 on 14x14 stride 2).
+	borderRuns [][2]int
+	padLen     int // padH*padW*16
+	// stageLen is ceil16(max(inH*inW, outPixels))*16: the quantized path's transposed input, then the
+	// output; outLen is ceil16(outPixels)*16, the float path's stage (its input goes straight to the block).
+	stageLen, outLen int
 }
 
 // newDwciPlan returns the interleaved plan when the shape takes it: a depthwise multiplier of 1, a window
@@ -77,11 +89,53 @@ func newDwciPlanFor(s *convShape, vec *dwVectorPlan) *dwciPlan {
 	}
 	p.padLen = p.padH * p.padW * dwciLanes
 	p.stageLen = ceilDiv(max(p.inH*p.inW, p.outPixels), dwciLanes) * dwciLanes * dwciLanes
+	p.outLen = ceilDiv(p.outPixels, dwciLanes) * dwciLanes * dwciLanes
+	written := make([]bool, p.padH*p.padW)
+	inputAt := make([]int, p.inH*p.inW)
+	for i := range inputAt {
+		row, col := i/p.inW+p.padTop, i%p.inW+p.padLeft
+		if row >= p.padH || col >= p.padW {
+			inputAt[i] = p.padLen // the discard vector
+			continue
+		}
+		inputAt[i] = (row*p.padW + col) * dwciLanes
+		written[row*p.padW+col] = true
+	}
+	p.inputAt = newDwciOffsets(inputAt)
+	for at := 0; at < len(written); {
+		if written[at] {
+			at++
+			continue
+		}
+		end := at
+		for end < len(written) && !written[end] {
+			end++
+		}
+		p.borderRuns = append(p.borderRuns, [2]int{at * dwciLanes, end * dwciLanes})
+		at = end
+	}
 	return p
 }
 
-// scratchPerThread is the padded block, the stage and the unit's 16 biases.
-func (p *dwciPlan) scratchPerThread() int { return p.padLen + p.stageLen + dwciLanes }
+// dwciAlign is the alignment of the padded block and the stage in floats (64 bytes): the stencil's
+// and the transposes' zmm loads and stores then never straddle two cache lines.
+const dwciAlign = 16
+
+// scratchPerThread is the slack to align the padded block, the block, its discard vector, the stage and
+// the unit's 16 biases.
+func (p *dwciPlan) scratchPerThread() int {
+	return dwciAlign - 1 + p.padLen + dwciLanes + p.outLen + dwciLanes
+}
+
+// alignedFloats returns buf from its first element on a 64-byte boundary (buf holds floats, 4-byte
+// aligned, so at most dwciAlign-1 of them are skipped).
+func alignedFloats(buf []float32) []float32 {
+	if len(buf) == 0 {
+		return buf
+	}
+	mis := int(uintptr(unsafe.Pointer(&buf[0])) % (4 * dwciAlign) / 4)
+	return buf[(dwciAlign-mis)%dwciAlign:]
+}
 
 // packWeights lays W [C][taps] out as [block][tap][16 channels], zero past channel C.
 func (p *dwciPlan) packWeights(dst, w []float32, channels, taps int) {
@@ -96,31 +150,28 @@ func (p *dwciPlan) packWeights(dst, w []float32, channels, taps int) {
 }
 
 // runInterleaved computes units [lo, hi) (unit u: image u / blocks, channels 16*(u % blocks) on) with buf
-// the per-thread buffers and packed the weights as packWeights lays them out. The padded block's
-// padding is zeroed once: every unit writes the same interior cells.
+// the per-thread buffers and packed the weights as packWeights lays them out. Each unit zeroes the padded
+// block's border and transposes its 16 planes straight into the block's interior.
 func (c *convDepthwise) runInterleaved(r *convRun, lo, hi int, buf, packed []float32) {
 	s, p := c.s, c.ci
-	padded := buf[:p.padLen]
-	stage := buf[p.padLen : p.padLen+p.stageLen]
-	bias := buf[p.padLen+p.stageLen : p.padLen+p.stageLen+dwciLanes]
-	clear(padded)
+	buf = alignedFloats(buf)
+	padded := buf[:p.padLen+dwciLanes] // the block, then the discard vector
+	stage := buf[p.padLen+dwciLanes : p.padLen+dwciLanes+p.outLen]
+	bias := buf[p.padLen+dwciLanes+p.outLen : p.padLen+dwciLanes+p.outLen+dwciLanes]
 	e := &r.k.epi
 	clampOnly := *e
 	clampOnly.post = activation.Func{}
 	clampLo, clampHi, inKernel := e.clampBounds()
 	taps := s.taps
-	cols := min(p.inW, p.padW-p.padLeft)
-	rows := min(p.inH, p.padH-p.padTop)
 	for u := lo; u < hi; u++ {
 		n, blk := u/p.blocks, u%p.blocks
 		c0 := blk * dwciLanes
 		lanes := min(dwciLanes, s.inC-c0)
 		x := r.x[(n*s.inC+c0)*s.inSize : (n*s.inC+c0+lanes)*s.inSize]
-		dwciPack.Fn(stage, x, s.inSize, lanes, s.inSize)
-		for i := 0; i < rows && cols > 0; i++ {
-			at := ((i+p.padTop)*p.padW + p.padLeft) * dwciLanes
-			copy(padded[at:at+cols*dwciLanes], stage[i*p.inW*dwciLanes:])
+		for _, run := range p.borderRuns {
+			clear(padded[run[0]:run[1]])
 		}
+		dwciPackTo.Fn(padded, x, s.inSize, lanes, p.inputAt)
 		clear(bias)
 		if r.bias != nil {
 			copy(bias, r.bias[c0:c0+lanes])
@@ -158,6 +209,43 @@ func dwciPackGo(dst, src []float32, srcStride, rows, n int) {
 	for c := 0; c < rows; c++ {
 		for p, v := range src[c*srcStride : c*srcStride+n] {
 			dst[p*dwciLanes+c] = v
+		}
+	}
+}
+
+// dwciOffsets is a table of pixel offsets with its smallest and largest entries, found once when the
+// table is built (newDwciOffsets), so that the assembly's wrapper checks a call's bounds in two tests
+// instead of one per pixel (196 a unit on a 14x14 map, about as many cycles as the transpose takes).
+type dwciOffsets struct {
+	at       []int
+	min, max int
+}
+
+// newDwciOffsets returns the table of at.
+func newDwciOffsets(at []int) dwciOffsets {
+	t := dwciOffsets{at: at}
+	if len(at) > 0 {
+		t.min, t.max = slices.Min(at), slices.Max(at)
+	}
+	return t
+}
+
+// dwciPackToFn transposes rows planes (rows <= 16) of len(t.at) values, srcStride apart, into pixels of
+// 16 channels at the offsets t gives: dst[t.at[p] + c] = src[c*srcStride + p] for p < len(t.at) and
+// c < rows, and 0 for rows <= c < 16. It writes the input straight into the padded block, where a pack
+// into contiguous pixels needed a second pass copying each row to its place.
+type dwciPackToFn func(dst, src []float32, srcStride, rows int, t dwciOffsets)
+
+// dwciPackToGo is the pure-Go twin of the assembly pack-to.
+func dwciPackToGo(dst, src []float32, srcStride, rows int, t dwciOffsets) {
+	for p, a := range t.at {
+		px := dst[a : a+dwciLanes]
+		for c := range px {
+			if c < rows {
+				px[c] = src[c*srcStride+p]
+			} else {
+				px[c] = 0
+			}
 		}
 	}
 }
@@ -202,6 +290,8 @@ func dwciTapsGo(dst, src []float32, off, base []int, w, bias []float32, lo, hi f
 var (
 	dwciPackVariants   = append([]isa.Variant[dwciPackFn]{{Level: isa.PureGo, Name: "pure Go", Fn: dwciPackGo}}, dwciPackAsmVariants()...)
 	dwciPack           = isa.Pick(dwciPackVariants...)
+	dwciPackToVariants = append([]isa.Variant[dwciPackToFn]{{Level: isa.PureGo, Name: "pure Go", Fn: dwciPackToGo}}, dwciPackToAsmVariants()...)
+	dwciPackTo         = isa.Pick(dwciPackToVariants...)
 	dwciUnpackVariants = append([]isa.Variant[dwciUnpackFn]{{Level: isa.PureGo, Name: "pure Go", Fn: dwciUnpackGo}}, dwciUnpackAsmVariants()...)
 	dwciUnpack         = isa.Pick(dwciUnpackVariants...)
 	dwciTapsVariants   = append([]isa.Variant[dwciTapsFn]{{Level: isa.PureGo, Name: "pure Go", Fn: dwciTapsGo}}, dwciTapsAsmVariants()...)

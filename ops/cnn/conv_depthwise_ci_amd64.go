@@ -12,6 +12,9 @@ import "github.com/onnxrun/onnxrun/ops/internal/isa"
 func dwciPackAVX512(dst, src *float32, srcStride, n int)
 
 //go:noescape
+func dwciPackToAVX512(dst, src *float32, srcStride int, at *int, n int)
+
+//go:noescape
 func dwciUnpackAVX512(dst *float32, dstStride int, src *float32, n int)
 
 //go:noescape
@@ -19,6 +22,9 @@ func dwciTapsAVX512(dst, src *float32, off, base *int, w, bias *float32, taps, g
 
 //go:noescape
 func dwciPackAVX2(dst, src *float32, srcStride, n int)
+
+//go:noescape
+func dwciPackToAVX2(dst, src *float32, srcStride int, at *int, n int)
 
 //go:noescape
 func dwciUnpackAVX2(dst *float32, dstStride int, src *float32, n int)
@@ -43,6 +49,28 @@ func dwciPackAsm(f func(dst, src *float32, srcStride, n int)) dwciPackFn {
 		_ = dst[ceilDiv(n, dwciLanes)*dwciLanes*dwciLanes-1]
 		_ = src[(dwciLanes-1)*srcStride+n-1]
 		f(&dst[0], &src[0], srcStride, n)
+	}
+}
+
+func dwciPackToAsmVariants() []isa.Variant[dwciPackToFn] {
+	return []isa.Variant[dwciPackToFn]{
+		{Level: isa.AVX2, Name: "AVX2", Fn: dwciPackToAsm(dwciPackToAVX2)},
+		{Level: isa.AVX512, Name: "AVX-512", Fn: dwciPackToAsm(dwciPackToAVX512)},
+	}
+}
+
+// dwciPackToAsm wraps an assembly pack-to, checking the bounds the twin's indexing would through the
+// table's smallest and largest entries (a negative one goes to the twin, whose indexing fails).
+func dwciPackToAsm(f func(dst, src *float32, srcStride int, at *int, n int)) dwciPackToFn {
+	return func(dst, src []float32, srcStride, rows int, t dwciOffsets) {
+		n := len(t.at)
+		if rows != dwciLanes || n == 0 || srcStride < n || t.min < 0 {
+			dwciPackToGo(dst, src, srcStride, rows, t)
+			return
+		}
+		_ = src[(dwciLanes-1)*srcStride+n-1]
+		_ = dst[t.max+dwciLanes-1]
+		f(&dst[0], &src[0], srcStride, &t.at[0], n)
 	}
 }
 

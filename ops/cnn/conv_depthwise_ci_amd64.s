@@ -85,6 +85,41 @@
 	BZHIQ AX, CX, CX \
 	KMOVW CX, K1
 
+// DWCI_LOAD16 loads the 16 rows SI, SI+R8, ... masked (zeroing) by K1 into Z0..Z15. Clobbers R11.
+#define DWCI_LOAD16 \
+	MOVQ SI, R11 \
+	VMOVUPS.Z (R11), K1, Z0 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z1 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z2 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z3 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z4 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z5 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z6 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z7 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z8 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z9 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z10 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z11 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z12 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z13 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z14 \
+	ADDQ R8, R11 \
+	VMOVUPS.Z (R11), K1, Z15
+
 // func dwciPackAVX512(dst, src *float32, srcStride, n int)
 //
 // dst[p*16 + c] = src[c*srcStride + p] for c < 16 and p < ceil16(n), 0 for p >= n: 16 pixels a step,
@@ -101,38 +136,7 @@ TEXT ·dwciPackAVX512(SB), NOSPLIT, $0-32
 pack_step:
 	MOVQ DX, AX
 	DWCI_MASK
-	MOVQ SI, R11
-	VMOVUPS.Z (R11), K1, Z0
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z1
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z2
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z3
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z4
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z5
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z6
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z7
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z8
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z9
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z10
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z11
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z12
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z13
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z14
-	ADDQ R8, R11
-	VMOVUPS.Z (R11), K1, Z15
+	DWCI_LOAD16
 	TRANSPOSE16
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)
@@ -156,6 +160,57 @@ pack_step:
 	JG pack_step
 
 pack_done:
+	VZEROUPPER
+	RET
+
+// PACKTO_STORE stores pixel vector REG to dst at the offset at[I/8] (R10 points at the step's entries)
+// and leaves when it was the last pixel (DX counts the pixels left).
+#define PACKTO_STORE(REG, I) \
+	MOVQ I(R10), AX \
+	VMOVUPS REG, (DI)(AX*4) \
+	DECQ DX \
+	JZ packto_done
+
+// func dwciPackToAVX512(dst, src *float32, srcStride int, at *int, n int)
+//
+// dst[at[p]*4 bytes on + c] = src[c*srcStride + p] for c < 16 and p < n: as dwciPackAVX512, 16 pixels a
+// step, each transposed pixel stored at its own offset, and only the n pixels that exist.
+TEXT ·dwciPackToAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ srcStride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ at+24(FP), R10
+	MOVQ n+32(FP), DX
+	TESTQ DX, DX
+	JLE packto_done
+
+packto_step:
+	MOVQ DX, AX
+	DWCI_MASK
+	DWCI_LOAD16
+	TRANSPOSE16
+	PACKTO_STORE(Z0, 0)
+	PACKTO_STORE(Z1, 8)
+	PACKTO_STORE(Z2, 16)
+	PACKTO_STORE(Z3, 24)
+	PACKTO_STORE(Z4, 32)
+	PACKTO_STORE(Z5, 40)
+	PACKTO_STORE(Z6, 48)
+	PACKTO_STORE(Z7, 56)
+	PACKTO_STORE(Z8, 64)
+	PACKTO_STORE(Z9, 72)
+	PACKTO_STORE(Z10, 80)
+	PACKTO_STORE(Z11, 88)
+	PACKTO_STORE(Z12, 96)
+	PACKTO_STORE(Z13, 104)
+	PACKTO_STORE(Z14, 112)
+	PACKTO_STORE(Z15, 120)
+	ADDQ $128, R10
+	ADDQ $64, SI
+	JMP packto_step
+
+packto_done:
 	VZEROUPPER
 	RET
 
@@ -233,6 +288,78 @@ unpack_done:
 	VZEROUPPER
 	RET
 
+// DWCI_PIXELS8 sets AX BX R9 R11-R15 to the addresses in src (DX) of the eight pixels SI's base entries
+// name.
+#define DWCI_PIXELS8 \
+	MOVQ (SI), AX \
+	LEAQ (DX)(AX*4), AX \
+	MOVQ 8(SI), BX \
+	LEAQ (DX)(BX*4), BX \
+	MOVQ 16(SI), R9 \
+	LEAQ (DX)(R9*4), R9 \
+	MOVQ 24(SI), R11 \
+	LEAQ (DX)(R11*4), R11 \
+	MOVQ 32(SI), R12 \
+	LEAQ (DX)(R12*4), R12 \
+	MOVQ 40(SI), R13 \
+	LEAQ (DX)(R13*4), R13 \
+	MOVQ 48(SI), R14 \
+	LEAQ (DX)(R14*4), R14 \
+	MOVQ 56(SI), R15 \
+	LEAQ (DX)(R15*4), R15
+
+// DWCI_BIAS8 starts the eight accumulators Z0..Z7 at the biases, Z9.
+#define DWCI_BIAS8 \
+	VMOVAPS Z9, Z0 \
+	VMOVAPS Z9, Z1 \
+	VMOVAPS Z9, Z2 \
+	VMOVAPS Z9, Z3 \
+	VMOVAPS Z9, Z4 \
+	VMOVAPS Z9, Z5 \
+	VMOVAPS Z9, Z6 \
+	VMOVAPS Z9, Z7
+
+// DWCI_CLAMP_STORE8 clamps Z0..Z7 to [Z10, Z11], stores them at DI and moves DI and SI to the next group.
+#define DWCI_CLAMP_STORE8 \
+	VMAXPS Z0, Z10, Z0 \
+	VMINPS Z0, Z11, Z0 \
+	VMAXPS Z1, Z10, Z1 \
+	VMINPS Z1, Z11, Z1 \
+	VMAXPS Z2, Z10, Z2 \
+	VMINPS Z2, Z11, Z2 \
+	VMAXPS Z3, Z10, Z3 \
+	VMINPS Z3, Z11, Z3 \
+	VMAXPS Z4, Z10, Z4 \
+	VMINPS Z4, Z11, Z4 \
+	VMAXPS Z5, Z10, Z5 \
+	VMINPS Z5, Z11, Z5 \
+	VMAXPS Z6, Z10, Z6 \
+	VMINPS Z6, Z11, Z6 \
+	VMAXPS Z7, Z10, Z7 \
+	VMINPS Z7, Z11, Z7 \
+	VMOVUPS Z0, (DI) \
+	VMOVUPS Z1, 64(DI) \
+	VMOVUPS Z2, 128(DI) \
+	VMOVUPS Z3, 192(DI) \
+	VMOVUPS Z4, 256(DI) \
+	VMOVUPS Z5, 320(DI) \
+	VMOVUPS Z6, 384(DI) \
+	VMOVUPS Z7, 448(DI) \
+	ADDQ $512, DI \
+	ADDQ $64, SI
+
+// DWCI_TAP9 adds tap T's products: its offset at T*8(R8), its weights in W.
+#define DWCI_TAP9(T, W) \
+	MOVQ T*8(R8), DX \
+	VFMADD231PS (AX)(DX*4), W, Z0 \
+	VFMADD231PS (BX)(DX*4), W, Z1 \
+	VFMADD231PS (R9)(DX*4), W, Z2 \
+	VFMADD231PS (R11)(DX*4), W, Z3 \
+	VFMADD231PS (R12)(DX*4), W, Z4 \
+	VFMADD231PS (R13)(DX*4), W, Z5 \
+	VFMADD231PS (R14)(DX*4), W, Z6 \
+	VFMADD231PS (R15)(DX*4), W, Z7
+
 // func dwciTapsAVX512(dst, src *float32, off, base *int, w, bias *float32, taps, groups int, lo, hi float32)
 //
 // For each pixel i < 8*groups: dst[i*16 + c] = clamp(bias[c] + Σ_t w[t*16 + c] · src[base[i] + off[t] + c]).
@@ -254,33 +381,13 @@ TEXT ·dwciTapsAVX512(SB), NOSPLIT, $8-72
 	VBROADCASTSS hi+68(FP), Z11
 	TESTQ CX, CX
 	JLE taps_done
+	CMPQ taps+48(FP), $9
+	JEQ taps9
 
 taps_step:
 	MOVQ src+8(FP), DX
-	MOVQ (SI), AX
-	LEAQ (DX)(AX*4), AX
-	MOVQ 8(SI), BX
-	LEAQ (DX)(BX*4), BX
-	MOVQ 16(SI), R9
-	LEAQ (DX)(R9*4), R9
-	MOVQ 24(SI), R11
-	LEAQ (DX)(R11*4), R11
-	MOVQ 32(SI), R12
-	LEAQ (DX)(R12*4), R12
-	MOVQ 40(SI), R13
-	LEAQ (DX)(R13*4), R13
-	MOVQ 48(SI), R14
-	LEAQ (DX)(R14*4), R14
-	MOVQ 56(SI), R15
-	LEAQ (DX)(R15*4), R15
-	VMOVAPS Z9, Z0
-	VMOVAPS Z9, Z1
-	VMOVAPS Z9, Z2
-	VMOVAPS Z9, Z3
-	VMOVAPS Z9, Z4
-	VMOVAPS Z9, Z5
-	VMOVAPS Z9, Z6
-	VMOVAPS Z9, Z7
+	DWCI_PIXELS8
+	DWCI_BIAS8
 	MOVQ off+16(FP), R8
 	MOVQ w+32(FP), R10
 
@@ -300,34 +407,43 @@ taps_tap:
 	CMPQ R8, offEnd-8(SP)
 	JNE taps_tap
 
-	VMAXPS Z0, Z10, Z0
-	VMINPS Z0, Z11, Z0
-	VMAXPS Z1, Z10, Z1
-	VMINPS Z1, Z11, Z1
-	VMAXPS Z2, Z10, Z2
-	VMINPS Z2, Z11, Z2
-	VMAXPS Z3, Z10, Z3
-	VMINPS Z3, Z11, Z3
-	VMAXPS Z4, Z10, Z4
-	VMINPS Z4, Z11, Z4
-	VMAXPS Z5, Z10, Z5
-	VMINPS Z5, Z11, Z5
-	VMAXPS Z6, Z10, Z6
-	VMINPS Z6, Z11, Z6
-	VMAXPS Z7, Z10, Z7
-	VMINPS Z7, Z11, Z7
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
-	VMOVUPS Z3, 192(DI)
-	VMOVUPS Z4, 256(DI)
-	VMOVUPS Z5, 320(DI)
-	VMOVUPS Z6, 384(DI)
-	VMOVUPS Z7, 448(DI)
-	ADDQ $512, DI
-	ADDQ $64, SI
+	DWCI_CLAMP_STORE8
 	DECQ CX
 	JNZ taps_step
+
+	JMP taps_done
+
+// The 3x3 windows: the nine weight vectors stay in Z16..Z24 and the taps are unrolled, so that each
+// tap is one offset load and eight multiply-adds, without the weight load and the loop's compare.
+taps9:
+	MOVQ w+32(FP), R10
+	VMOVUPS (R10), Z16
+	VMOVUPS 64(R10), Z17
+	VMOVUPS 128(R10), Z18
+	VMOVUPS 192(R10), Z19
+	VMOVUPS 256(R10), Z20
+	VMOVUPS 320(R10), Z21
+	VMOVUPS 384(R10), Z22
+	VMOVUPS 448(R10), Z23
+	VMOVUPS 512(R10), Z24
+	MOVQ off+16(FP), R8
+
+taps9_step:
+	MOVQ src+8(FP), DX
+	DWCI_PIXELS8
+	DWCI_BIAS8
+	DWCI_TAP9(0, Z16)
+	DWCI_TAP9(1, Z17)
+	DWCI_TAP9(2, Z18)
+	DWCI_TAP9(3, Z19)
+	DWCI_TAP9(4, Z20)
+	DWCI_TAP9(5, Z21)
+	DWCI_TAP9(6, Z22)
+	DWCI_TAP9(7, Z23)
+	DWCI_TAP9(8, Z24)
+	DWCI_CLAMP_STORE8
+	DECQ CX
+	JNZ taps9_step
 
 taps_done:
 	VZEROUPPER
@@ -445,6 +561,65 @@ pack8_step:
 	JNZ pack8_step
 
 pack8_done:
+	VZEROUPPER
+	RET
+
+// PACKTO8_STORE stores half pixel REG at byte HALF of dst's offset at[I/8] (R10 points at the step's
+// entries) and jumps to DONE when it was the step's last pixel (CX counts them down).
+#define PACKTO8_STORE(REG, I, HALF, DONE) \
+	MOVQ I(R10), R12 \
+	VMOVUPS REG, HALF(DI)(R12*4) \
+	DECQ CX \
+	JZ DONE
+
+// func dwciPackToAVX2(dst, src *float32, srcStride int, at *int, n int)
+//
+// As dwciPackToAVX512, 8 pixels a step, two 8x8 transposes: channels 0-7 into the pixels' low halves,
+// stored, then 8-15 into the high ones. AX counts the pixels left, CX a half's stores.
+TEXT ·dwciPackToAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ srcStride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ at+24(FP), R10
+	MOVQ n+32(FP), AX
+	TESTQ AX, AX
+	JLE packto8_done
+
+packto8_step:
+	DWCI_MASK8(Y14, X14)
+	MOVQ SI, R11
+	DWCI_LOAD8
+	TRANSPOSE8
+	MOVQ AX, CX
+	PACKTO8_STORE(Y8, 0, 0, packto8_lows_done)
+	PACKTO8_STORE(Y9, 8, 0, packto8_lows_done)
+	PACKTO8_STORE(Y10, 16, 0, packto8_lows_done)
+	PACKTO8_STORE(Y11, 24, 0, packto8_lows_done)
+	PACKTO8_STORE(Y12, 32, 0, packto8_lows_done)
+	PACKTO8_STORE(Y13, 40, 0, packto8_lows_done)
+	PACKTO8_STORE(Y14, 48, 0, packto8_lows_done)
+	PACKTO8_STORE(Y15, 56, 0, packto8_lows_done)
+
+packto8_lows_done:
+	DWCI_MASK8(Y14, X14)
+	DWCI_LOAD8
+	TRANSPOSE8
+	MOVQ AX, CX
+	PACKTO8_STORE(Y8, 0, 32, packto8_done)
+	PACKTO8_STORE(Y9, 8, 32, packto8_done)
+	PACKTO8_STORE(Y10, 16, 32, packto8_done)
+	PACKTO8_STORE(Y11, 24, 32, packto8_done)
+	PACKTO8_STORE(Y12, 32, 32, packto8_done)
+	PACKTO8_STORE(Y13, 40, 32, packto8_done)
+	PACKTO8_STORE(Y14, 48, 32, packto8_done)
+	PACKTO8_STORE(Y15, 56, 32, packto8_done)
+	ADDQ $64, R10
+	ADDQ $32, SI
+	SUBQ $8, AX
+	JMP packto8_step
+
+packto8_done:
 	VZEROUPPER
 	RET
 

@@ -3,6 +3,7 @@
 package cnn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -38,6 +39,34 @@ func TestDepthwiseInterleavedTransposesMatchTwin(t *testing.T) {
 				dwciUnpackGo(want, stride, packed, rows, n)
 				v.Fn(got, stride, packed, rows, n)
 				closeFloats(t, v.Name+" unpack", got, want, 0)
+			}
+		}
+	}
+}
+
+// Every interleaved pack-to variant this CPU runs matches its pure-Go twin for pixel counts around its
+// 16- and 8-pixel steps, full and partial channel blocks, with pixels sent to scattered, out-of-order
+// offsets: the values no offset names keep their guard value (only the n pixels are stored).
+func TestDepthwiseInterleavedPackToMatchesTwin(t *testing.T) {
+	r := rand.New(rand.NewPCG(29, 31))
+	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 49, 196, 225} {
+		for _, rows := range []int{16, 5} {
+			stride := n + 3
+			src := randFloats(r, rows*stride)
+			// Pixel p goes to slot perm[p] of 2n+1 slots, one in two left unwritten.
+			perm := r.Perm(2*n + 1)[:n]
+			at := make([]int, n)
+			for p := range at {
+				at[p] = perm[p] * dwciLanes
+			}
+			for _, v := range isa.Runnable(dwciPackToVariants...) {
+				want, got := make([]float32, (2*n+1)*dwciLanes), make([]float32, (2*n+1)*dwciLanes)
+				for i := range got {
+					want[i], got[i] = 42, 42
+				}
+				dwciPackToGo(want, src, stride, rows, newDwciOffsets(at))
+				v.Fn(got, src, stride, rows, newDwciOffsets(at))
+				closeFloats(t, fmt.Sprintf("%s pack-to n=%d rows=%d", v.Name, n, rows), got, want, 0)
 			}
 		}
 	}

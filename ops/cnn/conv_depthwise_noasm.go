@@ -21,3 +21,6 @@ func dwciUnpackAsmVariants() []isa.Variant[dwciUnpackFn] { return nil }
 
 // dwciTapsAsmVariants: no assembly here, the pure-Go twin runs.
 func dwciTapsAsmVariants() []isa.Variant[dwciTapsFn] { return nil }
+
+// dwciPackToAsmVariants: no assembly here, the pure-Go twin runs.
+func dwciPackToAsmVariants() []isa.Variant[dwciPackToFn] { return nil }
