@@ -139,6 +139,30 @@ func TestGemvFormFromPackedWeight(t *testing.T) {
 	}
 }
 
+// At a batch of 1 a Gemm with a fused activation reads B only in its vector-matrix layout, so the plan
+// makes no GEMM panels of it: its weights are held once (not panels and vector-matrix rows side by side,
+// which doubled GPT-2's decoder step). A later batch, B's elements dropped meanwhile, makes the panels
+// from that layout, with the results of a plan that kept B (and batch 1 again finds its layout). Widths that are not multiples of the
+// layouts' tiles check the padding.
+func TestGemvFormAloneAtBatchOne(t *testing.T) {
+	const in, hidden, out = 70, 50, 37
+	b, plainBytes := dropModel(in, hidden, out)
+	kept := mustCompileWith(t, b, runtime.Options{Threads: 1, KeepPlainWeights: true})
+	p := mustCompileWith(t, b, runtime.Options{Threads: 1})
+	for i, batch := range []int{1, 4, 1} {
+		want, got := runBatch(t, kept, batch, in), runBatch(t, p, batch, in)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("batch %d: y[%d] = %g, want %g", batch, i, got[i], want[i])
+			}
+		}
+		if i == 0 && p.WeightBytes() > plainBytes*3/2 {
+			// One form of each weight, padded to its tiles, and the bias: under 1.5 times the plain weights.
+			t.Errorf("after batch 1: WeightBytes = %d for %d bytes of weights: more than one packed form of them", p.WeightBytes(), plainBytes)
+		}
+	}
+}
+
 // A weight that a node reads as it is (here an Add beside the MatMul) keeps its elements.
 func TestPlainWeightKeptForPlainReader(t *testing.T) {
 	const width = 32

@@ -155,6 +155,13 @@ func planMemory(p *Plan, s *specialization) (memoryPlan, error) {
 			bornAt[si] = append(bornAt[si], valueID(id))
 		}
 	}
+	diesAt := make([][]valueID, len(s.steps))
+	for id, last := range lastUse {
+		if last >= 0 && last < len(s.steps) && mp.place[id].kind != placeAlias && mp.place[id].kind != placeConst &&
+			mp.place[id].kind != placeInput && birth[id] >= 0 {
+			diesAt[last] = append(diesAt[last], valueID(id))
+		}
+	}
 	var free []int // indexes of free buffers
 	release := func(id valueID) {
 		if mp.place[id].kind == placeBuffer {
@@ -198,17 +205,15 @@ func planMemory(p *Plan, s *specialization) (memoryPlan, error) {
 			}
 			mp.place[id] = placement{kind: placeBuffer, buffer: b}
 		}
-		// Give back what this step read for the last time, and outputs nobody reads.
-		for _, id := range st.in {
-			if id != noValue && lastUse[id] == si && mp.place[id].kind == placeBuffer {
-				release(id)
-				lastUse[id] = -2 // released once even when a step reads a value twice
-			}
+		// Give back the buffers whose last reader is this step, and those of values nobody reads. A buffer
+		// read only through views dies with its last view's reader, a step that never names it: so the
+		// list is by lifetime, not by the step's inputs.
+		for _, id := range diesAt[si] {
+			release(id)
 		}
-		for _, id := range st.out {
-			if lastUse[id] == -1 && mp.place[id].kind == placeBuffer {
+		for _, id := range bornAt[si] {
+			if lastUse[id] < si && mp.place[id].kind == placeBuffer {
 				release(id)
-				lastUse[id] = -2
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"errors"
 	"math/rand"
 	"strings"
 	"testing"
@@ -224,6 +225,43 @@ func TestPassQDQGemm(t *testing.T) {
 	y := b.qdq(h, 0.05, int8(0))
 	b.Output(y, f32, "N", 5)
 	checkPassWithin(t, b.Graph, 13, []string{"QuantizeLinear", "QGemm", "DequantizeLinear"}, 0, 0.05+1e-5, 1, 12)
+}
+
+// QGemm reads its constant B only packed: the plan drops B's int8 elements (ops.PackedOnly) and gives,
+// at every batch, what a plan that keeps them gives.
+func TestQGemmWeightDroppedOncePacked(t *testing.T) {
+	b := newQDQBuilder(29)
+	x := b.Input("x", f32, "N", 12)
+	ws := []float32{0.01, 0.02, 0.015, 0.01, 0.03}
+	h := b.Node("Gemm", []string{b.qdq(x, 0.02, uint8(128)), b.weight(0, ws, 5, 12), b.bias(0.02, ws, 5, 1)}, exporter.Attrs{"transB": 1})
+	b.Output(b.qdq(h, 0.05, int8(0)), f32, "N", 5)
+	kept := mustCompileWith(t, b.Graph, runtime.Options{Threads: 1, KeepPlainWeights: true})
+	dropped := mustCompileWith(t, b.Graph, runtime.Options{Threads: 1})
+	for _, batch := range []int{1, 3} {
+		want, got := runBatch(t, kept, batch, 12), runBatch(t, dropped, batch, 12)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("batch %d: y[%d] = %g with B dropped, %g kept", batch, i, got[i], want[i])
+			}
+		}
+	}
+	var qgemm *runtime.Node
+	for _, n := range dropped.Graph().Nodes {
+		if n.OpType == "QGemm" {
+			qgemm = n
+		}
+	}
+	if qgemm == nil {
+		t.Fatalf("no QGemm in the optimised graph")
+	}
+	_, err := dropped.Constant(qgemm.Inputs[3])
+	var de *runtime.DroppedConstantError
+	if !errors.As(err, &de) {
+		t.Errorf("QGemm's B %q: Constant = %v, want a *DroppedConstantError (its int8 elements kept beside the packed form)", qgemm.Inputs[3], err)
+	}
+	if c, err := kept.Constant(qgemm.Inputs[3]); err != nil || c.Len() != 5*12 {
+		t.Errorf("QGemm's B in the plan that keeps its weights: %v, %v", c, err)
+	}
 }
 
 // At opset 11 MaxPool takes no 8-bit input: the kernel check keeps it float rather than write a node that

@@ -92,23 +92,39 @@ func (o *fusedGemmOp) flattenA(in []ops.ValueInfo) ([]ops.ValueInfo, ops.Shape) 
 
 func (o *fusedGemmOp) Prepare(in []ops.ValueInfo, out []ops.ValueInfo) (ops.Kernel, error) {
 	flat, _ := o.flattenA(in)
-	k, err := o.gemm.Prepare(flat, out)
+	plan, err := o.gemm.plan(flat)
 	if err != nil {
 		return nil, err
 	}
-	fk := &fusedGemmKernel{gemmKernel: k.(*gemmKernel), act: o.act, post: o.post, postStep: activation.Finisher{F: o.post}}
-	if p := fk.plan; p.m == 1 && p.k > 0 && p.n > 0 && haveGemvAsm && in[1].Const != nil {
+	// At M = 1 with a constant B the vector-matrix path reads B in its own layout, and B's GEMM panels
+	// are not made: holding both would double the weights of a model run one token at a time (GPT-2's
+	// decoder step held 648 MiB for 325 MiB of weights). A later Prepare at M > 1 makes the panels from
+	// that layout if B's elements were dropped meanwhile (gemmOp.prepare).
+	useGemv := plan.m == 1 && plan.k > 0 && plan.n > 0 && haveGemvAsm && in[1].Const != nil && in[0].DType == ops.Float32
+	k, err := o.gemm.prepare(flat, !useGemv)
+	if err != nil {
+		return nil, err
+	}
+	fk := &fusedGemmKernel{gemmKernel: k, act: o.act, post: o.post, postStep: activation.Finisher{F: o.post}}
+	if p := fk.plan; useGemv {
 		b := in[1].Const
-		layout := fmt.Sprintf("linalg.gemvWeights transB=%t k=%d n=%d", p.transB, p.k, p.n)
-		if packedB := fk.packedB; b.Dropped() && packedB != nil {
+		layout := gemvLayout(p.transB, p.k, p.n)
+		fk.gemv = ops.Prepack(in[1].Packs, b, layout, func() *gemvWeights { return newGemvWeights(p.transB, p.k, p.n, b.Float32s()) })
+		if fk.gemv == nil && b.Dropped() {
 			// Only B's GEMM panels are left (a plan first run at another batch dropped B's elements):
 			// the same vector-matrix layout comes from them, op(B) unpacked.
-			fk.gemv = ops.PrepackFromPacked(in[1].Packs, b, layout, func() *gemvWeights { return newGemvWeights(false, p.k, p.n, packedB.Unpack()) })
-		} else {
-			fk.gemv = ops.Prepack(in[1].Packs, b, layout, func() *gemvWeights { return newGemvWeights(p.transB, p.k, p.n, b.Float32s()) })
+			_, ldb := p.dims()
+			if panels := ops.Prepack[*gemm.PackedB](in[1].Packs, b, panelsLayout(p.transB, p.k, p.n, ldb), nil); panels != nil {
+				fk.gemv = ops.PrepackFromPacked(in[1].Packs, b, layout, func() *gemvWeights { return newGemvWeights(false, p.k, p.n, panels.Unpack()) })
+			}
 		}
 	}
 	return fk, nil
+}
+
+// gemvLayout is the pack-cache key of the vector-matrix layout of a Gemm's B (ops.Prepack).
+func gemvLayout(transB bool, k, n int) string {
+	return fmt.Sprintf("linalg.gemvWeights transB=%t k=%d n=%d", transB, k, n)
 }
 
 // fusedGemmKernel is Gemm's float32 kernel with the activation in the GEMM's epilogue.
@@ -123,7 +139,7 @@ type fusedGemmKernel struct {
 
 // PackedInputs: B's packed GEMM panels serve every M, and at M = 1 the vector-matrix path's layout of B is
 // made from them once B's elements are dropped (ops.PackedOnly).
-func (k *fusedGemmKernel) PackedInputs() []int { return packedBInput(k.skipsB()) }
+func (k *fusedGemmKernel) PackedInputs() []int { return packedBInput(k.skipsB() || k.gemv != nil) }
 
 func (k *fusedGemmKernel) Run(ctx *ops.ExecContext, in, out []*ops.Tensor) error {
 	p := k.plan

@@ -142,19 +142,24 @@ func (o *gemmOp) plan(in []ops.ValueInfo) (*gemmPlan, error) {
 }
 
 func (o *gemmOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, error) {
+	return o.prepare(in, true)
+}
+
+// prepare makes the kernel; makePanels false leaves a constant B unpacked, for FusedGemm's vector-matrix
+// path, which reads B in a layout of its own (gemvWeights).
+func (o *gemmOp) prepare(in []ops.ValueInfo, makePanels bool) (*gemmKernel, error) {
 	p, err := o.plan(in)
 	if err != nil {
 		return nil, err
 	}
 	k := &gemmKernel{plan: p, droppedB: in[1].Const != nil && in[1].Const.Dropped()}
 	if in[0].DType == ops.Float32 {
-		if b := in[1].Const; b != nil && p.m > 0 && p.n > 0 && p.k > 0 {
+		if b := in[1].Const; b != nil && makePanels && p.m > 0 && p.n > 0 && p.k > 0 {
 			// A constant B (a weight matrix) is packed into the GEMM's panel layout once per plan, so
 			// runs skip packing it.
 			// Every node that packs this B the same way shares one copy (ops.Prepack).
 			_, ldb := p.dims()
-			layout := fmt.Sprintf("gemm.PackB transB=%t k=%d n=%d ldb=%d", p.transB, p.k, p.n, ldb)
-			k.packedB = ops.Prepack(in[1].Packs, b, layout, func() *gemm.PackedB { return gemm.PackB(p.transB, p.k, p.n, b.Float32s(), ldb) })
+			k.packedB = packPanels(in[1], p.transB, p.k, p.n, ldb)
 		}
 		if p.hasC && p.beta == 1 {
 			// C as a row or column vector is a bias the GEMM adds while each tile is in registers.
@@ -172,6 +177,27 @@ func (o *gemmOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, err
 	}
 	k.scratch = ops.HalfScratch(in[0].DType, in[0].Shape.Size(), in[1].Shape.Size(), cSize, p.m*p.n)
 	return k, nil
+}
+
+// panelsLayout is the pack-cache key of B's GEMM panels (ops.Prepack).
+func panelsLayout(transB bool, k, n, ldb int) string {
+	return fmt.Sprintf("gemm.PackB transB=%t k=%d n=%d ldb=%d", transB, k, n, ldb)
+}
+
+// packPanels returns the constant b's GEMM panels (op(B) k×n, ldb its row stride), shared through its
+// pack cache. When b was dropped after only its vector-matrix layout was made (FusedGemm at M = 1 makes
+// no panels) they come from that layout, which holds op(B) row by row; nil when b was dropped and neither
+// form exists.
+func packPanels(b ops.ValueInfo, transB bool, k, n, ldb int) *gemm.PackedB {
+	c, layout := b.Const, panelsLayout(transB, k, n, ldb)
+	panels := ops.Prepack(b.Packs, c, layout, func() *gemm.PackedB { return gemm.PackB(transB, k, n, c.Float32s(), ldb) })
+	if panels != nil || !c.Dropped() {
+		return panels
+	}
+	if g := ops.Prepack[*gemvWeights](b.Packs, c, gemvLayout(transB, k, n), nil); g != nil {
+		return ops.PrepackFromPacked(b.Packs, c, layout, func() *gemm.PackedB { return gemm.PackB(false, k, n, g.w, g.ld) })
+	}
+	return nil
 }
 
 type gemmKernel struct {

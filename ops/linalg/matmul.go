@@ -1,8 +1,6 @@
 package linalg
 
 import (
-	"fmt"
-
 	"sync"
 	"sync/atomic"
 
@@ -75,8 +73,7 @@ func (o *matMulOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel, e
 	if b := in[1].Const; b != nil && in[0].DType == ops.Float32 && p.m > 0 && p.n > 0 && p.k > 0 && len(p.bOff) > 0 && p.sharedB() {
 		// A constant B shared by the whole batch (a weight matrix) is packed once per plan.
 		// It is shared with every node packing the same B the same way (ops.Prepack).
-		layout := fmt.Sprintf("gemm.PackB transB=false k=%d n=%d ldb=%d", p.k, p.n, p.n)
-		k.packedB = ops.Prepack(in[1].Packs, b, layout, func() *gemm.PackedB { return gemm.PackB(false, p.k, p.n, b.Float32s(), p.n) })
+		k.packedB = packPanels(in[1], false, p.k, p.n, p.n)
 	}
 	k.scratch = ops.HalfScratch(in[0].DType, in[0].Shape.Size(), in[1].Shape.Size(), p.outShape.Size())
 	return k, nil

@@ -169,14 +169,19 @@ func (o *qgemmOp) Prepare(in, out []ops.ValueInfo) (ops.Kernel, error) {
 		return nil, err
 	}
 	if b := in[3].Const; b != nil {
-		data, signed := int8Bytes(b)
+		// signed from the dtype, not the elements, which the runtime may have dropped (PackedInputs): the
+		// layout key must be the one B was packed under.
+		signed := b.DType() == ops.Int8
 		ldb := k.n
 		if k.transB {
 			ldb = k.k
 		}
 		// Every node packing the same B the same way shares one copy (ops.Prepack).
 		layout := fmt.Sprintf("igemm.PackB signed=%t transB=%t k=%d n=%d ldb=%d", signed, k.transB, k.k, k.n, ldb)
-		k.packedB = ops.Prepack(in[3].Packs, b, layout, func() *igemm.PackedB { return igemm.PackB(signed, k.transB, k.k, k.n, data, ldb) })
+		k.packedB = ops.Prepack(in[3].Packs, b, layout, func() *igemm.PackedB {
+			data, _ := int8Bytes(b)
+			return igemm.PackB(signed, k.transB, k.k, k.n, data, ldb)
+		})
 	}
 	return k, nil
 }
@@ -190,6 +195,16 @@ type qgemmKernel struct {
 	bias           biasLayout // strides of C; its data comes at Run
 	outType        ops.DType
 	packedB        *igemm.PackedB // B packed at Prepare when it is a constant
+}
+
+// PackedInputs: a packed B is all Run reads of B (igemm ignores Params.B then), and its layout depends on
+// B's shape and transB only, not on M, so that the node prepared at another batch finds it packed
+// (ops.PackedOnly): the runtime drops B's int8 elements.
+func (k *qgemmKernel) PackedInputs() []int {
+	if k.packedB != nil {
+		return []int{3}
+	}
+	return nil
 }
 
 // Scratch layout of a QGemm kernel, in float32 words (see ScratchSize).
