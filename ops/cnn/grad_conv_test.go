@@ -12,47 +12,44 @@ import (
 // gradIm2colReference is gradIm2col cell by cell from the tap table: the twin the run-based gather is
 // checked against.
 func gradIm2colReference(k *convGradKernel, cols, x []float32, g int) {
-	s := &k.s
-	rows := s.batch * s.outSize
-	for c := 0; c < s.groupInC; c++ {
-		for t := 0; t < s.taps; t++ {
-			tab := k.taps[t*s.outSize : (t+1)*s.outSize]
-			for n := 0; n < s.batch; n++ {
-				xc := x[(n*s.inC+g*s.groupInC+c)*s.inSize:]
-				d := cols[(c*s.taps+t)*rows+n*s.outSize:]
-				for p, off := range tab {
-					d[p] = 0
-					if off >= 0 {
-						d[p] = xc[off]
-					}
-				}
+	eachTapRow(k, cols, g, func(tab []int32, col []float32, plane int) {
+		for p, off := range tab {
+			col[p] = 0
+			if off >= 0 {
+				col[p] = x[plane+int(off)]
 			}
 		}
-	}
+	})
 }
 
 // gradCol2imReference is gradCol2im cell by cell from the tap table.
 func gradCol2imReference(k *convGradKernel, dx, cols []float32, g int) {
+	eachTapRow(k, cols, g, func(tab []int32, col []float32, plane int) {
+		for p, off := range tab {
+			if off >= 0 {
+				dx[plane+int(off)] += col[p]
+			}
+		}
+	})
+}
+
+// eachTapRow calls f, for group g and in gradIm2col's order, with the tap table row of every (channel,
+// tap, image), the image's stretch of that row of cols, and the offset of the image's input plane.
+func eachTapRow(k *convGradKernel, cols []float32, g int, f func(tab []int32, col []float32, plane int)) {
 	s := &k.s
 	rows := s.batch * s.outSize
 	for c := 0; c < s.groupInC; c++ {
 		for t := 0; t < s.taps; t++ {
 			tab := k.taps[t*s.outSize : (t+1)*s.outSize]
 			for n := 0; n < s.batch; n++ {
-				dxc := dx[(n*s.inC+g*s.groupInC+c)*s.inSize:]
-				sp := cols[(c*s.taps+t)*rows+n*s.outSize:]
-				for p, off := range tab {
-					if off >= 0 {
-						dxc[off] += sp[p]
-					}
-				}
+				f(tab, cols[(c*s.taps+t)*rows+n*s.outSize:][:s.outSize], (n*s.inC+g*s.groupInC+c)*s.inSize)
 			}
 		}
 	}
 }
 
-// prepareConvGrad returns the float32 ConvGrad kernel for x and w of the given shapes.
-func prepareConvGrad(t *testing.T, attrs ops.AttrMap, xShape, wShape ops.Shape) *convGradKernel {
+// prepareConvGrad returns the float32 ConvGrad kernel for x and w of the given shapes, and its outputs.
+func prepareConvGrad(t *testing.T, attrs ops.AttrMap, xShape, wShape ops.Shape) (*convGradKernel, []ops.ValueInfo) {
 	t.Helper()
 	build, _, _ := ops.Lookup(ops.TrainingDomain, "ConvGrad", 1)
 	op, err := build(ops.NodeInfo{Domain: ops.TrainingDomain, OpType: "ConvGrad", Opset: 1, Attrs: attrs, NumInputs: 3, NumOutputs: 3})
@@ -73,7 +70,7 @@ func prepareConvGrad(t *testing.T, attrs ops.AttrMap, xShape, wShape ops.Shape) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return k.(*convGradKernel)
+	return k.(*convGradKernel), outInfo
 }
 
 // TestGradIm2colRunsMatchReference compares the run-based gather and scatter of ConvGrad with their
@@ -96,7 +93,7 @@ func TestGradIm2colRunsMatchReference(t *testing.T) {
 	const guard = 7
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("x%v_w%v", c.x, c.w), func(t *testing.T) {
-			k := prepareConvGrad(t, c.attrs, c.x, c.w)
+			k, _ := prepareConvGrad(t, c.attrs, c.x, c.w)
 			x := make([]float32, c.x.Size())
 			for i := range x {
 				x[i] = rng.Float32()*2 - 1
