@@ -139,3 +139,39 @@ func compareExact(t *testing.T, what string, got, want []float32) {
 		}
 	}
 }
+
+// TestReluGradFloat32MatchesReference compares the branch-free float32 ReluGrad with activationGrad's
+// plain loop, bit for bit, on y values that include ±0, ±Inf, NaNs of both signs, subnormals and the
+// extremes, and dy values that include NaN and -0.
+func TestReluGradFloat32MatchesReference(t *testing.T) {
+	nan := float32(math.NaN())
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), nan,
+		-nan, math.Float32frombits(0xffc00001), math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32,
+		math.MaxFloat32, -math.MaxFloat32, 1, -1, 1e-30, -1e-30}
+	rng := rand.New(rand.NewSource(9))
+	for _, n := range []int{0, 1, 7, 33, 1000} {
+		dy, y := make([]float32, n), make([]float32, n)
+		for i := range y {
+			y[i] = rng.Float32()*2 - 1
+			dy[i] = rng.Float32()*2 - 1
+			if rng.Intn(3) == 0 {
+				y[i] = special[rng.Intn(len(special))]
+			}
+			if rng.Intn(5) == 0 {
+				dy[i] = special[rng.Intn(len(special))]
+			}
+		}
+		got, want := guarded(n+3, n), guarded(n+3, n)
+		reluGradFloat32(dy, y, got)
+		activationGrad(activationRelu, dy, y, want[:n])
+		compareExact(t, fmt.Sprintf("ReluGrad of %d", n), got, want)
+	}
+	for _, y := range special {
+		got, want := []float32{-7}, []float32{-7}
+		reluGradFloat32([]float32{3}, []float32{y}, got)
+		activationGrad(activationRelu, []float32{3}, []float32{y}, want)
+		if math.Float32bits(got[0]) != math.Float32bits(want[0]) {
+			t.Errorf("ReluGrad at y = %v (bits %#x): %v, the reference gives %v", y, math.Float32bits(y), got[0], want[0])
+		}
+	}
+}
