@@ -98,14 +98,11 @@ func (l *BatchNorm) newStep(batch int, grads []*ops.Tensor, _ *rand.Rand) (step,
 		mean: make([]float64, l.channels), variance: make([]float64, l.channels), invStd: make([]float64, l.channels), act: act}, nil
 }
 
-// runs calls f with the offsets in a flat [N C spatial] tensor of channel c's cells, one run of
-// spatial cells per example.
-func (s *bnStep) runs(c int, f func(lo, hi int)) {
-	C, S := s.layer.channels, s.layer.spatial
-	for n := 0; n < s.batch; n++ {
-		lo := (n*C + c) * S
-		f(lo, lo+S)
-	}
+// plane returns channel c of example n in a flat [N C spatial] tensor.
+func (s *bnStep) plane(t []float32, n, c int) []float32 {
+	S := s.layer.spatial
+	lo := (n*s.layer.channels + c) * S
+	return t[lo : lo+S]
 }
 
 func (s *bnStep) forward(ctx *ops.ExecContext, x *ops.Tensor, train bool) (*ops.Tensor, error) {
@@ -117,31 +114,27 @@ func (s *bnStep) forward(ctx *ops.ExecContext, x *ops.Tensor, train bool) (*ops.
 		mean, variance := float64(l.runningMean.Value[c]), float64(l.runningVar.Value[c])
 		if train {
 			var sum, sq float64
-			s.runs(c, func(lo, hi int) {
-				for _, v := range xs[lo:hi] {
-					sum += float64(v)
-				}
-			})
+			for n := 0; n < s.batch; n++ {
+				sum += sum64(s.plane(xs, n, c))
+			}
 			mean = sum / count
-			s.runs(c, func(lo, hi int) {
-				for _, v := range xs[lo:hi] {
-					d := float64(v) - mean
-					sq += d * d
-				}
-			})
+			for n := 0; n < s.batch; n++ {
+				sq += squaredDeviations64(s.plane(xs, n, c), mean)
+			}
 			variance = sq / count
 			s.mean[c], s.variance[c] = mean, variance
 		}
 		inv := 1 / math.Sqrt(variance+l.epsilon)
 		s.invStd[c] = inv
 		m, iv, g, b := float32(mean), float32(inv), scale[c], shift[c]
-		s.runs(c, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				xh := (xs[i] - m) * iv
-				s.xhat[i] = xh
-				ys[i] = g*xh + b
+		for n := 0; n < s.batch; n++ {
+			xp, xh, yp := s.plane(xs, n, c), s.plane(s.xhat, n, c), s.plane(ys, n, c)
+			for i, v := range xp {
+				h := (v - m) * iv
+				xh[i] = h
+				yp[i] = g*h + b
 			}
-		})
+		}
 	}
 	return s.act.forward(ctx, s.y)
 }
@@ -158,28 +151,82 @@ func (s *bnStep) backward(ctx *ops.ExecContext, dy *ops.Tensor, wantDX bool) (*o
 	count := float64(s.batch * l.spatial)
 	for c := 0; c < l.channels; c++ {
 		var dShift, dScale float64
-		s.runs(c, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				dShift += float64(dzs[i])
-				dScale += float64(dzs[i]) * float64(s.xhat[i])
-			}
-		})
+		for n := 0; n < s.batch; n++ {
+			sum, dot := sumAndDot64(s.plane(dzs, n, c), s.plane(s.xhat, n, c))
+			dShift += sum
+			dScale += dot
+		}
 		s.dShift[c], s.dScale[c] = float32(dShift), float32(dScale)
 		if !wantDX {
 			continue
 		}
-		k := float32(float64(l.scale.Value[c]) * s.invStd[c] / count)
+		k := float32(float64(l.scale.Value[c])*s.invStd[c]/count) * float32(count)
 		meanDz, meanDzXhat := float32(dShift/count), float32(dScale/count)
-		s.runs(c, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				dxs[i] = k * float32(count) * (dzs[i] - meanDz - s.xhat[i]*meanDzXhat)
+		for n := 0; n < s.batch; n++ {
+			dzp, xh, dxp := s.plane(dzs, n, c), s.plane(s.xhat, n, c), s.plane(dxs, n, c)
+			for i, d := range dzp {
+				dxp[i] = k * (d - meanDz - xh[i]*meanDzXhat)
 			}
-		})
+		}
 	}
 	if !wantDX {
 		return nil, nil
 	}
 	return s.dx, nil
+}
+
+// sum64 returns Σx in float64, over four interleaved partial sums (so that the adds do not wait on each
+// other: a single running sum is one long chain of dependent adds).
+func sum64(x []float32) float64 {
+	var a, b, c, d float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		a += float64(x[i])
+		b += float64(x[i+1])
+		c += float64(x[i+2])
+		d += float64(x[i+3])
+	}
+	for ; i < len(x); i++ {
+		a += float64(x[i])
+	}
+	return (a + b) + (c + d)
+}
+
+// squaredDeviations64 returns Σ(x - mean)² in float64, as sum64 does its sum.
+func squaredDeviations64(x []float32, mean float64) float64 {
+	var a, b, c, d float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		d0, d1, d2, d3 := float64(x[i])-mean, float64(x[i+1])-mean, float64(x[i+2])-mean, float64(x[i+3])-mean
+		a += d0 * d0
+		b += d1 * d1
+		c += d2 * d2
+		d += d3 * d3
+	}
+	for ; i < len(x); i++ {
+		v := float64(x[i]) - mean
+		a += v * v
+	}
+	return (a + b) + (c + d)
+}
+
+// sumAndDot64 returns Σx and Σx·y in float64, as sum64 does its sum.
+func sumAndDot64(x, y []float32) (sum, dot float64) {
+	y = y[:len(x)]
+	var s0, s1, d0, d1 float64
+	i := 0
+	for ; i+2 <= len(x); i += 2 {
+		x0, x1 := float64(x[i]), float64(x[i+1])
+		s0 += x0
+		s1 += x1
+		d0 += x0 * float64(y[i])
+		d1 += x1 * float64(y[i+1])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+		d0 += float64(x[i]) * float64(y[i])
+	}
+	return s0 + s1, d0 + d1
 }
 
 func (s *bnStep) nodes() []*node { return s.act.nodes() }

@@ -70,3 +70,31 @@ func TestBatchNormRunningStatistics(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchNormSumsMatchPlainLoops checks BatchNorm's interleaved float64 sums against one running sum,
+// at lengths around their unrolling (the tails).
+func TestBatchNormSumsMatchPlainLoops(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for n := 0; n <= 11; n++ {
+		x, y := make([]float32, n), make([]float32, n)
+		var sum, sq, dot float64
+		for i := range x {
+			x[i], y[i] = rng.Float32()*4-1, rng.Float32()*2-1
+			sum += float64(x[i])
+			dot += float64(x[i]) * float64(y[i])
+		}
+		const mean = 0.75
+		for _, v := range x {
+			sq += (float64(v) - mean) * (float64(v) - mean)
+		}
+		gotSum, gotDot := sumAndDot64(x, y)
+		for _, c := range []struct {
+			what      string
+			got, want float64
+		}{{"sum64", sum64(x), sum}, {"squaredDeviations64", squaredDeviations64(x, mean), sq}, {"sumAndDot64 sum", gotSum, sum}, {"sumAndDot64 dot", gotDot, dot}} {
+			if math.Abs(c.got-c.want) > 1e-12*(1+math.Abs(c.want)) {
+				t.Errorf("%s of %d values = %v, a plain loop gives %v", c.what, n, c.got, c.want)
+			}
+		}
+	}
+}

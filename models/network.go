@@ -230,18 +230,10 @@ func (n *Network) Init(seed uint64) {
 // prints it (shapes channels-first); for a network that is not a plain chain, a last column names what
 // each layer reads, as Keras's "Connected to".
 func (n *Network) Summary() string {
-	var b strings.Builder
-	line := strings.Repeat("─", 66)
-	chain := true
-	for i, in := range n.inputs {
-		chain = chain && len(in) == 1 && in[0] == i-1
-	}
-	if chain {
-		fmt.Fprintf(&b, "%-30s %-22s %12s\n%s\n", "Layer (type)", "Output Shape", "Param #", line)
-	} else {
-		line += strings.Repeat("─", 32)
-		fmt.Fprintf(&b, "%-30s %-22s %12s  %s\n%s\n", "Layer (type)", "Output Shape", "Param #", "Connected to", line)
-	}
+	// Each column is as wide as its longest entry (at least Keras's widths), so that a long layer name
+	// such as "stage1_block1_bn1 (BatchNormalization)" does not push its row's later columns out of line.
+	names, shapes, counts := make([]string, len(n.Layers)), make([]string, len(n.Layers)), make([]string, len(n.Layers))
+	nameWidth, shapeWidth, countWidth := 30, 22, 12
 	for i, l := range n.Layers {
 		count := 0
 		for _, p := range l.params() {
@@ -251,7 +243,23 @@ func (n *Network) Summary() string {
 		for _, d := range n.shapes[i] {
 			dims = append(dims, fmt.Sprint(d))
 		}
-		row := fmt.Sprintf("%-30s %-22s %12s", fmt.Sprintf("%s (%s)", l.Name(), l.Type()), "("+strings.Join(dims, ", ")+")", thousands(count))
+		names[i], shapes[i], counts[i] = fmt.Sprintf("%s (%s)", l.Name(), l.Type()), "("+strings.Join(dims, ", ")+")", thousands(count)
+		nameWidth, shapeWidth, countWidth = max(nameWidth, len(names[i])), max(shapeWidth, len(shapes[i])), max(countWidth, len(counts[i]))
+	}
+	var b strings.Builder
+	line := strings.Repeat("─", nameWidth+shapeWidth+countWidth+2)
+	chain := true
+	for i, in := range n.inputs {
+		chain = chain && len(in) == 1 && in[0] == i-1
+	}
+	if chain {
+		fmt.Fprintf(&b, "%-*s %-*s %*s\n%s\n", nameWidth, "Layer (type)", shapeWidth, "Output Shape", countWidth, "Param #", line)
+	} else {
+		line += strings.Repeat("─", 32)
+		fmt.Fprintf(&b, "%-*s %-*s %*s  %s\n%s\n", nameWidth, "Layer (type)", shapeWidth, "Output Shape", countWidth, "Param #", "Connected to", line)
+	}
+	for i := range n.Layers {
+		row := fmt.Sprintf("%-*s %-*s %*s", nameWidth, names[i], shapeWidth, shapes[i], countWidth, counts[i])
 		if !chain {
 			var from []string
 			for _, j := range n.inputs[i] {

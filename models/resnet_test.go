@@ -40,3 +40,24 @@ func TestSummaryConnections(t *testing.T) {
 		t.Errorf("a Sequential summary has a Connected to column:\n%s", lenet.Summary())
 	}
 }
+
+// TestSummaryColumnsAlign checks that every row of the residual CNN's summary starts its shape and its
+// parameter count where the header's columns start, though names like "stage1_block1_bn1
+// (BatchNormalization)" are longer than Keras's 30-character column.
+func TestSummaryColumnsAlign(t *testing.T) {
+	net, err := NewResNet(SmallResNet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(net.Summary(), "\n")
+	shapeAt := strings.Index(lines[0], "Output Shape")
+	countEnd := strings.Index(lines[0], "Param #") + len("Param #")
+	for _, row := range lines[2 : 2+len(net.Layers)] {
+		if at := strings.Index(row, "(None"); at != shapeAt {
+			t.Errorf("row %q: shape at column %d, the header's at %d", row, at, shapeAt)
+		}
+		if len(row) < countEnd || row[countEnd-1] == ' ' || (len(row) > countEnd && row[countEnd] != ' ') {
+			t.Errorf("row %q: the parameter count does not end at column %d under the header's", row, countEnd)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Training throughput of onnxrun against PyTorch (Debian's python3-torch, 1.13) on the seed's LeNet, issue
-# 12's anchor: the same network, data, loss, optimizer (Adam, lr 0.001, eps 1e-7), batch size and thread
+# Training throughput of onnxrun against PyTorch (Debian's python3-torch, 1.13) on the seed's LeNet and on
+# the residual CNN (`onnxrun train --arch resnet-small`, models.SmallResNet, with BatchNorm), issues 12's
+# and 17's anchor: the same network, data, loss, optimizer (Adam, lr 0.001, eps 1e-7), batch size and thread
 # count (scripts/bench_train_torch.py mirrors `onnxrun train`), at 1 and 2 threads and batches 32 and 128.
 # Each round runs every configuration once, in turn, so a drift in the machine's speed falls on all alike;
 # the table gives the median images/s of each, and the load average at the start and the end.
@@ -14,8 +15,11 @@
 # threads, and bench_train_torch.py sets and reports OpenBLAS's count itself. (Until 2026-12-07 this was 1,
 # which held PyTorch's Linear layers to one thread in the 2-thread runs.)
 #
-#   scripts/bench-train.sh                         IMAGES=12000 ROUNDS=3 THREADS="1 2" BATCHES="32 128"
-#   IMAGES=3000 ROUNDS=1 scripts/bench-train.sh    a quick check (DATA=dir: MNIST elsewhere than data/mnist)
+#   scripts/bench-train.sh          IMAGES=12000 ROUNDS=3 THREADS="1 2" BATCHES="32 128" ARCH="lenet resnet-small"
+#   IMAGES=3000 ROUNDS=1 ARCH=resnet-small scripts/bench-train.sh
+#                                   a quick check of one network (DATA=dir: MNIST elsewhere than data/mnist)
+# IMAGES applies to LeNet; the residual CNN, about 40 times LeNet's work per image, trains on IMAGES/10
+# (RESNET_IMAGES sets it) so that a round takes about as long.
 #
 # Needs `make data` (MNIST in data/mnist) and python3-torch.
 set -euo pipefail
@@ -23,6 +27,11 @@ cd "$(dirname "$0")/.."
 images="${IMAGES:-12000}" rounds="${ROUNDS:-3}" data="${DATA:-data/mnist}"
 read -r -a thread_counts <<<"${THREADS:-1 2}"
 read -r -a batches <<<"${BATCHES:-32 128}"
+read -r -a archs <<<"${ARCH:-lenet resnet-small}"
+for a in "${archs[@]}"; do
+  case "$a" in lenet|resnet-small) ;; *) echo "bench-train.sh: ARCH $a: want lenet or resnet-small" >&2; exit 1 ;; esac
+done
+resnet_images="${RESNET_IMAGES:-$((images / 10))}"
 python="${PYTHON:-/usr/bin/python3}"
 if [ ! -d "$data" ]; then echo "bench-train.sh: $data is missing: run make data (or set DATA)" >&2; exit 1; fi
 torch_dir="$("$python" -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null)" ||
@@ -57,25 +66,28 @@ cpu_name="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 cpu_family="$(grep -m1 '^cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')"
 cpu_model="$(grep -m1 '^model[[:space:]]*:' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')"
 cpu_isa="$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -xE 'avx2|fma|avx512f|avx512bw|avx512vl|avx512_vnni' | tr '\n' ' ')"
-echo "LeNet training: $images MNIST images per run, $rounds round(s); $cpu_name (family $cpu_family model $cpu_model; ${cpu_isa% }), $(nproc) CPUs; load average at start $load_start"
+echo "Training ${archs[*]}: $images MNIST images per LeNet run, $resnet_images per resnet-small run, $rounds round(s); $cpu_name (family $cpu_family model $cpu_model; ${cpu_isa% }), $(nproc) CPUs; load average at start $load_start"
 
-onnxrun_run() { # threads batch
-  "$tmp/onnxrun" train --data "$data" --epochs 1 --batch "$2" --threads "$1" --limit "$images" --val-split 0 \
-    --quiet --out "$tmp/lenet.onnx" | sed -n 's/^epoch .*  \([0-9]*\) img\/s.*/\1/p'
+arch_images() { if [ "$1" = lenet ]; then echo "$images"; else echo "$resnet_images"; fi; }
+onnxrun_run() { # arch threads batch
+  "$tmp/onnxrun" train --arch "$1" --data "$data" --epochs 1 --batch "$3" --threads "$2" --limit "$(arch_images "$1")" --val-split 0 \
+    --quiet --out "$tmp/$1.onnx" | sed -n 's/^epoch .*  \([0-9]*\) img\/s.*/\1/p'
 }
-torch_run() { # threads batch
-  OPENBLAS_NUM_THREADS="$1" OMP_NUM_THREADS="$1" "$python" scripts/bench_train_torch.py --data "$data" --batch "$2" --threads "$1" --limit "$images" |
+torch_run() { # arch threads batch
+  OPENBLAS_NUM_THREADS="$2" OMP_NUM_THREADS="$2" "$python" scripts/bench_train_torch.py --arch "$1" --data "$data" --batch "$3" --threads "$2" --limit "$(arch_images "$1")" |
     sed -n 's/.*"images_per_sec": \([0-9.]*\).*/\1/p'
 }
 declare -A runs
 for r in $(seq "$rounds"); do
-  for th in "${thread_counts[@]}"; do
-    for b in "${batches[@]}"; do
-      for who in onnxrun torch; do
-        v="$("${who}_run" "$th" "$b")"
-        [ -n "$v" ] || { echo "bench-train.sh: $who at $th thread(s), batch $b printed no images/s" >&2; exit 1; }
-        runs[$who,$th,$b]+="$v "
-        echo "round $r: $who, $th thread(s), batch $b: $v img/s"
+  for a in "${archs[@]}"; do
+    for th in "${thread_counts[@]}"; do
+      for b in "${batches[@]}"; do
+        for who in onnxrun torch; do
+          v="$("${who}_run" "$a" "$th" "$b")"
+          [ -n "$v" ] || { echo "bench-train.sh: $who, $a at $th thread(s), batch $b printed no images/s" >&2; exit 1; }
+          runs[$who,$a,$th,$b]+="$v "
+          echo "round $r: $who, $a, $th thread(s), batch $b: $v img/s"
+        done
       done
     done
   done
@@ -90,11 +102,13 @@ for _ in $(seq 18); do
 done
 echo "Median images/s; load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg) (read after waiting up to 90 s for the run's own load to decay)."
 echo "PyTorch $torch_version with $blas, OpenBLAS and OpenMP on as many threads as torch."
-printf '| threads | batch | onnxrun img/s | PyTorch img/s | onnxrun / PyTorch |\n|--:|--:|--:|--:|--:|\n'
-for th in "${thread_counts[@]}"; do
-  for b in "${batches[@]}"; do
-    # shellcheck disable=SC2086
-    o="$(median ${runs[onnxrun,$th,$b]})" p="$(median ${runs[torch,$th,$b]})"
-    printf '| %s | %s | %.0f | %.0f | %.2f× |\n' "$th" "$b" "$o" "$p" "$(awk -v a="$o" -v b="$p" 'BEGIN {print a/b}')"
+printf '| network | threads | batch | onnxrun img/s | PyTorch img/s | onnxrun / PyTorch |\n|---|--:|--:|--:|--:|--:|\n'
+for a in "${archs[@]}"; do
+  for th in "${thread_counts[@]}"; do
+    for b in "${batches[@]}"; do
+      # shellcheck disable=SC2086
+      o="$(median ${runs[onnxrun,$a,$th,$b]})" p="$(median ${runs[torch,$a,$th,$b]})"
+      printf '| %s | %s | %s | %.0f | %.0f | %.2f× |\n' "$a" "$th" "$b" "$o" "$p" "$(awk -v a="$o" -v b="$p" 'BEGIN {print a/b}')"
+    done
   done
 done

@@ -6,6 +6,7 @@ package cnn
 import (
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/ops/internal/kernelutil"
+	"github.com/onnxrun/onnxrun/ops/internal/vecarith"
 )
 
 func init() { ops.Register(ops.TrainingDomain, "ConvGrad", ops.Since(1, buildConvGrad)) }
@@ -60,7 +61,9 @@ func (op *convGradOp) Prepare(in []ops.ValueInfo, _ []ops.ValueInfo) (ops.Kernel
 	if err != nil {
 		return nil, err
 	}
-	return &convGradKernel{s: s, taps: tapTable(&s.win), dtype: in[0].DType}, nil
+	taps := tapTable(&s.win)
+	runs, runsAt := tapRuns(taps, s.taps)
+	return &convGradKernel{s: s, taps: taps, runs: runs, runsAt: runsAt, dtype: in[0].DType}, nil
 }
 
 // tapTable lists, for kernel tap t and output position p (both flat, row-major), the flat offset of the
@@ -93,6 +96,43 @@ func tapTable(w *window) []int32 {
 	return table
 }
 
+// tapRun is a stretch of one tap's row of the tap table: output positions p0..p0+n-1 read input cells
+// src0, src0+step, ... (a row of a stride-1 convolution reads a contiguous stretch: step 1), or padding
+// when src0 < 0. Gathering and scattering a run at a time turns the table's per-cell branch and lookup
+// into copies and vector adds.
+type tapRun struct{ p0, n, src0, step int32 }
+
+// tapRuns splits each of the taps rows of table into maximal runs: runs[runsAt[t]:runsAt[t+1]] cover
+// tap t's output positions in order.
+func tapRuns(table []int32, taps int) (runs []tapRun, runsAt []int32) {
+	runsAt = make([]int32, taps+1)
+	outSize := 0
+	if taps > 0 {
+		outSize = len(table) / taps
+	}
+	for t := 0; t < taps; t++ {
+		row := table[t*outSize : (t+1)*outSize]
+		for p := 0; p < len(row); {
+			r := tapRun{p0: int32(p), n: 1, src0: row[p], step: 1}
+			switch {
+			case row[p] < 0:
+				for p+int(r.n) < len(row) && row[p+int(r.n)] < 0 {
+					r.n++
+				}
+			case p+1 < len(row) && row[p+1] > row[p]:
+				r.step = row[p+1] - row[p]
+				for p+int(r.n) < len(row) && row[p+int(r.n)] == r.src0+r.n*r.step {
+					r.n++
+				}
+			}
+			runs = append(runs, r)
+			p += int(r.n)
+		}
+		runsAt[t+1] = int32(len(runs))
+	}
+	return runs, runsAt
+}
+
 // convGradKernel computes the three gradients for one batch, one group at a time, with the whole batch in
 // each GEMM (the per-image products of a small convolution are too small to run well):
 //
@@ -105,9 +145,11 @@ func tapTable(w *window) []int32 {
 //
 // dcols overwrites cols once dW is done, so the scratch holds cols and dYg only.
 type convGradKernel struct {
-	s     convShape
-	taps  []int32 // tapTable
-	dtype ops.DType
+	s      convShape
+	taps   []int32 // tapTable
+	runs   []tapRun
+	runsAt []int32 // tapRuns: tap t's runs are runs[runsAt[t]:runsAt[t+1]]
+	dtype  ops.DType
 }
 
 func (k *convGradKernel) colLen() int { return k.s.batch * k.s.outSize * k.s.groupInC * k.s.taps }
@@ -184,22 +226,32 @@ func convGrad[T ops.Float](k *convGradKernel, dy, x, w []T, dxT, dwT, dbT *ops.T
 }
 
 // gradIm2col fills cols (C/group*taps x N*outSize) for group g: entry ((c, t), (n, p)) is the input cell of
-// image n, channel g*C/group + c that output position p reads at tap t, or 0 for padding.
+// image n, channel g*C/group + c that output position p reads at tap t, or 0 for padding. It gathers a
+// tapRun at a time; gradIm2colReference (in the tests) is the same cell by cell from the tap table:
+//
+//	for p, off := range tapTable row t { d[p] = off >= 0 ? xc[off] : 0 }
 func gradIm2col[T ops.Float](k *convGradKernel, cols, x []T, g int) {
 	s := &k.s
 	rows := s.batch * s.outSize
 	for c := 0; c < s.groupInC; c++ {
 		for t := 0; t < s.taps; t++ {
 			dst := cols[(c*s.taps+t)*rows : (c*s.taps+t+1)*rows]
-			tab := k.taps[t*s.outSize : (t+1)*s.outSize]
+			runs := k.runs[k.runsAt[t]:k.runsAt[t+1]]
 			for n := 0; n < s.batch; n++ {
 				xc := x[(n*s.inC+g*s.groupInC+c)*s.inSize : (n*s.inC+g*s.groupInC+c+1)*s.inSize]
 				d := dst[n*s.outSize : (n+1)*s.outSize]
-				for p, off := range tab {
-					if off >= 0 {
-						d[p] = xc[off]
-					} else {
-						d[p] = 0
+				for _, r := range runs {
+					seg := d[r.p0 : r.p0+r.n]
+					switch {
+					case r.src0 < 0:
+						clear(seg)
+					case r.step == 1:
+						copy(seg, xc[r.src0:r.src0+r.n])
+					default:
+						src := xc[r.src0 : r.src0+(r.n-1)*r.step+1]
+						for i := range seg {
+							seg[i] = src[i*int(r.step)]
+						}
 					}
 				}
 			}
@@ -208,23 +260,46 @@ func gradIm2col[T ops.Float](k *convGradKernel, cols, x []T, g int) {
 }
 
 // gradCol2im is gradIm2col's adjoint: it adds each entry of cols onto the input cell gradIm2col read it
-// from, dropping padding.
+// from, dropping padding, a tapRun at a time (float32 contiguous runs through the vector add);
+// gradCol2imReference (in the tests) is the same cell by cell:
+//
+//	for p, off := range tapTable row t { if off >= 0 { dxc[off] += sp[p] } }
 func gradCol2im[T ops.Float](k *convGradKernel, dx, cols []T, g int) {
 	s := &k.s
 	rows := s.batch * s.outSize
 	for c := 0; c < s.groupInC; c++ {
 		for t := 0; t < s.taps; t++ {
 			src := cols[(c*s.taps+t)*rows : (c*s.taps+t+1)*rows]
-			tab := k.taps[t*s.outSize : (t+1)*s.outSize]
+			runs := k.runs[k.runsAt[t]:k.runsAt[t+1]]
 			for n := 0; n < s.batch; n++ {
 				dxc := dx[(n*s.inC+g*s.groupInC+c)*s.inSize : (n*s.inC+g*s.groupInC+c+1)*s.inSize]
 				sp := src[n*s.outSize : (n+1)*s.outSize]
-				for p, off := range tab {
-					if off >= 0 {
-						dxc[off] += sp[p]
+				for _, r := range runs {
+					if r.src0 < 0 {
+						continue
+					}
+					seg := sp[r.p0 : r.p0+r.n]
+					if r.step == 1 {
+						addInto(dxc[r.src0:r.src0+r.n], seg)
+						continue
+					}
+					d := dxc[r.src0 : r.src0+(r.n-1)*r.step+1]
+					for i, v := range seg {
+						d[i*int(r.step)] += v
 					}
 				}
 			}
 		}
+	}
+}
+
+// addInto adds src to dst element by element, through the vector add for float32.
+func addInto[T ops.Float](dst, src []T) {
+	if d, ok := any(dst).([]float32); ok {
+		vecarith.VV(vecarith.Add, d, d, any(src).([]float32))
+		return
+	}
+	for i, v := range src {
+		dst[i] += v
 	}
 }

@@ -215,22 +215,9 @@ func TestGradSkipsNilOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	build, _, _ := ops.Lookup(ops.TrainingDomain, "ConvGrad", 1)
-	op, err := build(ops.NodeInfo{Domain: ops.TrainingDomain, OpType: "ConvGrad", Opset: 1, NumInputs: 3, NumOutputs: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	vi := []ops.ValueInfo{{DType: ops.Float32, Shape: in[0].Shape()}, {DType: ops.Float32, Shape: in[1].Shape()}, {DType: ops.Float32, Shape: in[2].Shape()}}
-	outInfo, err := op.InferShapes(vi)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := op.Prepare(vi, outInfo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k, outInfo := prepareConvGrad(t, nil, in[1].Shape(), in[2].Shape())
 	ctx := ops.SerialContext()
-	ctx.Scratch = make([]float32, k.(ops.Scratcher).ScratchSize())
+	ctx.Scratch = make([]float32, k.ScratchSize())
 	dw := ops.New(ops.Float32, outInfo[1].Shape)
 	if err := k.Run(ctx, in, []*ops.Tensor{nil, dw, nil}); err != nil {
 		t.Fatal(err)
