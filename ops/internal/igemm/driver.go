@@ -20,7 +20,7 @@ type workspace struct {
 	// rowArgs and rowArgsOK back task's of the same names.
 	rowArgs   []requantTileArgs
 	rowArgsOK []bool
-	tiles     [][mr * nr]int32 // one per thread: a tile handed to the kernel through a func value would escape
+	tiles     [][maxPanels * mr * nr]int32 // one per thread: a tile handed to the kernel through a func value would escape
 	task      task
 }
 
@@ -46,8 +46,8 @@ type task struct {
 	byM              bool
 	packing          bool // Do packs (first pass) rather than multiplies
 	panelsM, panelsN int
-	parts            int              // threads: range r of Do is the r-th of parts ranges of panels
-	tiles            [][mr * nr]int32 // tiles[r] for range r
+	parts            int                          // threads: range r of Do is the r-th of parts ranges of panels
+	tiles            [][maxPanels * mr * nr]int32 // tiles[r] for range r
 }
 
 // requantRowArgs are the scalars of requantRow16; the assembly reads them at offsets 0, 4, ..., 28.
@@ -138,7 +138,7 @@ func multiply(p *Params, v isa.Variant[microKernel]) {
 		t.parts = min(p.Pool.Threads(), max(t.panelsM, t.panelsN))
 	}
 	if len(ws.tiles) < t.parts {
-		ws.tiles = make([][mr * nr]int32, t.parts)
+		ws.tiles = make([][maxPanels * mr * nr]int32, t.parts)
 	}
 	t.tiles = ws.tiles
 	// Two passes over the same ranges: packing (and the per-column terms), then the products, which
@@ -222,11 +222,16 @@ func (t *task) doRange(r int) {
 	tile := &t.tiles[r]
 	for mb := m0; mb < m1; mb += block {
 		me := min(m1, mb+block)
-		for jp := n0; jp < n1; jp++ {
-			bPanel := t.b[jp*nr*kp : (jp+1)*nr*kp]
+		// B panels two at a time (the packed panels are consecutive), the last one alone when their
+		// count is odd.
+		for jp := n0; jp < n1; jp += maxPanels {
+			panels := min(maxPanels, n1-jp)
+			bPanels := t.b[jp*nr*kp : (jp+panels)*nr*kp]
 			for ip := mb; ip < me; ip++ {
-				t.kern(t.a[ip*mr*kp:(ip+1)*mr*kp], bPanel, tile, min(mr, t.p.M-ip*mr))
-				t.store(tile, ip*mr, jp*nr)
+				t.kern(t.a[ip*mr*kp:(ip+1)*mr*kp], bPanels, panels, tile, min(mr, t.p.M-ip*mr))
+				for q := 0; q < panels; q++ {
+					t.store((*[mr * nr]int32)(tile[q*mr*nr:]), ip*mr, (jp+q)*nr)
+				}
 			}
 		}
 	}

@@ -399,3 +399,44 @@ func TestPackBPanelVariantsMatchTheGoTwin(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelVariantsMatchTheGoTwinPanelByPanel runs every runnable micro-kernel on one and two B panels,
+// every row count and group counts around the loops' edges (0 included), on random and extreme bytes,
+// and compares each panel's valid rows with kernelGo on that panel alone: the two-panel tile must be
+// the two one-panel tiles side by side.
+func TestKernelVariantsMatchTheGoTwinPanelByPanel(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, v := range isa.Runnable(kernelVariants...) {
+		for _, groups := range []int{0, 1, 2, 5, 37} {
+			for _, extreme := range []bool{false, true} {
+				a, b := randBytes(r, groups*mr*kg), randBytes(r, maxPanels*groups*nr*kg)
+				if extreme { // 255 × -128 everywhere: the largest products, all of one sign
+					for i := range a {
+						a[i] = 255
+					}
+					for i := range b {
+						b[i] = 0x80
+					}
+				}
+				for panels := 1; panels <= maxPanels; panels++ {
+					for rows := 1; rows <= mr; rows++ {
+						var got, want [maxPanels * mr * nr]int32
+						for i := range got {
+							got[i] = -7 // rows the kernel must overwrite start as garbage
+						}
+						v.Fn(a, b[:panels*groups*nr*kg], panels, &got, rows)
+						for q := 0; q < panels; q++ {
+							kernelGo(a, b[q*groups*nr*kg:(q+1)*groups*nr*kg], 1, &want, rows)
+							for i := 0; i < rows*nr; i++ {
+								if g, w := got[q*mr*nr+i], want[i]; g != w {
+									t.Fatalf("%s groups=%d extreme=%v panels=%d rows=%d: panel %d tile[%d] = %d, want %d",
+										v.Name, groups, extreme, panels, rows, q, i, g, w)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
