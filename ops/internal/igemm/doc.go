@@ -57,7 +57,9 @@
 // with more panels into one contiguous range each, in two passes: each packs its share of both
 // operands (and the epilogue's per-column terms, and its per-row terms of each A panel when the vector
 // tile epilogue takes a multiplier per row), then, after the pass's join, multiplies its
-// range against all panels of the other operand, which other threads packed.
+// range against all panels of the other operand, which other threads packed. When that other operand
+// is prepacked (a Conv's weights, split over the image's columns), a range needs only the panels it
+// packs itself: one pass, a single fork and join per call.
 //
 // # Variants
 //
