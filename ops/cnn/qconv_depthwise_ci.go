@@ -8,8 +8,8 @@ package cnn
 //
 //  1. their 16 planes are converted to x - x_zero_point by vector calls, a strip of rows at a time
 //     (qdwciStripCells: the strip stays in cache on MobileNetV2's 112x112 maps);
-//  2. each strip is transposed to [row][column][16 channels] pixels (dwciPack) and its rows copied into
-//     the zero-padded block;
+//  2. each strip is transposed to [row][column][16 channels] pixels (dwciPack), a row at a time straight
+//     into the zero-padded block where the block holds the whole input (else through the stage);
 //  3. the taps' w - w_zero_point are laid out [tap][16 channels];
 //  4. the interleaved stencil computes all 16 channels of a pixel per multiply-add, bias 0, no clamp;
 //  5. the accumulators are transposed back to 16 output planes (dwciUnpack), and each plane is
@@ -96,6 +96,13 @@ func depthwiseInterleavedUnits[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x
 	cols, rows := min(p.inW, p.padW-p.padLeft), min(p.inH, p.padH-p.padTop)
 	bases := p.bases[:ceilDiv(p.outPixels, dwciGroup)*dwciGroup]
 	stripRows := k.qdwciStripRows()
+	// direct: each input row is transposed straight into its place in the padded block, with no copy
+	// through the stage. The transpose writes whole blocks of 16 pixels, zeros past the row's end: those
+	// land in the right and left padding (zero anyway) and, on narrow maps, the start of the next rows,
+	// which are transposed after it; it needs the whole input inside the block and the last row's zeros
+	// inside the buffer.
+	direct := cols == p.inW && rows == p.inH &&
+		((p.padTop+rows-1)*p.padW+p.padLeft+ceilDiv(p.inW, dwciLanes)*dwciLanes)*dwciLanes <= len(sc.padded)
 	inf := float32(math.Inf(1))
 	for u := u0; u < u1; u++ {
 		if cancelled(io.done) {
@@ -109,6 +116,13 @@ func depthwiseInterleavedUnits[X, W int8 | uint8](k *qconvKernel, io *qconvIO, x
 			for ch := 0; ch < lanes; ch++ {
 				plane := x[(n*s.inC+c0+ch)*s.inSize : (n*s.inC+c0+ch+1)*s.inSize]
 				dequantizeShifted(sc.planes[ch*cells:(ch+1)*cells], plane[r0*p.inW:r1*p.inW], xz)
+			}
+			if direct {
+				for i := r0; i < r1; i++ {
+					at := ((i+p.padTop)*p.padW + p.padLeft) * dwciLanes
+					dwciPack.Fn(sc.padded[at:], sc.planes[(i-r0)*p.inW:], cells, lanes, p.inW)
+				}
+				continue
 			}
 			dwciPack.Fn(sc.stage, sc.planes, cells, lanes, cells)
 			for i := r0; i < r1; i++ {

@@ -78,6 +78,7 @@ func qconvCases() []qconvCase {
 		{name: "depthwise 5x5 s2 33 channels", x: []int{1, 33, 9, 10}, w: []int{33, 1, 5, 5}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "strides": ints(2, 2), "group": g(33)}, wantStrategy: "depthwise interleaved"},
 		// Strips of input rows (qdwciStripCells): seven strips, the last partial; rows wider than a strip.
 		{name: "depthwise 3x3 s2 strips", x: []int{1, 17, 70, 90}, w: []int{17, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2), "group": g(17)}, wantStrategy: "depthwise interleaved"},
+		{name: "depthwise 3x3 s1 rows of a block and a pixel", x: []int{1, 16, 5, 17}, w: []int{16, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "group": g(16)}, wantStrategy: "depthwise interleaved"},
 		{name: "depthwise 3x3 s2 rows wider than a strip", x: []int{1, 2, 5, 1100}, w: []int{2, 1, 3, 3}, attrs: ops.AttrMap{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2), "group": g(2)}, wantStrategy: "depthwise interleaved"},
 		// Output planes above qdwciMaxOutputs stay on the plane path.
 		{name: "depthwise 5x5 s1 plane", x: []int{1, 2, 57, 59}, w: []int{2, 1, 5, 5}, attrs: ops.AttrMap{"pads": ints(2, 2, 2, 2), "group": g(2)}, wantStrategy: "depthwise vector"},

@@ -46,23 +46,28 @@
 //
 // A is packed into panels of mr = 8 rows, B into panels of nr = 16 columns, K in groups of 4 bytes
 // (padded with zeros): a panel group is 8×4 bytes of A (one int32 to broadcast per row) and 16×4
-// bytes of B (one 64-byte zmm). The micro-kernel computes an 8×16 tile of raw products (only the
-// valid rows of a last short panel where it can: M = 1 does half the work of M = 8); the driver
-// applies the zero-point correction and the epilogue to the valid part of it. The loop nest walks
-// blocks of A panels (about 256 KiB, L2) against every B panel (L1).
+// bytes of B (one 64-byte zmm). The micro-kernel computes the 8×16 tiles of raw products of an A
+// panel and two consecutive B panels at once (an 8×32 tile: each broadcast of A feeds two products;
+// one panel when a range has an odd count), only the valid rows of a last short panel where it can
+// (M = 1 does half the work of M = 8); the driver applies the zero-point correction and the epilogue
+// to the valid part of each. The loop nest walks blocks of A panels (about 256 KiB, L2) against
+// every pair of B panels.
 //
 // Threads (Params.Pool; products below 128³ multiply-adds stay on one thread) split the dimension
 // with more panels into one contiguous range each, in two passes: each packs its share of both
 // operands (and the epilogue's per-column terms, and its per-row terms of each A panel when the vector
 // tile epilogue takes a multiplier per row), then, after the pass's join, multiplies its
-// range against all panels of the other operand, which other threads packed.
+// range against all panels of the other operand, which other threads packed. When that other operand
+// is prepacked (a Conv's weights, split over the image's columns), a range needs only the panels it
+// packs itself: one pass, a single fork and join per call.
 //
 // # Variants
 //
 // ops/internal/isa picks the micro-kernel at start-up (kernelVariants; ops.RegisterKernelVariant
 // "igemm" names it for onnxrun --version):
 //
-//   - AVX-512 VNNI (level AVX512, and x/sys/cpu's HasAVX512VNNI): VPDPBUSD on zmm, 8 accumulators.
+//   - AVX-512 VNNI (level AVX512, and x/sys/cpu's HasAVX512VNNI): VPDPBUSD on zmm, 16 accumulators
+//     (8 with one B panel, whose loop is bound by its 9 loads per 8 VPDPBUSD).
 //     Its level has vector epilogues too: the zero-point correction and the requantisation of full
 //     tile rows (requantRow16: VCVTPS2DQ rounds half to even like the Go loop; a panel with a
 //     non-finite multiplier keeps the Go loop, whose NaN handling the conversion cannot mimic).

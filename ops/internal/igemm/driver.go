@@ -20,7 +20,7 @@ type workspace struct {
 	// rowArgs and rowArgsOK back task's of the same names.
 	rowArgs   []requantTileArgs
 	rowArgsOK []bool
-	tiles     [][mr * nr]int32 // one per thread: a tile handed to the kernel through a func value would escape
+	tiles     [][maxPanels * mr * nr]int32 // one per thread: a tile handed to the kernel through a func value would escape
 	task      task
 }
 
@@ -45,9 +45,10 @@ type task struct {
 	aSigned, bSigned bool
 	byM              bool
 	packing          bool // Do packs (first pass) rather than multiplies
+	fused            bool // one pass: Do packs its range of the split operand, then multiplies it
 	panelsM, panelsN int
-	parts            int              // threads: range r of Do is the r-th of parts ranges of panels
-	tiles            [][mr * nr]int32 // tiles[r] for range r
+	parts            int                          // threads: range r of Do is the r-th of parts ranges of panels
+	tiles            [][maxPanels * mr * nr]int32 // tiles[r] for range r
 }
 
 // requantRowArgs are the scalars of requantRow16; the assembly reads them at offsets 0, 4, ..., 28.
@@ -138,15 +139,28 @@ func multiply(p *Params, v isa.Variant[microKernel]) {
 		t.parts = min(p.Pool.Threads(), max(t.panelsM, t.panelsN))
 	}
 	if len(ws.tiles) < t.parts {
-		ws.tiles = make([][mr * nr]int32, t.parts)
+		ws.tiles = make([][maxPanels * mr * nr]int32, t.parts)
 	}
 	t.tiles = ws.tiles
 	// Two passes over the same ranges: packing (and the per-column terms), then the products, which
-	// read panels other threads packed.
-	t.packing = true
-	p.Pool.ForTask(t.parts, t)
-	t.packing = false
-	p.Pool.ForTask(t.parts, t)
+	// read panels other threads packed. When the operand that is not split is prepacked (a Conv's
+	// weights as A, split over the image's columns), each range's products need only the panels the
+	// range packs itself: one pass, one fork and join instead of two, after the shared per-row or
+	// per-column terms of the prepacked operand are filled here.
+	t.fused = t.parts > 1 && (t.byM && p.PackedB != nil || !t.byM && p.PackedA != nil)
+	if t.fused {
+		if t.byM {
+			t.packBPanels(0, t.panelsN)
+		} else {
+			t.packAPanels(0, t.panelsM)
+		}
+		p.Pool.ForTask(t.parts, t)
+	} else {
+		t.packing = true
+		p.Pool.ForTask(t.parts, t)
+		t.packing = false
+		p.Pool.ForTask(t.parts, t)
+	}
 	*t = task{}
 	wsPool.Put(ws)
 }
@@ -159,20 +173,32 @@ const minParallelWork = 128 * 128 * 128
 // of the other.
 func (t *task) Do(lo, hi int) {
 	for r := lo; r < hi; r++ {
-		if t.packing {
+		switch {
+		case t.fused && t.byM:
+			t.packAPanels(r*t.panelsM/t.parts, (r+1)*t.panelsM/t.parts)
+			t.doRange(r)
+		case t.fused:
+			t.packBPanels(r*t.panelsN/t.parts, (r+1)*t.panelsN/t.parts)
+			t.doRange(r)
+		case t.packing:
 			t.packRange(r)
-		} else {
+		default:
 			t.doRange(r)
 		}
 	}
 }
 
 // packRange packs range r of the A panels and of the B panels that are packed per call, and fills
-// the per-column terms of its B columns.
+// the per-row terms of its A panels and the per-column terms of its B columns.
 func (t *task) packRange(r int) {
+	t.packAPanels(r*t.panelsM/t.parts, (r+1)*t.panelsM/t.parts)
+	t.packBPanels(r*t.panelsN/t.parts, (r+1)*t.panelsN/t.parts)
+}
+
+// packAPanels packs A panels [a0, a1) when A is packed per call and fills their per-row terms.
+func (t *task) packAPanels(a0, a1 int) {
 	p := t.p
 	kp := kPadded(p.K)
-	a0, a1 := r*t.panelsM/t.parts, (r+1)*t.panelsM/t.parts
 	if p.PackedA == nil {
 		if i0, i1 := a0*mr, min(p.M, a1*mr); i0 < i1 {
 			packA(t.a[a0*mr*kp:], t.rowSums[i0:], p.A[i0*p.LDA:], p.LDA, p.ASigned, i1-i0, p.K)
@@ -183,7 +209,13 @@ func (t *task) packRange(r int) {
 			t.rowArgsOK[panel] = t.fillRowArgs(&t.rowArgs[panel], panel*mr)
 		}
 	}
-	b0, b1 := r*t.panelsN/t.parts, (r+1)*t.panelsN/t.parts
+}
+
+// packBPanels packs B panels [b0, b1) when B is packed per call and fills the per-column terms of
+// their columns.
+func (t *task) packBPanels(b0, b1 int) {
+	p := t.p
+	kp := kPadded(p.K)
 	j0, j1 := b0*nr, min(p.N, b1*nr)
 	if j0 >= j1 {
 		return
@@ -222,11 +254,16 @@ func (t *task) doRange(r int) {
 	tile := &t.tiles[r]
 	for mb := m0; mb < m1; mb += block {
 		me := min(m1, mb+block)
-		for jp := n0; jp < n1; jp++ {
-			bPanel := t.b[jp*nr*kp : (jp+1)*nr*kp]
+		// B panels two at a time (the packed panels are consecutive), the last one alone when their
+		// count is odd.
+		for jp := n0; jp < n1; jp += maxPanels {
+			panels := min(maxPanels, n1-jp)
+			bPanels := t.b[jp*nr*kp : (jp+panels)*nr*kp]
 			for ip := mb; ip < me; ip++ {
-				t.kern(t.a[ip*mr*kp:(ip+1)*mr*kp], bPanel, tile, min(mr, t.p.M-ip*mr))
-				t.store(tile, ip*mr, jp*nr)
+				t.kern(t.a[ip*mr*kp:(ip+1)*mr*kp], bPanels, panels, tile, min(mr, t.p.M-ip*mr))
+				for q := 0; q < panels; q++ {
+					t.store((*[mr * nr]int32)(tile[q*mr*nr:]), ip*mr, (jp+q)*nr)
+				}
 			}
 		}
 	}

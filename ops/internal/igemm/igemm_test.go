@@ -179,6 +179,45 @@ func TestThreadsSplitLargeProducts(t *testing.T) {
 	}
 }
 
+// TestPrepackedOtherOperandForksOnce covers the one-pass split: products above minParallelWork split
+// over N with A prepacked (a Conv: per-row scales and bias, the tile epilogue's per-row terms filled
+// before the fork) and over M with B prepacked (a MatMul's weights: per-column scales), int32 and
+// requantised, match the reference with one fork and join per call; a product whose other operand is
+// packed per call still takes two.
+func TestPrepackedOtherOperandForksOnce(t *testing.T) {
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, c := range []struct {
+		suiteCase
+		prepack   string
+		wantForks uint64
+	}{
+		{suiteCase{m: 40, n: 700, k: 90, aSigned: true, zeroA: 2, zeroB: 1, requant: true, bias: BiasPerRow}, "A", 1},
+		{suiteCase{m: 40, n: 700, k: 90, zeroA: 1, zeroB: 1}, "A", 1},
+		{suiteCase{m: 500, n: 33, k: 130, bSigned: true, zeroA: 1, zeroB: 2, requant: true, ySigned: true, bias: BiasPerCol}, "B", 1},
+		{suiteCase{m: 500, n: 33, k: 130, zeroA: 1, zeroB: 2, bTrans: true}, "B", 1},
+		{suiteCase{m: 40, n: 700, k: 90, zeroA: 1, zeroB: 1}, "", 2},
+	} {
+		got, want := c.params(r)
+		MultiplyReference(want)
+		switch c.prepack {
+		case "A":
+			got.PackedA = PackA(c.aSigned, c.m, c.k, got.A, got.LDA)
+		case "B":
+			got.PackedB = PackB(c.bSigned, c.bTrans, c.k, c.n, got.B, got.LDB)
+		}
+		got.Pool = pool
+		before := pool.Forks()
+		Multiply(got)
+		name := fmt.Sprintf("%v prepacked %q", c.suiteCase, c.prepack)
+		if forks := pool.Forks() - before; forks != c.wantForks {
+			t.Errorf("%s: %d forks, want %d", name, forks, c.wantForks)
+		}
+		checkSame(t, name, got, want)
+	}
+}
+
 func TestExtremeValuesAreExact(t *testing.T) {
 	// All 255 × -128 with no zero points, and all -128 × -128 with zero points 127: the largest products
 	// per pair, which an int16 pair sum (VPMADDUBSW) would saturate.
@@ -393,6 +432,47 @@ func TestPackBPanelVariantsMatchTheGoTwin(t *testing.T) {
 				for i := range wantSums {
 					if gotSums[i] != wantSums[i] {
 						t.Fatalf("%s: sums[%d] = %d, want %d", name, i, gotSums[i], wantSums[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestKernelVariantsMatchTheGoTwinPanelByPanel runs every runnable micro-kernel on one and two B panels,
+// every row count and group counts around the loops' edges (0 included), on random and extreme bytes,
+// and compares each panel's valid rows with kernelGo on that panel alone: the two-panel tile must be
+// the two one-panel tiles side by side.
+func TestKernelVariantsMatchTheGoTwinPanelByPanel(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, v := range isa.Runnable(kernelVariants...) {
+		for _, groups := range []int{0, 1, 2, 5, 37} {
+			for _, extreme := range []bool{false, true} {
+				a, b := randBytes(r, groups*mr*kg), randBytes(r, maxPanels*groups*nr*kg)
+				if extreme { // 255 × -128 everywhere: the largest products, all of one sign
+					for i := range a {
+						a[i] = 255
+					}
+					for i := range b {
+						b[i] = 0x80
+					}
+				}
+				for panels := 1; panels <= maxPanels; panels++ {
+					for rows := 1; rows <= mr; rows++ {
+						var got, want [maxPanels * mr * nr]int32
+						for i := range got {
+							got[i] = -7 // rows the kernel must overwrite start as garbage
+						}
+						v.Fn(a, b[:panels*groups*nr*kg], panels, &got, rows)
+						for q := 0; q < panels; q++ {
+							kernelGo(a, b[q*groups*nr*kg:(q+1)*groups*nr*kg], 1, &want, rows)
+							for i := 0; i < rows*nr; i++ {
+								if g, w := got[q*mr*nr+i], want[i]; g != w {
+									t.Fatalf("%s groups=%d extreme=%v panels=%d rows=%d: panel %d tile[%d] = %d, want %d",
+										v.Name, groups, extreme, panels, rows, q, i, g, w)
+								}
+							}
+						}
 					}
 				}
 			}

@@ -8,28 +8,31 @@ import (
 	"github.com/onnxrun/onnxrun/ops/internal/isa"
 )
 
-// kernel8x16VNNI is the AVX-512 VNNI micro-kernel (VPDPBUSD on zmm). It needs AVX-512 F and VNNI:
-// call it only when hasVNNI.
+// kernelVNNI is the AVX-512 VNNI micro-kernel (VPDPBUSD on zmm; an 8×32 tile with two B panels). It
+// needs AVX-512 F and VNNI: call it only when hasVNNI.
 //
 //go:noescape
-func kernel8x16VNNI(a, b []byte, tile *[mr * nr]int32, rows int)
+func kernelVNNI(a, b []byte, panels int, tile *[maxPanels * mr * nr]int32, rows int)
 
 // kernel4x8AVX2 computes a 4×8 corner of an 8x16 tile exactly with AVX2 (see kernel_amd64.s).
 //
 //go:noescape
 func kernel4x8AVX2(a, b *byte, groups int, out *int32)
 
-// kernel8x16AVX2 is the AVX2 micro-kernel: the tile's four 4×8 corners (two when rows <= 4).
-func kernel8x16AVX2(a, b []byte, tile *[mr * nr]int32, rows int) {
-	groups := len(b) / (nr * kg)
+// kernel8x16AVX2 is the AVX2 micro-kernel: each panel's tile as four 4×8 corners (two when rows <= 4).
+func kernel8x16AVX2(a, b []byte, panels int, tile *[maxPanels * mr * nr]int32, rows int) {
+	kb := len(b) / panels
+	groups := kb / (nr * kg)
 	if groups == 0 {
-		*tile = [mr * nr]int32{}
+		*tile = [maxPanels * mr * nr]int32{}
 		return
 	}
 	_ = a[groups*mr*kg-1]
-	for rh := 0; rh < ceilDiv(rows, 4); rh++ {
-		for ch := 0; ch < 2; ch++ {
-			kernel4x8AVX2(&a[rh*4*kg], &b[ch*8*kg], groups, &tile[rh*4*nr+ch*8])
+	for q := 0; q < panels; q++ {
+		for rh := 0; rh < ceilDiv(rows, 4); rh++ {
+			for ch := 0; ch < 2; ch++ {
+				kernel4x8AVX2(&a[rh*4*kg], &b[q*kb+ch*8*kg], groups, &tile[q*mr*nr+rh*4*nr+ch*8])
+			}
 		}
 	}
 }
@@ -103,7 +106,7 @@ var hasVNNI = cpu.X86.HasAVX512VNNI
 func asmKernelVariants() []isa.Variant[microKernel] {
 	vs := []isa.Variant[microKernel]{{Level: isa.AVX2, Name: "AVX2 8x16 (int16 widening, exact)", Fn: kernel8x16AVX2}}
 	if hasVNNI {
-		vs = append(vs, isa.Variant[microKernel]{Level: isa.AVX512, Name: "AVX-512 VNNI 8x16", Fn: kernel8x16VNNI})
+		vs = append(vs, isa.Variant[microKernel]{Level: isa.AVX512, Name: "AVX-512 VNNI 8x32", Fn: kernelVNNI})
 	}
 	return vs
 }

@@ -14,17 +14,47 @@
 	VPDPBUSD     Z8, t2, z2 \
 	VPDPBUSD     Z8, t3, z3
 
-// func kernel8x16VNNI(a, b []byte, tile *[128]int32, rows int)
+// VNNI_PAIR_ROW adds row r of one group of the A panel at (SI) (its 4-byte word at byte offset o,
+// broadcast into t) times the groups of both B panels in Z8 and Z9 into that row's accumulators z0, z1.
+#define VNNI_PAIR_ROW(o, t, z0, z1) \
+	VPBROADCASTD o(SI), t \
+	VPDPBUSD     Z8, t, z0 \
+	VPDPBUSD     Z9, t, z1
+
+// VNNI_PAIR_LOAD_ROWS4 loads the current group of both B panels (at (DI) and (R8)) into Z8 and Z9 and
+// adds rows 0-3 of the A group at (SI) times them into Z0-Z3 and Z24-Z27.
+#define VNNI_PAIR_LOAD_ROWS4 \
+	VMOVDQU32 (DI), Z8 \
+	VMOVDQU32 (R8), Z9 \
+	VNNI_PAIR_ROW(0, Z16, Z0, Z24) \
+	VNNI_PAIR_ROW(4, Z17, Z1, Z25) \
+	VNNI_PAIR_ROW(8, Z18, Z2, Z26) \
+	VNNI_PAIR_ROW(12, Z19, Z3, Z27)
+
+// VNNI_PAIR_NEXT moves to the next group of A and of both B panels and counts it off CX.
+#define VNNI_PAIR_NEXT \
+	ADDQ $32, SI \
+	ADDQ $64, DI \
+	ADDQ $64, R8 \
+	DECQ CX
+
+// func kernelVNNI(a, b []byte, panels int, tile *[256]int32, rows int)
 //
-// The AVX-512 VNNI micro-kernel (microKernel's contract): per group of 4 k, one 64-byte load of the
-// B panel (16 columns × 4 s8), and per row of A a broadcast of its 4 u8 and a VPDPBUSD into that
-// row's accumulator; with rows <= 4, only the first four rows. Needs AVX-512 F and VNNI.
-TEXT ·kernel8x16VNNI(SB), NOSPLIT, $0-64
+// The AVX-512 VNNI micro-kernel (microKernel's contract). With one B panel: per group of 4 k, one
+// 64-byte load of the panel (16 columns × 4 s8), and per row of A a broadcast of its 4 u8 and a
+// VPDPBUSD into that row's accumulator. With two panels (an 8×32 tile, the second panel right after
+// the first in b): two 64-byte loads feed the same broadcasts, 16 VPDPBUSD per 8 broadcasts instead
+// of 8 (the one-panel loop is bound by its loads), into 16 accumulators. With rows <= 4, only the
+// first four rows. Needs AVX-512 F and VNNI.
+TEXT ·kernelVNNI(SB), NOSPLIT, $0-72
 	MOVQ a_base+0(FP), SI
 	MOVQ b_base+24(FP), DI
 	MOVQ b_len+32(FP), CX
-	MOVQ tile+48(FP), DX
-	MOVQ rows+56(FP), BX
+	MOVQ panels+48(FP), AX
+	MOVQ tile+56(FP), DX
+	MOVQ rows+64(FP), BX
+	CMPQ AX, $2
+	JEQ  pair
 	SHRQ $6, CX
 	CMPQ BX, $4
 	JLE  four
@@ -81,6 +111,72 @@ store4:
 	VMOVDQU32 Z1, 64(DX)
 	VMOVDQU32 Z2, 128(DX)
 	VMOVDQU32 Z3, 192(DX)
+	VZEROUPPER
+	RET
+
+pair:
+	SHRQ $1, CX          // bytes per panel
+	LEAQ (DI)(CX*1), R8  // the second panel
+	SHRQ $6, CX          // groups
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	CMPQ BX, $4
+	JLE  pair4
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+	TESTQ CX, CX
+	JZ    pairstore
+
+pairloop:
+	VNNI_PAIR_LOAD_ROWS4
+	VNNI_PAIR_ROW(16, Z20, Z4, Z28)
+	VNNI_PAIR_ROW(20, Z21, Z5, Z29)
+	VNNI_PAIR_ROW(24, Z22, Z6, Z30)
+	VNNI_PAIR_ROW(28, Z23, Z7, Z31)
+	VNNI_PAIR_NEXT
+	JNZ       pairloop
+
+pairstore:
+	VMOVDQU32 Z4, 256(DX)
+	VMOVDQU32 Z5, 320(DX)
+	VMOVDQU32 Z6, 384(DX)
+	VMOVDQU32 Z7, 448(DX)
+	VMOVDQU32 Z28, 768(DX)
+	VMOVDQU32 Z29, 832(DX)
+	VMOVDQU32 Z30, 896(DX)
+	VMOVDQU32 Z31, 960(DX)
+	JMP       pairstore4
+
+pair4:
+	TESTQ CX, CX
+	JZ    pairstore4
+
+pairloop4:
+	VNNI_PAIR_LOAD_ROWS4
+	VNNI_PAIR_NEXT
+	JNZ       pairloop4
+
+pairstore4:
+	VMOVDQU32 Z0, (DX)
+	VMOVDQU32 Z1, 64(DX)
+	VMOVDQU32 Z2, 128(DX)
+	VMOVDQU32 Z3, 192(DX)
+	VMOVDQU32 Z24, 512(DX)
+	VMOVDQU32 Z25, 576(DX)
+	VMOVDQU32 Z26, 640(DX)
+	VMOVDQU32 Z27, 704(DX)
 	VZEROUPPER
 	RET
 
