@@ -51,6 +51,10 @@ type StepProfile struct {
 	// over Profile.Runs runs: 0 for a kernel that ran on one thread, the per-run count otherwise shows
 	// how thin it cut its work (each section costs a handoff to the workers and a join).
 	Forks int64
+	// Units is the work units the kernel handed those sections (the n of each pool For), added up over
+	// Profile.Runs runs: Units/Forks is how many pieces each section was cut into, which bounds how well
+	// the threads can share it.
+	Units int64
 	// Bodies are, for a control-flow node (If, Loop, Scan), what ran inside its bodies, one entry per
 	// body in the order of bodyProber.bodies; nil for other nodes. Their time is part of Time.
 	Bodies []BodyProfile
@@ -90,7 +94,7 @@ func (p *Profile) Mean() time.Duration {
 func (p *Profile) Reset() {
 	p.Runs, p.Total = 0, 0
 	for i := range p.Steps {
-		p.Steps[i].Time, p.Steps[i].Forks = 0, 0
+		p.Steps[i].Time, p.Steps[i].Forks, p.Steps[i].Units = 0, 0, 0
 		resetBodies(p.Steps[i].Bodies)
 	}
 }
@@ -209,6 +213,7 @@ type profileHook struct {
 	start time.Time
 	pool  *ops.Pool     // the session's, whose Forks are read around each kernel
 	forks uint64        // pool.Forks() before the kernel call
+	units uint64        // pool.Units() before the kernel call
 	scope *profileScope // nil unless the plan has control-flow nodes
 }
 
@@ -227,7 +232,7 @@ func (h *profileHook) beforeStep(st *step) error {
 	if h.scope != nil && !st.aliasOnly {
 		h.scope.current = h.prof.Steps[h.next].Bodies
 	}
-	h.forks = h.pool.Forks()
+	h.forks, h.units = h.pool.Forks(), h.pool.Units()
 	h.start = time.Now()
 	return nil
 }
@@ -238,6 +243,7 @@ func (h *profileHook) afterStep(st *step) {
 	}
 	h.prof.Steps[h.next].Time += time.Since(h.start)
 	h.prof.Steps[h.next].Forks += int64(h.pool.Forks() - h.forks)
+	h.prof.Steps[h.next].Units += int64(h.pool.Units() - h.units)
 	h.next++
 }
 

@@ -156,6 +156,10 @@ func TestRunProfiledCountsForks(t *testing.T) {
 		forks := map[string]int64{}
 		for _, st := range prof.Steps {
 			forks[st.Node] = st.Forks
+			// Every parallel section hands the pool at least 2 units, and no units go unforked.
+			if st.Units < 2*st.Forks || (st.Forks == 0) != (st.Units == 0) {
+				t.Errorf("threads=%d: %s opened %d forks with %d units", threads, st.Node, st.Forks, st.Units)
+			}
 		}
 		if threads == 1 && (forks["mm"] != 0 || forks["act"] != 0) {
 			t.Errorf("threads=1: forks %v, want none", forks)
@@ -164,8 +168,8 @@ func TestRunProfiledCountsForks(t *testing.T) {
 			t.Errorf("threads=2: forks %v over %d runs, want mm >= %d and act 0", forks, runs, runs)
 		}
 		prof.Reset()
-		if prof.Steps[0].Forks != 0 {
-			t.Errorf("threads=%d: Reset left %d forks", threads, prof.Steps[0].Forks)
+		if prof.Steps[0].Forks != 0 || prof.Steps[0].Units != 0 {
+			t.Errorf("threads=%d: Reset left %d forks, %d units", threads, prof.Steps[0].Forks, prof.Steps[0].Units)
 		}
 	}
 }

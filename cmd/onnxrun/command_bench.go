@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	goruntime "runtime"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -29,11 +30,16 @@ With --profile, separate runs after the timed ones measure every kernel: the tim
 slowest steps with their share and GFLOP/s (--top of them; 0 lists all), then, indented under each
 If, Loop or Scan, the nodes of its bodies with their calls and time per run (every iteration added up).
 With more than one thread the steps also show their forks: the parallel sections a kernel opened per
-run (0: it ran on one thread), which does not depend on how busy the machine is.`,
+run (0: it ran on one thread), which does not depend on how busy the machine is.
+
+With --threads-report, bench profiles the model on one thread and on --threads threads (0: one per
+CPU), alternating runs so that a busy machine slows both alike, and lists the steps by the time they
+lose to a perfect split, with their speed-up, forks per run and the work units each fork was cut into.`,
 		examples: []string{
 			"onnxrun bench lenet.onnx",
 			"onnxrun bench --batch 8 --threads 1 --profile vgg_cifar.onnx",
 			"onnxrun bench --shape input_ids=1,128 --json bert.onnx",
+			"onnxrun bench --threads-report --threads 2 --top 30 resnet50.onnx",
 		},
 		define: func(fs *pflag.FlagSet) func(*env, []string) error {
 			o := benchOptions{measure: bench.DefaultMeasure}
@@ -44,7 +50,8 @@ run (0: it ran on one thread), which does not depend on how busy the machine is.
 			fs.IntVar(&o.measure.MaxRuns, "max-runs", o.measure.MaxRuns, "but stop after this many runs (0: no limit)")
 			fs.IntVar(&o.measure.Warmup, "warmup", o.measure.Warmup, "untimed runs before the timed ones")
 			o.profile = switchFlag(fs, "profile", "p", "also time every node (separate runs after the timed ones)")
-			fs.IntVar(&o.top, "top", 15, "with --profile, how many of the slowest steps to list (0: all)")
+			o.threadsReport = switchFlag(fs, "threads-report", "", "profile at 1 and at --threads threads and list where the threads lose time")
+			fs.IntVar(&o.top, "top", 15, "with --profile or --threads-report, how many of the slowest steps to list (0: all)")
 			fs.StringArrayVar(&o.shapes, "shape", nil, shapeFlagHelp)
 			fs.Uint64Var(&o.seed, "seed", 1, "seed of the random inputs")
 			o.json = switchFlag(fs, "json", "", "print the result as JSON (with the profile's steps when --profile)")
@@ -56,16 +63,17 @@ run (0: it ran on one thread), which does not depend on how busy the machine is.
 }
 
 type benchOptions struct {
-	batch      int
-	threads    int
-	measure    bench.Measure
-	profile    *bool
-	top        int
-	shapes     []string
-	seed       uint64
-	json       *bool
-	noOptimize *bool
-	noMmap     *bool
+	batch         int
+	threads       int
+	measure       bench.Measure
+	profile       *bool
+	threadsReport *bool
+	top           int
+	shapes        []string
+	seed          uint64
+	json          *bool
+	noOptimize    *bool
+	noMmap        *bool
 }
 
 func (o *benchOptions) run(e *env, args []string) error {
@@ -102,6 +110,9 @@ func (o *benchOptions) run(e *env, args []string) error {
 		cfg.ProfileMeasure.MinTime = max(o.measure.MinTime, time.Duration(0))
 		cfg.ProfileMeasure.MinRuns = min(cfg.ProfileMeasure.MinRuns, o.measure.MinRuns)
 	}
+	if *o.threadsReport {
+		return o.reportThreads(e, args[0], cfg)
+	}
 	res, err := bench.Run(e.ctx, args[0], cfg)
 	if err != nil {
 		return err
@@ -112,5 +123,30 @@ func (o *benchOptions) run(e *env, args []string) error {
 		return enc.Encode(res)
 	}
 	res.WriteText(e.stdout, o.top)
+	return nil
+}
+
+// reportThreads runs --threads-report: the model profiled at 1 and at --threads threads, step by step.
+func (o *benchOptions) reportThreads(e *env, path string, cfg bench.Config) error {
+	threads := o.threads
+	if threads == 0 {
+		threads = goruntime.GOMAXPROCS(0)
+	}
+	if threads < 2 {
+		return usagef(findCommand("bench"), "--threads-report compares 1 thread with --threads, which must be 2 or more (GOMAXPROCS is %d), got %d", goruntime.GOMAXPROCS(0), threads)
+	}
+	if cfg.ProfileMeasure == (bench.Measure{}) {
+		cfg.ProfileMeasure = cfg.Measure
+	}
+	rep, err := bench.CompareThreads(e.ctx, path, cfg, threads)
+	if err != nil {
+		return err
+	}
+	if *o.json {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	rep.WriteText(e.stdout, o.top)
 	return nil
 }

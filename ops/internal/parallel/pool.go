@@ -59,14 +59,15 @@ func (s *spinning) more() bool {
 	return true
 }
 
-// worker is one background goroutine's mailbox. run writes job, then bumps
-// seq; the worker polls seq, then blocks on wake once it has set parked. Both
-// sides write their flag before they read the other's (sequentially
-// consistent atomics), so a posted job is never missed: either the worker
-// sees the new seq, or run sees parked and sends a wake token. A token left
-// over from a race only makes the worker look at seq once more.
+// worker is one background goroutine's mailbox. run bumps seq to say a
+// section is open; the worker polls seq, then blocks on wake once it has set
+// parked. Both sides write their flag before they read the other's
+// (sequentially consistent atomics), so a posted section is never missed:
+// either the worker sees the new seq, or run sees parked and sends a wake
+// token. A token left over from a race only makes the worker look at seq
+// once more, and a worker that arrives after the section's ranges are all
+// claimed finds nothing to do.
 type worker struct {
-	job    job
 	seq    atomic.Uint32
 	parked atomic.Bool
 	wake   chan struct{} // capacity 1
@@ -79,9 +80,17 @@ type Pool struct {
 	busy    sync.Mutex // held for the duration of one parallel For
 	workers []*worker
 
-	pending atomic.Int32  // ranges handed to workers and not yet finished
-	waiting atomic.Bool   // the caller has stopped polling pending and blocks on done
-	done    chan struct{} // capacity 1: the last worker to finish wakes a blocked caller
+	// The open section: cur is its task, n its extent, written by the caller before it publishes claim.
+	// claim packs the number of ranges (high 32 bits) and the next range to hand out (low 32 bits):
+	// the caller and the workers all take ranges from it until none is left, so a worker that starts
+	// late (not yet scheduled, or still waking) loses its range to whoever is free first instead of
+	// holding the section up. A claim that succeeds orders the reads of cur after the caller's writes.
+	cur      job
+	n        int
+	claim    atomic.Uint64
+	finished atomic.Int32  // ranges of the open section run to the end
+	waiting  atomic.Bool   // the caller has stopped polling finished and blocks on done
+	done     chan struct{} // capacity 1: whoever finishes the last range wakes a blocked caller
 
 	closeOnce sync.Once
 	closed    atomic.Bool // set under busy; workers exit when they see it
@@ -89,6 +98,9 @@ type Pool struct {
 	// forks counts the parallel sections: the For calls that handed ranges to workers (an inline For is
 	// not one). A profiler reads it around each kernel to show which kernels thread and how often.
 	forks atomic.Uint64
+	// units adds up the n of those sections: the work units kernels handed the pool. Units per fork
+	// below a few times Threads is a split too coarse to balance (one late worker idles the rest).
+	units atomic.Uint64
 }
 
 // NewPool starts a pool that runs up to threads ranges at once (the caller of
@@ -106,7 +118,8 @@ func NewPool(threads int) *Pool {
 	return p
 }
 
-// serve is a worker goroutine: wait for a job, run it, report, until Close.
+// serve is a worker goroutine: wait for a section, take ranges from it until
+// none is left, until Close.
 func (p *Pool) serve(w *worker) {
 	var seen uint32
 	for {
@@ -125,9 +138,26 @@ func (p *Pool) serve(w *worker) {
 		if p.closed.Load() {
 			return
 		}
-		w.job.run()
-		w.job = job{} // let the task go
-		if p.pending.Add(-1) == 0 && p.waiting.Load() {
+		p.runRanges()
+	}
+}
+
+// runRanges takes ranges of the open section and runs them until none is
+// left; the caller and the workers all run it.
+func (p *Pool) runRanges() {
+	for {
+		c := p.claim.Load()
+		parts, next := int(c>>32), int(uint32(c))
+		if next >= parts {
+			return
+		}
+		if !p.claim.CompareAndSwap(c, c+1) {
+			continue
+		}
+		j := p.cur
+		j.lo, j.hi = next*p.n/parts, (next+1)*p.n/parts
+		j.run()
+		if int(p.finished.Add(1)) == parts && p.waiting.Load() {
 			select {
 			case p.done <- struct{}{}:
 			default:
@@ -136,9 +166,8 @@ func (p *Pool) serve(w *worker) {
 	}
 }
 
-// post hands j to w, waking it if it blocked.
-func (w *worker) post(j job) {
-	w.job = j
+// post tells w a section is open, waking it if it blocked.
+func (w *worker) post() {
 	w.seq.Add(1)
 	if w.parked.Load() {
 		select {
@@ -164,6 +193,16 @@ func (p *Pool) Forks() uint64 {
 		return 0
 	}
 	return p.forks.Load()
+}
+
+// Units reports how many work units the pool's parallel sections were given in all: the n of every For
+// and ForTask call counted by Forks; 0 for a nil Pool. Read around a kernel with Forks, it tells how
+// finely the kernel cut its work (units per fork) and so whether the threads can balance it.
+func (p *Pool) Units() uint64 {
+	if p == nil {
+		return 0
+	}
+	return p.units.Load()
 }
 
 // For calls fn over a partition of [0, n) into at most Threads() contiguous,
@@ -196,29 +235,32 @@ func (p *Pool) run(n int, j job) {
 		j.run()
 		return
 	}
-	// Range r is [r*n/parts, (r+1)*n/parts); the caller takes range 0.
+	// Range r is [r*n/parts, (r+1)*n/parts). The caller publishes the
+	// section, wakes as many workers as there are other ranges, then takes
+	// ranges itself like any worker.
 	p.forks.Add(1)
-	p.pending.Store(int32(parts - 1))
-	for r := 1; r < parts; r++ {
-		w := j
-		w.lo, w.hi = r*n/parts, (r+1)*n/parts
-		p.workers[r-1].post(w)
+	p.units.Add(uint64(n))
+	p.cur, p.n = j, n
+	p.finished.Store(0)
+	p.claim.Store(uint64(parts) << 32)
+	for _, w := range p.workers[:parts-1] {
+		w.post()
 	}
-	j.lo, j.hi = 0, n/parts
-	j.run()
-	p.wait()
+	p.runRanges()
+	p.wait(int32(parts))
+	p.cur = job{} // let the task go
 }
 
-// wait returns once every worker of the current For has finished: polling
+// wait returns once every range of the open section has finished: polling
 // first, then blocked on done.
-func (p *Pool) wait() {
+func (p *Pool) wait(parts int32) {
 	for spin := (spinning{}); spin.more(); {
-		if p.pending.Load() == 0 {
+		if p.finished.Load() == parts {
 			return
 		}
 	}
 	p.waiting.Store(true)
-	for p.pending.Load() != 0 {
+	for p.finished.Load() != parts {
 		<-p.done // a token left from an earlier For only sends us round again
 	}
 	p.waiting.Store(false)
@@ -236,7 +278,7 @@ func (p *Pool) Close() {
 		p.busy.Lock()
 		p.closed.Store(true)
 		for _, w := range p.workers {
-			w.post(job{})
+			w.post()
 		}
 		p.busy.Unlock()
 	})

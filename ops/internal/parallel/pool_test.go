@@ -1,6 +1,8 @@
 package parallel
 
 import (
+	goruntime "runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -222,5 +224,52 @@ func TestForksCountsOnlyParallelSections(t *testing.T) {
 	one.For(8, func(lo, hi int) {})
 	if got := one.Forks(); got != 0 {
 		t.Fatalf("one-thread pool: Forks() = %d, want 0", got)
+	}
+}
+
+func TestForksAndUnitsCountParallelSectionsOnly(t *testing.T) {
+	p := NewPool(2)
+	defer p.Close()
+	task := &countTask{hits: make([]int32, 64)}
+	p.ForTask(64, task)
+	p.ForTask(1, task) // one unit: inline, not a parallel section
+	p.For(5, func(lo, hi int) {})
+	if got := p.Forks(); got != 2 {
+		t.Errorf("Forks = %d, want 2", got)
+	}
+	if got := p.Units(); got != 64+5 {
+		t.Errorf("Units = %d, want %d", got, 64+5)
+	}
+	var inline *Pool
+	inline.ForTask(64, task)
+	if inline.Units() != 0 || inline.Forks() != 0 {
+		t.Errorf("nil pool counts forks %d units %d, want 0 0", inline.Forks(), inline.Units())
+	}
+}
+
+// goroutineID reads the running goroutine's number from its stack header, "goroutine 7 [running]:".
+func goroutineID() string {
+	buf := make([]byte, 64)
+	buf = buf[:goruntime.Stack(buf, false)]
+	return strings.Fields(string(buf))[1]
+}
+
+// A caller that finishes its own range takes the ranges its workers have not started, instead of
+// waiting for them to be scheduled. With one P the worker cannot run until the caller yields, so the
+// caller must run every range of the section itself; with the ranges handed out per worker it ran one
+// and waited for the worker to run the other.
+func TestCallerTakesRangesOfLateWorkers(t *testing.T) {
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(1))
+	p := NewPool(4)
+	defer p.Close()
+	caller := goroutineID()
+	for it := range 20 {
+		var ran [4]string
+		p.For(4, func(lo, hi int) { ran[lo] = goroutineID() })
+		for r, g := range ran {
+			if g != caller {
+				t.Fatalf("round %d: range %d ran on goroutine %s, want the caller's %s (all: %v)", it, r, g, caller, ran)
+			}
+		}
 	}
 }
