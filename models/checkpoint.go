@@ -268,9 +268,11 @@ func (t *Trainer) writeCheckpoint() error {
 		h.Tensors = append(h.Tensors, checkpointTensor{Name: statePrefix + b.Name, Len: len(b.Value)})
 		arrays = append(arrays, b.Value)
 	}
-	// With Config.KeepBest, the best validation epoch's weights so far, which the run ends with.
+	// With Config.KeepBest, the best validation epoch's weights and running averages so far, which the run
+	// ends with.
+	bestState := t.Net.bestState()
 	for i, p := range s.best {
-		h.Tensors = append(h.Tensors, checkpointTensor{Name: bestPrefix + t.Net.params[i].Name, Len: len(p.Value)})
+		h.Tensors = append(h.Tensors, checkpointTensor{Name: bestPrefix + bestState[i].Name, Len: len(p.Value)})
 		arrays = append(arrays, p.Value)
 	}
 	header, err := json.Marshal(h)
@@ -441,6 +443,7 @@ func (t *Trainer) Resume(dir string, train *Dataset) error {
 	}
 	buffers := map[string][][]float32{}
 	var best [][]float32
+	bestState := t.Net.bestState()
 	for _, tn := range h.Tensors[len(t.Net.params):] {
 		name, param, ok := strings.Cut(tn.Name, "/")
 		if !ok {
@@ -454,8 +457,8 @@ func (t *Trainer) Resume(dir string, train *Dataset) error {
 			continue
 		}
 		if name+"/" == bestPrefix {
-			if i := len(best); i >= len(t.Net.params) || t.Net.params[i].Name != param || tn.Len != len(t.Net.params[i].Value) {
-				return &CheckpointError{Path: path, What: fmt.Sprintf("best-epoch weights %s do not fit the parameters", tn.Name)}
+			if i := len(best); i >= len(bestState) || bestState[i].Name != param || tn.Len != len(bestState[i].Value) {
+				return &CheckpointError{Path: path, What: fmt.Sprintf("best-epoch state %s does not fit the parameters and running averages", tn.Name)}
 			}
 			best = append(best, d.arrays[tn.Name])
 			continue
@@ -511,10 +514,12 @@ func (t *Trainer) Resume(dir string, train *Dataset) error {
 	s.elapsed = time.Duration(h.ElapsedSeconds * float64(time.Second))
 	s.hist = hist
 	if len(best) > 0 {
-		if len(best) != len(t.Net.params) {
-			return &CheckpointError{Path: path, What: fmt.Sprintf("best-epoch weights cover %d of %d parameters", len(best), len(t.Net.params))}
+		// Checkpoints written before the best state held the running averages have the weights only: their
+		// averages are taken as they stand at the checkpoint, as those runs did.
+		if len(best) != len(bestState) && len(best) != len(t.Net.params) {
+			return &CheckpointError{Path: path, What: fmt.Sprintf("best-epoch state covers %d of %d parameters and running averages", len(best), len(bestState))}
 		}
-		s.best = copyParams(t.Net.params, nil)
+		s.best = copyParams(bestState, nil)
 		for i, b := range best {
 			copy(s.best[i].Value, b)
 		}

@@ -162,6 +162,50 @@ func TestKeepBestRestoresTheBestEpoch(t *testing.T) {
 	}
 }
 
+// TestKeepBestRestoresTheBestEpochsRunningAverages checks that KeepBest ends a network with BatchNorm with
+// the best epoch's running averages beside its weights: inference normalises with them, so the last epoch's
+// averages with the best epoch's weights would score worse than either epoch.
+func TestKeepBestRestoresTheBestEpochsRunningAverages(t *testing.T) {
+	cfg := SmallResNet()
+	cfg.Widths = []int{4, 8}
+	net, err := NewResNet(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net.Init(2)
+	opt, _ := NewOptimizer("adam", 0.003)
+	var snapshots [][]*Param
+	hist, err := Train(net, syntheticDigits(600, 6), nil, Config{Epochs: 5, BatchSize: 50, Seed: 3, Threads: 1, Optimizer: opt,
+		LRDecay: 4, ValSplit: 200, KeepBest: true,
+		OnEpoch: func(EpochStats) { snapshots = append(snapshots, copyParams(net.bestState(), nil)) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hist.BestEpoch < 1 || hist.BestEpoch == len(hist.Epochs) {
+		t.Fatalf("best epoch %d of %d: this test needs the best epoch before the last (epochs %+v)", hist.BestEpoch, len(hist.Epochs), hist.Epochs)
+	}
+	differs := func(a, b []*Param) string {
+		for i := range a {
+			for j := range a[i].Value {
+				if math.Float32bits(a[i].Value[j]) != math.Float32bits(b[i].Value[j]) {
+					return a[i].Name
+				}
+			}
+		}
+		return ""
+	}
+	if name := differs(net.bestState(), snapshots[hist.BestEpoch-1]); name != "" {
+		t.Errorf("KeepBest: %s is not the best epoch %d's", name, hist.BestEpoch)
+	}
+	last := snapshots[len(snapshots)-1]
+	if len(net.Buffers()) == 0 || len(last) != len(net.Params())+len(net.Buffers()) {
+		t.Fatalf("the best state holds %d tensors, want the %d parameters and the %d running averages", len(last), len(net.Params()), len(net.Buffers()))
+	}
+	if differs(net.Buffers(), last[len(net.Params()):]) == "" {
+		t.Errorf("KeepBest: the running averages are the last epoch's (%d buffers)", len(net.Buffers()))
+	}
+}
+
 func TestKeepBestNeedsValidation(t *testing.T) {
 	net, err := NewLeNet(SeedLeNet())
 	if err != nil {

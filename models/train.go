@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	goruntime "runtime"
+	"slices"
 	"sync"
 	"time"
 )
@@ -289,7 +290,7 @@ func (t *Trainer) Fit(train, val *Dataset) (*History, error) {
 		if val != nil && hist.betterThanBest(st) {
 			hist.BestEpoch = s.epoch
 			if t.cfg.KeepBest {
-				s.best = copyParams(t.Net.params, s.best)
+				s.best = copyParams(t.Net.bestState(), s.best)
 			}
 		}
 		if t.cfg.OnEpoch != nil {
@@ -307,10 +308,16 @@ func (t *Trainer) Fit(train, val *Dataset) (*History, error) {
 		}
 	}
 	if s.best != nil {
-		copyParams(s.best, t.Net.params)
+		copyParams(s.best, t.Net.bestState())
 	}
 	return hist, nil
 }
+
+// bestState is what Config.KeepBest keeps of the best epoch: its weights and BatchNorm's running
+// averages, in that order. Inference uses the two together: the best epoch's weights with the last
+// epoch's averages normalise with statistics of other weights (a residual CNN on Fashion-MNIST kept at
+// epoch 20 of 30 scored 92.30% on validation and 90.06% on the test set that way).
+func (n *Network) bestState() []*Param { return append(slices.Clip(n.params), n.buffers...) }
 
 // betterThanBest reports whether st, just appended, beats the best epoch so far: a higher validation
 // accuracy, or the same with a lower validation loss.
