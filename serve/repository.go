@@ -71,7 +71,7 @@ func (s *Server) loadFromDir(src ModelSource) error {
 		s.reg.loading(src)
 		start := time.Now()
 		var m *Model
-		if m, err = Load(src, s.cfg); err == nil {
+		if m, err = loadConfined(s.cfg.ModelDir, src, s.cfg); err == nil {
 			m.stats = s.stats
 			s.reg.install(m, true, src, stamp)
 			s.stats.observeLoad(src.Name, true)
