@@ -13,7 +13,8 @@
 //   - Load, Decode, DecodeOptions: parse and validate a model; (*Model).Encode and Save write it back
 //     deterministically. Load streams a file, reading each initializer's raw_data straight into its own
 //     buffer rather than copying it out of the file's bytes (split.go), or, with DecodeOptions.Mmap, leaves
-//     it in the file's mapped pages (mapping.go).
+//     it in the file's mapped pages (mapping.go). DecodeOptions.LoadFile does the same for a file the caller
+//     opened (through an os.Root, say), so that the file checked is the file read.
 //   - ReadTensor, (*Model).TensorArray, ReadTensorFile: TensorProto → Array; NewTensorProto: Array →
 //     TensorProto.
 //   - NormalizeDomain, (*Model).OpsetFor, ValueInfoShape, Attr, AttrValue: small helpers for the runtime.

@@ -79,6 +79,16 @@ func (o DecodeOptions) Load(path string) (*Model, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return o.LoadFile(f)
+}
+
+// LoadFile is Load for a model file the caller has opened already, so that the file checked is the
+// file read: one opened through an os.Root (as the server opens its model folder's files) cannot be
+// swapped for a symlink leading elsewhere between a check and the read. f.Name() names the file in errors
+// and, when o.Dir is empty, gives the folder external data resolves against. f stays the caller's to
+// close; a Model that maps it (o.Mmap) keeps its mapping after f is closed.
+func (o DecodeOptions) LoadFile(f *os.File) (*Model, error) {
+	path := f.Name()
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err

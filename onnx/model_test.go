@@ -1,7 +1,9 @@
 package onnx
 
 import (
+	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -189,5 +191,49 @@ func TestNormalizeDomain(t *testing.T) {
 		if got := NormalizeDomain(in); got != want {
 			t.Errorf("NormalizeDomain(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// LoadFile reads the file the caller opened, not whatever its path names later: a file renamed over the
+// path after the open is not what decodes, read or mapped, and Dir is the opened file's folder.
+func TestLoadFileReadsTheOpenFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.onnx")
+	save := func(p string, values []int64) {
+		tp, err := NewTensorProto("W", &Array{onnxpb.TensorProto_INT64, []int64{int64(len(values))}, values})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := (&Model{Proto: testModel(tp)}).Save(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(path, []int64{1, 2, 3})
+	for _, mmap := range []bool{false, true} {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		save(filepath.Join(dir, "other.onnx"), []int64{7, 7})
+		if err := os.Rename(filepath.Join(dir, "other.onnx"), path); err != nil {
+			t.Fatal(err)
+		}
+		m, err := DecodeOptions{Mmap: mmap}.LoadFile(f)
+		f.Close() // a mapped model keeps its pages
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.TensorArray(m.Proto.Graph.Initializer[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []int64{1, 2, 3}; !reflect.DeepEqual(got.Data, want) {
+			t.Errorf("mmap %v: W = %v, want %v (the file as opened)", mmap, got.Data, want)
+		}
+		if m.Dir != dir {
+			t.Errorf("mmap %v: Dir = %q, want %q", mmap, m.Dir, dir)
+		}
+		m.Close()
+		save(path, []int64{1, 2, 3})
 	}
 }

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"regexp"
 	goruntime "runtime"
@@ -129,7 +130,21 @@ type Plan struct {
 // it and every session made from it are closed (Plan.Close, Session.Close; the collector releases what is
 // left unclosed, later).
 func Load(path string, opts Options) (*Plan, error) {
-	m, err := onnx.DecodeOptions{Mmap: !opts.NoMmap}.Load(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close() // a mapped model keeps its pages after the file is closed
+	return LoadFile(f, opts)
+}
+
+// LoadFile is Load for a model file the caller has opened already (onnx.DecodeOptions.LoadFile), such
+// as one opened through an os.Root so that no symlink swapped in after a check can redirect the read.
+// f.Name() names the file in errors and its folder is where external data resolves; f stays the
+// caller's to close, and may be closed as soon as LoadFile returns.
+func LoadFile(f *os.File, opts Options) (*Plan, error) {
+	path := f.Name()
+	m, err := onnx.DecodeOptions{Mmap: !opts.NoMmap}.LoadFile(f)
 	if err != nil {
 		return nil, classifyDecodeError(err) // it names the file already
 	}

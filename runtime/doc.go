@@ -52,7 +52,7 @@
 //
 // # Memory-mapped weights and Close
 //
-// Load maps the model file read-only (onnx.DecodeOptions.Mmap; Options.NoMmap reads it instead, and
+// Load (or LoadFile, for a file the caller opened) maps the model file read-only (onnx.DecodeOptions.Mmap; Options.NoMmap reads it instead, and
 // platforms without mmap always read) and each initializer whose raw_data, or external data, is aligned
 // for its element type keeps its elements in the file's pages; misaligned ones are copied once and their
 // pages given back. Once compiled, the plan trims the mapping out of the resident set (onnx.Mapping.Trim):

@@ -3,6 +3,7 @@ package serve
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -20,9 +21,10 @@ import (
 // inside the folder are fine: Kubernetes' ConfigMap and Secret volumes are made of them. The model file's
 // external data is confined to its own folder by the decoder (onnx/external.go).
 //
-// The check runs just before the load reads the files; a link swapped in between the two is not caught
-// (the decoder reads the model file by path). The model folder is the operator's, so this guards against
-// mistakes and a tenant with write access to part of it, not against a writer racing the server.
+// The check names the problem for the operator; what keeps the read inside the folder is openConfined,
+// which opens the files through an os.Root on the folder right after, so that a link swapped in between
+// the check and the read is refused at open. (External data is opened the same way, through an os.Root on
+// the model file's folder, by the decoder.)
 func confineSource(dir string, src ModelSource) error {
 	root, err := filepath.EvalSymlinks(dir)
 	if err != nil {
@@ -92,4 +94,51 @@ func (s *Server) hidePaths(msg string) string {
 		msg = strings.ReplaceAll(msg, form, "the model folder")
 	}
 	return msg
+}
+
+// confinedFiles are a model's files opened through an os.Root on the model folder: the model file, and
+// its settings file's bytes (nil when it has none).
+type confinedFiles struct {
+	model    *os.File
+	settings []byte
+}
+
+// openConfined opens src's model file and reads its settings file through an os.Root on the model folder
+// dir, which refuses, at open, any path or symlink leading outside the folder: what confineSource checked
+// by path is then what is read, even if a link is swapped in between. The caller closes files.model.
+func openConfined(dir string, src ModelSource) (confinedFiles, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return confinedFiles{}, fmt.Errorf("model %q: opening the model folder: %w", src.Name, pathFreeError(err))
+	}
+	defer root.Close() // files opened through it stay open
+	rel := func(path string) (string, error) {
+		r, err := filepath.Rel(dir, path)
+		if err != nil || !filepath.IsLocal(r) {
+			return "", fmt.Errorf("model %q: %s is not in the model folder", src.Name, filepath.Base(path))
+		}
+		return r, nil
+	}
+	modelRel, err := rel(src.Path)
+	if err != nil {
+		return confinedFiles{}, err
+	}
+	settingsRel, err := rel(src.SettingsFile())
+	if err != nil {
+		return confinedFiles{}, err
+	}
+	var files confinedFiles
+	if sf, err := root.Open(settingsRel); err == nil {
+		files.settings, err = io.ReadAll(sf)
+		sf.Close()
+		if err != nil {
+			return confinedFiles{}, fmt.Errorf("model %q: reading %s: %w", src.Name, settingsRel, pathFreeError(err))
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return confinedFiles{}, fmt.Errorf("model %q: opening %s inside the model folder: %w", src.Name, settingsRel, pathFreeError(err))
+	}
+	if files.model, err = root.Open(modelRel); err != nil {
+		return confinedFiles{}, fmt.Errorf("model %q: opening %s inside the model folder: %w", src.Name, modelRel, pathFreeError(err))
+	}
+	return files, nil
 }

@@ -183,3 +183,38 @@ func TestHidePaths(t *testing.T) {
 		t.Errorf("hidePaths(%q) = %q, want %q", msg, got, want)
 	}
 }
+
+// The load opens a model's files through an os.Root on the model folder, so a symlink swapped in to lead
+// outside after confineSource passed is refused at open. The swap is simulated by calling the open step
+// serve loads through (loadConfined, then openConfined) on links that already lead outside: a model file,
+// a settings file, and a folder NAME/ whose model.onnx is outside. A link inside the folder still opens.
+func TestOpenRefusesASymlinkSwappedOutOfTheFolder(t *testing.T) {
+	base, models := repositoryWithAnOutside(t)
+	outside := filepath.Join(base, "outside")
+	symlink(t, filepath.Join(outside, "secret.onnx"), filepath.Join(models, "swapped.onnx"))
+	saveModel(t, filepath.Join(models, "settled.onnx"), scaleGraph(2))
+	symlink(t, filepath.Join(outside, "secret.json"), filepath.Join(models, "settled.json"))
+	if err := os.Symlink(outside, filepath.Join(models, "folder")); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []ModelSource{
+		{Name: "swapped", Path: filepath.Join(models, "swapped.onnx")},
+		{Name: "settled", Path: filepath.Join(models, "settled.onnx")},
+		{Name: "folder", Path: filepath.Join(models, "folder", "secret.onnx")},
+	} {
+		m, err := loadConfined(models, src, Config{Sessions: 1})
+		if err == nil {
+			m.Close()
+			t.Errorf("%s: loaded through a symlink leading outside the model folder", src.Name)
+			continue
+		}
+		if !strings.Contains(err.Error(), "inside the model folder") || strings.Contains(err.Error(), outside) {
+			t.Errorf("%s: %v, want a refusal to open inside the model folder that names no outside path", src.Name, err)
+		}
+	}
+	m, err := loadConfined(models, ModelSource{Name: "linked", Path: filepath.Join(models, "linked.onnx")}, Config{Sessions: 1})
+	if err != nil {
+		t.Fatalf("a symlink inside the model folder: %v", err)
+	}
+	m.Close()
+}

@@ -166,6 +166,33 @@ func Load(src ModelSource, cfg Config) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model %q: %w", src.Name, err)
 	}
+	return newLoadedModel(src, plan, settings, cfg)
+}
+
+// loadConfined is Load for a model of the model folder dir: its files are opened through an os.Root on
+// the folder (openConfined), so that no symlink leads the read outside it.
+func loadConfined(dir string, src ModelSource, cfg Config) (*Model, error) {
+	files, err := openConfined(dir, src)
+	if err != nil {
+		return nil, err
+	}
+	defer files.model.Close() // the plan keeps its own mapping of the file
+	var settings ModelSettings
+	if files.settings != nil {
+		if settings, err = parseModelSettings(src.SettingsFile(), files.settings); err != nil {
+			return nil, fmt.Errorf("model %q: %w", src.Name, err)
+		}
+	}
+	cfg = settings.Apply(cfg.withDefaults())
+	plan, err := runtime.LoadFile(files.model, runtime.Options{Threads: cfg.Threads, InputShapes: cfg.InputShapes})
+	if err != nil {
+		return nil, fmt.Errorf("model %q: %w", src.Name, err)
+	}
+	return newLoadedModel(src, plan, settings, cfg)
+}
+
+// newLoadedModel serves a plan Load compiled from src's file, which the model then owns.
+func newLoadedModel(src ModelSource, plan *runtime.Plan, settings ModelSettings, cfg Config) (*Model, error) {
 	m, err := NewModel(src.Name, plan, cfg)
 	if err != nil {
 		plan.Close()

@@ -41,12 +41,12 @@ type RepositoryIndexEntry struct {
 func (s *Server) loadModelDir() error {
 	s.loadMu.Lock()
 	defer s.loadMu.Unlock()
-	found, err := scanModelDir(s.cfg.ModelDir)
+	found, err := s.scanDir()
 	if err != nil {
 		return err
 	}
-	if len(found) == 0 && s.cfg.PollInterval <= 0 && !s.cfg.ModelControl {
-		return errNoModelsIn(s.cfg.ModelDir)
+	if len(found) == 0 && (s.cfg.ModelName != "" || s.cfg.PollInterval <= 0 && !s.cfg.ModelControl) {
+		return errNoModelsIn(s.cfg.ModelDir) // a model name promises a model now
 	}
 	for _, src := range found {
 		if s.reg.dirEntry(src.Name).exists {
@@ -71,7 +71,7 @@ func (s *Server) loadFromDir(src ModelSource) error {
 		s.reg.loading(src)
 		start := time.Now()
 		var m *Model
-		if m, err = Load(src, s.cfg); err == nil {
+		if m, err = loadConfined(s.cfg.ModelDir, src, s.cfg); err == nil {
 			m.stats = s.stats
 			s.reg.install(m, true, src, stamp)
 			s.stats.observeLoad(src.Name, true)
@@ -100,7 +100,7 @@ func (s *Server) Rescan() error {
 	if s.draining.Load() {
 		return errShuttingDown // Shutdown closes the models: load no new ones
 	}
-	found, err := scanModelDir(s.cfg.ModelDir)
+	found, err := s.scanDir()
 	if err != nil {
 		// A directory briefly unreadable (a volume being remounted) must not unload every model.
 		s.cfg.Logf("model directory %s: %v; keeping the models loaded", s.cfg.ModelDir, err)
@@ -178,6 +178,32 @@ func (s *Server) modelServing(name string, serving bool) {
 		st = healthpb.HealthCheckResponse_SERVING
 	}
 	s.health.SetServingStatus(name, st)
+}
+
+// scanDir lists the models of the model directory under the names they serve as: their own, or
+// Config.ModelName for the folder's one model.
+func (s *Server) scanDir() ([]ModelSource, error) {
+	found, err := scanModelDir(s.cfg.ModelDir)
+	if err != nil || s.cfg.ModelName == "" {
+		return found, err
+	}
+	if len(found) > 1 {
+		return nil, fmt.Errorf("%s: the model name %q (--model-name) names the folder's one model, but it holds %d (%s)",
+			s.cfg.ModelDir, s.cfg.ModelName, len(found), SourceNames(found))
+	}
+	for i := range found {
+		found[i].Name = s.cfg.ModelName
+	}
+	return found, nil
+}
+
+// SourceNames lists the models' names, comma-separated, for a message.
+func SourceNames(sources []ModelSource) string {
+	names := make([]string, len(sources))
+	for i, src := range sources {
+		names[i] = src.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // errNoModelsIn is ModelsInDir's error for a directory without models.
@@ -270,7 +296,7 @@ func (s *Server) loadModel(c *call) error {
 	if e := s.reg.dirEntry(name); e.exists && !e.fromDir {
 		return badRequestf("model %q was given to the server directly, not from the model directory; it cannot be reloaded", name)
 	}
-	found, err := scanModelDir(s.cfg.ModelDir)
+	found, err := s.scanDir()
 	if err != nil {
 		return &Error{Status: http.StatusInternalServerError, Msg: "reading the model directory: " + s.hidePaths(err.Error())}
 	}

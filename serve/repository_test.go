@@ -617,3 +617,54 @@ func TestSettingsBesideModelFile(t *testing.T) {
 		t.Errorf("a misspelt settings field: %v, want an error naming linear.json and the field", err)
 	}
 }
+
+// With ModelName, the folder's one model serves under that name whatever its file is called, and the
+// poller reloads it when the file is replaced (KServe's storage initializer, then an update in place).
+func TestModelNameFollowsTheFolder(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "model.onnx")
+	saveModel(t, file, scaleGraph(2))
+	ts := startRepository(t, Config{ModelDir: dir, ModelName: "scaler", PollInterval: 10 * time.Millisecond})
+	if status, y := ts.scaleAnswer(t, "scaler"); status != 200 || !reflect.DeepEqual(y, []float64{2, 4}) {
+		t.Fatalf("scaler before the replacement: %d %v, want 200 [2 4]", status, y)
+	}
+	if status, _ := ts.scaleAnswer(t, "model"); status != http.StatusNotFound {
+		t.Errorf("the file's own name: %d, want 404 (the model serves under ModelName only)", status)
+	}
+	saveModel(t, file, scaleGraph(3))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		status, y := ts.scaleAnswer(t, "scaler")
+		if status == 200 && reflect.DeepEqual(y, []float64{3, 6}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the poller never reloaded the replaced file under the model name (last %d %v)", status, y)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	// A second model in the folder is reported, and the one loaded keeps serving.
+	saveModel(t, filepath.Join(dir, "other.onnx"), scaleGraph(5))
+	err := ts.Rescan()
+	if err == nil || !strings.Contains(err.Error(), `the model name "scaler" (--model-name) names the folder's one model, but it holds 2`) {
+		t.Errorf("rescan of a folder with two models: %v, want the two-models error", err)
+	}
+	if status, y := ts.scaleAnswer(t, "scaler"); status != 200 || !reflect.DeepEqual(y, []float64{3, 6}) {
+		t.Errorf("scaler after a rescan that found two models: %d %v, want 200 [3 6]", status, y)
+	}
+
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{ModelName: "x"}, "no model folder (--model-dir)"},
+		{Config{ModelDir: dir, ModelName: "a b"}, `model name "a b"`},
+		{Config{ModelDir: dir, ModelName: "x"}, "names the folder's one model, but it holds 2 (model, other)"},
+		{Config{ModelDir: t.TempDir(), ModelName: "x", PollInterval: time.Second}, "no models found"},
+	} {
+		if _, err := New(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%+v): %v, want an error containing %q", tc.cfg, err, tc.want)
+		}
+	}
+}

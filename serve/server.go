@@ -68,6 +68,12 @@ type Config struct {
 	// ModelDir is a model repository: New loads each model found in it (see ModelsInDir), with its settings
 	// file applied over this Config, and Rescan brings the server up to date with it.
 	ModelDir string
+	// ModelName, with ModelDir, serves the folder's one model under this name (KServe's storage
+	// initializer copies a model to /mnt/models and passes the InferenceService's name), whatever the
+	// file is called, and keeps watching the folder: a replaced file reloads under the same name. A folder
+	// holding more than one model is refused at start and, after a rescan, reported while the model
+	// loaded keeps serving.
+	ModelName string
 	// PollInterval, when positive, rescans ModelDir that often: new models load, changed ones reload,
 	// removed ones unload (0: no polling).
 	PollInterval time.Duration
@@ -213,6 +219,14 @@ type Server struct {
 // cfg.ModelDir for the models of that directory too, which it loads now (failing if one fails).
 func New(cfg Config, models ...*Model) (*Server, error) {
 	cfg = cfg.withDefaults()
+	if cfg.ModelName != "" {
+		if cfg.ModelDir == "" {
+			return nil, errors.New("serve: a model name (--model-name) for the model folder, but no model folder (--model-dir)")
+		}
+		if err := checkModelName(cfg.ModelName); err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+	}
 	if len(models) == 0 && cfg.ModelDir == "" {
 		return nil, errors.New("serve: no models to serve")
 	}

@@ -64,8 +64,9 @@ and /metrics, over HTTP and gRPC (metadata "authorization: Bearer TOKEN", else U
 (/v2/health/*, model readiness, ServerLive, ServerReady, ModelReady, grpc.health.v1) and the page itself
 stay open, and the page asks for the token. A model name in a request is a plain name (no '/', '\', "..",
 NUL or absolute path, escaped or not: 400); a file of --model-dir that is a symlink leading outside it is
-refused like a broken model, and answers name files relative to --model-dir. With --model-name or
---print-request, --model-dir is read once at start and not watched.
+refused like a broken model, and answers name files relative to --model-dir. With --model-name, --model-dir
+must hold one model, served under that name and watched the same way (a folder that comes to hold two is
+reported and the model loaded keeps serving); with --print-request, --model-dir is read once.
 
 With --grpc-port, the same models are also served over gRPC: KServe's v2 GRPCInferenceService (ServerLive,
 ServerReady, ModelReady, ServerMetadata, ModelMetadata, ModelInfer with typed or raw contents) and the
@@ -185,11 +186,17 @@ func (o *serveOptions) run(e *env, args []string) error {
 		o.cfg.TLS = &o.tls
 	}
 	var sources []serve.ModelSource
-	// --model-name and --print-request take the directory's one model as it is now; else the server
-	// owns the directory as a model repository and watches it.
-	watchDir := o.modelDir != "" && o.modelName == "" && len(o.printRequest) == 0
+	// --print-request takes the directory's one model as it is now; else the server owns the directory
+	// as a model repository and watches it, serving its one model under --model-name if given.
+	watchDir := o.modelDir != "" && len(o.printRequest) == 0
 	if watchDir {
 		o.cfg.ModelDir = o.modelDir
+		if o.modelName != "" {
+			if len(args) > 0 {
+				return usagef(cmd, "--model-name names --model-dir's one model; give no model files with it (got %s)", strings.Join(args, " "))
+			}
+			o.cfg.ModelName = o.modelName
+		}
 	} else if o.modelDir != "" {
 		found, err := serve.ModelsInDir(o.modelDir)
 		if err != nil {
@@ -207,15 +214,15 @@ func (o *serveOptions) run(e *env, args []string) error {
 	if len(sources) == 0 && !watchDir {
 		return usagef(cmd, "no models: give model files or --model-dir")
 	}
-	if o.modelName != "" {
+	if o.modelName != "" && !watchDir {
 		if len(sources) != 1 {
-			return usagef(cmd, "--model-name names one model, but there are %d (%s)", len(sources), sourceNames(sources))
+			return usagef(cmd, "--model-name names one model, but there are %d (%s)", len(sources), serve.SourceNames(sources))
 		}
 		sources[0].Name = o.modelName
 	}
 	if len(o.printRequest) > 0 {
 		if len(sources) != 1 {
-			return usagef(cmd, "--print-request needs exactly one model, got %d (%s)", len(sources), sourceNames(sources))
+			return usagef(cmd, "--print-request needs exactly one model, got %d (%s)", len(sources), serve.SourceNames(sources))
 		}
 		return o.writeRequest(e, sources[0])
 	}
@@ -376,14 +383,6 @@ func (o *serveOptions) check(cmd *command) error {
 		return usagef(cmd, "--shutdown-timeout must be positive, got %v", o.shutdownTimeout)
 	}
 	return nil
-}
-
-func sourceNames(sources []serve.ModelSource) string {
-	names := make([]string, len(sources))
-	for i, s := range sources {
-		names[i] = s.Name
-	}
-	return strings.Join(names, ", ")
 }
 
 func isSource(sources []serve.ModelSource, name string) bool {

@@ -114,7 +114,8 @@ func TestServeCommandErrors(t *testing.T) {
 		want   string
 	}{
 		{"no models", []string{"serve"}, exitUsage, "no models: give model files or --model-dir"},
-		{"model name for two models", []string{"serve", "--model-dir", twoModels, "--model-name", "x"}, exitUsage, "--model-name names one model, but there are 2 (a, b)"},
+		{"model name for two models", []string{"serve", "--model-dir", twoModels, "--model-name", "x"}, exitError, `the model name "x" (--model-name) names the folder's one model, but it holds 2 (a, b)`},
+		{"model name with model files", []string{"serve", "--model-dir", twoModels, "--model-name", "x", "m.onnx"}, exitUsage, "--model-name names --model-dir's one model; give no model files with it (got m.onnx)"},
 		{"print request for two models", []string{"serve", "--model-dir", twoModels, "--print-request", "x.npy"}, exitUsage, "--print-request needs exactly one model"},
 		{"bad port", []string{"serve", "--http-port", "70000", "m.onnx"}, exitUsage, "--http-port must be 0 to 65535, got 70000"},
 		{"bad gRPC port", []string{"serve", "--grpc-port", "-2", "m.onnx"}, exitUsage, "--grpc-port must be 0 to 65535 (or -1 for no gRPC), got -2"},
