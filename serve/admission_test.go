@@ -65,10 +65,11 @@ func TestQueueDelayBudgetRefusesWith503(t *testing.T) {
 }
 
 // Under a stream of bursts offering four times what a fake slow model serves (each run sleeps; two
-// sessions), the requests admitted wait no longer than the delay budget plus the run the sessions are in
-// the middle of (and a run's worth of slack for the scheduler of a busy machine), and the others are
-// refused at once; without the budget, the queue's room alone would let waits grow to hundreds of runs. The bound is in the model's own measured run time,
-// so a busy machine that stretches the runs stretches it too.
+// sessions), every admitted request finds at most as many requests ahead of it as the sessions clear in the
+// delay budget (DefaultQueueDelayFactor runs), so it waits about that many runs plus the one in progress,
+// and the others are refused at once; without the budget, the queue's room alone would let hundreds wait.
+// The check counts the requests ahead, not wall time, so that a busy machine's scheduler cannot fail it;
+// the waits measured are logged.
 func TestQueueDelayBudgetBoundsWaitsUnderOverload(t *testing.T) {
 	const sessions, sleep = 2, 4 * time.Millisecond
 	a := newAdmission(1000, sessions, 0)
@@ -98,12 +99,15 @@ func TestQueueDelayBudgetBoundsWaitsUnderOverload(t *testing.T) {
 			}
 		}()
 	}
+	maxAhead := int64(0) // the most requests an admitted one found waiting ahead of it
 	offer := func() bool {
 		entered := time.Now()
+		ahead := a.waiting.Load() // only this goroutine adds waiting requests: enter saw at most this many
 		tk, _, err := a.enter("slow")
 		if err != nil {
 			return false
 		}
+		maxAhead = max(maxAhead, ahead)
 		jobs <- job{tk, entered}
 		return true
 	}
@@ -115,6 +119,7 @@ func TestQueueDelayBudgetBoundsWaitsUnderOverload(t *testing.T) {
 	mu.Lock()
 	waits = waits[:0]
 	mu.Unlock()
+	maxAhead = 0
 
 	admitted, refused := 0, 0
 	for range 50 {
@@ -136,11 +141,13 @@ func TestQueueDelayBudgetBoundsWaitsUnderOverload(t *testing.T) {
 	for _, w := range waits {
 		longest = max(longest, w)
 	}
-	t.Logf("admitted %d, refused %d; measured run %v, budget %v, longest wait %v", admitted, refused, runTime, budget, longest)
+	t.Logf("admitted %d, refused %d; measured run %v, budget %v, most requests ahead %d, longest wait %v", admitted, refused, runTime, budget, maxAhead, longest)
 	if refused == 0 || admitted < sessions {
 		t.Errorf("admitted %d, refused %d: at four times the capacity some must be refused and some served", admitted, refused)
 	}
-	if bound := budget + 3*runTime; longest > bound {
-		t.Errorf("an admitted request waited %v, over the budget %v plus three runs of %v", longest, budget, runTime)
+	// Each run here counts as one request, so the budget of DefaultQueueDelayFactor runs admits while
+	// ahead/sessions runs fit in it.
+	if bound := int64(DefaultQueueDelayFactor * sessions); maxAhead > bound {
+		t.Errorf("an admitted request found %d requests ahead of it, over the %d that %d sessions clear in the budget of %v", maxAhead, bound, sessions, budget)
 	}
 }

@@ -86,8 +86,11 @@ package sizebudget
 //     strided layers), two-vector AVX-512 loops for exp/sigmoid/tanh/erf/GELU/softmax, the 8x32 VNNI
 //     integer tile, the depthwise pack-into-block kernels, `bench --threads-report`, and serve's
 //     queue-delay admission (503 when the expected wait passes a budget, issue 18's overload target).
+//   - issues 18 and 19 (a model folder's files opened through an os.Root, --model-name with --model-dir
+//     watched, onnx.DecodeOptions.LoadFile): +12,288 bytes. 23,728,290 bytes before, 23,740,578 after:
+//     a symlink swapped into the model folder after the check can no longer be read.
 //
 // To raise it: build as above on linux/amd64 before and after the change, raise the constant by what the
 // change measured (not by a round margin), and add a line above giving the issue, both sizes and the
 // reason: what the dependency or feature does that is worth its bytes to every user of the binary.
-const cliBudgetBytes = 23_736_320
+const cliBudgetBytes = 23_748_608
