@@ -32,15 +32,7 @@ func TestQueueDelayBudgetRefusesWith503(t *testing.T) {
 			release := holdSessions(t, m)
 			statuses := make(chan int, c.admitted)
 			for i := range c.admitted {
-				go func() {
-					resp, err := http.Post(ts.url+"/v2/models/linear/infer", "application/json", strings.NewReader(linearBody))
-					if err != nil {
-						statuses <- 0
-						return
-					}
-					resp.Body.Close()
-					statuses <- resp.StatusCode
-				}()
+				go postLinear(ts.url, statuses)
 				waitForQueue(t, m, int64(i+1))
 			}
 			req, _ := http.NewRequest("POST", ts.url+"/v2/models/linear/infer", strings.NewReader(linearBody))

@@ -64,15 +64,7 @@ func TestFullQueueRefusesWith503(t *testing.T) {
 
 	statuses := make(chan int, 2)
 	for range 2 {
-		go func() {
-			resp, err := http.Post(ts.url+"/v2/models/linear/infer", "application/json", strings.NewReader(linearBody))
-			if err != nil {
-				statuses <- 0
-				return
-			}
-			resp.Body.Close()
-			statuses <- resp.StatusCode
-		}()
+		go postLinear(ts.url, statuses)
 	}
 	waitForQueue(t, m, 2)
 
@@ -291,4 +283,16 @@ func TestDefaultQueueSize(t *testing.T) {
 	if got := newModel(t, "linear", linearGraph(), ModelSettings{QueueSize: &queueSize}.Apply(Config{Sessions: 3})).QueueSize(); got != 7 {
 		t.Errorf("queue_size 7 in the model's settings: queue size %d", got)
 	}
+}
+
+// postLinear posts linearBody to the linear model at url and sends the answer's status to statuses (0 when
+// the request failed), for the tests that queue requests behind held sessions.
+func postLinear(url string, statuses chan<- int) {
+	resp, err := http.Post(url+"/v2/models/linear/infer", "application/json", strings.NewReader(linearBody))
+	if err != nil {
+		statuses <- 0
+		return
+	}
+	resp.Body.Close()
+	statuses <- resp.StatusCode
 }
