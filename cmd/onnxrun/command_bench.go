@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	goruntime "runtime"
 	"time"
 
@@ -117,12 +118,17 @@ func (o *benchOptions) run(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	return o.write(e, res, res.WriteText)
+}
+
+// write prints a report as indented JSON with --json, else as the report's text with --top rows.
+func (o *benchOptions) write(e *env, report any, writeText func(io.Writer, int)) error {
 	if *o.json {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return enc.Encode(report)
 	}
-	res.WriteText(e.stdout, o.top)
+	writeText(e.stdout, o.top)
 	return nil
 }
 
@@ -142,11 +148,5 @@ func (o *benchOptions) reportThreads(e *env, path string, cfg bench.Config) erro
 	if err != nil {
 		return err
 	}
-	if *o.json {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
-	}
-	rep.WriteText(e.stdout, o.top)
-	return nil
+	return o.write(e, rep, rep.WriteText)
 }
